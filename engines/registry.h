@@ -1,0 +1,47 @@
+/* registry.h: the engines known to the agent, their admin/oper status and status events. */
+#ifndef SA_ENGINES_REGISTRY_H
+#define SA_ENGINES_REGISTRY_H
+
+#include <time.h>
+
+#include "subagent/config.h"
+
+enum sa_admin { SA_ADMIN_UP = 1, SA_ADMIN_DOWN = 2 };
+/* unavailable: admin up, but this build has no implementation of the engine. */
+enum sa_oper { SA_OPER_UP = 1, SA_OPER_DOWN = 2, SA_OPER_FAILED = 3, SA_OPER_UNAVAILABLE = 4 };
+
+struct sa_engine_ops {
+	/* start/reload return 0 or -errno and may set an error text. */
+	int (*start)(const struct sa_config *cfg, char *err, size_t errlen);
+	int (*reload)(const struct sa_config *cfg, char *err, size_t errlen);
+	void (*stop)(void);
+};
+
+struct sa_engine {
+	int index; /* stable 1-based row index == enum sa_engine_id + 1 */
+	const char *name;
+	const struct sa_engine_ops *ops; /* NULL until the engine is built */
+	int admin; /* enum sa_admin */
+	int admin_override; /* 0 = follow config, else the admin status SET over SNMP */
+	int oper; /* enum sa_oper */
+	char last_error[256];
+	time_t last_change;
+};
+
+/* Applies cfg: engines whose section is present (and not overridden down)
+ * start, the others stop.  Used at start and on reload. */
+void sa_engines_apply(const struct sa_config *cfg);
+void sa_engines_stop_all(void);
+
+struct sa_engine *sa_engine_get(int index); /* NULL when out of range */
+int sa_engine_count(void);
+
+/* Admin status SET over SNMP: validate first (RESERVE1), then set (COMMIT). */
+int sa_engine_validate_admin(int index, long admin);
+int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg);
+
+/* Status events: called after any admin/oper change of an engine. */
+typedef void (*sa_engine_listener)(const struct sa_engine *e, void *arg);
+void sa_engines_listen(sa_engine_listener fn, void *arg);
+
+#endif

@@ -1,0 +1,32 @@
+/* log.c: formats tagged log lines and hands them to the installed sink. */
+#include "subagent/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static void sa_log_stderr(int prio, const char *line)
+{
+	(void)prio;
+	fprintf(stderr, "%s\n", line);
+}
+
+static sa_log_sink sa_sink = sa_log_stderr;
+
+void sa_log_set_sink(sa_log_sink sink)
+{
+	sa_sink = sink ? sink : sa_log_stderr;
+}
+
+void sa_log(int prio, const char *tag, const char *fmt, ...)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "[%s] ", tag);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	sa_sink(prio, line);
+}
