@@ -1,1 +1,138 @@
-/* placeholder */
+/* registry.c: the engine table's rows: which engines run, why not, and status events. */
+#include "engines/registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "subagent/log.h"
+
+/* Engines arrive with later issues; until an engine has ops its row says
+ * "unavailable" with the reason, rather than pretending to run. */
+static struct sa_engine sa_engines[SA_ENGINE_COUNT];
+static int sa_engines_ready;
+
+#define SA_MAX_LISTENERS 8
+static struct {
+	sa_engine_listener fn;
+	void *arg;
+} sa_listeners[SA_MAX_LISTENERS];
+static int sa_nlisteners;
+
+static void sa_engines_init(void)
+{
+	if (sa_engines_ready)
+		return;
+	for (int i = 0; i < SA_ENGINE_COUNT; i++) {
+		sa_engines[i].index = i + 1;
+		sa_engines[i].name = sa_engine_names[i];
+		sa_engines[i].admin = SA_ADMIN_DOWN;
+		sa_engines[i].oper = SA_OPER_DOWN;
+		sa_engines[i].last_change = time(NULL);
+	}
+	sa_engines_ready = 1;
+}
+
+void sa_engines_listen(sa_engine_listener fn, void *arg)
+{
+	if (sa_nlisteners < SA_MAX_LISTENERS) {
+		sa_listeners[sa_nlisteners].fn = fn;
+		sa_listeners[sa_nlisteners].arg = arg;
+		sa_nlisteners++;
+	}
+}
+
+static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const char *err)
+{
+	if (e->admin == admin && e->oper == oper && strcmp(e->last_error, err) == 0)
+		return;
+	e->admin = admin;
+	e->oper = oper;
+	snprintf(e->last_error, sizeof(e->last_error), "%s", err);
+	e->last_change = time(NULL);
+	sa_log(SA_LOG_INFO, "engine", "%s: admin %s, oper %d%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
+	       oper, err[0] ? ": " : "", err);
+	for (int i = 0; i < sa_nlisteners; i++)
+		sa_listeners[i].fn(e, sa_listeners[i].arg);
+}
+
+/* Brings one engine to the admin status wanted, running its ops if any. */
+static void sa_engine_drive(struct sa_engine *e, int want, const struct sa_config *cfg, int reload)
+{
+	char err[sizeof(e->last_error)] = "";
+	int rc;
+
+	if (want == SA_ADMIN_DOWN) {
+		if (e->oper == SA_OPER_UP && e->ops && e->ops->stop)
+			e->ops->stop();
+		sa_engine_changed(e, want, SA_OPER_DOWN, "");
+		return;
+	}
+	if (!e->ops) {
+		sa_engine_changed(e, want, SA_OPER_UNAVAILABLE, "engine not implemented in this build");
+		return;
+	}
+	if (reload && e->oper == SA_OPER_UP && e->ops->reload)
+		rc = e->ops->reload(cfg, err, sizeof(err));
+	else
+		rc = e->ops->start(cfg, err, sizeof(err));
+	if (rc < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s", strerror(-rc));
+	sa_engine_changed(e, want, rc < 0 ? SA_OPER_FAILED : SA_OPER_UP, rc < 0 ? err : "");
+}
+
+static int sa_engine_wanted(const struct sa_engine *e, const struct sa_config *cfg)
+{
+	if (e->admin_override)
+		return e->admin_override;
+	return cfg && cfg->engine_enabled[e->index - 1] ? SA_ADMIN_UP : SA_ADMIN_DOWN;
+}
+
+void sa_engines_apply(const struct sa_config *cfg)
+{
+	sa_engines_init();
+	for (int i = 0; i < SA_ENGINE_COUNT; i++)
+		sa_engine_drive(&sa_engines[i], sa_engine_wanted(&sa_engines[i], cfg), cfg, 1);
+}
+
+void sa_engines_stop_all(void)
+{
+	sa_engines_init();
+	for (int i = 0; i < SA_ENGINE_COUNT; i++)
+		sa_engine_drive(&sa_engines[i], SA_ADMIN_DOWN, NULL, 0);
+}
+
+struct sa_engine *sa_engine_get(int index)
+{
+	sa_engines_init();
+	if (index < 1 || index > SA_ENGINE_COUNT)
+		return NULL;
+	return &sa_engines[index - 1];
+}
+
+int sa_engine_count(void)
+{
+	return SA_ENGINE_COUNT;
+}
+
+int sa_engine_validate_admin(int index, long admin)
+{
+	if (!sa_engine_get(index))
+		return -ENOENT;
+	if (admin != SA_ADMIN_UP && admin != SA_ADMIN_DOWN)
+		return -EINVAL;
+	return 0;
+}
+
+int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg)
+{
+	struct sa_engine *e = sa_engine_get(index);
+	int rc = sa_engine_validate_admin(index, admin);
+
+	if (rc < 0)
+		return rc;
+	e->admin_override = admin;
+	if (e->admin != admin)
+		sa_engine_drive(e, admin, cfg, 0);
+	return 0;
+}

@@ -2,21 +2,62 @@
 #ifndef SA_HANDLERS_H
 #define SA_HANDLERS_H
 
+#include <time.h>
+
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
 /* enterprises.32473.1: 32473 is RFC 5612's documentation enterprise number;
- * a deployment should renumber under its own enterprise. */
+ * a deployment should renumber under its own enterprise.  These must agree
+ * with mibs/SANAGENT-MIB.txt; tests/integration/mib_lint.sh checks both. */
 #define SA_OID_MIB 1, 3, 6, 1, 4, 1, 32473, 1
 #define SA_OID_NOTIFICATIONS SA_OID_MIB, 0
 #define SA_OID_OBJECTS SA_OID_MIB, 1
 #define SA_OID_INFO SA_OID_OBJECTS, 1 /* sanAgentVersion .1, StartTime .2, ConfigFile .3 */
-#define SA_OID_ENGINE_ENTRY SA_OID_OBJECTS, 2, 1
+#define SA_OID_ENGINE_TABLE SA_OID_OBJECTS, 2
+#define SA_OID_ENGINE_ENTRY SA_OID_ENGINE_TABLE, 1
 #define SA_OID_TRAPRECV SA_OID_OBJECTS, 3 /* Received .1, Accepted .2, DroppedUnauth .3, DroppedMalformed .4 */
+#define SA_OID_ENGINE_MIBS SA_OID_MIB, 3 /* engine modules: session .1 ... cluster .5 */
 
+/* sanAgentInfo scalars */
+enum { H_INFO_VERSION = 1, H_INFO_START_TIME = 2, H_INFO_CONFIG_FILE = 3 };
+
+/* sanEngineEntry columns; the index column is not-accessible */
+enum {
+	H_ENGINE_INDEX = 1,
+	H_ENGINE_NAME = 2,
+	H_ENGINE_ADMIN = 3,
+	H_ENGINE_OPER = 4,
+	H_ENGINE_LAST_ERROR = 5,
+	H_ENGINE_LAST_CHANGE = 6
+};
+
+/* sanTrapRecv scalars */
+enum {
+	H_TRAPRECV_RECEIVED = 1,
+	H_TRAPRECV_ACCEPTED = 2,
+	H_TRAPRECV_DROPPED_UNAUTH = 3,
+	H_TRAPRECV_DROPPED_MALFORMED = 4
+};
+
+/* sanAgentNotifications */
+enum { H_NOTIFY_START = 1, H_NOTIFY_STOP = 2, H_NOTIFY_CONFIG_RELOADED = 3 };
+
+/* Each returns 0 or -errno; h_all_shutdown() undoes whatever succeeded. */
 int h_agent_scalars_init(void);
 int h_engine_table_init(void);
 int h_trap_counters_init(void);
-void h_all_shutdown(void);
+void h_all_shutdown(void); /* unregisters everything (dlmod unload) */
+void h_agent_scalars_shutdown(void);
+void h_engine_table_shutdown(void);
+void h_trap_counters_shutdown(void);
+
+/* Values shared by the scalars and the notifications, so a trap carries
+ * exactly what a GET returns. */
+#define H_DATE_AND_TIME_LEN 11
+/* DateAndTime (SNMPv2-TC) of t in local time, with its UTC offset. */
+void h_date_and_time(time_t t, u_char out[H_DATE_AND_TIME_LEN]);
+/* Absolute path of the config file in force ("" if none). */
+const char *h_agent_config_file(void);
 
 #endif

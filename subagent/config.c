@@ -1,1 +1,717 @@
-/* placeholder */
+/* config.c: loads the libconfig file and validates it against a table-driven schema. */
+#include "subagent/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const sa_engine_names[SA_ENGINE_COUNT] = {
+	[SA_ENGINE_DISCOVERY] = "discovery",
+	[SA_ENGINE_BALANCE] = "balance",
+	[SA_ENGINE_REDIRECT] = "redirect",
+	[SA_ENGINE_REDISCOVER] = "rediscover",
+	[SA_ENGINE_CLUSTER] = "cluster",
+};
+
+/*
+ * The schema.  Each group of the file is described by a table of fields;
+ * one generic walker validates any group against its table, fills a C
+ * struct through offsets, and one generic routine frees it again.  Adding a
+ * key to a section is one line in that section's table (plus a struct member).
+ */
+enum sa_ftype {
+	SA_F_STRING,
+	SA_F_INT, /* stored as int, range-checked */
+	SA_F_BOOL, /* stored as int 0/1 */
+	SA_F_GROUP, /* nested group, same target object (plus off) */
+	SA_F_LIST, /* list of groups -> array of elem_size structs + size_t count */
+	SA_F_STRARRAY, /* array of strings -> char ** + size_t count */
+};
+
+#define SA_REQUIRED 0x01u /* must be present */
+#define SA_NONEMPTY 0x02u /* string must not be "", array must not be [] */
+#define SA_SECRET 0x04u /* value never appears in messages */
+#define SA_PRESENCE 0x08u /* GROUP: aux_off is an int set to 1 when the group is present */
+
+struct sa_vctx;
+struct sa_schema;
+
+/* Checks one string value.  Returns 0 or -1 with a reason in why that must
+ * not quote the value (the caller adds it when the field is not secret).
+ * May point *canon at a canonical spelling to store instead. */
+typedef int (*sa_str_check)(const char *val, const char **canon, char *why, size_t whylen);
+
+struct sa_field {
+	const char *name;
+	enum sa_ftype type;
+	unsigned flags;
+	size_t off; /* where the value (or group/array base) goes */
+	size_t aux_off; /* LIST/STRARRAY: size_t count; GROUP+SA_PRESENCE: int flag */
+	long long min, max; /* INT */
+	const char *def; /* STRING default (NULL means "") */
+	int def_int; /* INT/BOOL default */
+	sa_str_check check; /* STRING, STRARRAY elements */
+	const struct sa_schema *sub; /* GROUP, LIST element */
+};
+
+struct sa_schema {
+	const struct sa_field *fields;
+	size_t nfields;
+	size_t elem_size; /* LIST element size */
+	/* Rules that span fields; grp is the group, obj the filled struct. */
+	int (*finish)(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where);
+};
+
+struct sa_vctx {
+	const char *path; /* fallback when libconfig has no file name */
+	char *err;
+	size_t errlen;
+};
+
+#define SA_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define SA_SCHEMA(f, sz, fin) { (f), SA_NELEM(f), (sz), (fin) }
+
+static int sa_cfg_fail(struct sa_vctx *v, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int sa_cfg_fail(struct sa_vctx *v, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	unsigned line = s ? config_setting_source_line(s) : 0;
+	va_list ap;
+	int n;
+
+	if (!v->err || !v->errlen)
+		return -EINVAL;
+	n = snprintf(v->err, v->errlen, "%s:%u: ", file ? file : v->path, line);
+	if (n >= 0 && (size_t)n < v->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* ---- value checks ------------------------------------------------------ */
+
+static int sa_chk_cidr(const char *val, const char **canon, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	const char *slash = strchr(val, '/'), *p;
+	size_t alen;
+	int af, maxbits, bits = 0, nbytes;
+
+	(void)canon;
+	if (!slash) {
+		snprintf(why, whylen, "not a CIDR prefix (write ADDRESS/LENGTH, e.g. 127.0.0.1/32)");
+		return -1;
+	}
+	alen = (size_t)(slash - val);
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(why, whylen, "bad address in CIDR prefix");
+		return -1;
+	}
+	memcpy(addr, val, alen);
+	addr[alen] = '\0';
+	af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	maxbits = af == AF_INET6 ? 128 : 32;
+	if (inet_pton(af, addr, bin) != 1) {
+		snprintf(why, whylen, "bad %s address in CIDR prefix", af == AF_INET6 ? "IPv6" : "IPv4");
+		return -1;
+	}
+	p = slash + 1;
+	if (!*p || strlen(p) > 3) {
+		snprintf(why, whylen, "bad prefix length (0..%d)", maxbits);
+		return -1;
+	}
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			snprintf(why, whylen, "bad prefix length (0..%d)", maxbits);
+			return -1;
+		}
+		bits = bits * 10 + (*p - '0');
+	}
+	if (bits > maxbits) {
+		snprintf(why, whylen, "prefix length %d out of range 0..%d", bits, maxbits);
+		return -1;
+	}
+	/* Host bits set usually means a typo in the length; refuse to guess. */
+	nbytes = maxbits / 8;
+	for (int i = 0; i < nbytes; i++) {
+		int keep = bits - i * 8;
+		unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+
+		if (bin[i] & (unsigned char)~mask) {
+			snprintf(why, whylen, "address has bits set beyond the /%d prefix", bits);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int sa_chk_choice(const char *val, const char **canon, char *why, size_t whylen,
+			 const char *const *choices, size_t n)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(val, choices[i]) == 0) {
+			*canon = choices[i];
+			return 0;
+		}
+	}
+	len += (size_t)snprintf(why, whylen, "must be one of");
+	for (size_t i = 0; i < n && len < whylen; i++)
+		len += (size_t)snprintf(why + len, whylen - len, "%s \"%s\"", i ? "," : "", choices[i]);
+	return -1;
+}
+
+static int sa_chk_auth_proto(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = { "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512" };
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_priv_proto(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = { "", "DES", "AES" };
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+/* net-snmp refuses shorter passphrases when it derives the USM keys. */
+#define SA_MIN_PASSPHRASE 8
+
+static int sa_chk_passphrase(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) < SA_MIN_PASSPHRASE) {
+		snprintf(why, whylen, "too short (at least %d characters)", SA_MIN_PASSPHRASE);
+		return -1;
+	}
+	return 0;
+}
+
+/* SNMP engine IDs are 5..32 octets (RFC 3411 SnmpEngineID). */
+static int sa_chk_engine_id(const char *val, const char **canon, char *why, size_t whylen)
+{
+	const char *p = val;
+	size_t n;
+
+	(void)canon;
+	if (!*val)
+		return 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	n = strlen(p);
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+			snprintf(why, whylen, "not a hex string");
+			return -1;
+		}
+	}
+	if (n % 2) {
+		snprintf(why, whylen, "odd number of hex digits");
+		return -1;
+	}
+	if (n / 2 < 5 || n / 2 > 32) {
+		snprintf(why, whylen, "must be 5..32 bytes, not %zu", n / 2);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the schema tables ----------------------------------------------- */
+
+#define SA_CFG(m) offsetof(struct sa_config, m)
+
+static const struct sa_field sa_agent_fields[] = {
+	{ .name = "agentx_socket", .type = SA_F_STRING, .off = SA_CFG(agentx_socket), .def = "" },
+	{ .name = "agentx_ping_interval", .type = SA_F_INT, .off = SA_CFG(agentx_ping_interval),
+	  .min = 1, .max = 3600, .def_int = 1 },
+	{ .name = "state_file", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_CFG(state_file),
+	  .def = "/var/lib/sanagent/state" },
+	{ .name = "pid_file", .type = SA_F_STRING, .off = SA_CFG(pid_file), .def = "" },
+};
+static const struct sa_schema sa_agent_schema = SA_SCHEMA(sa_agent_fields, 0, NULL);
+
+#define SA_COMM(m) offsetof(struct sa_trap_community, m)
+static const struct sa_field sa_community_fields[] = {
+	{ .name = "community", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY | SA_SECRET,
+	  .off = SA_COMM(community) },
+	/* A community accepted from nowhere is a mistake, not a default. */
+	{ .name = "sources", .type = SA_F_STRARRAY, .flags = SA_REQUIRED | SA_NONEMPTY,
+	  .off = SA_COMM(sources), .aux_off = SA_COMM(nsources), .check = sa_chk_cidr },
+};
+static const struct sa_schema sa_community_schema =
+	SA_SCHEMA(sa_community_fields, sizeof(struct sa_trap_community), NULL);
+
+#define SA_USER(m) offsetof(struct sa_trap_user, m)
+static const struct sa_field sa_user_fields[] = {
+	{ .name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_USER(name) },
+	{ .name = "auth_protocol", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_USER(auth_protocol),
+	  .check = sa_chk_auth_proto },
+	{ .name = "auth_passphrase", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_SECRET,
+	  .off = SA_USER(auth_passphrase), .check = sa_chk_passphrase },
+	{ .name = "priv_protocol", .type = SA_F_STRING, .off = SA_USER(priv_protocol), .def = "",
+	  .check = sa_chk_priv_proto },
+	{ .name = "priv_passphrase", .type = SA_F_STRING, .flags = SA_SECRET, .off = SA_USER(priv_passphrase),
+	  .def = "", .check = sa_chk_passphrase },
+	{ .name = "engine_id", .type = SA_F_STRING, .off = SA_USER(engine_id), .def = "",
+	  .check = sa_chk_engine_id },
+};
+
+static int sa_user_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_trap_user *u = obj;
+	const config_setting_t *pp = config_setting_get_member(grp, "priv_passphrase");
+
+	if (u->priv_protocol[0] && !pp)
+		return sa_cfg_fail(v, grp, "%s: priv_protocol \"%s\" needs priv_passphrase", where,
+				   u->priv_protocol);
+	if (!u->priv_protocol[0] && pp)
+		return sa_cfg_fail(v, pp, "%s.priv_passphrase: given without priv_protocol", where);
+	return 0;
+}
+static const struct sa_schema sa_user_schema =
+	SA_SCHEMA(sa_user_fields, sizeof(struct sa_trap_user), sa_user_finish);
+
+static const struct sa_field sa_trap_fields[] = {
+	{ .name = "listen", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_CFG(trap_listen),
+	  .def = "udp:127.0.0.1:1162" },
+	{ .name = "communities", .type = SA_F_LIST, .off = SA_CFG(communities),
+	  .aux_off = SA_CFG(ncommunities), .sub = &sa_community_schema },
+	{ .name = "users", .type = SA_F_LIST, .off = SA_CFG(users), .aux_off = SA_CFG(nusers),
+	  .sub = &sa_user_schema },
+};
+
+/* Two entries for one community or one (user, engine) pair would make the
+ * receiver's answer depend on list order. */
+static int sa_trap_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_config *c = obj;
+	const config_setting_t *l;
+
+	for (size_t i = 0; i < c->ncommunities; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(c->communities[i].community, c->communities[j].community))
+				continue;
+			l = config_setting_get_member(grp, "communities");
+			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+					   "%s.communities[%zu]: same community as communities[%zu]; "
+					   "list all its sources in one entry", where, i, j);
+		}
+	}
+	for (size_t i = 0; i < c->nusers; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(c->users[i].name, c->users[j].name) ||
+			    strcasecmp(c->users[i].engine_id, c->users[j].engine_id))
+				continue;
+			l = config_setting_get_member(grp, "users");
+			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+					   "%s.users[%zu]: user \"%s\" with this engine_id already defined "
+					   "in users[%zu]", where, i, c->users[i].name, j);
+		}
+	}
+	return 0;
+}
+static const struct sa_schema sa_trap_schema = SA_SCHEMA(sa_trap_fields, 0, sa_trap_finish);
+
+/* One table per engine section.  Later issues add the engine's own keys here. */
+#define SA_ENGINE_ENABLED(id)                                                                      \
+	{ .name = "enabled", .type = SA_F_BOOL, .off = SA_CFG(engine_enabled[id]), .def_int = 1 }
+
+static const struct sa_field sa_discovery_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY) };
+static const struct sa_field sa_balance_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_BALANCE) };
+static const struct sa_field sa_redirect_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT) };
+static const struct sa_field sa_rediscover_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER) };
+static const struct sa_field sa_cluster_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER) };
+
+static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, NULL);
+static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, NULL);
+static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, NULL);
+static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, NULL);
+static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0, NULL);
+
+/* An engine section's presence flag is its enabled flag: absent = off,
+ * present = on unless "enabled = false". */
+#define SA_ENGINE_SECTION(id, sch)                                                                 \
+	{ .name = NULL, .type = SA_F_GROUP, .flags = SA_PRESENCE, .off = 0,                        \
+	  .aux_off = SA_CFG(engine_enabled[id]), .sub = &(sch) }
+
+static const struct sa_field sa_top_fields[] = {
+	{ .name = "agent", .type = SA_F_GROUP, .off = 0, .sub = &sa_agent_schema },
+	{ .name = "trap_receiver", .type = SA_F_GROUP, .flags = SA_PRESENCE, .off = 0,
+	  .aux_off = SA_CFG(trap_enabled), .sub = &sa_trap_schema },
+	SA_ENGINE_SECTION(SA_ENGINE_DISCOVERY, sa_discovery_schema),
+	SA_ENGINE_SECTION(SA_ENGINE_BALANCE, sa_balance_schema),
+	SA_ENGINE_SECTION(SA_ENGINE_REDIRECT, sa_redirect_schema),
+	SA_ENGINE_SECTION(SA_ENGINE_REDISCOVER, sa_rediscover_schema),
+	SA_ENGINE_SECTION(SA_ENGINE_CLUSTER, sa_cluster_schema),
+};
+static const struct sa_schema sa_top_schema = SA_SCHEMA(sa_top_fields, 0, NULL);
+
+/* Engine sections are named by sa_engine_names[] (found through the
+ * engine_enabled[] slot they set) so the two never drift. */
+static const char *sa_field_name(const struct sa_schema *sc, size_t i)
+{
+	const struct sa_field *f = &sc->fields[i];
+	size_t base = SA_CFG(engine_enabled);
+
+	if (f->name)
+		return f->name;
+	if (f->type == SA_F_GROUP && f->aux_off >= base &&
+	    f->aux_off < base + SA_ENGINE_COUNT * sizeof(int))
+		return sa_engine_names[(f->aux_off - base) / sizeof(int)];
+	return "?";
+}
+
+/* ---- the walker -------------------------------------------------------- */
+
+#define SA_AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+
+/* Strings always get their default so consumers never see NULL; numbers
+ * only when the enclosing group counts as present. */
+static int sa_cfg_defaults(const struct sa_schema *sc, void *obj, int scalars)
+{
+	for (size_t i = 0; i < sc->nfields; i++) {
+		const struct sa_field *f = &sc->fields[i];
+		char **sp;
+		int rc;
+
+		switch (f->type) {
+		case SA_F_STRING:
+			sp = SA_AT(obj, f->off, char *);
+			if (!*sp && !(*sp = strdup(f->def ? f->def : "")))
+				return -ENOMEM;
+			break;
+		case SA_F_INT:
+		case SA_F_BOOL:
+			if (scalars)
+				*SA_AT(obj, f->off, int) = f->def_int;
+			break;
+		case SA_F_GROUP:
+			rc = sa_cfg_defaults(f->sub, (char *)obj + f->off,
+					     (f->flags & SA_PRESENCE) ? 0 : scalars);
+			if (rc < 0)
+				return rc;
+			break;
+		case SA_F_LIST:
+		case SA_F_STRARRAY:
+			break;
+		}
+	}
+	return 0;
+}
+
+static void sa_free_str(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void sa_cfg_release(const struct sa_schema *sc, void *obj)
+{
+	for (size_t i = 0; i < sc->nfields; i++) {
+		const struct sa_field *f = &sc->fields[i];
+		size_t n;
+
+		switch (f->type) {
+		case SA_F_STRING:
+			sa_free_str(*SA_AT(obj, f->off, char *));
+			*SA_AT(obj, f->off, char *) = NULL;
+			break;
+		case SA_F_INT:
+		case SA_F_BOOL:
+			break;
+		case SA_F_GROUP:
+			sa_cfg_release(f->sub, (char *)obj + f->off);
+			break;
+		case SA_F_LIST: {
+			char *arr = *SA_AT(obj, f->off, char *);
+
+			n = *SA_AT(obj, f->aux_off, size_t);
+			for (size_t j = 0; arr && j < n; j++)
+				sa_cfg_release(f->sub, arr + j * f->sub->elem_size);
+			free(arr);
+			*SA_AT(obj, f->off, char *) = NULL;
+			*SA_AT(obj, f->aux_off, size_t) = 0;
+			break;
+		}
+		case SA_F_STRARRAY: {
+			char **arr = *SA_AT(obj, f->off, char **);
+
+			n = *SA_AT(obj, f->aux_off, size_t);
+			for (size_t j = 0; arr && j < n; j++)
+				sa_free_str(arr[j]);
+			free(arr);
+			*SA_AT(obj, f->off, char **) = NULL;
+			*SA_AT(obj, f->aux_off, size_t) = 0;
+			break;
+		}
+		}
+	}
+}
+
+static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc,
+			void *obj, const char *where);
+
+/* Builds the dotted name of a setting for messages; a name too long for
+ * the buffer is cut, which only shortens the message. */
+static void sa_cfg_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void sa_cfg_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static int sa_cfg_string(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f,
+			 const char *where, char **dst)
+{
+	const char *val, *canon = NULL;
+	char why[160];
+	char *copy;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return sa_cfg_fail(v, s, "%s: expected a string", where);
+	val = config_setting_get_string(s);
+	if ((f->flags & SA_NONEMPTY) && !*val)
+		return sa_cfg_fail(v, s, "%s: must not be empty", where);
+	if (f->check && f->check(val, &canon, why, sizeof(why)) < 0) {
+		if (f->flags & SA_SECRET)
+			return sa_cfg_fail(v, s, "%s: %s", where, why);
+		return sa_cfg_fail(v, s, "%s: \"%s\": %s", where, val, why);
+	}
+	if (!(copy = strdup(canon ? canon : val)))
+		return sa_cfg_fail(v, s, "%s: out of memory", where), -ENOMEM;
+	sa_free_str(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int sa_cfg_field(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f,
+			void *obj, const char *where)
+{
+	char sub[256];
+	long long ll;
+	int type = config_setting_type(s), n;
+
+	switch (f->type) {
+	case SA_F_STRING:
+		return sa_cfg_string(v, s, f, where, SA_AT(obj, f->off, char *));
+	case SA_F_INT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			return sa_cfg_fail(v, s, "%s: expected an integer", where);
+		ll = config_setting_get_int64(s);
+		if (ll < f->min || ll > f->max)
+			return sa_cfg_fail(v, s, "%s: %lld out of range %lld..%lld", where, ll, f->min, f->max);
+		*SA_AT(obj, f->off, int) = (int)ll;
+		return 0;
+	case SA_F_BOOL:
+		if (type != CONFIG_TYPE_BOOL)
+			return sa_cfg_fail(v, s, "%s: expected true or false", where);
+		*SA_AT(obj, f->off, int) = config_setting_get_bool(s) ? 1 : 0;
+		return 0;
+	case SA_F_GROUP:
+		if (type != CONFIG_TYPE_GROUP)
+			return sa_cfg_fail(v, s, "%s: expected a group { ... }", where);
+		if (f->flags & SA_PRESENCE) {
+			int rc;
+
+			*SA_AT(obj, f->aux_off, int) = 1;
+			rc = sa_cfg_defaults(f->sub, (char *)obj + f->off, 1);
+			if (rc < 0)
+				return sa_cfg_fail(v, s, "%s: out of memory", where), rc;
+		}
+		return sa_cfg_group(v, s, f->sub, (char *)obj + f->off, where);
+	case SA_F_LIST: {
+		char *arr;
+
+		/* libconfig types an empty [] as an array; accept it as an empty list. */
+		if (type != CONFIG_TYPE_LIST && !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0))
+			return sa_cfg_fail(v, s, "%s: expected a list ( { ... }, ... )", where);
+		n = config_setting_length(s);
+		arr = calloc(n ? (size_t)n : 1, f->sub->elem_size);
+		if (!arr)
+			return sa_cfg_fail(v, s, "%s: out of memory", where), -ENOMEM;
+		/* Hand the array to obj first so a failure below frees it. */
+		*SA_AT(obj, f->off, char *) = arr;
+		*SA_AT(obj, f->aux_off, size_t) = (size_t)n;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			void *elem = arr + (size_t)i * f->sub->elem_size;
+			int rc;
+
+			sa_cfg_path(sub, sizeof(sub), "%s[%d]", where, i);
+			if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+				return sa_cfg_fail(v, e, "%s: expected a group { ... }", sub);
+			rc = sa_cfg_defaults(f->sub, elem, 1);
+			if (rc < 0)
+				return sa_cfg_fail(v, e, "%s: out of memory", sub), rc;
+			rc = sa_cfg_group(v, e, f->sub, elem, sub);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	case SA_F_STRARRAY: {
+		char **arr;
+
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return sa_cfg_fail(v, s, "%s: expected an array [ \"...\", ... ]", where);
+		n = config_setting_length(s);
+		if (n == 0 && (f->flags & SA_NONEMPTY))
+			return sa_cfg_fail(v, s, "%s: must not be empty", where);
+		arr = calloc(n ? (size_t)n : 1, sizeof(char *));
+		if (!arr)
+			return sa_cfg_fail(v, s, "%s: out of memory", where), -ENOMEM;
+		*SA_AT(obj, f->off, char **) = arr;
+		*SA_AT(obj, f->aux_off, size_t) = (size_t)n;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			int rc;
+
+			sa_cfg_path(sub, sizeof(sub), "%s[%d]", where, i);
+			rc = sa_cfg_string(v, e, f, sub, &arr[i]);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	}
+	return sa_cfg_fail(v, s, "%s: internal schema error", where);
+}
+
+static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc,
+			void *obj, const char *where)
+{
+	char sub[256];
+	int n = config_setting_length(grp), rc;
+
+	/* Members in file order, so the error reported is the first bad line. */
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *name = config_setting_name(s);
+		size_t j;
+
+		for (j = 0; j < sc->nfields; j++)
+			if (name && strcmp(name, sa_field_name(sc, j)) == 0)
+				break;
+		if (j == sc->nfields) {
+			if (*where)
+				return sa_cfg_fail(v, s, "unknown key \"%s\" in %s", name ? name : "?", where);
+			return sa_cfg_fail(v, s, "unknown key \"%s\"", name ? name : "?");
+		}
+		sa_cfg_path(sub, sizeof(sub), "%s%s%s", where, *where ? "." : "", name);
+		rc = sa_cfg_field(v, s, &sc->fields[j], obj, sub);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t j = 0; j < sc->nfields; j++) {
+		const char *name = sa_field_name(sc, j);
+
+		if ((sc->fields[j].flags & SA_REQUIRED) && !config_setting_get_member(grp, name))
+			return sa_cfg_fail(v, grp, "%s: missing required key \"%s\"", *where ? where : "top level",
+					   name);
+	}
+	return sc->finish ? sc->finish(v, grp, obj, where) : 0;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+void sa_config_free(struct sa_config *cfg)
+{
+	if (!cfg)
+		return;
+	sa_cfg_release(&sa_top_schema, cfg);
+	free(cfg->path);
+	free(cfg);
+}
+
+int sa_config_load(const char *path, struct sa_config **out, char *err, size_t errlen)
+{
+	struct sa_vctx v = { .path = path, .err = err, .errlen = errlen };
+	struct sa_config *cfg;
+	struct stat stbuf;
+	config_t lc;
+	char *dir, *slash;
+	int fd, rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !out)
+		return -EINVAL;
+
+	/* Check readability ourselves: libconfig only says "file I/O error". */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &stbuf) < 0 || S_ISDIR(stbuf.st_mode)) {
+		int e = fd < 0 ? errno : S_ISDIR(stbuf.st_mode) ? EISDIR : errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (err && errlen)
+			snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(e));
+		return -e;
+	}
+	close(fd);
+
+	config_init(&lc);
+	/* @include paths are relative to the including file's directory. */
+	if ((dir = strdup(path)) && (slash = strrchr(dir, '/'))) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		config_set_include_dir(&lc, dir);
+	}
+	free(dir);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
+			int e = errno ? errno : EIO;
+
+			if (err && errlen)
+				snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(e));
+			config_destroy(&lc);
+			return -e;
+		}
+		if (err && errlen)
+			snprintf(err, errlen, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+				 config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		return -EINVAL;
+	}
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg || !(cfg->path = strdup(path)) || sa_cfg_defaults(&sa_top_schema, cfg, 1) < 0) {
+		config_destroy(&lc);
+		sa_config_free(cfg);
+		if (err && errlen)
+			snprintf(err, errlen, "%s:0: out of memory", path);
+		return -ENOMEM;
+	}
+	rc = sa_cfg_group(&v, config_root_setting(&lc), &sa_top_schema, cfg, "");
+	config_destroy(&lc);
+	if (rc < 0) {
+		sa_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}

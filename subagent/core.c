@@ -1,1 +1,181 @@
-/* placeholder */
+/* core.c: start-up, reload and shutdown shared by sanagentd and the dlmod plug-in. */
+#include <config.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engines/registry.h"
+#include "handlers/handlers.h"
+#include "subagent/core.h"
+#include "subagent/log.h"
+#include "traps/notify.h"
+#include "traps/receiver.h"
+
+struct sa_core sa_core;
+
+static void sa_engine_admin_key(char *key, size_t len, int index)
+{
+	snprintf(key, len, "engine.%s.admin", sa_engine_names[index - 1]);
+}
+
+/* SNMP-set admin overrides outlive restarts: they are nonVolatile rows. */
+static void sa_core_restore_engines(void)
+{
+	char key[64];
+
+	for (int i = 1; i <= sa_engine_count(); i++) {
+		const char *v;
+
+		sa_engine_admin_key(key, sizeof(key), i);
+		v = sa_core.state ? sa_state_get(sa_core.state, key) : NULL;
+		if (!v)
+			continue;
+		if (strcmp(v, "up") == 0)
+			sa_engine_get(i)->admin_override = SA_ADMIN_UP;
+		else if (strcmp(v, "down") == 0)
+			sa_engine_get(i)->admin_override = SA_ADMIN_DOWN;
+		else
+			sa_log(SA_LOG_WARNING, "state", "%s: ignoring bad value for %s", sa_core.cfg->state_file, key);
+	}
+}
+
+static void sa_core_open_state(void)
+{
+	int corrupt = 0;
+	int rc = sa_state_open(sa_core.cfg->state_file, &sa_core.state, &corrupt);
+
+	if (rc < 0) {
+		sa_core.state = NULL;
+		sa_log(SA_LOG_ERR, "state", "%s: cannot open: %s; SNMP-created rows will not persist",
+		       sa_core.cfg->state_file, strerror(-rc));
+	} else if (corrupt) {
+		sa_log(SA_LOG_ERR, "state", "%s: was corrupt and has been kept aside; starting empty",
+		       sa_core.cfg->state_file);
+	}
+}
+
+static void sa_core_apply(const struct sa_config *cfg)
+{
+	char err[256] = "";
+
+	if (sa_trap_receiver_apply(cfg, err, sizeof(err)) < 0)
+		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
+	sa_engines_apply(cfg);
+}
+
+int sa_core_start(struct sa_config *cfg)
+{
+	int rc;
+
+	sa_core.cfg = cfg;
+	sa_core.start_time = time(NULL);
+	/* Absolute, so a reload after a daemon's chdir("/") still finds it. */
+	if (!sa_core.config_path)
+		sa_core.config_path = realpath(cfg->path, NULL);
+	if (!sa_core.config_path)
+		sa_core.config_path = strdup(cfg->path);
+	if (!sa_core.config_path)
+		return -ENOMEM;
+	sa_core_open_state();
+	sa_core_restore_engines();
+	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0) {
+		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
+		return rc;
+	}
+	sa_core_apply(cfg);
+	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
+	return 0;
+}
+
+static void sa_core_keep(char **fresh, char **old, const char *what)
+{
+	char *tmp;
+
+	if (strcmp(*fresh, *old) != 0)
+		sa_log(SA_LOG_WARNING, "config", "%s change takes effect at the next start", what);
+	tmp = *fresh;
+	*fresh = *old;
+	*old = tmp;
+}
+
+int sa_core_reload(void)
+{
+	struct sa_config *cfg = NULL, *old = sa_core.cfg;
+	char err[512];
+	int rc = sa_config_load(sa_core.config_path, &cfg, err, sizeof(err));
+
+	if (rc < 0) {
+		sa_log(SA_LOG_ERR, "config", "reload rejected, old config stays in force: %s", err);
+		return rc;
+	}
+	/* Settings fixed at start (and possibly set by options) keep their old values. */
+	sa_core_keep(&cfg->state_file, &old->state_file, "state_file");
+	sa_core_keep(&cfg->agentx_socket, &old->agentx_socket, "agentx_socket");
+	sa_core_keep(&cfg->pid_file, &old->pid_file, "pid_file");
+	sa_core.cfg = cfg;
+	sa_core_apply(cfg);
+	sa_config_free(old);
+	sa_log(SA_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
+	sa_notify_config_reloaded();
+	return 0;
+}
+
+void sa_core_stop(void)
+{
+	if (!sa_core.cfg)
+		return;
+	sa_notify_agent_stop();
+	sa_engines_stop_all();
+	sa_trap_receiver_stop();
+	if (sa_core.state)
+		sa_state_close(sa_core.state);
+	sa_core.state = NULL;
+	sa_config_free(sa_core.cfg);
+	sa_core.cfg = NULL;
+	free(sa_core.config_path);
+	sa_core.config_path = NULL;
+}
+
+int sa_core_commit_state(void)
+{
+	if (!sa_core.state)
+		return -EIO;
+	return sa_state_commit(sa_core.state);
+}
+
+int sa_core_set_engine_admin(int index, int admin)
+{
+	char key[64], *old = NULL;
+	const char *prev;
+	int rc = sa_engine_validate_admin(index, admin);
+
+	if (rc < 0)
+		return rc;
+	if (!sa_core.state)
+		return -EIO;
+	sa_engine_admin_key(key, sizeof(key), index);
+	prev = sa_state_get(sa_core.state, key);
+	if (prev && !(old = strdup(prev)))
+		return -ENOMEM;
+	rc = sa_state_set(sa_core.state, key, admin == SA_ADMIN_UP ? "up" : "down");
+	if (rc == 0)
+		rc = sa_state_commit(sa_core.state);
+	if (rc < 0) {
+		/* Persist first, apply second: a failed write changes nothing. */
+		if (old)
+			sa_state_set(sa_core.state, key, old);
+		else
+			sa_state_del(sa_core.state, key);
+		free(old);
+		sa_log(SA_LOG_ERR, "state", "cannot persist %s: %s", key, strerror(-rc));
+		return rc;
+	}
+	free(old);
+	return sa_engine_set_admin(index, admin, sa_core.cfg);
+}

@@ -11,7 +11,7 @@ struct sa_core {
 	struct sa_config *cfg; /* config in force */
 	struct sa_state *state; /* persistent rows, NULL if it could not be opened */
 	time_t start_time;
-	const char *config_path; /* path given at start; reload re-reads it */
+	char *config_path; /* absolute path of the config file; reload re-reads it */
 };
 
 extern struct sa_core sa_core;
@@ -27,6 +27,11 @@ int sa_core_reload(void);
 
 /* Sends sanAgentStop, stops engines and receiver, closes state. */
 void sa_core_stop(void);
+
+/* Admin status SET over SNMP (ACTION phase): persists the override as
+ * "engine.<name>.admin" and applies it.  Returns 0 or -errno; on error
+ * nothing changed. */
+int sa_core_set_engine_admin(int index, int admin);
 
 /* Persists the state now (COMMIT phase of a SET).  Returns 0 or -errno. */
 int sa_core_commit_state(void);

@@ -1,0 +1,7 @@
+/* logsink_snmp.h: routes sa_log() lines into net-snmp's logging (stderr or syslog). */
+#ifndef SA_LOGSINK_SNMP_H
+#define SA_LOGSINK_SNMP_H
+
+void sa_logsink_snmp_install(void);
+
+#endif
