@@ -42,6 +42,13 @@ void sa_engines_listen(sa_engine_listener fn, void *arg)
 	}
 }
 
+static const char *sa_oper_name(int oper)
+{
+	static const char *const names[] = { "?", "up", "down", "failed", "unavailable" };
+
+	return oper >= 1 && oper <= 4 ? names[oper] : names[0];
+}
+
 static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const char *err)
 {
 	if (e->admin == admin && e->oper == oper && strcmp(e->last_error, err) == 0)
@@ -50,8 +57,8 @@ static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const ch
 	e->oper = oper;
 	snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 	e->last_change = time(NULL);
-	sa_log(SA_LOG_INFO, "engine", "%s: admin %s, oper %d%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
-	       oper, err[0] ? ": " : "", err);
+	sa_log(SA_LOG_INFO, "engine", "%s: admin %s, oper %s%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
+	       sa_oper_name(oper), err[0] ? ": " : "", err);
 	for (int i = 0; i < sa_nlisteners; i++)
 		sa_listeners[i].fn(e, sa_listeners[i].arg);
 }
