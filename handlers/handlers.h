@@ -17,7 +17,7 @@
 #define SA_OID_ENGINE_TABLE SA_OID_OBJECTS, 2
 #define SA_OID_ENGINE_ENTRY SA_OID_ENGINE_TABLE, 1
 #define SA_OID_TRAPRECV SA_OID_OBJECTS, 3 /* Received .1, Accepted .2, DroppedUnauth .3, DroppedMalformed .4 */
-#define SA_OID_ENGINE_MIBS SA_OID_MIB, 3 /* engine modules: session .1 ... cluster .5 */
+#define SA_OID_ENGINE_MIBS SA_OID_MIB, 3  /* engine modules: session .1 ... cluster .5 */
 
 /* sanAgentInfo scalars */
 enum { H_INFO_VERSION = 1, H_INFO_START_TIME = 2, H_INFO_CONFIG_FILE = 3 };

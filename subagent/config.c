@@ -16,11 +16,8 @@
 #include <unistd.h>
 
 const char *const sa_engine_names[SA_ENGINE_COUNT] = {
-	[SA_ENGINE_DISCOVERY] = "discovery",
-	[SA_ENGINE_BALANCE] = "balance",
-	[SA_ENGINE_REDIRECT] = "redirect",
-	[SA_ENGINE_REDISCOVER] = "rediscover",
-	[SA_ENGINE_CLUSTER] = "cluster",
+    [SA_ENGINE_DISCOVERY] = "discovery",   [SA_ENGINE_BALANCE] = "balance", [SA_ENGINE_REDIRECT] = "redirect",
+    [SA_ENGINE_REDISCOVER] = "rediscover", [SA_ENGINE_CLUSTER] = "cluster",
 };
 
 /*
@@ -31,16 +28,16 @@ const char *const sa_engine_names[SA_ENGINE_COUNT] = {
  */
 enum sa_ftype {
 	SA_F_STRING,
-	SA_F_INT, /* stored as int, range-checked */
-	SA_F_BOOL, /* stored as int 0/1 */
-	SA_F_GROUP, /* nested group, same target object (plus off) */
-	SA_F_LIST, /* list of groups -> array of elem_size structs + size_t count */
+	SA_F_INT,      /* stored as int, range-checked */
+	SA_F_BOOL,     /* stored as int 0/1 */
+	SA_F_GROUP,    /* nested group, same target object (plus off) */
+	SA_F_LIST,     /* list of groups -> array of elem_size structs + size_t count */
 	SA_F_STRARRAY, /* array of strings -> char ** + size_t count */
 };
 
 #define SA_REQUIRED 0x01u /* must be present */
 #define SA_NONEMPTY 0x02u /* string must not be "", array must not be [] */
-#define SA_SECRET 0x04u /* value never appears in messages */
+#define SA_SECRET 0x04u   /* value never appears in messages */
 #define SA_PRESENCE 0x08u /* GROUP: aux_off is an int set to 1 when the group is present */
 
 struct sa_vctx;
@@ -55,12 +52,12 @@ struct sa_field {
 	const char *name;
 	enum sa_ftype type;
 	unsigned flags;
-	size_t off; /* where the value (or group/array base) goes */
-	size_t aux_off; /* LIST/STRARRAY: size_t count; GROUP+SA_PRESENCE: int flag */
-	long long min, max; /* INT */
-	const char *def; /* STRING default (NULL means "") */
-	int def_int; /* INT/BOOL default */
-	sa_str_check check; /* STRING, STRARRAY elements */
+	size_t off;                  /* where the value (or group/array base) goes */
+	size_t aux_off;              /* LIST/STRARRAY: size_t count; GROUP+SA_PRESENCE: int flag */
+	long long min, max;          /* INT */
+	const char *def;             /* STRING default (NULL means "") */
+	int def_int;                 /* INT/BOOL default */
+	sa_str_check check;          /* STRING, STRARRAY elements */
 	const struct sa_schema *sub; /* GROUP, LIST element */
 };
 
@@ -73,16 +70,20 @@ struct sa_schema {
 };
 
 struct sa_vctx {
-	const char *path; /* fallback when libconfig has no file name */
+	const char *path;   /* fallback when libconfig has no file name */
+	const char *incdir; /* libconfig names @include files as written: relative to this */
 	char *err;
 	size_t errlen;
 };
 
 #define SA_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define SA_SCHEMA(f, sz, fin) { (f), SA_NELEM(f), (sz), (fin) }
+#define SA_SCHEMA(f, sz, fin)                                                                                          \
+	{                                                                                                              \
+		(f), SA_NELEM(f), (sz), (fin)                                                                          \
+	}
 
 static int sa_cfg_fail(struct sa_vctx *v, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int sa_cfg_fail(struct sa_vctx *v, const config_setting_t *s, const char *fmt, ...)
 {
@@ -93,7 +94,12 @@ static int sa_cfg_fail(struct sa_vctx *v, const config_setting_t *s, const char 
 
 	if (!v->err || !v->errlen)
 		return -EINVAL;
-	n = snprintf(v->err, v->errlen, "%s:%u: ", file ? file : v->path, line);
+	if (!file)
+		file = v->path;
+	if (file[0] != '/' && strcmp(file, v->path) != 0 && v->incdir)
+		n = snprintf(v->err, v->errlen, "%s/%s:%u: ", v->incdir, file, line);
+	else
+		n = snprintf(v->err, v->errlen, "%s:%u: ", file, line);
 	if (n >= 0 && (size_t)n < v->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
@@ -160,8 +166,8 @@ static int sa_chk_cidr(const char *val, const char **canon, char *why, size_t wh
 	return 0;
 }
 
-static int sa_chk_choice(const char *val, const char **canon, char *why, size_t whylen,
-			 const char *const *choices, size_t n)
+static int sa_chk_choice(const char *val, const char **canon, char *why, size_t whylen, const char *const *choices,
+                         size_t n)
 {
 	size_t len = 0;
 
@@ -179,14 +185,14 @@ static int sa_chk_choice(const char *val, const char **canon, char *why, size_t 
 
 static int sa_chk_auth_proto(const char *val, const char **canon, char *why, size_t whylen)
 {
-	static const char *const c[] = { "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512" };
+	static const char *const c[] = {"MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"};
 
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
 static int sa_chk_priv_proto(const char *val, const char **canon, char *why, size_t whylen)
 {
-	static const char *const c[] = { "", "DES", "AES" };
+	static const char *const c[] = {"", "DES", "AES"};
 
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
@@ -240,39 +246,64 @@ static int sa_chk_engine_id(const char *val, const char **canon, char *why, size
 #define SA_CFG(m) offsetof(struct sa_config, m)
 
 static const struct sa_field sa_agent_fields[] = {
-	{ .name = "agentx_socket", .type = SA_F_STRING, .off = SA_CFG(agentx_socket), .def = "" },
-	{ .name = "agentx_ping_interval", .type = SA_F_INT, .off = SA_CFG(agentx_ping_interval),
-	  .min = 1, .max = 3600, .def_int = 1 },
-	{ .name = "state_file", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_CFG(state_file),
-	  .def = "/var/lib/sanagent/state" },
-	{ .name = "pid_file", .type = SA_F_STRING, .off = SA_CFG(pid_file), .def = "" },
+    {.name = "agentx_socket", .type = SA_F_STRING, .off = SA_CFG(agentx_socket), .def = ""},
+    {.name = "agentx_ping_interval",
+     .type = SA_F_INT,
+     .off = SA_CFG(agentx_ping_interval),
+     .min = 1,
+     .max = 3600,
+     .def_int = 1},
+    {.name = "state_file",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_CFG(state_file),
+     .def = "/var/lib/sanagent/state"},
+    {.name = "pid_file", .type = SA_F_STRING, .off = SA_CFG(pid_file), .def = ""},
 };
 static const struct sa_schema sa_agent_schema = SA_SCHEMA(sa_agent_fields, 0, NULL);
 
 #define SA_COMM(m) offsetof(struct sa_trap_community, m)
 static const struct sa_field sa_community_fields[] = {
-	{ .name = "community", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY | SA_SECRET,
-	  .off = SA_COMM(community) },
-	/* A community accepted from nowhere is a mistake, not a default. */
-	{ .name = "sources", .type = SA_F_STRARRAY, .flags = SA_REQUIRED | SA_NONEMPTY,
-	  .off = SA_COMM(sources), .aux_off = SA_COMM(nsources), .check = sa_chk_cidr },
+    {.name = "community",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_NONEMPTY | SA_SECRET,
+     .off = SA_COMM(community)},
+    /* A community accepted from nowhere is a mistake, not a default. */
+    {.name = "sources",
+     .type = SA_F_STRARRAY,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_COMM(sources),
+     .aux_off = SA_COMM(nsources),
+     .check = sa_chk_cidr},
 };
 static const struct sa_schema sa_community_schema =
-	SA_SCHEMA(sa_community_fields, sizeof(struct sa_trap_community), NULL);
+    SA_SCHEMA(sa_community_fields, sizeof(struct sa_trap_community), NULL);
 
 #define SA_USER(m) offsetof(struct sa_trap_user, m)
 static const struct sa_field sa_user_fields[] = {
-	{ .name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_USER(name) },
-	{ .name = "auth_protocol", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_USER(auth_protocol),
-	  .check = sa_chk_auth_proto },
-	{ .name = "auth_passphrase", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_SECRET,
-	  .off = SA_USER(auth_passphrase), .check = sa_chk_passphrase },
-	{ .name = "priv_protocol", .type = SA_F_STRING, .off = SA_USER(priv_protocol), .def = "",
-	  .check = sa_chk_priv_proto },
-	{ .name = "priv_passphrase", .type = SA_F_STRING, .flags = SA_SECRET, .off = SA_USER(priv_passphrase),
-	  .def = "", .check = sa_chk_passphrase },
-	{ .name = "engine_id", .type = SA_F_STRING, .off = SA_USER(engine_id), .def = "",
-	  .check = sa_chk_engine_id },
+    {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_USER(name)},
+    {.name = "auth_protocol",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED,
+     .off = SA_USER(auth_protocol),
+     .check = sa_chk_auth_proto},
+    {.name = "auth_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_USER(auth_passphrase),
+     .check = sa_chk_passphrase},
+    {.name = "priv_protocol",
+     .type = SA_F_STRING,
+     .off = SA_USER(priv_protocol),
+     .def = "",
+     .check = sa_chk_priv_proto},
+    {.name = "priv_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_SECRET,
+     .off = SA_USER(priv_passphrase),
+     .def = "",
+     .check = sa_chk_passphrase},
+    {.name = "engine_id", .type = SA_F_STRING, .off = SA_USER(engine_id), .def = "", .check = sa_chk_engine_id},
 };
 
 static int sa_user_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
@@ -281,22 +312,25 @@ static int sa_user_finish(struct sa_vctx *v, const config_setting_t *grp, void *
 	const config_setting_t *pp = config_setting_get_member(grp, "priv_passphrase");
 
 	if (u->priv_protocol[0] && !pp)
-		return sa_cfg_fail(v, grp, "%s: priv_protocol \"%s\" needs priv_passphrase", where,
-				   u->priv_protocol);
+		return sa_cfg_fail(v, grp, "%s: priv_protocol \"%s\" needs priv_passphrase", where, u->priv_protocol);
 	if (!u->priv_protocol[0] && pp)
 		return sa_cfg_fail(v, pp, "%s.priv_passphrase: given without priv_protocol", where);
 	return 0;
 }
-static const struct sa_schema sa_user_schema =
-	SA_SCHEMA(sa_user_fields, sizeof(struct sa_trap_user), sa_user_finish);
+static const struct sa_schema sa_user_schema = SA_SCHEMA(sa_user_fields, sizeof(struct sa_trap_user), sa_user_finish);
 
 static const struct sa_field sa_trap_fields[] = {
-	{ .name = "listen", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_CFG(trap_listen),
-	  .def = "udp:127.0.0.1:1162" },
-	{ .name = "communities", .type = SA_F_LIST, .off = SA_CFG(communities),
-	  .aux_off = SA_CFG(ncommunities), .sub = &sa_community_schema },
-	{ .name = "users", .type = SA_F_LIST, .off = SA_CFG(users), .aux_off = SA_CFG(nusers),
-	  .sub = &sa_user_schema },
+    {.name = "listen",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_CFG(trap_listen),
+     .def = "udp:127.0.0.1:1162"},
+    {.name = "communities",
+     .type = SA_F_LIST,
+     .off = SA_CFG(communities),
+     .aux_off = SA_CFG(ncommunities),
+     .sub = &sa_community_schema},
+    {.name = "users", .type = SA_F_LIST, .off = SA_CFG(users), .aux_off = SA_CFG(nusers), .sub = &sa_user_schema},
 };
 
 /* Two entries for one community or one (user, engine) pair would make the
@@ -312,8 +346,9 @@ static int sa_trap_finish(struct sa_vctx *v, const config_setting_t *grp, void *
 				continue;
 			l = config_setting_get_member(grp, "communities");
 			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
-					   "%s.communities[%zu]: same community as communities[%zu]; "
-					   "list all its sources in one entry", where, i, j);
+			                   "%s.communities[%zu]: same community as communities[%zu]; "
+			                   "list all its sources in one entry",
+			                   where, i, j);
 		}
 	}
 	for (size_t i = 0; i < c->nusers; i++) {
@@ -323,8 +358,9 @@ static int sa_trap_finish(struct sa_vctx *v, const config_setting_t *grp, void *
 				continue;
 			l = config_setting_get_member(grp, "users");
 			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
-					   "%s.users[%zu]: user \"%s\" with this engine_id already defined "
-					   "in users[%zu]", where, i, c->users[i].name, j);
+			                   "%s.users[%zu]: user \"%s\" with this engine_id already defined "
+			                   "in users[%zu]",
+			                   where, i, c->users[i].name, j);
 		}
 	}
 	return 0;
@@ -332,14 +368,16 @@ static int sa_trap_finish(struct sa_vctx *v, const config_setting_t *grp, void *
 static const struct sa_schema sa_trap_schema = SA_SCHEMA(sa_trap_fields, 0, sa_trap_finish);
 
 /* One table per engine section.  Later issues add the engine's own keys here. */
-#define SA_ENGINE_ENABLED(id)                                                                      \
-	{ .name = "enabled", .type = SA_F_BOOL, .off = SA_CFG(engine_enabled[id]), .def_int = 1 }
+#define SA_ENGINE_ENABLED(id)                                                                                          \
+	{                                                                                                              \
+		.name = "enabled", .type = SA_F_BOOL, .off = SA_CFG(engine_enabled[id]), .def_int = 1                  \
+	}
 
-static const struct sa_field sa_discovery_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY) };
-static const struct sa_field sa_balance_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_BALANCE) };
-static const struct sa_field sa_redirect_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT) };
-static const struct sa_field sa_rediscover_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER) };
-static const struct sa_field sa_cluster_fields[] = { SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER) };
+static const struct sa_field sa_discovery_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY)};
+static const struct sa_field sa_balance_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_BALANCE)};
+static const struct sa_field sa_redirect_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT)};
+static const struct sa_field sa_rediscover_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER)};
+static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
 
 static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, NULL);
 static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, NULL);
@@ -349,19 +387,25 @@ static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0
 
 /* An engine section's presence flag is its enabled flag: absent = off,
  * present = on unless "enabled = false". */
-#define SA_ENGINE_SECTION(id, sch)                                                                 \
-	{ .name = NULL, .type = SA_F_GROUP, .flags = SA_PRESENCE, .off = 0,                        \
-	  .aux_off = SA_CFG(engine_enabled[id]), .sub = &(sch) }
+#define SA_ENGINE_SECTION(id, sch)                                                                                     \
+	{                                                                                                              \
+		.name = NULL, .type = SA_F_GROUP, .flags = SA_PRESENCE, .off = 0,                                      \
+		.aux_off = SA_CFG(engine_enabled[id]), .sub = &(sch)                                                   \
+	}
 
 static const struct sa_field sa_top_fields[] = {
-	{ .name = "agent", .type = SA_F_GROUP, .off = 0, .sub = &sa_agent_schema },
-	{ .name = "trap_receiver", .type = SA_F_GROUP, .flags = SA_PRESENCE, .off = 0,
-	  .aux_off = SA_CFG(trap_enabled), .sub = &sa_trap_schema },
-	SA_ENGINE_SECTION(SA_ENGINE_DISCOVERY, sa_discovery_schema),
-	SA_ENGINE_SECTION(SA_ENGINE_BALANCE, sa_balance_schema),
-	SA_ENGINE_SECTION(SA_ENGINE_REDIRECT, sa_redirect_schema),
-	SA_ENGINE_SECTION(SA_ENGINE_REDISCOVER, sa_rediscover_schema),
-	SA_ENGINE_SECTION(SA_ENGINE_CLUSTER, sa_cluster_schema),
+    {.name = "agent", .type = SA_F_GROUP, .off = 0, .sub = &sa_agent_schema},
+    {.name = "trap_receiver",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = 0,
+     .aux_off = SA_CFG(trap_enabled),
+     .sub = &sa_trap_schema},
+    SA_ENGINE_SECTION(SA_ENGINE_DISCOVERY, sa_discovery_schema),
+    SA_ENGINE_SECTION(SA_ENGINE_BALANCE, sa_balance_schema),
+    SA_ENGINE_SECTION(SA_ENGINE_REDIRECT, sa_redirect_schema),
+    SA_ENGINE_SECTION(SA_ENGINE_REDISCOVER, sa_rediscover_schema),
+    SA_ENGINE_SECTION(SA_ENGINE_CLUSTER, sa_cluster_schema),
 };
 static const struct sa_schema sa_top_schema = SA_SCHEMA(sa_top_fields, 0, NULL);
 
@@ -374,8 +418,7 @@ static const char *sa_field_name(const struct sa_schema *sc, size_t i)
 
 	if (f->name)
 		return f->name;
-	if (f->type == SA_F_GROUP && f->aux_off >= base &&
-	    f->aux_off < base + SA_ENGINE_COUNT * sizeof(int))
+	if (f->type == SA_F_GROUP && f->aux_off >= base && f->aux_off < base + SA_ENGINE_COUNT * sizeof(int))
 		return sa_engine_names[(f->aux_off - base) / sizeof(int)];
 	return "?";
 }
@@ -405,14 +448,12 @@ static int sa_cfg_defaults(const struct sa_schema *sc, void *obj, int scalars)
 				*SA_AT(obj, f->off, int) = f->def_int;
 			break;
 		case SA_F_GROUP:
-			rc = sa_cfg_defaults(f->sub, (char *)obj + f->off,
-					     (f->flags & SA_PRESENCE) ? 0 : scalars);
+			rc = sa_cfg_defaults(f->sub, (char *)obj + f->off, (f->flags & SA_PRESENCE) ? 0 : scalars);
 			if (rc < 0)
 				return rc;
 			break;
 		case SA_F_LIST:
-		case SA_F_STRARRAY:
-			break;
+		case SA_F_STRARRAY: break;
 		}
 	}
 	return 0;
@@ -438,11 +479,8 @@ static void sa_cfg_release(const struct sa_schema *sc, void *obj)
 			*SA_AT(obj, f->off, char *) = NULL;
 			break;
 		case SA_F_INT:
-		case SA_F_BOOL:
-			break;
-		case SA_F_GROUP:
-			sa_cfg_release(f->sub, (char *)obj + f->off);
-			break;
+		case SA_F_BOOL: break;
+		case SA_F_GROUP: sa_cfg_release(f->sub, (char *)obj + f->off); break;
 		case SA_F_LIST: {
 			char *arr = *SA_AT(obj, f->off, char *);
 
@@ -469,8 +507,8 @@ static void sa_cfg_release(const struct sa_schema *sc, void *obj)
 	}
 }
 
-static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc,
-			void *obj, const char *where);
+static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc, void *obj,
+                        const char *where);
 
 /* Builds the dotted name of a setting for messages; a name too long for
  * the buffer is cut, which only shortens the message. */
@@ -485,8 +523,8 @@ static void sa_cfg_path(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int sa_cfg_string(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f,
-			 const char *where, char **dst)
+static int sa_cfg_string(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f, const char *where,
+                         char **dst)
 {
 	const char *val, *canon = NULL;
 	char why[160];
@@ -509,16 +547,15 @@ static int sa_cfg_string(struct sa_vctx *v, const config_setting_t *s, const str
 	return 0;
 }
 
-static int sa_cfg_field(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f,
-			void *obj, const char *where)
+static int sa_cfg_field(struct sa_vctx *v, const config_setting_t *s, const struct sa_field *f, void *obj,
+                        const char *where)
 {
 	char sub[256];
 	long long ll;
 	int type = config_setting_type(s), n;
 
 	switch (f->type) {
-	case SA_F_STRING:
-		return sa_cfg_string(v, s, f, where, SA_AT(obj, f->off, char *));
+	case SA_F_STRING: return sa_cfg_string(v, s, f, where, SA_AT(obj, f->off, char *));
 	case SA_F_INT:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 			return sa_cfg_fail(v, s, "%s: expected an integer", where);
@@ -602,8 +639,8 @@ static int sa_cfg_field(struct sa_vctx *v, const config_setting_t *s, const stru
 	return sa_cfg_fail(v, s, "%s: internal schema error", where);
 }
 
-static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc,
-			void *obj, const char *where)
+static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const struct sa_schema *sc, void *obj,
+                        const char *where)
 {
 	char sub[256];
 	int n = config_setting_length(grp), rc;
@@ -632,7 +669,7 @@ static int sa_cfg_group(struct sa_vctx *v, const config_setting_t *grp, const st
 
 		if ((sc->fields[j].flags & SA_REQUIRED) && !config_setting_get_member(grp, name))
 			return sa_cfg_fail(v, grp, "%s: missing required key \"%s\"", *where ? where : "top level",
-					   name);
+			                   name);
 	}
 	return sc->finish ? sc->finish(v, grp, obj, where) : 0;
 }
@@ -650,11 +687,11 @@ void sa_config_free(struct sa_config *cfg)
 
 int sa_config_load(const char *path, struct sa_config **out, char *err, size_t errlen)
 {
-	struct sa_vctx v = { .path = path, .err = err, .errlen = errlen };
+	struct sa_vctx v = {.path = path, .err = err, .errlen = errlen};
 	struct sa_config *cfg;
 	struct stat stbuf;
 	config_t lc;
-	char *dir, *slash;
+	char *dir = NULL, *slash;
 	int fd, rc;
 
 	if (err && errlen)
@@ -680,27 +717,34 @@ int sa_config_load(const char *path, struct sa_config **out, char *err, size_t e
 	if ((dir = strdup(path)) && (slash = strrchr(dir, '/'))) {
 		slash[slash == dir ? 1 : 0] = '\0';
 		config_set_include_dir(&lc, dir);
+		v.incdir = dir;
 	}
-	free(dir);
 	if (!config_read_file(&lc, path)) {
+		const char *efile = config_error_file(&lc) ? config_error_file(&lc) : path;
+
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
 			int e = errno ? errno : EIO;
 
 			if (err && errlen)
 				snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(e));
 			config_destroy(&lc);
+			free(dir);
 			return -e;
 		}
-		if (err && errlen)
-			snprintf(err, errlen, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
-				 config_error_line(&lc), config_error_text(&lc));
+		if (err && errlen && efile[0] != '/' && strcmp(efile, path) != 0 && v.incdir)
+			snprintf(err, errlen, "%s/%s:%d: %s", v.incdir, efile, config_error_line(&lc),
+			         config_error_text(&lc));
+		else if (err && errlen)
+			snprintf(err, errlen, "%s:%d: %s", efile, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
+		free(dir);
 		return -EINVAL;
 	}
 
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg || !(cfg->path = strdup(path)) || sa_cfg_defaults(&sa_top_schema, cfg, 1) < 0) {
 		config_destroy(&lc);
+		free(dir);
 		sa_config_free(cfg);
 		if (err && errlen)
 			snprintf(err, errlen, "%s:0: out of memory", path);
@@ -708,6 +752,7 @@ int sa_config_load(const char *path, struct sa_config **out, char *err, size_t e
 	}
 	rc = sa_cfg_group(&v, config_root_setting(&lc), &sa_top_schema, cfg, "");
 	config_destroy(&lc);
+	free(dir);
 	if (rc < 0) {
 		sa_config_free(cfg);
 		return rc;

@@ -144,11 +144,12 @@ int main(int argc, char **argv)
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 	if (cfg->agentx_socket[0])
 		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, cfg->agentx_socket);
-	/* The ping interval is also the reconnect period when the master is
-	 * absent or restarts: 1 s by default keeps re-registration under 5 s. */
-	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-			   cfg->agentx_ping_interval);
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
+	/* Timers (reconnects, engines) run from the select loop, as inside
+	 * snmpd, instead of from SIGALRM interrupting whatever is running. */
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+	/* The agent needs no MIB text; loading the system's only adds noise. */
+	setenv("MIBS", "", 1);
 
 	if (!foreground && netsnmp_daemonize(1, 0) != 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot daemonize");
@@ -159,6 +160,11 @@ int main(int argc, char **argv)
 
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, sa_on_master_connected, NULL);
 	init_agent("sanagentd");
+	/* After init_agent(), which installs net-snmp's 15 s default.  The
+	 * ping interval is also the reconnect period when the master is absent
+	 * or restarts: 1 s by default keeps re-registration under 5 s. */
+	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+			   cfg->agentx_ping_interval);
 	if (sa_core_start(cfg) < 0)
 		return 1;
 	init_snmp("sanagentd");

@@ -1,1 +1,69 @@
-exit 77
+#!/usr/bin/env bash
+# mib_lint.sh: every MIB in mibs/ is smilint -l 6 clean, and SANAGENT-MIB's OIDs match handlers/handlers.h.
+# No daemons: only smilint and snmptranslate on the MIB texts.
+set -u
+
+SA_SRCDIR=${SA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+shared="$SA_SRCDIR/../shared/mibs"
+
+[ -d "$shared" ] || { echo "SKIP: $shared absent"; exit 77; }
+command -v smilint >/dev/null 2>&1 || { echo "SKIP: smilint not installed"; exit 77; }
+command -v snmptranslate >/dev/null 2>&1 || { echo "SKIP: snmptranslate not installed"; exit 77; }
+shared=$(cd "$shared" && pwd)
+
+fail=0
+nmibs=0
+for mib in "$SA_SRCDIR"/mibs/*.txt; do
+	[ -e "$mib" ] || continue
+	nmibs=$((nmibs + 1))
+	# smilint exits 0 even on errors: any output at all is a failure.
+	out=$(SMIPATH="$SA_SRCDIR/mibs:$shared" smilint -l 6 -m "$mib" 2>&1)
+	if [ -n "$out" ]; then
+		echo "FAIL: smilint -l 6 $(basename "$mib"):"
+		echo "$out"
+		fail=1
+	else
+		echo "ok: smilint -l 6 $(basename "$mib")"
+	fi
+done
+[ "$nmibs" -gt 0 ] || { echo "FAIL: no MIB in $SA_SRCDIR/mibs"; exit 1; }
+
+# The numbers are written out here on purpose: they are what handlers.h
+# compiles into the agent, and a MIB edit that moves an object must fail.
+check_oid() {
+	local name=$1 want=$2 got
+	# Keep the user's and the system's snmp.conf and MIB lists out of it.
+	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-MIB -On "SANAGENT-MIB::$name" 2>&1)
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: SANAGENT-MIB::$name is '$got', handlers.h says $want"
+		fail=1
+	else
+		echo "ok: SANAGENT-MIB::$name = $want"
+	fi
+}
+check_oid sanAgentVersion.0 .1.3.6.1.4.1.32473.1.1.1.1.0
+check_oid sanAgentStartTime.0 .1.3.6.1.4.1.32473.1.1.1.2.0
+check_oid sanAgentConfigFile.0 .1.3.6.1.4.1.32473.1.1.1.3.0
+check_oid sanEngineAdminStatus .1.3.6.1.4.1.32473.1.1.2.1.3
+check_oid sanEngineLastChange .1.3.6.1.4.1.32473.1.1.2.1.6
+check_oid sanTrapRecvReceived.0 .1.3.6.1.4.1.32473.1.1.3.1.0
+check_oid sanTrapRecvDroppedMalformed.0 .1.3.6.1.4.1.32473.1.1.3.4.0
+check_oid sanAgentStart .1.3.6.1.4.1.32473.1.0.1
+check_oid sanAgentStop .1.3.6.1.4.1.32473.1.0.2
+check_oid sanAgentConfigReloaded .1.3.6.1.4.1.32473.1.0.3
+check_oid sanEngineMibs .1.3.6.1.4.1.32473.1.3
+
+# net-snmp's own parser must read the module without complaint too
+# (managers load it with -m, not with smilint).  Only our and the shared
+# directories are searched, so the system's copies cause no duplicates.
+warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+	-m +SANAGENT-MIB -On SANAGENT-MIB::sanagentMIB 2>&1 >/dev/null)
+if [ -n "$warn" ]; then
+	echo "FAIL: net-snmp parser warnings for SANAGENT-MIB:"
+	echo "$warn"
+	fail=1
+fi
+
+[ "$fail" = 0 ] && echo "PASS"
+exit "$fail"

@@ -7,11 +7,11 @@
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static const uint32_t oid_a[] = { 1, 3, 6, 1, 4, 1, 32473, 1, 0, 1 };
-static const uint32_t oid_a_child[] = { 1, 3, 6, 1, 4, 1, 32473, 1, 0, 1, 7 };
-static const uint32_t oid_b[] = { 1, 3, 6, 1, 4, 1, 32473, 1, 0, 2 };
-static const uint32_t prefix_sa[] = { 1, 3, 6, 1, 4, 1, 32473 };
-static const uint32_t oid_other[] = { 1, 3, 6, 1, 6, 3, 1, 1, 5, 1 };
+static const uint32_t oid_a[] = {1, 3, 6, 1, 4, 1, 32473, 1, 0, 1};
+static const uint32_t oid_a_child[] = {1, 3, 6, 1, 4, 1, 32473, 1, 0, 1, 7};
+static const uint32_t oid_b[] = {1, 3, 6, 1, 4, 1, 32473, 1, 0, 2};
+static const uint32_t prefix_sa[] = {1, 3, 6, 1, 4, 1, 32473};
+static const uint32_t oid_other[] = {1, 3, 6, 1, 6, 3, 1, 1, 5, 1};
 
 struct hits {
 	int n;
@@ -28,14 +28,14 @@ static void count_cb(const struct sa_trap *t, void *arg)
 
 static struct sa_trap mk(const uint32_t *oid, size_t len)
 {
-	struct sa_trap t = { .trap_oid = oid, .trap_oid_len = len, .version = 2, .source = "127.0.0.1:1" };
+	struct sa_trap t = {.trap_oid = oid, .trap_oid_len = len, .version = 2, .source = "127.0.0.1:1"};
 
 	return t;
 }
 
 START_TEST(exact_match_only)
 {
-	struct hits h = { 0 };
+	struct hits h = {0};
 	int hd = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h);
 	struct sa_trap t;
 
@@ -58,7 +58,7 @@ END_TEST
 
 START_TEST(prefix_match)
 {
-	struct hits h = { 0 };
+	struct hits h = {0};
 	int hd = sa_trap_subscribe(prefix_sa, LEN(prefix_sa), 1, count_cb, &h);
 	struct sa_trap t;
 
@@ -80,7 +80,7 @@ END_TEST
 
 START_TEST(multiple_callbacks)
 {
-	struct hits h1 = { 0 }, h2 = { 0 }, h3 = { 0 };
+	struct hits h1 = {0}, h2 = {0}, h3 = {0};
 	int a = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h1);
 	int b = sa_trap_subscribe(prefix_sa, LEN(prefix_sa), 1, count_cb, &h2);
 	int c = sa_trap_subscribe(oid_b, LEN(oid_b), 0, count_cb, &h3);
@@ -106,7 +106,7 @@ END_TEST
 
 START_TEST(unsubscribe_stops_and_handles_not_reused)
 {
-	struct hits h1 = { 0 }, h2 = { 0 };
+	struct hits h1 = {0}, h2 = {0};
 	int a = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h1);
 	int b = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h2);
 	struct sa_trap t = mk(oid_a, LEN(oid_a));
@@ -163,8 +163,8 @@ static void subscribe_more_cb(const struct sa_trap *t, void *arg)
 
 START_TEST(changes_during_dispatch)
 {
-	struct self_unsub s = { 0 };
-	struct hits h = { 0 };
+	struct self_unsub s = {0};
+	struct hits h = {0};
 	struct sa_trap t = mk(oid_a, LEN(oid_a));
 	int more, after;
 
@@ -203,7 +203,7 @@ END_TEST
 
 START_TEST(empty_prefix_matches_all)
 {
-	struct hits h = { 0 };
+	struct hits h = {0};
 	int hd = sa_trap_subscribe(NULL, 0, 1, count_cb, &h);
 	struct sa_trap t = mk(oid_other, LEN(oid_other));
 

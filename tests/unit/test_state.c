@@ -1,1 +1,560 @@
-/* placeholder */
+/* test_state.c: unit tests for the persistent key/value state (round trip, corruption, atomic commit). */
+#define _GNU_SOURCE /* nftw */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "subagent/state.h"
+
+static char tmpdir[256];
+static char statepath[512];
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/sa_test_state.XXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(statepath, sizeof(statepath), "%s/state", tmpdir);
+}
+
+static void teardown(void)
+{
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spit(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Names of the directory entries other than . and .., joined by spaces. */
+static int list_dir(char *out, size_t outlen)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	out[0] = '\0';
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		strncat(out, de->d_name, outlen - strlen(out) - 2);
+		strcat(out, " ");
+	}
+	closedir(d);
+	return n;
+}
+
+/* The single "state.corrupt.*" file in tmpdir. */
+static void find_corrupt(char *out, size_t outlen)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "state.corrupt.", 14) == 0) {
+			snprintf(out, outlen, "%s/%s", tmpdir, de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	ck_assert_int_eq(n, 1);
+}
+
+static void count_cb(const char *k, const char *v, void *arg)
+{
+	(void)k;
+	(void)v;
+	(*(int *)arg)++;
+}
+
+static int count(const struct sa_state *st, const char *prefix)
+{
+	int n = 0;
+
+	sa_state_foreach(st, prefix, count_cb, &n);
+	return n;
+}
+
+static const char *const tricky[] = {
+    "plain",          "",
+    "tab\there",      "new\nline\n",
+    "back\\slash\\",  "\\x41 looks like an escape \\t",
+    "\r\x01\x1f\x7f", "high \x80\x9f\xa0\xc3\xa9\xff bytes",
+    "END 3 deadbeef", "SANAGENT-STATE 1",
+};
+
+/* A file with a few keys whose bytes the corruption tests mangle. */
+static char *make_good_file(size_t *len)
+{
+	struct sa_state *st;
+	char key[32];
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		snprintf(key, sizeof(key), "row.%zu.value", i);
+		ck_assert_int_eq(sa_state_set(st, key, tricky[i]), 0);
+	}
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	return slurp(statepath, len);
+}
+
+/* Opening a mangled file must report corrupt, start empty and keep the
+ * exact bytes aside. */
+static void expect_corrupt(const char *bytes, size_t len)
+{
+	struct sa_state *st = NULL;
+	char aside[600];
+	size_t alen;
+	char *kept;
+	int corrupt = 0;
+
+	spit(statepath, bytes, len);
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 1);
+	ck_assert_int_eq(count(st, ""), 0);
+	ck_assert_int_eq(access(statepath, F_OK), -1);
+	find_corrupt(aside, sizeof(aside));
+	kept = slurp(aside, &alen);
+	ck_assert_uint_eq(alen, len);
+	ck_assert(memcmp(kept, bytes, len) == 0);
+	free(kept);
+	/* And the next commit writes a fresh, loadable file. */
+	ck_assert_int_eq(sa_state_set(st, "after", "corrupt"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 0);
+	ck_assert_str_eq(sa_state_get(st, "after"), "corrupt");
+	sa_state_close(st);
+}
+
+START_TEST(test_roundtrip)
+{
+	struct sa_state *st;
+	char key[32], path[600];
+	struct stat sb;
+	int corrupt = -1;
+
+	/* A missing directory is created 0700, the file 0600. */
+	snprintf(path, sizeof(path), "%s/sub/dir/state", tmpdir);
+	ck_assert_int_eq(sa_state_open(path, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 0);
+	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		snprintf(key, sizeof(key), "k.%zu", i);
+		ck_assert_int_eq(sa_state_set(st, key, tricky[i]), 0);
+	}
+	ck_assert_int_eq(sa_state_set(st, "k.0", "replaced"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	snprintf(path, sizeof(path), "%s/sub/dir", tmpdir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+
+	snprintf(path, sizeof(path), "%s/sub/dir/state", tmpdir);
+	ck_assert_int_eq(sa_state_open(path, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 0);
+	ck_assert_int_eq(count(st, ""), (int)(sizeof(tricky) / sizeof(tricky[0])));
+	ck_assert_str_eq(sa_state_get(st, "k.0"), "replaced");
+	for (size_t i = 1; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		snprintf(key, sizeof(key), "k.%zu", i);
+		ck_assert_ptr_nonnull(sa_state_get(st, key));
+		ck_assert_str_eq(sa_state_get(st, key), tricky[i]);
+	}
+	sa_state_close(st);
+}
+END_TEST
+
+/* Independent CRC-32 (IEEE, bitwise) so the test does not trust the code under test. */
+static unsigned sa_test_crc32(const char *s, size_t len)
+{
+	unsigned c = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		c ^= (unsigned char)s[i];
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+	}
+	return c ^ 0xffffffffu;
+}
+
+START_TEST(test_file_format)
+{
+	struct sa_state *st;
+	static const char want[] = "SANAGENT-STATE 1\na\t1\nb\tx\\ty\\\\z\\n\\xff\nEND 2 ";
+	size_t len, wlen = sizeof(want) - 1;
+	char *buf;
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_set(st, "b", "x\ty\\z\n\xff"), 0);
+	ck_assert_int_eq(sa_state_set(st, "a", "1"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	buf = slurp(statepath, &len);
+	/* Header, keys in order, one escaped line each, then the trailer. */
+	ck_assert_uint_eq(len, wlen + 9);
+	ck_assert(strncmp(buf, want, wlen) == 0);
+	ck_assert_uint_eq(strtoul(buf + wlen, NULL, 16), sa_test_crc32(buf, wlen - 6));
+	ck_assert_int_eq(buf[len - 1], '\n');
+	free(buf);
+}
+END_TEST
+
+struct seen {
+	char keys[512];
+};
+
+static void seen_cb(const char *k, const char *v, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)v;
+	strcat(s->keys, k);
+	strcat(s->keys, " ");
+}
+
+START_TEST(test_foreach_prefix)
+{
+	static const char *const keys[] = {"b", "a.2", "ab", "a.10", "a.", "a.1", "a", "c.1"};
+	struct sa_state *st;
+	struct seen s;
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_int_eq(sa_state_set(st, keys[i], keys[i]), 0);
+
+	memset(&s, 0, sizeof(s));
+	sa_state_foreach(st, "a.", seen_cb, &s);
+	ck_assert_str_eq(s.keys, "a. a.1 a.10 a.2 ");
+	memset(&s, 0, sizeof(s));
+	sa_state_foreach(st, "", seen_cb, &s);
+	ck_assert_str_eq(s.keys, "a a. a.1 a.10 a.2 ab b c.1 ");
+	memset(&s, 0, sizeof(s));
+	sa_state_foreach(st, "a", seen_cb, &s);
+	ck_assert_str_eq(s.keys, "a a. a.1 a.10 a.2 ab ");
+	ck_assert_int_eq(count(st, "zzz"), 0);
+	ck_assert_int_eq(count(st, "0"), 0);
+
+	/* Order survives a reload. */
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	memset(&s, 0, sizeof(s));
+	sa_state_foreach(st, "a.", seen_cb, &s);
+	ck_assert_str_eq(s.keys, "a. a.1 a.10 a.2 ");
+	sa_state_close(st);
+}
+END_TEST
+
+START_TEST(test_del)
+{
+	struct sa_state *st;
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_set(st, "x.1", "one"), 0);
+	ck_assert_int_eq(sa_state_set(st, "x.2", "two"), 0);
+	ck_assert_int_eq(sa_state_set(st, "x.3", "three"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(sa_state_del(st, "x.2"), 0);
+	ck_assert_ptr_null(sa_state_get(st, "x.2"));
+	ck_assert_int_eq(sa_state_del(st, "x.2"), -ENOENT);
+	ck_assert_int_eq(sa_state_del(st, "nope"), -ENOENT);
+	ck_assert_int_eq(count(st, "x."), 2);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_ptr_null(sa_state_get(st, "x.2"));
+	ck_assert_str_eq(sa_state_get(st, "x.1"), "one");
+	ck_assert_str_eq(sa_state_get(st, "x.3"), "three");
+	ck_assert_int_eq(sa_state_del(st, "x.1"), 0);
+	ck_assert_int_eq(sa_state_del(st, "x.3"), 0);
+	ck_assert_int_eq(count(st, ""), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(count(st, ""), 0);
+	sa_state_close(st);
+}
+END_TEST
+
+START_TEST(test_bad_keys)
+{
+	struct sa_state *st;
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_set(st, "", "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, "a b", "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, "a\tb", "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, "a\nb", "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, "caf\xc3\xa9", "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, NULL, "v"), -EINVAL);
+	ck_assert_int_eq(sa_state_set(st, "ok", NULL), -EINVAL);
+	ck_assert_int_eq(count(st, ""), 0);
+	ck_assert_int_eq(sa_state_open("", &st, NULL), -EINVAL);
+	sa_state_close(st);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct sa_state *st;
+	char names[256];
+	int corrupt = -1;
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 0);
+	ck_assert_int_eq(count(st, ""), 0);
+	ck_assert_ptr_null(sa_state_get(st, "anything"));
+	sa_state_close(st);
+	/* Opening alone creates nothing. */
+	ck_assert_int_eq(list_dir(names, sizeof(names)), 0);
+}
+END_TEST
+
+START_TEST(test_commit_leaves_no_temp)
+{
+	struct sa_state *st;
+	char names[256];
+
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(sa_state_set(st, "k", round ? "again" : "first"), 0);
+		ck_assert_int_eq(sa_state_commit(st), 0);
+		ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
+		ck_assert_str_eq(names, "state ");
+	}
+	sa_state_close(st);
+}
+END_TEST
+
+START_TEST(test_commit_failure)
+{
+	struct sa_state *st;
+	char path[600], names[256];
+
+	/* The state directory turns out to be a regular file: mkdir fails. */
+	snprintf(path, sizeof(path), "%s/d/state", tmpdir);
+	ck_assert_int_eq(sa_state_open(path, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_set(st, "k", "v"), 0);
+	snprintf(path, sizeof(path), "%s/d", tmpdir);
+	spit(path, "x", 1);
+	ck_assert_int_eq(sa_state_commit(st), -ENOTDIR);
+	sa_state_close(st);
+	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
+	ck_assert_str_eq(names, "d ");
+	unlink(path);
+
+	/* The state path turns out to be a directory: the rename fails and
+	 * the temp file must not stay behind. */
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_set(st, "k", "v"), 0);
+	ck_assert_int_eq(mkdir(statepath, 0700), 0);
+	snprintf(path, sizeof(path), "%s/inside", statepath);
+	spit(path, "x", 1);
+	ck_assert_int_lt(sa_state_commit(st), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
+	ck_assert_str_eq(names, "state ");
+}
+END_TEST
+
+START_TEST(test_stale_temp_swept)
+{
+	struct sa_state *st;
+	char path[600], names[256];
+
+	/* No process has this pid (above any pid_max), so its temp file is debris. */
+	snprintf(path, sizeof(path), "%s.tmp.2147483646", statepath);
+	spit(path, "half", 4);
+	/* Not ours: must be left alone. */
+	snprintf(path, sizeof(path), "%s.tmp.notapid", statepath);
+	spit(path, "keep", 4);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
+	ck_assert_str_eq(names, "state.tmp.notapid ");
+}
+END_TEST
+
+/* Cut points are fractions of the file, plus both ends. */
+static const int cut_permille[] = {0, 1, 5, 300, 500, 900, 990, 995, 998, 999};
+
+START_TEST(test_truncated)
+{
+	size_t len, cut;
+	char *good = make_good_file(&len);
+
+	unlink(statepath);
+	cut = (size_t)cut_permille[_i] * len / 1000;
+	if (_i == 1)
+		cut = 1;
+	if (_i == (int)(sizeof(cut_permille) / sizeof(cut_permille[0])) - 1)
+		cut = len - 1; /* only the final newline missing */
+	ck_assert_uint_lt(cut, len);
+	expect_corrupt(good, cut);
+	free(good);
+}
+END_TEST
+
+START_TEST(test_flipped_byte)
+{
+	size_t len, pos;
+	char *good = make_good_file(&len);
+
+	unlink(statepath);
+	/* Spread over header, keys, escaped values, count and CRC. */
+	pos = (size_t)_i * (len - 1) / 15;
+	good[pos] ^= 0x04;
+	expect_corrupt(good, len);
+	free(good);
+}
+END_TEST
+
+START_TEST(test_garbage)
+{
+	static const char junk[] = "hello world\nthis is not\ta state file\n";
+	char rnd[4096];
+
+	expect_corrupt(junk, sizeof(junk) - 1);
+	unlink(statepath);
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	mkdir(tmpdir, 0700);
+	srand(42);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (char)(rand() & 0xff);
+	expect_corrupt(rnd, sizeof(rnd));
+}
+END_TEST
+
+START_TEST(test_well_formed_but_wrong)
+{
+	/* Valid CRCs, but a lie in the content: each must still be refused. */
+	static const char *const bodies[] = {
+	    "SANAGENT-STATE 1\nb\t1\na\t2\n",  /* keys out of order */
+	    "SANAGENT-STATE 1\na\t1\na\t2\n",  /* duplicate key */
+	    "SANAGENT-STATE 1\na\tbad\\q\n",   /* unknown escape */
+	    "SANAGENT-STATE 1\na\tnul\\x00\n", /* escaped NUL */
+	    "SANAGENT-STATE 1\na\tcut\\x4\n",  /* short hex escape */
+	    "SANAGENT-STATE 1\na\traw\ttab\n", /* raw tab in value */
+	    "SANAGENT-STATE 1\nno-tab-here\n", /* no separator */
+	    "SANAGENT-STATE 2\na\t1\n",        /* unknown version */
+	};
+	static const unsigned counts[] = {2, 2, 1, 1, 1, 1, 1, 1};
+	char buf[256];
+	int n;
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		n = snprintf(buf, sizeof(buf), "%sEND %u %08x\n", bodies[i], counts[i],
+		             sa_test_crc32(bodies[i], strlen(bodies[i])));
+		expect_corrupt(buf, (size_t)n);
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		mkdir(tmpdir, 0700);
+	}
+	/* Right CRC, wrong count. */
+	n = snprintf(buf, sizeof(buf), "SANAGENT-STATE 1\na\t1\nEND 2 %08x\n",
+	             sa_test_crc32("SANAGENT-STATE 1\na\t1\n", 21));
+	expect_corrupt(buf, (size_t)n);
+}
+END_TEST
+
+START_TEST(test_corrupt_twice_same_second)
+{
+	struct sa_state *st;
+	char names[512];
+	int corrupt;
+
+	/* Two corruptions within one second must not overwrite the first copy. */
+	spit(statepath, "first junk\n", 11);
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 1);
+	sa_state_close(st);
+	spit(statepath, "second junk\n", 12);
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 1);
+	sa_state_close(st);
+	ck_assert_int_eq(list_dir(names, sizeof(names)), 2);
+	ck_assert_ptr_nonnull(strstr(names, "state.corrupt."));
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_file_format);
+	tcase_add_test(tc, test_foreach_prefix);
+	tcase_add_test(tc, test_del);
+	tcase_add_test(tc, test_bad_keys);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_commit_leaves_no_temp);
+	tcase_add_test(tc, test_commit_failure);
+	tcase_add_test(tc, test_stale_temp_swept);
+	tcase_add_loop_test(tc, test_truncated, 0, (int)(sizeof(cut_permille) / sizeof(cut_permille[0])));
+	tcase_add_loop_test(tc, test_flipped_byte, 0, 16);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_well_formed_but_wrong);
+	tcase_add_test(tc, test_corrupt_twice_same_second);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(state_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
