@@ -396,9 +396,10 @@ static int rx_usm_create(struct rx_user *u, const unsigned char *eid, size_t eid
 }
 
 /* Brings the USM in line with the configured users.  Users without an
- * engine_id follow our local engine ID, which (inside snmpd as a dlmod)
- * may only be settled after the config is read: called before each
- * datagram is parsed, it re-keys them when the engine ID changes. */
+ * engine_id follow our local engine ID, which is unknown when sanagentd
+ * starts the receiver before init_snmp() and may change when snmpd (dlmod)
+ * loads its persistent oldEngineID: called again before each datagram is
+ * parsed, it creates or re-keys them once the engine ID is there. */
 static void rx_usm_sync(struct rx_auth *a)
 {
 	unsigned char local[RX_MAX_EID];

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	size_t oid_len;
 	char err[512];
 	struct sigaction sa;
-	int rc, handle;
+	int rc, handle, early;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s CONFIG_FILE NOTIF_OID\n", argv[0]);
@@ -156,9 +156,19 @@ int main(int argc, char **argv)
 	/* Foreground logging to stderr; the script points SNMPCONFPATH and
 	 * SNMP_PERSISTENT_DIR into its temp dir. */
 	snmp_enable_stderrlog();
-	init_snmp("trap_dispatch");
-
-	rc = sa_trap_receiver_apply(cfg, err, sizeof(err));
+	/* TRAP_DISPATCH_EARLY=1 starts the receiver before init_snmp(), as
+	 * sanagentd does: the local engine ID is not known yet then. */
+	early = getenv("TRAP_DISPATCH_EARLY") && !strcmp(getenv("TRAP_DISPATCH_EARLY"), "1");
+	if (early) {
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
+		init_agent("trap_dispatch");
+		rc = sa_trap_receiver_apply(cfg, err, sizeof(err));
+		init_snmp("trap_dispatch");
+	} else {
+		init_snmp("trap_dispatch");
+		rc = sa_trap_receiver_apply(cfg, err, sizeof(err));
+	}
 	if (rc) {
 		fprintf(stderr, "receiver: %s (%s)\n", err, strerror(-rc));
 		return 1;
