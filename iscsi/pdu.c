@@ -148,7 +148,8 @@ int sa_pdu_get_login_req(const struct sa_pdu *p, struct sa_login_req *o)
 	o->transit = (b[1] & F_TRANSIT) != 0;
 	o->cont = (b[1] & F_CONT) != 0;
 	o->csg = (b[1] >> 2) & 3;
-	o->nsg = b[1] & 3;
+	/* NSG means something only with T set; otherwise it is reserved. */
+	o->nsg = o->transit ? (b[1] & 3) : 0;
 	o->version_max = b[2];
 	o->version_min = b[3];
 	memcpy(o->isid, b + 8, 6);
@@ -175,7 +176,8 @@ int sa_pdu_get_login_rsp(const struct sa_pdu *p, struct sa_login_rsp *o)
 	o->transit = (b[1] & F_TRANSIT) != 0;
 	o->cont = (b[1] & F_CONT) != 0;
 	o->csg = (b[1] >> 2) & 3;
-	o->nsg = b[1] & 3;
+	/* NSG means something only with T set; otherwise it is reserved. */
+	o->nsg = o->transit ? (b[1] & 3) : 0;
 	o->version_max = b[2];
 	o->version_active = b[3];
 	memcpy(o->isid, b + 8, 6);
@@ -288,8 +290,7 @@ static uint8_t login_byte1(bool transit, bool cont, uint8_t csg, uint8_t nsg)
 	return (uint8_t)((transit ? F_TRANSIT : 0) | (cont ? F_CONT : 0) | (csg & 3) << 2 | (transit ? (nsg & 3) : 0));
 }
 
-ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_login_req *r, const void *data,
-			       size_t dlen)
+ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_login_req *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
@@ -311,8 +312,7 @@ ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_logi
 	return n;
 }
 
-ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_login_rsp *r, const void *data,
-			       size_t dlen)
+ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_login_rsp *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
@@ -341,8 +341,7 @@ ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_logi
 	return n;
 }
 
-ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data,
-			      size_t dlen)
+ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
@@ -360,8 +359,7 @@ ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_
 	return n;
 }
 
-ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data,
-			      size_t dlen)
+ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 

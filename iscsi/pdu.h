@@ -150,13 +150,11 @@ int sa_pdu_get_reject(const struct sa_pdu *p, struct sa_reject *out);
  * count, -ENOSPC when out is too small, -EINVAL for an invalid field
  * combination or a data segment above SA_PDU_DSL_MAX. */
 ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_login_req *r, const void *data,
-			       size_t dlen);
+                               size_t dlen);
 ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_login_rsp *r, const void *data,
-			       size_t dlen);
-ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data,
-			      size_t dlen);
-ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data,
-			      size_t dlen);
+                               size_t dlen);
+ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data, size_t dlen);
+ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data, size_t dlen);
 /* The data segment of a Reject is the complete BHS of the rejected PDU. */
 ssize_t sa_pdu_build_reject(uint8_t *out, size_t outlen, const struct sa_reject *r, const uint8_t *bad_bhs);
 

@@ -36,10 +36,12 @@
  *    seed's rule;
  *  - a plan counts resources whose server changed, so a resource moved
  *    twice within one plan counts once and is reported once;
- *  - at scale (the 1,000-server benchmark) only the REDIR_RB_TARGETS least
- *    loaded servers are tried as targets for each move, and targets whose
- *    relative load is already above the best candidate are skipped, which
- *    keeps a step at O(K log n) instead of O(servers * log n);
+ *  - with equal capacities the least loaded server is always the best
+ *    target, so it is the only one tried (exact); with mixed capacities
+ *    only the REDIR_RB_TARGETS least loaded servers are tried (a heuristic:
+ *    a big server a little further up the order can be missed), and
+ *    targets that cannot beat the best candidate found so far are
+ *    skipped; a step costs O(K log n) instead of O(servers * log n);
  *  - a server is blocked for the rest of the run once no single move lowers
  *    it; swaps are not tried, so a plan can stop short of the optimum when
  *    only an exchange of two resources would help.
@@ -81,12 +83,13 @@ struct vec {
 struct rb {
 	const struct redir_rb_server *srv;
 	size_t ns, nr;
-	uint64_t *load; /* per server, all resources including pinned */
-	struct vec *mv; /* per server: movable resources */
-	uint32_t *cur; /* per resource: server now */
+	uint64_t *load;  /* per server, all resources including pinned */
+	struct vec *mv;  /* per server: movable resources */
+	uint32_t *cur;   /* per resource: server now */
 	uint32_t *order; /* UP servers, by relative load asc then index */
-	uint32_t *pos; /* server -> position in order, UINT32_MAX if absent */
+	uint32_t *pos;   /* server -> position in order, UINT32_MAX if absent */
 	uint32_t nup;
+	bool uniform; /* every UP server has the same capacity */
 	bool *blocked;
 	uint32_t *touched; /* resources moved at least once */
 	size_t ntouched;
@@ -99,8 +102,8 @@ static bool takes_load(const struct redir_rb_server *s)
 	return s->state == REDIR_SRV_UP && s->capacity > 0;
 }
 
-/* a/ca < b/cb, exactly. */
-static bool frac_lt(uint64_t a, uint32_t ca, uint64_t b, uint32_t cb)
+/* a/ca < b/cb, exactly (denominators are capacities or sums of two). */
+static bool frac_lt(uint64_t a, uint64_t ca, uint64_t b, uint64_t cb)
 {
 	return (u128)a * cb < (u128)b * ca;
 }
@@ -115,15 +118,6 @@ static bool rel_lt(const struct rb *r, uint32_t a, uint32_t b)
 	if (frac_lt(lb, cb, la, ca))
 		return false;
 	return a < b;
-}
-
-static int cmp_rl(const void *pa, const void *pb)
-{
-	const struct rl *a = pa, *b = pb;
-
-	if (a->load != b->load)
-		return a->load < b->load ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
 static int vec_push(struct vec *v, struct rl e)
@@ -184,28 +178,109 @@ static void vec_remove(struct vec *v, uint64_t load, uint32_t idx)
 	}
 }
 
-static void vec_sort(struct vec *v)
+/* One stable LSD radix pass on byte `shift` of the key; false when every
+ * element has the same byte there (nothing to do). */
+static bool radix_pass(struct rl *src, struct rl *dst, uint32_t n, bool on_idx, unsigned shift)
 {
-	if (!v->sorted) {
-		qsort(v->v, v->n, sizeof(*v->v), cmp_rl);
-		v->sorted = true;
+	uint32_t cnt[256] = {0}, i, sum = 0;
+	uint64_t first;
+
+	for (i = 0; i < n; i++)
+		cnt[((on_idx ? src[i].idx : src[i].load) >> shift) & 0xff]++;
+	first = ((on_idx ? src[0].idx : src[0].load) >> shift) & 0xff;
+	if (cnt[first] == n)
+		return false;
+	for (i = 0; i < 256; i++) {
+		uint32_t c = cnt[i];
+
+		cnt[i] = sum;
+		sum += c;
 	}
+	for (i = 0; i < n; i++)
+		dst[cnt[((on_idx ? src[i].idx : src[i].load) >> shift) & 0xff]++] = src[i];
+	return true;
 }
 
-/* Moves server s to its place in order after its load changed. */
+/* Sorts by (load, idx).  A radix sort: the lists are sorted lazily, one per
+ * server that becomes a source, and at 1,000 resources per server qsort's
+ * comparison callbacks were half of a whole 1M-resource plan. */
+static int vec_sort(struct vec *v)
+{
+	struct rl *tmp, *a, *b;
+	bool idx_ordered = true;
+	unsigned shift;
+	uint32_t i;
+
+	if (v->sorted)
+		return 0;
+	v->sorted = true;
+	if (v->n < 2)
+		return 0;
+	tmp = malloc((size_t)v->n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	a = v->v;
+	b = tmp;
+	for (i = 1; i < v->n && idx_ordered; i++)
+		idx_ordered = a[i - 1].idx < a[i].idx;
+	/* Stable passes: the index first (unless already in index order),
+	 * then the load, least significant byte first. */
+	for (shift = 0; !idx_ordered && shift < 32; shift += 8)
+		if (radix_pass(a, b, v->n, true, shift)) {
+			struct rl *t = a;
+
+			a = b;
+			b = t;
+		}
+	for (shift = 0; shift < 64; shift += 8)
+		if (radix_pass(a, b, v->n, false, shift)) {
+			struct rl *t = a;
+
+			a = b;
+			b = t;
+		}
+	if (a != v->v)
+		memcpy(v->v, a, (size_t)v->n * sizeof(*a));
+	free(tmp);
+	return 0;
+}
+
+/* Moves server s to its place in order after its load changed: a binary
+ * search for the place, then a shift of the entries in between. */
 static void reposition(struct rb *r, uint32_t s)
 {
-	uint32_t p = r->pos[s];
+	uint32_t p = r->pos[s], lo, hi, q;
 
-	while (p > 0 && rel_lt(r, s, r->order[p - 1])) {
-		r->order[p] = r->order[p - 1];
-		r->pos[r->order[p]] = p;
-		p--;
-	}
-	while (p + 1 < r->nup && rel_lt(r, r->order[p + 1], s)) {
-		r->order[p] = r->order[p + 1];
-		r->pos[r->order[p]] = p;
-		p++;
+	if (p > 0 && rel_lt(r, s, r->order[p - 1])) {
+		lo = 0;
+		hi = p - 1;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (rel_lt(r, s, r->order[mid]))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		memmove(&r->order[lo + 1], &r->order[lo], (size_t)(p - lo) * sizeof(*r->order));
+		for (q = lo + 1; q <= p; q++)
+			r->pos[r->order[q]] = q;
+		p = lo;
+	} else if (p + 1 < r->nup && rel_lt(r, r->order[p + 1], s)) {
+		lo = p + 1;
+		hi = r->nup - 1;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+
+			if (rel_lt(r, r->order[mid], s))
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		memmove(&r->order[p], &r->order[p + 1], (size_t)(lo - p) * sizeof(*r->order));
+		for (q = p; q < lo; q++)
+			r->pos[r->order[q]] = q;
+		p = lo;
 	}
 	r->order[p] = s;
 	r->pos[s] = p;
@@ -237,7 +312,7 @@ static int cmp_u32(const void *pa, const void *pb)
 
 /* Loads, the current mapping and the UP order; movable lists when wanted. */
 static int rb_init(struct rb *r, const struct redir_rb_server *srv, size_t ns, const struct redir_rb_resource *res,
-		   size_t nr, bool movable)
+                   size_t nr, bool movable)
 {
 	size_t i;
 	int rc;
@@ -285,14 +360,17 @@ static int rb_init(struct rb *r, const struct redir_rb_server *srv, size_t ns, c
 
 			if (res[i].pinned || !takes_load(&srv[s]))
 				continue;
-			rc = vec_push(&r->mv[s], (struct rl){ res[i].load, (uint32_t)i });
+			rc = vec_push(&r->mv[s], (struct rl){res[i].load, (uint32_t)i});
 			if (rc)
 				return rc;
 		}
 	}
+	r->uniform = true;
 	for (i = 0; i < ns; i++) {
 		r->pos[i] = UINT32_MAX;
 		if (takes_load(&srv[i])) {
+			if (r->nup && srv[i].capacity != srv[r->order[0]].capacity)
+				r->uniform = false;
 			r->order[r->nup] = (uint32_t)i;
 			r->pos[i] = r->nup++;
 			reposition(r, (uint32_t)i);
@@ -310,9 +388,8 @@ static void max_rel(const struct rb *r, double *rel, uint32_t *who)
 	if (r->nup) {
 		i = r->nup - 1;
 		best = r->order[i];
-		while (i > 0 && !rel_lt(r, r->order[i - 1], best) && !frac_lt(r->load[r->order[i - 1]],
-									     r->srv[r->order[i - 1]].capacity,
-									     r->load[best], r->srv[best].capacity)) {
+		while (i > 0 && !frac_lt(r->load[r->order[i - 1]], r->srv[r->order[i - 1]].capacity, r->load[best],
+		                         r->srv[best].capacity)) {
 			i--;
 			best = r->order[i];
 		}
@@ -329,7 +406,7 @@ static int do_move(struct rb *r, const struct redir_rb_resource *res, uint32_t i
 	bool was_home = r->cur[i] == res[i].server;
 	int rc;
 
-	rc = vec_insert(&r->mv[t], (struct rl){ l, i });
+	rc = vec_insert(&r->mv[t], (struct rl){l, i});
 	if (rc)
 		return rc;
 	vec_remove(&r->mv[h], l, i);
@@ -368,24 +445,32 @@ static int make_plan(struct rb *r, const struct redir_rb_resource *res, struct r
 		uint32_t k = r->touched[i];
 
 		if (r->cur[k] != res[k].server)
-			plan->moves[plan->n_moves++] = (struct redir_move){ k, res[k].server, r->cur[k] };
+			plan->moves[plan->n_moves++] = (struct redir_move){k, res[k].server, r->cur[k]};
 	}
 	return 0;
 }
 
+/* hi/c_hi > lo/c_lo * (100 + t) / 100, over the UP order. */
+static bool rb_imbalanced(const struct rb *r, unsigned threshold_pct)
+{
+	uint32_t lo, hi;
+
+	if (r->nup < 2)
+		return false;
+	lo = r->order[0];
+	hi = r->order[r->nup - 1];
+	return (u128)r->load[hi] * r->srv[lo].capacity * 100 >
+	       (u128)r->load[lo] * r->srv[hi].capacity * (100 + (u128)threshold_pct);
+}
+
 bool redir_rb_imbalanced(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res,
-			 size_t nres, unsigned threshold_pct)
+                         size_t nres, unsigned threshold_pct)
 {
 	struct rb r;
 	bool out = false;
 
-	if (rb_init(&r, srv, nsrv, res, nres, false) == 0 && r.nup >= 2) {
-		uint32_t lo = r.order[0], hi = r.order[r.nup - 1];
-
-		/* hi/c_hi > lo/c_lo * (100 + t) / 100 */
-		out = (u128)r.load[hi] * srv[lo].capacity * 100 >
-		      (u128)r.load[lo] * srv[hi].capacity * (100 + (u128)threshold_pct);
-	}
+	if (rb_init(&r, srv, nsrv, res, nres, false) == 0)
+		out = rb_imbalanced(&r, threshold_pct);
 	rb_free(&r);
 	return out;
 }
@@ -436,8 +521,9 @@ static void try_pos(const struct rb *r, uint32_t h, uint32_t t, const struct vec
 }
 
 int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res, size_t nres,
-		    const struct redir_rb_params *p, struct redir_plan *plan)
+                    const struct redir_rb_params *p, struct redir_plan *plan)
 {
+	uint32_t ntargets;
 	struct rb r;
 	int rc;
 
@@ -450,12 +536,16 @@ int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct
 	max_rel(&r, &plan->max_rel_before, &plan->max_server_before);
 	plan->max_rel_after = plan->max_rel_before;
 	plan->max_server_after = plan->max_server_before;
-	plan->triggered = p->force || redir_rb_imbalanced(srv, nsrv, res, nres, p->threshold_pct);
+	plan->triggered = p->force || rb_imbalanced(&r, p->threshold_pct);
 	if (!plan->triggered)
 		goto out;
 
+	/* With equal capacities the least loaded target dominates every other
+	 * (for any l, L_t + l grows with L_t), so one target is exact; only
+	 * mixed capacities need the wider, heuristic search. */
+	ntargets = r.uniform ? 1 : REDIR_RB_TARGETS;
 	while (r.moved < p->max_moves) {
-		struct cand best = { .ok = false };
+		struct cand best = {.ok = false};
 		uint32_t hp, h, j, tried = 0;
 		uint64_t lh;
 		uint32_t ch;
@@ -471,9 +561,11 @@ int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct
 		lh = r.load[h];
 		ch = srv[h].capacity;
 		v = &r.mv[h];
-		vec_sort(v);
+		rc = vec_sort(v);
+		if (rc)
+			goto out;
 
-		for (j = 0; j < r.nup && tried < REDIR_RB_TARGETS; j++) {
+		for (j = 0; j < r.nup && tried < ntargets; j++) {
 			uint32_t t = r.order[j];
 			uint32_t ct = srv[t].capacity;
 			u128 a, b;
@@ -489,6 +581,9 @@ int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct
 			if (!frac_lt(r.load[t], ct, lh, ch))
 				break;
 			tried++;
+			/* Nor can the pair end below its weighted average. */
+			if (best.ok && !frac_lt(best.num, best.den, lh + r.load[t], (uint64_t)ch + ct))
+				continue;
 			a = (u128)lh * ct;
 			b = (u128)r.load[t] * ch;
 			lstar = (uint64_t)((a - b) / ((u128)ch + ct));
@@ -530,7 +625,7 @@ static int cmp_fo(const void *pa, const void *pb)
 }
 
 int redir_failover(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res, size_t nres,
-		   uint32_t failed, bool move_pinned, struct redir_plan *plan)
+                   uint32_t failed, bool move_pinned, struct redir_plan *plan)
 {
 	struct fo_item *items = NULL;
 	uint32_t *count = NULL;
@@ -569,7 +664,7 @@ int redir_failover(const struct redir_rb_server *srv, size_t nsrv, const struct 
 	for (i = 0; i < nres; i++) {
 		count[res[i].server]++;
 		if (res[i].server == failed && (move_pinned || !res[i].pinned))
-			items[n++] = (struct fo_item){ res[i].load, (uint32_t)i };
+			items[n++] = (struct fo_item){res[i].load, (uint32_t)i};
 	}
 	if (n && r.nup == 0) {
 		rc = -EHOSTUNREACH;

@@ -15,13 +15,13 @@ enum redir_srv_state { REDIR_SRV_UP = 1, REDIR_SRV_DRAIN = 2, REDIR_SRV_DOWN = 3
 
 struct redir_rb_server {
 	uint32_t capacity; /* relative weight; 0 behaves like drain */
-	int state; /* enum redir_srv_state */
+	int state;         /* enum redir_srv_state */
 };
 
 struct redir_rb_resource {
-	uint64_t load; /* any unit, e.g. bytes/s; the sum over all resources must fit 64 bits */
+	uint64_t load;   /* any unit, e.g. bytes/s; the sum over all resources must fit 64 bits */
 	uint32_t server; /* index into the server array */
-	bool pinned; /* the rebalancer never moves it */
+	bool pinned;     /* the rebalancer never moves it */
 };
 
 struct redir_move {
@@ -42,15 +42,15 @@ struct redir_plan {
 
 struct redir_rb_params {
 	unsigned threshold_pct; /* REDIR_RB_DEFAULT_THRESHOLD unless configured */
-	size_t max_moves; /* upper bound on resources whose server changes */
-	bool force; /* periodic or manual run: plan even below the threshold */
+	size_t max_moves;       /* upper bound on resources whose server changes */
+	bool force;             /* periodic or manual run: plan even below the threshold */
 };
 
 /* true when, among UP servers, the highest relative load exceeds the
  * lowest by more than threshold_pct percent (an idle server counts as 0,
  * so any load next to it is imbalance).  false with fewer than two. */
 bool redir_rb_imbalanced(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res,
-			 size_t nres, unsigned threshold_pct);
+                         size_t nres, unsigned threshold_pct);
 
 /* Plans at most p->max_moves moves that lower the maximum relative load.
  * Pinned resources and resources on servers that are not UP never move,
@@ -59,7 +59,7 @@ bool redir_rb_imbalanced(const struct redir_rb_server *srv, size_t nsrv, const s
  * forced), -EINVAL (resource on an unknown server), -EOVERFLOW (loads do
  * not fit 64 bits), -ENOMEM. */
 int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res, size_t nres,
-		    const struct redir_rb_params *p, struct redir_plan *plan);
+                    const struct redir_rb_params *p, struct redir_plan *plan);
 
 /* Remaps the resources of server `failed` (down, or draining for
  * maintenance) onto UP servers, balanced by capacity; every other mapping
@@ -68,7 +68,7 @@ int redir_rebalance(const struct redir_rb_server *srv, size_t nsrv, const struct
  * -EHOSTUNREACH when resources must move and no UP server is left,
  * -EINVAL, -EOVERFLOW, -ENOMEM. */
 int redir_failover(const struct redir_rb_server *srv, size_t nsrv, const struct redir_rb_resource *res, size_t nres,
-		   uint32_t failed, bool move_pinned, struct redir_plan *plan);
+                   uint32_t failed, bool move_pinned, struct redir_plan *plan);
 
 /* Applies a plan to a resource array (the caller's mapping). */
 void redir_plan_apply(const struct redir_plan *plan, struct redir_rb_resource *res, size_t nres);
