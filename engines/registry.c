@@ -19,6 +19,26 @@ static struct {
 } sa_listeners[SA_MAX_LISTENERS];
 static int sa_nlisteners;
 
+static struct sa_state *sa_engine_state;
+
+void sa_engines_set_state(struct sa_state *st)
+{
+	sa_engine_state = st;
+}
+
+struct sa_state *sa_engines_state(void)
+{
+	return sa_engine_state;
+}
+
+void sa_engine_set_ops(int index, const struct sa_engine_ops *ops)
+{
+	struct sa_engine *e = sa_engine_get(index);
+
+	if (e)
+		e->ops = ops;
+}
+
 static void sa_engines_init(void)
 {
 	if (sa_engines_ready)

@@ -40,6 +40,16 @@ int sa_engine_count(void);
 int sa_engine_validate_admin(int index, long admin);
 int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg);
 
+/* Engines built into this binary hand their ops to the registry at start
+ * (the glue does it, so the registry does not depend on every engine). */
+void sa_engine_set_ops(int index, const struct sa_engine_ops *ops);
+
+/* The persistent state that engines store their nonVolatile rows in
+ * (NULL when the state file could not be opened). */
+struct sa_state;
+void sa_engines_set_state(struct sa_state *st);
+struct sa_state *sa_engines_state(void);
+
 /* Status events: called after any admin/oper change of an engine. */
 typedef void (*sa_engine_listener)(const struct sa_engine *e, void *arg);
 void sa_engines_listen(sa_engine_listener fn, void *arg);

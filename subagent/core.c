@@ -83,6 +83,7 @@ int sa_core_start(struct sa_config *cfg)
 	if (!sa_core.config_path)
 		return -ENOMEM;
 	sa_core_open_state();
+	sa_engines_set_state(sa_core.state);
 	sa_core_restore_engines();
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
@@ -133,6 +134,7 @@ void sa_core_stop(void)
 	sa_notify_agent_stop();
 	sa_engines_stop_all();
 	sa_trap_receiver_stop();
+	sa_engines_set_state(NULL);
 	if (sa_core.state)
 		sa_state_close(sa_core.state);
 	sa_core.state = NULL;

@@ -1,0 +1,177 @@
+/* redirect.h: the redirect engine (seed 003): portal, servers, resources, client sessions, plans, and its verbs. */
+#ifndef SA_REDIR_REDIRECT_H
+#define SA_REDIR_REDIRECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "engines/registry.h"
+#include "subagent/config.h"
+#include "subagent/state.h"
+
+/* The engine keeps every table sorted by its stable index (never reused
+ * while the agent runs), so the handlers answer GET and GETNEXT in
+ * O(log n) through the *_find / *_next functions below. */
+
+#define REDIR_NAME_MAX 224 /* iSCSI names are at most 223 octets */
+#define REDIR_HOST_MAX 64
+
+enum redir_admin { REDIR_ADMIN_UP = 1, REDIR_ADMIN_DRAIN = 2, REDIR_ADMIN_DOWN = 3 };
+enum redir_oper { REDIR_OPER_UP = 1, REDIR_OPER_DOWN = 2, REDIR_OPER_UNKNOWN = 3 };
+/* Where a row came from: config rows are read-only over SNMP and vanish
+ * when the config drops them; SNMP rows persist when nonVolatile. */
+enum redir_origin { REDIR_ORIGIN_CONFIG = 1, REDIR_ORIGIN_SNMP = 2, REDIR_ORIGIN_DISCOVERED = 3 };
+enum redir_storage { REDIR_ST_VOLATILE = 2, REDIR_ST_NONVOLATILE = 3, REDIR_ST_READONLY = 5 };
+
+struct redir_server {
+	uint32_t index;
+	char name[64];
+	int family; /* AF_INET or AF_INET6 */
+	char host[REDIR_HOST_MAX]; /* numeric address */
+	uint16_t port;
+	uint32_t capacity; /* relative weight, 1..1000000 */
+	int admin; /* enum redir_admin */
+	int oper; /* enum redir_oper, from health checks */
+	uint64_t load; /* sum of its resources' loads, bytes/s */
+	uint32_t nresources;
+	time_t last_change;
+	uint64_t probes_ok, probes_failed;
+	char last_error[128];
+	int origin; /* enum redir_origin */
+	int storage; /* enum redir_storage */
+	int tgt_control; /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+};
+
+struct redir_resource {
+	uint32_t index;
+	char target[REDIR_NAME_MAX]; /* the target's iSCSI name */
+	uint32_t server; /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
+	uint64_t load; /* bytes/s: measured from tgt, or SET by an external monitor */
+	int load_set; /* 1 when the last load came from a SET */
+	int pinned;
+	time_t mapped_since;
+	uint64_t redirects;
+	int origin;
+	int storage;
+};
+
+struct redir_client {
+	uint32_t index;
+	char initiator[REDIR_NAME_MAX];
+	uint8_t isid[6];
+	struct sockaddr_storage source;
+	char target[REDIR_NAME_MAX]; /* "" for discovery sessions */
+	uint32_t resource; /* resource index it was redirected to, 0 for discovery */
+	uint32_t server; /* server index it was sent to */
+	time_t first_seen, last_seen;
+	uint64_t logins;
+};
+
+enum redir_trigger { REDIR_TRIG_PERIODIC = 1, REDIR_TRIG_THRESHOLD = 2, REDIR_TRIG_MANUAL = 3, REDIR_TRIG_FAILOVER = 4,
+		     REDIR_TRIG_DRAIN = 5 };
+
+struct redir_plan_record {
+	uint32_t index;
+	time_t when;
+	int trigger; /* enum redir_trigger */
+	uint32_t nmoves;
+	/* Relative loads in per-mille of capacity-weighted load, for display. */
+	uint64_t max_before, max_after;
+	char moves[512]; /* "res3:1->2 res5:1->3" (truncated with "..." if long) */
+};
+
+struct redir_params {
+	unsigned int threshold_pct; /* default 50 (seed 003) */
+	unsigned int interval_s; /* periodic rebalance, 0 = off */
+	unsigned int max_moves; /* per plan */
+	unsigned int probe_interval_ms; /* health check period, default 300 */
+	unsigned int probe_timeout_ms; /* default 500: a failure is noticed within 1 s */
+	unsigned int load_interval_s; /* how often loads are read from tgt */
+	int permanent; /* answer 0x0102 instead of 0x0101 */
+};
+
+struct redir_counters {
+	uint64_t connections;
+	uint64_t redirects;
+	uint64_t discovery_sessions;
+	uint64_t rejects; /* unknown target (0x0203) or no server (0x0301) */
+	uint64_t malformed; /* connections closed for a malformed PDU */
+	uint64_t refused; /* connections refused over the limit */
+};
+
+/* Engine ops for the registry (start/reload/stop). */
+extern const struct sa_engine_ops redir_engine_ops;
+
+/* Lookups: O(log n).  *_next returns the first row with index > after. */
+const struct redir_server *redir_server_find(uint32_t index);
+const struct redir_server *redir_server_next(uint32_t after);
+const struct redir_resource *redir_resource_find(uint32_t index);
+const struct redir_resource *redir_resource_next(uint32_t after);
+const struct redir_client *redir_client_find(uint32_t index);
+const struct redir_client *redir_client_next(uint32_t after);
+const struct redir_plan_record *redir_plan_find(uint32_t index);
+const struct redir_plan_record *redir_plan_next(uint32_t after);
+const struct redir_counters *redir_counters(void);
+const struct redir_params *redir_params(void);
+uint32_t redir_server_next_index(void); /* a free index for createAndGo */
+uint32_t redir_resource_next_index(void);
+
+/* Verbs.  Each has a validate function (RESERVE1: no side effect, returns
+ * 0 or -EINVAL/-ERANGE/-ENOENT/-EEXIST/-EBUSY/-EPERM) and an apply
+ * function (ACTION: persists nonVolatile rows, then applies; on error
+ * nothing changed). */
+struct redir_server_spec {
+	char name[64];
+	char host[REDIR_HOST_MAX];
+	uint16_t port;
+	uint32_t capacity;
+	int admin;
+	int storage;
+	int tgt_control;
+};
+int redir_server_validate(uint32_t index, const struct redir_server_spec *spec);
+int redir_server_create(uint32_t index, const struct redir_server_spec *spec);
+int redir_server_destroy(uint32_t index); /* its resources fail over first */
+int redir_server_validate_admin(uint32_t index, int admin);
+int redir_server_set_admin(uint32_t index, int admin); /* drain/down remaps its resources */
+int redir_server_validate_capacity(uint32_t index, uint32_t capacity);
+int redir_server_set_capacity(uint32_t index, uint32_t capacity);
+
+struct redir_resource_spec {
+	char target[REDIR_NAME_MAX];
+	uint32_t server; /* 0 = let the engine place it */
+	int pinned;
+	int storage;
+};
+int redir_resource_validate(uint32_t index, const struct redir_resource_spec *spec);
+int redir_resource_create(uint32_t index, const struct redir_resource_spec *spec);
+int redir_resource_destroy(uint32_t index);
+int redir_resource_validate_move(uint32_t index, uint32_t server);
+int redir_resource_move(uint32_t index, uint32_t server); /* manual move: ends its sessions on the old server */
+int redir_resource_set_load(uint32_t index, uint64_t load);
+int redir_resource_set_pinned(uint32_t index, int pinned);
+
+int redir_params_validate(const struct redir_params *p);
+int redir_params_set(const struct redir_params *p);
+int redir_rebalance_now(void); /* manual trigger: plans and applies asynchronously */
+
+/* Events for notifications and table caches. */
+enum redir_event_type {
+	REDIR_EV_SERVER_UP = 1,
+	REDIR_EV_SERVER_DOWN,
+	REDIR_EV_RESOURCE_REMAPPED, /* a: resource, b: old server, c: new server */
+	REDIR_EV_REBALANCED, /* a: plan index */
+	REDIR_EV_ROW_ADDED, /* a: table (enum redir_table), b: index */
+	REDIR_EV_ROW_REMOVED,
+};
+enum redir_table { REDIR_T_SERVER = 1, REDIR_T_RESOURCE, REDIR_T_CLIENT, REDIR_T_PLAN };
+struct redir_event {
+	int type;
+	uint32_t a, b, c;
+};
+typedef void (*redir_listener)(const struct redir_event *ev, void *arg);
+void redir_listen(redir_listener fn, void *arg);
+
+#endif
