@@ -57,8 +57,8 @@ static int seg_is_stale(const struct sp_shm_seg *g)
 
 static int map_file(int fd, int writable, struct sp_shm_seg **out)
 {
-	void *p = mmap(NULL, sizeof(struct sp_shm_seg), writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-		       fd, 0);
+	void *p =
+	    mmap(NULL, sizeof(struct sp_shm_seg), writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
@@ -76,7 +76,7 @@ static int seg_valid(const struct sp_shm_seg *g)
 int sp_shm_create(struct sp_shm **out, const char *dir, const char *name, const char *target, unsigned int lun)
 {
 	struct sp_shm *s;
-	struct sp_shm_seg *g;
+	struct sp_shm_seg *g = NULL;
 	char tmp[4096], final[4096];
 	int fd, rc;
 
@@ -151,7 +151,7 @@ fail_fd:
 int sp_shm_open(struct sp_shm **out, const char *file, int writable)
 {
 	struct sp_shm *s;
-	struct sp_shm_seg *g;
+	struct sp_shm_seg *g = NULL;
 	struct stat st;
 	int fd, rc;
 
@@ -207,8 +207,8 @@ int sp_shm_ctl_write(struct sp_shm *s, const struct sp_shm_ctl *c)
 	struct sp_shm_seg *g = s->seg;
 	uint32_t seq = __atomic_load_n(&g->ctl_seq, __ATOMIC_ACQUIRE);
 
-	if ((seq & 1) || !__atomic_compare_exchange_n(&g->ctl_seq, &seq, seq + 1, 0, __ATOMIC_ACQ_REL,
-						       __ATOMIC_ACQUIRE))
+	if ((seq & 1) ||
+	    !__atomic_compare_exchange_n(&g->ctl_seq, &seq, seq + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	memcpy(&g->ctl, c, sizeof(*c));

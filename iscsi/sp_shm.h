@@ -14,14 +14,14 @@
 /* Path states and roles as published (same numbers as enum sp_path_state). */
 struct sp_shm_path {
 	char portal[72]; /* host:port */
-	char iface[24]; /* source interface, "" if none */
+	char iface[24];  /* source interface, "" if none */
 	uint32_t state;
-	uint32_t role; /* 1 primary, 2 secondary */
-	uint32_t share[2]; /* shares in force, per direction */
+	uint32_t role;            /* 1 primary, 2 secondary */
+	uint32_t share[2];        /* shares in force, per direction */
 	uint32_t actual_share[2]; /* measured over the last report interval, percent */
-	uint64_t bytes[2]; /* completed bytes per direction */
-	uint64_t cmds[2]; /* completed commands per direction */
-	uint64_t errors; /* path failures (TCP error, NOP or command timeout) */
+	uint64_t bytes[2];        /* completed bytes per direction */
+	uint64_t cmds[2];         /* completed commands per direction */
+	uint64_t errors;          /* path failures (TCP error, NOP or command timeout) */
 	uint64_t reconnects;
 	uint64_t last_change; /* CLOCK_REALTIME seconds of the last state change */
 	uint32_t avg_latency_us;
@@ -43,8 +43,8 @@ struct sp_shm_ctl {
 struct sp_shm_seg {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t size; /* sizeof(struct sp_shm_seg) of the writer */
-	int32_t pid; /* owner */
+	uint32_t size;      /* sizeof(struct sp_shm_seg) of the writer */
+	int32_t pid;        /* owner */
 	uint64_t pid_start; /* owner's start time in clock ticks (/proc/PID/stat field 22): tells pid reuse apart */
 	char name[64];
 	char target[224];
@@ -58,7 +58,7 @@ struct sp_shm_seg {
 	/* seqlock over ctl: odd while a writer is inside; writers take it by CAS. */
 	uint32_t ctl_seq;
 	uint32_t ctl_applied; /* ctl_seq value the data plane last applied */
-	int32_t ctl_result; /* 0 or -errno of that application */
+	int32_t ctl_result;   /* 0 or -errno of that application */
 	uint32_t pad0;
 	struct sp_shm_ctl ctl;
 
@@ -73,7 +73,7 @@ struct sp_shm_seg {
 struct sp_shm {
 	struct sp_shm_seg *seg;
 	char *path; /* file name */
-	int owner; /* created by this process: unlink on close */
+	int owner;  /* created by this process: unlink on close */
 };
 
 /* Data plane side: create DIR/NAME.sanpath (0644), fill the header and own

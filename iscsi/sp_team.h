@@ -11,27 +11,27 @@
 
 /* Same numbers in the shared-memory segment and, later, the MIB. */
 enum sp_path_state {
-	SP_PATH_IDLE = 0, /* not started */
+	SP_PATH_IDLE = 0,       /* not started */
 	SP_PATH_CONNECTING = 1, /* TCP, login, identity check under way */
-	SP_PATH_STANDBY = 2, /* logged in and verified, carries no I/O (failover secondary, failback pending) */
-	SP_PATH_ACTIVE = 3, /* carries I/O */
-	SP_PATH_DOWN = 4, /* failed; reconnects with backoff */
-	SP_PATH_REFUSED = 5, /* reaches another LU: never used */
+	SP_PATH_STANDBY = 2,    /* logged in and verified, carries no I/O (failover secondary, failback pending) */
+	SP_PATH_ACTIVE = 3,     /* carries I/O */
+	SP_PATH_DOWN = 4,       /* failed; reconnects with backoff */
+	SP_PATH_REFUSED = 5,    /* reaches another LU: never used */
 };
 
 enum sp_role { SP_ROLE_PRIMARY = 1, SP_ROLE_SECONDARY = 2 };
 
 enum sp_failback {
 	SP_FAILBACK_IMMEDIATE = 1, /* a recovered path carries I/O as soon as it is verified */
-	SP_FAILBACK_MANUAL = 2, /* ... only after sp_team_failback() (or the shm failback_req) */
-	SP_FAILBACK_DELAYED = 3, /* ... after failback_delay_ms of health */
+	SP_FAILBACK_MANUAL = 2,    /* ... only after sp_team_failback() (or the shm failback_req) */
+	SP_FAILBACK_DELAYED = 3,   /* ... after failback_delay_ms of health */
 };
 
 enum sp_team_state { SP_TEAM_OPTIMAL = 1, SP_TEAM_DEGRADED = 2, SP_TEAM_FAILED = 3 };
 
 struct sp_team_opts {
-	const char *name; /* team name: shm segment name, logs */
-	const char *target; /* target IQN */
+	const char *name;      /* team name: shm segment name, logs */
+	const char *target;    /* target IQN */
 	const char *initiator; /* initiator IQN */
 	int lun;
 	int mode; /* enum bal_mode */
@@ -39,27 +39,27 @@ struct sp_team_opts {
 	/* 0 in every slot of a direction means "equal shares". */
 	unsigned int share[2][SP_MAX_PATHS];
 	struct bal_dynamic dyn;
-	unsigned int max_inflight; /* per path */
-	unsigned int nop_interval_ms; /* NOP-Out every ... on every logged-in path */
-	unsigned int nop_timeout_ms; /* ... unanswered this long: path down */
-	unsigned int cmd_timeout_ms; /* a command outstanding this long: path down */
-	unsigned int login_timeout_ms; /* connect + login + identity check */
-	unsigned int no_path_retry_s; /* with no path, commands wait this long, then fail */
+	unsigned int max_inflight;                       /* per path */
+	unsigned int nop_interval_ms;                    /* NOP-Out every ... on every logged-in path */
+	unsigned int nop_timeout_ms;                     /* ... unanswered this long: path down */
+	unsigned int cmd_timeout_ms;                     /* a command outstanding this long: path down */
+	unsigned int login_timeout_ms;                   /* connect + login + identity check */
+	unsigned int no_path_retry_s;                    /* with no path, commands wait this long, then fail */
 	unsigned int reconnect_min_ms, reconnect_max_ms; /* exponential backoff bounds */
-	int failback; /* enum sp_failback */
+	int failback;                                    /* enum sp_failback */
 	unsigned int failback_delay_ms;
 	/* Flap damping: flap_count failures within flap_window_ms keep the path
 	 * in standby for flap_hold_ms of health after it comes back. */
 	unsigned int flap_count, flap_window_ms, flap_hold_ms;
-	const char *shm_dir; /* NULL: no shared-memory segment */
+	const char *shm_dir;    /* NULL: no shared-memory segment */
 	unsigned int report_ms; /* shm stats publication and actual-share window */
 };
 
 struct sp_path_opts {
 	const char *portal; /* host:port */
-	const char *iface; /* source interface (SO_BINDTODEVICE) or NULL */
+	const char *iface;  /* source interface (SO_BINDTODEVICE) or NULL */
 	const char *target; /* NULL: the team's */
-	int lun; /* -1: the team's */
+	int lun;            /* -1: the team's */
 };
 
 struct sp_io;
@@ -69,7 +69,7 @@ typedef void (*sp_io_cb)(struct sp_io *io, int status, void *priv);
 
 struct sp_io {
 	/* Set by the caller. */
-	int dir; /* BAL_READ or BAL_WRITE */
+	int dir;      /* BAL_READ or BAL_WRITE */
 	uint64_t lba; /* LU blocks */
 	uint32_t nblocks;
 	unsigned char *buf; /* nblocks * block size */
@@ -145,7 +145,7 @@ struct sp_slot {
 	struct sp_io *io; /* NULL: free, or detached from a failed session */
 	struct scsi_task *task;
 	struct iscsi_context *ctx; /* the session it was issued on */
-	struct scsi_iovec iov; /* libiscsi keeps a pointer to it until completion */
+	struct scsi_iovec iov;     /* libiscsi keeps a pointer to it until completion */
 };
 
 struct sp_path {
@@ -163,13 +163,13 @@ struct sp_path {
 	unsigned int nfree;
 	unsigned int inflight;
 	int refuse_pending; /* identity mismatch seen in a callback */
-	int fail_pending; /* a callback saw the session die: fail it after iscsi_service returns */
+	int fail_pending;   /* a callback saw the session die: fail it after iscsi_service returns */
 	char fail_reason[160];
 	char last_error[160];
-	uint64_t t_state; /* monotonic ns of the last state change */
+	uint64_t t_state;   /* monotonic ns of the last state change */
 	uint64_t t_connect; /* attempt started */
 	uint64_t t_healthy; /* verified at */
-	uint64_t t_retry; /* next reconnect attempt */
+	uint64_t t_retry;   /* next reconnect attempt */
 	unsigned int backoff_ms;
 	int first_attempt_done;
 	int nop_outstanding;
@@ -215,7 +215,7 @@ struct sp_team {
 	struct sp_shm *shm;
 	uint32_t ctl_seen;
 	uint32_t failback_seen;
-	int in_service; /* re-entrancy guard for dispatch from callbacks */
+	int in_service;                      /* re-entrancy guard for dispatch from callbacks */
 	struct sp_io *done_head, *done_tail; /* completions delivered after servicing */
 };
 
@@ -229,6 +229,7 @@ int sp_path_issue(struct sp_path *p, struct sp_io *io);
 /* Per-turn timers: NOP-Out keepalive, command and login timeouts, reconnect. */
 void sp_path_timers(struct sp_path *p, uint64_t now);
 void sp_path_set_state(struct sp_path *p, int state);
+void sp_path_ident_hex(const unsigned char *b, unsigned int n, char *out, size_t outlen);
 
 /* Team callbacks used by sp_path.c. */
 void sp_team_path_verified(struct sp_team *t, struct sp_path *p);

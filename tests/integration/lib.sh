@@ -187,3 +187,131 @@ sa_set() {
 # sa_trap_seen OID_SUFFIX: a notification with that snmpTrapOID reached snmptrapd.
 sa_trap_seen() { grep -q -- "$1" "$SA_TMP/snmptrapd.log" 2>/dev/null; }
 sa_trap_count() { grep -c -- "$1" "$SA_TMP/snmptrapd.log" 2>/dev/null || true; }
+
+# ---- tgtd for the data-plane tests (sanpath) ------------------------------
+# sa_start_tgtd [N]: a private tgtd (control port SA_TGT_CONTROL) with portals 127.0.0.1 and 127.0.0.2 on
+# SA_ISCSI_PORT and N targets $SA_IQN_PREFIX:diskI (tid I+1, LUN 1, sparse 64 MiB file).  tgtd ignores
+# SIGTERM while it has targets, so the exit trap stops it through tgtadm before the generic cleanup.
+SA_IQN_PREFIX=iqn.2024-01.org.sanagent.test
+sa_tgt_ctl() { tgtadm -C "$SA_TGT_CONTROL" "$@"; }
+sa_tcp_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
+sa_start_tgtd() {
+	local n=${1:-1} i tid
+	command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
+	: "${SA_ISCSI_PORT:=$(sa_free_port tcp)}"
+	while :; do
+		SA_TGT_CONTROL=$((1000 + RANDOM % 30000))
+		[ -e "/var/run/tgtd/socket.$SA_TGT_CONTROL" ] || break
+	done
+	sa_bg tgtd -f -C "$SA_TGT_CONTROL" --iscsi "portal=127.0.0.1:$SA_ISCSI_PORT" >"$SA_TMP/tgtd.log" 2>&1
+	SA_TGTD_PID=$SA_LASTPID
+	trap 'sa__rc=$?; sa_stop_tgtd; (exit $sa__rc); sa_cleanup' EXIT
+	sa_wait_for 10 sa_tgt_ctl --op show --mode sys || sa_fail "tgtd did not answer on control port $SA_TGT_CONTROL"
+	sa_tgt_ctl --lld iscsi --op new --mode portal --param "portal=127.0.0.2:$SA_ISCSI_PORT" ||
+		sa_fail "tgtadm: cannot add portal 127.0.0.2:$SA_ISCSI_PORT"
+	for ((i = 0; i < n; i++)); do
+		tid=$((i + 1))
+		truncate -s 64M "$SA_TMP/disk$i.img" || sa_fail "cannot create LUN file"
+		sa_tgt_ctl --lld iscsi --op new --mode target --tid "$tid" -T "$SA_IQN_PREFIX:disk$i" &&
+			sa_tgt_ctl --lld iscsi --op new --mode logicalunit --tid "$tid" --lun 1 -b "$SA_TMP/disk$i.img" &&
+			sa_tgt_ctl --lld iscsi --op bind --mode target --tid "$tid" -I ALL ||
+			sa_fail "tgtadm: cannot create target $SA_IQN_PREFIX:disk$i"
+	done
+	sa_wait_for 10 sa_tcp_listening 127.0.0.2 "$SA_ISCSI_PORT" || sa_fail "tgtd does not listen on 127.0.0.2"
+}
+sa_stop_tgtd() {
+	local tid
+	[ -n "${SA_TGTD_PID:-}" ] || return 0
+	if kill -0 "$SA_TGTD_PID" 2>/dev/null; then
+		for tid in $(sa_tgt_ctl --op show --mode target 2>/dev/null | sed -n 's/^Target \([0-9]*\):.*/\1/p'); do
+			sa_tgt_ctl --op delete --mode target --tid "$tid" --force >/dev/null 2>&1
+		done
+		sa_tgt_ctl --op delete --mode system >/dev/null 2>&1
+		sa_wait_for 5 sa_pid_gone "$SA_TGTD_PID" || kill -9 "$SA_TGTD_PID" 2>/dev/null
+	fi
+	rm -f "/var/run/tgtd/socket.$SA_TGT_CONTROL" "/var/run/tgtd/socket.$SA_TGT_CONTROL.lock"
+	SA_TGTD_PID=
+}
+sa_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# sa_tgt_sid TID ALIAS: the session id (I_T nexus) whose initiator alias is ALIAS.
+sa_tgt_sid() {
+	sa_tgt_ctl --op show --mode target 2>/dev/null | awk -v tid="$1" -v alias="$2" '
+		/^Target [0-9]+:/ { t = $2; sub(":", "", t) }
+		t == tid && /I_T nexus:/ { sid = $3 }
+		t == tid && /alias:/ && $NF == alias { print sid; exit }'
+}
+
+# ---- tgtd storage servers (redirector tests) ----------------------------------
+# sa_start_tgt_servers NSERVERS NTARGETS: NSERVERS tgtd on 127.0.0.11, .12, ... each on a free port with a
+# private control port, all exporting the same LU images as iqn.2026-11.org.sanagent.lab:r1..rNTARGETS
+# (LUN 1 is the disk).  Fills SA_TGT_ADDR[i], SA_TGT_PORT[i], SA_TGT_CTL[i], SA_TGT_PID[i] (i from 0).
+# They are killed on exit: tgtd ignores SIGTERM while it has targets.
+SA_TGT_IQN=iqn.2026-11.org.sanagent.lab
+SA_TGT_ADDR=() SA_TGT_PORT=() SA_TGT_CTL=() SA_TGT_PID=()
+
+sa_tgt_free_control() {
+	local n
+	while :; do
+		n=$((1000 + RANDOM % 30000))
+		[ -e "/var/run/tgtd/socket.$n" ] && continue
+		case "$SA_PORTS_TAKEN" in *" c$n "*) continue ;; esac
+		SA_PORTS_TAKEN="${SA_PORTS_TAKEN}c$n "
+		echo "$n"
+		return 0
+	done
+}
+
+sa_tgt_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
+
+sa_tgt_stop_all() {
+	local i
+	for i in "${!SA_TGT_PID[@]}"; do
+		kill -9 "${SA_TGT_PID[$i]}" 2>/dev/null
+		wait "${SA_TGT_PID[$i]}" 2>/dev/null
+		rm -f "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}" "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}.lock"
+	done
+	SA_TGT_PID=()
+}
+
+sa_tgt_exit() {
+	local rc=$?
+	sa_tgt_stop_all
+	declare -F sa_stop_tgtd >/dev/null && sa_stop_tgtd
+	(exit "$rc")
+	sa_cleanup
+}
+
+# sa_start_tgt_server I NTARGETS: (re)starts server I on its address, port and control port.
+sa_start_tgt_server() {
+	local i=$1 nt=$2 t
+	: "${SA_TGT_ADDR[$i]:=127.0.0.$((11 + i))}"
+	: "${SA_TGT_PORT[$i]:=$(sa_free_port tcp)}"
+	: "${SA_TGT_CTL[$i]:=$(sa_tgt_free_control)}"
+	command -v tgtd >/dev/null || sa_skip "tgtd not installed"
+	mkdir -p "$SA_TMP/luns"
+	tgtd -f -C "${SA_TGT_CTL[$i]}" --iscsi "portal=${SA_TGT_ADDR[$i]}:${SA_TGT_PORT[$i]}" \
+		>>"$SA_TMP/tgtd$i.log" 2>&1 &
+	SA_TGT_PID[$i]=$!
+	trap sa_tgt_exit EXIT
+	sa_wait_for 10 tgtadm -C "${SA_TGT_CTL[$i]}" --op show --mode sys || sa_fail "tgtd $i did not start"
+	for ((t = 1; t <= nt; t++)); do
+		[ -f "$SA_TMP/luns/r$t.img" ] || truncate -s 16M "$SA_TMP/luns/r$t.img"
+		tgtadm -C "${SA_TGT_CTL[$i]}" --lld iscsi --op new --mode target --tid "$t" -T "$SA_TGT_IQN:r$t" &&
+			tgtadm -C "${SA_TGT_CTL[$i]}" --lld iscsi --op new --mode logicalunit --tid "$t" --lun 1 \
+				-b "$SA_TMP/luns/r$t.img" &&
+			tgtadm -C "${SA_TGT_CTL[$i]}" --lld iscsi --op bind --mode target --tid "$t" -I ALL ||
+			sa_fail "tgtadm: cannot create target r$t on server $i"
+	done
+	sa_wait_for 10 sa_tgt_listening "${SA_TGT_ADDR[$i]}" "${SA_TGT_PORT[$i]}" || sa_fail "tgtd $i does not listen"
+}
+
+sa_start_tgt_servers() {
+	local i
+	for ((i = 0; i < $1; i++)); do sa_start_tgt_server "$i" "$2"; done
+}
+
+# sa_tgt_initiators I TARGET: initiator names connected to TARGET on server I (one per line).
+sa_tgt_initiators() {
+	tgtadm -C "${SA_TGT_CTL[$1]}" --op show --mode target 2>/dev/null |
+		awk -v t="$2" '/^Target [0-9]+:/ { on = ($3 == t) } on && /Initiator:/ { print $2 }'
+}

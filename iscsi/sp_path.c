@@ -1,0 +1,536 @@
+/* sp_path.c: one path of a team: a libiscsi async session, its identity check, keepalive and failure handling. */
+#define SP_TEAM_INTERNAL
+#include "iscsi/sp_team.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "subagent/log.h"
+
+#define TAG "sanpath"
+#define MS (1000000ull)
+
+uint64_t sp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_rt_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+void sp_path_set_state(struct sp_path *p, int state)
+{
+	if (p->state == state)
+		return;
+	p->state = state;
+	p->t_state = sp_now_ns();
+	p->last_change_rt = now_rt_s();
+}
+
+void sp_path_init(struct sp_path *p, struct sp_team *t, int idx, const struct sp_path_opts *po)
+{
+	memset(p, 0, sizeof(*p));
+	p->team = t;
+	p->idx = idx;
+	snprintf(p->portal, sizeof(p->portal), "%s", po->portal);
+	snprintf(p->iface, sizeof(p->iface), "%s", po->iface ? po->iface : "");
+	snprintf(p->target, sizeof(p->target), "%s", po->target ? po->target : t->target);
+	p->lun = po->lun >= 0 ? po->lun : t->o.lun;
+	p->state = SP_PATH_IDLE;
+	p->backoff_ms = t->o.reconnect_min_ms;
+	p->last_change_rt = now_rt_s();
+}
+
+/* The session died (or never came up) inside a libiscsi callback: the
+ * context cannot be destroyed from there, so the loop does it afterwards. */
+static void fail_later(struct sp_path *p, const char *fmt, const char *detail)
+{
+	if (p->fail_pending)
+		return;
+	p->fail_pending = 1;
+	snprintf(p->fail_reason, sizeof(p->fail_reason), fmt, detail ? detail : "");
+}
+
+static void free_slot(struct sp_path *p, struct sp_slot *s)
+{
+	s->io = NULL;
+	s->task = NULL;
+	p->free_slots[p->nfree++] = (int)(s - p->slots);
+	p->inflight--;
+}
+
+static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_slot *s = private_data;
+	struct sp_path *p = s->path;
+	struct scsi_task *task = command_data;
+	struct sp_io *io = s->io;
+	uint64_t now, lat;
+
+	if (!io || s->ctx != iscsi || s->task != task) {
+		/* Detached: the path failed and the command went elsewhere. */
+		if (task && s->task == task)
+			s->task = NULL;
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	free_slot(p, s);
+	now = sp_now_ns();
+
+	switch (status) {
+	case SCSI_STATUS_GOOD:
+		lat = now - io->t_issue;
+		/* EWMA with weight 1/8: smooth enough for the service-time selector. */
+		p->ewma_ns = p->ewma_ns ? p->ewma_ns - p->ewma_ns / 8 + lat / 8 : lat;
+		scsi_free_scsi_task(task);
+		sp_team_complete(p->team, p, io, 0);
+		return;
+	case SCSI_STATUS_CHECK_CONDITION:
+		if (task->sense.key == SCSI_SENSE_UNIT_ATTENTION && io->attempts < 16) {
+			/* Reset or parameter change seen on this nexus: the command was not run. */
+			scsi_free_scsi_task(task);
+			sp_team_retry(p->team, io);
+			return;
+		}
+		snprintf(p->last_error, sizeof(p->last_error), "check condition: %s ascq 0x%04x",
+		         scsi_sense_key_str(task->sense.key), task->sense.ascq);
+		sa_log(SA_LOG_ERR, TAG, "team %s path %d (%s): lba %llu: %s", p->team->name, p->idx + 1, p->portal,
+		       (unsigned long long)io->lba, p->last_error);
+		scsi_free_scsi_task(task);
+		sp_team_complete(p->team, p, io, -EIO);
+		return;
+	case SCSI_STATUS_BUSY:
+	case SCSI_STATUS_TASK_SET_FULL:
+		scsi_free_scsi_task(task);
+		sp_team_retry(p->team, io);
+		return;
+	case SCSI_STATUS_RESERVATION_CONFLICT:
+		scsi_free_scsi_task(task);
+		sp_team_complete(p->team, p, io, -EBUSY);
+		return;
+	default:
+		/* Cancelled, transport error, timeout: the path is at fault, not
+		 * the command.  Another path runs it. */
+		scsi_free_scsi_task(task);
+		sp_team_requeue(p->team, io);
+		fail_later(p, "command %s on the session",
+		           status == SCSI_STATUS_CANCELLED ? "cancelled"
+		           : status == SCSI_STATUS_TIMEOUT ? "timed out"
+		                                           : "failed");
+		return;
+	}
+}
+
+int sp_path_issue(struct sp_path *p, struct sp_io *io)
+{
+	struct sp_team *t = p->team;
+	struct sp_slot *s;
+	uint32_t len = io->nblocks * t->block_size;
+	int idx;
+
+	if (!p->ctx || !p->nfree)
+		return -EAGAIN;
+	idx = p->free_slots[--p->nfree];
+	s = &p->slots[idx];
+	s->io = io;
+	s->ctx = p->ctx;
+	s->iov.iov_base = io->buf;
+	s->iov.iov_len = len;
+	io->path = p->idx;
+	io->slot = idx;
+	io->t_issue = sp_now_ns();
+	io->attempts++;
+	p->inflight++;
+	if (io->dir == BAL_READ)
+		s->task = iscsi_read16_iov_task(p->ctx, p->lun, io->lba, len, (int)t->block_size, 0, 0, 0, 0, 0, io_cb,
+		                                s, &s->iov, 1);
+	else
+		s->task = iscsi_write16_iov_task(p->ctx, p->lun, io->lba, NULL, len, (int)t->block_size, 0, 0, 0, 0, 0,
+		                                 io_cb, s, &s->iov, 1);
+	if (!s->task) {
+		free_slot(p, s);
+		fail_later(p, "cannot queue a command: %s", iscsi_get_error(p->ctx));
+		return -EIO;
+	}
+	return 0;
+}
+
+static void nop_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+
+	(void)command_data;
+	if (iscsi != p->ctx)
+		return;
+	if (status != SCSI_STATUS_GOOD) {
+		fail_later(p, "NOP-Out failed: %s", iscsi_get_error(iscsi));
+		return;
+	}
+	p->nop_outstanding = 0;
+	p->t_nop_next = sp_now_ns() + (uint64_t)p->team->o.nop_interval_ms * MS;
+}
+
+static void hex(char *out, size_t outlen, const unsigned char *b, unsigned int n)
+{
+	size_t o = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	for (i = 0; i < n && o + 3 < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%02x", b[i]);
+}
+
+static void cap_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+	struct scsi_task *task = command_data;
+	struct scsi_readcapacity16 *rc;
+
+	if (iscsi != p->ctx) {
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	if (status != SCSI_STATUS_GOOD || !(rc = scsi_datain_unmarshall(task))) {
+		fail_later(p, "READ CAPACITY(16) failed: %s", iscsi_get_error(iscsi));
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	p->block_size = rc->block_length;
+	p->nblocks = rc->returned_lba + 1;
+	scsi_free_scsi_task(task);
+	sp_team_path_verified(p->team, p);
+}
+
+static void read_capacity(struct sp_path *p)
+{
+	if (!iscsi_readcapacity16_task(p->ctx, p->lun, cap_cb, p))
+		fail_later(p, "cannot send READ CAPACITY(16): %s", iscsi_get_error(p->ctx));
+}
+
+static void inq80_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+	struct scsi_task *task = command_data;
+	const unsigned char *d;
+	unsigned int len;
+
+	if (iscsi != p->ctx) {
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	if (status != SCSI_STATUS_GOOD || task->datain.size < 4) {
+		fail_later(p, "INQUIRY VPD 0x80 failed: %s", iscsi_get_error(iscsi));
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	d = task->datain.data;
+	len = (unsigned int)(d[2] << 8 | d[3]);
+	if (len + 4 > (unsigned int)task->datain.size)
+		len = (unsigned int)task->datain.size - 4;
+	if (len > sizeof(p->ident) - 1)
+		len = sizeof(p->ident) - 1;
+	p->ident[0] = 0x80; /* tells a serial number from 0x83 designators */
+	memcpy(p->ident + 1, d + 4, len);
+	p->ident_len = len + 1;
+	scsi_free_scsi_task(task);
+	read_capacity(p);
+}
+
+/* Keeps the LU-associated designators (T10 vendor, EUI-64, NAA, SCSI name
+ * string) of VPD page 0x83: port designators differ between paths by design. */
+static unsigned int lu_designators(const unsigned char *d, unsigned int size, unsigned char *out, unsigned int outlen)
+{
+	unsigned int pos = 4, end, o = 0;
+
+	if (size < 4)
+		return 0;
+	end = 4u + (unsigned int)(d[2] << 8 | d[3]);
+	if (end > size)
+		end = size;
+	while (pos + 4 <= end) {
+		unsigned int assoc = (d[pos + 1] >> 4) & 3, type = d[pos + 1] & 0x0f, len = d[pos + 3];
+
+		if (pos + 4 + len > end)
+			break;
+		if (assoc == 0 && (type == 1 || type == 2 || type == 3 || type == 8) && o + 2 + len <= outlen) {
+			out[o++] = (unsigned char)type;
+			out[o++] = (unsigned char)len;
+			memcpy(out + o, d + pos + 4, len);
+			o += len;
+		}
+		pos += 4 + len;
+	}
+	return o;
+}
+
+static void inq83_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+	struct scsi_task *task = command_data;
+
+	if (iscsi != p->ctx) {
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	p->ident_len = 0;
+	if (status == SCSI_STATUS_GOOD)
+		p->ident_len =
+		    lu_designators(task->datain.data, (unsigned int)task->datain.size, p->ident, sizeof(p->ident));
+	if (task)
+		scsi_free_scsi_task(task);
+	if (p->ident_len) {
+		read_capacity(p);
+		return;
+	}
+	/* No usable LU designator: the unit serial number identifies the LU. */
+	if (!iscsi_inquiry_task(iscsi, p->lun, 1, 0x80, 255, inq80_cb, p))
+		fail_later(p, "cannot send INQUIRY: %s", iscsi_get_error(iscsi));
+}
+
+static void connect_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+
+	(void)command_data;
+	if (iscsi != p->ctx)
+		return;
+	if (status != SCSI_STATUS_GOOD || p->state != SP_PATH_CONNECTING) {
+		/* libiscsi calls this a second time when an established session dies. */
+		fail_later(p, "connect/login: %s", iscsi_get_error(iscsi));
+		return;
+	}
+	if (!iscsi_inquiry_task(iscsi, p->lun, 1, 0x83, 255, inq83_cb, p))
+		fail_later(p, "cannot send INQUIRY: %s", iscsi_get_error(iscsi));
+}
+
+static int alloc_slots(struct sp_path *p)
+{
+	unsigned int n = p->team->o.max_inflight, i;
+
+	if (!p->slots) {
+		p->slots = calloc(n, sizeof(*p->slots));
+		p->free_slots = calloc(n, sizeof(*p->free_slots));
+		if (!p->slots || !p->free_slots)
+			return -ENOMEM;
+	}
+	p->nfree = 0;
+	for (i = n; i-- > 0;) {
+		p->slots[i].path = p;
+		p->slots[i].io = NULL;
+		p->slots[i].task = NULL;
+		p->free_slots[p->nfree++] = (int)i;
+	}
+	p->inflight = 0;
+	return 0;
+}
+
+static void schedule_retry(struct sp_path *p, uint64_t now)
+{
+	struct sp_team *t = p->team;
+
+	p->t_retry = now + (uint64_t)p->backoff_ms * MS;
+	p->backoff_ms = p->backoff_ms * 2 > t->o.reconnect_max_ms ? t->o.reconnect_max_ms : p->backoff_ms * 2;
+}
+
+int sp_path_connect(struct sp_path *p)
+{
+	struct sp_team *t = p->team;
+	struct iscsi_context *ctx;
+	char alias[96], iface[sizeof(p->iface)];
+	int rc;
+
+	rc = alloc_slots(p);
+	if (rc)
+		return rc;
+	ctx = iscsi_create_context(t->initiator);
+	if (!ctx)
+		return -ENOMEM;
+	/* The alias names the path in `tgtadm --op show` on the target side. */
+	snprintf(alias, sizeof(alias), "sanpath-%s-p%d", t->name, p->idx + 1);
+	iscsi_set_alias(ctx, alias);
+	iscsi_set_targetname(ctx, p->target);
+	iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL);
+	iscsi_set_header_digest(ctx, ISCSI_HEADER_DIGEST_NONE);
+	/* libiscsi's own reconnect blocks and replays on the same portal; the
+	 * team fails over to another path instead and reconnects by itself. */
+	iscsi_set_noautoreconnect(ctx, 1);
+	if (p->iface[0]) {
+		snprintf(iface, sizeof(iface), "%s", p->iface);
+		iscsi_set_bind_interfaces(ctx, iface);
+	}
+	p->ctx = ctx;
+	p->fail_pending = 0;
+	p->refuse_pending = 0;
+	p->nop_outstanding = 0;
+	p->t_connect = sp_now_ns();
+	sp_path_set_state(p, SP_PATH_CONNECTING);
+	if (iscsi_full_connect_async(ctx, p->portal, p->lun, connect_cb, p) != 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "connect: %s", iscsi_get_error(ctx));
+		p->ctx = NULL;
+		iscsi_destroy_context(ctx);
+		p->first_attempt_done = 1;
+		sp_path_set_state(p, SP_PATH_DOWN);
+		schedule_retry(p, sp_now_ns());
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Destroys the session after detaching every command from it: the
+ * CANCELLED callbacks libiscsi fires during the destroy find their slots
+ * empty and only free the tasks. */
+static void drop_session(struct sp_path *p)
+{
+	struct iscsi_context *ctx = p->ctx;
+	unsigned int i, n = p->team->o.max_inflight;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int fd;
+
+	if (!ctx)
+		return;
+	for (i = 0; i < n && p->slots; i++) {
+		struct sp_slot *s = &p->slots[i];
+
+		if (s->io) {
+			struct sp_io *io = s->io;
+
+			s->io = NULL;
+			p->inflight--;
+			sp_team_requeue(p->team, io);
+		}
+	}
+	p->ctx = NULL;
+	/* Abort (RST), not close: a kernel retransmitting an orphaned socket
+	 * could deliver a write to the target after it ran elsewhere. */
+	fd = iscsi_get_fd(ctx);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	iscsi_destroy_context(ctx);
+	/* Tasks whose callback libiscsi did not fire are still ours. */
+	for (i = 0; i < n && p->slots; i++) {
+		if (p->slots[i].task) {
+			scsi_free_scsi_task(p->slots[i].task);
+			p->slots[i].task = NULL;
+		}
+	}
+	alloc_slots(p);
+}
+
+void sp_path_fail(struct sp_path *p, const char *why)
+{
+	struct sp_team *t = p->team;
+	uint64_t now = sp_now_ns();
+	int was = p->state;
+	unsigned int i, recent = 0;
+
+	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED)
+		return;
+	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	drop_session(p);
+	p->fail_pending = 0;
+	p->nop_outstanding = 0;
+	p->first_attempt_done = 1;
+	if (was == SP_PATH_ACTIVE || was == SP_PATH_STANDBY) {
+		p->failures++;
+		/* A path that stayed healthy a while starts its backoff afresh. */
+		if (now - p->t_healthy > 30000 * MS)
+			p->backoff_ms = t->o.reconnect_min_ms;
+		p->fail_times[p->fail_ring++ % 8] = now;
+		for (i = 0; i < 8; i++)
+			if (p->fail_times[i] && now - p->fail_times[i] <= (uint64_t)t->o.flap_window_ms * MS)
+				recent++;
+		if (t->o.flap_count && recent >= t->o.flap_count && !p->damped) {
+			p->damped = 1;
+			sa_log(SA_LOG_WARNING, TAG,
+			       "team %s path %d (%s): flapping (%u failures in %u ms): held in standby for %u ms after "
+			       "it recovers",
+			       t->name, p->idx + 1, p->portal, recent, t->o.flap_window_ms, t->o.flap_hold_ms);
+		}
+		sa_log(SA_LOG_WARNING, TAG, "team %s path %d (%s) down: %s", t->name, p->idx + 1, p->portal, why);
+	} else {
+		sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): attempt failed: %s", t->name, p->idx + 1, p->portal,
+		       why);
+	}
+	sp_path_set_state(p, SP_PATH_DOWN);
+	schedule_retry(p, now);
+	sp_team_path_lost(t, p);
+}
+
+void sp_path_close(struct sp_path *p)
+{
+	drop_session(p);
+	free(p->slots);
+	free(p->free_slots);
+	p->slots = NULL;
+	p->free_slots = NULL;
+}
+
+void sp_path_timers(struct sp_path *p, uint64_t now)
+{
+	struct sp_team *t = p->team;
+	char why[160];
+	unsigned int i;
+
+	switch (p->state) {
+	case SP_PATH_CONNECTING:
+		if (now - p->t_connect > (uint64_t)t->o.login_timeout_ms * MS) {
+			snprintf(why, sizeof(why), "no login within %u ms", t->o.login_timeout_ms);
+			sp_path_fail(p, why);
+		}
+		return;
+	case SP_PATH_ACTIVE:
+	case SP_PATH_STANDBY:
+		if (p->nop_outstanding && now - p->t_nop_sent > (uint64_t)t->o.nop_timeout_ms * MS) {
+			snprintf(why, sizeof(why), "NOP-Out unanswered for %u ms", t->o.nop_timeout_ms);
+			sp_path_fail(p, why);
+			return;
+		}
+		for (i = 0; i < t->o.max_inflight; i++) {
+			struct sp_io *io = p->slots[i].io;
+
+			if (io && now - io->t_issue > (uint64_t)t->o.cmd_timeout_ms * MS) {
+				snprintf(why, sizeof(why), "command outstanding for more than %u ms",
+				         t->o.cmd_timeout_ms);
+				sp_path_fail(p, why);
+				return;
+			}
+		}
+		if (!p->nop_outstanding && now >= p->t_nop_next) {
+			if (iscsi_nop_out_async(p->ctx, nop_cb, NULL, 0, p) != 0) {
+				sp_path_fail(p, "cannot send NOP-Out");
+				return;
+			}
+			p->nop_outstanding = 1;
+			p->t_nop_sent = now;
+		}
+		return;
+	case SP_PATH_DOWN:
+		if (now >= p->t_retry) {
+			p->reconnects++;
+			sp_path_connect(p);
+		}
+		return;
+	default: return;
+	}
+}
+
+/* Shared with sp_team.c for its refusal message. */
+void sp_path_ident_hex(const unsigned char *b, unsigned int n, char *out, size_t outlen)
+{
+	hex(out, outlen, b, n);
+}

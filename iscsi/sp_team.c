@@ -1,0 +1,913 @@
+/* sp_team.c: a team of paths to one LU: dispatch by share, queueing, failover, failback and the shm segment. */
+#define _GNU_SOURCE /* POLLRDHUP */
+#define SP_TEAM_INTERNAL
+#include "iscsi/sp_team.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "subagent/log.h"
+
+#define TAG "sanpath"
+#define MS (1000000ull)
+#define TIMER_TICK_MS 10
+
+void sp_team_opts_default(struct sp_team_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = "team";
+	o->initiator = "iqn.2024-01.org.sanagent:sanpath";
+	o->lun = 0;
+	o->mode = BAL_MODE_FAILOVER_LB;
+	o->algo = BAL_ALGO_STATIC;
+	o->dyn.timer_interval_ms = 1000;
+	o->dyn.change_threshold = 5;
+	o->dyn.lb_change_pct = 5;
+	o->max_inflight = 32;
+	/* Silent loss is seen within nop_interval + nop_timeout: about 1 s. */
+	o->nop_interval_ms = 250;
+	o->nop_timeout_ms = 750;
+	o->cmd_timeout_ms = 1000;
+	o->login_timeout_ms = 3000;
+	o->no_path_retry_s = 5;
+	o->reconnect_min_ms = 200;
+	o->reconnect_max_ms = 5000;
+	o->failback = SP_FAILBACK_IMMEDIATE;
+	o->failback_delay_ms = 5000;
+	o->flap_count = 3;
+	o->flap_window_ms = 30000;
+	o->flap_hold_ms = 10000;
+	o->report_ms = 1000;
+}
+
+const char *sp_path_state_name(int state)
+{
+	switch (state) {
+	case SP_PATH_IDLE: return "idle";
+	case SP_PATH_CONNECTING: return "connecting";
+	case SP_PATH_STANDBY: return "standby";
+	case SP_PATH_ACTIVE: return "active";
+	case SP_PATH_DOWN: return "down";
+	case SP_PATH_REFUSED: return "refused";
+	default: return "?";
+	}
+}
+
+int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
+{
+	struct sp_team *t;
+
+	if (!o->target || !*o->target || o->lun < 0 || !o->max_inflight)
+		return -EINVAL;
+	if (o->mode != BAL_MODE_FAILOVER && o->mode != BAL_MODE_FAILOVER_LB)
+		return -EINVAL;
+	if (o->algo < BAL_ALGO_STATIC || o->algo > BAL_ALGO_SERVICE_TIME)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->o = *o;
+	t->name = strdup(o->name ? o->name : "team");
+	t->target = strdup(o->target);
+	t->initiator = strdup(o->initiator ? o->initiator : "iqn.2024-01.org.sanagent:sanpath");
+	t->shm_dir = o->shm_dir ? strdup(o->shm_dir) : NULL;
+	if (!t->name || !t->target || !t->initiator || (o->shm_dir && !t->shm_dir)) {
+		sp_team_free(t);
+		return -ENOMEM;
+	}
+	t->o.name = t->name;
+	t->o.target = t->target;
+	t->o.initiator = t->initiator;
+	t->o.shm_dir = t->shm_dir;
+	if (!t->o.report_ms)
+		t->o.report_ms = 1000;
+	t->bal.mode = o->mode;
+	t->bal.algo = o->algo;
+	t->team_state = SP_TEAM_FAILED;
+	*out = t;
+	return 0;
+}
+
+int sp_team_add_path(struct sp_team *t, const struct sp_path_opts *po)
+{
+	if (t->started)
+		return -EBUSY;
+	if (t->npaths >= SP_MAX_PATHS)
+		return -ENOSPC;
+	if (!po->portal || !*po->portal || strlen(po->portal) >= sizeof(t->path[0].portal))
+		return -EINVAL;
+	sp_path_init(&t->path[t->npaths], t, (int)t->npaths, po);
+	return (int)t->npaths++;
+}
+
+/* ---- membership: which paths carry I/O ---------------------------------- */
+
+static int path_in_service(const struct sp_path *p)
+{
+	return p->state == SP_PATH_ACTIVE && p->ctx && !p->fail_pending && !p->refuse_pending;
+}
+
+/* The configured primary is the path holding a 100% share, else path 1. */
+static int configured_primary(const struct sp_team *t)
+{
+	unsigned int i;
+	int d;
+
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < t->npaths; i++)
+			if (t->share[d][i] == 100)
+				return (int)i;
+	return 0;
+}
+
+static int effective_primary(const struct sp_team *t)
+{
+	int cp = configured_primary(t);
+	unsigned int i;
+
+	if (path_in_service(&t->path[cp]))
+		return cp;
+	for (i = 0; i < t->npaths; i++)
+		if (path_in_service(&t->path[i]))
+			return (int)i;
+	return -1;
+}
+
+static void publish(struct sp_team *t);
+
+static void update_team_state(struct sp_team *t)
+{
+	unsigned int i, up = 0, want = 0;
+	int st;
+
+	for (i = 0; i < t->npaths; i++) {
+		if (t->path[i].state == SP_PATH_REFUSED)
+			continue;
+		want++;
+		if (path_in_service(&t->path[i]) || (t->path[i].state == SP_PATH_STANDBY && !t->path[i].held))
+			up++;
+	}
+	st = up == 0 ? SP_TEAM_FAILED : up == want ? SP_TEAM_OPTIMAL : SP_TEAM_DEGRADED;
+	if (st != t->team_state && t->started)
+		sa_log(st == SP_TEAM_OPTIMAL ? SA_LOG_NOTICE : SA_LOG_WARNING, TAG,
+		       "team %s: %s (%u of %u paths in service)", t->name,
+		       st == SP_TEAM_OPTIMAL    ? "optimal"
+		       : st == SP_TEAM_DEGRADED ? "degraded"
+		                                : "failed",
+		       up, want);
+	t->team_state = st;
+}
+
+/* Paths came or went: the byte counts restart, or a returning path would
+ * get every command until its DataPathBytes caught up with the others. */
+static void membership_changed(struct sp_team *t)
+{
+	int d, prim = effective_primary(t);
+	unsigned int i;
+
+	for (d = 0; d < 2; d++)
+		bal_set_shares(&t->bal, d, t->share[d]);
+	for (i = 0; i < t->npaths; i++)
+		t->bal.path[i].primary = (int)i == prim;
+	if (prim >= 0)
+		t->t_nopath_since = 0;
+	update_team_state(t);
+	/* Readers see path and share changes at once, not at the next report. */
+	publish(t);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int pick_path(struct sp_team *t, struct sp_io *io)
+{
+	uint32_t len = io->nblocks * t->block_size;
+	unsigned int i, max = t->o.max_inflight;
+	int sel, prim = -1;
+
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+		int ok = path_in_service(p);
+
+		if (ok && t->bal.path[i].primary)
+			prim = (int)i;
+		t->bal.path[i].inflight = p->inflight;
+		t->bal.path[i].ewma_service_ns = p->ewma_ns;
+		/* In failover mode only the primary may carry I/O, even when it
+		 * is full; in LB mode a full path steps aside for the others. */
+		if (t->bal.mode == BAL_MODE_FAILOVER)
+			t->bal.path[i].usable = ok && t->bal.path[i].primary;
+		else
+			t->bal.path[i].usable = ok && p->inflight < max;
+	}
+	if (t->bal.mode == BAL_MODE_FAILOVER && prim < 0)
+		return -1;
+	sel = bal_select(&t->bal, io->dir, len);
+	if (sel < 0 || sel >= (int)t->npaths || t->path[sel].inflight >= max || !path_in_service(&t->path[sel]))
+		return -1;
+	bal_account(&t->bal, sel, io->dir, len);
+	return sel;
+}
+
+static void dispatch(struct sp_team *t)
+{
+	struct sp_io *io;
+	int p;
+
+	if (t->in_service)
+		return;
+	t->in_service++;
+	while ((io = t->q_head)) {
+		p = pick_path(t, io);
+		if (p < 0)
+			break;
+		t->q_head = io->next;
+		if (!t->q_head)
+			t->q_tail = NULL;
+		t->queued--;
+		io->next = NULL;
+		if (sp_path_issue(&t->path[p], io) < 0) {
+			/* The path is marked failing; the command waits for another. */
+			io->next = t->q_head;
+			t->q_head = io;
+			if (!t->q_tail)
+				t->q_tail = io;
+			t->queued++;
+		}
+	}
+	t->in_service--;
+}
+
+void sp_team_requeue(struct sp_team *t, struct sp_io *io)
+{
+	/* At the head: it was issued before anything still waiting. */
+	io->next = t->q_head;
+	t->q_head = io;
+	if (!t->q_tail)
+		t->q_tail = io;
+	t->queued++;
+}
+
+void sp_team_retry(struct sp_team *t, struct sp_io *io)
+{
+	sp_team_requeue(t, io);
+	dispatch(t);
+}
+
+void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, int status)
+{
+	uint64_t len = (uint64_t)io->nblocks * t->block_size;
+
+	t->outstanding--;
+	if (status == 0) {
+		p->bytes[io->dir] += len;
+		p->cmds[io->dir]++;
+		p->win_bytes[io->dir] += len;
+		t->total_bytes[io->dir] += len;
+	} else {
+		t->app_errors++;
+	}
+	if (io->cb)
+		io->cb(io, status, io->priv);
+}
+
+/* ---- path events --------------------------------------------------------- */
+
+static int should_hold(struct sp_team *t, struct sp_path *p)
+{
+	unsigned int i;
+	int others = 0;
+
+	for (i = 0; i < t->npaths; i++)
+		if (&t->path[i] != p && path_in_service(&t->path[i]))
+			others = 1;
+	/* With nothing else carrying I/O, any verified path is taken at once. */
+	if (!others)
+		return 0;
+	if (p->damped)
+		return 1;
+	/* Only a path that failed before is failing back; first logins go straight in. */
+	if (!p->failures)
+		return 0;
+	return t->o.failback != SP_FAILBACK_IMMEDIATE;
+}
+
+void sp_team_path_verified(struct sp_team *t, struct sp_path *p)
+{
+	char a[40], b[40]; /* ids are shown truncated */
+
+	if (!t->ident_len) {
+		memcpy(t->ident, p->ident, p->ident_len);
+		t->ident_len = p->ident_len;
+		t->block_size = p->block_size;
+		t->nblocks = p->nblocks;
+	} else if (t->ident_len != p->ident_len || memcmp(t->ident, p->ident, p->ident_len) != 0) {
+		sp_path_ident_hex(t->ident, t->ident_len, a, sizeof(a));
+		sp_path_ident_hex(p->ident, p->ident_len, b, sizeof(b));
+		snprintf(p->fail_reason, sizeof(p->fail_reason), "reaches a different LU (team id %s, path id %s)", a,
+		         b);
+		p->refuse_pending = 1;
+		return;
+	} else if (p->block_size != t->block_size || p->nblocks != t->nblocks) {
+		snprintf(p->fail_reason, sizeof(p->fail_reason),
+		         "same LU id but a different geometry (%u x %llu, team %u x %llu)", p->block_size,
+		         (unsigned long long)p->nblocks, t->block_size, (unsigned long long)t->nblocks);
+		p->refuse_pending = 1;
+		return;
+	}
+	p->t_healthy = sp_now_ns();
+	p->t_nop_next = p->t_healthy + (uint64_t)t->o.nop_interval_ms * MS;
+	p->nop_outstanding = 0;
+	p->first_attempt_done = 1;
+	p->held = should_hold(t, p);
+	sp_path_set_state(p, p->held ? SP_PATH_STANDBY : SP_PATH_ACTIVE);
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) %s%s", t->name, p->idx + 1, p->portal,
+	       p->failures ? "recovered" : "logged in and verified",
+	       p->held ? (p->damped                             ? ", held in standby (flap damping)"
+	                  : t->o.failback == SP_FAILBACK_MANUAL ? ", waiting for manual failback"
+	                                                        : ", failback after the delay")
+	               : "");
+	membership_changed(t);
+	dispatch(t);
+}
+
+void sp_team_path_lost(struct sp_team *t, struct sp_path *p)
+{
+	(void)p;
+	membership_changed(t);
+	dispatch(t);
+}
+
+static void refuse(struct sp_team *t, struct sp_path *p)
+{
+	sa_log(SA_LOG_ERR, TAG, "team %s path %d (%s, target %s lun %d) refused: %s", t->name, p->idx + 1, p->portal,
+	       p->target, p->lun, p->fail_reason);
+	snprintf(p->last_error, sizeof(p->last_error), "refused: %s", p->fail_reason);
+	sp_path_close(p);
+	p->refuse_pending = 0;
+	p->fail_pending = 0;
+	p->first_attempt_done = 1;
+	sp_path_set_state(p, SP_PATH_REFUSED);
+	membership_changed(t);
+}
+
+static void release(struct sp_team *t, struct sp_path *p, const char *why)
+{
+	p->held = 0;
+	p->damped = 0;
+	sp_path_set_state(p, SP_PATH_ACTIVE);
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) back in service: %s", t->name, p->idx + 1, p->portal, why);
+	membership_changed(t);
+}
+
+int sp_team_failback(struct sp_team *t, int path)
+{
+	unsigned int i;
+	int n = 0;
+
+	if (path >= (int)t->npaths)
+		return -ENOENT;
+	for (i = 0; i < t->npaths; i++) {
+		if (path >= 0 && (int)i != path)
+			continue;
+		if (t->path[i].state == SP_PATH_STANDBY && t->path[i].held) {
+			release(t, &t->path[i], "manual failback");
+			n++;
+		}
+	}
+	dispatch(t);
+	return n;
+}
+
+/* ---- verbs --------------------------------------------------------------- */
+
+int sp_team_set_shares(struct sp_team *t, int dir, const unsigned int *shares)
+{
+	int rc;
+
+	if (dir != BAL_READ && dir != BAL_WRITE)
+		return -EINVAL;
+	rc = bal_validate_shares(shares, t->npaths);
+	if (rc)
+		return rc;
+	memcpy(t->share[dir], shares, t->npaths * sizeof(*shares));
+	rc = bal_set_shares(&t->bal, dir, t->share[dir]);
+	membership_changed(t);
+	return rc;
+}
+
+int sp_team_set_mode(struct sp_team *t, int mode)
+{
+	if (mode != BAL_MODE_FAILOVER && mode != BAL_MODE_FAILOVER_LB)
+		return -EINVAL;
+	t->bal.mode = mode;
+	t->o.mode = mode;
+	membership_changed(t);
+	return 0;
+}
+
+static void sync_shares_from_bal(struct sp_team *t)
+{
+	unsigned int i;
+	int d;
+
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < t->npaths; i++)
+			t->share[d][i] = t->bal.path[i].share[d];
+}
+
+int sp_team_set_algo(struct sp_team *t, int algo)
+{
+	if (algo < BAL_ALGO_STATIC || algo > BAL_ALGO_SERVICE_TIME)
+		return -EINVAL;
+	if (algo != t->bal.algo) {
+		bal_switch_algo(&t->bal, algo);
+		sync_shares_from_bal(t);
+	}
+	t->bal.algo = algo;
+	t->o.algo = algo;
+	t->t_dyn_next = sp_now_ns() + (uint64_t)t->o.dyn.timer_interval_ms * MS;
+	return 0;
+}
+
+int sp_team_set_dynamic(struct sp_team *t, const struct bal_dynamic *d)
+{
+	int rc = bal_validate_dynamic(d);
+
+	if (rc)
+		return rc;
+	t->o.dyn = *d;
+	return 0;
+}
+
+/* ---- shared memory ------------------------------------------------------- */
+
+static void ctl_fill(const struct sp_team *t, struct sp_shm_ctl *c)
+{
+	unsigned int i;
+	int d;
+
+	memset(c, 0, sizeof(*c));
+	c->mode = (uint32_t)t->bal.mode;
+	c->algo = (uint32_t)t->bal.algo;
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < t->npaths; i++)
+			c->share[d][i] = t->share[d][i];
+	c->timer_interval_ms = t->o.dyn.timer_interval_ms;
+	c->change_threshold = t->o.dyn.change_threshold;
+	c->lb_change_pct = t->o.dyn.lb_change_pct;
+	c->failback_req = t->failback_seen;
+}
+
+/* The control block changed: validate all of it, then apply all of it or
+ * nothing, and say which in ctl_applied/ctl_result. */
+static void apply_ctl(struct sp_team *t)
+{
+	struct sp_shm_ctl c;
+	struct bal_dynamic dyn;
+	unsigned int sh[2][SP_MAX_PATHS];
+	uint32_t seq = sp_shm_ctl_read(t->shm, &c);
+	unsigned int i;
+	int d, rc = 0;
+
+	t->ctl_seen = seq;
+	if (c.mode != BAL_MODE_FAILOVER && c.mode != BAL_MODE_FAILOVER_LB)
+		rc = -EINVAL;
+	if (c.algo < BAL_ALGO_STATIC || c.algo > BAL_ALGO_SERVICE_TIME)
+		rc = -EINVAL;
+	for (d = 0; d < 2 && !rc; d++) {
+		for (i = 0; i < t->npaths; i++)
+			sh[d][i] = c.share[d][i];
+		rc = bal_validate_shares(sh[d], t->npaths);
+	}
+	dyn.timer_interval_ms = c.timer_interval_ms;
+	dyn.change_threshold = c.change_threshold;
+	dyn.lb_change_pct = c.lb_change_pct;
+	if (!rc)
+		rc = bal_validate_dynamic(&dyn);
+	if (rc) {
+		sa_log(SA_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
+		       t->name, seq);
+		sp_shm_ctl_ack(t->shm, seq, rc);
+		return;
+	}
+	t->o.dyn = dyn;
+	if ((int)c.algo != t->bal.algo)
+		sp_team_set_algo(t, (int)c.algo);
+	for (d = 0; d < 2; d++) {
+		if (memcmp(sh[d], t->share[d], t->npaths * sizeof(unsigned int)) != 0) {
+			memcpy(t->share[d], sh[d], t->npaths * sizeof(unsigned int));
+			bal_set_shares(&t->bal, d, t->share[d]);
+		}
+	}
+	t->bal.mode = (int)c.mode;
+	t->o.mode = (int)c.mode;
+	if (c.failback_req != t->failback_seen) {
+		t->failback_seen = c.failback_req;
+		sp_team_failback(t, -1);
+	}
+	membership_changed(t);
+	sa_log(SA_LOG_INFO, TAG, "team %s: control change %u applied", t->name, seq);
+	sp_shm_ctl_ack(t->shm, seq, 0);
+}
+
+static void check_ctl(struct sp_team *t)
+{
+	uint32_t seq;
+
+	if (!t->shm)
+		return;
+	seq = sp_shm_ctl_seq(t->shm);
+	if (seq != t->ctl_seen && !(seq & 1))
+		apply_ctl(t);
+}
+
+static void publish(struct sp_team *t)
+{
+	struct sp_shm_seg *g;
+	unsigned int i;
+	int d;
+
+	if (!t->shm)
+		return;
+	g = t->shm->seg;
+	sp_shm_stats_begin(t->shm);
+	g->npaths = t->npaths;
+	g->team_state = (uint32_t)t->team_state;
+	g->block_size = t->block_size;
+	g->nblocks = t->nblocks;
+	g->total_bytes[0] = t->total_bytes[0];
+	g->total_bytes[1] = t->total_bytes[1];
+	g->app_errors = t->app_errors;
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+		struct sp_shm_path *sp = &g->path[i];
+
+		snprintf(sp->portal, sizeof(sp->portal), "%s", p->portal);
+		snprintf(sp->iface, sizeof(sp->iface), "%s", p->iface);
+		sp->state = (uint32_t)p->state;
+		sp->role = t->bal.path[i].primary ? SP_ROLE_PRIMARY : SP_ROLE_SECONDARY;
+		for (d = 0; d < 2; d++) {
+			sp->share[d] = t->share[d][i];
+			sp->actual_share[d] = p->actual_share[d];
+			sp->bytes[d] = p->bytes[d];
+			sp->cmds[d] = p->cmds[d];
+		}
+		sp->errors = p->failures;
+		sp->reconnects = p->reconnects;
+		sp->last_change = p->last_change_rt;
+		sp->avg_latency_us = (uint32_t)(p->ewma_ns / 1000);
+		sp->inflight = p->inflight;
+	}
+	sp_shm_stats_end(t->shm);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+int sp_team_start(struct sp_team *t)
+{
+	struct sp_shm_ctl c;
+	unsigned int i;
+	int d, rc, any;
+
+	if (t->started)
+		return -EALREADY;
+	if (!t->npaths)
+		return -EINVAL;
+	for (d = 0; d < 2; d++) {
+		any = 0;
+		for (i = 0; i < t->npaths; i++) {
+			t->share[d][i] = t->o.share[d][i];
+			any |= t->share[d][i] != 0;
+		}
+		if (!any) /* equal shares; the remainder to the first paths */
+			for (i = 0; i < t->npaths; i++)
+				t->share[d][i] = 100 / t->npaths + (i < 100 % t->npaths);
+		rc = bal_validate_shares(t->share[d], t->npaths);
+		if (rc) {
+			sa_log(SA_LOG_ERR, TAG, "team %s: %s shares must each be 0..100 and sum to 100", t->name,
+			       d == BAL_READ ? "read" : "write");
+			return rc;
+		}
+	}
+	rc = bal_validate_dynamic(&t->o.dyn);
+	if (rc) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: invalid dynamic load balancing parameters", t->name);
+		return rc;
+	}
+	t->bal.npaths = t->npaths;
+	t->bal.mode = t->o.mode;
+	t->bal.algo = t->o.algo;
+	for (d = 0; d < 2; d++)
+		bal_set_shares(&t->bal, d, t->share[d]);
+	if (t->shm_dir) {
+		rc = sp_shm_create(&t->shm, t->shm_dir, t->name, t->target, (unsigned int)t->o.lun);
+		if (rc) {
+			sa_log(SA_LOG_ERR, TAG, "team %s: cannot create the segment in %s: %s", t->name, t->shm_dir,
+			       rc == -EBUSY ? "a live process owns it" : strerror(-rc));
+			return rc;
+		}
+		ctl_fill(t, &c);
+		rc = sp_shm_ctl_write(t->shm, &c);
+		t->ctl_seen = sp_shm_ctl_seq(t->shm);
+		sp_shm_ctl_ack(t->shm, t->ctl_seen, 0);
+	}
+	t->started = 1;
+	t->t_report_last = sp_now_ns();
+	t->t_report_next = t->t_report_last + (uint64_t)t->o.report_ms * MS;
+	t->t_dyn_next = t->t_report_last + (uint64_t)t->o.dyn.timer_interval_ms * MS;
+	for (i = 0; i < t->npaths; i++)
+		sp_path_connect(&t->path[i]);
+	publish(t);
+	return 0;
+}
+
+static void fail_queued(struct sp_team *t, int status)
+{
+	struct sp_io *io;
+
+	while ((io = t->q_head)) {
+		t->q_head = io->next;
+		if (!t->q_head)
+			t->q_tail = NULL;
+		t->queued--;
+		io->next = NULL;
+		t->outstanding--;
+		t->app_errors++;
+		if (io->cb)
+			io->cb(io, status, io->priv);
+	}
+}
+
+static int nopath_expired(struct sp_team *t, uint64_t now)
+{
+	return t->t_nopath_since && now - t->t_nopath_since >= (uint64_t)t->o.no_path_retry_s * 1000 * MS;
+}
+
+static void team_timers(struct sp_team *t, uint64_t now)
+{
+	unsigned int i, actual[SP_MAX_PATHS];
+	int d, changed, all_in;
+
+	for (i = 0; i < t->npaths; i++)
+		sp_path_timers(&t->path[i], now);
+
+	/* Failback of held paths. */
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+
+		if (p->state != SP_PATH_STANDBY || !p->held)
+			continue;
+		if (effective_primary(t) < 0)
+			release(t, p, "no other path in service");
+		else if (p->damped && now - p->t_healthy >= (uint64_t)t->o.flap_hold_ms * MS)
+			release(t, p, "stable after flapping");
+		else if (!p->damped && t->o.failback == SP_FAILBACK_DELAYED &&
+		         now - p->t_healthy >= (uint64_t)t->o.failback_delay_ms * MS)
+			release(t, p, "healthy for the failback delay");
+	}
+
+	if (effective_primary(t) < 0) {
+		if (!t->t_nopath_since) {
+			t->t_nopath_since = now;
+			if (t->queued || t->outstanding)
+				sa_log(SA_LOG_WARNING, TAG, "team %s: no path to the LU: I/O waits up to %u s", t->name,
+				       t->o.no_path_retry_s);
+		}
+		if (nopath_expired(t, now) && t->queued) {
+			sa_log(SA_LOG_ERR, TAG, "team %s: no path to the LU for %u s: failing %u queued commands",
+			       t->name, t->o.no_path_retry_s, t->queued);
+			fail_queued(t, -ENOLINK);
+		}
+	}
+
+	/* Dynamic load balancing: skipped while a path with a share is out of
+	 * service, or its zero bytes would be "corrected" towards zero. */
+	if (t->bal.algo == BAL_ALGO_DYNAMIC && now >= t->t_dyn_next) {
+		t->t_dyn_next = now + (uint64_t)t->o.dyn.timer_interval_ms * MS;
+		all_in = 1;
+		for (i = 0; i < t->npaths; i++)
+			if (!path_in_service(&t->path[i]) && t->path[i].state != SP_PATH_REFUSED)
+				all_in = 0;
+		for (d = 0; d < 2 && all_in; d++) {
+			changed = bal_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
+			if (changed > 0) {
+				char buf[128];
+				size_t o = 0;
+
+				sync_shares_from_bal(t);
+				for (i = 0; i < t->npaths && o < sizeof(buf); i++)
+					o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "/" : "",
+					                      t->share[d][i]);
+				sa_log(SA_LOG_INFO, TAG, "team %s: dynamic %s shares now %s", t->name,
+				       d == BAL_READ ? "read" : "write", buf);
+			}
+		}
+	}
+
+	if (now >= t->t_report_next) {
+		uint64_t tot[2] = {0, 0};
+
+		for (i = 0; i < t->npaths; i++)
+			for (d = 0; d < 2; d++)
+				tot[d] += t->path[i].win_bytes[d];
+		for (i = 0; i < t->npaths; i++)
+			for (d = 0; d < 2; d++) {
+				t->path[i].actual_share[d] =
+				    tot[d] ? (unsigned int)((t->path[i].win_bytes[d] * 100 + tot[d] / 2) / tot[d]) : 0;
+				t->path[i].win_bytes[d] = 0;
+			}
+		t->t_report_last = now;
+		t->t_report_next = now + (uint64_t)t->o.report_ms * MS;
+		update_team_state(t);
+		publish(t);
+	}
+	check_ctl(t);
+}
+
+int sp_team_poll(struct sp_team *t, int timeout_ms)
+{
+	struct pollfd pfd[SP_MAX_PATHS];
+	int map[SP_MAX_PATHS];
+	unsigned int i, n = 0;
+	int rc, ev, wait = timeout_ms;
+	uint64_t now;
+
+	if (!t->started)
+		return -EINVAL;
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+
+		if (!p->ctx)
+			continue;
+		ev = iscsi_which_events(p->ctx);
+		if (!ev)
+			continue;
+		pfd[n].fd = iscsi_get_fd(p->ctx);
+		/* POLLRDHUP: libiscsi swallows an orderly close by the target
+		 * when no command is outstanding; we must see it. */
+		pfd[n].events = (short)(ev | POLLRDHUP);
+		pfd[n].revents = 0;
+		map[n++] = (int)i;
+	}
+	if (wait < 0 || wait > TIMER_TICK_MS)
+		wait = TIMER_TICK_MS;
+	rc = poll(pfd, n, wait);
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	for (i = 0; rc > 0 && i < n; i++) {
+		struct sp_path *p = &t->path[map[i]];
+		short re = pfd[i].revents;
+
+		if (!re || !p->ctx)
+			continue;
+		if (iscsi_service(p->ctx, re) < 0 && !p->fail_pending) {
+			p->fail_pending = 1;
+			snprintf(p->fail_reason, sizeof(p->fail_reason), "%s", iscsi_get_error(p->ctx));
+		}
+		if ((re & (POLLHUP | POLLERR | POLLRDHUP)) && !p->fail_pending) {
+			p->fail_pending = 1;
+			snprintf(p->fail_reason, sizeof(p->fail_reason), "connection %s",
+			         re & POLLERR ? "error" : "closed by the target");
+		}
+	}
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+
+		if (p->refuse_pending)
+			refuse(t, p);
+		else if (p->fail_pending)
+			sp_path_fail(p, p->fail_reason);
+	}
+	now = sp_now_ns();
+	team_timers(t, now);
+	dispatch(t);
+	return 0;
+}
+
+int sp_team_wait_settled(struct sp_team *t, int timeout_ms)
+{
+	uint64_t end = sp_now_ns() + (uint64_t)timeout_ms * MS;
+	unsigned int i, unsettled, usable;
+	int rc;
+
+	for (;;) {
+		unsettled = 0;
+		usable = 0;
+		for (i = 0; i < t->npaths; i++) {
+			int s = t->path[i].state;
+
+			if (s == SP_PATH_ACTIVE || s == SP_PATH_STANDBY)
+				usable++;
+			else if (s != SP_PATH_REFUSED && !(s == SP_PATH_DOWN && t->path[i].first_attempt_done))
+				unsettled++;
+		}
+		if (!unsettled || sp_now_ns() >= end)
+			return (int)usable;
+		rc = sp_team_poll(t, 50);
+		if (rc)
+			return rc;
+	}
+}
+
+int sp_team_submit(struct sp_team *t, struct sp_io *io)
+{
+	uint64_t now;
+
+	if (!t->started || !t->block_size)
+		return -ENOTCONN;
+	if (io->nblocks == 0 || io->lba + io->nblocks > t->nblocks || (io->dir != BAL_READ && io->dir != BAL_WRITE))
+		return -EINVAL;
+	check_ctl(t);
+	now = sp_now_ns();
+	if (effective_primary(t) < 0 && nopath_expired(t, now))
+		return -ENOLINK;
+	io->t_submit = now;
+	io->attempts = 0;
+	io->next = NULL;
+	io->path = -1;
+	io->slot = -1;
+	t->outstanding++;
+	if (t->q_tail)
+		t->q_tail->next = io;
+	else
+		t->q_head = io;
+	t->q_tail = io;
+	t->queued++;
+	dispatch(t);
+	return 0;
+}
+
+void sp_team_free(struct sp_team *t)
+{
+	unsigned int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->npaths; i++)
+		sp_path_close(&t->path[i]);
+	/* Commands handed back by the closing sessions never complete now. */
+	t->q_head = t->q_tail = NULL;
+	if (t->shm)
+		sp_shm_close(t->shm);
+	free(t->name);
+	free(t->target);
+	free(t->initiator);
+	free(t->shm_dir);
+	free(t);
+}
+
+unsigned int sp_team_npaths(const struct sp_team *t)
+{
+	return t->npaths;
+}
+
+uint32_t sp_team_block_size(const struct sp_team *t)
+{
+	return t->block_size;
+}
+
+uint64_t sp_team_nblocks(const struct sp_team *t)
+{
+	return t->nblocks;
+}
+
+unsigned int sp_team_outstanding(const struct sp_team *t)
+{
+	return t->outstanding;
+}
+
+int sp_team_state(const struct sp_team *t)
+{
+	return t->team_state;
+}
+
+int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_info *pi)
+{
+	const struct sp_path *p;
+	int d;
+
+	if (i >= t->npaths)
+		return -ENOENT;
+	p = &t->path[i];
+	memset(pi, 0, sizeof(*pi));
+	snprintf(pi->portal, sizeof(pi->portal), "%s", p->portal);
+	snprintf(pi->iface, sizeof(pi->iface), "%s", p->iface);
+	snprintf(pi->target, sizeof(pi->target), "%s", p->target);
+	pi->state = p->state;
+	pi->role = t->bal.path[i].primary ? SP_ROLE_PRIMARY : SP_ROLE_SECONDARY;
+	for (d = 0; d < 2; d++) {
+		pi->share[d] = t->share[d][i];
+		pi->actual_share[d] = p->actual_share[d];
+		pi->bytes[d] = p->bytes[d];
+		pi->cmds[d] = p->cmds[d];
+	}
+	pi->failures = p->failures;
+	pi->reconnects = p->reconnects;
+	pi->avg_latency_us = (unsigned int)(p->ewma_ns / 1000);
+	pi->inflight = p->inflight;
+	snprintf(pi->last_error, sizeof(pi->last_error), "%s", p->last_error);
+	return 0;
+}
