@@ -51,6 +51,9 @@ void h_all_shutdown(void); /* unregisters everything (dlmod unload) */
 void h_agent_scalars_shutdown(void);
 void h_engine_table_shutdown(void);
 void h_trap_counters_shutdown(void);
+/* SANAGENT-REDIRECTOR-MIB (handlers/redirector.c and the redir*.c files). */
+int h_redir_init(void);
+void h_redir_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

@@ -65,5 +65,49 @@ if [ -n "$warn" ]; then
 	fail=1
 fi
 
+# SANAGENT-REDIRECTOR-MIB: the numbers handlers/redir.h compiles in.
+check_redir_oid() {
+	local name=$1 want=$2 got
+	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-REDIRECTOR-MIB -On "SANAGENT-REDIRECTOR-MIB::$name" 2>&1)
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: SANAGENT-REDIRECTOR-MIB::$name is '$got', handlers/redir.h says $want"
+		fail=1
+	else
+		echo "ok: SANAGENT-REDIRECTOR-MIB::$name = $want"
+	fi
+}
+if [ -e "$SA_SRCDIR/mibs/SANAGENT-REDIRECTOR-MIB.txt" ]; then
+	R=.1.3.6.1.4.1.32473.1.3.3
+	check_redir_oid sanRedirectorMIB $R
+	check_redir_oid sanServerDown $R.0.1
+	check_redir_oid sanServerUp $R.0.2
+	check_redir_oid sanResourceRemapped $R.0.3
+	check_redir_oid sanRebalanced $R.0.4
+	check_redir_oid sanRedirThreshold.0 $R.1.1.1.0
+	check_redir_oid sanRedirRebalanceTrigger.0 $R.1.1.4.0
+	check_redir_oid sanRedirPermanent.0 $R.1.1.8.0
+	check_redir_oid sanRedirConnections.0 $R.1.2.1.0
+	check_redir_oid sanRedirRefused.0 $R.1.2.6.0
+	check_redir_oid sanRedirServerNextIndex.0 $R.1.3.0
+	check_redir_oid sanRedirServerName $R.1.4.1.2
+	check_redir_oid sanRedirServerRowStatus $R.1.4.1.17
+	check_redir_oid sanRedirResourceNextIndex.0 $R.1.5.0
+	check_redir_oid sanRedirResourceTarget $R.1.6.1.2
+	check_redir_oid sanRedirResourceRowStatus $R.1.6.1.11
+	check_redir_oid sanRedirResourcePrevServer $R.1.6.1.12
+	check_redir_oid sanRedirClientInitiator $R.1.7.1.2
+	check_redir_oid sanRedirClientLogins $R.1.7.1.12
+	check_redir_oid sanRedirPlanTime $R.1.8.1.2
+	check_redir_oid sanRedirPlanMoveList $R.1.8.1.7
+	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-REDIRECTOR-MIB -On SANAGENT-REDIRECTOR-MIB::sanRedirectorMIB 2>&1 >/dev/null)
+	if [ -n "$warn" ]; then
+		echo "FAIL: net-snmp parser warnings for SANAGENT-REDIRECTOR-MIB:"
+		echo "$warn"
+		fail=1
+	fi
+fi
+
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

@@ -1,0 +1,192 @@
+/* redir.h: SANAGENT-REDIRECTOR-MIB OIDs, columns and the table plumbing its handlers and notifications share. */
+#ifndef SA_HANDLERS_REDIR_H
+#define SA_HANDLERS_REDIR_H
+
+#include <stdint.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include "engines/redirect/redirect.h"
+#include "handlers/handlers.h"
+
+/* { sanEngineMibs 3 }; must agree with mibs/SANAGENT-REDIRECTOR-MIB.txt
+ * (tests/integration/mib_lint.sh checks the numbers). */
+#define SA_OID_REDIR SA_OID_ENGINE_MIBS, 3
+#define SA_OID_REDIR_NOTIFICATIONS SA_OID_REDIR, 0
+#define SA_OID_REDIR_OBJECTS SA_OID_REDIR, 1
+#define SA_OID_REDIR_CONTROLS SA_OID_REDIR_OBJECTS, 1
+#define SA_OID_REDIR_COUNTERS SA_OID_REDIR_OBJECTS, 2
+#define SA_OID_REDIR_SERVER_NEXT SA_OID_REDIR_OBJECTS, 3
+#define SA_OID_REDIR_SERVER_TABLE SA_OID_REDIR_OBJECTS, 4
+#define SA_OID_REDIR_RESOURCE_NEXT SA_OID_REDIR_OBJECTS, 5
+#define SA_OID_REDIR_RESOURCE_TABLE SA_OID_REDIR_OBJECTS, 6
+#define SA_OID_REDIR_CLIENT_TABLE SA_OID_REDIR_OBJECTS, 7
+#define SA_OID_REDIR_PLAN_TABLE SA_OID_REDIR_OBJECTS, 8
+
+enum {
+	H_REDIR_THRESHOLD = 1,
+	H_REDIR_INTERVAL,
+	H_REDIR_MAX_MOVES,
+	H_REDIR_TRIGGER,
+	H_REDIR_PROBE_INTERVAL,
+	H_REDIR_PROBE_TIMEOUT,
+	H_REDIR_LOAD_INTERVAL,
+	H_REDIR_PERMANENT,
+};
+
+enum {
+	H_REDIR_CONNECTIONS = 1,
+	H_REDIR_REDIRECTS,
+	H_REDIR_DISCOVERY,
+	H_REDIR_REJECTS,
+	H_REDIR_MALFORMED,
+	H_REDIR_REFUSED,
+};
+
+enum {
+	H_SRV_INDEX = 1,
+	H_SRV_NAME,
+	H_SRV_ADDR_TYPE,
+	H_SRV_ADDR,
+	H_SRV_PORT,
+	H_SRV_CAPACITY,
+	H_SRV_ADMIN,
+	H_SRV_OPER,
+	H_SRV_LOAD,
+	H_SRV_RESOURCES,
+	H_SRV_LAST_CHANGE,
+	H_SRV_LAST_ERROR,
+	H_SRV_PROBES_OK,
+	H_SRV_PROBES_FAILED,
+	H_SRV_TGT_CONTROL,
+	H_SRV_STORAGE,
+	H_SRV_ROW_STATUS,
+};
+
+enum {
+	H_RES_INDEX = 1,
+	H_RES_TARGET,
+	H_RES_SERVER,
+	H_RES_LOAD,
+	H_RES_LOAD_HC,
+	H_RES_LOAD_SOURCE,
+	H_RES_PINNED,
+	H_RES_MAPPED_SINCE,
+	H_RES_REDIRECTS,
+	H_RES_STORAGE,
+	H_RES_ROW_STATUS,
+	H_RES_PREV_SERVER, /* accessible-for-notify: never served */
+};
+
+enum {
+	H_CLI_INDEX = 1,
+	H_CLI_INITIATOR,
+	H_CLI_ISID,
+	H_CLI_SRC_TYPE,
+	H_CLI_SRC_ADDR,
+	H_CLI_SRC_PORT,
+	H_CLI_TARGET,
+	H_CLI_RESOURCE,
+	H_CLI_SERVER,
+	H_CLI_FIRST_SEEN,
+	H_CLI_LAST_SEEN,
+	H_CLI_LOGINS,
+};
+
+enum {
+	H_PLAN_INDEX = 1,
+	H_PLAN_TIME,
+	H_PLAN_TRIGGER,
+	H_PLAN_MOVES,
+	H_PLAN_MAX_BEFORE,
+	H_PLAN_MAX_AFTER,
+	H_PLAN_MOVE_LIST,
+};
+
+enum { H_REDIR_NOTIFY_SERVER_DOWN = 1, H_REDIR_NOTIFY_SERVER_UP, H_REDIR_NOTIFY_REMAPPED, H_REDIR_NOTIFY_REBALANCED };
+
+/* A table whose rows are read straight from the engine: GET is one
+ * *_find and GETNEXT one *_next (O(log n) each), so no copy of 100,000
+ * rows has to be kept in step with the engine.  The table's own code
+ * fills values and handles SET. */
+struct h_redir_table {
+	const char *name;
+	const oid *root; /* the ...Table OID; entries are root.1.col.index */
+	size_t root_len;
+	unsigned int min_col, max_col;
+	int writable;
+	/* Readable columns (index and accessible-for-notify columns are not). */
+	int (*readable)(unsigned int col);
+	/* First row with index > after, 0 when none. */
+	uint32_t (*next)(uint32_t after);
+	/* Fills vb for an existing row; returns SNMP_ERR_NOERROR, or
+	 * SNMP_NOSUCHINSTANCE when the row is absent. */
+	int (*get)(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
+	/* SET phases, all varbinds of the PDU for this table at once. */
+	int (*set)(struct h_redir_table *t, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
+	netsnmp_handler_registration *reg;
+};
+
+int h_redir_table_register(struct h_redir_table *t);
+void h_redir_table_unregister(struct h_redir_table *t);
+/* Splits a SET varbind's OID into column and index; returns 0, or -1 when
+ * the OID is not root.1.col.index with a 32-bit index. */
+int h_redir_parse(const struct h_redir_table *t, const netsnmp_variable_list *vb, unsigned int *col,
+                  uint32_t *index);
+
+/* Rows created with createAndWait live only in the handler (the engine
+ * has no half-made rows) until they become active.  Each table embeds
+ * this first in its own pending struct; lists are sorted by index. */
+struct h_redir_pending {
+	struct h_redir_pending *next;
+	uint32_t index;
+	int status; /* RS_NOTREADY or RS_NOTINSERVICE */
+	time_t created;
+};
+struct h_redir_pending *h_redir_pending_find(struct h_redir_pending *head, uint32_t index);
+uint32_t h_redir_pending_next(struct h_redir_pending *head, uint32_t after);
+/* Takes the row at index out of the list and puts repl (may be NULL) in
+ * its place; returns the old row (NULL if none), now the caller's. */
+struct h_redir_pending *h_redir_pending_swap(struct h_redir_pending **head, uint32_t index,
+                                             struct h_redir_pending *repl);
+void h_redir_pending_free_all(struct h_redir_pending **head);
+
+/* Value helpers, so a notification carries exactly what a GET returns. */
+void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v);
+void h_redir_set_u32(netsnmp_variable_list *vb, u_char type, uint32_t v);
+void h_redir_set_int(netsnmp_variable_list *vb, long v);
+void h_redir_set_str(netsnmp_variable_list *vb, const char *s, size_t max);
+void h_redir_set_time(netsnmp_variable_list *vb, time_t t);
+/* InetAddressType and InetAddress of a numeric host or a sockaddr. */
+int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len);
+/* RESERVE1 check of an Unsigned32/Gauge32 varbind: wrongType, wrongLength, wrongValue. */
+int h_redir_check_uint(const netsnmp_variable_list *vb, unsigned long lo, unsigned long hi);
+/* errno of an engine validate function -> SNMP error of RESERVE1. */
+int h_redir_validate_err(int rc);
+/* errno of an engine verb in ACTION -> SNMP error. */
+int h_redir_action_err(int rc);
+
+/* Per-table values used by the notifications. */
+int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
+int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
+int h_redir_plan_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
+
+int h_redir_server_table_init(void);
+void h_redir_server_table_shutdown(void);
+int h_redir_resource_table_init(void);
+void h_redir_resource_table_shutdown(void);
+int h_redir_client_table_init(void);
+void h_redir_client_table_shutdown(void);
+int h_redir_plan_table_init(void);
+void h_redir_plan_table_shutdown(void);
+int h_redir_scalars_init(void);
+void h_redir_scalars_shutdown(void);
+
+/* traps/redirect_notify.c: subscribes to the engine's events once;
+ * notifications are sent only between init and shutdown. */
+int sa_redirect_notify_init(void);
+void sa_redirect_notify_shutdown(void);
+
+#endif
