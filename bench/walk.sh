@@ -5,14 +5,14 @@
 #   anchor  a subtree snmpd serves itself, of about the agent's size (the closest of a few candidates);
 #   agentx  enterprises.32473 served by sanagentd through snmpd's AgentX master;
 #   dlmod   enterprises.32473 served by sanagent.so loaded into snmpd.
-# Ratios are varbinds/s against the anchor.  Knobs: WALK_N (200), WALK_MAXREP (10), WALK_ROUNDS (3, best kept).
+# Ratios are varbinds/s against the anchor.  Knobs: WALK_N (1000), WALK_MAXREP (10), WALK_ROUNDS (3, best kept).
 # Exit: 0 measured, 1 failed, 77 skipped (not root, or the agent is not built).
 set -u -o pipefail
 
 # shellcheck source=../tests/integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
 
-WALK_N=${WALK_N:-200}
+WALK_N=${WALK_N:-1000}
 WALK_MAXREP=${WALK_MAXREP:-10}
 WALK_ROUNDS=${WALK_ROUNDS:-3}
 AGENT_ROOT=.1.3.6.1.4.1.32473
