@@ -54,6 +54,9 @@ void h_trap_counters_shutdown(void);
 /* SANAGENT-REDIRECTOR-MIB (handlers/redirector.c and the redir*.c files). */
 int h_redir_init(void);
 void h_redir_shutdown(void);
+/* SANAGENT-PATH-MIB (handlers/pathTeamTable.c, pathTable.c; issue 3). */
+int h_path_init(void);
+void h_path_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

@@ -43,6 +43,10 @@ struct job {
 	unsigned char *scratch;
 	int first_error_logged;
 	int aborted; /* an application-visible error ends the run */
+	/* Failover stall: the longest gap between two completions in the main
+	 * phase, what an application waiting on I/O would notice. */
+	double t_last_done, max_gap, max_gap_at, t0;
+	double gap_report; /* print every gap at least this long (s), 0: none */
 };
 
 static const char *io_strerror(int status)
@@ -205,6 +209,17 @@ static void io_done(struct sp_io *io, int status, void *priv)
 
 	w->busy = 0;
 	j->ubusy[w->unit] = 0;
+	if (j->phase == PH_MAIN) {
+		double now = now_s();
+
+		if (j->t_last_done > 0 && now - j->t_last_done > j->max_gap) {
+			j->max_gap = now - j->t_last_done;
+			j->max_gap_at = j->t_last_done - j->t0;
+		}
+		if (j->gap_report > 0 && j->t_last_done > 0 && now - j->t_last_done >= j->gap_report)
+			printf("gap: at=%.3f ms=%.1f\n", j->t_last_done - j->t0, (now - j->t_last_done) * 1000.0);
+		j->t_last_done = now;
+	}
 	if (status) {
 		j->errors++;
 		j->aborted = 1;
@@ -347,6 +362,15 @@ static void print_tick(struct sp_team *t, double t0, uint64_t (*prev)[2])
 		prev[i][0] = pi.bytes[0];
 		prev[i][1] = pi.bytes[1];
 	}
+	/* The live shares (dynamic LB moves them), read then write. */
+	for (i = 0; i < n; i++) {
+		sp_team_path_info(t, i, &pi);
+		printf("%s%u", i ? "/" : " shares_r=", pi.share[0]);
+	}
+	for (i = 0; i < n; i++) {
+		sp_team_path_info(t, i, &pi);
+		printf("%s%u", i ? "/" : " shares_w=", pi.share[1]);
+	}
 	printf("\n");
 	fflush(stdout);
 }
@@ -362,7 +386,7 @@ static void usage(FILE *f)
 	    "         [--initiator IQN] [--max-inflight N] [--failback immediate|manual|SECONDS]\n"
 	    "         [--nop-interval MS] [--nop-timeout MS] [--cmd-timeout MS] [--login-timeout MS]\n"
 	    "         [--no-path-retry S] [--dyn-interval MS] [--dyn-threshold PTS] [--dyn-change PTS]\n"
-	    "         [--report-ms MS] [--settle-ms MS]\n"
+	    "         [--report-ms MS] [--settle-ms MS] [--gap-report MS]\n"
 	    "       sanpath status --shm-dir DIR [--name TEAM]\n"
 	    "       sanpath set --shm-dir DIR --name TEAM [--shares-read ..] [--shares-write ..] [--mode M]\n"
 	    "         [--algo A] [--failback-now]\n");
@@ -399,6 +423,7 @@ enum {
 	O_SIZE,
 	O_MIXR,
 	O_SETTLE,
+	O_GAPS,
 	O_FBNOW,
 	O_HELP,
 };
@@ -435,6 +460,7 @@ static const struct option long_opts[] = {
     {"size", 1, NULL, O_SIZE},
     {"mix-read", 1, NULL, O_MIXR},
     {"settle-ms", 1, NULL, O_SETTLE},
+    {"gap-report", 1, NULL, O_GAPS},
     {"help", 0, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -447,7 +473,7 @@ struct cli {
 	int nshares[2];
 	int rw, rand, verify, mix_read_pct;
 	uint64_t bs, size;
-	unsigned int qd, report_ms, settle_ms;
+	unsigned int qd, report_ms, settle_ms, gap_report_ms;
 	double seconds;
 	int failback_flag, mode_set, algo_set;
 };
@@ -549,6 +575,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_DYNC: c->o.dyn.lb_change_pct = (unsigned int)atoi(optarg); break;
 		case O_REPORT: c->report_ms = (unsigned int)atoi(optarg); break;
 		case O_SETTLE: c->settle_ms = (unsigned int)atoi(optarg); break;
+		case O_GAPS: c->gap_report_ms = (unsigned int)atoi(optarg); break;
 		case O_MIXR:
 			c->mix_read_pct = atoi(optarg);
 			if (c->mix_read_pct < 0 || c->mix_read_pct > 100)
@@ -635,6 +662,7 @@ static int cmd_run(struct cli *c)
 	j.rw = c->rw;
 	j.rand = c->rand;
 	j.verify = c->verify;
+	j.gap_report = c->gap_report_ms / 1000.0;
 	j.mix_read_pct = c->mix_read_pct;
 	j.rng = 0x2545f4914f6cdd1dull ^ (uint64_t)getpid();
 	j.expect = calloc(j.nunits, sizeof(*j.expect));
@@ -661,6 +689,7 @@ static int cmd_run(struct cli *c)
 
 	j.phase = (j.verify && j.rw == RW_READ) ? PH_FILL : PH_MAIN;
 	t0 = now_s();
+	j.t0 = t0;
 	t_main = t0;
 	t_end = t0 + c->seconds;
 	elapsed = 0;
@@ -743,6 +772,7 @@ static int cmd_run(struct cli *c)
 			       pi.last_error[0] ? " last_error=" : "", pi.last_error);
 		}
 	}
+	printf("stall: max_gap_ms=%.1f at=%.2f\n", j.max_gap * 1000.0, j.max_gap_at);
 	if (j.verify)
 		printf("verify: written=%llu checked=%llu mismatches=%llu\n", (unsigned long long)j.written,
 		       (unsigned long long)j.checked, (unsigned long long)j.mismatches);

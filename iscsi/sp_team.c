@@ -87,6 +87,7 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	t->bal.mode = o->mode;
 	t->bal.algo = o->algo;
 	t->team_state = SP_TEAM_FAILED;
+	t->wake_fd = -1;
 	*out = t;
 	return 0;
 }
@@ -137,6 +138,7 @@ static int effective_primary(const struct sp_team *t)
 }
 
 static void publish(struct sp_team *t);
+static void drain_path_queues(struct sp_team *t);
 
 static void update_team_state(struct sp_team *t)
 {
@@ -172,6 +174,7 @@ static void membership_changed(struct sp_team *t)
 		bal_set_shares(&t->bal, d, t->share[d]);
 	for (i = 0; i < t->npaths; i++)
 		t->bal.path[i].primary = (int)i == prim;
+	drain_path_queues(t);
 	if (prim >= 0)
 		t->t_nopath_since = 0;
 	update_team_state(t);
@@ -181,11 +184,87 @@ static void membership_changed(struct sp_team *t)
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+/*
+ * Under the dynamic algorithm (LB mode) a command goes to the path the
+ * selector picks even when that path is full: it waits in the path's own
+ * queue, already accounted.  Handing it to another path instead (work
+ * conserving) makes the fast path soak up the overflow and the seed's
+ * adjustment then cuts the fast path's share: it diverges (shares.c, top
+ * comment).  The other algorithms keep stepping a full path aside.
+ */
+static int queue_on_path(const struct sp_team *t)
+{
+	return t->bal.algo == BAL_ALGO_DYNAMIC && t->bal.mode == BAL_MODE_FAILOVER_LB;
+}
+
+/* The command no longer counts against its path in the selector: it
+ * completed (service_ns > 0 feeds the service-time EWMA) or was withdrawn
+ * to be re-issued (service_ns 0). */
+static void unaccount(struct sp_team *t, struct sp_io *io, uint64_t service_ns)
+{
+	if (io->path >= 0)
+		bal_complete(&t->bal, io->path, io->dir, io->nblocks * t->block_size, service_ns);
+	io->path = -1;
+	io->slot = -1;
+}
+
+static void team_push_head(struct sp_team *t, struct sp_io *io)
+{
+	io->next = t->q_head;
+	t->q_head = io;
+	if (!t->q_tail)
+		t->q_tail = io;
+	t->queued++;
+}
+
+static struct sp_io *team_pop(struct sp_team *t)
+{
+	struct sp_io *io = t->q_head;
+
+	if (!io)
+		return NULL;
+	t->q_head = io->next;
+	if (!t->q_head)
+		t->q_tail = NULL;
+	t->queued--;
+	io->next = NULL;
+	return io;
+}
+
+/* A path that may no longer hold waiting commands (out of service, mode or
+ * algorithm changed) hands them back to the head of the team queue, in
+ * order: they were submitted before anything still waiting there. */
+static void drain_path_queue(struct sp_team *t, struct sp_path *p)
+{
+	struct sp_io *io;
+
+	if (!p->wq_head)
+		return;
+	for (io = p->wq_head; io; io = io->next)
+		unaccount(t, io, 0);
+	p->wq_tail->next = t->q_head;
+	if (!t->q_head)
+		t->q_tail = p->wq_tail;
+	t->q_head = p->wq_head;
+	t->queued += p->wqueued;
+	p->wq_head = p->wq_tail = NULL;
+	p->wqueued = 0;
+}
+
+static void drain_path_queues(struct sp_team *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->npaths; i++)
+		if (!queue_on_path(t) || !path_in_service(&t->path[i]))
+			drain_path_queue(t, &t->path[i]);
+}
+
 static int pick_path(struct sp_team *t, struct sp_io *io)
 {
 	uint32_t len = io->nblocks * t->block_size;
 	unsigned int i, max = t->o.max_inflight;
-	int sel, prim = -1;
+	int sel, prim = -1, wait_ok = queue_on_path(t);
 
 	for (i = 0; i < t->npaths; i++) {
 		struct sp_path *p = &t->path[i];
@@ -193,48 +272,74 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 
 		if (ok && t->bal.path[i].primary)
 			prim = (int)i;
-		t->bal.path[i].inflight = p->inflight;
-		t->bal.path[i].ewma_service_ns = p->ewma_ns;
 		/* In failover mode only the primary may carry I/O, even when it
-		 * is full; in LB mode a full path steps aside for the others. */
+		 * is full; under dynamic LB a full path keeps its turn (the
+		 * command waits for it); otherwise a full path steps aside. */
 		if (t->bal.mode == BAL_MODE_FAILOVER)
 			t->bal.path[i].usable = ok && t->bal.path[i].primary;
+		else if (wait_ok)
+			t->bal.path[i].usable = ok;
 		else
 			t->bal.path[i].usable = ok && p->inflight < max;
 	}
 	if (t->bal.mode == BAL_MODE_FAILOVER && prim < 0)
 		return -1;
 	sel = bal_select(&t->bal, io->dir, len);
-	if (sel < 0 || sel >= (int)t->npaths || t->path[sel].inflight >= max || !path_in_service(&t->path[sel]))
+	if (sel < 0 || sel >= (int)t->npaths || !path_in_service(&t->path[sel]))
+		return -1;
+	if (!wait_ok && t->path[sel].inflight >= max)
 		return -1;
 	bal_account(&t->bal, sel, io->dir, len);
+	io->path = sel;
 	return sel;
 }
 
 static void dispatch(struct sp_team *t)
 {
 	struct sp_io *io;
-	int p;
+	struct sp_path *p;
+	unsigned int i;
+	int sel;
 
 	if (t->in_service)
 		return;
 	t->in_service++;
-	while ((io = t->q_head)) {
-		p = pick_path(t, io);
-		if (p < 0)
+	/* Commands waiting for their own path go first: they were assigned earlier. */
+	for (i = 0; i < t->npaths; i++) {
+		p = &t->path[i];
+		while ((io = p->wq_head) && p->nfree && path_in_service(p)) {
+			p->wq_head = io->next;
+			if (!p->wq_head)
+				p->wq_tail = NULL;
+			p->wqueued--;
+			io->next = NULL;
+			if (sp_path_issue(p, io) < 0) {
+				/* The path is marked failing; its queue drains when it fails. */
+				unaccount(t, io, 0);
+				team_push_head(t, io);
+			}
+		}
+	}
+	while (t->q_head) {
+		sel = pick_path(t, t->q_head);
+		if (sel < 0)
 			break;
-		t->q_head = io->next;
-		if (!t->q_head)
-			t->q_tail = NULL;
-		t->queued--;
-		io->next = NULL;
-		if (sp_path_issue(&t->path[p], io) < 0) {
+		io = team_pop(t);
+		p = &t->path[sel];
+		if (p->wq_head || !p->nfree) {
+			/* Dynamic LB: wait for the chosen path, already accounted. */
+			if (p->wq_tail)
+				p->wq_tail->next = io;
+			else
+				p->wq_head = io;
+			p->wq_tail = io;
+			p->wqueued++;
+			continue;
+		}
+		if (sp_path_issue(p, io) < 0) {
 			/* The path is marked failing; the command waits for another. */
-			io->next = t->q_head;
-			t->q_head = io;
-			if (!t->q_tail)
-				t->q_tail = io;
-			t->queued++;
+			unaccount(t, io, 0);
+			team_push_head(t, io);
 		}
 	}
 	t->in_service--;
@@ -243,11 +348,8 @@ static void dispatch(struct sp_team *t)
 void sp_team_requeue(struct sp_team *t, struct sp_io *io)
 {
 	/* At the head: it was issued before anything still waiting. */
-	io->next = t->q_head;
-	t->q_head = io;
-	if (!t->q_tail)
-		t->q_tail = io;
-	t->queued++;
+	unaccount(t, io, 0);
+	team_push_head(t, io);
 }
 
 void sp_team_retry(struct sp_team *t, struct sp_io *io)
@@ -259,7 +361,9 @@ void sp_team_retry(struct sp_team *t, struct sp_io *io)
 void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, int status)
 {
 	uint64_t len = (uint64_t)io->nblocks * t->block_size;
+	uint64_t now = sp_now_ns();
 
+	unaccount(t, io, now > io->t_issue ? now - io->t_issue : 1);
 	t->outstanding--;
 	if (status == 0) {
 		p->bytes[io->dir] += len;
@@ -428,6 +532,7 @@ int sp_team_set_algo(struct sp_team *t, int algo)
 	}
 	t->bal.algo = algo;
 	t->o.algo = algo;
+	drain_path_queues(t);
 	t->t_dyn_next = sp_now_ns() + (uint64_t)t->o.dyn.timer_interval_ms * MS;
 	return 0;
 }
@@ -729,8 +834,8 @@ static void team_timers(struct sp_team *t, uint64_t now)
 
 int sp_team_poll(struct sp_team *t, int timeout_ms)
 {
-	struct pollfd pfd[SP_MAX_PATHS];
-	int map[SP_MAX_PATHS];
+	struct pollfd pfd[SP_MAX_PATHS + 1];
+	int map[SP_MAX_PATHS + 1];
 	unsigned int i, n = 0;
 	int rc, ev, wait = timeout_ms;
 	uint64_t now;
@@ -752,15 +857,24 @@ int sp_team_poll(struct sp_team *t, int timeout_ms)
 		pfd[n].revents = 0;
 		map[n++] = (int)i;
 	}
+	if (t->wake_fd >= 0) {
+		pfd[n].fd = t->wake_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		map[n++] = -1;
+	}
 	if (wait < 0 || wait > TIMER_TICK_MS)
 		wait = TIMER_TICK_MS;
 	rc = poll(pfd, n, wait);
 	if (rc < 0 && errno != EINTR)
 		return -errno;
 	for (i = 0; rc > 0 && i < n; i++) {
-		struct sp_path *p = &t->path[map[i]];
+		struct sp_path *p;
 		short re = pfd[i].revents;
 
+		if (map[i] < 0)
+			continue; /* the wake fd: the caller drains it */
+		p = &t->path[map[i]];
 		if (!re || !p->ctx)
 			continue;
 		if (iscsi_service(p->ctx, re) < 0 && !p->fail_pending) {
@@ -857,6 +971,11 @@ void sp_team_free(struct sp_team *t)
 	free(t->initiator);
 	free(t->shm_dir);
 	free(t);
+}
+
+void sp_team_set_wake_fd(struct sp_team *t, int fd)
+{
+	t->wake_fd = fd;
 }
 
 unsigned int sp_team_npaths(const struct sp_team *t)

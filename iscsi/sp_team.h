@@ -77,8 +77,8 @@ struct sp_io {
 	void *priv;
 	/* Owned by the team while submitted. */
 	struct sp_io *next;
-	int path;
-	int slot;
+	int path; /* the path it is accounted to in the selector (bal_account), -1: none */
+	int slot; /* its slot on that path, -1: waiting in the path's queue or the team's */
 	unsigned int attempts;
 	uint64_t t_submit, t_issue; /* CLOCK_MONOTONIC ns */
 };
@@ -111,6 +111,10 @@ int sp_team_wait_settled(struct sp_team *t, int timeout_ms);
  * run the timers.  Returns 0 or a negative errno. */
 int sp_team_poll(struct sp_team *t, int timeout_ms);
 int sp_team_submit(struct sp_team *t, struct sp_io *io);
+/* An extra fd (an eventfd, a pipe) that sp_team_poll() also waits on for
+ * POLLIN, so another thread can wake the loop to submit; the caller drains
+ * it.  -1 (the default): none. */
+void sp_team_set_wake_fd(struct sp_team *t, int fd);
 void sp_team_free(struct sp_team *t);
 
 /* Verbs (also reachable through the shm control block). */
@@ -162,6 +166,10 @@ struct sp_path {
 	int *free_slots; /* stack of free slot indexes */
 	unsigned int nfree;
 	unsigned int inflight;
+	/* Dynamic LB: commands assigned to this path (and accounted) while all
+	 * its slots were busy; they wait for this path, not for another. */
+	struct sp_io *wq_head, *wq_tail;
+	unsigned int wqueued;
 	int refuse_pending; /* identity mismatch seen in a callback */
 	int fail_pending;   /* a callback saw the session die: fail it after iscsi_service returns */
 	char fail_reason[160];
@@ -215,6 +223,7 @@ struct sp_team {
 	struct sp_shm *shm;
 	uint32_t ctl_seen;
 	uint32_t failback_seen;
+	int wake_fd;                         /* sp_team_set_wake_fd */
 	int in_service;                      /* re-entrancy guard for dispatch from callbacks */
 	struct sp_io *done_head, *done_tail; /* completions delivered after servicing */
 };

@@ -374,14 +374,367 @@ static const struct sa_schema sa_trap_schema = SA_SCHEMA(sa_trap_fields, 0, sa_t
 	}
 
 static const struct sa_field sa_discovery_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY)};
-static const struct sa_field sa_balance_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_BALANCE)};
-static const struct sa_field sa_redirect_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT)};
+/* redirect { }: portal, servers, resources, rebalancer (issue 5). */
+static int sa_redir_res_cmp(const void *a, const void *b)
+{
+	const struct sa_redir_resource_cfg *const *x = a, *const *y = b;
+	int c = strcmp((*x)->target, (*y)->target);
+
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+static int sa_chk_numeric_addr(const char *val, const char **canon, char *why, size_t whylen)
+{
+	unsigned char bin[16];
+
+	(void)canon;
+	if (inet_pton(AF_INET, val, bin) == 1 || inet_pton(AF_INET6, val, bin) == 1)
+		return 0;
+	snprintf(why, whylen, "not a numeric IPv4 or IPv6 address");
+	return -1;
+}
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: the portal never resolves names. */
+static int sa_chk_endpoint(const char *val, const char **canon, char *why, size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = val;
+	size_t hlen;
+	char *end;
+	long port;
+
+	if (val[0] == '[') {
+		const char *rb = strchr(val, ']');
+
+		if (!rb || rb[1] != ':')
+			goto bad;
+		h = val + 1;
+		hlen = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(val, ':');
+		if (!colon)
+			goto bad;
+		hlen = (size_t)(colon - val);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (sa_chk_numeric_addr(host, canon, why, whylen) < 0)
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "not ADDRESS:PORT (numeric; IPv6 as [ADDRESS]:PORT)");
+	return -1;
+}
+
+static int sa_chk_redir_admin(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"up", "drain", "down"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+#define SA_RSRV(m) offsetof(struct sa_redir_server_cfg, m)
+static const struct sa_field sa_redir_server_fields[] = {
+    {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RSRV(name)},
+    {.name = "address",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED,
+     .off = SA_RSRV(address),
+     .check = sa_chk_numeric_addr},
+    {.name = "port", .type = SA_F_INT, .off = SA_RSRV(port), .min = 1, .max = 65535, .def_int = 3260},
+    {.name = "capacity", .type = SA_F_INT, .off = SA_RSRV(capacity), .min = 1, .max = 1000000, .def_int = 1},
+    {.name = "admin", .type = SA_F_STRING, .off = SA_RSRV(admin), .def = "up", .check = sa_chk_redir_admin},
+    {.name = "tgt_control", .type = SA_F_INT, .off = SA_RSRV(tgt_control), .min = -1, .max = 65535, .def_int = -1},
+};
+static const struct sa_schema sa_redir_server_schema =
+    SA_SCHEMA(sa_redir_server_fields, sizeof(struct sa_redir_server_cfg), NULL);
+
+#define SA_RRES(m) offsetof(struct sa_redir_resource_cfg, m)
+static const struct sa_field sa_redir_resource_fields[] = {
+    {.name = "target", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RRES(target)},
+    {.name = "server", .type = SA_F_STRING, .off = SA_RRES(server), .def = ""},
+    {.name = "pinned", .type = SA_F_BOOL, .off = SA_RRES(pinned), .def_int = 0},
+};
+static const struct sa_schema sa_redir_resource_schema =
+    SA_SCHEMA(sa_redir_resource_fields, sizeof(struct sa_redir_resource_cfg), NULL);
+
+#define SA_RD(m) SA_CFG(redirect.m)
+static const struct sa_field sa_redirect_fields[] = {
+    SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT),
+    {.name = "listen",
+     .type = SA_F_STRARRAY,
+     .off = SA_RD(listen),
+     .aux_off = SA_RD(nlisten),
+     .check = sa_chk_endpoint},
+    {.name = "permanent", .type = SA_F_BOOL, .off = SA_RD(permanent), .def_int = 0},
+    {.name = "threshold", .type = SA_F_INT, .off = SA_RD(threshold), .min = 1, .max = 1000, .def_int = 50},
+    {.name = "interval", .type = SA_F_INT, .off = SA_RD(interval), .min = 0, .max = 86400, .def_int = 0},
+    {.name = "max_moves", .type = SA_F_INT, .off = SA_RD(max_moves), .min = 0, .max = 1000000, .def_int = 2},
+    {.name = "probe_interval_ms",
+     .type = SA_F_INT,
+     .off = SA_RD(probe_interval_ms),
+     .min = 50,
+     .max = 600000,
+     .def_int = 300},
+    {.name = "probe_timeout_ms",
+     .type = SA_F_INT,
+     .off = SA_RD(probe_timeout_ms),
+     .min = 50,
+     .max = 600000,
+     .def_int = 500},
+    {.name = "load_interval", .type = SA_F_INT, .off = SA_RD(load_interval), .min = 1, .max = 3600, .def_int = 1},
+    {.name = "max_connections",
+     .type = SA_F_INT,
+     .off = SA_RD(max_connections),
+     .min = 1,
+     .max = 100000,
+     .def_int = 256},
+    {.name = "login_timeout_ms",
+     .type = SA_F_INT,
+     .off = SA_RD(login_timeout_ms),
+     .min = 100,
+     .max = 600000,
+     .def_int = 5000},
+    {.name = "max_data_segment",
+     .type = SA_F_INT,
+     .off = SA_RD(max_data_segment),
+     .min = 512,
+     .max = 16777215,
+     .def_int = 65536},
+    {.name = "servers",
+     .type = SA_F_LIST,
+     .off = SA_RD(servers),
+     .aux_off = SA_RD(nservers),
+     .sub = &sa_redir_server_schema},
+    {.name = "resources",
+     .type = SA_F_LIST,
+     .off = SA_RD(resources),
+     .aux_off = SA_RD(nresources),
+     .sub = &sa_redir_resource_schema},
+};
+
+/* Names tie resources to servers, so they must be unique and resolvable. */
+static int sa_redirect_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_redirect_config *r = &((const struct sa_config *)obj)->redirect;
+	const config_setting_t *l;
+
+	for (size_t i = 0; i < r->nservers; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(r->servers[i].name, r->servers[j].name))
+				continue;
+			l = config_setting_get_member(grp, "servers");
+			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+			                   "%s.servers[%zu]: name \"%s\" already used by servers[%zu]", where, i,
+			                   r->servers[i].name, j);
+		}
+	}
+	for (size_t i = 0; i < r->nresources; i++) {
+		const struct sa_redir_resource_cfg *rc = &r->resources[i];
+		size_t j;
+
+		l = config_setting_get_member(grp, "resources");
+		if (strlen(rc->target) > 223)
+			return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+			                   "%s.resources[%zu]: target name longer than 223 characters", where, i);
+		if (rc->server[0]) {
+			for (j = 0; j < r->nservers; j++)
+				if (strcmp(rc->server, r->servers[j].name) == 0)
+					break;
+			if (j == r->nservers)
+				return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+				                   "%s.resources[%zu]: unknown server \"%s\"", where, i, rc->server);
+		}
+	}
+	/* Duplicate targets: sort a copy of the indexes so 10,000 resources stay cheap. */
+	if (r->nresources > 1) {
+		const struct sa_redir_resource_cfg **sorted = calloc(r->nresources, sizeof(*sorted));
+
+		if (!sorted)
+			return sa_cfg_fail(v, grp, "%s: out of memory", where), -ENOMEM;
+		for (size_t i = 0; i < r->nresources; i++)
+			sorted[i] = &r->resources[i];
+		qsort(sorted, r->nresources, sizeof(*sorted), sa_redir_res_cmp);
+		for (size_t i = 1; i < r->nresources; i++) {
+			if (strcmp(sorted[i]->target, sorted[i - 1]->target) == 0) {
+				size_t k = (size_t)(sorted[i] > sorted[i - 1] ? sorted[i] - r->resources
+				                                                : sorted[i - 1] - r->resources);
+
+				free(sorted);
+				l = config_setting_get_member(grp, "resources");
+				return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)k),
+				                   "%s.resources[%zu]: target \"%s\" listed twice", where, k,
+				                   r->resources[k].target);
+			}
+		}
+		free(sorted);
+	}
+	return 0;
+}
 static const struct sa_field sa_rediscover_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER)};
 static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
 
+/* balance { }: multipath teams run by the nbdkit-sanpath plug-in (issue 3). */
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/sanagent"
+#endif
+
+/* Team names become file names in run_dir and SNMP strings: keep them plain. */
+static int sa_chk_bal_name(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) > 63 || val[0] == '.' || val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                                         "0123456789._-")]) {
+		snprintf(why, whylen, "must be 1..63 characters of A-Z a-z 0-9 . _ - and not start with .");
+		return -1;
+	}
+	return 0;
+}
+
+/* KEY=VALUE, as nbdkit takes plug-in parameters. */
+static int sa_chk_bal_plugin_arg(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (val[0] == '=' || val[0] == '-' || !strchr(val, '=')) {
+		snprintf(why, whylen, "not a KEY=VALUE plug-in parameter");
+		return -1;
+	}
+	return 0;
+}
+
+static int sa_chk_bal_mode(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"failover", "lb"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_bal_algo(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"static", "dynamic", "round-robin", "queue-length", "service-time"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+#define SA_BPATH(m) offsetof(struct sa_bal_path_cfg, m)
+static const struct sa_field sa_bal_path_fields[] = {
+    {.name = "portal", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_BPATH(portal), .check = sa_chk_endpoint},
+    {.name = "iface", .type = SA_F_STRING, .off = SA_BPATH(iface), .def = ""},
+    {.name = "share_read", .type = SA_F_INT, .off = SA_BPATH(share_read), .min = 0, .max = 100, .def_int = 0},
+    {.name = "share_write", .type = SA_F_INT, .off = SA_BPATH(share_write), .min = 0, .max = 100, .def_int = 0},
+};
+static const struct sa_schema sa_bal_path_schema = SA_SCHEMA(sa_bal_path_fields, sizeof(struct sa_bal_path_cfg), NULL);
+
+#define SA_BTEAM(m) offsetof(struct sa_bal_team_cfg, m)
+static const struct sa_field sa_bal_team_fields[] = {
+    {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_BTEAM(name), .check = sa_chk_bal_name},
+    {.name = "target", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_BTEAM(target)},
+    {.name = "lun", .type = SA_F_INT, .off = SA_BTEAM(lun), .min = 0, .max = 16383, .def_int = 0},
+    {.name = "mode", .type = SA_F_STRING, .off = SA_BTEAM(mode), .def = "lb", .check = sa_chk_bal_mode},
+    {.name = "algo", .type = SA_F_STRING, .off = SA_BTEAM(algo), .def = "static", .check = sa_chk_bal_algo},
+    /* Ranges as bal_validate_dynamic() in engines/balance/shares.c. */
+    {.name = "timer_interval_ms",
+     .type = SA_F_INT,
+     .off = SA_BTEAM(timer_interval_ms),
+     .min = 10,
+     .max = 3600000,
+     .def_int = 1000},
+    {.name = "change_threshold", .type = SA_F_INT, .off = SA_BTEAM(change_threshold), .min = 0, .max = 100, .def_int = 10},
+    {.name = "lb_change", .type = SA_F_INT, .off = SA_BTEAM(lb_change), .min = 1, .max = 100, .def_int = 5},
+    {.name = "paths",
+     .type = SA_F_LIST,
+     .flags = SA_REQUIRED,
+     .off = SA_BTEAM(paths),
+     .aux_off = SA_BTEAM(npaths),
+     .sub = &sa_bal_path_schema},
+};
+
+/* Shares per direction sum to 100, or are all left out (equal shares). */
+static int sa_bal_team_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_bal_team_cfg *t = obj;
+	const config_setting_t *l = config_setting_get_member(grp, "paths");
+
+	if (strlen(t->target) > 223)
+		return sa_cfg_fail(v, grp, "%s.target: longer than 223 characters", where);
+	if (t->npaths < 1 || t->npaths > 16)
+		return sa_cfg_fail(v, l ? l : grp, "%s.paths: a team has 1..16 paths, not %zu", where, t->npaths);
+	for (int d = 0; d < 2; d++) {
+		int sum = 0;
+
+		for (size_t i = 0; i < t->npaths; i++)
+			sum += d ? t->paths[i].share_write : t->paths[i].share_read;
+		if (sum != 0 && sum != 100)
+			return sa_cfg_fail(v, l, "%s.paths: %s shares sum to %d, not 100", where,
+			                   d ? "share_write" : "share_read", sum);
+	}
+	for (size_t i = 0; i < t->npaths; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t->paths[i].portal, t->paths[j].portal) == 0 &&
+			    strcmp(t->paths[i].iface, t->paths[j].iface) == 0)
+				return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+				                   "%s.paths[%zu]: same portal and iface as paths[%zu]", where, i, j);
+	return 0;
+}
+static const struct sa_schema sa_bal_team_schema =
+    SA_SCHEMA(sa_bal_team_fields, sizeof(struct sa_bal_team_cfg), sa_bal_team_finish);
+
+#define SA_BAL(m) SA_CFG(balance.m)
+static const struct sa_field sa_balance_fields[] = {
+    SA_ENGINE_ENABLED(SA_ENGINE_BALANCE),
+    {.name = "run_dir", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_BAL(run_dir), .def = "/run/sanagent"},
+    {.name = "nbdkit", .type = SA_F_STRING, .flags = SA_NONEMPTY, .off = SA_BAL(nbdkit), .def = "nbdkit"},
+    {.name = "plugin",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_BAL(plugin),
+     .def = PKGLIBDIR "/nbdkit-sanpath-plugin.so"},
+    {.name = "plugin_args",
+     .type = SA_F_STRARRAY,
+     .off = SA_BAL(plugin_args),
+     .aux_off = SA_BAL(nplugin_args),
+     .check = sa_chk_bal_plugin_arg},
+    {.name = "poll_interval_ms",
+     .type = SA_F_INT,
+     .off = SA_BAL(poll_interval_ms),
+     .min = 50,
+     .max = 10000,
+     .def_int = 250},
+    {.name = "shares_notify_interval",
+     .type = SA_F_INT,
+     .off = SA_BAL(shares_notify_interval),
+     .min = 0,
+     .max = 86400,
+     .def_int = 10},
+    {.name = "teams", .type = SA_F_LIST, .off = SA_BAL(teams), .aux_off = SA_BAL(nteams), .sub = &sa_bal_team_schema},
+};
+
+static int sa_balance_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_balance_config *b = &((const struct sa_config *)obj)->balance;
+	const config_setting_t *l = config_setting_get_member(grp, "teams");
+
+	if (strlen(b->run_dir) > 80)
+		return sa_cfg_fail(v, config_setting_get_member(grp, "run_dir"),
+		                   "%s.run_dir: longer than 80 characters (unix socket paths are short)", where);
+	for (size_t i = 0; i < b->nteams; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(b->teams[i].name, b->teams[j].name) == 0)
+				return sa_cfg_fail(v, config_setting_get_elem(l, (unsigned)i),
+				                   "%s.teams[%zu]: name \"%s\" already used by teams[%zu]", where, i,
+				                   b->teams[i].name, j);
+	return 0;
+}
+
 static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, NULL);
-static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, NULL);
-static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, NULL);
+static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, sa_balance_finish);
+static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, sa_redirect_finish);
 static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, NULL);
 static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0, NULL);
 

@@ -32,6 +32,75 @@ struct sa_trap_user {
 	char *engine_id; /* hex, sender's engine for v3 traps; "" accepts informs only */
 };
 
+/* redirect { servers = ( ... ); }: a storage server behind the portal. */
+struct sa_redir_server_cfg {
+	char *name;
+	char *address; /* numeric IPv4 or IPv6 */
+	int port;
+	int capacity;
+	char *admin; /* "up", "drain", "down" */
+	int tgt_control; /* local tgtd control port, -1 = none */
+};
+
+/* redirect { resources = ( ... ); }: a target and where it starts. */
+struct sa_redir_resource_cfg {
+	char *target;
+	char *server; /* "" = the engine places it */
+	int pinned;
+};
+
+struct sa_redirect_config {
+	char **listen; /* "ADDR:PORT" or "[V6]:PORT"; none given = 127.0.0.1:3260 */
+	size_t nlisten;
+	int permanent;
+	int threshold; /* percent */
+	int interval; /* s, 0 = no periodic rebalance */
+	int max_moves;
+	int probe_interval_ms;
+	int probe_timeout_ms;
+	int load_interval; /* s */
+	int max_connections;
+	int login_timeout_ms;
+	int max_data_segment;
+	struct sa_redir_server_cfg *servers;
+	size_t nservers;
+	struct sa_redir_resource_cfg *resources;
+	size_t nresources;
+};
+
+/* balance { teams = ( { paths = ( ... ) } ) } (issue 3): one path of a team. */
+struct sa_bal_path_cfg {
+	char *portal; /* "ADDR:PORT" */
+	char *iface;  /* source interface, "" = any */
+	int share_read, share_write; /* percent; all 0 in a direction = equal shares */
+};
+
+/* A multipath team to one LU, run by an nbdkit-sanpath process. */
+struct sa_bal_team_cfg {
+	char *name;
+	char *target;
+	int lun;
+	char *mode; /* "failover", "lb" */
+	char *algo; /* "static", "dynamic", "round-robin", "queue-length", "service-time" */
+	int timer_interval_ms;
+	int change_threshold;
+	int lb_change;
+	struct sa_bal_path_cfg *paths;
+	size_t npaths;
+};
+
+struct sa_balance_config {
+	char *run_dir; /* unix sockets, shm segments and data-plane logs */
+	char *nbdkit;  /* nbdkit executable (PATH is searched) */
+	char *plugin;  /* nbdkit-sanpath-plugin.so */
+	char **plugin_args; /* extra KEY=VALUE parameters for every team's plug-in */
+	size_t nplugin_args;
+	int poll_interval_ms;
+	int shares_notify_interval; /* s between sanTeamSharesChanged of one team */
+	struct sa_bal_team_cfg *teams;
+	size_t nteams;
+};
+
 struct sa_config {
 	char *path;
 
@@ -51,6 +120,12 @@ struct sa_config {
 
 	/* one section per engine: absent = engine off */
 	int engine_enabled[SA_ENGINE_COUNT];
+
+	/* redirect { } (issue 5) */
+	struct sa_redirect_config redirect;
+
+	/* balance { } (issue 3) */
+	struct sa_balance_config balance;
 };
 
 /* Loads and validates path.  On error returns a negative errno and writes

@@ -77,7 +77,9 @@ struct redir_plan_record {
 	time_t when;
 	int trigger; /* enum redir_trigger */
 	uint32_t nmoves;
-	/* Relative loads in per-mille of capacity-weighted load, for display. */
+	/* Highest relative load (server load / capacity, rounded) among the
+	 * servers that take resources: Fig. 8 of seed 003 (capacity 1) reads
+	 * 700 before and 450 after. */
 	uint64_t max_before, max_after;
 	char moves[512]; /* "res3:1->2 res5:1->3" (truncated with "..." if long) */
 };

@@ -263,6 +263,16 @@ sa_tgt_free_control() {
 
 sa_tgt_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
 
+# sa_free_tcp_port_low: a free TCP port below the kernel's ephemeral range, so no
+# outgoing connection of a parallel test can be holding it when we bind.
+sa_free_tcp_port_low() {
+	local p
+	while :; do
+		p=$(sa_free_port tcp)
+		[ "$p" -lt 32768 ] && { echo "$p"; return 0; }
+	done
+}
+
 sa_tgt_stop_all() {
 	local i
 	for i in "${!SA_TGT_PID[@]}"; do
@@ -285,10 +295,11 @@ sa_tgt_exit() {
 sa_start_tgt_server() {
 	local i=$1 nt=$2 t
 	: "${SA_TGT_ADDR[$i]:=127.0.0.$((11 + i))}"
-	: "${SA_TGT_PORT[$i]:=$(sa_free_port tcp)}"
+	: "${SA_TGT_PORT[$i]:=$(sa_free_tcp_port_low)}"
 	: "${SA_TGT_CTL[$i]:=$(sa_tgt_free_control)}"
 	command -v tgtd >/dev/null || sa_skip "tgtd not installed"
 	mkdir -p "$SA_TMP/luns"
+	rm -f "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}" "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}.lock"
 	tgtd -f -C "${SA_TGT_CTL[$i]}" --iscsi "portal=${SA_TGT_ADDR[$i]}:${SA_TGT_PORT[$i]}" \
 		>>"$SA_TMP/tgtd$i.log" 2>&1 &
 	SA_TGT_PID[$i]=$!

@@ -109,5 +109,48 @@ if [ -e "$SA_SRCDIR/mibs/SANAGENT-REDIRECTOR-MIB.txt" ]; then
 	fi
 fi
 
+# SANAGENT-PATH-MIB: the numbers handlers/pathmib.h compiles in.
+check_path_oid() {
+	local name=$1 want=$2 got
+	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-PATH-MIB -On "SANAGENT-PATH-MIB::$name" 2>&1)
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: SANAGENT-PATH-MIB::$name is '$got', handlers/pathmib.h says $want"
+		fail=1
+	else
+		echo "ok: SANAGENT-PATH-MIB::$name = $want"
+	fi
+}
+if [ -e "$SA_SRCDIR/mibs/SANAGENT-PATH-MIB.txt" ]; then
+	M=.1.3.6.1.4.1.32473.1.3.2
+	check_path_oid sanPathMIB $M
+	check_path_oid sanPathDown $M.0.1
+	check_path_oid sanPathUp $M.0.2
+	check_path_oid sanTeamFailover $M.0.3
+	check_path_oid sanTeamDegraded $M.0.4
+	check_path_oid sanTeamFailed $M.0.5
+	check_path_oid sanTeamSharesChanged $M.0.6
+	check_path_oid sanTeamNextIndex.0 $M.1.1.0
+	check_path_oid sanTeamName $M.1.2.1.2
+	check_path_oid sanTeamLBChange $M.1.2.1.9
+	check_path_oid sanTeamState $M.1.2.1.10
+	check_path_oid sanTeamPortals $M.1.2.1.14
+	check_path_oid sanTeamRowStatus $M.1.2.1.17
+	check_path_oid sanPathAddressType $M.1.3.1.2
+	check_path_oid sanPathState $M.1.3.1.7
+	check_path_oid sanPathReadShare $M.1.3.1.8
+	check_path_oid sanPathWriteShare $M.1.3.1.9
+	check_path_oid sanPathActualReadShare $M.1.3.1.10
+	check_path_oid sanPathErrors $M.1.3.1.16
+	check_path_oid sanPathAvgLatency $M.1.3.1.18
+	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-PATH-MIB -On SANAGENT-PATH-MIB::sanPathMIB 2>&1 >/dev/null)
+	if [ -n "$warn" ]; then
+		echo "FAIL: net-snmp parser warnings for SANAGENT-PATH-MIB:"
+		echo "$warn"
+		fail=1
+	fi
+fi
+
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

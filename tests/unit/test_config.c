@@ -415,6 +415,66 @@ START_TEST(test_shipped_conf_examples)
 }
 END_TEST
 
+/* redirect { }: defaults, lists, and the cross-field rules. */
+START_TEST(test_redirect_section)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *needle;
+	} rbad[] = {
+	    {"redirect = {\n listen = [ \"localhost:3260\" ];\n};\n", 2, "not a numeric"},
+	    {"redirect = {\n listen = [ \"127.0.0.1\" ];\n};\n", 2, "ADDRESS:PORT"},
+	    {"redirect = {\n servers = ( { name = \"a\"; address = \"x\"; } );\n};\n", 2, "numeric"},
+	    {"redirect = {\n servers = ( { name = \"a\"; address = \"::1\"; admin = \"off\"; } );\n};\n", 2,
+	     "must be one of"},
+	    {"redirect = {\n servers = ( { name = \"a\"; address = \"::1\"; },\n { name = \"a\"; address = \"::2\"; } );\n};\n",
+	     3, "already used"},
+	    {"redirect = {\n resources = ( { target = \"iqn.x:1\"; server = \"nope\"; } );\n};\n", 2, "unknown server"},
+	    {"redirect = {\n resources = ( { target = \"iqn.x:1\"; },\n { target = \"iqn.x:1\"; } );\n};\n", 3,
+	     "listed twice"},
+	    {"redirect = {\n threshold = 0;\n};\n", 2, "out of range"},
+	};
+	struct sa_config *cfg = load_ok("redirect = { };\n");
+	char err[512], want[32];
+	int rc;
+
+	ck_assert_uint_eq(cfg->redirect.nlisten, 0);
+	ck_assert_int_eq(cfg->redirect.threshold, 50);
+	ck_assert_int_eq(cfg->redirect.max_moves, 2);
+	ck_assert_int_eq(cfg->redirect.probe_interval_ms, 300);
+	ck_assert_int_eq(cfg->redirect.probe_timeout_ms, 500);
+	ck_assert_int_eq(cfg->redirect.max_data_segment, 65536);
+	sa_config_free(cfg);
+	cfg = load_ok("redirect = { listen = [ \"127.0.0.1:3260\", \"[::1]:3260\" ]; permanent = true;\n"
+	              "  servers = ( { name = \"s1\"; address = \"127.0.0.1\"; port = 3261; tgt_control = 7; },\n"
+	              "              { name = \"s2\"; address = \"::1\"; capacity = 3; admin = \"DRAIN\"; } );\n"
+	              "  resources = ( { target = \"iqn.x:1\"; server = \"s2\"; pinned = true; },\n"
+	              "                { target = \"iqn.x:2\"; } ); };\n");
+	ck_assert_uint_eq(cfg->redirect.nlisten, 2);
+	ck_assert_int_eq(cfg->redirect.permanent, 1);
+	ck_assert_uint_eq(cfg->redirect.nservers, 2);
+	ck_assert_int_eq(cfg->redirect.servers[0].port, 3261);
+	ck_assert_int_eq(cfg->redirect.servers[0].tgt_control, 7);
+	ck_assert_str_eq(cfg->redirect.servers[0].admin, "up");
+	ck_assert_int_eq(cfg->redirect.servers[1].port, 3260);
+	ck_assert_int_eq(cfg->redirect.servers[1].capacity, 3);
+	ck_assert_int_eq(cfg->redirect.servers[1].tgt_control, -1);
+	ck_assert_str_eq(cfg->redirect.servers[1].admin, "drain");
+	ck_assert_uint_eq(cfg->redirect.nresources, 2);
+	ck_assert_int_eq(cfg->redirect.resources[0].pinned, 1);
+	ck_assert_str_eq(cfg->redirect.resources[1].server, "");
+	sa_config_free(cfg);
+	for (size_t i = 0; i < sizeof(rbad) / sizeof(rbad[0]); i++) {
+		cfg = load(rbad[i].text, &rc, err, sizeof(err));
+		ck_assert_msg(rc < 0 && !cfg, "case %zu loaded", i);
+		snprintf(want, sizeof(want), ":%d: ", rbad[i].line);
+		ck_assert_msg(strstr(err, want), "case %zu: want line %d in \"%s\"", i, rbad[i].line, err);
+		ck_assert_msg(strstr(err, rbad[i].needle), "case %zu: want \"%s\" in \"%s\"", i, rbad[i].needle, err);
+	}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -429,6 +489,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_include_error_names_included_file);
 	tcase_add_test(tc, test_shipped_conf);
 	tcase_add_test(tc, test_shipped_conf_examples);
+	tcase_add_test(tc, test_redirect_section);
 	suite_add_tcase(s, tc);
 	return s;
 }

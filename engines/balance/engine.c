@@ -1,0 +1,1271 @@
+/* engine.c: the balance engine: spawns one nbdkit-sanpath process per team, polls its shm segment, writes control. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* environ, posix_spawn_file_actions_addclosefrom_np */
+#endif
+#include "engines/balance/engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iscsi/sp_shm.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+#include "subagent/state.h"
+
+#define TAG "balance"
+#define STATE_PREFIX "balance.team."
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS 30000u
+#define HEALTHY_RUN_MS 30000u /* a process that ran this long restarts at the minimum backoff again */
+#define SETTLE_MS 5000u       /* team state traps only after the team settled (paths connect at start) */
+#define TERM_GRACE_MS 3000u
+
+/* Engine-private part of a team. */
+struct bal_team_priv {
+	char shm_file[256];
+	char log_file[256];
+	int adopted; /* the process was found running (agent restart), not our child */
+	uint64_t next_start_ms, started_ms;
+	unsigned int backoff_ms;
+	struct sp_shm *shm;
+	uint64_t shm_opened_ms;
+	int settled;
+	int prev_path_state[BAL_MAX_PATHS]; /* bal_path_state, 0 before the first snapshot */
+	int was_down[BAL_MAX_PATHS];
+	int prev_team_state; /* data plane's state, 0 unknown */
+	unsigned int prev_share[2][BAL_MAX_PATHS];
+	int prev_share_valid;
+	uint32_t ctl_seq; /* sequence number of our last write */
+	int ctl_dirty;    /* desired ctl not yet written (no segment, or writer busy) */
+	int cfg_seen;     /* reload sweep */
+};
+
+/* Processes being terminated (team destroyed or respawned); reaped on the timer. */
+struct bal_dying {
+	pid_t pid;
+	uint64_t kill_at_ms;
+	struct bal_dying *next;
+};
+
+static struct {
+	int running;
+	struct bal_eng_team **teams; /* sorted by index */
+	size_t nteams, cap;
+	unsigned int next_index; /* never goes down while the agent runs */
+	unsigned int timer;
+	unsigned int poll_ms;
+	char *run_dir, *nbdkit, *plugin;
+	char **plugin_args; /* NULL-terminated copy */
+	struct bal_dying *dying;
+	/* Config teams keep their index across engine restarts and reloads. */
+	struct {
+		char name[BAL_NAME_MAX + 1];
+		unsigned int index;
+	} remembered[64];
+	unsigned int nremembered;
+} E = {.next_index = 1};
+
+#define MAX_LISTENERS 4
+static struct {
+	bal_listener fn;
+	void *arg;
+} listeners[MAX_LISTENERS];
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void bal_listen(bal_listener fn, void *arg)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++) {
+		if (!listeners[i].fn) {
+			listeners[i].fn = fn;
+			listeners[i].arg = arg;
+			return;
+		}
+	}
+	sa_log(SA_LOG_ERR, TAG, "too many event listeners");
+}
+
+void bal_unlisten(bal_listener fn, void *arg)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (listeners[i].fn == fn && listeners[i].arg == arg)
+			listeners[i].fn = NULL;
+}
+
+static void emit(int type, unsigned int team, unsigned int path, int state)
+{
+	struct bal_event ev = {.type = type, .team = team, .path = path, .state = state};
+
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (listeners[i].fn)
+			listeners[i].fn(&ev, listeners[i].arg);
+}
+
+const char *bal_mode_name(int mode)
+{
+	return mode == BAL_MODE_FAILOVER ? "failover" : "lb";
+}
+
+const char *bal_algo_name(int algo)
+{
+	static const char *const n[] = {"?", "static", "dynamic", "round-robin", "queue-length", "service-time"};
+
+	return algo >= 1 && algo <= 5 ? n[algo] : n[0];
+}
+
+static int mode_from_name(const char *s)
+{
+	return strcasecmp(s, "failover") == 0 ? BAL_MODE_FAILOVER : BAL_MODE_FAILOVER_LB;
+}
+
+static int algo_from_name(const char *s)
+{
+	for (int a = 1; a <= 5; a++)
+		if (strcasecmp(s, bal_algo_name(a)) == 0)
+			return a;
+	return BAL_ALGO_STATIC;
+}
+
+/* ---- lookup ---------------------------------------------------------------- */
+
+static size_t team_pos(unsigned int index)
+{
+	size_t lo = 0, hi = E.nteams;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (E.teams[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct bal_eng_team *bal_team_get(unsigned int index)
+{
+	size_t p = team_pos(index);
+
+	return p < E.nteams && E.teams[p]->index == index ? E.teams[p] : NULL;
+}
+
+unsigned int bal_team_next(unsigned int after)
+{
+	size_t p = team_pos(after + 1);
+
+	return p < E.nteams ? E.teams[p]->index : 0;
+}
+
+struct bal_eng_team *bal_team_find(const char *name)
+{
+	for (size_t i = 0; i < E.nteams; i++)
+		if (strcmp(E.teams[i]->spec.name, name) == 0)
+			return E.teams[i];
+	return NULL;
+}
+
+unsigned int bal_next_index(void)
+{
+	return E.next_index;
+}
+
+int bal_running(void)
+{
+	return E.running;
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+int bal_parse_portal(const char *portal, int *family, unsigned char addr[16], unsigned int *port)
+{
+	char host[64];
+	const char *h = portal, *colon;
+	size_t hlen;
+	char *end;
+	long p;
+
+	if (portal[0] == '[') {
+		const char *rb = strchr(portal, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = portal + 1;
+		hlen = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(portal, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - portal);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 1 || p > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		*family = 4;
+	else if (portal[0] == '[' && inet_pton(AF_INET6, host, addr) == 1)
+		*family = 6;
+	else
+		return -EINVAL;
+	*port = (unsigned int)p;
+	return 0;
+}
+
+static int plain_name(const char *s, size_t max, int allow_empty)
+{
+	size_t n = strlen(s);
+
+	if ((!n && !allow_empty) || n > max || s[0] == '.')
+		return 0;
+	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
+}
+
+int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c)
+{
+	if (c->mode != BAL_MODE_FAILOVER && c->mode != BAL_MODE_FAILOVER_LB)
+		return -EINVAL;
+	if (c->algo < BAL_ALGO_STATIC || c->algo > BAL_ALGO_SERVICE_TIME)
+		return -EINVAL;
+	if (bal_validate_dynamic(&c->dyn) < 0)
+		return -EINVAL;
+	for (int d = 0; d < 2; d++)
+		if (bal_validate_shares(c->share[d], t->spec.npaths) < 0)
+			return -EDOM;
+	return 0;
+}
+
+int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *why, size_t whylen)
+{
+	struct bal_eng_team tmp;
+	const struct bal_eng_team *other;
+	unsigned char a[16];
+	unsigned int port;
+	int fam, rc;
+
+	if (!plain_name(s->name, BAL_NAME_MAX, 0)) {
+		snprintf(why, whylen, "name must be 1..63 characters of A-Z a-z 0-9 . _ -");
+		return -EINVAL;
+	}
+	if (!s->target[0] || strchr(s->target, ';') || strchr(s->target, ' ')) {
+		snprintf(why, whylen, "target must be a non-empty iSCSI name");
+		return -EINVAL;
+	}
+	if (s->lun > 16383) {
+		snprintf(why, whylen, "LUN out of range 0..16383");
+		return -EINVAL;
+	}
+	if (s->npaths < 1 || s->npaths > BAL_MAX_PATHS) {
+		snprintf(why, whylen, "a team has 1..%d paths", BAL_MAX_PATHS);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		if (bal_parse_portal(s->path[i].portal, &fam, a, &port) < 0) {
+			snprintf(why, whylen, "path %u: portal is not a numeric ADDRESS:PORT", i + 1);
+			return -EINVAL;
+		}
+		if (!plain_name(s->path[i].iface, BAL_IFACE_MAX, 1)) {
+			snprintf(why, whylen, "path %u: bad interface name", i + 1);
+			return -EINVAL;
+		}
+	}
+	tmp.spec = *s;
+	rc = bal_validate_ctl(&tmp, &s->ctl);
+	if (rc < 0) {
+		snprintf(why, whylen,
+		         rc == -EDOM ? "shares of a direction must sum to 100"
+		                     : "mode, algorithm or dynamic parameters out of range");
+		return rc;
+	}
+	other = bal_team_find(s->name);
+	if (other && other->index != index) {
+		snprintf(why, whylen, "team name \"%s\" is used by team %u", s->name, other->index);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* ---- persistence of SNMP-created teams ------------------------------------ */
+
+/* "1;name;target;lun;mode;algo;interval;threshold;lbchange;portal,iface,rs,ws;..."
+ * Names, IQNs, portals and interfaces never contain ';' or ','. */
+static int team_serialize(const struct bal_eng_team *t, char *buf, size_t len)
+{
+	const struct bal_team_spec *s = &t->spec;
+	size_t o;
+	int n;
+
+	n = snprintf(buf, len, "1;%s;%s;%u;%d;%d;%u;%u;%u", s->name, s->target, s->lun, s->ctl.mode, s->ctl.algo,
+	             s->ctl.dyn.timer_interval_ms, s->ctl.dyn.change_threshold, s->ctl.dyn.lb_change_pct);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	o = (size_t)n;
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		n = snprintf(buf + o, len - o, ";%s,%s,%u,%u", s->path[i].portal, s->path[i].iface, s->ctl.share[0][i],
+		             s->ctl.share[1][i]);
+		if (n < 0 || (size_t)n >= len - o)
+			return -ENOSPC;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+static int copy_field(char *dst, size_t len, const char *src)
+{
+	if (!src || strlen(src) >= len)
+		return -EINVAL;
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+static int team_parse(const char *val, struct bal_team_spec *s)
+{
+	char *copy = strdup(val), *p, *f[9];
+	int rc = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	p = copy;
+	for (int i = 0; i < 9; i++)
+		if (!(f[i] = strsep(&p, ";")))
+			goto out;
+	if (strcmp(f[0], "1") != 0 || copy_field(s->name, sizeof(s->name), f[1]) ||
+	    copy_field(s->target, sizeof(s->target), f[2]))
+		goto out;
+	s->lun = (unsigned int)strtoul(f[3], NULL, 10);
+	s->ctl.mode = atoi(f[4]);
+	s->ctl.algo = atoi(f[5]);
+	s->ctl.dyn.timer_interval_ms = (unsigned int)strtoul(f[6], NULL, 10);
+	s->ctl.dyn.change_threshold = (unsigned int)strtoul(f[7], NULL, 10);
+	s->ctl.dyn.lb_change_pct = (unsigned int)strtoul(f[8], NULL, 10);
+	while (p && s->npaths < BAL_MAX_PATHS) {
+		char *path = strsep(&p, ";"), *g[4];
+
+		for (int i = 0; i < 4; i++)
+			if (!(g[i] = strsep(&path, ",")))
+				goto out;
+		if (copy_field(s->path[s->npaths].portal, sizeof(s->path[0].portal), g[0]) ||
+		    copy_field(s->path[s->npaths].iface, sizeof(s->path[0].iface), g[1]))
+			goto out;
+		s->ctl.share[0][s->npaths] = (unsigned int)strtoul(g[2], NULL, 10);
+		s->ctl.share[1][s->npaths] = (unsigned int)strtoul(g[3], NULL, 10);
+		s->npaths++;
+	}
+	rc = p ? -EINVAL : 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static void state_key(char *key, size_t len, unsigned int index)
+{
+	snprintf(key, len, STATE_PREFIX "%u", index);
+}
+
+/* Writes (or with t == NULL deletes) a team's record and commits the file. */
+static int persist(unsigned int index, const struct bal_eng_team *t)
+{
+	struct sa_state *st = sa_engines_state();
+	char key[64], val[4096];
+	int rc;
+
+	if (!st)
+		return -EIO;
+	state_key(key, sizeof(key), index);
+	if (t) {
+		if ((rc = team_serialize(t, val, sizeof(val))) < 0)
+			return rc;
+		rc = sa_state_set(st, key, val);
+	} else {
+		rc = sa_state_del(st, key);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = sa_state_commit(st);
+	return rc;
+}
+
+/* ---- the data plane process ----------------------------------------------- */
+
+static void list_shares(char *buf, size_t len, const struct bal_team_spec *s, int dir)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < s->npaths && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%u", i ? "," : "", s->ctl.share[dir][i]);
+}
+
+static void dying_add(pid_t pid)
+{
+	struct bal_dying *d = malloc(sizeof(*d));
+
+	kill(pid, SIGTERM); /* if it is already gone it still needs reaping */
+	if (!d) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0); /* out of memory: better a short wait than a zombie */
+		return;
+	}
+	d->pid = pid;
+	d->kill_at_ms = now_ms() + TERM_GRACE_MS;
+	d->next = E.dying;
+	E.dying = d;
+}
+
+static void dying_reap(void)
+{
+	struct bal_dying **pp = &E.dying, *d;
+	uint64_t now = now_ms();
+
+	while ((d = *pp)) {
+		pid_t r = waitpid(d->pid, NULL, WNOHANG);
+
+		if (r == d->pid || (r < 0 && errno == ECHILD)) {
+			*pp = d->next;
+			free(d);
+			continue;
+		}
+		if (now >= d->kill_at_ms) {
+			kill(d->pid, SIGKILL);
+			d->kill_at_ms = now + TERM_GRACE_MS;
+		}
+		pp = &d->next;
+	}
+}
+
+static void close_shm(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+
+	if (p->shm)
+		sp_shm_close(p->shm);
+	p->shm = NULL;
+	p->settled = 0;
+	p->prev_team_state = 0;
+	p->prev_share_valid = 0;
+	t->state = BAL_TEAM_DOWN;
+	for (unsigned int i = 0; i < t->spec.npaths; i++) {
+		t->live[i].state = BAL_PATH_UNKNOWN;
+		t->live[i].role = 0;
+		p->prev_path_state[i] = 0;
+	}
+}
+
+/* A live segment owned by a process we did not start (the agent was
+ * restarted under a running data plane): take it over instead of starting
+ * a second process that the segment would refuse. */
+static int try_adopt(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	struct sp_shm *s;
+
+	if (sp_shm_open(&s, p->shm_file, 1) < 0)
+		return 0;
+	if (sp_shm_is_stale(s) || strcmp(s->seg->name, t->spec.name) != 0) {
+		sp_shm_close(s);
+		return 0;
+	}
+	t->pid = s->seg->pid;
+	p->adopted = 1;
+	p->started_ms = now_ms();
+	sp_shm_close(s);
+	sa_log(SA_LOG_NOTICE, TAG, "team %s: adopted the running data plane (pid %d)", t->spec.name, (int)t->pid);
+	return 1;
+}
+
+static int spawn(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	const struct bal_team_spec *s = &t->spec;
+	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
+	char sr[80], sw[80], a_portal[BAL_MAX_PATHS][112];
+	char *argv[16 + BAL_MAX_PATHS + 32];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
+	int n = 0, rc;
+	pid_t pid;
+
+	if (try_adopt(t))
+		return 0;
+	/* nbdkit refuses to bind over a socket file a dead process left behind. */
+	unlink(t->sock);
+	snprintf(a_name, sizeof(a_name), "name=%s", s->name);
+	snprintf(a_target, sizeof(a_target), "target=%s", s->target);
+	snprintf(a_lun, sizeof(a_lun), "lun=%u", s->lun);
+	snprintf(a_shm, sizeof(a_shm), "shm_dir=%s", E.run_dir);
+	list_shares(sr, sizeof(sr), s, BAL_READ);
+	list_shares(sw, sizeof(sw), s, BAL_WRITE);
+	snprintf(a_sr, sizeof(a_sr), "shares_read=%s", sr);
+	snprintf(a_sw, sizeof(a_sw), "shares_write=%s", sw);
+	snprintf(a_mode, sizeof(a_mode), "mode=%s", bal_mode_name(s->ctl.mode));
+	argv[n++] = E.nbdkit;
+	argv[n++] = "--unix";
+	argv[n++] = t->sock;
+	argv[n++] = "--foreground";
+	argv[n++] = E.plugin;
+	argv[n++] = a_name;
+	argv[n++] = a_target;
+	argv[n++] = a_lun;
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		/* The interface rides on the portal, as in sanpath's --portal. */
+		if (s->path[i].iface[0])
+			snprintf(a_portal[i], sizeof(a_portal[i]), "portal=%s,iface=%s", s->path[i].portal,
+			         s->path[i].iface);
+		else
+			snprintf(a_portal[i], sizeof(a_portal[i]), "portal=%s", s->path[i].portal);
+		argv[n++] = a_portal[i];
+	}
+	argv[n++] = a_shm;
+	argv[n++] = a_sr;
+	argv[n++] = a_sw;
+	argv[n++] = a_mode;
+	for (char **x = E.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1; x++)
+		argv[n++] = *x;
+	/* algorithm and dynamic parameters go through the control block once
+	 * the segment exists, like every later change. */
+	argv[n] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, p->log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	/* The agent's sockets (AgentX, snmpd's own in dlmod mode) stay ours. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGHUP);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	/* Own process group: a ^C at the agent's terminal is the agent's business. */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	rc = posix_spawnp(&pid, E.nbdkit, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot start %s: %s", s->name, E.nbdkit, strerror(rc));
+		return -rc;
+	}
+	t->pid = pid;
+	p->adopted = 0;
+	p->started_ms = now_ms();
+	sa_log(SA_LOG_INFO, TAG, "team %s: data plane started (pid %d), export %s, log %s", s->name, (int)pid, t->sock,
+	       p->log_file);
+	return 0;
+}
+
+static void schedule_restart(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	uint64_t now = now_ms();
+
+	if (now - p->started_ms >= HEALTHY_RUN_MS)
+		p->backoff_ms = BACKOFF_MIN_MS;
+	p->next_start_ms = now + p->backoff_ms;
+	sa_log(SA_LOG_INFO, TAG, "team %s: restarting the data plane in %u ms", t->spec.name, p->backoff_ms);
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+}
+
+static void stop_process(struct bal_eng_team *t)
+{
+	close_shm(t);
+	if (t->pid > 0) {
+		if (t->priv->adopted)
+			kill(t->pid, SIGTERM); /* not our child: its parent reaps it */
+		else
+			dying_add(t->pid);
+	}
+	t->pid = 0;
+	t->priv->adopted = 0;
+}
+
+/* ---- watching the segment --------------------------------------------------- */
+
+static void ctl_to_shm(const struct bal_eng_team *t, struct sp_shm_ctl *c, uint32_t failback_req)
+{
+	memset(c, 0, sizeof(*c));
+	c->mode = (uint32_t)t->spec.ctl.mode;
+	c->algo = (uint32_t)t->spec.ctl.algo;
+	for (int d = 0; d < 2; d++)
+		for (unsigned int i = 0; i < t->spec.npaths; i++)
+			c->share[d][i] = t->spec.ctl.share[d][i];
+	c->timer_interval_ms = t->spec.ctl.dyn.timer_interval_ms;
+	c->change_threshold = t->spec.ctl.dyn.change_threshold;
+	c->lb_change_pct = t->spec.ctl.dyn.lb_change_pct;
+	c->failback_req = failback_req;
+}
+
+static void write_ctl(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	struct sp_shm_ctl cur, c;
+	int rc;
+
+	if (!p->shm) {
+		p->ctl_dirty = 1;
+		t->ctl_status = BAL_CTL_PENDING;
+		return;
+	}
+	sp_shm_ctl_read(p->shm, &cur);
+	ctl_to_shm(t, &c, cur.failback_req);
+	rc = sp_shm_ctl_write(p->shm, &c);
+	if (rc < 0) {
+		/* Another writer (sanpath set) holds the block: retry next poll. */
+		p->ctl_dirty = 1;
+		t->ctl_status = BAL_CTL_PENDING;
+		return;
+	}
+	p->ctl_dirty = 0;
+	p->ctl_seq = (uint32_t)rc;
+	t->ctl_status = BAL_CTL_PENDING;
+	t->ctl_result = 0;
+	/* Our own change is not a dynamic adjustment. */
+	for (int d = 0; d < 2; d++)
+		for (unsigned int i = 0; i < t->spec.npaths; i++)
+			p->prev_share[d][i] = t->spec.ctl.share[d][i];
+}
+
+static int in_service(int st)
+{
+	return st == BAL_PATH_ACTIVE || st == BAL_PATH_STANDBY;
+}
+
+static void refresh(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	struct sp_shm_seg g;
+	unsigned int n = t->spec.npaths, downs[BAL_MAX_PATHS], ndown = 0;
+	int shares_moved = 0, lost_carrier = 0, tstate;
+	uint64_t now = now_ms();
+
+	sp_shm_snapshot(p->shm, &g);
+	if (g.npaths < n)
+		n = g.npaths; /* the data plane may not have added every path yet */
+	t->total_bytes[0] = g.total_bytes[0];
+	t->total_bytes[1] = g.total_bytes[1];
+	for (unsigned int i = 0; i < n; i++) {
+		const struct sp_shm_path *sp = &g.path[i];
+		struct bal_path_live *l = &t->live[i];
+		int st = sp->state <= 5 ? (int)sp->state + 1 : BAL_PATH_UNKNOWN;
+
+		l->state = st;
+		l->role = (int)sp->role;
+		for (int d = 0; d < 2; d++) {
+			if (p->prev_share_valid && sp->share[d] != p->prev_share[d][i])
+				shares_moved = 1;
+			p->prev_share[d][i] = sp->share[d];
+			l->share[d] = sp->share[d];
+			l->actual[d] = sp->actual_share[d];
+			l->bytes[d] = sp->bytes[d];
+			l->cmds[d] = sp->cmds[d];
+		}
+		l->errors = sp->errors;
+		l->last_change = (time_t)sp->last_change;
+		l->avg_latency_us = sp->avg_latency_us;
+
+		if (st == BAL_PATH_DOWN && !p->was_down[i]) {
+			p->was_down[i] = 1;
+			downs[ndown++] = i;
+			if (p->prev_path_state[i] == BAL_PATH_ACTIVE)
+				lost_carrier = 1;
+		} else if (in_service(st) && p->was_down[i]) {
+			p->was_down[i] = 0;
+			emit(BAL_EV_PATH_UP, t->index, i + 1, st);
+		}
+		p->prev_path_state[i] = st;
+	}
+	p->prev_share_valid = n > 0;
+	for (unsigned int k = 0; k < ndown; k++)
+		emit(BAL_EV_PATH_DOWN, t->index, downs[k] + 1, BAL_PATH_DOWN);
+	if (lost_carrier) {
+		/* Which path carries I/O now: the primary if it is active, else the first active one. */
+		int took = -1;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (t->live[i].state != BAL_PATH_ACTIVE)
+				continue;
+			if (took < 0 || (t->live[i].role == 1 && t->live[took].role != 1))
+				took = (int)i;
+		}
+		if (took >= 0)
+			emit(BAL_EV_FAILOVER, t->index, (unsigned int)took + 1, BAL_PATH_ACTIVE);
+	}
+
+	tstate = g.team_state >= 1 && g.team_state <= 3 ? (int)g.team_state : BAL_TEAM_FAILED;
+	t->state = tstate;
+	if (!p->settled && (tstate == BAL_TEAM_OPTIMAL || now - p->shm_opened_ms >= SETTLE_MS))
+		p->settled = 1;
+	else if (p->settled && tstate != p->prev_team_state)
+		emit(BAL_EV_TEAM_STATE, t->index, 0, tstate);
+	p->prev_team_state = tstate;
+
+	if (p->ctl_dirty)
+		write_ctl(t);
+	else if (t->ctl_status == BAL_CTL_PENDING && g.ctl_applied == p->ctl_seq) {
+		t->ctl_result = g.ctl_result;
+		t->ctl_status = g.ctl_result == 0 ? BAL_CTL_APPLIED : BAL_CTL_REJECTED;
+		if (g.ctl_result)
+			sa_log(SA_LOG_WARNING, TAG, "team %s: the data plane rejected the control change: %s",
+			       t->spec.name, strerror(-g.ctl_result));
+	}
+	if (shares_moved && t->spec.ctl.algo == BAL_ALGO_DYNAMIC)
+		emit(BAL_EV_SHARES_CHANGED, t->index, 0, 0);
+}
+
+/* Opens the segment of the process we run.  A segment left by a dead
+ * process (or an older one) is never shown as live. */
+static void try_open_shm(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	struct sp_shm_ctl cur, want;
+	struct sp_shm *s;
+
+	if (sp_shm_open(&s, p->shm_file, 1) < 0)
+		return;
+	if (sp_shm_is_stale(s) || s->seg->pid != t->pid) {
+		sp_shm_close(s);
+		return;
+	}
+	p->shm = s;
+	p->shm_opened_ms = now_ms();
+	p->settled = 0;
+	p->prev_share_valid = 0;
+	sp_shm_ctl_read(s, &cur);
+	ctl_to_shm(t, &want, cur.failback_req);
+	if (memcmp(&cur, &want, sizeof(cur)) != 0)
+		p->ctl_dirty = 1;
+	else if (t->ctl_status == BAL_CTL_PENDING)
+		t->ctl_status = BAL_CTL_APPLIED;
+	sa_log(SA_LOG_INFO, TAG, "team %s: watching %s", t->spec.name, p->shm_file);
+}
+
+static void poll_team(struct bal_eng_team *t)
+{
+	struct bal_team_priv *p = t->priv;
+	uint64_t now = now_ms();
+	int status;
+
+	if (t->pid > 0 && !p->adopted) {
+		pid_t r = waitpid(t->pid, &status, WNOHANG);
+
+		if (r == t->pid || (r < 0 && errno == ECHILD)) {
+			if (r == t->pid && WIFEXITED(status))
+				sa_log(SA_LOG_WARNING, TAG, "team %s: data plane exited with status %d (see %s)",
+				       t->spec.name, WEXITSTATUS(status), p->log_file);
+			else if (r == t->pid && WIFSIGNALED(status))
+				sa_log(SA_LOG_WARNING, TAG, "team %s: data plane killed by signal %d", t->spec.name,
+				       WTERMSIG(status));
+			t->pid = 0;
+			close_shm(t);
+			schedule_restart(t);
+		}
+	} else if (t->pid > 0 && p->adopted && p->shm && sp_shm_is_stale(p->shm)) {
+		sa_log(SA_LOG_WARNING, TAG, "team %s: adopted data plane (pid %d) is gone", t->spec.name, (int)t->pid);
+		t->pid = 0;
+		close_shm(t);
+		schedule_restart(t);
+	}
+	if (t->pid == 0 && now >= p->next_start_ms && spawn(t) < 0)
+		schedule_restart(t);
+	if (p->shm && sp_shm_is_stale(p->shm))
+		close_shm(t);
+	if (!p->shm && t->pid > 0)
+		try_open_shm(t);
+	if (p->shm)
+		refresh(t);
+}
+
+static void poll_cb(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	dying_reap();
+	for (size_t i = 0; i < E.nteams; i++)
+		poll_team(E.teams[i]);
+}
+
+/* ---- teams ------------------------------------------------------------------ */
+
+static void team_free(struct bal_eng_team *t)
+{
+	if (!t)
+		return;
+	free(t->priv);
+	free(t);
+}
+
+static struct bal_eng_team *team_new(unsigned int index, const struct bal_team_spec *s, int origin)
+{
+	struct bal_eng_team *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->priv = calloc(1, sizeof(*t->priv)))) {
+		free(t);
+		return NULL;
+	}
+	t->index = index;
+	t->origin = origin;
+	t->spec = *s;
+	t->state = BAL_TEAM_DOWN;
+	t->ctl_status = BAL_CTL_PENDING;
+	for (unsigned int i = 0; i < BAL_MAX_PATHS; i++)
+		t->live[i].state = BAL_PATH_UNKNOWN;
+	t->priv->backoff_ms = BACKOFF_MIN_MS;
+	snprintf(t->sock, sizeof(t->sock), "%s/%s.sock", E.run_dir, s->name);
+	snprintf(t->priv->shm_file, sizeof(t->priv->shm_file), "%s/%s%s", E.run_dir, s->name, SP_SHM_SUFFIX);
+	snprintf(t->priv->log_file, sizeof(t->priv->log_file), "%s/%s.log", E.run_dir, s->name);
+	return t;
+}
+
+static int team_insert(struct bal_eng_team *t)
+{
+	size_t p = team_pos(t->index);
+
+	if (p < E.nteams && E.teams[p]->index == t->index)
+		return -EEXIST;
+	if (E.nteams == E.cap) {
+		size_t cap = E.cap ? E.cap * 2 : 8;
+		struct bal_eng_team **n = realloc(E.teams, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		E.teams = n;
+		E.cap = cap;
+	}
+	memmove(&E.teams[p + 1], &E.teams[p], (E.nteams - p) * sizeof(*E.teams));
+	E.teams[p] = t;
+	E.nteams++;
+	if (t->index >= E.next_index)
+		E.next_index = t->index + 1;
+	emit(BAL_EV_TEAM_ADDED, t->index, 0, 0);
+	/* Start at once rather than one poll later. */
+	poll_team(t);
+	return 0;
+}
+
+static void team_remove(struct bal_eng_team *t)
+{
+	size_t p = team_pos(t->index);
+
+	emit(BAL_EV_TEAM_REMOVED, t->index, 0, 0);
+	stop_process(t);
+	unlink(t->sock);
+	if (p < E.nteams && E.teams[p] == t) {
+		memmove(&E.teams[p], &E.teams[p + 1], (E.nteams - p - 1) * sizeof(*E.teams));
+		E.nteams--;
+	}
+	team_free(t);
+}
+
+static void equal_shares(struct bal_team_spec *s, int dir)
+{
+	unsigned int sum = 0;
+
+	for (unsigned int i = 0; i < s->npaths; i++)
+		sum += s->ctl.share[dir][i];
+	if (sum)
+		return;
+	for (unsigned int i = 0; i < s->npaths; i++)
+		s->ctl.share[dir][i] = 100 / s->npaths + (i < 100 % s->npaths);
+}
+
+int bal_set_ctl(unsigned int index, const struct bal_ctl *c)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	struct bal_ctl old;
+	int rc;
+
+	if (!t)
+		return -ENOENT;
+	if ((rc = bal_validate_ctl(t, c)) < 0)
+		return rc;
+	old = t->spec.ctl;
+	t->spec.ctl = *c;
+	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
+		t->spec.ctl = old;
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
+		return rc;
+	}
+	if ((old.algo != c->algo || old.mode != c->mode))
+		sa_log(SA_LOG_INFO, TAG, "team %s: mode %s, algorithm %s", t->spec.name, bal_mode_name(c->mode),
+		       bal_algo_name(c->algo));
+	write_ctl(t);
+	return 0;
+}
+
+int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvolatile)
+{
+	struct bal_team_spec spec = *s;
+	struct bal_eng_team *t;
+	char why[160];
+	int rc;
+
+	if (!E.running)
+		return -ENETDOWN;
+	if (index == 0 || bal_team_get(index))
+		return -EEXIST;
+	equal_shares(&spec, BAL_READ);
+	equal_shares(&spec, BAL_WRITE);
+	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0) {
+		sa_log(SA_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
+		return rc;
+	}
+	if (!(t = team_new(index, &spec, BAL_FROM_SNMP)))
+		return -ENOMEM;
+	t->nonvolatile = nonvolatile;
+	if (nonvolatile && (rc = persist(index, t)) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist: %s", spec.name, strerror(-rc));
+		team_free(t);
+		return rc;
+	}
+	if ((rc = team_insert(t)) < 0) {
+		if (nonvolatile)
+			persist(index, NULL);
+		team_free(t);
+		return rc;
+	}
+	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) created over SNMP: %s LUN %u, %u paths%s", spec.name, index,
+	       spec.target, spec.lun, spec.npaths, nonvolatile ? ", persistent" : "");
+	return 0;
+}
+
+int bal_team_destroy(unsigned int index)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	int rc;
+
+	if (!t)
+		return -ENOENT;
+	if (t->origin == BAL_FROM_CONFIG)
+		return -EPERM;
+	if (t->nonvolatile && (rc = persist(index, NULL)) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot remove it from the state file: %s", t->spec.name,
+		       strerror(-rc));
+		return rc;
+	}
+	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) destroyed over SNMP", t->spec.name, index);
+	team_remove(t);
+	return 0;
+}
+
+/* ---- config ----------------------------------------------------------------- */
+
+static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg *c)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", c->name);
+	snprintf(s->target, sizeof(s->target), "%s", c->target);
+	s->lun = (unsigned int)c->lun;
+	s->npaths = (unsigned int)(c->npaths > BAL_MAX_PATHS ? BAL_MAX_PATHS : c->npaths);
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		snprintf(s->path[i].portal, sizeof(s->path[i].portal), "%s", c->paths[i].portal);
+		snprintf(s->path[i].iface, sizeof(s->path[i].iface), "%s", c->paths[i].iface);
+		s->ctl.share[BAL_READ][i] = (unsigned int)c->paths[i].share_read;
+		s->ctl.share[BAL_WRITE][i] = (unsigned int)c->paths[i].share_write;
+	}
+	s->ctl.mode = mode_from_name(c->mode);
+	s->ctl.algo = algo_from_name(c->algo);
+	s->ctl.dyn.timer_interval_ms = (unsigned int)c->timer_interval_ms;
+	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
+	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
+	equal_shares(s, BAL_READ);
+	equal_shares(s, BAL_WRITE);
+}
+
+static unsigned int remembered_index(const char *name)
+{
+	for (unsigned int i = 0; i < E.nremembered; i++)
+		if (strcmp(E.remembered[i].name, name) == 0)
+			return bal_team_get(E.remembered[i].index) ? 0 : E.remembered[i].index;
+	return 0;
+}
+
+static void remember(const char *name, unsigned int index)
+{
+	for (unsigned int i = 0; i < E.nremembered; i++)
+		if (strcmp(E.remembered[i].name, name) == 0) {
+			E.remembered[i].index = index;
+			return;
+		}
+	if (E.nremembered < sizeof(E.remembered) / sizeof(E.remembered[0])) {
+		snprintf(E.remembered[E.nremembered].name, sizeof(E.remembered[0].name), "%s", name);
+		E.remembered[E.nremembered++].index = index;
+	}
+}
+
+static int same_paths(const struct bal_team_spec *a, const struct bal_team_spec *b)
+{
+	return strcmp(a->target, b->target) == 0 && a->lun == b->lun && a->npaths == b->npaths &&
+	       memcmp(a->path, b->path, a->npaths * sizeof(a->path[0])) == 0;
+}
+
+/* Config teams: add new ones, update changed ones, remove dropped ones.
+ * A team whose paths or LU did not change keeps its process: a reload
+ * must not cut the export from under its applications. */
+static void apply_config_teams(const struct sa_config *cfg)
+{
+	const struct sa_balance_config *b = &cfg->balance;
+
+	for (size_t i = 0; i < E.nteams; i++)
+		E.teams[i]->priv->cfg_seen = 0;
+	for (size_t i = 0; i < b->nteams; i++) {
+		struct bal_team_spec s;
+		struct bal_eng_team *t;
+		unsigned int index;
+
+		spec_from_cfg(&s, &b->teams[i]);
+		t = bal_team_find(s.name);
+		if (t && t->origin != BAL_FROM_CONFIG) {
+			sa_log(SA_LOG_ERR, TAG,
+			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored", cfg->path,
+			       s.name, t->index);
+			continue;
+		}
+		if (t) {
+			t->priv->cfg_seen = 1;
+			if (!same_paths(&t->spec, &s)) {
+				/* New LU or paths: same index, rows rebuilt, process restarted. */
+				index = t->index;
+				sa_log(SA_LOG_NOTICE, TAG, "team %s: paths changed in the config; restarting it",
+				       s.name);
+				team_remove(t);
+				t = team_new(index, &s, BAL_FROM_CONFIG);
+				if (!t || team_insert(t) < 0) {
+					team_free(t);
+					sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s.name);
+					continue;
+				}
+				t->priv->cfg_seen = 1;
+			} else if (memcmp(&t->spec.ctl, &s.ctl, sizeof(s.ctl)) != 0) {
+				bal_set_ctl(t->index, &s.ctl);
+			}
+			continue;
+		}
+		index = remembered_index(s.name);
+		if (!index)
+			index = E.next_index;
+		t = team_new(index, &s, BAL_FROM_CONFIG);
+		if (!t || team_insert(t) < 0) {
+			team_free(t);
+			sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s.name);
+			continue;
+		}
+		t->priv->cfg_seen = 1;
+		remember(s.name, index);
+	}
+	for (size_t i = 0; i < E.nteams;) {
+		struct bal_eng_team *t = E.teams[i];
+
+		if (t->origin == BAL_FROM_CONFIG && !t->priv->cfg_seen) {
+			sa_log(SA_LOG_NOTICE, TAG, "team %s: removed from the config; stopping it", t->spec.name);
+			team_remove(t);
+			continue;
+		}
+		i++;
+	}
+}
+
+struct load_ctx {
+	int n;
+};
+
+static void load_one(const char *key, const char *value, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct bal_team_spec s;
+	struct bal_eng_team *t;
+	unsigned long index = strtoul(key + strlen(STATE_PREFIX), NULL, 10);
+	char why[160];
+
+	if (index == 0 || index > 0x7fffffff || team_parse(value, &s) < 0 ||
+	    bal_validate_spec(&s, (unsigned int)index, why, sizeof(why)) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		return;
+	}
+	if (bal_team_get((unsigned int)index))
+		return;
+	if (!(t = team_new((unsigned int)index, &s, BAL_FROM_SNMP)))
+		return;
+	t->nonvolatile = 1;
+	if (team_insert(t) < 0) {
+		team_free(t);
+		return;
+	}
+	lc->n++;
+}
+
+static int set_str(char **dst, const char *src)
+{
+	char *c = strdup(src);
+
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int set_args(const struct sa_balance_config *b)
+{
+	char **a = calloc(b->nplugin_args + 1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nplugin_args; i++)
+		if (!(a[i] = strdup(b->plugin_args[i]))) {
+			for (size_t j = 0; j < i; j++)
+				free(a[j]);
+			free(a);
+			return -ENOMEM;
+		}
+	for (char **x = E.plugin_args; x && *x; x++)
+		free(*x);
+	free(E.plugin_args);
+	E.plugin_args = a;
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[256];
+
+	if (strlen(dir) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int bal_start(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	const struct sa_balance_config *b = &cfg->balance;
+	struct load_ctx lc = {0};
+	struct sa_state *st;
+	int rc;
+
+	if (E.running)
+		return 0;
+	if ((rc = mkdir_p(b->run_dir)) < 0) {
+		snprintf(err, errlen, "cannot create run_dir %s: %s", b->run_dir, strerror(-rc));
+		return rc;
+	}
+	if (set_str(&E.run_dir, b->run_dir) || set_str(&E.nbdkit, b->nbdkit) || set_str(&E.plugin, b->plugin) ||
+	    set_args(b))
+		return -ENOMEM;
+	if (access(E.plugin, R_OK) < 0)
+		sa_log(SA_LOG_WARNING, TAG, "plugin %s: %s; teams will keep retrying", E.plugin, strerror(errno));
+	E.poll_ms = (unsigned int)b->poll_interval_ms;
+	E.timer = sa_ev_timer(E.poll_ms, 1, poll_cb, NULL);
+	if (!E.timer) {
+		snprintf(err, errlen, "cannot register the poll timer");
+		return -ENOMEM;
+	}
+	E.running = 1;
+	/* SNMP-created teams first: their indexes are fixed by the state file. */
+	if ((st = sa_engines_state()))
+		sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
+	apply_config_teams(cfg);
+	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", E.nteams, lc.n, E.run_dir);
+	return 0;
+}
+
+static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	const struct sa_balance_config *b = &cfg->balance;
+
+	(void)err;
+	(void)errlen;
+	if (!E.running)
+		return bal_start(cfg, err, errlen);
+	if (strcmp(b->run_dir, E.run_dir) != 0)
+		sa_log(SA_LOG_WARNING, TAG, "run_dir change takes effect when the engine restarts");
+	if (set_str(&E.nbdkit, b->nbdkit) || set_str(&E.plugin, b->plugin) || set_args(b))
+		return -ENOMEM;
+	if ((unsigned int)b->poll_interval_ms != E.poll_ms) {
+		unsigned int id = sa_ev_timer((unsigned int)b->poll_interval_ms, 1, poll_cb, NULL);
+
+		if (id) {
+			sa_ev_cancel(E.timer);
+			E.timer = id;
+			E.poll_ms = (unsigned int)b->poll_interval_ms;
+		}
+	}
+	apply_config_teams(cfg);
+	return 0;
+}
+
+static void bal_stop(void)
+{
+	uint64_t deadline;
+
+	if (!E.running)
+		return;
+	while (E.nteams)
+		team_remove(E.teams[E.nteams - 1]);
+	sa_ev_cancel(E.timer);
+	E.timer = 0;
+	E.running = 0;
+	/* Shutting down: give the data planes a moment to close their sessions. */
+	deadline = now_ms() + 2000;
+	while (E.dying && now_ms() < deadline) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+
+		dying_reap();
+		nanosleep(&ts, NULL);
+	}
+	while (E.dying) {
+		struct bal_dying *d = E.dying;
+
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		E.dying = d->next;
+		free(d);
+	}
+	free(E.teams);
+	E.teams = NULL;
+	E.nteams = E.cap = 0;
+	sa_log(SA_LOG_INFO, TAG, "stopped");
+}
+
+const struct sa_engine_ops bal_engine_ops = {
+    .start = bal_start,
+    .reload = bal_reload,
+    .stop = bal_stop,
+};

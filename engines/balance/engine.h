@@ -1,0 +1,149 @@
+/* engine.h: the balance engine: multipath teams run by nbdkit-sanpath processes, watched through their shm segments. */
+#ifndef BAL_ENGINE_H
+#define BAL_ENGINE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "engines/balance/shares.h"
+#include "engines/registry.h"
+
+#define BAL_NAME_MAX 63
+#define BAL_TARGET_MAX 223
+#define BAL_PORTAL_MAX 71
+#define BAL_IFACE_MAX 23
+
+/* Team states as published in sanTeamState. */
+enum bal_team_state {
+	BAL_TEAM_OPTIMAL = 1,  /* every path in service */
+	BAL_TEAM_DEGRADED = 2, /* some path out of service */
+	BAL_TEAM_FAILED = 3,   /* no path */
+	BAL_TEAM_DOWN = 4,     /* no live data plane: starting, restarting, or its process is gone */
+};
+
+/* Path states: the data plane's enum sp_path_state + 1, and unknown when
+ * no live data plane publishes them (a stale segment is never shown live). */
+enum bal_path_state {
+	BAL_PATH_IDLE = 1,
+	BAL_PATH_CONNECTING = 2,
+	BAL_PATH_STANDBY = 3,
+	BAL_PATH_ACTIVE = 4,
+	BAL_PATH_DOWN = 5,
+	BAL_PATH_REFUSED = 6,
+	BAL_PATH_UNKNOWN = 7,
+};
+
+/* What happened to the last control change written to the data plane. */
+enum bal_ctl_status {
+	BAL_CTL_APPLIED = 1,
+	BAL_CTL_PENDING = 2,  /* written, the data plane has not acknowledged it yet (or is not running) */
+	BAL_CTL_REJECTED = 3, /* the data plane refused it; ctl_result says why */
+};
+
+enum bal_origin { BAL_FROM_CONFIG = 1, BAL_FROM_SNMP = 2 };
+
+/* The operator's settings of a team: what the control block is set to. */
+struct bal_ctl {
+	int mode; /* enum bal_mode */
+	int algo; /* enum bal_algo */
+	struct bal_dynamic dyn;
+	unsigned int share[2][BAL_MAX_PATHS]; /* per direction, each direction sums to 100 */
+};
+
+struct bal_path_spec {
+	char portal[BAL_PORTAL_MAX + 1]; /* numeric "ADDR:PORT" or "[V6]:PORT" */
+	char iface[BAL_IFACE_MAX + 1];
+};
+
+/* A team definition, from the config or from SNMP. */
+struct bal_team_spec {
+	char name[BAL_NAME_MAX + 1];
+	char target[BAL_TARGET_MAX + 1];
+	unsigned int lun;
+	unsigned int npaths;
+	struct bal_path_spec path[BAL_MAX_PATHS];
+	struct bal_ctl ctl;
+};
+
+/* Live values of one path, refreshed from the shm segment every poll. */
+struct bal_path_live {
+	int state;              /* enum bal_path_state */
+	int role;               /* 1 primary, 2 secondary, 0 unknown */
+	unsigned int share[2];  /* shares in force in the data plane (dynamic LB moves them) */
+	unsigned int actual[2]; /* measured split, percent */
+	uint64_t bytes[2], cmds[2], errors;
+	time_t last_change; /* 0: never */
+	unsigned int avg_latency_us;
+};
+
+struct bal_eng_team {
+	unsigned int index; /* stable, never reused while the agent runs */
+	int origin;         /* enum bal_origin */
+	int nonvolatile;    /* SNMP-created and persisted */
+	struct bal_team_spec spec;
+	int state; /* enum bal_team_state */
+	uint64_t total_bytes[2];
+	struct bal_path_live live[BAL_MAX_PATHS];
+	char sock[108]; /* the NBD export: nbd+unix:///?socket=sock */
+	int ctl_status; /* enum bal_ctl_status */
+	int ctl_result; /* 0 or -errno from the data plane */
+	pid_t pid;      /* data plane process, 0 when none */
+	/* engine-private bookkeeping follows in engine.c */
+	struct bal_team_priv *priv;
+};
+
+/* Events for handlers and notifications.  path is 1-based (0: none). */
+enum bal_event_type {
+	BAL_EV_TEAM_ADDED = 1,
+	BAL_EV_TEAM_REMOVED, /* sent before the team is freed */
+	BAL_EV_PATH_DOWN,
+	BAL_EV_PATH_UP,
+	BAL_EV_FAILOVER, /* path: the one that took over */
+	BAL_EV_TEAM_STATE,
+	BAL_EV_SHARES_CHANGED, /* the data plane moved the shares (dynamic LB) */
+};
+
+struct bal_event {
+	int type;
+	unsigned int team;
+	unsigned int path;
+	int state; /* TEAM_STATE: the new state */
+};
+
+typedef void (*bal_listener)(const struct bal_event *ev, void *arg);
+void bal_listen(bal_listener fn, void *arg);
+void bal_unlisten(bal_listener fn, void *arg);
+
+extern const struct sa_engine_ops bal_engine_ops;
+
+/* Teams in index order: bal_team_next(0) is the first, 0 ends. */
+unsigned int bal_team_next(unsigned int after);
+struct bal_eng_team *bal_team_get(unsigned int index);
+struct bal_eng_team *bal_team_find(const char *name);
+/* The lowest index above every index handed out so far (sanTeamNextIndex). */
+unsigned int bal_next_index(void);
+int bal_running(void); /* the engine is started */
+
+/* Control changes (mode, algorithm, dynamic parameters, shares): validate
+ * the whole result first, then apply it in one write to the data plane.
+ * bal_validate_ctl: 0, or -EINVAL (a value out of range) or -EDOM (shares
+ * of a direction do not sum to 100).  bal_set_ctl persists an SNMP-created
+ * team's new settings before it applies them: on error nothing changed. */
+int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c);
+int bal_set_ctl(unsigned int index, const struct bal_ctl *c);
+
+/* Team rows over SNMP.  bal_validate_spec checks a new team (names,
+ * portals, shares, uniqueness) and says why not in why. */
+int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *why, size_t whylen);
+int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvolatile);
+int bal_team_destroy(unsigned int index); /* -EPERM for a team from the config */
+
+/* Parses "ADDR:PORT" / "[V6]:PORT" into an address family (4 or 6),
+ * 4 or 16 address bytes and a port.  Returns 0 or -EINVAL. */
+int bal_parse_portal(const char *portal, int *family, unsigned char addr[16], unsigned int *port);
+/* Names of enums for logs and the command line. */
+const char *bal_mode_name(int mode);
+const char *bal_algo_name(int algo);
+
+#endif

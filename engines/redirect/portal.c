@@ -1,0 +1,830 @@
+/* portal.c: the redirector's iSCSI portal: non-blocking listeners and the per-connection login state machine. */
+#define _GNU_SOURCE /* accept4, pipe2 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engines/redirect/redir_int.h"
+#include "iscsi/pdu.h"
+#include "iscsi/textkeys.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+#define TAG "redirect"
+#define MAX_LISTEN 16
+#define MAX_PAIRS 128
+#define AHS_MAX 1020   /* TotalAHSLength is 8 bits of 4-byte words */
+#define LINGER_MS 2000 /* after a final answer: wait this long for the initiator's FIN */
+#define IDLE_MS 60000  /* an idle discovery session in full feature phase */
+#define SWEEP_MS 100
+#define SENDTARGETS_MAX (64u << 20) /* bound on one SendTargets reply */
+/* What we send per Text Response when the initiator declared nothing (RFC 7143 default). */
+#define PEER_MRDSL_DEFAULT SA_PDU_DEFAULT_MRDSL
+#define REPLY_TTT_BASE 0x5a000000u
+
+enum cstate { C_LOGIN, C_FFP, C_LINGER };
+
+struct conn {
+	int fd;
+	enum cstate state;
+	struct sockaddr_storage peer;
+	char self[REDIR_HOST_MAX + 16]; /* "ADDR:PORT,1" as seen by this initiator */
+	uint8_t *in;
+	size_t inlen, incap;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+	bool wwatch;
+	struct timespec deadline;
+	/* login */
+	bool started, discovery;
+	char initiator[REDIR_NAME_MAX];
+	uint8_t isid[6];
+	uint32_t statsn, expcmdsn;
+	size_t peer_mrdsl;
+	/* SendTargets reply in flight */
+	struct sa_tk_buf text;
+	struct sa_text_stream ts;
+	bool streaming;
+	uint32_t text_itt;
+	uint64_t text_lun;
+	struct conn *prev, *next;
+};
+
+static int lfds[MAX_LISTEN];
+static size_t nlfds;
+static struct conn *conns;
+static unsigned int nconns;
+static struct redir_portal_limits lim;
+static unsigned int sweep_timer;
+static uint16_t next_tsih = 1;
+static uint32_t next_ttt;
+
+unsigned int redir_portal_nconns(void)
+{
+	return nconns;
+}
+
+static void deadline_in(struct conn *c, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += ms / 1000;
+	c->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (c->deadline.tv_nsec >= 1000000000L) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+static void conn_close(struct conn *c)
+{
+	sa_ev_unwatch_read(c->fd);
+	if (c->wwatch)
+		sa_ev_unwatch_write(c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sa_tk_buf_free(&c->text);
+	free(c->in);
+	free(c->out);
+	free(c);
+	nconns--;
+}
+
+static void on_writable(int fd, void *arg);
+
+/* After the last answer: stop sending, let the initiator read it and close;
+ * closing at once could reset the connection before it reads our reply. */
+static void conn_linger(struct conn *c)
+{
+	c->state = C_LINGER;
+	deadline_in(c, LINGER_MS);
+	if (c->outoff == c->outlen)
+		shutdown(c->fd, SHUT_WR);
+}
+
+static int flush_out(struct conn *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		if (c->wwatch) {
+			sa_ev_unwatch_write(c->fd);
+			c->wwatch = false;
+		}
+		if (c->state == C_LINGER)
+			shutdown(c->fd, SHUT_WR);
+	} else if (!c->wwatch) {
+		if (sa_ev_watch_write(c->fd, on_writable, c) < 0)
+			return -1;
+		c->wwatch = true;
+	}
+	return 0;
+}
+
+/* Reserves room for one PDU at the end of the output buffer. */
+static uint8_t *out_room(struct conn *c, size_t n)
+{
+	if (c->outoff && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->outlen + n > c->outcap) {
+		size_t ncap = c->outcap ? c->outcap : 1024;
+		uint8_t *nb;
+
+		while (ncap < c->outlen + n)
+			ncap *= 2;
+		nb = realloc(c->out, ncap);
+		if (!nb)
+			return NULL;
+		c->out = nb;
+		c->outcap = ncap;
+	}
+	return c->out + c->outlen;
+}
+
+static void on_writable(int fd, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	if (flush_out(c) < 0)
+		conn_close(c);
+}
+
+static void malformed(struct conn *c, const char *why)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	redir_counters_mut()->malformed++;
+	if (c->peer.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&c->peer)->sin_addr, a, sizeof(a));
+	else if (c->peer.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&c->peer)->sin6_addr, a, sizeof(a));
+	sa_log(SA_LOG_INFO, TAG, "connection from %s closed: %s", a, why);
+	conn_close(c);
+}
+
+/* ---- login ----------------------------------------------------------------- */
+
+static int send_login_rsp(struct conn *c, const struct sa_login_req *rq, int status, bool transit, uint8_t nsg,
+                          uint16_t tsih, const void *data, size_t dlen)
+{
+	struct sa_login_rsp rs = {0};
+	uint8_t *p;
+	ssize_t n;
+
+	rs.transit = status == 0 && transit;
+	rs.csg = status == 0 ? rq->csg : 0;
+	rs.nsg = rs.transit ? nsg : 0;
+	rs.version_max = 0;
+	rs.version_active = 0;
+	memcpy(rs.isid, rq->isid, 6);
+	rs.tsih = tsih;
+	rs.itt = rq->itt;
+	rs.statsn = c->statsn++;
+	rs.expcmdsn = rq->cmdsn;
+	rs.maxcmdsn = rq->cmdsn + 16;
+	rs.status_class = (uint8_t)(status >> 8);
+	rs.status_detail = (uint8_t)status;
+	c->expcmdsn = rq->cmdsn;
+	if (!(p = out_room(c, sa_pdu_size(dlen))))
+		return -1;
+	n = sa_pdu_build_login_rsp(p, sa_pdu_size(dlen), &rs, data, dlen);
+	if (n < 0)
+		return -1;
+	c->outlen += (size_t)n;
+	return 0;
+}
+
+/* A failed or redirected login ends the connection (RFC 7143 11.13.5). */
+static int login_final(struct conn *c, const struct sa_login_req *rq, int status, const void *data, size_t dlen)
+{
+	if (send_login_rsp(c, rq, status, false, 0, 0, data, dlen) < 0)
+		return -1;
+	conn_linger(c);
+	return flush_out(c);
+}
+
+static bool list_has(const char *list, const char *want)
+{
+	size_t wl = strlen(want);
+
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t l = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (l == wl && strncmp(p, want, l) == 0)
+			return true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return false;
+}
+
+static bool key_is(const struct sa_tk_pair *k, const char *name)
+{
+	return k->key_len == strlen(name) && memcmp(k->key, name, k->key_len) == 0;
+}
+
+/* Answers the discovery session's keys with the least we can: no digests,
+ * no auth, ERL 0, and our own receive limit; offers we do not care about in
+ * a discovery session are echoed, which is a valid answer for the min, max,
+ * AND and OR result functions alike.  Returns a login status. */
+static int answer_keys(struct conn *c, const struct sa_tk_pair *kv, size_t n, struct sa_tk_buf *b, bool operational)
+{
+	static const char *const echo[] = {
+	    "DefaultTime2Wait",    "DefaultTime2Retain", "MaxBurstLength", "FirstBurstLength",
+	    "MaxOutstandingR2T",   "InitialR2T",         "ImmediateData",  "DataPDUInOrder",
+	    "DataSequenceInOrder", "IFMarker",           "OFMarker"};
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sa_tk_pair *k = &kv[i];
+		char key[SA_TK_KEY_MAX + 1];
+		size_t e;
+
+		memcpy(key, k->key, k->key_len);
+		key[k->key_len] = '\0';
+		if (key_is(k, "InitiatorName") || key_is(k, "InitiatorAlias") || key_is(k, "SessionType") ||
+		    key_is(k, "TargetName"))
+			continue;
+		if (key_is(k, "AuthMethod")) {
+			if (!list_has(k->value, "None"))
+				return SA_LOGIN_AUTH_FAILED;
+			if (sa_tk_add(b, key, "None") < 0)
+				return SA_LOGIN_TARGET_ERROR;
+			continue;
+		}
+		if (key_is(k, "HeaderDigest") || key_is(k, "DataDigest")) {
+			if (!list_has(k->value, "None"))
+				return SA_LOGIN_INITIATOR_ERROR;
+			if (sa_tk_add(b, key, "None") < 0)
+				return SA_LOGIN_TARGET_ERROR;
+			continue;
+		}
+		if (key_is(k, "MaxRecvDataSegmentLength")) {
+			char *end;
+			unsigned long v = strtoul(k->value, &end, 10);
+
+			if (*end || v < 512 || v > SA_PDU_DSL_MAX)
+				return SA_LOGIN_INITIATOR_ERROR;
+			c->peer_mrdsl = v;
+			continue; /* declarative: ours goes out below */
+		}
+		if (key_is(k, "ErrorRecoveryLevel")) {
+			if (sa_tk_add(b, key, "0") < 0)
+				return SA_LOGIN_TARGET_ERROR;
+			continue;
+		}
+		if (key_is(k, "MaxConnections")) {
+			if (sa_tk_add(b, key, "1") < 0)
+				return SA_LOGIN_TARGET_ERROR;
+			continue;
+		}
+		if (key_is(k, "IFMarkInt") || key_is(k, "OFMarkInt")) {
+			if (sa_tk_add(b, key, "Irrelevant") < 0)
+				return SA_LOGIN_TARGET_ERROR;
+			continue;
+		}
+		for (e = 0; e < sizeof(echo) / sizeof(echo[0]); e++)
+			if (key_is(k, echo[e]))
+				break;
+		if (sa_tk_add(b, key, e < sizeof(echo) / sizeof(echo[0]) ? k->value : "NotUnderstood") < 0)
+			return SA_LOGIN_TARGET_ERROR;
+	}
+	if (operational) {
+		if (sa_tk_addf(b, "MaxRecvDataSegmentLength", "%zu", lim.max_data_segment) < 0)
+			return SA_LOGIN_TARGET_ERROR;
+	}
+	return 0;
+}
+
+static int on_login(struct conn *c, const struct sa_pdu *p)
+{
+	struct sa_tk_pair kv[MAX_PAIRS];
+	struct sa_login_req rq;
+	char buf[4096];
+	struct sa_tk_buf b;
+	size_t n = 0;
+	int rc, status;
+
+	if (c->state != C_LOGIN || sa_pdu_get_login_req(p, &rq) < 0) {
+		malformed(c, "bad login request");
+		return -1;
+	}
+	rc = sa_tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n);
+	if (rc == -EPROTO) {
+		malformed(c, "bad login text");
+		return -1;
+	}
+	if (rc < 0 || rq.cont)
+		return login_final(c, &rq, SA_LOGIN_INITIATOR_ERROR, NULL, 0);
+	if (rq.version_min > 0)
+		return login_final(c, &rq, SA_LOGIN_UNSUPPORTED_VERSION, NULL, 0);
+
+	if (!c->started) {
+		const char *ini = sa_tk_get(kv, n, "InitiatorName");
+		const char *type = sa_tk_get(kv, n, "SessionType");
+		const char *target = sa_tk_get(kv, n, "TargetName");
+
+		c->started = true;
+		memcpy(c->isid, rq.isid, 6);
+		if (!ini || !*ini || strlen(ini) >= sizeof(c->initiator))
+			return login_final(c, &rq, SA_LOGIN_MISSING_PARAM, NULL, 0);
+		snprintf(c->initiator, sizeof(c->initiator), "%s", ini);
+		if (type && strcmp(type, "Discovery") == 0) {
+			c->discovery = true;
+		} else if (type && strcmp(type, "Normal") != 0) {
+			return login_final(c, &rq, SA_LOGIN_UNSUPPORTED_SESSION, NULL, 0);
+		} else {
+			char addr[REDIR_HOST_MAX + 16];
+
+			if (!target || !*target)
+				return login_final(c, &rq, SA_LOGIN_MISSING_PARAM, NULL, 0);
+			status = redir_route_login(target, c->initiator, c->isid, &c->peer, addr, sizeof(addr));
+			if (status == SA_LOGIN_REDIRECT_TEMP || status == SA_LOGIN_REDIRECT_PERM) {
+				sa_tk_buf_init(&b, buf, sizeof(buf));
+				if (sa_tk_add(&b, "TargetAddress", addr) < 0)
+					return login_final(c, &rq, SA_LOGIN_TARGET_ERROR, NULL, 0);
+				return login_final(c, &rq, status, b.buf, b.len);
+			}
+			return login_final(c, &rq, status, NULL, 0);
+		}
+	}
+
+	/* Discovery session negotiation. */
+	sa_tk_buf_init(&b, buf, sizeof(buf));
+	status =
+	    answer_keys(c, kv, n, &b, rq.csg == SA_STAGE_OPERATIONAL || (rq.transit && rq.nsg == SA_STAGE_OPERATIONAL));
+	if (status)
+		return login_final(c, &rq, status, NULL, 0);
+	if (rq.transit && rq.nsg == SA_STAGE_FULL_FEATURE) {
+		uint16_t tsih = next_tsih++;
+
+		if (!next_tsih)
+			next_tsih = 1;
+		if (send_login_rsp(c, &rq, 0, true, rq.nsg, tsih, b.buf, b.len) < 0)
+			return -1;
+		c->state = C_FFP;
+		deadline_in(c, IDLE_MS);
+		redir_note_discovery(c->initiator, c->isid, &c->peer);
+		return flush_out(c);
+	}
+	if (send_login_rsp(c, &rq, 0, rq.transit, rq.nsg, 0, b.buf, b.len) < 0)
+		return -1;
+	return flush_out(c);
+}
+
+/* ---- full feature phase of a discovery session ------------------------------- */
+
+static int text_next(struct conn *c)
+{
+	struct sa_text_rsp hdr = {0};
+	size_t room = sa_pdu_size(c->ts.mrdsl);
+	uint8_t *p = out_room(c, room);
+	ssize_t n;
+
+	if (!p)
+		return -1;
+	hdr.itt = c->text_itt;
+	hdr.lun = c->text_lun;
+	hdr.statsn = c->statsn++;
+	hdr.expcmdsn = c->expcmdsn;
+	hdr.maxcmdsn = c->expcmdsn + 16;
+	n = sa_text_stream_build(&c->ts, p, room, &hdr);
+	if (n < 0)
+		return -1;
+	c->outlen += (size_t)n;
+	if (sa_text_stream_done(&c->ts)) {
+		c->streaming = false;
+		sa_tk_buf_free(&c->text);
+	}
+	return flush_out(c);
+}
+
+static int on_text(struct conn *c, const struct sa_pdu *p)
+{
+	struct sa_tk_pair kv[MAX_PAIRS];
+	struct sa_text_req rq;
+	size_t n = 0, mrdsl;
+	const char *st;
+	int rc;
+
+	if (c->state != C_FFP || sa_pdu_get_text_req(p, &rq) < 0 || rq.cont) {
+		malformed(c, "bad text request");
+		return -1;
+	}
+	if (!rq.immediate)
+		c->expcmdsn = rq.cmdsn + 1;
+	if (rq.ttt != SA_PDU_RSVD_TAG) {
+		/* The initiator asks for the next part of the reply in flight. */
+		if (!c->streaming || rq.ttt != c->ts.ttt || rq.itt != c->text_itt) {
+			malformed(c, "text continuation with an unknown tag");
+			return -1;
+		}
+		return text_next(c);
+	}
+	/* A new request abandons any reply in flight (RFC 7143 11.10.4). */
+	c->streaming = false;
+	sa_tk_buf_free(&c->text);
+	if (sa_tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n) < 0) {
+		malformed(c, "bad text keys");
+		return -1;
+	}
+	sa_tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
+	st = sa_tk_get(kv, n, "SendTargets");
+	rc = 0;
+	if (st && strcmp(st, "All") == 0) {
+		rc = redir_sendtargets(&c->text, c->self);
+	} else if (st && *st) {
+		const struct redir_resource *r;
+
+		/* One named target: only if we serve it. */
+		for (r = redir_resource_next(0); r; r = redir_resource_next(r->index))
+			if (strcmp(r->target, st) == 0)
+				break;
+		if (r && (rc = sa_tk_add(&c->text, "TargetName", r->target)) == 0)
+			rc = sa_tk_add(&c->text, "TargetAddress", c->self);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char key[SA_TK_KEY_MAX + 1];
+
+		if (key_is(&kv[i], "SendTargets"))
+			continue;
+		memcpy(key, kv[i].key, kv[i].key_len);
+		key[kv[i].key_len] = '\0';
+		rc = sa_tk_add(&c->text, key, "NotUnderstood");
+	}
+	if (rc < 0) {
+		sa_log(SA_LOG_WARNING, TAG, "SendTargets reply not built: %s", strerror(-rc));
+		sa_tk_buf_free(&c->text);
+		sa_tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
+	}
+	mrdsl = c->peer_mrdsl ? c->peer_mrdsl : PEER_MRDSL_DEFAULT;
+	c->text_itt = rq.itt;
+	c->text_lun = rq.lun;
+	next_ttt = (next_ttt + 1) & 0x00ffffffu;
+	if (sa_text_stream_init(&c->ts, c->text.buf ? c->text.buf : "", c->text.len, mrdsl, REPLY_TTT_BASE | next_ttt) <
+	    0)
+		return malformed(c, "internal text stream error"), -1;
+	c->streaming = true;
+	return text_next(c);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Logout Response (RFC 7143 11.15): the codec has no builder for it. */
+static int on_logout(struct conn *c, const struct sa_pdu *p)
+{
+	uint8_t *o;
+
+	if (c->state != C_FFP || p->data_len) {
+		malformed(c, "bad logout request");
+		return -1;
+	}
+	if (!p->immediate)
+		c->expcmdsn = get32(p->bhs + 24) + 1;
+	if (!(o = out_room(c, SA_PDU_BHS_LEN)))
+		return -1;
+	memset(o, 0, SA_PDU_BHS_LEN);
+	o[0] = SA_OP_LOGOUT_RSP;
+	o[1] = 0x80;
+	put32(o + 16, p->itt);
+	put32(o + 24, c->statsn++);
+	put32(o + 28, c->expcmdsn);
+	put32(o + 32, c->expcmdsn + 16);
+	c->outlen += SA_PDU_BHS_LEN;
+	conn_linger(c);
+	return flush_out(c);
+}
+
+/* NOP-Out ping: answered by a NOP-In echoing its data (RFC 7143 11.18/11.19). */
+static int on_nop(struct conn *c, const struct sa_pdu *p)
+{
+	size_t sz = sa_pdu_size(p->data_len);
+	uint8_t *o;
+
+	if (c->state != C_FFP) {
+		malformed(c, "NOP-Out during login");
+		return -1;
+	}
+	if (!p->immediate)
+		c->expcmdsn = get32(p->bhs + 24) + 1;
+	if (p->itt == SA_PDU_RSVD_TAG)
+		return 0;
+	if (!(o = out_room(c, sz)))
+		return -1;
+	memset(o, 0, sz);
+	o[0] = SA_OP_NOP_IN;
+	o[1] = 0x80;
+	o[5] = (uint8_t)(p->data_len >> 16);
+	o[6] = (uint8_t)(p->data_len >> 8);
+	o[7] = (uint8_t)p->data_len;
+	memcpy(o + 8, p->bhs + 8, 8); /* LUN */
+	put32(o + 16, p->itt);
+	put32(o + 20, SA_PDU_RSVD_TAG);
+	put32(o + 24, c->statsn++);
+	put32(o + 28, c->expcmdsn);
+	put32(o + 32, c->expcmdsn + 16);
+	if (p->data_len)
+		memcpy(o + SA_PDU_BHS_LEN, p->data, p->data_len);
+	c->outlen += sz;
+	return flush_out(c);
+}
+
+/* Returns -1 when the connection is gone. */
+static int on_pdu(struct conn *c, const struct sa_pdu *p)
+{
+	if (c->state == C_LINGER)
+		return 0;
+	if (c->state == C_FFP)
+		deadline_in(c, IDLE_MS);
+	switch (p->opcode) {
+	case SA_OP_LOGIN_REQ: return on_login(c, p);
+	case SA_OP_TEXT_REQ: return on_text(c, p);
+	case SA_OP_LOGOUT_REQ: return on_logout(c, p);
+	case SA_OP_NOP_OUT: return on_nop(c, p);
+	default: malformed(c, "unexpected opcode"); return -1;
+	}
+}
+
+static void on_readable(int fd, void *arg)
+{
+	struct conn *c = arg;
+	size_t max_pdu = SA_PDU_BHS_LEN + AHS_MAX + lim.max_data_segment + 4;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->inlen == c->incap) {
+			size_t ncap = c->incap ? c->incap * 2 : 1024;
+			uint8_t *nb;
+
+			if (ncap > max_pdu)
+				ncap = max_pdu;
+			if (ncap <= c->incap) {
+				malformed(c, "PDU too large");
+				return;
+			}
+			nb = realloc(c->in, ncap);
+			if (!nb) {
+				conn_close(c);
+				return;
+			}
+			c->in = nb;
+			c->incap = ncap;
+		}
+		n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+		if (n == 0) {
+			conn_close(c);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(c);
+			return;
+		}
+		if (c->state == C_LINGER) {
+			c->inlen = 0;
+			continue;
+		}
+		c->inlen += (size_t)n;
+		for (;;) {
+			struct sa_pdu p;
+			ssize_t used = sa_pdu_parse(c->in, c->inlen, lim.max_data_segment, &p);
+
+			if (used == 0)
+				break;
+			if (used < 0) {
+				malformed(c, used == -EMSGSIZE ? "data segment over the limit" : "malformed PDU");
+				return;
+			}
+			if (on_pdu(c, &p) < 0)
+				return;
+			memmove(c->in, c->in + used, c->inlen - (size_t)used);
+			c->inlen -= (size_t)used;
+			if (c->state == C_LINGER) {
+				c->inlen = 0;
+				break;
+			}
+		}
+	}
+}
+
+static void self_address(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "0.0.0.0";
+	unsigned port = 0;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			port = ntohs(s6->sin6_port);
+			snprintf(c->self, sizeof(c->self), "[%s]:%u,1", a, port);
+			return;
+		}
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	snprintf(c->self, sizeof(c->self), "%s:%u,1", a, port);
+}
+
+static void on_accept(int lfd, void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+		struct conn *c;
+
+		if (fd < 0)
+			return; /* EAGAIN, or a transient error: the listener stays */
+		if (nconns >= lim.max_connections) {
+			redir_counters_mut()->refused++;
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->peer = peer;
+		c->state = C_LOGIN;
+		c->statsn = 1;
+		self_address(c);
+		deadline_in(c, lim.login_timeout_ms);
+		if (sa_ev_watch_read(fd, on_readable, c) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = conns;
+		if (conns)
+			conns->prev = c;
+		conns = c;
+		nconns++;
+		redir_counters_mut()->connections++;
+	}
+}
+
+/* Login timeouts, idle discovery sessions and lingering closes. */
+static void sweep(unsigned int id, void *arg)
+{
+	struct timespec now;
+
+	(void)id;
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct conn *c = conns, *next; c; c = next) {
+		next = c->next;
+		if (now.tv_sec > c->deadline.tv_sec ||
+		    (now.tv_sec == c->deadline.tv_sec && now.tv_nsec >= c->deadline.tv_nsec))
+			conn_close(c);
+	}
+}
+
+static int parse_endpoint(const char *ep, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = ep;
+	size_t hl;
+	long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ep[0] == '[') {
+		const char *rb = strchr(ep, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = ep + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if (!(colon = strrchr(ep, ':')))
+			return -EINVAL;
+		hl = (size_t)(colon - ep);
+	}
+	if (!hl || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*sl = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*sl = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void redir_portal_set_limits(const struct redir_portal_limits *l)
+{
+	lim = *l;
+	if (lim.max_data_segment < 512)
+		lim.max_data_segment = 512;
+}
+
+int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redir_portal_limits *l, char *err,
+                       size_t errlen)
+{
+	redir_portal_set_limits(l);
+	if (nlisten > MAX_LISTEN)
+		nlisten = MAX_LISTEN;
+	for (size_t i = 0; i < nlisten; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		int fd, one = 1, rc;
+
+		if ((rc = parse_endpoint(listen_on[i], &ss, &sl)) < 0) {
+			snprintf(err, errlen, "listen %s: not ADDRESS:PORT", listen_on[i]);
+			redir_portal_stop();
+			return rc;
+		}
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+		    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0 ||
+		    sa_ev_watch_read(fd, on_accept, NULL) < 0) {
+			rc = -errno;
+			if (!rc)
+				rc = -EIO;
+			snprintf(err, errlen, "listen %s: %s", listen_on[i], strerror(-rc));
+			if (fd >= 0)
+				close(fd);
+			redir_portal_stop();
+			return rc;
+		}
+		lfds[nlfds++] = fd;
+		sa_log(SA_LOG_INFO, TAG, "portal listening on %s", listen_on[i]);
+	}
+	if (!sweep_timer)
+		sweep_timer = sa_ev_timer(SWEEP_MS, 1, sweep, NULL);
+	return 0;
+}
+
+void redir_portal_stop(void)
+{
+	for (size_t i = 0; i < nlfds; i++) {
+		sa_ev_unwatch_read(lfds[i]);
+		close(lfds[i]);
+	}
+	nlfds = 0;
+	while (conns)
+		conn_close(conns);
+	sa_ev_cancel(sweep_timer);
+	sweep_timer = 0;
+}

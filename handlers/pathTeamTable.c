@@ -1,0 +1,693 @@
+/* pathTeamTable.c: sanTeamTable and sanTeamNextIndex of SANAGENT-PATH-MIB, the atomic multi-varbind SET logic. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include "handlers/pathmib.h"
+#include "subagent/core.h"
+#include "subagent/log.h"
+#include "traps/path_notify.h"
+
+#define TAG "handlers"
+#define PENDING_KEY "sanPathMIB:pending"
+
+static const oid team_table_oid[] = {H_OID_TEAM_TABLE};
+static const oid next_index_oid[] = {H_OID_TEAM_NEXT_INDEX};
+static netsnmp_handler_registration *team_reg, *next_reg;
+static netsnmp_table_registration_info *team_tinfo;
+static netsnmp_container *team_rows;
+
+/* The container holds only the index; values are read from the engine at
+ * request time, so a GET never sees a stale copy. */
+struct team_row {
+	netsnmp_index idx; /* first: the container compares netsnmp_index */
+	oid index_oid[1];
+};
+
+/* RowStatus (RS_*) and StorageType (ST_*) values come from net-snmp's snmp.h. */
+
+/* ---- pending changes of one request ---------------------------------------- */
+
+struct pending_set {
+	struct h_team_pending *list;
+	int applied, committed, undone;
+};
+
+static void pending_free(void *data)
+{
+	struct pending_set *ps = data;
+
+	while (ps && ps->list) {
+		struct h_team_pending *p = ps->list;
+
+		ps->list = p->next;
+		free(p);
+	}
+	free(ps);
+}
+
+static struct pending_set *pending_set(netsnmp_agent_request_info *reqinfo, int make)
+{
+	struct pending_set *ps = netsnmp_agent_get_list_data(reqinfo, PENDING_KEY);
+
+	if (ps || !make)
+		return ps;
+	if (!(ps = calloc(1, sizeof(*ps))))
+		return NULL;
+	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(PENDING_KEY, ps, pending_free));
+	return ps;
+}
+
+struct h_team_pending *h_path_pending(netsnmp_agent_request_info *reqinfo, unsigned int index)
+{
+	struct pending_set *ps = pending_set(reqinfo, 1);
+	const struct bal_eng_team *t;
+	struct h_team_pending *p;
+
+	if (!ps)
+		return NULL;
+	for (p = ps->list; p; p = p->next)
+		if (p->index == index)
+			return p;
+	if (!(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->index = index;
+	if ((t = bal_team_get(index))) {
+		p->exists = 1;
+		p->spec = t->spec;
+		p->old_ctl = t->spec.ctl;
+	} else {
+		/* A new row starts from the MIB's DEFVALs. */
+		p->spec.ctl.mode = BAL_MODE_FAILOVER_LB;
+		p->spec.ctl.algo = BAL_ALGO_STATIC;
+		p->spec.ctl.dyn.timer_interval_ms = 1000;
+		p->spec.ctl.dyn.change_threshold = 10;
+		p->spec.ctl.dyn.lb_change_pct = 5;
+	}
+	p->next = ps->list;
+	ps->list = p;
+	return p;
+}
+
+int h_path_pending_check(netsnmp_agent_request_info *reqinfo, struct h_team_pending *p)
+{
+	struct pending_set *ps = pending_set(reqinfo, 0);
+	const struct bal_eng_team *t = bal_team_get(p->index);
+	char why[160];
+	int rc;
+
+	if (p->checked)
+		return p->check_err;
+	p->checked = 1;
+	p->check_err = SNMP_ERR_NOERROR;
+	if (p->destroy) {
+		/* Changing a row in the request that removes it makes no sense. */
+		if (p->ctl_changed)
+			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
+		return p->check_err;
+	}
+	if (p->create) {
+		if (!bal_running() ||
+		    (p->given & (H_PENDING_CREATE_NAME | H_PENDING_CREATE_TARGET | H_PENDING_CREATE_PORTALS)) !=
+		        (H_PENDING_CREATE_NAME | H_PENDING_CREATE_TARGET | H_PENDING_CREATE_PORTALS)) {
+			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
+			return p->check_err;
+		}
+		/* Shares left out of a createAndGo are equal, as for config teams. */
+		for (int d = 0; d < 2; d++) {
+			unsigned int sum = 0;
+
+			for (unsigned int i = 0; i < p->spec.npaths; i++)
+				sum += p->spec.ctl.share[d][i];
+			if (sum == 0)
+				for (unsigned int i = 0; i < p->spec.npaths; i++)
+					p->spec.ctl.share[d][i] = 100 / p->spec.npaths + (i < 100 % p->spec.npaths);
+		}
+		rc = bal_validate_spec(&p->spec, p->index, why, sizeof(why));
+		for (const struct h_team_pending *o = ps ? ps->list : NULL; o && rc == 0; o = o->next)
+			if (o != p && o->create && strcmp(o->spec.name, p->spec.name) == 0)
+				rc = -EEXIST;
+		if (rc < 0) {
+			sa_log(SA_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", p->index,
+			       rc == -EEXIST ? "name already used" : why);
+			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
+		}
+		return p->check_err;
+	}
+	if (!t) {
+		p->check_err = SNMP_ERR_NOCREATION;
+		return p->check_err;
+	}
+	if (p->ctl_changed && bal_validate_ctl(t, &p->spec.ctl) < 0)
+		p->check_err = SNMP_ERR_INCONSISTENTVALUE;
+	return p->check_err;
+}
+
+static int errno_to_snmp(int rc)
+{
+	switch (rc) {
+	case -ENOMEM:
+	case -ENOSPC:
+	case -EAGAIN:
+	case -EDQUOT:
+	case -EIO: return SNMP_ERR_RESOURCEUNAVAILABLE;
+	case -EINVAL:
+	case -EDOM:
+	case -EEXIST:
+	case -EPERM: return SNMP_ERR_INCONSISTENTVALUE;
+	default: return SNMP_ERR_COMMITFAILED;
+	}
+}
+
+int h_path_pending_action(netsnmp_agent_request_info *reqinfo)
+{
+	struct pending_set *ps = pending_set(reqinfo, 0);
+	int rc;
+
+	if (!ps || ps->applied)
+		return SNMP_ERR_NOERROR;
+	ps->applied = 1;
+	for (struct h_team_pending *p = ps->list; p; p = p->next) {
+		if (p->destroy)
+			continue; /* COMMIT: removing a team cannot be undone */
+		if (p->create) {
+			rc = bal_team_create(p->index, &p->spec, p->storage != ST_VOLATILE);
+		} else if (p->ctl_changed) {
+			const struct bal_eng_team *t = bal_team_get(p->index);
+
+			if (!t)
+				return SNMP_ERR_COMMITFAILED;
+			p->old_ctl = t->spec.ctl;
+			rc = bal_set_ctl(p->index, &p->spec.ctl);
+		} else {
+			continue;
+		}
+		if (rc < 0) {
+			sa_log(SA_LOG_WARNING, TAG, "sanTeamTable.%u: SET failed: %s", p->index, strerror(-rc));
+			return errno_to_snmp(rc);
+		}
+		p->done = 1;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int h_path_pending_undo(netsnmp_agent_request_info *reqinfo)
+{
+	struct pending_set *ps = pending_set(reqinfo, 0);
+	int err = SNMP_ERR_NOERROR, rc;
+
+	if (!ps || ps->undone)
+		return SNMP_ERR_NOERROR;
+	ps->undone = 1;
+	for (struct h_team_pending *p = ps->list; p; p = p->next) {
+		if (!p->done)
+			continue;
+		rc = p->create ? bal_team_destroy(p->index) : bal_set_ctl(p->index, &p->old_ctl);
+		if (rc < 0) {
+			sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: cannot undo: %s", p->index, strerror(-rc));
+			err = SNMP_ERR_UNDOFAILED;
+		}
+		p->done = 0;
+	}
+	return err;
+}
+
+void h_path_pending_commit(netsnmp_agent_request_info *reqinfo)
+{
+	struct pending_set *ps = pending_set(reqinfo, 0);
+	int rc;
+
+	if (!ps || ps->committed)
+		return;
+	ps->committed = 1;
+	for (struct h_team_pending *p = ps->list; p; p = p->next) {
+		if (!p->destroy || !bal_team_get(p->index))
+			continue;
+		/* COMMIT cannot fail: a team that cannot leave the state file stays. */
+		if ((rc = bal_team_destroy(p->index)) < 0)
+			sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", p->index, strerror(-rc));
+	}
+}
+
+int h_path_check_uint(const netsnmp_variable_list *vb, unsigned long min, unsigned long max)
+{
+	int rc = netsnmp_check_vb_type_and_size(vb, ASN_UNSIGNED, sizeof(u_long));
+
+	if (rc != SNMP_ERR_NOERROR)
+		return rc;
+	if (*vb->val.integer < 0 || (unsigned long)*vb->val.integer < min || (unsigned long)*vb->val.integer > max)
+		return SNMP_ERR_WRONGVALUE;
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+/* "ADDR:PORT[%IFACE] ..." in path order. */
+static void portals_string(const struct bal_team_spec *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < s->npaths && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", i ? " " : "", s->path[i].portal,
+		                      s->path[i].iface[0] ? "%" : "", s->path[i].iface);
+}
+
+static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
+{
+	char buf[256], *save = NULL, *tok;
+	unsigned char a[16];
+	unsigned int port, n = 0;
+	int fam;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		char *pct = strchr(tok, '%');
+
+		if (n == BAL_MAX_PATHS)
+			return -EINVAL;
+		if (pct) {
+			*pct = '\0';
+			if (strlen(pct + 1) > BAL_IFACE_MAX || !pct[1])
+				return -EINVAL;
+			snprintf(s->path[n].iface, sizeof(s->path[n].iface), "%s", pct + 1);
+		} else {
+			s->path[n].iface[0] = '\0';
+		}
+		if (strlen(tok) > BAL_PORTAL_MAX || bal_parse_portal(tok, &fam, a, &port) < 0)
+			return -EINVAL;
+		snprintf(s->path[n].portal, sizeof(s->path[n].portal), "%s", tok);
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	s->npaths = n;
+	return 0;
+}
+
+static void set_c64(netsnmp_variable_list *vb, uint64_t v)
+{
+	struct counter64 c = {.high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu)};
+
+	snmp_set_var_typed_value(vb, ASN_COUNTER64, &c, sizeof(c));
+}
+
+static void set_int(netsnmp_variable_list *vb, u_char type, long v)
+{
+	snmp_set_var_typed_value(vb, type, &v, sizeof(v));
+}
+
+static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
+                       unsigned int col)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	char buf[256];
+
+	switch (col) {
+	case H_TEAM_NAME: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.name, strlen(t->spec.name)); break;
+	case H_TEAM_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.target, strlen(t->spec.target)); break;
+	case H_TEAM_LUN: set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
+	case H_TEAM_MODE: set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
+	case H_TEAM_ALGO: set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
+	case H_TEAM_TIMER_INTERVAL: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
+	case H_TEAM_CHANGE_THRESHOLD: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
+	case H_TEAM_LB_CHANGE: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
+	case H_TEAM_STATE: set_int(vb, ASN_INTEGER, t->state); break;
+	case H_TEAM_READ_BYTES: set_c64(vb, t->total_bytes[BAL_READ]); break;
+	case H_TEAM_WRITE_BYTES: set_c64(vb, t->total_bytes[BAL_WRITE]); break;
+	case H_TEAM_EXPORT_SOCKET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->sock, strlen(t->sock)); break;
+	case H_TEAM_PORTALS:
+		portals_string(&t->spec, buf, sizeof(buf));
+		snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, strlen(buf));
+		break;
+	case H_TEAM_CONTROL_STATUS: set_int(vb, ASN_INTEGER, t->ctl_status); break;
+	case H_TEAM_STORAGE_TYPE:
+		set_int(vb, ASN_INTEGER,
+		        t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
+		        : t->nonvolatile             ? ST_NONVOLATILE
+		                                     : ST_VOLATILE);
+		break;
+	case H_TEAM_ROW_STATUS: set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
+	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
+	}
+}
+
+static int storage_of(const struct bal_eng_team *t)
+{
+	return t->origin == BAL_FROM_CONFIG ? ST_PERMANENT : t->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE;
+}
+
+/* RESERVE1 of one varbind: type and range, then record it in the pending entry. */
+static int reserve1(netsnmp_agent_request_info *reqinfo, const struct bal_eng_team *t, unsigned int index,
+                    unsigned int col, const netsnmp_variable_list *vb)
+{
+	struct h_team_pending *p;
+	struct bal_team_spec tmp;
+	char buf[256];
+	int rc;
+
+	switch (col) {
+	case H_TEAM_NAME:
+	case H_TEAM_TARGET:
+	case H_TEAM_PORTALS:
+		rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR,
+		                                        col == H_TEAM_NAME     ? BAL_NAME_MAX
+		                                        : col == H_TEAM_TARGET ? BAL_TARGET_MAX
+		                                                               : 255);
+		if (rc != SNMP_ERR_NOERROR)
+			return rc;
+		if (vb->val_len == 0)
+			return SNMP_ERR_WRONGLENGTH;
+		break;
+	case H_TEAM_LUN: rc = h_path_check_uint(vb, 0, 16383); break;
+	case H_TEAM_MODE: rc = netsnmp_check_vb_int_range(vb, BAL_MODE_FAILOVER, BAL_MODE_FAILOVER_LB); break;
+	case H_TEAM_ALGO: rc = netsnmp_check_vb_int_range(vb, BAL_ALGO_STATIC, BAL_ALGO_SERVICE_TIME); break;
+	case H_TEAM_TIMER_INTERVAL: rc = h_path_check_uint(vb, 10, 3600000); break;
+	case H_TEAM_CHANGE_THRESHOLD: rc = h_path_check_uint(vb, 0, 100); break;
+	case H_TEAM_LB_CHANGE: rc = h_path_check_uint(vb, 1, 100); break;
+	case H_TEAM_STORAGE_TYPE: rc = netsnmp_check_vb_int_range(vb, ST_OTHER, ST_READONLY); break;
+	case H_TEAM_ROW_STATUS: rc = netsnmp_check_vb_int_range(vb, RS_ACTIVE, RS_DESTROY); break;
+	default: return SNMP_ERR_NOTWRITABLE;
+	}
+	if (rc != SNMP_ERR_NOERROR)
+		return rc;
+	if (!(p = h_path_pending(reqinfo, index)))
+		return SNMP_ERR_RESOURCEUNAVAILABLE;
+
+	switch (col) {
+	case H_TEAM_NAME:
+		memcpy(buf, vb->val.string, vb->val_len);
+		buf[vb->val_len] = '\0';
+		if (t)
+			return strcmp(buf, t->spec.name) ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR;
+		if (strlen(buf) != vb->val_len ||
+		    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                    "0123456789._-")] ||
+		    buf[0] == '.')
+			return SNMP_ERR_WRONGVALUE;
+		memcpy(p->spec.name, buf, vb->val_len + 1); /* length checked above */
+		p->given |= H_PENDING_CREATE_NAME;
+		break;
+	case H_TEAM_TARGET:
+		memcpy(buf, vb->val.string, vb->val_len);
+		buf[vb->val_len] = '\0';
+		if (t)
+			return strcmp(buf, t->spec.target) ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR;
+		if (strlen(buf) != vb->val_len || strpbrk(buf, " ;,\t"))
+			return SNMP_ERR_WRONGVALUE;
+		memcpy(p->spec.target, buf, vb->val_len + 1);
+		p->given |= H_PENDING_CREATE_TARGET;
+		break;
+	case H_TEAM_PORTALS:
+		memset(&tmp, 0, sizeof(tmp));
+		if (parse_portals((const char *)vb->val.string, vb->val_len, &tmp) < 0)
+			return SNMP_ERR_WRONGVALUE;
+		if (t) {
+			return tmp.npaths == t->spec.npaths &&
+			               memcmp(tmp.path, t->spec.path, tmp.npaths * sizeof(tmp.path[0])) == 0
+			           ? SNMP_ERR_NOERROR
+			           : SNMP_ERR_INCONSISTENTVALUE;
+		}
+		p->spec.npaths = tmp.npaths;
+		memcpy(p->spec.path, tmp.path, sizeof(tmp.path));
+		p->given |= H_PENDING_CREATE_PORTALS;
+		break;
+	case H_TEAM_LUN:
+		if (t)
+			return (unsigned long)*vb->val.integer == t->spec.lun ? SNMP_ERR_NOERROR
+			                                                      : SNMP_ERR_INCONSISTENTVALUE;
+		p->spec.lun = (unsigned int)*vb->val.integer;
+		break;
+	case H_TEAM_MODE:
+		p->spec.ctl.mode = (int)*vb->val.integer;
+		p->ctl_changed = 1;
+		break;
+	case H_TEAM_ALGO:
+		p->spec.ctl.algo = (int)*vb->val.integer;
+		p->ctl_changed = 1;
+		break;
+	case H_TEAM_TIMER_INTERVAL:
+		p->spec.ctl.dyn.timer_interval_ms = (unsigned int)*vb->val.integer;
+		p->ctl_changed = 1;
+		break;
+	case H_TEAM_CHANGE_THRESHOLD:
+		p->spec.ctl.dyn.change_threshold = (unsigned int)*vb->val.integer;
+		p->ctl_changed = 1;
+		break;
+	case H_TEAM_LB_CHANGE:
+		p->spec.ctl.dyn.lb_change_pct = (unsigned int)*vb->val.integer;
+		p->ctl_changed = 1;
+		break;
+	case H_TEAM_STORAGE_TYPE:
+		if (t)
+			return *vb->val.integer == storage_of(t) ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+		if (*vb->val.integer != ST_VOLATILE && *vb->val.integer != ST_NONVOLATILE)
+			return SNMP_ERR_WRONGVALUE;
+		p->storage = (int)*vb->val.integer;
+		break;
+	case H_TEAM_ROW_STATUS:
+		switch (*vb->val.integer) {
+		case RS_ACTIVE: return t ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+		case RS_NOTINSERVICE: return t ? SNMP_ERR_WRONGVALUE : SNMP_ERR_INCONSISTENTVALUE;
+		case RS_NOTREADY: return SNMP_ERR_WRONGVALUE;
+		case RS_CREATEANDWAIT: return t ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_WRONGVALUE;
+		case RS_CREATEANDGO:
+			if (t)
+				return SNMP_ERR_INCONSISTENTVALUE;
+			p->create = 1;
+			break;
+		case RS_DESTROY:
+			if (t && t->origin == BAL_FROM_CONFIG)
+				return SNMP_ERR_INCONSISTENTVALUE;
+			p->destroy = t != NULL; /* destroying a missing row is a no-op */
+			break;
+		}
+		break;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int team_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	netsnmp_request_info *r;
+	int rc;
+
+	(void)handler;
+	(void)reginfo;
+	for (r = requests; r; r = r->next) {
+		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
+		struct team_row *row;
+		const struct bal_eng_team *t = NULL;
+		struct h_team_pending *p;
+		unsigned int index = 0;
+
+		if (r->processed)
+			continue;
+		row = netsnmp_container_table_row_extract(r);
+		if (row)
+			t = bal_team_get((unsigned int)row->index_oid[0]);
+		if (ti && ti->indexes && ti->indexes->val.integer)
+			index = (unsigned int)*ti->indexes->val.integer;
+
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			if (!t || !ti)
+				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+			else
+				get_column(reqinfo, r, t, ti->colnum);
+			break;
+		case MODE_SET_RESERVE1:
+			if (!ti || index == 0 || index > 0x7fffffff) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
+				break;
+			}
+			t = bal_team_get(index);
+			rc = reserve1(reqinfo, t, index, ti->colnum, r->requestvb);
+			if (rc != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		case MODE_SET_RESERVE2:
+			if (!(p = h_path_pending(reqinfo, index))) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
+				break;
+			}
+			if (!p->exists && !p->create &&
+			    !(ti->colnum == H_TEAM_ROW_STATUS && *r->requestvb->val.integer == RS_DESTROY)) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
+				break;
+			}
+			rc = h_path_pending_check(reqinfo, p);
+			if (rc != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		case MODE_SET_ACTION:
+			rc = h_path_pending_action(reqinfo);
+			if (rc != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			return SNMP_ERR_NOERROR;
+		case MODE_SET_UNDO:
+			rc = h_path_pending_undo(reqinfo);
+			if (rc != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			return SNMP_ERR_NOERROR;
+		case MODE_SET_COMMIT: h_path_pending_commit(reqinfo); return SNMP_ERR_NOERROR;
+		case MODE_SET_FREE: return SNMP_ERR_NOERROR; /* the pending set goes with reqinfo */
+		default: break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)handler;
+	(void)reginfo;
+	if (reqinfo->mode == MODE_GET)
+		for (netsnmp_request_info *r = requests; r; r = r->next)
+			set_int(r->requestvb, ASN_UNSIGNED, (long)bal_next_index());
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- rows follow the engine's teams ------------------------------------------- */
+
+static void row_add(unsigned int index)
+{
+	struct team_row *row;
+	netsnmp_index key;
+	oid o = index;
+
+	key.len = 1;
+	key.oids = &o;
+	if (!team_rows || CONTAINER_FIND(team_rows, &key))
+		return;
+	if (!(row = calloc(1, sizeof(*row))))
+		return;
+	row->index_oid[0] = index;
+	row->idx.len = 1;
+	row->idx.oids = row->index_oid;
+	if (CONTAINER_INSERT(team_rows, row) != 0)
+		free(row);
+}
+
+static void row_del(unsigned int index)
+{
+	struct team_row *row;
+	netsnmp_index key;
+	oid o = index;
+
+	key.len = 1;
+	key.oids = &o;
+	if (!team_rows || !(row = CONTAINER_FIND(team_rows, &key)))
+		return;
+	CONTAINER_REMOVE(team_rows, row);
+	free(row);
+}
+
+static void on_event(const struct bal_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->type == BAL_EV_TEAM_ADDED) {
+		row_add(ev->team);
+		h_path_table_team_added(ev->team);
+	} else if (ev->type == BAL_EV_TEAM_REMOVED) {
+		row_del(ev->team);
+		h_path_table_team_removed(ev->team);
+	}
+}
+
+static void free_row(void *data, void *context)
+{
+	(void)context;
+	free(data);
+}
+
+int h_path_init(void)
+{
+	int rc;
+
+	if (team_reg)
+		return 0;
+	team_tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
+	team_rows = netsnmp_container_find("sanTeamTable:table_container");
+	team_reg = netsnmp_create_handler_registration("sanTeamTable", team_handler, team_table_oid,
+	                                               OID_LENGTH(team_table_oid), HANDLER_CAN_RWRITE);
+	next_reg = netsnmp_create_handler_registration("sanTeamNextIndex", next_index_handler, next_index_oid,
+	                                               OID_LENGTH(next_index_oid), HANDLER_CAN_RONLY);
+	if (!team_tinfo || !team_rows || !team_reg || !next_reg) {
+		if (team_rows)
+			CONTAINER_FREE(team_rows);
+		if (team_tinfo)
+			netsnmp_table_registration_info_free(team_tinfo);
+		if (team_reg)
+			netsnmp_handler_registration_free(team_reg);
+		if (next_reg)
+			netsnmp_handler_registration_free(next_reg);
+		team_rows = NULL;
+		team_tinfo = NULL;
+		team_reg = next_reg = NULL;
+		return -ENOMEM;
+	}
+	netsnmp_table_helper_add_indexes(team_tinfo, ASN_UNSIGNED, 0);
+	team_tinfo->min_column = H_TEAM_NAME;
+	team_tinfo->max_column = H_TEAM_ROW_STATUS;
+	rc = netsnmp_container_table_register(team_reg, team_tinfo, team_rows, TABLE_CONTAINER_KEY_NETSNMP_INDEX);
+	if (rc != SNMPERR_SUCCESS) {
+		sa_log(SA_LOG_ERR, TAG, "cannot register sanTeamTable (%d)", rc);
+		netsnmp_handler_registration_free(next_reg);
+		team_reg = next_reg = NULL;
+		team_rows = NULL;
+		return -EEXIST;
+	}
+	if (netsnmp_register_scalar(next_reg) != SNMPERR_SUCCESS) {
+		sa_log(SA_LOG_ERR, TAG, "cannot register sanTeamNextIndex");
+		next_reg = NULL;
+		h_path_shutdown();
+		return -EEXIST;
+	}
+	if ((rc = h_path_table_init()) < 0) {
+		h_path_shutdown();
+		return rc;
+	}
+	bal_listen(on_event, NULL);
+	/* Teams that exist already (the engine may start first). */
+	for (unsigned int i = bal_team_next(0); i; i = bal_team_next(i)) {
+		row_add(i);
+		h_path_table_team_added(i);
+	}
+	sa_path_notify_init();
+	return 0;
+}
+
+void h_path_shutdown(void)
+{
+	sa_path_notify_shutdown();
+	bal_unlisten(on_event, NULL);
+	h_path_table_shutdown();
+	if (next_reg) {
+		netsnmp_unregister_handler(next_reg);
+		next_reg = NULL;
+	}
+	if (team_reg) {
+		/* Our rows are ours to free; the container goes with the registration. */
+		if (team_rows)
+			CONTAINER_CLEAR(team_rows, free_row, NULL);
+		netsnmp_container_table_unregister(team_reg);
+		team_reg = NULL;
+		team_rows = NULL;
+	}
+	if (team_tinfo) {
+		netsnmp_table_registration_info_free(team_tinfo);
+		team_tinfo = NULL;
+	}
+}
