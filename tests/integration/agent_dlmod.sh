@@ -11,7 +11,7 @@ sa_agent_conf 'discovery = { };' 'cluster = { };'
 sa_start_snmpd
 sa_start_agent
 sa_wait_agent
-sub=$(sa_walk $SA_OID | grep -v -e "^$SA_OID.1.1.2.0 " -e "^$SA_OID.1.2.1.6\.") || sa_fail "subagent walk"
+sub=$(sa_walk $SA_OID.1 | grep -v -e "^$SA_OID.1.1.2.0 " -e "^$SA_OID.1.2.1.6\.") || sa_fail "subagent walk"
 sa_wait_for 10 sa_trap_seen "= OID: $SA_OID.0.1" || sa_fail "no sanAgentStart from the subagent"
 sa_stop_pid "$SA_AGENT_PID"
 sa_stop_pid "$SA_SNMPD_PID"
@@ -20,7 +20,7 @@ starts=$(sa_trap_count "= OID: $SA_OID.0.1")
 # Plug-in mode: the same config, read through the sanagentConfig token.
 sa_start_snmpd "dlmod sanagent $so" "sanagentConfig $SA_TMP/sanagent.conf"
 sa_wait_agent
-plug=$(sa_walk $SA_OID | grep -v -e "^$SA_OID.1.1.2.0 " -e "^$SA_OID.1.2.1.6\.") || sa_fail "dlmod walk"
+plug=$(sa_walk $SA_OID.1 | grep -v -e "^$SA_OID.1.1.2.0 " -e "^$SA_OID.1.2.1.6\.") || sa_fail "dlmod walk"
 echo "$plug"
 [ "$(echo "$plug" | grep -c .)" = 26 ] || sa_fail "dlmod walk: $(echo "$plug" | grep -c .) objects, want 26 (32 less 6 times)"
 diff <(echo "$sub") <(echo "$plug") || sa_fail "dlmod and subagent walks differ (start and change times excluded)"

@@ -16,7 +16,7 @@ st=$(snmpget -v2c -c public -On -Ox "127.0.0.1:$SA_SNMP_PORT" $SA_OID.1.1.2.0 | 
 year=$((16#$(echo "$st" | awk '{print $1 $2}')))
 [ "$year" = "$(date -u +%Y)" ] || sa_fail "sanAgentStartTime year $year from '$st'"
 
-walk=$(sa_walk $SA_OID) || sa_fail "walk failed"
+walk=$(sa_walk $SA_OID.1) || sa_fail "walk failed"
 echo "$walk"
 n=$(echo "$walk" | grep -c "^$SA_OID\.")
 # 3 info scalars + 5 engine rows x 5 readable columns + 4 trap receiver counters
@@ -26,10 +26,13 @@ names=$(echo "$walk" | grep "^$SA_OID.1.2.1.2\." | sed 's/.*STRING: //' | tr -d 
 admin=$(echo "$walk" | grep "^$SA_OID.1.2.1.3\." | sed 's/.*INTEGER: //' | tr '\n' ' ')
 [ "$admin" = "1 1 2 2 2 " ] || sa_fail "engine admin status: $admin (config enables discovery and balance)"
 oper=$(echo "$walk" | grep "^$SA_OID.1.2.1.4\." | sed 's/.*INTEGER: //' | tr '\n' ' ')
-# No engine is built yet: admin up shows unavailable(4) with the reason, admin down shows down(2).
-[ "$oper" = "4 4 2 2 2 " ] || sa_fail "engine oper status: $oper"
+# discovery is not built yet: admin up shows unavailable(4) with the reason; balance runs (up);
+# admin down shows down(2).
+[ "$oper" = "4 1 2 2 2 " ] || sa_fail "engine oper status: $oper"
 echo "$walk" | grep "^$SA_OID.1.2.1.5.1 " | grep -q "not implemented" || sa_fail "lastError does not say why"
 [ "$(echo "$walk" | grep -c "^$SA_OID.1.3.[1-4].0 = Counter64: ")" = 4 ] || sa_fail "trap receiver counters"
+# A running engine serves its own module under sanEngineMibs: balance's team NextIndex.
+[ "$(sa_get $SA_OID.3.2.1.1.0)" = 1 ] || sa_fail "balance engine objects not served"
 
 # Writes: only the v3 authPriv user may set; values and types are checked.
 sa_set $SA_OID.1.2.1.3.3 i 1 >/dev/null || sa_fail "authPriv SET of redirect admin up"
