@@ -68,6 +68,7 @@ static struct {
 	char *run_dir, *nbdkit, *plugin;
 	char **plugin_args; /* NULL-terminated copy */
 	struct bal_dying *dying;
+	unsigned int reap_timer; /* reaps data planes after the engine stopped */
 	/* Config teams keep their index across engine restarts and reloads. */
 	struct {
 		char name[BAL_NAME_MAX + 1];
@@ -1231,10 +1232,20 @@ static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Data planes told to stop are reaped from a timer of their own, so an
+ * admin-down never waits for them inside the loop; if the agent exits first
+ * they have their SIGTERM and init reaps them. */
+static void reap_cb(unsigned int id, void *arg)
+{
+	dying_reap();
+	if (!E.dying) {
+		sa_ev_cancel(E.reap_timer);
+		E.reap_timer = 0;
+	}
+}
+
 static void bal_stop(void)
 {
-	uint64_t deadline;
-
 	if (!E.running)
 		return;
 	while (E.nteams)
@@ -1242,22 +1253,8 @@ static void bal_stop(void)
 	sa_ev_cancel(E.timer);
 	E.timer = 0;
 	E.running = 0;
-	/* Shutting down: give the data planes a moment to close their sessions. */
-	deadline = now_ms() + 2000;
-	while (E.dying && now_ms() < deadline) {
-		struct timespec ts = {0, 20 * 1000 * 1000};
-
-		dying_reap();
-		nanosleep(&ts, NULL);
-	}
-	while (E.dying) {
-		struct bal_dying *d = E.dying;
-
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-		E.dying = d->next;
-		free(d);
-	}
+	if (E.dying && !E.reap_timer)
+		E.reap_timer = sa_ev_timer(100, 1, reap_cb, NULL);
 	free(E.teams);
 	E.teams = NULL;
 	E.nteams = E.cap = 0;
