@@ -142,6 +142,7 @@ void h_agent_scalars_shutdown(void)
 
 void h_all_shutdown(void)
 {
+	h_disc_shutdown();
 	h_path_shutdown();
 	h_redir_shutdown();
 	h_trap_counters_shutdown();

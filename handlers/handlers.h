@@ -57,6 +57,9 @@ void h_redir_shutdown(void);
 /* SANAGENT-PATH-MIB (handlers/pathTeamTable.c, pathTable.c; issue 3). */
 int h_path_init(void);
 void h_path_shutdown(void);
+/* SANAGENT-SESSION-MIB, discovery part (handlers/discTargetTable.c, discPortalTable.c; issue 4). */
+int h_disc_init(void);
+void h_disc_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

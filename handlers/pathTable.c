@@ -16,26 +16,7 @@
 #define TAG "handlers"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
-static netsnmp_handler_registration *path_reg;
-static netsnmp_table_registration_info *path_tinfo;
-static netsnmp_container *path_rows;
-
-struct path_row {
-	netsnmp_index idx; /* first: the container compares netsnmp_index */
-	oid index_oid[2];  /* team, path */
-};
-
-static void set_int(netsnmp_variable_list *vb, u_char type, long v)
-{
-	snmp_set_var_typed_value(vb, type, &v, sizeof(v));
-}
-
-static void set_c64(netsnmp_variable_list *vb, uint64_t v)
-{
-	struct counter64 c = {.high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu)};
-
-	snmp_set_var_typed_value(vb, ASN_COUNTER64, &c, sizeof(c));
-}
+static struct h_path_ctable path_ct;
 
 static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
                        unsigned int i, unsigned int col)
@@ -55,29 +36,29 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 		if (bal_parse_portal(ps->portal, &fam, addr, &port) < 0)
 			fam = 0;
 		if (col == H_PATH_ADDRESS_TYPE)
-			set_int(vb, ASN_INTEGER, fam == 4 ? 1 : fam == 6 ? 2 : 0);
+			h_path_set_int(vb, ASN_INTEGER, fam == 4 ? 1 : fam == 6 ? 2 : 0);
 		else if (col == H_PATH_ADDRESS)
 			snmp_set_var_typed_value(vb, ASN_OCTET_STR, addr, fam == 4 ? 4 : fam == 6 ? 16 : 0);
 		else
-			set_int(vb, ASN_UNSIGNED, (long)port);
+			h_path_set_int(vb, ASN_UNSIGNED, (long)port);
 		break;
 	case H_PATH_INTERFACE: snmp_set_var_typed_value(vb, ASN_OCTET_STR, ps->iface, strlen(ps->iface)); break;
-	case H_PATH_ROLE: set_int(vb, ASN_INTEGER, l->role == 1 || l->role == 2 ? l->role : 3); break;
-	case H_PATH_STATE: set_int(vb, ASN_INTEGER, l->state); break;
-	case H_PATH_READ_SHARE: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_READ][i]); break;
-	case H_PATH_WRITE_SHARE: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_WRITE][i]); break;
-	case H_PATH_ACTUAL_READ_SHARE: set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_READ]); break;
-	case H_PATH_ACTUAL_WRITE_SHARE: set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_WRITE]); break;
-	case H_PATH_READ_BYTES: set_c64(vb, l->bytes[BAL_READ]); break;
-	case H_PATH_WRITE_BYTES: set_c64(vb, l->bytes[BAL_WRITE]); break;
-	case H_PATH_READ_COMMANDS: set_c64(vb, l->cmds[BAL_READ]); break;
-	case H_PATH_WRITE_COMMANDS: set_c64(vb, l->cmds[BAL_WRITE]); break;
-	case H_PATH_ERRORS: set_c64(vb, l->errors); break;
+	case H_PATH_ROLE: h_path_set_int(vb, ASN_INTEGER, l->role == 1 || l->role == 2 ? l->role : 3); break;
+	case H_PATH_STATE: h_path_set_int(vb, ASN_INTEGER, l->state); break;
+	case H_PATH_READ_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_READ][i]); break;
+	case H_PATH_WRITE_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_WRITE][i]); break;
+	case H_PATH_ACTUAL_READ_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_READ]); break;
+	case H_PATH_ACTUAL_WRITE_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_WRITE]); break;
+	case H_PATH_READ_BYTES: h_path_set_c64(vb, l->bytes[BAL_READ]); break;
+	case H_PATH_WRITE_BYTES: h_path_set_c64(vb, l->bytes[BAL_WRITE]); break;
+	case H_PATH_READ_COMMANDS: h_path_set_c64(vb, l->cmds[BAL_READ]); break;
+	case H_PATH_WRITE_COMMANDS: h_path_set_c64(vb, l->cmds[BAL_WRITE]); break;
+	case H_PATH_ERRORS: h_path_set_c64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
 		h_date_and_time(l->last_change ? l->last_change : sa_core.start_time, dt);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 		break;
-	case H_PATH_AVG_LATENCY: set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;
+	case H_PATH_AVG_LATENCY: h_path_set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;
 	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 	}
 }
@@ -95,7 +76,7 @@ static int path_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 		const struct bal_eng_team *t = NULL;
 		struct h_team_pending *p;
 		unsigned int team = 0, path = 0;
-		struct path_row *row;
+		struct h_path_row *row;
 
 		if (r->processed)
 			continue;
@@ -152,16 +133,8 @@ static int path_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 				netsnmp_set_request_error(reqinfo, r, rc);
 			break;
 		case MODE_SET_ACTION:
-			rc = h_path_pending_action(reqinfo);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			return SNMP_ERR_NOERROR;
 		case MODE_SET_UNDO:
-			rc = h_path_pending_undo(reqinfo);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			return SNMP_ERR_NOERROR;
-		case MODE_SET_COMMIT: h_path_pending_commit(reqinfo); return SNMP_ERR_NOERROR;
+		case MODE_SET_COMMIT: h_path_pending_phase(reqinfo, r); return SNMP_ERR_NOERROR;
 		default: break;
 		}
 	}
@@ -172,98 +145,27 @@ void h_path_table_team_added(unsigned int team)
 {
 	const struct bal_eng_team *t = bal_team_get(team);
 
-	if (!t || !path_rows)
+	if (!t)
 		return;
-	for (unsigned int i = 1; i <= t->spec.npaths; i++) {
-		struct path_row *row;
-		netsnmp_index key;
-		oid o[2] = {team, i};
-
-		key.len = 2;
-		key.oids = o;
-		if (CONTAINER_FIND(path_rows, &key))
-			continue;
-		if (!(row = calloc(1, sizeof(*row))))
-			return;
-		row->index_oid[0] = team;
-		row->index_oid[1] = i;
-		row->idx.len = 2;
-		row->idx.oids = row->index_oid;
-		if (CONTAINER_INSERT(path_rows, row) != 0)
-			free(row);
-	}
+	for (unsigned int i = 1; i <= t->spec.npaths; i++)
+		h_path_row_add(&path_ct, (const oid[]){team, i}, 2);
 }
 
 void h_path_table_team_removed(unsigned int team)
 {
-	if (!path_rows)
-		return;
-	for (unsigned int i = 1; i <= BAL_MAX_PATHS; i++) {
-		struct path_row *row;
-		netsnmp_index key;
-		oid o[2] = {team, i};
-
-		key.len = 2;
-		key.oids = o;
-		if (!(row = CONTAINER_FIND(path_rows, &key)))
-			continue;
-		CONTAINER_REMOVE(path_rows, row);
-		free(row);
-	}
+	for (unsigned int i = 1; i <= BAL_MAX_PATHS; i++)
+		h_path_row_del(&path_ct, (const oid[]){team, i}, 2);
 }
 
 int h_path_table_init(void)
 {
-	int rc;
-
-	if (path_reg)
+	if (path_ct.reg)
 		return 0;
-	path_tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-	path_rows = netsnmp_container_find("sanPathTable:table_container");
-	path_reg = netsnmp_create_handler_registration("sanPathTable", path_handler, path_table_oid,
-	                                               OID_LENGTH(path_table_oid), HANDLER_CAN_RWRITE);
-	if (!path_tinfo || !path_rows || !path_reg) {
-		if (path_rows)
-			CONTAINER_FREE(path_rows);
-		if (path_tinfo)
-			netsnmp_table_registration_info_free(path_tinfo);
-		if (path_reg)
-			netsnmp_handler_registration_free(path_reg);
-		path_rows = NULL;
-		path_tinfo = NULL;
-		path_reg = NULL;
-		return -ENOMEM;
-	}
-	netsnmp_table_helper_add_indexes(path_tinfo, ASN_UNSIGNED, ASN_UNSIGNED, 0);
-	path_tinfo->min_column = H_PATH_ADDRESS_TYPE;
-	path_tinfo->max_column = H_PATH_AVG_LATENCY;
-	rc = netsnmp_container_table_register(path_reg, path_tinfo, path_rows, TABLE_CONTAINER_KEY_NETSNMP_INDEX);
-	if (rc != SNMPERR_SUCCESS) {
-		sa_log(SA_LOG_ERR, TAG, "cannot register sanPathTable (%d)", rc);
-		path_reg = NULL;
-		path_rows = NULL;
-		return -EEXIST;
-	}
-	return 0;
-}
-
-static void free_row(void *data, void *context)
-{
-	(void)context;
-	free(data);
+	return h_path_ctable_register(&path_ct, "sanPathTable", path_handler, path_table_oid,
+	                              OID_LENGTH(path_table_oid), 2, H_PATH_ADDRESS_TYPE, H_PATH_AVG_LATENCY);
 }
 
 void h_path_table_shutdown(void)
 {
-	if (path_reg) {
-		if (path_rows)
-			CONTAINER_CLEAR(path_rows, free_row, NULL);
-		netsnmp_container_table_unregister(path_reg);
-		path_reg = NULL;
-		path_rows = NULL;
-	}
-	if (path_tinfo) {
-		netsnmp_table_registration_info_free(path_tinfo);
-		path_tinfo = NULL;
-	}
+	h_path_ctable_unregister(&path_ct);
 }

@@ -19,16 +19,8 @@
 
 static const oid team_table_oid[] = {H_OID_TEAM_TABLE};
 static const oid next_index_oid[] = {H_OID_TEAM_NEXT_INDEX};
-static netsnmp_handler_registration *team_reg, *next_reg;
-static netsnmp_table_registration_info *team_tinfo;
-static netsnmp_container *team_rows;
-
-/* The container holds only the index; values are read from the engine at
- * request time, so a GET never sees a stale copy. */
-struct team_row {
-	netsnmp_index idx; /* first: the container compares netsnmp_index */
-	oid index_oid[1];
-};
+static netsnmp_handler_registration *next_reg;
+static struct h_path_ctable team_ct;
 
 /* RowStatus (RS_*) and StorageType (ST_*) values come from net-snmp's snmp.h. */
 
@@ -294,18 +286,6 @@ static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
 	return 0;
 }
 
-static void set_c64(netsnmp_variable_list *vb, uint64_t v)
-{
-	struct counter64 c = {.high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu)};
-
-	snmp_set_var_typed_value(vb, ASN_COUNTER64, &c, sizeof(c));
-}
-
-static void set_int(netsnmp_variable_list *vb, u_char type, long v)
-{
-	snmp_set_var_typed_value(vb, type, &v, sizeof(v));
-}
-
 static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
                        unsigned int col)
 {
@@ -315,28 +295,28 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 	switch (col) {
 	case H_TEAM_NAME: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.name, strlen(t->spec.name)); break;
 	case H_TEAM_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.target, strlen(t->spec.target)); break;
-	case H_TEAM_LUN: set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
-	case H_TEAM_MODE: set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
-	case H_TEAM_ALGO: set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
-	case H_TEAM_TIMER_INTERVAL: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
-	case H_TEAM_CHANGE_THRESHOLD: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
-	case H_TEAM_LB_CHANGE: set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
-	case H_TEAM_STATE: set_int(vb, ASN_INTEGER, t->state); break;
-	case H_TEAM_READ_BYTES: set_c64(vb, t->total_bytes[BAL_READ]); break;
-	case H_TEAM_WRITE_BYTES: set_c64(vb, t->total_bytes[BAL_WRITE]); break;
+	case H_TEAM_LUN: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
+	case H_TEAM_MODE: h_path_set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
+	case H_TEAM_ALGO: h_path_set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
+	case H_TEAM_TIMER_INTERVAL: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
+	case H_TEAM_CHANGE_THRESHOLD: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
+	case H_TEAM_LB_CHANGE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
+	case H_TEAM_STATE: h_path_set_int(vb, ASN_INTEGER, t->state); break;
+	case H_TEAM_READ_BYTES: h_path_set_c64(vb, t->total_bytes[BAL_READ]); break;
+	case H_TEAM_WRITE_BYTES: h_path_set_c64(vb, t->total_bytes[BAL_WRITE]); break;
 	case H_TEAM_EXPORT_SOCKET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->sock, strlen(t->sock)); break;
 	case H_TEAM_PORTALS:
 		portals_string(&t->spec, buf, sizeof(buf));
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, strlen(buf));
 		break;
-	case H_TEAM_CONTROL_STATUS: set_int(vb, ASN_INTEGER, t->ctl_status); break;
+	case H_TEAM_CONTROL_STATUS: h_path_set_int(vb, ASN_INTEGER, t->ctl_status); break;
 	case H_TEAM_STORAGE_TYPE:
-		set_int(vb, ASN_INTEGER,
-		        t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
-		        : t->nonvolatile             ? ST_NONVOLATILE
-		                                     : ST_VOLATILE);
+		h_path_set_int(vb, ASN_INTEGER,
+		               t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
+		               : t->nonvolatile             ? ST_NONVOLATILE
+		                                            : ST_VOLATILE);
 		break;
-	case H_TEAM_ROW_STATUS: set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
+	case H_TEAM_ROW_STATUS: h_path_set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
 	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 	}
 }
@@ -486,7 +466,7 @@ static int team_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 	(void)reginfo;
 	for (r = requests; r; r = r->next) {
 		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-		struct team_row *row;
+		struct h_path_row *row;
 		const struct bal_eng_team *t = NULL;
 		struct h_team_pending *p;
 		unsigned int index = 0;
@@ -531,16 +511,8 @@ static int team_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 				netsnmp_set_request_error(reqinfo, r, rc);
 			break;
 		case MODE_SET_ACTION:
-			rc = h_path_pending_action(reqinfo);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			return SNMP_ERR_NOERROR;
 		case MODE_SET_UNDO:
-			rc = h_path_pending_undo(reqinfo);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			return SNMP_ERR_NOERROR;
-		case MODE_SET_COMMIT: h_path_pending_commit(reqinfo); return SNMP_ERR_NOERROR;
+		case MODE_SET_COMMIT: h_path_pending_phase(reqinfo, r); return SNMP_ERR_NOERROR;
 		case MODE_SET_FREE: return SNMP_ERR_NOERROR; /* the pending set goes with reqinfo */
 		default: break;
 		}
@@ -555,7 +527,7 @@ static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
 	(void)reginfo;
 	if (reqinfo->mode == MODE_GET)
 		for (netsnmp_request_info *r = requests; r; r = r->next)
-			set_int(r->requestvb, ASN_UNSIGNED, (long)bal_next_index());
+			h_path_set_int(r->requestvb, ASN_UNSIGNED, (long)bal_next_index());
 	return SNMP_ERR_NOERROR;
 }
 
@@ -563,35 +535,16 @@ static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
 
 static void row_add(unsigned int index)
 {
-	struct team_row *row;
-	netsnmp_index key;
 	oid o = index;
 
-	key.len = 1;
-	key.oids = &o;
-	if (!team_rows || CONTAINER_FIND(team_rows, &key))
-		return;
-	if (!(row = calloc(1, sizeof(*row))))
-		return;
-	row->index_oid[0] = index;
-	row->idx.len = 1;
-	row->idx.oids = row->index_oid;
-	if (CONTAINER_INSERT(team_rows, row) != 0)
-		free(row);
+	h_path_row_add(&team_ct, &o, 1);
 }
 
 static void row_del(unsigned int index)
 {
-	struct team_row *row;
-	netsnmp_index key;
 	oid o = index;
 
-	key.len = 1;
-	key.oids = &o;
-	if (!team_rows || !(row = CONTAINER_FIND(team_rows, &key)))
-		return;
-	CONTAINER_REMOVE(team_rows, row);
-	free(row);
+	h_path_row_del(&team_ct, &o, 1);
 }
 
 static void on_event(const struct bal_event *ev, void *arg)
@@ -606,48 +559,22 @@ static void on_event(const struct bal_event *ev, void *arg)
 	}
 }
 
-static void free_row(void *data, void *context)
-{
-	(void)context;
-	free(data);
-}
-
 int h_path_init(void)
 {
 	int rc;
 
-	if (team_reg)
+	if (team_ct.reg)
 		return 0;
-	team_tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-	team_rows = netsnmp_container_find("sanTeamTable:table_container");
-	team_reg = netsnmp_create_handler_registration("sanTeamTable", team_handler, team_table_oid,
-	                                               OID_LENGTH(team_table_oid), HANDLER_CAN_RWRITE);
 	next_reg = netsnmp_create_handler_registration("sanTeamNextIndex", next_index_handler, next_index_oid,
 	                                               OID_LENGTH(next_index_oid), HANDLER_CAN_RONLY);
-	if (!team_tinfo || !team_rows || !team_reg || !next_reg) {
-		if (team_rows)
-			CONTAINER_FREE(team_rows);
-		if (team_tinfo)
-			netsnmp_table_registration_info_free(team_tinfo);
-		if (team_reg)
-			netsnmp_handler_registration_free(team_reg);
-		if (next_reg)
-			netsnmp_handler_registration_free(next_reg);
-		team_rows = NULL;
-		team_tinfo = NULL;
-		team_reg = next_reg = NULL;
+	if (!next_reg)
 		return -ENOMEM;
-	}
-	netsnmp_table_helper_add_indexes(team_tinfo, ASN_UNSIGNED, 0);
-	team_tinfo->min_column = H_TEAM_NAME;
-	team_tinfo->max_column = H_TEAM_ROW_STATUS;
-	rc = netsnmp_container_table_register(team_reg, team_tinfo, team_rows, TABLE_CONTAINER_KEY_NETSNMP_INDEX);
-	if (rc != SNMPERR_SUCCESS) {
-		sa_log(SA_LOG_ERR, TAG, "cannot register sanTeamTable (%d)", rc);
+	rc = h_path_ctable_register(&team_ct, "sanTeamTable", team_handler, team_table_oid, OID_LENGTH(team_table_oid),
+	                            1, H_TEAM_NAME, H_TEAM_ROW_STATUS);
+	if (rc < 0) {
 		netsnmp_handler_registration_free(next_reg);
-		team_reg = next_reg = NULL;
-		team_rows = NULL;
-		return -EEXIST;
+		next_reg = NULL;
+		return rc;
 	}
 	if (netsnmp_register_scalar(next_reg) != SNMPERR_SUCCESS) {
 		sa_log(SA_LOG_ERR, TAG, "cannot register sanTeamNextIndex");
@@ -678,16 +605,5 @@ void h_path_shutdown(void)
 		netsnmp_unregister_handler(next_reg);
 		next_reg = NULL;
 	}
-	if (team_reg) {
-		/* Our rows are ours to free; the container goes with the registration. */
-		if (team_rows)
-			CONTAINER_CLEAR(team_rows, free_row, NULL);
-		netsnmp_container_table_unregister(team_reg);
-		team_reg = NULL;
-		team_rows = NULL;
-	}
-	if (team_tinfo) {
-		netsnmp_table_registration_info_free(team_tinfo);
-		team_tinfo = NULL;
-	}
+	h_path_ctable_unregister(&team_ct);
 }

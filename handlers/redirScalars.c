@@ -12,7 +12,8 @@ static const oid controls_oid[] = {SA_OID_REDIR_CONTROLS};
 static const oid counters_oid[] = {SA_OID_REDIR_COUNTERS};
 static const oid srv_next_oid[] = {SA_OID_REDIR_SERVER_NEXT};
 static const oid res_next_oid[] = {SA_OID_REDIR_RESOURCE_NEXT};
-static netsnmp_handler_registration *controls_reg, *counters_reg, *srv_next_reg, *res_next_reg;
+static const oid role_oid[] = {SA_OID_REDIR_OBJECTS, 9}; /* sanRedirRole */
+static netsnmp_handler_registration *controls_reg, *counters_reg, *srv_next_reg, *res_next_reg, *role_reg;
 
 /* A SET of the controls: every varbind of the PDU goes into one params
  * struct that is validated as a whole, so a multi-varbind SET is
@@ -222,8 +223,16 @@ static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
 
 	if (reqinfo->mode != MODE_GET)
 		return SNMP_ERR_NOERROR;
-	v = handler->myvoid == (void *)srv_next_oid ? redir_server_next_index() : redir_resource_next_index();
 	(void)reginfo;
+	if (handler->myvoid == (void *)role_oid) {
+		long role = redir_role();
+
+		for (r = requests; r; r = r->next)
+			if (!r->processed)
+				snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &role, sizeof(role));
+		return SNMP_ERR_NOERROR;
+	}
+	v = handler->myvoid == (void *)srv_next_oid ? redir_server_next_index() : redir_resource_next_index();
 	for (r = requests; r; r = r->next)
 		if (!r->processed)
 			h_redir_set_u32(r->requestvb, ASN_UNSIGNED, v);
@@ -275,12 +284,14 @@ int h_redir_scalars_init(void)
 	if (!res_next_reg && !(res_next_reg = register_next_index("sanRedirResourceNextIndex", res_next_oid,
 	                                                          OID_LENGTH(res_next_oid))))
 		return -EEXIST;
+	if (!role_reg && !(role_reg = register_next_index("sanRedirRole", role_oid, OID_LENGTH(role_oid))))
+		return -EEXIST;
 	return 0;
 }
 
 void h_redir_scalars_shutdown(void)
 {
-	netsnmp_handler_registration **regs[] = {&controls_reg, &counters_reg, &srv_next_reg, &res_next_reg};
+	netsnmp_handler_registration **regs[] = {&controls_reg, &counters_reg, &srv_next_reg, &res_next_reg, &role_reg};
 	size_t i;
 
 	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {

@@ -33,6 +33,7 @@ enum sa_ftype {
 	SA_F_GROUP,    /* nested group, same target object (plus off) */
 	SA_F_LIST,     /* list of groups -> array of elem_size structs + size_t count */
 	SA_F_STRARRAY, /* array of strings -> char ** + size_t count */
+	SA_F_INTARRAY, /* array of integers -> int * + size_t count, each in min..max */
 };
 
 #define SA_REQUIRED 0x01u /* must be present */
@@ -373,7 +374,6 @@ static const struct sa_schema sa_trap_schema = SA_SCHEMA(sa_trap_fields, 0, sa_t
 		.name = "enabled", .type = SA_F_BOOL, .off = SA_CFG(engine_enabled[id]), .def_int = 1                  \
 	}
 
-static const struct sa_field sa_discovery_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY)};
 /* redirect { }: portal, servers, resources, rebalancer (issue 5). */
 static int sa_redir_res_cmp(const void *a, const void *b)
 {
@@ -464,6 +464,47 @@ static const struct sa_field sa_redir_resource_fields[] = {
 static const struct sa_schema sa_redir_resource_schema =
     SA_SCHEMA(sa_redir_resource_fields, sizeof(struct sa_redir_resource_cfg), NULL);
 
+/* etcd's JSON gateway is plain HTTP(S); a bare HOST:PORT would be ambiguous. */
+static int sa_chk_etcd_url(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) || !strchr(val, ':') || strlen(val) < 10 ||
+	    strlen(val) > 255) {
+		snprintf(why, whylen, "not an etcd URL (write http://HOST:PORT)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The cluster name is a path element of every etcd key. */
+static int sa_chk_etcd_cluster(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) > 63 || val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")]) {
+		snprintf(why, whylen, "must be 1..63 characters of A-Z a-z 0-9 . _ -");
+		return -1;
+	}
+	return 0;
+}
+
+#define SA_RETCD(m) offsetof(struct sa_redir_etcd_cfg, m)
+static const struct sa_field sa_redir_etcd_fields[] = {
+    {.name = "endpoints",
+     .type = SA_F_STRARRAY,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_RETCD(endpoints),
+     .aux_off = SA_RETCD(nendpoints),
+     .check = sa_chk_etcd_url},
+    {.name = "cluster",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_RETCD(cluster),
+     .def = "default",
+     .check = sa_chk_etcd_cluster},
+    {.name = "lease_ttl", .type = SA_F_INT, .off = SA_RETCD(lease_ttl), .min = 1, .max = 60, .def_int = 1},
+};
+static const struct sa_schema sa_redir_etcd_schema = SA_SCHEMA(sa_redir_etcd_fields, 0, NULL);
+
 #define SA_RD(m) SA_CFG(redirect.m)
 static const struct sa_field sa_redirect_fields[] = {
     SA_ENGINE_ENABLED(SA_ENGINE_REDIRECT),
@@ -517,6 +558,12 @@ static const struct sa_field sa_redirect_fields[] = {
      .off = SA_RD(resources),
      .aux_off = SA_RD(nresources),
      .sub = &sa_redir_resource_schema},
+    {.name = "etcd",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = SA_RD(etcd),
+     .aux_off = SA_RD(etcd.present),
+     .sub = &sa_redir_etcd_schema},
 };
 
 /* Names tie resources to servers, so they must be unique and resolvable. */
@@ -732,6 +779,80 @@ static int sa_balance_finish(struct sa_vctx *v, const config_setting_t *grp, voi
 	return 0;
 }
 
+/* discovery { }: SendTargets portals, subnet scans, iSNS servers, aging (issue 4). */
+static int sa_chk_iscsi_name(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) > 223) {
+		snprintf(why, whylen, "longer than 223 characters");
+		return -1;
+	}
+	return 0;
+}
+
+#define SA_DSCAN(m) offsetof(struct sa_disc_scan_cfg, m)
+static const struct sa_field sa_disc_scan_fields[] = {
+    {.name = "cidr", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_DSCAN(cidr), .check = sa_chk_cidr},
+    {.name = "ports",
+     .type = SA_F_INTARRAY,
+     .off = SA_DSCAN(ports),
+     .aux_off = SA_DSCAN(nports),
+     .min = 1,
+     .max = 65535},
+    {.name = "concurrency", .type = SA_F_INT, .off = SA_DSCAN(concurrency), .min = 1, .max = 1024, .def_int = 64},
+    {.name = "timeout_ms", .type = SA_F_INT, .off = SA_DSCAN(timeout_ms), .min = 10, .max = 60000, .def_int = 500},
+};
+
+/* A scan walks every address of its prefix: keep it to an IPv4 /16 at most. */
+static int sa_disc_scan_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_disc_scan_cfg *sc = obj;
+	const char *slash = strchr(sc->cidr, '/');
+
+	if (strchr(sc->cidr, ':'))
+		return sa_cfg_fail(v, config_setting_get_member(grp, "cidr"), "%s.cidr: only IPv4 prefixes can be scanned",
+		                   where);
+	if (!slash || atoi(slash + 1) < 16)
+		return sa_cfg_fail(v, config_setting_get_member(grp, "cidr"), "%s.cidr: prefix longer than /16 needed",
+		                   where);
+	return 0;
+}
+static const struct sa_schema sa_disc_scan_schema =
+    SA_SCHEMA(sa_disc_scan_fields, sizeof(struct sa_disc_scan_cfg), sa_disc_scan_finish);
+
+#define SA_DI(m) SA_CFG(discovery.m)
+static const struct sa_field sa_discovery_fields[] = {
+    SA_ENGINE_ENABLED(SA_ENGINE_DISCOVERY),
+    {.name = "initiator_name",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_DI(initiator_name),
+     .def = "iqn.2026-01.org.sanagent:discovery",
+     .check = sa_chk_iscsi_name},
+    {.name = "portals",
+     .type = SA_F_STRARRAY,
+     .off = SA_DI(portals),
+     .aux_off = SA_DI(nportals),
+     .check = sa_chk_endpoint},
+    {.name = "isns", .type = SA_F_STRARRAY, .off = SA_DI(isns), .aux_off = SA_DI(nisns), .check = sa_chk_endpoint},
+    {.name = "interval", .type = SA_F_INT, .off = SA_DI(interval), .min = 1, .max = 86400, .def_int = 30},
+    {.name = "age_out", .type = SA_F_INT, .off = SA_DI(age_out), .min = 1, .max = 604800, .def_int = 300},
+    {.name = "timeout_ms", .type = SA_F_INT, .off = SA_DI(timeout_ms), .min = 100, .max = 600000, .def_int = 10000},
+    {.name = "max_reply",
+     .type = SA_F_INT,
+     .off = SA_DI(max_reply),
+     .min = 65536,
+     .max = 268435456,
+     .def_int = 33554432},
+    {.name = "max_data_segment",
+     .type = SA_F_INT,
+     .off = SA_DI(max_data_segment),
+     .min = 512,
+     .max = 16777215,
+     .def_int = 262144},
+    {.name = "scan", .type = SA_F_LIST, .off = SA_DI(scan), .aux_off = SA_DI(nscan), .sub = &sa_disc_scan_schema},
+};
+
 static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, NULL);
 static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, sa_balance_finish);
 static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, sa_redirect_finish);
@@ -806,7 +927,8 @@ static int sa_cfg_defaults(const struct sa_schema *sc, void *obj, int scalars)
 				return rc;
 			break;
 		case SA_F_LIST:
-		case SA_F_STRARRAY: break;
+		case SA_F_STRARRAY:
+		case SA_F_INTARRAY: break;
 		}
 	}
 	return 0;
@@ -856,6 +978,11 @@ static void sa_cfg_release(const struct sa_schema *sc, void *obj)
 			*SA_AT(obj, f->aux_off, size_t) = 0;
 			break;
 		}
+		case SA_F_INTARRAY:
+			free(*SA_AT(obj, f->off, int *));
+			*SA_AT(obj, f->off, int *) = NULL;
+			*SA_AT(obj, f->aux_off, size_t) = 0;
+			break;
 		}
 	}
 }
@@ -985,6 +1112,34 @@ static int sa_cfg_field(struct sa_vctx *v, const config_setting_t *s, const stru
 			rc = sa_cfg_string(v, e, f, sub, &arr[i]);
 			if (rc < 0)
 				return rc;
+		}
+		return 0;
+	}
+	case SA_F_INTARRAY: {
+		int *arr;
+
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return sa_cfg_fail(v, s, "%s: expected an array [ 1, 2, ... ]", where);
+		n = config_setting_length(s);
+		if (n == 0 && (f->flags & SA_NONEMPTY))
+			return sa_cfg_fail(v, s, "%s: must not be empty", where);
+		arr = calloc(n ? (size_t)n : 1, sizeof(int));
+		if (!arr)
+			return sa_cfg_fail(v, s, "%s: out of memory", where), -ENOMEM;
+		free(*SA_AT(obj, f->off, int *));
+		*SA_AT(obj, f->off, int *) = arr;
+		*SA_AT(obj, f->aux_off, size_t) = (size_t)n;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			int et = config_setting_type(e);
+
+			sa_cfg_path(sub, sizeof(sub), "%s[%d]", where, i);
+			if (et != CONFIG_TYPE_INT && et != CONFIG_TYPE_INT64)
+				return sa_cfg_fail(v, e, "%s: expected an integer", sub);
+			ll = config_setting_get_int64(e);
+			if (ll < f->min || ll > f->max)
+				return sa_cfg_fail(v, e, "%s: %lld out of range %lld..%lld", sub, ll, f->min, f->max);
+			arr[i] = (int)ll;
 		}
 		return 0;
 	}

@@ -49,6 +49,15 @@ struct sa_redir_resource_cfg {
 	int pinned;
 };
 
+/* redirect { etcd = { ... }; }: redirectors sharing mapping and server states (issue 5). */
+struct sa_redir_etcd_cfg {
+	int present; /* 0 = no etcd: this redirector's state file is the only store */
+	char **endpoints; /* "http://HOST:PORT" of the etcd v3 JSON gateway */
+	size_t nendpoints;
+	char *cluster; /* keys live under /sanagent/redirect/<cluster>/ */
+	int lease_ttl; /* s: the leader's lease; a dead leader is replaced within about ttl + 1 s */
+};
+
 struct sa_redirect_config {
 	char **listen; /* "ADDR:PORT" or "[V6]:PORT"; none given = 127.0.0.1:3260 */
 	size_t nlisten;
@@ -66,6 +75,7 @@ struct sa_redirect_config {
 	size_t nservers;
 	struct sa_redir_resource_cfg *resources;
 	size_t nresources;
+	struct sa_redir_etcd_cfg etcd;
 };
 
 /* balance { teams = ( { paths = ( ... ) } ) } (issue 3): one path of a team. */
@@ -101,6 +111,30 @@ struct sa_balance_config {
 	size_t nteams;
 };
 
+/* discovery { scan = ( ... ); } (issue 4): one subnet to sweep for portals. */
+struct sa_disc_scan_cfg {
+	char *cidr; /* IPv4 prefix, /16 or longer */
+	int *ports; /* none given = 3260 */
+	size_t nports;
+	int concurrency; /* connects in flight */
+	int timeout_ms; /* connect timeout per address */
+};
+
+struct sa_discovery_config {
+	char *initiator_name; /* sent in discovery logins */
+	char **portals; /* SendTargets portals, "ADDR:PORT" */
+	size_t nportals;
+	char **isns; /* iSNS servers, "ADDR:PORT" */
+	size_t nisns;
+	int interval; /* s between rediscoveries */
+	int age_out; /* s a target or portal may go unseen before it is dropped */
+	int timeout_ms; /* a whole SendTargets exchange */
+	int max_reply; /* bytes of one SendTargets reply */
+	int max_data_segment; /* MaxRecvDataSegmentLength declared in discovery sessions */
+	struct sa_disc_scan_cfg *scan;
+	size_t nscan;
+};
+
 struct sa_config {
 	char *path;
 
@@ -126,6 +160,9 @@ struct sa_config {
 
 	/* balance { } (issue 3) */
 	struct sa_balance_config balance;
+
+	/* discovery { } (issue 4) */
+	struct sa_discovery_config discovery;
 };
 
 /* Loads and validates path.  On error returns a negative errno and writes

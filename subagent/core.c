@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engines/balance/engine.h"
+#include "engines/discovery/discovery.h"
 #include "engines/redirect/redirect.h"
 #include "engines/registry.h"
 #include "handlers/handlers.h"
@@ -88,12 +89,13 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engines_set_state(sa_core.state);
 	sa_core_restore_engines();
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0 ||
-	    (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0) {
+	    (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 || (rc = h_disc_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
 	sa_engine_set_ops(SA_ENGINE_REDIRECT + 1, &redir_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
+	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
 	sa_core_apply(cfg);
 	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
 	return 0;

@@ -1028,6 +1028,20 @@ static int same_paths(const struct bal_team_spec *a, const struct bal_team_spec 
 	       memcmp(a->path, b->path, a->npaths * sizeof(a->path[0])) == 0;
 }
 
+/* A team from the config, marked seen; 0, or -ENOMEM (logged). */
+static int config_team_add(unsigned int index, const struct bal_team_spec *s)
+{
+	struct bal_eng_team *t = team_new(index, s, BAL_FROM_CONFIG);
+
+	if (!t || team_insert(t) < 0) {
+		team_free(t);
+		sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s->name);
+		return -ENOMEM;
+	}
+	t->priv->cfg_seen = 1;
+	return 0;
+}
+
 /* Config teams: add new ones, update changed ones, remove dropped ones.
  * A team whose paths or LU did not change keeps its process: a reload
  * must not cut the export from under its applications. */
@@ -1058,13 +1072,7 @@ static void apply_config_teams(const struct sa_config *cfg)
 				sa_log(SA_LOG_NOTICE, TAG, "team %s: paths changed in the config; restarting it",
 				       s.name);
 				team_remove(t);
-				t = team_new(index, &s, BAL_FROM_CONFIG);
-				if (!t || team_insert(t) < 0) {
-					team_free(t);
-					sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s.name);
-					continue;
-				}
-				t->priv->cfg_seen = 1;
+				config_team_add(index, &s);
 			} else if (memcmp(&t->spec.ctl, &s.ctl, sizeof(s.ctl)) != 0) {
 				bal_set_ctl(t->index, &s.ctl);
 			}
@@ -1073,14 +1081,8 @@ static void apply_config_teams(const struct sa_config *cfg)
 		index = remembered_index(s.name);
 		if (!index)
 			index = E.next_index;
-		t = team_new(index, &s, BAL_FROM_CONFIG);
-		if (!t || team_insert(t) < 0) {
-			team_free(t);
-			sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s.name);
-			continue;
-		}
-		t->priv->cfg_seen = 1;
-		remember(s.name, index);
+		if (config_team_add(index, &s) == 0)
+			remember(s.name, index);
 	}
 	for (size_t i = 0; i < E.nteams;) {
 		struct bal_eng_team *t = E.teams[i];

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "engines/redirect/etcd.h"
 #include "engines/redirect/rebalance.h"
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
@@ -69,6 +71,10 @@ static unsigned int rebalance_timer, load_timer, manual_timer;
 static unsigned int loads_pending;
 static int loads_measured;
 static struct timespec last_auto_plan;
+/* With etcd, only the leader probes, rebalances and writes the mapping;
+ * followers serve logins from the mapping they watch. */
+static int etcd_mode;
+#define PASSIVE() (etcd_mode && !redir_etcd_is_leader())
 static char **listen_cfg;
 static size_t nlisten_cfg;
 static struct redir_portal_limits portal_lim;
@@ -476,6 +482,8 @@ static void st_save_map(const struct res *r)
 	const struct redir_server *s = redir_server_find(r->pub.server);
 	char k[REDIR_NAME_MAX + 16];
 
+	if (etcd_mode && s)
+		redir_etcd_put_map(r->pub.target, s->name);
 	if (!st())
 		return;
 	snprintf(k, sizeof(k), "redir.map.%s", r->pub.target);
@@ -698,7 +706,7 @@ static void failover_server(uint32_t index, int trigger)
 	size_t pos = vec_pos(&S, index);
 	int rc;
 
-	if (pos >= S.n || SRV(pos)->pub.index != index || !SRV(pos)->pub.nresources)
+	if (pos >= S.n || SRV(pos)->pub.index != index || !SRV(pos)->pub.nresources || PASSIVE())
 		return;
 	if (rb_build(&c) < 0)
 		return;
@@ -718,6 +726,8 @@ static void failover_server(uint32_t index, int trigger)
  * when theirs failed) move as soon as some server is up again. */
 static void heal_orphans(void)
 {
+	if (PASSIVE())
+		return;
 	for (size_t i = 0; i < S.n; i++) {
 		struct srv *s = SRV(i);
 
@@ -758,6 +768,8 @@ static int run_rebalance(int trigger, bool force, bool record_empty)
 	struct rbctx c;
 	int rc;
 
+	if (PASSIVE())
+		return -EPERM;
 	if ((rc = rb_build(&c)) < 0)
 		return rc;
 	rc = redir_rebalance(c.srv, S.n, c.res, c.nres, &p, &plan);
@@ -879,6 +891,8 @@ void redir_server_probed(uint32_t index, int ok, const char *why)
 		s->pub.last_change = time(NULL);
 		s->pub.last_error[0] = '\0';
 		sa_log(SA_LOG_NOTICE, TAG, "server %s (%s:%u) is up", s->pub.name, s->pub.host, s->pub.port);
+		if (etcd_mode)
+			redir_etcd_put_server(s->pub.name, "up");
 		if (was == REDIR_OPER_DOWN)
 			emit(REDIR_EV_SERVER_UP, index, 0, 0);
 		heal_orphans();
@@ -888,6 +902,8 @@ void redir_server_probed(uint32_t index, int ok, const char *why)
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s", why ? why : "probe failed");
 		sa_log(SA_LOG_WARNING, TAG, "server %s (%s:%u) is down: %s", s->pub.name, s->pub.host, s->pub.port,
 		       s->pub.last_error);
+		if (etcd_mode)
+			redir_etcd_put_server(s->pub.name, "down");
 		emit(REDIR_EV_SERVER_DOWN, index, 0, 0);
 		failover_server(index, REDIR_TRIG_FAILOVER);
 	} else if (!ok) {
@@ -1215,6 +1231,9 @@ int redir_server_validate_admin(uint32_t index, int admin)
 		return -ENOENT;
 	if (admin < REDIR_ADMIN_UP || admin > REDIR_ADMIN_DOWN)
 		return -EINVAL;
+	/* Only the etcd leader changes what every redirector shares. */
+	if (PASSIVE())
+		return -EAGAIN;
 	return 0;
 }
 
@@ -1438,6 +1457,8 @@ int redir_resource_validate_move(uint32_t index, uint32_t server)
 		return -ENOENT;
 	if (r->pub.server == server)
 		return 0;
+	if (PASSIVE())
+		return -EAGAIN; /* a follower's mapping comes from the leader */
 	if (srv_rb_state(s) != REDIR_SRV_UP)
 		return -EBUSY;
 	return 0;
@@ -1536,7 +1557,7 @@ static void params_apply(const struct redir_params *p)
 	bool timers = p->interval_s != params.interval_s || p->load_interval_s != params.load_interval_s;
 
 	params = *p;
-	if (!running)
+	if (!running || PASSIVE())
 		return;
 	if (timers)
 		timers_start();
@@ -1567,7 +1588,7 @@ int redir_params_set(const struct redir_params *p)
 
 int redir_rebalance_now(void)
 {
-	if (!running)
+	if (!running || PASSIVE())
 		return -EAGAIN;
 	if (!manual_timer)
 		manual_timer = sa_ev_timer(1, 0, manual_tick, NULL);
@@ -1955,11 +1976,131 @@ static void limits_from_cfg(const struct sa_redirect_config *rc, struct redir_po
 	l->max_data_segment = (size_t)rc->max_data_segment;
 }
 
+/* ---- etcd: the mapping and server states shared by redirectors ------------------ */
+
+static char etcd_sig[1024]; /* the etcd config in use, to notice a change on reload */
+
+static const char *oper_name(int o)
+{
+	return o == REDIR_OPER_UP ? "up" : o == REDIR_OPER_DOWN ? "down" : "unknown";
+}
+
+int redir_role(void)
+{
+	if (!etcd_mode)
+		return REDIR_ROLE_STANDALONE;
+	return redir_etcd_is_leader() ? REDIR_ROLE_LEADER : REDIR_ROLE_FOLLOWER;
+}
+
+static void etcd_role(int leader)
+{
+	if (!running)
+		return;
+	if (leader) {
+		/* The model already holds what the previous leader wrote (we
+		 * followed it); write it back whole, then take over the work. */
+		for (size_t i = 0; i < S.n; i++)
+			redir_etcd_put_server(SRV(i)->pub.name, oper_name(SRV(i)->pub.oper));
+		for (size_t i = 0; i < R.n; i++) {
+			const struct redir_server *s = redir_server_find(RES(i)->pub.server);
+
+			if (s)
+				redir_etcd_put_map(RES(i)->pub.target, s->name);
+		}
+		heal_orphans();
+		redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
+		timers_start();
+	} else {
+		timers_stop();
+		redir_health_stop();
+	}
+}
+
+/* A follower takes the leader's mapping as is: counts move incrementally
+ * so reading a large map at start stays linear. */
+static void etcd_map(const char *target, const char *server)
+{
+	struct res *r;
+	struct srv *to, *from;
+
+	if (!running || !server || redir_etcd_is_leader())
+		return;
+	r = res_by_target(target);
+	to = srv_by_name(server);
+	if (!r || !to || r->pub.server == to->pub.index)
+		return;
+	from = vec_find(&S, r->pub.server);
+	if (from) {
+		from->pub.nresources--;
+		from->pub.load -= r->pub.load <= from->pub.load ? r->pub.load : from->pub.load;
+	}
+	to->pub.nresources++;
+	to->pub.load += r->pub.load;
+	r->pub.server = to->pub.index;
+	r->pub.mapped_since = time(NULL);
+	st_save_map(r);
+	sa_log(SA_LOG_INFO, TAG, "shared mapping: %s -> %s", target, server);
+}
+
+static void etcd_server(const char *name, const char *state)
+{
+	struct srv *s;
+	int oper;
+
+	if (!running || !state || redir_etcd_is_leader() || !(s = srv_by_name(name)))
+		return;
+	oper = strcmp(state, "up") == 0     ? REDIR_OPER_UP
+	       : strcmp(state, "down") == 0 ? REDIR_OPER_DOWN
+	                                    : REDIR_OPER_UNKNOWN;
+	if (s->pub.oper == oper)
+		return;
+	s->pub.oper = oper;
+	s->pub.last_change = time(NULL);
+	sa_log(SA_LOG_INFO, TAG, "shared state: server %s is %s", name, state);
+}
+
+static void etcd_signature(const struct sa_redirect_config *rc, char *out, size_t len)
+{
+	size_t off;
+
+	out[0] = '\0';
+	if (!rc->etcd.present)
+		return;
+	off = (size_t)snprintf(out, len, "%s|%d", rc->etcd.cluster ? rc->etcd.cluster : "", rc->etcd.lease_ttl);
+	for (size_t i = 0; i < rc->etcd.nendpoints && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "|%s", rc->etcd.endpoints[i]);
+}
+
+static int etcd_begin(const struct sa_redirect_config *rc, char *err, size_t errlen)
+{
+	static const struct redir_etcd_cbs cbs = {.role = etcd_role, .map = etcd_map, .server = etcd_server};
+	char self[320], host[128] = "";
+	int r;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(self, sizeof(self), "%s/%s", host, nlisten_cfg ? listen_cfg[0] : "?");
+	etcd_mode = 1;
+	if ((r = redir_etcd_start(&rc->etcd, self, &cbs, err, errlen)) < 0) {
+		etcd_mode = 0;
+		return r;
+	}
+	etcd_signature(rc, etcd_sig, sizeof(etcd_sig));
+	return 0;
+}
+
+static void etcd_end(void)
+{
+	redir_etcd_stop();
+	etcd_mode = 0;
+	etcd_sig[0] = '\0';
+}
+
 static void redir_stop(void)
 {
 	if (!running)
 		return;
 	running = 0;
+	etcd_end();
 	timers_stop();
 	redir_health_stop();
 	redir_portal_stop();
@@ -2026,13 +2167,22 @@ static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
 		listen_free();
 		return r;
 	}
+	if (rc->etcd.present && (r = etcd_begin(rc, err, errlen)) < 0) {
+		redir_portal_stop();
+		model_free(false);
+		listen_free();
+		return r;
+	}
 	running = 1;
 	for (size_t i = 0; i < S.n; i++)
 		emit(REDIR_EV_ROW_ADDED, REDIR_T_SERVER, SRV(i)->pub.index, 0);
 	for (size_t i = 0; i < R.n; i++)
 		emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, RES(i)->pub.index, 0);
-	redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
-	timers_start();
+	/* A member of an etcd cluster waits for the lease before it probes. */
+	if (!PASSIVE()) {
+		redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
+		timers_start();
+	}
 	if (st())
 		st_commit();
 	sa_log(SA_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", S.n, R.n, listen_cfg[0],
@@ -2044,6 +2194,7 @@ static int redir_reload(const struct sa_config *cfg, char *err, size_t errlen)
 {
 	const struct sa_redirect_config *rc = cfg_or_defaults(cfg);
 	struct redir_params ncfg, p;
+	char sig[sizeof(etcd_sig)];
 	int r;
 
 	if (!running)
@@ -2066,6 +2217,23 @@ static int redir_reload(const struct sa_config *cfg, char *err, size_t errlen)
 	if ((r = sync_config(rc, false)) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return r;
+	}
+	etcd_signature(rc, sig, sizeof(sig));
+	if (strcmp(sig, etcd_sig)) {
+		bool was = etcd_mode;
+
+		etcd_end();
+		if (rc->etcd.present) {
+			if (!was) {
+				timers_stop();
+				redir_health_stop();
+			}
+			if ((r = etcd_begin(rc, err, errlen)) < 0)
+				return r;
+		} else if (was) {
+			redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
+			timers_start();
+		}
 	}
 	if (st())
 		st_commit();

@@ -36,6 +36,18 @@ static unsigned int round_timer, check_timer;
 static unsigned int probe_timeout_ms;
 static uint8_t isid_seq;
 
+/* Frees a probe already out of the list, its socket and watches with it. */
+static void probe_free(struct probe *p)
+{
+	if (p->fd >= 0) {
+		sa_ev_unwatch_read(p->fd);
+		if (p->wwatch)
+			sa_ev_unwatch_write(p->fd);
+		close(p->fd);
+	}
+	free(p);
+}
+
 static void probe_end(struct probe *p, int ok, const char *why)
 {
 	struct probe **pp;
@@ -45,13 +57,7 @@ static void probe_end(struct probe *p, int ok, const char *why)
 		;
 	if (*pp)
 		*pp = p->next;
-	if (p->fd >= 0) {
-		sa_ev_unwatch_read(p->fd);
-		if (p->wwatch)
-			sa_ev_unwatch_write(p->fd);
-		close(p->fd);
-	}
-	free(p);
+	probe_free(p);
 	redir_server_probed(server, ok, why);
 }
 
@@ -259,12 +265,6 @@ void redir_health_stop(void)
 		struct probe *p = probes;
 
 		probes = p->next;
-		if (p->fd >= 0) {
-			sa_ev_unwatch_read(p->fd);
-			if (p->wwatch)
-				sa_ev_unwatch_write(p->fd);
-			close(p->fd);
-		}
-		free(p);
+		probe_free(p);
 	}
 }

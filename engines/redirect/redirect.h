@@ -159,6 +159,10 @@ int redir_params_validate(const struct redir_params *p);
 int redir_params_set(const struct redir_params *p);
 int redir_rebalance_now(void); /* manual trigger: plans and applies asynchronously */
 
+/* Redundancy: alone (state file), or leader/follower of redirectors sharing state through etcd. */
+enum redir_role { REDIR_ROLE_STANDALONE = 1, REDIR_ROLE_LEADER = 2, REDIR_ROLE_FOLLOWER = 3 };
+int redir_role(void);
+
 /* Events for notifications and table caches. */
 enum redir_event_type {
 	REDIR_EV_SERVER_UP = 1,

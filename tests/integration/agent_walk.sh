@@ -4,7 +4,7 @@
 sa_init walk
 sa_start_snmptrapd
 sa_start_snmpd
-sa_agent_conf 'discovery = { };' 'balance = { enabled = true; };'
+sa_agent_conf 'discovery = { };' 'balance = { enabled = true; };' 'cluster = { };'
 sa_start_agent
 sa_wait_agent
 
@@ -24,12 +24,12 @@ n=$(echo "$walk" | grep -c "^$SA_OID\.")
 names=$(echo "$walk" | grep "^$SA_OID.1.2.1.2\." | sed 's/.*STRING: //' | tr -d '"' | tr '\n' ' ')
 [ "$names" = "discovery balance redirect rediscover cluster " ] || sa_fail "engine names: $names"
 admin=$(echo "$walk" | grep "^$SA_OID.1.2.1.3\." | sed 's/.*INTEGER: //' | tr '\n' ' ')
-[ "$admin" = "1 1 2 2 2 " ] || sa_fail "engine admin status: $admin (config enables discovery and balance)"
+[ "$admin" = "1 1 2 2 1 " ] || sa_fail "engine admin status: $admin (config enables discovery, balance and cluster)"
 oper=$(echo "$walk" | grep "^$SA_OID.1.2.1.4\." | sed 's/.*INTEGER: //' | tr '\n' ' ')
-# discovery is not built yet: admin up shows unavailable(4) with the reason; balance runs (up);
+# cluster is not built yet: admin up shows unavailable(4) with the reason; discovery and balance run (up);
 # admin down shows down(2).
-[ "$oper" = "4 1 2 2 2 " ] || sa_fail "engine oper status: $oper"
-echo "$walk" | grep "^$SA_OID.1.2.1.5.1 " | grep -q "not implemented" || sa_fail "lastError does not say why"
+[ "$oper" = "1 1 2 2 4 " ] || sa_fail "engine oper status: $oper"
+echo "$walk" | grep "^$SA_OID.1.2.1.5.5 " | grep -q "not implemented" || sa_fail "lastError does not say why"
 [ "$(echo "$walk" | grep -c "^$SA_OID.1.3.[1-4].0 = Counter64: ")" = 4 ] || sa_fail "trap receiver counters"
 # A running engine serves its own module under sanEngineMibs: balance's team NextIndex.
 [ "$(sa_get $SA_OID.3.2.1.1.0)" = 1 ] || sa_fail "balance engine objects not served"

@@ -152,5 +152,44 @@ if [ -e "$SA_SRCDIR/mibs/SANAGENT-PATH-MIB.txt" ]; then
 	fi
 fi
 
+# SANAGENT-SESSION-MIB: the numbers handlers/disc.h compiles in.
+check_session_oid() {
+	local name=$1 want=$2 got
+	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-SESSION-MIB -On "SANAGENT-SESSION-MIB::$name" 2>&1)
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: SANAGENT-SESSION-MIB::$name is '$got', handlers/disc.h says $want"
+		fail=1
+	else
+		echo "ok: SANAGENT-SESSION-MIB::$name = $want"
+	fi
+}
+if [ -e "$SA_SRCDIR/mibs/SANAGENT-SESSION-MIB.txt" ]; then
+	S=.1.3.6.1.4.1.32473.1.3.1
+	check_session_oid sanSessionMIB $S
+	check_session_oid sanTargetDiscovered $S.0.1
+	check_session_oid sanTargetLost $S.0.2
+	check_session_oid sanPortalUnreachable $S.0.3
+	check_session_oid sanDiscSendTargetsOk.0 $S.1.1.1.0
+	check_session_oid sanDiscTargetsCurrent.0 $S.1.1.5.0
+	check_session_oid sanDiscLastScanDuration.0 $S.1.1.8.0
+	check_session_oid sanDiscSourceMechanism $S.1.2.1.2
+	check_session_oid sanDiscSourceStatus $S.1.2.1.6
+	check_session_oid sanDiscSourceLastError $S.1.2.1.12
+	check_session_oid sanDiscTargetName $S.1.3.1.2
+	check_session_oid sanDiscTargetMechanism $S.1.3.1.3
+	check_session_oid sanDiscTargetLastSeen $S.1.3.1.7
+	check_session_oid sanDiscPortalAddressType $S.1.4.1.2
+	check_session_oid sanDiscPortalTpgt $S.1.4.1.5
+	check_session_oid sanDiscPortalLastSeen $S.1.4.1.8
+	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
+		-m +SANAGENT-SESSION-MIB -On SANAGENT-SESSION-MIB::sanSessionMIB 2>&1 >/dev/null)
+	if [ -n "$warn" ]; then
+		echo "FAIL: net-snmp parser warnings for SANAGENT-SESSION-MIB:"
+		echo "$warn"
+		fail=1
+	fi
+fi
+
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

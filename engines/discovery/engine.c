@@ -1,0 +1,890 @@
+/* engine.c: the discovery engine: configured and scanned SendTargets sources, the discovered-targets model, aging. */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "engines/discovery/discovery.h"
+#include "engines/discovery/sendtargets.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+#define HASH_BUCKETS 16384u
+/* Sweeps for aged rows run this often; cheap at 10,000 rows. */
+#define AGE_SWEEP_MS 1000u
+
+struct src {
+	struct disc_source pub; /* first: handlers see this */
+	struct disc_st *st;
+	bool in_config;          /* a configured portal (kept when it fails) */
+	struct timespec started; /* of the exchange in flight, for the log */
+	bool mark;
+};
+
+struct tgt {
+	struct disc_target pub; /* first */
+	size_t pcap;
+	uint32_t next_portal;
+	struct tgt *hnext;
+};
+
+struct scan;
+
+struct probe {
+	struct scan *sc;
+	struct sockaddr_in sa;
+	struct disc_st *st;
+	struct probe *prev, *next;
+};
+
+struct scan {
+	uint32_t base; /* first host address, host order */
+	uint32_t nhosts;
+	int *ports;
+	size_t nports;
+	unsigned int concurrency, timeout_ms;
+	uint64_t cursor, total;
+	unsigned int inflight;
+	bool running;
+	struct timespec started;
+};
+
+struct listener {
+	disc_listener fn;
+	void *arg;
+};
+
+static struct {
+	bool running;
+	char initiator[DISC_NAME_MAX];
+	unsigned int interval_s, age_out_s, timeout_ms;
+	size_t max_reply;
+	unsigned int mrdsl;
+
+	struct src **src; /* sorted by index */
+	size_t nsrc, capsrc;
+	uint32_t next_src;
+
+	struct tgt **tgt; /* sorted by index */
+	size_t ntgt, captgt;
+	uint32_t next_tgt;
+	struct tgt *hash[HASH_BUCKETS];
+
+	struct scan *scans;
+	size_t nscans;
+	struct probe *probes; /* in flight, for cancelling */
+
+	unsigned int round_timer, age_timer, kick_timer;
+	struct disc_counters ctr;
+	struct listener listeners[8];
+	size_t nlisteners;
+} D;
+
+/* ---- events ---------------------------------------------------------- */
+
+int disc_listen(disc_listener fn, void *arg)
+{
+	if (D.nlisteners >= sizeof(D.listeners) / sizeof(D.listeners[0]))
+		return -ENOSPC;
+	D.listeners[D.nlisteners].fn = fn;
+	D.listeners[D.nlisteners].arg = arg;
+	D.nlisteners++;
+	return 0;
+}
+
+static void emit(int type, uint32_t a)
+{
+	struct disc_event ev = {.type = type, .a = a};
+
+	for (size_t i = 0; i < D.nlisteners; i++)
+		D.listeners[i].fn(&ev, D.listeners[i].arg);
+}
+
+/* ---- sorted arrays --------------------------------------------------- */
+
+/* Position of the first element with index >= idx. */
+#define LOWER_BOUND(arr, n, idx)                                                                                       \
+	({                                                                                                             \
+		size_t lo_ = 0, hi_ = (n);                                                                             \
+		while (lo_ < hi_) {                                                                                    \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                           \
+			if ((arr)[mid_]->pub.index < (idx))                                                            \
+				lo_ = mid_ + 1;                                                                        \
+			else                                                                                           \
+				hi_ = mid_;                                                                            \
+		}                                                                                                      \
+		lo_;                                                                                                   \
+	})
+
+const struct disc_source *disc_source_find(uint32_t index)
+{
+	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+
+	return i < D.nsrc && D.src[i]->pub.index == index ? &D.src[i]->pub : NULL;
+}
+
+const struct disc_source *disc_source_next(uint32_t after)
+{
+	size_t i = LOWER_BOUND(D.src, D.nsrc, (uint64_t)after + 1);
+
+	return i < D.nsrc ? &D.src[i]->pub : NULL;
+}
+
+const struct disc_target *disc_target_find(uint32_t index)
+{
+	size_t i = LOWER_BOUND(D.tgt, D.ntgt, index);
+
+	return i < D.ntgt && D.tgt[i]->pub.index == index ? &D.tgt[i]->pub : NULL;
+}
+
+const struct disc_target *disc_target_next(uint32_t after)
+{
+	size_t i = LOWER_BOUND(D.tgt, D.ntgt, (uint64_t)after + 1);
+
+	return i < D.ntgt ? &D.tgt[i]->pub : NULL;
+}
+
+const struct disc_portal *disc_portal_find(const struct disc_target *t, uint32_t index)
+{
+	size_t lo = 0, hi = t ? t->nportals : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->portals[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return t && lo < t->nportals && t->portals[lo].index == index ? &t->portals[lo] : NULL;
+}
+
+const struct disc_portal *disc_portal_next(const struct disc_target *t, uint32_t after)
+{
+	/* A target has a handful of portals: a scan is as fast as a search. */
+	for (size_t i = 0; t && i < t->nportals; i++)
+		if (t->portals[i].index > after)
+			return &t->portals[i];
+	return NULL;
+}
+
+size_t disc_target_count(void)
+{
+	return D.ntgt;
+}
+
+size_t disc_source_count(void)
+{
+	return D.nsrc;
+}
+
+const struct disc_counters *disc_counters(void)
+{
+	return &D.ctr;
+}
+
+static int grow_ptrs(void *parr, size_t *cap, size_t need)
+{
+	void ***arr = parr;
+	size_t n = *cap ? *cap * 2 : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * sizeof(void *));
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* ---- targets --------------------------------------------------------- */
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h % HASH_BUCKETS;
+}
+
+static struct tgt *tgt_lookup(const char *name)
+{
+	struct tgt *t;
+
+	for (t = D.hash[name_hash(name)]; t; t = t->hnext)
+		if (strcmp(t->pub.name, name) == 0)
+			return t;
+	return NULL;
+}
+
+const struct disc_target *disc_target_by_name(const char *name)
+{
+	struct tgt *t = tgt_lookup(name);
+
+	return t ? &t->pub : NULL;
+}
+
+static struct tgt *tgt_create(const char *name, int mech, uint32_t source, time_t now)
+{
+	struct tgt *t;
+	uint32_t h;
+
+	if (D.next_tgt == UINT32_MAX || grow_ptrs(&D.tgt, &D.captgt, D.ntgt + 1) < 0)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->pub.index = ++D.next_tgt;
+	snprintf(t->pub.name, sizeof(t->pub.name), "%s", name);
+	t->pub.mechanism = mech;
+	t->pub.source = source;
+	t->pub.first_seen = t->pub.last_seen = now;
+	/* Indexes only grow, so appending keeps the array sorted. */
+	D.tgt[D.ntgt++] = t;
+	h = name_hash(t->pub.name);
+	t->hnext = D.hash[h];
+	D.hash[h] = t;
+	return t;
+}
+
+static void tgt_unhash(struct tgt *t)
+{
+	struct tgt **pp;
+
+	for (pp = &D.hash[name_hash(t->pub.name)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			return;
+		}
+	}
+}
+
+static void tgt_free_all(void)
+{
+	for (size_t i = 0; i < D.ntgt; i++) {
+		free(D.tgt[i]->pub.portals);
+		free(D.tgt[i]);
+	}
+	free(D.tgt);
+	D.tgt = NULL;
+	D.ntgt = D.captgt = 0;
+	memset(D.hash, 0, sizeof(D.hash));
+}
+
+static int tgt_add_portal(struct tgt *t, const struct disc_st_addr *a, int mech, uint32_t source, time_t now)
+{
+	struct disc_portal *p;
+
+	for (size_t i = 0; i < t->pub.nportals; i++) {
+		p = &t->pub.portals[i];
+		if (p->family == a->family && p->port == a->port && strcmp(p->host, a->host) == 0) {
+			p->tpgt = a->tpgt;
+			p->last_seen = now;
+			p->source = source;
+			return 0;
+		}
+	}
+	if (t->pub.nportals == t->pcap) {
+		size_t n = t->pcap ? t->pcap * 2 : 2;
+		void *np = realloc(t->pub.portals, n * sizeof(*p));
+
+		if (!np)
+			return -ENOMEM;
+		t->pub.portals = np;
+		t->pcap = n;
+	}
+	p = &t->pub.portals[t->pub.nportals++];
+	memset(p, 0, sizeof(*p));
+	p->index = ++t->next_portal;
+	p->family = a->family;
+	snprintf(p->host, sizeof(p->host), "%s", a->host);
+	p->port = a->port;
+	p->tpgt = a->tpgt;
+	p->mechanism = mech;
+	p->source = source;
+	p->first_seen = p->last_seen = now;
+	return 0;
+}
+
+/* ---- merging a reply ------------------------------------------------- */
+
+struct merge {
+	struct src *s;
+	time_t now;
+	struct tgt *cur; /* target of the previous callback */
+	bool cur_new;
+	uint32_t ntargets;
+};
+
+static void merge_close(struct merge *m)
+{
+	if (m->cur && m->cur_new) {
+		D.ctr.targets_found++;
+		sa_log(SA_LOG_INFO, "discovery", "target %s found at %s:%u", m->cur->pub.name, m->s->pub.host,
+		       (unsigned int)m->s->pub.port);
+		emit(DISC_EV_TARGET_DISCOVERED, m->cur->pub.index);
+	}
+	m->cur = NULL;
+	m->cur_new = false;
+}
+
+static void merge_one(const char *name, const struct disc_st_addr *addr, void *arg)
+{
+	struct merge *m = arg;
+	struct disc_st_addr self;
+
+	if (!m->cur || strcmp(m->cur->pub.name, name) != 0) {
+		merge_close(m);
+		m->ntargets++;
+		m->cur = tgt_lookup(name);
+		if (!m->cur) {
+			m->cur = tgt_create(name, m->s->pub.mechanism, m->s->pub.index, m->now);
+			if (!m->cur) {
+				sa_log(SA_LOG_ERR, "discovery", "out of memory adding target %s", name);
+				return;
+			}
+			m->cur_new = true;
+		}
+		m->cur->pub.last_seen = m->now;
+		m->cur->pub.source = m->s->pub.index;
+	}
+	if (!addr) {
+		/* No TargetAddress: the target answers where we asked. */
+		memset(&self, 0, sizeof(self));
+		self.family = m->s->pub.family;
+		snprintf(self.host, sizeof(self.host), "%s", m->s->pub.host);
+		self.port = m->s->pub.port;
+		addr = &self;
+	}
+	/* Host names would need a resolver in the loop; the table holds numeric addresses. */
+	if (addr->family == AF_UNSPEC || strlen(addr->host) >= DISC_HOST_MAX)
+		return;
+	if (tgt_add_portal(m->cur, addr, m->s->pub.mechanism, m->s->pub.index, m->now) < 0)
+		sa_log(SA_LOG_ERR, "discovery", "out of memory adding a portal of %s", name);
+}
+
+static void merge_reply(struct src *s, const char *text, size_t len)
+{
+	struct merge m = {.s = s, .now = time(NULL)};
+
+	if (disc_st_parse(text, len, merge_one, &m) < 0)
+		sa_log(SA_LOG_WARNING, "discovery", "%s:%u: malformed SendTargets reply", s->pub.host,
+		       (unsigned int)s->pub.port);
+	merge_close(&m);
+	s->pub.ntargets = m.ntargets;
+}
+
+/* ---- sources --------------------------------------------------------- */
+
+static struct src *src_find_addr(int mech, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < D.nsrc; i++) {
+		struct src *s = D.src[i];
+
+		if ((mech == 0 || s->pub.mechanism == mech) && s->pub.port == port && strcmp(s->pub.host, host) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static struct src *src_create(int mech, int family, const char *host, uint16_t port)
+{
+	struct src *s;
+
+	if (D.next_src == UINT32_MAX || grow_ptrs(&D.src, &D.capsrc, D.nsrc + 1) < 0)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->pub.index = ++D.next_src;
+	s->pub.mechanism = mech;
+	s->pub.family = family;
+	snprintf(s->pub.host, sizeof(s->pub.host), "%s", host);
+	s->pub.port = port;
+	s->pub.status = DISC_SRC_PENDING;
+	D.src[D.nsrc++] = s;
+	return s;
+}
+
+static void src_remove(struct src *s)
+{
+	size_t i = LOWER_BOUND(D.src, D.nsrc, s->pub.index);
+
+	if (i < D.nsrc && D.src[i] == s) {
+		memmove(&D.src[i], &D.src[i + 1], (D.nsrc - i - 1) * sizeof(D.src[0]));
+		D.nsrc--;
+	}
+	disc_st_cancel(s->st);
+	free(s);
+}
+
+static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
+{
+	int was = s->pub.status;
+
+	D.ctr.sendtargets_failed++;
+	s->pub.failures++;
+	s->pub.status = phase == DISC_ST_CONNECT ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
+	snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s: %s",
+	         phase == DISC_ST_CONNECT ? "connect"
+	         : phase == DISC_ST_LOGIN ? "login"
+	                                  : "SendTargets",
+	         strerror(-rc));
+	if (s->pub.status == DISC_SRC_UNREACHABLE && was != DISC_SRC_UNREACHABLE) {
+		sa_log(SA_LOG_WARNING, "discovery", "portal %s:%u unreachable: %s", s->pub.host,
+		       (unsigned int)s->pub.port, strerror(-rc));
+		emit(DISC_EV_PORTAL_UNREACHABLE, s->pub.index);
+	} else if (s->pub.status != was) {
+		sa_log(SA_LOG_WARNING, "discovery", "portal %s:%u: %s", s->pub.host, (unsigned int)s->pub.port,
+		       s->pub.last_error);
+	}
+}
+
+static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t len, void *arg)
+{
+	struct src *s = arg;
+
+	s->st = NULL;
+	if (rc < 0) {
+		src_failed(s, rc, phase);
+		return;
+	}
+	D.ctr.sendtargets_ok++;
+	s->pub.status = DISC_SRC_OK;
+	s->pub.last_success = time(NULL);
+	s->pub.last_error[0] = '\0';
+	merge_reply(s, text, len);
+	if (s->started.tv_sec) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		sa_log(SA_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms", s->pub.host,
+		       (unsigned int)s->pub.port, (unsigned int)s->pub.ntargets, len,
+		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000));
+		s->started.tv_sec = 0;
+	}
+}
+
+static void fill_params(struct disc_st_params *p, unsigned int connect_ms)
+{
+	p->initiator = D.initiator;
+	p->connect_timeout_ms = connect_ms;
+	p->timeout_ms = D.timeout_ms;
+	p->max_reply = D.max_reply;
+	p->mrdsl = D.mrdsl;
+}
+
+static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (s->pub.family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(s->pub.port);
+		if (inet_pton(AF_INET6, s->pub.host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(s->pub.port);
+		if (inet_pton(AF_INET, s->pub.host, &a->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+static void src_query(struct src *s)
+{
+	struct disc_st_params p;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc;
+
+	if (s->st)
+		return; /* the previous exchange is still going */
+	s->pub.attempts++;
+	s->pub.last_attempt = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	fill_params(&p, D.timeout_ms);
+	if ((rc = src_addr(s, &ss, &len)) < 0 ||
+	    (rc = disc_st_start((struct sockaddr *)&ss, len, &p, src_done, s, &s->st)) < 0) {
+		s->st = NULL;
+		src_failed(s, rc, DISC_ST_CONNECT);
+	}
+}
+
+/* ---- subnet scan ----------------------------------------------------- */
+
+static void scan_pump(struct scan *sc);
+
+static void probe_unlink(struct probe *pr)
+{
+	if (pr->prev)
+		pr->prev->next = pr->next;
+	else
+		D.probes = pr->next;
+	if (pr->next)
+		pr->next->prev = pr->prev;
+}
+
+static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_t len, void *arg)
+{
+	struct probe *pr = arg;
+	struct scan *sc = pr->sc;
+	char host[INET_ADDRSTRLEN];
+	uint16_t port = ntohs(pr->sa.sin_port);
+	struct src *s;
+
+	inet_ntop(AF_INET, &pr->sa.sin_addr, host, sizeof(host));
+	probe_unlink(pr);
+	free(pr);
+	sc->inflight--;
+	s = src_find_addr(DISC_MECH_SCAN, host, port);
+	if (rc < 0 && phase == DISC_ST_CONNECT) {
+		/* Seed 001's ScanSubnetThread: a portal that stops answering is dropped. */
+		if (s) {
+			src_failed(s, rc, phase);
+			src_remove(s);
+		}
+	} else {
+		if (!s && !(s = src_create(DISC_MECH_SCAN, AF_INET, host, port))) {
+			sa_log(SA_LOG_ERR, "discovery", "out of memory adding scanned portal %s:%u", host,
+			       (unsigned int)port);
+		} else {
+			s->pub.attempts++;
+			s->pub.last_attempt = time(NULL);
+			if (s->pub.status == DISC_SRC_PENDING)
+				sa_log(SA_LOG_INFO, "discovery", "scan found portal %s:%u", host, (unsigned int)port);
+			src_done(rc, phase, text, len, s);
+		}
+	}
+	scan_pump(sc);
+}
+
+static void scan_pump(struct scan *sc)
+{
+	while (sc->running && sc->inflight < sc->concurrency && sc->cursor < sc->total) {
+		uint64_t i = sc->cursor++;
+		struct probe *pr;
+		struct disc_st_params p;
+		char host[INET_ADDRSTRLEN];
+		int rc;
+
+		pr = calloc(1, sizeof(*pr));
+		if (!pr)
+			break;
+		pr->sc = sc;
+		pr->sa.sin_family = AF_INET;
+		pr->sa.sin_addr.s_addr = htonl(sc->base + (uint32_t)(i / sc->nports));
+		pr->sa.sin_port = htons((uint16_t)sc->ports[i % sc->nports]);
+		inet_ntop(AF_INET, &pr->sa.sin_addr, host, sizeof(host));
+		/* A configured portal is asked anyway: no second session to it. */
+		if (src_find_addr(DISC_MECH_SENDTARGETS, host, ntohs(pr->sa.sin_port))) {
+			free(pr);
+			continue;
+		}
+		D.ctr.scan_probes++;
+		fill_params(&p, sc->timeout_ms);
+		rc = disc_st_start((struct sockaddr *)&pr->sa, sizeof(pr->sa), &p, probe_done, pr, &pr->st);
+		if (rc < 0) {
+			free(pr);
+			continue;
+		}
+		pr->next = D.probes;
+		if (D.probes)
+			D.probes->prev = pr;
+		D.probes = pr;
+		sc->inflight++;
+	}
+	if (sc->running && sc->inflight == 0 && sc->cursor >= sc->total) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		sc->running = false;
+		D.ctr.scans_completed++;
+		D.ctr.last_scan_ms = (uint32_t)((now.tv_sec - sc->started.tv_sec) * 1000 +
+		                                (now.tv_nsec - sc->started.tv_nsec) / 1000000);
+		sa_log(SA_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)D.ctr.last_scan_ms);
+	}
+}
+
+static void scan_start(struct scan *sc)
+{
+	if (sc->running)
+		return;
+	sc->running = true;
+	sc->cursor = 0;
+	clock_gettime(CLOCK_MONOTONIC, &sc->started);
+	scan_pump(sc);
+}
+
+static void scans_free(void)
+{
+	while (D.probes) {
+		struct probe *pr = D.probes;
+
+		D.probes = pr->next;
+		disc_st_cancel(pr->st);
+		free(pr);
+	}
+	for (size_t i = 0; i < D.nscans; i++)
+		free(D.scans[i].ports);
+	free(D.scans);
+	D.scans = NULL;
+	D.nscans = 0;
+}
+
+static int scans_load(const struct sa_discovery_config *c)
+{
+	scans_free();
+	if (!c->nscan)
+		return 0;
+	D.scans = calloc(c->nscan, sizeof(*D.scans));
+	if (!D.scans)
+		return -ENOMEM;
+	D.nscans = c->nscan;
+	for (size_t i = 0; i < c->nscan; i++) {
+		const struct sa_disc_scan_cfg *sc = &c->scan[i];
+		struct scan *s = &D.scans[i];
+		char addr[INET_ADDRSTRLEN];
+		const char *slash = strchr(sc->cidr, '/');
+		struct in_addr in;
+		int bits = atoi(slash + 1);
+
+		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - sc->cidr), sc->cidr);
+		if (inet_pton(AF_INET, addr, &in) != 1)
+			return -EINVAL;
+		s->base = ntohl(in.s_addr);
+		s->nhosts = bits >= 32 ? 1 : 1u << (32 - bits);
+		/* The network and broadcast addresses answer no one. */
+		if (bits < 31) {
+			s->base++;
+			s->nhosts -= 2;
+		}
+		s->nports = sc->nports ? sc->nports : 1;
+		s->ports = calloc(s->nports, sizeof(int));
+		if (!s->ports)
+			return -ENOMEM;
+		if (sc->nports)
+			memcpy(s->ports, sc->ports, sc->nports * sizeof(int));
+		else
+			s->ports[0] = 3260;
+		s->concurrency = (unsigned int)sc->concurrency;
+		s->timeout_ms = (unsigned int)sc->timeout_ms;
+		s->total = (uint64_t)s->nhosts * s->nports;
+	}
+	return 0;
+}
+
+/* ---- rounds and aging ------------------------------------------------ */
+
+static void round_run(void)
+{
+	/* Scanned sources are refreshed by their own scan's probes. */
+	for (size_t i = 0; i < D.nsrc; i++)
+		if (D.src[i]->pub.mechanism != DISC_MECH_SCAN)
+			src_query(D.src[i]);
+	for (size_t i = 0; i < D.nscans; i++)
+		scan_start(&D.scans[i]);
+}
+
+static void on_round(unsigned int id, void *arg)
+{
+	(void)arg;
+	if (id == D.kick_timer)
+		D.kick_timer = 0;
+	round_run();
+}
+
+/* A target whose last source is still answering a (slow, large) exchange
+ * is not aged: its reply is on the way. */
+static bool src_busy(uint32_t index)
+{
+	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+
+	return i < D.nsrc && D.src[i]->pub.index == index && D.src[i]->st;
+}
+
+static void age_sweep(void)
+{
+	time_t now = time(NULL), limit = now - (time_t)D.age_out_s;
+	size_t w = 0, nlost = 0;
+
+	/* First tell, while every row is still in place for the notifications
+	 * to read; then drop. */
+	for (size_t i = 0; i < D.ntgt; i++) {
+		struct tgt *t = D.tgt[i];
+
+		if (t->pub.last_seen >= limit || src_busy(t->pub.source))
+			continue;
+		nlost++;
+		D.ctr.targets_lost++;
+		sa_log(SA_LOG_INFO, "discovery", "target %s lost (unseen for %u s)", t->pub.name,
+		       (unsigned int)D.age_out_s);
+		emit(DISC_EV_TARGET_LOST, t->pub.index);
+	}
+	for (size_t i = 0; i < D.ntgt; i++) {
+		struct tgt *t = D.tgt[i];
+		size_t pw = 0;
+
+		if (nlost && t->pub.last_seen < limit && !src_busy(t->pub.source)) {
+			tgt_unhash(t);
+			free(t->pub.portals);
+			free(t);
+			continue;
+		}
+		/* Portals age on their own: a target may move. */
+		for (size_t j = 0; j < t->pub.nportals; j++)
+			if (t->pub.portals[j].last_seen >= limit || src_busy(t->pub.portals[j].source))
+				t->pub.portals[pw++] = t->pub.portals[j];
+		t->pub.nportals = pw;
+		D.tgt[w++] = t;
+	}
+	D.ntgt = w;
+}
+
+static void on_age(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	age_sweep();
+}
+
+int disc_refresh(void)
+{
+	if (!D.running)
+		return -ENODEV;
+	round_run();
+	return 0;
+}
+
+/* ---- engine ops ------------------------------------------------------ */
+
+static int apply(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	const struct sa_discovery_config *c = &cfg->discovery;
+	int rc;
+
+	snprintf(D.initiator, sizeof(D.initiator), "%s", c->initiator_name);
+	D.interval_s = (unsigned int)c->interval;
+	D.age_out_s = (unsigned int)c->age_out;
+	D.timeout_ms = (unsigned int)c->timeout_ms;
+	D.max_reply = (size_t)c->max_reply;
+	D.mrdsl = (unsigned int)c->max_data_segment;
+	if (c->nisns)
+		sa_log(SA_LOG_WARNING, "discovery", "iSNS discovery is not implemented yet; isns servers ignored");
+
+	/* Configured portals: keep rows (and their history) across reloads. */
+	for (size_t i = 0; i < D.nsrc; i++)
+		D.src[i]->mark = false;
+	for (size_t i = 0; i < c->nportals; i++) {
+		char host[DISC_HOST_MAX];
+		const char *ep = c->portals[i], *colon = strrchr(ep, ':');
+		int family = AF_INET;
+		size_t hl;
+		struct src *s;
+
+		if (ep[0] == '[') {
+			ep++;
+			hl = (size_t)(strchr(ep, ']') - ep);
+			family = AF_INET6;
+		} else {
+			hl = (size_t)(colon - ep);
+		}
+		if (hl >= sizeof(host))
+			hl = sizeof(host) - 1;
+		memcpy(host, ep, hl);
+		host[hl] = '\0';
+		s = src_find_addr(DISC_MECH_SENDTARGETS, host, (uint16_t)atoi(colon + 1));
+		if (!s && !(s = src_create(DISC_MECH_SENDTARGETS, family, host, (uint16_t)atoi(colon + 1)))) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		s->in_config = true;
+		s->mark = true;
+	}
+	for (size_t i = D.nsrc; i-- > 0;)
+		if (D.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && !D.src[i]->mark)
+			src_remove(D.src[i]);
+	if ((rc = scans_load(c)) < 0) {
+		snprintf(err, errlen, "cannot set up subnet scans: %s", strerror(-rc));
+		return rc;
+	}
+	if (D.round_timer)
+		sa_ev_cancel(D.round_timer);
+	D.round_timer = sa_ev_timer(D.interval_s * 1000u, 1, on_round, NULL);
+	if (!D.age_timer)
+		D.age_timer = sa_ev_timer(AGE_SWEEP_MS, 1, on_age, NULL);
+	/* The first round runs from the loop, not inside start. */
+	if (!D.kick_timer)
+		D.kick_timer = sa_ev_timer(1, 0, on_round, NULL);
+	if (!D.round_timer || !D.age_timer || !D.kick_timer) {
+		snprintf(err, errlen, "cannot create timers");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void disc_stop(void)
+{
+	if (D.round_timer)
+		sa_ev_cancel(D.round_timer);
+	if (D.age_timer)
+		sa_ev_cancel(D.age_timer);
+	if (D.kick_timer)
+		sa_ev_cancel(D.kick_timer);
+	D.round_timer = D.age_timer = D.kick_timer = 0;
+	scans_free();
+	while (D.nsrc)
+		src_remove(D.src[D.nsrc - 1]);
+	free(D.src);
+	D.src = NULL;
+	D.capsrc = 0;
+	tgt_free_all();
+	D.running = false;
+}
+
+static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	int rc;
+
+	if (D.running)
+		disc_stop();
+	D.running = true;
+	if ((rc = apply(cfg, err, errlen)) < 0) {
+		disc_stop();
+		return rc;
+	}
+	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu scans, every %u s, age-out %u s",
+	       cfg->discovery.nportals, cfg->discovery.nscan, D.interval_s, D.age_out_s);
+	return 0;
+}
+
+static int disc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	if (!D.running)
+		return disc_start(cfg, err, errlen);
+	return apply(cfg, err, errlen);
+}
+
+const struct sa_engine_ops disc_engine_ops = {
+    .start = disc_start,
+    .reload = disc_reload,
+    .stop = disc_stop,
+};

@@ -1,0 +1,593 @@
+/* sendtargets.c: the SendTargets client: one non-blocking discovery session per exchange, driven by the agent loop. */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engines/discovery/sendtargets.h"
+#include "iscsi/pdu.h"
+#include "iscsi/textkeys.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+/* Default MaxRecvDataSegmentLength we declare: large PDUs mean fewer
+ * round trips for a 10,000-target reply; sa_pdu_parse enforces it. */
+#define ST_MRDSL 262144u
+/* Login and text negotiations that go on longer than this are broken. */
+#define ST_MAX_ROUNDS 16
+
+struct disc_st {
+	int fd;
+	enum disc_st_phase phase;
+	struct disc_st_params p;
+	char *initiator;
+	disc_st_cb cb;
+	void *arg;
+	unsigned int conn_timer, timer;
+	bool want_write;
+	/* outgoing bytes not yet written */
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
+	/* incoming bytes not yet framed */
+	uint8_t *in;
+	size_t in_len, in_cap;
+	/* the reply text, continuation PDUs joined */
+	char *text;
+	size_t text_len, text_cap;
+	/* session state */
+	uint8_t isid[6];
+	uint16_t tsih;
+	uint32_t itt, cmdsn, expstatsn;
+	int login_stage; /* CSG of the next login request */
+	int rounds;
+	unsigned int text_pdus;
+	bool text_done;
+};
+
+static void st_free(struct disc_st *st)
+{
+	if (st->conn_timer)
+		sa_ev_cancel(st->conn_timer);
+	if (st->timer)
+		sa_ev_cancel(st->timer);
+	if (st->fd >= 0) {
+		sa_ev_unwatch_read(st->fd);
+		if (st->want_write)
+			sa_ev_unwatch_write(st->fd);
+		close(st->fd);
+	}
+	free(st->initiator);
+	free(st->out);
+	free(st->in);
+	free(st->text);
+	free(st);
+}
+
+static void st_finish(struct disc_st *st, int rc)
+{
+	/* A reply in hand is a success whatever happens during logout. */
+	if (st->text_done)
+		rc = 0;
+	if (st->text_pdus)
+		sa_log(SA_LOG_DEBUG, "discovery", "SendTargets reply: %zu bytes in %u Text Response PDUs", st->text_len,
+		       st->text_pdus);
+	st->cb(rc, st->phase, st->text ? st->text : "", st->text_len, st->arg);
+	st_free(st);
+}
+
+void disc_st_cancel(struct disc_st *st)
+{
+	if (st)
+		st_free(st);
+}
+
+static void on_timeout(unsigned int id, void *arg)
+{
+	struct disc_st *st = arg;
+
+	if (id == st->conn_timer)
+		st->conn_timer = 0;
+	else
+		st->timer = 0;
+	st_finish(st, -ETIMEDOUT);
+}
+
+static void on_readable(int fd, void *arg);
+static void on_writable(int fd, void *arg);
+
+static int grow(void *pbuf, size_t *cap, size_t need, size_t max)
+{
+	uint8_t **buf = pbuf;
+	size_t n = *cap ? *cap : 4096;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > max)
+		return -EFBIG;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	p = realloc(*buf, n);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static void set_want_write(struct disc_st *st, bool on)
+{
+	if (on == st->want_write)
+		return;
+	if (on) {
+		if (sa_ev_watch_write(st->fd, on_writable, st) < 0)
+			return;
+	} else {
+		sa_ev_unwatch_write(st->fd);
+	}
+	st->want_write = on;
+}
+
+/* Writes what it can; the rest goes out when the socket drains. */
+static int flush(struct disc_st *st)
+{
+	while (st->out_off < st->out_len) {
+		ssize_t n = send(st->fd, st->out + st->out_off, st->out_len - st->out_off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				set_want_write(st, true);
+				return 0;
+			}
+			return -errno;
+		}
+		st->out_off += (size_t)n;
+	}
+	st->out_len = st->out_off = 0;
+	set_want_write(st, false);
+	return 0;
+}
+
+/* Reserves room for one PDU at the end of the output buffer. */
+static uint8_t *out_room(struct disc_st *st, size_t need)
+{
+	if (st->out_off == st->out_len)
+		st->out_len = st->out_off = 0;
+	if (grow(&st->out, &st->out_cap, st->out_len + need, SIZE_MAX) < 0)
+		return NULL;
+	return st->out + st->out_len;
+}
+
+static int send_login(struct disc_st *st)
+{
+	struct sa_login_req r = {0};
+	struct sa_tk_buf kv;
+	char mem[1024];
+	uint8_t *o;
+	ssize_t n;
+	int rc = 0;
+
+	sa_tk_buf_init(&kv, mem, sizeof(mem));
+	if (st->login_stage == SA_STAGE_SECURITY && st->rounds == 0) {
+		if ((rc = sa_tk_add(&kv, "InitiatorName", st->initiator)) < 0 ||
+		    (rc = sa_tk_add(&kv, "SessionType", "Discovery")) < 0 ||
+		    (rc = sa_tk_add(&kv, "AuthMethod", "None")) < 0)
+			return rc;
+	} else if (st->login_stage == SA_STAGE_OPERATIONAL && st->rounds == 0) {
+		if ((rc = sa_tk_add(&kv, "HeaderDigest", "None")) < 0 ||
+		    (rc = sa_tk_add(&kv, "DataDigest", "None")) < 0 ||
+		    (rc = sa_tk_addf(&kv, "MaxRecvDataSegmentLength", "%u", st->p.mrdsl)) < 0)
+			return rc;
+	}
+	r.transit = true;
+	r.csg = (uint8_t)st->login_stage;
+	r.nsg = st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL : SA_STAGE_FULL_FEATURE;
+	memcpy(r.isid, st->isid, sizeof(r.isid));
+	r.tsih = st->tsih;
+	r.itt = st->itt;
+	r.cmdsn = st->cmdsn;
+	r.expstatsn = st->expstatsn;
+	if (!(o = out_room(st, sa_pdu_size(kv.len))))
+		return -ENOMEM;
+	n = sa_pdu_build_login_req(o, st->out_cap - st->out_len, &r, kv.buf, kv.len);
+	if (n < 0)
+		return (int)n;
+	st->out_len += (size_t)n;
+	return flush(st);
+}
+
+static int send_text(struct disc_st *st, uint32_t ttt, bool first)
+{
+	static const char q[] = "SendTargets=All";
+	struct sa_text_req r = {0};
+	size_t dlen = first ? sizeof(q) : 0;
+	uint8_t *o;
+	ssize_t n;
+
+	r.final = true;
+	r.itt = st->itt;
+	r.ttt = ttt;
+	r.cmdsn = st->cmdsn;
+	r.expstatsn = st->expstatsn;
+	if (!(o = out_room(st, sa_pdu_size(dlen))))
+		return -ENOMEM;
+	n = sa_pdu_build_text_req(o, st->out_cap - st->out_len, &r, first ? q : NULL, dlen);
+	if (n < 0)
+		return (int)n;
+	/* Non-immediate: each request takes the next CmdSN. */
+	st->cmdsn++;
+	st->out_len += (size_t)n;
+	return flush(st);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* pdu.h has no Logout builder; the BHS is simple (RFC 7143 11.14). */
+static int send_logout(struct disc_st *st)
+{
+	uint8_t *o = out_room(st, SA_PDU_BHS_LEN);
+
+	if (!o)
+		return -ENOMEM;
+	memset(o, 0, SA_PDU_BHS_LEN);
+	o[0] = 0x40 | SA_OP_LOGOUT_REQ; /* immediate */
+	o[1] = 0x80;                    /* F, reason 0: close the session */
+	put32(o + 16, ++st->itt);
+	put32(o + 24, st->cmdsn);
+	put32(o + 28, st->expstatsn);
+	st->out_len += SA_PDU_BHS_LEN;
+	return flush(st);
+}
+
+static int login_error(const struct sa_login_rsp *r)
+{
+	uint16_t code = (uint16_t)(r->status_class << 8 | r->status_detail);
+
+	switch (code) {
+	case SA_LOGIN_AUTH_FAILED:
+	case SA_LOGIN_FORBIDDEN: return -EACCES;
+	case SA_LOGIN_NOT_FOUND:
+	case SA_LOGIN_REMOVED: return -ENOENT;
+	}
+	if (r->status_class == 3)
+		return -EAGAIN;
+	/* Redirects are not followed for discovery: the configured portal is the one we mean. */
+	return -EPROTO;
+}
+
+static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
+{
+	struct sa_login_rsp r;
+
+	if (sa_pdu_get_login_rsp(p, &r) < 0)
+		return -EPROTO;
+	if (r.status_class != 0)
+		return login_error(&r);
+	st->expstatsn = r.statsn + 1;
+	st->cmdsn = r.expcmdsn;
+	if (++st->rounds > ST_MAX_ROUNDS)
+		return -EPROTO;
+	if (r.transit && r.nsg == SA_STAGE_FULL_FEATURE) {
+		st->tsih = r.tsih;
+		st->phase = DISC_ST_TEXT;
+		st->itt++;
+		st->rounds = 0;
+		return send_text(st, SA_PDU_RSVD_TAG, true);
+	}
+	if (r.transit && r.nsg == SA_STAGE_OPERATIONAL && st->login_stage == SA_STAGE_SECURITY) {
+		st->login_stage = SA_STAGE_OPERATIONAL;
+		st->rounds = 0;
+	}
+	/* Otherwise the target wants another round in this stage: ask again to move on. */
+	return send_login(st);
+}
+
+static int on_text_rsp(struct disc_st *st, const struct sa_pdu *p)
+{
+	struct sa_text_rsp r;
+	int rc;
+
+	if (sa_pdu_get_text_rsp(p, &r) < 0 || r.itt != st->itt)
+		return -EPROTO;
+	st->expstatsn = r.statsn + 1;
+	st->text_pdus++;
+	/* C=1 means a pair is cut at the PDU end: joining the segments mends it. */
+	if (p->data_len) {
+		if ((rc = grow(&st->text, &st->text_cap, st->text_len + p->data_len + 1, st->p.max_reply + 1)) < 0)
+			return rc;
+		memcpy(st->text + st->text_len, p->data, p->data_len);
+		st->text_len += p->data_len;
+		st->text[st->text_len] = '\0';
+	}
+	if (!r.final) {
+		if (++st->rounds > 1000000)
+			return -EPROTO;
+		/* An empty request with the target's tag fetches the next part. */
+		return send_text(st, r.ttt, false);
+	}
+	if (r.cont)
+		return -EPROTO;
+	st->text_done = true;
+	st->phase = DISC_ST_LOGOUT;
+	return send_logout(st);
+}
+
+/* 0 to go on, 1 when the exchange is over, or a negative errno. */
+static int on_pdu(struct disc_st *st, const struct sa_pdu *p)
+{
+	switch (p->opcode) {
+	case SA_OP_LOGIN_RSP:
+		if (st->phase != DISC_ST_LOGIN)
+			return -EPROTO;
+		return on_login_rsp(st, p);
+	case SA_OP_TEXT_RSP:
+		if (st->phase != DISC_ST_TEXT)
+			return -EPROTO;
+		return on_text_rsp(st, p);
+	case SA_OP_LOGOUT_RSP: return 1;
+	case SA_OP_REJECT: return -EPROTO;
+	default: return 0; /* NOP-In, async messages: nothing a discovery session must answer */
+	}
+}
+
+static void on_readable(int fd, void *arg)
+{
+	struct disc_st *st = arg;
+	int rc;
+
+	for (;;) {
+		ssize_t n;
+
+		if ((rc = grow(&st->in, &st->in_cap, st->in_len + 65536, SIZE_MAX)) < 0)
+			goto done;
+		n = recv(fd, st->in + st->in_len, st->in_cap - st->in_len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			rc = -errno;
+			goto done;
+		}
+		if (n == 0) {
+			rc = -ECONNRESET;
+			goto done;
+		}
+		st->in_len += (size_t)n;
+		for (;;) {
+			struct sa_pdu p;
+			ssize_t used = sa_pdu_parse(st->in, st->in_len, st->p.mrdsl, &p);
+
+			if (used == 0)
+				break;
+			if (used < 0) {
+				rc = (int)used;
+				goto done;
+			}
+			rc = on_pdu(st, &p);
+			if (rc != 0)
+				goto done;
+			memmove(st->in, st->in + used, st->in_len - (size_t)used);
+			st->in_len -= (size_t)used;
+		}
+		if ((size_t)n < 65536)
+			break;
+	}
+	return;
+done:
+	st_finish(st, rc > 0 ? 0 : rc);
+}
+
+static void on_writable(int fd, void *arg)
+{
+	struct disc_st *st = arg;
+	int rc, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (st->phase == DISC_ST_CONNECT) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			st_finish(st, -err);
+			return;
+		}
+		if (st->conn_timer) {
+			sa_ev_cancel(st->conn_timer);
+			st->conn_timer = 0;
+		}
+		set_want_write(st, false);
+		if (sa_ev_watch_read(fd, on_readable, st) < 0) {
+			st_finish(st, -ENOMEM);
+			return;
+		}
+		st->phase = DISC_ST_LOGIN;
+		st->login_stage = SA_STAGE_SECURITY;
+		if ((rc = send_login(st)) < 0)
+			st_finish(st, rc);
+		return;
+	}
+	if ((rc = flush(st)) < 0)
+		st_finish(st, rc);
+}
+
+int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct disc_st_params *p, disc_st_cb cb,
+                  void *arg, struct disc_st **out)
+{
+	struct disc_st *st;
+	int one = 1, rc;
+
+	if (!addr || !p || !p->initiator || !cb)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->fd = -1;
+	st->p = *p;
+	if (!st->p.mrdsl)
+		st->p.mrdsl = ST_MRDSL;
+	st->cb = cb;
+	st->arg = arg;
+	st->phase = DISC_ST_CONNECT;
+	if (!(st->initiator = strdup(p->initiator))) {
+		free(st);
+		return -ENOMEM;
+	}
+	/* ISID type "random" (RFC 7143 10.12.5): 0b10 then random bits.  Two
+	 * sessions with one initiator name and one ISID would make the target
+	 * reinstate (end) the first, so concurrent exchanges must differ: the
+	 * low bytes count up, the high ones differ between agent runs. */
+	{
+		static uint32_t seq;
+		static uint32_t salt;
+		uint32_t n;
+
+		if (!salt)
+			salt = ((uint32_t)time(NULL) * 2654435761u) ^ ((uint32_t)getpid() << 8) ^ 1u;
+		n = ++seq;
+		st->isid[0] = 0x80 | (uint8_t)(salt & 0x3f);
+		st->isid[1] = (uint8_t)(salt >> 8);
+		st->isid[2] = (uint8_t)(salt >> 16);
+		st->isid[3] = (uint8_t)(n >> 16);
+		st->isid[4] = (uint8_t)(n >> 8);
+		st->isid[5] = (uint8_t)n;
+		st->itt = n;
+	}
+	st->cmdsn = 1;
+	st->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (st->fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(st->fd, addr, addrlen) < 0 && errno != EINPROGRESS) {
+		rc = -errno;
+		goto fail;
+	}
+	/* Completion (or refusal) of the connect shows up as writability. */
+	if (sa_ev_watch_write(st->fd, on_writable, st) < 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	st->want_write = true;
+	if (p->connect_timeout_ms)
+		st->conn_timer = sa_ev_timer(p->connect_timeout_ms, 0, on_timeout, st);
+	if (p->timeout_ms)
+		st->timer = sa_ev_timer(p->timeout_ms, 0, on_timeout, st);
+	if (out)
+		*out = st;
+	return 0;
+fail:
+	st_free(st);
+	return rc;
+}
+
+/* ---- reply parsing --------------------------------------------------- */
+
+int disc_st_parse_addr(const char *s, struct disc_st_addr *out)
+{
+	const char *host = s, *hend, *rest;
+	unsigned char bin[16];
+	char *end;
+	long v;
+
+	memset(out, 0, sizeof(*out));
+	out->port = 3260;
+	if (*s == '[') {
+		host = s + 1;
+		hend = strchr(host, ']');
+		if (!hend)
+			return -EINVAL;
+		rest = hend + 1;
+	} else {
+		hend = host + strcspn(host, ":,");
+		rest = hend;
+	}
+	if (hend == host || (size_t)(hend - host) >= sizeof(out->host))
+		return -EINVAL;
+	memcpy(out->host, host, (size_t)(hend - host));
+	out->host[hend - host] = '\0';
+	if (*rest == ':') {
+		v = strtol(rest + 1, &end, 10);
+		if (end == rest + 1 || v < 1 || v > 65535)
+			return -EINVAL;
+		out->port = (uint16_t)v;
+		rest = end;
+	}
+	if (*rest == ',') {
+		v = strtol(rest + 1, &end, 10);
+		if (end == rest + 1 || v < 0 || v > 65535)
+			return -EINVAL;
+		out->tpgt = (uint16_t)v;
+		out->has_tpgt = 1;
+		rest = end;
+	}
+	if (*rest)
+		return -EINVAL;
+	if (inet_pton(AF_INET, out->host, bin) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, out->host, bin) == 1)
+		out->family = AF_INET6;
+	else
+		out->family = AF_UNSPEC;
+	return 0;
+}
+
+int disc_st_parse(const char *text, size_t len, disc_st_target_fn fn, void *arg)
+{
+	const char *p = text, *end = text + len;
+	char name[256] = "";
+	int naddr = 0;
+
+	while (p < end) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		size_t l = nul ? (size_t)(nul - p) : (size_t)(end - p);
+		char pair[512];
+
+		/* Longer pairs are no names (223 octets at most) or addresses. */
+		if (l < sizeof(pair)) {
+			memcpy(pair, p, l);
+			pair[l] = '\0';
+			if (strncmp(pair, "TargetName=", 11) == 0 && pair[11] && l - 11 < sizeof(name)) {
+				if (name[0] && !naddr)
+					fn(name, NULL, arg);
+				memcpy(name, pair + 11, l - 11 + 1);
+				naddr = 0;
+			} else if (strncmp(pair, "TargetAddress=", 14) == 0) {
+				struct disc_st_addr a;
+
+				if (!name[0])
+					return -EPROTO;
+				if (disc_st_parse_addr(pair + 14, &a) == 0) {
+					fn(name, &a, arg);
+					naddr++;
+				} else {
+					sa_log(SA_LOG_DEBUG, "discovery", "ignoring malformed TargetAddress");
+				}
+			}
+		}
+		p += l + 1;
+	}
+	if (name[0] && !naddr)
+		fn(name, NULL, arg);
+	return 0;
+}

@@ -1,0 +1,935 @@
+/* etcd.c: redirectors sharing the mapping and server states through etcd's v3 JSON gateway, one leader by lease. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engines/redirect/etcd.h"
+#include "subagent/log.h"
+
+#ifndef HAVE_ETCD
+
+int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, const struct redir_etcd_cbs *cbs, char *err,
+                     size_t errlen)
+{
+	(void)cfg;
+	(void)self;
+	(void)cbs;
+	snprintf(err, errlen, "etcd support not built (libcurl and jansson were missing at configure time)");
+	return -ENOTSUP;
+}
+void redir_etcd_stop(void)
+{
+}
+int redir_etcd_running(void)
+{
+	return 0;
+}
+int redir_etcd_is_leader(void)
+{
+	return 0;
+}
+void redir_etcd_put_map(const char *target, const char *server)
+{
+	(void)target;
+	(void)server;
+}
+void redir_etcd_put_server(const char *name, const char *state)
+{
+	(void)name;
+	(void)state;
+}
+
+#else
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "subagent/evloop.h"
+
+#define TAG "redirect-etcd"
+#define ETCD_TXN_MAX 100           /* etcd's default --max-txn-ops is 128 */
+#define ETCD_WATCH_MAX (16u << 20) /* a watch line larger than this is garbage */
+#define ETCD_RETRY_MS 500
+
+enum rq_kind { RQ_RANGE = 1, RQ_WATCH, RQ_GRANT, RQ_KEEPALIVE, RQ_CAMPAIGN, RQ_PUT };
+
+struct rq {
+	CURL *h;
+	int kind;
+	char *body;
+	struct curl_slist *hdrs;
+	char *buf;
+	size_t len, cap;
+	char err[CURL_ERROR_SIZE];
+	struct rq *next;
+};
+
+struct fdwatch {
+	unsigned char r, w;
+};
+
+struct op {
+	char *key;
+	char *value;
+	unsigned long seq; /* queue order, so the last write of a key wins */
+};
+
+static struct {
+	int on;
+	CURLM *multi;
+	unsigned int curl_timer, ka_timer, retry_timer, flush_timer, kick_timer;
+	struct fdwatch *fds;
+	size_t nfds;
+	struct rq *active;
+	char **endpoints;
+	size_t nendpoints, ep;
+	char *prefix; /* "/sanagent/redirect/<cluster>/" */
+	char *self;
+	int ttl;
+	struct redir_etcd_cbs cbs;
+	char lease[32]; /* "" = none */
+	int leader;
+	int synced;    /* the prefix was read once: campaign only with the shared state in hand */
+	long long rev; /* the revision the watch continues from */
+	bool grant_busy, ka_busy, campaign_busy, range_busy, watch_on;
+	struct timespec ka_ok; /* last keepalive the server confirmed */
+	struct op *ops;
+	size_t nops, capops;
+	unsigned long seq;
+} E;
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64_enc(const char *s, size_t n)
+{
+	char *o = malloc(4 * ((n + 2) / 3) + 1), *p = o;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		*p++ = b64c[(v >> 18) & 63];
+		*p++ = b64c[(v >> 12) & 63];
+		*p++ = i + 1 < n ? b64c[(v >> 6) & 63] : '=';
+		*p++ = i + 2 < n ? b64c[v & 63] : '=';
+	}
+	*p = '\0';
+	return o;
+}
+
+static char *b64_dec(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *o = malloc(n / 4 * 3 + 4), *p = o;
+	unsigned v = 0;
+	int bits = 0;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
+		const char *c = strchr(b64c, s[i]);
+
+		if (!c || !s[i]) {
+			free(o);
+			return NULL;
+		}
+		v = (v << 6) | (unsigned)(c - b64c);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*p++ = (char)((v >> bits) & 0xff);
+		}
+	}
+	*p = '\0';
+	return o;
+}
+
+static json_t *jb64(const char *s)
+{
+	char *e = b64_enc(s, strlen(s));
+	json_t *j = e ? json_string(e) : NULL;
+
+	free(e);
+	return j;
+}
+
+static char *key_of(const char *rel)
+{
+	size_t n = strlen(E.prefix) + strlen(rel) + 1;
+	char *k = malloc(n);
+
+	if (k)
+		snprintf(k, n, "%s%s", E.prefix, rel);
+	return k;
+}
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void set_role(int leader)
+{
+	if (E.leader == leader)
+		return;
+	E.leader = leader;
+	sa_log(SA_LOG_NOTICE, TAG, "%s is now %s of cluster %s", E.self, leader ? "leader" : "a follower", E.prefix);
+	if (E.cbs.role)
+		E.cbs.role(leader);
+}
+
+/* ---- libcurl multi on the agent loop ------------------------------------------- */
+
+static void drain(void);
+
+static void on_fd(int fd, int ev)
+{
+	int running;
+
+	curl_multi_socket_action(E.multi, fd, ev, &running);
+	drain();
+}
+
+static void on_read(int fd, void *arg)
+{
+	(void)arg;
+	on_fd(fd, CURL_CSELECT_IN);
+}
+
+static void on_write(int fd, void *arg)
+{
+	(void)arg;
+	on_fd(fd, CURL_CSELECT_OUT);
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *up, void *sp)
+{
+	bool r = what == CURL_POLL_IN || what == CURL_POLL_INOUT;
+	bool w = what == CURL_POLL_OUT || what == CURL_POLL_INOUT;
+	struct fdwatch *f;
+
+	(void)e;
+	(void)up;
+	(void)sp;
+	if (s < 0)
+		return 0;
+	if ((size_t)s >= E.nfds) {
+		size_t n = (size_t)s + 64;
+		struct fdwatch *nf = realloc(E.fds, n * sizeof(*nf));
+
+		if (!nf)
+			return -1;
+		memset(nf + E.nfds, 0, (n - E.nfds) * sizeof(*nf));
+		E.fds = nf;
+		E.nfds = n;
+	}
+	f = &E.fds[s];
+	if (f->r && !r)
+		sa_ev_unwatch_read(s);
+	if (f->w && !w)
+		sa_ev_unwatch_write(s);
+	if (r && !f->r && sa_ev_watch_read(s, on_read, NULL) < 0)
+		return -1;
+	if (w && !f->w && sa_ev_watch_write(s, on_write, NULL) < 0)
+		return -1;
+	f->r = r;
+	f->w = w;
+	return 0;
+}
+
+static void curl_tick(unsigned int id, void *arg)
+{
+	int running;
+
+	(void)id;
+	(void)arg;
+	E.curl_timer = 0;
+	curl_multi_socket_action(E.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	drain();
+}
+
+static int timer_cb(CURLM *m, long ms, void *up)
+{
+	(void)m;
+	(void)up;
+	sa_ev_cancel(E.curl_timer);
+	E.curl_timer = 0;
+	if (ms >= 0)
+		E.curl_timer = sa_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, NULL);
+	return 0;
+}
+
+static void finish(struct rq *q, bool ok, long http);
+
+static size_t on_body(char *data, size_t sz, size_t nm, void *arg);
+
+static int rq_send(int kind, const char *path, json_t *body)
+{
+	struct rq *q = calloc(1, sizeof(*q));
+	char url[512];
+
+	if (!q)
+		return -ENOMEM;
+	q->kind = kind;
+	q->body = json_dumps(body, JSON_COMPACT);
+	q->h = curl_easy_init();
+	q->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!q->body || !q->h || !q->hdrs) {
+		free(q->body);
+		if (q->h)
+			curl_easy_cleanup(q->h);
+		curl_slist_free_all(q->hdrs);
+		free(q);
+		return -ENOMEM;
+	}
+	snprintf(url, sizeof(url), "%s%s", E.endpoints[E.ep], path);
+	curl_easy_setopt(q->h, CURLOPT_URL, url);
+	curl_easy_setopt(q->h, CURLOPT_POSTFIELDS, q->body);
+	curl_easy_setopt(q->h, CURLOPT_HTTPHEADER, q->hdrs);
+	curl_easy_setopt(q->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(q->h, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(q->h, CURLOPT_PRIVATE, q);
+	curl_easy_setopt(q->h, CURLOPT_ERRORBUFFER, q->err);
+	curl_easy_setopt(q->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
+	/* A watch streams for ever; everything else must answer well within a lease. */
+	if (kind != RQ_WATCH)
+		curl_easy_setopt(q->h, CURLOPT_TIMEOUT_MS, kind == RQ_KEEPALIVE ? (long)E.ttl * 700L : 3000L);
+	if (curl_multi_add_handle(E.multi, q->h) != CURLM_OK) {
+		curl_easy_cleanup(q->h);
+		curl_slist_free_all(q->hdrs);
+		free(q->body);
+		free(q);
+		return -EIO;
+	}
+	q->next = E.active;
+	E.active = q;
+	return 0;
+}
+
+static void rq_free(struct rq *q)
+{
+	struct rq **pp;
+
+	for (pp = &E.active; *pp; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	curl_multi_remove_handle(E.multi, q->h);
+	curl_easy_cleanup(q->h);
+	curl_slist_free_all(q->hdrs);
+	free(q->body);
+	free(q->buf);
+	free(q);
+}
+
+static void drain(void)
+{
+	CURLMsg *m;
+	int left;
+
+	while (E.on && (m = curl_multi_info_read(E.multi, &left))) {
+		struct rq *q = NULL;
+		long http = 0;
+		bool ok;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &http);
+		ok = m->data.result == CURLE_OK && http == 200;
+		if (m->data.result == CURLE_COULDNT_CONNECT || m->data.result == CURLE_OPERATION_TIMEDOUT)
+			E.ep = (E.ep + 1) % E.nendpoints; /* try the next member next time */
+		if (!ok && q->kind != RQ_WATCH)
+			sa_log(SA_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", q->kind,
+			       q->err[0] ? q->err : curl_easy_strerror(m->data.result), http);
+		curl_multi_remove_handle(E.multi, q->h);
+		finish(q, ok, http);
+		rq_free(q);
+	}
+}
+
+/* ---- the shared state ------------------------------------------------------------ */
+
+static void campaign(void);
+
+static void kick_tick(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	E.kick_timer = 0;
+	campaign();
+}
+
+/* One key of the prefix changed (value NULL: deleted). */
+static void dispatch(const char *key, const char *value)
+{
+	size_t pl = strlen(E.prefix);
+	const char *rel;
+
+	if (strncmp(key, E.prefix, pl))
+		return;
+	rel = key + pl;
+	if (strcmp(rel, "leader") == 0) {
+		if (!value && !E.leader && !E.kick_timer)
+			/* The old leader's lease ended: try at once, but outside
+			 * libcurl's callback (no multi calls from in there). */
+			E.kick_timer = sa_ev_timer(1, 0, kick_tick, NULL);
+		else if (value && E.leader && strcmp(value, E.self))
+			set_role(0);
+	} else if (strncmp(rel, "map/", 4) == 0 && rel[4]) {
+		if (E.cbs.map)
+			E.cbs.map(rel + 4, value);
+	} else if (strncmp(rel, "server/", 7) == 0 && rel[7]) {
+		if (E.cbs.server)
+			E.cbs.server(rel + 7, value);
+	}
+}
+
+static void dispatch_kv(json_t *kv, bool deleted)
+{
+	char *k = b64_dec(json_string_value(json_object_get(kv, "key")));
+	char *v = deleted ? NULL : b64_dec(json_string_value(json_object_get(kv, "value")));
+
+	if (k && (deleted || v))
+		dispatch(k, v);
+	free(k);
+	free(v);
+}
+
+static long long jll(json_t *j)
+{
+	if (json_is_string(j))
+		return strtoll(json_string_value(j), NULL, 10);
+	if (json_is_integer(j))
+		return (long long)json_integer_value(j);
+	return 0;
+}
+
+static json_t *range_body(void)
+{
+	char *end = strdup(E.prefix);
+	json_t *b;
+
+	if (!end)
+		return NULL;
+	end[strlen(end) - 1]++; /* "/x/" .. "/x0": every key under the prefix */
+	b = json_pack("{s:o,s:o}", "key", jb64(E.prefix), "range_end", jb64(end));
+	free(end);
+	return b;
+}
+
+static void retry_tick(unsigned int id, void *arg);
+
+static void resync(void)
+{
+	json_t *b;
+
+	if (E.range_busy || E.watch_on)
+		return;
+	if (!(b = range_body()) || rq_send(RQ_RANGE, "/v3/kv/range", b) < 0) {
+		if (!E.retry_timer)
+			E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+	} else {
+		E.range_busy = true;
+	}
+	json_decref(b);
+}
+
+static void watch_start(void)
+{
+	json_t *b = range_body(), *w;
+
+	if (!b)
+		return;
+	json_object_set_new(b, "start_revision", json_sprintf("%lld", E.rev + 1));
+	w = json_pack("{s:o}", "create_request", b);
+	if (w && rq_send(RQ_WATCH, "/v3/watch", w) == 0)
+		E.watch_on = true;
+	json_decref(w);
+}
+
+static void grant(void)
+{
+	json_t *b;
+
+	if (E.grant_busy || E.lease[0])
+		return;
+	b = json_pack("{s:I}", "TTL", (json_int_t)E.ttl);
+	if (b && rq_send(RQ_GRANT, "/v3/lease/grant", b) == 0)
+		E.grant_busy = true;
+	json_decref(b);
+}
+
+/* Creates the leader key with our lease only if nobody holds it. */
+static void campaign(void)
+{
+	char *k;
+	json_t *b;
+
+	if (!E.on || E.campaign_busy || !E.lease[0] || !E.synced || E.leader)
+		return;
+	if (!(k = key_of("leader")))
+		return;
+	b = json_pack("{s:[{s:o,s:s,s:s}],s:[{s:{s:o,s:o,s:s}}],s:[{s:{s:o}}]}", "compare", "key", jb64(k), "target",
+	              "CREATE", "create_revision", "0", "success", "request_put", "key", jb64(k), "value", jb64(E.self),
+	              "lease", E.lease, "failure", "request_range", "key", jb64(k));
+	if (b && rq_send(RQ_CAMPAIGN, "/v3/kv/txn", b) == 0)
+		E.campaign_busy = true;
+	json_decref(b);
+	free(k);
+}
+
+static void lease_lost(const char *why)
+{
+	if (E.lease[0])
+		sa_log(SA_LOG_WARNING, TAG, "lease %s lost: %s", E.lease, why);
+	E.lease[0] = '\0';
+	set_role(0);
+	grant();
+}
+
+static void ka_tick(unsigned int id, void *arg)
+{
+	json_t *b;
+
+	(void)id;
+	(void)arg;
+	/* Without a confirmed keepalive for a whole TTL the lease may be gone:
+	 * stop acting as leader before another redirector takes over. */
+	if (E.leader && since(&E.ka_ok) > (double)E.ttl)
+		set_role(0);
+	if (!E.lease[0]) {
+		grant();
+		return;
+	}
+	if (!E.ka_busy) {
+		b = json_pack("{s:s}", "ID", E.lease);
+		if (b && rq_send(RQ_KEEPALIVE, "/v3/lease/keepalive", b) == 0)
+			E.ka_busy = true;
+		json_decref(b);
+	}
+	campaign();
+}
+
+static void retry_tick(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	E.retry_timer = 0;
+	resync();
+}
+
+/* Returns -1 when the watch must end (etcd canceled it). */
+static int on_watch_json(json_t *j)
+{
+	json_t *r = json_object_get(j, "result"), *evs, *ev;
+	size_t i;
+
+	if (!r) {
+		sa_log(SA_LOG_WARNING, TAG, "watch error from etcd");
+		return -1;
+	}
+	if (json_is_true(json_object_get(r, "canceled"))) {
+		/* Compacted past our revision: read everything again. */
+		sa_log(SA_LOG_WARNING, TAG, "watch canceled by etcd; reading the prefix again");
+		return -1;
+	}
+	evs = json_object_get(r, "events");
+	json_array_foreach(evs, i, ev)
+	{
+		json_t *kv = json_object_get(ev, "kv");
+		const char *type = json_string_value(json_object_get(ev, "type"));
+		long long mr = jll(json_object_get(kv, "mod_revision"));
+
+		if (mr > E.rev)
+			E.rev = mr;
+		dispatch_kv(kv, type && strcmp(type, "DELETE") == 0);
+	}
+	return 0;
+}
+
+/* The watch answers with one JSON object per line, as long as it lives. */
+static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct rq *q = arg;
+	size_t n = sz * nm;
+
+	if (q->len + n + 1 > q->cap) {
+		size_t nc = q->cap ? q->cap : 4096;
+		char *nb;
+
+		while (nc < q->len + n + 1)
+			nc *= 2;
+		if (nc > ETCD_WATCH_MAX || !(nb = realloc(q->buf, nc)))
+			return 0;
+		q->buf = nb;
+		q->cap = nc;
+	}
+	memcpy(q->buf + q->len, data, n);
+	q->len += n;
+	q->buf[q->len] = '\0';
+	if (q->kind != RQ_WATCH)
+		return n;
+	for (;;) {
+		size_t skip = strspn(q->buf, " \r\n\t");
+		json_error_t je;
+		json_t *j;
+		int rc;
+
+		if (skip) {
+			memmove(q->buf, q->buf + skip, q->len - skip + 1);
+			q->len -= skip;
+		}
+		if (!q->len || !memchr(q->buf, '\n', q->len))
+			break;
+		j = json_loadb(q->buf, q->len, JSON_DISABLE_EOF_CHECK, &je);
+		if (!j)
+			return 0; /* garbage: end the stream, resync */
+		memmove(q->buf, q->buf + je.position, q->len - (size_t)je.position + 1);
+		q->len -= (size_t)je.position;
+		rc = on_watch_json(j);
+		json_decref(j);
+		if (!E.on || rc < 0)
+			return 0;
+	}
+	return n;
+}
+
+static size_t on_body_discard(char *data, size_t sz, size_t nm, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return sz * nm;
+}
+
+static void finish(struct rq *q, bool ok, long http)
+{
+	json_t *j = NULL, *x;
+	size_t i;
+
+	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
+		ok = false;
+	switch (q->kind) {
+	case RQ_RANGE:
+		E.range_busy = false;
+		if (!ok) {
+			if (!E.retry_timer)
+				E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+			break;
+		}
+		E.rev = jll(json_object_get(json_object_get(j, "header"), "revision"));
+		json_array_foreach(json_object_get(j, "kvs"), i, x) dispatch_kv(x, false);
+		if (!E.synced)
+			sa_log(SA_LOG_INFO, TAG, "read %zu keys at revision %lld",
+			       json_array_size(json_object_get(j, "kvs")), E.rev);
+		E.synced = 1;
+		watch_start();
+		campaign();
+		break;
+	case RQ_WATCH:
+		E.watch_on = false;
+		sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
+		       q->err[0] ? q->err : "closed", http, q->buf ? q->buf : "");
+		if (!E.retry_timer)
+			E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+		break;
+	case RQ_GRANT:
+		E.grant_busy = false;
+		if (ok && (x = json_object_get(j, "ID")) && jll(x) > 0) {
+			snprintf(E.lease, sizeof(E.lease), "%lld", jll(x));
+			clock_gettime(CLOCK_MONOTONIC, &E.ka_ok);
+			campaign();
+		}
+		break;
+	case RQ_KEEPALIVE:
+		E.ka_busy = false;
+		if (!ok)
+			break; /* the TTL check in ka_tick decides */
+		x = json_object_get(j, "result");
+		if (jll(json_object_get(x, "TTL")) <= 0)
+			lease_lost("expired");
+		else
+			clock_gettime(CLOCK_MONOTONIC, &E.ka_ok);
+		break;
+	case RQ_CAMPAIGN:
+		E.campaign_busy = false;
+		if (!ok)
+			break;
+		if (json_is_true(json_object_get(j, "succeeded"))) {
+			set_role(1);
+			break;
+		}
+		/* Somebody holds it; if it is our own key from this lease, we lead. */
+		x = json_array_get(
+		    json_object_get(
+		        json_object_get(json_array_get(json_object_get(j, "responses"), 0), "response_range"), "kvs"),
+		    0);
+		if (x && jll(json_object_get(x, "lease")) == atoll(E.lease)) {
+			set_role(1);
+		}
+		break;
+	case RQ_PUT:
+		if (!ok) {
+			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s",
+			       q->err[0] ? q->err : "HTTP error");
+			break;
+		}
+		j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL);
+		/* The writes are guarded by our lease on the leader key. */
+		if (j && !json_is_true(json_object_get(j, "succeeded")))
+			set_role(0);
+		break;
+	}
+	json_decref(j);
+}
+
+/* ---- writes ------------------------------------------------------------------------ */
+
+static int op_cmp(const void *a, const void *b)
+{
+	const struct op *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* etcd refuses a transaction that names a key twice: keep the last write. */
+static void ops_dedup(void)
+{
+	size_t w = 0;
+
+	qsort(E.ops, E.nops, sizeof(*E.ops), op_cmp);
+	for (size_t i = 0; i < E.nops; i++) {
+		if (i + 1 < E.nops && strcmp(E.ops[i].key, E.ops[i + 1].key) == 0) {
+			free(E.ops[i].key);
+			free(E.ops[i].value);
+			continue;
+		}
+		E.ops[w++] = E.ops[i];
+	}
+	E.nops = w;
+}
+
+static void flush_tick(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	E.flush_timer = 0;
+	ops_dedup();
+	while (E.nops && E.leader) {
+		size_t n = E.nops < ETCD_TXN_MAX ? E.nops : ETCD_TXN_MAX;
+		char *lk = key_of("leader");
+		json_t *ops = json_array(), *b;
+
+		for (size_t i = 0; i < n; i++) {
+			struct op *o = &E.ops[i];
+
+			if (o->value)
+				json_array_append_new(ops, json_pack("{s:{s:o,s:o}}", "request_put", "key",
+				                                     jb64(o->key), "value", jb64(o->value)));
+			else
+				json_array_append_new(
+				    ops, json_pack("{s:{s:o}}", "request_delete_range", "key", jb64(o->key)));
+			free(o->key);
+			free(o->value);
+		}
+		memmove(E.ops, E.ops + n, (E.nops - n) * sizeof(*E.ops));
+		E.nops -= n;
+		b = json_pack("{s:[{s:o,s:s,s:s}],s:o}", "compare", "key", jb64(lk ? lk : ""), "target", "LEASE",
+		              "lease", E.lease, "success", ops);
+		if (b)
+			rq_send(RQ_PUT, "/v3/kv/txn", b);
+		json_decref(b);
+		free(lk);
+	}
+	for (size_t i = 0; i < E.nops; i++) {
+		free(E.ops[i].key);
+		free(E.ops[i].value);
+	}
+	E.nops = 0;
+}
+
+static void queue(const char *rel, const char *value)
+{
+	struct op *o;
+
+	if (!E.on || !E.leader)
+		return;
+	if (E.nops == E.capops) {
+		size_t nc = E.capops ? E.capops * 2 : 64;
+		struct op *no = realloc(E.ops, nc * sizeof(*no));
+
+		if (!no)
+			return;
+		E.ops = no;
+		E.capops = nc;
+	}
+	o = &E.ops[E.nops];
+	o->key = key_of(rel);
+	o->value = value ? strdup(value) : NULL;
+	o->seq = ++E.seq;
+	if (!o->key || (value && !o->value)) {
+		free(o->key);
+		free(o->value);
+		return;
+	}
+	E.nops++;
+	if (!E.flush_timer)
+		E.flush_timer = sa_ev_timer(1, 0, flush_tick, NULL);
+}
+
+void redir_etcd_put_map(const char *target, const char *server)
+{
+	char rel[300];
+
+	snprintf(rel, sizeof(rel), "map/%s", target);
+	queue(rel, server);
+}
+
+void redir_etcd_put_server(const char *name, const char *state)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "server/%s", name);
+	queue(rel, state);
+}
+
+/* ---- start / stop ---------------------------------------------------------------------- */
+
+int redir_etcd_running(void)
+{
+	return E.on;
+}
+
+int redir_etcd_is_leader(void)
+{
+	return E.on && E.leader;
+}
+
+int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, const struct redir_etcd_cbs *cbs, char *err,
+                     size_t errlen)
+{
+	static int global_done;
+	size_t n;
+
+	if (E.on)
+		redir_etcd_stop();
+	if (!cfg || !cfg->present || !cfg->nendpoints) {
+		snprintf(err, errlen, "no etcd endpoints");
+		return -EINVAL;
+	}
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "libcurl initialisation failed");
+			return -EIO;
+		}
+		global_done = 1;
+	}
+	memset(&E, 0, sizeof(E));
+	E.ttl = cfg->lease_ttl > 0 ? cfg->lease_ttl : 1;
+	E.cbs = *cbs;
+	n = strlen(cfg->cluster ? cfg->cluster : "default") + 32;
+	E.prefix = malloc(n);
+	E.self = strdup(self);
+	E.endpoints = calloc(cfg->nendpoints, sizeof(char *));
+	E.multi = curl_multi_init();
+	if (!E.prefix || !E.self || !E.endpoints || !E.multi)
+		goto nomem;
+	snprintf(E.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
+	for (size_t i = 0; i < cfg->nendpoints; i++) {
+		size_t l = strlen(cfg->endpoints[i]);
+
+		if (!(E.endpoints[i] = strdup(cfg->endpoints[i])))
+			goto nomem;
+		E.nendpoints = i + 1;
+		if (l && E.endpoints[i][l - 1] == '/')
+			E.endpoints[i][l - 1] = '\0';
+	}
+	curl_multi_setopt(E.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(E.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	E.on = 1;
+	/* Keepalive three times per TTL, as etcd's own clients do. */
+	E.ka_timer = sa_ev_timer((unsigned)E.ttl * 300u, 1, ka_tick, NULL);
+	resync();
+	grant();
+	sa_log(SA_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", E.self, E.prefix, E.endpoints[0],
+	       E.nendpoints > 1 ? " and more" : "", E.ttl);
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	E.on = 1;
+	redir_etcd_stop();
+	return -ENOMEM;
+}
+
+void redir_etcd_stop(void)
+{
+	if (!E.on)
+		return;
+	/* A clean stop hands leadership over at once instead of after the TTL:
+	 * one short blocking revoke, outside any request the loop waits for. */
+	if (E.lease[0] && E.nendpoints) {
+		CURL *h = curl_easy_init();
+		char url[512], body[64];
+
+		if (h) {
+			snprintf(url, sizeof(url), "%s/v3/lease/revoke", E.endpoints[E.ep]);
+			snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", E.lease);
+			curl_easy_setopt(h, CURLOPT_URL, url);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300L);
+			curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body_discard);
+			curl_easy_perform(h);
+			curl_easy_cleanup(h);
+		}
+	}
+	E.on = 0;
+	sa_ev_cancel(E.ka_timer);
+	sa_ev_cancel(E.retry_timer);
+	sa_ev_cancel(E.flush_timer);
+	sa_ev_cancel(E.curl_timer);
+	sa_ev_cancel(E.kick_timer);
+	while (E.active)
+		rq_free(E.active);
+	for (size_t fd = 0; fd < E.nfds; fd++) {
+		if (E.fds[fd].r)
+			sa_ev_unwatch_read((int)fd);
+		if (E.fds[fd].w)
+			sa_ev_unwatch_write((int)fd);
+	}
+	if (E.multi)
+		curl_multi_cleanup(E.multi);
+	for (size_t i = 0; i < E.nendpoints; i++)
+		free(E.endpoints[i]);
+	for (size_t i = 0; i < E.nops; i++) {
+		free(E.ops[i].key);
+		free(E.ops[i].value);
+	}
+	free(E.ops);
+	free(E.endpoints);
+	free(E.fds);
+	free(E.prefix);
+	free(E.self);
+	memset(&E, 0, sizeof(E));
+}
+
+#endif

@@ -1,0 +1,260 @@
+/* discTargetTable.c: discovery counters, sanDiscSourceTable and sanDiscTargetTable, read live from the engine. */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "engines/registry.h"
+#include "handlers/disc.h"
+#include "handlers/redir.h"
+#include "subagent/log.h"
+
+/* The single-index tables reuse the redirector's live-table plumbing
+ * (h_redir_table: one *_find per GET, one *_next per GETNEXT). */
+
+static const oid source_table_oid[] = {SA_OID_DISC_SOURCE_TABLE};
+static const oid target_table_oid[] = {SA_OID_DISC_TARGET_TABLE};
+static const oid counters_oid[] = {SA_OID_DISC_COUNTERS};
+
+static void set_addr(netsnmp_variable_list *vb, int family, const char *host, int want_type)
+{
+	u_char a[16];
+	size_t len;
+	int type = h_redir_host_addr(family, host, a, &len);
+
+	if (want_type)
+		h_redir_set_int(vb, type);
+	else
+		snmp_set_var_typed_value(vb, ASN_OCTET_STR, a, len);
+}
+
+int h_disc_source_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+{
+	const struct disc_source *s = disc_source_find(index);
+
+	if (!s)
+		return SNMP_NOSUCHINSTANCE;
+	switch (col) {
+	case H_DSRC_MECHANISM: h_redir_set_int(vb, s->mechanism); break;
+	case H_DSRC_ADDR_TYPE: set_addr(vb, s->family, s->host, 1); break;
+	case H_DSRC_ADDR: set_addr(vb, s->family, s->host, 0); break;
+	case H_DSRC_PORT: h_redir_set_u32(vb, ASN_UNSIGNED, s->port); break;
+	case H_DSRC_STATUS: h_redir_set_int(vb, s->status); break;
+	case H_DSRC_TARGETS: h_redir_set_u32(vb, ASN_GAUGE, s->ntargets); break;
+	case H_DSRC_LAST_ATTEMPT: h_redir_set_time(vb, s->last_attempt); break;
+	case H_DSRC_LAST_SUCCESS: h_redir_set_time(vb, s->last_success); break;
+	case H_DSRC_ATTEMPTS: h_redir_set_u32(vb, ASN_COUNTER, s->attempts); break;
+	case H_DSRC_FAILURES: h_redir_set_u32(vb, ASN_COUNTER, s->failures); break;
+	case H_DSRC_LAST_ERROR: h_redir_set_str(vb, s->last_error, sizeof(s->last_error)); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+{
+	const struct disc_target *t = disc_target_find(index);
+
+	if (!t)
+		return SNMP_NOSUCHINSTANCE;
+	switch (col) {
+	case H_DTGT_NAME: h_redir_set_str(vb, t->name, sizeof(t->name)); break;
+	case H_DTGT_MECHANISM: h_redir_set_int(vb, t->mechanism); break;
+	case H_DTGT_SOURCE: h_redir_set_u32(vb, ASN_UNSIGNED, t->source); break;
+	case H_DTGT_PORTALS: h_redir_set_u32(vb, ASN_GAUGE, (uint32_t)t->nportals); break;
+	case H_DTGT_FIRST_SEEN: h_redir_set_time(vb, t->first_seen); break;
+	case H_DTGT_LAST_SEEN: h_redir_set_time(vb, t->last_seen); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int src_readable(unsigned int col)
+{
+	return col >= H_DSRC_MECHANISM && col <= H_DSRC_LAST_ERROR;
+}
+
+static uint32_t src_next(uint32_t after)
+{
+	const struct disc_source *s = disc_source_next(after);
+
+	return s ? s->index : 0;
+}
+
+static int tgt_readable(unsigned int col)
+{
+	return col >= H_DTGT_NAME && col <= H_DTGT_LAST_SEEN;
+}
+
+static uint32_t tgt_next(uint32_t after)
+{
+	const struct disc_target *t = disc_target_next(after);
+
+	return t ? t->index : 0;
+}
+
+static struct h_redir_table source_table = {
+    .name = "sanDiscSourceTable",
+    .root = source_table_oid,
+    .root_len = OID_LENGTH(source_table_oid),
+    .min_col = H_DSRC_INDEX,
+    .max_col = H_DSRC_LAST_ERROR,
+    .readable = src_readable,
+    .next = src_next,
+    .get = h_disc_source_get,
+};
+
+static struct h_redir_table target_table = {
+    .name = "sanDiscTargetTable",
+    .root = target_table_oid,
+    .root_len = OID_LENGTH(target_table_oid),
+    .min_col = H_DTGT_INDEX,
+    .max_col = H_DTGT_LAST_SEEN,
+    .readable = tgt_readable,
+    .next = tgt_next,
+    .get = h_disc_target_get,
+};
+
+/* ---- counters: scalars counters.N.0 ---------------------------------- */
+
+static void counter_value(unsigned int n, netsnmp_variable_list *vb)
+{
+	const struct disc_counters *c = disc_counters();
+
+	switch (n) {
+	case H_DISC_ST_OK: h_redir_set_u32(vb, ASN_COUNTER, c->sendtargets_ok); break;
+	case H_DISC_ST_FAILED: h_redir_set_u32(vb, ASN_COUNTER, c->sendtargets_failed); break;
+	case H_DISC_TARGETS_FOUND: h_redir_set_u32(vb, ASN_COUNTER, c->targets_found); break;
+	case H_DISC_TARGETS_LOST: h_redir_set_u32(vb, ASN_COUNTER, c->targets_lost); break;
+	case H_DISC_TARGETS_CURRENT: h_redir_set_u32(vb, ASN_GAUGE, (uint32_t)disc_target_count()); break;
+	case H_DISC_SCANS_COMPLETED: h_redir_set_u32(vb, ASN_COUNTER, c->scans_completed); break;
+	case H_DISC_SCAN_PROBES: h_redir_set_u32(vb, ASN_COUNTER, c->scan_probes); break;
+	case H_DISC_LAST_SCAN_MS: h_redir_set_u32(vb, ASN_UNSIGNED, c->last_scan_ms); break;
+	}
+}
+
+static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                            netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	size_t n = OID_LENGTH(counters_oid);
+	netsnmp_request_info *r;
+
+	(void)handler;
+	(void)reginfo;
+	for (r = requests; r; r = r->next) {
+		netsnmp_variable_list *vb = r->requestvb;
+		oid out[MAX_OID_LEN];
+		oid next = 1;
+
+		if (r->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			if (vb->name_length != n + 2 || vb->name[n] < 1 || vb->name[n] > H_DISC_COUNTER_MAX ||
+			    vb->name[n + 1] != 0)
+				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+			else
+				counter_value((unsigned int)vb->name[n], vb);
+			break;
+		case MODE_GETNEXT:
+			if (snmp_oid_compare(vb->name, vb->name_length, counters_oid, n) > 0 && vb->name_length > n)
+				next = vb->name[n] + (vb->name_length > n + 1 ? 1 : 0);
+			if (next < 1)
+				next = 1;
+			if (next > H_DISC_COUNTER_MAX)
+				break;
+			memcpy(out, counters_oid, sizeof(counters_oid));
+			out[n] = next;
+			out[n + 1] = 0;
+			snmp_set_var_objid(vb, out, n + 2);
+			counter_value((unsigned int)next, vb);
+			break;
+		default: netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE); break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static netsnmp_handler_registration *counters_reg;
+
+/* ---- registration: only while the discovery engine runs --------------- */
+
+static int registered, wanted, listening;
+
+void h_disc_tables_shutdown(void)
+{
+	h_disc_portal_table_shutdown();
+	h_redir_table_unregister(&target_table);
+	h_redir_table_unregister(&source_table);
+	if (counters_reg) {
+		netsnmp_unregister_handler(counters_reg);
+		counters_reg = NULL;
+	}
+	registered = 0;
+}
+
+static int disc_register(void)
+{
+	int rc;
+
+	if (registered)
+		return 0;
+	counters_reg = netsnmp_create_handler_registration("sanDiscCounters", counters_handler, counters_oid,
+	                                                   OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
+	if (!counters_reg)
+		return -ENOMEM;
+	if (netsnmp_register_handler(counters_reg) != MIB_REGISTERED_OK) {
+		counters_reg = NULL;
+		return -EEXIST;
+	}
+	if ((rc = h_redir_table_register(&source_table)) < 0 || (rc = h_redir_table_register(&target_table)) < 0 ||
+	    (rc = h_disc_portal_table_init()) < 0) {
+		h_disc_tables_shutdown();
+		return rc;
+	}
+	registered = 1;
+	return 0;
+}
+
+static void disc_sync(void)
+{
+	const struct sa_engine *e = sa_engine_get(SA_ENGINE_DISCOVERY + 1);
+	int up = wanted && e && e->oper == SA_OPER_UP;
+	int rc;
+
+	if (up && !registered) {
+		if ((rc = disc_register()) < 0)
+			sa_log(SA_LOG_ERR, "handlers", "cannot register SANAGENT-SESSION-MIB: %s", strerror(-rc));
+	} else if (!up && registered) {
+		h_disc_tables_shutdown();
+	}
+}
+
+static void on_engine(const struct sa_engine *e, void *arg)
+{
+	(void)arg;
+	if (e->index == SA_ENGINE_DISCOVERY + 1)
+		disc_sync();
+}
+
+int h_disc_init(void)
+{
+	int rc = sa_disc_notify_init();
+
+	if (rc < 0)
+		return rc;
+	if (!listening) {
+		sa_engines_listen(on_engine, NULL);
+		listening = 1;
+	}
+	wanted = 1;
+	disc_sync();
+	return 0;
+}
+
+void h_disc_shutdown(void)
+{
+	wanted = 0;
+	sa_disc_notify_shutdown();
+	h_disc_tables_shutdown();
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# redirect_etcd.sh: two redirectors share mapping and server states through a real etcd; one leader; takeover in 2 s.
+. "$(dirname "$0")/lib.sh"
+sa_init redir-etcd
+command -v etcd >/dev/null || sa_skip "etcd (etcd-server) not installed"
+command -v curl >/dev/null || sa_skip "curl not installed"
+command -v python3 >/dev/null || sa_skip "python3 not installed"
+command -v iscsi-inq >/dev/null || sa_skip "libiscsi-bin not installed"
+CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
+IQN=$SA_TGT_IQN
+ROID=$SA_OID.3.3.1 # sanRedirObjects
+
+# ---- a real etcd on loopback, a short heartbeat so a 1 s lease is allowed ----
+EPORT=$(sa_free_tcp_port_low)
+EPEER=$(sa_free_tcp_port_low)
+EURL=http://127.0.0.1:$EPORT
+sa_bg etcd --name sa --data-dir "$SA_TMP/etcd" --listen-client-urls "$EURL" --advertise-client-urls "$EURL" \
+	--listen-peer-urls "http://127.0.0.1:$EPEER" --initial-advertise-peer-urls "http://127.0.0.1:$EPEER" \
+	--initial-cluster "sa=http://127.0.0.1:$EPEER" --heartbeat-interval 50 --election-timeout 500 \
+	>"$SA_TMP/etcd.log" 2>&1
+sa_wait_for 20 eval "curl -sf $EURL/health | grep -q true" || sa_fail "etcd did not become healthy"
+# etcd_get REL: a value under the cluster prefix, through the same JSON gateway.
+etcd_get() {
+	curl -sf -X POST "$EURL/v3/kv/range" -d "{\"key\":\"$(printf '%s' "/sanagent/redirect/t1/$1" | base64 -w0)\"}" |
+		python3 -c 'import base64,json,sys; kv=json.load(sys.stdin).get("kvs") or [{}]; print(base64.b64decode(kv[0].get("value","")).decode())'
+}
+
+sa_start_tgt_servers 3 6
+
+# ---- two redirector pairs (snmpd master + sanagentd), sharing etcd cluster "t1" ----
+servers=""
+for i in 0 1 2; do
+	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
+done
+resources=""
+for t in 1 2 3 4 5 6; do
+	resources="$resources${resources:+, }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 2 + 1))\"; }"
+done
+declare -a SNMP RPORT APID
+start_pair() {
+	local k=$1 d=$SA_TMP/a$1
+	mkdir -p "$d/persist" "$d/agent-persist" "$d/state"
+	: "${SNMP[$k]:=$(sa_free_port udp)}"
+	: "${RPORT[$k]:=$(sa_free_tcp_port_low)}"
+	if [ ! -f "$d/snmpd.conf" ]; then
+		cat >"$d/snmpd.conf" <<EOF
+agentaddress udp:127.0.0.1:${SNMP[$k]}
+master agentx
+agentXSocket unix:$d/agentx.sock
+agentXTimeout 5
+rocommunity $SA_RO_COMMUNITY 127.0.0.1
+createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
+rwuser $SA_V3_USER priv
+EOF
+		SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
+		sa_wait_for 10 snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:${SNMP[$k]}" .1.3.6.1.2.1.1.3.0 ||
+			sa_fail "snmpd $k did not answer"
+	fi
+	cat >"$d/sanagent.conf" <<EOF
+agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/sanagent.state"; };
+redirect = {
+  listen = [ "127.0.0.1:${RPORT[$k]}" ];
+  servers = ( $servers );
+  resources = ( $resources );
+  etcd = { endpoints = [ "$EURL" ]; cluster = "t1"; lease_ttl = 1; };
+};
+EOF
+	SNMP_PERSISTENT_DIR="$d/agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$d/sanagent.conf" \
+		-p "$d/sanagentd.pid" 2>>"$d/sanagentd.log"
+	APID[$k]=$SA_LASTPID
+}
+set() {
+	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
+		"127.0.0.1:${SNMP[$1]}" "${@:2}"
+}
+get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:${SNMP[$1]}" "$2" 2>/dev/null | grep -v '^No Such'; }
+role() { get "$1" "$ROID.9.0"; }
+# mapped K TARGET: the address redirector K sends a login for TARGET to.
+mapped() { $CLIENT login 127.0.0.1 "${RPORT[$1]}" "$IQN:$2" | sed -n 's/^status 0x0101 address //p'; }
+addr_of() { echo "${SA_TGT_ADDR[$1]}:${SA_TGT_PORT[$1]},1"; }
+dump() { for k in 1 2; do echo "---- a$k/sanagentd.log" >&2; tail -n 25 "$SA_TMP/a$k/sanagentd.log" >&2; done; }
+fail() { dump; sa_fail "$@"; }
+
+start_pair 1
+sa_wait_for 10 eval '[ -n "$(role 1)" ]' || fail "redirector 1 not served through its snmpd"
+sa_wait_for 5 eval '[ "$(role 1)" = 2 ]' || fail "redirector 1 alone is not leader (role $(role 1))"
+start_pair 2
+sa_wait_for 10 eval '[ "$(role 2)" = 3 ]' || fail "redirector 2 is not a follower (role $(role 2))"
+[ "$(role 1)" = 2 ] || fail "redirector 1 lost leadership when 2 joined"
+echo "# leader: redirector 1, follower: redirector 2"
+[ "$(etcd_get leader)" = "$(hostname)/127.0.0.1:${RPORT[1]}" ] || fail "leader key holds '$(etcd_get leader)'"
+[ "$(etcd_get "map/$IQN:r3")" = s2 ] || fail "etcd map/r3 = '$(etcd_get "map/$IQN:r3")', want s2"
+sa_wait_for 5 eval '[ "$(etcd_get server/s3)" = up ]' || fail "etcd server/s3 = '$(etcd_get server/s3)', want up"
+for t in 1 3 5; do
+	i=$(((t - 1) / 2))
+	for k in 1 2; do
+		[ "$(mapped $k r$t)" = "$(addr_of $i)" ] || fail "redirector $k sends r$t to '$(mapped $k r$t)'"
+	done
+done
+# Followers neither probe nor rebalance.
+grep -q "server s1 .* is up" "$SA_TMP/a2/sanagentd.log" && fail "the follower probed the servers"
+
+# ---- kill -9 server s1: the leader remaps r1 and r2; the follower redirects to the new server ----
+kill -9 "${SA_TGT_PID[0]}"
+t0=$(date +%s%N)
+sa_wait_for 3 eval 'grep -q "failover: $IQN:r1 moved from s1" "$SA_TMP/a1/sanagentd.log"' || fail "leader did not remap r1"
+sa_wait_for 3 eval 'case "$(mapped 2 r1)" in "$(addr_of 1)" | "$(addr_of 2)") true ;; *) false ;; esac' ||
+	fail "follower still sends r1 to '$(mapped 2 r1)'"
+echo "# follower redirects r1 to $(mapped 2 r1) $((($(date +%s%N) - t0) / 1000000)) ms after kill -9 of s1"
+[ "$(mapped 2 r1)" = "$(mapped 1 r1)" ] || fail "leader and follower disagree on r1"
+[ "$(mapped 2 r2)" = "$(mapped 1 r2)" ] || fail "leader and follower disagree on r2"
+[ "$(mapped 2 r3)" = "$(addr_of 1)" ] || fail "r3 moved although s2 is up"
+grep -q "failover:" "$SA_TMP/a2/sanagentd.log" && fail "the follower remapped by itself"
+sa_wait_for 3 eval '[ "$(get 2 $ROID.4.1.8.1)" = 2 ]' || fail "follower's sanRedirServerOperStatus.1 = $(get 2 $ROID.4.1.8.1), want down(2)"
+iscsi-inq -i "$IQN:inq" "iscsi://127.0.0.1:${RPORT[2]}/$IQN:r1/1" | grep -q DIRECT_ACCESS ||
+	fail "iscsi-inq r1 through the follower after the failover"
+
+# ---- kill -9 the leader: the follower takes over within 2 s and keeps serving ----
+kill -9 "${APID[1]}"
+t0=$(date +%s%N)
+while [ "$(role 2)" != 2 ]; do
+	[ $((($(date +%s%N) - t0) / 1000000)) -lt 5000 ] || fail "redirector 2 did not take over within 5 s"
+	sleep 0.05
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# redirector 2 became leader ${ms} ms after kill -9 of the leader"
+[ "$ms" -le 2000 ] || fail "takeover took $ms ms (more than 2 s)"
+[ "$(etcd_get leader)" = "$(hostname)/127.0.0.1:${RPORT[2]}" ] || fail "leader key holds '$(etcd_get leader)'"
+iscsi-inq -i "$IQN:inq" "iscsi://127.0.0.1:${RPORT[2]}/$IQN:r3/1" | grep -q DIRECT_ACCESS ||
+	fail "iscsi-inq r3 through the new leader"
+# The new leader runs the health checks: kill s2 and its resources move to s3.
+kill -9 "${SA_TGT_PID[1]}"
+sa_wait_for 3 eval 'grep -q "failover: $IQN:r3 moved from s2" "$SA_TMP/a2/sanagentd.log"' ||
+	fail "the new leader did not remap r3 after s2 died"
+[ "$(mapped 2 r3)" = "$(addr_of 2)" ] || fail "r3 redirected to '$(mapped 2 r3)', want s3"
+sa_wait_for 3 eval '[ "$(etcd_get "map/$IQN:r3")" = s3 ]' || fail "etcd map/r3 = '$(etcd_get "map/$IQN:r3")', want s3"
+
+# ---- the old leader comes back as a follower and adopts the shared mapping ----
+start_pair 1
+sa_wait_for 10 eval '[ "$(role 1)" = 3 ]' || fail "restarted redirector 1 is not a follower (role $(role 1))"
+sa_wait_for 3 eval '[ "$(mapped 1 r3)" = "$(addr_of 2)" ]' || fail "restarted redirector 1 sends r3 to '$(mapped 1 r3)'"
+# A follower refuses to change what the leader owns (here a manual move).
+set 1 "$ROID.6.1.3.3" u 1 >"$SA_TMP/set.out" 2>&1 && fail "a follower accepted a manual move"
+grep -q resourceUnavailable "$SA_TMP/set.out" || fail "follower's refusal: $(cat "$SA_TMP/set.out")"
+[ "$(mapped 1 r3)" = "$(addr_of 2)" ] || fail "the refused move changed the follower's mapping"
+echo "PASS"

@@ -1,0 +1,119 @@
+/* disc_notify.c: the discovery engine's notifications (sanTargetDiscovered, sanTargetLost, sanPortalUnreachable). */
+#include <config.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "handlers/disc.h"
+#include "subagent/log.h"
+
+static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
+static const oid source_entry_oid[] = {SA_OID_DISC_SOURCE_TABLE, 1};
+static const oid target_entry_oid[] = {SA_OID_DISC_TARGET_TABLE, 1};
+
+/* A first SendTargets against a portal with 10,000 targets would send
+ * 10,000 notifications at once; past this many per second and kind they
+ * are counted and summarised in the log instead (the table has them all). */
+#define DISC_NOTIFY_PER_SEC 200
+
+static int listening, active;
+static struct {
+	time_t second;
+	unsigned int sent, dropped;
+} rate[H_DISC_NOTIFY_UNREACHABLE + 1];
+
+static int allow(unsigned int which)
+{
+	time_t now = time(NULL);
+
+	if (rate[which].second != now) {
+		if (rate[which].dropped)
+			sa_log(SA_LOG_NOTICE, "notify",
+			       "%u discovery notifications (kind %u) suppressed by the rate limit", rate[which].dropped,
+			       which);
+		rate[which].second = now;
+		rate[which].sent = rate[which].dropped = 0;
+	}
+	if (rate[which].sent >= DISC_NOTIFY_PER_SEC) {
+		rate[which].dropped++;
+		return 0;
+	}
+	rate[which].sent++;
+	return 1;
+}
+
+static void send_event(unsigned int which, const char *name, const oid *entry, size_t elen, const unsigned int *cols,
+                       size_t ncols, uint32_t index, int (*get)(uint32_t, unsigned int, netsnmp_variable_list *))
+{
+	oid trap_oid[] = {SA_OID_SESSION_NOTIFICATIONS, which};
+	netsnmp_variable_list *vars = NULL;
+	oid nm[MAX_OID_LEN];
+
+	if (!allow(which))
+		return;
+	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
+	                               sizeof(trap_oid)))
+		goto fail;
+	memcpy(nm, entry, elen * sizeof(oid));
+	for (size_t i = 0; i < ncols; i++) {
+		netsnmp_variable_list *vb;
+
+		nm[elen] = cols[i];
+		nm[elen + 1] = index;
+		vb = snmp_varlist_add_variable(&vars, nm, elen + 2, ASN_NULL, NULL, 0);
+		if (!vb || get(index, cols[i], vb) != SNMP_ERR_NOERROR)
+			goto fail;
+	}
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	sa_log(SA_LOG_DEBUG, "notify", "sent %s", name);
+	return;
+fail:
+	snmp_free_varbind(vars);
+	sa_log(SA_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
+}
+
+static void on_event(const struct disc_event *ev, void *arg)
+{
+	static const unsigned int found[] = {H_DTGT_NAME, H_DTGT_MECHANISM, H_DTGT_PORTALS};
+	static const unsigned int lost[] = {H_DTGT_NAME, H_DTGT_LAST_SEEN};
+	static const unsigned int unreach[] = {H_DSRC_MECHANISM, H_DSRC_ADDR_TYPE, H_DSRC_ADDR, H_DSRC_PORT,
+	                                       H_DSRC_LAST_ERROR};
+
+	(void)arg;
+	if (!active)
+		return;
+	switch (ev->type) {
+	case DISC_EV_TARGET_DISCOVERED:
+		send_event(H_DISC_NOTIFY_DISCOVERED, "sanTargetDiscovered", target_entry_oid,
+		           OID_LENGTH(target_entry_oid), found, 3, ev->a, h_disc_target_get);
+		break;
+	case DISC_EV_TARGET_LOST:
+		send_event(H_DISC_NOTIFY_LOST, "sanTargetLost", target_entry_oid, OID_LENGTH(target_entry_oid), lost, 2,
+		           ev->a, h_disc_target_get);
+		break;
+	case DISC_EV_PORTAL_UNREACHABLE:
+		send_event(H_DISC_NOTIFY_UNREACHABLE, "sanPortalUnreachable", source_entry_oid,
+		           OID_LENGTH(source_entry_oid), unreach, 5, ev->a, h_disc_source_get);
+		break;
+	default: break;
+	}
+}
+
+int sa_disc_notify_init(void)
+{
+	int rc;
+
+	if (!listening) {
+		if ((rc = disc_listen(on_event, NULL)) < 0)
+			return rc;
+		listening = 1;
+	}
+	active = 1;
+	return 0;
+}
+
+void sa_disc_notify_shutdown(void)
+{
+	active = 0;
+}
