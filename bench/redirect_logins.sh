@@ -8,7 +8,7 @@
 #            (tgtadm --op update --mode target --name RedirectAddress/RedirectPort);
 #   latency  medians of a direct complete login at the server, of portal exchange + that login,
 #            and of tgtd redirect + that login, interleaved; "added" = redirected - direct.
-# Knobs: RL_CONNS (16: net-snmp's fd event manager holds 32 fds, see RESULTS.md), RL_SECONDS (5), RL_ROUNDS (3, best kept), RL_LAT_N (2000).
+# Knobs: RL_CONNS (16; the portal takes many more since the epoll event loop), RL_SECONDS (5), RL_ROUNDS (3, best kept), RL_LAT_N (2000).
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
