@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mib_lint.sh: every MIB in mibs/ is smilint -l 6 clean, and SANAGENT-MIB's OIDs match handlers/handlers.h.
+# mib_lint.sh: every MIB in mibs/ is smilint -l 6 clean, and each module's OIDs match what its handlers compile in.
 # No daemons: only smilint and snmptranslate on the MIB texts.
 set -u
 
@@ -28,168 +28,112 @@ for mib in "$SA_SRCDIR"/mibs/*.txt; do
 done
 [ "$nmibs" -gt 0 ] || { echo "FAIL: no MIB in $SA_SRCDIR/mibs"; exit 1; }
 
-# The numbers are written out here on purpose: they are what handlers.h
-# compiles into the agent, and a MIB edit that moves an object must fail.
-check_oid() {
-	local name=$1 want=$2 got
-	# Keep the user's and the system's snmp.conf and MIB lists out of it.
-	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-MIB -On "SANAGENT-MIB::$name" 2>&1)
-	if [ "$got" != "$want" ]; then
-		echo "FAIL: SANAGENT-MIB::$name is '$got', handlers.h says $want"
-		fail=1
-	else
-		echo "ok: SANAGENT-MIB::$name = $want"
-	fi
-}
-check_oid sanAgentVersion.0 .1.3.6.1.4.1.32473.1.1.1.1.0
-check_oid sanAgentStartTime.0 .1.3.6.1.4.1.32473.1.1.1.2.0
-check_oid sanAgentConfigFile.0 .1.3.6.1.4.1.32473.1.1.1.3.0
-check_oid sanEngineAdminStatus .1.3.6.1.4.1.32473.1.1.2.1.3
-check_oid sanEngineLastChange .1.3.6.1.4.1.32473.1.1.2.1.6
-check_oid sanTrapRecvReceived.0 .1.3.6.1.4.1.32473.1.1.3.1.0
-check_oid sanTrapRecvDroppedMalformed.0 .1.3.6.1.4.1.32473.1.1.3.4.0
-check_oid sanAgentStart .1.3.6.1.4.1.32473.1.0.1
-check_oid sanAgentStop .1.3.6.1.4.1.32473.1.0.2
-check_oid sanAgentConfigReloaded .1.3.6.1.4.1.32473.1.0.3
-check_oid sanEngineMibs .1.3.6.1.4.1.32473.1.3
+# The numbers are written out here on purpose: they are what the handlers
+# compile into the agent, and a MIB edit that moves an object must fail.
+# Only our and the shared directories are searched, and the user's and the
+# system's snmp.conf and MIB lists are kept out.
+translate() { SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" -m "+$1" -On "$1::$2"; }
 
-# net-snmp's own parser must read the module without complaint too
-# (managers load it with -m, not with smilint).  Only our and the shared
-# directories are searched, so the system's copies cause no duplicates.
-warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-	-m +SANAGENT-MIB -On SANAGENT-MIB::sanagentMIB 2>&1 >/dev/null)
-if [ -n "$warn" ]; then
-	echo "FAIL: net-snmp parser warnings for SANAGENT-MIB:"
-	echo "$warn"
-	fail=1
-fi
-
-# SANAGENT-REDIRECTOR-MIB: the numbers handlers/redir.h compiles in.
-check_redir_oid() {
-	local name=$1 want=$2 got
-	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-REDIRECTOR-MIB -On "SANAGENT-REDIRECTOR-MIB::$name" 2>&1)
-	if [ "$got" != "$want" ]; then
-		echo "FAIL: SANAGENT-REDIRECTOR-MIB::$name is '$got', handlers/redir.h says $want"
-		fail=1
-	else
-		echo "ok: SANAGENT-REDIRECTOR-MIB::$name = $want"
-	fi
-}
-if [ -e "$SA_SRCDIR/mibs/SANAGENT-REDIRECTOR-MIB.txt" ]; then
-	R=.1.3.6.1.4.1.32473.1.3.3
-	check_redir_oid sanRedirectorMIB $R
-	check_redir_oid sanServerDown $R.0.1
-	check_redir_oid sanServerUp $R.0.2
-	check_redir_oid sanResourceRemapped $R.0.3
-	check_redir_oid sanRebalanced $R.0.4
-	check_redir_oid sanRedirThreshold.0 $R.1.1.1.0
-	check_redir_oid sanRedirRebalanceTrigger.0 $R.1.1.4.0
-	check_redir_oid sanRedirPermanent.0 $R.1.1.8.0
-	check_redir_oid sanRedirConnections.0 $R.1.2.1.0
-	check_redir_oid sanRedirRefused.0 $R.1.2.6.0
-	check_redir_oid sanRedirServerNextIndex.0 $R.1.3.0
-	check_redir_oid sanRedirServerName $R.1.4.1.2
-	check_redir_oid sanRedirServerRowStatus $R.1.4.1.17
-	check_redir_oid sanRedirResourceNextIndex.0 $R.1.5.0
-	check_redir_oid sanRedirResourceTarget $R.1.6.1.2
-	check_redir_oid sanRedirResourceRowStatus $R.1.6.1.11
-	check_redir_oid sanRedirResourcePrevServer $R.1.6.1.12
-	check_redir_oid sanRedirClientInitiator $R.1.7.1.2
-	check_redir_oid sanRedirClientLogins $R.1.7.1.12
-	check_redir_oid sanRedirPlanTime $R.1.8.1.2
-	check_redir_oid sanRedirPlanMoveList $R.1.8.1.7
-	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-REDIRECTOR-MIB -On SANAGENT-REDIRECTOR-MIB::sanRedirectorMIB 2>&1 >/dev/null)
+# check_module MODULE HEADER ROOT [NAME OID]...: each name resolves to the OID
+# the header compiles in, and net-snmp's own parser (what managers load with
+# -m) reads the module without a warning.
+check_module() {
+	local mod=$1 hdr=$2 root=$3 got warn
+	shift 3
+	[ -e "$SA_SRCDIR/mibs/$mod.txt" ] || { echo "FAIL: mibs/$mod.txt missing"; fail=1; return; }
+	while [ $# -ge 2 ]; do
+		got=$(translate "$mod" "$1" 2>&1)
+		if [ "$got" != "$2" ]; then
+			echo "FAIL: $mod::$1 is '$got', $hdr says $2"
+			fail=1
+		else
+			echo "ok: $mod::$1 = $2"
+		fi
+		shift 2
+	done
+	warn=$(translate "$mod" "$root" 2>&1 >/dev/null)
 	if [ -n "$warn" ]; then
-		echo "FAIL: net-snmp parser warnings for SANAGENT-REDIRECTOR-MIB:"
+		echo "FAIL: net-snmp parser warnings for $mod:"
 		echo "$warn"
 		fail=1
 	fi
-fi
-
-# SANAGENT-PATH-MIB: the numbers handlers/pathmib.h compiles in.
-check_path_oid() {
-	local name=$1 want=$2 got
-	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-PATH-MIB -On "SANAGENT-PATH-MIB::$name" 2>&1)
-	if [ "$got" != "$want" ]; then
-		echo "FAIL: SANAGENT-PATH-MIB::$name is '$got', handlers/pathmib.h says $want"
-		fail=1
-	else
-		echo "ok: SANAGENT-PATH-MIB::$name = $want"
-	fi
 }
-if [ -e "$SA_SRCDIR/mibs/SANAGENT-PATH-MIB.txt" ]; then
-	M=.1.3.6.1.4.1.32473.1.3.2
-	check_path_oid sanPathMIB $M
-	check_path_oid sanPathDown $M.0.1
-	check_path_oid sanPathUp $M.0.2
-	check_path_oid sanTeamFailover $M.0.3
-	check_path_oid sanTeamDegraded $M.0.4
-	check_path_oid sanTeamFailed $M.0.5
-	check_path_oid sanTeamSharesChanged $M.0.6
-	check_path_oid sanTeamNextIndex.0 $M.1.1.0
-	check_path_oid sanTeamName $M.1.2.1.2
-	check_path_oid sanTeamLBChange $M.1.2.1.9
-	check_path_oid sanTeamState $M.1.2.1.10
-	check_path_oid sanTeamPortals $M.1.2.1.14
-	check_path_oid sanTeamRowStatus $M.1.2.1.17
-	check_path_oid sanPathAddressType $M.1.3.1.2
-	check_path_oid sanPathState $M.1.3.1.7
-	check_path_oid sanPathReadShare $M.1.3.1.8
-	check_path_oid sanPathWriteShare $M.1.3.1.9
-	check_path_oid sanPathActualReadShare $M.1.3.1.10
-	check_path_oid sanPathErrors $M.1.3.1.16
-	check_path_oid sanPathAvgLatency $M.1.3.1.18
-	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-PATH-MIB -On SANAGENT-PATH-MIB::sanPathMIB 2>&1 >/dev/null)
-	if [ -n "$warn" ]; then
-		echo "FAIL: net-snmp parser warnings for SANAGENT-PATH-MIB:"
-		echo "$warn"
-		fail=1
-	fi
-fi
 
-# SANAGENT-SESSION-MIB: the numbers handlers/disc.h compiles in.
-check_session_oid() {
-	local name=$1 want=$2 got
-	got=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-SESSION-MIB -On "SANAGENT-SESSION-MIB::$name" 2>&1)
-	if [ "$got" != "$want" ]; then
-		echo "FAIL: SANAGENT-SESSION-MIB::$name is '$got', handlers/disc.h says $want"
-		fail=1
-	else
-		echo "ok: SANAGENT-SESSION-MIB::$name = $want"
-	fi
-}
-if [ -e "$SA_SRCDIR/mibs/SANAGENT-SESSION-MIB.txt" ]; then
-	S=.1.3.6.1.4.1.32473.1.3.1
-	check_session_oid sanSessionMIB $S
-	check_session_oid sanTargetDiscovered $S.0.1
-	check_session_oid sanTargetLost $S.0.2
-	check_session_oid sanPortalUnreachable $S.0.3
-	check_session_oid sanDiscSendTargetsOk.0 $S.1.1.1.0
-	check_session_oid sanDiscTargetsCurrent.0 $S.1.1.5.0
-	check_session_oid sanDiscLastScanDuration.0 $S.1.1.8.0
-	check_session_oid sanDiscSourceMechanism $S.1.2.1.2
-	check_session_oid sanDiscSourceStatus $S.1.2.1.6
-	check_session_oid sanDiscSourceLastError $S.1.2.1.12
-	check_session_oid sanDiscTargetName $S.1.3.1.2
-	check_session_oid sanDiscTargetMechanism $S.1.3.1.3
-	check_session_oid sanDiscTargetLastSeen $S.1.3.1.7
-	check_session_oid sanDiscPortalAddressType $S.1.4.1.2
-	check_session_oid sanDiscPortalTpgt $S.1.4.1.5
-	check_session_oid sanDiscPortalLastSeen $S.1.4.1.8
-	warn=$(SNMPCONFPATH=/nonexistent MIBS="" snmptranslate -M "$SA_SRCDIR/mibs:$shared" \
-		-m +SANAGENT-SESSION-MIB -On SANAGENT-SESSION-MIB::sanSessionMIB 2>&1 >/dev/null)
-	if [ -n "$warn" ]; then
-		echo "FAIL: net-snmp parser warnings for SANAGENT-SESSION-MIB:"
-		echo "$warn"
-		fail=1
-	fi
-fi
+check_module SANAGENT-MIB handlers/handlers.h sanagentMIB \
+	sanAgentVersion.0 .1.3.6.1.4.1.32473.1.1.1.1.0 \
+	sanAgentStartTime.0 .1.3.6.1.4.1.32473.1.1.1.2.0 \
+	sanAgentConfigFile.0 .1.3.6.1.4.1.32473.1.1.1.3.0 \
+	sanEngineAdminStatus .1.3.6.1.4.1.32473.1.1.2.1.3 \
+	sanEngineLastChange .1.3.6.1.4.1.32473.1.1.2.1.6 \
+	sanTrapRecvReceived.0 .1.3.6.1.4.1.32473.1.1.3.1.0 \
+	sanTrapRecvDroppedMalformed.0 .1.3.6.1.4.1.32473.1.1.3.4.0 \
+	sanAgentStart .1.3.6.1.4.1.32473.1.0.1 \
+	sanAgentStop .1.3.6.1.4.1.32473.1.0.2 \
+	sanAgentConfigReloaded .1.3.6.1.4.1.32473.1.0.3 \
+	sanEngineMibs .1.3.6.1.4.1.32473.1.3
+
+check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
+	sanRedirectorMIB .1.3.6.1.4.1.32473.1.3.3 \
+	sanServerDown .1.3.6.1.4.1.32473.1.3.3.0.1 \
+	sanServerUp .1.3.6.1.4.1.32473.1.3.3.0.2 \
+	sanResourceRemapped .1.3.6.1.4.1.32473.1.3.3.0.3 \
+	sanRebalanced .1.3.6.1.4.1.32473.1.3.3.0.4 \
+	sanRedirThreshold.0 .1.3.6.1.4.1.32473.1.3.3.1.1.1.0 \
+	sanRedirRebalanceTrigger.0 .1.3.6.1.4.1.32473.1.3.3.1.1.4.0 \
+	sanRedirPermanent.0 .1.3.6.1.4.1.32473.1.3.3.1.1.8.0 \
+	sanRedirConnections.0 .1.3.6.1.4.1.32473.1.3.3.1.2.1.0 \
+	sanRedirRefused.0 .1.3.6.1.4.1.32473.1.3.3.1.2.6.0 \
+	sanRedirServerNextIndex.0 .1.3.6.1.4.1.32473.1.3.3.1.3.0 \
+	sanRedirServerName .1.3.6.1.4.1.32473.1.3.3.1.4.1.2 \
+	sanRedirServerRowStatus .1.3.6.1.4.1.32473.1.3.3.1.4.1.17 \
+	sanRedirResourceNextIndex.0 .1.3.6.1.4.1.32473.1.3.3.1.5.0 \
+	sanRedirResourceTarget .1.3.6.1.4.1.32473.1.3.3.1.6.1.2 \
+	sanRedirResourceRowStatus .1.3.6.1.4.1.32473.1.3.3.1.6.1.11 \
+	sanRedirResourcePrevServer .1.3.6.1.4.1.32473.1.3.3.1.6.1.12 \
+	sanRedirClientInitiator .1.3.6.1.4.1.32473.1.3.3.1.7.1.2 \
+	sanRedirClientLogins .1.3.6.1.4.1.32473.1.3.3.1.7.1.12 \
+	sanRedirPlanTime .1.3.6.1.4.1.32473.1.3.3.1.8.1.2 \
+	sanRedirPlanMoveList .1.3.6.1.4.1.32473.1.3.3.1.8.1.7
+
+check_module SANAGENT-PATH-MIB handlers/pathmib.h sanPathMIB \
+	sanPathMIB .1.3.6.1.4.1.32473.1.3.2 \
+	sanPathDown .1.3.6.1.4.1.32473.1.3.2.0.1 \
+	sanPathUp .1.3.6.1.4.1.32473.1.3.2.0.2 \
+	sanTeamFailover .1.3.6.1.4.1.32473.1.3.2.0.3 \
+	sanTeamDegraded .1.3.6.1.4.1.32473.1.3.2.0.4 \
+	sanTeamFailed .1.3.6.1.4.1.32473.1.3.2.0.5 \
+	sanTeamSharesChanged .1.3.6.1.4.1.32473.1.3.2.0.6 \
+	sanTeamNextIndex.0 .1.3.6.1.4.1.32473.1.3.2.1.1.0 \
+	sanTeamName .1.3.6.1.4.1.32473.1.3.2.1.2.1.2 \
+	sanTeamLBChange .1.3.6.1.4.1.32473.1.3.2.1.2.1.9 \
+	sanTeamState .1.3.6.1.4.1.32473.1.3.2.1.2.1.10 \
+	sanTeamPortals .1.3.6.1.4.1.32473.1.3.2.1.2.1.14 \
+	sanTeamRowStatus .1.3.6.1.4.1.32473.1.3.2.1.2.1.17 \
+	sanPathAddressType .1.3.6.1.4.1.32473.1.3.2.1.3.1.2 \
+	sanPathState .1.3.6.1.4.1.32473.1.3.2.1.3.1.7 \
+	sanPathReadShare .1.3.6.1.4.1.32473.1.3.2.1.3.1.8 \
+	sanPathWriteShare .1.3.6.1.4.1.32473.1.3.2.1.3.1.9 \
+	sanPathActualReadShare .1.3.6.1.4.1.32473.1.3.2.1.3.1.10 \
+	sanPathErrors .1.3.6.1.4.1.32473.1.3.2.1.3.1.16 \
+	sanPathAvgLatency .1.3.6.1.4.1.32473.1.3.2.1.3.1.18
+
+check_module SANAGENT-SESSION-MIB handlers/disc.h sanSessionMIB \
+	sanSessionMIB .1.3.6.1.4.1.32473.1.3.1 \
+	sanTargetDiscovered .1.3.6.1.4.1.32473.1.3.1.0.1 \
+	sanTargetLost .1.3.6.1.4.1.32473.1.3.1.0.2 \
+	sanPortalUnreachable .1.3.6.1.4.1.32473.1.3.1.0.3 \
+	sanDiscSendTargetsOk.0 .1.3.6.1.4.1.32473.1.3.1.1.1.1.0 \
+	sanDiscTargetsCurrent.0 .1.3.6.1.4.1.32473.1.3.1.1.1.5.0 \
+	sanDiscLastScanDuration.0 .1.3.6.1.4.1.32473.1.3.1.1.1.8.0 \
+	sanDiscSourceMechanism .1.3.6.1.4.1.32473.1.3.1.1.2.1.2 \
+	sanDiscSourceStatus .1.3.6.1.4.1.32473.1.3.1.1.2.1.6 \
+	sanDiscSourceLastError .1.3.6.1.4.1.32473.1.3.1.1.2.1.12 \
+	sanDiscTargetName .1.3.6.1.4.1.32473.1.3.1.1.3.1.2 \
+	sanDiscTargetMechanism .1.3.6.1.4.1.32473.1.3.1.1.3.1.3 \
+	sanDiscTargetLastSeen .1.3.6.1.4.1.32473.1.3.1.1.3.1.7 \
+	sanDiscPortalAddressType .1.3.6.1.4.1.32473.1.3.1.1.4.1.2 \
+	sanDiscPortalTpgt .1.3.6.1.4.1.32473.1.3.1.1.4.1.5 \
+	sanDiscPortalLastSeen .1.3.6.1.4.1.32473.1.3.1.1.4.1.8
 
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"
