@@ -13,8 +13,8 @@ set -u -o pipefail
 
 # shellcheck source=../tests/integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
-# shellcheck source=netns_lab.bash
-. "$SA_SRCDIR/bench/netns_lab.bash"
+# shellcheck source=../tests/integration/netns_lab.bash
+. "$SA_SRCDIR/tests/integration/netns_lab.bash"
 
 DP_TIME=${DP_TIME:-5}
 DP_ROUNDS=${DP_ROUNDS:-3}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dynamic_lb.sh: seed 002 dynamic load balancing on two paths of 1:3 bandwidth: intervals to converge, and a plot.
 #
-# Namespace lab (bench/netns_lab.bash), path 1 DL_RATE1 (40mbit) and path 2 DL_RATE2 (120mbit), both shaped in
+# Namespace lab (tests/integration/netns_lab.bash), path 1 DL_RATE1 (40mbit) and path 2 DL_RATE2 (120mbit), both shaped in
 # both directions.  `sanpath run --algo dynamic` starts at 50/50 and writes 64 KiB sequentially, DL_QD (8) in
 # flight, for DL_TIME (40) seconds, TimerInterval DL_IVL (500 ms), ChangeThreshold 5, LBChange% DL_CHANGE (2).
 # Reported: the interval from which path 1's share stays within 5 points of the bandwidth share (25), the range
@@ -13,8 +13,8 @@ set -u -o pipefail
 
 # shellcheck source=../tests/integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
-# shellcheck source=netns_lab.bash
-. "$SA_SRCDIR/bench/netns_lab.bash"
+# shellcheck source=../tests/integration/netns_lab.bash
+. "$SA_SRCDIR/tests/integration/netns_lab.bash"
 
 DL_RATE1=${DL_RATE1:-40mbit}
 DL_RATE2=${DL_RATE2:-120mbit}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # failover_stall.sh: the longest gap in completed I/O when one of two paths fails mid-run, hard and silent.
 #
-# Namespace lab (bench/netns_lab.bash), two unshaped veth paths.  Each case is one `sanpath run` (4 KiB random
+# Namespace lab (tests/integration/netns_lab.bash), two unshaped veth paths.  Each case is one `sanpath run` (4 KiB random
 # mixed I/O with --verify, 16 in flight, FS_TIME s, a tick every 20 ms) with path 2 failed at ~FS_AT s and
 # restored 3 s later (hard: the portal stays, so the path reconnects by itself after its backoff); sanpath prints every gap between two completions of 5 ms or more (--gap-report): the
 # stall is the longest one starting between 0.1 s before and 2.5 s after the failure; the run's longest gap
@@ -20,8 +20,8 @@ set -u -o pipefail
 
 # shellcheck source=../tests/integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
-# shellcheck source=netns_lab.bash
-. "$SA_SRCDIR/bench/netns_lab.bash"
+# shellcheck source=../tests/integration/netns_lab.bash
+. "$SA_SRCDIR/tests/integration/netns_lab.bash"
 
 FS_TIME=${FS_TIME:-9}
 FS_AT=${FS_AT:-3}

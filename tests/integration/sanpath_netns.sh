@@ -9,77 +9,19 @@ SANPATH=$SA_BUILDDIR/sanpath
 command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
 command -v tc >/dev/null || sa_skip "tc (iproute2) is not installed"
 
-# Names unique per run, so runs can go side by side.
-INI=sa-ini-$$
-STO=sa-sto-$$
-ip netns add "$INI" 2>/dev/null || sa_skip "ip netns is not permitted here"
-NETNS_MADE=1
-ip netns add "$STO" || sa_fail "cannot create namespace $STO"
-in_ini() { ip netns exec "$INI" "$@"; }
-in_sto() { ip netns exec "$STO" "$@"; }
-
-lab_down() {
-	if [ -n "${TGTD_PID:-}" ] && kill -0 "$TGTD_PID" 2>/dev/null; then
-		tgtadm -C "$CTL" --op delete --mode target --tid 1 --force >/dev/null 2>&1
-		tgtadm -C "$CTL" --op delete --mode system >/dev/null 2>&1
-		sa_wait_for 5 sa_pid_gone "$TGTD_PID" || kill -9 "$TGTD_PID" 2>/dev/null
-		rm -f "/var/run/tgtd/socket.$CTL" "/var/run/tgtd/socket.$CTL.lock"
-	fi
-	TGTD_PID=
-	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null
-	RUN_PID=
-	# Deleting the namespaces removes the veths, qdiscs and the DROP rule with them.
-	if [ -n "${NETNS_MADE:-}" ]; then
-		ip netns del "$INI" 2>/dev/null
-		ip netns del "$STO" 2>/dev/null
-	fi
-	NETNS_MADE=
-	return 0
-}
-trap 'sa__rc=$?; lab_down; (exit $sa__rc); sa_cleanup' EXIT
-
 # ---- the lab: path 1 192.0.2.0/24 at 40 mbit, path 2 198.51.100.0/24 at 120 mbit ----
+# shellcheck source=netns_lab.bash
+. "$(dirname "$0")/netns_lab.bash"
 RATE1=40mbit RATE2=120mbit
-in_ini ip link set lo up && in_sto ip link set lo up || sa_fail "cannot bring up lo"
-for i in 1 2; do
-	in_ini ip link add "vi$i" type veth peer name "vs$i" netns "$STO" || sa_fail "cannot create veth pair $i"
-done
-in_ini ip addr add 192.0.2.1/24 dev vi1 && in_sto ip addr add 192.0.2.2/24 dev vs1 &&
-	in_ini ip addr add 198.51.100.1/24 dev vi2 && in_sto ip addr add 198.51.100.2/24 dev vs2 ||
-	sa_fail "cannot address the veths"
-for i in 1 2; do
-	in_ini ip link set "vi$i" up && in_sto ip link set "vs$i" up || sa_fail "cannot bring up path $i"
-done
-# Both directions shaped: writes leave the initiator, read data leaves the target.
-for i in 1 2; do
-	rate=RATE$i
-	in_ini tc qdisc add dev "vi$i" root tbf rate "${!rate}" burst 64kb latency 50ms &&
-		in_sto tc qdisc add dev "vs$i" root tbf rate "${!rate}" burst 64kb latency 50ms ||
-		sa_fail "tc tbf failed on path $i"
-done
-
-# tgtd in the storage namespace; its control socket is a file, reachable from here.
-while :; do
-	CTL=$((1000 + RANDOM % 30000))
-	[ -e "/var/run/tgtd/socket.$CTL" ] || break
-done
-in_sto tgtd -f -C "$CTL" --iscsi "portal=192.0.2.2:3260" >"$SA_TMP/tgtd.log" 2>&1 &
-TGTD_PID=$!
-tgt() { tgtadm -C "$CTL" "$@"; }
-sa_wait_for 10 tgt --op show --mode sys || sa_fail "tgtd did not answer"
-IQN=iqn.2024-01.org.sanagent.test:netns
-truncate -s 64M "$SA_TMP/lu.img"
-tgt --lld iscsi --op new --mode portal --param "portal=198.51.100.2:3260" &&
-	tgt --lld iscsi --op new --mode target --tid 1 -T "$IQN" &&
-	tgt --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$SA_TMP/lu.img" &&
-	tgt --lld iscsi --op bind --mode target --tid 1 -I ALL || sa_fail "tgtadm: cannot set up the target"
-listening() { in_sto ss -Hlnt "src $1 and sport = :3260" | grep -q .; }
-sa_wait_for 10 listening 198.51.100.2 || sa_fail "tgtd does not listen on 198.51.100.2"
+lab_up "$RATE1" "$RATE2"
+INI=$LAB_INI IQN=$LAB_IQN
+# A sanpath still running at exit goes first, then the namespaces.
+trap 'sa__rc=$?; [ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null; lab_down; (exit $sa__rc); sa_cleanup' EXIT
 
 run() {
 	local name=$1
 	shift
-	in_ini "$SANPATH" run --target "$IQN" --lun 1 --portal 192.0.2.2:3260 --portal 198.51.100.2:3260 \
+	in_ini "$SANPATH" run --target "$IQN" --lun 1 --portal "$LAB_P1" --portal "$LAB_P2" \
 		--name "$name" "$@" >"$SA_TMP/$name.out" 2>"$SA_TMP/$name.log" &
 	RUN_PID=$!
 }

@@ -1,4 +1,4 @@
-# netns_lab.bash: sourced by the bench scripts (not run by itself): two namespaces joined by two veth paths, tgtd.
+# netns_lab.bash: sourced by the netns test and the bench scripts (not run by itself): two namespaces joined by two veth paths, tgtd.
 #
 # lab_up RATE1 RATE2   initiator namespace $LAB_INI and storage namespace $LAB_STO, path 1 192.0.2.0/24 and
 #                      path 2 198.51.100.0/24 (documentation ranges, private to the namespaces), each shaped in
