@@ -90,7 +90,7 @@ read -r A_S A_P < <(best "${SA_TGT_ADDR[2]}" "${SA_TGT_PORT[2]}" "$RD_ANCHOR_N")
 redirect_conf "$RD_ANCHOR_N"
 sa_start_snmpd
 sa_start_agent
-sa_wait_for 10 sa_tgt_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
+sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
 read -r P1_S P1_P < <(best 127.0.0.1 "$RPORT" "$RD_ANCHOR_N") || sa_fail "portal discovery ($RD_ANCHOR_N) failed"
 
 redirect_conf "$RD_N"

@@ -39,7 +39,7 @@ resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"
 { target = \"$IQN:r3\"; server = \"s3\"; } ); };"
 sa_start_snmpd
 sa_start_agent
-sa_wait_for 10 sa_tgt_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
+sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
 
 # tgtd's own redirect: r1 on server 3 (tid 1) points at server 1, where r1 really is.
 tgtadm -C "${SA_TGT_CTL[2]}" --lld iscsi --op update --mode target --tid 1 --name RedirectAddress \

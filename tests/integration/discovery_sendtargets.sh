@@ -38,7 +38,7 @@ for i in 1 2 3; do
 	tgt --lld iscsi --op new --mode target --tid "$i" -T "$IQN:t$i" &&
 		tgt --lld iscsi --op bind --mode target --tid "$i" -I ALL || sa_fail "cannot create target t$i"
 done
-sa_wait_for 10 sa_tgt_listening 127.0.0.2 "$PORT" || sa_fail "tgtd does not listen on 127.0.0.2:$PORT"
+sa_wait_for 10 sa_tcp_listening 127.0.0.2 "$PORT" || sa_fail "tgtd does not listen on 127.0.0.2:$PORT"
 
 # ---- snmptrapd, snmpd, agent ----------------------------------------------------------------------
 sa_start_snmptrapd

@@ -199,10 +199,7 @@ sa_start_tgtd() {
 	local n=${1:-1} i tid
 	command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
 	: "${SA_ISCSI_PORT:=$(sa_free_port tcp)}"
-	while :; do
-		SA_TGT_CONTROL=$((1000 + RANDOM % 30000))
-		[ -e "/var/run/tgtd/socket.$SA_TGT_CONTROL" ] || break
-	done
+	SA_TGT_CONTROL=$(sa_tgt_free_control)
 	sa_bg tgtd -f -C "$SA_TGT_CONTROL" --iscsi "portal=127.0.0.1:$SA_ISCSI_PORT" >"$SA_TMP/tgtd.log" 2>&1
 	SA_TGTD_PID=$SA_LASTPID
 	trap 'sa__rc=$?; sa_stop_tgtd; (exit $sa__rc); sa_cleanup' EXIT
@@ -219,17 +216,23 @@ sa_start_tgtd() {
 	done
 	sa_wait_for 10 sa_tcp_listening 127.0.0.2 "$SA_ISCSI_PORT" || sa_fail "tgtd does not listen on 127.0.0.2"
 }
-sa_stop_tgtd() {
-	local tid
-	[ -n "${SA_TGTD_PID:-}" ] || return 0
-	if kill -0 "$SA_TGTD_PID" 2>/dev/null; then
-		for tid in $(sa_tgt_ctl --op show --mode target 2>/dev/null | sed -n 's/^Target \([0-9]*\):.*/\1/p'); do
-			sa_tgt_ctl --op delete --mode target --tid "$tid" --force >/dev/null 2>&1
+# sa_tgtd_stop PID CONTROL: tgtd ignores SIGTERM while it has targets: delete them, ask it to exit,
+# kill -9 as a last resort, and remove the control socket it leaves behind.  Used by every test, the
+# namespace lab and ./sanlab.
+sa_tgtd_stop() {
+	local pid=$1 ctl=$2 tid
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		for tid in $(tgtadm -C "$ctl" --op show --mode target 2>/dev/null | sed -n 's/^Target \([0-9]*\):.*/\1/p'); do
+			tgtadm -C "$ctl" --op delete --mode target --tid "$tid" --force >/dev/null 2>&1
 		done
-		sa_tgt_ctl --op delete --mode system >/dev/null 2>&1
-		sa_wait_for 5 sa_pid_gone "$SA_TGTD_PID" || kill -9 "$SA_TGTD_PID" 2>/dev/null
+		tgtadm -C "$ctl" --op delete --mode system >/dev/null 2>&1
+		sa_wait_for 5 sa_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
 	fi
-	rm -f "/var/run/tgtd/socket.$SA_TGT_CONTROL" "/var/run/tgtd/socket.$SA_TGT_CONTROL.lock"
+	rm -f "/var/run/tgtd/socket.$ctl" "/var/run/tgtd/socket.$ctl.lock"
+}
+sa_stop_tgtd() {
+	[ -n "${SA_TGTD_PID:-}" ] || return 0
+	sa_tgtd_stop "$SA_TGTD_PID" "$SA_TGT_CONTROL"
 	SA_TGTD_PID=
 }
 sa_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
@@ -260,8 +263,6 @@ sa_tgt_free_control() {
 		return 0
 	done
 }
-
-sa_tgt_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
 
 # sa_free_tcp_port_low: a free TCP port below the kernel's ephemeral range, so no
 # outgoing connection of a parallel test can be holding it when we bind.
@@ -313,7 +314,7 @@ sa_start_tgt_server() {
 			tgtadm -C "${SA_TGT_CTL[$i]}" --lld iscsi --op bind --mode target --tid "$t" -I ALL ||
 			sa_fail "tgtadm: cannot create target r$t on server $i"
 	done
-	sa_wait_for 10 sa_tgt_listening "${SA_TGT_ADDR[$i]}" "${SA_TGT_PORT[$i]}" || sa_fail "tgtd $i does not listen"
+	sa_wait_for 10 sa_tcp_listening "${SA_TGT_ADDR[$i]}" "${SA_TGT_PORT[$i]}" || sa_fail "tgtd $i does not listen"
 }
 
 sa_start_tgt_servers() {

@@ -57,12 +57,7 @@ lab_up() {
 }
 
 lab_down() {
-	if [ -n "$LAB_TGTD_PID" ] && kill -0 "$LAB_TGTD_PID" 2>/dev/null; then
-		lab_tgt --op delete --mode target --tid 1 --force >/dev/null 2>&1
-		lab_tgt --op delete --mode system >/dev/null 2>&1
-		sa_wait_for 5 sa_pid_gone "$LAB_TGTD_PID" || kill -9 "$LAB_TGTD_PID" 2>/dev/null
-		rm -f "/var/run/tgtd/socket.$LAB_CTL" "/var/run/tgtd/socket.$LAB_CTL.lock"
-	fi
+	[ -n "$LAB_TGTD_PID" ] && sa_tgtd_stop "$LAB_TGTD_PID" "$LAB_CTL"
 	LAB_TGTD_PID=
 	[ -n "$LAB_INI" ] && ip netns del "$LAB_INI" 2>/dev/null
 	[ -n "$LAB_STO" ] && ip netns del "$LAB_STO" 2>/dev/null

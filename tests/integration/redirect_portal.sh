@@ -25,7 +25,7 @@ resources = ( $resources ); };"
 redirect_conf 6
 sa_start_snmpd
 sa_start_agent
-sa_wait_for 10 sa_tgt_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
+sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
 
 # ---- discovery with libiscsi: every target at the redirector's own address ----
 out=$(iscsi-ls -i "$IQN:ls" "iscsi://127.0.0.1:$RPORT") || sa_fail "iscsi-ls through the redirector failed: $out"

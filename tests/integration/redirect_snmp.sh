@@ -25,22 +25,11 @@ while :; do
 done
 tgt() { tgtadm -C "$TGT_CONTROL" "$@"; }
 stop_tgtd() {
-	local tid
-	[ -n "${TGTD_PID:-}" ] || return 0
-	if kill -0 "$TGTD_PID" 2>/dev/null; then
-		for tid in $(tgt --op show --mode target 2>/dev/null | sed -n 's/^Target \([0-9]*\):.*/\1/p'); do
-			tgt --op delete --mode target --tid "$tid" --force >/dev/null 2>&1
-		done
-		tgt --op delete --mode system >/dev/null 2>&1
-		for _ in $(seq 1 50); do kill -0 "$TGTD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$TGTD_PID" 2>/dev/null
-	fi
-	rm -f "/var/run/tgtd/socket.$TGT_CONTROL" "/var/run/tgtd/socket.$TGT_CONTROL.lock"
+	[ -n "${TGTD_PID:-}" ] && sa_tgtd_stop "$TGTD_PID" "$TGT_CONTROL"
 	TGTD_PID=
 }
 # tgtd ignores SIGTERM while it has targets: stop it first, then the generic cleanup.
 trap 'rc__=$?; stop_tgtd; (exit $rc__); sa_cleanup' EXIT
-tcp_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
 
 sa_bg tgtd -f -C "$TGT_CONTROL" --iscsi "portal=${SRV_ADDRS[0]}:$ISCSI_PORT" >"$SA_TMP/tgtd.log" 2>&1
 TGTD_PID=$SA_LASTPID
@@ -53,7 +42,7 @@ for i in 1 2 3 4 5 6; do
 		tgt --lld iscsi --op bind --mode target --tid "$i" -I ALL || sa_fail "cannot create target r$i"
 done
 for a in "${SRV_ADDRS[@]}"; do
-	sa_wait_for 10 tcp_listening "$a" "$ISCSI_PORT" || sa_fail "tgtd does not listen on $a:$ISCSI_PORT"
+	sa_wait_for 10 sa_tcp_listening "$a" "$ISCSI_PORT" || sa_fail "tgtd does not listen on $a:$ISCSI_PORT"
 done
 
 # ---- snmptrapd, snmpd, the agent with an empty redirector --------------------------------------

@@ -21,7 +21,7 @@ resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"
 { target = \"$IQN:r3\"; server = \"s3\"; } ); };"
 sa_start_snmpd
 sa_start_agent
-sa_wait_for 10 sa_tgt_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
+sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen on 127.0.0.1:$RPORT"
 
 # tshark knows iSCSI on 3260 only: decode the portal's and the servers' ports as iSCSI too.
 PORTS=("$RPORT" "${SA_TGT_PORT[@]}")
