@@ -11,30 +11,20 @@
 #include <unistd.h>
 
 #include "subagent/config.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmpdir[256];
 static char confpath[512];
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/sa_test_config.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ut_tmpdir_make(tmpdir, sizeof(tmpdir), "sa_test_config");
 	snprintf(confpath, sizeof(confpath), "%s/sanagent.conf", tmpdir);
 }
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ut_tmpdir_remove(tmpdir);
 }
 
 static void write_conf(const char *text)

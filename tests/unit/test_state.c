@@ -12,30 +12,20 @@
 #include <unistd.h>
 
 #include "subagent/state.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmpdir[256];
 static char statepath[512];
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/sa_test_state.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ut_tmpdir_make(tmpdir, sizeof(tmpdir), "sa_test_state");
 	snprintf(statepath, sizeof(statepath), "%s/state", tmpdir);
 }
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ut_tmpdir_remove(tmpdir);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -464,7 +454,7 @@ START_TEST(test_garbage)
 
 	expect_corrupt(junk, sizeof(junk) - 1);
 	unlink(statepath);
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ut_tmpdir_remove(tmpdir);
 	mkdir(tmpdir, 0700);
 	srand(42);
 	for (size_t i = 0; i < sizeof(rnd); i++)
@@ -494,7 +484,7 @@ START_TEST(test_well_formed_but_wrong)
 		n = snprintf(buf, sizeof(buf), "%sEND %u %08x\n", bodies[i], counts[i],
 		             sa_test_crc32(bodies[i], strlen(bodies[i])));
 		expect_corrupt(buf, (size_t)n);
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		ut_tmpdir_remove(tmpdir);
 		mkdir(tmpdir, 0700);
 	}
 	/* Right CRC, wrong count. */
