@@ -29,10 +29,7 @@ cc -std=gnu11 -O2 -o "$SA_TMP/redirect_load" "$SA_SRCDIR/bench/redirect_load.c" 
 
 sa_start_tgt_servers 3 3
 RPORT=$(sa_free_tcp_port_low)
-servers=""
-for i in 0 1 2; do
-	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
-done
+servers=$(sa_tgt_servers_conf)
 # r1 on s1 (the latency target), r2 on s2, r3 on s3.
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; max_connections = 1024; servers = ( $servers );
 resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"; server = \"s2\"; },

@@ -35,9 +35,7 @@ DPORT=$(sa_free_tcp_port_low)
 # redirect_section N LISTEN_PORT: the redirect section with N resources, written with awk (bash is slow at 100k).
 redirect_section() {
 	local i servers=""
-	for i in 0 1 2; do
-		servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
-	done
+	servers=$(sa_tgt_servers_conf)
 	echo "redirect = { listen = [ \"127.0.0.1:$2\" ]; servers = ( $servers );"
 	awk -v n="$1" -v iqn="$IQN" 'BEGIN {
 		printf "resources = (\n"

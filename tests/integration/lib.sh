@@ -327,3 +327,16 @@ sa_tgt_initiators() {
 	tgtadm -C "${SA_TGT_CTL[$1]}" --op show --mode target 2>/dev/null |
 		awk -v t="$2" '/^Target [0-9]+:/ { on = ($3 == t) } on && /Initiator:/ { print $2 }'
 }
+
+# sa_tgt_servers_conf [ADMIN_ARRAY]: the redirect section's `servers` list (without the parentheses) for
+# the servers sa_start_tgt_servers started, named s1, s2, ...; ADMIN_ARRAY names a bash array of admin
+# states by server (default up).
+sa_tgt_servers_conf() {
+	local i out="" admin=""
+	[ -n "${1:-}" ] && local -n sa__admin=$1
+	for i in "${!SA_TGT_ADDR[@]}"; do
+		[ -n "${1:-}" ] && admin=" admin = \"${sa__admin[$i]:-up}\";"
+		out="$out${out:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]};$admin }"
+	done
+	echo "$out"
+}

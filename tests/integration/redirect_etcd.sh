@@ -28,10 +28,7 @@ etcd_get() {
 sa_start_tgt_servers 3 6
 
 # ---- two redirector pairs (snmpd master + sanagentd), sharing etcd cluster "t1" ----
-servers=""
-for i in 0 1 2; do
-	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
-done
+servers=$(sa_tgt_servers_conf)
 resources=""
 for t in 1 2 3 4 5 6; do
 	resources="$resources${resources:+, }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 2 + 1))\"; }"

@@ -13,9 +13,7 @@ RPORT=$(sa_free_tcp_port_low)
 # s1..s3 are rows 1..3, r1..r6 rows 1..6: r1,r2 on s1; r3,r4 on s2; r5,r6 on s3.
 redirect_conf() {
 	local i servers="" resources="" t
-	for i in 0 1 2; do
-		servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; admin = \"${ADMIN[$i]:-up}\"; }"
-	done
+	servers=$(sa_tgt_servers_conf ADMIN)
 	for t in 1 2 3 4 5 6; do
 		resources="$resources${resources:+, }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 2 + 1))\"; }"
 	done

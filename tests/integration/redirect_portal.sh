@@ -12,9 +12,7 @@ RPORT=$(sa_free_tcp_port_low)
 # r1,r2 on s1; r3,r4 on s2; r5,r6 on s3.
 redirect_conf() {
 	local i servers="" resources="" t n=$1
-	for i in 0 1 2; do
-		servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
-	done
+	servers=$(sa_tgt_servers_conf)
 	for ((t = 1; t <= n; t++)); do
 		resources="$resources${resources:+,
 }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 2 % 3 + 1))\"; }"

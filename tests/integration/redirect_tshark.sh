@@ -12,10 +12,7 @@ IQN=$SA_TGT_IQN
 
 sa_start_tgt_servers 3 3
 RPORT=$(sa_free_tcp_port_low)
-servers=""
-for i in 0 1 2; do
-	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]}; tgt_control = ${SA_TGT_CTL[$i]}; }"
-done
+servers=$(sa_tgt_servers_conf)
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; servers = ( $servers );
 resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"; server = \"s2\"; },
 { target = \"$IQN:r3\"; server = \"s3\"; } ); };"
