@@ -76,6 +76,24 @@ static unsigned int npaths(const struct bal_team *t)
 	return t->npaths > BAL_MAX_PATHS ? BAL_MAX_PATHS : t->npaths;
 }
 
+/* The failover rules of bal_failover_path(), on the facts one pass over the
+ * paths gathered: bal_select() gathers them in its own pass, so the hot path
+ * walks the paths once. */
+static inline int failover_pick(int mode, unsigned int usable, int first, int primary, int full, int any_full)
+{
+	if (usable == 0)
+		return -1;
+	if (mode == BAL_MODE_FAILOVER)
+		return primary >= 0 ? primary : first;
+	if (usable == 1)
+		return first;
+	if (full >= 0)
+		return full;
+	if (any_full)
+		return primary >= 0 ? primary : first;
+	return -1;
+}
+
 /*
  * Failover carrier: the primary when usable, else the lowest-index usable
  * path ([0043]: "another network adapter").  A path with a 100% share is
@@ -106,17 +124,7 @@ int bal_failover_path(const struct bal_team *t, int dir)
 		if (p->share[dir] >= 100 && full < 0)
 			full = (int)i;
 	}
-	if (usable == 0)
-		return -1;
-	if (t->mode == BAL_MODE_FAILOVER)
-		return primary >= 0 ? primary : first;
-	if (usable == 1)
-		return first;
-	if (full >= 0)
-		return full;
-	if (any_full)
-		return primary >= 0 ? primary : first;
-	return -1;
+	return failover_pick(t->mode, usable, first, primary, full, any_full);
 }
 
 static int select_rr(struct bal_team *t)
@@ -216,14 +224,12 @@ int bal_select(struct bal_team *t, int dir, uint32_t len)
 	}
 	if (usable == 0)
 		return -1;
-	if (t->mode == BAL_MODE_FAILOVER)
-		return primary >= 0 ? primary : first;
-	if (usable == 1)
-		return first;
-	if (full >= 0)
-		return full;
-	if (any_full)
-		return primary >= 0 ? primary : first;
+	{
+		int fo = failover_pick(t->mode, usable, first, primary, full, any_full);
+
+		if (fo >= 0)
+			return fo;
+	}
 	if (algo == BAL_ALGO_ROUND_ROBIN)
 		return select_rr(t);
 	return best >= 0 ? best : even;
