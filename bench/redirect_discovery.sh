@@ -29,7 +29,7 @@ for ((t = 2; t <= RD_ANCHOR_N; t++)); do
 		sa_fail "tgtadm: cannot create anchor target $t"
 done
 
-RPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
 redirect_conf() {
 	local i servers="" resources="" t n=$1
 	servers=$(sa_tgt_servers_conf)

@@ -28,7 +28,7 @@ cc -std=gnu11 -O2 -o "$SA_TMP/redirect_load" "$SA_SRCDIR/bench/redirect_load.c" 
 	sa_fail "cannot build bench/redirect_load.c"
 
 sa_start_tgt_servers 3 3
-RPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
 servers=$(sa_tgt_servers_conf)
 # r1 on s1 (the latency target), r2 on s2, r3 on s3.
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; max_connections = 1024; servers = ( $servers );

@@ -30,8 +30,8 @@ command -v cc >/dev/null || sa_skip "no C compiler"
 cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
 
 sa_start_tgt_servers 3 1
-RPORT=$(sa_free_tcp_port_low)
-DPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
+DPORT=$(sa_free_port tcp)
 # redirect_section N LISTEN_PORT: the redirect section with N resources, written with awk (bash is slow at 100k).
 redirect_section() {
 	local i servers=""

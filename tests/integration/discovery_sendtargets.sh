@@ -18,7 +18,7 @@ IQN=iqn.2026-11.org.sanagent.disc
 BIG=${DISC_BIG:-1000}
 
 # ---- tgtd with portals on 127.0.0.1 and 127.0.0.2 ----------------------------------------------
-PORT=$(sa_free_tcp_port_low)
+PORT=$(sa_free_port tcp)
 CTL=$(sa_tgt_free_control)
 tgt() { tgtadm -C "$CTL" "$@"; }
 # tgtd ignores SIGTERM while it has targets, and deleting 10,000 targets one by one takes minutes;

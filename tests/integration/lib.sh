@@ -63,12 +63,15 @@ sa_bg() {
 	SA_PIDS+=("$SA_LASTPID")
 }
 
-# sa_free_port udp|tcp: a port nobody listens on and this run has not handed out.
+# sa_free_port udp|tcp: a port no socket uses and this run has not handed out, below the kernel's
+# ephemeral range, so no outgoing connection of a parallel test can take it before a daemon binds it.
 sa_free_port() {
-	local proto=${1:-udp} port flag=-Hlnu
-	[ "$proto" = tcp ] && flag=-Hlnt
+	local proto=${1:-udp} port flag=-Hanu lo
+	[ "$proto" = tcp ] && flag=-Hant
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 11000 ] || lo=32768
 	while :; do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % (lo - 10000)))
 		case "$SA_PORTS_TAKEN" in *" $port "*) continue ;; esac
 		ss $flag "sport = :$port" | grep -q . && continue
 		SA_PORTS_TAKEN="$SA_PORTS_TAKEN$port "
@@ -264,16 +267,6 @@ sa_tgt_free_control() {
 	done
 }
 
-# sa_free_tcp_port_low: a free TCP port below the kernel's ephemeral range, so no
-# outgoing connection of a parallel test can be holding it when we bind.
-sa_free_tcp_port_low() {
-	local p
-	while :; do
-		p=$(sa_free_port tcp)
-		[ "$p" -lt 32768 ] && { echo "$p"; return 0; }
-	done
-}
-
 sa_tgt_stop_all() {
 	local i
 	for i in "${!SA_TGT_PID[@]}"; do
@@ -296,7 +289,7 @@ sa_tgt_exit() {
 sa_start_tgt_server() {
 	local i=$1 nt=$2 t
 	: "${SA_TGT_ADDR[$i]:=127.0.0.$((11 + i))}"
-	: "${SA_TGT_PORT[$i]:=$(sa_free_tcp_port_low)}"
+	: "${SA_TGT_PORT[$i]:=$(sa_free_port tcp)}"
 	: "${SA_TGT_CTL[$i]:=$(sa_tgt_free_control)}"
 	command -v tgtd >/dev/null || sa_skip "tgtd not installed"
 	mkdir -p "$SA_TMP/luns"

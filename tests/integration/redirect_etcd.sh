@@ -11,8 +11,8 @@ IQN=$SA_TGT_IQN
 ROID=$SA_OID.3.3.1 # sanRedirObjects
 
 # ---- a real etcd on loopback, a short heartbeat so a 1 s lease is allowed ----
-EPORT=$(sa_free_tcp_port_low)
-EPEER=$(sa_free_tcp_port_low)
+EPORT=$(sa_free_port tcp)
+EPEER=$(sa_free_port tcp)
 EURL=http://127.0.0.1:$EPORT
 sa_bg etcd --name sa --data-dir "$SA_TMP/etcd" --listen-client-urls "$EURL" --advertise-client-urls "$EURL" \
 	--listen-peer-urls "http://127.0.0.1:$EPEER" --initial-advertise-peer-urls "http://127.0.0.1:$EPEER" \
@@ -38,7 +38,7 @@ start_pair() {
 	local k=$1 d=$SA_TMP/a$1
 	mkdir -p "$d/persist" "$d/agent-persist" "$d/state"
 	: "${SNMP[$k]:=$(sa_free_port udp)}"
-	: "${RPORT[$k]:=$(sa_free_tcp_port_low)}"
+	: "${RPORT[$k]:=$(sa_free_port tcp)}"
 	if [ ! -f "$d/snmpd.conf" ]; then
 		cat >"$d/snmpd.conf" <<EOF
 agentaddress udp:127.0.0.1:${SNMP[$k]}

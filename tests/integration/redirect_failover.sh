@@ -8,7 +8,7 @@ CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
 IQN=$SA_TGT_IQN
 ROID=$SA_OID.3.3.1 # sanRedirObjects
 sa_start_tgt_servers 3 6
-RPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
 
 # s1..s3 are rows 1..3, r1..r6 rows 1..6: r1,r2 on s1; r3,r4 on s2; r5,r6 on s3.
 redirect_conf() {

@@ -8,7 +8,7 @@ CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
 IQN=$SA_TGT_IQN
 
 sa_start_tgt_servers 3 6
-RPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
 # r1,r2 on s1; r3,r4 on s2; r5,r6 on s3.
 redirect_conf() {
 	local i servers="" resources="" t n=$1

@@ -11,7 +11,7 @@ command -v tshark >/dev/null || sa_skip "tshark not installed (apt-get install t
 IQN=$SA_TGT_IQN
 
 sa_start_tgt_servers 3 3
-RPORT=$(sa_free_tcp_port_low)
+RPORT=$(sa_free_port tcp)
 servers=$(sa_tgt_servers_conf)
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; servers = ( $servers );
 resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"; server = \"s2\"; },
@@ -29,7 +29,7 @@ for p in "${PORTS[@]}"; do
 done
 # A sentinel port nobody listens on: once a refused connect to it shows in the live output, every
 # packet before it has left the capture buffer (stopping earlier can lose the last block).
-SENT=$(sa_free_tcp_port_low)
+SENT=$(sa_free_port tcp)
 FILTER="$FILTER or tcp port $SENT"
 CAP=$SA_TMP/redir.pcapng
 # The health checker's probes cross the servers' ports every 200 ms: the first one seen (-P prints a
