@@ -142,6 +142,9 @@ void h_agent_scalars_shutdown(void)
 
 void h_all_shutdown(void)
 {
+	h_stor_shutdown();
+	h_session_shutdown();
+	h_login_shutdown();
 	h_disc_shutdown();
 	h_path_shutdown();
 	h_redir_shutdown();

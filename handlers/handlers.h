@@ -60,6 +60,15 @@ void h_path_shutdown(void);
 /* SANAGENT-SESSION-MIB, discovery part (handlers/discTargetTable.c, discPortalTable.c; issue 4). */
 int h_disc_init(void);
 void h_disc_shutdown(void);
+/* SANAGENT-SESSION-MIB, connections: CHAP credentials and logins (handlers/credTable.c, loginTable.c). */
+int h_login_init(void);
+void h_login_shutdown(void);
+/* SANAGENT-SESSION-MIB, sessions table (handlers/sessionTable.c). */
+int h_session_init(void);
+void h_session_shutdown(void);
+/* SANAGENT-SESSION-MIB, storage side: tgt portals, targets, LUNs, sessions (handlers/stor*.c). */
+int h_stor_init(void);
+void h_stor_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

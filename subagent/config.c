@@ -851,9 +851,54 @@ static const struct sa_field sa_discovery_fields[] = {
      .max = 16777215,
      .def_int = 262144},
     {.name = "scan", .type = SA_F_LIST, .off = SA_DI(scan), .aux_off = SA_DI(nscan), .sub = &sa_disc_scan_schema},
+    {.name = "chap_user", .type = SA_F_STRING, .off = SA_DI(chap_user), .def = ""},
+    {.name = "chap_secret", .type = SA_F_STRING, .flags = SA_SECRET, .off = SA_DI(chap_secret), .def = ""},
+    {.name = "chap_target_user", .type = SA_F_STRING, .off = SA_DI(chap_target_user), .def = ""},
+    {.name = "chap_target_secret",
+     .type = SA_F_STRING,
+     .flags = SA_SECRET,
+     .off = SA_DI(chap_target_secret),
+     .def = ""},
+    {.name = "isns_scn_port", .type = SA_F_INT, .off = SA_DI(isns_scn_port), .min = 0, .max = 65535, .def_int = 0},
+    {.name = "chap_secret_min", .type = SA_F_INT, .off = SA_DI(chap_secret_min), .min = 1, .max = 255, .def_int = 12},
+    {.name = "chap_secret_max", .type = SA_F_INT, .off = SA_DI(chap_secret_max), .min = 1, .max = 255, .def_int = 16},
+    {.name = "login_initiator_name",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_DI(login_initiator_name),
+     .def = "iqn.2026-01.org.sanagent:initiator",
+     .check = sa_chk_iscsi_name},
+    {.name = "session_window", .type = SA_F_INT, .off = SA_DI(session_window), .min = 5, .max = 3600, .def_int = 60},
 };
 
-static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, NULL);
+/* Secrets' limits must leave room for a secret; CHAP needs a name with a secret. */
+static int sa_discovery_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_discovery_config *d = &((const struct sa_config *)obj)->discovery;
+
+	if (d->chap_secret_min > d->chap_secret_max)
+		return sa_cfg_fail(v, config_setting_get_member(grp, "chap_secret_min"),
+		                   "%s.chap_secret_min: larger than chap_secret_max (%d)", where, d->chap_secret_max);
+	if ((d->chap_user[0] != 0) != (d->chap_secret[0] != 0))
+		return sa_cfg_fail(v, config_setting_get_member(grp, d->chap_user[0] ? "chap_user" : "chap_secret"),
+		                   "%s: chap_user and chap_secret go together", where);
+	if ((d->chap_target_user[0] != 0) != (d->chap_target_secret[0] != 0) ||
+	    (d->chap_target_user[0] && !d->chap_user[0]))
+		return sa_cfg_fail(v,
+		                   config_setting_get_member(grp, d->chap_target_user[0] ? "chap_target_user"
+		                                                                         : "chap_target_secret"),
+		                   "%s: mutual CHAP needs chap_target_user, chap_target_secret and chap_user", where);
+	return 0;
+}
+
+#define SA_ST(m) SA_CFG(storage.m)
+static const struct sa_field sa_storage_fields[] = {
+    {.name = "tgt_control", .type = SA_F_INT, .off = SA_ST(tgt_control), .min = 0, .max = 65535, .def_int = 0},
+    {.name = "interval", .type = SA_F_INT, .off = SA_ST(interval), .min = 1, .max = 3600, .def_int = 2},
+};
+
+static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0, NULL);
+static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, sa_discovery_finish);
 static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, sa_balance_finish);
 static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, sa_redirect_finish);
 static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, NULL);
@@ -876,6 +921,12 @@ static const struct sa_field sa_top_fields[] = {
      .aux_off = SA_CFG(trap_enabled),
      .sub = &sa_trap_schema},
     SA_ENGINE_SECTION(SA_ENGINE_DISCOVERY, sa_discovery_schema),
+    {.name = "storage",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = 0,
+     .aux_off = SA_CFG(storage.enabled),
+     .sub = &sa_storage_schema},
     SA_ENGINE_SECTION(SA_ENGINE_BALANCE, sa_balance_schema),
     SA_ENGINE_SECTION(SA_ENGINE_REDIRECT, sa_redirect_schema),
     SA_ENGINE_SECTION(SA_ENGINE_REDISCOVER, sa_rediscover_schema),

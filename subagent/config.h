@@ -133,6 +133,25 @@ struct sa_discovery_config {
 	int max_data_segment; /* MaxRecvDataSegmentLength declared in discovery sessions */
 	struct sa_disc_scan_cfg *scan;
 	size_t nscan;
+	/* Discovery CHAP for every SendTargets exchange ("" user = none); the
+	 * target_* pair is mutual CHAP (the target's name and secret). */
+	char *chap_user;
+	char *chap_secret; /* secret: never logged */
+	char *chap_target_user;
+	char *chap_target_secret; /* secret: never logged */
+	int isns_scn_port; /* TCP port iSNS state change notifications arrive on, 0 = any free one */
+	/* Connections (logins, CHAP credential rows, sessions table). */
+	int chap_secret_min, chap_secret_max; /* bytes a credential's secret may have */
+	char *login_initiator_name; /* InitiatorName of data-plane logins */
+	int session_window; /* s of the sliding window behind the session metrics */
+};
+
+/* storage { }: the storage-side role next to a tgt target (issue 4): its
+ * portals, targets, LUNs and sessions, read and changed through tgtadm. */
+struct sa_storage_config {
+	int enabled; /* the section is present */
+	int tgt_control; /* tgtd's control port (tgtadm -C) */
+	int interval; /* s between reads of tgt's state */
 };
 
 struct sa_config {
@@ -163,6 +182,9 @@ struct sa_config {
 
 	/* discovery { } (issue 4) */
 	struct sa_discovery_config discovery;
+
+	/* storage { } (issue 4) */
+	struct sa_storage_config storage;
 };
 
 /* Loads and validates path.  On error returns a negative errno and writes

@@ -8,11 +8,13 @@
 
 #include "engines/balance/shares.h"
 #include "engines/registry.h"
+#include "iscsi/login_result.h"
 
 #define BAL_NAME_MAX 63
 #define BAL_TARGET_MAX 223
 #define BAL_PORTAL_MAX 71
 #define BAL_IFACE_MAX 23
+#define BAL_CHAP_MAX 255
 
 /* Team states as published in sanTeamState. */
 enum bal_team_state {
@@ -56,10 +58,22 @@ struct bal_path_spec {
 	char iface[BAL_IFACE_MAX + 1];
 };
 
-/* A team definition, from the config or from SNMP. */
+/* CHAP for every path's login (user "" = none).  The data plane gets the
+ * secrets through a 0600 file in run_dir, never on its command line, and
+ * nothing logs them. */
+struct bal_chap {
+	char user[BAL_CHAP_MAX + 1];
+	char secret[BAL_CHAP_MAX + 1];
+	char target_user[BAL_CHAP_MAX + 1]; /* mutual CHAP: the target's name and secret, "" = none */
+	char target_secret[BAL_CHAP_MAX + 1];
+};
+
+/* A team definition, from the config or from SNMP (or a login row). */
 struct bal_team_spec {
 	char name[BAL_NAME_MAX + 1];
 	char target[BAL_TARGET_MAX + 1];
+	char initiator[BAL_TARGET_MAX + 1]; /* InitiatorName, "" = the data plane's default */
+	struct bal_chap chap;
 	unsigned int lun;
 	unsigned int npaths;
 	struct bal_path_spec path[BAL_MAX_PATHS];
@@ -75,6 +89,17 @@ struct bal_path_live {
 	uint64_t bytes[2], cmds[2], errors;
 	time_t last_change; /* 0: never */
 	unsigned int avg_latency_us;
+	unsigned int max_latency_us; /* over the last report interval */
+	/* The session behind the path, for sanSessionTable and login results. */
+	int login_result;          /* enum sp_login_result of the last login attempt */
+	unsigned int login_status; /* its iSCSI Status-Class << 8 | Status-Detail, 0 when none came */
+	time_t login_time;         /* when the current session logged in, 0: not logged in */
+	unsigned char isid[6];
+	unsigned int tsih;   /* 0: unknown */
+	char src_addr[48];   /* numeric local address of the connection, "" when none */
+	unsigned int src_port;
+	uint64_t digest_errors, timeout_errors;
+	int admin_down; /* logged out by bal_path_logout(): not reconnected */
 };
 
 struct bal_eng_team {
@@ -138,6 +163,12 @@ int bal_set_ctl(unsigned int index, const struct bal_ctl *c);
 int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *why, size_t whylen);
 int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvolatile);
 int bal_team_destroy(unsigned int index); /* -EPERM for a team from the config */
+
+/* Logs one path (1-based) out and keeps it out of service until
+ * bal_path_login(); the team's other paths carry on.  The data plane applies
+ * it asynchronously; live.admin_down shows it at once. -ENOENT, -ENODEV. */
+int bal_path_logout(unsigned int team, unsigned int path);
+int bal_path_login(unsigned int team, unsigned int path);
 
 /* Parses "ADDR:PORT" / "[V6]:PORT" into an address family (4 or 6),
  * 4 or 16 address bytes and a port.  Returns 0 or -EINVAL. */

@@ -1,0 +1,52 @@
+/* sessions.h: the registry behind sanSessionTable: every iSCSI session this host holds, with sliding-window metrics. */
+#ifndef SA_SESSIONS_H
+#define SA_SESSIONS_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Data-plane paths, discovery sessions and the agent's own probes all
+ * report here, so an operator sees every session in one table.  Pure C:
+ * no I/O; the owners push what they know. */
+
+enum sess_type { SESS_TYPE_NORMAL = 1, SESS_TYPE_DISCOVERY = 2 };
+enum sess_owner { SESS_OWNER_DATAPATH = 1, SESS_OWNER_DISCOVERY = 2, SESS_OWNER_PROBE = 3 };
+enum sess_state { SESS_LOGGING_IN = 1, SESS_LOGGED_IN = 2, SESS_FAILED = 3, SESS_LOGGED_OUT = 4 };
+
+#define SESS_NAME_MAX 224
+#define SESS_ADDR_MAX 48
+
+struct sess_info {
+	char initiator[SESS_NAME_MAX];
+	char target[SESS_NAME_MAX]; /* "" for a discovery session */
+	char portal_addr[SESS_ADDR_MAX]; /* numeric */
+	unsigned int portal_port;
+	char src_addr[SESS_ADDR_MAX]; /* numeric, "" = unknown */
+	unsigned int src_port;
+	unsigned char isid[6];
+	unsigned int tsih; /* 0 = unknown */
+	int type;  /* enum sess_type */
+	int owner; /* enum sess_owner */
+	int state; /* enum sess_state */
+	time_t login_time; /* 0 = not logged in */
+	uint32_t login, team, path; /* sanLoginIndex / sanTeamIndex / path (1-based) behind it, 0 = none */
+};
+
+/* Absolute counters since the session began; the registry derives rates. */
+struct sess_counters {
+	uint64_t tx_bytes, rx_bytes, cmds;
+	uint32_t digest_errors, timeout_errors;
+	uint32_t errors; /* all errors, for the error rate */
+	uint32_t avg_latency_us, max_latency_us; /* of the owner's last report interval */
+};
+
+/* Asked to log a session out (sanSessionLogout); returns 0 or -errno. */
+typedef int (*sess_logout_fn)(uint32_t id, void *arg);
+
+/* Returns the new session's id (stable, never reused while the agent runs), 0 when out of memory. */
+uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg);
+/* Replaces the identity/state part (sessionUp/Down follow state changes). */
+int sess_set_info(uint32_t id, const struct sess_info *in);
+int sess_set_counters(uint32_t id, const struct sess_counters *c);
+int sess_remove(uint32_t id);
+#endif
