@@ -6,7 +6,7 @@
  *       (security stage, transit to operational), read the Login Response,
  *       close, again.  One thread, epoll.  Prints
  *       "rate logins=N seconds=S per_s=R errors=E status=0xSSSS".
- *   redirect_load lat N PHOST PPORT TARGET [THOST TPORT TTARGET]
+ *   redirect_load lat N PHOST PPORT TARGET [THOST TPORT TTARGET [FHOST FPORT]]
  *       N rounds, one login at a time, interleaving three measurements so
  *       drift hits them alike:
  *         direct    a complete login (operational stage straight to full
@@ -14,9 +14,17 @@
  *         redirect  the portal exchange, then that same complete login at
  *                   the address it returned (what an initiator does);
  *         tgt       (optional) the same through a tgtd target configured
- *                   with RedirectAddress/RedirectPort, then the login.
+ *                   with RedirectAddress/RedirectPort, then the login;
+ *         floor     (optional) the same through "redirect_load serve":
+ *                   the least a user-space server can do for the exchange
+ *                   on this machine (the redirect's own floor).
  *       Prints medians, means and 99th percentiles in microseconds and the
  *       medians' differences (the latency a redirect adds).
+ *   redirect_load serve PORT TARGETADDRESS
+ *       A minimal single-threaded server on 127.0.0.1:PORT: blocking accept
+ *       (TCP_DEFER_ACCEPT), read one Login Request, write one canned Login
+ *       Response 0x0101 with TargetAddress=TARGETADDRESS, close.  No
+ *       parsing beyond the PDU length: the floor for "lat".
  * Exit 0 on success, 1 on any protocol error.
  */
 #define _GNU_SOURCE
@@ -222,18 +230,20 @@ static int lat(int argc, char **argv)
 {
 	int n = atoi(argv[2]);
 	const char *target = argv[5];
-	int have_tgt = argc >= 9;
-	struct sockaddr_storage ps, ds, ts;
-	socklen_t pl, dl, tl = 0;
+	int have_tgt = argc >= 9, have_floor = argc >= 11;
+	struct sockaddr_storage ps, ds, ts, fs;
+	socklen_t pl, dl, tl = 0, fl = 0;
 	uint8_t rsp[65536];
 	size_t rl;
 	char host[256], port[16];
 	double *vd = calloc((size_t)n, sizeof(double)), *vr = calloc((size_t)n, sizeof(double)),
-	       *vt = calloc((size_t)n, sizeof(double)), md, mr, mt = 0;
+	       *vt = calloc((size_t)n, sizeof(double)), *vf = calloc((size_t)n, sizeof(double)), md, mr, mt = 0,
+	       mf = 0;
 	int st;
 
-	if (n < 10 || !vd || !vr || !vt || resolve(argv[3], argv[4], &ps, &pl) < 0 ||
-	    (have_tgt && resolve(argv[6], argv[7], &ts, &tl) < 0)) {
+	if (n < 10 || !vd || !vr || !vt || !vf || resolve(argv[3], argv[4], &ps, &pl) < 0 ||
+	    (have_tgt && resolve(argv[6], argv[7], &ts, &tl) < 0) ||
+	    (have_floor && resolve(argv[9], argv[10], &fs, &fl) < 0)) {
 		fprintf(stderr, "lat: bad arguments\n");
 		return 1;
 	}
@@ -257,15 +267,21 @@ static int lat(int argc, char **argv)
 			return 1;
 		if (have_tgt && redirected_login(&ts, tl, argv[8], &vt[i]) < 0)
 			return 1;
+		if (have_floor && redirected_login(&fs, fl, target, &vf[i]) < 0)
+			return 1;
 	}
 	printf("login latency, %d rounds, one at a time (connect .. final response, close)\n", n);
 	stats("direct", vd, n, &md);
 	stats("redirect", vr, n, &mr);
 	if (have_tgt)
 		stats("tgt-redir", vt, n, &mt);
+	if (have_floor)
+		stats("floor", vf, n, &mf);
 	printf("RESULT direct_us=%.1f redirect_us=%.1f added_us=%.1f", md, mr, mr - md);
 	if (have_tgt)
 		printf(" tgt_redirect_us=%.1f tgt_added_us=%.1f", mt, mt - md);
+	if (have_floor)
+		printf(" floor_redirect_us=%.1f floor_added_us=%.1f", mf, mf - md);
 	printf("\n");
 	return 0;
 }
@@ -296,18 +312,26 @@ static int rate(char **argv)
 		fprintf(stderr, "rate: bad arguments\n");
 		return 1;
 	}
-	/* (Re)opens slot i: a non-blocking connect, the request goes out when writable. */
+	/* (Re)opens slot i: a non-blocking connect, then the request at once.
+	 * On loopback the handshake is done when connect returns, so the
+	 * write nearly always succeeds here; if not, it waits for EPOLLOUT.
+	 * No TCP_NODELAY: the request is the connection's first segment,
+	 * which Nagle never holds back. */
 #define OPEN(i)                                                                                               \
 	do {                                                                                                  \
-		int one_ = 1;                                                                                 \
-		struct epoll_event e_ = {.events = EPOLLOUT, .data.u32 = (uint32_t)(i)};                    \
+		struct epoll_event e_ = {.events = EPOLLIN, .data.u32 = (uint32_t)(i)};                     \
+		ssize_t w_;                                                                                   \
 		s[i].fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);              \
 		s[i].got = s[i].sent = 0;                                                                     \
-		setsockopt(s[i].fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof(one_));                          \
 		if (connect(s[i].fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {              \
 			perror("connect");                                                                    \
 			return 1;                                                                             \
 		}                                                                                             \
+		w_ = write(s[i].fd, req, len);                                                                \
+		if (w_ > 0)                                                                                   \
+			s[i].sent = (size_t)w_;                                                               \
+		if (s[i].sent < len)                                                                          \
+			e_.events = EPOLLOUT;                                                                 \
 		epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &e_);                                                   \
 	} while (0)
 
@@ -372,14 +396,69 @@ static int rate(char **argv)
 	return errors > done / 100 ? 1 : 0;
 }
 
+/* ---- serve: the floor ----------------------------------------------------------- */
+
+static int serve(char **argv)
+{
+	uint8_t rsp[512], buf[8192];
+	char data[300];
+	int port = atoi(argv[2]), one = 1, l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int dlen = snprintf(data, sizeof(data), "TargetAddress=%s", argv[3]) + 1;
+	size_t rlen = 48 + (((size_t)dlen + 3) & ~(size_t)3);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(rsp, 0, sizeof(rsp));
+	rsp[0] = 0x23;
+	rsp[5] = (uint8_t)(dlen >> 16);
+	rsp[6] = (uint8_t)(dlen >> 8);
+	rsp[7] = (uint8_t)dlen;
+	rsp[36] = 0x01; /* status class 1, detail 1: temporary redirect */
+	rsp[37] = 0x01;
+	memcpy(rsp + 48, data, (size_t)dlen);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(l, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1024) < 0) {
+		perror("serve");
+		return 1;
+	}
+	for (;;) {
+		int fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		size_t got = 0, need = 48;
+
+		if (fd < 0)
+			continue;
+		while (got < need) {
+			ssize_t r = read(fd, buf + got, sizeof(buf) - got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+			if (got >= 48)
+				need = 48 + (size_t)buf[4] * 4 +
+				       (((((size_t)buf[5] << 16) | ((size_t)buf[6] << 8) | buf[7]) + 3) & ~(size_t)3);
+		}
+		if (got >= need && need <= sizeof(buf)) {
+			memcpy(rsp + 16, buf + 16, 4); /* ITT */
+			if (write(fd, rsp, rlen) < 0)
+				perror("serve: write");
+		}
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "serve") == 0)
+		return serve(argv);
 	if (argc >= 7 && strcmp(argv[1], "rate") == 0)
 		return rate(argv);
 	if (argc >= 6 && strcmp(argv[1], "lat") == 0)
 		return lat(argc, argv);
 	fprintf(stderr, "usage: %s rate HOST PORT TARGET CONNS SECONDS\n"
-	                "       %s lat N PHOST PPORT TARGET [THOST TPORT TTARGET]\n",
-	        argv[0], argv[0]);
+	                "       %s lat N PHOST PPORT TARGET [THOST TPORT TTARGET [FHOST FPORT]]\n"
+	                "       %s serve PORT TARGETADDRESS\n",
+	        argv[0], argv[0], argv[0]);
 	return 2;
 }

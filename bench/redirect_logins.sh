@@ -7,7 +7,11 @@
 #            anchor: the same client against a tgtd target set up to redirect
 #            (tgtadm --op update --mode target --name RedirectAddress/RedirectPort);
 #   latency  medians of a direct complete login at the server, of portal exchange + that login,
-#            and of tgtd redirect + that login, interleaved; "added" = redirected - direct.
+#            and of tgtd redirect + that login, interleaved; "added" = redirected - direct;
+#            floor: the same through "redirect_load serve", a minimal server (blocking accept, one read,
+#            one canned write, close): what any redirect costs on this machine;
+#   syscalls and context switches per login of the server process (perf stat tracepoints, when perf
+#            is there): counts, not times, so they compare across noisy runs.
 # Knobs: RL_CONNS (16; the portal takes many more since the epoll event loop), RL_SECONDS (5), RL_ROUNDS (3, best kept), RL_LAT_N (2000).
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
@@ -48,6 +52,32 @@ tgtadm -C "${SA_TGT_CTL[2]}" --lld iscsi --op update --mode target --tid 1 --nam
 tgtadm -C "${SA_TGT_CTL[2]}" --op show --mode target | grep -q "RedirectAddress\|Redirect" ||
 	sa_log "note: tgtadm --op show does not list the redirect settings"
 
+FPORT=$(sa_free_port tcp)
+sa_bg "$SA_TMP/redirect_load" serve "$FPORT" "${SA_TGT_ADDR[0]}:${SA_TGT_PORT[0]},1"
+sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$FPORT" || sa_fail "floor server does not listen"
+
+# perf stat on a process while CMD runs: prints "SYSCALLS CSWITCHES" (totals), or "- -" without perf.
+HAVE_PERF=0
+perf stat -e raw_syscalls:sys_enter,context-switches true >/dev/null 2>&1 && HAVE_PERF=1
+counted() {
+	local pid=$1 out=$SA_TMP/perfstat.$$ sp
+	shift
+	if [ "$HAVE_PERF" = 0 ]; then
+		"$@"
+		echo "- -" >"$SA_TMP/counts"
+		return
+	fi
+	perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$out" &
+	sp=$!
+	"$@"
+	local rc=$?
+	kill -INT "$sp" 2>/dev/null
+	wait "$sp"
+	awk -F, '/sys_enter/ { s = $1 } /context-switches/ { c = $1 } END { print s, c }' "$out" >"$SA_TMP/counts"
+	return $rc
+}
+per_login() { awk -v a="$1" -v n="$2" 'BEGIN { if (a == "-") print "-"; else printf "%.1f", a / n }'; }
+
 # CPU seconds (user + system) a process has used.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
@@ -68,16 +98,21 @@ best_rate() {
 	echo "$bestline"
 }
 CPU0=$(cpu_s "$SA_AGENT_PID")
-best_rate 127.0.0.1 "$RPORT" "$IQN:r1" >"$SA_TMP/portal.line" || sa_fail "portal rate run failed"
+counted "$SA_AGENT_PID" best_rate 127.0.0.1 "$RPORT" "$IQN:r1" >"$SA_TMP/portal.line" || sa_fail "portal rate run failed"
+read -r P_SYS P_CSW <"$SA_TMP/counts"
 CPU1=$(cpu_s "$SA_AGENT_PID")
 PORTAL_LINE=$(cat "$SA_TMP/portal.line")
 P_CPU_US=$(awk -v a="$CPU0" -v b="$CPU1" -v n="$LOGINS_SUM" 'BEGIN { printf "%.1f", (b - a) / n * 1e6 }')
+P_SYS=$(per_login "$P_SYS" "$LOGINS_SUM") P_CSW=$(per_login "$P_CSW" "$LOGINS_SUM")
 LOGINS_SUM=0
 TCPU0=$(cpu_s "${SA_TGT_PID[2]}")
-best_rate "${SA_TGT_ADDR[2]}" "${SA_TGT_PORT[2]}" "$IQN:r1" >"$SA_TMP/tgt.line" || sa_fail "tgtd redirect rate run failed"
+counted "${SA_TGT_PID[2]}" best_rate "${SA_TGT_ADDR[2]}" "${SA_TGT_PORT[2]}" "$IQN:r1" >"$SA_TMP/tgt.line" ||
+	sa_fail "tgtd redirect rate run failed"
+read -r T_SYS T_CSW <"$SA_TMP/counts"
 TCPU1=$(cpu_s "${SA_TGT_PID[2]}")
 TGT_LINE=$(cat "$SA_TMP/tgt.line")
 T_CPU_US=$(awk -v a="$TCPU0" -v b="$TCPU1" -v n="$LOGINS_SUM" 'BEGIN { printf "%.1f", (b - a) / n * 1e6 }')
+T_SYS=$(per_login "$T_SYS" "$LOGINS_SUM") T_CSW=$(per_login "$T_CSW" "$LOGINS_SUM")
 grep -q "status=0x0101" <<<"$PORTAL_LINE" || sa_fail "portal answered something else: $PORTAL_LINE"
 grep -q "status=0x0101" <<<"$TGT_LINE" || sa_fail "tgtd did not redirect: $TGT_LINE"
 P_RATE=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$PORTAL_LINE")
@@ -85,7 +120,7 @@ T_RATE=$(sed -n 's/.*per_s=\([0-9]*\).*/\1/p' <<<"$TGT_LINE")
 AGENT_RSS=$(awk '/VmHWM/ {print $2 " kB"}' "/proc/$SA_AGENT_PID/status" 2>/dev/null)
 
 LAT=$("$SA_TMP/redirect_load" lat "$RL_LAT_N" 127.0.0.1 "$RPORT" "$IQN:r1" \
-	"${SA_TGT_ADDR[2]}" "${SA_TGT_PORT[2]}" "$IQN:r1") || sa_fail "latency run failed: $LAT"
+	"${SA_TGT_ADDR[2]}" "${SA_TGT_PORT[2]}" "$IQN:r1" 127.0.0.1 "$FPORT") || sa_fail "latency run failed: $LAT"
 kill -0 "$SA_AGENT_PID" || sa_fail "sanagentd died under load"
 
 echo "redirect login benchmark: $(nproc) CPUs, loopback, one client thread, $RL_CONNS connections at once,"
@@ -98,10 +133,14 @@ echo "tgtd:   $TGT_LINE"
 echo "$LAT"
 added=$(sed -n 's/.*[^_]added_us=\([-0-9.]*\).*/\1/p' <<<"$LAT")
 tadded=$(sed -n 's/.*tgt_added_us=\([-0-9.]*\).*/\1/p' <<<"$LAT")
+fadded=$(sed -n 's/.*floor_added_us=\([-0-9.]*\).*/\1/p' <<<"$LAT")
 echo "goals: rate $P_RATE/s (>= 20000: $([ "$P_RATE" -ge 20000 ] && echo met || echo MISSED)), added $added us" \
 	"(<= 60: $(awk -v a="$added" 'BEGIN { print (a <= 60) ? "met" : "MISSED" }')); tgtd's redirect adds $tadded us" \
-	"(ratio $(awk -v a="$added" -v b="$tadded" 'BEGIN { printf "%.3f", a / b }'))"
+	"(ratio $(awk -v a="$added" -v b="$tadded" 'BEGIN { printf "%.3f", a / b }')); the minimal server's adds $fadded us" \
+	"(ratio $(awk -v a="$added" -v b="$fadded" 'BEGIN { printf "%.3f", a / b }'))"
 echo "server CPU per redirected login (user+sys, all rounds): sanagentd $P_CPU_US us, tgtd $T_CPU_US us;" \
 	"one core's worth: sanagentd $(awk -v c="$P_CPU_US" 'BEGIN { printf "%.0f", 1e6 / c }')/s," \
 	"tgtd $(awk -v c="$T_CPU_US" 'BEGIN { printf "%.0f", 1e6 / c }')/s"
+echo "server syscalls per redirected login: sanagentd $P_SYS, tgtd $T_SYS;" \
+	"context switches per login: sanagentd $P_CSW, tgtd $T_CSW"
 echo "sanagentd peak RSS: $AGENT_RSS"

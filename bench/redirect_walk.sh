@@ -7,6 +7,8 @@
 #   agentx  the resource table served by sanagentd through snmpd's AgentX master, at 10k and 100k rows;
 #   dlmod   the same with sanagent.so loaded into a second snmpd, at 10k and 100k rows.
 # "Flat cost per row": varbinds/s at 100k rows against 10k rows (1.0 = flat).
+# CPU per varbind (user+sys from /proc, over the 100k-row walks): snmpd and sanagentd through AgentX,
+# snmpd alone with dlmod: where a varbind's time goes, steadier than rates on a shared machine.
 # Knobs: WALK_SMALL (10000), WALK_BIG (100000), WALK_MAXREP (25), WALK_N (20, anchor and 10k runs; 100k: 1).
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
@@ -52,13 +54,22 @@ dl_conf() {
 	} >"$SA_TMP/dl/sanagent.conf"
 }
 
-# rate PORT ROOT N: one walkloop run; prints "PER_WALK RATE SECONDS".
+# CPU seconds (user + system) a process has used.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# rate PORT ROOT N [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]",
+# the last fields being each PID's CPU per varbind over the run.
 rate() {
-	local line per secs
-	line=$("$SA_TMP/walkloop" "127.0.0.1:$1" "$SA_RO_COMMUNITY" "$2" "$3" "$WALK_MAXREP") || return 1
+	local line per secs port=$1 root=$2 n=$3 p before=() i=0 cpu=""
+	shift 3
+	for p in "$@"; do before+=("$(cpu_s "$p")"); done
+	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP") || return 1
 	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
 	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-	echo "$per $(awk -v n="$3" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs"
+	for p in "$@"; do
+		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * per))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
+		i=$((i + 1))
+	done
+	echo "$per $(awk -v n="$n" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs$cpu"
 }
 rows_served() { # PORT N: the last row is there
 	snmpget -v2c -c "$SA_RO_COMMUNITY" -t 2 -r 0 -Oqv "127.0.0.1:$1" "$RES_TABLE.1.2.$2" 2>/dev/null | grep -q "r$2"
@@ -73,7 +84,8 @@ read -r AXS_PER AXS_RATE AXS_SECS < <(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N
 ax_conf "$WALK_BIG"
 kill -HUP "$SA_AGENT_PID"
 sa_wait_for 60 rows_served "$SA_SNMP_PORT" "$WALK_BIG" || sa_fail "AgentX: row $WALK_BIG not served after reload"
-read -r AXB_PER AXB_RATE AXB_SECS < <(rate "$SA_SNMP_PORT" "$RES_TABLE" 1) || sa_fail "AgentX walk ($WALK_BIG)"
+read -r AXB_PER AXB_RATE AXB_SECS AX_SNMPD_US AX_AGENT_US < <(rate "$SA_SNMP_PORT" "$RES_TABLE" 1 "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
+	sa_fail "AgentX walk ($WALK_BIG)"
 read -r AN_PER AN_RATE AN_SECS < <(rate "$SA_SNMP_PORT" "$ANCHOR" "$WALK_N") || sa_fail "anchor walk"
 sa_stop_pid "$SA_AGENT_PID"
 
@@ -95,7 +107,7 @@ read -r DLS_PER DLS_RATE DLS_SECS < <(rate "$DL_PORT" "$RES_TABLE" "$WALK_N") ||
 dl_conf "$WALK_BIG"
 kill -HUP "$DL_PID"
 sa_wait_for 60 rows_served "$DL_PORT" "$WALK_BIG" || sa_fail "dlmod: row $WALK_BIG not served after reload"
-read -r DLB_PER DLB_RATE DLB_SECS < <(rate "$DL_PORT" "$RES_TABLE" 3) || sa_fail "dlmod walk ($WALK_BIG)"
+read -r DLB_PER DLB_RATE DLB_SECS DL_SNMPD_US < <(rate "$DL_PORT" "$RES_TABLE" 3 "$DL_PID") || sa_fail "dlmod walk ($WALK_BIG)"
 read -r DA_PER DA_RATE DA_SECS < <(rate "$DL_PORT" "$ANCHOR" "$WALK_N") || sa_fail "anchor walk (dlmod snmpd)"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
@@ -109,5 +121,6 @@ printf '%-8s %-36s %9s %10s %12s %9s\n' anchor "hrSWRunTable (snmpd with dlmod)"
 printf '%-8s %-36s %9s %10s %12s %9s\n' dlmod "resources, $WALK_SMALL rows" "$DLS_PER" "$DLS_SECS" "$DLS_RATE" "$(ratio "$DLS_RATE" "$DA_RATE")"
 printf '%-8s %-36s %9s %10s %12s %9s\n' dlmod "resources, $WALK_BIG rows" "$DLB_PER" "$DLB_SECS" "$DLB_RATE" "$(ratio "$DLB_RATE" "$DA_RATE")"
 echo "flat cost per row (rate at $WALK_BIG rows / rate at $WALK_SMALL rows): AgentX $(ratio "$AXB_RATE" "$AXS_RATE"), dlmod $(ratio "$DLB_RATE" "$DLS_RATE")"
+echo "CPU per varbind at $WALK_BIG rows: AgentX snmpd $AX_SNMPD_US us + sanagentd $AX_AGENT_US us; dlmod snmpd $DL_SNMPD_US us"
 echo "goals: AgentX >= 30000 vb/s: $([ "$AXB_RATE" -ge 30000 ] && echo met || echo MISSED) ($AXB_RATE);" \
 	"dlmod >= 250000 vb/s: $([ "$DLB_RATE" -ge 250000 ] && echo met || echo MISSED) ($DLB_RATE)"

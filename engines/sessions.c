@@ -1,30 +1,350 @@
-/* sessions.c: placeholder until its helper writes it. */
+/* sessions.c: the session registry (sorted by id, ids never reused) with per-session rings of samples behind the
+ * sliding-window metrics. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engines/sessions.h"
 
-static uint32_t sess_last;
+/* One sample of a session's absolute counters, taken by sess_tick(). */
+struct sess_sample {
+	uint64_t t_ms;
+	uint64_t tx, cmds;
+	uint32_t errors;
+	uint32_t lat_avg, lat_max;
+};
+
+struct sess {
+	struct sess_view v; /* first: the public view is the row itself */
+	sess_logout_fn logout;
+	void *arg;
+	/* Ring of the newest samples, oldest at head; window + 1 samples span
+	 * window sample intervals. */
+	struct sess_sample *ring;
+	unsigned int cap, head, count;
+};
+
+#define SESS_MAX_LISTENERS 8
+#define SESS_WINDOW_DEFAULT 60
+#define SESS_WINDOW_MIN 5
+#define SESS_WINDOW_MAX 3600
+
+/* Ids only grow, so appending keeps the array sorted and a lookup is a
+ * binary search; removal is a memmove, as cheap as it gets for the few
+ * thousand sessions a host holds. */
+static struct sess **rows;
+static size_t nrows, caprows;
+static uint32_t last_id;
+static unsigned int window = SESS_WINDOW_DEFAULT;
+static struct {
+	sess_listener fn;
+	void *arg;
+} listeners[SESS_MAX_LISTENERS];
+
+static void emit(int type, struct sess *s)
+{
+	struct sess_event ev = {.type = type, .id = s->v.id, .s = &s->v};
+
+	for (int i = 0; i < SESS_MAX_LISTENERS; i++)
+		if (listeners[i].fn)
+			listeners[i].fn(&ev, listeners[i].arg);
+}
+
+int sess_listen(sess_listener fn, void *arg)
+{
+	for (int i = 0; i < SESS_MAX_LISTENERS; i++) {
+		if (!listeners[i].fn) {
+			listeners[i].fn = fn;
+			listeners[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void sess_unlisten(sess_listener fn, void *arg)
+{
+	for (int i = 0; i < SESS_MAX_LISTENERS; i++)
+		if (listeners[i].fn == fn && listeners[i].arg == arg)
+			listeners[i].fn = NULL;
+}
+
+/* First position whose id >= id. */
+static size_t lower_bound(uint32_t id)
+{
+	size_t lo = 0, hi = nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rows[mid]->v.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct sess *find(uint32_t id, size_t *pos)
+{
+	size_t p = lower_bound(id);
+
+	if (p < nrows && rows[p]->v.id == id) {
+		if (pos)
+			*pos = p;
+		return rows[p];
+	}
+	return NULL;
+}
+
+const struct sess_view *sess_find(uint32_t id)
+{
+	struct sess *s = find(id, NULL);
+
+	return s ? &s->v : NULL;
+}
+
+const struct sess_view *sess_next(uint32_t after)
+{
+	size_t p;
+
+	if (after == UINT32_MAX)
+		return NULL;
+	p = lower_bound(after + 1);
+	return p < nrows ? &rows[p]->v : NULL;
+}
+
+size_t sess_count(void)
+{
+	return nrows;
+}
+
+static void copy_info(struct sess_info *dst, const struct sess_info *in)
+{
+	*dst = *in;
+	/* Owners fill fixed buffers; a row never shows bytes past a missing NUL. */
+	dst->initiator[sizeof(dst->initiator) - 1] = 0;
+	dst->target[sizeof(dst->target) - 1] = 0;
+	dst->portal_addr[sizeof(dst->portal_addr) - 1] = 0;
+	dst->src_addr[sizeof(dst->src_addr) - 1] = 0;
+}
 
 uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg)
 {
-	(void)in, (void)logout, (void)arg;
-	return ++sess_last;
+	struct sess *s;
+
+	if (!in || last_id == UINT32_MAX)
+		return 0;
+	if (nrows == caprows) {
+		size_t ncap = caprows ? caprows * 2 : 16;
+		struct sess **nr = realloc(rows, ncap * sizeof(*nr));
+
+		if (!nr)
+			return 0;
+		rows = nr;
+		caprows = ncap;
+	}
+	if (!(s = calloc(1, sizeof(*s))))
+		return 0;
+	s->v.id = ++last_id;
+	copy_info(&s->v.info, in);
+	s->v.can_logout = logout != NULL;
+	s->logout = logout;
+	s->arg = arg;
+	rows[nrows++] = s;
+	if (s->v.info.state == SESS_LOGGED_IN)
+		emit(SESS_EV_UP, s);
+	return s->v.id;
 }
 
 int sess_set_info(uint32_t id, const struct sess_info *in)
 {
-	(void)id, (void)in;
+	struct sess *s = find(id, NULL);
+	int was;
+
+	if (!s)
+		return -ENOENT;
+	if (!in)
+		return -EINVAL;
+	was = s->v.info.state;
+	copy_info(&s->v.info, in);
+	if (was != SESS_LOGGED_IN && in->state == SESS_LOGGED_IN)
+		emit(SESS_EV_UP, s);
+	else if (was == SESS_LOGGED_IN && in->state != SESS_LOGGED_IN)
+		emit(SESS_EV_DOWN, s);
 	return 0;
 }
 
 int sess_set_counters(uint32_t id, const struct sess_counters *c)
 {
-	(void)id, (void)c;
+	struct sess *s = find(id, NULL);
+	const struct sess_counters *o;
+
+	if (!s)
+		return -ENOENT;
+	if (!c)
+		return -EINVAL;
+	o = &s->v.c;
+	/* Counters that go back mean the owner started over (a restarted
+	 * data plane): a delta across that would be nonsense, so the window
+	 * starts again. */
+	if (c->tx_bytes < o->tx_bytes || c->cmds < o->cmds || c->errors < o->errors)
+		s->count = s->head = 0;
+	s->v.c = *c;
 	return 0;
 }
 
 int sess_remove(uint32_t id)
 {
-	(void)id;
+	size_t pos;
+	struct sess *s = find(id, &pos);
+
+	if (!s)
+		return -ENOENT;
+	/* The notification carries the row's last values: it is still there. */
+	if (s->v.info.state == SESS_LOGGED_IN)
+		emit(SESS_EV_DOWN, s);
+	/* A listener cannot add or remove, so pos is still ours. */
+	memmove(&rows[pos], &rows[pos + 1], (nrows - pos - 1) * sizeof(*rows));
+	nrows--;
+	free(s->ring);
+	free(s);
 	return 0;
+}
+
+int sess_logout(uint32_t id)
+{
+	struct sess *s = find(id, NULL);
+
+	if (!s)
+		return -ENOENT;
+	if (!s->logout)
+		return -EOPNOTSUPP;
+	return s->logout(id, s->arg);
+}
+
+int sess_set_window(unsigned int seconds)
+{
+	if (seconds < SESS_WINDOW_MIN || seconds > SESS_WINDOW_MAX)
+		return -EINVAL;
+	window = seconds;
+	return 0;
+}
+
+unsigned int sess_window(void)
+{
+	return window;
+}
+
+/* Gives the ring window + 1 slots, keeping the newest samples. */
+static int ring_fit(struct sess *s)
+{
+	unsigned int want = window + 1, keep, skip;
+	struct sess_sample *nr;
+
+	if (s->cap == want)
+		return 0;
+	if (!(nr = calloc(want, sizeof(*nr))))
+		return -ENOMEM;
+	keep = s->count < want ? s->count : want;
+	skip = s->count - keep;
+	for (unsigned int i = 0; i < keep; i++)
+		nr[i] = s->ring[(s->head + skip + i) % s->cap];
+	free(s->ring);
+	s->ring = nr;
+	s->cap = want;
+	s->head = 0;
+	s->count = keep;
+	return 0;
+}
+
+static const struct sess_sample *at(const struct sess *s, unsigned int i)
+{
+	return &s->ring[(s->head + i) % s->cap];
+}
+
+static uint32_t clamp32(double v)
+{
+	if (v <= 0)
+		return 0;
+	if (v >= (double)UINT32_MAX)
+		return UINT32_MAX;
+	return (uint32_t)v;
+}
+
+/* KiB/s of bytes moved in ms milliseconds. */
+static double kib_per_s(uint64_t bytes, uint64_t ms)
+{
+	return (double)bytes * 1000.0 / (double)ms / 1024.0;
+}
+
+static void compute(struct sess *s)
+{
+	struct sess_metrics m = {0};
+	const struct sess_sample *first, *last;
+	double lat_sum = 0;
+	uint64_t lat_cmds = 0;
+	int have_rate = 0;
+
+	if (s->count < 2) {
+		s->v.m = m;
+		return;
+	}
+	for (unsigned int i = 1; i < s->count; i++) {
+		const struct sess_sample *a = at(s, i - 1), *b = at(s, i);
+		uint64_t dt = b->t_ms - a->t_ms, dc = b->cmds - a->cmds;
+		uint32_t r = clamp32(kib_per_s(b->tx - a->tx, dt));
+
+		if (!have_rate || r > m.tx_rate_max)
+			m.tx_rate_max = r;
+		if (!have_rate || r < m.tx_rate_min)
+			m.tx_rate_min = r;
+		have_rate = 1;
+		m.tx_rate = r;
+		/* An owner's latency report describes the commands of its
+		 * interval: weigh it by them, and ignore idle intervals whose
+		 * report is stale. */
+		if (dc) {
+			uint32_t mx = b->lat_max ? b->lat_max : b->lat_avg;
+
+			lat_sum += (double)b->lat_avg * (double)dc;
+			lat_cmds += dc;
+			if (mx > m.latency_max)
+				m.latency_max = mx;
+		}
+	}
+	first = at(s, 0);
+	last = at(s, s->count - 1);
+	m.tx_rate_avg = clamp32(kib_per_s(last->tx - first->tx, last->t_ms - first->t_ms));
+	m.error_rate = clamp32((double)(last->errors - first->errors) * 3600000.0 / (double)(last->t_ms - first->t_ms));
+	if (lat_cmds)
+		m.latency_avg = clamp32(lat_sum / (double)lat_cmds);
+	s->v.m = m;
+}
+
+void sess_tick(uint64_t now_ms)
+{
+	for (size_t i = 0; i < nrows; i++) {
+		struct sess *s = rows[i];
+		struct sess_sample *smp;
+
+		if (ring_fit(s) < 0)
+			continue;
+		/* Two samples at the same instant have no rate between them. */
+		if (s->count && at(s, s->count - 1)->t_ms >= now_ms)
+			continue;
+		if (s->count == s->cap) {
+			s->head = (s->head + 1) % s->cap;
+			s->count--;
+		}
+		smp = &s->ring[(s->head + s->count) % s->cap];
+		smp->t_ms = now_ms;
+		smp->tx = s->v.c.tx_bytes;
+		smp->cmds = s->v.c.cmds;
+		smp->errors = s->v.c.errors;
+		smp->lat_avg = s->v.c.avg_latency_us;
+		smp->lat_max = s->v.c.max_latency_us;
+		s->count++;
+		compute(s);
+	}
 }

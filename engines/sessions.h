@@ -18,17 +18,17 @@ enum sess_state { SESS_LOGGING_IN = 1, SESS_LOGGED_IN = 2, SESS_FAILED = 3, SESS
 
 struct sess_info {
 	char initiator[SESS_NAME_MAX];
-	char target[SESS_NAME_MAX]; /* "" for a discovery session */
+	char target[SESS_NAME_MAX];      /* "" for a discovery session */
 	char portal_addr[SESS_ADDR_MAX]; /* numeric */
 	unsigned int portal_port;
 	char src_addr[SESS_ADDR_MAX]; /* numeric, "" = unknown */
 	unsigned int src_port;
 	unsigned char isid[6];
-	unsigned int tsih; /* 0 = unknown */
-	int type;  /* enum sess_type */
-	int owner; /* enum sess_owner */
-	int state; /* enum sess_state */
-	time_t login_time; /* 0 = not logged in */
+	unsigned int tsih;          /* 0 = unknown */
+	int type;                   /* enum sess_type */
+	int owner;                  /* enum sess_owner */
+	int state;                  /* enum sess_state */
+	time_t login_time;          /* 0 = not logged in */
 	uint32_t login, team, path; /* sanLoginIndex / sanTeamIndex / path (1-based) behind it, 0 = none */
 };
 
@@ -36,7 +36,7 @@ struct sess_info {
 struct sess_counters {
 	uint64_t tx_bytes, rx_bytes, cmds;
 	uint32_t digest_errors, timeout_errors;
-	uint32_t errors; /* all errors, for the error rate */
+	uint32_t errors;                         /* all errors, for the error rate */
 	uint32_t avg_latency_us, max_latency_us; /* of the owner's last report interval */
 };
 
@@ -49,4 +49,56 @@ uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg);
 int sess_set_info(uint32_t id, const struct sess_info *in);
 int sess_set_counters(uint32_t id, const struct sess_counters *c);
 int sess_remove(uint32_t id);
+
+/* ---- what the table, the notifications and the owners read ------------ */
+
+/* Sliding-window values, recomputed at every sess_tick(). */
+struct sess_metrics {
+	uint32_t tx_rate;                  /* KiB/s over the last sample interval */
+	uint32_t tx_rate_max, tx_rate_min; /* KiB/s, over the sample intervals in the window */
+	uint32_t tx_rate_avg;              /* KiB/s, bytes over the whole window / its length */
+	uint32_t error_rate;               /* errors per hour over the window */
+	uint32_t latency_avg, latency_max; /* microseconds, from the owners' reports in the window */
+};
+
+struct sess_view {
+	uint32_t id;
+	struct sess_info info;
+	struct sess_counters c;
+	struct sess_metrics m;
+	int can_logout; /* the owner gave a logout callback */
+};
+
+/* Rows in id order: sess_next(0) is the first, NULL ends.  O(log n). */
+const struct sess_view *sess_find(uint32_t id);
+const struct sess_view *sess_next(uint32_t after);
+size_t sess_count(void);
+
+/* Calls the session's logout callback: its result, -ENOENT (no such
+ * session) or -EOPNOTSUPP (the owner cannot log it out). */
+int sess_logout(uint32_t id);
+
+/* The sampling clock: the glue calls it about once a second with a
+ * monotonic time in ms (tests pass synthetic times).  Each call appends
+ * one sample of every session's counters to its ring and recomputes the
+ * metrics. */
+void sess_tick(uint64_t now_ms);
+/* Seconds the metrics span (5..3600; 60 until set).  Rings keep their
+ * newest samples when it changes.  0 or -EINVAL. */
+int sess_set_window(unsigned int seconds);
+unsigned int sess_window(void);
+
+/* Up/down events, delivered synchronously.  SESS_EV_UP: the session reached
+ * loggedIn; SESS_EV_DOWN: a logged-in session left it (to failed, loggedOut,
+ * or removed: a removed row is still found by sess_find during the call).
+ * Listeners must not add or remove sessions. */
+enum sess_event_type { SESS_EV_UP = 1, SESS_EV_DOWN = 2 };
+struct sess_event {
+	int type;
+	uint32_t id;
+	const struct sess_view *s;
+};
+typedef void (*sess_listener)(const struct sess_event *ev, void *arg);
+int sess_listen(sess_listener fn, void *arg); /* 0 or -ENOSPC */
+void sess_unlisten(sess_listener fn, void *arg);
 #endif

@@ -1,11 +1,527 @@
-/* loginTable.c: placeholder until its helper writes it. */
-#include "handlers/handlers.h"
+/* loginTable.c: sanLoginTable and sanLoginNextIndex of SANAGENT-SESSION-MIB, and the SET logic shared with sanCredTable. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include "handlers/login.h"
+#include "handlers/pathmib.h"
+#include "iscsi/login_result.h"
+#include "subagent/log.h"
+
+#define TAG "handlers"
+#define PENDING_KEY "sanSessionMIB:conn"
+
+static const oid login_table_oid[] = {SA_OID_LOGIN_TABLE};
+static const oid next_index_oid[] = {SA_OID_LOGIN_NEXT_INDEX};
+static netsnmp_handler_registration *next_reg;
+static struct h_path_ctable login_ct;
+static int listening;
+
+/* ---- the pending changes of one request (both tables) ------------------------ */
+
+static void pending_free(void *data)
+{
+	struct h_conn_pending *ps = data;
+
+	while (ps && ps->creds) {
+		struct h_cred_pending *p = ps->creds;
+
+		ps->creds = p->next;
+		memset(p, 0, sizeof(*p)); /* secrets */
+		free(p);
+	}
+	while (ps && ps->logins) {
+		struct h_login_pending *p = ps->logins;
+
+		ps->logins = p->next;
+		free(p);
+	}
+	free(ps);
+}
+
+struct h_conn_pending *h_conn_pending(netsnmp_agent_request_info *reqinfo)
+{
+	struct h_conn_pending *ps = netsnmp_agent_get_list_data(reqinfo, PENDING_KEY);
+
+	if (ps)
+		return ps;
+	if (!(ps = calloc(1, sizeof(*ps))))
+		return NULL;
+	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(PENDING_KEY, ps, pending_free));
+	return ps;
+}
+
+static struct h_login_pending *login_pending(netsnmp_agent_request_info *reqinfo, uint32_t index)
+{
+	struct h_conn_pending *ps = h_conn_pending(reqinfo);
+	const struct disc_login *l;
+	struct h_login_pending *p;
+
+	if (!ps)
+		return NULL;
+	for (p = ps->logins; p; p = p->next)
+		if (p->index == index)
+			return p;
+	if (!(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->index = index;
+	if ((l = disc_login_find(index))) {
+		p->exists = 1;
+		p->old = *l;
+		p->val = *l;
+	} else {
+		/* A new row starts from the MIB's DEFVALs. */
+		p->val.index = index;
+		p->val.nonvolatile = 1;
+		p->val.c.port = DISC_LOGIN_DEFAULT_PORT;
+		p->val.c.admin = SA_ADMIN_DOWN;
+	}
+	p->next = ps->logins;
+	ps->logins = p;
+	return p;
+}
+
+static const struct h_login_pending *find_login_pending(const struct h_conn_pending *ps, uint32_t index)
+{
+	for (const struct h_login_pending *p = ps->logins; p; p = p->next)
+		if (p->index == index)
+			return p;
+	return NULL;
+}
+
+static const struct h_cred_pending *find_cred_pending(const struct h_conn_pending *ps, uint32_t index)
+{
+	for (const struct h_cred_pending *p = ps->creds; p; p = p->next)
+		if (p->index == index)
+			return p;
+	return NULL;
+}
+
+unsigned int h_cred_users_after(const struct h_conn_pending *ps, uint32_t cred)
+{
+	unsigned int n = 0;
+
+	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index)) {
+		const struct h_login_pending *p = find_login_pending(ps, l->index);
+
+		if (p ? !p->destroy && p->val.c.cred == cred : l->c.cred == cred)
+			n++;
+	}
+	for (const struct h_login_pending *p = ps->logins; p; p = p->next)
+		if (!p->exists && !p->destroy && p->val.c.cred == cred)
+			n++;
+	return n;
+}
+
+static int login_check(const struct h_conn_pending *ps, struct h_login_pending *p)
+{
+	struct disc_login_cfg tmp;
+	char why[160];
+	int complete = p->val.c.target[0] != '\0';
+
+	if (p->destroy)
+		return SNMP_ERR_NOERROR;
+	if (!p->exists && !p->create)
+		return SNMP_ERR_NOCREATION;
+	if (p->val.c.cred) {
+		const struct h_cred_pending *cp = find_cred_pending(ps, p->val.c.cred);
+
+		if (cp ? cp->destroy || (!cp->exists && !cp->create) : !disc_cred_find(p->val.c.cred))
+			return SNMP_ERR_INCONSISTENTVALUE;
+	}
+	if (p->create == RS_CREATEANDGO) {
+		if (!complete)
+			return SNMP_ERR_INCONSISTENTVALUE;
+		p->val.row = DISC_ROW_ACTIVE;
+	} else if (p->create == RS_CREATEANDWAIT) {
+		p->val.row = complete ? DISC_ROW_NOT_IN_SERVICE : DISC_ROW_NOT_READY;
+	} else if (p->rs == RS_ACTIVE) {
+		if (!complete)
+			return SNMP_ERR_INCONSISTENTVALUE;
+		p->val.row = DISC_ROW_ACTIVE;
+	} else if (p->rs == RS_NOTINSERVICE) {
+		if (!complete)
+			return SNMP_ERR_INCONSISTENTVALUE;
+		p->val.row = DISC_ROW_NOT_IN_SERVICE;
+	} else if (p->val.row == DISC_ROW_NOT_READY && complete) {
+		p->val.row = DISC_ROW_NOT_IN_SERVICE;
+	}
+	if (p->val.row == DISC_ROW_ACTIVE) {
+		/* The credential was checked against the request above. */
+		tmp = p->val.c;
+		tmp.cred = 0;
+		if (disc_login_validate(&tmp, why, sizeof(why)) < 0) {
+			sa_log(SA_LOG_INFO, TAG, "sanLoginTable.%u: refused: %s", (unsigned int)p->index, why);
+			return SNMP_ERR_INCONSISTENTVALUE;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+void h_conn_check(struct h_conn_pending *ps)
+{
+	if (!ps || ps->checked)
+		return;
+	ps->checked = 1;
+	for (struct h_cred_pending *p = ps->creds; p; p = p->next)
+		p->err = h_cred_check(ps, p);
+	for (struct h_login_pending *p = ps->logins; p; p = p->next)
+		p->err = login_check(ps, p);
+}
+
+static int errno_to_snmp(int rc)
+{
+	switch (rc) {
+	case -ENOMEM:
+	case -ENOSPC:
+	case -EIO: return SNMP_ERR_RESOURCEUNAVAILABLE;
+	case -EINVAL:
+	case -EEXIST:
+	case -EBUSY: return SNMP_ERR_INCONSISTENTVALUE;
+	default: return SNMP_ERR_COMMITFAILED;
+	}
+}
+
+/* Credentials first (a new login may use a new one), logins, then the
+ * credentials that go (their last users went first). */
+int h_conn_action(netsnmp_agent_request_info *reqinfo)
+{
+	struct h_conn_pending *ps = netsnmp_agent_get_list_data(reqinfo, PENDING_KEY);
+	int rc;
+
+	if (!ps || ps->applied)
+		return SNMP_ERR_NOERROR;
+	ps->applied = 1;
+	for (struct h_cred_pending *p = ps->creds; p; p = p->next) {
+		if (p->destroy)
+			continue;
+		if ((rc = disc_cred_put(&p->val)) < 0)
+			goto fail;
+		p->done = 1;
+	}
+	for (struct h_login_pending *p = ps->logins; p; p = p->next) {
+		if (p->destroy && !p->exists)
+			continue;
+		if ((rc = p->destroy ? disc_login_delete(p->index) : disc_login_put(&p->val)) < 0)
+			goto fail;
+		p->done = 1;
+	}
+	for (struct h_cred_pending *p = ps->creds; p; p = p->next) {
+		if (!p->destroy || !p->exists)
+			continue;
+		if ((rc = disc_cred_delete(p->index)) < 0)
+			goto fail;
+		p->done = 1;
+	}
+	return SNMP_ERR_NOERROR;
+fail:
+	sa_log(SA_LOG_WARNING, TAG, "SANAGENT-SESSION-MIB SET failed: %s", strerror(-rc));
+	return errno_to_snmp(rc);
+}
+
+int h_conn_undo(netsnmp_agent_request_info *reqinfo)
+{
+	struct h_conn_pending *ps = netsnmp_agent_get_list_data(reqinfo, PENDING_KEY);
+	int err = SNMP_ERR_NOERROR, rc;
+
+	if (!ps || !ps->applied || ps->undone)
+		return SNMP_ERR_NOERROR;
+	ps->undone = 1;
+	/* The reverse order of h_conn_action. */
+	for (struct h_cred_pending *p = ps->creds; p; p = p->next)
+		if (p->done && p->destroy && (rc = disc_cred_put(&p->old)) < 0)
+			err = SNMP_ERR_UNDOFAILED;
+	for (struct h_login_pending *p = ps->logins; p; p = p->next) {
+		if (!p->done)
+			continue;
+		rc = p->exists ? disc_login_put(&p->old) : disc_login_delete(p->index);
+		if (rc < 0)
+			err = SNMP_ERR_UNDOFAILED;
+	}
+	for (struct h_cred_pending *p = ps->creds; p; p = p->next) {
+		if (!p->done || p->destroy)
+			continue;
+		rc = p->exists ? disc_cred_put(&p->old) : disc_cred_delete(p->index);
+		if (rc < 0)
+			err = SNMP_ERR_UNDOFAILED;
+	}
+	if (err != SNMP_ERR_NOERROR)
+		sa_log(SA_LOG_ERR, TAG, "SANAGENT-SESSION-MIB: cannot undo a failed SET completely");
+	return err;
+}
+
+/* ---- values ------------------------------------------------------------------ */
+
+int h_login_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+{
+	const struct disc_login *l = disc_login_find(index);
+	u_char dt[H_DATE_AND_TIME_LEN];
+
+	if (!l)
+		return SNMP_NOSUCHINSTANCE;
+	switch (col) {
+	case H_LOGIN_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.target, strlen(l->c.target)); break;
+	case H_LOGIN_ADDR_TYPE: h_path_set_int(vb, ASN_INTEGER, l->c.addr_type); break;
+	case H_LOGIN_ADDR: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.addr, l->c.addr_len); break;
+	case H_LOGIN_PORT: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.port); break;
+	case H_LOGIN_ADAPTER: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.adapter, strlen(l->c.adapter)); break;
+	case H_LOGIN_CREDENTIAL: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.cred); break;
+	case H_LOGIN_LUN: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.lun); break;
+	case H_LOGIN_PERSISTENT: h_path_set_int(vb, ASN_INTEGER, l->c.persistent ? 1 : 2); break;
+	case H_LOGIN_ADMIN: h_path_set_int(vb, ASN_INTEGER, l->c.admin); break;
+	case H_LOGIN_OPER: h_path_set_int(vb, ASN_INTEGER, l->oper); break;
+	case H_LOGIN_LAST_RESULT: h_path_set_int(vb, ASN_INTEGER, l->result); break;
+	case H_LOGIN_LAST_STATUS: h_path_set_int(vb, ASN_UNSIGNED, (long)l->status_code); break;
+	case H_LOGIN_LAST_CHANGE:
+		h_date_and_time(l->last_change, dt);
+		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
+		break;
+	case H_LOGIN_TEAM: h_path_set_int(vb, ASN_UNSIGNED, (long)l->team); break;
+	case H_LOGIN_PATHS: h_path_set_int(vb, ASN_UNSIGNED, (long)l->npaths); break;
+	case H_LOGIN_STORAGE_TYPE: h_path_set_int(vb, ASN_INTEGER, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE); break;
+	case H_LOGIN_ROW_STATUS: h_path_set_int(vb, ASN_INTEGER, l->row); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int check_octets(const netsnmp_variable_list *vb, size_t max)
+{
+	return netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, max);
+}
+
+static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
+                    const netsnmp_variable_list *vb)
+{
+	const struct disc_login *l = disc_login_find(index);
+	struct h_login_pending *p;
+	int rc;
+
+	switch (col) {
+	case H_LOGIN_TARGET:
+		if ((rc = check_octets(vb, DISC_LOGIN_TARGET_MAX)) != SNMP_ERR_NOERROR)
+			break;
+		rc = disc_login_check_target((const char *)vb->val.string, vb->val_len);
+		rc = rc == -EMSGSIZE ? SNMP_ERR_WRONGLENGTH : rc < 0 ? SNMP_ERR_WRONGVALUE : SNMP_ERR_NOERROR;
+		break;
+	case H_LOGIN_ADDR_TYPE:
+		if ((rc = netsnmp_check_vb_int_range(vb, 0, 16)) == SNMP_ERR_NOERROR && *vb->val.integer > DISC_ADDR_IPV6)
+			rc = SNMP_ERR_WRONGVALUE; /* ipv4z, ipv6z and dns are not portals here */
+		break;
+	case H_LOGIN_ADDR:
+		if ((rc = check_octets(vb, 255)) == SNMP_ERR_NOERROR && vb->val_len != 0 && vb->val_len != 4 &&
+		    vb->val_len != 16)
+			rc = SNMP_ERR_WRONGLENGTH;
+		break;
+	case H_LOGIN_PORT: rc = h_path_check_uint(vb, 0, 65535); break;
+	case H_LOGIN_ADAPTER:
+		if ((rc = check_octets(vb, DISC_LOGIN_ADAPTER_MAX)) != SNMP_ERR_NOERROR)
+			break;
+		rc = disc_login_check_adapter((const char *)vb->val.string, vb->val_len);
+		if (rc == -EADDRNOTAVAIL)
+			sa_log(SA_LOG_INFO, TAG,
+			       "sanLoginSourceAdapter.%u: a source address cannot be bound by the data plane (libiscsi binds "
+			       "interfaces only): give an interface name",
+			       (unsigned int)index);
+		rc = rc == -EADDRNOTAVAIL ? SNMP_ERR_INCONSISTENTVALUE
+		     : rc == -EMSGSIZE    ? SNMP_ERR_WRONGLENGTH
+		     : rc < 0             ? SNMP_ERR_WRONGVALUE
+		                          : SNMP_ERR_NOERROR;
+		break;
+	case H_LOGIN_CREDENTIAL: rc = h_path_check_uint(vb, 0, 0xffffffffUL); break;
+	case H_LOGIN_LUN: rc = h_path_check_uint(vb, 0, 16383); break;
+	case H_LOGIN_PERSISTENT: rc = netsnmp_check_vb_int_range(vb, 1, 2); break;
+	case H_LOGIN_ADMIN: rc = netsnmp_check_vb_int_range(vb, SA_ADMIN_UP, SA_ADMIN_DOWN); break;
+	case H_LOGIN_STORAGE_TYPE:
+		if ((rc = netsnmp_check_vb_int_range(vb, ST_OTHER, ST_READONLY)) == SNMP_ERR_NOERROR &&
+		    *vb->val.integer != ST_VOLATILE && *vb->val.integer != ST_NONVOLATILE)
+			rc = SNMP_ERR_WRONGVALUE;
+		break;
+	case H_LOGIN_ROW_STATUS:
+		if ((rc = netsnmp_check_vb_int_range(vb, RS_ACTIVE, RS_DESTROY)) != SNMP_ERR_NOERROR)
+			break;
+		switch (*vb->val.integer) {
+		case RS_NOTREADY: rc = SNMP_ERR_WRONGVALUE; break;
+		case RS_ACTIVE:
+		case RS_NOTINSERVICE: rc = l ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE; break;
+		case RS_CREATEANDGO:
+		case RS_CREATEANDWAIT: rc = l ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR; break;
+		default: break;
+		}
+		break;
+	default: return SNMP_ERR_NOTWRITABLE;
+	}
+	if (rc != SNMP_ERR_NOERROR)
+		return rc;
+	if (!(p = login_pending(reqinfo, index)))
+		return SNMP_ERR_RESOURCEUNAVAILABLE;
+	switch (col) {
+	case H_LOGIN_TARGET:
+		memcpy(p->val.c.target, vb->val.string, vb->val_len);
+		p->val.c.target[vb->val_len] = '\0';
+		break;
+	case H_LOGIN_ADDR_TYPE: p->val.c.addr_type = (int)*vb->val.integer; break;
+	case H_LOGIN_ADDR:
+		memcpy(p->val.c.addr, vb->val.string, vb->val_len);
+		p->val.c.addr_len = vb->val_len;
+		break;
+	case H_LOGIN_PORT: p->val.c.port = (unsigned int)*vb->val.integer; break;
+	case H_LOGIN_ADAPTER:
+		memcpy(p->val.c.adapter, vb->val.string, vb->val_len);
+		p->val.c.adapter[vb->val_len] = '\0';
+		break;
+	case H_LOGIN_CREDENTIAL: p->val.c.cred = (uint32_t)*vb->val.integer; break;
+	case H_LOGIN_LUN: p->val.c.lun = (unsigned int)*vb->val.integer; break;
+	case H_LOGIN_PERSISTENT: p->val.c.persistent = *vb->val.integer == 1; break;
+	case H_LOGIN_ADMIN: p->val.c.admin = (int)*vb->val.integer; break;
+	case H_LOGIN_STORAGE_TYPE: p->val.nonvolatile = *vb->val.integer == ST_NONVOLATILE; break;
+	case H_LOGIN_ROW_STATUS:
+		switch (*vb->val.integer) {
+		case RS_CREATEANDGO:
+		case RS_CREATEANDWAIT: p->create = (int)*vb->val.integer; break;
+		case RS_DESTROY: p->destroy = 1; break;
+		default: p->rs = (int)*vb->val.integer; break;
+		}
+		break;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int login_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                         netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)handler;
+	(void)reginfo;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
+		struct h_path_row *row;
+		struct h_login_pending *p;
+		uint32_t index = 0;
+		int rc;
+
+		if (r->processed)
+			continue;
+		if (ti && ti->indexes && ti->indexes->val.integer)
+			index = (uint32_t)*ti->indexes->val.integer;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			row = netsnmp_container_table_row_extract(r);
+			if (!row || !ti)
+				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+			else if ((rc = h_login_get((uint32_t)row->index_oid[0], ti->colnum, r->requestvb)) !=
+			         SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		case MODE_SET_RESERVE1:
+			if (!ti || index == 0 || index == UINT32_MAX) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
+				break;
+			}
+			rc = reserve1(reqinfo, index, ti->colnum, r->requestvb);
+			if (rc != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		case MODE_SET_RESERVE2:
+			if (!(p = login_pending(reqinfo, index))) {
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
+				break;
+			}
+			h_conn_check(h_conn_pending(reqinfo));
+			if (p->err != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, p->err);
+			break;
+		case MODE_SET_ACTION:
+			if ((rc = h_conn_action(reqinfo)) != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		case MODE_SET_UNDO:
+			if ((rc = h_conn_undo(reqinfo)) != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, r, rc);
+			break;
+		default: break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)handler;
+	(void)reginfo;
+	if (reqinfo->mode == MODE_GET)
+		for (netsnmp_request_info *r = requests; r; r = r->next)
+			h_path_set_int(r->requestvb, ASN_UNSIGNED, (long)disc_login_next_index());
+	return SNMP_ERR_NOERROR;
+}
+
+static void on_event(const struct disc_login_event *ev, void *arg)
+{
+	oid o = ev->a;
+
+	(void)arg;
+	if (ev->type == DISC_LOGIN_EV_ADDED)
+		h_path_row_add(&login_ct, &o, 1);
+	else if (ev->type == DISC_LOGIN_EV_REMOVED)
+		h_path_row_del(&login_ct, &o, 1);
+}
 
 int h_login_init(void)
 {
+	int rc;
+
+	if (login_ct.reg)
+		return 0;
+	if ((rc = h_cred_init()) < 0)
+		return rc;
+	next_reg = netsnmp_create_handler_registration("sanLoginNextIndex", next_index_handler, next_index_oid,
+	                                               OID_LENGTH(next_index_oid), HANDLER_CAN_RONLY);
+	if (!next_reg) {
+		h_cred_shutdown();
+		return -ENOMEM;
+	}
+	rc = h_path_ctable_register(&login_ct, "sanLoginTable", login_handler, login_table_oid,
+	                            OID_LENGTH(login_table_oid), 1, H_LOGIN_TARGET, H_LOGIN_ROW_STATUS);
+	if (rc < 0) {
+		netsnmp_handler_registration_free(next_reg);
+		next_reg = NULL;
+		h_cred_shutdown();
+		return rc;
+	}
+	if (netsnmp_register_scalar(next_reg) != SNMPERR_SUCCESS) {
+		sa_log(SA_LOG_ERR, TAG, "cannot register sanLoginNextIndex");
+		next_reg = NULL;
+		h_login_shutdown();
+		return -EEXIST;
+	}
+	if (!listening && disc_login_listen(on_event, NULL) == 0)
+		listening = 1;
+	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index)) {
+		oid o = l->index;
+
+		h_path_row_add(&login_ct, &o, 1);
+	}
+	sa_login_notify_init();
 	return 0;
 }
 
 void h_login_shutdown(void)
 {
+	sa_login_notify_shutdown();
+	if (listening) {
+		disc_login_unlisten(on_event, NULL);
+		listening = 0;
+	}
+	if (next_reg) {
+		netsnmp_unregister_handler(next_reg);
+		next_reg = NULL;
+	}
+	h_path_ctable_unregister(&login_ct);
+	h_cred_shutdown();
 }

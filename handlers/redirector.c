@@ -13,6 +13,7 @@
 #include "handlers/redir.h"
 #include "subagent/config.h"
 #include "subagent/log.h"
+#include "subagent/snmp_client.h"
 
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v)
 {
@@ -293,12 +294,20 @@ static void on_engine(const struct sa_engine *e, void *arg)
 		redir_sync();
 }
 
+/* The engine reads the storage servers' agents through the agent's own SNMP client. */
+static const struct redir_agent_ops h_redir_agent_ops = {
+    .walk = sa_snmpc_walk,
+    .set_int = sa_snmpc_set_int,
+    .cancel_all = sa_snmpc_cancel_all,
+};
+
 int h_redir_init(void)
 {
 	int rc = sa_redirect_notify_init();
 
 	if (rc < 0)
 		return rc;
+	redir_agent_ops_register(&h_redir_agent_ops);
 	/* The registry cannot unsubscribe: listen once, act only while wanted. */
 	if (!redir_listening) {
 		sa_engines_listen(on_engine, NULL);

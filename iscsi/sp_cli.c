@@ -387,9 +387,13 @@ static void usage(FILE *f)
 	    "         [--nop-interval MS] [--nop-timeout MS] [--cmd-timeout MS] [--login-timeout MS]\n"
 	    "         [--no-path-retry S] [--dyn-interval MS] [--dyn-threshold PTS] [--dyn-change PTS]\n"
 	    "         [--report-ms MS] [--settle-ms MS] [--gap-report MS]\n"
+	    "         [--chap-user USER] [--chap-target-user USER] [--chap-file FILE]\n"
 	    "       sanpath status --shm-dir DIR [--name TEAM]\n"
 	    "       sanpath set --shm-dir DIR --name TEAM [--shares-read ..] [--shares-write ..] [--mode M]\n"
-	    "         [--algo A] [--failback-now]\n");
+	    "         [--algo A] [--failback-now] [--logout-path N] [--login-path N]\n"
+	    "CHAP secrets never go on the command line: they come from --chap-file (lines user=, secret=,\n"
+	    "target_user=, target_secret=; mode 0600) or the environment (SANPATH_CHAP_SECRET,\n"
+	    "SANPATH_CHAP_TARGET_SECRET).\n");
 }
 
 enum {
@@ -425,6 +429,11 @@ enum {
 	O_SETTLE,
 	O_GAPS,
 	O_FBNOW,
+	O_CHAPU,
+	O_CHAPTU,
+	O_CHAPF,
+	O_LOGOUT,
+	O_LOGIN,
 	O_HELP,
 };
 
@@ -461,6 +470,11 @@ static const struct option long_opts[] = {
     {"mix-read", 1, NULL, O_MIXR},
     {"settle-ms", 1, NULL, O_SETTLE},
     {"gap-report", 1, NULL, O_GAPS},
+    {"chap-user", 1, NULL, O_CHAPU},
+    {"chap-target-user", 1, NULL, O_CHAPTU},
+    {"chap-file", 1, NULL, O_CHAPF},
+    {"logout-path", 1, NULL, O_LOGOUT},
+    {"login-path", 1, NULL, O_LOGIN},
     {"help", 0, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -476,6 +490,10 @@ struct cli {
 	unsigned int qd, report_ms, settle_ms, gap_report_ms;
 	double seconds;
 	int failback_flag, mode_set, algo_set;
+	struct sp_chap chap;
+	const char *chap_file;
+	int chap_user_set, chap_tuser_set;
+	uint32_t logout_mask, login_mask; /* sanpath set: paths to log out / in */
 };
 
 static int bad(const char *what, const char *val)
@@ -576,6 +594,29 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_REPORT: c->report_ms = (unsigned int)atoi(optarg); break;
 		case O_SETTLE: c->settle_ms = (unsigned int)atoi(optarg); break;
 		case O_GAPS: c->gap_report_ms = (unsigned int)atoi(optarg); break;
+		case O_CHAPU:
+			if (strlen(optarg) > SP_CHAP_MAX || !*optarg)
+				return bad("--chap-user", optarg);
+			snprintf(c->chap.user, sizeof(c->chap.user), "%s", optarg);
+			c->chap_user_set = 1;
+			break;
+		case O_CHAPTU:
+			if (strlen(optarg) > SP_CHAP_MAX || !*optarg)
+				return bad("--chap-target-user", optarg);
+			snprintf(c->chap.target_user, sizeof(c->chap.target_user), "%s", optarg);
+			c->chap_tuser_set = 1;
+			break;
+		case O_CHAPF: c->chap_file = optarg; break;
+		case O_LOGOUT:
+		case O_LOGIN:
+			v = atoi(optarg);
+			if (v < 1 || v > SP_MAX_PATHS)
+				return bad("path number", optarg);
+			if (ch == O_LOGOUT)
+				c->logout_mask |= 1u << (v - 1);
+			else
+				c->login_mask |= 1u << (v - 1);
+			break;
 		case O_MIXR:
 			c->mix_read_pct = atoi(optarg);
 			if (c->mix_read_pct < 0 || c->mix_read_pct > 100)
@@ -586,6 +627,58 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		}
 	}
 	return 0;
+}
+
+/* CHAP from the file, then the command line's user names, then the secrets
+ * from the environment (which is then cleared: children need not see it). */
+static int chap_setup(struct cli *c)
+{
+	char user[SP_CHAP_MAX + 1], tuser[SP_CHAP_MAX + 1], why[512];
+	const char *e;
+	int rc;
+
+	snprintf(user, sizeof(user), "%s", c->chap.user);
+	snprintf(tuser, sizeof(tuser), "%s", c->chap.target_user);
+	if (c->chap_file) {
+		rc = sp_chap_file_read(c->chap_file, &c->chap, why, sizeof(why));
+		if (rc) {
+			fprintf(stderr, "sanpath: CHAP file %s\n", why);
+			return 2;
+		}
+		if (c->chap_user_set)
+			snprintf(c->chap.user, sizeof(c->chap.user), "%s", user);
+		if (c->chap_tuser_set)
+			snprintf(c->chap.target_user, sizeof(c->chap.target_user), "%s", tuser);
+	}
+	if ((e = getenv("SANPATH_CHAP_SECRET")) && *e && !c->chap.secret[0])
+		snprintf(c->chap.secret, sizeof(c->chap.secret), "%s", e);
+	if ((e = getenv("SANPATH_CHAP_TARGET_SECRET")) && *e && !c->chap.target_secret[0])
+		snprintf(c->chap.target_secret, sizeof(c->chap.target_secret), "%s", e);
+	unsetenv("SANPATH_CHAP_SECRET");
+	unsetenv("SANPATH_CHAP_TARGET_SECRET");
+	if (c->chap.user[0] && !c->chap.secret[0]) {
+		fprintf(stderr, "sanpath: CHAP user given without a secret (--chap-file or SANPATH_CHAP_SECRET)\n");
+		return 2;
+	}
+	if (c->chap.target_user[0] && (!c->chap.user[0] || !c->chap.target_secret[0])) {
+		fprintf(stderr, "sanpath: mutual CHAP needs a CHAP user and secret and the target's secret "
+		                "(--chap-file or SANPATH_CHAP_TARGET_SECRET)\n");
+		return 2;
+	}
+	if (c->chap.user[0]) {
+		c->o.chap_user = c->chap.user;
+		c->o.chap_secret = c->chap.secret;
+	}
+	if (c->chap.target_user[0]) {
+		c->o.chap_target_user = c->chap.target_user;
+		c->o.chap_target_secret = c->chap.target_secret;
+	}
+	return 0;
+}
+
+static void isid_hex(const unsigned char *isid, char *out, size_t len)
+{
+	snprintf(out, len, "%02x%02x%02x%02x%02x%02x", isid[0], isid[1], isid[2], isid[3], isid[4], isid[5]);
 }
 
 static int cmd_run(struct cli *c)
@@ -611,6 +704,8 @@ static int cmd_run(struct cli *c)
 			return 2;
 		}
 	rc = sp_team_new(&t, &c->o);
+	/* The team has its own copies. */
+	sp_chap_wipe(&c->chap);
 	if (rc) {
 		fprintf(stderr, "sanpath: invalid team options: %s\n", strerror(-rc));
 		return 2;
@@ -630,6 +725,10 @@ static int cmd_run(struct cli *c)
 			fprintf(stderr, "sanpath: path %u (%s) %s\n", i + 1, pi.portal, pi.last_error);
 			exit_code = 2;
 		}
+		if (pi.login_result != SP_LOGIN_SUCCESS)
+			fprintf(stderr, "sanpath: path %u (%s) login=%s(%d) status=0x%04x: %s\n", i + 1, pi.portal,
+			        sp_login_result_name(pi.login_result), pi.login_result, pi.login_status,
+			        pi.last_error[0] ? pi.last_error : "no login attempt finished");
 	}
 	if (usable <= 0 || exit_code) {
 		if (usable <= 0)
@@ -757,11 +856,15 @@ static int cmd_run(struct cli *c)
 			tb[1] += pi.bytes[1];
 		}
 		for (i = 0; i < n; i++) {
+			char isid[16];
+
 			sp_team_path_info(t, i, &pi);
+			isid_hex(pi.isid, isid, sizeof(isid));
 			printf("path %u: portal=%s state=%s role=%s share_read=%u share_write=%u read_bytes=%llu "
 			       "write_bytes=%llu read_pct=%.2f write_pct=%.2f read_cmds=%llu write_cmds=%llu "
 			       "failures=%llu "
-			       "reconnects=%llu lat_us=%u%s%s\n",
+			       "reconnects=%llu lat_us=%u max_lat_us=%u login=%s status=0x%04x isid=%s src=%s:%u "
+			       "timeouts=%llu digest_errors=%llu admin_down=%d%s%s\n",
 			       i + 1, pi.portal, sp_path_state_name(pi.state),
 			       pi.role == SP_ROLE_PRIMARY ? "primary" : "secondary", pi.share[0], pi.share[1],
 			       (unsigned long long)pi.bytes[0], (unsigned long long)pi.bytes[1],
@@ -769,6 +872,9 @@ static int cmd_run(struct cli *c)
 			       tb[1] ? 100.0 * (double)pi.bytes[1] / (double)tb[1] : 0.0,
 			       (unsigned long long)pi.cmds[0], (unsigned long long)pi.cmds[1],
 			       (unsigned long long)pi.failures, (unsigned long long)pi.reconnects, pi.avg_latency_us,
+			       pi.max_latency_us, sp_login_result_name(pi.login_result), pi.login_status, isid,
+			       pi.src_addr[0] ? pi.src_addr : "-", pi.src_port, (unsigned long long)pi.timeout_errors,
+			       (unsigned long long)pi.digest_errors, pi.admin_down,
 			       pi.last_error[0] ? " last_error=" : "", pi.last_error);
 		}
 	}
@@ -815,14 +921,20 @@ static void print_segment(struct sp_shm *s)
 	       (unsigned long long)g.app_errors, g.ctl_seq, g.ctl_applied, g.ctl_result, g.ctl.mode, g.ctl.algo);
 	for (i = 0; i < g.npaths && i < SP_SHM_MAX_PATHS; i++) {
 		const struct sp_shm_path *p = &g.path[i];
+		char isid[16];
 
+		isid_hex(p->isid, isid, sizeof(isid));
 		printf(
 		    "  path %u: portal=%s state=%s role=%s share=%u/%u actual=%u/%u read_bytes=%llu write_bytes=%llu "
-		    "errors=%llu lat_us=%u\n",
+		    "errors=%llu lat_us=%u max_lat_us=%u login=%s(%u) status=0x%04x login_time=%llu isid=%s src=%s:%u "
+		    "timeouts=%llu digest_errors=%llu admin_down=%u\n",
 		    i + 1, p->portal, sp_path_state_name((int)p->state),
 		    p->role == SP_ROLE_PRIMARY ? "primary" : "secondary", p->share[0], p->share[1], p->actual_share[0],
 		    p->actual_share[1], (unsigned long long)p->bytes[0], (unsigned long long)p->bytes[1],
-		    (unsigned long long)p->errors, p->avg_latency_us);
+		    (unsigned long long)p->errors, p->avg_latency_us, p->max_latency_us,
+		    sp_login_result_name((int)p->login_result), p->login_result, p->login_status,
+		    (unsigned long long)p->login_time, isid, p->src_addr[0] ? p->src_addr : "-", p->src_port,
+		    (unsigned long long)p->timeout_errors, (unsigned long long)p->digest_errors, p->admin_down);
 	}
 }
 
@@ -904,6 +1016,7 @@ static int cmd_set(struct cli *c)
 		ctl.algo = (uint32_t)c->o.algo;
 	if (c->failback_flag)
 		ctl.failback_req++;
+	ctl.admin_down = (ctl.admin_down | c->logout_mask) & ~c->login_mask;
 	for (tries = 0; (rc = sp_shm_ctl_write(s, &ctl)) == -EAGAIN && tries < 1000; tries++)
 		usleep(1000);
 	if (rc < 0) {
@@ -957,6 +1070,9 @@ int main(int argc, char **argv)
 	c.mix_read_pct = 50;
 	c.settle_ms = 10000;
 	rc = parse_args(&c, argc - 1, argv + 1);
+	if (rc)
+		return rc;
+	rc = chap_setup(&c);
 	if (rc)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);

@@ -58,6 +58,7 @@ static struct {
 	unsigned int nportals, nifaces;
 	int nshares[2];
 	uint32_t max_io;
+	struct sp_chap chap; /* from chap_file=: secrets never ride on the command line */
 	/* runtime */
 	struct sp_team *team;
 	uint32_t bs;
@@ -146,6 +147,20 @@ static int sp_config(const char *key, const char *value)
 		return dup_str(&g.initiator, value);
 	if (!strcmp(key, "shm_dir"))
 		return dup_str(&g.shm_dir, value);
+	if (!strcmp(key, "chap_file")) {
+		char why[512];
+
+		if (sp_chap_file_read(value, &g.chap, why, sizeof(why))) {
+			nbdkit_error("chap_file: %s", why);
+			return -1;
+		}
+		if (!g.chap.user[0] || !g.chap.secret[0] || (g.chap.target_user[0] && !g.chap.target_secret[0])) {
+			nbdkit_error("chap_file %s: needs user= and secret= (and target_secret= with target_user=)",
+			             value);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "lun")) {
 		if (parse_uint(key, value, &u) || u > 16383)
 			return -1;
@@ -339,7 +354,18 @@ static int sp_after_fork(void)
 	if (g.initiator)
 		g.o.initiator = g.initiator;
 	g.o.shm_dir = g.shm_dir;
+	if (g.chap.user[0]) {
+		g.o.chap_user = g.chap.user;
+		g.o.chap_secret = g.chap.secret;
+	}
+	if (g.chap.target_user[0]) {
+		g.o.chap_target_user = g.chap.target_user;
+		g.o.chap_target_secret = g.chap.target_secret;
+	}
 	rc = sp_team_new(&g.team, &g.o);
+	/* The team holds its own copies. */
+	sp_chap_wipe(&g.chap);
+	g.o.chap_user = g.o.chap_secret = g.o.chap_target_user = g.o.chap_target_secret = NULL;
 	if (rc) {
 		nbdkit_error("invalid team options: %s", strerror(-rc));
 		return -1;
@@ -368,7 +394,9 @@ static int sp_after_fork(void)
 
 		for (i = 0; i < g.nportals; i++)
 			if (!sp_team_path_info(g.team, i, &pi) && pi.last_error[0])
-				nbdkit_error("path %u (%s): %s", i + 1, pi.portal, pi.last_error);
+				nbdkit_error("path %u (%s): login=%s(%d) status=0x%04x: %s", i + 1, pi.portal,
+				             sp_login_result_name(pi.login_result), pi.login_result, pi.login_status,
+				             pi.last_error);
 		nbdkit_error("team %s: no usable path to %s lun %d", g.o.name, g.target, g.o.lun);
 		return -1;
 	}
@@ -424,6 +452,7 @@ static void sp_unload(void)
 	free(g.target);
 	free(g.initiator);
 	free(g.shm_dir);
+	sp_chap_wipe(&g.chap);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -579,6 +608,7 @@ static struct nbdkit_plugin plugin = {
     .config = sp_config,
     .config_complete = sp_config_complete,
     .config_help = "name=TEAM target=IQN lun=N portal=HOST:PORT[,iface=IF] ... [iface=IF ...]\n"
+                   "[initiator=IQN] [chap_file=FILE (user=, secret=, target_user=, target_secret= lines; 0600)]\n"
                    "[shm_dir=DIR] [shares_read=A,B,..] [shares_write=A,B,..] [mode=lb|failover]\n"
                    "[algo=static|dynamic|rr|ql|st] [no_path_retry=S] [failback=immediate|manual|S]\n"
                    "[max_inflight=N] [nop_interval=MS] [nop_timeout=MS] [cmd_timeout=MS] [login_timeout=MS]\n"

@@ -2,10 +2,14 @@
 #define SP_TEAM_INTERNAL
 #include "iscsi/sp_team.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -48,6 +52,83 @@ void sp_path_init(struct sp_path *p, struct sp_team *t, int idx, const struct sp
 	p->state = SP_PATH_IDLE;
 	p->backoff_ms = t->o.reconnect_min_ms;
 	p->last_change_rt = now_rt_s();
+	p->login_result = SP_LOGIN_NONE;
+	/* ISID type "random" (RFC 7143 10.12.5): the team's random part and the
+	 * path number as qualifier, so the paths of a team never share a
+	 * session identity at the target and a reconnect reinstates its own. */
+	p->isid[0] = 0x80;
+	p->isid[1] = (unsigned char)(t->isid_rnd >> 16);
+	p->isid[2] = (unsigned char)(t->isid_rnd >> 8);
+	p->isid[3] = (unsigned char)t->isid_rnd;
+	p->isid[4] = (unsigned char)((idx + 1) >> 8);
+	p->isid[5] = (unsigned char)(idx + 1);
+}
+
+static int has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s; s++)
+		if (strncasecmp(s, w, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The outcome of a failed connect + login, from libiscsi's error text: it
+ * keeps the login response's status to itself and only writes
+ * "Failed to log in to target. Status: <text>(<decimal status>)" (lib/login.c).
+ * A mutual CHAP failure (the target's CHAP_N or CHAP_R is wrong or missing)
+ * has no status: the target accepted us, we refused it.  Without a login
+ * response the TCP connection or the login exchange broke.
+ */
+static void classify(struct sp_path *p, const char *err)
+{
+	const char *st = strstr(err, "Status:");
+
+	p->login_status = 0;
+	if (st && (st = strrchr(st, '('))) {
+		char *end;
+		unsigned long v = strtoul(st + 1, &end, 0);
+
+		if (end != st + 1 && *end == ')' && v <= 0xffff) {
+			p->login_status = (unsigned int)v;
+			p->login_result = v >> 8 ? sp_login_result_of_status((unsigned int)v) : SP_LOGIN_FAILED;
+			p->attempt_classified = 1;
+			return;
+		}
+	}
+	if (has_word(err, "CHAP") || has_word(err, "authentication"))
+		p->login_result = SP_LOGIN_AUTH_FAILURE;
+	else if (p->ctx && iscsi_is_logged_in(p->ctx))
+		p->login_result = SP_LOGIN_FAILED; /* logged in, then the unit check failed */
+	else
+		p->login_result = SP_LOGIN_CONNECTION_FAILED;
+	p->attempt_classified = 1;
+}
+
+/* Local end of the connection, for sanSessionSourceAddress. */
+static void note_source(struct sp_path *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = iscsi_get_fd(p->ctx);
+
+	p->src_addr[0] = '\0';
+	p->src_port = 0;
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, p->src_addr, sizeof(p->src_addr));
+		p->src_port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, p->src_addr, sizeof(p->src_addr));
+		p->src_port = ntohs(in6->sin6_port);
+	}
 }
 
 /* The session died (or never came up) inside a libiscsi callback: the
@@ -90,6 +171,8 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 	switch (status) {
 	case SCSI_STATUS_GOOD:
 		lat = now - io->t_issue;
+		if (lat > p->win_max_lat_ns)
+			p->win_max_lat_ns = lat;
 		/* EWMA with weight 1/8: smooth enough for the service-time selector. */
 		p->ewma_ns = p->ewma_ns ? p->ewma_ns - p->ewma_ns / 8 + lat / 8 : lat;
 		scsi_free_scsi_task(task);
@@ -123,6 +206,8 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 		 * the command.  Another path runs it. */
 		scsi_free_scsi_task(task);
 		sp_team_requeue(p->team, io);
+		if (status == SCSI_STATUS_TIMEOUT)
+			p->timeout_errors++;
 		fail_later(p, "command %s on the session",
 		           status == SCSI_STATUS_CANCELLED ? "cancelled"
 		           : status == SCSI_STATUS_TIMEOUT ? "timed out"
@@ -311,9 +396,17 @@ static void connect_cb(struct iscsi_context *iscsi, int status, void *command_da
 		return;
 	if (status != SCSI_STATUS_GOOD || p->state != SP_PATH_CONNECTING) {
 		/* libiscsi calls this a second time when an established session dies. */
+		if (p->state == SP_PATH_CONNECTING && !p->login_time_rt)
+			classify(p, iscsi_get_error(iscsi));
 		fail_later(p, "connect/login: %s", iscsi_get_error(iscsi));
 		return;
 	}
+	/* Logged in; the identity check that follows may still refuse it. */
+	p->login_result = SP_LOGIN_SUCCESS;
+	p->login_status = 0;
+	p->attempt_classified = 1;
+	p->login_time_rt = now_rt_s();
+	note_source(p);
 	if (!iscsi_inquiry_task(iscsi, p->lun, 1, 0x83, 255, inq83_cb, p))
 		fail_later(p, "cannot send INQUIRY: %s", iscsi_get_error(iscsi));
 }
@@ -354,6 +447,8 @@ int sp_path_connect(struct sp_path *p)
 	char alias[96], iface[sizeof(p->iface)];
 	int rc;
 
+	if (p->admin_down)
+		return 0; /* logged out on request: stays out */
 	rc = alloc_slots(p);
 	if (rc)
 		return rc;
@@ -366,6 +461,21 @@ int sp_path_connect(struct sp_path *p)
 	iscsi_set_targetname(ctx, p->target);
 	iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(ctx, ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_isid_random(ctx, (uint32_t)p->isid[1] << 16 | (uint32_t)p->isid[2] << 8 | p->isid[3],
+	                      (uint32_t)p->isid[4] << 8 | p->isid[5]);
+	if (t->chap_user && (iscsi_set_initiator_username_pwd(ctx, t->chap_user, t->chap_secret) != 0 ||
+	                     (t->chap_target_user &&
+	                      iscsi_set_target_username_pwd(ctx, t->chap_target_user, t->chap_target_secret) != 0))) {
+		/* libiscsi's message names neither the user nor the secret. */
+		snprintf(p->last_error, sizeof(p->last_error), "CHAP: %s", iscsi_get_error(ctx));
+		iscsi_destroy_context(ctx);
+		p->login_result = SP_LOGIN_INITIATOR_ERROR;
+		p->login_status = 0;
+		p->first_attempt_done = 1;
+		sp_path_set_state(p, SP_PATH_DOWN);
+		schedule_retry(p, sp_now_ns());
+		return -EINVAL;
+	}
 	/* libiscsi's own reconnect blocks and replays on the same portal; the
 	 * team fails over to another path instead and reconnects by itself. */
 	iscsi_set_noautoreconnect(ctx, 1);
@@ -378,9 +488,15 @@ int sp_path_connect(struct sp_path *p)
 	p->refuse_pending = 0;
 	p->nop_outstanding = 0;
 	p->t_connect = sp_now_ns();
+	p->attempt_classified = 0;
+	p->login_time_rt = 0;
+	p->logout_sent = 0;
+	p->logout_done = 0;
 	sp_path_set_state(p, SP_PATH_CONNECTING);
 	if (iscsi_full_connect_async(ctx, p->portal, p->lun, connect_cb, p) != 0) {
 		snprintf(p->last_error, sizeof(p->last_error), "connect: %s", iscsi_get_error(ctx));
+		p->login_result = SP_LOGIN_CONNECTION_FAILED;
+		p->login_status = 0;
 		p->ctx = NULL;
 		iscsi_destroy_context(ctx);
 		p->first_attempt_done = 1;
@@ -440,6 +556,39 @@ void sp_path_fail(struct sp_path *p, const char *why)
 
 	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED)
 		return;
+	if (p->admin_down) {
+		/* Logged out on request: the session ends (the target closes it
+		 * after the Logout response) and the path stays out. */
+		sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) logged out (%s)", t->name, p->idx + 1, p->portal,
+		       p->logout_done ? "Logout response" : why);
+		drop_session(p);
+		p->fail_pending = 0;
+		p->nop_outstanding = 0;
+		p->logout_sent = 0;
+		p->logout_done = 0;
+		p->login_time_rt = 0;
+		p->src_addr[0] = '\0';
+		p->src_port = 0;
+		sp_path_set_state(p, SP_PATH_IDLE);
+		sp_team_path_lost(t, p);
+		return;
+	}
+	if (was == SP_PATH_CONNECTING) {
+		if (p->login_time_rt) {
+			/* Logged in, but the unit could not be checked. */
+			p->login_result = SP_LOGIN_FAILED;
+			p->login_status = 0;
+		} else if (!p->attempt_classified) {
+			classify(p, why);
+		}
+	}
+	/* Only when digests are negotiated (they are not: libiscsi's CRC32C
+	 * costs more than loopback's checksums save) can this count. */
+	if (has_word(why, "digest") || has_word(why, "crc32"))
+		p->digest_errors++;
+	p->login_time_rt = 0;
+	p->src_addr[0] = '\0';
+	p->src_port = 0;
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	drop_session(p);
 	p->fail_pending = 0;
@@ -480,6 +629,88 @@ void sp_path_close(struct sp_path *p)
 	p->free_slots = NULL;
 }
 
+static void logout_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
+{
+	struct sp_path *p = private_data;
+
+	(void)status;
+	(void)command_data;
+	/* The session cannot be destroyed from its own callback: the timers do it. */
+	if (iscsi == p->ctx)
+		p->logout_done = 1;
+}
+
+/* A path being logged out: its last commands finish, then a Logout; the
+ * session closes on the response, or after a grace period without one. */
+static void logout_progress(struct sp_path *p, uint64_t now)
+{
+	struct sp_team *t = p->team;
+	uint64_t grace = (uint64_t)(t->o.cmd_timeout_ms + t->o.nop_timeout_ms) * MS;
+
+	if (p->logout_done || now - p->t_logout > 2 * grace) {
+		if (!p->logout_done)
+			sa_log(SA_LOG_WARNING, TAG, "team %s path %d (%s): no Logout response; closing the session",
+			       t->name, p->idx + 1, p->portal);
+		sp_path_fail(p, "logged out");
+		return;
+	}
+	if (p->logout_sent)
+		return;
+	if (p->inflight && now - p->t_logout <= grace)
+		return;
+	if (!iscsi_is_logged_in(p->ctx) || iscsi_logout_async(p->ctx, logout_cb, p) != 0) {
+		sp_path_fail(p, "logged out");
+		return;
+	}
+	p->logout_sent = 1;
+}
+
+void sp_path_logout(struct sp_path *p)
+{
+	struct sp_team *t = p->team;
+
+	if (p->admin_down)
+		return;
+	p->admin_down = 1;
+	p->t_logout = sp_now_ns();
+	p->logout_sent = 0;
+	p->logout_done = 0;
+	p->held = 0;
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): logging out on request", t->name, p->idx + 1, p->portal);
+	switch (p->state) {
+	case SP_PATH_ACTIVE:
+	case SP_PATH_STANDBY:
+		/* Out of service at once; its commands in flight finish first. */
+		sp_path_set_state(p, SP_PATH_IDLE);
+		logout_progress(p, p->t_logout);
+		return;
+	case SP_PATH_CONNECTING:
+	case SP_PATH_DOWN:
+		drop_session(p);
+		p->login_time_rt = 0;
+		p->src_addr[0] = '\0';
+		p->src_port = 0;
+		sp_path_set_state(p, SP_PATH_IDLE);
+		return;
+	default: return; /* idle, refused: nothing to end */
+	}
+}
+
+void sp_path_login(struct sp_path *p)
+{
+	struct sp_team *t = p->team;
+
+	if (!p->admin_down)
+		return;
+	p->admin_down = 0;
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): logging in again on request", t->name, p->idx + 1, p->portal);
+	if (p->ctx) /* its logout was still under way */
+		drop_session(p);
+	p->backoff_ms = t->o.reconnect_min_ms;
+	if (p->state == SP_PATH_IDLE && t->started)
+		sp_path_connect(p);
+}
+
 void sp_path_timers(struct sp_path *p, uint64_t now)
 {
 	struct sp_team *t = p->team;
@@ -490,13 +721,23 @@ void sp_path_timers(struct sp_path *p, uint64_t now)
 	case SP_PATH_CONNECTING:
 		if (now - p->t_connect > (uint64_t)t->o.login_timeout_ms * MS) {
 			snprintf(why, sizeof(why), "no login within %u ms", t->o.login_timeout_ms);
+			if (!p->login_time_rt) {
+				p->login_result = SP_LOGIN_CONNECTION_FAILED;
+				p->login_status = 0;
+				p->attempt_classified = 1;
+			}
 			sp_path_fail(p, why);
 		}
+		return;
+	case SP_PATH_IDLE:
+		if (p->admin_down && p->ctx)
+			logout_progress(p, now);
 		return;
 	case SP_PATH_ACTIVE:
 	case SP_PATH_STANDBY:
 		if (p->nop_outstanding && now - p->t_nop_sent > (uint64_t)t->o.nop_timeout_ms * MS) {
 			snprintf(why, sizeof(why), "NOP-Out unanswered for %u ms", t->o.nop_timeout_ms);
+			p->timeout_errors++;
 			sp_path_fail(p, why);
 			return;
 		}
@@ -506,6 +747,7 @@ void sp_path_timers(struct sp_path *p, uint64_t now)
 			if (io && now - io->t_issue > (uint64_t)t->o.cmd_timeout_ms * MS) {
 				snprintf(why, sizeof(why), "command outstanding for more than %u ms",
 				         t->o.cmd_timeout_ms);
+				p->timeout_errors++;
 				sp_path_fail(p, why);
 				return;
 			}

@@ -7,7 +7,7 @@
 
 /* "SPSH": bumped version means an incompatible layout; readers refuse it. */
 #define SP_SHM_MAGIC 0x53505348u
-#define SP_SHM_VERSION 1u
+#define SP_SHM_VERSION 2u /* 2: login result, session details, per-path admin logout */
 #define SP_SHM_MAX_PATHS 16
 #define SP_SHM_SUFFIX ".sanpath"
 
@@ -26,6 +26,19 @@ struct sp_shm_path {
 	uint64_t last_change; /* CLOCK_REALTIME seconds of the last state change */
 	uint32_t avg_latency_us;
 	uint32_t inflight;
+	/* The session behind the path (sanSessionTable, login results). */
+	uint32_t login_result; /* enum sp_login_result of the last login attempt */
+	uint32_t login_status; /* its Status-Class << 8 | Status-Detail, 0 when no login response said */
+	uint64_t login_time;   /* CLOCK_REALTIME seconds the current session logged in, 0: none */
+	uint8_t isid[6];
+	uint16_t tsih;     /* 0: unknown (libiscsi does not export it) */
+	char src_addr[48]; /* numeric local address of the connection, "" when none */
+	uint32_t src_port;
+	uint32_t max_latency_us; /* over the last report interval */
+	uint64_t digest_errors;  /* always 0: digests are not negotiated */
+	uint64_t timeout_errors; /* NOP-Out and command timeouts */
+	uint32_t admin_down;     /* logged out on request and kept out */
+	uint32_t pad;
 };
 
 /* What an operator (sanagentd) may change.  The data plane applies it at
@@ -38,6 +51,7 @@ struct sp_shm_ctl {
 	uint32_t change_threshold;
 	uint32_t lb_change_pct;
 	uint32_t failback_req; /* bump to release paths held back by manual failback */
+	uint32_t admin_down;   /* bit i set: path i is logged out and stays out until the bit clears */
 };
 
 struct sp_shm_seg {

@@ -4,10 +4,14 @@
 #include "iscsi/sp_team.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "subagent/log.h"
 
@@ -56,11 +60,53 @@ const char *sp_path_state_name(int state)
 	}
 }
 
+/* ---- CHAP credentials and login results ---------------------------------- */
+
+const char *sp_login_result_name(int r)
+{
+	static const char *const n[] = {"?",
+	                                "none",
+	                                "success",
+	                                "connectionFailed",
+	                                "initiatorError",
+	                                "targetNotFound",
+	                                "authenticationFailure",
+	                                "loginFailed",
+	                                "serviceUnavailable",
+	                                "redirected"};
+
+	return r >= SP_LOGIN_NONE && r <= SP_LOGIN_REDIRECTED ? n[r] : n[0];
+}
+
+static void wipe_str(char *s)
+{
+	if (s)
+		sp_chap_wipe_mem(s, strlen(s));
+	free(s);
+}
+
+/* ---- team ----------------------------------------------------------------- */
+
+static int dup_opt(char **dst, const char *v)
+{
+	*dst = NULL;
+	if (!v || !*v)
+		return 0;
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
 int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 {
 	struct sp_team *t;
+	struct timespec ts;
 
 	if (!o->target || !*o->target || o->lun < 0 || !o->max_inflight)
+		return -EINVAL;
+	/* CHAP needs a secret; mutual CHAP needs one-way CHAP first (libiscsi). */
+	if ((o->chap_user && *o->chap_user && (!o->chap_secret || !*o->chap_secret)) ||
+	    (o->chap_target_user && *o->chap_target_user &&
+	     (!o->chap_user || !*o->chap_user || !o->chap_target_secret || !*o->chap_target_secret)))
 		return -EINVAL;
 	if (o->mode != BAL_MODE_FAILOVER && o->mode != BAL_MODE_FAILOVER_LB)
 		return -EINVAL;
@@ -74,10 +120,21 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	t->target = strdup(o->target);
 	t->initiator = strdup(o->initiator ? o->initiator : "iqn.2024-01.org.sanagent:sanpath");
 	t->shm_dir = o->shm_dir ? strdup(o->shm_dir) : NULL;
-	if (!t->name || !t->target || !t->initiator || (o->shm_dir && !t->shm_dir)) {
+	if (!t->name || !t->target || !t->initiator || (o->shm_dir && !t->shm_dir) ||
+	    dup_opt(&t->chap_user, o->chap_user) || dup_opt(&t->chap_secret, o->chap_secret) ||
+	    dup_opt(&t->chap_target_user, o->chap_target_user) ||
+	    dup_opt(&t->chap_target_secret, o->chap_target_secret)) {
 		sp_team_free(t);
 		return -ENOMEM;
 	}
+	/* The copies are the team's: callers may wipe theirs. */
+	t->o.chap_user = t->chap_user;
+	t->o.chap_secret = t->chap_secret;
+	t->o.chap_target_user = t->chap_target_user;
+	t->o.chap_target_secret = t->chap_target_secret;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->isid_rnd =
+	    (uint32_t)(((uint64_t)getpid() * 2654435761u) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec) & 0xffffff;
 	t->o.name = t->name;
 	t->o.target = t->target;
 	t->o.initiator = t->initiator;
@@ -146,7 +203,8 @@ static void update_team_state(struct sp_team *t)
 	int st;
 
 	for (i = 0; i < t->npaths; i++) {
-		if (t->path[i].state == SP_PATH_REFUSED)
+		/* Refused and logged-out paths are not expected to carry I/O. */
+		if (t->path[i].state == SP_PATH_REFUSED || t->path[i].admin_down)
 			continue;
 		want++;
 		if (path_in_service(&t->path[i]) || (t->path[i].state == SP_PATH_STANDBY && !t->path[i].held))
@@ -449,6 +507,12 @@ static void refuse(struct sp_team *t, struct sp_path *p)
 	sa_log(SA_LOG_ERR, TAG, "team %s path %d (%s, target %s lun %d) refused: %s", t->name, p->idx + 1, p->portal,
 	       p->target, p->lun, p->fail_reason);
 	snprintf(p->last_error, sizeof(p->last_error), "refused: %s", p->fail_reason);
+	/* Logged in, but to the wrong unit: the login as a whole failed. */
+	p->login_result = SP_LOGIN_FAILED;
+	p->login_status = 0;
+	p->login_time_rt = 0;
+	p->src_addr[0] = '\0';
+	p->src_port = 0;
 	sp_path_close(p);
 	p->refuse_pending = 0;
 	p->fail_pending = 0;
@@ -564,6 +628,28 @@ static void ctl_fill(const struct sp_team *t, struct sp_shm_ctl *c)
 	c->change_threshold = t->o.dyn.change_threshold;
 	c->lb_change_pct = t->o.dyn.lb_change_pct;
 	c->failback_req = t->failback_seen;
+	c->admin_down = t->admin_seen;
+}
+
+int sp_team_path_logout(struct sp_team *t, unsigned int i)
+{
+	if (i >= t->npaths)
+		return -ENOENT;
+	t->admin_seen |= 1u << i;
+	sp_path_logout(&t->path[i]);
+	membership_changed(t);
+	dispatch(t);
+	return 0;
+}
+
+int sp_team_path_login(struct sp_team *t, unsigned int i)
+{
+	if (i >= t->npaths)
+		return -ENOENT;
+	t->admin_seen &= ~(1u << i);
+	sp_path_login(&t->path[i]);
+	membership_changed(t);
+	return 0;
 }
 
 /* The control block changed: validate all of it, then apply all of it or
@@ -592,6 +678,8 @@ static void apply_ctl(struct sp_team *t)
 	dyn.lb_change_pct = c.lb_change_pct;
 	if (!rc)
 		rc = bal_validate_dynamic(&dyn);
+	if (!rc && t->npaths < 32 && (c.admin_down >> t->npaths))
+		rc = -EINVAL; /* a path the team does not have */
 	if (rc) {
 		sa_log(SA_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
 		       t->name, seq);
@@ -612,6 +700,14 @@ static void apply_ctl(struct sp_team *t)
 	if (c.failback_req != t->failback_seen) {
 		t->failback_seen = c.failback_req;
 		sp_team_failback(t, -1);
+	}
+	for (i = 0; i < t->npaths; i++) {
+		uint32_t bit = 1u << i;
+
+		if ((c.admin_down & bit) && !(t->admin_seen & bit))
+			sp_team_path_logout(t, i);
+		else if (!(c.admin_down & bit) && (t->admin_seen & bit))
+			sp_team_path_login(t, i);
 	}
 	membership_changed(t);
 	sa_log(SA_LOG_INFO, TAG, "team %s: control change %u applied", t->name, seq);
@@ -665,6 +761,17 @@ static void publish(struct sp_team *t)
 		sp->last_change = p->last_change_rt;
 		sp->avg_latency_us = (uint32_t)(p->ewma_ns / 1000);
 		sp->inflight = p->inflight;
+		sp->login_result = (uint32_t)p->login_result;
+		sp->login_status = p->login_status;
+		sp->login_time = p->login_time_rt;
+		memcpy(sp->isid, p->isid, sizeof(sp->isid));
+		sp->tsih = 0;
+		snprintf(sp->src_addr, sizeof(sp->src_addr), "%s", p->src_addr);
+		sp->src_port = p->src_port;
+		sp->max_latency_us = p->max_lat_us;
+		sp->digest_errors = p->digest_errors;
+		sp->timeout_errors = p->timeout_errors;
+		sp->admin_down = (uint32_t)p->admin_down;
 	}
 	sp_shm_stats_end(t->shm);
 }
@@ -824,6 +931,10 @@ static void team_timers(struct sp_team *t, uint64_t now)
 				    tot[d] ? (unsigned int)((t->path[i].win_bytes[d] * 100 + tot[d] / 2) / tot[d]) : 0;
 				t->path[i].win_bytes[d] = 0;
 			}
+		for (i = 0; i < t->npaths; i++) {
+			t->path[i].max_lat_us = (unsigned int)(t->path[i].win_max_lat_ns / 1000);
+			t->path[i].win_max_lat_ns = 0;
+		}
 		t->t_report_last = now;
 		t->t_report_next = now + (uint64_t)t->o.report_ms * MS;
 		update_team_state(t);
@@ -915,7 +1026,8 @@ int sp_team_wait_settled(struct sp_team *t, int timeout_ms)
 
 			if (s == SP_PATH_ACTIVE || s == SP_PATH_STANDBY)
 				usable++;
-			else if (s != SP_PATH_REFUSED && !(s == SP_PATH_DOWN && t->path[i].first_attempt_done))
+			else if (s != SP_PATH_REFUSED && !t->path[i].admin_down &&
+			         !(s == SP_PATH_DOWN && t->path[i].first_attempt_done))
 				unsettled++;
 		}
 		if (!unsettled || sp_now_ns() >= end)
@@ -970,6 +1082,10 @@ void sp_team_free(struct sp_team *t)
 	free(t->target);
 	free(t->initiator);
 	free(t->shm_dir);
+	wipe_str(t->chap_user);
+	wipe_str(t->chap_secret);
+	wipe_str(t->chap_target_user);
+	wipe_str(t->chap_target_secret);
 	free(t);
 }
 
@@ -1028,5 +1144,16 @@ int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_in
 	pi->avg_latency_us = (unsigned int)(p->ewma_ns / 1000);
 	pi->inflight = p->inflight;
 	snprintf(pi->last_error, sizeof(pi->last_error), "%s", p->last_error);
+	pi->login_result = p->login_result;
+	pi->login_status = p->login_status;
+	pi->login_time = p->login_time_rt;
+	memcpy(pi->isid, p->isid, sizeof(pi->isid));
+	pi->tsih = 0;
+	snprintf(pi->src_addr, sizeof(pi->src_addr), "%s", p->src_addr);
+	pi->src_port = p->src_port;
+	pi->max_latency_us = p->max_lat_us;
+	pi->digest_errors = p->digest_errors;
+	pi->timeout_errors = p->timeout_errors;
+	pi->admin_down = p->admin_down;
 	return 0;
 }

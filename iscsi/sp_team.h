@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "engines/balance/shares.h"
+#include "iscsi/login_result.h"
+#include "iscsi/sp_chap.h"
 
 #define SP_MAX_PATHS BAL_MAX_PATHS
 
@@ -33,6 +35,9 @@ struct sp_team_opts {
 	const char *name;      /* team name: shm segment name, logs */
 	const char *target;    /* target IQN */
 	const char *initiator; /* initiator IQN */
+	/* CHAP (NULL or "" user: none); target_user/target_secret for mutual
+	 * CHAP.  Copied by sp_team_new, wiped by sp_team_free, never logged. */
+	const char *chap_user, *chap_secret, *chap_target_user, *chap_target_secret;
 	int lun;
 	int mode; /* enum bal_mode */
 	int algo; /* enum bal_algo */
@@ -93,7 +98,20 @@ struct sp_path_info {
 	uint64_t failures, reconnects;
 	unsigned int avg_latency_us, inflight;
 	char last_error[160];
+	/* The session behind the path. */
+	int login_result;          /* enum sp_login_result of the last attempt */
+	unsigned int login_status; /* Status-Class << 8 | Status-Detail, 0: no login response said */
+	uint64_t login_time;       /* CLOCK_REALTIME s the current session logged in, 0: none */
+	unsigned char isid[6];
+	unsigned int tsih; /* 0: unknown (libiscsi keeps it to itself) */
+	char src_addr[48];
+	unsigned int src_port;
+	unsigned int max_latency_us; /* over the last report interval */
+	uint64_t digest_errors, timeout_errors;
+	int admin_down;
 };
+
+const char *sp_login_result_name(int r);
 
 struct sp_team;
 
@@ -124,6 +142,11 @@ int sp_team_set_algo(struct sp_team *t, int algo);
 int sp_team_set_dynamic(struct sp_team *t, const struct bal_dynamic *d);
 /* Releases a path held in standby by manual failback (-1: every path). */
 int sp_team_failback(struct sp_team *t, int path);
+/* Logs path i (0-based) out once its commands are done (new ones go to the
+ * other paths) and keeps it out; sp_team_path_login lets it connect again.
+ * Also reachable through the shm control block (admin_down). */
+int sp_team_path_logout(struct sp_team *t, unsigned int i);
+int sp_team_path_login(struct sp_team *t, unsigned int i);
 
 unsigned int sp_team_npaths(const struct sp_team *t);
 uint32_t sp_team_block_size(const struct sp_team *t);
@@ -197,11 +220,29 @@ struct sp_path {
 	unsigned int ident_len;
 	uint32_t block_size;
 	uint64_t nblocks;
+	/* session details and login results (sp_path_info) */
+	int login_result;
+	unsigned int login_status;
+	uint64_t login_time_rt;
+	unsigned char isid[6];
+	char src_addr[48];
+	unsigned int src_port;
+	uint64_t digest_errors, timeout_errors;
+	uint64_t win_max_lat_ns; /* max latency in the current report window */
+	unsigned int max_lat_us; /* ... of the last finished window */
+	int admin_down;          /* logged out on request: never reconnected */
+	int logout_done;         /* the Logout response came: close the session */
+	int attempt_classified;  /* this attempt's login_result is set */
+	int logout_sent;         /* Logout PDU queued, waiting for its response */
+	uint64_t t_logout;       /* logout requested at (monotonic ns) */
 };
 
 struct sp_team {
 	struct sp_team_opts o;
 	char *name, *target, *initiator, *shm_dir;
+	char *chap_user, *chap_secret, *chap_target_user, *chap_target_secret;
+	uint32_t admin_seen; /* control block admin_down mask last applied */
+	uint32_t isid_rnd;   /* random part of every path's ISID; the qualifier is the path number */
 	unsigned int npaths;
 	struct sp_path path[SP_MAX_PATHS];
 	struct bal_team bal;
@@ -234,6 +275,9 @@ int sp_path_connect(struct sp_path *p);
 /* Tears the session down and hands its in-flight commands back to the team. */
 void sp_path_fail(struct sp_path *p, const char *why);
 void sp_path_close(struct sp_path *p);
+/* Admin logout/login of one path (sp_team_path_logout does the team part). */
+void sp_path_logout(struct sp_path *p);
+void sp_path_login(struct sp_path *p);
 int sp_path_issue(struct sp_path *p, struct sp_io *io);
 /* Per-turn timers: NOP-Out keepalive, command and login timeouts, reconnect. */
 void sp_path_timers(struct sp_path *p, uint64_t now);

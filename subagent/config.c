@@ -439,6 +439,17 @@ static int sa_chk_redir_admin(const char *val, const char **canon, char *why, si
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
+/* A net-snmp peer spec such as "udp:127.0.0.1:1161" or "127.0.0.1:161". */
+static int sa_chk_agent_peer(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) > 127 || strpbrk(val, " \t\"'")) {
+		snprintf(why, whylen, "not an SNMP peer (write e.g. udp:127.0.0.1:161)");
+		return -1;
+	}
+	return 0;
+}
+
 #define SA_RSRV(m) offsetof(struct sa_redir_server_cfg, m)
 static const struct sa_field sa_redir_server_fields[] = {
     {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RSRV(name)},
@@ -451,9 +462,45 @@ static const struct sa_field sa_redir_server_fields[] = {
     {.name = "capacity", .type = SA_F_INT, .off = SA_RSRV(capacity), .min = 1, .max = 1000000, .def_int = 1},
     {.name = "admin", .type = SA_F_STRING, .off = SA_RSRV(admin), .def = "up", .check = sa_chk_redir_admin},
     {.name = "tgt_control", .type = SA_F_INT, .off = SA_RSRV(tgt_control), .min = -1, .max = 65535, .def_int = -1},
+    {.name = "agent", .type = SA_F_STRING, .off = SA_RSRV(agent), .def = "", .check = sa_chk_agent_peer},
+    {.name = "agent_community", .type = SA_F_STRING, .flags = SA_SECRET, .off = SA_RSRV(agent_community), .def = ""},
+    {.name = "agent_user", .type = SA_F_STRING, .off = SA_RSRV(agent_user), .def = ""},
+    {.name = "agent_auth_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_SECRET,
+     .off = SA_RSRV(agent_auth_passphrase),
+     .def = "",
+     .check = sa_chk_passphrase},
+    {.name = "agent_priv_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_SECRET,
+     .off = SA_RSRV(agent_priv_passphrase),
+     .def = "",
+     .check = sa_chk_passphrase},
 };
+
+/* An agent needs a way in: a community for reads or a full authPriv user;
+ * a user goes with both passphrases (writes are authPriv only). */
+static int sa_redir_server_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_redir_server_cfg *s = obj;
+	int v3 = s->agent_user[0] != 0;
+
+	if (v3 && (!s->agent_auth_passphrase[0] || !s->agent_priv_passphrase[0]))
+		return sa_cfg_fail(v, config_setting_get_member(grp, "agent_user"),
+		                   "%s: agent_user needs agent_auth_passphrase and agent_priv_passphrase (SHA/AES authPriv)",
+		                   where);
+	if (!v3 && (s->agent_auth_passphrase[0] || s->agent_priv_passphrase[0]))
+		return sa_cfg_fail(v, grp, "%s: agent passphrases given without agent_user", where);
+	if (s->agent[0] && !v3 && !s->agent_community[0])
+		return sa_cfg_fail(v, config_setting_get_member(grp, "agent"),
+		                   "%s: agent needs agent_community or agent_user", where);
+	if (!s->agent[0] && (v3 || s->agent_community[0]))
+		return sa_cfg_fail(v, grp, "%s: agent credentials given without agent", where);
+	return 0;
+}
 static const struct sa_schema sa_redir_server_schema =
-    SA_SCHEMA(sa_redir_server_fields, sizeof(struct sa_redir_server_cfg), NULL);
+    SA_SCHEMA(sa_redir_server_fields, sizeof(struct sa_redir_server_cfg), sa_redir_server_finish);
 
 #define SA_RRES(m) offsetof(struct sa_redir_resource_cfg, m)
 static const struct sa_field sa_redir_resource_fields[] = {

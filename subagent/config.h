@@ -40,6 +40,13 @@ struct sa_redir_server_cfg {
 	int capacity;
 	char *admin; /* "up", "drain", "down" */
 	int tgt_control; /* local tgtd control port, -1 = none */
+	/* The server's own sanagent agent (issue 5): its storage-side tables
+	 * list the targets (resources) and their byte counters (loads). */
+	char *agent; /* net-snmp peer spec, "" = none */
+	char *agent_community; /* secret: SNMPv2c reads */
+	char *agent_user; /* SNMPv3 user (SHA/AES authPriv) for reads without a community and for SETs */
+	char *agent_auth_passphrase; /* secret */
+	char *agent_priv_passphrase; /* secret */
 };
 
 /* redirect { resources = ( ... ); }: a target and where it starts. */

@@ -12,7 +12,9 @@
 
 #include "engines/balance/engine.h"
 #include "engines/discovery/discovery.h"
+#include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
+#include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "handlers/handlers.h"
 #include "subagent/core.h"
@@ -70,6 +72,9 @@ static void sa_core_apply(const struct sa_config *cfg)
 	if (sa_trap_receiver_apply(cfg, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
 	sa_engines_apply(cfg);
+	/* The storage side is not an engine of the registry: its section alone starts it. */
+	if (stor_apply(&cfg->storage) < 0)
+		sa_log(SA_LOG_ERR, "storage", "not started: out of memory");
 }
 
 int sa_core_start(struct sa_config *cfg)
@@ -98,6 +103,9 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
 	sa_core_apply(cfg);
+	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
+	if ((rc = disc_conn_start(cfg)) < 0)
+		sa_log(SA_LOG_ERR, "core", "connection manager not started: %s", strerror(-rc));
 	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
 	return 0;
 }
@@ -129,6 +137,7 @@ int sa_core_reload(void)
 	sa_core_keep(&cfg->pid_file, &old->pid_file, "pid_file");
 	sa_core.cfg = cfg;
 	sa_core_apply(cfg);
+	disc_conn_reload(cfg);
 	sa_config_free(old);
 	sa_log(SA_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
 	sa_notify_config_reloaded();
@@ -140,7 +149,9 @@ void sa_core_stop(void)
 	if (!sa_core.cfg)
 		return;
 	sa_notify_agent_stop();
+	disc_conn_stop();
 	sa_engines_stop_all();
+	stor_stop();
 	sa_trap_receiver_stop();
 	sa_engines_set_state(NULL);
 	if (sa_core.state)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iscsi/sp_chap.h"
 #include "iscsi/sp_shm.h"
 #include "subagent/evloop.h"
 #include "subagent/log.h"
@@ -35,7 +36,9 @@
 struct bal_team_priv {
 	char shm_file[256];
 	char log_file[256];
-	int adopted; /* the process was found running (agent restart), not our child */
+	char chap_file[256]; /* the data plane's CHAP credentials (0600), while the team has CHAP */
+	uint32_t admin_mask; /* paths logged out by bal_path_logout(): bit i = path i + 1 */
+	int adopted;         /* the process was found running (agent restart), not our child */
 	uint64_t next_start_ms, started_ms;
 	unsigned int backoff_ms;
 	struct sp_shm *shm;
@@ -77,7 +80,7 @@ static struct {
 	unsigned int nremembered;
 } E = {.next_index = 1};
 
-#define MAX_LISTENERS 4
+#define MAX_LISTENERS 8
 static struct {
 	bal_listener fn;
 	void *arg;
@@ -291,6 +294,17 @@ int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *w
 			return -EINVAL;
 		}
 	}
+	/* The credentials travel in a line-based file: no line breaks inside. */
+	if (strpbrk(s->chap.user, "\r\n") || strpbrk(s->chap.secret, "\r\n") || strpbrk(s->chap.target_user, "\r\n") ||
+	    strpbrk(s->chap.target_secret, "\r\n") || (s->chap.user[0] && !s->chap.secret[0]) ||
+	    (s->chap.target_user[0] && (!s->chap.user[0] || !s->chap.target_secret[0]))) {
+		snprintf(why, whylen, "CHAP needs a user and a secret (mutual CHAP: also the target's)");
+		return -EINVAL;
+	}
+	if (strpbrk(s->initiator, " ;\r\n")) {
+		snprintf(why, whylen, "initiator must be an iSCSI name");
+		return -EINVAL;
+	}
 	tmp.spec = *s;
 	rc = bal_validate_ctl(&tmp, &s->ctl);
 	if (rc < 0) {
@@ -471,6 +485,11 @@ static void close_shm(struct bal_eng_team *t)
 	for (unsigned int i = 0; i < t->spec.npaths; i++) {
 		t->live[i].state = BAL_PATH_UNKNOWN;
 		t->live[i].role = 0;
+		/* No process, no session; the last login result stays meaningful. */
+		t->live[i].login_time = 0;
+		t->live[i].src_addr[0] = '\0';
+		t->live[i].src_port = 0;
+		t->live[i].tsih = 0;
 		p->prev_path_state[i] = 0;
 	}
 }
@@ -502,6 +521,7 @@ static int spawn(struct bal_eng_team *t)
 	struct bal_team_priv *p = t->priv;
 	const struct bal_team_spec *s = &t->spec;
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
+	char a_init[240], a_chap[280];
 	char sr[80], sw[80], a_portal[BAL_MAX_PATHS][112];
 	char *argv[16 + BAL_MAX_PATHS + 32];
 	posix_spawn_file_actions_t fa;
@@ -544,6 +564,29 @@ static int spawn(struct bal_eng_team *t)
 	argv[n++] = a_sr;
 	argv[n++] = a_sw;
 	argv[n++] = a_mode;
+	if (s->initiator[0]) {
+		snprintf(a_init, sizeof(a_init), "initiator=%s", s->initiator);
+		argv[n++] = a_init;
+	}
+	if (s->chap.user[0]) {
+		/* Only the file's name is on the command line (ps shows it to everyone). */
+		struct sp_chap c;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(c.user, sizeof(c.user), "%s", s->chap.user);
+		snprintf(c.secret, sizeof(c.secret), "%s", s->chap.secret);
+		snprintf(c.target_user, sizeof(c.target_user), "%s", s->chap.target_user);
+		snprintf(c.target_secret, sizeof(c.target_secret), "%s", s->chap.target_secret);
+		rc = sp_chap_file_write(p->chap_file, &c);
+		sp_chap_wipe(&c);
+		if (rc < 0) {
+			sa_log(SA_LOG_ERR, TAG, "team %s: cannot write its CHAP file %s: %s", s->name, p->chap_file,
+			       strerror(-rc));
+			return rc;
+		}
+		snprintf(a_chap, sizeof(a_chap), "chap_file=%s", p->chap_file);
+		argv[n++] = a_chap;
+	}
 	for (char **x = E.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1; x++)
 		argv[n++] = *x;
 	/* algorithm and dynamic parameters go through the control block once
@@ -623,6 +666,7 @@ static void ctl_to_shm(const struct bal_eng_team *t, struct sp_shm_ctl *c, uint3
 	c->change_threshold = t->spec.ctl.dyn.change_threshold;
 	c->lb_change_pct = t->spec.ctl.dyn.lb_change_pct;
 	c->failback_req = failback_req;
+	c->admin_down = t->priv->admin_mask;
 }
 
 static void write_ctl(struct bal_eng_team *t)
@@ -692,6 +736,20 @@ static void refresh(struct bal_eng_team *t)
 		l->errors = sp->errors;
 		l->last_change = (time_t)sp->last_change;
 		l->avg_latency_us = sp->avg_latency_us;
+		l->max_latency_us = sp->max_latency_us;
+		l->login_result = sp->login_result >= SP_LOGIN_NONE && sp->login_result <= SP_LOGIN_REDIRECTED
+		                      ? (int)sp->login_result
+		                      : SP_LOGIN_NONE;
+		l->login_status = sp->login_status;
+		l->login_time = (time_t)sp->login_time;
+		memcpy(l->isid, sp->isid, sizeof(l->isid));
+		l->tsih = sp->tsih;
+		snprintf(l->src_addr, sizeof(l->src_addr), "%.*s", (int)sizeof(sp->src_addr) - 1, sp->src_addr);
+		l->src_port = sp->src_port;
+		l->digest_errors = sp->digest_errors;
+		l->timeout_errors = sp->timeout_errors;
+		/* The request, not the data plane's echo: it shows at once. */
+		l->admin_down = (p->admin_mask >> i) & 1;
 
 		if (st == BAL_PATH_DOWN && !p->was_down[i]) {
 			p->was_down[i] = 1;
@@ -820,6 +878,7 @@ static void team_free(struct bal_eng_team *t)
 {
 	if (!t)
 		return;
+	sp_chap_wipe_mem(&t->spec.chap, sizeof(t->spec.chap));
 	free(t->priv);
 	free(t);
 }
@@ -837,12 +896,16 @@ static struct bal_eng_team *team_new(unsigned int index, const struct bal_team_s
 	t->spec = *s;
 	t->state = BAL_TEAM_DOWN;
 	t->ctl_status = BAL_CTL_PENDING;
-	for (unsigned int i = 0; i < BAL_MAX_PATHS; i++)
+	for (unsigned int i = 0; i < BAL_MAX_PATHS; i++) {
 		t->live[i].state = BAL_PATH_UNKNOWN;
+		t->live[i].login_result = SP_LOGIN_NONE;
+	}
 	t->priv->backoff_ms = BACKOFF_MIN_MS;
 	snprintf(t->sock, sizeof(t->sock), "%s/%s.sock", E.run_dir, s->name);
 	snprintf(t->priv->shm_file, sizeof(t->priv->shm_file), "%s/%s%s", E.run_dir, s->name, SP_SHM_SUFFIX);
 	snprintf(t->priv->log_file, sizeof(t->priv->log_file), "%s/%s.log", E.run_dir, s->name);
+	/* Hidden name: sanpath status lists run_dir, and ls shows the file is 0600 anyway. */
+	snprintf(t->priv->chap_file, sizeof(t->priv->chap_file), "%s/.%s.chap", E.run_dir, s->name);
 	return t;
 }
 
@@ -879,6 +942,8 @@ static void team_remove(struct bal_eng_team *t)
 	emit(BAL_EV_TEAM_REMOVED, t->index, 0, 0);
 	stop_process(t);
 	unlink(t->sock);
+	if (t->spec.chap.user[0])
+		unlink(t->priv->chap_file);
 	if (p < E.nteams && E.teams[p] == t) {
 		memmove(&E.teams[p], &E.teams[p + 1], (E.nteams - p - 1) * sizeof(*E.teams));
 		E.nteams--;
@@ -975,6 +1040,41 @@ int bal_team_destroy(unsigned int index)
 	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) destroyed over SNMP", t->spec.name, index);
 	team_remove(t);
 	return 0;
+}
+
+static int path_admin(unsigned int index, unsigned int path, int down)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	uint32_t bit;
+
+	if (!t)
+		return -ENOENT;
+	if (path < 1 || path > t->spec.npaths)
+		return -ENODEV;
+	bit = 1u << (path - 1);
+	if (!!(t->priv->admin_mask & bit) == down)
+		return 0;
+	if (down)
+		t->priv->admin_mask |= bit;
+	else
+		t->priv->admin_mask &= ~bit;
+	t->live[path - 1].admin_down = down;
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %u: %s on request", t->spec.name, path,
+	       down ? "logging out" : "logging in again");
+	/* Through the control block like any change; the data plane applies it
+	 * at its next loop turn, or on start if it is not running now. */
+	write_ctl(t);
+	return 0;
+}
+
+int bal_path_logout(unsigned int team, unsigned int path)
+{
+	return path_admin(team, path, 1);
+}
+
+int bal_path_login(unsigned int team, unsigned int path)
+{
+	return path_admin(team, path, 0);
 }
 
 /* ---- config ----------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* engine.c: the discovery engine: configured and scanned SendTargets sources, the discovered-targets model, aging. */
+/* engine.c: the discovery engine: SendTargets, subnet-scan and iSNS sources, the discovered-targets model, aging. */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "engines/discovery/discovery.h"
+#include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
 #include "subagent/evloop.h"
 #include "subagent/log.h"
@@ -19,6 +20,9 @@
 #define HASH_BUCKETS 16384u
 /* Sweeps for aged rows run this often; cheap at 10,000 rows. */
 #define AGE_SWEEP_MS 1000u
+/* iSNS registrations are renewed this often (isnsd's RegistrationPeriod
+ * defaults to an hour; ours must not lapse between renewals). */
+#define ISNS_REREGISTER_S 300
 
 struct src {
 	struct disc_source pub; /* first: handlers see this */
@@ -26,6 +30,11 @@ struct src {
 	bool in_config;          /* a configured portal (kept when it fails) */
 	struct timespec started; /* of the exchange in flight, for the log */
 	bool mark;
+	/* iSNS sources */
+	char *server;        /* "ADDR:PORT" as configured */
+	bool isns_busy;      /* a query is queued or running */
+	bool isns_again;     /* an SCN came during it: ask again when it ends */
+	time_t isns_reg;     /* last successful registration, 0 = register next time */
 };
 
 struct tgt {
@@ -33,6 +42,7 @@ struct tgt {
 	size_t pcap;
 	uint32_t next_portal;
 	struct tgt *hnext;
+	uint32_t isns_stamp; /* the iSNS reply that last listed it */
 };
 
 struct scan;
@@ -67,6 +77,8 @@ static struct {
 	unsigned int interval_s, age_out_s, timeout_ms;
 	size_t max_reply;
 	unsigned int mrdsl;
+	/* discovery CHAP (secrets: never logged) */
+	char chap_user[256], chap_secret[256], chap_tuser[256], chap_tsecret[256];
 
 	struct src **src; /* sorted by index */
 	size_t nsrc, capsrc;
@@ -85,6 +97,11 @@ static struct {
 	struct disc_counters ctr;
 	struct listener listeners[8];
 	size_t nlisteners;
+	/* iSNS */
+	bool isns_on;
+	uint32_t isns_stamp;
+	char **isns_servers; /* as configured, for deregistration at stop */
+	size_t nisns_servers;
 } D;
 
 /* ---- events ---------------------------------------------------------- */
@@ -309,7 +326,8 @@ static int tgt_add_portal(struct tgt *t, const struct disc_st_addr *a, int mech,
 	memset(p, 0, sizeof(*p));
 	p->index = ++t->next_portal;
 	p->family = a->family;
-	snprintf(p->host, sizeof(p->host), "%s", a->host);
+	/* merge_one already refused longer hosts; the bound keeps gcc sure of it */
+	snprintf(p->host, sizeof(p->host), "%.*s", DISC_HOST_MAX - 1, a->host);
 	p->port = a->port;
 	p->tpgt = a->tpgt;
 	p->mechanism = mech;
@@ -427,6 +445,7 @@ static void src_remove(struct src *s)
 		D.nsrc--;
 	}
 	disc_st_cancel(s->st);
+	free(s->server);
 	free(s);
 }
 
@@ -437,11 +456,19 @@ static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
 	D.ctr.sendtargets_failed++;
 	s->pub.failures++;
 	s->pub.status = phase == DISC_ST_CONNECT ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
-	snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s: %s",
-	         phase == DISC_ST_CONNECT ? "connect"
-	         : phase == DISC_ST_LOGIN ? "login"
-	                                  : "SendTargets",
-	         strerror(-rc));
+	/* What an operator must fix reads as such (RFC 7143 status 0x0201 and
+	 * CHAP failures), not as an errno. */
+	if (rc == -EACCES)
+		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "authentication failure");
+	else if (rc == -EKEYREJECTED)
+		snprintf(s->pub.last_error, sizeof(s->pub.last_error),
+		         "authentication failure: the target failed mutual CHAP");
+	else
+		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s: %s",
+		         phase == DISC_ST_CONNECT ? "connect"
+		         : phase == DISC_ST_LOGIN ? "login"
+		                                  : "SendTargets",
+		         strerror(-rc));
 	if (s->pub.status == DISC_SRC_UNREACHABLE && was != DISC_SRC_UNREACHABLE) {
 		sa_log(SA_LOG_WARNING, "discovery", "portal %s:%u unreachable: %s", s->pub.host,
 		       (unsigned int)s->pub.port, strerror(-rc));
@@ -484,6 +511,10 @@ static void fill_params(struct disc_st_params *p, unsigned int connect_ms)
 	p->timeout_ms = D.timeout_ms;
 	p->max_reply = D.max_reply;
 	p->mrdsl = D.mrdsl;
+	p->chap_user = D.chap_user;
+	p->chap_secret = D.chap_secret;
+	p->chap_target_user = D.chap_tuser;
+	p->chap_target_secret = D.chap_tsecret;
 }
 
 static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -509,6 +540,8 @@ static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t 
 	return 0;
 }
 
+static void isns_query(struct src *s);
+
 static void src_query(struct src *s)
 {
 	struct disc_st_params p;
@@ -516,6 +549,10 @@ static void src_query(struct src *s)
 	socklen_t len;
 	int rc;
 
+	if (s->pub.mechanism == DISC_MECH_ISNS) {
+		isns_query(s);
+		return;
+	}
 	if (s->st)
 		return; /* the previous exchange is still going */
 	s->pub.attempts++;
@@ -527,6 +564,256 @@ static void src_query(struct src *s)
 		s->st = NULL;
 		src_failed(s, rc, DISC_ST_CONNECT);
 	}
+}
+
+/* ---- iSNS ------------------------------------------------------------ */
+
+static struct src *src_by_index(uint32_t index)
+{
+	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+
+	return i < D.nsrc && D.src[i]->pub.index == index ? D.src[i] : NULL;
+}
+
+static void isns_query(struct src *s)
+{
+	bool reg = !s->isns_reg || time(NULL) - s->isns_reg >= ISNS_REREGISTER_S;
+	int rc;
+
+	if (s->isns_busy)
+		return;
+	s->pub.attempts++;
+	s->pub.last_attempt = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	rc = disc_isns_query(s->pub.index, s->server, D.initiator, reg);
+	if (rc == 0) {
+		s->isns_busy = true;
+		if (reg)
+			s->isns_reg = time(NULL); /* undone when the reply says it failed */
+	} else if (rc != -EALREADY) {
+		src_failed(s, rc, DISC_ST_CONNECT);
+	}
+}
+
+/* The portals of t that this source reported before but not now go. */
+static void isns_prune_portals(struct tgt *t, const struct src *s, const struct sa_isns_target *rt)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < t->pub.nportals; i++) {
+		const struct disc_portal *p = &t->pub.portals[i];
+		bool keep = p->source != s->pub.index;
+
+		for (size_t k = 0; !keep && k < rt->nportals; k++)
+			keep = rt->portals[k].port == p->port && strcmp(rt->portals[k].host, p->host) == 0;
+		if (keep)
+			t->pub.portals[w++] = *p;
+	}
+	t->pub.nportals = w;
+}
+
+/* Targets this source reported last time and not in this reply were
+ * deregistered (or left our discovery domains): they go now, not at age-out. */
+static void isns_drop_unlisted(const struct src *s)
+{
+	size_t w = 0, nlost = 0;
+
+	for (size_t i = 0; i < D.ntgt; i++) {
+		struct tgt *t = D.tgt[i];
+
+		if (t->pub.source != s->pub.index || t->isns_stamp == D.isns_stamp)
+			continue;
+		nlost++;
+		D.ctr.targets_lost++;
+		sa_log(SA_LOG_INFO, "discovery", "target %s lost (no longer registered at iSNS %s)", t->pub.name,
+		       s->server);
+		emit(DISC_EV_TARGET_LOST, t->pub.index);
+	}
+	if (!nlost)
+		return;
+	for (size_t i = 0; i < D.ntgt; i++) {
+		struct tgt *t = D.tgt[i];
+
+		if (t->pub.source == s->pub.index && t->isns_stamp != D.isns_stamp) {
+			tgt_unhash(t);
+			free(t->pub.portals);
+			free(t);
+			continue;
+		}
+		D.tgt[w++] = t;
+	}
+	D.ntgt = w;
+}
+
+static void isns_merge(struct src *s, const struct sa_isns_result *r)
+{
+	time_t now = time(NULL);
+
+	D.isns_stamp++;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		const struct sa_isns_target *rt = &r->targets[i];
+		struct tgt *t = tgt_lookup(rt->name);
+		bool fresh = false;
+
+		if (!t) {
+			if (!(t = tgt_create(rt->name, DISC_MECH_ISNS, s->pub.index, now))) {
+				sa_log(SA_LOG_ERR, "discovery", "out of memory adding target %s", rt->name);
+				continue;
+			}
+			fresh = true;
+		}
+		t->pub.last_seen = now;
+		t->pub.source = s->pub.index;
+		t->isns_stamp = D.isns_stamp;
+		for (size_t k = 0; k < rt->nportals; k++) {
+			struct disc_st_addr a = {.family = rt->portals[k].family,
+			                         .port = rt->portals[k].port,
+			                         .tpgt = rt->portals[k].tpgt,
+			                         .has_tpgt = 1};
+
+			snprintf(a.host, sizeof(a.host), "%s", rt->portals[k].host);
+			if (tgt_add_portal(t, &a, DISC_MECH_ISNS, s->pub.index, now) < 0)
+				sa_log(SA_LOG_ERR, "discovery", "out of memory adding a portal of %s", rt->name);
+		}
+		isns_prune_portals(t, s, rt);
+		if (fresh) {
+			D.ctr.targets_found++;
+			sa_log(SA_LOG_INFO, "discovery", "target %s found at iSNS %s", t->pub.name, s->server);
+			emit(DISC_EV_TARGET_DISCOVERED, t->pub.index);
+		}
+	}
+	s->pub.ntargets = (uint32_t)r->ntargets;
+	isns_drop_unlisted(s);
+}
+
+static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
+{
+	struct src *s = src_by_index(index);
+	struct timespec now;
+
+	(void)arg;
+	if (!s)
+		return; /* removed by a reload while its query ran */
+	s->isns_busy = false;
+	if (r->rc < 0) {
+		int was = s->pub.status;
+
+		s->isns_reg = 0;
+		D.ctr.sendtargets_failed++;
+		s->pub.failures++;
+		s->pub.status = r->unreachable ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
+		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s", r->error);
+		if (s->pub.status != was)
+			sa_log(SA_LOG_WARNING, "discovery", "iSNS %s: %s", s->server, r->error);
+		if (s->pub.status == DISC_SRC_UNREACHABLE && was != DISC_SRC_UNREACHABLE)
+			emit(DISC_EV_PORTAL_UNREACHABLE, s->pub.index);
+	} else {
+		s->pub.status = DISC_SRC_OK;
+		s->pub.last_success = time(NULL);
+		s->pub.last_error[0] = '\0';
+		isns_merge(s, r);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		sa_log(SA_LOG_DEBUG, "discovery", "iSNS %s: %zu targets in %ld ms", s->server, r->ntargets,
+		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000));
+	}
+	if (s->isns_again) {
+		s->isns_again = false;
+		isns_query(s);
+	}
+}
+
+/* An SCN from any server: ask every iSNS server again, at once. */
+static void isns_scn(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < D.nsrc; i++) {
+		struct src *s = D.src[i];
+
+		if (s->pub.mechanism != DISC_MECH_ISNS)
+			continue;
+		if (s->isns_busy)
+			s->isns_again = true; /* its reply may predate the change */
+		else
+			isns_query(s);
+	}
+}
+
+static void isns_servers_free(void)
+{
+	for (size_t i = 0; i < D.nisns_servers; i++)
+		free(D.isns_servers[i]);
+	free(D.isns_servers);
+	D.isns_servers = NULL;
+	D.nisns_servers = 0;
+}
+
+static void isns_off(void)
+{
+	if (D.isns_on)
+		disc_isns_stop(D.isns_servers, D.nisns_servers, D.initiator);
+	D.isns_on = false;
+	isns_servers_free();
+}
+
+static int isns_apply(const struct sa_discovery_config *c, char *err, size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < c->nisns; i++) {
+		const char *ep = c->isns[i], *colon = strrchr(ep, ':');
+		char host[DISC_HOST_MAX];
+		size_t hl;
+		int family = AF_INET;
+		struct src *s;
+
+		if (ep[0] == '[') {
+			ep++;
+			hl = (size_t)(strchr(ep, ']') - ep);
+			family = AF_INET6;
+		} else {
+			hl = (size_t)(colon - ep);
+		}
+		if (hl >= sizeof(host))
+			hl = sizeof(host) - 1;
+		memcpy(host, ep, hl);
+		host[hl] = '\0';
+		s = src_find_addr(DISC_MECH_ISNS, host, (uint16_t)atoi(colon + 1));
+		if (!s) {
+			if (!(s = src_create(DISC_MECH_ISNS, family, host, (uint16_t)atoi(colon + 1))) ||
+			    !(s->server = strdup(c->isns[i]))) {
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+		}
+		s->in_config = true;
+		s->mark = true;
+	}
+	for (size_t i = D.nsrc; i-- > 0;)
+		if (D.src[i]->pub.mechanism == DISC_MECH_ISNS && !D.src[i]->mark)
+			src_remove(D.src[i]);
+	/* Who to deregister from at stop: what we last registered with. */
+	isns_servers_free();
+	if (c->nisns) {
+		D.isns_servers = calloc(c->nisns, sizeof(char *));
+		if (!D.isns_servers) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < c->nisns; i++)
+			if ((D.isns_servers[i] = strdup(c->isns[i])))
+				D.nisns_servers++;
+	}
+	if (c->nisns && !D.isns_on) {
+		if ((rc = disc_isns_start((unsigned int)c->isns_scn_port, isns_done, isns_scn, NULL, err, errlen)) < 0)
+			return rc;
+		D.isns_on = true;
+		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on TCP port %u",
+		       c->nisns, (unsigned int)disc_isns_scn_port());
+	} else if (!c->nisns && D.isns_on) {
+		disc_isns_stop(NULL, 0, NULL);
+		D.isns_on = false;
+	}
+	return 0;
 }
 
 /* ---- subnet scan ----------------------------------------------------- */
@@ -718,7 +1005,7 @@ static bool src_busy(uint32_t index)
 {
 	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
 
-	return i < D.nsrc && D.src[i]->pub.index == index && D.src[i]->st;
+	return i < D.nsrc && D.src[i]->pub.index == index && (D.src[i]->st || D.src[i]->isns_busy);
 }
 
 static void age_sweep(void)
@@ -787,8 +1074,10 @@ static int apply(const struct sa_config *cfg, char *err, size_t errlen)
 	D.timeout_ms = (unsigned int)c->timeout_ms;
 	D.max_reply = (size_t)c->max_reply;
 	D.mrdsl = (unsigned int)c->max_data_segment;
-	if (c->nisns)
-		sa_log(SA_LOG_WARNING, "discovery", "iSNS discovery is not implemented yet; isns servers ignored");
+	snprintf(D.chap_user, sizeof(D.chap_user), "%s", c->chap_user ? c->chap_user : "");
+	snprintf(D.chap_secret, sizeof(D.chap_secret), "%s", c->chap_secret ? c->chap_secret : "");
+	snprintf(D.chap_tuser, sizeof(D.chap_tuser), "%s", c->chap_target_user ? c->chap_target_user : "");
+	snprintf(D.chap_tsecret, sizeof(D.chap_tsecret), "%s", c->chap_target_secret ? c->chap_target_secret : "");
 
 	/* Configured portals: keep rows (and their history) across reloads. */
 	for (size_t i = 0; i < D.nsrc; i++)
@@ -822,6 +1111,8 @@ static int apply(const struct sa_config *cfg, char *err, size_t errlen)
 	for (size_t i = D.nsrc; i-- > 0;)
 		if (D.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && !D.src[i]->mark)
 			src_remove(D.src[i]);
+	if ((rc = isns_apply(c, err, errlen)) < 0)
+		return rc;
 	if ((rc = scans_load(c)) < 0) {
 		snprintf(err, errlen, "cannot set up subnet scans: %s", strerror(-rc));
 		return rc;
@@ -850,6 +1141,7 @@ static void disc_stop(void)
 	if (D.kick_timer)
 		sa_ev_cancel(D.kick_timer);
 	D.round_timer = D.age_timer = D.kick_timer = 0;
+	isns_off();
 	scans_free();
 	while (D.nsrc)
 		src_remove(D.src[D.nsrc - 1]);
@@ -857,6 +1149,8 @@ static void disc_stop(void)
 	D.src = NULL;
 	D.capsrc = 0;
 	tgt_free_all();
+	memset(D.chap_secret, 0, sizeof(D.chap_secret));
+	memset(D.chap_tsecret, 0, sizeof(D.chap_tsecret));
 	D.running = false;
 }
 
@@ -871,8 +1165,8 @@ static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
 		disc_stop();
 		return rc;
 	}
-	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu scans, every %u s, age-out %u s",
-	       cfg->discovery.nportals, cfg->discovery.nscan, D.interval_s, D.age_out_s);
+	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
+	       cfg->discovery.nportals, cfg->discovery.nisns, cfg->discovery.nscan, D.interval_s, D.age_out_s);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "engines/discovery/sendtargets.h"
+#include "engines/sessions.h"
+#include "iscsi/chap.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
 #include "subagent/evloop.h"
@@ -25,6 +27,16 @@
 #define ST_MRDSL 262144u
 /* Login and text negotiations that go on longer than this are broken. */
 #define ST_MAX_ROUNDS 16
+/* Pairs in one login response we look at; CHAP answers carry a handful. */
+#define ST_MAX_PAIRS 64
+
+/* Where the CHAP part of the security stage stands (RFC 7143 12.1.3). */
+enum st_chap_step {
+	CHAP_OFFER = 0, /* next: AuthMethod=CHAP */
+	CHAP_ALGO,      /* next: CHAP_A=5 */
+	CHAP_ANSWER,    /* next: CHAP_N/CHAP_R (and our CHAP_I/CHAP_C for mutual) */
+	CHAP_DONE,      /* next: an empty request that asks to leave the stage */
+};
 
 struct disc_st {
 	int fd;
@@ -52,7 +64,29 @@ struct disc_st {
 	int rounds;
 	unsigned int text_pdus;
 	bool text_done;
+	/* discovery CHAP; secrets are wiped when the exchange ends and never logged */
+	bool chap, mutual;
+	int chap_step;
+	char *chap_user, *chap_secret, *chap_tuser, *chap_tsecret;
+	uint8_t chap_id;                       /* the target's CHAP_I */
+	uint8_t chap_rsp[SA_CHAP_RSP_LEN];     /* our answer to its challenge */
+	uint8_t my_id;                         /* our CHAP_I (mutual) */
+	uint8_t my_chal[SA_CHAP_CHALLENGE_LEN]; /* our CHAP_C (mutual) */
+	/* its row in the sessions registry (0 until connected) */
+	uint32_t sess_id;
+	struct sess_info si;
+	struct sess_counters sc;
 };
+
+static void free_secret(char *s)
+{
+	if (s) {
+		/* volatile: the wipe must survive the free right after it */
+		for (volatile char *p = s; *p; p++)
+			*p = 0;
+		free(s);
+	}
+}
 
 static void st_free(struct disc_st *st)
 {
@@ -66,7 +100,14 @@ static void st_free(struct disc_st *st)
 			sa_ev_unwatch_write(st->fd);
 		close(st->fd);
 	}
+	if (st->sess_id)
+		sess_remove(st->sess_id);
 	free(st->initiator);
+	free(st->chap_user);
+	free_secret(st->chap_secret);
+	free(st->chap_tuser);
+	free_secret(st->chap_tsecret);
+	memset(st->chap_rsp, 0, sizeof(st->chap_rsp));
 	free(st->out);
 	free(st->in);
 	free(st->text);
@@ -156,6 +197,7 @@ static int flush(struct disc_st *st)
 			return -errno;
 		}
 		st->out_off += (size_t)n;
+		st->sc.tx_bytes += (uint64_t)n;
 	}
 	st->out_len = st->out_off = 0;
 	set_want_write(st, false);
@@ -172,20 +214,59 @@ static uint8_t *out_room(struct disc_st *st, size_t need)
 	return st->out + st->out_len;
 }
 
+/* Keys of the next security-stage request; *transit says whether it asks to move on. */
+static int security_keys(struct disc_st *st, struct sa_tk_buf *kv, bool *transit)
+{
+	char hex[2 * SA_CHAP_CHALLENGE_LEN + 3];
+	int rc = 0;
+
+	*transit = true;
+	if (!st->chap) {
+		if (st->rounds == 0 && ((rc = sa_tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
+		                        (rc = sa_tk_add(kv, "SessionType", "Discovery")) < 0 ||
+		                        (rc = sa_tk_add(kv, "AuthMethod", "None")) < 0))
+			return rc;
+		return 0;
+	}
+	switch (st->chap_step) {
+	case CHAP_OFFER:
+		*transit = false;
+		if ((rc = sa_tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
+		    (rc = sa_tk_add(kv, "SessionType", "Discovery")) < 0 ||
+		    (rc = sa_tk_add(kv, "AuthMethod", "CHAP")) < 0)
+			return rc;
+		return 0;
+	case CHAP_ALGO:
+		*transit = false;
+		return sa_tk_addf(kv, "CHAP_A", "%d", SA_CHAP_MD5);
+	case CHAP_ANSWER:
+		sa_chap_encode(st->chap_rsp, sizeof(st->chap_rsp), hex);
+		if ((rc = sa_tk_add(kv, "CHAP_N", st->chap_user)) < 0 || (rc = sa_tk_add(kv, "CHAP_R", hex)) < 0)
+			return rc;
+		if (st->mutual) {
+			sa_chap_encode(st->my_chal, sizeof(st->my_chal), hex);
+			if ((rc = sa_tk_addf(kv, "CHAP_I", "%u", (unsigned int)st->my_id)) < 0 ||
+			    (rc = sa_tk_add(kv, "CHAP_C", hex)) < 0)
+				return rc;
+		}
+		return 0;
+	default: return 0;
+	}
+}
+
 static int send_login(struct disc_st *st)
 {
 	struct sa_login_req r = {0};
 	struct sa_tk_buf kv;
-	char mem[1024];
+	char mem[2048];
 	uint8_t *o;
-	ssize_t n;
+	ssize_t n = 0;
 	int rc = 0;
+	bool transit = true;
 
 	sa_tk_buf_init(&kv, mem, sizeof(mem));
-	if (st->login_stage == SA_STAGE_SECURITY && st->rounds == 0) {
-		if ((rc = sa_tk_add(&kv, "InitiatorName", st->initiator)) < 0 ||
-		    (rc = sa_tk_add(&kv, "SessionType", "Discovery")) < 0 ||
-		    (rc = sa_tk_add(&kv, "AuthMethod", "None")) < 0)
+	if (st->login_stage == SA_STAGE_SECURITY) {
+		if ((rc = security_keys(st, &kv, &transit)) < 0)
 			return rc;
 	} else if (st->login_stage == SA_STAGE_OPERATIONAL && st->rounds == 0) {
 		if ((rc = sa_tk_add(&kv, "HeaderDigest", "None")) < 0 ||
@@ -193,20 +274,26 @@ static int send_login(struct disc_st *st)
 		    (rc = sa_tk_addf(&kv, "MaxRecvDataSegmentLength", "%u", st->p.mrdsl)) < 0)
 			return rc;
 	}
-	r.transit = true;
+	r.transit = transit;
 	r.csg = (uint8_t)st->login_stage;
-	r.nsg = st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL : SA_STAGE_FULL_FEATURE;
+	r.nsg = !transit                                 ? 0
+	        : st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL
+	                                               : SA_STAGE_FULL_FEATURE;
 	memcpy(r.isid, st->isid, sizeof(r.isid));
 	r.tsih = st->tsih;
 	r.itt = st->itt;
 	r.cmdsn = st->cmdsn;
 	r.expstatsn = st->expstatsn;
 	if (!(o = out_room(st, sa_pdu_size(kv.len))))
-		return -ENOMEM;
-	n = sa_pdu_build_login_req(o, st->out_cap - st->out_len, &r, kv.buf, kv.len);
-	if (n < 0)
-		return (int)n;
+		rc = -ENOMEM;
+	else if ((n = sa_pdu_build_login_req(o, st->out_cap - st->out_len, &r, kv.buf, kv.len)) < 0)
+		rc = (int)n;
+	/* The buffer held a CHAP response: nothing of it stays on the stack. */
+	memset(mem, 0, sizeof(mem));
+	if (rc < 0)
+		return rc;
 	st->out_len += (size_t)n;
+	st->sc.cmds++;
 	return flush(st);
 }
 
@@ -231,6 +318,7 @@ static int send_text(struct disc_st *st, uint32_t ttt, bool first)
 	/* Non-immediate: each request takes the next CmdSN. */
 	st->cmdsn++;
 	st->out_len += (size_t)n;
+	st->sc.cmds++;
 	return flush(st);
 }
 
@@ -256,6 +344,7 @@ static int send_logout(struct disc_st *st)
 	put32(o + 24, st->cmdsn);
 	put32(o + 28, st->expstatsn);
 	st->out_len += SA_PDU_BHS_LEN;
+	st->sc.cmds++;
 	return flush(st);
 }
 
@@ -275,9 +364,102 @@ static int login_error(const struct sa_login_rsp *r)
 	return -EPROTO;
 }
 
+/* The target's side of CHAP in a login response of the security stage.
+ * 0 to go on, 1 when a CHAP request went out (nothing more to do for this
+ * response), or a negative errno. */
+static int chap_step(struct disc_st *st, const struct sa_pdu *p)
+{
+	struct sa_tk_pair pairs[ST_MAX_PAIRS];
+	size_t n = 0;
+	const char *v, *id, *chal;
+	uint8_t bin[SA_CHAP_BIN_MAX];
+	size_t blen;
+	char *end;
+	unsigned long l;
+	int rc;
+
+	if (p->data_len && sa_tk_parse((const char *)p->data, p->data_len, pairs, ST_MAX_PAIRS, &n) < 0)
+		return -EPROTO;
+	switch (st->chap_step) {
+	case CHAP_OFFER:
+		v = sa_tk_get(pairs, n, "AuthMethod");
+		if (v && strcmp(v, "CHAP") == 0) {
+			st->chap_step = CHAP_ALGO;
+			return 1;
+		}
+		/* A target that needs no authentication may say None; mutual
+		 * CHAP means we need it to prove itself, so that is a failure. */
+		if (v && strcmp(v, "None") == 0 && !st->mutual) {
+			st->chap = false;
+			return 0;
+		}
+		return -EACCES;
+	case CHAP_ALGO:
+		v = sa_tk_get(pairs, n, "CHAP_A");
+		id = sa_tk_get(pairs, n, "CHAP_I");
+		chal = sa_tk_get(pairs, n, "CHAP_C");
+		if (!v || strcmp(v, "5") != 0 || !id || !chal)
+			return -EACCES;
+		errno = 0;
+		l = strtoul(id, &end, 0);
+		if (errno || *end || end == id || l > 255)
+			return -EPROTO;
+		if (sa_chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen == 0)
+			return -EPROTO;
+		st->chap_id = (uint8_t)l;
+		rc = sa_chap_response(st->chap_id, st->chap_secret, strlen(st->chap_secret), bin, blen, st->chap_rsp);
+		if (rc < 0)
+			return rc;
+		if (st->mutual) {
+			uint8_t rnd[SA_CHAP_CHALLENGE_LEN + 1];
+
+			if ((rc = sa_chap_random(rnd, sizeof(rnd))) < 0)
+				return rc;
+			st->my_id = rnd[0];
+			memcpy(st->my_chal, rnd + 1, sizeof(st->my_chal));
+			/* A target that returns our own challenge could make us
+			 * answer for it (reflection): RFC 7143 12.1.3. */
+			if (blen == sizeof(st->my_chal) && memcmp(bin, st->my_chal, blen) == 0)
+				return -EACCES;
+		}
+		st->chap_step = CHAP_ANSWER;
+		return 1;
+	case CHAP_ANSWER:
+		st->chap_step = CHAP_DONE;
+		if (!st->mutual)
+			return 0;
+		v = sa_tk_get(pairs, n, "CHAP_N");
+		chal = sa_tk_get(pairs, n, "CHAP_R");
+		if (!v || !chal || strcmp(v, st->chap_tuser) != 0)
+			return -EKEYREJECTED;
+		if (sa_chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen != SA_CHAP_RSP_LEN)
+			return -EKEYREJECTED;
+		{
+			uint8_t want[SA_CHAP_RSP_LEN];
+			int ok;
+
+			sa_chap_response(st->my_id, st->chap_tsecret, strlen(st->chap_tsecret), st->my_chal,
+			                 sizeof(st->my_chal), want);
+			ok = sa_chap_equal(want, bin, sizeof(want));
+			memset(want, 0, sizeof(want));
+			if (!ok)
+				return -EKEYREJECTED;
+		}
+		return 0;
+	default: return 0;
+	}
+}
+
+static void sess_update(struct disc_st *st)
+{
+	if (st->sess_id)
+		sess_set_counters(st->sess_id, &st->sc);
+}
+
 static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 {
 	struct sa_login_rsp r;
+	int rc;
 
 	if (sa_pdu_get_login_rsp(p, &r) < 0)
 		return -EPROTO;
@@ -287,11 +469,26 @@ static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 	st->cmdsn = r.expcmdsn;
 	if (++st->rounds > ST_MAX_ROUNDS)
 		return -EPROTO;
+	if (st->chap && st->login_stage == SA_STAGE_SECURITY) {
+		if ((rc = chap_step(st, p)) < 0)
+			return rc;
+		if (rc > 0)
+			return send_login(st);
+		/* A target must not leave the security stage before CHAP is done. */
+		if (st->chap && st->chap_step != CHAP_DONE && r.transit)
+			return -EACCES;
+	}
 	if (r.transit && r.nsg == SA_STAGE_FULL_FEATURE) {
 		st->tsih = r.tsih;
 		st->phase = DISC_ST_TEXT;
 		st->itt++;
 		st->rounds = 0;
+		if (st->sess_id) {
+			st->si.tsih = r.tsih;
+			st->si.state = SESS_LOGGED_IN;
+			st->si.login_time = time(NULL);
+			sess_set_info(st->sess_id, &st->si);
+		}
 		return send_text(st, SA_PDU_RSVD_TAG, true);
 	}
 	if (r.transit && r.nsg == SA_STAGE_OPERATIONAL && st->login_stage == SA_STAGE_SECURITY) {
@@ -374,6 +571,7 @@ static void on_readable(int fd, void *arg)
 			goto done;
 		}
 		st->in_len += (size_t)n;
+		st->sc.rx_bytes += (uint64_t)n;
 		for (;;) {
 			struct sa_pdu p;
 			ssize_t used = sa_pdu_parse(st->in, st->in_len, st->p.mrdsl, &p);
@@ -393,9 +591,59 @@ static void on_readable(int fd, void *arg)
 		if ((size_t)n < 65536)
 			break;
 	}
+	sess_update(st);
 	return;
 done:
 	st_finish(st, rc > 0 ? 0 : rc);
+}
+
+/* sanSessionLogout on a discovery session: the exchange ends at once. */
+static int st_sess_logout(uint32_t id, void *arg)
+{
+	struct disc_st *st = arg;
+
+	(void)id;
+	sa_log(SA_LOG_INFO, "discovery", "discovery session %s:%u logged out by the operator", st->si.portal_addr,
+	       st->si.portal_port);
+	st_finish(st, -ECONNABORTED);
+	return 0;
+}
+
+static void addr_string(const struct sockaddr_storage *ss, char *host, size_t hl, unsigned int *port)
+{
+	host[0] = '\0';
+	*port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, (socklen_t)hl);
+		*port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, (socklen_t)hl);
+		*port = ntohs(a->sin6_port);
+	}
+}
+
+/* A connected exchange is a discovery session for sanSessionTable. */
+static void sess_register(struct disc_st *st)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&st->si, 0, sizeof(st->si));
+	snprintf(st->si.initiator, sizeof(st->si.initiator), "%s", st->initiator);
+	if (getpeername(st->fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_string(&ss, st->si.portal_addr, sizeof(st->si.portal_addr), &st->si.portal_port);
+	len = sizeof(ss);
+	if (getsockname(st->fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_string(&ss, st->si.src_addr, sizeof(st->si.src_addr), &st->si.src_port);
+	memcpy(st->si.isid, st->isid, sizeof(st->si.isid));
+	st->si.type = SESS_TYPE_DISCOVERY;
+	st->si.owner = SESS_OWNER_DISCOVERY;
+	st->si.state = SESS_LOGGING_IN;
+	st->sess_id = sess_add(&st->si, st_sess_logout, st);
 }
 
 static void on_writable(int fd, void *arg)
@@ -422,6 +670,7 @@ static void on_writable(int fd, void *arg)
 		}
 		st->phase = DISC_ST_LOGIN;
 		st->login_stage = SA_STAGE_SECURITY;
+		sess_register(st);
 		if ((rc = send_login(st)) < 0)
 			st_finish(st, rc);
 		return;
@@ -452,6 +701,18 @@ int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct d
 		free(st);
 		return -ENOMEM;
 	}
+	if (p->chap_user && p->chap_user[0]) {
+		st->chap = true;
+		st->mutual = p->chap_target_user && p->chap_target_user[0];
+		if (!(st->chap_user = strdup(p->chap_user)) || !(st->chap_secret = strdup(p->chap_secret ? p->chap_secret : "")) ||
+		    (st->mutual && (!(st->chap_tuser = strdup(p->chap_target_user)) ||
+		                    !(st->chap_tsecret = strdup(p->chap_target_secret ? p->chap_target_secret : ""))))) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	/* The copies above are ours: the caller's may go with a config reload. */
+	st->p.chap_user = st->p.chap_secret = st->p.chap_target_user = st->p.chap_target_secret = NULL;
 	/* ISID type "random" (RFC 7143 10.12.5): 0b10 then random bits.  Two
 	 * sessions with one initiator name and one ISID would make the target
 	 * reinstate (end) the first, so concurrent exchanges must differ: the

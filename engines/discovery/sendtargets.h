@@ -16,14 +16,23 @@ struct disc_st_params {
 	unsigned int timeout_ms; /* the whole exchange */
 	size_t max_reply;        /* bytes of SendTargets text accepted */
 	unsigned int mrdsl;      /* MaxRecvDataSegmentLength we declare; 0 = 262144 */
+	/* Discovery CHAP (RFC 7143 12.1.3): NULL or "" user = AuthMethod=None.
+	 * A target user and secret add mutual CHAP: the target must prove it
+	 * knows target_secret.  The exchange keeps its own copies. */
+	const char *chap_user, *chap_secret;
+	const char *chap_target_user, *chap_target_secret;
 };
 
 struct disc_st;
 
 /* Called exactly once per exchange, from the event loop.  rc is 0 or a
  * negative errno: -ECONNREFUSED/-ETIMEDOUT/... (connect), -EACCES
- * (authentication needed or failed), -ENOENT, -EAGAIN (service
- * unavailable), -EPROTO, -EFBIG (reply above max_reply).  text/len is the
+ * (authentication needed or failed: status 0x0201/0x0202, or the target
+ * refused CHAP), -EKEYREJECTED (the target failed our mutual CHAP
+ * challenge), -ENOENT, -EAGAIN (service unavailable), -EPROTO, -EFBIG
+ * (reply above max_reply), -ECONNABORTED (logged out through the sessions
+ * registry).  Each exchange is a discovery session in the sessions
+ * registry (engines/sessions.h) from its connect to its end.  text/len is the
  * whole SendTargets reply, every Text Response of a continued reply joined;
  * valid only during the call.  The exchange is freed after the callback,
  * which must not cancel it. */

@@ -35,7 +35,7 @@ struct srv {
 	int admin_override; /* 0, or the admin state SET over SNMP (persisted) */
 	int seen;           /* config sweep */
 	/* load sampling from tgt */
-	struct redir_tgt_counter *prev;
+	struct tgtc_counter *prev;
 	size_t nprev;
 	struct timespec prev_at;
 	int have_prev;
@@ -46,6 +46,7 @@ struct res {
 	struct redir_resource pub;
 	char cfg_server[64]; /* the server the config named, "" if none */
 	int seen;
+	time_t agent_seen; /* discovered rows: last time an agent listed it (or could not be asked) */
 };
 
 struct vec {
@@ -622,7 +623,7 @@ static void end_sessions(uint32_t server, const char *target)
 	const struct redir_server *s = redir_server_find(server);
 
 	if (s && s->tgt_control >= 0)
-		redir_tgt_end_sessions(s->tgt_control, target);
+		tgtc_end_sessions(s->tgt_control, target);
 }
 
 static void record_plan(int trigger, const struct redir_plan *plan, const struct rbctx *c)
@@ -945,7 +946,7 @@ static void loads_round_done(void)
 	rb_free(&c);
 }
 
-static void stats_done(uint32_t server, int rc, const struct redir_tgt_stats *stt)
+static void stats_done(uint32_t server, int rc, const struct tgtc_stats *stt)
 {
 	struct srv *s = vec_find(&S, server);
 	struct timespec now;
@@ -973,7 +974,7 @@ static void stats_done(uint32_t server, int rc, const struct redir_tgt_stats *st
 		uint64_t *delta = calloc(stt->ntargets ? stt->ntargets : 1, sizeof(uint64_t));
 
 		for (size_t i = 0; delta && i < stt->ncounters; i++) {
-			const struct redir_tgt_counter *k = &stt->counters[i];
+			const struct tgtc_counter *k = &stt->counters[i];
 			uint64_t before = 0;
 			size_t t;
 
@@ -1036,7 +1037,7 @@ static void load_tick(unsigned int id, void *arg)
 
 		if (s->pub.tgt_control < 0 || s->load_busy || s->pub.oper == REDIR_OPER_DOWN)
 			continue;
-		if (redir_tgt_read_stats(s->pub.index, s->pub.tgt_control, stats_done) == 0) {
+		if (tgtc_read_stats(s->pub.index, s->pub.tgt_control, stats_done) == 0) {
 			s->load_busy = 1;
 			loads_pending++;
 		}
@@ -1072,6 +1073,132 @@ static void timers_start(void)
 	if (params.interval_s)
 		rebalance_timer = sa_ev_timer(params.interval_s * 1000u, 1, rebalance_tick, NULL);
 	load_timer = sa_ev_timer(params.load_interval_s * 1000u, 1, load_tick, NULL);
+}
+
+/* ---- targets and loads from the servers' agents (remote.c) ------------------ */
+
+uint32_t redir_server_index_by_name(const char *name)
+{
+	for (size_t i = 0; i < S.n; i++)
+		if (strcmp(SRV(i)->pub.name, name) == 0)
+			return SRV(i)->pub.index;
+	return 0;
+}
+
+/* (resource, server that lists it) pairs of new targets, for placement at the end of a round. */
+struct lister {
+	uint32_t res, srv;
+};
+static struct lister *listers;
+static size_t nlisters, caplisters;
+
+static bool name_ok(const char *n, size_t max);
+static uint32_t persisted_map(const char *target);
+static void res_remove(uint32_t index);
+static struct res *res_add(uint32_t index, const char *target, uint32_t server, int pinned, int origin, int storage);
+
+void redir_agent_report(uint32_t server, int ok, char *const *names, const uint64_t *rates, size_t n)
+{
+	time_t now = time(NULL);
+	struct srv *s = vec_find(&S, server);
+
+	if (!s || !running)
+		return;
+	if (!ok) {
+		/* Unknown is not gone: what it serves stays until it answers. */
+		for (size_t i = 0; i < R.n; i++)
+			if (RES(i)->pub.server == server)
+				RES(i)->agent_seen = now;
+		return;
+	}
+	for (size_t i = 0; i < R.n; i++)
+		RES(i)->seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct res *r = res_by_target(names[i]);
+
+		if (!r) {
+			if (!name_ok(names[i], REDIR_NAME_MAX))
+				continue;
+			r = res_add(redir_resource_next_index(), names[i], persisted_map(names[i]), 0,
+			            REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE);
+			if (!r)
+				continue;
+			sa_log(SA_LOG_INFO, TAG, "resource %s listed by the agent of %s", names[i], s->pub.name);
+			emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
+		}
+		r->agent_seen = now;
+		r->seen = 1;
+		if (!r->pub.server && nlisters < 1000000) {
+			if (nlisters == caplisters) {
+				size_t nc = caplisters ? caplisters * 2 : 64;
+				struct lister *nl = realloc(listers, nc * sizeof(*nl));
+
+				if (!nl)
+					continue;
+				listers = nl;
+				caplisters = nc;
+			}
+			listers[nlisters++] = (struct lister){r->pub.index, server};
+		}
+		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX) {
+			r->pub.load = rates[i];
+			loads_measured = 1;
+		}
+	}
+	/* Mapped here but no longer listed: no bytes (the server is the source). */
+	for (size_t i = 0; i < R.n; i++)
+		if (RES(i)->pub.server == server && !RES(i)->seen && !RES(i)->pub.load_set)
+			RES(i)->pub.load = 0;
+	recount();
+}
+
+void redir_agent_round(unsigned int grace_s)
+{
+	time_t now = time(NULL);
+	bool changed = false;
+
+	/* New targets go to the least-filled server (per capacity) among those
+	 * that listed them: another server may not export them at all. */
+	for (size_t i = 0; i < nlisters; i++) {
+		struct res *r = vec_find(&R, listers[i].res);
+		struct srv *best = NULL;
+
+		if (!r || r->pub.server)
+			continue;
+		for (size_t j = i; j < nlisters; j++) {
+			struct srv *s;
+
+			if (listers[j].res != listers[i].res || !(s = vec_find(&S, listers[j].srv)) ||
+			    srv_rb_state(s) != REDIR_SRV_UP)
+				continue;
+			if (!best || (uint64_t)s->pub.nresources * best->pub.capacity <
+			                 (uint64_t)best->pub.nresources * s->pub.capacity)
+				best = s;
+		}
+		if (!best)
+			continue;
+		r->pub.server = best->pub.index;
+		r->pub.mapped_since = now;
+		best->pub.nresources++;
+		st_save_map(r);
+		changed = true;
+	}
+	nlisters = 0;
+	for (size_t i = 0; i < R.n;) {
+		struct res *r = RES(i);
+
+		if (r->pub.origin == REDIR_ORIGIN_DISCOVERED && grace_s && now - r->agent_seen > (time_t)grace_s) {
+			sa_log(SA_LOG_NOTICE, TAG, "resource %s: no agent lists it any more; dropped", r->pub.target);
+			res_remove(r->pub.index);
+			changed = true;
+			continue;
+		}
+		i++;
+	}
+	recount();
+	if (changed && st())
+		st_commit();
+	loads_round_done();
 }
 
 /* ---- verbs: servers ------------------------------------------------------------ */
@@ -2100,11 +2227,13 @@ static void redir_stop(void)
 	if (!running)
 		return;
 	running = 0;
+	redir_remote_stop();
+	nlisters = 0;
 	etcd_end();
 	timers_stop();
 	redir_health_stop();
 	redir_portal_stop();
-	redir_tgt_stop();
+	tgtc_stop();
 	model_free(true);
 	listen_free();
 	loads_pending = 0;
@@ -2183,6 +2312,7 @@ static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
 		redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
 		timers_start();
 	}
+	redir_remote_start(rc);
 	if (st())
 		st_commit();
 	sa_log(SA_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", S.n, R.n, listen_cfg[0],
@@ -2235,6 +2365,7 @@ static int redir_reload(const struct sa_config *cfg, char *err, size_t errlen)
 			timers_start();
 		}
 	}
+	redir_remote_start(rc);
 	if (st())
 		st_commit();
 	sa_log(SA_LOG_NOTICE, TAG, "reloaded: %zu servers, %zu resources", S.n, R.n);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engines/redirect/redir_int.h"
+#include "engines/sessions.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
 #include "subagent/evloop.h"
@@ -28,6 +29,8 @@ struct probe {
 	size_t inlen;
 	uint8_t out[512];
 	size_t outlen, outoff;
+	uint8_t isid[6];
+	uint32_t sess; /* its sanSessionTable row (owner probe), 0 = none */
 	struct probe *next;
 };
 
@@ -36,9 +39,59 @@ static unsigned int round_timer, check_timer;
 static unsigned int probe_timeout_ms;
 static uint8_t isid_seq;
 
+/* A probe is a discovery session of its own in sanSessionTable, for as
+ * long as it lasts (no logout callback: it ends by itself in moments). */
+static void probe_sess_add(struct probe *p, const struct redir_probe_target *t)
+{
+	struct sess_info in;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.initiator, sizeof(in.initiator), "%s", PROBE_INITIATOR);
+	snprintf(in.portal_addr, sizeof(in.portal_addr), "%.*s", (int)sizeof(in.portal_addr) - 1, t->host);
+	in.portal_port = t->port;
+	memcpy(in.isid, p->isid, sizeof(in.isid));
+	in.type = SESS_TYPE_DISCOVERY;
+	in.owner = SESS_OWNER_PROBE;
+	in.state = SESS_LOGGING_IN;
+	p->sess = sess_add(&in, NULL, NULL);
+}
+
+static void probe_sess_update(struct probe *p, int state, unsigned int tsih)
+{
+	const struct sess_view *v = p->sess ? sess_find(p->sess) : NULL;
+	struct sess_info in;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (!v)
+		return;
+	in = v->info;
+	in.state = state;
+	if (tsih)
+		in.tsih = tsih;
+	if (state == SESS_LOGGED_IN)
+		in.login_time = time(NULL);
+	if (!in.src_addr[0] && p->fd >= 0 && getsockname(p->fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, in.src_addr, sizeof(in.src_addr));
+			in.src_port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, in.src_addr, sizeof(in.src_addr));
+			in.src_port = ntohs(s6->sin6_port);
+		}
+	}
+	sess_set_info(p->sess, &in);
+}
+
 /* Frees a probe already out of the list, its socket and watches with it. */
 static void probe_free(struct probe *p)
 {
+	if (p->sess)
+		sess_remove(p->sess);
 	if (p->fd >= 0) {
 		sa_ev_unwatch_read(p->fd);
 		if (p->wwatch)
@@ -57,6 +110,8 @@ static void probe_end(struct probe *p, int ok, const char *why)
 		;
 	if (*pp)
 		*pp = p->next;
+	/* A probe that logged in closes at once: that ends its session. */
+	probe_sess_update(p, ok ? SESS_LOGGED_OUT : SESS_FAILED, 0);
 	probe_free(p);
 	redir_server_probed(server, ok, why);
 }
@@ -87,6 +142,7 @@ static void on_probe_read(int fd, void *arg)
 		snprintf(why, sizeof(why), "login probe: status 0x%02x%02x", rs.status_class, rs.status_detail);
 		return probe_end(p, 0, why);
 	}
+	probe_sess_update(p, SESS_LOGGED_IN, rs.tsih);
 	probe_end(p, 1, NULL);
 }
 
@@ -106,6 +162,7 @@ static void on_probe_write(int fd, void *arg)
 			return probe_end(p, 0, why);
 		}
 		p->connected = true;
+		probe_sess_update(p, SESS_LOGGING_IN, 0); /* now its source address is known */
 	}
 	while (p->outoff < p->outlen) {
 		ssize_t n = send(fd, p->out + p->outoff, p->outlen - p->outoff, MSG_NOSIGNAL);
@@ -141,6 +198,7 @@ static int build_login(struct probe *p)
 	rq.isid[0] = 0x80;
 	rq.isid[1] = 0x5a;
 	rq.isid[5] = ++isid_seq;
+	memcpy(p->isid, rq.isid, sizeof(p->isid));
 	rq.itt = 1;
 	n = sa_pdu_build_login_req(p->out, sizeof(p->out), &rq, b.buf, b.len);
 	if (n < 0)
@@ -189,6 +247,7 @@ static void probe_start(const struct redir_probe_target *t)
 	}
 	if (build_login(p) < 0)
 		return probe_end(p, 0, "cannot build the login probe");
+	probe_sess_add(p, t);
 	p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));

@@ -30,6 +30,9 @@
 /* What we send per Text Response when the initiator declared nothing (RFC 7143 default). */
 #define PEER_MRDSL_DEFAULT SA_PDU_DEFAULT_MRDSL
 #define REPLY_TTT_BASE 0x5a000000u
+/* Connection structs kept, buffers and all, for the next accept: a
+ * redirected login then allocates nothing. */
+#define FREE_CONNS_MAX 64
 
 enum cstate { C_LOGIN, C_FFP, C_LINGER };
 
@@ -42,7 +45,9 @@ struct conn {
 	size_t inlen, incap;
 	uint8_t *out;
 	size_t outlen, outoff, outcap;
-	bool wwatch;
+	bool rwatch, wwatch;
+	bool in_input; /* inside conn_input: it decides how the connection ends */
+	bool fin_sent;
 	struct timespec deadline;
 	/* login */
 	bool started, discovery;
@@ -61,8 +66,8 @@ struct conn {
 
 static int lfds[MAX_LISTEN];
 static size_t nlfds;
-static struct conn *conns;
-static unsigned int nconns;
+static struct conn *conns, *free_conns;
+static unsigned int nconns, nfree_conns;
 static struct redir_portal_limits lim;
 static unsigned int sweep_timer;
 static uint16_t next_tsih = 1;
@@ -84,9 +89,27 @@ static void deadline_in(struct conn *c, unsigned ms)
 	}
 }
 
+/* A zeroed connection, recycled when one is at hand (it keeps its buffers). */
+static struct conn *conn_new(void)
+{
+	struct conn *c = free_conns;
+	uint8_t *in, *out;
+	size_t incap, outcap;
+
+	if (!c)
+		return calloc(1, sizeof(*c));
+	free_conns = c->next;
+	nfree_conns--;
+	in = c->in, incap = c->incap, out = c->out, outcap = c->outcap;
+	memset(c, 0, sizeof(*c));
+	c->in = in, c->incap = incap, c->out = out, c->outcap = outcap;
+	return c;
+}
+
 static void conn_close(struct conn *c)
 {
-	sa_ev_unwatch_read(c->fd);
+	if (c->rwatch)
+		sa_ev_unwatch_read(c->fd);
 	if (c->wwatch)
 		sa_ev_unwatch_write(c->fd);
 	close(c->fd);
@@ -97,22 +120,54 @@ static void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	sa_tk_buf_free(&c->text);
+	nconns--;
+	/* Big buffers (a long SendTargets reply) are not worth keeping. */
+	if (nfree_conns < FREE_CONNS_MAX && c->incap <= 8192 && c->outcap <= 8192) {
+		c->next = free_conns;
+		free_conns = c;
+		nfree_conns++;
+		return;
+	}
 	free(c->in);
 	free(c->out);
 	free(c);
-	nconns--;
+}
+
+static void conn_free_all(void)
+{
+	while (free_conns) {
+		struct conn *c = free_conns;
+
+		free_conns = c->next;
+		free(c->in);
+		free(c->out);
+		free(c);
+	}
+	nfree_conns = 0;
+}
+
+/* Half-closes after the last answer has gone out. */
+static void conn_send_fin(struct conn *c)
+{
+	if (!c->fin_sent) {
+		shutdown(c->fd, SHUT_WR);
+		c->fin_sent = true;
+	}
 }
 
 static void on_writable(int fd, void *arg);
 
-/* After the last answer: stop sending, let the initiator read it and close;
- * closing at once could reset the connection before it reads our reply. */
+/* After the last answer (RFC 7143: a failed or redirected login, a logout
+ * ends the connection).  conn_input closes at once when all our bytes are
+ * in the kernel and nothing unread is left; otherwise the connection half-
+ * closes here and lingers for the initiator's FIN, since closing with unread
+ * data would reset the connection before the initiator reads our reply. */
 static void conn_linger(struct conn *c)
 {
 	c->state = C_LINGER;
 	deadline_in(c, LINGER_MS);
-	if (c->outoff == c->outlen)
-		shutdown(c->fd, SHUT_WR);
+	if (c->outoff == c->outlen && !c->in_input)
+		conn_send_fin(c);
 }
 
 static int flush_out(struct conn *c)
@@ -135,8 +190,8 @@ static int flush_out(struct conn *c)
 			sa_ev_unwatch_write(c->fd);
 			c->wwatch = false;
 		}
-		if (c->state == C_LINGER)
-			shutdown(c->fd, SHUT_WR);
+		if (c->state == C_LINGER && !c->in_input)
+			conn_send_fin(c);
 	} else if (!c->wwatch) {
 		if (sa_ev_watch_write(c->fd, on_writable, c) < 0)
 			return -1;
@@ -425,6 +480,8 @@ static int text_next(struct conn *c)
 	return flush_out(c);
 }
 
+static void self_address(struct conn *c);
+
 static int on_text(struct conn *c, const struct sa_pdu *p)
 {
 	struct sa_tk_pair kv[MAX_PAIRS];
@@ -455,6 +512,9 @@ static int on_text(struct conn *c, const struct sa_pdu *p)
 		return -1;
 	}
 	sa_tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
+	/* Only discovery sessions name the portal: a redirected login never pays the getsockname. */
+	if (!c->self[0])
+		self_address(c);
 	st = sa_tk_get(kv, n, "SendTargets");
 	rc = 0;
 	if (st && strcmp(st, "All") == 0) {
@@ -582,12 +642,17 @@ static int on_pdu(struct conn *c, const struct sa_pdu *p)
 	}
 }
 
-static void on_readable(int fd, void *arg)
+/* Reads and answers what the initiator sent.  Returns -1 when the
+ * connection is gone (closed here), 0 while it stays. */
+static int conn_input(struct conn *c)
 {
-	struct conn *c = arg;
-	size_t max_pdu = SA_PDU_BHS_LEN + AHS_MAX + lim.max_data_segment + 4;
+	size_t max_pdu = SA_PDU_BHS_LEN + AHS_MAX + lim.max_data_segment + 4, off = 0;
+	bool drained = false;
+	int rc = 0;
 
+	c->in_input = true;
 	for (;;) {
+		size_t room;
 		ssize_t n;
 
 		if (c->inlen == c->incap) {
@@ -598,53 +663,86 @@ static void on_readable(int fd, void *arg)
 				ncap = max_pdu;
 			if (ncap <= c->incap) {
 				malformed(c, "PDU too large");
-				return;
+				return -1;
 			}
 			nb = realloc(c->in, ncap);
 			if (!nb) {
 				conn_close(c);
-				return;
+				return -1;
 			}
 			c->in = nb;
 			c->incap = ncap;
 		}
-		n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+		room = c->incap - c->inlen;
+		n = recv(c->fd, c->in + c->inlen, room, 0);
 		if (n == 0) {
 			conn_close(c);
-			return;
+			return -1;
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				conn_close(c);
-			return;
+				return -1;
+			}
+			drained = true;
+			break;
 		}
+		/* A short read emptied the socket: stop here instead of paying
+		 * a recv that says EAGAIN (the watch is level-triggered). */
+		drained = (size_t)n < room;
 		if (c->state == C_LINGER) {
 			c->inlen = 0;
+			if (drained)
+				break;
 			continue;
 		}
 		c->inlen += (size_t)n;
-		for (;;) {
+		for (off = 0;;) {
 			struct sa_pdu p;
-			ssize_t used = sa_pdu_parse(c->in, c->inlen, lim.max_data_segment, &p);
+			ssize_t used = sa_pdu_parse(c->in + off, c->inlen - off, lim.max_data_segment, &p);
 
 			if (used == 0)
 				break;
 			if (used < 0) {
 				malformed(c, used == -EMSGSIZE ? "data segment over the limit" : "malformed PDU");
-				return;
+				return -1;
 			}
 			if (on_pdu(c, &p) < 0)
-				return;
-			memmove(c->in, c->in + used, c->inlen - (size_t)used);
-			c->inlen -= (size_t)used;
+				return -1;
+			off += (size_t)used;
 			if (c->state == C_LINGER) {
-				c->inlen = 0;
+				drained = drained && off == c->inlen;
+				off = c->inlen;
 				break;
 			}
 		}
+		/* One move per read, not one per PDU. */
+		if (off) {
+			memmove(c->in, c->in + off, c->inlen - off);
+			c->inlen -= off;
+		}
+		if (drained)
+			break;
 	}
+	c->in_input = false;
+	if (c->state == C_LINGER && c->outoff == c->outlen) {
+		if (drained && c->inlen == 0) {
+			/* Everything read, everything sent: close now, the FIN
+			 * follows our reply; no linger, no second wake-up. */
+			conn_close(c);
+			return -1;
+		}
+		conn_send_fin(c);
+	}
+	return rc;
+}
+
+static void on_readable(int fd, void *arg)
+{
+	(void)fd;
+	(void)conn_input(arg);
 }
 
 static void self_address(struct conn *c)
@@ -675,7 +773,7 @@ static void on_accept(int lfd, void *arg)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
 		if (fd < 0)
@@ -685,29 +783,33 @@ static void on_accept(int lfd, void *arg)
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
+		c = conn_new();
 		if (!c) {
 			close(fd);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* TCP_NODELAY comes from the listener (Linux copies it). */
 		c->fd = fd;
 		c->peer = peer;
 		c->state = C_LOGIN;
 		c->statsn = 1;
-		self_address(c);
 		deadline_in(c, lim.login_timeout_ms);
-		if (sa_ev_watch_read(fd, on_readable, c) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
 		c->next = conns;
 		if (conns)
 			conns->prev = c;
 		conns = c;
 		nconns++;
 		redir_counters_mut()->connections++;
+		/* With TCP_DEFER_ACCEPT the Login Request is usually here
+		 * already: answer it in this wake-up; a redirected login then
+		 * never enters the epoll set. */
+		if (conn_input(c) < 0)
+			continue;
+		if (sa_ev_watch_read(fd, on_readable, c) < 0) {
+			conn_close(c);
+			continue;
+		}
+		c->rwatch = true;
 	}
 }
 
@@ -787,7 +889,7 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 	for (size_t i = 0; i < nlisten; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl;
-		int fd, one = 1, rc;
+		int fd, one = 1, rc, defer_s = (int)((lim.login_timeout_ms + 999) / 1000);
 
 		if ((rc = parse_endpoint(listen_on[i], &ss, &sl)) < 0) {
 			snprintf(err, errlen, "listen %s: not ADDRESS:PORT", listen_on[i]);
@@ -795,6 +897,14 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 			return rc;
 		}
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* Accepted sockets inherit TCP_NODELAY.  TCP_DEFER_ACCEPT wakes
+		 * us only once the initiator has sent (it always speaks first),
+		 * so accept and the Login Request take one wake-up; a silent
+		 * connection waits in the kernel, not in our table. */
+		if (fd >= 0) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+		}
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 		    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0 ||
@@ -825,6 +935,7 @@ void redir_portal_stop(void)
 	nlfds = 0;
 	while (conns)
 		conn_close(conns);
+	conn_free_all();
 	sa_ev_cancel(sweep_timer);
 	sweep_timer = 0;
 }

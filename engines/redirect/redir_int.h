@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "engines/redirect/redirect.h"
+#include "iscsi/tgtctl.h"
 #include "subagent/config.h"
 
 /* ---- engine.c: the model as the portal and the probes see it ---------- */
@@ -54,38 +55,25 @@ void redir_health_stop(void);
 size_t redir_probe_targets(struct redir_probe_target *out, size_t max);
 size_t redir_server_count(void);
 
-/* ---- tgtctl.c: tgtadm run as child processes, never waited on ----------- */
-struct redir_tgt_counter {
-	uint32_t tid;
-	uint32_t lun;
-	uint32_t sid;
-	uint64_t bytes; /* rd_done + wr_done bytes */
-};
-struct redir_tgt_target {
-	uint32_t tid;
-	char name[REDIR_NAME_MAX];
-};
-struct redir_tgt_stats {
-	struct redir_tgt_target *targets;
-	size_t ntargets;
-	struct redir_tgt_counter *counters;
-	size_t ncounters;
-};
-/* cb gets rc 0 and the stats, or a negative errno (st NULL). */
-typedef void (*redir_tgt_stats_cb)(uint32_t server, int rc, const struct redir_tgt_stats *st);
-int redir_tgt_read_stats(uint32_t server, int control, redir_tgt_stats_cb cb);
-/* Ends every connection of target on the tgtd at control (show, then delete each conn). */
-int redir_tgt_end_sessions(int control, const char *target);
-void redir_tgt_stop(void);
-/* Parsers, exposed for unit tests. */
-int redir_tgt_parse_show(const char *out, size_t len, struct redir_tgt_target **targets, size_t *ntargets);
-int redir_tgt_parse_stat(const char *out, size_t len, struct redir_tgt_counter **ctr, size_t *n);
-/* (tid, sid, cid) triples of one target from `--op show --mode target`. */
-struct redir_tgt_conn {
-	uint32_t tid;
-	uint64_t sid;
-	uint32_t cid;
-};
-int redir_tgt_parse_conns(const char *out, size_t len, const char *target, struct redir_tgt_conn **conns, size_t *n);
+/* ---- tgt control: iscsi/tgtctl.h (tgtc_read_stats, tgtc_end_sessions, tgtc_stop) ---- */
+
+/* ---- remote.c: targets and loads from the servers' sanagent agents ----- */
+/* (Re)reads the servers' agent settings; called after every config sync. */
+int redir_remote_start(const struct sa_redirect_config *rc);
+void redir_remote_stop(void);
+/* Counter64 growth between two samples; a counter that went back (the
+ * agent restarted, tgtd lost its sessions) counts from zero. */
+uint64_t redir_remote_delta(uint64_t prev, uint64_t cur);
+/* Bytes per second from a growth over secs; UINT64_MAX when unknown. */
+uint64_t redir_remote_rate(uint64_t delta, double secs);
+/* engine.c, for remote.c: */
+uint32_t redir_server_index_by_name(const char *name);
+/* One agent's answer in a round: the target names it serves and their
+ * rates (UINT64_MAX: first sample, unknown); ok 0 = the agent did not
+ * answer (its resources are kept, their loads are not touched). */
+void redir_agent_report(uint32_t server, int ok, char *const *names, const uint64_t *rates, size_t n);
+/* After every agent of a round reported: places new targets, drops
+ * discovered ones no agent listed for grace_s, checks the threshold. */
+void redir_agent_round(unsigned int grace_s);
 
 #endif

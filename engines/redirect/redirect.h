@@ -180,4 +180,35 @@ struct redir_event {
 typedef void (*redir_listener)(const struct redir_event *ev, void *arg);
 void redir_listen(redir_listener fn, void *arg);
 
+/* The storage servers' own sanagent agents (remote.c): the glue injects an
+ * asynchronous SNMP client (subagent/snmp_client.h holds only plain C
+ * types) before the engine starts; without it `agent` is ignored. */
+#include "subagent/snmp_client.h"
+struct redir_agent_ops {
+	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
+	            sa_snmpc_done_cb done, void *arg);
+	int (*set_int)(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
+	               sa_snmpc_done_cb done, void *arg);
+	void (*cancel_all)(void);
+};
+void redir_agent_ops_register(const struct redir_agent_ops *ops);
+
+enum redir_agent_status {
+	REDIR_AGENT_NONE = 1,    /* no agent configured */
+	REDIR_AGENT_UNKNOWN = 2, /* not polled yet */
+	REDIR_AGENT_OK = 3,
+	REDIR_AGENT_TIMEOUT = 4,
+	REDIR_AGENT_ERROR = 5,
+};
+struct redir_agent_info {
+	int status; /* enum redir_agent_status */
+	char peer[128];
+	char error[128];
+	uint64_t polls_ok, polls_failed;
+	uint32_t targets; /* targets its last answer listed */
+	time_t last_ok;
+};
+/* The agent state of a server (by index); NULL when it has none. */
+const struct redir_agent_info *redir_server_agent(uint32_t server);
+
 #endif

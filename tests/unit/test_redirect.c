@@ -345,24 +345,24 @@ static const char stat_out[] =
 
 START_TEST(test_tgt_parsers)
 {
-	struct redir_tgt_target *t;
-	struct redir_tgt_counter *c;
-	struct redir_tgt_conn *k;
+	struct tgtc_target *t;
+	struct tgtc_counter *c;
+	struct tgtc_conn *k;
 	size_t n;
 
-	ck_assert_int_eq(redir_tgt_parse_show(show_out, sizeof(show_out) - 1, &t, &n), 0);
+	ck_assert_int_eq(tgtc_parse_show(show_out, sizeof(show_out) - 1, &t, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(t[1].tid, 12);
 	ck_assert_str_eq(t[1].name, "iqn.2026-11.org.sanagent.lab:r12");
 	free(t);
-	ck_assert_int_eq(redir_tgt_parse_stat(stat_out, sizeof(stat_out) - 1, &c, &n), 0);
+	ck_assert_int_eq(tgtc_parse_stat(stat_out, sizeof(stat_out) - 1, &c, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(c[1].sid, 3);
 	ck_assert_uint_eq(c[1].lun, 1);
 	ck_assert_uint_eq(c[1].bytes, 232386592ull + 4096);
 	free(c);
 	ck_assert_int_eq(
-	    redir_tgt_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r1", &k, &n), 0);
+	    tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r1", &k, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(k[0].tid, 1);
 	ck_assert_uint_eq(k[0].sid, 2);
@@ -371,7 +371,7 @@ START_TEST(test_tgt_parsers)
 	free(k);
 	/* A prefix of another name is not that target. */
 	ck_assert_int_eq(
-	    redir_tgt_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r", &k, &n), 0);
+	    tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r", &k, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	free(k);
 }

@@ -1,0 +1,407 @@
+/* creds.c: CHAP credential rows of the connection manager: validation, persistence (with secrets, 0600), lookups. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engines/discovery/login.h"
+#include "engines/registry.h"
+#include "subagent/log.h"
+#include "subagent/state.h"
+
+#define TAG "login"
+#define CRED_PREFIX "login.cred."
+
+static struct {
+	struct disc_cred **rows; /* sorted by index */
+	size_t n, cap;
+	uint32_t next_index; /* never goes down while the agent runs */
+	unsigned int secret_min, secret_max;
+} C = {.next_index = 1, .secret_min = 12, .secret_max = 16};
+
+/* ---- helpers shared with login.c ------------------------------------------ */
+
+void disc_hex_encode(const void *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
+{
+	size_t n = strlen(in);
+
+	if (n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+int disc_persist(const char *key, const char *value)
+{
+	struct sa_state *st = sa_engines_state();
+	const char *prev;
+	char *old = NULL;
+	int rc;
+
+	if (!st)
+		return -EIO;
+	if ((prev = sa_state_get(st, key)) && !(old = strdup(prev)))
+		return -ENOMEM;
+	rc = value ? sa_state_set(st, key, value) : sa_state_del(st, key);
+	if (rc == -ENOENT && !value)
+		rc = 0;
+	if (rc == 0)
+		rc = sa_state_commit(st);
+	if (rc < 0) {
+		/* Persist first, apply second: a failed write leaves memory as it was. */
+		if (old)
+			sa_state_set(st, key, old);
+		else
+			sa_state_del(st, key);
+		sa_log(SA_LOG_ERR, TAG, "cannot persist %s: %s", key, strerror(-rc));
+	}
+	if (old) {
+		/* It may hold a secret. */
+		memset(old, 0, strlen(old));
+		free(old);
+	}
+	return rc;
+}
+
+/* ---- rows ----------------------------------------------------------------- */
+
+static size_t cred_pos(uint32_t index)
+{
+	size_t lo = 0, hi = C.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (C.rows[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct disc_cred *disc_cred_lookup(uint32_t index)
+{
+	size_t p = cred_pos(index);
+
+	return p < C.n && C.rows[p]->index == index ? C.rows[p] : NULL;
+}
+
+const struct disc_cred *disc_cred_find(uint32_t index)
+{
+	return disc_cred_lookup(index);
+}
+
+const struct disc_cred *disc_cred_next(uint32_t after)
+{
+	size_t p = after == UINT32_MAX ? C.n : cred_pos(after + 1);
+
+	return p < C.n ? C.rows[p] : NULL;
+}
+
+uint32_t disc_cred_next_index(void)
+{
+	return C.next_index;
+}
+
+void disc_cred_set_limits(unsigned int min, unsigned int max)
+{
+	C.secret_min = min;
+	C.secret_max = max;
+}
+
+void disc_cred_secret_limits(unsigned int *min, unsigned int *max)
+{
+	*min = C.secret_min;
+	*max = C.secret_max;
+}
+
+static void cred_wipe_free(struct disc_cred *c)
+{
+	if (!c)
+		return;
+	/* Secrets do not linger in freed memory. */
+	memset(c, 0, sizeof(*c));
+	free(c);
+}
+
+static int cred_insert(struct disc_cred *c)
+{
+	size_t p = cred_pos(c->index);
+
+	if (p < C.n && C.rows[p]->index == c->index)
+		return -EEXIST;
+	if (C.n == C.cap) {
+		size_t cap = C.cap ? C.cap * 2 : 8;
+		struct disc_cred **n = realloc(C.rows, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		C.rows = n;
+		C.cap = cap;
+	}
+	memmove(&C.rows[p + 1], &C.rows[p], (C.n - p) * sizeof(*C.rows));
+	C.rows[p] = c;
+	C.n++;
+	if (c->index >= C.next_index && c->index < UINT32_MAX)
+		C.next_index = c->index + 1;
+	disc_login_emit(DISC_CRED_EV_ADDED, c->index);
+	return 0;
+}
+
+static void cred_remove(uint32_t index)
+{
+	size_t p = cred_pos(index);
+
+	if (p >= C.n || C.rows[p]->index != index)
+		return;
+	disc_login_emit(DISC_CRED_EV_REMOVED, index);
+	cred_wipe_free(C.rows[p]);
+	memmove(&C.rows[p], &C.rows[p + 1], (C.n - p - 1) * sizeof(*C.rows));
+	C.n--;
+}
+
+void disc_cred_clear(void)
+{
+	while (C.n)
+		cred_remove(C.rows[C.n - 1]->index);
+	free(C.rows);
+	C.rows = NULL;
+	C.n = C.cap = 0;
+}
+
+/* ---- validation ----------------------------------------------------------- */
+
+/* CHAP names and secrets travel as C strings to libiscsi and through a
+ * line-oriented file to the data plane: no NUL and no control characters. */
+static int plain_bytes(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int disc_cred_check_secret(const char *s, size_t len, int mutual)
+{
+	if (mutual && len == 0)
+		return 0; /* no mutual CHAP */
+	if (len < C.secret_min || len > C.secret_max)
+		return -EMSGSIZE;
+	return plain_bytes(s, len) ? 0 : -EINVAL;
+}
+
+int disc_cred_complete(const struct disc_cred *c)
+{
+	return c->user[0] && c->secret[0];
+}
+
+int disc_cred_validate(const struct disc_cred *c)
+{
+	if (!plain_bytes(c->user, strlen(c->user)) || !plain_bytes(c->mutual_user, strlen(c->mutual_user)) ||
+	    !plain_bytes(c->secret, strlen(c->secret)) || !plain_bytes(c->mutual_secret, strlen(c->mutual_secret)))
+		return -EINVAL;
+	/* RFC 7143 section 12.1.3: the two directions must not share a secret. */
+	if (c->secret[0] && strcmp(c->secret, c->mutual_secret) == 0)
+		return -EEXIST;
+	return 0;
+}
+
+/* ---- persistence ---------------------------------------------------------- */
+
+/* "1;HEX(user);HEX(secret);HEX(mutual user);HEX(mutual secret);row".  Hex
+ * keeps any byte out of the state file's escaping and away from grep. */
+static int cred_serialize(const struct disc_cred *c, char *buf, size_t len)
+{
+	char h[4][2 * DISC_CRED_STR_MAX + 1];
+	int n;
+
+	disc_hex_encode(c->user, strlen(c->user), h[0]);
+	disc_hex_encode(c->secret, strlen(c->secret), h[1]);
+	disc_hex_encode(c->mutual_user, strlen(c->mutual_user), h[2]);
+	disc_hex_encode(c->mutual_secret, strlen(c->mutual_secret), h[3]);
+	n = snprintf(buf, len, "1;%s;%s;%s;%s;%d", h[0], h[1], h[2], h[3], c->row);
+	memset(h, 0, sizeof(h));
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int field(const char *hex, char *dst)
+{
+	size_t n;
+
+	if (disc_hex_decode(hex, (unsigned char *)dst, DISC_CRED_STR_MAX, &n) < 0 || memchr(dst, 0, n))
+		return -EINVAL;
+	dst[n] = '\0';
+	return 0;
+}
+
+static int cred_parse(const char *val, struct disc_cred *c)
+{
+	char *copy = strdup(val), *p, *f[6];
+	int rc = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	for (int i = 0; i < 6; i++)
+		if (!(f[i] = strsep(&p, ";")))
+			goto out;
+	if (p || strcmp(f[0], "1") != 0 || field(f[1], c->user) || field(f[2], c->secret) ||
+	    field(f[3], c->mutual_user) || field(f[4], c->mutual_secret))
+		goto out;
+	c->row = atoi(f[5]);
+	if (c->row < DISC_ROW_ACTIVE || c->row > DISC_ROW_NOT_READY)
+		goto out;
+	rc = 0;
+out:
+	memset(copy, 0, strlen(val));
+	free(copy);
+	return rc;
+}
+
+static void cred_key(char *key, size_t len, uint32_t index)
+{
+	snprintf(key, len, CRED_PREFIX "%u", (unsigned int)index);
+}
+
+static void load_one(const char *key, const char *value, void *arg)
+{
+	unsigned long index = strtoul(key + strlen(CRED_PREFIX), NULL, 10);
+	struct disc_cred *c = calloc(1, sizeof(*c));
+	int *n = arg;
+
+	if (!c)
+		return;
+	/* Secrets' limits may have changed since: a stored row is kept as is. */
+	if (index == 0 || index >= UINT32_MAX || cred_parse(value, c) < 0 ||
+	    (c->secret[0] && strcmp(c->secret, c->mutual_secret) == 0)) {
+		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cred_wipe_free(c);
+		return;
+	}
+	c->index = (uint32_t)index;
+	c->nonvolatile = 1;
+	if (!disc_cred_complete(c))
+		c->row = DISC_ROW_NOT_READY;
+	if (cred_insert(c) < 0) {
+		cred_wipe_free(c);
+		return;
+	}
+	(*n)++;
+}
+
+int disc_cred_load(void)
+{
+	struct sa_state *st = sa_engines_state();
+	int n = 0;
+
+	if (st)
+		sa_state_foreach(st, CRED_PREFIX, load_one, &n);
+	return n;
+}
+
+/* ---- verbs ---------------------------------------------------------------- */
+
+static int same_secrets(const struct disc_cred *a, const struct disc_cred *b)
+{
+	return strcmp(a->user, b->user) == 0 && strcmp(a->secret, b->secret) == 0 &&
+	       strcmp(a->mutual_user, b->mutual_user) == 0 && strcmp(a->mutual_secret, b->mutual_secret) == 0;
+}
+
+int disc_cred_put(const struct disc_cred *in)
+{
+	struct disc_cred *cur = disc_cred_lookup(in->index), *c;
+	char key[48], val[4 * 2 * DISC_CRED_STR_MAX + 64];
+	int rc, relogin;
+
+	if (in->index == 0 || in->index == UINT32_MAX)
+		return -EINVAL;
+	if ((rc = disc_cred_validate(in)) < 0)
+		return rc;
+	if (in->row == DISC_ROW_ACTIVE && !disc_cred_complete(in))
+		return -EINVAL;
+	cred_key(key, sizeof(key), in->index);
+	if (in->nonvolatile) {
+		if ((rc = cred_serialize(in, val, sizeof(val))) < 0)
+			return rc;
+		rc = disc_persist(key, val);
+		memset(val, 0, sizeof(val));
+		if (rc < 0)
+			return rc;
+	} else if (cur && cur->nonvolatile && (rc = disc_persist(key, NULL)) < 0) {
+		return rc;
+	}
+	if (cur) {
+		relogin = !same_secrets(cur, in) || cur->row != in->row;
+		uint32_t users = cur->users;
+
+		*cur = *in;
+		cur->users = users;
+		sa_log(SA_LOG_INFO, TAG, "credential %u changed", (unsigned int)in->index);
+		if (relogin)
+			disc_login_cred_changed(in->index);
+		return 0;
+	}
+	if (!(c = malloc(sizeof(*c))))
+		goto undo;
+	*c = *in;
+	c->users = 0;
+	if (cred_insert(c) < 0) {
+		cred_wipe_free(c);
+		goto undo;
+	}
+	sa_log(SA_LOG_INFO, TAG, "credential %u created", (unsigned int)in->index);
+	return 0;
+undo:
+	if (in->nonvolatile)
+		disc_persist(key, NULL);
+	return -ENOMEM;
+}
+
+int disc_cred_delete(uint32_t index)
+{
+	struct disc_cred *c = disc_cred_lookup(index);
+	char key[48];
+	int rc;
+
+	if (!c)
+		return -ENOENT;
+	if (c->users)
+		return -EBUSY;
+	cred_key(key, sizeof(key), index);
+	if (c->nonvolatile && (rc = disc_persist(key, NULL)) < 0)
+		return rc;
+	cred_remove(index);
+	sa_log(SA_LOG_INFO, TAG, "credential %u destroyed", (unsigned int)index);
+	return 0;
+}

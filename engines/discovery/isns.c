@@ -1,0 +1,414 @@
+/* isns.c: runs libisns calls on one worker thread (results back through a pipe) and answers iSNS SCNs in the loop. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, pipe2 */
+#endif
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engines/discovery/isns.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+/* RFC 4171 5.1: the iSNSP header, then TLV attributes. */
+#define ISNSP_HDR 12
+#define ISNSP_VERSION 1
+#define ISNSP_SCN 0x0008
+#define ISNSP_SCN_RSP 0x8008
+#define ISNSP_F_CLIENT 0x8000
+#define ISNSP_F_LAST 0x0800
+#define ISNSP_F_FIRST 0x0400
+#define ISNSP_MAX_PDU (ISNSP_HDR + 65535)
+#define SCN_MAX_CONNS 16
+
+struct job {
+	uint32_t src;
+	char *server, *initiator;
+	int do_register;
+	struct sa_isns_result r;
+	struct job *next;
+};
+
+struct scn_conn {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+};
+
+static struct {
+	bool running;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool quit;
+	struct job *queue, *tail; /* waiting for the worker */
+	uint32_t busy[64];        /* sources queued or running (small: one per iSNS server) */
+	size_t nbusy;
+	int pipe[2]; /* worker -> loop: struct job * */
+	disc_isns_done_fn done;
+	disc_isns_scn_fn scn;
+	void *arg;
+	int lfd; /* SCN listener */
+	uint16_t scn_port;
+	struct scn_conn conns[SCN_MAX_CONNS];
+} W = {.lfd = -1, .pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* ---- worker ------------------------------------------------------------------ */
+
+static void *worker(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&W.lock);
+	for (;;) {
+		struct job *j;
+
+		while (!W.queue && !W.quit)
+			pthread_cond_wait(&W.cond, &W.lock);
+		if (W.quit)
+			break;
+		j = W.queue;
+		W.queue = j->next;
+		if (!W.queue)
+			W.tail = NULL;
+		pthread_mutex_unlock(&W.lock);
+		{
+			struct sa_isns_req rq = {.server = j->server,
+			                         .initiator = j->initiator,
+			                         .scn_port = W.scn_port,
+			                         .do_register = j->do_register};
+			ssize_t n;
+
+			sa_isns_discover(&rq, &j->r);
+			/* A pointer is far below PIPE_BUF: the write is atomic. */
+			do
+				n = write(W.pipe[1], &j, sizeof(j));
+			while (n < 0 && errno == EINTR);
+			if (n != sizeof(j)) {
+				sa_isns_result_free(&j->r);
+				free(j->server);
+				free(j->initiator);
+				free(j);
+			}
+		}
+		pthread_mutex_lock(&W.lock);
+	}
+	pthread_mutex_unlock(&W.lock);
+	return NULL;
+}
+
+static void busy_del(uint32_t src)
+{
+	for (size_t i = 0; i < W.nbusy; i++)
+		if (W.busy[i] == src) {
+			W.busy[i] = W.busy[--W.nbusy];
+			return;
+		}
+}
+
+static void on_result(int fd, void *unused)
+{
+	struct job *j;
+
+	(void)unused;
+	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		busy_del(j->src);
+		if (W.done)
+			W.done(j->src, &j->r, W.arg);
+		sa_isns_result_free(&j->r);
+		free(j->server);
+		free(j->initiator);
+		free(j);
+	}
+}
+
+int disc_isns_query(uint32_t src, const char *server, const char *initiator, int do_register)
+{
+	struct job *j;
+
+	if (!W.running)
+		return -ENODEV;
+	for (size_t i = 0; i < W.nbusy; i++)
+		if (W.busy[i] == src)
+			return -EALREADY;
+	if (W.nbusy == sizeof(W.busy) / sizeof(W.busy[0]))
+		return -ENOMEM;
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
+		if (j)
+			free(j->server);
+		free(j);
+		return -ENOMEM;
+	}
+	j->src = src;
+	j->do_register = do_register;
+	W.busy[W.nbusy++] = src;
+	pthread_mutex_lock(&W.lock);
+	if (W.tail)
+		W.tail->next = j;
+	else
+		W.queue = j;
+	W.tail = j;
+	pthread_cond_signal(&W.cond);
+	pthread_mutex_unlock(&W.lock);
+	return 0;
+}
+
+/* ---- SCN listener -------------------------------------------------------------- */
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void conn_close(struct scn_conn *c)
+{
+	sa_ev_unwatch_read(c->fd);
+	close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+/* SCNRsp (RFC 4171 5.7.5.8): status 0 and the SCN's destination attribute. */
+static void scn_ack(struct scn_conn *c, const uint8_t *pdu, size_t plen)
+{
+	uint8_t rsp[ISNSP_HDR + 4 + 8 + 256];
+	size_t tlv = 0;
+
+	if (plen >= 8) {
+		size_t vlen = (size_t)pdu[ISNSP_HDR + 4] << 24 | (size_t)pdu[ISNSP_HDR + 5] << 16 |
+		              (size_t)pdu[ISNSP_HDR + 6] << 8 | pdu[ISNSP_HDR + 7];
+
+		if (8 + vlen <= plen && 8 + vlen <= sizeof(rsp) - ISNSP_HDR - 4)
+			tlv = 8 + vlen;
+	}
+	memset(rsp, 0, ISNSP_HDR + 4);
+	put16(rsp, ISNSP_VERSION);
+	put16(rsp + 2, ISNSP_SCN_RSP);
+	put16(rsp + 4, (uint16_t)(4 + tlv));
+	put16(rsp + 6, ISNSP_F_CLIENT | ISNSP_F_FIRST | ISNSP_F_LAST);
+	memcpy(rsp + 8, pdu + 8, 2); /* transaction id */
+	memcpy(rsp + ISNSP_HDR + 4, pdu + ISNSP_HDR, tlv);
+	/* Small and answered at once: a full socket buffer means a broken peer. */
+	if (send(c->fd, rsp, ISNSP_HDR + 4 + tlv, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN response not sent: %s", strerror(errno));
+}
+
+static void on_conn(int fd, void *arg)
+{
+	struct scn_conn *c = arg;
+	bool changed = false;
+
+	for (;;) {
+		ssize_t n;
+
+		if (!c->buf && !(c->buf = malloc(ISNSP_MAX_PDU))) {
+			conn_close(c);
+			return;
+		}
+		n = recv(fd, c->buf + c->len, ISNSP_MAX_PDU - c->len, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_close(c);
+			break;
+		}
+		c->len += (size_t)n;
+		while (c->len >= ISNSP_HDR) {
+			size_t plen = get16(c->buf + 4), total = ISNSP_HDR + plen;
+
+			if (get16(c->buf) != ISNSP_VERSION) {
+				conn_close(c);
+				goto out;
+			}
+			if (c->len < total)
+				break;
+			if (get16(c->buf + 2) == ISNSP_SCN) {
+				changed = true;
+				if (get16(c->buf + 6) & ISNSP_F_LAST)
+					scn_ack(c, c->buf, plen);
+			}
+			memmove(c->buf, c->buf + total, c->len - total);
+			c->len -= total;
+		}
+	}
+out:
+	if (changed) {
+		sa_log(SA_LOG_DEBUG, "discovery", "iSNS state change notification");
+		if (W.scn)
+			W.scn(W.arg);
+	}
+}
+
+static void on_accept(int fd, void *unused)
+{
+	(void)unused;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct scn_conn *c = NULL;
+
+		if (cfd < 0)
+			return;
+		for (size_t i = 0; i < SCN_MAX_CONNS; i++)
+			if (W.conns[i].fd < 0) {
+				c = &W.conns[i];
+				break;
+			}
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->len = 0;
+		if (sa_ev_watch_read(cfd, on_conn, c) < 0) {
+			close(cfd);
+			c->fd = -1;
+		}
+	}
+}
+
+static int listen_scn(unsigned int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	socklen_t len = sizeof(sa);
+	int one = 1, rc;
+
+	W.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (W.lfd < 0)
+		return -errno;
+	setsockopt(W.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(W.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(W.lfd, 16) < 0 ||
+	    getsockname(W.lfd, (struct sockaddr *)&sa, &len) < 0) {
+		rc = -errno;
+		close(W.lfd);
+		W.lfd = -1;
+		return rc;
+	}
+	W.scn_port = ntohs(sa.sin_port);
+	if (sa_ev_watch_read(W.lfd, on_accept, NULL) < 0) {
+		close(W.lfd);
+		W.lfd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- life ------------------------------------------------------------------------ */
+
+uint16_t disc_isns_scn_port(void)
+{
+	return W.running ? W.scn_port : 0;
+}
+
+int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn_fn scn, void *arg, char *err,
+                    size_t errlen)
+{
+	int rc;
+
+	if (W.running)
+		return 0;
+	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
+		W.conns[i].fd = -1;
+	W.done = done;
+	W.scn = scn;
+	W.arg = arg;
+	W.quit = false;
+	W.nbusy = 0;
+	if (pipe2(W.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "iSNS: pipe: %s", strerror(-rc));
+		return rc;
+	}
+	/* The worker's end blocks: it has nothing else to do. */
+	fcntl(W.pipe[1], F_SETFL, fcntl(W.pipe[1], F_GETFL) & ~O_NONBLOCK);
+	if ((rc = listen_scn(scn_port)) < 0) {
+		snprintf(err, errlen, "iSNS: cannot listen for SCNs on TCP port %u: %s", scn_port, strerror(-rc));
+		goto fail;
+	}
+	if (sa_ev_watch_read(W.pipe[0], on_result, NULL) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "iSNS: cannot watch the worker pipe");
+		goto fail;
+	}
+	if ((rc = -pthread_create(&W.thread, NULL, worker, NULL)) < 0) {
+		sa_ev_unwatch_read(W.pipe[0]);
+		snprintf(err, errlen, "iSNS: cannot start the worker thread: %s", strerror(-rc));
+		goto fail;
+	}
+	W.running = true;
+	return 0;
+fail:
+	if (W.lfd >= 0) {
+		sa_ev_unwatch_read(W.lfd);
+		close(W.lfd);
+		W.lfd = -1;
+	}
+	close(W.pipe[0]);
+	close(W.pipe[1]);
+	W.pipe[0] = W.pipe[1] = -1;
+	return rc;
+}
+
+void disc_isns_stop(char **servers, size_t n, const char *initiator)
+{
+	struct job *j;
+
+	if (!W.running)
+		return;
+	pthread_mutex_lock(&W.lock);
+	W.quit = true;
+	while ((j = W.queue)) {
+		W.queue = j->next;
+		free(j->server);
+		free(j->initiator);
+		free(j);
+	}
+	W.tail = NULL;
+	pthread_cond_signal(&W.cond);
+	pthread_mutex_unlock(&W.lock);
+	pthread_join(W.thread, NULL);
+	/* The worker is gone: libisns is ours.  Leaving tells the servers to
+	 * stop sending SCNs to a port nobody will answer. */
+	for (size_t i = 0; i < n && initiator && initiator[0]; i++)
+		sa_isns_deregister(servers[i], initiator);
+	sa_ev_unwatch_read(W.pipe[0]);
+	/* Results the loop has not read yet. */
+	while (read(W.pipe[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		sa_isns_result_free(&j->r);
+		free(j->server);
+		free(j->initiator);
+		free(j);
+	}
+	close(W.pipe[0]);
+	close(W.pipe[1]);
+	W.pipe[0] = W.pipe[1] = -1;
+	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
+		if (W.conns[i].fd >= 0)
+			conn_close(&W.conns[i]);
+	if (W.lfd >= 0) {
+		sa_ev_unwatch_read(W.lfd);
+		close(W.lfd);
+		W.lfd = -1;
+	}
+	W.nbusy = 0;
+	W.running = false;
+}

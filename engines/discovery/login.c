@@ -1,0 +1,841 @@
+/* login.c: the connection manager: login rows, each logged in as a balance-engine team; results, persistence, events. */
+#include "engines/discovery/login.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engines/balance/engine.h"
+#include "engines/discovery/discovery.h"
+#include "engines/registry.h"
+#include "iscsi/login_result.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+#include "subagent/state.h"
+
+#define TAG "login"
+#define LOGIN_PREFIX "login.row."
+#define TICK_MS 250u
+#define RETRY_MS 5000u /* a login that could not even create its team tries again this often */
+
+struct login_priv {
+	struct disc_login pub; /* first: lookups hand out &pub */
+	uint64_t retry_ms;     /* monotonic time of the next team creation attempt */
+	int reap; /* was logged in when the agent died: its data plane may still run */
+};
+
+#define MAX_LISTENERS 4
+static struct {
+	int running;
+	struct login_priv **rows; /* sorted by index */
+	size_t n, cap;
+	uint32_t next_index;
+	unsigned int timer;
+	char initiator[BAL_TARGET_MAX + 1];
+	int bal_listening, disc_listening;
+	struct {
+		disc_login_listener fn;
+		void *arg;
+	} listeners[MAX_LISTENERS];
+} L = {.next_index = 1};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *result_name(int r)
+{
+	static const char *const names[] = {"?",
+	                                    "none",
+	                                    "success",
+	                                    "connection failed",
+	                                    "initiator error",
+	                                    "target not found",
+	                                    "authentication failure",
+	                                    "login failed",
+	                                    "service unavailable",
+	                                    "redirected"};
+
+	return r >= SP_LOGIN_NONE && r <= SP_LOGIN_REDIRECTED ? names[r] : names[0];
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+int disc_login_listen(disc_login_listener fn, void *arg)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++) {
+		if (!L.listeners[i].fn) {
+			L.listeners[i].fn = fn;
+			L.listeners[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void disc_login_unlisten(disc_login_listener fn, void *arg)
+{
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (L.listeners[i].fn == fn && L.listeners[i].arg == arg)
+			L.listeners[i].fn = NULL;
+}
+
+void disc_login_emit(int type, uint32_t a)
+{
+	struct disc_login_event ev = {.type = type, .a = a};
+
+	for (int i = 0; i < MAX_LISTENERS; i++)
+		if (L.listeners[i].fn)
+			L.listeners[i].fn(&ev, L.listeners[i].arg);
+}
+
+/* ---- rows ------------------------------------------------------------------- */
+
+static size_t login_pos(uint32_t index)
+{
+	size_t lo = 0, hi = L.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (L.rows[mid]->pub.index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct login_priv *lookup(uint32_t index)
+{
+	size_t p = login_pos(index);
+
+	return p < L.n && L.rows[p]->pub.index == index ? L.rows[p] : NULL;
+}
+
+const struct disc_login *disc_login_find(uint32_t index)
+{
+	struct login_priv *l = lookup(index);
+
+	return l ? &l->pub : NULL;
+}
+
+const struct disc_login *disc_login_next(uint32_t after)
+{
+	size_t p = after == UINT32_MAX ? L.n : login_pos(after + 1);
+
+	return p < L.n ? &L.rows[p]->pub : NULL;
+}
+
+uint32_t disc_login_next_index(void)
+{
+	return L.next_index;
+}
+
+/* Logins are few (one per LU an operator attaches): a scan is fine here. */
+static struct login_priv *by_team(unsigned int team)
+{
+	if (!team)
+		return NULL;
+	for (size_t i = 0; i < L.n; i++)
+		if (L.rows[i]->pub.team == team)
+			return L.rows[i];
+	return NULL;
+}
+
+uint32_t disc_login_by_team(unsigned int team)
+{
+	struct login_priv *l = by_team(team);
+
+	return l ? l->pub.index : 0;
+}
+
+static int login_insert(struct login_priv *l)
+{
+	size_t p = login_pos(l->pub.index);
+
+	if (p < L.n && L.rows[p]->pub.index == l->pub.index)
+		return -EEXIST;
+	if (L.n == L.cap) {
+		size_t cap = L.cap ? L.cap * 2 : 8;
+		struct login_priv **n = realloc(L.rows, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		L.rows = n;
+		L.cap = cap;
+	}
+	memmove(&L.rows[p + 1], &L.rows[p], (L.n - p) * sizeof(*L.rows));
+	L.rows[p] = l;
+	L.n++;
+	if (l->pub.index >= L.next_index && l->pub.index < UINT32_MAX)
+		L.next_index = l->pub.index + 1;
+	disc_login_emit(DISC_LOGIN_EV_ADDED, l->pub.index);
+	return 0;
+}
+
+static void login_remove(uint32_t index)
+{
+	size_t p = login_pos(index);
+
+	if (p >= L.n || L.rows[p]->pub.index != index)
+		return;
+	disc_login_emit(DISC_LOGIN_EV_REMOVED, index);
+	free(L.rows[p]);
+	memmove(&L.rows[p], &L.rows[p + 1], (L.n - p - 1) * sizeof(*L.rows));
+	L.n--;
+}
+
+static void cred_use(uint32_t cred, int delta)
+{
+	struct disc_cred *c = cred ? disc_cred_lookup(cred) : NULL;
+
+	if (!c)
+		return;
+	if (delta < 0 && c->users == 0)
+		return;
+	c->users = (uint32_t)((int64_t)c->users + delta);
+}
+
+/* ---- validation ------------------------------------------------------------- */
+
+int disc_login_check_target(const char *s, size_t len)
+{
+	if (len == 0 || len > DISC_LOGIN_TARGET_MAX)
+		return -EMSGSIZE;
+	/* An iSCSI name: printable, no blanks; ';' and ',' never occur in one. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == ';' || s[i] == ',')
+			return -EINVAL;
+	return 0;
+}
+
+int disc_login_check_adapter(const char *s, size_t len)
+{
+	char buf[DISC_LOGIN_ADAPTER_MAX + 1];
+	unsigned char a[16];
+
+	if (len > DISC_LOGIN_ADAPTER_MAX)
+		return -EMSGSIZE;
+	if (len == 0)
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		return -EINVAL;
+	/* libiscsi binds a connection to an interface (SO_BINDTODEVICE) and
+	 * offers no source-address bind, so the data plane cannot honour an
+	 * address: say so instead of silently picking an interface. */
+	if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1)
+		return -EADDRNOTAVAIL;
+	if (len >= IFNAMSIZ || len > BAL_IFACE_MAX || buf[0] == '.' ||
+	    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")])
+		return -EINVAL;
+	return 0;
+}
+
+int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen)
+{
+	size_t want = c->addr_type == DISC_ADDR_IPV4 ? 4 : c->addr_type == DISC_ADDR_IPV6 ? 16 : 0;
+
+	if (disc_login_check_target(c->target, strlen(c->target)) < 0) {
+		snprintf(why, whylen, "sanLoginTargetName is required");
+		return -EINVAL;
+	}
+	if (c->addr_type != DISC_ADDR_UNKNOWN && c->addr_type != DISC_ADDR_IPV4 && c->addr_type != DISC_ADDR_IPV6) {
+		snprintf(why, whylen, "portal address type must be unknown, ipv4 or ipv6");
+		return -EINVAL;
+	}
+	if (c->addr_len != want) {
+		snprintf(why, whylen, "portal address has %zu bytes, its type wants %zu", c->addr_len, want);
+		return -EINVAL;
+	}
+	if (c->port > 65535 || c->lun > 16383) {
+		snprintf(why, whylen, "port or LUN out of range");
+		return -EINVAL;
+	}
+	if (disc_login_check_adapter(c->adapter, strlen(c->adapter)) < 0) {
+		snprintf(why, whylen, "source adapter must be an interface name");
+		return -EINVAL;
+	}
+	if (c->cred && !disc_cred_find(c->cred)) {
+		snprintf(why, whylen, "credential %u does not exist", (unsigned int)c->cred);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- persistence ------------------------------------------------------------ */
+
+/* "1;HEX(target);atype;HEX(addr);port;HEX(adapter);cred;lun;persistent;admin;row" */
+static int login_serialize(const struct disc_login *l, char *buf, size_t len)
+{
+	char t[2 * DISC_LOGIN_TARGET_MAX + 1], a[33], ad[2 * DISC_LOGIN_ADAPTER_MAX + 1];
+	int n;
+
+	disc_hex_encode(l->c.target, strlen(l->c.target), t);
+	disc_hex_encode(l->c.addr, l->c.addr_len, a);
+	disc_hex_encode(l->c.adapter, strlen(l->c.adapter), ad);
+	n = snprintf(buf, len, "1;%s;%d;%s;%u;%s;%u;%u;%d;%d;%d", t, l->c.addr_type, a, l->c.port, ad,
+	             (unsigned int)l->c.cred, l->c.lun, l->c.persistent, l->c.admin, l->row);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int str_field(const char *hex, char *dst, size_t max)
+{
+	size_t n;
+
+	if (disc_hex_decode(hex, (unsigned char *)dst, max, &n) < 0 || memchr(dst, 0, n))
+		return -EINVAL;
+	dst[n] = '\0';
+	return 0;
+}
+
+static int login_parse(const char *val, struct disc_login *l)
+{
+	char *copy = strdup(val), *p, *f[11];
+	int rc = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	for (int i = 0; i < 11; i++)
+		if (!(f[i] = strsep(&p, ";")))
+			goto out;
+	if (p || strcmp(f[0], "1") != 0 || str_field(f[1], l->c.target, DISC_LOGIN_TARGET_MAX) ||
+	    disc_hex_decode(f[3], l->c.addr, sizeof(l->c.addr), &l->c.addr_len) < 0 ||
+	    str_field(f[5], l->c.adapter, DISC_LOGIN_ADAPTER_MAX))
+		goto out;
+	l->c.addr_type = atoi(f[2]);
+	l->c.port = (unsigned int)strtoul(f[4], NULL, 10);
+	l->c.cred = (uint32_t)strtoul(f[6], NULL, 10);
+	l->c.lun = (unsigned int)strtoul(f[7], NULL, 10);
+	l->c.persistent = atoi(f[8]) != 0;
+	l->c.admin = atoi(f[9]) == SA_ADMIN_UP ? SA_ADMIN_UP : SA_ADMIN_DOWN;
+	l->row = atoi(f[10]);
+	if (l->row < DISC_ROW_ACTIVE || l->row > DISC_ROW_NOT_READY)
+		goto out;
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static void login_key(char *key, size_t len, uint32_t index)
+{
+	snprintf(key, len, LOGIN_PREFIX "%u", (unsigned int)index);
+}
+
+static int persist_login(const struct disc_login *l)
+{
+	char key[48], val[1024];
+	int rc;
+
+	login_key(key, sizeof(key), l->index);
+	if ((rc = login_serialize(l, val, sizeof(val))) < 0)
+		return rc;
+	return disc_persist(key, val);
+}
+
+/* ---- results ---------------------------------------------------------------- */
+
+static int wanted(const struct login_priv *l)
+{
+	return L.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
+}
+
+static void set_result(struct login_priv *l, int oper, int result, unsigned int status)
+{
+	struct disc_login *d = &l->pub;
+	int failed = oper != SA_OPER_UP && result != SP_LOGIN_NONE && result != SP_LOGIN_SUCCESS && wanted(l);
+
+	if (d->oper != oper || d->result != result || d->status_code != status) {
+		if (d->oper != oper || d->result != result)
+			sa_log(oper == SA_OPER_UP || !failed ? SA_LOG_INFO : SA_LOG_NOTICE, TAG,
+			       "login %u (%s): %s, %s (status 0x%04x)", (unsigned int)d->index, d->c.target,
+			       oper == SA_OPER_UP ? "up" : "down", result_name(result), status);
+		d->oper = oper;
+		d->result = result;
+		d->status_code = status;
+		d->last_change = time(NULL);
+		disc_login_emit(DISC_LOGIN_EV_CHANGED, d->index);
+	}
+	if (oper == SA_OPER_UP) {
+		d->failing = 0;
+	} else if (failed && !d->failing) {
+		/* Once per failure episode: the data plane keeps retrying. */
+		d->failing = 1;
+		disc_login_emit(DISC_LOGIN_EV_FAILED, d->index);
+	}
+}
+
+static void portal_of_addr(char *buf, size_t len, int family, const void *addr, unsigned int port)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, host, sizeof(host))) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port ? port : DISC_LOGIN_DEFAULT_PORT);
+}
+
+/* The team a login asks for; returns 0, or the login result that says why not. */
+static int build_spec(const struct login_priv *l, struct bal_team_spec *s)
+{
+	const struct disc_login_cfg *c = &l->pub.c;
+	unsigned char a[16];
+	unsigned int port;
+	int fam;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "login%u", (unsigned int)l->pub.index);
+	snprintf(s->target, sizeof(s->target), "%s", c->target);
+	snprintf(s->initiator, sizeof(s->initiator), "%s", L.initiator);
+	s->lun = c->lun;
+	/* sanTeamTable's DEFVALs: failover with load balancing, static shares. */
+	s->ctl.mode = BAL_MODE_FAILOVER_LB;
+	s->ctl.algo = BAL_ALGO_STATIC;
+	s->ctl.dyn.timer_interval_ms = 1000;
+	s->ctl.dyn.change_threshold = 10;
+	s->ctl.dyn.lb_change_pct = 5;
+	if (c->cred) {
+		const struct disc_cred *cr = disc_cred_find(c->cred);
+
+		if (!cr || cr->row != DISC_ROW_ACTIVE)
+			return SP_LOGIN_INITIATOR_ERROR;
+		snprintf(s->chap.user, sizeof(s->chap.user), "%s", cr->user);
+		snprintf(s->chap.secret, sizeof(s->chap.secret), "%s", cr->secret);
+		if (cr->mutual_secret[0]) {
+			snprintf(s->chap.target_user, sizeof(s->chap.target_user), "%s",
+			         cr->mutual_user[0] ? cr->mutual_user : cr->user);
+			snprintf(s->chap.target_secret, sizeof(s->chap.target_secret), "%s", cr->mutual_secret);
+		}
+	}
+	if (c->addr_type == DISC_ADDR_IPV4 || c->addr_type == DISC_ADDR_IPV6) {
+		portal_of_addr(s->path[0].portal, sizeof(s->path[0].portal),
+		               c->addr_type == DISC_ADDR_IPV4 ? AF_INET : AF_INET6, c->addr, c->port);
+		s->npaths = 1;
+	} else {
+		const struct disc_target *t = disc_target_by_name(c->target);
+
+		if (!t)
+			return SP_LOGIN_TARGET_NOT_FOUND;
+		for (const struct disc_portal *p = disc_portal_next(t, 0); p && s->npaths < BAL_MAX_PATHS;
+		     p = disc_portal_next(t, p->index)) {
+			char *dst = s->path[s->npaths].portal;
+			size_t dlen = sizeof(s->path[0].portal);
+
+			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host, (unsigned int)p->port);
+			/* A portal given by name cannot be a team path (numeric only). */
+			if (bal_parse_portal(dst, &fam, a, &port) == 0)
+				s->npaths++;
+		}
+		if (!s->npaths)
+			return SP_LOGIN_TARGET_NOT_FOUND;
+	}
+	/* One path per portal x adapter; a row names one adapter (or any). */
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		size_t n = strnlen(c->adapter, BAL_IFACE_MAX); /* validated: shorter than IFNAMSIZ */
+
+		memcpy(s->path[i].iface, c->adapter, n);
+		s->path[i].iface[n] = '\0';
+	}
+	return 0;
+}
+
+static void drop_team(struct login_priv *l)
+{
+	unsigned int team = l->pub.team;
+	int rc;
+
+	if (!team)
+		return;
+	/* Cleared first: the TEAM_REMOVED event that follows is ours. */
+	l->pub.team = 0;
+	l->pub.npaths = 0;
+	rc = bal_team_destroy(team);
+	if (rc < 0 && rc != -ENOENT)
+		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
+		       strerror(-rc));
+	else
+		sa_log(SA_LOG_INFO, TAG, "login %u: logged out (team %u removed)", (unsigned int)l->pub.index, team);
+}
+
+static void make_team(struct login_priv *l)
+{
+	struct bal_team_spec s;
+	unsigned int index;
+	int r, rc;
+
+	l->retry_ms = now_ms() + RETRY_MS;
+	if (!bal_running()) {
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
+		return;
+	}
+	if ((r = build_spec(l, &s)) != 0) {
+		memset(&s.chap, 0, sizeof(s.chap));
+		set_result(l, SA_OPER_DOWN, r, 0);
+		return;
+	}
+	index = bal_next_index();
+	rc = bal_team_create(index, &s, 0);
+	memset(&s.chap, 0, sizeof(s.chap));
+	if (rc < 0) {
+		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
+		       strerror(-rc));
+		set_result(l, SA_OPER_DOWN, rc == -ENETDOWN ? SP_LOGIN_SERVICE_UNAVAILABLE : SP_LOGIN_INITIATOR_ERROR, 0);
+		return;
+	}
+	l->pub.team = index;
+	l->pub.npaths = s.npaths;
+	sa_log(SA_LOG_INFO, TAG, "login %u: logging in to %s over %u path(s) as team %u", (unsigned int)l->pub.index,
+	       l->pub.c.target, s.npaths, index);
+}
+
+static int path_failed(const struct bal_path_live *p)
+{
+	return (p->login_result > SP_LOGIN_SUCCESS && p->login_result <= SP_LOGIN_REDIRECTED) ||
+	       p->state == BAL_PATH_REFUSED;
+}
+
+/* Oper status and result from the team's paths. */
+static void evaluate(struct login_priv *l)
+{
+	const struct bal_eng_team *t;
+	const struct bal_path_live *first = NULL;
+	unsigned int nfailed = 0;
+
+	if (!l->pub.team)
+		return;
+	if (!(t = bal_team_get(l->pub.team))) {
+		/* Removed under us: the balance engine stopped. */
+		l->pub.team = 0;
+		l->pub.npaths = 0;
+		l->retry_ms = now_ms() + RETRY_MS;
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
+		return;
+	}
+	for (unsigned int i = 0; i < t->spec.npaths; i++) {
+		const struct bal_path_live *p = &t->live[i];
+
+		if (p->state == BAL_PATH_ACTIVE || p->state == BAL_PATH_STANDBY) {
+			set_result(l, SA_OPER_UP, SP_LOGIN_SUCCESS, 0);
+			return;
+		}
+		if (path_failed(p)) {
+			nfailed++;
+			if (!first)
+				first = p;
+		}
+	}
+	if (t->spec.npaths && nfailed == t->spec.npaths)
+		set_result(l, SA_OPER_DOWN,
+		           first->login_result > SP_LOGIN_SUCCESS && first->login_result <= SP_LOGIN_REDIRECTED
+		               ? first->login_result
+		               : SP_LOGIN_FAILED,
+		           first->login_status);
+	else if (l->pub.oper == SA_OPER_UP)
+		set_result(l, SA_OPER_DOWN, l->pub.result, l->pub.status_code); /* connecting again */
+}
+
+/* Makes the team follow the row: logged in when wanted, out otherwise. */
+static void reconcile(struct login_priv *l)
+{
+	if (!wanted(l)) {
+		drop_team(l);
+		set_result(l, SA_OPER_DOWN, l->pub.result, l->pub.status_code);
+		return;
+	}
+	if (!l->pub.team && now_ms() >= l->retry_ms)
+		make_team(l);
+	evaluate(l);
+}
+
+static void tick(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	for (size_t i = 0; i < L.n; i++)
+		reconcile(L.rows[i]);
+}
+
+static void on_bal(const struct bal_event *ev, void *arg)
+{
+	struct login_priv *l;
+
+	(void)arg;
+	if (!L.running || !(l = by_team(ev->team)))
+		return;
+	if (ev->type == BAL_EV_TEAM_REMOVED) {
+		l->pub.team = 0;
+		l->pub.npaths = 0;
+		l->retry_ms = now_ms() + RETRY_MS;
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
+		return;
+	}
+	evaluate(l);
+}
+
+static void on_disc(const struct disc_event *ev, void *arg)
+{
+	(void)arg;
+	if (!L.running || ev->type != DISC_EV_TARGET_DISCOVERED)
+		return;
+	/* A login waiting for its target tries at once. */
+	for (size_t i = 0; i < L.n; i++)
+		if (!L.rows[i]->pub.team && L.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
+			L.rows[i]->retry_ms = 0;
+}
+
+/* ---- verbs ------------------------------------------------------------------- */
+
+static int same_target(const struct disc_login_cfg *a, const struct disc_login_cfg *b)
+{
+	return strcmp(a->target, b->target) == 0 && a->addr_type == b->addr_type && a->addr_len == b->addr_len &&
+	       memcmp(a->addr, b->addr, a->addr_len) == 0 && a->port == b->port &&
+	       strcmp(a->adapter, b->adapter) == 0 && a->cred == b->cred && a->lun == b->lun;
+}
+
+int disc_login_put(const struct disc_login *in)
+{
+	struct login_priv *l = lookup(in->index);
+	char why[160], key[48];
+	int rc, relogin = 0;
+
+	if (in->index == 0 || in->index == UINT32_MAX || in->row < DISC_ROW_ACTIVE || in->row > DISC_ROW_NOT_READY)
+		return -EINVAL;
+	if (in->row == DISC_ROW_ACTIVE && (rc = disc_login_validate(&in->c, why, sizeof(why))) < 0) {
+		sa_log(SA_LOG_INFO, TAG, "login %u: refused: %s", (unsigned int)in->index, why);
+		return rc;
+	}
+	if (in->c.cred && !disc_cred_find(in->c.cred))
+		return -EINVAL;
+	if (in->nonvolatile) {
+		if ((rc = persist_login(in)) < 0)
+			return rc;
+	} else if (l && l->pub.nonvolatile) {
+		login_key(key, sizeof(key), in->index);
+		if ((rc = disc_persist(key, NULL)) < 0)
+			return rc;
+	}
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l)))) {
+			if (in->nonvolatile) {
+				login_key(key, sizeof(key), in->index);
+				disc_persist(key, NULL);
+			}
+			return -ENOMEM;
+		}
+		l->pub.index = in->index;
+		l->pub.oper = SA_OPER_DOWN;
+		l->pub.result = SP_LOGIN_NONE;
+		l->pub.last_change = time(NULL);
+		if ((rc = login_insert(l)) < 0) {
+			free(l);
+			return rc;
+		}
+		sa_log(SA_LOG_INFO, TAG, "login %u created for %s", (unsigned int)in->index, in->c.target);
+	} else {
+		relogin = !same_target(&l->pub.c, &in->c);
+	}
+	if (l->pub.c.cred != in->c.cred) {
+		cred_use(l->pub.c.cred, -1);
+		cred_use(in->c.cred, 1);
+	}
+	if (relogin || in->c.admin != l->pub.c.admin || in->row != l->pub.row) {
+		/* An operator's change starts a new episode (and a new team). */
+		drop_team(l);
+		l->pub.failing = 0;
+		l->retry_ms = 0;
+	}
+	l->pub.c = in->c;
+	l->pub.row = in->row;
+	l->pub.nonvolatile = in->nonvolatile;
+	reconcile(l);
+	return 0;
+}
+
+int disc_login_delete(uint32_t index)
+{
+	struct login_priv *l = lookup(index);
+	char key[48];
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	login_key(key, sizeof(key), index);
+	if (l->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0)
+		return rc;
+	drop_team(l);
+	cred_use(l->pub.c.cred, -1);
+	login_remove(index);
+	sa_log(SA_LOG_INFO, TAG, "login %u destroyed", (unsigned int)index);
+	return 0;
+}
+
+void disc_login_cred_changed(uint32_t cred)
+{
+	for (size_t i = 0; i < L.n; i++) {
+		struct login_priv *l = L.rows[i];
+
+		if (l->pub.c.cred != cred || !l->pub.team)
+			continue;
+		/* New secrets take effect at once: log in again with them. */
+		sa_log(SA_LOG_INFO, TAG, "login %u: credential %u changed, logging in again", (unsigned int)l->pub.index,
+		       (unsigned int)cred);
+		drop_team(l);
+		l->pub.failing = 0;
+		l->retry_ms = 0;
+		reconcile(l);
+	}
+}
+
+/* ---- life --------------------------------------------------------------------- */
+
+struct load_ctx {
+	int n, restored;
+};
+
+static void load_one(const char *key, const char *value, void *arg)
+{
+	struct load_ctx *lc = arg;
+	unsigned long index = strtoul(key + strlen(LOGIN_PREFIX), NULL, 10);
+	struct login_priv *l = calloc(1, sizeof(*l));
+	char why[160];
+
+	if (!l)
+		return;
+	if (index == 0 || index >= UINT32_MAX || login_parse(value, &l->pub) < 0 ||
+	    (l->pub.row == DISC_ROW_ACTIVE && disc_login_validate(&l->pub.c, why, sizeof(why)) < 0)) {
+		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		free(l);
+		return;
+	}
+	l->pub.index = (uint32_t)index;
+	l->pub.nonvolatile = 1;
+	l->pub.oper = SA_OPER_DOWN;
+	l->pub.result = SP_LOGIN_NONE;
+	l->pub.last_change = time(NULL);
+	/* Only persistent logins log in again at start. */
+	if (!l->pub.c.persistent) {
+		l->reap = l->pub.c.admin == SA_ADMIN_UP && l->pub.row == DISC_ROW_ACTIVE;
+		l->pub.c.admin = SA_ADMIN_DOWN;
+	}
+	else if (l->pub.c.admin == SA_ADMIN_UP && l->pub.row == DISC_ROW_ACTIVE)
+		lc->restored++;
+	if (login_insert(l) < 0) {
+		free(l);
+		return;
+	}
+	cred_use(l->pub.c.cred, 1);
+	lc->n++;
+}
+
+/* A clean stop records non-persistent logins as down, so one still up in
+ * the state file means the agent died with it logged in, and its data
+ * plane (nbdkit) outlived the agent.  Creating the team adopts that process
+ * (the balance engine recognises its segment) and destroying it ends it. */
+static void reap_orphans(void)
+{
+	struct bal_team_spec s;
+
+	for (size_t i = 0; i < L.n; i++) {
+		struct login_priv *l = L.rows[i];
+		unsigned int index = bal_next_index();
+
+		if (!l->reap)
+			continue;
+		l->reap = 0;
+		if (!bal_running() || build_spec(l, &s) != 0)
+			continue;
+		if (bal_team_create(index, &s, 0) == 0) {
+			bal_team_destroy(index);
+			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out", (unsigned int)l->pub.index);
+		}
+		memset(&s.chap, 0, sizeof(s.chap));
+		/* Recorded as down now, so the next start has nothing to reap. */
+		persist_login(&l->pub);
+	}
+}
+
+static void take_config(const struct sa_config *cfg)
+{
+	const struct sa_discovery_config *d = &cfg->discovery;
+
+	if (d->chap_secret_min > 0 && d->chap_secret_max >= d->chap_secret_min)
+		disc_cred_set_limits((unsigned int)d->chap_secret_min, (unsigned int)d->chap_secret_max);
+	snprintf(L.initiator, sizeof(L.initiator), "%s", d->login_initiator_name ? d->login_initiator_name : "");
+}
+
+int disc_conn_start(const struct sa_config *cfg)
+{
+	struct load_ctx lc = {0};
+	struct sa_state *st;
+	int ncred;
+
+	if (L.running)
+		return 0;
+	take_config(cfg);
+	if (!(L.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
+		return -ENOMEM;
+	L.running = 1;
+	ncred = disc_cred_load();
+	if ((st = sa_engines_state()))
+		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
+	if (!L.bal_listening) {
+		bal_listen(on_bal, NULL);
+		L.bal_listening = 1;
+	}
+	/* The discovery engine has no unlisten: register once, check running. */
+	if (!L.disc_listening && disc_listen(on_disc, NULL) == 0)
+		L.disc_listening = 1;
+	reap_orphans();
+	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
+	       lc.n, lc.restored);
+	tick(0, NULL);
+	return 0;
+}
+
+void disc_conn_reload(const struct sa_config *cfg)
+{
+	take_config(cfg);
+}
+
+void disc_conn_stop(void)
+{
+	if (!L.running)
+		return;
+	/* A non-persistent login stays logged out after a clean restart; its
+	 * team goes with the balance engine. */
+	for (size_t i = 0; i < L.n; i++) {
+		struct disc_login *d = &L.rows[i]->pub;
+
+		if (d->nonvolatile && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
+			d->c.admin = SA_ADMIN_DOWN;
+			persist_login(d);
+		}
+	}
+	sa_ev_cancel(L.timer);
+	L.timer = 0;
+	L.running = 0;
+	if (L.bal_listening) {
+		bal_unlisten(on_bal, NULL);
+		L.bal_listening = 0;
+	}
+	while (L.n)
+		login_remove(L.rows[L.n - 1]->pub.index);
+	free(L.rows);
+	L.rows = NULL;
+	L.n = L.cap = 0;
+	disc_cred_clear();
+	sa_log(SA_LOG_INFO, TAG, "stopped");
+}

@@ -1,0 +1,148 @@
+/* login.h: the connection manager: CHAP credential rows and login rows, each logged-in row a data-plane team. */
+#ifndef SA_DISC_LOGIN_H
+#define SA_DISC_LOGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "subagent/config.h"
+
+/* Logins work with the discovery engine off, so the manager has a life of
+ * its own: disc_conn_start() after the engines are applied, disc_conn_stop()
+ * before they stop.  Rows are kept sorted by stable indexes that are never
+ * reused while the agent runs (O(log n) lookups). */
+
+#define DISC_CRED_STR_MAX 255   /* user names and secrets, octets */
+#define DISC_LOGIN_TARGET_MAX 223
+#define DISC_LOGIN_ADAPTER_MAX 47
+#define DISC_LOGIN_DEFAULT_PORT 3260
+
+/* RowStatus values as stored (same numbers as SNMPv2-TC). */
+enum disc_row { DISC_ROW_ACTIVE = 1, DISC_ROW_NOT_IN_SERVICE = 2, DISC_ROW_NOT_READY = 3 };
+/* InetAddressType values the portal columns accept. */
+enum disc_addr_type { DISC_ADDR_UNKNOWN = 0, DISC_ADDR_IPV4 = 1, DISC_ADDR_IPV6 = 2 };
+
+/* A CHAP credential.  Secrets never leave the agent except towards the
+ * data plane (a 0600 file) and the 0600 state file; nothing logs them. */
+struct disc_cred {
+	uint32_t index;
+	char user[DISC_CRED_STR_MAX + 1];
+	char secret[DISC_CRED_STR_MAX + 1];
+	char mutual_user[DISC_CRED_STR_MAX + 1]; /* "" = the user name is what the target answers with */
+	char mutual_secret[DISC_CRED_STR_MAX + 1]; /* "" = no mutual CHAP */
+	int row;         /* enum disc_row */
+	int nonvolatile; /* StorageType nonVolatile: kept in the state file */
+	uint32_t users;  /* login rows that name it (kept by the manager) */
+};
+
+/* The operator's part of a login row (what SNMP writes and the state keeps). */
+struct disc_login_cfg {
+	char target[DISC_LOGIN_TARGET_MAX + 1];
+	int addr_type; /* enum disc_addr_type; unknown = every discovered portal of the target */
+	unsigned char addr[16];
+	size_t addr_len; /* 0, 4 or 16, matching addr_type */
+	unsigned int port; /* 0 = 3260 */
+	char adapter[DISC_LOGIN_ADAPTER_MAX + 1]; /* interface name, "" = any */
+	uint32_t cred; /* sanCredIndex, 0 = no CHAP */
+	unsigned int lun;
+	int persistent; /* restored admin up at agent start */
+	int admin;      /* SA_ADMIN_UP / SA_ADMIN_DOWN */
+};
+
+struct disc_login {
+	uint32_t index;
+	struct disc_login_cfg c;
+	int row;         /* enum disc_row */
+	int nonvolatile;
+	/* What the manager observed. */
+	int oper;                 /* SA_OPER_UP / SA_OPER_DOWN */
+	int result;               /* enum sp_login_result */
+	unsigned int status_code; /* Status-Class << 8 | Status-Detail, 0 = none */
+	time_t last_change;
+	unsigned int team;   /* sanTeamIndex of its data-plane team, 0 = none */
+	unsigned int npaths; /* paths of that team */
+	int failing;         /* in a failure episode: sanLoginFailed already sent */
+};
+
+/* ---- lookups ---------------------------------------------------------------- */
+const struct disc_cred *disc_cred_find(uint32_t index);
+const struct disc_cred *disc_cred_next(uint32_t after); /* 0 = from the start */
+uint32_t disc_cred_next_index(void);                     /* a free sanCredIndex */
+const struct disc_login *disc_login_find(uint32_t index);
+const struct disc_login *disc_login_next(uint32_t after);
+uint32_t disc_login_next_index(void);
+/* The login row whose team is team, 0 when none (sanSessionLogin). */
+uint32_t disc_login_by_team(unsigned int team);
+/* Bytes a secret may have (discovery.chap_secret_min/max). */
+void disc_cred_secret_limits(unsigned int *min, unsigned int *max);
+
+/* ---- validation (RESERVE phases; no side effects) ------------------------- */
+/* 0 or -EMSGSIZE (a secret's length outside the limits), -EINVAL (a bad
+ * character), -EEXIST (mutual secret equal to the secret). */
+int disc_cred_check_secret(const char *s, size_t len, int mutual);
+/* Equal secrets (-EEXIST) and bad characters (-EINVAL); lengths are
+ * checked when a secret is set, so a row stored under other limits stays. */
+int disc_cred_validate(const struct disc_cred *c);
+/* A row that may become active: user name and secret present. */
+int disc_cred_complete(const struct disc_cred *c);
+/* Source adapter: 0, -EADDRNOTAVAIL for a numeric address (the data plane
+ * binds interfaces only: libiscsi has no source-address bind), -EINVAL for
+ * a bad interface name. */
+int disc_login_check_adapter(const char *s, size_t len);
+int disc_login_check_target(const char *s, size_t len);
+/* The whole row: -EINVAL with why filled when it cannot be active. */
+int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen);
+
+/* ---- verbs: persist first, apply second; on error nothing changed ------- */
+/* Creates or replaces a row.  Replacing a credential that logins use logs
+ * those logins in again with the new secrets. */
+int disc_cred_put(const struct disc_cred *c);
+int disc_cred_delete(uint32_t index); /* -EBUSY while a login uses it */
+/* Creates or replaces a login row; an active row with admin up is logged
+ * in (its team created, or re-created when what it logs in to changed);
+ * otherwise its team is destroyed (logout).  o only reads index, c, row
+ * and nonvolatile. */
+int disc_login_put(const struct disc_login *o);
+int disc_login_delete(uint32_t index);
+
+/* ---- events ------------------------------------------------------------------- */
+enum disc_login_event_type {
+	DISC_LOGIN_EV_FAILED = 1, /* a = login row: once per failure episode */
+	DISC_LOGIN_EV_CHANGED,    /* a = login row: oper status or result changed */
+	DISC_LOGIN_EV_ADDED,      /* a = login row, after it was inserted */
+	DISC_LOGIN_EV_REMOVED,    /* a = login row, before it is freed */
+	DISC_CRED_EV_ADDED,       /* a = credential row */
+	DISC_CRED_EV_REMOVED,
+};
+struct disc_login_event {
+	int type;
+	uint32_t a;
+};
+typedef void (*disc_login_listener)(const struct disc_login_event *ev, void *arg);
+int disc_login_listen(disc_login_listener fn, void *arg);
+void disc_login_unlisten(disc_login_listener fn, void *arg);
+
+/* ---- life --------------------------------------------------------------------- */
+/* Loads the rows from the state file (persistent logins come back admin
+ * up and log in, others admin down) and starts watching the teams. */
+int disc_conn_start(const struct sa_config *cfg);
+void disc_conn_reload(const struct sa_config *cfg);
+void disc_conn_stop(void);
+
+/* Internal to login.c and creds.c. */
+struct disc_cred *disc_cred_lookup(uint32_t index);
+void disc_login_cred_changed(uint32_t cred);
+void disc_login_emit(int type, uint32_t a);
+int disc_cred_load(void);
+void disc_cred_clear(void);
+void disc_cred_set_limits(unsigned int min, unsigned int max);
+/* Sets (value) or deletes (NULL) key and commits the state file; on error
+ * the in-memory state is as before.  -EIO without a state file. */
+int disc_persist(const char *key, const char *value);
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
+void disc_hex_encode(const void *in, size_t len, char *out);
+/* Decodes hex into at most max bytes; -EINVAL on bad input. */
+int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len);
+
+#endif

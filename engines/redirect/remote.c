@@ -1,0 +1,525 @@
+/* remote.c: the redirector's resources and loads read from the storage servers' own sanagent agents over SNMP. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engines/redirect/redir_int.h"
+#include "engines/redirect/redirect.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+#define TAG "redirect"
+/* A discovered target survives this many load intervals unlisted (at least
+ * REMOTE_GRACE_MIN_S): an agent restarting or a tgtd being refilled must
+ * not make resources flap. */
+#define REMOTE_GRACE_ROUNDS 10
+#define REMOTE_GRACE_MIN_S 10
+
+/* SANAGENT-SESSION-MIB, storage side: sanStorTargetEntry and sanStorSessionEntry. */
+static const uint32_t stor_target_entry[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 1, 13, 1};
+static const uint32_t stor_session_entry[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 1, 15, 1};
+#define ENTRY_LEN (sizeof(stor_target_entry) / sizeof(uint32_t))
+enum { COL_TGT_NAME = 2, COL_TGT_READ = 5, COL_TGT_WRITE = 6 };
+enum { COL_SESS_TARGET = 5, COL_SESS_END = 11 };
+#define SESS_END_END 2
+
+struct tgt_row {
+	uint32_t tid;
+	char name[REDIR_NAME_MAX];
+	uint64_t rd, wr;
+	int have_name;
+};
+
+struct rsrv {
+	char name[64];
+	char peer[128];
+	char *community, *user, *auth, *priv; /* secrets: never logged */
+	struct redir_agent_info info;
+	/* the last sample, for rates */
+	struct tgt_row *prev;
+	size_t nprev;
+	struct timespec prev_at;
+	int have_prev;
+	/* the walk in flight */
+	struct tgt_row *cur;
+	size_t ncur, capcur;
+	int busy, ok;
+	uint32_t index; /* the engine's server index, resolved at each round */
+	uint64_t gen;   /* this entry's generation: callbacks of a replaced entry are dropped */
+};
+
+static const struct redir_agent_ops *ops;
+static struct rsrv *srvs;
+static size_t nsrvs;
+static unsigned int round_timer, round_pending, interval_s;
+static uint64_t next_gen = 1;
+static int listening;
+
+void redir_agent_ops_register(const struct redir_agent_ops *o)
+{
+	ops = o;
+}
+
+uint64_t redir_remote_delta(uint64_t prev, uint64_t cur)
+{
+	return cur >= prev ? cur - prev : cur;
+}
+
+uint64_t redir_remote_rate(uint64_t delta, double secs)
+{
+	double r;
+
+	if (!(secs > 0.01))
+		return UINT64_MAX;
+	r = (double)delta / secs;
+	return r >= 1.8e19 ? UINT64_MAX - 1 : (uint64_t)(r + 0.5);
+}
+
+static struct rsrv *rsrv_by_gen(uint64_t gen)
+{
+	for (size_t i = 0; i < nsrvs; i++)
+		if (srvs[i].gen == gen)
+			return &srvs[i];
+	return NULL;
+}
+
+const struct redir_agent_info *redir_server_agent(uint32_t server)
+{
+	const struct redir_server *s = redir_server_find(server);
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < nsrvs; i++)
+		if (strcmp(srvs[i].name, s->name) == 0)
+			return &srvs[i].info;
+	return NULL;
+}
+
+static void peer_of(const struct rsrv *r, struct sa_snmpc_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->peer = r->peer;
+	p->community = r->community;
+	p->user = r->user;
+	p->auth_pass = r->auth;
+	p->priv_pass = r->priv;
+	p->timeout_ms = 1000;
+	p->retries = 1;
+}
+
+static void secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void rsrv_free(struct rsrv *r)
+{
+	secret_free(r->community);
+	secret_free(r->user);
+	secret_free(r->auth);
+	secret_free(r->priv);
+	free(r->prev);
+	free(r->cur);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- target list walks ------------------------------------------------- */
+
+static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
+{
+	size_t lo = 0, hi = r->ncur;
+
+	/* Each column arrives in tid order: mostly an append. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->cur[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->ncur && r->cur[lo].tid == tid)
+		return &r->cur[lo];
+	if (r->ncur == r->capcur) {
+		size_t nc = r->capcur ? r->capcur * 2 : 16;
+		struct tgt_row *n = realloc(r->cur, nc * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		r->cur = n;
+		r->capcur = nc;
+	}
+	memmove(&r->cur[lo + 1], &r->cur[lo], (r->ncur - lo) * sizeof(*r->cur));
+	memset(&r->cur[lo], 0, sizeof(*r->cur));
+	r->cur[lo].tid = tid;
+	r->ncur++;
+	return &r->cur[lo];
+}
+
+static int target_vb(const struct sa_snmpc_vb *vb, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+	struct tgt_row *t;
+	uint32_t col;
+
+	if (!r)
+		return 1;
+	if (vb->oidlen != ENTRY_LEN + 2)
+		return 0;
+	col = vb->oid[ENTRY_LEN];
+	if (col != COL_TGT_NAME && col != COL_TGT_READ && col != COL_TGT_WRITE)
+		return col > COL_TGT_WRITE; /* nothing of interest after the write bytes */
+	if (!(t = cur_row(r, vb->oid[ENTRY_LEN + 1])))
+		return 0;
+	if (col == COL_TGT_NAME && vb->type == SA_SNMPC_STRING && vb->len && vb->len < sizeof(t->name)) {
+		memcpy(t->name, vb->str, vb->len);
+		t->name[vb->len] = '\0';
+		t->have_name = 1;
+	} else if (col == COL_TGT_READ && (vb->type == SA_SNMPC_COUNTER64 || vb->type == SA_SNMPC_UNSIGNED)) {
+		t->rd = vb->u;
+	} else if (col == COL_TGT_WRITE && (vb->type == SA_SNMPC_COUNTER64 || vb->type == SA_SNMPC_UNSIGNED)) {
+		t->wr = vb->u;
+	}
+	return 0;
+}
+
+/* Every agent of the round answered or failed: hand the lists and rates to
+ * the engine, then let it place, sweep and check the threshold. */
+static void round_finish(void)
+{
+	unsigned int grace = interval_s * REMOTE_GRACE_ROUNDS;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < nsrvs; i++) {
+		struct rsrv *r = &srvs[i];
+		char **names;
+		uint64_t *rates;
+		double secs;
+		size_t n = 0;
+
+		if (!r->index || !r->busy)
+			continue;
+		r->busy = 0;
+		if (!r->ok) {
+			r->have_prev = 0;
+			redir_agent_report(r->index, 0, NULL, NULL, 0);
+			continue;
+		}
+		names = calloc(r->ncur ? r->ncur : 1, sizeof(*names));
+		rates = calloc(r->ncur ? r->ncur : 1, sizeof(*rates));
+		if (!names || !rates) {
+			free(names);
+			free(rates);
+			continue;
+		}
+		secs = (double)(now.tv_sec - r->prev_at.tv_sec) + (double)(now.tv_nsec - r->prev_at.tv_nsec) / 1e9;
+		for (size_t j = 0; j < r->ncur; j++) {
+			const struct tgt_row *t = &r->cur[j];
+			uint64_t rate = UINT64_MAX;
+
+			if (!t->have_name)
+				continue;
+			/* Same tid and name as last time: the same target (a
+			 * tid may be reused by a new target in between). */
+			for (size_t k = 0; r->have_prev && k < r->nprev; k++) {
+				if (r->prev[k].tid == t->tid && strcmp(r->prev[k].name, t->name) == 0) {
+					rate = redir_remote_rate(
+					    redir_remote_delta(r->prev[k].rd + r->prev[k].wr, t->rd + t->wr), secs);
+					break;
+				}
+			}
+			names[n] = r->cur[j].name;
+			rates[n++] = rate;
+		}
+		r->info.targets = (uint32_t)n;
+		redir_agent_report(r->index, 1, names, rates, n);
+		free(names);
+		free(rates);
+		/* This sample becomes the previous one. */
+		free(r->prev);
+		r->prev = r->cur;
+		r->nprev = r->ncur;
+		r->cur = NULL;
+		r->ncur = r->capcur = 0;
+		r->prev_at = now;
+		r->have_prev = 1;
+	}
+	redir_agent_round(grace < REMOTE_GRACE_MIN_S ? REMOTE_GRACE_MIN_S : grace);
+}
+
+static void note_result(struct rsrv *r, int rc, const char *why)
+{
+	int was = r->info.status;
+
+	if (rc == 0) {
+		r->info.status = REDIR_AGENT_OK;
+		r->info.error[0] = '\0';
+		r->info.polls_ok++;
+		r->info.last_ok = time(NULL);
+		if (was != REDIR_AGENT_OK)
+			sa_log(SA_LOG_INFO, TAG, "server %s: its agent %s answers", r->name, r->peer);
+		return;
+	}
+	r->info.status = rc == -ETIMEDOUT ? REDIR_AGENT_TIMEOUT : REDIR_AGENT_ERROR;
+	snprintf(r->info.error, sizeof(r->info.error), "%s", why ? why : strerror(-rc));
+	r->info.polls_failed++;
+	/* One line per change, not one per poll of a dead agent. */
+	if (was != r->info.status)
+		sa_log(SA_LOG_WARNING, TAG, "server %s: its agent %s: %s", r->name, r->peer, r->info.error);
+}
+
+static void target_done(int rc, const char *why, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+
+	if (!r)
+		return;
+	note_result(r, rc, why);
+	r->ok = rc == 0;
+	if (round_pending && --round_pending == 0)
+		round_finish();
+}
+
+static void round_tick(unsigned int id, void *arg)
+{
+	struct sa_snmpc_peer p;
+
+	(void)id;
+	(void)arg;
+	/* A slow agent delays the next round, never the loop: its request has a timeout. */
+	if (round_pending || !ops)
+		return;
+	for (size_t i = 0; i < nsrvs; i++) {
+		struct rsrv *r = &srvs[i];
+		const struct redir_server *s;
+
+		r->index = redir_server_index_by_name(r->name);
+		s = redir_server_find(r->index);
+		if (!s)
+			continue;
+		r->ncur = 0;
+		r->ok = 0;
+		peer_of(r, &p);
+		r->busy = 1;
+		round_pending++;
+		if (ops->walk(&p, stor_target_entry, ENTRY_LEN, target_vb, target_done, (void *)(uintptr_t)r->gen) <
+		    0) {
+			note_result(r, -EIO, "cannot send the request");
+			round_pending--;
+			r->ok = 0;
+		}
+	}
+	if (!round_pending)
+		round_finish();
+}
+
+/* ---- ending a moved resource's sessions on its old server ----------------- */
+
+struct end_ctx {
+	uint64_t gen;
+	char target[REDIR_NAME_MAX];
+	uint32_t (*ids)[2];
+	size_t n, cap;
+};
+
+static int session_vb(const struct sa_snmpc_vb *vb, void *arg)
+{
+	struct end_ctx *c = arg;
+
+	if (vb->oidlen != ENTRY_LEN + 3 || vb->oid[ENTRY_LEN] != COL_SESS_TARGET)
+		return vb->oidlen > ENTRY_LEN && vb->oid[ENTRY_LEN] > COL_SESS_TARGET;
+	if (vb->type != SA_SNMPC_STRING || vb->len != strlen(c->target) || memcmp(vb->str, c->target, vb->len))
+		return 0;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 8;
+		uint32_t(*n)[2] = realloc(c->ids, nc * sizeof(*n));
+
+		if (!n)
+			return 0;
+		c->ids = n;
+		c->cap = nc;
+	}
+	c->ids[c->n][0] = vb->oid[ENTRY_LEN + 1];
+	c->ids[c->n][1] = vb->oid[ENTRY_LEN + 2];
+	c->n++;
+	return 0;
+}
+
+struct set_ctx {
+	uint64_t gen;
+	char target[REDIR_NAME_MAX];
+	uint32_t tid, sid;
+};
+
+static void end_set_done(int rc, const char *why, void *arg)
+{
+	struct set_ctx *c = arg;
+	struct rsrv *r = rsrv_by_gen(c->gen);
+
+	if (r && rc == 0)
+		sa_log(SA_LOG_INFO, TAG, "server %s: session %u.%u of %s ended through its agent", r->name, c->tid,
+		       c->sid, c->target);
+	else if (r)
+		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s through its agent: %s", r->name,
+		       c->tid, c->sid, c->target, why ? why : strerror(-rc));
+	free(c);
+}
+
+static void end_walk_done(int rc, const char *why, void *arg)
+{
+	struct end_ctx *c = arg;
+	struct rsrv *r = rsrv_by_gen(c->gen);
+	struct sa_snmpc_peer p;
+
+	if (!r || !ops) {
+		free(c->ids);
+		free(c);
+		return;
+	}
+	if (rc < 0) {
+		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot list the sessions of %s through its agent: %s", r->name,
+		       c->target, why ? why : strerror(-rc));
+	} else if (!c->n) {
+		sa_log(SA_LOG_INFO, TAG, "server %s: no session of %s to end", r->name, c->target);
+	}
+	peer_of(r, &p);
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		uint32_t o[ENTRY_LEN + 3];
+		struct set_ctx *sc = calloc(1, sizeof(*sc));
+		int src;
+
+		if (!sc)
+			break;
+		sc->gen = c->gen;
+		sc->tid = c->ids[i][0];
+		sc->sid = c->ids[i][1];
+		snprintf(sc->target, sizeof(sc->target), "%s", c->target);
+		memcpy(o, stor_session_entry, sizeof(stor_session_entry));
+		o[ENTRY_LEN] = COL_SESS_END;
+		o[ENTRY_LEN + 1] = sc->tid;
+		o[ENTRY_LEN + 2] = sc->sid;
+		if ((src = ops->set_int(&p, o, ENTRY_LEN + 3, SESS_END_END, end_set_done, sc)) < 0) {
+			sa_log(SA_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s: %s", r->name, sc->tid,
+			       sc->sid, c->target,
+			       src == -EPERM ? "no agent_user (SETs go over SNMPv3 authPriv only)" : strerror(-src));
+			free(sc);
+		}
+	}
+	free(c->ids);
+	free(c);
+}
+
+/* A resource left a server: its initiators there must log in again
+ * through the portal.  Local servers are handled through tgtadm
+ * (tgt_control); remote ones through their agent's sanStorSessionEnd. */
+static void on_event(const struct redir_event *ev, void *arg)
+{
+	const struct redir_resource *res;
+	const struct redir_server *old;
+	struct rsrv *r;
+	struct end_ctx *c;
+	struct sa_snmpc_peer p;
+	uint32_t root[ENTRY_LEN + 1];
+
+	(void)arg;
+	if (ev->type != REDIR_EV_RESOURCE_REMAPPED || !ops || !ev->b)
+		return;
+	res = redir_resource_find(ev->a);
+	old = redir_server_find(ev->b);
+	if (!res || !old || old->tgt_control >= 0)
+		return;
+	r = NULL;
+	for (size_t i = 0; i < nsrvs && !r; i++)
+		if (strcmp(srvs[i].name, old->name) == 0)
+			r = &srvs[i];
+	if (!r)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->gen = r->gen;
+	snprintf(c->target, sizeof(c->target), "%s", res->target);
+	memcpy(root, stor_session_entry, sizeof(stor_session_entry));
+	root[ENTRY_LEN] = COL_SESS_TARGET;
+	peer_of(r, &p);
+	if (ops->walk(&p, root, ENTRY_LEN + 1, session_vb, end_walk_done, c) < 0) {
+		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot ask its agent for the sessions of %s", r->name,
+		       res->target);
+		free(c);
+	}
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s && s[0] ? strdup(s) : NULL;
+}
+
+void redir_remote_stop(void)
+{
+	sa_ev_cancel(round_timer);
+	round_timer = 0;
+	round_pending = 0;
+	if (ops && ops->cancel_all)
+		ops->cancel_all();
+	for (size_t i = 0; i < nsrvs; i++)
+		rsrv_free(&srvs[i]);
+	free(srvs);
+	srvs = NULL;
+	nsrvs = 0;
+}
+
+int redir_remote_start(const struct sa_redirect_config *rc)
+{
+	size_t n = 0;
+
+	/* Requests in flight belong to the old settings: a reload starts over. */
+	redir_remote_stop();
+	for (size_t i = 0; i < rc->nservers; i++)
+		if (rc->servers[i].agent && rc->servers[i].agent[0])
+			n++;
+	if (!n)
+		return 0;
+	if (!ops) {
+		sa_log(SA_LOG_WARNING, TAG, "servers name agents, but no SNMP client is available here; ignored");
+		return -ENOTSUP;
+	}
+	srvs = calloc(n, sizeof(*srvs));
+	if (!srvs)
+		return -ENOMEM;
+	for (size_t i = 0; i < rc->nservers; i++) {
+		const struct sa_redir_server_cfg *c = &rc->servers[i];
+		struct rsrv *r;
+
+		if (!c->agent || !c->agent[0])
+			continue;
+		r = &srvs[nsrvs++];
+		snprintf(r->name, sizeof(r->name), "%s", c->name);
+		snprintf(r->peer, sizeof(r->peer), "%s", c->agent);
+		snprintf(r->info.peer, sizeof(r->info.peer), "%s", c->agent);
+		r->community = dup_or_null(c->agent_community);
+		r->user = dup_or_null(c->agent_user);
+		r->auth = dup_or_null(c->agent_auth_passphrase);
+		r->priv = dup_or_null(c->agent_priv_passphrase);
+		r->info.status = REDIR_AGENT_UNKNOWN;
+		r->gen = next_gen++;
+	}
+	if (!listening) {
+		redir_listen(on_event, NULL);
+		listening = 1;
+	}
+	interval_s = redir_params()->load_interval_s ? redir_params()->load_interval_s : 1;
+	round_timer = sa_ev_timer(interval_s * 1000u, 1, round_tick, NULL);
+	/* The first round at once: resources should not wait an interval. */
+	round_tick(0, NULL);
+	return round_timer ? 0 : -ENOMEM;
+}

@@ -1,0 +1,969 @@
+/* storage.c: the storage-side role: tgt's portals, targets, LUNs and sessions, refreshed by tgtadm child processes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engines/registry.h"
+#include "engines/storage/storage.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+#include "subagent/state.h"
+
+#define TAG "storage"
+#define KEY_PREFIX "stor.portal."
+/* Rounds in a row that must fail before the rows of a silent tgtd go. */
+#define FAILS_BEFORE_CLEAR 3
+
+static const char stor_owner; /* our tgtadm jobs */
+
+struct portal {
+	struct stor_portal pub; /* first: handed out as is */
+	int snmp;      /* created over SNMP: re-applied whenever tgt lacks it */
+	int confirmed; /* tgt has listed it since it was created here */
+	int busy;      /* a `new portal` runs */
+	int warned;    /* a failure was logged; cleared when tgt lists it */
+	int seen;      /* sweep mark */
+};
+
+/* A portal being deleted: rounds ignore it in tgt's list until tgtadm ends. */
+struct tombstone {
+	char host[STOR_HOST_MAX];
+	uint16_t port;
+	struct tombstone *next;
+};
+
+static struct {
+	int running;
+	int control;
+	int interval;
+	unsigned int timer;
+	int busy, again; /* a round runs; another one is due right after it */
+	int fails;
+	struct tgtc_show show; /* of the round in progress */
+} S;
+
+static struct portal **portals; /* sorted by index */
+static size_t nportals, capportals;
+static uint32_t next_index = 1; /* kept across restarts: never reused while the agent runs */
+static struct tombstone *tombs;
+static struct stor_target *targets; /* sorted by tid */
+static size_t ntargets;
+static stor_listener listener;
+static void *listener_arg;
+
+static void round_start(void);
+
+/* ---- lookups -------------------------------------------------------------- */
+
+static size_t target_pos(uint32_t tid)
+{
+	size_t lo = 0, hi = ntargets;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (targets[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct stor_target *stor_target_find(uint32_t tid)
+{
+	size_t i = target_pos(tid);
+
+	return i < ntargets && targets[i].tid == tid ? &targets[i] : NULL;
+}
+
+const struct stor_target *stor_target_next(uint32_t after)
+{
+	size_t i = after == UINT32_MAX ? ntargets : target_pos(after + 1);
+
+	return i < ntargets ? &targets[i] : NULL;
+}
+
+static size_t lun_pos(const struct stor_target *t, int64_t key)
+{
+	size_t lo = 0, hi = t->nluns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((int64_t)t->luns[mid].lun < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct stor_lun *stor_lun_find(const struct stor_target *t, uint32_t lun)
+{
+	size_t i = lun_pos(t, lun);
+
+	return i < t->nluns && t->luns[i].lun == lun ? &t->luns[i] : NULL;
+}
+
+const struct stor_lun *stor_lun_next(const struct stor_target *t, int64_t after)
+{
+	size_t i = lun_pos(t, after + 1);
+
+	return i < t->nluns ? &t->luns[i] : NULL;
+}
+
+static size_t session_pos(const struct stor_target *t, int64_t key)
+{
+	size_t lo = 0, hi = t->nsessions;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((int64_t)t->sessions[mid].sid < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct stor_session *stor_session_find(const struct stor_target *t, uint32_t sid)
+{
+	size_t i = session_pos(t, sid);
+
+	return i < t->nsessions && t->sessions[i].sid == sid ? &t->sessions[i] : NULL;
+}
+
+const struct stor_session *stor_session_next(const struct stor_target *t, int64_t after)
+{
+	size_t i = session_pos(t, after + 1);
+
+	return i < t->nsessions ? &t->sessions[i] : NULL;
+}
+
+static size_t portal_pos(uint32_t index)
+{
+	size_t lo = 0, hi = nportals;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (portals[mid]->pub.index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct portal *portal_get(uint32_t index)
+{
+	size_t i = portal_pos(index);
+
+	return i < nportals && portals[i]->pub.index == index ? portals[i] : NULL;
+}
+
+const struct stor_portal *stor_portal_find(uint32_t index)
+{
+	struct portal *p = portal_get(index);
+
+	return p ? &p->pub : NULL;
+}
+
+const struct stor_portal *stor_portal_next(uint32_t after)
+{
+	size_t i = after == UINT32_MAX ? nportals : portal_pos(after + 1);
+
+	return i < nportals ? &portals[i]->pub : NULL;
+}
+
+uint32_t stor_portal_next_index(void)
+{
+	uint32_t i = next_index;
+
+	/* Wrapping is theoretical (4 billion rows); skip indexes still in use. */
+	while (!i || portal_get(i))
+		i++;
+	return i;
+}
+
+static struct portal *portal_by_addr(const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < nportals; i++)
+		if (portals[i]->pub.port == port && strcmp(portals[i]->pub.host, host) == 0)
+			return portals[i];
+	return NULL;
+}
+
+static int portal_insert(struct portal *p)
+{
+	size_t i = portal_pos(p->pub.index);
+
+	if (nportals == capportals) {
+		size_t nc = capportals ? capportals * 2 : 16;
+		struct portal **np = realloc(portals, nc * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		portals = np;
+		capportals = nc;
+	}
+	memmove(&portals[i + 1], &portals[i], (nportals - i) * sizeof(*portals));
+	portals[i] = p;
+	nportals++;
+	if (p->pub.index >= next_index)
+		next_index = p->pub.index + 1;
+	return 0;
+}
+
+static void portal_remove(uint32_t index)
+{
+	size_t i = portal_pos(index);
+
+	if (i >= nportals || portals[i]->pub.index != index)
+		return;
+	free(portals[i]);
+	memmove(&portals[i], &portals[i + 1], (nportals - i - 1) * sizeof(*portals));
+	nportals--;
+}
+
+/* Numeric host in canonical form (tgt prints "127.0.0.1" and "::1"). */
+static int canon_host(const char *in, char *out, size_t size)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, in, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)size) ? 0 : -EINVAL;
+	if (inet_pton(AF_INET6, in, a) == 1)
+		return inet_ntop(AF_INET6, a, out, (socklen_t)size) ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
+static void portal_param(const struct stor_portal *p, char *buf, size_t size)
+{
+	if (strchr(p->host, ':'))
+		snprintf(buf, size, "portal=[%s]:%u", p->host, (unsigned int)p->port);
+	else
+		snprintf(buf, size, "portal=%s:%u", p->host, (unsigned int)p->port);
+}
+
+/* ---- persistence ------------------------------------------------------------ */
+
+static int persist_portal(const struct stor_portal *p, int add)
+{
+	struct sa_state *st = sa_engines_state();
+	char key[48], val[STOR_HOST_MAX + 16];
+	int rc;
+
+	if (!st)
+		return -EIO;
+	snprintf(key, sizeof(key), KEY_PREFIX "%u", (unsigned int)p->index);
+	if (add) {
+		snprintf(val, sizeof(val), "%s %u", p->host, (unsigned int)p->port);
+		rc = sa_state_set(st, key, val);
+	} else {
+		rc = sa_state_del(st, key);
+	}
+	if (rc == 0 || (!add && rc == -ENOENT))
+		rc = sa_state_commit(st);
+	if (rc < 0) {
+		/* Persist first, apply second: undo the in-memory change of the state. */
+		if (add)
+			sa_state_del(st, key);
+		else
+			sa_state_set(st, key, "");
+		sa_log(SA_LOG_ERR, TAG, "cannot persist portal %u: %s", (unsigned int)p->index, strerror(-rc));
+	}
+	return rc;
+}
+
+static void restore_one(const char *key, const char *value, void *arg)
+{
+	char host[STOR_HOST_MAX], canon[STOR_HOST_MAX];
+	unsigned long index = strtoul(key + strlen(KEY_PREFIX), NULL, 10);
+	unsigned int port;
+	struct portal *p;
+
+	(void)arg;
+	if (sscanf(value, "%63s %u", host, &port) != 2 || port < 1 || port > 65535 || index < 1 ||
+	    index > UINT32_MAX || canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
+	    portal_by_addr(canon, (uint16_t)port)) {
+		sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad %s", key);
+		return;
+	}
+	if (!(p = calloc(1, sizeof(*p))))
+		return;
+	p->pub.index = (uint32_t)index;
+	snprintf(p->pub.host, sizeof(p->pub.host), "%s", canon);
+	p->pub.port = (uint16_t)port;
+	p->pub.storage = STOR_ST_NONVOLATILE;
+	p->snmp = 1;
+	if (portal_insert(p) < 0)
+		free(p);
+}
+
+/* ---- portals: tgtadm new/delete --------------------------------------------- */
+
+static void new_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct portal *p = portal_get((uint32_t)(uintptr_t)arg);
+
+	(void)out;
+	(void)len;
+	if (rc == -ECANCELED || !p)
+		return;
+	p->busy = 0;
+	if (rc == 0) {
+		/* Confirmed by the next listing: ask for it now rather than in interval s. */
+		round_start();
+		return;
+	}
+	if (p->snmp == 2 && !p->confirmed) {
+		/* Created by a SET in this run and refused: the row goes, as documented. */
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d refused portal %s:%u (%s): row %u removed", S.control,
+		       p->pub.host, (unsigned int)p->pub.port, strerror(-rc), (unsigned int)p->pub.index);
+		if (p->pub.storage == STOR_ST_NONVOLATILE)
+			persist_portal(&p->pub, 0);
+		portal_remove(p->pub.index);
+		return;
+	}
+	if (!p->warned)
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round",
+		       S.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
+	p->warned = 1;
+}
+
+static void portal_apply(struct portal *p)
+{
+	char param[STOR_HOST_MAX + 24];
+	int rc;
+
+	if (p->busy || !S.running)
+		return;
+	portal_param(&p->pub, param, sizeof(param));
+	rc = tgtc_run(S.control, &stor_owner, new_done, (void *)(uintptr_t)p->pub.index, "--lld", "iscsi", "--op",
+	              "new", "--mode", "portal", "--param", param, (char *)NULL);
+	if (rc == 0)
+		p->busy = 1;
+}
+
+static void delete_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct tombstone *t = arg, **pp;
+
+	(void)out;
+	(void)len;
+	for (pp = &tombs; *pp && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = t->next;
+	if (rc < 0 && rc != -ECANCELED)
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot delete portal %s:%u: %s", S.control, t->host,
+		       (unsigned int)t->port, strerror(-rc));
+	free(t);
+}
+
+int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int storage)
+{
+	char canon[STOR_HOST_MAX];
+
+	if (!S.running)
+		return -ENODEV;
+	if (!index || !port || (storage != STOR_ST_VOLATILE && storage != STOR_ST_NONVOLATILE) ||
+	    canon_host(host, canon, sizeof(canon)) < 0)
+		return -EINVAL;
+	if (portal_get(index) || portal_by_addr(canon, port))
+		return -EEXIST;
+	return 0;
+}
+
+int stor_portal_create(uint32_t index, const char *host, uint16_t port, int storage)
+{
+	struct portal *p;
+	int rc = stor_portal_validate(index, host, port, storage);
+
+	if (rc < 0)
+		return rc;
+	if (!(p = calloc(1, sizeof(*p))))
+		return -ENOMEM;
+	p->pub.index = index;
+	canon_host(host, p->pub.host, sizeof(p->pub.host));
+	p->pub.port = port;
+	p->pub.storage = storage;
+	p->snmp = 2; /* created in this run: removed if tgt refuses it */
+	if (storage == STOR_ST_NONVOLATILE && (rc = persist_portal(&p->pub, 1)) < 0) {
+		free(p);
+		return rc;
+	}
+	if ((rc = portal_insert(p)) < 0) {
+		if (storage == STOR_ST_NONVOLATILE)
+			persist_portal(&p->pub, 0);
+		free(p);
+		return rc;
+	}
+	sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u created by SET", (unsigned int)index, p->pub.host,
+	       (unsigned int)port);
+	portal_apply(p);
+	return 0;
+}
+
+int stor_portal_destroy(uint32_t index)
+{
+	struct portal *p = portal_get(index);
+	struct tombstone *t;
+	char param[STOR_HOST_MAX + 24];
+	int rc;
+
+	if (!p)
+		return -ENOENT;
+	if (p->pub.storage == STOR_ST_NONVOLATILE && (rc = persist_portal(&p->pub, 0)) < 0)
+		return rc;
+	if (S.running && (t = calloc(1, sizeof(*t)))) {
+		snprintf(t->host, sizeof(t->host), "%s", p->pub.host);
+		t->port = p->pub.port;
+		portal_param(&p->pub, param, sizeof(param));
+		if (tgtc_run(S.control, &stor_owner, delete_done, t, "--lld", "iscsi", "--op", "delete", "--mode",
+		             "portal", "--param", param, (char *)NULL) == 0) {
+			t->next = tombs;
+			tombs = t;
+		} else {
+			free(t);
+		}
+	}
+	sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u destroyed", (unsigned int)index, p->pub.host,
+	       (unsigned int)p->pub.port);
+	portal_remove(index);
+	return 0;
+}
+
+static int tombstoned(const char *host, uint16_t port)
+{
+	for (struct tombstone *t = tombs; t; t = t->next)
+		if (t->port == port && strcmp(t->host, host) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add-or-update from tgt's list, then sweep: tgt's own rows that it no
+ * longer lists go; rows created here are re-applied (tgt keeps no config). */
+static void ingest_portals(const struct tgtc_portal *v, size_t n)
+{
+	for (size_t i = 0; i < nportals; i++)
+		portals[i]->seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		char canon[STOR_HOST_MAX];
+		struct portal *p;
+
+		if (canon_host(v[i].host, canon, sizeof(canon)) < 0 || tombstoned(canon, v[i].port))
+			continue;
+		if (!(p = portal_by_addr(canon, v[i].port))) {
+			if (!(p = calloc(1, sizeof(*p))))
+				continue;
+			p->pub.index = stor_portal_next_index();
+			snprintf(p->pub.host, sizeof(p->pub.host), "%s", canon);
+			p->pub.port = v[i].port;
+			p->pub.storage = STOR_ST_OTHER;
+			if (portal_insert(p) < 0) {
+				free(p);
+				continue;
+			}
+		}
+		if (p->snmp && !p->pub.active)
+			sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u is active", (unsigned int)p->pub.index, p->pub.host,
+			       (unsigned int)p->pub.port);
+		p->seen = 1;
+		p->pub.active = 1;
+		p->pub.tpgt = v[i].tpgt;
+		p->confirmed = 1;
+		p->warned = 0;
+	}
+	for (size_t i = 0; i < nportals;) {
+		struct portal *p = portals[i];
+
+		if (p->seen) {
+			i++;
+			continue;
+		}
+		if (!p->snmp) {
+			portal_remove(p->pub.index);
+			continue;
+		}
+		if (p->pub.active)
+			sa_log(SA_LOG_WARNING, TAG, "portal %u %s:%u vanished from tgt: adding it again",
+			       (unsigned int)p->pub.index, p->pub.host, (unsigned int)p->pub.port);
+		p->pub.active = 0;
+		p->pub.tpgt = 0;
+		if (!p->busy && !(p->snmp == 2 && !p->confirmed))
+			portal_apply(p);
+		i++;
+	}
+}
+
+/* ---- targets, LUNs, sessions ------------------------------------------------ */
+
+static void target_clear(struct stor_target *t)
+{
+	for (size_t k = 0; k < t->nsessions; k++)
+		free(t->sessions[k].cids);
+	free(t->sessions);
+	free(t->luns);
+}
+
+static void targets_free(struct stor_target *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		target_clear(&v[i]);
+	free(v);
+}
+
+static int cmp_target(const void *a, const void *b)
+{
+	uint32_t x = ((const struct stor_target *)a)->tid, y = ((const struct stor_target *)b)->tid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_lun(const void *a, const void *b)
+{
+	uint32_t x = ((const struct stor_lun *)a)->lun, y = ((const struct stor_lun *)b)->lun;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_session(const void *a, const void *b)
+{
+	uint32_t x = ((const struct stor_session *)a)->sid, y = ((const struct stor_session *)b)->sid;
+
+	return x < y ? -1 : x > y;
+}
+
+static void ctr_add(struct stor_counters *a, const struct stor_counters *b)
+{
+	a->rd_bytes += b->rd_bytes;
+	a->wr_bytes += b->wr_bytes;
+	a->rd_cmds += b->rd_cmds;
+	a->wr_cmds += b->wr_cmds;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* tgt prints sizes in units of 10^6 bytes, rounded to the nearest (a
+ * 32 MiB LU shows "34 MB"); rounding the MiB to the nearest again gives
+ * back the exact size of every LU that is a whole number of MiB. */
+static uint32_t mb_to_mib(uint64_t mb)
+{
+	uint64_t mib;
+
+	if (mb > UINT64_MAX / 1000000u)
+		return UINT32_MAX;
+	mib = (mb * 1000000u + (1u << 19)) >> 20;
+	return mib > UINT32_MAX ? UINT32_MAX : (uint32_t)mib;
+}
+
+static int build_target(struct stor_target *t, const struct tgtc_target_info *in)
+{
+	memset(t, 0, sizeof(*t));
+	t->tid = in->tid;
+	snprintf(t->name, sizeof(t->name), "%s", in->name);
+	if (in->nluns && !(t->luns = calloc(in->nluns, sizeof(*t->luns))))
+		return -ENOMEM;
+	for (size_t i = 0; i < in->nluns; i++) {
+		struct stor_lun *l = &t->luns[t->nluns];
+
+		if (in->luns[i].lun > 16383)
+			continue;
+		l->lun = in->luns[i].lun;
+		snprintf(l->type, sizeof(l->type), "%s", in->luns[i].type);
+		snprintf(l->backing, sizeof(l->backing), "%s", in->luns[i].backing);
+		snprintf(l->serial, sizeof(l->serial), "%s", in->luns[i].serial);
+		l->size_mib = mb_to_mib(in->luns[i].size_mb);
+		t->nluns++;
+	}
+	qsort(t->luns, t->nluns, sizeof(*t->luns), cmp_lun);
+	if (in->nnexus && !(t->sessions = calloc(in->nnexus, sizeof(*t->sessions))))
+		return -ENOMEM;
+	for (size_t i = 0; i < in->nnexus; i++) {
+		const struct tgtc_nexus *nx = &in->nexus[i];
+		struct stor_session *s = &t->sessions[t->nsessions];
+
+		if (nx->sid > UINT32_MAX || stor_session_find(t, (uint32_t)nx->sid))
+			continue;
+		s->tid = t->tid;
+		s->sid = (uint32_t)nx->sid;
+		snprintf(s->initiator, sizeof(s->initiator), "%s", nx->initiator);
+		if (nx->nconns && canon_host(nx->conns[0].addr, s->addr, sizeof(s->addr)) < 0)
+			s->addr[0] = '\0';
+		if (nx->nconns && !(s->cids = calloc(nx->nconns, sizeof(*s->cids))))
+			return -ENOMEM;
+		for (size_t k = 0; k < nx->nconns; k++)
+			s->cids[k] = nx->conns[k].cid;
+		s->nconns = nx->nconns;
+		t->nsessions++;
+		/* Kept sorted as it grows so the duplicate check above is a search. */
+		qsort(t->sessions, t->nsessions, sizeof(*t->sessions), cmp_session);
+	}
+	return 0;
+}
+
+int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter *ctr, size_t nctr)
+{
+	struct stor_target *nt = NULL;
+	size_t n = 0, nf = 0;
+	/* Per new session: the stat sums, and whether stat listed it at all. */
+	struct stor_counters **fresh = NULL;
+	unsigned char **have = NULL;
+	int rc = -ENOMEM;
+
+	if (show->ntargets && !(nt = calloc(show->ntargets, sizeof(*nt))))
+		return -ENOMEM;
+	for (size_t i = 0; i < show->ntargets; i++) {
+		if (build_target(&nt[n], &show->targets[i]) < 0) {
+			n++;
+			goto out;
+		}
+		n++;
+	}
+	qsort(nt, n, sizeof(*nt), cmp_target);
+	/* Duplicate tids cannot come from tgt; keep the first of each anyway. */
+	for (size_t i = 1; i < n;) {
+		if (nt[i].tid == nt[i - 1].tid) {
+			target_clear(&nt[i]);
+			memmove(&nt[i], &nt[i + 1], (n - i - 1) * sizeof(*nt));
+			n--;
+			continue;
+		}
+		i++;
+	}
+	nf = n;
+	if (n && (!(fresh = calloc(n, sizeof(*fresh))) || !(have = calloc(n, sizeof(*have)))))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (nt[i].nsessions && (!(fresh[i] = calloc(nt[i].nsessions, sizeof(**fresh))) ||
+		                        !(have[i] = calloc(nt[i].nsessions, 1))))
+			goto out;
+	}
+	for (size_t i = 0; i < nctr; i++) {
+		size_t lo = 0, hi = n, si;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (nt[mid].tid < ctr[i].tid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= n || nt[lo].tid != ctr[i].tid)
+			continue;
+		si = session_pos(&nt[lo], ctr[i].sid);
+		if (si >= nt[lo].nsessions || nt[lo].sessions[si].sid != ctr[i].sid)
+			continue;
+		fresh[lo][si].rd_bytes += ctr[i].rd_bytes;
+		fresh[lo][si].wr_bytes += ctr[i].wr_bytes;
+		fresh[lo][si].rd_cmds += ctr[i].rd_cmds;
+		fresh[lo][si].wr_cmds += ctr[i].wr_cmds;
+		have[lo][si] = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct stor_target *t = &nt[i];
+		const struct stor_target *old = stor_target_find(t->tid);
+
+		/* Same tid, other name: a new target, counting from zero. */
+		if (old && strcmp(old->name, t->name) != 0)
+			old = NULL;
+		if (old)
+			t->base = old->base;
+		for (size_t k = 0; k < t->nsessions; k++) {
+			struct stor_session *s = &t->sessions[k];
+			const struct stor_session *os = old ? stor_session_find(old, s->sid) : NULL;
+
+			if (os && strcmp(os->initiator, s->initiator) != 0) {
+				/* tgt reused the id for another session: the old one ended. */
+				ctr_add(&t->base, &os->ctr);
+				os = NULL;
+			}
+			if (have[i][k])
+				s->ctr = fresh[i][k];
+			if (os) {
+				/* tgt's per-session counters only grow; a stat that missed
+				 * the session (it runs after the show) must not lower them. */
+				s->ctr.rd_bytes = max64(s->ctr.rd_bytes, os->ctr.rd_bytes);
+				s->ctr.wr_bytes = max64(s->ctr.wr_bytes, os->ctr.wr_bytes);
+				s->ctr.rd_cmds = max64(s->ctr.rd_cmds, os->ctr.rd_cmds);
+				s->ctr.wr_cmds = max64(s->ctr.wr_cmds, os->ctr.wr_cmds);
+			}
+		}
+		/* Ended sessions leave what they counted in the target's base. */
+		for (size_t k = 0; old && k < old->nsessions; k++) {
+			const struct stor_session *os = &old->sessions[k];
+
+			/* (A reused id was counted in the loop above.) */
+			if (!stor_session_find(t, os->sid))
+				ctr_add(&t->base, &os->ctr);
+		}
+		t->ctr = t->base;
+		for (size_t k = 0; k < t->nsessions; k++)
+			ctr_add(&t->ctr, &t->sessions[k].ctr);
+	}
+	targets_free(targets, ntargets);
+	targets = nt;
+	ntargets = n;
+	nt = NULL;
+	n = 0;
+	rc = 0;
+out:
+	for (size_t i = 0; fresh && i < nf; i++)
+		free(fresh[i]);
+	for (size_t i = 0; have && i < nf; i++)
+		free(have[i]);
+	free(fresh);
+	free(have);
+	if (nt)
+		targets_free(nt, n);
+	return rc;
+}
+
+void stor_reset(void)
+{
+	targets_free(targets, ntargets);
+	targets = NULL;
+	ntargets = 0;
+	while (nportals)
+		portal_remove(portals[nportals - 1]->pub.index);
+	while (tombs) {
+		struct tombstone *t = tombs;
+
+		tombs = t->next;
+		free(t);
+	}
+}
+
+/* ---- sessions: ending ---------------------------------------------------------- */
+
+static void conn_deleted(void *arg, int rc, const char *out, size_t len)
+{
+	(void)arg;
+	(void)out;
+	(void)len;
+	if (rc < 0 && rc != -ECANCELED)
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d delete conn: %s", S.control, strerror(-rc));
+	else if (rc == 0)
+		round_start(); /* show the session gone without waiting a whole interval */
+}
+
+int stor_session_validate_end(uint32_t tid, uint32_t sid)
+{
+	const struct stor_target *t;
+
+	if (!S.running)
+		return -ENODEV;
+	if (!(t = stor_target_find(tid)) || !stor_session_find(t, sid))
+		return -ENOENT;
+	return 0;
+}
+
+int stor_session_end(uint32_t tid, uint32_t sid)
+{
+	const struct stor_target *t;
+	const struct stor_session *s;
+	int rc = stor_session_validate_end(tid, sid);
+
+	if (rc < 0)
+		return rc;
+	t = stor_target_find(tid);
+	s = stor_session_find(t, sid);
+	for (size_t i = 0; i < s->nconns; i++) {
+		char ts[16], ss[16], cs[16];
+
+		snprintf(ts, sizeof(ts), "%u", (unsigned int)tid);
+		snprintf(ss, sizeof(ss), "%u", (unsigned int)sid);
+		snprintf(cs, sizeof(cs), "%u", (unsigned int)s->cids[i]);
+		if ((rc = tgtc_run(S.control, &stor_owner, conn_deleted, NULL, "--lld", "iscsi", "--op", "delete",
+		                   "--mode", "conn", "--tid", ts, "--sid", ss, "--cid", cs, (char *)NULL)) < 0)
+			return rc;
+	}
+	sa_log(SA_LOG_INFO, TAG, "ending session %u of %s (%s, %zu connection%s)", (unsigned int)sid, t->name,
+	       s->initiator, s->nconns, s->nconns == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- rounds: show portal, show target, stat sys ------------------------------- */
+
+static void round_end(int ok, const char *step, int rc)
+{
+	S.busy = 0;
+	tgtc_show_free(&S.show);
+	if (ok) {
+		if (S.fails)
+			sa_log(SA_LOG_NOTICE, TAG, "tgtd -C %d answers again", S.control);
+		S.fails = 0;
+	} else {
+		if (!S.fails)
+			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s failed: %s", S.control, step, strerror(-rc));
+		/* A tgtd that stays silent has no targets and no sessions any more. */
+		if (++S.fails == FAILS_BEFORE_CLEAR) {
+			struct tgtc_show empty = {NULL, 0};
+
+			stor_ingest_targets(&empty, NULL, 0);
+		}
+	}
+	if (S.again && S.running) {
+		S.again = 0;
+		round_start();
+	}
+}
+
+static void stat_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct tgtc_counter *c = NULL;
+	size_t n = 0;
+
+	(void)arg;
+	if (rc == -ECANCELED)
+		return;
+	if (rc == 0)
+		rc = tgtc_parse_stat(out, len, &c, &n);
+	if (rc == 0)
+		rc = stor_ingest_targets(&S.show, c, n);
+	free(c);
+	round_end(rc == 0, "--op stat --mode sys", rc);
+}
+
+static void targets_done(void *arg, int rc, const char *out, size_t len)
+{
+	(void)arg;
+	if (rc == -ECANCELED)
+		return;
+	tgtc_show_free(&S.show);
+	if (rc == 0)
+		rc = tgtc_parse_show_full(out, len, &S.show);
+	if (rc == 0)
+		rc = tgtc_run(S.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat", "--mode", "sys",
+		              (char *)NULL);
+	if (rc < 0)
+		round_end(0, "--op show --mode target", rc);
+}
+
+static void portals_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct tgtc_portal *v = NULL;
+	size_t n = 0;
+
+	(void)arg;
+	if (rc == -ECANCELED)
+		return;
+	if (rc == 0)
+		rc = tgtc_parse_portals(out, len, &v, &n);
+	if (rc == 0)
+		ingest_portals(v, n);
+	free(v);
+	if (rc == 0)
+		rc = tgtc_run(S.control, &stor_owner, targets_done, NULL, "--lld", "iscsi", "--op", "show", "--mode",
+		              "target", (char *)NULL);
+	if (rc < 0)
+		round_end(0, "--op show --mode portal", rc);
+}
+
+static void round_start(void)
+{
+	if (!S.running)
+		return;
+	if (S.busy) {
+		S.again = 1;
+		return;
+	}
+	S.busy = 1;
+	if (tgtc_run(S.control, &stor_owner, portals_done, NULL, "--lld", "iscsi", "--op", "show", "--mode", "portal",
+	             (char *)NULL) < 0)
+		S.busy = 0;
+}
+
+static void on_timer(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	round_start();
+}
+
+/* ---- start / stop ------------------------------------------------------------- */
+
+void stor_listen(stor_listener fn, void *arg)
+{
+	listener = fn;
+	listener_arg = arg;
+}
+
+int stor_running(void)
+{
+	return S.running;
+}
+
+static int stor_start(const struct sa_storage_config *cfg)
+{
+	struct sa_state *st = sa_engines_state();
+
+	S.control = cfg->tgt_control;
+	S.interval = cfg->interval > 0 ? cfg->interval : 10;
+	S.fails = 0;
+	if (st)
+		sa_state_foreach(st, KEY_PREFIX, restore_one, NULL);
+	S.timer = sa_ev_timer((unsigned int)S.interval * 1000u, 1, on_timer, NULL);
+	if (!S.timer) {
+		stor_reset();
+		return -ENOMEM;
+	}
+	S.running = 1;
+	sa_log(SA_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", S.control, S.interval);
+	round_start();
+	if (listener)
+		listener(1, listener_arg);
+	return 0;
+}
+
+void stor_stop(void)
+{
+	if (!S.running)
+		return;
+	S.running = 0;
+	sa_ev_cancel(S.timer);
+	S.timer = 0;
+	tgtc_cancel(&stor_owner);
+	S.busy = S.again = 0;
+	tgtc_show_free(&S.show);
+	stor_reset();
+	sa_log(SA_LOG_INFO, TAG, "stopped");
+	if (listener)
+		listener(0, listener_arg);
+}
+
+int stor_apply(const struct sa_storage_config *cfg)
+{
+	if (!cfg || !cfg->enabled) {
+		stor_stop();
+		return 0;
+	}
+	if (S.running && S.control == cfg->tgt_control) {
+		int interval = cfg->interval > 0 ? cfg->interval : 10;
+
+		if (interval != S.interval) {
+			unsigned int t = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL);
+
+			if (!t)
+				return -ENOMEM;
+			sa_ev_cancel(S.timer);
+			S.timer = t;
+			S.interval = interval;
+		}
+		return 0;
+	}
+	stor_stop();
+	return stor_start(cfg);
+}

@@ -1,0 +1,879 @@
+/* tgtctl.c: tgt target control: tgtadm as child processes whose stdout the event loop reads, and its parsers. */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iscsi/tgtctl.h"
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+
+#define TAG "tgtctl"
+#define JOB_TIMEOUT_MS 5000
+#define MAX_RUNNING 8
+#define MAX_OUTPUT (8u << 20)
+#define MAX_ARGS 20
+
+extern char **environ;
+
+struct job {
+	char *argv[MAX_ARGS + 1];
+	pid_t pid;
+	int fd; /* -1 once stdout hit EOF */
+	char *out;
+	size_t len, cap;
+	struct timespec deadline;
+	bool killed;
+	int control;
+	const void *owner;
+	tgtc_done_cb cb;
+	void *arg;
+	struct job *next;
+};
+
+static struct job *running_jobs, *queued, **queued_tail = &queued;
+static unsigned int nrunning;
+static unsigned int tick_timer;
+/* Children killed by a cancel that had not exited yet: reaped by the tick. */
+static pid_t *zombies;
+static size_t nzombies;
+
+static void job_free(struct job *j)
+{
+	for (int i = 0; j->argv[i]; i++)
+		free(j->argv[i]);
+	free(j->out);
+	free(j);
+}
+
+static void start_queued(void);
+static void tick(unsigned int id, void *arg);
+
+static void ensure_tick(void)
+{
+	if (!tick_timer)
+		tick_timer = sa_ev_timer(20, 1, tick, NULL);
+}
+
+static void job_finish(struct job *j, int rc)
+{
+	struct job **pp;
+
+	for (pp = &running_jobs; *pp && *pp != j; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = j->next;
+	nrunning--;
+	if (j->cb)
+		j->cb(j->arg, rc, j->out ? j->out : "", j->out ? j->len : 0);
+	job_free(j);
+	start_queued();
+}
+
+/* Called when stdout is closed: the child has exited or is about to. */
+static bool job_reap(struct job *j)
+{
+	int status;
+	pid_t r = waitpid(j->pid, &status, WNOHANG);
+
+	if (r == 0)
+		return false;
+	if (r < 0) /* somebody else reaped it (SIGCHLD ignored): trust the output */
+		job_finish(j, j->killed ? -ETIMEDOUT : 0);
+	else if (j->killed)
+		job_finish(j, -ETIMEDOUT);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		job_finish(j, 0);
+	else
+		job_finish(j, -EIO);
+	return true;
+}
+
+static void on_output(int fd, void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		ssize_t n;
+
+		if (j->len + 4096 + 1 > j->cap) {
+			size_t nc = j->cap ? j->cap * 2 : 8192;
+			char *nb;
+
+			if (nc > MAX_OUTPUT + 4096 + 1 || !(nb = realloc(j->out, nc))) {
+				kill(j->pid, SIGKILL);
+				j->killed = true;
+				sa_ev_unwatch_read(fd);
+				close(fd);
+				j->fd = -1;
+				return;
+			}
+			j->out = nb;
+			j->cap = nc;
+		}
+		n = read(fd, j->out + j->len, j->cap - j->len - 1);
+		if (n > 0) {
+			j->len += (size_t)n;
+			j->out[j->len] = '\0';
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		sa_ev_unwatch_read(fd);
+		close(fd);
+		j->fd = -1;
+		job_reap(j);
+		return;
+	}
+}
+
+static int job_spawn(struct job *j)
+{
+	posix_spawn_file_actions_t fa;
+	int p[2], rc;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&j->pid, j->argv[0], &fa, NULL, j->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc) {
+		close(p[0]);
+		return -rc;
+	}
+	/* The child's stdout must block for it; only our end is non-blocking. */
+	j->fd = p[0];
+	if (sa_ev_watch_read(j->fd, on_output, j) < 0) {
+		kill(j->pid, SIGKILL);
+		waitpid(j->pid, NULL, WNOHANG);
+		close(j->fd);
+		return -EIO;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &j->deadline);
+	j->deadline.tv_sec += JOB_TIMEOUT_MS / 1000;
+	return 0;
+}
+
+static void start_queued(void)
+{
+	while (queued && nrunning < MAX_RUNNING) {
+		struct job *j = queued;
+		int rc;
+
+		queued = j->next;
+		if (!queued)
+			queued_tail = &queued;
+		j->next = running_jobs;
+		running_jobs = j;
+		nrunning++;
+		rc = job_spawn(j);
+		if (rc < 0) {
+			sa_log(SA_LOG_WARNING, TAG, "cannot run %s: %s", j->argv[0], strerror(-rc));
+			job_finish(j, rc);
+			return; /* job_finish started the next ones */
+		}
+		ensure_tick();
+	}
+}
+
+static void reap_zombies(void)
+{
+	size_t i = 0;
+
+	while (i < nzombies) {
+		pid_t r = waitpid(zombies[i], NULL, WNOHANG);
+
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		zombies[i] = zombies[--nzombies];
+	}
+}
+
+/* Kills children past their time and reaps those whose stdout is closed. */
+static void tick(unsigned int id, void *arg)
+{
+	struct timespec now;
+	struct job *j, *next;
+
+	(void)id;
+	(void)arg;
+	reap_zombies();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (j = running_jobs; j; j = next) {
+		next = j->next;
+		if (j->fd < 0) {
+			if (job_reap(j))
+				next = running_jobs; /* the list changed: start over */
+			continue;
+		}
+		if (!j->killed && (now.tv_sec > j->deadline.tv_sec ||
+		                   (now.tv_sec == j->deadline.tv_sec && now.tv_nsec >= j->deadline.tv_nsec))) {
+			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control, j->argv[5],
+			       j->argv[6], j->argv[7], j->argv[8] ? j->argv[8] : "");
+			kill(j->pid, SIGKILL);
+			j->killed = true;
+		}
+	}
+	if (!running_jobs && !queued && !nzombies) {
+		sa_ev_cancel(tick_timer);
+		tick_timer = 0;
+	}
+}
+
+static struct job *job_newv(int control, const void *owner, tgtc_done_cb cb, void *arg, va_list ap)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	char port[16];
+	const char *a;
+	int n = 0;
+
+	if (!j)
+		return NULL;
+	snprintf(port, sizeof(port), "%d", control);
+	j->argv[n++] = strdup("tgtadm");
+	j->argv[n++] = strdup("-C");
+	j->argv[n++] = strdup(port);
+	while ((a = va_arg(ap, const char *)) && n < MAX_ARGS)
+		j->argv[n++] = strdup(a);
+	for (int i = 0; i < n; i++) {
+		if (!j->argv[i]) {
+			job_free(j);
+			return NULL;
+		}
+	}
+	j->fd = -1;
+	j->control = control;
+	j->owner = owner;
+	j->cb = cb;
+	j->arg = arg;
+	return j;
+}
+
+int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...)
+{
+	struct job *j;
+	va_list ap;
+
+	if (control < 0)
+		return -EINVAL;
+	va_start(ap, arg);
+	j = job_newv(control, owner, cb, arg, ap);
+	va_end(ap);
+	if (!j)
+		return -ENOMEM;
+	j->next = NULL;
+	*queued_tail = j;
+	queued_tail = &j->next;
+	start_queued();
+	return 0;
+}
+
+void tgtc_cancel(const void *owner)
+{
+	struct job **pp = &queued, *dropped = NULL;
+
+	while (*pp) {
+		struct job *j = *pp;
+
+		if (j->owner != owner) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		j->next = dropped;
+		dropped = j;
+	}
+	/* The tail pointer must point at the last next field again. */
+	queued_tail = &queued;
+	while (*queued_tail)
+		queued_tail = &(*queued_tail)->next;
+	for (pp = &running_jobs; *pp;) {
+		struct job *j = *pp;
+		pid_t *nz;
+
+		if (j->owner != owner) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		nrunning--;
+		if (j->fd >= 0) {
+			sa_ev_unwatch_read(j->fd);
+			close(j->fd);
+		}
+		kill(j->pid, SIGKILL);
+		/* The child dies at once on SIGKILL; reap it later, never block the loop. */
+		if (waitpid(j->pid, NULL, WNOHANG) == 0 && (nz = realloc(zombies, (nzombies + 1) * sizeof(*nz)))) {
+			zombies = nz;
+			zombies[nzombies++] = j->pid;
+			ensure_tick();
+		}
+		j->next = dropped;
+		dropped = j;
+	}
+	/* Only now, with the lists consistent: owners free their contexts. */
+	while (dropped) {
+		struct job *j = dropped;
+
+		dropped = j->next;
+		if (j->cb)
+			j->cb(j->arg, -ECANCELED, "", 0);
+		job_free(j);
+	}
+	start_queued();
+}
+
+/* ---- parsers ----------------------------------------------------------------- */
+
+static const char *line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl : end;
+}
+
+static const char *skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static bool starts(const char *p, const char *e, const char *word)
+{
+	size_t l = strlen(word);
+
+	return (size_t)(e - p) >= l && memcmp(p, word, l) == 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *na = realloc(*arr, nc * size);
+
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	*cap = nc;
+	return 0;
+}
+
+/* Copies [p, e) without trailing blanks into dst (size bytes); false if too long. */
+static bool copy_field(char *dst, size_t size, const char *p, const char *e)
+{
+	size_t l;
+
+	p = skip_ws(p, e);
+	l = (size_t)(e - p);
+	while (l && (p[l - 1] == ' ' || p[l - 1] == '\r' || p[l - 1] == '\t'))
+		l--;
+	if (l >= size)
+		return false;
+	memcpy(dst, p, l);
+	dst[l] = '\0';
+	return true;
+}
+
+/* "Target N: NAME" at the start of a line: tid and the name's bounds. */
+static bool target_line(const char *p, const char *e, uint32_t *tid, const char **name, const char **name_end)
+{
+	char *colon;
+	unsigned long t;
+
+	if (!starts(p, e, "Target ") || p + 7 >= e || *(p + 7) < '0' || *(p + 7) > '9')
+		return false;
+	t = strtoul(p + 7, &colon, 10);
+	if (colon >= e || *colon != ':' || t > UINT32_MAX)
+		return false;
+	*tid = (uint32_t)t;
+	*name = skip_ws(colon + 1, e);
+	*name_end = e;
+	while (*name_end > *name && ((*name_end)[-1] == ' ' || (*name_end)[-1] == '\r'))
+		(*name_end)--;
+	return true;
+}
+
+int tgtc_parse_show(const char *out, size_t len, struct tgtc_target **targets, size_t *ntargets)
+{
+	const char *p = out, *end = out + len;
+	struct tgtc_target *t = NULL;
+	size_t n = 0, cap = 0;
+
+	while (p < end) {
+		const char *e = line_end(p, end), *name, *ne;
+		uint32_t tid;
+
+		if (target_line(p, e, &tid, &name, &ne) && ne > name && (size_t)(ne - name) < TGTC_NAME_MAX) {
+			if (grow((void **)&t, &cap, n, sizeof(*t)) < 0) {
+				free(t);
+				return -ENOMEM;
+			}
+			t[n].tid = tid;
+			memcpy(t[n].name, name, (size_t)(ne - name));
+			t[n].name[ne - name] = '\0';
+			n++;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	*targets = t;
+	*ntargets = n;
+	return 0;
+}
+
+/* Rows of `tgtadm --op stat --mode sys`: tgt lun sid, then bytes/cmds pairs
+ * for rd_subm, rd_done, wr_subm, wr_done, then errs. */
+int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size_t *nctr)
+{
+	const char *p = out, *end = out + len;
+	struct tgtc_counter *c = NULL;
+	size_t n = 0, cap = 0;
+
+	while (p < end) {
+		const char *e = line_end(p, end);
+		unsigned long long v[12];
+		char line[512];
+		size_t l = (size_t)(e - p);
+		int got;
+
+		if (l < sizeof(line)) {
+			memcpy(line, p, l);
+			line[l] = '\0';
+			got = sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			             &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]);
+			if (got == 12 && v[0] <= UINT32_MAX && v[1] <= UINT32_MAX && v[2] <= UINT32_MAX) {
+				if (grow((void **)&c, &cap, n, sizeof(*c)) < 0) {
+					free(c);
+					return -ENOMEM;
+				}
+				c[n].tid = (uint32_t)v[0];
+				c[n].lun = (uint32_t)v[1];
+				c[n].sid = (uint32_t)v[2];
+				c[n].rd_bytes = v[5];
+				c[n].rd_cmds = v[6];
+				c[n].wr_bytes = v[9];
+				c[n].wr_cmds = v[10];
+				c[n].bytes = v[5] + v[9];
+				n++;
+			}
+		}
+		p = e < end ? e + 1 : end;
+	}
+	*ctr = c;
+	*nctr = n;
+	return 0;
+}
+
+/* "I_T nexus: S" and its "Connection: C" lines under one target's block. */
+int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgtc_conn **conns, size_t *nc)
+{
+	const char *p = out, *end = out + len;
+	struct tgtc_conn *c = NULL;
+	size_t n = 0, cap = 0, tl = strlen(target);
+	bool in = false, have_sid = false;
+	uint32_t tid = 0;
+	uint64_t sid = 0;
+
+	while (p < end) {
+		const char *e = line_end(p, end), *q = skip_ws(p, e), *name, *ne;
+
+		if (target_line(p, e, &tid, &name, &ne)) {
+			in = (size_t)(ne - name) == tl && memcmp(name, target, tl) == 0;
+			have_sid = false;
+		} else if (in && starts(q, e, "I_T nexus: ")) {
+			sid = strtoull(q + 11, NULL, 10);
+			have_sid = true;
+		} else if (in && have_sid && starts(q, e, "Connection: ")) {
+			if (grow((void **)&c, &cap, n, sizeof(*c)) < 0) {
+				free(c);
+				return -ENOMEM;
+			}
+			c[n].tid = tid;
+			c[n].sid = sid;
+			c[n].cid = (uint32_t)strtoul(q + 12, NULL, 10);
+			n++;
+		} else if (in && starts(q, e, "LUN information:")) {
+			have_sid = false;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	*conns = c;
+	*nc = n;
+	return 0;
+}
+
+void tgtc_show_free(struct tgtc_show *show)
+{
+	for (size_t i = 0; i < show->ntargets; i++) {
+		struct tgtc_target_info *t = &show->targets[i];
+
+		for (size_t k = 0; k < t->nnexus; k++)
+			free(t->nexus[k].conns);
+		free(t->nexus);
+		free(t->luns);
+	}
+	free(show->targets);
+	show->targets = NULL;
+	show->ntargets = 0;
+}
+
+/* Capacities of the arrays being filled; not part of the result. */
+struct show_caps {
+	size_t targets, luns, nexus, conns;
+};
+
+int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
+{
+	const char *p = out, *end = out + len;
+	struct show_caps cap = {0, 0, 0, 0};
+	struct tgtc_target_info *t = NULL;
+	struct tgtc_lun *lun = NULL;
+	struct tgtc_nexus *nx = NULL;
+	/* Which block of the current target the lines belong to. */
+	enum { SEC_NONE, SEC_NEXUS, SEC_LUN } sec = SEC_NONE;
+
+	memset(show, 0, sizeof(*show));
+	while (p < end) {
+		const char *e = line_end(p, end), *q = skip_ws(p, e), *name, *ne;
+		uint32_t tid;
+
+		if (target_line(p, e, &tid, &name, &ne)) {
+			t = NULL;
+			lun = NULL;
+			nx = NULL;
+			sec = SEC_NONE;
+			if (ne == name || (size_t)(ne - name) >= TGTC_NAME_MAX)
+				goto next; /* not a name tgt would accept: skip the block */
+			if (grow((void **)&show->targets, &cap.targets, show->ntargets, sizeof(*t)) < 0)
+				goto nomem;
+			t = &show->targets[show->ntargets++];
+			memset(t, 0, sizeof(*t));
+			t->tid = tid;
+			memcpy(t->name, name, (size_t)(ne - name));
+			t->name[ne - name] = '\0';
+			cap.luns = cap.nexus = 0;
+		} else if (!t) {
+			;
+		} else if (q == p) {
+			sec = SEC_NONE; /* an unindented line that is not a target */
+		} else if (starts(q, e, "I_T nexus information:")) {
+			sec = SEC_NEXUS;
+			nx = NULL;
+		} else if (starts(q, e, "LUN information:")) {
+			sec = SEC_LUN;
+			lun = NULL;
+		} else if (starts(q, e, "Account information:") || starts(q, e, "ACL information:") ||
+		           starts(q, e, "System information:")) {
+			sec = SEC_NONE;
+		} else if (sec == SEC_NEXUS && starts(q, e, "I_T nexus: ")) {
+			if (grow((void **)&t->nexus, &cap.nexus, t->nnexus, sizeof(*nx)) < 0)
+				goto nomem;
+			nx = &t->nexus[t->nnexus++];
+			memset(nx, 0, sizeof(*nx));
+			nx->sid = strtoull(q + 11, NULL, 10);
+			cap.conns = 0;
+		} else if (sec == SEC_NEXUS && nx && starts(q, e, "Initiator: ")) {
+			/* "Initiator: NAME alias: ALIAS": iSCSI names have no blanks. */
+			const char *s = q + 11, *sp = s;
+
+			while (sp < e && *sp != ' ' && *sp != '\r')
+				sp++;
+			copy_field(nx->initiator, sizeof(nx->initiator), s, sp);
+		} else if (sec == SEC_NEXUS && nx && starts(q, e, "Connection: ")) {
+			if (grow((void **)&nx->conns, &cap.conns, nx->nconns, sizeof(*nx->conns)) < 0)
+				goto nomem;
+			memset(&nx->conns[nx->nconns], 0, sizeof(*nx->conns));
+			nx->conns[nx->nconns++].cid = (uint32_t)strtoul(q + 12, NULL, 10);
+		} else if (sec == SEC_NEXUS && nx && nx->nconns && starts(q, e, "IP Address: ")) {
+			copy_field(nx->conns[nx->nconns - 1].addr, sizeof(nx->conns[0].addr), q + 12, e);
+		} else if (sec == SEC_LUN && starts(q, e, "LUN: ")) {
+			if (grow((void **)&t->luns, &cap.luns, t->nluns, sizeof(*lun)) < 0)
+				goto nomem;
+			lun = &t->luns[t->nluns++];
+			memset(lun, 0, sizeof(*lun));
+			lun->lun = (uint32_t)strtoul(q + 5, NULL, 10);
+		} else if (sec == SEC_LUN && lun && starts(q, e, "Type: ")) {
+			copy_field(lun->type, sizeof(lun->type), q + 6, e);
+		} else if (sec == SEC_LUN && lun && starts(q, e, "SCSI SN: ")) {
+			copy_field(lun->serial, sizeof(lun->serial), q + 9, e);
+		} else if (sec == SEC_LUN && lun && starts(q, e, "Size: ")) {
+			lun->size_mb = strtoull(q + 6, NULL, 10); /* "Size: 67 MB, Block size: 512" */
+		} else if (sec == SEC_LUN && lun && starts(q, e, "Backing store path: ")) {
+			copy_field(lun->backing, sizeof(lun->backing), q + 20, e);
+		}
+next:
+		p = e < end ? e + 1 : end;
+	}
+	return 0;
+nomem:
+	tgtc_show_free(show);
+	return -ENOMEM;
+}
+
+int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals, size_t *np)
+{
+	const char *p = out, *end = out + len;
+	struct tgtc_portal *v = NULL;
+	size_t n = 0, cap = 0;
+
+	while (p < end) {
+		const char *e = line_end(p, end), *q = skip_ws(p, e);
+
+		if (starts(q, e, "Portal: ")) {
+			const char *a = q + 8, *ae, *comma;
+			unsigned long port, tpgt = 0;
+			char *x;
+
+			/* ADDR:PORT,TPGT with an IPv6 ADDR in brackets. */
+			for (comma = e; comma > a && comma[-1] != ','; comma--)
+				;
+			if (comma > a) {
+				tpgt = strtoul(comma, &x, 10);
+				comma--;
+			} else {
+				comma = e;
+			}
+			for (ae = comma; ae > a && ae[-1] != ':'; ae--)
+				;
+			if (ae > a) {
+				port = strtoul(ae, &x, 10);
+				ae--;
+				if (*a == '[' && ae > a + 1 && ae[-1] == ']') {
+					a++;
+					ae--;
+				}
+				if (port >= 1 && port <= 65535 && ae > a && (size_t)(ae - a) < sizeof(v->host) &&
+				    tpgt <= UINT32_MAX) {
+					if (grow((void **)&v, &cap, n, sizeof(*v)) < 0) {
+						free(v);
+						return -ENOMEM;
+					}
+					memcpy(v[n].host, a, (size_t)(ae - a));
+					v[n].host[ae - a] = '\0';
+					v[n].port = (uint16_t)port;
+					v[n].tpgt = (uint32_t)tpgt;
+					n++;
+				}
+			}
+		}
+		p = e < end ? e + 1 : end;
+	}
+	*portals = v;
+	*np = n;
+	return 0;
+}
+
+/* ---- the redirect engine's loads ------------------------------------------------ */
+
+static const char legacy_owner; /* tgtc_read_stats / tgtc_end_sessions jobs */
+
+struct stats_ctx {
+	uint32_t server;
+	int control;
+	tgtc_stats_cb cb;
+	struct tgtc_stats st;
+};
+
+static void stats_ctx_free(struct stats_ctx *c)
+{
+	free(c->st.targets);
+	free(c->st.counters);
+	free(c);
+}
+
+static void stat_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct stats_ctx *c = arg;
+
+	if (rc == -ECANCELED) {
+		stats_ctx_free(c);
+		return;
+	}
+	if (rc == 0)
+		rc = tgtc_parse_stat(out, len, &c->st.counters, &c->st.ncounters);
+	c->cb(c->server, rc, rc == 0 ? &c->st : NULL);
+	stats_ctx_free(c);
+}
+
+static void show_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct stats_ctx *c = arg;
+
+	if (rc == -ECANCELED) {
+		stats_ctx_free(c);
+		return;
+	}
+	if (rc == 0)
+		rc = tgtc_parse_show(out, len, &c->st.targets, &c->st.ntargets);
+	if (rc == 0)
+		rc = tgtc_run(c->control, &legacy_owner, stat_done, c, "--lld", "iscsi", "--op", "stat", "--mode",
+		              "sys", (char *)NULL);
+	if (rc == 0)
+		return;
+	c->cb(c->server, rc, NULL);
+	stats_ctx_free(c);
+}
+
+int tgtc_read_stats(uint32_t server, int control, tgtc_stats_cb cb)
+{
+	struct stats_ctx *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->server = server;
+	c->control = control;
+	c->cb = cb;
+	rc = tgtc_run(control, &legacy_owner, show_done, c, "--lld", "iscsi", "--op", "show", "--mode", "target",
+	              (char *)NULL);
+	if (rc < 0)
+		free(c);
+	return rc;
+}
+
+/* ---- ending sessions ----------------------------------------------------------- */
+
+/* end_sessions batches per tgtd: one `show` serves every target moved off it. */
+struct batch {
+	int control;
+	char **targets;
+	size_t n;
+	/* The targets the running show is for. */
+	char **inflight;
+	size_t ninflight;
+	bool busy;
+	unsigned int timer;
+	struct batch *next;
+};
+static struct batch *batches;
+
+static void batch_run(struct batch *b);
+
+static void delete_done(void *arg, int rc, const char *out, size_t len)
+{
+	(void)out;
+	(void)len;
+	if (rc < 0 && rc != -ECANCELED)
+		sa_log(SA_LOG_INFO, TAG, "tgtadm -C %d delete conn: %s", (int)(intptr_t)arg, strerror(-rc));
+}
+
+static void conns_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct batch *b = arg;
+
+	if (rc == -ECANCELED)
+		return; /* tgtc_stop frees the batch */
+	for (size_t i = 0; rc == 0 && i < b->ninflight; i++) {
+		struct tgtc_conn *c = NULL;
+		size_t n = 0;
+
+		if (tgtc_parse_conns(out, len, b->inflight[i], &c, &n) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			char tid[16], sid[24], cid[16];
+
+			snprintf(tid, sizeof(tid), "%u", c[k].tid);
+			snprintf(sid, sizeof(sid), "%llu", (unsigned long long)c[k].sid);
+			snprintf(cid, sizeof(cid), "%u", c[k].cid);
+			tgtc_run(b->control, &legacy_owner, delete_done, (void *)(intptr_t)b->control, "--lld", "iscsi",
+			         "--op", "delete", "--mode", "conn", "--tid", tid, "--sid", sid, "--cid", cid, (char *)NULL);
+		}
+		if (n)
+			sa_log(SA_LOG_INFO, TAG, "ending %zu connection%s of %s on tgtd -C %d", n, n == 1 ? "" : "s",
+			       b->inflight[i], b->control);
+		free(c);
+	}
+	for (size_t i = 0; i < b->ninflight; i++)
+		free(b->inflight[i]);
+	free(b->inflight);
+	b->inflight = NULL;
+	b->ninflight = 0;
+	b->busy = false;
+	if (b->n)
+		batch_run(b);
+}
+
+static void batch_run(struct batch *b)
+{
+	/* Hand the batch's targets to the show that is about to run. */
+	b->inflight = b->targets;
+	b->ninflight = b->n;
+	b->targets = NULL;
+	b->n = 0;
+	b->busy = true;
+	if (tgtc_run(b->control, &legacy_owner, conns_done, b, "--lld", "iscsi", "--op", "show", "--mode", "target",
+	             (char *)NULL) < 0)
+		conns_done(b, -ENOMEM, "", 0);
+}
+
+static void batch_fire(unsigned int id, void *arg)
+{
+	struct batch *b = arg;
+
+	(void)id;
+	b->timer = 0;
+	if (!b->busy && b->n)
+		batch_run(b);
+}
+
+int tgtc_end_sessions(int control, const char *target)
+{
+	struct batch *b;
+	char **nt;
+
+	if (control < 0)
+		return -EINVAL;
+	for (b = batches; b && b->control != control; b = b->next)
+		;
+	if (!b) {
+		if (!(b = calloc(1, sizeof(*b))))
+			return -ENOMEM;
+		b->control = control;
+		b->next = batches;
+		batches = b;
+	}
+	if (!(nt = realloc(b->targets, (b->n + 1) * sizeof(char *))))
+		return -ENOMEM;
+	b->targets = nt;
+	if (!(b->targets[b->n] = strdup(target)))
+		return -ENOMEM;
+	b->n++;
+	/* Several moves in one plan arrive in one loop pass: they share one show. */
+	if (!b->busy && !b->timer)
+		b->timer = sa_ev_timer(1, 0, batch_fire, b);
+	return 0;
+}
+
+void tgtc_stop(void)
+{
+	tgtc_cancel(&legacy_owner);
+	while (batches) {
+		struct batch *b = batches;
+
+		batches = b->next;
+		sa_ev_cancel(b->timer);
+		for (size_t i = 0; i < b->n; i++)
+			free(b->targets[i]);
+		free(b->targets);
+		for (size_t i = 0; i < b->ninflight; i++)
+			free(b->inflight[i]);
+		free(b->inflight);
+		free(b);
+	}
+}

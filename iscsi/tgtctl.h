@@ -1,0 +1,108 @@
+/* tgtctl.h: tgt target control: tgtadm run as child processes the event loop reads, and parsers of its output. */
+#ifndef SA_ISCSI_TGTCTL_H
+#define SA_ISCSI_TGTCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TGTC_NAME_MAX 224 /* iSCSI names are at most 223 octets */
+
+/* ---- generic runner ------------------------------------------------------
+ * tgtc_run queues "tgtadm -C control ARGS..." (NULL-terminated varargs).  At
+ * most a few run at once; each is killed after a few seconds.  cb gets rc 0
+ * (exit status 0) or a negative errno (-EIO: non-zero exit, -ETIMEDOUT:
+ * killed), and the child's stdout (NUL-terminated, len bytes; valid only
+ * during the call).  Jobs belong to owner: tgtc_cancel(owner) kills and
+ * drops them, calling each callback once with -ECANCELED so its context
+ * can be freed (it must not start jobs then), and never touches another
+ * owner's jobs. */
+typedef void (*tgtc_done_cb)(void *arg, int rc, const char *out, size_t len);
+int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...) __attribute__((sentinel));
+void tgtc_cancel(const void *owner);
+
+/* ---- parsers (pure; exposed for unit tests) ---------------------------- */
+
+/* Targets of `--op show --mode target`: tid and name only. */
+struct tgtc_target {
+	uint32_t tid;
+	char name[TGTC_NAME_MAX];
+};
+int tgtc_parse_show(const char *out, size_t len, struct tgtc_target **targets, size_t *ntargets);
+
+/* Rows of `--op stat --mode sys` (tgt 1.0.85 refuses `--mode target` without
+ * --tid): one per (tid, lun, sid); the "done" byte and command counts. */
+struct tgtc_counter {
+	uint32_t tid;
+	uint32_t lun;
+	uint32_t sid;
+	uint64_t bytes; /* rd_done + wr_done bytes */
+	uint64_t rd_bytes, rd_cmds, wr_bytes, wr_cmds;
+};
+int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size_t *n);
+
+/* (tid, sid, cid) triples of one target from `--op show --mode target`. */
+struct tgtc_conn {
+	uint32_t tid;
+	uint64_t sid;
+	uint32_t cid;
+};
+int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgtc_conn **conns, size_t *n);
+
+/* The whole of `--op show --mode target`: targets, their LUNs and their
+ * I_T nexuses (sessions) with connections. */
+struct tgtc_lun {
+	uint32_t lun;
+	char type[32];     /* "disk", "controller", ... */
+	uint64_t size_mb;  /* tgt prints sizes in units of 10^6 bytes, rounded */
+	char backing[256]; /* backing store path, "None" for the controller */
+	char serial[64];   /* SCSI SN */
+};
+struct tgtc_nexus_conn {
+	uint32_t cid;
+	char addr[64]; /* the initiator's IP address as tgt prints it */
+};
+struct tgtc_nexus {
+	uint64_t sid;
+	char initiator[TGTC_NAME_MAX];
+	struct tgtc_nexus_conn *conns;
+	size_t nconns;
+};
+struct tgtc_target_info {
+	uint32_t tid;
+	char name[TGTC_NAME_MAX];
+	struct tgtc_lun *luns;
+	size_t nluns;
+	struct tgtc_nexus *nexus;
+	size_t nnexus;
+};
+struct tgtc_show {
+	struct tgtc_target_info *targets;
+	size_t ntargets;
+};
+int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show);
+void tgtc_show_free(struct tgtc_show *show);
+
+/* "Portal: ADDR:PORT,TPGT" lines of `--op show --mode portal` (IPv6 in []). */
+struct tgtc_portal {
+	char host[64]; /* numeric, without brackets */
+	uint16_t port;
+	uint32_t tpgt;
+};
+int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals, size_t *n);
+
+/* ---- the redirect engine's helpers (jobs of their own owner) ----------- */
+struct tgtc_stats {
+	struct tgtc_target *targets;
+	size_t ntargets;
+	struct tgtc_counter *counters;
+	size_t ncounters;
+};
+/* cb gets rc 0 and the stats, or a negative errno (st NULL). */
+typedef void (*tgtc_stats_cb)(uint32_t server, int rc, const struct tgtc_stats *st);
+int tgtc_read_stats(uint32_t server, int control, tgtc_stats_cb cb);
+/* Ends every connection of target on the tgtd at control (show, then delete each conn). */
+int tgtc_end_sessions(int control, const char *target);
+/* Cancels the work of tgtc_read_stats and tgtc_end_sessions only. */
+void tgtc_stop(void);
+
+#endif

@@ -1,0 +1,415 @@
+/* snmp_client.c: asynchronous SNMP client requests (GETBULK walks, SNMPv3 authPriv SETs) over net-snmp sessions. */
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "subagent/evloop.h"
+#include "subagent/log.h"
+#include "subagent/snmp_client.h"
+
+#define TAG "snmpc"
+#define SA_SNMPC_BULK 32
+
+/* One request, one session: a session is opened per request and closed
+ * when it ends, so nothing stale survives a peer restart (a new engine ID,
+ * new boots) and a cancelled request cannot call back into freed state. */
+enum { SA_REQ_WALK = 1, SA_REQ_SET };
+enum { SA_ST_PROBING = 1, SA_ST_RUNNING, SA_ST_DONE };
+
+struct sa_snmpc_req {
+	struct sa_snmpc_req *prev, *next;
+	netsnmp_session *ss;
+	int kind, state, v3;
+	oid root[MAX_OID_LEN], last[MAX_OID_LEN];
+	size_t rootlen, lastlen;
+	long value;
+	sa_snmpc_vb_cb vb;
+	sa_snmpc_done_cb done;
+	void *arg;
+	unsigned int watchdog, closer;
+};
+
+static struct sa_snmpc_req *sa_reqs;
+static unsigned int sa_npending;
+
+unsigned int sa_snmpc_pending(void)
+{
+	return sa_npending;
+}
+
+static void sa_req_unlink(struct sa_snmpc_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		sa_reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+}
+
+static void sa_req_free(struct sa_snmpc_req *r)
+{
+	sa_ev_cancel(r->watchdog);
+	sa_ev_cancel(r->closer);
+	r->watchdog = r->closer = 0;
+	sa_req_unlink(r);
+	/* Callbacks net-snmp may run from snmp_close see SA_ST_DONE and return. */
+	r->state = SA_ST_DONE;
+	if (r->ss)
+		snmp_close(r->ss);
+	free(r);
+	sa_npending--;
+}
+
+/* A session cannot be closed from inside its own callback: the close runs
+ * from a timer right after. */
+static void sa_req_close_tick(unsigned int id, void *arg)
+{
+	struct sa_snmpc_req *r = arg;
+
+	(void)id;
+	r->closer = 0;
+	sa_req_free(r);
+}
+
+static void sa_req_finish(struct sa_snmpc_req *r, int rc, const char *why)
+{
+	if (r->state == SA_ST_DONE)
+		return;
+	r->state = SA_ST_DONE;
+	sa_ev_cancel(r->watchdog);
+	r->watchdog = 0;
+	if (r->done)
+		r->done(rc, why, r->arg);
+	r->closer = sa_ev_timer(1, 0, sa_req_close_tick, r);
+	if (!r->closer)
+		sa_log(SA_LOG_WARNING, TAG, "cannot schedule a session close; it stays open");
+}
+
+/* Against lost requests whatever their cause (a REPORT net-snmp swallowed,
+ * a resend that never came): every request ends by this time at the latest. */
+static void sa_req_watchdog(unsigned int id, void *arg)
+{
+	struct sa_snmpc_req *r = arg;
+
+	(void)id;
+	r->watchdog = 0;
+	sa_req_finish(r, -ETIMEDOUT, "no answer");
+}
+
+static int sa_req_send_next(struct sa_snmpc_req *r)
+{
+	netsnmp_pdu *pdu;
+
+	if (r->kind == SA_REQ_WALK) {
+		pdu = snmp_pdu_create(SNMP_MSG_GETBULK);
+		if (!pdu)
+			return -ENOMEM;
+		pdu->non_repeaters = 0;
+		pdu->max_repetitions = SA_SNMPC_BULK;
+		snmp_add_null_var(pdu, r->last, r->lastlen);
+	} else {
+		pdu = snmp_pdu_create(SNMP_MSG_SET);
+		if (!pdu)
+			return -ENOMEM;
+		snmp_pdu_add_variable(pdu, r->root, r->rootlen, ASN_INTEGER, &r->value, sizeof(r->value));
+	}
+	if (!snmp_send(r->ss, pdu)) {
+		snmp_free_pdu(pdu);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* USM engine ID discovery without net-snmp's own probe, which waits for
+ * the answer in a loop of its own: a noAuthNoPriv GET with an empty
+ * engine ID, whose REPORT carries the peer's engine ID. */
+static int sa_req_send_probe(struct sa_snmpc_req *r)
+{
+	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+
+	if (!pdu)
+		return -ENOMEM;
+	pdu->version = SNMP_VERSION_3;
+	pdu->securityModel = SNMP_SEC_MODEL_USM;
+	pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+	pdu->securityName = strdup("");
+	pdu->securityNameLen = 0;
+	if (!snmp_send(r->ss, pdu)) {
+		snmp_free_pdu(pdu);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int sa_probe_answered(struct sa_snmpc_req *r, netsnmp_session *sp, netsnmp_pdu *pdu)
+{
+	if (!sp->securityEngineIDLen) {
+		if (!pdu->securityEngineIDLen)
+			return -EPROTO;
+		sp->securityEngineID = netsnmp_memdup(pdu->securityEngineID, pdu->securityEngineIDLen);
+		if (!sp->securityEngineID)
+			return -ENOMEM;
+		sp->securityEngineIDLen = pdu->securityEngineIDLen;
+		if (!sp->contextEngineIDLen) {
+			sp->contextEngineID = netsnmp_memdup(pdu->securityEngineID, pdu->securityEngineIDLen);
+			if (sp->contextEngineID)
+				sp->contextEngineIDLen = pdu->securityEngineIDLen;
+		}
+	}
+	/* Localizes the passphrase keys to the engine just learnt. */
+	if (create_user_from_session(sp) != SNMPERR_SUCCESS)
+		return -EACCES;
+	r->state = SA_ST_RUNNING;
+	return sa_req_send_next(r);
+}
+
+static int sa_errstat_rc(long errstat)
+{
+	switch (errstat) {
+	case SNMP_ERR_NOACCESS:
+	case SNMP_ERR_NOTWRITABLE:
+	case SNMP_ERR_AUTHORIZATIONERROR:
+	case SNMP_ERR_NOSUCHNAME:
+	case SNMP_ERR_READONLY: return -EACCES;
+	default: return -EIO;
+	}
+}
+
+static int sa_oid_under(const oid *root, size_t rootlen, const oid *o, size_t len)
+{
+	return len > rootlen && netsnmp_oid_is_subtree(root, rootlen, o, len) == 0;
+}
+
+/* One GETBULK answer: hands its varbinds out, then asks for more. */
+static void sa_walk_answer(struct sa_snmpc_req *r, netsnmp_pdu *pdu)
+{
+	netsnmp_variable_list *v;
+	uint32_t o32[MAX_OID_LEN];
+	int rc;
+
+	for (v = pdu->variables; v; v = v->next_variable) {
+		struct sa_snmpc_vb vb = {.oid = o32, .oidlen = v->name_length};
+
+		if (v->type == SNMP_ENDOFMIBVIEW || v->type == SNMP_NOSUCHOBJECT || v->type == SNMP_NOSUCHINSTANCE ||
+		    !sa_oid_under(r->root, r->rootlen, v->name, v->name_length)) {
+			sa_req_finish(r, 0, NULL);
+			return;
+		}
+		if (snmp_oid_compare(v->name, v->name_length, r->last, r->lastlen) <= 0) {
+			sa_req_finish(r, -EPROTO, "the peer's OIDs do not increase");
+			return;
+		}
+		memcpy(r->last, v->name, v->name_length * sizeof(oid));
+		r->lastlen = v->name_length;
+		for (size_t i = 0; i < v->name_length; i++)
+			o32[i] = (uint32_t)v->name[i];
+		switch (v->type) {
+		case ASN_INTEGER:
+			vb.type = SA_SNMPC_INTEGER;
+			vb.i = *v->val.integer;
+			break;
+		case ASN_GAUGE:
+		case ASN_COUNTER:
+		case ASN_TIMETICKS:
+			vb.type = SA_SNMPC_UNSIGNED;
+			vb.u = (uint32_t)*v->val.integer;
+			break;
+		case ASN_COUNTER64:
+			vb.type = SA_SNMPC_COUNTER64;
+			vb.u = ((uint64_t)v->val.counter64->high << 32) | (uint32_t)v->val.counter64->low;
+			break;
+		case ASN_OCTET_STR:
+			vb.type = SA_SNMPC_STRING;
+			vb.str = (const char *)v->val.string;
+			vb.len = v->val_len;
+			break;
+		default: vb.type = SA_SNMPC_OTHER; break;
+		}
+		if (r->vb && r->vb(&vb, r->arg)) {
+			sa_req_finish(r, 0, NULL);
+			return;
+		}
+	}
+	if (!pdu->variables) {
+		sa_req_finish(r, 0, NULL);
+		return;
+	}
+	if ((rc = sa_req_send_next(r)) < 0)
+		sa_req_finish(r, rc, "cannot send");
+}
+
+static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+	struct sa_snmpc_req *r = magic;
+	int rc;
+
+	(void)reqid;
+	if (!r || r->state == SA_ST_DONE)
+		return 1;
+	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
+		sa_req_finish(r, -ETIMEDOUT, "no answer");
+		return 1;
+	}
+	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || !pdu) {
+		sa_req_finish(r, -EIO, "connection lost");
+		return 1;
+	}
+	if (r->state == SA_ST_PROBING) {
+		if ((rc = sa_probe_answered(r, sp, pdu)) < 0)
+			sa_req_finish(r, rc, rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
+		return 1;
+	}
+	if (pdu->command == SNMP_MSG_REPORT) {
+		/* net-snmp resends after a time window REPORT by itself. */
+		if (snmpv3_get_report_type(pdu) == SNMPERR_NOT_IN_TIME_WINDOW)
+			return 1;
+		sa_req_finish(r, -EACCES, snmp_api_errstring(snmpv3_get_report_type(pdu)));
+		return 1;
+	}
+	if (pdu->errstat != SNMP_ERR_NOERROR) {
+		sa_req_finish(r, sa_errstat_rc(pdu->errstat), snmp_errstring(pdu->errstat));
+		return 1;
+	}
+	if (r->kind == SA_REQ_WALK)
+		sa_walk_answer(r, pdu);
+	else
+		sa_req_finish(r, 0, NULL);
+	return 1;
+}
+
+static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind, int v3)
+{
+	struct sa_snmpc_req *r;
+	netsnmp_session s;
+	unsigned int tmo = p->timeout_ms ? p->timeout_ms : 1000;
+	int retries = p->retries < 0 ? 1 : p->retries;
+
+	if (!p->peer || !p->peer[0])
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->kind = kind;
+	r->v3 = v3;
+	snmp_sess_init(&s);
+	s.peername = (char *)p->peer;
+	s.timeout = (long)tmo * 1000;
+	s.retries = retries;
+	s.callback = sa_req_cb;
+	s.callback_magic = r;
+	if (!v3) {
+		s.version = SNMP_VERSION_2c;
+		s.community = (u_char *)p->community;
+		s.community_len = strlen(p->community);
+	} else {
+		s.version = SNMP_VERSION_3;
+		s.flags |= SNMP_FLAGS_DONT_PROBE;
+		s.securityModel = SNMP_SEC_MODEL_USM;
+		s.securityName = (char *)p->user;
+		s.securityNameLen = strlen(p->user);
+		s.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+		s.securityAuthProto = usmHMACSHA1AuthProtocol;
+		s.securityAuthProtoLen = USM_AUTH_PROTO_SHA_LEN;
+		s.securityAuthKeyLen = USM_AUTH_KU_LEN;
+		s.securityPrivProto = usmAESPrivProtocol;
+		s.securityPrivProtoLen = USM_PRIV_PROTO_AES_LEN;
+		s.securityPrivKeyLen = USM_PRIV_KU_LEN;
+		if (generate_Ku(s.securityAuthProto, (u_int)s.securityAuthProtoLen, (const u_char *)p->auth_pass,
+		                strlen(p->auth_pass), s.securityAuthKey, &s.securityAuthKeyLen) != SNMPERR_SUCCESS ||
+		    generate_Ku(s.securityAuthProto, (u_int)s.securityAuthProtoLen, (const u_char *)p->priv_pass,
+		                strlen(p->priv_pass), s.securityPrivKey, &s.securityPrivKeyLen) != SNMPERR_SUCCESS) {
+			explicit_bzero(&s, sizeof(s));
+			free(r);
+			return NULL;
+		}
+	}
+	r->ss = snmp_open(&s);
+	explicit_bzero(s.securityAuthKey, sizeof(s.securityAuthKey));
+	explicit_bzero(s.securityPrivKey, sizeof(s.securityPrivKey));
+	if (!r->ss) {
+		free(r);
+		return NULL;
+	}
+	r->next = sa_reqs;
+	if (sa_reqs)
+		sa_reqs->prev = r;
+	sa_reqs = r;
+	sa_npending++;
+	/* Probe, request, a time window resend, each with its retries. */
+	r->watchdog = sa_ev_timer(tmo * (unsigned)(retries + 1) * 3 + 500, 0, sa_req_watchdog, r);
+	return r;
+}
+
+static int sa_req_start(struct sa_snmpc_req *r)
+{
+	int rc;
+
+	r->state = r->v3 ? SA_ST_PROBING : SA_ST_RUNNING;
+	rc = r->v3 ? sa_req_send_probe(r) : sa_req_send_next(r);
+	if (rc < 0)
+		sa_req_free(r);
+	return rc;
+}
+
+static int sa_peer_v3(const struct sa_snmpc_peer *p)
+{
+	return p->user && p->user[0] && p->auth_pass && strlen(p->auth_pass) >= 8 && p->priv_pass &&
+	       strlen(p->priv_pass) >= 8;
+}
+
+int sa_snmpc_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
+                  sa_snmpc_done_cb done, void *arg)
+{
+	struct sa_snmpc_req *r;
+	int v3;
+
+	if (!p || !root || !rootlen || rootlen > MAX_OID_LEN)
+		return -EINVAL;
+	if (p->community && p->community[0])
+		v3 = 0;
+	else if (sa_peer_v3(p))
+		v3 = 1;
+	else
+		return -EINVAL;
+	if (!(r = sa_req_open(p, SA_REQ_WALK, v3)))
+		return -EIO;
+	for (size_t i = 0; i < rootlen; i++)
+		r->root[i] = r->last[i] = root[i];
+	r->rootlen = r->lastlen = rootlen;
+	r->vb = vb;
+	r->done = done;
+	r->arg = arg;
+	return sa_req_start(r);
+}
+
+int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oidlen, long value,
+                     sa_snmpc_done_cb done, void *arg)
+{
+	struct sa_snmpc_req *r;
+
+	if (!p || !o || !oidlen || oidlen > MAX_OID_LEN)
+		return -EINVAL;
+	/* Writes only over authPriv: a community never authorizes a SET here. */
+	if (!sa_peer_v3(p))
+		return -EPERM;
+	if (!(r = sa_req_open(p, SA_REQ_SET, 1)))
+		return -EIO;
+	for (size_t i = 0; i < oidlen; i++)
+		r->root[i] = o[i];
+	r->rootlen = oidlen;
+	r->value = value;
+	r->done = done;
+	r->arg = arg;
+	return sa_req_start(r);
+}
+
+void sa_snmpc_cancel_all(void)
+{
+	while (sa_reqs)
+		sa_req_free(sa_reqs);
+}

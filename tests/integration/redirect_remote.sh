@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# redirect_remote.sh: the redirector's resources and loads come from the servers' own sanagent agents over SNMP.
+. "$(dirname "$0")/lib.sh"
+sa_init redir-remote
+command -v iscsi-perf >/dev/null || sa_skip "libiscsi-bin not installed"
+IQN=$SA_TGT_IQN
+ROID=$SA_OID.3.3.1 # sanRedirObjects
+STOR_TARGETS=$SA_OID.3.1.1.13 # sanStorTargetTable
+sa_start_tgt_servers 3 2
+RPORT=$(sa_free_port tcp)
+
+# Server i's storage side: its own snmpd (UDP port STOR_PORT[i], AgentX socket in stor$i/) and its own
+# sanagentd with a storage { } section over that server's tgtd.
+STOR_PORT=()
+start_storage_agent() {
+	local i=$1 d="$SA_TMP/stor$1" port
+	port=$(sa_free_port udp)
+	STOR_PORT[$i]=$port
+	mkdir -p "$d/persist" "$d/state"
+	cat >"$d/snmpd.conf" <<-EOF
+	agentaddress udp:127.0.0.1:$port
+	master agentx
+	agentXSocket unix:$d/agentx.sock
+	agentXTimeout 5
+	rocommunity $SA_RO_COMMUNITY 127.0.0.1
+	createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
+	rwuser $SA_V3_USER priv
+	EOF
+	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -Lf "$SA_TMP/stor$i-snmpd.log" -C -c "$d/snmpd.conf" \
+		-p "$d/snmpd.pid"
+	cat >"$d/sanagent.conf" <<-EOF
+	agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/state"; };
+	storage = { tgt_control = ${SA_TGT_CTL[$i]}; interval = 1; };
+	EOF
+	SNMP_PERSISTENT_DIR="$d/persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$d/sanagent.conf" \
+		-p "$d/sanagentd.pid" 2>>"$SA_TMP/stor$i-sanagentd.log"
+}
+stor_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 0 -On "127.0.0.1:${STOR_PORT[$1]}" "$2" 2>/dev/null; }
+for i in 0 1 2; do start_storage_agent "$i"; done
+for i in 0 1 2; do
+	sa_wait_for 15 eval 'stor_walk $i $STOR_TARGETS.1.2 | grep -q "$IQN:r2"' ||
+		sa_skip "server $i's agent does not serve sanStorTargetTable (storage side not built)"
+done
+
+# The redirector: no resources in its config, only the servers and their agents.
+servers=""
+for i in 0 1 2; do
+	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]};
+	  agent = \"udp:127.0.0.1:${STOR_PORT[$i]}\"; agent_community = \"$SA_RO_COMMUNITY\";
+	  agent_user = \"$SA_V3_USER\"; agent_auth_passphrase = \"$SA_V3_AUTH\"; agent_priv_passphrase = \"$SA_V3_PRIV\"; }"
+done
+sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; load_interval = 1; servers = ( $servers ); };"
+sa_start_snmpd
+sa_start_agent
+sa_wait_agent
+grep -q "$SA_V3_AUTH\|$SA_V3_PRIV" "$SA_TMP/sanagentd.log" && sa_fail "a passphrase appears in the log"
+
+# res_index TARGET: the sanRedirResourceIndex whose target is TARGET.
+res_index() { sa_walk "$ROID.6.1.2" | sed -n "s/^$ROID\.6\.1\.2\.\([0-9]*\) = STRING: \"\{0,1\}$1\"\{0,1\}\$/\1/p" | head -1; }
+sa_wait_for 10 eval '[ -n "$(res_index $IQN:r1)" ] && [ -n "$(res_index $IQN:r2)" ]' ||
+	sa_fail "the servers' targets did not become resources: $(sa_walk "$ROID.6.1.2")"
+R1=$(res_index "$IQN:r1")
+echo "# resources from the agents: $(sa_walk "$ROID.6.1.2" | wc -l) rows, r1 is row $R1"
+[ "$(sa_walk "$ROID.6.1.2" | wc -l)" = 2 ] || sa_fail "want exactly 2 resources: $(sa_walk "$ROID.6.1.2")"
+res_server() { sa_get "$ROID.6.1.3.$1"; }
+old=$(($(res_server "$R1") - 1))
+[ "$old" -ge 0 ] || sa_fail "r1 is not mapped"
+
+# ---- I/O through a redirected login makes r1's load > 0 (read through the redirector's snmpd) ----
+timeout 60 iscsi-perf -i "$IQN:perf1" "iscsi://127.0.0.1:$RPORT/$IQN:r1/1" >"$SA_TMP/perf1.out" 2>&1 &
+PERF=$!
+sa_wait_for 10 eval '[ -n "$(sa_tgt_initiators $old $IQN:r1)" ]' || sa_fail "r1's session is not on s$((old + 1))"
+sa_wait_for 10 eval '[ "$(sa_get "$ROID.6.1.5.$R1")" -gt 0 ]' ||
+	sa_fail "r1's load stays $(sa_get "$ROID.6.1.5.$R1") under I/O"
+echo "# r1 load $(sa_get "$ROID.6.1.5.$R1") B/s on s$((old + 1)) (from its agent's Counter64s)"
+[ "$(sa_get "$ROID.4.1.9.$((old + 1))")" -ge "$(sa_get "$ROID.6.1.5.$R1")" ] || sa_fail "server load below r1's"
+
+# ---- a manual move ends the session on the old server through its agent ----
+new=$(((old + 1) % 3))
+sa_set "$ROID.6.1.3.$R1" u $((new + 1)) >/dev/null || sa_fail "SET sanRedirResourceServer.$R1 refused"
+sa_wait_for 10 eval 'grep -q "server s$((old + 1)): session .* of $IQN:r1 ended through its agent" "$SA_TMP/sanagentd.log"' ||
+	sa_fail "r1's session on s$((old + 1)) was not ended through its agent"
+sa_wait_for 10 eval '[ -z "$(sa_tgt_initiators $old $IQN:r1)" ]' || sa_fail "r1's session on s$((old + 1)) still there"
+sa_wait_for 15 eval '[ -n "$(sa_tgt_initiators $new $IQN:r1)" ]' ||
+	echo "# note: iscsi-perf did not log in again at s$((new + 1)) by itself (libiscsi reconnects to its last portal)"
+kill "$PERF" 2>/dev/null
+wait "$PERF" 2>/dev/null
+echo "PASS"
