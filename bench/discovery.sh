@@ -8,9 +8,10 @@
 #               wall    snmpset admin up started .. sanDiscTargetsCurrent = N read through snmpd;
 #   anchor    `iscsi-ls iscsi://127.0.0.1:PORT` (libiscsi) on the same tgtd, wall time of the process.
 #             It rejects SendTargets replies longer than one PDU, so it fails above a few thousand
-#             targets: the largest count it handles is found by bisection (targets added/removed with
-#             tgtadm) and measured too.  `iscsi-ls -s` (discovery, then a login and REPORT LUNS on every
-#             target) is timed once at DB_N1 for reference.
+#             targets: the largest count it handles is found by bisection (targets hidden and shown with
+#             tgtadm unbind/bind) and measured too.  Without -s iscsi-ls does what the engine does
+#             (SendTargets only); `iscsi-ls -s` (then a login and REPORT LUNS on every target) is timed
+#             once at DB_N1 for reference.
 # Part 2, a scan of 127.0.0.0/24 on one port, a second tgtd listening on 127.0.0.1..DB_SCAN_ADDRS:
 #   sanagent  sanDiscLastScanDuration (the engine's own ms) and the wall time from snmpset admin up to
 #             sanDiscScansCompleted moving, read through snmpd;
@@ -162,7 +163,13 @@ reply_bytes() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
 get1() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 2 -r 0 -On -Oqv "127.0.0.1:$SA_SNMP_PORT" "$1" 2>/dev/null; }
-admin() { sa_set "$ENG.3.$DISC_ENG" i "$1" >/dev/null || sa_fail "snmpset sanEngineAdminStatus.$DISC_ENG = $1 failed"; }
+# admin 1|2: sanEngineAdminStatus of the discovery engine, as the v3 user; a generous timeout, as the agent
+# may be busy merging a large reply.
+admin() {
+	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 10 -r 0 \
+		"127.0.0.1:$SA_SNMP_PORT" "$ENG.3.$DISC_ENG" i "$1" >/dev/null ||
+		sa_fail "snmpset sanEngineAdminStatus.$DISC_ENG = $1 failed"
+}
 # wait_until LIMIT_S OID CMP VALUE: polls OID through snmpd with no pause until "value CMP VALUE";
 # prints the microsecond clock of the first GET that saw it.
 wait_until() {

@@ -1,4 +1,5 @@
-/* loginTable.c: sanLoginTable and sanLoginNextIndex of SANAGENT-SESSION-MIB, and the SET logic shared with sanCredTable. */
+/* loginTable.c: sanLoginTable and sanLoginNextIndex of SANAGENT-SESSION-MIB, and the SET logic shared with
+ * sanCredTable. */
 #include <config.h>
 
 #include <errno.h>
@@ -284,7 +285,9 @@ int h_login_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 		break;
 	case H_LOGIN_TEAM: h_path_set_int(vb, ASN_UNSIGNED, (long)l->team); break;
 	case H_LOGIN_PATHS: h_path_set_int(vb, ASN_UNSIGNED, (long)l->npaths); break;
-	case H_LOGIN_STORAGE_TYPE: h_path_set_int(vb, ASN_INTEGER, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE); break;
+	case H_LOGIN_STORAGE_TYPE:
+		h_path_set_int(vb, ASN_INTEGER, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE);
+		break;
 	case H_LOGIN_ROW_STATUS: h_path_set_int(vb, ASN_INTEGER, l->row); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
@@ -311,7 +314,8 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 		rc = rc == -EMSGSIZE ? SNMP_ERR_WRONGLENGTH : rc < 0 ? SNMP_ERR_WRONGVALUE : SNMP_ERR_NOERROR;
 		break;
 	case H_LOGIN_ADDR_TYPE:
-		if ((rc = netsnmp_check_vb_int_range(vb, 0, 16)) == SNMP_ERR_NOERROR && *vb->val.integer > DISC_ADDR_IPV6)
+		if ((rc = netsnmp_check_vb_int_range(vb, 0, 16)) == SNMP_ERR_NOERROR &&
+		    *vb->val.integer > DISC_ADDR_IPV6)
 			rc = SNMP_ERR_WRONGVALUE; /* ipv4z, ipv6z and dns are not portals here */
 		break;
 	case H_LOGIN_ADDR:
@@ -326,7 +330,8 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 		rc = disc_login_check_adapter((const char *)vb->val.string, vb->val_len);
 		if (rc == -EADDRNOTAVAIL)
 			sa_log(SA_LOG_INFO, TAG,
-			       "sanLoginSourceAdapter.%u: a source address cannot be bound by the data plane (libiscsi binds "
+			       "sanLoginSourceAdapter.%u: a source address cannot be bound by the data plane (libiscsi "
+			       "binds "
 			       "interfaces only): give an interface name",
 			       (unsigned int)index);
 		rc = rc == -EADDRNOTAVAIL ? SNMP_ERR_INCONSISTENTVALUE

@@ -162,8 +162,8 @@ static int ses_set(struct h_stor_table2 *t, netsnmp_agent_request_info *reqinfo,
 			rc = stor_session_validate_end(tid, sid);
 			if (rc < 0) {
 				/* A session that is not there cannot be created by a SET. */
-				netsnmp_set_request_error(reqinfo, r,
-				                          rc == -ENOENT ? SNMP_ERR_NOCREATION : h_redir_validate_err(rc));
+				netsnmp_set_request_error(
+				    reqinfo, r, rc == -ENOENT ? SNMP_ERR_NOCREATION : h_redir_validate_err(rc));
 				return SNMP_ERR_NOERROR;
 			}
 			break;

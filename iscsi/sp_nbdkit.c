@@ -398,6 +398,7 @@ static int sp_after_fork(void)
 				             sp_login_result_name(pi.login_result), pi.login_result, pi.login_status,
 				             pi.last_error);
 		nbdkit_error("team %s: no usable path to %s lun %d", g.o.name, g.target, g.o.lun);
+		sp_team_keep_segment(g.team);
 		return -1;
 	}
 	g.bs = sp_team_block_size(g.team);

@@ -776,6 +776,17 @@ static void publish(struct sp_team *t)
 	sp_shm_stats_end(t->shm);
 }
 
+/* A data plane that gives up (no path logged in at start) exits before its
+ * supervisor may have looked: leave the segment, with each path's last
+ * login result, for the supervisor to read post mortem and remove. */
+void sp_team_keep_segment(struct sp_team *t)
+{
+	if (!t->shm)
+		return;
+	publish(t);
+	t->shm->owner = 0;
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 int sp_team_start(struct sp_team *t)

@@ -134,6 +134,9 @@ int sp_team_submit(struct sp_team *t, struct sp_io *io);
  * it.  -1 (the default): none. */
 void sp_team_set_wake_fd(struct sp_team *t, int fd);
 void sp_team_free(struct sp_team *t);
+/* Leaves the shm segment in place at sp_team_free(), last results published
+ * (for a supervisor to read after this process exits). */
+void sp_team_keep_segment(struct sp_team *t);
 
 /* Verbs (also reachable through the shm control block). */
 int sp_team_set_shares(struct sp_team *t, int dir, const unsigned int *shares);

@@ -617,7 +617,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Backing store path: ")) {
 			copy_field(lun->backing, sizeof(lun->backing), q + 20, e);
 		}
-next:
+	next:
 		p = e < end ? e + 1 : end;
 	}
 	return 0;
@@ -792,7 +792,8 @@ static void conns_done(void *arg, int rc, const char *out, size_t len)
 			snprintf(sid, sizeof(sid), "%llu", (unsigned long long)c[k].sid);
 			snprintf(cid, sizeof(cid), "%u", c[k].cid);
 			tgtc_run(b->control, &legacy_owner, delete_done, (void *)(intptr_t)b->control, "--lld", "iscsi",
-			         "--op", "delete", "--mode", "conn", "--tid", tid, "--sid", sid, "--cid", cid, (char *)NULL);
+			         "--op", "delete", "--mode", "conn", "--tid", tid, "--sid", sid, "--cid", cid,
+			         (char *)NULL);
 		}
 		if (n)
 			sa_log(SA_LOG_INFO, TAG, "ending %zu connection%s of %s on tgtd -C %d", n, n == 1 ? "" : "s",

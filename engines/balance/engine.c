@@ -827,6 +827,34 @@ static void try_open_shm(struct bal_eng_team *t)
 	sa_log(SA_LOG_INFO, TAG, "team %s: watching %s", t->spec.name, p->shm_file);
 }
 
+/* A data plane whose paths all failed their first login exits at once,
+ * often before a poll saw its segment; it leaves the segment behind
+ * (sp_team_keep_segment) so the login results still reach live[] and the
+ * login rows.  Only results are taken from a dead process's segment. */
+static void read_post_mortem(struct bal_eng_team *t, pid_t pid)
+{
+	struct bal_team_priv *p = t->priv;
+	struct sp_shm_seg g;
+	struct sp_shm *s;
+
+	if (sp_shm_open(&s, p->shm_file, 0) < 0)
+		return;
+	if (s->seg->pid == (int32_t)pid && strcmp(s->seg->name, t->spec.name) == 0) {
+		sp_shm_snapshot(s, &g);
+		for (unsigned int i = 0; i < g.npaths && i < t->spec.npaths; i++) {
+			const struct sp_shm_path *sp = &g.path[i];
+
+			if (sp->login_result < SP_LOGIN_NONE || sp->login_result > SP_LOGIN_REDIRECTED)
+				continue;
+			t->live[i].login_result = (int)sp->login_result;
+			t->live[i].login_status = sp->login_status;
+			t->live[i].state = BAL_PATH_DOWN;
+		}
+		unlink(p->shm_file);
+	}
+	sp_shm_close(s);
+}
+
 static void poll_team(struct bal_eng_team *t)
 {
 	struct bal_team_priv *p = t->priv;
@@ -843,6 +871,8 @@ static void poll_team(struct bal_eng_team *t)
 			else if (r == t->pid && WIFSIGNALED(status))
 				sa_log(SA_LOG_WARNING, TAG, "team %s: data plane killed by signal %d", t->spec.name,
 				       WTERMSIG(status));
+			if (r == t->pid)
+				read_post_mortem(t, r);
 			t->pid = 0;
 			close_shm(t);
 			schedule_restart(t);

@@ -1,4 +1,5 @@
-/* login.c: the connection manager: login rows, each logged in as a balance-engine team; results, persistence, events. */
+/* login.c: the connection manager: login rows, each logged in as a balance-engine team; results, persistence, events.
+ */
 #include "engines/discovery/login.h"
 
 #include <arpa/inet.h>
@@ -25,7 +26,7 @@
 struct login_priv {
 	struct disc_login pub; /* first: lookups hand out &pub */
 	uint64_t retry_ms;     /* monotonic time of the next team creation attempt */
-	int reap; /* was logged in when the agent died: its data plane may still run */
+	int reap;              /* was logged in when the agent died: its data plane may still run */
 };
 
 #define MAX_LISTENERS 4
@@ -434,7 +435,8 @@ static int build_spec(const struct login_priv *l, struct bal_team_spec *s)
 			char *dst = s->path[s->npaths].portal;
 			size_t dlen = sizeof(s->path[0].portal);
 
-			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host, (unsigned int)p->port);
+			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host,
+			         (unsigned int)p->port);
 			/* A portal given by name cannot be a team path (numeric only). */
 			if (bal_parse_portal(dst, &fam, a, &port) == 0)
 				s->npaths++;
@@ -492,7 +494,8 @@ static void make_team(struct login_priv *l)
 	if (rc < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
 		       strerror(-rc));
-		set_result(l, SA_OPER_DOWN, rc == -ENETDOWN ? SP_LOGIN_SERVICE_UNAVAILABLE : SP_LOGIN_INITIATOR_ERROR, 0);
+		set_result(l, SA_OPER_DOWN, rc == -ENETDOWN ? SP_LOGIN_SERVICE_UNAVAILABLE : SP_LOGIN_INITIATOR_ERROR,
+		           0);
 		return;
 	}
 	l->pub.team = index;
@@ -690,8 +693,8 @@ void disc_login_cred_changed(uint32_t cred)
 		if (l->pub.c.cred != cred || !l->pub.team)
 			continue;
 		/* New secrets take effect at once: log in again with them. */
-		sa_log(SA_LOG_INFO, TAG, "login %u: credential %u changed, logging in again", (unsigned int)l->pub.index,
-		       (unsigned int)cred);
+		sa_log(SA_LOG_INFO, TAG, "login %u: credential %u changed, logging in again",
+		       (unsigned int)l->pub.index, (unsigned int)cred);
 		drop_team(l);
 		l->pub.failing = 0;
 		l->retry_ms = 0;
@@ -729,8 +732,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	if (!l->pub.c.persistent) {
 		l->reap = l->pub.c.admin == SA_ADMIN_UP && l->pub.row == DISC_ROW_ACTIVE;
 		l->pub.c.admin = SA_ADMIN_DOWN;
-	}
-	else if (l->pub.c.admin == SA_ADMIN_UP && l->pub.row == DISC_ROW_ACTIVE)
+	} else if (l->pub.c.admin == SA_ADMIN_UP && l->pub.row == DISC_ROW_ACTIVE)
 		lc->restored++;
 	if (login_insert(l) < 0) {
 		free(l);
@@ -759,7 +761,8 @@ static void reap_orphans(void)
 			continue;
 		if (bal_team_create(index, &s, 0) == 0) {
 			bal_team_destroy(index);
-			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out", (unsigned int)l->pub.index);
+			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
+			       (unsigned int)l->pub.index);
 		}
 		memset(&s.chap, 0, sizeof(s.chap));
 		/* Recorded as down now, so the next start has nothing to reap. */

@@ -13,7 +13,7 @@
  * before they stop.  Rows are kept sorted by stable indexes that are never
  * reused while the agent runs (O(log n) lookups). */
 
-#define DISC_CRED_STR_MAX 255   /* user names and secrets, octets */
+#define DISC_CRED_STR_MAX 255 /* user names and secrets, octets */
 #define DISC_LOGIN_TARGET_MAX 223
 #define DISC_LOGIN_ADAPTER_MAX 47
 #define DISC_LOGIN_DEFAULT_PORT 3260
@@ -29,11 +29,11 @@ struct disc_cred {
 	uint32_t index;
 	char user[DISC_CRED_STR_MAX + 1];
 	char secret[DISC_CRED_STR_MAX + 1];
-	char mutual_user[DISC_CRED_STR_MAX + 1]; /* "" = the user name is what the target answers with */
+	char mutual_user[DISC_CRED_STR_MAX + 1];   /* "" = the user name is what the target answers with */
 	char mutual_secret[DISC_CRED_STR_MAX + 1]; /* "" = no mutual CHAP */
-	int row;         /* enum disc_row */
-	int nonvolatile; /* StorageType nonVolatile: kept in the state file */
-	uint32_t users;  /* login rows that name it (kept by the manager) */
+	int row;                                   /* enum disc_row */
+	int nonvolatile;                           /* StorageType nonVolatile: kept in the state file */
+	uint32_t users;                            /* login rows that name it (kept by the manager) */
 };
 
 /* The operator's part of a login row (what SNMP writes and the state keeps). */
@@ -41,10 +41,10 @@ struct disc_login_cfg {
 	char target[DISC_LOGIN_TARGET_MAX + 1];
 	int addr_type; /* enum disc_addr_type; unknown = every discovered portal of the target */
 	unsigned char addr[16];
-	size_t addr_len; /* 0, 4 or 16, matching addr_type */
-	unsigned int port; /* 0 = 3260 */
+	size_t addr_len;                          /* 0, 4 or 16, matching addr_type */
+	unsigned int port;                        /* 0 = 3260 */
 	char adapter[DISC_LOGIN_ADAPTER_MAX + 1]; /* interface name, "" = any */
-	uint32_t cred; /* sanCredIndex, 0 = no CHAP */
+	uint32_t cred;                            /* sanCredIndex, 0 = no CHAP */
 	unsigned int lun;
 	int persistent; /* restored admin up at agent start */
 	int admin;      /* SA_ADMIN_UP / SA_ADMIN_DOWN */
@@ -53,7 +53,7 @@ struct disc_login_cfg {
 struct disc_login {
 	uint32_t index;
 	struct disc_login_cfg c;
-	int row;         /* enum disc_row */
+	int row; /* enum disc_row */
 	int nonvolatile;
 	/* What the manager observed. */
 	int oper;                 /* SA_OPER_UP / SA_OPER_DOWN */
@@ -68,7 +68,7 @@ struct disc_login {
 /* ---- lookups ---------------------------------------------------------------- */
 const struct disc_cred *disc_cred_find(uint32_t index);
 const struct disc_cred *disc_cred_next(uint32_t after); /* 0 = from the start */
-uint32_t disc_cred_next_index(void);                     /* a free sanCredIndex */
+uint32_t disc_cred_next_index(void);                    /* a free sanCredIndex */
 const struct disc_login *disc_login_find(uint32_t index);
 const struct disc_login *disc_login_next(uint32_t after);
 uint32_t disc_login_next_index(void);

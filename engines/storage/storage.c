@@ -22,11 +22,11 @@ static const char stor_owner; /* our tgtadm jobs */
 
 struct portal {
 	struct stor_portal pub; /* first: handed out as is */
-	int snmp;      /* created over SNMP: re-applied whenever tgt lacks it */
-	int confirmed; /* tgt has listed it since it was created here */
-	int busy;      /* a `new portal` runs */
-	int warned;    /* a failure was logged; cleared when tgt lists it */
-	int seen;      /* sweep mark */
+	int snmp;               /* created over SNMP: re-applied whenever tgt lacks it */
+	int confirmed;          /* tgt has listed it since it was created here */
+	int busy;               /* a `new portal` runs */
+	int warned;             /* a failure was logged; cleared when tgt lists it */
+	int seen;               /* sweep mark */
 };
 
 /* A portal being deleted: rounds ignore it in tgt's list until tgtadm ends. */
@@ -290,8 +290,8 @@ static void restore_one(const char *key, const char *value, void *arg)
 	struct portal *p;
 
 	(void)arg;
-	if (sscanf(value, "%63s %u", host, &port) != 2 || port < 1 || port > 65535 || index < 1 ||
-	    index > UINT32_MAX || canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
+	if (sscanf(value, "%63s %u", host, &port) != 2 || port < 1 || port > 65535 || index < 1 || index > UINT32_MAX ||
+	    canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
 	    portal_by_addr(canon, (uint16_t)port)) {
 		sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad %s", key);
 		return;
@@ -333,8 +333,8 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 		return;
 	}
 	if (!p->warned)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round",
-		       S.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round", S.control,
+		       p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
 	p->warned = 1;
 }
 
@@ -646,8 +646,8 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 	if (n && (!(fresh = calloc(n, sizeof(*fresh))) || !(have = calloc(n, sizeof(*have)))))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (nt[i].nsessions && (!(fresh[i] = calloc(nt[i].nsessions, sizeof(**fresh))) ||
-		                        !(have[i] = calloc(nt[i].nsessions, 1))))
+		if (nt[i].nsessions &&
+		    (!(fresh[i] = calloc(nt[i].nsessions, sizeof(**fresh))) || !(have[i] = calloc(nt[i].nsessions, 1))))
 			goto out;
 	}
 	for (size_t i = 0; i < nctr; i++) {
@@ -846,8 +846,8 @@ static void targets_done(void *arg, int rc, const char *out, size_t len)
 	if (rc == 0)
 		rc = tgtc_parse_show_full(out, len, &S.show);
 	if (rc == 0)
-		rc = tgtc_run(S.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat", "--mode", "sys",
-		              (char *)NULL);
+		rc = tgtc_run(S.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat", "--mode",
+		              "sys", (char *)NULL);
 	if (rc < 0)
 		round_end(0, "--op show --mode target", rc);
 }

@@ -1,4 +1,5 @@
-/* storage.h: the storage-side role next to a tgt target: its portals, targets, LUNs and sessions, read through tgtadm. */
+/* storage.h: the storage-side role next to a tgt target: its portals, targets, LUNs and sessions, read through tgtadm.
+ */
 #ifndef SA_ENGINES_STORAGE_H
 #define SA_ENGINES_STORAGE_H
 
@@ -16,12 +17,12 @@
 enum stor_storage { STOR_ST_OTHER = 1, STOR_ST_VOLATILE = 2, STOR_ST_NONVOLATILE = 3 };
 
 struct stor_portal {
-	uint32_t index; /* stable, never reused while the agent runs */
+	uint32_t index;           /* stable, never reused while the agent runs */
 	char host[STOR_HOST_MAX]; /* numeric, canonical form */
 	uint16_t port;
-	uint32_t tpgt;  /* 0 until tgt lists the portal */
-	int storage;    /* enum stor_storage */
-	int active;     /* tgt lists it now */
+	uint32_t tpgt; /* 0 until tgt lists the portal */
+	int storage;   /* enum stor_storage */
+	int active;    /* tgt lists it now */
 };
 
 struct stor_lun {
