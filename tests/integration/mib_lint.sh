@@ -133,7 +133,34 @@ check_module SANAGENT-SESSION-MIB handlers/disc.h sanSessionMIB \
 	sanDiscTargetLastSeen .1.3.6.1.4.1.32473.1.3.1.1.3.1.7 \
 	sanDiscPortalAddressType .1.3.6.1.4.1.32473.1.3.1.1.4.1.2 \
 	sanDiscPortalTpgt .1.3.6.1.4.1.32473.1.3.1.1.4.1.5 \
-	sanDiscPortalLastSeen .1.3.6.1.4.1.32473.1.3.1.1.4.1.8
+	sanDiscPortalLastSeen .1.3.6.1.4.1.32473.1.3.1.1.4.1.8 \
+	sanLoginFailed .1.3.6.1.4.1.32473.1.3.1.0.4 \
+	sanSessionUp .1.3.6.1.4.1.32473.1.3.1.0.5 \
+	sanSessionDown .1.3.6.1.4.1.32473.1.3.1.0.6 \
+	sanCredNextIndex.0 .1.3.6.1.4.1.32473.1.3.1.1.5.0 \
+	sanCredSecret .1.3.6.1.4.1.32473.1.3.1.1.6.1.3 \
+	sanCredMutualSecret .1.3.6.1.4.1.32473.1.3.1.1.6.1.5 \
+	sanCredRowStatus .1.3.6.1.4.1.32473.1.3.1.1.6.1.8 \
+	sanLoginNextIndex.0 .1.3.6.1.4.1.32473.1.3.1.1.7.0 \
+	sanLoginTargetName .1.3.6.1.4.1.32473.1.3.1.1.8.1.2 \
+	sanLoginCredential .1.3.6.1.4.1.32473.1.3.1.1.8.1.7 \
+	sanLoginAdminStatus .1.3.6.1.4.1.32473.1.3.1.1.8.1.10 \
+	sanLoginLastResult .1.3.6.1.4.1.32473.1.3.1.1.8.1.12 \
+	sanLoginRowStatus .1.3.6.1.4.1.32473.1.3.1.1.8.1.18 \
+	sanSessionWindow.0 .1.3.6.1.4.1.32473.1.3.1.1.9.0 \
+	sanSessionTargetName .1.3.6.1.4.1.32473.1.3.1.1.10.1.3 \
+	sanSessionIsid .1.3.6.1.4.1.32473.1.3.1.1.10.1.9 \
+	sanSessionTxBytes .1.3.6.1.4.1.32473.1.3.1.1.10.1.15 \
+	sanSessionTxRateAvg .1.3.6.1.4.1.32473.1.3.1.1.10.1.23 \
+	sanSessionLogout .1.3.6.1.4.1.32473.1.3.1.1.10.1.30 \
+	sanStorPortalNextIndex.0 .1.3.6.1.4.1.32473.1.3.1.1.11.0 \
+	sanStorPortalAddress .1.3.6.1.4.1.32473.1.3.1.1.12.1.3 \
+	sanStorPortalRowStatus .1.3.6.1.4.1.32473.1.3.1.1.12.1.7 \
+	sanStorTargetName .1.3.6.1.4.1.32473.1.3.1.1.13.1.2 \
+	sanStorTargetReadBytes .1.3.6.1.4.1.32473.1.3.1.1.13.1.5 \
+	sanStorLunSize .1.3.6.1.4.1.32473.1.3.1.1.14.1.3 \
+	sanStorSessionInitiatorName .1.3.6.1.4.1.32473.1.3.1.1.15.1.2 \
+	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11
 
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"
