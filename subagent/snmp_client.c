@@ -251,12 +251,21 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	(void)reqid;
 	if (!r || r->state == SA_ST_DONE)
 		return 1;
-	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
-		sa_req_finish(r, -ETIMEDOUT, "no answer");
+	switch (op) {
+	case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE: break;
+	/* Progress notes, not ends: a retry (a timeout, or the resend after
+	 * a notInTimeWindow REPORT that net-snmp makes by itself). */
+	case NETSNMP_CALLBACK_OP_RESEND:
+	case NETSNMP_CALLBACK_OP_CONNECT: return 1;
+	case NETSNMP_CALLBACK_OP_TIMED_OUT: sa_req_finish(r, -ETIMEDOUT, "no answer"); return 1;
+	case NETSNMP_CALLBACK_OP_SEC_ERROR:
+		sa_req_finish(r, -EACCES, "SNMPv3 security error (user, passphrases or engine)");
 		return 1;
+	case NETSNMP_CALLBACK_OP_SEND_FAILED: sa_req_finish(r, -EIO, "cannot send"); return 1;
+	default: sa_req_finish(r, -EIO, "connection lost"); return 1;
 	}
-	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || !pdu) {
-		sa_req_finish(r, -EIO, "connection lost");
+	if (!pdu) {
+		sa_req_finish(r, -EIO, "empty answer");
 		return 1;
 	}
 	if (r->state == SA_ST_PROBING) {

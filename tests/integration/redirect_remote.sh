@@ -36,10 +36,12 @@ start_storage_agent() {
 		-p "$d/sanagentd.pid" 2>>"$SA_TMP/stor$i-sanagentd.log"
 }
 stor_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 0 -On "127.0.0.1:${STOR_PORT[$1]}" "$2" 2>/dev/null; }
+stor_lists() { stor_walk "$1" "$STOR_TARGETS.1.2" | grep -q "\"$2\""; }
 for i in 0 1 2; do start_storage_agent "$i"; done
 for i in 0 1 2; do
-	sa_wait_for 15 eval 'stor_walk $i $STOR_TARGETS.1.2 | grep -q "$IQN:r2"' ||
-		sa_skip "server $i's agent does not serve sanStorTargetTable (storage side not built)"
+	# (sa_wait_for has a local i of its own: pass the server as an argument, never through eval.)
+	sa_wait_for 15 stor_lists "$i" "$IQN:r2" ||
+		sa_fail "server $i's agent does not list its targets: $(stor_walk $i $STOR_TARGETS)"
 done
 
 # The redirector: no resources in its config, only the servers and their agents.
