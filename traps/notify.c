@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <string.h>
+#include <time.h>
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
@@ -65,4 +66,23 @@ void sa_notify_agent_stop(void)
 void sa_notify_config_reloaded(void)
 {
 	send_notification(H_NOTIFY_CONFIG_RELOADED, "sanAgentConfigReloaded", WITH_CONFIG_FILE);
+}
+
+int sa_notify_allow(struct sa_notify_rate *r)
+{
+	long now = (long)time(NULL);
+
+	if (r->second != now) {
+		if (r->dropped)
+			sa_log(SA_LOG_NOTICE, "notify", "%u %s notifications suppressed by the rate limit (%u/s)",
+			       r->dropped, r->what, r->per_sec);
+		r->second = now;
+		r->sent = r->dropped = 0;
+	}
+	if (r->sent >= r->per_sec) {
+		r->dropped++;
+		return 0;
+	}
+	r->sent++;
+	return 1;
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "traps/notify.h"
 #include "handlers/redir.h"
 #include "subagent/log.h"
 
@@ -70,11 +71,19 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build %s for server %u", name, (unsigned int)index);
 }
 
+/* A failed server may carry tens of thousands of resources: one trap each
+ * would keep the agent sending for seconds (and bury the sanServerDown). */
+static struct sa_notify_rate remap_rate = {.what = "sanResourceRemapped", .per_sec = 100};
+
 static void remapped_event(uint32_t res, uint32_t old_srv, uint32_t new_srv)
 {
 	oid name[MAX_OID_LEN];
 	size_t len = OID_LENGTH(resource_entry_oid);
-	netsnmp_variable_list *vars = start(H_REDIR_NOTIFY_REMAPPED), *vb;
+	netsnmp_variable_list *vars, *vb;
+
+	if (!sa_notify_allow(&remap_rate))
+		return;
+	vars = start(H_REDIR_NOTIFY_REMAPPED);
 
 	if (!vars || add_column(&vars, resource_entry_oid, len, H_RES_TARGET, res, h_redir_resource_get) < 0)
 		goto fail;

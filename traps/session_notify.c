@@ -7,6 +7,7 @@
 #include "engines/sessions.h"
 #include "handlers/sessmib.h"
 #include "subagent/log.h"
+#include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid entry_oid[] = {SA_OID_SESS_TABLE, 1};
@@ -17,29 +18,7 @@ static const oid entry_oid[] = {SA_OID_SESS_TABLE, 1};
 #define SESS_NOTIFY_PER_SEC 100
 
 static int listening, active;
-static struct {
-	time_t second;
-	unsigned int sent, dropped;
-} rate;
-
-static int allow(void)
-{
-	time_t now = time(NULL);
-
-	if (rate.second != now) {
-		if (rate.dropped)
-			sa_log(SA_LOG_NOTICE, "notify", "%u session notifications suppressed by the rate limit",
-			       rate.dropped);
-		rate.second = now;
-		rate.sent = rate.dropped = 0;
-	}
-	if (rate.sent >= SESS_NOTIFY_PER_SEC) {
-		rate.dropped++;
-		return 0;
-	}
-	rate.sent++;
-	return 1;
-}
+static struct sa_notify_rate rate = {.what = "session", .per_sec = SESS_NOTIFY_PER_SEC};
 
 static void send_session(unsigned int which, const char *name, uint32_t id)
 {
@@ -50,7 +29,7 @@ static void send_session(unsigned int which, const char *name, uint32_t id)
 	size_t elen = OID_LENGTH(entry_oid);
 	oid nm[MAX_OID_LEN];
 
-	if (!allow())
+	if (!sa_notify_allow(&rate))
 		return;
 	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
 	                               sizeof(trap_oid)))
