@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # discovery_sendtargets.sh: discovery engine against a real tgtd: SendTargets rows through snmpd, a /24 scan
 # that finds the second portal, age-out with sanTargetLost, a dropped scanned portal with sanPortalUnreachable,
-# and 1,000 targets on one portal (a multi-PDU SendTargets reply; DISC_BIG=N for more).
+# and 1,000 then 10,000 targets on one portal (multi-PDU SendTargets replies; DISC_BIG="N ..." for other sizes).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +15,7 @@ SRC=$S.1.2.1            # sanDiscSourceEntry
 TGT=$S.1.3.1            # sanDiscTargetEntry
 POR=$S.1.4.1            # sanDiscPortalEntry
 IQN=iqn.2026-11.org.sanagent.disc
-BIG=${DISC_BIG:-1000}
+SIZES=${DISC_BIG:-1000 10000}
 
 # ---- tgtd with portals on 127.0.0.1 and 127.0.0.2 ----------------------------------------------
 PORT=$(sa_free_port tcp)
@@ -115,22 +115,26 @@ sa_agent_conf "discovery = {
 };"
 kill -HUP "$SA_AGENT_PID"
 sa_wait_for 10 grep -q "reloaded" "$SA_TMP/sanagentd.log" || sa_fail "agent did not reload"
-t0=$(date +%s.%N)
-for ((i = 4; i < BIG + 2; i++)); do
-	echo "tgtadm -C $CTL --lld iscsi --op new --mode target --tid $i -T $IQN:big$i"
-	echo "tgtadm -C $CTL --lld iscsi --op bind --mode target --tid $i -I ALL"
-done | bash -e || sa_fail "cannot create $BIG targets"
-sa_log "created $((BIG - 2)) more targets in $(echo "$(date +%s.%N) - $t0" | bc) s"
-t0=$(date +%s.%N)
-all_found() { [ "$(sa_get "$CTR.5.0")" = "$BIG" ]; }
-sa_wait_for 120 all_found || sa_fail "sanDiscTargetsCurrent is $(sa_get "$CTR.5.0"), not $BIG; last error: $(sa_walk "$SRC.12")"
-sa_log "all $BIG targets discovered $(echo "$(date +%s.%N) - $t0" | bc) s after creation"
-rows=$(count_rows "$TGT.2")
-[ "$rows" = "$BIG" ] || sa_fail "walk of sanDiscTargetName returned $rows rows, not $BIG"
-# With 8 KiB data segments the reply takes many Text Responses (F=0 and a TTT, then an empty request).
-pdus=$(sed -n 's/.*SendTargets reply: [0-9]* bytes in \([0-9]*\) Text Response PDUs.*/\1/p' "$SA_TMP/sanagentd.log" |
-	sort -n | tail -n1)
-# (About 100 targets fit in 8 KiB, so only a run with a few hundred can be held to it.)
-[ "$BIG" -lt 300 ] || [ "${pdus:-0}" -gt 1 ] || sa_fail "no SendTargets reply spanned several PDUs (most: ${pdus:-none})"
-sa_log "largest SendTargets reply: $pdus Text Response PDUs"
-echo "PASS: discovery_sendtargets ($BIG targets)"
+have=2 # t1 and t2
+for BIG in $SIZES; do
+	t0=$(date +%s.%N)
+	for ((i = have + 2; i < BIG + 2; i++)); do
+		echo "tgtadm -C $CTL --lld iscsi --op new --mode target --tid $i -T $IQN:big$i"
+		echo "tgtadm -C $CTL --lld iscsi --op bind --mode target --tid $i -I ALL"
+	done | bash -e || sa_fail "cannot create $BIG targets"
+	sa_log "created $((BIG - have)) more targets in $(echo "$(date +%s.%N) - $t0" | bc) s"
+	t0=$(date +%s.%N)
+	all_found() { [ "$(sa_get "$CTR.5.0")" = "$BIG" ]; }
+	sa_wait_for 120 all_found || sa_fail "sanDiscTargetsCurrent is $(sa_get "$CTR.5.0"), not $BIG; last error: $(sa_walk "$SRC.12")"
+	sa_log "all $BIG targets discovered $(echo "$(date +%s.%N) - $t0" | bc) s after creation"
+	rows=$(count_rows "$TGT.2")
+	[ "$rows" = "$BIG" ] || sa_fail "walk of sanDiscTargetName returned $rows rows, not $BIG"
+	# With 8 KiB data segments the reply takes many Text Responses (F=0 and a TTT, then an empty request).
+	pdus=$(sed -n 's/.*SendTargets reply: [0-9]* bytes in \([0-9]*\) Text Response PDUs.*/\1/p' "$SA_TMP/sanagentd.log" |
+		sort -n | tail -n1)
+	# (About 100 targets fit in 8 KiB, so only a run with a few hundred can be held to it.)
+	[ "$BIG" -lt 300 ] || [ "${pdus:-0}" -gt 1 ] || sa_fail "no SendTargets reply spanned several PDUs (most: ${pdus:-none})"
+	sa_log "largest SendTargets reply: $pdus Text Response PDUs"
+	have=$BIG
+done
+echo "PASS: discovery_sendtargets ($SIZES targets)"
