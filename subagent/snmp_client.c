@@ -251,6 +251,14 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	(void)reqid;
 	if (!r || r->state == SA_ST_DONE)
 		return 1;
+	/* net-snmp 5.9 hands the probe's REPORT (unknownEngineID) in as a
+	 * security error; it carries the engine ID all the same. */
+	if (r->state == SA_ST_PROBING && pdu && pdu->command == SNMP_MSG_REPORT &&
+	    (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || op == NETSNMP_CALLBACK_OP_SEC_ERROR)) {
+		if ((rc = sa_probe_answered(r, sp, pdu)) < 0)
+			sa_req_finish(r, rc, rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
+		return 1;
+	}
 	switch (op) {
 	case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE: break;
 	/* Progress notes, not ends: a retry (a timeout, or the resend after
@@ -259,7 +267,10 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	case NETSNMP_CALLBACK_OP_CONNECT: return 1;
 	case NETSNMP_CALLBACK_OP_TIMED_OUT: sa_req_finish(r, -ETIMEDOUT, "no answer"); return 1;
 	case NETSNMP_CALLBACK_OP_SEC_ERROR:
-		sa_req_finish(r, -EACCES, "SNMPv3 security error (user, passphrases or engine)");
+		sa_req_finish(r, -EACCES,
+		              pdu && pdu->command == SNMP_MSG_REPORT
+		                  ? snmp_api_errstring(snmpv3_get_report_type(pdu))
+		                  : "SNMPv3 security error (user, passphrases or engine)");
 		return 1;
 	case NETSNMP_CALLBACK_OP_SEND_FAILED: sa_req_finish(r, -EIO, "cannot send"); return 1;
 	default: sa_req_finish(r, -EIO, "connection lost"); return 1;
@@ -344,6 +355,11 @@ static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind,
 		free(r);
 		return NULL;
 	}
+	/* net-snmp 5.9 turns DONT_PROBE at open into a "delayed probe" at the
+	 * first send, run synchronously in a select loop of its own: keep the
+	 * flag on the open session so only our asynchronous probe runs. */
+	if (v3)
+		r->ss->flags |= SNMP_FLAGS_DONT_PROBE;
 	r->next = sa_reqs;
 	if (sa_reqs)
 		sa_reqs->prev = r;

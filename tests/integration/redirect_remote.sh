@@ -53,7 +53,7 @@ for i in 0 1 2; do
 done
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; load_interval = 1; servers = ( $servers ); };"
 sa_start_snmpd
-sa_start_agent
+sa_start_agent ${SA_AGENT_DEBUG:+-D "$SA_AGENT_DEBUG"}
 sa_wait_agent
 grep -q "$SA_V3_AUTH\|$SA_V3_PRIV" "$SA_TMP/sanagentd.log" && sa_fail "a passphrase appears in the log"
 
