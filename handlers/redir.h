@@ -63,6 +63,8 @@ enum {
 	H_SRV_TGT_CONTROL,
 	H_SRV_STORAGE,
 	H_SRV_ROW_STATUS,
+	H_SRV_AGENT,
+	H_SRV_AGENT_STATUS,
 };
 
 enum {
@@ -78,6 +80,7 @@ enum {
 	H_RES_STORAGE,
 	H_RES_ROW_STATUS,
 	H_RES_PREV_SERVER, /* accessible-for-notify: never served */
+	H_RES_ORIGIN,
 };
 
 enum {

@@ -28,7 +28,7 @@ static struct res_pending *pending_find(uint32_t index)
 static int res_readable(unsigned int col)
 {
 	/* PrevServer is accessible-for-notify: in traps only. */
-	return col >= H_RES_TARGET && col <= H_RES_ROW_STATUS;
+	return (col >= H_RES_TARGET && col <= H_RES_ROW_STATUS) || col == H_RES_ORIGIN;
 }
 
 static uint32_t res_next(uint32_t after)
@@ -57,6 +57,7 @@ static int pending_get(const struct res_pending *w, unsigned int col, netsnmp_va
 	case H_RES_REDIRECTS: h_redir_set_u64(vb, ASN_COUNTER64, 0); break;
 	case H_RES_STORAGE: h_redir_set_int(vb, w->spec.storage); break;
 	case H_RES_ROW_STATUS: h_redir_set_int(vb, w->p.status); break;
+	case H_RES_ORIGIN: h_redir_set_int(vb, REDIR_ORIGIN_SNMP); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -84,6 +85,7 @@ int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list
 	case H_RES_REDIRECTS: h_redir_set_u64(vb, ASN_COUNTER64, e->redirects); break;
 	case H_RES_STORAGE: h_redir_set_int(vb, e->storage); break;
 	case H_RES_ROW_STATUS: h_redir_set_int(vb, RS_ACTIVE); break;
+	case H_RES_ORIGIN: h_redir_set_int(vb, e->origin); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -253,7 +255,7 @@ static int res_undo_update(struct h_redir_row *row)
 static const struct h_redir_rows resource_rows = {
     .what = "resource",
     .txn_key = "sanRedirResourceTable:txn",
-    .last_col = H_RES_PREV_SERVER,
+    .last_col = H_RES_ORIGIN,
     .row_size = sizeof(struct res_row),
     .work_offset = offsetof(struct res_row, work),
     .pending_size = sizeof(struct res_pending),
@@ -276,7 +278,7 @@ static struct h_redir_table resource_table = {
     .root = resource_table_oid,
     .root_len = OID_LENGTH(resource_table_oid),
     .min_col = H_RES_TARGET,
-    .max_col = H_RES_ROW_STATUS,
+    .max_col = H_RES_ORIGIN,
     .writable = 1,
     .readable = res_readable,
     .next = res_next,

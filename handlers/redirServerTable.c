@@ -31,7 +31,7 @@ static struct srv_pending *pending_find(uint32_t index)
 
 static int srv_readable(unsigned int col)
 {
-	return col >= H_SRV_NAME && col <= H_SRV_ROW_STATUS;
+	return col >= H_SRV_NAME && col <= H_SRV_AGENT_STATUS;
 }
 
 static uint32_t srv_next(uint32_t after)
@@ -77,6 +77,9 @@ static int pending_get(const struct srv_pending *w, unsigned int col, netsnmp_va
 	case H_SRV_TGT_CONTROL: h_redir_set_int(vb, w->spec.tgt_control); break;
 	case H_SRV_STORAGE: h_redir_set_int(vb, w->spec.storage); break;
 	case H_SRV_ROW_STATUS: h_redir_set_int(vb, w->p.status); break;
+	/* Agents come from the config file only. */
+	case H_SRV_AGENT: h_redir_set_str(vb, "", 0); break;
+	case H_SRV_AGENT_STATUS: h_redir_set_int(vb, REDIR_AGENT_NONE); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -85,6 +88,7 @@ static int pending_get(const struct srv_pending *w, unsigned int col, netsnmp_va
 int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct redir_server *s = redir_server_find(index);
+	const struct redir_agent_info *ag;
 	struct srv_pending *w;
 	u_char addr[16];
 	size_t len;
@@ -118,6 +122,14 @@ int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *
 	case H_SRV_TGT_CONTROL: h_redir_set_int(vb, s->tgt_control); break;
 	case H_SRV_STORAGE: h_redir_set_int(vb, s->storage); break;
 	case H_SRV_ROW_STATUS: h_redir_set_int(vb, RS_ACTIVE); break;
+	case H_SRV_AGENT:
+		ag = redir_server_agent(index);
+		h_redir_set_str(vb, ag ? ag->peer : "", ag ? sizeof(ag->peer) : 0);
+		break;
+	case H_SRV_AGENT_STATUS:
+		ag = redir_server_agent(index);
+		h_redir_set_int(vb, ag ? ag->status : REDIR_AGENT_NONE);
+		break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -309,7 +321,7 @@ static int srv_undo_update(struct h_redir_row *row)
 static const struct h_redir_rows server_rows = {
     .what = "server",
     .txn_key = "sanRedirServerTable:txn",
-    .last_col = H_SRV_ROW_STATUS,
+    .last_col = H_SRV_AGENT_STATUS,
     .row_size = sizeof(struct srv_row),
     .work_offset = offsetof(struct srv_row, work),
     .pending_size = sizeof(struct srv_pending),
@@ -331,7 +343,7 @@ static struct h_redir_table server_table = {
     .root = server_table_oid,
     .root_len = OID_LENGTH(server_table_oid),
     .min_col = H_SRV_NAME,
-    .max_col = H_SRV_ROW_STATUS,
+    .max_col = H_SRV_AGENT_STATUS,
     .writable = 1,
     .readable = srv_readable,
     .next = srv_next,

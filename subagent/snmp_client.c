@@ -26,6 +26,7 @@ struct sa_snmpc_req {
 	oid root[MAX_OID_LEN], last[MAX_OID_LEN];
 	size_t rootlen, lastlen;
 	long value;
+	int reqid; /* the request in flight: answers to older ones are stale */
 	sa_snmpc_vb_cb vb;
 	sa_snmpc_done_cb done;
 	void *arg;
@@ -118,7 +119,7 @@ static int sa_req_send_next(struct sa_snmpc_req *r)
 			return -ENOMEM;
 		snmp_pdu_add_variable(pdu, r->root, r->rootlen, ASN_INTEGER, &r->value, sizeof(r->value));
 	}
-	if (!snmp_send(r->ss, pdu)) {
+	if (!(r->reqid = snmp_send(r->ss, pdu))) {
 		snmp_free_pdu(pdu);
 		return -EIO;
 	}
@@ -139,7 +140,7 @@ static int sa_req_send_probe(struct sa_snmpc_req *r)
 	pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
 	pdu->securityName = strdup("");
 	pdu->securityNameLen = 0;
-	if (!snmp_send(r->ss, pdu)) {
+	if (!(r->reqid = snmp_send(r->ss, pdu))) {
 		snmp_free_pdu(pdu);
 		return -EIO;
 	}
@@ -248,8 +249,9 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	struct sa_snmpc_req *r = magic;
 	int rc;
 
-	(void)reqid;
-	if (!r || r->state == SA_ST_DONE)
+	/* net-snmp may call back twice for the probe's REPORT (a security
+	 * error, then the message): only the request in flight counts. */
+	if (!r || r->state == SA_ST_DONE || reqid != r->reqid)
 		return 1;
 	/* net-snmp 5.9 hands the probe's REPORT (unknownEngineID) in as a
 	 * security error; it carries the engine ID all the same. */

@@ -6,6 +6,7 @@
 
 #include "handlers/disc.h"
 #include "subagent/log.h"
+#include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid source_entry_oid[] = {SA_OID_DISC_SOURCE_TABLE, 1};
@@ -17,30 +18,11 @@ static const oid target_entry_oid[] = {SA_OID_DISC_TARGET_TABLE, 1};
 #define DISC_NOTIFY_PER_SEC 200
 
 static int listening, active;
-static struct {
-	time_t second;
-	unsigned int sent, dropped;
-} rate[H_DISC_NOTIFY_UNREACHABLE + 1];
-
-static int allow(unsigned int which)
-{
-	time_t now = time(NULL);
-
-	if (rate[which].second != now) {
-		if (rate[which].dropped)
-			sa_log(SA_LOG_NOTICE, "notify",
-			       "%u discovery notifications (kind %u) suppressed by the rate limit", rate[which].dropped,
-			       which);
-		rate[which].second = now;
-		rate[which].sent = rate[which].dropped = 0;
-	}
-	if (rate[which].sent >= DISC_NOTIFY_PER_SEC) {
-		rate[which].dropped++;
-		return 0;
-	}
-	rate[which].sent++;
-	return 1;
-}
+static struct sa_notify_rate rate[H_DISC_NOTIFY_UNREACHABLE + 1] = {
+    [H_DISC_NOTIFY_DISCOVERED] = {.what = "sanTargetDiscovered", .per_sec = DISC_NOTIFY_PER_SEC},
+    [H_DISC_NOTIFY_LOST] = {.what = "sanTargetLost", .per_sec = DISC_NOTIFY_PER_SEC},
+    [H_DISC_NOTIFY_UNREACHABLE] = {.what = "sanPortalUnreachable", .per_sec = DISC_NOTIFY_PER_SEC},
+};
 
 static void send_event(unsigned int which, const char *name, const oid *entry, size_t elen, const unsigned int *cols,
                        size_t ncols, uint32_t index, int (*get)(uint32_t, unsigned int, netsnmp_variable_list *))
@@ -49,7 +31,7 @@ static void send_event(unsigned int which, const char *name, const oid *entry, s
 	netsnmp_variable_list *vars = NULL;
 	oid nm[MAX_OID_LEN];
 
-	if (!allow(which))
+	if (!sa_notify_allow(&rate[which]))
 		return;
 	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
 	                               sizeof(trap_oid)))

@@ -47,6 +47,8 @@ struct res {
 	char cfg_server[64]; /* the server the config named, "" if none */
 	int seen;
 	time_t agent_seen; /* discovered rows: last time an agent listed it (or could not be asked) */
+	uint64_t shared_load; /* etcd leader: the load last written to etcd */
+	int shared_load_ok;   /* shared_load is in etcd */
 };
 
 struct vec {
@@ -927,10 +929,13 @@ static bool plan_cooled_down(void)
 	return (double)(now.tv_sec - last_auto_plan.tv_sec) + (now.tv_nsec - last_auto_plan.tv_nsec) / 1e9 >= gap;
 }
 
+static void etcd_publish_loads(void);
+
 static void loads_round_done(void)
 {
 	struct rbctx c;
 
+	etcd_publish_loads();
 	if (!loads_measured || !running)
 		return;
 	loads_measured = 0;
@@ -1140,13 +1145,14 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 			}
 			listers[nlisters++] = (struct lister){r->pub.index, server};
 		}
-		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX) {
+		/* A follower shows the leader's loads (etcd load/ keys). */
+		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX && !PASSIVE()) {
 			r->pub.load = rates[i];
 			loads_measured = 1;
 		}
 	}
 	/* Mapped here but no longer listed: no bytes (the server is the source). */
-	for (size_t i = 0; i < R.n; i++)
+	for (size_t i = 0; i < R.n && !PASSIVE(); i++)
 		if (RES(i)->pub.server == server && !RES(i)->seen && !RES(i)->pub.load_set)
 			RES(i)->pub.load = 0;
 	recount();
@@ -1158,8 +1164,9 @@ void redir_agent_round(unsigned int grace_s)
 	bool changed = false;
 
 	/* New targets go to the least-filled server (per capacity) among those
-	 * that listed them: another server may not export them at all. */
-	for (size_t i = 0; i < nlisters; i++) {
+	 * that listed them: another server may not export them at all.  A
+	 * follower takes the leader's placement from etcd instead. */
+	for (size_t i = 0; i < nlisters && !PASSIVE(); i++) {
 		struct res *r = vec_find(&R, listers[i].res);
 		struct srv *best = NULL;
 
@@ -1358,9 +1365,7 @@ int redir_server_validate_admin(uint32_t index, int admin)
 		return -ENOENT;
 	if (admin < REDIR_ADMIN_UP || admin > REDIR_ADMIN_DOWN)
 		return -EINVAL;
-	/* Only the etcd leader changes what every redirector shares. */
-	if (PASSIVE())
-		return -EAGAIN;
+	/* A follower takes it too: it goes to the leader through etcd. */
 	return 0;
 }
 
@@ -1383,15 +1388,34 @@ static void srv_apply_admin(struct srv *s, int admin)
 /* Admin is the one column SNMP may change on a config row too: draining a
  * server for maintenance must not need a config edit.  The override lasts
  * until the config's own admin value for that server changes. */
+static int admin_store(struct srv *s, int admin);
+
 int redir_server_set_admin(uint32_t index, int admin)
 {
 	struct srv *s;
-	char k[128];
 	int rc = redir_server_validate_admin(index, admin);
 
 	if (rc < 0)
 		return rc;
 	s = vec_find(&S, index);
+	if ((rc = admin_store(s, admin)) < 0)
+		return rc;
+	/* With etcd every redirector, the leader first, applies it from the
+	 * watch; applying it here too shows it at once (a follower does not
+	 * remap: the leader does, and shares the new mapping). */
+	if (etcd_mode)
+		redir_etcd_put_admin(s->pub.name, admin_name(admin));
+	srv_apply_admin(s, admin);
+	return 0;
+}
+
+/* Persists an admin state: an override of a config row's, or a SET row's own. */
+static int admin_store(struct srv *s, int admin)
+{
+	uint32_t index = s->pub.index;
+	char k[128];
+	int rc;
+
 	if (s->pub.origin == REDIR_ORIGIN_CONFIG) {
 		if (st()) {
 			snprintf(k, sizeof(k), "redir.admin.%s", s->pub.name);
@@ -1412,7 +1436,6 @@ int redir_server_set_admin(uint32_t index, int admin)
 			return rc;
 		}
 	}
-	srv_apply_admin(s, admin);
 	return 0;
 }
 
@@ -1550,6 +1573,10 @@ static void res_remove(uint32_t index)
 		snprintf(k, sizeof(k), "redir.map.%s", RES(p)->pub.target);
 		sa_state_del(st(), k);
 	}
+	if (etcd_mode && redir_etcd_is_leader()) {
+		redir_etcd_put_map(RES(p)->pub.target, NULL);
+		redir_etcd_put_load(RES(p)->pub.target, NULL);
+	}
 	vec_remove_pos(&R, p);
 	res_hash_rebuild();
 	emit(REDIR_EV_ROW_REMOVED, REDIR_T_RESOURCE, index, 0);
@@ -1625,6 +1652,7 @@ int redir_resource_set_load(uint32_t index, uint64_t load)
 	r->pub.load = load;
 	r->pub.load_set = 1;
 	recount();
+	etcd_publish_loads();
 	return 0;
 }
 
@@ -2134,6 +2162,9 @@ static void etcd_role(int leader)
 			if (s)
 				redir_etcd_put_map(RES(i)->pub.target, s->name);
 		}
+		for (size_t i = 0; i < R.n; i++)
+			RES(i)->shared_load_ok = 0;
+		etcd_publish_loads();
 		heal_orphans();
 		redir_health_start(params.probe_interval_ms, params.probe_timeout_ms);
 		timers_start();
@@ -2154,7 +2185,23 @@ static void etcd_map(const char *target, const char *server)
 		return;
 	r = res_by_target(target);
 	to = srv_by_name(server);
-	if (!r || !to || r->pub.server == to->pub.index)
+	if (!to)
+		return;
+	if (!r) {
+		/* A target the leader learnt from a server's agent before this
+		 * follower did: served from the leader's placement at once. */
+		if (!name_ok(target, REDIR_NAME_MAX) ||
+		    !(r = res_add(redir_resource_next_index(), target, to->pub.index, 0, REDIR_ORIGIN_DISCOVERED,
+		                  REDIR_ST_VOLATILE)))
+			return;
+		r->agent_seen = time(NULL);
+		to->pub.nresources++;
+		st_save_map(r);
+		sa_log(SA_LOG_INFO, TAG, "shared mapping: new resource %s -> %s", target, server);
+		emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
+		return;
+	}
+	if (r->pub.server == to->pub.index)
 		return;
 	from = vec_find(&S, r->pub.server);
 	if (from) {
@@ -2186,6 +2233,60 @@ static void etcd_server(const char *name, const char *state)
 	sa_log(SA_LOG_INFO, TAG, "shared state: server %s is %s", name, state);
 }
 
+/* A follower shows the leader's loads; the leader is their source. */
+static void etcd_load(const char *target, const char *value)
+{
+	struct res *r;
+	struct srv *s;
+	char *end;
+	unsigned long long v;
+
+	if (!running || !value || redir_etcd_is_leader() || !(r = res_by_target(target)))
+		return;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || end == value || *end)
+		return;
+	if ((s = vec_find(&S, r->pub.server)))
+		s->pub.load = s->pub.load - (r->pub.load <= s->pub.load ? r->pub.load : s->pub.load) + v;
+	r->pub.load = v;
+}
+
+/* The leader writes the loads that changed since it last wrote them. */
+static void etcd_publish_loads(void)
+{
+	char v[24];
+
+	if (!etcd_mode || !redir_etcd_is_leader())
+		return;
+	for (size_t i = 0; i < R.n; i++) {
+		struct res *r = RES(i);
+
+		if (r->shared_load_ok && r->shared_load == r->pub.load)
+			continue;
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)r->pub.load);
+		redir_etcd_put_load(r->pub.target, v);
+		r->shared_load = r->pub.load;
+		r->shared_load_ok = 1;
+	}
+}
+
+/* Any redirector may have taken the SET; every one applies it, and only
+ * the leader remaps (failover_server does nothing on a follower). */
+static void etcd_admin(const char *name, const char *state)
+{
+	struct srv *s;
+	int admin = admin_parse(state);
+
+	if (!running || !admin || !(s = srv_by_name(name)) || s->pub.admin == admin)
+		return;
+	if (admin_store(s, admin) < 0)
+		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot keep the shared admin state %s in the state file", name,
+		       state);
+	sa_log(SA_LOG_INFO, TAG, "shared admin state: server %s is %s", name, state);
+	srv_apply_admin(s, admin);
+}
+
 static void etcd_signature(const struct sa_redirect_config *rc, char *out, size_t len)
 {
 	size_t off;
@@ -2200,7 +2301,8 @@ static void etcd_signature(const struct sa_redirect_config *rc, char *out, size_
 
 static int etcd_begin(const struct sa_redirect_config *rc, char *err, size_t errlen)
 {
-	static const struct redir_etcd_cbs cbs = {.role = etcd_role, .map = etcd_map, .server = etcd_server};
+	static const struct redir_etcd_cbs cbs = {
+	    .role = etcd_role, .map = etcd_map, .server = etcd_server, .load = etcd_load, .admin = etcd_admin};
 	char self[320], host[128] = "";
 	int r;
 

@@ -43,6 +43,16 @@ void redir_etcd_put_server(const char *name, const char *state)
 	(void)name;
 	(void)state;
 }
+void redir_etcd_put_load(const char *target, const char *bytes_per_s)
+{
+	(void)target;
+	(void)bytes_per_s;
+}
+void redir_etcd_put_admin(const char *name, const char *state)
+{
+	(void)name;
+	(void)state;
+}
 
 #else
 
@@ -56,7 +66,7 @@ void redir_etcd_put_server(const char *name, const char *state)
 #define ETCD_WATCH_MAX (16u << 20) /* a watch line larger than this is garbage */
 #define ETCD_RETRY_MS 500
 
-enum rq_kind { RQ_RANGE = 1, RQ_WATCH, RQ_GRANT, RQ_KEEPALIVE, RQ_CAMPAIGN, RQ_PUT };
+enum rq_kind { RQ_RANGE = 1, RQ_WATCH, RQ_GRANT, RQ_KEEPALIVE, RQ_CAMPAIGN, RQ_PUT, RQ_PUT_FREE };
 
 struct rq {
 	CURL *h;
@@ -400,6 +410,12 @@ static void dispatch(const char *key, const char *value)
 	} else if (strncmp(rel, "server/", 7) == 0 && rel[7]) {
 		if (E.cbs.server)
 			E.cbs.server(rel + 7, value);
+	} else if (strncmp(rel, "load/", 5) == 0 && rel[5]) {
+		if (E.cbs.load)
+			E.cbs.load(rel + 5, value);
+	} else if (strncmp(rel, "admin/", 6) == 0 && rel[6]) {
+		if (E.cbs.admin)
+			E.cbs.admin(rel + 6, value);
 	}
 }
 
@@ -625,7 +641,7 @@ static void finish(struct rq *q, bool ok, long http)
 	json_t *j = NULL, *x;
 	size_t i;
 
-	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
+	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && q->kind != RQ_PUT_FREE && !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
 		ok = false;
 	switch (q->kind) {
 	case RQ_RANGE:
@@ -696,6 +712,13 @@ static void finish(struct rq *q, bool ok, long http)
 		/* The writes are guarded by our lease on the leader key. */
 		if (j && !json_is_true(json_object_get(j, "succeeded")))
 			set_role(0);
+		break;
+	case RQ_PUT_FREE:
+		/* What the watch echoes back is what counts; a lost write is
+		 * only logged (the operator sees the old value and sets again). */
+		if (!ok)
+			sa_log(SA_LOG_WARNING, TAG, "writing a shared admin state failed: %s",
+			       q->err[0] ? q->err : "HTTP error");
 		break;
 	}
 	json_decref(j);
@@ -810,6 +833,31 @@ void redir_etcd_put_server(const char *name, const char *state)
 
 	snprintf(rel, sizeof(rel), "server/%s", name);
 	queue(rel, state);
+}
+
+void redir_etcd_put_load(const char *target, const char *bytes_per_s)
+{
+	char rel[300];
+
+	snprintf(rel, sizeof(rel), "load/%s", target);
+	queue(rel, bytes_per_s);
+}
+
+void redir_etcd_put_admin(const char *name, const char *state)
+{
+	char rel[128], *k;
+	json_t *b;
+
+	if (!E.on)
+		return;
+	snprintf(rel, sizeof(rel), "admin/%s", name);
+	if (!(k = key_of(rel)))
+		return;
+	b = json_pack("{s:o,s:o}", "key", jb64(k), "value", jb64(state));
+	if (!b || rq_send(RQ_PUT_FREE, "/v3/kv/put", b) < 0)
+		sa_log(SA_LOG_WARNING, TAG, "cannot send the admin state of %s", name);
+	json_decref(b);
+	free(k);
 }
 
 /* ---- start / stop ---------------------------------------------------------------------- */

@@ -55,7 +55,8 @@ struct rsrv {
 static const struct redir_agent_ops *ops;
 static struct rsrv *srvs;
 static size_t nsrvs;
-static unsigned int round_timer, round_pending, interval_s;
+static unsigned int round_timer, interval_s;
+static int round_reported; /* agents reported since the last round_close */
 static uint64_t next_gen = 1;
 static int listening;
 
@@ -93,6 +94,11 @@ const struct redir_agent_info *redir_server_agent(uint32_t server)
 
 	if (!s)
 		return NULL;
+	/* By the index each round resolved (a walk of the server table asks
+	 * for every row), then by name for a server added since. */
+	for (size_t i = 0; i < nsrvs; i++)
+		if (srvs[i].index == server)
+			return &srvs[i].info;
 	for (size_t i = 0; i < nsrvs; i++)
 		if (strcmp(srvs[i].name, s->name) == 0)
 			return &srvs[i].info;
@@ -190,69 +196,79 @@ static int target_vb(const struct sa_snmpc_vb *vb, void *arg)
 	return 0;
 }
 
-/* Every agent of the round answered or failed: hand the lists and rates to
- * the engine, then let it place, sweep and check the threshold. */
-static void round_finish(void)
+/* One agent answered or failed: its list and rates go to the engine at
+ * once, so a slow or dead agent never holds the others' loads back. */
+static void agent_finish(struct rsrv *r)
 {
-	unsigned int grace = interval_s * REMOTE_GRACE_ROUNDS;
 	struct timespec now;
+	char **names;
+	uint64_t *rates;
+	double secs;
+	size_t n = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (size_t i = 0; i < nsrvs; i++) {
-		struct rsrv *r = &srvs[i];
-		char **names;
-		uint64_t *rates;
-		double secs;
-		size_t n = 0;
-
-		if (!r->index || !r->busy)
-			continue;
-		r->busy = 0;
-		if (!r->ok) {
-			r->have_prev = 0;
-			redir_agent_report(r->index, 0, NULL, NULL, 0);
-			continue;
-		}
-		names = calloc(r->ncur ? r->ncur : 1, sizeof(*names));
-		rates = calloc(r->ncur ? r->ncur : 1, sizeof(*rates));
-		if (!names || !rates) {
-			free(names);
-			free(rates);
-			continue;
-		}
-		secs = (double)(now.tv_sec - r->prev_at.tv_sec) + (double)(now.tv_nsec - r->prev_at.tv_nsec) / 1e9;
-		for (size_t j = 0; j < r->ncur; j++) {
-			const struct tgt_row *t = &r->cur[j];
-			uint64_t rate = UINT64_MAX;
-
-			if (!t->have_name)
-				continue;
-			/* Same tid and name as last time: the same target (a
-			 * tid may be reused by a new target in between). */
-			for (size_t k = 0; r->have_prev && k < r->nprev; k++) {
-				if (r->prev[k].tid == t->tid && strcmp(r->prev[k].name, t->name) == 0) {
-					rate = redir_remote_rate(
-					    redir_remote_delta(r->prev[k].rd + r->prev[k].wr, t->rd + t->wr), secs);
-					break;
-				}
-			}
-			names[n] = r->cur[j].name;
-			rates[n++] = rate;
-		}
-		r->info.targets = (uint32_t)n;
-		redir_agent_report(r->index, 1, names, rates, n);
+	r->busy = 0;
+	if (!r->index)
+		return;
+	if (!r->ok) {
+		r->have_prev = 0;
+		redir_agent_report(r->index, 0, NULL, NULL, 0);
+		return;
+	}
+	names = calloc(r->ncur ? r->ncur : 1, sizeof(*names));
+	rates = calloc(r->ncur ? r->ncur : 1, sizeof(*rates));
+	if (!names || !rates) {
 		free(names);
 		free(rates);
-		/* This sample becomes the previous one. */
-		free(r->prev);
-		r->prev = r->cur;
-		r->nprev = r->ncur;
-		r->cur = NULL;
-		r->ncur = r->capcur = 0;
-		r->prev_at = now;
-		r->have_prev = 1;
+		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - r->prev_at.tv_sec) + (double)(now.tv_nsec - r->prev_at.tv_nsec) / 1e9;
+	for (size_t j = 0, k = 0; j < r->ncur; j++) {
+		const struct tgt_row *t = &r->cur[j];
+		uint64_t rate = UINT64_MAX;
+
+		if (!t->have_name)
+			continue;
+		/* Same tid and name as last time: the same target (a tid may
+		 * be reused by a new target in between).  Both lists are in
+		 * tid order: one merge pass. */
+		while (r->have_prev && k < r->nprev && r->prev[k].tid < t->tid)
+			k++;
+		if (r->have_prev && k < r->nprev && r->prev[k].tid == t->tid && strcmp(r->prev[k].name, t->name) == 0)
+			rate = redir_remote_rate(redir_remote_delta(r->prev[k].rd + r->prev[k].wr, t->rd + t->wr), secs);
+		names[n] = r->cur[j].name;
+		rates[n++] = rate;
+	}
+	r->info.targets = (uint32_t)n;
+	redir_agent_report(r->index, 1, names, rates, n);
+	free(names);
+	free(rates);
+	/* This sample becomes the previous one. */
+	free(r->prev);
+	r->prev = r->cur;
+	r->nprev = r->ncur;
+	r->cur = NULL;
+	r->ncur = r->capcur = 0;
+	r->prev_at = now;
+	r->have_prev = 1;
+}
+
+/* Places the targets reported since the last call, drops the ones no
+ * agent listed for the grace time, checks the threshold. */
+static void round_close(void)
+{
+	unsigned int grace = interval_s * REMOTE_GRACE_ROUNDS;
+
+	round_reported = 0;
 	redir_agent_round(grace < REMOTE_GRACE_MIN_S ? REMOTE_GRACE_MIN_S : grace);
+}
+
+static int any_busy(void)
+{
+	for (size_t i = 0; i < nsrvs; i++)
+		if (srvs[i].busy)
+			return 1;
+	return 0;
 }
 
 static void note_result(struct rsrv *r, int rc, const char *why)
@@ -284,8 +300,10 @@ static void target_done(int rc, const char *why, void *arg)
 		return;
 	note_result(r, rc, why);
 	r->ok = rc == 0;
-	if (round_pending && --round_pending == 0)
-		round_finish();
+	agent_finish(r);
+	round_reported = 1;
+	if (!any_busy())
+		round_close();
 }
 
 static void round_tick(unsigned int id, void *arg)
@@ -294,31 +312,34 @@ static void round_tick(unsigned int id, void *arg)
 
 	(void)id;
 	(void)arg;
-	/* A slow agent delays the next round, never the loop: its request has a timeout. */
-	if (round_pending || !ops)
+	if (!ops)
 		return;
+	/* Whatever the agents that answered brought is placed now, even while
+	 * a slow one is still being waited for. */
+	if (round_reported)
+		round_close();
+	/* An agent still busy is skipped, never waited for: its request has a timeout. */
 	for (size_t i = 0; i < nsrvs; i++) {
 		struct rsrv *r = &srvs[i];
-		const struct redir_server *s;
 
+		if (r->busy)
+			continue;
 		r->index = redir_server_index_by_name(r->name);
-		s = redir_server_find(r->index);
-		if (!s)
+		if (!redir_server_find(r->index))
 			continue;
 		r->ncur = 0;
 		r->ok = 0;
 		peer_of(r, &p);
 		r->busy = 1;
-		round_pending++;
 		if (ops->walk(&p, stor_target_entry, ENTRY_LEN, target_vb, target_done, (void *)(uintptr_t)r->gen) <
 		    0) {
 			note_result(r, -EIO, "cannot send the request");
-			round_pending--;
-			r->ok = 0;
+			agent_finish(r);
+			round_reported = 1;
 		}
 	}
-	if (!round_pending)
-		round_finish();
+	if (round_reported && !any_busy())
+		round_close();
 }
 
 /* ---- ending a moved resource's sessions on its old server ----------------- */
@@ -468,7 +489,7 @@ void redir_remote_stop(void)
 {
 	sa_ev_cancel(round_timer);
 	round_timer = 0;
-	round_pending = 0;
+	round_reported = 0;
 	if (ops && ops->cancel_all)
 		ops->cancel_all();
 	for (size_t i = 0; i < nsrvs; i++)

@@ -86,10 +86,13 @@ check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
 	sanRedirServerNextIndex.0 .1.3.6.1.4.1.32473.1.3.3.1.3.0 \
 	sanRedirServerName .1.3.6.1.4.1.32473.1.3.3.1.4.1.2 \
 	sanRedirServerRowStatus .1.3.6.1.4.1.32473.1.3.3.1.4.1.17 \
+	sanRedirServerAgent .1.3.6.1.4.1.32473.1.3.3.1.4.1.18 \
+	sanRedirServerAgentStatus .1.3.6.1.4.1.32473.1.3.3.1.4.1.19 \
 	sanRedirResourceNextIndex.0 .1.3.6.1.4.1.32473.1.3.3.1.5.0 \
 	sanRedirResourceTarget .1.3.6.1.4.1.32473.1.3.3.1.6.1.2 \
 	sanRedirResourceRowStatus .1.3.6.1.4.1.32473.1.3.3.1.6.1.11 \
 	sanRedirResourcePrevServer .1.3.6.1.4.1.32473.1.3.3.1.6.1.12 \
+	sanRedirResourceOrigin .1.3.6.1.4.1.32473.1.3.3.1.6.1.13 \
 	sanRedirClientInitiator .1.3.6.1.4.1.32473.1.3.3.1.7.1.2 \
 	sanRedirClientLogins .1.3.6.1.4.1.32473.1.3.3.1.7.1.12 \
 	sanRedirPlanTime .1.3.6.1.4.1.32473.1.3.3.1.8.1.2 \

@@ -97,6 +97,27 @@ done
 # Followers neither probe nor rebalance.
 grep -q "server s1 .* is up" "$SA_TMP/a2/sanagentd.log" && fail "the follower probed the servers"
 
+# ---- loads: the follower shows the leader's (here one an external monitor SET on the leader) ----
+set 1 "$ROID.6.1.4.4" u 777777 >/dev/null || fail "SET sanRedirResourceLoad.4 on the leader refused"
+sa_wait_for 5 eval '[ "$(get 2 $ROID.6.1.5.4)" = 777777 ]' ||
+	fail "follower's sanRedirResourceLoadHC.4 = $(get 2 $ROID.6.1.5.4), want the leader's 777777"
+[ "$(etcd_get "load/$IQN:r4")" = 777777 ] || fail "etcd load/r4 = '$(etcd_get "load/$IQN:r4")'"
+[ "$(get 2 $ROID.4.1.9.2)" -ge 777777 ] || fail "follower's sanRedirServerLoad.2 = $(get 2 $ROID.4.1.9.2)"
+echo "# follower shows the leader's load of r4: $(get 2 $ROID.6.1.5.4) B/s"
+
+# ---- admin: a drain SET on the follower reaches the leader, which moves r5 and r6 off s3 ----
+set 2 "$ROID.4.1.7.3" i 2 >"$SA_TMP/set.out" 2>&1 || fail "the follower refused a drain: $(cat "$SA_TMP/set.out")"
+sa_wait_for 5 eval '[ "$(get 1 $ROID.4.1.7.3)" = 2 ]' || fail "leader's sanRedirServerAdminStatus.3 = $(get 1 $ROID.4.1.7.3)"
+[ "$(etcd_get admin/s3)" = drain ] || fail "etcd admin/s3 = '$(etcd_get admin/s3)', want drain"
+sa_wait_for 5 eval 'grep -q "drain: $IQN:r5 moved from s3" "$SA_TMP/a1/sanagentd.log"' || fail "leader did not move r5 off s3"
+sa_wait_for 3 eval '[ "$(mapped 2 r5)" != "$(addr_of 2)" ] && [ "$(mapped 2 r6)" != "$(addr_of 2)" ]' ||
+	fail "follower still sends r5/r6 to the drained s3: $(mapped 2 r5) $(mapped 2 r6)"
+[ "$(mapped 2 r5)" = "$(mapped 1 r5)" ] || fail "leader and follower disagree on r5 after the drain"
+grep -q "drain:" "$SA_TMP/a2/sanagentd.log" && fail "the follower remapped by itself"
+set 2 "$ROID.4.1.7.3" i 1 >/dev/null || fail "the follower refused admin up"
+sa_wait_for 5 eval '[ "$(get 1 $ROID.4.1.7.3)" = 1 ]' || fail "s3 not back up on the leader"
+echo "# drain of s3 set on the follower: the leader moved r5 to $(mapped 1 r5), r6 to $(mapped 1 r6)"
+
 # ---- kill -9 server s1: the leader remaps r1 and r2; the follower redirects to the new server ----
 kill -9 "${SA_TGT_PID[0]}"
 t0=$(date +%s%N)

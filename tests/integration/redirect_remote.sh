@@ -44,13 +44,20 @@ for i in 0 1 2; do
 		sa_fail "server $i's agent does not list its targets: $(stor_walk $i $STOR_TARGETS)"
 done
 
-# The redirector: no resources in its config, only the servers and their agents.
+# The redirector: no resources in its config, only the servers and their agents.  s3's agent has no community:
+# it is read over SNMPv3 authPriv too.  s4 has neither a tgtd nor an agent behind its addresses: its agent
+# status must say timeout.
 servers=""
 for i in 0 1 2; do
+	community="agent_community = \"$SA_RO_COMMUNITY\";"
+	[ "$i" = 2 ] && community=""
 	servers="$servers${servers:+, }{ name = \"s$((i + 1))\"; address = \"${SA_TGT_ADDR[$i]}\"; port = ${SA_TGT_PORT[$i]};
-	  agent = \"udp:127.0.0.1:${STOR_PORT[$i]}\"; agent_community = \"$SA_RO_COMMUNITY\";
+	  agent = \"udp:127.0.0.1:${STOR_PORT[$i]}\"; $community
 	  agent_user = \"$SA_V3_USER\"; agent_auth_passphrase = \"$SA_V3_AUTH\"; agent_priv_passphrase = \"$SA_V3_PRIV\"; }"
 done
+DEAD_AGENT=udp:127.0.0.1:$(sa_free_port udp)
+servers="$servers, { name = \"s4\"; address = \"127.0.0.14\"; port = $(sa_free_port tcp); agent = \"$DEAD_AGENT\";
+	  agent_community = \"$SA_RO_COMMUNITY\"; }"
 sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; load_interval = 1; servers = ( $servers ); };"
 sa_start_snmpd
 sa_start_agent ${SA_AGENT_DEBUG:+-D "$SA_AGENT_DEBUG"}
@@ -64,6 +71,18 @@ sa_wait_for 10 eval '[ -n "$(res_index $IQN:r1)" ] && [ -n "$(res_index $IQN:r2)
 R1=$(res_index "$IQN:r1")
 echo "# resources from the agents: $(sa_walk "$ROID.6.1.2" | wc -l) rows, r1 is row $R1"
 [ "$(sa_walk "$ROID.6.1.2" | wc -l)" = 2 ] || sa_fail "want exactly 2 resources: $(sa_walk "$ROID.6.1.2")"
+# sanRedirResourceOrigin discovered(3); sanRedirServerAgent and sanRedirServerAgentStatus ok(3) / timeout(4).
+[ "$(sa_get "$ROID.6.1.13.$R1")" = 3 ] || sa_fail "sanRedirResourceOrigin.$R1 = $(sa_get "$ROID.6.1.13.$R1"), want 3"
+[ "$(sa_get "$ROID.4.1.18.1")" = "\"udp:127.0.0.1:${STOR_PORT[0]}\"" ] ||
+	sa_fail "sanRedirServerAgent.1 = $(sa_get "$ROID.4.1.18.1")"
+for k in 1 2 3; do
+	[ "$(sa_get "$ROID.4.1.19.$k")" = 3 ] ||
+		sa_fail "sanRedirServerAgentStatus.$k = $(sa_get "$ROID.4.1.19.$k"), want ok(3) (s3: over SNMPv3)"
+done
+sa_wait_for 10 eval '[ "$(sa_get "$ROID.4.1.19.4")" = 4 ]' ||
+	sa_fail "sanRedirServerAgentStatus.4 (no agent behind $DEAD_AGENT) = $(sa_get "$ROID.4.1.19.4"), want timeout(4)"
+out=$(sa_set "$ROID.4.1.18.1" s "udp:127.0.0.1:1" 2>&1) && sa_fail "SET sanRedirServerAgent accepted: $out"
+echo "$out" | grep -qi notWritable || sa_fail "SET sanRedirServerAgent: $out"
 res_server() { sa_get "$ROID.6.1.3.$1"; }
 old=$(($(res_server "$R1") - 1))
 [ "$old" -ge 0 ] || sa_fail "r1 is not mapped"
@@ -83,8 +102,11 @@ sa_set "$ROID.6.1.3.$R1" u $((new + 1)) >/dev/null || sa_fail "SET sanRedirResou
 sa_wait_for 10 eval 'grep -q "server s$((old + 1)): session .* of $IQN:r1 ended through its agent" "$SA_TMP/sanagentd.log"' ||
 	sa_fail "r1's session on s$((old + 1)) was not ended through its agent"
 sa_wait_for 10 eval '[ -z "$(sa_tgt_initiators $old $IQN:r1)" ]' || sa_fail "r1's session on s$((old + 1)) still there"
+# libiscsi reconnects to the portal it was given (the redirector), which now redirects it to the new server.
 sa_wait_for 15 eval '[ -n "$(sa_tgt_initiators $new $IQN:r1)" ]' ||
-	echo "# note: iscsi-perf did not log in again at s$((new + 1)) by itself (libiscsi reconnects to its last portal)"
+	sa_fail "iscsi-perf did not log in again at s$((new + 1)): $(tail -5 "$SA_TMP/perf1.out")"
+echo "# r1's initiator moved: s$((old + 1)) -> s$((new + 1))"
+kill -0 "$PERF" 2>/dev/null || sa_fail "iscsi-perf ended during the move: $(tail -5 "$SA_TMP/perf1.out")"
 kill "$PERF" 2>/dev/null
 wait "$PERF" 2>/dev/null
 echo "PASS"

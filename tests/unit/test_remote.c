@@ -264,7 +264,11 @@ START_TEST(test_targets_become_resources)
 
 	/* The first round starts with the engine. */
 	answer_targets(peers[0], a1, z, 2);
-	ck_assert_ptr_null(res_named("iqn.t:a")); /* placed only once every agent answered */
+	/* Listed at once, placed only once every agent answered (or at the
+	 * next round, for an agent that is still being waited for). */
+	a = res_named("iqn.t:a");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->server, 0);
 	answer_targets(peers[1], a2, z, 2);
 	a = res_named("iqn.t:a");
 	b = res_named("iqn.t:b");
@@ -279,6 +283,27 @@ START_TEST(test_targets_become_resources)
 	ck_assert_uint_ne(a->server, 0);
 	ck_assert_int_eq(redir_server_agent(redir_server_index_by_name("s1"))->status, REDIR_AGENT_OK);
 	ck_assert_uint_eq(redir_server_agent(redir_server_index_by_name("s2"))->targets, 2);
+}
+END_TEST
+
+/* A silent agent (its request still open) holds neither the placement nor
+ * the next poll of the others back, and is not asked twice at once. */
+START_TEST(test_slow_agent_does_not_block)
+{
+	const char *n1[] = {"iqn.t:b"};
+	uint64_t r1[] = {1000};
+	int walks2 = 0;
+
+	answer_targets(peers[0], n1, r1, 1);
+	ck_assert_uint_eq(res_named("iqn.t:b")->server, 0);
+	fire_round();
+	ck_assert_uint_eq(res_named("iqn.t:b")->server, redir_server_index_by_name("s1"));
+	ck_assert_ptr_nonnull(open_walk(peers[0], tgt_entry));
+	for (int i = 0; i < nreqs; i++)
+		walks2 += reqs[i].open && strcmp(reqs[i].peer, peers[1]) == 0;
+	ck_assert_int_eq(walks2, 1);
+	answer_targets(peers[0], n1, r1, 1);
+	ck_assert_int_eq(redir_server_agent(redir_server_index_by_name("s2"))->status, REDIR_AGENT_UNKNOWN);
 }
 END_TEST
 
@@ -387,6 +412,7 @@ int main(void)
 	tcase_add_test(tc, test_rate_math);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_targets_become_resources);
+	tcase_add_test(tc, test_slow_agent_does_not_block);
 	tcase_add_test(tc, test_loads_from_counters);
 	tcase_add_test(tc, test_move_ends_remote_sessions);
 	suite_add_tcase(s, tc);
