@@ -258,7 +258,8 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	if (r->state == SA_ST_PROBING && pdu && pdu->command == SNMP_MSG_REPORT &&
 	    (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || op == NETSNMP_CALLBACK_OP_SEC_ERROR)) {
 		if ((rc = sa_probe_answered(r, sp, pdu)) < 0)
-			sa_req_finish(r, rc, rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
+			sa_req_finish(r, rc,
+			              rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
 		return 1;
 	}
 	switch (op) {
@@ -283,7 +284,8 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	}
 	if (r->state == SA_ST_PROBING) {
 		if ((rc = sa_probe_answered(r, sp, pdu)) < 0)
-			sa_req_finish(r, rc, rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
+			sa_req_finish(r, rc,
+			              rc == -EACCES ? "cannot set up the SNMPv3 user" : "engine ID discovery failed");
 		return 1;
 	}
 	if (pdu->command == SNMP_MSG_REPORT) {

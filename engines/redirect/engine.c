@@ -46,7 +46,7 @@ struct res {
 	struct redir_resource pub;
 	char cfg_server[64]; /* the server the config named, "" if none */
 	int seen;
-	time_t agent_seen; /* discovered rows: last time an agent listed it (or could not be asked) */
+	time_t agent_seen;    /* discovered rows: last time an agent listed it (or could not be asked) */
 	uint64_t shared_load; /* etcd leader: the load last written to etcd */
 	int shared_load_ok;   /* shared_load is in etcd */
 };

@@ -641,7 +641,8 @@ static void finish(struct rq *q, bool ok, long http)
 	json_t *j = NULL, *x;
 	size_t i;
 
-	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && q->kind != RQ_PUT_FREE && !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
+	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && q->kind != RQ_PUT_FREE &&
+	    !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
 		ok = false;
 	switch (q->kind) {
 	case RQ_RANGE:

@@ -55,7 +55,7 @@ struct rsrv {
 static const struct redir_agent_ops *ops;
 static struct rsrv *srvs;
 static size_t nsrvs;
-static unsigned int round_timer, interval_s;
+static unsigned int round_timer, first_timer, interval_s;
 static int round_reported; /* agents reported since the last round_close */
 static uint64_t next_gen = 1;
 static int listening;
@@ -235,7 +235,8 @@ static void agent_finish(struct rsrv *r)
 		while (r->have_prev && k < r->nprev && r->prev[k].tid < t->tid)
 			k++;
 		if (r->have_prev && k < r->nprev && r->prev[k].tid == t->tid && strcmp(r->prev[k].name, t->name) == 0)
-			rate = redir_remote_rate(redir_remote_delta(r->prev[k].rd + r->prev[k].wr, t->rd + t->wr), secs);
+			rate =
+			    redir_remote_rate(redir_remote_delta(r->prev[k].rd + r->prev[k].wr, t->rd + t->wr), secs);
 		names[n] = r->cur[j].name;
 		rates[n++] = rate;
 	}
@@ -340,6 +341,12 @@ static void round_tick(unsigned int id, void *arg)
 	}
 	if (round_reported && !any_busy())
 		round_close();
+}
+
+static void first_round(unsigned int id, void *arg)
+{
+	first_timer = 0;
+	round_tick(id, arg);
 }
 
 /* ---- ending a moved resource's sessions on its old server ----------------- */
@@ -488,7 +495,8 @@ static char *dup_or_null(const char *s)
 void redir_remote_stop(void)
 {
 	sa_ev_cancel(round_timer);
-	round_timer = 0;
+	sa_ev_cancel(first_timer);
+	round_timer = first_timer = 0;
 	round_reported = 0;
 	if (ops && ops->cancel_all)
 		ops->cancel_all();
@@ -540,7 +548,10 @@ int redir_remote_start(const struct sa_redirect_config *rc)
 	}
 	interval_s = redir_params()->load_interval_s ? redir_params()->load_interval_s : 1;
 	round_timer = sa_ev_timer(interval_s * 1000u, 1, round_tick, NULL);
-	/* The first round at once: resources should not wait an interval. */
-	round_tick(0, NULL);
-	return round_timer ? 0 : -ENOMEM;
+	/* The first round on the loop's first turn, not an interval later:
+	 * resources should not wait.  Not from here: sanagentd starts its
+	 * engines before net-snmp's init_snmp() registers the SNMPv3 security
+	 * model a request needs. */
+	first_timer = sa_ev_timer(1, 0, first_round, NULL);
+	return round_timer && first_timer ? 0 : -ENOMEM;
 }

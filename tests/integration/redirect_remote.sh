@@ -75,8 +75,9 @@ echo "# resources from the agents: $(sa_walk "$ROID.6.1.2" | wc -l) rows, r1 is 
 [ "$(sa_get "$ROID.6.1.13.$R1")" = 3 ] || sa_fail "sanRedirResourceOrigin.$R1 = $(sa_get "$ROID.6.1.13.$R1"), want 3"
 [ "$(sa_get "$ROID.4.1.18.1")" = "\"udp:127.0.0.1:${STOR_PORT[0]}\"" ] ||
 	sa_fail "sanRedirServerAgent.1 = $(sa_get "$ROID.4.1.18.1")"
+agent_ok() { [ "$(sa_get "$ROID.4.1.19.$1")" = 3 ]; }
 for k in 1 2 3; do
-	[ "$(sa_get "$ROID.4.1.19.$k")" = 3 ] ||
+	sa_wait_for 5 agent_ok "$k" ||
 		sa_fail "sanRedirServerAgentStatus.$k = $(sa_get "$ROID.4.1.19.$k"), want ok(3) (s3: over SNMPv3)"
 done
 sa_wait_for 10 eval '[ "$(sa_get "$ROID.4.1.19.4")" = 4 ]' ||
