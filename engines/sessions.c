@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engines/sessions.h"
+#include "subagent/search.h"
 
 /* One sample of a session's absolute counters, taken by sess_tick(). */
 struct sess_sample {
@@ -69,20 +70,15 @@ void sess_unlisten(sess_listener fn, void *arg)
 			listeners[i].fn = NULL;
 }
 
+static int64_t row_id_of(const void *e)
+{
+	return (*(const struct sess *const *)e)->v.id;
+}
+
 /* First position whose id >= id. */
 static size_t lower_bound(uint32_t id)
 {
-	size_t lo = 0, hi = nrows;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rows[mid]->v.id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(rows, nrows, sizeof(*rows), id, row_id_of);
 }
 
 static struct sess *find(uint32_t id, size_t *pos)

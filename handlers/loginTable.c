@@ -11,7 +11,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/login.h"
-#include "handlers/pathmib.h"
+#include "handlers/rowCommon.h"
 #include "iscsi/login_result.h"
 #include "subagent/log.h"
 
@@ -20,9 +20,19 @@
 
 static const oid login_table_oid[] = {SA_OID_LOGIN_TABLE};
 static const oid next_index_oid[] = {SA_OID_LOGIN_NEXT_INDEX};
-static netsnmp_handler_registration *next_reg;
-static struct h_path_ctable login_ct;
+static struct h_next_index next_index = {
+    .name = "sanLoginNextIndex",
+    .root = next_index_oid,
+    .root_len = OID_LENGTH(next_index_oid),
+    .value = disc_login_next_index,
+};
+static struct h_ctable login_ct;
 static int listening;
+
+/* The engine keeps a row's RowStatus as h_row_final_status leaves it. */
+_Static_assert(DISC_ROW_ACTIVE == RS_ACTIVE && DISC_ROW_NOT_IN_SERVICE == RS_NOTINSERVICE &&
+                   DISC_ROW_NOT_READY == RS_NOTREADY,
+               "enum disc_row holds RowStatus values");
 
 /* ---- the pending changes of one request (both tables) ------------------------ */
 
@@ -124,7 +134,7 @@ static int login_check(const struct h_conn_pending *ps, struct h_login_pending *
 {
 	struct disc_login_cfg tmp;
 	char why[160];
-	int complete = p->val.c.target[0] != '\0';
+	int rc;
 
 	if (p->destroy)
 		return SNMP_ERR_NOERROR;
@@ -136,23 +146,10 @@ static int login_check(const struct h_conn_pending *ps, struct h_login_pending *
 		if (cp ? cp->destroy || (!cp->exists && !cp->create) : !disc_cred_find(p->val.c.cred))
 			return SNMP_ERR_INCONSISTENTVALUE;
 	}
-	if (p->create == RS_CREATEANDGO) {
-		if (!complete)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		p->val.row = DISC_ROW_ACTIVE;
-	} else if (p->create == RS_CREATEANDWAIT) {
-		p->val.row = complete ? DISC_ROW_NOT_IN_SERVICE : DISC_ROW_NOT_READY;
-	} else if (p->rs == RS_ACTIVE) {
-		if (!complete)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		p->val.row = DISC_ROW_ACTIVE;
-	} else if (p->rs == RS_NOTINSERVICE) {
-		if (!complete)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		p->val.row = DISC_ROW_NOT_IN_SERVICE;
-	} else if (p->val.row == DISC_ROW_NOT_READY && complete) {
-		p->val.row = DISC_ROW_NOT_IN_SERVICE;
-	}
+	/* Complete: a login needs its target only; the rest has DEFVALs. */
+	rc = h_row_final_status(p->create, p->rs, p->val.c.target[0] != '\0', &p->val.row);
+	if (rc != SNMP_ERR_NOERROR)
+		return rc;
 	if (p->val.row == DISC_ROW_ACTIVE) {
 		/* The credential was checked against the request above. */
 		tmp = p->val.c;
@@ -268,27 +265,25 @@ int h_login_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
 	case H_LOGIN_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.target, strlen(l->c.target)); break;
-	case H_LOGIN_ADDR_TYPE: h_path_set_int(vb, ASN_INTEGER, l->c.addr_type); break;
+	case H_LOGIN_ADDR_TYPE: h_row_set_int(vb, ASN_INTEGER, l->c.addr_type); break;
 	case H_LOGIN_ADDR: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.addr, l->c.addr_len); break;
-	case H_LOGIN_PORT: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.port); break;
+	case H_LOGIN_PORT: h_row_set_int(vb, ASN_UNSIGNED, (long)l->c.port); break;
 	case H_LOGIN_ADAPTER: snmp_set_var_typed_value(vb, ASN_OCTET_STR, l->c.adapter, strlen(l->c.adapter)); break;
-	case H_LOGIN_CREDENTIAL: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.cred); break;
-	case H_LOGIN_LUN: h_path_set_int(vb, ASN_UNSIGNED, (long)l->c.lun); break;
-	case H_LOGIN_PERSISTENT: h_path_set_int(vb, ASN_INTEGER, l->c.persistent ? 1 : 2); break;
-	case H_LOGIN_ADMIN: h_path_set_int(vb, ASN_INTEGER, l->c.admin); break;
-	case H_LOGIN_OPER: h_path_set_int(vb, ASN_INTEGER, l->oper); break;
-	case H_LOGIN_LAST_RESULT: h_path_set_int(vb, ASN_INTEGER, l->result); break;
-	case H_LOGIN_LAST_STATUS: h_path_set_int(vb, ASN_UNSIGNED, (long)l->status_code); break;
+	case H_LOGIN_CREDENTIAL: h_row_set_int(vb, ASN_UNSIGNED, (long)l->c.cred); break;
+	case H_LOGIN_LUN: h_row_set_int(vb, ASN_UNSIGNED, (long)l->c.lun); break;
+	case H_LOGIN_PERSISTENT: h_row_set_int(vb, ASN_INTEGER, l->c.persistent ? 1 : 2); break;
+	case H_LOGIN_ADMIN: h_row_set_int(vb, ASN_INTEGER, l->c.admin); break;
+	case H_LOGIN_OPER: h_row_set_int(vb, ASN_INTEGER, l->oper); break;
+	case H_LOGIN_LAST_RESULT: h_row_set_int(vb, ASN_INTEGER, l->result); break;
+	case H_LOGIN_LAST_STATUS: h_row_set_int(vb, ASN_UNSIGNED, (long)l->status_code); break;
 	case H_LOGIN_LAST_CHANGE:
 		h_date_and_time(l->last_change, dt);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 		break;
-	case H_LOGIN_TEAM: h_path_set_int(vb, ASN_UNSIGNED, (long)l->team); break;
-	case H_LOGIN_PATHS: h_path_set_int(vb, ASN_UNSIGNED, (long)l->npaths); break;
-	case H_LOGIN_STORAGE_TYPE:
-		h_path_set_int(vb, ASN_INTEGER, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE);
-		break;
-	case H_LOGIN_ROW_STATUS: h_path_set_int(vb, ASN_INTEGER, l->row); break;
+	case H_LOGIN_TEAM: h_row_set_int(vb, ASN_UNSIGNED, (long)l->team); break;
+	case H_LOGIN_PATHS: h_row_set_int(vb, ASN_UNSIGNED, (long)l->npaths); break;
+	case H_LOGIN_STORAGE_TYPE: h_row_set_int(vb, ASN_INTEGER, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE); break;
+	case H_LOGIN_ROW_STATUS: h_row_set_int(vb, ASN_INTEGER, l->row); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -302,7 +297,6 @@ static int check_octets(const netsnmp_variable_list *vb, size_t max)
 static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
                     const netsnmp_variable_list *vb)
 {
-	const struct disc_login *l = disc_login_find(index);
 	struct h_login_pending *p;
 	int rc;
 
@@ -323,7 +317,7 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 		    vb->val_len != 16)
 			rc = SNMP_ERR_WRONGLENGTH;
 		break;
-	case H_LOGIN_PORT: rc = h_path_check_uint(vb, 0, 65535); break;
+	case H_LOGIN_PORT: rc = h_row_check_uint(vb, 0, 65535); break;
 	case H_LOGIN_ADAPTER:
 		if ((rc = check_octets(vb, DISC_LOGIN_ADAPTER_MAX)) != SNMP_ERR_NOERROR)
 			break;
@@ -339,27 +333,12 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 		     : rc < 0             ? SNMP_ERR_WRONGVALUE
 		                          : SNMP_ERR_NOERROR;
 		break;
-	case H_LOGIN_CREDENTIAL: rc = h_path_check_uint(vb, 0, 0xffffffffUL); break;
-	case H_LOGIN_LUN: rc = h_path_check_uint(vb, 0, 16383); break;
+	case H_LOGIN_CREDENTIAL: rc = h_row_check_uint(vb, 0, 0xffffffffUL); break;
+	case H_LOGIN_LUN: rc = h_row_check_uint(vb, 0, 16383); break;
 	case H_LOGIN_PERSISTENT: rc = netsnmp_check_vb_int_range(vb, 1, 2); break;
 	case H_LOGIN_ADMIN: rc = netsnmp_check_vb_int_range(vb, SA_ADMIN_UP, SA_ADMIN_DOWN); break;
-	case H_LOGIN_STORAGE_TYPE:
-		if ((rc = netsnmp_check_vb_int_range(vb, ST_OTHER, ST_READONLY)) == SNMP_ERR_NOERROR &&
-		    *vb->val.integer != ST_VOLATILE && *vb->val.integer != ST_NONVOLATILE)
-			rc = SNMP_ERR_WRONGVALUE;
-		break;
-	case H_LOGIN_ROW_STATUS:
-		if ((rc = netsnmp_check_vb_int_range(vb, RS_ACTIVE, RS_DESTROY)) != SNMP_ERR_NOERROR)
-			break;
-		switch (*vb->val.integer) {
-		case RS_NOTREADY: rc = SNMP_ERR_WRONGVALUE; break;
-		case RS_ACTIVE:
-		case RS_NOTINSERVICE: rc = l ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE; break;
-		case RS_CREATEANDGO:
-		case RS_CREATEANDWAIT: rc = l ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR; break;
-		default: break;
-		}
-		break;
+	case H_LOGIN_STORAGE_TYPE: rc = h_row_check_storage(vb); break;
+	case H_LOGIN_ROW_STATUS: rc = h_row_check_rowstatus(vb, disc_login_find(index) != NULL); break;
 	default: return SNMP_ERR_NOTWRITABLE;
 	}
 	if (rc != SNMP_ERR_NOERROR)
@@ -386,95 +365,40 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 	case H_LOGIN_PERSISTENT: p->val.c.persistent = *vb->val.integer == 1; break;
 	case H_LOGIN_ADMIN: p->val.c.admin = (int)*vb->val.integer; break;
 	case H_LOGIN_STORAGE_TYPE: p->val.nonvolatile = *vb->val.integer == ST_NONVOLATILE; break;
-	case H_LOGIN_ROW_STATUS:
-		switch (*vb->val.integer) {
-		case RS_CREATEANDGO:
-		case RS_CREATEANDWAIT: p->create = (int)*vb->val.integer; break;
-		case RS_DESTROY: p->destroy = 1; break;
-		default: p->rs = (int)*vb->val.integer; break;
-		}
-		break;
+	case H_LOGIN_ROW_STATUS: h_row_note_rowstatus(vb, &p->create, &p->destroy, &p->rs); break;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-static int login_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                         netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int login_reserve2(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
+                          const netsnmp_variable_list *vb)
 {
-	(void)handler;
-	(void)reginfo;
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-		struct h_path_row *row;
-		struct h_login_pending *p;
-		uint32_t index = 0;
-		int rc;
+	struct h_login_pending *p = login_pending(reqinfo, index);
 
-		if (r->processed)
-			continue;
-		if (ti && ti->indexes && ti->indexes->val.integer)
-			index = (uint32_t)*ti->indexes->val.integer;
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			row = netsnmp_container_table_row_extract(r);
-			if (!row || !ti)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-			else if ((rc = h_login_get((uint32_t)row->index_oid[0], ti->colnum, r->requestvb)) !=
-			         SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_RESERVE1:
-			if (!ti || index == 0 || index == UINT32_MAX) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-				break;
-			}
-			rc = reserve1(reqinfo, index, ti->colnum, r->requestvb);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_RESERVE2:
-			if (!(p = login_pending(reqinfo, index))) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				break;
-			}
-			h_conn_check(h_conn_pending(reqinfo));
-			if (p->err != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, p->err);
-			break;
-		case MODE_SET_ACTION:
-			if ((rc = h_conn_action(reqinfo)) != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_UNDO:
-			if ((rc = h_conn_undo(reqinfo)) != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		default: break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	(void)col;
+	(void)vb;
+	if (!p)
+		return SNMP_ERR_RESOURCEUNAVAILABLE;
+	h_conn_check(h_conn_pending(reqinfo));
+	return p->err;
 }
 
-static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			h_path_set_int(r->requestvb, ASN_UNSIGNED, (long)disc_login_next_index());
-	return SNMP_ERR_NOERROR;
-}
+static const struct h_ctable_ops login_ops = {
+    .index_max = UINT32_MAX - 1,
+    .get = h_login_get,
+    .reserve1 = reserve1,
+    .reserve2 = login_reserve2,
+    .action = h_conn_action,
+    .undo = h_conn_undo,
+};
 
 static void on_event(const struct disc_login_event *ev, void *arg)
 {
-	oid o = ev->a;
-
 	(void)arg;
 	if (ev->type == DISC_LOGIN_EV_ADDED)
-		h_path_row_add(&login_ct, &o, 1);
+		h_ctable_row_add1(&login_ct, ev->a);
 	else if (ev->type == DISC_LOGIN_EV_REMOVED)
-		h_path_row_del(&login_ct, &o, 1);
+		h_ctable_row_del1(&login_ct, ev->a);
 }
 
 int h_login_init(void)
@@ -485,33 +409,21 @@ int h_login_init(void)
 		return 0;
 	if ((rc = h_cred_init()) < 0)
 		return rc;
-	next_reg = netsnmp_create_handler_registration("sanLoginNextIndex", next_index_handler, next_index_oid,
-	                                               OID_LENGTH(next_index_oid), HANDLER_CAN_RONLY);
-	if (!next_reg) {
-		h_cred_shutdown();
-		return -ENOMEM;
-	}
-	rc = h_path_ctable_register(&login_ct, "sanLoginTable", login_handler, login_table_oid,
-	                            OID_LENGTH(login_table_oid), 1, H_LOGIN_TARGET, H_LOGIN_ROW_STATUS);
+	login_ct.ops = &login_ops;
+	rc = h_ctable_register(&login_ct, "sanLoginTable", h_ctable_handler, login_table_oid,
+	                       OID_LENGTH(login_table_oid), 1, H_LOGIN_TARGET, H_LOGIN_ROW_STATUS);
 	if (rc < 0) {
-		netsnmp_handler_registration_free(next_reg);
-		next_reg = NULL;
 		h_cred_shutdown();
 		return rc;
 	}
-	if (netsnmp_register_scalar(next_reg) != SNMPERR_SUCCESS) {
-		sa_log(SA_LOG_ERR, TAG, "cannot register sanLoginNextIndex");
-		next_reg = NULL;
+	if ((rc = h_next_index_register(&next_index)) < 0) {
 		h_login_shutdown();
-		return -EEXIST;
+		return rc;
 	}
 	if (!listening && disc_login_listen(on_event, NULL) == 0)
 		listening = 1;
-	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index)) {
-		oid o = l->index;
-
-		h_path_row_add(&login_ct, &o, 1);
-	}
+	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index))
+		h_ctable_row_add1(&login_ct, l->index);
 	sa_login_notify_init();
 	return 0;
 }
@@ -523,10 +435,7 @@ void h_login_shutdown(void)
 		disc_login_unlisten(on_event, NULL);
 		listening = 0;
 	}
-	if (next_reg) {
-		netsnmp_unregister_handler(next_reg);
-		next_reg = NULL;
-	}
-	h_path_ctable_unregister(&login_ct);
+	h_next_index_unregister(&next_index);
+	h_ctable_unregister(&login_ct);
 	h_cred_shutdown();
 }

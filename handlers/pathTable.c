@@ -16,7 +16,7 @@
 #define TAG "handlers"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
-static struct h_path_ctable path_ct;
+static struct h_ctable path_ct;
 
 static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
                        unsigned int i, unsigned int col)
@@ -36,29 +36,29 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 		if (bal_parse_portal(ps->portal, &fam, addr, &port) < 0)
 			fam = 0;
 		if (col == H_PATH_ADDRESS_TYPE)
-			h_path_set_int(vb, ASN_INTEGER, fam == 4 ? 1 : fam == 6 ? 2 : 0);
+			h_row_set_int(vb, ASN_INTEGER, fam == 4 ? 1 : fam == 6 ? 2 : 0);
 		else if (col == H_PATH_ADDRESS)
 			snmp_set_var_typed_value(vb, ASN_OCTET_STR, addr, fam == 4 ? 4 : fam == 6 ? 16 : 0);
 		else
-			h_path_set_int(vb, ASN_UNSIGNED, (long)port);
+			h_row_set_int(vb, ASN_UNSIGNED, (long)port);
 		break;
 	case H_PATH_INTERFACE: snmp_set_var_typed_value(vb, ASN_OCTET_STR, ps->iface, strlen(ps->iface)); break;
-	case H_PATH_ROLE: h_path_set_int(vb, ASN_INTEGER, l->role == 1 || l->role == 2 ? l->role : 3); break;
-	case H_PATH_STATE: h_path_set_int(vb, ASN_INTEGER, l->state); break;
-	case H_PATH_READ_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_READ][i]); break;
-	case H_PATH_WRITE_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_WRITE][i]); break;
-	case H_PATH_ACTUAL_READ_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_READ]); break;
-	case H_PATH_ACTUAL_WRITE_SHARE: h_path_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_WRITE]); break;
-	case H_PATH_READ_BYTES: h_path_set_c64(vb, l->bytes[BAL_READ]); break;
-	case H_PATH_WRITE_BYTES: h_path_set_c64(vb, l->bytes[BAL_WRITE]); break;
-	case H_PATH_READ_COMMANDS: h_path_set_c64(vb, l->cmds[BAL_READ]); break;
-	case H_PATH_WRITE_COMMANDS: h_path_set_c64(vb, l->cmds[BAL_WRITE]); break;
-	case H_PATH_ERRORS: h_path_set_c64(vb, l->errors); break;
+	case H_PATH_ROLE: h_row_set_int(vb, ASN_INTEGER, l->role == 1 || l->role == 2 ? l->role : 3); break;
+	case H_PATH_STATE: h_row_set_int(vb, ASN_INTEGER, l->state); break;
+	case H_PATH_READ_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_READ][i]); break;
+	case H_PATH_WRITE_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_WRITE][i]); break;
+	case H_PATH_ACTUAL_READ_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_READ]); break;
+	case H_PATH_ACTUAL_WRITE_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_WRITE]); break;
+	case H_PATH_READ_BYTES: h_row_set_c64(vb, l->bytes[BAL_READ]); break;
+	case H_PATH_WRITE_BYTES: h_row_set_c64(vb, l->bytes[BAL_WRITE]); break;
+	case H_PATH_READ_COMMANDS: h_row_set_c64(vb, l->cmds[BAL_READ]); break;
+	case H_PATH_WRITE_COMMANDS: h_row_set_c64(vb, l->cmds[BAL_WRITE]); break;
+	case H_PATH_ERRORS: h_row_set_c64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
 		h_date_and_time(l->last_change ? l->last_change : sa_core.start_time, dt);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 		break;
-	case H_PATH_AVG_LATENCY: h_path_set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;
+	case H_PATH_AVG_LATENCY: h_row_set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;
 	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 	}
 }
@@ -76,7 +76,7 @@ static int path_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 		const struct bal_eng_team *t = NULL;
 		struct h_team_pending *p;
 		unsigned int team = 0, path = 0;
-		struct h_path_row *row;
+		struct h_crow *row;
 
 		if (r->processed)
 			continue;
@@ -109,7 +109,7 @@ static int path_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
 				break;
 			}
-			rc = h_path_check_uint(r->requestvb, 0, 100);
+			rc = h_row_check_uint(r->requestvb, 0, 100);
 			if (rc != SNMP_ERR_NOERROR) {
 				netsnmp_set_request_error(reqinfo, r, rc);
 				break;
@@ -148,24 +148,24 @@ void h_path_table_team_added(unsigned int team)
 	if (!t)
 		return;
 	for (unsigned int i = 1; i <= t->spec.npaths; i++)
-		h_path_row_add(&path_ct, (const oid[]){team, i}, 2);
+		h_ctable_row_add(&path_ct, (const oid[]){team, i}, 2);
 }
 
 void h_path_table_team_removed(unsigned int team)
 {
 	for (unsigned int i = 1; i <= BAL_MAX_PATHS; i++)
-		h_path_row_del(&path_ct, (const oid[]){team, i}, 2);
+		h_ctable_row_del(&path_ct, (const oid[]){team, i}, 2);
 }
 
 int h_path_table_init(void)
 {
 	if (path_ct.reg)
 		return 0;
-	return h_path_ctable_register(&path_ct, "sanPathTable", path_handler, path_table_oid,
-	                              OID_LENGTH(path_table_oid), 2, H_PATH_ADDRESS_TYPE, H_PATH_AVG_LATENCY);
+	return h_ctable_register(&path_ct, "sanPathTable", path_handler, path_table_oid, OID_LENGTH(path_table_oid), 2,
+	                         H_PATH_ADDRESS_TYPE, H_PATH_AVG_LATENCY);
 }
 
 void h_path_table_shutdown(void)
 {
-	h_path_ctable_unregister(&path_ct);
+	h_ctable_unregister(&path_ct);
 }

@@ -19,8 +19,17 @@
 
 static const oid team_table_oid[] = {H_OID_TEAM_TABLE};
 static const oid next_index_oid[] = {H_OID_TEAM_NEXT_INDEX};
-static netsnmp_handler_registration *next_reg;
-static struct h_path_ctable team_ct;
+static uint32_t team_next_index(void)
+{
+	return bal_next_index();
+}
+static struct h_next_index next_index = {
+    .name = "sanTeamNextIndex",
+    .root = next_index_oid,
+    .root_len = OID_LENGTH(next_index_oid),
+    .value = team_next_index,
+};
+static struct h_ctable team_ct;
 
 /* RowStatus (RS_*) and StorageType (ST_*) values come from net-snmp's snmp.h. */
 
@@ -227,15 +236,19 @@ void h_path_pending_commit(netsnmp_agent_request_info *reqinfo)
 	}
 }
 
-int h_path_check_uint(const netsnmp_variable_list *vb, unsigned long min, unsigned long max)
+/* ACTION, UNDO and COMMIT of sanPathTable (sanTeamTable runs them through h_ctable_handler). */
+void h_path_pending_phase(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
 {
-	int rc = netsnmp_check_vb_type_and_size(vb, ASN_UNSIGNED, sizeof(u_long));
+	int rc = SNMP_ERR_NOERROR;
 
+	switch (reqinfo->mode) {
+	case MODE_SET_ACTION: rc = h_path_pending_action(reqinfo); break;
+	case MODE_SET_UNDO: rc = h_path_pending_undo(reqinfo); break;
+	case MODE_SET_COMMIT: h_path_pending_commit(reqinfo); break;
+	default: break;
+	}
 	if (rc != SNMP_ERR_NOERROR)
-		return rc;
-	if (*vb->val.integer < 0 || (unsigned long)*vb->val.integer < min || (unsigned long)*vb->val.integer > max)
-		return SNMP_ERR_WRONGVALUE;
-	return SNMP_ERR_NOERROR;
+		netsnmp_set_request_error(reqinfo, r, rc);
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -286,39 +299,41 @@ static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
 	return 0;
 }
 
-static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
-                       unsigned int col)
+static int team_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
-	netsnmp_variable_list *vb = r->requestvb;
+	const struct bal_eng_team *t = bal_team_get(index);
 	char buf[256];
 
+	if (!t)
+		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
 	case H_TEAM_NAME: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.name, strlen(t->spec.name)); break;
 	case H_TEAM_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.target, strlen(t->spec.target)); break;
-	case H_TEAM_LUN: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
-	case H_TEAM_MODE: h_path_set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
-	case H_TEAM_ALGO: h_path_set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
-	case H_TEAM_TIMER_INTERVAL: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
-	case H_TEAM_CHANGE_THRESHOLD: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
-	case H_TEAM_LB_CHANGE: h_path_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
-	case H_TEAM_STATE: h_path_set_int(vb, ASN_INTEGER, t->state); break;
-	case H_TEAM_READ_BYTES: h_path_set_c64(vb, t->total_bytes[BAL_READ]); break;
-	case H_TEAM_WRITE_BYTES: h_path_set_c64(vb, t->total_bytes[BAL_WRITE]); break;
+	case H_TEAM_LUN: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
+	case H_TEAM_MODE: h_row_set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
+	case H_TEAM_ALGO: h_row_set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
+	case H_TEAM_TIMER_INTERVAL: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
+	case H_TEAM_CHANGE_THRESHOLD: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
+	case H_TEAM_LB_CHANGE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
+	case H_TEAM_STATE: h_row_set_int(vb, ASN_INTEGER, t->state); break;
+	case H_TEAM_READ_BYTES: h_row_set_c64(vb, t->total_bytes[BAL_READ]); break;
+	case H_TEAM_WRITE_BYTES: h_row_set_c64(vb, t->total_bytes[BAL_WRITE]); break;
 	case H_TEAM_EXPORT_SOCKET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->sock, strlen(t->sock)); break;
 	case H_TEAM_PORTALS:
 		portals_string(&t->spec, buf, sizeof(buf));
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, strlen(buf));
 		break;
-	case H_TEAM_CONTROL_STATUS: h_path_set_int(vb, ASN_INTEGER, t->ctl_status); break;
+	case H_TEAM_CONTROL_STATUS: h_row_set_int(vb, ASN_INTEGER, t->ctl_status); break;
 	case H_TEAM_STORAGE_TYPE:
-		h_path_set_int(vb, ASN_INTEGER,
-		               t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
-		               : t->nonvolatile             ? ST_NONVOLATILE
-		                                            : ST_VOLATILE);
+		h_row_set_int(vb, ASN_INTEGER,
+		              t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
+		              : t->nonvolatile             ? ST_NONVOLATILE
+		                                           : ST_VOLATILE);
 		break;
-	case H_TEAM_ROW_STATUS: h_path_set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
-	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
+	case H_TEAM_ROW_STATUS: h_row_set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
+	default: return SNMP_NOSUCHOBJECT;
 	}
+	return SNMP_ERR_NOERROR;
 }
 
 static int storage_of(const struct bal_eng_team *t)
@@ -327,9 +342,10 @@ static int storage_of(const struct bal_eng_team *t)
 }
 
 /* RESERVE1 of one varbind: type and range, then record it in the pending entry. */
-static int reserve1(netsnmp_agent_request_info *reqinfo, const struct bal_eng_team *t, unsigned int index,
-                    unsigned int col, const netsnmp_variable_list *vb)
+static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
+                    const netsnmp_variable_list *vb)
 {
+	const struct bal_eng_team *t = bal_team_get(index);
 	struct h_team_pending *p;
 	struct bal_team_spec tmp;
 	char buf[256];
@@ -348,12 +364,12 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, const struct bal_eng_te
 		if (vb->val_len == 0)
 			return SNMP_ERR_WRONGLENGTH;
 		break;
-	case H_TEAM_LUN: rc = h_path_check_uint(vb, 0, 16383); break;
+	case H_TEAM_LUN: rc = h_row_check_uint(vb, 0, 16383); break;
 	case H_TEAM_MODE: rc = netsnmp_check_vb_int_range(vb, BAL_MODE_FAILOVER, BAL_MODE_FAILOVER_LB); break;
 	case H_TEAM_ALGO: rc = netsnmp_check_vb_int_range(vb, BAL_ALGO_STATIC, BAL_ALGO_SERVICE_TIME); break;
-	case H_TEAM_TIMER_INTERVAL: rc = h_path_check_uint(vb, 10, 3600000); break;
-	case H_TEAM_CHANGE_THRESHOLD: rc = h_path_check_uint(vb, 0, 100); break;
-	case H_TEAM_LB_CHANGE: rc = h_path_check_uint(vb, 1, 100); break;
+	case H_TEAM_TIMER_INTERVAL: rc = h_row_check_uint(vb, 10, 3600000); break;
+	case H_TEAM_CHANGE_THRESHOLD: rc = h_row_check_uint(vb, 0, 100); break;
+	case H_TEAM_LB_CHANGE: rc = h_row_check_uint(vb, 1, 100); break;
 	case H_TEAM_STORAGE_TYPE: rc = netsnmp_check_vb_int_range(vb, ST_OTHER, ST_READONLY); break;
 	case H_TEAM_ROW_STATUS: rc = netsnmp_check_vb_int_range(vb, RS_ACTIVE, RS_DESTROY); break;
 	default: return SNMP_ERR_NOTWRITABLE;
@@ -456,105 +472,38 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, const struct bal_eng_te
 	return SNMP_ERR_NOERROR;
 }
 
-static int team_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int team_reserve2(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
+                         const netsnmp_variable_list *vb)
 {
-	netsnmp_request_info *r;
-	int rc;
+	struct h_team_pending *p = h_path_pending(reqinfo, index);
 
-	(void)handler;
-	(void)reginfo;
-	for (r = requests; r; r = r->next) {
-		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-		struct h_path_row *row;
-		const struct bal_eng_team *t = NULL;
-		struct h_team_pending *p;
-		unsigned int index = 0;
-
-		if (r->processed)
-			continue;
-		row = netsnmp_container_table_row_extract(r);
-		if (row)
-			t = bal_team_get((unsigned int)row->index_oid[0]);
-		if (ti && ti->indexes && ti->indexes->val.integer)
-			index = (unsigned int)*ti->indexes->val.integer;
-
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (!t || !ti)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-			else
-				get_column(reqinfo, r, t, ti->colnum);
-			break;
-		case MODE_SET_RESERVE1:
-			if (!ti || index == 0 || index > 0x7fffffff) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-				break;
-			}
-			t = bal_team_get(index);
-			rc = reserve1(reqinfo, t, index, ti->colnum, r->requestvb);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_RESERVE2:
-			if (!(p = h_path_pending(reqinfo, index))) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				break;
-			}
-			if (!p->exists && !p->create &&
-			    !(ti->colnum == H_TEAM_ROW_STATUS && *r->requestvb->val.integer == RS_DESTROY)) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-				break;
-			}
-			rc = h_path_pending_check(reqinfo, p);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_ACTION:
-		case MODE_SET_UNDO:
-		case MODE_SET_COMMIT: h_path_pending_phase(reqinfo, r); return SNMP_ERR_NOERROR;
-		case MODE_SET_FREE: return SNMP_ERR_NOERROR; /* the pending set goes with reqinfo */
-		default: break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	if (!p)
+		return SNMP_ERR_RESOURCEUNAVAILABLE;
+	if (!p->exists && !p->create && !(col == H_TEAM_ROW_STATUS && *vb->val.integer == RS_DESTROY))
+		return SNMP_ERR_NOCREATION;
+	return h_path_pending_check(reqinfo, p);
 }
 
-static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			h_path_set_int(r->requestvb, ASN_UNSIGNED, (long)bal_next_index());
-	return SNMP_ERR_NOERROR;
-}
+static const struct h_ctable_ops team_ops = {
+    .index_max = 0x7fffffff,
+    .get = team_get,
+    .reserve1 = reserve1,
+    .reserve2 = team_reserve2,
+    .action = h_path_pending_action,
+    .undo = h_path_pending_undo,
+    .commit = h_path_pending_commit,
+};
 
 /* ---- rows follow the engine's teams ------------------------------------------- */
-
-static void row_add(unsigned int index)
-{
-	oid o = index;
-
-	h_path_row_add(&team_ct, &o, 1);
-}
-
-static void row_del(unsigned int index)
-{
-	oid o = index;
-
-	h_path_row_del(&team_ct, &o, 1);
-}
 
 static void on_event(const struct bal_event *ev, void *arg)
 {
 	(void)arg;
 	if (ev->type == BAL_EV_TEAM_ADDED) {
-		row_add(ev->team);
+		h_ctable_row_add1(&team_ct, ev->team);
 		h_path_table_team_added(ev->team);
 	} else if (ev->type == BAL_EV_TEAM_REMOVED) {
-		row_del(ev->team);
+		h_ctable_row_del1(&team_ct, ev->team);
 		h_path_table_team_removed(ev->team);
 	}
 }
@@ -565,22 +514,14 @@ int h_path_init(void)
 
 	if (team_ct.reg)
 		return 0;
-	next_reg = netsnmp_create_handler_registration("sanTeamNextIndex", next_index_handler, next_index_oid,
-	                                               OID_LENGTH(next_index_oid), HANDLER_CAN_RONLY);
-	if (!next_reg)
-		return -ENOMEM;
-	rc = h_path_ctable_register(&team_ct, "sanTeamTable", team_handler, team_table_oid, OID_LENGTH(team_table_oid),
-	                            1, H_TEAM_NAME, H_TEAM_ROW_STATUS);
-	if (rc < 0) {
-		netsnmp_handler_registration_free(next_reg);
-		next_reg = NULL;
+	team_ct.ops = &team_ops;
+	rc = h_ctable_register(&team_ct, "sanTeamTable", h_ctable_handler, team_table_oid, OID_LENGTH(team_table_oid),
+	                       1, H_TEAM_NAME, H_TEAM_ROW_STATUS);
+	if (rc < 0)
 		return rc;
-	}
-	if (netsnmp_register_scalar(next_reg) != SNMPERR_SUCCESS) {
-		sa_log(SA_LOG_ERR, TAG, "cannot register sanTeamNextIndex");
-		next_reg = NULL;
+	if ((rc = h_next_index_register(&next_index)) < 0) {
 		h_path_shutdown();
-		return -EEXIST;
+		return rc;
 	}
 	if ((rc = h_path_table_init()) < 0) {
 		h_path_shutdown();
@@ -589,7 +530,7 @@ int h_path_init(void)
 	bal_listen(on_event, NULL);
 	/* Teams that exist already (the engine may start first). */
 	for (unsigned int i = bal_team_next(0); i; i = bal_team_next(i)) {
-		row_add(i);
+		h_ctable_row_add1(&team_ct, i);
 		h_path_table_team_added(i);
 	}
 	sa_path_notify_init();
@@ -601,9 +542,6 @@ void h_path_shutdown(void)
 	sa_path_notify_shutdown();
 	bal_unlisten(on_event, NULL);
 	h_path_table_shutdown();
-	if (next_reg) {
-		netsnmp_unregister_handler(next_reg);
-		next_reg = NULL;
-	}
-	h_path_ctable_unregister(&team_ct);
+	h_next_index_unregister(&next_index);
+	h_ctable_unregister(&team_ct);
 }

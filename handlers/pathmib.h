@@ -4,6 +4,7 @@
 
 #include "engines/balance/engine.h"
 #include "handlers/handlers.h"
+#include "handlers/rowCommon.h"
 
 /* { sanEngineMibs 2 }; tests/integration/mib_lint.sh checks these numbers against the MIB text. */
 #define H_OID_PATH_MIB SA_OID_ENGINE_MIBS, 2
@@ -101,35 +102,12 @@ int h_path_pending_action(netsnmp_agent_request_info *reqinfo);
 int h_path_pending_undo(netsnmp_agent_request_info *reqinfo);
 void h_path_pending_commit(netsnmp_agent_request_info *reqinfo);
 
-/* ACTION, UNDO and COMMIT of either table: run the request's pending set
- * (each once, whichever table's varbind comes first) and report on r. */
+/* ACTION, UNDO and COMMIT of sanPathTable (pathTeamTable.c): run the
+ * request's pending set (each once, whichever table's varbind comes first)
+ * and report on r. */
 void h_path_pending_phase(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r);
 
-/* Values as both tables serve them. */
-void h_path_set_int(netsnmp_variable_list *vb, u_char type, long v);
-void h_path_set_c64(netsnmp_variable_list *vb, uint64_t v);
-
-/* Both tables are table_container tables whose rows hold only their
- * Unsigned32 index (one or two parts); values are read from the engine at
- * request time, so a GET never sees a stale copy. */
-struct h_path_row {
-	netsnmp_index idx; /* first: the container compares netsnmp_index */
-	oid index_oid[2];
-};
-struct h_path_ctable {
-	netsnmp_handler_registration *reg;
-	netsnmp_table_registration_info *tinfo;
-	netsnmp_container *rows;
-};
-int h_path_ctable_register(struct h_path_ctable *ct, const char *name, Netsnmp_Node_Handler *handler, const oid *root,
-                           size_t root_len, size_t nindex, unsigned int min_col, unsigned int max_col);
-void h_path_ctable_unregister(struct h_path_ctable *ct);
-/* Adds the row of index (len 1 or 2) unless present; drops it if present. */
-void h_path_row_add(struct h_path_ctable *ct, const oid *index, size_t len);
-void h_path_row_del(struct h_path_ctable *ct, const oid *index, size_t len);
-
-/* Checks an unsigned varbind: wrongType, wrongLength or wrongValue. */
-int h_path_check_uint(const netsnmp_variable_list *vb, unsigned long min, unsigned long max);
+/* Both tables are h_ctable tables (rowCommon.h). */
 
 /* The table handlers (pathTable.c) */
 int h_path_table_init(void);

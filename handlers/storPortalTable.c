@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/rowCommon.h"
 #include "handlers/stor.h"
 #include "subagent/log.h"
 
@@ -226,52 +227,35 @@ static struct h_redir_table portal_table = {
 
 /* ---- sanStorPortalNextIndex ---------------------------------------------- */
 
-static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static uint32_t portal_next_index(void)
 {
-	netsnmp_request_info *r;
 	uint32_t v = stor_portal_next_index();
 
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR;
 	/* Skip the indexes that createAndWait rows hold. */
 	while (h_redir_pending_find(pending, v) || stor_portal_find(v))
 		v++;
-	for (r = requests; r; r = r->next)
-		if (!r->processed)
-			h_redir_set_u32(r->requestvb, ASN_UNSIGNED, v);
-	return SNMP_ERR_NOERROR;
+	return v;
 }
 
-static netsnmp_handler_registration *next_reg;
+static struct h_next_index next_index = {
+    .name = "sanStorPortalNextIndex",
+    .root = portal_next_oid,
+    .root_len = OID_LENGTH(portal_next_oid),
+    .value = portal_next_index,
+};
 
 int h_stor_portal_table_init(void)
 {
-	netsnmp_handler_registration *reg;
 	int rc;
 
-	if (!next_reg) {
-		reg = netsnmp_create_handler_registration("sanStorPortalNextIndex", next_index_handler, portal_next_oid,
-		                                          OID_LENGTH(portal_next_oid), HANDLER_CAN_RONLY);
-		if (!reg || netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
-			sa_log(SA_LOG_ERR, "handlers", "cannot register sanStorPortalNextIndex");
-			return -EEXIST;
-		}
-		next_reg = reg;
-	}
-	if ((rc = h_redir_table_register(&portal_table)) < 0)
+	if ((rc = h_next_index_register(&next_index)) < 0)
 		return rc;
-	return 0;
+	return h_redir_table_register(&portal_table);
 }
 
 void h_stor_portal_table_shutdown(void)
 {
 	h_redir_table_unregister(&portal_table);
 	h_redir_pending_free_all(&pending);
-	if (next_reg) {
-		netsnmp_unregister_handler(next_reg);
-		next_reg = NULL;
-	}
+	h_next_index_unregister(&next_index);
 }

@@ -7,6 +7,7 @@
 #include "engines/discovery/login.h"
 #include "engines/registry.h"
 #include "subagent/log.h"
+#include "subagent/search.h"
 #include "subagent/state.h"
 
 #define TAG "login"
@@ -95,19 +96,14 @@ int disc_persist(const char *key, const char *value)
 
 /* ---- rows ----------------------------------------------------------------- */
 
+static int64_t cred_index_of(const void *e)
+{
+	return (*(const struct disc_cred *const *)e)->index;
+}
+
 static size_t cred_pos(uint32_t index)
 {
-	size_t lo = 0, hi = C.n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (C.rows[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(C.rows, C.n, sizeof(*C.rows), index, cred_index_of);
 }
 
 struct disc_cred *disc_cred_lookup(uint32_t index)

@@ -344,14 +344,20 @@ struct merge {
 	struct tgt *cur; /* target of the previous callback */
 	bool cur_new;
 	uint32_t ntargets;
+	uint32_t nnew;
 };
+
+/* New targets of one reply named one by one in the log; the rest are
+ * counted in one line (a first reply may list 10,000, and the table and
+ * the notifications have them all). */
+#define MERGE_LOG_NEW_MAX 20
 
 static void merge_close(struct merge *m)
 {
 	if (m->cur && m->cur_new) {
 		D.ctr.targets_found++;
-		sa_log(SA_LOG_INFO, "discovery", "target %s found at %s:%u", m->cur->pub.name, m->s->pub.host,
-		       (unsigned int)m->s->pub.port);
+		sa_log(++m->nnew <= MERGE_LOG_NEW_MAX ? SA_LOG_INFO : SA_LOG_DEBUG, "discovery", "target %s found at %s:%u",
+		       m->cur->pub.name, m->s->pub.host, (unsigned int)m->s->pub.port);
 		emit(DISC_EV_TARGET_DISCOVERED, m->cur->pub.index);
 	}
 	m->cur = NULL;
@@ -402,6 +408,10 @@ static void merge_reply(struct src *s, const char *text, size_t len)
 		       (unsigned int)s->pub.port);
 	merge_close(&m);
 	s->pub.ntargets = m.ntargets;
+	if (m.nnew > MERGE_LOG_NEW_MAX)
+		sa_log(SA_LOG_INFO, "discovery", "%u new targets found at %s:%u (%u more than named above)",
+		       (unsigned int)m.nnew, s->pub.host, (unsigned int)s->pub.port,
+		       (unsigned int)(m.nnew - MERGE_LOG_NEW_MAX));
 }
 
 /* ---- sources --------------------------------------------------------- */
@@ -755,31 +765,42 @@ static void isns_off(void)
 	isns_servers_free();
 }
 
+/* "HOST:PORT" or "[V6]:PORT" of the configuration (config.c checked the form): host (truncated to DISC_HOST_MAX),
+ * family and port, as the sendtargets portals and the iSNS servers both name their endpoints. */
+static void split_endpoint(const char *ep, char host[DISC_HOST_MAX], int *family, uint16_t *port)
+{
+	const char *colon = strrchr(ep, ':');
+	size_t hl;
+
+	*family = AF_INET;
+	if (ep[0] == '[') {
+		ep++;
+		hl = (size_t)(strchr(ep, ']') - ep);
+		*family = AF_INET6;
+	} else {
+		hl = (size_t)(colon - ep);
+	}
+	if (hl >= DISC_HOST_MAX)
+		hl = DISC_HOST_MAX - 1;
+	memcpy(host, ep, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)atoi(colon + 1);
+}
+
 static int isns_apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 {
 	int rc;
 
 	for (size_t i = 0; i < c->nisns; i++) {
-		const char *ep = c->isns[i], *colon = strrchr(ep, ':');
 		char host[DISC_HOST_MAX];
-		size_t hl;
-		int family = AF_INET;
+		uint16_t port;
+		int family;
 		struct src *s;
 
-		if (ep[0] == '[') {
-			ep++;
-			hl = (size_t)(strchr(ep, ']') - ep);
-			family = AF_INET6;
-		} else {
-			hl = (size_t)(colon - ep);
-		}
-		if (hl >= sizeof(host))
-			hl = sizeof(host) - 1;
-		memcpy(host, ep, hl);
-		host[hl] = '\0';
-		s = src_find_addr(DISC_MECH_ISNS, host, (uint16_t)atoi(colon + 1));
+		split_endpoint(c->isns[i], host, &family, &port);
+		s = src_find_addr(DISC_MECH_ISNS, host, port);
 		if (!s) {
-			if (!(s = src_create(DISC_MECH_ISNS, family, host, (uint16_t)atoi(colon + 1))) ||
+			if (!(s = src_create(DISC_MECH_ISNS, family, host, port)) ||
 			    !(s->server = strdup(c->isns[i]))) {
 				snprintf(err, errlen, "out of memory");
 				return -ENOMEM;
@@ -1084,24 +1105,13 @@ static int apply(const struct sa_config *cfg, char *err, size_t errlen)
 		D.src[i]->mark = false;
 	for (size_t i = 0; i < c->nportals; i++) {
 		char host[DISC_HOST_MAX];
-		const char *ep = c->portals[i], *colon = strrchr(ep, ':');
-		int family = AF_INET;
-		size_t hl;
+		uint16_t port;
+		int family;
 		struct src *s;
 
-		if (ep[0] == '[') {
-			ep++;
-			hl = (size_t)(strchr(ep, ']') - ep);
-			family = AF_INET6;
-		} else {
-			hl = (size_t)(colon - ep);
-		}
-		if (hl >= sizeof(host))
-			hl = sizeof(host) - 1;
-		memcpy(host, ep, hl);
-		host[hl] = '\0';
-		s = src_find_addr(DISC_MECH_SENDTARGETS, host, (uint16_t)atoi(colon + 1));
-		if (!s && !(s = src_create(DISC_MECH_SENDTARGETS, family, host, (uint16_t)atoi(colon + 1)))) {
+		split_endpoint(c->portals[i], host, &family, &port);
+		s = src_find_addr(DISC_MECH_SENDTARGETS, host, port);
+		if (!s && !(s = src_create(DISC_MECH_SENDTARGETS, family, host, port))) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}

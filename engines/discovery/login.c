@@ -16,6 +16,7 @@
 #include "iscsi/login_result.h"
 #include "subagent/evloop.h"
 #include "subagent/log.h"
+#include "subagent/search.h"
 #include "subagent/state.h"
 
 #define TAG "login"
@@ -100,19 +101,14 @@ void disc_login_emit(int type, uint32_t a)
 
 /* ---- rows ------------------------------------------------------------------- */
 
+static int64_t login_index_of(const void *e)
+{
+	return (*(const struct login_priv *const *)e)->pub.index;
+}
+
 static size_t login_pos(uint32_t index)
 {
-	size_t lo = 0, hi = L.n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (L.rows[mid]->pub.index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(L.rows, L.n, sizeof(*L.rows), index, login_index_of);
 }
 
 static struct login_priv *lookup(uint32_t index)

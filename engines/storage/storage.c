@@ -11,6 +11,7 @@
 #include "engines/storage/storage.h"
 #include "subagent/evloop.h"
 #include "subagent/log.h"
+#include "subagent/search.h"
 #include "subagent/state.h"
 
 #define TAG "storage"
@@ -59,19 +60,30 @@ static void round_start(void);
 
 /* ---- lookups -------------------------------------------------------------- */
 
+/* The keys the tables are sorted by, for sa_lower_bound. */
+static int64_t target_key(const void *e)
+{
+	return ((const struct stor_target *)e)->tid;
+}
+
+static int64_t lun_key(const void *e)
+{
+	return ((const struct stor_lun *)e)->lun;
+}
+
+static int64_t session_key(const void *e)
+{
+	return ((const struct stor_session *)e)->sid;
+}
+
+static int64_t portal_key(const void *e)
+{
+	return (*(const struct portal *const *)e)->pub.index;
+}
+
 static size_t target_pos(uint32_t tid)
 {
-	size_t lo = 0, hi = ntargets;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (targets[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(targets, ntargets, sizeof(*targets), tid, target_key);
 }
 
 const struct stor_target *stor_target_find(uint32_t tid)
@@ -90,17 +102,7 @@ const struct stor_target *stor_target_next(uint32_t after)
 
 static size_t lun_pos(const struct stor_target *t, int64_t key)
 {
-	size_t lo = 0, hi = t->nluns;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((int64_t)t->luns[mid].lun < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(t->luns, t->nluns, sizeof(*t->luns), key, lun_key);
 }
 
 const struct stor_lun *stor_lun_find(const struct stor_target *t, uint32_t lun)
@@ -119,17 +121,7 @@ const struct stor_lun *stor_lun_next(const struct stor_target *t, int64_t after)
 
 static size_t session_pos(const struct stor_target *t, int64_t key)
 {
-	size_t lo = 0, hi = t->nsessions;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((int64_t)t->sessions[mid].sid < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(t->sessions, t->nsessions, sizeof(*t->sessions), key, session_key);
 }
 
 const struct stor_session *stor_session_find(const struct stor_target *t, uint32_t sid)
@@ -148,17 +140,7 @@ const struct stor_session *stor_session_next(const struct stor_target *t, int64_
 
 static size_t portal_pos(uint32_t index)
 {
-	size_t lo = 0, hi = nportals;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (portals[mid]->pub.index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(portals, nportals, sizeof(*portals), index, portal_key);
 }
 
 static struct portal *portal_get(uint32_t index)
@@ -651,16 +633,8 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 			goto out;
 	}
 	for (size_t i = 0; i < nctr; i++) {
-		size_t lo = 0, hi = n, si;
+		size_t lo = sa_lower_bound(nt, n, sizeof(*nt), ctr[i].tid, target_key), si;
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (nt[mid].tid < ctr[i].tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
 		if (lo >= n || nt[lo].tid != ctr[i].tid)
 			continue;
 		si = session_pos(&nt[lo], ctr[i].sid);

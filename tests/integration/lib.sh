@@ -168,6 +168,44 @@ sa_start_agent() {
 	SA_AGENT_PID=$SA_LASTPID
 }
 
+# sa_need_plugin [TOOL...]: PLUGIN is the built nbdkit-sanpath-plugin; skip without it, nbdkit or any TOOL.
+sa_need_plugin() {
+	local tool
+	PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
+	for tool in nbdkit "$@"; do
+		command -v "$tool" >/dev/null || sa_skip "$tool not installed"
+	done
+	[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
+}
+
+# sa_start_balance_agent [EXTRA]: snmptrapd, snmpd and an agent whose balance engine runs $PLUGIN (sa_need_plugin)
+# from RUN=$SA_TMP/run with fast reports and polls, the setup of the team, login and session tests; EXTRA (teams,
+# ...) goes into the balance section. Returns once the agent serves through snmpd.
+sa_start_balance_agent() {
+	sa_start_snmptrapd
+	sa_start_snmpd
+	RUN=$SA_TMP/run
+	sa_agent_conf "balance = {
+  run_dir = \"$RUN\";
+  plugin = \"$PLUGIN\";
+  plugin_args = [ \"report_ms=200\" ];
+  poll_interval_ms = 100;${1:+
+  $1}
+};"
+	sa_start_agent
+	sa_wait_agent
+}
+
+# sa_lab0_teams: the balance teams of lab0, LUN 1 of $IQN over 127.0.0.1 and 127.0.0.2 port $P (sa_start_tgtd).
+sa_lab0_teams() {
+	cat <<EOF
+teams = ( {
+    name = "lab0"; target = "$IQN"; lun = 1;
+    paths = ( { portal = "127.0.0.1:$P"; }, { portal = "127.0.0.2:$P"; } );
+  } );
+EOF
+}
+
 # sa_wait_agent: the agent's objects are served through the master.
 sa_wait_agent() { sa_wait_for "${1:-10}" sa_agent_serving || sa_fail "agent objects not served through snmpd"; }
 sa_agent_serving() { sa_get "$SA_OID.1.1.1.0" | grep -q .; }

@@ -5,10 +5,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 sa_init login_chap
-PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
-command -v nbdkit >/dev/null || sa_skip "nbdkit not installed"
-command -v nbdcopy >/dev/null || sa_skip "nbdcopy (libnbd-bin) not installed"
-[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
+sa_need_plugin nbdcopy
 
 S=$SA_OID.3.1
 CRED=$S.1.6.1  # sanCredEntry
@@ -30,18 +27,8 @@ sa_tgt_ctl --lld iscsi --mode account --op new --user alice --password "$SECRET"
 	sa_tgt_ctl --lld iscsi --mode account --op bind --tid 1 --user tgtmutual --outgoing ||
 	sa_fail "tgtadm: cannot set up CHAP accounts"
 
-sa_start_snmptrapd
-sa_start_snmpd
-RUN=$SA_TMP/run
 # No discovery section: logins work with discovery off (initiator name and secret limits keep their defaults).
-sa_agent_conf "balance = {
-  run_dir = \"$RUN\";
-  plugin = \"$PLUGIN\";
-  plugin_args = [ \"report_ms=200\" ];
-  poll_interval_ms = 100;
-};"
-sa_start_agent
-sa_wait_agent
+sa_start_balance_agent
 
 col() { sa_get "$1"; }
 is() { [ "$(col "$1")" = "$2" ]; }

@@ -4,9 +4,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 sa_init login_persist
-PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
-command -v nbdkit >/dev/null || sa_skip "nbdkit not installed"
-[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
+sa_need_plugin
 
 S=$SA_OID.3.1
 CRED=$S.1.6.1
@@ -16,17 +14,7 @@ TEAM=$SA_OID.3.2.1.2.1
 sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0
-sa_start_snmptrapd
-sa_start_snmpd
-RUN=$SA_TMP/run
-sa_agent_conf "balance = {
-  run_dir = \"$RUN\";
-  plugin = \"$PLUGIN\";
-  plugin_args = [ \"report_ms=200\" ];
-  poll_interval_ms = 100;
-};"
-sa_start_agent
-sa_wait_agent
+sa_start_balance_agent
 
 col() { sa_get "$1"; }
 is() { [ "$(col "$1")" = "$2" ]; }

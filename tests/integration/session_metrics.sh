@@ -2,29 +2,12 @@
 # session_metrics.sh: sanSessionTable through snmpd while a two-path team runs I/O: rows, counters, window rates, logout, traps.
 . "$(dirname "$0")/lib.sh"
 sa_init session-metrics
-PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
-command -v nbdkit >/dev/null || sa_skip "nbdkit not installed"
-command -v nbdcopy >/dev/null || sa_skip "nbdcopy (libnbd-bin) not installed"
-[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
+sa_need_plugin nbdcopy
 
 sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0
-sa_start_snmptrapd
-sa_start_snmpd
-RUN=$SA_TMP/run
-sa_agent_conf "balance = {
-  run_dir = \"$RUN\";
-  plugin = \"$PLUGIN\";
-  plugin_args = [ \"report_ms=200\" ];
-  poll_interval_ms = 100;
-  teams = ( {
-    name = \"lab0\"; target = \"$IQN\"; lun = 1;
-    paths = ( { portal = \"127.0.0.1:$P\"; }, { portal = \"127.0.0.2:$P\"; } );
-  } );
-};"
-sa_start_agent
-sa_wait_agent
+sa_start_balance_agent "$(sa_lab0_teams)"
 
 SM=$SA_OID.3.1
 S=$SM.1.10.1 # sanSessionEntry

@@ -12,42 +12,7 @@
 #include "engines/discovery/sendtargets.h"
 #include "subagent/config.h"
 #include "subagent/evloop.h"
-
-/* The parser needs no loop; these keep the client's references satisfied. */
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-void sa_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void sa_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
-{
-	(void)ms;
-	(void)repeat;
-	(void)cb;
-	(void)arg;
-	return 0;
-}
-void sa_ev_cancel(unsigned int id)
-{
-	(void)id;
-}
+#include "tests/unit/evloop_stub.h" /* the parser runs no loop */
 
 struct seen {
 	char names[8][64];

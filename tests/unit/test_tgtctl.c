@@ -10,42 +10,7 @@
 #include "engines/storage/storage.h"
 #include "iscsi/tgtctl.h"
 #include "subagent/evloop.h"
-
-/* The parsers and the model need no loop; these keep the runner's references satisfied. */
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-void sa_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void sa_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
-{
-	(void)ms;
-	(void)repeat;
-	(void)cb;
-	(void)arg;
-	return 0;
-}
-void sa_ev_cancel(unsigned int id)
-{
-	(void)id;
-}
+#include "tests/unit/evloop_stub.h" /* the parsers and the model run no loop */
 
 /* `tgtadm --lld iscsi --op show --mode target`: two targets (tids 1 and 3), one session each, iscsi-perf running. */
 static const char show_out[] = "Target 1: iqn.2024-01.test:a\n"

@@ -1,0 +1,45 @@
+/* evloop_stub.h: an event loop that refuses every watch, for unit tests of code that references sa_ev_* but whose
+ * tested parts (parsers, models) never run it. Include it in one file of a test program. */
+#ifndef SA_TEST_EVLOOP_STUB_H
+#define SA_TEST_EVLOOP_STUB_H
+
+#include <errno.h>
+
+#include "subagent/evloop.h"
+
+int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+{
+	(void)fd;
+	(void)cb;
+	(void)arg;
+	return -ENOSYS;
+}
+int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+{
+	(void)fd;
+	(void)cb;
+	(void)arg;
+	return -ENOSYS;
+}
+void sa_ev_unwatch_read(int fd)
+{
+	(void)fd;
+}
+void sa_ev_unwatch_write(int fd)
+{
+	(void)fd;
+}
+unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+{
+	(void)ms;
+	(void)repeat;
+	(void)cb;
+	(void)arg;
+	return 0;
+}
+void sa_ev_cancel(unsigned int id)
+{
+	(void)id;
+}
+
+#endif
