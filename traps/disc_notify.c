@@ -46,9 +46,7 @@ static void send_event(unsigned int which, const char *name, const oid *entry, s
 		if (!vb || get(index, cols[i], vb) != SNMP_ERR_NOERROR)
 			goto fail;
 	}
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	sa_log(SA_LOG_DEBUG, "notify", "sent %s", name);
+	sa_notify_send(vars, SA_LOG_DEBUG, "%s", name);
 	return;
 fail:
 	snmp_free_varbind(vars);

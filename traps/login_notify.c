@@ -5,6 +5,7 @@
 
 #include "handlers/login.h"
 #include "subagent/log.h"
+#include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid login_entry_oid[] = {SA_OID_LOGIN_TABLE, 1};
@@ -32,9 +33,7 @@ static void send_failed(uint32_t index)
 		if (!vb || h_login_get(index, cols[i], vb) != SNMP_ERR_NOERROR)
 			goto fail;
 	}
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	sa_log(SA_LOG_DEBUG, "notify", "sent sanLoginFailed for login %u", (unsigned int)index);
+	sa_notify_send(vars, SA_LOG_DEBUG, "sanLoginFailed for login %u", (unsigned int)index);
 	return;
 fail:
 	snmp_free_varbind(vars);

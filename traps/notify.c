@@ -1,6 +1,9 @@
 /* notify.c: the agent's own notifications (sanAgentStart, sanAgentStop, sanAgentConfigReloaded). */
 #include <config.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,14 +12,112 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/handlers.h"
+#include "subagent/evloop.h"
 #include "subagent/log.h"
 #include "traps/notify.h"
+
+/* Notifications leave this many per turn of the agent loop.  An AgentX
+ * subagent's socket to snmpd blocks on send, and so does snmpd's to us: sent
+ * all at once from inside one event (a 10,000-target discovery merge, a
+ * failed server's resources remapped), a few hundred Notify PDUs let
+ * snmpd's Responses fill our receive side while we are not reading, snmpd
+ * blocks writing them, stops reading ours, and our next send blocks for good
+ * (seen: a 10,000-target reply hung both).  Between batches the loop reads
+ * snmpd's Responses, so neither side's buffer fills. */
+#define NOTIFY_BATCH 16
+
+/* Built when its event came (a lost target's row is gone right after), sent
+ * when the loop gets to it. */
+struct pending {
+	struct pending *next;
+	netsnmp_variable_list *vars;
+	int level;
+	char msg[200];
+};
+
+static struct pending *q_head, **q_tail = &q_head;
+static size_t q_len;
+static unsigned int pump_timer;
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid version_oid[] = {SA_OID_INFO, H_INFO_VERSION, 0};
 static const oid config_file_oid[] = {SA_OID_INFO, H_INFO_CONFIG_FILE, 0};
 
 enum { WITH_VERSION = 1, WITH_CONFIG_FILE = 2 };
+
+static void pump(unsigned int id, void *arg);
+
+static void schedule(void)
+{
+	/* 1 ms, not 0: net-snmp refuses a zero alarm interval. */
+	if (!pump_timer && !(pump_timer = sa_ev_timer(1, 0, pump, NULL)))
+		sa_log(SA_LOG_ERR, "notify", "cannot schedule %zu queued notifications", q_len);
+}
+
+static void pump(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	pump_timer = 0;
+	for (int i = 0; i < NOTIFY_BATCH && q_head; i++) {
+		struct pending *p = q_head;
+
+		if (!(q_head = p->next))
+			q_tail = &q_head;
+		q_len--;
+		/* sysUpTime.0 is prepended by net-snmp; as a subagent the
+		 * notification goes to the master, which sends it to its sinks. */
+		send_v2trap(p->vars);
+		sa_log(p->level, "notify", "sent %s", p->msg);
+		snmp_free_varbind(p->vars);
+		free(p);
+	}
+	if (q_head)
+		schedule();
+}
+
+void sa_notify_send(netsnmp_variable_list *vars, int log_level, const char *fmt, ...)
+{
+	struct pending *p = malloc(sizeof(*p));
+	va_list ap;
+
+	if (!p) {
+		snmp_free_varbind(vars);
+		sa_log(SA_LOG_ERR, "notify", "out of memory queueing a notification");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+	va_end(ap);
+	p->next = NULL;
+	p->vars = vars;
+	p->level = log_level;
+	*q_tail = p;
+	q_tail = &p->next;
+	q_len++;
+	schedule();
+}
+
+void sa_notify_drop_queued(void)
+{
+	size_t n = q_len;
+
+	if (pump_timer) {
+		sa_ev_cancel(pump_timer);
+		pump_timer = 0;
+	}
+	while (q_head) {
+		struct pending *p = q_head;
+
+		q_head = p->next;
+		snmp_free_varbind(p->vars);
+		free(p);
+	}
+	q_tail = &q_head;
+	q_len = 0;
+	if (n)
+		sa_log(SA_LOG_INFO, "notify", "%zu queued notifications not sent (shutting down)", n);
+}
 
 /* Varbinds carry full instance OIDs (".0") and the same values a GET
  * returns, so a manager can correlate the trap with a walk. */
@@ -38,14 +139,16 @@ static void send_notification(oid which, const char *name, int objects)
 	                               strlen(cfg)))
 		goto nomem;
 
-	/* sysUpTime.0 is prepended by net-snmp; as a subagent the
-	 * notification goes to the master, which sends it to its sinks. */
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	if (objects & WITH_CONFIG_FILE)
-		sa_log(SA_LOG_INFO, "notify", "sent %s (version %s, config %s)", name, PACKAGE_VERSION, cfg);
-	else
+	if (which == H_NOTIFY_STOP) {
+		/* The loop stops next: what is queued will not go, this must. */
+		sa_notify_drop_queued();
+		send_v2trap(vars);
+		snmp_free_varbind(vars);
 		sa_log(SA_LOG_INFO, "notify", "sent %s (version %s)", name, PACKAGE_VERSION);
+	} else if (objects & WITH_CONFIG_FILE)
+		sa_notify_send(vars, SA_LOG_INFO, "%s (version %s, config %s)", name, PACKAGE_VERSION, cfg);
+	else
+		sa_notify_send(vars, SA_LOG_INFO, "%s (version %s)", name, PACKAGE_VERSION);
 	return;
 
 nomem:

@@ -11,6 +11,7 @@
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
 #include "subagent/log.h"
+#include "traps/notify.h"
 #include "traps/path_notify.h"
 
 #define TAG "notify"
@@ -152,13 +153,11 @@ static void on_event(const struct bal_event *ev, void *arg)
 		sa_log(SA_LOG_ERR, TAG, "cannot build %s: out of memory", name);
 		return;
 	}
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
 	if (ev->path)
-		sa_log(SA_LOG_INFO, TAG, "sent %s (team %s, path %u %s)", name, t->spec.name, ev->path,
-		       t->spec.path[ev->path - 1].portal);
+		sa_notify_send(vars, SA_LOG_INFO, "%s (team %s, path %u %s)", name, t->spec.name, ev->path,
+		               t->spec.path[ev->path - 1].portal);
 	else
-		sa_log(SA_LOG_INFO, TAG, "sent %s (team %s)", name, t->spec.name);
+		sa_notify_send(vars, SA_LOG_INFO, "%s (team %s)", name, t->spec.name);
 }
 
 void sa_path_notify_init(void)

@@ -45,9 +45,7 @@ static netsnmp_variable_list *start(unsigned int which)
 
 static void send_notification(netsnmp_variable_list *vars, const char *name)
 {
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	sa_log(SA_LOG_INFO, "notify", "sent %s", name);
+	sa_notify_send(vars, SA_LOG_INFO, "%s", name);
 }
 
 static void server_event(unsigned int which, const char *name, uint32_t index)

@@ -44,9 +44,7 @@ static void send_session(unsigned int which, const char *name, uint32_t id)
 		if (!vb || h_session_get(id, cols[i], vb) != SNMP_ERR_NOERROR)
 			goto fail;
 	}
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	sa_log(SA_LOG_DEBUG, "notify", "sent %s for session %u", name, (unsigned int)id);
+	sa_notify_send(vars, SA_LOG_DEBUG, "%s for session %u", name, (unsigned int)id);
 	return;
 fail:
 	snmp_free_varbind(vars);

@@ -356,8 +356,8 @@ static void merge_close(struct merge *m)
 {
 	if (m->cur && m->cur_new) {
 		D.ctr.targets_found++;
-		sa_log(++m->nnew <= MERGE_LOG_NEW_MAX ? SA_LOG_INFO : SA_LOG_DEBUG, "discovery", "target %s found at %s:%u",
-		       m->cur->pub.name, m->s->pub.host, (unsigned int)m->s->pub.port);
+		sa_log(++m->nnew <= MERGE_LOG_NEW_MAX ? SA_LOG_INFO : SA_LOG_DEBUG, "discovery",
+		       "target %s found at %s:%u", m->cur->pub.name, m->s->pub.host, (unsigned int)m->s->pub.port);
 		emit(DISC_EV_TARGET_DISCOVERED, m->cur->pub.index);
 	}
 	m->cur = NULL;
@@ -492,6 +492,7 @@ static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
 static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t len, void *arg)
 {
 	struct src *s = arg;
+	struct timespec t0;
 
 	s->st = NULL;
 	if (rc < 0) {
@@ -502,14 +503,16 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 	s->pub.status = DISC_SRC_OK;
 	s->pub.last_success = time(NULL);
 	s->pub.last_error[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	merge_reply(s, text, len);
 	if (s->started.tv_sec) {
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		sa_log(SA_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms", s->pub.host,
-		       (unsigned int)s->pub.port, (unsigned int)s->pub.ntargets, len,
-		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000));
+		sa_log(SA_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms (merged in %ld ms)",
+		       s->pub.host, (unsigned int)s->pub.port, (unsigned int)s->pub.ntargets, len,
+		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000),
+		       (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000));
 		s->started.tv_sec = 0;
 	}
 }

@@ -64,6 +64,9 @@ struct disc_st {
 	int rounds;
 	unsigned int text_pdus;
 	bool text_done;
+	/* when SendTargets went out and its first and last answers came: the
+	 * target's own time to build a large reply shows apart from ours */
+	struct timespec t_asked, t_first, t_last;
 	/* discovery CHAP; secrets are wiped when the exchange ends and never logged */
 	bool chap, mutual;
 	int chap_step;
@@ -114,14 +117,22 @@ static void st_free(struct disc_st *st)
 	free(st);
 }
 
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
 static void st_finish(struct disc_st *st, int rc)
 {
 	/* A reply in hand is a success whatever happens during logout. */
 	if (st->text_done)
 		rc = 0;
 	if (st->text_pdus)
-		sa_log(SA_LOG_DEBUG, "discovery", "SendTargets reply: %zu bytes in %u Text Response PDUs", st->text_len,
-		       st->text_pdus);
+		sa_log(SA_LOG_DEBUG, "discovery",
+		       "SendTargets reply: %zu bytes in %u Text Response PDUs; the target answered after %ld ms, "
+		       "the rest came in %ld ms",
+		       st->text_len, st->text_pdus, ms_between(&st->t_asked, &st->t_first),
+		       ms_between(&st->t_first, &st->t_last));
 	st->cb(rc, st->phase, st->text ? st->text : "", st->text_len, st->arg);
 	st_free(st);
 }
@@ -489,6 +500,7 @@ static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 			st->si.login_time = time(NULL);
 			sess_set_info(st->sess_id, &st->si);
 		}
+		clock_gettime(CLOCK_MONOTONIC, &st->t_asked);
 		return send_text(st, SA_PDU_RSVD_TAG, true);
 	}
 	if (r.transit && r.nsg == SA_STAGE_OPERATIONAL && st->login_stage == SA_STAGE_SECURITY) {
@@ -507,7 +519,9 @@ static int on_text_rsp(struct disc_st *st, const struct sa_pdu *p)
 	if (sa_pdu_get_text_rsp(p, &r) < 0 || r.itt != st->itt)
 		return -EPROTO;
 	st->expstatsn = r.statsn + 1;
-	st->text_pdus++;
+	clock_gettime(CLOCK_MONOTONIC, &st->t_last);
+	if (!st->text_pdus++)
+		st->t_first = st->t_last;
 	/* C=1 means a pair is cut at the PDU end: joining the segments mends it. */
 	if (p->data_len) {
 		if ((rc = grow(&st->text, &st->text_cap, st->text_len + p->data_len + 1, st->p.max_reply + 1)) < 0)
@@ -550,6 +564,7 @@ static int on_pdu(struct disc_st *st, const struct sa_pdu *p)
 static void on_readable(int fd, void *arg)
 {
 	struct disc_st *st = arg;
+	size_t off;
 	int rc;
 
 	for (;;) {
@@ -572,9 +587,12 @@ static void on_readable(int fd, void *arg)
 		}
 		st->in_len += (size_t)n;
 		st->sc.rx_bytes += (uint64_t)n;
+		/* Framed PDUs are consumed by offset and the tail moved down once:
+		 * a move per PDU costs a read's worth of copying per small PDU. */
+		off = 0;
 		for (;;) {
 			struct sa_pdu p;
-			ssize_t used = sa_pdu_parse(st->in, st->in_len, st->p.mrdsl, &p);
+			ssize_t used = sa_pdu_parse(st->in + off, st->in_len - off, st->p.mrdsl, &p);
 
 			if (used == 0)
 				break;
@@ -582,11 +600,14 @@ static void on_readable(int fd, void *arg)
 				rc = (int)used;
 				goto done;
 			}
+			off += (size_t)used;
 			rc = on_pdu(st, &p);
 			if (rc != 0)
 				goto done;
-			memmove(st->in, st->in + used, st->in_len - (size_t)used);
-			st->in_len -= (size_t)used;
+		}
+		if (off) {
+			memmove(st->in, st->in + off, st->in_len - off);
+			st->in_len -= off;
 		}
 		if ((size_t)n < 65536)
 			break;
