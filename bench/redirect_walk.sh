@@ -2,14 +2,17 @@
 # redirect_walk.sh: walk speed of sanRedirResourceTable with 10,000 and 100,000 rows, through AgentX and with dlmod, against a native snmpd table.
 #
 # The rows come from the config's redirect section (three real tgtd servers, so they are healthy).
-# Each figure is whole-table GETBULK walks from one client process (bench/walkloop.c):
+# Each figure is whole-table GETBULK walks from one client process (bench/walkloop.c), done two ways:
+#   subtree  as snmpbulkwalk does: one varbind per request, WALK_MAXREP deep;
+#   table    as snmptable and NMS table pollers do: all columns in each request, each WALK_MAXREP deep.
 #   anchor  hrSWRunTable, a table snmpd serves itself (WALK_N walks, it is small);
 #   agentx  the resource table served by sanagentd through snmpd's AgentX master, at 10k and 100k rows;
 #   dlmod   the same with sanagent.so loaded into a second snmpd, at 10k and 100k rows.
 # "Flat cost per row": varbinds/s at 100k rows against 10k rows (1.0 = flat).
 # CPU per varbind (user+sys from /proc, over the 100k-row walks): snmpd and sanagentd through AgentX,
 # snmpd alone with dlmod: where a varbind's time goes, steadier than rates on a shared machine.
-# Knobs: WALK_SMALL (10000), WALK_BIG (100000), WALK_MAXREP (25), WALK_N (20, anchor and 10k runs; 100k: 1).
+# Knobs: WALK_SMALL (10000), WALK_BIG (100000), WALK_MAXREP (25), WALK_N (20, anchor and 10k runs; 100k: 1),
+# WALK_MODES ("subtree table").
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
@@ -20,6 +23,7 @@ WALK_SMALL=${WALK_SMALL:-10000}
 WALK_BIG=${WALK_BIG:-100000}
 WALK_MAXREP=${WALK_MAXREP:-25}
 WALK_N=${WALK_N:-20}
+WALK_MODES=${WALK_MODES:-subtree table}
 IQN=$SA_TGT_IQN
 RES_TABLE=$SA_OID.3.3.1.6
 ANCHOR=.1.3.6.1.2.1.25.4.2
@@ -56,13 +60,13 @@ dl_conf() {
 
 # CPU seconds (user + system) a process has used.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-# rate PORT ROOT N [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]",
+# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]",
 # the last fields being each PID's CPU per varbind over the run.
 rate() {
-	local line per secs port=$1 root=$2 n=$3 p before=() i=0 cpu=""
-	shift 3
+	local line per secs port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
+	shift 4
 	for p in "$@"; do before+=("$(cpu_s "$p")"); done
-	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP") || return 1
+	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP" "$mode") || return 1
 	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
 	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
 	for p in "$@"; do
@@ -80,13 +84,19 @@ ax_conf "$WALK_SMALL"
 sa_start_snmpd
 sa_start_agent
 sa_wait_for 30 rows_served "$SA_SNMP_PORT" "$WALK_SMALL" || sa_fail "AgentX: row $WALK_SMALL not served"
-read -r AXS_PER AXS_RATE AXS_SECS < <(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N") || sa_fail "AgentX walk ($WALK_SMALL)"
+# Results go in R[MODE.WHAT] as "PER_WALK RATE SECONDS [CPU...]".
+declare -A R
+for m in $WALK_MODES; do
+	R[$m.axs]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "AgentX $m walk ($WALK_SMALL)"
+done
 ax_conf "$WALK_BIG"
 kill -HUP "$SA_AGENT_PID"
 sa_wait_for 60 rows_served "$SA_SNMP_PORT" "$WALK_BIG" || sa_fail "AgentX: row $WALK_BIG not served after reload"
-read -r AXB_PER AXB_RATE AXB_SECS AX_SNMPD_US AX_AGENT_US < <(rate "$SA_SNMP_PORT" "$RES_TABLE" 1 "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
-	sa_fail "AgentX walk ($WALK_BIG)"
-read -r AN_PER AN_RATE AN_SECS < <(rate "$SA_SNMP_PORT" "$ANCHOR" "$WALK_N") || sa_fail "anchor walk"
+for m in $WALK_MODES; do
+	R[$m.axb]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" 1 "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
+		sa_fail "AgentX $m walk ($WALK_BIG)"
+	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk"
+done
 sa_stop_pid "$SA_AGENT_PID"
 
 # --- dlmod ---
@@ -103,24 +113,40 @@ SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -Lf "$SA_TMP/snmpd-dlmod
 	-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
 DL_PID=$SA_LASTPID
 sa_wait_for 30 rows_served "$DL_PORT" "$WALK_SMALL" || sa_fail "dlmod: row $WALK_SMALL not served"
-read -r DLS_PER DLS_RATE DLS_SECS < <(rate "$DL_PORT" "$RES_TABLE" "$WALK_N") || sa_fail "dlmod walk ($WALK_SMALL)"
+for m in $WALK_MODES; do
+	R[$m.dls]=$(rate "$DL_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "dlmod $m walk ($WALK_SMALL)"
+done
 dl_conf "$WALK_BIG"
 kill -HUP "$DL_PID"
 sa_wait_for 60 rows_served "$DL_PORT" "$WALK_BIG" || sa_fail "dlmod: row $WALK_BIG not served after reload"
-read -r DLB_PER DLB_RATE DLB_SECS DL_SNMPD_US < <(rate "$DL_PORT" "$RES_TABLE" 3 "$DL_PID") || sa_fail "dlmod walk ($WALK_BIG)"
-read -r DA_PER DA_RATE DA_SECS < <(rate "$DL_PORT" "$ANCHOR" "$WALK_N") || sa_fail "anchor walk (dlmod snmpd)"
+for m in $WALK_MODES; do
+	R[$m.dlb]=$(rate "$DL_PORT" "$RES_TABLE" 3 "$m" "$DL_PID") || sa_fail "dlmod $m walk ($WALK_BIG)"
+	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
+row() { # row MODE LABEL KEY ANCHOR_KEY
+	printf '%-8s %-8s %-36s %9s %10s %12s %9s\n' "$1" "${3%%.*}" "$2" "$(f "$3" 1)" "$(f "$3" 3)" "$(f "$3" 2)" \
+		"$(ratio "$(f "$3" 2)" "$(f "$4" 2)")"
+}
 echo "resource table walk: GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs,"
 echo "  net-snmp $(snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1); walks per figure: anchor and ${WALK_SMALL} rows $WALK_N, ${WALK_BIG} rows 1 (AgentX) / 3 (dlmod)"
-printf '%-8s %-36s %9s %10s %12s %9s\n' mode subtree "vb/walk" "s/loop" "varbinds/s" "vs anchor"
-printf '%-8s %-36s %9s %10s %12s %9s\n' anchor "hrSWRunTable (snmpd, AgentX master)" "$AN_PER" "$AN_SECS" "$AN_RATE" 1.000
-printf '%-8s %-36s %9s %10s %12s %9s\n' agentx "resources, $WALK_SMALL rows" "$AXS_PER" "$AXS_SECS" "$AXS_RATE" "$(ratio "$AXS_RATE" "$AN_RATE")"
-printf '%-8s %-36s %9s %10s %12s %9s\n' agentx "resources, $WALK_BIG rows" "$AXB_PER" "$AXB_SECS" "$AXB_RATE" "$(ratio "$AXB_RATE" "$AN_RATE")"
-printf '%-8s %-36s %9s %10s %12s %9s\n' anchor "hrSWRunTable (snmpd with dlmod)" "$DA_PER" "$DA_SECS" "$DA_RATE" 1.000
-printf '%-8s %-36s %9s %10s %12s %9s\n' dlmod "resources, $WALK_SMALL rows" "$DLS_PER" "$DLS_SECS" "$DLS_RATE" "$(ratio "$DLS_RATE" "$DA_RATE")"
-printf '%-8s %-36s %9s %10s %12s %9s\n' dlmod "resources, $WALK_BIG rows" "$DLB_PER" "$DLB_SECS" "$DLB_RATE" "$(ratio "$DLB_RATE" "$DA_RATE")"
-echo "flat cost per row (rate at $WALK_BIG rows / rate at $WALK_SMALL rows): AgentX $(ratio "$AXB_RATE" "$AXS_RATE"), dlmod $(ratio "$DLB_RATE" "$DLS_RATE")"
-echo "CPU per varbind at $WALK_BIG rows: AgentX snmpd $AX_SNMPD_US us + sanagentd $AX_AGENT_US us; dlmod snmpd $DL_SNMPD_US us"
-echo "goals: AgentX >= 30000 vb/s: $([ "$AXB_RATE" -ge 30000 ] && echo met || echo MISSED) ($AXB_RATE);" \
-	"dlmod >= 250000 vb/s: $([ "$DLB_RATE" -ge 250000 ] && echo met || echo MISSED) ($DLB_RATE)"
+echo "  subtree: one varbind per request (snmpbulkwalk); table: every column in each request (snmptable)"
+printf '%-8s %-8s %-36s %9s %10s %12s %9s\n' mode walk subtree "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+for m in $WALK_MODES; do
+	row agentx "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
+	row agentx "resources, $WALK_SMALL rows" "$m.axs" "$m.an"
+	row agentx "resources, $WALK_BIG rows" "$m.axb" "$m.an"
+	row dlmod "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
+	row dlmod "resources, $WALK_SMALL rows" "$m.dls" "$m.da"
+	row dlmod "resources, $WALK_BIG rows" "$m.dlb" "$m.da"
+done
+for m in $WALK_MODES; do
+	ax=$(f "$m.axb" 2) dl=$(f "$m.dlb" 2)
+	echo "$m walk: flat cost per row (rate at $WALK_BIG rows / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axs" 2)")," \
+		"dlmod $(ratio "$dl" "$(f "$m.dls" 2)"); CPU per varbind at $WALK_BIG rows: AgentX snmpd $(f "$m.axb" 4) us +" \
+		"sanagentd $(f "$m.axb" 5) us, dlmod snmpd $(f "$m.dlb" 4) us"
+	echo "$m walk goals: AgentX >= 30000 vb/s: $([ "$ax" -ge 30000 ] && echo met || echo MISSED) ($ax);" \
+		"dlmod >= 250000 vb/s: $([ "$dl" -ge 250000 ] && echo met || echo MISSED) ($dl)"
+done
