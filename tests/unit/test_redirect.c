@@ -15,6 +15,7 @@
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
 #include "subagent/evloop.h"
+#include "tests/unit/free_port.h"
 
 /* ---- an event loop that only records: the tests fire timers by hand ---- */
 #define NT 64
@@ -101,21 +102,6 @@ static struct sa_redir_resource_cfg ress[6];
 static char tnames[6][64];
 static struct sa_config cfg;
 
-/* A free loopback port for the portal (nobody connects in these tests). */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Seed 003 Fig. 8A: loads 100,100 | 150,200 | 300,400 on three servers of capacity 1. */
 static void setup(void)
 {
@@ -125,7 +111,7 @@ static void setup(void)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(timers, 0, sizeof(timers));
 	nev = 0;
-	snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%d", free_port());
+	snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%d", ut_free_port());
 	listen_on[0] = listen_buf;
 	r->listen = listen_on;
 	r->nlisten = 1;

@@ -14,6 +14,7 @@
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
 #include "subagent/evloop.h"
+#include "tests/unit/free_port.h"
 
 /* ---- an event loop that only records timers ---------------------------- */
 #define NT 64
@@ -185,20 +186,6 @@ static char listen_buf[64];
 static struct sa_redir_server_cfg srvs[2];
 static struct sa_config cfg;
 
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void setup(void)
 {
 	char err[256] = "";
@@ -207,7 +194,7 @@ static void setup(void)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(timers, 0, sizeof(timers));
 	nreqs = 0;
-	snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%d", free_port());
+	snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%d", ut_free_port());
 	listen_on[0] = listen_buf;
 	r->listen = listen_on;
 	r->nlisten = 1;
