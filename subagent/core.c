@@ -154,6 +154,8 @@ void sa_core_stop(void)
 	stor_stop();
 	sa_trap_receiver_stop();
 	sa_engines_set_state(NULL);
+	/* What the engines queued while stopping comes after sanAgentStop. */
+	sa_notify_drop_queued();
 	if (sa_core.state)
 		sa_state_close(sa_core.state);
 	sa_core.state = NULL;

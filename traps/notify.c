@@ -54,12 +54,10 @@ static void schedule(void)
 		sa_log(SA_LOG_ERR, "notify", "cannot schedule %zu queued notifications", q_len);
 }
 
-static void pump(unsigned int id, void *arg)
+/* Sends up to max queued notifications now. */
+static void send_queued(int max)
 {
-	(void)id;
-	(void)arg;
-	pump_timer = 0;
-	for (int i = 0; i < NOTIFY_BATCH && q_head; i++) {
+	for (int i = 0; i < max && q_head; i++) {
 		struct pending *p = q_head;
 
 		if (!(q_head = p->next))
@@ -72,6 +70,14 @@ static void pump(unsigned int id, void *arg)
 		snmp_free_varbind(p->vars);
 		free(p);
 	}
+}
+
+static void pump(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	pump_timer = 0;
+	send_queued(NOTIFY_BATCH);
 	if (q_head)
 		schedule();
 }
@@ -140,7 +146,10 @@ static void send_notification(oid which, const char *name, int objects)
 		goto nomem;
 
 	if (which == H_NOTIFY_STOP) {
-		/* The loop stops next: what is queued will not go, this must. */
+		/* The loop stops next: what was queued before goes now (a few
+		 * batches at most, the rest is dropped and counted), then the
+		 * stop, which is the agent's last word. */
+		send_queued(4 * NOTIFY_BATCH);
 		sa_notify_drop_queued();
 		send_v2trap(vars);
 		snmp_free_varbind(vars);

@@ -11,7 +11,8 @@
  * burst must not be sent from inside the event that caused it. */
 void sa_notify_send(netsnmp_variable_list *vars, int log_level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Drops what is still queued (shutdown), logging how many. */
+/* Drops what is still queued (shutdown), logging how many; sanAgentStop
+ * first sends a few batches of it. */
 void sa_notify_drop_queued(void);
 
 void sa_notify_agent_start(void);
