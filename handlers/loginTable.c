@@ -322,16 +322,7 @@ static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigne
 		if ((rc = check_octets(vb, DISC_LOGIN_ADAPTER_MAX)) != SNMP_ERR_NOERROR)
 			break;
 		rc = disc_login_check_adapter((const char *)vb->val.string, vb->val_len);
-		if (rc == -EADDRNOTAVAIL)
-			sa_log(SA_LOG_INFO, TAG,
-			       "sanLoginSourceAdapter.%u: a source address cannot be bound by the data plane (libiscsi "
-			       "binds "
-			       "interfaces only): give an interface name",
-			       (unsigned int)index);
-		rc = rc == -EADDRNOTAVAIL ? SNMP_ERR_INCONSISTENTVALUE
-		     : rc == -EMSGSIZE    ? SNMP_ERR_WRONGLENGTH
-		     : rc < 0             ? SNMP_ERR_WRONGVALUE
-		                          : SNMP_ERR_NOERROR;
+		rc = rc == -EMSGSIZE ? SNMP_ERR_WRONGLENGTH : rc < 0 ? SNMP_ERR_WRONGVALUE : SNMP_ERR_NOERROR;
 		break;
 	case H_LOGIN_CREDENTIAL: rc = h_row_check_uint(vb, 0, 0xffffffffUL); break;
 	case H_LOGIN_LUN: rc = h_row_check_uint(vb, 0, 16383); break;

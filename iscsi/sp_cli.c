@@ -1,6 +1,7 @@
 /* sp_cli.c: sanpath, runs workloads on a multipath team (with verification) and reads/writes team segments. */
 #include "iscsi/sp_shm.h"
 #include "iscsi/sp_team.h"
+#include "iscsi/sp_source.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -188,8 +189,14 @@ static int parse_portal(char *s, struct sp_path_opts *po)
 	if (!po->portal || !strchr(po->portal, ':'))
 		return -EINVAL;
 	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strncmp(opt, "iface=", 6))
+		if (!strncmp(opt, "iface=", 6)) {
 			po->iface = opt + 6;
+			/* Only the agent's data planes preload sanpath-bind.so. */
+			if (sp_source_is_address(po->iface)) {
+				fprintf(stderr, "sanpath: iface=%s: an interface name, not an address\n", po->iface);
+				return -EINVAL;
+			}
+		}
 		else if (!strncmp(opt, "target=", 7))
 			po->target = opt + 7;
 		else if (!strncmp(opt, "lun=", 4))

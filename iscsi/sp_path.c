@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "iscsi/sp_source.h"
 #include "subagent/log.h"
 
 #define TAG "sanpath"
@@ -479,7 +480,8 @@ int sp_path_connect(struct sp_path *p)
 	/* libiscsi's own reconnect blocks and replays on the same portal; the
 	 * team fails over to another path instead and reconnects by itself. */
 	iscsi_set_noautoreconnect(ctx, 1);
-	if (p->iface[0]) {
+	/* A source address is bound by sanpath-bind.so, preloaded by the engine. */
+	if (p->iface[0] && !sp_source_is_address(p->iface)) {
 		snprintf(iface, sizeof(iface), "%s", p->iface);
 		iscsi_set_bind_interfaces(ctx, iface);
 	}

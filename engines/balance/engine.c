@@ -20,6 +20,7 @@
 
 #include "iscsi/sp_chap.h"
 #include "iscsi/sp_shm.h"
+#include "iscsi/sp_source.h"
 #include "subagent/evloop.h"
 #include "subagent/log.h"
 #include "subagent/state.h"
@@ -289,8 +290,8 @@ int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *w
 			snprintf(why, whylen, "path %u: portal is not a numeric ADDRESS:PORT", i + 1);
 			return -EINVAL;
 		}
-		if (!plain_name(s->path[i].iface, BAL_IFACE_MAX, 1)) {
-			snprintf(why, whylen, "path %u: bad interface name", i + 1);
+		if (!plain_name(s->path[i].iface, BAL_IFACE_MAX, 1) && !sp_source_is_address(s->path[i].iface)) {
+			snprintf(why, whylen, "path %u: bad interface name or source address", i + 1);
 			return -EINVAL;
 		}
 	}
@@ -516,6 +517,70 @@ static int try_adopt(struct bal_eng_team *t)
 	return 1;
 }
 
+
+/* The environment of a team's data plane: the agent's, plus, when a path
+ * names a source address, LD_PRELOAD of sanpath-bind.so (found next to the
+ * plugin) and SANPATH_BIND with each such portal's address.  NULL with
+ * *env untouched: no address, the agent's environ serves.  Returns -errno. */
+static int data_plane_env(const struct bal_team_spec *s, char ***env)
+{
+	char binds[BAL_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;
+	const char *slash = strrchr(E.plugin, '/'), *old = getenv("LD_PRELOAD");
+	size_t o = 0, n = 0, k = 0;
+
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		if (!s->path[i].iface[0] || !sp_source_is_address(s->path[i].iface))
+			continue;
+		o += (size_t)snprintf(binds + o, sizeof(binds) - o, "%s%s=%s", o ? ";" : "", s->path[i].portal,
+		                      s->path[i].iface);
+		if (o >= sizeof(binds))
+			return -ENAMETOOLONG;
+	}
+	if (!o)
+		return 0;
+	snprintf(lib, sizeof(lib), "%.*s%s", slash ? (int)(slash - E.plugin + 1) : 0, E.plugin, SP_BIND_PRELOAD);
+	if (access(lib, R_OK) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: paths name source addresses but %s is missing: %s", s->name, lib,
+		       strerror(errno));
+		return -ENOENT;
+	}
+	while (environ[n])
+		n++;
+	if (!(e = calloc(n + 3, sizeof(*e))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) && strncmp(environ[i], "SANPATH_BIND=", 13))
+			e[k++] = environ[i];
+	if (asprintf(&pre, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0) {
+		free(e);
+		return -ENOMEM;
+	}
+	if (asprintf(&bnd, "SANPATH_BIND=%s", binds) < 0) {
+		free(pre);
+		free(e);
+		return -ENOMEM;
+	}
+	e[k++] = pre;
+	e[k++] = bnd;
+	e[k] = NULL;
+	*env = e;
+	return 1;
+}
+
+/* Frees what data_plane_env() added (the rest is environ's). */
+static void data_plane_env_free(char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	free(env[n - 1]);
+	free(env[n - 2]);
+	free(env);
+}
+
 static int spawn(struct bal_eng_team *t)
 {
 	struct bal_team_priv *p = t->priv;
@@ -523,7 +588,7 @@ static int spawn(struct bal_eng_team *t)
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
 	char a_init[240], a_chap[280];
 	char sr[80], sw[80], a_portal[BAL_MAX_PATHS][112];
-	char *argv[16 + BAL_MAX_PATHS + 32];
+	char *argv[16 + BAL_MAX_PATHS + 32], **env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, deflt;
@@ -600,6 +665,12 @@ static int spawn(struct bal_eng_team *t)
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	/* The agent's sockets (AgentX, snmpd's own in dlmod mode) stay ours. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if ((rc = data_plane_env(s, &env)) < 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&attr);
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot bind its source addresses: %s", s->name, strerror(-rc));
+		return rc;
+	}
 	sigemptyset(&none);
 	sigemptyset(&deflt);
 	sigaddset(&deflt, SIGPIPE);
@@ -612,7 +683,8 @@ static int spawn(struct bal_eng_team *t)
 	/* Own process group: a ^C at the agent's terminal is the agent's business. */
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(&pid, E.nbdkit, &fa, &attr, argv, environ);
+	rc = posix_spawnp(&pid, E.nbdkit, &fa, &attr, argv, env ? env : environ);
+	data_plane_env_free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {

@@ -228,11 +228,10 @@ int disc_login_check_adapter(const char *s, size_t len)
 	buf[len] = '\0';
 	if (strlen(buf) != len)
 		return -EINVAL;
-	/* libiscsi binds a connection to an interface (SO_BINDTODEVICE) and
-	 * offers no source-address bind, so the data plane cannot honour an
-	 * address: say so instead of silently picking an interface. */
+	/* A source address: the data plane binds it through sanpath-bind.so;
+	 * it must fit where a team keeps a path's interface. */
 	if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1)
-		return -EADDRNOTAVAIL;
+		return len > BAL_IFACE_MAX ? -EMSGSIZE : 0;
 	if (len >= IFNAMSIZ || len > BAL_IFACE_MAX || buf[0] == '.' ||
 	    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")])
 		return -EINVAL;
@@ -260,7 +259,8 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 		return -EINVAL;
 	}
 	if (disc_login_check_adapter(c->adapter, strlen(c->adapter)) < 0) {
-		snprintf(why, whylen, "source adapter must be an interface name");
+		snprintf(why, whylen, "source adapter must be an interface name or a source address of at most %d characters",
+		         BAL_IFACE_MAX);
 		return -EINVAL;
 	}
 	if (c->cred && !disc_cred_find(c->cred)) {

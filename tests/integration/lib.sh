@@ -178,9 +178,10 @@ sa_need_plugin() {
 	[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
 }
 
-# sa_start_balance_agent [EXTRA]: snmptrapd, snmpd and an agent whose balance engine runs $PLUGIN (sa_need_plugin)
-# from RUN=$SA_TMP/run with fast reports and polls, the setup of the team, login and session tests; EXTRA (teams,
-# ...) goes into the balance section. Returns once the agent serves through snmpd.
+# sa_start_balance_agent [EXTRA [SECTIONS]]: snmptrapd, snmpd and an agent whose balance engine runs $PLUGIN
+# (sa_need_plugin) from RUN=$SA_TMP/run with fast reports and polls, the setup of the team, login and session tests;
+# EXTRA (teams, ...) goes into the balance section, SECTIONS (a discovery section, ...) after it. Returns once the
+# agent serves through snmpd.
 sa_start_balance_agent() {
 	sa_start_snmptrapd
 	sa_start_snmpd
@@ -191,7 +192,8 @@ sa_start_balance_agent() {
   plugin_args = [ \"report_ms=200\" ];
   poll_interval_ms = 100;${1:+
   $1}
-};"
+};${2:+
+$2}"
 	sa_start_agent
 	sa_wait_agent
 }

@@ -76,7 +76,7 @@ mk_login() {
 		"$LOGIN.7.$1" u "$2" "$LOGIN.8.$1" u 1 "$LOGIN.10.$1" i 1 "$LOGIN.18.$1" i 4 >/dev/null
 }
 set_err inconsistentValue "$LOGIN.2.1" s "$IQN" "$LOGIN.7.1" u 9 "$LOGIN.18.1" i 4 # no credential 9
-set_err inconsistentValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s 127.0.0.1 "$LOGIN.18.1" i 4 # source address
+set_err wrongValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "eth0;x" "$LOGIN.18.1" i 4 # not an interface name nor an address
 set_err inconsistentValue "$LOGIN.3.1" i 1 "$LOGIN.18.1" i 4 # no target name
 mk_login 1 1 1 || sa_fail "cannot create login 1"
 sa_wait_for 20 is "$LOGIN.11.1" 1 ||
