@@ -227,6 +227,14 @@ sa_set() {
 		"127.0.0.1:$SA_SNMP_PORT" "$@"
 }
 
+# sa_set_err WANT ARGS...: the snmpset must fail with the error WANT (wrongValue, inconsistentValue, ...).
+sa_set_err() {
+	local want=$1 out
+	shift
+	out=$(sa_set "$@" 2>&1) && sa_fail "SET $* accepted, want $want"
+	echo "$out" | grep -q "$want" || sa_fail "SET $*: want $want, got: $out"
+}
+
 # sa_trap_seen OID_SUFFIX: a notification with that snmpTrapOID reached snmptrapd.
 sa_trap_seen() { grep -q -- "$1" "$SA_TMP/snmptrapd.log" 2>/dev/null; }
 sa_trap_count() { grep -c -- "$1" "$SA_TMP/snmptrapd.log" 2>/dev/null || true; }

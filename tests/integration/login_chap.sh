@@ -32,32 +32,26 @@ sa_start_balance_agent
 
 col() { sa_get "$1"; }
 is() { [ "$(col "$1")" = "$2" ]; }
-set_err() { # set_err WANT ARGS...: the SET must fail with WANT
-	local want=$1 out
-	shift
-	out=$(sa_set "$@" 2>&1) && sa_fail "SET $* accepted, want $want"
-	echo "$out" | grep -q "$want" || sa_fail "SET $*: want $want, got: $out"
-}
 trap_lines() { grep -E "OID: $S\.0\.4([^0-9]|$)" "$SA_TMP/snmptrapd.log" 2>/dev/null; }
 
 # ---- credentials: lengths, equal secrets, write-only ---------------------------------------------------
-set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s 12345678901 "$CRED.8.1" i 4
-set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s 12345678901234567 "$CRED.8.1" i 4
-set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s "$SECRET" "$CRED.5.1" s short "$CRED.8.1" i 4
+sa_set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s 12345678901 "$CRED.8.1" i 4
+sa_set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s 12345678901234567 "$CRED.8.1" i 4
+sa_set_err wrongLength "$CRED.2.1" s alice "$CRED.3.1" s "$SECRET" "$CRED.5.1" s short "$CRED.8.1" i 4
 # Equal secrets in one PDU, then in either order against a stored row.
-set_err inconsistentValue "$CRED.2.1" s alice "$CRED.3.1" s "$SECRET" "$CRED.5.1" s "$SECRET" "$CRED.8.1" i 4
-set_err inconsistentValue "$CRED.2.1" s alice "$CRED.8.1" i 4 # createAndGo without a secret
+sa_set_err inconsistentValue "$CRED.2.1" s alice "$CRED.3.1" s "$SECRET" "$CRED.5.1" s "$SECRET" "$CRED.8.1" i 4
+sa_set_err inconsistentValue "$CRED.2.1" s alice "$CRED.8.1" i 4 # createAndGo without a secret
 [ -z "$(col "$CRED.8.1")" ] || sa_fail "a refused createAndGo left row 1 behind"
 [ "$(col "$S.1.5.0")" = 1 ] || sa_fail "sanCredNextIndex = $(col "$S.1.5.0"), want 1"
 sa_set "$CRED.2.1" s alice "$CRED.3.1" s "$SECRET" "$CRED.8.1" i 4 >/dev/null || sa_fail "cannot create credential 1"
-set_err inconsistentValue "$CRED.5.1" s "$SECRET"
+sa_set_err inconsistentValue "$CRED.5.1" s "$SECRET"
 sa_set "$CRED.2.2" s alice "$CRED.3.2" s "$SECRET" "$CRED.4.2" s tgtmutual "$CRED.5.2" s "$MSECRET" \
 	"$CRED.8.2" i 4 >/dev/null || sa_fail "cannot create mutual credential 2"
-set_err inconsistentValue "$CRED.3.2" s "$MSECRET"
+sa_set_err inconsistentValue "$CRED.3.2" s "$MSECRET"
 # createAndWait without a secret waits in notReady; a secret makes it notInService, then active.
 sa_set "$CRED.2.3" s alice "$CRED.8.3" i 5 >/dev/null || sa_fail "createAndWait of credential 3 failed"
 [ "$(col "$CRED.8.3")" = 3 ] || sa_fail "credential 3 status $(col "$CRED.8.3"), want notReady(3)"
-set_err inconsistentValue "$CRED.8.3" i 1
+sa_set_err inconsistentValue "$CRED.8.3" i 1
 sa_set "$CRED.3.3" s "$WRONG" >/dev/null || sa_fail "cannot set the secret of credential 3"
 [ "$(col "$CRED.8.3")" = 2 ] || sa_fail "credential 3 status $(col "$CRED.8.3"), want notInService(2)"
 sa_set "$CRED.8.3" i 1 >/dev/null || sa_fail "cannot activate credential 3"
@@ -75,9 +69,9 @@ mk_login() {
 	sa_set "$LOGIN.2.$1" s "$IQN" "$LOGIN.3.$1" i 1 "$LOGIN.4.$1" x "7F00000$3" "$LOGIN.5.$1" u "$P" \
 		"$LOGIN.7.$1" u "$2" "$LOGIN.8.$1" u 1 "$LOGIN.10.$1" i 1 "$LOGIN.18.$1" i 4 >/dev/null
 }
-set_err inconsistentValue "$LOGIN.2.1" s "$IQN" "$LOGIN.7.1" u 9 "$LOGIN.18.1" i 4 # no credential 9
-set_err wrongValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "eth0;x" "$LOGIN.18.1" i 4 # not an interface name nor an address
-set_err inconsistentValue "$LOGIN.3.1" i 1 "$LOGIN.18.1" i 4 # no target name
+sa_set_err inconsistentValue "$LOGIN.2.1" s "$IQN" "$LOGIN.7.1" u 9 "$LOGIN.18.1" i 4 # no credential 9
+sa_set_err wrongValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "eth0;x" "$LOGIN.18.1" i 4 # not an interface name nor an address
+sa_set_err inconsistentValue "$LOGIN.3.1" i 1 "$LOGIN.18.1" i 4 # no target name
 mk_login 1 1 1 || sa_fail "cannot create login 1"
 sa_wait_for 20 is "$LOGIN.11.1" 1 ||
 	sa_fail "CHAP login 1 not up: oper $(col "$LOGIN.11.1") result $(col "$LOGIN.12.1") status $(col "$LOGIN.13.1")"
@@ -102,8 +96,8 @@ sa_wait_for 20 is "$LOGIN.11.2" 1 ||
 sa_log "login 2 (mutual CHAP): up, team $(col "$LOGIN.15.2")"
 
 # A used credential cannot go.
-set_err inconsistentValue "$CRED.8.1" i 6
-set_err inconsistentValue "$CRED.8.1" i 2
+sa_set_err inconsistentValue "$CRED.8.1" i 6
+sa_set_err inconsistentValue "$CRED.8.1" i 2
 
 # ---- wrong secret -------------------------------------------------------------------------------------------
 mk_login 3 3 1 || sa_fail "cannot create login 3"

@@ -26,12 +26,6 @@ sa_start_balance_agent "" "discovery = {
 
 col() { sa_get "$1"; }
 is() { [ "$(col "$1")" = "$2" ]; }
-set_err() { # set_err WANT ARGS...: the SET must fail with WANT
-	local want=$1 out
-	shift
-	out=$(sa_set "$@" 2>&1) && sa_fail "SET $* accepted, want $want"
-	echo "$out" | grep -q "$want" || sa_fail "SET $*: want $want, got: $out"
-}
 # disc0's discovered row counts its portals (sanDiscTargetPortals); tgtd answers SendTargets with the portal it
 # was asked on, so the engine asks on both.
 disc0_portals() {
@@ -44,8 +38,8 @@ two_portals() { [ "$(disc0_portals)" = 2 ]; }
 sa_wait_for 20 two_portals || sa_fail "disc0 not discovered on two portals: $(disc0_portals)"
 
 # ---- bad adapters -------------------------------------------------------------------------------------
-set_err wrongValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "eth0;x" "$LOGIN.18.1" i 4
-set_err wrongLength "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "fd00:1111:2222:3333:4444:5555:6666:7777" "$LOGIN.18.1" i 4
+sa_set_err wrongValue "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "eth0;x" "$LOGIN.18.1" i 4
+sa_set_err wrongLength "$LOGIN.2.1" s "$IQN" "$LOGIN.6.1" s "fd00:1111:2222:3333:4444:5555:6666:7777" "$LOGIN.18.1" i 4
 [ -z "$(col "$LOGIN.18.1")" ] || sa_fail "a refused createAndGo left login 1 behind"
 
 # connections of the target as tgtd lists them: "IP Address: A" per connection.
