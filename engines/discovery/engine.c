@@ -99,6 +99,7 @@ static struct {
 	size_t nlisteners;
 	/* iSNS */
 	bool isns_on;
+	unsigned int scn_settle_timer; /* the follow-up query after state change notifications */
 	uint32_t isns_stamp;
 	char **isns_servers; /* as configured, for deregistration at stop */
 	size_t nisns_servers;
@@ -736,9 +737,15 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 }
 
 /* An SCN from any server: ask every iSNS server again, at once. */
-static void isns_scn(void *arg)
+/* isnsd sends a registration's notifications before the new node is in the
+ * default discovery domain, so a query right after them can miss it (seen:
+ * three SCNs, two queries, neither listing the new target).  One more query
+ * this long after the last burst settles it, within the one second the
+ * change must show in. */
+#define SCN_SETTLE_MS 400
+
+static void isns_query_all(void)
 {
-	(void)arg;
 	for (size_t i = 0; i < D.nsrc; i++) {
 		struct src *s = D.src[i];
 
@@ -749,6 +756,23 @@ static void isns_scn(void *arg)
 		else
 			isns_query(s);
 	}
+}
+
+static void scn_settle(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	D.scn_settle_timer = 0;
+	isns_query_all();
+}
+
+static void isns_scn(void *arg)
+{
+	(void)arg;
+	isns_query_all();
+	if (D.scn_settle_timer)
+		sa_ev_cancel(D.scn_settle_timer);
+	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
 }
 
 static void isns_servers_free(void)
@@ -762,6 +786,10 @@ static void isns_servers_free(void)
 
 static void isns_off(void)
 {
+	if (D.scn_settle_timer) {
+		sa_ev_cancel(D.scn_settle_timer);
+		D.scn_settle_timer = 0;
+	}
 	if (D.isns_on)
 		disc_isns_stop(D.isns_servers, D.nisns_servers, D.initiator);
 	D.isns_on = false;
