@@ -26,7 +26,9 @@ for round in $(seq 1 "$rounds"); do
 	wait "$SA_AGENT_PID" 2>/dev/null
 	kill "$setter"; wait "$setter" 2>/dev/null
 	acked=$(grep acked "$SA_TMP/setter.log" | tail -n1 | awk '{print $2}')
-	sent=$(grep sending "$SA_TMP/setter.log" | tail -n1 | awk '{print $2}')
+	# In flight at the kill: the first SET sent after the last acknowledged one.  The setter goes
+	# on sending (and failing) until it is stopped, so the last "sending" line can be a later one.
+	sent=$(awk '/^acked/ { s = "" } /^sending/ && s == "" { s = $2 } END { print s }' "$SA_TMP/setter.log")
 	sa_start_agent
 	sa_wait_agent
 	got=$(sa_get "$OIDA")
