@@ -369,6 +369,22 @@ sa_tgt_initiators() {
 		awk -v t="$2" '/^Target [0-9]+:/ { on = ($3 == t) } on && /Initiator:/ { print $2 }'
 }
 
+# sa_nbd_roundtrip URI MIB WHAT: MIB MiB of random data written through the NBD export URI, read back and compared;
+# WHAT names the export in the failure.
+sa_nbd_roundtrip() {
+	head -c $(($2 << 20)) /dev/urandom >"$SA_TMP/nbd.in"
+	nbdcopy "$SA_TMP/nbd.in" "$1" || sa_fail "nbdcopy into $3 failed"
+	nbdcopy "$1" "$SA_TMP/nbd.out" || sa_fail "nbdcopy out of $3 failed"
+	cmp -n $(($2 << 20)) "$SA_TMP/nbd.in" "$SA_TMP/nbd.out" || sa_fail "data read back through $3 differs"
+}
+
+# sa_wait_redirector PORT LAST: the agent's portal listens on 127.0.0.1:PORT and its health checks have seen
+# server sLAST (the last configured) up.
+sa_wait_redirector() {
+	sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$1" || sa_fail "portal does not listen on 127.0.0.1:$1"
+	sa_wait_for 5 grep -q "server s$2 .* is up" "$SA_TMP/sanagentd.log" || sa_fail "servers not probed up"
+}
+
 # sa_tgt_servers_conf [ADMIN_ARRAY]: the redirect section's `servers` list (without the parentheses) for
 # the servers sa_start_tgt_servers started, named s1, s2, ...; ADMIN_ARRAY names a bash array of admin
 # states by server (default up).

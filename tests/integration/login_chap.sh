@@ -84,10 +84,7 @@ team1=$(col "$LOGIN.15.1")
 sa_tgt_ctl --op show --mode target | grep -q "Initiator: $INIT" || sa_fail "tgt shows no session of $INIT"
 # The data plane reaches the LU through the team's export.
 sock=$(col "$TEAM.13.$team1" | tr -d '"')
-head -c 1M /dev/urandom >"$SA_TMP/in.img"
-nbdcopy "$SA_TMP/in.img" "nbd+unix:///?socket=$sock" || sa_fail "nbdcopy to login 1's export failed"
-nbdcopy "nbd+unix:///?socket=$sock" "$SA_TMP/out.img" || sa_fail "nbdcopy from login 1's export failed"
-cmp -n $((1 << 20)) "$SA_TMP/in.img" "$SA_TMP/out.img" || sa_fail "data read back through login 1 differs"
+sa_nbd_roundtrip "nbd+unix:///?socket=$sock" 1 "login 1's export"
 sa_log "login 1 (CHAP): up, team $team1, 1 MiB written and read back intact"
 
 mk_login 2 2 2 || sa_fail "cannot create login 2"

@@ -66,10 +66,7 @@ both_from_src() { [ "$(tgt_addrs)" = "$SRC_ADDR $SRC_ADDR " ]; }
 sa_wait_for 20 both_from_src || sa_fail "tgtd's connections come from: $(tgt_addrs), want $SRC_ADDR twice"
 team1=$(col "$LOGIN.15.1")
 sock=$(col "$TEAM.13.$team1" | tr -d '"')
-head -c 1M /dev/urandom >"$SA_TMP/in.img"
-nbdcopy "$SA_TMP/in.img" "nbd+unix:///?socket=$sock" || sa_fail "nbdcopy to login 1's export failed"
-nbdcopy "nbd+unix:///?socket=$sock" "$SA_TMP/out.img" || sa_fail "nbdcopy from login 1's export failed"
-cmp -n $((1 << 20)) "$SA_TMP/in.img" "$SA_TMP/out.img" || sa_fail "data read back through login 1 differs"
+sa_nbd_roundtrip "nbd+unix:///?socket=$sock" 1 "login 1's export"
 sa_log "login 1: every discovered portal -> 2 paths, both connections from $SRC_ADDR as tgtd sees them, 1 MiB intact"
 
 # ---- an interface name on one portal; an address that is not local -------------------------------------

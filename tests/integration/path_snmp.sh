@@ -41,10 +41,7 @@ sa_log "tables: lab0 optimal, paths $(path_state 1)/$(path_state 2), walk of san
 
 # ---- I/O through the NBD export moves bytes on both paths ---------------------------
 URI="nbd+unix:///?socket=$RUN/lab0.sock"
-head -c 16M /dev/urandom >"$SA_TMP/in.img"
-nbdcopy "$SA_TMP/in.img" "$URI" || sa_fail "nbdcopy to the export failed"
-nbdcopy "$URI" "$SA_TMP/out.img" || sa_fail "nbdcopy from the export failed"
-cmp -n $((16 << 20)) "$SA_TMP/in.img" "$SA_TMP/out.img" || sa_fail "data read back differs"
+sa_nbd_roundtrip "$URI" 16 "the export"
 # The data plane publishes its counters every report_ms and the agent polls them: wait for them.
 at_least() { local v; v=$(col "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
 sa_wait_for 3 at_least "$TEAM.12.1" $((16 << 20)) || sa_fail "sanTeamWriteBytes.1 = $(col "$TEAM.12.1") after 16 MiB"

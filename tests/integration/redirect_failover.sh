@@ -23,8 +23,7 @@ redirect_conf
 sa_start_snmpd
 sa_start_agent
 sa_wait_agent
-sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen"
-sa_wait_for 5 grep -q "server s3 .* is up" "$SA_TMP/sanagentd.log" || sa_fail "servers not probed up"
+sa_wait_redirector "$RPORT" 3
 
 # mapped_addr TARGET: the server address a login for TARGET is redirected to.
 mapped_addr() { $CLIENT login 127.0.0.1 "$RPORT" "$IQN:$1" | sed -n 's/^status 0x0101 address //p'; }

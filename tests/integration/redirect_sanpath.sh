@@ -19,8 +19,7 @@ sa_start_snmptrapd
 sa_start_snmpd
 sa_start_agent
 sa_wait_agent
-sa_wait_for 10 sa_tcp_listening 127.0.0.1 "$RPORT" || sa_fail "portal does not listen"
-sa_wait_for 5 grep -q "server s3 .* is up" "$SA_TMP/sanagentd.log" || sa_fail "servers not probed up"
+sa_wait_redirector "$RPORT" 3
 res_server() { sa_get "$R.6.1.3.$1"; }
 [ "$(res_server 1)" = 1 ] && [ "$(res_server 2)" = 1 ] || sa_fail "r1/r2 not on s1 at start"
 # No automatic plan: this test triggers the one it watches.

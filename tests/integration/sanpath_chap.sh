@@ -103,10 +103,7 @@ if command -v nbdkit >/dev/null && command -v nbdcopy >/dev/null && command -v n
 	NBDKIT_PID=$SA_LASTPID
 	ready() { nbdinfo --size "$URI"; }
 	sa_wait_for 15 ready || sa_fail "nbdkit with CHAP did not serve: $(cat "$SA_TMP/nbdkit.log")"
-	head -c $((8 << 20)) /dev/urandom >"$SA_TMP/nbd.in"
-	nbdcopy "$SA_TMP/nbd.in" "$URI" || sa_fail "nbdcopy into the CHAP export failed"
-	nbdcopy "$URI" "$SA_TMP/nbd.out" || sa_fail "nbdcopy out of the CHAP export failed"
-	cmp -n $((8 << 20)) "$SA_TMP/nbd.in" "$SA_TMP/nbd.out" || sa_fail "data read back through NBD differs"
+	sa_nbd_roundtrip "$URI" 8 "the CHAP export"
 	# The secrets are in neither the process's command line nor its log.
 	tr '\0' ' ' <"/proc/$NBDKIT_PID/cmdline" | grep -qF -e "$SECRET" -e "$TSECRET" && sa_fail "a secret is on nbdkit's command line"
 	"$SANPATH" status --shm-dir "$SA_TMP" --name nbdchap | grep -c 'login=success(2)' | grep -q '^2$' ||
