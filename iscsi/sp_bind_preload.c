@@ -1,4 +1,5 @@
-/* sp_bind_preload.c: sanpath-bind.so, preloaded into a team's data plane to give its iSCSI connections a source address. */
+/* sp_bind_preload.c: sanpath-bind.so, preloaded into a team's data plane to give its iSCSI connections a source
+ * address. */
 /*
  * Why a preload: libiscsi creates and connects its socket inside
  * iscsi_full_connect_async() and offers only an interface bind
@@ -110,12 +111,14 @@ static const struct sp_bind *find(const struct sockaddr *dst)
 		if (d->ss_family != dst->sa_family)
 			continue;
 		if (d->ss_family == AF_INET) {
-			const struct sockaddr_in *x = (const struct sockaddr_in *)d, *y = (const struct sockaddr_in *)dst;
+			const struct sockaddr_in *x = (const struct sockaddr_in *)d,
+			                         *y = (const struct sockaddr_in *)dst;
 
 			if (x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr)
 				return &binds[i];
 		} else {
-			const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)d, *y = (const struct sockaddr_in6 *)dst;
+			const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)d,
+			                          *y = (const struct sockaddr_in6 *)dst;
 
 			if (x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)))
 				return &binds[i];

@@ -196,8 +196,7 @@ static int parse_portal(char *s, struct sp_path_opts *po)
 				fprintf(stderr, "sanpath: iface=%s: an interface name, not an address\n", po->iface);
 				return -EINVAL;
 			}
-		}
-		else if (!strncmp(opt, "target=", 7))
+		} else if (!strncmp(opt, "target=", 7))
 			po->target = opt + 7;
 		else if (!strncmp(opt, "lun=", 4))
 			po->lun = atoi(opt + 4);

@@ -1007,7 +1007,8 @@ int sp_team_poll(struct sp_team *t, int timeout_ms)
 		 * login it reports a close itself, and a login redirect (status
 		 * 0x0101/0x0102) closes the old connection on purpose while libiscsi
 		 * connects to the TargetAddress: that hang-up is not a failure. */
-		if ((re & (POLLHUP | POLLERR | POLLRDHUP)) && !p->fail_pending && p->ctx && iscsi_is_logged_in(p->ctx)) {
+		if ((re & (POLLHUP | POLLERR | POLLRDHUP)) && !p->fail_pending && p->ctx &&
+		    iscsi_is_logged_in(p->ctx)) {
 			p->fail_pending = 1;
 			snprintf(p->fail_reason, sizeof(p->fail_reason), "connection %s",
 			         re & POLLERR ? "error" : "closed by the target");

@@ -43,11 +43,6 @@ static netsnmp_variable_list *start(unsigned int which)
 	return vars;
 }
 
-static void send_notification(netsnmp_variable_list *vars, const char *name)
-{
-	sa_notify_send(vars, SA_LOG_INFO, "%s", name);
-}
-
 static void server_event(unsigned int which, const char *name, uint32_t index)
 {
 	static const unsigned int cols[] = {H_SRV_NAME, H_SRV_ADDR_TYPE, H_SRV_ADDR, H_SRV_PORT, H_SRV_OPER};
@@ -62,7 +57,7 @@ static void server_event(unsigned int which, const char *name, uint32_t index)
 			goto fail;
 	sa_log(SA_LOG_NOTICE, "notify", "redirector server %u is %s", (unsigned int)index,
 	       which == H_REDIR_NOTIFY_SERVER_DOWN ? "down" : "up");
-	send_notification(vars, name);
+	sa_notify_send(vars, SA_LOG_INFO, "%s", name);
 	return;
 fail:
 	snmp_free_varbind(vars);
@@ -98,7 +93,7 @@ static void remapped_event(uint32_t res, uint32_t old_srv, uint32_t new_srv)
 	if (!vb)
 		goto fail;
 	h_redir_set_u32(vb, ASN_UNSIGNED, new_srv);
-	send_notification(vars, "sanResourceRemapped");
+	sa_notify_send(vars, SA_LOG_INFO, "sanResourceRemapped");
 	return;
 fail:
 	snmp_free_varbind(vars);
@@ -116,7 +111,7 @@ static void rebalanced_event(uint32_t plan)
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		if (add_column(&vars, plan_entry_oid, OID_LENGTH(plan_entry_oid), cols[i], plan, h_redir_plan_get) < 0)
 			goto fail;
-	send_notification(vars, "sanRebalanced");
+	sa_notify_send(vars, SA_LOG_INFO, "sanRebalanced");
 	return;
 fail:
 	snmp_free_varbind(vars);

@@ -517,11 +517,11 @@ static int try_adopt(struct bal_eng_team *t)
 	return 1;
 }
 
-
 /* The environment of a team's data plane: the agent's, plus, when a path
  * names a source address, LD_PRELOAD of sanpath-bind.so (found next to the
- * plugin) and SANPATH_BIND with each such portal's address.  NULL with
- * *env untouched: no address, the agent's environ serves.  Returns -errno. */
+ * plugin) and SANPATH_BIND with each such portal's address.  0 with
+ * *env untouched: no address, the agent's environ serves.  Returns 1 (env
+ * set), 0 or -errno. */
 static int data_plane_env(const struct bal_team_spec *s, char ***env)
 {
 	char binds[BAL_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;

@@ -31,10 +31,10 @@ struct src {
 	struct timespec started; /* of the exchange in flight, for the log */
 	bool mark;
 	/* iSNS sources */
-	char *server;        /* "ADDR:PORT" as configured */
-	bool isns_busy;      /* a query is queued or running */
-	bool isns_again;     /* an SCN came during it: ask again when it ends */
-	time_t isns_reg;     /* last successful registration, 0 = register next time */
+	char *server;    /* "ADDR:PORT" as configured */
+	bool isns_busy;  /* a query is queued or running */
+	bool isns_again; /* an SCN came during it: ask again when it ends */
+	time_t isns_reg; /* last successful registration, 0 = register next time */
 };
 
 struct tgt {
@@ -512,8 +512,7 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		sa_log(SA_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms (merged in %ld ms)",
 		       s->pub.host, (unsigned int)s->pub.port, (unsigned int)s->pub.ntargets, len,
-		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000),
-		       (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000));
+		       disc_ms_between(&s->started, &now), disc_ms_between(&t0, &now));
 		s->started.tv_sec = 0;
 	}
 }
@@ -728,7 +727,7 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 		isns_merge(s, r);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		sa_log(SA_LOG_DEBUG, "discovery", "iSNS %s: %zu targets in %ld ms", s->server, r->ntargets,
-		       (long)((now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000));
+		       disc_ms_between(&s->started, &now));
 	}
 	if (s->isns_again) {
 		s->isns_again = false;
@@ -736,7 +735,6 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 	}
 }
 
-/* An SCN from any server: ask every iSNS server again, at once. */
 /* isnsd sends a registration's notifications before the new node is in the
  * default discovery domain, so a query right after them can miss it (seen:
  * three SCNs, two queries, neither listing the new target).  One more query
@@ -766,6 +764,8 @@ static void scn_settle(unsigned int id, void *arg)
 	isns_query_all();
 }
 
+/* An SCN from any server: ask every iSNS server again, at once, and once
+ * more SCN_SETTLE_MS after the last of a burst. */
 static void isns_scn(void *arg)
 {
 	(void)arg;
@@ -957,8 +957,7 @@ static void scan_pump(struct scan *sc)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		sc->running = false;
 		D.ctr.scans_completed++;
-		D.ctr.last_scan_ms = (uint32_t)((now.tv_sec - sc->started.tv_sec) * 1000 +
-		                                (now.tv_nsec - sc->started.tv_nsec) / 1000000);
+		D.ctr.last_scan_ms = (uint32_t)disc_ms_between(&sc->started, &now);
 		sa_log(SA_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)D.ctr.last_scan_ms);
 	}
 }

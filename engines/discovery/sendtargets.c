@@ -117,11 +117,6 @@ static void st_free(struct disc_st *st)
 	free(st);
 }
 
-static long ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
-}
-
 static void st_finish(struct disc_st *st, int rc)
 {
 	/* A reply in hand is a success whatever happens during logout. */
@@ -131,8 +126,8 @@ static void st_finish(struct disc_st *st, int rc)
 		sa_log(SA_LOG_DEBUG, "discovery",
 		       "SendTargets reply: %zu bytes in %u Text Response PDUs; the target answered after %ld ms, "
 		       "the rest came in %ld ms",
-		       st->text_len, st->text_pdus, ms_between(&st->t_asked, &st->t_first),
-		       ms_between(&st->t_first, &st->t_last));
+		       st->text_len, st->text_pdus, disc_ms_between(&st->t_asked, &st->t_first),
+		       disc_ms_between(&st->t_first, &st->t_last));
 	st->cb(rc, st->phase, st->text ? st->text : "", st->text_len, st->arg);
 	st_free(st);
 }

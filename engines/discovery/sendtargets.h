@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* Where an exchange stopped, so a caller tells "nobody listens" (connect)
  * from "a portal that answered but refused us" (login and later). */
@@ -63,5 +64,11 @@ typedef void (*disc_st_target_fn)(const char *name, const struct disc_st_addr *a
 int disc_st_parse(const char *text, size_t len, disc_st_target_fn fn, void *arg);
 /* Parses "HOST[:PORT][,TPGT]" and "[V6][:PORT][,TPGT]". 0 or -EINVAL. */
 int disc_st_parse_addr(const char *s, struct disc_st_addr *out);
+
+/* Milliseconds from a to b (CLOCK_MONOTONIC), for the engine's timing lines and counters. */
+static inline long disc_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
 
 #endif
