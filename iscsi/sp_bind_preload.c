@@ -87,8 +87,9 @@ __attribute__((constructor)) static void sp_bind_init(void)
 	real_connect = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
 	if (!env || !(copy = strdup(env)))
 		return;
-	/* An entry that does not parse is left out: its portal connects from
-	 * the default address, and the data plane's log shows which one. */
+	/* The engine writes entries only from validated team paths; one that
+	 * still does not parse is left out, and its portal connects from the
+	 * default address. */
 	for (item = strtok_r(copy, ";", &save); item && nbinds < SP_BIND_MAX; item = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(item, '=');
 		struct sp_bind *b = &binds[nbinds];
