@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 
 /* Engines arrive with later issues; until an engine has ops its row says
  * "unavailable" with the reason, rather than pretending to run. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "engines/sessions.h"
-#include "subagent/search.h"
+#include "common/search.h"
 
 /* One sample of a session's absolute counters, taken by sess_tick(). */
 struct sess_sample {

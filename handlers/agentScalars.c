@@ -13,7 +13,7 @@
 
 #include "handlers/handlers.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid info_oid[] = {SA_OID_INFO};
 static netsnmp_handler_registration *info_reg;

@@ -6,7 +6,7 @@
 
 #include "handlers/disc.h"
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid portal_table_oid[] = {SA_OID_DISC_PORTAL_TABLE};
 #define ROOT_LEN OID_LENGTH(portal_table_oid)

@@ -7,7 +7,7 @@
 #include "engines/registry.h"
 #include "handlers/disc.h"
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 /* The single-index tables reuse the redirector's live-table plumbing
  * (h_redir_table: one *_find per GET, one *_next per GETNEXT). */

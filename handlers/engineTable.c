@@ -12,7 +12,7 @@
 #include "engines/registry.h"
 #include "handlers/handlers.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid engine_table_oid[] = {SA_OID_ENGINE_TABLE};
 static netsnmp_handler_registration *engine_reg;

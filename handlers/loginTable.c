@@ -13,7 +13,7 @@
 #include "handlers/login.h"
 #include "handlers/rowCommon.h"
 #include "iscsi/login_result.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "handlers"
 #define PENDING_KEY "sanSessionMIB:conn"

@@ -11,7 +11,7 @@
 
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "handlers"
 

@@ -11,7 +11,7 @@
 
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/path_notify.h"
 
 #define TAG "handlers"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid resource_table_oid[] = {SA_OID_REDIR_RESOURCE_TABLE};
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid controls_oid[] = {SA_OID_REDIR_CONTROLS};
 static const oid counters_oid[] = {SA_OID_REDIR_COUNTERS};

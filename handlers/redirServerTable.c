@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid server_table_oid[] = {SA_OID_REDIR_SERVER_TABLE};
 

@@ -12,8 +12,8 @@
 #include "engines/registry.h"
 #include "handlers/redir.h"
 #include "subagent/config.h"
-#include "subagent/log.h"
-#include "subagent/snmp_client.h"
+#include "common/log.h"
+#include "common/snmp_client.h"
 
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "handlers/rowCommon.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 void h_row_set_int(netsnmp_variable_list *vb, u_char type, long v)
 {

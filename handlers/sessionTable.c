@@ -11,8 +11,8 @@
 #include "handlers/redir.h"
 #include "handlers/sessmib.h"
 #include "subagent/core.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 static const oid window_oid[] = {SA_OID_SESS_WINDOW};
 static const oid table_oid[] = {SA_OID_SESS_TABLE};

@@ -11,7 +11,7 @@
 #include "handlers/redir.h"
 #include "handlers/rowCommon.h"
 #include "handlers/stor.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid portal_table_oid[] = {SA_OID_STOR_PORTAL_TABLE};
 static const oid portal_next_oid[] = {SA_OID_STOR_PORTAL_NEXT};

@@ -7,7 +7,7 @@
 
 #include "handlers/redir.h"
 #include "handlers/stor.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 void h_stor_set_addr(netsnmp_variable_list *vb, const char *host, int want_type)
 {

@@ -6,7 +6,7 @@
 
 #include "handlers/redir.h"
 #include "handlers/stor.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid target_table_oid[] = {SA_OID_STOR_TARGET_TABLE};
 static const oid lun_table_oid[] = {SA_OID_STOR_LUN_TABLE};

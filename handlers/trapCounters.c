@@ -9,7 +9,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/handlers.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/receiver.h"
 
 static const oid traprecv_oid[] = {SA_OID_TRAPRECV};

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define MS 1000000ull
 #define STAMP_MAGIC 0x53414e5041544831ull /* "SANPATH1" */

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "iscsi/sp_team.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 

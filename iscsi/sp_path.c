@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "iscsi/sp_source.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "sanpath"
 #define MS (1000000ull)

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "sanpath"
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "sanpath"
 #define MS (1000000ull)

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "iscsi/tgtctl.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 #define TAG "tgtctl"
 #define JOB_TIMEOUT_MS 5000

@@ -18,7 +18,7 @@
 #include "engines/registry.h"
 #include "handlers/handlers.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/notify.h"
 #include "traps/receiver.h"
 

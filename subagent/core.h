@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "subagent/config.h"
-#include "subagent/state.h"
+#include "common/state.h"
 
 struct sa_core {
 	struct sa_config *cfg; /* config in force */

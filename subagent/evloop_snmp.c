@@ -10,8 +10,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 /* net-snmp's register_readfd() holds at most 32 fds (NUM_EXTERNAL_FDS), far
  * fewer than a portal's connections.  So every engine fd lives in one epoll

@@ -2,7 +2,7 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 #include "subagent/logsink_snmp.h"
 
 static void sa_logsink_snmp(int prio, const char *line)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "subagent/logsink_snmp.h"
 #include "traps/notify.h"
 

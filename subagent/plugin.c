@@ -10,7 +10,7 @@
 
 #include "handlers/handlers.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "subagent/logsink_snmp.h"
 #include "traps/notify.h"
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "subagent/evloop.h"
-#include "subagent/log.h"
-#include "subagent/snmp_client.h"
+#include "common/evloop.h"
+#include "common/log.h"
+#include "common/snmp_client.h"
 
 #define TAG "snmpc"
 #define SA_SNMPC_BULK 32

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "handlers/disc.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};

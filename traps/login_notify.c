@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "handlers/login.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};

@@ -12,8 +12,8 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/handlers.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 #include "traps/notify.h"
 
 /* Notifications leave this many per turn of the agent loop.  An AgentX

@@ -10,7 +10,7 @@
 
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/notify.h"
 #include "traps/path_notify.h"
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 #include "traps/dispatch.h"
 #include "traps/receiver.h"
 

@@ -5,7 +5,7 @@
 
 #include "traps/notify.h"
 #include "handlers/redir.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid server_entry_oid[] = {SA_OID_REDIR_SERVER_TABLE, 1};

@@ -6,7 +6,7 @@
 
 #include "engines/sessions.h"
 #include "handlers/sessmib.h"
-#include "subagent/log.h"
+#include "common/log.h"
 #include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};

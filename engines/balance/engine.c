@@ -21,9 +21,9 @@
 #include "iscsi/sp_chap.h"
 #include "iscsi/sp_shm.h"
 #include "iscsi/sp_source.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
-#include "subagent/state.h"
+#include "common/evloop.h"
+#include "common/log.h"
+#include "common/state.h"
 
 #define TAG "balance"
 #define STATE_PREFIX "balance.team."

@@ -11,7 +11,7 @@
 #include "engines/balance/engine.h"
 #include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #define TAG "sessions"
 /* What the data plane logs in as when a team names no initiator (iscsi/sp_team.c). */

@@ -6,9 +6,9 @@
 
 #include "engines/discovery/login.h"
 #include "engines/registry.h"
-#include "subagent/log.h"
-#include "subagent/search.h"
-#include "subagent/state.h"
+#include "common/log.h"
+#include "common/search.h"
+#include "common/state.h"
 
 #define TAG "login"
 #define CRED_PREFIX "login.cred."

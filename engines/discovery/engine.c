@@ -14,8 +14,8 @@
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 #define HASH_BUCKETS 16384u
 /* Sweeps for aged rows run this often; cheap at 10,000 rows. */

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "engines/discovery/isns.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 /* RFC 4171 5.1: the iSNSP header, then TLV attributes. */
 #define ISNSP_HDR 12

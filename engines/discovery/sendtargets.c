@@ -19,8 +19,8 @@
 #include "iscsi/chap.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 /* Default MaxRecvDataSegmentLength we declare: large PDUs mean fewer
  * round trips for a 10,000-target reply; sa_pdu_parse enforces it. */

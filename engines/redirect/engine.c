@@ -18,9 +18,9 @@
 #include "engines/redirect/redirect.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
-#include "subagent/state.h"
+#include "common/evloop.h"
+#include "common/log.h"
+#include "common/state.h"
 
 #define TAG "redirect"
 #define REDIR_MAX_CLIENTS 10000 /* client session rows kept; the oldest go first */

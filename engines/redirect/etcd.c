@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "engines/redirect/etcd.h"
-#include "subagent/log.h"
+#include "common/log.h"
 
 #ifndef HAVE_ETCD
 
@@ -59,7 +59,7 @@ void redir_etcd_put_admin(const char *name, const char *state)
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 
 #define TAG "redirect-etcd"
 #define ETCD_TXN_MAX 100           /* etcd's default --max-txn-ops is 128 */

@@ -14,7 +14,7 @@
 #include "engines/sessions.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 
 #define PROBE_INITIATOR "iqn.2026-11.org.sanagent:redirector-probe"
 #define MAX_PROBES 4096

@@ -16,8 +16,8 @@
 #include "engines/redirect/redir_int.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 #define TAG "redirect"
 #define MAX_LISTEN 16

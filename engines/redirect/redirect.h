@@ -9,7 +9,7 @@
 
 #include "engines/registry.h"
 #include "subagent/config.h"
-#include "subagent/state.h"
+#include "common/state.h"
 
 /* The engine keeps every table sorted by its stable index (never reused
  * while the agent runs), so the handlers answer GET and GETNEXT in
@@ -181,9 +181,9 @@ typedef void (*redir_listener)(const struct redir_event *ev, void *arg);
 void redir_listen(redir_listener fn, void *arg);
 
 /* The storage servers' own sanagent agents (remote.c): the glue injects an
- * asynchronous SNMP client (subagent/snmp_client.h holds only plain C
+ * asynchronous SNMP client (common/snmp_client.h holds only plain C
  * types) before the engine starts; without it `agent` is ignored. */
-#include "subagent/snmp_client.h"
+#include "common/snmp_client.h"
 struct redir_agent_ops {
 	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
 	            sa_snmpc_done_cb done, void *arg);

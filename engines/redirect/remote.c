@@ -9,8 +9,8 @@
 
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
+#include "common/evloop.h"
+#include "common/log.h"
 
 #define TAG "redirect"
 /* A discovered target survives this many load intervals unlisted (at least

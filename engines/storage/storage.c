@@ -9,10 +9,10 @@
 
 #include "engines/registry.h"
 #include "engines/storage/storage.h"
-#include "subagent/evloop.h"
-#include "subagent/log.h"
-#include "subagent/search.h"
-#include "subagent/state.h"
+#include "common/evloop.h"
+#include "common/log.h"
+#include "common/search.h"
+#include "common/state.h"
 
 #define TAG "storage"
 #define KEY_PREFIX "stor.portal."

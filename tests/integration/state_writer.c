@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "subagent/state.h"
+#include "common/state.h"
 
 #define SW_ROWS 200
 

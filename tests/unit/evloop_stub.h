@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 
 int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
 {

@@ -14,7 +14,7 @@
 #include "engines/redirect/redirect.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 #include "tests/unit/free_port.h"
 
 /* ---- an event loop that only records: the tests fire timers by hand ---- */

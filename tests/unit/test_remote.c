@@ -13,7 +13,7 @@
 
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 #include "tests/unit/free_port.h"
 
 /* ---- an event loop that only records timers ---------------------------- */

@@ -11,7 +11,7 @@
 
 #include "engines/discovery/sendtargets.h"
 #include "subagent/config.h"
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 #include "tests/unit/evloop_stub.h" /* the parser runs no loop */
 
 struct seen {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "subagent/state.h"
+#include "common/state.h"
 #include "tests/unit/tmpdir.h"
 
 static char tmpdir[256];

@@ -9,7 +9,7 @@
 
 #include "engines/storage/storage.h"
 #include "iscsi/tgtctl.h"
-#include "subagent/evloop.h"
+#include "common/evloop.h"
 #include "tests/unit/evloop_stub.h" /* the parsers and the model run no loop */
 
 /* `tgtadm --lld iscsi --op show --mode target`: two targets (tids 1 and 3), one session each, iscsi-perf running. */

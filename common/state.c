@@ -1,5 +1,5 @@
 /* state.c: sorted in-memory key/value store persisted as a checksummed text file, replaced atomically. */
-#include "subagent/state.h"
+#include "common/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "subagent/log.h"
+#include "common/log.h"
 
 /*
  * File format:

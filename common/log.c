@@ -1,5 +1,5 @@
 /* log.c: formats tagged log lines and hands them to the installed sink. */
-#include "subagent/log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
