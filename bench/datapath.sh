@@ -25,7 +25,7 @@ INIT=iqn.2024-01.org.sanagent:bench
 
 sa_init bench-datapath
 [ -x "$SANPATH" ] || sa_skip "no $SANPATH: build first"
-command -v iscsi-perf >/dev/null || sa_skip "iscsi-perf (libiscsi-bin) not installed"
+sa_need libiscsi-bin iscsi-perf
 
 # perf_iops [NETNS-PREFIX...] -- URL BLOCKS: iscsi-perf's average IOPS over DP_TIME seconds.
 perf_iops() {

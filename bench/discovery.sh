@@ -47,8 +47,8 @@ ENG=$SA_OID.1.2.1       # sanEngineEntry
 
 sa_init bench-discovery
 [ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first (SA_BUILDDIR=DIR)"
-command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
-command -v iscsi-ls >/dev/null || sa_skip "iscsi-ls (libiscsi-bin) is not installed"
+sa_need tgt tgtd tgtadm
+sa_need libiscsi-bin iscsi-ls
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || sa_skip "needs bash 5 (EPOCHREALTIME)"
 
 # ---- two tgtd: BIG (one portal, many targets) and SCAN (a few targets on 127.0.0.1..DB_SCAN_ADDRS) ----

@@ -31,7 +31,7 @@ TICK=20
 
 sa_init bench-failover
 [ -x "$SANPATH" ] || sa_skip "no $SANPATH: build first"
-command -v iptables >/dev/null || sa_skip "iptables not installed"
+sa_need iptables iptables
 lab_up none none
 
 last_t() { grep '^tick' "$SA_TMP/$1.out" | tail -1 | sed -n 's/^tick t=\([0-9.]*\).*/\1/p'; }

@@ -3,7 +3,7 @@
 # Knobs: RB_NRES (1000000), RB_NSRV (1000), RB_SEED (3).  Exit 0 measured, 1 failed, 77 no compiler.
 set -u -o pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
+command -v cc >/dev/null || { echo "FAIL: no C compiler: install build-essential (./sanlab deps installs it)"; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cc -std=gnu11 -O2 -Wall -Wextra -I"$SRC" -o "$TMP/rebalance_scale" "$SRC/bench/rebalance_scale.c" \

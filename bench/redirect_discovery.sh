@@ -19,7 +19,7 @@ IQN=$SA_TGT_IQN
 
 sa_init bench-redirect-discovery
 [ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need python3 python3
 
 sa_start_tgt_servers 3 1
 # The anchor: server 3 gets RD_ANCHOR_N more targets (no LUNs: SendTargets lists targets only).

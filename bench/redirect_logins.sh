@@ -27,7 +27,7 @@ IQN=$SA_TGT_IQN
 
 sa_init bench-redirect-logins
 [ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-command -v cc >/dev/null || sa_skip "no C compiler"
+sa_need build-essential cc
 cc -std=gnu11 -O2 -o "$SA_TMP/redirect_load" "$SA_SRCDIR/bench/redirect_load.c" ||
 	sa_fail "cannot build bench/redirect_load.c"
 

@@ -32,7 +32,7 @@ sa_init bench-redirect-walk
 [ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
 SO=$SA_BUILDDIR/.libs/sanagent.so
 [ -f "$SO" ] || sa_skip "no $SO: build first"
-command -v cc >/dev/null || sa_skip "no C compiler"
+sa_need build-essential cc
 cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
 
 sa_start_tgt_servers 3 1

@@ -14,8 +14,8 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SEL_N=${SEL_N:-100000}
 CC=${CC:-gcc}
 
-command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
-command -v "$CC" >/dev/null || { echo "SKIP: no C compiler ($CC)"; exit 77; }
+command -v valgrind >/dev/null || { echo "FAIL: valgrind not found: install valgrind (./sanlab deps installs it)"; exit 1; }
+command -v "$CC" >/dev/null || { echo "FAIL: no C compiler ($CC): install build-essential (./sanlab deps installs it)"; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/selector.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT

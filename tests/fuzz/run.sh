@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh: builds the PDU codec fuzz target with clang/libFuzzer+ASan+UBSan and gives it a short, bounded run.
-# Exit 0 pass, 1 a crash or failed property, 77 when clang or the libFuzzer runtime is missing.
+# Exit 0 pass, 1 a crash, a failed property or a missing clang/libFuzzer runtime, 77 when ASan cannot run here.
 # FUZZ_TIME (seconds, default 10) sets the run length; CI may raise it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -9,21 +9,22 @@ src=${SA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 time_limit=${FUZZ_TIME:-10}
 cc=${FUZZ_CC:-clang}
 
+# clang and its libFuzzer runtime (libclang-rt-14-dev) are installed by ./sanlab deps: missing is a failure.
 if ! command -v "$cc" >/dev/null 2>&1; then
-	echo "SKIP: $cc not found"
-	exit 77
+	echo "FAIL: $cc not found: install clang and libclang-rt-14-dev (./sanlab deps installs them)"
+	exit 1
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sa-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 
-# Probe the toolchain and the runtime on an empty target first, so a machine
-# without libFuzzer (or where ASan cannot start) skips instead of failing.
+# Probe the toolchain and the runtime on an empty target first: a missing libFuzzer runtime is a package
+# to install (fail), a machine where ASan cannot start is a limit of the machine (skip).
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >"$work/probe.c"
 if ! "$cc" -fsanitize=fuzzer,address "$work/probe.c" -o "$work/probe" >"$work/probe.log" 2>&1; then
-	echo "SKIP: $cc cannot link -fsanitize=fuzzer,address:"
+	echo "FAIL: $cc cannot link -fsanitize=fuzzer,address (libclang-rt-14-dev missing?):"
 	sed -n 1,5p "$work/probe.log"
-	exit 77
+	exit 1
 fi
 if ! "$work/probe" -runs=1 >"$work/probe.log" 2>&1; then
 	echo "SKIP: libFuzzer binaries do not run here:"

@@ -7,7 +7,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 sa_init discovery_isns
-command -v isnsd >/dev/null && command -v isnsadm >/dev/null || sa_skip "open-isns is not installed"
+sa_need open-isns-server isnsd
+sa_need open-isns-utils isnsadm
 
 S=.1.3.6.1.4.1.32473.1.3.1
 N=$S.0       # notifications
@@ -95,17 +96,17 @@ sa_log "t1 portals: $p1; t2 portals: $p2"
 sa_log "t3 (discovery domain 'private') is not listed, as it must not be"
 
 # ---- a new registration arrives through an SCN, long before the 60 s interval ----------------------------------
-t0=$(date +%s.%N)
+t0=$(sa_now_ms)
 adm d --register "target=$IQN:t4" portal=127.0.0.5:3262 >/dev/null || sa_fail "cannot register t4"
 sa_wait_for 20 has_names "$IQN:t1 $IQN:t2 $IQN:t4 " || sa_fail "t4 not listed after its registration: '$(names)'"
-sa_log "t4 listed $(echo "$(date +%s.%N) - $t0" | bc) s after isnsadm --register"
+sa_log "t4 listed $(sa_secs_since "$t0") s after isnsadm --register"
 sa_wait_for 5 grep -q "$IQN:t4" "$SA_TMP/snmptrapd.log" || sa_fail "no sanTargetDiscovered naming t4"
 
 # ---- deregistration: the row goes at once, with sanTargetLost --------------------------------------------------
-t0=$(date +%s.%N)
+t0=$(sa_now_ms)
 adm d --deregister "iscsi-name=$IQN:t4" >/dev/null || sa_fail "cannot deregister t4"
 sa_wait_for 20 has_names "$IQN:t1 $IQN:t2 " || sa_fail "t4 still listed after its deregistration: '$(names)'"
-sa_log "t4 gone $(echo "$(date +%s.%N) - $t0" | bc) s after isnsadm --deregister"
+sa_log "t4 gone $(sa_secs_since "$t0") s after isnsadm --deregister"
 lost_t4() { grep -A8 "$N.2" "$SA_TMP/snmptrapd.log" | grep -q "$IQN:t4"; }
 sa_wait_for 5 lost_t4 || sa_fail "no sanTargetLost naming t4"
 

@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 sa_init discovery_sendtargets
-command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
+sa_need tgt tgtd tgtadm
 
 S=.1.3.6.1.4.1.32473.1.3.1
 N=$S.0                  # notifications
@@ -117,16 +117,16 @@ kill -HUP "$SA_AGENT_PID"
 sa_wait_for 10 grep -q "reloaded" "$SA_TMP/sanagentd.log" || sa_fail "agent did not reload"
 have=2 # t1 and t2
 for BIG in $SIZES; do
-	t0=$(date +%s.%N)
+	t0=$(sa_now_ms)
 	for ((i = have + 2; i < BIG + 2; i++)); do
 		echo "tgtadm -C $CTL --lld iscsi --op new --mode target --tid $i -T $IQN:big$i"
 		echo "tgtadm -C $CTL --lld iscsi --op bind --mode target --tid $i -I ALL"
 	done | bash -e || sa_fail "cannot create $BIG targets"
-	sa_log "created $((BIG - have)) more targets in $(echo "$(date +%s.%N) - $t0" | bc) s"
-	t0=$(date +%s.%N)
+	sa_log "created $((BIG - have)) more targets in $(sa_secs_since "$t0") s"
+	t0=$(sa_now_ms)
 	all_found() { [ "$(sa_get "$CTR.5.0")" = "$BIG" ]; }
 	sa_wait_for 120 all_found || sa_fail "sanDiscTargetsCurrent is $(sa_get "$CTR.5.0"), not $BIG; last error: $(sa_walk "$SRC.12")"
-	sa_log "all $BIG targets discovered $(echo "$(date +%s.%N) - $t0" | bc) s after creation"
+	sa_log "all $BIG targets discovered $(sa_secs_since "$t0") s after creation"
 	rows=$(count_rows "$TGT.2")
 	[ "$rows" = "$BIG" ] || sa_fail "walk of sanDiscTargetName returned $rows rows, not $BIG"
 	# With 8 KiB data segments the reply takes many Text Responses (F=0 and a TTT, then an empty request).

@@ -4,7 +4,10 @@
 SA_SRCDIR=${SA_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SA_BUILDDIR=${SA_BUILDDIR:-$SA_SRCDIR/build}
 SA_SHARED_MIBS=${SA_SHARED_MIBS:-$(cd "$SA_SRCDIR/.." && pwd)/shared/mibs}
-SA_MIBDIRS="$SA_SRCDIR/mibs:$SA_SHARED_MIBS:/usr/share/snmp/mibs"
+# Standard MIB texts (SNMPv2-SMI, INET-ADDRESS-MIB, ...): Debian's main archive ships none.  ../shared/mibs holds
+# copies; on a plain clone, Debian's snmp-mibs-downloader (non-free) puts them in /usr/share/snmp/mibs/ietf and iana.
+SA_STD_MIBDIRS="$SA_SHARED_MIBS:/usr/share/snmp/mibs/ietf:/usr/share/snmp/mibs/iana"
+SA_MIBDIRS="$SA_SRCDIR/mibs:$SA_STD_MIBDIRS:/usr/share/snmp/mibs"
 SA_OID=.1.3.6.1.4.1.32473.1
 SA_PIDS=()
 SA_PORTS_TAKEN=" "
@@ -21,6 +24,36 @@ export PATH="$PATH:/usr/sbin:/sbin"
 sa_log() { echo "# $*" >&2; }
 sa_fail() { echo "FAIL: $*" >&2; sa_dump_logs; exit 1; }
 sa_skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# sa_need PACKAGE CMD...: every CMD is on PATH, or the test fails naming the Debian package.  ./sanlab deps
+# installs every package a test uses, so a missing tool is a broken setup to fix, never a reason to skip.
+sa_need() {
+	local pkg=$1 c
+	shift
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || sa_fail "$c not found: install $pkg (./sanlab deps installs it)"
+	done
+}
+
+# sa_built FILE WHAT: a build product the test needs exists, or the test fails (configure names what is missing).
+sa_built() { [ -e "$1" ] || sa_fail "$2 not built ($1 missing): run ./sanlab build and read configure's output"; }
+
+# sa_std_mibdir: the first directory of SA_STD_MIBDIRS that holds the standard MIB texts (INET-ADDRESS-MIB).
+sa_std_mibdir() {
+	local d
+	local IFS=:
+	for d in $SA_STD_MIBDIRS; do
+		if [ -f "$d/INET-ADDRESS-MIB.txt" ] || [ -f "$d/INET-ADDRESS-MIB" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+sa_need_std_mibs() {
+	sa_std_mibdir >/dev/null ||
+		sa_fail "standard MIB texts (INET-ADDRESS-MIB, ...) not found in $SA_STD_MIBDIRS: put shared/mibs next to the clone or install snmp-mibs-downloader (Debian non-free)"
+}
 
 sa_dump_logs() {
 	local f
@@ -90,6 +123,17 @@ sa_wait_for() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# sa_now_ms: wall clock in milliseconds (bash's EPOCHREALTIME, microseconds once its decimal point is gone).
+sa_now_ms() {
+	local us=${EPOCHREALTIME/[.,]/}
+	echo $((us / 1000))
+}
+# sa_secs_since T0_MS: seconds since T0_MS (from sa_now_ms), three decimals.
+sa_secs_since() {
+	local d=$(($(sa_now_ms) - $1))
+	printf '%d.%03d\n' $((d / 1000)) $((d % 1000))
 }
 
 sa_udp_listening() { ss -Hlnu "sport = :$1" | grep -q .; }
@@ -168,14 +212,15 @@ sa_start_agent() {
 	SA_AGENT_PID=$SA_LASTPID
 }
 
-# sa_need_plugin [TOOL...]: PLUGIN is the built nbdkit-sanpath-plugin; skip without it, nbdkit or any TOOL.
+# sa_need_plugin [TOOL...]: PLUGIN is the built nbdkit-sanpath-plugin; fail without it, nbdkit or any TOOL.
 sa_need_plugin() {
 	local tool
 	PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
-	for tool in nbdkit "$@"; do
-		command -v "$tool" >/dev/null || sa_skip "$tool not installed"
+	sa_need nbdkit nbdkit
+	for tool in "$@"; do
+		case $tool in nbdcopy | nbdinfo | nbdsh) sa_need libnbd-bin "$tool" ;; *) sa_need "$tool" "$tool" ;; esac
 	done
-	[ -f "$PLUGIN" ] || sa_skip "nbdkit-sanpath-plugin not built"
+	sa_built "$PLUGIN" "nbdkit-sanpath-plugin (needs nbdkit-plugin-dev)"
 }
 
 # sa_start_balance_agent [EXTRA [SECTIONS]]: snmptrapd, snmpd and an agent whose balance engine runs $PLUGIN
@@ -248,7 +293,7 @@ sa_tgt_ctl() { tgtadm -C "$SA_TGT_CONTROL" "$@"; }
 sa_tcp_listening() { ss -Hlnt "src $1 and sport = :$2" | grep -q .; }
 sa_start_tgtd() {
 	local n=${1:-1} i tid
-	command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
+	sa_need tgt tgtd tgtadm
 	: "${SA_ISCSI_PORT:=$(sa_free_port tcp)}"
 	SA_TGT_CONTROL=$(sa_tgt_free_control)
 	sa_bg tgtd -f -C "$SA_TGT_CONTROL" --iscsi "portal=127.0.0.1:$SA_ISCSI_PORT" >"$SA_TMP/tgtd.log" 2>&1
@@ -339,7 +384,7 @@ sa_start_tgt_server() {
 	: "${SA_TGT_ADDR[$i]:=127.0.0.$((11 + i))}"
 	: "${SA_TGT_PORT[$i]:=$(sa_free_port tcp)}"
 	: "${SA_TGT_CTL[$i]:=$(sa_tgt_free_control)}"
-	command -v tgtd >/dev/null || sa_skip "tgtd not installed"
+	sa_need tgt tgtd tgtadm
 	mkdir -p "$SA_TMP/luns"
 	rm -f "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}" "/var/run/tgtd/socket.${SA_TGT_CTL[$i]}.lock"
 	tgtd -f -C "${SA_TGT_CTL[$i]}" --iscsi "portal=${SA_TGT_ADDR[$i]}:${SA_TGT_PORT[$i]}" \

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 sa_init login_source
 sa_need_plugin nbdcopy
-[ -f "$SA_BUILDDIR/.libs/sanpath-bind.so" ] || sa_skip "sanpath-bind.so not built"
+sa_built "$SA_BUILDDIR/.libs/sanpath-bind.so" "sanpath-bind.so (needs nbdkit-plugin-dev)"
 
 S=$SA_OID.3.1
 LOGIN=$S.1.8.1 # sanLoginEntry

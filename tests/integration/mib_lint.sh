@@ -3,13 +3,15 @@
 # No daemons: only smilint and snmptranslate on the MIB texts.
 set -u
 
-SA_SRCDIR=${SA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-shared="$SA_SRCDIR/../shared/mibs"
-
-[ -d "$shared" ] || { echo "SKIP: $shared absent"; exit 77; }
-command -v smilint >/dev/null 2>&1 || { echo "SKIP: smilint not installed"; exit 77; }
-command -v snmptranslate >/dev/null 2>&1 || { echo "SKIP: snmptranslate not installed"; exit 77; }
-shared=$(cd "$shared" && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+sa_need smitools smilint
+sa_need snmp snmptranslate
+sa_need_std_mibs
+# Every standard MIB directory that exists (../shared/mibs, snmp-mibs-downloader's ietf and iana).
+shared=
+IFS=: read -r -a sa_dirs <<<"$SA_STD_MIBDIRS"
+for d in "${sa_dirs[@]}"; do [ -d "$d" ] && shared="$shared${shared:+:}$(cd "$d" && pwd)"; done
 
 fail=0
 nmibs=0

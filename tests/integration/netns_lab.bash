@@ -20,10 +20,13 @@ lab__listening() { in_sto ss -Hlnt "src $1 and sport = :3260" | grep -q .; }
 
 lab_up() {
 	local r1=${1:-} r2=${2:-} i rate
-	command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
+	sa_need tgt tgtd tgtadm
+	sa_need iproute2 ip tc
+	# Before the first namespace exists: a failure anywhere below still deletes what was made.
+	trap 'sa__rc=$?; lab_down; (exit $sa__rc); sa_cleanup' EXIT
 	LAB_INI=sab-ini-$$
 	LAB_STO=sab-sto-$$
-	ip netns add "$LAB_INI" 2>/dev/null || sa_skip "ip netns is not permitted here"
+	ip netns add "$LAB_INI" 2>/dev/null || { LAB_INI=; sa_skip "ip netns is not permitted here"; }
 	ip netns add "$LAB_STO" || sa_fail "cannot create namespace $LAB_STO"
 	in_ini ip link set lo up && in_sto ip link set lo up || sa_fail "cannot bring up lo"
 	for i in 1 2; do
@@ -53,7 +56,6 @@ lab_up() {
 		lab_tgt --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$SA_TMP/lab-lu.img" &&
 		lab_tgt --lld iscsi --op bind --mode target --tid 1 -I ALL || sa_fail "tgtadm: cannot set up the target"
 	sa_wait_for 10 lab__listening "${LAB_P2%:*}" || sa_fail "tgtd does not listen on $LAB_P2"
-	trap 'sa__rc=$?; lab_down; (exit $sa__rc); sa_cleanup' EXIT
 }
 
 lab_down() {

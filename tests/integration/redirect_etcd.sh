@@ -2,10 +2,10 @@
 # redirect_etcd.sh: two redirectors share mapping and server states through a real etcd; one leader; takeover in 2 s.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-etcd
-command -v etcd >/dev/null || sa_skip "etcd (etcd-server) not installed"
-command -v curl >/dev/null || sa_skip "curl not installed"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
-command -v iscsi-inq >/dev/null || sa_skip "libiscsi-bin not installed"
+sa_need etcd-server etcd
+sa_need curl curl
+sa_need python3 python3
+sa_need libiscsi-bin iscsi-inq
 CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
 IQN=$SA_TGT_IQN
 ROID=$SA_OID.3.3.1 # sanRedirObjects

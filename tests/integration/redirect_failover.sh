@@ -2,8 +2,8 @@
 # redirect_failover.sh: a killed tgtd server's resources are remapped within ~1 s and reached again; a drain moves resources off.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-failover
-command -v iscsi-inq >/dev/null && command -v iscsi-perf >/dev/null || sa_skip "libiscsi-bin not installed"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need libiscsi-bin iscsi-inq iscsi-perf
+sa_need python3 python3
 CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
 IQN=$SA_TGT_IQN
 ROID=$SA_OID.3.3.1 # sanRedirObjects

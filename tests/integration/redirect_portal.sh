@@ -2,8 +2,8 @@
 # redirect_portal.sh: the redirector portal with real tgtd servers: discovery, login redirects, rejects, robustness, 10,000 targets.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-portal
-command -v iscsi-ls >/dev/null && command -v iscsi-inq >/dev/null || sa_skip "libiscsi-bin not installed"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need libiscsi-bin iscsi-ls iscsi-inq iscsi-perf
+sa_need python3 python3
 CLIENT="python3 $SA_SRCDIR/tests/integration/redir_client.py"
 IQN=$SA_TGT_IQN
 

@@ -2,7 +2,7 @@
 # redirect_remote.sh: the redirector's resources and loads come from the servers' own sanagent agents over SNMP.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-remote
-command -v iscsi-perf >/dev/null || sa_skip "libiscsi-bin not installed"
+sa_need libiscsi-bin iscsi-perf
 IQN=$SA_TGT_IQN
 ROID=$SA_OID.3.3.1 # sanRedirObjects
 STOR_TARGETS=$SA_OID.3.1.1.13 # sanStorTargetTable

@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 sa_init redir-sanpath
 SANPATH=$SA_BUILDDIR/sanpath
-[ -x "$SANPATH" ] || sa_skip "sanpath not built"
+sa_built "$SANPATH" sanpath
 IQN=$SA_TGT_IQN
 R=$SA_OID.3.3.1 # sanRedirObjects
 sa_start_tgt_servers 3 2 # r1 and r2 on every server, one image each, shared

@@ -5,9 +5,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 sa_init redirect_snmp
-# Names need the standard MIB texts (SNMPv2-SMI, INET-ADDRESS-MIB, ...), which Debian does not ship.
-[ -f "$SA_SHARED_MIBS/INET-ADDRESS-MIB.txt" ] || sa_skip "standard MIBs not found in $SA_SHARED_MIBS"
-command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
+# Names need the standard MIB texts (SNMPv2-SMI, INET-ADDRESS-MIB, ...), which Debian's main archive does not ship.
+sa_need_std_mibs
+sa_need tgt tgtd tgtadm
 
 R=.1.3.6.1.4.1.32473.1.3.3
 M=SANAGENT-REDIRECTOR-MIB

@@ -2,12 +2,8 @@
 # redirect_tshark.sh: tshark decodes a capture of iscsi-ls discovery and an iscsi-inq login through the redirector with no malformed PDUs.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-tshark
-command -v iscsi-ls >/dev/null && command -v iscsi-inq >/dev/null || sa_skip "libiscsi-bin not installed"
-if ! command -v tshark >/dev/null && [ "$(id -u)" = 0 ]; then
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q tshark >"$SA_TMP/apt.log" 2>&1
-fi
-command -v tshark >/dev/null || sa_skip "tshark not installed (apt-get install tshark)"
-[ "$(id -u)" = 0 ] || sa_skip "capturing on lo needs root"
+sa_need libiscsi-bin iscsi-ls iscsi-inq
+sa_need tshark tshark
 IQN=$SA_TGT_IQN
 
 sa_start_tgt_servers 3 3

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 sa_init sanpath-basic
 SANPATH=$SA_BUILDDIR/sanpath
-[ -x "$SANPATH" ] || sa_skip "sanpath not built"
+sa_built "$SANPATH" sanpath
 sa_start_tgtd 2
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0

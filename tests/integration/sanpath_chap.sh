@@ -6,7 +6,7 @@
 sa_init sanpath-chap
 SANPATH=$SA_BUILDDIR/sanpath
 PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
-[ -x "$SANPATH" ] || sa_skip "sanpath not built"
+sa_built "$SANPATH" sanpath
 sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0

@@ -4,10 +4,10 @@
 sa_init sanpath-nbd
 PLUGIN=$SA_BUILDDIR/.libs/nbdkit-sanpath-plugin.so
 SANPATH=$SA_BUILDDIR/sanpath
-command -v nbdkit >/dev/null && command -v nbdcopy >/dev/null && command -v nbdinfo >/dev/null ||
-	sa_skip "nbdkit / libnbd-bin not installed"
-[ -f "$PLUGIN" ] || sa_skip "nbdkit plugin not built (nbdkit-plugin-dev missing at configure time)"
-[ -x "$SANPATH" ] || sa_skip "sanpath not built"
+sa_need nbdkit nbdkit
+sa_need libnbd-bin nbdcopy nbdinfo
+sa_built "$PLUGIN" "nbdkit-sanpath-plugin (needs nbdkit-plugin-dev)"
+sa_built "$SANPATH" sanpath
 sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0

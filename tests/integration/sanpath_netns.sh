@@ -5,9 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 sa_init sanpath-netns
 SANPATH=$SA_BUILDDIR/sanpath
-[ -x "$SANPATH" ] || sa_skip "sanpath not built"
-command -v tgtd >/dev/null && command -v tgtadm >/dev/null || sa_skip "tgt is not installed"
-command -v tc >/dev/null || sa_skip "tc (iproute2) is not installed"
+sa_built "$SANPATH" sanpath
+sa_need tgt tgtd tgtadm
+sa_need iproute2 tc ip
 
 # ---- the lab: path 1 192.0.2.0/24 at 40 mbit, path 2 198.51.100.0/24 at 120 mbit ----
 # shellcheck source=netns_lab.bash

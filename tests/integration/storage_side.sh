@@ -3,7 +3,7 @@
 # destroyed with RowStatus (tgt changes, persisted portals re-applied), target-side sessions listed and ended.
 . "$(dirname "$0")/lib.sh"
 sa_init storage_side
-command -v iscsi-perf >/dev/null && command -v iscsi-ls >/dev/null || sa_skip "libiscsi-bin is not installed"
+sa_need libiscsi-bin iscsi-perf iscsi-ls
 
 S=$SA_OID.3.1.1 # sanSessionObjects
 NEXT=$S.11.0

@@ -15,10 +15,11 @@ set -u
 BUILDDIR=${SA_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=$BUILDDIR/tests/integration/trap_dispatch
 
-for tool in snmptrap snmpinform snmpget python3; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+# ./sanlab deps installs all of these: a missing one is a broken setup, not a skip.
+for tool in snmptrap:snmp snmpinform:snmp snmpget:snmp python3:python3; do
+	command -v "${tool%%:*}" >/dev/null 2>&1 || { echo "FAIL: ${tool%%:*} not found: install ${tool#*:} (./sanlab deps installs it)"; exit 1; }
 done
-[ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
+[ -x "$BIN" ] || { echo "FAIL: $BIN not built (make check builds it)"; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sa-trap-receiver.XXXXXX") || exit 1
 RX_PID=
