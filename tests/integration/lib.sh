@@ -263,6 +263,9 @@ sa_get() {
 		grep -v -e '^No Such' 
 }
 
+# sa_get1 OID...: the values of one GET (one PDU, so related values come from the same moment) on one line.
+sa_get1() { sa_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
+
 # sa_walk OID: "OID = TYPE: value" lines through the master.
 sa_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$SA_SNMP_PORT" "$@"; }
 
