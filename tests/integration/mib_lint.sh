@@ -12,6 +12,12 @@ sa_need_std_mibs
 shared=
 IFS=: read -r -a sa_dirs <<<"$SA_STD_MIBDIRS"
 for d in "${sa_dirs[@]}"; do [ -d "$d" ] && shared="$shared${shared:+:}$(cd "$d" && pwd)"; done
+# The net-snmp tools create DIR/cert_indexes on their first run and say so on stderr, which
+# would end up in the first translated value on a fresh machine: give them a ready dir.
+persist=$(mktemp -d)
+trap 'rm -rf "$persist"' EXIT
+mkdir -p "$persist/cert_indexes"
+export SNMP_PERSISTENT_DIR=$persist
 
 fail=0
 nmibs=0
