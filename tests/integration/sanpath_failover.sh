@@ -106,8 +106,9 @@ sa_log "nopath: I/O failed after $((t1 - t0)) s: $(grep -m1 'no path to the LU (
 sa_tgt_ctl --lld iscsi --op new --mode portal --param "portal=127.0.0.2:$P" || sa_fail "cannot re-add portal"
 
 # ---- silent loss: packets to the path's portal dropped ------------------------
-if ! command -v iptables >/dev/null || ! iptables -L INPUT -n >/dev/null 2>&1; then
-	sa_log "iptables unavailable: silent-loss case skipped"
+sa_need iptables iptables
+if ! iptables -L INPUT -n >/dev/null 2>&1; then
+	sa_log "iptables not permitted here: silent-loss case skipped"
 	echo "PASS: sanpath failover (hard only)"
 	exit 0
 fi
