@@ -1,4 +1,4 @@
-/* dispatch.h: engines subscribe to incoming notifications by OID (no net-snmp types here). */
+/* dispatch.h: engines subscribe to incoming notifications by OID on the event bus (no net-snmp types here). */
 #ifndef SA_TRAPS_DISPATCH_H
 #define SA_TRAPS_DISPATCH_H
 

@@ -14,6 +14,7 @@
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -66,11 +67,6 @@ struct scan {
 	struct timespec started;
 };
 
-struct listener {
-	disc_listener fn;
-	void *arg;
-};
-
 static struct {
 	bool running;
 	char initiator[DISC_NAME_MAX];
@@ -95,8 +91,6 @@ static struct {
 
 	unsigned int round_timer, age_timer, kick_timer;
 	struct disc_counters ctr;
-	struct listener listeners[8];
-	size_t nlisteners;
 	/* iSNS */
 	bool isns_on;
 	unsigned int scn_settle_timer; /* the follow-up query after state change notifications */
@@ -107,22 +101,11 @@ static struct {
 
 /* ---- events ---------------------------------------------------------- */
 
-int disc_listen(disc_listener fn, void *arg)
-{
-	if (D.nlisteners >= sizeof(D.listeners) / sizeof(D.listeners[0]))
-		return -ENOSPC;
-	D.listeners[D.nlisteners].fn = fn;
-	D.listeners[D.nlisteners].arg = arg;
-	D.nlisteners++;
-	return 0;
-}
-
 static void emit(int type, uint32_t a)
 {
 	struct disc_event ev = {.type = type, .a = a};
 
-	for (size_t i = 0; i < D.nlisteners; i++)
-		D.listeners[i].fn(&ev, D.listeners[i].arg);
+	bus_publish(BUS_DISCOVERY, &ev);
 }
 
 /* ---- sorted arrays --------------------------------------------------- */
