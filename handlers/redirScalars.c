@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/table.h"
 #include "common/log.h"
 
 static const oid controls_oid[] = {SA_OID_REDIR_CONTROLS};
@@ -142,7 +143,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 			}
 		}
 		if (memcmp(&t->want, &t->old, sizeof(t->want)) != 0 &&
-		    (rc = h_redir_validate_err(redir_params_validate(&t->want))) != SNMP_ERR_NOERROR) {
+		    (rc = h_table_err(redir_params_validate(&t->want), H_PHASE_CHECK)) != SNMP_ERR_NOERROR) {
 			/* The engine's cross-checks: blame the last varbind, they
 			 * all took part. */
 			for (r = requests; r->next; r = r->next)
@@ -157,7 +158,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		rc = redir_params_set(&t->want);
 		if (rc < 0) {
 			sa_log(SA_LOG_WARNING, "handlers", "redirector controls: SET failed: %s", strerror(-rc));
-			netsnmp_set_request_error(reqinfo, requests, h_redir_action_err(rc));
+			netsnmp_set_request_error(reqinfo, requests, h_table_err(rc, H_PHASE_ACTION));
 			break;
 		}
 		t->applied = 1;
