@@ -94,6 +94,7 @@ struct sa_state {
 	off_t snap_size;  /* bytes of the last snapshot written or read */
 	int have_snap;    /* P exists on disk */
 	int need_full;    /* the journal cannot be trusted: next commit writes a snapshot */
+	int readonly;     /* sa_state_open_readonly(): never touches a file */
 	pid_t child;      /* compaction child, 0 when none */
 	int child_fd;     /* its report pipe */
 	unsigned long compactions, journal_commits;
@@ -525,6 +526,41 @@ static int sa_set_aside(const char *path, char *aside, size_t len)
 	return -EEXIST;
 }
 
+static int sa_pid_dead(pid_t pid)
+{
+	char path[64], buf[256], *rp;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	/* A zombie nobody reaps (no init in a container) is dead too. */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A killed agent's compaction child is killed with it (PR_SET_PDEATHSIG)
+ * but may take a moment to die (it can be inside fsync): give it that
+ * moment rather than leave its temp file behind for good. */
+static int sa_writer_gone(pid_t pid)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sa_pid_dead(pid))
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
 /* A writer killed mid-commit leaves "<path>.tmp.<pid>" behind; remove those
  * whose writer is gone so a crash loop does not fill the directory. */
 static void sa_sweep_temps(const char *path)
@@ -556,7 +592,7 @@ static void sa_sweep_temps(const char *path)
 		pid = strtol(p, &endp, 10);
 		if (errno || *endp || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (pid != (long)getpid() && !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		if (pid != (long)getpid() && !sa_writer_gone((pid_t)pid))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			sa_log(SA_LOG_NOTICE, "state", "%s: removed %s left by an interrupted commit", path,
@@ -1081,7 +1117,19 @@ static int sa_journal_commit(struct sa_state *st)
 
 /* ---- API --------------------------------------------------------------------- */
 
+static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly);
+
 int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
+{
+	return sa_state_load(path, out, corrupt, 0);
+}
+
+int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt)
+{
+	return sa_state_load(path, out, corrupt, 1);
+}
+
+static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly)
 {
 	struct sa_state *st;
 	struct sa_buf b = {0};
@@ -1107,8 +1155,10 @@ int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
 	snprintf(st->jpath, plen, "%s.journal", path);
 	snprintf(st->jold, plen, "%s.journal.old", path);
 	st->jfd = st->child_fd = -1;
+	st->readonly = readonly;
 	sa_crc_init(); /* before any fork: the child must find the table built */
-	sa_sweep_temps(path);
+	if (!readonly)
+		sa_sweep_temps(path);
 	rc = sa_read_file(path, &b);
 	if (rc < 0 && rc != -ENOENT) {
 		sa_log(SA_LOG_ERR, "state", "%s: cannot read: %s", path, strerror(-rc));
@@ -1119,6 +1169,13 @@ int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
 		st->have_snap = 1;
 		st->snap_size = (off_t)b.len;
 		if (sa_state_parse(st, b.p, b.len, why, sizeof(why)) < 0) {
+			if (readonly) {
+				if (corrupt)
+					*corrupt = 1;
+				sa_buf_wipe(&b);
+				*out = st;
+				return 0;
+			}
 			rc = sa_set_aside(path, aside, sizeof(aside));
 			if (rc < 0) {
 				/* Going on would overwrite it at the next commit. */
@@ -1157,6 +1214,11 @@ int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
 			sa_state_close(st);
 			return rc;
 		}
+		if (bad && readonly) {
+			if (corrupt)
+				*corrupt = 1;
+			continue;
+		}
 		if (bad) {
 			rc = sa_set_aside(jp, aside, sizeof(aside));
 			sa_log(SA_LOG_ERR, "state", "%s: damaged after %lld good bytes; %s%s", jp, (long long)good,
@@ -1170,6 +1232,8 @@ int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
 			fold = 1;
 			continue;
 		}
+		if (readonly)
+			continue; /* a torn tail may be a commit being written right now */
 		if (torn)
 			sa_log(SA_LOG_NOTICE, "state", "%s: dropped a commit cut short by a crash", jp);
 		if (j == 0 || torn) {
@@ -1310,6 +1374,8 @@ int sa_state_commit(struct sa_state *st)
 {
 	if (!st)
 		return -EINVAL;
+	if (st->readonly)
+		return -EROFS;
 	if (st->depth > 0)
 		return 0; /* sa_state_end() of the outermost level writes it */
 	return sa_state_commit_now(st);
@@ -1327,6 +1393,8 @@ int sa_state_end(struct sa_state *st)
 		return -EINVAL;
 	if (--st->depth > 0)
 		return 0;
+	if (st->readonly)
+		return -EROFS;
 	if (!st->ndirty && st->have_snap && !st->need_full)
 		return 0;
 	return sa_state_commit_now(st);
@@ -1359,5 +1427,7 @@ int sa_state_compact(struct sa_state *st)
 {
 	if (!st)
 		return -EINVAL;
+	if (st->readonly)
+		return -EROFS;
 	return sa_compact_sync(st);
 }

@@ -13,6 +13,11 @@ struct sa_state;
 int sa_state_open(const char *path, struct sa_state **out, int *corrupt);
 void sa_state_close(struct sa_state *st);
 
+/* Loads what is on disk without changing any file (no clean-up, no
+ * setting aside, no folding of journals), for tools that read the state of
+ * a running agent.  *corrupt reports damage; commits return -EROFS. */
+int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt);
+
 /* Keys are printable ASCII without whitespace, e.g. "engine.2.admin".
  * Values are arbitrary NUL-terminated strings (escaped on disk). */
 const char *sa_state_get(const struct sa_state *st, const char *key);
