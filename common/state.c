@@ -1098,8 +1098,12 @@ static int sa_journal_commit(struct sa_state *st)
 	struct sa_buf b = {0};
 	int rc = sa_journal_open(st);
 
-	if (!rc)
-		rc = sa_record_build(st, &b);
+	if (rc) {
+		/* Whatever is wrong with P.journal, a snapshot replaces it. */
+		st->need_full = 1;
+		return rc;
+	}
+	rc = sa_record_build(st, &b);
 	if (!rc)
 		rc = sa_write_all(st->jfd, b.p, b.len);
 	if (!rc && fdatasync(st->jfd) < 0)

@@ -11,6 +11,7 @@
 
 #include "engines/registry.h"
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
 #include "subagent/config.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
@@ -224,6 +225,10 @@ int h_redir_table_register(struct h_redir_table *t)
 	                                          t->writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
+	if (t->writable && h_txn_inject(reg) < 0) {
+		netsnmp_handler_registration_free(reg);
+		return -ENOMEM;
+	}
 	reg->handler->myvoid = t;
 	rc = netsnmp_register_handler(reg);
 	if (rc != MIB_REGISTERED_OK) {
