@@ -207,7 +207,7 @@ int h_engine_table_init(void)
 	c = netsnmp_container_find("sanEngineTable:table_container");
 	engine_reg = netsnmp_create_handler_registration("sanEngineTable", engine_handler, engine_table_oid,
 	                                                 OID_LENGTH(engine_table_oid), HANDLER_CAN_RWRITE);
-	if (!rows || !tinfo || !c || !engine_reg || h_txn_inject(engine_reg) < 0)
+	if (!rows || !tinfo || !c || !engine_reg || h_stxn_inject(engine_reg) < 0)
 		goto nomem;
 
 	for (i = 0; i < n; i++) {

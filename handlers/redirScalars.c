@@ -7,6 +7,7 @@
 
 #include "handlers/redir.h"
 #include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "common/log.h"
 
 static const oid controls_oid[] = {SA_OID_REDIR_CONTROLS};
@@ -143,7 +144,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 			}
 		}
 		if (memcmp(&t->want, &t->old, sizeof(t->want)) != 0 &&
-		    (rc = h_redir_validate_err(redir_params_validate(&t->want))) != SNMP_ERR_NOERROR) {
+		    (rc = h_table_err(redir_params_validate(&t->want), H_PHASE_CHECK)) != SNMP_ERR_NOERROR) {
 			/* The engine's cross-checks: blame the last varbind, they
 			 * all took part. */
 			for (r = requests; r->next; r = r->next)
@@ -158,7 +159,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		rc = redir_params_set(&t->want);
 		if (rc < 0) {
 			sa_log(SA_LOG_WARNING, "handlers", "redirector controls: SET failed: %s", strerror(-rc));
-			netsnmp_set_request_error(reqinfo, requests, h_redir_action_err(rc));
+			netsnmp_set_request_error(reqinfo, requests, h_table_err(rc, H_PHASE_ACTION));
 			break;
 		}
 		t->applied = 1;
@@ -262,7 +263,7 @@ int h_redir_scalars_init(void)
 	if (!controls_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
 		                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
-		if (!reg || h_txn_inject(reg) < 0 ||
+		if (!reg || h_stxn_inject(reg) < 0 ||
 		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirControls");

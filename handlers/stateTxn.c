@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "common/evloop.h"
 #include "common/log.h"
 #include "common/state.h"
 #include "handlers/stateTxn.h"
@@ -39,33 +38,33 @@
  * UNDO, whose changes are committed the same way.
  */
 
-struct h_txn_wait {
+struct h_stxn_wait {
 	netsnmp_delegated_cache *cache;
-	struct h_txn_wait *next;
+	struct h_stxn_wait *next;
 };
 
 static struct {
 	struct sa_state *st;
 	int open;           /* a transaction is open until the timer runs */
 	unsigned int timer; /* the zero-delay commit */
-	struct h_txn_wait *waiting;
-} h_txn;
+	struct h_stxn_wait *waiting;
+} h_stxn;
 
-static void h_txn_finish(unsigned int id, void *arg)
+static void h_stxn_finish(unsigned int id, void *arg)
 {
-	struct h_txn_wait *w = h_txn.waiting;
+	struct h_stxn_wait *w = h_stxn.waiting;
 	int rc;
 
 	(void)id;
 	(void)arg;
-	h_txn.timer = 0;
-	h_txn.waiting = NULL;
-	if (!h_txn.open)
+	h_stxn.timer = 0;
+	h_stxn.waiting = NULL;
+	if (!h_stxn.open)
 		return;
-	h_txn.open = 0;
-	rc = sa_state_end(h_txn.st);
+	h_stxn.open = 0;
+	rc = sa_state_end(h_stxn.st);
 	while (w) {
-		struct h_txn_wait *next = w->next;
+		struct h_stxn_wait *next = w->next;
 		/* NULL when the request went away meanwhile (session closed). */
 		netsnmp_delegated_cache *c = netsnmp_handler_check_cache(w->cache);
 
@@ -92,23 +91,27 @@ static void h_txn_finish(unsigned int id, void *arg)
 	}
 }
 
-static int h_txn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+static int h_stxn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	int mode = reqinfo->mode, rc;
-	struct h_txn_wait *w;
+	struct h_stxn_wait *w;
 
-	if (!h_txn.st || (mode != MODE_SET_ACTION && mode != MODE_SET_UNDO && mode != MODE_SET_COMMIT))
+	if (!h_stxn.st || (mode != MODE_SET_ACTION && mode != MODE_SET_UNDO && mode != MODE_SET_COMMIT))
 		return netsnmp_call_next_handler(handler, reginfo, reqinfo, requests);
-	if (!h_txn.open) {
-		h_txn.timer = sa_ev_timer(0, 0, h_txn_finish, NULL);
-		if (!h_txn.timer) /* no way to end it later: commit as before */
+	if (!h_stxn.open) {
+		struct timeval zero = {0, 0};
+
+		/* net-snmp runs due alarms after the packets of a loop turn and
+		 * before it resumes delegated requests: no added latency. */
+		h_stxn.timer = snmp_alarm_register_hr(zero, 0, (SNMPAlarmCallback *)h_stxn_finish, NULL);
+		if (!h_stxn.timer) /* no way to end it later: commit as before */
 			return netsnmp_call_next_handler(handler, reginfo, reqinfo, requests);
-		sa_state_begin(h_txn.st);
-		h_txn.open = 1;
+		sa_state_begin(h_stxn.st);
+		h_stxn.open = 1;
 	}
 	rc = netsnmp_call_next_handler(handler, reginfo, reqinfo, requests);
-	if (!sa_state_pending(h_txn.st))
+	if (!sa_state_pending(h_stxn.st))
 		return rc;
 	w = calloc(1, sizeof(*w));
 	if (w)
@@ -116,32 +119,32 @@ static int h_txn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 	if (!w || !w->cache) {
 		/* Cannot hold the answer: make it durable now instead. */
 		free(w);
-		if (sa_state_end(h_txn.st) < 0 && mode == MODE_SET_ACTION)
+		if (sa_state_end(h_stxn.st) < 0 && mode == MODE_SET_ACTION)
 			for (netsnmp_request_info *r = requests; r; r = r->next)
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
-		sa_state_begin(h_txn.st);
+		sa_state_begin(h_stxn.st);
 		return rc;
 	}
 	for (netsnmp_request_info *r = requests; r; r = r->next)
 		r->delegated = 1;
-	w->next = h_txn.waiting;
-	h_txn.waiting = w;
+	w->next = h_stxn.waiting;
+	h_stxn.waiting = w;
 	return rc;
 }
 
-void h_txn_set_state(struct sa_state *st)
+void h_stxn_set_state(struct sa_state *st)
 {
 	/* A store going away ends its transaction first. */
-	if (h_txn.open && h_txn.st != st) {
-		sa_ev_cancel(h_txn.timer);
-		h_txn_finish(0, NULL);
+	if (h_stxn.open && h_stxn.st != st) {
+		snmp_alarm_unregister(h_stxn.timer);
+		h_stxn_finish(0, NULL);
 	}
-	h_txn.st = st;
+	h_stxn.st = st;
 }
 
-int h_txn_inject(netsnmp_handler_registration *reg)
+int h_stxn_inject(netsnmp_handler_registration *reg)
 {
-	netsnmp_mib_handler *h = netsnmp_create_handler("sanStateTransaction", h_txn_handler);
+	netsnmp_mib_handler *h = netsnmp_create_handler("sanStateTransaction", h_stxn_handler);
 
 	if (!h)
 		return -ENOMEM;

@@ -9,9 +9,9 @@
 struct sa_state;
 
 /* The store the engines commit to (NULL: none, SETs commit as they go). */
-void h_txn_set_state(struct sa_state *st);
+void h_stxn_set_state(struct sa_state *st);
 /* Puts the transaction handler into a writable registration's chain;
  * call before registering it.  Returns 0 or -errno. */
-int h_txn_inject(netsnmp_handler_registration *reg);
+int h_stxn_inject(netsnmp_handler_registration *reg);
 
 #endif

@@ -162,11 +162,11 @@ int h_stor_table2_register(struct h_stor_table2 *t)
 	                                          t->set ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
-	if (t->set && h_txn_inject(reg) < 0) {
+	reg->handler->myvoid = t; /* before the injection puts another handler first */
+	if (t->set && h_stxn_inject(reg) < 0) {
 		netsnmp_handler_registration_free(reg);
 		return -ENOMEM;
 	}
-	reg->handler->myvoid = t;
 	if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
 		sa_log(SA_LOG_ERR, "handlers", "cannot register %s", t->name);
 		return -EEXIST;

@@ -25,27 +25,29 @@ destroy_args() {
 # Rows of batch b in the state on disk (the agent is dead when this runs).
 on_disk() { sa_state_dump | grep -cE "^login\.cred\.($(seq -s '|' $(($1 * rows + 1)) $(($1 * rows + rows))))	" || true; }
 
+# setter N: sends PDUs N, N+1, ... until one fails (the agent was killed).
+setter() {
+	local n=$1 args
+	while :; do
+		if [ $((n % 2)) = 0 ]; then args=$(create_args $((n / 2))); else args=$(destroy_args $((n / 2))); fi
+		echo "sending $n" >>"$SA_TMP/setter.log"
+		# shellcheck disable=SC2086
+		sa_set $args >/dev/null 2>&1 || return 0
+		echo "acked $n" >>"$SA_TMP/setter.log"
+		n=$((n + 1))
+	done
+}
+
 n=0
 for round in $(seq 1 "$rounds"); do
 	: >"$SA_TMP/setter.log"
-	(
-		n=$1
-		while :; do
-			b=$((n / 2))
-			# shellcheck disable=SC2046
-			if [ $((n % 2)) = 0 ]; then args=$(create_args $b); else args=$(destroy_args $b); fi
-			echo "sending $n" >>"$SA_TMP/setter.log"
-			# shellcheck disable=SC2086
-			sa_set $args >/dev/null 2>&1 && echo "acked $n" >>"$SA_TMP/setter.log" || exit 0
-			n=$((n + 1))
-		done
-	) "$n" &
-	setter=$!
+	setter "$n" &
+	setter_pid=$!
 	sa_wait_for 20 grep -q acked "$SA_TMP/setter.log" || sa_fail "round $round: no SET acknowledged"
 	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 	kill -9 "$SA_AGENT_PID"
 	wait "$SA_AGENT_PID" 2>/dev/null
-	wait "$setter" 2>/dev/null # its SET in flight fails now that the agent is gone
+	wait "$setter_pid" 2>/dev/null # its SET in flight fails now that the agent is gone
 	first=$n
 	last_acked=$(grep acked "$SA_TMP/setter.log" | tail -n1 | awk '{print $2}')
 	[ -n "$last_acked" ] || sa_fail "round $round: nothing acknowledged"

@@ -52,6 +52,10 @@ sa_init() {
 	# Keep ~/.snmp and /etc/snmp/snmp.conf out of the tools' way.
 	export SNMPCONFPATH="$SA_TMP/snmpconf"
 	export MIBS="" MIBDIRS="$SA_MIBDIRS"
+	# The tools' own persistent dir, made ready: on first use they create cert_indexes and
+	# say so on stderr, which would mix into values the tests read on a fresh machine.
+	mkdir -p "$SA_TMP/tools-persist/cert_indexes"
+	export SNMP_PERSISTENT_DIR="$SA_TMP/tools-persist"
 	trap sa_cleanup EXIT
 	trap 'exit 143' TERM INT
 }

@@ -10,6 +10,12 @@ shared="$SA_SRCDIR/../shared/mibs"
 command -v smilint >/dev/null 2>&1 || { echo "SKIP: smilint not installed"; exit 77; }
 command -v snmptranslate >/dev/null 2>&1 || { echo "SKIP: snmptranslate not installed"; exit 77; }
 shared=$(cd "$shared" && pwd)
+# The net-snmp tools create DIR/cert_indexes on their first run and say so on stderr, which
+# would end up in the first translated value on a fresh machine: give them a ready dir.
+persist=$(mktemp -d)
+trap 'rm -rf "$persist"' EXIT
+mkdir -p "$persist/cert_indexes"
+export SNMP_PERSISTENT_DIR=$persist
 
 fail=0
 nmibs=0

@@ -150,7 +150,8 @@ rset_err wrongLength "$M::sanRedirServerAddress.$S1" x 0a0b0c0d0e
 rset_err wrongValue "$M::sanRedirServerStorageType.99999" i 5
 rset_err noCreation "$M::sanRedirServerCapacity.99999" u 2
 rset_err inconsistentValue "$M::sanRedirServerRowStatus.$S1" i 4
-rset_err inconsistentValue "$M::sanRedirServerRowStatus.$S1" i 2
+# RFC 2579: notInService of an active row the agent cannot take out of service is wrongValue.
+rset_err wrongValue "$M::sanRedirServerRowStatus.$S1" i 2
 rset_err inconsistentValue "$M::sanRedirServerPort.$S1" u 1
 rset_err inconsistentValue "$M::sanRedirResourceServer.${RES[0]}" u 99999
 x=$(rget "$M::sanRedirResourceNextIndex.0")
