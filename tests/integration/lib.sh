@@ -120,7 +120,8 @@ sa_start_snmpd() {
 	sa_snmpd_conf
 	for line in "$@"; do echo "$line" >>"$SA_TMP/snmpd.conf"; done
 	mkdir -p "$SA_TMP/snmpd-persist"
-	SNMP_PERSISTENT_DIR="$SA_TMP/snmpd-persist" sa_bg snmpd -f -Lf "$SA_TMP/snmpd.log" -C \
+	# -I -smux: no SMUX listener on 0.0.0.0:199 (nothing here speaks SMUX; Debian's unit does the same).
+	SNMP_PERSISTENT_DIR="$SA_TMP/snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd.log" -C \
 		-c "$SA_TMP/snmpd.conf" -p "$SA_TMP/snmpd.pid"
 	SA_SNMPD_PID=$SA_LASTPID
 	sa_wait_for 10 sa_snmp_alive || sa_fail "snmpd did not answer on udp:$SA_SNMP_PORT"
