@@ -11,7 +11,9 @@
 
 #include "engines/registry.h"
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
 #include "subagent/config.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
 
@@ -71,31 +73,6 @@ int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len)
 		return 2;
 	}
 	return 0;
-}
-
-int h_redir_validate_err(int rc)
-{
-	switch (rc) {
-	case 0: return SNMP_ERR_NOERROR;
-	case -EPERM:
-	case -EACCES: return SNMP_ERR_NOTWRITABLE;
-	case -ENOMEM:
-	case -ENOSPC:
-	case -EAGAIN: return SNMP_ERR_RESOURCEUNAVAILABLE;
-	default: return SNMP_ERR_INCONSISTENTVALUE; /* EINVAL, ERANGE, ENOENT, EEXIST, EBUSY, ENODEV */
-	}
-}
-
-int h_redir_action_err(int rc)
-{
-	switch (rc) {
-	case -ENOMEM:
-	case -ENOSPC:
-	case -EAGAIN:
-	case -EIO:
-	case -EDQUOT: return SNMP_ERR_RESOURCEUNAVAILABLE;
-	default: return SNMP_ERR_COMMITFAILED;
-	}
 }
 
 int h_redir_parse(const struct h_redir_table *t, const netsnmp_variable_list *vb, unsigned int *col,
@@ -224,7 +201,11 @@ int h_redir_table_register(struct h_redir_table *t)
 	                                          t->writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
-	reg->handler->myvoid = t;
+	reg->handler->myvoid = t; /* before the injection puts another handler first */
+	if (t->writable && h_stxn_inject(reg) < 0) {
+		netsnmp_handler_registration_free(reg);
+		return -ENOMEM;
+	}
 	rc = netsnmp_register_handler(reg);
 	if (rc != MIB_REGISTERED_OK) {
 		sa_log(SA_LOG_ERR, "handlers", "cannot register %s (%d)", t->name, rc);
@@ -245,7 +226,7 @@ void h_redir_table_unregister(struct h_redir_table *t)
 /* The module's objects exist only while the redirect engine runs, so a
  * walk of an agent without a redirect section shows none of them (and the
  * controls never read as the zeros of an engine that was never set up). */
-static int redir_registered, redir_wanted, redir_listening;
+static int redir_registered, redir_wanted, engines_sub; /* engines_sub: bus handle, 0 until subscribed */
 
 static void redir_unregister(void)
 {
@@ -287,8 +268,11 @@ static void redir_sync(void)
 	}
 }
 
-static void on_engine(const struct sa_engine *e, void *arg)
+static void on_engine(int topic, const void *data, void *arg)
 {
+	const struct sa_engine *e = data;
+
+	(void)topic;
 	(void)arg;
 	if (e->index == SA_ENGINE_REDIRECT + 1)
 		redir_sync();
@@ -308,10 +292,10 @@ int h_redir_init(void)
 	if (rc < 0)
 		return rc;
 	redir_agent_ops_register(&h_redir_agent_ops);
-	/* The registry cannot unsubscribe: listen once, act only while wanted. */
-	if (!redir_listening) {
-		sa_engines_listen(on_engine, NULL);
-		redir_listening = 1;
+	if (!engines_sub) {
+		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
+			return rc;
+		engines_sub = rc;
 	}
 	redir_wanted = 1;
 	redir_sync();
@@ -321,384 +305,9 @@ int h_redir_init(void)
 void h_redir_shutdown(void)
 {
 	redir_wanted = 0;
+	if (engines_sub)
+		bus_unsubscribe(engines_sub);
+	engines_sub = 0;
 	sa_redirect_notify_shutdown();
 	redir_unregister();
-}
-
-struct h_redir_pending *h_redir_pending_find(struct h_redir_pending *head, uint32_t index)
-{
-	for (; head && head->index <= index; head = head->next)
-		if (head->index == index)
-			return head;
-	return NULL;
-}
-
-uint32_t h_redir_pending_next(struct h_redir_pending *head, uint32_t after)
-{
-	for (; head; head = head->next)
-		if (head->index > after)
-			return head->index;
-	return 0;
-}
-
-struct h_redir_pending *h_redir_pending_swap(struct h_redir_pending **head, uint32_t index,
-                                             struct h_redir_pending *repl)
-{
-	struct h_redir_pending **pp, *old = NULL;
-
-	for (pp = head; *pp && (*pp)->index < index; pp = &(*pp)->next)
-		;
-	if (*pp && (*pp)->index == index) {
-		old = *pp;
-		*pp = old->next;
-		old->next = NULL;
-	}
-	if (repl) {
-		repl->index = index;
-		repl->next = *pp;
-		*pp = repl;
-	}
-	return old;
-}
-
-void h_redir_pending_free_all(struct h_redir_pending **head)
-{
-	while (*head) {
-		struct h_redir_pending *p = *head;
-
-		*head = p->next;
-		free(p);
-	}
-}
-
-uint32_t h_redir_pending_merge(struct h_redir_pending *head, uint32_t engine_next, uint32_t after)
-{
-	uint32_t p = h_redir_pending_next(head, after);
-
-	/* Engine rows and pending rows merge in index order. */
-	if (!engine_next)
-		return p;
-	if (!p)
-		return engine_next;
-	return engine_next < p ? engine_next : p;
-}
-
-/* ---- SET of RowStatus tables ----------------------------------------- */
-
-int h_redir_check_rowstatus(struct h_redir_row *row, const netsnmp_variable_list *vb)
-{
-	int rc;
-
-	if ((rc = netsnmp_check_vb_rowstatus_value(vb)))
-		return rc;
-	row->rs = *vb->val.integer;
-	switch (row->kind) {
-	case H_ROW_ABSENT:
-		if (row->rs == RS_ACTIVE || row->rs == RS_NOTINSERVICE)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		break;
-	case H_ROW_PENDING:
-		if (row->rs == RS_CREATEANDGO || row->rs == RS_CREATEANDWAIT)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		break;
-	case H_ROW_ENGINE:
-		/* The engine has no out-of-service state (a server's admin down is it). */
-		if (row->rs == RS_CREATEANDGO || row->rs == RS_CREATEANDWAIT || row->rs == RS_NOTINSERVICE)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		break;
-	}
-	return SNMP_ERR_NOERROR;
-}
-
-int h_redir_check_storage(struct h_redir_row *row, const netsnmp_variable_list *vb, int *storage)
-{
-	int rc;
-
-	if ((rc = netsnmp_check_vb_int_range(vb, 1, 5)))
-		return rc;
-	if (row->kind == H_ROW_ENGINE) {
-		if (*vb->val.integer != *storage)
-			row->chg_define = 1;
-	} else if (*vb->val.integer != REDIR_ST_VOLATILE && *vb->val.integer != REDIR_ST_NONVOLATILE) {
-		return SNMP_ERR_WRONGVALUE; /* other(1), permanent(4), readOnly(5) are the agent's */
-	}
-	*storage = (int)*vb->val.integer;
-	return SNMP_ERR_NOERROR;
-}
-
-int h_redir_check_name(struct h_redir_row *row, const netsnmp_variable_list *vb, char *buf, size_t size, size_t min_len)
-{
-	int rc;
-
-	if ((rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, size - 1)))
-		return rc;
-	if (vb->val_len < min_len)
-		return SNMP_ERR_WRONGLENGTH;
-	if (memchr(vb->val.string, 0, vb->val_len))
-		return SNMP_ERR_WRONGVALUE;
-	if (row->kind == H_ROW_ENGINE && (strlen(buf) != vb->val_len || memcmp(buf, vb->val.string, vb->val_len) != 0))
-		row->chg_define = 1;
-	memcpy(buf, vb->val.string, vb->val_len);
-	buf[vb->val_len] = 0;
-	return SNMP_ERR_NOERROR;
-}
-
-struct h_redir_txn {
-	const struct h_redir_rows *ops;
-	size_t n;
-	unsigned char *rows; /* n rows of ops->row_size */
-};
-
-static struct h_redir_row *txn_at(const struct h_redir_txn *t, size_t i)
-{
-	return (struct h_redir_row *)(void *)(t->rows + i * t->ops->row_size);
-}
-
-static void txn_free(void *p)
-{
-	struct h_redir_txn *t = p;
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		free(txn_at(t, i)->swapped_out);
-	free(t->rows);
-	free(t);
-}
-
-static struct h_redir_row *txn_row(struct h_redir_txn *t, uint32_t index, netsnmp_request_info *r)
-{
-	const struct h_redir_rows *ops = t->ops;
-	struct h_redir_pending *pw;
-	struct h_redir_row *row;
-	int origin = 0, storage = 0;
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (txn_at(t, i)->index == index)
-			return txn_at(t, i);
-	row = txn_at(t, t->n++);
-	memset(row, 0, ops->row_size);
-	row->index = index;
-	row->first = r;
-	row->work = (struct h_redir_pending *)(void *)((unsigned char *)row + ops->work_offset);
-	if (ops->load(index, row->work, &origin, &storage) == 0) {
-		row->kind = H_ROW_ENGINE;
-		/* Config rows come and go with the config file only. */
-		row->fixed = origin == REDIR_ORIGIN_CONFIG || storage == REDIR_ST_READONLY;
-	} else if ((pw = h_redir_pending_find(*ops->pending, index))) {
-		row->kind = H_ROW_PENDING;
-		memcpy(row->work, pw, ops->pending_size);
-		row->work->next = NULL;
-	} else {
-		row->kind = H_ROW_ABSENT;
-		if (ops->defaults)
-			ops->defaults(row->work);
-		row->work->created = time(NULL);
-	}
-	row->work->index = index;
-	return row;
-}
-
-/* RESERVE1 per row, once every varbind is in: the engine's validation. */
-static int check_row(const struct h_redir_rows *ops, struct h_redir_row *row)
-{
-	int ready = ops->ready(row->work);
-	int rc;
-
-	if (row->kind == H_ROW_ABSENT) {
-		if (row->rs == RS_DESTROY) {
-			row->op = H_OP_NONE;
-			return SNMP_ERR_NOERROR;
-		}
-		if (row->rs != RS_CREATEANDGO && row->rs != RS_CREATEANDWAIT)
-			return SNMP_ERR_NOCREATION;
-		if (row->rs == RS_CREATEANDWAIT) {
-			row->work->status = ready ? RS_NOTINSERVICE : RS_NOTREADY;
-			row->op = H_OP_PENDING;
-			return SNMP_ERR_NOERROR;
-		}
-	} else if (row->kind == H_ROW_PENDING) {
-		if (row->rs == RS_DESTROY) {
-			row->op = H_OP_PENDING_DELETE;
-			return SNMP_ERR_NOERROR;
-		}
-		if (row->rs != RS_ACTIVE) {
-			if (row->rs == RS_NOTINSERVICE && !ready)
-				return SNMP_ERR_INCONSISTENTVALUE;
-			row->work->status = ready ? RS_NOTINSERVICE : RS_NOTREADY;
-			row->op = H_OP_PENDING;
-			return SNMP_ERR_NOERROR;
-		}
-	} else {
-		if (row->rs == RS_DESTROY) {
-			if (row->fixed)
-				return SNMP_ERR_INCONSISTENTVALUE;
-			row->op = H_OP_DESTROY;
-			return SNMP_ERR_NOERROR;
-		}
-		if (row->chg_define)
-			return SNMP_ERR_INCONSISTENTVALUE; /* only while not active */
-		if ((rc = ops->validate_update(row)))
-			return rc;
-		row->op = row->chg ? H_OP_UPDATE : H_OP_NONE;
-		return SNMP_ERR_NOERROR;
-	}
-
-	/* createAndGo, or active on a pending row: the engine creates it. */
-	if (!ready)
-		return SNMP_ERR_INCONSISTENTVALUE;
-	rc = ops->validate_create(row);
-	if (rc == -EPERM || rc == -ENOSPC)
-		return SNMP_ERR_NOCREATION;
-	if ((rc = h_redir_validate_err(rc)))
-		return rc;
-	row->op = H_OP_CREATE;
-	return SNMP_ERR_NOERROR;
-}
-
-static void row_swap(const struct h_redir_rows *ops, struct h_redir_row *row, struct h_redir_pending *repl)
-{
-	row->swapped_out = h_redir_pending_swap(ops->pending, row->index, repl);
-	row->swapped = 1;
-}
-
-static int row_action(const struct h_redir_rows *ops, struct h_redir_row *row)
-{
-	struct h_redir_pending *copy;
-	int rc;
-
-	switch (row->op) {
-	case H_OP_CREATE:
-		if ((rc = ops->create(row)) < 0)
-			return rc;
-		row->created = 1;
-		if (row->kind == H_ROW_PENDING)
-			row_swap(ops, row, NULL);
-		return ops->created ? ops->created(row) : 0;
-	case H_OP_PENDING:
-		if (!(copy = malloc(ops->pending_size)))
-			return -ENOMEM;
-		memcpy(copy, row->work, ops->pending_size);
-		row_swap(ops, row, copy);
-		return 0;
-	case H_OP_PENDING_DELETE: row_swap(ops, row, NULL); return 0;
-	case H_OP_UPDATE: return ops->update(row);
-	default: return 0;
-	}
-}
-
-static int row_undo(const struct h_redir_rows *ops, struct h_redir_row *row)
-{
-	int rc = 0, r2;
-
-	if (row->created && (rc = ops->destroy(row->index)) < 0)
-		sa_log(SA_LOG_ERR, "handlers", "redirector %s %u: cannot undo creation: %s", ops->what,
-		       (unsigned int)row->index, strerror(-rc));
-	row->created = 0;
-	if (row->swapped) {
-		/* Put the old pending row back; what ACTION inserted is freed. */
-		row->swapped_out = h_redir_pending_swap(ops->pending, row->index, row->swapped_out);
-		row->swapped = 0;
-	}
-	if ((r2 = ops->undo_update(row)) < 0)
-		rc = r2;
-	return rc;
-}
-
-int h_redir_rows_set(struct h_redir_table *tab, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	const struct h_redir_rows *ops = tab->rows;
-	struct h_redir_txn *t = netsnmp_request_get_list_data(requests, ops->txn_key);
-	netsnmp_request_info *r;
-	size_t n = 0, i;
-	int rc;
-
-	switch (reqinfo->mode) {
-	case MODE_SET_RESERVE1:
-		for (r = requests; r; r = r->next)
-			n++;
-		t = calloc(1, sizeof(*t));
-		if (t && !(t->rows = calloc(n, ops->row_size))) {
-			free(t);
-			t = NULL;
-		}
-		if (!t) {
-			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
-			break;
-		}
-		t->ops = ops;
-		netsnmp_request_add_list_data(requests, netsnmp_create_data_list(ops->txn_key, t, txn_free));
-		for (r = requests; r; r = r->next) {
-			unsigned int col;
-			uint32_t index;
-
-			if (h_redir_parse(tab, r->requestvb, &col, &index) < 0 || col < 1 || col > ops->last_col) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-				return SNMP_ERR_NOERROR;
-			}
-			if (col < tab->min_col) {
-				/* The index column is not-accessible. */
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOACCESS);
-				return SNMP_ERR_NOERROR;
-			}
-			rc = ops->check_column(txn_row(t, index, r), col, r->requestvb);
-			if (rc != SNMP_ERR_NOERROR) {
-				netsnmp_set_request_error(reqinfo, r, rc);
-				return SNMP_ERR_NOERROR;
-			}
-		}
-		for (i = 0; i < t->n; i++) {
-			rc = check_row(ops, txn_at(t, i));
-			if (rc != SNMP_ERR_NOERROR) {
-				netsnmp_set_request_error(reqinfo, txn_at(t, i)->first, rc);
-				return SNMP_ERR_NOERROR;
-			}
-		}
-		break;
-
-	case MODE_SET_ACTION:
-		if (!t)
-			break;
-		for (i = 0; i < t->n; i++) {
-			rc = row_action(ops, txn_at(t, i));
-			if (rc < 0) {
-				sa_log(SA_LOG_WARNING, "handlers", "redirector %s %u: SET failed: %s", ops->what,
-				       (unsigned int)txn_at(t, i)->index, strerror(-rc));
-				netsnmp_set_request_error(reqinfo, txn_at(t, i)->first, h_redir_action_err(rc));
-				break;
-			}
-		}
-		break;
-
-	case MODE_SET_UNDO:
-		if (!t)
-			break;
-		for (i = t->n; i-- > 0;)
-			if (row_undo(ops, txn_at(t, i)) < 0)
-				netsnmp_set_request_error(reqinfo, txn_at(t, i)->first, SNMP_ERR_UNDOFAILED);
-		break;
-
-	case MODE_SET_COMMIT:
-		if (!t)
-			break;
-		/* A destroy (a server's remaps its resources) cannot be undone,
-		 * so it runs only once every other varbind has been applied. */
-		for (i = 0; i < t->n; i++) {
-			uint32_t index = txn_at(t, i)->index;
-
-			if (txn_at(t, i)->op != H_OP_DESTROY)
-				continue;
-			rc = ops->destroy(index);
-			if (rc < 0)
-				sa_log(SA_LOG_ERR, "handlers", "redirector %s %u: destroy failed: %s", ops->what,
-				       (unsigned int)index, strerror(-rc));
-			else
-				sa_log(SA_LOG_INFO, "handlers", "redirector %s %u destroyed by SET", ops->what,
-				       (unsigned int)index);
-		}
-		break;
-
-	default: break;
-	}
-	return SNMP_ERR_NOERROR;
 }
