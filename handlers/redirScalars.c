@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
 #include "handlers/table.h"
 #include "common/log.h"
 
@@ -263,7 +264,8 @@ int h_redir_scalars_init(void)
 	if (!controls_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
 		                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
+		if (!reg || h_stxn_inject(reg) < 0 ||
+		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirControls");
 			return -EEXIST;

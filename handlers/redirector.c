@@ -11,6 +11,7 @@
 
 #include "engines/registry.h"
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
 #include "subagent/config.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
@@ -199,7 +200,11 @@ int h_redir_table_register(struct h_redir_table *t)
 	                                          t->writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
-	reg->handler->myvoid = t;
+	reg->handler->myvoid = t; /* before the injection puts another handler first */
+	if (t->writable && h_stxn_inject(reg) < 0) {
+		netsnmp_handler_registration_free(reg);
+		return -ENOMEM;
+	}
 	rc = netsnmp_register_handler(reg);
 	if (rc != MIB_REGISTERED_OK) {
 		sa_log(SA_LOG_ERR, "handlers", "cannot register %s (%d)", t->name, rc);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "handlers/rowCommon.h"
+#include "handlers/stateTxn.h"
 #include "common/log.h"
 
 void h_row_set_int(netsnmp_variable_list *vb, u_char type, long v)
@@ -105,7 +106,9 @@ int h_ctable_register(struct h_ctable *ct, const char *name, Netsnmp_Node_Handle
 	ct->tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
 	ct->rows = netsnmp_container_find(cname);
 	ct->reg = netsnmp_create_handler_registration(name, handler, root, root_len, HANDLER_CAN_RWRITE);
-	if (!ct->tinfo || !ct->rows || !ct->reg) {
+	if (ct->reg)
+		ct->reg->handler->myvoid = ct; /* before the injection puts another handler first */
+	if (!ct->tinfo || !ct->rows || !ct->reg || h_stxn_inject(ct->reg) < 0) {
 		if (ct->rows)
 			CONTAINER_FREE(ct->rows);
 		if (ct->tinfo)
@@ -117,7 +120,6 @@ int h_ctable_register(struct h_ctable *ct, const char *name, Netsnmp_Node_Handle
 		ct->reg = NULL;
 		return -ENOMEM;
 	}
-	ct->reg->handler->myvoid = ct;
 	/* Every index is an Unsigned32. */
 	if (nindex == 1)
 		netsnmp_table_helper_add_indexes(ct->tinfo, ASN_UNSIGNED, 0);

@@ -164,6 +164,10 @@ EOF
 	for extra in "$@"; do echo "$extra" >>"$SA_TMP/sanagent.conf"; done
 }
 
+# What the agent has committed (snapshot plus journal), one "key<TAB>value" line per key.  Read-only:
+# safe while the agent runs.  The state file alone misses the commits since the last compaction.
+sa_state_dump() { "$SA_BUILDDIR/tests/integration/state_writer" dump "${1:-$SA_TMP/state/sanagent.state}"; }
+
 # sa_start_agent [ARGS...]: sanagentd in the foreground mode, logging to $SA_TMP/sanagentd.log.
 sa_start_agent() {
 	[ -f "$SA_TMP/sanagent.conf" ] || sa_agent_conf
