@@ -11,6 +11,7 @@
 
 #include "engines/registry.h"
 #include "handlers/handlers.h"
+#include "handlers/stateTxn.h"
 #include "subagent/core.h"
 #include "common/log.h"
 
@@ -206,7 +207,7 @@ int h_engine_table_init(void)
 	c = netsnmp_container_find("sanEngineTable:table_container");
 	engine_reg = netsnmp_create_handler_registration("sanEngineTable", engine_handler, engine_table_oid,
 	                                                 OID_LENGTH(engine_table_oid), HANDLER_CAN_RWRITE);
-	if (!rows || !tinfo || !c || !engine_reg)
+	if (!rows || !tinfo || !c || !engine_reg || h_stxn_inject(engine_reg) < 0)
 		goto nomem;
 
 	for (i = 0; i < n; i++) {

@@ -43,6 +43,7 @@ enum {
 	H_REDIR_REJECTS,
 	H_REDIR_MALFORMED,
 	H_REDIR_REFUSED,
+	H_REDIR_EVICTED,
 };
 
 enum {
@@ -114,7 +115,6 @@ enum { H_REDIR_NOTIFY_SERVER_DOWN = 1, H_REDIR_NOTIFY_SERVER_UP, H_REDIR_NOTIFY_
  * *_find and GETNEXT one *_next (O(log n) each), so no copy of 100,000
  * rows has to be kept in step with the engine.  The table's own code
  * fills values and handles SET. */
-struct h_redir_rows;
 struct h_redir_table {
 	const char *name;
 	const oid *root; /* the ...Table OID; entries are root.1.col.index */
@@ -131,8 +131,6 @@ struct h_redir_table {
 	/* SET phases, all varbinds of the PDU for this table at once. */
 	int (*set)(struct h_redir_table *t, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
 	netsnmp_handler_registration *reg;
-	/* RowStatus tables: the columns and verbs h_redir_rows_set drives. */
-	const struct h_redir_rows *rows;
 };
 
 int h_redir_table_register(struct h_redir_table *t);
@@ -141,90 +139,6 @@ void h_redir_table_unregister(struct h_redir_table *t);
  * the OID is not root.1.col.index with a 32-bit index. */
 int h_redir_parse(const struct h_redir_table *t, const netsnmp_variable_list *vb, unsigned int *col,
                   uint32_t *index);
-
-/* Rows created with createAndWait live only in the handler (the engine
- * has no half-made rows) until they become active.  Each table embeds
- * this first in its own pending struct; lists are sorted by index. */
-struct h_redir_pending {
-	struct h_redir_pending *next;
-	uint32_t index;
-	int status; /* RS_NOTREADY or RS_NOTINSERVICE */
-	time_t created;
-};
-struct h_redir_pending *h_redir_pending_find(struct h_redir_pending *head, uint32_t index);
-uint32_t h_redir_pending_next(struct h_redir_pending *head, uint32_t after);
-/* Takes the row at index out of the list and puts repl (may be NULL) in
- * its place; returns the old row (NULL if none), now the caller's. */
-struct h_redir_pending *h_redir_pending_swap(struct h_redir_pending **head, uint32_t index,
-                                             struct h_redir_pending *repl);
-void h_redir_pending_free_all(struct h_redir_pending **head);
-/* Next index of a table whose rows are the engine's (next engine index
- * after `after`, 0 for none) merged with the pending ones. */
-uint32_t h_redir_pending_merge(struct h_redir_pending *head, uint32_t engine_next, uint32_t after);
-
-/* The SET phases of a RowStatus table whose active rows are the engine's
- * and whose createAndWait rows are pending ones.  RESERVE1 gathers each
- * row's varbinds into a copy of the row (work), checks every column,
- * then the whole row; ACTION runs the engine's verbs; UNDO reverses them;
- * COMMIT destroys, since a destroy cannot be undone. */
-enum h_redir_row_kind { H_ROW_ENGINE, H_ROW_PENDING, H_ROW_ABSENT };
-enum h_redir_row_op { H_OP_NONE, H_OP_CREATE, H_OP_DESTROY, H_OP_PENDING, H_OP_PENDING_DELETE, H_OP_UPDATE };
-
-/* Everything one SET PDU does to one row; each table's own row struct
- * embeds this first and keeps its work (pending struct) and undo state. */
-struct h_redir_row {
-	uint32_t index;
-	int kind;                     /* H_ROW_* */
-	int fixed;                    /* an engine row from the config file or read-only: no destroy */
-	long rs;                      /* RowStatus asked for, 0 = none */
-	netsnmp_request_info *first;  /* where row-level errors are reported */
-	int op;                       /* H_OP_* */
-	unsigned int chg;             /* the table's bits: engine verbs an active row needs */
-	int chg_define;               /* a column settable only while not active changed */
-	struct h_redir_pending *work; /* the row as the PDU leaves it */
-	/* Undo */
-	struct h_redir_pending *swapped_out; /* pending row taken out of the list, ours now */
-	int swapped, created;
-};
-
-struct h_redir_rows {
-	const char *what; /* "server": log lines say "redirector server 3 ..." */
-	const char *txn_key;
-	unsigned int last_col; /* columns above it do not exist (noCreation) */
-	size_t row_size;       /* the table's row struct */
-	size_t work_offset;    /* of its work (pending struct) in it */
-	size_t pending_size;
-	struct h_redir_pending **pending;
-	/* Fills w (zeroed) from the engine's row: 0, or -ENOENT when none. */
-	int (*load)(uint32_t index, struct h_redir_pending *w, int *origin, int *storage);
-	/* Defaults of a new row, on a zeroed w; may be NULL. */
-	void (*defaults)(struct h_redir_pending *w);
-	/* RESERVE1 per varbind (col >= the table's min_col): SNMP error. */
-	int (*check_column)(struct h_redir_row *row, unsigned int col, const netsnmp_variable_list *vb);
-	/* Whether a pending row has what it needs to become active. */
-	int (*ready)(const struct h_redir_pending *w);
-	/* RESERVE1 of the row->chg verbs on an active row: SNMP error. */
-	int (*validate_update)(struct h_redir_row *row);
-	/* The engine's validation of a new row: 0 or negative errno. */
-	int (*validate_create)(struct h_redir_row *row);
-	/* The engine's verbs, 0 or negative errno.  created (may be NULL)
-	 * runs once the engine row exists and the pending row is out. */
-	int (*create)(struct h_redir_row *row);
-	int (*created)(struct h_redir_row *row);
-	int (*update)(struct h_redir_row *row);
-	int (*undo_update)(struct h_redir_row *row);
-	int (*destroy)(uint32_t index);
-};
-
-/* The .set of a table with .rows. */
-int h_redir_rows_set(struct h_redir_table *tab, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
-/* RESERVE1 checks of the columns every RowStatus table has. */
-int h_redir_check_rowstatus(struct h_redir_row *row, const netsnmp_variable_list *vb);
-/* StorageType: a new row may be volatile or nonVolatile only. */
-int h_redir_check_storage(struct h_redir_row *row, const netsnmp_variable_list *vb, int *storage);
-/* A name of min_len to size - 1 octets without NULs, into buf. */
-int h_redir_check_name(struct h_redir_row *row, const netsnmp_variable_list *vb, char *buf, size_t size,
-                       size_t min_len);
 
 /* Value helpers, so a notification carries exactly what a GET returns. */
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v);
@@ -236,10 +150,12 @@ void h_redir_set_time(netsnmp_variable_list *vb, time_t t);
 int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len);
 /* RESERVE1 check of an Unsigned32/Gauge32 varbind: wrongType, wrongLength, wrongValue. */
 int h_redir_check_uint(const netsnmp_variable_list *vb, unsigned long lo, unsigned long hi);
-/* errno of an engine validate function -> SNMP error of RESERVE1. */
-int h_redir_validate_err(int rc);
-/* errno of an engine verb in ACTION -> SNMP error. */
-int h_redir_action_err(int rc);
+
+/* The writable tables (handlers/table.h): the resource table's checks see
+ * the servers the same request creates. */
+struct h_table;
+extern struct h_table h_redir_server_table;
+extern struct h_table h_redir_resource_table;
 
 /* Per-table values used by the notifications. */
 int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);

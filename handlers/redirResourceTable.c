@@ -2,117 +2,110 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers/redir.h"
 #include "common/log.h"
+#include "handlers/redir.h"
+#include "handlers/table.h"
 
 static const oid resource_table_oid[] = {SA_OID_REDIR_RESOURCE_TABLE};
 
-struct res_pending {
-	struct h_redir_pending p; /* first: the shared list code sees this */
-	struct redir_resource_spec spec;
-	int has_load;
-	uint64_t load;
+static const struct h_column resource_cols[] = {
+    {H_RES_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_RES_TARGET, H_RC, H_SYN_ISCSI_NAME, H_COL_NOT_ACTIVE, 1, REDIR_NAME_MAX - 1},
+    {H_RES_SERVER, H_RC, H_SYN_UINT, 0, 0, UINT32_MAX},
+    {H_RES_LOAD, H_RC, H_SYN_UINT, 0, 0, UINT32_MAX},
+    {H_RES_LOAD_HC, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_LOAD_SOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_PINNED, H_RC, H_SYN_TRUTH, 0, 0, 0},
+    {H_RES_MAPPED_SINCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_REDIRECTS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_STORAGE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
+    {H_RES_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
+    {H_RES_PREV_SERVER, H_NOTIFY, H_SYN_ANY, 0, 0, 0},
+    {H_RES_ORIGIN, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
-static struct h_redir_pending *pending;
+struct res_image {
+	struct redir_resource_spec spec;
+	int has_load; /* a SET gave the load: it becomes an external one (LoadSource set(2)) */
+	uint64_t load;
+	time_t created;
+};
 
-static struct res_pending *pending_find(uint32_t index)
+/* ---- GET ---------------------------------------------------------------------------------------------- */
+
+static int res_next(const uint32_t *after, uint32_t *out)
 {
-	return (struct res_pending *)h_redir_pending_find(pending, index);
-}
+	const struct redir_resource *e = redir_resource_next(after ? after[0] : 0);
 
-static int res_readable(unsigned int col)
-{
-	/* PrevServer is accessible-for-notify: in traps only. */
-	return (col >= H_RES_TARGET && col <= H_RES_ROW_STATUS) || col == H_RES_ORIGIN;
-}
-
-static uint32_t res_next(uint32_t after)
-{
-	const struct redir_resource *e = redir_resource_next(after);
-
-	return h_redir_pending_merge(pending, e ? e->index : 0, after);
+	if (!e)
+		return -ENOENT;
+	out[0] = e->index;
+	return 0;
 }
 
 static void set_load32(netsnmp_variable_list *vb, uint64_t load)
 {
 	/* Unsigned32 saturates; LoadHC has the whole value. */
-	h_redir_set_u32(vb, ASN_UNSIGNED, load > UINT32_MAX ? UINT32_MAX : (uint32_t)load);
-}
-
-static int pending_get(const struct res_pending *w, unsigned int col, netsnmp_variable_list *vb)
-{
-	switch (col) {
-	case H_RES_TARGET: h_redir_set_str(vb, w->spec.target, sizeof(w->spec.target)); break;
-	case H_RES_SERVER: h_redir_set_u32(vb, ASN_UNSIGNED, w->spec.server); break;
-	case H_RES_LOAD: set_load32(vb, w->load); break;
-	case H_RES_LOAD_HC: h_redir_set_u64(vb, ASN_COUNTER64, w->load); break;
-	case H_RES_LOAD_SOURCE: h_redir_set_int(vb, w->has_load ? 2 : 1); break;
-	case H_RES_PINNED: h_redir_set_int(vb, w->spec.pinned ? 1 : 2); break;
-	case H_RES_MAPPED_SINCE: h_redir_set_time(vb, w->p.created); break;
-	case H_RES_REDIRECTS: h_redir_set_u64(vb, ASN_COUNTER64, 0); break;
-	case H_RES_STORAGE: h_redir_set_int(vb, w->spec.storage); break;
-	case H_RES_ROW_STATUS: h_redir_set_int(vb, w->p.status); break;
-	case H_RES_ORIGIN: h_redir_set_int(vb, REDIR_ORIGIN_SNMP); break;
-	default: return SNMP_NOSUCHOBJECT;
-	}
-	return SNMP_ERR_NOERROR;
+	h_set_u32(vb, ASN_UNSIGNED, load > UINT32_MAX ? UINT32_MAX : (uint32_t)load);
 }
 
 int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct redir_resource *e = redir_resource_find(index);
-	struct res_pending *w;
 
-	if (!e) {
-		w = pending_find(index);
-		if (!w)
-			return SNMP_NOSUCHINSTANCE;
-		return pending_get(w, col, vb);
-	}
+	if (!e)
+		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
-	case H_RES_TARGET: h_redir_set_str(vb, e->target, sizeof(e->target)); break;
-	case H_RES_SERVER: h_redir_set_u32(vb, ASN_UNSIGNED, e->server); break;
+	case H_RES_TARGET: h_set_str(vb, e->target, sizeof(e->target)); break;
+	case H_RES_SERVER: h_set_u32(vb, ASN_UNSIGNED, e->server); break;
 	case H_RES_LOAD: set_load32(vb, e->load); break;
-	case H_RES_LOAD_HC: h_redir_set_u64(vb, ASN_COUNTER64, e->load); break;
-	case H_RES_LOAD_SOURCE: h_redir_set_int(vb, e->load_set ? 2 : 1); break;
-	case H_RES_PINNED: h_redir_set_int(vb, e->pinned ? 1 : 2); break;
+	case H_RES_LOAD_HC: h_set_u64(vb, e->load); break;
+	case H_RES_LOAD_SOURCE: h_set_int(vb, e->load_set ? 2 : 1); break;
+	case H_RES_PINNED: h_set_int(vb, e->pinned ? 1 : 2); break;
 	case H_RES_MAPPED_SINCE: h_redir_set_time(vb, e->mapped_since); break;
-	case H_RES_REDIRECTS: h_redir_set_u64(vb, ASN_COUNTER64, e->redirects); break;
-	case H_RES_STORAGE: h_redir_set_int(vb, e->storage); break;
-	case H_RES_ROW_STATUS: h_redir_set_int(vb, RS_ACTIVE); break;
-	case H_RES_ORIGIN: h_redir_set_int(vb, e->origin); break;
+	case H_RES_REDIRECTS: h_set_u64(vb, e->redirects); break;
+	case H_RES_STORAGE: h_set_int(vb, e->storage); break;
+	case H_RES_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
+	case H_RES_ORIGIN: h_set_int(vb, e->origin); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-static int res_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+static int res_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	return h_redir_resource_get(index, col, vb);
+	return h_redir_resource_get(idx[0], col, vb);
 }
 
-/* ---- SET: this table's columns and verbs; redirector.c runs the phases */
-
-enum { CHG_SERVER = 1u, CHG_LOAD = 2u, CHG_PINNED = 4u };
-
-struct res_row {
-	struct h_redir_row h; /* first: the shared SET code sees this */
-	struct res_pending work;
-	int server_done, load_done, pinned_done;
-	uint32_t old_server;
-	uint64_t old_load;
-	int old_pinned;
-};
-
-static int res_load(uint32_t index, struct h_redir_pending *p, int *origin, int *storage)
+static int res_get_work(const void *image, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct redir_resource *e = redir_resource_find(index);
-	struct res_pending *w = (struct res_pending *)p;
+	const struct res_image *w = image;
+
+	switch (col) {
+	case H_RES_TARGET: h_set_str(vb, w->spec.target, sizeof(w->spec.target)); break;
+	case H_RES_SERVER: h_set_u32(vb, ASN_UNSIGNED, w->spec.server); break;
+	case H_RES_LOAD: set_load32(vb, w->load); break;
+	case H_RES_LOAD_HC: h_set_u64(vb, w->load); break;
+	case H_RES_LOAD_SOURCE: h_set_int(vb, w->has_load ? 2 : 1); break;
+	case H_RES_PINNED: h_set_int(vb, w->spec.pinned ? 1 : 2); break;
+	case H_RES_MAPPED_SINCE: h_redir_set_time(vb, w->created); break;
+	case H_RES_REDIRECTS: h_set_u64(vb, 0); break;
+	case H_RES_STORAGE: h_set_int(vb, w->spec.storage); break;
+	case H_RES_ORIGIN: h_set_int(vb, REDIR_ORIGIN_SNMP); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- SET ---------------------------------------------------------------------------------------------- */
+
+static int res_load(const uint32_t *idx, void *image)
+{
+	const struct redir_resource *e = redir_resource_find(idx[0]);
+	struct res_image *w = image;
 
 	if (!e)
 		return -ENOENT;
@@ -121,179 +114,166 @@ static int res_load(uint32_t index, struct h_redir_pending *p, int *origin, int 
 	w->spec.pinned = e->pinned;
 	w->spec.storage = e->storage;
 	w->load = e->load;
-	*origin = e->origin;
-	*storage = e->storage;
 	return 0;
 }
 
-static void res_defaults(struct h_redir_pending *p)
+static void res_defaults(void *image, const uint32_t *idx)
 {
-	((struct res_pending *)p)->spec.storage = REDIR_ST_NONVOLATILE;
+	struct res_image *w = image;
+
+	(void)idx;
+	w->spec.storage = REDIR_ST_NONVOLATILE;
+	w->created = time(NULL);
 }
 
-static int res_check_column(struct h_redir_row *row, unsigned int col, const netsnmp_variable_list *vb)
+static int res_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
 {
-	struct res_pending *w = &((struct res_row *)row)->work;
-	int rc;
+	struct res_image *w = image;
 
 	switch (col) {
-	case H_RES_TARGET: return h_redir_check_name(row, vb, w->spec.target, REDIR_NAME_MAX, 1);
-	case H_RES_SERVER:
-		if ((rc = h_redir_check_uint(vb, 0, UINT32_MAX)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && (unsigned long)*vb->val.integer != w->spec.server)
-			row->chg |= CHG_SERVER;
-		w->spec.server = (uint32_t)*vb->val.integer;
-		break;
+	case H_RES_TARGET: return h_put_str(w->spec.target, sizeof(w->spec.target), vb);
+	case H_RES_SERVER: return h_put_u32(&w->spec.server, vb);
 	case H_RES_LOAD:
-		if ((rc = h_redir_check_uint(vb, 0, UINT32_MAX)))
-			return rc;
-		/* A SET always counts, even of the same value: it makes the
-		 * load an external one (LoadSource set(2)). */
-		row->chg |= CHG_LOAD;
+		/* A SET always counts, even of the same value: it makes the load
+		 * an external one. */
 		w->has_load = 1;
 		w->load = (uint64_t)(unsigned long)*vb->val.integer;
-		break;
-	case H_RES_PINNED:
-		if ((rc = netsnmp_check_vb_truthvalue(vb)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && (*vb->val.integer == 1) != (w->spec.pinned != 0))
-			row->chg |= CHG_PINNED;
-		w->spec.pinned = *vb->val.integer == 1;
-		break;
-	case H_RES_STORAGE: return h_redir_check_storage(row, vb, &w->spec.storage);
-	case H_RES_ROW_STATUS: return h_redir_check_rowstatus(row, vb);
-	case H_RES_PREV_SERVER: return SNMP_ERR_NOACCESS; /* accessible-for-notify */
-	default: return SNMP_ERR_NOTWRITABLE;
+		return 1;
+	case H_RES_PINNED: return h_put_bool(&w->spec.pinned, vb);
+	case H_RES_STORAGE: return h_put_int(&w->spec.storage, vb);
+	default: return 0;
 	}
-	return SNMP_ERR_NOERROR;
 }
 
-static int res_ready(const struct h_redir_pending *p)
+static int res_ready(const void *image)
 {
-	return ((const struct res_pending *)p)->spec.target[0] != 0;
+	return ((const struct res_image *)image)->spec.target[0] != 0;
 }
 
-static int res_validate_update(struct h_redir_row *row)
+/* A server this request creates counts as one that exists. */
+static int server_created(uint32_t index, void *arg)
 {
-	const struct res_pending *w = &((struct res_row *)row)->work;
+	const struct h_row *s = h_txn_find(arg, &h_redir_server_table, &index);
 
-	if (row->chg & CHG_SERVER)
-		return h_redir_validate_err(redir_resource_validate_move(row->index, w->spec.server));
-	return SNMP_ERR_NOERROR;
+	return s && s->status == RS_ACTIVE && s->was != H_WAS_ACTIVE;
 }
 
-static int res_validate_create(struct h_redir_row *row)
+static int res_check(struct h_row *row, struct h_txn *txn)
 {
-	return redir_resource_validate(row->index, &((struct res_row *)row)->work.spec);
+	const struct res_image *w = row->work;
+	struct redir_txn_view view = {.server_created = server_created, .arg = txn};
+
+	switch (row->op) {
+	case H_OP_CREATE: return redir_resource_validate_in(row->idx[0], &w->spec, &view);
+	case H_OP_UPDATE:
+		return h_row_changed(row, H_RES_SERVER) ? redir_resource_validate_move(row->idx[0], w->spec.server) : 0;
+	case H_OP_DESTROY: return redir_resource_validate_destroy(row->idx[0]);
+	default: return 0;
+	}
 }
 
-static int res_create(struct h_redir_row *row)
-{
-	return redir_resource_create(row->index, &((struct res_row *)row)->work.spec);
-}
+enum { DONE_CREATE = 1u, DONE_PINNED = 2u, DONE_LOAD = 4u, DONE_SERVER = 8u };
 
-static int res_created(struct h_redir_row *row)
+static int res_action(struct h_row *row, struct h_txn *txn)
 {
-	const struct res_pending *w = &((struct res_row *)row)->work;
+	const struct res_image *w = row->work;
+	const struct res_image *old = row->old;
 	int rc;
 
-	if (w->has_load && (rc = redir_resource_set_load(row->index, w->load)) < 0)
-		return rc;
-	sa_log(SA_LOG_INFO, "handlers", "redirector resource %u (%s) created by SET", (unsigned int)row->index,
-	       w->spec.target);
-	return 0;
-}
-
-static int res_update(struct h_redir_row *row)
-{
-	struct res_row *rr = (struct res_row *)row;
-	const struct redir_resource *e;
-	int rc;
-
-	if (!(e = redir_resource_find(row->index)))
-		return -ENOENT;
-	rr->old_server = e->server;
-	rr->old_load = e->load;
-	rr->old_pinned = e->pinned;
+	(void)txn;
+	if (row->op == H_OP_CREATE) {
+		if ((rc = redir_resource_create(row->idx[0], &w->spec)) < 0)
+			return rc;
+		row->done |= DONE_CREATE;
+		if (w->has_load && (rc = redir_resource_set_load(row->idx[0], w->load)) < 0)
+			return rc;
+		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u (%s) created by SET", (unsigned int)row->idx[0],
+		       w->spec.target);
+		return 0;
+	}
 	/* Cheapest to undo first; the move, which ends sessions, last. */
-	if (row->chg & CHG_PINNED) {
-		if ((rc = redir_resource_set_pinned(row->index, rr->work.spec.pinned)) < 0)
+	if (h_row_changed(row, H_RES_PINNED)) {
+		if ((rc = redir_resource_set_pinned(row->idx[0], w->spec.pinned)) < 0)
 			return rc;
-		rr->pinned_done = 1;
+		row->done |= DONE_PINNED;
 	}
-	if (row->chg & CHG_LOAD) {
-		if ((rc = redir_resource_set_load(row->index, rr->work.load)) < 0)
+	if (h_row_changed(row, H_RES_LOAD)) {
+		if ((rc = redir_resource_set_load(row->idx[0], w->load)) < 0)
 			return rc;
-		rr->load_done = 1;
+		row->done |= DONE_LOAD;
 	}
-	if (row->chg & CHG_SERVER) {
-		if ((rc = redir_resource_move(row->index, rr->work.spec.server)) < 0)
+	if (h_row_changed(row, H_RES_SERVER)) {
+		if ((rc = redir_resource_move(row->idx[0], w->spec.server)) < 0)
 			return rc;
-		rr->server_done = 1;
+		row->done |= DONE_SERVER;
 		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u moved by SET: server %u -> %u",
-		       (unsigned int)row->index, (unsigned int)rr->old_server, (unsigned int)rr->work.spec.server);
+		       (unsigned int)row->idx[0], (unsigned int)old->spec.server, (unsigned int)w->spec.server);
 	}
 	return 0;
 }
 
-static int res_undo_update(struct h_redir_row *row)
+static int res_undo(struct h_row *row)
 {
-	struct res_row *rr = (struct res_row *)row;
+	const struct res_image *old = row->old;
 	int rc = 0, r2;
 
-	if (rr->server_done && (r2 = redir_resource_move(row->index, rr->old_server)) < 0)
+	if ((row->done & DONE_CREATE) && (r2 = redir_resource_destroy(row->idx[0])) < 0)
 		rc = r2;
-	if (rr->load_done && (r2 = redir_resource_set_load(row->index, rr->old_load)) < 0)
+	if ((row->done & DONE_SERVER) && (r2 = redir_resource_move(row->idx[0], old->spec.server)) < 0)
 		rc = r2;
-	if (rr->pinned_done && (r2 = redir_resource_set_pinned(row->index, rr->old_pinned)) < 0)
+	if ((row->done & DONE_LOAD) && (r2 = redir_resource_set_load(row->idx[0], old->load)) < 0)
 		rc = r2;
-	rr->server_done = rr->load_done = rr->pinned_done = 0;
+	if ((row->done & DONE_PINNED) && (r2 = redir_resource_set_pinned(row->idx[0], old->spec.pinned)) < 0)
+		rc = r2;
+	row->done = 0;
 	return rc;
 }
 
-static const struct h_redir_rows resource_rows = {
-    .what = "resource",
-    .txn_key = "sanRedirResourceTable:txn",
-    .last_col = H_RES_ORIGIN,
-    .row_size = sizeof(struct res_row),
-    .work_offset = offsetof(struct res_row, work),
-    .pending_size = sizeof(struct res_pending),
-    .pending = &pending,
+static int res_commit(struct h_row *row)
+{
+	int rc = redir_resource_destroy(row->idx[0]);
+
+	if (rc == 0)
+		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u destroyed by SET", (unsigned int)row->idx[0]);
+	return rc;
+}
+
+static const struct h_table_ops resource_ops = {
+    .next = res_next,
+    .get = res_get,
+    .get_work = res_get_work,
     .load = res_load,
     .defaults = res_defaults,
-    .check_column = res_check_column,
+    .store = res_store,
     .ready = res_ready,
-    .validate_update = res_validate_update,
-    .validate_create = res_validate_create,
-    .create = res_create,
-    .created = res_created,
-    .update = res_update,
-    .undo_update = res_undo_update,
-    .destroy = redir_resource_destroy,
+    .check = res_check,
+    .action = res_action,
+    .undo = res_undo,
+    .commit = res_commit,
 };
 
-static struct h_redir_table resource_table = {
+struct h_table h_redir_resource_table = {
     .name = "sanRedirResourceTable",
     .root = resource_table_oid,
     .root_len = OID_LENGTH(resource_table_oid),
-    .min_col = H_RES_TARGET,
-    .max_col = H_RES_ORIGIN,
+    .nindex = 1,
+    .index_min = 1,
+    .cols = resource_cols,
+    .ncols = sizeof(resource_cols) / sizeof(resource_cols[0]),
+    .rowstatus_col = H_RES_ROW_STATUS,
+    .storage_col = H_RES_STORAGE,
+    .rank = 1, /* after the servers it may be mapped to */
+    .image_size = sizeof(struct res_image),
     .writable = 1,
-    .readable = res_readable,
-    .next = res_next,
-    .get = res_get,
-    .set = h_redir_rows_set,
-    .rows = &resource_rows,
+    .ops = &resource_ops,
 };
 
 int h_redir_resource_table_init(void)
 {
-	return h_redir_table_register(&resource_table);
+	return h_table_register(&h_redir_resource_table);
 }
 
 void h_redir_resource_table_shutdown(void)
 {
-	h_redir_table_unregister(&resource_table);
-	h_redir_pending_free_all(&pending);
+	h_table_unregister(&h_redir_resource_table);
 }

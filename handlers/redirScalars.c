@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "common/log.h"
 
 static const oid controls_oid[] = {SA_OID_REDIR_CONTROLS};
@@ -142,7 +144,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 			}
 		}
 		if (memcmp(&t->want, &t->old, sizeof(t->want)) != 0 &&
-		    (rc = h_redir_validate_err(redir_params_validate(&t->want))) != SNMP_ERR_NOERROR) {
+		    (rc = h_table_err(redir_params_validate(&t->want), H_PHASE_CHECK)) != SNMP_ERR_NOERROR) {
 			/* The engine's cross-checks: blame the last varbind, they
 			 * all took part. */
 			for (r = requests; r->next; r = r->next)
@@ -157,7 +159,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		rc = redir_params_set(&t->want);
 		if (rc < 0) {
 			sa_log(SA_LOG_WARNING, "handlers", "redirector controls: SET failed: %s", strerror(-rc));
-			netsnmp_set_request_error(reqinfo, requests, h_redir_action_err(rc));
+			netsnmp_set_request_error(reqinfo, requests, h_table_err(rc, H_PHASE_ACTION));
 			break;
 		}
 		t->applied = 1;
@@ -209,6 +211,7 @@ static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		case H_REDIR_REJECTS: h_redir_set_u64(vb, ASN_COUNTER64, c->rejects); break;
 		case H_REDIR_MALFORMED: h_redir_set_u64(vb, ASN_COUNTER64, c->malformed); break;
 		case H_REDIR_REFUSED: h_redir_set_u64(vb, ASN_COUNTER64, c->refused); break;
+		case H_REDIR_EVICTED: h_redir_set_u64(vb, ASN_COUNTER64, c->evicted); break;
 		default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 		}
 	}
@@ -261,7 +264,8 @@ int h_redir_scalars_init(void)
 	if (!controls_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
 		                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
+		if (!reg || h_stxn_inject(reg) < 0 ||
+		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirControls");
 			return -EEXIST;
@@ -271,7 +275,7 @@ int h_redir_scalars_init(void)
 	if (!counters_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirCounters", counters_handler, counters_oid,
 		                                          OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_REFUSED) !=
+		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_EVICTED) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirCounters");
 			return -EEXIST;

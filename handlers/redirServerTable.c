@@ -3,159 +3,140 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers/redir.h"
 #include "common/log.h"
+#include "handlers/redir.h"
+#include "handlers/table.h"
 
 static const oid server_table_oid[] = {SA_OID_REDIR_SERVER_TABLE};
 
-/* A createAndWait row: what the SETs so far asked for. */
-struct srv_pending {
-	struct h_redir_pending p; /* first: the shared list code sees this */
+static const struct h_column server_cols[] = {
+    {H_SRV_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_NAME, H_RC, H_SYN_ADMIN_STRING, H_COL_NOT_ACTIVE, 0, 63},
+    {H_SRV_ADDR_TYPE, H_RC, H_SYN_INT, H_COL_NOT_ACTIVE, 1, 2}, /* ipv4(1) and ipv6(2) only */
+    {H_SRV_ADDR, H_RC, H_SYN_INET_ADDR, H_COL_NOT_ACTIVE, 0, 0},
+    {H_SRV_PORT, H_RC, H_SYN_UINT, H_COL_NOT_ACTIVE, 1, 65535},
+    {H_SRV_CAPACITY, H_RC, H_SYN_UINT, 0, 1, 1000000},
+    {H_SRV_ADMIN, H_RC, H_SYN_INT, 0, REDIR_ADMIN_UP, REDIR_ADMIN_DOWN},
+    {H_SRV_OPER, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_LOAD, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_RESOURCES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_LAST_CHANGE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_LAST_ERROR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_PROBES_OK, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_PROBES_FAILED, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_TGT_CONTROL, H_RC, H_SYN_INT, H_COL_NOT_ACTIVE, -1, 65535},
+    {H_SRV_STORAGE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
+    {H_SRV_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
+    {H_SRV_AGENT, H_RO, H_SYN_ANY, 0, 0, 0}, /* agents come from the config file only */
+    {H_SRV_AGENT_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+};
+
+/* The row image: what a SET may give a server. */
+struct srv_image {
 	struct redir_server_spec spec;
 	long addr_type;
 	u_char addr[16];
 	size_t addr_len;
+	time_t created;
 };
 
-static struct h_redir_pending *pending;
+/* ---- GET ---------------------------------------------------------------------------------------------- */
 
-static struct srv_pending *pending_find(uint32_t index)
+static int srv_next(const uint32_t *after, uint32_t *out)
 {
-	return (struct srv_pending *)h_redir_pending_find(pending, index);
-}
+	const struct redir_server *s = redir_server_next(after ? after[0] : 0);
 
-static int srv_readable(unsigned int col)
-{
-	return col >= H_SRV_NAME && col <= H_SRV_AGENT_STATUS;
-}
-
-static uint32_t srv_next(uint32_t after)
-{
-	const struct redir_server *s = redir_server_next(after);
-
-	return h_redir_pending_merge(pending, s ? s->index : 0, after);
-}
-
-static void spec_defaults(struct srv_pending *w)
-{
-	memset(&w->spec, 0, sizeof(w->spec));
-	w->spec.port = 3260;
-	w->spec.capacity = 1;
-	w->spec.admin = REDIR_ADMIN_UP;
-	w->spec.storage = REDIR_ST_NONVOLATILE;
-	w->spec.tgt_control = -1;
-	w->addr_type = 0;
-	w->addr_len = 0;
-}
-
-static int pending_ready(const struct srv_pending *w)
-{
-	return (w->addr_type == 1 && w->addr_len == 4) || (w->addr_type == 2 && w->addr_len == 16);
-}
-
-static int pending_get(const struct srv_pending *w, unsigned int col, netsnmp_variable_list *vb)
-{
-	switch (col) {
-	case H_SRV_NAME: h_redir_set_str(vb, w->spec.name, sizeof(w->spec.name)); break;
-	case H_SRV_ADDR_TYPE: h_redir_set_int(vb, w->addr_type); break;
-	case H_SRV_ADDR: snmp_set_var_typed_value(vb, ASN_OCTET_STR, w->addr, w->addr_len); break;
-	case H_SRV_PORT: h_redir_set_u32(vb, ASN_UNSIGNED, w->spec.port); break;
-	case H_SRV_CAPACITY: h_redir_set_u32(vb, ASN_UNSIGNED, w->spec.capacity); break;
-	case H_SRV_ADMIN: h_redir_set_int(vb, w->spec.admin); break;
-	case H_SRV_OPER: h_redir_set_int(vb, REDIR_OPER_UNKNOWN); break;
-	case H_SRV_LOAD: h_redir_set_u64(vb, ASN_COUNTER64, 0); break;
-	case H_SRV_RESOURCES: h_redir_set_u32(vb, ASN_UNSIGNED, 0); break;
-	case H_SRV_LAST_CHANGE: h_redir_set_time(vb, w->p.created); break;
-	case H_SRV_LAST_ERROR: h_redir_set_str(vb, "", 0); break;
-	case H_SRV_PROBES_OK:
-	case H_SRV_PROBES_FAILED: h_redir_set_u64(vb, ASN_COUNTER64, 0); break;
-	case H_SRV_TGT_CONTROL: h_redir_set_int(vb, w->spec.tgt_control); break;
-	case H_SRV_STORAGE: h_redir_set_int(vb, w->spec.storage); break;
-	case H_SRV_ROW_STATUS: h_redir_set_int(vb, w->p.status); break;
-	/* Agents come from the config file only. */
-	case H_SRV_AGENT: h_redir_set_str(vb, "", 0); break;
-	case H_SRV_AGENT_STATUS: h_redir_set_int(vb, REDIR_AGENT_NONE); break;
-	default: return SNMP_NOSUCHOBJECT;
-	}
-	return SNMP_ERR_NOERROR;
+	if (!s)
+		return -ENOENT;
+	out[0] = s->index;
+	return 0;
 }
 
 int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct redir_server *s = redir_server_find(index);
 	const struct redir_agent_info *ag;
-	struct srv_pending *w;
 	u_char addr[16];
 	size_t len;
 	int type;
 
-	if (!s) {
-		w = pending_find(index);
-		if (!w)
-			return SNMP_NOSUCHINSTANCE;
-		return pending_get(w, col, vb);
-	}
+	if (!s)
+		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
-	case H_SRV_NAME: h_redir_set_str(vb, s->name, sizeof(s->name)); break;
-	case H_SRV_ADDR_TYPE:
-		h_redir_set_int(vb, h_redir_host_addr(s->family, s->host, addr, &len));
-		break;
+	case H_SRV_NAME: h_set_str(vb, s->name, sizeof(s->name)); break;
+	case H_SRV_ADDR_TYPE: h_set_int(vb, h_redir_host_addr(s->family, s->host, addr, &len)); break;
 	case H_SRV_ADDR:
 		type = h_redir_host_addr(s->family, s->host, addr, &len);
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, addr, type ? len : 0);
+		h_set_octets(vb, addr, type ? len : 0);
 		break;
-	case H_SRV_PORT: h_redir_set_u32(vb, ASN_UNSIGNED, s->port); break;
-	case H_SRV_CAPACITY: h_redir_set_u32(vb, ASN_UNSIGNED, s->capacity); break;
-	case H_SRV_ADMIN: h_redir_set_int(vb, s->admin); break;
-	case H_SRV_OPER: h_redir_set_int(vb, s->oper); break;
-	case H_SRV_LOAD: h_redir_set_u64(vb, ASN_COUNTER64, s->load); break;
-	case H_SRV_RESOURCES: h_redir_set_u32(vb, ASN_GAUGE, s->nresources); break;
+	case H_SRV_PORT: h_set_u32(vb, ASN_UNSIGNED, s->port); break;
+	case H_SRV_CAPACITY: h_set_u32(vb, ASN_UNSIGNED, s->capacity); break;
+	case H_SRV_ADMIN: h_set_int(vb, s->admin); break;
+	case H_SRV_OPER: h_set_int(vb, s->oper); break;
+	case H_SRV_LOAD: h_set_u64(vb, s->load); break;
+	case H_SRV_RESOURCES: h_set_u32(vb, ASN_GAUGE, s->nresources); break;
 	case H_SRV_LAST_CHANGE: h_redir_set_time(vb, s->last_change); break;
-	case H_SRV_LAST_ERROR: h_redir_set_str(vb, s->last_error, 255); break;
-	case H_SRV_PROBES_OK: h_redir_set_u64(vb, ASN_COUNTER64, s->probes_ok); break;
-	case H_SRV_PROBES_FAILED: h_redir_set_u64(vb, ASN_COUNTER64, s->probes_failed); break;
-	case H_SRV_TGT_CONTROL: h_redir_set_int(vb, s->tgt_control); break;
-	case H_SRV_STORAGE: h_redir_set_int(vb, s->storage); break;
-	case H_SRV_ROW_STATUS: h_redir_set_int(vb, RS_ACTIVE); break;
+	case H_SRV_LAST_ERROR: h_set_str(vb, s->last_error, 255); break;
+	case H_SRV_PROBES_OK: h_set_u64(vb, s->probes_ok); break;
+	case H_SRV_PROBES_FAILED: h_set_u64(vb, s->probes_failed); break;
+	case H_SRV_TGT_CONTROL: h_set_int(vb, s->tgt_control); break;
+	case H_SRV_STORAGE: h_set_int(vb, s->storage); break;
+	case H_SRV_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
 	case H_SRV_AGENT:
 		ag = redir_server_agent(index);
-		h_redir_set_str(vb, ag ? ag->peer : "", ag ? sizeof(ag->peer) : 0);
+		h_set_str(vb, ag ? ag->peer : "", ag ? sizeof(ag->peer) : 0);
 		break;
 	case H_SRV_AGENT_STATUS:
 		ag = redir_server_agent(index);
-		h_redir_set_int(vb, ag ? ag->status : REDIR_AGENT_NONE);
+		h_set_int(vb, ag ? ag->status : REDIR_AGENT_NONE);
 		break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-static int srv_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+static int srv_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	return h_redir_server_get(index, col, vb);
+	return h_redir_server_get(idx[0], col, vb);
 }
 
-/* ---- SET: this table's columns and verbs; redirector.c runs the phases */
-
-enum { CHG_ADMIN = 1u, CHG_CAPACITY = 2u };
-
-struct srv_row {
-	struct h_redir_row h; /* first: the shared SET code sees this */
-	struct srv_pending work;
-	int admin_done, capacity_done;
-	int old_admin;
-	uint32_t old_capacity;
-};
-
-static int srv_load(uint32_t index, struct h_redir_pending *p, int *origin, int *storage)
+static int srv_get_work(const void *image, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct redir_server *s = redir_server_find(index);
-	struct srv_pending *w = (struct srv_pending *)p;
+	const struct srv_image *w = image;
+
+	switch (col) {
+	case H_SRV_NAME: h_set_str(vb, w->spec.name, sizeof(w->spec.name)); break;
+	case H_SRV_ADDR_TYPE: h_set_int(vb, w->addr_type); break;
+	case H_SRV_ADDR: h_set_octets(vb, w->addr, w->addr_len); break;
+	case H_SRV_PORT: h_set_u32(vb, ASN_UNSIGNED, w->spec.port); break;
+	case H_SRV_CAPACITY: h_set_u32(vb, ASN_UNSIGNED, w->spec.capacity); break;
+	case H_SRV_ADMIN: h_set_int(vb, w->spec.admin); break;
+	case H_SRV_OPER: h_set_int(vb, REDIR_OPER_UNKNOWN); break;
+	case H_SRV_LOAD: h_set_u64(vb, 0); break;
+	case H_SRV_RESOURCES: h_set_u32(vb, ASN_GAUGE, 0); break;
+	case H_SRV_LAST_CHANGE: h_redir_set_time(vb, w->created); break;
+	case H_SRV_LAST_ERROR: h_set_str(vb, "", 0); break;
+	case H_SRV_PROBES_OK:
+	case H_SRV_PROBES_FAILED: h_set_u64(vb, 0); break;
+	case H_SRV_TGT_CONTROL: h_set_int(vb, w->spec.tgt_control); break;
+	case H_SRV_STORAGE: h_set_int(vb, w->spec.storage); break;
+	case H_SRV_AGENT: h_set_str(vb, "", 0); break;
+	case H_SRV_AGENT_STATUS: h_set_int(vb, REDIR_AGENT_NONE); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- SET ---------------------------------------------------------------------------------------------- */
+
+static int srv_load(const uint32_t *idx, void *image)
+{
+	const struct redir_server *s = redir_server_find(idx[0]);
+	struct srv_image *w = image;
 
 	if (!s)
 		return -ENOENT;
@@ -167,198 +148,168 @@ static int srv_load(uint32_t index, struct h_redir_pending *p, int *origin, int 
 	w->spec.storage = s->storage;
 	w->spec.tgt_control = s->tgt_control;
 	w->addr_type = h_redir_host_addr(s->family, s->host, w->addr, &w->addr_len);
-	*origin = s->origin;
-	*storage = s->storage;
 	return 0;
 }
 
-static void srv_defaults(struct h_redir_pending *p)
+static void srv_defaults(void *image, const uint32_t *idx)
 {
-	spec_defaults((struct srv_pending *)p);
+	struct srv_image *w = image;
+
+	(void)idx;
+	w->spec.port = 3260;
+	w->spec.capacity = 1;
+	w->spec.admin = REDIR_ADMIN_UP;
+	w->spec.storage = REDIR_ST_NONVOLATILE;
+	w->spec.tgt_control = -1;
+	w->created = time(NULL);
 }
 
-/* RESERVE1 per varbind: syntax, then what it means for its row. */
-static int srv_check_column(struct h_redir_row *row, unsigned int col, const netsnmp_variable_list *vb)
+static int srv_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
 {
-	struct srv_pending *w = &((struct srv_row *)row)->work;
-	int rc;
+	struct srv_image *w = image;
 
 	switch (col) {
-	case H_SRV_NAME: return h_redir_check_name(row, vb, w->spec.name, sizeof(w->spec.name), 0);
-	case H_SRV_ADDR_TYPE:
-		if ((rc = netsnmp_check_vb_int_range(vb, 0, 16)))
-			return rc;
-		if (*vb->val.integer != 1 && *vb->val.integer != 2)
-			return SNMP_ERR_WRONGVALUE; /* only ipv4(1) and ipv6(2) */
-		if (row->kind == H_ROW_ENGINE && *vb->val.integer != w->addr_type)
-			row->chg_define = 1;
-		w->addr_type = *vb->val.integer;
-		break;
-	case H_SRV_ADDR:
-		if ((rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, 255)))
-			return rc;
-		if (vb->val_len != 4 && vb->val_len != 16)
-			return SNMP_ERR_WRONGLENGTH;
-		if (row->kind == H_ROW_ENGINE &&
-		    (vb->val_len != w->addr_len || memcmp(vb->val.string, w->addr, vb->val_len) != 0))
-			row->chg_define = 1;
-		memcpy(w->addr, vb->val.string, vb->val_len);
-		w->addr_len = vb->val_len;
-		break;
-	case H_SRV_PORT:
-		if ((rc = h_redir_check_uint(vb, 1, 65535)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && (unsigned long)*vb->val.integer != w->spec.port)
-			row->chg_define = 1;
-		w->spec.port = (uint16_t)*vb->val.integer;
-		break;
-	case H_SRV_CAPACITY:
-		if ((rc = h_redir_check_uint(vb, 1, 1000000)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && (unsigned long)*vb->val.integer != w->spec.capacity)
-			row->chg |= CHG_CAPACITY;
-		w->spec.capacity = (uint32_t)*vb->val.integer;
-		break;
-	case H_SRV_ADMIN:
-		if ((rc = netsnmp_check_vb_int_range(vb, REDIR_ADMIN_UP, REDIR_ADMIN_DOWN)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && *vb->val.integer != w->spec.admin)
-			row->chg |= CHG_ADMIN;
-		w->spec.admin = (int)*vb->val.integer;
-		break;
-	case H_SRV_TGT_CONTROL:
-		if ((rc = netsnmp_check_vb_int_range(vb, -1, 65535)))
-			return rc;
-		if (row->kind == H_ROW_ENGINE && *vb->val.integer != w->spec.tgt_control)
-			row->chg_define = 1;
-		w->spec.tgt_control = (int)*vb->val.integer;
-		break;
-	case H_SRV_STORAGE: return h_redir_check_storage(row, vb, &w->spec.storage);
-	case H_SRV_ROW_STATUS: return h_redir_check_rowstatus(row, vb);
-	default: return SNMP_ERR_NOTWRITABLE;
+	case H_SRV_NAME: return h_put_str(w->spec.name, sizeof(w->spec.name), vb);
+	case H_SRV_ADDR_TYPE: return h_put_long(&w->addr_type, vb);
+	case H_SRV_ADDR: return h_put_octets(w->addr, &w->addr_len, sizeof(w->addr), vb);
+	case H_SRV_PORT: return h_put_u16(&w->spec.port, vb);
+	case H_SRV_CAPACITY: return h_put_u32(&w->spec.capacity, vb);
+	case H_SRV_ADMIN: return h_put_int(&w->spec.admin, vb);
+	case H_SRV_TGT_CONTROL: return h_put_int(&w->spec.tgt_control, vb);
+	case H_SRV_STORAGE: return h_put_int(&w->spec.storage, vb);
+	default: return 0;
 	}
-	return SNMP_ERR_NOERROR;
 }
 
-static int srv_ready(const struct h_redir_pending *p)
+static int srv_ready(const void *image)
 {
-	return pending_ready((const struct srv_pending *)p);
+	const struct srv_image *w = image;
+
+	return (w->addr_type == 1 && w->addr_len == 4) || (w->addr_type == 2 && w->addr_len == 16);
 }
 
-static int srv_validate_update(struct h_redir_row *row)
+/* The spec's host and default name, from the columns. */
+static void srv_spec(const uint32_t *idx, struct srv_image *w)
 {
-	const struct srv_pending *w = &((struct srv_row *)row)->work;
-	int rc;
-
-	if ((row->chg & CHG_CAPACITY) &&
-	    (rc = h_redir_validate_err(redir_server_validate_capacity(row->index, w->spec.capacity))))
-		return rc;
-	if ((row->chg & CHG_ADMIN) &&
-	    (rc = h_redir_validate_err(redir_server_validate_admin(row->index, w->spec.admin))))
-		return rc;
-	return SNMP_ERR_NOERROR;
-}
-
-static int srv_validate_create(struct h_redir_row *row)
-{
-	struct srv_pending *w = &((struct srv_row *)row)->work;
 	char host[INET6_ADDRSTRLEN] = "";
 
 	inet_ntop(w->addr_type == 2 ? AF_INET6 : AF_INET, w->addr, host, sizeof(host));
 	snprintf(w->spec.host, sizeof(w->spec.host), "%s", host);
 	if (!w->spec.name[0])
-		snprintf(w->spec.name, sizeof(w->spec.name), "server%u", (unsigned int)w->p.index);
-	return redir_server_validate(row->index, &w->spec);
+		snprintf(w->spec.name, sizeof(w->spec.name), "server%u", (unsigned int)idx[0]);
 }
 
-static int srv_create(struct h_redir_row *row)
+static int srv_check(struct h_row *row, struct h_txn *txn)
 {
-	const struct srv_pending *w = &((struct srv_row *)row)->work;
-	int rc = redir_server_create(row->index, &w->spec);
-
-	if (rc == 0)
-		sa_log(SA_LOG_INFO, "handlers", "redirector server %u (%s) created by SET", (unsigned int)row->index,
-		       w->spec.name);
-	return rc;
-}
-
-static int srv_update(struct h_redir_row *row)
-{
-	struct srv_row *sr = (struct srv_row *)row;
-	const struct redir_server *s;
+	struct srv_image *w = row->work;
 	int rc;
 
-	if (!(s = redir_server_find(row->index)))
-		return -ENOENT;
-	sr->old_capacity = s->capacity;
-	sr->old_admin = s->admin;
-	if (row->chg & CHG_CAPACITY) {
-		if ((rc = redir_server_set_capacity(row->index, sr->work.spec.capacity)) < 0)
+	(void)txn;
+	switch (row->op) {
+	case H_OP_CREATE:
+		srv_spec(row->idx, w);
+		return redir_server_validate(row->idx[0], &w->spec);
+	case H_OP_UPDATE:
+		if (h_row_changed(row, H_SRV_CAPACITY) &&
+		    (rc = redir_server_validate_capacity(row->idx[0], w->spec.capacity)) < 0)
 			return rc;
-		sr->capacity_done = 1;
+		if (h_row_changed(row, H_SRV_ADMIN) && (rc = redir_server_validate_admin(row->idx[0], w->spec.admin)) < 0)
+			return rc;
+		return 0;
+	case H_OP_DESTROY: return redir_server_validate_destroy(row->idx[0]);
+	default: return 0;
 	}
-	if (row->chg & CHG_ADMIN) {
-		if ((rc = redir_server_set_admin(row->index, sr->work.spec.admin)) < 0)
+}
+
+enum { DONE_CREATE = 1u, DONE_CAPACITY = 2u, DONE_ADMIN = 4u };
+
+static int srv_action(struct h_row *row, struct h_txn *txn)
+{
+	const struct srv_image *w = row->work;
+	int rc;
+
+	(void)txn;
+	if (row->op == H_OP_CREATE) {
+		if ((rc = redir_server_create(row->idx[0], &w->spec)) < 0)
 			return rc;
-		sr->admin_done = 1;
+		row->done |= DONE_CREATE;
+		sa_log(SA_LOG_INFO, "handlers", "redirector server %u (%s) created by SET", (unsigned int)row->idx[0],
+		       w->spec.name);
+		return 0;
+	}
+	if (h_row_changed(row, H_SRV_CAPACITY)) {
+		if ((rc = redir_server_set_capacity(row->idx[0], w->spec.capacity)) < 0)
+			return rc;
+		row->done |= DONE_CAPACITY;
+	}
+	if (h_row_changed(row, H_SRV_ADMIN)) {
+		if ((rc = redir_server_set_admin(row->idx[0], w->spec.admin)) < 0)
+			return rc;
+		row->done |= DONE_ADMIN;
 	}
 	return 0;
 }
 
-static int srv_undo_update(struct h_redir_row *row)
+static int srv_undo(struct h_row *row)
 {
-	struct srv_row *sr = (struct srv_row *)row;
+	const struct srv_image *old = row->old;
 	int rc = 0, r2;
 
-	if (sr->admin_done && (r2 = redir_server_set_admin(row->index, sr->old_admin)) < 0)
+	if ((row->done & DONE_CREATE) && (r2 = redir_server_destroy(row->idx[0])) < 0)
 		rc = r2;
-	if (sr->capacity_done && (r2 = redir_server_set_capacity(row->index, sr->old_capacity)) < 0)
+	if ((row->done & DONE_ADMIN) && (r2 = redir_server_set_admin(row->idx[0], old->spec.admin)) < 0)
 		rc = r2;
-	sr->admin_done = sr->capacity_done = 0;
+	if ((row->done & DONE_CAPACITY) && (r2 = redir_server_set_capacity(row->idx[0], old->spec.capacity)) < 0)
+		rc = r2;
+	row->done = 0;
 	return rc;
 }
 
-static const struct h_redir_rows server_rows = {
-    .what = "server",
-    .txn_key = "sanRedirServerTable:txn",
-    .last_col = H_SRV_AGENT_STATUS,
-    .row_size = sizeof(struct srv_row),
-    .work_offset = offsetof(struct srv_row, work),
-    .pending_size = sizeof(struct srv_pending),
-    .pending = &pending,
+static int srv_commit(struct h_row *row)
+{
+	int rc = redir_server_destroy(row->idx[0]);
+
+	if (rc == 0)
+		sa_log(SA_LOG_INFO, "handlers", "redirector server %u destroyed by SET", (unsigned int)row->idx[0]);
+	return rc;
+}
+
+static const struct h_table_ops server_ops = {
+    .next = srv_next,
+    .get = srv_get,
+    .get_work = srv_get_work,
     .load = srv_load,
     .defaults = srv_defaults,
-    .check_column = srv_check_column,
+    .store = srv_store,
     .ready = srv_ready,
-    .validate_update = srv_validate_update,
-    .validate_create = srv_validate_create,
-    .create = srv_create,
-    .update = srv_update,
-    .undo_update = srv_undo_update,
-    .destroy = redir_server_destroy,
+    .check = srv_check,
+    .action = srv_action,
+    .undo = srv_undo,
+    .commit = srv_commit,
 };
 
-static struct h_redir_table server_table = {
+struct h_table h_redir_server_table = {
     .name = "sanRedirServerTable",
     .root = server_table_oid,
     .root_len = OID_LENGTH(server_table_oid),
-    .min_col = H_SRV_NAME,
-    .max_col = H_SRV_AGENT_STATUS,
+    .nindex = 1,
+    .index_min = 1,
+    .cols = server_cols,
+    .ncols = sizeof(server_cols) / sizeof(server_cols[0]),
+    .rowstatus_col = H_SRV_ROW_STATUS,
+    .storage_col = H_SRV_STORAGE,
+    .rank = 0, /* servers before the resources mapped to them */
+    .image_size = sizeof(struct srv_image),
     .writable = 1,
-    .readable = srv_readable,
-    .next = srv_next,
-    .get = srv_get,
-    .set = h_redir_rows_set,
-    .rows = &server_rows,
+    .ops = &server_ops,
 };
 
 int h_redir_server_table_init(void)
 {
-	return h_redir_table_register(&server_table);
+	return h_table_register(&h_redir_server_table);
 }
 
 void h_redir_server_table_shutdown(void)
 {
-	h_redir_table_unregister(&server_table);
-	h_redir_pending_free_all(&pending);
+	h_table_unregister(&h_redir_server_table);
 }

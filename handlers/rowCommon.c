@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "handlers/rowCommon.h"
+#include "handlers/stateTxn.h"
 #include "common/log.h"
 
 void h_row_set_int(netsnmp_variable_list *vb, u_char type, long v)
@@ -105,7 +106,9 @@ int h_ctable_register(struct h_ctable *ct, const char *name, Netsnmp_Node_Handle
 	ct->tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
 	ct->rows = netsnmp_container_find(cname);
 	ct->reg = netsnmp_create_handler_registration(name, handler, root, root_len, HANDLER_CAN_RWRITE);
-	if (!ct->tinfo || !ct->rows || !ct->reg) {
+	if (ct->reg)
+		ct->reg->handler->myvoid = ct; /* before the injection puts another handler first */
+	if (!ct->tinfo || !ct->rows || !ct->reg || h_stxn_inject(ct->reg) < 0) {
 		if (ct->rows)
 			CONTAINER_FREE(ct->rows);
 		if (ct->tinfo)
@@ -117,7 +120,6 @@ int h_ctable_register(struct h_ctable *ct, const char *name, Netsnmp_Node_Handle
 		ct->reg = NULL;
 		return -ENOMEM;
 	}
-	ct->reg->handler->myvoid = ct;
 	/* Every index is an Unsigned32. */
 	if (nindex == 1)
 		netsnmp_table_helper_add_indexes(ct->tinfo, ASN_UNSIGNED, 0);
@@ -254,46 +256,4 @@ int h_ctable_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration 
 			netsnmp_set_request_error(reqinfo, r, rc);
 	}
 	return SNMP_ERR_NOERROR;
-}
-
-/* ---- NextIndex scalars ------------------------------------------------------- */
-
-static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	const struct h_next_index *n = handler->myvoid;
-
-	(void)reginfo;
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			if (!r->processed)
-				h_row_set_int(r->requestvb, ASN_UNSIGNED, (long)n->value());
-	return SNMP_ERR_NOERROR;
-}
-
-int h_next_index_register(struct h_next_index *n)
-{
-	netsnmp_handler_registration *reg;
-
-	if (n->reg)
-		return 0;
-	reg = netsnmp_create_handler_registration(n->name, next_index_handler, n->root, n->root_len, HANDLER_CAN_RONLY);
-	if (!reg)
-		return -ENOMEM;
-	reg->handler->myvoid = n;
-	/* A failed registration frees reg. */
-	if (netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register %s", n->name);
-		return -EEXIST;
-	}
-	n->reg = reg;
-	return 0;
-}
-
-void h_next_index_unregister(struct h_next_index *n)
-{
-	if (n->reg) {
-		netsnmp_unregister_handler(n->reg);
-		n->reg = NULL;
-	}
 }

@@ -9,6 +9,8 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include "handlers/table.h"
+
 /* Values as the tables serve them. */
 void h_row_set_int(netsnmp_variable_list *vb, u_char type, long v);
 void h_row_set_c64(netsnmp_variable_list *vb, uint64_t v);
@@ -77,16 +79,5 @@ void h_ctable_row_del1(struct h_ctable *ct, uint32_t index);
 
 /* The node handler of one-index RowStatus tables: runs ct->ops per varbind. */
 Netsnmp_Node_Handler h_ctable_handler;
-
-/* A read-only Unsigned32 "...NextIndex" scalar: value() at GET time. */
-struct h_next_index {
-	const char *name;
-	const oid *root;
-	size_t root_len;
-	uint32_t (*value)(void);
-	netsnmp_handler_registration *reg;
-};
-int h_next_index_register(struct h_next_index *n);
-void h_next_index_unregister(struct h_next_index *n);
 
 #endif

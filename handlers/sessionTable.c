@@ -9,6 +9,7 @@
 #include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
 #include "handlers/redir.h"
+#include "handlers/table.h"
 #include "handlers/sessmib.h"
 #include "subagent/core.h"
 #include "common/evloop.h"
@@ -149,7 +150,7 @@ static int table_set(struct h_redir_table *t, netsnmp_agent_request_info *reqinf
 				netsnmp_set_request_error(reqinfo, r,
 				                          rc == -ENOENT || rc == -EOPNOTSUPP || rc == -ENODEV
 				                              ? SNMP_ERR_INCONSISTENTVALUE
-				                              : h_redir_action_err(rc));
+				                              : h_table_err(rc, H_PHASE_ACTION));
 			}
 			break;
 		default: break; /* RESERVE2, COMMIT, FREE, UNDO: nothing held, nothing to undo */

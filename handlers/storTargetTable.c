@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/table.h"
 #include "handlers/stor.h"
 #include "common/log.h"
 
@@ -163,7 +164,7 @@ static int ses_set(struct h_stor_table2 *t, netsnmp_agent_request_info *reqinfo,
 			if (rc < 0) {
 				/* A session that is not there cannot be created by a SET. */
 				netsnmp_set_request_error(
-				    reqinfo, r, rc == -ENOENT ? SNMP_ERR_NOCREATION : h_redir_validate_err(rc));
+				    reqinfo, r, rc == -ENOENT ? SNMP_ERR_NOCREATION : h_table_err(rc, H_PHASE_CHECK));
 				return SNMP_ERR_NOERROR;
 			}
 			break;

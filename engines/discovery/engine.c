@@ -100,6 +100,8 @@ static struct {
 	/* iSNS */
 	bool isns_on;
 	unsigned int scn_settle_timer; /* the follow-up query after state change notifications */
+	bool scn_again;                /* an SCN came since the last query round */
+	bool scn_settle;               /* one more round is due after the last SCN-driven one */
 	uint32_t isns_stamp;
 	char **isns_servers; /* as configured, for deregistration at stop */
 	size_t nisns_servers;
@@ -756,22 +758,34 @@ static void isns_query_all(void)
 	}
 }
 
+/* SCN-driven query rounds run at most once per SCN_SETTLE_MS, whatever
+ * the SCN rate: a round for the SCNs of the last window, then one more
+ * after the last SCN-driven round so a burst's final state is read. */
 static void scn_settle(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
 	D.scn_settle_timer = 0;
+	if (!D.scn_again && !D.scn_settle)
+		return;
+	D.scn_settle = D.scn_again;
+	D.scn_again = false;
 	isns_query_all();
+	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
 }
 
-/* An SCN from any server: ask every iSNS server again, at once, and once
- * more SCN_SETTLE_MS after the last of a burst. */
+/* An SCN from a configured server: ask every iSNS server again, at once
+ * when no round ran in the last SCN_SETTLE_MS, else at the window's end. */
 static void isns_scn(void *arg)
 {
 	(void)arg;
+	if (D.scn_settle_timer) {
+		D.scn_again = true;
+		return;
+	}
+	D.scn_again = false;
+	D.scn_settle = true;
 	isns_query_all();
-	if (D.scn_settle_timer)
-		sa_ev_cancel(D.scn_settle_timer);
 	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
 }
 
@@ -856,11 +870,18 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 				D.nisns_servers++;
 	}
 	if (c->nisns && !D.isns_on) {
-		if ((rc = disc_isns_start((unsigned int)c->isns_scn_port, isns_done, isns_scn, NULL, err, errlen)) < 0)
+		struct disc_isns_opts o = {.scn_port = (unsigned int)c->isns_scn_port,
+		                           .scn_address = c->isns_scn_address,
+		                           .scn_idle_s = (unsigned int)c->isns_scn_idle};
+		char host[64];
+
+		if ((rc = disc_isns_start(&o, c->isns, c->nisns, isns_done, isns_scn, NULL, err, errlen)) < 0)
 			return rc;
 		D.isns_on = true;
-		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on TCP port %u",
-		       c->nisns, (unsigned int)disc_isns_scn_port());
+		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
+		       c->nisns, disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
+	} else if (c->nisns) {
+		disc_isns_set_servers(c->isns, c->nisns);
 	} else if (!c->nisns && D.isns_on) {
 		disc_isns_stop(NULL, 0, NULL);
 		D.isns_on = false;

@@ -1353,15 +1353,26 @@ static void srv_remove(uint32_t index)
 	emit(REDIR_EV_ROW_REMOVED, REDIR_T_SERVER, index, 0);
 }
 
+int redir_server_validate_destroy(uint32_t index)
+{
+	struct srv *s = vec_find(&S, index);
+
+	if (!s)
+		return -ENOENT;
+	/* Config rows come and go with the config file only. */
+	if (s->pub.origin == REDIR_ORIGIN_CONFIG || s->pub.storage == REDIR_ST_READONLY)
+		return -EPERM;
+	return 0;
+}
+
 int redir_server_destroy(uint32_t index)
 {
 	struct srv *s = vec_find(&S, index);
 	char pfx[48];
+	int rc = redir_server_validate_destroy(index);
 
-	if (!s)
-		return -ENOENT;
-	if (s->pub.origin == REDIR_ORIGIN_CONFIG)
-		return -EPERM;
+	if (rc < 0)
+		return rc;
 	if (s->pub.storage == REDIR_ST_NONVOLATILE && st()) {
 		snprintf(pfx, sizeof(pfx), "redir.server.%u.", index);
 		st_del_prefix(pfx);
@@ -1505,6 +1516,11 @@ static bool name_ok(const char *n, size_t max)
 
 int redir_resource_validate(uint32_t index, const struct redir_resource_spec *spec)
 {
+	return redir_resource_validate_in(index, spec, NULL);
+}
+
+int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec *spec, const struct redir_txn_view *view)
+{
 	if (!index || !spec)
 		return -EINVAL;
 	if (vec_find(&R, index))
@@ -1513,7 +1529,7 @@ int redir_resource_validate(uint32_t index, const struct redir_resource_spec *sp
 		return -EINVAL;
 	if (res_by_target(spec->target))
 		return -EEXIST;
-	if (spec->server && !vec_find(&S, spec->server))
+	if (spec->server && !vec_find(&S, spec->server) && !(view && view->server_created(spec->server, view->arg)))
 		return -ENOENT;
 	if (spec->pinned != 0 && spec->pinned != 1)
 		return -EINVAL;
@@ -1595,18 +1611,33 @@ static void res_remove(uint32_t index)
 	emit(REDIR_EV_ROW_REMOVED, REDIR_T_RESOURCE, index, 0);
 }
 
+int redir_resource_validate_destroy(uint32_t index)
+{
+	struct res *r = vec_find(&R, index);
+
+	if (!r)
+		return -ENOENT;
+	if (r->pub.origin == REDIR_ORIGIN_CONFIG || r->pub.storage == REDIR_ST_READONLY)
+		return -EPERM;
+	return 0;
+}
+
 int redir_resource_destroy(uint32_t index)
 {
 	struct res *r = vec_find(&R, index);
 	char pfx[48];
+	int rc = redir_resource_validate_destroy(index);
 
-	if (!r)
-		return -ENOENT;
-	if (r->pub.origin == REDIR_ORIGIN_CONFIG)
-		return -EPERM;
+	if (rc < 0)
+		return rc;
 	if (st()) {
+		char k[REDIR_NAME_MAX + 16];
+
 		snprintf(pfx, sizeof(pfx), "redir.resource.%u.", index);
 		st_del_prefix(pfx);
+		/* The target's remembered mapping goes with the row. */
+		snprintf(k, sizeof(k), "redir.map.%s", r->pub.target);
+		sa_state_del(st(), k);
 	}
 	res_remove(index);
 	recount();
@@ -2140,6 +2171,8 @@ static bool listen_same(const struct sa_redirect_config *rc)
 static void limits_from_cfg(const struct sa_redirect_config *rc, struct redir_portal_limits *l)
 {
 	l->max_connections = (unsigned)rc->max_connections;
+	l->max_per_source = (unsigned)rc->max_per_source;
+	l->header_timeout_ms = (unsigned)rc->header_timeout * 1000u;
 	l->login_timeout_ms = (unsigned)rc->login_timeout_ms;
 	l->max_data_segment = (size_t)rc->max_data_segment;
 }
@@ -2371,6 +2404,8 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_config *
 	d.probe_timeout_ms = 500;
 	d.load_interval = 1;
 	d.max_connections = 256;
+	d.max_per_source = 32;
+	d.header_timeout = 2;
 	d.login_timeout_ms = 5000;
 	d.max_data_segment = 65536;
 	return &d;

@@ -100,7 +100,8 @@ struct redir_counters {
 	uint64_t discovery_sessions;
 	uint64_t rejects; /* unknown target (0x0203) or no server (0x0301) */
 	uint64_t malformed; /* connections closed for a malformed PDU */
-	uint64_t refused; /* connections refused over the limit */
+	uint64_t refused; /* connections refused over the table or per-source limit */
+	uint64_t evicted; /* unfinished logins closed to make room in a full table */
 };
 
 /* Engine ops for the registry (start/reload/stop). */
@@ -135,6 +136,7 @@ struct redir_server_spec {
 };
 int redir_server_validate(uint32_t index, const struct redir_server_spec *spec);
 int redir_server_create(uint32_t index, const struct redir_server_spec *spec);
+int redir_server_validate_destroy(uint32_t index); /* -EPERM: a config or readOnly row */
 int redir_server_destroy(uint32_t index); /* its resources fail over first */
 int redir_server_validate_admin(uint32_t index, int admin);
 int redir_server_set_admin(uint32_t index, int admin); /* drain/down remaps its resources */
@@ -148,7 +150,16 @@ struct redir_resource_spec {
 	int storage;
 };
 int redir_resource_validate(uint32_t index, const struct redir_resource_spec *spec);
+/* Rows the same SET request creates, which a validate function takes as
+ * existing: one request may create a server and a resource mapped to it. */
+struct redir_txn_view {
+	int (*server_created)(uint32_t index, void *arg);
+	void *arg;
+};
+int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec *spec,
+                               const struct redir_txn_view *view);
 int redir_resource_create(uint32_t index, const struct redir_resource_spec *spec);
+int redir_resource_validate_destroy(uint32_t index);
 int redir_resource_destroy(uint32_t index);
 int redir_resource_validate_move(uint32_t index, uint32_t server);
 int redir_resource_move(uint32_t index, uint32_t server); /* manual move: ends its sessions on the old server */
