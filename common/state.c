@@ -1427,6 +1427,20 @@ void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out)
 	out->compacting = st->child != 0;
 }
 
+int sa_state_compact_background(struct sa_state *st)
+{
+	if (!st)
+		return -EINVAL;
+	if (st->readonly)
+		return -EROFS;
+	if (st->child)
+		return -EBUSY;
+	if (!st->have_snap || st->need_full || st->jfd < 0)
+		return sa_compact_sync(st); /* nothing to fold, or no journal to trust */
+	sa_compact_start(st);
+	return st->need_full ? -EIO : 0;
+}
+
 int sa_state_compact(struct sa_state *st)
 {
 	if (!st)
