@@ -11,6 +11,7 @@
 
 #include "handlers/login.h"
 #include "handlers/rowCommon.h"
+#include "common/bus.h"
 
 static const oid cred_table_oid[] = {SA_OID_CRED_TABLE};
 static const oid next_index_oid[] = {SA_OID_CRED_NEXT_INDEX};
@@ -21,7 +22,7 @@ static struct h_next_index next_index = {
     .value = disc_cred_next_index,
 };
 static struct h_ctable cred_ct;
-static int listening;
+static int login_sub; /* bus handle, 0: not subscribed */
 
 struct h_cred_pending *h_cred_pending(netsnmp_agent_request_info *reqinfo, uint32_t index)
 {
@@ -177,8 +178,11 @@ static const struct h_ctable_ops cred_ops = {
     .undo = h_conn_undo,
 };
 
-static void on_event(const struct disc_login_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct disc_login_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (ev->type == DISC_CRED_EV_ADDED)
 		h_ctable_row_add1(&cred_ct, ev->a);
@@ -201,8 +205,13 @@ int h_cred_init(void)
 		h_cred_shutdown();
 		return rc;
 	}
-	if (!listening && disc_login_listen(on_event, NULL) == 0)
-		listening = 1;
+	if (!login_sub) {
+		if ((rc = bus_subscribe(BUS_LOGIN, on_event, NULL)) < 0) {
+			h_cred_shutdown();
+			return rc;
+		}
+		login_sub = rc;
+	}
 	for (const struct disc_cred *c = disc_cred_next(0); c; c = disc_cred_next(c->index))
 		h_ctable_row_add1(&cred_ct, c->index);
 	return 0;
@@ -210,9 +219,9 @@ int h_cred_init(void)
 
 void h_cred_shutdown(void)
 {
-	if (listening) {
-		disc_login_unlisten(on_event, NULL);
-		listening = 0;
+	if (login_sub) {
+		bus_unsubscribe(login_sub);
+		login_sub = 0;
 	}
 	h_next_index_unregister(&next_index);
 	h_ctable_unregister(&cred_ct);

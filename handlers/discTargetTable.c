@@ -7,6 +7,7 @@
 #include "engines/registry.h"
 #include "handlers/disc.h"
 #include "handlers/redir.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 /* The single-index tables reuse the redirector's live-table plumbing
@@ -179,7 +180,7 @@ static netsnmp_handler_registration *counters_reg;
 
 /* ---- registration: only while the discovery engine runs --------------- */
 
-static int registered, wanted, listening;
+static int registered, wanted, engines_sub; /* engines_sub: bus handle, 0 until subscribed */
 
 void h_disc_tables_shutdown(void)
 {
@@ -230,8 +231,11 @@ static void disc_sync(void)
 	}
 }
 
-static void on_engine(const struct sa_engine *e, void *arg)
+static void on_engine(int topic, const void *data, void *arg)
 {
+	const struct sa_engine *e = data;
+
+	(void)topic;
 	(void)arg;
 	if (e->index == SA_ENGINE_DISCOVERY + 1)
 		disc_sync();
@@ -243,9 +247,10 @@ int h_disc_init(void)
 
 	if (rc < 0)
 		return rc;
-	if (!listening) {
-		sa_engines_listen(on_engine, NULL);
-		listening = 1;
+	if (!engines_sub) {
+		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
+			return rc;
+		engines_sub = rc;
 	}
 	wanted = 1;
 	disc_sync();
@@ -255,6 +260,9 @@ int h_disc_init(void)
 void h_disc_shutdown(void)
 {
 	wanted = 0;
+	if (engines_sub)
+		bus_unsubscribe(engines_sub);
+	engines_sub = 0;
 	sa_disc_notify_shutdown();
 	h_disc_tables_shutdown();
 }

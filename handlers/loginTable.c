@@ -13,6 +13,7 @@
 #include "handlers/login.h"
 #include "handlers/rowCommon.h"
 #include "iscsi/login_result.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 #define TAG "handlers"
@@ -27,7 +28,7 @@ static struct h_next_index next_index = {
     .value = disc_login_next_index,
 };
 static struct h_ctable login_ct;
-static int listening;
+static int login_sub; /* bus handle, 0: not subscribed */
 
 /* The engine keeps a row's RowStatus as h_row_final_status leaves it. */
 _Static_assert(DISC_ROW_ACTIVE == RS_ACTIVE && DISC_ROW_NOT_IN_SERVICE == RS_NOTINSERVICE &&
@@ -383,8 +384,11 @@ static const struct h_ctable_ops login_ops = {
     .undo = h_conn_undo,
 };
 
-static void on_event(const struct disc_login_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct disc_login_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (ev->type == DISC_LOGIN_EV_ADDED)
 		h_ctable_row_add1(&login_ct, ev->a);
@@ -411,8 +415,13 @@ int h_login_init(void)
 		h_login_shutdown();
 		return rc;
 	}
-	if (!listening && disc_login_listen(on_event, NULL) == 0)
-		listening = 1;
+	if (!login_sub) {
+		if ((rc = bus_subscribe(BUS_LOGIN, on_event, NULL)) < 0) {
+			h_login_shutdown();
+			return rc;
+		}
+		login_sub = rc;
+	}
 	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index))
 		h_ctable_row_add1(&login_ct, l->index);
 	sa_login_notify_init();
@@ -422,9 +431,9 @@ int h_login_init(void)
 void h_login_shutdown(void)
 {
 	sa_login_notify_shutdown();
-	if (listening) {
-		disc_login_unlisten(on_event, NULL);
-		listening = 0;
+	if (login_sub) {
+		bus_unsubscribe(login_sub);
+		login_sub = 0;
 	}
 	h_next_index_unregister(&next_index);
 	h_ctable_unregister(&login_ct);

@@ -11,6 +11,7 @@
 
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "traps/path_notify.h"
 
@@ -496,8 +497,13 @@ static const struct h_ctable_ops team_ops = {
 
 /* ---- rows follow the engine's teams ------------------------------------------- */
 
-static void on_event(const struct bal_event *ev, void *arg)
+static int bal_sub; /* bus handle, 0: not subscribed */
+
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct bal_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (ev->type == BAL_EV_TEAM_ADDED) {
 		h_ctable_row_add1(&team_ct, ev->team);
@@ -527,7 +533,11 @@ int h_path_init(void)
 		h_path_shutdown();
 		return rc;
 	}
-	bal_listen(on_event, NULL);
+	if ((rc = bus_subscribe(BUS_BALANCE, on_event, NULL)) < 0) {
+		h_path_shutdown();
+		return rc;
+	}
+	bal_sub = rc;
 	/* Teams that exist already (the engine may start first). */
 	for (unsigned int i = bal_team_next(0); i; i = bal_team_next(i)) {
 		h_ctable_row_add1(&team_ct, i);
@@ -540,7 +550,9 @@ int h_path_init(void)
 void h_path_shutdown(void)
 {
 	sa_path_notify_shutdown();
-	bal_unlisten(on_event, NULL);
+	if (bal_sub)
+		bus_unsubscribe(bal_sub);
+	bal_sub = 0;
 	h_path_table_shutdown();
 	h_next_index_unregister(&next_index);
 	h_ctable_unregister(&team_ct);

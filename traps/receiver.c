@@ -807,7 +807,7 @@ static enum rx_verdict rx_judge(netsnmp_pdu *pdu)
 			rx_drop_note(RXD_V2C, 1, peer.text, NULL);
 			return RX_UNAUTH;
 		}
-		/* The principal is the community; dispatch.h says never log it. */
+		/* The principal is the community; common/trap.h says never log it. */
 		memcpy(community, pdu->community, pdu->community_len);
 		community[pdu->community_len] = '\0';
 		return rx_deliver(pdu, &peer, community);
