@@ -12,7 +12,6 @@
 #include "engines/registry.h"
 #include "handlers/handlers.h"
 #include "handlers/stateTxn.h"
-#include "subagent/core.h"
 #include "common/log.h"
 
 static const oid engine_table_oid[] = {SA_OID_ENGINE_TABLE};
@@ -67,7 +66,7 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, e->last_error, strnlen(e->last_error, 255));
 		break;
 	case H_ENGINE_LAST_CHANGE:
-		h_date_and_time(e->last_change ? e->last_change : sa_core.start_time, dt);
+		h_date_and_time(e->last_change ? e->last_change : h_agent->start_time(), dt);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 		break;
 	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
@@ -149,7 +148,7 @@ static int engine_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 				break;
 			}
 			*old = e->admin;
-			rc = sa_core_set_engine_admin(e->index, (int)*r->requestvb->val.integer);
+			rc = h_agent->set_engine_admin(e->index, (int)*r->requestvb->val.integer);
 			if (rc < 0) {
 				free(old);
 				sa_log(SA_LOG_WARNING, "handlers", "engine %s: admin status SET failed: %s", e->name,
@@ -164,7 +163,7 @@ static int engine_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 			old = netsnmp_request_get_list_data(r, OLD_ADMIN_KEY);
 			if (!e || !old)
 				break;
-			rc = sa_core_set_engine_admin(e->index, (int)*old);
+			rc = h_agent->set_engine_admin(e->index, (int)*old);
 			if (rc < 0) {
 				/* UNDO has no error of its own to report but undoFailed. */
 				sa_log(SA_LOG_ERR, "handlers", "engine %s: cannot restore admin status: %s", e->name,
@@ -177,7 +176,7 @@ static int engine_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 			/* COMMIT cannot fail: the change is already in force, only
 			 * persisting it is left, and a failure there is logged. */
 			if (e && netsnmp_request_get_list_data(r, OLD_ADMIN_KEY)) {
-				rc = sa_core_commit_state();
+				rc = h_agent->commit_state();
 				if (rc < 0)
 					sa_log(SA_LOG_WARNING, "handlers", "engine %s: admin status not persisted: %s",
 					       e->name, strerror(-rc));

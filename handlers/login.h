@@ -93,8 +93,4 @@ int h_cred_check(struct h_conn_pending *ps, struct h_cred_pending *p);
 /* Logins that name cred once the request is applied. */
 unsigned int h_cred_users_after(const struct h_conn_pending *ps, uint32_t cred);
 
-/* traps/login_notify.c */
-int sa_login_notify_init(void);
-void sa_login_notify_shutdown(void);
-
 #endif

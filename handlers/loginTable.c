@@ -424,13 +424,11 @@ int h_login_init(void)
 	}
 	for (const struct disc_login *l = disc_login_next(0); l; l = disc_login_next(l->index))
 		h_ctable_row_add1(&login_ct, l->index);
-	sa_login_notify_init();
 	return 0;
 }
 
 void h_login_shutdown(void)
 {
-	sa_login_notify_shutdown();
 	if (login_sub) {
 		bus_unsubscribe(login_sub);
 		login_sub = 0;

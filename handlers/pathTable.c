@@ -10,7 +10,6 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/pathmib.h"
-#include "subagent/core.h"
 #include "common/log.h"
 
 #define TAG "handlers"
@@ -55,7 +54,7 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 	case H_PATH_WRITE_COMMANDS: h_row_set_c64(vb, l->cmds[BAL_WRITE]); break;
 	case H_PATH_ERRORS: h_row_set_c64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
-		h_date_and_time(l->last_change ? l->last_change : sa_core.start_time, dt);
+		h_date_and_time(l->last_change ? l->last_change : h_agent->start_time(), dt);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 		break;
 	case H_PATH_AVG_LATENCY: h_row_set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;

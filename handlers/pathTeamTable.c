@@ -10,10 +10,8 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/pathmib.h"
-#include "subagent/core.h"
 #include "common/bus.h"
 #include "common/log.h"
-#include "traps/path_notify.h"
 
 #define TAG "handlers"
 #define PENDING_KEY "sanPathMIB:pending"
@@ -543,13 +541,11 @@ int h_path_init(void)
 		h_ctable_row_add1(&team_ct, i);
 		h_path_table_team_added(i);
 	}
-	sa_path_notify_init();
 	return 0;
 }
 
 void h_path_shutdown(void)
 {
-	sa_path_notify_shutdown();
 	if (bal_sub)
 		bus_unsubscribe(bal_sub);
 	bal_sub = 0;
