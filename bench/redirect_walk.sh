@@ -109,7 +109,7 @@ rocommunity $SA_RO_COMMUNITY 127.0.0.1
 dlmod sanagent $SO
 sanagentConfig $SA_TMP/dl/sanagent.conf
 EOF
-SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -Lf "$SA_TMP/snmpd-dlmod.log" -C \
+SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd-dlmod.log" -C \
 	-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
 DL_PID=$SA_LASTPID
 sa_wait_for 30 rows_served "$DL_PORT" "$WALK_SMALL" || sa_fail "dlmod: row $WALK_SMALL not served"

@@ -65,7 +65,7 @@ rocommunity $SA_RO_COMMUNITY 127.0.0.1
 dlmod sanagent $SO
 sanagentConfig $SA_TMP/dl/sanagent.conf
 EOF
-SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -Lf "$SA_TMP/snmpd-dlmod.log" -C \
+SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd-dlmod.log" -C \
 	-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
 dl_serving() {
 	snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 0 -Oqv "127.0.0.1:$DL_PORT" "$SA_OID.1.1.1.0" 2>/dev/null |

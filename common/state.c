@@ -1,31 +1,80 @@
-/* state.c: sorted in-memory key/value store persisted as a checksummed text file, replaced atomically. */
+/* state.c: sorted in-memory key/value store; each commit appends one checksummed journal record, compacted into an atomic snapshot. */
 #include "common/state.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 /*
- * File format:
+ * Why a hand-written journal and not LMDB (liblmdb-dev):
+ * - The store already lives in memory (a sorted array every reader uses);
+ *   only durability of the deltas was missing.  A journal adds exactly
+ *   that; LMDB would replace the reads too and put a second copy of every
+ *   value into a memory map.
+ * - Secrets: values are wiped from memory when replaced.  LMDB leaves old
+ *   values in free pages of its file and map until reused, out of reach of
+ *   explicit_bzero.  The journal's stale records disappear at the next
+ *   compaction, when the file holding them is unlinked.
+ * - LMDB needs a fixed map size chosen in advance (MDB_MAP_FULL when the
+ *   state grows past it) and syncs twice per transaction (data, then meta
+ *   page); the journal syncs once.
+ * - The snapshot stays the readable, checksummed text file it was, so the
+ *   corruption handling and the tools that read it are unchanged.
+ *
+ * Files, for a state path P:
+ *	P		snapshot: the whole state at some moment (format below)
+ *	P.journal	records appended since that snapshot, one per commit
+ *	P.journal.old	the journal being folded into a new snapshot (exists
+ *			only while a compaction runs or after one failed)
+ * Loading is snapshot, then P.journal.old, then P.journal, in that order.
+ * Replaying a record sets keys to absolute values, so replaying a journal
+ * onto a snapshot that already contains it changes nothing: a crash at any
+ * point of a compaction loses nothing.
+ *
+ * Snapshot format:
  *	SANAGENT-STATE 1\n
  *	key\tescaped-value\n		one per key, keys strictly ascending
  *	END <count> <crc32>\n		crc32 (8 lower-case hex digits) of all bytes before "END"
  * Anything else is corrupt.  The trailer is what tells a complete file from
  * a truncated one, the CRC catches flipped bytes.
+ *
+ * Journal format: the header line, then records
+ *	SANAGENT-JOURNAL 1\n
+ *	J <payload-bytes> <crc32 of payload>\n
+ *	payload: "+key\tescaped-value\n" (set) or "-key\n" (delete) per changed key
+ * A record is applied whole or not at all.  A record cut short or failing
+ * its CRC at the end of the file is a commit a crash interrupted: it is
+ * dropped (the file is cut back to the last whole record).  A bad record
+ * followed by more bytes is corruption: the journal is set aside.
+ *
+ * Compaction runs when the journal outgrows the snapshot (and a floor), so
+ * its O(state) cost is paid once per O(state) bytes of commits.  It runs in
+ * a forked child: fork() shares the memory copy-on-write, which is the
+ * consistent copy a writer needs, for about a millisecond of the loop's
+ * time instead of the serialise + write + fsync of the whole state.  The
+ * child calls no malloc (the agent has threads) and reports over a pipe.
+ * It dies with its parent (PR_SET_PDEATHSIG): a killed agent's child must
+ * not rename an older snapshot over one its successor wrote meanwhile.
  */
 #define SA_STATE_HEADER "SANAGENT-STATE 1\n"
+#define SA_JOURNAL_HEADER "SANAGENT-JOURNAL 1\n"
 #define SA_STATE_MAX_FILE (64u << 20) /* refuse to slurp anything absurd */
+#define SA_JOURNAL_FLOOR (256u << 10) /* below this, compaction is not worth a fork */
 
 struct sa_kv {
 	char *key;
@@ -33,9 +82,22 @@ struct sa_kv {
 };
 
 struct sa_state {
-	char *path;
+	char *path, *jpath, *jold;
 	struct sa_kv *kv; /* sorted by strcmp(key) */
 	size_t n, cap;
+	/* Keys changed since the last durable commit (may repeat). */
+	char **dirty;
+	size_t ndirty, dirtycap;
+	int depth;        /* open sa_state_begin() levels */
+	int jfd;          /* P.journal open for append, -1 until needed */
+	off_t jsize;      /* bytes of whole records in P.journal */
+	off_t snap_size;  /* bytes of the last snapshot written or read */
+	int have_snap;    /* P exists on disk */
+	int need_full;    /* the journal cannot be trusted: next commit writes a snapshot */
+	int readonly;     /* sa_state_open_readonly(): never touches a file */
+	pid_t child;      /* compaction child, 0 when none */
+	int child_fd;     /* its report pipe */
+	unsigned long compactions, journal_commits;
 };
 
 struct sa_buf {
@@ -47,23 +109,35 @@ struct sa_buf {
 
 static uint32_t sa_crc_table[256];
 
-static uint32_t sa_crc32(const void *data, size_t len)
+static void sa_crc_init(void)
+{
+	if (sa_crc_table[1])
+		return;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t v = i;
+
+		for (int k = 0; k < 8; k++)
+			v = (v & 1) ? 0xedb88320u ^ (v >> 1) : v >> 1;
+		sa_crc_table[i] = v;
+	}
+}
+
+/* Running form: start with c = 0, feed pieces, the result is the CRC-32 of
+ * their concatenation (the pre/post inversion is folded in). */
+static uint32_t sa_crc32_update(uint32_t c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint32_t c = 0xffffffffu;
 
-	if (!sa_crc_table[1]) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t v = i;
-
-			for (int k = 0; k < 8; k++)
-				v = (v & 1) ? 0xedb88320u ^ (v >> 1) : v >> 1;
-			sa_crc_table[i] = v;
-		}
-	}
+	sa_crc_init();
+	c ^= 0xffffffffu;
 	while (len--)
 		c = sa_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
+}
+
+static uint32_t sa_crc32(const void *data, size_t len)
+{
+	return sa_crc32_update(0, data, len);
 }
 
 static int sa_buf_put(struct sa_buf *b, const void *data, size_t len)
@@ -166,31 +240,48 @@ static int sa_state_insert(struct sa_state *st, size_t i, char *key, char *value
 
 /* ---- escaping ------------------------------------------------------------ */
 
-static int sa_escape(struct sa_buf *b, const char *v)
+/* Escaping writes through a sink so the same code fills a growing buffer
+ * (journal records) and a fixed one (snapshots written by a forked child,
+ * which must not call malloc). */
+typedef int (*sa_put_fn)(void *ctx, const void *data, size_t len);
+
+static int sa_buf_sink(void *ctx, const void *data, size_t len)
+{
+	return sa_buf_put(ctx, data, len);
+}
+
+static int sa_escape(sa_put_fn put, void *ctx, const char *v)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *run = (const unsigned char *)v, *p;
 	int rc = 0;
 
-	for (const unsigned char *p = (const unsigned char *)v; *p && !rc; p++) {
+	/* Plain runs go out in one piece; only special bytes are expanded. */
+	for (p = run; *p && !rc; p++) {
 		char e[4];
+		size_t elen = 2;
 
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			continue;
+		if (p > run && (rc = put(ctx, run, (size_t)(p - run))) != 0)
+			break;
+		run = p + 1;
+		e[0] = '\\';
 		switch (*p) {
-		case '\\': rc = sa_buf_put(b, "\\\\", 2); break;
-		case '\t': rc = sa_buf_put(b, "\\t", 2); break;
-		case '\n': rc = sa_buf_put(b, "\\n", 2); break;
-		case '\r': rc = sa_buf_put(b, "\\r", 2); break;
+		case '\\': e[1] = '\\'; break;
+		case '\t': e[1] = 't'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
 		default:
-			if (*p >= 0x20 && *p < 0x7f) {
-				rc = sa_buf_put(b, p, 1);
-			} else {
-				e[0] = '\\';
-				e[1] = 'x';
-				e[2] = hex[*p >> 4];
-				e[3] = hex[*p & 0xf];
-				rc = sa_buf_put(b, e, 4);
-			}
+			e[1] = 'x';
+			e[2] = hex[*p >> 4];
+			e[3] = hex[*p & 0xf];
+			elen = 4;
 		}
+		rc = put(ctx, e, elen);
 	}
+	if (!rc && p > run)
+		rc = put(ctx, run, (size_t)(p - run));
 	return rc;
 }
 
@@ -253,26 +344,6 @@ bad:
 }
 
 /* ---- parse / serialise ------------------------------------------------ */
-
-static int sa_state_serialize(const struct sa_state *st, struct sa_buf *b)
-{
-	char trailer[64];
-	int rc = sa_buf_put(b, SA_STATE_HEADER, strlen(SA_STATE_HEADER));
-
-	for (size_t i = 0; i < st->n && !rc; i++) {
-		rc = sa_buf_put(b, st->kv[i].key, strlen(st->kv[i].key));
-		if (!rc)
-			rc = sa_buf_put(b, "\t", 1);
-		if (!rc)
-			rc = sa_escape(b, st->kv[i].value);
-		if (!rc)
-			rc = sa_buf_put(b, "\n", 1);
-	}
-	if (rc)
-		return rc;
-	snprintf(trailer, sizeof(trailer), "END %zu %08x\n", st->n, (unsigned)sa_crc32(b->p, b->len));
-	return sa_buf_put(b, trailer, strlen(trailer));
-}
 
 /* Fills st from buf or says why the file is corrupt. */
 static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char *why, size_t whylen)
@@ -455,6 +526,41 @@ static int sa_set_aside(const char *path, char *aside, size_t len)
 	return -EEXIST;
 }
 
+static int sa_pid_dead(pid_t pid)
+{
+	char path[64], buf[256], *rp;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	/* A zombie nobody reaps (no init in a container) is dead too. */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A killed agent's compaction child is killed with it (PR_SET_PDEATHSIG)
+ * but may take a moment to die (it can be inside fsync): give it that
+ * moment rather than leave its temp file behind for good. */
+static int sa_writer_gone(pid_t pid)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sa_pid_dead(pid))
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
 /* A writer killed mid-commit leaves "<path>.tmp.<pid>" behind; remove those
  * whose writer is gone so a crash loop does not fill the directory. */
 static void sa_sweep_temps(const char *path)
@@ -486,7 +592,7 @@ static void sa_sweep_temps(const char *path)
 		pid = strtol(p, &endp, 10);
 		if (errno || *endp || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (pid != (long)getpid() && !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		if (pid != (long)getpid() && !sa_writer_gone((pid_t)pid))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			sa_log(SA_LOG_NOTICE, "state", "%s: removed %s left by an interrupted commit", path,
@@ -540,51 +646,616 @@ static int sa_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* ---- snapshot writing --------------------------------------------------------- */
+
+/* A fixed-buffer writer: no malloc, so it is safe in a forked child. */
+struct sa_fw {
+	int fd, err;
+	uint32_t crc; /* of everything written so far */
+	off_t total;
+	size_t len;
+	char buf[32768];
+};
+
+static int sa_fw_flush(struct sa_fw *w)
+{
+	if (!w->err && w->len)
+		w->err = sa_write_all(w->fd, w->buf, w->len);
+	explicit_bzero(w->buf, w->len);
+	w->len = 0;
+	return w->err;
+}
+
+static int sa_fw_put(void *ctx, const void *data, size_t len)
+{
+	struct sa_fw *w = ctx;
+	const char *p = data;
+
+	w->crc = sa_crc32_update(w->crc, data, len);
+	w->total += (off_t)len;
+	while (len && !w->err) {
+		size_t room = sizeof(w->buf) - w->len, n = len < room ? len : room;
+
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		p += n;
+		len -= n;
+		if (w->len == sizeof(w->buf))
+			sa_fw_flush(w);
+	}
+	return w->err;
+}
+
+/* Writes the whole state to tmp and renames it over path, durably.  Calls
+ * neither malloc nor the logger: it also runs in the compaction child.
+ * *size gets the snapshot's length. */
+static int sa_snapshot_write(const struct sa_state *st, const char *tmp, const char *dir, off_t *size)
+{
+	static struct sa_fw w; /* 32 KiB: not on the stack; one writer per process */
+	char trailer[64];
+	int dfd, rc = 0, n;
+
+	memset(&w, 0, offsetof(struct sa_fw, buf));
+	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w.fd < 0)
+		return -errno;
+	/* It will hold secrets: 0600 whatever the umask or a stale file said. */
+	if (fchmod(w.fd, 0600) < 0)
+		w.err = -errno;
+	sa_fw_put(&w, SA_STATE_HEADER, strlen(SA_STATE_HEADER));
+	for (size_t i = 0; i < st->n && !w.err; i++) {
+		sa_fw_put(&w, st->kv[i].key, strlen(st->kv[i].key));
+		sa_fw_put(&w, "\t", 1);
+		sa_escape(sa_fw_put, &w, st->kv[i].value);
+		sa_fw_put(&w, "\n", 1);
+	}
+	n = snprintf(trailer, sizeof(trailer), "END %zu %08x\n", st->n, (unsigned)w.crc);
+	sa_fw_put(&w, trailer, (size_t)n);
+	rc = sa_fw_flush(&w);
+	if (!rc && fsync(w.fd) < 0)
+		rc = -errno;
+	if (close(w.fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, st->path) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	/* The rename is only durable once the directory entry is on disk. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	/* EINVAL: this filesystem cannot sync directories; nothing more to do. */
+	if (fsync(dfd) < 0 && errno != EINVAL)
+		rc = -errno;
+	close(dfd);
+	if (size)
+		*size = w.total;
+	return rc;
+}
+
+static int sa_fsync_dir_of(const char *path)
+{
+	char *dir = sa_dirname(path);
+	int dfd, rc = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd) < 0 && errno != EINVAL)
+		rc = -errno;
+	close(dfd);
+	return rc;
+}
+
+/* ---- journal ------------------------------------------------------------------- */
+
+static void sa_dirty_clear(struct sa_state *st)
+{
+	for (size_t i = 0; i < st->ndirty; i++)
+		free(st->dirty[i]);
+	st->ndirty = 0;
+}
+
+static int sa_dirty_add(struct sa_state *st, const char *key)
+{
+	char *k;
+
+	if (st->ndirty == st->dirtycap) {
+		size_t cap = st->dirtycap ? st->dirtycap * 2 : 16;
+		char **d = realloc(st->dirty, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		st->dirty = d;
+		st->dirtycap = cap;
+	}
+	if (!(k = strdup(key)))
+		return -ENOMEM;
+	st->dirty[st->ndirty++] = k;
+	return 0;
+}
+
+static int sa_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One record holding the current value (or absence) of every dirty key. */
+static int sa_record_build(struct sa_state *st, struct sa_buf *b)
+{
+	struct sa_buf pl = {0};
+	char hdr[64];
+	int rc = 0, n;
+
+	qsort(st->dirty, st->ndirty, sizeof(*st->dirty), sa_strcmp_p);
+	for (size_t i = 0; i < st->ndirty && !rc; i++) {
+		const char *k = st->dirty[i], *v;
+
+		if (i && strcmp(k, st->dirty[i - 1]) == 0)
+			continue;
+		v = sa_state_get(st, k);
+		rc = sa_buf_put(&pl, v ? "+" : "-", 1);
+		if (!rc)
+			rc = sa_buf_put(&pl, k, strlen(k));
+		if (!rc && v && !(rc = sa_buf_put(&pl, "\t", 1)))
+			rc = sa_escape(sa_buf_sink, &pl, v);
+		if (!rc)
+			rc = sa_buf_put(&pl, "\n", 1);
+	}
+	if (!rc) {
+		n = snprintf(hdr, sizeof(hdr), "J %zu %08x\n", pl.len, (unsigned)sa_crc32(pl.p ? pl.p : "", pl.len));
+		rc = sa_buf_put(b, hdr, (size_t)n);
+	}
+	if (!rc && pl.len)
+		rc = sa_buf_put(b, pl.p, pl.len);
+	sa_buf_wipe(&pl);
+	return rc;
+}
+
+/* Applies one record's payload; -1 if it does not parse.  Parses fully
+ * before changing anything, so a bad record leaves st as it was. */
+static int sa_record_apply(struct sa_state *st, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *line = p; line < end;) {
+			const char *nl = memchr(line, '\n', (size_t)(end - line)), *tab;
+			char *key, *value = NULL;
+			int rc = 0;
+
+			if (!nl || (*line != '+' && *line != '-'))
+				return -1;
+			tab = *line == '+' ? memchr(line, '\t', (size_t)(nl - line)) : nl;
+			if (!tab)
+				return -1;
+			key = strndup(line + 1, (size_t)(tab - line - 1));
+			if (!key)
+				return -1;
+			if (*line == '+')
+				value = sa_unescape(tab + 1, (size_t)(nl - tab - 1));
+			if (!sa_key_valid(key) || (*line == '+' && !value))
+				rc = -1;
+			else if (pass == 1)
+				rc = value ? sa_state_set(st, key, value) : (sa_state_del(st, key), 0);
+			free(key);
+			sa_free_secret(value);
+			if (rc < 0)
+				return -1;
+			line = nl + 1;
+		}
+	}
+	return 0;
+}
+
+/* Replays the journal at jpath.  *good gets the length of the whole
+ * records; *torn is set when bytes after them were dropped as an
+ * interrupted commit, *bad when they look like damage instead. */
+static int sa_journal_replay(struct sa_state *st, const char *jpath, off_t *good, int *torn, int *bad)
+{
+	struct sa_buf b = {0};
+	size_t hlen = strlen(SA_JOURNAL_HEADER), pos;
+	int rc = sa_read_file(jpath, &b);
+
+	*good = 0;
+	*torn = *bad = 0;
+	if (rc < 0)
+		return rc;
+	if (b.len < hlen || memcmp(b.p, SA_JOURNAL_HEADER, hlen) != 0) {
+		/* Creating the journal writes its header first: a shorter
+		 * prefix of it is a creation cut short, anything else damage. */
+		if (b.len && (b.len >= hlen || memcmp(b.p, SA_JOURNAL_HEADER, b.len) != 0))
+			*bad = 1;
+		else if (b.len)
+			*torn = 1;
+		sa_buf_wipe(&b);
+		return 0;
+	}
+	for (pos = hlen; pos < b.len;) {
+		const char *h = b.p + pos, *nl = memchr(h, '\n', b.len - pos < 64 ? b.len - pos : 64);
+		unsigned long long plen;
+		unsigned long crc;
+		char *e;
+
+		if (!nl) {
+			*(b.len - pos < 64 ? torn : bad) = 1;
+			break;
+		}
+		errno = 0;
+		if (h[0] != 'J' || h[1] != ' ' || (plen = strtoull(h + 2, &e, 10), errno) || *e != ' ' ||
+		    (crc = strtoul(e + 1, &e, 16), e != nl)) {
+			*bad = 1;
+			break;
+		}
+		if (plen > b.len - (size_t)(nl + 1 - b.p)) {
+			*torn = 1; /* the payload runs past the end of the file */
+			break;
+		}
+		if (sa_crc32(nl + 1, plen) != crc || sa_record_apply(st, nl + 1, plen) < 0) {
+			/* The last record of the file: a write the crash cut. */
+			*((size_t)(nl + 1 - b.p) + plen == b.len ? torn : bad) = 1;
+			break;
+		}
+		pos = (size_t)(nl + 1 - b.p) + plen;
+	}
+	*good = (off_t)(pos < hlen ? hlen : pos);
+	sa_buf_wipe(&b);
+	return 0;
+}
+
+/* Opens P.journal for appending, creating it (durably) if needed. */
+static int sa_journal_open(struct sa_state *st)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (st->jfd >= 0)
+		return 0;
+	fd = open(st->jpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) < 0 || fstat(fd, &sb) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (sb.st_size == 0) {
+		/* Records are only safe in it once its directory entry is. */
+		rc = sa_write_all(fd, SA_JOURNAL_HEADER, strlen(SA_JOURNAL_HEADER));
+		if (!rc && fdatasync(fd) < 0)
+			rc = -errno;
+		if (!rc)
+			rc = sa_fsync_dir_of(st->jpath);
+		if (rc) {
+			close(fd);
+			unlink(st->jpath);
+			return rc;
+		}
+		st->jsize = (off_t)strlen(SA_JOURNAL_HEADER);
+	} else if (sb.st_size != st->jsize) {
+		/* Someone else's bytes: never append after what we did not check. */
+		close(fd);
+		return -ESTALE;
+	}
+	st->jfd = fd;
+	return 0;
+}
+
+static void sa_journal_close(struct sa_state *st)
+{
+	if (st->jfd >= 0)
+		close(st->jfd);
+	st->jfd = -1;
+	st->jsize = 0;
+}
+
+/* ---- compaction ---------------------------------------------------------------- */
+
+/* Collects a finished compaction child.  wait: block until it is done. */
+static void sa_child_poll(struct sa_state *st, int wait)
+{
+	struct {
+		char ok;
+		off_t size;
+	} rep;
+	ssize_t r;
+
+	if (!st->child)
+		return;
+	if (!wait) {
+		struct pollfd pfd = {.fd = st->child_fd, .events = POLLIN};
+
+		/* The child writes its report (or dies, closing the pipe) last. */
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+	}
+	do
+		r = read(st->child_fd, &rep, sizeof(rep));
+	while (r < 0 && errno == EINTR);
+	/* ECHILD: SIGCHLD ignored, the kernel reaped it; the pipe told us. */
+	while (waitpid(st->child, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(st->child_fd);
+	st->child = 0;
+	st->child_fd = -1;
+	if (r == (ssize_t)sizeof(rep) && rep.ok) {
+		unlink(st->jold);
+		st->snap_size = rep.size;
+		st->have_snap = 1;
+		st->compactions++;
+	} else {
+		/* P.journal.old stays and is replayed; the next compaction is a
+		 * synchronous one that folds both journals in. */
+		sa_log(SA_LOG_ERR, "state", "%s: background compaction failed; retrying in the foreground next time",
+		       st->path);
+	}
+}
+
+/* Writes a snapshot here and now and drops both journals (the old commit
+ * path, O(state); used at open, after errors, and for the first commit). */
+static int sa_compact_sync(struct sa_state *st)
+{
+	char *dir, tmp[PATH_MAX];
+	int rc;
+
+	sa_child_poll(st, 1); /* its older snapshot must not land after ours */
+	dir = sa_dirname(st->path);
+	if (!dir)
+		return -ENOMEM;
+	rc = sa_mkdir_p(dir);
+	if (!rc && snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", st->path, (long)getpid()) >= (int)sizeof(tmp))
+		rc = -ENAMETOOLONG;
+	if (!rc)
+		rc = sa_snapshot_write(st, tmp, dir, &st->snap_size);
+	free(dir);
+	if (rc < 0)
+		return rc;
+	st->have_snap = 1;
+	st->compactions++;
+	sa_dirty_clear(st);
+	/* The snapshot holds everything: the journals are redundant now.  A
+	 * crash before these unlinks only makes the next load replay them. */
+	sa_journal_close(st);
+	unlink(st->jold);
+	if (unlink(st->jpath) < 0 && errno != ENOENT) {
+		/* A journal we cannot remove would be replayed over newer
+		 * snapshots later: do not append to it, keep writing snapshots. */
+		st->need_full = 1;
+		return 0;
+	}
+	st->need_full = 0;
+	return 0;
+}
+
+/* Starts folding P.journal into a new snapshot in a child process. */
+static void sa_compact_start(struct sa_state *st)
+{
+	struct {
+		char ok;
+		off_t size;
+	} rep = {0};
+	char *dir = NULL, tmp[PATH_MAX];
+	int p[2];
+	pid_t pid, parent;
+
+	if (st->child)
+		return;
+	if (access(st->jold, F_OK) == 0 || pipe(p) < 0 || !(dir = sa_dirname(st->path))) {
+		free(dir);
+		if (sa_compact_sync(st) < 0)
+			st->need_full = 1;
+		return;
+	}
+	/* Other children (exec'd helpers) must not keep the pipe open. */
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	/* From here new commits go to a fresh P.journal (created, with its
+	 * directory synced, at the next commit). */
+	if (rename(st->jpath, st->jold) < 0) {
+		close(p[0]);
+		close(p[1]);
+		free(dir);
+		st->need_full = 1;
+		return;
+	}
+	sa_journal_close(st);
+	parent = getpid();
+	pid = fork();
+	if (pid == 0) {
+		int rc;
+
+		close(p[0]);
+		/* The parent may have died before the prctl: then stop too. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", st->path, (long)getpid());
+		rc = sa_snapshot_write(st, tmp, dir, &rep.size);
+		rep.ok = rc == 0;
+		(void)!write(p[1], &rep, sizeof(rep));
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	free(dir);
+	if (pid < 0) {
+		close(p[0]);
+		/* jold is replayed before P.journal, so the order holds. */
+		if (sa_compact_sync(st) < 0)
+			st->need_full = 1;
+		return;
+	}
+	st->child = pid;
+	st->child_fd = p[0];
+}
+
+/* Appends the dirty keys as one record with one fdatasync. */
+static int sa_journal_commit(struct sa_state *st)
+{
+	struct sa_buf b = {0};
+	int rc = sa_journal_open(st);
+
+	if (rc) {
+		/* Whatever is wrong with P.journal, a snapshot replaces it. */
+		st->need_full = 1;
+		return rc;
+	}
+	rc = sa_record_build(st, &b);
+	if (!rc)
+		rc = sa_write_all(st->jfd, b.p, b.len);
+	if (!rc && fdatasync(st->jfd) < 0)
+		rc = -errno;
+	if (rc && st->jfd >= 0 && ftruncate(st->jfd, st->jsize) < 0)
+		st->need_full = 1; /* a partial record may stay: appending after it would hide later ones */
+	if (!rc) {
+		st->jsize += (off_t)b.len;
+		st->journal_commits++;
+		sa_dirty_clear(st);
+	}
+	sa_buf_wipe(&b);
+	return rc;
+}
+
 /* ---- API --------------------------------------------------------------------- */
 
+static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly);
+
 int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
+{
+	return sa_state_load(path, out, corrupt, 0);
+}
+
+int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt)
+{
+	return sa_state_load(path, out, corrupt, 1);
+}
+
+static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly)
 {
 	struct sa_state *st;
 	struct sa_buf b = {0};
 	char why[128], aside[PATH_MAX];
-	int rc;
+	size_t plen;
+	int rc, torn, bad, fold = 0;
+	off_t good;
 
 	if (corrupt)
 		*corrupt = 0;
 	if (!path || !*path || !out)
 		return -EINVAL;
+	plen = strlen(path) + 16;
 	st = calloc(1, sizeof(*st));
-	if (!st || !(st->path = strdup(path))) {
+	if (!st || !(st->path = strdup(path)) || !(st->jpath = malloc(plen)) || !(st->jold = malloc(plen))) {
+		if (st) {
+			free(st->path);
+			free(st->jpath);
+		}
 		free(st);
 		return -ENOMEM;
 	}
-	sa_sweep_temps(path);
+	snprintf(st->jpath, plen, "%s.journal", path);
+	snprintf(st->jold, plen, "%s.journal.old", path);
+	st->jfd = st->child_fd = -1;
+	st->readonly = readonly;
+	sa_crc_init(); /* before any fork: the child must find the table built */
+	if (!readonly)
+		sa_sweep_temps(path);
 	rc = sa_read_file(path, &b);
-	if (rc == -ENOENT) {
-		*out = st;
-		return 0;
-	}
-	if (rc < 0) {
+	if (rc < 0 && rc != -ENOENT) {
 		sa_log(SA_LOG_ERR, "state", "%s: cannot read: %s", path, strerror(-rc));
 		sa_state_close(st);
 		return rc;
 	}
-	if (sa_state_parse(st, b.p, b.len, why, sizeof(why)) < 0) {
-		rc = sa_set_aside(path, aside, sizeof(aside));
+	if (rc == 0) {
+		st->have_snap = 1;
+		st->snap_size = (off_t)b.len;
+		if (sa_state_parse(st, b.p, b.len, why, sizeof(why)) < 0) {
+			if (readonly) {
+				if (corrupt)
+					*corrupt = 1;
+				sa_buf_wipe(&b);
+				*out = st;
+				return 0;
+			}
+			rc = sa_set_aside(path, aside, sizeof(aside));
+			if (rc < 0) {
+				/* Going on would overwrite it at the next commit. */
+				sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path,
+				       why, strerror(-rc));
+				sa_buf_wipe(&b);
+				sa_state_close(st);
+				return rc;
+			}
+			sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state",
+			       path, why, aside);
+			if (corrupt)
+				*corrupt = 1;
+			st->have_snap = 0;
+			/* Journals hold changes to the lost snapshot: alone they
+			 * would make a state nobody ever had.  Keep them aside too. */
+			for (int j = 0; j < 2; j++) {
+				const char *jp = j ? st->jpath : st->jold;
+
+				if (access(jp, F_OK) == 0 && sa_set_aside(jp, aside, sizeof(aside)) == 0)
+					sa_log(SA_LOG_ERR, "state", "%s: kept as %s", jp, aside);
+			}
+		}
+	}
+	sa_buf_wipe(&b);
+
+	/* The older journal first: its records precede P.journal's. */
+	for (int j = 0; j < 2; j++) {
+		const char *jp = j ? st->jpath : st->jold;
+
+		rc = sa_journal_replay(st, jp, &good, &torn, &bad);
+		if (rc == -ENOENT)
+			continue;
 		if (rc < 0) {
-			/* Going on would overwrite it at the next commit. */
-			sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path, why,
-			       strerror(-rc));
-			sa_buf_wipe(&b);
+			sa_log(SA_LOG_ERR, "state", "%s: cannot read: %s", jp, strerror(-rc));
 			sa_state_close(st);
 			return rc;
 		}
-		sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state", path, why,
-		       aside);
-		if (corrupt)
-			*corrupt = 1;
+		if (bad && readonly) {
+			if (corrupt)
+				*corrupt = 1;
+			continue;
+		}
+		if (bad) {
+			rc = sa_set_aside(jp, aside, sizeof(aside));
+			sa_log(SA_LOG_ERR, "state", "%s: damaged after %lld good bytes; %s%s", jp, (long long)good,
+			       rc < 0 ? "cannot be moved aside: " : "kept as ", rc < 0 ? strerror(-rc) : aside);
+			if (rc < 0) {
+				sa_state_close(st);
+				return rc;
+			}
+			if (corrupt)
+				*corrupt = 1;
+			fold = 1;
+			continue;
+		}
+		if (readonly)
+			continue; /* a torn tail may be a commit being written right now */
+		if (torn)
+			sa_log(SA_LOG_NOTICE, "state", "%s: dropped a commit cut short by a crash", jp);
+		if (j == 0 || torn) {
+			fold = 1; /* fold it into a snapshot now, with the torn bytes gone */
+		} else {
+			st->jsize = good;
+		}
 	}
-	sa_buf_wipe(&b);
+	if (fold) {
+		rc = sa_compact_sync(st);
+		if (rc < 0) {
+			sa_log(SA_LOG_ERR, "state", "%s: cannot write a snapshot: %s", path, strerror(-rc));
+			sa_state_close(st);
+			return rc;
+		}
+	}
+	/* Replay went through sa_state_set: nothing of it is pending. */
+	sa_dirty_clear(st);
 	*out = st;
 	return 0;
 }
@@ -593,9 +1264,15 @@ void sa_state_close(struct sa_state *st)
 {
 	if (!st)
 		return;
+	sa_child_poll(st, 1);
+	sa_journal_close(st);
 	sa_state_clear(st);
+	sa_dirty_clear(st);
+	free(st->dirty);
 	free(st->kv);
 	free(st->path);
+	free(st->jpath);
+	free(st->jold);
 	free(st);
 }
 
@@ -617,6 +1294,8 @@ int sa_state_set(struct sa_state *st, const char *key, const char *value)
 
 	if (!st || !value || !sa_key_valid(key))
 		return -EINVAL;
+	if (sa_dirty_add(st, key) < 0)
+		return -ENOMEM;
 	if (!(v = strdup(value)))
 		return -ENOMEM;
 	i = sa_lower_bound(st, key);
@@ -646,6 +1325,8 @@ int sa_state_del(struct sa_state *st, const char *key)
 	i = sa_lower_bound(st, key);
 	if (i >= st->n || strcmp(st->kv[i].key, key) != 0)
 		return -ENOENT;
+	if (sa_dirty_add(st, key) < 0)
+		return -ENOMEM;
 	free(st->kv[i].key);
 	sa_free_secret(st->kv[i].value);
 	memmove(&st->kv[i], &st->kv[i + 1], (st->n - i - 1) * sizeof(*st->kv));
@@ -671,71 +1352,86 @@ void sa_state_foreach(const struct sa_state *st, const char *prefix,
 	}
 }
 
-int sa_state_commit(struct sa_state *st)
+/* The commit itself, outside any transaction. */
+static int sa_state_commit_now(struct sa_state *st)
 {
-	struct sa_buf b = {0};
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1, dfd, rc;
-	size_t tlen;
+	int rc;
 
-	if (!st)
-		return -EINVAL;
-	rc = sa_state_serialize(st, &b);
-	if (rc < 0)
-		goto out;
-	dir = sa_dirname(st->path);
-	tlen = strlen(st->path) + 32;
-	tmp = malloc(tlen);
-	if (!dir || !tmp) {
-		rc = -ENOMEM;
-		goto out;
+	sa_child_poll(st, 0);
+	if (!st->have_snap || st->need_full) {
+		/* No snapshot yet (a journal needs one to stand on), or the
+		 * journal is unusable after an error. */
+		rc = sa_compact_sync(st);
+	} else if (!st->ndirty) {
+		return 0;
+	} else {
+		rc = sa_journal_commit(st);
+		if (!rc && st->jsize > st->snap_size && st->jsize > (off_t)SA_JOURNAL_FLOOR)
+			sa_compact_start(st);
 	}
-	snprintf(tmp, tlen, "%s.tmp.%ld", st->path, (long)getpid());
-	rc = sa_mkdir_p(dir);
-	if (rc < 0)
-		goto out;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	/* It will hold secrets: 0600 whatever the umask or a stale file said. */
-	if (fchmod(fd, 0600) < 0 || (rc = sa_write_all(fd, b.p, b.len)) < 0 || fsync(fd) < 0) {
-		rc = rc ? rc : -errno;
-		goto fail_tmp;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0) {
-		rc = -errno;
-		goto fail_tmp;
-	}
-	if (rename(tmp, st->path) < 0) {
-		rc = -errno;
-		goto fail_tmp;
-	}
-	/* The rename is only durable once the directory entry is on disk. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	/* EINVAL: this filesystem cannot sync directories; nothing more to do. */
-	if (fsync(dfd) < 0 && errno != EINVAL)
-		rc = -errno;
-	close(dfd);
-	goto out;
-
-fail_tmp:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
 	if (rc < 0)
 		sa_log(SA_LOG_ERR, "state", "%s: commit failed: %s", st->path, strerror(-rc));
-	sa_buf_wipe(&b);
-	free(tmp);
-	free(dir);
 	return rc;
+}
+
+int sa_state_commit(struct sa_state *st)
+{
+	if (!st)
+		return -EINVAL;
+	if (st->readonly)
+		return -EROFS;
+	if (st->depth > 0)
+		return 0; /* sa_state_end() of the outermost level writes it */
+	return sa_state_commit_now(st);
+}
+
+void sa_state_begin(struct sa_state *st)
+{
+	if (st)
+		st->depth++;
+}
+
+int sa_state_end(struct sa_state *st)
+{
+	if (!st || st->depth <= 0)
+		return -EINVAL;
+	if (--st->depth > 0)
+		return 0;
+	if (st->readonly)
+		return -EROFS;
+	if (!st->ndirty && st->have_snap && !st->need_full)
+		return 0;
+	return sa_state_commit_now(st);
+}
+
+int sa_state_in_transaction(const struct sa_state *st)
+{
+	return st && st->depth > 0;
+}
+
+size_t sa_state_pending(const struct sa_state *st)
+{
+	return st ? st->ndirty : 0;
+}
+
+void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return;
+	out->keys = st->n;
+	out->journal_bytes = (unsigned long long)st->jsize;
+	out->snapshot_bytes = (unsigned long long)st->snap_size;
+	out->journal_commits = st->journal_commits;
+	out->compactions = st->compactions;
+	out->compacting = st->child != 0;
+}
+
+int sa_state_compact(struct sa_state *st)
+{
+	if (!st)
+		return -EINVAL;
+	if (st->readonly)
+		return -EROFS;
+	return sa_compact_sync(st);
 }

@@ -13,6 +13,11 @@ struct sa_state;
 int sa_state_open(const char *path, struct sa_state **out, int *corrupt);
 void sa_state_close(struct sa_state *st);
 
+/* Loads what is on disk without changing any file (no clean-up, no
+ * setting aside, no folding of journals), for tools that read the state of
+ * a running agent.  *corrupt reports damage; commits return -EROFS. */
+int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt);
+
 /* Keys are printable ASCII without whitespace, e.g. "engine.2.admin".
  * Values are arbitrary NUL-terminated strings (escaped on disk). */
 const char *sa_state_get(const struct sa_state *st, const char *key);
@@ -23,9 +28,39 @@ int sa_state_del(struct sa_state *st, const char *key);
 void sa_state_foreach(const struct sa_state *st, const char *prefix,
 		      void (*cb)(const char *key, const char *value, void *arg), void *arg);
 
-/* Writes the whole state atomically: temp file in the same directory,
- * fsync, rename over the old file, fsync the directory.  After it returns
- * 0 a crash at any moment leaves the new state on disk. */
+/* Makes every change since the last commit durable, atomically: after it
+ * returns 0 a crash at any moment leaves all of them on disk; a crash
+ * before leaves none of them (never a part).  Costs O(what changed): one
+ * journal record and one fdatasync; the journal is folded into a new
+ * snapshot of the whole state in a background child once it outgrows the
+ * snapshot.  Files next to path: path.journal, path.journal.old (during a
+ * compaction); all 0600.  Inside a transaction (below) it
+ * returns 0 and leaves the changes for sa_state_end(). */
 int sa_state_commit(struct sa_state *st);
+
+/* Transactions group the changes of many set/del/commit calls, possibly
+ * from several engines, into one atomic commit: one SET PDU is one
+ * commit, all of its varbinds or none.  They nest; the outermost
+ * sa_state_end() commits everything pending (also changes made without
+ * their own sa_state_commit() call) and returns what the commit returned.
+ * After a failed end the changes stay in memory and pending: the caller
+ * undoes what it can (undo writes are pending too) and the next commit
+ * writes whatever the values are then. */
+void sa_state_begin(struct sa_state *st);
+int sa_state_end(struct sa_state *st);
+int sa_state_in_transaction(const struct sa_state *st);
+/* Changes made since the last durable commit (counting repeats). */
+size_t sa_state_pending(const struct sa_state *st);
+
+/* Writes a full snapshot now (synchronously) and drops the journal. */
+int sa_state_compact(struct sa_state *st);
+
+struct sa_state_stats {
+	size_t keys;
+	unsigned long long journal_bytes, snapshot_bytes;
+	unsigned long journal_commits, compactions;
+	int compacting; /* a background compaction is running */
+};
+void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out);
 
 #endif

@@ -5,19 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/bus.h"
 #include "common/log.h"
 
 /* Engines arrive with later issues; until an engine has ops its row says
  * "unavailable" with the reason, rather than pretending to run. */
 static struct sa_engine sa_engines[SA_ENGINE_COUNT];
 static int sa_engines_ready;
-
-#define SA_MAX_LISTENERS 8
-static struct {
-	sa_engine_listener fn;
-	void *arg;
-} sa_listeners[SA_MAX_LISTENERS];
-static int sa_nlisteners;
 
 static struct sa_state *sa_engine_state;
 
@@ -53,15 +47,6 @@ static void sa_engines_init(void)
 	sa_engines_ready = 1;
 }
 
-void sa_engines_listen(sa_engine_listener fn, void *arg)
-{
-	if (sa_nlisteners < SA_MAX_LISTENERS) {
-		sa_listeners[sa_nlisteners].fn = fn;
-		sa_listeners[sa_nlisteners].arg = arg;
-		sa_nlisteners++;
-	}
-}
-
 static const char *sa_oper_name(int oper)
 {
 	static const char *const names[] = { "?", "up", "down", "failed", "unavailable" };
@@ -79,8 +64,7 @@ static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const ch
 	e->last_change = time(NULL);
 	sa_log(SA_LOG_INFO, "engine", "%s: admin %s, oper %s%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
 	       sa_oper_name(oper), err[0] ? ": " : "", err);
-	for (int i = 0; i < sa_nlisteners; i++)
-		sa_listeners[i].fn(e, sa_listeners[i].arg);
+	bus_publish(BUS_ENGINES, e);
 }
 
 /* Brings one engine to the admin status wanted, running its ops if any. */

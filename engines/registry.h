@@ -50,8 +50,7 @@ struct sa_state;
 void sa_engines_set_state(struct sa_state *st);
 struct sa_state *sa_engines_state(void);
 
-/* Status events: called after any admin/oper change of an engine. */
-typedef void (*sa_engine_listener)(const struct sa_engine *e, void *arg);
-void sa_engines_listen(sa_engine_listener fn, void *arg);
+/* After any admin/oper change of an engine, the struct sa_engine is
+ * published on BUS_ENGINES (common/bus.h). */
 
 #endif

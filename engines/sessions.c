@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engines/sessions.h"
+#include "common/bus.h"
 #include "common/search.h"
 
 /* One sample of a session's absolute counters, taken by sess_tick(). */
@@ -25,7 +26,6 @@ struct sess {
 	unsigned int cap, head, count;
 };
 
-#define SESS_MAX_LISTENERS 8
 #define SESS_WINDOW_DEFAULT 60
 #define SESS_WINDOW_MIN 5
 #define SESS_WINDOW_MAX 3600
@@ -37,37 +37,11 @@ static struct sess **rows;
 static size_t nrows, caprows;
 static uint32_t last_id;
 static unsigned int window = SESS_WINDOW_DEFAULT;
-static struct {
-	sess_listener fn;
-	void *arg;
-} listeners[SESS_MAX_LISTENERS];
-
 static void emit(int type, struct sess *s)
 {
 	struct sess_event ev = {.type = type, .id = s->v.id, .s = &s->v};
 
-	for (int i = 0; i < SESS_MAX_LISTENERS; i++)
-		if (listeners[i].fn)
-			listeners[i].fn(&ev, listeners[i].arg);
-}
-
-int sess_listen(sess_listener fn, void *arg)
-{
-	for (int i = 0; i < SESS_MAX_LISTENERS; i++) {
-		if (!listeners[i].fn) {
-			listeners[i].fn = fn;
-			listeners[i].arg = arg;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-void sess_unlisten(sess_listener fn, void *arg)
-{
-	for (int i = 0; i < SESS_MAX_LISTENERS; i++)
-		if (listeners[i].fn == fn && listeners[i].arg == arg)
-			listeners[i].fn = NULL;
+	bus_publish(BUS_SESSIONS, &ev);
 }
 
 static int64_t row_id_of(const void *e)

@@ -89,7 +89,7 @@ void sess_tick(uint64_t now_ms);
 int sess_set_window(unsigned int seconds);
 unsigned int sess_window(void);
 
-/* Up/down events, delivered synchronously.  SESS_EV_UP: the session reached
+/* Up/down events, published on BUS_SESSIONS (common/bus.h), synchronously.  SESS_EV_UP: the session reached
  * loggedIn; SESS_EV_DOWN: a logged-in session left it (to failed, loggedOut,
  * or removed: a removed row is still found by sess_find during the call).
  * Listeners must not add or remove sessions. */
@@ -99,7 +99,4 @@ struct sess_event {
 	uint32_t id;
 	const struct sess_view *s;
 };
-typedef void (*sess_listener)(const struct sess_event *ev, void *arg);
-int sess_listen(sess_listener fn, void *arg); /* 0 or -ENOSPC */
-void sess_unlisten(sess_listener fn, void *arg);
 #endif

@@ -8,6 +8,7 @@
 #include "handlers/disc.h"
 #include "handlers/redir.h"
 #include "handlers/table.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 static const oid target_table_oid[] = {SA_OID_DISC_TARGET_TABLE};
@@ -129,7 +130,7 @@ static netsnmp_handler_registration *counters_reg;
 
 /* ---- registration: only while the discovery engine runs --------------- */
 
-static int registered, wanted, listening;
+static int registered, wanted, engines_sub; /* engines_sub: bus handle, 0 until subscribed */
 
 void h_disc_tables_shutdown(void)
 {
@@ -180,8 +181,11 @@ static void disc_sync(void)
 	}
 }
 
-static void on_engine(const struct sa_engine *e, void *arg)
+static void on_engine(int topic, const void *data, void *arg)
 {
+	const struct sa_engine *e = data;
+
+	(void)topic;
 	(void)arg;
 	if (e->index == SA_ENGINE_DISCOVERY + 1)
 		disc_sync();
@@ -193,9 +197,10 @@ int h_disc_init(void)
 
 	if (rc < 0)
 		return rc;
-	if (!listening) {
-		sa_engines_listen(on_engine, NULL);
-		listening = 1;
+	if (!engines_sub) {
+		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
+			return rc;
+		engines_sub = rc;
 	}
 	wanted = 1;
 	disc_sync();
@@ -205,6 +210,9 @@ int h_disc_init(void)
 void h_disc_shutdown(void)
 {
 	wanted = 0;
+	if (engines_sub)
+		bus_unsubscribe(engines_sub);
+	engines_sub = 0;
 	sa_disc_notify_shutdown();
 	h_disc_tables_shutdown();
 }

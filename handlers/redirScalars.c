@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/stateTxn.h"
 #include "handlers/table.h"
 #include "common/log.h"
 
@@ -210,6 +211,7 @@ static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		case H_REDIR_REJECTS: h_redir_set_u64(vb, ASN_COUNTER64, c->rejects); break;
 		case H_REDIR_MALFORMED: h_redir_set_u64(vb, ASN_COUNTER64, c->malformed); break;
 		case H_REDIR_REFUSED: h_redir_set_u64(vb, ASN_COUNTER64, c->refused); break;
+		case H_REDIR_EVICTED: h_redir_set_u64(vb, ASN_COUNTER64, c->evicted); break;
 		default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 		}
 	}
@@ -262,7 +264,8 @@ int h_redir_scalars_init(void)
 	if (!controls_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
 		                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
+		if (!reg || h_stxn_inject(reg) < 0 ||
+		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirControls");
 			return -EEXIST;
@@ -272,7 +275,7 @@ int h_redir_scalars_init(void)
 	if (!counters_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirCounters", counters_handler, counters_oid,
 		                                          OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_REFUSED) !=
+		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_EVICTED) !=
 		                    MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirCounters");
 			return -EEXIST;

@@ -11,6 +11,7 @@
 #include "engines/registry.h"
 #include "handlers/redir.h"
 #include "subagent/config.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
 
@@ -75,7 +76,7 @@ int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len)
 /* The module's objects exist only while the redirect engine runs, so a
  * walk of an agent without a redirect section shows none of them (and the
  * controls never read as the zeros of an engine that was never set up). */
-static int redir_registered, redir_wanted, redir_listening;
+static int redir_registered, redir_wanted, engines_sub; /* engines_sub: bus handle, 0 until subscribed */
 
 static void redir_unregister(void)
 {
@@ -117,8 +118,11 @@ static void redir_sync(void)
 	}
 }
 
-static void on_engine(const struct sa_engine *e, void *arg)
+static void on_engine(int topic, const void *data, void *arg)
 {
+	const struct sa_engine *e = data;
+
+	(void)topic;
 	(void)arg;
 	if (e->index == SA_ENGINE_REDIRECT + 1)
 		redir_sync();
@@ -138,10 +142,10 @@ int h_redir_init(void)
 	if (rc < 0)
 		return rc;
 	redir_agent_ops_register(&h_redir_agent_ops);
-	/* The registry cannot unsubscribe: listen once, act only while wanted. */
-	if (!redir_listening) {
-		sa_engines_listen(on_engine, NULL);
-		redir_listening = 1;
+	if (!engines_sub) {
+		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
+			return rc;
+		engines_sub = rc;
 	}
 	redir_wanted = 1;
 	redir_sync();
@@ -151,6 +155,9 @@ int h_redir_init(void)
 void h_redir_shutdown(void)
 {
 	redir_wanted = 0;
+	if (engines_sub)
+		bus_unsubscribe(engines_sub);
+	engines_sub = 0;
 	sa_redirect_notify_shutdown();
 	redir_unregister();
 }

@@ -8,6 +8,7 @@
 #include "handlers/redir.h"
 #include "handlers/stor.h"
 #include "handlers/table.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 void h_stor_set_addr(netsnmp_variable_list *vb, const char *host, int want_type)
@@ -49,16 +50,27 @@ static void stor_sync(int running)
 	}
 }
 
-static void on_storage(int running, void *arg)
+static int stor_sub; /* bus handle, 0: not subscribed */
+
+static void on_storage(int topic, const void *data, void *arg)
 {
+	const struct stor_event *ev = data;
+
+	(void)topic;
 	(void)arg;
-	stor_sync(running);
+	stor_sync(ev->running);
 }
 
 int h_stor_init(void)
 {
+	int rc;
+
+	if (!stor_sub) {
+		if ((rc = bus_subscribe(BUS_STORAGE, on_storage, NULL)) < 0)
+			return rc;
+		stor_sub = rc;
+	}
 	wanted = 1;
-	stor_listen(on_storage, NULL);
 	stor_sync(stor_running());
 	return 0;
 }
@@ -66,6 +78,8 @@ int h_stor_init(void)
 void h_stor_shutdown(void)
 {
 	wanted = 0;
-	stor_listen(NULL, NULL);
+	if (stor_sub)
+		bus_unsubscribe(stor_sub);
+	stor_sub = 0;
 	stor_sync(0);
 }

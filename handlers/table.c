@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "handlers/table.h"
+#include "handlers/stateTxn.h"
 
 /* ---- sorted row stores ---------------------------------------------------------------------------------- */
 
@@ -1184,7 +1185,12 @@ int h_table_register(struct h_table *t)
 	                                          t->writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
-	reg->handler->myvoid = t;
+	reg->handler->myvoid = t; /* before the injection puts another handler first */
+	/* One state commit per PDU, durable before the answer (stateTxn.c). */
+	if (t->writable && h_stxn_inject(reg) < 0) {
+		netsnmp_handler_registration_free(reg);
+		return -ENOMEM;
+	}
 	rc = netsnmp_register_handler(reg);
 	if (rc != MIB_REGISTERED_OK) {
 		sa_log(SA_LOG_ERR, "handlers", "cannot register %s (%d)", t->name, rc);

@@ -50,7 +50,7 @@ static void entity_id(const char *initiator, char *out, size_t len)
 
 /* Our address as the server sees it, for the SCN portal: the source
  * address the kernel picks towards the server (no packet is sent). */
-static int local_addr(const char *server, struct sockaddr_storage *ss)
+int sa_isns_local_addr(const char *server, struct sockaddr_storage *ss)
 {
 	char host[SA_ISNS_HOST_MAX];
 	const char *colon = strrchr(server, ':');
@@ -131,8 +131,12 @@ static int do_register(isns_client_t *clnt, const struct sa_isns_req *rq, struct
 	if (rq->scn_port) {
 		struct sockaddr_storage ss;
 		isns_portal_info_t pi;
-		int rc = local_addr(rq->server, &ss);
+		int rc = 0;
 
+		if (rq->scn_addr)
+			ss = *rq->scn_addr;
+		else
+			rc = sa_isns_local_addr(rq->server, &ss);
 		if (rc < 0) {
 			fail(out, rc, "local address", -1);
 			goto out;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* libisns keeps its configuration in globals and its calls block, so every
  * function here runs on ONE thread (the discovery engine's iSNS worker),
@@ -37,8 +38,13 @@ struct sa_isns_req {
 	const char *server;    /* "ADDR:PORT", numeric */
 	const char *initiator; /* our iSCSI name: the iSNS source and the registered initiator node */
 	uint16_t scn_port;     /* TCP port our SCN listener is on, 0 = no SCN registration */
+	const struct sockaddr_storage *scn_addr; /* the address it listens on; NULL = ours towards the server */
 	int do_register;       /* register (replace) the initiator and its SCN before querying */
 };
+
+/* The source address the kernel picks towards server ("ADDR:PORT"); no
+ * packet is sent.  0 or a negative errno. */
+int sa_isns_local_addr(const char *server, struct sockaddr_storage *ss);
 
 /* Registers when asked, then asks the server for the iSCSI targets visible
  * to the initiator (its discovery domains) with their portal groups.

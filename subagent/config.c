@@ -394,6 +394,11 @@ static int sa_chk_numeric_addr(const char *val, const char **canon, char *why, s
 	return -1;
 }
 
+static int sa_chk_numeric_addr_or_empty(const char *val, const char **canon, char *why, size_t whylen)
+{
+	return *val ? sa_chk_numeric_addr(val, canon, why, whylen) : 0;
+}
+
 /* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: the portal never resolves names. */
 static int sa_chk_endpoint(const char *val, const char **canon, char *why, size_t whylen)
 {
@@ -583,6 +588,13 @@ static const struct sa_field sa_redirect_fields[] = {
      .min = 1,
      .max = 100000,
      .def_int = 256},
+    {.name = "max_per_source",
+     .type = SA_F_INT,
+     .off = SA_RD(max_per_source),
+     .min = 1,
+     .max = 100000,
+     .def_int = 32},
+    {.name = "header_timeout", .type = SA_F_INT, .off = SA_RD(header_timeout), .min = 1, .max = 600, .def_int = 2},
     {.name = "login_timeout_ms",
      .type = SA_F_INT,
      .off = SA_RD(login_timeout_ms),
@@ -907,6 +919,17 @@ static const struct sa_field sa_discovery_fields[] = {
      .off = SA_DI(chap_target_secret),
      .def = ""},
     {.name = "isns_scn_port", .type = SA_F_INT, .off = SA_DI(isns_scn_port), .min = 0, .max = 65535, .def_int = 0},
+    {.name = "isns_scn_address",
+     .type = SA_F_STRING,
+     .off = SA_DI(isns_scn_address),
+     .def = "",
+     .check = sa_chk_numeric_addr_or_empty},
+    {.name = "isns_scn_idle",
+     .type = SA_F_INT,
+     .off = SA_DI(isns_scn_idle),
+     .min = 1,
+     .max = 86400,
+     .def_int = 60},
     {.name = "chap_secret_min", .type = SA_F_INT, .off = SA_DI(chap_secret_min), .min = 1, .max = 255, .def_int = 12},
     {.name = "chap_secret_max", .type = SA_F_INT, .off = SA_DI(chap_secret_max), .min = 1, .max = 255, .def_int = 16},
     {.name = "login_initiator_name",

@@ -76,6 +76,8 @@ struct sa_redirect_config {
 	int probe_timeout_ms;
 	int load_interval; /* s */
 	int max_connections;
+	int max_per_source;
+	int header_timeout; /* s */
 	int login_timeout_ms;
 	int max_data_segment;
 	struct sa_redir_server_cfg *servers;
@@ -147,6 +149,8 @@ struct sa_discovery_config {
 	char *chap_target_user;
 	char *chap_target_secret; /* secret: never logged */
 	int isns_scn_port; /* TCP port iSNS state change notifications arrive on, 0 = any free one */
+	char *isns_scn_address; /* where the SCN listener binds, "" = our address towards the first iSNS server */
+	int isns_scn_idle;      /* s an SCN connection may stay silent */
 	/* Connections (logins, CHAP credential rows, sessions table). */
 	int chap_secret_min, chap_secret_max; /* bytes a credential's secret may have */
 	char *login_initiator_name; /* InitiatorName of data-plane logins */

@@ -17,6 +17,7 @@
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "handlers/handlers.h"
+#include "handlers/stateTxn.h"
 #include "subagent/core.h"
 #include "common/log.h"
 #include "traps/notify.h"
@@ -91,6 +92,7 @@ int sa_core_start(struct sa_config *cfg)
 	if (!sa_core.config_path)
 		return -ENOMEM;
 	sa_core_open_state();
+	h_stxn_set_state(sa_core.state);
 	sa_engines_set_state(sa_core.state);
 	sa_core_restore_engines();
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0 ||
@@ -156,6 +158,7 @@ void sa_core_stop(void)
 	sa_engines_set_state(NULL);
 	/* What the engines queued while stopping comes after sanAgentStop. */
 	sa_notify_drop_queued();
+	h_stxn_set_state(NULL);
 	if (sa_core.state)
 		sa_state_close(sa_core.state);
 	sa_core.state = NULL;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "handlers/disc.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "traps/notify.h"
 
@@ -17,7 +18,7 @@ static const oid target_entry_oid[] = {SA_OID_DISC_TARGET_TABLE, 1};
  * are counted and summarised in the log instead (the table has them all). */
 #define DISC_NOTIFY_PER_SEC 200
 
-static int listening, active;
+static int disc_sub, active; /* disc_sub: bus handle, 0 until subscribed */
 static struct sa_notify_rate rate[H_DISC_NOTIFY_UNREACHABLE + 1] = {
     [H_DISC_NOTIFY_DISCOVERED] = {.what = "sanTargetDiscovered", .per_sec = DISC_NOTIFY_PER_SEC},
     [H_DISC_NOTIFY_LOST] = {.what = "sanTargetLost", .per_sec = DISC_NOTIFY_PER_SEC},
@@ -53,13 +54,15 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
 }
 
-static void on_event(const struct disc_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct disc_event *ev = data;
 	static const unsigned int found[] = {H_DTGT_NAME, H_DTGT_MECHANISM, H_DTGT_PORTALS};
 	static const unsigned int lost[] = {H_DTGT_NAME, H_DTGT_LAST_SEEN};
 	static const unsigned int unreach[] = {H_DSRC_MECHANISM, H_DSRC_ADDR_TYPE, H_DSRC_ADDR, H_DSRC_PORT,
 	                                       H_DSRC_LAST_ERROR};
 
+	(void)topic;
 	(void)arg;
 	if (!active)
 		return;
@@ -84,10 +87,10 @@ int sa_disc_notify_init(void)
 {
 	int rc;
 
-	if (!listening) {
-		if ((rc = disc_listen(on_event, NULL)) < 0)
+	if (!disc_sub) {
+		if ((rc = bus_subscribe(BUS_DISCOVERY, on_event, NULL)) < 0)
 			return rc;
-		listening = 1;
+		disc_sub = rc;
 	}
 	active = 1;
 	return 0;

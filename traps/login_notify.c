@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "handlers/login.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "traps/notify.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const oid login_entry_oid[] = {SA_OID_LOGIN_TABLE, 1};
 
-static int listening;
+static int login_sub; /* bus handle, 0: not subscribed */
 
 static void send_failed(uint32_t index)
 {
@@ -40,8 +41,11 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build sanLoginFailed for login %u", (unsigned int)index);
 }
 
-static void on_event(const struct disc_login_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct disc_login_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (ev->type == DISC_LOGIN_EV_FAILED)
 		send_failed(ev->a);
@@ -51,17 +55,17 @@ int sa_login_notify_init(void)
 {
 	int rc;
 
-	if (listening)
+	if (login_sub)
 		return 0;
-	if ((rc = disc_login_listen(on_event, NULL)) < 0)
+	if ((rc = bus_subscribe(BUS_LOGIN, on_event, NULL)) < 0)
 		return rc;
-	listening = 1;
+	login_sub = rc;
 	return 0;
 }
 
 void sa_login_notify_shutdown(void)
 {
-	if (listening)
-		disc_login_unlisten(on_event, NULL);
-	listening = 0;
+	if (login_sub)
+		bus_unsubscribe(login_sub);
+	login_sub = 0;
 }

@@ -10,6 +10,7 @@
 
 #include "handlers/pathmib.h"
 #include "subagent/core.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "traps/notify.h"
 #include "traps/path_notify.h"
@@ -17,7 +18,7 @@
 #define TAG "notify"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static int listening;
+static int bal_sub; /* bus handle, 0: not subscribed */
 
 /* Last sanTeamSharesChanged per team index (small, teams are few; a miss only means one extra trap). */
 #define SHARES_SLOTS 64
@@ -98,8 +99,9 @@ static int shares_due(unsigned int team)
 	return 1;
 }
 
-static void on_event(const struct bal_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct bal_event *ev = data;
 	static const unsigned int path_down[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_STATE, 0};
 	static const unsigned int path_up[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_STATE, 0};
 	static const unsigned int failover[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_ROLE, 0};
@@ -110,6 +112,7 @@ static void on_event(const struct bal_event *ev, void *arg)
 	const char *name;
 	int ok = 1;
 
+	(void)topic;
 	(void)arg;
 	if (!t)
 		return;
@@ -162,16 +165,18 @@ static void on_event(const struct bal_event *ev, void *arg)
 
 void sa_path_notify_init(void)
 {
-	if (listening)
+	int h;
+
+	if (bal_sub)
 		return;
-	bal_listen(on_event, NULL);
-	listening = 1;
+	if ((h = bus_subscribe(BUS_BALANCE, on_event, NULL)) > 0)
+		bal_sub = h;
 }
 
 void sa_path_notify_shutdown(void)
 {
-	if (!listening)
+	if (!bal_sub)
 		return;
-	bal_unlisten(on_event, NULL);
-	listening = 0;
+	bus_unsubscribe(bal_sub);
+	bal_sub = 0;
 }

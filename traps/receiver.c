@@ -105,6 +105,7 @@ struct rx_pkt {
 	long version;
 	int sec_level;
 	int has_sec_name;
+	int drop_noted; /* rx_drop_note saw this datagram */
 	enum rx_verdict verdict;
 };
 
@@ -116,12 +117,98 @@ static struct {
 
 static struct sa_trap_counters rx_counters;
 
+/* Drop logs: a sender of forged or broken datagrams must not be able to
+ * flood the log.  The first drop after a quiet second is logged with its
+ * details; the ones after it are counted by reason and summarised once a
+ * second, as the notification budgets are, until a second passes without
+ * a drop. */
+enum rx_drop_why { RXD_VERSION, RXD_NOT_NOTIFICATION, RXD_V2C, RXD_V3, RXD_LIBRARY_UNAUTH, RXD_LIBRARY, RXD_N };
+static const char *const rx_drop_text[RXD_N] = {
+    "SNMP version not accepted",
+    "not a notification",
+    "v2c community/source not allowed",
+    "v3 user not accepted at this level",
+    "authentication refused by the SNMP library",
+    "refused by the SNMP library",
+};
+static struct {
+	unsigned int n[RXD_N];
+	unsigned int unauth, malformed;
+	char last[INET6_ADDRSTRLEN + 8];
+	unsigned int timer; /* running while drops keep coming */
+} rx_drops;
+
 static const oid rx_sysuptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 static const oid rx_trapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 
 const struct sa_trap_counters *sa_trap_receiver_counters(void)
 {
 	return &rx_counters;
+}
+
+static void rx_drop_flush(void)
+{
+	char line[512];
+	size_t off = 0;
+
+	if (!rx_drops.unauth && !rx_drops.malformed)
+		return;
+	for (int i = 0; i < RXD_N; i++) {
+		int k;
+
+		if (!rx_drops.n[i])
+			continue;
+		k = snprintf(line + off, sizeof(line) - off, "%s%u %s", off ? ", " : "", rx_drops.n[i], rx_drop_text[i]);
+		if (k < 0 || (size_t)k >= sizeof(line) - off)
+			break;
+		off += (size_t)k;
+	}
+	sa_log(SA_LOG_NOTICE, TAG, "dropped %u datagrams (%u unauthenticated, %u malformed) since the last report: %s; last from %s",
+	       rx_drops.unauth + rx_drops.malformed, rx_drops.unauth, rx_drops.malformed, line,
+	       rx_drops.last[0] ? rx_drops.last : "?");
+	memset(rx_drops.n, 0, sizeof(rx_drops.n));
+	rx_drops.unauth = rx_drops.malformed = 0;
+}
+
+static void rx_drop_tick(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	if (!rx_drops.unauth && !rx_drops.malformed) {
+		sa_ev_cancel(rx_drops.timer);
+		rx_drops.timer = 0;
+		return;
+	}
+	rx_drop_flush();
+}
+
+static void rx_drop_stop(void)
+{
+	rx_drop_flush();
+	if (rx_drops.timer)
+		sa_ev_cancel(rx_drops.timer);
+	rx_drops.timer = 0;
+}
+
+/* One dropped datagram: why, from whom (NULL: not known), and a detail
+ * for the first one's log line (never a community: it is the password). */
+static void rx_drop_note(enum rx_drop_why why, int unauth, const char *from, const char *detail)
+{
+	rx.pkt.drop_noted = 1;
+	if (from)
+		snprintf(rx_drops.last, sizeof(rx_drops.last), "%s", from);
+	if (!rx_drops.timer) {
+		rx_drops.timer = sa_ev_timer(1000, 1, rx_drop_tick, NULL);
+		sa_log(SA_LOG_INFO, TAG, "dropped a datagram from %s: %s%s%s (further drops are summarised once a second)",
+		       from ? from : "?", rx_drop_text[why], detail ? ": " : "", detail ? detail : "");
+		if (rx_drops.timer)
+			return;
+	}
+	rx_drops.n[why]++;
+	if (unauth)
+		rx_drops.unauth++;
+	else
+		rx_drops.malformed++;
 }
 
 static void rx_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -707,29 +794,27 @@ static enum rx_verdict rx_judge(netsnmp_pdu *pdu)
 
 	rx_get_peer(pdu, &peer);
 	if (pdu->version != SNMP_VERSION_2c && pdu->version != SNMP_VERSION_3) {
-		sa_log(SA_LOG_DEBUG, TAG, "dropped from %s: SNMP version not accepted", peer.text);
+		rx_drop_note(RXD_VERSION, 0, peer.text, NULL);
 		return RX_MALFORMED;
 	}
 	if (pdu->command != SNMP_MSG_TRAP2 && pdu->command != SNMP_MSG_INFORM) {
-		sa_log(SA_LOG_DEBUG, TAG, "dropped from %s: %s is not a notification", peer.text,
-		       snmp_pdu_type(pdu->command));
+		rx_drop_note(RXD_NOT_NOTIFICATION, 0, peer.text, snmp_pdu_type(pdu->command));
 		return RX_MALFORMED;
 	}
 	if (pdu->version == SNMP_VERSION_2c) {
 		if (pdu->community_len > COMMUNITY_MAX_LEN || !rx_check_v2c(pdu, &peer)) {
 			/* Never log the community: it is the password. */
-			sa_log(SA_LOG_DEBUG, TAG, "dropped v2c from %s: community/source not allowed", peer.text);
+			rx_drop_note(RXD_V2C, 1, peer.text, NULL);
 			return RX_UNAUTH;
 		}
-		/* The principal is the community; dispatch.h says never log it. */
+		/* The principal is the community; common/trap.h says never log it. */
 		memcpy(community, pdu->community, pdu->community_len);
 		community[pdu->community_len] = '\0';
 		return rx_deliver(pdu, &peer, community);
 	}
 	u = rx_check_v3(pdu);
 	if (!u) {
-		sa_log(SA_LOG_DEBUG, TAG, "dropped v3 from %s: user %s not accepted at this level", peer.text,
-		       pdu->securityName ? pdu->securityName : "?");
+		rx_drop_note(RXD_V3, 1, peer.text, pdu->securityName ? pdu->securityName : "?");
 		return RX_UNAUTH;
 	}
 	return rx_deliver(pdu, &peer, u->name);
@@ -867,12 +952,11 @@ static void rx_readable(int fd, void *arg)
 	netsnmp_large_fd_set_cleanup(&fds);
 	if (!rx.pkt.seen)
 		return; /* recvfrom failed: nothing arrived */
-	if (rx.pkt.verdict == RX_PENDING) {
+	if (rx.pkt.verdict == RX_PENDING)
 		rx.pkt.verdict = rx_verdict_from_parse(&rx.pkt);
-		if (rx.pkt.verdict != RX_DISCOVERY)
-			sa_log(SA_LOG_DEBUG, TAG, "dropped by the SNMP library: %s",
-			       rx.pkt.parse_ret ? snmp_api_errstring(rx.pkt.parse_ret) : "not a notification");
-	}
+	if ((rx.pkt.verdict == RX_UNAUTH || rx.pkt.verdict == RX_MALFORMED) && !rx.pkt.drop_noted)
+		rx_drop_note(rx.pkt.verdict == RX_UNAUTH ? RXD_LIBRARY_UNAUTH : RXD_LIBRARY, rx.pkt.verdict == RX_UNAUTH,
+		             NULL, rx.pkt.parse_ret ? snmp_api_errstring(rx.pkt.parse_ret) : NULL);
 	switch (rx.pkt.verdict) {
 	case RX_UNAUTH: rx_counters.dropped_unauth++; break;
 	case RX_MALFORMED: rx_counters.dropped_malformed++; break;
@@ -956,6 +1040,7 @@ void sa_trap_receiver_stop(void)
 	rx_sock_close(&rx_cur);
 	rx_usm_drop_all(&rx.auth);
 	rx_auth_free(&rx.auth);
+	rx_drop_stop();
 	if (was)
 		sa_log(SA_LOG_INFO, TAG, "stopped");
 }

@@ -6,6 +6,7 @@
 
 #include "engines/sessions.h"
 #include "handlers/sessmib.h"
+#include "common/bus.h"
 #include "common/log.h"
 #include "traps/notify.h"
 
@@ -17,7 +18,7 @@ static const oid entry_oid[] = {SA_OID_SESS_TABLE, 1};
  * (the table has every session). */
 #define SESS_NOTIFY_PER_SEC 100
 
-static int listening, active;
+static int sess_sub, active; /* sess_sub: bus handle, 0 until subscribed */
 static struct sa_notify_rate rate = {.what = "session", .per_sec = SESS_NOTIFY_PER_SEC};
 
 static void send_session(unsigned int which, const char *name, uint32_t id)
@@ -51,8 +52,11 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build %s for session %u", name, (unsigned int)id);
 }
 
-static void on_event(const struct sess_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct sess_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	/* The redirector's health probes log in and out every few seconds by
 	 * design: a notification each time would bury the real ones. */
@@ -68,10 +72,10 @@ int sa_session_notify_init(void)
 {
 	int rc;
 
-	if (!listening) {
-		if ((rc = sess_listen(on_event, NULL)) < 0)
+	if (!sess_sub) {
+		if ((rc = bus_subscribe(BUS_SESSIONS, on_event, NULL)) < 0)
 			return rc;
-		listening = 1;
+		sess_sub = rc;
 	}
 	active = 1;
 	return 0;

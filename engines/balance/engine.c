@@ -21,6 +21,7 @@
 #include "iscsi/sp_chap.h"
 #include "iscsi/sp_shm.h"
 #include "iscsi/sp_source.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/state.h"
@@ -81,12 +82,6 @@ static struct {
 	unsigned int nremembered;
 } E = {.next_index = 1};
 
-#define MAX_LISTENERS 8
-static struct {
-	bal_listener fn;
-	void *arg;
-} listeners[MAX_LISTENERS];
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -95,32 +90,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void bal_listen(bal_listener fn, void *arg)
-{
-	for (int i = 0; i < MAX_LISTENERS; i++) {
-		if (!listeners[i].fn) {
-			listeners[i].fn = fn;
-			listeners[i].arg = arg;
-			return;
-		}
-	}
-	sa_log(SA_LOG_ERR, TAG, "too many event listeners");
-}
-
-void bal_unlisten(bal_listener fn, void *arg)
-{
-	for (int i = 0; i < MAX_LISTENERS; i++)
-		if (listeners[i].fn == fn && listeners[i].arg == arg)
-			listeners[i].fn = NULL;
-}
-
 static void emit(int type, unsigned int team, unsigned int path, int state)
 {
 	struct bal_event ev = {.type = type, .team = team, .path = path, .state = state};
 
-	for (int i = 0; i < MAX_LISTENERS; i++)
-		if (listeners[i].fn)
-			listeners[i].fn(&ev, listeners[i].arg);
+	bus_publish(BUS_BALANCE, &ev);
 }
 
 const char *bal_mode_name(int mode)

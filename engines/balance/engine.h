@@ -118,7 +118,8 @@ struct bal_eng_team {
 	struct bal_team_priv *priv;
 };
 
-/* Events for handlers and notifications.  path is 1-based (0: none). */
+/* Events published on BUS_BALANCE (common/bus.h) for handlers, notifications
+ * and other engines.  path is 1-based (0: none). */
 enum bal_event_type {
 	BAL_EV_TEAM_ADDED = 1,
 	BAL_EV_TEAM_REMOVED, /* sent before the team is freed */
@@ -136,9 +137,6 @@ struct bal_event {
 	int state; /* TEAM_STATE: the new state */
 };
 
-typedef void (*bal_listener)(const struct bal_event *ev, void *arg);
-void bal_listen(bal_listener fn, void *arg);
-void bal_unlisten(bal_listener fn, void *arg);
 
 extern const struct sa_engine_ops bal_engine_ops;
 

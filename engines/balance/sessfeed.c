@@ -11,6 +11,7 @@
 #include "engines/balance/engine.h"
 #include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 #define TAG "sessions"
@@ -35,7 +36,7 @@ struct feed {
 
 static struct feed *feeds; /* sorted by (team, path) */
 static size_t nfeeds, capfeeds;
-static int listening, running, in_sync;
+static int bal_sub, running, in_sync; /* bal_sub: bus handle, 0 until subscribed */
 
 static int key_cmp(unsigned int ta, unsigned int pa, unsigned int tb, unsigned int pb)
 {
@@ -313,8 +314,11 @@ void bal_sessfeed_sync(void)
 	in_sync = 0;
 }
 
-static void on_event(const struct bal_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct bal_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (!running)
 		return;
@@ -338,9 +342,12 @@ static void on_event(const struct bal_event *ev, void *arg)
 
 int bal_sessfeed_start(void)
 {
-	if (!listening) {
-		bal_listen(on_event, NULL);
-		listening = 1;
+	if (!bal_sub) {
+		int h = bus_subscribe(BUS_BALANCE, on_event, NULL);
+
+		if (h < 0)
+			return h;
+		bal_sub = h;
 	}
 	running = 1;
 	bal_sessfeed_sync();

@@ -77,7 +77,7 @@ const struct disc_counters *disc_counters(void);
 /* Starts a discovery round now (all sources and scans); 0 or -ENODEV when the engine is stopped. */
 int disc_refresh(void);
 
-/* Events, delivered synchronously; a row named by a LOST/UNREACHABLE
+/* Events published on BUS_DISCOVERY (common/bus.h), synchronously; a row named by a LOST/UNREACHABLE
  * event still exists during the call and is removed right after. */
 enum disc_event_type {
 	DISC_EV_TARGET_DISCOVERED = 1, /* a = target */
@@ -88,7 +88,5 @@ struct disc_event {
 	int type;
 	uint32_t a;
 };
-typedef void (*disc_listener)(const struct disc_event *ev, void *arg);
-int disc_listen(disc_listener fn, void *arg);
 
 #endif

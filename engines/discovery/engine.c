@@ -14,6 +14,8 @@
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
+#include "common/bus.h"
+#include "common/trap.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -66,11 +68,6 @@ struct scan {
 	struct timespec started;
 };
 
-struct listener {
-	disc_listener fn;
-	void *arg;
-};
-
 static struct {
 	bool running;
 	char initiator[DISC_NAME_MAX];
@@ -94,12 +91,13 @@ static struct {
 	struct probe *probes; /* in flight, for cancelling */
 
 	unsigned int round_timer, age_timer, kick_timer;
+	int peer_subs[2]; /* bus handles of the peer notifications (0: none) */
 	struct disc_counters ctr;
-	struct listener listeners[8];
-	size_t nlisteners;
 	/* iSNS */
 	bool isns_on;
 	unsigned int scn_settle_timer; /* the follow-up query after state change notifications */
+	bool scn_again;                /* an SCN came since the last query round */
+	bool scn_settle;               /* one more round is due after the last SCN-driven one */
 	uint32_t isns_stamp;
 	char **isns_servers; /* as configured, for deregistration at stop */
 	size_t nisns_servers;
@@ -107,22 +105,11 @@ static struct {
 
 /* ---- events ---------------------------------------------------------- */
 
-int disc_listen(disc_listener fn, void *arg)
-{
-	if (D.nlisteners >= sizeof(D.listeners) / sizeof(D.listeners[0]))
-		return -ENOSPC;
-	D.listeners[D.nlisteners].fn = fn;
-	D.listeners[D.nlisteners].arg = arg;
-	D.nlisteners++;
-	return 0;
-}
-
 static void emit(int type, uint32_t a)
 {
 	struct disc_event ev = {.type = type, .a = a};
 
-	for (size_t i = 0; i < D.nlisteners; i++)
-		D.listeners[i].fn(&ev, D.listeners[i].arg);
+	bus_publish(BUS_DISCOVERY, &ev);
 }
 
 /* ---- sorted arrays --------------------------------------------------- */
@@ -756,22 +743,34 @@ static void isns_query_all(void)
 	}
 }
 
+/* SCN-driven query rounds run at most once per SCN_SETTLE_MS, whatever
+ * the SCN rate: a round for the SCNs of the last window, then one more
+ * after the last SCN-driven round so a burst's final state is read. */
 static void scn_settle(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
 	D.scn_settle_timer = 0;
+	if (!D.scn_again && !D.scn_settle)
+		return;
+	D.scn_settle = D.scn_again;
+	D.scn_again = false;
 	isns_query_all();
+	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
 }
 
-/* An SCN from any server: ask every iSNS server again, at once, and once
- * more SCN_SETTLE_MS after the last of a burst. */
+/* An SCN from a configured server: ask every iSNS server again, at once
+ * when no round ran in the last SCN_SETTLE_MS, else at the window's end. */
 static void isns_scn(void *arg)
 {
 	(void)arg;
+	if (D.scn_settle_timer) {
+		D.scn_again = true;
+		return;
+	}
+	D.scn_again = false;
+	D.scn_settle = true;
 	isns_query_all();
-	if (D.scn_settle_timer)
-		sa_ev_cancel(D.scn_settle_timer);
 	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
 }
 
@@ -856,11 +855,18 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 				D.nisns_servers++;
 	}
 	if (c->nisns && !D.isns_on) {
-		if ((rc = disc_isns_start((unsigned int)c->isns_scn_port, isns_done, isns_scn, NULL, err, errlen)) < 0)
+		struct disc_isns_opts o = {.scn_port = (unsigned int)c->isns_scn_port,
+		                           .scn_address = c->isns_scn_address,
+		                           .scn_idle_s = (unsigned int)c->isns_scn_idle};
+		char host[64];
+
+		if ((rc = disc_isns_start(&o, c->isns, c->nisns, isns_done, isns_scn, NULL, err, errlen)) < 0)
 			return rc;
 		D.isns_on = true;
-		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on TCP port %u",
-		       c->nisns, (unsigned int)disc_isns_scn_port());
+		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
+		       c->nisns, disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
+	} else if (c->nisns) {
+		disc_isns_set_servers(c->isns, c->nisns);
 	} else if (!c->nisns && D.isns_on) {
 		disc_isns_stop(NULL, 0, NULL);
 		D.isns_on = false;
@@ -1112,6 +1118,62 @@ int disc_refresh(void)
 	return 0;
 }
 
+/* ---- notifications from other agents ------------------------------------ */
+
+/* sanTargetDiscovered and sanTargetLost (SANAGENT-SESSION-MIB) sent by
+ * another agent to this agent's trap receiver: the set of targets changed
+ * somewhere on the fabric, so the sources are asked again now rather than at
+ * the next interval.  Only notifications the receiver accepted (community
+ * and source, or v3 user, as configured) reach the bus. */
+static const uint32_t peer_target_discovered[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 0, 1};
+static const uint32_t peer_target_lost[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 0, 2};
+/* A peer that found several targets sends one notification each: the
+ * burst is answered with one round. */
+#define PEER_SETTLE_MS 200u
+
+static void on_peer_notification(int topic, const void *data, void *arg)
+{
+	const struct sa_trap *t = data;
+
+	(void)topic;
+	(void)arg;
+	if (!D.running)
+		return;
+	sa_log(SA_LOG_INFO, "discovery", "%s from %s: asking the sources again",
+	       t->trap_oid[t->trap_oid_len - 1] == 1 ? "sanTargetDiscovered" : "sanTargetLost", t->source);
+	if (!D.kick_timer)
+		D.kick_timer = sa_ev_timer(PEER_SETTLE_MS, 0, on_round, NULL);
+}
+
+static void peer_unsubscribe(void)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (D.peer_subs[i] > 0)
+			bus_unsubscribe(D.peer_subs[i]);
+	D.peer_subs[0] = D.peer_subs[1] = 0;
+}
+
+static int peer_subscribe(void)
+{
+	static const struct {
+		const uint32_t *oid;
+		size_t len;
+	} oids[2] = {{peer_target_discovered, sizeof(peer_target_discovered) / sizeof(uint32_t)},
+	             {peer_target_lost, sizeof(peer_target_lost) / sizeof(uint32_t)}};
+	int h;
+
+	for (size_t i = 0; i < 2; i++) {
+		if (D.peer_subs[i])
+			continue;
+		if ((h = bus_subscribe_key(BUS_TRAP, oids[i].oid, oids[i].len, 0, on_peer_notification, NULL)) < 0) {
+			peer_unsubscribe();
+			return h;
+		}
+		D.peer_subs[i] = h;
+	}
+	return 0;
+}
+
 /* ---- engine ops ------------------------------------------------------ */
 
 static int apply(const struct sa_config *cfg, char *err, size_t errlen)
@@ -1181,6 +1243,7 @@ static void disc_stop(void)
 	if (D.kick_timer)
 		sa_ev_cancel(D.kick_timer);
 	D.round_timer = D.age_timer = D.kick_timer = 0;
+	peer_unsubscribe();
 	isns_off();
 	scans_free();
 	while (D.nsrc)
@@ -1202,6 +1265,11 @@ static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
 		disc_stop();
 	D.running = true;
 	if ((rc = apply(cfg, err, errlen)) < 0) {
+		disc_stop();
+		return rc;
+	}
+	if ((rc = peer_subscribe()) < 0) {
+		snprintf(err, errlen, "cannot subscribe to peer notifications: %s", strerror(-rc));
 		disc_stop();
 		return rc;
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engines/discovery/isns.h"
@@ -30,6 +31,8 @@
 #define ISNSP_F_FIRST 0x0400
 #define ISNSP_MAX_PDU (ISNSP_HDR + 65535)
 #define SCN_MAX_CONNS 16
+#define SCN_MAX_PEERS 64
+#define SCN_SWEEP_MS 1000
 
 struct job {
 	uint32_t src;
@@ -43,6 +46,7 @@ struct scn_conn {
 	int fd;
 	uint8_t *buf;
 	size_t len;
+	time_t last; /* monotonic seconds of the last byte (or the accept) */
 };
 
 static struct {
@@ -60,7 +64,16 @@ static struct {
 	void *arg;
 	int lfd; /* SCN listener */
 	uint16_t scn_port;
+	struct sockaddr_storage scn_addr; /* where it listens: registered as our SCN portal */
+	unsigned int idle_s;
+	unsigned int sweep_timer;
 	struct scn_conn conns[SCN_MAX_CONNS];
+	/* Only the configured iSNS servers may send SCNs: anyone else could
+	 * make us query the servers at will. */
+	struct sockaddr_storage peers[SCN_MAX_PEERS];
+	size_t npeers;
+	unsigned long refused;
+	time_t refused_logged;
 } W = {.lfd = -1, .pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* ---- worker ------------------------------------------------------------------ */
@@ -85,6 +98,7 @@ static void *worker(void *unused)
 			struct sa_isns_req rq = {.server = j->server,
 			                         .initiator = j->initiator,
 			                         .scn_port = W.scn_port,
+			                         .scn_addr = &W.scn_addr,
 			                         .do_register = j->do_register};
 			ssize_t n;
 
@@ -176,6 +190,14 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static void conn_close(struct scn_conn *c)
 {
 	sa_ev_unwatch_read(c->fd);
@@ -232,6 +254,7 @@ static void on_conn(int fd, void *arg)
 			break;
 		}
 		c->len += (size_t)n;
+		c->last = mono_s();
 		while (c->len >= ISNSP_HDR) {
 			size_t plen = get16(c->buf + 4), total = ISNSP_HDR + plen;
 
@@ -258,15 +281,101 @@ out:
 	}
 }
 
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	                                          &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static bool peer_allowed(const struct sockaddr_storage *peer)
+{
+	for (size_t i = 0; i < W.npeers; i++)
+		if (same_host(&W.peers[i], peer))
+			return true;
+	return false;
+}
+
+static const char *host_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+	                                          : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* "ADDR:PORT" or "[V6]:PORT" (numeric, as the configuration has it) to an address. */
+static int parse_host(const char *ep, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon = strrchr(ep, ':'), *h = ep;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*h == '[') {
+		const char *rb = strchr(++h, ']');
+
+		hl = rb ? (size_t)(rb - h) : 0;
+	} else {
+		hl = colon ? (size_t)(colon - h) : strlen(h);
+	}
+	if (!hl || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int disc_isns_set_servers(char *const *servers, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < SCN_MAX_PEERS; i++)
+		if (parse_host(servers[i], &W.peers[k]) == 0)
+			k++;
+	W.npeers = k;
+	return n > SCN_MAX_PEERS ? -E2BIG : 0;
+}
+
 static void on_accept(int fd, void *unused)
 {
 	(void)unused;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct scn_conn *c = NULL;
 
 		if (cfd < 0)
 			return;
+		if (!peer_allowed(&peer)) {
+			time_t now = mono_s();
+			char a[INET6_ADDRSTRLEN];
+
+			close(cfd);
+			W.refused++;
+			/* At most one line a second, whatever the sender does. */
+			if (now != W.refused_logged) {
+				W.refused_logged = now;
+				sa_log(SA_LOG_NOTICE, "discovery",
+				       "iSNS SCN connection from %s refused: not a configured iSNS server (%lu refused so far)",
+				       host_text(&peer, a, sizeof(a)), W.refused);
+			}
+			continue;
+		}
 		for (size_t i = 0; i < SCN_MAX_CONNS; i++)
 			if (W.conns[i].fd < 0) {
 				c = &W.conns[i];
@@ -278,6 +387,7 @@ static void on_accept(int fd, void *unused)
 		}
 		c->fd = cfd;
 		c->len = 0;
+		c->last = mono_s();
 		if (sa_ev_watch_read(cfd, on_conn, c) < 0) {
 			close(cfd);
 			c->fd = -1;
@@ -285,25 +395,47 @@ static void on_accept(int fd, void *unused)
 	}
 }
 
-static int listen_scn(unsigned int port)
+/* A server keeps its SCN connection as long as it likes; one that went
+ * quiet (or a peer that never spoke) gives its slot back. */
+static void sweep(unsigned int id, void *unused)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-	socklen_t len = sizeof(sa);
+	time_t now = mono_s();
+
+	(void)id;
+	(void)unused;
+	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
+		if (W.conns[i].fd >= 0 && now - W.conns[i].last >= (time_t)W.idle_s) {
+			sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN connection idle for %u s: closed", W.idle_s);
+			conn_close(&W.conns[i]);
+		}
+}
+
+/* Listens on addr (never the wildcard: SCNs come from the iSNS servers,
+ * to the address we registered with them). */
+static int listen_scn(unsigned int port, const struct sockaddr_storage *addr)
+{
+	struct sockaddr_storage sa = *addr;
+	socklen_t len = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int one = 1, rc;
 
-	W.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	W.lfd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (W.lfd < 0)
 		return -errno;
 	setsockopt(W.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_port = htons((uint16_t)port);
-	if (bind(W.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(W.lfd, 16) < 0 ||
+	if (addr->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+	if (bind(W.lfd, (struct sockaddr *)&sa, len) < 0 || listen(W.lfd, 16) < 0 ||
 	    getsockname(W.lfd, (struct sockaddr *)&sa, &len) < 0) {
 		rc = -errno;
 		close(W.lfd);
 		W.lfd = -1;
 		return rc;
 	}
-	W.scn_port = ntohs(sa.sin_port);
+	W.scn_addr = sa;
+	W.scn_port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+	                                            : ((struct sockaddr_in *)&sa)->sin_port);
 	if (sa_ev_watch_read(W.lfd, on_accept, NULL) < 0) {
 		close(W.lfd);
 		W.lfd = -1;
@@ -319,9 +451,18 @@ uint16_t disc_isns_scn_port(void)
 	return W.running ? W.scn_port : 0;
 }
 
-int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn_fn scn, void *arg, char *err,
-                    size_t errlen)
+const char *disc_isns_scn_host(char *buf, size_t len)
 {
+	if (!W.running)
+		return "";
+	return host_text(&W.scn_addr, buf, len);
+}
+
+int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t nservers, disc_isns_done_fn done,
+                    disc_isns_scn_fn scn, void *arg, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	char a[INET6_ADDRSTRLEN];
 	int rc;
 
 	if (W.running)
@@ -333,6 +474,20 @@ int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn
 	W.arg = arg;
 	W.quit = false;
 	W.nbusy = 0;
+	W.idle_s = o->scn_idle_s ? o->scn_idle_s : 1;
+	W.refused = 0;
+	if (!nservers)
+		return -EINVAL;
+	if (o->scn_address && *o->scn_address) {
+		if ((rc = parse_host(o->scn_address, &addr)) < 0) {
+			snprintf(err, errlen, "iSNS: isns_scn_address %s is not a numeric address", o->scn_address);
+			return rc;
+		}
+	} else if ((rc = sa_isns_local_addr(servers[0], &addr)) < 0) {
+		snprintf(err, errlen, "iSNS: no local address towards %s: %s", servers[0], strerror(-rc));
+		return rc;
+	}
+	disc_isns_set_servers(servers, nservers);
 	if (pipe2(W.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "iSNS: pipe: %s", strerror(-rc));
@@ -340,10 +495,12 @@ int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn
 	}
 	/* The worker's end blocks: it has nothing else to do. */
 	fcntl(W.pipe[1], F_SETFL, fcntl(W.pipe[1], F_GETFL) & ~O_NONBLOCK);
-	if ((rc = listen_scn(scn_port)) < 0) {
-		snprintf(err, errlen, "iSNS: cannot listen for SCNs on TCP port %u: %s", scn_port, strerror(-rc));
+	if ((rc = listen_scn(o->scn_port, &addr)) < 0) {
+		snprintf(err, errlen, "iSNS: cannot listen for SCNs on %s TCP port %u: %s", host_text(&addr, a, sizeof(a)),
+		         o->scn_port, strerror(-rc));
 		goto fail;
 	}
+	W.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
 	if (sa_ev_watch_read(W.pipe[0], on_result, NULL) < 0) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "iSNS: cannot watch the worker pipe");
@@ -357,6 +514,9 @@ int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn
 	W.running = true;
 	return 0;
 fail:
+	if (W.sweep_timer)
+		sa_ev_cancel(W.sweep_timer);
+	W.sweep_timer = 0;
 	if (W.lfd >= 0) {
 		sa_ev_unwatch_read(W.lfd);
 		close(W.lfd);
@@ -409,6 +569,9 @@ void disc_isns_stop(char **servers, size_t n, const char *initiator)
 		close(W.lfd);
 		W.lfd = -1;
 	}
+	if (W.sweep_timer)
+		sa_ev_cancel(W.sweep_timer);
+	W.sweep_timer = 0;
 	W.nbusy = 0;
 	W.running = false;
 }

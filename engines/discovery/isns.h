@@ -12,12 +12,22 @@ typedef void (*disc_isns_done_fn)(uint32_t src, struct sa_isns_result *r, void *
 /* An iSNS server told us something changed (an SCN arrived and was acknowledged). */
 typedef void (*disc_isns_scn_fn)(void *arg);
 
-/* Starts the worker and the SCN listener on TCP scn_port (0 = any free
- * port).  0 or a negative errno with err filled. */
-int disc_isns_start(unsigned int scn_port, disc_isns_done_fn done, disc_isns_scn_fn scn, void *arg, char *err,
-                    size_t errlen);
-/* The port SCNs arrive on (0 when not started). */
+struct disc_isns_opts {
+	unsigned int scn_port;   /* TCP port for SCNs, 0 = any free one */
+	const char *scn_address; /* numeric address to listen on; NULL or "" = ours towards the first server */
+	unsigned int scn_idle_s; /* an SCN connection silent this long is closed */
+};
+
+/* Starts the worker and the SCN listener.  SCNs are taken only from the
+ * servers' addresses ("ADDR:PORT", numeric; at least one).  0 or a
+ * negative errno with err filled. */
+int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t nservers, disc_isns_done_fn done,
+                    disc_isns_scn_fn scn, void *arg, char *err, size_t errlen);
+/* Replaces the servers SCNs are taken from (at a reload). */
+int disc_isns_set_servers(char *const *servers, size_t n);
+/* The port and address SCNs arrive on (0 and "" when not started). */
 uint16_t disc_isns_scn_port(void);
+const char *disc_isns_scn_host(char *buf, size_t len);
 /* Queues a query of server for source src.  0, -EALREADY (one for src is
  * queued or running), -ENOMEM, -ENODEV (not started). */
 int disc_isns_query(uint32_t src, const char *server, const char *initiator, int do_register);

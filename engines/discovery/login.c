@@ -14,6 +14,7 @@
 #include "engines/discovery/discovery.h"
 #include "engines/registry.h"
 #include "iscsi/login_result.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/search.h"
@@ -30,7 +31,6 @@ struct login_priv {
 	int reap;              /* was logged in when the agent died: its data plane may still run */
 };
 
-#define MAX_LISTENERS 4
 static struct {
 	int running;
 	struct login_priv **rows; /* sorted by index */
@@ -38,11 +38,7 @@ static struct {
 	uint32_t next_index;
 	unsigned int timer;
 	char initiator[BAL_TARGET_MAX + 1];
-	int bal_listening, disc_listening;
-	struct {
-		disc_login_listener fn;
-		void *arg;
-	} listeners[MAX_LISTENERS];
+	int bal_sub, disc_sub; /* bus handles, 0: not subscribed */
 } L = {.next_index = 1};
 
 static uint64_t now_ms(void)
@@ -71,32 +67,11 @@ static const char *result_name(int r)
 
 /* ---- events ---------------------------------------------------------------- */
 
-int disc_login_listen(disc_login_listener fn, void *arg)
-{
-	for (int i = 0; i < MAX_LISTENERS; i++) {
-		if (!L.listeners[i].fn) {
-			L.listeners[i].fn = fn;
-			L.listeners[i].arg = arg;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-void disc_login_unlisten(disc_login_listener fn, void *arg)
-{
-	for (int i = 0; i < MAX_LISTENERS; i++)
-		if (L.listeners[i].fn == fn && L.listeners[i].arg == arg)
-			L.listeners[i].fn = NULL;
-}
-
 void disc_login_emit(int type, uint32_t a)
 {
 	struct disc_login_event ev = {.type = type, .a = a};
 
-	for (int i = 0; i < MAX_LISTENERS; i++)
-		if (L.listeners[i].fn)
-			L.listeners[i].fn(&ev, L.listeners[i].arg);
+	bus_publish(BUS_LOGIN, &ev);
 }
 
 /* ---- rows ------------------------------------------------------------------- */
@@ -567,10 +542,12 @@ static void tick(unsigned int id, void *arg)
 		reconcile(L.rows[i]);
 }
 
-static void on_bal(const struct bal_event *ev, void *arg)
+static void on_bal(int topic, const void *data, void *arg)
 {
+	const struct bal_event *ev = data;
 	struct login_priv *l;
 
+	(void)topic;
 	(void)arg;
 	if (!L.running || !(l = by_team(ev->team)))
 		return;
@@ -584,8 +561,11 @@ static void on_bal(const struct bal_event *ev, void *arg)
 	evaluate(l);
 }
 
-static void on_disc(const struct disc_event *ev, void *arg)
+static void on_disc(int topic, const void *data, void *arg)
 {
+	const struct disc_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (!L.running || ev->type != DISC_EV_TARGET_DISCOVERED)
 		return;
@@ -790,13 +770,10 @@ int disc_conn_start(const struct sa_config *cfg)
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
-	if (!L.bal_listening) {
-		bal_listen(on_bal, NULL);
-		L.bal_listening = 1;
-	}
-	/* The discovery engine has no unlisten: register once, check running. */
-	if (!L.disc_listening && disc_listen(on_disc, NULL) == 0)
-		L.disc_listening = 1;
+	if (!L.bal_sub && (L.bal_sub = bus_subscribe(BUS_BALANCE, on_bal, NULL)) < 0)
+		L.bal_sub = 0;
+	if (!L.disc_sub && (L.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
+		L.disc_sub = 0;
 	reap_orphans();
 	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
@@ -826,9 +803,13 @@ void disc_conn_stop(void)
 	sa_ev_cancel(L.timer);
 	L.timer = 0;
 	L.running = 0;
-	if (L.bal_listening) {
-		bal_unlisten(on_bal, NULL);
-		L.bal_listening = 0;
+	if (L.bal_sub) {
+		bus_unsubscribe(L.bal_sub);
+		L.bal_sub = 0;
+	}
+	if (L.disc_sub) {
+		bus_unsubscribe(L.disc_sub);
+		L.disc_sub = 0;
 	}
 	while (L.n)
 		login_remove(L.rows[L.n - 1]->pub.index);

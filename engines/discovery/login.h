@@ -107,6 +107,7 @@ int disc_login_put(const struct disc_login *o);
 int disc_login_delete(uint32_t index);
 
 /* ---- events ------------------------------------------------------------------- */
+/* Published on BUS_LOGIN (common/bus.h), synchronously. */
 enum disc_login_event_type {
 	DISC_LOGIN_EV_FAILED = 1, /* a = login row: once per failure episode */
 	DISC_LOGIN_EV_CHANGED,    /* a = login row: oper status or result changed */
@@ -119,9 +120,6 @@ struct disc_login_event {
 	int type;
 	uint32_t a;
 };
-typedef void (*disc_login_listener)(const struct disc_login_event *ev, void *arg);
-int disc_login_listen(disc_login_listener fn, void *arg);
-void disc_login_unlisten(disc_login_listener fn, void *arg);
 
 /* ---- life --------------------------------------------------------------------- */
 /* Loads the rows from the state file (persistent logins come back admin

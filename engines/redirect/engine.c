@@ -2171,6 +2171,8 @@ static bool listen_same(const struct sa_redirect_config *rc)
 static void limits_from_cfg(const struct sa_redirect_config *rc, struct redir_portal_limits *l)
 {
 	l->max_connections = (unsigned)rc->max_connections;
+	l->max_per_source = (unsigned)rc->max_per_source;
+	l->header_timeout_ms = (unsigned)rc->header_timeout * 1000u;
 	l->login_timeout_ms = (unsigned)rc->login_timeout_ms;
 	l->max_data_segment = (size_t)rc->max_data_segment;
 }
@@ -2402,6 +2404,8 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_config *
 	d.probe_timeout_ms = 500;
 	d.load_interval = 1;
 	d.max_connections = 256;
+	d.max_per_source = 32;
+	d.header_timeout = 2;
 	d.login_timeout_ms = 5000;
 	d.max_data_segment = 65536;
 	return &d;

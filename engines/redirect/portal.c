@@ -48,7 +48,9 @@ struct conn {
 	bool rwatch, wwatch;
 	bool in_input; /* inside conn_input: it decides how the connection ends */
 	bool fin_sent;
-	struct timespec deadline;
+	bool got_bhs;  /* the first full BHS arrived: the login deadline applies */
+	bool queued;   /* on the login queue */
+	struct timespec deadline, login_deadline;
 	/* login */
 	bool started, discovery;
 	char initiator[REDIR_NAME_MAX];
@@ -62,11 +64,16 @@ struct conn {
 	uint32_t text_itt;
 	uint64_t text_lun;
 	struct conn *prev, *next;
+	struct conn *lprev, *lnext; /* login queue, oldest first */
 };
 
 static int lfds[MAX_LISTEN];
 static size_t nlfds;
 static struct conn *conns, *free_conns;
+/* Connections still logging in, in accept order: when the table is full
+ * the oldest goes, since a real login takes milliseconds and an old one is
+ * someone holding a slot. */
+static struct conn *lq_head, *lq_tail;
 static unsigned int nconns, nfree_conns;
 static struct redir_portal_limits lim;
 static unsigned int sweep_timer;
@@ -106,8 +113,39 @@ static struct conn *conn_new(void)
 	return c;
 }
 
+static void lq_append(struct conn *c)
+{
+	c->lnext = NULL;
+	c->lprev = lq_tail;
+	if (lq_tail)
+		lq_tail->lnext = c;
+	else
+		lq_head = c;
+	lq_tail = c;
+	c->queued = true;
+}
+
+/* The connection is past its login (answered, redirected, or gone). */
+static void lq_remove(struct conn *c)
+{
+	if (!c->queued)
+		return;
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		lq_head = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	else
+		lq_tail = c->lprev;
+	c->lprev = c->lnext = NULL;
+	c->queued = false;
+}
+
 static void conn_close(struct conn *c)
 {
+	lq_remove(c);
+	redir_src_release(&c->peer);
 	if (c->rwatch)
 		sa_ev_unwatch_read(c->fd);
 	if (c->wwatch)
@@ -165,6 +203,7 @@ static void on_writable(int fd, void *arg);
 static void conn_linger(struct conn *c)
 {
 	c->state = C_LINGER;
+	lq_remove(c);
 	deadline_in(c, LINGER_MS);
 	if (c->outoff == c->outlen && !c->in_input)
 		conn_send_fin(c);
@@ -444,6 +483,7 @@ static int on_login(struct conn *c, const struct sa_pdu *p)
 		if (send_login_rsp(c, &rq, 0, true, rq.nsg, tsih, b.buf, b.len) < 0)
 			return -1;
 		c->state = C_FFP;
+		lq_remove(c);
 		deadline_in(c, IDLE_MS);
 		redir_note_discovery(c->initiator, c->isid, &c->peer);
 		return flush_out(c);
@@ -699,6 +739,11 @@ static int conn_input(struct conn *c)
 			continue;
 		}
 		c->inlen += (size_t)n;
+		if (!c->got_bhs && c->inlen >= SA_PDU_BHS_LEN) {
+			c->got_bhs = true;
+			if (c->state == C_LOGIN)
+				c->deadline = c->login_deadline;
+		}
 		for (off = 0;;) {
 			struct sa_pdu p;
 			ssize_t used = sa_pdu_parse(c->in + off, c->inlen - off, lim.max_data_segment, &p);
@@ -778,13 +823,30 @@ static void on_accept(int lfd, void *arg)
 
 		if (fd < 0)
 			return; /* EAGAIN, or a transient error: the listener stays */
-		if (nconns >= lim.max_connections) {
+		/* One address gets a bounded share; a full table makes room by
+		 * dropping the oldest unfinished login rather than refusing the
+		 * newcomer, so slots held open by slow clients turn over. */
+		if (redir_src_count(&peer) >= lim.max_per_source) {
 			redir_counters_mut()->refused++;
 			close(fd);
 			continue;
 		}
+		if (nconns >= lim.max_connections) {
+			if (!lq_head) {
+				redir_counters_mut()->refused++;
+				close(fd);
+				continue;
+			}
+			redir_counters_mut()->evicted++;
+			conn_close(lq_head);
+		}
 		c = conn_new();
-		if (!c) {
+		if (!c || redir_src_hold(&peer) < 0) {
+			if (c) {
+				c->next = free_conns;
+				free_conns = c;
+				nfree_conns++;
+			}
 			close(fd);
 			continue;
 		}
@@ -794,6 +856,9 @@ static void on_accept(int lfd, void *arg)
 		c->state = C_LOGIN;
 		c->statsn = 1;
 		deadline_in(c, lim.login_timeout_ms);
+		c->login_deadline = c->deadline;
+		deadline_in(c, lim.header_timeout_ms < lim.login_timeout_ms ? lim.header_timeout_ms : lim.login_timeout_ms);
+		lq_append(c);
 		c->next = conns;
 		if (conns)
 			conns->prev = c;
@@ -878,6 +943,10 @@ void redir_portal_set_limits(const struct redir_portal_limits *l)
 	lim = *l;
 	if (lim.max_data_segment < 512)
 		lim.max_data_segment = 512;
+	if (!lim.max_per_source)
+		lim.max_per_source = lim.max_connections;
+	if (!lim.header_timeout_ms)
+		lim.header_timeout_ms = lim.login_timeout_ms;
 }
 
 int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redir_portal_limits *l, char *err,
@@ -889,7 +958,7 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 	for (size_t i = 0; i < nlisten; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl;
-		int fd, one = 1, rc, defer_s = (int)((lim.login_timeout_ms + 999) / 1000);
+		int fd, one = 1, rc, defer_s = (int)((lim.header_timeout_ms + 999) / 1000);
 
 		if ((rc = parse_endpoint(listen_on[i], &ss, &sl)) < 0) {
 			snprintf(err, errlen, "listen %s: not ADDRESS:PORT", listen_on[i]);
@@ -900,7 +969,8 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 		/* Accepted sockets inherit TCP_NODELAY.  TCP_DEFER_ACCEPT wakes
 		 * us only once the initiator has sent (it always speaks first),
 		 * so accept and the Login Request take one wake-up; a silent
-		 * connection waits in the kernel, not in our table. */
+		 * connection waits in the kernel, not in our table, for
+		 * about the header deadline. */
 		if (fd >= 0) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));

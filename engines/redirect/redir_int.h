@@ -32,6 +32,8 @@ void redir_server_probed(uint32_t index, int ok, const char *why);
 /* ---- portal.c ---------------------------------------------------------- */
 struct redir_portal_limits {
 	unsigned int max_connections;
+	unsigned int max_per_source;    /* connections held at once from one address */
+	unsigned int header_timeout_ms; /* a new connection's first full BHS must arrive by then */
 	unsigned int login_timeout_ms;
 	size_t max_data_segment;
 };
@@ -40,6 +42,11 @@ int redir_portal_start(char *const *listen, size_t nlisten, const struct redir_p
 void redir_portal_set_limits(const struct redir_portal_limits *lim);
 void redir_portal_stop(void);
 unsigned int redir_portal_nconns(void);
+
+/* ---- sources.c: connections held per source address -------------------- */
+unsigned int redir_src_count(const struct sockaddr_storage *ss);
+int redir_src_hold(const struct sockaddr_storage *ss); /* 0, or -1 out of memory */
+void redir_src_release(const struct sockaddr_storage *ss);
 
 /* ---- health.c ---------------------------------------------------------- */
 struct redir_probe_target {

@@ -100,7 +100,8 @@ struct redir_counters {
 	uint64_t discovery_sessions;
 	uint64_t rejects; /* unknown target (0x0203) or no server (0x0301) */
 	uint64_t malformed; /* connections closed for a malformed PDU */
-	uint64_t refused; /* connections refused over the limit */
+	uint64_t refused; /* connections refused over the table or per-source limit */
+	uint64_t evicted; /* unfinished logins closed to make room in a full table */
 };
 
 /* Engine ops for the registry (start/reload/stop). */

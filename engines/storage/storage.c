@@ -9,6 +9,7 @@
 
 #include "engines/registry.h"
 #include "engines/storage/storage.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/search.h"
@@ -53,8 +54,6 @@ static uint32_t next_index = 1; /* kept across restarts: never reused while the 
 static struct tombstone *tombs;
 static struct stor_target *targets; /* sorted by tid */
 static size_t ntargets;
-static stor_listener listener;
-static void *listener_arg;
 
 static void round_start(void);
 
@@ -869,12 +868,6 @@ static void on_timer(unsigned int id, void *arg)
 
 /* ---- start / stop ------------------------------------------------------------- */
 
-void stor_listen(stor_listener fn, void *arg)
-{
-	listener = fn;
-	listener_arg = arg;
-}
-
 int stor_running(void)
 {
 	return S.running;
@@ -897,8 +890,7 @@ static int stor_start(const struct sa_storage_config *cfg)
 	S.running = 1;
 	sa_log(SA_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", S.control, S.interval);
 	round_start();
-	if (listener)
-		listener(1, listener_arg);
+	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 1});
 	return 0;
 }
 
@@ -914,8 +906,7 @@ void stor_stop(void)
 	tgtc_show_free(&S.show);
 	stor_reset();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
-	if (listener)
-		listener(0, listener_arg);
+	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 0});
 }
 
 int stor_apply(const struct sa_storage_config *cfg)

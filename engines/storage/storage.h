@@ -64,9 +64,10 @@ struct stor_target {
 int stor_apply(const struct sa_storage_config *cfg);
 void stor_stop(void);
 int stor_running(void);
-/* Called after every start and stop (one listener: the MIB handlers). */
-typedef void (*stor_listener)(int running, void *arg);
-void stor_listen(stor_listener fn, void *arg);
+/* Published on BUS_STORAGE (common/bus.h) after every start and stop. */
+struct stor_event {
+	int running;
+};
 
 /* Targets, by tid; *_next returns the first with a key > after (NULL: none).
  * LUN and session lookups take after = -1 for the first. */

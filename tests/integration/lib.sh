@@ -120,7 +120,8 @@ sa_start_snmpd() {
 	sa_snmpd_conf
 	for line in "$@"; do echo "$line" >>"$SA_TMP/snmpd.conf"; done
 	mkdir -p "$SA_TMP/snmpd-persist"
-	SNMP_PERSISTENT_DIR="$SA_TMP/snmpd-persist" sa_bg snmpd -f -Lf "$SA_TMP/snmpd.log" -C \
+	# -I -smux: no SMUX listener on 0.0.0.0:199 (nothing here speaks SMUX; Debian's unit does the same).
+	SNMP_PERSISTENT_DIR="$SA_TMP/snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd.log" -C \
 		-c "$SA_TMP/snmpd.conf" -p "$SA_TMP/snmpd.pid"
 	SA_SNMPD_PID=$SA_LASTPID
 	sa_wait_for 10 sa_snmp_alive || sa_fail "snmpd did not answer on udp:$SA_SNMP_PORT"
@@ -162,6 +163,10 @@ EOF
 	local extra
 	for extra in "$@"; do echo "$extra" >>"$SA_TMP/sanagent.conf"; done
 }
+
+# What the agent has committed (snapshot plus journal), one "key<TAB>value" line per key.  Read-only:
+# safe while the agent runs.  The state file alone misses the commits since the last compaction.
+sa_state_dump() { "$SA_BUILDDIR/tests/integration/state_writer" dump "${1:-$SA_TMP/state/sanagent.state}"; }
 
 # sa_start_agent [ARGS...]: sanagentd in the foreground mode, logging to $SA_TMP/sanagentd.log.
 sa_start_agent() {

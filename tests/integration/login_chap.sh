@@ -136,13 +136,15 @@ sa_log "logout: login 1 down, team $team1 gone; login 3 and credential 3 destroy
 
 # ---- secrets never logged, state file private ------------------------------------------------------------------
 for s in "$SECRET" "$MSECRET" "$WRONG"; do
-	for f in "$SA_TMP"/sanagentd.log "$SA_TMP"/snmpd.log "$RUN"/*.log "$SA_TMP/state/sanagent.state"; do
+	for f in "$SA_TMP"/sanagentd.log "$SA_TMP"/snmpd.log "$RUN"/*.log "$SA_TMP"/state/sanagent.state*; do
 		[ -f "$f" ] || continue
 		! grep -qF -- "$s" "$f" || sa_fail "a secret appears in $f"
 	done
 done
-mode=$(stat -c %a "$SA_TMP/state/sanagent.state")
-[ "$mode" = 600 ] || sa_fail "state file mode $mode, want 600"
-grep -q "^login.cred.1" "$SA_TMP/state/sanagent.state" || sa_fail "credential 1 not in the state file"
+for f in "$SA_TMP"/state/sanagent.state*; do
+	mode=$(stat -c %a "$f")
+	[ "$mode" = 600 ] || sa_fail "$f: mode $mode, want 600"
+done
+sa_state_dump | grep -q "^login.cred.1" || sa_fail "credential 1 not in the state"
 sa_log "no secret in the agent, snmpd or data-plane logs nor in clear in the state file (mode $mode)"
 exit 0

@@ -146,7 +146,7 @@ sa_wait_agent
 sa_wait_for 15 is "$TEAM.10.$idx" 1 || sa_fail "snmp1 not optimal after restart: $(col "$TEAM.10.$idx")"
 sa_set "$TEAM.17.$idx" i 6 >/dev/null || sa_fail "destroy failed"
 [ -z "$(col "$TEAM.2.$idx")" ] || sa_fail "snmp1 still there after destroy"
-grep -q "balance.team.$idx" "$SA_TMP/state/sanagent.state" && sa_fail "snmp1 still in the state file"
+sa_state_dump | grep -q "^balance.team.$idx" && sa_fail "snmp1 still in the state"
 sa_log "snmp1 created over SNMP (index $idx), restored after restart with its shares, destroyed"
 
 echo "PASS: path MIB"

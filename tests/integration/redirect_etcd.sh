@@ -49,7 +49,7 @@ rocommunity $SA_RO_COMMUNITY 127.0.0.1
 createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
 rwuser $SA_V3_USER priv
 EOF
-		SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
+		SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
 		sa_wait_for 10 snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:${SNMP[$k]}" .1.3.6.1.2.1.1.3.0 ||
 			sa_fail "snmpd $k did not answer"
 	fi

@@ -17,7 +17,8 @@ redirect_conf() {
 		resources="$resources${resources:+,
 }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 2 % 3 + 1))\"; }"
 	done
-	sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; servers = ( $servers );
+	# header_timeout: the held connection below stays silent for longer than the 2 s default.
+	sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; header_timeout = 30; servers = ( $servers );
 resources = ( $resources ); };"
 }
 redirect_conf 6

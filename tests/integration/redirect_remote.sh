@@ -26,7 +26,7 @@ start_storage_agent() {
 	createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
 	rwuser $SA_V3_USER priv
 	EOF
-	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -Lf "$SA_TMP/stor$i-snmpd.log" -C -c "$d/snmpd.conf" \
+	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/stor$i-snmpd.log" -C -c "$d/snmpd.conf" \
 		-p "$d/snmpd.pid"
 	cat >"$d/sanagent.conf" <<-EOF
 	agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/state"; };

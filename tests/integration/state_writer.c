@@ -1,4 +1,4 @@
-/* state_writer.c: test helper that commits state generations forever ("write") or verifies one ("check"). */
+/* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check") or lists the keys ("dump"). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,12 +112,36 @@ static int sw_check(const char *path)
 	return 0;
 }
 
+static void sw_print(const char *k, const char *v, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\n", k, v);
+}
+
+/* What a running agent has committed, one "key<TAB>value" line per key. */
+static int sw_dump(const char *path)
+{
+	struct sa_state *st;
+	int corrupt = 0, rc = sa_state_open_readonly(path, &st, &corrupt);
+
+	if (rc < 0 || corrupt) {
+		fprintf(stderr, "state_writer: %s: %s\n", path, rc < 0 ? strerror(-rc) : "corrupt");
+		if (rc < 0)
+			return 1;
+	}
+	sa_state_foreach(st, "", sw_print, NULL);
+	sa_state_close(st);
+	return corrupt ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
 		return sw_write(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return sw_check(argv[2]);
-	fprintf(stderr, "usage: %s write|check FILE\n", argv[0]);
+	if (argc == 3 && strcmp(argv[1], "dump") == 0)
+		return sw_dump(argv[2]);
+	fprintf(stderr, "usage: %s write|check|dump FILE\n", argv[0]);
 	return 2;
 }

@@ -63,7 +63,7 @@ row_active() { [ "$(sa_get "$POR.7.$1")" = 1 ]; }
 sa_wait_for 10 row_active "$idx" || sa_fail "portal row $idx not active: $(sa_get "$POR.7.$idx")"
 [ "$(sa_get "$POR.6.$idx")" = 3 ] || sa_fail "new portal should be nonVolatile(3): $(sa_get "$POR.6.$idx")"
 [ "$(sa_get "$POR.5.$idx")" = 1 ] || sa_fail "sanStorPortalTpgt.$idx: $(sa_get "$POR.5.$idx")"
-grep -q "stor.portal.$idx" "$SA_TMP/state/sanagent.state" || sa_fail "portal $idx not persisted"
+sa_state_dump | grep -q "^stor.portal.$idx" || sa_fail "portal $idx not persisted"
 iscsi-ls "iscsi://127.0.0.3:$P3" 2>&1 | grep -q "$SA_IQN_PREFIX:disk1" || sa_fail "iscsi-ls through 127.0.0.3:$P3"
 sa_log "portal $idx 127.0.0.3:$P3 created through SNMP, iscsi-ls works through it"
 
@@ -80,7 +80,7 @@ sa_set "$POR.7.$idx" i 6 >/dev/null || sa_fail "destroy of portal $idx refused"
 tgt_lacks() { ! tgt_lists "$@"; }
 sa_wait_for 10 tgt_lacks 127.0.0.3 "$P3" || sa_fail "tgtadm still lists 127.0.0.3:$P3 after destroy"
 [ -z "$(sa_get "$POR.7.$idx")" ] || sa_fail "portal row $idx still there after destroy"
-grep -q "stor.portal.$idx" "$SA_TMP/state/sanagent.state" && sa_fail "portal $idx still persisted"
+sa_state_dump | grep -q "^stor.portal.$idx" && sa_fail "portal $idx still persisted"
 # The rounds that follow must not bring it back as one of tgt's own rows.
 sleep_rounds() { local n=$(($(date +%s) + 2)); while [ "$(date +%s)" -lt $n ]; do sa_get "$NEXT" >/dev/null; done; }
 sleep_rounds

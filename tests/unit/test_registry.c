@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bus.h"
 #include "engines/registry.h"
 
 static int events;
-static void on_change(const struct sa_engine *e, void *arg)
+static void on_change(int topic, const void *data, void *arg)
 {
-	(void)e;
+	(void)data;
+	(void)topic;
 	(void)arg;
 	events++;
 }
@@ -19,7 +21,7 @@ START_TEST(follows_config)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.engine_enabled[SA_ENGINE_BALANCE] = 1;
-	sa_engines_listen(on_change, NULL);
+	ck_assert_int_gt(bus_subscribe(BUS_ENGINES, on_change, NULL), 0);
 	events = 0;
 	sa_engines_apply(&cfg);
 	ck_assert_int_eq(sa_engine_count(), 5);

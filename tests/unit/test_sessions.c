@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bus.h"
 #include "engines/sessions.h"
 
 #define KIB 1024u
@@ -261,8 +262,11 @@ static struct {
 	int n;
 } evs;
 
-static void listener(const struct sess_event *ev, void *arg)
+static void listener(int topic, const void *data, void *arg)
 {
+	const struct sess_event *ev = data;
+
+	(void)topic;
 	ck_assert_ptr_eq(arg, &evs);
 	ck_assert_int_lt(evs.n, 16);
 	evs.type[evs.n] = ev->type;
@@ -276,8 +280,9 @@ START_TEST(events)
 {
 	struct sess_info in;
 	uint32_t a, b;
+	int h = bus_subscribe(BUS_SESSIONS, listener, &evs);
 
-	ck_assert_int_eq(sess_listen(listener, &evs), 0);
+	ck_assert_int_gt(h, 0);
 	a = add_session(SESS_LOGGING_IN);
 	ck_assert_int_eq(evs.n, 0);
 	in = sess_find(a)->info;
@@ -308,7 +313,7 @@ START_TEST(events)
 	ck_assert_int_eq(evs.state[4], SESS_LOGGED_IN); /* its last values */
 	for (int i = 0; i < evs.n; i++)
 		ck_assert_int_eq(evs.found[i], 1);
-	sess_unlisten(listener, &evs);
+	ck_assert_int_eq(bus_unsubscribe(h), 0);
 	sess_remove(b);
 	ck_assert_int_eq(evs.n, 5);
 }

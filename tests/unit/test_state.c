@@ -1,4 +1,4 @@
-/* test_state.c: unit tests for the persistent key/value state (round trip, corruption, atomic commit). */
+/* test_state.c: unit tests for the persistent key/value state (round trip, corruption, journal, transactions, crashes). */
 #define _GNU_SOURCE /* nftw */
 #include <check.h>
 #include <dirent.h>
@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/state.h"
@@ -357,8 +360,10 @@ START_TEST(test_commit_leaves_no_temp)
 	for (int round = 0; round < 3; round++) {
 		ck_assert_int_eq(sa_state_set(st, "k", round ? "again" : "first"), 0);
 		ck_assert_int_eq(sa_state_commit(st), 0);
-		ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
-		ck_assert_str_eq(names, "state ");
+		/* The first commit writes the snapshot, later ones the journal. */
+		ck_assert_int_eq(list_dir(names, sizeof(names)), round ? 2 : 1);
+		ck_assert_str_eq(names, round ? (strncmp(names, "state ", 6) ? "state.journal state " : "state state.journal ")
+		                              : "state ");
 	}
 	sa_state_close(st);
 }
@@ -514,6 +519,477 @@ START_TEST(test_corrupt_twice_same_second)
 }
 END_TEST
 
+/* ---- journal ------------------------------------------------------------------- */
+
+static char journalpath[600], oldjournalpath[600];
+
+static void jpaths(void)
+{
+	snprintf(journalpath, sizeof(journalpath), "%s.journal", statepath);
+	snprintf(oldjournalpath, sizeof(oldjournalpath), "%s.journal.old", statepath);
+}
+
+static off_t fsize(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static struct sa_state *reopen(struct sa_state *st, int want_corrupt)
+{
+	int corrupt = -1;
+
+	sa_state_close(st);
+	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(corrupt, want_corrupt);
+	return st;
+}
+
+/* Base snapshot "base.N" (N < 50), then commits that set, change and delete. */
+static struct sa_state *journal_fixture(void)
+{
+	struct sa_state *st;
+	char k[32], v[64];
+
+	jpaths();
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	for (int i = 0; i < 50; i++) {
+		snprintf(k, sizeof(k), "base.%02d", i);
+		snprintf(v, sizeof(v), "value %d\t%s", i, tricky[i % 10]);
+		ck_assert_int_eq(sa_state_set(st, k, v), 0);
+	}
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(fsize(journalpath), -1);
+	return st;
+}
+
+START_TEST(test_journal_replay)
+{
+	struct sa_state *st = journal_fixture();
+	struct sa_state_stats ss;
+	off_t snap = fsize(statepath);
+
+	ck_assert_int_eq(sa_state_set(st, "new", "high \xff and \n"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(sa_state_del(st, "base.07"), 0);
+	ck_assert_int_eq(sa_state_set(st, "base.08", "changed"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	/* Set and deleted within one commit: recorded as a delete. */
+	ck_assert_int_eq(sa_state_set(st, "gone", "x"), 0);
+	ck_assert_int_eq(sa_state_del(st, "gone"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	/* A commit with nothing changed writes nothing. */
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_stats(st, &ss);
+	ck_assert_uint_eq(ss.journal_commits, 3);
+	ck_assert_uint_eq(ss.compactions, 1); /* the first commit: the snapshot */
+	/* The snapshot was not rewritten: the commits only appended. */
+	ck_assert_int_eq(fsize(statepath), snap);
+	ck_assert_uint_eq((unsigned long long)fsize(journalpath), ss.journal_bytes);
+	ck_assert_int_eq(fsize(journalpath) < 200, 1);
+	ck_assert_int_eq(access(journalpath, F_OK), 0);
+	{
+		struct stat sb;
+
+		ck_assert_int_eq(stat(journalpath, &sb), 0);
+		ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	}
+	st = reopen(st, 0);
+	ck_assert_str_eq(sa_state_get(st, "new"), "high \xff and \n");
+	ck_assert_ptr_null(sa_state_get(st, "base.07"));
+	ck_assert_ptr_null(sa_state_get(st, "gone"));
+	ck_assert_str_eq(sa_state_get(st, "base.08"), "changed");
+	ck_assert_str_eq(sa_state_get(st, "base.05"), "value 5\t\\x41 looks like an escape \\t");
+	ck_assert_int_eq(count(st, ""), 50);
+	/* Appending goes on after the replayed records. */
+	ck_assert_int_eq(sa_state_set(st, "after", "reopen"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	st = reopen(st, 0);
+	ck_assert_str_eq(sa_state_get(st, "after"), "reopen");
+	ck_assert_str_eq(sa_state_get(st, "base.08"), "changed");
+	sa_state_close(st);
+}
+END_TEST
+
+/* Every cut inside the last record (a crash during its write) loads the
+ * state before that commit; the cut at its end loads the state after. */
+START_TEST(test_torn_tail)
+{
+	struct sa_state *st = journal_fixture();
+	char k[32], *full;
+	size_t flen, before;
+
+	ck_assert_int_eq(sa_state_set(st, "first", "1"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	before = (size_t)fsize(journalpath);
+	/* One commit of ten keys, like a ten-varbind PDU. */
+	for (int i = 0; i < 10; i++) {
+		snprintf(k, sizeof(k), "pdu.%d", i);
+		ck_assert_int_eq(sa_state_set(st, k, "created"), 0);
+	}
+	ck_assert_int_eq(sa_state_del(st, "base.00"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	full = slurp(journalpath, &flen);
+	{
+		size_t slen;
+		char *snap = slurp(statepath, &slen);
+
+		for (size_t cut = before; cut <= flen; cut++) {
+			int n;
+
+			spit(statepath, snap, slen);
+			spit(journalpath, full, cut);
+			ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+			n = count(st, "pdu.");
+			ck_assert_str_eq(sa_state_get(st, "first"), "1");
+			if (cut == flen) {
+				ck_assert_int_eq(n, 10);
+				ck_assert_ptr_null(sa_state_get(st, "base.00"));
+			} else {
+				ck_assert_msg(n == 0, "cut at %zu of %zu: %d of 10 keys", cut, flen, n);
+				ck_assert_ptr_nonnull(sa_state_get(st, "base.00"));
+			}
+			/* Still usable, and the dropped bytes do not hide later commits. */
+			ck_assert_int_eq(sa_state_set(st, "later", "yes"), 0);
+			ck_assert_int_eq(sa_state_commit(st), 0);
+			st = reopen(st, 0);
+			ck_assert_str_eq(sa_state_get(st, "later"), "yes");
+			ck_assert_int_eq(count(st, "pdu."), cut == flen ? 10 : 0);
+			sa_state_close(st);
+			unlink(journalpath);
+		}
+		free(snap);
+	}
+	free(full);
+}
+END_TEST
+
+/* A damaged record with whole records after it is not a crash: the journal
+ * is kept aside, the load says corrupt and keeps what came before. */
+START_TEST(test_journal_damaged)
+{
+	struct sa_state *st = journal_fixture();
+	char *buf, names[512];
+	size_t len;
+
+	ck_assert_int_eq(sa_state_set(st, "one", "1"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(sa_state_set(st, "two", "2"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(sa_state_set(st, "three", "3"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	buf = slurp(journalpath, &len);
+	/* The payload of the second record: "+two\t2\n". */
+	{
+		char *p = strstr(buf, "+two\t2");
+
+		ck_assert_ptr_nonnull(p);
+		p[5] = '9';
+	}
+	spit(journalpath, buf, len);
+	free(buf);
+	st = reopen(NULL, 1);
+	ck_assert_str_eq(sa_state_get(st, "one"), "1");
+	ck_assert_ptr_null(sa_state_get(st, "two"));
+	ck_assert_ptr_null(sa_state_get(st, "three"));
+	ck_assert_int_eq(count(st, "base."), 50);
+	sa_state_close(st);
+	list_dir(names, sizeof(names));
+	ck_assert_msg(strstr(names, "state.journal.corrupt.") != NULL, "dir: %s", names);
+	/* What was loaded is a snapshot now; the damaged journal is not replayed again. */
+	st = reopen(NULL, 0);
+	ck_assert_str_eq(sa_state_get(st, "one"), "1");
+	sa_state_close(st);
+}
+END_TEST
+
+START_TEST(test_compaction)
+{
+	struct sa_state *st = journal_fixture();
+	struct sa_state_stats ss;
+	char k[32], v[200];
+	int i;
+
+	/* Commits of ~1 KiB until a compaction starts, then a few more. */
+	memset(v, 'v', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	for (i = 0;; i++) {
+		snprintf(k, sizeof(k), "big.%04d", i % 1000);
+		ck_assert_int_eq(sa_state_set(st, k, v), 0);
+		snprintf(k, sizeof(k), "gen");
+		snprintf(v, 16, "%d", i);
+		v[strlen(v)] = 'v';
+		ck_assert_int_eq(sa_state_set(st, k, v), 0);
+		ck_assert_int_eq(sa_state_commit(st), 0);
+		sa_state_stats(st, &ss);
+		if (ss.compactions >= 2 || ss.compacting)
+			break;
+		ck_assert_int_lt(i, 100000);
+	}
+	/* The commit that started it did not wait: the journal restarts. */
+	ck_assert_int_eq(access(journalpath, F_OK), -1);
+	ck_assert_int_eq(sa_state_set(st, "after", "compaction"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(access(journalpath, F_OK), 0);
+	sa_state_close(st); /* waits for the child */
+	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
+	st = reopen(NULL, 0);
+	sa_state_stats(st, &ss);
+	ck_assert_str_eq(sa_state_get(st, "after"), "compaction");
+	ck_assert_int_eq(count(st, "big."), i + 1 < 1000 ? i + 1 : 1000);
+	ck_assert_int_eq(atoi(sa_state_get(st, "gen")), i);
+	/* The new snapshot holds everything but "after". */
+	ck_assert_int_gt(fsize(statepath), 50 * 10 + (i + 1 < 1000 ? i + 1 : 1000) * 200);
+	ck_assert_int_lt(ss.journal_bytes, 200);
+	sa_state_close(st);
+}
+END_TEST
+
+/* Writes the base (50 keys), then 20 commits; returns the journal bytes of
+ * those commits and the snapshot before them. */
+static void history(char **snap, size_t *slen, char **jour, size_t *jlen)
+{
+	struct sa_state *st = journal_fixture();
+	char k[32], v[32];
+
+	*snap = slurp(statepath, slen);
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof(k), "base.%02d", i);
+		snprintf(v, sizeof(v), "round %d", i);
+		if (i % 3 == 0)
+			ck_assert_int_eq(sa_state_del(st, k), 0);
+		else
+			ck_assert_int_eq(sa_state_set(st, k, v), 0);
+		ck_assert_int_eq(sa_state_commit(st), 0);
+	}
+	sa_state_close(st);
+	*jour = slurp(journalpath, jlen);
+}
+
+static void check_history(struct sa_state *st, const char *last)
+{
+	char k[32], v[32];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof(k), "base.%02d", i);
+		snprintf(v, sizeof(v), "round %d", i);
+		if (i % 3 == 0)
+			ck_assert_ptr_null(sa_state_get(st, k));
+		else if (i != 1 || !last)
+			ck_assert_str_eq(sa_state_get(st, k), v);
+	}
+	if (last)
+		ck_assert_str_eq(sa_state_get(st, "base.01"), last);
+	ck_assert_int_eq(count(st, "base."), 50 - 7);
+}
+
+START_TEST(test_crash_around_snapshot_rename)
+{
+	struct sa_state *st;
+	char *snap, *jour, *newsnap;
+	size_t slen, jlen, nlen;
+
+	history(&snap, &slen, &jour, &jlen);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(sa_state_compact(st), 0);
+	sa_state_close(st);
+	newsnap = slurp(statepath, &nlen);
+
+	/* 1. Killed before the child renamed its snapshot: the old snapshot,
+	 * P.journal.old, and a P.journal the parent went on writing. */
+	spit(statepath, snap, slen);
+	spit(oldjournalpath, jour, jlen);
+	unlink(journalpath);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	check_history(st, NULL);
+	sa_state_close(st);
+	/* The open folded P.journal.old into a snapshot. */
+	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
+
+	spit(statepath, snap, slen);
+	spit(oldjournalpath, jour, jlen);
+	{
+		/* A later commit in a fresh P.journal, written by a store that
+		 * saw the same history (so the records are genuine). */
+		struct sa_state *w;
+
+		spit(statepath, newsnap, nlen);
+		unlink(oldjournalpath);
+		ck_assert_int_eq(sa_state_open(statepath, &w, NULL), 0);
+		ck_assert_int_eq(sa_state_set(w, "base.01", "newest"), 0);
+		ck_assert_int_eq(sa_state_commit(w), 0);
+		sa_state_close(w);
+		spit(statepath, snap, slen);
+		spit(oldjournalpath, jour, jlen);
+	}
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	check_history(st, "newest");
+	sa_state_close(st);
+
+	/* 2. Killed after the rename, before P.journal.old was removed: the
+	 * new snapshot already holds it; replaying it again changes nothing. */
+	spit(statepath, newsnap, nlen);
+	spit(oldjournalpath, jour, jlen);
+	unlink(journalpath);
+	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	check_history(st, NULL);
+	sa_state_close(st);
+	free(snap);
+	free(jour);
+	free(newsnap);
+}
+END_TEST
+
+START_TEST(test_transaction)
+{
+	struct sa_state *st = journal_fixture();
+	struct sa_state_stats ss;
+	off_t j0;
+	char k[32];
+
+	ck_assert_int_eq(sa_state_set(st, "warm", "up"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	j0 = fsize(journalpath);
+	sa_state_begin(st);
+	ck_assert_int_eq(sa_state_in_transaction(st), 1);
+	for (int i = 0; i < 10; i++) {
+		snprintf(k, sizeof(k), "base.%02d", i);
+		ck_assert_int_eq(sa_state_del(st, k), 0);
+		/* What engines do after each change: deferred, writes nothing. */
+		ck_assert_int_eq(sa_state_commit(st), 0);
+		ck_assert_int_eq(fsize(journalpath), j0);
+	}
+	/* Nested (a second table of the same PDU): still one commit. */
+	sa_state_begin(st);
+	ck_assert_int_eq(sa_state_set(st, "other.table", "row"), 0);
+	ck_assert_int_eq(sa_state_end(st), 0);
+	ck_assert_int_eq(fsize(journalpath), j0);
+	ck_assert_uint_eq(sa_state_pending(st), 11);
+	ck_assert_int_eq(sa_state_end(st), 0);
+	ck_assert_int_eq(sa_state_in_transaction(st), 0);
+	ck_assert_uint_eq(sa_state_pending(st), 0);
+	sa_state_stats(st, &ss);
+	ck_assert_uint_eq(ss.journal_commits, 2); /* "warm", then the whole transaction */
+	ck_assert_int_gt(fsize(journalpath), j0);
+	ck_assert_int_eq(sa_state_end(st), -EINVAL); /* unbalanced */
+	st = reopen(st, 0);
+	ck_assert_int_eq(count(st, "base."), 40);
+	ck_assert_str_eq(sa_state_get(st, "other.table"), "row");
+	sa_state_close(st);
+}
+END_TEST
+
+/* A failed commit inside a transaction: the changes stay pending and the
+ * next commit writes whatever the values are by then. */
+START_TEST(test_transaction_failure)
+{
+	struct sa_state *st = journal_fixture();
+
+	sa_state_begin(st);
+	ck_assert_int_eq(sa_state_set(st, "a", "1"), 0);
+	/* The journal cannot be created: its name is taken by a directory. */
+	ck_assert_int_eq(mkdir(journalpath, 0700), 0);
+	ck_assert_int_lt(sa_state_end(st), 0);
+	ck_assert_uint_eq(sa_state_pending(st), 1);
+	ck_assert_str_eq(sa_state_get(st, "a"), "1");
+	ck_assert_int_eq(rmdir(journalpath), 0);
+	ck_assert_int_eq(sa_state_set(st, "b", "2"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_uint_eq(sa_state_pending(st), 0);
+	st = reopen(st, 0);
+	ck_assert_str_eq(sa_state_get(st, "a"), "1");
+	ck_assert_str_eq(sa_state_get(st, "b"), "2");
+	sa_state_close(st);
+}
+END_TEST
+
+/* A writer killed at random moments while it commits ten-key transactions
+ * (and compacts): every load finds whole transactions only. */
+/* 3 to 9 KB per key, so the journal outgrows the snapshot and compactions
+ * run (and get killed) too. */
+static char big[10000];
+
+static void sigkill_value(char *out, unsigned long gen, int i)
+{
+	int n = snprintf(out, 64, "gen %lu row %d ", gen, i);
+
+	memset(out + n, 'p', (size_t)(3000 + i * 700 - n));
+	out[3000 + i * 700] = '\0';
+}
+
+START_TEST(test_sigkill_transactions)
+{
+	char k[32], v[64];
+	unsigned long last_seen = 0;
+
+	jpaths();
+	srand((unsigned)time(NULL));
+	for (int round = 0; round < 25; round++) {
+		int p[2];
+		pid_t pid;
+		char buf[32];
+		struct sa_state *st;
+		const char *g;
+		unsigned long gen;
+		int corrupt = -1;
+
+		ck_assert_int_eq(pipe(p), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			close(p[0]);
+			if (sa_state_open(statepath, &st, NULL) < 0)
+				_exit(2);
+			g = sa_state_get(st, "gen");
+			gen = g ? strtoul(g, NULL, 10) : 0;
+			for (;;) {
+				gen++;
+				sa_state_begin(st);
+				snprintf(v, sizeof(v), "%lu", gen);
+				sa_state_set(st, "gen", v);
+				sa_state_commit(st);
+				for (int i = 0; i < 10; i++) {
+					snprintf(k, sizeof(k), "row.%d", i);
+					sigkill_value(big, gen, i);
+					sa_state_set(st, k, big);
+					sa_state_commit(st);
+				}
+				if (sa_state_end(st) < 0)
+					_exit(3);
+				if (gen % 5 == 0)
+					(void)!write(p[1], "c", 1); /* some progress made */
+			}
+		}
+		close(p[1]);
+		ck_assert_int_eq(read(p[0], buf, 1), 1);
+		usleep((useconds_t)(rand() % 30000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+		ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+		ck_assert_int_eq(corrupt, 0);
+		g = sa_state_get(st, "gen");
+		ck_assert_ptr_nonnull(g);
+		gen = strtoul(g, NULL, 10);
+		ck_assert_uint_ge(gen, last_seen);
+		for (int i = 0; i < 10; i++) {
+			const char *got;
+
+			snprintf(k, sizeof(k), "row.%d", i);
+			sigkill_value(big, gen, i);
+			got = sa_state_get(st, k);
+			ck_assert_msg(got && strcmp(got, big) == 0, "round %d: %s from another gen than %lu", round, k,
+			              gen);
+		}
+		last_seen = gen;
+		sa_state_close(st);
+	}
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -534,6 +1010,15 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_well_formed_but_wrong);
 	tcase_add_test(tc, test_corrupt_twice_same_second);
+	tcase_add_test(tc, test_journal_replay);
+	tcase_add_test(tc, test_torn_tail);
+	tcase_add_test(tc, test_journal_damaged);
+	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_crash_around_snapshot_rename);
+	tcase_add_test(tc, test_transaction);
+	tcase_add_test(tc, test_transaction_failure);
+	tcase_add_test(tc, test_sigkill_transactions);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
 }
