@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -80,7 +81,16 @@ static struct {
 		unsigned int index;
 	} remembered[64];
 	unsigned int nremembered;
+	/* Across agent restarts too: config teams' indexes by name
+	 * (IDX_PREFIX<name>) and the highest index ever handed out (HW_KEY), so
+	 * an index a manager still holds never names a different team. */
+	unsigned int hw;
+	int idx_dirty;
 } E = {.next_index = 1};
+
+#define IDX_PREFIX "balance.idx."
+#define HW_KEY "balance.hw"
+static void idx_commit(void);
 
 static uint64_t now_ms(void)
 {
@@ -1005,6 +1015,14 @@ static int team_insert(struct bal_eng_team *t)
 	E.nteams++;
 	if (t->index >= E.next_index)
 		E.next_index = t->index + 1;
+	if (t->index > E.hw && sa_engines_state()) {
+		char v[16];
+
+		E.hw = t->index;
+		snprintf(v, sizeof(v), "%u", E.hw);
+		if (sa_state_set(sa_engines_state(), HW_KEY, v) == 0)
+			E.idx_dirty = 1;
+	}
 	emit(BAL_EV_TEAM_ADDED, t->index, 0, 0);
 	/* Start at once rather than one poll later. */
 	poll_team(t);
@@ -1094,6 +1112,7 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 		team_free(t);
 		return rc;
 	}
+	idx_commit();
 	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) created over SNMP: %s LUN %u, %u paths%s", spec.name, index,
 	       spec.target, spec.lun, spec.npaths, nonvolatile ? ", persistent" : "");
 	return 0;
@@ -1185,12 +1204,53 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	equal_shares(s, BAL_WRITE);
 }
 
+/* The state file keeps a config team's index by name. */
+static void remember_persist(const char *name, unsigned int index)
+{
+	struct sa_state *st = sa_engines_state();
+	char key[BAL_NAME_MAX + 32], v[16];
+	const char *old;
+
+	if (!st)
+		return;
+	snprintf(key, sizeof(key), IDX_PREFIX "%s", name);
+	snprintf(v, sizeof(v), "%u", index);
+	old = sa_state_get(st, key);
+	if ((!old || strcmp(old, v)) && sa_state_set(st, key, v) == 0)
+		E.idx_dirty = 1;
+}
+
+/* One commit for the index keys a start, a reload or an SNMP create changed. */
+static void idx_commit(void)
+{
+	struct sa_state *st = sa_engines_state();
+	int rc;
+
+	if (!E.idx_dirty || !st)
+		return;
+	if ((rc = sa_state_commit(st)) < 0)
+		sa_log(SA_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
+	else
+		E.idx_dirty = 0;
+}
+
 static unsigned int remembered_index(const char *name)
 {
+	struct sa_state *st = sa_engines_state();
+	char key[BAL_NAME_MAX + 32], *end;
+	const char *v;
+	unsigned long n;
+
 	for (unsigned int i = 0; i < E.nremembered; i++)
 		if (strcmp(E.remembered[i].name, name) == 0)
 			return bal_team_get(E.remembered[i].index) ? 0 : E.remembered[i].index;
-	return 0;
+	snprintf(key, sizeof(key), IDX_PREFIX "%s", name);
+	if (!st || !(v = sa_state_get(st, key)))
+		return 0;
+	n = strtoul(v, &end, 10);
+	if (!*v || *end || n == 0 || n > UINT_MAX || bal_team_get((unsigned int)n))
+		return 0;
+	return (unsigned int)n;
 }
 
 static void remember(const char *name, unsigned int index)
@@ -1204,6 +1264,7 @@ static void remember(const char *name, unsigned int index)
 		snprintf(E.remembered[E.nremembered].name, sizeof(E.remembered[0].name), "%s", name);
 		E.remembered[E.nremembered++].index = index;
 	}
+	remember_persist(name, index);
 }
 
 static int same_paths(const struct bal_team_spec *a, const struct bal_team_spec *b)
@@ -1385,10 +1446,20 @@ static int bal_start(const struct sa_config *cfg, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	E.running = 1;
+	if ((st = sa_engines_state())) {
+		const char *hw = sa_state_get(st, HW_KEY);
+		unsigned long n = hw ? strtoul(hw, NULL, 10) : 0;
+
+		if (n && n < UINT_MAX && n >= E.next_index) {
+			E.hw = (unsigned int)n;
+			E.next_index = E.hw + 1;
+		}
+	}
 	/* SNMP-created teams first: their indexes are fixed by the state file. */
-	if ((st = sa_engines_state()))
+	if (st)
 		sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
 	apply_config_teams(cfg);
+	idx_commit();
 	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", E.nteams, lc.n, E.run_dir);
 	return 0;
 }
@@ -1415,6 +1486,7 @@ static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
 		}
 	}
 	apply_config_teams(cfg);
+	idx_commit();
 	return 0;
 }
 

@@ -443,6 +443,87 @@ static int st_commit(void)
 	return rc;
 }
 
+/* ---- indexes that outlive restarts ------------------------------------------
+ * Config rows (and targets learnt from the servers' agents) keep their index
+ * by name across restarts, and no index is handed out twice: the highest one
+ * ever given is persisted, so a manager that still holds an index from before
+ * a restart never reaches a different row with it. */
+static uint32_t hw_srv, hw_res;
+static bool idx_dirty; /* a mark or a name's index changed since the last commit */
+
+static void idx_key(char *k, size_t len, bool server, const char *name)
+{
+	snprintf(k, len, "redir.idx.%s.%s", server ? "server" : "resource", name);
+}
+
+/* A row got index; name: the key it keeps it by (NULL for SNMP rows). */
+static void idx_note(bool server, uint32_t index, const char *name)
+{
+	char k[REDIR_NAME_MAX + 32], v[16];
+	uint32_t *hw = server ? &hw_srv : &hw_res;
+	const char *old;
+
+	if (!st())
+		return;
+	if (index > *hw) {
+		*hw = index;
+		st_setf(server ? "redir.hw.server" : "redir.hw.resource", "%u", index);
+		idx_dirty = true;
+	}
+	if (!name)
+		return;
+	idx_key(k, sizeof(k), server, name);
+	snprintf(v, sizeof(v), "%u", index);
+	old = sa_state_get(st(), k);
+	if (!old || strcmp(old, v)) {
+		sa_state_set(st(), k, v);
+		idx_dirty = true;
+	}
+}
+
+static uint32_t idx_parse(const char *v)
+{
+	char *end;
+	unsigned long n = v ? strtoul(v, &end, 10) : 0;
+
+	return v && *v && !*end && n <= UINT32_MAX ? (uint32_t)n : 0;
+}
+
+/* The index a named row had before, if it is free; else a new one. */
+static uint32_t idx_for(bool server, const char *name)
+{
+	char k[REDIR_NAME_MAX + 32];
+	uint32_t n;
+
+	if (st()) {
+		idx_key(k, sizeof(k), server, name);
+		n = idx_parse(sa_state_get(st(), k));
+		if (n && !vec_find(server ? &S : &R, n))
+			return n;
+	}
+	return server ? redir_server_next_index() : redir_resource_next_index();
+}
+
+/* At start: new indexes go above every one handed out before. */
+static void idx_load(void)
+{
+	if (!st())
+		return;
+	hw_srv = idx_parse(sa_state_get(st(), "redir.hw.server"));
+	hw_res = idx_parse(sa_state_get(st(), "redir.hw.resource"));
+	if (hw_srv >= next_srv)
+		next_srv = hw_srv + 1;
+	if (hw_res >= next_res)
+		next_res = hw_res + 1;
+}
+
+/* Rows that are not persisted themselves still move the mark. */
+static void idx_commit(void)
+{
+	if (idx_dirty && st_commit() == 0)
+		idx_dirty = false;
+}
+
 static const char *admin_name(int a)
 {
 	return a == REDIR_ADMIN_DRAIN ? "drain" : a == REDIR_ADMIN_DOWN ? "down" : "up";
@@ -1137,7 +1218,7 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 		if (!r) {
 			if (!name_ok(names[i], REDIR_NAME_MAX))
 				continue;
-			r = res_add(redir_resource_next_index(), names[i], persisted_map(names[i]), 0,
+			r = res_add(idx_for(false, names[i]), names[i], persisted_map(names[i]), 0,
 			            REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE);
 			if (!r)
 				continue;
@@ -1169,6 +1250,7 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 		if (RES(i)->pub.server == server && !RES(i)->seen && !RES(i)->pub.load_set)
 			RES(i)->pub.load = 0;
 	recount();
+	idx_commit(); /* new targets' indexes, one commit per report */
 }
 
 void redir_agent_round(unsigned int grace_s)
@@ -1288,6 +1370,7 @@ static struct srv *srv_add(uint32_t index, const char *name, const char *host, u
 	s->pub.last_change = time(NULL);
 	if (index >= next_srv)
 		next_srv = index + 1;
+	idx_note(true, index, origin == REDIR_ORIGIN_CONFIG ? name : NULL);
 	return s;
 }
 
@@ -1317,6 +1400,7 @@ int redir_server_create(uint32_t index, const struct redir_server_spec *spec)
 			return rc;
 		}
 	}
+	idx_commit();
 	sa_log(SA_LOG_INFO, TAG, "server %s (%s:%u) created over SNMP", spec->name, spec->host, spec->port);
 	emit(REDIR_EV_ROW_ADDED, REDIR_T_SERVER, index, 0);
 	/* A new server may take resources that had nowhere to go. */
@@ -1552,6 +1636,7 @@ static struct res *res_add(uint32_t index, const char *target, uint32_t server, 
 	r->pub.mapped_since = time(NULL);
 	if (index >= next_res)
 		next_res = index + 1;
+	idx_note(false, index, origin == REDIR_ORIGIN_SNMP ? NULL : target);
 	res_hash_add(r);
 	return r;
 }
@@ -1587,6 +1672,7 @@ int redir_resource_create(uint32_t index, const struct redir_resource_spec *spec
 			return rc;
 		}
 	}
+	idx_commit();
 	emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, index, 0);
 	return 0;
 }
@@ -1989,7 +2075,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		if (!s) {
 			const char *ov;
 
-			s = srv_add(next_srv, c->name, c->address, (unsigned)c->port, (unsigned)c->capacity, cadm,
+			s = srv_add(idx_for(true, c->name), c->name, c->address, (unsigned)c->port, (unsigned)c->capacity, cadm,
 			            c->tgt_control, REDIR_ORIGIN_CONFIG, REDIR_ST_READONLY);
 			if (!s)
 				return -ENOMEM;
@@ -2054,7 +2140,8 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 
 			if (!server && home)
 				server = home->pub.index;
-			r = res_add(next_res, c->target, server, c->pinned, REDIR_ORIGIN_CONFIG, REDIR_ST_READONLY);
+			r = res_add(idx_for(false, c->target), c->target, server, c->pinned, REDIR_ORIGIN_CONFIG,
+			            REDIR_ST_READONLY);
 			if (!r)
 				return -ENOMEM;
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);
@@ -2237,9 +2324,10 @@ static void etcd_map(const char *target, const char *server)
 		/* A target the leader learnt from a server's agent before this
 		 * follower did: served from the leader's placement at once. */
 		if (!name_ok(target, REDIR_NAME_MAX) ||
-		    !(r = res_add(redir_resource_next_index(), target, to->pub.index, 0, REDIR_ORIGIN_DISCOVERED,
+		    !(r = res_add(idx_for(false, target), target, to->pub.index, 0, REDIR_ORIGIN_DISCOVERED,
 		                  REDIR_ST_VOLATILE)))
 			return;
+		idx_commit();
 		r->agent_seen = time(NULL);
 		to->pub.nresources++;
 		st_save_map(r);
@@ -2423,6 +2511,7 @@ static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
 	params_from_cfg(rc, &cfg_params);
 	params_merge(&cfg_params, NULL, &p);
 	params = p;
+	idx_load();
 	load_persisted_servers();
 	load_persisted_resources();
 	if ((r = sync_config(rc, true)) < 0 || (r = listen_copy(rc)) < 0) {
