@@ -32,4 +32,12 @@ struct sa_trap {
 	size_t nvars;
 };
 
+/* The receiver's counters (sanTrapRecv). */
+struct sa_trap_counters {
+	uint64_t received; /* every datagram read from the socket */
+	uint64_t accepted; /* authenticated and dispatched */
+	uint64_t dropped_unauth; /* unknown community/source, unknown v3 user, bad digest, ... */
+	uint64_t dropped_malformed; /* not decodable as an SNMP message / not a notification */
+};
+
 #endif

@@ -12,8 +12,14 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/handlers.h"
-#include "subagent/core.h"
 #include "common/log.h"
+
+const struct h_agent_ops *h_agent;
+
+void h_agent_ops_register(const struct h_agent_ops *ops)
+{
+	h_agent = ops;
+}
 
 static const oid info_oid[] = {SA_OID_INFO};
 static netsnmp_handler_registration *info_reg;
@@ -25,7 +31,7 @@ static char *cfg_abs;
 
 const char *h_agent_config_file(void)
 {
-	const char *src = sa_core.config_path;
+	const char *src = h_agent->config_path();
 	char buf[PATH_MAX];
 	char *abs;
 
@@ -95,7 +101,7 @@ static int info_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrati
 			snmp_set_var_typed_value(vb, ASN_OCTET_STR, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
 			break;
 		case H_INFO_START_TIME:
-			h_date_and_time(sa_core.start_time, dt);
+			h_date_and_time(h_agent->start_time(), dt);
 			snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
 			break;
 		case H_INFO_CONFIG_FILE:

@@ -85,8 +85,4 @@ void h_disc_tables_shutdown(void);
 int h_disc_portal_table_init(void); /* discPortalTable.c */
 void h_disc_portal_table_shutdown(void);
 
-/* traps/disc_notify.c */
-int sa_disc_notify_init(void);
-void sa_disc_notify_shutdown(void);
-
 #endif

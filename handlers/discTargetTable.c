@@ -193,10 +193,8 @@ static void on_engine(int topic, const void *data, void *arg)
 
 int h_disc_init(void)
 {
-	int rc = sa_disc_notify_init();
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	if (!engines_sub) {
 		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
 			return rc;
@@ -213,6 +211,5 @@ void h_disc_shutdown(void)
 	if (engines_sub)
 		bus_unsubscribe(engines_sub);
 	engines_sub = 0;
-	sa_disc_notify_shutdown();
 	h_disc_tables_shutdown();
 }

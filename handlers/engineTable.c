@@ -11,7 +11,6 @@
 #include "engines/registry.h"
 #include "handlers/handlers.h"
 #include "handlers/table.h"
-#include "subagent/core.h"
 #include "common/log.h"
 
 static const oid engine_table_oid[] = {SA_OID_ENGINE_TABLE};
@@ -56,7 +55,7 @@ static int engine_get(const uint32_t *idx, unsigned int col, netsnmp_variable_li
 	/* DisplayString is at most 255 octets. */
 	case H_ENGINE_LAST_ERROR: h_set_str(vb, e->last_error, 255); break;
 	case H_ENGINE_LAST_CHANGE:
-		h_date_and_time(e->last_change ? e->last_change : sa_core.start_time, dt);
+		h_date_and_time(e->last_change ? e->last_change : h_agent->start_time(), dt);
 		h_set_octets(vb, dt, sizeof(dt));
 		break;
 	default: return SNMP_NOSUCHOBJECT;
@@ -91,7 +90,7 @@ static int engine_check(struct h_row *row, struct h_txn *txn)
 
 static int engine_action(struct h_row *row, struct h_txn *txn)
 {
-	int rc = sa_core_set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->work)->admin);
+	int rc = h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->work)->admin);
 
 	(void)txn;
 	if (rc < 0)
@@ -104,7 +103,7 @@ static int engine_action(struct h_row *row, struct h_txn *txn)
 
 static int engine_undo(struct h_row *row)
 {
-	int rc = row->done ? sa_core_set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->old)->admin) : 0;
+	int rc = row->done ? h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->old)->admin) : 0;
 
 	row->done = 0;
 	return rc;
@@ -114,7 +113,7 @@ static int engine_undo(struct h_row *row)
  * failure there is logged. */
 static int engine_commit(struct h_row *row)
 {
-	int rc = sa_core_commit_state();
+	int rc = h_agent->commit_state();
 
 	if (rc < 0)
 		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s", (unsigned int)row->idx[0],

@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include "common/trap.h"
+
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
@@ -42,6 +44,20 @@ enum {
 
 /* sanAgentNotifications */
 enum { H_NOTIFY_START = 1, H_NOTIFY_STOP = 2, H_NOTIFY_CONFIG_RELOADED = 3 };
+
+/* What the handlers take from the agent core: its start time and config
+ * file, and the two agent verbs behind sanEngineAdminStatus.  subagent/core.c
+ * plugs them in before any handler registers, so handlers never include the
+ * layer above them. */
+struct h_agent_ops {
+	time_t (*start_time)(void);
+	const char *(*config_path)(void); /* NULL when there is none */
+	int (*set_engine_admin)(int index, int admin); /* ACTION: persist and apply; 0 or -errno */
+	int (*commit_state)(void);                     /* COMMIT: write the state file; 0 or -errno */
+	const struct sa_trap_counters *(*trap_counters)(void); /* the receiver's (sanTrapRecv) */
+};
+void h_agent_ops_register(const struct h_agent_ops *ops);
+extern const struct h_agent_ops *h_agent;
 
 /* Each returns 0 or -errno; h_all_shutdown() undoes whatever succeeded. */
 int h_agent_scalars_init(void);

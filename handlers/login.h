@@ -61,8 +61,4 @@ extern struct h_table h_login_table;
 /* Logins that name cred once the request txn is applied. */
 unsigned int h_cred_users_after(struct h_txn *txn, uint32_t cred);
 
-/* traps/login_notify.c */
-int sa_login_notify_init(void);
-void sa_login_notify_shutdown(void);
-
 #endif

@@ -272,13 +272,11 @@ int h_login_init(void)
 		h_login_shutdown();
 		return rc;
 	}
-	sa_login_notify_init();
 	return 0;
 }
 
 void h_login_shutdown(void)
 {
-	sa_login_notify_shutdown();
 	h_next_index_unregister(&next_index);
 	h_table_unregister(&h_login_table);
 	h_cred_shutdown();

@@ -6,7 +6,6 @@
 
 #include "common/log.h"
 #include "handlers/pathmib.h"
-#include "subagent/core.h"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
 
@@ -93,7 +92,7 @@ static int path_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 	case H_PATH_WRITE_COMMANDS: h_set_u64(vb, l->cmds[BAL_WRITE]); break;
 	case H_PATH_ERRORS: h_set_u64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
-		h_date_and_time(l->last_change ? l->last_change : sa_core.start_time, dt);
+		h_date_and_time(l->last_change ? l->last_change : h_agent->start_time(), dt);
 		h_set_octets(vb, dt, sizeof(dt));
 		break;
 	case H_PATH_AVG_LATENCY: h_set_u32(vb, ASN_UNSIGNED, l->avg_latency_us); break;

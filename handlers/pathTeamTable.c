@@ -7,8 +7,6 @@
 
 #include "common/log.h"
 #include "handlers/pathmib.h"
-#include "subagent/core.h"
-#include "traps/path_notify.h"
 
 #define TAG "handlers"
 
@@ -413,13 +411,11 @@ int h_path_init(void)
 		h_path_shutdown();
 		return rc;
 	}
-	sa_path_notify_init();
 	return 0;
 }
 
 void h_path_shutdown(void)
 {
-	sa_path_notify_shutdown();
 	h_path_table_shutdown();
 	h_next_index_unregister(&next_index);
 	h_table_unregister(&h_team_table);

@@ -144,9 +144,4 @@ void h_redir_plan_table_shutdown(void);
 int h_redir_scalars_init(void);
 void h_redir_scalars_shutdown(void);
 
-/* traps/redirect_notify.c: subscribes to the engine's events once;
- * notifications are sent only between init and shutdown. */
-int sa_redirect_notify_init(void);
-void sa_redirect_notify_shutdown(void);
-
 #endif

@@ -10,10 +10,8 @@
 
 #include "engines/registry.h"
 #include "handlers/redir.h"
-#include "subagent/config.h"
 #include "common/bus.h"
 #include "common/log.h"
-#include "common/snmp_client.h"
 
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v)
 {
@@ -128,20 +126,10 @@ static void on_engine(int topic, const void *data, void *arg)
 		redir_sync();
 }
 
-/* The engine reads the storage servers' agents through the agent's own SNMP client. */
-static const struct redir_agent_ops h_redir_agent_ops = {
-    .walk = sa_snmpc_walk,
-    .set_int = sa_snmpc_set_int,
-    .cancel_all = sa_snmpc_cancel_all,
-};
-
 int h_redir_init(void)
 {
-	int rc = sa_redirect_notify_init();
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	redir_agent_ops_register(&h_redir_agent_ops);
 	if (!engines_sub) {
 		if ((rc = bus_subscribe(BUS_ENGINES, on_engine, NULL)) < 0)
 			return rc;
@@ -158,6 +146,5 @@ void h_redir_shutdown(void)
 	if (engines_sub)
 		bus_unsubscribe(engines_sub);
 	engines_sub = 0;
-	sa_redirect_notify_shutdown();
 	redir_unregister();
 }

@@ -6,13 +6,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
 #include "handlers/redir.h"
 #include "handlers/table.h"
 #include "handlers/sessmib.h"
-#include "subagent/core.h"
-#include "common/evloop.h"
 #include "common/log.h"
 
 static const oid window_oid[] = {SA_OID_SESS_WINDOW};
@@ -206,32 +203,9 @@ static int window_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 }
 
 static netsnmp_handler_registration *window_reg;
-static unsigned int tick_timer;
-
-/* The registry's clock: a reload may change the window, the balance feed
- * refreshes its paths, then every session takes its sample. */
-static void tick(unsigned int id, void *arg)
-{
-	struct timespec ts;
-	int w = sa_core.cfg ? sa_core.cfg->discovery.session_window : 0;
-
-	(void)id;
-	(void)arg;
-	if (w && (unsigned int)w != sess_window() && sess_set_window((unsigned int)w) < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "session_window %d out of range, keeping %u", w, sess_window());
-	bal_sessfeed_sync();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sess_tick((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
 
 void h_session_shutdown(void)
 {
-	if (tick_timer) {
-		sa_ev_cancel(tick_timer);
-		tick_timer = 0;
-	}
-	bal_sessfeed_stop();
-	sa_session_notify_shutdown();
 	h_table_unregister(&session_table);
 	if (window_reg) {
 		netsnmp_unregister_handler(window_reg);
@@ -245,8 +219,6 @@ int h_session_init(void)
 {
 	int rc;
 
-	if ((rc = sa_session_notify_init()) < 0)
-		return rc;
 	if (!window_reg) {
 		window_reg = netsnmp_create_handler_registration("sanSessionWindow", window_handler, window_oid,
 		                                                 OID_LENGTH(window_oid), HANDLER_CAN_RONLY);
@@ -262,10 +234,5 @@ int h_session_init(void)
 		h_session_shutdown();
 		return rc;
 	}
-	if (!tick_timer && !(tick_timer = sa_ev_timer(1000, 1, tick, NULL))) {
-		h_session_shutdown();
-		return -ENOMEM;
-	}
-	tick(0, NULL);
-	return bal_sessfeed_start();
+	return 0;
 }

@@ -49,8 +49,4 @@ enum { H_SESS_NOTIFY_UP = 5, H_SESS_NOTIFY_DOWN = 6 };
 /* A row's column value, so a notification carries what a GET returns. */
 int h_session_get(uint32_t id, unsigned int col, netsnmp_variable_list *vb);
 
-/* traps/session_notify.c: sanSessionUp / sanSessionDown. */
-int sa_session_notify_init(void);
-void sa_session_notify_shutdown(void);
-
 #endif

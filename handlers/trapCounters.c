@@ -10,7 +10,6 @@
 
 #include "handlers/handlers.h"
 #include "common/log.h"
-#include "traps/receiver.h"
 
 static const oid traprecv_oid[] = {SA_OID_TRAPRECV};
 static netsnmp_handler_registration *traprecv_reg;
@@ -36,7 +35,7 @@ static int traprecv_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 
 	/* The receiver may be off (no trap_receiver section): counters then
 	 * read as zero rather than vanishing from the MIB. */
-	c = sa_trap_receiver_counters();
+	c = h_agent->trap_counters();
 	if (!c)
 		c = &zero;
 	for (r = requests; r; r = r->next) {

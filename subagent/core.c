@@ -11,15 +11,19 @@
 #include <string.h>
 
 #include "engines/balance/engine.h"
+#include "engines/balance/sessfeed.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
+#include "engines/sessions.h"
 #include "handlers/handlers.h"
 #include "handlers/stateTxn.h"
 #include "subagent/core.h"
+#include "common/evloop.h"
 #include "common/log.h"
+#include "common/snmp_client.h"
 #include "traps/notify.h"
 #include "traps/receiver.h"
 
@@ -66,10 +70,107 @@ static void sa_core_open_state(void)
 	}
 }
 
+/* ---- plugging the parts together ------------------------------------------------ */
+
+static time_t sa_core_start_time(void)
+{
+	return sa_core.start_time;
+}
+
+static const char *sa_core_config_path(void)
+{
+	return sa_core.config_path;
+}
+
+static const struct h_agent_ops sa_core_handler_ops = {
+    .start_time = sa_core_start_time,
+    .config_path = sa_core_config_path,
+    .set_engine_admin = sa_core_set_engine_admin,
+    .commit_state = sa_core_commit_state,
+    .trap_counters = sa_trap_receiver_counters,
+};
+
+/* The redirect engine reads the storage servers' agents through the agent's own SNMP client. */
+static const struct redir_agent_ops sa_core_redir_agent_ops = {
+    .walk = sa_snmpc_walk,
+    .set_int = sa_snmpc_set_int,
+    .cancel_all = sa_snmpc_cancel_all,
+};
+
+static unsigned int sa_core_session_timer;
+
+/* The session registry's clock: a reload may change the window, the balance
+ * feed refreshes its paths, then every session takes its sample. */
+static void sa_core_session_tick(unsigned int id, void *arg)
+{
+	struct timespec ts;
+	int w = sa_core.cfg ? sa_core.cfg->discovery.session_window : 0;
+
+	(void)id;
+	(void)arg;
+	if (w && (unsigned int)w != sess_window() && sess_set_window((unsigned int)w) < 0)
+		sa_log(SA_LOG_WARNING, "core", "session_window %d out of range, keeping %u", w, sess_window());
+	bal_sessfeed_sync();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sess_tick((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+/* Notifications read their values through the tables, so they start after
+ * the handlers registered and stop before the handlers go. */
+static int sa_core_notifications_start(void)
+{
+	int rc;
+
+	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
+	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
+	    (rc = sa_session_notify_init()) < 0)
+		return rc;
+	return 0;
+}
+
+static void sa_core_notifications_stop(void)
+{
+	sa_session_notify_shutdown();
+	sa_login_notify_shutdown();
+	sa_disc_notify_shutdown();
+	sa_path_notify_shutdown();
+	sa_redirect_notify_shutdown();
+}
+
+static int sa_core_wire(void)
+{
+	int rc;
+
+	redir_agent_ops_register(&sa_core_redir_agent_ops);
+	if ((rc = sa_core_notifications_start()) < 0) {
+		sa_log(SA_LOG_ERR, "core", "cannot start notifications: %s", strerror(-rc));
+		return rc;
+	}
+	if (!sa_core_session_timer && !(sa_core_session_timer = sa_ev_timer(1000, 1, sa_core_session_tick, NULL)))
+		return -ENOMEM;
+	sa_core_session_tick(0, NULL);
+	if ((rc = bal_sessfeed_start()) < 0)
+		sa_log(SA_LOG_ERR, "core", "cannot feed the balance engine's paths to the sessions table: %s",
+		       strerror(-rc));
+	return rc;
+}
+
+void sa_core_unregister(void)
+{
+	if (sa_core_session_timer) {
+		sa_ev_cancel(sa_core_session_timer);
+		sa_core_session_timer = 0;
+	}
+	bal_sessfeed_stop();
+	sa_core_notifications_stop();
+	h_all_shutdown();
+}
+
 static void sa_core_apply(const struct sa_config *cfg)
 {
 	char err[256] = "";
 
+	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
 	if (sa_trap_receiver_apply(cfg, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
 	sa_engines_apply(cfg);
@@ -95,12 +196,15 @@ int sa_core_start(struct sa_config *cfg)
 	h_stxn_set_state(sa_core.state);
 	sa_engines_set_state(sa_core.state);
 	sa_core_restore_engines();
+	h_agent_ops_register(&sa_core_handler_ops);
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0 ||
 	    (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 || (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 ||
 	    (rc = h_session_init()) < 0 || (rc = h_stor_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
+	if ((rc = sa_core_wire()) < 0)
+		return rc;
 	sa_engine_set_ops(SA_ENGINE_REDIRECT + 1, &redir_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);

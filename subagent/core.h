@@ -27,6 +27,9 @@ int sa_core_reload(void);
 
 /* Sends sanAgentStop, stops engines and receiver, closes state. */
 void sa_core_stop(void);
+/* After sa_core_stop(), when the code itself goes (dlmod unload): stops the
+ * notifications and the session clock and unregisters every handler. */
+void sa_core_unregister(void);
 
 /* Admin status SET over SNMP (ACTION phase): persists the override as
  * "engine.<name>.admin" and applies it.  Returns 0 or -errno; on error

@@ -86,7 +86,7 @@ void deinit_sanagent(void)
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG, sa_plugin_post_config, NULL, 0);
 	unregister_app_config_handler("sanagentConfig");
 	sa_core_stop();
-	h_all_shutdown();
+	sa_core_unregister();
 	free(sa_plugin_conf);
 	sa_plugin_conf = NULL;
 	sa_plugin_started = 0;

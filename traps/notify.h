@@ -19,6 +19,23 @@ void sa_notify_agent_start(void);
 void sa_notify_agent_stop(void);
 void sa_notify_config_reloaded(void);
 
+/* Each engine's notifications subscribe to its events on the bus.
+ * subagent/core.c starts them after the handlers (a notification reads its
+ * values from the tables) and stops them before the handlers go.  Each
+ * init returns 0 or -errno and may be called again. */
+int sa_redirect_notify_init(void); /* redirect_notify.c */
+void sa_redirect_notify_shutdown(void);
+int sa_path_notify_init(void); /* path_notify.c */
+void sa_path_notify_shutdown(void);
+/* Seconds between two sanTeamSharesChanged of one team (config balance.shares_notify_interval). */
+void sa_path_notify_set_interval(int seconds);
+int sa_disc_notify_init(void); /* disc_notify.c */
+void sa_disc_notify_shutdown(void);
+int sa_login_notify_init(void); /* login_notify.c */
+void sa_login_notify_shutdown(void);
+int sa_session_notify_init(void); /* session_notify.c */
+void sa_session_notify_shutdown(void);
+
 /* A per-second budget for notifications that come in bursts (a team of
  * many paths coming up, a failed server's resources remapped): past
  * per_sec in one second they are counted, and the count is logged once the

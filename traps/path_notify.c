@@ -9,16 +9,15 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/pathmib.h"
-#include "subagent/core.h"
 #include "common/bus.h"
 #include "common/log.h"
 #include "traps/notify.h"
-#include "traps/path_notify.h"
 
 #define TAG "notify"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static int bal_sub; /* bus handle, 0: not subscribed */
+static int shares_interval = 10; /* seconds, from the config */
 
 /* Last sanTeamSharesChanged per team index (small, teams are few; a miss only means one extra trap). */
 #define SHARES_SLOTS 64
@@ -78,7 +77,7 @@ static int add_path_col(netsnmp_variable_list **vars, const struct bal_eng_team 
 
 static int shares_due(unsigned int team)
 {
-	int interval = sa_core.cfg ? sa_core.cfg->balance.shares_notify_interval : 10;
+	int interval = shares_interval;
 	time_t now = time(NULL);
 	int slot = -1;
 
@@ -163,14 +162,21 @@ static void on_event(int topic, const void *data, void *arg)
 		sa_notify_send(vars, SA_LOG_INFO, "%s (team %s)", name, t->spec.name);
 }
 
-void sa_path_notify_init(void)
+int sa_path_notify_init(void)
 {
 	int h;
 
 	if (bal_sub)
-		return;
-	if ((h = bus_subscribe(BUS_BALANCE, on_event, NULL)) > 0)
-		bal_sub = h;
+		return 0;
+	if ((h = bus_subscribe(BUS_BALANCE, on_event, NULL)) < 0)
+		return h;
+	bal_sub = h;
+	return 0;
+}
+
+void sa_path_notify_set_interval(int seconds)
+{
+	shares_interval = seconds;
 }
 
 void sa_path_notify_shutdown(void)

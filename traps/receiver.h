@@ -4,14 +4,8 @@
 
 #include <stdint.h>
 
+#include "common/trap.h"
 #include "subagent/config.h"
-
-struct sa_trap_counters {
-	uint64_t received; /* every datagram read from the socket */
-	uint64_t accepted; /* authenticated and dispatched */
-	uint64_t dropped_unauth; /* unknown community/source, unknown v3 user, bad digest, ... */
-	uint64_t dropped_malformed; /* not decodable as an SNMP message / not a notification */
-};
 
 /* Starts (or restarts with the new settings) the receiver described by cfg;
  * stops it when cfg->trap_enabled is 0.  Returns 0 or -errno. */
