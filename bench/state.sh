@@ -6,8 +6,9 @@
 # git show, so the old code path stays out of the product).  Both run in this run, in the same directory
 # (STATE_DIR, default under /var/tmp: a real disk, as the agent's /var/lib/sanagent is; /tmp may be tmpfs).
 # Each point: STATE_SECS seconds (default 3) of PDUs that change STATE_CHANGES rows (default 1) and commit once.
-# Printed: PDUs/s, the longest single commit (the loop stall; for the journal it includes starting a
-# compaction), and the ratio journal / whole-file.  Flat per row means the journal's PDUs/s does not fall with
+# Printed: PDUs/s, the longest single commit (the loop stall), the time of one full snapshot write at that size
+# (the preload commit) and the ratio journal / whole-file.  Then, for the journal: how long the loop stalls when a
+# compaction starts (fork of the child that writes the snapshot) against writing the snapshot in place.  Flat per row means the journal's PDUs/s does not fall with
 # the row count.
 # Exit: 0 measured, 1 failed, 77 skipped (no C compiler or no git history for the anchor).
 set -u -o pipefail
@@ -28,19 +29,25 @@ mkdir -p "$TMP/old/common"
 git -C "$SRC" show "$ANCHOR:common/state.c" >"$TMP/old/common/state.c"
 git -C "$SRC" show "$ANCHOR:common/state.h" >"$TMP/old/common/state.h"
 
-build() { # build OUT STATE_C INCLUDE_DIR
-	"$CC" -std=gnu11 -O2 -Wall -Wextra -I"$3" -I"$SRC" -o "$1" "$SRC/bench/state_bench.c" "$2" \
-		"$SRC/common/log.c" || { echo "FAIL: cannot build $1"; exit 1; }
+build() { # build OUT STATE_C INCLUDE_DIR [CFLAGS...]
+	local out=$1 c=$2 inc=$3
+	shift 3
+	"$CC" -std=gnu11 -O2 -Wall -Wextra "$@" -I"$inc" -I"$SRC" -o "$out" "$SRC/bench/state_bench.c" "$c" \
+		"$SRC/common/log.c" || { echo "FAIL: cannot build $out"; exit 1; }
 }
-build "$TMP/bench_journal" "$SRC/common/state.c" "$SRC"
+build "$TMP/bench_journal" "$SRC/common/state.c" "$SRC" -DSTATE_JOURNAL
 build "$TMP/bench_whole" "$TMP/old/common/state.c" "$TMP/old"
 
 echo "state benchmark: $SECS s per point, $CHANGES changed row(s) and one commit per PDU, files in $(df --output=fstype "$TMP" | tail -n1) $TMP"
 echo "anchor: whole-file write of $ANCHOR ($(git -C "$SRC" log -1 --format=%h "$ANCHOR")), measured in this run"
 printf '%-8s %8s %10s %12s %14s %10s\n' rows store PDUs/s worst-ms 'full-write-ms' 'vs anchor'
+compaction=""
 for rows in $ROWS; do
 	old=$("$TMP/bench_whole" "$TMP/whole.$rows" "$rows" "$CHANGES" "$SECS" whole) || { echo "FAIL: whole $rows"; exit 1; }
-	new=$("$TMP/bench_journal" "$TMP/journal.$rows" "$rows" "$CHANGES" "$SECS" journal) || { echo "FAIL: journal $rows"; exit 1; }
+	out=$("$TMP/bench_journal" "$TMP/journal.$rows" "$rows" "$CHANGES" "$SECS" journal) || { echo "FAIL: journal $rows"; exit 1; }
+	new=$(grep '^journal ' <<<"$out")
+	compaction="$compaction$(grep '^compaction ' <<<"$out")
+"
 	rm -f "$TMP"/whole."$rows"* "$TMP"/journal."$rows"*
 	set -- $old
 	old_rate=$5
@@ -48,3 +55,9 @@ for rows in $ROWS; do
 	set -- $new
 	printf '%-8s %8s %10s %12s %14s %10s\n' "$2" journal "$5" "$6" "$7" "$(awk -v a="$5" -v b="$old_rate" 'BEGIN { printf "%.2f", a / b }')"
 done
+echo
+echo "compaction stall of the loop: starting it in a forked child vs writing the snapshot in place"
+printf '%-8s %16s %16s\n' rows 'background-ms' 'in-place-ms'
+while read -r _ rows bg sync; do
+	[ -n "$rows" ] && printf '%-8s %16s %16s\n' "$rows" "$bg" "$sync"
+done <<<"$compaction"

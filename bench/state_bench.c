@@ -88,6 +88,28 @@ int main(int argc, char **argv)
 		pdus++;
 		gen++;
 	} while (t - t0 < secs);
+#ifdef STATE_JOURNAL
+	/* The stall a compaction costs the loop: starting one in the
+	 * background (fork), against doing it in place. */
+	{
+		double f, bg, sync;
+
+		f = now();
+		if ((rc = sa_state_compact_background(st)) < 0) {
+			fprintf(stderr, "background compaction: %s\n", strerror(-rc));
+			return 1;
+		}
+		bg = now() - f;
+		sa_state_close(st); /* waits for the child */
+		if ((rc = sa_state_open(argv[1], &st, NULL)) < 0)
+			return 1;
+		f = now();
+		if ((rc = sa_state_compact(st)) < 0)
+			return 1;
+		sync = now() - f;
+		printf("compaction %lu %.2f %.2f\n", rows, bg * 1e3, sync * 1e3);
+	}
+#endif
 	sa_state_close(st);
 	/* label rows pdus seconds pdus/s worst-commit-ms full-write-ms */
 	printf("%s %lu %lu %.3f %.1f %.2f %.2f\n", argv[5], rows, pdus, t - t0, pdus / (t - t0), worst * 1e3,

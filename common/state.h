@@ -54,6 +54,9 @@ size_t sa_state_pending(const struct sa_state *st);
 
 /* Writes a full snapshot now (synchronously) and drops the journal. */
 int sa_state_compact(struct sa_state *st);
+/* Starts the compaction a large journal triggers by itself: a forked
+ * child writes the snapshot while the caller goes on (-EBUSY if one runs). */
+int sa_state_compact_background(struct sa_state *st);
 
 struct sa_state_stats {
 	size_t keys;

@@ -520,7 +520,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_PORTAL:
 			if (c->npaths >= SP_MAX_PATHS)
 				return bad("portal count", optarg);
-			c->portal_str[c->npaths] = strdup(optarg);
+			if (!(c->portal_str[c->npaths] = strdup(optarg)))
+				return bad("portal (out of memory)", optarg);
 			if (parse_portal(c->portal_str[c->npaths], &c->po[c->npaths]))
 				return bad("portal", optarg);
 			c->npaths++;
@@ -1076,20 +1077,26 @@ int main(int argc, char **argv)
 	c.mix_read_pct = 50;
 	c.settle_ms = 10000;
 	rc = parse_args(&c, argc - 1, argv + 1);
+	if (!rc)
+		rc = chap_setup(&c);
 	if (rc)
-		return rc;
-	rc = chap_setup(&c);
-	if (rc)
-		return rc;
+		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (!strcmp(cmd, "run"))
-		return cmd_run(&c);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(&c);
-	if (!strcmp(cmd, "set"))
-		return cmd_set(&c);
-	usage(stderr);
-	return 2;
+		rc = cmd_run(&c);
+	else if (!strcmp(cmd, "status"))
+		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "set"))
+		rc = cmd_set(&c);
+	else {
+		usage(stderr);
+		rc = 2;
+	}
+out:
+	/* The paths' addresses point into these strings until the command is done. */
+	for (int i = 0; i < SP_MAX_PATHS; i++)
+		free(c.portal_str[i]);
+	return rc;
 }

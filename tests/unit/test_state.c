@@ -908,6 +908,68 @@ END_TEST
 
 /* A writer killed at random moments while it commits ten-key transactions
  * (and compacts): every load finds whole transactions only. */
+/* A tool reading a running agent's state changes no file, even with a torn
+ * tail (a commit being written) or a damaged snapshot. */
+START_TEST(test_readonly)
+{
+	struct sa_state *st = journal_fixture(), *ro;
+	char before[512], after[512];
+	int corrupt = -1;
+
+	ck_assert_int_eq(sa_state_set(st, "one", "1"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	{
+		int fd = open(journalpath, O_WRONLY | O_APPEND);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "J 99 0000", 9), 9); /* a record being written */
+		close(fd);
+	}
+	list_dir(before, sizeof(before));
+	ck_assert_int_eq(sa_state_open_readonly(statepath, &ro, &corrupt), 0);
+	ck_assert_int_eq(corrupt, 0);
+	ck_assert_str_eq(sa_state_get(ro, "one"), "1");
+	ck_assert_int_eq(count(ro, "base."), 50);
+	ck_assert_int_eq(sa_state_set(ro, "x", "y"), 0); /* memory only */
+	ck_assert_int_eq(sa_state_commit(ro), -EROFS);
+	ck_assert_int_eq(sa_state_compact(ro), -EROFS);
+	sa_state_close(ro);
+	list_dir(after, sizeof(after));
+	ck_assert_str_eq(before, after);
+	ck_assert_ptr_nonnull(strstr(after, "state.journal"));
+	/* A writer opening it drops the torn record and goes on. */
+	st = reopen(NULL, 0);
+	ck_assert_str_eq(sa_state_get(st, "one"), "1");
+	sa_state_close(st);
+}
+END_TEST
+
+/* Starting a compaction returns at once; the snapshot it writes holds
+ * everything committed before, and commits made meanwhile survive too. */
+START_TEST(test_compact_background)
+{
+	struct sa_state *st = journal_fixture();
+	struct sa_state_stats ss;
+
+	ck_assert_int_eq(sa_state_set(st, "before", "1"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(sa_state_compact_background(st), 0);
+	sa_state_stats(st, &ss);
+	ck_assert_int_eq(sa_state_compact_background(st), ss.compacting ? -EBUSY : 0);
+	ck_assert_int_eq(sa_state_set(st, "during", "2"), 0);
+	ck_assert_int_eq(sa_state_del(st, "base.03"), 0);
+	ck_assert_int_eq(sa_state_commit(st), 0);
+	sa_state_close(st);
+	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
+	st = reopen(NULL, 0);
+	ck_assert_str_eq(sa_state_get(st, "before"), "1");
+	ck_assert_str_eq(sa_state_get(st, "during"), "2");
+	ck_assert_ptr_null(sa_state_get(st, "base.03"));
+	sa_state_close(st);
+}
+END_TEST
+
 /* 3 to 9 KB per key, so the journal outgrows the snapshot and compactions
  * run (and get killed) too. */
 static char big[10000];
@@ -1017,6 +1079,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_crash_around_snapshot_rename);
 	tcase_add_test(tc, test_transaction);
 	tcase_add_test(tc, test_transaction_failure);
+	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_compact_background);
 	tcase_add_test(tc, test_sigkill_transactions);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
