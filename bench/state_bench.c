@@ -1,4 +1,5 @@
-/* state_bench.c: SET PDUs per second against the state store at a given row count, and the longest stall of one commit. */
+/* state_bench.c: SET PDUs per second against the state store at a given row count, and the longest stall of one commit.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,8 @@ static double now(void)
 
 static void row_value(char *out, size_t len, unsigned long gen, unsigned long row)
 {
-	snprintf(out, len, "user=u%lu;secret=%016lx%016lx%016lx;gen=%lu;pad=0123456789abcdef", row,
-	         row * 2654435761ul, gen * 40503ul, row ^ gen, gen);
+	snprintf(out, len, "user=u%lu;secret=%016lx%016lx%016lx;gen=%lu;pad=0123456789abcdef", row, row * 2654435761ul,
+	         gen * 40503ul, row ^ gen, gen);
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,5 @@
-/* state.c: sorted in-memory key/value store; each commit appends one checksummed journal record, compacted into an atomic snapshot. */
+/* state.c: sorted in-memory key/value store; each commit appends one checksummed journal record, compacted into an
+ * atomic snapshot. */
 #include "common/state.h"
 
 #include <dirent.h>
@@ -91,15 +92,15 @@ struct sa_state {
 	/* Keys changed since the last durable commit (may repeat). */
 	char **dirty;
 	size_t ndirty, dirtycap;
-	int depth;        /* open sa_state_begin() levels */
-	int jfd;          /* P.journal open for append, -1 until needed */
-	off_t jsize;      /* bytes of whole records in P.journal */
-	off_t snap_size;  /* bytes of the last snapshot written or read */
-	int have_snap;    /* P exists on disk */
-	int need_full;    /* the journal cannot be trusted: next commit writes a snapshot */
-	int readonly;     /* sa_state_open_readonly(): never touches a file */
-	pid_t child;      /* compaction child, 0 when none */
-	int child_fd;     /* its report pipe */
+	int depth;       /* open sa_state_begin() levels */
+	int jfd;         /* P.journal open for append, -1 until needed */
+	off_t jsize;     /* bytes of whole records in P.journal */
+	off_t snap_size; /* bytes of the last snapshot written or read */
+	int have_snap;   /* P exists on disk */
+	int need_full;   /* the journal cannot be trusted: next commit writes a snapshot */
+	int readonly;    /* sa_state_open_readonly(): never touches a file */
+	pid_t child;     /* compaction child, 0 when none */
+	int child_fd;    /* its report pipe */
 	unsigned long compactions, journal_commits;
 };
 
@@ -1186,14 +1187,14 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 			rc = sa_set_aside(path, aside, sizeof(aside));
 			if (rc < 0) {
 				/* Going on would overwrite it at the next commit. */
-				sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path,
-				       why, strerror(-rc));
+				sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path, why,
+				       strerror(-rc));
 				sa_buf_wipe(&b);
 				sa_state_close(st);
 				return rc;
 			}
-			sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state",
-			       path, why, aside);
+			sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state", path,
+			       why, aside);
 			if (corrupt)
 				*corrupt = 1;
 			st->have_snap = 0;

@@ -26,7 +26,7 @@ int sa_state_del(struct sa_state *st, const char *key);
 
 /* Calls cb for every key starting with prefix, in key order. */
 void sa_state_foreach(const struct sa_state *st, const char *prefix,
-		      void (*cb)(const char *key, const char *value, void *arg), void *arg);
+                      void (*cb)(const char *key, const char *value, void *arg), void *arg);
 
 /* Makes every change since the last commit durable, atomically: after it
  * returns 0 a crash at any moment leaves all of them on disk; a crash

@@ -182,14 +182,26 @@ int sess_remove(uint32_t id)
 	return 0;
 }
 
-int sess_logout(uint32_t id)
+int sess_logout_validate(uint32_t id)
 {
 	struct sess *s = find(id, NULL);
 
 	if (!s)
 		return -ENOENT;
+	/* A session whose owner cannot log it out (the redirector's short
+	 * probes, an owner without the verb) refuses, as the MIB says. */
 	if (!s->logout)
 		return -EOPNOTSUPP;
+	return 0;
+}
+
+int sess_logout(uint32_t id)
+{
+	struct sess *s = find(id, NULL);
+	int rc = sess_logout_validate(id);
+
+	if (rc < 0)
+		return rc;
 	return s->logout(id, s->arg);
 }
 

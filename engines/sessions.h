@@ -77,6 +77,7 @@ size_t sess_count(void);
 /* Calls the session's logout callback: its result, -ENOENT (no such
  * session) or -EOPNOTSUPP (the owner cannot log it out). */
 int sess_logout(uint32_t id);
+int sess_logout_validate(uint32_t id); /* the same checks, without the logout */
 
 /* The sampling clock: the glue calls it about once a second with a
  * monotonic time in ms (tests pass synthetic times).  Each call appends

@@ -75,7 +75,12 @@ enum { H_DISC_NOTIFY_DISCOVERED = 1, H_DISC_NOTIFY_LOST, H_DISC_NOTIFY_UNREACHAB
 int h_disc_source_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
 int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
 
+/* InetAddressType (want_type) or InetAddress of a host. */
+void h_disc_set_addr(netsnmp_variable_list *vb, int family, const char *host, int want_type);
+
 /* discTargetTable.c registers everything (h_disc_init in handlers.h). */
+int h_disc_source_table_init(void); /* discSourceTable.c */
+void h_disc_source_table_shutdown(void);
 void h_disc_tables_shutdown(void);
 int h_disc_portal_table_init(void); /* discPortalTable.c */
 void h_disc_portal_table_shutdown(void);

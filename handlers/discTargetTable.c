@@ -7,50 +7,19 @@
 #include "engines/registry.h"
 #include "handlers/disc.h"
 #include "handlers/redir.h"
+#include "handlers/table.h"
 #include "common/bus.h"
 #include "common/log.h"
 
-/* The single-index tables reuse the redirector's live-table plumbing
- * (h_redir_table: one *_find per GET, one *_next per GETNEXT). */
-
-static const oid source_table_oid[] = {SA_OID_DISC_SOURCE_TABLE};
 static const oid target_table_oid[] = {SA_OID_DISC_TARGET_TABLE};
 static const oid counters_oid[] = {SA_OID_DISC_COUNTERS};
 
-static void set_addr(netsnmp_variable_list *vb, int family, const char *host, int want_type)
-{
-	u_char a[16];
-	size_t len;
-	int type = h_redir_host_addr(family, host, a, &len);
-
-	if (want_type)
-		h_redir_set_int(vb, type);
-	else
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, a, len);
-}
-
-int h_disc_source_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
-{
-	const struct disc_source *s = disc_source_find(index);
-
-	if (!s)
-		return SNMP_NOSUCHINSTANCE;
-	switch (col) {
-	case H_DSRC_MECHANISM: h_redir_set_int(vb, s->mechanism); break;
-	case H_DSRC_ADDR_TYPE: set_addr(vb, s->family, s->host, 1); break;
-	case H_DSRC_ADDR: set_addr(vb, s->family, s->host, 0); break;
-	case H_DSRC_PORT: h_redir_set_u32(vb, ASN_UNSIGNED, s->port); break;
-	case H_DSRC_STATUS: h_redir_set_int(vb, s->status); break;
-	case H_DSRC_TARGETS: h_redir_set_u32(vb, ASN_GAUGE, s->ntargets); break;
-	case H_DSRC_LAST_ATTEMPT: h_redir_set_time(vb, s->last_attempt); break;
-	case H_DSRC_LAST_SUCCESS: h_redir_set_time(vb, s->last_success); break;
-	case H_DSRC_ATTEMPTS: h_redir_set_u32(vb, ASN_COUNTER, s->attempts); break;
-	case H_DSRC_FAILURES: h_redir_set_u32(vb, ASN_COUNTER, s->failures); break;
-	case H_DSRC_LAST_ERROR: h_redir_set_str(vb, s->last_error, sizeof(s->last_error)); break;
-	default: return SNMP_NOSUCHOBJECT;
-	}
-	return SNMP_ERR_NOERROR;
-}
+static const struct h_column target_cols[] = {
+    {H_DTGT_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_DTGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},    {H_DTGT_SOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_PORTALS, H_RO, H_SYN_ANY, 0, 0, 0},      {H_DTGT_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+};
 
 int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
@@ -59,10 +28,10 @@ int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *v
 	if (!t)
 		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
-	case H_DTGT_NAME: h_redir_set_str(vb, t->name, sizeof(t->name)); break;
-	case H_DTGT_MECHANISM: h_redir_set_int(vb, t->mechanism); break;
-	case H_DTGT_SOURCE: h_redir_set_u32(vb, ASN_UNSIGNED, t->source); break;
-	case H_DTGT_PORTALS: h_redir_set_u32(vb, ASN_GAUGE, (uint32_t)t->nportals); break;
+	case H_DTGT_NAME: h_set_str(vb, t->name, sizeof(t->name)); break;
+	case H_DTGT_MECHANISM: h_set_int(vb, t->mechanism); break;
+	case H_DTGT_SOURCE: h_set_u32(vb, ASN_UNSIGNED, t->source); break;
+	case H_DTGT_PORTALS: h_set_u32(vb, ASN_GAUGE, (uint32_t)t->nportals); break;
 	case H_DTGT_FIRST_SEEN: h_redir_set_time(vb, t->first_seen); break;
 	case H_DTGT_LAST_SEEN: h_redir_set_time(vb, t->last_seen); break;
 	default: return SNMP_NOSUCHOBJECT;
@@ -70,50 +39,31 @@ int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *v
 	return SNMP_ERR_NOERROR;
 }
 
-static int src_readable(unsigned int col)
+static int tgt_next(const uint32_t *after, uint32_t *out)
 {
-	return col >= H_DSRC_MECHANISM && col <= H_DSRC_LAST_ERROR;
+	const struct disc_target *t = disc_target_next(after ? after[0] : 0);
+
+	if (!t)
+		return -ENOENT;
+	out[0] = t->index;
+	return 0;
 }
 
-static uint32_t src_next(uint32_t after)
+static int tgt_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct disc_source *s = disc_source_next(after);
-
-	return s ? s->index : 0;
+	return h_disc_target_get(idx[0], col, vb);
 }
 
-static int tgt_readable(unsigned int col)
-{
-	return col >= H_DTGT_NAME && col <= H_DTGT_LAST_SEEN;
-}
+static const struct h_table_ops target_ops = {.next = tgt_next, .get = tgt_get};
 
-static uint32_t tgt_next(uint32_t after)
-{
-	const struct disc_target *t = disc_target_next(after);
-
-	return t ? t->index : 0;
-}
-
-static struct h_redir_table source_table = {
-    .name = "sanDiscSourceTable",
-    .root = source_table_oid,
-    .root_len = OID_LENGTH(source_table_oid),
-    .min_col = H_DSRC_INDEX,
-    .max_col = H_DSRC_LAST_ERROR,
-    .readable = src_readable,
-    .next = src_next,
-    .get = h_disc_source_get,
-};
-
-static struct h_redir_table target_table = {
+static struct h_table target_table = {
     .name = "sanDiscTargetTable",
     .root = target_table_oid,
     .root_len = OID_LENGTH(target_table_oid),
-    .min_col = H_DTGT_INDEX,
-    .max_col = H_DTGT_LAST_SEEN,
-    .readable = tgt_readable,
-    .next = tgt_next,
-    .get = h_disc_target_get,
+    .nindex = 1,
+    .cols = target_cols,
+    .ncols = sizeof(target_cols) / sizeof(target_cols[0]),
+    .ops = &target_ops,
 };
 
 /* ---- counters: scalars counters.N.0 ---------------------------------- */
@@ -123,14 +73,14 @@ static void counter_value(unsigned int n, netsnmp_variable_list *vb)
 	const struct disc_counters *c = disc_counters();
 
 	switch (n) {
-	case H_DISC_ST_OK: h_redir_set_u32(vb, ASN_COUNTER, c->sendtargets_ok); break;
-	case H_DISC_ST_FAILED: h_redir_set_u32(vb, ASN_COUNTER, c->sendtargets_failed); break;
-	case H_DISC_TARGETS_FOUND: h_redir_set_u32(vb, ASN_COUNTER, c->targets_found); break;
-	case H_DISC_TARGETS_LOST: h_redir_set_u32(vb, ASN_COUNTER, c->targets_lost); break;
-	case H_DISC_TARGETS_CURRENT: h_redir_set_u32(vb, ASN_GAUGE, (uint32_t)disc_target_count()); break;
-	case H_DISC_SCANS_COMPLETED: h_redir_set_u32(vb, ASN_COUNTER, c->scans_completed); break;
-	case H_DISC_SCAN_PROBES: h_redir_set_u32(vb, ASN_COUNTER, c->scan_probes); break;
-	case H_DISC_LAST_SCAN_MS: h_redir_set_u32(vb, ASN_UNSIGNED, c->last_scan_ms); break;
+	case H_DISC_ST_OK: h_set_u32(vb, ASN_COUNTER, c->sendtargets_ok); break;
+	case H_DISC_ST_FAILED: h_set_u32(vb, ASN_COUNTER, c->sendtargets_failed); break;
+	case H_DISC_TARGETS_FOUND: h_set_u32(vb, ASN_COUNTER, c->targets_found); break;
+	case H_DISC_TARGETS_LOST: h_set_u32(vb, ASN_COUNTER, c->targets_lost); break;
+	case H_DISC_TARGETS_CURRENT: h_set_u32(vb, ASN_GAUGE, (uint32_t)disc_target_count()); break;
+	case H_DISC_SCANS_COMPLETED: h_set_u32(vb, ASN_COUNTER, c->scans_completed); break;
+	case H_DISC_SCAN_PROBES: h_set_u32(vb, ASN_COUNTER, c->scan_probes); break;
+	case H_DISC_LAST_SCAN_MS: h_set_u32(vb, ASN_UNSIGNED, c->last_scan_ms); break;
 	}
 }
 
@@ -185,8 +135,8 @@ static int registered, wanted, engines_sub; /* engines_sub: bus handle, 0 until 
 void h_disc_tables_shutdown(void)
 {
 	h_disc_portal_table_shutdown();
-	h_redir_table_unregister(&target_table);
-	h_redir_table_unregister(&source_table);
+	h_table_unregister(&target_table);
+	h_disc_source_table_shutdown();
 	if (counters_reg) {
 		netsnmp_unregister_handler(counters_reg);
 		counters_reg = NULL;
@@ -208,7 +158,7 @@ static int disc_register(void)
 		counters_reg = NULL;
 		return -EEXIST;
 	}
-	if ((rc = h_redir_table_register(&source_table)) < 0 || (rc = h_redir_table_register(&target_table)) < 0 ||
+	if ((rc = h_disc_source_table_init()) < 0 || (rc = h_table_register(&target_table)) < 0 ||
 	    (rc = h_disc_portal_table_init()) < 0) {
 		h_disc_tables_shutdown();
 		return rc;

@@ -2,7 +2,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <net-snmp/net-snmp-config.h>
@@ -11,259 +10,146 @@
 
 #include "engines/registry.h"
 #include "handlers/handlers.h"
-#include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "common/log.h"
 
 static const oid engine_table_oid[] = {SA_OID_ENGINE_TABLE};
-static netsnmp_handler_registration *engine_reg;
 
-/* The container only holds the index; every value comes from the registry
- * at request time, so a row can never show stale status. */
-struct engine_row {
-	netsnmp_index idx; /* must be first: the container compares netsnmp_index */
-	oid index_oid[1];
+static const struct h_column engine_cols[] = {
+    {H_ENGINE_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_ENGINE_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ENGINE_ADMIN, H_RW, H_SYN_INT, 0, SA_ADMIN_UP, SA_ADMIN_DOWN},
+    {H_ENGINE_OPER, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ENGINE_LAST_ERROR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ENGINE_LAST_CHANGE, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
-static struct engine_row *rows;
-static int nrows;
-/* Unregistering a table leaves its registration info to its owner. */
-static netsnmp_table_registration_info *engine_tinfo;
-
-/* Kept per request between ACTION and UNDO; only present once ACTION
- * has changed something, so UNDO after a failed ACTION is a no-op. */
-#define OLD_ADMIN_KEY "sanEngineAdminStatus:old"
-
-static int admin_errno_to_snmp(int rc)
+/* Rows are the registry's engines, 1..count: every value is read at
+ * request time, so a row can never show stale status. */
+static int engine_next(const uint32_t *after, uint32_t *out)
 {
-	switch (rc) {
-	case -ENOMEM:
-	case -ENOSPC:
-	case -EAGAIN:
-	case -EDQUOT: return SNMP_ERR_RESOURCEUNAVAILABLE;
-	default: return SNMP_ERR_COMMITFAILED;
-	}
-}
+	int n = sa_engine_count();
 
-static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct sa_engine *e,
-                       unsigned int column)
-{
-	netsnmp_variable_list *vb = r->requestvb;
-	u_char dt[H_DATE_AND_TIME_LEN];
-	long v;
+	for (int i = after ? (int)after[0] + 1 : 1; i >= 1 && i <= n; i++) {
+		const struct sa_engine *e = sa_engine_get(i);
 
-	switch (column) {
-	case H_ENGINE_NAME: snmp_set_var_typed_value(vb, ASN_OCTET_STR, e->name, strlen(e->name)); break;
-	case H_ENGINE_ADMIN:
-		v = e->admin;
-		snmp_set_var_typed_value(vb, ASN_INTEGER, &v, sizeof(v));
-		break;
-	case H_ENGINE_OPER:
-		v = e->oper;
-		snmp_set_var_typed_value(vb, ASN_INTEGER, &v, sizeof(v));
-		break;
-	case H_ENGINE_LAST_ERROR:
-		/* DisplayString is at most 255 octets. */
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, e->last_error, strnlen(e->last_error, 255));
-		break;
-	case H_ENGINE_LAST_CHANGE:
-		h_date_and_time(e->last_change ? e->last_change : h_agent->start_time(), dt);
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
-		break;
-	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
-	}
-}
-
-/* RESERVE1: everything that can be checked without changing anything. */
-static int check_set(const struct sa_engine *e, unsigned int column, const netsnmp_variable_list *vb)
-{
-	int rc;
-
-	if (column != H_ENGINE_ADMIN)
-		return SNMP_ERR_NOTWRITABLE;
-	rc = netsnmp_check_vb_int_range(vb, SA_ADMIN_UP, SA_ADMIN_DOWN);
-	if (rc != SNMP_ERR_NOERROR)
-		return rc; /* wrongType, wrongLength or wrongValue */
-	rc = sa_engine_validate_admin(e->index, *vb->val.integer);
-	if (rc == -EINVAL || rc == -ERANGE)
-		return SNMP_ERR_WRONGVALUE;
-	if (rc < 0)
-		return SNMP_ERR_INCONSISTENTVALUE;
-	return SNMP_ERR_NOERROR;
-}
-
-static int engine_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	netsnmp_request_info *r;
-
-	for (r = requests; r; r = r->next) {
-		struct engine_row *row;
-		netsnmp_table_request_info *ti;
-		const struct sa_engine *e = NULL;
-		long *old;
-		int rc;
-
-		if (r->processed)
-			continue;
-		row = netsnmp_container_table_row_extract(r);
-		ti = netsnmp_extract_table_info(r);
-		if (row)
-			e = sa_engine_get((int)row->index_oid[0]);
-
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (!e || !ti) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-				break;
-			}
-			get_column(reqinfo, r, e, ti->colnum);
-			break;
-
-		case MODE_SET_RESERVE1:
-			if (!ti) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_GENERR);
-			} else if (!e) {
-				/* Rows are the engines; none can be created. */
-				netsnmp_set_request_error(reqinfo, r,
-				                          ti->colnum == H_ENGINE_ADMIN ? SNMP_ERR_NOCREATION
-				                                                       : SNMP_ERR_NOTWRITABLE);
-			} else {
-				rc = check_set(e, ti->colnum, r->requestvb);
-				if (rc != SNMP_ERR_NOERROR)
-					netsnmp_set_request_error(reqinfo, r, rc);
-			}
-			break;
-
-		case MODE_SET_RESERVE2:
-		case MODE_SET_FREE:
-			/* Nothing is allocated per SET. */
-			break;
-
-		case MODE_SET_ACTION:
-			if (!e)
-				break;
-			old = malloc(sizeof(*old));
-			if (!old) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				break;
-			}
-			*old = e->admin;
-			rc = h_agent->set_engine_admin(e->index, (int)*r->requestvb->val.integer);
-			if (rc < 0) {
-				free(old);
-				sa_log(SA_LOG_WARNING, "handlers", "engine %s: admin status SET failed: %s", e->name,
-				       strerror(-rc));
-				netsnmp_set_request_error(reqinfo, r, admin_errno_to_snmp(rc));
-				break;
-			}
-			netsnmp_request_add_list_data(r, netsnmp_create_data_list(OLD_ADMIN_KEY, old, free));
-			break;
-
-		case MODE_SET_UNDO:
-			old = netsnmp_request_get_list_data(r, OLD_ADMIN_KEY);
-			if (!e || !old)
-				break;
-			rc = h_agent->set_engine_admin(e->index, (int)*old);
-			if (rc < 0) {
-				/* UNDO has no error of its own to report but undoFailed. */
-				sa_log(SA_LOG_ERR, "handlers", "engine %s: cannot restore admin status: %s", e->name,
-				       strerror(-rc));
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_UNDOFAILED);
-			}
-			break;
-
-		case MODE_SET_COMMIT:
-			/* COMMIT cannot fail: the change is already in force, only
-			 * persisting it is left, and a failure there is logged. */
-			if (e && netsnmp_request_get_list_data(r, OLD_ADMIN_KEY)) {
-				rc = h_agent->commit_state();
-				if (rc < 0)
-					sa_log(SA_LOG_WARNING, "handlers", "engine %s: admin status not persisted: %s",
-					       e->name, strerror(-rc));
-			}
-			break;
-
-		default: break;
+		if (e) {
+			out[0] = (uint32_t)e->index;
+			return 0;
 		}
 	}
+	return -ENOENT;
+}
+
+static int engine_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
+{
+	const struct sa_engine *e = idx[0] <= INT32_MAX ? sa_engine_get((int)idx[0]) : NULL;
+	u_char dt[H_DATE_AND_TIME_LEN];
+
+	if (!e)
+		return SNMP_NOSUCHINSTANCE;
+	switch (col) {
+	case H_ENGINE_NAME: h_set_str(vb, e->name, 255); break;
+	case H_ENGINE_ADMIN: h_set_int(vb, e->admin); break;
+	case H_ENGINE_OPER: h_set_int(vb, e->oper); break;
+	/* DisplayString is at most 255 octets. */
+	case H_ENGINE_LAST_ERROR: h_set_str(vb, e->last_error, 255); break;
+	case H_ENGINE_LAST_CHANGE:
+		h_date_and_time(e->last_change ? e->last_change : h_agent->start_time(), dt);
+		h_set_octets(vb, dt, sizeof(dt));
+		break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
 	return SNMP_ERR_NOERROR;
 }
+
+struct engine_image {
+	int admin;
+};
+
+static int engine_load(const uint32_t *idx, void *image)
+{
+	const struct sa_engine *e = idx[0] <= INT32_MAX ? sa_engine_get((int)idx[0]) : NULL;
+
+	if (!e)
+		return -ENOENT; /* rows are the engines; none can be created */
+	((struct engine_image *)image)->admin = e->admin;
+	return 0;
+}
+
+static int engine_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
+{
+	return col == H_ENGINE_ADMIN ? h_put_int(&((struct engine_image *)image)->admin, vb) : 0;
+}
+
+static int engine_check(struct h_row *row, struct h_txn *txn)
+{
+	(void)txn;
+	return sa_engine_validate_admin((int)row->idx[0], ((const struct engine_image *)row->work)->admin);
+}
+
+static int engine_action(struct h_row *row, struct h_txn *txn)
+{
+	int rc = h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->work)->admin);
+
+	(void)txn;
+	if (rc < 0)
+		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status SET failed: %s", (unsigned int)row->idx[0],
+		       strerror(-rc));
+	else
+		row->done = 1;
+	return rc;
+}
+
+static int engine_undo(struct h_row *row)
+{
+	int rc = row->done ? h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->old)->admin) : 0;
+
+	row->done = 0;
+	return rc;
+}
+
+/* The change is in force since ACTION; only persisting it is left, and a
+ * failure there is logged. */
+static int engine_commit(struct h_row *row)
+{
+	int rc = h_agent->commit_state();
+
+	if (rc < 0)
+		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s", (unsigned int)row->idx[0],
+		       strerror(-rc));
+	return rc;
+}
+
+static const struct h_table_ops engine_ops = {
+    .next = engine_next,
+    .get = engine_get,
+    .load = engine_load,
+    .store = engine_store,
+    .check = engine_check,
+    .action = engine_action,
+    .undo = engine_undo,
+    .commit = engine_commit,
+};
+
+static struct h_table engine_table = {
+    .name = "sanEngineTable",
+    .root = engine_table_oid,
+    .root_len = OID_LENGTH(engine_table_oid),
+    .nindex = 1,
+    .cols = engine_cols,
+    .ncols = sizeof(engine_cols) / sizeof(engine_cols[0]),
+    .image_size = sizeof(struct engine_image),
+    .writable = 1,
+    .ops = &engine_ops,
+};
 
 int h_engine_table_init(void)
 {
-	netsnmp_table_registration_info *tinfo;
-	netsnmp_container *c;
-	int i, n, rc;
-
-	if (engine_reg)
-		return 0;
-	n = sa_engine_count();
-	if (n < 0)
-		return -EINVAL;
-	rows = calloc(n ? (size_t)n : 1, sizeof(*rows));
-	tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-	/* binary_array, sorted on netsnmp_index: O(log n) per GET/GETNEXT. */
-	c = netsnmp_container_find("sanEngineTable:table_container");
-	engine_reg = netsnmp_create_handler_registration("sanEngineTable", engine_handler, engine_table_oid,
-	                                                 OID_LENGTH(engine_table_oid), HANDLER_CAN_RWRITE);
-	if (!rows || !tinfo || !c || !engine_reg || h_stxn_inject(engine_reg) < 0)
-		goto nomem;
-
-	for (i = 0; i < n; i++) {
-		const struct sa_engine *e = sa_engine_get(i + 1);
-
-		if (!e)
-			continue;
-		rows[nrows].index_oid[0] = (oid)e->index;
-		rows[nrows].idx.len = 1;
-		rows[nrows].idx.oids = rows[nrows].index_oid;
-		if (CONTAINER_INSERT(c, &rows[nrows]) != 0)
-			goto nomem;
-		nrows++;
-	}
-
-	netsnmp_table_helper_add_indexes(tinfo, ASN_INTEGER, 0);
-	tinfo->min_column = H_ENGINE_NAME;
-	tinfo->max_column = H_ENGINE_LAST_CHANGE;
-	rc = netsnmp_container_table_register(engine_reg, tinfo, c, TABLE_CONTAINER_KEY_NETSNMP_INDEX);
-	if (rc != SNMPERR_SUCCESS) {
-		/* The registration and its helpers are freed by net-snmp. */
-		sa_log(SA_LOG_ERR, "handlers", "cannot register sanEngineTable (%d)", rc);
-		engine_reg = NULL;
-		free(rows);
-		rows = NULL;
-		nrows = 0;
-		return -EEXIST;
-	}
-	engine_tinfo = tinfo;
-	return 0;
-
-nomem:
-	if (c)
-		CONTAINER_FREE(c);
-	if (tinfo)
-		netsnmp_table_registration_info_free(tinfo);
-	if (engine_reg)
-		netsnmp_handler_registration_free(engine_reg);
-	engine_reg = NULL;
-	free(rows);
-	rows = NULL;
-	nrows = 0;
-	return -ENOMEM;
+	return sa_engine_count() < 0 ? -EINVAL : h_table_register(&engine_table);
 }
 
 void h_engine_table_shutdown(void)
 {
-	if (engine_reg) {
-		/* Frees the container (not our rows) and the registration. */
-		netsnmp_container_table_unregister(engine_reg);
-		engine_reg = NULL;
-	}
-	if (engine_tinfo) {
-		netsnmp_table_registration_info_free(engine_tinfo);
-		engine_tinfo = NULL;
-	}
-	free(rows);
-	rows = NULL;
-	nrows = 0;
+	h_table_unregister(&engine_table);
 }

@@ -2,32 +2,70 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/agent/net-snmp-agent-includes.h>
-
-#include "handlers/pathmib.h"
 #include "common/log.h"
-
-#define TAG "handlers"
+#include "handlers/pathmib.h"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
-static struct h_ctable path_ct;
 
-static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, const struct bal_eng_team *t,
-                       unsigned int i, unsigned int col)
+static const struct h_column path_cols[] = {
+    {H_PATH_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_ADDRESS_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_ADDRESS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_INTERFACE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_ROLE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_STATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_READ_SHARE, H_RW, H_SYN_UINT, 0, 0, 100},
+    {H_PATH_WRITE_SHARE, H_RW, H_SYN_UINT, 0, 0, 100},
+    {H_PATH_ACTUAL_READ_SHARE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_ACTUAL_WRITE_SHARE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_READ_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_WRITE_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_READ_COMMANDS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_WRITE_COMMANDS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_ERRORS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_LAST_CHANGE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PATH_AVG_LATENCY, H_RO, H_SYN_ANY, 0, 0, 0},
+};
+
+/* (team, path) after `after`: paths are 1..npaths of each team, teams in index order. */
+static int path_next(const uint32_t *after, uint32_t *out)
 {
-	netsnmp_variable_list *vb = r->requestvb;
-	const struct bal_path_spec *ps = &t->spec.path[i];
-	const struct bal_path_live *l = &t->live[i];
+	const struct bal_eng_team *t = after ? bal_team_get(after[0]) : NULL;
+	unsigned int team;
+
+	if (t && after[1] < t->spec.npaths) {
+		out[0] = after[0];
+		out[1] = after[1] + 1;
+		return 0;
+	}
+	for (team = bal_team_next(after ? after[0] : 0); team; team = bal_team_next(team)) {
+		if ((t = bal_team_get(team)) && t->spec.npaths) {
+			out[0] = team;
+			out[1] = 1;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int path_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
+{
+	const struct bal_eng_team *t = bal_team_get(idx[0]);
+	unsigned int i = idx[1] - 1;
+	const struct bal_path_spec *ps;
+	const struct bal_path_live *l;
 	u_char dt[H_DATE_AND_TIME_LEN];
 	unsigned char addr[16];
 	unsigned int port = 0;
 	int fam = 0;
 
+	if (!t || idx[1] < 1 || idx[1] > t->spec.npaths)
+		return SNMP_NOSUCHINSTANCE;
+	ps = &t->spec.path[i];
+	l = &t->live[i];
 	switch (col) {
 	case H_PATH_ADDRESS_TYPE:
 	case H_PATH_ADDRESS:
@@ -35,136 +73,116 @@ static void get_column(netsnmp_agent_request_info *reqinfo, netsnmp_request_info
 		if (bal_parse_portal(ps->portal, &fam, addr, &port) < 0)
 			fam = 0;
 		if (col == H_PATH_ADDRESS_TYPE)
-			h_row_set_int(vb, ASN_INTEGER, fam == 4 ? 1 : fam == 6 ? 2 : 0);
+			h_set_int(vb, fam == 4 ? 1 : fam == 6 ? 2 : 0);
 		else if (col == H_PATH_ADDRESS)
-			snmp_set_var_typed_value(vb, ASN_OCTET_STR, addr, fam == 4 ? 4 : fam == 6 ? 16 : 0);
+			h_set_octets(vb, addr, fam == 4 ? 4 : fam == 6 ? 16 : 0);
 		else
-			h_row_set_int(vb, ASN_UNSIGNED, (long)port);
+			h_set_u32(vb, ASN_UNSIGNED, port);
 		break;
-	case H_PATH_INTERFACE: snmp_set_var_typed_value(vb, ASN_OCTET_STR, ps->iface, strlen(ps->iface)); break;
-	case H_PATH_ROLE: h_row_set_int(vb, ASN_INTEGER, l->role == 1 || l->role == 2 ? l->role : 3); break;
-	case H_PATH_STATE: h_row_set_int(vb, ASN_INTEGER, l->state); break;
-	case H_PATH_READ_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_READ][i]); break;
-	case H_PATH_WRITE_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.share[BAL_WRITE][i]); break;
-	case H_PATH_ACTUAL_READ_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_READ]); break;
-	case H_PATH_ACTUAL_WRITE_SHARE: h_row_set_int(vb, ASN_UNSIGNED, (long)l->actual[BAL_WRITE]); break;
-	case H_PATH_READ_BYTES: h_row_set_c64(vb, l->bytes[BAL_READ]); break;
-	case H_PATH_WRITE_BYTES: h_row_set_c64(vb, l->bytes[BAL_WRITE]); break;
-	case H_PATH_READ_COMMANDS: h_row_set_c64(vb, l->cmds[BAL_READ]); break;
-	case H_PATH_WRITE_COMMANDS: h_row_set_c64(vb, l->cmds[BAL_WRITE]); break;
-	case H_PATH_ERRORS: h_row_set_c64(vb, l->errors); break;
+	case H_PATH_INTERFACE: h_set_str(vb, ps->iface, sizeof(ps->iface)); break;
+	case H_PATH_ROLE: h_set_int(vb, l->role == 1 || l->role == 2 ? l->role : 3); break;
+	case H_PATH_STATE: h_set_int(vb, l->state); break;
+	case H_PATH_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[BAL_READ][i]); break;
+	case H_PATH_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[BAL_WRITE][i]); break;
+	case H_PATH_ACTUAL_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[BAL_READ]); break;
+	case H_PATH_ACTUAL_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[BAL_WRITE]); break;
+	case H_PATH_READ_BYTES: h_set_u64(vb, l->bytes[BAL_READ]); break;
+	case H_PATH_WRITE_BYTES: h_set_u64(vb, l->bytes[BAL_WRITE]); break;
+	case H_PATH_READ_COMMANDS: h_set_u64(vb, l->cmds[BAL_READ]); break;
+	case H_PATH_WRITE_COMMANDS: h_set_u64(vb, l->cmds[BAL_WRITE]); break;
+	case H_PATH_ERRORS: h_set_u64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
 		h_date_and_time(l->last_change ? l->last_change : h_agent->start_time(), dt);
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
+		h_set_octets(vb, dt, sizeof(dt));
 		break;
-	case H_PATH_AVG_LATENCY: h_row_set_int(vb, ASN_UNSIGNED, (long)l->avg_latency_us); break;
-	default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
-	}
-}
-
-static int path_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	netsnmp_request_info *r;
-	int rc;
-
-	(void)handler;
-	(void)reginfo;
-	for (r = requests; r; r = r->next) {
-		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-		const struct bal_eng_team *t = NULL;
-		struct h_team_pending *p;
-		unsigned int team = 0, path = 0;
-		struct h_crow *row;
-
-		if (r->processed)
-			continue;
-		row = netsnmp_container_table_row_extract(r);
-		if (row) {
-			team = (unsigned int)row->index_oid[0];
-			path = (unsigned int)row->index_oid[1];
-		} else if (ti && ti->indexes && ti->indexes->next_variable) {
-			team = (unsigned int)*ti->indexes->val.integer;
-			path = (unsigned int)*ti->indexes->next_variable->val.integer;
-		}
-		t = bal_team_get(team);
-		if (t && (path < 1 || path > t->spec.npaths))
-			t = NULL;
-
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (!t || !ti || !row)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-			else
-				get_column(reqinfo, r, t, path - 1, ti->colnum);
-			break;
-		case MODE_SET_RESERVE1:
-			if (!ti || (ti->colnum != H_PATH_READ_SHARE && ti->colnum != H_PATH_WRITE_SHARE)) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
-				break;
-			}
-			if (!t) {
-				/* Paths come with their team (sanTeamPortals). */
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-				break;
-			}
-			rc = h_row_check_uint(r->requestvb, 0, 100);
-			if (rc != SNMP_ERR_NOERROR) {
-				netsnmp_set_request_error(reqinfo, r, rc);
-				break;
-			}
-			if (!(p = h_path_pending(reqinfo, team))) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				break;
-			}
-			p->spec.ctl.share[ti->colnum == H_PATH_READ_SHARE ? BAL_READ : BAL_WRITE][path - 1] =
-			    (unsigned int)*r->requestvb->val.integer;
-			p->ctl_changed = 1;
-			break;
-		case MODE_SET_RESERVE2:
-			/* The sum of each direction is checked over the whole request, once per team. */
-			if (!(p = h_path_pending(reqinfo, team))) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				break;
-			}
-			rc = h_path_pending_check(reqinfo, p);
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, r, rc);
-			break;
-		case MODE_SET_ACTION:
-		case MODE_SET_UNDO:
-		case MODE_SET_COMMIT: h_path_pending_phase(reqinfo, r); return SNMP_ERR_NOERROR;
-		default: break;
-		}
+	case H_PATH_AVG_LATENCY: h_set_u32(vb, ASN_UNSIGNED, l->avg_latency_us); break;
+	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-void h_path_table_team_added(unsigned int team)
-{
-	const struct bal_eng_team *t = bal_team_get(team);
+/* The row image: the path's two shares (BAL_READ, BAL_WRITE), then what a write replaced. */
+struct path_image {
+	unsigned int share[2];
+	struct bal_ctl undo_ctl;
+};
 
-	if (!t)
-		return;
-	for (unsigned int i = 1; i <= t->spec.npaths; i++)
-		h_ctable_row_add(&path_ct, (const oid[]){team, i}, 2);
+static int path_load(const uint32_t *idx, void *image)
+{
+	const struct bal_eng_team *t = bal_team_get(idx[0]);
+	struct path_image *w = image;
+
+	/* Paths come with their team (sanTeamPortals): none is created here. */
+	if (!t || idx[1] < 1 || idx[1] > t->spec.npaths)
+		return -ENOENT;
+	w->share[BAL_READ] = t->spec.ctl.share[BAL_READ][idx[1] - 1];
+	w->share[BAL_WRITE] = t->spec.ctl.share[BAL_WRITE][idx[1] - 1];
+	return 0;
 }
 
-void h_path_table_team_removed(unsigned int team)
+static int path_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
 {
-	for (unsigned int i = 1; i <= BAL_MAX_PATHS; i++)
-		h_ctable_row_del(&path_ct, (const oid[]){team, i}, 2);
+	struct path_image *w = image;
+	unsigned int *dst = &w->share[col == H_PATH_READ_SHARE ? BAL_READ : BAL_WRITE];
+	unsigned int v = (unsigned int)*vb->val.integer;
+	int changed = *dst != v;
+
+	*dst = v;
+	return changed;
 }
+
+/* The sums of each direction are the engine's check, over the team as the whole request leaves it. */
+static int path_check(struct h_row *row, struct h_txn *txn)
+{
+	struct bal_ctl c;
+	int rc;
+
+	if (row->op != H_OP_UPDATE)
+		return 0;
+	if ((rc = h_team_ctl_after(txn, row->idx[0], &c)) < 0)
+		return rc;
+	return bal_validate_ctl(bal_team_get(row->idx[0]), &c);
+}
+
+static int path_action(struct h_row *row, struct h_txn *txn)
+{
+	return h_team_ctl_apply(txn, row->idx[0], row, &((struct path_image *)row->work)->undo_ctl);
+}
+
+static int path_undo(struct h_row *row)
+{
+	return h_team_ctl_undo(row->idx[0], row, &((struct path_image *)row->work)->undo_ctl);
+}
+
+static const struct h_table_ops path_ops = {
+    .next = path_next,
+    .get = path_get,
+    .load = path_load,
+    .store = path_store,
+    .check = path_check,
+    .action = path_action,
+    .undo = path_undo,
+};
+
+struct h_table h_path_table = {
+    .name = "sanPathTable",
+    .root = path_table_oid,
+    .root_len = OID_LENGTH(path_table_oid),
+    .nindex = 2,
+    .cols = path_cols,
+    .ncols = sizeof(path_cols) / sizeof(path_cols[0]),
+    .rank = 1, /* after its team */
+    .image_size = sizeof(struct path_image),
+    .writable = 1,
+    .ops = &path_ops,
+};
 
 int h_path_table_init(void)
 {
-	if (path_ct.reg)
-		return 0;
-	return h_ctable_register(&path_ct, "sanPathTable", path_handler, path_table_oid, OID_LENGTH(path_table_oid), 2,
-	                         H_PATH_ADDRESS_TYPE, H_PATH_AVG_LATENCY);
+	return h_table_register(&h_path_table);
 }
 
 void h_path_table_shutdown(void)
 {
-	h_ctable_unregister(&path_ct);
+	h_table_unregister(&h_path_table);
 }

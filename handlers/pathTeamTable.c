@@ -1,256 +1,37 @@
-/* pathTeamTable.c: sanTeamTable and sanTeamNextIndex of SANAGENT-PATH-MIB, the atomic multi-varbind SET logic. */
+/* pathTeamTable.c: sanTeamTable and sanTeamNextIndex of SANAGENT-PATH-MIB; a team's control values as one request leaves them. */
 #include <config.h>
 
 #include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/agent/net-snmp-agent-includes.h>
-
-#include "handlers/pathmib.h"
-#include "common/bus.h"
 #include "common/log.h"
+#include "handlers/pathmib.h"
 
 #define TAG "handlers"
-#define PENDING_KEY "sanPathMIB:pending"
 
 static const oid team_table_oid[] = {H_OID_TEAM_TABLE};
 static const oid next_index_oid[] = {H_OID_TEAM_NEXT_INDEX};
-static uint32_t team_next_index(void)
-{
-	return bal_next_index();
-}
-static struct h_next_index next_index = {
-    .name = "sanTeamNextIndex",
-    .root = next_index_oid,
-    .root_len = OID_LENGTH(next_index_oid),
-    .value = team_next_index,
+
+static const struct h_column team_cols[] = {
+    {H_TEAM_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_NAME, H_RC, H_SYN_ADMIN_STRING, H_COL_NOT_ACTIVE, 1, BAL_NAME_MAX},
+    {H_TEAM_TARGET, H_RC, H_SYN_ISCSI_NAME, H_COL_NOT_ACTIVE, 1, BAL_TARGET_MAX},
+    {H_TEAM_LUN, H_RC, H_SYN_UINT, H_COL_NOT_ACTIVE, 0, 16383},
+    {H_TEAM_MODE, H_RC, H_SYN_INT, 0, BAL_MODE_FAILOVER, BAL_MODE_FAILOVER_LB},
+    {H_TEAM_ALGO, H_RC, H_SYN_INT, 0, BAL_ALGO_STATIC, BAL_ALGO_SERVICE_TIME},
+    {H_TEAM_TIMER_INTERVAL, H_RC, H_SYN_UINT, 0, 10, 3600000},
+    {H_TEAM_CHANGE_THRESHOLD, H_RC, H_SYN_UINT, 0, 0, 100},
+    {H_TEAM_LB_CHANGE, H_RC, H_SYN_UINT, 0, 1, 100},
+    {H_TEAM_STATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_READ_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_WRITE_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_EXPORT_SOCKET, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_PORTALS, H_RC, H_SYN_OCTETS, H_COL_NOT_ACTIVE, 1, 255},
+    {H_TEAM_CONTROL_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_TEAM_STORAGE_TYPE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
+    {H_TEAM_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
 };
-static struct h_ctable team_ct;
-
-/* RowStatus (RS_*) and StorageType (ST_*) values come from net-snmp's snmp.h. */
-
-/* ---- pending changes of one request ---------------------------------------- */
-
-struct pending_set {
-	struct h_team_pending *list;
-	int applied, committed, undone;
-};
-
-static void pending_free(void *data)
-{
-	struct pending_set *ps = data;
-
-	while (ps && ps->list) {
-		struct h_team_pending *p = ps->list;
-
-		ps->list = p->next;
-		free(p);
-	}
-	free(ps);
-}
-
-static struct pending_set *pending_set(netsnmp_agent_request_info *reqinfo, int make)
-{
-	struct pending_set *ps = netsnmp_agent_get_list_data(reqinfo, PENDING_KEY);
-
-	if (ps || !make)
-		return ps;
-	if (!(ps = calloc(1, sizeof(*ps))))
-		return NULL;
-	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(PENDING_KEY, ps, pending_free));
-	return ps;
-}
-
-struct h_team_pending *h_path_pending(netsnmp_agent_request_info *reqinfo, unsigned int index)
-{
-	struct pending_set *ps = pending_set(reqinfo, 1);
-	const struct bal_eng_team *t;
-	struct h_team_pending *p;
-
-	if (!ps)
-		return NULL;
-	for (p = ps->list; p; p = p->next)
-		if (p->index == index)
-			return p;
-	if (!(p = calloc(1, sizeof(*p))))
-		return NULL;
-	p->index = index;
-	if ((t = bal_team_get(index))) {
-		p->exists = 1;
-		p->spec = t->spec;
-		p->old_ctl = t->spec.ctl;
-	} else {
-		/* A new row starts from the MIB's DEFVALs. */
-		p->spec.ctl.mode = BAL_MODE_FAILOVER_LB;
-		p->spec.ctl.algo = BAL_ALGO_STATIC;
-		p->spec.ctl.dyn.timer_interval_ms = 1000;
-		p->spec.ctl.dyn.change_threshold = 10;
-		p->spec.ctl.dyn.lb_change_pct = 5;
-	}
-	p->next = ps->list;
-	ps->list = p;
-	return p;
-}
-
-int h_path_pending_check(netsnmp_agent_request_info *reqinfo, struct h_team_pending *p)
-{
-	struct pending_set *ps = pending_set(reqinfo, 0);
-	const struct bal_eng_team *t = bal_team_get(p->index);
-	char why[160];
-	int rc;
-
-	if (p->checked)
-		return p->check_err;
-	p->checked = 1;
-	p->check_err = SNMP_ERR_NOERROR;
-	if (p->destroy) {
-		/* Changing a row in the request that removes it makes no sense. */
-		if (p->ctl_changed)
-			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
-		return p->check_err;
-	}
-	if (p->create) {
-		if (!bal_running() ||
-		    (p->given & (H_PENDING_CREATE_NAME | H_PENDING_CREATE_TARGET | H_PENDING_CREATE_PORTALS)) !=
-		        (H_PENDING_CREATE_NAME | H_PENDING_CREATE_TARGET | H_PENDING_CREATE_PORTALS)) {
-			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
-			return p->check_err;
-		}
-		/* Shares left out of a createAndGo are equal, as for config teams. */
-		for (int d = 0; d < 2; d++) {
-			unsigned int sum = 0;
-
-			for (unsigned int i = 0; i < p->spec.npaths; i++)
-				sum += p->spec.ctl.share[d][i];
-			if (sum == 0)
-				for (unsigned int i = 0; i < p->spec.npaths; i++)
-					p->spec.ctl.share[d][i] = 100 / p->spec.npaths + (i < 100 % p->spec.npaths);
-		}
-		rc = bal_validate_spec(&p->spec, p->index, why, sizeof(why));
-		for (const struct h_team_pending *o = ps ? ps->list : NULL; o && rc == 0; o = o->next)
-			if (o != p && o->create && strcmp(o->spec.name, p->spec.name) == 0)
-				rc = -EEXIST;
-		if (rc < 0) {
-			sa_log(SA_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", p->index,
-			       rc == -EEXIST ? "name already used" : why);
-			p->check_err = SNMP_ERR_INCONSISTENTVALUE;
-		}
-		return p->check_err;
-	}
-	if (!t) {
-		p->check_err = SNMP_ERR_NOCREATION;
-		return p->check_err;
-	}
-	if (p->ctl_changed && bal_validate_ctl(t, &p->spec.ctl) < 0)
-		p->check_err = SNMP_ERR_INCONSISTENTVALUE;
-	return p->check_err;
-}
-
-static int errno_to_snmp(int rc)
-{
-	switch (rc) {
-	case -ENOMEM:
-	case -ENOSPC:
-	case -EAGAIN:
-	case -EDQUOT:
-	case -EIO: return SNMP_ERR_RESOURCEUNAVAILABLE;
-	case -EINVAL:
-	case -EDOM:
-	case -EEXIST:
-	case -EPERM: return SNMP_ERR_INCONSISTENTVALUE;
-	default: return SNMP_ERR_COMMITFAILED;
-	}
-}
-
-int h_path_pending_action(netsnmp_agent_request_info *reqinfo)
-{
-	struct pending_set *ps = pending_set(reqinfo, 0);
-	int rc;
-
-	if (!ps || ps->applied)
-		return SNMP_ERR_NOERROR;
-	ps->applied = 1;
-	for (struct h_team_pending *p = ps->list; p; p = p->next) {
-		if (p->destroy)
-			continue; /* COMMIT: removing a team cannot be undone */
-		if (p->create) {
-			rc = bal_team_create(p->index, &p->spec, p->storage != ST_VOLATILE);
-		} else if (p->ctl_changed) {
-			const struct bal_eng_team *t = bal_team_get(p->index);
-
-			if (!t)
-				return SNMP_ERR_COMMITFAILED;
-			p->old_ctl = t->spec.ctl;
-			rc = bal_set_ctl(p->index, &p->spec.ctl);
-		} else {
-			continue;
-		}
-		if (rc < 0) {
-			sa_log(SA_LOG_WARNING, TAG, "sanTeamTable.%u: SET failed: %s", p->index, strerror(-rc));
-			return errno_to_snmp(rc);
-		}
-		p->done = 1;
-	}
-	return SNMP_ERR_NOERROR;
-}
-
-int h_path_pending_undo(netsnmp_agent_request_info *reqinfo)
-{
-	struct pending_set *ps = pending_set(reqinfo, 0);
-	int err = SNMP_ERR_NOERROR, rc;
-
-	if (!ps || ps->undone)
-		return SNMP_ERR_NOERROR;
-	ps->undone = 1;
-	for (struct h_team_pending *p = ps->list; p; p = p->next) {
-		if (!p->done)
-			continue;
-		rc = p->create ? bal_team_destroy(p->index) : bal_set_ctl(p->index, &p->old_ctl);
-		if (rc < 0) {
-			sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: cannot undo: %s", p->index, strerror(-rc));
-			err = SNMP_ERR_UNDOFAILED;
-		}
-		p->done = 0;
-	}
-	return err;
-}
-
-void h_path_pending_commit(netsnmp_agent_request_info *reqinfo)
-{
-	struct pending_set *ps = pending_set(reqinfo, 0);
-	int rc;
-
-	if (!ps || ps->committed)
-		return;
-	ps->committed = 1;
-	for (struct h_team_pending *p = ps->list; p; p = p->next) {
-		if (!p->destroy || !bal_team_get(p->index))
-			continue;
-		/* COMMIT cannot fail: a team that cannot leave the state file stays. */
-		if ((rc = bal_team_destroy(p->index)) < 0)
-			sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", p->index, strerror(-rc));
-	}
-}
-
-/* ACTION, UNDO and COMMIT of sanPathTable (sanTeamTable runs them through h_ctable_handler). */
-void h_path_pending_phase(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
-{
-	int rc = SNMP_ERR_NOERROR;
-
-	switch (reqinfo->mode) {
-	case MODE_SET_ACTION: rc = h_path_pending_action(reqinfo); break;
-	case MODE_SET_UNDO: rc = h_path_pending_undo(reqinfo); break;
-	case MODE_SET_COMMIT: h_path_pending_commit(reqinfo); break;
-	default: break;
-	}
-	if (rc != SNMP_ERR_NOERROR)
-		netsnmp_set_request_error(reqinfo, r, rc);
-}
-
-/* ---- values ---------------------------------------------------------------- */
 
 /* "ADDR:PORT[%IFACE] ..." in path order. */
 static void portals_string(const struct bal_team_spec *s, char *buf, size_t len)
@@ -298,258 +79,344 @@ static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
 	return 0;
 }
 
-static int team_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
-{
-	const struct bal_eng_team *t = bal_team_get(index);
-	char buf[256];
-
-	if (!t)
-		return SNMP_NOSUCHINSTANCE;
-	switch (col) {
-	case H_TEAM_NAME: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.name, strlen(t->spec.name)); break;
-	case H_TEAM_TARGET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->spec.target, strlen(t->spec.target)); break;
-	case H_TEAM_LUN: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.lun); break;
-	case H_TEAM_MODE: h_row_set_int(vb, ASN_INTEGER, t->spec.ctl.mode); break;
-	case H_TEAM_ALGO: h_row_set_int(vb, ASN_INTEGER, t->spec.ctl.algo); break;
-	case H_TEAM_TIMER_INTERVAL: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.timer_interval_ms); break;
-	case H_TEAM_CHANGE_THRESHOLD: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.change_threshold); break;
-	case H_TEAM_LB_CHANGE: h_row_set_int(vb, ASN_UNSIGNED, (long)t->spec.ctl.dyn.lb_change_pct); break;
-	case H_TEAM_STATE: h_row_set_int(vb, ASN_INTEGER, t->state); break;
-	case H_TEAM_READ_BYTES: h_row_set_c64(vb, t->total_bytes[BAL_READ]); break;
-	case H_TEAM_WRITE_BYTES: h_row_set_c64(vb, t->total_bytes[BAL_WRITE]); break;
-	case H_TEAM_EXPORT_SOCKET: snmp_set_var_typed_value(vb, ASN_OCTET_STR, t->sock, strlen(t->sock)); break;
-	case H_TEAM_PORTALS:
-		portals_string(&t->spec, buf, sizeof(buf));
-		snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, strlen(buf));
-		break;
-	case H_TEAM_CONTROL_STATUS: h_row_set_int(vb, ASN_INTEGER, t->ctl_status); break;
-	case H_TEAM_STORAGE_TYPE:
-		h_row_set_int(vb, ASN_INTEGER,
-		              t->origin == BAL_FROM_CONFIG ? ST_PERMANENT
-		              : t->nonvolatile             ? ST_NONVOLATILE
-		                                           : ST_VOLATILE);
-		break;
-	case H_TEAM_ROW_STATUS: h_row_set_int(vb, ASN_INTEGER, RS_ACTIVE); break;
-	default: return SNMP_NOSUCHOBJECT;
-	}
-	return SNMP_ERR_NOERROR;
-}
-
 static int storage_of(const struct bal_eng_team *t)
 {
 	return t->origin == BAL_FROM_CONFIG ? ST_PERMANENT : t->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE;
 }
 
-/* RESERVE1 of one varbind: type and range, then record it in the pending entry. */
-static int reserve1(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
-                    const netsnmp_variable_list *vb)
+/* ---- GET ---------------------------------------------------------------------------------------------- */
+
+static int team_next(const uint32_t *after, uint32_t *out)
 {
-	const struct bal_eng_team *t = bal_team_get(index);
-	struct h_team_pending *p;
-	struct bal_team_spec tmp;
+	unsigned int i = after && after[0] > 0x7fffffffu ? 0 : bal_team_next(after ? after[0] : 0);
+
+	if (!i)
+		return -ENOENT;
+	out[0] = i;
+	return 0;
+}
+
+static int spec_get(const struct bal_team_spec *s, unsigned int col, netsnmp_variable_list *vb)
+{
 	char buf[256];
-	int rc;
 
 	switch (col) {
-	case H_TEAM_NAME:
-	case H_TEAM_TARGET:
+	case H_TEAM_NAME: h_set_str(vb, s->name, sizeof(s->name)); break;
+	case H_TEAM_TARGET: h_set_str(vb, s->target, sizeof(s->target)); break;
+	case H_TEAM_LUN: h_set_u32(vb, ASN_UNSIGNED, s->lun); break;
+	case H_TEAM_MODE: h_set_int(vb, s->ctl.mode); break;
+	case H_TEAM_ALGO: h_set_int(vb, s->ctl.algo); break;
+	case H_TEAM_TIMER_INTERVAL: h_set_u32(vb, ASN_UNSIGNED, s->ctl.dyn.timer_interval_ms); break;
+	case H_TEAM_CHANGE_THRESHOLD: h_set_u32(vb, ASN_UNSIGNED, s->ctl.dyn.change_threshold); break;
+	case H_TEAM_LB_CHANGE: h_set_u32(vb, ASN_UNSIGNED, s->ctl.dyn.lb_change_pct); break;
 	case H_TEAM_PORTALS:
-		rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR,
-		                                        col == H_TEAM_NAME     ? BAL_NAME_MAX
-		                                        : col == H_TEAM_TARGET ? BAL_TARGET_MAX
-		                                                               : 255);
-		if (rc != SNMP_ERR_NOERROR)
-			return rc;
-		if (vb->val_len == 0)
-			return SNMP_ERR_WRONGLENGTH;
+		portals_string(s, buf, sizeof(buf));
+		h_set_str(vb, buf, sizeof(buf));
 		break;
-	case H_TEAM_LUN: rc = h_row_check_uint(vb, 0, 16383); break;
-	case H_TEAM_MODE: rc = netsnmp_check_vb_int_range(vb, BAL_MODE_FAILOVER, BAL_MODE_FAILOVER_LB); break;
-	case H_TEAM_ALGO: rc = netsnmp_check_vb_int_range(vb, BAL_ALGO_STATIC, BAL_ALGO_SERVICE_TIME); break;
-	case H_TEAM_TIMER_INTERVAL: rc = h_row_check_uint(vb, 10, 3600000); break;
-	case H_TEAM_CHANGE_THRESHOLD: rc = h_row_check_uint(vb, 0, 100); break;
-	case H_TEAM_LB_CHANGE: rc = h_row_check_uint(vb, 1, 100); break;
-	case H_TEAM_STORAGE_TYPE: rc = netsnmp_check_vb_int_range(vb, ST_OTHER, ST_READONLY); break;
-	case H_TEAM_ROW_STATUS: rc = netsnmp_check_vb_int_range(vb, RS_ACTIVE, RS_DESTROY); break;
-	default: return SNMP_ERR_NOTWRITABLE;
-	}
-	if (rc != SNMP_ERR_NOERROR)
-		return rc;
-	if (!(p = h_path_pending(reqinfo, index)))
-		return SNMP_ERR_RESOURCEUNAVAILABLE;
-
-	switch (col) {
-	case H_TEAM_NAME:
-		memcpy(buf, vb->val.string, vb->val_len);
-		buf[vb->val_len] = '\0';
-		if (t)
-			return strcmp(buf, t->spec.name) ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR;
-		if (strlen(buf) != vb->val_len ||
-		    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		                    "0123456789._-")] ||
-		    buf[0] == '.')
-			return SNMP_ERR_WRONGVALUE;
-		memcpy(p->spec.name, buf, vb->val_len + 1); /* length checked above */
-		p->given |= H_PENDING_CREATE_NAME;
-		break;
-	case H_TEAM_TARGET:
-		memcpy(buf, vb->val.string, vb->val_len);
-		buf[vb->val_len] = '\0';
-		if (t)
-			return strcmp(buf, t->spec.target) ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR;
-		if (strlen(buf) != vb->val_len || strpbrk(buf, " ;,\t"))
-			return SNMP_ERR_WRONGVALUE;
-		memcpy(p->spec.target, buf, vb->val_len + 1);
-		p->given |= H_PENDING_CREATE_TARGET;
-		break;
-	case H_TEAM_PORTALS:
-		memset(&tmp, 0, sizeof(tmp));
-		if (parse_portals((const char *)vb->val.string, vb->val_len, &tmp) < 0)
-			return SNMP_ERR_WRONGVALUE;
-		if (t) {
-			return tmp.npaths == t->spec.npaths &&
-			               memcmp(tmp.path, t->spec.path, tmp.npaths * sizeof(tmp.path[0])) == 0
-			           ? SNMP_ERR_NOERROR
-			           : SNMP_ERR_INCONSISTENTVALUE;
-		}
-		p->spec.npaths = tmp.npaths;
-		memcpy(p->spec.path, tmp.path, sizeof(tmp.path));
-		p->given |= H_PENDING_CREATE_PORTALS;
-		break;
-	case H_TEAM_LUN:
-		if (t)
-			return (unsigned long)*vb->val.integer == t->spec.lun ? SNMP_ERR_NOERROR
-			                                                      : SNMP_ERR_INCONSISTENTVALUE;
-		p->spec.lun = (unsigned int)*vb->val.integer;
-		break;
-	case H_TEAM_MODE:
-		p->spec.ctl.mode = (int)*vb->val.integer;
-		p->ctl_changed = 1;
-		break;
-	case H_TEAM_ALGO:
-		p->spec.ctl.algo = (int)*vb->val.integer;
-		p->ctl_changed = 1;
-		break;
-	case H_TEAM_TIMER_INTERVAL:
-		p->spec.ctl.dyn.timer_interval_ms = (unsigned int)*vb->val.integer;
-		p->ctl_changed = 1;
-		break;
-	case H_TEAM_CHANGE_THRESHOLD:
-		p->spec.ctl.dyn.change_threshold = (unsigned int)*vb->val.integer;
-		p->ctl_changed = 1;
-		break;
-	case H_TEAM_LB_CHANGE:
-		p->spec.ctl.dyn.lb_change_pct = (unsigned int)*vb->val.integer;
-		p->ctl_changed = 1;
-		break;
-	case H_TEAM_STORAGE_TYPE:
-		if (t)
-			return *vb->val.integer == storage_of(t) ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
-		if (*vb->val.integer != ST_VOLATILE && *vb->val.integer != ST_NONVOLATILE)
-			return SNMP_ERR_WRONGVALUE;
-		p->storage = (int)*vb->val.integer;
-		break;
-	case H_TEAM_ROW_STATUS:
-		switch (*vb->val.integer) {
-		case RS_ACTIVE: return t ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
-		case RS_NOTINSERVICE: return t ? SNMP_ERR_WRONGVALUE : SNMP_ERR_INCONSISTENTVALUE;
-		case RS_NOTREADY: return SNMP_ERR_WRONGVALUE;
-		case RS_CREATEANDWAIT: return t ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_WRONGVALUE;
-		case RS_CREATEANDGO:
-			if (t)
-				return SNMP_ERR_INCONSISTENTVALUE;
-			p->create = 1;
-			break;
-		case RS_DESTROY:
-			if (t && t->origin == BAL_FROM_CONFIG)
-				return SNMP_ERR_INCONSISTENTVALUE;
-			p->destroy = t != NULL; /* destroying a missing row is a no-op */
-			break;
-		}
-		break;
+	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-static int team_reserve2(netsnmp_agent_request_info *reqinfo, uint32_t index, unsigned int col,
-                         const netsnmp_variable_list *vb)
+static int team_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	struct h_team_pending *p = h_path_pending(reqinfo, index);
+	const struct bal_eng_team *t = bal_team_get(idx[0]);
 
-	if (!p)
-		return SNMP_ERR_RESOURCEUNAVAILABLE;
-	if (!p->exists && !p->create && !(col == H_TEAM_ROW_STATUS && *vb->val.integer == RS_DESTROY))
-		return SNMP_ERR_NOCREATION;
-	return h_path_pending_check(reqinfo, p);
+	if (!t)
+		return SNMP_NOSUCHINSTANCE;
+	switch (col) {
+	case H_TEAM_STATE: h_set_int(vb, t->state); break;
+	case H_TEAM_READ_BYTES: h_set_u64(vb, t->total_bytes[BAL_READ]); break;
+	case H_TEAM_WRITE_BYTES: h_set_u64(vb, t->total_bytes[BAL_WRITE]); break;
+	case H_TEAM_EXPORT_SOCKET: h_set_str(vb, t->sock, sizeof(t->sock)); break;
+	case H_TEAM_CONTROL_STATUS: h_set_int(vb, t->ctl_status); break;
+	case H_TEAM_STORAGE_TYPE: h_set_int(vb, storage_of(t)); break;
+	case H_TEAM_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
+	default: return spec_get(&t->spec, col, vb);
+	}
+	return SNMP_ERR_NOERROR;
 }
 
-static const struct h_ctable_ops team_ops = {
-    .index_max = 0x7fffffff,
-    .get = team_get,
-    .reserve1 = reserve1,
-    .reserve2 = team_reserve2,
-    .action = h_path_pending_action,
-    .undo = h_path_pending_undo,
-    .commit = h_path_pending_commit,
-};
-
-/* ---- rows follow the engine's teams ------------------------------------------- */
-
-static int bal_sub; /* bus handle, 0: not subscribed */
-
-static void on_event(int topic, const void *data, void *arg)
+/* A row not active yet: what the SETs so far gave it. */
+static int team_get_work(const void *image, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct bal_event *ev = data;
+	const struct h_team_image *w = image;
 
-	(void)topic;
-	(void)arg;
-	if (ev->type == BAL_EV_TEAM_ADDED) {
-		h_ctable_row_add1(&team_ct, ev->team);
-		h_path_table_team_added(ev->team);
-	} else if (ev->type == BAL_EV_TEAM_REMOVED) {
-		h_ctable_row_del1(&team_ct, ev->team);
-		h_path_table_team_removed(ev->team);
+	switch (col) {
+	case H_TEAM_STATE: h_set_int(vb, BAL_TEAM_FAILED); break;
+	case H_TEAM_READ_BYTES:
+	case H_TEAM_WRITE_BYTES: h_set_u64(vb, 0); break;
+	case H_TEAM_EXPORT_SOCKET: h_set_str(vb, "", 0); break;
+	case H_TEAM_CONTROL_STATUS: h_set_int(vb, 1); break;
+	case H_TEAM_STORAGE_TYPE: h_set_int(vb, w->storage); break;
+	default: return spec_get(&w->spec, col, vb);
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- SET ---------------------------------------------------------------------------------------------- */
+
+static int team_load(const uint32_t *idx, void *image)
+{
+	const struct bal_eng_team *t = bal_team_get(idx[0]);
+	struct h_team_image *w = image;
+
+	if (!t)
+		return -ENOENT;
+	w->spec = t->spec;
+	w->storage = storage_of(t);
+	return 0;
+}
+
+/* A new row starts from the MIB's DEFVALs. */
+static void team_defaults(void *image, const uint32_t *idx)
+{
+	struct h_team_image *w = image;
+
+	(void)idx;
+	w->spec.ctl.mode = BAL_MODE_FAILOVER_LB;
+	w->spec.ctl.algo = BAL_ALGO_STATIC;
+	w->spec.ctl.dyn.timer_interval_ms = 1000;
+	w->spec.ctl.dyn.change_threshold = 10;
+	w->spec.ctl.dyn.lb_change_pct = 5;
+	w->storage = ST_NONVOLATILE;
+}
+
+static int put_uint(unsigned int *dst, const netsnmp_variable_list *vb)
+{
+	unsigned int v = (unsigned int)*vb->val.integer;
+	int changed = *dst != v;
+
+	*dst = v;
+	return changed;
+}
+
+static int team_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
+{
+	struct h_team_image *w = image;
+	struct bal_team_spec tmp;
+	int changed;
+
+	switch (col) {
+	case H_TEAM_NAME: return h_put_str(w->spec.name, sizeof(w->spec.name), vb);
+	case H_TEAM_TARGET: return h_put_str(w->spec.target, sizeof(w->spec.target), vb);
+	case H_TEAM_LUN: return put_uint(&w->spec.lun, vb);
+	case H_TEAM_MODE: return h_put_int(&w->spec.ctl.mode, vb);
+	case H_TEAM_ALGO: return h_put_int(&w->spec.ctl.algo, vb);
+	case H_TEAM_TIMER_INTERVAL: return put_uint(&w->spec.ctl.dyn.timer_interval_ms, vb);
+	case H_TEAM_CHANGE_THRESHOLD: return put_uint(&w->spec.ctl.dyn.change_threshold, vb);
+	case H_TEAM_LB_CHANGE: return put_uint(&w->spec.ctl.dyn.lb_change_pct, vb);
+	case H_TEAM_STORAGE_TYPE: return h_put_int(&w->storage, vb);
+	case H_TEAM_PORTALS:
+		memset(&tmp, 0, sizeof(tmp));
+		w->portals_bad = parse_portals((const char *)vb->val.string, vb->val_len, &tmp) < 0;
+		if (w->portals_bad)
+			return 1;
+		changed = tmp.npaths != w->spec.npaths || memcmp(tmp.path, w->spec.path, tmp.npaths * sizeof(tmp.path[0]));
+		w->spec.npaths = tmp.npaths;
+		memcpy(w->spec.path, tmp.path, sizeof(tmp.path));
+		return changed;
+	default: return 0;
 	}
 }
+
+static int team_ready(const void *image)
+{
+	const struct h_team_image *w = image;
+
+	return w->spec.name[0] && w->spec.target[0] && (w->spec.npaths || w->portals_bad);
+}
+
+int h_team_ctl_after(struct h_txn *txn, unsigned int team, struct bal_ctl *out)
+{
+	const struct bal_eng_team *t = bal_team_get(team);
+	const struct h_row *row = h_txn_find(txn, &h_team_table, &team);
+
+	if (!t)
+		return -ENOENT;
+	*out = row ? ((const struct h_team_image *)row->work)->spec.ctl : t->spec.ctl;
+	for (uint32_t i = 1; i <= t->spec.npaths; i++) {
+		const uint32_t idx[2] = {team, i};
+		const struct h_row *p = h_txn_find(txn, &h_path_table, idx);
+
+		if (p) {
+			const unsigned int *share = p->work;
+
+			out->share[BAL_READ][i - 1] = share[BAL_READ];
+			out->share[BAL_WRITE][i - 1] = share[BAL_WRITE];
+		}
+	}
+	return 0;
+}
+
+int h_team_ctl_apply(struct h_txn *txn, unsigned int team, struct h_row *row, struct bal_ctl *undo)
+{
+	const struct bal_eng_team *t = bal_team_get(team);
+	struct bal_ctl c;
+	int rc;
+
+	if (!t || (rc = h_team_ctl_after(txn, team, &c)) < 0)
+		return -ENOENT;
+	/* The first row of the team in the request writes it; the others find it done. */
+	if (!memcmp(&c, &t->spec.ctl, sizeof(c)))
+		return 0;
+	*undo = t->spec.ctl;
+	if ((rc = bal_set_ctl(team, &c)) < 0)
+		return rc;
+	row->done = 1;
+	return 0;
+}
+
+int h_team_ctl_undo(unsigned int team, struct h_row *row, const struct bal_ctl *undo)
+{
+	int rc = row->done ? bal_set_ctl(team, undo) : 0;
+
+	row->done = 0;
+	return rc;
+}
+
+static int team_check(struct h_row *row, struct h_txn *txn)
+{
+	struct h_team_image *w = row->work;
+	struct bal_ctl c;
+	char why[160];
+	int rc;
+
+	switch (row->op) {
+	case H_OP_CREATE:
+		if (!bal_running())
+			return -EAGAIN;
+		if (w->portals_bad)
+			return -EINVAL;
+		/* Shares left out of a createAndGo are equal, as for config teams. */
+		for (int d = 0; d < 2; d++) {
+			unsigned int sum = 0;
+
+			for (unsigned int i = 0; i < w->spec.npaths; i++)
+				sum += w->spec.ctl.share[d][i];
+			if (sum == 0)
+				for (unsigned int i = 0; i < w->spec.npaths; i++)
+					w->spec.ctl.share[d][i] = 100 / w->spec.npaths + (i < 100 % w->spec.npaths);
+		}
+		if ((rc = bal_validate_spec(&w->spec, row->idx[0], why, sizeof(why))) < 0)
+			sa_log(SA_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", (unsigned int)row->idx[0],
+			       rc == -EEXIST ? "name already used" : why);
+		return rc;
+	case H_OP_PENDING: return w->portals_bad ? -EINVAL : 0;
+	case H_OP_UPDATE:
+		if ((rc = h_team_ctl_after(txn, row->idx[0], &c)) < 0)
+			return rc;
+		return bal_validate_ctl(bal_team_get(row->idx[0]), &c);
+	case H_OP_DESTROY: return bal_team_validate_destroy(row->idx[0]);
+	default: return 0;
+	}
+}
+
+static int team_action(struct h_row *row, struct h_txn *txn)
+{
+	struct h_team_image *w = row->work;
+	int rc;
+
+	if (row->op == H_OP_CREATE) {
+		if ((rc = bal_team_create(row->idx[0], &w->spec, w->storage != ST_VOLATILE)) == 0)
+			row->done = 2;
+		return rc;
+	}
+	return h_team_ctl_apply(txn, row->idx[0], row, &w->undo_ctl);
+}
+
+static int team_undo(struct h_row *row)
+{
+	struct h_team_image *w = row->work;
+	int rc;
+
+	if (row->done == 2) {
+		row->done = 0;
+		return bal_team_destroy(row->idx[0]);
+	}
+	rc = h_team_ctl_undo(row->idx[0], row, &w->undo_ctl);
+	return rc;
+}
+
+static int team_commit(struct h_row *row)
+{
+	int rc;
+
+	if (row->op != H_OP_DESTROY || !bal_team_get(row->idx[0]))
+		return 0;
+	/* A team that cannot leave the state file stays. */
+	if ((rc = bal_team_destroy(row->idx[0])) < 0)
+		sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", (unsigned int)row->idx[0], strerror(-rc));
+	return rc;
+}
+
+static const struct h_table_ops team_ops = {
+    .next = team_next,
+    .get = team_get,
+    .get_work = team_get_work,
+    .load = team_load,
+    .defaults = team_defaults,
+    .store = team_store,
+    .ready = team_ready,
+    .check = team_check,
+    .action = team_action,
+    .undo = team_undo,
+    .commit = team_commit,
+};
+
+struct h_table h_team_table = {
+    .name = "sanTeamTable",
+    .root = team_table_oid,
+    .root_len = OID_LENGTH(team_table_oid),
+    .nindex = 1,
+    .index_min = 1,
+    .cols = team_cols,
+    .ncols = sizeof(team_cols) / sizeof(team_cols[0]),
+    .rowstatus_col = H_TEAM_ROW_STATUS,
+    .storage_col = H_TEAM_STORAGE_TYPE,
+    .rank = 0, /* before its paths */
+    .image_size = sizeof(struct h_team_image),
+    .writable = 1,
+    .ops = &team_ops,
+};
+
+/* ---- sanTeamNextIndex ----------------------------------------------------------------------------------- */
+
+static uint32_t team_next_index(void)
+{
+	uint32_t v = bal_next_index();
+
+	/* Skip the indexes that rows not active yet hold. */
+	while (h_table_pending_has(&h_team_table, &v))
+		v++;
+	return v;
+}
+
+static struct h_next_index next_index = {
+    .name = "sanTeamNextIndex",
+    .root = next_index_oid,
+    .root_len = OID_LENGTH(next_index_oid),
+    .value = team_next_index,
+};
 
 int h_path_init(void)
 {
 	int rc;
 
-	if (team_ct.reg)
+	if (h_team_table.reg)
 		return 0;
-	team_ct.ops = &team_ops;
-	rc = h_ctable_register(&team_ct, "sanTeamTable", h_ctable_handler, team_table_oid, OID_LENGTH(team_table_oid),
-	                       1, H_TEAM_NAME, H_TEAM_ROW_STATUS);
-	if (rc < 0)
+	if ((rc = h_table_register(&h_team_table)) < 0)
 		return rc;
-	if ((rc = h_next_index_register(&next_index)) < 0) {
+	if ((rc = h_next_index_register(&next_index)) < 0 || (rc = h_path_table_init()) < 0) {
 		h_path_shutdown();
 		return rc;
-	}
-	if ((rc = h_path_table_init()) < 0) {
-		h_path_shutdown();
-		return rc;
-	}
-	if ((rc = bus_subscribe(BUS_BALANCE, on_event, NULL)) < 0) {
-		h_path_shutdown();
-		return rc;
-	}
-	bal_sub = rc;
-	/* Teams that exist already (the engine may start first). */
-	for (unsigned int i = bal_team_next(0); i; i = bal_team_next(i)) {
-		h_ctable_row_add1(&team_ct, i);
-		h_path_table_team_added(i);
 	}
 	return 0;
 }
 
 void h_path_shutdown(void)
 {
-	if (bal_sub)
-		bus_unsubscribe(bal_sub);
-	bal_sub = 0;
 	h_path_table_shutdown();
 	h_next_index_unregister(&next_index);
-	h_ctable_unregister(&team_ct);
+	h_table_unregister(&h_team_table);
 }

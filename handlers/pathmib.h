@@ -4,7 +4,7 @@
 
 #include "engines/balance/engine.h"
 #include "handlers/handlers.h"
-#include "handlers/rowCommon.h"
+#include "handlers/table.h"
 
 /* { sanEngineMibs 2 }; tests/integration/mib_lint.sh checks these numbers against the MIB text. */
 #define H_OID_PATH_MIB SA_OID_ENGINE_MIBS, 2
@@ -68,51 +68,27 @@ enum {
 
 /*
  * One SET request may touch a team in both tables (shares in sanPathTable,
- * mode in sanTeamTable) and several paths of it.  Every varbind only
- * records its change in the team's pending entry (RESERVE1); the final
- * result per team is validated once (RESERVE2) and applied in one write
- * (ACTION), so a request either changes all it names or nothing.  The
- * entries hang off the request's agent_request_info, which net-snmp keeps
- * across the SET phases (also between the AgentX TestSet and CommitSet).
+ * mode in sanTeamTable) and several paths of it. The framework's request
+ * transaction holds every row the request touches; the team's control
+ * values as the whole request leaves them are validated by the engine and
+ * applied in one write, so a request either changes all it names or nothing.
  */
-#define H_PENDING_CREATE_NAME 0x1u
-#define H_PENDING_CREATE_TARGET 0x2u
-#define H_PENDING_CREATE_PORTALS 0x4u
-
-struct h_team_pending {
-	unsigned int index;
-	int exists; /* the team existed when the request started */
-	int create, destroy;
-	int storage;        /* StorageType asked for, 0 = not given */
-	unsigned int given; /* H_PENDING_CREATE_* */
-	int ctl_changed;
-	struct bal_team_spec spec; /* the team as it will be */
-	struct bal_ctl old_ctl;
-	int checked, check_err; /* RESERVE2 done once per team */
-	int done;               /* applied in ACTION */
-	struct h_team_pending *next;
+struct h_team_image {
+	struct bal_team_spec spec;
+	int storage;
+	int portals_bad;        /* sanTeamPortals did not parse */
+	struct bal_ctl undo_ctl; /* what the write replaced */
 };
-
-/* Finds or makes the entry of team index for this request; NULL when out of memory. */
-struct h_team_pending *h_path_pending(netsnmp_agent_request_info *reqinfo, unsigned int index);
-/* RESERVE2: the SNMP error for the team's final state (SNMP_ERR_NOERROR if fine). */
-int h_path_pending_check(netsnmp_agent_request_info *reqinfo, struct h_team_pending *p);
-/* ACTION / UNDO / COMMIT over every entry of the request, each once. */
-int h_path_pending_action(netsnmp_agent_request_info *reqinfo);
-int h_path_pending_undo(netsnmp_agent_request_info *reqinfo);
-void h_path_pending_commit(netsnmp_agent_request_info *reqinfo);
-
-/* ACTION, UNDO and COMMIT of sanPathTable (pathTeamTable.c): run the
- * request's pending set (each once, whichever table's varbind comes first)
- * and report on r. */
-void h_path_pending_phase(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r);
-
-/* Both tables are h_ctable tables (rowCommon.h). */
+extern struct h_table h_team_table;
+extern struct h_table h_path_table;
+/* The team's control values as the request txn leaves them; -ENOENT when there is no such team. */
+int h_team_ctl_after(struct h_txn *txn, unsigned int team, struct bal_ctl *out);
+/* Writes them once (row->done, its image's undo_ctl), and takes them back. */
+int h_team_ctl_apply(struct h_txn *txn, unsigned int team, struct h_row *row, struct bal_ctl *undo);
+int h_team_ctl_undo(unsigned int team, struct h_row *row, const struct bal_ctl *undo);
 
 /* The table handlers (pathTable.c) */
 int h_path_table_init(void);
 void h_path_table_shutdown(void);
-void h_path_table_team_added(unsigned int team);
-void h_path_table_team_removed(unsigned int team);
 
 #endif

@@ -1,4 +1,4 @@
-/* redir.h: SANAGENT-REDIRECTOR-MIB OIDs, columns and the table plumbing its handlers and notifications share. */
+/* redir.h: SANAGENT-REDIRECTOR-MIB OIDs, columns and the values its handlers and notifications share. */
 #ifndef SA_HANDLERS_REDIR_H
 #define SA_HANDLERS_REDIR_H
 
@@ -111,35 +111,6 @@ enum {
 
 enum { H_REDIR_NOTIFY_SERVER_DOWN = 1, H_REDIR_NOTIFY_SERVER_UP, H_REDIR_NOTIFY_REMAPPED, H_REDIR_NOTIFY_REBALANCED };
 
-/* A table whose rows are read straight from the engine: GET is one
- * *_find and GETNEXT one *_next (O(log n) each), so no copy of 100,000
- * rows has to be kept in step with the engine.  The table's own code
- * fills values and handles SET. */
-struct h_redir_table {
-	const char *name;
-	const oid *root; /* the ...Table OID; entries are root.1.col.index */
-	size_t root_len;
-	unsigned int min_col, max_col;
-	int writable;
-	/* Readable columns (index and accessible-for-notify columns are not). */
-	int (*readable)(unsigned int col);
-	/* First row with index > after, 0 when none. */
-	uint32_t (*next)(uint32_t after);
-	/* Fills vb for an existing row; returns SNMP_ERR_NOERROR, or
-	 * SNMP_NOSUCHINSTANCE when the row is absent. */
-	int (*get)(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
-	/* SET phases, all varbinds of the PDU for this table at once. */
-	int (*set)(struct h_redir_table *t, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
-	netsnmp_handler_registration *reg;
-};
-
-int h_redir_table_register(struct h_redir_table *t);
-void h_redir_table_unregister(struct h_redir_table *t);
-/* Splits a SET varbind's OID into column and index; returns 0, or -1 when
- * the OID is not root.1.col.index with a 32-bit index. */
-int h_redir_parse(const struct h_redir_table *t, const netsnmp_variable_list *vb, unsigned int *col,
-                  uint32_t *index);
-
 /* Value helpers, so a notification carries exactly what a GET returns. */
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v);
 void h_redir_set_u32(netsnmp_variable_list *vb, u_char type, uint32_t v);
@@ -148,7 +119,7 @@ void h_redir_set_str(netsnmp_variable_list *vb, const char *s, size_t max);
 void h_redir_set_time(netsnmp_variable_list *vb, time_t t);
 /* InetAddressType and InetAddress of a numeric host or a sockaddr. */
 int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len);
-/* RESERVE1 check of an Unsigned32/Gauge32 varbind: wrongType, wrongLength, wrongValue. */
+/* RESERVE1 check of an Unsigned32/Gauge32 varbind (the scalars): wrongType, wrongLength, wrongValue. */
 int h_redir_check_uint(const netsnmp_variable_list *vb, unsigned long lo, unsigned long hi);
 
 /* The writable tables (handlers/table.h): the resource table's checks see

@@ -1,23 +1,32 @@
 /* redirClientTable.c: sanRedirClientTable, the client sessions the redirector portal has seen (read-only, live). */
 #include <config.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/table.h"
 
 static const oid client_table_oid[] = {SA_OID_REDIR_CLIENT_TABLE};
 
-static int cli_readable(unsigned int col)
-{
-	return col >= H_CLI_INITIATOR && col <= H_CLI_LOGINS;
-}
+static const struct h_column client_cols[] = {
+    {H_CLI_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_CLI_INITIATOR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_ISID, H_RO, H_SYN_ANY, 0, 0, 0},         {H_CLI_SRC_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_SRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},     {H_CLI_SRC_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_TARGET, H_RO, H_SYN_ANY, 0, 0, 0},       {H_CLI_RESOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_SERVER, H_RO, H_SYN_ANY, 0, 0, 0},       {H_CLI_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},    {H_CLI_LOGINS, H_RO, H_SYN_ANY, 0, 0, 0},
+};
 
-static uint32_t cli_next(uint32_t after)
+static int cli_next(const uint32_t *after, uint32_t *out)
 {
-	const struct redir_client *c = redir_client_next(after);
+	const struct redir_client *c = redir_client_next(after ? after[0] : 0);
 
-	return c ? c->index : 0;
+	if (!c)
+		return -ENOENT;
+	out[0] = c->index;
+	return 0;
 }
 
 /* InetAddressType/InetAddress/InetPortNumber of the login's source. */
@@ -45,9 +54,9 @@ static int source(const struct redir_client *c, const u_char **addr, size_t *len
 	}
 }
 
-static int cli_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+static int cli_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct redir_client *c = redir_client_find(index);
+	const struct redir_client *c = redir_client_find(idx[0]);
 	const u_char *addr;
 	unsigned int port;
 	size_t len;
@@ -73,23 +82,24 @@ static int cli_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 	return SNMP_ERR_NOERROR;
 }
 
-static struct h_redir_table client_table = {
-	.name = "sanRedirClientTable",
-	.root = client_table_oid,
-	.root_len = OID_LENGTH(client_table_oid),
-	.min_col = H_CLI_INITIATOR,
-	.max_col = H_CLI_LOGINS,
-	.readable = cli_readable,
-	.next = cli_next,
-	.get = cli_get,
+static const struct h_table_ops client_ops = {.next = cli_next, .get = cli_get};
+
+static struct h_table client_table = {
+    .name = "sanRedirClientTable",
+    .root = client_table_oid,
+    .root_len = OID_LENGTH(client_table_oid),
+    .nindex = 1,
+    .cols = client_cols,
+    .ncols = sizeof(client_cols) / sizeof(client_cols[0]),
+    .ops = &client_ops,
 };
 
 int h_redir_client_table_init(void)
 {
-	return h_redir_table_register(&client_table);
+	return h_table_register(&client_table);
 }
 
 void h_redir_client_table_shutdown(void)
 {
-	h_redir_table_unregister(&client_table);
+	h_table_unregister(&client_table);
 }

@@ -1,22 +1,29 @@
 /* redirPlanTable.c: sanRedirPlanTable, the history of applied rebalance and failover plans (read-only, live). */
 #include <config.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "handlers/redir.h"
+#include "handlers/table.h"
 
 static const oid plan_table_oid[] = {SA_OID_REDIR_PLAN_TABLE};
 
-static int plan_readable(unsigned int col)
-{
-	return col >= H_PLAN_TIME && col <= H_PLAN_MOVE_LIST;
-}
+static const struct h_column plan_cols[] = {
+    {H_PLAN_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},         {H_PLAN_TIME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_TRIGGER, H_RO, H_SYN_ANY, 0, 0, 0},       {H_PLAN_MOVES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_MAX_BEFORE, H_RO, H_SYN_ANY, 0, 0, 0},    {H_PLAN_MAX_AFTER, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_MOVE_LIST, H_RO, H_SYN_ANY, 0, 0, 0},
+};
 
-static uint32_t plan_next(uint32_t after)
+static int plan_next(const uint32_t *after, uint32_t *out)
 {
-	const struct redir_plan_record *p = redir_plan_next(after);
+	const struct redir_plan_record *p = redir_plan_next(after ? after[0] : 0);
 
-	return p ? p->index : 0;
+	if (!p)
+		return -ENOENT;
+	out[0] = p->index;
+	return 0;
 }
 
 int h_redir_plan_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
@@ -37,28 +44,29 @@ int h_redir_plan_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb
 	return SNMP_ERR_NOERROR;
 }
 
-static int plan_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
+static int plan_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	return h_redir_plan_get(index, col, vb);
+	return h_redir_plan_get(idx[0], col, vb);
 }
 
-static struct h_redir_table plan_table = {
-	.name = "sanRedirPlanTable",
-	.root = plan_table_oid,
-	.root_len = OID_LENGTH(plan_table_oid),
-	.min_col = H_PLAN_TIME,
-	.max_col = H_PLAN_MOVE_LIST,
-	.readable = plan_readable,
-	.next = plan_next,
-	.get = plan_get,
+static const struct h_table_ops plan_ops = {.next = plan_next, .get = plan_get};
+
+static struct h_table plan_table = {
+    .name = "sanRedirPlanTable",
+    .root = plan_table_oid,
+    .root_len = OID_LENGTH(plan_table_oid),
+    .nindex = 1,
+    .cols = plan_cols,
+    .ncols = sizeof(plan_cols) / sizeof(plan_cols[0]),
+    .ops = &plan_ops,
 };
 
 int h_redir_plan_table_init(void)
 {
-	return h_redir_table_register(&plan_table);
+	return h_table_register(&plan_table);
 }
 
 void h_redir_plan_table_shutdown(void)
 {
-	h_redir_table_unregister(&plan_table);
+	h_table_unregister(&plan_table);
 }

@@ -231,6 +231,8 @@ static int res_undo(struct h_row *row)
 
 static int res_commit(struct h_row *row)
 {
+	if (row->op != H_OP_DESTROY)
+		return 0;
 	int rc = redir_resource_destroy(row->idx[0]);
 
 	if (rc == 0)

@@ -267,6 +267,8 @@ static int srv_undo(struct h_row *row)
 
 static int srv_commit(struct h_row *row)
 {
+	if (row->op != H_OP_DESTROY)
+		return 0;
 	int rc = redir_server_destroy(row->idx[0]);
 
 	if (rc == 0)

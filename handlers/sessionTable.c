@@ -77,96 +77,114 @@ int h_session_get(uint32_t id, unsigned int col, netsnmp_variable_list *vb)
 	return SNMP_ERR_NOERROR;
 }
 
-static int readable(unsigned int col)
+static const struct h_column session_cols[] = {
+    {H_SESS_ID, H_NA, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_INITIATOR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TARGET, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_PORTAL_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_PORTAL_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_PORTAL_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_SRC_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_SRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_ISID, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TSIH, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_OWNER, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_STATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_LOGIN_TIME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TX_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_RX_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_COMMANDS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_DIGEST_ERRORS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TIMEOUT_ERRORS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TX_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TX_RATE_MAX, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TX_RATE_MIN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TX_RATE_AVG, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_ERROR_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_LATENCY_AVG, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_LATENCY_MAX, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_LOGIN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_TEAM, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_PATH, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SESS_LOGOUT, H_RW, H_SYN_INT, 0, H_SESS_LOGOUT_NONE, H_SESS_LOGOUT_LOGOUT},
+};
+
+static int next_row(const uint32_t *after, uint32_t *out)
 {
-	return col >= H_SESS_INITIATOR && col <= H_SESS_LOGOUT;
-}
+	const struct sess_view *s = sess_next(after ? after[0] : 0);
 
-static uint32_t next_row(uint32_t after)
-{
-	const struct sess_view *s = sess_next(after);
-
-	return s ? s->id : 0;
-}
-
-/* RESERVE1 of one varbind: the SNMP error, or 0. */
-static int check_logout(const netsnmp_variable_list *vb, unsigned int col, uint32_t id)
-{
-	const struct sess_view *s;
-	long v;
-
-	if (col != H_SESS_LOGOUT)
-		return col > H_SESS_ID && col < H_SESS_LOGOUT ? SNMP_ERR_NOTWRITABLE : SNMP_ERR_NOCREATION;
-	if (!(s = sess_find(id)))
-		return SNMP_ERR_NOCREATION; /* rows are the registry's: none is created over SNMP */
-	if (vb->type != ASN_INTEGER)
-		return SNMP_ERR_WRONGTYPE;
-	if (vb->val_len != sizeof(long))
-		return SNMP_ERR_WRONGLENGTH;
-	v = *vb->val.integer;
-	if (v != H_SESS_LOGOUT_NONE && v != H_SESS_LOGOUT_LOGOUT)
-		return SNMP_ERR_WRONGVALUE;
-	/* A session whose owner cannot log it out (the redirector's short
-	 * probes, an owner without the verb) refuses, as the MIB says. */
-	if (v == H_SESS_LOGOUT_LOGOUT && !s->can_logout)
-		return SNMP_ERR_INCONSISTENTVALUE;
+	if (!s)
+		return -ENOENT;
+	out[0] = s->id;
 	return 0;
 }
 
-static int table_set(struct h_redir_table *t, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int row_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
-	netsnmp_request_info *r;
-
-	for (r = requests; r; r = r->next) {
-		netsnmp_variable_list *vb = r->requestvb;
-		unsigned int col;
-		uint32_t id;
-		int err, rc;
-
-		if (r->processed)
-			continue;
-		if (h_redir_parse(t, vb, &col, &id) < 0) {
-			if (reqinfo->mode == MODE_SET_RESERVE1)
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
-			continue;
-		}
-		switch (reqinfo->mode) {
-		case MODE_SET_RESERVE1:
-			if ((err = check_logout(vb, col, id)) != 0)
-				netsnmp_set_request_error(reqinfo, r, err);
-			break;
-		case MODE_SET_ACTION:
-			/* A logout cannot be taken back, but it is the table's only
-			 * writable object: it runs here so that a refusal still fails
-			 * the PDU rather than being lost in COMMIT. */
-			if (*vb->val.integer != H_SESS_LOGOUT_LOGOUT)
-				break;
-			if ((rc = sess_logout(id)) < 0) {
-				sa_log(SA_LOG_WARNING, "handlers", "sanSessionLogout.%u: %s", (unsigned int)id,
-				       strerror(-rc));
-				netsnmp_set_request_error(reqinfo, r,
-				                          rc == -ENOENT || rc == -EOPNOTSUPP || rc == -ENODEV
-				                              ? SNMP_ERR_INCONSISTENTVALUE
-				                              : h_table_err(rc, H_PHASE_ACTION));
-			}
-			break;
-		default: break; /* RESERVE2, COMMIT, FREE, UNDO: nothing held, nothing to undo */
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	return h_session_get(idx[0], col, vb);
 }
 
-static struct h_redir_table session_table = {
+/* The row image: the one writable column. Rows are the registry's: none is
+ * created over SNMP. */
+struct sess_image {
+	int logout;
+};
+
+static int row_load(const uint32_t *idx, void *image)
+{
+	((struct sess_image *)image)->logout = H_SESS_LOGOUT_NONE;
+	return sess_find(idx[0]) ? 0 : -ENOENT;
+}
+
+static int row_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
+{
+	return col == H_SESS_LOGOUT ? h_put_int(&((struct sess_image *)image)->logout, vb) : 0;
+}
+
+static int row_check(struct h_row *row, struct h_txn *txn)
+{
+	const struct sess_image *w = row->work;
+
+	(void)txn;
+	return w->logout == H_SESS_LOGOUT_LOGOUT ? sess_logout_validate(row->idx[0]) : 0;
+}
+
+static int row_action(struct h_row *row, struct h_txn *txn)
+{
+	const struct sess_image *w = row->work;
+	int rc;
+
+	(void)txn;
+	/* A logout cannot be taken back, but it is the table's only writable
+	 * object: it runs here so that a refusal still fails the PDU rather
+	 * than being lost in COMMIT. */
+	if (w->logout != H_SESS_LOGOUT_LOGOUT)
+		return 0;
+	if ((rc = sess_logout(row->idx[0])) < 0)
+		sa_log(SA_LOG_WARNING, "handlers", "sanSessionLogout.%u: %s", (unsigned int)row->idx[0], strerror(-rc));
+	return rc;
+}
+
+static const struct h_table_ops session_ops = {
+    .next = next_row,
+    .get = row_get,
+    .load = row_load,
+    .store = row_store,
+    .check = row_check,
+    .action = row_action,
+};
+
+static struct h_table session_table = {
     .name = "sanSessionTable",
     .root = table_oid,
     .root_len = OID_LENGTH(table_oid),
-    .min_col = H_SESS_ID,
-    .max_col = H_SESS_LOGOUT,
+    .nindex = 1,
+    .cols = session_cols,
+    .ncols = sizeof(session_cols) / sizeof(session_cols[0]),
+    .image_size = sizeof(struct sess_image),
     .writable = 1,
-    .readable = readable,
-    .next = next_row,
-    .get = h_session_get,
-    .set = table_set,
+    .ops = &session_ops,
 };
 
 static int window_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
@@ -188,7 +206,7 @@ static netsnmp_handler_registration *window_reg;
 
 void h_session_shutdown(void)
 {
-	h_redir_table_unregister(&session_table);
+	h_table_unregister(&session_table);
 	if (window_reg) {
 		netsnmp_unregister_handler(window_reg);
 		window_reg = NULL;
@@ -212,7 +230,7 @@ int h_session_init(void)
 			return -EEXIST;
 		}
 	}
-	if ((rc = h_redir_table_register(&session_table)) < 0) {
+	if ((rc = h_table_register(&session_table)) < 0) {
 		h_session_shutdown();
 		return rc;
 	}

@@ -92,7 +92,7 @@ static void h_stxn_finish(unsigned int id, void *arg)
 }
 
 static int h_stxn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                         netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	int mode = reqinfo->mode, rc;
 	struct h_stxn_wait *w;

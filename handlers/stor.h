@@ -62,32 +62,16 @@ enum {
 };
 enum { H_SSES_END_NONE = 1, H_SSES_END_END = 2 };
 
-/* A table indexed by (tid, sub): targets walked through stor_target_next,
- * the sub-rows of one target through next(t, after) (after -1 = first). */
-struct h_stor_table2 {
-	const char *name;
-	const oid *root;
-	size_t root_len;
-	unsigned int min_col, max_col;
-	int (*next)(const struct stor_target *t, int64_t after, uint32_t *sub);
-	/* SNMP_ERR_NOERROR, or SNMP_NOSUCHINSTANCE when the row is absent. */
-	int (*get)(uint32_t tid, uint32_t sub, unsigned int col, netsnmp_variable_list *vb);
-	/* SET phases (NULL: read-only). */
-	int (*set)(struct h_stor_table2 *t, netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
-	netsnmp_handler_registration *reg;
-};
-int h_stor_table2_register(struct h_stor_table2 *t);
-void h_stor_table2_unregister(struct h_stor_table2 *t);
-/* Column and indexes of a SET varbind: 0, or -1 when not root.1.col.tid.sub. */
-int h_stor_table2_parse(const struct h_stor_table2 *t, const netsnmp_variable_list *vb, unsigned int *col,
-                        uint32_t *tid, uint32_t *sub);
-
 /* InetAddressType and InetAddress of a numeric host ("" = unknown(0), empty). */
 void h_stor_set_addr(netsnmp_variable_list *vb, const char *host, int want_type);
 
 int h_stor_portal_table_init(void); /* storPortalTable.c */
 void h_stor_portal_table_shutdown(void);
-int h_stor_target_tables_init(void); /* storTargetTable.c */
+int h_stor_target_tables_init(void); /* storTargetTable.c: targets, then LUNs and sessions */
 void h_stor_target_tables_shutdown(void);
+int h_stor_lun_table_init(void); /* storLunTable.c */
+void h_stor_lun_table_shutdown(void);
+int h_stor_session_table_init(void); /* storSessionTable.c */
+void h_stor_session_table_shutdown(void);
 
 #endif

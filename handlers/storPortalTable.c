@@ -154,6 +154,8 @@ static int por_undo(struct h_row *row)
 
 static int por_commit(struct h_row *row)
 {
+	if (row->op != H_OP_DESTROY)
+		return 0;
 	return stor_portal_destroy(row->idx[0]);
 }
 

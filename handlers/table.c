@@ -236,8 +236,8 @@ int h_table_err(int rc, int phase)
 	/* The value can never be right. */
 	case -EINVAL:
 	case -ERANGE:
-	case -EDOM:
-	case -EILSEQ: return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGVALUE : SNMP_ERR_COMMITFAILED;
+	case -EILSEQ:
+	case -EADDRNOTAVAIL: /* an address that cannot be used as given (e.g. a source to bind) */ return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGVALUE : SNMP_ERR_COMMITFAILED;
 	case -EMSGSIZE:
 	case -ENAMETOOLONG: return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGLENGTH : SNMP_ERR_COMMITFAILED;
 	/* Out of something: may work later. */
@@ -251,6 +251,7 @@ int h_table_err(int rc, int phase)
 	/* The object can never be written (read-only by its nature). */
 	case -EROFS: return SNMP_ERR_NOTWRITABLE;
 	/* Wrong given the other values or the state: EEXIST, ENOENT, EBUSY,
+	 * EDOM (values that must agree do not, as shares that must sum to 100),
 	 * EPERM (a row the config file owns), EACCES, ENODEV, ... */
 	default: return phase == H_PHASE_CHECK ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_COMMITFAILED;
 	}
@@ -482,7 +483,9 @@ static int col_check(const struct h_column *c, const netsnmp_variable_list *vb)
 	case H_SYN_INET_ADDR:
 		if ((rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, 255)) != SNMP_ERR_NOERROR)
 			return rc;
-		return vb->val_len == 4 || vb->val_len == 16 ? SNMP_ERR_NOERROR : SNMP_ERR_WRONGLENGTH;
+		return vb->val_len == 4 || vb->val_len == 16 || (vb->val_len == 0 && (c->flags & H_COL_EMPTY_OK))
+		           ? SNMP_ERR_NOERROR
+		           : SNMP_ERR_WRONGLENGTH;
 	case H_SYN_ROWSTATUS:
 		if ((rc = netsnmp_check_vb_type_and_size(vb, ASN_INTEGER, sizeof(long))) != SNMP_ERR_NOERROR)
 			return rc;
@@ -727,6 +730,21 @@ static struct h_txn *txn_get(netsnmp_agent_request_info *reqinfo, int create)
 	return x;
 }
 
+struct h_row *h_txn_next(struct h_txn *x, const struct h_table *t, const struct h_row *prev)
+{
+	size_t i = 0;
+
+	if (!x)
+		return NULL;
+	if (prev)
+		while (i < x->n && x->rows[i++] != prev)
+			;
+	for (; i < x->n; i++)
+		if (x->rows[i]->table == t)
+			return x->rows[i];
+	return NULL;
+}
+
 struct h_row *h_txn_find(struct h_txn *x, const struct h_table *t, const uint32_t *idx)
 {
 	if (!x)
@@ -765,8 +783,9 @@ static struct h_row *txn_row(struct h_txn *x, struct h_table *t, const uint32_t 
 	memcpy(row->idx, idx, t->nindex * sizeof(uint32_t));
 	row->first = r;
 	if ((t->ops->next || st_find(t->rows, idx)) && t->ops->load(idx, row->work) == 0) {
-		row->was = H_WAS_ACTIVE;
-		row->status = RS_ACTIVE;
+		row->in_engine = 1;
+		row->status = t->ops->status ? t->ops->status(idx) : RS_ACTIVE;
+		row->was = row->status == RS_ACTIVE ? H_WAS_ACTIVE : H_WAS_PENDING;
 	} else if ((e = st_find(t->pending, idx))) {
 		row->was = H_WAS_PENDING;
 		row->status = e->status;
@@ -872,8 +891,11 @@ static int row_decide(struct h_txn *x, struct h_row *row)
 		return SNMP_ERR_NOERROR;
 	}
 	if (row->rs == RS_DESTROY) {
+		/* Setting columns of a row the same request removes makes no sense. */
+		if (row->changed)
+			return SNMP_ERR_INCONSISTENTVALUE;
 		row->status = 0;
-		row->op = row->was == H_WAS_ACTIVE ? H_OP_DESTROY : row->was == H_WAS_PENDING ? H_OP_DROP : H_OP_NONE;
+		row->op = row->in_engine ? H_OP_DESTROY : row->was == H_WAS_PENDING ? H_OP_DROP : H_OP_NONE;
 		return SNMP_ERR_NOERROR;
 	}
 	switch (row->was) {
@@ -889,10 +911,14 @@ static int row_decide(struct h_txn *x, struct h_row *row)
 			return SNMP_ERR_NOERROR;
 		}
 		if (row->rs == RS_CREATEANDWAIT) {
+			row->status = ready ? RS_NOTINSERVICE : RS_NOTREADY;
+			if (t->ops->status) {
+				row->op = H_OP_CREATE; /* the engine keeps it as it is */
+				return SNMP_ERR_NOERROR;
+			}
 			/* The cap counts this request's other new rows too. */
 			if (h_table_pending_count((struct h_table *)t) + txn_new_pending(x, t) >= pending_max)
 				return SNMP_ERR_RESOURCEUNAVAILABLE;
-			row->status = ready ? RS_NOTINSERVICE : RS_NOTREADY;
 			row->op = H_OP_PENDING;
 			return SNMP_ERR_NOERROR;
 		}
@@ -905,21 +931,29 @@ static int row_decide(struct h_txn *x, struct h_row *row)
 			if (!ready)
 				return SNMP_ERR_INCONSISTENTVALUE;
 			row->status = RS_ACTIVE;
-			row->op = H_OP_CREATE;
+			row->op = row->in_engine ? H_OP_UPDATE : H_OP_CREATE;
 			return SNMP_ERR_NOERROR;
 		}
 		if (row->rs == RS_NOTINSERVICE && !ready)
 			return SNMP_ERR_INCONSISTENTVALUE;
 		row->status = ready ? RS_NOTINSERVICE : RS_NOTREADY;
-		row->op = H_OP_PENDING;
+		row->op = row->in_engine ? H_OP_UPDATE : H_OP_PENDING;
 		return SNMP_ERR_NOERROR;
 	default: /* active */
 		if (row->rs == RS_CREATEANDGO || row->rs == RS_CREATEANDWAIT)
 			return SNMP_ERR_INCONSISTENTVALUE;
-		/* The engines keep active rows only: taking one out of service is
-		 * not supported, which RFC 2579 answers with wrongValue. */
-		if (row->rs == RS_NOTINSERVICE)
-			return SNMP_ERR_WRONGVALUE;
+		if (row->rs == RS_NOTINSERVICE) {
+			/* Most engines keep active rows only: taking one out of
+			 * service is not supported, which RFC 2579 answers with
+			 * wrongValue. */
+			if (!t->ops->status)
+				return SNMP_ERR_WRONGVALUE;
+			if (!ready)
+				return SNMP_ERR_INCONSISTENTVALUE;
+			row->status = RS_NOTINSERVICE;
+			row->op = H_OP_UPDATE;
+			return SNMP_ERR_NOERROR;
+		}
 		for (size_t i = 0; i < t->ncols; i++)
 			if ((t->cols[i].flags & H_COL_NOT_ACTIVE) && h_row_changed(row, t->cols[i].col))
 				return SNMP_ERR_INCONSISTENTVALUE;
@@ -1068,12 +1102,13 @@ static void undo(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 
 static void commit(struct h_txn *x)
 {
-	/* Destroys last, higher ranks first (a resource before its server). */
+	/* Destroys and other verbs that cannot be undone, once every varbind is
+	 * applied; higher ranks first (a resource before its server). */
 	for (size_t i = x->n; i-- > 0;) {
 		struct h_row *row = x->rows[i];
 		int rc;
 
-		if (row->op != H_OP_DESTROY || !row->table->ops->commit)
+		if (row->op == H_OP_NONE || row->op == H_OP_PENDING || row->op == H_OP_DROP || !row->table->ops->commit)
 			continue;
 		if ((rc = row->table->ops->commit(row)) < 0)
 			sa_log(SA_LOG_ERR, "handlers", "%s: destroy failed: %s", row->table->name, strerror(-rc));

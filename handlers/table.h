@@ -28,8 +28,10 @@
  *                (no checks of the table's own: the engine's are the ones);
  *        action  the engine's verb for row->op (create or update), -errno;
  *        undo    reverses action (row->old has the image before);
- *        commit  the destroy verb (a destroy cannot be undone, so it runs
- *                only once every varbind of the request has been applied).
+ *        commit  what cannot be undone: the destroy verb (row->op is
+ *                H_OP_DESTROY) or an irreversible one; it runs for every
+ *                row the request changed, once all of its varbinds are
+ *                applied, and cannot fail the request.
  *      The framework decides row->op and row->status from RowStatus (RFC
  *      2579), maps every -errno with h_table_err(), and runs RESERVE2,
  *      ACTION, UNDO and COMMIT for every table of the request together, in
@@ -40,10 +42,13 @@
  *
  * Rows that are not active (createAndWait, or notReady) live in the
  * framework, not in the engine: the engines hold active rows only. They are
- * volatile whatever their StorageType says until they become active (the
- * MIBs say so), capped per table (a createAndWait beyond the cap gets
+ * volatile whatever their StorageType says until they become active,
+ * capped per table (a createAndWait beyond the cap gets
  * resourceUnavailable), aged out after a period without a SET (RFC 2579
- * suggests a few minutes) and gone after a restart, in every table alike.
+ * suggests a few minutes) and gone after a restart. The one exception is a
+ * table whose engine keeps rows in every state (ops->status: credentials
+ * and logins, which the state file keeps as they are): there the engine
+ * holds them, and its own limits apply.
  */
 
 #include <stdint.h>
@@ -86,6 +91,8 @@ enum {
 	/* The value may change only while the row is not active (RFC 2579:
 	 * inconsistentValue otherwise). */
 	H_COL_NOT_ACTIVE = 1u,
+	/* An H_SYN_INET_ADDR column that may also be empty (unknown(0)). */
+	H_COL_EMPTY_OK = 2u,
 };
 
 struct h_column {
@@ -124,6 +131,7 @@ struct h_row {
 	netsnmp_request_info *first; /* where errors of the row are reported */
 	/* the framework's */
 	int acted;
+	int in_engine; /* the engine holds the row, whatever its status */
 	void *pending_out; /* the pending row taken out of the store (undo puts it back) */
 	int pending_swapped;
 };
@@ -146,6 +154,12 @@ struct h_table_ops {
 	int (*get)(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb);
 	/* One column of a row that is not active yet, from its image. */
 	int (*get_work)(const void *work, unsigned int col, netsnmp_variable_list *vb);
+
+	/* The RowStatus of an engine row, for engines that keep rows which are
+	 * not active (credentials and logins persist in every state); NULL:
+	 * every engine row is active and rows not active yet are the
+	 * framework's. */
+	int (*status)(const uint32_t *idx);
 
 	/* SET; NULL for read-only tables. */
 	int (*load)(const uint32_t *idx, void *work);
@@ -206,6 +220,9 @@ int h_table_err(int rc, int phase);
  * touches, NULL if it touches none. A check looks here for rows other
  * tables of the same request create, change or destroy. */
 struct h_row *h_txn_find(struct h_txn *txn, const struct h_table *t, const uint32_t *idx);
+
+/* The rows of table t the request touches, in turn: prev NULL for the first; NULL after the last. */
+struct h_row *h_txn_next(struct h_txn *txn, const struct h_table *t, const struct h_row *prev);
 
 /* Helpers for store(): copy a checked varbind into the image; 1 when the
  * value changed. */

@@ -1118,15 +1118,23 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 	return 0;
 }
 
-int bal_team_destroy(unsigned int index)
+int bal_team_validate_destroy(unsigned int index)
 {
-	struct bal_eng_team *t = bal_team_get(index);
-	int rc;
+	const struct bal_eng_team *t = bal_team_get(index);
 
 	if (!t)
 		return -ENOENT;
-	if (t->origin == BAL_FROM_CONFIG)
-		return -EPERM;
+	/* Config teams come and go with the config file only. */
+	return t->origin == BAL_FROM_CONFIG ? -EPERM : 0;
+}
+
+int bal_team_destroy(unsigned int index)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	int rc = bal_team_validate_destroy(index);
+
+	if (rc < 0)
+		return rc;
 	if (t->nonvolatile && (rc = persist(index, NULL)) < 0) {
 		sa_log(SA_LOG_ERR, TAG, "team %s: cannot remove it from the state file: %s", t->spec.name,
 		       strerror(-rc));

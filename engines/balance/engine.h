@@ -161,6 +161,7 @@ int bal_set_ctl(unsigned int index, const struct bal_ctl *c);
 int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *why, size_t whylen);
 int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvolatile);
 int bal_team_destroy(unsigned int index); /* -EPERM for a team from the config */
+int bal_team_validate_destroy(unsigned int index);
 
 /* Logs one path (1-based) out and keeps it out of service until
  * bal_path_login(); the team's other paths carry on.  The data plane applies

@@ -1,4 +1,5 @@
-/* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check") or lists the keys ("dump"). */
+/* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check") or lists the
+ * keys ("dump"). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* test_state.c: unit tests for the persistent key/value state (round trip, corruption, journal, transactions, crashes). */
+/* test_state.c: unit tests for the persistent key/value state (round trip, corruption, journal, transactions, crashes).
+ */
 #define _GNU_SOURCE /* nftw */
 #include <check.h>
 #include <dirent.h>
@@ -362,8 +363,9 @@ START_TEST(test_commit_leaves_no_temp)
 		ck_assert_int_eq(sa_state_commit(st), 0);
 		/* The first commit writes the snapshot, later ones the journal. */
 		ck_assert_int_eq(list_dir(names, sizeof(names)), round ? 2 : 1);
-		ck_assert_str_eq(names, round ? (strncmp(names, "state ", 6) ? "state.journal state " : "state state.journal ")
-		                              : "state ");
+		ck_assert_str_eq(names,
+		                 round ? (strncmp(names, "state ", 6) ? "state.journal state " : "state state.journal ")
+		                       : "state ");
 	}
 	sa_state_close(st);
 }

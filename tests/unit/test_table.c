@@ -275,7 +275,7 @@ static int srv_undo(struct h_row *row)
 
 static int srv_commit(struct h_row *row)
 {
-	return fx_srv_del(row->idx[0]);
+	return row->op == H_OP_DESTROY ? fx_srv_del(row->idx[0]) : 0;
 }
 
 static const struct h_table_ops srv_ops = {
@@ -434,7 +434,7 @@ static int map_undo(struct h_row *row)
 
 static int map_commit(struct h_row *row)
 {
-	return fx_map_del(row->idx[0], row->idx[1]);
+	return row->op == H_OP_DESTROY ? fx_map_del(row->idx[0], row->idx[1]) : 0;
 }
 
 static const struct h_table_ops map_ops = {
