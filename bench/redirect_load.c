@@ -58,8 +58,8 @@ static double now(void)
 static size_t login_pdu(uint8_t *out, size_t cap, int csg, int nsg, const char *target, uint16_t isid_lo)
 {
 	char data[1024];
-	int n = snprintf(data, sizeof(data),
-	                 "InitiatorName=" INITIATOR "%cSessionType=Normal%cTargetName=%s%c", 0, 0, target, 0);
+	int n = snprintf(data, sizeof(data), "InitiatorName=" INITIATOR "%cSessionType=Normal%cTargetName=%s%c", 0, 0,
+	                 target, 0);
 	size_t dlen, len;
 
 	if (csg == 0)
@@ -74,7 +74,7 @@ static size_t login_pdu(uint8_t *out, size_t cap, int csg, int nsg, const char *
 	if (len > cap)
 		return 0;
 	memset(out, 0, len);
-	out[0] = 0x43;                                   /* Login Request, immediate */
+	out[0] = 0x43;                               /* Login Request, immediate */
 	out[1] = (uint8_t)(0x80 | (csg << 2) | nsg); /* T, CSG, NSG */
 	out[5] = (uint8_t)(dlen >> 16);
 	out[6] = (uint8_t)(dlen >> 8);
@@ -141,7 +141,8 @@ static int rsp_address(const uint8_t *buf, size_t len, char *host, size_t hl, ch
 			memcpy(host, v, (size_t)(colon - v));
 			host[colon - v] = 0;
 			comma = strchr(colon, ',');
-			snprintf(port, pl, "%.*s", comma ? (int)(comma - colon - 1) : (int)strlen(colon + 1), colon + 1);
+			snprintf(port, pl, "%.*s", comma ? (int)(comma - colon - 1) : (int)strlen(colon + 1),
+			         colon + 1);
 			return 0;
 		}
 	}
@@ -153,8 +154,8 @@ static int rsp_address(const uint8_t *buf, size_t len, char *host, size_t hl, ch
 static uint16_t isid_seq;
 
 /* One login exchange; the response lands in rsp (cap bytes). Returns status or -1. */
-static int exchange(const struct sockaddr_storage *ss, socklen_t sl, int csg, int nsg, const char *target,
-                    uint8_t *rsp, size_t cap, size_t *rlen)
+static int exchange(const struct sockaddr_storage *ss, socklen_t sl, int csg, int nsg, const char *target, uint8_t *rsp,
+                    size_t cap, size_t *rlen)
 {
 	uint8_t req[1200];
 	size_t len = login_pdu(req, sizeof(req), csg, nsg, target, ++isid_seq), got = 0, tot;
@@ -237,8 +238,7 @@ static int lat(int argc, char **argv)
 	size_t rl;
 	char host[256], port[16];
 	double *vd = calloc((size_t)n, sizeof(double)), *vr = calloc((size_t)n, sizeof(double)),
-	       *vt = calloc((size_t)n, sizeof(double)), *vf = calloc((size_t)n, sizeof(double)), md, mr, mt = 0,
-	       mf = 0;
+	       *vt = calloc((size_t)n, sizeof(double)), *vf = calloc((size_t)n, sizeof(double)), md, mr, mt = 0, mf = 0;
 	int st;
 
 	if (n < 10 || !vd || !vr || !vt || !vf || resolve(argv[3], argv[4], &ps, &pl) < 0 ||
@@ -317,22 +317,22 @@ static int rate(char **argv)
 	 * write nearly always succeeds here; if not, it waits for EPOLLOUT.
 	 * No TCP_NODELAY: the request is the connection's first segment,
 	 * which Nagle never holds back. */
-#define OPEN(i)                                                                                               \
-	do {                                                                                                  \
-		struct epoll_event e_ = {.events = EPOLLIN, .data.u32 = (uint32_t)(i)};                     \
-		ssize_t w_;                                                                                   \
-		s[i].fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);              \
-		s[i].got = s[i].sent = 0;                                                                     \
-		if (connect(s[i].fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {              \
-			perror("connect");                                                                    \
-			return 1;                                                                             \
-		}                                                                                             \
-		w_ = write(s[i].fd, req, len);                                                                \
-		if (w_ > 0)                                                                                   \
-			s[i].sent = (size_t)w_;                                                               \
-		if (s[i].sent < len)                                                                          \
-			e_.events = EPOLLOUT;                                                                 \
-		epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &e_);                                                   \
+#define OPEN(i)                                                                                                        \
+	do {                                                                                                           \
+		struct epoll_event e_ = {.events = EPOLLIN, .data.u32 = (uint32_t)(i)};                                \
+		ssize_t w_;                                                                                            \
+		s[i].fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);                         \
+		s[i].got = s[i].sent = 0;                                                                              \
+		if (connect(s[i].fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {                        \
+			perror("connect");                                                                             \
+			return 1;                                                                                      \
+		}                                                                                                      \
+		w_ = write(s[i].fd, req, len);                                                                         \
+		if (w_ > 0)                                                                                            \
+			s[i].sent = (size_t)w_;                                                                        \
+		if (s[i].sent < len)                                                                                   \
+			e_.events = EPOLLOUT;                                                                          \
+		epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &e_);                                                            \
 	} while (0)
 
 	t0 = now();
@@ -392,7 +392,8 @@ static int rate(char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("rate logins=%lu seconds=%.3f per_s=%.0f errors=%lu conns=%d status=%#06x client_cpu_s=%.3f\n", done,
 	       t1 - t0, (double)done / (t1 - t0), errors, conns, last < 0 ? 0 : last,
-	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return errors > done / 100 ? 1 : 0;
 }
 
@@ -456,9 +457,10 @@ int main(int argc, char **argv)
 		return rate(argv);
 	if (argc >= 6 && strcmp(argv[1], "lat") == 0)
 		return lat(argc, argv);
-	fprintf(stderr, "usage: %s rate HOST PORT TARGET CONNS SECONDS\n"
-	                "       %s lat N PHOST PPORT TARGET [THOST TPORT TTARGET [FHOST FPORT]]\n"
-	                "       %s serve PORT TARGETADDRESS\n",
+	fprintf(stderr,
+	        "usage: %s rate HOST PORT TARGET CONNS SECONDS\n"
+	        "       %s lat N PHOST PPORT TARGET [THOST TPORT TTARGET [FHOST FPORT]]\n"
+	        "       %s serve PORT TARGETADDRESS\n",
 	        argv[0], argv[0], argv[0]);
 	return 2;
 }

@@ -49,7 +49,7 @@ static void sa_engines_init(void)
 
 static const char *sa_oper_name(int oper)
 {
-	static const char *const names[] = { "?", "up", "down", "failed", "unavailable" };
+	static const char *const names[] = {"?", "up", "down", "failed", "unavailable"};
 
 	return oper >= 1 && oper <= 4 ? names[oper] : names[0];
 }

@@ -21,9 +21,9 @@ struct sa_engine {
 	int index; /* stable 1-based row index == enum sa_engine_id + 1 */
 	const char *name;
 	const struct sa_engine_ops *ops; /* NULL until the engine is built */
-	int admin; /* enum sa_admin */
-	int admin_override; /* 0 = follow config, else the admin status SET over SNMP */
-	int oper; /* enum sa_oper */
+	int admin;                       /* enum sa_admin */
+	int admin_override;              /* 0 = follow config, else the admin status SET over SNMP */
+	int oper;                        /* enum sa_oper */
 	char last_error[256];
 	time_t last_change;
 };

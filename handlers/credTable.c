@@ -130,7 +130,8 @@ static int cred_check(struct h_row *row, struct h_txn *txn)
 		/* A credential in use stays usable: change it in place instead. */
 		if (row->status != RS_ACTIVE && row->was == H_WAS_ACTIVE && h_cred_users_after(txn, row->idx[0]))
 			return -EBUSY;
-		if (h_row_changed(row, H_CRED_SECRET) && (rc = disc_cred_check_secret(w->secret, strlen(w->secret), 0)) < 0)
+		if (h_row_changed(row, H_CRED_SECRET) &&
+		    (rc = disc_cred_check_secret(w->secret, strlen(w->secret), 0)) < 0)
 			return rc;
 		if (h_row_changed(row, H_CRED_MUTUAL_SECRET) &&
 		    (rc = disc_cred_check_secret(w->mutual_secret, strlen(w->mutual_secret), 1)) < 0)

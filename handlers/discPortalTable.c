@@ -10,10 +10,10 @@
 static const oid portal_table_oid[] = {SA_OID_DISC_PORTAL_TABLE};
 
 static const struct h_column portal_cols[] = {
-    {H_DPOR_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_DPOR_ADDR_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DPOR_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},         {H_DPOR_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DPOR_TPGT, H_RO, H_SYN_ANY, 0, 0, 0},         {H_DPOR_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DPOR_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},   {H_DPOR_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DPOR_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},      {H_DPOR_ADDR_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DPOR_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},       {H_DPOR_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DPOR_TPGT, H_RO, H_SYN_ANY, 0, 0, 0},       {H_DPOR_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DPOR_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0}, {H_DPOR_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 /* (target, portal) after `after` in index order: one target search plus a

@@ -10,12 +10,12 @@
 static const oid source_table_oid[] = {SA_OID_DISC_SOURCE_TABLE};
 
 static const struct h_column source_cols[] = {
-    {H_DSRC_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},         {H_DSRC_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DSRC_ADDR_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},     {H_DSRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DSRC_PORT, H_RO, H_SYN_ANY, 0, 0, 0},          {H_DSRC_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DSRC_TARGETS, H_RO, H_SYN_ANY, 0, 0, 0},       {H_DSRC_LAST_ATTEMPT, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DSRC_LAST_SUCCESS, H_RO, H_SYN_ANY, 0, 0, 0},  {H_DSRC_ATTEMPTS, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DSRC_FAILURES, H_RO, H_SYN_ANY, 0, 0, 0},      {H_DSRC_LAST_ERROR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_DSRC_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_ADDR_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},    {H_DSRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_PORT, H_RO, H_SYN_ANY, 0, 0, 0},         {H_DSRC_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_TARGETS, H_RO, H_SYN_ANY, 0, 0, 0},      {H_DSRC_LAST_ATTEMPT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_LAST_SUCCESS, H_RO, H_SYN_ANY, 0, 0, 0}, {H_DSRC_ATTEMPTS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DSRC_FAILURES, H_RO, H_SYN_ANY, 0, 0, 0},     {H_DSRC_LAST_ERROR, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 void h_disc_set_addr(netsnmp_variable_list *vb, int family, const char *host, int want_type)

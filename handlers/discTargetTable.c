@@ -15,9 +15,9 @@ static const oid target_table_oid[] = {SA_OID_DISC_TARGET_TABLE};
 static const oid counters_oid[] = {SA_OID_DISC_COUNTERS};
 
 static const struct h_column target_cols[] = {
-    {H_DTGT_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_DTGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DTGT_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0},    {H_DTGT_SOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DTGT_PORTALS, H_RO, H_SYN_ANY, 0, 0, 0},      {H_DTGT_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},     {H_DTGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0}, {H_DTGT_SOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_PORTALS, H_RO, H_SYN_ANY, 0, 0, 0},   {H_DTGT_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_DTGT_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 

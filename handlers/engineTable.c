@@ -103,7 +103,8 @@ static int engine_action(struct h_row *row, struct h_txn *txn)
 
 static int engine_undo(struct h_row *row)
 {
-	int rc = row->done ? h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->old)->admin) : 0;
+	int rc =
+	    row->done ? h_agent->set_engine_admin((int)row->idx[0], ((const struct engine_image *)row->old)->admin) : 0;
 
 	row->done = 0;
 	return rc;
@@ -116,8 +117,8 @@ static int engine_commit(struct h_row *row)
 	int rc = h_agent->commit_state();
 
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s", (unsigned int)row->idx[0],
-		       strerror(-rc));
+		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s",
+		       (unsigned int)row->idx[0], strerror(-rc));
 	return rc;
 }
 

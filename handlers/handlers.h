@@ -51,9 +51,9 @@ enum { H_NOTIFY_START = 1, H_NOTIFY_STOP = 2, H_NOTIFY_CONFIG_RELOADED = 3 };
  * layer above them. */
 struct h_agent_ops {
 	time_t (*start_time)(void);
-	const char *(*config_path)(void); /* NULL when there is none */
-	int (*set_engine_admin)(int index, int admin); /* ACTION: persist and apply; 0 or -errno */
-	int (*commit_state)(void);                     /* COMMIT: write the state file; 0 or -errno */
+	const char *(*config_path)(void);                      /* NULL when there is none */
+	int (*set_engine_admin)(int index, int admin);         /* ACTION: persist and apply; 0 or -errno */
+	int (*commit_state)(void);                             /* COMMIT: write the state file; 0 or -errno */
 	const struct sa_trap_counters *(*trap_counters)(void); /* the receiver's (sanTrapRecv) */
 };
 void h_agent_ops_register(const struct h_agent_ops *ops);

@@ -1,4 +1,5 @@
-/* loginTable.c: sanLoginTable and sanLoginNextIndex of SANAGENT-SESSION-MIB: the logins the connection manager keeps. */
+/* loginTable.c: sanLoginTable and sanLoginNextIndex of SANAGENT-SESSION-MIB: the logins the connection manager keeps.
+ */
 #include <config.h>
 
 #include <errno.h>

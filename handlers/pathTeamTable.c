@@ -1,4 +1,5 @@
-/* pathTeamTable.c: sanTeamTable and sanTeamNextIndex of SANAGENT-PATH-MIB; a team's control values as one request leaves them. */
+/* pathTeamTable.c: sanTeamTable and sanTeamNextIndex of SANAGENT-PATH-MIB; a team's control values as one request
+ * leaves them. */
 #include <config.h>
 
 #include <errno.h>
@@ -212,7 +213,8 @@ static int team_store(void *image, unsigned int col, const netsnmp_variable_list
 		w->portals_bad = parse_portals((const char *)vb->val.string, vb->val_len, &tmp) < 0;
 		if (w->portals_bad)
 			return 1;
-		changed = tmp.npaths != w->spec.npaths || memcmp(tmp.path, w->spec.path, tmp.npaths * sizeof(tmp.path[0]));
+		changed =
+		    tmp.npaths != w->spec.npaths || memcmp(tmp.path, w->spec.path, tmp.npaths * sizeof(tmp.path[0]));
 		w->spec.npaths = tmp.npaths;
 		memcpy(w->spec.path, tmp.path, sizeof(tmp.path));
 		return changed;
@@ -346,7 +348,8 @@ static int team_commit(struct h_row *row)
 		return 0;
 	/* A team that cannot leave the state file stays. */
 	if ((rc = bal_team_destroy(row->idx[0])) < 0)
-		sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", (unsigned int)row->idx[0], strerror(-rc));
+		sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", (unsigned int)row->idx[0],
+		       strerror(-rc));
 	return rc;
 }
 

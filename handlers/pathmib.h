@@ -76,7 +76,7 @@ enum {
 struct h_team_image {
 	struct bal_team_spec spec;
 	int storage;
-	int portals_bad;        /* sanTeamPortals did not parse */
+	int portals_bad;         /* sanTeamPortals did not parse */
 	struct bal_ctl undo_ctl; /* what the write replaced */
 };
 extern struct h_table h_team_table;

@@ -11,12 +11,12 @@
 static const oid client_table_oid[] = {SA_OID_REDIR_CLIENT_TABLE};
 
 static const struct h_column client_cols[] = {
-    {H_CLI_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},        {H_CLI_INITIATOR, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_CLI_ISID, H_RO, H_SYN_ANY, 0, 0, 0},         {H_CLI_SRC_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_CLI_SRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},     {H_CLI_SRC_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_CLI_TARGET, H_RO, H_SYN_ANY, 0, 0, 0},       {H_CLI_RESOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_CLI_SERVER, H_RO, H_SYN_ANY, 0, 0, 0},       {H_CLI_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_CLI_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},    {H_CLI_LOGINS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},     {H_CLI_INITIATOR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_ISID, H_RO, H_SYN_ANY, 0, 0, 0},      {H_CLI_SRC_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_SRC_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},  {H_CLI_SRC_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_TARGET, H_RO, H_SYN_ANY, 0, 0, 0},    {H_CLI_RESOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_SERVER, H_RO, H_SYN_ANY, 0, 0, 0},    {H_CLI_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_CLI_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0}, {H_CLI_LOGINS, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 static int cli_next(const uint32_t *after, uint32_t *out)

@@ -10,9 +10,9 @@
 static const oid plan_table_oid[] = {SA_OID_REDIR_PLAN_TABLE};
 
 static const struct h_column plan_cols[] = {
-    {H_PLAN_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},         {H_PLAN_TIME, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_PLAN_TRIGGER, H_RO, H_SYN_ANY, 0, 0, 0},       {H_PLAN_MOVES, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_PLAN_MAX_BEFORE, H_RO, H_SYN_ANY, 0, 0, 0},    {H_PLAN_MAX_AFTER, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},      {H_PLAN_TIME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_TRIGGER, H_RO, H_SYN_ANY, 0, 0, 0},    {H_PLAN_MOVES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_PLAN_MAX_BEFORE, H_RO, H_SYN_ANY, 0, 0, 0}, {H_PLAN_MAX_AFTER, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_PLAN_MOVE_LIST, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 

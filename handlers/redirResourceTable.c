@@ -1,4 +1,5 @@
-/* redirResourceTable.c: sanRedirResourceTable, targets and their mapped servers, read live from the engine; RowStatus, moves and loads by SET. */
+/* redirResourceTable.c: sanRedirResourceTable, targets and their mapped servers, read live from the engine; RowStatus,
+ * moves and loads by SET. */
 #include <config.h>
 
 #include <errno.h>

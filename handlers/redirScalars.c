@@ -265,8 +265,7 @@ int h_redir_scalars_init(void)
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
 		                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
 		if (!reg || h_stxn_inject(reg) < 0 ||
-		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) !=
-		                    MIB_REGISTERED_OK) {
+		    netsnmp_register_scalar_group(reg, H_REDIR_THRESHOLD, H_REDIR_PERMANENT) != MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirControls");
 			return -EEXIST;
 		}
@@ -275,8 +274,8 @@ int h_redir_scalars_init(void)
 	if (!counters_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirCounters", counters_handler, counters_oid,
 		                                          OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
-		if (!reg || netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_EVICTED) !=
-		                    MIB_REGISTERED_OK) {
+		if (!reg ||
+		    netsnmp_register_scalar_group(reg, H_REDIR_CONNECTIONS, H_REDIR_EVICTED) != MIB_REGISTERED_OK) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirCounters");
 			return -EEXIST;
 		}
@@ -285,8 +284,8 @@ int h_redir_scalars_init(void)
 	if (!srv_next_reg &&
 	    !(srv_next_reg = register_next_index("sanRedirServerNextIndex", srv_next_oid, OID_LENGTH(srv_next_oid))))
 		return -EEXIST;
-	if (!res_next_reg && !(res_next_reg = register_next_index("sanRedirResourceNextIndex", res_next_oid,
-	                                                          OID_LENGTH(res_next_oid))))
+	if (!res_next_reg &&
+	    !(res_next_reg = register_next_index("sanRedirResourceNextIndex", res_next_oid, OID_LENGTH(res_next_oid))))
 		return -EEXIST;
 	if (!role_reg && !(role_reg = register_next_index("sanRedirRole", role_oid, OID_LENGTH(role_oid))))
 		return -EEXIST;

@@ -1,4 +1,5 @@
-/* redirServerTable.c: sanRedirServerTable, the redirector's storage servers, read live from the engine; RowStatus SETs. */
+/* redirServerTable.c: sanRedirServerTable, the redirector's storage servers, read live from the engine; RowStatus SETs.
+ */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -206,14 +207,13 @@ static int srv_check(struct h_row *row, struct h_txn *txn)
 
 	(void)txn;
 	switch (row->op) {
-	case H_OP_CREATE:
-		srv_spec(row->idx, w);
-		return redir_server_validate(row->idx[0], &w->spec);
+	case H_OP_CREATE: srv_spec(row->idx, w); return redir_server_validate(row->idx[0], &w->spec);
 	case H_OP_UPDATE:
 		if (h_row_changed(row, H_SRV_CAPACITY) &&
 		    (rc = redir_server_validate_capacity(row->idx[0], w->spec.capacity)) < 0)
 			return rc;
-		if (h_row_changed(row, H_SRV_ADMIN) && (rc = redir_server_validate_admin(row->idx[0], w->spec.admin)) < 0)
+		if (h_row_changed(row, H_SRV_ADMIN) &&
+		    (rc = redir_server_validate_admin(row->idx[0], w->spec.admin)) < 0)
 			return rc;
 		return 0;
 	case H_OP_DESTROY: return redir_server_validate_destroy(row->idx[0]);

@@ -1,4 +1,5 @@
-/* redirector.c: SANAGENT-REDIRECTOR-MIB registration (while the redirect engine runs) and the values its tables share. */
+/* redirector.c: SANAGENT-REDIRECTOR-MIB registration (while the redirect engine runs) and the values its tables share.
+ */
 #include <config.h>
 
 #include <arpa/inet.h>

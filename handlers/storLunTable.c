@@ -9,8 +9,8 @@
 static const oid lun_table_oid[] = {SA_OID_STOR_LUN_TABLE};
 
 static const struct h_column lun_cols[] = {
-    {H_SLUN_NUMBER, H_NA, H_SYN_ANY, 0, 0, 0},  {H_SLUN_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_SLUN_SIZE, H_RO, H_SYN_ANY, 0, 0, 0},    {H_SLUN_BACKING, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_NUMBER, H_NA, H_SYN_ANY, 0, 0, 0}, {H_SLUN_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_SIZE, H_RO, H_SYN_ANY, 0, 0, 0},   {H_SLUN_BACKING, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SLUN_SERIAL, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 

@@ -1,4 +1,5 @@
-/* storSessionTable.c: sanStorSessionTable, the sessions on tgt's targets (tid, sid), live; sanStorSessionEnd ends one. */
+/* storSessionTable.c: sanStorSessionTable, the sessions on tgt's targets (tid, sid), live; sanStorSessionEnd ends one.
+ */
 #include <config.h>
 
 #include <errno.h>

@@ -9,10 +9,10 @@
 static const oid target_table_oid[] = {SA_OID_STOR_TARGET_TABLE};
 
 static const struct h_column target_cols[] = {
-    {H_STGT_TID, H_NA, H_SYN_ANY, 0, 0, 0},           {H_STGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_STGT_LUNS, H_RO, H_SYN_ANY, 0, 0, 0},          {H_STGT_SESSIONS, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_STGT_READ_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},    {H_STGT_WRITE_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_STGT_READ_CMDS, H_RO, H_SYN_ANY, 0, 0, 0},     {H_STGT_WRITE_CMDS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_STGT_TID, H_NA, H_SYN_ANY, 0, 0, 0},        {H_STGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_STGT_LUNS, H_RO, H_SYN_ANY, 0, 0, 0},       {H_STGT_SESSIONS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_STGT_READ_BYTES, H_RO, H_SYN_ANY, 0, 0, 0}, {H_STGT_WRITE_BYTES, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_STGT_READ_CMDS, H_RO, H_SYN_ANY, 0, 0, 0},  {H_STGT_WRITE_CMDS, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 static int tgt_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)

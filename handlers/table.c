@@ -237,7 +237,8 @@ int h_table_err(int rc, int phase)
 	case -EINVAL:
 	case -ERANGE:
 	case -EILSEQ:
-	case -EADDRNOTAVAIL: /* an address that cannot be used as given (e.g. a source to bind) */ return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGVALUE : SNMP_ERR_COMMITFAILED;
+	case -EADDRNOTAVAIL: /* an address that cannot be used as given (e.g. a source to bind) */
+		return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGVALUE : SNMP_ERR_COMMITFAILED;
 	case -EMSGSIZE:
 	case -ENAMETOOLONG: return phase == H_PHASE_CHECK ? SNMP_ERR_WRONGLENGTH : SNMP_ERR_COMMITFAILED;
 	/* Out of something: may work later. */
@@ -391,7 +392,8 @@ int h_utf8_valid(const unsigned char *s, size_t len)
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
 		/* Overlong forms, surrogates and code points beyond Unicode. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
 			return 0;
 		i += n + 1;
 	}

@@ -65,12 +65,12 @@
 #define H_TABLE_MAX_COL 63
 
 enum h_access {
-	H_NA = 0,   /* not-accessible: the index columns */
-	H_RO,       /* read-only */
-	H_RW,       /* read-write */
-	H_RC,       /* read-create */
-	H_NOTIFY,   /* accessible-for-notify: in notifications only */
-	H_WO,       /* read-create, but a GET returns an empty string (secrets) */
+	H_NA = 0, /* not-accessible: the index columns */
+	H_RO,     /* read-only */
+	H_RW,     /* read-write */
+	H_RC,     /* read-create */
+	H_NOTIFY, /* accessible-for-notify: in notifications only */
+	H_WO,     /* read-create, but a GET returns an empty string (secrets) */
 };
 
 enum h_syntax {
@@ -120,18 +120,18 @@ enum h_row_op {
 struct h_row {
 	const struct h_table *table;
 	uint32_t idx[H_TABLE_MAX_INDEX];
-	int was;             /* enum h_row_was */
-	long rs;             /* the RowStatus value the request asked for, 0 none */
-	int status;          /* RowStatus as the request leaves it: RS_ACTIVE, RS_NOTINSERVICE, RS_NOTREADY, 0 gone */
-	int op;              /* enum h_row_op */
-	uint64_t changed;    /* bit (1 << col): a varbind changed that column */
-	void *work;          /* the table's image as the request leaves the row */
-	const void *old;     /* the image before the request (zeroed defaults for a new row) */
-	unsigned int done;   /* the table's own bits: which verbs its action ran, for undo */
+	int was;           /* enum h_row_was */
+	long rs;           /* the RowStatus value the request asked for, 0 none */
+	int status;        /* RowStatus as the request leaves it: RS_ACTIVE, RS_NOTINSERVICE, RS_NOTREADY, 0 gone */
+	int op;            /* enum h_row_op */
+	uint64_t changed;  /* bit (1 << col): a varbind changed that column */
+	void *work;        /* the table's image as the request leaves the row */
+	const void *old;   /* the image before the request (zeroed defaults for a new row) */
+	unsigned int done; /* the table's own bits: which verbs its action ran, for undo */
 	netsnmp_request_info *first; /* where errors of the row are reported */
 	/* the framework's */
 	int acted;
-	int in_engine; /* the engine holds the row, whatever its status */
+	int in_engine;     /* the engine holds the row, whatever its status */
 	void *pending_out; /* the pending row taken out of the store (undo puts it back) */
 	int pending_swapped;
 };

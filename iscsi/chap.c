@@ -129,8 +129,8 @@ void sa_md5(const void *data, size_t len, uint8_t out[16])
 	sa_md5_final(&c, out);
 }
 
-int sa_chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge,
-                     size_t challenge_len, uint8_t out[SA_CHAP_RSP_LEN])
+int sa_chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge, size_t challenge_len,
+                     uint8_t out[SA_CHAP_RSP_LEN])
 {
 	struct sa_md5 c;
 

@@ -27,8 +27,8 @@ void sa_md5(const void *data, size_t len, uint8_t out[16]);
 #define SA_CHAP_BIN_MAX 1024
 
 /* Response = MD5(id || secret || challenge) (RFC 1994 4.1).  0 or -EINVAL. */
-int sa_chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge,
-                     size_t challenge_len, uint8_t out[SA_CHAP_RSP_LEN]);
+int sa_chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge, size_t challenge_len,
+                     uint8_t out[SA_CHAP_RSP_LEN]);
 
 /* Decodes an RFC 7143 6.1 binary value: "0x" hex or "0b" base64.
  * 0, -EINVAL (malformed), -E2BIG (longer than max). */

@@ -1,4 +1,5 @@
-/* isns_client.h: blocking iSNS client over libisns: register this initiator (with an SCN port), query visible targets. */
+/* isns_client.h: blocking iSNS client over libisns: register this initiator (with an SCN port), query visible targets.
+ */
 #ifndef SA_ISCSI_ISNS_CLIENT_H
 #define SA_ISCSI_ISNS_CLIENT_H
 
@@ -35,11 +36,11 @@ struct sa_isns_result {
 };
 
 struct sa_isns_req {
-	const char *server;    /* "ADDR:PORT", numeric */
-	const char *initiator; /* our iSCSI name: the iSNS source and the registered initiator node */
-	uint16_t scn_port;     /* TCP port our SCN listener is on, 0 = no SCN registration */
+	const char *server;                      /* "ADDR:PORT", numeric */
+	const char *initiator;                   /* our iSCSI name: the iSNS source and the registered initiator node */
+	uint16_t scn_port;                       /* TCP port our SCN listener is on, 0 = no SCN registration */
 	const struct sockaddr_storage *scn_addr; /* the address it listens on; NULL = ours towards the server */
-	int do_register;       /* register (replace) the initiator and its SCN before querying */
+	int do_register;                         /* register (replace) the initiator and its SCN before querying */
 };
 
 /* The source address the kernel picks towards server ("ADDR:PORT"); no

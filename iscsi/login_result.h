@@ -1,4 +1,5 @@
-/* login_result.h: the login outcomes sanagent reports (sanLoginLastResult), from iSCSI login status and failure kinds. */
+/* login_result.h: the login outcomes sanagent reports (sanLoginLastResult), from iSCSI login status and failure kinds.
+ */
 #ifndef SP_LOGIN_RESULT_H
 #define SP_LOGIN_RESULT_H
 
@@ -22,26 +23,19 @@ enum sp_login_result {
 static inline int sp_login_result_of_status(unsigned int status)
 {
 	switch (status >> 8) {
-	case 0:
-		return SP_LOGIN_SUCCESS;
-	case 1:
-		return SP_LOGIN_REDIRECTED;
+	case 0: return SP_LOGIN_SUCCESS;
+	case 1: return SP_LOGIN_REDIRECTED;
 	case 2:
 		switch (status & 0xff) {
 		case 0x01:
 		case 0x02:
-		case 0x06:
-			return SP_LOGIN_AUTH_FAILURE;
+		case 0x06: return SP_LOGIN_AUTH_FAILURE;
 		case 0x03:
-		case 0x04:
-			return SP_LOGIN_TARGET_NOT_FOUND;
-		default:
-			return SP_LOGIN_INITIATOR_ERROR;
+		case 0x04: return SP_LOGIN_TARGET_NOT_FOUND;
+		default: return SP_LOGIN_INITIATOR_ERROR;
 		}
-	case 3:
-		return SP_LOGIN_SERVICE_UNAVAILABLE;
-	default:
-		return SP_LOGIN_FAILED;
+	case 3: return SP_LOGIN_SERVICE_UNAVAILABLE;
+	default: return SP_LOGIN_FAILED;
 	}
 }
 

@@ -492,9 +492,9 @@ static int sa_redir_server_finish(struct sa_vctx *v, const config_setting_t *grp
 	int v3 = s->agent_user[0] != 0;
 
 	if (v3 && (!s->agent_auth_passphrase[0] || !s->agent_priv_passphrase[0]))
-		return sa_cfg_fail(v, config_setting_get_member(grp, "agent_user"),
-		                   "%s: agent_user needs agent_auth_passphrase and agent_priv_passphrase (SHA/AES authPriv)",
-		                   where);
+		return sa_cfg_fail(
+		    v, config_setting_get_member(grp, "agent_user"),
+		    "%s: agent_user needs agent_auth_passphrase and agent_priv_passphrase (SHA/AES authPriv)", where);
 	if (!v3 && (s->agent_auth_passphrase[0] || s->agent_priv_passphrase[0]))
 		return sa_cfg_fail(v, grp, "%s: agent passphrases given without agent_user", where);
 	if (s->agent[0] && !v3 && !s->agent_community[0])
@@ -588,12 +588,7 @@ static const struct sa_field sa_redirect_fields[] = {
      .min = 1,
      .max = 100000,
      .def_int = 256},
-    {.name = "max_per_source",
-     .type = SA_F_INT,
-     .off = SA_RD(max_per_source),
-     .min = 1,
-     .max = 100000,
-     .def_int = 32},
+    {.name = "max_per_source", .type = SA_F_INT, .off = SA_RD(max_per_source), .min = 1, .max = 100000, .def_int = 32},
     {.name = "header_timeout", .type = SA_F_INT, .off = SA_RD(header_timeout), .min = 1, .max = 600, .def_int = 2},
     {.name = "login_timeout_ms",
      .type = SA_F_INT,
@@ -670,7 +665,7 @@ static int sa_redirect_finish(struct sa_vctx *v, const config_setting_t *grp, vo
 		for (size_t i = 1; i < r->nresources; i++) {
 			if (strcmp(sorted[i]->target, sorted[i - 1]->target) == 0) {
 				size_t k = (size_t)(sorted[i] > sorted[i - 1] ? sorted[i] - r->resources
-				                                                : sorted[i - 1] - r->resources);
+				                                              : sorted[i - 1] - r->resources);
 
 				free(sorted);
 				l = config_setting_get_member(grp, "resources");
@@ -695,8 +690,9 @@ static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_
 static int sa_chk_bal_name(const char *val, const char **canon, char *why, size_t whylen)
 {
 	(void)canon;
-	if (strlen(val) > 63 || val[0] == '.' || val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                                                         "0123456789._-")]) {
+	if (strlen(val) > 63 || val[0] == '.' ||
+	    val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                    "0123456789._-")]) {
 		snprintf(why, whylen, "must be 1..63 characters of A-Z a-z 0-9 . _ - and not start with .");
 		return -1;
 	}
@@ -751,7 +747,12 @@ static const struct sa_field sa_bal_team_fields[] = {
      .min = 10,
      .max = 3600000,
      .def_int = 1000},
-    {.name = "change_threshold", .type = SA_F_INT, .off = SA_BTEAM(change_threshold), .min = 0, .max = 100, .def_int = 10},
+    {.name = "change_threshold",
+     .type = SA_F_INT,
+     .off = SA_BTEAM(change_threshold),
+     .min = 0,
+     .max = 100,
+     .def_int = 10},
     {.name = "lb_change", .type = SA_F_INT, .off = SA_BTEAM(lb_change), .min = 1, .max = 100, .def_int = 5},
     {.name = "paths",
      .type = SA_F_LIST,
@@ -869,8 +870,8 @@ static int sa_disc_scan_finish(struct sa_vctx *v, const config_setting_t *grp, v
 	const char *slash = strchr(sc->cidr, '/');
 
 	if (strchr(sc->cidr, ':'))
-		return sa_cfg_fail(v, config_setting_get_member(grp, "cidr"), "%s.cidr: only IPv4 prefixes can be scanned",
-		                   where);
+		return sa_cfg_fail(v, config_setting_get_member(grp, "cidr"),
+		                   "%s.cidr: only IPv4 prefixes can be scanned", where);
 	if (!slash || atoi(slash + 1) < 16)
 		return sa_cfg_fail(v, config_setting_get_member(grp, "cidr"), "%s.cidr: prefix longer than /16 needed",
 		                   where);
@@ -924,12 +925,7 @@ static const struct sa_field sa_discovery_fields[] = {
      .off = SA_DI(isns_scn_address),
      .def = "",
      .check = sa_chk_numeric_addr_or_empty},
-    {.name = "isns_scn_idle",
-     .type = SA_F_INT,
-     .off = SA_DI(isns_scn_idle),
-     .min = 1,
-     .max = 86400,
-     .def_int = 60},
+    {.name = "isns_scn_idle", .type = SA_F_INT, .off = SA_DI(isns_scn_idle), .min = 1, .max = 86400, .def_int = 60},
     {.name = "chap_secret_min", .type = SA_F_INT, .off = SA_DI(chap_secret_min), .min = 1, .max = 255, .def_int = 12},
     {.name = "chap_secret_max", .type = SA_F_INT, .off = SA_DI(chap_secret_max), .min = 1, .max = 255, .def_int = 16},
     {.name = "login_initiator_name",
@@ -954,10 +950,10 @@ static int sa_discovery_finish(struct sa_vctx *v, const config_setting_t *grp, v
 		                   "%s: chap_user and chap_secret go together", where);
 	if ((d->chap_target_user[0] != 0) != (d->chap_target_secret[0] != 0) ||
 	    (d->chap_target_user[0] && !d->chap_user[0]))
-		return sa_cfg_fail(v,
-		                   config_setting_get_member(grp, d->chap_target_user[0] ? "chap_target_user"
-		                                                                         : "chap_target_secret"),
-		                   "%s: mutual CHAP needs chap_target_user, chap_target_secret and chap_user", where);
+		return sa_cfg_fail(
+		    v,
+		    config_setting_get_member(grp, d->chap_target_user[0] ? "chap_target_user" : "chap_target_secret"),
+		    "%s: mutual CHAP needs chap_target_user, chap_target_secret and chap_user", where);
 	return 0;
 }
 

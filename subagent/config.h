@@ -25,11 +25,11 @@ struct sa_trap_community {
 
 struct sa_trap_user {
 	char *name;
-	char *auth_protocol; /* "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512" */
+	char *auth_protocol;   /* "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512" */
 	char *auth_passphrase; /* secret: never logged */
-	char *priv_protocol; /* "" (authNoPriv), "DES", "AES" */
+	char *priv_protocol;   /* "" (authNoPriv), "DES", "AES" */
 	char *priv_passphrase; /* secret: never logged */
-	char *engine_id; /* hex, sender's engine for v3 traps; "" accepts informs only */
+	char *engine_id;       /* hex, sender's engine for v3 traps; "" accepts informs only */
 };
 
 /* redirect { servers = ( ... ); }: a storage server behind the portal. */
@@ -38,13 +38,13 @@ struct sa_redir_server_cfg {
 	char *address; /* numeric IPv4 or IPv6 */
 	int port;
 	int capacity;
-	char *admin; /* "up", "drain", "down" */
+	char *admin;     /* "up", "drain", "down" */
 	int tgt_control; /* local tgtd control port, -1 = none */
 	/* The server's own sanagent agent (issue 5): its storage-side tables
 	 * list the targets (resources) and their byte counters (loads). */
-	char *agent; /* net-snmp peer spec, "" = none */
-	char *agent_community; /* secret: SNMPv2c reads */
-	char *agent_user; /* SNMPv3 user (SHA/AES authPriv) for reads without a community and for SETs */
+	char *agent;                 /* net-snmp peer spec, "" = none */
+	char *agent_community;       /* secret: SNMPv2c reads */
+	char *agent_user;            /* SNMPv3 user (SHA/AES authPriv) for reads without a community and for SETs */
 	char *agent_auth_passphrase; /* secret */
 	char *agent_priv_passphrase; /* secret */
 };
@@ -58,7 +58,7 @@ struct sa_redir_resource_cfg {
 
 /* redirect { etcd = { ... }; }: redirectors sharing mapping and server states (issue 5). */
 struct sa_redir_etcd_cfg {
-	int present; /* 0 = no etcd: this redirector's state file is the only store */
+	int present;      /* 0 = no etcd: this redirector's state file is the only store */
 	char **endpoints; /* "http://HOST:PORT" of the etcd v3 JSON gateway */
 	size_t nendpoints;
 	char *cluster; /* keys live under /sanagent/redirect/<cluster>/ */
@@ -70,7 +70,7 @@ struct sa_redirect_config {
 	size_t nlisten;
 	int permanent;
 	int threshold; /* percent */
-	int interval; /* s, 0 = no periodic rebalance */
+	int interval;  /* s, 0 = no periodic rebalance */
 	int max_moves;
 	int probe_interval_ms;
 	int probe_timeout_ms;
@@ -89,8 +89,8 @@ struct sa_redirect_config {
 
 /* balance { teams = ( { paths = ( ... ) } ) } (issue 3): one path of a team. */
 struct sa_bal_path_cfg {
-	char *portal; /* "ADDR:PORT" */
-	char *iface;  /* source interface, "" = any */
+	char *portal;                /* "ADDR:PORT" */
+	char *iface;                 /* source interface, "" = any */
 	int share_read, share_write; /* percent; all 0 in a direction = equal shares */
 };
 
@@ -109,9 +109,9 @@ struct sa_bal_team_cfg {
 };
 
 struct sa_balance_config {
-	char *run_dir; /* unix sockets, shm segments and data-plane logs */
-	char *nbdkit;  /* nbdkit executable (PATH is searched) */
-	char *plugin;  /* nbdkit-sanpath-plugin.so */
+	char *run_dir;      /* unix sockets, shm segments and data-plane logs */
+	char *nbdkit;       /* nbdkit executable (PATH is searched) */
+	char *plugin;       /* nbdkit-sanpath-plugin.so */
 	char **plugin_args; /* extra KEY=VALUE parameters for every team's plug-in */
 	size_t nplugin_args;
 	int poll_interval_ms;
@@ -126,19 +126,19 @@ struct sa_disc_scan_cfg {
 	int *ports; /* none given = 3260 */
 	size_t nports;
 	int concurrency; /* connects in flight */
-	int timeout_ms; /* connect timeout per address */
+	int timeout_ms;  /* connect timeout per address */
 };
 
 struct sa_discovery_config {
 	char *initiator_name; /* sent in discovery logins */
-	char **portals; /* SendTargets portals, "ADDR:PORT" */
+	char **portals;       /* SendTargets portals, "ADDR:PORT" */
 	size_t nportals;
 	char **isns; /* iSNS servers, "ADDR:PORT" */
 	size_t nisns;
-	int interval; /* s between rediscoveries */
-	int age_out; /* s a target or portal may go unseen before it is dropped */
-	int timeout_ms; /* a whole SendTargets exchange */
-	int max_reply; /* bytes of one SendTargets reply */
+	int interval;         /* s between rediscoveries */
+	int age_out;          /* s a target or portal may go unseen before it is dropped */
+	int timeout_ms;       /* a whole SendTargets exchange */
+	int max_reply;        /* bytes of one SendTargets reply */
 	int max_data_segment; /* MaxRecvDataSegmentLength declared in discovery sessions */
 	struct sa_disc_scan_cfg *scan;
 	size_t nscan;
@@ -148,28 +148,28 @@ struct sa_discovery_config {
 	char *chap_secret; /* secret: never logged */
 	char *chap_target_user;
 	char *chap_target_secret; /* secret: never logged */
-	int isns_scn_port; /* TCP port iSNS state change notifications arrive on, 0 = any free one */
-	char *isns_scn_address; /* where the SCN listener binds, "" = our address towards the first iSNS server */
-	int isns_scn_idle;      /* s an SCN connection may stay silent */
+	int isns_scn_port;        /* TCP port iSNS state change notifications arrive on, 0 = any free one */
+	char *isns_scn_address;   /* where the SCN listener binds, "" = our address towards the first iSNS server */
+	int isns_scn_idle;        /* s an SCN connection may stay silent */
 	/* Connections (logins, CHAP credential rows, sessions table). */
 	int chap_secret_min, chap_secret_max; /* bytes a credential's secret may have */
-	char *login_initiator_name; /* InitiatorName of data-plane logins */
-	int session_window; /* s of the sliding window behind the session metrics */
+	char *login_initiator_name;           /* InitiatorName of data-plane logins */
+	int session_window;                   /* s of the sliding window behind the session metrics */
 };
 
 /* storage { }: the storage-side role next to a tgt target (issue 4): its
  * portals, targets, LUNs and sessions, read and changed through tgtadm. */
 struct sa_storage_config {
-	int enabled; /* the section is present */
+	int enabled;     /* the section is present */
 	int tgt_control; /* tgtd's control port (tgtadm -C) */
-	int interval; /* s between reads of tgt's state */
+	int interval;    /* s between reads of tgt's state */
 };
 
 struct sa_config {
 	char *path;
 
 	/* agent { } */
-	char *agentx_socket; /* "" = net-snmp default */
+	char *agentx_socket;      /* "" = net-snmp default */
 	int agentx_ping_interval; /* seconds between pings / reconnect attempts */
 	char *state_file;
 	char *pid_file;

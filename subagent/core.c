@@ -197,9 +197,10 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engines_set_state(sa_core.state);
 	sa_core_restore_engines();
 	h_agent_ops_register(&sa_core_handler_ops);
-	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 || (rc = h_trap_counters_init()) < 0 ||
-	    (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 || (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 ||
-	    (rc = h_session_init()) < 0 || (rc = h_stor_init()) < 0) {
+	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
+	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
+	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
+	    (rc = h_stor_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}

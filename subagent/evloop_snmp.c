@@ -91,7 +91,7 @@ static int sa_watch_grow(int fd)
 static int sa_watch_update(int fd, uint32_t before)
 {
 	struct sa_watch *w = &sa_watches[fd];
-	struct epoll_event ev = { .events = sa_events(w) };
+	struct epoll_event ev = {.events = sa_events(w)};
 	int op;
 
 	ev.data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)w->gen << 32);
@@ -104,8 +104,8 @@ static int sa_watch_update(int fd, uint32_t before)
 	else
 		return 0;
 	/* An fd closed without an unwatch left epoll by itself: add it anew. */
-	if (epoll_ctl(sa_ep, op, fd, &ev) < 0 && !(op == EPOLL_CTL_MOD && errno == ENOENT &&
-						  epoll_ctl(sa_ep, EPOLL_CTL_ADD, fd, &ev) == 0) &&
+	if (epoll_ctl(sa_ep, op, fd, &ev) < 0 &&
+	    !(op == EPOLL_CTL_MOD && errno == ENOENT && epoll_ctl(sa_ep, EPOLL_CTL_ADD, fd, &ev) == 0) &&
 	    op != EPOLL_CTL_DEL)
 		return -errno;
 	if (op == EPOLL_CTL_DEL)
@@ -176,7 +176,7 @@ void sa_ev_unwatch_write(int fd)
 
 unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 {
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
 	return snmp_alarm_register_hr(tv, repeat ? SA_REPEAT : 0, (SNMPAlarmCallback *)cb, arg);
 }

@@ -64,14 +64,14 @@ static int sa_on_master_connected(int major, int minor, void *server, void *clie
 static void sa_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sanagentd [-f] [-c FILE] [-x AGENTX_SOCKET] [-p PIDFILE] [-D TOKENS] [-v]\n"
-		"  -f             stay in the foreground, log to stderr\n"
-		"  -c FILE        config file (default %s)\n"
-		"  -x SOCKET      AgentX socket of the master (overrides agent.agentx_socket)\n"
-		"  -p PIDFILE     write the process id to PIDFILE (overrides agent.pid_file)\n"
-		"  -D TOKENS      net-snmp debug tokens, comma separated (e.g. sanagent,agentx)\n"
-		"  -v             print the version and exit\n",
-		SA_DEFAULT_CONFIG);
+	        "usage: sanagentd [-f] [-c FILE] [-x AGENTX_SOCKET] [-p PIDFILE] [-D TOKENS] [-v]\n"
+	        "  -f             stay in the foreground, log to stderr\n"
+	        "  -c FILE        config file (default %s)\n"
+	        "  -x SOCKET      AgentX socket of the master (overrides agent.agentx_socket)\n"
+	        "  -p PIDFILE     write the process id to PIDFILE (overrides agent.pid_file)\n"
+	        "  -D TOKENS      net-snmp debug tokens, comma separated (e.g. sanagent,agentx)\n"
+	        "  -v             print the version and exit\n",
+	        SA_DEFAULT_CONFIG);
 }
 
 static int sa_write_pidfile(const char *path)
@@ -163,8 +163,7 @@ int main(int argc, char **argv)
 	/* After init_agent(), which installs net-snmp's 15 s default.  The
 	 * ping interval is also the reconnect period when the master is absent
 	 * or restarts: 1 s by default keeps re-registration under 5 s. */
-	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-			   cfg->agentx_ping_interval);
+	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, cfg->agentx_ping_interval);
 	if (sa_core_start(cfg) < 0)
 		return 1;
 	init_snmp("sanagentd");

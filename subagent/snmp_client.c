@@ -416,8 +416,8 @@ int sa_snmpc_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t ro
 	return sa_req_start(r);
 }
 
-int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oidlen, long value,
-                     sa_snmpc_done_cb done, void *arg)
+int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oidlen, long value, sa_snmpc_done_cb done,
+                     void *arg)
 {
 	struct sa_snmpc_req *r;
 

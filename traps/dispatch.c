@@ -29,7 +29,7 @@ static void sa_trap_adapt(int topic, const void *event, void *arg)
 static struct sa_trap_reg {
 	int handle;
 	struct sa_trap_sub *sub;
-} *regs;
+} * regs;
 static size_t nregs, capregs;
 
 int sa_trap_subscribe(const uint32_t *oid, size_t oid_len, int prefix, sa_trap_cb cb, void *arg)

@@ -16,7 +16,7 @@
 #define TAG "notify"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static int bal_sub; /* bus handle, 0: not subscribed */
+static int bal_sub;              /* bus handle, 0: not subscribed */
 static int shares_interval = 10; /* seconds, from the config */
 
 /* Last sanTeamSharesChanged per team index (small, teams are few; a miss only means one extra trap). */

@@ -158,12 +158,14 @@ static void rx_drop_flush(void)
 
 		if (!rx_drops.n[i])
 			continue;
-		k = snprintf(line + off, sizeof(line) - off, "%s%u %s", off ? ", " : "", rx_drops.n[i], rx_drop_text[i]);
+		k = snprintf(line + off, sizeof(line) - off, "%s%u %s", off ? ", " : "", rx_drops.n[i],
+		             rx_drop_text[i]);
 		if (k < 0 || (size_t)k >= sizeof(line) - off)
 			break;
 		off += (size_t)k;
 	}
-	sa_log(SA_LOG_NOTICE, TAG, "dropped %u datagrams (%u unauthenticated, %u malformed) since the last report: %s; last from %s",
+	sa_log(SA_LOG_NOTICE, TAG,
+	       "dropped %u datagrams (%u unauthenticated, %u malformed) since the last report: %s; last from %s",
 	       rx_drops.unauth + rx_drops.malformed, rx_drops.unauth, rx_drops.malformed, line,
 	       rx_drops.last[0] ? rx_drops.last : "?");
 	memset(rx_drops.n, 0, sizeof(rx_drops.n));
@@ -199,7 +201,8 @@ static void rx_drop_note(enum rx_drop_why why, int unauth, const char *from, con
 		snprintf(rx_drops.last, sizeof(rx_drops.last), "%s", from);
 	if (!rx_drops.timer) {
 		rx_drops.timer = sa_ev_timer(1000, 1, rx_drop_tick, NULL);
-		sa_log(SA_LOG_INFO, TAG, "dropped a datagram from %s: %s%s%s (further drops are summarised once a second)",
+		sa_log(SA_LOG_INFO, TAG,
+		       "dropped a datagram from %s: %s%s%s (further drops are summarised once a second)",
 		       from ? from : "?", rx_drop_text[why], detail ? ": " : "", detail ? detail : "");
 		if (rx_drops.timer)
 			return;
@@ -955,8 +958,9 @@ static void rx_readable(int fd, void *arg)
 	if (rx.pkt.verdict == RX_PENDING)
 		rx.pkt.verdict = rx_verdict_from_parse(&rx.pkt);
 	if ((rx.pkt.verdict == RX_UNAUTH || rx.pkt.verdict == RX_MALFORMED) && !rx.pkt.drop_noted)
-		rx_drop_note(rx.pkt.verdict == RX_UNAUTH ? RXD_LIBRARY_UNAUTH : RXD_LIBRARY, rx.pkt.verdict == RX_UNAUTH,
-		             NULL, rx.pkt.parse_ret ? snmp_api_errstring(rx.pkt.parse_ret) : NULL);
+		rx_drop_note(rx.pkt.verdict == RX_UNAUTH ? RXD_LIBRARY_UNAUTH : RXD_LIBRARY,
+		             rx.pkt.verdict == RX_UNAUTH, NULL,
+		             rx.pkt.parse_ret ? snmp_api_errstring(rx.pkt.parse_ret) : NULL);
 	switch (rx.pkt.verdict) {
 	case RX_UNAUTH: rx_counters.dropped_unauth++; break;
 	case RX_MALFORMED: rx_counters.dropped_malformed++; break;

@@ -95,8 +95,8 @@ struct bal_path_live {
 	unsigned int login_status; /* its iSCSI Status-Class << 8 | Status-Detail, 0 when none came */
 	time_t login_time;         /* when the current session logged in, 0: not logged in */
 	unsigned char isid[6];
-	unsigned int tsih;   /* 0: unknown */
-	char src_addr[48];   /* numeric local address of the connection, "" when none */
+	unsigned int tsih; /* 0: unknown */
+	char src_addr[48]; /* numeric local address of the connection, "" when none */
 	unsigned int src_port;
 	uint64_t digest_errors, timeout_errors;
 	int admin_down; /* logged out by bal_path_logout(): not reconnected */
@@ -136,7 +136,6 @@ struct bal_event {
 	unsigned int path;
 	int state; /* TEAM_STATE: the new state */
 };
-
 
 extern const struct sa_engine_ops bal_engine_ops;
 

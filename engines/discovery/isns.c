@@ -286,7 +286,8 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	return a->ss_family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
 	                                          &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
@@ -371,7 +372,8 @@ static void on_accept(int fd, void *unused)
 			if (now != W.refused_logged) {
 				W.refused_logged = now;
 				sa_log(SA_LOG_NOTICE, "discovery",
-				       "iSNS SCN connection from %s refused: not a configured iSNS server (%lu refused so far)",
+				       "iSNS SCN connection from %s refused: not a configured iSNS server (%lu refused "
+				       "so far)",
 				       host_text(&peer, a, sizeof(a)), W.refused);
 			}
 			continue;
@@ -496,8 +498,8 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 	/* The worker's end blocks: it has nothing else to do. */
 	fcntl(W.pipe[1], F_SETFL, fcntl(W.pipe[1], F_GETFL) & ~O_NONBLOCK);
 	if ((rc = listen_scn(o->scn_port, &addr)) < 0) {
-		snprintf(err, errlen, "iSNS: cannot listen for SCNs on %s TCP port %u: %s", host_text(&addr, a, sizeof(a)),
-		         o->scn_port, strerror(-rc));
+		snprintf(err, errlen, "iSNS: cannot listen for SCNs on %s TCP port %u: %s",
+		         host_text(&addr, a, sizeof(a)), o->scn_port, strerror(-rc));
 		goto fail;
 	}
 	W.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);

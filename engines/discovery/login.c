@@ -234,7 +234,8 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 		return -EINVAL;
 	}
 	if (disc_login_check_adapter(c->adapter, strlen(c->adapter)) < 0) {
-		snprintf(why, whylen, "source adapter must be an interface name or a source address of at most %d characters",
+		snprintf(why, whylen,
+		         "source adapter must be an interface name or a source address of at most %d characters",
 		         BAL_IFACE_MAX);
 		return -EINVAL;
 	}

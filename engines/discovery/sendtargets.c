@@ -71,9 +71,9 @@ struct disc_st {
 	bool chap, mutual;
 	int chap_step;
 	char *chap_user, *chap_secret, *chap_tuser, *chap_tsecret;
-	uint8_t chap_id;                       /* the target's CHAP_I */
-	uint8_t chap_rsp[SA_CHAP_RSP_LEN];     /* our answer to its challenge */
-	uint8_t my_id;                         /* our CHAP_I (mutual) */
+	uint8_t chap_id;                        /* the target's CHAP_I */
+	uint8_t chap_rsp[SA_CHAP_RSP_LEN];      /* our answer to its challenge */
+	uint8_t my_id;                          /* our CHAP_I (mutual) */
 	uint8_t my_chal[SA_CHAP_CHALLENGE_LEN]; /* our CHAP_C (mutual) */
 	/* its row in the sessions registry (0 until connected) */
 	uint32_t sess_id;
@@ -242,9 +242,7 @@ static int security_keys(struct disc_st *st, struct sa_tk_buf *kv, bool *transit
 		    (rc = sa_tk_add(kv, "AuthMethod", "CHAP")) < 0)
 			return rc;
 		return 0;
-	case CHAP_ALGO:
-		*transit = false;
-		return sa_tk_addf(kv, "CHAP_A", "%d", SA_CHAP_MD5);
+	case CHAP_ALGO: *transit = false; return sa_tk_addf(kv, "CHAP_A", "%d", SA_CHAP_MD5);
 	case CHAP_ANSWER:
 		sa_chap_encode(st->chap_rsp, sizeof(st->chap_rsp), hex);
 		if ((rc = sa_tk_add(kv, "CHAP_N", st->chap_user)) < 0 || (rc = sa_tk_add(kv, "CHAP_R", hex)) < 0)
@@ -282,9 +280,7 @@ static int send_login(struct disc_st *st)
 	}
 	r.transit = transit;
 	r.csg = (uint8_t)st->login_stage;
-	r.nsg = !transit                                 ? 0
-	        : st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL
-	                                               : SA_STAGE_FULL_FEATURE;
+	r.nsg = !transit ? 0 : st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL : SA_STAGE_FULL_FEATURE;
 	memcpy(r.isid, st->isid, sizeof(r.isid));
 	r.tsih = st->tsih;
 	r.itt = st->itt;
@@ -720,9 +716,11 @@ int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct d
 	if (p->chap_user && p->chap_user[0]) {
 		st->chap = true;
 		st->mutual = p->chap_target_user && p->chap_target_user[0];
-		if (!(st->chap_user = strdup(p->chap_user)) || !(st->chap_secret = strdup(p->chap_secret ? p->chap_secret : "")) ||
-		    (st->mutual && (!(st->chap_tuser = strdup(p->chap_target_user)) ||
-		                    !(st->chap_tsecret = strdup(p->chap_target_secret ? p->chap_target_secret : ""))))) {
+		if (!(st->chap_user = strdup(p->chap_user)) ||
+		    !(st->chap_secret = strdup(p->chap_secret ? p->chap_secret : "")) ||
+		    (st->mutual &&
+		     (!(st->chap_tuser = strdup(p->chap_target_user)) ||
+		      !(st->chap_tsecret = strdup(p->chap_target_secret ? p->chap_target_secret : ""))))) {
 			rc = -ENOMEM;
 			goto fail;
 		}

@@ -1603,7 +1603,8 @@ int redir_resource_validate(uint32_t index, const struct redir_resource_spec *sp
 	return redir_resource_validate_in(index, spec, NULL);
 }
 
-int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec *spec, const struct redir_txn_view *view)
+int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec *spec,
+                               const struct redir_txn_view *view)
 {
 	if (!index || !spec)
 		return -EINVAL;
@@ -2075,8 +2076,9 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		if (!s) {
 			const char *ov;
 
-			s = srv_add(idx_for(true, c->name), c->name, c->address, (unsigned)c->port, (unsigned)c->capacity, cadm,
-			            c->tgt_control, REDIR_ORIGIN_CONFIG, REDIR_ST_READONLY);
+			s = srv_add(idx_for(true, c->name), c->name, c->address, (unsigned)c->port,
+			            (unsigned)c->capacity, cadm, c->tgt_control, REDIR_ORIGIN_CONFIG,
+			            REDIR_ST_READONLY);
 			if (!s)
 				return -ENOMEM;
 			snprintf(k, sizeof(k), "redir.admin.%s", c->name);
@@ -2323,9 +2325,8 @@ static void etcd_map(const char *target, const char *server)
 	if (!r) {
 		/* A target the leader learnt from a server's agent before this
 		 * follower did: served from the leader's placement at once. */
-		if (!name_ok(target, REDIR_NAME_MAX) ||
-		    !(r = res_add(idx_for(false, target), target, to->pub.index, 0, REDIR_ORIGIN_DISCOVERED,
-		                  REDIR_ST_VOLATILE)))
+		if (!name_ok(target, REDIR_NAME_MAX) || !(r = res_add(idx_for(false, target), target, to->pub.index, 0,
+		                                                      REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE)))
 			return;
 		idx_commit();
 		r->agent_seen = time(NULL);

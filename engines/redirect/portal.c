@@ -48,8 +48,8 @@ struct conn {
 	bool rwatch, wwatch;
 	bool in_input; /* inside conn_input: it decides how the connection ends */
 	bool fin_sent;
-	bool got_bhs;  /* the first full BHS arrived: the login deadline applies */
-	bool queued;   /* on the login queue */
+	bool got_bhs; /* the first full BHS arrived: the login deadline applies */
+	bool queued;  /* on the login queue */
 	struct timespec deadline, login_deadline;
 	/* login */
 	bool started, discovery;
@@ -857,7 +857,8 @@ static void on_accept(int lfd, void *arg)
 		c->statsn = 1;
 		deadline_in(c, lim.login_timeout_ms);
 		c->login_deadline = c->deadline;
-		deadline_in(c, lim.header_timeout_ms < lim.login_timeout_ms ? lim.header_timeout_ms : lim.login_timeout_ms);
+		deadline_in(c, lim.header_timeout_ms < lim.login_timeout_ms ? lim.header_timeout_ms
+		                                                            : lim.login_timeout_ms);
 		lq_append(c);
 		c->next = conns;
 		if (conns)

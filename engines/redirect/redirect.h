@@ -28,28 +28,28 @@ enum redir_storage { REDIR_ST_VOLATILE = 2, REDIR_ST_NONVOLATILE = 3, REDIR_ST_R
 struct redir_server {
 	uint32_t index;
 	char name[64];
-	int family; /* AF_INET or AF_INET6 */
+	int family;                /* AF_INET or AF_INET6 */
 	char host[REDIR_HOST_MAX]; /* numeric address */
 	uint16_t port;
 	uint32_t capacity; /* relative weight, 1..1000000 */
-	int admin; /* enum redir_admin */
-	int oper; /* enum redir_oper, from health checks */
-	uint64_t load; /* sum of its resources' loads, bytes/s */
+	int admin;         /* enum redir_admin */
+	int oper;          /* enum redir_oper, from health checks */
+	uint64_t load;     /* sum of its resources' loads, bytes/s */
 	uint32_t nresources;
 	time_t last_change;
 	uint64_t probes_ok, probes_failed;
 	char last_error[128];
-	int origin; /* enum redir_origin */
-	int storage; /* enum redir_storage */
+	int origin;      /* enum redir_origin */
+	int storage;     /* enum redir_storage */
 	int tgt_control; /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
 };
 
 struct redir_resource {
 	uint32_t index;
 	char target[REDIR_NAME_MAX]; /* the target's iSCSI name */
-	uint32_t server; /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
-	uint64_t load; /* bytes/s: measured from tgt, or SET by an external monitor */
-	int load_set; /* 1 when the last load came from a SET */
+	uint32_t server;             /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
+	uint64_t load;               /* bytes/s: measured from tgt, or SET by an external monitor */
+	int load_set;                /* 1 when the last load came from a SET */
 	int pinned;
 	time_t mapped_since;
 	uint64_t redirects;
@@ -63,14 +63,19 @@ struct redir_client {
 	uint8_t isid[6];
 	struct sockaddr_storage source;
 	char target[REDIR_NAME_MAX]; /* "" for discovery sessions */
-	uint32_t resource; /* resource index it was redirected to, 0 for discovery */
-	uint32_t server; /* server index it was sent to */
+	uint32_t resource;           /* resource index it was redirected to, 0 for discovery */
+	uint32_t server;             /* server index it was sent to */
 	time_t first_seen, last_seen;
 	uint64_t logins;
 };
 
-enum redir_trigger { REDIR_TRIG_PERIODIC = 1, REDIR_TRIG_THRESHOLD = 2, REDIR_TRIG_MANUAL = 3, REDIR_TRIG_FAILOVER = 4,
-		     REDIR_TRIG_DRAIN = 5 };
+enum redir_trigger {
+	REDIR_TRIG_PERIODIC = 1,
+	REDIR_TRIG_THRESHOLD = 2,
+	REDIR_TRIG_MANUAL = 3,
+	REDIR_TRIG_FAILOVER = 4,
+	REDIR_TRIG_DRAIN = 5
+};
 
 struct redir_plan_record {
 	uint32_t index;
@@ -85,23 +90,23 @@ struct redir_plan_record {
 };
 
 struct redir_params {
-	unsigned int threshold_pct; /* default 50 (seed 003) */
-	unsigned int interval_s; /* periodic rebalance, 0 = off */
-	unsigned int max_moves; /* per plan */
+	unsigned int threshold_pct;     /* default 50 (seed 003) */
+	unsigned int interval_s;        /* periodic rebalance, 0 = off */
+	unsigned int max_moves;         /* per plan */
 	unsigned int probe_interval_ms; /* health check period, default 300 */
-	unsigned int probe_timeout_ms; /* default 500: a failure is noticed within 1 s */
-	unsigned int load_interval_s; /* how often loads are read from tgt */
-	int permanent; /* answer 0x0102 instead of 0x0101 */
+	unsigned int probe_timeout_ms;  /* default 500: a failure is noticed within 1 s */
+	unsigned int load_interval_s;   /* how often loads are read from tgt */
+	int permanent;                  /* answer 0x0102 instead of 0x0101 */
 };
 
 struct redir_counters {
 	uint64_t connections;
 	uint64_t redirects;
 	uint64_t discovery_sessions;
-	uint64_t rejects; /* unknown target (0x0203) or no server (0x0301) */
+	uint64_t rejects;   /* unknown target (0x0203) or no server (0x0301) */
 	uint64_t malformed; /* connections closed for a malformed PDU */
-	uint64_t refused; /* connections refused over the table or per-source limit */
-	uint64_t evicted; /* unfinished logins closed to make room in a full table */
+	uint64_t refused;   /* connections refused over the table or per-source limit */
+	uint64_t evicted;   /* unfinished logins closed to make room in a full table */
 };
 
 /* Engine ops for the registry (start/reload/stop). */
@@ -137,7 +142,7 @@ struct redir_server_spec {
 int redir_server_validate(uint32_t index, const struct redir_server_spec *spec);
 int redir_server_create(uint32_t index, const struct redir_server_spec *spec);
 int redir_server_validate_destroy(uint32_t index); /* -EPERM: a config or readOnly row */
-int redir_server_destroy(uint32_t index); /* its resources fail over first */
+int redir_server_destroy(uint32_t index);          /* its resources fail over first */
 int redir_server_validate_admin(uint32_t index, int admin);
 int redir_server_set_admin(uint32_t index, int admin); /* drain/down remaps its resources */
 int redir_server_validate_capacity(uint32_t index, uint32_t capacity);
@@ -179,8 +184,8 @@ enum redir_event_type {
 	REDIR_EV_SERVER_UP = 1,
 	REDIR_EV_SERVER_DOWN,
 	REDIR_EV_RESOURCE_REMAPPED, /* a: resource, b: old server, c: new server */
-	REDIR_EV_REBALANCED, /* a: plan index */
-	REDIR_EV_ROW_ADDED, /* a: table (enum redir_table), b: index */
+	REDIR_EV_REBALANCED,        /* a: plan index */
+	REDIR_EV_ROW_ADDED,         /* a: table (enum redir_table), b: index */
 	REDIR_EV_ROW_REMOVED,
 };
 enum redir_table { REDIR_T_SERVER = 1, REDIR_T_RESOURCE, REDIR_T_CLIENT, REDIR_T_PLAN };

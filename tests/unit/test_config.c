@@ -418,7 +418,8 @@ START_TEST(test_redirect_section)
 	    {"redirect = {\n servers = ( { name = \"a\"; address = \"x\"; } );\n};\n", 2, "numeric"},
 	    {"redirect = {\n servers = ( { name = \"a\"; address = \"::1\"; admin = \"off\"; } );\n};\n", 2,
 	     "must be one of"},
-	    {"redirect = {\n servers = ( { name = \"a\"; address = \"::1\"; },\n { name = \"a\"; address = \"::2\"; } );\n};\n",
+	    {"redirect = {\n servers = ( { name = \"a\"; address = \"::1\"; },\n { name = \"a\"; address = \"::2\"; } "
+	     ");\n};\n",
 	     3, "already used"},
 	    {"redirect = {\n resources = ( { target = \"iqn.x:1\"; server = \"nope\"; } );\n};\n", 2, "unknown server"},
 	    {"redirect = {\n resources = ( { target = \"iqn.x:1\"; },\n { target = \"iqn.x:1\"; } );\n};\n", 3,

@@ -347,8 +347,8 @@ START_TEST(test_tgt_parsers)
 	ck_assert_uint_eq(c[1].lun, 1);
 	ck_assert_uint_eq(c[1].bytes, 232386592ull + 4096);
 	free(c);
-	ck_assert_int_eq(
-	    tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r1", &k, &n), 0);
+	ck_assert_int_eq(tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r1", &k, &n),
+	                 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(k[0].tid, 1);
 	ck_assert_uint_eq(k[0].sid, 2);
@@ -356,8 +356,7 @@ START_TEST(test_tgt_parsers)
 	ck_assert_uint_eq(k[1].cid, 1);
 	free(k);
 	/* A prefix of another name is not that target. */
-	ck_assert_int_eq(
-	    tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r", &k, &n), 0);
+	ck_assert_int_eq(tgtc_parse_conns(show_out, sizeof(show_out) - 1, "iqn.2026-11.org.sanagent.lab:r", &k, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	free(k);
 }

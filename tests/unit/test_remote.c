@@ -1,4 +1,5 @@
-/* test_remote.c: resources and loads from the servers' agents (engines/redirect/remote.c) with a scripted SNMP client. */
+/* test_remote.c: resources and loads from the servers' agents (engines/redirect/remote.c) with a scripted SNMP client.
+ */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* test_table.c: the table framework in-process: tables on fixture engines, requests through net-snmp's agent, no snmpd. */
+/* test_table.c: the table framework in-process: tables on fixture engines, requests through net-snmp's agent, no snmpd.
+ */
 #include <config.h>
 
 #include <check.h>
@@ -715,8 +716,8 @@ START_TEST(walk_every_row_and_column)
 	    SRV ".5.1", SRV ".5.2", SRV ".5.5", SRV ".6.1", SRV ".6.2", SRV ".6.5",
 	};
 	static const char *const map_want[] = {
-	    MAP ".3.1.1", MAP ".3.1.2", MAP ".3.2.7", MAP ".4.1.1", MAP ".4.1.2", MAP ".4.2.7",
-	    MAP ".5.1.1", MAP ".5.1.2", MAP ".5.2.7",
+	    MAP ".3.1.1", MAP ".3.1.2", MAP ".3.2.7", MAP ".4.1.1", MAP ".4.1.2",
+	    MAP ".4.2.7", MAP ".5.1.1", MAP ".5.1.2", MAP ".5.2.7",
 	};
 	static const char *const ro_want[] = {RO ".2.1.1.1", RO ".2.1.2.0", RO ".2.1.2.5", RO ".2.3.0.0"};
 	char b[64];
