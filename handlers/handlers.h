@@ -70,10 +70,10 @@ void h_trap_counters_shutdown(void);
 /* SANAGENT-REDIRECTOR-MIB (handlers/redirector.c and the redir*.c files). */
 int h_redir_init(void);
 void h_redir_shutdown(void);
-/* SANAGENT-PATH-MIB (handlers/pathTeamTable.c, pathTable.c; issue 3). */
+/* SANAGENT-PATH-MIB (handlers/pathTeamTable.c, pathTable.c). */
 int h_path_init(void);
 void h_path_shutdown(void);
-/* SANAGENT-SESSION-MIB, discovery part (handlers/discTargetTable.c, discPortalTable.c; issue 4). */
+/* SANAGENT-SESSION-MIB, discovery part (handlers/discTargetTable.c, discPortalTable.c). */
 int h_disc_init(void);
 void h_disc_shutdown(void);
 /* SANAGENT-SESSION-MIB, connections: CHAP credentials and logins (handlers/credTable.c, loginTable.c). */

@@ -374,7 +374,7 @@ static const struct sa_schema sa_trap_schema = SA_SCHEMA(sa_trap_fields, 0, sa_t
 		.name = "enabled", .type = SA_F_BOOL, .off = SA_CFG(engine_enabled[id]), .def_int = 1                  \
 	}
 
-/* redirect { }: portal, servers, resources, rebalancer (issue 5). */
+/* redirect { }: portal, servers, resources, rebalancer. */
 static int sa_redir_res_cmp(const void *a, const void *b)
 {
 	const struct sa_redir_resource_cfg *const *x = a, *const *y = b;
@@ -681,7 +681,7 @@ static int sa_redirect_finish(struct sa_vctx *v, const config_setting_t *grp, vo
 static const struct sa_field sa_rediscover_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER)};
 static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
 
-/* balance { }: multipath teams run by the nbdkit-sanpath plug-in (issue 3). */
+/* balance { }: multipath teams run by the nbdkit-sanpath plug-in. */
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/sanagent"
 #endif
@@ -839,7 +839,7 @@ static int sa_balance_finish(struct sa_vctx *v, const config_setting_t *grp, voi
 	return 0;
 }
 
-/* discovery { }: SendTargets portals, subnet scans, iSNS servers, aging (issue 4). */
+/* discovery { }: SendTargets portals, subnet scans, iSNS servers, aging. */
 static int sa_chk_iscsi_name(const char *val, const char **canon, char *why, size_t whylen)
 {
 	(void)canon;

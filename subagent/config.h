@@ -40,7 +40,7 @@ struct sa_redir_server_cfg {
 	int capacity;
 	char *admin;     /* "up", "drain", "down" */
 	int tgt_control; /* local tgtd control port, -1 = none */
-	/* The server's own sanagent agent (issue 5): its storage-side tables
+	/* The server's own sanagent agent: its storage-side tables
 	 * list the targets (resources) and their byte counters (loads). */
 	char *agent;                 /* net-snmp peer spec, "" = none */
 	char *agent_community;       /* secret: SNMPv2c reads */
@@ -56,7 +56,7 @@ struct sa_redir_resource_cfg {
 	int pinned;
 };
 
-/* redirect { etcd = { ... }; }: redirectors sharing mapping and server states (issue 5). */
+/* redirect { etcd = { ... }; }: redirectors sharing mapping and server states. */
 struct sa_redir_etcd_cfg {
 	int present;      /* 0 = no etcd: this redirector's state file is the only store */
 	char **endpoints; /* "http://HOST:PORT" of the etcd v3 JSON gateway */
@@ -87,7 +87,7 @@ struct sa_redirect_config {
 	struct sa_redir_etcd_cfg etcd;
 };
 
-/* balance { teams = ( { paths = ( ... ) } ) } (issue 3): one path of a team. */
+/* balance { teams = ( { paths = ( ... ) } ) }: one path of a team. */
 struct sa_bal_path_cfg {
 	char *portal;                /* "ADDR:PORT" */
 	char *iface;                 /* source interface, "" = any */
@@ -120,7 +120,7 @@ struct sa_balance_config {
 	size_t nteams;
 };
 
-/* discovery { scan = ( ... ); } (issue 4): one subnet to sweep for portals. */
+/* discovery { scan = ( ... ); }: one subnet to sweep for portals. */
 struct sa_disc_scan_cfg {
 	char *cidr; /* IPv4 prefix, /16 or longer */
 	int *ports; /* none given = 3260 */
@@ -157,7 +157,7 @@ struct sa_discovery_config {
 	int session_window;                   /* s of the sliding window behind the session metrics */
 };
 
-/* storage { }: the storage-side role next to a tgt target (issue 4): its
+/* storage { }: the storage-side role next to a tgt target: its
  * portals, targets, LUNs and sessions, read and changed through tgtadm. */
 struct sa_storage_config {
 	int enabled;     /* the section is present */
@@ -185,16 +185,16 @@ struct sa_config {
 	/* one section per engine: absent = engine off */
 	int engine_enabled[SA_ENGINE_COUNT];
 
-	/* redirect { } (issue 5) */
+	/* redirect { } */
 	struct sa_redirect_config redirect;
 
-	/* balance { } (issue 3) */
+	/* balance { } */
 	struct sa_balance_config balance;
 
-	/* discovery { } (issue 4) */
+	/* discovery { } */
 	struct sa_discovery_config discovery;
 
-	/* storage { } (issue 4) */
+	/* storage { } */
 	struct sa_storage_config storage;
 };
 
