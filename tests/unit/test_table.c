@@ -536,6 +536,8 @@ static void setup(void)
 		ss = netsnmp_callback_open(callback_master_num, NULL, NULL, NULL);
 		ck_assert_ptr_nonnull(ss);
 		ss->version = SNMP_VERSION_2c;
+		/* The session came with its own (empty) community copy: free it before replacing it. */
+		free(ss->community);
 		ss->community = (u_char *)strdup("public");
 		ss->community_len = 6;
 		/* The synchronous wait runs the agent's queue: the request is answered in this process. */
