@@ -6,8 +6,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 sa_init discovery_isns_scn
-command -v isnsd >/dev/null && command -v isnsadm >/dev/null || sa_skip "open-isns is not installed"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need open-isns-server isnsd
+sa_need open-isns-utils isnsadm
+sa_need python3 python3
 
 SRC=.1.3.6.1.4.1.32473.1.3.1.1.2.1 # sanDiscSourceEntry
 IQN=iqn.2026-11.org.sanagent.isns

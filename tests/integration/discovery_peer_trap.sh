@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 sa_init discovery_peer_trap
-for tool in snmptrap snmpinform; do command -v "$tool" >/dev/null || sa_skip "$tool is not installed"; done
+sa_need snmp snmptrap snmpinform
 
 S=.1.3.6.1.4.1.32473.1.3.1
 DISCOVERED=$S.0.1 # sanTargetDiscovered

@@ -2,8 +2,8 @@
 # redirect_slowconn.sh: 500 slow connections from one address do not lock other initiators out of the redirector portal.
 . "$(dirname "$0")/lib.sh"
 sa_init redir-slowconn
-command -v iscsi-ls >/dev/null || sa_skip "libiscsi-bin not installed"
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need libiscsi-bin iscsi-ls
+sa_need python3 python3
 SLOW="python3 $SA_SRCDIR/tests/integration/slow_conns.py"
 IQN=$SA_TGT_IQN
 ATTACKER=127.0.0.5

@@ -3,8 +3,9 @@
 # and `sanlab status` says FAIL for tgtd once the portals it expects are gone.
 . "$(dirname "$0")/lib.sh"
 sa_init sanlab-status
-[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd"
-command -v isnsd >/dev/null && command -v tgtd >/dev/null || sa_skip "isnsd or tgtd not installed"
+sa_built "$SA_BUILDDIR/sanagentd" sanagentd
+sa_need open-isns-server isnsd
+sa_need tgt tgtd tgtadm
 LAB=$SA_TMP/lab
 lab() { SANLAB_DIR=$LAB SANLAB_BUILD=$SA_BUILDDIR SANLAB_BUILT=1 "$SA_SRCDIR/sanlab" "$@"; }
 trap 'rc=$?; lab down >/dev/null 2>&1; (exit $rc); sa_cleanup' EXIT

@@ -2,7 +2,7 @@
 # trap_drop_log.sh: 2,000 forged and broken datagrams make a few summary log lines whose counts match the drop counters.
 . "$(dirname "$0")/lib.sh"
 sa_init trapdrop
-command -v python3 >/dev/null || sa_skip "python3 not installed"
+sa_need python3 python3
 sa_start_snmpd
 RX=$(sa_free_port udp)
 sa_agent_conf "trap_receiver = {
