@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 
 /*
@@ -289,17 +290,6 @@ static int sa_escape(sa_put_fn put, void *ctx, const char *v)
 	return rc;
 }
 
-static int sa_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..len) into a new string; NULL if the escaping is invalid. */
 static char *sa_unescape(const char *s, size_t len)
 {
@@ -328,8 +318,8 @@ static char *sa_unescape(const char *s, size_t len)
 
 			if (i + 2 >= len)
 				goto bad;
-			hi = sa_hexval(s[i + 1]);
-			lo = sa_hexval(s[i + 2]);
+			hi = sa_hex_digit(s[i + 1]);
+			lo = sa_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			*o++ = (char)(hi << 4 | lo);
@@ -391,7 +381,7 @@ static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char
 		return -1;
 	}
 	for (const char *h = num_end + 1; h < end; h++) {
-		if (sa_hexval(*h) < 0 || (*h >= 'A' && *h <= 'F')) {
+		if (sa_hex_digit(*h) < 0 || (*h >= 'A' && *h <= 'F')) {
 			snprintf(why, whylen, "bad trailer");
 			return -1;
 		}

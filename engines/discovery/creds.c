@@ -7,6 +7,7 @@
 #include "engines/discovery/login.h"
 #include "engines/registry.h"
 #include "common/log.h"
+#include "common/hex.h"
 #include "common/search.h"
 #include "common/state.h"
 
@@ -34,17 +35,6 @@ void disc_hex_encode(const void *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
 {
 	size_t n = strlen(in);
@@ -52,7 +42,7 @@ int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
 	if (n % 2 || n / 2 > max)
 		return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
+		int hi = sa_hex_digit(in[2 * i]), lo = sa_hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
