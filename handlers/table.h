@@ -30,8 +30,9 @@
  *        undo    reverses action (row->old has the image before);
  *        commit  what cannot be undone: the destroy verb (row->op is
  *                H_OP_DESTROY) or an irreversible one; it runs for every
- *                row the request changed, once all of its varbinds are
- *                applied, and cannot fail the request.
+ *                row the request changed, at the end of ACTION once all
+ *                of its varbinds are applied (so that its state change is
+ *                durable before the answer), and cannot fail the request.
  *      The framework decides row->op and row->status from RowStatus (RFC
  *      2579), maps every -errno with h_table_err(), and runs RESERVE2,
  *      ACTION, UNDO and COMMIT for every table of the request together, in
@@ -131,6 +132,7 @@ struct h_row {
 	netsnmp_request_info *first; /* where errors of the row are reported */
 	/* the framework's */
 	int acted;
+	int irreversible_done; /* its commit callback ran: UNDO cannot reverse it */
 	int in_engine;     /* the engine holds the row, whatever its status */
 	void *pending_out; /* the pending row taken out of the store (undo puts it back) */
 	int pending_swapped;
