@@ -1225,12 +1225,18 @@ static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
                               netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	const struct h_next_index *n = handler->myvoid;
+	uint32_t v;
 
 	(void)reginfo;
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			if (!r->processed)
-				h_set_u32(r->requestvb, ASN_UNSIGNED, n->value());
+	if (reqinfo->mode != MODE_GET)
+		return SNMP_ERR_NOERROR;
+	v = n->value();
+	if (n->table)
+		while (v < UINT32_MAX && h_table_pending_has(n->table, &v))
+			v++;
+	for (netsnmp_request_info *r = requests; r; r = r->next)
+		if (!r->processed)
+			h_set_u32(r->requestvb, ASN_UNSIGNED, v);
 	return SNMP_ERR_NOERROR;
 }
 

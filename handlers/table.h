@@ -48,8 +48,9 @@
  * resourceUnavailable), aged out after a period without a SET (RFC 2579
  * suggests a few minutes) and gone after a restart. The one exception is a
  * table whose engine keeps rows in every state (ops->status: credentials
- * and logins, which the state file keeps as they are): there the engine
- * holds them, and its own limits apply.
+ * and logins, which can be taken out of service): there the engine holds
+ * them, and its own limits apply, but the rule is the same: a row reaches
+ * the state file when it first becomes active, not before.
  */
 
 #include <stdint.h>
@@ -133,8 +134,8 @@ struct h_row {
 	/* the framework's */
 	int acted;
 	int irreversible_done; /* its commit callback ran: UNDO cannot reverse it */
-	int in_engine;     /* the engine holds the row, whatever its status */
-	void *pending_out; /* the pending row taken out of the store (undo puts it back) */
+	int in_engine;         /* the engine holds the row, whatever its status */
+	void *pending_out;     /* the pending row taken out of the store (undo puts it back) */
 	int pending_swapped;
 };
 
@@ -253,6 +254,10 @@ struct h_next_index {
 	const oid *root;
 	size_t root_len;
 	uint32_t (*value)(void);
+	/* The table it names rows of, when its not-yet-active rows live in the
+	 * framework: the engine does not know their indexes, so the value
+	 * skips them (else a manager is handed an index a pending row holds). */
+	struct h_table *table;
 	netsnmp_handler_registration *reg;
 };
 int h_next_index_register(struct h_next_index *n);
