@@ -1,4 +1,5 @@
-/* config_sync.c: the redirect engine's start, reload and stop: config rows and parameters merged with what SNMP set and the state file kept. */
+/* config_sync.c: the redirect engine's start, reload and stop: config rows and parameters merged with what SNMP set and
+ * the state file kept. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,8 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 #define MERGE(f, key)                                                                                                  \
 	do {                                                                                                           \
 		if (ocfg && ocfg->f != ncfg->f) {                                                                      \
-			if (redir_st())                                                                                      \
-				sa_state_del(redir_st(), key);                                                               \
+			if (redir_st())                                                                                \
+				sa_state_del(redir_st(), key);                                                         \
 		} else {                                                                                               \
 			out->f = ov.f;                                                                                 \
 		}                                                                                                      \
@@ -86,8 +87,8 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 			const char *ov;
 
 			s = redir_srv_add(redir_idx_for(true, c->name), c->name, c->address, (unsigned)c->port,
-			            (unsigned)c->capacity, cadm, c->tgt_control, REDIR_ORIGIN_CONFIG,
-			            REDIR_ST_READONLY);
+			                  (unsigned)c->capacity, cadm, c->tgt_control, REDIR_ORIGIN_CONFIG,
+			                  REDIR_ST_READONLY);
 			if (!s)
 				return -ENOMEM;
 			snprintf(k, sizeof(k), "redir.admin.%s", c->name);
@@ -151,8 +152,8 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 
 			if (!server && home)
 				server = home->pub.index;
-			r = redir_res_add(redir_idx_for(false, c->target), c->target, server, c->pinned, REDIR_ORIGIN_CONFIG,
-			            REDIR_ST_READONLY);
+			r = redir_res_add(redir_idx_for(false, c->target), c->target, server, c->pinned,
+			                  REDIR_ORIGIN_CONFIG, REDIR_ST_READONLY);
 			if (!r)
 				return -ENOMEM;
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);
@@ -346,8 +347,8 @@ static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
 	redir_remote_start(rc);
 	if (redir_st())
 		redir_st_commit();
-	sa_log(SA_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", redir_servers.n, redir_resources.n, listen_cfg[0],
-	       nlisten_cfg > 1 ? " and more" : "");
+	sa_log(SA_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", redir_servers.n,
+	       redir_resources.n, listen_cfg[0], nlisten_cfg > 1 ? " and more" : "");
 	return 0;
 }
 

@@ -1,4 +1,5 @@
-/* etcd_sync.c: the redirect model's side of etcd: the mapping, server states, loads and admin states shared by redirectors. */
+/* etcd_sync.c: the redirect model's side of etcd: the mapping, server states, loads and admin states shared by
+ * redirectors. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,9 @@ static void etcd_map(const char *target, const char *server)
 	if (!r) {
 		/* A target the leader learnt from a server's agent before this
 		 * follower did: served from the leader's placement at once. */
-		if (!redir_name_ok(target, REDIR_NAME_MAX) || !(r = redir_res_add(redir_idx_for(false, target), target, to->pub.index, 0,
-		                                                      REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE)))
+		if (!redir_name_ok(target, REDIR_NAME_MAX) ||
+		    !(r = redir_res_add(redir_idx_for(false, target), target, to->pub.index, 0, REDIR_ORIGIN_DISCOVERED,
+		                        REDIR_ST_VOLATILE)))
 			return;
 		redir_idx_commit();
 		r->agent_seen = time(NULL);

@@ -195,7 +195,7 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 			if (!redir_name_ok(names[i], REDIR_NAME_MAX))
 				continue;
 			r = redir_res_add(redir_idx_for(false, names[i]), names[i], redir_persisted_map(names[i]), 0,
-			            REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE);
+			                  REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE);
 			if (!r)
 				continue;
 			sa_log(SA_LOG_INFO, TAG, "resource %s listed by the agent of %s", names[i], s->pub.name);
@@ -216,7 +216,8 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 			listers[nlisters++] = (struct lister){r->pub.index, server};
 		}
 		/* A follower shows the leader's loads (etcd load/ keys). */
-		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX && !REDIR_PASSIVE()) {
+		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX &&
+		    !REDIR_PASSIVE()) {
 			r->pub.load = rates[i];
 			loads_measured = 1;
 		}

@@ -375,7 +375,7 @@ void redir_recount(void)
 }
 
 void redir_client_note(const char *ini, const uint8_t isid[6], const struct sockaddr_storage *src, const char *target,
-                        uint32_t resource, uint32_t server)
+                       uint32_t resource, uint32_t server)
 {
 	struct redir_client *c = cli_lookup(ini, isid, target);
 	time_t now = time(NULL);
@@ -443,7 +443,7 @@ struct redir_srv *redir_srv_by_name(const char *name)
 }
 
 struct redir_srv *redir_srv_add(uint32_t index, const char *name, const char *host, unsigned port, unsigned capacity,
-                           int admin, int tgt, int origin, int storage)
+                                int admin, int tgt, int origin, int storage)
 {
 	struct redir_srv *s = redir_vec_insert(&redir_servers, index);
 
@@ -480,7 +480,8 @@ bool redir_name_ok(const char *n, size_t max)
 	return true;
 }
 
-struct redir_res *redir_res_add(uint32_t index, const char *target, uint32_t server, int pinned, int origin, int storage)
+struct redir_res *redir_res_add(uint32_t index, const char *target, uint32_t server, int pinned, int origin,
+                                int storage)
 {
 	struct redir_res *r = redir_vec_insert(&redir_resources, index);
 

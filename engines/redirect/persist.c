@@ -367,7 +367,8 @@ void redir_load_persisted_resources(void)
 		const char *t = st_field("resource", rows.idx[i], "target"),
 		           *pin = st_field("resource", rows.idx[i], "pinned");
 
-		if (!t || !redir_name_ok(t, REDIR_NAME_MAX) || redir_vec_find(&redir_resources, rows.idx[i]) || redir_res_by_target(t)) {
+		if (!t || !redir_name_ok(t, REDIR_NAME_MAX) || redir_vec_find(&redir_resources, rows.idx[i]) ||
+		    redir_res_by_target(t)) {
 			sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad resource row %u", rows.idx[i]);
 			continue;
 		}

@@ -167,8 +167,8 @@ void redir_heal_orphans(void)
 		struct redir_srv *s = SRV(i);
 
 		if (redir_srv_rb_state(s) != REDIR_SRV_UP && s->pub.nresources)
-			redir_failover_server(s->pub.index,
-			                s->pub.admin == REDIR_ADMIN_DRAIN ? REDIR_TRIG_DRAIN : REDIR_TRIG_FAILOVER);
+			redir_failover_server(s->pub.index, s->pub.admin == REDIR_ADMIN_DRAIN ? REDIR_TRIG_DRAIN
+			                                                                      : REDIR_TRIG_FAILOVER);
 	}
 }
 

@@ -1,4 +1,5 @@
-/* routing.c: what the portal and the health probes ask of the redirect model: login routes, SendTargets, probe results. */
+/* routing.c: what the portal and the health probes ask of the redirect model: login routes, SendTargets, probe results.
+ */
 #include <stdio.h>
 #include <time.h>
 

@@ -46,7 +46,7 @@ int redir_server_create(uint32_t index, const struct redir_server_spec *spec)
 	if (rc < 0)
 		return rc;
 	s = redir_srv_add(index, spec->name, spec->host, spec->port, spec->capacity, spec->admin, spec->tgt_control,
-	            REDIR_ORIGIN_SNMP, spec->storage);
+	                  REDIR_ORIGIN_SNMP, spec->storage);
 	if (!s)
 		return -ENOMEM;
 	if (spec->storage == REDIR_ST_NONVOLATILE) {
@@ -234,7 +234,8 @@ int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec 
 		return -EINVAL;
 	if (redir_res_by_target(spec->target))
 		return -EEXIST;
-	if (spec->server && !redir_vec_find(&redir_servers, spec->server) && !(view && view->server_created(spec->server, view->arg)))
+	if (spec->server && !redir_vec_find(&redir_servers, spec->server) &&
+	    !(view && view->server_created(spec->server, view->arg)))
 		return -ENOENT;
 	if (spec->pinned != 0 && spec->pinned != 1)
 		return -EINVAL;
@@ -428,9 +429,10 @@ int redir_params_validate(const struct redir_params *p)
 
 void redir_params_apply(const struct redir_params *p)
 {
-	bool probes =
-	    p->probe_interval_ms != redir_cur_params.probe_interval_ms || p->probe_timeout_ms != redir_cur_params.probe_timeout_ms;
-	bool timers = p->interval_s != redir_cur_params.interval_s || p->load_interval_s != redir_cur_params.load_interval_s;
+	bool probes = p->probe_interval_ms != redir_cur_params.probe_interval_ms ||
+	              p->probe_timeout_ms != redir_cur_params.probe_timeout_ms;
+	bool timers =
+	    p->interval_s != redir_cur_params.interval_s || p->load_interval_s != redir_cur_params.load_interval_s;
 
 	redir_cur_params = *p;
 	if (!redir_running || REDIR_PASSIVE())
