@@ -1,4 +1,5 @@
-/* redisc.h: SANAGENT-REDISCOVER-MIB handlers: what the table files share (OIDs are in engines/rediscover/redisc_mib.h). */
+/* redisc.h: SANAGENT-REDISCOVER-MIB handlers: what the table files share (OIDs are in engines/rediscover/redisc_mib.h).
+ */
 #ifndef H_REDISC_H
 #define H_REDISC_H
 

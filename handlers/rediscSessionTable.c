@@ -1,4 +1,5 @@
-/* rediscSessionTable.c: sanRediscSessionTable, the sessions the rediscover engine knows and their metrics (read-only). */
+/* rediscSessionTable.c: sanRediscSessionTable, the sessions the rediscover engine knows and their metrics (read-only).
+ */
 #include <config.h>
 
 #include <errno.h>

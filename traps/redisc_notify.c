@@ -16,8 +16,7 @@ static int sub, active; /* sub: bus handle, 0 until subscribed */
 static struct sa_notify_rate rate = {.what = "sanRediscoveryTriggered", .per_sec = 20};
 
 /* Adds entry.col.index with the decision's value, typed as sanRediscDecisionTable serves it. */
-static int add(netsnmp_variable_list **vars, unsigned int col, uint32_t index, u_char type, const void *val,
-               size_t len)
+static int add(netsnmp_variable_list **vars, unsigned int col, uint32_t index, u_char type, const void *val, size_t len)
 {
 	oid nm[MAX_OID_LEN];
 	size_t elen = OID_LENGTH(entry_oid);
@@ -53,7 +52,8 @@ static void send_triggered(uint32_t index)
 	    add(&vars, REDISC_D_OFFENDER, index, ASN_OCTET_STR, d->offender, strlen(d->offender)) < 0 ||
 	    add_int(&vars, REDISC_D_MODE, index, d->mode) < 0 || add_int(&vars, REDISC_D_STATE, index, d->state) < 0) {
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_ERR, "notify", "cannot build sanRediscoveryTriggered for decision %u", (unsigned int)index);
+		sa_log(SA_LOG_ERR, "notify", "cannot build sanRediscoveryTriggered for decision %u",
+		       (unsigned int)index);
 		return;
 	}
 	sa_notify_send(vars, SA_LOG_INFO, "sanRediscoveryTriggered for decision %u", (unsigned int)index);

@@ -8,6 +8,7 @@
 
 #include "common/bus.h"
 #include "common/evloop.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/state.h"
@@ -302,8 +303,8 @@ static void sweep(unsigned int id, void *arg)
 		struct redisc_session *s = R.by_index[i];
 
 		if (now - s->last_ms > limit) {
-			sa_log(SA_LOG_INFO, TAG, "session %s -> %s forgotten: unreported for %u s", s->initiator, s->target,
-			       (unsigned int)R.pol.age_out_s);
+			sa_log(SA_LOG_INFO, TAG, "session %s -> %s forgotten: unreported for %u s", s->initiator,
+			       s->target, (unsigned int)R.pol.age_out_s);
 			session_remove(s);
 		}
 	}
@@ -424,11 +425,11 @@ static void hex_of(const unsigned char *p, size_t n, char *out)
 static int hex_to(const char *s, unsigned char *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned int v;
+		int hi, lo;
 
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+		if (!s[2 * i] || (hi = sa_hex_digit(s[2 * i])) < 0 || (lo = sa_hex_digit(s[2 * i + 1])) < 0)
 			return -1;
-		out[i] = (unsigned char)v;
+		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return s[2 * n] == 0 ? 0 : -1;
 }
@@ -443,8 +444,7 @@ static int decision_encode(const struct redisc_decision *d, char *buf, size_t le
 
 	hex_of(d->old_portal.a, redisc_addr_len(&d->old_portal), oh);
 	hex_of(d->new_portal.a, redisc_addr_len(&d->new_portal), nh);
-	n = snprintf(buf, len,
-	             "1\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s",
+	n = snprintf(buf, len, "1\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s",
 	             (long long)d->when, d->trigger, d->source, d->metric, (unsigned int)d->value, d->target,
 	             d->old_portal.type, oh, (unsigned int)d->old_portal.port, d->new_portal.type, nh,
 	             (unsigned int)d->new_portal.port, d->competing, d->offender, d->mode, d->state,
@@ -587,7 +587,8 @@ static void decisions_load(void)
 	}
 	R.next_decision = R.ndec ? R.dec[R.ndec - 1].index : 0;
 	if (R.ndec)
-		sa_log(SA_LOG_INFO, TAG, "%zu decisions restored, the latest %u", R.ndec, (unsigned int)R.next_decision);
+		sa_log(SA_LOG_INFO, TAG, "%zu decisions restored, the latest %u", R.ndec,
+		       (unsigned int)R.next_decision);
 }
 
 /* The first pool address of the portal's family other than the portal itself. */
@@ -738,8 +739,7 @@ static int group_exists(const char *target, const struct redisc_addr *portal)
 	return i < R.nsess && strcmp(R.by_key[i]->target, target) == 0 && addr_cmp(&R.by_key[i]->portal, portal) == 0;
 }
 
-int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal,
-                const char *source)
+int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal, const char *source)
 {
 	char who[REDISC_SOURCE_MAX];
 	struct redisc_session *s;
@@ -826,8 +826,8 @@ static int subscribe(void)
 	static int request_tag = 1;
 	int h;
 
-	if ((h = bus_subscribe_key(BUS_TRAP, oid_feedback, sizeof(oid_feedback) / sizeof(uint32_t), 0, on_trap,
-	                           NULL)) < 0)
+	if ((h = bus_subscribe_key(BUS_TRAP, oid_feedback, sizeof(oid_feedback) / sizeof(uint32_t), 0, on_trap, NULL)) <
+	    0)
 		return h;
 	R.subs[0] = h;
 	if ((h = bus_subscribe_key(BUS_TRAP, oid_request, sizeof(oid_request) / sizeof(uint32_t), 0, on_trap,

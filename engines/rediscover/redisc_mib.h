@@ -1,4 +1,5 @@
-/* redisc_mib.h: SANAGENT-REDISCOVER-MIB's OIDs and column numbers, shared by the engine, its handlers and notifications. */
+/* redisc_mib.h: SANAGENT-REDISCOVER-MIB's OIDs and column numbers, shared by the engine, its handlers and
+ * notifications. */
 #ifndef SA_ENGINES_REDISC_MIB_H
 #define SA_ENGINES_REDISC_MIB_H
 

@@ -115,8 +115,7 @@ const struct redisc_counters *redisc_counters(void);
  * so tests can drive them: fb NULL for a notification that did not
  * decode, principal the v3 user (version 3), source "ip:port".  Returns
  * the drop reason (REDISC_DROP_NONE: taken). */
-int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal,
-                const char *source);
+int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal, const char *source);
 
 /* Known sessions in index order (O(log n)): the first with index > after. */
 const struct redisc_session *redisc_session_next(uint32_t after);

@@ -139,8 +139,8 @@ START_TEST(hold_time_is_hysteresis)
 	uint32_t v = 0;
 
 	memset(&h, 0, sizeof(h));
-	ck_assert_int_eq(redisc_hold_update(&h, &p, &bad, 1000, &v), 0);  /* outside from t = 1 s */
-	ck_assert_int_eq(redisc_hold_update(&h, &p, &bad, 9000, &v), 0);  /* 8 s */
+	ck_assert_int_eq(redisc_hold_update(&h, &p, &bad, 1000, &v), 0); /* outside from t = 1 s */
+	ck_assert_int_eq(redisc_hold_update(&h, &p, &bad, 9000, &v), 0); /* 8 s */
 	ck_assert_uint_eq(redisc_hold_age(&h, 9000), 8);
 	ck_assert_int_eq(redisc_hold_update(&h, &p, &good, 9500, &v), 0); /* back inside: starts over */
 	ck_assert_uint_eq(redisc_hold_age(&h, 9500), 0);
