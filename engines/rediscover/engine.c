@@ -619,8 +619,8 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
 
 /* One decision for target over portal (seed 000 steps 62 and 74-76): the competing group, the offender, the
  * replacement address and the messages, recorded; the mode says whether anything is carried out. */
-static void decide(int trigger, const char *target, const struct redisc_addr *portal, int metric, uint32_t value,
-                   const char *source, const char *offender_hint)
+static int decide(int trigger, const char *target, const struct redisc_addr *portal, int metric, uint32_t value,
+                  const char *source, const char *offender_hint)
 {
 	struct redisc_decision d;
 	struct redisc_member *members = NULL;
@@ -631,11 +631,11 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 	int verdict;
 
 	if (R.pol.mode == REDISC_OFF)
-		return;
+		return -ENODEV;
 	redisc_addr_text(portal, ptext, sizeof(ptext));
 	if ((verdict = redisc_limit_check(&R.lim, &R.pol, target, ptext, now)) != REDISC_GO) {
 		R.ctr.suppressed++;
-		return;
+		return -EAGAIN;
 	}
 	memset(&d, 0, sizeof(d));
 	d.when = now;
@@ -654,7 +654,7 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 		n++;
 	if (n && !(members = calloc(n, sizeof(*members)))) {
 		sa_log(SA_LOG_ERR, TAG, "out of memory: decision for %s dropped", target);
-		return;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct redisc_session *s = R.by_key[first + i];
@@ -666,13 +666,15 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 	if (redisc_judge(&R.pol, members, n, &j) < 0) {
 		free(members);
 		sa_log(SA_LOG_ERR, TAG, "out of memory: decision for %s dropped", target);
-		return;
+		return -ENOMEM;
 	}
-	/* A sender's offender counts only if it has a session in the group. */
+	/* A sender's offender counts only if it has a session in the group; an administrator's always does. */
 	if (offender_hint && offender_hint[0]) {
 		for (size_t i = 0; i < j.ninitiators; i++)
 			if (strcmp(j.order[i], offender_hint) == 0)
 				snprintf(d.offender, sizeof(d.offender), "%s", offender_hint);
+		if (trigger == REDISC_TRIG_MANUAL)
+			snprintf(d.offender, sizeof(d.offender), "%s", offender_hint);
 	}
 	if (!d.offender[0] && j.offender >= 0)
 		snprintf(d.offender, sizeof(d.offender), "%s", j.order[j.offender]);
@@ -683,6 +685,11 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 		append(d.messages, sizeof(d.messages),
 		       strcmp(j.order[i], d.offender) == 0 ? "%stype2:%s@%s" : "%stype1:%s@%s", j.order[i],
 		       a ? a->address : "iSNS");
+	}
+	if (d.offender[0] && !strstr(d.messages, "type2:")) {
+		const struct agent *a = agent_find(d.offender);
+
+		append(d.messages, sizeof(d.messages), "%stype2:%s@%s", d.offender, a ? a->address : "iSNS");
 	}
 	redisc_judgement_free(&j);
 	free(members);
@@ -703,7 +710,7 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 	/* A failed decision starts the cooldowns as well: a failing move is not retried at every feedback. */
 	if (redisc_limit_note(&R.lim, target, ptext, ntext[0] ? ntext : NULL, now) < 0 || decision_store(&d) < 0) {
 		sa_log(SA_LOG_ERR, TAG, "out of memory: decision %u for %s dropped", (unsigned int)d.index, target);
-		return;
+		return -ENOMEM;
 	}
 	R.ctr.decisions++;
 	if (d.state == REDISC_ST_FAILED)
@@ -717,6 +724,42 @@ static void decide(int trigger, const char *target, const struct redisc_addr *po
 
 		bus_publish(BUS_REDISCOVER, &ev);
 	}
+	return (int)d.index;
+}
+
+static int name_ok(const char *s, int empty_ok)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return empty_ok;
+	if (n >= REDISC_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~')
+			return 0;
+	return 1;
+}
+
+int redisc_trigger_check(const char *target, const struct redisc_addr *portal, const char *offender)
+{
+	char ptext[64];
+
+	if (!R.running || R.pol.mode == REDISC_OFF)
+		return -ENODEV;
+	if (!name_ok(target, 0) || !name_ok(offender, 1) || (portal->type != 1 && portal->type != 2) || !portal->port)
+		return -EINVAL;
+	redisc_addr_text(portal, ptext, sizeof(ptext));
+	return redisc_limit_check(&R.lim, &R.pol, target, ptext, redisc_clock_wall()) == REDISC_GO ? 0 : -EAGAIN;
+}
+
+int redisc_trigger(const char *target, const struct redisc_addr *portal, const char *offender)
+{
+	int rc = redisc_trigger_check(target, portal, offender);
+
+	if (rc < 0)
+		return rc;
+	return decide(REDISC_TRIG_MANUAL, target, portal, REDISC_M_NONE, 0, "snmp", offender);
 }
 
 /* ---- feedback ------------------------------------------------------------------------------ */

@@ -117,6 +117,14 @@ const struct redisc_counters *redisc_counters(void);
  * the drop reason (REDISC_DROP_NONE: taken). */
 int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal, const char *source);
 
+/* The manual trigger (sanRediscTrigger): a decision for target over
+ * portal now, without hold time, naming offender ("" none).  check: 0,
+ * -ENODEV (engine off, or mode off), -EINVAL (a name or portal that cannot
+ * be), -EAGAIN (within a cooldown or beyond the hourly cap).  trigger:
+ * the decision's index, or -errno. */
+int redisc_trigger_check(const char *target, const struct redisc_addr *portal, const char *offender);
+int redisc_trigger(const char *target, const struct redisc_addr *portal, const char *offender);
+
 /* Known sessions in index order (O(log n)): the first with index > after. */
 const struct redisc_session *redisc_session_next(uint32_t after);
 const struct redisc_session *redisc_session_find(uint32_t index);

@@ -149,5 +149,21 @@ sa_set "$TH.2.5" u 30000 "$TH.4.5" i 1 >/dev/null || sa_fail "SET latency thresh
 inform $HOST_USER $HOST_AUTH $HOST_PRIV "$FEEDBACK" $(session $H2) "$FB.10.0" u 99000 ||
 	sa_fail "feedback not acknowledged"
 expect "mode off" "9 4 5 2 2 1 1 1"
+# ---- the manual trigger: a portal and an offender, in one SET -----------------------------------------
+T=$M.1.11
+sa_set "$P.1.0" i 2 >/dev/null || sa_fail "SET mode dryRun refused"
+# X moved less than a cooldown ago: refused, nothing recorded.
+sa_set_err resourceUnavailable "$T.1.0" s "$X" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" \
+	"$T.6.0" i 2
+Y=iqn.2026-12.org.sanagent:y
+sa_set "$T.1.0" s "$Y" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" "$T.6.0" i 2 >/dev/null ||
+	sa_fail "manual trigger for Y refused"
+row=$(sa_get1 "$DEC.3.2" "$DEC.4.2" "$DEC.7.2" "$DEC.9.2" "$DEC.15.2" "$DEC.17.2" "$DEC.19.2" "$T.6.0")
+want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@iSNS\" 1"
+[ "$row" = "$want" ] || sa_fail "manual decision row: $row, want $want"
+sa_log "manual trigger: $row"
+expect "manual trigger" "9 4 5 2 2 1 2 1"
+sa_wait_for 5 eval '[ "$(sa_trap_count "$TRIGGERED")" = 2 ]' ||
+	sa_fail "$(sa_trap_count "$TRIGGERED") sanRediscoveryTriggered at snmptrapd, want 2"
 grep -q -e "$STOR_AUTH" -e "$HOST_PRIV" -e "$PEER" "$SA_TMP/sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS
