@@ -535,6 +535,7 @@ void redisc_stop(void)
 	redisc_m.sweep_timer = 0;
 	unsubscribe();
 	redisc_sessions_free();
+	redisc_groups_free();
 	free(redisc_m.dec);
 	free(redisc_m.agents);
 	free(redisc_m.pool);

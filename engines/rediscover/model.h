@@ -33,6 +33,12 @@ struct redisc_model {
 	struct redisc_session **by_index, **by_key;
 	size_t nsess, capsess;
 	uint32_t next_session;
+	uint64_t sess_gen; /* moves when a session comes or goes */
+	/* Competing groups by index, rebuilt when sess_gen moved. */
+	struct redisc_group *groups;
+	size_t ngroups;
+	uint32_t next_group;
+	uint64_t groups_gen;
 	struct redisc_decision *dec; /* by index, oldest first */
 	size_t ndec, capdec;
 	uint32_t next_decision;
@@ -55,6 +61,9 @@ struct redisc_session *redisc_session_add(const struct redisc_feedback *fb);
 void redisc_sessions_free(void);
 /* The age-out timer's callback. */
 void redisc_sweep(unsigned int id, void *arg);
+
+/* groups.c */
+void redisc_groups_free(void);
 
 /* history.c */
 /* Appends d (its index set) and persists it; the oldest row goes when the history is full. */

@@ -92,6 +92,7 @@ struct redisc_session *redisc_session_add(const struct redisc_feedback *fb)
 	k = redisc_key_lower(s->target, &s->portal, s->initiator);
 	memmove(redisc_m.by_key + k + 1, redisc_m.by_key + k, (redisc_m.nsess - k) * sizeof(*redisc_m.by_key));
 	redisc_m.by_key[k] = s;
+	redisc_m.sess_gen++;
 	redisc_m.by_index[redisc_m.nsess++] = s; /* indexes only grow: appending keeps the order */
 	return s;
 }
@@ -104,6 +105,7 @@ static void session_remove(struct redisc_session *s)
 	        (redisc_m.nsess - i - 1) * sizeof(*redisc_m.by_index));
 	memmove(redisc_m.by_key + k, redisc_m.by_key + k + 1, (redisc_m.nsess - k - 1) * sizeof(*redisc_m.by_key));
 	redisc_m.nsess--;
+	redisc_m.sess_gen++;
 	free(s);
 }
 
