@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "handlers/login.h"
+#include "handlers/loginTables.h"
 #include "handlers/table.h"
 
 static const oid cred_table_oid[] = {SA_OID_CRED_TABLE};

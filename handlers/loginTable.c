@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/login.h"
+#include "handlers/loginTables.h"
 #include "handlers/table.h"
 
 #define TAG "handlers"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/pathmib.h"
+#include "handlers/pathTables.h"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
 

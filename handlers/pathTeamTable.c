@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/pathmib.h"
+#include "handlers/pathTables.h"
 
 #define TAG "handlers"
 
