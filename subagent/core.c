@@ -26,6 +26,7 @@
 #include "handlers/sessionTables.h"
 #include "handlers/stateTxn.h"
 #include "subagent/core.h"
+#include "subagent/login_teams.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
@@ -210,6 +211,11 @@ static int sa_core_wire(void)
 	int rc;
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
+	if ((rc = sa_login_teams_start()) < 0) {
+		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
+		       strerror(-rc));
+		return rc;
+	}
 	if ((rc = sa_core_notifications_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot start notifications: %s", strerror(-rc));
 		return rc;
@@ -230,6 +236,7 @@ void sa_core_unregister(void)
 		sa_core_session_timer = 0;
 	}
 	bal_sessfeed_stop();
+	sa_login_teams_stop();
 	sa_core_notifications_stop();
 	h_all_shutdown();
 }
