@@ -165,16 +165,16 @@ static int parse_algo(const char *s)
 
 	for (i = 0; i < 5; i++)
 		if (!strcmp(s, names[i]))
-			return (int)i + BAL_ALGO_STATIC;
+			return (int)i + SP_ALGO_STATIC;
 	return -1;
 }
 
 static int parse_mode(const char *s)
 {
 	if (!strcmp(s, "failover"))
-		return BAL_MODE_FAILOVER;
+		return SP_MODE_FAILOVER;
 	if (!strcmp(s, "lb"))
-		return BAL_MODE_FAILOVER_LB;
+		return SP_MODE_FAILOVER_LB;
 	return -1;
 }
 
@@ -230,7 +230,7 @@ static void io_done(struct sp_io *io, int status, void *priv)
 		j->errors++;
 		j->aborted = 1;
 		if (!j->first_error_logged) {
-			fprintf(stderr, "sanpath: %s at lba %llu failed: %s\n", io->dir == BAL_READ ? "read" : "write",
+			fprintf(stderr, "sanpath: %s at lba %llu failed: %s\n", io->dir == SP_READ ? "read" : "write",
 			        (unsigned long long)io->lba, io_strerror(status));
 			j->first_error_logged = 1;
 		}
@@ -239,7 +239,7 @@ static void io_done(struct sp_io *io, int status, void *priv)
 	j->ops[io->dir]++;
 	if (!j->verify)
 		return;
-	if (io->dir == BAL_WRITE) {
+	if (io->dir == SP_WRITE) {
 		j->expect[w->unit] = w->gen;
 		j->written++;
 		return;
@@ -305,13 +305,13 @@ static int start_io(struct job *j, struct worker *w)
 	if (rc <= 0)
 		return rc;
 	if (j->phase == PH_FILL)
-		dir = BAL_WRITE;
+		dir = SP_WRITE;
 	else if (j->phase == PH_READBACK)
-		dir = BAL_READ;
+		dir = SP_READ;
 	else if (j->rw == RW_MIX)
-		dir = (int)(xorshift(&j->rng) % 100) < j->mix_read_pct ? BAL_READ : BAL_WRITE;
+		dir = (int)(xorshift(&j->rng) % 100) < j->mix_read_pct ? SP_READ : SP_WRITE;
 	else
-		dir = j->rw == RW_READ ? BAL_READ : BAL_WRITE;
+		dir = j->rw == RW_READ ? SP_READ : SP_WRITE;
 	w->unit = u;
 	w->io.dir = dir;
 	w->io.lba = u * j->bpi;
@@ -319,7 +319,7 @@ static int start_io(struct job *j, struct worker *w)
 	w->io.buf = w->buf;
 	w->io.cb = io_done;
 	w->io.priv = w;
-	if (dir == BAL_WRITE) {
+	if (dir == SP_WRITE) {
 		w->gen = ++j->gen;
 		if (j->verify)
 			stamp(w->buf, w->io.lba, j->bpi, j->bsz, w->gen);
@@ -528,7 +528,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			break;
 		case O_SHR:
 		case O_SHW:
-			v = parse_shares(optarg, c->o.share[ch == O_SHR ? BAL_READ : BAL_WRITE], SP_MAX_PATHS);
+			v = parse_shares(optarg, c->o.share[ch == O_SHR ? SP_READ : SP_WRITE], SP_MAX_PATHS);
 			if (v <= 0)
 				return bad("shares", optarg);
 			c->nshares[ch == O_SHR ? 0 : 1] = v;
@@ -1070,7 +1070,7 @@ int main(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	sp_team_opts_default(&c.o);
-	c.o.mode = BAL_MODE_FAILOVER_LB;
+	c.o.mode = SP_MODE_FAILOVER_LB;
 	c.qd = 32;
 	c.seconds = 5;
 	c.rw = RW_READ;

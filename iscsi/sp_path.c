@@ -237,7 +237,7 @@ int sp_path_issue(struct sp_path *p, struct sp_io *io)
 	io->t_issue = sp_now_ns();
 	io->attempts++;
 	p->inflight++;
-	if (io->dir == BAL_READ)
+	if (io->dir == SP_READ)
 		s->task = iscsi_read16_iov_task(p->ctx, p->lun, io->lba, len, (int)t->block_size, 0, 0, 0, 0, 0, io_cb,
 		                                s, &s->iov, 1);
 	else

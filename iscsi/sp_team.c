@@ -25,8 +25,8 @@ void sp_team_opts_default(struct sp_team_opts *o)
 	o->name = "team";
 	o->initiator = "iqn.2024-01.org.sanagent:sanpath";
 	o->lun = 0;
-	o->mode = BAL_MODE_FAILOVER_LB;
-	o->algo = BAL_ALGO_STATIC;
+	o->mode = SP_MODE_FAILOVER_LB;
+	o->algo = SP_ALGO_STATIC;
 	o->dyn.timer_interval_ms = 1000;
 	o->dyn.change_threshold = 5;
 	o->dyn.lb_change_pct = 5;
@@ -108,9 +108,9 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	    (o->chap_target_user && *o->chap_target_user &&
 	     (!o->chap_user || !*o->chap_user || !o->chap_target_secret || !*o->chap_target_secret)))
 		return -EINVAL;
-	if (o->mode != BAL_MODE_FAILOVER && o->mode != BAL_MODE_FAILOVER_LB)
+	if (o->mode != SP_MODE_FAILOVER && o->mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
-	if (o->algo < BAL_ALGO_STATIC || o->algo > BAL_ALGO_SERVICE_TIME)
+	if (o->algo < SP_ALGO_STATIC || o->algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -229,7 +229,7 @@ static void membership_changed(struct sp_team *t)
 	unsigned int i;
 
 	for (d = 0; d < 2; d++)
-		bal_set_shares(&t->bal, d, t->share[d]);
+		sp_lb_set_shares(&t->bal, d, t->share[d]);
 	for (i = 0; i < t->npaths; i++)
 		t->bal.path[i].primary = (int)i == prim;
 	drain_path_queues(t);
@@ -252,7 +252,7 @@ static void membership_changed(struct sp_team *t)
  */
 static int queue_on_path(const struct sp_team *t)
 {
-	return t->bal.algo == BAL_ALGO_DYNAMIC && t->bal.mode == BAL_MODE_FAILOVER_LB;
+	return t->bal.algo == SP_ALGO_DYNAMIC && t->bal.mode == SP_MODE_FAILOVER_LB;
 }
 
 /* The command no longer counts against its path in the selector: it
@@ -261,7 +261,7 @@ static int queue_on_path(const struct sp_team *t)
 static void unaccount(struct sp_team *t, struct sp_io *io, uint64_t service_ns)
 {
 	if (io->path >= 0)
-		bal_complete(&t->bal, io->path, io->dir, io->nblocks * t->block_size, service_ns);
+		sp_lb_complete(&t->bal, io->path, io->dir, io->nblocks * t->block_size, service_ns);
 	io->path = -1;
 	io->slot = -1;
 }
@@ -333,21 +333,21 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 		/* In failover mode only the primary may carry I/O, even when it
 		 * is full; under dynamic LB a full path keeps its turn (the
 		 * command waits for it); otherwise a full path steps aside. */
-		if (t->bal.mode == BAL_MODE_FAILOVER)
+		if (t->bal.mode == SP_MODE_FAILOVER)
 			t->bal.path[i].usable = ok && t->bal.path[i].primary;
 		else if (wait_ok)
 			t->bal.path[i].usable = ok;
 		else
 			t->bal.path[i].usable = ok && p->inflight < max;
 	}
-	if (t->bal.mode == BAL_MODE_FAILOVER && prim < 0)
+	if (t->bal.mode == SP_MODE_FAILOVER && prim < 0)
 		return -1;
-	sel = bal_select(&t->bal, io->dir, len);
+	sel = sp_lb_select(&t->bal, io->dir, len);
 	if (sel < 0 || sel >= (int)t->npaths || !path_in_service(&t->path[sel]))
 		return -1;
 	if (!wait_ok && t->path[sel].inflight >= max)
 		return -1;
-	bal_account(&t->bal, sel, io->dir, len);
+	sp_lb_account(&t->bal, sel, io->dir, len);
 	io->path = sel;
 	return sel;
 }
@@ -555,20 +555,20 @@ int sp_team_set_shares(struct sp_team *t, int dir, const unsigned int *shares)
 {
 	int rc;
 
-	if (dir != BAL_READ && dir != BAL_WRITE)
+	if (dir != SP_READ && dir != SP_WRITE)
 		return -EINVAL;
-	rc = bal_validate_shares(shares, t->npaths);
+	rc = sp_lb_validate_shares(shares, t->npaths);
 	if (rc)
 		return rc;
 	memcpy(t->share[dir], shares, t->npaths * sizeof(*shares));
-	rc = bal_set_shares(&t->bal, dir, t->share[dir]);
+	rc = sp_lb_set_shares(&t->bal, dir, t->share[dir]);
 	membership_changed(t);
 	return rc;
 }
 
 int sp_team_set_mode(struct sp_team *t, int mode)
 {
-	if (mode != BAL_MODE_FAILOVER && mode != BAL_MODE_FAILOVER_LB)
+	if (mode != SP_MODE_FAILOVER && mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
 	t->bal.mode = mode;
 	t->o.mode = mode;
@@ -588,10 +588,10 @@ static void sync_shares_from_bal(struct sp_team *t)
 
 int sp_team_set_algo(struct sp_team *t, int algo)
 {
-	if (algo < BAL_ALGO_STATIC || algo > BAL_ALGO_SERVICE_TIME)
+	if (algo < SP_ALGO_STATIC || algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
 	if (algo != t->bal.algo) {
-		bal_switch_algo(&t->bal, algo);
+		sp_lb_switch_algo(&t->bal, algo);
 		sync_shares_from_bal(t);
 	}
 	t->bal.algo = algo;
@@ -601,9 +601,9 @@ int sp_team_set_algo(struct sp_team *t, int algo)
 	return 0;
 }
 
-int sp_team_set_dynamic(struct sp_team *t, const struct bal_dynamic *d)
+int sp_team_set_dynamic(struct sp_team *t, const struct sp_lb_dynamic *d)
 {
-	int rc = bal_validate_dynamic(d);
+	int rc = sp_lb_validate_dynamic(d);
 
 	if (rc)
 		return rc;
@@ -657,27 +657,27 @@ int sp_team_path_login(struct sp_team *t, unsigned int i)
 static void apply_ctl(struct sp_team *t)
 {
 	struct sp_shm_ctl c;
-	struct bal_dynamic dyn;
+	struct sp_lb_dynamic dyn;
 	unsigned int sh[2][SP_MAX_PATHS];
 	uint32_t seq = sp_shm_ctl_read(t->shm, &c);
 	unsigned int i;
 	int d, rc = 0;
 
 	t->ctl_seen = seq;
-	if (c.mode != BAL_MODE_FAILOVER && c.mode != BAL_MODE_FAILOVER_LB)
+	if (c.mode != SP_MODE_FAILOVER && c.mode != SP_MODE_FAILOVER_LB)
 		rc = -EINVAL;
-	if (c.algo < BAL_ALGO_STATIC || c.algo > BAL_ALGO_SERVICE_TIME)
+	if (c.algo < SP_ALGO_STATIC || c.algo > SP_ALGO_SERVICE_TIME)
 		rc = -EINVAL;
 	for (d = 0; d < 2 && !rc; d++) {
 		for (i = 0; i < t->npaths; i++)
 			sh[d][i] = c.share[d][i];
-		rc = bal_validate_shares(sh[d], t->npaths);
+		rc = sp_lb_validate_shares(sh[d], t->npaths);
 	}
 	dyn.timer_interval_ms = c.timer_interval_ms;
 	dyn.change_threshold = c.change_threshold;
 	dyn.lb_change_pct = c.lb_change_pct;
 	if (!rc)
-		rc = bal_validate_dynamic(&dyn);
+		rc = sp_lb_validate_dynamic(&dyn);
 	if (!rc && t->npaths < 32 && (c.admin_down >> t->npaths))
 		rc = -EINVAL; /* a path the team does not have */
 	if (rc) {
@@ -692,7 +692,7 @@ static void apply_ctl(struct sp_team *t)
 	for (d = 0; d < 2; d++) {
 		if (memcmp(sh[d], t->share[d], t->npaths * sizeof(unsigned int)) != 0) {
 			memcpy(t->share[d], sh[d], t->npaths * sizeof(unsigned int));
-			bal_set_shares(&t->bal, d, t->share[d]);
+			sp_lb_set_shares(&t->bal, d, t->share[d]);
 		}
 	}
 	t->bal.mode = (int)c.mode;
@@ -808,14 +808,14 @@ int sp_team_start(struct sp_team *t)
 		if (!any) /* equal shares; the remainder to the first paths */
 			for (i = 0; i < t->npaths; i++)
 				t->share[d][i] = 100 / t->npaths + (i < 100 % t->npaths);
-		rc = bal_validate_shares(t->share[d], t->npaths);
+		rc = sp_lb_validate_shares(t->share[d], t->npaths);
 		if (rc) {
 			sa_log(SA_LOG_ERR, TAG, "team %s: %s shares must each be 0..100 and sum to 100", t->name,
-			       d == BAL_READ ? "read" : "write");
+			       d == SP_READ ? "read" : "write");
 			return rc;
 		}
 	}
-	rc = bal_validate_dynamic(&t->o.dyn);
+	rc = sp_lb_validate_dynamic(&t->o.dyn);
 	if (rc) {
 		sa_log(SA_LOG_ERR, TAG, "team %s: invalid dynamic load balancing parameters", t->name);
 		return rc;
@@ -824,7 +824,7 @@ int sp_team_start(struct sp_team *t)
 	t->bal.mode = t->o.mode;
 	t->bal.algo = t->o.algo;
 	for (d = 0; d < 2; d++)
-		bal_set_shares(&t->bal, d, t->share[d]);
+		sp_lb_set_shares(&t->bal, d, t->share[d]);
 	if (t->shm_dir) {
 		rc = sp_shm_create(&t->shm, t->shm_dir, t->name, t->target, (unsigned int)t->o.lun);
 		if (rc) {
@@ -908,14 +908,14 @@ static void team_timers(struct sp_team *t, uint64_t now)
 
 	/* Dynamic load balancing: skipped while a path with a share is out of
 	 * service, or its zero bytes would be "corrected" towards zero. */
-	if (t->bal.algo == BAL_ALGO_DYNAMIC && now >= t->t_dyn_next) {
+	if (t->bal.algo == SP_ALGO_DYNAMIC && now >= t->t_dyn_next) {
 		t->t_dyn_next = now + (uint64_t)t->o.dyn.timer_interval_ms * MS;
 		all_in = 1;
 		for (i = 0; i < t->npaths; i++)
 			if (!path_in_service(&t->path[i]) && t->path[i].state != SP_PATH_REFUSED)
 				all_in = 0;
 		for (d = 0; d < 2 && all_in; d++) {
-			changed = bal_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
+			changed = sp_lb_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
 			if (changed > 0) {
 				char buf[128];
 				size_t o = 0;
@@ -925,7 +925,7 @@ static void team_timers(struct sp_team *t, uint64_t now)
 					o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "/" : "",
 					                      t->share[d][i]);
 				sa_log(SA_LOG_INFO, TAG, "team %s: dynamic %s shares now %s", t->name,
-				       d == BAL_READ ? "read" : "write", buf);
+				       d == SP_READ ? "read" : "write", buf);
 			}
 		}
 	}
@@ -1060,7 +1060,7 @@ int sp_team_submit(struct sp_team *t, struct sp_io *io)
 
 	if (!t->started || !t->block_size)
 		return -ENOTCONN;
-	if (io->nblocks == 0 || io->lba + io->nblocks > t->nblocks || (io->dir != BAL_READ && io->dir != BAL_WRITE))
+	if (io->nblocks == 0 || io->lba + io->nblocks > t->nblocks || (io->dir != SP_READ && io->dir != SP_WRITE))
 		return -EINVAL;
 	check_ctl(t);
 	now = sp_now_ns();

@@ -5,11 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engines/balance/shares.h"
+#include "iscsi/sp_shares.h"
 #include "iscsi/login_result.h"
 #include "iscsi/sp_chap.h"
-
-#define SP_MAX_PATHS BAL_MAX_PATHS
 
 /* Same numbers in the shared-memory segment and, later, the MIB. */
 enum sp_path_state {
@@ -39,11 +37,11 @@ struct sp_team_opts {
 	 * CHAP.  Copied by sp_team_new, wiped by sp_team_free, never logged. */
 	const char *chap_user, *chap_secret, *chap_target_user, *chap_target_secret;
 	int lun;
-	int mode; /* enum bal_mode */
-	int algo; /* enum bal_algo */
+	int mode; /* enum sp_mode */
+	int algo; /* enum sp_algo */
 	/* 0 in every slot of a direction means "equal shares". */
 	unsigned int share[2][SP_MAX_PATHS];
-	struct bal_dynamic dyn;
+	struct sp_lb_dynamic dyn;
 	unsigned int max_inflight;                       /* per path */
 	unsigned int nop_interval_ms;                    /* NOP-Out every ... on every logged-in path */
 	unsigned int nop_timeout_ms;                     /* ... unanswered this long: path down */
@@ -74,7 +72,7 @@ typedef void (*sp_io_cb)(struct sp_io *io, int status, void *priv);
 
 struct sp_io {
 	/* Set by the caller. */
-	int dir;      /* BAL_READ or BAL_WRITE */
+	int dir;      /* SP_READ or SP_WRITE */
 	uint64_t lba; /* LU blocks */
 	uint32_t nblocks;
 	unsigned char *buf; /* nblocks * block size */
@@ -82,7 +80,7 @@ struct sp_io {
 	void *priv;
 	/* Owned by the team while submitted. */
 	struct sp_io *next;
-	int path; /* the path it is accounted to in the selector (bal_account), -1: none */
+	int path; /* the path it is accounted to in the selector (sp_lb_account), -1: none */
 	int slot; /* its slot on that path, -1: waiting in the path's queue or the team's */
 	unsigned int attempts;
 	uint64_t t_submit, t_issue; /* CLOCK_MONOTONIC ns */
@@ -142,7 +140,7 @@ void sp_team_keep_segment(struct sp_team *t);
 int sp_team_set_shares(struct sp_team *t, int dir, const unsigned int *shares);
 int sp_team_set_mode(struct sp_team *t, int mode);
 int sp_team_set_algo(struct sp_team *t, int algo);
-int sp_team_set_dynamic(struct sp_team *t, const struct bal_dynamic *d);
+int sp_team_set_dynamic(struct sp_team *t, const struct sp_lb_dynamic *d);
 /* Releases a path held in standby by manual failback (-1: every path). */
 int sp_team_failback(struct sp_team *t, int path);
 /* Logs path i (0-based) out once its commands are done (new ones go to the
@@ -248,7 +246,7 @@ struct sp_team {
 	uint32_t isid_rnd;   /* random part of every path's ISID; the qualifier is the path number */
 	unsigned int npaths;
 	struct sp_path path[SP_MAX_PATHS];
-	struct bal_team bal;
+	struct sp_lb_team bal;
 	unsigned int share[2][SP_MAX_PATHS]; /* configured shares (bal gets them) */
 	int started;
 	/* identity of the LU, from the first verified path */

@@ -11,7 +11,7 @@
 #include "subagent/login_teams.h"
 #include "common/bus.h"
 
-_Static_assert(DISC_TEAM_MAX_PATHS == BAL_MAX_PATHS, "a login's paths fit a team");
+_Static_assert(DISC_TEAM_MAX_PATHS == SP_MAX_PATHS, "a login's paths fit a team");
 _Static_assert(DISC_TEAM_PORTAL_MAX == BAL_PORTAL_MAX, "a login's portal fits a team path");
 _Static_assert(DISC_TEAM_IFACE_MAX == BAL_IFACE_MAX, "a login's adapter fits a team path");
 _Static_assert(DISC_LOGIN_TARGET_MAX <= BAL_TARGET_MAX && DISC_CRED_STR_MAX <= BAL_CHAP_MAX,
@@ -50,8 +50,8 @@ static int team_create(const struct disc_team_req *req, unsigned int *team)
 	copy(s.initiator, sizeof(s.initiator), req->initiator);
 	s.lun = req->lun;
 	/* sanTeamTable's DEFVALs: failover with load balancing, static shares. */
-	s.ctl.mode = BAL_MODE_FAILOVER_LB;
-	s.ctl.algo = BAL_ALGO_STATIC;
+	s.ctl.mode = SP_MODE_FAILOVER_LB;
+	s.ctl.algo = SP_ALGO_STATIC;
 	s.ctl.dyn.timer_interval_ms = 1000;
 	s.ctl.dyn.change_threshold = 10;
 	s.ctl.dyn.lb_change_pct = 5;
@@ -63,7 +63,7 @@ static int team_create(const struct disc_team_req *req, unsigned int *team)
 			copy(s.chap.target_secret, sizeof(s.chap.target_secret), req->target_secret);
 		}
 	}
-	s.npaths = req->npaths < BAL_MAX_PATHS ? req->npaths : BAL_MAX_PATHS;
+	s.npaths = req->npaths < SP_MAX_PATHS ? req->npaths : SP_MAX_PATHS;
 	for (unsigned int i = 0; i < s.npaths; i++) {
 		copy(s.path[i].portal, sizeof(s.path[i].portal), req->path[i].portal);
 		copy(s.path[i].iface, sizeof(s.path[i].iface), req->path[i].iface);

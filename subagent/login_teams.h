@@ -1,4 +1,5 @@
-/* login_teams.h: the connection manager's login rows made balance-engine teams (plugged together here, in subagent/). */
+/* login_teams.h: the connection manager's login rows made balance-engine teams (plugged together here, in subagent/).
+ */
 #ifndef SA_LOGIN_TEAMS_H
 #define SA_LOGIN_TEAMS_H
 

@@ -68,7 +68,7 @@ static int add_path_col(netsnmp_variable_list **vars, const struct bal_eng_team 
 	case SA_NOTIFY_COL_PATH_ROLE: v = l->role == 1 || l->role == 2 ? l->role : 3; break;
 	case SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE:
 	case SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE:
-		v = (long)l->actual[col == SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE ? BAL_READ : BAL_WRITE];
+		v = (long)l->actual[col == SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE ? SP_READ : SP_WRITE];
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_UNSIGNED, &v, sizeof(v)) != NULL;
 	default: return 0;
 	}
