@@ -943,27 +943,27 @@ int redir_route_login(const char *target, const char *initiator, const uint8_t i
 
 	if (!r) {
 		counters.rejects++;
-		return SA_LOGIN_NOT_FOUND;
+		return PDU_LOGIN_NOT_FOUND;
 	}
 	s = vec_find(&S, r->pub.server);
 	if (!s || !srv_routable(s)) {
 		counters.rejects++;
-		return SA_LOGIN_SERVICE_UNAVAILABLE;
+		return PDU_LOGIN_SERVICE_UNAVAILABLE;
 	}
 	format_addr(&s->pub, addr, addrlen);
 	counters.redirects++;
 	r->pub.redirects++;
 	client_note(initiator, isid, src, target, r->pub.index, s->pub.index);
-	return params.permanent ? SA_LOGIN_REDIRECT_PERM : SA_LOGIN_REDIRECT_TEMP;
+	return params.permanent ? PDU_LOGIN_REDIRECT_PERM : PDU_LOGIN_REDIRECT_TEMP;
 }
 
-int redir_sendtargets(struct sa_tk_buf *b, const char *self_addr)
+int redir_sendtargets(struct tk_buf *b, const char *self_addr)
 {
 	int rc;
 
 	for (size_t i = 0; i < R.n; i++) {
-		if ((rc = sa_tk_add(b, "TargetName", RES(i)->pub.target)) < 0 ||
-		    (rc = sa_tk_add(b, "TargetAddress", self_addr)) < 0)
+		if ((rc = tk_add(b, "TargetName", RES(i)->pub.target)) < 0 ||
+		    (rc = tk_add(b, "TargetAddress", self_addr)) < 0)
 			return rc;
 	}
 	return 0;

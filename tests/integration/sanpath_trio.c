@@ -109,7 +109,8 @@ static int trio_pass(struct sp_team *team, int deadline_fd, int dir, struct trio
 				completed++;
 				inflight--;
 				if (ios[k].status) {
-					fprintf(stderr, "sanpath_trio: command %u failed: %s\n", k, strerror(-ios[k].status));
+					fprintf(stderr, "sanpath_trio: command %u failed: %s\n", k,
+					        strerror(-ios[k].status));
 					return ios[k].status;
 				}
 			}
