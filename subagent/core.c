@@ -15,6 +15,7 @@
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
+#include "engines/rediscover/rediscover.h"
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
@@ -165,6 +166,23 @@ _Static_assert((int)SA_NOTIFY_COL_INFO_VERSION == (int)H_INFO_VERSION &&
                    (int)SA_NOTIFY_COL_INFO_CONFIG_FILE == (int)H_INFO_CONFIG_FILE,
                "sanAgentInfo scalars");
 
+/* The rediscover engine takes its own section. */
+static int sa_core_redisc_start(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	return redisc_start(&cfg->rediscover, err, errlen);
+}
+
+static int sa_core_redisc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+{
+	return redisc_reload(&cfg->rediscover, err, errlen);
+}
+
+static const struct sa_engine_ops sa_core_redisc_ops = {
+    .start = sa_core_redisc_start,
+    .reload = sa_core_redisc_reload,
+    .stop = redisc_stop,
+};
+
 static unsigned int sa_core_session_timer;
 
 /* The session registry's clock: a reload may change the window, the balance
@@ -192,13 +210,14 @@ static int sa_core_notifications_start(void)
 	sa_notify_tables_register(&sa_core_notify_tables);
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
-	    (rc = sa_session_notify_init()) < 0)
+	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0)
 		return rc;
 	return 0;
 }
 
 static void sa_core_notifications_stop(void)
 {
+	sa_redisc_notify_shutdown();
 	sa_session_notify_shutdown();
 	sa_login_notify_shutdown();
 	sa_disc_notify_shutdown();
@@ -275,7 +294,7 @@ int sa_core_start(struct sa_config *cfg)
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
-	    (rc = h_stor_init()) < 0) {
+	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
@@ -284,6 +303,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_REDIRECT + 1, &redir_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
+	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &sa_core_redisc_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(cfg)) < 0)
