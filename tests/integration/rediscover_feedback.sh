@@ -89,6 +89,10 @@ inform $STOR_USER $STOR_AUTH $STOR_PRIV "$FEEDBACK" $(session $H2) "$FB.11.0" C 
 expect "storage agent's feedback" "2 2 0 0 0 0 0 0"
 rows=$(sa_walk "$SESS.2" | grep -c STRING)
 [ "$rows" = 2 ] || sa_fail "sanRediscSessionTable has $rows sessions, want 2"
+# They compete for interface 36: one group, Host_1 with 90 % of the bytes, nobody suffering yet (balanced).
+GRP=$M.1.9.1
+group=$(sa_get1 "$GRP.2.1" "$GRP.6.1" "$GRP.7.1" "$GRP.8.1" "$GRP.9.1")
+[ "$group" = "\"$X\" \"$H1 $H2\" \"\" 90 1" ] || sa_fail "competing group: $group"
 
 # ---- forged or not allowed: dropped and counted, nothing decided -----------------------------------
 # A wrong passphrase: the receiver refuses it (no acknowledgement) and the engine never sees it.  Sent once, so
@@ -132,6 +136,9 @@ row=$(sa_get1 "$DEC.3.1" "$DEC.5.1" "$DEC.6.1" "$DEC.7.1" "$DEC.12.1" "$DEC.14.1
 want="1 5 45000 \"$X\" \"0A 01 00 04 \" \"$H1 $H2\" \"$H1\" 2 1 \"type2:$H1@iSNS type1:$H2@127.0.0.1:162\""
 [ "$row" = "$want" ] || sa_fail "decision row: $row, want $want"
 sa_log "decision 1: $row"
+# The group names the offender now and cools down.
+group=$(sa_get1 "$GRP.7.1" "$GRP.9.1")
+[ "$group" = "\"$H1\" 3" ] || sa_fail "competing group after the decision: $group, want offender and coolingDown(3)"
 grep "$TRIGGERED" "$SA_TMP/snmptrapd.log" | grep -q "$DEC.15.1 = STRING: \"$H1\"" ||
 	sa_fail "sanRediscoveryTriggered does not name the offender: $(grep "$TRIGGERED" "$SA_TMP/snmptrapd.log")"
 # What Host_2's agent reported is in its session row.
@@ -149,5 +156,21 @@ sa_set "$TH.2.5" u 30000 "$TH.4.5" i 1 >/dev/null || sa_fail "SET latency thresh
 inform $HOST_USER $HOST_AUTH $HOST_PRIV "$FEEDBACK" $(session $H2) "$FB.10.0" u 99000 ||
 	sa_fail "feedback not acknowledged"
 expect "mode off" "9 4 5 2 2 1 1 1"
+# ---- the manual trigger: a portal and an offender, in one SET -----------------------------------------
+T=$M.1.11
+sa_set "$P.1.0" i 2 >/dev/null || sa_fail "SET mode dryRun refused"
+# X moved less than a cooldown ago: refused, nothing recorded.
+sa_set_err resourceUnavailable "$T.1.0" s "$X" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" \
+	"$T.6.0" i 2
+Y=iqn.2026-12.org.sanagent:y
+sa_set "$T.1.0" s "$Y" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" "$T.6.0" i 2 >/dev/null ||
+	sa_fail "manual trigger for Y refused"
+row=$(sa_get1 "$DEC.3.2" "$DEC.4.2" "$DEC.7.2" "$DEC.9.2" "$DEC.15.2" "$DEC.17.2" "$DEC.19.2" "$T.6.0")
+want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@iSNS\" 1"
+[ "$row" = "$want" ] || sa_fail "manual decision row: $row, want $want"
+sa_log "manual trigger: $row"
+expect "manual trigger" "9 4 5 2 2 1 2 1"
+sa_wait_for 5 eval '[ "$(sa_trap_count "$TRIGGERED")" = 2 ]' ||
+	sa_fail "$(sa_trap_count "$TRIGGERED") sanRediscoveryTriggered at snmptrapd, want 2"
 grep -q -e "$STOR_AUTH" -e "$HOST_PRIV" -e "$PEER" "$SA_TMP/sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS
