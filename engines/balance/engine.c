@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* environ, posix_spawn_file_actions_addclosefrom_np */
 #endif
 #include "engines/balance/engine.h"
+#include "engines/balance/bal_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1290,10 +1291,8 @@ static int config_team_add(unsigned int index, const struct bal_team_spec *s)
 /* Config teams: add new ones, update changed ones, remove dropped ones.
  * A team whose paths or LU did not change keeps its process: a reload
  * must not cut the export from under its applications. */
-static void apply_config_teams(const struct sa_config *cfg)
+static void apply_config_teams(const struct sa_balance_config *b)
 {
-	const struct sa_balance_config *b = &cfg->balance;
-
 	for (size_t i = 0; i < E.nteams; i++)
 		E.teams[i]->priv->cfg_seen = 0;
 	for (size_t i = 0; i < b->nteams; i++) {
@@ -1305,8 +1304,8 @@ static void apply_config_teams(const struct sa_config *cfg)
 		t = bal_team_find(s.name);
 		if (t && t->origin != BAL_FROM_CONFIG) {
 			sa_log(SA_LOG_ERR, TAG,
-			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored", cfg->path,
-			       s.name, t->index);
+			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored",
+			       b->source ? b->source : "config", s.name, t->index);
 			continue;
 		}
 		if (t) {
@@ -1421,15 +1420,19 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int bal_start(const struct sa_config *cfg, char *err, size_t errlen)
+static int bal_start(const void *section, char *err, size_t errlen)
 {
-	const struct sa_balance_config *b = &cfg->balance;
+	const struct sa_balance_config *b = section;
 	struct load_ctx lc = {0};
 	struct sa_state *st;
 	int rc;
 
 	if (E.running)
 		return 0;
+	if (!b) {
+		snprintf(err, errlen, "no balance section");
+		return -EINVAL;
+	}
 	if ((rc = mkdir_p(b->run_dir)) < 0) {
 		snprintf(err, errlen, "cannot create run_dir %s: %s", b->run_dir, strerror(-rc));
 		return rc;
@@ -1458,20 +1461,18 @@ static int bal_start(const struct sa_config *cfg, char *err, size_t errlen)
 	/* SNMP-created teams first: their indexes are fixed by the state file. */
 	if (st)
 		sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
-	apply_config_teams(cfg);
+	apply_config_teams(b);
 	idx_commit();
 	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", E.nteams, lc.n, E.run_dir);
 	return 0;
 }
 
-static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int bal_reload(const void *section, char *err, size_t errlen)
 {
-	const struct sa_balance_config *b = &cfg->balance;
+	const struct sa_balance_config *b = section;
 
-	(void)err;
-	(void)errlen;
-	if (!E.running)
-		return bal_start(cfg, err, errlen);
+	if (!E.running || !b)
+		return bal_start(section, err, errlen);
 	if (strcmp(b->run_dir, E.run_dir) != 0)
 		sa_log(SA_LOG_WARNING, TAG, "run_dir change takes effect when the engine restarts");
 	if (set_str(&E.nbdkit, b->nbdkit) || set_str(&E.plugin, b->plugin) || set_args(b))
@@ -1485,7 +1486,7 @@ static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
 			E.poll_ms = (unsigned int)b->poll_interval_ms;
 		}
 	}
-	apply_config_teams(cfg);
+	apply_config_teams(b);
 	idx_commit();
 	return 0;
 }

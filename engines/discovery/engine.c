@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "engines/discovery/disc_config.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
@@ -1176,9 +1177,8 @@ static int peer_subscribe(void)
 
 /* ---- engine ops ------------------------------------------------------ */
 
-static int apply(const struct sa_config *cfg, char *err, size_t errlen)
+static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 {
-	const struct sa_discovery_config *c = &cfg->discovery;
 	int rc;
 
 	snprintf(D.initiator, sizeof(D.initiator), "%s", c->initiator_name);
@@ -1257,10 +1257,15 @@ static void disc_stop(void)
 	D.running = false;
 }
 
-static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
+static int disc_start(const void *section, char *err, size_t errlen)
 {
+	const struct sa_discovery_config *cfg = section;
 	int rc;
 
+	if (!cfg) {
+		snprintf(err, errlen, "no discovery section");
+		return -EINVAL;
+	}
 	if (D.running)
 		disc_stop();
 	D.running = true;
@@ -1274,15 +1279,15 @@ static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
 		return rc;
 	}
 	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
-	       cfg->discovery.nportals, cfg->discovery.nisns, cfg->discovery.nscan, D.interval_s, D.age_out_s);
+	       cfg->nportals, cfg->nisns, cfg->nscan, D.interval_s, D.age_out_s);
 	return 0;
 }
 
-static int disc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int disc_reload(const void *section, char *err, size_t errlen)
 {
-	if (!D.running)
-		return disc_start(cfg, err, errlen);
-	return apply(cfg, err, errlen);
+	if (!D.running || !section)
+		return disc_start(section, err, errlen);
+	return apply(section, err, errlen);
 }
 
 const struct sa_engine_ops disc_engine_ops = {

@@ -747,16 +747,14 @@ static void reap_orphans(void)
 	}
 }
 
-static void take_config(const struct sa_config *cfg)
+static void take_config(const struct sa_discovery_config *d)
 {
-	const struct sa_discovery_config *d = &cfg->discovery;
-
 	if (d->chap_secret_min > 0 && d->chap_secret_max >= d->chap_secret_min)
 		disc_cred_set_limits((unsigned int)d->chap_secret_min, (unsigned int)d->chap_secret_max);
 	snprintf(L.initiator, sizeof(L.initiator), "%s", d->login_initiator_name ? d->login_initiator_name : "");
 }
 
-int disc_conn_start(const struct sa_config *cfg)
+int disc_conn_start(const struct sa_discovery_config *cfg)
 {
 	struct load_ctx lc = {0};
 	struct sa_state *st;
@@ -782,7 +780,7 @@ int disc_conn_start(const struct sa_config *cfg)
 	return 0;
 }
 
-void disc_conn_reload(const struct sa_config *cfg)
+void disc_conn_reload(const struct sa_discovery_config *cfg)
 {
 	take_config(cfg);
 }

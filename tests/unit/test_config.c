@@ -67,18 +67,18 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->agentx_ping_interval, 1);
 	ck_assert_str_eq(cfg->state_file, "/var/lib/sanagent/state");
 	ck_assert_str_eq(cfg->pid_file, "");
-	ck_assert_int_eq(cfg->trap_enabled, 0);
-	ck_assert_ptr_nonnull(cfg->trap_listen);
-	ck_assert_uint_eq(cfg->ncommunities, 0);
-	ck_assert_uint_eq(cfg->nusers, 0);
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 0);
+	ck_assert_ptr_nonnull(cfg->trap_receiver.listen);
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 0);
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 0);
 	for (int i = 0; i < SA_ENGINE_COUNT; i++)
 		ck_assert_int_eq(cfg->engine_enabled[i], 0);
 	sa_config_free(cfg);
 
 	/* An empty trap_receiver section switches it on with the default address. */
 	cfg = load_ok("agent = { };\ntrap_receiver = { };\n");
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_str_eq(cfg->trap_listen, "udp:127.0.0.1:1162");
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:127.0.0.1:1162");
 	ck_assert_int_eq(cfg->agentx_ping_interval, 1);
 	sa_config_free(cfg);
 }
@@ -115,27 +115,27 @@ START_TEST(test_full)
 	ck_assert_int_eq(cfg->agentx_ping_interval, 3600);
 	ck_assert_str_eq(cfg->state_file, "/tmp/st");
 	ck_assert_str_eq(cfg->pid_file, "/run/sanagentd.pid");
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_str_eq(cfg->trap_listen, "udp:127.0.0.1:20162");
-	ck_assert_uint_eq(cfg->ncommunities, 2);
-	ck_assert_str_eq(cfg->communities[0].community, "c1");
-	ck_assert_uint_eq(cfg->communities[0].nsources, 2);
-	ck_assert_str_eq(cfg->communities[0].sources[0], "127.0.0.0/8");
-	ck_assert_str_eq(cfg->communities[0].sources[1], "::1/128");
-	ck_assert_uint_eq(cfg->communities[1].nsources, 3);
-	ck_assert_str_eq(cfg->communities[1].sources[2], "fe80::/10");
-	ck_assert_uint_eq(cfg->nusers, 2);
-	ck_assert_str_eq(cfg->users[0].name, "authonly");
-	ck_assert_str_eq(cfg->users[0].auth_protocol, "SHA-256");
-	ck_assert_str_eq(cfg->users[0].auth_passphrase, "authpass1");
-	ck_assert_str_eq(cfg->users[0].priv_protocol, "");
-	ck_assert_str_eq(cfg->users[0].priv_passphrase, "");
-	ck_assert_str_eq(cfg->users[0].engine_id, "");
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:127.0.0.1:20162");
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 2);
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].community, "c1");
+	ck_assert_uint_eq(cfg->trap_receiver.communities[0].nsources, 2);
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].sources[0], "127.0.0.0/8");
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].sources[1], "::1/128");
+	ck_assert_uint_eq(cfg->trap_receiver.communities[1].nsources, 3);
+	ck_assert_str_eq(cfg->trap_receiver.communities[1].sources[2], "fe80::/10");
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 2);
+	ck_assert_str_eq(cfg->trap_receiver.users[0].name, "authonly");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].auth_protocol, "SHA-256");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].auth_passphrase, "authpass1");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].priv_protocol, "");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].priv_passphrase, "");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].engine_id, "");
 	/* Protocol names are stored in their canonical spelling. */
-	ck_assert_str_eq(cfg->users[1].auth_protocol, "MD5");
-	ck_assert_str_eq(cfg->users[1].priv_protocol, "AES");
-	ck_assert_str_eq(cfg->users[1].priv_passphrase, "privpass2");
-	ck_assert_str_eq(cfg->users[1].engine_id, "0x8000000001020304");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].auth_protocol, "MD5");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].priv_protocol, "AES");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].priv_passphrase, "privpass2");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].engine_id, "0x8000000001020304");
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_DISCOVERY], 1);
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_BALANCE], 1);
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_REDIRECT], 0);
@@ -396,9 +396,9 @@ START_TEST(test_shipped_conf_examples)
 	rc = sa_config_load(confpath, &cfg, err, sizeof(err));
 	ck_assert_msg(rc == 0, "%s", err);
 	/* Everything was switched on by the examples. */
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_uint_eq(cfg->ncommunities, 1);
-	ck_assert_uint_eq(cfg->nusers, 1);
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 1);
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 1);
 	for (int i = 0; i < SA_ENGINE_COUNT; i++)
 		ck_assert_int_eq(cfg->engine_enabled[i], 1);
 	sa_config_free(cfg);

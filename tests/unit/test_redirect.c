@@ -143,7 +143,7 @@ static void setup(void)
 	r->nresources = 6;
 	cfg.engine_enabled[SA_ENGINE_REDIRECT] = 1;
 	redir_listen(on_event, NULL);
-	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_msg(redir_engine_ops.start(&cfg.redirect, err, sizeof(err)) == 0, "start: %s", err);
 	/* Health probes would fail here: the servers are fictitious.  Mark them up. */
 	for (uint32_t s = 1; s <= 3; s++)
 		redir_server_probed(s, 1, NULL);

@@ -224,7 +224,7 @@ static void setup(void)
 	r->nservers = 2;
 	cfg.engine_enabled[SA_ENGINE_REDIRECT] = 1;
 	redir_agent_ops_register(&fake_ops);
-	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_msg(redir_engine_ops.start(&cfg.redirect, err, sizeof(err)) == 0, "start: %s", err);
 	/* The first round runs on the loop's first turn. */
 	for (unsigned i = 1; i < NT; i++) {
 		if (timers[i].cb && !timers[i].repeat) {
