@@ -255,6 +255,20 @@ static const struct sa_field sa_agent_fields[] = {
      .off = SA_CFG(state_file),
      .def = "/var/lib/sanagent/state"},
     {.name = "pid_file", .type = SA_F_STRING, .off = SA_CFG(pid_file), .def = ""},
+    /* Rows created with createAndWait wait in the handlers' tables for their
+     * remaining columns: capped and aged so a manager cannot fill memory. */
+    {.name = "max_pending_rows",
+     .type = SA_F_INT,
+     .off = SA_CFG(max_pending_rows),
+     .min = 1,
+     .max = 100000,
+     .def_int = 256},
+    {.name = "pending_row_age",
+     .type = SA_F_INT,
+     .off = SA_CFG(pending_row_age),
+     .min = 1,
+     .max = 86400,
+     .def_int = 300},
 };
 static const struct sa_schema sa_agent_schema = SA_SCHEMA(sa_agent_fields, 0, NULL);
 

@@ -74,6 +74,8 @@ struct sa_config {
 	int agentx_ping_interval; /* seconds between pings / reconnect attempts */
 	char *state_file;
 	char *pid_file;
+	int max_pending_rows; /* rows of one table created over SNMP but not active yet */
+	int pending_row_age;  /* s such a row may go without a SET before it is dropped */
 
 	/* trap_receiver { }: absent section = receiver off */
 	struct sa_trap_receiver_config trap_receiver;

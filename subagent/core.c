@@ -20,6 +20,7 @@
 #include "engines/sessions.h"
 #include "handlers/handlers.h"
 #include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "subagent/core.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -185,6 +186,7 @@ static void sa_core_apply(const struct sa_config *cfg)
 	struct sa_engine_config ecfg[SA_ENGINE_COUNT];
 	char err[256] = "";
 
+	h_table_set_pending_limits((unsigned int)cfg->max_pending_rows, (unsigned int)cfg->pending_row_age);
 	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
 	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");

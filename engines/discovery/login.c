@@ -39,7 +39,7 @@ static struct {
 	unsigned int timer;
 	char initiator[BAL_TARGET_MAX + 1];
 	int bal_sub, disc_sub; /* bus handles, 0: not subscribed */
-} L = {.next_index = 1};
+} conn_mgr = {.next_index = 1};
 
 static uint64_t now_ms(void)
 {
@@ -83,14 +83,14 @@ static int64_t login_index_of(const void *e)
 
 static size_t login_pos(uint32_t index)
 {
-	return sa_lower_bound(L.rows, L.n, sizeof(*L.rows), index, login_index_of);
+	return sa_lower_bound(conn_mgr.rows, conn_mgr.n, sizeof(*conn_mgr.rows), index, login_index_of);
 }
 
 static struct login_priv *lookup(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	return p < L.n && L.rows[p]->pub.index == index ? L.rows[p] : NULL;
+	return p < conn_mgr.n && conn_mgr.rows[p]->pub.index == index ? conn_mgr.rows[p] : NULL;
 }
 
 const struct disc_login *disc_login_find(uint32_t index)
@@ -102,14 +102,14 @@ const struct disc_login *disc_login_find(uint32_t index)
 
 const struct disc_login *disc_login_next(uint32_t after)
 {
-	size_t p = after == UINT32_MAX ? L.n : login_pos(after + 1);
+	size_t p = after == UINT32_MAX ? conn_mgr.n : login_pos(after + 1);
 
-	return p < L.n ? &L.rows[p]->pub : NULL;
+	return p < conn_mgr.n ? &conn_mgr.rows[p]->pub : NULL;
 }
 
 uint32_t disc_login_next_index(void)
 {
-	return L.next_index;
+	return conn_mgr.next_index;
 }
 
 /* Logins are few (one per LU an operator attaches): a scan is fine here. */
@@ -117,9 +117,9 @@ static struct login_priv *by_team(unsigned int team)
 {
 	if (!team)
 		return NULL;
-	for (size_t i = 0; i < L.n; i++)
-		if (L.rows[i]->pub.team == team)
-			return L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (conn_mgr.rows[i]->pub.team == team)
+			return conn_mgr.rows[i];
 	return NULL;
 }
 
@@ -134,22 +134,22 @@ static int login_insert(struct login_priv *l)
 {
 	size_t p = login_pos(l->pub.index);
 
-	if (p < L.n && L.rows[p]->pub.index == l->pub.index)
+	if (p < conn_mgr.n && conn_mgr.rows[p]->pub.index == l->pub.index)
 		return -EEXIST;
-	if (L.n == L.cap) {
-		size_t cap = L.cap ? L.cap * 2 : 8;
-		struct login_priv **n = realloc(L.rows, cap * sizeof(*n));
+	if (conn_mgr.n == conn_mgr.cap) {
+		size_t cap = conn_mgr.cap ? conn_mgr.cap * 2 : 8;
+		struct login_priv **n = realloc(conn_mgr.rows, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		L.rows = n;
-		L.cap = cap;
+		conn_mgr.rows = n;
+		conn_mgr.cap = cap;
 	}
-	memmove(&L.rows[p + 1], &L.rows[p], (L.n - p) * sizeof(*L.rows));
-	L.rows[p] = l;
-	L.n++;
-	if (l->pub.index >= L.next_index && l->pub.index < UINT32_MAX)
-		L.next_index = l->pub.index + 1;
+	memmove(&conn_mgr.rows[p + 1], &conn_mgr.rows[p], (conn_mgr.n - p) * sizeof(*conn_mgr.rows));
+	conn_mgr.rows[p] = l;
+	conn_mgr.n++;
+	if (l->pub.index >= conn_mgr.next_index && l->pub.index < UINT32_MAX)
+		conn_mgr.next_index = l->pub.index + 1;
 	disc_login_emit(DISC_LOGIN_EV_ADDED, l->pub.index);
 	return 0;
 }
@@ -158,12 +158,12 @@ static void login_remove(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	if (p >= L.n || L.rows[p]->pub.index != index)
+	if (p >= conn_mgr.n || conn_mgr.rows[p]->pub.index != index)
 		return;
 	disc_login_emit(DISC_LOGIN_EV_REMOVED, index);
-	free(L.rows[p]);
-	memmove(&L.rows[p], &L.rows[p + 1], (L.n - p - 1) * sizeof(*L.rows));
-	L.n--;
+	free(conn_mgr.rows[p]);
+	memmove(&conn_mgr.rows[p], &conn_mgr.rows[p + 1], (conn_mgr.n - p - 1) * sizeof(*conn_mgr.rows));
+	conn_mgr.n--;
 }
 
 static void cred_use(uint32_t cred, int delta)
@@ -322,7 +322,7 @@ static int persist_login(const struct disc_login *l)
 
 static int wanted(const struct login_priv *l)
 {
-	return L.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
+	return conn_mgr.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
 }
 
 static void set_result(struct login_priv *l, int oper, int result, unsigned int status)
@@ -372,7 +372,7 @@ static int build_spec(const struct login_priv *l, struct bal_team_spec *s)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "login%u", (unsigned int)l->pub.index);
 	snprintf(s->target, sizeof(s->target), "%s", c->target);
-	snprintf(s->initiator, sizeof(s->initiator), "%s", L.initiator);
+	snprintf(s->initiator, sizeof(s->initiator), "%s", conn_mgr.initiator);
 	s->lun = c->lun;
 	/* sanTeamTable's DEFVALs: failover with load balancing, static shares. */
 	s->ctl.mode = BAL_MODE_FAILOVER_LB;
@@ -539,8 +539,8 @@ static void tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	for (size_t i = 0; i < L.n; i++)
-		reconcile(L.rows[i]);
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		reconcile(conn_mgr.rows[i]);
 }
 
 static void on_bal(int topic, const void *data, void *arg)
@@ -550,7 +550,7 @@ static void on_bal(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	if (!L.running || !(l = by_team(ev->team)))
+	if (!conn_mgr.running || !(l = by_team(ev->team)))
 		return;
 	if (ev->type == BAL_EV_TEAM_REMOVED) {
 		l->pub.team = 0;
@@ -568,12 +568,12 @@ static void on_disc(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	if (!L.running || ev->type != DISC_EV_TARGET_DISCOVERED)
+	if (!conn_mgr.running || ev->type != DISC_EV_TARGET_DISCOVERED)
 		return;
 	/* A login waiting for its target tries at once. */
-	for (size_t i = 0; i < L.n; i++)
-		if (!L.rows[i]->pub.team && L.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
-			L.rows[i]->retry_ms = 0;
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (!conn_mgr.rows[i]->pub.team && conn_mgr.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
+			conn_mgr.rows[i]->retry_ms = 0;
 }
 
 /* ---- verbs ------------------------------------------------------------------- */
@@ -664,8 +664,8 @@ int disc_login_delete(uint32_t index)
 
 void disc_login_cred_changed(uint32_t cred)
 {
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
 
 		if (l->pub.c.cred != cred || !l->pub.team)
 			continue;
@@ -727,8 +727,8 @@ static void reap_orphans(void)
 {
 	struct bal_team_spec s;
 
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
 		unsigned int index = bal_next_index();
 
 		if (!l->reap)
@@ -751,7 +751,8 @@ static void take_config(const struct sa_discovery_config *d)
 {
 	if (d->chap_secret_min > 0 && d->chap_secret_max >= d->chap_secret_min)
 		disc_cred_set_limits((unsigned int)d->chap_secret_min, (unsigned int)d->chap_secret_max);
-	snprintf(L.initiator, sizeof(L.initiator), "%s", d->login_initiator_name ? d->login_initiator_name : "");
+	snprintf(conn_mgr.initiator, sizeof(conn_mgr.initiator), "%s",
+	         d->login_initiator_name ? d->login_initiator_name : "");
 }
 
 int disc_conn_start(const struct sa_discovery_config *cfg)
@@ -760,19 +761,19 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 	struct sa_state *st;
 	int ncred;
 
-	if (L.running)
+	if (conn_mgr.running)
 		return 0;
 	take_config(cfg);
-	if (!(L.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
+	if (!(conn_mgr.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
 		return -ENOMEM;
-	L.running = 1;
+	conn_mgr.running = 1;
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
-	if (!L.bal_sub && (L.bal_sub = bus_subscribe(BUS_BALANCE, on_bal, NULL)) < 0)
-		L.bal_sub = 0;
-	if (!L.disc_sub && (L.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
-		L.disc_sub = 0;
+	if (!conn_mgr.bal_sub && (conn_mgr.bal_sub = bus_subscribe(BUS_BALANCE, on_bal, NULL)) < 0)
+		conn_mgr.bal_sub = 0;
+	if (!conn_mgr.disc_sub && (conn_mgr.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
+		conn_mgr.disc_sub = 0;
 	reap_orphans();
 	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
@@ -787,34 +788,34 @@ void disc_conn_reload(const struct sa_discovery_config *cfg)
 
 void disc_conn_stop(void)
 {
-	if (!L.running)
+	if (!conn_mgr.running)
 		return;
 	/* A non-persistent login stays logged out after a clean restart; its
 	 * team goes with the balance engine. */
-	for (size_t i = 0; i < L.n; i++) {
-		struct disc_login *d = &L.rows[i]->pub;
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct disc_login *d = &conn_mgr.rows[i]->pub;
 
 		if (d->nonvolatile && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
 			d->c.admin = SA_ADMIN_DOWN;
 			persist_login(d);
 		}
 	}
-	sa_ev_cancel(L.timer);
-	L.timer = 0;
-	L.running = 0;
-	if (L.bal_sub) {
-		bus_unsubscribe(L.bal_sub);
-		L.bal_sub = 0;
+	sa_ev_cancel(conn_mgr.timer);
+	conn_mgr.timer = 0;
+	conn_mgr.running = 0;
+	if (conn_mgr.bal_sub) {
+		bus_unsubscribe(conn_mgr.bal_sub);
+		conn_mgr.bal_sub = 0;
 	}
-	if (L.disc_sub) {
-		bus_unsubscribe(L.disc_sub);
-		L.disc_sub = 0;
+	if (conn_mgr.disc_sub) {
+		bus_unsubscribe(conn_mgr.disc_sub);
+		conn_mgr.disc_sub = 0;
 	}
-	while (L.n)
-		login_remove(L.rows[L.n - 1]->pub.index);
-	free(L.rows);
-	L.rows = NULL;
-	L.n = L.cap = 0;
+	while (conn_mgr.n)
+		login_remove(conn_mgr.rows[conn_mgr.n - 1]->pub.index);
+	free(conn_mgr.rows);
+	conn_mgr.rows = NULL;
+	conn_mgr.n = conn_mgr.cap = 0;
 	disc_cred_clear();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 }
