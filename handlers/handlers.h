@@ -85,6 +85,9 @@ void h_session_shutdown(void);
 /* SANAGENT-SESSION-MIB, storage side: tgt portals, targets, LUNs, sessions (handlers/stor*.c). */
 int h_stor_init(void);
 void h_stor_shutdown(void);
+/* SANAGENT-REDISCOVER-MIB (handlers/rediscover.c and the redisc*.c files). */
+int h_redisc_init(void);
+void h_redisc_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

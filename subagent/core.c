@@ -15,6 +15,7 @@
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
+#include "engines/rediscover/rediscover.h"
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
@@ -98,6 +99,23 @@ static const struct redir_agent_ops sa_core_redir_agent_ops = {
     .cancel_all = sa_snmpc_cancel_all,
 };
 
+/* The rediscover engine's verbs take its own section (struct sa_rediscover_config). */
+static int sa_core_redisc_start(const void *section, char *err, size_t errlen)
+{
+	return redisc_start(section, err, errlen);
+}
+
+static int sa_core_redisc_reload(const void *section, char *err, size_t errlen)
+{
+	return redisc_reload(section, err, errlen);
+}
+
+static const struct sa_engine_ops sa_core_redisc_ops = {
+    .start = sa_core_redisc_start,
+    .reload = sa_core_redisc_reload,
+    .stop = redisc_stop,
+};
+
 static unsigned int sa_core_session_timer;
 
 /* The session registry's clock: a reload may change the window, the balance
@@ -124,13 +142,14 @@ static int sa_core_notifications_start(void)
 
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
-	    (rc = sa_session_notify_init()) < 0)
+	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0)
 		return rc;
 	return 0;
 }
 
 static void sa_core_notifications_stop(void)
 {
+	sa_redisc_notify_shutdown();
 	sa_session_notify_shutdown();
 	sa_login_notify_shutdown();
 	sa_disc_notify_shutdown();
@@ -178,6 +197,7 @@ static const struct sa_engine_config *sa_core_engine_configs(const struct sa_con
 	out[SA_ENGINE_DISCOVERY].section = &cfg->discovery;
 	out[SA_ENGINE_BALANCE].section = &cfg->balance;
 	out[SA_ENGINE_REDIRECT].section = &cfg->redirect;
+	out[SA_ENGINE_REDISCOVER].section = &cfg->rediscover;
 	return out;
 }
 
@@ -217,7 +237,7 @@ int sa_core_start(struct sa_config *cfg)
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
-	    (rc = h_stor_init()) < 0) {
+	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
@@ -226,6 +246,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_REDIRECT + 1, &redir_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
+	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &sa_core_redisc_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(&cfg->discovery)) < 0)

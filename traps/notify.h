@@ -35,6 +35,8 @@ int sa_login_notify_init(void); /* login_notify.c */
 void sa_login_notify_shutdown(void);
 int sa_session_notify_init(void); /* session_notify.c */
 void sa_session_notify_shutdown(void);
+int sa_redisc_notify_init(void); /* redisc_notify.c */
+void sa_redisc_notify_shutdown(void);
 
 /* A per-second budget for notifications that come in bursts (a team of
  * many paths coming up, a failed server's resources remapped): past

@@ -8,9 +8,9 @@
 
 #include "engines/redirect/redirect.h"
 #include "iscsi/tgtctl.h"
-#include "subagent/config.h"
+#include "engines/redirect/redir_config.h"
 
-/* ---- engine.c: the model as the portal and the probes see it ---------- */
+/* ---- routing.c, model.c: the model as the portal and the probes see it ---- */
 
 /* Counters the portal bumps. */
 struct redir_counters *redir_counters_mut(void);
@@ -58,7 +58,7 @@ struct redir_probe_target {
 /* Probes every server returned by the iterator every interval_ms. */
 int redir_health_start(unsigned int interval_ms, unsigned int timeout_ms);
 void redir_health_stop(void);
-/* The list of servers to probe, read at every round (engine.c). */
+/* The list of servers to probe, read at every round (model.c). */
 size_t redir_probe_targets(struct redir_probe_target *out, size_t max);
 size_t redir_server_count(void);
 
@@ -73,7 +73,7 @@ void redir_remote_stop(void);
 uint64_t redir_remote_delta(uint64_t prev, uint64_t cur);
 /* Bytes per second from a growth over secs; UINT64_MAX when unknown. */
 uint64_t redir_remote_rate(uint64_t delta, double secs);
-/* engine.c, for remote.c: */
+/* model.c and loads.c, for remote.c: */
 uint32_t redir_server_index_by_name(const char *name);
 /* One agent's answer in a round: the target names it serves and their
  * rates (UINT64_MAX: first sample, unknown); ok 0 = the agent did not
