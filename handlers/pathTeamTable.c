@@ -385,21 +385,12 @@ struct h_table h_team_table = {
 
 /* ---- sanTeamNextIndex ----------------------------------------------------------------------------------- */
 
-static uint32_t team_next_index(void)
-{
-	uint32_t v = bal_next_index();
-
-	/* Skip the indexes that rows not active yet hold. */
-	while (h_table_pending_has(&h_team_table, &v))
-		v++;
-	return v;
-}
-
 static struct h_next_index next_index = {
     .name = "sanTeamNextIndex",
     .root = next_index_oid,
     .root_len = OID_LENGTH(next_index_oid),
-    .value = team_next_index,
+    .value = bal_next_index,
+    .table = &h_team_table,
 };
 
 int h_path_init(void)

@@ -12,6 +12,8 @@ int h_redisc_threshold_table_init(void); /* rediscThresholdTable.c */
 void h_redisc_threshold_table_shutdown(void);
 int h_redisc_session_table_init(void); /* rediscSessionTable.c */
 void h_redisc_session_table_shutdown(void);
+int h_redisc_group_table_init(void); /* rediscGroupTable.c */
+void h_redisc_group_table_shutdown(void);
 int h_redisc_controls_init(void); /* rediscControls.c: the manual trigger */
 void h_redisc_controls_shutdown(void);
 int h_redisc_decision_table_init(void); /* rediscDecisionTable.c */

@@ -29,6 +29,7 @@ struct login_priv {
 	struct disc_login pub; /* first: lookups hand out &pub */
 	uint64_t retry_ms;     /* monotonic time of the next team creation attempt */
 	int reap;              /* was logged in when the agent died: its data plane may still run */
+	int stored;            /* in the state file: nonvolatile and active at least once */
 };
 
 static struct {
@@ -589,7 +590,7 @@ int disc_login_put(const struct disc_login *in)
 {
 	struct login_priv *l = lookup(in->index);
 	char why[160], key[48];
-	int rc, relogin = 0;
+	int rc, relogin = 0, stored;
 
 	if (in->index == 0 || in->index == UINT32_MAX || in->row < DISC_ROW_ACTIVE || in->row > DISC_ROW_NOT_READY)
 		return -EINVAL;
@@ -599,17 +600,20 @@ int disc_login_put(const struct disc_login *in)
 	}
 	if (in->c.cred && !disc_cred_find(in->c.cred))
 		return -EINVAL;
-	if (in->nonvolatile) {
+	/* Like every table's: a row is volatile until it has been active once
+	 * (RFC 2579 lets an agent drop rows that never became active). */
+	stored = in->nonvolatile && (in->row == DISC_ROW_ACTIVE || (l && l->stored));
+	if (stored) {
 		if ((rc = persist_login(in)) < 0)
 			return rc;
-	} else if (l && l->pub.nonvolatile) {
+	} else if (l && l->stored) {
 		login_key(key, sizeof(key), in->index);
 		if ((rc = disc_persist(key, NULL)) < 0)
 			return rc;
 	}
 	if (!l) {
 		if (!(l = calloc(1, sizeof(*l)))) {
-			if (in->nonvolatile) {
+			if (stored) {
 				login_key(key, sizeof(key), in->index);
 				disc_persist(key, NULL);
 			}
@@ -640,6 +644,7 @@ int disc_login_put(const struct disc_login *in)
 	l->pub.c = in->c;
 	l->pub.row = in->row;
 	l->pub.nonvolatile = in->nonvolatile;
+	l->stored = stored;
 	reconcile(l);
 	return 0;
 }
@@ -653,7 +658,7 @@ int disc_login_delete(uint32_t index)
 	if (!l)
 		return -ENOENT;
 	login_key(key, sizeof(key), index);
-	if (l->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0)
+	if (l->stored && (rc = disc_persist(key, NULL)) < 0)
 		return rc;
 	drop_team(l);
 	cred_use(l->pub.c.cred, -1);
@@ -702,6 +707,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	}
 	l->pub.index = (uint32_t)index;
 	l->pub.nonvolatile = 1;
+	l->stored = 1;
 	l->pub.oper = SA_OPER_DOWN;
 	l->pub.result = SP_LOGIN_NONE;
 	l->pub.last_change = time(NULL);
@@ -795,7 +801,7 @@ void disc_conn_stop(void)
 	for (size_t i = 0; i < conn_mgr.n; i++) {
 		struct disc_login *d = &conn_mgr.rows[i]->pub;
 
-		if (d->nonvolatile && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
+		if (conn_mgr.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
 			d->c.admin = SA_ADMIN_DOWN;
 			persist_login(d);
 		}

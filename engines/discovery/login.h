@@ -32,7 +32,8 @@ struct disc_cred {
 	char mutual_user[DISC_CRED_STR_MAX + 1];   /* "" = the user name is what the target answers with */
 	char mutual_secret[DISC_CRED_STR_MAX + 1]; /* "" = no mutual CHAP */
 	int row;                                   /* enum disc_row */
-	int nonvolatile;                           /* StorageType nonVolatile: kept in the state file */
+	int nonvolatile;                           /* StorageType nonVolatile: kept in the state file... */
+	int stored;                                /* ...once it has been active: it is there now */
 	uint32_t users;                            /* login rows that name it (kept by the manager) */
 };
 

@@ -132,6 +132,27 @@ size_t redisc_session_count(void);
 /* Seconds some metric of the session has stayed outside its threshold. */
 uint32_t redisc_session_outside_age(const struct redisc_session *s);
 
+/* A competing group: the sessions of two or more initiators over one
+ * portal of one target (seed 000 Fig. 2).  Its index stays while the
+ * group exists. */
+struct redisc_group {
+	uint32_t index;
+	char target[REDISC_NAME_MAX];
+	struct redisc_addr portal;
+};
+enum redisc_group_state { REDISC_G_BALANCED = 1, REDISC_G_HOLDING, REDISC_G_COOLING };
+/* What the group is now, judged at the call. */
+struct redisc_group_view {
+	char initiators[REDISC_TEXT_MAX]; /* by share of the bytes, largest first */
+	char offender[REDISC_NAME_MAX];
+	unsigned int share_pct;
+	int state; /* enum redisc_group_state */
+};
+const struct redisc_group *redisc_group_next(uint32_t after);
+const struct redisc_group *redisc_group_find(uint32_t index);
+/* 0, -ENOENT (gone) or -ENOMEM. */
+int redisc_group_view(const struct redisc_group *g, struct redisc_group_view *out);
+
 /* Decisions in index order. */
 const struct redisc_decision *redisc_decision_next(uint32_t after);
 const struct redisc_decision *redisc_decision_find(uint32_t index);

@@ -89,6 +89,10 @@ inform $STOR_USER $STOR_AUTH $STOR_PRIV "$FEEDBACK" $(session $H2) "$FB.11.0" C 
 expect "storage agent's feedback" "2 2 0 0 0 0 0 0"
 rows=$(sa_walk "$SESS.2" | grep -c STRING)
 [ "$rows" = 2 ] || sa_fail "sanRediscSessionTable has $rows sessions, want 2"
+# They compete for interface 36: one group, Host_1 with 90 % of the bytes, nobody suffering yet (balanced).
+GRP=$M.1.9.1
+group=$(sa_get1 "$GRP.2.1" "$GRP.6.1" "$GRP.7.1" "$GRP.8.1" "$GRP.9.1")
+[ "$group" = "\"$X\" \"$H1 $H2\" \"\" 90 1" ] || sa_fail "competing group: $group"
 
 # ---- forged or not allowed: dropped and counted, nothing decided -----------------------------------
 # A wrong passphrase: the receiver refuses it (no acknowledgement) and the engine never sees it.  Sent once, so
@@ -132,6 +136,9 @@ row=$(sa_get1 "$DEC.3.1" "$DEC.5.1" "$DEC.6.1" "$DEC.7.1" "$DEC.12.1" "$DEC.14.1
 want="1 5 45000 \"$X\" \"0A 01 00 04 \" \"$H1 $H2\" \"$H1\" 2 1 \"type2:$H1@iSNS type1:$H2@127.0.0.1:162\""
 [ "$row" = "$want" ] || sa_fail "decision row: $row, want $want"
 sa_log "decision 1: $row"
+# The group names the offender now and cools down.
+group=$(sa_get1 "$GRP.7.1" "$GRP.9.1")
+[ "$group" = "\"$H1\" 3" ] || sa_fail "competing group after the decision: $group, want offender and coolingDown(3)"
 grep "$TRIGGERED" "$SA_TMP/snmptrapd.log" | grep -q "$DEC.15.1 = STRING: \"$H1\"" ||
 	sa_fail "sanRediscoveryTriggered does not name the offender: $(grep "$TRIGGERED" "$SA_TMP/snmptrapd.log")"
 # What Host_2's agent reported is in its session row.

@@ -588,6 +588,50 @@ START_TEST(sessions_age_out)
 }
 END_TEST
 
+START_TEST(competing_groups_live)
+{
+	struct redisc_feedback h2 = fb_session(HOST2, "X", IF36, 45000, 0);
+	struct redisc_feedback y1 = fb_session(HOST1, "Y", IF38, 0, 10);
+	struct redisc_feedback y2 = fb_session(HOST2, "Y", IF38, 0, 10);
+	const struct redisc_group *g;
+	struct redisc_group_view v;
+
+	start("dry-run", 10);
+	ck_assert_ptr_null(redisc_group_next(0));
+	storage_reports();
+	/* One initiator on Y: no group there. */
+	ck_assert_int_eq(redisc_take(&y1, 0, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+	g = redisc_group_next(0);
+	ck_assert_ptr_null(redisc_group_next(g->index));
+	ck_assert_ptr_nonnull(g);
+	ck_assert_uint_eq(g->index, 1);
+	ck_assert_str_eq(g->target, "X");
+	ck_assert_int_eq(redisc_group_view(g, &v), 0);
+	ck_assert_str_eq(v.initiators, HOST1 " " HOST2);
+	ck_assert_str_eq(v.offender, "");
+	ck_assert_uint_eq(v.share_pct, 90);
+	ck_assert_int_eq(v.state, REDISC_G_BALANCED);
+	/* Host_2 suffers: the hold time runs, Host_1 is the offender. */
+	ck_assert_int_eq(redisc_take(&h2, 0, 3, "hostagent", "10.0.1.2:50000"), REDISC_DROP_NONE);
+	ck_assert_int_eq(redisc_group_view(redisc_group_find(1), &v), 0);
+	ck_assert_str_eq(v.offender, HOST1);
+	ck_assert_int_eq(v.state, REDISC_G_HOLDING);
+	/* A second group on Y gets index 2; X keeps 1. */
+	ck_assert_int_eq(redisc_take(&y2, 0, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+	g = redisc_group_next(1);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_uint_eq(g->index, 2);
+	ck_assert_str_eq(g->target, "Y");
+	ck_assert_str_eq(redisc_group_find(1)->target, "X");
+	/* The decision puts X into its cooldown. */
+	advance(10);
+	ck_assert_int_eq(redisc_take(&h2, 0, 3, "hostagent", "10.0.1.2:50000"), REDISC_DROP_NONE);
+	ck_assert_ptr_nonnull(last_decision());
+	ck_assert_int_eq(redisc_group_view(redisc_group_find(1), &v), 0);
+	ck_assert_int_eq(v.state, REDISC_G_COOLING);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rediscover");
@@ -606,6 +650,7 @@ static Suite *suite(void)
 	tcase_add_test(engine, pool_exhausted_and_act_are_recorded_as_failed);
 	tcase_add_test(engine, history_and_cooldown_survive_restart);
 	tcase_add_test(engine, sessions_age_out);
+	tcase_add_test(engine, competing_groups_live);
 	suite_add_tcase(s, engine);
 	return s;
 }
