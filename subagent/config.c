@@ -838,7 +838,7 @@ static const struct sa_field sa_bal_team_fields[] = {
     {.name = "lun", .type = SA_F_INT, .off = SA_BTEAM(lun), .min = 0, .max = 16383, .def_int = 0},
     {.name = "mode", .type = SA_F_STRING, .off = SA_BTEAM(mode), .def = "lb", .check = sa_chk_bal_mode},
     {.name = "algo", .type = SA_F_STRING, .off = SA_BTEAM(algo), .def = "static", .check = sa_chk_bal_algo},
-    /* Ranges as bal_validate_dynamic() in engines/balance/shares.c. */
+    /* Ranges as sp_lb_validate_dynamic() in iscsi/sp_shares.c. */
     {.name = "timer_interval_ms",
      .type = SA_F_INT,
      .off = SA_BTEAM(timer_interval_ms),

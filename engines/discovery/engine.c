@@ -788,8 +788,16 @@ static void scn_settle(unsigned int id, void *arg)
 		scn_arm(scn_followup_ms[disc_engine.scn_step] - scn_followup_ms[disc_engine.scn_step - 1]);
 }
 
-/* An SCN from a configured server: ask every iSNS server again, at once when
- * no round ran in the last SCN_WINDOW_MS, else when that window ends. */
+/* isnsd keeps one SCN outstanding per recipient and holds every later one
+ * until that one is acknowledged or its SCN timeout (about a minute) runs
+ * out.  An SCNRsp that reaches it in the same poll() turn as another request
+ * can be dropped (seen in isnsd --debug scn: "Incoming PDU ... SCNResp" and
+ * no "acknowledged"), and then the next change is a minute late.  So the
+ * query an SCN triggers leaves the acknowledgement a head start. */
+#define SCN_ACK_GAP_MS 50
+
+/* An SCN from a configured server: ask every iSNS server again, soon when no
+ * round ran in the last SCN_WINDOW_MS, else when that window ends. */
 static void isns_scn(void *arg)
 {
 	struct timespec now;
@@ -799,7 +807,9 @@ static void isns_scn(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	since = disc_ms_between(&disc_engine.scn_last_round, &now);
 	if (!disc_engine.scn_settle_timer || since >= SCN_WINDOW_MS) {
-		scn_round();
+		if (!disc_engine.scn_again || !disc_engine.scn_settle_timer)
+			scn_arm(SCN_ACK_GAP_MS);
+		disc_engine.scn_again = true;
 		return;
 	}
 	/* A follow-up may be seconds away: this SCN waits only for the window. */
