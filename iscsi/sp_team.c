@@ -1121,7 +1121,6 @@ int sp_team_service(struct sp_team *t, int revents)
 	}
 	team_timers(t, sp_now_ns());
 	dispatch(t);
-	sp_team_which_events(t);
 	return 0;
 }
 

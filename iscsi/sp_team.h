@@ -137,10 +137,12 @@ int sp_team_wait_settled(struct sp_team *t, int timeout_ms);
  * readable, or when the team's timers are due (every 10 ms: NOP-Outs,
  * timeouts, reconnects, dynamic load balancing), so a loop that waits on it
  * needs no timeout of its own.  sp_team_which_events brings the team's
- * watch list up to date (sessions come and go) and returns the events to
- * wait for (POLLIN); call it before each wait.  sp_team_service does what
- * is ready, without blocking, then runs the timers and dispatches queued
- * commands; revents 0 runs the timers only.  0 or a negative errno. */
+ * watch list up to date (sessions come and go, a submitted command wants its
+ * socket writable) and returns the events to wait for (POLLIN): call it
+ * before each wait, after servicing and submitting (one epoll_ctl per
+ * session).  sp_team_service does what is ready, without blocking, then runs
+ * the timers and dispatches queued commands; revents 0 runs the timers only.
+ * 0 or a negative errno. */
 int sp_team_get_fd(const struct sp_team *t);
 int sp_team_which_events(struct sp_team *t);
 int sp_team_service(struct sp_team *t, int revents);

@@ -21,6 +21,7 @@
 #include "engines/sessions.h"
 #include "handlers/discTables.h"
 #include "handlers/handlers.h"
+#include "handlers/redisc.h"
 #include "handlers/loginTables.h"
 #include "handlers/pathTables.h"
 #include "handlers/redirTables.h"
@@ -116,6 +117,7 @@ static const struct sa_notify_tables sa_core_notify_tables = {
     .redir_server = h_redir_server_get,
     .redir_resource = h_redir_resource_get,
     .redir_plan = h_redir_plan_get,
+    .redisc_decision = h_redisc_decision_get,
 };
 
 /* traps/notifications.h names the columns each notification carries, handlers/ the tables' columns: both come

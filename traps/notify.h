@@ -26,6 +26,7 @@ struct sa_notify_tables {
 	const char *(*config_file)(void); /* absolute path, "" when there is none */
 	sa_notify_column_fn disc_source, disc_target, login, session;
 	sa_notify_column_fn redir_server, redir_resource, redir_plan;
+	sa_notify_column_fn redisc_decision;
 };
 void sa_notify_tables_register(const struct sa_notify_tables *tables);
 extern const struct sa_notify_tables *sa_notify_tables;

@@ -1,5 +1,4 @@
 /* engine.c: the rediscover engine: its life, feedback from the trap receiver, decisions and the manual trigger. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,50 +64,6 @@ static int strv_has(char *const *v, size_t n, const char *s)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
 			return 1;
-	return 0;
-}
-
-/* "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT" into a portal; port 0 when absent. */
-static int parse_portal(const char *s, struct redisc_addr *a)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon;
-	unsigned long port = 0;
-	size_t hl;
-
-	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || (close[1] && close[1] != ':'))
-			return -EINVAL;
-		hl = (size_t)(close - s - 1);
-		colon = close[1] ? close + 1 : NULL;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		hl = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	if (colon) {
-		char *end;
-
-		port = strtoul(colon + 1, &end, 10);
-		if (*end || port < 1 || port > 65535)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, a->a) == 1)
-		a->type = 1;
-	else if (inet_pton(AF_INET6, host, a->a) == 1)
-		a->type = 2;
-	else
-		return -EINVAL;
-	a->port = (uint16_t)port;
 	return 0;
 }
 
@@ -186,24 +141,6 @@ static void agent_learn(const char *initiator, const char *source)
 }
 
 /* ---- decisions ----------------------------------------------------------------------------- */
-
-/* The first pool address of the portal's family other than the portal itself. */
-static int pool_pick(const struct redisc_addr *old, struct redisc_addr *out)
-{
-	for (size_t i = 0; i < redisc_m.npool; i++) {
-		struct redisc_addr a = redisc_m.pool[i].addr;
-
-		if (a.type != old->type)
-			continue;
-		if (!a.port)
-			a.port = old->port;
-		if (redisc_addr_cmp(&a, old) == 0)
-			continue;
-		*out = a;
-		return 0;
-	}
-	return -ENOENT;
-}
 
 static void append(char *buf, size_t len, const char *fmt, const char *a, const char *b)
 {
@@ -290,7 +227,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	redisc_judgement_free(&j);
 	free(members);
 
-	if (pool_pick(portal, &d.new_portal) < 0) {
+	if (redisc_pool_pick(portal, &d.new_portal) < 0) {
 		d.state = REDISC_ST_FAILED;
 		snprintf(d.error, sizeof(d.error), "address pool exhausted");
 	} else if (d.mode == REDISC_DRY_RUN) {
@@ -489,31 +426,24 @@ static int subscribe(void)
 static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 {
 	struct redisc_policy p;
-	struct pool_entry *pool = NULL;
 	char **fu = NULL, **su = NULL;
 	size_t nfu = 0, nsu = 0;
 	int rc;
 
 	if ((rc = policy_from_config(c, &p, err, errlen)) < 0)
 		return rc;
-	if (c->npool && !(pool = calloc(c->npool, sizeof(*pool))))
-		goto nomem;
-	for (size_t i = 0; i < c->npool; i++)
-		if (parse_portal(c->pool[i], &pool[i].addr) < 0) {
-			snprintf(err, errlen, "pool: not an address: %s", c->pool[i]);
-			free(pool);
-			return -EINVAL;
-		}
 	if (strv_copy(&fu, &nfu, c->feedback_users, c->nfeedback_users) < 0 ||
 	    strv_copy(&su, &nsu, c->storage_users, c->nstorage_users) < 0) {
 		strv_free(fu, nfu);
-		free(pool);
-		goto nomem;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0) {
+		strv_free(fu, nfu);
+		strv_free(su, nsu);
+		return rc;
 	}
 	redisc_m.pol = p;
-	free(redisc_m.pool);
-	redisc_m.pool = pool;
-	redisc_m.npool = c->npool;
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
 	redisc_m.feedback_users = fu;
@@ -523,9 +453,6 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	redisc_m.agent_port = c->agent_port;
 	redisc_m.history = (size_t)c->history;
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
 }
 
 void redisc_stop(void)
@@ -538,7 +465,7 @@ void redisc_stop(void)
 	redisc_groups_free();
 	free(redisc_m.dec);
 	free(redisc_m.agents);
-	free(redisc_m.pool);
+	redisc_pool_free();
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
 	redisc_limit_free(&redisc_m.lim);
@@ -551,6 +478,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 	if (redisc_m.running)
 		redisc_stop();
+	redisc_pool_load();
 	if ((rc = apply(c, err, errlen)) < 0) {
 		redisc_stop();
 		return rc;

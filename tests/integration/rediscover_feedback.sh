@@ -172,5 +172,26 @@ sa_log "manual trigger: $row"
 expect "manual trigger" "9 4 5 2 2 1 2 1"
 sa_wait_for 5 eval '[ "$(sa_trap_count "$TRIGGERED")" = 2 ]' ||
 	sa_fail "$(sa_trap_count "$TRIGGERED") sanRediscoveryTriggered at snmptrapd, want 2"
+# ---- the address pool: the config's entry is permanent, SNMP rows are created, kept and destroyed ------
+PN=$M.1.4.0
+PL=$M.1.5.1
+[ "$(sa_get1 "$PL.3.1" "$PL.4.1" "$PL.6.1" "$PL.8.1")" = '"0A 01 00 04 " 0 1 4' ] ||
+	sa_fail "pool entry 1: $(sa_get1 "$PL.3.1" "$PL.4.1" "$PL.6.1" "$PL.8.1")"
+i=$(sa_get "$PN")
+[ "$i" = 2 ] || sa_fail "sanRediscPoolNextIndex $i, want 2"
+sa_set "$PL.2.$i" i 1 "$PL.3.$i" x 0A010003 "$PL.4.$i" u 3261 "$PL.5.$i" s veth36 "$PL.9.$i" i 4 >/dev/null ||
+	sa_fail "pool row $i (port-only variant) not created"
+[ "$(sa_get1 "$PL.3.$i" "$PL.4.$i" "$PL.5.$i" "$PL.6.$i" "$PL.8.$i" "$PL.9.$i" "$PN")" = '"0A 01 00 03 " 3261 "veth36" 1 3 1 3' ] ||
+	sa_fail "pool row $i: $(sa_get1 "$PL.3.$i" "$PL.4.$i" "$PL.5.$i" "$PL.6.$i" "$PL.8.$i" "$PL.9.$i" "$PN")"
+sa_state_dump | grep -q "^rediscover.pool.0000000002	1 0a010003 3261 veth36$" || sa_fail "pool row 2 not in the state file"
+# The same address and port again; the config's entry; a bad interface name.
+sa_set_err inconsistentValue "$PL.2.3" i 1 "$PL.3.3" x 0A010003 "$PL.4.3" u 3261 "$PL.9.3" i 4
+sa_set_err inconsistentValue "$PL.9.1" i 6
+sa_set_err wrongValue "$PL.2.3" i 1 "$PL.3.3" x 0A010005 "$PL.5.3" s "bad name" "$PL.9.3" i 4
+sa_set "$PL.9.$i" i 6 >/dev/null || sa_fail "pool row $i not destroyed"
+[ -z "$(sa_get "$PL.9.$i")" ] || sa_fail "pool row $i still there"
+sa_state_dump | grep -q "^rediscover.pool.0000000002" && sa_fail "pool row 2 still in the state file"
+[ "$(sa_get "$PN")" = 3 ] || sa_fail "sanRediscPoolNextIndex $(sa_get "$PN") after a destroy, want 3 (never reused)"
+sa_log "pool: config entry permanent, row $i created (port-only), refused duplicates, destroyed"
 grep -q -e "$STOR_AUTH" -e "$HOST_PRIV" -e "$PEER" "$SA_TMP/sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS
