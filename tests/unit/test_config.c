@@ -722,6 +722,50 @@ START_TEST(test_redirect_limits)
 }
 END_TEST
 
+/* rediscover { }: defaults, valid values, out-of-range values and bad choices, each named by line. */
+START_TEST(test_rediscover_section)
+{
+	struct sa_config *cfg = load_ok("rediscover = { };\n");
+	const struct sa_rediscover_config *r = &cfg->rediscover;
+
+	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_REDISCOVER], 1);
+	ck_assert_str_eq(r->mode, "dry-run");
+	ck_assert_int_eq(r->hold_time, 30);
+	ck_assert_int_eq(r->target_cooldown, 300);
+	ck_assert_int_eq(r->portal_cooldown, 300);
+	ck_assert_int_eq(r->max_moves_per_hour, 6);
+	ck_assert_int_eq(r->imbalance_share, 70);
+	ck_assert_int_eq(r->session_age_out, 120);
+	ck_assert_int_eq(r->history, 1000);
+	ck_assert_int_eq(r->agent_port, 162);
+	ck_assert_uint_eq(r->nthresholds, 0);
+	ck_assert_uint_eq(r->npool, 0);
+	sa_config_free(cfg);
+	cfg = load_ok("rediscover = {\n  mode = \"ACT\";\n  imbalance_share = 100;\n"
+	              "  thresholds = ( { metric = \"latency\"; value = 2000; } );\n"
+	              "  pool = [ \"127.0.0.5\", \"[::1]:3261\" ];\n};\n");
+	r = &cfg->rediscover;
+	ck_assert_str_eq(r->mode, "act");
+	ck_assert_int_eq(r->imbalance_share, 100);
+	ck_assert_uint_eq(r->nthresholds, 1);
+	ck_assert_str_eq(r->thresholds[0].direction, "above");
+	ck_assert_int_eq(r->thresholds[0].value, 2000);
+	ck_assert_uint_eq(r->npool, 2);
+	sa_config_free(cfg);
+	expect_bad_at("rediscover = {\n  imbalance_share = 49;\n};\n", 2,
+	              "rediscover.imbalance_share: 49 out of range 50..100");
+	expect_bad_at("rediscover = {\n  max_moves_per_hour = 1001;\n};\n", 2, "out of range 0..1000");
+	expect_bad_at("rediscover = {\n  session_age_out = 0;\n};\n", 2, "out of range 1..86400");
+	expect_bad_at("rediscover = {\n  agent_port = 0;\n};\n", 2, "out of range 1..65535");
+	expect_bad_at("rediscover = {\n  mode = \"on\";\n};\n", 2, "must be one of");
+	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"latency\";\n    value = -1; } );\n};\n", 3,
+	              "rediscover.thresholds[0].value: -1 out of range");
+	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"speed\"; value = 1; } );\n};\n", 2,
+	              "must be one of");
+	expect_bad_at("rediscover = {\n  pool = [ \"portal-a\" ];\n};\n", 2, "rediscover.pool[0]");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -743,6 +787,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_discovery_section);
 	tcase_add_test(tc, test_balance_section);
 	tcase_add_test(tc, test_storage_section);
+	tcase_add_test(tc, test_rediscover_section);
 	suite_add_tcase(s, tc);
 	return s;
 }
