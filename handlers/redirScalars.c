@@ -115,9 +115,11 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		return SNMP_ERR_NOERROR;
 	}
 
-	/* The transaction hangs off the first varbind for this group and
-	 * is freed with the request. */
-	t = netsnmp_request_get_list_data(requests, CONTROLS_TXN);
+	/* One transaction per PDU, freed with it: every scalar is a
+	 * registration of its own, so the agent calls this once per varbind
+	 * in each phase, and a transaction per call made the last varbind's
+	 * whole-struct write undo the others'. */
+	t = netsnmp_agent_get_list_data(reqinfo, CONTROLS_TXN);
 	switch (reqinfo->mode) {
 	case MODE_SET_RESERVE1:
 		if (!t) {
@@ -127,7 +129,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 			}
 			t->old = *params_or_zero();
 			t->want = t->old;
-			netsnmp_request_add_list_data(requests, netsnmp_create_data_list(CONTROLS_TXN, t, free));
+			netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(CONTROLS_TXN, t, free));
 		}
 		for (r = requests; r; r = r->next) {
 			rc = control_check((unsigned int)r->requestvb->name[n], r->requestvb, t);
@@ -154,7 +156,8 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		break;
 
 	case MODE_SET_ACTION:
-		if (!t || memcmp(&t->want, &t->old, sizeof(t->want)) == 0)
+		/* The first call applies what every varbind of the PDU asked. */
+		if (!t || t->applied || memcmp(&t->want, &t->old, sizeof(t->want)) == 0)
 			break;
 		rc = redir_params_set(&t->want);
 		if (rc < 0) {
@@ -166,18 +169,25 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		break;
 
 	case MODE_SET_UNDO:
-		if (t && t->applied && (rc = redir_params_set(&t->old)) < 0) {
-			sa_log(SA_LOG_ERR, "handlers", "redirector controls: cannot restore: %s", strerror(-rc));
-			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_UNDOFAILED);
+		if (t && t->applied) {
+			t->applied = 0;
+			if ((rc = redir_params_set(&t->old)) < 0) {
+				sa_log(SA_LOG_ERR, "handlers", "redirector controls: cannot restore: %s",
+				       strerror(-rc));
+				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_UNDOFAILED);
+			}
 		}
 		break;
 
 	case MODE_SET_COMMIT:
 		/* The rebalance runs after the answer: it cannot be undone, so
 		 * it waits until every other varbind has succeeded. */
-		if (t && t->trigger && (rc = redir_rebalance_now()) < 0)
-			sa_log(SA_LOG_WARNING, "handlers", "redirector: manual rebalance not started: %s",
-			       strerror(-rc));
+		if (t && t->trigger) {
+			t->trigger = 0; /* once per PDU */
+			if ((rc = redir_rebalance_now()) < 0)
+				sa_log(SA_LOG_WARNING, "handlers", "redirector: manual rebalance not started: %s",
+				       strerror(-rc));
+		}
 		break;
 
 	default: break;

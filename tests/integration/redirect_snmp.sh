@@ -139,6 +139,11 @@ loads_are() { # want loads of S1 S2 S3
 # it is raised over SNMP to keep the engine quiet until the trigger.
 rset "$M::sanRedirThreshold.0" u 1000
 [ "$(rget "$M::sanRedirThreshold.0")" = 1000 ] || sa_fail "threshold SET did not take"
+# Two controls in one PDU: both take (each scalar is a registration of its own, called apart).
+rset "$M::sanRedirMaxMoves.0" u 3 "$M::sanRedirThreshold.0" u 900
+got=$(rget "$M::sanRedirMaxMoves.0" "$M::sanRedirThreshold.0" | tr '\n' ' ' | sed 's/ $//')
+[ "$got" = "3 900" ] || sa_fail "max moves 3 and threshold 900 in one PDU read back as '$got'"
+rset "$M::sanRedirThreshold.0" u 1000 "$M::sanRedirMaxMoves.0" u 2
 loads_are 200 350 700 || sa_fail "server loads: $(rwalk "$R.1.4.1.9")"
 [ "$(rget "$M::sanRedirServerResources.$S3")" = 2 ] || sa_fail "server $S3 resource count"
 
