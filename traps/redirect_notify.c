@@ -5,6 +5,7 @@
 
 #include "traps/notify.h"
 #include "handlers/redir.h"
+#include "common/bus.h"
 #include "common/log.h"
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
@@ -12,9 +13,7 @@ static const oid server_entry_oid[] = {SA_OID_REDIR_SERVER_TABLE, 1};
 static const oid resource_entry_oid[] = {SA_OID_REDIR_RESOURCE_TABLE, 1};
 static const oid plan_entry_oid[] = {SA_OID_REDIR_PLAN_TABLE, 1};
 
-/* redir_listen() has no way to unsubscribe, so the listener is added once
- * and only sends while the handlers are registered. */
-static int listening, active;
+static int redir_sub; /* bus handle while the handlers are registered, else 0 */
 
 /* Adds entry.col.index with the value a GET of it returns. */
 static int add_column(netsnmp_variable_list **vars, const oid *entry, size_t len, unsigned int col, uint32_t index,
@@ -120,11 +119,12 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build sanRebalanced for plan %u", (unsigned int)plan);
 }
 
-static void on_event(const struct redir_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct redir_event *ev = data;
+
+	(void)topic;
 	(void)arg;
-	if (!active)
-		return;
 	switch (ev->type) {
 	case REDIR_EV_SERVER_DOWN: server_event(H_REDIR_NOTIFY_SERVER_DOWN, "sanServerDown", ev->a); break;
 	case REDIR_EV_SERVER_UP: server_event(H_REDIR_NOTIFY_SERVER_UP, "sanServerUp", ev->a); break;
@@ -136,15 +136,20 @@ static void on_event(const struct redir_event *ev, void *arg)
 
 int sa_redirect_notify_init(void)
 {
-	if (!listening) {
-		redir_listen(on_event, NULL);
-		listening = 1;
-	}
-	active = 1;
+	int h;
+
+	if (redir_sub)
+		return 0;
+	if ((h = bus_subscribe(BUS_REDIRECT, on_event, NULL)) < 0)
+		return h;
+	redir_sub = h;
 	return 0;
 }
 
 void sa_redirect_notify_shutdown(void)
 {
-	active = 0;
+	if (!redir_sub)
+		return;
+	bus_unsubscribe(redir_sub);
+	redir_sub = 0;
 }

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "engines/redirect/model.h"
+#include "common/bus.h"
 
 #define TAG "redirect"
 #define REDIR_MAX_CLIENTS 10000 /* client session rows kept; the oldest go first */
-#define REDIR_MAX_LISTENERS 8
 
 struct redir_vec redir_servers = {.size = sizeof(struct redir_srv)};
 struct redir_vec redir_resources = {.size = sizeof(struct redir_res)};
@@ -22,32 +22,13 @@ struct redir_params redir_cur_params;
 struct redir_counters redir_portal_counters;
 int redir_running;
 
-static struct {
-	redir_listener fn;
-	void *arg;
-} listeners[REDIR_MAX_LISTENERS];
-static int nlisteners;
-
 /* ---- small helpers ----------------------------------------------------- */
 
 void redir_emit(int type, uint32_t a, uint32_t b, uint32_t c)
 {
 	struct redir_event ev = {.type = type, .a = a, .b = b, .c = c};
 
-	for (int i = 0; i < nlisteners; i++)
-		listeners[i].fn(&ev, listeners[i].arg);
-}
-
-void redir_listen(redir_listener fn, void *arg)
-{
-	for (int i = 0; i < nlisteners; i++)
-		if (listeners[i].fn == fn && listeners[i].arg == arg)
-			return;
-	if (nlisteners < REDIR_MAX_LISTENERS) {
-		listeners[nlisteners].fn = fn;
-		listeners[nlisteners].arg = arg;
-		nlisteners++;
-	}
+	bus_publish(BUS_REDIRECT, &ev);
 }
 
 static uint32_t vec_key(const struct redir_vec *t, size_t pos)

@@ -9,6 +9,7 @@
 
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -58,7 +59,7 @@ static size_t nsrvs;
 static unsigned int round_timer, first_timer, interval_s;
 static int round_reported; /* agents reported since the last round_close */
 static uint64_t next_gen = 1;
-static int listening;
+static int redir_sub; /* bus handle, 0 until subscribed */
 
 void redir_agent_ops_register(const struct redir_agent_ops *o)
 {
@@ -448,8 +449,9 @@ static void end_walk_done(int rc, const char *why, void *arg)
 /* A resource left a server: its initiators there must log in again
  * through the portal.  Local servers are handled through tgtadm
  * (tgt_control); remote ones through their agent's sanStorSessionEnd. */
-static void on_event(const struct redir_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct redir_event *ev = data;
 	const struct redir_resource *res;
 	const struct redir_server *old;
 	struct rsrv *r;
@@ -457,6 +459,7 @@ static void on_event(const struct redir_event *ev, void *arg)
 	struct sa_snmpc_peer p;
 	uint32_t root[ENTRY_LEN + 1];
 
+	(void)topic;
 	(void)arg;
 	if (ev->type != REDIR_EV_RESOURCE_REMAPPED || !ops || !ev->b)
 		return;
@@ -542,9 +545,12 @@ int redir_remote_start(const struct sa_redirect_config *rc)
 		r->info.status = REDIR_AGENT_UNKNOWN;
 		r->gen = next_gen++;
 	}
-	if (!listening) {
-		redir_listen(on_event, NULL);
-		listening = 1;
+	if (!redir_sub) {
+		int h = bus_subscribe(BUS_REDIRECT, on_event, NULL);
+
+		if (h < 0)
+			return h;
+		redir_sub = h;
 	}
 	interval_s = redir_params()->load_interval_s ? redir_params()->load_interval_s : 1;
 	round_timer = sa_ev_timer(interval_s * 1000u, 1, round_tick, NULL);
