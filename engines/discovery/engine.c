@@ -18,6 +18,7 @@
 #include "common/trap.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/search.h"
 
 #define HASH_BUCKETS 16384u
 /* Sweeps for aged rows run this often; cheap at 10,000 rows. */
@@ -114,60 +115,57 @@ static void emit(int type, uint32_t a)
 
 /* ---- sorted arrays --------------------------------------------------- */
 
-/* Position of the first element with index >= idx. */
-#define LOWER_BOUND(arr, n, idx)                                                                                       \
-	({                                                                                                             \
-		size_t lo_ = 0, hi_ = (n);                                                                             \
-		while (lo_ < hi_) {                                                                                    \
-			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                           \
-			if ((arr)[mid_]->pub.index < (idx))                                                            \
-				lo_ = mid_ + 1;                                                                        \
-			else                                                                                           \
-				hi_ = mid_;                                                                            \
-		}                                                                                                      \
-		lo_;                                                                                                   \
-	})
+static int64_t src_index_of(const void *elem)
+{
+	return (*(struct src *const *)elem)->pub.index;
+}
+
+static int64_t tgt_index_of(const void *elem)
+{
+	return (*(struct tgt *const *)elem)->pub.index;
+}
+
+/* Position of the first source or target with index >= idx. */
+#define SRC_POS(idx) sa_lower_bound(D.src, D.nsrc, sizeof(*D.src), (int64_t)(idx), src_index_of)
+#define TGT_POS(idx) sa_lower_bound(D.tgt, D.ntgt, sizeof(*D.tgt), (int64_t)(idx), tgt_index_of)
 
 const struct disc_source *disc_source_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < D.nsrc && D.src[i]->pub.index == index ? &D.src[i]->pub : NULL;
 }
 
 const struct disc_source *disc_source_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, (uint64_t)after + 1);
+	size_t i = SRC_POS((uint64_t)after + 1);
 
 	return i < D.nsrc ? &D.src[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.tgt, D.ntgt, index);
+	size_t i = TGT_POS(index);
 
 	return i < D.ntgt && D.tgt[i]->pub.index == index ? &D.tgt[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(D.tgt, D.ntgt, (uint64_t)after + 1);
+	size_t i = TGT_POS((uint64_t)after + 1);
 
 	return i < D.ntgt ? &D.tgt[i]->pub : NULL;
 }
 
+static int64_t portal_index_of(const void *elem)
+{
+	return ((const struct disc_portal *)elem)->index;
+}
+
 const struct disc_portal *disc_portal_find(const struct disc_target *t, uint32_t index)
 {
-	size_t lo = 0, hi = t ? t->nportals : 0;
+	size_t lo = t ? sa_lower_bound(t->portals, t->nportals, sizeof(*t->portals), index, portal_index_of) : 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->portals[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return t && lo < t->nportals && t->portals[lo].index == index ? &t->portals[lo] : NULL;
 }
 
@@ -436,7 +434,7 @@ static struct src *src_create(int mech, int family, const char *host, uint16_t p
 
 static void src_remove(struct src *s)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, s->pub.index);
+	size_t i = SRC_POS(s->pub.index);
 
 	if (i < D.nsrc && D.src[i] == s) {
 		memmove(&D.src[i], &D.src[i + 1], (D.nsrc - i - 1) * sizeof(D.src[0]));
@@ -570,7 +568,7 @@ static void src_query(struct src *s)
 
 static struct src *src_by_index(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < D.nsrc && D.src[i]->pub.index == index ? D.src[i] : NULL;
 }
@@ -1060,7 +1058,7 @@ static void on_round(unsigned int id, void *arg)
  * is not aged: its reply is on the way. */
 static bool src_busy(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < D.nsrc && D.src[i]->pub.index == index && (D.src[i]->st || D.src[i]->isns_busy);
 }

@@ -7,6 +7,7 @@
 
 #include "engines/redirect/model.h"
 #include "common/bus.h"
+#include "common/search.h"
 
 #define TAG "redirect"
 #define REDIR_MAX_CLIENTS 10000 /* client session rows kept; the oldest go first */
@@ -36,6 +37,11 @@ static uint32_t vec_key(const struct redir_vec *t, size_t pos)
 	return *(const uint32_t *)(const void *)((const char *)t->v + pos * t->size);
 }
 
+static int64_t row_index_of(const void *row)
+{
+	return *(const uint32_t *)row;
+}
+
 /* Lower bound on the index, which every row type carries first.  A walk
  * asks for the row it was just given, or the one after it (GETNEXT, then
  * GET of the same row): the last answer and its successor are tried first,
@@ -44,20 +50,10 @@ static uint32_t vec_key(const struct redir_vec *t, size_t pos)
  * per row. */
 size_t redir_vec_pos(struct redir_vec *t, uint32_t idx)
 {
-	size_t lo = 0, hi = t->n;
-
 	for (size_t h = t->hint; h <= t->hint + 1; h++)
 		if (h <= t->n && (h == t->n || vec_key(t, h) >= idx) && (h == 0 || vec_key(t, h - 1) < idx))
 			return t->hint = h;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (vec_key(t, mid) < idx)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return t->hint = lo;
+	return t->hint = sa_lower_bound(t->v, t->n, t->size, idx, row_index_of);
 }
 
 static void *vec_at(const struct redir_vec *t, size_t pos)

@@ -12,6 +12,7 @@
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/search.h"
 
 #define TAG "redirect"
 /* A discovered target survives this many load intervals unlisted (at least
@@ -139,19 +140,16 @@ static void rsrv_free(struct rsrv *r)
 
 /* ---- target list walks ------------------------------------------------- */
 
+static int64_t tgt_row_tid(const void *elem)
+{
+	return ((const struct tgt_row *)elem)->tid;
+}
+
 static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
 {
-	size_t lo = 0, hi = r->ncur;
-
 	/* Each column arrives in tid order: mostly an append. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	size_t lo = sa_lower_bound(r->cur, r->ncur, sizeof(*r->cur), tid, tgt_row_tid);
 
-		if (r->cur[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < r->ncur && r->cur[lo].tid == tid)
 		return &r->cur[lo];
 	if (r->ncur == r->capcur) {
