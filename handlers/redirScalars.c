@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/stateTxn.h"
 #include "handlers/table.h"
 #include "common/log.h"
@@ -15,7 +15,7 @@ static const oid counters_oid[] = {SA_OID_REDIR_COUNTERS};
 static const oid srv_next_oid[] = {SA_OID_REDIR_SERVER_NEXT};
 static const oid res_next_oid[] = {SA_OID_REDIR_RESOURCE_NEXT};
 static const oid role_oid[] = {SA_OID_REDIR_OBJECTS, 9}; /* sanRedirRole */
-static netsnmp_handler_registration *controls_reg, *counters_reg, *srv_next_reg, *res_next_reg, *role_reg;
+static netsnmp_handler_registration *controls_reg, *counters_reg, *role_reg;
 
 /* A SET of the controls: every varbind of the PDU goes into one params
  * struct that is validated as a whole, so a multi-varbind SET is
@@ -218,48 +218,42 @@ static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 	return SNMP_ERR_NOERROR;
 }
 
-static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+/* sanRedirRole: read-only, what this agent is in an etcd group. */
+static int role_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
-	netsnmp_request_info *r;
-	uint32_t v;
+	long role = redir_role();
 
+	(void)handler;
+	(void)reginfo;
 	if (reqinfo->mode != MODE_GET)
 		return SNMP_ERR_NOERROR;
-	(void)reginfo;
-	if (handler->myvoid == (void *)role_oid) {
-		long role = redir_role();
-
-		for (r = requests; r; r = r->next)
-			if (!r->processed)
-				snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &role, sizeof(role));
-		return SNMP_ERR_NOERROR;
-	}
-	v = handler->myvoid == (void *)srv_next_oid ? redir_server_next_index() : redir_resource_next_index();
-	for (r = requests; r; r = r->next)
+	for (netsnmp_request_info *r = requests; r; r = r->next)
 		if (!r->processed)
-			h_redir_set_u32(r->requestvb, ASN_UNSIGNED, v);
+			snmp_set_var_typed_value(r->requestvb, ASN_INTEGER, &role, sizeof(role));
 	return SNMP_ERR_NOERROR;
 }
 
-static netsnmp_handler_registration *register_next_index(const char *name, const oid *o, size_t len)
-{
-	netsnmp_handler_registration *reg;
+static struct h_next_index srv_next = {
+    .name = "sanRedirServerNextIndex",
+    .root = srv_next_oid,
+    .root_len = OID_LENGTH(srv_next_oid),
+    .value = redir_server_next_index,
+    .table = &h_redir_server_table,
+};
 
-	reg = netsnmp_create_handler_registration(name, next_index_handler, o, len, HANDLER_CAN_RONLY);
-	if (!reg)
-		return NULL;
-	reg->handler->myvoid = (void *)o;
-	if (netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register %s", name);
-		return NULL;
-	}
-	return reg;
-}
+static struct h_next_index res_next = {
+    .name = "sanRedirResourceNextIndex",
+    .root = res_next_oid,
+    .root_len = OID_LENGTH(res_next_oid),
+    .value = redir_resource_next_index,
+    .table = &h_redir_resource_table,
+};
 
 int h_redir_scalars_init(void)
 {
 	netsnmp_handler_registration *reg;
+	int rc;
 
 	if (!controls_reg) {
 		reg = netsnmp_create_handler_registration("sanRedirControls", controls_handler, controls_oid,
@@ -281,21 +275,27 @@ int h_redir_scalars_init(void)
 		}
 		counters_reg = reg;
 	}
-	if (!srv_next_reg &&
-	    !(srv_next_reg = register_next_index("sanRedirServerNextIndex", srv_next_oid, OID_LENGTH(srv_next_oid))))
-		return -EEXIST;
-	if (!res_next_reg &&
-	    !(res_next_reg = register_next_index("sanRedirResourceNextIndex", res_next_oid, OID_LENGTH(res_next_oid))))
-		return -EEXIST;
-	if (!role_reg && !(role_reg = register_next_index("sanRedirRole", role_oid, OID_LENGTH(role_oid))))
-		return -EEXIST;
+	if ((rc = h_next_index_register(&srv_next)) < 0 || (rc = h_next_index_register(&res_next)) < 0)
+		return rc;
+	if (!role_reg) {
+		reg = netsnmp_create_handler_registration("sanRedirRole", role_handler, role_oid, OID_LENGTH(role_oid),
+		                                          HANDLER_CAN_RONLY);
+		if (!reg || netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
+			sa_log(SA_LOG_ERR, "handlers", "cannot register sanRedirRole");
+			return -EEXIST;
+		}
+		role_reg = reg;
+	}
 	return 0;
 }
 
 void h_redir_scalars_shutdown(void)
 {
-	netsnmp_handler_registration **regs[] = {&controls_reg, &counters_reg, &srv_next_reg, &res_next_reg, &role_reg};
+	netsnmp_handler_registration **regs[] = {&controls_reg, &counters_reg, &role_reg};
 	size_t i;
+
+	h_next_index_unregister(&srv_next);
+	h_next_index_unregister(&res_next);
 
 	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		if (*regs[i]) {

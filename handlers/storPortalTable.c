@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers/redir.h"
-#include "handlers/stor.h"
+#include "handlers/redirTables.h"
+#include "handlers/storTables.h"
 #include "handlers/table.h"
 
 static const oid portal_table_oid[] = {SA_OID_STOR_PORTAL_TABLE};
@@ -194,7 +194,8 @@ static uint32_t portal_next_index(void)
 {
 	uint32_t v = stor_portal_next_index();
 
-	/* Skip the indexes that rows not active yet hold. */
+	/* Skip the indexes that rows not active yet hold, and tgt's own portals
+	 * (they take indexes the engine did not hand out): both, in one loop. */
 	while (h_table_pending_has(&portal_table, &v) || stor_portal_find(v))
 		v++;
 	return v;

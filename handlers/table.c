@@ -702,7 +702,7 @@ static void do_getnext(struct h_table *t, netsnmp_request_info *r)
 struct h_txn {
 	size_t n, cap;
 	struct h_row **rows; /* in the order the request named them */
-	int reserve2_done, action_done, undo_done, commit_done;
+	int reserve2_done, action_done, undo_done;
 	int failed;
 };
 
@@ -1063,6 +1063,49 @@ static void pending_restore(struct h_row *row)
 	row->pending_swapped = 0;
 }
 
+/* The ACTION and UNDO of a table with ops->verbs (table.h). */
+static int row_put(struct h_row *row, const struct h_row_verbs *v)
+{
+	int rc;
+
+	memcpy((char *)row->work + v->status_off, &row->status, sizeof(int));
+	if ((rc = v->put(row->work)) == 0)
+		row->done = 1;
+	return rc;
+}
+
+static int row_put_undo(struct h_row *row, const struct h_row_verbs *v)
+{
+	int rc = 0;
+
+	if (row->done)
+		rc = row->in_engine ? v->put(row->old) : v->del(row->idx[0]);
+	row->done = 0;
+	return rc;
+}
+
+/* Destroys and other verbs that cannot be undone, once every varbind is
+ * applied; higher ranks first (a resource before its server).  They run at
+ * the end of ACTION, not in COMMIT: as an AgentX subagent, ACTION is
+ * CommitSet, the last phase whose state commit the master waits for
+ * (stateTxn.c); COMMIT is CleanupSet, which comes after the manager may
+ * have its answer, so a kill then would lose an acknowledged destroy.  The
+ * cost: when the state commit of the PDU fails, the master's UNDO cannot
+ * bring back what was destroyed (it fails with undoFailed). */
+static void irreversible(struct h_txn *x)
+{
+	for (size_t i = x->n; i-- > 0;) {
+		struct h_row *row = x->rows[i];
+		int rc;
+
+		if (row->op == H_OP_NONE || row->op == H_OP_PENDING || row->op == H_OP_DROP || !row->table->ops->commit)
+			continue;
+		row->irreversible_done = 1;
+		if ((rc = row->table->ops->commit(row)) < 0)
+			sa_log(SA_LOG_ERR, "handlers", "%s: destroy failed: %s", row->table->name, strerror(-rc));
+	}
+}
+
 static void action(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 {
 	for (size_t i = 0; i < x->n; i++) {
@@ -1073,14 +1116,14 @@ static void action(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 		switch (row->op) {
 		case H_OP_CREATE:
 		case H_OP_UPDATE:
-			rc = t->ops->action(row, x);
+			rc = t->ops->action ? t->ops->action(row, x) : row_put(row, t->ops->verbs);
 			row->acted = 1; /* undo reverses what part of it ran */
 			if (rc == 0 && row->op == H_OP_CREATE && row->was == H_WAS_PENDING)
 				rc = pending_swap(row, NULL, 0);
 			break;
 		case H_OP_PENDING: rc = pending_swap(row, row->work, row->status); break;
 		case H_OP_DROP: rc = pending_swap(row, NULL, 0); break;
-		default: break; /* DESTROY waits for COMMIT */
+		default: break; /* DESTROY: once everything else is applied */
 		}
 		if (rc < 0) {
 			sa_log(SA_LOG_WARNING, "handlers", "%s: SET failed: %s", t->name, strerror(-rc));
@@ -1089,6 +1132,7 @@ static void action(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 			return;
 		}
 	}
+	irreversible(x);
 }
 
 static void undo(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
@@ -1099,27 +1143,16 @@ static void undo(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 
 		if (row->acted && row->table->ops->undo)
 			rc = row->table->ops->undo(row);
+		else if (row->acted && row->table->ops->verbs)
+			rc = row_put_undo(row, row->table->ops->verbs);
+		if (row->irreversible_done && row->op == H_OP_DESTROY)
+			rc = -ENOTRECOVERABLE;
 		row->acted = 0;
 		pending_restore(row);
 		if (rc < 0) {
 			sa_log(SA_LOG_ERR, "handlers", "%s: cannot undo a SET: %s", row->table->name, strerror(-rc));
 			set_error(reqinfo, row->first, SNMP_ERR_UNDOFAILED);
 		}
-	}
-}
-
-static void commit(struct h_txn *x)
-{
-	/* Destroys and other verbs that cannot be undone, once every varbind is
-	 * applied; higher ranks first (a resource before its server). */
-	for (size_t i = x->n; i-- > 0;) {
-		struct h_row *row = x->rows[i];
-		int rc;
-
-		if (row->op == H_OP_NONE || row->op == H_OP_PENDING || row->op == H_OP_DROP || !row->table->ops->commit)
-			continue;
-		if ((rc = row->table->ops->commit(row)) < 0)
-			sa_log(SA_LOG_ERR, "handlers", "%s: destroy failed: %s", row->table->name, strerror(-rc));
 	}
 }
 
@@ -1170,11 +1203,7 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 		if (!x->undo_done++)
 			undo(x, reqinfo);
 		break;
-	case MODE_SET_COMMIT:
-		if (!x->commit_done++)
-			commit(x);
-		break;
-	default: break; /* FREE: the transaction goes with the request */
+	default: break; /* COMMIT: ACTION did it all; FREE: the transaction goes with the request */
 	}
 	return SNMP_ERR_NOERROR;
 }
@@ -1225,12 +1254,18 @@ static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
                               netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	const struct h_next_index *n = handler->myvoid;
+	uint32_t v;
 
 	(void)reginfo;
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			if (!r->processed)
-				h_set_u32(r->requestvb, ASN_UNSIGNED, n->value());
+	if (reqinfo->mode != MODE_GET)
+		return SNMP_ERR_NOERROR;
+	v = n->value();
+	if (n->table)
+		while (v < UINT32_MAX && h_table_pending_has(n->table, &v))
+			v++;
+	for (netsnmp_request_info *r = requests; r; r = r->next)
+		if (!r->processed)
+			h_set_u32(r->requestvb, ASN_UNSIGNED, v);
 	return SNMP_ERR_NOERROR;
 }
 

@@ -30,8 +30,9 @@
  *        undo    reverses action (row->old has the image before);
  *        commit  what cannot be undone: the destroy verb (row->op is
  *                H_OP_DESTROY) or an irreversible one; it runs for every
- *                row the request changed, once all of its varbinds are
- *                applied, and cannot fail the request.
+ *                row the request changed, at the end of ACTION once all
+ *                of its varbinds are applied (so that its state change is
+ *                durable before the answer), and cannot fail the request.
  *      The framework decides row->op and row->status from RowStatus (RFC
  *      2579), maps every -errno with h_table_err(), and runs RESERVE2,
  *      ACTION, UNDO and COMMIT for every table of the request together, in
@@ -47,8 +48,9 @@
  * resourceUnavailable), aged out after a period without a SET (RFC 2579
  * suggests a few minutes) and gone after a restart. The one exception is a
  * table whose engine keeps rows in every state (ops->status: credentials
- * and logins, which the state file keeps as they are): there the engine
- * holds them, and its own limits apply.
+ * and logins, which can be taken out of service): there the engine holds
+ * them, and its own limits apply, but the rule is the same: a row reaches
+ * the state file when it first becomes active, not before.
  */
 
 #include <stdint.h>
@@ -131,8 +133,9 @@ struct h_row {
 	netsnmp_request_info *first; /* where errors of the row are reported */
 	/* the framework's */
 	int acted;
-	int in_engine;     /* the engine holds the row, whatever its status */
-	void *pending_out; /* the pending row taken out of the store (undo puts it back) */
+	int irreversible_done; /* its commit callback ran: UNDO cannot reverse it */
+	int in_engine;         /* the engine holds the row, whatever its status */
+	void *pending_out;     /* the pending row taken out of the store (undo puts it back) */
 	int pending_swapped;
 };
 
@@ -141,6 +144,18 @@ static inline int h_row_changed(const struct h_row *row, unsigned int col)
 {
 	return (row->changed >> col) & 1u;
 }
+
+/* A table whose engine keeps rows in every state behind two verbs
+ * (credentials, logins): put creates or replaces a row from its image, del
+ * drops one by index.  With ops->verbs and no action or undo, the
+ * framework's ACTION sets the image's RowStatus field (an int at status_off)
+ * to row->status and puts it; its UNDO puts the old image back, or drops the
+ * row the action created. */
+struct h_row_verbs {
+	int (*put)(const void *image);
+	int (*del)(uint32_t index);
+	size_t status_off;
+};
 
 struct h_table_ops {
 	/* Rows: the first engine row whose index is greater than after (after
@@ -170,6 +185,7 @@ struct h_table_ops {
 	int (*action)(struct h_row *row, struct h_txn *txn);
 	int (*undo)(struct h_row *row);
 	int (*commit)(struct h_row *row);
+	const struct h_row_verbs *verbs; /* instead of action and undo: see struct h_row_verbs */
 };
 
 struct h_table {
@@ -251,6 +267,10 @@ struct h_next_index {
 	const oid *root;
 	size_t root_len;
 	uint32_t (*value)(void);
+	/* The table it names rows of, when its not-yet-active rows live in the
+	 * framework: the engine does not know their indexes, so the value
+	 * skips them (else a manager is handed an index a pending row holds). */
+	struct h_table *table;
 	netsnmp_handler_registration *reg;
 };
 int h_next_index_register(struct h_next_index *n);

@@ -678,7 +678,92 @@ static int sa_redirect_finish(struct sa_vctx *v, const config_setting_t *grp, vo
 	}
 	return 0;
 }
-static const struct sa_field sa_rediscover_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER)};
+/* rediscover { }: the name-server side of forced rediscovery (seed 000). */
+static int sa_chk_redisc_mode(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"off", "dry-run", "act"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_redisc_metric(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"tx_rate_max", "tx_rate_min", "tx_rate_avg", "error_rate", "latency"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_redisc_direction(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"above", "below"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+/* A replacement portal: a numeric address, optionally with a port. */
+static int sa_chk_redisc_pool(const char *val, const char **canon, char *why, size_t whylen)
+{
+	const char *c2;
+
+	if (sa_chk_numeric_addr(val, &c2, why, whylen) == 0)
+		return 0;
+	return sa_chk_endpoint(val, canon, why, whylen);
+}
+
+#define SA_RTH(m) offsetof(struct sa_redisc_threshold_cfg, m)
+static const struct sa_field sa_redisc_threshold_fields[] = {
+    {.name = "metric", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_RTH(metric), .check = sa_chk_redisc_metric},
+    {.name = "value", .type = SA_F_INT, .flags = SA_REQUIRED, .off = SA_RTH(value), .min = 0, .max = 2147483647},
+    {.name = "direction",
+     .type = SA_F_STRING,
+     .off = SA_RTH(direction),
+     .def = "above",
+     .check = sa_chk_redisc_direction},
+};
+static const struct sa_schema sa_redisc_threshold_schema =
+    SA_SCHEMA(sa_redisc_threshold_fields, sizeof(struct sa_redisc_threshold_cfg), NULL);
+
+#define SA_RC(m) SA_CFG(rediscover.m)
+static const struct sa_field sa_rediscover_fields[] = {
+    SA_ENGINE_ENABLED(SA_ENGINE_REDISCOVER),
+    {.name = "mode", .type = SA_F_STRING, .off = SA_RC(mode), .def = "dry-run", .check = sa_chk_redisc_mode},
+    {.name = "hold_time", .type = SA_F_INT, .off = SA_RC(hold_time), .min = 0, .max = 86400, .def_int = 30},
+    {.name = "target_cooldown",
+     .type = SA_F_INT,
+     .off = SA_RC(target_cooldown),
+     .min = 0,
+     .max = 604800,
+     .def_int = 300},
+    {.name = "portal_cooldown",
+     .type = SA_F_INT,
+     .off = SA_RC(portal_cooldown),
+     .min = 0,
+     .max = 604800,
+     .def_int = 300},
+    {.name = "max_moves_per_hour",
+     .type = SA_F_INT,
+     .off = SA_RC(max_moves_per_hour),
+     .min = 0,
+     .max = 1000,
+     .def_int = 6},
+    {.name = "imbalance_share", .type = SA_F_INT, .off = SA_RC(imbalance_share), .min = 50, .max = 100, .def_int = 70},
+    {.name = "session_age_out",
+     .type = SA_F_INT,
+     .off = SA_RC(session_age_out),
+     .min = 1,
+     .max = 86400,
+     .def_int = 120},
+    {.name = "history", .type = SA_F_INT, .off = SA_RC(history), .min = 1, .max = 100000, .def_int = 1000},
+    {.name = "agent_port", .type = SA_F_INT, .off = SA_RC(agent_port), .min = 1, .max = 65535, .def_int = 162},
+    {.name = "feedback_users", .type = SA_F_STRARRAY, .off = SA_RC(feedback_users), .aux_off = SA_RC(nfeedback_users)},
+    {.name = "storage_users", .type = SA_F_STRARRAY, .off = SA_RC(storage_users), .aux_off = SA_RC(nstorage_users)},
+    {.name = "thresholds",
+     .type = SA_F_LIST,
+     .off = SA_RC(thresholds),
+     .aux_off = SA_RC(nthresholds),
+     .sub = &sa_redisc_threshold_schema},
+    {.name = "pool", .type = SA_F_STRARRAY, .off = SA_RC(pool), .aux_off = SA_RC(npool), .check = sa_chk_redisc_pool},
+};
 static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
 
 /* balance { }: multipath teams run by the nbdkit-sanpath plug-in. */
@@ -740,7 +825,7 @@ static const struct sa_field sa_bal_team_fields[] = {
     {.name = "lun", .type = SA_F_INT, .off = SA_BTEAM(lun), .min = 0, .max = 16383, .def_int = 0},
     {.name = "mode", .type = SA_F_STRING, .off = SA_BTEAM(mode), .def = "lb", .check = sa_chk_bal_mode},
     {.name = "algo", .type = SA_F_STRING, .off = SA_BTEAM(algo), .def = "static", .check = sa_chk_bal_algo},
-    /* Ranges as bal_validate_dynamic() in engines/balance/shares.c. */
+    /* Ranges as sp_lb_validate_dynamic() in iscsi/sp_shares.c. */
     {.name = "timer_interval_ms",
      .type = SA_F_INT,
      .off = SA_BTEAM(timer_interval_ms),

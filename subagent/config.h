@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "engines/rediscover/redisc_config.h"
+
 enum sa_engine_id {
 	SA_ENGINE_DISCOVERY = 0,
 	SA_ENGINE_BALANCE,
@@ -196,6 +198,9 @@ struct sa_config {
 
 	/* storage { } */
 	struct sa_storage_config storage;
+
+	/* rediscover { } */
+	struct sa_rediscover_config rediscover;
 };
 
 /* Loads and validates path.  On error returns a negative errno and writes

@@ -48,10 +48,10 @@ struct bal_team_priv {
 	struct sp_shm *shm;
 	uint64_t shm_opened_ms;
 	int settled;
-	int prev_path_state[BAL_MAX_PATHS]; /* bal_path_state, 0 before the first snapshot */
-	int was_down[BAL_MAX_PATHS];
+	int prev_path_state[SP_MAX_PATHS]; /* bal_path_state, 0 before the first snapshot */
+	int was_down[SP_MAX_PATHS];
 	int prev_team_state; /* data plane's state, 0 unknown */
-	unsigned int prev_share[2][BAL_MAX_PATHS];
+	unsigned int prev_share[2][SP_MAX_PATHS];
 	int prev_share_valid;
 	uint32_t ctl_seq; /* sequence number of our last write */
 	int ctl_dirty;    /* desired ctl not yet written (no segment, or writer busy) */
@@ -110,7 +110,7 @@ static void emit(int type, unsigned int team, unsigned int path, int state)
 
 const char *bal_mode_name(int mode)
 {
-	return mode == BAL_MODE_FAILOVER ? "failover" : "lb";
+	return mode == SP_MODE_FAILOVER ? "failover" : "lb";
 }
 
 const char *bal_algo_name(int algo)
@@ -122,7 +122,7 @@ const char *bal_algo_name(int algo)
 
 static int mode_from_name(const char *s)
 {
-	return strcasecmp(s, "failover") == 0 ? BAL_MODE_FAILOVER : BAL_MODE_FAILOVER_LB;
+	return strcasecmp(s, "failover") == 0 ? SP_MODE_FAILOVER : SP_MODE_FAILOVER_LB;
 }
 
 static int algo_from_name(const char *s)
@@ -130,7 +130,7 @@ static int algo_from_name(const char *s)
 	for (int a = 1; a <= 5; a++)
 		if (strcasecmp(s, bal_algo_name(a)) == 0)
 			return a;
-	return BAL_ALGO_STATIC;
+	return SP_ALGO_STATIC;
 }
 
 /* ---- lookup ---------------------------------------------------------------- */
@@ -229,14 +229,14 @@ static int plain_name(const char *s, size_t max, int allow_empty)
 
 int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c)
 {
-	if (c->mode != BAL_MODE_FAILOVER && c->mode != BAL_MODE_FAILOVER_LB)
+	if (c->mode != SP_MODE_FAILOVER && c->mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
-	if (c->algo < BAL_ALGO_STATIC || c->algo > BAL_ALGO_SERVICE_TIME)
+	if (c->algo < SP_ALGO_STATIC || c->algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
-	if (bal_validate_dynamic(&c->dyn) < 0)
+	if (sp_lb_validate_dynamic(&c->dyn) < 0)
 		return -EINVAL;
 	for (int d = 0; d < 2; d++)
-		if (bal_validate_shares(c->share[d], t->spec.npaths) < 0)
+		if (sp_lb_validate_shares(c->share[d], t->spec.npaths) < 0)
 			return -EDOM;
 	return 0;
 }
@@ -261,8 +261,8 @@ int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *w
 		snprintf(why, whylen, "LUN out of range 0..16383");
 		return -EINVAL;
 	}
-	if (s->npaths < 1 || s->npaths > BAL_MAX_PATHS) {
-		snprintf(why, whylen, "a team has 1..%d paths", BAL_MAX_PATHS);
+	if (s->npaths < 1 || s->npaths > SP_MAX_PATHS) {
+		snprintf(why, whylen, "a team has 1..%d paths", SP_MAX_PATHS);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < s->npaths; i++) {
@@ -356,7 +356,7 @@ static int team_parse(const char *val, struct bal_team_spec *s)
 	s->ctl.dyn.timer_interval_ms = (unsigned int)strtoul(f[6], NULL, 10);
 	s->ctl.dyn.change_threshold = (unsigned int)strtoul(f[7], NULL, 10);
 	s->ctl.dyn.lb_change_pct = (unsigned int)strtoul(f[8], NULL, 10);
-	while (p && s->npaths < BAL_MAX_PATHS) {
+	while (p && s->npaths < SP_MAX_PATHS) {
 		char *path = strsep(&p, ";"), *g[4];
 
 		for (int i = 0; i < 4; i++)
@@ -504,7 +504,7 @@ static int try_adopt(struct bal_eng_team *t)
  * set), 0 or -errno. */
 static int data_plane_env(const struct bal_team_spec *s, char ***env)
 {
-	char binds[BAL_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;
+	char binds[SP_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;
 	const char *slash = strrchr(E.plugin, '/'), *old = getenv("LD_PRELOAD");
 	size_t o = 0, n = 0, k = 0;
 
@@ -567,8 +567,8 @@ static int spawn(struct bal_eng_team *t)
 	const struct bal_team_spec *s = &t->spec;
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
 	char a_init[240], a_chap[280];
-	char sr[80], sw[80], a_portal[BAL_MAX_PATHS][112];
-	char *argv[16 + BAL_MAX_PATHS + 32], **env = NULL;
+	char sr[80], sw[80], a_portal[SP_MAX_PATHS][112];
+	char *argv[16 + SP_MAX_PATHS + 32], **env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, deflt;
@@ -583,8 +583,8 @@ static int spawn(struct bal_eng_team *t)
 	snprintf(a_target, sizeof(a_target), "target=%s", s->target);
 	snprintf(a_lun, sizeof(a_lun), "lun=%u", s->lun);
 	snprintf(a_shm, sizeof(a_shm), "shm_dir=%s", E.run_dir);
-	list_shares(sr, sizeof(sr), s, BAL_READ);
-	list_shares(sw, sizeof(sw), s, BAL_WRITE);
+	list_shares(sr, sizeof(sr), s, SP_READ);
+	list_shares(sw, sizeof(sw), s, SP_WRITE);
 	snprintf(a_sr, sizeof(a_sr), "shares_read=%s", sr);
 	snprintf(a_sw, sizeof(a_sw), "shares_write=%s", sw);
 	snprintf(a_mode, sizeof(a_mode), "mode=%s", bal_mode_name(s->ctl.mode));
@@ -760,7 +760,7 @@ static void refresh(struct bal_eng_team *t)
 {
 	struct bal_team_priv *p = t->priv;
 	struct sp_shm_seg g;
-	unsigned int n = t->spec.npaths, downs[BAL_MAX_PATHS], ndown = 0;
+	unsigned int n = t->spec.npaths, downs[SP_MAX_PATHS], ndown = 0;
 	int shares_moved = 0, lost_carrier = 0, tstate;
 	uint64_t now = now_ms();
 
@@ -848,7 +848,7 @@ static void refresh(struct bal_eng_team *t)
 			sa_log(SA_LOG_WARNING, TAG, "team %s: the data plane rejected the control change: %s",
 			       t->spec.name, strerror(-g.ctl_result));
 	}
-	if (shares_moved && t->spec.ctl.algo == BAL_ALGO_DYNAMIC)
+	if (shares_moved && t->spec.ctl.algo == SP_ALGO_DYNAMIC)
 		emit(BAL_EV_SHARES_CHANGED, t->index, 0, 0);
 }
 
@@ -978,7 +978,7 @@ static struct bal_eng_team *team_new(unsigned int index, const struct bal_team_s
 	t->spec = *s;
 	t->state = BAL_TEAM_DOWN;
 	t->ctl_status = BAL_CTL_PENDING;
-	for (unsigned int i = 0; i < BAL_MAX_PATHS; i++) {
+	for (unsigned int i = 0; i < SP_MAX_PATHS; i++) {
 		t->live[i].state = BAL_PATH_UNKNOWN;
 		t->live[i].login_result = SP_LOGIN_NONE;
 	}
@@ -1088,8 +1088,8 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 		return -ENETDOWN;
 	if (index == 0 || bal_team_get(index))
 		return -EEXIST;
-	equal_shares(&spec, BAL_READ);
-	equal_shares(&spec, BAL_WRITE);
+	equal_shares(&spec, SP_READ);
+	equal_shares(&spec, SP_WRITE);
 	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
 		return rc;
@@ -1184,20 +1184,20 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	snprintf(s->name, sizeof(s->name), "%s", c->name);
 	snprintf(s->target, sizeof(s->target), "%s", c->target);
 	s->lun = (unsigned int)c->lun;
-	s->npaths = (unsigned int)(c->npaths > BAL_MAX_PATHS ? BAL_MAX_PATHS : c->npaths);
+	s->npaths = (unsigned int)(c->npaths > SP_MAX_PATHS ? SP_MAX_PATHS : c->npaths);
 	for (unsigned int i = 0; i < s->npaths; i++) {
 		snprintf(s->path[i].portal, sizeof(s->path[i].portal), "%s", c->paths[i].portal);
 		snprintf(s->path[i].iface, sizeof(s->path[i].iface), "%s", c->paths[i].iface);
-		s->ctl.share[BAL_READ][i] = (unsigned int)c->paths[i].share_read;
-		s->ctl.share[BAL_WRITE][i] = (unsigned int)c->paths[i].share_write;
+		s->ctl.share[SP_READ][i] = (unsigned int)c->paths[i].share_read;
+		s->ctl.share[SP_WRITE][i] = (unsigned int)c->paths[i].share_write;
 	}
 	s->ctl.mode = mode_from_name(c->mode);
 	s->ctl.algo = algo_from_name(c->algo);
 	s->ctl.dyn.timer_interval_ms = (unsigned int)c->timer_interval_ms;
 	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
 	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
-	equal_shares(s, BAL_READ);
-	equal_shares(s, BAL_WRITE);
+	equal_shares(s, SP_READ);
+	equal_shares(s, SP_WRITE);
 }
 
 /* The state file keeps a config team's index by name. */

@@ -297,6 +297,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	}
 	c->index = (uint32_t)index;
 	c->nonvolatile = 1;
+	c->stored = 1;
 	if (!disc_cred_complete(c))
 		c->row = DISC_ROW_NOT_READY;
 	if (cred_insert(c) < 0) {
@@ -328,7 +329,7 @@ int disc_cred_put(const struct disc_cred *in)
 {
 	struct disc_cred *cur = disc_cred_lookup(in->index), *c;
 	char key[48], val[4 * 2 * DISC_CRED_STR_MAX + 64];
-	int rc, relogin;
+	int rc, relogin, stored;
 
 	if (in->index == 0 || in->index == UINT32_MAX)
 		return -EINVAL;
@@ -337,14 +338,17 @@ int disc_cred_put(const struct disc_cred *in)
 	if (in->row == DISC_ROW_ACTIVE && !disc_cred_complete(in))
 		return -EINVAL;
 	cred_key(key, sizeof(key), in->index);
-	if (in->nonvolatile) {
+	/* Like every table's: a row is volatile until it has been active once
+	 * (RFC 2579 lets an agent drop rows that never became active). */
+	stored = in->nonvolatile && (in->row == DISC_ROW_ACTIVE || (cur && cur->stored));
+	if (stored) {
 		if ((rc = cred_serialize(in, val, sizeof(val))) < 0)
 			return rc;
 		rc = disc_persist(key, val);
 		memset(val, 0, sizeof(val));
 		if (rc < 0)
 			return rc;
-	} else if (cur && cur->nonvolatile && (rc = disc_persist(key, NULL)) < 0) {
+	} else if (cur && cur->stored && (rc = disc_persist(key, NULL)) < 0) {
 		return rc;
 	}
 	if (cur) {
@@ -353,6 +357,7 @@ int disc_cred_put(const struct disc_cred *in)
 
 		*cur = *in;
 		cur->users = users;
+		cur->stored = stored;
 		sa_log(SA_LOG_INFO, TAG, "credential %u changed", (unsigned int)in->index);
 		if (relogin)
 			disc_login_cred_changed(in->index);
@@ -362,6 +367,7 @@ int disc_cred_put(const struct disc_cred *in)
 		goto undo;
 	*c = *in;
 	c->users = 0;
+	c->stored = stored;
 	if (cred_insert(c) < 0) {
 		cred_wipe_free(c);
 		goto undo;
@@ -369,7 +375,7 @@ int disc_cred_put(const struct disc_cred *in)
 	sa_log(SA_LOG_INFO, TAG, "credential %u created", (unsigned int)in->index);
 	return 0;
 undo:
-	if (in->nonvolatile)
+	if (stored)
 		disc_persist(key, NULL);
 	return -ENOMEM;
 }
@@ -385,7 +391,7 @@ int disc_cred_delete(uint32_t index)
 	if (c->users)
 		return -EBUSY;
 	cred_key(key, sizeof(key), index);
-	if (c->nonvolatile && (rc = disc_persist(key, NULL)) < 0)
+	if (c->stored && (rc = disc_persist(key, NULL)) < 0)
 		return rc;
 	cred_remove(index);
 	sa_log(SA_LOG_INFO, TAG, "credential %u destroyed", (unsigned int)index);

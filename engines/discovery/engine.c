@@ -98,7 +98,8 @@ static struct {
 	bool isns_on;
 	unsigned int scn_settle_timer; /* the follow-up query after state change notifications */
 	bool scn_again;                /* an SCN came since the last query round */
-	bool scn_settle;               /* one more round is due after the last SCN-driven one */
+	unsigned int scn_step;         /* follow-up rounds done since the last SCN-driven one */
+	struct timespec scn_last_round;
 	uint32_t isns_stamp;
 	char **isns_servers; /* as configured, for deregistration at stop */
 	size_t nisns_servers;
@@ -722,10 +723,14 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 
 /* isnsd sends a registration's notifications before the new node is in the
  * default discovery domain, so a query right after them can miss it (seen:
- * three SCNs, two queries, neither listing the new target).  One more query
- * this long after the last burst settles it, within the one second the
+ * three SCNs, two queries, neither listing the new target; under load even a
+ * round 400 ms later missed it once).  Follow-up rounds this long after the
+ * last SCN-driven round settle it; the first lands within the one second a
  * change must show in. */
-#define SCN_SETTLE_MS 400
+static const unsigned int scn_followup_ms[] = {400, 2000};
+#define SCN_FOLLOWUPS (sizeof scn_followup_ms / sizeof scn_followup_ms[0])
+/* SCN-driven rounds run at most once per this window, whatever the SCN rate. */
+#define SCN_WINDOW_MS 400
 
 static void isns_query_all(void)
 {
@@ -741,35 +746,70 @@ static void isns_query_all(void)
 	}
 }
 
-/* SCN-driven query rounds run at most once per SCN_SETTLE_MS, whatever
- * the SCN rate: a round for the SCNs of the last window, then one more
- * after the last SCN-driven round so a burst's final state is read. */
+static void scn_settle(unsigned int id, void *arg);
+
+static void scn_arm(unsigned int ms)
+{
+	if (D.scn_settle_timer)
+		sa_ev_cancel(D.scn_settle_timer);
+	D.scn_settle_timer = sa_ev_timer(ms, 0, scn_settle, NULL);
+}
+
+/* A round for the SCNs seen so far; its follow-ups start over. */
+static void scn_round(void)
+{
+	D.scn_again = false;
+	D.scn_step = 0;
+	clock_gettime(CLOCK_MONOTONIC, &D.scn_last_round);
+	isns_query_all();
+	scn_arm(scn_followup_ms[0]);
+}
+
 static void scn_settle(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
 	D.scn_settle_timer = 0;
-	if (!D.scn_again && !D.scn_settle)
+	if (D.scn_again) {
+		scn_round();
 		return;
-	D.scn_settle = D.scn_again;
-	D.scn_again = false;
+	}
+	if (++D.scn_step > SCN_FOLLOWUPS)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &D.scn_last_round);
 	isns_query_all();
-	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
+	if (D.scn_step < SCN_FOLLOWUPS)
+		scn_arm(scn_followup_ms[D.scn_step] - scn_followup_ms[D.scn_step - 1]);
 }
 
-/* An SCN from a configured server: ask every iSNS server again, at once
- * when no round ran in the last SCN_SETTLE_MS, else at the window's end. */
+/* isnsd keeps one SCN outstanding per recipient and holds every later one
+ * until that one is acknowledged or its SCN timeout (about a minute) runs
+ * out.  An SCNRsp that reaches it in the same poll() turn as another request
+ * can be dropped (seen in isnsd --debug scn: "Incoming PDU ... SCNResp" and
+ * no "acknowledged"), and then the next change is a minute late.  So the
+ * query an SCN triggers leaves the acknowledgement a head start. */
+#define SCN_ACK_GAP_MS 50
+
+/* An SCN from a configured server: ask every iSNS server again, soon when no
+ * round ran in the last SCN_WINDOW_MS, else when that window ends. */
 static void isns_scn(void *arg)
 {
+	struct timespec now;
+	long since;
+
 	(void)arg;
-	if (D.scn_settle_timer) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = disc_ms_between(&D.scn_last_round, &now);
+	if (!D.scn_settle_timer || since >= SCN_WINDOW_MS) {
+		if (!D.scn_again || !D.scn_settle_timer)
+			scn_arm(SCN_ACK_GAP_MS);
 		D.scn_again = true;
 		return;
 	}
-	D.scn_again = false;
-	D.scn_settle = true;
-	isns_query_all();
-	D.scn_settle_timer = sa_ev_timer(SCN_SETTLE_MS, 0, scn_settle, NULL);
+	/* A follow-up may be seconds away: this SCN waits only for the window. */
+	if (!D.scn_again)
+		scn_arm((unsigned int)(SCN_WINDOW_MS - since));
+	D.scn_again = true;
 }
 
 static void isns_servers_free(void)

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "engines/balance/engine.h"
 #include "engines/discovery/discovery.h"
 #include "engines/registry.h"
 #include "iscsi/login_result.h"
@@ -29,6 +28,7 @@ struct login_priv {
 	struct disc_login pub; /* first: lookups hand out &pub */
 	uint64_t retry_ms;     /* monotonic time of the next team creation attempt */
 	int reap;              /* was logged in when the agent died: its data plane may still run */
+	int stored;            /* in the state file: nonvolatile and active at least once */
 };
 
 static struct {
@@ -37,9 +37,20 @@ static struct {
 	size_t n, cap;
 	uint32_t next_index;
 	unsigned int timer;
-	char initiator[BAL_TARGET_MAX + 1];
-	int bal_sub, disc_sub; /* bus handles, 0: not subscribed */
+	char initiator[DISC_LOGIN_TARGET_MAX + 1];
+	int disc_sub; /* bus handle, 0: not subscribed */
+	const struct disc_team_ops *teams;
 } L = {.next_index = 1};
+
+void disc_team_ops_register(const struct disc_team_ops *ops)
+{
+	L.teams = ops;
+}
+
+static int teams_running(void)
+{
+	return L.teams && L.teams->running();
+}
 
 static uint64_t now_ms(void)
 {
@@ -206,8 +217,8 @@ int disc_login_check_adapter(const char *s, size_t len)
 	/* A source address: the data plane binds it through sanpath-bind.so;
 	 * it must fit where a team keeps a path's interface. */
 	if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1)
-		return len > BAL_IFACE_MAX ? -EMSGSIZE : 0;
-	if (len >= IFNAMSIZ || len > BAL_IFACE_MAX || buf[0] == '.' ||
+		return len > DISC_TEAM_IFACE_MAX ? -EMSGSIZE : 0;
+	if (len >= IFNAMSIZ || len > DISC_TEAM_IFACE_MAX || buf[0] == '.' ||
 	    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")])
 		return -EINVAL;
 	return 0;
@@ -236,7 +247,7 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 	if (disc_login_check_adapter(c->adapter, strlen(c->adapter)) < 0) {
 		snprintf(why, whylen,
 		         "source adapter must be an interface name or a source address of at most %d characters",
-		         BAL_IFACE_MAX);
+		         DISC_TEAM_IFACE_MAX);
 		return -EINVAL;
 	}
 	if (c->cred && !disc_cred_find(c->cred)) {
@@ -362,67 +373,53 @@ static void portal_of_addr(char *buf, size_t len, int family, const void *addr, 
 }
 
 /* The team a login asks for; returns 0, or the login result that says why not. */
-static int build_spec(const struct login_priv *l, struct bal_team_spec *s)
+static int build_req(const struct login_priv *l, struct disc_team_req *r)
 {
 	const struct disc_login_cfg *c = &l->pub.c;
-	unsigned char a[16];
-	unsigned int port;
-	int fam;
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "login%u", (unsigned int)l->pub.index);
-	snprintf(s->target, sizeof(s->target), "%s", c->target);
-	snprintf(s->initiator, sizeof(s->initiator), "%s", L.initiator);
-	s->lun = c->lun;
-	/* sanTeamTable's DEFVALs: failover with load balancing, static shares. */
-	s->ctl.mode = BAL_MODE_FAILOVER_LB;
-	s->ctl.algo = BAL_ALGO_STATIC;
-	s->ctl.dyn.timer_interval_ms = 1000;
-	s->ctl.dyn.change_threshold = 10;
-	s->ctl.dyn.lb_change_pct = 5;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "login%u", (unsigned int)l->pub.index);
+	r->target = c->target;
+	r->initiator = L.initiator;
+	r->lun = c->lun;
 	if (c->cred) {
 		const struct disc_cred *cr = disc_cred_find(c->cred);
 
 		if (!cr || cr->row != DISC_ROW_ACTIVE)
 			return SP_LOGIN_INITIATOR_ERROR;
-		snprintf(s->chap.user, sizeof(s->chap.user), "%s", cr->user);
-		snprintf(s->chap.secret, sizeof(s->chap.secret), "%s", cr->secret);
+		r->user = cr->user;
+		r->secret = cr->secret;
 		if (cr->mutual_secret[0]) {
-			snprintf(s->chap.target_user, sizeof(s->chap.target_user), "%s",
-			         cr->mutual_user[0] ? cr->mutual_user : cr->user);
-			snprintf(s->chap.target_secret, sizeof(s->chap.target_secret), "%s", cr->mutual_secret);
+			r->target_user = cr->mutual_user[0] ? cr->mutual_user : cr->user;
+			r->target_secret = cr->mutual_secret;
 		}
 	}
 	if (c->addr_type == DISC_ADDR_IPV4 || c->addr_type == DISC_ADDR_IPV6) {
-		portal_of_addr(s->path[0].portal, sizeof(s->path[0].portal),
+		portal_of_addr(r->path[0].portal, sizeof(r->path[0].portal),
 		               c->addr_type == DISC_ADDR_IPV4 ? AF_INET : AF_INET6, c->addr, c->port);
-		s->npaths = 1;
+		r->npaths = 1;
 	} else {
 		const struct disc_target *t = disc_target_by_name(c->target);
 
 		if (!t)
 			return SP_LOGIN_TARGET_NOT_FOUND;
-		for (const struct disc_portal *p = disc_portal_next(t, 0); p && s->npaths < BAL_MAX_PATHS;
+		for (const struct disc_portal *p = disc_portal_next(t, 0); p && r->npaths < DISC_TEAM_MAX_PATHS;
 		     p = disc_portal_next(t, p->index)) {
-			char *dst = s->path[s->npaths].portal;
-			size_t dlen = sizeof(s->path[0].portal);
+			char *dst = r->path[r->npaths].portal;
+			size_t dlen = sizeof(r->path[0].portal);
 
 			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host,
 			         (unsigned int)p->port);
 			/* A portal given by name cannot be a team path (numeric only). */
-			if (bal_parse_portal(dst, &fam, a, &port) == 0)
-				s->npaths++;
+			if (L.teams->portal_ok(dst))
+				r->npaths++;
 		}
-		if (!s->npaths)
+		if (!r->npaths)
 			return SP_LOGIN_TARGET_NOT_FOUND;
 	}
 	/* One path per portal x adapter; a row names one adapter (or any). */
-	for (unsigned int i = 0; i < s->npaths; i++) {
-		size_t n = strnlen(c->adapter, BAL_IFACE_MAX); /* validated: shorter than IFNAMSIZ */
-
-		memcpy(s->path[i].iface, c->adapter, n);
-		s->path[i].iface[n] = '\0';
-	}
+	for (unsigned int i = 0; i < r->npaths; i++)
+		r->path[i].iface = c->adapter;
 	return 0;
 }
 
@@ -436,7 +433,7 @@ static void drop_team(struct login_priv *l)
 	/* Cleared first: the TEAM_REMOVED event that follows is ours. */
 	l->pub.team = 0;
 	l->pub.npaths = 0;
-	rc = bal_team_destroy(team);
+	rc = L.teams ? L.teams->destroy(team) : -ENOENT;
 	if (rc < 0 && rc != -ENOENT)
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
 		       strerror(-rc));
@@ -446,23 +443,20 @@ static void drop_team(struct login_priv *l)
 
 static void make_team(struct login_priv *l)
 {
-	struct bal_team_spec s;
-	unsigned int index;
+	struct disc_team_req req;
+	unsigned int index = 0;
 	int r, rc;
 
 	l->retry_ms = now_ms() + RETRY_MS;
-	if (!bal_running()) {
+	if (!teams_running()) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	if ((r = build_spec(l, &s)) != 0) {
-		memset(&s.chap, 0, sizeof(s.chap));
+	if ((r = build_req(l, &req)) != 0) {
 		set_result(l, SA_OPER_DOWN, r, 0);
 		return;
 	}
-	index = bal_next_index();
-	rc = bal_team_create(index, &s, 0);
-	memset(&s.chap, 0, sizeof(s.chap));
+	rc = L.teams->create(&req, &index);
 	if (rc < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
 		       strerror(-rc));
@@ -471,27 +465,27 @@ static void make_team(struct login_priv *l)
 		return;
 	}
 	l->pub.team = index;
-	l->pub.npaths = s.npaths;
+	l->pub.npaths = req.npaths;
 	sa_log(SA_LOG_INFO, TAG, "login %u: logging in to %s over %u path(s) as team %u", (unsigned int)l->pub.index,
-	       l->pub.c.target, s.npaths, index);
+	       l->pub.c.target, req.npaths, index);
 }
 
-static int path_failed(const struct bal_path_live *p)
+static int path_failed(const struct disc_team_path *p)
 {
-	return (p->login_result > SP_LOGIN_SUCCESS && p->login_result <= SP_LOGIN_REDIRECTED) ||
-	       p->state == BAL_PATH_REFUSED;
+	return (p->login_result > SP_LOGIN_SUCCESS && p->login_result <= SP_LOGIN_REDIRECTED) || p->refused;
 }
 
 /* Oper status and result from the team's paths. */
 static void evaluate(struct login_priv *l)
 {
-	const struct bal_eng_team *t;
-	const struct bal_path_live *first = NULL;
+	struct disc_team_path paths[DISC_TEAM_MAX_PATHS];
+	const struct disc_team_path *first = NULL;
 	unsigned int nfailed = 0;
+	int n;
 
 	if (!l->pub.team)
 		return;
-	if (!(t = bal_team_get(l->pub.team))) {
+	if (!L.teams || (n = L.teams->paths(l->pub.team, paths, DISC_TEAM_MAX_PATHS)) < 0) {
 		/* Removed under us: the balance engine stopped. */
 		l->pub.team = 0;
 		l->pub.npaths = 0;
@@ -499,10 +493,10 @@ static void evaluate(struct login_priv *l)
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	for (unsigned int i = 0; i < t->spec.npaths; i++) {
-		const struct bal_path_live *p = &t->live[i];
+	for (int i = 0; i < n; i++) {
+		const struct disc_team_path *p = &paths[i];
 
-		if (p->state == BAL_PATH_ACTIVE || p->state == BAL_PATH_STANDBY) {
+		if (p->up) {
 			set_result(l, SA_OPER_UP, SP_LOGIN_SUCCESS, 0);
 			return;
 		}
@@ -512,7 +506,7 @@ static void evaluate(struct login_priv *l)
 				first = p;
 		}
 	}
-	if (t->spec.npaths && nfailed == t->spec.npaths)
+	if (n && nfailed == (unsigned int)n)
 		set_result(l, SA_OPER_DOWN,
 		           first->login_result > SP_LOGIN_SUCCESS && first->login_result <= SP_LOGIN_REDIRECTED
 		               ? first->login_result
@@ -543,16 +537,13 @@ static void tick(unsigned int id, void *arg)
 		reconcile(L.rows[i]);
 }
 
-static void on_bal(int topic, const void *data, void *arg)
+void disc_conn_team_event(unsigned int team, int removed)
 {
-	const struct bal_event *ev = data;
 	struct login_priv *l;
 
-	(void)topic;
-	(void)arg;
-	if (!L.running || !(l = by_team(ev->team)))
+	if (!L.running || !(l = by_team(team)))
 		return;
-	if (ev->type == BAL_EV_TEAM_REMOVED) {
+	if (removed) {
 		l->pub.team = 0;
 		l->pub.npaths = 0;
 		l->retry_ms = now_ms() + RETRY_MS;
@@ -589,7 +580,7 @@ int disc_login_put(const struct disc_login *in)
 {
 	struct login_priv *l = lookup(in->index);
 	char why[160], key[48];
-	int rc, relogin = 0;
+	int rc, relogin = 0, stored;
 
 	if (in->index == 0 || in->index == UINT32_MAX || in->row < DISC_ROW_ACTIVE || in->row > DISC_ROW_NOT_READY)
 		return -EINVAL;
@@ -599,17 +590,20 @@ int disc_login_put(const struct disc_login *in)
 	}
 	if (in->c.cred && !disc_cred_find(in->c.cred))
 		return -EINVAL;
-	if (in->nonvolatile) {
+	/* Like every table's: a row is volatile until it has been active once
+	 * (RFC 2579 lets an agent drop rows that never became active). */
+	stored = in->nonvolatile && (in->row == DISC_ROW_ACTIVE || (l && l->stored));
+	if (stored) {
 		if ((rc = persist_login(in)) < 0)
 			return rc;
-	} else if (l && l->pub.nonvolatile) {
+	} else if (l && l->stored) {
 		login_key(key, sizeof(key), in->index);
 		if ((rc = disc_persist(key, NULL)) < 0)
 			return rc;
 	}
 	if (!l) {
 		if (!(l = calloc(1, sizeof(*l)))) {
-			if (in->nonvolatile) {
+			if (stored) {
 				login_key(key, sizeof(key), in->index);
 				disc_persist(key, NULL);
 			}
@@ -640,6 +634,7 @@ int disc_login_put(const struct disc_login *in)
 	l->pub.c = in->c;
 	l->pub.row = in->row;
 	l->pub.nonvolatile = in->nonvolatile;
+	l->stored = stored;
 	reconcile(l);
 	return 0;
 }
@@ -653,7 +648,7 @@ int disc_login_delete(uint32_t index)
 	if (!l)
 		return -ENOENT;
 	login_key(key, sizeof(key), index);
-	if (l->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0)
+	if (l->stored && (rc = disc_persist(key, NULL)) < 0)
 		return rc;
 	drop_team(l);
 	cred_use(l->pub.c.cred, -1);
@@ -702,6 +697,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	}
 	l->pub.index = (uint32_t)index;
 	l->pub.nonvolatile = 1;
+	l->stored = 1;
 	l->pub.oper = SA_OPER_DOWN;
 	l->pub.result = SP_LOGIN_NONE;
 	l->pub.last_change = time(NULL);
@@ -725,23 +721,22 @@ static void load_one(const char *key, const char *value, void *arg)
  * (the balance engine recognises its segment) and destroying it ends it. */
 static void reap_orphans(void)
 {
-	struct bal_team_spec s;
+	struct disc_team_req req;
 
 	for (size_t i = 0; i < L.n; i++) {
 		struct login_priv *l = L.rows[i];
-		unsigned int index = bal_next_index();
+		unsigned int index = 0;
 
 		if (!l->reap)
 			continue;
 		l->reap = 0;
-		if (!bal_running() || build_spec(l, &s) != 0)
+		if (!teams_running() || build_req(l, &req) != 0)
 			continue;
-		if (bal_team_create(index, &s, 0) == 0) {
-			bal_team_destroy(index);
+		if (L.teams->create(&req, &index) == 0) {
+			L.teams->destroy(index);
 			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
 			       (unsigned int)l->pub.index);
 		}
-		memset(&s.chap, 0, sizeof(s.chap));
 		/* Recorded as down now, so the next start has nothing to reap. */
 		persist_login(&l->pub);
 	}
@@ -771,8 +766,6 @@ int disc_conn_start(const struct sa_config *cfg)
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
-	if (!L.bal_sub && (L.bal_sub = bus_subscribe(BUS_BALANCE, on_bal, NULL)) < 0)
-		L.bal_sub = 0;
 	if (!L.disc_sub && (L.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
 		L.disc_sub = 0;
 	reap_orphans();
@@ -796,7 +789,7 @@ void disc_conn_stop(void)
 	for (size_t i = 0; i < L.n; i++) {
 		struct disc_login *d = &L.rows[i]->pub;
 
-		if (d->nonvolatile && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
+		if (L.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
 			d->c.admin = SA_ADMIN_DOWN;
 			persist_login(d);
 		}
@@ -804,10 +797,6 @@ void disc_conn_stop(void)
 	sa_ev_cancel(L.timer);
 	L.timer = 0;
 	L.running = 0;
-	if (L.bal_sub) {
-		bus_unsubscribe(L.bal_sub);
-		L.bal_sub = 0;
-	}
 	if (L.disc_sub) {
 		bus_unsubscribe(L.disc_sub);
 		L.disc_sub = 0;

@@ -80,7 +80,7 @@ check_module SANAGENT-MIB handlers/handlers.h sanagentMIB \
 	sanAgentConfigReloaded .1.3.6.1.4.1.32473.1.0.3 \
 	sanEngineMibs .1.3.6.1.4.1.32473.1.3
 
-check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
+check_module SANAGENT-REDIRECTOR-MIB handlers/redirTables.h sanRedirectorMIB \
 	sanRedirectorMIB .1.3.6.1.4.1.32473.1.3.3 \
 	sanServerDown .1.3.6.1.4.1.32473.1.3.3.0.1 \
 	sanServerUp .1.3.6.1.4.1.32473.1.3.3.0.2 \
@@ -106,7 +106,7 @@ check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
 	sanRedirPlanTime .1.3.6.1.4.1.32473.1.3.3.1.8.1.2 \
 	sanRedirPlanMoveList .1.3.6.1.4.1.32473.1.3.3.1.8.1.7
 
-check_module SANAGENT-PATH-MIB handlers/pathmib.h sanPathMIB \
+check_module SANAGENT-PATH-MIB handlers/pathTables.h sanPathMIB \
 	sanPathMIB .1.3.6.1.4.1.32473.1.3.2 \
 	sanPathDown .1.3.6.1.4.1.32473.1.3.2.0.1 \
 	sanPathUp .1.3.6.1.4.1.32473.1.3.2.0.2 \
@@ -128,7 +128,7 @@ check_module SANAGENT-PATH-MIB handlers/pathmib.h sanPathMIB \
 	sanPathErrors .1.3.6.1.4.1.32473.1.3.2.1.3.1.16 \
 	sanPathAvgLatency .1.3.6.1.4.1.32473.1.3.2.1.3.1.18
 
-check_module SANAGENT-SESSION-MIB handlers/disc.h sanSessionMIB \
+check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanSessionMIB .1.3.6.1.4.1.32473.1.3.1 \
 	sanTargetDiscovered .1.3.6.1.4.1.32473.1.3.1.0.1 \
 	sanTargetLost .1.3.6.1.4.1.32473.1.3.1.0.2 \
@@ -172,6 +172,32 @@ check_module SANAGENT-SESSION-MIB handlers/disc.h sanSessionMIB \
 	sanStorLunSize .1.3.6.1.4.1.32473.1.3.1.1.14.1.3 \
 	sanStorSessionInitiatorName .1.3.6.1.4.1.32473.1.3.1.1.15.1.2 \
 	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11
+
+check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscoverMIB \
+	sanRediscoverMIB .1.3.6.1.4.1.32473.1.3.4 \
+	sanSessionFeedback .1.3.6.1.4.1.32473.1.3.4.0.1 \
+	sanRediscoveryRequest .1.3.6.1.4.1.32473.1.3.4.0.2 \
+	sanRediscoveryTriggered .1.3.6.1.4.1.32473.1.3.4.0.3 \
+	sanTargetReaddressed .1.3.6.1.4.1.32473.1.3.4.0.4 \
+	sanRediscover .1.3.6.1.4.1.32473.1.3.4.0.5 \
+	sanRediscoverAlternative .1.3.6.1.4.1.32473.1.3.4.0.6 \
+	sanRediscMode.0 .1.3.6.1.4.1.32473.1.3.4.1.1.1.0 \
+	sanRediscSessionAgeOut.0 .1.3.6.1.4.1.32473.1.3.4.1.1.7.0 \
+	sanRediscThresholdValue .1.3.6.1.4.1.32473.1.3.4.1.2.1.2 \
+	sanRediscThresholdOutside .1.3.6.1.4.1.32473.1.3.4.1.2.1.5 \
+	sanRediscFeedbackReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.1.0 \
+	sanRediscRequestsReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.12.0 \
+	sanRediscPoolNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.4.0 \
+	sanRediscPoolRowStatus .1.3.6.1.4.1.32473.1.3.4.1.5.1.9 \
+	sanRediscAgentNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.6.0 \
+	sanRediscAgentRowStatus .1.3.6.1.4.1.32473.1.3.4.1.7.1.10 \
+	sanRediscSessionSource .1.3.6.1.4.1.32473.1.3.4.1.8.1.15 \
+	sanRediscGroupState .1.3.6.1.4.1.32473.1.3.4.1.9.1.9 \
+	sanRediscDecisionTime .1.3.6.1.4.1.32473.1.3.4.1.10.1.2 \
+	sanRediscDecisionError .1.3.6.1.4.1.32473.1.3.4.1.10.1.21 \
+	sanRediscTrigger.0 .1.3.6.1.4.1.32473.1.3.4.1.11.6.0 \
+	sanRediscFbInitiator.0 .1.3.6.1.4.1.32473.1.3.4.1.12.1.0 \
+	sanRediscFbOldTarget.0 .1.3.6.1.4.1.32473.1.3.4.1.12.16.0
 
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

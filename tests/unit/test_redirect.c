@@ -167,17 +167,17 @@ static const uint8_t isid[6] = {0x80, 1, 2, 3, 4, 5};
 START_TEST(test_routing)
 {
 	char addr[96];
-	struct sa_tk_buf b;
+	struct tk_buf b;
 	const struct redir_client *c;
 
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r3", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_REDIRECT_TEMP);
+	                 PDU_LOGIN_REDIRECT_TEMP);
 	ck_assert_str_eq(addr, "127.0.0.12:3261,1");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r5", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_REDIRECT_TEMP);
+	                 PDU_LOGIN_REDIRECT_TEMP);
 	ck_assert_str_eq(addr, "[::1]:3262,1");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:nope", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_NOT_FOUND);
+	                 PDU_LOGIN_NOT_FOUND);
 	ck_assert_uint_eq(redir_counters()->redirects, 2);
 	ck_assert_uint_eq(redir_counters()->rejects, 1);
 	ck_assert_uint_eq(redir_resource_find(3)->redirects, 1);
@@ -189,17 +189,17 @@ START_TEST(test_routing)
 	ck_assert_uint_eq(c->logins, 2);
 	ck_assert_uint_eq(c->server, 2);
 	/* Single system image: every resource at the portal's own address. */
-	sa_tk_buf_init_dyn(&b, 1 << 20);
+	tk_buf_init_dyn(&b, 1 << 20);
 	ck_assert_int_eq(redir_sendtargets(&b, "10.0.0.1:3260,1"), 0);
 	ck_assert_ptr_nonnull(
 	    memmem(b.buf, b.len, "TargetName=iqn.2026-11.test:r6\0TargetAddress=10.0.0.1:3260,1", 60));
-	sa_tk_buf_free(&b);
+	tk_buf_free(&b);
 	/* Server down: 0x0301 until its resources move (none can: all others down too). */
 	redir_server_probed(1, 0, "x");
 	redir_server_probed(2, 0, "x");
 	redir_server_probed(3, 0, "x");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r3", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_SERVICE_UNAVAILABLE);
+	                 PDU_LOGIN_SERVICE_UNAVAILABLE);
 	/* The first server back takes every orphan. */
 	redir_server_probed(2, 1, NULL);
 	for (uint32_t r = 1; r <= 6; r++)

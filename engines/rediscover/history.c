@@ -1,0 +1,221 @@
+/* history.c: the decision history: rows by index, kept in the state file, replayed into the limiter at start. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "common/log.h"
+#include "common/search.h"
+#include "common/state.h"
+#include "engines/registry.h"
+#include "engines/rediscover/model.h"
+
+#define STATE_PREFIX "rediscover.decision."
+
+/* ---- decisions ----------------------------------------------------------------------------- */
+
+static int64_t decision_index_of(const void *elem)
+{
+	return ((const struct redisc_decision *)elem)->index;
+}
+
+static size_t decision_lower(int64_t index)
+{
+	return sa_lower_bound(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
+}
+
+const struct redisc_decision *redisc_decision_next(uint32_t after)
+{
+	size_t i = decision_lower((int64_t)after + 1);
+
+	return i < redisc_m.ndec ? &redisc_m.dec[i] : NULL;
+}
+
+const struct redisc_decision *redisc_decision_find(uint32_t index)
+{
+	size_t i = decision_lower(index);
+
+	return i < redisc_m.ndec && redisc_m.dec[i].index == index ? &redisc_m.dec[i] : NULL;
+}
+
+static void hex_of(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int hex_to(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (!s[2 * i] || (hi = sa_hex_digit(s[2 * i])) < 0 || (lo = sa_hex_digit(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return s[2 * n] == 0 ? 0 : -1;
+}
+
+/* One line of tab-separated fields per decision: names have no tabs (checked on the way in). */
+#define DEC_FIELDS 21
+
+static int decision_encode(const struct redisc_decision *d, char *buf, size_t len)
+{
+	char oh[33], nh[33];
+	int n;
+
+	hex_of(d->old_portal.a, redisc_addr_len(&d->old_portal), oh);
+	hex_of(d->new_portal.a, redisc_addr_len(&d->new_portal), nh);
+	n = snprintf(buf, len, "1\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s",
+	             (long long)d->when, d->trigger, d->source, d->metric, (unsigned int)d->value, d->target,
+	             d->old_portal.type, oh, (unsigned int)d->old_portal.port, d->new_portal.type, nh,
+	             (unsigned int)d->new_portal.port, d->competing, d->offender, d->mode, d->state,
+	             (unsigned int)d->sessions_ended, d->messages, d->outcome, d->error);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int decision_decode(uint32_t index, const char *line, struct redisc_decision *d)
+{
+	char *copy = strdup(line), *f[DEC_FIELDS], *p = copy;
+	int n = 0, rc = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	while (n < DEC_FIELDS && p) {
+		f[n++] = p;
+		if ((p = strchr(p, '\t')))
+			*p++ = 0;
+	}
+	if (n != DEC_FIELDS || p || strcmp(f[0], "1") != 0)
+		goto out;
+	memset(d, 0, sizeof(*d));
+	d->index = index;
+	d->when = (time_t)strtoll(f[1], NULL, 10);
+	d->trigger = atoi(f[2]);
+	snprintf(d->source, sizeof(d->source), "%s", f[3]);
+	d->metric = atoi(f[4]);
+	d->value = (uint32_t)strtoul(f[5], NULL, 10);
+	snprintf(d->target, sizeof(d->target), "%s", f[6]);
+	d->old_portal.type = atoi(f[7]);
+	d->new_portal.type = atoi(f[10]);
+	if (d->old_portal.type < 0 || d->old_portal.type > 2 || d->new_portal.type < 0 || d->new_portal.type > 2 ||
+	    hex_to(f[8], d->old_portal.a, redisc_addr_len(&d->old_portal)) < 0 ||
+	    hex_to(f[11], d->new_portal.a, redisc_addr_len(&d->new_portal)) < 0)
+		goto out;
+	d->old_portal.port = (uint16_t)strtoul(f[9], NULL, 10);
+	d->new_portal.port = (uint16_t)strtoul(f[12], NULL, 10);
+	snprintf(d->competing, sizeof(d->competing), "%s", f[13]);
+	snprintf(d->offender, sizeof(d->offender), "%s", f[14]);
+	d->mode = atoi(f[15]);
+	d->state = atoi(f[16]);
+	d->sessions_ended = (uint32_t)strtoul(f[17], NULL, 10);
+	snprintf(d->messages, sizeof(d->messages), "%s", f[18]);
+	snprintf(d->outcome, sizeof(d->outcome), "%s", f[19]);
+	snprintf(d->error, sizeof(d->error), "%s", f[20]);
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static void decision_key(char *key, size_t len, uint32_t index)
+{
+	snprintf(key, len, STATE_PREFIX "%010u", (unsigned int)index);
+}
+
+/* Appends d (its index set) and persists it; the oldest row goes when the history is full. */
+int redisc_decision_store(const struct redisc_decision *d)
+{
+	struct sa_state *st = sa_engines_state();
+	char key[64], line[4 * REDISC_TEXT_MAX + 1024];
+	int rc;
+
+	if (redisc_m.ndec == redisc_m.capdec) {
+		size_t nc = redisc_m.capdec ? redisc_m.capdec * 2 : 64;
+		struct redisc_decision *nd = realloc(redisc_m.dec, nc * sizeof(*nd));
+
+		if (!nd)
+			return -ENOMEM;
+		redisc_m.dec = nd;
+		redisc_m.capdec = nc;
+	}
+	if (st) {
+		if ((rc = decision_encode(d, line, sizeof(line))) < 0)
+			return rc;
+		decision_key(key, sizeof(key), d->index);
+		if ((rc = sa_state_set(st, key, line)) < 0)
+			return rc;
+	}
+	redisc_m.dec[redisc_m.ndec++] = *d;
+	while (redisc_m.ndec > redisc_m.history) {
+		if (st) {
+			decision_key(key, sizeof(key), redisc_m.dec[0].index);
+			sa_state_del(st, key);
+		}
+		memmove(redisc_m.dec, redisc_m.dec + 1, (redisc_m.ndec - 1) * sizeof(*redisc_m.dec));
+		redisc_m.ndec--;
+	}
+	if (st && (rc = sa_state_commit(st)) < 0)
+		sa_log(SA_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
+	return 0;
+}
+
+struct load_ctx {
+	int bad;
+};
+
+static void load_one(const char *key, const char *value, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct redisc_decision d;
+	char *end;
+	unsigned long index = strtoul(key + strlen(STATE_PREFIX), &end, 10);
+
+	if (*end || !index || index > UINT32_MAX || decision_decode((uint32_t)index, value, &d) < 0) {
+		lc->bad++;
+		return;
+	}
+	if (redisc_m.ndec == redisc_m.capdec) {
+		size_t nc = redisc_m.capdec ? redisc_m.capdec * 2 : 64;
+		struct redisc_decision *nd = realloc(redisc_m.dec, nc * sizeof(*nd));
+
+		if (!nd) {
+			lc->bad++;
+			return;
+		}
+		redisc_m.dec = nd;
+		redisc_m.capdec = nc;
+	}
+	redisc_m.dec[redisc_m.ndec++] = d; /* the keys' zero padding makes key order index order */
+}
+
+/* The history and, from it, the cooldowns and the cap: a restart does not reopen the gates. */
+void redisc_decisions_load(void)
+{
+	struct sa_state *st = sa_engines_state();
+	struct load_ctx lc = {0};
+
+	if (!st)
+		return;
+	sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
+	if (lc.bad)
+		sa_log(SA_LOG_WARNING, REDISC_TAG, "%d decision rows in the state file are unreadable: skipped",
+		       lc.bad);
+	for (size_t i = 0; i < redisc_m.ndec; i++) {
+		char op[64], np[64];
+
+		redisc_addr_text(&redisc_m.dec[i].old_portal, op, sizeof(op));
+		redisc_addr_text(&redisc_m.dec[i].new_portal, np, sizeof(np));
+		redisc_limit_note(&redisc_m.lim, redisc_m.dec[i].target, op, np[0] ? np : NULL, redisc_m.dec[i].when);
+	}
+	redisc_m.next_decision = redisc_m.ndec ? redisc_m.dec[redisc_m.ndec - 1].index : 0;
+	if (redisc_m.ndec)
+		sa_log(SA_LOG_INFO, REDISC_TAG, "%zu decisions restored, the latest %u", redisc_m.ndec,
+		       (unsigned int)redisc_m.next_decision);
+}

@@ -1,0 +1,84 @@
+/* model.h: the rediscover engine's state and the functions its files share (private to engines/rediscover/). */
+#ifndef SA_ENGINES_REDISC_MODEL_H
+#define SA_ENGINES_REDISC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engines/rediscover/rediscover.h"
+
+#define REDISC_TAG "rediscover"
+
+/* Where an initiator's messages go; learned from the source of its feedback. */
+struct agent {
+	char initiator[REDISC_NAME_MAX];
+	char address[REDISC_SOURCE_MAX]; /* "ip:port" of its trap receiver */
+	uint64_t messages;
+};
+
+struct redisc_model {
+	int running;
+	struct redisc_policy pol;
+	char **feedback_users, **storage_users;
+	size_t nfeedback_users, nstorage_users;
+	int agent_port;
+	size_t history;
+	struct redisc_pool *pool; /* by index */
+	size_t npool, cappool;
+	uint32_t next_pool;
+	/* Sessions: by index (append order, indexes only grow) and by key. */
+	struct redisc_session **by_index, **by_key;
+	size_t nsess, capsess;
+	uint32_t next_session;
+	uint64_t sess_gen; /* moves when a session comes or goes */
+	/* Competing groups by index, rebuilt when sess_gen moved. */
+	struct redisc_group *groups;
+	size_t ngroups;
+	uint32_t next_group;
+	uint64_t groups_gen;
+	struct redisc_decision *dec; /* by index, oldest first */
+	size_t ndec, capdec;
+	uint32_t next_decision;
+	struct agent *agents;
+	size_t nagents, capagents;
+	struct redisc_limiter lim;
+	struct redisc_counters ctr;
+	int subs[2];
+	unsigned int sweep_timer;
+};
+extern struct redisc_model redisc_m;
+
+/* sessions.c */
+int redisc_addr_cmp(const struct redisc_addr *a, const struct redisc_addr *b);
+/* The first session at or after (target, portal, initiator) in key order: a competing group is one run. */
+size_t redisc_key_lower(const char *target, const struct redisc_addr *portal, const char *initiator);
+struct redisc_session *redisc_session_lookup(const char *target, const struct redisc_addr *portal,
+                                             const char *initiator);
+struct redisc_session *redisc_session_add(const struct redisc_feedback *fb);
+void redisc_sessions_free(void);
+/* The age-out timer's callback. */
+void redisc_sweep(unsigned int id, void *arg);
+
+/* pool.c */
+/* Applies the config's pool: its entries (permanent) keep their index when
+ * the same address comes again; SNMP-created entries stay.  0 or -errno
+ * (err says which entry). */
+int redisc_pool_apply(char *const *pool, size_t n, char *err, size_t errlen);
+/* The nonVolatile entries from the state file (before the config's). */
+void redisc_pool_load(void);
+void redisc_pool_free(void);
+/* The free entry with the lowest index of the portal's family (port 0:
+ * the portal's port) that is not the portal itself; 0 or -ENOENT. */
+int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out);
+int redisc_parse_portal(const char *s, struct redisc_addr *a);
+
+/* groups.c */
+void redisc_groups_free(void);
+
+/* history.c */
+/* Appends d (its index set) and persists it; the oldest row goes when the history is full. */
+int redisc_decision_store(const struct redisc_decision *d);
+/* The history from the state file, and from it the cooldowns and the cap. */
+void redisc_decisions_load(void);
+
+#endif
