@@ -27,6 +27,7 @@
 #include "handlers/redirTables.h"
 #include "handlers/sessionTables.h"
 #include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "subagent/core.h"
 #include "subagent/login_teams.h"
 #include "common/evloop.h"
@@ -168,15 +169,15 @@ _Static_assert((int)SA_NOTIFY_COL_INFO_VERSION == (int)H_INFO_VERSION &&
                    (int)SA_NOTIFY_COL_INFO_CONFIG_FILE == (int)H_INFO_CONFIG_FILE,
                "sanAgentInfo scalars");
 
-/* The rediscover engine takes its own section. */
-static int sa_core_redisc_start(const struct sa_config *cfg, char *err, size_t errlen)
+/* The rediscover engine's verbs take its own section (struct sa_rediscover_config). */
+static int sa_core_redisc_start(const void *section, char *err, size_t errlen)
 {
-	return redisc_start(&cfg->rediscover, err, errlen);
+	return redisc_start(section, err, errlen);
 }
 
-static int sa_core_redisc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int sa_core_redisc_reload(const void *section, char *err, size_t errlen)
 {
-	return redisc_reload(&cfg->rediscover, err, errlen);
+	return redisc_reload(section, err, errlen);
 }
 
 static const struct sa_engine_ops sa_core_redisc_ops = {
@@ -262,14 +263,31 @@ void sa_core_unregister(void)
 	h_all_shutdown();
 }
 
+/* The registry knows no config file: each engine gets whether it is on and its own section. */
+static const struct sa_engine_config *sa_core_engine_configs(const struct sa_config *cfg,
+                                                             struct sa_engine_config out[SA_ENGINE_COUNT])
+{
+	if (!cfg)
+		return NULL;
+	for (int i = 0; i < SA_ENGINE_COUNT; i++)
+		out[i] = (struct sa_engine_config){.enabled = cfg->engine_enabled[i]};
+	out[SA_ENGINE_DISCOVERY].section = &cfg->discovery;
+	out[SA_ENGINE_BALANCE].section = &cfg->balance;
+	out[SA_ENGINE_REDIRECT].section = &cfg->redirect;
+	out[SA_ENGINE_REDISCOVER].section = &cfg->rediscover;
+	return out;
+}
+
 static void sa_core_apply(const struct sa_config *cfg)
 {
+	struct sa_engine_config ecfg[SA_ENGINE_COUNT];
 	char err[256] = "";
 
+	h_table_set_pending_limits((unsigned int)cfg->max_pending_rows, (unsigned int)cfg->pending_row_age);
 	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
-	if (sa_trap_receiver_apply(cfg, err, sizeof(err)) < 0)
+	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
-	sa_engines_apply(cfg);
+	sa_engines_apply(sa_core_engine_configs(cfg, ecfg));
 	/* The storage side is not an engine of the registry: its section alone starts it. */
 	if (stor_apply(&cfg->storage) < 0)
 		sa_log(SA_LOG_ERR, "storage", "not started: out of memory");
@@ -308,7 +326,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &sa_core_redisc_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
-	if ((rc = disc_conn_start(cfg)) < 0)
+	if ((rc = disc_conn_start(&cfg->discovery)) < 0)
 		sa_log(SA_LOG_ERR, "core", "connection manager not started: %s", strerror(-rc));
 	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
 	return 0;
@@ -341,7 +359,7 @@ int sa_core_reload(void)
 	sa_core_keep(&cfg->pid_file, &old->pid_file, "pid_file");
 	sa_core.cfg = cfg;
 	sa_core_apply(cfg);
-	disc_conn_reload(cfg);
+	disc_conn_reload(&cfg->discovery);
 	sa_config_free(old);
 	sa_log(SA_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
 	sa_notify_config_reloaded();
@@ -379,6 +397,7 @@ int sa_core_commit_state(void)
 
 int sa_core_set_engine_admin(int index, int admin)
 {
+	struct sa_engine_config ecfg[SA_ENGINE_COUNT];
 	char key[64], *old = NULL;
 	const char *prev;
 	int rc = sa_engine_validate_admin(index, admin);
@@ -405,5 +424,5 @@ int sa_core_set_engine_admin(int index, int admin)
 		return rc;
 	}
 	free(old);
-	return sa_engine_set_admin(index, admin, sa_core.cfg);
+	return sa_engine_set_admin(index, admin, sa_core_engine_configs(sa_core.cfg, ecfg));
 }

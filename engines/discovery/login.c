@@ -40,16 +40,16 @@ static struct {
 	char initiator[DISC_LOGIN_TARGET_MAX + 1];
 	int disc_sub; /* bus handle, 0: not subscribed */
 	const struct disc_team_ops *teams;
-} L = {.next_index = 1};
+} conn_mgr = {.next_index = 1};
 
 void disc_team_ops_register(const struct disc_team_ops *ops)
 {
-	L.teams = ops;
+	conn_mgr.teams = ops;
 }
 
 static int teams_running(void)
 {
-	return L.teams && L.teams->running();
+	return conn_mgr.teams && conn_mgr.teams->running();
 }
 
 static uint64_t now_ms(void)
@@ -94,14 +94,14 @@ static int64_t login_index_of(const void *e)
 
 static size_t login_pos(uint32_t index)
 {
-	return sa_lower_bound(L.rows, L.n, sizeof(*L.rows), index, login_index_of);
+	return sa_lower_bound(conn_mgr.rows, conn_mgr.n, sizeof(*conn_mgr.rows), index, login_index_of);
 }
 
 static struct login_priv *lookup(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	return p < L.n && L.rows[p]->pub.index == index ? L.rows[p] : NULL;
+	return p < conn_mgr.n && conn_mgr.rows[p]->pub.index == index ? conn_mgr.rows[p] : NULL;
 }
 
 const struct disc_login *disc_login_find(uint32_t index)
@@ -113,14 +113,14 @@ const struct disc_login *disc_login_find(uint32_t index)
 
 const struct disc_login *disc_login_next(uint32_t after)
 {
-	size_t p = after == UINT32_MAX ? L.n : login_pos(after + 1);
+	size_t p = after == UINT32_MAX ? conn_mgr.n : login_pos(after + 1);
 
-	return p < L.n ? &L.rows[p]->pub : NULL;
+	return p < conn_mgr.n ? &conn_mgr.rows[p]->pub : NULL;
 }
 
 uint32_t disc_login_next_index(void)
 {
-	return L.next_index;
+	return conn_mgr.next_index;
 }
 
 /* Logins are few (one per LU an operator attaches): a scan is fine here. */
@@ -128,9 +128,9 @@ static struct login_priv *by_team(unsigned int team)
 {
 	if (!team)
 		return NULL;
-	for (size_t i = 0; i < L.n; i++)
-		if (L.rows[i]->pub.team == team)
-			return L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (conn_mgr.rows[i]->pub.team == team)
+			return conn_mgr.rows[i];
 	return NULL;
 }
 
@@ -145,22 +145,22 @@ static int login_insert(struct login_priv *l)
 {
 	size_t p = login_pos(l->pub.index);
 
-	if (p < L.n && L.rows[p]->pub.index == l->pub.index)
+	if (p < conn_mgr.n && conn_mgr.rows[p]->pub.index == l->pub.index)
 		return -EEXIST;
-	if (L.n == L.cap) {
-		size_t cap = L.cap ? L.cap * 2 : 8;
-		struct login_priv **n = realloc(L.rows, cap * sizeof(*n));
+	if (conn_mgr.n == conn_mgr.cap) {
+		size_t cap = conn_mgr.cap ? conn_mgr.cap * 2 : 8;
+		struct login_priv **n = realloc(conn_mgr.rows, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		L.rows = n;
-		L.cap = cap;
+		conn_mgr.rows = n;
+		conn_mgr.cap = cap;
 	}
-	memmove(&L.rows[p + 1], &L.rows[p], (L.n - p) * sizeof(*L.rows));
-	L.rows[p] = l;
-	L.n++;
-	if (l->pub.index >= L.next_index && l->pub.index < UINT32_MAX)
-		L.next_index = l->pub.index + 1;
+	memmove(&conn_mgr.rows[p + 1], &conn_mgr.rows[p], (conn_mgr.n - p) * sizeof(*conn_mgr.rows));
+	conn_mgr.rows[p] = l;
+	conn_mgr.n++;
+	if (l->pub.index >= conn_mgr.next_index && l->pub.index < UINT32_MAX)
+		conn_mgr.next_index = l->pub.index + 1;
 	disc_login_emit(DISC_LOGIN_EV_ADDED, l->pub.index);
 	return 0;
 }
@@ -169,12 +169,12 @@ static void login_remove(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	if (p >= L.n || L.rows[p]->pub.index != index)
+	if (p >= conn_mgr.n || conn_mgr.rows[p]->pub.index != index)
 		return;
 	disc_login_emit(DISC_LOGIN_EV_REMOVED, index);
-	free(L.rows[p]);
-	memmove(&L.rows[p], &L.rows[p + 1], (L.n - p - 1) * sizeof(*L.rows));
-	L.n--;
+	free(conn_mgr.rows[p]);
+	memmove(&conn_mgr.rows[p], &conn_mgr.rows[p + 1], (conn_mgr.n - p - 1) * sizeof(*conn_mgr.rows));
+	conn_mgr.n--;
 }
 
 static void cred_use(uint32_t cred, int delta)
@@ -333,7 +333,7 @@ static int persist_login(const struct disc_login *l)
 
 static int wanted(const struct login_priv *l)
 {
-	return L.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
+	return conn_mgr.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
 }
 
 static void set_result(struct login_priv *l, int oper, int result, unsigned int status)
@@ -380,7 +380,7 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "login%u", (unsigned int)l->pub.index);
 	r->target = c->target;
-	r->initiator = L.initiator;
+	r->initiator = conn_mgr.initiator;
 	r->lun = c->lun;
 	if (c->cred) {
 		const struct disc_cred *cr = disc_cred_find(c->cred);
@@ -411,7 +411,7 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host,
 			         (unsigned int)p->port);
 			/* A portal given by name cannot be a team path (numeric only). */
-			if (L.teams->portal_ok(dst))
+			if (conn_mgr.teams->portal_ok(dst))
 				r->npaths++;
 		}
 		if (!r->npaths)
@@ -433,7 +433,7 @@ static void drop_team(struct login_priv *l)
 	/* Cleared first: the TEAM_REMOVED event that follows is ours. */
 	l->pub.team = 0;
 	l->pub.npaths = 0;
-	rc = L.teams ? L.teams->destroy(team) : -ENOENT;
+	rc = conn_mgr.teams ? conn_mgr.teams->destroy(team) : -ENOENT;
 	if (rc < 0 && rc != -ENOENT)
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
 		       strerror(-rc));
@@ -456,7 +456,7 @@ static void make_team(struct login_priv *l)
 		set_result(l, SA_OPER_DOWN, r, 0);
 		return;
 	}
-	rc = L.teams->create(&req, &index);
+	rc = conn_mgr.teams->create(&req, &index);
 	if (rc < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
 		       strerror(-rc));
@@ -485,7 +485,7 @@ static void evaluate(struct login_priv *l)
 
 	if (!l->pub.team)
 		return;
-	if (!L.teams || (n = L.teams->paths(l->pub.team, paths, DISC_TEAM_MAX_PATHS)) < 0) {
+	if (!conn_mgr.teams || (n = conn_mgr.teams->paths(l->pub.team, paths, DISC_TEAM_MAX_PATHS)) < 0) {
 		/* Removed under us: the balance engine stopped. */
 		l->pub.team = 0;
 		l->pub.npaths = 0;
@@ -533,15 +533,15 @@ static void tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	for (size_t i = 0; i < L.n; i++)
-		reconcile(L.rows[i]);
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		reconcile(conn_mgr.rows[i]);
 }
 
 void disc_conn_team_event(unsigned int team, int removed)
 {
 	struct login_priv *l;
 
-	if (!L.running || !(l = by_team(team)))
+	if (!conn_mgr.running || !(l = by_team(team)))
 		return;
 	if (removed) {
 		l->pub.team = 0;
@@ -559,12 +559,12 @@ static void on_disc(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	if (!L.running || ev->type != DISC_EV_TARGET_DISCOVERED)
+	if (!conn_mgr.running || ev->type != DISC_EV_TARGET_DISCOVERED)
 		return;
 	/* A login waiting for its target tries at once. */
-	for (size_t i = 0; i < L.n; i++)
-		if (!L.rows[i]->pub.team && L.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
-			L.rows[i]->retry_ms = 0;
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (!conn_mgr.rows[i]->pub.team && conn_mgr.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
+			conn_mgr.rows[i]->retry_ms = 0;
 }
 
 /* ---- verbs ------------------------------------------------------------------- */
@@ -659,8 +659,8 @@ int disc_login_delete(uint32_t index)
 
 void disc_login_cred_changed(uint32_t cred)
 {
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
 
 		if (l->pub.c.cred != cred || !l->pub.team)
 			continue;
@@ -723,8 +723,8 @@ static void reap_orphans(void)
 {
 	struct disc_team_req req;
 
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
 		unsigned int index = 0;
 
 		if (!l->reap)
@@ -732,8 +732,8 @@ static void reap_orphans(void)
 		l->reap = 0;
 		if (!teams_running() || build_req(l, &req) != 0)
 			continue;
-		if (L.teams->create(&req, &index) == 0) {
-			L.teams->destroy(index);
+		if (conn_mgr.teams->create(&req, &index) == 0) {
+			conn_mgr.teams->destroy(index);
 			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
 			       (unsigned int)l->pub.index);
 		}
@@ -742,32 +742,31 @@ static void reap_orphans(void)
 	}
 }
 
-static void take_config(const struct sa_config *cfg)
+static void take_config(const struct sa_discovery_config *d)
 {
-	const struct sa_discovery_config *d = &cfg->discovery;
-
 	if (d->chap_secret_min > 0 && d->chap_secret_max >= d->chap_secret_min)
 		disc_cred_set_limits((unsigned int)d->chap_secret_min, (unsigned int)d->chap_secret_max);
-	snprintf(L.initiator, sizeof(L.initiator), "%s", d->login_initiator_name ? d->login_initiator_name : "");
+	snprintf(conn_mgr.initiator, sizeof(conn_mgr.initiator), "%s",
+	         d->login_initiator_name ? d->login_initiator_name : "");
 }
 
-int disc_conn_start(const struct sa_config *cfg)
+int disc_conn_start(const struct sa_discovery_config *cfg)
 {
 	struct load_ctx lc = {0};
 	struct sa_state *st;
 	int ncred;
 
-	if (L.running)
+	if (conn_mgr.running)
 		return 0;
 	take_config(cfg);
-	if (!(L.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
+	if (!(conn_mgr.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
 		return -ENOMEM;
-	L.running = 1;
+	conn_mgr.running = 1;
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
-	if (!L.disc_sub && (L.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
-		L.disc_sub = 0;
+	if (!conn_mgr.disc_sub && (conn_mgr.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
+		conn_mgr.disc_sub = 0;
 	reap_orphans();
 	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
@@ -775,37 +774,37 @@ int disc_conn_start(const struct sa_config *cfg)
 	return 0;
 }
 
-void disc_conn_reload(const struct sa_config *cfg)
+void disc_conn_reload(const struct sa_discovery_config *cfg)
 {
 	take_config(cfg);
 }
 
 void disc_conn_stop(void)
 {
-	if (!L.running)
+	if (!conn_mgr.running)
 		return;
 	/* A non-persistent login stays logged out after a clean restart; its
 	 * team goes with the balance engine. */
-	for (size_t i = 0; i < L.n; i++) {
-		struct disc_login *d = &L.rows[i]->pub;
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct disc_login *d = &conn_mgr.rows[i]->pub;
 
-		if (L.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
+		if (conn_mgr.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
 			d->c.admin = SA_ADMIN_DOWN;
 			persist_login(d);
 		}
 	}
-	sa_ev_cancel(L.timer);
-	L.timer = 0;
-	L.running = 0;
-	if (L.disc_sub) {
-		bus_unsubscribe(L.disc_sub);
-		L.disc_sub = 0;
+	sa_ev_cancel(conn_mgr.timer);
+	conn_mgr.timer = 0;
+	conn_mgr.running = 0;
+	if (conn_mgr.disc_sub) {
+		bus_unsubscribe(conn_mgr.disc_sub);
+		conn_mgr.disc_sub = 0;
 	}
-	while (L.n)
-		login_remove(L.rows[L.n - 1]->pub.index);
-	free(L.rows);
-	L.rows = NULL;
-	L.n = L.cap = 0;
+	while (conn_mgr.n)
+		login_remove(conn_mgr.rows[conn_mgr.n - 1]->pub.index);
+	free(conn_mgr.rows);
+	conn_mgr.rows = NULL;
+	conn_mgr.n = conn_mgr.cap = 0;
 	disc_cred_clear();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 }

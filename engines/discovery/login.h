@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "subagent/config.h"
+#include "engines/discovery/disc_config.h"
 
 /* Logins work with the discovery engine off, so the manager has a life of
  * its own: disc_conn_start() after the engines are applied, disc_conn_stop()
@@ -169,8 +169,8 @@ void disc_conn_team_event(unsigned int team, int removed);
 /* ---- life --------------------------------------------------------------------- */
 /* Loads the rows from the state file (persistent logins come back admin
  * up and log in, others admin down) and starts watching the teams. */
-int disc_conn_start(const struct sa_config *cfg);
-void disc_conn_reload(const struct sa_config *cfg);
+int disc_conn_start(const struct sa_discovery_config *cfg);
+void disc_conn_reload(const struct sa_discovery_config *cfg);
 void disc_conn_stop(void);
 
 /* Internal to login.c and creds.c. */

@@ -8,7 +8,7 @@
 
 #include "engines/redirect/redirect.h"
 #include "iscsi/tgtctl.h"
-#include "subagent/config.h"
+#include "engines/redirect/redir_config.h"
 
 /* ---- routing.c, model.c: the model as the portal and the probes see it ---- */
 

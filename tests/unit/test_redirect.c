@@ -100,13 +100,13 @@ static char listen_buf[64];
 static struct sa_redir_server_cfg srvs[3];
 static struct sa_redir_resource_cfg ress[6];
 static char tnames[6][64];
-static struct sa_config cfg;
+static struct sa_redirect_config cfg;
 
 /* Seed 003 Fig. 8A: loads 100,100 | 150,200 | 300,400 on three servers of capacity 1. */
 static void setup(void)
 {
 	char err[256] = "";
-	struct sa_redirect_config *r = &cfg.redirect;
+	struct sa_redirect_config *r = &cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(timers, 0, sizeof(timers));
@@ -141,7 +141,6 @@ static void setup(void)
 	r->nservers = 3;
 	r->resources = ress;
 	r->nresources = 6;
-	cfg.engine_enabled[SA_ENGINE_REDIRECT] = 1;
 	redir_listen(on_event, NULL);
 	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
 	/* Health probes would fail here: the servers are fictitious.  Mark them up. */
