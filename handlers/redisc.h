@@ -14,6 +14,8 @@ int h_redisc_session_table_init(void); /* rediscSessionTable.c */
 void h_redisc_session_table_shutdown(void);
 int h_redisc_pool_table_init(void); /* rediscPoolTable.c */
 void h_redisc_pool_table_shutdown(void);
+int h_redisc_agent_table_init(void); /* rediscAgentTable.c */
+void h_redisc_agent_table_shutdown(void);
 int h_redisc_group_table_init(void); /* rediscGroupTable.c */
 void h_redisc_group_table_shutdown(void);
 int h_redisc_controls_init(void); /* rediscControls.c: the manual trigger */

@@ -8,6 +8,7 @@
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/trap.h"
+#include "engines/registry.h"
 #include "engines/rediscover/model.h"
 
 #define SWEEP_MS 1000u
@@ -101,45 +102,6 @@ static int policy_from_config(const struct sa_rediscover_config *c, struct redis
 	return 0;
 }
 
-/* ---- initiator agents ---------------------------------------------------------------------- */
-
-static struct agent *agent_find(const char *initiator)
-{
-	for (size_t i = 0; i < redisc_m.nagents; i++)
-		if (strcmp(redisc_m.agents[i].initiator, initiator) == 0)
-			return &redisc_m.agents[i];
-	return NULL;
-}
-
-/* The agent's trap receiver listens on agent_port at the address the feedback came from. */
-static void agent_learn(const char *initiator, const char *source)
-{
-	char host[REDISC_SOURCE_MAX];
-	const char *colon = strrchr(source, ':');
-	size_t hl = colon ? (size_t)(colon - source) : strlen(source);
-	struct agent *a = agent_find(initiator);
-
-	if (hl >= sizeof(host))
-		return;
-	memcpy(host, source, hl);
-	host[hl] = 0;
-	if (!a) {
-		if (redisc_m.nagents == redisc_m.capagents) {
-			size_t nc = redisc_m.capagents ? redisc_m.capagents * 2 : 16;
-			struct agent *na = realloc(redisc_m.agents, nc * sizeof(*na));
-
-			if (!na)
-				return;
-			redisc_m.agents = na;
-			redisc_m.capagents = nc;
-		}
-		a = &redisc_m.agents[redisc_m.nagents++];
-		memset(a, 0, sizeof(*a));
-		snprintf(a->initiator, sizeof(a->initiator), "%s", initiator);
-	}
-	snprintf(a->address, sizeof(a->address), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, redisc_m.agent_port);
-}
-
 /* ---- decisions ----------------------------------------------------------------------------- */
 
 static void append(char *buf, size_t len, const char *fmt, const char *a, const char *b)
@@ -212,17 +174,23 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	if (!d.offender[0] && j.offender >= 0)
 		snprintf(d.offender, sizeof(d.offender), "%s", j.order[j.offender]);
 	for (size_t i = 0; i < j.ninitiators; i++) {
-		const struct agent *a = agent_find(j.order[i]);
+		const struct redisc_agent *a = redisc_agent_by_name(j.order[i]);
+		char at[64];
 
+		if (a)
+			redisc_addr_text(&a->addr, at, sizeof(at));
 		append(d.competing, sizeof(d.competing), "%s%s%s", j.order[i], "");
 		append(d.messages, sizeof(d.messages),
 		       strcmp(j.order[i], d.offender) == 0 ? "%stype2:%s@%s" : "%stype1:%s@%s", j.order[i],
-		       a ? a->address : "iSNS");
+		       a ? at : "iSNS");
 	}
 	if (d.offender[0] && !strstr(d.messages, "type2:")) {
-		const struct agent *a = agent_find(d.offender);
+		const struct redisc_agent *a = redisc_agent_by_name(d.offender);
+		char at[64];
 
-		append(d.messages, sizeof(d.messages), "%stype2:%s@%s", d.offender, a ? a->address : "iSNS");
+		if (a)
+			redisc_addr_text(&a->addr, at, sizeof(at));
+		append(d.messages, sizeof(d.messages), "%stype2:%s@%s", d.offender, a ? at : "iSNS");
 	}
 	redisc_judgement_free(&j);
 	free(members);
@@ -370,7 +338,7 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 	s->feedbacks++;
 	snprintf(s->source, sizeof(s->source), "%s", source);
 	if (!storage)
-		agent_learn(fb->initiator, source);
+		redisc_agent_learn(fb->initiator, source);
 	redisc_m.ctr.accepted++;
 	metric = redisc_hold_update(&s->hold, &redisc_m.pol, &s->m, redisc_clock_ms(), &value);
 	if (metric)
@@ -464,7 +432,7 @@ void redisc_stop(void)
 	redisc_sessions_free();
 	redisc_groups_free();
 	free(redisc_m.dec);
-	free(redisc_m.agents);
+	redisc_agents_free();
 	redisc_pool_free();
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
@@ -479,6 +447,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	if (redisc_m.running)
 		redisc_stop();
 	redisc_pool_load();
+	redisc_agents_load();
 	if ((rc = apply(c, err, errlen)) < 0) {
 		redisc_stop();
 		return rc;
@@ -540,3 +509,28 @@ const struct redisc_counters *redisc_counters(void)
 {
 	return redisc_m.running ? &redisc_m.ctr : NULL;
 }
+
+/* The registry's ops: each hands the engine its own section. */
+static int ops_start(const void *section, char *err, size_t errlen)
+{
+	if (!section) {
+		snprintf(err, errlen, "no rediscover section");
+		return -EINVAL;
+	}
+	return redisc_start(section, err, errlen);
+}
+
+static int ops_reload(const void *section, char *err, size_t errlen)
+{
+	if (!section) {
+		snprintf(err, errlen, "no rediscover section");
+		return -EINVAL;
+	}
+	return redisc_reload(section, err, errlen);
+}
+
+const struct sa_engine_ops redisc_engine_ops = {
+    .start = ops_start,
+    .reload = ops_reload,
+    .stop = redisc_stop,
+};

@@ -9,13 +9,6 @@
 
 #define REDISC_TAG "rediscover"
 
-/* Where an initiator's messages go; learned from the source of its feedback. */
-struct agent {
-	char initiator[REDISC_NAME_MAX];
-	char address[REDISC_SOURCE_MAX]; /* "ip:port" of its trap receiver */
-	uint64_t messages;
-};
-
 struct redisc_model {
 	int running;
 	struct redisc_policy pol;
@@ -39,8 +32,9 @@ struct redisc_model {
 	struct redisc_decision *dec; /* by index, oldest first */
 	size_t ndec, capdec;
 	uint32_t next_decision;
-	struct agent *agents;
+	struct redisc_agent *agents; /* by index */
 	size_t nagents, capagents;
+	uint32_t next_agent;
 	struct redisc_limiter lim;
 	struct redisc_counters ctr;
 	int subs[2];
@@ -71,6 +65,14 @@ void redisc_pool_free(void);
  * the portal's port) that is not the portal itself; 0 or -ENOENT. */
 int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out);
 int redisc_parse_portal(const char *s, struct redisc_addr *a);
+
+/* agents.c */
+const struct redisc_agent *redisc_agent_by_name(const char *initiator);
+/* Accepted feedback about initiator came from source ("ip:port"): its agent's trap receiver is at that address,
+ * port agent_port; a configured or SNMP entry only notes the time. */
+void redisc_agent_learn(const char *initiator, const char *source);
+void redisc_agents_load(void);
+void redisc_agents_free(void);
 
 /* groups.c */
 void redisc_groups_free(void);

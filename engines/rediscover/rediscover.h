@@ -97,7 +97,9 @@ struct redisc_event {
 	uint32_t index; /* the decision */
 };
 
-/* Engine life: the registry's ops call these with the engine's section. */
+/* Engine life: the registry's ops (redisc_engine_ops, engines/registry.h) call these with the engine's section. */
+struct sa_engine_ops;
+extern const struct sa_engine_ops redisc_engine_ops;
 int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen);
 int redisc_reload(const struct sa_rediscover_config *c, char *err, size_t errlen);
 void redisc_stop(void);
@@ -153,6 +155,27 @@ int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const c
 int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage);
 int redisc_pool_destroy_check(uint32_t index);
 int redisc_pool_destroy(uint32_t index);
+
+/* Where an initiator's rediscovery messages go (sanRediscAgentTable). */
+enum redisc_origin { REDISC_ORIGIN_CONFIG = 1, REDISC_ORIGIN_SNMP, REDISC_ORIGIN_LEARNED };
+struct redisc_agent {
+	uint32_t index;
+	char initiator[REDISC_NAME_MAX];
+	struct redisc_addr addr; /* its trap receiver */
+	int origin;              /* enum redisc_origin */
+	int storage;             /* enum redisc_storage; learned entries are volatile */
+	time_t last_heard;       /* 0: never */
+	uint64_t messages;
+};
+const struct redisc_agent *redisc_agent_next(uint32_t after);
+const struct redisc_agent *redisc_agent_find(uint32_t index);
+uint32_t redisc_agent_next_index(void);
+/* validate: 0, -ENODEV, -EEXIST (the index, or the initiator has an entry other than a learned one), -EINVAL.
+ * create replaces a learned entry of the same initiator.  destroy_check: -ENOENT, -EPERM (configured). */
+int redisc_agent_validate(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage);
+int redisc_agent_create(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage);
+int redisc_agent_destroy_check(uint32_t index);
+int redisc_agent_destroy(uint32_t index);
 
 /* A competing group: the sessions of two or more initiators over one
  * portal of one target (seed 000 Fig. 2).  Its index stays while the

@@ -156,6 +156,19 @@ sa_set "$TH.2.5" u 30000 "$TH.4.5" i 1 >/dev/null || sa_fail "SET latency thresh
 inform $HOST_USER $HOST_AUTH $HOST_PRIV "$FEEDBACK" $(session $H2) "$FB.10.0" u 99000 ||
 	sa_fail "feedback not acknowledged"
 expect "mode off" "9 4 5 2 2 1 1 1"
+# ---- initiator agents: Host_2's learned from its feedback, Host_1's created over SNMP -------------------
+AG=$M.1.7.1
+[ "$(sa_get1 "$AG.2.1" "$AG.4.1" "$AG.5.1" "$AG.6.1" "$AG.9.1")" = "\"$H2\" \"7F 00 00 01 \" 162 3 2" ] ||
+	sa_fail "learned agent: $(sa_get1 "$AG.2.1" "$AG.4.1" "$AG.5.1" "$AG.6.1" "$AG.9.1")"
+a=$(sa_get "$M.1.6.0")
+[ "$a" = 2 ] || sa_fail "sanRediscAgentNextIndex $a, want 2"
+sa_set "$AG.2.$a" s "$H1" "$AG.3.$a" i 1 "$AG.4.$a" x 7F000001 "$AG.5.$a" u 1162 "$AG.10.$a" i 4 >/dev/null ||
+	sa_fail "agent row for Host_1 not created"
+[ "$(sa_get1 "$AG.6.$a" "$AG.9.$a" "$AG.10.$a")" = "2 3 1" ] || sa_fail "agent row $a: $(sa_get1 "$AG.6.$a" "$AG.9.$a" "$AG.10.$a")"
+sa_state_dump | grep -q "^rediscover.agent.0000000002	1 7f000001 1162 $H1$" || sa_fail "agent row $a not in the state file"
+sa_set_err inconsistentValue "$AG.2.3" s "$H1" "$AG.3.3" i 1 "$AG.4.3" x 7F000002 "$AG.10.3" i 4
+sa_log "initiator agents: Host_2 learned, Host_1 over SNMP at 127.0.0.1:1162"
+
 # ---- the manual trigger: a portal and an offender, in one SET -----------------------------------------
 T=$M.1.11
 sa_set "$P.1.0" i 2 >/dev/null || sa_fail "SET mode dryRun refused"
@@ -166,7 +179,7 @@ Y=iqn.2026-12.org.sanagent:y
 sa_set "$T.1.0" s "$Y" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" "$T.6.0" i 2 >/dev/null ||
 	sa_fail "manual trigger for Y refused"
 row=$(sa_get1 "$DEC.3.2" "$DEC.4.2" "$DEC.7.2" "$DEC.9.2" "$DEC.15.2" "$DEC.17.2" "$DEC.19.2" "$T.6.0")
-want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@iSNS\" 1"
+want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@127.0.0.1:1162\" 1"
 [ "$row" = "$want" ] || sa_fail "manual decision row: $row, want $want"
 sa_log "manual trigger: $row"
 expect "manual trigger" "9 4 5 2 2 1 2 1"
