@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # selector.sh: instructions per path-selection decision (bal_select) for 2, 4 and 8 paths, counted with callgrind.
 #
-# bench/selector_bench.c is compiled here with gcc -O2 against engines/balance/shares.c (a separate object, so
+# bench/selector_bench.c is compiled here with gcc -O2 against iscsi/sp_shares.c (a separate object, so
 # bal_select is a real call), then run under valgrind --tool=callgrind --toggle-collect=bal_select: only
 # instructions executed inside bal_select and its callees are counted.  SEL_N decisions (default 100000) per run;
 # the figure is that count divided by SEL_N.  The anchor is the round-robin selector measured in the same run.
@@ -20,7 +20,7 @@ command -v "$CC" >/dev/null || { echo "FAIL: no C compiler ($CC): install build-
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/selector.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-if ! "$CC" -std=gnu11 -O2 -Wall -Wextra -I"$SRC" -c "$SRC/engines/balance/shares.c" -o "$TMP/shares.o" ||
+if ! "$CC" -std=gnu11 -O2 -Wall -Wextra -I"$SRC" -c "$SRC/iscsi/sp_shares.c" -o "$TMP/shares.o" ||
 	! "$CC" -std=gnu11 -O2 -Wall -Wextra -I"$SRC" -o "$TMP/selector_bench" "$SRC/bench/selector_bench.c" \
 		"$TMP/shares.o"; then
 	echo "FAIL: cannot build bench/selector_bench.c"

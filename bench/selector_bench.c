@@ -1,9 +1,10 @@
-/* selector_bench.c: runs bal_select() N times on a team of P paths so callgrind can count instructions per decision. */
+/* selector_bench.c: runs sp_lb_select() N times on a team of P paths so callgrind can count instructions per decision.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engines/balance/shares.h"
+#include "iscsi/sp_shares.h"
 
 #define QD 32 /* commands in flight: the reference selectors see live queues */
 
@@ -11,14 +12,14 @@ static const struct {
 	const char *name;
 	int algo;
 } algos[] = {
-    {"static", BAL_ALGO_STATIC},   {"dynamic", BAL_ALGO_DYNAMIC}, {"rr", BAL_ALGO_ROUND_ROBIN},
-    {"ql", BAL_ALGO_QUEUE_LENGTH}, {"st", BAL_ALGO_SERVICE_TIME},
+    {"static", SP_ALGO_STATIC},   {"dynamic", SP_ALGO_DYNAMIC}, {"rr", SP_ALGO_ROUND_ROBIN},
+    {"ql", SP_ALGO_QUEUE_LENGTH}, {"st", SP_ALGO_SERVICE_TIME},
 };
 
 int main(int argc, char **argv)
 {
-	static struct bal_team t;
-	unsigned int shares[BAL_MAX_PATHS], n, i, left = 100;
+	static struct sp_lb_team t;
+	unsigned int shares[SP_MAX_PATHS], n, i, left = 100;
 	unsigned long k, count;
 	int ring[QD], algo = 0, p;
 	uint32_t ring_len[QD];
@@ -34,14 +35,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(algos) / sizeof(algos[0]); i++)
 		if (!strcmp(argv[2], algos[i].name))
 			algo = algos[i].algo;
-	if (n < 1 || n > BAL_MAX_PATHS || !algo) {
+	if (n < 1 || n > SP_MAX_PATHS || !algo) {
 		fprintf(stderr, "bad arguments\n");
 		return 2;
 	}
 	memset(&t, 0, sizeof(t));
 	t.npaths = n;
-	t.mode = BAL_MODE_FAILOVER_LB;
-	t.algo = BAL_ALGO_STATIC;
+	t.mode = SP_MODE_FAILOVER_LB;
+	t.algo = SP_ALGO_STATIC;
 	for (i = 0; i < n; i++) {
 		t.path[i].usable = 1;
 		/* Unequal shares summing to 100, the rest on the last path. */
@@ -49,11 +50,11 @@ int main(int argc, char **argv)
 		left -= shares[i];
 	}
 	t.path[0].primary = 1;
-	if (bal_set_shares(&t, BAL_READ, shares) || bal_set_shares(&t, BAL_WRITE, shares)) {
+	if (sp_lb_set_shares(&t, SP_READ, shares) || sp_lb_set_shares(&t, SP_WRITE, shares)) {
 		fprintf(stderr, "bad shares\n");
 		return 1;
 	}
-	bal_switch_algo(&t, algo);
+	sp_lb_switch_algo(&t, algo);
 	for (k = 0; k < QD; k++)
 		ring[k] = -1;
 	for (k = 0; k < count; k++) {
@@ -62,15 +63,15 @@ int main(int argc, char **argv)
 
 		/* Retire the command issued QD decisions ago, then place a new one. */
 		if (*slot >= 0)
-			bal_complete(&t, *slot, BAL_READ, ring_len[k % QD], 1000 * (uint64_t)(*slot + 1));
-		p = bal_select(&t, BAL_READ, len);
+			sp_lb_complete(&t, *slot, SP_READ, ring_len[k % QD], 1000 * (uint64_t)(*slot + 1));
+		p = sp_lb_select(&t, SP_READ, len);
 		if (p < 0)
 			return 1;
-		bal_account(&t, p, BAL_READ, len);
+		sp_lb_account(&t, p, SP_READ, len);
 		*slot = p;
 		ring_len[k % QD] = len;
 	}
 	printf("paths=%u algo=%s decisions=%lu path0_bytes=%llu\n", n, argv[2], count,
-	       (unsigned long long)t.path[0].bytes[BAL_READ]);
+	       (unsigned long long)t.path[0].bytes[SP_READ]);
 	return 0;
 }

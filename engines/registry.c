@@ -8,6 +8,11 @@
 #include "common/bus.h"
 #include "common/log.h"
 
+const char *const sa_engine_names[SA_ENGINE_COUNT] = {
+    [SA_ENGINE_DISCOVERY] = "discovery",   [SA_ENGINE_BALANCE] = "balance", [SA_ENGINE_REDIRECT] = "redirect",
+    [SA_ENGINE_REDISCOVER] = "rediscover", [SA_ENGINE_CLUSTER] = "cluster",
+};
+
 /* Engines arrive with later issues; until an engine has ops its row says
  * "unavailable" with the reason, rather than pretending to run. */
 static struct sa_engine sa_engines[SA_ENGINE_COUNT];
@@ -68,7 +73,7 @@ static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const ch
 }
 
 /* Brings one engine to the admin status wanted, running its ops if any. */
-static void sa_engine_drive(struct sa_engine *e, int want, const struct sa_config *cfg, int reload)
+static void sa_engine_drive(struct sa_engine *e, int want, const struct sa_engine_config *cfg, int reload)
 {
 	char err[sizeof(e->last_error)] = "";
 	int rc;
@@ -84,26 +89,29 @@ static void sa_engine_drive(struct sa_engine *e, int want, const struct sa_confi
 		return;
 	}
 	if (reload && e->oper == SA_OPER_UP && e->ops->reload)
-		rc = e->ops->reload(cfg, err, sizeof(err));
+		rc = e->ops->reload(cfg ? cfg->section : NULL, err, sizeof(err));
 	else
-		rc = e->ops->start(cfg, err, sizeof(err));
+		rc = e->ops->start(cfg ? cfg->section : NULL, err, sizeof(err));
 	if (rc < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", strerror(-rc));
 	sa_engine_changed(e, want, rc < 0 ? SA_OPER_FAILED : SA_OPER_UP, rc < 0 ? err : "");
 }
 
-static int sa_engine_wanted(const struct sa_engine *e, const struct sa_config *cfg)
+static int sa_engine_wanted(const struct sa_engine *e, const struct sa_engine_config *cfg)
 {
 	if (e->admin_override)
 		return e->admin_override;
-	return cfg && cfg->engine_enabled[e->index - 1] ? SA_ADMIN_UP : SA_ADMIN_DOWN;
+	return cfg && cfg->enabled ? SA_ADMIN_UP : SA_ADMIN_DOWN;
 }
 
-void sa_engines_apply(const struct sa_config *cfg)
+void sa_engines_apply(const struct sa_engine_config cfg[SA_ENGINE_COUNT])
 {
 	sa_engines_init();
-	for (int i = 0; i < SA_ENGINE_COUNT; i++)
-		sa_engine_drive(&sa_engines[i], sa_engine_wanted(&sa_engines[i], cfg), cfg, 1);
+	for (int i = 0; i < SA_ENGINE_COUNT; i++) {
+		const struct sa_engine_config *c = cfg ? &cfg[i] : NULL;
+
+		sa_engine_drive(&sa_engines[i], sa_engine_wanted(&sa_engines[i], c), c, 1);
+	}
 }
 
 void sa_engines_stop_all(void)
@@ -135,7 +143,7 @@ int sa_engine_validate_admin(int index, long admin)
 	return 0;
 }
 
-int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg)
+int sa_engine_set_admin(int index, int admin, const struct sa_engine_config cfg[SA_ENGINE_COUNT])
 {
 	struct sa_engine *e = sa_engine_get(index);
 	int rc = sa_engine_validate_admin(index, admin);
@@ -144,6 +152,6 @@ int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg)
 		return rc;
 	e->admin_override = admin;
 	if (e->admin != admin)
-		sa_engine_drive(e, admin, cfg, 0);
+		sa_engine_drive(e, admin, cfg ? &cfg[index - 1] : NULL, 0);
 	return 0;
 }

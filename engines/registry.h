@@ -2,19 +2,40 @@
 #ifndef SA_ENGINES_REGISTRY_H
 #define SA_ENGINES_REGISTRY_H
 
+#include <stddef.h>
 #include <time.h>
 
-#include "subagent/config.h"
+/* The engines, in engine table order (row index = id + 1). */
+enum sa_engine_id {
+	SA_ENGINE_DISCOVERY = 0,
+	SA_ENGINE_BALANCE,
+	SA_ENGINE_REDIRECT,
+	SA_ENGINE_REDISCOVER,
+	SA_ENGINE_CLUSTER,
+	SA_ENGINE_COUNT
+};
+
+/* Engine names, also their section names in the config file; indexed by enum sa_engine_id. */
+extern const char *const sa_engine_names[SA_ENGINE_COUNT];
 
 enum sa_admin { SA_ADMIN_UP = 1, SA_ADMIN_DOWN = 2 };
 /* unavailable: admin up, but this build has no implementation of the engine. */
 enum sa_oper { SA_OPER_UP = 1, SA_OPER_DOWN = 2, SA_OPER_FAILED = 3, SA_OPER_UNAVAILABLE = 4 };
 
+/* section is the engine's own config section (struct sa_discovery_config
+ * for discovery, ...), handed through untouched: the registry knows neither
+ * the engines' settings nor the agent's config file. */
 struct sa_engine_ops {
 	/* start/reload return 0 or -errno and may set an error text. */
-	int (*start)(const struct sa_config *cfg, char *err, size_t errlen);
-	int (*reload)(const struct sa_config *cfg, char *err, size_t errlen);
+	int (*start)(const void *section, char *err, size_t errlen);
+	int (*reload)(const void *section, char *err, size_t errlen);
 	void (*stop)(void);
+};
+
+/* What the config says about one engine (subagent/core.c fills these in). */
+struct sa_engine_config {
+	int enabled;         /* the section is present and not "enabled = false" */
+	const void *section; /* the engine's own section; NULL for an engine without settings */
 };
 
 struct sa_engine {
@@ -30,7 +51,7 @@ struct sa_engine {
 
 /* Applies cfg: engines whose section is present (and not overridden down)
  * start, the others stop.  Used at start and on reload. */
-void sa_engines_apply(const struct sa_config *cfg);
+void sa_engines_apply(const struct sa_engine_config cfg[SA_ENGINE_COUNT]);
 void sa_engines_stop_all(void);
 
 struct sa_engine *sa_engine_get(int index); /* NULL when out of range */
@@ -38,7 +59,7 @@ int sa_engine_count(void);
 
 /* Admin status SET over SNMP: validate first (RESERVE1), then set (COMMIT). */
 int sa_engine_validate_admin(int index, long admin);
-int sa_engine_set_admin(int index, int admin, const struct sa_config *cfg);
+int sa_engine_set_admin(int index, int admin, const struct sa_engine_config cfg[SA_ENGINE_COUNT]);
 
 /* Engines built into this binary hand their ops to the registry at start
  * (the glue does it, so the registry does not depend on every engine). */

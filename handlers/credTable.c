@@ -2,9 +2,10 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
-#include "handlers/login.h"
+#include "handlers/loginTables.h"
 #include "handlers/table.h"
 
 static const oid cred_table_oid[] = {SA_OID_CRED_TABLE};
@@ -143,27 +144,16 @@ static int cred_check(struct h_row *row, struct h_txn *txn)
 	}
 }
 
-static int cred_action(struct h_row *row, struct h_txn *txn)
+static int cred_put(const void *image)
 {
-	struct disc_cred *w = row->work;
-	int rc;
-
-	(void)txn;
-	w->row = row->status;
-	if ((rc = disc_cred_put(w)) == 0)
-		row->done = 1;
-	return rc;
+	return disc_cred_put(image);
 }
 
-static int cred_undo(struct h_row *row)
-{
-	int rc = 0;
-
-	if (row->done)
-		rc = row->in_engine ? disc_cred_put(row->old) : disc_cred_delete(row->idx[0]);
-	row->done = 0;
-	return rc;
-}
+static const struct h_row_verbs cred_verbs = {
+    .put = cred_put,
+    .del = disc_cred_delete,
+    .status_off = offsetof(struct disc_cred, row),
+};
 
 static int cred_commit(struct h_row *row)
 {
@@ -187,8 +177,7 @@ static const struct h_table_ops cred_ops = {
     .store = cred_store,
     .ready = cred_ready,
     .check = cred_check,
-    .action = cred_action,
-    .undo = cred_undo,
+    .verbs = &cred_verbs,
     .commit = cred_commit,
 };
 

@@ -3,8 +3,8 @@
 
 #include <errno.h>
 
-#include "handlers/disc.h"
-#include "handlers/redir.h"
+#include "handlers/discTables.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
 
 static const oid source_table_oid[] = {SA_OID_DISC_SOURCE_TABLE};

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "engines/registry.h"
-#include "handlers/disc.h"
-#include "handlers/redir.h"
+#include "handlers/discTables.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
 #include "common/bus.h"
 #include "common/log.h"

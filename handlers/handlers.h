@@ -13,7 +13,6 @@
  * a deployment should renumber under its own enterprise.  These must agree
  * with mibs/SANAGENT-MIB.txt; tests/integration/mib_lint.sh checks both. */
 #define SA_OID_MIB 1, 3, 6, 1, 4, 1, 32473, 1
-#define SA_OID_NOTIFICATIONS SA_OID_MIB, 0
 #define SA_OID_OBJECTS SA_OID_MIB, 1
 #define SA_OID_INFO SA_OID_OBJECTS, 1 /* sanAgentVersion .1, StartTime .2, ConfigFile .3 */
 #define SA_OID_ENGINE_TABLE SA_OID_OBJECTS, 2
@@ -41,9 +40,6 @@ enum {
 	H_TRAPRECV_DROPPED_UNAUTH = 3,
 	H_TRAPRECV_DROPPED_MALFORMED = 4
 };
-
-/* sanAgentNotifications */
-enum { H_NOTIFY_START = 1, H_NOTIFY_STOP = 2, H_NOTIFY_CONFIG_RELOADED = 3 };
 
 /* What the handlers take from the agent core: its start time and config
  * file, and the two agent verbs behind sanEngineAdminStatus.  subagent/core.c

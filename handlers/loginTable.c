@@ -3,10 +3,11 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/login.h"
+#include "handlers/loginTables.h"
 #include "handlers/table.h"
 
 #define TAG "handlers"
@@ -193,27 +194,16 @@ static int login_check(struct h_row *row, struct h_txn *txn)
 	return 0;
 }
 
-static int login_action(struct h_row *row, struct h_txn *txn)
+static int login_put(const void *image)
 {
-	struct disc_login *w = row->work;
-	int rc;
-
-	(void)txn;
-	w->row = row->status;
-	if ((rc = disc_login_put(w)) == 0)
-		row->done = 1;
-	return rc;
+	return disc_login_put(image);
 }
 
-static int login_undo(struct h_row *row)
-{
-	int rc = 0;
-
-	if (row->done)
-		rc = row->in_engine ? disc_login_put(row->old) : disc_login_delete(row->idx[0]);
-	row->done = 0;
-	return rc;
-}
+static const struct h_row_verbs login_verbs = {
+    .put = login_put,
+    .del = disc_login_delete,
+    .status_off = offsetof(struct disc_login, row),
+};
 
 static int login_commit(struct h_row *row)
 {
@@ -229,8 +219,7 @@ static const struct h_table_ops login_ops = {
     .store = login_store,
     .ready = login_ready,
     .check = login_check,
-    .action = login_action,
-    .undo = login_undo,
+    .verbs = &login_verbs,
     .commit = login_commit,
 };
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/pathmib.h"
+#include "handlers/pathTables.h"
 
 static const oid path_table_oid[] = {H_OID_PATH_TABLE};
 
@@ -82,14 +82,14 @@ static int path_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 	case H_PATH_INTERFACE: h_set_str(vb, ps->iface, sizeof(ps->iface)); break;
 	case H_PATH_ROLE: h_set_int(vb, l->role == 1 || l->role == 2 ? l->role : 3); break;
 	case H_PATH_STATE: h_set_int(vb, l->state); break;
-	case H_PATH_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[BAL_READ][i]); break;
-	case H_PATH_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[BAL_WRITE][i]); break;
-	case H_PATH_ACTUAL_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[BAL_READ]); break;
-	case H_PATH_ACTUAL_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[BAL_WRITE]); break;
-	case H_PATH_READ_BYTES: h_set_u64(vb, l->bytes[BAL_READ]); break;
-	case H_PATH_WRITE_BYTES: h_set_u64(vb, l->bytes[BAL_WRITE]); break;
-	case H_PATH_READ_COMMANDS: h_set_u64(vb, l->cmds[BAL_READ]); break;
-	case H_PATH_WRITE_COMMANDS: h_set_u64(vb, l->cmds[BAL_WRITE]); break;
+	case H_PATH_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[SP_READ][i]); break;
+	case H_PATH_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, t->spec.ctl.share[SP_WRITE][i]); break;
+	case H_PATH_ACTUAL_READ_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[SP_READ]); break;
+	case H_PATH_ACTUAL_WRITE_SHARE: h_set_u32(vb, ASN_UNSIGNED, l->actual[SP_WRITE]); break;
+	case H_PATH_READ_BYTES: h_set_u64(vb, l->bytes[SP_READ]); break;
+	case H_PATH_WRITE_BYTES: h_set_u64(vb, l->bytes[SP_WRITE]); break;
+	case H_PATH_READ_COMMANDS: h_set_u64(vb, l->cmds[SP_READ]); break;
+	case H_PATH_WRITE_COMMANDS: h_set_u64(vb, l->cmds[SP_WRITE]); break;
 	case H_PATH_ERRORS: h_set_u64(vb, l->errors); break;
 	case H_PATH_LAST_CHANGE:
 		h_date_and_time(l->last_change ? l->last_change : h_agent->start_time(), dt);
@@ -101,7 +101,7 @@ static int path_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 	return SNMP_ERR_NOERROR;
 }
 
-/* The row image: the path's two shares (BAL_READ, BAL_WRITE), then what a write replaced. */
+/* The row image: the path's two shares (SP_READ, SP_WRITE), then what a write replaced. */
 struct path_image {
 	unsigned int share[2];
 	struct bal_ctl undo_ctl;
@@ -115,15 +115,15 @@ static int path_load(const uint32_t *idx, void *image)
 	/* Paths come with their team (sanTeamPortals): none is created here. */
 	if (!t || idx[1] < 1 || idx[1] > t->spec.npaths)
 		return -ENOENT;
-	w->share[BAL_READ] = t->spec.ctl.share[BAL_READ][idx[1] - 1];
-	w->share[BAL_WRITE] = t->spec.ctl.share[BAL_WRITE][idx[1] - 1];
+	w->share[SP_READ] = t->spec.ctl.share[SP_READ][idx[1] - 1];
+	w->share[SP_WRITE] = t->spec.ctl.share[SP_WRITE][idx[1] - 1];
 	return 0;
 }
 
 static int path_store(void *image, unsigned int col, const netsnmp_variable_list *vb)
 {
 	struct path_image *w = image;
-	unsigned int *dst = &w->share[col == H_PATH_READ_SHARE ? BAL_READ : BAL_WRITE];
+	unsigned int *dst = &w->share[col == H_PATH_READ_SHARE ? SP_READ : SP_WRITE];
 	unsigned int v = (unsigned int)*vb->val.integer;
 	int changed = *dst != v;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/pathmib.h"
+#include "handlers/pathTables.h"
 
 #define TAG "handlers"
 
@@ -19,8 +19,8 @@ static const struct h_column team_cols[] = {
     {H_TEAM_NAME, H_RC, H_SYN_ADMIN_STRING, H_COL_NOT_ACTIVE, 1, BAL_NAME_MAX},
     {H_TEAM_TARGET, H_RC, H_SYN_ISCSI_NAME, H_COL_NOT_ACTIVE, 1, BAL_TARGET_MAX},
     {H_TEAM_LUN, H_RC, H_SYN_UINT, H_COL_NOT_ACTIVE, 0, 16383},
-    {H_TEAM_MODE, H_RC, H_SYN_INT, 0, BAL_MODE_FAILOVER, BAL_MODE_FAILOVER_LB},
-    {H_TEAM_ALGO, H_RC, H_SYN_INT, 0, BAL_ALGO_STATIC, BAL_ALGO_SERVICE_TIME},
+    {H_TEAM_MODE, H_RC, H_SYN_INT, 0, SP_MODE_FAILOVER, SP_MODE_FAILOVER_LB},
+    {H_TEAM_ALGO, H_RC, H_SYN_INT, 0, SP_ALGO_STATIC, SP_ALGO_SERVICE_TIME},
     {H_TEAM_TIMER_INTERVAL, H_RC, H_SYN_UINT, 0, 10, 3600000},
     {H_TEAM_CHANGE_THRESHOLD, H_RC, H_SYN_UINT, 0, 0, 100},
     {H_TEAM_LB_CHANGE, H_RC, H_SYN_UINT, 0, 1, 100},
@@ -59,7 +59,7 @@ static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
 	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
 		char *pct = strchr(tok, '%');
 
-		if (n == BAL_MAX_PATHS)
+		if (n == SP_MAX_PATHS)
 			return -EINVAL;
 		if (pct) {
 			*pct = '\0';
@@ -127,8 +127,8 @@ static int team_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
 	case H_TEAM_STATE: h_set_int(vb, t->state); break;
-	case H_TEAM_READ_BYTES: h_set_u64(vb, t->total_bytes[BAL_READ]); break;
-	case H_TEAM_WRITE_BYTES: h_set_u64(vb, t->total_bytes[BAL_WRITE]); break;
+	case H_TEAM_READ_BYTES: h_set_u64(vb, t->total_bytes[SP_READ]); break;
+	case H_TEAM_WRITE_BYTES: h_set_u64(vb, t->total_bytes[SP_WRITE]); break;
 	case H_TEAM_EXPORT_SOCKET: h_set_str(vb, t->sock, sizeof(t->sock)); break;
 	case H_TEAM_CONTROL_STATUS: h_set_int(vb, t->ctl_status); break;
 	case H_TEAM_STORAGE_TYPE: h_set_int(vb, storage_of(t)); break;
@@ -175,8 +175,8 @@ static void team_defaults(void *image, const uint32_t *idx)
 	struct h_team_image *w = image;
 
 	(void)idx;
-	w->spec.ctl.mode = BAL_MODE_FAILOVER_LB;
-	w->spec.ctl.algo = BAL_ALGO_STATIC;
+	w->spec.ctl.mode = SP_MODE_FAILOVER_LB;
+	w->spec.ctl.algo = SP_ALGO_STATIC;
 	w->spec.ctl.dyn.timer_interval_ms = 1000;
 	w->spec.ctl.dyn.change_threshold = 10;
 	w->spec.ctl.dyn.lb_change_pct = 5;
@@ -244,8 +244,8 @@ int h_team_ctl_after(struct h_txn *txn, unsigned int team, struct bal_ctl *out)
 		if (p) {
 			const unsigned int *share = p->work;
 
-			out->share[BAL_READ][i - 1] = share[BAL_READ];
-			out->share[BAL_WRITE][i - 1] = share[BAL_WRITE];
+			out->share[SP_READ][i - 1] = share[SP_READ];
+			out->share[SP_WRITE][i - 1] = share[SP_WRITE];
 		}
 	}
 	return 0;

@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
 
 static const oid client_table_oid[] = {SA_OID_REDIR_CLIENT_TABLE};

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
 
 static const oid plan_table_oid[] = {SA_OID_REDIR_PLAN_TABLE};

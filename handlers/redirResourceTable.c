@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
 
 static const oid resource_table_oid[] = {SA_OID_REDIR_RESOURCE_TABLE};

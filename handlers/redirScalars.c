@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/stateTxn.h"
 #include "handlers/table.h"
 #include "common/log.h"

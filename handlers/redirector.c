@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "engines/registry.h"
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "common/bus.h"
 #include "common/log.h"
 

@@ -12,11 +12,17 @@ int h_redisc_threshold_table_init(void); /* rediscThresholdTable.c */
 void h_redisc_threshold_table_shutdown(void);
 int h_redisc_session_table_init(void); /* rediscSessionTable.c */
 void h_redisc_session_table_shutdown(void);
+int h_redisc_pool_table_init(void); /* rediscPoolTable.c */
+void h_redisc_pool_table_shutdown(void);
+int h_redisc_agent_table_init(void); /* rediscAgentTable.c */
+void h_redisc_agent_table_shutdown(void);
 int h_redisc_group_table_init(void); /* rediscGroupTable.c */
 void h_redisc_group_table_shutdown(void);
 int h_redisc_controls_init(void); /* rediscControls.c: the manual trigger */
 void h_redisc_controls_shutdown(void);
 int h_redisc_decision_table_init(void); /* rediscDecisionTable.c */
+/* One column of a decision row as a GET returns it (the notifications read it through core.c). */
+int h_redisc_decision_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
 void h_redisc_decision_table_shutdown(void);
 
 struct redisc_addr;

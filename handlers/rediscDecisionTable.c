@@ -34,9 +34,9 @@ static int decision_next(const uint32_t *after, uint32_t *out)
 	return 0;
 }
 
-static int decision_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
+int h_redisc_decision_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
-	const struct redisc_decision *d = redisc_decision_find(idx[0]);
+	const struct redisc_decision *d = redisc_decision_find(index);
 	u_char dt[H_DATE_AND_TIME_LEN];
 
 	if (!d)
@@ -68,6 +68,11 @@ static int decision_get(const uint32_t *idx, unsigned int col, netsnmp_variable_
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
+}
+
+static int decision_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
+{
+	return h_redisc_decision_get(idx[0], col, vb);
 }
 
 static const struct h_table_ops decision_ops = {.next = decision_next, .get = decision_get};

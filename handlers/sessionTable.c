@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "engines/sessions.h"
-#include "handlers/redir.h"
+#include "handlers/redirTables.h"
 #include "handlers/table.h"
-#include "handlers/sessmib.h"
+#include "handlers/sessionTables.h"
 #include "common/log.h"
 
 static const oid window_oid[] = {SA_OID_SESS_WINDOW};

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "handlers/stor.h"
+#include "handlers/storTables.h"
 #include "handlers/table.h"
 
 static const oid lun_table_oid[] = {SA_OID_STOR_LUN_TABLE};

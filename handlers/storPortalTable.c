@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers/redir.h"
-#include "handlers/stor.h"
+#include "handlers/redirTables.h"
+#include "handlers/storTables.h"
 #include "handlers/table.h"
 
 static const oid portal_table_oid[] = {SA_OID_STOR_PORTAL_TABLE};

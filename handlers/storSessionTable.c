@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "handlers/stor.h"
+#include "handlers/storTables.h"
 #include "handlers/table.h"
 
 static const oid session_table_oid[] = {SA_OID_STOR_SESSION_TABLE};

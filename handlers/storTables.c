@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "handlers/redir.h"
-#include "handlers/stor.h"
+#include "handlers/redirTables.h"
+#include "handlers/storTables.h"
 #include "handlers/table.h"
 #include "common/bus.h"
 #include "common/log.h"

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "handlers/table.h"
-#include "handlers/stor.h"
+#include "handlers/storTables.h"
 
 static const oid target_table_oid[] = {SA_OID_STOR_TARGET_TABLE};
 

@@ -1057,6 +1057,27 @@ static void pending_restore(struct h_row *row)
 	row->pending_swapped = 0;
 }
 
+/* The ACTION and UNDO of a table with ops->verbs (table.h). */
+static int row_put(struct h_row *row, const struct h_row_verbs *v)
+{
+	int rc;
+
+	memcpy((char *)row->work + v->status_off, &row->status, sizeof(int));
+	if ((rc = v->put(row->work)) == 0)
+		row->done = 1;
+	return rc;
+}
+
+static int row_put_undo(struct h_row *row, const struct h_row_verbs *v)
+{
+	int rc = 0;
+
+	if (row->done)
+		rc = row->in_engine ? v->put(row->old) : v->del(row->idx[0]);
+	row->done = 0;
+	return rc;
+}
+
 /* Destroys and other verbs that cannot be undone, once every varbind is
  * applied; higher ranks first (a resource before its server).  They run at
  * the end of ACTION, not in COMMIT: as an AgentX subagent, ACTION is
@@ -1089,7 +1110,7 @@ static void action(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 		switch (row->op) {
 		case H_OP_CREATE:
 		case H_OP_UPDATE:
-			rc = t->ops->action(row, x);
+			rc = t->ops->action ? t->ops->action(row, x) : row_put(row, t->ops->verbs);
 			row->acted = 1; /* undo reverses what part of it ran */
 			if (rc == 0 && row->op == H_OP_CREATE && row->was == H_WAS_PENDING)
 				rc = pending_swap(row, NULL, 0);
@@ -1116,6 +1137,8 @@ static void undo(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 
 		if (row->acted && row->table->ops->undo)
 			rc = row->table->ops->undo(row);
+		else if (row->acted && row->table->ops->verbs)
+			rc = row_put_undo(row, row->table->ops->verbs);
 		if (row->irreversible_done && row->op == H_OP_DESTROY)
 			rc = -ENOTRECOVERABLE;
 		row->acted = 0;

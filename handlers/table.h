@@ -145,6 +145,18 @@ static inline int h_row_changed(const struct h_row *row, unsigned int col)
 	return (row->changed >> col) & 1u;
 }
 
+/* A table whose engine keeps rows in every state behind two verbs
+ * (credentials, logins): put creates or replaces a row from its image, del
+ * drops one by index.  With ops->verbs and no action or undo, the
+ * framework's ACTION sets the image's RowStatus field (an int at status_off)
+ * to row->status and puts it; its UNDO puts the old image back, or drops the
+ * row the action created. */
+struct h_row_verbs {
+	int (*put)(const void *image);
+	int (*del)(uint32_t index);
+	size_t status_off;
+};
+
 struct h_table_ops {
 	/* Rows: the first engine row whose index is greater than after (after
 	 * NULL: the first row) into out; 0, or -ENOENT when there is none.
@@ -173,6 +185,7 @@ struct h_table_ops {
 	int (*action)(struct h_row *row, struct h_txn *txn);
 	int (*undo)(struct h_row *row);
 	int (*commit)(struct h_row *row);
+	const struct h_row_verbs *verbs; /* instead of action and undo: see struct h_row_verbs */
 };
 
 struct h_table {

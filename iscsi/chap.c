@@ -69,7 +69,7 @@ static void md5_block(uint32_t st[4], const uint8_t *p)
 	st[3] += d;
 }
 
-void sa_md5_init(struct sa_md5 *c)
+void chap_md5_init(struct chap_md5 *c)
 {
 	c->state[0] = 0x67452301;
 	c->state[1] = 0xefcdab89;
@@ -78,7 +78,7 @@ void sa_md5_init(struct sa_md5 *c)
 	c->bytes = 0;
 }
 
-void sa_md5_update(struct sa_md5 *c, const void *data, size_t len)
+void chap_md5_update(struct chap_md5 *c, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	size_t have = (size_t)(c->bytes % 64);
@@ -100,7 +100,7 @@ void sa_md5_update(struct sa_md5 *c, const void *data, size_t len)
 		memcpy(c->buf, p, len);
 }
 
-void sa_md5_final(struct sa_md5 *c, uint8_t out[16])
+void chap_md5_final(struct chap_md5 *c, uint8_t out[16])
 {
 	uint64_t bits = c->bytes * 8;
 	uint8_t pad[72] = {0x80};
@@ -109,8 +109,8 @@ void sa_md5_final(struct sa_md5 *c, uint8_t out[16])
 
 	for (int i = 0; i < 8; i++)
 		lenle[i] = (uint8_t)(bits >> (8 * i));
-	sa_md5_update(c, pad, padlen);
-	sa_md5_update(c, lenle, 8);
+	chap_md5_update(c, pad, padlen);
+	chap_md5_update(c, lenle, 8);
 	for (int i = 0; i < 4; i++) {
 		out[4 * i] = (uint8_t)c->state[i];
 		out[4 * i + 1] = (uint8_t)(c->state[i] >> 8);
@@ -120,27 +120,27 @@ void sa_md5_final(struct sa_md5 *c, uint8_t out[16])
 	memset(c, 0, sizeof(*c));
 }
 
-void sa_md5(const void *data, size_t len, uint8_t out[16])
+void chap_md5(const void *data, size_t len, uint8_t out[16])
 {
-	struct sa_md5 c;
+	struct chap_md5 c;
 
-	sa_md5_init(&c);
-	sa_md5_update(&c, data, len);
-	sa_md5_final(&c, out);
+	chap_md5_init(&c);
+	chap_md5_update(&c, data, len);
+	chap_md5_final(&c, out);
 }
 
-int sa_chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge, size_t challenge_len,
-                     uint8_t out[SA_CHAP_RSP_LEN])
+int chap_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge, size_t challenge_len,
+                  uint8_t out[CHAP_RSP_LEN])
 {
-	struct sa_md5 c;
+	struct chap_md5 c;
 
 	if ((!secret && secret_len) || (!challenge && challenge_len) || !out)
 		return -EINVAL;
-	sa_md5_init(&c);
-	sa_md5_update(&c, &id, 1);
-	sa_md5_update(&c, secret, secret_len);
-	sa_md5_update(&c, challenge, challenge_len);
-	sa_md5_final(&c, out);
+	chap_md5_init(&c);
+	chap_md5_update(&c, &id, 1);
+	chap_md5_update(&c, secret, secret_len);
+	chap_md5_update(&c, challenge, challenge_len);
+	chap_md5_final(&c, out);
 	return 0;
 }
 
@@ -170,7 +170,7 @@ static int b64val(char ch)
 	return -1;
 }
 
-int sa_chap_decode(const char *s, uint8_t *out, size_t max, size_t *len)
+int chap_decode(const char *s, uint8_t *out, size_t max, size_t *len)
 {
 	size_t n = 0;
 
@@ -229,7 +229,7 @@ int sa_chap_decode(const char *s, uint8_t *out, size_t max, size_t *len)
 	return 0;
 }
 
-void sa_chap_encode(const uint8_t *in, size_t len, char *out)
+void chap_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 
@@ -242,7 +242,7 @@ void sa_chap_encode(const uint8_t *in, size_t len, char *out)
 	*out = '\0';
 }
 
-int sa_chap_random(uint8_t *out, size_t len)
+int chap_random(uint8_t *out, size_t len)
 {
 	while (len) {
 		ssize_t n = getrandom(out, len, 0);
@@ -258,7 +258,7 @@ int sa_chap_random(uint8_t *out, size_t len)
 	return 0;
 }
 
-int sa_chap_equal(const uint8_t *a, const uint8_t *b, size_t len)
+int chap_equal(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	uint8_t d = 0;
 

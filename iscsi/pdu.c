@@ -63,9 +63,9 @@ static size_t pad4(size_t n)
 	return (n + 3) & ~(size_t)3;
 }
 
-size_t sa_pdu_size(size_t dlen)
+size_t pdu_size(size_t dlen)
 {
-	return SA_PDU_BHS_LEN + pad4(dlen);
+	return PDU_BHS_LEN + pad4(dlen);
 }
 
 /* AHS entries must tile the AHS area exactly (RFC 7143 11.2.2): each is
@@ -88,28 +88,28 @@ static int check_ahs(const uint8_t *ahs, size_t len)
 	return 0;
 }
 
-ssize_t sa_pdu_parse(const uint8_t *buf, size_t len, size_t max_data, struct sa_pdu *out)
+ssize_t pdu_parse(const uint8_t *buf, size_t len, size_t max_data, struct pdu *out)
 {
 	size_t ahs_len, dlen, total;
 
 	if (!buf || !out)
 		return -EINVAL;
-	if (len < SA_PDU_BHS_LEN)
+	if (len < PDU_BHS_LEN)
 		return 0;
 	ahs_len = (size_t)buf[4] * 4;
 	dlen = get24(buf + 5);
 	if (dlen > max_data)
 		return -EMSGSIZE;
-	total = SA_PDU_BHS_LEN + ahs_len + pad4(dlen);
+	total = PDU_BHS_LEN + ahs_len + pad4(dlen);
 	if (len < total)
 		return 0;
-	if (check_ahs(buf + SA_PDU_BHS_LEN, ahs_len))
+	if (check_ahs(buf + PDU_BHS_LEN, ahs_len))
 		return -EPROTO;
 	memset(out, 0, sizeof(*out));
 	out->bhs = buf;
-	out->ahs = ahs_len ? buf + SA_PDU_BHS_LEN : NULL;
+	out->ahs = ahs_len ? buf + PDU_BHS_LEN : NULL;
 	out->ahs_len = ahs_len;
-	out->data = dlen ? buf + SA_PDU_BHS_LEN + ahs_len : NULL;
+	out->data = dlen ? buf + PDU_BHS_LEN + ahs_len : NULL;
 	out->data_len = dlen;
 	out->opcode = buf[0] & OP_MASK;
 	out->immediate = (buf[0] & OP_IMMEDIATE) != 0;
@@ -120,7 +120,7 @@ ssize_t sa_pdu_parse(const uint8_t *buf, size_t len, size_t max_data, struct sa_
 /* Stages a login PDU may name: 2 is reserved. */
 static bool stage_ok(uint8_t s)
 {
-	return s == SA_STAGE_SECURITY || s == SA_STAGE_OPERATIONAL || s == SA_STAGE_FULL_FEATURE;
+	return s == PDU_STAGE_SECURITY || s == PDU_STAGE_OPERATIONAL || s == PDU_STAGE_FULL_FEATURE;
 }
 
 /* Rules a receiver must enforce on Login PDUs (RFC 7143 11.12.1-11.12.3):
@@ -130,31 +130,48 @@ static int login_flags_ok(bool transit, bool cont, uint8_t csg, uint8_t nsg)
 {
 	if (transit && cont)
 		return -EPROTO;
-	if (csg != SA_STAGE_SECURITY && csg != SA_STAGE_OPERATIONAL)
+	if (csg != PDU_STAGE_SECURITY && csg != PDU_STAGE_OPERATIONAL)
 		return -EPROTO;
 	if (transit && (!stage_ok(nsg) || nsg <= csg))
 		return -EPROTO;
 	return 0;
 }
 
-int sa_pdu_get_login_req(const struct sa_pdu *p, struct sa_login_req *o)
+/* A Login Request or Response (op) zeroed into o (osize bytes) with the
+ * fields both share decoded, at the same BHS offsets (RFC 7143 11.12,
+ * 11.13): flags, stages, VersionMax, ISID, TSIH, ITT.  Returns the BHS, or
+ * NULL when p is no such PDU. */
+static const uint8_t *get_login_common(const struct pdu *p, uint8_t op, void *o, size_t osize, bool *transit,
+                                       bool *cont, uint8_t *csg, uint8_t *nsg, uint8_t *version_max, uint8_t isid[6],
+                                       uint16_t *tsih, uint32_t *itt)
 {
 	const uint8_t *b;
 
-	if (!p || !p->bhs || !o || p->opcode != SA_OP_LOGIN_REQ)
-		return -EPROTO;
+	if (!p || !p->bhs || !o || p->opcode != op)
+		return NULL;
 	b = p->bhs;
-	memset(o, 0, sizeof(*o));
-	o->transit = (b[1] & F_TRANSIT) != 0;
-	o->cont = (b[1] & F_CONT) != 0;
-	o->csg = (b[1] >> 2) & 3;
+	memset(o, 0, osize);
+	*transit = (b[1] & F_TRANSIT) != 0;
+	*cont = (b[1] & F_CONT) != 0;
+	*csg = (b[1] >> 2) & 3;
 	/* NSG means something only with T set; otherwise it is reserved. */
-	o->nsg = o->transit ? (b[1] & 3) : 0;
-	o->version_max = b[2];
+	*nsg = *transit ? (b[1] & 3) : 0;
+	*version_max = b[2];
+	memcpy(isid, b + 8, 6);
+	*tsih = get16(b + 14);
+	*itt = get32(b + 16);
+	return b;
+}
+
+int pdu_get_login_req(const struct pdu *p, struct pdu_login_req *o)
+{
+	const uint8_t *b = o ? get_login_common(p, PDU_OP_LOGIN_REQ, o, sizeof(*o), &o->transit, &o->cont, &o->csg,
+	                                        &o->nsg, &o->version_max, o->isid, &o->tsih, &o->itt)
+	                     : NULL;
+
+	if (!b)
+		return -EPROTO;
 	o->version_min = b[3];
-	memcpy(o->isid, b + 8, 6);
-	o->tsih = get16(b + 14);
-	o->itt = get32(b + 16);
 	o->cid = get16(b + 20);
 	o->cmdsn = get32(b + 24);
 	o->expstatsn = get32(b + 28);
@@ -165,24 +182,15 @@ int sa_pdu_get_login_req(const struct sa_pdu *p, struct sa_login_req *o)
 	return 0;
 }
 
-int sa_pdu_get_login_rsp(const struct sa_pdu *p, struct sa_login_rsp *o)
+int pdu_get_login_rsp(const struct pdu *p, struct pdu_login_rsp *o)
 {
-	const uint8_t *b;
+	const uint8_t *b = o ? get_login_common(p, PDU_OP_LOGIN_RSP, o, sizeof(*o), &o->transit, &o->cont, &o->csg,
+	                                        &o->nsg, &o->version_max, o->isid, &o->tsih, &o->itt)
+	                     : NULL;
 
-	if (!p || !p->bhs || !o || p->opcode != SA_OP_LOGIN_RSP)
+	if (!b)
 		return -EPROTO;
-	b = p->bhs;
-	memset(o, 0, sizeof(*o));
-	o->transit = (b[1] & F_TRANSIT) != 0;
-	o->cont = (b[1] & F_CONT) != 0;
-	o->csg = (b[1] >> 2) & 3;
-	/* NSG means something only with T set; otherwise it is reserved. */
-	o->nsg = o->transit ? (b[1] & 3) : 0;
-	o->version_max = b[2];
 	o->version_active = b[3];
-	memcpy(o->isid, b + 8, 6);
-	o->tsih = get16(b + 14);
-	o->itt = get32(b + 16);
 	o->statsn = get32(b + 24);
 	o->expcmdsn = get32(b + 28);
 	o->maxcmdsn = get32(b + 32);
@@ -194,11 +202,11 @@ int sa_pdu_get_login_rsp(const struct sa_pdu *p, struct sa_login_rsp *o)
 	return 0;
 }
 
-int sa_pdu_get_text_req(const struct sa_pdu *p, struct sa_text_req *o)
+int pdu_get_text_req(const struct pdu *p, struct pdu_text_req *o)
 {
 	const uint8_t *b;
 
-	if (!p || !p->bhs || !o || p->opcode != SA_OP_TEXT_REQ)
+	if (!p || !p->bhs || !o || p->opcode != PDU_OP_TEXT_REQ)
 		return -EPROTO;
 	b = p->bhs;
 	memset(o, 0, sizeof(*o));
@@ -214,16 +222,16 @@ int sa_pdu_get_text_req(const struct sa_pdu *p, struct sa_text_req *o)
 	if (o->final && o->cont)
 		return -EPROTO;
 	/* The ITT 0xffffffff is reserved for unsolicited target PDUs. */
-	if (o->itt == SA_PDU_RSVD_TAG)
+	if (o->itt == PDU_RSVD_TAG)
 		return -EPROTO;
 	return 0;
 }
 
-int sa_pdu_get_text_rsp(const struct sa_pdu *p, struct sa_text_rsp *o)
+int pdu_get_text_rsp(const struct pdu *p, struct pdu_text_rsp *o)
 {
 	const uint8_t *b;
 
-	if (!p || !p->bhs || !o || p->opcode != SA_OP_TEXT_RSP)
+	if (!p || !p->bhs || !o || p->opcode != PDU_OP_TEXT_RSP)
 		return -EPROTO;
 	b = p->bhs;
 	memset(o, 0, sizeof(*o));
@@ -239,19 +247,19 @@ int sa_pdu_get_text_rsp(const struct sa_pdu *p, struct sa_text_rsp *o)
 		return -EPROTO;
 	/* 10.11.4: a target with more to send sets F=0 and MUST hand out a
 	 * real TTT; with F=1 the initiator ignores the TTT. */
-	if (!o->final && o->ttt == SA_PDU_RSVD_TAG)
+	if (!o->final && o->ttt == PDU_RSVD_TAG)
 		return -EPROTO;
 	return 0;
 }
 
-int sa_pdu_get_reject(const struct sa_pdu *p, struct sa_reject *o)
+int pdu_get_reject(const struct pdu *p, struct pdu_reject *o)
 {
 	const uint8_t *b;
 
-	if (!p || !p->bhs || !o || p->opcode != SA_OP_REJECT)
+	if (!p || !p->bhs || !o || p->opcode != PDU_OP_REJECT)
 		return -EPROTO;
 	/* The data segment carries the complete header of the rejected PDU. */
-	if (p->data_len < SA_PDU_BHS_LEN)
+	if (p->data_len < PDU_BHS_LEN)
 		return -EPROTO;
 	b = p->bhs;
 	memset(o, 0, sizeof(*o));
@@ -271,17 +279,17 @@ static ssize_t frame(uint8_t *out, size_t outlen, uint8_t byte0, const void *dat
 
 	if (!out || (dlen && !data))
 		return -EINVAL;
-	if (dlen > SA_PDU_DSL_MAX)
+	if (dlen > PDU_DSL_MAX)
 		return -EINVAL;
-	total = sa_pdu_size(dlen);
+	total = pdu_size(dlen);
 	if (outlen < total)
 		return -ENOSPC;
-	memset(out, 0, SA_PDU_BHS_LEN);
+	memset(out, 0, PDU_BHS_LEN);
 	out[0] = byte0;
 	put24(out + 5, (uint32_t)dlen);
 	if (dlen)
-		memcpy(out + SA_PDU_BHS_LEN, data, dlen);
-	memset(out + SA_PDU_BHS_LEN + dlen, 0, total - SA_PDU_BHS_LEN - dlen);
+		memcpy(out + PDU_BHS_LEN, data, dlen);
+	memset(out + PDU_BHS_LEN + dlen, 0, total - PDU_BHS_LEN - dlen);
 	return (ssize_t)total;
 }
 
@@ -290,14 +298,14 @@ static uint8_t login_byte1(bool transit, bool cont, uint8_t csg, uint8_t nsg)
 	return (uint8_t)((transit ? F_TRANSIT : 0) | (cont ? F_CONT : 0) | (csg & 3) << 2 | (transit ? (nsg & 3) : 0));
 }
 
-ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_login_req *r, const void *data, size_t dlen)
+ssize_t pdu_build_login_req(uint8_t *out, size_t outlen, const struct pdu_login_req *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
 	if (!r || login_flags_ok(r->transit, r->cont, r->csg, r->nsg) || r->version_min > r->version_max)
 		return -EINVAL;
 	/* 11.12: the I bit is always 1 on a Login Request. */
-	n = frame(out, outlen, OP_IMMEDIATE | SA_OP_LOGIN_REQ, data, dlen);
+	n = frame(out, outlen, OP_IMMEDIATE | PDU_OP_LOGIN_REQ, data, dlen);
 	if (n < 0)
 		return n;
 	out[1] = login_byte1(r->transit, r->cont, r->csg, r->nsg);
@@ -312,7 +320,7 @@ ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_logi
 	return n;
 }
 
-ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_login_rsp *r, const void *data, size_t dlen)
+ssize_t pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct pdu_login_rsp *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
@@ -324,7 +332,7 @@ ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_logi
 		return -EINVAL;
 	if (r->transit && r->cont)
 		return -EINVAL;
-	n = frame(out, outlen, SA_OP_LOGIN_RSP, data, dlen);
+	n = frame(out, outlen, PDU_OP_LOGIN_RSP, data, dlen);
 	if (n < 0)
 		return n;
 	out[1] = login_byte1(r->transit, r->cont, r->csg, r->nsg);
@@ -341,13 +349,13 @@ ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_logi
 	return n;
 }
 
-ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data, size_t dlen)
+ssize_t pdu_build_text_req(uint8_t *out, size_t outlen, const struct pdu_text_req *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
-	if (!r || (r->final && r->cont) || r->itt == SA_PDU_RSVD_TAG)
+	if (!r || (r->final && r->cont) || r->itt == PDU_RSVD_TAG)
 		return -EINVAL;
-	n = frame(out, outlen, (uint8_t)((r->immediate ? OP_IMMEDIATE : 0) | SA_OP_TEXT_REQ), data, dlen);
+	n = frame(out, outlen, (uint8_t)((r->immediate ? OP_IMMEDIATE : 0) | PDU_OP_TEXT_REQ), data, dlen);
 	if (n < 0)
 		return n;
 	out[1] = (uint8_t)((r->final ? F_FINAL : 0) | (r->cont ? F_CONT : 0));
@@ -359,16 +367,16 @@ ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_
 	return n;
 }
 
-ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data, size_t dlen)
+ssize_t pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct pdu_text_rsp *r, const void *data, size_t dlen)
 {
 	ssize_t n;
 
 	if (!r || (r->final && r->cont))
 		return -EINVAL;
 	/* A final response carries the reserved TTT, a non-final one a real one. */
-	if (r->final != (r->ttt == SA_PDU_RSVD_TAG))
+	if (r->final != (r->ttt == PDU_RSVD_TAG))
 		return -EINVAL;
-	n = frame(out, outlen, SA_OP_TEXT_RSP, data, dlen);
+	n = frame(out, outlen, PDU_OP_TEXT_RSP, data, dlen);
 	if (n < 0)
 		return n;
 	out[1] = (uint8_t)((r->final ? F_FINAL : 0) | (r->cont ? F_CONT : 0));
@@ -381,18 +389,18 @@ ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_
 	return n;
 }
 
-ssize_t sa_pdu_build_reject(uint8_t *out, size_t outlen, const struct sa_reject *r, const uint8_t *bad_bhs)
+ssize_t pdu_build_reject(uint8_t *out, size_t outlen, const struct pdu_reject *r, const uint8_t *bad_bhs)
 {
 	ssize_t n;
 
-	if (!r || !bad_bhs || r->reason < SA_REJ_DATA_DIGEST)
+	if (!r || !bad_bhs || r->reason < PDU_REJ_DATA_DIGEST)
 		return -EINVAL;
-	n = frame(out, outlen, SA_OP_REJECT, bad_bhs, SA_PDU_BHS_LEN);
+	n = frame(out, outlen, PDU_OP_REJECT, bad_bhs, PDU_BHS_LEN);
 	if (n < 0)
 		return n;
 	out[1] = F_FINAL;
 	out[2] = r->reason;
-	put32(out + 16, SA_PDU_RSVD_TAG);
+	put32(out + 16, PDU_RSVD_TAG);
 	put32(out + 24, r->statsn);
 	put32(out + 28, r->expcmdsn);
 	put32(out + 32, r->maxcmdsn);
@@ -400,32 +408,32 @@ ssize_t sa_pdu_build_reject(uint8_t *out, size_t outlen, const struct sa_reject 
 	return n;
 }
 
-int sa_text_stream_init(struct sa_text_stream *s, const char *text, size_t len, size_t mrdsl, uint32_t ttt)
+int pdu_text_stream_init(struct pdu_text_stream *s, const char *text, size_t len, size_t mrdsl, uint32_t ttt)
 {
-	if (!s || (len && !text) || mrdsl == 0 || ttt == SA_PDU_RSVD_TAG)
+	if (!s || (len && !text) || mrdsl == 0 || ttt == PDU_RSVD_TAG)
 		return -EINVAL;
 	s->text = text;
 	s->len = len;
 	s->off = 0;
 	/* DataSegmentLength cannot describe more than 24 bits. */
-	s->mrdsl = mrdsl > SA_PDU_DSL_MAX ? SA_PDU_DSL_MAX : mrdsl;
+	s->mrdsl = mrdsl > PDU_DSL_MAX ? PDU_DSL_MAX : mrdsl;
 	s->ttt = ttt;
 	s->started = false;
 	return 0;
 }
 
-bool sa_text_stream_done(const struct sa_text_stream *s)
+bool pdu_text_stream_done(const struct pdu_text_stream *s)
 {
 	return s->started && s->off >= s->len;
 }
 
 /* Where the next chunk ends, without consuming it. */
-static int stream_peek(const struct sa_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont)
+static int stream_peek(const struct pdu_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont)
 {
 	size_t rest, n;
 	bool c = false;
 
-	if (sa_text_stream_done(s))
+	if (pdu_text_stream_done(s))
 		return -ENODATA;
 	rest = s->len - s->off;
 	n = rest;
@@ -451,7 +459,7 @@ static int stream_peek(const struct sa_text_stream *s, size_t *off, size_t *len,
 	return 0;
 }
 
-int sa_text_stream_next(struct sa_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont)
+int pdu_text_stream_next(struct pdu_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont)
 {
 	int rc;
 
@@ -465,9 +473,9 @@ int sa_text_stream_next(struct sa_text_stream *s, size_t *off, size_t *len, bool
 	return 0;
 }
 
-ssize_t sa_text_stream_build(struct sa_text_stream *s, uint8_t *out, size_t outlen, const struct sa_text_rsp *hdr)
+ssize_t pdu_text_stream_build(struct pdu_text_stream *s, uint8_t *out, size_t outlen, const struct pdu_text_rsp *hdr)
 {
-	struct sa_text_rsp r;
+	struct pdu_text_rsp r;
 	size_t off, len;
 	bool final, cont;
 	ssize_t n;
@@ -481,8 +489,8 @@ ssize_t sa_text_stream_build(struct sa_text_stream *s, uint8_t *out, size_t outl
 	r = *hdr;
 	r.final = final;
 	r.cont = cont;
-	r.ttt = final ? SA_PDU_RSVD_TAG : s->ttt;
-	n = sa_pdu_build_text_rsp(out, outlen, &r, len ? s->text + off : NULL, len);
+	r.ttt = final ? PDU_RSVD_TAG : s->ttt;
+	n = pdu_build_text_rsp(out, outlen, &r, len ? s->text + off : NULL, len);
 	if (n < 0)
 		return n;
 	s->off = off + len;

@@ -1,83 +1,83 @@
 /* pdu.h: RFC 7143 PDU codec for the redirector portal: framing, Login/Text/Reject decode and build. */
-#ifndef SA_ISCSI_PDU_H
-#define SA_ISCSI_PDU_H
+#ifndef ISCSI_PDU_H
+#define ISCSI_PDU_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SA_PDU_BHS_LEN 48
-#define SA_PDU_RSVD_TAG 0xffffffffu
+#define PDU_BHS_LEN 48
+#define PDU_RSVD_TAG 0xffffffffu
 /* DataSegmentLength is a 24-bit field. */
-#define SA_PDU_DSL_MAX 0xffffffu
+#define PDU_DSL_MAX 0xffffffu
 /* RFC 7143 default MaxRecvDataSegmentLength, and what we use until told otherwise. */
-#define SA_PDU_DEFAULT_MRDSL 8192u
+#define PDU_DEFAULT_MRDSL 8192u
 
-enum sa_pdu_opcode {
+enum pdu_opcode {
 	/* initiator to target */
-	SA_OP_NOP_OUT = 0x00,
-	SA_OP_SCSI_CMD = 0x01,
-	SA_OP_TMF_REQ = 0x02,
-	SA_OP_LOGIN_REQ = 0x03,
-	SA_OP_TEXT_REQ = 0x04,
-	SA_OP_DATA_OUT = 0x05,
-	SA_OP_LOGOUT_REQ = 0x06,
-	SA_OP_SNACK = 0x10,
+	PDU_OP_NOP_OUT = 0x00,
+	PDU_OP_SCSI_CMD = 0x01,
+	PDU_OP_TMF_REQ = 0x02,
+	PDU_OP_LOGIN_REQ = 0x03,
+	PDU_OP_TEXT_REQ = 0x04,
+	PDU_OP_DATA_OUT = 0x05,
+	PDU_OP_LOGOUT_REQ = 0x06,
+	PDU_OP_SNACK = 0x10,
 	/* target to initiator */
-	SA_OP_NOP_IN = 0x20,
-	SA_OP_SCSI_RSP = 0x21,
-	SA_OP_TMF_RSP = 0x22,
-	SA_OP_LOGIN_RSP = 0x23,
-	SA_OP_TEXT_RSP = 0x24,
-	SA_OP_DATA_IN = 0x25,
-	SA_OP_LOGOUT_RSP = 0x26,
-	SA_OP_R2T = 0x31,
-	SA_OP_ASYNC = 0x32,
-	SA_OP_REJECT = 0x3f,
+	PDU_OP_NOP_IN = 0x20,
+	PDU_OP_SCSI_RSP = 0x21,
+	PDU_OP_TMF_RSP = 0x22,
+	PDU_OP_LOGIN_RSP = 0x23,
+	PDU_OP_TEXT_RSP = 0x24,
+	PDU_OP_DATA_IN = 0x25,
+	PDU_OP_LOGOUT_RSP = 0x26,
+	PDU_OP_R2T = 0x31,
+	PDU_OP_ASYNC = 0x32,
+	PDU_OP_REJECT = 0x3f,
 };
 
 /* Login stages (CSG/NSG). 2 is reserved. */
-enum sa_login_stage { SA_STAGE_SECURITY = 0, SA_STAGE_OPERATIONAL = 1, SA_STAGE_FULL_FEATURE = 3 };
+enum pdu_login_stage { PDU_STAGE_SECURITY = 0, PDU_STAGE_OPERATIONAL = 1, PDU_STAGE_FULL_FEATURE = 3 };
 
 /* Login status class/detail (RFC 7143 11.13.5) used by the redirector. */
-#define SA_LOGIN_SUCCESS 0x0000
-#define SA_LOGIN_REDIRECT_TEMP 0x0101
-#define SA_LOGIN_REDIRECT_PERM 0x0102
-#define SA_LOGIN_INITIATOR_ERROR 0x0200
-#define SA_LOGIN_AUTH_FAILED 0x0201
-#define SA_LOGIN_FORBIDDEN 0x0202
-#define SA_LOGIN_NOT_FOUND 0x0203
-#define SA_LOGIN_REMOVED 0x0204
-#define SA_LOGIN_UNSUPPORTED_VERSION 0x0205
-#define SA_LOGIN_TOO_MANY_CONNS 0x0206
-#define SA_LOGIN_MISSING_PARAM 0x0207
-#define SA_LOGIN_NO_SESSION_SPAN 0x0208
-#define SA_LOGIN_UNSUPPORTED_SESSION 0x0209
-#define SA_LOGIN_SESSION_NOT_EXIST 0x020a
-#define SA_LOGIN_INVALID_DURING_LOGIN 0x020b
-#define SA_LOGIN_TARGET_ERROR 0x0300
-#define SA_LOGIN_SERVICE_UNAVAILABLE 0x0301
-#define SA_LOGIN_OUT_OF_RESOURCES 0x0302
+#define PDU_LOGIN_SUCCESS 0x0000
+#define PDU_LOGIN_REDIRECT_TEMP 0x0101
+#define PDU_LOGIN_REDIRECT_PERM 0x0102
+#define PDU_LOGIN_INITIATOR_ERROR 0x0200
+#define PDU_LOGIN_AUTH_FAILED 0x0201
+#define PDU_LOGIN_FORBIDDEN 0x0202
+#define PDU_LOGIN_NOT_FOUND 0x0203
+#define PDU_LOGIN_REMOVED 0x0204
+#define PDU_LOGIN_UNSUPPORTED_VERSION 0x0205
+#define PDU_LOGIN_TOO_MANY_CONNS 0x0206
+#define PDU_LOGIN_MISSING_PARAM 0x0207
+#define PDU_LOGIN_NO_SESSION_SPAN 0x0208
+#define PDU_LOGIN_UNSUPPORTED_SESSION 0x0209
+#define PDU_LOGIN_SESSION_NOT_EXIST 0x020a
+#define PDU_LOGIN_INVALID_DURING_LOGIN 0x020b
+#define PDU_LOGIN_TARGET_ERROR 0x0300
+#define PDU_LOGIN_SERVICE_UNAVAILABLE 0x0301
+#define PDU_LOGIN_OUT_OF_RESOURCES 0x0302
 
 /* Reject reasons (RFC 7143 11.17.1). */
-enum sa_reject_reason {
-	SA_REJ_DATA_DIGEST = 0x02,
-	SA_REJ_SNACK = 0x03,
-	SA_REJ_PROTOCOL_ERROR = 0x04,
-	SA_REJ_CMD_NOT_SUPPORTED = 0x05,
-	SA_REJ_IMMEDIATE_CMD = 0x06,
-	SA_REJ_TASK_IN_PROGRESS = 0x07,
-	SA_REJ_INVALID_DATA_ACK = 0x08,
-	SA_REJ_INVALID_PDU_FIELD = 0x09,
-	SA_REJ_LONG_OP = 0x0a,
-	SA_REJ_NEGOTIATION_RESET = 0x0b,
-	SA_REJ_WAITING_LOGOUT = 0x0c,
+enum pdu_reject_reason {
+	PDU_REJ_DATA_DIGEST = 0x02,
+	PDU_REJ_SNACK = 0x03,
+	PDU_REJ_PROTOCOL_ERROR = 0x04,
+	PDU_REJ_CMD_NOT_SUPPORTED = 0x05,
+	PDU_REJ_IMMEDIATE_CMD = 0x06,
+	PDU_REJ_TASK_IN_PROGRESS = 0x07,
+	PDU_REJ_INVALID_DATA_ACK = 0x08,
+	PDU_REJ_INVALID_PDU_FIELD = 0x09,
+	PDU_REJ_LONG_OP = 0x0a,
+	PDU_REJ_NEGOTIATION_RESET = 0x0b,
+	PDU_REJ_WAITING_LOGOUT = 0x0c,
 };
 
 /* One framed PDU.  Every pointer points into the parsed input buffer. */
-struct sa_pdu {
-	const uint8_t *bhs; /* SA_PDU_BHS_LEN bytes */
+struct pdu {
+	const uint8_t *bhs; /* PDU_BHS_LEN bytes */
 	const uint8_t *ahs; /* NULL when ahs_len == 0 */
 	size_t ahs_len;
 	const uint8_t *data; /* NULL when data_len == 0; padding excluded */
@@ -93,9 +93,9 @@ struct sa_pdu {
  * in, so an oversized PDU is refused before it is buffered.
  * Returns bytes consumed (>0), 0 when more bytes are needed, -EMSGSIZE when
  * the data segment exceeds max_data, -EPROTO for a malformed header. */
-ssize_t sa_pdu_parse(const uint8_t *buf, size_t len, size_t max_data, struct sa_pdu *out);
+ssize_t pdu_parse(const uint8_t *buf, size_t len, size_t max_data, struct pdu *out);
 
-struct sa_login_req {
+struct pdu_login_req {
 	bool transit, cont;
 	uint8_t csg, nsg;
 	uint8_t version_max, version_min;
@@ -106,7 +106,7 @@ struct sa_login_req {
 	uint32_t cmdsn, expstatsn;
 };
 
-struct sa_login_rsp {
+struct pdu_login_rsp {
 	bool transit, cont;
 	uint8_t csg, nsg;
 	uint8_t version_max, version_active;
@@ -117,7 +117,7 @@ struct sa_login_rsp {
 	uint8_t status_class, status_detail;
 };
 
-struct sa_text_req {
+struct pdu_text_req {
 	bool immediate;
 	bool final, cont;
 	uint64_t lun;
@@ -125,14 +125,14 @@ struct sa_text_req {
 	uint32_t cmdsn, expstatsn;
 };
 
-struct sa_text_rsp {
+struct pdu_text_rsp {
 	bool final, cont;
 	uint64_t lun;
 	uint32_t itt, ttt;
 	uint32_t statsn, expcmdsn, maxcmdsn;
 };
 
-struct sa_reject {
+struct pdu_reject {
 	uint8_t reason;
 	uint32_t statsn, expcmdsn, maxcmdsn;
 	uint32_t datasn; /* DataSN/R2TSN or 0 */
@@ -140,26 +140,24 @@ struct sa_reject {
 
 /* Decoders: check the opcode and the field rules a receiver must enforce
  * (stages, T/C and F/C combinations, reserved tags).  0 or -EPROTO. */
-int sa_pdu_get_login_req(const struct sa_pdu *p, struct sa_login_req *out);
-int sa_pdu_get_login_rsp(const struct sa_pdu *p, struct sa_login_rsp *out);
-int sa_pdu_get_text_req(const struct sa_pdu *p, struct sa_text_req *out);
-int sa_pdu_get_text_rsp(const struct sa_pdu *p, struct sa_text_rsp *out);
-int sa_pdu_get_reject(const struct sa_pdu *p, struct sa_reject *out);
+int pdu_get_login_req(const struct pdu *p, struct pdu_login_req *out);
+int pdu_get_login_rsp(const struct pdu *p, struct pdu_login_rsp *out);
+int pdu_get_text_req(const struct pdu *p, struct pdu_text_req *out);
+int pdu_get_text_rsp(const struct pdu *p, struct pdu_text_rsp *out);
+int pdu_get_reject(const struct pdu *p, struct pdu_reject *out);
 
 /* Builders: write BHS + data + zero padding to out.  Return the byte
  * count, -ENOSPC when out is too small, -EINVAL for an invalid field
- * combination or a data segment above SA_PDU_DSL_MAX. */
-ssize_t sa_pdu_build_login_req(uint8_t *out, size_t outlen, const struct sa_login_req *r, const void *data,
-                               size_t dlen);
-ssize_t sa_pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct sa_login_rsp *r, const void *data,
-                               size_t dlen);
-ssize_t sa_pdu_build_text_req(uint8_t *out, size_t outlen, const struct sa_text_req *r, const void *data, size_t dlen);
-ssize_t sa_pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct sa_text_rsp *r, const void *data, size_t dlen);
+ * combination or a data segment above PDU_DSL_MAX. */
+ssize_t pdu_build_login_req(uint8_t *out, size_t outlen, const struct pdu_login_req *r, const void *data, size_t dlen);
+ssize_t pdu_build_login_rsp(uint8_t *out, size_t outlen, const struct pdu_login_rsp *r, const void *data, size_t dlen);
+ssize_t pdu_build_text_req(uint8_t *out, size_t outlen, const struct pdu_text_req *r, const void *data, size_t dlen);
+ssize_t pdu_build_text_rsp(uint8_t *out, size_t outlen, const struct pdu_text_rsp *r, const void *data, size_t dlen);
 /* The data segment of a Reject is the complete BHS of the rejected PDU. */
-ssize_t sa_pdu_build_reject(uint8_t *out, size_t outlen, const struct sa_reject *r, const uint8_t *bad_bhs);
+ssize_t pdu_build_reject(uint8_t *out, size_t outlen, const struct pdu_reject *r, const uint8_t *bad_bhs);
 
 /* Size of a PDU with a data segment of dlen bytes (BHS + padded data). */
-size_t sa_pdu_size(size_t dlen);
+size_t pdu_size(size_t dlen);
 
 /* Splits a long text reply (SendTargets) across Text Responses of at most
  * mrdsl data bytes each (RFC 7143 10.11, 10.10.4).  The stream cuts at pair
@@ -168,7 +166,7 @@ size_t sa_pdu_size(size_t dlen);
  * Every PDU but the last has F=0 and a TTT other than 0xffffffff; the
  * initiator echoes it in an empty Text Request to fetch the next one.
  * The last has F=1, C=0 and TTT 0xffffffff. */
-struct sa_text_stream {
+struct pdu_text_stream {
 	const char *text;
 	size_t len;
 	size_t off;
@@ -178,14 +176,14 @@ struct sa_text_stream {
 };
 
 /* ttt must not be 0xffffffff; mrdsl must be > 0.  0 or -EINVAL. */
-int sa_text_stream_init(struct sa_text_stream *s, const char *text, size_t len, size_t mrdsl, uint32_t ttt);
-bool sa_text_stream_done(const struct sa_text_stream *s);
+int pdu_text_stream_init(struct pdu_text_stream *s, const char *text, size_t len, size_t mrdsl, uint32_t ttt);
+bool pdu_text_stream_done(const struct pdu_text_stream *s);
 /* Consumes the next chunk without building it: offset/length into text and
  * the F/C bits its PDU needs.  -ENODATA when done. */
-int sa_text_stream_next(struct sa_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont);
+int pdu_text_stream_next(struct pdu_text_stream *s, size_t *off, size_t *len, bool *final, bool *cont);
 /* Builds the next Text Response from hdr (itt, lun, sequence numbers are
  * taken from it; F, C and TTT are set by the stream).  Advances the stream
  * only on success.  Returns bytes written, -ENODATA when done, -ENOSPC. */
-ssize_t sa_text_stream_build(struct sa_text_stream *s, uint8_t *out, size_t outlen, const struct sa_text_rsp *hdr);
+ssize_t pdu_text_stream_build(struct pdu_text_stream *s, uint8_t *out, size_t outlen, const struct pdu_text_rsp *hdr);
 
 #endif

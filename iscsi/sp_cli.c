@@ -165,16 +165,16 @@ static int parse_algo(const char *s)
 
 	for (i = 0; i < 5; i++)
 		if (!strcmp(s, names[i]))
-			return (int)i + BAL_ALGO_STATIC;
+			return (int)i + SP_ALGO_STATIC;
 	return -1;
 }
 
 static int parse_mode(const char *s)
 {
 	if (!strcmp(s, "failover"))
-		return BAL_MODE_FAILOVER;
+		return SP_MODE_FAILOVER;
 	if (!strcmp(s, "lb"))
-		return BAL_MODE_FAILOVER_LB;
+		return SP_MODE_FAILOVER_LB;
 	return -1;
 }
 
@@ -230,7 +230,7 @@ static void io_done(struct sp_io *io, int status, void *priv)
 		j->errors++;
 		j->aborted = 1;
 		if (!j->first_error_logged) {
-			fprintf(stderr, "sanpath: %s at lba %llu failed: %s\n", io->dir == BAL_READ ? "read" : "write",
+			fprintf(stderr, "sanpath: %s at lba %llu failed: %s\n", io->dir == SP_READ ? "read" : "write",
 			        (unsigned long long)io->lba, io_strerror(status));
 			j->first_error_logged = 1;
 		}
@@ -239,7 +239,7 @@ static void io_done(struct sp_io *io, int status, void *priv)
 	j->ops[io->dir]++;
 	if (!j->verify)
 		return;
-	if (io->dir == BAL_WRITE) {
+	if (io->dir == SP_WRITE) {
 		j->expect[w->unit] = w->gen;
 		j->written++;
 		return;
@@ -305,13 +305,13 @@ static int start_io(struct job *j, struct worker *w)
 	if (rc <= 0)
 		return rc;
 	if (j->phase == PH_FILL)
-		dir = BAL_WRITE;
+		dir = SP_WRITE;
 	else if (j->phase == PH_READBACK)
-		dir = BAL_READ;
+		dir = SP_READ;
 	else if (j->rw == RW_MIX)
-		dir = (int)(xorshift(&j->rng) % 100) < j->mix_read_pct ? BAL_READ : BAL_WRITE;
+		dir = (int)(xorshift(&j->rng) % 100) < j->mix_read_pct ? SP_READ : SP_WRITE;
 	else
-		dir = j->rw == RW_READ ? BAL_READ : BAL_WRITE;
+		dir = j->rw == RW_READ ? SP_READ : SP_WRITE;
 	w->unit = u;
 	w->io.dir = dir;
 	w->io.lba = u * j->bpi;
@@ -319,7 +319,7 @@ static int start_io(struct job *j, struct worker *w)
 	w->io.buf = w->buf;
 	w->io.cb = io_done;
 	w->io.priv = w;
-	if (dir == BAL_WRITE) {
+	if (dir == SP_WRITE) {
 		w->gen = ++j->gen;
 		if (j->verify)
 			stamp(w->buf, w->io.lba, j->bpi, j->bsz, w->gen);
@@ -528,7 +528,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			break;
 		case O_SHR:
 		case O_SHW:
-			v = parse_shares(optarg, c->o.share[ch == O_SHR ? BAL_READ : BAL_WRITE], SP_MAX_PATHS);
+			v = parse_shares(optarg, c->o.share[ch == O_SHR ? SP_READ : SP_WRITE], SP_MAX_PATHS);
 			if (v <= 0)
 				return bad("shares", optarg);
 			c->nshares[ch == O_SHR ? 0 : 1] = v;
@@ -688,219 +688,290 @@ static void isid_hex(const unsigned char *isid, char *out, size_t len)
 	snprintf(out, len, "%02x%02x%02x%02x%02x%02x", isid[0], isid[1], isid[2], isid[3], isid[4], isid[5]);
 }
 
-static int cmd_run(struct cli *c)
-{
-	struct sp_team *t;
-	struct job j;
-	struct worker *w;
-	unsigned int i, n;
-	uint64_t(*prev)[2];
-	double t0, t_main, t_end, next_tick, elapsed;
-	int rc, d, exit_code = 0, usable;
-	struct sp_path_info pi;
-	uint64_t total[2] = {0, 0};
+/* ---- sanpath run, in steps ---------------------------------------------------- */
 
+/* What one run holds besides the job: the workers (one per queue slot) and
+ * each path's counters at the last tick. */
+struct run {
+	struct sp_team *team;
+	struct job job;
+	struct worker *w;
+	uint64_t (*prev)[2];
+	unsigned int npaths;
+	int usable;
+	uint64_t total[2]; /* commands of the main phase, per direction */
+	double elapsed;    /* seconds of the main phase */
+};
+
+/* The options a run needs; 0, or 2 (usage error). */
+static int run_check_args(const struct cli *c)
+{
 	if (!c->o.target || !c->npaths) {
 		fprintf(stderr, "sanpath run: --target and at least one --portal are required\n");
 		return 2;
 	}
-	for (d = 0; d < 2; d++)
+	for (int d = 0; d < 2; d++)
 		if (c->nshares[d] && c->nshares[d] != (int)c->npaths) {
 			fprintf(stderr, "sanpath: %s shares: %d values for %u paths\n", d ? "write" : "read",
 			        c->nshares[d], c->npaths);
 			return 2;
 		}
-	rc = sp_team_new(&t, &c->o);
+	return 0;
+}
+
+/* Creates and starts the team and waits for its paths to settle, saying why
+ * a path is refused or could not log in; 0, or 2 (r->team is then NULL). */
+static int run_start_team(struct cli *c, struct run *r)
+{
+	struct sp_path_info pi;
+	int rc, refused = 0;
+
+	rc = sp_team_new(&r->team, &c->o);
 	/* The team has its own copies. */
 	sp_chap_wipe(&c->chap);
 	if (rc) {
 		fprintf(stderr, "sanpath: invalid team options: %s\n", strerror(-rc));
+		r->team = NULL;
 		return 2;
 	}
-	for (i = 0; i < c->npaths; i++)
-		if (sp_team_add_path(t, &c->po[i]) < 0)
+	for (unsigned int i = 0; i < c->npaths; i++)
+		if (sp_team_add_path(r->team, &c->po[i]) < 0)
 			return bad("portal", c->po[i].portal);
-	if (sp_team_start(t)) {
-		sp_team_free(t);
-		return 2;
-	}
-	usable = sp_team_wait_settled(t, (int)c->settle_ms);
-	n = sp_team_npaths(t);
-	for (i = 0; i < n; i++) {
-		sp_team_path_info(t, i, &pi);
+	if (sp_team_start(r->team))
+		goto fail;
+	r->usable = sp_team_wait_settled(r->team, (int)c->settle_ms);
+	r->npaths = sp_team_npaths(r->team);
+	for (unsigned int i = 0; i < r->npaths; i++) {
+		sp_team_path_info(r->team, i, &pi);
 		if (pi.state == SP_PATH_REFUSED) {
 			fprintf(stderr, "sanpath: path %u (%s) %s\n", i + 1, pi.portal, pi.last_error);
-			exit_code = 2;
+			refused = 1;
 		}
 		if (pi.login_result != SP_LOGIN_SUCCESS)
 			fprintf(stderr, "sanpath: path %u (%s) login=%s(%d) status=0x%04x: %s\n", i + 1, pi.portal,
 			        sp_login_result_name(pi.login_result), pi.login_result, pi.login_status,
 			        pi.last_error[0] ? pi.last_error : "no login attempt finished");
 	}
-	if (usable <= 0 || exit_code) {
-		if (usable <= 0)
-			fprintf(stderr, "sanpath: no usable path to %s lun %d\n", c->o.target, c->o.lun);
-		sp_team_free(t);
-		return 2;
-	}
+	if (r->usable > 0 && !refused)
+		return 0;
+	if (r->usable <= 0)
+		fprintf(stderr, "sanpath: no usable path to %s lun %d\n", c->o.target, c->o.lun);
+fail:
+	sp_team_free(r->team);
+	r->team = NULL;
+	return 2;
+}
 
-	memset(&j, 0, sizeof(j));
-	j.team = t;
-	j.bsz = sp_team_block_size(t);
+/* The job's geometry from the LU and the options, and its buffers; 0, or 2. */
+static int run_prepare_job(struct cli *c, struct run *r)
+{
+	struct job *j = &r->job;
+
+	memset(j, 0, sizeof(*j));
+	j->team = r->team;
+	j->bsz = sp_team_block_size(r->team);
 	if (!c->bs)
 		c->bs = 4096;
-	if (c->bs % j.bsz) {
+	if (c->bs % j->bsz) {
 		fprintf(stderr, "sanpath: --bs %llu is not a multiple of the LU block size %u\n",
-		        (unsigned long long)c->bs, j.bsz);
-		sp_team_free(t);
+		        (unsigned long long)c->bs, j->bsz);
 		return 2;
 	}
-	j.bpi = (uint32_t)(c->bs / j.bsz);
-	j.iosz = (uint32_t)c->bs;
-	j.nunits = sp_team_nblocks(t) / j.bpi;
-	if (c->size && c->size / c->bs < j.nunits)
-		j.nunits = c->size / c->bs;
-	if (!j.nunits) {
+	j->bpi = (uint32_t)(c->bs / j->bsz);
+	j->iosz = (uint32_t)c->bs;
+	j->nunits = sp_team_nblocks(r->team) / j->bpi;
+	if (c->size && c->size / c->bs < j->nunits)
+		j->nunits = c->size / c->bs;
+	if (!j->nunits) {
 		fprintf(stderr, "sanpath: the LU is smaller than one I/O\n");
-		sp_team_free(t);
 		return 2;
 	}
-	j.rw = c->rw;
-	j.rand = c->rand;
-	j.verify = c->verify;
-	j.gap_report = c->gap_report_ms / 1000.0;
-	j.mix_read_pct = c->mix_read_pct;
-	j.rng = 0x2545f4914f6cdd1dull ^ (uint64_t)getpid();
-	j.expect = calloc(j.nunits, sizeof(*j.expect));
-	j.ubusy = calloc(j.nunits, 1);
-	j.scratch = malloc(j.iosz);
-	w = calloc(c->qd, sizeof(*w));
-	prev = calloc(n, sizeof(*prev));
-	if (!j.expect || !j.ubusy || !j.scratch || !w || !prev) {
+	j->rw = c->rw;
+	j->rand = c->rand;
+	j->verify = c->verify;
+	j->gap_report = c->gap_report_ms / 1000.0;
+	j->mix_read_pct = c->mix_read_pct;
+	j->rng = 0x2545f4914f6cdd1dull ^ (uint64_t)getpid();
+	j->expect = calloc(j->nunits, sizeof(*j->expect));
+	j->ubusy = calloc(j->nunits, 1);
+	j->scratch = malloc(j->iosz);
+	r->w = calloc(c->qd, sizeof(*r->w));
+	r->prev = calloc(r->npaths, sizeof(*r->prev));
+	if (!j->expect || !j->ubusy || !j->scratch || !r->w || !r->prev) {
 		fprintf(stderr, "sanpath: out of memory\n");
 		return 2;
 	}
-	for (i = 0; i < c->qd; i++) {
-		w[i].job = &j;
-		if (posix_memalign((void **)&w[i].buf, 4096, j.iosz)) {
+	for (unsigned int i = 0; i < c->qd; i++) {
+		r->w[i].job = j;
+		if (posix_memalign((void **)&r->w[i].buf, 4096, j->iosz)) {
 			fprintf(stderr, "sanpath: out of memory\n");
 			return 2;
 		}
-		memset(w[i].buf, 0, j.iosz);
+		memset(r->w[i].buf, 0, j->iosz);
 	}
-	printf("sanpath: team %s: target %s lun %d, %d of %u paths verified, LU %llu x %u B, I/O %u B, qd %u\n",
-	       c->o.name, c->o.target, c->o.lun, usable, n, (unsigned long long)sp_team_nblocks(t), j.bsz, j.iosz,
-	       c->qd);
-	fflush(stdout);
+	return 0;
+}
 
-	j.phase = (j.verify && j.rw == RW_READ) ? PH_FILL : PH_MAIN;
+/* Starts I/O on every idle worker; 0 when the phase has no more to start. */
+static int run_start_workers(struct cli *c, struct run *r)
+{
+	int more = 1;
+
+	if (r->job.phase == PH_DRAIN || r->job.aborted || stop_flag)
+		return more;
+	for (unsigned int i = 0; i < c->qd; i++) {
+		int rc;
+
+		if (r->w[i].busy)
+			continue;
+		rc = start_io(&r->job, &r->w[i]);
+		if (rc == 0)
+			more = 0;
+		if (rc <= 0)
+			break;
+	}
+	return more;
+}
+
+/* The phases (fill for a verified read run, main, drain, read-back) until
+ * done, the team polled between turns and a tick printed every report_ms. */
+static void run_phases(struct cli *c, struct run *r)
+{
+	struct job *j = &r->job;
+	double t0, t_main, t_end, next_tick;
+
+	j->phase = (j->verify && j->rw == RW_READ) ? PH_FILL : PH_MAIN;
 	t0 = now_s();
-	j.t0 = t0;
+	j->t0 = t0;
 	t_main = t0;
 	t_end = t0 + c->seconds;
-	elapsed = 0;
+	r->elapsed = 0;
 	next_tick = t0 + c->report_ms / 1000.0;
-	while (j.phase != PH_DONE) {
+	while (j->phase != PH_DONE) {
 		double now = now_s();
-		int idle = 1, more = 1;
+		int idle, more;
 
-		if (j.phase == PH_MAIN && (now >= t_end || stop_flag || j.aborted))
-			j.phase = PH_DRAIN;
-		if ((j.phase == PH_FILL || j.phase == PH_READBACK) && (stop_flag || j.aborted) && idle_all(w, c->qd)) {
-			if (!elapsed)
-				elapsed = now_s() - t_main;
-			j.phase = PH_DONE;
+		if (j->phase == PH_MAIN && (now >= t_end || stop_flag || j->aborted))
+			j->phase = PH_DRAIN;
+		if ((j->phase == PH_FILL || j->phase == PH_READBACK) && (stop_flag || j->aborted) &&
+		    idle_all(r->w, c->qd)) {
+			if (!r->elapsed)
+				r->elapsed = now_s() - t_main;
+			j->phase = PH_DONE;
 			break;
 		}
-		if (j.phase != PH_DRAIN && !j.aborted && !stop_flag) {
-			for (i = 0; i < c->qd; i++) {
-				if (w[i].busy)
-					continue;
-				rc = start_io(&j, &w[i]);
-				if (rc == 0)
-					more = 0;
-				if (rc <= 0)
-					break;
-			}
-		}
-		for (i = 0; i < c->qd; i++)
-			if (w[i].busy)
-				idle = 0;
-		if (idle && j.phase == PH_FILL && !more) {
-			j.phase = PH_MAIN;
+		more = run_start_workers(c, r);
+		idle = idle_all(r->w, c->qd);
+		if (idle && j->phase == PH_FILL && !more) {
+			j->phase = PH_MAIN;
 			t_main = now_s();
 			t_end = t_main + c->seconds;
-		} else if (idle && j.phase == PH_DRAIN) {
-			elapsed = now_s() - t_main;
-			total[0] = j.ops[0];
-			total[1] = j.ops[1];
-			j.cursor = 0;
-			j.phase = j.verify && !j.aborted && !stop_flag ? PH_READBACK : PH_DONE;
+		} else if (idle && j->phase == PH_DRAIN) {
+			r->elapsed = now_s() - t_main;
+			r->total[0] = j->ops[0];
+			r->total[1] = j->ops[1];
+			j->cursor = 0;
+			j->phase = j->verify && !j->aborted && !stop_flag ? PH_READBACK : PH_DONE;
 			continue;
-		} else if (idle && j.phase == PH_READBACK && !more) {
-			j.phase = PH_DONE;
+		} else if (idle && j->phase == PH_READBACK && !more) {
+			j->phase = PH_DONE;
 			break;
 		}
-		sp_team_poll(t, 5);
+		sp_team_poll(r->team, 5);
 		if (c->report_ms && now_s() >= next_tick) {
-			print_tick(t, t0, prev);
+			print_tick(r->team, t0, r->prev);
 			next_tick += c->report_ms / 1000.0;
 		}
 	}
-	if (elapsed <= 0)
-		elapsed = 1e-9;
+	if (r->elapsed <= 0)
+		r->elapsed = 1e-9;
+}
 
-	printf("result: time=%.2fs ops=%llu iops=%.0f read_mbs=%.2f write_mbs=%.2f errors=%llu\n", elapsed,
-	       (unsigned long long)(total[0] + total[1]), (double)(total[0] + total[1]) / elapsed,
-	       (double)total[0] * j.iosz / elapsed / 1e6, (double)total[1] * j.iosz / elapsed / 1e6,
-	       (unsigned long long)j.errors);
-	{
-		uint64_t tb[2] = {0, 0};
+/* One line per path: where its bytes went, its session, its errors. */
+static void print_paths(struct sp_team *t, unsigned int n)
+{
+	struct sp_path_info pi;
+	uint64_t tb[2] = {0, 0};
 
-		for (i = 0; i < n; i++) {
-			sp_team_path_info(t, i, &pi);
-			tb[0] += pi.bytes[0];
-			tb[1] += pi.bytes[1];
-		}
-		for (i = 0; i < n; i++) {
-			char isid[16];
-
-			sp_team_path_info(t, i, &pi);
-			isid_hex(pi.isid, isid, sizeof(isid));
-			printf("path %u: portal=%s state=%s role=%s share_read=%u share_write=%u read_bytes=%llu "
-			       "write_bytes=%llu read_pct=%.2f write_pct=%.2f read_cmds=%llu write_cmds=%llu "
-			       "failures=%llu "
-			       "reconnects=%llu lat_us=%u max_lat_us=%u login=%s status=0x%04x isid=%s src=%s:%u "
-			       "timeouts=%llu digest_errors=%llu admin_down=%d%s%s\n",
-			       i + 1, pi.portal, sp_path_state_name(pi.state),
-			       pi.role == SP_ROLE_PRIMARY ? "primary" : "secondary", pi.share[0], pi.share[1],
-			       (unsigned long long)pi.bytes[0], (unsigned long long)pi.bytes[1],
-			       tb[0] ? 100.0 * (double)pi.bytes[0] / (double)tb[0] : 0.0,
-			       tb[1] ? 100.0 * (double)pi.bytes[1] / (double)tb[1] : 0.0,
-			       (unsigned long long)pi.cmds[0], (unsigned long long)pi.cmds[1],
-			       (unsigned long long)pi.failures, (unsigned long long)pi.reconnects, pi.avg_latency_us,
-			       pi.max_latency_us, sp_login_result_name(pi.login_result), pi.login_status, isid,
-			       pi.src_addr[0] ? pi.src_addr : "-", pi.src_port, (unsigned long long)pi.timeout_errors,
-			       (unsigned long long)pi.digest_errors, pi.admin_down,
-			       pi.last_error[0] ? " last_error=" : "", pi.last_error);
-		}
+	for (unsigned int i = 0; i < n; i++) {
+		sp_team_path_info(t, i, &pi);
+		tb[0] += pi.bytes[0];
+		tb[1] += pi.bytes[1];
 	}
-	printf("stall: max_gap_ms=%.1f at=%.2f\n", j.max_gap * 1000.0, j.max_gap_at);
-	if (j.verify)
-		printf("verify: written=%llu checked=%llu mismatches=%llu\n", (unsigned long long)j.written,
-		       (unsigned long long)j.checked, (unsigned long long)j.mismatches);
+	for (unsigned int i = 0; i < n; i++) {
+		char isid[16];
+
+		sp_team_path_info(t, i, &pi);
+		isid_hex(pi.isid, isid, sizeof(isid));
+		printf("path %u: portal=%s state=%s role=%s share_read=%u share_write=%u read_bytes=%llu "
+		       "write_bytes=%llu read_pct=%.2f write_pct=%.2f read_cmds=%llu write_cmds=%llu "
+		       "failures=%llu "
+		       "reconnects=%llu lat_us=%u max_lat_us=%u login=%s status=0x%04x isid=%s src=%s:%u "
+		       "timeouts=%llu digest_errors=%llu admin_down=%d%s%s\n",
+		       i + 1, pi.portal, sp_path_state_name(pi.state),
+		       pi.role == SP_ROLE_PRIMARY ? "primary" : "secondary", pi.share[0], pi.share[1],
+		       (unsigned long long)pi.bytes[0], (unsigned long long)pi.bytes[1],
+		       tb[0] ? 100.0 * (double)pi.bytes[0] / (double)tb[0] : 0.0,
+		       tb[1] ? 100.0 * (double)pi.bytes[1] / (double)tb[1] : 0.0, (unsigned long long)pi.cmds[0],
+		       (unsigned long long)pi.cmds[1], (unsigned long long)pi.failures,
+		       (unsigned long long)pi.reconnects, pi.avg_latency_us, pi.max_latency_us,
+		       sp_login_result_name(pi.login_result), pi.login_status, isid, pi.src_addr[0] ? pi.src_addr : "-",
+		       pi.src_port, (unsigned long long)pi.timeout_errors, (unsigned long long)pi.digest_errors,
+		       pi.admin_down, pi.last_error[0] ? " last_error=" : "", pi.last_error);
+	}
+}
+
+static void print_results(const struct run *r)
+{
+	const struct job *j = &r->job;
+
+	printf("result: time=%.2fs ops=%llu iops=%.0f read_mbs=%.2f write_mbs=%.2f errors=%llu\n", r->elapsed,
+	       (unsigned long long)(r->total[0] + r->total[1]), (double)(r->total[0] + r->total[1]) / r->elapsed,
+	       (double)r->total[0] * j->iosz / r->elapsed / 1e6, (double)r->total[1] * j->iosz / r->elapsed / 1e6,
+	       (unsigned long long)j->errors);
+	print_paths(r->team, r->npaths);
+	printf("stall: max_gap_ms=%.1f at=%.2f\n", j->max_gap * 1000.0, j->max_gap_at);
+	if (j->verify)
+		printf("verify: written=%llu checked=%llu mismatches=%llu\n", (unsigned long long)j->written,
+		       (unsigned long long)j->checked, (unsigned long long)j->mismatches);
 	fflush(stdout);
-	if (j.errors || j.mismatches)
-		exit_code = 1;
-	sp_team_free(t);
-	for (i = 0; i < c->qd; i++)
-		free(w[i].buf);
-	free(w);
-	free(prev);
-	free(j.expect);
-	free(j.ubusy);
-	free(j.scratch);
-	return exit_code;
+}
+
+static void run_free(struct run *r, unsigned int qd)
+{
+	sp_team_free(r->team);
+	for (unsigned int i = 0; r->w && i < qd; i++)
+		free(r->w[i].buf);
+	free(r->w);
+	free(r->prev);
+	free(r->job.expect);
+	free(r->job.ubusy);
+	free(r->job.scratch);
+}
+
+/* sanpath run: a team over the given paths, I/O for --time seconds, then the
+ * results; 0, 1 (application errors or verify mismatches), 2 (no run). */
+static int cmd_run(struct cli *c)
+{
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = run_check_args(c)) != 0 || (rc = run_start_team(c, &r)) != 0)
+		return rc;
+	if ((rc = run_prepare_job(c, &r)) != 0) {
+		run_free(&r, c->qd);
+		return rc;
+	}
+	printf("sanpath: team %s: target %s lun %d, %d of %u paths verified, LU %llu x %u B, I/O %u B, qd %u\n",
+	       c->o.name, c->o.target, c->o.lun, r.usable, r.npaths, (unsigned long long)sp_team_nblocks(r.team),
+	       r.job.bsz, r.job.iosz, c->qd);
+	fflush(stdout);
+	run_phases(c, &r);
+	print_results(&r);
+	rc = r.job.errors || r.job.mismatches ? 1 : 0;
+	run_free(&r, c->qd);
+	return rc;
 }
 
 static int open_named(const char *dir, const char *name, int writable, struct sp_shm **s)
@@ -1070,7 +1141,7 @@ int main(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	sp_team_opts_default(&c.o);
-	c.o.mode = BAL_MODE_FAILOVER_LB;
+	c.o.mode = SP_MODE_FAILOVER_LB;
 	c.qd = 32;
 	c.seconds = 5;
 	c.rw = RW_READ;

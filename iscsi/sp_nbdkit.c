@@ -206,14 +206,14 @@ static int sp_config(const char *key, const char *value)
 		return dup_str(&g.iface[g.nifaces++], value);
 	}
 	if (!strcmp(key, "shares_read"))
-		return parse_shares(key, value, g.o.share[BAL_READ], &g.nshares[BAL_READ]);
+		return parse_shares(key, value, g.o.share[SP_READ], &g.nshares[SP_READ]);
 	if (!strcmp(key, "shares_write"))
-		return parse_shares(key, value, g.o.share[BAL_WRITE], &g.nshares[BAL_WRITE]);
+		return parse_shares(key, value, g.o.share[SP_WRITE], &g.nshares[SP_WRITE]);
 	if (!strcmp(key, "mode")) {
 		if (!strcmp(value, "lb"))
-			g.o.mode = BAL_MODE_FAILOVER_LB;
+			g.o.mode = SP_MODE_FAILOVER_LB;
 		else if (!strcmp(value, "failover"))
-			g.o.mode = BAL_MODE_FAILOVER;
+			g.o.mode = SP_MODE_FAILOVER;
 		else {
 			nbdkit_error("mode: want lb or failover");
 			return -1;
@@ -225,7 +225,7 @@ static int sp_config(const char *key, const char *value)
 
 		for (u = 0; u < 5; u++)
 			if (!strcmp(value, names[u])) {
-				g.o.algo = BAL_ALGO_STATIC + (int)u;
+				g.o.algo = SP_ALGO_STATIC + (int)u;
 				return 0;
 			}
 		nbdkit_error("algo: want static, dynamic, rr, ql or st");
@@ -503,7 +503,7 @@ static int team_io(int dir, void *buf, uint32_t count, uint64_t offset)
 	pthread_cond_destroy(&w.cv);
 	free(rq);
 	if (status) {
-		nbdkit_error("%s at offset %" PRIu64 " (%u bytes) failed: %s", dir == BAL_READ ? "read" : "write",
+		nbdkit_error("%s at offset %" PRIu64 " (%u bytes) failed: %s", dir == SP_READ ? "read" : "write",
 		             offset, count,
 		             status == -ENOLINK ? "no path to the LU (no_path_retry expired)" : strerror(-status));
 		nbdkit_set_error(status == -ENOLINK ? EIO : -status);
@@ -526,7 +526,7 @@ static int sp_pread(void *handle, void *buf, uint32_t count, uint64_t offset, ui
 	(void)handle;
 	(void)flags;
 	if (aligned(count, offset))
-		return team_io(BAL_READ, buf, count, offset);
+		return team_io(SP_READ, buf, count, offset);
 	/* Clients may ignore the advertised block size: read the covering blocks. */
 	start = offset - offset % g.bs;
 	end = (offset + count + g.bs - 1) / g.bs * g.bs;
@@ -535,7 +535,7 @@ static int sp_pread(void *handle, void *buf, uint32_t count, uint64_t offset, ui
 		nbdkit_set_error(ENOMEM);
 		return -1;
 	}
-	rc = team_io(BAL_READ, bb, (uint32_t)(end - start), start);
+	rc = team_io(SP_READ, bb, (uint32_t)(end - start), start);
 	if (!rc)
 		memcpy(buf, bb + (offset - start), count);
 	free(bb);
@@ -551,7 +551,7 @@ static int sp_pwrite(void *handle, const void *buf, uint32_t count, uint64_t off
 	(void)handle;
 	(void)flags;
 	if (aligned(count, offset))
-		return team_io(BAL_WRITE, (void *)buf, count, offset);
+		return team_io(SP_WRITE, (void *)buf, count, offset);
 	/* Partial blocks: read-modify-write, one at a time so two partial
 	 * writes to the same block do not undo each other. */
 	start = offset - offset % g.bs;
@@ -562,10 +562,10 @@ static int sp_pwrite(void *handle, const void *buf, uint32_t count, uint64_t off
 		return -1;
 	}
 	pthread_mutex_lock(&g.rmw);
-	rc = team_io(BAL_READ, bb, (uint32_t)(end - start), start);
+	rc = team_io(SP_READ, bb, (uint32_t)(end - start), start);
 	if (!rc) {
 		memcpy(bb + (offset - start), buf, count);
-		rc = team_io(BAL_WRITE, bb, (uint32_t)(end - start), start);
+		rc = team_io(SP_WRITE, bb, (uint32_t)(end - start), start);
 	}
 	pthread_mutex_unlock(&g.rmw);
 	free(bb);

@@ -1,6 +1,5 @@
 /* sp_path.c: one path of a team: a libiscsi async session, its identity check, keepalive and failure handling. */
-#define SP_TEAM_INTERNAL
-#include "iscsi/sp_team.h"
+#include "iscsi/sp_team_private.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -54,6 +53,7 @@ void sp_path_init(struct sp_path *p, struct sp_team *t, int idx, const struct sp
 	p->backoff_ms = t->o.reconnect_min_ms;
 	p->last_change_rt = now_rt_s();
 	p->login_result = SP_LOGIN_NONE;
+	p->watched_fd = -1;
 	/* ISID type "random" (RFC 7143 10.12.5): the team's random part and the
 	 * path number as qualifier, so the paths of a team never share a
 	 * session identity at the target and a reconnect reinstates its own. */
@@ -237,7 +237,7 @@ int sp_path_issue(struct sp_path *p, struct sp_io *io)
 	io->t_issue = sp_now_ns();
 	io->attempts++;
 	p->inflight++;
-	if (io->dir == BAL_READ)
+	if (io->dir == SP_READ)
 		s->task = iscsi_read16_iov_task(p->ctx, p->lun, io->lba, len, (int)t->block_size, 0, 0, 0, 0, 0, io_cb,
 		                                s, &s->iov, 1);
 	else

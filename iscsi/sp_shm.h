@@ -44,8 +44,8 @@ struct sp_shm_path {
 /* What an operator (sanagentd) may change.  The data plane applies it at
  * its next command and reports the outcome in ctl_applied / ctl_result. */
 struct sp_shm_ctl {
-	uint32_t mode; /* enum bal_mode */
-	uint32_t algo; /* enum bal_algo */
+	uint32_t mode; /* enum sp_mode */
+	uint32_t algo; /* enum sp_algo */
 	uint32_t share[2][SP_SHM_MAX_PATHS];
 	uint32_t timer_interval_ms;
 	uint32_t change_threshold;

@@ -1,7 +1,6 @@
 /* sp_team.c: a team of paths to one LU: dispatch by share, queueing, failover, failback and the shm segment. */
 #define _GNU_SOURCE /* POLLRDHUP */
-#define SP_TEAM_INTERNAL
-#include "iscsi/sp_team.h"
+#include "iscsi/sp_team_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #define TAG "sanpath"
 #define MS (1000000ull)
 #define TIMER_TICK_MS 10
+/* epoll data of the team's own fds; a session's is its path index. */
+#define WATCH_TICK 0xfffffff0u
+#define WATCH_WAKE 0xfffffff1u
 
 void sp_team_opts_default(struct sp_team_opts *o)
 {
@@ -25,8 +29,8 @@ void sp_team_opts_default(struct sp_team_opts *o)
 	o->name = "team";
 	o->initiator = "iqn.2024-01.org.sanagent:sanpath";
 	o->lun = 0;
-	o->mode = BAL_MODE_FAILOVER_LB;
-	o->algo = BAL_ALGO_STATIC;
+	o->mode = SP_MODE_FAILOVER_LB;
+	o->algo = SP_ALGO_STATIC;
 	o->dyn.timer_interval_ms = 1000;
 	o->dyn.change_threshold = 5;
 	o->dyn.lb_change_pct = 5;
@@ -108,13 +112,15 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	    (o->chap_target_user && *o->chap_target_user &&
 	     (!o->chap_user || !*o->chap_user || !o->chap_target_secret || !*o->chap_target_secret)))
 		return -EINVAL;
-	if (o->mode != BAL_MODE_FAILOVER && o->mode != BAL_MODE_FAILOVER_LB)
+	if (o->mode != SP_MODE_FAILOVER && o->mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
-	if (o->algo < BAL_ALGO_STATIC || o->algo > BAL_ALGO_SERVICE_TIME)
+	if (o->algo < SP_ALGO_STATIC || o->algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->epoll_fd = t->tick_fd = -1;
+	t->wake_fd = t->watched_wake_fd = -1;
 	t->o = *o;
 	t->name = strdup(o->name ? o->name : "team");
 	t->target = strdup(o->target);
@@ -144,7 +150,6 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	t->bal.mode = o->mode;
 	t->bal.algo = o->algo;
 	t->team_state = SP_TEAM_FAILED;
-	t->wake_fd = -1;
 	*out = t;
 	return 0;
 }
@@ -196,6 +201,7 @@ static int effective_primary(const struct sp_team *t)
 
 static void publish(struct sp_team *t);
 static void drain_path_queues(struct sp_team *t);
+static void close_loop_fds(struct sp_team *t);
 
 static void update_team_state(struct sp_team *t)
 {
@@ -229,7 +235,7 @@ static void membership_changed(struct sp_team *t)
 	unsigned int i;
 
 	for (d = 0; d < 2; d++)
-		bal_set_shares(&t->bal, d, t->share[d]);
+		sp_lb_set_shares(&t->bal, d, t->share[d]);
 	for (i = 0; i < t->npaths; i++)
 		t->bal.path[i].primary = (int)i == prim;
 	drain_path_queues(t);
@@ -252,7 +258,7 @@ static void membership_changed(struct sp_team *t)
  */
 static int queue_on_path(const struct sp_team *t)
 {
-	return t->bal.algo == BAL_ALGO_DYNAMIC && t->bal.mode == BAL_MODE_FAILOVER_LB;
+	return t->bal.algo == SP_ALGO_DYNAMIC && t->bal.mode == SP_MODE_FAILOVER_LB;
 }
 
 /* The command no longer counts against its path in the selector: it
@@ -261,7 +267,7 @@ static int queue_on_path(const struct sp_team *t)
 static void unaccount(struct sp_team *t, struct sp_io *io, uint64_t service_ns)
 {
 	if (io->path >= 0)
-		bal_complete(&t->bal, io->path, io->dir, io->nblocks * t->block_size, service_ns);
+		sp_lb_complete(&t->bal, io->path, io->dir, io->nblocks * t->block_size, service_ns);
 	io->path = -1;
 	io->slot = -1;
 }
@@ -333,21 +339,21 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 		/* In failover mode only the primary may carry I/O, even when it
 		 * is full; under dynamic LB a full path keeps its turn (the
 		 * command waits for it); otherwise a full path steps aside. */
-		if (t->bal.mode == BAL_MODE_FAILOVER)
+		if (t->bal.mode == SP_MODE_FAILOVER)
 			t->bal.path[i].usable = ok && t->bal.path[i].primary;
 		else if (wait_ok)
 			t->bal.path[i].usable = ok;
 		else
 			t->bal.path[i].usable = ok && p->inflight < max;
 	}
-	if (t->bal.mode == BAL_MODE_FAILOVER && prim < 0)
+	if (t->bal.mode == SP_MODE_FAILOVER && prim < 0)
 		return -1;
-	sel = bal_select(&t->bal, io->dir, len);
+	sel = sp_lb_select(&t->bal, io->dir, len);
 	if (sel < 0 || sel >= (int)t->npaths || !path_in_service(&t->path[sel]))
 		return -1;
 	if (!wait_ok && t->path[sel].inflight >= max)
 		return -1;
-	bal_account(&t->bal, sel, io->dir, len);
+	sp_lb_account(&t->bal, sel, io->dir, len);
 	io->path = sel;
 	return sel;
 }
@@ -555,20 +561,20 @@ int sp_team_set_shares(struct sp_team *t, int dir, const unsigned int *shares)
 {
 	int rc;
 
-	if (dir != BAL_READ && dir != BAL_WRITE)
+	if (dir != SP_READ && dir != SP_WRITE)
 		return -EINVAL;
-	rc = bal_validate_shares(shares, t->npaths);
+	rc = sp_lb_validate_shares(shares, t->npaths);
 	if (rc)
 		return rc;
 	memcpy(t->share[dir], shares, t->npaths * sizeof(*shares));
-	rc = bal_set_shares(&t->bal, dir, t->share[dir]);
+	rc = sp_lb_set_shares(&t->bal, dir, t->share[dir]);
 	membership_changed(t);
 	return rc;
 }
 
 int sp_team_set_mode(struct sp_team *t, int mode)
 {
-	if (mode != BAL_MODE_FAILOVER && mode != BAL_MODE_FAILOVER_LB)
+	if (mode != SP_MODE_FAILOVER && mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
 	t->bal.mode = mode;
 	t->o.mode = mode;
@@ -588,10 +594,10 @@ static void sync_shares_from_bal(struct sp_team *t)
 
 int sp_team_set_algo(struct sp_team *t, int algo)
 {
-	if (algo < BAL_ALGO_STATIC || algo > BAL_ALGO_SERVICE_TIME)
+	if (algo < SP_ALGO_STATIC || algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
 	if (algo != t->bal.algo) {
-		bal_switch_algo(&t->bal, algo);
+		sp_lb_switch_algo(&t->bal, algo);
 		sync_shares_from_bal(t);
 	}
 	t->bal.algo = algo;
@@ -601,9 +607,9 @@ int sp_team_set_algo(struct sp_team *t, int algo)
 	return 0;
 }
 
-int sp_team_set_dynamic(struct sp_team *t, const struct bal_dynamic *d)
+int sp_team_set_dynamic(struct sp_team *t, const struct sp_lb_dynamic *d)
 {
-	int rc = bal_validate_dynamic(d);
+	int rc = sp_lb_validate_dynamic(d);
 
 	if (rc)
 		return rc;
@@ -657,27 +663,27 @@ int sp_team_path_login(struct sp_team *t, unsigned int i)
 static void apply_ctl(struct sp_team *t)
 {
 	struct sp_shm_ctl c;
-	struct bal_dynamic dyn;
+	struct sp_lb_dynamic dyn;
 	unsigned int sh[2][SP_MAX_PATHS];
 	uint32_t seq = sp_shm_ctl_read(t->shm, &c);
 	unsigned int i;
 	int d, rc = 0;
 
 	t->ctl_seen = seq;
-	if (c.mode != BAL_MODE_FAILOVER && c.mode != BAL_MODE_FAILOVER_LB)
+	if (c.mode != SP_MODE_FAILOVER && c.mode != SP_MODE_FAILOVER_LB)
 		rc = -EINVAL;
-	if (c.algo < BAL_ALGO_STATIC || c.algo > BAL_ALGO_SERVICE_TIME)
+	if (c.algo < SP_ALGO_STATIC || c.algo > SP_ALGO_SERVICE_TIME)
 		rc = -EINVAL;
 	for (d = 0; d < 2 && !rc; d++) {
 		for (i = 0; i < t->npaths; i++)
 			sh[d][i] = c.share[d][i];
-		rc = bal_validate_shares(sh[d], t->npaths);
+		rc = sp_lb_validate_shares(sh[d], t->npaths);
 	}
 	dyn.timer_interval_ms = c.timer_interval_ms;
 	dyn.change_threshold = c.change_threshold;
 	dyn.lb_change_pct = c.lb_change_pct;
 	if (!rc)
-		rc = bal_validate_dynamic(&dyn);
+		rc = sp_lb_validate_dynamic(&dyn);
 	if (!rc && t->npaths < 32 && (c.admin_down >> t->npaths))
 		rc = -EINVAL; /* a path the team does not have */
 	if (rc) {
@@ -692,7 +698,7 @@ static void apply_ctl(struct sp_team *t)
 	for (d = 0; d < 2; d++) {
 		if (memcmp(sh[d], t->share[d], t->npaths * sizeof(unsigned int)) != 0) {
 			memcpy(t->share[d], sh[d], t->npaths * sizeof(unsigned int));
-			bal_set_shares(&t->bal, d, t->share[d]);
+			sp_lb_set_shares(&t->bal, d, t->share[d]);
 		}
 	}
 	t->bal.mode = (int)c.mode;
@@ -789,6 +795,30 @@ void sp_team_keep_segment(struct sp_team *t)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* The team's one fd for an outer event loop: an epoll set of every
+ * session's socket (with the events libiscsi wants for it), the wake fd, and
+ * a timerfd ticking every TIMER_TICK_MS, since NOP-Outs, timeouts, reconnects
+ * and dynamic load balancing run on the team's timers, not on socket events. */
+static int open_loop_fds(struct sp_team *t)
+{
+	struct itimerspec tick = {
+	    .it_interval = {.tv_sec = 0, .tv_nsec = TIMER_TICK_MS * 1000000L},
+	    .it_value = {.tv_sec = 0, .tv_nsec = TIMER_TICK_MS * 1000000L},
+	};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = WATCH_TICK};
+
+	if ((t->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (t->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    timerfd_settime(t->tick_fd, 0, &tick, NULL) < 0 ||
+	    epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->tick_fd, &ev) < 0) {
+		int err = errno;
+
+		close_loop_fds(t);
+		return -err;
+	}
+	return 0;
+}
+
 int sp_team_start(struct sp_team *t)
 {
 	struct sp_shm_ctl c;
@@ -808,14 +838,14 @@ int sp_team_start(struct sp_team *t)
 		if (!any) /* equal shares; the remainder to the first paths */
 			for (i = 0; i < t->npaths; i++)
 				t->share[d][i] = 100 / t->npaths + (i < 100 % t->npaths);
-		rc = bal_validate_shares(t->share[d], t->npaths);
+		rc = sp_lb_validate_shares(t->share[d], t->npaths);
 		if (rc) {
 			sa_log(SA_LOG_ERR, TAG, "team %s: %s shares must each be 0..100 and sum to 100", t->name,
-			       d == BAL_READ ? "read" : "write");
+			       d == SP_READ ? "read" : "write");
 			return rc;
 		}
 	}
-	rc = bal_validate_dynamic(&t->o.dyn);
+	rc = sp_lb_validate_dynamic(&t->o.dyn);
 	if (rc) {
 		sa_log(SA_LOG_ERR, TAG, "team %s: invalid dynamic load balancing parameters", t->name);
 		return rc;
@@ -824,7 +854,11 @@ int sp_team_start(struct sp_team *t)
 	t->bal.mode = t->o.mode;
 	t->bal.algo = t->o.algo;
 	for (d = 0; d < 2; d++)
-		bal_set_shares(&t->bal, d, t->share[d]);
+		sp_lb_set_shares(&t->bal, d, t->share[d]);
+	if ((rc = open_loop_fds(t)) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot create its event fds: %s", t->name, strerror(-rc));
+		return rc;
+	}
 	if (t->shm_dir) {
 		rc = sp_shm_create(&t->shm, t->shm_dir, t->name, t->target, (unsigned int)t->o.lun);
 		if (rc) {
@@ -845,6 +879,15 @@ int sp_team_start(struct sp_team *t)
 		sp_path_connect(&t->path[i]);
 	publish(t);
 	return 0;
+}
+
+static void close_loop_fds(struct sp_team *t)
+{
+	if (t->tick_fd >= 0)
+		close(t->tick_fd);
+	if (t->epoll_fd >= 0)
+		close(t->epoll_fd);
+	t->tick_fd = t->epoll_fd = -1;
 }
 
 static void fail_queued(struct sp_team *t, int status)
@@ -908,14 +951,14 @@ static void team_timers(struct sp_team *t, uint64_t now)
 
 	/* Dynamic load balancing: skipped while a path with a share is out of
 	 * service, or its zero bytes would be "corrected" towards zero. */
-	if (t->bal.algo == BAL_ALGO_DYNAMIC && now >= t->t_dyn_next) {
+	if (t->bal.algo == SP_ALGO_DYNAMIC && now >= t->t_dyn_next) {
 		t->t_dyn_next = now + (uint64_t)t->o.dyn.timer_interval_ms * MS;
 		all_in = 1;
 		for (i = 0; i < t->npaths; i++)
 			if (!path_in_service(&t->path[i]) && t->path[i].state != SP_PATH_REFUSED)
 				all_in = 0;
 		for (d = 0; d < 2 && all_in; d++) {
-			changed = bal_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
+			changed = sp_lb_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
 			if (changed > 0) {
 				char buf[128];
 				size_t o = 0;
@@ -925,7 +968,7 @@ static void team_timers(struct sp_team *t, uint64_t now)
 					o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "/" : "",
 					                      t->share[d][i]);
 				sa_log(SA_LOG_INFO, TAG, "team %s: dynamic %s shares now %s", t->name,
-				       d == BAL_READ ? "read" : "write", buf);
+				       d == SP_READ ? "read" : "write", buf);
 			}
 		}
 	}
@@ -954,65 +997,119 @@ static void team_timers(struct sp_team *t, uint64_t now)
 	check_ctl(t);
 }
 
-int sp_team_poll(struct sp_team *t, int timeout_ms)
+int sp_team_get_fd(const struct sp_team *t)
 {
-	struct pollfd pfd[SP_MAX_PATHS + 1];
-	int map[SP_MAX_PATHS + 1];
-	unsigned int i, n = 0;
-	int rc, ev, wait = timeout_ms;
-	uint64_t now;
+	return t->started ? t->epoll_fd : -1;
+}
+
+/* Points the epoll set's entry for one fd at (fd, events): the old fd out
+ * first when it changed.  The MOD is tried even when nothing seems to have
+ * changed: libiscsi may close a session's socket and open the next one under
+ * the same number (a reconnect, a login redirect), and the kernel drops a
+ * closed socket from the set by itself, so only ENOENT tells. */
+static void watch(struct sp_team *t, int *watched, int fd, uint32_t events, uint32_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u32 = tag};
+
+	if (*watched >= 0 && *watched != fd) {
+		epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, *watched, NULL); /* ENOENT/EBADF: it was closed */
+		*watched = -1;
+	}
+	if (fd < 0)
+		return;
+	if (epoll_ctl(t->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
+	    (errno != ENOENT || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot watch fd %d: %s", t->name, fd, strerror(errno));
+		return;
+	}
+	*watched = fd;
+}
+
+int sp_team_which_events(struct sp_team *t)
+{
+	unsigned int i;
+
+	if (!t->started)
+		return 0;
+	/* Every stale entry out before any new one goes in: a number one path
+	 * gave up may be another path's new socket by now. */
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+		int fd = p->ctx && iscsi_which_events(p->ctx) ? iscsi_get_fd(p->ctx) : -1;
+
+		if (p->watched_fd >= 0 && p->watched_fd != fd)
+			watch(t, &p->watched_fd, -1, 0, i);
+	}
+	if (t->watched_wake_fd >= 0 && t->watched_wake_fd != t->wake_fd)
+		watch(t, &t->watched_wake_fd, -1, 0, WATCH_WAKE);
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+		int ev = p->ctx ? iscsi_which_events(p->ctx) : 0;
+		uint32_t want = 0;
+
+		if (!ev)
+			continue;
+		want |= (ev & POLLIN) ? EPOLLIN : 0;
+		want |= (ev & POLLOUT) ? EPOLLOUT : 0;
+		/* EPOLLRDHUP: libiscsi swallows an orderly close by the target
+		 * when no command is outstanding; we must see it. */
+		watch(t, &p->watched_fd, iscsi_get_fd(p->ctx), want | EPOLLRDHUP, i);
+	}
+	if (t->wake_fd >= 0)
+		watch(t, &t->watched_wake_fd, t->wake_fd, EPOLLIN, WATCH_WAKE);
+	/* The epoll fd is readable when a session, the wake fd or the tick is. */
+	return POLLIN;
+}
+
+static void service_path(struct sp_path *p, short re)
+{
+	if (iscsi_service(p->ctx, re) < 0 && !p->fail_pending) {
+		p->fail_pending = 1;
+		snprintf(p->fail_reason, sizeof(p->fail_reason), "%s", iscsi_get_error(p->ctx));
+	}
+	/* Only a logged-in connection can hang up unseen by libiscsi.  During
+	 * login it reports a close itself, and a login redirect (status
+	 * 0x0101/0x0102) closes the old connection on purpose while libiscsi
+	 * connects to the TargetAddress: that hang-up is not a failure. */
+	if ((re & (POLLHUP | POLLERR | POLLRDHUP)) && !p->fail_pending && p->ctx && iscsi_is_logged_in(p->ctx)) {
+		p->fail_pending = 1;
+		snprintf(p->fail_reason, sizeof(p->fail_reason), "connection %s",
+		         re & POLLERR ? "error" : "closed by the target");
+	}
+}
+
+/* epoll's event bits as poll's, for iscsi_service(). */
+static short poll_bits(uint32_t e)
+{
+	return (short)(((e & EPOLLIN) ? POLLIN : 0) | ((e & EPOLLOUT) ? POLLOUT : 0) | ((e & EPOLLERR) ? POLLERR : 0) |
+	               ((e & EPOLLHUP) ? POLLHUP : 0) | ((e & EPOLLRDHUP) ? POLLRDHUP : 0));
+}
+
+int sp_team_service(struct sp_team *t, int revents)
+{
+	struct epoll_event evs[SP_MAX_PATHS + 2];
+	unsigned int i;
+	int n = 0;
 
 	if (!t->started)
 		return -EINVAL;
-	for (i = 0; i < t->npaths; i++) {
-		struct sp_path *p = &t->path[i];
-
-		if (!p->ctx)
-			continue;
-		ev = iscsi_which_events(p->ctx);
-		if (!ev)
-			continue;
-		pfd[n].fd = iscsi_get_fd(p->ctx);
-		/* POLLRDHUP: libiscsi swallows an orderly close by the target
-		 * when no command is outstanding; we must see it. */
-		pfd[n].events = (short)(ev | POLLRDHUP);
-		pfd[n].revents = 0;
-		map[n++] = (int)i;
+	/* revents 0 (the outer loop's timeout) still runs the timers. */
+	if (revents && (n = epoll_wait(t->epoll_fd, evs, SP_MAX_PATHS + 2, 0)) < 0) {
+		if (errno != EINTR)
+			return -errno;
+		n = 0;
 	}
-	if (t->wake_fd >= 0) {
-		pfd[n].fd = t->wake_fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		map[n++] = -1;
-	}
-	if (wait < 0 || wait > TIMER_TICK_MS)
-		wait = TIMER_TICK_MS;
-	rc = poll(pfd, n, wait);
-	if (rc < 0 && errno != EINTR)
-		return -errno;
-	for (i = 0; rc > 0 && i < n; i++) {
-		struct sp_path *p;
-		short re = pfd[i].revents;
+	for (int k = 0; k < n; k++) {
+		uint32_t tag = evs[k].data.u32;
 
-		if (map[i] < 0)
-			continue; /* the wake fd: the caller drains it */
-		p = &t->path[map[i]];
-		if (!re || !p->ctx)
-			continue;
-		if (iscsi_service(p->ctx, re) < 0 && !p->fail_pending) {
-			p->fail_pending = 1;
-			snprintf(p->fail_reason, sizeof(p->fail_reason), "%s", iscsi_get_error(p->ctx));
-		}
-		/* Only a logged-in connection can hang up unseen by libiscsi.  During
-		 * login it reports a close itself, and a login redirect (status
-		 * 0x0101/0x0102) closes the old connection on purpose while libiscsi
-		 * connects to the TargetAddress: that hang-up is not a failure. */
-		if ((re & (POLLHUP | POLLERR | POLLRDHUP)) && !p->fail_pending && p->ctx &&
-		    iscsi_is_logged_in(p->ctx)) {
-			p->fail_pending = 1;
-			snprintf(p->fail_reason, sizeof(p->fail_reason), "connection %s",
-			         re & POLLERR ? "error" : "closed by the target");
-		}
+		if (tag == WATCH_TICK) {
+			uint64_t ticks;
+
+			if (read(t->tick_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				sa_log(SA_LOG_WARNING, TAG, "team %s: tick: %s", t->name, strerror(errno));
+		} else if (tag < t->npaths && t->path[tag].ctx && t->path[tag].watched_fd >= 0) {
+			service_path(&t->path[tag], poll_bits(evs[k].events));
+		} /* WATCH_WAKE: the caller drains it */
 	}
 	for (i = 0; i < t->npaths; i++) {
 		struct sp_path *p = &t->path[i];
@@ -1022,10 +1119,27 @@ int sp_team_poll(struct sp_team *t, int timeout_ms)
 		else if (p->fail_pending)
 			sp_path_fail(p, p->fail_reason);
 	}
-	now = sp_now_ns();
-	team_timers(t, now);
+	team_timers(t, sp_now_ns());
 	dispatch(t);
 	return 0;
+}
+
+int sp_team_poll(struct sp_team *t, int timeout_ms)
+{
+	struct pollfd pfd;
+	int rc, wait = timeout_ms;
+
+	if (!t->started)
+		return -EINVAL;
+	pfd.fd = sp_team_get_fd(t);
+	pfd.events = (short)sp_team_which_events(t);
+	pfd.revents = 0;
+	if (wait < 0 || wait > TIMER_TICK_MS)
+		wait = TIMER_TICK_MS;
+	rc = poll(&pfd, 1, wait);
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	return sp_team_service(t, rc > 0 ? pfd.revents : 0);
 }
 
 int sp_team_wait_settled(struct sp_team *t, int timeout_ms)
@@ -1060,7 +1174,7 @@ int sp_team_submit(struct sp_team *t, struct sp_io *io)
 
 	if (!t->started || !t->block_size)
 		return -ENOTCONN;
-	if (io->nblocks == 0 || io->lba + io->nblocks > t->nblocks || (io->dir != BAL_READ && io->dir != BAL_WRITE))
+	if (io->nblocks == 0 || io->lba + io->nblocks > t->nblocks || (io->dir != SP_READ && io->dir != SP_WRITE))
 		return -EINVAL;
 	check_ctl(t);
 	now = sp_now_ns();
@@ -1094,6 +1208,7 @@ void sp_team_free(struct sp_team *t)
 	t->q_head = t->q_tail = NULL;
 	if (t->shm)
 		sp_shm_close(t->shm);
+	close_loop_fds(t);
 	free(t->name);
 	free(t->target);
 	free(t->initiator);

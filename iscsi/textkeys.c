@@ -13,11 +13,11 @@ static bool key_char(unsigned char c)
 	       c == '+' || c == '@' || c == '_';
 }
 
-bool sa_tk_key_valid(const char *key, size_t len)
+bool tk_key_valid(const char *key, size_t len)
 {
 	size_t i;
 
-	if (!key || len == 0 || len > SA_TK_KEY_MAX)
+	if (!key || len == 0 || len > TK_KEY_MAX)
 		return false;
 	/* RFC 7143 6.1: keys begin with a capital letter. */
 	if (key[0] < 'A' || key[0] > 'Z')
@@ -39,7 +39,7 @@ static bool value_valid(const char *v, size_t len)
 {
 	size_t i;
 
-	if (len > SA_TK_VALUE_MAX)
+	if (len > TK_VALUE_MAX)
 		return false;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
@@ -50,7 +50,7 @@ static bool value_valid(const char *v, size_t len)
 	return true;
 }
 
-int sa_tk_parse(const char *buf, size_t len, struct sa_tk_pair *pairs, size_t max_pairs, size_t *npairs)
+int tk_parse(const char *buf, size_t len, struct tk_pair *pairs, size_t max_pairs, size_t *npairs)
 {
 	size_t off = 0, n = 0;
 
@@ -73,7 +73,7 @@ int sa_tk_parse(const char *buf, size_t len, struct sa_tk_pair *pairs, size_t ma
 		eq = memchr(p, '=', plen);
 		if (!eq)
 			return -EPROTO;
-		if (!sa_tk_key_valid(p, (size_t)(eq - p)))
+		if (!tk_key_valid(p, (size_t)(eq - p)))
 			return -EPROTO;
 		if (!value_valid(eq + 1, plen - (size_t)(eq - p) - 1))
 			return -EPROTO;
@@ -91,7 +91,7 @@ int sa_tk_parse(const char *buf, size_t len, struct sa_tk_pair *pairs, size_t ma
 	return 0;
 }
 
-const char *sa_tk_get(const struct sa_tk_pair *pairs, size_t npairs, const char *key)
+const char *tk_get(const struct tk_pair *pairs, size_t npairs, const char *key)
 {
 	size_t klen, i;
 
@@ -104,7 +104,7 @@ const char *sa_tk_get(const struct sa_tk_pair *pairs, size_t npairs, const char 
 	return NULL;
 }
 
-void sa_tk_buf_init(struct sa_tk_buf *b, char *mem, size_t cap)
+void tk_buf_init(struct tk_buf *b, char *mem, size_t cap)
 {
 	b->buf = mem;
 	b->len = 0;
@@ -113,7 +113,7 @@ void sa_tk_buf_init(struct sa_tk_buf *b, char *mem, size_t cap)
 	b->dynamic = false;
 }
 
-void sa_tk_buf_init_dyn(struct sa_tk_buf *b, size_t max)
+void tk_buf_init_dyn(struct tk_buf *b, size_t max)
 {
 	b->buf = NULL;
 	b->len = 0;
@@ -122,7 +122,7 @@ void sa_tk_buf_init_dyn(struct sa_tk_buf *b, size_t max)
 	b->dynamic = true;
 }
 
-void sa_tk_buf_free(struct sa_tk_buf *b)
+void tk_buf_free(struct tk_buf *b)
 {
 	if (b->dynamic)
 		free(b->buf);
@@ -130,7 +130,7 @@ void sa_tk_buf_free(struct sa_tk_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int reserve(struct sa_tk_buf *b, size_t need)
+static int reserve(struct tk_buf *b, size_t need)
 {
 	size_t ncap;
 	char *nb;
@@ -153,7 +153,7 @@ static int reserve(struct sa_tk_buf *b, size_t need)
 	return 0;
 }
 
-int sa_tk_add(struct sa_tk_buf *b, const char *key, const char *value)
+int tk_add(struct tk_buf *b, const char *key, const char *value)
 {
 	size_t klen, vlen, need;
 	int rc;
@@ -162,7 +162,7 @@ int sa_tk_add(struct sa_tk_buf *b, const char *key, const char *value)
 		return -EINVAL;
 	klen = strlen(key);
 	vlen = strlen(value);
-	if (!sa_tk_key_valid(key, klen) || !value_valid(value, vlen))
+	if (!tk_key_valid(key, klen) || !value_valid(value, vlen))
 		return -EINVAL;
 	need = b->len + klen + 1 + vlen + 1;
 	rc = reserve(b, need);
@@ -176,16 +176,16 @@ int sa_tk_add(struct sa_tk_buf *b, const char *key, const char *value)
 	return 0;
 }
 
-int sa_tk_addf(struct sa_tk_buf *b, const char *key, const char *fmt, ...)
+int tk_addf(struct tk_buf *b, const char *key, const char *fmt, ...)
 {
-	char val[SA_TK_VALUE_MAX + 1];
+	char val[TK_VALUE_MAX + 1];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n > SA_TK_VALUE_MAX)
+	if (n < 0 || (size_t)n > TK_VALUE_MAX)
 		return -EINVAL;
-	return sa_tk_add(b, key, val);
+	return tk_add(b, key, val);
 }

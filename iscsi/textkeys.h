@@ -1,20 +1,20 @@
 /* textkeys.h: iSCSI "key=value\0" text parsing, lookup and bounded building (RFC 7143 section 6.1). */
-#ifndef SA_ISCSI_TEXTKEYS_H
-#define SA_ISCSI_TEXTKEYS_H
+#ifndef ISCSI_TEXTKEYS_H
+#define ISCSI_TEXTKEYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 /* RFC 7143 6.1: a key name is at most 63 characters. */
-#define SA_TK_KEY_MAX 63
+#define TK_KEY_MAX 63
 /* The longest value we accept: hex-encoded CHAP challenges and responses are
  * the only legitimately long values; everything the redirector reads
  * (InitiatorName, TargetName, SessionType, SendTargets) is far shorter. */
-#define SA_TK_VALUE_MAX 8192
+#define TK_VALUE_MAX 8192
 
 /* One parsed pair.  Both point into the parsed buffer: the key is NOT
  * NUL-terminated (it ends at '='), the value is (by the pair's own NUL). */
-struct sa_tk_pair {
+struct tk_pair {
 	const char *key;
 	size_t key_len;
 	const char *value;
@@ -27,17 +27,17 @@ struct sa_tk_pair {
  * into the caller's array, so parsing never allocates.  Duplicate keys are
  * kept (SendTargets replies repeat TargetName/TargetAddress).
  * Returns 0, -EPROTO on malformed input, -E2BIG when more than max_pairs. */
-int sa_tk_parse(const char *buf, size_t len, struct sa_tk_pair *pairs, size_t max_pairs, size_t *npairs);
+int tk_parse(const char *buf, size_t len, struct tk_pair *pairs, size_t max_pairs, size_t *npairs);
 
 /* The first value for key, or NULL.  The value is NUL-terminated. */
-const char *sa_tk_get(const struct sa_tk_pair *pairs, size_t npairs, const char *key);
+const char *tk_get(const struct tk_pair *pairs, size_t npairs, const char *key);
 
 /* true when name is a valid key per RFC 7143 6.1. */
-bool sa_tk_key_valid(const char *key, size_t len);
+bool tk_key_valid(const char *key, size_t len);
 
 /* Builder that appends "key=value\0" pairs.  Fixed: over caller memory;
  * dynamic: heap memory grown on demand up to max bytes. */
-struct sa_tk_buf {
+struct tk_buf {
 	char *buf;
 	size_t len; /* bytes used */
 	size_t cap; /* bytes allocated */
@@ -45,13 +45,13 @@ struct sa_tk_buf {
 	bool dynamic;
 };
 
-void sa_tk_buf_init(struct sa_tk_buf *b, char *mem, size_t cap);
-void sa_tk_buf_init_dyn(struct sa_tk_buf *b, size_t max);
-void sa_tk_buf_free(struct sa_tk_buf *b); /* frees dynamic memory; harmless on fixed */
+void tk_buf_init(struct tk_buf *b, char *mem, size_t cap);
+void tk_buf_init_dyn(struct tk_buf *b, size_t max);
+void tk_buf_free(struct tk_buf *b); /* frees dynamic memory; harmless on fixed */
 
 /* Appends one pair.  On any error the buffer is left unchanged.
  * Returns 0, -EINVAL (bad key or value), -ENOSPC (bound reached), -ENOMEM. */
-int sa_tk_add(struct sa_tk_buf *b, const char *key, const char *value);
-int sa_tk_addf(struct sa_tk_buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int tk_add(struct tk_buf *b, const char *key, const char *value);
+int tk_addf(struct tk_buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -15,11 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const sa_engine_names[SA_ENGINE_COUNT] = {
-    [SA_ENGINE_DISCOVERY] = "discovery",   [SA_ENGINE_BALANCE] = "balance", [SA_ENGINE_REDIRECT] = "redirect",
-    [SA_ENGINE_REDISCOVER] = "rediscover", [SA_ENGINE_CLUSTER] = "cluster",
-};
-
 /*
  * The schema.  Each group of the file is described by a table of fields;
  * one generic walker validates any group against its table, fills a C
@@ -260,6 +255,20 @@ static const struct sa_field sa_agent_fields[] = {
      .off = SA_CFG(state_file),
      .def = "/var/lib/sanagent/state"},
     {.name = "pid_file", .type = SA_F_STRING, .off = SA_CFG(pid_file), .def = ""},
+    /* Rows created with createAndWait wait in the handlers' tables for their
+     * remaining columns: capped and aged so a manager cannot fill memory. */
+    {.name = "max_pending_rows",
+     .type = SA_F_INT,
+     .off = SA_CFG(max_pending_rows),
+     .min = 1,
+     .max = 100000,
+     .def_int = 256},
+    {.name = "pending_row_age",
+     .type = SA_F_INT,
+     .off = SA_CFG(pending_row_age),
+     .min = 1,
+     .max = 86400,
+     .def_int = 300},
 };
 static const struct sa_schema sa_agent_schema = SA_SCHEMA(sa_agent_fields, 0, NULL);
 
@@ -324,21 +333,25 @@ static const struct sa_field sa_trap_fields[] = {
     {.name = "listen",
      .type = SA_F_STRING,
      .flags = SA_NONEMPTY,
-     .off = SA_CFG(trap_listen),
+     .off = SA_CFG(trap_receiver.listen),
      .def = "udp:127.0.0.1:1162"},
     {.name = "communities",
      .type = SA_F_LIST,
-     .off = SA_CFG(communities),
-     .aux_off = SA_CFG(ncommunities),
+     .off = SA_CFG(trap_receiver.communities),
+     .aux_off = SA_CFG(trap_receiver.ncommunities),
      .sub = &sa_community_schema},
-    {.name = "users", .type = SA_F_LIST, .off = SA_CFG(users), .aux_off = SA_CFG(nusers), .sub = &sa_user_schema},
+    {.name = "users",
+     .type = SA_F_LIST,
+     .off = SA_CFG(trap_receiver.users),
+     .aux_off = SA_CFG(trap_receiver.nusers),
+     .sub = &sa_user_schema},
 };
 
 /* Two entries for one community or one (user, engine) pair would make the
  * receiver's answer depend on list order. */
 static int sa_trap_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
 {
-	const struct sa_config *c = obj;
+	const struct sa_trap_receiver_config *c = &((const struct sa_config *)obj)->trap_receiver;
 	const config_setting_t *l;
 
 	for (size_t i = 0; i < c->ncommunities; i++) {
@@ -825,7 +838,7 @@ static const struct sa_field sa_bal_team_fields[] = {
     {.name = "lun", .type = SA_F_INT, .off = SA_BTEAM(lun), .min = 0, .max = 16383, .def_int = 0},
     {.name = "mode", .type = SA_F_STRING, .off = SA_BTEAM(mode), .def = "lb", .check = sa_chk_bal_mode},
     {.name = "algo", .type = SA_F_STRING, .off = SA_BTEAM(algo), .def = "static", .check = sa_chk_bal_algo},
-    /* Ranges as bal_validate_dynamic() in engines/balance/shares.c. */
+    /* Ranges as sp_lb_validate_dynamic() in iscsi/sp_shares.c. */
     {.name = "timer_interval_ms",
      .type = SA_F_INT,
      .off = SA_BTEAM(timer_interval_ms),
@@ -1069,7 +1082,7 @@ static const struct sa_field sa_top_fields[] = {
      .type = SA_F_GROUP,
      .flags = SA_PRESENCE,
      .off = 0,
-     .aux_off = SA_CFG(trap_enabled),
+     .aux_off = SA_CFG(trap_receiver.enabled),
      .sub = &sa_trap_schema},
     SA_ENGINE_SECTION(SA_ENGINE_DISCOVERY, sa_discovery_schema),
     {.name = "storage",
@@ -1467,6 +1480,7 @@ int sa_config_load(const char *path, struct sa_config **out, char *err, size_t e
 		sa_config_free(cfg);
 		return rc;
 	}
+	cfg->balance.source = cfg->path;
 	*out = cfg;
 	return 0;
 }

@@ -19,12 +19,21 @@
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
+#include "handlers/discTables.h"
 #include "handlers/handlers.h"
+#include "handlers/redisc.h"
+#include "handlers/loginTables.h"
+#include "handlers/pathTables.h"
+#include "handlers/redirTables.h"
+#include "handlers/sessionTables.h"
 #include "handlers/stateTxn.h"
+#include "handlers/table.h"
 #include "subagent/core.h"
+#include "subagent/login_teams.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/snmp_client.h"
+#include "traps/notifications.h"
 #include "traps/notify.h"
 #include "traps/receiver.h"
 
@@ -98,15 +107,77 @@ static const struct redir_agent_ops sa_core_redir_agent_ops = {
     .cancel_all = sa_snmpc_cancel_all,
 };
 
-/* The rediscover engine takes its own section. */
-static int sa_core_redisc_start(const struct sa_config *cfg, char *err, size_t errlen)
+/* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
+static const struct sa_notify_tables sa_core_notify_tables = {
+    .config_file = h_agent_config_file,
+    .disc_source = h_disc_source_get,
+    .disc_target = h_disc_target_get,
+    .login = h_login_get,
+    .session = h_session_get,
+    .redir_server = h_redir_server_get,
+    .redir_resource = h_redir_resource_get,
+    .redir_plan = h_redir_plan_get,
+    .redisc_decision = h_redisc_decision_get,
+};
+
+/* traps/notifications.h names the columns each notification carries, handlers/ the tables' columns: both come
+ * from the same MIB texts and must agree. */
+_Static_assert((int)SA_NOTIFY_COL_DSRC_MECHANISM == (int)H_DSRC_MECHANISM &&
+                   (int)SA_NOTIFY_COL_DSRC_ADDR_TYPE == (int)H_DSRC_ADDR_TYPE &&
+                   (int)SA_NOTIFY_COL_DSRC_ADDR == (int)H_DSRC_ADDR &&
+                   (int)SA_NOTIFY_COL_DSRC_PORT == (int)H_DSRC_PORT &&
+                   (int)SA_NOTIFY_COL_DSRC_LAST_ERROR == (int)H_DSRC_LAST_ERROR,
+               "sanDiscSourceEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_DTGT_NAME == (int)H_DTGT_NAME &&
+                   (int)SA_NOTIFY_COL_DTGT_MECHANISM == (int)H_DTGT_MECHANISM &&
+                   (int)SA_NOTIFY_COL_DTGT_PORTALS == (int)H_DTGT_PORTALS &&
+                   (int)SA_NOTIFY_COL_DTGT_LAST_SEEN == (int)H_DTGT_LAST_SEEN,
+               "sanDiscTargetEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_LOGIN_TARGET == (int)H_LOGIN_TARGET &&
+                   (int)SA_NOTIFY_COL_LOGIN_LAST_RESULT == (int)H_LOGIN_LAST_RESULT &&
+                   (int)SA_NOTIFY_COL_LOGIN_LAST_STATUS == (int)H_LOGIN_LAST_STATUS,
+               "sanLoginEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_SESS_TARGET == (int)H_SESS_TARGET &&
+                   (int)SA_NOTIFY_COL_SESS_PORTAL_TYPE == (int)H_SESS_PORTAL_TYPE &&
+                   (int)SA_NOTIFY_COL_SESS_PORTAL_ADDR == (int)H_SESS_PORTAL_ADDR &&
+                   (int)SA_NOTIFY_COL_SESS_TYPE == (int)H_SESS_TYPE &&
+                   (int)SA_NOTIFY_COL_SESS_STATE == (int)H_SESS_STATE,
+               "sanSessionEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_TEAM_NAME == (int)H_TEAM_NAME && (int)SA_NOTIFY_COL_TEAM_ALGO == (int)H_TEAM_ALGO &&
+                   (int)SA_NOTIFY_COL_TEAM_STATE == (int)H_TEAM_STATE,
+               "sanTeamEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_PATH_ADDRESS_TYPE == (int)H_PATH_ADDRESS_TYPE &&
+                   (int)SA_NOTIFY_COL_PATH_ADDRESS == (int)H_PATH_ADDRESS &&
+                   (int)SA_NOTIFY_COL_PATH_PORT == (int)H_PATH_PORT &&
+                   (int)SA_NOTIFY_COL_PATH_ROLE == (int)H_PATH_ROLE &&
+                   (int)SA_NOTIFY_COL_PATH_STATE == (int)H_PATH_STATE &&
+                   (int)SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE == (int)H_PATH_ACTUAL_READ_SHARE &&
+                   (int)SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE == (int)H_PATH_ACTUAL_WRITE_SHARE,
+               "sanPathEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_SRV_NAME == (int)H_SRV_NAME &&
+                   (int)SA_NOTIFY_COL_SRV_ADDR_TYPE == (int)H_SRV_ADDR_TYPE &&
+                   (int)SA_NOTIFY_COL_SRV_ADDR == (int)H_SRV_ADDR && (int)SA_NOTIFY_COL_SRV_PORT == (int)H_SRV_PORT &&
+                   (int)SA_NOTIFY_COL_SRV_OPER == (int)H_SRV_OPER,
+               "sanRedirServerEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_RES_TARGET == (int)H_RES_TARGET &&
+                   (int)SA_NOTIFY_COL_RES_SERVER == (int)H_RES_SERVER &&
+                   (int)SA_NOTIFY_COL_RES_PREV_SERVER == (int)H_RES_PREV_SERVER &&
+                   (int)SA_NOTIFY_COL_PLAN_TRIGGER == (int)H_PLAN_TRIGGER &&
+                   (int)SA_NOTIFY_COL_PLAN_MOVES == (int)H_PLAN_MOVES,
+               "sanRedirResourceEntry and sanRedirPlanEntry columns");
+_Static_assert((int)SA_NOTIFY_COL_INFO_VERSION == (int)H_INFO_VERSION &&
+                   (int)SA_NOTIFY_COL_INFO_CONFIG_FILE == (int)H_INFO_CONFIG_FILE,
+               "sanAgentInfo scalars");
+
+/* The rediscover engine's verbs take its own section (struct sa_rediscover_config). */
+static int sa_core_redisc_start(const void *section, char *err, size_t errlen)
 {
-	return redisc_start(&cfg->rediscover, err, errlen);
+	return redisc_start(section, err, errlen);
 }
 
-static int sa_core_redisc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int sa_core_redisc_reload(const void *section, char *err, size_t errlen)
 {
-	return redisc_reload(&cfg->rediscover, err, errlen);
+	return redisc_reload(section, err, errlen);
 }
 
 static const struct sa_engine_ops sa_core_redisc_ops = {
@@ -139,6 +210,7 @@ static int sa_core_notifications_start(void)
 {
 	int rc;
 
+	sa_notify_tables_register(&sa_core_notify_tables);
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
 	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0)
@@ -161,6 +233,11 @@ static int sa_core_wire(void)
 	int rc;
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
+	if ((rc = sa_login_teams_start()) < 0) {
+		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
+		       strerror(-rc));
+		return rc;
+	}
 	if ((rc = sa_core_notifications_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot start notifications: %s", strerror(-rc));
 		return rc;
@@ -181,18 +258,36 @@ void sa_core_unregister(void)
 		sa_core_session_timer = 0;
 	}
 	bal_sessfeed_stop();
+	sa_login_teams_stop();
 	sa_core_notifications_stop();
 	h_all_shutdown();
 }
 
+/* The registry knows no config file: each engine gets whether it is on and its own section. */
+static const struct sa_engine_config *sa_core_engine_configs(const struct sa_config *cfg,
+                                                             struct sa_engine_config out[SA_ENGINE_COUNT])
+{
+	if (!cfg)
+		return NULL;
+	for (int i = 0; i < SA_ENGINE_COUNT; i++)
+		out[i] = (struct sa_engine_config){.enabled = cfg->engine_enabled[i]};
+	out[SA_ENGINE_DISCOVERY].section = &cfg->discovery;
+	out[SA_ENGINE_BALANCE].section = &cfg->balance;
+	out[SA_ENGINE_REDIRECT].section = &cfg->redirect;
+	out[SA_ENGINE_REDISCOVER].section = &cfg->rediscover;
+	return out;
+}
+
 static void sa_core_apply(const struct sa_config *cfg)
 {
+	struct sa_engine_config ecfg[SA_ENGINE_COUNT];
 	char err[256] = "";
 
+	h_table_set_pending_limits((unsigned int)cfg->max_pending_rows, (unsigned int)cfg->pending_row_age);
 	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
-	if (sa_trap_receiver_apply(cfg, err, sizeof(err)) < 0)
+	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
-	sa_engines_apply(cfg);
+	sa_engines_apply(sa_core_engine_configs(cfg, ecfg));
 	/* The storage side is not an engine of the registry: its section alone starts it. */
 	if (stor_apply(&cfg->storage) < 0)
 		sa_log(SA_LOG_ERR, "storage", "not started: out of memory");
@@ -231,7 +326,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &sa_core_redisc_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
-	if ((rc = disc_conn_start(cfg)) < 0)
+	if ((rc = disc_conn_start(&cfg->discovery)) < 0)
 		sa_log(SA_LOG_ERR, "core", "connection manager not started: %s", strerror(-rc));
 	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
 	return 0;
@@ -264,7 +359,7 @@ int sa_core_reload(void)
 	sa_core_keep(&cfg->pid_file, &old->pid_file, "pid_file");
 	sa_core.cfg = cfg;
 	sa_core_apply(cfg);
-	disc_conn_reload(cfg);
+	disc_conn_reload(&cfg->discovery);
 	sa_config_free(old);
 	sa_log(SA_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
 	sa_notify_config_reloaded();
@@ -302,6 +397,7 @@ int sa_core_commit_state(void)
 
 int sa_core_set_engine_admin(int index, int admin)
 {
+	struct sa_engine_config ecfg[SA_ENGINE_COUNT];
 	char key[64], *old = NULL;
 	const char *prev;
 	int rc = sa_engine_validate_admin(index, admin);
@@ -328,5 +424,5 @@ int sa_core_set_engine_admin(int index, int admin)
 		return rc;
 	}
 	free(old);
-	return sa_engine_set_admin(index, admin, sa_core.cfg);
+	return sa_engine_set_admin(index, admin, sa_core_engine_configs(sa_core.cfg, ecfg));
 }

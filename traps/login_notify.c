@@ -3,37 +3,29 @@
 
 #include <string.h>
 
-#include "handlers/login.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "engines/discovery/login.h"
+#include "traps/notifications.h"
 #include "traps/notify.h"
 
-static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static const oid login_entry_oid[] = {SA_OID_LOGIN_TABLE, 1};
+static const oid login_entry_oid[] = {SA_NOTIFY_OID_LOGIN_ENTRY};
 
 static int login_sub; /* bus handle, 0: not subscribed */
 
 static void send_failed(uint32_t index)
 {
-	static const unsigned int cols[] = {H_LOGIN_TARGET, H_LOGIN_LAST_RESULT, H_LOGIN_LAST_STATUS};
-	oid trap_oid[] = {SA_OID_SESSION_NOTIFICATIONS, H_LOGIN_NOTIFY_FAILED};
-	size_t elen = OID_LENGTH(login_entry_oid);
+	static const unsigned int cols[] = {SA_NOTIFY_COL_LOGIN_TARGET, SA_NOTIFY_COL_LOGIN_LAST_RESULT,
+	                                    SA_NOTIFY_COL_LOGIN_LAST_STATUS};
+	oid trap_oid[] = {SA_NOTIFY_OID_SESSION, SA_NOTIFY_LOGIN_FAILED};
 	netsnmp_variable_list *vars = NULL;
-	oid nm[MAX_OID_LEN];
 
-	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
-	                               sizeof(trap_oid)))
+	if (!sa_notify_tables || !(vars = sa_notify_start(trap_oid, OID_LENGTH(trap_oid))))
 		goto fail;
-	memcpy(nm, login_entry_oid, sizeof(login_entry_oid));
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		netsnmp_variable_list *vb;
-
-		nm[elen] = cols[i];
-		nm[elen + 1] = index;
-		vb = snmp_varlist_add_variable(&vars, nm, elen + 2, ASN_NULL, NULL, 0);
-		if (!vb || h_login_get(index, cols[i], vb) != SNMP_ERR_NOERROR)
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (sa_notify_add_column(&vars, login_entry_oid, OID_LENGTH(login_entry_oid), cols[i], index,
+		                         sa_notify_tables->login) < 0)
 			goto fail;
-	}
 	sa_notify_send(vars, SA_LOG_DEBUG, "sanLoginFailed for login %u", (unsigned int)index);
 	return;
 fail:

@@ -11,9 +11,9 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
-#include "handlers/handlers.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "traps/notifications.h"
 #include "traps/notify.h"
 
 /* Notifications leave this many per turn of the agent loop.  An AgentX
@@ -40,8 +40,42 @@ static size_t q_len;
 static unsigned int pump_timer;
 
 static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static const oid version_oid[] = {SA_OID_INFO, H_INFO_VERSION, 0};
-static const oid config_file_oid[] = {SA_OID_INFO, H_INFO_CONFIG_FILE, 0};
+static const oid version_oid[] = {SA_NOTIFY_OID_AGENT_INFO, SA_NOTIFY_COL_INFO_VERSION, 0};
+static const oid config_file_oid[] = {SA_NOTIFY_OID_AGENT_INFO, SA_NOTIFY_COL_INFO_CONFIG_FILE, 0};
+
+const struct sa_notify_tables *sa_notify_tables;
+
+void sa_notify_tables_register(const struct sa_notify_tables *tables)
+{
+	sa_notify_tables = tables;
+}
+
+netsnmp_variable_list *sa_notify_start(const oid *trap_oid, size_t len)
+{
+	netsnmp_variable_list *vars = NULL;
+
+	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
+	                               len * sizeof(oid)))
+		return NULL;
+	return vars;
+}
+
+int sa_notify_add_column(netsnmp_variable_list **vars, const oid *entry, size_t entry_len, unsigned int col,
+                         uint32_t index, sa_notify_column_fn get)
+{
+	oid name[MAX_OID_LEN];
+	netsnmp_variable_list *vb;
+
+	if (!get || entry_len + 2 > MAX_OID_LEN)
+		return -1;
+	memcpy(name, entry, entry_len * sizeof(oid));
+	name[entry_len] = col;
+	name[entry_len + 1] = index;
+	vb = snmp_varlist_add_variable(vars, name, entry_len + 2, ASN_NULL, NULL, 0);
+	if (!vb)
+		return -1;
+	return get(index, col, vb) == SNMP_ERR_NOERROR ? 0 : -1;
+}
 
 enum { WITH_VERSION = 1, WITH_CONFIG_FILE = 2 };
 
@@ -129,12 +163,11 @@ void sa_notify_drop_queued(void)
  * returns, so a manager can correlate the trap with a walk. */
 static void send_notification(oid which, const char *name, int objects)
 {
-	oid trap_oid[] = {SA_OID_NOTIFICATIONS, which};
-	netsnmp_variable_list *vars = NULL;
-	const char *cfg = h_agent_config_file();
+	oid trap_oid[] = {SA_NOTIFY_OID_AGENT, which};
+	netsnmp_variable_list *vars = sa_notify_start(trap_oid, OID_LENGTH(trap_oid));
+	const char *cfg = sa_notify_tables && sa_notify_tables->config_file ? sa_notify_tables->config_file() : "";
 
-	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
-	                               sizeof(trap_oid)))
+	if (!vars)
 		goto nomem;
 	if ((objects & WITH_VERSION) &&
 	    !snmp_varlist_add_variable(&vars, version_oid, OID_LENGTH(version_oid), ASN_OCTET_STR, PACKAGE_VERSION,
@@ -145,7 +178,7 @@ static void send_notification(oid which, const char *name, int objects)
 	                               strlen(cfg)))
 		goto nomem;
 
-	if (which == H_NOTIFY_STOP) {
+	if (which == SA_NOTIFY_AGENT_STOP) {
 		/* The loop stops next: what was queued before goes now (a few
 		 * batches at most, the rest is dropped and counted), then the
 		 * stop, which is the agent's last word. */
@@ -167,17 +200,17 @@ nomem:
 
 void sa_notify_agent_start(void)
 {
-	send_notification(H_NOTIFY_START, "sanAgentStart", WITH_VERSION | WITH_CONFIG_FILE);
+	send_notification(SA_NOTIFY_AGENT_START, "sanAgentStart", WITH_VERSION | WITH_CONFIG_FILE);
 }
 
 void sa_notify_agent_stop(void)
 {
-	send_notification(H_NOTIFY_STOP, "sanAgentStop", WITH_VERSION);
+	send_notification(SA_NOTIFY_AGENT_STOP, "sanAgentStop", WITH_VERSION);
 }
 
 void sa_notify_config_reloaded(void)
 {
-	send_notification(H_NOTIFY_CONFIG_RELOADED, "sanAgentConfigReloaded", WITH_CONFIG_FILE);
+	send_notification(SA_NOTIFY_AGENT_CONFIG_RELOADED, "sanAgentConfigReloaded", WITH_CONFIG_FILE);
 }
 
 int sa_notify_allow(struct sa_notify_rate *r)

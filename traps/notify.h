@@ -5,6 +5,8 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
+#include <stdint.h>
+
 /* Queues a notification (takes vars, the snmpTrapOID.0 varbind first) and
  * sends it from the agent loop, a few per turn; the log line is written
  * when it leaves.  Every sender goes through here: see notify.c for why a
@@ -14,6 +16,26 @@ void sa_notify_send(netsnmp_variable_list *vars, int log_level, const char *fmt,
 /* Drops what is still queued (shutdown), logging how many; sanAgentStop
  * first sends a few batches of it. */
 void sa_notify_drop_queued(void);
+
+/* What the notifications read from the tables: one getter per table (a row's column into vb, as a GET
+ * returns it: SNMP_ERR_NOERROR or an SNMP error) and the config file sanAgentConfigFile shows.
+ * subagent/core.c plugs in the handlers' before it starts the notifications, so notifications and handlers,
+ * siblings, never include each other. */
+typedef int (*sa_notify_column_fn)(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
+struct sa_notify_tables {
+	const char *(*config_file)(void); /* absolute path, "" when there is none */
+	sa_notify_column_fn disc_source, disc_target, login, session;
+	sa_notify_column_fn redir_server, redir_resource, redir_plan;
+	sa_notify_column_fn redisc_decision;
+};
+void sa_notify_tables_register(const struct sa_notify_tables *tables);
+extern const struct sa_notify_tables *sa_notify_tables;
+
+/* Appends entry.col.index to vars with the value get returns; 0, or -1 (out of memory, or no such row). */
+int sa_notify_add_column(netsnmp_variable_list **vars, const oid *entry, size_t entry_len, unsigned int col,
+                         uint32_t index, sa_notify_column_fn get);
+/* A fresh varbind list holding snmpTrapOID.0 = trap_oid; NULL when out of memory. */
+netsnmp_variable_list *sa_notify_start(const oid *trap_oid, size_t len);
 
 void sa_notify_agent_start(void);
 void sa_notify_agent_stop(void);

@@ -8,14 +8,14 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
-#include "handlers/pathmib.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "engines/balance/engine.h"
+#include "traps/notifications.h"
 #include "traps/notify.h"
 
 #define TAG "notify"
 
-static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static int bal_sub;              /* bus handle, 0: not subscribed */
 static int shares_interval = 10; /* seconds, from the config */
 
@@ -28,15 +28,15 @@ static struct {
 
 static int add_team_col(netsnmp_variable_list **vars, const struct bal_eng_team *t, unsigned int col)
 {
-	oid o[] = {H_OID_TEAM_ENTRY, col, t->index};
+	oid o[] = {SA_NOTIFY_OID_TEAM_ENTRY, col, t->index};
 	long v;
 
 	switch (col) {
-	case H_TEAM_NAME:
+	case SA_NOTIFY_COL_TEAM_NAME:
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_OCTET_STR, t->spec.name,
 		                                 strlen(t->spec.name)) != NULL;
-	case H_TEAM_STATE: v = t->state; break;
-	case H_TEAM_ALGO: v = t->spec.ctl.algo; break;
+	case SA_NOTIFY_COL_TEAM_STATE: v = t->state; break;
+	case SA_NOTIFY_COL_TEAM_ALGO: v = t->spec.ctl.algo; break;
 	default: return 0;
 	}
 	return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_INTEGER, &v, sizeof(v)) != NULL;
@@ -45,7 +45,7 @@ static int add_team_col(netsnmp_variable_list **vars, const struct bal_eng_team 
 /* The same values a GET of the path's row returns. */
 static int add_path_col(netsnmp_variable_list **vars, const struct bal_eng_team *t, unsigned int p, unsigned int col)
 {
-	oid o[] = {H_OID_PATH_ENTRY, col, t->index, p};
+	oid o[] = {SA_NOTIFY_OID_PATH_ENTRY, col, t->index, p};
 	const struct bal_path_live *l = &t->live[p - 1];
 	unsigned char addr[16];
 	unsigned int port = 0;
@@ -55,20 +55,20 @@ static int add_path_col(netsnmp_variable_list **vars, const struct bal_eng_team 
 	if (bal_parse_portal(t->spec.path[p - 1].portal, &fam, addr, &port) < 0)
 		fam = 0;
 	switch (col) {
-	case H_PATH_ADDRESS_TYPE: v = fam == 4 ? 1 : fam == 6 ? 2 : 0; break;
-	case H_PATH_ADDRESS:
+	case SA_NOTIFY_COL_PATH_ADDRESS_TYPE: v = fam == 4 ? 1 : fam == 6 ? 2 : 0; break;
+	case SA_NOTIFY_COL_PATH_ADDRESS:
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_OCTET_STR, addr,
 		                                 fam == 4   ? 4
 		                                 : fam == 6 ? 16
 		                                            : 0) != NULL;
-	case H_PATH_PORT:
+	case SA_NOTIFY_COL_PATH_PORT:
 		v = (long)port;
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_UNSIGNED, &v, sizeof(v)) != NULL;
-	case H_PATH_STATE: v = l->state; break;
-	case H_PATH_ROLE: v = l->role == 1 || l->role == 2 ? l->role : 3; break;
-	case H_PATH_ACTUAL_READ_SHARE:
-	case H_PATH_ACTUAL_WRITE_SHARE:
-		v = (long)l->actual[col == H_PATH_ACTUAL_READ_SHARE ? BAL_READ : BAL_WRITE];
+	case SA_NOTIFY_COL_PATH_STATE: v = l->state; break;
+	case SA_NOTIFY_COL_PATH_ROLE: v = l->role == 1 || l->role == 2 ? l->role : 3; break;
+	case SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE:
+	case SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE:
+		v = (long)l->actual[col == SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE ? SP_READ : SP_WRITE];
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_UNSIGNED, &v, sizeof(v)) != NULL;
 	default: return 0;
 	}
@@ -101,13 +101,16 @@ static int shares_due(unsigned int team)
 static void on_event(int topic, const void *data, void *arg)
 {
 	const struct bal_event *ev = data;
-	static const unsigned int path_down[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_STATE, 0};
-	static const unsigned int path_up[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_STATE, 0};
-	static const unsigned int failover[] = {H_PATH_ADDRESS_TYPE, H_PATH_ADDRESS, H_PATH_PORT, H_PATH_ROLE, 0};
+	static const unsigned int path_down[] = {SA_NOTIFY_COL_PATH_ADDRESS_TYPE, SA_NOTIFY_COL_PATH_ADDRESS,
+	                                         SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_STATE, 0};
+	static const unsigned int path_up[] = {SA_NOTIFY_COL_PATH_ADDRESS_TYPE, SA_NOTIFY_COL_PATH_ADDRESS,
+	                                       SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_STATE, 0};
+	static const unsigned int failover[] = {SA_NOTIFY_COL_PATH_ADDRESS_TYPE, SA_NOTIFY_COL_PATH_ADDRESS,
+	                                        SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_ROLE, 0};
 	const struct bal_eng_team *t = bal_team_get(ev->team);
 	netsnmp_variable_list *vars = NULL;
 	const unsigned int *pcols = NULL;
-	unsigned int which, team_cols[2] = {H_TEAM_NAME, 0};
+	unsigned int which, team_cols[2] = {SA_NOTIFY_COL_TEAM_NAME, 0};
 	const char *name;
 	int ok = 1;
 
@@ -116,31 +119,30 @@ static void on_event(int topic, const void *data, void *arg)
 	if (!t)
 		return;
 	switch (ev->type) {
-	case BAL_EV_PATH_DOWN: which = H_NOTIFY_PATH_DOWN, name = "sanPathDown", pcols = path_down; break;
-	case BAL_EV_PATH_UP: which = H_NOTIFY_PATH_UP, name = "sanPathUp", pcols = path_up; break;
-	case BAL_EV_FAILOVER: which = H_NOTIFY_TEAM_FAILOVER, name = "sanTeamFailover", pcols = failover; break;
+	case BAL_EV_PATH_DOWN: which = SA_NOTIFY_PATH_DOWN, name = "sanPathDown", pcols = path_down; break;
+	case BAL_EV_PATH_UP: which = SA_NOTIFY_PATH_UP, name = "sanPathUp", pcols = path_up; break;
+	case BAL_EV_FAILOVER: which = SA_NOTIFY_TEAM_FAILOVER, name = "sanTeamFailover", pcols = failover; break;
 	case BAL_EV_TEAM_STATE:
 		if (ev->state == BAL_TEAM_DEGRADED)
-			which = H_NOTIFY_TEAM_DEGRADED, name = "sanTeamDegraded";
+			which = SA_NOTIFY_TEAM_DEGRADED, name = "sanTeamDegraded";
 		else if (ev->state == BAL_TEAM_FAILED)
-			which = H_NOTIFY_TEAM_FAILED, name = "sanTeamFailed";
+			which = SA_NOTIFY_TEAM_FAILED, name = "sanTeamFailed";
 		else
 			return; /* back to optimal: sanPathUp already said so */
-		team_cols[1] = H_TEAM_STATE;
+		team_cols[1] = SA_NOTIFY_COL_TEAM_STATE;
 		break;
 	case BAL_EV_SHARES_CHANGED:
 		if (!shares_due(ev->team))
 			return;
-		which = H_NOTIFY_TEAM_SHARES_CHANGED, name = "sanTeamSharesChanged";
-		team_cols[1] = H_TEAM_ALGO;
+		which = SA_NOTIFY_TEAM_SHARES_CHANGED, name = "sanTeamSharesChanged";
+		team_cols[1] = SA_NOTIFY_COL_TEAM_ALGO;
 		break;
 	default: return;
 	}
 	{
-		oid trap_oid[] = {H_OID_PATH_NOTIFICATIONS, which};
+		oid trap_oid[] = {SA_NOTIFY_OID_PATH, which};
 
-		ok = snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID,
-		                               trap_oid, sizeof(trap_oid)) != NULL;
+		ok = (vars = sa_notify_start(trap_oid, OID_LENGTH(trap_oid))) != NULL;
 	}
 	for (int i = 0; i < 2 && ok && team_cols[i]; i++)
 		ok = add_team_col(&vars, t, team_cols[i]);
@@ -148,8 +150,8 @@ static void on_event(int topic, const void *data, void *arg)
 		ok = add_path_col(&vars, t, ev->path, pcols[i]);
 	if (ok && ev->type == BAL_EV_SHARES_CHANGED)
 		for (unsigned int p = 1; ok && p <= t->spec.npaths; p++)
-			ok = add_path_col(&vars, t, p, H_PATH_ACTUAL_READ_SHARE) &&
-			     add_path_col(&vars, t, p, H_PATH_ACTUAL_WRITE_SHARE);
+			ok = add_path_col(&vars, t, p, SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE) &&
+			     add_path_col(&vars, t, p, SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE);
 	if (!ok) {
 		snmp_free_varbind(vars);
 		sa_log(SA_LOG_ERR, TAG, "cannot build %s: out of memory", name);

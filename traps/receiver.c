@@ -336,7 +336,7 @@ static char *rx_strdup(const char *s)
 }
 
 /* Copies what the receiver needs out of cfg (the caller may free it). */
-static int rx_auth_build(const struct sa_config *cfg, struct rx_auth *a, char *err, size_t errlen)
+static int rx_auth_build(const struct sa_trap_receiver_config *cfg, struct rx_auth *a, char *err, size_t errlen)
 {
 	size_t i, j;
 
@@ -1049,7 +1049,7 @@ void sa_trap_receiver_stop(void)
 		sa_log(SA_LOG_INFO, TAG, "stopped");
 }
 
-int sa_trap_receiver_apply(const struct sa_config *cfg, char *err, size_t errlen)
+int sa_trap_receiver_apply(const struct sa_trap_receiver_config *cfg, char *err, size_t errlen)
 {
 	struct rx_auth auth;
 	struct rx_sock k;
@@ -1059,11 +1059,11 @@ int sa_trap_receiver_apply(const struct sa_config *cfg, char *err, size_t errlen
 		err[0] = '\0';
 	if (!cfg)
 		return -EINVAL;
-	if (!cfg->trap_enabled) {
+	if (!cfg->enabled) {
 		sa_trap_receiver_stop();
 		return 0;
 	}
-	if (!cfg->trap_listen || !*cfg->trap_listen) {
+	if (!cfg->listen || !*cfg->listen) {
 		rx_set_err(err, errlen, "trap_receiver: empty listen address");
 		return -EINVAL;
 	}
@@ -1074,14 +1074,14 @@ int sa_trap_receiver_apply(const struct sa_config *cfg, char *err, size_t errlen
 		return rc;
 
 	/* Same address: keep the socket (no datagram lost to a rebind). */
-	if (!rx_cur.sessp || strcmp(rx_cur.listen, cfg->trap_listen)) {
-		rc = rx_sock_open(&k, cfg->trap_listen, err, errlen);
+	if (!rx_cur.sessp || strcmp(rx_cur.listen, cfg->listen)) {
+		rc = rx_sock_open(&k, cfg->listen, err, errlen);
 		if (rc && rx_cur.sessp) {
 			/* Maybe the same port spelled differently: free it and
 			 * try once more. */
 			rx.sessp = NULL;
 			rx_sock_close(&rx_cur);
-			rc = rx_sock_open(&k, cfg->trap_listen, err, errlen);
+			rc = rx_sock_open(&k, cfg->listen, err, errlen);
 		}
 		if (rc) {
 			sa_log(SA_LOG_ERR, TAG, "%s", err && *err ? err : "cannot start");

@@ -3,60 +3,41 @@
 
 #include <string.h>
 
-#include "traps/notify.h"
-#include "handlers/redir.h"
 #include "common/log.h"
+#include "engines/redirect/redirect.h"
+#include "traps/notifications.h"
+#include "traps/notify.h"
 
-static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static const oid server_entry_oid[] = {SA_OID_REDIR_SERVER_TABLE, 1};
-static const oid resource_entry_oid[] = {SA_OID_REDIR_RESOURCE_TABLE, 1};
-static const oid plan_entry_oid[] = {SA_OID_REDIR_PLAN_TABLE, 1};
+static const oid server_entry_oid[] = {SA_NOTIFY_OID_SERVER_ENTRY};
+static const oid resource_entry_oid[] = {SA_NOTIFY_OID_RESOURCE_ENTRY};
+static const oid plan_entry_oid[] = {SA_NOTIFY_OID_PLAN_ENTRY};
 
 /* redir_listen() has no way to unsubscribe, so the listener is added once
  * and only sends while the handlers are registered. */
 static int listening, active;
 
-/* Adds entry.col.index with the value a GET of it returns. */
-static int add_column(netsnmp_variable_list **vars, const oid *entry, size_t len, unsigned int col, uint32_t index,
-                      int (*get)(uint32_t, unsigned int, netsnmp_variable_list *))
-{
-	oid name[MAX_OID_LEN];
-	netsnmp_variable_list *vb;
-
-	memcpy(name, entry, len * sizeof(oid));
-	name[len] = col;
-	name[len + 1] = index;
-	vb = snmp_varlist_add_variable(vars, name, len + 2, ASN_NULL, NULL, 0);
-	if (!vb)
-		return -1;
-	return get(index, col, vb) == SNMP_ERR_NOERROR ? 0 : -1;
-}
-
 static netsnmp_variable_list *start(unsigned int which)
 {
-	oid trap_oid[] = {SA_OID_REDIR_NOTIFICATIONS, which};
-	netsnmp_variable_list *vars = NULL;
+	oid trap_oid[] = {SA_NOTIFY_OID_REDIR, which};
 
-	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
-	                               sizeof(trap_oid)))
-		return NULL;
-	return vars;
+	return sa_notify_start(trap_oid, OID_LENGTH(trap_oid));
 }
 
 static void server_event(unsigned int which, const char *name, uint32_t index)
 {
-	static const unsigned int cols[] = {H_SRV_NAME, H_SRV_ADDR_TYPE, H_SRV_ADDR, H_SRV_PORT, H_SRV_OPER};
+	static const unsigned int cols[] = {SA_NOTIFY_COL_SRV_NAME, SA_NOTIFY_COL_SRV_ADDR_TYPE, SA_NOTIFY_COL_SRV_ADDR,
+	                                    SA_NOTIFY_COL_SRV_PORT, SA_NOTIFY_COL_SRV_OPER};
 	netsnmp_variable_list *vars = start(which);
 	size_t i;
 
 	if (!vars)
 		goto fail;
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (add_column(&vars, server_entry_oid, OID_LENGTH(server_entry_oid), cols[i], index,
-		               h_redir_server_get) < 0)
+		if (sa_notify_add_column(&vars, server_entry_oid, OID_LENGTH(server_entry_oid), cols[i], index,
+		                         sa_notify_tables->redir_server) < 0)
 			goto fail;
 	sa_log(SA_LOG_NOTICE, "notify", "redirector server %u is %s", (unsigned int)index,
-	       which == H_REDIR_NOTIFY_SERVER_DOWN ? "down" : "up");
+	       which == SA_NOTIFY_SERVER_DOWN ? "down" : "up");
 	sa_notify_send(vars, SA_LOG_INFO, "%s", name);
 	return;
 fail:
@@ -72,27 +53,27 @@ static void remapped_event(uint32_t res, uint32_t old_srv, uint32_t new_srv)
 {
 	oid name[MAX_OID_LEN];
 	size_t len = OID_LENGTH(resource_entry_oid);
+	u_long old_u = old_srv, new_u = new_srv; /* the width net-snmp's integer varbinds take */
 	netsnmp_variable_list *vars, *vb;
 
 	if (!sa_notify_allow(&remap_rate))
 		return;
-	vars = start(H_REDIR_NOTIFY_REMAPPED);
+	vars = start(SA_NOTIFY_RESOURCE_REMAPPED);
 
-	if (!vars || add_column(&vars, resource_entry_oid, len, H_RES_TARGET, res, h_redir_resource_get) < 0)
+	if (!vars || sa_notify_add_column(&vars, resource_entry_oid, len, SA_NOTIFY_COL_RES_TARGET, res,
+	                                  sa_notify_tables->redir_resource) < 0)
 		goto fail;
 	/* The event's servers, not a later GET: the trap tells this remap. */
 	memcpy(name, resource_entry_oid, len * sizeof(oid));
 	name[len + 1] = res;
-	name[len] = H_RES_PREV_SERVER;
-	vb = snmp_varlist_add_variable(&vars, name, len + 2, ASN_NULL, NULL, 0);
+	name[len] = SA_NOTIFY_COL_RES_PREV_SERVER;
+	vb = snmp_varlist_add_variable(&vars, name, len + 2, ASN_UNSIGNED, &old_u, sizeof(old_u));
 	if (!vb)
 		goto fail;
-	h_redir_set_u32(vb, ASN_UNSIGNED, old_srv);
-	name[len] = H_RES_SERVER;
-	vb = snmp_varlist_add_variable(&vars, name, len + 2, ASN_NULL, NULL, 0);
+	name[len] = SA_NOTIFY_COL_RES_SERVER;
+	vb = snmp_varlist_add_variable(&vars, name, len + 2, ASN_UNSIGNED, &new_u, sizeof(new_u));
 	if (!vb)
 		goto fail;
-	h_redir_set_u32(vb, ASN_UNSIGNED, new_srv);
 	sa_notify_send(vars, SA_LOG_INFO, "sanResourceRemapped");
 	return;
 fail:
@@ -104,14 +85,15 @@ static void rebalanced_event(uint32_t plan)
 {
 	/* No Counter64 (the plan's loads): SNMPv1 sinks could not take the
 	 * notification, and snmpd warns about every one (MIB text). */
-	static const unsigned int cols[] = {H_PLAN_TRIGGER, H_PLAN_MOVES};
-	netsnmp_variable_list *vars = start(H_REDIR_NOTIFY_REBALANCED);
+	static const unsigned int cols[] = {SA_NOTIFY_COL_PLAN_TRIGGER, SA_NOTIFY_COL_PLAN_MOVES};
+	netsnmp_variable_list *vars = start(SA_NOTIFY_REBALANCED);
 	size_t i;
 
 	if (!vars)
 		goto fail;
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (add_column(&vars, plan_entry_oid, OID_LENGTH(plan_entry_oid), cols[i], plan, h_redir_plan_get) < 0)
+		if (sa_notify_add_column(&vars, plan_entry_oid, OID_LENGTH(plan_entry_oid), cols[i], plan,
+		                         sa_notify_tables->redir_plan) < 0)
 			goto fail;
 	sa_notify_send(vars, SA_LOG_INFO, "sanRebalanced");
 	return;
@@ -123,11 +105,11 @@ fail:
 static void on_event(const struct redir_event *ev, void *arg)
 {
 	(void)arg;
-	if (!active)
+	if (!active || !sa_notify_tables)
 		return;
 	switch (ev->type) {
-	case REDIR_EV_SERVER_DOWN: server_event(H_REDIR_NOTIFY_SERVER_DOWN, "sanServerDown", ev->a); break;
-	case REDIR_EV_SERVER_UP: server_event(H_REDIR_NOTIFY_SERVER_UP, "sanServerUp", ev->a); break;
+	case REDIR_EV_SERVER_DOWN: server_event(SA_NOTIFY_SERVER_DOWN, "sanServerDown", ev->a); break;
+	case REDIR_EV_SERVER_UP: server_event(SA_NOTIFY_SERVER_UP, "sanServerUp", ev->a); break;
 	case REDIR_EV_RESOURCE_REMAPPED: remapped_event(ev->a, ev->b, ev->c); break;
 	case REDIR_EV_REBALANCED: rebalanced_event(ev->a); break;
 	default: break; /* row events: the tables read the engine live */

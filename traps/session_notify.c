@@ -5,13 +5,12 @@
 #include <time.h>
 
 #include "engines/sessions.h"
-#include "handlers/sessmib.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "traps/notifications.h"
 #include "traps/notify.h"
 
-static const oid snmptrapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-static const oid entry_oid[] = {SA_OID_SESS_TABLE, 1};
+static const oid entry_oid[] = {SA_NOTIFY_OID_SESSION_ENTRY};
 
 /* A team of many paths that comes up, or a flapping path, sends a burst;
  * past this many per second they are counted and summarised in the log
@@ -23,28 +22,20 @@ static struct sa_notify_rate rate = {.what = "session", .per_sec = SESS_NOTIFY_P
 
 static void send_session(unsigned int which, const char *name, uint32_t id)
 {
-	static const unsigned int cols[] = {H_SESS_TARGET, H_SESS_PORTAL_TYPE, H_SESS_PORTAL_ADDR, H_SESS_TYPE,
-	                                    H_SESS_STATE};
-	oid trap_oid[] = {SA_OID_SESSION_NOTIFICATIONS, which};
-	netsnmp_variable_list *vars = NULL;
-	size_t elen = OID_LENGTH(entry_oid);
-	oid nm[MAX_OID_LEN];
+	static const unsigned int cols[] = {SA_NOTIFY_COL_SESS_TARGET, SA_NOTIFY_COL_SESS_PORTAL_TYPE,
+	                                    SA_NOTIFY_COL_SESS_PORTAL_ADDR, SA_NOTIFY_COL_SESS_TYPE,
+	                                    SA_NOTIFY_COL_SESS_STATE};
+	oid trap_oid[] = {SA_NOTIFY_OID_SESSION, which};
+	netsnmp_variable_list *vars;
 
 	if (!sa_notify_allow(&rate))
 		return;
-	if (!snmp_varlist_add_variable(&vars, snmptrapoid_oid, OID_LENGTH(snmptrapoid_oid), ASN_OBJECT_ID, trap_oid,
-	                               sizeof(trap_oid)))
+	if (!(vars = sa_notify_start(trap_oid, OID_LENGTH(trap_oid))))
 		goto fail;
-	memcpy(nm, entry_oid, sizeof(entry_oid));
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		netsnmp_variable_list *vb;
-
-		nm[elen] = cols[i];
-		nm[elen + 1] = id;
-		vb = snmp_varlist_add_variable(&vars, nm, elen + 2, ASN_NULL, NULL, 0);
-		if (!vb || h_session_get(id, cols[i], vb) != SNMP_ERR_NOERROR)
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (sa_notify_add_column(&vars, entry_oid, OID_LENGTH(entry_oid), cols[i], id,
+		                         sa_notify_tables->session) < 0)
 			goto fail;
-	}
 	sa_notify_send(vars, SA_LOG_DEBUG, "%s for session %u", name, (unsigned int)id);
 	return;
 fail:
@@ -60,12 +51,12 @@ static void on_event(int topic, const void *data, void *arg)
 	(void)arg;
 	/* The redirector's health probes log in and out every few seconds by
 	 * design: a notification each time would bury the real ones. */
-	if (!active || ev->s->info.owner == SESS_OWNER_PROBE)
+	if (!active || !sa_notify_tables || ev->s->info.owner == SESS_OWNER_PROBE)
 		return;
 	if (ev->type == SESS_EV_UP)
-		send_session(H_SESS_NOTIFY_UP, "sanSessionUp", ev->id);
+		send_session(SA_NOTIFY_SESSION_UP, "sanSessionUp", ev->id);
 	else if (ev->type == SESS_EV_DOWN)
-		send_session(H_SESS_NOTIFY_DOWN, "sanSessionDown", ev->id);
+		send_session(SA_NOTIFY_SESSION_DOWN, "sanSessionDown", ev->id);
 }
 
 int sa_session_notify_init(void)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* environ, posix_spawn_file_actions_addclosefrom_np */
 #endif
 #include "engines/balance/engine.h"
+#include "engines/balance/bal_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,10 +48,10 @@ struct bal_team_priv {
 	struct sp_shm *shm;
 	uint64_t shm_opened_ms;
 	int settled;
-	int prev_path_state[BAL_MAX_PATHS]; /* bal_path_state, 0 before the first snapshot */
-	int was_down[BAL_MAX_PATHS];
+	int prev_path_state[SP_MAX_PATHS]; /* bal_path_state, 0 before the first snapshot */
+	int was_down[SP_MAX_PATHS];
 	int prev_team_state; /* data plane's state, 0 unknown */
-	unsigned int prev_share[2][BAL_MAX_PATHS];
+	unsigned int prev_share[2][SP_MAX_PATHS];
 	int prev_share_valid;
 	uint32_t ctl_seq; /* sequence number of our last write */
 	int ctl_dirty;    /* desired ctl not yet written (no segment, or writer busy) */
@@ -86,7 +87,7 @@ static struct {
 	 * an index a manager still holds never names a different team. */
 	unsigned int hw;
 	int idx_dirty;
-} E = {.next_index = 1};
+} bal_engine = {.next_index = 1};
 
 #define IDX_PREFIX "balance.idx."
 #define HW_KEY "balance.hw"
@@ -109,7 +110,7 @@ static void emit(int type, unsigned int team, unsigned int path, int state)
 
 const char *bal_mode_name(int mode)
 {
-	return mode == BAL_MODE_FAILOVER ? "failover" : "lb";
+	return mode == SP_MODE_FAILOVER ? "failover" : "lb";
 }
 
 const char *bal_algo_name(int algo)
@@ -121,7 +122,7 @@ const char *bal_algo_name(int algo)
 
 static int mode_from_name(const char *s)
 {
-	return strcasecmp(s, "failover") == 0 ? BAL_MODE_FAILOVER : BAL_MODE_FAILOVER_LB;
+	return strcasecmp(s, "failover") == 0 ? SP_MODE_FAILOVER : SP_MODE_FAILOVER_LB;
 }
 
 static int algo_from_name(const char *s)
@@ -129,19 +130,19 @@ static int algo_from_name(const char *s)
 	for (int a = 1; a <= 5; a++)
 		if (strcasecmp(s, bal_algo_name(a)) == 0)
 			return a;
-	return BAL_ALGO_STATIC;
+	return SP_ALGO_STATIC;
 }
 
 /* ---- lookup ---------------------------------------------------------------- */
 
 static size_t team_pos(unsigned int index)
 {
-	size_t lo = 0, hi = E.nteams;
+	size_t lo = 0, hi = bal_engine.nteams;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (E.teams[mid]->index < index)
+		if (bal_engine.teams[mid]->index < index)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -153,32 +154,32 @@ struct bal_eng_team *bal_team_get(unsigned int index)
 {
 	size_t p = team_pos(index);
 
-	return p < E.nteams && E.teams[p]->index == index ? E.teams[p] : NULL;
+	return p < bal_engine.nteams && bal_engine.teams[p]->index == index ? bal_engine.teams[p] : NULL;
 }
 
 unsigned int bal_team_next(unsigned int after)
 {
 	size_t p = team_pos(after + 1);
 
-	return p < E.nteams ? E.teams[p]->index : 0;
+	return p < bal_engine.nteams ? bal_engine.teams[p]->index : 0;
 }
 
 struct bal_eng_team *bal_team_find(const char *name)
 {
-	for (size_t i = 0; i < E.nteams; i++)
-		if (strcmp(E.teams[i]->spec.name, name) == 0)
-			return E.teams[i];
+	for (size_t i = 0; i < bal_engine.nteams; i++)
+		if (strcmp(bal_engine.teams[i]->spec.name, name) == 0)
+			return bal_engine.teams[i];
 	return NULL;
 }
 
 unsigned int bal_next_index(void)
 {
-	return E.next_index;
+	return bal_engine.next_index;
 }
 
 int bal_running(void)
 {
-	return E.running;
+	return bal_engine.running;
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -233,14 +234,14 @@ static int plain_name(const char *s, size_t max, int allow_empty)
 
 int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c)
 {
-	if (c->mode != BAL_MODE_FAILOVER && c->mode != BAL_MODE_FAILOVER_LB)
+	if (c->mode != SP_MODE_FAILOVER && c->mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
-	if (c->algo < BAL_ALGO_STATIC || c->algo > BAL_ALGO_SERVICE_TIME)
+	if (c->algo < SP_ALGO_STATIC || c->algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
-	if (bal_validate_dynamic(&c->dyn) < 0)
+	if (sp_lb_validate_dynamic(&c->dyn) < 0)
 		return -EINVAL;
 	for (int d = 0; d < 2; d++)
-		if (bal_validate_shares(c->share[d], t->spec.npaths) < 0)
+		if (sp_lb_validate_shares(c->share[d], t->spec.npaths) < 0)
 			return -EDOM;
 	return 0;
 }
@@ -265,8 +266,8 @@ int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *w
 		snprintf(why, whylen, "LUN out of range 0..16383");
 		return -EINVAL;
 	}
-	if (s->npaths < 1 || s->npaths > BAL_MAX_PATHS) {
-		snprintf(why, whylen, "a team has 1..%d paths", BAL_MAX_PATHS);
+	if (s->npaths < 1 || s->npaths > SP_MAX_PATHS) {
+		snprintf(why, whylen, "a team has 1..%d paths", SP_MAX_PATHS);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < s->npaths; i++) {
@@ -360,7 +361,7 @@ static int team_parse(const char *val, struct bal_team_spec *s)
 	s->ctl.dyn.timer_interval_ms = (unsigned int)strtoul(f[6], NULL, 10);
 	s->ctl.dyn.change_threshold = (unsigned int)strtoul(f[7], NULL, 10);
 	s->ctl.dyn.lb_change_pct = (unsigned int)strtoul(f[8], NULL, 10);
-	while (p && s->npaths < BAL_MAX_PATHS) {
+	while (p && s->npaths < SP_MAX_PATHS) {
 		char *path = strsep(&p, ";"), *g[4];
 
 		for (int i = 0; i < 4; i++)
@@ -431,13 +432,13 @@ static void dying_add(pid_t pid)
 	}
 	d->pid = pid;
 	d->kill_at_ms = now_ms() + TERM_GRACE_MS;
-	d->next = E.dying;
-	E.dying = d;
+	d->next = bal_engine.dying;
+	bal_engine.dying = d;
 }
 
 static void dying_reap(void)
 {
-	struct bal_dying **pp = &E.dying, *d;
+	struct bal_dying **pp = &bal_engine.dying, *d;
 	uint64_t now = now_ms();
 
 	while ((d = *pp)) {
@@ -508,8 +509,8 @@ static int try_adopt(struct bal_eng_team *t)
  * set), 0 or -errno. */
 static int data_plane_env(const struct bal_team_spec *s, char ***env)
 {
-	char binds[BAL_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;
-	const char *slash = strrchr(E.plugin, '/'), *old = getenv("LD_PRELOAD");
+	char binds[SP_MAX_PATHS * 96] = "", lib[512], *pre, *bnd, **e;
+	const char *slash = strrchr(bal_engine.plugin, '/'), *old = getenv("LD_PRELOAD");
 	size_t o = 0, n = 0, k = 0;
 
 	for (unsigned int i = 0; i < s->npaths; i++) {
@@ -522,7 +523,8 @@ static int data_plane_env(const struct bal_team_spec *s, char ***env)
 	}
 	if (!o)
 		return 0;
-	snprintf(lib, sizeof(lib), "%.*s%s", slash ? (int)(slash - E.plugin + 1) : 0, E.plugin, SP_BIND_PRELOAD);
+	snprintf(lib, sizeof(lib), "%.*s%s", slash ? (int)(slash - bal_engine.plugin + 1) : 0, bal_engine.plugin,
+	         SP_BIND_PRELOAD);
 	if (access(lib, R_OK) < 0) {
 		sa_log(SA_LOG_ERR, TAG, "team %s: paths name source addresses but %s is missing: %s", s->name, lib,
 		       strerror(errno));
@@ -571,8 +573,8 @@ static int spawn(struct bal_eng_team *t)
 	const struct bal_team_spec *s = &t->spec;
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
 	char a_init[240], a_chap[280];
-	char sr[80], sw[80], a_portal[BAL_MAX_PATHS][112];
-	char *argv[16 + BAL_MAX_PATHS + 32], **env = NULL;
+	char sr[80], sw[80], a_portal[SP_MAX_PATHS][112];
+	char *argv[16 + SP_MAX_PATHS + 32], **env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, deflt;
@@ -586,17 +588,17 @@ static int spawn(struct bal_eng_team *t)
 	snprintf(a_name, sizeof(a_name), "name=%s", s->name);
 	snprintf(a_target, sizeof(a_target), "target=%s", s->target);
 	snprintf(a_lun, sizeof(a_lun), "lun=%u", s->lun);
-	snprintf(a_shm, sizeof(a_shm), "shm_dir=%s", E.run_dir);
-	list_shares(sr, sizeof(sr), s, BAL_READ);
-	list_shares(sw, sizeof(sw), s, BAL_WRITE);
+	snprintf(a_shm, sizeof(a_shm), "shm_dir=%s", bal_engine.run_dir);
+	list_shares(sr, sizeof(sr), s, SP_READ);
+	list_shares(sw, sizeof(sw), s, SP_WRITE);
 	snprintf(a_sr, sizeof(a_sr), "shares_read=%s", sr);
 	snprintf(a_sw, sizeof(a_sw), "shares_write=%s", sw);
 	snprintf(a_mode, sizeof(a_mode), "mode=%s", bal_mode_name(s->ctl.mode));
-	argv[n++] = E.nbdkit;
+	argv[n++] = bal_engine.nbdkit;
 	argv[n++] = "--unix";
 	argv[n++] = t->sock;
 	argv[n++] = "--foreground";
-	argv[n++] = E.plugin;
+	argv[n++] = bal_engine.plugin;
 	argv[n++] = a_name;
 	argv[n++] = a_target;
 	argv[n++] = a_lun;
@@ -636,7 +638,7 @@ static int spawn(struct bal_eng_team *t)
 		snprintf(a_chap, sizeof(a_chap), "chap_file=%s", p->chap_file);
 		argv[n++] = a_chap;
 	}
-	for (char **x = E.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1; x++)
+	for (char **x = bal_engine.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1; x++)
 		argv[n++] = *x;
 	/* algorithm and dynamic parameters go through the control block once
 	 * the segment exists, like every later change. */
@@ -667,12 +669,12 @@ static int spawn(struct bal_eng_team *t)
 	/* Own process group: a ^C at the agent's terminal is the agent's business. */
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(&pid, E.nbdkit, &fa, &attr, argv, env ? env : environ);
+	rc = posix_spawnp(&pid, bal_engine.nbdkit, &fa, &attr, argv, env ? env : environ);
 	data_plane_env_free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot start %s: %s", s->name, E.nbdkit, strerror(rc));
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot start %s: %s", s->name, bal_engine.nbdkit, strerror(rc));
 		return -rc;
 	}
 	t->pid = pid;
@@ -764,7 +766,7 @@ static void refresh(struct bal_eng_team *t)
 {
 	struct bal_team_priv *p = t->priv;
 	struct sp_shm_seg g;
-	unsigned int n = t->spec.npaths, downs[BAL_MAX_PATHS], ndown = 0;
+	unsigned int n = t->spec.npaths, downs[SP_MAX_PATHS], ndown = 0;
 	int shares_moved = 0, lost_carrier = 0, tstate;
 	uint64_t now = now_ms();
 
@@ -852,7 +854,7 @@ static void refresh(struct bal_eng_team *t)
 			sa_log(SA_LOG_WARNING, TAG, "team %s: the data plane rejected the control change: %s",
 			       t->spec.name, strerror(-g.ctl_result));
 	}
-	if (shares_moved && t->spec.ctl.algo == BAL_ALGO_DYNAMIC)
+	if (shares_moved && t->spec.ctl.algo == SP_ALGO_DYNAMIC)
 		emit(BAL_EV_SHARES_CHANGED, t->index, 0, 0);
 }
 
@@ -954,8 +956,8 @@ static void poll_cb(unsigned int id, void *arg)
 	(void)id;
 	(void)arg;
 	dying_reap();
-	for (size_t i = 0; i < E.nteams; i++)
-		poll_team(E.teams[i]);
+	for (size_t i = 0; i < bal_engine.nteams; i++)
+		poll_team(bal_engine.teams[i]);
 }
 
 /* ---- teams ------------------------------------------------------------------ */
@@ -982,16 +984,16 @@ static struct bal_eng_team *team_new(unsigned int index, const struct bal_team_s
 	t->spec = *s;
 	t->state = BAL_TEAM_DOWN;
 	t->ctl_status = BAL_CTL_PENDING;
-	for (unsigned int i = 0; i < BAL_MAX_PATHS; i++) {
+	for (unsigned int i = 0; i < SP_MAX_PATHS; i++) {
 		t->live[i].state = BAL_PATH_UNKNOWN;
 		t->live[i].login_result = SP_LOGIN_NONE;
 	}
 	t->priv->backoff_ms = BACKOFF_MIN_MS;
-	snprintf(t->sock, sizeof(t->sock), "%s/%s.sock", E.run_dir, s->name);
-	snprintf(t->priv->shm_file, sizeof(t->priv->shm_file), "%s/%s%s", E.run_dir, s->name, SP_SHM_SUFFIX);
-	snprintf(t->priv->log_file, sizeof(t->priv->log_file), "%s/%s.log", E.run_dir, s->name);
+	snprintf(t->sock, sizeof(t->sock), "%s/%s.sock", bal_engine.run_dir, s->name);
+	snprintf(t->priv->shm_file, sizeof(t->priv->shm_file), "%s/%s%s", bal_engine.run_dir, s->name, SP_SHM_SUFFIX);
+	snprintf(t->priv->log_file, sizeof(t->priv->log_file), "%s/%s.log", bal_engine.run_dir, s->name);
 	/* Hidden name: sanpath status lists run_dir, and ls shows the file is 0600 anyway. */
-	snprintf(t->priv->chap_file, sizeof(t->priv->chap_file), "%s/.%s.chap", E.run_dir, s->name);
+	snprintf(t->priv->chap_file, sizeof(t->priv->chap_file), "%s/.%s.chap", bal_engine.run_dir, s->name);
 	return t;
 }
 
@@ -999,29 +1001,29 @@ static int team_insert(struct bal_eng_team *t)
 {
 	size_t p = team_pos(t->index);
 
-	if (p < E.nteams && E.teams[p]->index == t->index)
+	if (p < bal_engine.nteams && bal_engine.teams[p]->index == t->index)
 		return -EEXIST;
-	if (E.nteams == E.cap) {
-		size_t cap = E.cap ? E.cap * 2 : 8;
-		struct bal_eng_team **n = realloc(E.teams, cap * sizeof(*n));
+	if (bal_engine.nteams == bal_engine.cap) {
+		size_t cap = bal_engine.cap ? bal_engine.cap * 2 : 8;
+		struct bal_eng_team **n = realloc(bal_engine.teams, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		E.teams = n;
-		E.cap = cap;
+		bal_engine.teams = n;
+		bal_engine.cap = cap;
 	}
-	memmove(&E.teams[p + 1], &E.teams[p], (E.nteams - p) * sizeof(*E.teams));
-	E.teams[p] = t;
-	E.nteams++;
-	if (t->index >= E.next_index)
-		E.next_index = t->index + 1;
-	if (t->index > E.hw && sa_engines_state()) {
+	memmove(&bal_engine.teams[p + 1], &bal_engine.teams[p], (bal_engine.nteams - p) * sizeof(*bal_engine.teams));
+	bal_engine.teams[p] = t;
+	bal_engine.nteams++;
+	if (t->index >= bal_engine.next_index)
+		bal_engine.next_index = t->index + 1;
+	if (t->index > bal_engine.hw && sa_engines_state()) {
 		char v[16];
 
-		E.hw = t->index;
-		snprintf(v, sizeof(v), "%u", E.hw);
+		bal_engine.hw = t->index;
+		snprintf(v, sizeof(v), "%u", bal_engine.hw);
 		if (sa_state_set(sa_engines_state(), HW_KEY, v) == 0)
-			E.idx_dirty = 1;
+			bal_engine.idx_dirty = 1;
 	}
 	emit(BAL_EV_TEAM_ADDED, t->index, 0, 0);
 	/* Start at once rather than one poll later. */
@@ -1038,9 +1040,10 @@ static void team_remove(struct bal_eng_team *t)
 	unlink(t->sock);
 	if (t->spec.chap.user[0])
 		unlink(t->priv->chap_file);
-	if (p < E.nteams && E.teams[p] == t) {
-		memmove(&E.teams[p], &E.teams[p + 1], (E.nteams - p - 1) * sizeof(*E.teams));
-		E.nteams--;
+	if (p < bal_engine.nteams && bal_engine.teams[p] == t) {
+		memmove(&bal_engine.teams[p], &bal_engine.teams[p + 1],
+		        (bal_engine.nteams - p - 1) * sizeof(*bal_engine.teams));
+		bal_engine.nteams--;
 	}
 	team_free(t);
 }
@@ -1088,12 +1091,12 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 	char why[160];
 	int rc;
 
-	if (!E.running)
+	if (!bal_engine.running)
 		return -ENETDOWN;
 	if (index == 0 || bal_team_get(index))
 		return -EEXIST;
-	equal_shares(&spec, BAL_READ);
-	equal_shares(&spec, BAL_WRITE);
+	equal_shares(&spec, SP_READ);
+	equal_shares(&spec, SP_WRITE);
 	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
 		return rc;
@@ -1188,20 +1191,20 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	snprintf(s->name, sizeof(s->name), "%s", c->name);
 	snprintf(s->target, sizeof(s->target), "%s", c->target);
 	s->lun = (unsigned int)c->lun;
-	s->npaths = (unsigned int)(c->npaths > BAL_MAX_PATHS ? BAL_MAX_PATHS : c->npaths);
+	s->npaths = (unsigned int)(c->npaths > SP_MAX_PATHS ? SP_MAX_PATHS : c->npaths);
 	for (unsigned int i = 0; i < s->npaths; i++) {
 		snprintf(s->path[i].portal, sizeof(s->path[i].portal), "%s", c->paths[i].portal);
 		snprintf(s->path[i].iface, sizeof(s->path[i].iface), "%s", c->paths[i].iface);
-		s->ctl.share[BAL_READ][i] = (unsigned int)c->paths[i].share_read;
-		s->ctl.share[BAL_WRITE][i] = (unsigned int)c->paths[i].share_write;
+		s->ctl.share[SP_READ][i] = (unsigned int)c->paths[i].share_read;
+		s->ctl.share[SP_WRITE][i] = (unsigned int)c->paths[i].share_write;
 	}
 	s->ctl.mode = mode_from_name(c->mode);
 	s->ctl.algo = algo_from_name(c->algo);
 	s->ctl.dyn.timer_interval_ms = (unsigned int)c->timer_interval_ms;
 	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
 	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
-	equal_shares(s, BAL_READ);
-	equal_shares(s, BAL_WRITE);
+	equal_shares(s, SP_READ);
+	equal_shares(s, SP_WRITE);
 }
 
 /* The state file keeps a config team's index by name. */
@@ -1217,7 +1220,7 @@ static void remember_persist(const char *name, unsigned int index)
 	snprintf(v, sizeof(v), "%u", index);
 	old = sa_state_get(st, key);
 	if ((!old || strcmp(old, v)) && sa_state_set(st, key, v) == 0)
-		E.idx_dirty = 1;
+		bal_engine.idx_dirty = 1;
 }
 
 /* One commit for the index keys a start, a reload or an SNMP create changed. */
@@ -1226,12 +1229,12 @@ static void idx_commit(void)
 	struct sa_state *st = sa_engines_state();
 	int rc;
 
-	if (!E.idx_dirty || !st)
+	if (!bal_engine.idx_dirty || !st)
 		return;
 	if ((rc = sa_state_commit(st)) < 0)
 		sa_log(SA_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
 	else
-		E.idx_dirty = 0;
+		bal_engine.idx_dirty = 0;
 }
 
 static unsigned int remembered_index(const char *name)
@@ -1241,9 +1244,9 @@ static unsigned int remembered_index(const char *name)
 	const char *v;
 	unsigned long n;
 
-	for (unsigned int i = 0; i < E.nremembered; i++)
-		if (strcmp(E.remembered[i].name, name) == 0)
-			return bal_team_get(E.remembered[i].index) ? 0 : E.remembered[i].index;
+	for (unsigned int i = 0; i < bal_engine.nremembered; i++)
+		if (strcmp(bal_engine.remembered[i].name, name) == 0)
+			return bal_team_get(bal_engine.remembered[i].index) ? 0 : bal_engine.remembered[i].index;
 	snprintf(key, sizeof(key), IDX_PREFIX "%s", name);
 	if (!st || !(v = sa_state_get(st, key)))
 		return 0;
@@ -1255,14 +1258,15 @@ static unsigned int remembered_index(const char *name)
 
 static void remember(const char *name, unsigned int index)
 {
-	for (unsigned int i = 0; i < E.nremembered; i++)
-		if (strcmp(E.remembered[i].name, name) == 0) {
-			E.remembered[i].index = index;
+	for (unsigned int i = 0; i < bal_engine.nremembered; i++)
+		if (strcmp(bal_engine.remembered[i].name, name) == 0) {
+			bal_engine.remembered[i].index = index;
 			return;
 		}
-	if (E.nremembered < sizeof(E.remembered) / sizeof(E.remembered[0])) {
-		snprintf(E.remembered[E.nremembered].name, sizeof(E.remembered[0].name), "%s", name);
-		E.remembered[E.nremembered++].index = index;
+	if (bal_engine.nremembered < sizeof(bal_engine.remembered) / sizeof(bal_engine.remembered[0])) {
+		snprintf(bal_engine.remembered[bal_engine.nremembered].name, sizeof(bal_engine.remembered[0].name),
+		         "%s", name);
+		bal_engine.remembered[bal_engine.nremembered++].index = index;
 	}
 	remember_persist(name, index);
 }
@@ -1290,12 +1294,10 @@ static int config_team_add(unsigned int index, const struct bal_team_spec *s)
 /* Config teams: add new ones, update changed ones, remove dropped ones.
  * A team whose paths or LU did not change keeps its process: a reload
  * must not cut the export from under its applications. */
-static void apply_config_teams(const struct sa_config *cfg)
+static void apply_config_teams(const struct sa_balance_config *b)
 {
-	const struct sa_balance_config *b = &cfg->balance;
-
-	for (size_t i = 0; i < E.nteams; i++)
-		E.teams[i]->priv->cfg_seen = 0;
+	for (size_t i = 0; i < bal_engine.nteams; i++)
+		bal_engine.teams[i]->priv->cfg_seen = 0;
 	for (size_t i = 0; i < b->nteams; i++) {
 		struct bal_team_spec s;
 		struct bal_eng_team *t;
@@ -1305,8 +1307,8 @@ static void apply_config_teams(const struct sa_config *cfg)
 		t = bal_team_find(s.name);
 		if (t && t->origin != BAL_FROM_CONFIG) {
 			sa_log(SA_LOG_ERR, TAG,
-			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored", cfg->path,
-			       s.name, t->index);
+			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored",
+			       b->source ? b->source : "config", s.name, t->index);
 			continue;
 		}
 		if (t) {
@@ -1325,12 +1327,12 @@ static void apply_config_teams(const struct sa_config *cfg)
 		}
 		index = remembered_index(s.name);
 		if (!index)
-			index = E.next_index;
+			index = bal_engine.next_index;
 		if (config_team_add(index, &s) == 0)
 			remember(s.name, index);
 	}
-	for (size_t i = 0; i < E.nteams;) {
-		struct bal_eng_team *t = E.teams[i];
+	for (size_t i = 0; i < bal_engine.nteams;) {
+		struct bal_eng_team *t = bal_engine.teams[i];
 
 		if (t->origin == BAL_FROM_CONFIG && !t->priv->cfg_seen) {
 			sa_log(SA_LOG_NOTICE, TAG, "team %s: removed from the config; stopping it", t->spec.name);
@@ -1394,10 +1396,10 @@ static int set_args(const struct sa_balance_config *b)
 			free(a);
 			return -ENOMEM;
 		}
-	for (char **x = E.plugin_args; x && *x; x++)
+	for (char **x = bal_engine.plugin_args; x && *x; x++)
 		free(*x);
-	free(E.plugin_args);
-	E.plugin_args = a;
+	free(bal_engine.plugin_args);
+	bal_engine.plugin_args = a;
 	return 0;
 }
 
@@ -1421,71 +1423,75 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int bal_start(const struct sa_config *cfg, char *err, size_t errlen)
+static int bal_start(const void *section, char *err, size_t errlen)
 {
-	const struct sa_balance_config *b = &cfg->balance;
+	const struct sa_balance_config *b = section;
 	struct load_ctx lc = {0};
 	struct sa_state *st;
 	int rc;
 
-	if (E.running)
+	if (bal_engine.running)
 		return 0;
+	if (!b) {
+		snprintf(err, errlen, "no balance section");
+		return -EINVAL;
+	}
 	if ((rc = mkdir_p(b->run_dir)) < 0) {
 		snprintf(err, errlen, "cannot create run_dir %s: %s", b->run_dir, strerror(-rc));
 		return rc;
 	}
-	if (set_str(&E.run_dir, b->run_dir) || set_str(&E.nbdkit, b->nbdkit) || set_str(&E.plugin, b->plugin) ||
-	    set_args(b))
+	if (set_str(&bal_engine.run_dir, b->run_dir) || set_str(&bal_engine.nbdkit, b->nbdkit) ||
+	    set_str(&bal_engine.plugin, b->plugin) || set_args(b))
 		return -ENOMEM;
-	if (access(E.plugin, R_OK) < 0)
-		sa_log(SA_LOG_WARNING, TAG, "plugin %s: %s; teams will keep retrying", E.plugin, strerror(errno));
-	E.poll_ms = (unsigned int)b->poll_interval_ms;
-	E.timer = sa_ev_timer(E.poll_ms, 1, poll_cb, NULL);
-	if (!E.timer) {
+	if (access(bal_engine.plugin, R_OK) < 0)
+		sa_log(SA_LOG_WARNING, TAG, "plugin %s: %s; teams will keep retrying", bal_engine.plugin,
+		       strerror(errno));
+	bal_engine.poll_ms = (unsigned int)b->poll_interval_ms;
+	bal_engine.timer = sa_ev_timer(bal_engine.poll_ms, 1, poll_cb, NULL);
+	if (!bal_engine.timer) {
 		snprintf(err, errlen, "cannot register the poll timer");
 		return -ENOMEM;
 	}
-	E.running = 1;
+	bal_engine.running = 1;
 	if ((st = sa_engines_state())) {
 		const char *hw = sa_state_get(st, HW_KEY);
 		unsigned long n = hw ? strtoul(hw, NULL, 10) : 0;
 
-		if (n && n < UINT_MAX && n >= E.next_index) {
-			E.hw = (unsigned int)n;
-			E.next_index = E.hw + 1;
+		if (n && n < UINT_MAX && n >= bal_engine.next_index) {
+			bal_engine.hw = (unsigned int)n;
+			bal_engine.next_index = bal_engine.hw + 1;
 		}
 	}
 	/* SNMP-created teams first: their indexes are fixed by the state file. */
 	if (st)
 		sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
-	apply_config_teams(cfg);
+	apply_config_teams(b);
 	idx_commit();
-	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", E.nteams, lc.n, E.run_dir);
+	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", bal_engine.nteams, lc.n,
+	       bal_engine.run_dir);
 	return 0;
 }
 
-static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int bal_reload(const void *section, char *err, size_t errlen)
 {
-	const struct sa_balance_config *b = &cfg->balance;
+	const struct sa_balance_config *b = section;
 
-	(void)err;
-	(void)errlen;
-	if (!E.running)
-		return bal_start(cfg, err, errlen);
-	if (strcmp(b->run_dir, E.run_dir) != 0)
+	if (!bal_engine.running || !b)
+		return bal_start(section, err, errlen);
+	if (strcmp(b->run_dir, bal_engine.run_dir) != 0)
 		sa_log(SA_LOG_WARNING, TAG, "run_dir change takes effect when the engine restarts");
-	if (set_str(&E.nbdkit, b->nbdkit) || set_str(&E.plugin, b->plugin) || set_args(b))
+	if (set_str(&bal_engine.nbdkit, b->nbdkit) || set_str(&bal_engine.plugin, b->plugin) || set_args(b))
 		return -ENOMEM;
-	if ((unsigned int)b->poll_interval_ms != E.poll_ms) {
+	if ((unsigned int)b->poll_interval_ms != bal_engine.poll_ms) {
 		unsigned int id = sa_ev_timer((unsigned int)b->poll_interval_ms, 1, poll_cb, NULL);
 
 		if (id) {
-			sa_ev_cancel(E.timer);
-			E.timer = id;
-			E.poll_ms = (unsigned int)b->poll_interval_ms;
+			sa_ev_cancel(bal_engine.timer);
+			bal_engine.timer = id;
+			bal_engine.poll_ms = (unsigned int)b->poll_interval_ms;
 		}
 	}
-	apply_config_teams(cfg);
+	apply_config_teams(b);
 	idx_commit();
 	return 0;
 }
@@ -1496,26 +1502,26 @@ static int bal_reload(const struct sa_config *cfg, char *err, size_t errlen)
 static void reap_cb(unsigned int id, void *arg)
 {
 	dying_reap();
-	if (!E.dying) {
-		sa_ev_cancel(E.reap_timer);
-		E.reap_timer = 0;
+	if (!bal_engine.dying) {
+		sa_ev_cancel(bal_engine.reap_timer);
+		bal_engine.reap_timer = 0;
 	}
 }
 
 static void bal_stop(void)
 {
-	if (!E.running)
+	if (!bal_engine.running)
 		return;
-	while (E.nteams)
-		team_remove(E.teams[E.nteams - 1]);
-	sa_ev_cancel(E.timer);
-	E.timer = 0;
-	E.running = 0;
-	if (E.dying && !E.reap_timer)
-		E.reap_timer = sa_ev_timer(100, 1, reap_cb, NULL);
-	free(E.teams);
-	E.teams = NULL;
-	E.nteams = E.cap = 0;
+	while (bal_engine.nteams)
+		team_remove(bal_engine.teams[bal_engine.nteams - 1]);
+	sa_ev_cancel(bal_engine.timer);
+	bal_engine.timer = 0;
+	bal_engine.running = 0;
+	if (bal_engine.dying && !bal_engine.reap_timer)
+		bal_engine.reap_timer = sa_ev_timer(100, 1, reap_cb, NULL);
+	free(bal_engine.teams);
+	bal_engine.teams = NULL;
+	bal_engine.nteams = bal_engine.cap = 0;
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 }
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "engines/balance/shares.h"
+#include "iscsi/sp_shares.h"
 #include "engines/registry.h"
 #include "iscsi/login_result.h"
 
@@ -47,10 +47,10 @@ enum bal_origin { BAL_FROM_CONFIG = 1, BAL_FROM_SNMP = 2 };
 
 /* The operator's settings of a team: what the control block is set to. */
 struct bal_ctl {
-	int mode; /* enum bal_mode */
-	int algo; /* enum bal_algo */
-	struct bal_dynamic dyn;
-	unsigned int share[2][BAL_MAX_PATHS]; /* per direction, each direction sums to 100 */
+	int mode; /* enum sp_mode */
+	int algo; /* enum sp_algo */
+	struct sp_lb_dynamic dyn;
+	unsigned int share[2][SP_MAX_PATHS]; /* per direction, each direction sums to 100 */
 };
 
 struct bal_path_spec {
@@ -76,7 +76,7 @@ struct bal_team_spec {
 	struct bal_chap chap;
 	unsigned int lun;
 	unsigned int npaths;
-	struct bal_path_spec path[BAL_MAX_PATHS];
+	struct bal_path_spec path[SP_MAX_PATHS];
 	struct bal_ctl ctl;
 };
 
@@ -109,7 +109,7 @@ struct bal_eng_team {
 	struct bal_team_spec spec;
 	int state; /* enum bal_team_state */
 	uint64_t total_bytes[2];
-	struct bal_path_live live[BAL_MAX_PATHS];
+	struct bal_path_live live[SP_MAX_PATHS];
 	char sock[108]; /* the NBD export: nbd+unix:///?socket=sock */
 	int ctl_status; /* enum bal_ctl_status */
 	int ctl_result; /* 0 or -errno from the data plane */

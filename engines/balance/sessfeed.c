@@ -171,9 +171,9 @@ static void fill_counters(struct sess_counters *c, const struct bal_path_live *l
 	}
 	memset(c, 0, sizeof(*c));
 	/* Sent by the initiator: write data and the command PDUs; received: read data. */
-	c->tx_bytes = b[BAL_WRITE] + FEED_BHS_LEN * (cm[BAL_READ] + cm[BAL_WRITE]);
-	c->rx_bytes = b[BAL_READ];
-	c->cmds = cm[BAL_READ] + cm[BAL_WRITE];
+	c->tx_bytes = b[SP_WRITE] + FEED_BHS_LEN * (cm[SP_READ] + cm[SP_WRITE]);
+	c->rx_bytes = b[SP_READ];
+	c->cmds = cm[SP_READ] + cm[SP_WRITE];
 	c->digest_errors = (uint32_t)(l->digest_errors - f->base_digest);
 	c->timeout_errors = (uint32_t)(l->timeout_errors - f->base_timeout);
 	c->errors = (uint32_t)(l->errors - f->base_errors) + c->digest_errors;
@@ -307,7 +307,7 @@ void bal_sessfeed_sync(void)
 
 		if (!t)
 			continue;
-		for (unsigned int p = 0; p < t->spec.npaths && p < BAL_MAX_PATHS; p++)
+		for (unsigned int p = 0; p < t->spec.npaths && p < SP_MAX_PATHS; p++)
 			sync_path(t, p);
 	}
 	sweep();

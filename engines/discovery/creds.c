@@ -19,7 +19,7 @@ static struct {
 	size_t n, cap;
 	uint32_t next_index; /* never goes down while the agent runs */
 	unsigned int secret_min, secret_max;
-} C = {.next_index = 1, .secret_min = 12, .secret_max = 16};
+} creds = {.next_index = 1, .secret_min = 12, .secret_max = 16};
 
 /* ---- helpers shared with login.c ------------------------------------------ */
 
@@ -93,14 +93,14 @@ static int64_t cred_index_of(const void *e)
 
 static size_t cred_pos(uint32_t index)
 {
-	return sa_lower_bound(C.rows, C.n, sizeof(*C.rows), index, cred_index_of);
+	return sa_lower_bound(creds.rows, creds.n, sizeof(*creds.rows), index, cred_index_of);
 }
 
 struct disc_cred *disc_cred_lookup(uint32_t index)
 {
 	size_t p = cred_pos(index);
 
-	return p < C.n && C.rows[p]->index == index ? C.rows[p] : NULL;
+	return p < creds.n && creds.rows[p]->index == index ? creds.rows[p] : NULL;
 }
 
 const struct disc_cred *disc_cred_find(uint32_t index)
@@ -110,26 +110,26 @@ const struct disc_cred *disc_cred_find(uint32_t index)
 
 const struct disc_cred *disc_cred_next(uint32_t after)
 {
-	size_t p = after == UINT32_MAX ? C.n : cred_pos(after + 1);
+	size_t p = after == UINT32_MAX ? creds.n : cred_pos(after + 1);
 
-	return p < C.n ? C.rows[p] : NULL;
+	return p < creds.n ? creds.rows[p] : NULL;
 }
 
 uint32_t disc_cred_next_index(void)
 {
-	return C.next_index;
+	return creds.next_index;
 }
 
 void disc_cred_set_limits(unsigned int min, unsigned int max)
 {
-	C.secret_min = min;
-	C.secret_max = max;
+	creds.secret_min = min;
+	creds.secret_max = max;
 }
 
 void disc_cred_secret_limits(unsigned int *min, unsigned int *max)
 {
-	*min = C.secret_min;
-	*max = C.secret_max;
+	*min = creds.secret_min;
+	*max = creds.secret_max;
 }
 
 static void cred_wipe_free(struct disc_cred *c)
@@ -145,22 +145,22 @@ static int cred_insert(struct disc_cred *c)
 {
 	size_t p = cred_pos(c->index);
 
-	if (p < C.n && C.rows[p]->index == c->index)
+	if (p < creds.n && creds.rows[p]->index == c->index)
 		return -EEXIST;
-	if (C.n == C.cap) {
-		size_t cap = C.cap ? C.cap * 2 : 8;
-		struct disc_cred **n = realloc(C.rows, cap * sizeof(*n));
+	if (creds.n == creds.cap) {
+		size_t cap = creds.cap ? creds.cap * 2 : 8;
+		struct disc_cred **n = realloc(creds.rows, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		C.rows = n;
-		C.cap = cap;
+		creds.rows = n;
+		creds.cap = cap;
 	}
-	memmove(&C.rows[p + 1], &C.rows[p], (C.n - p) * sizeof(*C.rows));
-	C.rows[p] = c;
-	C.n++;
-	if (c->index >= C.next_index && c->index < UINT32_MAX)
-		C.next_index = c->index + 1;
+	memmove(&creds.rows[p + 1], &creds.rows[p], (creds.n - p) * sizeof(*creds.rows));
+	creds.rows[p] = c;
+	creds.n++;
+	if (c->index >= creds.next_index && c->index < UINT32_MAX)
+		creds.next_index = c->index + 1;
 	disc_login_emit(DISC_CRED_EV_ADDED, c->index);
 	return 0;
 }
@@ -169,21 +169,21 @@ static void cred_remove(uint32_t index)
 {
 	size_t p = cred_pos(index);
 
-	if (p >= C.n || C.rows[p]->index != index)
+	if (p >= creds.n || creds.rows[p]->index != index)
 		return;
 	disc_login_emit(DISC_CRED_EV_REMOVED, index);
-	cred_wipe_free(C.rows[p]);
-	memmove(&C.rows[p], &C.rows[p + 1], (C.n - p - 1) * sizeof(*C.rows));
-	C.n--;
+	cred_wipe_free(creds.rows[p]);
+	memmove(&creds.rows[p], &creds.rows[p + 1], (creds.n - p - 1) * sizeof(*creds.rows));
+	creds.n--;
 }
 
 void disc_cred_clear(void)
 {
-	while (C.n)
-		cred_remove(C.rows[C.n - 1]->index);
-	free(C.rows);
-	C.rows = NULL;
-	C.n = C.cap = 0;
+	while (creds.n)
+		cred_remove(creds.rows[creds.n - 1]->index);
+	free(creds.rows);
+	creds.rows = NULL;
+	creds.n = creds.cap = 0;
 }
 
 /* ---- validation ----------------------------------------------------------- */
@@ -202,7 +202,7 @@ int disc_cred_check_secret(const char *s, size_t len, int mutual)
 {
 	if (mutual && len == 0)
 		return 0; /* no mutual CHAP */
-	if (len < C.secret_min || len > C.secret_max)
+	if (len < creds.secret_min || len > creds.secret_max)
 		return -EMSGSIZE;
 	return plain_bytes(s, len) ? 0 : -EINVAL;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "engines/discovery/disc_config.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
 #include "engines/discovery/sendtargets.h"
@@ -102,7 +103,7 @@ static struct {
 	uint32_t isns_stamp;
 	char **isns_servers; /* as configured, for deregistration at stop */
 	size_t nisns_servers;
-} D;
+} disc_engine;
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -131,30 +132,30 @@ static void emit(int type, uint32_t a)
 
 const struct disc_source *disc_source_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
 
-	return i < D.nsrc && D.src[i]->pub.index == index ? &D.src[i]->pub : NULL;
+	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? &disc_engine.src[i]->pub : NULL;
 }
 
 const struct disc_source *disc_source_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, (uint64_t)after + 1);
+	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, (uint64_t)after + 1);
 
-	return i < D.nsrc ? &D.src[i]->pub : NULL;
+	return i < disc_engine.nsrc ? &disc_engine.src[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.tgt, D.ntgt, index);
+	size_t i = LOWER_BOUND(disc_engine.tgt, disc_engine.ntgt, index);
 
-	return i < D.ntgt && D.tgt[i]->pub.index == index ? &D.tgt[i]->pub : NULL;
+	return i < disc_engine.ntgt && disc_engine.tgt[i]->pub.index == index ? &disc_engine.tgt[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(D.tgt, D.ntgt, (uint64_t)after + 1);
+	size_t i = LOWER_BOUND(disc_engine.tgt, disc_engine.ntgt, (uint64_t)after + 1);
 
-	return i < D.ntgt ? &D.tgt[i]->pub : NULL;
+	return i < disc_engine.ntgt ? &disc_engine.tgt[i]->pub : NULL;
 }
 
 const struct disc_portal *disc_portal_find(const struct disc_target *t, uint32_t index)
@@ -183,17 +184,17 @@ const struct disc_portal *disc_portal_next(const struct disc_target *t, uint32_t
 
 size_t disc_target_count(void)
 {
-	return D.ntgt;
+	return disc_engine.ntgt;
 }
 
 size_t disc_source_count(void)
 {
-	return D.nsrc;
+	return disc_engine.nsrc;
 }
 
 const struct disc_counters *disc_counters(void)
 {
-	return &D.ctr;
+	return &disc_engine.ctr;
 }
 
 static int grow_ptrs(void *parr, size_t *cap, size_t need)
@@ -229,7 +230,7 @@ static struct tgt *tgt_lookup(const char *name)
 {
 	struct tgt *t;
 
-	for (t = D.hash[name_hash(name)]; t; t = t->hnext)
+	for (t = disc_engine.hash[name_hash(name)]; t; t = t->hnext)
 		if (strcmp(t->pub.name, name) == 0)
 			return t;
 	return NULL;
@@ -247,21 +248,22 @@ static struct tgt *tgt_create(const char *name, int mech, uint32_t source, time_
 	struct tgt *t;
 	uint32_t h;
 
-	if (D.next_tgt == UINT32_MAX || grow_ptrs(&D.tgt, &D.captgt, D.ntgt + 1) < 0)
+	if (disc_engine.next_tgt == UINT32_MAX ||
+	    grow_ptrs(&disc_engine.tgt, &disc_engine.captgt, disc_engine.ntgt + 1) < 0)
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->pub.index = ++D.next_tgt;
+	t->pub.index = ++disc_engine.next_tgt;
 	snprintf(t->pub.name, sizeof(t->pub.name), "%s", name);
 	t->pub.mechanism = mech;
 	t->pub.source = source;
 	t->pub.first_seen = t->pub.last_seen = now;
 	/* Indexes only grow, so appending keeps the array sorted. */
-	D.tgt[D.ntgt++] = t;
+	disc_engine.tgt[disc_engine.ntgt++] = t;
 	h = name_hash(t->pub.name);
-	t->hnext = D.hash[h];
-	D.hash[h] = t;
+	t->hnext = disc_engine.hash[h];
+	disc_engine.hash[h] = t;
 	return t;
 }
 
@@ -269,7 +271,7 @@ static void tgt_unhash(struct tgt *t)
 {
 	struct tgt **pp;
 
-	for (pp = &D.hash[name_hash(t->pub.name)]; *pp; pp = &(*pp)->hnext) {
+	for (pp = &disc_engine.hash[name_hash(t->pub.name)]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == t) {
 			*pp = t->hnext;
 			return;
@@ -279,14 +281,14 @@ static void tgt_unhash(struct tgt *t)
 
 static void tgt_free_all(void)
 {
-	for (size_t i = 0; i < D.ntgt; i++) {
-		free(D.tgt[i]->pub.portals);
-		free(D.tgt[i]);
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		free(disc_engine.tgt[i]->pub.portals);
+		free(disc_engine.tgt[i]);
 	}
-	free(D.tgt);
-	D.tgt = NULL;
-	D.ntgt = D.captgt = 0;
-	memset(D.hash, 0, sizeof(D.hash));
+	free(disc_engine.tgt);
+	disc_engine.tgt = NULL;
+	disc_engine.ntgt = disc_engine.captgt = 0;
+	memset(disc_engine.hash, 0, sizeof(disc_engine.hash));
 }
 
 static int tgt_add_portal(struct tgt *t, const struct disc_st_addr *a, int mech, uint32_t source, time_t now)
@@ -344,7 +346,7 @@ struct merge {
 static void merge_close(struct merge *m)
 {
 	if (m->cur && m->cur_new) {
-		D.ctr.targets_found++;
+		disc_engine.ctr.targets_found++;
 		sa_log(++m->nnew <= MERGE_LOG_NEW_MAX ? SA_LOG_INFO : SA_LOG_DEBUG, "discovery",
 		       "target %s found at %s:%u", m->cur->pub.name, m->s->pub.host, (unsigned int)m->s->pub.port);
 		emit(DISC_EV_TARGET_DISCOVERED, m->cur->pub.index);
@@ -407,8 +409,8 @@ static void merge_reply(struct src *s, const char *text, size_t len)
 
 static struct src *src_find_addr(int mech, const char *host, uint16_t port)
 {
-	for (size_t i = 0; i < D.nsrc; i++) {
-		struct src *s = D.src[i];
+	for (size_t i = 0; i < disc_engine.nsrc; i++) {
+		struct src *s = disc_engine.src[i];
 
 		if ((mech == 0 || s->pub.mechanism == mech) && s->pub.port == port && strcmp(s->pub.host, host) == 0)
 			return s;
@@ -420,28 +422,30 @@ static struct src *src_create(int mech, int family, const char *host, uint16_t p
 {
 	struct src *s;
 
-	if (D.next_src == UINT32_MAX || grow_ptrs(&D.src, &D.capsrc, D.nsrc + 1) < 0)
+	if (disc_engine.next_src == UINT32_MAX ||
+	    grow_ptrs(&disc_engine.src, &disc_engine.capsrc, disc_engine.nsrc + 1) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->pub.index = ++D.next_src;
+	s->pub.index = ++disc_engine.next_src;
 	s->pub.mechanism = mech;
 	s->pub.family = family;
 	snprintf(s->pub.host, sizeof(s->pub.host), "%s", host);
 	s->pub.port = port;
 	s->pub.status = DISC_SRC_PENDING;
-	D.src[D.nsrc++] = s;
+	disc_engine.src[disc_engine.nsrc++] = s;
 	return s;
 }
 
 static void src_remove(struct src *s)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, s->pub.index);
+	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, s->pub.index);
 
-	if (i < D.nsrc && D.src[i] == s) {
-		memmove(&D.src[i], &D.src[i + 1], (D.nsrc - i - 1) * sizeof(D.src[0]));
-		D.nsrc--;
+	if (i < disc_engine.nsrc && disc_engine.src[i] == s) {
+		memmove(&disc_engine.src[i], &disc_engine.src[i + 1],
+		        (disc_engine.nsrc - i - 1) * sizeof(disc_engine.src[0]));
+		disc_engine.nsrc--;
 	}
 	disc_st_cancel(s->st);
 	free(s->server);
@@ -452,7 +456,7 @@ static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
 {
 	int was = s->pub.status;
 
-	D.ctr.sendtargets_failed++;
+	disc_engine.ctr.sendtargets_failed++;
 	s->pub.failures++;
 	s->pub.status = phase == DISC_ST_CONNECT ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
 	/* What an operator must fix reads as such (RFC 7143 status 0x0201 and
@@ -488,7 +492,7 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 		src_failed(s, rc, phase);
 		return;
 	}
-	D.ctr.sendtargets_ok++;
+	disc_engine.ctr.sendtargets_ok++;
 	s->pub.status = DISC_SRC_OK;
 	s->pub.last_success = time(NULL);
 	s->pub.last_error[0] = '\0';
@@ -507,15 +511,15 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 
 static void fill_params(struct disc_st_params *p, unsigned int connect_ms)
 {
-	p->initiator = D.initiator;
+	p->initiator = disc_engine.initiator;
 	p->connect_timeout_ms = connect_ms;
-	p->timeout_ms = D.timeout_ms;
-	p->max_reply = D.max_reply;
-	p->mrdsl = D.mrdsl;
-	p->chap_user = D.chap_user;
-	p->chap_secret = D.chap_secret;
-	p->chap_target_user = D.chap_tuser;
-	p->chap_target_secret = D.chap_tsecret;
+	p->timeout_ms = disc_engine.timeout_ms;
+	p->max_reply = disc_engine.max_reply;
+	p->mrdsl = disc_engine.mrdsl;
+	p->chap_user = disc_engine.chap_user;
+	p->chap_secret = disc_engine.chap_secret;
+	p->chap_target_user = disc_engine.chap_tuser;
+	p->chap_target_secret = disc_engine.chap_tsecret;
 }
 
 static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -559,7 +563,7 @@ static void src_query(struct src *s)
 	s->pub.attempts++;
 	s->pub.last_attempt = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
-	fill_params(&p, D.timeout_ms);
+	fill_params(&p, disc_engine.timeout_ms);
 	if ((rc = src_addr(s, &ss, &len)) < 0 ||
 	    (rc = disc_st_start((struct sockaddr *)&ss, len, &p, src_done, s, &s->st)) < 0) {
 		s->st = NULL;
@@ -571,9 +575,9 @@ static void src_query(struct src *s)
 
 static struct src *src_by_index(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
 
-	return i < D.nsrc && D.src[i]->pub.index == index ? D.src[i] : NULL;
+	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? disc_engine.src[i] : NULL;
 }
 
 static void isns_query(struct src *s)
@@ -586,7 +590,7 @@ static void isns_query(struct src *s)
 	s->pub.attempts++;
 	s->pub.last_attempt = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
-	rc = disc_isns_query(s->pub.index, s->server, D.initiator, reg);
+	rc = disc_isns_query(s->pub.index, s->server, disc_engine.initiator, reg);
 	if (rc == 0) {
 		s->isns_busy = true;
 		if (reg)
@@ -619,38 +623,38 @@ static void isns_drop_unlisted(const struct src *s)
 {
 	size_t w = 0, nlost = 0;
 
-	for (size_t i = 0; i < D.ntgt; i++) {
-		struct tgt *t = D.tgt[i];
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
 
-		if (t->pub.source != s->pub.index || t->isns_stamp == D.isns_stamp)
+		if (t->pub.source != s->pub.index || t->isns_stamp == disc_engine.isns_stamp)
 			continue;
 		nlost++;
-		D.ctr.targets_lost++;
+		disc_engine.ctr.targets_lost++;
 		sa_log(SA_LOG_INFO, "discovery", "target %s lost (no longer registered at iSNS %s)", t->pub.name,
 		       s->server);
 		emit(DISC_EV_TARGET_LOST, t->pub.index);
 	}
 	if (!nlost)
 		return;
-	for (size_t i = 0; i < D.ntgt; i++) {
-		struct tgt *t = D.tgt[i];
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
 
-		if (t->pub.source == s->pub.index && t->isns_stamp != D.isns_stamp) {
+		if (t->pub.source == s->pub.index && t->isns_stamp != disc_engine.isns_stamp) {
 			tgt_unhash(t);
 			free(t->pub.portals);
 			free(t);
 			continue;
 		}
-		D.tgt[w++] = t;
+		disc_engine.tgt[w++] = t;
 	}
-	D.ntgt = w;
+	disc_engine.ntgt = w;
 }
 
 static void isns_merge(struct src *s, const struct sa_isns_result *r)
 {
 	time_t now = time(NULL);
 
-	D.isns_stamp++;
+	disc_engine.isns_stamp++;
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct sa_isns_target *rt = &r->targets[i];
 		struct tgt *t = tgt_lookup(rt->name);
@@ -665,7 +669,7 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 		}
 		t->pub.last_seen = now;
 		t->pub.source = s->pub.index;
-		t->isns_stamp = D.isns_stamp;
+		t->isns_stamp = disc_engine.isns_stamp;
 		for (size_t k = 0; k < rt->nportals; k++) {
 			struct disc_st_addr a = {.family = rt->portals[k].family,
 			                         .port = rt->portals[k].port,
@@ -678,7 +682,7 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 		}
 		isns_prune_portals(t, s, rt);
 		if (fresh) {
-			D.ctr.targets_found++;
+			disc_engine.ctr.targets_found++;
 			sa_log(SA_LOG_INFO, "discovery", "target %s found at iSNS %s", t->pub.name, s->server);
 			emit(DISC_EV_TARGET_DISCOVERED, t->pub.index);
 		}
@@ -700,7 +704,7 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 		int was = s->pub.status;
 
 		s->isns_reg = 0;
-		D.ctr.sendtargets_failed++;
+		disc_engine.ctr.sendtargets_failed++;
 		s->pub.failures++;
 		s->pub.status = r->unreachable ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s", r->error);
@@ -736,8 +740,8 @@ static const unsigned int scn_followup_ms[] = {400, 2000};
 
 static void isns_query_all(void)
 {
-	for (size_t i = 0; i < D.nsrc; i++) {
-		struct src *s = D.src[i];
+	for (size_t i = 0; i < disc_engine.nsrc; i++) {
+		struct src *s = disc_engine.src[i];
 
 		if (s->pub.mechanism != DISC_MECH_ISNS)
 			continue;
@@ -752,17 +756,17 @@ static void scn_settle(unsigned int id, void *arg);
 
 static void scn_arm(unsigned int ms)
 {
-	if (D.scn_settle_timer)
-		sa_ev_cancel(D.scn_settle_timer);
-	D.scn_settle_timer = sa_ev_timer(ms, 0, scn_settle, NULL);
+	if (disc_engine.scn_settle_timer)
+		sa_ev_cancel(disc_engine.scn_settle_timer);
+	disc_engine.scn_settle_timer = sa_ev_timer(ms, 0, scn_settle, NULL);
 }
 
 /* A round for the SCNs seen so far; its follow-ups start over. */
 static void scn_round(void)
 {
-	D.scn_again = false;
-	D.scn_step = 0;
-	clock_gettime(CLOCK_MONOTONIC, &D.scn_last_round);
+	disc_engine.scn_again = false;
+	disc_engine.scn_step = 0;
+	clock_gettime(CLOCK_MONOTONIC, &disc_engine.scn_last_round);
 	isns_query_all();
 	scn_arm(scn_followup_ms[0]);
 }
@@ -771,21 +775,29 @@ static void scn_settle(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	D.scn_settle_timer = 0;
-	if (D.scn_again) {
+	disc_engine.scn_settle_timer = 0;
+	if (disc_engine.scn_again) {
 		scn_round();
 		return;
 	}
-	if (++D.scn_step > SCN_FOLLOWUPS)
+	if (++disc_engine.scn_step > SCN_FOLLOWUPS)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &D.scn_last_round);
+	clock_gettime(CLOCK_MONOTONIC, &disc_engine.scn_last_round);
 	isns_query_all();
-	if (D.scn_step < SCN_FOLLOWUPS)
-		scn_arm(scn_followup_ms[D.scn_step] - scn_followup_ms[D.scn_step - 1]);
+	if (disc_engine.scn_step < SCN_FOLLOWUPS)
+		scn_arm(scn_followup_ms[disc_engine.scn_step] - scn_followup_ms[disc_engine.scn_step - 1]);
 }
 
-/* An SCN from a configured server: ask every iSNS server again, at once when
- * no round ran in the last SCN_WINDOW_MS, else when that window ends. */
+/* isnsd keeps one SCN outstanding per recipient and holds every later one
+ * until that one is acknowledged or its SCN timeout (about a minute) runs
+ * out.  An SCNRsp that reaches it in the same poll() turn as another request
+ * can be dropped (seen in isnsd --debug scn: "Incoming PDU ... SCNResp" and
+ * no "acknowledged"), and then the next change is a minute late.  So the
+ * query an SCN triggers leaves the acknowledgement a head start. */
+#define SCN_ACK_GAP_MS 50
+
+/* An SCN from a configured server: ask every iSNS server again, soon when no
+ * round ran in the last SCN_WINDOW_MS, else when that window ends. */
 static void isns_scn(void *arg)
 {
 	struct timespec now;
@@ -793,35 +805,37 @@ static void isns_scn(void *arg)
 
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	since = disc_ms_between(&D.scn_last_round, &now);
-	if (!D.scn_settle_timer || since >= SCN_WINDOW_MS) {
-		scn_round();
+	since = disc_ms_between(&disc_engine.scn_last_round, &now);
+	if (!disc_engine.scn_settle_timer || since >= SCN_WINDOW_MS) {
+		if (!disc_engine.scn_again || !disc_engine.scn_settle_timer)
+			scn_arm(SCN_ACK_GAP_MS);
+		disc_engine.scn_again = true;
 		return;
 	}
 	/* A follow-up may be seconds away: this SCN waits only for the window. */
-	if (!D.scn_again)
+	if (!disc_engine.scn_again)
 		scn_arm((unsigned int)(SCN_WINDOW_MS - since));
-	D.scn_again = true;
+	disc_engine.scn_again = true;
 }
 
 static void isns_servers_free(void)
 {
-	for (size_t i = 0; i < D.nisns_servers; i++)
-		free(D.isns_servers[i]);
-	free(D.isns_servers);
-	D.isns_servers = NULL;
-	D.nisns_servers = 0;
+	for (size_t i = 0; i < disc_engine.nisns_servers; i++)
+		free(disc_engine.isns_servers[i]);
+	free(disc_engine.isns_servers);
+	disc_engine.isns_servers = NULL;
+	disc_engine.nisns_servers = 0;
 }
 
 static void isns_off(void)
 {
-	if (D.scn_settle_timer) {
-		sa_ev_cancel(D.scn_settle_timer);
-		D.scn_settle_timer = 0;
+	if (disc_engine.scn_settle_timer) {
+		sa_ev_cancel(disc_engine.scn_settle_timer);
+		disc_engine.scn_settle_timer = 0;
 	}
-	if (D.isns_on)
-		disc_isns_stop(D.isns_servers, D.nisns_servers, D.initiator);
-	D.isns_on = false;
+	if (disc_engine.isns_on)
+		disc_isns_stop(disc_engine.isns_servers, disc_engine.nisns_servers, disc_engine.initiator);
+	disc_engine.isns_on = false;
 	isns_servers_free();
 }
 
@@ -869,22 +883,22 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 		s->in_config = true;
 		s->mark = true;
 	}
-	for (size_t i = D.nsrc; i-- > 0;)
-		if (D.src[i]->pub.mechanism == DISC_MECH_ISNS && !D.src[i]->mark)
-			src_remove(D.src[i]);
+	for (size_t i = disc_engine.nsrc; i-- > 0;)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_ISNS && !disc_engine.src[i]->mark)
+			src_remove(disc_engine.src[i]);
 	/* Who to deregister from at stop: what we last registered with. */
 	isns_servers_free();
 	if (c->nisns) {
-		D.isns_servers = calloc(c->nisns, sizeof(char *));
-		if (!D.isns_servers) {
+		disc_engine.isns_servers = calloc(c->nisns, sizeof(char *));
+		if (!disc_engine.isns_servers) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < c->nisns; i++)
-			if ((D.isns_servers[i] = strdup(c->isns[i])))
-				D.nisns_servers++;
+			if ((disc_engine.isns_servers[i] = strdup(c->isns[i])))
+				disc_engine.nisns_servers++;
 	}
-	if (c->nisns && !D.isns_on) {
+	if (c->nisns && !disc_engine.isns_on) {
 		struct disc_isns_opts o = {.scn_port = (unsigned int)c->isns_scn_port,
 		                           .scn_address = c->isns_scn_address,
 		                           .scn_idle_s = (unsigned int)c->isns_scn_idle};
@@ -892,14 +906,14 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 
 		if ((rc = disc_isns_start(&o, c->isns, c->nisns, isns_done, isns_scn, NULL, err, errlen)) < 0)
 			return rc;
-		D.isns_on = true;
+		disc_engine.isns_on = true;
 		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
 		       c->nisns, disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
 	} else if (c->nisns) {
 		disc_isns_set_servers(c->isns, c->nisns);
-	} else if (!c->nisns && D.isns_on) {
+	} else if (!c->nisns && disc_engine.isns_on) {
 		disc_isns_stop(NULL, 0, NULL);
-		D.isns_on = false;
+		disc_engine.isns_on = false;
 	}
 	return 0;
 }
@@ -913,7 +927,7 @@ static void probe_unlink(struct probe *pr)
 	if (pr->prev)
 		pr->prev->next = pr->next;
 	else
-		D.probes = pr->next;
+		disc_engine.probes = pr->next;
 	if (pr->next)
 		pr->next->prev = pr->prev;
 }
@@ -974,17 +988,17 @@ static void scan_pump(struct scan *sc)
 			free(pr);
 			continue;
 		}
-		D.ctr.scan_probes++;
+		disc_engine.ctr.scan_probes++;
 		fill_params(&p, sc->timeout_ms);
 		rc = disc_st_start((struct sockaddr *)&pr->sa, sizeof(pr->sa), &p, probe_done, pr, &pr->st);
 		if (rc < 0) {
 			free(pr);
 			continue;
 		}
-		pr->next = D.probes;
-		if (D.probes)
-			D.probes->prev = pr;
-		D.probes = pr;
+		pr->next = disc_engine.probes;
+		if (disc_engine.probes)
+			disc_engine.probes->prev = pr;
+		disc_engine.probes = pr;
 		sc->inflight++;
 	}
 	if (sc->running && sc->inflight == 0 && sc->cursor >= sc->total) {
@@ -992,9 +1006,9 @@ static void scan_pump(struct scan *sc)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		sc->running = false;
-		D.ctr.scans_completed++;
-		D.ctr.last_scan_ms = (uint32_t)disc_ms_between(&sc->started, &now);
-		sa_log(SA_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)D.ctr.last_scan_ms);
+		disc_engine.ctr.scans_completed++;
+		disc_engine.ctr.last_scan_ms = (uint32_t)disc_ms_between(&sc->started, &now);
+		sa_log(SA_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)disc_engine.ctr.last_scan_ms);
 	}
 }
 
@@ -1010,18 +1024,18 @@ static void scan_start(struct scan *sc)
 
 static void scans_free(void)
 {
-	while (D.probes) {
-		struct probe *pr = D.probes;
+	while (disc_engine.probes) {
+		struct probe *pr = disc_engine.probes;
 
-		D.probes = pr->next;
+		disc_engine.probes = pr->next;
 		disc_st_cancel(pr->st);
 		free(pr);
 	}
-	for (size_t i = 0; i < D.nscans; i++)
-		free(D.scans[i].ports);
-	free(D.scans);
-	D.scans = NULL;
-	D.nscans = 0;
+	for (size_t i = 0; i < disc_engine.nscans; i++)
+		free(disc_engine.scans[i].ports);
+	free(disc_engine.scans);
+	disc_engine.scans = NULL;
+	disc_engine.nscans = 0;
 }
 
 static int scans_load(const struct sa_discovery_config *c)
@@ -1029,13 +1043,13 @@ static int scans_load(const struct sa_discovery_config *c)
 	scans_free();
 	if (!c->nscan)
 		return 0;
-	D.scans = calloc(c->nscan, sizeof(*D.scans));
-	if (!D.scans)
+	disc_engine.scans = calloc(c->nscan, sizeof(*disc_engine.scans));
+	if (!disc_engine.scans)
 		return -ENOMEM;
-	D.nscans = c->nscan;
+	disc_engine.nscans = c->nscan;
 	for (size_t i = 0; i < c->nscan; i++) {
 		const struct sa_disc_scan_cfg *sc = &c->scan[i];
-		struct scan *s = &D.scans[i];
+		struct scan *s = &disc_engine.scans[i];
 		char addr[INET_ADDRSTRLEN];
 		const char *slash = strchr(sc->cidr, '/');
 		struct in_addr in;
@@ -1071,18 +1085,18 @@ static int scans_load(const struct sa_discovery_config *c)
 static void round_run(void)
 {
 	/* Scanned sources are refreshed by their own scan's probes. */
-	for (size_t i = 0; i < D.nsrc; i++)
-		if (D.src[i]->pub.mechanism != DISC_MECH_SCAN)
-			src_query(D.src[i]);
-	for (size_t i = 0; i < D.nscans; i++)
-		scan_start(&D.scans[i]);
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		if (disc_engine.src[i]->pub.mechanism != DISC_MECH_SCAN)
+			src_query(disc_engine.src[i]);
+	for (size_t i = 0; i < disc_engine.nscans; i++)
+		scan_start(&disc_engine.scans[i]);
 }
 
 static void on_round(unsigned int id, void *arg)
 {
 	(void)arg;
-	if (id == D.kick_timer)
-		D.kick_timer = 0;
+	if (id == disc_engine.kick_timer)
+		disc_engine.kick_timer = 0;
 	round_run();
 }
 
@@ -1090,31 +1104,32 @@ static void on_round(unsigned int id, void *arg)
  * is not aged: its reply is on the way. */
 static bool src_busy(uint32_t index)
 {
-	size_t i = LOWER_BOUND(D.src, D.nsrc, index);
+	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
 
-	return i < D.nsrc && D.src[i]->pub.index == index && (D.src[i]->st || D.src[i]->isns_busy);
+	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index &&
+	       (disc_engine.src[i]->st || disc_engine.src[i]->isns_busy);
 }
 
 static void age_sweep(void)
 {
-	time_t now = time(NULL), limit = now - (time_t)D.age_out_s;
+	time_t now = time(NULL), limit = now - (time_t)disc_engine.age_out_s;
 	size_t w = 0, nlost = 0;
 
 	/* First tell, while every row is still in place for the notifications
 	 * to read; then drop. */
-	for (size_t i = 0; i < D.ntgt; i++) {
-		struct tgt *t = D.tgt[i];
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
 
 		if (t->pub.last_seen >= limit || src_busy(t->pub.source))
 			continue;
 		nlost++;
-		D.ctr.targets_lost++;
+		disc_engine.ctr.targets_lost++;
 		sa_log(SA_LOG_INFO, "discovery", "target %s lost (unseen for %u s)", t->pub.name,
-		       (unsigned int)D.age_out_s);
+		       (unsigned int)disc_engine.age_out_s);
 		emit(DISC_EV_TARGET_LOST, t->pub.index);
 	}
-	for (size_t i = 0; i < D.ntgt; i++) {
-		struct tgt *t = D.tgt[i];
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
 		size_t pw = 0;
 
 		if (nlost && t->pub.last_seen < limit && !src_busy(t->pub.source)) {
@@ -1128,9 +1143,9 @@ static void age_sweep(void)
 			if (t->pub.portals[j].last_seen >= limit || src_busy(t->pub.portals[j].source))
 				t->pub.portals[pw++] = t->pub.portals[j];
 		t->pub.nportals = pw;
-		D.tgt[w++] = t;
+		disc_engine.tgt[w++] = t;
 	}
-	D.ntgt = w;
+	disc_engine.ntgt = w;
 }
 
 static void on_age(unsigned int id, void *arg)
@@ -1142,7 +1157,7 @@ static void on_age(unsigned int id, void *arg)
 
 int disc_refresh(void)
 {
-	if (!D.running)
+	if (!disc_engine.running)
 		return -ENODEV;
 	round_run();
 	return 0;
@@ -1167,20 +1182,20 @@ static void on_peer_notification(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	if (!D.running)
+	if (!disc_engine.running)
 		return;
 	sa_log(SA_LOG_INFO, "discovery", "%s from %s: asking the sources again",
 	       t->trap_oid[t->trap_oid_len - 1] == 1 ? "sanTargetDiscovered" : "sanTargetLost", t->source);
-	if (!D.kick_timer)
-		D.kick_timer = sa_ev_timer(PEER_SETTLE_MS, 0, on_round, NULL);
+	if (!disc_engine.kick_timer)
+		disc_engine.kick_timer = sa_ev_timer(PEER_SETTLE_MS, 0, on_round, NULL);
 }
 
 static void peer_unsubscribe(void)
 {
 	for (size_t i = 0; i < 2; i++)
-		if (D.peer_subs[i] > 0)
-			bus_unsubscribe(D.peer_subs[i]);
-	D.peer_subs[0] = D.peer_subs[1] = 0;
+		if (disc_engine.peer_subs[i] > 0)
+			bus_unsubscribe(disc_engine.peer_subs[i]);
+	disc_engine.peer_subs[0] = disc_engine.peer_subs[1] = 0;
 }
 
 static int peer_subscribe(void)
@@ -1193,38 +1208,39 @@ static int peer_subscribe(void)
 	int h;
 
 	for (size_t i = 0; i < 2; i++) {
-		if (D.peer_subs[i])
+		if (disc_engine.peer_subs[i])
 			continue;
 		if ((h = bus_subscribe_key(BUS_TRAP, oids[i].oid, oids[i].len, 0, on_peer_notification, NULL)) < 0) {
 			peer_unsubscribe();
 			return h;
 		}
-		D.peer_subs[i] = h;
+		disc_engine.peer_subs[i] = h;
 	}
 	return 0;
 }
 
 /* ---- engine ops ------------------------------------------------------ */
 
-static int apply(const struct sa_config *cfg, char *err, size_t errlen)
+static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 {
-	const struct sa_discovery_config *c = &cfg->discovery;
 	int rc;
 
-	snprintf(D.initiator, sizeof(D.initiator), "%s", c->initiator_name);
-	D.interval_s = (unsigned int)c->interval;
-	D.age_out_s = (unsigned int)c->age_out;
-	D.timeout_ms = (unsigned int)c->timeout_ms;
-	D.max_reply = (size_t)c->max_reply;
-	D.mrdsl = (unsigned int)c->max_data_segment;
-	snprintf(D.chap_user, sizeof(D.chap_user), "%s", c->chap_user ? c->chap_user : "");
-	snprintf(D.chap_secret, sizeof(D.chap_secret), "%s", c->chap_secret ? c->chap_secret : "");
-	snprintf(D.chap_tuser, sizeof(D.chap_tuser), "%s", c->chap_target_user ? c->chap_target_user : "");
-	snprintf(D.chap_tsecret, sizeof(D.chap_tsecret), "%s", c->chap_target_secret ? c->chap_target_secret : "");
+	snprintf(disc_engine.initiator, sizeof(disc_engine.initiator), "%s", c->initiator_name);
+	disc_engine.interval_s = (unsigned int)c->interval;
+	disc_engine.age_out_s = (unsigned int)c->age_out;
+	disc_engine.timeout_ms = (unsigned int)c->timeout_ms;
+	disc_engine.max_reply = (size_t)c->max_reply;
+	disc_engine.mrdsl = (unsigned int)c->max_data_segment;
+	snprintf(disc_engine.chap_user, sizeof(disc_engine.chap_user), "%s", c->chap_user ? c->chap_user : "");
+	snprintf(disc_engine.chap_secret, sizeof(disc_engine.chap_secret), "%s", c->chap_secret ? c->chap_secret : "");
+	snprintf(disc_engine.chap_tuser, sizeof(disc_engine.chap_tuser), "%s",
+	         c->chap_target_user ? c->chap_target_user : "");
+	snprintf(disc_engine.chap_tsecret, sizeof(disc_engine.chap_tsecret), "%s",
+	         c->chap_target_secret ? c->chap_target_secret : "");
 
 	/* Configured portals: keep rows (and their history) across reloads. */
-	for (size_t i = 0; i < D.nsrc; i++)
-		D.src[i]->mark = false;
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		disc_engine.src[i]->mark = false;
 	for (size_t i = 0; i < c->nportals; i++) {
 		char host[DISC_HOST_MAX];
 		uint16_t port;
@@ -1240,24 +1256,24 @@ static int apply(const struct sa_config *cfg, char *err, size_t errlen)
 		s->in_config = true;
 		s->mark = true;
 	}
-	for (size_t i = D.nsrc; i-- > 0;)
-		if (D.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && !D.src[i]->mark)
-			src_remove(D.src[i]);
+	for (size_t i = disc_engine.nsrc; i-- > 0;)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && !disc_engine.src[i]->mark)
+			src_remove(disc_engine.src[i]);
 	if ((rc = isns_apply(c, err, errlen)) < 0)
 		return rc;
 	if ((rc = scans_load(c)) < 0) {
 		snprintf(err, errlen, "cannot set up subnet scans: %s", strerror(-rc));
 		return rc;
 	}
-	if (D.round_timer)
-		sa_ev_cancel(D.round_timer);
-	D.round_timer = sa_ev_timer(D.interval_s * 1000u, 1, on_round, NULL);
-	if (!D.age_timer)
-		D.age_timer = sa_ev_timer(AGE_SWEEP_MS, 1, on_age, NULL);
+	if (disc_engine.round_timer)
+		sa_ev_cancel(disc_engine.round_timer);
+	disc_engine.round_timer = sa_ev_timer(disc_engine.interval_s * 1000u, 1, on_round, NULL);
+	if (!disc_engine.age_timer)
+		disc_engine.age_timer = sa_ev_timer(AGE_SWEEP_MS, 1, on_age, NULL);
 	/* The first round runs from the loop, not inside start. */
-	if (!D.kick_timer)
-		D.kick_timer = sa_ev_timer(1, 0, on_round, NULL);
-	if (!D.round_timer || !D.age_timer || !D.kick_timer) {
+	if (!disc_engine.kick_timer)
+		disc_engine.kick_timer = sa_ev_timer(1, 0, on_round, NULL);
+	if (!disc_engine.round_timer || !disc_engine.age_timer || !disc_engine.kick_timer) {
 		snprintf(err, errlen, "cannot create timers");
 		return -ENOMEM;
 	}
@@ -1266,34 +1282,39 @@ static int apply(const struct sa_config *cfg, char *err, size_t errlen)
 
 static void disc_stop(void)
 {
-	if (D.round_timer)
-		sa_ev_cancel(D.round_timer);
-	if (D.age_timer)
-		sa_ev_cancel(D.age_timer);
-	if (D.kick_timer)
-		sa_ev_cancel(D.kick_timer);
-	D.round_timer = D.age_timer = D.kick_timer = 0;
+	if (disc_engine.round_timer)
+		sa_ev_cancel(disc_engine.round_timer);
+	if (disc_engine.age_timer)
+		sa_ev_cancel(disc_engine.age_timer);
+	if (disc_engine.kick_timer)
+		sa_ev_cancel(disc_engine.kick_timer);
+	disc_engine.round_timer = disc_engine.age_timer = disc_engine.kick_timer = 0;
 	peer_unsubscribe();
 	isns_off();
 	scans_free();
-	while (D.nsrc)
-		src_remove(D.src[D.nsrc - 1]);
-	free(D.src);
-	D.src = NULL;
-	D.capsrc = 0;
+	while (disc_engine.nsrc)
+		src_remove(disc_engine.src[disc_engine.nsrc - 1]);
+	free(disc_engine.src);
+	disc_engine.src = NULL;
+	disc_engine.capsrc = 0;
 	tgt_free_all();
-	memset(D.chap_secret, 0, sizeof(D.chap_secret));
-	memset(D.chap_tsecret, 0, sizeof(D.chap_tsecret));
-	D.running = false;
+	memset(disc_engine.chap_secret, 0, sizeof(disc_engine.chap_secret));
+	memset(disc_engine.chap_tsecret, 0, sizeof(disc_engine.chap_tsecret));
+	disc_engine.running = false;
 }
 
-static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
+static int disc_start(const void *section, char *err, size_t errlen)
 {
+	const struct sa_discovery_config *cfg = section;
 	int rc;
 
-	if (D.running)
+	if (!cfg) {
+		snprintf(err, errlen, "no discovery section");
+		return -EINVAL;
+	}
+	if (disc_engine.running)
 		disc_stop();
-	D.running = true;
+	disc_engine.running = true;
 	if ((rc = apply(cfg, err, errlen)) < 0) {
 		disc_stop();
 		return rc;
@@ -1304,15 +1325,15 @@ static int disc_start(const struct sa_config *cfg, char *err, size_t errlen)
 		return rc;
 	}
 	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
-	       cfg->discovery.nportals, cfg->discovery.nisns, cfg->discovery.nscan, D.interval_s, D.age_out_s);
+	       cfg->nportals, cfg->nisns, cfg->nscan, disc_engine.interval_s, disc_engine.age_out_s);
 	return 0;
 }
 
-static int disc_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int disc_reload(const void *section, char *err, size_t errlen)
 {
-	if (!D.running)
-		return disc_start(cfg, err, errlen);
-	return apply(cfg, err, errlen);
+	if (!disc_engine.running || !section)
+		return disc_start(section, err, errlen);
+	return apply(section, err, errlen);
 }
 
 const struct sa_engine_ops disc_engine_ops = {

@@ -74,38 +74,38 @@ static struct {
 	size_t npeers;
 	unsigned long refused;
 	time_t refused_logged;
-} W = {.lfd = -1, .pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+} isns_worker = {.lfd = -1, .pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* ---- worker ------------------------------------------------------------------ */
 
 static void *worker(void *unused)
 {
 	(void)unused;
-	pthread_mutex_lock(&W.lock);
+	pthread_mutex_lock(&isns_worker.lock);
 	for (;;) {
 		struct job *j;
 
-		while (!W.queue && !W.quit)
-			pthread_cond_wait(&W.cond, &W.lock);
-		if (W.quit)
+		while (!isns_worker.queue && !isns_worker.quit)
+			pthread_cond_wait(&isns_worker.cond, &isns_worker.lock);
+		if (isns_worker.quit)
 			break;
-		j = W.queue;
-		W.queue = j->next;
-		if (!W.queue)
-			W.tail = NULL;
-		pthread_mutex_unlock(&W.lock);
+		j = isns_worker.queue;
+		isns_worker.queue = j->next;
+		if (!isns_worker.queue)
+			isns_worker.tail = NULL;
+		pthread_mutex_unlock(&isns_worker.lock);
 		{
 			struct sa_isns_req rq = {.server = j->server,
 			                         .initiator = j->initiator,
-			                         .scn_port = W.scn_port,
-			                         .scn_addr = &W.scn_addr,
+			                         .scn_port = isns_worker.scn_port,
+			                         .scn_addr = &isns_worker.scn_addr,
 			                         .do_register = j->do_register};
 			ssize_t n;
 
 			sa_isns_discover(&rq, &j->r);
 			/* A pointer is far below PIPE_BUF: the write is atomic. */
 			do
-				n = write(W.pipe[1], &j, sizeof(j));
+				n = write(isns_worker.pipe[1], &j, sizeof(j));
 			while (n < 0 && errno == EINTR);
 			if (n != sizeof(j)) {
 				sa_isns_result_free(&j->r);
@@ -114,17 +114,17 @@ static void *worker(void *unused)
 				free(j);
 			}
 		}
-		pthread_mutex_lock(&W.lock);
+		pthread_mutex_lock(&isns_worker.lock);
 	}
-	pthread_mutex_unlock(&W.lock);
+	pthread_mutex_unlock(&isns_worker.lock);
 	return NULL;
 }
 
 static void busy_del(uint32_t src)
 {
-	for (size_t i = 0; i < W.nbusy; i++)
-		if (W.busy[i] == src) {
-			W.busy[i] = W.busy[--W.nbusy];
+	for (size_t i = 0; i < isns_worker.nbusy; i++)
+		if (isns_worker.busy[i] == src) {
+			isns_worker.busy[i] = isns_worker.busy[--isns_worker.nbusy];
 			return;
 		}
 }
@@ -136,8 +136,8 @@ static void on_result(int fd, void *unused)
 	(void)unused;
 	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
 		busy_del(j->src);
-		if (W.done)
-			W.done(j->src, &j->r, W.arg);
+		if (isns_worker.done)
+			isns_worker.done(j->src, &j->r, isns_worker.arg);
 		sa_isns_result_free(&j->r);
 		free(j->server);
 		free(j->initiator);
@@ -149,12 +149,12 @@ int disc_isns_query(uint32_t src, const char *server, const char *initiator, int
 {
 	struct job *j;
 
-	if (!W.running)
+	if (!isns_worker.running)
 		return -ENODEV;
-	for (size_t i = 0; i < W.nbusy; i++)
-		if (W.busy[i] == src)
+	for (size_t i = 0; i < isns_worker.nbusy; i++)
+		if (isns_worker.busy[i] == src)
 			return -EALREADY;
-	if (W.nbusy == sizeof(W.busy) / sizeof(W.busy[0]))
+	if (isns_worker.nbusy == sizeof(isns_worker.busy) / sizeof(isns_worker.busy[0]))
 		return -ENOMEM;
 	j = calloc(1, sizeof(*j));
 	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
@@ -165,15 +165,15 @@ int disc_isns_query(uint32_t src, const char *server, const char *initiator, int
 	}
 	j->src = src;
 	j->do_register = do_register;
-	W.busy[W.nbusy++] = src;
-	pthread_mutex_lock(&W.lock);
-	if (W.tail)
-		W.tail->next = j;
+	isns_worker.busy[isns_worker.nbusy++] = src;
+	pthread_mutex_lock(&isns_worker.lock);
+	if (isns_worker.tail)
+		isns_worker.tail->next = j;
 	else
-		W.queue = j;
-	W.tail = j;
-	pthread_cond_signal(&W.cond);
-	pthread_mutex_unlock(&W.lock);
+		isns_worker.queue = j;
+	isns_worker.tail = j;
+	pthread_cond_signal(&isns_worker.cond);
+	pthread_mutex_unlock(&isns_worker.lock);
 	return 0;
 }
 
@@ -276,8 +276,8 @@ static void on_conn(int fd, void *arg)
 out:
 	if (changed) {
 		sa_log(SA_LOG_DEBUG, "discovery", "iSNS state change notification");
-		if (W.scn)
-			W.scn(W.arg);
+		if (isns_worker.scn)
+			isns_worker.scn(isns_worker.arg);
 	}
 }
 
@@ -294,8 +294,8 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 
 static bool peer_allowed(const struct sockaddr_storage *peer)
 {
-	for (size_t i = 0; i < W.npeers; i++)
-		if (same_host(&W.peers[i], peer))
+	for (size_t i = 0; i < isns_worker.npeers; i++)
+		if (same_host(&isns_worker.peers[i], peer))
 			return true;
 	return false;
 }
@@ -345,9 +345,9 @@ int disc_isns_set_servers(char *const *servers, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && k < SCN_MAX_PEERS; i++)
-		if (parse_host(servers[i], &W.peers[k]) == 0)
+		if (parse_host(servers[i], &isns_worker.peers[k]) == 0)
 			k++;
-	W.npeers = k;
+	isns_worker.npeers = k;
 	return n > SCN_MAX_PEERS ? -E2BIG : 0;
 }
 
@@ -367,20 +367,20 @@ static void on_accept(int fd, void *unused)
 			char a[INET6_ADDRSTRLEN];
 
 			close(cfd);
-			W.refused++;
+			isns_worker.refused++;
 			/* At most one line a second, whatever the sender does. */
-			if (now != W.refused_logged) {
-				W.refused_logged = now;
+			if (now != isns_worker.refused_logged) {
+				isns_worker.refused_logged = now;
 				sa_log(SA_LOG_NOTICE, "discovery",
 				       "iSNS SCN connection from %s refused: not a configured iSNS server (%lu refused "
 				       "so far)",
-				       host_text(&peer, a, sizeof(a)), W.refused);
+				       host_text(&peer, a, sizeof(a)), isns_worker.refused);
 			}
 			continue;
 		}
 		for (size_t i = 0; i < SCN_MAX_CONNS; i++)
-			if (W.conns[i].fd < 0) {
-				c = &W.conns[i];
+			if (isns_worker.conns[i].fd < 0) {
+				c = &isns_worker.conns[i];
 				break;
 			}
 		if (!c) {
@@ -406,9 +406,10 @@ static void sweep(unsigned int id, void *unused)
 	(void)id;
 	(void)unused;
 	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
-		if (W.conns[i].fd >= 0 && now - W.conns[i].last >= (time_t)W.idle_s) {
-			sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN connection idle for %u s: closed", W.idle_s);
-			conn_close(&W.conns[i]);
+		if (isns_worker.conns[i].fd >= 0 && now - isns_worker.conns[i].last >= (time_t)isns_worker.idle_s) {
+			sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN connection idle for %u s: closed",
+			       isns_worker.idle_s);
+			conn_close(&isns_worker.conns[i]);
 		}
 }
 
@@ -420,27 +421,27 @@ static int listen_scn(unsigned int port, const struct sockaddr_storage *addr)
 	socklen_t len = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int one = 1, rc;
 
-	W.lfd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (W.lfd < 0)
+	isns_worker.lfd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (isns_worker.lfd < 0)
 		return -errno;
-	setsockopt(W.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(isns_worker.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr->ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
-	if (bind(W.lfd, (struct sockaddr *)&sa, len) < 0 || listen(W.lfd, 16) < 0 ||
-	    getsockname(W.lfd, (struct sockaddr *)&sa, &len) < 0) {
+	if (bind(isns_worker.lfd, (struct sockaddr *)&sa, len) < 0 || listen(isns_worker.lfd, 16) < 0 ||
+	    getsockname(isns_worker.lfd, (struct sockaddr *)&sa, &len) < 0) {
 		rc = -errno;
-		close(W.lfd);
-		W.lfd = -1;
+		close(isns_worker.lfd);
+		isns_worker.lfd = -1;
 		return rc;
 	}
-	W.scn_addr = sa;
-	W.scn_port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-	                                            : ((struct sockaddr_in *)&sa)->sin_port);
-	if (sa_ev_watch_read(W.lfd, on_accept, NULL) < 0) {
-		close(W.lfd);
-		W.lfd = -1;
+	isns_worker.scn_addr = sa;
+	isns_worker.scn_port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+	                                                      : ((struct sockaddr_in *)&sa)->sin_port);
+	if (sa_ev_watch_read(isns_worker.lfd, on_accept, NULL) < 0) {
+		close(isns_worker.lfd);
+		isns_worker.lfd = -1;
 		return -ENOMEM;
 	}
 	return 0;
@@ -450,14 +451,14 @@ static int listen_scn(unsigned int port, const struct sockaddr_storage *addr)
 
 uint16_t disc_isns_scn_port(void)
 {
-	return W.running ? W.scn_port : 0;
+	return isns_worker.running ? isns_worker.scn_port : 0;
 }
 
 const char *disc_isns_scn_host(char *buf, size_t len)
 {
-	if (!W.running)
+	if (!isns_worker.running)
 		return "";
-	return host_text(&W.scn_addr, buf, len);
+	return host_text(&isns_worker.scn_addr, buf, len);
 }
 
 int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t nservers, disc_isns_done_fn done,
@@ -467,17 +468,17 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 	char a[INET6_ADDRSTRLEN];
 	int rc;
 
-	if (W.running)
+	if (isns_worker.running)
 		return 0;
 	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
-		W.conns[i].fd = -1;
-	W.done = done;
-	W.scn = scn;
-	W.arg = arg;
-	W.quit = false;
-	W.nbusy = 0;
-	W.idle_s = o->scn_idle_s ? o->scn_idle_s : 1;
-	W.refused = 0;
+		isns_worker.conns[i].fd = -1;
+	isns_worker.done = done;
+	isns_worker.scn = scn;
+	isns_worker.arg = arg;
+	isns_worker.quit = false;
+	isns_worker.nbusy = 0;
+	isns_worker.idle_s = o->scn_idle_s ? o->scn_idle_s : 1;
+	isns_worker.refused = 0;
 	if (!nservers)
 		return -EINVAL;
 	if (o->scn_address && *o->scn_address) {
@@ -490,43 +491,43 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 		return rc;
 	}
 	disc_isns_set_servers(servers, nservers);
-	if (pipe2(W.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+	if (pipe2(isns_worker.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "iSNS: pipe: %s", strerror(-rc));
 		return rc;
 	}
 	/* The worker's end blocks: it has nothing else to do. */
-	fcntl(W.pipe[1], F_SETFL, fcntl(W.pipe[1], F_GETFL) & ~O_NONBLOCK);
+	fcntl(isns_worker.pipe[1], F_SETFL, fcntl(isns_worker.pipe[1], F_GETFL) & ~O_NONBLOCK);
 	if ((rc = listen_scn(o->scn_port, &addr)) < 0) {
 		snprintf(err, errlen, "iSNS: cannot listen for SCNs on %s TCP port %u: %s",
 		         host_text(&addr, a, sizeof(a)), o->scn_port, strerror(-rc));
 		goto fail;
 	}
-	W.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
-	if (sa_ev_watch_read(W.pipe[0], on_result, NULL) < 0) {
+	isns_worker.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
+	if (sa_ev_watch_read(isns_worker.pipe[0], on_result, NULL) < 0) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "iSNS: cannot watch the worker pipe");
 		goto fail;
 	}
-	if ((rc = -pthread_create(&W.thread, NULL, worker, NULL)) < 0) {
-		sa_ev_unwatch_read(W.pipe[0]);
+	if ((rc = -pthread_create(&isns_worker.thread, NULL, worker, NULL)) < 0) {
+		sa_ev_unwatch_read(isns_worker.pipe[0]);
 		snprintf(err, errlen, "iSNS: cannot start the worker thread: %s", strerror(-rc));
 		goto fail;
 	}
-	W.running = true;
+	isns_worker.running = true;
 	return 0;
 fail:
-	if (W.sweep_timer)
-		sa_ev_cancel(W.sweep_timer);
-	W.sweep_timer = 0;
-	if (W.lfd >= 0) {
-		sa_ev_unwatch_read(W.lfd);
-		close(W.lfd);
-		W.lfd = -1;
+	if (isns_worker.sweep_timer)
+		sa_ev_cancel(isns_worker.sweep_timer);
+	isns_worker.sweep_timer = 0;
+	if (isns_worker.lfd >= 0) {
+		sa_ev_unwatch_read(isns_worker.lfd);
+		close(isns_worker.lfd);
+		isns_worker.lfd = -1;
 	}
-	close(W.pipe[0]);
-	close(W.pipe[1]);
-	W.pipe[0] = W.pipe[1] = -1;
+	close(isns_worker.pipe[0]);
+	close(isns_worker.pipe[1]);
+	isns_worker.pipe[0] = isns_worker.pipe[1] = -1;
 	return rc;
 }
 
@@ -534,46 +535,46 @@ void disc_isns_stop(char **servers, size_t n, const char *initiator)
 {
 	struct job *j;
 
-	if (!W.running)
+	if (!isns_worker.running)
 		return;
-	pthread_mutex_lock(&W.lock);
-	W.quit = true;
-	while ((j = W.queue)) {
-		W.queue = j->next;
+	pthread_mutex_lock(&isns_worker.lock);
+	isns_worker.quit = true;
+	while ((j = isns_worker.queue)) {
+		isns_worker.queue = j->next;
 		free(j->server);
 		free(j->initiator);
 		free(j);
 	}
-	W.tail = NULL;
-	pthread_cond_signal(&W.cond);
-	pthread_mutex_unlock(&W.lock);
-	pthread_join(W.thread, NULL);
+	isns_worker.tail = NULL;
+	pthread_cond_signal(&isns_worker.cond);
+	pthread_mutex_unlock(&isns_worker.lock);
+	pthread_join(isns_worker.thread, NULL);
 	/* The worker is gone: libisns is ours.  Leaving tells the servers to
 	 * stop sending SCNs to a port nobody will answer. */
 	for (size_t i = 0; i < n && initiator && initiator[0]; i++)
 		sa_isns_deregister(servers[i], initiator);
-	sa_ev_unwatch_read(W.pipe[0]);
+	sa_ev_unwatch_read(isns_worker.pipe[0]);
 	/* Results the loop has not read yet. */
-	while (read(W.pipe[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+	while (read(isns_worker.pipe[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
 		sa_isns_result_free(&j->r);
 		free(j->server);
 		free(j->initiator);
 		free(j);
 	}
-	close(W.pipe[0]);
-	close(W.pipe[1]);
-	W.pipe[0] = W.pipe[1] = -1;
+	close(isns_worker.pipe[0]);
+	close(isns_worker.pipe[1]);
+	isns_worker.pipe[0] = isns_worker.pipe[1] = -1;
 	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
-		if (W.conns[i].fd >= 0)
-			conn_close(&W.conns[i]);
-	if (W.lfd >= 0) {
-		sa_ev_unwatch_read(W.lfd);
-		close(W.lfd);
-		W.lfd = -1;
+		if (isns_worker.conns[i].fd >= 0)
+			conn_close(&isns_worker.conns[i]);
+	if (isns_worker.lfd >= 0) {
+		sa_ev_unwatch_read(isns_worker.lfd);
+		close(isns_worker.lfd);
+		isns_worker.lfd = -1;
 	}
-	if (W.sweep_timer)
-		sa_ev_cancel(W.sweep_timer);
-	W.sweep_timer = 0;
-	W.nbusy = 0;
-	W.running = false;
+	if (isns_worker.sweep_timer)
+		sa_ev_cancel(isns_worker.sweep_timer);
+	isns_worker.sweep_timer = 0;
+	isns_worker.nbusy = 0;
+	isns_worker.running = false;
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "engines/balance/engine.h"
 #include "engines/discovery/discovery.h"
 #include "engines/registry.h"
 #include "iscsi/login_result.h"
@@ -38,9 +37,20 @@ static struct {
 	size_t n, cap;
 	uint32_t next_index;
 	unsigned int timer;
-	char initiator[BAL_TARGET_MAX + 1];
-	int bal_sub, disc_sub; /* bus handles, 0: not subscribed */
-} L = {.next_index = 1};
+	char initiator[DISC_LOGIN_TARGET_MAX + 1];
+	int disc_sub; /* bus handle, 0: not subscribed */
+	const struct disc_team_ops *teams;
+} conn_mgr = {.next_index = 1};
+
+void disc_team_ops_register(const struct disc_team_ops *ops)
+{
+	conn_mgr.teams = ops;
+}
+
+static int teams_running(void)
+{
+	return conn_mgr.teams && conn_mgr.teams->running();
+}
 
 static uint64_t now_ms(void)
 {
@@ -84,14 +94,14 @@ static int64_t login_index_of(const void *e)
 
 static size_t login_pos(uint32_t index)
 {
-	return sa_lower_bound(L.rows, L.n, sizeof(*L.rows), index, login_index_of);
+	return sa_lower_bound(conn_mgr.rows, conn_mgr.n, sizeof(*conn_mgr.rows), index, login_index_of);
 }
 
 static struct login_priv *lookup(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	return p < L.n && L.rows[p]->pub.index == index ? L.rows[p] : NULL;
+	return p < conn_mgr.n && conn_mgr.rows[p]->pub.index == index ? conn_mgr.rows[p] : NULL;
 }
 
 const struct disc_login *disc_login_find(uint32_t index)
@@ -103,14 +113,14 @@ const struct disc_login *disc_login_find(uint32_t index)
 
 const struct disc_login *disc_login_next(uint32_t after)
 {
-	size_t p = after == UINT32_MAX ? L.n : login_pos(after + 1);
+	size_t p = after == UINT32_MAX ? conn_mgr.n : login_pos(after + 1);
 
-	return p < L.n ? &L.rows[p]->pub : NULL;
+	return p < conn_mgr.n ? &conn_mgr.rows[p]->pub : NULL;
 }
 
 uint32_t disc_login_next_index(void)
 {
-	return L.next_index;
+	return conn_mgr.next_index;
 }
 
 /* Logins are few (one per LU an operator attaches): a scan is fine here. */
@@ -118,9 +128,9 @@ static struct login_priv *by_team(unsigned int team)
 {
 	if (!team)
 		return NULL;
-	for (size_t i = 0; i < L.n; i++)
-		if (L.rows[i]->pub.team == team)
-			return L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (conn_mgr.rows[i]->pub.team == team)
+			return conn_mgr.rows[i];
 	return NULL;
 }
 
@@ -135,22 +145,22 @@ static int login_insert(struct login_priv *l)
 {
 	size_t p = login_pos(l->pub.index);
 
-	if (p < L.n && L.rows[p]->pub.index == l->pub.index)
+	if (p < conn_mgr.n && conn_mgr.rows[p]->pub.index == l->pub.index)
 		return -EEXIST;
-	if (L.n == L.cap) {
-		size_t cap = L.cap ? L.cap * 2 : 8;
-		struct login_priv **n = realloc(L.rows, cap * sizeof(*n));
+	if (conn_mgr.n == conn_mgr.cap) {
+		size_t cap = conn_mgr.cap ? conn_mgr.cap * 2 : 8;
+		struct login_priv **n = realloc(conn_mgr.rows, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		L.rows = n;
-		L.cap = cap;
+		conn_mgr.rows = n;
+		conn_mgr.cap = cap;
 	}
-	memmove(&L.rows[p + 1], &L.rows[p], (L.n - p) * sizeof(*L.rows));
-	L.rows[p] = l;
-	L.n++;
-	if (l->pub.index >= L.next_index && l->pub.index < UINT32_MAX)
-		L.next_index = l->pub.index + 1;
+	memmove(&conn_mgr.rows[p + 1], &conn_mgr.rows[p], (conn_mgr.n - p) * sizeof(*conn_mgr.rows));
+	conn_mgr.rows[p] = l;
+	conn_mgr.n++;
+	if (l->pub.index >= conn_mgr.next_index && l->pub.index < UINT32_MAX)
+		conn_mgr.next_index = l->pub.index + 1;
 	disc_login_emit(DISC_LOGIN_EV_ADDED, l->pub.index);
 	return 0;
 }
@@ -159,12 +169,12 @@ static void login_remove(uint32_t index)
 {
 	size_t p = login_pos(index);
 
-	if (p >= L.n || L.rows[p]->pub.index != index)
+	if (p >= conn_mgr.n || conn_mgr.rows[p]->pub.index != index)
 		return;
 	disc_login_emit(DISC_LOGIN_EV_REMOVED, index);
-	free(L.rows[p]);
-	memmove(&L.rows[p], &L.rows[p + 1], (L.n - p - 1) * sizeof(*L.rows));
-	L.n--;
+	free(conn_mgr.rows[p]);
+	memmove(&conn_mgr.rows[p], &conn_mgr.rows[p + 1], (conn_mgr.n - p - 1) * sizeof(*conn_mgr.rows));
+	conn_mgr.n--;
 }
 
 static void cred_use(uint32_t cred, int delta)
@@ -207,8 +217,8 @@ int disc_login_check_adapter(const char *s, size_t len)
 	/* A source address: the data plane binds it through sanpath-bind.so;
 	 * it must fit where a team keeps a path's interface. */
 	if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1)
-		return len > BAL_IFACE_MAX ? -EMSGSIZE : 0;
-	if (len >= IFNAMSIZ || len > BAL_IFACE_MAX || buf[0] == '.' ||
+		return len > DISC_TEAM_IFACE_MAX ? -EMSGSIZE : 0;
+	if (len >= IFNAMSIZ || len > DISC_TEAM_IFACE_MAX || buf[0] == '.' ||
 	    buf[strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")])
 		return -EINVAL;
 	return 0;
@@ -237,7 +247,7 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 	if (disc_login_check_adapter(c->adapter, strlen(c->adapter)) < 0) {
 		snprintf(why, whylen,
 		         "source adapter must be an interface name or a source address of at most %d characters",
-		         BAL_IFACE_MAX);
+		         DISC_TEAM_IFACE_MAX);
 		return -EINVAL;
 	}
 	if (c->cred && !disc_cred_find(c->cred)) {
@@ -323,7 +333,7 @@ static int persist_login(const struct disc_login *l)
 
 static int wanted(const struct login_priv *l)
 {
-	return L.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
+	return conn_mgr.running && l->pub.row == DISC_ROW_ACTIVE && l->pub.c.admin == SA_ADMIN_UP;
 }
 
 static void set_result(struct login_priv *l, int oper, int result, unsigned int status)
@@ -363,67 +373,53 @@ static void portal_of_addr(char *buf, size_t len, int family, const void *addr, 
 }
 
 /* The team a login asks for; returns 0, or the login result that says why not. */
-static int build_spec(const struct login_priv *l, struct bal_team_spec *s)
+static int build_req(const struct login_priv *l, struct disc_team_req *r)
 {
 	const struct disc_login_cfg *c = &l->pub.c;
-	unsigned char a[16];
-	unsigned int port;
-	int fam;
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "login%u", (unsigned int)l->pub.index);
-	snprintf(s->target, sizeof(s->target), "%s", c->target);
-	snprintf(s->initiator, sizeof(s->initiator), "%s", L.initiator);
-	s->lun = c->lun;
-	/* sanTeamTable's DEFVALs: failover with load balancing, static shares. */
-	s->ctl.mode = BAL_MODE_FAILOVER_LB;
-	s->ctl.algo = BAL_ALGO_STATIC;
-	s->ctl.dyn.timer_interval_ms = 1000;
-	s->ctl.dyn.change_threshold = 10;
-	s->ctl.dyn.lb_change_pct = 5;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "login%u", (unsigned int)l->pub.index);
+	r->target = c->target;
+	r->initiator = conn_mgr.initiator;
+	r->lun = c->lun;
 	if (c->cred) {
 		const struct disc_cred *cr = disc_cred_find(c->cred);
 
 		if (!cr || cr->row != DISC_ROW_ACTIVE)
 			return SP_LOGIN_INITIATOR_ERROR;
-		snprintf(s->chap.user, sizeof(s->chap.user), "%s", cr->user);
-		snprintf(s->chap.secret, sizeof(s->chap.secret), "%s", cr->secret);
+		r->user = cr->user;
+		r->secret = cr->secret;
 		if (cr->mutual_secret[0]) {
-			snprintf(s->chap.target_user, sizeof(s->chap.target_user), "%s",
-			         cr->mutual_user[0] ? cr->mutual_user : cr->user);
-			snprintf(s->chap.target_secret, sizeof(s->chap.target_secret), "%s", cr->mutual_secret);
+			r->target_user = cr->mutual_user[0] ? cr->mutual_user : cr->user;
+			r->target_secret = cr->mutual_secret;
 		}
 	}
 	if (c->addr_type == DISC_ADDR_IPV4 || c->addr_type == DISC_ADDR_IPV6) {
-		portal_of_addr(s->path[0].portal, sizeof(s->path[0].portal),
+		portal_of_addr(r->path[0].portal, sizeof(r->path[0].portal),
 		               c->addr_type == DISC_ADDR_IPV4 ? AF_INET : AF_INET6, c->addr, c->port);
-		s->npaths = 1;
+		r->npaths = 1;
 	} else {
 		const struct disc_target *t = disc_target_by_name(c->target);
 
 		if (!t)
 			return SP_LOGIN_TARGET_NOT_FOUND;
-		for (const struct disc_portal *p = disc_portal_next(t, 0); p && s->npaths < BAL_MAX_PATHS;
+		for (const struct disc_portal *p = disc_portal_next(t, 0); p && r->npaths < DISC_TEAM_MAX_PATHS;
 		     p = disc_portal_next(t, p->index)) {
-			char *dst = s->path[s->npaths].portal;
-			size_t dlen = sizeof(s->path[0].portal);
+			char *dst = r->path[r->npaths].portal;
+			size_t dlen = sizeof(r->path[0].portal);
 
 			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host,
 			         (unsigned int)p->port);
 			/* A portal given by name cannot be a team path (numeric only). */
-			if (bal_parse_portal(dst, &fam, a, &port) == 0)
-				s->npaths++;
+			if (conn_mgr.teams->portal_ok(dst))
+				r->npaths++;
 		}
-		if (!s->npaths)
+		if (!r->npaths)
 			return SP_LOGIN_TARGET_NOT_FOUND;
 	}
 	/* One path per portal x adapter; a row names one adapter (or any). */
-	for (unsigned int i = 0; i < s->npaths; i++) {
-		size_t n = strnlen(c->adapter, BAL_IFACE_MAX); /* validated: shorter than IFNAMSIZ */
-
-		memcpy(s->path[i].iface, c->adapter, n);
-		s->path[i].iface[n] = '\0';
-	}
+	for (unsigned int i = 0; i < r->npaths; i++)
+		r->path[i].iface = c->adapter;
 	return 0;
 }
 
@@ -437,7 +433,7 @@ static void drop_team(struct login_priv *l)
 	/* Cleared first: the TEAM_REMOVED event that follows is ours. */
 	l->pub.team = 0;
 	l->pub.npaths = 0;
-	rc = bal_team_destroy(team);
+	rc = conn_mgr.teams ? conn_mgr.teams->destroy(team) : -ENOENT;
 	if (rc < 0 && rc != -ENOENT)
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
 		       strerror(-rc));
@@ -447,23 +443,20 @@ static void drop_team(struct login_priv *l)
 
 static void make_team(struct login_priv *l)
 {
-	struct bal_team_spec s;
-	unsigned int index;
+	struct disc_team_req req;
+	unsigned int index = 0;
 	int r, rc;
 
 	l->retry_ms = now_ms() + RETRY_MS;
-	if (!bal_running()) {
+	if (!teams_running()) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	if ((r = build_spec(l, &s)) != 0) {
-		memset(&s.chap, 0, sizeof(s.chap));
+	if ((r = build_req(l, &req)) != 0) {
 		set_result(l, SA_OPER_DOWN, r, 0);
 		return;
 	}
-	index = bal_next_index();
-	rc = bal_team_create(index, &s, 0);
-	memset(&s.chap, 0, sizeof(s.chap));
+	rc = conn_mgr.teams->create(&req, &index);
 	if (rc < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
 		       strerror(-rc));
@@ -472,27 +465,27 @@ static void make_team(struct login_priv *l)
 		return;
 	}
 	l->pub.team = index;
-	l->pub.npaths = s.npaths;
+	l->pub.npaths = req.npaths;
 	sa_log(SA_LOG_INFO, TAG, "login %u: logging in to %s over %u path(s) as team %u", (unsigned int)l->pub.index,
-	       l->pub.c.target, s.npaths, index);
+	       l->pub.c.target, req.npaths, index);
 }
 
-static int path_failed(const struct bal_path_live *p)
+static int path_failed(const struct disc_team_path *p)
 {
-	return (p->login_result > SP_LOGIN_SUCCESS && p->login_result <= SP_LOGIN_REDIRECTED) ||
-	       p->state == BAL_PATH_REFUSED;
+	return (p->login_result > SP_LOGIN_SUCCESS && p->login_result <= SP_LOGIN_REDIRECTED) || p->refused;
 }
 
 /* Oper status and result from the team's paths. */
 static void evaluate(struct login_priv *l)
 {
-	const struct bal_eng_team *t;
-	const struct bal_path_live *first = NULL;
+	struct disc_team_path paths[DISC_TEAM_MAX_PATHS];
+	const struct disc_team_path *first = NULL;
 	unsigned int nfailed = 0;
+	int n;
 
 	if (!l->pub.team)
 		return;
-	if (!(t = bal_team_get(l->pub.team))) {
+	if (!conn_mgr.teams || (n = conn_mgr.teams->paths(l->pub.team, paths, DISC_TEAM_MAX_PATHS)) < 0) {
 		/* Removed under us: the balance engine stopped. */
 		l->pub.team = 0;
 		l->pub.npaths = 0;
@@ -500,10 +493,10 @@ static void evaluate(struct login_priv *l)
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	for (unsigned int i = 0; i < t->spec.npaths; i++) {
-		const struct bal_path_live *p = &t->live[i];
+	for (int i = 0; i < n; i++) {
+		const struct disc_team_path *p = &paths[i];
 
-		if (p->state == BAL_PATH_ACTIVE || p->state == BAL_PATH_STANDBY) {
+		if (p->up) {
 			set_result(l, SA_OPER_UP, SP_LOGIN_SUCCESS, 0);
 			return;
 		}
@@ -513,7 +506,7 @@ static void evaluate(struct login_priv *l)
 				first = p;
 		}
 	}
-	if (t->spec.npaths && nfailed == t->spec.npaths)
+	if (n && nfailed == (unsigned int)n)
 		set_result(l, SA_OPER_DOWN,
 		           first->login_result > SP_LOGIN_SUCCESS && first->login_result <= SP_LOGIN_REDIRECTED
 		               ? first->login_result
@@ -540,20 +533,17 @@ static void tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	for (size_t i = 0; i < L.n; i++)
-		reconcile(L.rows[i]);
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		reconcile(conn_mgr.rows[i]);
 }
 
-static void on_bal(int topic, const void *data, void *arg)
+void disc_conn_team_event(unsigned int team, int removed)
 {
-	const struct bal_event *ev = data;
 	struct login_priv *l;
 
-	(void)topic;
-	(void)arg;
-	if (!L.running || !(l = by_team(ev->team)))
+	if (!conn_mgr.running || !(l = by_team(team)))
 		return;
-	if (ev->type == BAL_EV_TEAM_REMOVED) {
+	if (removed) {
 		l->pub.team = 0;
 		l->pub.npaths = 0;
 		l->retry_ms = now_ms() + RETRY_MS;
@@ -569,12 +559,12 @@ static void on_disc(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	if (!L.running || ev->type != DISC_EV_TARGET_DISCOVERED)
+	if (!conn_mgr.running || ev->type != DISC_EV_TARGET_DISCOVERED)
 		return;
 	/* A login waiting for its target tries at once. */
-	for (size_t i = 0; i < L.n; i++)
-		if (!L.rows[i]->pub.team && L.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
-			L.rows[i]->retry_ms = 0;
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (!conn_mgr.rows[i]->pub.team && conn_mgr.rows[i]->pub.result == SP_LOGIN_TARGET_NOT_FOUND)
+			conn_mgr.rows[i]->retry_ms = 0;
 }
 
 /* ---- verbs ------------------------------------------------------------------- */
@@ -669,8 +659,8 @@ int disc_login_delete(uint32_t index)
 
 void disc_login_cred_changed(uint32_t cred)
 {
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
 
 		if (l->pub.c.cred != cred || !l->pub.team)
 			continue;
@@ -731,56 +721,52 @@ static void load_one(const char *key, const char *value, void *arg)
  * (the balance engine recognises its segment) and destroying it ends it. */
 static void reap_orphans(void)
 {
-	struct bal_team_spec s;
+	struct disc_team_req req;
 
-	for (size_t i = 0; i < L.n; i++) {
-		struct login_priv *l = L.rows[i];
-		unsigned int index = bal_next_index();
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
+		unsigned int index = 0;
 
 		if (!l->reap)
 			continue;
 		l->reap = 0;
-		if (!bal_running() || build_spec(l, &s) != 0)
+		if (!teams_running() || build_req(l, &req) != 0)
 			continue;
-		if (bal_team_create(index, &s, 0) == 0) {
-			bal_team_destroy(index);
+		if (conn_mgr.teams->create(&req, &index) == 0) {
+			conn_mgr.teams->destroy(index);
 			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
 			       (unsigned int)l->pub.index);
 		}
-		memset(&s.chap, 0, sizeof(s.chap));
 		/* Recorded as down now, so the next start has nothing to reap. */
 		persist_login(&l->pub);
 	}
 }
 
-static void take_config(const struct sa_config *cfg)
+static void take_config(const struct sa_discovery_config *d)
 {
-	const struct sa_discovery_config *d = &cfg->discovery;
-
 	if (d->chap_secret_min > 0 && d->chap_secret_max >= d->chap_secret_min)
 		disc_cred_set_limits((unsigned int)d->chap_secret_min, (unsigned int)d->chap_secret_max);
-	snprintf(L.initiator, sizeof(L.initiator), "%s", d->login_initiator_name ? d->login_initiator_name : "");
+	snprintf(conn_mgr.initiator, sizeof(conn_mgr.initiator), "%s",
+	         d->login_initiator_name ? d->login_initiator_name : "");
 }
 
-int disc_conn_start(const struct sa_config *cfg)
+int disc_conn_start(const struct sa_discovery_config *cfg)
 {
 	struct load_ctx lc = {0};
 	struct sa_state *st;
 	int ncred;
 
-	if (L.running)
+	if (conn_mgr.running)
 		return 0;
 	take_config(cfg);
-	if (!(L.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
+	if (!(conn_mgr.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
 		return -ENOMEM;
-	L.running = 1;
+	conn_mgr.running = 1;
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
-	if (!L.bal_sub && (L.bal_sub = bus_subscribe(BUS_BALANCE, on_bal, NULL)) < 0)
-		L.bal_sub = 0;
-	if (!L.disc_sub && (L.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
-		L.disc_sub = 0;
+	if (!conn_mgr.disc_sub && (conn_mgr.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
+		conn_mgr.disc_sub = 0;
 	reap_orphans();
 	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
@@ -788,41 +774,37 @@ int disc_conn_start(const struct sa_config *cfg)
 	return 0;
 }
 
-void disc_conn_reload(const struct sa_config *cfg)
+void disc_conn_reload(const struct sa_discovery_config *cfg)
 {
 	take_config(cfg);
 }
 
 void disc_conn_stop(void)
 {
-	if (!L.running)
+	if (!conn_mgr.running)
 		return;
 	/* A non-persistent login stays logged out after a clean restart; its
 	 * team goes with the balance engine. */
-	for (size_t i = 0; i < L.n; i++) {
-		struct disc_login *d = &L.rows[i]->pub;
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct disc_login *d = &conn_mgr.rows[i]->pub;
 
-		if (L.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
+		if (conn_mgr.rows[i]->stored && !d->c.persistent && d->c.admin == SA_ADMIN_UP) {
 			d->c.admin = SA_ADMIN_DOWN;
 			persist_login(d);
 		}
 	}
-	sa_ev_cancel(L.timer);
-	L.timer = 0;
-	L.running = 0;
-	if (L.bal_sub) {
-		bus_unsubscribe(L.bal_sub);
-		L.bal_sub = 0;
+	sa_ev_cancel(conn_mgr.timer);
+	conn_mgr.timer = 0;
+	conn_mgr.running = 0;
+	if (conn_mgr.disc_sub) {
+		bus_unsubscribe(conn_mgr.disc_sub);
+		conn_mgr.disc_sub = 0;
 	}
-	if (L.disc_sub) {
-		bus_unsubscribe(L.disc_sub);
-		L.disc_sub = 0;
-	}
-	while (L.n)
-		login_remove(L.rows[L.n - 1]->pub.index);
-	free(L.rows);
-	L.rows = NULL;
-	L.n = L.cap = 0;
+	while (conn_mgr.n)
+		login_remove(conn_mgr.rows[conn_mgr.n - 1]->pub.index);
+	free(conn_mgr.rows);
+	conn_mgr.rows = NULL;
+	conn_mgr.n = conn_mgr.cap = 0;
 	disc_cred_clear();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 }

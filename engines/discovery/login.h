@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "subagent/config.h"
+#include "engines/discovery/disc_config.h"
 
 /* Logins work with the discovery engine off, so the manager has a life of
  * its own: disc_conn_start() after the engines are applied, disc_conn_stop()
@@ -122,11 +122,55 @@ struct disc_login_event {
 	uint32_t a;
 };
 
+/* ---- the data plane -------------------------------------------------------------- */
+/* A logged-in row is a data-plane team.  The manager asks for it in its own
+ * terms; subagent/core.c plugs in the ops that make it a balance-engine team
+ * (engines meet there and on the bus, never through each other's headers). */
+#define DISC_TEAM_MAX_PATHS 16
+#define DISC_TEAM_PORTAL_MAX 71 /* "[v6]:port" */
+#define DISC_TEAM_IFACE_MAX 23  /* a path's interface name or source address */
+
+/* The strings are the caller's and only read during create(). */
+struct disc_team_req {
+	char name[32];
+	const char *target;
+	const char *initiator; /* "" = the data plane's default */
+	unsigned int lun;
+	/* CHAP: user NULL = none; target_user NULL = no mutual CHAP */
+	const char *user, *secret, *target_user, *target_secret;
+	unsigned int npaths;
+	struct {
+		char portal[DISC_TEAM_PORTAL_MAX + 1]; /* numeric host:port */
+		const char *iface;                     /* "" = any */
+	} path[DISC_TEAM_MAX_PATHS];
+};
+
+/* One path of a live team, as the manager judges a login by it. */
+struct disc_team_path {
+	int up;                    /* logged in: active or standby */
+	int refused;               /* the target refused it for good */
+	int login_result;          /* enum sp_login_result of its last attempt */
+	unsigned int login_status; /* Status-Class << 8 | Status-Detail, 0 = none */
+};
+
+struct disc_team_ops {
+	int (*running)(void);                 /* the data plane takes teams now */
+	int (*portal_ok)(const char *portal); /* a portal a team path can use (numeric) */
+	/* 0 with *team set, or -errno (-ENETDOWN: the data plane is down). */
+	int (*create)(const struct disc_team_req *req, unsigned int *team);
+	int (*destroy)(unsigned int team); /* 0 or -errno (-ENOENT: already gone) */
+	/* The team's paths into out (at most max): their count, or -ENOENT when the team is gone. */
+	int (*paths)(unsigned int team, struct disc_team_path *out, unsigned int max);
+};
+void disc_team_ops_register(const struct disc_team_ops *ops);
+/* A team changed (removed: it is gone); core.c forwards the data plane's events here. */
+void disc_conn_team_event(unsigned int team, int removed);
+
 /* ---- life --------------------------------------------------------------------- */
 /* Loads the rows from the state file (persistent logins come back admin
  * up and log in, others admin down) and starts watching the teams. */
-int disc_conn_start(const struct sa_config *cfg);
-void disc_conn_reload(const struct sa_config *cfg);
+int disc_conn_start(const struct sa_discovery_config *cfg);
+void disc_conn_reload(const struct sa_discovery_config *cfg);
 void disc_conn_stop(void);
 
 /* Internal to login.c and creds.c. */

@@ -23,7 +23,7 @@
 #include "common/log.h"
 
 /* Default MaxRecvDataSegmentLength we declare: large PDUs mean fewer
- * round trips for a 10,000-target reply; sa_pdu_parse enforces it. */
+ * round trips for a 10,000-target reply; pdu_parse enforces it. */
 #define ST_MRDSL 262144u
 /* Login and text negotiations that go on longer than this are broken. */
 #define ST_MAX_ROUNDS 16
@@ -71,10 +71,10 @@ struct disc_st {
 	bool chap, mutual;
 	int chap_step;
 	char *chap_user, *chap_secret, *chap_tuser, *chap_tsecret;
-	uint8_t chap_id;                        /* the target's CHAP_I */
-	uint8_t chap_rsp[SA_CHAP_RSP_LEN];      /* our answer to its challenge */
-	uint8_t my_id;                          /* our CHAP_I (mutual) */
-	uint8_t my_chal[SA_CHAP_CHALLENGE_LEN]; /* our CHAP_C (mutual) */
+	uint8_t chap_id;                     /* the target's CHAP_I */
+	uint8_t chap_rsp[CHAP_RSP_LEN];      /* our answer to its challenge */
+	uint8_t my_id;                       /* our CHAP_I (mutual) */
+	uint8_t my_chal[CHAP_CHALLENGE_LEN]; /* our CHAP_C (mutual) */
 	/* its row in the sessions registry (0 until connected) */
 	uint32_t sess_id;
 	struct sess_info si;
@@ -221,36 +221,35 @@ static uint8_t *out_room(struct disc_st *st, size_t need)
 }
 
 /* Keys of the next security-stage request; *transit says whether it asks to move on. */
-static int security_keys(struct disc_st *st, struct sa_tk_buf *kv, bool *transit)
+static int security_keys(struct disc_st *st, struct tk_buf *kv, bool *transit)
 {
-	char hex[2 * SA_CHAP_CHALLENGE_LEN + 3];
+	char hex[2 * CHAP_CHALLENGE_LEN + 3];
 	int rc = 0;
 
 	*transit = true;
 	if (!st->chap) {
-		if (st->rounds == 0 && ((rc = sa_tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
-		                        (rc = sa_tk_add(kv, "SessionType", "Discovery")) < 0 ||
-		                        (rc = sa_tk_add(kv, "AuthMethod", "None")) < 0))
+		if (st->rounds == 0 &&
+		    ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
+		     (rc = tk_add(kv, "SessionType", "Discovery")) < 0 || (rc = tk_add(kv, "AuthMethod", "None")) < 0))
 			return rc;
 		return 0;
 	}
 	switch (st->chap_step) {
 	case CHAP_OFFER:
 		*transit = false;
-		if ((rc = sa_tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
-		    (rc = sa_tk_add(kv, "SessionType", "Discovery")) < 0 ||
-		    (rc = sa_tk_add(kv, "AuthMethod", "CHAP")) < 0)
+		if ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
+		    (rc = tk_add(kv, "SessionType", "Discovery")) < 0 || (rc = tk_add(kv, "AuthMethod", "CHAP")) < 0)
 			return rc;
 		return 0;
-	case CHAP_ALGO: *transit = false; return sa_tk_addf(kv, "CHAP_A", "%d", SA_CHAP_MD5);
+	case CHAP_ALGO: *transit = false; return tk_addf(kv, "CHAP_A", "%d", CHAP_MD5);
 	case CHAP_ANSWER:
-		sa_chap_encode(st->chap_rsp, sizeof(st->chap_rsp), hex);
-		if ((rc = sa_tk_add(kv, "CHAP_N", st->chap_user)) < 0 || (rc = sa_tk_add(kv, "CHAP_R", hex)) < 0)
+		chap_encode(st->chap_rsp, sizeof(st->chap_rsp), hex);
+		if ((rc = tk_add(kv, "CHAP_N", st->chap_user)) < 0 || (rc = tk_add(kv, "CHAP_R", hex)) < 0)
 			return rc;
 		if (st->mutual) {
-			sa_chap_encode(st->my_chal, sizeof(st->my_chal), hex);
-			if ((rc = sa_tk_addf(kv, "CHAP_I", "%u", (unsigned int)st->my_id)) < 0 ||
-			    (rc = sa_tk_add(kv, "CHAP_C", hex)) < 0)
+			chap_encode(st->my_chal, sizeof(st->my_chal), hex);
+			if ((rc = tk_addf(kv, "CHAP_I", "%u", (unsigned int)st->my_id)) < 0 ||
+			    (rc = tk_add(kv, "CHAP_C", hex)) < 0)
 				return rc;
 		}
 		return 0;
@@ -260,35 +259,34 @@ static int security_keys(struct disc_st *st, struct sa_tk_buf *kv, bool *transit
 
 static int send_login(struct disc_st *st)
 {
-	struct sa_login_req r = {0};
-	struct sa_tk_buf kv;
+	struct pdu_login_req r = {0};
+	struct tk_buf kv;
 	char mem[2048];
 	uint8_t *o;
 	ssize_t n = 0;
 	int rc = 0;
 	bool transit = true;
 
-	sa_tk_buf_init(&kv, mem, sizeof(mem));
-	if (st->login_stage == SA_STAGE_SECURITY) {
+	tk_buf_init(&kv, mem, sizeof(mem));
+	if (st->login_stage == PDU_STAGE_SECURITY) {
 		if ((rc = security_keys(st, &kv, &transit)) < 0)
 			return rc;
-	} else if (st->login_stage == SA_STAGE_OPERATIONAL && st->rounds == 0) {
-		if ((rc = sa_tk_add(&kv, "HeaderDigest", "None")) < 0 ||
-		    (rc = sa_tk_add(&kv, "DataDigest", "None")) < 0 ||
-		    (rc = sa_tk_addf(&kv, "MaxRecvDataSegmentLength", "%u", st->p.mrdsl)) < 0)
+	} else if (st->login_stage == PDU_STAGE_OPERATIONAL && st->rounds == 0) {
+		if ((rc = tk_add(&kv, "HeaderDigest", "None")) < 0 || (rc = tk_add(&kv, "DataDigest", "None")) < 0 ||
+		    (rc = tk_addf(&kv, "MaxRecvDataSegmentLength", "%u", st->p.mrdsl)) < 0)
 			return rc;
 	}
 	r.transit = transit;
 	r.csg = (uint8_t)st->login_stage;
-	r.nsg = !transit ? 0 : st->login_stage == SA_STAGE_SECURITY ? SA_STAGE_OPERATIONAL : SA_STAGE_FULL_FEATURE;
+	r.nsg = !transit ? 0 : st->login_stage == PDU_STAGE_SECURITY ? PDU_STAGE_OPERATIONAL : PDU_STAGE_FULL_FEATURE;
 	memcpy(r.isid, st->isid, sizeof(r.isid));
 	r.tsih = st->tsih;
 	r.itt = st->itt;
 	r.cmdsn = st->cmdsn;
 	r.expstatsn = st->expstatsn;
-	if (!(o = out_room(st, sa_pdu_size(kv.len))))
+	if (!(o = out_room(st, pdu_size(kv.len))))
 		rc = -ENOMEM;
-	else if ((n = sa_pdu_build_login_req(o, st->out_cap - st->out_len, &r, kv.buf, kv.len)) < 0)
+	else if ((n = pdu_build_login_req(o, st->out_cap - st->out_len, &r, kv.buf, kv.len)) < 0)
 		rc = (int)n;
 	/* The buffer held a CHAP response: nothing of it stays on the stack. */
 	memset(mem, 0, sizeof(mem));
@@ -302,7 +300,7 @@ static int send_login(struct disc_st *st)
 static int send_text(struct disc_st *st, uint32_t ttt, bool first)
 {
 	static const char q[] = "SendTargets=All";
-	struct sa_text_req r = {0};
+	struct pdu_text_req r = {0};
 	size_t dlen = first ? sizeof(q) : 0;
 	uint8_t *o;
 	ssize_t n;
@@ -312,9 +310,9 @@ static int send_text(struct disc_st *st, uint32_t ttt, bool first)
 	r.ttt = ttt;
 	r.cmdsn = st->cmdsn;
 	r.expstatsn = st->expstatsn;
-	if (!(o = out_room(st, sa_pdu_size(dlen))))
+	if (!(o = out_room(st, pdu_size(dlen))))
 		return -ENOMEM;
-	n = sa_pdu_build_text_req(o, st->out_cap - st->out_len, &r, first ? q : NULL, dlen);
+	n = pdu_build_text_req(o, st->out_cap - st->out_len, &r, first ? q : NULL, dlen);
 	if (n < 0)
 		return (int)n;
 	/* Non-immediate: each request takes the next CmdSN. */
@@ -335,30 +333,30 @@ static void put32(uint8_t *p, uint32_t v)
 /* pdu.h has no Logout builder; the BHS is simple (RFC 7143 11.14). */
 static int send_logout(struct disc_st *st)
 {
-	uint8_t *o = out_room(st, SA_PDU_BHS_LEN);
+	uint8_t *o = out_room(st, PDU_BHS_LEN);
 
 	if (!o)
 		return -ENOMEM;
-	memset(o, 0, SA_PDU_BHS_LEN);
-	o[0] = 0x40 | SA_OP_LOGOUT_REQ; /* immediate */
-	o[1] = 0x80;                    /* F, reason 0: close the session */
+	memset(o, 0, PDU_BHS_LEN);
+	o[0] = 0x40 | PDU_OP_LOGOUT_REQ; /* immediate */
+	o[1] = 0x80;                     /* F, reason 0: close the session */
 	put32(o + 16, ++st->itt);
 	put32(o + 24, st->cmdsn);
 	put32(o + 28, st->expstatsn);
-	st->out_len += SA_PDU_BHS_LEN;
+	st->out_len += PDU_BHS_LEN;
 	st->sc.cmds++;
 	return flush(st);
 }
 
-static int login_error(const struct sa_login_rsp *r)
+static int login_error(const struct pdu_login_rsp *r)
 {
 	uint16_t code = (uint16_t)(r->status_class << 8 | r->status_detail);
 
 	switch (code) {
-	case SA_LOGIN_AUTH_FAILED:
-	case SA_LOGIN_FORBIDDEN: return -EACCES;
-	case SA_LOGIN_NOT_FOUND:
-	case SA_LOGIN_REMOVED: return -ENOENT;
+	case PDU_LOGIN_AUTH_FAILED:
+	case PDU_LOGIN_FORBIDDEN: return -EACCES;
+	case PDU_LOGIN_NOT_FOUND:
+	case PDU_LOGIN_REMOVED: return -ENOENT;
 	}
 	if (r->status_class == 3)
 		return -EAGAIN;
@@ -369,22 +367,22 @@ static int login_error(const struct sa_login_rsp *r)
 /* The target's side of CHAP in a login response of the security stage.
  * 0 to go on, 1 when a CHAP request went out (nothing more to do for this
  * response), or a negative errno. */
-static int chap_step(struct disc_st *st, const struct sa_pdu *p)
+static int chap_step(struct disc_st *st, const struct pdu *p)
 {
-	struct sa_tk_pair pairs[ST_MAX_PAIRS];
+	struct tk_pair pairs[ST_MAX_PAIRS];
 	size_t n = 0;
 	const char *v, *id, *chal;
-	uint8_t bin[SA_CHAP_BIN_MAX];
+	uint8_t bin[CHAP_BIN_MAX];
 	size_t blen;
 	char *end;
 	unsigned long l;
 	int rc;
 
-	if (p->data_len && sa_tk_parse((const char *)p->data, p->data_len, pairs, ST_MAX_PAIRS, &n) < 0)
+	if (p->data_len && tk_parse((const char *)p->data, p->data_len, pairs, ST_MAX_PAIRS, &n) < 0)
 		return -EPROTO;
 	switch (st->chap_step) {
 	case CHAP_OFFER:
-		v = sa_tk_get(pairs, n, "AuthMethod");
+		v = tk_get(pairs, n, "AuthMethod");
 		if (v && strcmp(v, "CHAP") == 0) {
 			st->chap_step = CHAP_ALGO;
 			return 1;
@@ -397,25 +395,25 @@ static int chap_step(struct disc_st *st, const struct sa_pdu *p)
 		}
 		return -EACCES;
 	case CHAP_ALGO:
-		v = sa_tk_get(pairs, n, "CHAP_A");
-		id = sa_tk_get(pairs, n, "CHAP_I");
-		chal = sa_tk_get(pairs, n, "CHAP_C");
+		v = tk_get(pairs, n, "CHAP_A");
+		id = tk_get(pairs, n, "CHAP_I");
+		chal = tk_get(pairs, n, "CHAP_C");
 		if (!v || strcmp(v, "5") != 0 || !id || !chal)
 			return -EACCES;
 		errno = 0;
 		l = strtoul(id, &end, 0);
 		if (errno || *end || end == id || l > 255)
 			return -EPROTO;
-		if (sa_chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen == 0)
+		if (chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen == 0)
 			return -EPROTO;
 		st->chap_id = (uint8_t)l;
-		rc = sa_chap_response(st->chap_id, st->chap_secret, strlen(st->chap_secret), bin, blen, st->chap_rsp);
+		rc = chap_response(st->chap_id, st->chap_secret, strlen(st->chap_secret), bin, blen, st->chap_rsp);
 		if (rc < 0)
 			return rc;
 		if (st->mutual) {
-			uint8_t rnd[SA_CHAP_CHALLENGE_LEN + 1];
+			uint8_t rnd[CHAP_CHALLENGE_LEN + 1];
 
-			if ((rc = sa_chap_random(rnd, sizeof(rnd))) < 0)
+			if ((rc = chap_random(rnd, sizeof(rnd))) < 0)
 				return rc;
 			st->my_id = rnd[0];
 			memcpy(st->my_chal, rnd + 1, sizeof(st->my_chal));
@@ -430,19 +428,19 @@ static int chap_step(struct disc_st *st, const struct sa_pdu *p)
 		st->chap_step = CHAP_DONE;
 		if (!st->mutual)
 			return 0;
-		v = sa_tk_get(pairs, n, "CHAP_N");
-		chal = sa_tk_get(pairs, n, "CHAP_R");
+		v = tk_get(pairs, n, "CHAP_N");
+		chal = tk_get(pairs, n, "CHAP_R");
 		if (!v || !chal || strcmp(v, st->chap_tuser) != 0)
 			return -EKEYREJECTED;
-		if (sa_chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen != SA_CHAP_RSP_LEN)
+		if (chap_decode(chal, bin, sizeof(bin), &blen) < 0 || blen != CHAP_RSP_LEN)
 			return -EKEYREJECTED;
 		{
-			uint8_t want[SA_CHAP_RSP_LEN];
+			uint8_t want[CHAP_RSP_LEN];
 			int ok;
 
-			sa_chap_response(st->my_id, st->chap_tsecret, strlen(st->chap_tsecret), st->my_chal,
-			                 sizeof(st->my_chal), want);
-			ok = sa_chap_equal(want, bin, sizeof(want));
+			chap_response(st->my_id, st->chap_tsecret, strlen(st->chap_tsecret), st->my_chal,
+			              sizeof(st->my_chal), want);
+			ok = chap_equal(want, bin, sizeof(want));
 			memset(want, 0, sizeof(want));
 			if (!ok)
 				return -EKEYREJECTED;
@@ -458,12 +456,12 @@ static void sess_update(struct disc_st *st)
 		sess_set_counters(st->sess_id, &st->sc);
 }
 
-static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
+static int on_login_rsp(struct disc_st *st, const struct pdu *p)
 {
-	struct sa_login_rsp r;
+	struct pdu_login_rsp r;
 	int rc;
 
-	if (sa_pdu_get_login_rsp(p, &r) < 0)
+	if (pdu_get_login_rsp(p, &r) < 0)
 		return -EPROTO;
 	if (r.status_class != 0)
 		return login_error(&r);
@@ -471,7 +469,7 @@ static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 	st->cmdsn = r.expcmdsn;
 	if (++st->rounds > ST_MAX_ROUNDS)
 		return -EPROTO;
-	if (st->chap && st->login_stage == SA_STAGE_SECURITY) {
+	if (st->chap && st->login_stage == PDU_STAGE_SECURITY) {
 		if ((rc = chap_step(st, p)) < 0)
 			return rc;
 		if (rc > 0)
@@ -480,7 +478,7 @@ static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 		if (st->chap && st->chap_step != CHAP_DONE && r.transit)
 			return -EACCES;
 	}
-	if (r.transit && r.nsg == SA_STAGE_FULL_FEATURE) {
+	if (r.transit && r.nsg == PDU_STAGE_FULL_FEATURE) {
 		st->tsih = r.tsih;
 		st->phase = DISC_ST_TEXT;
 		st->itt++;
@@ -492,22 +490,22 @@ static int on_login_rsp(struct disc_st *st, const struct sa_pdu *p)
 			sess_set_info(st->sess_id, &st->si);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &st->t_asked);
-		return send_text(st, SA_PDU_RSVD_TAG, true);
+		return send_text(st, PDU_RSVD_TAG, true);
 	}
-	if (r.transit && r.nsg == SA_STAGE_OPERATIONAL && st->login_stage == SA_STAGE_SECURITY) {
-		st->login_stage = SA_STAGE_OPERATIONAL;
+	if (r.transit && r.nsg == PDU_STAGE_OPERATIONAL && st->login_stage == PDU_STAGE_SECURITY) {
+		st->login_stage = PDU_STAGE_OPERATIONAL;
 		st->rounds = 0;
 	}
 	/* Otherwise the target wants another round in this stage: ask again to move on. */
 	return send_login(st);
 }
 
-static int on_text_rsp(struct disc_st *st, const struct sa_pdu *p)
+static int on_text_rsp(struct disc_st *st, const struct pdu *p)
 {
-	struct sa_text_rsp r;
+	struct pdu_text_rsp r;
 	int rc;
 
-	if (sa_pdu_get_text_rsp(p, &r) < 0 || r.itt != st->itt)
+	if (pdu_get_text_rsp(p, &r) < 0 || r.itt != st->itt)
 		return -EPROTO;
 	st->expstatsn = r.statsn + 1;
 	clock_gettime(CLOCK_MONOTONIC, &st->t_last);
@@ -535,19 +533,19 @@ static int on_text_rsp(struct disc_st *st, const struct sa_pdu *p)
 }
 
 /* 0 to go on, 1 when the exchange is over, or a negative errno. */
-static int on_pdu(struct disc_st *st, const struct sa_pdu *p)
+static int on_pdu(struct disc_st *st, const struct pdu *p)
 {
 	switch (p->opcode) {
-	case SA_OP_LOGIN_RSP:
+	case PDU_OP_LOGIN_RSP:
 		if (st->phase != DISC_ST_LOGIN)
 			return -EPROTO;
 		return on_login_rsp(st, p);
-	case SA_OP_TEXT_RSP:
+	case PDU_OP_TEXT_RSP:
 		if (st->phase != DISC_ST_TEXT)
 			return -EPROTO;
 		return on_text_rsp(st, p);
-	case SA_OP_LOGOUT_RSP: return 1;
-	case SA_OP_REJECT: return -EPROTO;
+	case PDU_OP_LOGOUT_RSP: return 1;
+	case PDU_OP_REJECT: return -EPROTO;
 	default: return 0; /* NOP-In, async messages: nothing a discovery session must answer */
 	}
 }
@@ -582,8 +580,8 @@ static void on_readable(int fd, void *arg)
 		 * a move per PDU costs a read's worth of copying per small PDU. */
 		off = 0;
 		for (;;) {
-			struct sa_pdu p;
-			ssize_t used = sa_pdu_parse(st->in + off, st->in_len - off, st->p.mrdsl, &p);
+			struct pdu p;
+			ssize_t used = pdu_parse(st->in + off, st->in_len - off, st->p.mrdsl, &p);
 
 			if (used == 0)
 				break;
@@ -681,7 +679,7 @@ static void on_writable(int fd, void *arg)
 			return;
 		}
 		st->phase = DISC_ST_LOGIN;
-		st->login_stage = SA_STAGE_SECURITY;
+		st->login_stage = PDU_STAGE_SECURITY;
 		sess_register(st);
 		if ((rc = send_login(st)) < 0)
 			st_finish(st, rc);

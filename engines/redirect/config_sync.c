@@ -272,12 +272,12 @@ static void redir_stop(void)
 /* The schema fills defaults only when the section is present; an engine
  * switched on over SNMP without a section gets the same defaults here
  * (probe_interval_ms is never 0 in a parsed section). */
-static const struct sa_redirect_config *cfg_or_defaults(const struct sa_config *cfg)
+static const struct sa_redirect_config *cfg_or_defaults(const struct sa_redirect_config *cfg)
 {
 	static struct sa_redirect_config d;
 
-	if (cfg->redirect.probe_interval_ms)
-		return &cfg->redirect;
+	if (cfg && cfg->probe_interval_ms)
+		return cfg;
 	memset(&d, 0, sizeof(d));
 	d.threshold = 50;
 	d.max_moves = 2;
@@ -292,9 +292,9 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_config *
 	return &d;
 }
 
-static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
+static int redir_start(const void *section, char *err, size_t errlen)
 {
-	const struct sa_redirect_config *rc = cfg_or_defaults(cfg);
+	const struct sa_redirect_config *rc = cfg_or_defaults(section);
 	struct redir_params p;
 	int r;
 
@@ -352,14 +352,14 @@ static int redir_start(const struct sa_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-static int redir_reload(const struct sa_config *cfg, char *err, size_t errlen)
+static int redir_reload(const void *section, char *err, size_t errlen)
 {
-	const struct sa_redirect_config *rc = cfg_or_defaults(cfg);
+	const struct sa_redirect_config *rc = cfg_or_defaults(section);
 	struct redir_params ncfg, p;
 	int r;
 
 	if (!redir_running)
-		return redir_start(cfg, err, errlen);
+		return redir_start(section, err, errlen);
 	if (!listen_same(rc)) {
 		redir_portal_stop();
 		if ((r = listen_copy(rc)) < 0)

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "subagent/config.h"
+#include "engines/redirect/redir_config.h"
 
 /* Keys under /sanagent/redirect/<cluster>/:
  *   leader          this leader's name, attached to its lease

@@ -25,7 +25,7 @@ struct probe {
 	int fd;
 	bool connected, wwatch;
 	struct timespec deadline;
-	uint8_t in[SA_PDU_BHS_LEN + 1024];
+	uint8_t in[PDU_BHS_LEN + 1024];
 	size_t inlen;
 	uint8_t out[512];
 	size_t outlen, outoff;
@@ -119,8 +119,8 @@ static void probe_end(struct probe *p, int ok, const char *why)
 static void on_probe_read(int fd, void *arg)
 {
 	struct probe *p = arg;
-	struct sa_login_rsp rs;
-	struct sa_pdu pdu;
+	struct pdu_login_rsp rs;
+	struct pdu pdu;
 	ssize_t n = recv(fd, p->in + p->inlen, sizeof(p->in) - p->inlen, 0), used;
 	char why[96];
 
@@ -133,10 +133,10 @@ static void on_probe_read(int fd, void *arg)
 		return probe_end(p, 0, why);
 	}
 	p->inlen += (size_t)n;
-	used = sa_pdu_parse(p->in, p->inlen, sizeof(p->in) - SA_PDU_BHS_LEN - 4, &pdu);
+	used = pdu_parse(p->in, p->inlen, sizeof(p->in) - PDU_BHS_LEN - 4, &pdu);
 	if (used == 0)
 		return;
-	if (used < 0 || sa_pdu_get_login_rsp(&pdu, &rs) < 0)
+	if (used < 0 || pdu_get_login_rsp(&pdu, &rs) < 0)
 		return probe_end(p, 0, "login probe: malformed reply");
 	if (rs.status_class != 0) {
 		snprintf(why, sizeof(why), "login probe: status 0x%02x%02x", rs.status_class, rs.status_detail);
@@ -182,25 +182,25 @@ static void on_probe_write(int fd, void *arg)
  * login a target answers with status 0 when it is really serving. */
 static int build_login(struct probe *p)
 {
-	struct sa_login_req rq = {0};
+	struct pdu_login_req rq = {0};
 	char data[256];
-	struct sa_tk_buf b;
+	struct tk_buf b;
 	ssize_t n;
 
-	sa_tk_buf_init(&b, data, sizeof(data));
-	if (sa_tk_add(&b, "InitiatorName", PROBE_INITIATOR) < 0 || sa_tk_add(&b, "SessionType", "Discovery") < 0 ||
-	    sa_tk_add(&b, "AuthMethod", "None") < 0)
+	tk_buf_init(&b, data, sizeof(data));
+	if (tk_add(&b, "InitiatorName", PROBE_INITIATOR) < 0 || tk_add(&b, "SessionType", "Discovery") < 0 ||
+	    tk_add(&b, "AuthMethod", "None") < 0)
 		return -1;
 	rq.transit = true;
-	rq.csg = SA_STAGE_SECURITY;
-	rq.nsg = SA_STAGE_OPERATIONAL;
+	rq.csg = PDU_STAGE_SECURITY;
+	rq.nsg = PDU_STAGE_OPERATIONAL;
 	/* ISID type "random" (0x80) with a counter, so probes never reinstate each other. */
 	rq.isid[0] = 0x80;
 	rq.isid[1] = 0x5a;
 	rq.isid[5] = ++isid_seq;
 	memcpy(p->isid, rq.isid, sizeof(p->isid));
 	rq.itt = 1;
-	n = sa_pdu_build_login_req(p->out, sizeof(p->out), &rq, b.buf, b.len);
+	n = pdu_build_login_req(p->out, sizeof(p->out), &rq, b.buf, b.len);
 	if (n < 0)
 		return -1;
 	p->outlen = (size_t)n;

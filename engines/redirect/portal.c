@@ -28,7 +28,7 @@
 #define SWEEP_MS 100
 #define SENDTARGETS_MAX (64u << 20) /* bound on one SendTargets reply */
 /* What we send per Text Response when the initiator declared nothing (RFC 7143 default). */
-#define PEER_MRDSL_DEFAULT SA_PDU_DEFAULT_MRDSL
+#define PEER_MRDSL_DEFAULT PDU_DEFAULT_MRDSL
 #define REPLY_TTT_BASE 0x5a000000u
 /* Connection structs kept, buffers and all, for the next accept: a
  * redirected login then allocates nothing. */
@@ -58,8 +58,8 @@ struct conn {
 	uint32_t statsn, expcmdsn;
 	size_t peer_mrdsl;
 	/* SendTargets reply in flight */
-	struct sa_tk_buf text;
-	struct sa_text_stream ts;
+	struct tk_buf text;
+	struct pdu_text_stream ts;
 	bool streaming;
 	uint32_t text_itt;
 	uint64_t text_lun;
@@ -157,7 +157,7 @@ static void conn_close(struct conn *c)
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	sa_tk_buf_free(&c->text);
+	tk_buf_free(&c->text);
 	nconns--;
 	/* Big buffers (a long SendTargets reply) are not worth keeping. */
 	if (nfree_conns < FREE_CONNS_MAX && c->incap <= 8192 && c->outcap <= 8192) {
@@ -283,10 +283,10 @@ static void malformed(struct conn *c, const char *why)
 
 /* ---- login ----------------------------------------------------------------- */
 
-static int send_login_rsp(struct conn *c, const struct sa_login_req *rq, int status, bool transit, uint8_t nsg,
+static int send_login_rsp(struct conn *c, const struct pdu_login_req *rq, int status, bool transit, uint8_t nsg,
                           uint16_t tsih, const void *data, size_t dlen)
 {
-	struct sa_login_rsp rs = {0};
+	struct pdu_login_rsp rs = {0};
 	uint8_t *p;
 	ssize_t n;
 
@@ -304,9 +304,9 @@ static int send_login_rsp(struct conn *c, const struct sa_login_req *rq, int sta
 	rs.status_class = (uint8_t)(status >> 8);
 	rs.status_detail = (uint8_t)status;
 	c->expcmdsn = rq->cmdsn;
-	if (!(p = out_room(c, sa_pdu_size(dlen))))
+	if (!(p = out_room(c, pdu_size(dlen))))
 		return -1;
-	n = sa_pdu_build_login_rsp(p, sa_pdu_size(dlen), &rs, data, dlen);
+	n = pdu_build_login_rsp(p, pdu_size(dlen), &rs, data, dlen);
 	if (n < 0)
 		return -1;
 	c->outlen += (size_t)n;
@@ -314,7 +314,7 @@ static int send_login_rsp(struct conn *c, const struct sa_login_req *rq, int sta
 }
 
 /* A failed or redirected login ends the connection (RFC 7143 11.13.5). */
-static int login_final(struct conn *c, const struct sa_login_req *rq, int status, const void *data, size_t dlen)
+static int login_final(struct conn *c, const struct pdu_login_req *rq, int status, const void *data, size_t dlen)
 {
 	if (send_login_rsp(c, rq, status, false, 0, 0, data, dlen) < 0)
 		return -1;
@@ -339,7 +339,7 @@ static bool list_has(const char *list, const char *want)
 	return false;
 }
 
-static bool key_is(const struct sa_tk_pair *k, const char *name)
+static bool key_is(const struct tk_pair *k, const char *name)
 {
 	return k->key_len == strlen(name) && memcmp(k->key, name, k->key_len) == 0;
 }
@@ -348,7 +348,7 @@ static bool key_is(const struct sa_tk_pair *k, const char *name)
  * no auth, ERL 0, and our own receive limit; offers we do not care about in
  * a discovery session are echoed, which is a valid answer for the min, max,
  * AND and OR result functions alike.  Returns a login status. */
-static int answer_keys(struct conn *c, const struct sa_tk_pair *kv, size_t n, struct sa_tk_buf *b, bool operational)
+static int answer_keys(struct conn *c, const struct tk_pair *kv, size_t n, struct tk_buf *b, bool operational)
 {
 	static const char *const echo[] = {
 	    "DefaultTime2Wait",    "DefaultTime2Retain", "MaxBurstLength", "FirstBurstLength",
@@ -356,8 +356,8 @@ static int answer_keys(struct conn *c, const struct sa_tk_pair *kv, size_t n, st
 	    "DataSequenceInOrder", "IFMarker",           "OFMarker"};
 
 	for (size_t i = 0; i < n; i++) {
-		const struct sa_tk_pair *k = &kv[i];
-		char key[SA_TK_KEY_MAX + 1];
+		const struct tk_pair *k = &kv[i];
+		char key[TK_KEY_MAX + 1];
 		size_t e;
 
 		memcpy(key, k->key, k->key_len);
@@ -367,102 +367,102 @@ static int answer_keys(struct conn *c, const struct sa_tk_pair *kv, size_t n, st
 			continue;
 		if (key_is(k, "AuthMethod")) {
 			if (!list_has(k->value, "None"))
-				return SA_LOGIN_AUTH_FAILED;
-			if (sa_tk_add(b, key, "None") < 0)
-				return SA_LOGIN_TARGET_ERROR;
+				return PDU_LOGIN_AUTH_FAILED;
+			if (tk_add(b, key, "None") < 0)
+				return PDU_LOGIN_TARGET_ERROR;
 			continue;
 		}
 		if (key_is(k, "HeaderDigest") || key_is(k, "DataDigest")) {
 			if (!list_has(k->value, "None"))
-				return SA_LOGIN_INITIATOR_ERROR;
-			if (sa_tk_add(b, key, "None") < 0)
-				return SA_LOGIN_TARGET_ERROR;
+				return PDU_LOGIN_INITIATOR_ERROR;
+			if (tk_add(b, key, "None") < 0)
+				return PDU_LOGIN_TARGET_ERROR;
 			continue;
 		}
 		if (key_is(k, "MaxRecvDataSegmentLength")) {
 			char *end;
 			unsigned long v = strtoul(k->value, &end, 10);
 
-			if (*end || v < 512 || v > SA_PDU_DSL_MAX)
-				return SA_LOGIN_INITIATOR_ERROR;
+			if (*end || v < 512 || v > PDU_DSL_MAX)
+				return PDU_LOGIN_INITIATOR_ERROR;
 			c->peer_mrdsl = v;
 			continue; /* declarative: ours goes out below */
 		}
 		if (key_is(k, "ErrorRecoveryLevel")) {
-			if (sa_tk_add(b, key, "0") < 0)
-				return SA_LOGIN_TARGET_ERROR;
+			if (tk_add(b, key, "0") < 0)
+				return PDU_LOGIN_TARGET_ERROR;
 			continue;
 		}
 		if (key_is(k, "MaxConnections")) {
-			if (sa_tk_add(b, key, "1") < 0)
-				return SA_LOGIN_TARGET_ERROR;
+			if (tk_add(b, key, "1") < 0)
+				return PDU_LOGIN_TARGET_ERROR;
 			continue;
 		}
 		if (key_is(k, "IFMarkInt") || key_is(k, "OFMarkInt")) {
-			if (sa_tk_add(b, key, "Irrelevant") < 0)
-				return SA_LOGIN_TARGET_ERROR;
+			if (tk_add(b, key, "Irrelevant") < 0)
+				return PDU_LOGIN_TARGET_ERROR;
 			continue;
 		}
 		for (e = 0; e < sizeof(echo) / sizeof(echo[0]); e++)
 			if (key_is(k, echo[e]))
 				break;
-		if (sa_tk_add(b, key, e < sizeof(echo) / sizeof(echo[0]) ? k->value : "NotUnderstood") < 0)
-			return SA_LOGIN_TARGET_ERROR;
+		if (tk_add(b, key, e < sizeof(echo) / sizeof(echo[0]) ? k->value : "NotUnderstood") < 0)
+			return PDU_LOGIN_TARGET_ERROR;
 	}
 	if (operational) {
-		if (sa_tk_addf(b, "MaxRecvDataSegmentLength", "%zu", lim.max_data_segment) < 0)
-			return SA_LOGIN_TARGET_ERROR;
+		if (tk_addf(b, "MaxRecvDataSegmentLength", "%zu", lim.max_data_segment) < 0)
+			return PDU_LOGIN_TARGET_ERROR;
 	}
 	return 0;
 }
 
-static int on_login(struct conn *c, const struct sa_pdu *p)
+static int on_login(struct conn *c, const struct pdu *p)
 {
-	struct sa_tk_pair kv[MAX_PAIRS];
-	struct sa_login_req rq;
+	struct tk_pair kv[MAX_PAIRS];
+	struct pdu_login_req rq;
 	char buf[4096];
-	struct sa_tk_buf b;
+	struct tk_buf b;
 	size_t n = 0;
 	int rc, status;
 
-	if (c->state != C_LOGIN || sa_pdu_get_login_req(p, &rq) < 0) {
+	if (c->state != C_LOGIN || pdu_get_login_req(p, &rq) < 0) {
 		malformed(c, "bad login request");
 		return -1;
 	}
-	rc = sa_tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n);
+	rc = tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n);
 	if (rc == -EPROTO) {
 		malformed(c, "bad login text");
 		return -1;
 	}
 	if (rc < 0 || rq.cont)
-		return login_final(c, &rq, SA_LOGIN_INITIATOR_ERROR, NULL, 0);
+		return login_final(c, &rq, PDU_LOGIN_INITIATOR_ERROR, NULL, 0);
 	if (rq.version_min > 0)
-		return login_final(c, &rq, SA_LOGIN_UNSUPPORTED_VERSION, NULL, 0);
+		return login_final(c, &rq, PDU_LOGIN_UNSUPPORTED_VERSION, NULL, 0);
 
 	if (!c->started) {
-		const char *ini = sa_tk_get(kv, n, "InitiatorName");
-		const char *type = sa_tk_get(kv, n, "SessionType");
-		const char *target = sa_tk_get(kv, n, "TargetName");
+		const char *ini = tk_get(kv, n, "InitiatorName");
+		const char *type = tk_get(kv, n, "SessionType");
+		const char *target = tk_get(kv, n, "TargetName");
 
 		c->started = true;
 		memcpy(c->isid, rq.isid, 6);
 		if (!ini || !*ini || strlen(ini) >= sizeof(c->initiator))
-			return login_final(c, &rq, SA_LOGIN_MISSING_PARAM, NULL, 0);
+			return login_final(c, &rq, PDU_LOGIN_MISSING_PARAM, NULL, 0);
 		snprintf(c->initiator, sizeof(c->initiator), "%s", ini);
 		if (type && strcmp(type, "Discovery") == 0) {
 			c->discovery = true;
 		} else if (type && strcmp(type, "Normal") != 0) {
-			return login_final(c, &rq, SA_LOGIN_UNSUPPORTED_SESSION, NULL, 0);
+			return login_final(c, &rq, PDU_LOGIN_UNSUPPORTED_SESSION, NULL, 0);
 		} else {
 			char addr[REDIR_HOST_MAX + 16];
 
 			if (!target || !*target)
-				return login_final(c, &rq, SA_LOGIN_MISSING_PARAM, NULL, 0);
+				return login_final(c, &rq, PDU_LOGIN_MISSING_PARAM, NULL, 0);
 			status = redir_route_login(target, c->initiator, c->isid, &c->peer, addr, sizeof(addr));
-			if (status == SA_LOGIN_REDIRECT_TEMP || status == SA_LOGIN_REDIRECT_PERM) {
-				sa_tk_buf_init(&b, buf, sizeof(buf));
-				if (sa_tk_add(&b, "TargetAddress", addr) < 0)
-					return login_final(c, &rq, SA_LOGIN_TARGET_ERROR, NULL, 0);
+			if (status == PDU_LOGIN_REDIRECT_TEMP || status == PDU_LOGIN_REDIRECT_PERM) {
+				tk_buf_init(&b, buf, sizeof(buf));
+				if (tk_add(&b, "TargetAddress", addr) < 0)
+					return login_final(c, &rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
 				return login_final(c, &rq, status, b.buf, b.len);
 			}
 			return login_final(c, &rq, status, NULL, 0);
@@ -470,12 +470,12 @@ static int on_login(struct conn *c, const struct sa_pdu *p)
 	}
 
 	/* Discovery session negotiation. */
-	sa_tk_buf_init(&b, buf, sizeof(buf));
-	status =
-	    answer_keys(c, kv, n, &b, rq.csg == SA_STAGE_OPERATIONAL || (rq.transit && rq.nsg == SA_STAGE_OPERATIONAL));
+	tk_buf_init(&b, buf, sizeof(buf));
+	status = answer_keys(c, kv, n, &b,
+	                     rq.csg == PDU_STAGE_OPERATIONAL || (rq.transit && rq.nsg == PDU_STAGE_OPERATIONAL));
 	if (status)
 		return login_final(c, &rq, status, NULL, 0);
-	if (rq.transit && rq.nsg == SA_STAGE_FULL_FEATURE) {
+	if (rq.transit && rq.nsg == PDU_STAGE_FULL_FEATURE) {
 		uint16_t tsih = next_tsih++;
 
 		if (!next_tsih)
@@ -497,8 +497,8 @@ static int on_login(struct conn *c, const struct sa_pdu *p)
 
 static int text_next(struct conn *c)
 {
-	struct sa_text_rsp hdr = {0};
-	size_t room = sa_pdu_size(c->ts.mrdsl);
+	struct pdu_text_rsp hdr = {0};
+	size_t room = pdu_size(c->ts.mrdsl);
 	uint8_t *p = out_room(c, room);
 	ssize_t n;
 
@@ -509,34 +509,34 @@ static int text_next(struct conn *c)
 	hdr.statsn = c->statsn++;
 	hdr.expcmdsn = c->expcmdsn;
 	hdr.maxcmdsn = c->expcmdsn + 16;
-	n = sa_text_stream_build(&c->ts, p, room, &hdr);
+	n = pdu_text_stream_build(&c->ts, p, room, &hdr);
 	if (n < 0)
 		return -1;
 	c->outlen += (size_t)n;
-	if (sa_text_stream_done(&c->ts)) {
+	if (pdu_text_stream_done(&c->ts)) {
 		c->streaming = false;
-		sa_tk_buf_free(&c->text);
+		tk_buf_free(&c->text);
 	}
 	return flush_out(c);
 }
 
 static void self_address(struct conn *c);
 
-static int on_text(struct conn *c, const struct sa_pdu *p)
+static int on_text(struct conn *c, const struct pdu *p)
 {
-	struct sa_tk_pair kv[MAX_PAIRS];
-	struct sa_text_req rq;
+	struct tk_pair kv[MAX_PAIRS];
+	struct pdu_text_req rq;
 	size_t n = 0, mrdsl;
 	const char *st;
 	int rc;
 
-	if (c->state != C_FFP || sa_pdu_get_text_req(p, &rq) < 0 || rq.cont) {
+	if (c->state != C_FFP || pdu_get_text_req(p, &rq) < 0 || rq.cont) {
 		malformed(c, "bad text request");
 		return -1;
 	}
 	if (!rq.immediate)
 		c->expcmdsn = rq.cmdsn + 1;
-	if (rq.ttt != SA_PDU_RSVD_TAG) {
+	if (rq.ttt != PDU_RSVD_TAG) {
 		/* The initiator asks for the next part of the reply in flight. */
 		if (!c->streaming || rq.ttt != c->ts.ttt || rq.itt != c->text_itt) {
 			malformed(c, "text continuation with an unknown tag");
@@ -546,16 +546,16 @@ static int on_text(struct conn *c, const struct sa_pdu *p)
 	}
 	/* A new request abandons any reply in flight (RFC 7143 11.10.4). */
 	c->streaming = false;
-	sa_tk_buf_free(&c->text);
-	if (sa_tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n) < 0) {
+	tk_buf_free(&c->text);
+	if (tk_parse((const char *)p->data, p->data_len, kv, MAX_PAIRS, &n) < 0) {
 		malformed(c, "bad text keys");
 		return -1;
 	}
-	sa_tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
+	tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
 	/* Only discovery sessions name the portal: a redirected login never pays the getsockname. */
 	if (!c->self[0])
 		self_address(c);
-	st = sa_tk_get(kv, n, "SendTargets");
+	st = tk_get(kv, n, "SendTargets");
 	rc = 0;
 	if (st && strcmp(st, "All") == 0) {
 		rc = redir_sendtargets(&c->text, c->self);
@@ -566,29 +566,29 @@ static int on_text(struct conn *c, const struct sa_pdu *p)
 		for (r = redir_resource_next(0); r; r = redir_resource_next(r->index))
 			if (strcmp(r->target, st) == 0)
 				break;
-		if (r && (rc = sa_tk_add(&c->text, "TargetName", r->target)) == 0)
-			rc = sa_tk_add(&c->text, "TargetAddress", c->self);
+		if (r && (rc = tk_add(&c->text, "TargetName", r->target)) == 0)
+			rc = tk_add(&c->text, "TargetAddress", c->self);
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char key[SA_TK_KEY_MAX + 1];
+		char key[TK_KEY_MAX + 1];
 
 		if (key_is(&kv[i], "SendTargets"))
 			continue;
 		memcpy(key, kv[i].key, kv[i].key_len);
 		key[kv[i].key_len] = '\0';
-		rc = sa_tk_add(&c->text, key, "NotUnderstood");
+		rc = tk_add(&c->text, key, "NotUnderstood");
 	}
 	if (rc < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "SendTargets reply not built: %s", strerror(-rc));
-		sa_tk_buf_free(&c->text);
-		sa_tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
+		tk_buf_free(&c->text);
+		tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
 	}
 	mrdsl = c->peer_mrdsl ? c->peer_mrdsl : PEER_MRDSL_DEFAULT;
 	c->text_itt = rq.itt;
 	c->text_lun = rq.lun;
 	next_ttt = (next_ttt + 1) & 0x00ffffffu;
-	if (sa_text_stream_init(&c->ts, c->text.buf ? c->text.buf : "", c->text.len, mrdsl, REPLY_TTT_BASE | next_ttt) <
-	    0)
+	if (pdu_text_stream_init(&c->ts, c->text.buf ? c->text.buf : "", c->text.len, mrdsl,
+	                         REPLY_TTT_BASE | next_ttt) < 0)
 		return malformed(c, "internal text stream error"), -1;
 	c->streaming = true;
 	return text_next(c);
@@ -608,7 +608,7 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /* Logout Response (RFC 7143 11.15): the codec has no builder for it. */
-static int on_logout(struct conn *c, const struct sa_pdu *p)
+static int on_logout(struct conn *c, const struct pdu *p)
 {
 	uint8_t *o;
 
@@ -618,24 +618,24 @@ static int on_logout(struct conn *c, const struct sa_pdu *p)
 	}
 	if (!p->immediate)
 		c->expcmdsn = get32(p->bhs + 24) + 1;
-	if (!(o = out_room(c, SA_PDU_BHS_LEN)))
+	if (!(o = out_room(c, PDU_BHS_LEN)))
 		return -1;
-	memset(o, 0, SA_PDU_BHS_LEN);
-	o[0] = SA_OP_LOGOUT_RSP;
+	memset(o, 0, PDU_BHS_LEN);
+	o[0] = PDU_OP_LOGOUT_RSP;
 	o[1] = 0x80;
 	put32(o + 16, p->itt);
 	put32(o + 24, c->statsn++);
 	put32(o + 28, c->expcmdsn);
 	put32(o + 32, c->expcmdsn + 16);
-	c->outlen += SA_PDU_BHS_LEN;
+	c->outlen += PDU_BHS_LEN;
 	conn_linger(c);
 	return flush_out(c);
 }
 
 /* NOP-Out ping: answered by a NOP-In echoing its data (RFC 7143 11.18/11.19). */
-static int on_nop(struct conn *c, const struct sa_pdu *p)
+static int on_nop(struct conn *c, const struct pdu *p)
 {
-	size_t sz = sa_pdu_size(p->data_len);
+	size_t sz = pdu_size(p->data_len);
 	uint8_t *o;
 
 	if (c->state != C_FFP) {
@@ -644,40 +644,40 @@ static int on_nop(struct conn *c, const struct sa_pdu *p)
 	}
 	if (!p->immediate)
 		c->expcmdsn = get32(p->bhs + 24) + 1;
-	if (p->itt == SA_PDU_RSVD_TAG)
+	if (p->itt == PDU_RSVD_TAG)
 		return 0;
 	if (!(o = out_room(c, sz)))
 		return -1;
 	memset(o, 0, sz);
-	o[0] = SA_OP_NOP_IN;
+	o[0] = PDU_OP_NOP_IN;
 	o[1] = 0x80;
 	o[5] = (uint8_t)(p->data_len >> 16);
 	o[6] = (uint8_t)(p->data_len >> 8);
 	o[7] = (uint8_t)p->data_len;
 	memcpy(o + 8, p->bhs + 8, 8); /* LUN */
 	put32(o + 16, p->itt);
-	put32(o + 20, SA_PDU_RSVD_TAG);
+	put32(o + 20, PDU_RSVD_TAG);
 	put32(o + 24, c->statsn++);
 	put32(o + 28, c->expcmdsn);
 	put32(o + 32, c->expcmdsn + 16);
 	if (p->data_len)
-		memcpy(o + SA_PDU_BHS_LEN, p->data, p->data_len);
+		memcpy(o + PDU_BHS_LEN, p->data, p->data_len);
 	c->outlen += sz;
 	return flush_out(c);
 }
 
 /* Returns -1 when the connection is gone. */
-static int on_pdu(struct conn *c, const struct sa_pdu *p)
+static int on_pdu(struct conn *c, const struct pdu *p)
 {
 	if (c->state == C_LINGER)
 		return 0;
 	if (c->state == C_FFP)
 		deadline_in(c, IDLE_MS);
 	switch (p->opcode) {
-	case SA_OP_LOGIN_REQ: return on_login(c, p);
-	case SA_OP_TEXT_REQ: return on_text(c, p);
-	case SA_OP_LOGOUT_REQ: return on_logout(c, p);
-	case SA_OP_NOP_OUT: return on_nop(c, p);
+	case PDU_OP_LOGIN_REQ: return on_login(c, p);
+	case PDU_OP_TEXT_REQ: return on_text(c, p);
+	case PDU_OP_LOGOUT_REQ: return on_logout(c, p);
+	case PDU_OP_NOP_OUT: return on_nop(c, p);
 	default: malformed(c, "unexpected opcode"); return -1;
 	}
 }
@@ -686,7 +686,7 @@ static int on_pdu(struct conn *c, const struct sa_pdu *p)
  * connection is gone (closed here), 0 while it stays. */
 static int conn_input(struct conn *c)
 {
-	size_t max_pdu = SA_PDU_BHS_LEN + AHS_MAX + lim.max_data_segment + 4, off = 0;
+	size_t max_pdu = PDU_BHS_LEN + AHS_MAX + lim.max_data_segment + 4, off = 0;
 	bool drained = false;
 	int rc = 0;
 
@@ -739,14 +739,14 @@ static int conn_input(struct conn *c)
 			continue;
 		}
 		c->inlen += (size_t)n;
-		if (!c->got_bhs && c->inlen >= SA_PDU_BHS_LEN) {
+		if (!c->got_bhs && c->inlen >= PDU_BHS_LEN) {
 			c->got_bhs = true;
 			if (c->state == C_LOGIN)
 				c->deadline = c->login_deadline;
 		}
 		for (off = 0;;) {
-			struct sa_pdu p;
-			ssize_t used = sa_pdu_parse(c->in + off, c->inlen - off, lim.max_data_segment, &p);
+			struct pdu p;
+			ssize_t used = pdu_parse(c->in + off, c->inlen - off, lim.max_data_segment, &p);
 
 			if (used == 0)
 				break;

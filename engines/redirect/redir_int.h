@@ -8,7 +8,7 @@
 
 #include "engines/redirect/redirect.h"
 #include "iscsi/tgtctl.h"
-#include "subagent/config.h"
+#include "engines/redirect/redir_config.h"
 
 /* ---- routing.c, model.c: the model as the portal and the probes see it ---- */
 
@@ -23,8 +23,8 @@ int redir_route_login(const char *target, const char *initiator, const uint8_t i
 /* Records a discovery session. */
 void redir_note_discovery(const char *initiator, const uint8_t isid[6], const struct sockaddr_storage *src);
 /* Appends "TargetName=..\0TargetAddress=<self>\0" for every resource.  0 or -errno. */
-struct sa_tk_buf;
-int redir_sendtargets(struct sa_tk_buf *b, const char *self_addr);
+struct tk_buf;
+int redir_sendtargets(struct tk_buf *b, const char *self_addr);
 
 /* health.c reports one probe result. */
 void redir_server_probed(uint32_t index, int ok, const char *why);

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "engines/registry.h"
-#include "subagent/config.h"
 #include "common/state.h"
 
 /* The engine keeps every table sorted by its stable index (never reused

@@ -38,27 +38,27 @@ int redir_route_login(const char *target, const char *initiator, const uint8_t i
 
 	if (!r) {
 		redir_portal_counters.rejects++;
-		return SA_LOGIN_NOT_FOUND;
+		return PDU_LOGIN_NOT_FOUND;
 	}
 	s = redir_vec_find(&redir_servers, r->pub.server);
 	if (!s || !srv_routable(s)) {
 		redir_portal_counters.rejects++;
-		return SA_LOGIN_SERVICE_UNAVAILABLE;
+		return PDU_LOGIN_SERVICE_UNAVAILABLE;
 	}
 	format_addr(&s->pub, addr, addrlen);
 	redir_portal_counters.redirects++;
 	r->pub.redirects++;
 	redir_client_note(initiator, isid, src, target, r->pub.index, s->pub.index);
-	return redir_cur_params.permanent ? SA_LOGIN_REDIRECT_PERM : SA_LOGIN_REDIRECT_TEMP;
+	return redir_cur_params.permanent ? PDU_LOGIN_REDIRECT_PERM : PDU_LOGIN_REDIRECT_TEMP;
 }
 
-int redir_sendtargets(struct sa_tk_buf *b, const char *self_addr)
+int redir_sendtargets(struct tk_buf *b, const char *self_addr)
 {
 	int rc;
 
 	for (size_t i = 0; i < redir_resources.n; i++) {
-		if ((rc = sa_tk_add(b, "TargetName", RES(i)->pub.target)) < 0 ||
-		    (rc = sa_tk_add(b, "TargetAddress", self_addr)) < 0)
+		if ((rc = tk_add(b, "TargetName", RES(i)->pub.target)) < 0 ||
+		    (rc = tk_add(b, "TargetAddress", self_addr)) < 0)
 			return rc;
 	}
 	return 0;

@@ -1,5 +1,4 @@
 /* engine.c: the rediscover engine: its life, feedback from the trap receiver, decisions and the manual trigger. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,50 +67,6 @@ static int strv_has(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
-/* "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT" into a portal; port 0 when absent. */
-static int parse_portal(const char *s, struct redisc_addr *a)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon;
-	unsigned long port = 0;
-	size_t hl;
-
-	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || (close[1] && close[1] != ':'))
-			return -EINVAL;
-		hl = (size_t)(close - s - 1);
-		colon = close[1] ? close + 1 : NULL;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		hl = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	if (colon) {
-		char *end;
-
-		port = strtoul(colon + 1, &end, 10);
-		if (*end || port < 1 || port > 65535)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, a->a) == 1)
-		a->type = 1;
-	else if (inet_pton(AF_INET6, host, a->a) == 1)
-		a->type = 2;
-	else
-		return -EINVAL;
-	a->port = (uint16_t)port;
-	return 0;
-}
-
 /* The policy a config section asks for; thresholds not listed are off. */
 static int policy_from_config(const struct sa_rediscover_config *c, struct redisc_policy *p, char *err, size_t errlen)
 {
@@ -146,64 +101,7 @@ static int policy_from_config(const struct sa_rediscover_config *c, struct redis
 	return 0;
 }
 
-/* ---- initiator agents ---------------------------------------------------------------------- */
-
-static struct agent *agent_find(const char *initiator)
-{
-	for (size_t i = 0; i < redisc_m.nagents; i++)
-		if (strcmp(redisc_m.agents[i].initiator, initiator) == 0)
-			return &redisc_m.agents[i];
-	return NULL;
-}
-
-/* The agent's trap receiver listens on agent_port at the address the feedback came from. */
-static void agent_learn(const char *initiator, const char *source)
-{
-	char host[REDISC_SOURCE_MAX];
-	const char *colon = strrchr(source, ':');
-	size_t hl = colon ? (size_t)(colon - source) : strlen(source);
-	struct agent *a = agent_find(initiator);
-
-	if (hl >= sizeof(host))
-		return;
-	memcpy(host, source, hl);
-	host[hl] = 0;
-	if (!a) {
-		if (redisc_m.nagents == redisc_m.capagents) {
-			size_t nc = redisc_m.capagents ? redisc_m.capagents * 2 : 16;
-			struct agent *na = realloc(redisc_m.agents, nc * sizeof(*na));
-
-			if (!na)
-				return;
-			redisc_m.agents = na;
-			redisc_m.capagents = nc;
-		}
-		a = &redisc_m.agents[redisc_m.nagents++];
-		memset(a, 0, sizeof(*a));
-		snprintf(a->initiator, sizeof(a->initiator), "%s", initiator);
-	}
-	snprintf(a->address, sizeof(a->address), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, redisc_m.agent_port);
-}
-
 /* ---- decisions ----------------------------------------------------------------------------- */
-
-/* The first pool address of the portal's family other than the portal itself. */
-static int pool_pick(const struct redisc_addr *old, struct redisc_addr *out)
-{
-	for (size_t i = 0; i < redisc_m.npool; i++) {
-		struct redisc_addr a = redisc_m.pool[i].addr;
-
-		if (a.type != old->type)
-			continue;
-		if (!a.port)
-			a.port = old->port;
-		if (redisc_addr_cmp(&a, old) == 0)
-			continue;
-		*out = a;
-		return 0;
-	}
-	return -ENOENT;
-}
 
 static void append(char *buf, size_t len, const char *fmt, const char *a, const char *b)
 {
@@ -275,22 +173,28 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	if (!d.offender[0] && j.offender >= 0)
 		snprintf(d.offender, sizeof(d.offender), "%s", j.order[j.offender]);
 	for (size_t i = 0; i < j.ninitiators; i++) {
-		const struct agent *a = agent_find(j.order[i]);
+		const struct redisc_agent *a = redisc_agent_by_name(j.order[i]);
+		char at[64];
 
+		if (a)
+			redisc_addr_text(&a->addr, at, sizeof(at));
 		append(d.competing, sizeof(d.competing), "%s%s%s", j.order[i], "");
 		append(d.messages, sizeof(d.messages),
 		       strcmp(j.order[i], d.offender) == 0 ? "%stype2:%s@%s" : "%stype1:%s@%s", j.order[i],
-		       a ? a->address : "iSNS");
+		       a ? at : "iSNS");
 	}
 	if (d.offender[0] && !strstr(d.messages, "type2:")) {
-		const struct agent *a = agent_find(d.offender);
+		const struct redisc_agent *a = redisc_agent_by_name(d.offender);
+		char at[64];
 
-		append(d.messages, sizeof(d.messages), "%stype2:%s@%s", d.offender, a ? a->address : "iSNS");
+		if (a)
+			redisc_addr_text(&a->addr, at, sizeof(at));
+		append(d.messages, sizeof(d.messages), "%stype2:%s@%s", d.offender, a ? at : "iSNS");
 	}
 	redisc_judgement_free(&j);
 	free(members);
 
-	if (pool_pick(portal, &d.new_portal) < 0) {
+	if (redisc_pool_pick(portal, &d.new_portal) < 0) {
 		d.state = REDISC_ST_FAILED;
 		snprintf(d.error, sizeof(d.error), "address pool exhausted");
 	} else if (d.mode == REDISC_DRY_RUN) {
@@ -433,7 +337,7 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 	s->feedbacks++;
 	snprintf(s->source, sizeof(s->source), "%s", source);
 	if (!storage)
-		agent_learn(fb->initiator, source);
+		redisc_agent_learn(fb->initiator, source);
 	redisc_m.ctr.accepted++;
 	metric = redisc_hold_update(&s->hold, &redisc_m.pol, &s->m, redisc_clock_ms(), &value);
 	if (metric)
@@ -489,31 +393,24 @@ static int subscribe(void)
 static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 {
 	struct redisc_policy p;
-	struct pool_entry *pool = NULL;
 	char **fu = NULL, **su = NULL;
 	size_t nfu = 0, nsu = 0;
 	int rc;
 
 	if ((rc = policy_from_config(c, &p, err, errlen)) < 0)
 		return rc;
-	if (c->npool && !(pool = calloc(c->npool, sizeof(*pool))))
-		goto nomem;
-	for (size_t i = 0; i < c->npool; i++)
-		if (parse_portal(c->pool[i], &pool[i].addr) < 0) {
-			snprintf(err, errlen, "pool: not an address: %s", c->pool[i]);
-			free(pool);
-			return -EINVAL;
-		}
 	if (strv_copy(&fu, &nfu, c->feedback_users, c->nfeedback_users) < 0 ||
 	    strv_copy(&su, &nsu, c->storage_users, c->nstorage_users) < 0) {
 		strv_free(fu, nfu);
-		free(pool);
-		goto nomem;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0) {
+		strv_free(fu, nfu);
+		strv_free(su, nsu);
+		return rc;
 	}
 	redisc_m.pol = p;
-	free(redisc_m.pool);
-	redisc_m.pool = pool;
-	redisc_m.npool = c->npool;
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
 	redisc_m.feedback_users = fu;
@@ -523,9 +420,6 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	redisc_m.agent_port = c->agent_port;
 	redisc_m.history = (size_t)c->history;
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
 }
 
 void redisc_stop(void)
@@ -537,8 +431,8 @@ void redisc_stop(void)
 	redisc_sessions_free();
 	redisc_groups_free();
 	free(redisc_m.dec);
-	free(redisc_m.agents);
-	free(redisc_m.pool);
+	redisc_agents_free();
+	redisc_pool_free();
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
 	redisc_limit_free(&redisc_m.lim);
@@ -551,6 +445,8 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 	if (redisc_m.running)
 		redisc_stop();
+	redisc_pool_load();
+	redisc_agents_load();
 	if ((rc = apply(c, err, errlen)) < 0) {
 		redisc_stop();
 		return rc;

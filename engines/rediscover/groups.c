@@ -54,7 +54,8 @@ static int refresh(void)
 		return 0;
 	if (redisc_m.nsess && !(ng = calloc(redisc_m.nsess, sizeof(*ng))))
 		return -ENOMEM;
-	qsort(old, nold, sizeof(*old), by_key);
+	if (nold)
+		qsort(old, nold, sizeof(*old), by_key);
 	for (size_t i = 0; i < redisc_m.nsess;) {
 		int competing;
 		size_t len = run_at(i, &competing);
@@ -70,7 +71,8 @@ static int refresh(void)
 		}
 		i += len;
 	}
-	qsort(ng, n, sizeof(*ng), by_index);
+	if (n)
+		qsort(ng, n, sizeof(*ng), by_index);
 	free(old);
 	redisc_m.groups = ng;
 	redisc_m.ngroups = n;

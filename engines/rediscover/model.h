@@ -9,17 +9,6 @@
 
 #define REDISC_TAG "rediscover"
 
-struct pool_entry {
-	struct redisc_addr addr; /* port 0: keep the portal's */
-};
-
-/* Where an initiator's messages go; learned from the source of its feedback. */
-struct agent {
-	char initiator[REDISC_NAME_MAX];
-	char address[REDISC_SOURCE_MAX]; /* "ip:port" of its trap receiver */
-	uint64_t messages;
-};
-
 struct redisc_model {
 	int running;
 	struct redisc_policy pol;
@@ -27,8 +16,9 @@ struct redisc_model {
 	size_t nfeedback_users, nstorage_users;
 	int agent_port;
 	size_t history;
-	struct pool_entry *pool;
-	size_t npool;
+	struct redisc_pool *pool; /* by index */
+	size_t npool, cappool;
+	uint32_t next_pool;
 	/* Sessions: by index (append order, indexes only grow) and by key. */
 	struct redisc_session **by_index, **by_key;
 	size_t nsess, capsess;
@@ -42,8 +32,9 @@ struct redisc_model {
 	struct redisc_decision *dec; /* by index, oldest first */
 	size_t ndec, capdec;
 	uint32_t next_decision;
-	struct agent *agents;
+	struct redisc_agent *agents; /* by index */
 	size_t nagents, capagents;
+	uint32_t next_agent;
 	struct redisc_limiter lim;
 	struct redisc_counters ctr;
 	int subs[2];
@@ -61,6 +52,27 @@ struct redisc_session *redisc_session_add(const struct redisc_feedback *fb);
 void redisc_sessions_free(void);
 /* The age-out timer's callback. */
 void redisc_sweep(unsigned int id, void *arg);
+
+/* pool.c */
+/* Applies the config's pool: its entries (permanent) keep their index when
+ * the same address comes again; SNMP-created entries stay.  0 or -errno
+ * (err says which entry). */
+int redisc_pool_apply(char *const *pool, size_t n, char *err, size_t errlen);
+/* The nonVolatile entries from the state file (before the config's). */
+void redisc_pool_load(void);
+void redisc_pool_free(void);
+/* The free entry with the lowest index of the portal's family (port 0:
+ * the portal's port) that is not the portal itself; 0 or -ENOENT. */
+int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out);
+int redisc_parse_portal(const char *s, struct redisc_addr *a);
+
+/* agents.c */
+const struct redisc_agent *redisc_agent_by_name(const char *initiator);
+/* Accepted feedback about initiator came from source ("ip:port"): its agent's trap receiver is at that address,
+ * port agent_port; a configured or SNMP entry only notes the time. */
+void redisc_agent_learn(const char *initiator, const char *source);
+void redisc_agents_load(void);
+void redisc_agents_free(void);
 
 /* groups.c */
 void redisc_groups_free(void);

@@ -252,7 +252,8 @@ int redisc_judge(const struct redisc_policy *p, const struct redisc_member *m, s
 		a[i].bytes = m[i].bytes;
 		a[i].outside = m[i].outside;
 	}
-	qsort(a, n, sizeof(*a), agg_by_name);
+	if (n)
+		qsort(a, n, sizeof(*a), agg_by_name);
 	for (size_t i = 0; i < n; i++) {
 		if (k && strcmp(a[k - 1].initiator, a[i].initiator) == 0) {
 			a[k - 1].bytes += a[i].bytes;
@@ -261,7 +262,8 @@ int redisc_judge(const struct redisc_policy *p, const struct redisc_member *m, s
 		}
 		a[k++] = a[i];
 	}
-	qsort(a, k, sizeof(*a), agg_by_bytes);
+	if (k)
+		qsort(a, k, sizeof(*a), agg_by_bytes);
 	out->ninitiators = k;
 	if (k) {
 		out->order = calloc(k, sizeof(*out->order));

@@ -132,6 +132,49 @@ size_t redisc_session_count(void);
 /* Seconds some metric of the session has stayed outside its threshold. */
 uint32_t redisc_session_outside_age(const struct redisc_session *s);
 
+/* An entry of the address pool (sanRediscPoolTable). */
+enum redisc_storage { REDISC_ST_VOLATILE = 2, REDISC_ST_NONVOLATILE = 3, REDISC_ST_PERMANENT = 4 };
+#define REDISC_IFACE_MAX 32
+struct redisc_pool {
+	uint32_t index;
+	struct redisc_addr addr; /* port 0: keep the portal's */
+	char iface[REDISC_IFACE_MAX];
+	int storage;       /* enum redisc_storage; permanent: from the config file */
+	uint32_t decision; /* the move that took it, 0 while free */
+};
+const struct redisc_pool *redisc_pool_next(uint32_t after);
+const struct redisc_pool *redisc_pool_find(uint32_t index);
+uint32_t redisc_pool_next_index(void);
+/* The pool table's verbs.  validate: 0, -ENODEV (engine off), -EEXIST (the
+ * index, or the same address and port), -EINVAL (address, interface name or
+ * storage type that cannot be).  destroy_check: -ENOENT, -EPERM (from the
+ * config file), -EBUSY (in use). */
+int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage);
+int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage);
+int redisc_pool_destroy_check(uint32_t index);
+int redisc_pool_destroy(uint32_t index);
+
+/* Where an initiator's rediscovery messages go (sanRediscAgentTable). */
+enum redisc_origin { REDISC_ORIGIN_CONFIG = 1, REDISC_ORIGIN_SNMP, REDISC_ORIGIN_LEARNED };
+struct redisc_agent {
+	uint32_t index;
+	char initiator[REDISC_NAME_MAX];
+	struct redisc_addr addr; /* its trap receiver */
+	int origin;              /* enum redisc_origin */
+	int storage;             /* enum redisc_storage; learned entries are volatile */
+	time_t last_heard;       /* 0: never */
+	uint64_t messages;
+};
+const struct redisc_agent *redisc_agent_next(uint32_t after);
+const struct redisc_agent *redisc_agent_find(uint32_t index);
+uint32_t redisc_agent_next_index(void);
+/* validate: 0, -ENODEV, -EEXIST (the index, or the initiator has an entry other than a learned one), -EINVAL.
+ * create replaces a learned entry of the same initiator.  destroy_check: -ENOENT, -EPERM (configured). */
+int redisc_agent_validate(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage);
+int redisc_agent_create(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage);
+int redisc_agent_destroy_check(uint32_t index);
+int redisc_agent_destroy(uint32_t index);
+
 /* A competing group: the sessions of two or more initiators over one
  * portal of one target (seed 000 Fig. 2).  Its index stays while the
  * group exists. */

@@ -46,7 +46,7 @@ static struct {
 	int busy, again; /* a round runs; another one is due right after it */
 	int fails;
 	struct tgtc_show show; /* of the round in progress */
-} S;
+} stor_module;
 
 static struct portal **portals; /* sorted by index */
 static size_t nportals, capportals;
@@ -306,16 +306,17 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 	}
 	if (p->snmp == 2 && !p->confirmed) {
 		/* Created by a SET in this run and refused: the row goes, as documented. */
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d refused portal %s:%u (%s): row %u removed", S.control,
-		       p->pub.host, (unsigned int)p->pub.port, strerror(-rc), (unsigned int)p->pub.index);
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d refused portal %s:%u (%s): row %u removed",
+		       stor_module.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc),
+		       (unsigned int)p->pub.index);
 		if (p->pub.storage == STOR_ST_NONVOLATILE)
 			persist_portal(&p->pub, 0);
 		portal_remove(p->pub.index);
 		return;
 	}
 	if (!p->warned)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round", S.control,
-		       p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round",
+		       stor_module.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
 	p->warned = 1;
 }
 
@@ -324,11 +325,11 @@ static void portal_apply(struct portal *p)
 	char param[STOR_HOST_MAX + 24];
 	int rc;
 
-	if (p->busy || !S.running)
+	if (p->busy || !stor_module.running)
 		return;
 	portal_param(&p->pub, param, sizeof(param));
-	rc = tgtc_run(S.control, &stor_owner, new_done, (void *)(uintptr_t)p->pub.index, "--lld", "iscsi", "--op",
-	              "new", "--mode", "portal", "--param", param, (char *)NULL);
+	rc = tgtc_run(stor_module.control, &stor_owner, new_done, (void *)(uintptr_t)p->pub.index, "--lld", "iscsi",
+	              "--op", "new", "--mode", "portal", "--param", param, (char *)NULL);
 	if (rc == 0)
 		p->busy = 1;
 }
@@ -344,7 +345,7 @@ static void delete_done(void *arg, int rc, const char *out, size_t len)
 	if (*pp)
 		*pp = t->next;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot delete portal %s:%u: %s", S.control, t->host,
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot delete portal %s:%u: %s", stor_module.control, t->host,
 		       (unsigned int)t->port, strerror(-rc));
 	free(t);
 }
@@ -353,7 +354,7 @@ int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int st
 {
 	char canon[STOR_HOST_MAX];
 
-	if (!S.running)
+	if (!stor_module.running)
 		return -ENODEV;
 	if (!index || !port || (storage != STOR_ST_VOLATILE && storage != STOR_ST_NONVOLATILE) ||
 	    canon_host(host, canon, sizeof(canon)) < 0)
@@ -404,12 +405,12 @@ int stor_portal_destroy(uint32_t index)
 		return -ENOENT;
 	if (p->pub.storage == STOR_ST_NONVOLATILE && (rc = persist_portal(&p->pub, 0)) < 0)
 		return rc;
-	if (S.running && (t = calloc(1, sizeof(*t)))) {
+	if (stor_module.running && (t = calloc(1, sizeof(*t)))) {
 		snprintf(t->host, sizeof(t->host), "%s", p->pub.host);
 		t->port = p->pub.port;
 		portal_param(&p->pub, param, sizeof(param));
-		if (tgtc_run(S.control, &stor_owner, delete_done, t, "--lld", "iscsi", "--op", "delete", "--mode",
-		             "portal", "--param", param, (char *)NULL) == 0) {
+		if (tgtc_run(stor_module.control, &stor_owner, delete_done, t, "--lld", "iscsi", "--op", "delete",
+		             "--mode", "portal", "--param", param, (char *)NULL) == 0) {
 			t->next = tombs;
 			tombs = t;
 		} else {
@@ -727,7 +728,7 @@ static void conn_deleted(void *arg, int rc, const char *out, size_t len)
 	(void)out;
 	(void)len;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d delete conn: %s", S.control, strerror(-rc));
+		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d delete conn: %s", stor_module.control, strerror(-rc));
 	else if (rc == 0)
 		round_start(); /* show the session gone without waiting a whole interval */
 }
@@ -736,7 +737,7 @@ int stor_session_validate_end(uint32_t tid, uint32_t sid)
 {
 	const struct stor_target *t;
 
-	if (!S.running)
+	if (!stor_module.running)
 		return -ENODEV;
 	if (!(t = stor_target_find(tid)) || !stor_session_find(t, sid))
 		return -ENOENT;
@@ -759,8 +760,9 @@ int stor_session_end(uint32_t tid, uint32_t sid)
 		snprintf(ts, sizeof(ts), "%u", (unsigned int)tid);
 		snprintf(ss, sizeof(ss), "%u", (unsigned int)sid);
 		snprintf(cs, sizeof(cs), "%u", (unsigned int)s->cids[i]);
-		if ((rc = tgtc_run(S.control, &stor_owner, conn_deleted, NULL, "--lld", "iscsi", "--op", "delete",
-		                   "--mode", "conn", "--tid", ts, "--sid", ss, "--cid", cs, (char *)NULL)) < 0)
+		if ((rc = tgtc_run(stor_module.control, &stor_owner, conn_deleted, NULL, "--lld", "iscsi", "--op",
+		                   "delete", "--mode", "conn", "--tid", ts, "--sid", ss, "--cid", cs, (char *)NULL)) <
+		    0)
 			return rc;
 	}
 	sa_log(SA_LOG_INFO, TAG, "ending session %u of %s (%s, %zu connection%s)", (unsigned int)sid, t->name,
@@ -772,24 +774,25 @@ int stor_session_end(uint32_t tid, uint32_t sid)
 
 static void round_end(int ok, const char *step, int rc)
 {
-	S.busy = 0;
-	tgtc_show_free(&S.show);
+	stor_module.busy = 0;
+	tgtc_show_free(&stor_module.show);
 	if (ok) {
-		if (S.fails)
-			sa_log(SA_LOG_NOTICE, TAG, "tgtd -C %d answers again", S.control);
-		S.fails = 0;
+		if (stor_module.fails)
+			sa_log(SA_LOG_NOTICE, TAG, "tgtd -C %d answers again", stor_module.control);
+		stor_module.fails = 0;
 	} else {
-		if (!S.fails)
-			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s failed: %s", S.control, step, strerror(-rc));
+		if (!stor_module.fails)
+			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s failed: %s", stor_module.control, step,
+			       strerror(-rc));
 		/* A tgtd that stays silent has no targets and no sessions any more. */
-		if (++S.fails == FAILS_BEFORE_CLEAR) {
+		if (++stor_module.fails == FAILS_BEFORE_CLEAR) {
 			struct tgtc_show empty = {NULL, 0};
 
 			stor_ingest_targets(&empty, NULL, 0);
 		}
 	}
-	if (S.again && S.running) {
-		S.again = 0;
+	if (stor_module.again && stor_module.running) {
+		stor_module.again = 0;
 		round_start();
 	}
 }
@@ -805,7 +808,7 @@ static void stat_done(void *arg, int rc, const char *out, size_t len)
 	if (rc == 0)
 		rc = tgtc_parse_stat(out, len, &c, &n);
 	if (rc == 0)
-		rc = stor_ingest_targets(&S.show, c, n);
+		rc = stor_ingest_targets(&stor_module.show, c, n);
 	free(c);
 	round_end(rc == 0, "--op stat --mode sys", rc);
 }
@@ -815,12 +818,12 @@ static void targets_done(void *arg, int rc, const char *out, size_t len)
 	(void)arg;
 	if (rc == -ECANCELED)
 		return;
-	tgtc_show_free(&S.show);
+	tgtc_show_free(&stor_module.show);
 	if (rc == 0)
-		rc = tgtc_parse_show_full(out, len, &S.show);
+		rc = tgtc_parse_show_full(out, len, &stor_module.show);
 	if (rc == 0)
-		rc = tgtc_run(S.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat", "--mode",
-		              "sys", (char *)NULL);
+		rc = tgtc_run(stor_module.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat",
+		              "--mode", "sys", (char *)NULL);
 	if (rc < 0)
 		round_end(0, "--op show --mode target", rc);
 }
@@ -839,24 +842,24 @@ static void portals_done(void *arg, int rc, const char *out, size_t len)
 		ingest_portals(v, n);
 	free(v);
 	if (rc == 0)
-		rc = tgtc_run(S.control, &stor_owner, targets_done, NULL, "--lld", "iscsi", "--op", "show", "--mode",
-		              "target", (char *)NULL);
+		rc = tgtc_run(stor_module.control, &stor_owner, targets_done, NULL, "--lld", "iscsi", "--op", "show",
+		              "--mode", "target", (char *)NULL);
 	if (rc < 0)
 		round_end(0, "--op show --mode portal", rc);
 }
 
 static void round_start(void)
 {
-	if (!S.running)
+	if (!stor_module.running)
 		return;
-	if (S.busy) {
-		S.again = 1;
+	if (stor_module.busy) {
+		stor_module.again = 1;
 		return;
 	}
-	S.busy = 1;
-	if (tgtc_run(S.control, &stor_owner, portals_done, NULL, "--lld", "iscsi", "--op", "show", "--mode", "portal",
-	             (char *)NULL) < 0)
-		S.busy = 0;
+	stor_module.busy = 1;
+	if (tgtc_run(stor_module.control, &stor_owner, portals_done, NULL, "--lld", "iscsi", "--op", "show", "--mode",
+	             "portal", (char *)NULL) < 0)
+		stor_module.busy = 0;
 }
 
 static void on_timer(unsigned int id, void *arg)
@@ -870,25 +873,26 @@ static void on_timer(unsigned int id, void *arg)
 
 int stor_running(void)
 {
-	return S.running;
+	return stor_module.running;
 }
 
 static int stor_start(const struct sa_storage_config *cfg)
 {
 	struct sa_state *st = sa_engines_state();
 
-	S.control = cfg->tgt_control;
-	S.interval = cfg->interval > 0 ? cfg->interval : 10;
-	S.fails = 0;
+	stor_module.control = cfg->tgt_control;
+	stor_module.interval = cfg->interval > 0 ? cfg->interval : 10;
+	stor_module.fails = 0;
 	if (st)
 		sa_state_foreach(st, KEY_PREFIX, restore_one, NULL);
-	S.timer = sa_ev_timer((unsigned int)S.interval * 1000u, 1, on_timer, NULL);
-	if (!S.timer) {
+	stor_module.timer = sa_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
+	if (!stor_module.timer) {
 		stor_reset();
 		return -ENOMEM;
 	}
-	S.running = 1;
-	sa_log(SA_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", S.control, S.interval);
+	stor_module.running = 1;
+	sa_log(SA_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", stor_module.control,
+	       stor_module.interval);
 	round_start();
 	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 1});
 	return 0;
@@ -896,14 +900,14 @@ static int stor_start(const struct sa_storage_config *cfg)
 
 void stor_stop(void)
 {
-	if (!S.running)
+	if (!stor_module.running)
 		return;
-	S.running = 0;
-	sa_ev_cancel(S.timer);
-	S.timer = 0;
+	stor_module.running = 0;
+	sa_ev_cancel(stor_module.timer);
+	stor_module.timer = 0;
 	tgtc_cancel(&stor_owner);
-	S.busy = S.again = 0;
-	tgtc_show_free(&S.show);
+	stor_module.busy = stor_module.again = 0;
+	tgtc_show_free(&stor_module.show);
 	stor_reset();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 0});
@@ -915,17 +919,17 @@ int stor_apply(const struct sa_storage_config *cfg)
 		stor_stop();
 		return 0;
 	}
-	if (S.running && S.control == cfg->tgt_control) {
+	if (stor_module.running && stor_module.control == cfg->tgt_control) {
 		int interval = cfg->interval > 0 ? cfg->interval : 10;
 
-		if (interval != S.interval) {
+		if (interval != stor_module.interval) {
 			unsigned int t = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL);
 
 			if (!t)
 				return -ENOMEM;
-			sa_ev_cancel(S.timer);
-			S.timer = t;
-			S.interval = interval;
+			sa_ev_cancel(stor_module.timer);
+			stor_module.timer = t;
+			stor_module.interval = interval;
 		}
 		return 0;
 	}

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "iscsi/tgtctl.h"
-#include "subagent/config.h"
+#include "engines/storage/stor_config.h"
 
 #define STOR_NAME_MAX TGTC_NAME_MAX
 #define STOR_HOST_MAX 64

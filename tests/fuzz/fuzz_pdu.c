@@ -14,53 +14,53 @@
 			abort();                                                                                       \
 	} while (0)
 
-static uint8_t out[SA_PDU_BHS_LEN + 4096 + 4];
+static uint8_t out[PDU_BHS_LEN + 4096 + 4];
 static char text[4096];
 
 /* Parsed pairs rebuilt with the builder give back the very same bytes. */
 static void text_round_trip(const char *data, size_t len)
 {
-	static struct sa_tk_pair pairs[256];
-	static char key[SA_TK_KEY_MAX + 1];
-	struct sa_tk_buf b;
+	static struct tk_pair pairs[256];
+	static char key[TK_KEY_MAX + 1];
+	struct tk_buf b;
 	size_t np, i;
 	int rc;
 
-	rc = sa_tk_parse(data, len, pairs, 256, &np);
+	rc = tk_parse(data, len, pairs, 256, &np);
 	CHECK(rc == 0 || rc == -EPROTO || rc == -E2BIG);
 	if (rc)
 		return;
-	sa_tk_buf_init_dyn(&b, len);
+	tk_buf_init_dyn(&b, len);
 	for (i = 0; i < np; i++) {
-		CHECK(pairs[i].key_len <= SA_TK_KEY_MAX);
+		CHECK(pairs[i].key_len <= TK_KEY_MAX);
 		memcpy(key, pairs[i].key, pairs[i].key_len);
 		key[pairs[i].key_len] = '\0';
-		CHECK(sa_tk_add(&b, key, pairs[i].value) == 0);
-		CHECK(sa_tk_get(pairs, np, key) != NULL);
+		CHECK(tk_add(&b, key, pairs[i].value) == 0);
+		CHECK(tk_get(pairs, np, key) != NULL);
 	}
 	CHECK(b.len == len);
 	CHECK(len == 0 || memcmp(b.buf, data, len) == 0);
-	sa_tk_buf_free(&b);
+	tk_buf_free(&b);
 }
 
 /* Splitting any text with any small MaxRecvDataSegmentLength re-assembles exactly. */
 static void split_round_trip(const char *data, size_t len, size_t mrdsl)
 {
-	struct sa_text_stream s;
-	struct sa_text_rsp hdr = {.itt = 1};
+	struct pdu_text_stream s;
+	struct pdu_text_rsp hdr = {.itt = 1};
 	size_t got = 0, pdus = 0;
 
 	if (len > sizeof(text))
 		len = sizeof(text);
-	CHECK(sa_text_stream_init(&s, data, len, mrdsl, 7) == 0);
-	while (!sa_text_stream_done(&s)) {
-		struct sa_pdu p;
-		struct sa_text_rsp r;
-		ssize_t n = sa_text_stream_build(&s, out, sizeof(out), &hdr);
+	CHECK(pdu_text_stream_init(&s, data, len, mrdsl, 7) == 0);
+	while (!pdu_text_stream_done(&s)) {
+		struct pdu p;
+		struct pdu_text_rsp r;
+		ssize_t n = pdu_text_stream_build(&s, out, sizeof(out), &hdr);
 
 		CHECK(n > 0);
-		CHECK(sa_pdu_parse(out, (size_t)n, mrdsl, &p) == n);
-		CHECK(sa_pdu_get_text_rsp(&p, &r) == 0);
+		CHECK(pdu_parse(out, (size_t)n, mrdsl, &p) == n);
+		CHECK(pdu_get_text_rsp(&p, &r) == 0);
 		CHECK(p.data_len <= mrdsl);
 		CHECK(r.final || p.data_len > 0);
 		if (p.data_len)
@@ -85,76 +85,76 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	split_round_trip((const char *)data, size, 1 + (max_data % 700));
 	while (off < size) {
-		struct sa_pdu p;
-		ssize_t n = sa_pdu_parse(data + off, size - off, max_data, &p);
+		struct pdu p;
+		ssize_t n = pdu_parse(data + off, size - off, max_data, &p);
 
-		CHECK(n == 0 || n == -EPROTO || n == -EMSGSIZE || (n >= SA_PDU_BHS_LEN && (size_t)n <= size - off));
+		CHECK(n == 0 || n == -EPROTO || n == -EMSGSIZE || (n >= PDU_BHS_LEN && (size_t)n <= size - off));
 		if (n <= 0)
 			break;
 		CHECK(p.data_len <= max_data);
 		if (p.data_len)
-			CHECK(p.data >= data + off + SA_PDU_BHS_LEN && p.data + p.data_len <= data + off + n);
+			CHECK(p.data >= data + off + PDU_BHS_LEN && p.data + p.data_len <= data + off + n);
 		switch (p.opcode) {
-		case SA_OP_LOGIN_REQ: {
-			struct sa_login_req q;
-			struct sa_login_rsp r = {0};
+		case PDU_OP_LOGIN_REQ: {
+			struct pdu_login_req q;
+			struct pdu_login_rsp r = {0};
 
-			if (sa_pdu_get_login_req(&p, &q) == 0) {
-				struct sa_pdu back;
-				struct sa_login_req q2;
+			if (pdu_get_login_req(&p, &q) == 0) {
+				struct pdu back;
+				struct pdu_login_req q2;
 				ssize_t m;
 
 				/* Decode, re-encode, decode: the same fields. */
-				m = sa_pdu_build_login_req(out, sizeof(out), &q, p.data,
-				                           p.data_len > 4096 ? 4096 : p.data_len);
+				m = pdu_build_login_req(out, sizeof(out), &q, p.data,
+				                        p.data_len > 4096 ? 4096 : p.data_len);
 				CHECK(m > 0);
-				CHECK(sa_pdu_parse(out, (size_t)m, 4096, &back) == m);
-				CHECK(sa_pdu_get_login_req(&back, &q2) == 0);
+				CHECK(pdu_parse(out, (size_t)m, 4096, &back) == m);
+				CHECK(pdu_get_login_req(&back, &q2) == 0);
 				CHECK(memcmp(&q, &q2, sizeof(q)) == 0);
 				memcpy(r.isid, q.isid, 6);
 				r.itt = q.itt;
 				r.status_class = 1;
 				r.status_detail = 1;
-				CHECK(sa_pdu_build_login_rsp(out, sizeof(out), &r, "TargetAddress=127.0.0.1:3260,1",
-				                             31) > 0);
+				CHECK(pdu_build_login_rsp(out, sizeof(out), &r, "TargetAddress=127.0.0.1:3260,1", 31) >
+				      0);
 			}
 			text_round_trip((const char *)p.data, p.data_len);
 			break;
 		}
-		case SA_OP_TEXT_REQ: {
-			struct sa_text_req q;
+		case PDU_OP_TEXT_REQ: {
+			struct pdu_text_req q;
 
-			if (sa_pdu_get_text_req(&p, &q) == 0)
+			if (pdu_get_text_req(&p, &q) == 0)
 				CHECK(!(q.final && q.cont));
 			text_round_trip((const char *)p.data, p.data_len);
 			break;
 		}
-		case SA_OP_LOGIN_RSP: {
-			struct sa_login_rsp r;
+		case PDU_OP_LOGIN_RSP: {
+			struct pdu_login_rsp r;
 
-			(void)sa_pdu_get_login_rsp(&p, &r);
+			(void)pdu_get_login_rsp(&p, &r);
 			break;
 		}
-		case SA_OP_TEXT_RSP: {
-			struct sa_text_rsp r;
+		case PDU_OP_TEXT_RSP: {
+			struct pdu_text_rsp r;
 
-			if (sa_pdu_get_text_rsp(&p, &r) == 0)
-				CHECK(r.final || r.ttt != SA_PDU_RSVD_TAG);
+			if (pdu_get_text_rsp(&p, &r) == 0)
+				CHECK(r.final || r.ttt != PDU_RSVD_TAG);
 			break;
 		}
-		case SA_OP_REJECT: {
-			struct sa_reject r;
+		case PDU_OP_REJECT: {
+			struct pdu_reject r;
 
-			if (sa_pdu_get_reject(&p, &r) == 0)
-				CHECK(p.data_len >= SA_PDU_BHS_LEN);
+			if (pdu_get_reject(&p, &r) == 0)
+				CHECK(p.data_len >= PDU_BHS_LEN);
 			break;
 		}
 		default: {
 			/* What the portal does with anything else: reject it. */
-			struct sa_reject rj = {.reason = SA_REJ_CMD_NOT_SUPPORTED};
+			struct pdu_reject rj = {.reason = PDU_REJ_CMD_NOT_SUPPORTED};
 
-			CHECK(sa_pdu_build_reject(out, sizeof(out), &rj, p.bhs) == 2 * SA_PDU_BHS_LEN);
-			CHECK(memcmp(out + SA_PDU_BHS_LEN, p.bhs, SA_PDU_BHS_LEN) == 0);
+			CHECK(pdu_build_reject(out, sizeof(out), &rj, p.bhs) == 2 * PDU_BHS_LEN);
+			CHECK(memcmp(out + PDU_BHS_LEN, p.bhs, PDU_BHS_LEN) == 0);
 			break;
 		}
 		}

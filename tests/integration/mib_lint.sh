@@ -80,7 +80,7 @@ check_module SANAGENT-MIB handlers/handlers.h sanagentMIB \
 	sanAgentConfigReloaded .1.3.6.1.4.1.32473.1.0.3 \
 	sanEngineMibs .1.3.6.1.4.1.32473.1.3
 
-check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
+check_module SANAGENT-REDIRECTOR-MIB handlers/redirTables.h sanRedirectorMIB \
 	sanRedirectorMIB .1.3.6.1.4.1.32473.1.3.3 \
 	sanServerDown .1.3.6.1.4.1.32473.1.3.3.0.1 \
 	sanServerUp .1.3.6.1.4.1.32473.1.3.3.0.2 \
@@ -106,7 +106,7 @@ check_module SANAGENT-REDIRECTOR-MIB handlers/redir.h sanRedirectorMIB \
 	sanRedirPlanTime .1.3.6.1.4.1.32473.1.3.3.1.8.1.2 \
 	sanRedirPlanMoveList .1.3.6.1.4.1.32473.1.3.3.1.8.1.7
 
-check_module SANAGENT-PATH-MIB handlers/pathmib.h sanPathMIB \
+check_module SANAGENT-PATH-MIB handlers/pathTables.h sanPathMIB \
 	sanPathMIB .1.3.6.1.4.1.32473.1.3.2 \
 	sanPathDown .1.3.6.1.4.1.32473.1.3.2.0.1 \
 	sanPathUp .1.3.6.1.4.1.32473.1.3.2.0.2 \
@@ -128,7 +128,7 @@ check_module SANAGENT-PATH-MIB handlers/pathmib.h sanPathMIB \
 	sanPathErrors .1.3.6.1.4.1.32473.1.3.2.1.3.1.16 \
 	sanPathAvgLatency .1.3.6.1.4.1.32473.1.3.2.1.3.1.18
 
-check_module SANAGENT-SESSION-MIB handlers/disc.h sanSessionMIB \
+check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanSessionMIB .1.3.6.1.4.1.32473.1.3.1 \
 	sanTargetDiscovered .1.3.6.1.4.1.32473.1.3.1.0.1 \
 	sanTargetLost .1.3.6.1.4.1.32473.1.3.1.0.2 \

@@ -156,6 +156,19 @@ sa_set "$TH.2.5" u 30000 "$TH.4.5" i 1 >/dev/null || sa_fail "SET latency thresh
 inform $HOST_USER $HOST_AUTH $HOST_PRIV "$FEEDBACK" $(session $H2) "$FB.10.0" u 99000 ||
 	sa_fail "feedback not acknowledged"
 expect "mode off" "9 4 5 2 2 1 1 1"
+# ---- initiator agents: Host_2's learned from its feedback, Host_1's created over SNMP -------------------
+AG=$M.1.7.1
+[ "$(sa_get1 "$AG.2.1" "$AG.4.1" "$AG.5.1" "$AG.6.1" "$AG.9.1")" = "\"$H2\" \"7F 00 00 01 \" 162 3 2" ] ||
+	sa_fail "learned agent: $(sa_get1 "$AG.2.1" "$AG.4.1" "$AG.5.1" "$AG.6.1" "$AG.9.1")"
+a=$(sa_get "$M.1.6.0")
+[ "$a" = 2 ] || sa_fail "sanRediscAgentNextIndex $a, want 2"
+sa_set "$AG.2.$a" s "$H1" "$AG.3.$a" i 1 "$AG.4.$a" x 7F000001 "$AG.5.$a" u 1162 "$AG.10.$a" i 4 >/dev/null ||
+	sa_fail "agent row for Host_1 not created"
+[ "$(sa_get1 "$AG.6.$a" "$AG.9.$a" "$AG.10.$a")" = "2 3 1" ] || sa_fail "agent row $a: $(sa_get1 "$AG.6.$a" "$AG.9.$a" "$AG.10.$a")"
+sa_state_dump | grep -q "^rediscover.agent.0000000002	1 7f000001 1162 $H1$" || sa_fail "agent row $a not in the state file"
+sa_set_err inconsistentValue "$AG.2.3" s "$H1" "$AG.3.3" i 1 "$AG.4.3" x 7F000002 "$AG.10.3" i 4
+sa_log "initiator agents: Host_2 learned, Host_1 over SNMP at 127.0.0.1:1162"
+
 # ---- the manual trigger: a portal and an offender, in one SET -----------------------------------------
 T=$M.1.11
 sa_set "$P.1.0" i 2 >/dev/null || sa_fail "SET mode dryRun refused"
@@ -166,11 +179,32 @@ Y=iqn.2026-12.org.sanagent:y
 sa_set "$T.1.0" s "$Y" "$T.2.0" i 1 "$T.3.0" x 09030134 "$T.4.0" u 3260 "$T.5.0" s "$H1" "$T.6.0" i 2 >/dev/null ||
 	sa_fail "manual trigger for Y refused"
 row=$(sa_get1 "$DEC.3.2" "$DEC.4.2" "$DEC.7.2" "$DEC.9.2" "$DEC.15.2" "$DEC.17.2" "$DEC.19.2" "$T.6.0")
-want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@iSNS\" 1"
+want="4 \"snmp\" \"$Y\" \"09 03 01 34 \" \"$H1\" 1 \"type2:$H1@127.0.0.1:1162\" 1"
 [ "$row" = "$want" ] || sa_fail "manual decision row: $row, want $want"
 sa_log "manual trigger: $row"
 expect "manual trigger" "9 4 5 2 2 1 2 1"
 sa_wait_for 5 eval '[ "$(sa_trap_count "$TRIGGERED")" = 2 ]' ||
 	sa_fail "$(sa_trap_count "$TRIGGERED") sanRediscoveryTriggered at snmptrapd, want 2"
+# ---- the address pool: the config's entry is permanent, SNMP rows are created, kept and destroyed ------
+PN=$M.1.4.0
+PL=$M.1.5.1
+[ "$(sa_get1 "$PL.3.1" "$PL.4.1" "$PL.6.1" "$PL.8.1")" = '"0A 01 00 04 " 0 1 4' ] ||
+	sa_fail "pool entry 1: $(sa_get1 "$PL.3.1" "$PL.4.1" "$PL.6.1" "$PL.8.1")"
+i=$(sa_get "$PN")
+[ "$i" = 2 ] || sa_fail "sanRediscPoolNextIndex $i, want 2"
+sa_set "$PL.2.$i" i 1 "$PL.3.$i" x 0A010003 "$PL.4.$i" u 3261 "$PL.5.$i" s veth36 "$PL.9.$i" i 4 >/dev/null ||
+	sa_fail "pool row $i (port-only variant) not created"
+[ "$(sa_get1 "$PL.3.$i" "$PL.4.$i" "$PL.5.$i" "$PL.6.$i" "$PL.8.$i" "$PL.9.$i" "$PN")" = '"0A 01 00 03 " 3261 "veth36" 1 3 1 3' ] ||
+	sa_fail "pool row $i: $(sa_get1 "$PL.3.$i" "$PL.4.$i" "$PL.5.$i" "$PL.6.$i" "$PL.8.$i" "$PL.9.$i" "$PN")"
+sa_state_dump | grep -q "^rediscover.pool.0000000002	1 0a010003 3261 veth36$" || sa_fail "pool row 2 not in the state file"
+# The same address and port again; the config's entry; a bad interface name.
+sa_set_err inconsistentValue "$PL.2.3" i 1 "$PL.3.3" x 0A010003 "$PL.4.3" u 3261 "$PL.9.3" i 4
+sa_set_err inconsistentValue "$PL.9.1" i 6
+sa_set_err wrongValue "$PL.2.3" i 1 "$PL.3.3" x 0A010005 "$PL.5.3" s "bad name" "$PL.9.3" i 4
+sa_set "$PL.9.$i" i 6 >/dev/null || sa_fail "pool row $i not destroyed"
+[ -z "$(sa_get "$PL.9.$i")" ] || sa_fail "pool row $i still there"
+sa_state_dump | grep -q "^rediscover.pool.0000000002" && sa_fail "pool row 2 still in the state file"
+[ "$(sa_get "$PN")" = 3 ] || sa_fail "sanRediscPoolNextIndex $(sa_get "$PN") after a destroy, want 3 (never reused)"
+sa_log "pool: config entry permanent, row $i created (port-only), refused duplicates, destroyed"
 grep -q -e "$STOR_AUTH" -e "$HOST_PRIV" -e "$PEER" "$SA_TMP/sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS

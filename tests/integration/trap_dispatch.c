@@ -44,7 +44,7 @@ static void do_reload(const char *path, struct sa_config **cfg)
 
 	rc = sa_config_load(path, &ncfg, err, sizeof(err));
 	if (!rc) {
-		rc = sa_trap_receiver_apply(ncfg, err, sizeof(err));
+		rc = sa_trap_receiver_apply(&ncfg->trap_receiver, err, sizeof(err));
 		if (rc)
 			sa_config_free(ncfg);
 	}
@@ -163,11 +163,11 @@ int main(int argc, char **argv)
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
 		init_agent("trap_dispatch");
-		rc = sa_trap_receiver_apply(cfg, err, sizeof(err));
+		rc = sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err));
 		init_snmp("trap_dispatch");
 	} else {
 		init_snmp("trap_dispatch");
-		rc = sa_trap_receiver_apply(cfg, err, sizeof(err));
+		rc = sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err));
 	}
 	if (rc) {
 		fprintf(stderr, "receiver: %s (%s)\n", err, strerror(-rc));

@@ -34,7 +34,7 @@ START_TEST(test_md5_rfc1321)
 	char h[33];
 
 	for (size_t i = 0; i < sizeof(rfc1321) / sizeof(rfc1321[0]); i++) {
-		sa_md5(rfc1321[i].in, strlen(rfc1321[i].in), d);
+		chap_md5(rfc1321[i].in, strlen(rfc1321[i].in), d);
 		hex(d, 16, h);
 		ck_assert_str_eq(h, rfc1321[i].md5);
 	}
@@ -50,12 +50,12 @@ START_TEST(test_md5_incremental)
 	char h[33];
 
 	for (size_t step = 1; step < 70; step += 3) {
-		struct sa_md5 c;
+		struct chap_md5 c;
 
-		sa_md5_init(&c);
+		chap_md5_init(&c);
 		for (size_t off = 0; off < len; off += step)
-			sa_md5_update(&c, s + off, off + step > len ? len - off : step);
-		sa_md5_final(&c, d);
+			chap_md5_update(&c, s + off, off + step > len ? len - off : step);
+		chap_md5_final(&c, d);
 		hex(d, 16, h);
 		ck_assert_str_eq(h, rfc1321[6].md5);
 	}
@@ -71,13 +71,13 @@ START_TEST(test_chap_vectors)
 
 	for (int i = 0; i < 16; i++)
 		ch[i] = (uint8_t)i;
-	ck_assert_int_eq(sa_chap_response(0x2a, "sanagent-secret", 15, ch, 16, r), 0);
+	ck_assert_int_eq(chap_response(0x2a, "sanagent-secret", 15, ch, 16, r), 0);
 	hex(r, 16, h);
 	ck_assert_str_eq(h, "537f720f50c08768b727670b3dc0b642");
 
-	ck_assert_int_eq(sa_chap_decode("0xD4A1F05B6C9E3E2A", ch2, sizeof(ch2), &n), 0);
+	ck_assert_int_eq(chap_decode("0xD4A1F05B6C9E3E2A", ch2, sizeof(ch2), &n), 0);
 	ck_assert_uint_eq(n, 8);
-	ck_assert_int_eq(sa_chap_response(0xff, "duser-pass-12", 13, ch2, n, r), 0);
+	ck_assert_int_eq(chap_response(0xff, "duser-pass-12", 13, ch2, n, r), 0);
 	hex(r, 16, h);
 	ck_assert_str_eq(h, "1b2d9e0aa3d4c8da941ce5fa99f8e33d");
 }
@@ -89,33 +89,33 @@ START_TEST(test_codecs)
 	char enc[64];
 	size_t n;
 
-	ck_assert_int_eq(sa_chap_decode("0x0aff", b, sizeof(b), &n), 0);
+	ck_assert_int_eq(chap_decode("0x0aff", b, sizeof(b), &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(b[0], 0x0a);
 	ck_assert_uint_eq(b[1], 0xff);
 	/* odd digit count: leading nibble */
-	ck_assert_int_eq(sa_chap_decode("0xabc", b, sizeof(b), &n), 0);
+	ck_assert_int_eq(chap_decode("0xabc", b, sizeof(b), &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(b[0], 0x0a);
 	ck_assert_uint_eq(b[1], 0xbc);
 	/* base64 "sanagent" */
-	ck_assert_int_eq(sa_chap_decode("0bc2FuYWdlbnQ=", b, sizeof(b), &n), 0);
+	ck_assert_int_eq(chap_decode("0bc2FuYWdlbnQ=", b, sizeof(b), &n), 0);
 	ck_assert_uint_eq(n, 8);
 	ck_assert(memcmp(b, "sanagent", 8) == 0);
-	ck_assert_int_eq(sa_chap_decode("0bc2FuYWdlbnQ", b, sizeof(b), &n), 0);
+	ck_assert_int_eq(chap_decode("0bc2FuYWdlbnQ", b, sizeof(b), &n), 0);
 	ck_assert_uint_eq(n, 8);
-	ck_assert_int_eq(sa_chap_decode("12ab", b, sizeof(b), &n), -EINVAL);
-	ck_assert_int_eq(sa_chap_decode("0x", b, sizeof(b), &n), -EINVAL);
-	ck_assert_int_eq(sa_chap_decode("0xzz", b, sizeof(b), &n), -EINVAL);
-	ck_assert_int_eq(sa_chap_decode("0b!!", b, sizeof(b), &n), -EINVAL);
-	ck_assert_int_eq(sa_chap_decode("0x0102030405", big, sizeof(big), &n), -E2BIG);
+	ck_assert_int_eq(chap_decode("12ab", b, sizeof(b), &n), -EINVAL);
+	ck_assert_int_eq(chap_decode("0x", b, sizeof(b), &n), -EINVAL);
+	ck_assert_int_eq(chap_decode("0xzz", b, sizeof(b), &n), -EINVAL);
+	ck_assert_int_eq(chap_decode("0b!!", b, sizeof(b), &n), -EINVAL);
+	ck_assert_int_eq(chap_decode("0x0102030405", big, sizeof(big), &n), -E2BIG);
 
 	b[0] = 0x00;
 	b[1] = 0x7f;
 	b[2] = 0xa5;
-	sa_chap_encode(b, 3, enc);
+	chap_encode(b, 3, enc);
 	ck_assert_str_eq(enc, "0x007fa5");
-	ck_assert_int_eq(sa_chap_decode(enc, big, sizeof(big), &n), 0);
+	ck_assert_int_eq(chap_decode(enc, big, sizeof(big), &n), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert(memcmp(big, b, 3) == 0);
 }
@@ -125,13 +125,13 @@ START_TEST(test_random_equal)
 {
 	uint8_t a[16], b[16];
 
-	ck_assert_int_eq(sa_chap_random(a, sizeof(a)), 0);
-	ck_assert_int_eq(sa_chap_random(b, sizeof(b)), 0);
-	ck_assert(!sa_chap_equal(a, b, sizeof(a)));
+	ck_assert_int_eq(chap_random(a, sizeof(a)), 0);
+	ck_assert_int_eq(chap_random(b, sizeof(b)), 0);
+	ck_assert(!chap_equal(a, b, sizeof(a)));
 	memcpy(b, a, sizeof(a));
-	ck_assert(sa_chap_equal(a, b, sizeof(a)));
+	ck_assert(chap_equal(a, b, sizeof(a)));
 	b[15] ^= 1;
-	ck_assert(!sa_chap_equal(a, b, sizeof(a)));
+	ck_assert(!chap_equal(a, b, sizeof(a)));
 }
 END_TEST
 

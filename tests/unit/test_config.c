@@ -67,18 +67,18 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->agentx_ping_interval, 1);
 	ck_assert_str_eq(cfg->state_file, "/var/lib/sanagent/state");
 	ck_assert_str_eq(cfg->pid_file, "");
-	ck_assert_int_eq(cfg->trap_enabled, 0);
-	ck_assert_ptr_nonnull(cfg->trap_listen);
-	ck_assert_uint_eq(cfg->ncommunities, 0);
-	ck_assert_uint_eq(cfg->nusers, 0);
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 0);
+	ck_assert_ptr_nonnull(cfg->trap_receiver.listen);
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 0);
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 0);
 	for (int i = 0; i < SA_ENGINE_COUNT; i++)
 		ck_assert_int_eq(cfg->engine_enabled[i], 0);
 	sa_config_free(cfg);
 
 	/* An empty trap_receiver section switches it on with the default address. */
 	cfg = load_ok("agent = { };\ntrap_receiver = { };\n");
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_str_eq(cfg->trap_listen, "udp:127.0.0.1:1162");
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:127.0.0.1:1162");
 	ck_assert_int_eq(cfg->agentx_ping_interval, 1);
 	sa_config_free(cfg);
 }
@@ -115,27 +115,27 @@ START_TEST(test_full)
 	ck_assert_int_eq(cfg->agentx_ping_interval, 3600);
 	ck_assert_str_eq(cfg->state_file, "/tmp/st");
 	ck_assert_str_eq(cfg->pid_file, "/run/sanagentd.pid");
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_str_eq(cfg->trap_listen, "udp:127.0.0.1:20162");
-	ck_assert_uint_eq(cfg->ncommunities, 2);
-	ck_assert_str_eq(cfg->communities[0].community, "c1");
-	ck_assert_uint_eq(cfg->communities[0].nsources, 2);
-	ck_assert_str_eq(cfg->communities[0].sources[0], "127.0.0.0/8");
-	ck_assert_str_eq(cfg->communities[0].sources[1], "::1/128");
-	ck_assert_uint_eq(cfg->communities[1].nsources, 3);
-	ck_assert_str_eq(cfg->communities[1].sources[2], "fe80::/10");
-	ck_assert_uint_eq(cfg->nusers, 2);
-	ck_assert_str_eq(cfg->users[0].name, "authonly");
-	ck_assert_str_eq(cfg->users[0].auth_protocol, "SHA-256");
-	ck_assert_str_eq(cfg->users[0].auth_passphrase, "authpass1");
-	ck_assert_str_eq(cfg->users[0].priv_protocol, "");
-	ck_assert_str_eq(cfg->users[0].priv_passphrase, "");
-	ck_assert_str_eq(cfg->users[0].engine_id, "");
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:127.0.0.1:20162");
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 2);
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].community, "c1");
+	ck_assert_uint_eq(cfg->trap_receiver.communities[0].nsources, 2);
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].sources[0], "127.0.0.0/8");
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].sources[1], "::1/128");
+	ck_assert_uint_eq(cfg->trap_receiver.communities[1].nsources, 3);
+	ck_assert_str_eq(cfg->trap_receiver.communities[1].sources[2], "fe80::/10");
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 2);
+	ck_assert_str_eq(cfg->trap_receiver.users[0].name, "authonly");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].auth_protocol, "SHA-256");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].auth_passphrase, "authpass1");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].priv_protocol, "");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].priv_passphrase, "");
+	ck_assert_str_eq(cfg->trap_receiver.users[0].engine_id, "");
 	/* Protocol names are stored in their canonical spelling. */
-	ck_assert_str_eq(cfg->users[1].auth_protocol, "MD5");
-	ck_assert_str_eq(cfg->users[1].priv_protocol, "AES");
-	ck_assert_str_eq(cfg->users[1].priv_passphrase, "privpass2");
-	ck_assert_str_eq(cfg->users[1].engine_id, "0x8000000001020304");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].auth_protocol, "MD5");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].priv_protocol, "AES");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].priv_passphrase, "privpass2");
+	ck_assert_str_eq(cfg->trap_receiver.users[1].engine_id, "0x8000000001020304");
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_DISCOVERY], 1);
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_BALANCE], 1);
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_REDIRECT], 0);
@@ -396,12 +396,230 @@ START_TEST(test_shipped_conf_examples)
 	rc = sa_config_load(confpath, &cfg, err, sizeof(err));
 	ck_assert_msg(rc == 0, "%s", err);
 	/* Everything was switched on by the examples. */
-	ck_assert_int_eq(cfg->trap_enabled, 1);
-	ck_assert_uint_eq(cfg->ncommunities, 1);
-	ck_assert_uint_eq(cfg->nusers, 1);
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 1);
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 1);
 	for (int i = 0; i < SA_ENGINE_COUNT; i++)
 		ck_assert_int_eq(cfg->engine_enabled[i], 1);
 	sa_config_free(cfg);
+}
+END_TEST
+
+/* One bad line: the load fails with "FILE:LINE: " first and needle in the message. */
+static void expect_bad_at(const char *text, int line, const char *needle)
+{
+	char err[512] = "", prefix[1024];
+	struct sa_config *cfg;
+	int rc;
+
+	cfg = load(text, &rc, err, sizeof(err));
+	ck_assert_msg(rc < 0 && !cfg, "loaded but should fail:\n%s", text);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", confpath, line);
+	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "want prefix \"%s\", got \"%s\"", prefix, err);
+	ck_assert_msg(strstr(err, needle) != NULL, "want \"%s\" in \"%s\"", needle, err);
+}
+
+/* agent { }: the limits on rows created with createAndWait and not active yet. */
+START_TEST(test_agent_pending_rows)
+{
+	struct sa_config *cfg = load_ok("agent = { };\n");
+
+	ck_assert_int_eq(cfg->max_pending_rows, 256);
+	ck_assert_int_eq(cfg->pending_row_age, 300);
+	sa_config_free(cfg);
+	cfg = load_ok("agent = {\n  max_pending_rows = 1;\n  pending_row_age = 86400;\n};\n");
+	ck_assert_int_eq(cfg->max_pending_rows, 1);
+	ck_assert_int_eq(cfg->pending_row_age, 86400);
+	sa_config_free(cfg);
+	expect_bad_at("agent = {\n  pending_row_age = 60;\n  max_pending_rows = 0;\n};\n", 3,
+	              "agent.max_pending_rows: 0 out of range 1..100000");
+	expect_bad_at("agent = {\n  max_pending_rows = 100001;\n};\n", 2, "out of range 1..100000");
+	expect_bad_at("agent = {\n\n  pending_row_age = 0;\n};\n", 3, "agent.pending_row_age: 0 out of range 1..86400");
+	expect_bad_at("agent = {\n  pending_row_age = \"5m\";\n};\n", 2, "expected an integer");
+}
+END_TEST
+
+/* trap_receiver { }: defaults of an empty section, values kept, bad ones named by line. */
+START_TEST(test_trap_receiver_section)
+{
+	struct sa_config *cfg = load_ok("trap_receiver = { };\n");
+
+	ck_assert_int_eq(cfg->trap_receiver.enabled, 1);
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:127.0.0.1:1162");
+	ck_assert_uint_eq(cfg->trap_receiver.ncommunities, 0);
+	ck_assert_uint_eq(cfg->trap_receiver.nusers, 0);
+	sa_config_free(cfg);
+	cfg = load_ok("trap_receiver = {\n  listen = \"udp:[::1]:2162\";\n"
+	              "  communities = ( { community = \"c\"; sources = [ \"192.0.2.0/24\" ]; } );\n};\n");
+	ck_assert_str_eq(cfg->trap_receiver.listen, "udp:[::1]:2162");
+	ck_assert_str_eq(cfg->trap_receiver.communities[0].sources[0], "192.0.2.0/24");
+	sa_config_free(cfg);
+	expect_bad_at("trap_receiver = {\n  listen = \"udp:127.0.0.1:1162\";\n  listen_port = 1162;\n};\n", 3,
+	              "unknown key \"listen_port\" in trap_receiver");
+	expect_bad_at("trap_receiver = {\n  communities = ( { community = \"c\";\n"
+	              "    sources = [ \"192.0.2.0/33\" ]; } );\n};\n",
+	              3, "out of range 0..32");
+}
+END_TEST
+
+/* discovery { }: every default, a valid value of each kind, out-of-range values and cross-field rules. */
+START_TEST(test_discovery_section)
+{
+	struct sa_config *cfg = load_ok("discovery = { };\n");
+	const struct sa_discovery_config *d = &cfg->discovery;
+
+	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_DISCOVERY], 1);
+	ck_assert_str_eq(d->initiator_name, "iqn.2026-01.org.sanagent:discovery");
+	ck_assert_uint_eq(d->nportals, 0);
+	ck_assert_uint_eq(d->nisns, 0);
+	ck_assert_uint_eq(d->nscan, 0);
+	ck_assert_int_eq(d->interval, 30);
+	ck_assert_int_eq(d->age_out, 300);
+	ck_assert_int_eq(d->timeout_ms, 10000);
+	ck_assert_int_eq(d->max_reply, 33554432);
+	ck_assert_int_eq(d->max_data_segment, 262144);
+	ck_assert_str_eq(d->chap_user, "");
+	ck_assert_str_eq(d->chap_secret, "");
+	ck_assert_str_eq(d->chap_target_user, "");
+	ck_assert_str_eq(d->chap_target_secret, "");
+	ck_assert_int_eq(d->isns_scn_port, 0);
+	ck_assert_str_eq(d->isns_scn_address, "");
+	ck_assert_int_eq(d->isns_scn_idle, 60);
+	ck_assert_int_eq(d->chap_secret_min, 12);
+	ck_assert_int_eq(d->chap_secret_max, 16);
+	ck_assert_str_eq(d->login_initiator_name, "iqn.2026-01.org.sanagent:initiator");
+	ck_assert_int_eq(d->session_window, 60);
+	sa_config_free(cfg);
+
+	cfg = load_ok("discovery = {\n  isns = [ \"127.0.0.1:3205\" ];\n  timeout_ms = 100;\n  max_reply = 65536;\n"
+	              "  isns_scn_port = 65535;\n  isns_scn_address = \"::1\";\n  chap_user = \"u\";\n"
+	              "  chap_secret = \"0123456789ab\";\n  session_window = 3600;\n  chap_secret_min = 16;\n};\n");
+	d = &cfg->discovery;
+	ck_assert_str_eq(d->isns[0], "127.0.0.1:3205");
+	ck_assert_int_eq(d->timeout_ms, 100);
+	ck_assert_int_eq(d->max_reply, 65536);
+	ck_assert_int_eq(d->isns_scn_port, 65535);
+	ck_assert_str_eq(d->isns_scn_address, "::1");
+	ck_assert_str_eq(d->chap_user, "u");
+	ck_assert_int_eq(d->session_window, 3600);
+	ck_assert_int_eq(d->chap_secret_min, 16);
+	sa_config_free(cfg);
+
+	expect_bad_at("discovery = {\n  interval = 0;\n};\n", 2, "discovery.interval: 0 out of range 1..86400");
+	expect_bad_at("discovery = {\n  age_out = 604801;\n};\n", 2, "out of range 1..604800");
+	expect_bad_at("discovery = {\n  timeout_ms = 99;\n};\n", 2, "out of range 100..600000");
+	expect_bad_at("discovery = {\n  max_reply = 1024;\n};\n", 2, "out of range 65536..268435456");
+	expect_bad_at("discovery = {\n  max_data_segment = 511;\n};\n", 2, "out of range 512..16777215");
+	expect_bad_at("discovery = {\n  isns_scn_port = 65536;\n};\n", 2, "out of range 0..65535");
+	expect_bad_at("discovery = {\n  isns_scn_idle = 0;\n};\n", 2, "out of range 1..86400");
+	expect_bad_at("discovery = {\n  session_window = 4;\n};\n", 2,
+	              "discovery.session_window: 4 out of range 5..3600");
+	expect_bad_at("discovery = {\n  chap_secret_max = 256;\n};\n", 2, "out of range 1..255");
+	expect_bad_at("discovery = {\n  scan = ( { cidr = \"10.0.0.0/24\";\n    concurrency = 1025; } );\n};\n", 3,
+	              "discovery.scan[0].concurrency: 1025 out of range 1..1024");
+	expect_bad_at("discovery = {\n  scan = ( { cidr = \"10.0.0.0/24\"; ports = [ 3260,\n    0 ]; } );\n};\n", 3,
+	              "discovery.scan[0].ports[1]: 0 out of range 1..65535");
+	expect_bad_at("discovery = {\n  scan = ( {\n    cidr = \"10.0.0.0/8\"; } );\n};\n", 3,
+	              "prefix longer than /16 needed");
+	expect_bad_at("discovery = {\n  isns_scn_address = \"localhost\";\n};\n", 2, "not a numeric");
+	expect_bad_at("discovery = {\n  chap_secret_max = 10;\n  chap_secret_min = 11;\n};\n", 3,
+	              "larger than chap_secret_max (10)");
+	expect_bad_at("discovery = {\n  chap_user = \"u\";\n};\n", 2, "chap_user and chap_secret go together");
+}
+END_TEST
+
+/* balance { }: section defaults, a team's defaults, valid values, out-of-range values and team rules. */
+START_TEST(test_balance_section)
+{
+	struct sa_config *cfg = load_ok("balance = { };\n");
+	const struct sa_balance_config *b = &cfg->balance;
+	const struct sa_bal_team_cfg *t;
+
+	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_BALANCE], 1);
+	ck_assert_str_eq(b->run_dir, "/run/sanagent");
+	ck_assert_str_eq(b->nbdkit, "nbdkit");
+	ck_assert_ptr_nonnull(strstr(b->plugin, "/nbdkit-sanpath-plugin.so"));
+	ck_assert_uint_eq(b->nplugin_args, 0);
+	ck_assert_int_eq(b->poll_interval_ms, 250);
+	ck_assert_int_eq(b->shares_notify_interval, 10);
+	ck_assert_uint_eq(b->nteams, 0);
+	/* The engine names the file in its messages. */
+	ck_assert_str_eq(b->source, confpath);
+	sa_config_free(cfg);
+
+	cfg = load_ok("balance = {\n  poll_interval_ms = 10000;\n  shares_notify_interval = 0;\n"
+	              "  plugin_args = [ \"report_ms=250\" ];\n"
+	              "  teams = ( { name = \"t0\"; target = \"iqn.2026-01.test:t0\";\n"
+	              "    paths = ( { portal = \"127.0.0.1:3260\"; share_read = 30; },\n"
+	              "              { portal = \"[::1]:3260\"; share_read = 70; } ); } );\n};\n");
+	b = &cfg->balance;
+	ck_assert_int_eq(b->poll_interval_ms, 10000);
+	ck_assert_int_eq(b->shares_notify_interval, 0);
+	ck_assert_str_eq(b->plugin_args[0], "report_ms=250");
+	ck_assert_uint_eq(b->nteams, 1);
+	t = &b->teams[0];
+	ck_assert_int_eq(t->lun, 0);
+	ck_assert_str_eq(t->mode, "lb");
+	ck_assert_str_eq(t->algo, "static");
+	ck_assert_int_eq(t->timer_interval_ms, 1000);
+	ck_assert_int_eq(t->change_threshold, 10);
+	ck_assert_int_eq(t->lb_change, 5);
+	ck_assert_uint_eq(t->npaths, 2);
+	ck_assert_int_eq(t->paths[1].share_read, 70);
+	ck_assert_int_eq(t->paths[1].share_write, 0);
+	ck_assert_str_eq(t->paths[0].iface, "");
+	sa_config_free(cfg);
+
+#define TEAM(extra)                                                                                                    \
+	"balance = {\n  teams = ( { name = \"t0\"; target = \"iqn.2026-01.test:t0\";\n" extra                          \
+	"    paths = ( { portal = \"127.0.0.1:3260\"; } ); } );\n};\n"
+	expect_bad_at("balance = {\n  poll_interval_ms = 49;\n};\n", 2,
+	              "balance.poll_interval_ms: 49 out of range 50..10000");
+	expect_bad_at("balance = {\n  shares_notify_interval = 86401;\n};\n", 2, "out of range 0..86400");
+	expect_bad_at("balance = {\n  plugin_args = [ \"report_ms\" ];\n};\n", 2, "not a KEY=VALUE");
+	expect_bad_at(TEAM("    lun = 16384;\n"), 3, "balance.teams[0].lun: 16384 out of range 0..16383");
+	expect_bad_at(TEAM("    timer_interval_ms = 9;\n"), 3, "out of range 10..3600000");
+	expect_bad_at(TEAM("    change_threshold = 101;\n"), 3, "out of range 0..100");
+	expect_bad_at(TEAM("    lb_change = 0;\n"), 3, "out of range 1..100");
+	expect_bad_at(TEAM("    mode = \"active\";\n"), 3, "must be one of");
+	expect_bad_at(TEAM("    algo = \"fastest\";\n"), 3, "must be one of");
+	expect_bad_at("balance = {\n  teams = ( { name = \"t0\"; target = \"iqn.2026-01.test:t0\";\n"
+	              "    paths = ( { portal = \"127.0.0.1:3260\";\n      share_write = 101; } ); } );\n};\n",
+	              4, "balance.teams[0].paths[0].share_write: 101 out of range 0..100");
+	expect_bad_at("balance = {\n  teams = ( { name = \"t0\"; target = \"iqn.2026-01.test:t0\";\n"
+	              "    paths = ( { portal = \"127.0.0.1:3260\"; share_read = 60; },\n"
+	              "              { portal = \"127.0.0.2:3260\"; share_read = 30; } ); } );\n};\n",
+	              3, "share_read shares sum to 90, not 100");
+	expect_bad_at("balance = {\n  teams = ( { name = \".hidden\"; target = \"iqn.2026-01.test:t0\";\n"
+	              "    paths = ( { portal = \"127.0.0.1:3260\"; } ); } );\n};\n",
+	              2, "not start with .");
+#undef TEAM
+}
+END_TEST
+
+/* storage { }: defaults, valid values, out-of-range values. */
+START_TEST(test_storage_section)
+{
+	struct sa_config *cfg = load_ok("# no storage section\n");
+
+	ck_assert_int_eq(cfg->storage.enabled, 0);
+	sa_config_free(cfg);
+	cfg = load_ok("storage = { };\n");
+	ck_assert_int_eq(cfg->storage.enabled, 1);
+	ck_assert_int_eq(cfg->storage.tgt_control, 0);
+	ck_assert_int_eq(cfg->storage.interval, 2);
+	/* Not an engine of the registry: no engine switched on. */
+	for (int i = 0; i < SA_ENGINE_COUNT; i++)
+		ck_assert_int_eq(cfg->engine_enabled[i], 0);
+	sa_config_free(cfg);
+	cfg = load_ok("storage = {\n  tgt_control = 65535;\n  interval = 3600;\n};\n");
+	ck_assert_int_eq(cfg->storage.tgt_control, 65535);
+	ck_assert_int_eq(cfg->storage.interval, 3600);
+	sa_config_free(cfg);
+	expect_bad_at("storage = {\n  tgt_control = -1;\n};\n", 2, "storage.tgt_control: -1 out of range 0..65535");
+	expect_bad_at("storage = {\n  tgt_control = 1;\n  interval = 0;\n};\n", 3,
+	              "storage.interval: 0 out of range 1..3600");
+	expect_bad_at("storage = {\n  enabled = true;\n};\n", 2, "unknown key \"enabled\" in storage");
 }
 END_TEST
 
@@ -466,6 +684,88 @@ START_TEST(test_redirect_section)
 }
 END_TEST
 
+/* redirect { }: the portal and probe limits and the etcd group: defaults, valid values, out-of-range values. */
+START_TEST(test_redirect_limits)
+{
+	struct sa_config *cfg = load_ok("redirect = { };\n");
+	const struct sa_redirect_config *r = &cfg->redirect;
+
+	ck_assert_int_eq(r->interval, 0);
+	ck_assert_int_eq(r->load_interval, 1);
+	ck_assert_int_eq(r->max_connections, 256);
+	ck_assert_int_eq(r->max_per_source, 32);
+	ck_assert_int_eq(r->header_timeout, 2);
+	ck_assert_int_eq(r->login_timeout_ms, 5000);
+	ck_assert_int_eq(r->etcd.present, 0);
+	sa_config_free(cfg);
+	cfg = load_ok("redirect = {\n  max_per_source = 1;\n  header_timeout = 600;\n  probe_timeout_ms = 50;\n"
+	              "  etcd = { endpoints = [ \"http://127.0.0.1:2379\" ]; };\n};\n");
+	r = &cfg->redirect;
+	ck_assert_int_eq(r->max_per_source, 1);
+	ck_assert_int_eq(r->header_timeout, 600);
+	ck_assert_int_eq(r->probe_timeout_ms, 50);
+	ck_assert_int_eq(r->etcd.present, 1);
+	ck_assert_str_eq(r->etcd.cluster, "default");
+	ck_assert_int_eq(r->etcd.lease_ttl, 1);
+	sa_config_free(cfg);
+	expect_bad_at("redirect = {\n  max_per_source = 0;\n};\n", 2,
+	              "redirect.max_per_source: 0 out of range 1..100000");
+	expect_bad_at("redirect = {\n  header_timeout = 601;\n};\n", 2, "out of range 1..600");
+	expect_bad_at("redirect = {\n  probe_timeout_ms = 49;\n};\n", 2, "out of range 50..600000");
+	expect_bad_at("redirect = {\n  login_timeout_ms = 99;\n};\n", 2, "out of range 100..600000");
+	expect_bad_at("redirect = {\n  max_connections = 100001;\n};\n", 2, "out of range 1..100000");
+	expect_bad_at("redirect = {\n  load_interval = 0;\n};\n", 2, "out of range 1..3600");
+	expect_bad_at(
+	    "redirect = {\n  etcd = { endpoints = [ \"http://127.0.0.1:2379\" ];\n    lease_ttl = 61; };\n};\n", 3,
+	    "redirect.etcd.lease_ttl: 61 out of range 1..60");
+	expect_bad_at("redirect = {\n  etcd = { endpoints = [ \"127.0.0.1:2379\" ]; };\n};\n", 2, "not an etcd URL");
+}
+END_TEST
+
+/* rediscover { }: defaults, valid values, out-of-range values and bad choices, each named by line. */
+START_TEST(test_rediscover_section)
+{
+	struct sa_config *cfg = load_ok("rediscover = { };\n");
+	const struct sa_rediscover_config *r = &cfg->rediscover;
+
+	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_REDISCOVER], 1);
+	ck_assert_str_eq(r->mode, "dry-run");
+	ck_assert_int_eq(r->hold_time, 30);
+	ck_assert_int_eq(r->target_cooldown, 300);
+	ck_assert_int_eq(r->portal_cooldown, 300);
+	ck_assert_int_eq(r->max_moves_per_hour, 6);
+	ck_assert_int_eq(r->imbalance_share, 70);
+	ck_assert_int_eq(r->session_age_out, 120);
+	ck_assert_int_eq(r->history, 1000);
+	ck_assert_int_eq(r->agent_port, 162);
+	ck_assert_uint_eq(r->nthresholds, 0);
+	ck_assert_uint_eq(r->npool, 0);
+	sa_config_free(cfg);
+	cfg = load_ok("rediscover = {\n  mode = \"ACT\";\n  imbalance_share = 100;\n"
+	              "  thresholds = ( { metric = \"latency\"; value = 2000; } );\n"
+	              "  pool = [ \"127.0.0.5\", \"[::1]:3261\" ];\n};\n");
+	r = &cfg->rediscover;
+	ck_assert_str_eq(r->mode, "act");
+	ck_assert_int_eq(r->imbalance_share, 100);
+	ck_assert_uint_eq(r->nthresholds, 1);
+	ck_assert_str_eq(r->thresholds[0].direction, "above");
+	ck_assert_int_eq(r->thresholds[0].value, 2000);
+	ck_assert_uint_eq(r->npool, 2);
+	sa_config_free(cfg);
+	expect_bad_at("rediscover = {\n  imbalance_share = 49;\n};\n", 2,
+	              "rediscover.imbalance_share: 49 out of range 50..100");
+	expect_bad_at("rediscover = {\n  max_moves_per_hour = 1001;\n};\n", 2, "out of range 0..1000");
+	expect_bad_at("rediscover = {\n  session_age_out = 0;\n};\n", 2, "out of range 1..86400");
+	expect_bad_at("rediscover = {\n  agent_port = 0;\n};\n", 2, "out of range 1..65535");
+	expect_bad_at("rediscover = {\n  mode = \"on\";\n};\n", 2, "must be one of");
+	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"latency\";\n    value = -1; } );\n};\n", 3,
+	              "rediscover.thresholds[0].value: -1 out of range");
+	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"speed\"; value = 1; } );\n};\n", 2,
+	              "must be one of");
+	expect_bad_at("rediscover = {\n  pool = [ \"portal-a\" ];\n};\n", 2, "rediscover.pool[0]");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -481,6 +781,13 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_shipped_conf);
 	tcase_add_test(tc, test_shipped_conf_examples);
 	tcase_add_test(tc, test_redirect_section);
+	tcase_add_test(tc, test_redirect_limits);
+	tcase_add_test(tc, test_agent_pending_rows);
+	tcase_add_test(tc, test_trap_receiver_section);
+	tcase_add_test(tc, test_discovery_section);
+	tcase_add_test(tc, test_balance_section);
+	tcase_add_test(tc, test_storage_section);
+	tcase_add_test(tc, test_rediscover_section);
 	suite_add_tcase(s, tc);
 	return s;
 }

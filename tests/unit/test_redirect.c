@@ -100,13 +100,13 @@ static char listen_buf[64];
 static struct sa_redir_server_cfg srvs[3];
 static struct sa_redir_resource_cfg ress[6];
 static char tnames[6][64];
-static struct sa_config cfg;
+static struct sa_redirect_config cfg;
 
 /* Seed 003 Fig. 8A: loads 100,100 | 150,200 | 300,400 on three servers of capacity 1. */
 static void setup(void)
 {
 	char err[256] = "";
-	struct sa_redirect_config *r = &cfg.redirect;
+	struct sa_redirect_config *r = &cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(timers, 0, sizeof(timers));
@@ -141,7 +141,6 @@ static void setup(void)
 	r->nservers = 3;
 	r->resources = ress;
 	r->nresources = 6;
-	cfg.engine_enabled[SA_ENGINE_REDIRECT] = 1;
 	redir_listen(on_event, NULL);
 	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
 	/* Health probes would fail here: the servers are fictitious.  Mark them up. */
@@ -160,17 +159,17 @@ static const uint8_t isid[6] = {0x80, 1, 2, 3, 4, 5};
 START_TEST(test_routing)
 {
 	char addr[96];
-	struct sa_tk_buf b;
+	struct tk_buf b;
 	const struct redir_client *c;
 
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r3", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_REDIRECT_TEMP);
+	                 PDU_LOGIN_REDIRECT_TEMP);
 	ck_assert_str_eq(addr, "127.0.0.12:3261,1");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r5", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_REDIRECT_TEMP);
+	                 PDU_LOGIN_REDIRECT_TEMP);
 	ck_assert_str_eq(addr, "[::1]:3262,1");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:nope", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_NOT_FOUND);
+	                 PDU_LOGIN_NOT_FOUND);
 	ck_assert_uint_eq(redir_counters()->redirects, 2);
 	ck_assert_uint_eq(redir_counters()->rejects, 1);
 	ck_assert_uint_eq(redir_resource_find(3)->redirects, 1);
@@ -182,17 +181,17 @@ START_TEST(test_routing)
 	ck_assert_uint_eq(c->logins, 2);
 	ck_assert_uint_eq(c->server, 2);
 	/* Single system image: every resource at the portal's own address. */
-	sa_tk_buf_init_dyn(&b, 1 << 20);
+	tk_buf_init_dyn(&b, 1 << 20);
 	ck_assert_int_eq(redir_sendtargets(&b, "10.0.0.1:3260,1"), 0);
 	ck_assert_ptr_nonnull(
 	    memmem(b.buf, b.len, "TargetName=iqn.2026-11.test:r6\0TargetAddress=10.0.0.1:3260,1", 60));
-	sa_tk_buf_free(&b);
+	tk_buf_free(&b);
 	/* Server down: 0x0301 until its resources move (none can: all others down too). */
 	redir_server_probed(1, 0, "x");
 	redir_server_probed(2, 0, "x");
 	redir_server_probed(3, 0, "x");
 	ck_assert_int_eq(redir_route_login("iqn.2026-11.test:r3", "iqn.i", isid, NULL, addr, sizeof(addr)),
-	                 SA_LOGIN_SERVICE_UNAVAILABLE);
+	                 PDU_LOGIN_SERVICE_UNAVAILABLE);
 	/* The first server back takes every orphan. */
 	redir_server_probed(2, 1, NULL);
 	for (uint32_t r = 1; r <= 6; r++)

@@ -632,6 +632,61 @@ START_TEST(competing_groups_live)
 }
 END_TEST
 
+START_TEST(pool_rows_and_restart)
+{
+	struct redisc_addr a = {.type = 1, .port = 3261};
+	struct redisc_feedback req = fb_session("", "X", IF36, 0, 0);
+	const struct redisc_pool *e;
+
+	ck_assert_int_eq(inet_pton(AF_INET, IF36, a.a), 1);
+	start("dry-run", 0);
+	e = redisc_pool_find(1);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->storage, REDISC_ST_PERMANENT);
+	ck_assert_uint_eq(redisc_pool_next_index(), 2);
+	ck_assert_int_eq(redisc_pool_validate(2, &a, "bad name", REDISC_ST_NONVOLATILE), -EINVAL);
+	ck_assert_int_eq(redisc_pool_create(2, &a, "veth36", REDISC_ST_NONVOLATILE), 0);
+	ck_assert_int_eq(redisc_pool_validate(3, &a, "", REDISC_ST_VOLATILE), -EEXIST);
+	ck_assert_int_eq(redisc_pool_destroy_check(1), -EPERM);
+	ck_assert_int_eq(sa_state_commit(ut_state), 0);
+	redisc_stop();
+	sa_engines_set_state(NULL);
+	sa_state_close(ut_state);
+
+	state_open();
+	start("dry-run", 0);
+	e = redisc_pool_find(2);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->storage, REDISC_ST_NONVOLATILE);
+	ck_assert_str_eq(e->iface, "veth36");
+	ck_assert_uint_eq(e->addr.port, 3261);
+	/* The SNMP row keeps its index; the config's entry comes after it (indexes hold while the agent runs). */
+	e = redisc_pool_find(3);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->storage, REDISC_ST_PERMANENT);
+	ck_assert_uint_eq(redisc_pool_next_index(), 4);
+	/* Without the config's entry the port-only entry is the lowest free one: same address, new port. */
+	{
+		struct sa_rediscover_config c = seed_config("dry-run", 0);
+		char err[128] = "";
+
+		c.npool = 0;
+		ck_assert_int_eq(redisc_reload(&c, err, sizeof(err)), 0);
+		ck_assert_ptr_null(redisc_pool_find(3));
+	}
+	storage_reports();
+	ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+	{
+		char text[64];
+
+		redisc_addr_text(&last_decision()->new_portal, text, sizeof(text));
+		ck_assert_str_eq(text, IF36 ":3261");
+	}
+	ck_assert_int_eq(redisc_pool_destroy(2), 0);
+	ck_assert_ptr_null(redisc_pool_find(2));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rediscover");
@@ -651,6 +706,7 @@ static Suite *suite(void)
 	tcase_add_test(engine, history_and_cooldown_survive_restart);
 	tcase_add_test(engine, sessions_age_out);
 	tcase_add_test(engine, competing_groups_live);
+	tcase_add_test(engine, pool_rows_and_restart);
 	suite_add_tcase(s, engine);
 	return s;
 }

@@ -17,13 +17,13 @@ static void on_change(int topic, const void *data, void *arg)
 
 START_TEST(follows_config)
 {
-	struct sa_config cfg;
+	struct sa_engine_config cfg[SA_ENGINE_COUNT];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.engine_enabled[SA_ENGINE_BALANCE] = 1;
+	memset(cfg, 0, sizeof(cfg));
+	cfg[SA_ENGINE_BALANCE].enabled = 1;
 	ck_assert_int_gt(bus_subscribe(BUS_ENGINES, on_change, NULL), 0);
 	events = 0;
-	sa_engines_apply(&cfg);
+	sa_engines_apply(cfg);
 	ck_assert_int_eq(sa_engine_count(), 5);
 	ck_assert_str_eq(sa_engine_get(2)->name, "balance");
 	ck_assert_int_eq(sa_engine_get(2)->admin, SA_ADMIN_UP);
@@ -37,13 +37,13 @@ START_TEST(follows_config)
 	ck_assert_ptr_null(sa_engine_get(6));
 
 	/* An SNMP override wins over the config, also across a reload. */
-	ck_assert_int_eq(sa_engine_set_admin(1, SA_ADMIN_UP, &cfg), 0);
+	ck_assert_int_eq(sa_engine_set_admin(1, SA_ADMIN_UP, cfg), 0);
 	ck_assert_int_eq(sa_engine_get(1)->admin, SA_ADMIN_UP);
 	ck_assert_int_eq(events, 2);
-	sa_engines_apply(&cfg);
+	sa_engines_apply(cfg);
 	ck_assert_int_eq(sa_engine_get(1)->admin, SA_ADMIN_UP);
 	ck_assert_int_eq(events, 2);
-	ck_assert_int_eq(sa_engine_set_admin(2, SA_ADMIN_DOWN, &cfg), 0);
+	ck_assert_int_eq(sa_engine_set_admin(2, SA_ADMIN_DOWN, cfg), 0);
 	ck_assert_int_eq(sa_engine_get(2)->oper, SA_OPER_DOWN);
 
 	ck_assert_int_lt(sa_engine_validate_admin(1, 3), 0);

@@ -185,12 +185,12 @@ static char *peers[] = {"udp:127.0.0.1:1", "udp:127.0.0.1:2"};
 static char *listen_on[1];
 static char listen_buf[64];
 static struct sa_redir_server_cfg srvs[2];
-static struct sa_config cfg;
+static struct sa_redirect_config cfg;
 
 static void setup(void)
 {
 	char err[256] = "";
-	struct sa_redirect_config *r = &cfg.redirect;
+	struct sa_redirect_config *r = &cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(timers, 0, sizeof(timers));
@@ -222,7 +222,6 @@ static void setup(void)
 	}
 	r->servers = srvs;
 	r->nservers = 2;
-	cfg.engine_enabled[SA_ENGINE_REDIRECT] = 1;
 	redir_agent_ops_register(&fake_ops);
 	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
 	/* The first round runs on the loop's first turn. */

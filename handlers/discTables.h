@@ -1,4 +1,5 @@
-/* disc.h: SANAGENT-SESSION-MIB OIDs and columns (discovery part) shared by its handlers and notifications. */
+/* discTables.h: SANAGENT-SESSION-MIB OIDs and columns of the discovery tables (handlers/disc*Table.c); their
+ * getters are plugged into the notifications by subagent/core.c. */
 #ifndef SA_HANDLERS_DISC_H
 #define SA_HANDLERS_DISC_H
 
@@ -14,7 +15,6 @@
 /* { sanEngineMibs 1 }; must agree with mibs/SANAGENT-SESSION-MIB.txt
  * (tests/integration/mib_lint.sh checks the numbers). */
 #define SA_OID_SESSION SA_OID_ENGINE_MIBS, 1
-#define SA_OID_SESSION_NOTIFICATIONS SA_OID_SESSION, 0
 #define SA_OID_SESSION_OBJECTS SA_OID_SESSION, 1
 #define SA_OID_DISC_COUNTERS SA_OID_SESSION_OBJECTS, 1
 #define SA_OID_DISC_SOURCE_TABLE SA_OID_SESSION_OBJECTS, 2
@@ -68,8 +68,6 @@ enum {
 	H_DPOR_FIRST_SEEN,
 	H_DPOR_LAST_SEEN,
 };
-
-enum { H_DISC_NOTIFY_DISCOVERED = 1, H_DISC_NOTIFY_LOST, H_DISC_NOTIFY_UNREACHABLE };
 
 /* Row values, shared with the notifications so a trap carries what a GET returns. */
 int h_disc_source_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);

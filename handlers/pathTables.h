@@ -1,4 +1,4 @@
-/* pathmib.h: SANAGENT-PATH-MIB OIDs and the per-request SET state shared by the team and path table handlers. */
+/* pathTables.h: SANAGENT-PATH-MIB OIDs and the per-request SET state shared by the team and path table handlers. */
 #ifndef H_PATHMIB_H
 #define H_PATHMIB_H
 
@@ -8,7 +8,6 @@
 
 /* { sanEngineMibs 2 }; tests/integration/mib_lint.sh checks these numbers against the MIB text. */
 #define H_OID_PATH_MIB SA_OID_ENGINE_MIBS, 2
-#define H_OID_PATH_NOTIFICATIONS H_OID_PATH_MIB, 0
 #define H_OID_PATH_OBJECTS H_OID_PATH_MIB, 1
 #define H_OID_TEAM_NEXT_INDEX H_OID_PATH_OBJECTS, 1
 #define H_OID_TEAM_TABLE H_OID_PATH_OBJECTS, 2
@@ -55,15 +54,6 @@ enum {
 	H_PATH_ERRORS,
 	H_PATH_LAST_CHANGE,
 	H_PATH_AVG_LATENCY,
-};
-
-enum {
-	H_NOTIFY_PATH_DOWN = 1,
-	H_NOTIFY_PATH_UP,
-	H_NOTIFY_TEAM_FAILOVER,
-	H_NOTIFY_TEAM_DEGRADED,
-	H_NOTIFY_TEAM_FAILED,
-	H_NOTIFY_TEAM_SHARES_CHANGED,
 };
 
 /*

@@ -1,4 +1,4 @@
-/* shares.c: seed 002's static and dynamic load balancing, failover selection and the reference selectors. */
+/* sp_shares.c: seed 002's static and dynamic load balancing, failover selection and the reference selectors. */
 
 /*
  * What the data plane must count for dynamic load balancing
@@ -29,15 +29,15 @@
  *    fast as it completes them).
  *
  * So the pseudocode is followed literally and DataPathBytes for the dynamic
- * step is the interval's sum of pending bytes: bal_account() samples every
+ * step is the interval's sum of pending bytes: sp_lb_account() samples every
  * path's pending[dir] at each dispatch (O(paths), only under
- * BAL_ALGO_DYNAMIC) and bal_complete() retires bytes.  The data plane must:
- *  - call bal_account() when it assigns a command to a path, even if the
- *    command then waits in that path's own queue, and bal_complete() when
+ * SP_ALGO_DYNAMIC) and sp_lb_complete() retires bytes.  The data plane must:
+ *  - call sp_lb_account() when it assigns a command to a path, even if the
+ *    command then waits in that path's own queue, and sp_lb_complete() when
  *    it completes (or is pulled off a failed path for re-issue);
  *  - not redirect a command to another path because its chosen path is
  *    busy (e.g. by marking a path at its in-flight limit unusable while
- *    selecting): under BAL_ALGO_DYNAMIC that is the work-conserving case
+ *    selecting): under SP_ALGO_DYNAMIC that is the work-conserving case
  *    above and moves shares the wrong way.  Let the command wait for its
  *    path instead (in a per-path queue, already accounted).
  * The static LoadBalancingValue keeps using dispatched bytes (bytes[]),
@@ -61,29 +61,29 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "engines/balance/shares.h"
+#include "iscsi/sp_shares.h"
 
 __extension__ typedef unsigned __int128 bal_u128;
 __extension__ typedef __int128 bal_s128;
 
 static int dir_ok(int dir)
 {
-	return dir == BAL_READ || dir == BAL_WRITE;
+	return dir == SP_READ || dir == SP_WRITE;
 }
 
-static unsigned int npaths(const struct bal_team *t)
+static unsigned int npaths(const struct sp_lb_team *t)
 {
-	return t->npaths > BAL_MAX_PATHS ? BAL_MAX_PATHS : t->npaths;
+	return t->npaths > SP_MAX_PATHS ? SP_MAX_PATHS : t->npaths;
 }
 
-/* The failover rules of bal_failover_path(), on the facts one pass over the
- * paths gathered: bal_select() gathers them in its own pass, so the hot path
+/* The failover rules of sp_lb_failover_path(), on the facts one pass over the
+ * paths gathered: sp_lb_select() gathers them in its own pass, so the hot path
  * walks the paths once. */
 static inline int failover_pick(int mode, unsigned int usable, int first, int primary, int full, int any_full)
 {
 	if (usable == 0)
 		return -1;
-	if (mode == BAL_MODE_FAILOVER)
+	if (mode == SP_MODE_FAILOVER)
 		return primary >= 0 ? primary : first;
 	if (usable == 1)
 		return first;
@@ -102,7 +102,7 @@ static inline int failover_pick(int mode, unsigned int usable, int first, int pr
  * primary (or the first usable) takes over as in mode FAILOVER.  With a
  * single usable path it carries everything whatever its share ([0047]).
  */
-int bal_failover_path(const struct bal_team *t, int dir)
+int sp_lb_failover_path(const struct sp_lb_team *t, int dir)
 {
 	unsigned int i, n = npaths(t), usable = 0;
 	int first = -1, primary = -1, full = -1, any_full = 0;
@@ -110,7 +110,7 @@ int bal_failover_path(const struct bal_team *t, int dir)
 	if (!dir_ok(dir))
 		return -1;
 	for (i = 0; i < n; i++) {
-		const struct bal_path *p = &t->path[i];
+		const struct sp_lb_path *p = &t->path[i];
 
 		if (p->share[dir] >= 100)
 			any_full = 1;
@@ -127,7 +127,7 @@ int bal_failover_path(const struct bal_team *t, int dir)
 	return failover_pick(t->mode, usable, first, primary, full, any_full);
 }
 
-static int select_rr(struct bal_team *t)
+static int select_rr(struct sp_lb_team *t)
 {
 	unsigned int k, n = npaths(t);
 
@@ -165,10 +165,10 @@ static int select_rr(struct bal_team *t)
  * the service time.  Their ties also go to the lowest index.
  *
  * One pass over the paths gathers both what failover needs (see
- * bal_failover_path(), same rules) and the algorithm's candidate: the data
+ * sp_lb_failover_path(), same rules) and the algorithm's candidate: the data
  * plane calls this for every command.
  */
-int bal_select(struct bal_team *t, int dir, uint32_t len)
+int sp_lb_select(struct sp_lb_team *t, int dir, uint32_t len)
 {
 	unsigned int i, n = npaths(t), usable = 0, any_full = 0;
 	int first = -1, primary = -1, full = -1, best = -1, even = -1;
@@ -179,7 +179,7 @@ int bal_select(struct bal_team *t, int dir, uint32_t len)
 	if (!dir_ok(dir))
 		return -1;
 	for (i = 0; i < n; i++) {
-		const struct bal_path *p = &t->path[i];
+		const struct sp_lb_path *p = &t->path[i];
 		unsigned int s = p->share[dir];
 
 		if (s >= 100)
@@ -194,12 +194,12 @@ int bal_select(struct bal_team *t, int dir, uint32_t len)
 		if (s >= 100 && full < 0)
 			full = (int)i;
 		switch (algo) {
-		case BAL_ALGO_ROUND_ROBIN: break;
-		case BAL_ALGO_QUEUE_LENGTH:
+		case SP_ALGO_ROUND_ROBIN: break;
+		case SP_ALGO_QUEUE_LENGTH:
 			if (best < 0 || p->inflight_bytes < t->path[best].inflight_bytes)
 				best = (int)i;
 			break;
-		case BAL_ALGO_SERVICE_TIME: {
+		case SP_ALGO_SERVICE_TIME: {
 			bal_u128 v = ((bal_u128)p->inflight + 1) * p->ewma_service_ns;
 
 			if (best < 0 || v < bs) {
@@ -230,12 +230,12 @@ int bal_select(struct bal_team *t, int dir, uint32_t len)
 		if (fo >= 0)
 			return fo;
 	}
-	if (algo == BAL_ALGO_ROUND_ROBIN)
+	if (algo == SP_ALGO_ROUND_ROBIN)
 		return select_rr(t);
 	return best >= 0 ? best : even;
 }
 
-void bal_sample(struct bal_team *t, int dir)
+void sp_lb_sample(struct sp_lb_team *t, int dir)
 {
 	unsigned int i, n = npaths(t);
 
@@ -249,15 +249,15 @@ void bal_sample(struct bal_team *t, int dir)
 		t->path[i].interval_bytes[dir] += t->path[i].pending[dir];
 }
 
-void bal_account(struct bal_team *t, int path, int dir, uint32_t len)
+void sp_lb_account(struct sp_lb_team *t, int path, int dir, uint32_t len)
 {
-	struct bal_path *p;
+	struct sp_lb_path *p;
 
 	if (path < 0 || (unsigned int)path >= npaths(t) || !dir_ok(dir))
 		return;
 	/* Sample before adding: the new command has not waited yet. */
-	if (t->algo == BAL_ALGO_DYNAMIC)
-		bal_sample(t, dir);
+	if (t->algo == SP_ALGO_DYNAMIC)
+		sp_lb_sample(t, dir);
 	p = &t->path[path];
 	p->bytes[dir] += len;
 	p->pending[dir] += len;
@@ -265,9 +265,9 @@ void bal_account(struct bal_team *t, int path, int dir, uint32_t len)
 	p->inflight_bytes += len;
 }
 
-void bal_complete(struct bal_team *t, int path, int dir, uint32_t len, uint64_t service_ns)
+void sp_lb_complete(struct sp_lb_team *t, int path, int dir, uint32_t len, uint64_t service_ns)
 {
-	struct bal_path *p;
+	struct sp_lb_path *p;
 
 	if (path < 0 || (unsigned int)path >= npaths(t) || !dir_ok(dir))
 		return;
@@ -288,11 +288,11 @@ void bal_complete(struct bal_team *t, int path, int dir, uint32_t len, uint64_t 
 		p->ewma_service_ns -= (p->ewma_service_ns - service_ns) / 8;
 }
 
-uint64_t bal_lbv(const struct bal_team *t, int dir, unsigned int path)
+uint64_t sp_lb_lbv(const struct sp_lb_team *t, int dir, unsigned int path)
 {
 	unsigned int i, n = npaths(t);
 	bal_u128 total = 0, v;
-	const struct bal_path *p;
+	const struct sp_lb_path *p;
 
 	if (!dir_ok(dir) || path >= n)
 		return 0;
@@ -307,11 +307,11 @@ uint64_t bal_lbv(const struct bal_team *t, int dir, unsigned int path)
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-int bal_validate_shares(const unsigned int *shares, unsigned int n)
+int sp_lb_validate_shares(const unsigned int *shares, unsigned int n)
 {
 	unsigned int i, sum = 0;
 
-	if (!shares || n == 0 || n > BAL_MAX_PATHS)
+	if (!shares || n == 0 || n > SP_MAX_PATHS)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (shares[i] > 100)
@@ -323,7 +323,7 @@ int bal_validate_shares(const unsigned int *shares, unsigned int n)
 
 /* New shares start a new ratio: old bytes would otherwise make the selector
  * pay back the previous split in a burst. */
-static void restart_counts(struct bal_team *t, int dir)
+static void restart_counts(struct sp_lb_team *t, int dir)
 {
 	unsigned int i, n = npaths(t);
 
@@ -333,14 +333,14 @@ static void restart_counts(struct bal_team *t, int dir)
 	}
 }
 
-int bal_set_shares(struct bal_team *t, int dir, const unsigned int *shares)
+int sp_lb_set_shares(struct sp_lb_team *t, int dir, const unsigned int *shares)
 {
 	unsigned int i, n = npaths(t);
 	int rc;
 
 	if (!dir_ok(dir))
 		return -EINVAL;
-	rc = bal_validate_shares(shares, n);
+	rc = sp_lb_validate_shares(shares, n);
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -351,7 +351,7 @@ int bal_set_shares(struct bal_team *t, int dir, const unsigned int *shares)
 	return 0;
 }
 
-int bal_validate_dynamic(const struct bal_dynamic *p)
+int sp_lb_validate_dynamic(const struct sp_lb_dynamic *p)
 {
 	if (!p)
 		return -EINVAL;
@@ -392,31 +392,31 @@ int bal_validate_dynamic(const struct bal_dynamic *p)
  * pseudocode's own fixed point; the administrator's shares come back when
  * switching to static.
  */
-int bal_dynamic_tick(struct bal_team *t, const struct bal_dynamic *prm, int dir, unsigned int *actual)
+int sp_lb_dynamic_tick(struct sp_lb_team *t, const struct sp_lb_dynamic *prm, int dir, unsigned int *actual)
 {
 	unsigned int i, n = npaths(t), moved = 0;
 	bal_u128 total = 0;
-	bal_s128 diff[BAL_MAX_PATHS];
+	bal_s128 diff[SP_MAX_PATHS];
 	int up = -1;
 
-	if (!prm || !dir_ok(dir) || bal_validate_dynamic(prm))
+	if (!prm || !dir_ok(dir) || sp_lb_validate_dynamic(prm))
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (t->path[i].usable)
 			total += t->path[i].interval_bytes[dir];
 	if (actual) {
-		for (i = 0; i < BAL_MAX_PATHS; i++)
+		for (i = 0; i < SP_MAX_PATHS; i++)
 			actual[i] = 0;
 		for (i = 0; i < n && total; i++)
 			if (t->path[i].usable)
 				actual[i] = (unsigned int)((t->path[i].interval_bytes[dir] * (bal_u128)200 + total) /
 				                           (2 * total));
 	}
-	if (total == 0 || bal_failover_path(t, dir) >= 0)
+	if (total == 0 || sp_lb_failover_path(t, dir) >= 0)
 		goto out;
 
 	for (i = 0; i < n; i++) {
-		const struct bal_path *p = &t->path[i];
+		const struct sp_lb_path *p = &t->path[i];
 
 		if (!p->usable)
 			continue;
@@ -426,7 +426,7 @@ int bal_dynamic_tick(struct bal_team *t, const struct bal_dynamic *prm, int dir,
 			up = (int)i;
 	}
 	for (i = 0; i < n; i++) {
-		struct bal_path *p = &t->path[i];
+		struct sp_lb_path *p = &t->path[i];
 		bal_u128 b100 = (bal_u128)p->interval_bytes[dir] * 100;
 		bal_u128 st = (bal_u128)p->share[dir] * total;
 		unsigned int d;
@@ -454,20 +454,20 @@ out:
 	return (int)moved;
 }
 
-void bal_switch_algo(struct bal_team *t, int algo)
+void sp_lb_switch_algo(struct sp_lb_team *t, int algo)
 {
-	unsigned int i, n = npaths(t), cfg[BAL_MAX_PATHS];
+	unsigned int i, n = npaths(t), cfg[SP_MAX_PATHS];
 	int dir;
 
 	if (algo == t->algo)
 		return;
-	for (dir = BAL_READ; dir <= BAL_WRITE; dir++) {
-		if (algo == BAL_ALGO_STATIC) {
+	for (dir = SP_READ; dir <= SP_WRITE; dir++) {
+		if (algo == SP_ALGO_STATIC) {
 			/* Back to the administrator's shares, if they were ever
-			 * set through bal_set_shares (else keep what is live). */
+			 * set through sp_lb_set_shares (else keep what is live). */
 			for (i = 0; i < n; i++)
 				cfg[i] = t->path[i].cfg_share[dir];
-			if (bal_validate_shares(cfg, n) == 0)
+			if (sp_lb_validate_shares(cfg, n) == 0)
 				for (i = 0; i < n; i++)
 					t->path[i].share[dir] = cfg[i];
 		}

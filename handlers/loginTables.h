@@ -1,17 +1,17 @@
-/* login.h: SANAGENT-SESSION-MIB OIDs and columns of the credential and login tables, shared by handlers and traps. */
+/* loginTables.h: SANAGENT-SESSION-MIB OIDs and columns of the credential and login tables (handlers/credTable.c,
+ * loginTable.c). */
 #ifndef SA_HANDLERS_LOGIN_H
 #define SA_HANDLERS_LOGIN_H
 
 #include <stdint.h>
 
 #include "engines/discovery/login.h"
-#include "handlers/disc.h"
+#include "handlers/discTables.h"
 
 #define SA_OID_CRED_NEXT_INDEX SA_OID_SESSION_OBJECTS, 5
 #define SA_OID_CRED_TABLE SA_OID_SESSION_OBJECTS, 6
 #define SA_OID_LOGIN_NEXT_INDEX SA_OID_SESSION_OBJECTS, 7
 #define SA_OID_LOGIN_TABLE SA_OID_SESSION_OBJECTS, 8
-#define H_LOGIN_NOTIFY_FAILED 4 /* sanLoginFailed { sanSessionNotifications 4 } */
 
 enum {
 	H_CRED_INDEX = 1,

@@ -1,10 +1,10 @@
-/* sessmib.h: sanSessionTable OIDs, columns and values shared by its handler and the sanSessionUp/Down notifications. */
+/* sessionTables.h: sanSessionTable OIDs, columns and its row getter (handlers/sessionTable.c). */
 #ifndef SA_HANDLERS_SESSMIB_H
 #define SA_HANDLERS_SESSMIB_H
 
 #include <stdint.h>
 
-#include "handlers/disc.h"
+#include "handlers/discTables.h"
 
 /* Must agree with mibs/SANAGENT-SESSION-MIB.txt (tests/integration/mib_lint.sh). */
 #define SA_OID_SESS_WINDOW SA_OID_SESSION_OBJECTS, 9
@@ -44,7 +44,6 @@ enum {
 };
 
 enum { H_SESS_LOGOUT_NONE = 1, H_SESS_LOGOUT_LOGOUT = 2 };
-enum { H_SESS_NOTIFY_UP = 5, H_SESS_NOTIFY_DOWN = 6 };
 
 /* A row's column value, so a notification carries what a GET returns. */
 int h_session_get(uint32_t id, unsigned int col, netsnmp_variable_list *vb);

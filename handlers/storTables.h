@@ -1,4 +1,4 @@
-/* stor.h: SANAGENT-SESSION-MIB OIDs and columns of the storage side (tgt portals, targets, LUNs, sessions). */
+/* storTables.h: SANAGENT-SESSION-MIB OIDs and columns of the storage side (tgt portals, targets, LUNs, sessions). */
 #ifndef SA_HANDLERS_STOR_H
 #define SA_HANDLERS_STOR_H
 
@@ -9,7 +9,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "engines/storage/storage.h"
-#include "handlers/disc.h"
+#include "handlers/discTables.h"
 
 /* Must agree with mibs/SANAGENT-SESSION-MIB.txt. */
 #define SA_OID_STOR_PORTAL_NEXT SA_OID_SESSION_OBJECTS, 11

@@ -1,4 +1,4 @@
-/* redir.h: SANAGENT-REDIRECTOR-MIB OIDs, columns and the values its handlers and notifications share. */
+/* redirTables.h: SANAGENT-REDIRECTOR-MIB OIDs, columns and the values its handlers share (handlers/redir*.c). */
 #ifndef SA_HANDLERS_REDIR_H
 #define SA_HANDLERS_REDIR_H
 
@@ -14,7 +14,6 @@
 /* { sanEngineMibs 3 }; must agree with mibs/SANAGENT-REDIRECTOR-MIB.txt
  * (tests/integration/mib_lint.sh checks the numbers). */
 #define SA_OID_REDIR SA_OID_ENGINE_MIBS, 3
-#define SA_OID_REDIR_NOTIFICATIONS SA_OID_REDIR, 0
 #define SA_OID_REDIR_OBJECTS SA_OID_REDIR, 1
 #define SA_OID_REDIR_CONTROLS SA_OID_REDIR_OBJECTS, 1
 #define SA_OID_REDIR_COUNTERS SA_OID_REDIR_OBJECTS, 2
@@ -109,9 +108,7 @@ enum {
 	H_PLAN_MOVE_LIST,
 };
 
-enum { H_REDIR_NOTIFY_SERVER_DOWN = 1, H_REDIR_NOTIFY_SERVER_UP, H_REDIR_NOTIFY_REMAPPED, H_REDIR_NOTIFY_REBALANCED };
-
-/* Value helpers, so a notification carries exactly what a GET returns. */
+/* Value helpers of the redirector tables. */
 void h_redir_set_u64(netsnmp_variable_list *vb, u_char type, uint64_t v);
 void h_redir_set_u32(netsnmp_variable_list *vb, u_char type, uint32_t v);
 void h_redir_set_int(netsnmp_variable_list *vb, long v);
@@ -128,7 +125,7 @@ struct h_table;
 extern struct h_table h_redir_server_table;
 extern struct h_table h_redir_resource_table;
 
-/* Per-table values used by the notifications. */
+/* Row values (subagent/core.c plugs them into the notifications, so a trap carries what a GET returns). */
 int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
 int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);
 int h_redir_plan_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);

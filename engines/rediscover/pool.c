@@ -1,0 +1,329 @@
+/* pool.c: the address pool a moved portal takes its replacement from: config entries, SNMP rows, the state file. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "common/log.h"
+#include "common/search.h"
+#include "common/state.h"
+#include "engines/registry.h"
+#include "engines/rediscover/model.h"
+
+#define STATE_PREFIX "rediscover.pool."
+
+/* "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT" into a portal; port 0 when absent. */
+int redisc_parse_portal(const char *s, struct redisc_addr *a)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	unsigned long port = 0;
+	size_t hl;
+
+	memset(a, 0, sizeof(*a));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		hl = (size_t)(close - s - 1);
+		colon = close[1] ? close + 1 : NULL;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			colon = NULL; /* a bare IPv6 address */
+		hl = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	if (colon) {
+		char *end;
+
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, host, a->a) == 1)
+		a->type = 1;
+	else if (inet_pton(AF_INET6, host, a->a) == 1)
+		a->type = 2;
+	else
+		return -EINVAL;
+	a->port = (uint16_t)port;
+	return 0;
+}
+
+static int64_t pool_index_of(const void *elem)
+{
+	return ((const struct redisc_pool *)elem)->index;
+}
+
+static size_t pool_lower(int64_t index)
+{
+	return sa_lower_bound(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
+}
+
+const struct redisc_pool *redisc_pool_next(uint32_t after)
+{
+	size_t i = pool_lower((int64_t)after + 1);
+
+	return i < redisc_m.npool ? &redisc_m.pool[i] : NULL;
+}
+
+const struct redisc_pool *redisc_pool_find(uint32_t index)
+{
+	size_t i = pool_lower(index);
+
+	return i < redisc_m.npool && redisc_m.pool[i].index == index ? &redisc_m.pool[i] : NULL;
+}
+
+uint32_t redisc_pool_next_index(void)
+{
+	return redisc_m.next_pool + 1;
+}
+
+/* Two entries are the same replacement when address and port agree. */
+static const struct redisc_pool *pool_same(const struct redisc_addr *a)
+{
+	for (size_t i = 0; i < redisc_m.npool; i++)
+		if (redisc_m.pool[i].addr.type == a->type && redisc_m.pool[i].addr.port == a->port &&
+		    memcmp(redisc_m.pool[i].addr.a, a->a, redisc_addr_len(a)) == 0)
+			return &redisc_m.pool[i];
+	return NULL;
+}
+
+static int pool_insert(const struct redisc_pool *e)
+{
+	size_t i = pool_lower(e->index);
+
+	if (redisc_m.npool == redisc_m.cappool) {
+		size_t nc = redisc_m.cappool ? redisc_m.cappool * 2 : 16;
+		struct redisc_pool *np = realloc(redisc_m.pool, nc * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		redisc_m.pool = np;
+		redisc_m.cappool = nc;
+	}
+	memmove(redisc_m.pool + i + 1, redisc_m.pool + i, (redisc_m.npool - i) * sizeof(*redisc_m.pool));
+	redisc_m.pool[i] = *e;
+	redisc_m.npool++;
+	if (e->index > redisc_m.next_pool)
+		redisc_m.next_pool = e->index;
+	return 0;
+}
+
+static void pool_remove_at(size_t i)
+{
+	memmove(redisc_m.pool + i, redisc_m.pool + i + 1, (redisc_m.npool - i - 1) * sizeof(*redisc_m.pool));
+	redisc_m.npool--;
+}
+
+static int iface_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n < REDISC_IFACE_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
+}
+
+int redisc_pool_apply(char *const *pool, size_t n, char *err, size_t errlen)
+{
+	struct redisc_addr *want = n ? calloc(n, sizeof(*want)) : NULL;
+
+	if (n && !want) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (redisc_parse_portal(pool[k], &want[k]) < 0) {
+			snprintf(err, errlen, "pool: not an address: %s", pool[k]);
+			free(want);
+			return -EINVAL;
+		}
+	/* Config entries that are gone go; those that stay keep their index and whether they are in use. */
+	for (size_t i = redisc_m.npool; i-- > 0;) {
+		int keep = 0;
+
+		if (redisc_m.pool[i].storage != REDISC_ST_PERMANENT)
+			continue;
+		for (size_t k = 0; k < n && !keep; k++)
+			keep = redisc_addr_cmp(&redisc_m.pool[i].addr, &want[k]) == 0;
+		if (!keep)
+			pool_remove_at(i);
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct redisc_pool e;
+
+		if (pool_same(&want[k]))
+			continue; /* kept above, or listed twice */
+		memset(&e, 0, sizeof(e));
+		e.index = redisc_m.next_pool + 1;
+		e.addr = want[k];
+		e.storage = REDISC_ST_PERMANENT;
+		if (pool_insert(&e) < 0) {
+			snprintf(err, errlen, "out of memory");
+			free(want);
+			return -ENOMEM;
+		}
+	}
+	free(want);
+	return 0;
+}
+
+int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out)
+{
+	for (size_t i = 0; i < redisc_m.npool; i++) {
+		struct redisc_addr a = redisc_m.pool[i].addr;
+
+		if (redisc_m.pool[i].decision || a.type != old->type)
+			continue;
+		if (!a.port)
+			a.port = old->port;
+		if (redisc_addr_cmp(&a, old) == 0)
+			continue;
+		*out = a;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- SNMP rows ------------------------------------------------------------------------------ */
+
+static void pool_key(char *key, size_t len, uint32_t index)
+{
+	snprintf(key, len, STATE_PREFIX "%010u", (unsigned int)index);
+}
+
+int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage)
+{
+	if (!redisc_m.running)
+		return -ENODEV;
+	if (!index || redisc_pool_find(index) || pool_same(addr))
+		return -EEXIST;
+	if ((addr->type != 1 && addr->type != 2) || !iface_ok(iface) ||
+	    (storage != REDISC_ST_VOLATILE && storage != REDISC_ST_NONVOLATILE))
+		return -EINVAL;
+	return 0;
+}
+
+int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage)
+{
+	struct sa_state *st = sa_engines_state();
+	struct redisc_pool e;
+	int rc = redisc_pool_validate(index, addr, iface, storage);
+
+	if (rc < 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	e.index = index;
+	e.addr = *addr;
+	snprintf(e.iface, sizeof(e.iface), "%s", iface);
+	e.storage = storage;
+	if (storage == REDISC_ST_NONVOLATILE) {
+		char key[64], val[128], hex[33];
+
+		if (!st)
+			return -EIO;
+		for (size_t i = 0; i < redisc_addr_len(addr); i++)
+			snprintf(hex + 2 * i, 3, "%02x", addr->a[i]);
+		hex[2 * redisc_addr_len(addr)] = 0;
+		pool_key(key, sizeof(key), index);
+		snprintf(val, sizeof(val), "%d %s %u %s", addr->type, hex, (unsigned int)addr->port, iface);
+		/* Committed with the rest of the request (one SET PDU is one commit). */
+		if ((rc = sa_state_set(st, key, val)) < 0)
+			return rc;
+	}
+	if ((rc = pool_insert(&e)) < 0 && storage == REDISC_ST_NONVOLATILE) {
+		char key[64];
+
+		pool_key(key, sizeof(key), index);
+		sa_state_del(st, key);
+	}
+	return rc;
+}
+
+int redisc_pool_destroy_check(uint32_t index)
+{
+	const struct redisc_pool *e = redisc_pool_find(index);
+
+	if (!e)
+		return -ENOENT;
+	if (e->storage == REDISC_ST_PERMANENT)
+		return -EPERM;
+	return e->decision ? -EBUSY : 0;
+}
+
+int redisc_pool_destroy(uint32_t index)
+{
+	size_t i = pool_lower(index);
+	int rc = redisc_pool_destroy_check(index);
+
+	if (rc < 0)
+		return rc;
+	if (redisc_m.pool[i].storage == REDISC_ST_NONVOLATILE && sa_engines_state()) {
+		char key[64];
+
+		pool_key(key, sizeof(key), index);
+		sa_state_del(sa_engines_state(), key);
+	}
+	pool_remove_at(i);
+	return 0;
+}
+
+static void load_one(const char *key, const char *value, void *arg)
+{
+	struct redisc_pool e;
+	char hex[40] = "", iface[REDISC_IFACE_MAX] = "";
+	unsigned int port;
+	unsigned long index = strtoul(key + strlen(STATE_PREFIX), NULL, 10);
+	int *bad = arg;
+
+	memset(&e, 0, sizeof(e));
+	if (sscanf(value, "%d %39s %u %31s", &e.addr.type, hex, &port, iface) < 3 || !index || index > UINT32_MAX ||
+	    (e.addr.type != 1 && e.addr.type != 2) || strlen(hex) != 2 * redisc_addr_len(&e.addr) || port > 65535 ||
+	    !iface_ok(iface)) {
+		(*bad)++;
+		return;
+	}
+	for (size_t i = 0; i < redisc_addr_len(&e.addr); i++) {
+		int hi = sa_hex_digit(hex[2 * i]), lo = sa_hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			(*bad)++;
+			return;
+		}
+		e.addr.a[i] = (unsigned char)(hi << 4 | lo);
+	}
+	e.index = (uint32_t)index;
+	e.addr.port = (uint16_t)port;
+	snprintf(e.iface, sizeof(e.iface), "%s", iface);
+	e.storage = REDISC_ST_NONVOLATILE;
+	if (pool_insert(&e) < 0)
+		(*bad)++;
+}
+
+void redisc_pool_load(void)
+{
+	struct sa_state *st = sa_engines_state();
+	int bad = 0;
+
+	if (!st)
+		return;
+	sa_state_foreach(st, STATE_PREFIX, load_one, &bad);
+	if (bad)
+		sa_log(SA_LOG_WARNING, REDISC_TAG, "%d pool rows in the state file are unreadable: skipped", bad);
+}
+
+void redisc_pool_free(void)
+{
+	free(redisc_m.pool);
+	redisc_m.pool = NULL;
+	redisc_m.npool = redisc_m.cappool = 0;
+	redisc_m.next_pool = 0;
+}
