@@ -1,9 +1,45 @@
-/* search.h: the lower-bound binary search of the engines' sorted tables (O(log n) lookups by index), written once. */
+/* search.h: the lower-bound binary search of every sorted table (by index or by any order), written once. */
 #ifndef SA_SEARCH_H
 #define SA_SEARCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * The first position of base[0..n) (elements of size bytes, sorted as cmp
+ * says) whose element does not sort before key, n when there is none:
+ * cmp(elem, key) < 0 when elem sorts before key.  For keys that are not one
+ * integer (strings, composite keys, orders that need context).  The one
+ * binary search of the tree; sa_lower_bound below is this with an integer key.
+ */
+static inline size_t sa_lower_bound_cmp(const void *base, size_t n, size_t size, const void *key,
+                                        int (*cmp)(const void *elem, const void *key))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp((const char *)base + mid * size, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct sa_int_key {
+	int64_t key;
+	int64_t (*key_of)(const void *elem);
+};
+
+static inline int sa_int_key_cmp(const void *elem, const void *key)
+{
+	const struct sa_int_key *k = key;
+	int64_t e = k->key_of(elem);
+
+	return e < k->key ? -1 : e > k->key;
+}
 
 /*
  * The first position of base[0..n) (elements of size bytes, sorted by
@@ -14,17 +50,9 @@
 static inline size_t sa_lower_bound(const void *base, size_t n, size_t size, int64_t key,
                                     int64_t (*key_of)(const void *elem))
 {
-	size_t lo = 0, hi = n;
+	struct sa_int_key k = {key, key_of};
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_of((const char *)base + mid * size) < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound_cmp(base, n, size, &k, sa_int_key_cmp);
 }
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/search.h"
 
 /*
  * Why a hand-written journal and not LMDB (liblmdb-dev):
@@ -199,20 +200,15 @@ static int sa_key_valid(const char *key)
 	return 1;
 }
 
-/* Index of the first key >= key. */
-static size_t sa_lower_bound(const struct sa_state *st, const char *key)
+static int sa_kv_cmp(const void *elem, const void *key)
 {
-	size_t lo = 0, hi = st->n;
+	return strcmp(((const struct sa_kv *)elem)->key, key);
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(st->kv[mid].key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+/* Index of the first key >= key. */
+static size_t sa_state_pos(const struct sa_state *st, const char *key)
+{
+	return sa_lower_bound_cmp(st->kv, st->n, sizeof(*st->kv), key, sa_kv_cmp);
 }
 
 static void sa_state_clear(struct sa_state *st)
@@ -1276,7 +1272,7 @@ const char *sa_state_get(const struct sa_state *st, const char *key)
 
 	if (!st || !key)
 		return NULL;
-	i = sa_lower_bound(st, key);
+	i = sa_state_pos(st, key);
 	return i < st->n && strcmp(st->kv[i].key, key) == 0 ? st->kv[i].value : NULL;
 }
 
@@ -1292,7 +1288,7 @@ int sa_state_set(struct sa_state *st, const char *key, const char *value)
 		return -ENOMEM;
 	if (!(v = strdup(value)))
 		return -ENOMEM;
-	i = sa_lower_bound(st, key);
+	i = sa_state_pos(st, key);
 	if (i < st->n && strcmp(st->kv[i].key, key) == 0) {
 		sa_free_secret(st->kv[i].value);
 		st->kv[i].value = v;
@@ -1316,7 +1312,7 @@ int sa_state_del(struct sa_state *st, const char *key)
 
 	if (!st || !key)
 		return -EINVAL;
-	i = sa_lower_bound(st, key);
+	i = sa_state_pos(st, key);
 	if (i >= st->n || strcmp(st->kv[i].key, key) != 0)
 		return -ENOENT;
 	if (sa_dirty_add(st, key) < 0)
@@ -1339,7 +1335,7 @@ void sa_state_foreach(const struct sa_state *st, const char *prefix,
 		prefix = "";
 	plen = strlen(prefix);
 	/* Keys sharing a prefix are contiguous in sorted order. */
-	for (size_t i = sa_lower_bound(st, prefix); i < st->n; i++) {
+	for (size_t i = sa_state_pos(st, prefix); i < st->n; i++) {
 		if (strncmp(st->kv[i].key, prefix, plen) != 0)
 			break;
 		cb(st->kv[i].key, st->kv[i].value, arg);

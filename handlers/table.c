@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/search.h"
 #include "handlers/table.h"
 #include "handlers/stateTxn.h"
 
@@ -43,6 +44,19 @@ static int idx_cmp(const uint32_t *a, const uint32_t *b, size_t n)
 	return 0;
 }
 
+/* An index to search for, and how many parts it has. */
+struct idx_key {
+	const uint32_t *idx;
+	size_t nindex;
+};
+
+static int elem_cmp(const void *elem, const void *key)
+{
+	const struct idx_key *k = key;
+
+	return idx_cmp(((const struct h_store_elem *)elem)->idx, k->idx, k->nindex);
+}
+
 static struct h_table_store *st_new(size_t nindex, size_t image_size)
 {
 	struct h_table_store *s = calloc(1, sizeof(*s));
@@ -66,7 +80,8 @@ static void st_free(struct h_table_store *s)
 /* First position whose index is >= idx. */
 static size_t st_lower(struct h_table_store *s, const uint32_t *idx)
 {
-	size_t lo = 0, hi = s->n, h = s->hint;
+	size_t h = s->hint;
+	struct idx_key k = {idx, s->nindex};
 
 	/* A walk's next row is at the hint or right after it. */
 	if (h < s->n && idx_cmp(st_at(s, h)->idx, idx, s->nindex) >= 0 &&
@@ -75,16 +90,7 @@ static size_t st_lower(struct h_table_store *s, const uint32_t *idx)
 	if (h + 1 < s->n && idx_cmp(st_at(s, h + 1)->idx, idx, s->nindex) >= 0 &&
 	    idx_cmp(st_at(s, h)->idx, idx, s->nindex) < 0)
 		return s->hint = h + 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (idx_cmp(st_at(s, mid)->idx, idx, s->nindex) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	s->hint = lo;
-	return lo;
+	return s->hint = sa_lower_bound_cmp(s->v, s->n, s->esize, &k, elem_cmp);
 }
 
 static struct h_store_elem *st_find(struct h_table_store *s, const uint32_t *idx)

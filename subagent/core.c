@@ -169,23 +169,6 @@ _Static_assert((int)SA_NOTIFY_COL_INFO_VERSION == (int)H_INFO_VERSION &&
                    (int)SA_NOTIFY_COL_INFO_CONFIG_FILE == (int)H_INFO_CONFIG_FILE,
                "sanAgentInfo scalars");
 
-/* The rediscover engine's verbs take its own section (struct sa_rediscover_config). */
-static int sa_core_redisc_start(const void *section, char *err, size_t errlen)
-{
-	return redisc_start(section, err, errlen);
-}
-
-static int sa_core_redisc_reload(const void *section, char *err, size_t errlen)
-{
-	return redisc_reload(section, err, errlen);
-}
-
-static const struct sa_engine_ops sa_core_redisc_ops = {
-    .start = sa_core_redisc_start,
-    .reload = sa_core_redisc_reload,
-    .stop = redisc_stop,
-};
-
 static unsigned int sa_core_session_timer;
 
 /* The session registry's clock: a reload may change the window, the balance
@@ -323,7 +306,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_REDIRECT + 1, &redir_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
-	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &sa_core_redisc_ops);
+	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &redisc_engine_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(&cfg->discovery)) < 0)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/bus.h"
 #include "common/log.h"
 #include "engines/redirect/redirect.h"
 #include "traps/notifications.h"
@@ -12,9 +13,7 @@ static const oid server_entry_oid[] = {SA_NOTIFY_OID_SERVER_ENTRY};
 static const oid resource_entry_oid[] = {SA_NOTIFY_OID_RESOURCE_ENTRY};
 static const oid plan_entry_oid[] = {SA_NOTIFY_OID_PLAN_ENTRY};
 
-/* redir_listen() has no way to unsubscribe, so the listener is added once
- * and only sends while the handlers are registered. */
-static int listening, active;
+static int redir_sub; /* bus handle while the handlers are registered, else 0 */
 
 static netsnmp_variable_list *start(unsigned int which)
 {
@@ -102,10 +101,13 @@ fail:
 	sa_log(SA_LOG_ERR, "notify", "cannot build sanRebalanced for plan %u", (unsigned int)plan);
 }
 
-static void on_event(const struct redir_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct redir_event *ev = data;
+
+	(void)topic;
 	(void)arg;
-	if (!active || !sa_notify_tables)
+	if (!sa_notify_tables)
 		return;
 	switch (ev->type) {
 	case REDIR_EV_SERVER_DOWN: server_event(SA_NOTIFY_SERVER_DOWN, "sanServerDown", ev->a); break;
@@ -118,15 +120,20 @@ static void on_event(const struct redir_event *ev, void *arg)
 
 int sa_redirect_notify_init(void)
 {
-	if (!listening) {
-		redir_listen(on_event, NULL);
-		listening = 1;
-	}
-	active = 1;
+	int h;
+
+	if (redir_sub)
+		return 0;
+	if ((h = bus_subscribe(BUS_REDIRECT, on_event, NULL)) < 0)
+		return h;
+	redir_sub = h;
 	return 0;
 }
 
 void sa_redirect_notify_shutdown(void)
 {
-	active = 0;
+	if (!redir_sub)
+		return;
+	bus_unsubscribe(redir_sub);
+	redir_sub = 0;
 }

@@ -26,6 +26,7 @@
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/search.h"
 #include "common/state.h"
 
 #define TAG "balance"
@@ -135,19 +136,14 @@ static int algo_from_name(const char *s)
 
 /* ---- lookup ---------------------------------------------------------------- */
 
+static int64_t team_index_of(const void *elem)
+{
+	return (*(struct bal_eng_team *const *)elem)->index;
+}
+
 static size_t team_pos(unsigned int index)
 {
-	size_t lo = 0, hi = bal_engine.nteams;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (bal_engine.teams[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound(bal_engine.teams, bal_engine.nteams, sizeof(*bal_engine.teams), index, team_index_of);
 }
 
 struct bal_eng_team *bal_team_get(unsigned int index)

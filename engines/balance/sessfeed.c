@@ -13,6 +13,7 @@
 #include "engines/sessions.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/search.h"
 
 #define TAG "sessions"
 /* What the data plane logs in as when a team names no initiator (iscsi/sp_team.c). */
@@ -45,19 +46,23 @@ static int key_cmp(unsigned int ta, unsigned int pa, unsigned int tb, unsigned i
 	return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
+struct feed_key {
+	unsigned int team, path;
+};
+
+static int feed_cmp(const void *elem, const void *key)
+{
+	const struct feed *f = elem;
+	const struct feed_key *k = key;
+
+	return key_cmp(f->team, f->path, k->team, k->path);
+}
+
 static size_t feed_lower(unsigned int team, unsigned int path)
 {
-	size_t lo = 0, hi = nfeeds;
+	struct feed_key k = {team, path};
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(feeds[mid].team, feeds[mid].path, team, path) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound_cmp(feeds, nfeeds, sizeof(*feeds), &k, feed_cmp);
 }
 
 static struct feed *feed_get(unsigned int team, unsigned int path, int create)

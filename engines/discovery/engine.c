@@ -19,6 +19,7 @@
 #include "common/trap.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/search.h"
 
 #define HASH_BUCKETS 16384u
 /* Sweeps for aged rows run this often; cheap at 10,000 rows. */
@@ -116,60 +117,59 @@ static void emit(int type, uint32_t a)
 
 /* ---- sorted arrays --------------------------------------------------- */
 
-/* Position of the first element with index >= idx. */
-#define LOWER_BOUND(arr, n, idx)                                                                                       \
-	({                                                                                                             \
-		size_t lo_ = 0, hi_ = (n);                                                                             \
-		while (lo_ < hi_) {                                                                                    \
-			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                           \
-			if ((arr)[mid_]->pub.index < (idx))                                                            \
-				lo_ = mid_ + 1;                                                                        \
-			else                                                                                           \
-				hi_ = mid_;                                                                            \
-		}                                                                                                      \
-		lo_;                                                                                                   \
-	})
+static int64_t src_index_of(const void *elem)
+{
+	return (*(struct src *const *)elem)->pub.index;
+}
+
+static int64_t tgt_index_of(const void *elem)
+{
+	return (*(struct tgt *const *)elem)->pub.index;
+}
+
+/* Position of the first source or target with index >= idx. */
+#define SRC_POS(idx)                                                                                                   \
+	sa_lower_bound(disc_engine.src, disc_engine.nsrc, sizeof(*disc_engine.src), (int64_t)(idx), src_index_of)
+#define TGT_POS(idx)                                                                                                   \
+	sa_lower_bound(disc_engine.tgt, disc_engine.ntgt, sizeof(*disc_engine.tgt), (int64_t)(idx), tgt_index_of)
 
 const struct disc_source *disc_source_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? &disc_engine.src[i]->pub : NULL;
 }
 
 const struct disc_source *disc_source_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, (uint64_t)after + 1);
+	size_t i = SRC_POS((uint64_t)after + 1);
 
 	return i < disc_engine.nsrc ? &disc_engine.src[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_find(uint32_t index)
 {
-	size_t i = LOWER_BOUND(disc_engine.tgt, disc_engine.ntgt, index);
+	size_t i = TGT_POS(index);
 
 	return i < disc_engine.ntgt && disc_engine.tgt[i]->pub.index == index ? &disc_engine.tgt[i]->pub : NULL;
 }
 
 const struct disc_target *disc_target_next(uint32_t after)
 {
-	size_t i = LOWER_BOUND(disc_engine.tgt, disc_engine.ntgt, (uint64_t)after + 1);
+	size_t i = TGT_POS((uint64_t)after + 1);
 
 	return i < disc_engine.ntgt ? &disc_engine.tgt[i]->pub : NULL;
 }
 
+static int64_t portal_index_of(const void *elem)
+{
+	return ((const struct disc_portal *)elem)->index;
+}
+
 const struct disc_portal *disc_portal_find(const struct disc_target *t, uint32_t index)
 {
-	size_t lo = 0, hi = t ? t->nportals : 0;
+	size_t lo = t ? sa_lower_bound(t->portals, t->nportals, sizeof(*t->portals), index, portal_index_of) : 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->portals[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return t && lo < t->nportals && t->portals[lo].index == index ? &t->portals[lo] : NULL;
 }
 
@@ -440,7 +440,7 @@ static struct src *src_create(int mech, int family, const char *host, uint16_t p
 
 static void src_remove(struct src *s)
 {
-	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, s->pub.index);
+	size_t i = SRC_POS(s->pub.index);
 
 	if (i < disc_engine.nsrc && disc_engine.src[i] == s) {
 		memmove(&disc_engine.src[i], &disc_engine.src[i + 1],
@@ -575,7 +575,7 @@ static void src_query(struct src *s)
 
 static struct src *src_by_index(uint32_t index)
 {
-	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? disc_engine.src[i] : NULL;
 }
@@ -1104,7 +1104,7 @@ static void on_round(unsigned int id, void *arg)
  * is not aged: its reply is on the way. */
 static bool src_busy(uint32_t index)
 {
-	size_t i = LOWER_BOUND(disc_engine.src, disc_engine.nsrc, index);
+	size_t i = SRC_POS(index);
 
 	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index &&
 	       (disc_engine.src[i]->st || disc_engine.src[i]->isns_busy);

@@ -89,6 +89,7 @@ struct op {
 	unsigned long seq; /* queue order, so the last write of a key wins */
 };
 
+/* The one etcd client of this redirector: connection, lease, watch and the write queue. */
 static struct {
 	int on;
 	CURLM *multi;
@@ -111,7 +112,7 @@ static struct {
 	struct op *ops;
 	size_t nops, capops;
 	unsigned long seq;
-} E;
+} etcd_client;
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -177,11 +178,11 @@ static json_t *jb64(const char *s)
 
 static char *key_of(const char *rel)
 {
-	size_t n = strlen(E.prefix) + strlen(rel) + 1;
+	size_t n = strlen(etcd_client.prefix) + strlen(rel) + 1;
 	char *k = malloc(n);
 
 	if (k)
-		snprintf(k, n, "%s%s", E.prefix, rel);
+		snprintf(k, n, "%s%s", etcd_client.prefix, rel);
 	return k;
 }
 
@@ -195,12 +196,13 @@ static double since(const struct timespec *t)
 
 static void set_role(int leader)
 {
-	if (E.leader == leader)
+	if (etcd_client.leader == leader)
 		return;
-	E.leader = leader;
-	sa_log(SA_LOG_NOTICE, TAG, "%s is now %s of cluster %s", E.self, leader ? "leader" : "a follower", E.prefix);
-	if (E.cbs.role)
-		E.cbs.role(leader);
+	etcd_client.leader = leader;
+	sa_log(SA_LOG_NOTICE, TAG, "%s is now %s of cluster %s", etcd_client.self, leader ? "leader" : "a follower",
+	       etcd_client.prefix);
+	if (etcd_client.cbs.role)
+		etcd_client.cbs.role(leader);
 }
 
 /* ---- libcurl multi on the agent loop ------------------------------------------- */
@@ -211,7 +213,7 @@ static void on_fd(int fd, int ev)
 {
 	int running;
 
-	curl_multi_socket_action(E.multi, fd, ev, &running);
+	curl_multi_socket_action(etcd_client.multi, fd, ev, &running);
 	drain();
 }
 
@@ -238,17 +240,17 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *up, void *sp)
 	(void)sp;
 	if (s < 0)
 		return 0;
-	if ((size_t)s >= E.nfds) {
+	if ((size_t)s >= etcd_client.nfds) {
 		size_t n = (size_t)s + 64;
-		struct fdwatch *nf = realloc(E.fds, n * sizeof(*nf));
+		struct fdwatch *nf = realloc(etcd_client.fds, n * sizeof(*nf));
 
 		if (!nf)
 			return -1;
-		memset(nf + E.nfds, 0, (n - E.nfds) * sizeof(*nf));
-		E.fds = nf;
-		E.nfds = n;
+		memset(nf + etcd_client.nfds, 0, (n - etcd_client.nfds) * sizeof(*nf));
+		etcd_client.fds = nf;
+		etcd_client.nfds = n;
 	}
-	f = &E.fds[s];
+	f = &etcd_client.fds[s];
 	if (f->r && !r)
 		sa_ev_unwatch_read(s);
 	if (f->w && !w)
@@ -268,8 +270,8 @@ static void curl_tick(unsigned int id, void *arg)
 
 	(void)id;
 	(void)arg;
-	E.curl_timer = 0;
-	curl_multi_socket_action(E.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	etcd_client.curl_timer = 0;
+	curl_multi_socket_action(etcd_client.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	drain();
 }
 
@@ -277,10 +279,10 @@ static int timer_cb(CURLM *m, long ms, void *up)
 {
 	(void)m;
 	(void)up;
-	sa_ev_cancel(E.curl_timer);
-	E.curl_timer = 0;
+	sa_ev_cancel(etcd_client.curl_timer);
+	etcd_client.curl_timer = 0;
 	if (ms >= 0)
-		E.curl_timer = sa_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, NULL);
+		etcd_client.curl_timer = sa_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, NULL);
 	return 0;
 }
 
@@ -307,7 +309,7 @@ static int rq_send(int kind, const char *path, json_t *body)
 		free(q);
 		return -ENOMEM;
 	}
-	snprintf(url, sizeof(url), "%s%s", E.endpoints[E.ep], path);
+	snprintf(url, sizeof(url), "%s%s", etcd_client.endpoints[etcd_client.ep], path);
 	curl_easy_setopt(q->h, CURLOPT_URL, url);
 	curl_easy_setopt(q->h, CURLOPT_POSTFIELDS, q->body);
 	curl_easy_setopt(q->h, CURLOPT_HTTPHEADER, q->hdrs);
@@ -319,16 +321,16 @@ static int rq_send(int kind, const char *path, json_t *body)
 	curl_easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
 	/* A watch streams for ever; everything else must answer well within a lease. */
 	if (kind != RQ_WATCH)
-		curl_easy_setopt(q->h, CURLOPT_TIMEOUT_MS, kind == RQ_KEEPALIVE ? (long)E.ttl * 700L : 3000L);
-	if (curl_multi_add_handle(E.multi, q->h) != CURLM_OK) {
+		curl_easy_setopt(q->h, CURLOPT_TIMEOUT_MS, kind == RQ_KEEPALIVE ? (long)etcd_client.ttl * 700L : 3000L);
+	if (curl_multi_add_handle(etcd_client.multi, q->h) != CURLM_OK) {
 		curl_easy_cleanup(q->h);
 		curl_slist_free_all(q->hdrs);
 		free(q->body);
 		free(q);
 		return -EIO;
 	}
-	q->next = E.active;
-	E.active = q;
+	q->next = etcd_client.active;
+	etcd_client.active = q;
 	return 0;
 }
 
@@ -336,13 +338,13 @@ static void rq_free(struct rq *q)
 {
 	struct rq **pp;
 
-	for (pp = &E.active; *pp; pp = &(*pp)->next) {
+	for (pp = &etcd_client.active; *pp; pp = &(*pp)->next) {
 		if (*pp == q) {
 			*pp = q->next;
 			break;
 		}
 	}
-	curl_multi_remove_handle(E.multi, q->h);
+	curl_multi_remove_handle(etcd_client.multi, q->h);
 	curl_easy_cleanup(q->h);
 	curl_slist_free_all(q->hdrs);
 	free(q->body);
@@ -355,7 +357,7 @@ static void drain(void)
 	CURLMsg *m;
 	int left;
 
-	while (E.on && (m = curl_multi_info_read(E.multi, &left))) {
+	while (etcd_client.on && (m = curl_multi_info_read(etcd_client.multi, &left))) {
 		struct rq *q = NULL;
 		long http = 0;
 		bool ok;
@@ -366,11 +368,12 @@ static void drain(void)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &http);
 		ok = m->data.result == CURLE_OK && http == 200;
 		if (m->data.result == CURLE_COULDNT_CONNECT || m->data.result == CURLE_OPERATION_TIMEDOUT)
-			E.ep = (E.ep + 1) % E.nendpoints; /* try the next member next time */
+			etcd_client.ep =
+			    (etcd_client.ep + 1) % etcd_client.nendpoints; /* try the next member next time */
 		if (!ok && q->kind != RQ_WATCH)
 			sa_log(SA_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", q->kind,
 			       q->err[0] ? q->err : curl_easy_strerror(m->data.result), http);
-		curl_multi_remove_handle(E.multi, q->h);
+		curl_multi_remove_handle(etcd_client.multi, q->h);
 		finish(q, ok, http);
 		rq_free(q);
 	}
@@ -384,38 +387,38 @@ static void kick_tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	E.kick_timer = 0;
+	etcd_client.kick_timer = 0;
 	campaign();
 }
 
 /* One key of the prefix changed (value NULL: deleted). */
 static void dispatch(const char *key, const char *value)
 {
-	size_t pl = strlen(E.prefix);
+	size_t pl = strlen(etcd_client.prefix);
 	const char *rel;
 
-	if (strncmp(key, E.prefix, pl))
+	if (strncmp(key, etcd_client.prefix, pl))
 		return;
 	rel = key + pl;
 	if (strcmp(rel, "leader") == 0) {
-		if (!value && !E.leader && !E.kick_timer)
+		if (!value && !etcd_client.leader && !etcd_client.kick_timer)
 			/* The old leader's lease ended: try at once, but outside
 			 * libcurl's callback (no multi calls from in there). */
-			E.kick_timer = sa_ev_timer(1, 0, kick_tick, NULL);
-		else if (value && E.leader && strcmp(value, E.self))
+			etcd_client.kick_timer = sa_ev_timer(1, 0, kick_tick, NULL);
+		else if (value && etcd_client.leader && strcmp(value, etcd_client.self))
 			set_role(0);
 	} else if (strncmp(rel, "map/", 4) == 0 && rel[4]) {
-		if (E.cbs.map)
-			E.cbs.map(rel + 4, value);
+		if (etcd_client.cbs.map)
+			etcd_client.cbs.map(rel + 4, value);
 	} else if (strncmp(rel, "server/", 7) == 0 && rel[7]) {
-		if (E.cbs.server)
-			E.cbs.server(rel + 7, value);
+		if (etcd_client.cbs.server)
+			etcd_client.cbs.server(rel + 7, value);
 	} else if (strncmp(rel, "load/", 5) == 0 && rel[5]) {
-		if (E.cbs.load)
-			E.cbs.load(rel + 5, value);
+		if (etcd_client.cbs.load)
+			etcd_client.cbs.load(rel + 5, value);
 	} else if (strncmp(rel, "admin/", 6) == 0 && rel[6]) {
-		if (E.cbs.admin)
-			E.cbs.admin(rel + 6, value);
+		if (etcd_client.cbs.admin)
+			etcd_client.cbs.admin(rel + 6, value);
 	}
 }
 
@@ -441,13 +444,13 @@ static long long jll(json_t *j)
 
 static json_t *range_body(void)
 {
-	char *end = strdup(E.prefix);
+	char *end = strdup(etcd_client.prefix);
 	json_t *b;
 
 	if (!end)
 		return NULL;
 	end[strlen(end) - 1]++; /* "/x/" .. "/x0": every key under the prefix */
-	b = json_pack("{s:o,s:o}", "key", jb64(E.prefix), "range_end", jb64(end));
+	b = json_pack("{s:o,s:o}", "key", jb64(etcd_client.prefix), "range_end", jb64(end));
 	free(end);
 	return b;
 }
@@ -458,13 +461,13 @@ static void resync(void)
 {
 	json_t *b;
 
-	if (E.range_busy || E.watch_on)
+	if (etcd_client.range_busy || etcd_client.watch_on)
 		return;
 	if (!(b = range_body()) || rq_send(RQ_RANGE, "/v3/kv/range", b) < 0) {
-		if (!E.retry_timer)
-			E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+		if (!etcd_client.retry_timer)
+			etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 	} else {
-		E.range_busy = true;
+		etcd_client.range_busy = true;
 	}
 	json_decref(b);
 }
@@ -475,10 +478,10 @@ static void watch_start(void)
 
 	if (!b)
 		return;
-	json_object_set_new(b, "start_revision", json_sprintf("%lld", E.rev + 1));
+	json_object_set_new(b, "start_revision", json_sprintf("%lld", etcd_client.rev + 1));
 	w = json_pack("{s:o}", "create_request", b);
 	if (w && rq_send(RQ_WATCH, "/v3/watch", w) == 0)
-		E.watch_on = true;
+		etcd_client.watch_on = true;
 	json_decref(w);
 }
 
@@ -486,11 +489,11 @@ static void grant(void)
 {
 	json_t *b;
 
-	if (E.grant_busy || E.lease[0])
+	if (etcd_client.grant_busy || etcd_client.lease[0])
 		return;
-	b = json_pack("{s:I}", "TTL", (json_int_t)E.ttl);
+	b = json_pack("{s:I}", "TTL", (json_int_t)etcd_client.ttl);
 	if (b && rq_send(RQ_GRANT, "/v3/lease/grant", b) == 0)
-		E.grant_busy = true;
+		etcd_client.grant_busy = true;
 	json_decref(b);
 }
 
@@ -500,24 +503,25 @@ static void campaign(void)
 	char *k;
 	json_t *b;
 
-	if (!E.on || E.campaign_busy || !E.lease[0] || !E.synced || E.leader)
+	if (!etcd_client.on || etcd_client.campaign_busy || !etcd_client.lease[0] || !etcd_client.synced ||
+	    etcd_client.leader)
 		return;
 	if (!(k = key_of("leader")))
 		return;
 	b = json_pack("{s:[{s:o,s:s,s:s}],s:[{s:{s:o,s:o,s:s}}],s:[{s:{s:o}}]}", "compare", "key", jb64(k), "target",
-	              "CREATE", "create_revision", "0", "success", "request_put", "key", jb64(k), "value", jb64(E.self),
-	              "lease", E.lease, "failure", "request_range", "key", jb64(k));
+	              "CREATE", "create_revision", "0", "success", "request_put", "key", jb64(k), "value",
+	              jb64(etcd_client.self), "lease", etcd_client.lease, "failure", "request_range", "key", jb64(k));
 	if (b && rq_send(RQ_CAMPAIGN, "/v3/kv/txn", b) == 0)
-		E.campaign_busy = true;
+		etcd_client.campaign_busy = true;
 	json_decref(b);
 	free(k);
 }
 
 static void lease_lost(const char *why)
 {
-	if (E.lease[0])
-		sa_log(SA_LOG_WARNING, TAG, "lease %s lost: %s", E.lease, why);
-	E.lease[0] = '\0';
+	if (etcd_client.lease[0])
+		sa_log(SA_LOG_WARNING, TAG, "lease %s lost: %s", etcd_client.lease, why);
+	etcd_client.lease[0] = '\0';
 	set_role(0);
 	grant();
 }
@@ -530,16 +534,16 @@ static void ka_tick(unsigned int id, void *arg)
 	(void)arg;
 	/* Without a confirmed keepalive for a whole TTL the lease may be gone:
 	 * stop acting as leader before another redirector takes over. */
-	if (E.leader && since(&E.ka_ok) > (double)E.ttl)
+	if (etcd_client.leader && since(&etcd_client.ka_ok) > (double)etcd_client.ttl)
 		set_role(0);
-	if (!E.lease[0]) {
+	if (!etcd_client.lease[0]) {
 		grant();
 		return;
 	}
-	if (!E.ka_busy) {
-		b = json_pack("{s:s}", "ID", E.lease);
+	if (!etcd_client.ka_busy) {
+		b = json_pack("{s:s}", "ID", etcd_client.lease);
 		if (b && rq_send(RQ_KEEPALIVE, "/v3/lease/keepalive", b) == 0)
-			E.ka_busy = true;
+			etcd_client.ka_busy = true;
 		json_decref(b);
 	}
 	campaign();
@@ -549,7 +553,7 @@ static void retry_tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	E.retry_timer = 0;
+	etcd_client.retry_timer = 0;
 	resync();
 }
 
@@ -575,8 +579,8 @@ static int on_watch_json(json_t *j)
 		const char *type = json_string_value(json_object_get(ev, "type"));
 		long long mr = jll(json_object_get(kv, "mod_revision"));
 
-		if (mr > E.rev)
-			E.rev = mr;
+		if (mr > etcd_client.rev)
+			etcd_client.rev = mr;
 		dispatch_kv(kv, type && strcmp(type, "DELETE") == 0);
 	}
 	return 0;
@@ -623,7 +627,7 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
 		q->len -= (size_t)je.position;
 		rc = on_watch_json(j);
 		json_decref(j);
-		if (!E.on || rc < 0)
+		if (!etcd_client.on || rc < 0)
 			return 0;
 	}
 	return n;
@@ -646,48 +650,48 @@ static void finish(struct rq *q, bool ok, long http)
 		ok = false;
 	switch (q->kind) {
 	case RQ_RANGE:
-		E.range_busy = false;
+		etcd_client.range_busy = false;
 		if (!ok) {
-			if (!E.retry_timer)
-				E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+			if (!etcd_client.retry_timer)
+				etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 			break;
 		}
-		E.rev = jll(json_object_get(json_object_get(j, "header"), "revision"));
+		etcd_client.rev = jll(json_object_get(json_object_get(j, "header"), "revision"));
 		json_array_foreach(json_object_get(j, "kvs"), i, x) dispatch_kv(x, false);
-		if (!E.synced)
+		if (!etcd_client.synced)
 			sa_log(SA_LOG_INFO, TAG, "read %zu keys at revision %lld",
-			       json_array_size(json_object_get(j, "kvs")), E.rev);
-		E.synced = 1;
+			       json_array_size(json_object_get(j, "kvs")), etcd_client.rev);
+		etcd_client.synced = 1;
 		watch_start();
 		campaign();
 		break;
 	case RQ_WATCH:
-		E.watch_on = false;
+		etcd_client.watch_on = false;
 		sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
 		       q->err[0] ? q->err : "closed", http, q->buf ? q->buf : "");
-		if (!E.retry_timer)
-			E.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+		if (!etcd_client.retry_timer)
+			etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 		break;
 	case RQ_GRANT:
-		E.grant_busy = false;
+		etcd_client.grant_busy = false;
 		if (ok && (x = json_object_get(j, "ID")) && jll(x) > 0) {
-			snprintf(E.lease, sizeof(E.lease), "%lld", jll(x));
-			clock_gettime(CLOCK_MONOTONIC, &E.ka_ok);
+			snprintf(etcd_client.lease, sizeof(etcd_client.lease), "%lld", jll(x));
+			clock_gettime(CLOCK_MONOTONIC, &etcd_client.ka_ok);
 			campaign();
 		}
 		break;
 	case RQ_KEEPALIVE:
-		E.ka_busy = false;
+		etcd_client.ka_busy = false;
 		if (!ok)
 			break; /* the TTL check in ka_tick decides */
 		x = json_object_get(j, "result");
 		if (jll(json_object_get(x, "TTL")) <= 0)
 			lease_lost("expired");
 		else
-			clock_gettime(CLOCK_MONOTONIC, &E.ka_ok);
+			clock_gettime(CLOCK_MONOTONIC, &etcd_client.ka_ok);
 		break;
 	case RQ_CAMPAIGN:
-		E.campaign_busy = false;
+		etcd_client.campaign_busy = false;
 		if (!ok)
 			break;
 		if (json_is_true(json_object_get(j, "succeeded"))) {
@@ -699,7 +703,7 @@ static void finish(struct rq *q, bool ok, long http)
 		    json_object_get(
 		        json_object_get(json_array_get(json_object_get(j, "responses"), 0), "response_range"), "kvs"),
 		    0);
-		if (x && jll(json_object_get(x, "lease")) == atoll(E.lease)) {
+		if (x && jll(json_object_get(x, "lease")) == atoll(etcd_client.lease)) {
 			set_role(1);
 		}
 		break;
@@ -740,31 +744,31 @@ static void ops_dedup(void)
 {
 	size_t w = 0;
 
-	qsort(E.ops, E.nops, sizeof(*E.ops), op_cmp);
-	for (size_t i = 0; i < E.nops; i++) {
-		if (i + 1 < E.nops && strcmp(E.ops[i].key, E.ops[i + 1].key) == 0) {
-			free(E.ops[i].key);
-			free(E.ops[i].value);
+	qsort(etcd_client.ops, etcd_client.nops, sizeof(*etcd_client.ops), op_cmp);
+	for (size_t i = 0; i < etcd_client.nops; i++) {
+		if (i + 1 < etcd_client.nops && strcmp(etcd_client.ops[i].key, etcd_client.ops[i + 1].key) == 0) {
+			free(etcd_client.ops[i].key);
+			free(etcd_client.ops[i].value);
 			continue;
 		}
-		E.ops[w++] = E.ops[i];
+		etcd_client.ops[w++] = etcd_client.ops[i];
 	}
-	E.nops = w;
+	etcd_client.nops = w;
 }
 
 static void flush_tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	E.flush_timer = 0;
+	etcd_client.flush_timer = 0;
 	ops_dedup();
-	while (E.nops && E.leader) {
-		size_t n = E.nops < ETCD_TXN_MAX ? E.nops : ETCD_TXN_MAX;
+	while (etcd_client.nops && etcd_client.leader) {
+		size_t n = etcd_client.nops < ETCD_TXN_MAX ? etcd_client.nops : ETCD_TXN_MAX;
 		char *lk = key_of("leader");
 		json_t *ops = json_array(), *b;
 
 		for (size_t i = 0; i < n; i++) {
-			struct op *o = &E.ops[i];
+			struct op *o = &etcd_client.ops[i];
 
 			if (o->value)
 				json_array_append_new(ops, json_pack("{s:{s:o,s:o}}", "request_put", "key",
@@ -775,49 +779,49 @@ static void flush_tick(unsigned int id, void *arg)
 			free(o->key);
 			free(o->value);
 		}
-		memmove(E.ops, E.ops + n, (E.nops - n) * sizeof(*E.ops));
-		E.nops -= n;
+		memmove(etcd_client.ops, etcd_client.ops + n, (etcd_client.nops - n) * sizeof(*etcd_client.ops));
+		etcd_client.nops -= n;
 		b = json_pack("{s:[{s:o,s:s,s:s}],s:o}", "compare", "key", jb64(lk ? lk : ""), "target", "LEASE",
-		              "lease", E.lease, "success", ops);
+		              "lease", etcd_client.lease, "success", ops);
 		if (b)
 			rq_send(RQ_PUT, "/v3/kv/txn", b);
 		json_decref(b);
 		free(lk);
 	}
-	for (size_t i = 0; i < E.nops; i++) {
-		free(E.ops[i].key);
-		free(E.ops[i].value);
+	for (size_t i = 0; i < etcd_client.nops; i++) {
+		free(etcd_client.ops[i].key);
+		free(etcd_client.ops[i].value);
 	}
-	E.nops = 0;
+	etcd_client.nops = 0;
 }
 
 static void queue(const char *rel, const char *value)
 {
 	struct op *o;
 
-	if (!E.on || !E.leader)
+	if (!etcd_client.on || !etcd_client.leader)
 		return;
-	if (E.nops == E.capops) {
-		size_t nc = E.capops ? E.capops * 2 : 64;
-		struct op *no = realloc(E.ops, nc * sizeof(*no));
+	if (etcd_client.nops == etcd_client.capops) {
+		size_t nc = etcd_client.capops ? etcd_client.capops * 2 : 64;
+		struct op *no = realloc(etcd_client.ops, nc * sizeof(*no));
 
 		if (!no)
 			return;
-		E.ops = no;
-		E.capops = nc;
+		etcd_client.ops = no;
+		etcd_client.capops = nc;
 	}
-	o = &E.ops[E.nops];
+	o = &etcd_client.ops[etcd_client.nops];
 	o->key = key_of(rel);
 	o->value = value ? strdup(value) : NULL;
-	o->seq = ++E.seq;
+	o->seq = ++etcd_client.seq;
 	if (!o->key || (value && !o->value)) {
 		free(o->key);
 		free(o->value);
 		return;
 	}
-	E.nops++;
-	if (!E.flush_timer)
-		E.flush_timer = sa_ev_timer(1, 0, flush_tick, NULL);
+	etcd_client.nops++;
+	if (!etcd_client.flush_timer)
+		etcd_client.flush_timer = sa_ev_timer(1, 0, flush_tick, NULL);
 }
 
 void redir_etcd_put_map(const char *target, const char *server)
@@ -849,7 +853,7 @@ void redir_etcd_put_admin(const char *name, const char *state)
 	char rel[128], *k;
 	json_t *b;
 
-	if (!E.on)
+	if (!etcd_client.on)
 		return;
 	snprintf(rel, sizeof(rel), "admin/%s", name);
 	if (!(k = key_of(rel)))
@@ -865,12 +869,12 @@ void redir_etcd_put_admin(const char *name, const char *state)
 
 int redir_etcd_running(void)
 {
-	return E.on;
+	return etcd_client.on;
 }
 
 int redir_etcd_is_leader(void)
 {
-	return E.on && E.leader;
+	return etcd_client.on && etcd_client.leader;
 }
 
 int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, const struct redir_etcd_cbs *cbs, char *err,
@@ -879,7 +883,7 @@ int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, cons
 	static int global_done;
 	size_t n;
 
-	if (E.on)
+	if (etcd_client.on)
 		redir_etcd_stop();
 	if (!cfg || !cfg->present || !cfg->nendpoints) {
 		snprintf(err, errlen, "no etcd endpoints");
@@ -892,56 +896,56 @@ int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, cons
 		}
 		global_done = 1;
 	}
-	memset(&E, 0, sizeof(E));
-	E.ttl = cfg->lease_ttl > 0 ? cfg->lease_ttl : 1;
-	E.cbs = *cbs;
+	memset(&etcd_client, 0, sizeof(etcd_client));
+	etcd_client.ttl = cfg->lease_ttl > 0 ? cfg->lease_ttl : 1;
+	etcd_client.cbs = *cbs;
 	n = strlen(cfg->cluster ? cfg->cluster : "default") + 32;
-	E.prefix = malloc(n);
-	E.self = strdup(self);
-	E.endpoints = calloc(cfg->nendpoints, sizeof(char *));
-	E.multi = curl_multi_init();
-	if (!E.prefix || !E.self || !E.endpoints || !E.multi)
+	etcd_client.prefix = malloc(n);
+	etcd_client.self = strdup(self);
+	etcd_client.endpoints = calloc(cfg->nendpoints, sizeof(char *));
+	etcd_client.multi = curl_multi_init();
+	if (!etcd_client.prefix || !etcd_client.self || !etcd_client.endpoints || !etcd_client.multi)
 		goto nomem;
-	snprintf(E.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
+	snprintf(etcd_client.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
 	for (size_t i = 0; i < cfg->nendpoints; i++) {
 		size_t l = strlen(cfg->endpoints[i]);
 
-		if (!(E.endpoints[i] = strdup(cfg->endpoints[i])))
+		if (!(etcd_client.endpoints[i] = strdup(cfg->endpoints[i])))
 			goto nomem;
-		E.nendpoints = i + 1;
-		if (l && E.endpoints[i][l - 1] == '/')
-			E.endpoints[i][l - 1] = '\0';
+		etcd_client.nendpoints = i + 1;
+		if (l && etcd_client.endpoints[i][l - 1] == '/')
+			etcd_client.endpoints[i][l - 1] = '\0';
 	}
-	curl_multi_setopt(E.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(E.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	E.on = 1;
+	curl_multi_setopt(etcd_client.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(etcd_client.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	etcd_client.on = 1;
 	/* Keepalive three times per TTL, as etcd's own clients do. */
-	E.ka_timer = sa_ev_timer((unsigned)E.ttl * 300u, 1, ka_tick, NULL);
+	etcd_client.ka_timer = sa_ev_timer((unsigned)etcd_client.ttl * 300u, 1, ka_tick, NULL);
 	resync();
 	grant();
-	sa_log(SA_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", E.self, E.prefix, E.endpoints[0],
-	       E.nendpoints > 1 ? " and more" : "", E.ttl);
+	sa_log(SA_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", etcd_client.self, etcd_client.prefix,
+	       etcd_client.endpoints[0], etcd_client.nendpoints > 1 ? " and more" : "", etcd_client.ttl);
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
-	E.on = 1;
+	etcd_client.on = 1;
 	redir_etcd_stop();
 	return -ENOMEM;
 }
 
 void redir_etcd_stop(void)
 {
-	if (!E.on)
+	if (!etcd_client.on)
 		return;
 	/* A clean stop hands leadership over at once instead of after the TTL:
 	 * one short blocking revoke, outside any request the loop waits for. */
-	if (E.lease[0] && E.nendpoints) {
+	if (etcd_client.lease[0] && etcd_client.nendpoints) {
 		CURL *h = curl_easy_init();
 		char url[512], body[64];
 
 		if (h) {
-			snprintf(url, sizeof(url), "%s/v3/lease/revoke", E.endpoints[E.ep]);
-			snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", E.lease);
+			snprintf(url, sizeof(url), "%s/v3/lease/revoke", etcd_client.endpoints[etcd_client.ep]);
+			snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", etcd_client.lease);
 			curl_easy_setopt(h, CURLOPT_URL, url);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300L);
@@ -951,34 +955,34 @@ void redir_etcd_stop(void)
 			curl_easy_cleanup(h);
 		}
 	}
-	E.on = 0;
-	sa_ev_cancel(E.ka_timer);
-	sa_ev_cancel(E.retry_timer);
-	sa_ev_cancel(E.flush_timer);
-	sa_ev_cancel(E.curl_timer);
-	sa_ev_cancel(E.kick_timer);
-	while (E.active)
-		rq_free(E.active);
-	for (size_t fd = 0; fd < E.nfds; fd++) {
-		if (E.fds[fd].r)
+	etcd_client.on = 0;
+	sa_ev_cancel(etcd_client.ka_timer);
+	sa_ev_cancel(etcd_client.retry_timer);
+	sa_ev_cancel(etcd_client.flush_timer);
+	sa_ev_cancel(etcd_client.curl_timer);
+	sa_ev_cancel(etcd_client.kick_timer);
+	while (etcd_client.active)
+		rq_free(etcd_client.active);
+	for (size_t fd = 0; fd < etcd_client.nfds; fd++) {
+		if (etcd_client.fds[fd].r)
 			sa_ev_unwatch_read((int)fd);
-		if (E.fds[fd].w)
+		if (etcd_client.fds[fd].w)
 			sa_ev_unwatch_write((int)fd);
 	}
-	if (E.multi)
-		curl_multi_cleanup(E.multi);
-	for (size_t i = 0; i < E.nendpoints; i++)
-		free(E.endpoints[i]);
-	for (size_t i = 0; i < E.nops; i++) {
-		free(E.ops[i].key);
-		free(E.ops[i].value);
+	if (etcd_client.multi)
+		curl_multi_cleanup(etcd_client.multi);
+	for (size_t i = 0; i < etcd_client.nendpoints; i++)
+		free(etcd_client.endpoints[i]);
+	for (size_t i = 0; i < etcd_client.nops; i++) {
+		free(etcd_client.ops[i].key);
+		free(etcd_client.ops[i].value);
 	}
-	free(E.ops);
-	free(E.endpoints);
-	free(E.fds);
-	free(E.prefix);
-	free(E.self);
-	memset(&E, 0, sizeof(E));
+	free(etcd_client.ops);
+	free(etcd_client.endpoints);
+	free(etcd_client.fds);
+	free(etcd_client.prefix);
+	free(etcd_client.self);
+	memset(&etcd_client, 0, sizeof(etcd_client));
 }
 
 #endif

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "engines/redirect/model.h"
+#include "common/bus.h"
+#include "common/search.h"
 
 #define TAG "redirect"
 #define REDIR_MAX_CLIENTS 10000 /* client session rows kept; the oldest go first */
-#define REDIR_MAX_LISTENERS 8
 
 struct redir_vec redir_servers = {.size = sizeof(struct redir_srv)};
 struct redir_vec redir_resources = {.size = sizeof(struct redir_res)};
@@ -22,37 +23,23 @@ struct redir_params redir_cur_params;
 struct redir_counters redir_portal_counters;
 int redir_running;
 
-static struct {
-	redir_listener fn;
-	void *arg;
-} listeners[REDIR_MAX_LISTENERS];
-static int nlisteners;
-
 /* ---- small helpers ----------------------------------------------------- */
 
 void redir_emit(int type, uint32_t a, uint32_t b, uint32_t c)
 {
 	struct redir_event ev = {.type = type, .a = a, .b = b, .c = c};
 
-	for (int i = 0; i < nlisteners; i++)
-		listeners[i].fn(&ev, listeners[i].arg);
-}
-
-void redir_listen(redir_listener fn, void *arg)
-{
-	for (int i = 0; i < nlisteners; i++)
-		if (listeners[i].fn == fn && listeners[i].arg == arg)
-			return;
-	if (nlisteners < REDIR_MAX_LISTENERS) {
-		listeners[nlisteners].fn = fn;
-		listeners[nlisteners].arg = arg;
-		nlisteners++;
-	}
+	bus_publish(BUS_REDIRECT, &ev);
 }
 
 static uint32_t vec_key(const struct redir_vec *t, size_t pos)
 {
 	return *(const uint32_t *)(const void *)((const char *)t->v + pos * t->size);
+}
+
+static int64_t row_index_of(const void *row)
+{
+	return *(const uint32_t *)row;
 }
 
 /* Lower bound on the index, which every row type carries first.  A walk
@@ -63,20 +50,10 @@ static uint32_t vec_key(const struct redir_vec *t, size_t pos)
  * per row. */
 size_t redir_vec_pos(struct redir_vec *t, uint32_t idx)
 {
-	size_t lo = 0, hi = t->n;
-
 	for (size_t h = t->hint; h <= t->hint + 1; h++)
 		if (h <= t->n && (h == t->n || vec_key(t, h) >= idx) && (h == 0 || vec_key(t, h - 1) < idx))
 			return t->hint = h;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (vec_key(t, mid) < idx)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return t->hint = lo;
+	return t->hint = sa_lower_bound(t->v, t->n, t->size, idx, row_index_of);
 }
 
 static void *vec_at(const struct redir_vec *t, size_t pos)

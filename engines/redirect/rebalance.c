@@ -63,6 +63,7 @@
 #include <string.h>
 
 #include "engines/redirect/rebalance.h"
+#include "common/search.h"
 
 typedef unsigned __int128 u128;
 
@@ -135,21 +136,21 @@ static int vec_push(struct vec *v, struct rl e)
 	return 0;
 }
 
+static int rl_cmp(const void *elem, const void *key)
+{
+	const struct rl *e = elem, *k = key;
+
+	if (e->load != k->load)
+		return e->load < k->load ? -1 : 1;
+	return e->idx < k->idx ? -1 : e->idx > k->idx;
+}
+
 /* First position whose element is not less than (load, idx). */
 static uint32_t vec_lower(const struct vec *v, uint64_t load, uint32_t idx)
 {
-	uint32_t lo = 0, hi = v->n;
+	struct rl k = {.load = load, .idx = idx};
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct rl *e = &v->v[mid];
-
-		if (e->load < load || (e->load == load && e->idx < idx))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (uint32_t)sa_lower_bound_cmp(v->v, v->n, sizeof(*v->v), &k, rl_cmp);
 }
 
 static int vec_insert(struct vec *v, struct rl e)
@@ -245,38 +246,46 @@ static int vec_sort(struct vec *v)
 	return 0;
 }
 
+/* The server being moved in the order, for the searches of reposition(). */
+struct rel_key {
+	const struct rb *r;
+	uint32_t s;
+};
+
+/* s moved up: the servers it ranks before sort after it, the rest before. */
+static int rel_before(const void *elem, const void *key)
+{
+	const struct rel_key *k = key;
+
+	return rel_lt(k->r, k->s, *(const uint32_t *)elem) ? 1 : -1;
+}
+
+/* s moved down: the servers that rank before it sort before it. */
+static int rel_after(const void *elem, const void *key)
+{
+	const struct rel_key *k = key;
+
+	return rel_lt(k->r, *(const uint32_t *)elem, k->s) ? -1 : 1;
+}
+
 /* Moves server s to its place in order after its load changed: a binary
  * search for the place, then a shift of the entries in between. */
 static void reposition(struct rb *r, uint32_t s)
 {
-	uint32_t p = r->pos[s], lo, hi, q;
+	uint32_t p = r->pos[s], lo, q;
+	struct rel_key k = {r, s};
 
 	if (p > 0 && rel_lt(r, s, r->order[p - 1])) {
-		lo = 0;
-		hi = p - 1;
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (rel_lt(r, s, r->order[mid]))
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
+		/* The first of order[0, p - 1) that s ranks before, else p - 1. */
+		lo = (uint32_t)sa_lower_bound_cmp(r->order, p - 1, sizeof(*r->order), &k, rel_before);
 		memmove(&r->order[lo + 1], &r->order[lo], (size_t)(p - lo) * sizeof(*r->order));
 		for (q = lo + 1; q <= p; q++)
 			r->pos[r->order[q]] = q;
 		p = lo;
 	} else if (p + 1 < r->nup && rel_lt(r, r->order[p + 1], s)) {
-		lo = p + 1;
-		hi = r->nup - 1;
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo + 1) / 2;
-
-			if (rel_lt(r, r->order[mid], s))
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
+		/* The last of order[p + 1, nup) that ranks before s (order[p + 1] does). */
+		lo = p +
+		     (uint32_t)sa_lower_bound_cmp(&r->order[p + 1], r->nup - p - 1, sizeof(*r->order), &k, rel_after);
 		memmove(&r->order[p], &r->order[p + 1], (size_t)(lo - p) * sizeof(*r->order));
 		for (q = p; q < lo; q++)
 			r->pos[r->order[q]] = q;

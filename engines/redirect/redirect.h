@@ -178,7 +178,7 @@ int redir_rebalance_now(void); /* manual trigger: plans and applies asynchronous
 enum redir_role { REDIR_ROLE_STANDALONE = 1, REDIR_ROLE_LEADER = 2, REDIR_ROLE_FOLLOWER = 3 };
 int redir_role(void);
 
-/* Events for notifications and table caches. */
+/* Events for notifications and table caches, published on BUS_REDIRECT (common/bus.h). */
 enum redir_event_type {
 	REDIR_EV_SERVER_UP = 1,
 	REDIR_EV_SERVER_DOWN,
@@ -192,8 +192,6 @@ struct redir_event {
 	int type;
 	uint32_t a, b, c;
 };
-typedef void (*redir_listener)(const struct redir_event *ev, void *arg);
-void redir_listen(redir_listener fn, void *arg);
 
 /* The storage servers' own sanagent agents (remote.c): the glue injects an
  * asynchronous SNMP client (common/snmp_client.h holds only plain C

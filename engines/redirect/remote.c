@@ -9,8 +9,10 @@
 
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/search.h"
 
 #define TAG "redirect"
 /* A discovered target survives this many load intervals unlisted (at least
@@ -58,7 +60,7 @@ static size_t nsrvs;
 static unsigned int round_timer, first_timer, interval_s;
 static int round_reported; /* agents reported since the last round_close */
 static uint64_t next_gen = 1;
-static int listening;
+static int redir_sub; /* bus handle, 0 until subscribed */
 
 void redir_agent_ops_register(const struct redir_agent_ops *o)
 {
@@ -138,19 +140,16 @@ static void rsrv_free(struct rsrv *r)
 
 /* ---- target list walks ------------------------------------------------- */
 
+static int64_t tgt_row_tid(const void *elem)
+{
+	return ((const struct tgt_row *)elem)->tid;
+}
+
 static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
 {
-	size_t lo = 0, hi = r->ncur;
-
 	/* Each column arrives in tid order: mostly an append. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	size_t lo = sa_lower_bound(r->cur, r->ncur, sizeof(*r->cur), tid, tgt_row_tid);
 
-		if (r->cur[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < r->ncur && r->cur[lo].tid == tid)
 		return &r->cur[lo];
 	if (r->ncur == r->capcur) {
@@ -448,8 +447,9 @@ static void end_walk_done(int rc, const char *why, void *arg)
 /* A resource left a server: its initiators there must log in again
  * through the portal.  Local servers are handled through tgtadm
  * (tgt_control); remote ones through their agent's sanStorSessionEnd. */
-static void on_event(const struct redir_event *ev, void *arg)
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct redir_event *ev = data;
 	const struct redir_resource *res;
 	const struct redir_server *old;
 	struct rsrv *r;
@@ -457,6 +457,7 @@ static void on_event(const struct redir_event *ev, void *arg)
 	struct sa_snmpc_peer p;
 	uint32_t root[ENTRY_LEN + 1];
 
+	(void)topic;
 	(void)arg;
 	if (ev->type != REDIR_EV_RESOURCE_REMAPPED || !ops || !ev->b)
 		return;
@@ -542,9 +543,12 @@ int redir_remote_start(const struct sa_redirect_config *rc)
 		r->info.status = REDIR_AGENT_UNKNOWN;
 		r->gen = next_gen++;
 	}
-	if (!listening) {
-		redir_listen(on_event, NULL);
-		listening = 1;
+	if (!redir_sub) {
+		int h = bus_subscribe(BUS_REDIRECT, on_event, NULL);
+
+		if (h < 0)
+			return h;
+		redir_sub = h;
 	}
 	interval_s = redir_params()->load_interval_s ? redir_params()->load_interval_s : 1;
 	round_timer = sa_ev_timer(interval_s * 1000u, 1, round_tick, NULL);

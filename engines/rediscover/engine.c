@@ -8,6 +8,7 @@
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/trap.h"
+#include "engines/registry.h"
 #include "engines/rediscover/model.h"
 
 #define SWEEP_MS 1000u
@@ -508,3 +509,28 @@ const struct redisc_counters *redisc_counters(void)
 {
 	return redisc_m.running ? &redisc_m.ctr : NULL;
 }
+
+/* The registry's ops: each hands the engine its own section. */
+static int ops_start(const void *section, char *err, size_t errlen)
+{
+	if (!section) {
+		snprintf(err, errlen, "no rediscover section");
+		return -EINVAL;
+	}
+	return redisc_start(section, err, errlen);
+}
+
+static int ops_reload(const void *section, char *err, size_t errlen)
+{
+	if (!section) {
+		snprintf(err, errlen, "no rediscover section");
+		return -EINVAL;
+	}
+	return redisc_reload(section, err, errlen);
+}
+
+const struct sa_engine_ops redisc_engine_ops = {
+    .start = ops_start,
+    .reload = ops_reload,
+    .stop = redisc_stop,
+};

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/search.h"
+
 #define HOUR 3600
 
 int redisc_policy_validate(const struct redisc_policy *p)
@@ -75,25 +77,17 @@ uint32_t redisc_hold_age(const struct redisc_hold *h, uint64_t now_ms)
 
 /* ---- cooldowns and cap ---------------------------------------------------------------------- */
 
+static int stamp_cmp(const void *elem, const void *key)
+{
+	return strcmp(((const struct redisc_stamp *)elem)->key, key);
+}
+
 static size_t stamp_find(const struct redisc_stamp *s, size_t n, const char *key, int *found)
 {
-	size_t lo = 0, hi = n;
+	size_t p = sa_lower_bound_cmp(s, n, sizeof(*s), key, stamp_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s[mid].key, key);
-
-		if (c == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = 0;
-	return lo;
+	*found = p < n && strcmp(s[p].key, key) == 0;
+	return p;
 }
 
 static int stamp_in_cooldown(const struct redisc_stamp *s, size_t n, const char *key, uint32_t cooldown, time_t now)

@@ -97,7 +97,9 @@ struct redisc_event {
 	uint32_t index; /* the decision */
 };
 
-/* Engine life: the registry's ops call these with the engine's section. */
+/* Engine life: the registry's ops (redisc_engine_ops, engines/registry.h) call these with the engine's section. */
+struct sa_engine_ops;
+extern const struct sa_engine_ops redisc_engine_ops;
 int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen);
 int redisc_reload(const struct sa_rediscover_config *c, char *err, size_t errlen);
 void redisc_stop(void);

@@ -32,19 +32,26 @@ static int key_cmp(const char *target, const struct redisc_addr *portal, const c
 	return c;
 }
 
+struct sess_key {
+	const char *target;
+	const struct redisc_addr *portal;
+	const char *initiator;
+};
+
+/* by_key holds pointers; < 0 when the session sorts before the key. */
+static int by_key_cmp(const void *elem, const void *key)
+{
+	const struct sess_key *k = key;
+	int c = key_cmp(k->target, k->portal, k->initiator, *(struct redisc_session *const *)elem);
+
+	return c > 0 ? -1 : c < 0;
+}
+
 size_t redisc_key_lower(const char *target, const struct redisc_addr *portal, const char *initiator)
 {
-	size_t lo = 0, hi = redisc_m.nsess;
+	struct sess_key k = {target, portal, initiator};
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(target, portal, initiator, redisc_m.by_key[mid]) > 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sa_lower_bound_cmp(redisc_m.by_key, redisc_m.nsess, sizeof(*redisc_m.by_key), &k, by_key_cmp);
 }
 
 struct redisc_session *redisc_session_lookup(const char *target, const struct redisc_addr *portal,

@@ -14,6 +14,7 @@
 #include "engines/redirect/redirect.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
+#include "common/bus.h"
 #include "common/evloop.h"
 #include "tests/unit/free_port.h"
 
@@ -79,8 +80,12 @@ static void fire_oneshots(void)
 
 static struct redir_event evs[256];
 static int nev;
-static void on_event(const struct redir_event *ev, void *arg)
+static int ev_sub; /* bus handle, for the teardown */
+static void on_event(int topic, const void *data, void *arg)
 {
+	const struct redir_event *ev = data;
+
+	(void)topic;
 	(void)arg;
 	if (nev < 256)
 		evs[nev++] = *ev;
@@ -141,7 +146,8 @@ static void setup(void)
 	r->nservers = 3;
 	r->resources = ress;
 	r->nresources = 6;
-	redir_listen(on_event, NULL);
+	ev_sub = bus_subscribe(BUS_REDIRECT, on_event, NULL);
+	ck_assert_int_gt(ev_sub, 0);
 	ck_assert_msg(redir_engine_ops.start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
 	/* Health probes would fail here: the servers are fictitious.  Mark them up. */
 	for (uint32_t s = 1; s <= 3; s++)
@@ -152,6 +158,7 @@ static void setup(void)
 static void teardown(void)
 {
 	redir_engine_ops.stop();
+	bus_unsubscribe(ev_sub);
 }
 
 static const uint8_t isid[6] = {0x80, 1, 2, 3, 4, 5};
