@@ -104,7 +104,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 	size_t n = OID_LENGTH(controls_oid);
 	struct controls_txn *t;
 	netsnmp_request_info *r;
-	int rc;
+	int rc, fresh;
 
 	(void)handler;
 	(void)reginfo;
@@ -115,21 +115,16 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		return SNMP_ERR_NOERROR;
 	}
 
-	/* One transaction per PDU, freed with it: every scalar is a
-	 * registration of its own, so the agent calls this once per varbind
-	 * in each phase, and a transaction per call made the last varbind's
-	 * whole-struct write undo the others'. */
-	t = netsnmp_agent_get_list_data(reqinfo, CONTROLS_TXN);
+	t = h_scalar_txn(reqinfo, CONTROLS_TXN, sizeof(*t), reqinfo->mode == MODE_SET_RESERVE1, &fresh);
 	switch (reqinfo->mode) {
 	case MODE_SET_RESERVE1:
 		if (!t) {
-			if (!(t = calloc(1, sizeof(*t)))) {
-				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
-				return SNMP_ERR_NOERROR;
-			}
+			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
+			return SNMP_ERR_NOERROR;
+		}
+		if (fresh) {
 			t->old = *params_or_zero();
 			t->want = t->old;
-			netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(CONTROLS_TXN, t, free));
 		}
 		for (r = requests; r; r = r->next) {
 			rc = control_check((unsigned int)r->requestvb->name[n], r->requestvb, t);

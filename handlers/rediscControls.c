@@ -103,7 +103,7 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 	size_t n = OID_LENGTH(controls_oid);
 	struct controls_txn *t;
 	netsnmp_request_info *r;
-	int rc;
+	int rc, fresh;
 
 	(void)handler;
 	(void)reginfo;
@@ -113,17 +113,15 @@ static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 				netsnmp_set_request_error(reqinfo, r, rc);
 		return SNMP_ERR_NOERROR;
 	}
-	t = netsnmp_agent_get_list_data(reqinfo, CONTROLS_TXN);
+	t = h_scalar_txn(reqinfo, CONTROLS_TXN, sizeof(*t), reqinfo->mode == MODE_SET_RESERVE1, &fresh);
 	switch (reqinfo->mode) {
 	case MODE_SET_RESERVE1:
 		if (!t) {
-			if (!(t = calloc(1, sizeof(*t)))) {
-				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
-				return SNMP_ERR_NOERROR;
-			}
-			t->old = t->want = controls;
-			netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(CONTROLS_TXN, t, free));
+			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
+			return SNMP_ERR_NOERROR;
 		}
+		if (fresh)
+			t->old = t->want = controls;
 		for (r = requests; r; r = r->next) {
 			rc = controls_check((unsigned int)r->requestvb->name[n], r->requestvb, t);
 			if (rc != SNMP_ERR_NOERROR) {

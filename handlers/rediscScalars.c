@@ -120,7 +120,7 @@ static int policy_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 	size_t n = OID_LENGTH(policy_oid);
 	struct policy_txn *t;
 	netsnmp_request_info *r;
-	int rc;
+	int rc, fresh;
 
 	(void)handler;
 	(void)reginfo;
@@ -130,17 +130,16 @@ static int policy_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 				netsnmp_set_request_error(reqinfo, r, rc);
 		return SNMP_ERR_NOERROR;
 	}
-	t = netsnmp_request_get_list_data(requests, POLICY_TXN);
+	t = h_scalar_txn(reqinfo, POLICY_TXN, sizeof(*t), reqinfo->mode == MODE_SET_RESERVE1, &fresh);
 	switch (reqinfo->mode) {
 	case MODE_SET_RESERVE1:
 		if (!t) {
-			if (!(t = calloc(1, sizeof(*t)))) {
-				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
-				return SNMP_ERR_NOERROR;
-			}
+			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
+			return SNMP_ERR_NOERROR;
+		}
+		if (fresh) {
 			t->old = *policy_or_zero();
 			t->want = t->old;
-			netsnmp_request_add_list_data(requests, netsnmp_create_data_list(POLICY_TXN, t, free));
 		}
 		for (r = requests; r; r = r->next) {
 			unsigned int which = (unsigned int)r->requestvb->name[n];
@@ -162,7 +161,8 @@ static int policy_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 	case MODE_SET_ACTION: {
 		struct redisc_policy p;
 
-		if (!t || !t->changed)
+		/* The first call applies what every varbind of the PDU asked. */
+		if (!t || !t->changed || t->applied)
 			break;
 		p = *policy_or_zero();
 		policy_overlay(&p, &t->want, t->changed);
@@ -178,6 +178,7 @@ static int policy_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 		if (!t || !t->applied)
 			break;
+		t->applied = 0;
 		policy_overlay(&p, &t->old, t->changed);
 		if ((rc = redisc_policy_set(&p)) < 0) {
 			sa_log(SA_LOG_ERR, "handlers", "rediscover policy: cannot restore: %s", strerror(-rc));
