@@ -56,8 +56,10 @@ static int add_portal(netsnmp_variable_list **vars, const char *target, const ch
 	} else {
 		return -1;
 	}
-	if (add_str(vars, REDISC_FB_TARGET, target) < 0 || add(vars, REDISC_FB_ADDR_TYPE, ASN_INTEGER, &type, sizeof(type)) < 0 ||
-	    add(vars, REDISC_FB_ADDR, ASN_OCTET_STR, a, alen) < 0 || add_u32(vars, REDISC_FB_PORT, ASN_UNSIGNED, port) < 0)
+	if (add_str(vars, REDISC_FB_TARGET, target) < 0 ||
+	    add(vars, REDISC_FB_ADDR_TYPE, ASN_INTEGER, &type, sizeof(type)) < 0 ||
+	    add(vars, REDISC_FB_ADDR, ASN_OCTET_STR, a, alen) < 0 ||
+	    add_u32(vars, REDISC_FB_PORT, ASN_UNSIGNED, port) < 0)
 		return -1;
 	return 0;
 }
@@ -101,7 +103,8 @@ static void send_request(const struct stor_request_msg *r)
 	if (!sa_notify_allow(&req_rate))
 		return;
 	if (!(vars = start(REDISC_N_REQUEST)) || add_portal(&vars, r->target, r->portal, r->port) < 0 ||
-	    add_str(&vars, REDISC_FB_SESSIONS, r->initiators) < 0 || add_str(&vars, REDISC_FB_OFFENDER, r->offender) < 0 ||
+	    add_str(&vars, REDISC_FB_SESSIONS, r->initiators) < 0 ||
+	    add_str(&vars, REDISC_FB_OFFENDER, r->offender) < 0 ||
 	    add(&vars, REDISC_FB_REASON, ASN_INTEGER, &reason, sizeof(reason)) < 0) {
 		snmp_free_varbind(vars);
 		sa_log(SA_LOG_ERR, "notify", "cannot build sanRediscoveryRequest for %s", r->target);
@@ -151,7 +154,8 @@ static void on_timer(unsigned int id, void *arg)
 		    add_u32(&vars, REDISC_FB_ERRORS, ASN_GAUGE, s->m.error_rate) < 0 ||
 		    add_u32(&vars, REDISC_FB_LATENCY, ASN_GAUGE, s->m.latency_avg) < 0) {
 			snmp_free_varbind(vars);
-			sa_log(SA_LOG_ERR, "notify", "cannot build sanSessionFeedback for session %u", (unsigned int)s->id);
+			sa_log(SA_LOG_ERR, "notify", "cannot build sanSessionFeedback for session %u",
+			       (unsigned int)s->id);
 			continue;
 		}
 		sa_notify_send(vars, SA_LOG_DEBUG, "sanSessionFeedback for session %u (%s): latency %u us, %u KiB/s",

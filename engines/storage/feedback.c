@@ -98,8 +98,8 @@ static const char *plain_peer(const char *peer)
 	return strncmp(peer, "::ffff:", 7) == 0 && strchr(peer + 7, '.') ? peer + 7 : peer;
 }
 
-int stor_portal_of(const char *tcp, const char *peer, const uint16_t *ports, size_t nports, char *host,
-                   size_t hostlen, uint16_t *port)
+int stor_portal_of(const char *tcp, const char *peer, const uint16_t *ports, size_t nports, char *host, size_t hostlen,
+                   uint16_t *port)
 {
 	const char *line = tcp;
 	int found = 0;
@@ -219,7 +219,8 @@ static int hold_take(const char *target, const char *portal, uint16_t port, uint
 				i++;
 		h = realloc(fb.holds, (fb.nholds + 1) * sizeof(*h));
 		if (!h)
-			return 1; /* no memory for the hold-off: the request still goes, the name server has cooldowns */
+			return 1; /* no memory for the hold-off: the request still goes, the name server has cooldowns
+			           */
 		fb.holds = h;
 		h = &fb.holds[fb.nholds++];
 		snprintf(h->target, sizeof(h->target), "%s", target);
@@ -297,7 +298,8 @@ static void close_window(uint64_t now_ms)
 			                                 .rates = s->rates,
 			                                 .bytes = s->ctr.rd_bytes + s->ctr.wr_bytes};
 			fb.ctr.feedback_sent++;
-			bus_publish(BUS_STORAGE, &(struct stor_event){.running = 1, .type = STOR_EV_FEEDBACK, .fb = &msg});
+			bus_publish(BUS_STORAGE,
+			            &(struct stor_event){.running = 1, .type = STOR_EV_FEEDBACK, .fb = &msg});
 			if (v)
 				v[n++] = (struct fb_member){&t[i], s};
 		}
@@ -352,10 +354,11 @@ void stor_fb_round(uint64_t now_ms, const char *tcp)
 			if (rc < 0) {
 				s->portal[0] = 0;
 				if (!fb.ambiguous_logged++)
-					sa_log(SA_LOG_WARNING, STOR_TAG,
-					       "%s has connections from %s to more than one portal: its sessions' portals "
-					       "are unknown, no feedback for them",
-					       s->initiator, s->addr);
+					sa_log(
+					    SA_LOG_WARNING, STOR_TAG,
+					    "%s has connections from %s to more than one portal: its sessions' portals "
+					    "are unknown, no feedback for them",
+					    s->initiator, s->addr);
 			}
 		}
 	free(own);
