@@ -39,6 +39,7 @@ struct sa_discovery_config {
 	int chap_secret_min, chap_secret_max; /* bytes a credential's secret may have */
 	char *login_initiator_name;           /* InitiatorName of data-plane logins */
 	int session_window;                   /* s of the sliding window behind the session metrics */
+	int feedback_interval; /* s between two sanSessionFeedback of each session to the name server; 0 = off */
 };
 
 #endif
