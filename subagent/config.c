@@ -1033,6 +1033,10 @@ static const struct sa_field sa_discovery_fields[] = {
      .def = "iqn.2026-01.org.sanagent:initiator",
      .check = sa_chk_iscsi_name},
     {.name = "session_window", .type = SA_F_INT, .off = SA_DI(session_window), .min = 5, .max = 3600, .def_int = 60},
+    {.name = "rediscover_users",
+     .type = SA_F_STRARRAY,
+     .off = SA_DI(rediscover_users),
+     .aux_off = SA_DI(nrediscover_users)},
 };
 
 /* Secrets' limits must leave room for a secret; CHAP needs a name with a secret. */
