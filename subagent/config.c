@@ -450,6 +450,11 @@ bad:
 	return -1;
 }
 
+static int sa_chk_endpoint_or_empty(const char *val, const char **canon, char *why, size_t whylen)
+{
+	return *val ? sa_chk_endpoint(val, canon, why, whylen) : 0;
+}
+
 static int sa_chk_redir_admin(const char *val, const char **canon, char *why, size_t whylen)
 {
 	static const char *const c[] = {"up", "drain", "down"};
@@ -713,15 +718,59 @@ static int sa_chk_redisc_direction(const char *val, const char **canon, char *wh
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
-/* A replacement portal: a numeric address, optionally with a port. */
+/* A replacement portal: a numeric address, optionally with a port, optionally "@IFACE" (the storage host's
+ * interface the address goes on). */
 static int sa_chk_redisc_pool(const char *val, const char **canon, char *why, size_t whylen)
 {
-	const char *c2;
+	char addr[INET6_ADDRSTRLEN + 16];
+	const char *at = strchr(val, '@'), *c2;
+	size_t n = at ? (size_t)(at - val) : strlen(val);
 
-	if (sa_chk_numeric_addr(val, &c2, why, whylen) == 0)
+	if (at && (!at[1] || strlen(at + 1) > 31 ||
+	           at[1 + strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")])) {
+		snprintf(why, whylen, "interface after @ must be 1..31 characters of A-Z a-z 0-9 . _ -");
+		return -1;
+	}
+	if (n >= sizeof(addr)) {
+		snprintf(why, whylen, "not an address");
+		return -1;
+	}
+	memcpy(addr, val, n);
+	addr[n] = 0;
+	if (sa_chk_numeric_addr(addr, &c2, why, whylen) == 0)
 		return 0;
-	return sa_chk_endpoint(val, canon, why, whylen);
+	return sa_chk_endpoint(addr, canon, why, whylen);
 }
+
+static int sa_chk_iscsi_name(const char *val, const char **canon, char *why, size_t whylen);
+
+#define SA_RSA(m) offsetof(struct sa_redisc_storage_agent_cfg, m)
+static const struct sa_field sa_redisc_storage_agent_fields[] = {
+    {.name = "peer",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_RSA(peer),
+     .check = sa_chk_agent_peer},
+    {.name = "user", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RSA(user)},
+    {.name = "auth_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_RSA(auth_passphrase),
+     .check = sa_chk_passphrase},
+    {.name = "priv_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_RSA(priv_passphrase),
+     .check = sa_chk_passphrase},
+    {.name = "portals",
+     .type = SA_F_STRARRAY,
+     .off = SA_RSA(portals),
+     .aux_off = SA_RSA(nportals),
+     .check = sa_chk_endpoint},
+    {.name = "poll_interval", .type = SA_F_INT, .off = SA_RSA(poll_interval), .min = 0, .max = 86400, .def_int = 0},
+};
+static const struct sa_schema sa_redisc_storage_agent_schema =
+    SA_SCHEMA(sa_redisc_storage_agent_fields, sizeof(struct sa_redisc_storage_agent_cfg), NULL);
 
 #define SA_RTH(m) offsetof(struct sa_redisc_threshold_cfg, m)
 static const struct sa_field sa_redisc_threshold_fields[] = {
@@ -776,7 +825,42 @@ static const struct sa_field sa_rediscover_fields[] = {
      .aux_off = SA_RC(nthresholds),
      .sub = &sa_redisc_threshold_schema},
     {.name = "pool", .type = SA_F_STRARRAY, .off = SA_RC(pool), .aux_off = SA_RC(npool), .check = sa_chk_redisc_pool},
+    {.name = "storage_agents",
+     .type = SA_F_LIST,
+     .off = SA_RC(storage_agents),
+     .aux_off = SA_RC(nstorage_agents),
+     .sub = &sa_redisc_storage_agent_schema},
+    {.name = "isns_server",
+     .type = SA_F_STRING,
+     .off = SA_RC(isns_server),
+     .def = "",
+     .check = sa_chk_endpoint_or_empty},
+    {.name = "isns_source",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_RC(isns_source),
+     .def = "iqn.2026-01.org.sanagent:nameserver",
+     .check = sa_chk_iscsi_name},
 };
+
+/* A portal is served by one storage agent: two listing it would make a move ambiguous. */
+static int sa_rediscover_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_rediscover_config *r = &((const struct sa_config *)obj)->rediscover;
+
+	for (size_t i = 0; i < r->nstorage_agents; i++)
+		for (size_t k = 0; k < r->storage_agents[i].nportals; k++)
+			for (size_t j = 0; j <= i; j++)
+				for (size_t l = 0; l < (j == i ? k : r->storage_agents[j].nportals); l++)
+					if (strcmp(r->storage_agents[i].portals[k], r->storage_agents[j].portals[l]) ==
+					    0)
+						return sa_cfg_fail(
+						    v, config_setting_get_member(grp, "storage_agents"),
+						    "%s.storage_agents[%zu].portals[%zu]: %s already listed at "
+						    "storage_agents[%zu]",
+						    where, i, k, r->storage_agents[i].portals[k], j);
+	return 0;
+}
 static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
 
 /* balance { }: multipath teams run by the nbdkit-sanpath plug-in. */
@@ -1069,7 +1153,7 @@ static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0
 static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_fields, 0, sa_discovery_finish);
 static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, sa_balance_finish);
 static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, sa_redirect_finish);
-static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, NULL);
+static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, sa_rediscover_finish);
 static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0, NULL);
 
 /* An engine section's presence flag is its enabled flag: absent = off,

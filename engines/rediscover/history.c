@@ -166,6 +166,36 @@ int redisc_decision_store(const struct redisc_decision *d)
 	return 0;
 }
 
+/* Persists one row already in the history (its state, step or outcome moved). */
+int redisc_decision_persist(const struct redisc_decision *d)
+{
+	struct sa_state *st = sa_engines_state();
+	char key[64], line[4 * REDISC_TEXT_MAX + 1024];
+	int rc;
+
+	if (!st)
+		return 0;
+	if ((rc = decision_encode(d, line, sizeof(line))) < 0)
+		return rc;
+	decision_key(key, sizeof(key), d->index);
+	if ((rc = sa_state_set(st, key, line)) < 0 || (rc = sa_state_commit(st)) < 0) {
+		sa_log(SA_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int redisc_decision_update(uint32_t index, void (*fn)(struct redisc_decision *d, void *arg), void *arg)
+{
+	size_t i = decision_lower(index);
+
+	if (!redisc_m.running || i >= redisc_m.ndec || redisc_m.dec[i].index != index)
+		return -ENOENT;
+	fn(&redisc_m.dec[i], arg);
+	redisc_m.dec[i].index = index;
+	return redisc_decision_persist(&redisc_m.dec[i]);
+}
+
 struct load_ctx {
 	int bad;
 };

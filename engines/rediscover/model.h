@@ -80,6 +80,8 @@ void redisc_groups_free(void);
 /* history.c */
 /* Appends d (its index set) and persists it; the oldest row goes when the history is full. */
 int redisc_decision_store(const struct redisc_decision *d);
+/* Persists a row already in the history: 0 or a state-store error (logged). */
+int redisc_decision_persist(const struct redisc_decision *d);
 /* The history from the state file, and from it the cooldowns and the cap. */
 void redisc_decisions_load(void);
 

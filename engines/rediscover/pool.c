@@ -135,17 +135,30 @@ static int iface_ok(const char *s)
 int redisc_pool_apply(char *const *pool, size_t n, char *err, size_t errlen)
 {
 	struct redisc_addr *want = n ? calloc(n, sizeof(*want)) : NULL;
+	char(*ifs)[REDISC_IFACE_MAX] = n ? calloc(n, sizeof(*ifs)) : NULL;
 
-	if (n && !want) {
+	if (n && (!want || !ifs)) {
+		free(want);
+		free(ifs);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t k = 0; k < n; k++)
-		if (redisc_parse_portal(pool[k], &want[k]) < 0) {
+	for (size_t k = 0; k < n; k++) {
+		char text[128];
+		char *at;
+
+		snprintf(text, sizeof(text), "%s", pool[k]);
+		if ((at = strchr(text, '@'))) {
+			*at++ = 0;
+			snprintf(ifs[k], sizeof(ifs[k]), "%s", at);
+		}
+		if (redisc_parse_portal(text, &want[k]) < 0 || (at && (!at[0] || !iface_ok(at)))) {
 			snprintf(err, errlen, "pool: not an address: %s", pool[k]);
 			free(want);
+			free(ifs);
 			return -EINVAL;
 		}
+	}
 	/* Config entries that are gone go; those that stay keep their index and whether they are in use. */
 	for (size_t i = redisc_m.npool; i-- > 0;) {
 		int keep = 0;
@@ -158,21 +171,27 @@ int redisc_pool_apply(char *const *pool, size_t n, char *err, size_t errlen)
 			pool_remove_at(i);
 	}
 	for (size_t k = 0; k < n; k++) {
-		struct redisc_pool e;
+		struct redisc_pool e, *same = (struct redisc_pool *)pool_same(&want[k]);
 
-		if (pool_same(&want[k]))
-			continue; /* kept above, or listed twice */
+		if (same) { /* kept above, or listed twice: the file's interface holds */
+			if (same->storage == REDISC_ST_PERMANENT)
+				snprintf(same->iface, sizeof(same->iface), "%s", ifs[k]);
+			continue;
+		}
 		memset(&e, 0, sizeof(e));
 		e.index = redisc_m.next_pool + 1;
 		e.addr = want[k];
+		snprintf(e.iface, sizeof(e.iface), "%s", ifs[k]);
 		e.storage = REDISC_ST_PERMANENT;
 		if (pool_insert(&e) < 0) {
 			snprintf(err, errlen, "out of memory");
 			free(want);
+			free(ifs);
 			return -ENOMEM;
 		}
 	}
 	free(want);
+	free(ifs);
 	return 0;
 }
 

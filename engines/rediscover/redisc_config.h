@@ -11,6 +11,19 @@ struct sa_redisc_threshold_cfg {
 	char *direction; /* "above", "below" */
 };
 
+/* rediscover { storage_agents = ( ... ); }: a storage agent, the portals it serves and how to reach it.
+ * Its session table is polled and its portal and session tables are written (act mode) over SNMPv3
+ * authPriv (SHA/AES) as user. */
+struct sa_redisc_storage_agent_cfg {
+	char *peer;            /* net-snmp peer spec, e.g. "udp:203.0.113.3:161" */
+	char *user;            /* SNMPv3 user */
+	char *auth_passphrase; /* secret */
+	char *priv_passphrase; /* secret */
+	char **portals;        /* "ADDRESS:PORT" ("[V6]:PORT") it serves */
+	size_t nportals;
+	int poll_interval; /* s between polls of its session table, 0 none */
+};
+
 struct sa_rediscover_config {
 	char *mode;             /* "off", "dry-run", "act" */
 	int hold_time;          /* s a metric must stay outside its threshold */
@@ -29,8 +42,14 @@ struct sa_rediscover_config {
 	size_t nstorage_users;
 	struct sa_redisc_threshold_cfg *thresholds;
 	size_t nthresholds;
-	char **pool; /* replacement portals, "ADDRESS" or "ADDRESS:PORT" ("[V6]:PORT") */
+	/* replacement portals, "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT", each optionally followed by
+	 * "@IFACE": the storage host's interface the address is added to when a portal moves there */
+	char **pool;
 	size_t npool;
+	struct sa_redisc_storage_agent_cfg *storage_agents;
+	size_t nstorage_agents;
+	char *isns_server; /* "ADDRESS:PORT" of isnsd, "" none: act mode then leaves iSNS alone */
+	char *isns_source; /* iSCSI name the agent registers as iSNS control node */
 };
 
 #endif

@@ -91,7 +91,10 @@ struct redisc_decision {
 };
 
 /* Events on BUS_REDISCOVER (common/bus.h). */
-enum redisc_event_type { REDISC_EV_DECISION = 1 };
+/* DECISION: a decision was recorded (any mode and state).  MOVED: an act-mode move finished (state done: the new
+ * portal is live on the storage host, the old one gone, iSNS updated).  MOVE_FAILED: an act-mode move ended in
+ * state failed, what it had done undone (the row's error says why). */
+enum redisc_event_type { REDISC_EV_DECISION = 1, REDISC_EV_MOVED, REDISC_EV_MOVE_FAILED };
 struct redisc_event {
 	int type;
 	uint32_t index; /* the decision */
@@ -201,6 +204,10 @@ int redisc_group_view(const struct redisc_group *g, struct redisc_group_view *ou
 /* Decisions in index order. */
 const struct redisc_decision *redisc_decision_next(uint32_t after);
 const struct redisc_decision *redisc_decision_find(uint32_t index);
+/* Applies fn(row, arg) to decision index and persists the row atomically; publishes nothing.  fn must not
+ * change the index.  0, -ENOENT (no such row, or the engine is stopped) or a state-store error (the row then
+ * keeps fn's change in memory). */
+int redisc_decision_update(uint32_t index, void (*fn)(struct redisc_decision *d, void *arg), void *arg);
 
 /* How many known sessions have metric (1..REDISC_NMETRICS) outside now. */
 uint32_t redisc_outside_count(int metric);

@@ -763,6 +763,67 @@ START_TEST(test_rediscover_section)
 	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"speed\"; value = 1; } );\n};\n", 2,
 	              "must be one of");
 	expect_bad_at("rediscover = {\n  pool = [ \"portal-a\" ];\n};\n", 2, "rediscover.pool[0]");
+	expect_bad_at("rediscover = {\n  pool = [ \"192.0.2.4@bad iface\" ];\n};\n", 2, "rediscover.pool[0]");
+	expect_bad_at("rediscover = {\n  pool = [ \"192.0.2.4@\" ];\n};\n", 2, "rediscover.pool[0]");
+}
+END_TEST
+
+/* rediscover { storage_agents, isns_server, isns_source }: what act mode needs to move a portal. */
+START_TEST(test_rediscover_act_section)
+{
+	struct sa_config *cfg = load_ok("rediscover = { };\n");
+	const struct sa_rediscover_config *r = &cfg->rediscover;
+
+	ck_assert_uint_eq(r->nstorage_agents, 0);
+	ck_assert_str_eq(r->isns_server, "");
+	ck_assert_str_eq(r->isns_source, "iqn.2026-01.org.sanagent:nameserver");
+	sa_config_free(cfg);
+	cfg = load_ok("rediscover = {\n  mode = \"act\";\n  pool = [ \"192.0.2.4@s36\", \"192.0.2.3:3261\" ];\n"
+	              "  storage_agents = ( { peer = \"udp:203.0.113.3:161\"; user = \"sanctl\";\n"
+	              "      auth_passphrase = \"authpass1\"; priv_passphrase = \"privpass1\";\n"
+	              "      portals = [ \"192.0.2.3:3260\", \"198.51.100.52:3260\" ]; poll_interval = 5; },\n"
+	              "    { peer = \"udp:127.0.0.1:1161\"; user = \"u2\"; auth_passphrase = \"authpass2\";\n"
+	              "      priv_passphrase = \"privpass2\"; } );\n"
+	              "  isns_server = \"203.0.113.42:3205\";\n  isns_source = \"iqn.2026-01.test:ns\";\n};\n");
+	r = &cfg->rediscover;
+	ck_assert_uint_eq(r->npool, 2);
+	ck_assert_str_eq(r->pool[0], "192.0.2.4@s36");
+	ck_assert_uint_eq(r->nstorage_agents, 2);
+	ck_assert_str_eq(r->storage_agents[0].peer, "udp:203.0.113.3:161");
+	ck_assert_str_eq(r->storage_agents[0].user, "sanctl");
+	ck_assert_str_eq(r->storage_agents[0].auth_passphrase, "authpass1");
+	ck_assert_str_eq(r->storage_agents[0].priv_passphrase, "privpass1");
+	ck_assert_uint_eq(r->storage_agents[0].nportals, 2);
+	ck_assert_str_eq(r->storage_agents[0].portals[1], "198.51.100.52:3260");
+	ck_assert_int_eq(r->storage_agents[0].poll_interval, 5);
+	ck_assert_uint_eq(r->storage_agents[1].nportals, 0);
+	ck_assert_int_eq(r->storage_agents[1].poll_interval, 0);
+	ck_assert_str_eq(r->isns_server, "203.0.113.42:3205");
+	ck_assert_str_eq(r->isns_source, "iqn.2026-01.test:ns");
+	sa_config_free(cfg);
+	/* Each storage agent needs the whole authPriv user; a secret never shows in the message. */
+	expect_bad_at("rediscover = {\n  storage_agents = ( { peer = \"udp:127.0.0.1:1161\";\n"
+	              "    user = \"u\"; auth_passphrase = \"authpass1\"; } );\n};\n",
+	              2, "priv_passphrase");
+	expect_bad_at("rediscover = {\n  storage_agents = ( { peer = \"udp:127.0.0.1:1161\"; user = \"u\";\n"
+	              "    auth_passphrase = \"short\"; priv_passphrase = \"privpass1\"; } );\n};\n",
+	              3, "too short");
+	expect_bad_at("rediscover = {\n  storage_agents = ( { peer = \"udp:127.0.0.1:1161\"; user = \"u\";\n"
+	              "    auth_passphrase = \"authpass1\"; priv_passphrase = \"privpass1\";\n"
+	              "    portals = [ \"192.0.2.3\" ]; } );\n};\n",
+	              4, "storage_agents[0].portals[0]");
+	expect_bad_at("rediscover = {\n  storage_agents = ( { peer = \"udp:127.0.0.1:1161\"; user = \"u\";\n"
+	              "    auth_passphrase = \"authpass1\"; priv_passphrase = \"privpass1\";\n"
+	              "    poll_interval = -1; } );\n};\n",
+	              4, "out of range 0..86400");
+	expect_bad_at("rediscover = {\n  storage_agents = ( { peer = \"udp:1.1.1.1:161\"; user = \"u\";\n"
+	              "    auth_passphrase = \"authpass1\"; priv_passphrase = \"privpass1\";\n"
+	              "    portals = [ \"192.0.2.3:3260\" ]; },\n  { peer = \"udp:1.1.1.2:161\"; user = \"u\";\n"
+	              "    auth_passphrase = \"authpass1\"; priv_passphrase = \"privpass1\";\n"
+	              "    portals = [ \"192.0.2.3:3260\" ]; } );\n};\n",
+	              2, "already listed at storage_agents[0]");
+	expect_bad_at("rediscover = {\n  isns_server = \"203.0.113.42\";\n};\n", 2, "rediscover.isns_server");
+	expect_bad_at("rediscover = {\n  isns_source = \"\";\n};\n", 2, "rediscover.isns_source");
 }
 END_TEST
 
@@ -788,6 +849,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_balance_section);
 	tcase_add_test(tc, test_storage_section);
 	tcase_add_test(tc, test_rediscover_section);
+	tcase_add_test(tc, test_rediscover_act_section);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -687,6 +687,59 @@ START_TEST(pool_rows_and_restart)
 }
 END_TEST
 
+/* A config pool entry names the storage host's interface after "@"; a reload changes it in place. */
+START_TEST(pool_config_interface)
+{
+	static char *p2[] = {POOL "@veth36", IF38 ":3261"};
+	struct sa_rediscover_config c = seed_config("dry-run", 0);
+	char err[128] = "";
+
+	c.pool = p2;
+	c.npool = 2;
+	ck_assert_msg(redisc_start(&c, err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_str_eq(redisc_pool_find(1)->iface, "veth36");
+	ck_assert_str_eq(redisc_pool_find(2)->iface, "");
+	p2[0] = POOL "@veth37";
+	ck_assert_int_eq(redisc_reload(&c, err, sizeof(err)), 0);
+	ck_assert_str_eq(redisc_pool_find(1)->iface, "veth37");
+	p2[0] = POOL "@bad name";
+	ck_assert_int_eq(redisc_reload(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "pool: not an address: " POOL "@bad name");
+	p2[0] = POOL "@veth36";
+}
+END_TEST
+
+static void note_outcome(struct redisc_decision *d, void *arg)
+{
+	snprintf(d->outcome, sizeof(d->outcome), "%s", (const char *)arg);
+	d->index = 999; /* ignored: the row keeps its index */
+}
+
+/* Updating a stored row persists it: the change is there after a restart. */
+START_TEST(decision_update_persists)
+{
+	struct redisc_feedback req = fb_session("", "X", IF36, 0, 0);
+	uint32_t first;
+
+	start("dry-run", 0);
+	storage_reports();
+	ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+	first = last_decision()->index;
+	ck_assert_int_eq(redisc_decision_update(first, note_outcome, "Host_2 logged in at 10.1.0.4:3260"), 0);
+	ck_assert_int_eq(redisc_decision_update(first + 1, note_outcome, "x"), -ENOENT);
+	ck_assert_uint_eq(last_decision()->index, first);
+	redisc_stop();
+	ck_assert_int_eq(redisc_decision_update(first, note_outcome, "x"), -ENOENT);
+	sa_engines_set_state(NULL);
+	sa_state_close(ut_state);
+
+	state_open();
+	start("dry-run", 0);
+	ck_assert_uint_eq(last_decision()->index, first);
+	ck_assert_str_eq(last_decision()->outcome, "Host_2 logged in at 10.1.0.4:3260");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rediscover");
@@ -707,6 +760,8 @@ static Suite *suite(void)
 	tcase_add_test(engine, sessions_age_out);
 	tcase_add_test(engine, competing_groups_live);
 	tcase_add_test(engine, pool_rows_and_restart);
+	tcase_add_test(engine, pool_config_interface);
+	tcase_add_test(engine, decision_update_persists);
 	suite_add_tcase(s, engine);
 	return s;
 }
