@@ -207,7 +207,8 @@ int redisc_msg_decode(const struct sa_trap *t, struct redisc_msg *out)
 				return -EBADMSG;
 			break;
 		case REDISC_FB_ALT_KIND:
-			if (v->type != SA_TV_INTEGER || (v->ival != REDISC_MSG_OTHER_PORTAL && v->ival != REDISC_MSG_OTHER_TARGET))
+			if (v->type != SA_TV_INTEGER ||
+			    (v->ival != REDISC_MSG_OTHER_PORTAL && v->ival != REDISC_MSG_OTHER_TARGET))
 				return -EBADMSG;
 			out->alt_kind = (int)v->ival;
 			break;

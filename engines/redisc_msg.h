@@ -70,7 +70,7 @@ struct redisc_msg {
 	char initiator[REDISC_MSG_NAME_MAX];
 	char target[REDISC_MSG_NAME_MAX];
 	struct redisc_msg_portal portal;
-	struct redisc_msg_portal old; /* type 0: not given (a sender without it) */
+	struct redisc_msg_portal old;         /* type 0: not given (a sender without it) */
 	char old_target[REDISC_MSG_NAME_MAX]; /* type 2 */
 	int alt_kind;                         /* type 2: enum redisc_msg_alt */
 };

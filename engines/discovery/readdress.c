@@ -84,8 +84,8 @@ int disc_readdress_take(const struct redisc_msg *m, int version, const char *pri
 	}
 	if (mine[0] && strcmp(mine, m->initiator) != 0) {
 		rd.ctr.not_ours++;
-		sa_log(SA_LOG_NOTICE, TAG, "rediscovery message from %s@%s for %s ignored: we are %s", principal, source,
-		       m->initiator, mine);
+		sa_log(SA_LOG_NOTICE, TAG, "rediscovery message from %s@%s for %s ignored: we are %s", principal,
+		       source, m->initiator, mine);
 		return -ENOENT;
 	}
 	redisc_msg_portal_text(&m->portal, to, sizeof(to));
