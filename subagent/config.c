@@ -1187,6 +1187,12 @@ static const struct sa_field sa_discovery_fields[] = {
      .type = SA_F_STRARRAY,
      .off = SA_DI(rediscover_users),
      .aux_off = SA_DI(nrediscover_users)},
+    {.name = "feedback_interval",
+     .type = SA_F_INT,
+     .off = SA_DI(feedback_interval),
+     .min = 0,
+     .max = 86400,
+     .def_int = 0},
 };
 
 /* Secrets' limits must leave room for a secret; CHAP needs a name with a secret. */
@@ -1213,6 +1219,25 @@ static int sa_discovery_finish(struct sa_vctx *v, const config_setting_t *grp, v
 static const struct sa_field sa_storage_fields[] = {
     {.name = "tgt_control", .type = SA_F_INT, .off = SA_ST(tgt_control), .min = 0, .max = 65535, .def_int = 0},
     {.name = "interval", .type = SA_F_INT, .off = SA_ST(interval), .min = 1, .max = 3600, .def_int = 2},
+    {.name = "feedback_interval",
+     .type = SA_F_INT,
+     .off = SA_ST(feedback_interval),
+     .min = 0,
+     .max = 86400,
+     .def_int = 0},
+    {.name = "competing_share", .type = SA_F_INT, .off = SA_ST(competing_share), .min = 50, .max = 100, .def_int = 70},
+    {.name = "competing_min_rate",
+     .type = SA_F_INT,
+     .off = SA_ST(competing_min_rate),
+     .min = 0,
+     .max = 100000000,
+     .def_int = 1024},
+    {.name = "competing_holdoff",
+     .type = SA_F_INT,
+     .off = SA_ST(competing_holdoff),
+     .min = 0,
+     .max = 604800,
+     .def_int = 300},
 };
 
 static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0, NULL);

@@ -44,6 +44,7 @@ struct sa_discovery_config {
 	 * agent); from anyone else they are dropped and counted. */
 	char **rediscover_users;
 	size_t nrediscover_users;
+	int feedback_interval; /* s between two sanSessionFeedback of each session to the name server; 0 = off */
 };
 
 #endif
