@@ -13,8 +13,8 @@
  * Why not snmpinform in a loop: a process per notification (start-up, engine discovery, key localization) caps it
  * at tens per second, which would measure the tool.
  *
- * Prints: "flood sent=N acked=A failed=F resent=R seconds=S rate=R ack_p50_ms=.. ack_p99_ms=.. ack_max_ms=.."; exit 0 when
- * every inform was acknowledged, 1 otherwise, 2 on a usage or set-up error. */
+ * Prints: "flood sent=N acked=A failed=F resent=R seconds=S rate=R ack_p50_ms=.. ack_p99_ms=.. ack_max_ms=.."; exit 0
+ * when every inform was acknowledged, 1 otherwise, 2 on a usage or set-up error. */
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
@@ -109,9 +109,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 9 || nsenders < 1 || window < 1 || count < 0) {
-		fprintf(stderr, "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
-		                "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
-		                "INITIATOR_PREFIX [OFFENDER]\n");
+		fprintf(stderr,
+		        "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
+		        "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
+		        "INITIATOR_PREFIX [OFFENDER]\n");
 		return 2;
 	}
 	const char *peer = argv[optind], *user = argv[optind + 1], *auth = argv[optind + 2], *priv = argv[optind + 3];
