@@ -113,6 +113,11 @@ static const struct redisc_poll_ops sa_core_redisc_poll_ops = {
     .walk = sa_snmpc_walk,
 };
 
+/* The rediscover engine's messages go out as informs through the same client. */
+static const struct redisc_msg_ops sa_core_redisc_msg_ops = {
+    .inform = sa_snmpc_inform,
+};
+
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
 static const struct sa_notify_tables sa_core_notify_tables = {
     .config_file = h_agent_config_file,
@@ -225,6 +230,7 @@ static int sa_core_wire(void)
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
 	redisc_poll_ops_register(&sa_core_redisc_poll_ops);
+	redisc_msg_ops_register(&sa_core_redisc_msg_ops);
 	if ((rc = sa_login_teams_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));

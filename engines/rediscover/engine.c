@@ -428,7 +428,9 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0) {
+	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0 ||
+	    (rc = redisc_agents_apply(c->initiator_agents, c->ninitiator_agents, err, errlen)) < 0 ||
+	    (rc = redisc_messages_apply(c, err, errlen)) < 0) {
 		strv_free(fu, nfu);
 		strv_free(su, nsu);
 		return rc;
@@ -452,6 +454,7 @@ void redisc_stop(void)
 		sa_ev_cancel(redisc_m.sweep_timer);
 	redisc_m.sweep_timer = 0;
 	unsubscribe();
+	redisc_messages_stop();
 	redisc_sessions_free();
 	redisc_groups_free();
 	free(redisc_m.dec);
@@ -477,7 +480,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	}
 	redisc_m.running = 1;
 	redisc_decisions_load();
-	if ((rc = subscribe()) < 0) {
+	if ((rc = subscribe()) < 0 || (rc = redisc_messages_start()) < 0) {
 		snprintf(err, errlen, "cannot subscribe to feedback notifications: %s", strerror(-rc));
 		redisc_stop();
 		return rc;

@@ -162,8 +162,9 @@ static void on_done(int rc, const char *why, void *arg)
 	if (rc < 0) {
 		redisc_m.ctr.poll_failures++;
 		if (a->state != ST_DOWN)
-			sa_log(SA_LOG_WARNING, REDISC_TAG, "storage agent %s does not answer (%s): its sessions age out",
-			       a->peer, why && why[0] ? why : strerror(-rc));
+			sa_log(SA_LOG_WARNING, REDISC_TAG,
+			       "storage agent %s does not answer (%s): its sessions age out", a->peer,
+			       why && why[0] ? why : strerror(-rc));
 		a->state = ST_DOWN;
 	} else {
 		redisc_m.ctr.polls++;
@@ -172,8 +173,8 @@ static void on_done(int rc, const char *why, void *arg)
 
 			/* Without its portal a session belongs to no group: the storage agent does not know it yet. */
 			if (!name_ok(r->fb.initiator) || !name_ok(r->fb.target) ||
-			    (r->fb.portal.type != 1 && r->fb.portal.type != 2) || r->alen != redisc_addr_len(&r->fb.portal) ||
-			    !r->fb.portal.port) {
+			    (r->fb.portal.type != 1 && r->fb.portal.type != 2) ||
+			    r->alen != redisc_addr_len(&r->fb.portal) || !r->fb.portal.port) {
 				unknown++;
 				continue;
 			}
@@ -186,8 +187,8 @@ static void on_done(int rc, const char *why, void *arg)
 			taken++;
 		}
 		if (a->state != ST_UP)
-			sa_log(SA_LOG_NOTICE, REDISC_TAG, "storage agent %s answers: %zu sessions, %zu without a portal",
-			       a->peer, taken, unknown);
+			sa_log(SA_LOG_NOTICE, REDISC_TAG,
+			       "storage agent %s answers: %zu sessions, %zu without a portal", a->peer, taken, unknown);
 		a->state = ST_UP;
 	}
 	free(w->rows);
