@@ -104,9 +104,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 9 || nsenders < 1 || window < 1 || count < 0) {
-		fprintf(stderr, "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
-		                "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
-		                "INITIATOR_PREFIX [OFFENDER]\n");
+		fprintf(stderr,
+		        "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
+		        "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
+		        "INITIATOR_PREFIX [OFFENDER]\n");
 		return 2;
 	}
 	const char *peer = argv[optind], *user = argv[optind + 1], *auth = argv[optind + 2], *priv = argv[optind + 3];
