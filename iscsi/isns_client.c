@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include <libisns/isns-proto.h>
 
 #include "iscsi/isns_client.h"
+
+/* libisns keeps its configuration in globals: calls from two workers (discovery's, rediscover's) take turns. */
+static pthread_mutex_t isns_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Seconds: a dead server must not hold the worker (and with it every other
  * server's query, and the engine's stop) for long. */
@@ -344,7 +348,7 @@ static int reachable(const char *server)
 	return rc;
 }
 
-int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
+static int sa_isns_discover_locked(const struct sa_isns_req *rq, struct sa_isns_result *out)
 {
 	isns_client_t *clnt;
 	int rc;
@@ -369,7 +373,7 @@ int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
 	return out->rc;
 }
 
-int sa_isns_deregister(const char *server, const char *initiator)
+static int sa_isns_deregister_locked(const char *server, const char *initiator)
 {
 	isns_client_t *clnt;
 	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
@@ -533,8 +537,9 @@ static int add_pg_object(isns_simple_t *call, isns_object_t *entity, const isns_
 	return 0;
 }
 
-int sa_isns_move_target(const char *server, const char *source, const char *target, const char *old_host,
-                        uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err, size_t errlen)
+static int sa_isns_move_target_locked(const char *server, const char *source, const char *target, const char *old_host,
+                                      uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err,
+                                      size_t errlen)
 {
 	isns_portal_info_t opi, npi;
 	struct move_view v;
@@ -629,5 +634,37 @@ out : {
 		isns_object_release(entity);
 	free(v.others);
 	isns_client_destroy(clnt);
+	return rc;
+}
+
+int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_discover_locked(rq, out);
+	pthread_mutex_unlock(&isns_lock);
+	return rc;
+}
+
+int sa_isns_deregister(const char *server, const char *initiator)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_deregister_locked(server, initiator);
+	pthread_mutex_unlock(&isns_lock);
+	return rc;
+}
+
+int sa_isns_move_target(const char *server, const char *source, const char *target, const char *old_host,
+                        uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_move_target_locked(server, source, target, old_host, old_port, new_host, new_port, undo, err,
+	                                errlen);
+	pthread_mutex_unlock(&isns_lock);
 	return rc;
 }

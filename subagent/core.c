@@ -107,6 +107,13 @@ static const struct redir_agent_ops sa_core_redir_agent_ops = {
     .cancel_all = sa_snmpc_cancel_all,
 };
 
+/* The rediscover engine's moves write the storage agents' tables through the same client. */
+static const struct redisc_move_ops sa_core_redisc_move_ops = {
+    .walk = sa_snmpc_walk,
+    .set = sa_snmpc_set,
+    .isns_move = sa_redisc_isns_move,
+};
+
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
 static const struct sa_notify_tables sa_core_notify_tables = {
     .config_file = h_agent_config_file,
@@ -216,6 +223,7 @@ static int sa_core_wire(void)
 	int rc;
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
+	redisc_move_ops_register(&sa_core_redisc_move_ops);
 	if ((rc = sa_login_teams_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));
@@ -356,6 +364,7 @@ void sa_core_stop(void)
 	sa_notify_agent_stop();
 	disc_conn_stop();
 	sa_engines_stop_all();
+	sa_redisc_isns_stop();
 	stor_stop();
 	sa_trap_receiver_stop();
 	sa_engines_set_state(NULL);
