@@ -66,4 +66,14 @@ void sa_snmpc_cancel_all(void);
 /* Requests in flight (tests, shutdown). */
 unsigned int sa_snmpc_pending(void);
 
+/* Sends one SNMPv3 authPriv INFORM (SHA, AES) as p's user to p's peer:
+ * sysUpTime.0, snmpTrapOID.0 = trap_oid, then vbs (copied before the call
+ * returns).  The receiver is the authoritative engine, so its engine ID is
+ * discovered first, asynchronously.  done gets 0 when the receiver
+ * acknowledged it; -ETIMEDOUT, -EACCES (USM refused: user, passphrases),
+ * -EIO otherwise.  -EPERM without v3 credentials.  Same return convention
+ * as sa_snmpc_walk. */
+int sa_snmpc_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+                    const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg);
+
 #endif

@@ -23,6 +23,12 @@ static const struct h_column session_cols[] = {
     {H_SSES_WRITE_CMDS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SSES_CONNECTIONS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SSES_END, H_RW, H_SYN_INT, 0, H_SSES_END_NONE, H_SSES_END_END},
+    {H_SSES_PORTAL_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SSES_PORTAL_ADDR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SSES_PORTAL_PORT, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SSES_TX_MAX, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SSES_TX_MIN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SSES_TX_AVG, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 static int ses_next(const uint32_t *after, uint32_t *out)
@@ -62,6 +68,12 @@ static int ses_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list 
 	case H_SSES_WRITE_CMDS: h_set_u64(vb, s->ctr.wr_cmds); break;
 	case H_SSES_CONNECTIONS: h_set_u32(vb, ASN_UNSIGNED, (uint32_t)s->nconns); break;
 	case H_SSES_END: h_set_int(vb, H_SSES_END_NONE); break;
+	case H_SSES_PORTAL_TYPE: h_stor_set_addr(vb, s->portal, 1); break;
+	case H_SSES_PORTAL_ADDR: h_stor_set_addr(vb, s->portal, 0); break;
+	case H_SSES_PORTAL_PORT: h_set_u32(vb, ASN_UNSIGNED, s->portal[0] ? s->portal_port : 0); break;
+	case H_SSES_TX_MAX: h_set_u32(vb, ASN_GAUGE, s->rates.max_kib); break;
+	case H_SSES_TX_MIN: h_set_u32(vb, ASN_GAUGE, s->rates.min_kib); break;
+	case H_SSES_TX_AVG: h_set_u32(vb, ASN_GAUGE, s->rates.avg_kib); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

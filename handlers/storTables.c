@@ -29,6 +29,7 @@ static int registered, wanted;
 
 static void stor_unregister(void)
 {
+	h_stor_feedback_shutdown();
 	h_stor_target_tables_shutdown();
 	h_stor_portal_table_shutdown();
 	registered = 0;
@@ -39,7 +40,8 @@ static void stor_sync(int running)
 	int rc;
 
 	if (running && wanted && !registered) {
-		if ((rc = h_stor_portal_table_init()) < 0 || (rc = h_stor_target_tables_init()) < 0) {
+		if ((rc = h_stor_portal_table_init()) < 0 || (rc = h_stor_target_tables_init()) < 0 ||
+		    (rc = h_stor_feedback_init()) < 0) {
 			sa_log(SA_LOG_ERR, "handlers", "cannot register the storage-side tables: %s", strerror(-rc));
 			stor_unregister();
 			return;
@@ -58,7 +60,8 @@ static void on_storage(int topic, const void *data, void *arg)
 
 	(void)topic;
 	(void)arg;
-	stor_sync(ev->running);
+	if (ev->type == STOR_EV_STATE)
+		stor_sync(ev->running);
 }
 
 int h_stor_init(void)

@@ -17,6 +17,7 @@
 #define SA_OID_STOR_TARGET_TABLE SA_OID_SESSION_OBJECTS, 13
 #define SA_OID_STOR_LUN_TABLE SA_OID_SESSION_OBJECTS, 14
 #define SA_OID_STOR_SESSION_TABLE SA_OID_SESSION_OBJECTS, 15
+#define SA_OID_STOR_FEEDBACK SA_OID_SESSION_OBJECTS, 16
 
 enum {
 	H_SPOR_INDEX = 1,
@@ -59,7 +60,15 @@ enum {
 	H_SSES_WRITE_CMDS,
 	H_SSES_CONNECTIONS,
 	H_SSES_END,
+	H_SSES_PORTAL_TYPE,
+	H_SSES_PORTAL_ADDR,
+	H_SSES_PORTAL_PORT,
+	H_SSES_TX_MAX,
+	H_SSES_TX_MIN,
+	H_SSES_TX_AVG,
 };
+/* sanStorFeedback scalars */
+enum { H_SFB_SENT = 1, H_SFB_REQUESTS, H_SFB_HELD, H_SFB_PORTAL_UNKNOWN };
 enum { H_SSES_END_NONE = 1, H_SSES_END_END = 2 };
 
 /* InetAddressType and InetAddress of a numeric host ("" = unknown(0), empty). */
@@ -73,5 +82,7 @@ int h_stor_lun_table_init(void); /* storLunTable.c */
 void h_stor_lun_table_shutdown(void);
 int h_stor_session_table_init(void); /* storSessionTable.c */
 void h_stor_session_table_shutdown(void);
+int h_stor_feedback_init(void); /* storFeedback.c: the feedback counters */
+void h_stor_feedback_shutdown(void);
 
 #endif

@@ -713,6 +713,28 @@ void sp_path_login(struct sp_path *p)
 		sp_path_connect(p);
 }
 
+void sp_path_set_portal(struct sp_path *p, const char *portal)
+{
+	struct sp_team *t = p->team;
+
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d: portal %s -> %s", t->name, p->idx + 1, p->portal, portal);
+	snprintf(p->portal, sizeof(p->portal), "%s", portal);
+	p->login_result = SP_LOGIN_NONE;
+	p->login_status = 0;
+	if (p->admin_down)
+		return; /* it logs in there when let in again */
+	drop_session(p);
+	p->login_time_rt = 0;
+	p->src_addr[0] = '\0';
+	p->src_port = 0;
+	p->backoff_ms = t->o.reconnect_min_ms;
+	/* A refusal or a backoff was about the old portal. */
+	if (p->state != SP_PATH_IDLE)
+		sp_path_set_state(p, SP_PATH_IDLE);
+	if (t->started)
+		sp_path_connect(p);
+}
+
 void sp_path_timers(struct sp_path *p, uint64_t now)
 {
 	struct sp_team *t = p->team;

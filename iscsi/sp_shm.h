@@ -7,7 +7,7 @@
 
 /* "SPSH": bumped version means an incompatible layout; readers refuse it. */
 #define SP_SHM_MAGIC 0x53505348u
-#define SP_SHM_VERSION 2u /* 2: login result, session details, per-path admin logout */
+#define SP_SHM_VERSION 3u /* 2: login result, session details, per-path admin logout; 3: path portals in ctl */
 #define SP_SHM_MAX_PATHS 16
 #define SP_SHM_SUFFIX ".sanpath"
 
@@ -52,6 +52,9 @@ struct sp_shm_ctl {
 	uint32_t lb_change_pct;
 	uint32_t failback_req; /* bump to release paths held back by manual failback */
 	uint32_t admin_down;   /* bit i set: path i is logged out and stays out until the bit clears */
+	/* Where path i logs in ("" = where it does now): a target that moved
+	 * to another address keeps its team, the path logs in there. */
+	char portal[SP_SHM_MAX_PATHS][72];
 };
 
 struct sp_shm_seg {

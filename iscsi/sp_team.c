@@ -635,6 +635,22 @@ static void ctl_fill(const struct sp_team *t, struct sp_shm_ctl *c)
 	c->lb_change_pct = t->o.dyn.lb_change_pct;
 	c->failback_req = t->failback_seen;
 	c->admin_down = t->admin_seen;
+	for (i = 0; i < t->npaths; i++)
+		snprintf(c->portal[i], sizeof(c->portal[i]), "%s", t->path[i].portal);
+}
+
+int sp_team_path_set_portal(struct sp_team *t, unsigned int i, const char *portal)
+{
+	if (i >= t->npaths)
+		return -ENOENT;
+	if (!portal || !portal[0] || strlen(portal) >= sizeof(t->path[i].portal))
+		return -EINVAL;
+	if (strcmp(t->path[i].portal, portal) == 0)
+		return 0;
+	sp_path_set_portal(&t->path[i], portal);
+	membership_changed(t);
+	dispatch(t);
+	return 0;
 }
 
 int sp_team_path_logout(struct sp_team *t, unsigned int i)
@@ -686,6 +702,9 @@ static void apply_ctl(struct sp_team *t)
 		rc = sp_lb_validate_dynamic(&dyn);
 	if (!rc && t->npaths < 32 && (c.admin_down >> t->npaths))
 		rc = -EINVAL; /* a path the team does not have */
+	for (i = 0; i < SP_SHM_MAX_PATHS && !rc; i++)
+		if (!memchr(c.portal[i], 0, sizeof(c.portal[i])) || (i >= t->npaths && c.portal[i][0]))
+			rc = -EINVAL;
 	if (rc) {
 		sa_log(SA_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
 		       t->name, seq);
@@ -707,6 +726,9 @@ static void apply_ctl(struct sp_team *t)
 		t->failback_seen = c.failback_req;
 		sp_team_failback(t, -1);
 	}
+	for (i = 0; i < t->npaths; i++)
+		if (c.portal[i][0])
+			sp_team_path_set_portal(t, i, c.portal[i]);
 	for (i = 0; i < t->npaths; i++) {
 		uint32_t bit = 1u << i;
 

@@ -171,6 +171,10 @@ int sp_team_failback(struct sp_team *t, int path);
  * Also reachable through the shm control block (admin_down). */
 int sp_team_path_logout(struct sp_team *t, unsigned int i);
 int sp_team_path_login(struct sp_team *t, unsigned int i);
+/* Path i (0-based) logs in at portal from now on (the same LU elsewhere):
+ * its session ends, its commands go to the other paths, it connects there.
+ * Also reachable through the shm control block (portal).  -ENOENT, -EINVAL. */
+int sp_team_path_set_portal(struct sp_team *t, unsigned int i, const char *portal);
 
 unsigned int sp_team_npaths(const struct sp_team *t);
 uint32_t sp_team_block_size(const struct sp_team *t);

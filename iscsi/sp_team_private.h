@@ -128,6 +128,10 @@ void sp_path_close(struct sp_path *p);
 /* Admin logout/login of one path (sp_team_path_logout does the team part). */
 void sp_path_logout(struct sp_path *p);
 void sp_path_login(struct sp_path *p);
+/* Points the path at another portal of the same LU: its session (if any)
+ * ends, its commands go back to the team, and it logs in there; the
+ * identity check at login (VPD 0x83) refuses another LU. */
+void sp_path_set_portal(struct sp_path *p, const char *portal);
 int sp_path_issue(struct sp_path *p, struct sp_io *io);
 /* Per-turn timers: NOP-Out keepalive, command and login timeouts, reconnect. */
 void sp_path_timers(struct sp_path *p, uint64_t now);

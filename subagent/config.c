@@ -772,6 +772,56 @@ static const struct sa_field sa_redisc_storage_agent_fields[] = {
 static const struct sa_schema sa_redisc_storage_agent_schema =
     SA_SCHEMA(sa_redisc_storage_agent_fields, sizeof(struct sa_redisc_storage_agent_cfg), NULL);
 
+#define SA_RIA(m) offsetof(struct sa_redisc_initiator_agent_cfg, m)
+static const struct sa_field sa_redisc_initiator_agent_fields[] = {
+    {.name = "initiator",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_RIA(initiator),
+     .check = sa_chk_iscsi_name},
+    {.name = "address", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_RIA(address), .check = sa_chk_endpoint},
+};
+static const struct sa_schema sa_redisc_initiator_agent_schema =
+    SA_SCHEMA(sa_redisc_initiator_agent_fields, sizeof(struct sa_redisc_initiator_agent_cfg), NULL);
+
+#define SA_RMU(m) SA_CFG(rediscover.message_user.m)
+static const struct sa_field sa_redisc_message_user_fields[] = {
+    {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RMU(name)},
+    {.name = "auth_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_RMU(auth_passphrase),
+     .check = sa_chk_passphrase},
+    {.name = "priv_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_RMU(priv_passphrase),
+     .check = sa_chk_passphrase},
+};
+static const struct sa_schema sa_redisc_message_user_schema = SA_SCHEMA(sa_redisc_message_user_fields, 0, NULL);
+
+#define SA_RTG(m) offsetof(struct sa_redisc_target_cfg, m)
+static const struct sa_field sa_redisc_target_fields[] = {
+    {.name = "name",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_RTG(name),
+     .check = sa_chk_iscsi_name},
+    {.name = "portals",
+     .type = SA_F_STRARRAY,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_RTG(portals),
+     .aux_off = SA_RTG(nportals),
+     .check = sa_chk_endpoint},
+    {.name = "initiators",
+     .type = SA_F_STRARRAY,
+     .off = SA_RTG(initiators),
+     .aux_off = SA_RTG(ninitiators),
+     .check = sa_chk_iscsi_name},
+};
+static const struct sa_schema sa_redisc_target_schema =
+    SA_SCHEMA(sa_redisc_target_fields, sizeof(struct sa_redisc_target_cfg), NULL);
+
 #define SA_RTH(m) offsetof(struct sa_redisc_threshold_cfg, m)
 static const struct sa_field sa_redisc_threshold_fields[] = {
     {.name = "metric", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_RTH(metric), .check = sa_chk_redisc_metric},
@@ -841,6 +891,22 @@ static const struct sa_field sa_rediscover_fields[] = {
      .off = SA_RC(isns_source),
      .def = "iqn.2026-01.org.sanagent:nameserver",
      .check = sa_chk_iscsi_name},
+    {.name = "initiator_agents",
+     .type = SA_F_LIST,
+     .off = SA_RC(initiator_agents),
+     .aux_off = SA_RC(ninitiator_agents),
+     .sub = &sa_redisc_initiator_agent_schema},
+    {.name = "message_user",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = 0,
+     .aux_off = SA_RC(message_user.present),
+     .sub = &sa_redisc_message_user_schema},
+    {.name = "targets",
+     .type = SA_F_LIST,
+     .off = SA_RC(targets),
+     .aux_off = SA_RC(ntargets),
+     .sub = &sa_redisc_target_schema},
 };
 
 /* A portal is served by one storage agent: two listing it would make a move ambiguous. */
@@ -1117,6 +1183,16 @@ static const struct sa_field sa_discovery_fields[] = {
      .def = "iqn.2026-01.org.sanagent:initiator",
      .check = sa_chk_iscsi_name},
     {.name = "session_window", .type = SA_F_INT, .off = SA_DI(session_window), .min = 5, .max = 3600, .def_int = 60},
+    {.name = "rediscover_users",
+     .type = SA_F_STRARRAY,
+     .off = SA_DI(rediscover_users),
+     .aux_off = SA_DI(nrediscover_users)},
+    {.name = "feedback_interval",
+     .type = SA_F_INT,
+     .off = SA_DI(feedback_interval),
+     .min = 0,
+     .max = 86400,
+     .def_int = 0},
 };
 
 /* Secrets' limits must leave room for a secret; CHAP needs a name with a secret. */
@@ -1143,6 +1219,25 @@ static int sa_discovery_finish(struct sa_vctx *v, const config_setting_t *grp, v
 static const struct sa_field sa_storage_fields[] = {
     {.name = "tgt_control", .type = SA_F_INT, .off = SA_ST(tgt_control), .min = 0, .max = 65535, .def_int = 0},
     {.name = "interval", .type = SA_F_INT, .off = SA_ST(interval), .min = 1, .max = 3600, .def_int = 2},
+    {.name = "feedback_interval",
+     .type = SA_F_INT,
+     .off = SA_ST(feedback_interval),
+     .min = 0,
+     .max = 86400,
+     .def_int = 0},
+    {.name = "competing_share", .type = SA_F_INT, .off = SA_ST(competing_share), .min = 50, .max = 100, .def_int = 70},
+    {.name = "competing_min_rate",
+     .type = SA_F_INT,
+     .off = SA_ST(competing_min_rate),
+     .min = 0,
+     .max = 100000000,
+     .def_int = 1024},
+    {.name = "competing_holdoff",
+     .type = SA_F_INT,
+     .off = SA_ST(competing_holdoff),
+     .min = 0,
+     .max = 604800,
+     .def_int = 300},
 };
 
 static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0, NULL);

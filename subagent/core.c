@@ -114,6 +114,11 @@ static const struct redisc_move_ops sa_core_redisc_move_ops = {
     .isns_move = sa_redisc_isns_move,
 };
 
+/* The rediscover engine's messages go out as informs through the same client. */
+static const struct redisc_msg_ops sa_core_redisc_msg_ops = {
+    .inform = sa_snmpc_inform,
+};
+
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
 static const struct sa_notify_tables sa_core_notify_tables = {
     .config_file = h_agent_config_file,
@@ -203,13 +208,15 @@ static int sa_core_notifications_start(void)
 	sa_notify_tables_register(&sa_core_notify_tables);
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
-	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0)
+	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0 ||
+	    (rc = sa_feedback_notify_init()) < 0)
 		return rc;
 	return 0;
 }
 
 static void sa_core_notifications_stop(void)
 {
+	sa_feedback_notify_shutdown();
 	sa_redisc_notify_shutdown();
 	sa_session_notify_shutdown();
 	sa_login_notify_shutdown();
@@ -224,6 +231,7 @@ static int sa_core_wire(void)
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
 	redisc_move_ops_register(&sa_core_redisc_move_ops);
+	redisc_msg_ops_register(&sa_core_redisc_msg_ops);
 	if ((rc = sa_login_teams_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));
@@ -276,6 +284,7 @@ static void sa_core_apply(const struct sa_config *cfg)
 
 	h_table_set_pending_limits((unsigned int)cfg->max_pending_rows, (unsigned int)cfg->pending_row_age);
 	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
+	sa_feedback_notify_set_interval(cfg->discovery.feedback_interval);
 	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
 	sa_engines_apply(sa_core_engine_configs(cfg, ecfg));

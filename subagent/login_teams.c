@@ -100,12 +100,25 @@ static int team_paths(unsigned int team, struct disc_team_path *out, unsigned in
 	return (int)n;
 }
 
+static int team_repath(unsigned int team, const char *from, const char *to)
+{
+	const struct bal_eng_team *t = bal_team_get(team);
+
+	if (!t)
+		return -ENOENT;
+	for (unsigned int i = 0; i < t->spec.npaths; i++)
+		if (strcmp(t->spec.path[i].portal, from) == 0)
+			return bal_path_set_portal(team, i + 1, to);
+	return -ENOENT;
+}
+
 static const struct disc_team_ops login_team_ops = {
     .running = team_running,
     .portal_ok = team_portal_ok,
     .create = team_create,
     .destroy = team_destroy,
     .paths = team_paths,
+    .repath = team_repath,
 };
 
 static void on_balance(int topic, const void *data, void *arg)

@@ -16,7 +16,7 @@
 /* One request, one session: a session is opened per request and closed
  * when it ends, so nothing stale survives a peer restart (a new engine ID,
  * new boots) and a cancelled request cannot call back into freed state. */
-enum { SA_REQ_WALK = 1, SA_REQ_SET };
+enum { SA_REQ_WALK = 1, SA_REQ_SET, SA_REQ_INFORM };
 enum { SA_ST_PROBING = 1, SA_ST_RUNNING, SA_ST_DONE };
 
 struct sa_snmpc_req {
@@ -32,6 +32,7 @@ struct sa_snmpc_req {
 	sa_snmpc_done_cb done;
 	void *arg;
 	unsigned int watchdog, closer;
+	netsnmp_pdu *inform; /* SA_REQ_INFORM: the PDU each send clones */
 };
 
 static struct sa_snmpc_req *sa_reqs;
@@ -65,6 +66,8 @@ static void sa_req_free(struct sa_snmpc_req *r)
 		snmp_close(r->ss);
 	if (r->vars)
 		snmp_free_varbind(r->vars);
+	if (r->inform)
+		snmp_free_pdu(r->inform);
 	free(r);
 	sa_npending--;
 }
@@ -116,6 +119,9 @@ static int sa_req_send_next(struct sa_snmpc_req *r)
 		pdu->non_repeaters = 0;
 		pdu->max_repetitions = SA_SNMPC_BULK;
 		snmp_add_null_var(pdu, r->last, r->lastlen);
+	} else if (r->kind == SA_REQ_INFORM) {
+		if (!(pdu = snmp_clone_pdu(r->inform)))
+			return -ENOMEM;
 	} else {
 		pdu = snmp_pdu_create(SNMP_MSG_SET);
 		if (!pdu)
@@ -504,4 +510,76 @@ void sa_snmpc_cancel_all(void)
 {
 	while (sa_reqs)
 		sa_req_free(sa_reqs);
+}
+
+/* ---- informs ------------------------------------------------------------------------------------ */
+
+static int sa_inform_add(netsnmp_pdu *pdu, const struct sa_snmpc_vb *vb)
+{
+	oid o[MAX_OID_LEN];
+	long l;
+	u_long u;
+	struct counter64 c64;
+
+	if (!vb->oid || !vb->oidlen || vb->oidlen > MAX_OID_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < vb->oidlen; i++)
+		o[i] = vb->oid[i];
+	switch (vb->type) {
+	case SA_SNMPC_INTEGER:
+		l = (long)vb->i;
+		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_INTEGER, &l, sizeof(l)) ? 0 : -ENOMEM;
+	case SA_SNMPC_UNSIGNED:
+		u = (u_long)vb->u;
+		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_UNSIGNED, &u, sizeof(u)) ? 0 : -ENOMEM;
+	case SA_SNMPC_COUNTER64:
+		c64.high = (u_long)(vb->u >> 32);
+		c64.low = (u_long)(vb->u & 0xffffffffu);
+		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_COUNTER64, &c64, sizeof(c64)) ? 0 : -ENOMEM;
+	case SA_SNMPC_STRING:
+		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_OCTET_STR, vb->str, vb->len) ? 0 : -ENOMEM;
+	default: return -EINVAL;
+	}
+}
+
+int sa_snmpc_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+                    const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg)
+{
+	static const oid uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+	static const oid trapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
+	oid to[MAX_OID_LEN];
+	struct sa_snmpc_req *r;
+	netsnmp_pdu *pdu;
+	u_long up;
+	int rc;
+
+	if (!p || !trap_oid || !trap_oid_len || trap_oid_len > MAX_OID_LEN || (nvbs && !vbs))
+		return -EINVAL;
+	/* Messages that steer initiators go only over authPriv. */
+	if (!sa_peer_v3(p))
+		return -EPERM;
+	if (!(pdu = snmp_pdu_create(SNMP_MSG_INFORM)))
+		return -ENOMEM;
+	up = (u_long)get_uptime();
+	for (size_t i = 0; i < trap_oid_len; i++)
+		to[i] = trap_oid[i];
+	if (!snmp_pdu_add_variable(pdu, uptime_oid, OID_LENGTH(uptime_oid), ASN_TIMETICKS, &up, sizeof(up)) ||
+	    !snmp_pdu_add_variable(pdu, trapoid_oid, OID_LENGTH(trapoid_oid), ASN_OBJECT_ID, to,
+	                           trap_oid_len * sizeof(oid))) {
+		snmp_free_pdu(pdu);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nvbs; i++)
+		if ((rc = sa_inform_add(pdu, &vbs[i])) < 0) {
+			snmp_free_pdu(pdu);
+			return rc;
+		}
+	if (!(r = sa_req_open(p, SA_REQ_INFORM, 1))) {
+		snmp_free_pdu(pdu);
+		return -EIO;
+	}
+	r->inform = pdu;
+	r->done = done;
+	r->arg = arg;
+	return sa_req_start(r);
 }

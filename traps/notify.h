@@ -59,6 +59,10 @@ int sa_session_notify_init(void); /* session_notify.c */
 void sa_session_notify_shutdown(void);
 int sa_redisc_notify_init(void); /* redisc_notify.c */
 void sa_redisc_notify_shutdown(void);
+int sa_feedback_notify_init(void); /* feedback_notify.c: session feedback and rediscovery requests */
+void sa_feedback_notify_shutdown(void);
+/* Seconds between two rounds of an initiator agent's sanSessionFeedback (discovery.feedback_interval; 0 = off). */
+void sa_feedback_notify_set_interval(int seconds);
 
 /* A per-second budget for notifications that come in bursts (a team of
  * many paths coming up, a failed server's resources remapped): past

@@ -721,6 +721,8 @@ static void ctl_to_shm(const struct bal_eng_team *t, struct sp_shm_ctl *c, uint3
 	c->lb_change_pct = t->spec.ctl.dyn.lb_change_pct;
 	c->failback_req = failback_req;
 	c->admin_down = t->priv->admin_mask;
+	for (unsigned int i = 0; i < t->spec.npaths; i++)
+		snprintf(c->portal[i], sizeof(c->portal[i]), "%s", t->spec.path[i].portal);
 }
 
 static void write_ctl(struct bal_eng_team *t)
@@ -1141,6 +1143,36 @@ int bal_team_destroy(unsigned int index)
 	}
 	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) destroyed over SNMP", t->spec.name, index);
 	team_remove(t);
+	return 0;
+}
+
+int bal_path_set_portal(unsigned int index, unsigned int path, const char *portal)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	struct bal_path_spec old;
+	unsigned char addr[16];
+	unsigned int port;
+	int fam, rc;
+
+	if (!t)
+		return -ENOENT;
+	if (path < 1 || path > t->spec.npaths)
+		return -ENODEV;
+	if (bal_parse_portal(portal, &fam, addr, &port) < 0 || strlen(portal) > BAL_PORTAL_MAX)
+		return -EINVAL;
+	old = t->spec.path[path - 1];
+	if (strcmp(old.portal, portal) == 0)
+		return 0;
+	snprintf(t->spec.path[path - 1].portal, sizeof(old.portal), "%s", portal);
+	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
+		t->spec.path[path - 1] = old;
+		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
+		return rc;
+	}
+	sa_log(SA_LOG_NOTICE, TAG, "team %s path %u: portal %s -> %s", t->spec.name, path, old.portal, portal);
+	/* The data plane logs the path in there at its next loop turn (or
+	 * starts with it); the other paths carry the I/O meanwhile. */
+	write_ctl(t);
 	return 0;
 }
 

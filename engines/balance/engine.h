@@ -167,6 +167,11 @@ int bal_team_validate_destroy(unsigned int index);
  * it asynchronously; live.admin_down shows it at once. -ENOENT, -ENODEV. */
 int bal_path_logout(unsigned int team, unsigned int path);
 int bal_path_login(unsigned int team, unsigned int path);
+/* Path (1-based) logs in at portal from now on: the same LU at another
+ * address (its target moved).  Kept in the spec (persisted for an
+ * SNMP-created team) and written to the data plane's control block.
+ * -ENOENT (team), -ENODEV (path), -EINVAL (portal), or a state error. */
+int bal_path_set_portal(unsigned int team, unsigned int path, const char *portal);
 
 /* Parses "ADDR:PORT" / "[V6]:PORT" into an address family (4 or 6),
  * 4 or 16 address bytes and a port.  Returns 0 or -EINVAL. */

@@ -39,6 +39,12 @@ struct sa_discovery_config {
 	int chap_secret_min, chap_secret_max; /* bytes a credential's secret may have */
 	char *login_initiator_name;           /* InitiatorName of data-plane logins */
 	int session_window;                   /* s of the sliding window behind the session metrics */
+	/* SNMPv3 users of the trap receiver whose sanRediscover and
+	 * sanRediscoverAlternative this initiator obeys (a name server's
+	 * agent); from anyone else they are dropped and counted. */
+	char **rediscover_users;
+	size_t nrediscover_users;
+	int feedback_interval; /* s between two sanSessionFeedback of each session to the name server; 0 = off */
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "engines/discovery/discovery.h"
+#include "engines/discovery/readdress.h"
 #include "engines/registry.h"
 #include "iscsi/login_result.h"
 #include "common/bus.h"
@@ -21,6 +22,7 @@
 
 #define TAG "login"
 #define LOGIN_PREFIX "login.row."
+#define AVOID_PREFIX "login.avoid."
 #define TICK_MS 250u
 #define RETRY_MS 5000u /* a login that could not even create its team tries again this often */
 
@@ -40,6 +42,12 @@ static struct {
 	char initiator[DISC_LOGIN_TARGET_MAX + 1];
 	int disc_sub; /* bus handle, 0: not subscribed */
 	const struct disc_team_ops *teams;
+	/* Portals of targets a name server told us never to use again. */
+	struct login_avoid {
+		char target[DISC_LOGIN_TARGET_MAX + 1];
+		char portal[DISC_TEAM_PORTAL_MAX + 1];
+	} * avoid;
+	size_t navoid;
 } conn_mgr = {.next_index = 1};
 
 void disc_team_ops_register(const struct disc_team_ops *ops)
@@ -410,8 +418,9 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 
 			snprintf(dst, dlen, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", p->host,
 			         (unsigned int)p->port);
-			/* A portal given by name cannot be a team path (numeric only). */
-			if (conn_mgr.teams->portal_ok(dst))
+			/* A portal given by name cannot be a team path (numeric only); a
+			 * name server's type-2 message rules some out for good. */
+			if (conn_mgr.teams->portal_ok(dst) && !disc_login_avoided(c->target, dst))
 				r->npaths++;
 		}
 		if (!r->npaths)
@@ -674,6 +683,191 @@ void disc_login_cred_changed(uint32_t cred)
 	}
 }
 
+/* ---- rediscovery ---------------------------------------------------------------- */
+
+const char *disc_login_initiator(void)
+{
+	return conn_mgr.initiator;
+}
+
+int disc_login_avoided(const char *target, const char *portal)
+{
+	for (size_t i = 0; i < conn_mgr.navoid; i++)
+		if (strcmp(conn_mgr.avoid[i].target, target) == 0 && strcmp(conn_mgr.avoid[i].portal, portal) == 0)
+			return 1;
+	return 0;
+}
+
+size_t disc_login_avoid_count(void)
+{
+	return conn_mgr.navoid;
+}
+
+static void avoid_key(char *key, size_t len, const char *target, const char *portal)
+{
+	char t[2 * DISC_LOGIN_TARGET_MAX + 1], p[2 * DISC_TEAM_PORTAL_MAX + 1];
+
+	disc_hex_encode(target, strlen(target), t);
+	disc_hex_encode(portal, strlen(portal), p);
+	snprintf(key, len, AVOID_PREFIX "%s.%s", t, p);
+}
+
+static int avoid_add(const char *target, const char *portal)
+{
+	struct login_avoid *n;
+
+	if (disc_login_avoided(target, portal))
+		return 0;
+	if (strlen(target) > DISC_LOGIN_TARGET_MAX || strlen(portal) > DISC_TEAM_PORTAL_MAX)
+		return -EINVAL;
+	if (!(n = realloc(conn_mgr.avoid, (conn_mgr.navoid + 1) * sizeof(*n))))
+		return -ENOMEM;
+	conn_mgr.avoid = n;
+	snprintf(n[conn_mgr.navoid].target, sizeof(n->target), "%s", target);
+	snprintf(n[conn_mgr.navoid].portal, sizeof(n->portal), "%s", portal);
+	conn_mgr.navoid++;
+	return 1;
+}
+
+int disc_login_avoid(const char *target, const char *portal)
+{
+	char key[sizeof(AVOID_PREFIX) + 2 * (DISC_LOGIN_TARGET_MAX + DISC_TEAM_PORTAL_MAX) + 4];
+	int rc;
+
+	if (disc_login_avoided(target, portal))
+		return 0;
+	avoid_key(key, sizeof(key), target, portal);
+	/* Persisted first: a restart must not bring the portal back. */
+	if ((rc = disc_persist(key, "1")) < 0 && rc != -EIO)
+		return rc;
+	if ((rc = avoid_add(target, portal)) < 0)
+		return rc;
+	sa_log(SA_LOG_NOTICE, TAG, "%s at %s: never used again (a name server said so)", target, portal);
+	return 0;
+}
+
+static void avoid_load_one(const char *key, const char *value, void *arg)
+{
+	const char *k = key + strlen(AVOID_PREFIX), *dot = strchr(k, '.');
+	char t[2 * DISC_LOGIN_TARGET_MAX + 2], target[DISC_LOGIN_TARGET_MAX + 1], portal[DISC_TEAM_PORTAL_MAX + 1];
+
+	(void)value;
+	(void)arg;
+	if (!dot || (size_t)(dot - k) >= sizeof(t)) {
+		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		return;
+	}
+	memcpy(t, k, (size_t)(dot - k));
+	t[dot - k] = 0;
+	if (str_field(t, target, DISC_LOGIN_TARGET_MAX) < 0 || str_field(dot + 1, portal, DISC_TEAM_PORTAL_MAX) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		return;
+	}
+	avoid_add(target, portal);
+}
+
+/* "ADDR:PORT" / "[V6]:PORT" into the row's portal columns. */
+static int cfg_set_portal(struct disc_login_cfg *c, const char *portal)
+{
+	char host[DISC_TEAM_PORTAL_MAX + 1];
+	const char *colon;
+	unsigned long port;
+	char *end;
+
+	if (portal[0] == '[') {
+		const char *close = strchr(portal, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - portal - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, portal + 1, (size_t)(close - portal - 1));
+		host[close - portal - 1] = 0;
+		colon = close + 1;
+	} else {
+		if (!(colon = strrchr(portal, ':')) || (size_t)(colon - portal) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, portal, (size_t)(colon - portal));
+		host[colon - portal] = 0;
+	}
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, c->addr) == 1) {
+		c->addr_type = DISC_ADDR_IPV4;
+		c->addr_len = 4;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		c->addr_type = DISC_ADDR_IPV6;
+		c->addr_len = 16;
+	} else {
+		return -EINVAL;
+	}
+	c->port = (unsigned int)port;
+	return 0;
+}
+
+/* One row: 1 when it moved. */
+static int readdress_row(struct login_priv *l, const char *from, const char *to_target, const char *to)
+{
+	struct disc_login_cfg nc = l->pub.c;
+	int own = l->pub.c.addr_type == DISC_ADDR_IPV4 || l->pub.c.addr_type == DISC_ADDR_IPV6;
+	int same = strcmp(to_target, l->pub.c.target) == 0, kept = 0, rc;
+	char was[DISC_TEAM_PORTAL_MAX + 1] = "";
+
+	if (own) {
+		portal_of_addr(was, sizeof(was), l->pub.c.addr_type == DISC_ADDR_IPV4 ? AF_INET : AF_INET6,
+		               l->pub.c.addr, l->pub.c.port);
+		if (from ? strcmp(was, from) != 0 : (same && strcmp(was, to) == 0))
+			return 0;
+	} else if (!from) {
+		/* Which of its discovered portals moved is unknown: discovery
+		 * brings the new one, the next login takes it. */
+		return 0;
+	}
+	if (same) {
+		/* A live team keeps its session on its other paths: only the path
+		 * at the old address logs in elsewhere. */
+		if (l->pub.team && conn_mgr.teams && conn_mgr.teams->repath)
+			kept = conn_mgr.teams->repath(l->pub.team, own ? was : from, to) == 0;
+		if (!own && !kept)
+			return 0; /* no path at the old address: not affected */
+	} else {
+		snprintf(nc.target, sizeof(nc.target), "%s", to_target);
+	}
+	sa_log(SA_LOG_NOTICE, TAG, "login %u: %s at %s -> %s at %s (%s)", (unsigned int)l->pub.index, l->pub.c.target,
+	       own ? was : from, to_target, to, kept ? "its team path logs in there" : "logging in there");
+	if (own || !same) {
+		if (cfg_set_portal(&nc, to) < 0)
+			return 0;
+		l->pub.c = nc;
+		/* The row follows the target; a failed write leaves the state file's row, logged. */
+		if (l->stored && (rc = persist_login(&l->pub)) < 0)
+			sa_log(SA_LOG_WARNING, TAG, "login %u: cannot persist its new portal: %s",
+			       (unsigned int)l->pub.index, strerror(-rc));
+	}
+	if (!kept) {
+		drop_team(l);
+		l->pub.failing = 0;
+		l->retry_ms = 0;
+		reconcile(l);
+	}
+	disc_login_emit(DISC_LOGIN_EV_CHANGED, l->pub.index);
+	return 1;
+}
+
+int disc_login_readdress(const char *target, const char *from, const char *to_target, const char *to)
+{
+	int n = 0;
+
+	if (!conn_mgr.running)
+		return 0;
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
+
+		if (strcmp(l->pub.c.target, target) == 0)
+			n += readdress_row(l, from, to_target, to);
+	}
+	return n;
+}
+
 /* ---- life --------------------------------------------------------------------- */
 
 struct load_ctx {
@@ -754,7 +948,7 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 {
 	struct load_ctx lc = {0};
 	struct sa_state *st;
-	int ncred;
+	int ncred, rc;
 
 	if (conn_mgr.running)
 		return 0;
@@ -765,9 +959,13 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
 		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
+	if (st)
+		sa_state_foreach(st, AVOID_PREFIX, avoid_load_one, NULL);
 	if (!conn_mgr.disc_sub && (conn_mgr.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
 		conn_mgr.disc_sub = 0;
 	reap_orphans();
+	if ((rc = disc_readdress_start(cfg)) < 0)
+		sa_log(SA_LOG_ERR, TAG, "cannot subscribe to rediscovery messages: %s", strerror(-rc));
 	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
 	tick(0, NULL);
@@ -777,6 +975,7 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 void disc_conn_reload(const struct sa_discovery_config *cfg)
 {
 	take_config(cfg);
+	disc_readdress_reload(cfg);
 }
 
 void disc_conn_stop(void)
@@ -793,6 +992,7 @@ void disc_conn_stop(void)
 			persist_login(d);
 		}
 	}
+	disc_readdress_stop();
 	sa_ev_cancel(conn_mgr.timer);
 	conn_mgr.timer = 0;
 	conn_mgr.running = 0;
@@ -804,6 +1004,9 @@ void disc_conn_stop(void)
 		login_remove(conn_mgr.rows[conn_mgr.n - 1]->pub.index);
 	free(conn_mgr.rows);
 	conn_mgr.rows = NULL;
+	free(conn_mgr.avoid);
+	conn_mgr.avoid = NULL;
+	conn_mgr.navoid = 0;
 	conn_mgr.n = conn_mgr.cap = 0;
 	disc_cred_clear();
 	sa_log(SA_LOG_INFO, TAG, "stopped");

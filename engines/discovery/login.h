@@ -161,10 +161,32 @@ struct disc_team_ops {
 	int (*destroy)(unsigned int team); /* 0 or -errno (-ENOENT: already gone) */
 	/* The team's paths into out (at most max): their count, or -ENOENT when the team is gone. */
 	int (*paths)(unsigned int team, struct disc_team_path *out, unsigned int max);
+	/* The team's path to portal from logs in at to instead (the same LU
+	 * elsewhere): 0, -ENOENT (no team, or no path at from), -errno. */
+	int (*repath)(unsigned int team, const char *from, const char *to);
 };
 void disc_team_ops_register(const struct disc_team_ops *ops);
 /* A team changed (removed: it is gone); core.c forwards the data plane's events here. */
 void disc_conn_team_event(unsigned int team, int removed);
+
+/* ---- rediscovery (a name server moved a target: engines/redisc_msg.h) ----------- */
+/* Moves the login rows of target that use portal from (NULL: not known;
+ * then each row with its own portal that is not to) over to to_target at
+ * portal to.  With the same target, a live team keeps running: its path at
+ * from logs in at to (the data plane checks it is the same LU); a row with
+ * its own portal gets to as its portal (persisted).  With another target,
+ * the row becomes a login to to_target at to (its team is made anew: it is
+ * another LU).  Rows that are down log in again at once.  Returns how many
+ * rows moved. */
+int disc_login_readdress(const char *target, const char *from, const char *to_target, const char *to);
+/* Portal of target is never used again by a login that takes the
+ * target's discovered portals (a later discovery round may still list it);
+ * kept in the state file.  0 or -errno. */
+int disc_login_avoid(const char *target, const char *portal);
+int disc_login_avoided(const char *target, const char *portal);
+size_t disc_login_avoid_count(void);
+/* The InitiatorName of data-plane logins. */
+const char *disc_login_initiator(void);
 
 /* ---- life --------------------------------------------------------------------- */
 /* Loads the rows from the state file (persistent logins come back admin

@@ -114,6 +114,67 @@ void redisc_agent_learn(const char *initiator, const char *source)
 	a->last_heard = redisc_clock_wall();
 }
 
+static int name_ok(const char *s);
+
+void redisc_agent_note_message(uint32_t index)
+{
+	size_t i = agent_lower(index);
+
+	if (i < redisc_m.nagents && redisc_m.agents[i].index == index)
+		redisc_m.agents[i].messages++;
+}
+
+int redisc_agents_apply(const struct sa_redisc_initiator_agent_cfg *c, size_t n, char *err, size_t errlen)
+{
+	struct redisc_addr *want = n ? calloc(n, sizeof(*want)) : NULL;
+
+	if (n && !want) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (redisc_parse_portal(c[k].address, &want[k]) < 0 || !want[k].port || !name_ok(c[k].initiator)) {
+			snprintf(err, errlen, "initiator_agents[%zu]: not an initiator name and ADDRESS:PORT", k);
+			free(want);
+			return -EINVAL;
+		}
+	/* Config entries that are gone go. */
+	for (size_t i = redisc_m.nagents; i-- > 0;) {
+		int keep = 0;
+
+		if (redisc_m.agents[i].origin != REDISC_ORIGIN_CONFIG)
+			continue;
+		for (size_t k = 0; k < n && !keep; k++)
+			keep = strcmp(c[k].initiator, redisc_m.agents[i].initiator) == 0;
+		if (!keep)
+			remove_at(i);
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct redisc_agent *a = by_name(c[k].initiator), e;
+
+		if (a && a->origin == REDISC_ORIGIN_CONFIG) {
+			a->addr = want[k]; /* kept: its index and counts stay */
+			continue;
+		}
+		/* The file's word replaces what was learned or set over SNMP for the same initiator. */
+		if (a)
+			remove_at((size_t)(a - redisc_m.agents));
+		memset(&e, 0, sizeof(e));
+		e.index = redisc_m.next_agent + 1;
+		snprintf(e.initiator, sizeof(e.initiator), "%s", c[k].initiator);
+		e.addr = want[k];
+		e.origin = REDISC_ORIGIN_CONFIG;
+		e.storage = REDISC_ST_PERMANENT;
+		if (!insert(&e)) {
+			snprintf(err, errlen, "out of memory");
+			free(want);
+			return -ENOMEM;
+		}
+	}
+	free(want);
+	return 0;
+}
+
 /* ---- SNMP rows ------------------------------------------------------------------------------ */
 
 static void agent_key(char *key, size_t len, uint32_t index)

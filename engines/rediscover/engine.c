@@ -482,7 +482,9 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		strv_free(su, nsu);
 		return rc;
 	}
-	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0) {
+	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0 ||
+	    (rc = redisc_agents_apply(c->initiator_agents, c->ninitiator_agents, err, errlen)) < 0 ||
+	    (rc = redisc_messages_apply(c, err, errlen)) < 0) {
 		strv_free(fu, nfu);
 		strv_free(su, nsu);
 		agents_free(sa, c->nstorage_agents);
@@ -517,6 +519,7 @@ void redisc_stop(void)
 	redisc_moves_stop();
 	agents_free(redisc_m.storage_agents, redisc_m.nstorage_agents);
 	unsubscribe();
+	redisc_messages_stop();
 	redisc_sessions_free();
 	redisc_groups_free();
 	free(redisc_m.dec);
@@ -543,7 +546,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	redisc_m.running = 1;
 	redisc_decisions_load();
 	redisc_move_recover();
-	if ((rc = subscribe()) < 0) {
+	if ((rc = subscribe()) < 0 || (rc = redisc_messages_start()) < 0) {
 		snprintf(err, errlen, "cannot subscribe to feedback notifications: %s", strerror(-rc));
 		redisc_stop();
 		return rc;

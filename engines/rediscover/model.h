@@ -89,10 +89,21 @@ const struct redisc_agent *redisc_agent_by_name(const char *initiator);
  * port agent_port; a configured or SNMP entry only notes the time. */
 void redisc_agent_learn(const char *initiator, const char *source);
 void redisc_agents_load(void);
+/* The config's initiator_agents (origin config, permanent): they replace a learned or SNMP entry of the same
+ * initiator; config entries no longer listed go.  0 or -errno (err says which). */
+int redisc_agents_apply(const struct sa_redisc_initiator_agent_cfg *c, size_t n, char *err, size_t errlen);
+/* One more message sent to the agent at index. */
+void redisc_agent_note_message(uint32_t index);
 void redisc_agents_free(void);
 
 /* groups.c */
 void redisc_groups_free(void);
+
+/* messages.c */
+/* The message user, the storage agents' portals and the alternatives, copied from the section. */
+int redisc_messages_apply(const struct sa_rediscover_config *c, char *err, size_t errlen);
+int redisc_messages_start(void); /* subscribes to REDISC_EV_MOVED */
+void redisc_messages_stop(void);
 
 /* history.c */
 /* Appends d (its index set) and persists it; the oldest row goes when the history is full. */

@@ -24,6 +24,23 @@ struct sa_redisc_storage_agent_cfg {
 	int poll_interval; /* s between polls of its session table, 0 none */
 };
 
+/* rediscover { initiator_agents = ( ... ); }: where an initiator's agent receives rediscovery messages. */
+struct sa_redisc_initiator_agent_cfg {
+	char *initiator; /* iSCSI name */
+	char *address;   /* its trap receiver, "ADDRESS:PORT" ("[V6]:PORT") */
+};
+
+/* rediscover { targets = ( ... ); }: targets the name server may offer an offender instead of the one it
+ * leaves (sanRediscoverAlternative otherTarget, the seed's target Y), with the initiators their discovery
+ * domains admit (none listed: every one). */
+struct sa_redisc_target_cfg {
+	char *name;
+	char **portals; /* "ADDRESS:PORT" */
+	size_t nportals;
+	char **initiators;
+	size_t ninitiators;
+};
+
 struct sa_rediscover_config {
 	char *mode;             /* "off", "dry-run", "act" */
 	int hold_time;          /* s a metric must stay outside its threshold */
@@ -50,6 +67,18 @@ struct sa_rediscover_config {
 	size_t nstorage_agents;
 	char *isns_server; /* "ADDRESS:PORT" of isnsd, "" none: act mode then leaves iSNS alone */
 	char *isns_source; /* iSCSI name the agent registers as iSNS control node */
+	struct sa_redisc_initiator_agent_cfg *initiator_agents;
+	size_t ninitiator_agents;
+	/* The SNMPv3 user (SHA/AES authPriv) the rediscovery messages are sent as; each initiator agent's
+	 * trap receiver knows it.  No user: no messages (initiators learn from iSNS alone). */
+	struct {
+		int present;
+		char *name;
+		char *auth_passphrase; /* secret */
+		char *priv_passphrase; /* secret */
+	} message_user;
+	struct sa_redisc_target_cfg *targets;
+	size_t ntargets;
 };
 
 #endif

@@ -3,41 +3,10 @@
 #ifndef SA_ENGINES_REDISC_MIB_H
 #define SA_ENGINES_REDISC_MIB_H
 
-/* SANAGENT-REDISCOVER-MIB's numbers, written once: the engine reads the
- * feedback varbinds by them, the handlers serve them, the notifications
- * carry them.  They must agree with mibs/SANAGENT-REDISCOVER-MIB.txt
- * (tests/integration/mib_lint.sh checks both). */
-#define REDISC_OID_MIB 1, 3, 6, 1, 4, 1, 32473, 1, 3, 4
-#define REDISC_OID_NOTIFICATIONS REDISC_OID_MIB, 0
-#define REDISC_OID_OBJECTS REDISC_OID_MIB, 1
-#define REDISC_OID_NOTIFY_OBJECTS REDISC_OID_OBJECTS, 12
-enum {
-	REDISC_N_FEEDBACK = 1,
-	REDISC_N_REQUEST = 2,
-	REDISC_N_TRIGGERED = 3,
-	REDISC_N_READDRESSED = 4,
-	REDISC_N_REDISCOVER = 5,
-	REDISC_N_ALTERNATIVE = 6
-};
-/* sanRediscNotifyObjects */
-enum {
-	REDISC_FB_INITIATOR = 1,
-	REDISC_FB_TARGET = 2,
-	REDISC_FB_ADDR_TYPE = 3,
-	REDISC_FB_ADDR = 4,
-	REDISC_FB_PORT = 5,
-	REDISC_FB_TX_MAX = 6, /* .. REDISC_FB_LATENCY in enum redisc_metric order */
-	REDISC_FB_TX_MIN = 7,
-	REDISC_FB_TX_AVG = 8,
-	REDISC_FB_ERRORS = 9,
-	REDISC_FB_LATENCY = 10,
-	REDISC_FB_BYTES = 11,
-	REDISC_FB_SESSIONS = 12,
-	REDISC_FB_OFFENDER = 13,
-	REDISC_FB_REASON = 14,
-	REDISC_FB_ALT_KIND = 15,
-	REDISC_FB_OLD_TARGET = 16
-};
+/* The numbers that travel in notifications (the OIDs, sanRediscNotifications, sanRediscNotifyObjects) live in
+ * engines/redisc_msg.h: the initiator's discovery engine decodes the messages with them.  The rest must agree with
+ * mibs/SANAGENT-REDISCOVER-MIB.txt (tests/integration/mib_lint.sh checks both). */
+#include "engines/redisc_msg.h"
 
 /* sanRediscObjects */
 #define REDISC_OID_POLICY REDISC_OID_OBJECTS, 1

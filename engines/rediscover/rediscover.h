@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/snmp_client.h"
 #include "engines/rediscover/policy.h"
 #include "engines/rediscover/redisc_mib.h"
 #include "engines/rediscover/redisc_config.h"
@@ -241,6 +242,21 @@ const struct redisc_decision *redisc_decision_find(uint32_t index);
  * change the index.  0, -ENOENT (no such row, or the engine is stopped) or a state-store error (the row then
  * keeps fn's change in memory). */
 int redisc_decision_update(uint32_t index, void (*fn)(struct redisc_decision *d, void *arg), void *arg);
+
+/* The rediscovery messages (engines/redisc_msg.h) go out through the agent's SNMP client, plugged in by
+ * subagent/core.c (engines never include subagent/). */
+struct redisc_msg_ops {
+	int (*inform)(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+	              const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg);
+};
+void redisc_msg_ops_register(const struct redisc_msg_ops *ops);
+/* After decision index moved its portal (REDISC_EV_MOVED calls it): sanRediscover to every competing initiator
+ * but the offender, sanRediscoverAlternative to the offender (the target's other portal at the storage agent
+ * that served the old address, else a configured target its discovery domain admits), each an inform to the
+ * initiator's agent (sanRediscAgentTable).  The decision's messages column says, per message,
+ * "typeN:INITIATOR@AGENT=STATE[,alt=...]": sent, then acked, timeout or failed; no-agent (iSNS alone tells
+ * it), no-sender (no message_user), no-alternative.  Returns the messages planned, or -ENOENT. */
+int redisc_send_messages(uint32_t index);
 
 /* How many known sessions have metric (1..REDISC_NMETRICS) outside now. */
 uint32_t redisc_outside_count(int metric);

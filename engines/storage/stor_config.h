@@ -8,6 +8,11 @@ struct sa_storage_config {
 	int enabled;     /* the section is present */
 	int tgt_control; /* tgtd's control port (tgtadm -C) */
 	int interval;    /* s between reads of tgt's state */
+	/* Session feedback to the name server (seed 000 steps 60, 72), sent as notifications snmpd forwards. */
+	int feedback_interval;  /* s: one sanSessionFeedback per session and window; 0 = off */
+	int competing_share;    /* percent of a portal's bytes in a window that makes an initiator the offender */
+	int competing_min_rate; /* KiB/s: another initiator's average under it makes the group competing */
+	int competing_holdoff;  /* s before the same target portal is named in another sanRediscoveryRequest */
 };
 
 #endif

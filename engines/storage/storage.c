@@ -6,16 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "engines/registry.h"
-#include "engines/storage/storage.h"
+#include "engines/storage/stor_private.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/state.h"
 
-#define TAG "storage"
+#define TAG STOR_TAG
 #define KEY_PREFIX "stor.portal."
 /* Rounds in a row that must fail before the rows of a silent tgtd go. */
 #define FAILS_BEFORE_CLEAR 3
@@ -667,6 +668,11 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 			if (have[i][k])
 				s->ctr = fresh[i][k];
 			if (os) {
+				/* The feedback side's view of the session goes on with it. */
+				s->win = os->win;
+				s->rates = os->rates;
+				memcpy(s->portal, os->portal, sizeof(s->portal));
+				s->portal_port = os->portal_port;
 				/* tgt's per-session counters only grow; a stat that missed
 				 * the session (it runs after the show) must not lower them. */
 				s->ctr.rd_bytes = max64(s->ctr.rd_bytes, os->ctr.rd_bytes);
@@ -703,6 +709,12 @@ out:
 	if (nt)
 		targets_free(nt, n);
 	return rc;
+}
+
+struct stor_target *stor_targets_mut(size_t *n)
+{
+	*n = ntargets;
+	return targets;
 }
 
 void stor_reset(void)
@@ -809,6 +821,12 @@ static void stat_done(void *arg, int rc, const char *out, size_t len)
 		rc = tgtc_parse_stat(out, len, &c, &n);
 	if (rc == 0)
 		rc = stor_ingest_targets(&stor_module.show, c, n);
+	if (rc == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		stor_fb_round((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u, NULL);
+	}
 	free(c);
 	round_end(rc == 0, "--op stat --mode sys", rc);
 }
@@ -883,6 +901,8 @@ static int stor_start(const struct sa_storage_config *cfg)
 	stor_module.control = cfg->tgt_control;
 	stor_module.interval = cfg->interval > 0 ? cfg->interval : 10;
 	stor_module.fails = 0;
+	stor_fb_reset();
+	stor_fb_configure(cfg);
 	if (st)
 		sa_state_foreach(st, KEY_PREFIX, restore_one, NULL);
 	stor_module.timer = sa_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
@@ -909,6 +929,7 @@ void stor_stop(void)
 	stor_module.busy = stor_module.again = 0;
 	tgtc_show_free(&stor_module.show);
 	stor_reset();
+	stor_fb_reset();
 	sa_log(SA_LOG_INFO, TAG, "stopped");
 	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 0});
 }
@@ -931,6 +952,7 @@ int stor_apply(const struct sa_storage_config *cfg)
 			stor_module.timer = t;
 			stor_module.interval = interval;
 		}
+		stor_fb_configure(cfg);
 		return 0;
 	}
 	stor_stop();

@@ -37,6 +37,27 @@ struct stor_counters {
 	uint64_t rd_bytes, wr_bytes, rd_cmds, wr_cmds;
 };
 
+/* Transmission rates of one session over one feedback window, from tgt's byte counters sampled every round. */
+struct stor_rates {
+	uint32_t max_kib, min_kib, avg_kib; /* KiB/s: fastest and slowest round, and over the whole window */
+	uint64_t bytes;                     /* moved in the window */
+	int valid;                          /* the window had at least one round */
+};
+/* The window being filled: the counters at its start and at the last round. */
+struct stor_window {
+	uint64_t start_bytes, last_bytes;
+	uint64_t start_ms, last_ms;
+	uint32_t max_kib, min_kib;
+	unsigned int rounds;
+	int started;
+};
+/* rates.c: pure arithmetic (unit-tested).  A counter that goes back (tgt reused a session id) restarts the window
+ * there; rounds less than 1 ms apart are ignored. */
+void stor_window_start(struct stor_window *w, uint64_t bytes, uint64_t now_ms);
+void stor_window_sample(struct stor_window *w, uint64_t bytes, uint64_t now_ms);
+/* The window's rates into out (valid 0 when it saw no round), then a new window from its last round. */
+void stor_window_close(struct stor_window *w, struct stor_rates *out);
+
 struct stor_session {
 	uint32_t tid, sid;
 	char initiator[STOR_NAME_MAX];
@@ -44,6 +65,12 @@ struct stor_session {
 	struct stor_counters ctr;
 	uint32_t *cids;
 	size_t nconns;
+	/* The local address the session came in on ("" unknown): tgt does not say, the kernel's socket table does
+	 * (feedback.c). */
+	char portal[STOR_HOST_MAX];
+	uint16_t portal_port;
+	struct stor_window win;
+	struct stor_rates rates; /* of the last closed window */
 };
 
 struct stor_target {
@@ -64,10 +91,52 @@ struct stor_target {
 int stor_apply(const struct sa_storage_config *cfg);
 void stor_stop(void);
 int stor_running(void);
-/* Published on BUS_STORAGE (common/bus.h) after every start and stop. */
+/* Published on BUS_STORAGE (common/bus.h): STOR_EV_STATE after every start and stop; STOR_EV_FEEDBACK for each
+ * session with a known portal at the end of each feedback window (storage.feedback_interval); STOR_EV_REQUEST when
+ * a competing group is flagged (seed 000 Fig. 2). */
+enum stor_event_type { STOR_EV_STATE = 0, STOR_EV_FEEDBACK, STOR_EV_REQUEST };
+struct stor_feedback_msg {
+	const char *initiator, *target, *portal; /* portal: numeric host */
+	uint16_t port;
+	struct stor_rates rates;
+	uint64_t bytes; /* read + write since the session began */
+};
+#define STOR_LIST_MAX 512
+struct stor_request_msg {
+	const char *target, *portal;
+	uint16_t port;
+	char initiators[STOR_LIST_MAX]; /* space-separated, largest share first */
+	char offender[STOR_NAME_MAX];
+	char starved[STOR_NAME_MAX]; /* the initiator whose rate was under competing_min_rate */
+	unsigned int share_pct;      /* the offender's share of the portal's bytes in the window */
+};
 struct stor_event {
 	int running;
+	int type; /* enum stor_event_type */
+	const struct stor_feedback_msg *fb;
+	const struct stor_request_msg *req;
 };
+
+/* Competing-session detection (seed 000 Fig. 2), pure (competing.c, unit-tested): the sessions of one target over
+ * one portal; flagged (1) when two or more initiators share it, one moved more than share_pct percent of its bytes
+ * in the window, and another's average rate was under min_rate_kib KiB/s.  0: not competing; -ENOMEM. */
+struct stor_member {
+	const char *initiator;
+	uint64_t bytes;   /* in the window */
+	uint32_t avg_kib; /* over the window */
+};
+struct stor_competing_cfg {
+	unsigned int share_pct;
+	uint32_t min_rate_kib;
+};
+int stor_competing_judge(const struct stor_member *m, size_t n, const struct stor_competing_cfg *c,
+                         struct stor_request_msg *out);
+
+/* What the feedback side did (sanStorFeedback scalars). */
+struct stor_fb_counters {
+	uint64_t feedback_sent, requests_sent, requests_held, portal_unknown;
+};
+const struct stor_fb_counters *stor_fb_counters(void);
 
 /* Targets, by tid; *_next returns the first with a key > after (NULL: none).
  * LUN and session lookups take after = -1 for the first. */
@@ -101,6 +170,17 @@ int stor_session_end(uint32_t tid, uint32_t sid);
  * targets with those of show, sessions' counters from ctr; keeps per-target
  * counters monotonic. */
 int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter *ctr, size_t nctr);
+
+/* feedback.c: one round's part (after stor_ingest_targets): every session's window gets a sample, portals are
+ * looked up (tcp is the text of /proc/net/tcp then /proc/net/tcp6, NULL: read them), and at the end of a window
+ * the feedback and requests are published.  Exposed for unit tests with synthetic times and socket tables. */
+void stor_fb_round(uint64_t now_ms, const char *tcp);
+/* Local address of the one established connection from peer (numeric) to a port in ports[]: 1 found, 0 none,
+ * -1 ambiguous (connections from peer to more than one local portal). */
+int stor_portal_of(const char *tcp, const char *peer, const uint16_t *ports, size_t nports, char *host, size_t hostlen,
+                   uint16_t *port);
+void stor_fb_configure(const struct sa_storage_config *cfg);
+void stor_fb_reset(void);
 void stor_reset(void); /* drops every row (unit tests) */
 
 #endif

@@ -171,7 +171,10 @@ check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanStorTargetReadBytes .1.3.6.1.4.1.32473.1.3.1.1.13.1.5 \
 	sanStorLunSize .1.3.6.1.4.1.32473.1.3.1.1.14.1.3 \
 	sanStorSessionInitiatorName .1.3.6.1.4.1.32473.1.3.1.1.15.1.2 \
-	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11
+	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11 \
+	sanStorSessionPortalAddress .1.3.6.1.4.1.32473.1.3.1.1.15.1.13 \
+	sanStorSessionTxRateAvg .1.3.6.1.4.1.32473.1.3.1.1.15.1.17 \
+	sanStorRequestsSent.0 .1.3.6.1.4.1.32473.1.3.1.1.16.2.0
 
 check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscoverMIB \
 	sanRediscoverMIB .1.3.6.1.4.1.32473.1.3.4 \

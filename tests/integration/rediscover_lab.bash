@@ -399,3 +399,53 @@ rl_login() {
 }
 rl__login_up() { [ "$(rl_get "$1" "$RL_LOGIN.11.$2")" = 1 ]; }
 rl_export() { echo "nbd+unix:///?socket=$SA_TMP/rl-$1-run/login$2.sock"; }
+
+# ---- workloads ---------------------------------------------------------------------------------------------
+# The seed's I/O on X through the initiators' logins (rl_nbd_io.py: its own NBD client, every block verified).
+# Host_1 and Host_2 write disjoint halves of X's LU.
+#   rl_io_heavy NAME HOST LOGIN [ARGS]  256 KiB blocks back to back on [0, 8 MiB), one block in 4 read back
+#   rl_io_light NAME HOST LOGIN [ARGS]  4 KiB every 20 ms on [8 MiB, 9 MiB), each read back at once
+#   rl_io_start NAME HOST LOGIN ARGS    any other rl_nbd_io.py arguments
+#   rl_io_val NAME KEY                  KEY (writes, errors, mismatches, reconnects, win_p99_us, gap_max_ms, ...)
+#                                       from the workload's last line
+#   rl_io_finish NAME                   stops it, waits for its final read-back; fails the test unless it ended
+#                                       with zero errors and zero mismatches; logs its last line
+# Output in $SA_TMP/rl-io-NAME.out.
+declare -gA RL_IO_PIDS=()
+rl_io_start() {
+	local name=$1 h=$2 login=$3
+	shift 3
+	sa_need python3 python3
+	python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$SA_TMP/rl-$h-run/login$login.sock" "$@" \
+		>"$SA_TMP/rl-io-$name.out" 2>&1 &
+	RL_IO_PIDS[$name]=$!
+	SA_PIDS+=("$!")
+	sa_wait_for 10 grep -q '^rlio ' "$SA_TMP/rl-io-$name.out" || sa_fail "workload $name on $h login $login did not start: $(cat "$SA_TMP/rl-io-$name.out")"
+}
+rl_io_heavy() { rl_io_start "$1" "$2" "$3" --offset 0 --size $((8 << 20)) --bs $((256 << 10)) --read-every 4 --seed 1 "${@:4}"; }
+rl_io_light() { rl_io_start "$1" "$2" "$3" --offset $((8 << 20)) --size $((1 << 20)) --bs 4096 --interval-ms 20 --seed 2 "${@:4}"; }
+rl_io_val() { grep '^rlio ' "$SA_TMP/rl-io-$1.out" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+rl_io_finish() {
+	local name=$1 pid=${RL_IO_PIDS[$1]} rc
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	RL_IO_PIDS[$name]=
+	grep -q '^rlio done ' "$SA_TMP/rl-io-$name.out" || sa_fail "workload $name ended (status $rc) without its final line: $(tail -n 3 "$SA_TMP/rl-io-$name.out")"
+	sa_log "workload $name: $(grep '^rlio done ' "$SA_TMP/rl-io-$name.out")"
+	[ "$rc" = 0 ] && [ "$(rl_io_val "$name" errors)" = 0 ] && [ "$(rl_io_val "$name" mismatches)" = 0 ] ||
+		sa_fail "workload $name: status $rc, $(rl_io_val "$name" errors) errors, $(rl_io_val "$name" mismatches) mismatches"
+}
+
+# rl_session_latency HOST TARGET: "PORTAL_HEX AVG_US MAX_US" of each of HOST's data-plane sessions to TARGET, from its
+# agent's sanSessionTable (the latencies the initiator agent reports as feedback).
+RL_SESS=$SA_OID.3.1.1.10.1
+rl_session_latency() {
+	local h=$1 t=$2 id v a
+	for id in $(rl_walk "$h" "$RL_SESS.3" | grep "\"$t\"" | sed -n 's/^[.0-9]*\.3\.\([0-9]*\) = .*/\1/p'); do
+		v=$(rl_get1 "$h" "$RL_SESS.5.$id" "$RL_SESS.25.$id" "$RL_SESS.26.$id")
+		a=${v%\"*}
+		a=${a#\"}
+		echo "${a// /} ${v##*\" }"
+	done
+}

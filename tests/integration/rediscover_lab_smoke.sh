@@ -3,7 +3,8 @@
 # both initiator hosts discover X, Y and Z through both storage interfaces, the storage host's registrations are at
 # isnsd on the name-server host, interface 36 is shaped, no lab address leaks into the root namespace.  The four
 # agents answer through their own snmpd from the manager: the storage agent lists X, Y, Z; the initiator agents find
-# them through iSNS and log in to X at interface 36; an inform from Host_2's snmpd is counted by the name-server
+# them through iSNS and log in to X at interface 36, where Host_2's light and Host_1's heavy verified I/O run with
+# zero errors and mismatches; an inform from Host_2's snmpd is counted by the name-server
 # agent's trap receiver, and the manager's snmptrapd sees every agent's start.  After rl_down no namespace, daemon
 # or agent of the lab is left.
 set -u
@@ -57,8 +58,18 @@ sa_log "storage agent lists X, Y, Z; Host_1 and Host_2 discover them through iSN
 for iqn in "$RL_H1_IQN" "$RL_H2_IQN"; do
 	rl_tgt --op show --mode target | grep -q "Initiator: $iqn" || sa_fail "tgtd has no session of $iqn"
 done
-sa_nbd_roundtrip "$(rl_export h2 1)" 1 "Host_2's login to X"
-sa_log "1 MiB written and read back through Host_2's login to X"
+# The seed's workloads on X at interface 36: Host_2's light verified I/O alone, then with Host_1's heavy I/O
+# competing for the shaped interface.  Their latencies are logged (figures, not thresholds); both end with every
+# block verified.
+rl_io_light light h2 1
+sa_wait_for 20 eval '[ "$(rl_io_val light t | cut -d. -f1)" -ge 3 ]' || sa_fail "light workload stalled"
+alone=$(rl_io_val light win_p99_us)
+rl_io_heavy heavy h1 1
+sa_wait_for 20 eval '[ "$(rl_io_val heavy t | cut -d. -f1)" -ge 4 ]' || sa_fail "heavy workload stalled"
+sa_log "Host_2's light I/O p99 over 1 s: ${alone} us alone, $(rl_io_val light win_p99_us) us beside Host_1's heavy I/O ($(rl_io_val heavy bytes) bytes in $(rl_io_val heavy t) s)"
+sa_log "sanSessionTable latency (portal avg max, us): Host_1 $(rl_session_latency h1 "$RL_X"); Host_2 $(rl_session_latency h2 "$RL_X")"
+rl_io_finish heavy
+rl_io_finish light
 
 # Every agent's sanAgentStart reached the manager, from its host's snmpd.
 for a in "$RL_NSM" "$RL_STOM" "$RL_H1M" "$RL_H2M"; do
@@ -88,8 +99,10 @@ for n in $names; do
 done
 sa_pid_gone "$tgtd_pid" || sa_fail "tgtd left after rl_down"
 sa_pid_gone "$isnsd_pid" || sa_fail "isnsd left after rl_down"
+# A process that has exited but whose parent has not reaped it yet (an orphaned data plane waiting for init) is gone.
+ended() { sa_pid_gone "$1" || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 for p in $pids $nbdkits; do
-	sa_pid_gone "$p" || sa_fail "process $p ($(tr '\0' ' ' </proc/"$p"/cmdline)) left after rl_down"
+	sa_wait_for 10 ended "$p" || sa_fail "process $p ($(tr '\0' ' ' </proc/"$p"/cmdline)) left after rl_down"
 done
 sa_log "rl_down: 6 namespaces, tgtd, isnsd, 4 agents, 4 snmpd, snmptrapd, the data planes ($nbdkits) gone"
 echo PASS

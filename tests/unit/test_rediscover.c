@@ -741,6 +741,154 @@ START_TEST(decision_update_persists)
 }
 END_TEST
 
+/* ---- the messages after a move (seed 000 step 66) ---------------------------------------------------------- */
+
+struct ut_inform {
+	char peer[80], user[32];
+	uint32_t last; /* the notification's last sub-identifier: 5 sanRediscover, 6 sanRediscoverAlternative */
+	size_t nvbs;
+	char initiator[64], target[64];
+	sa_snmpc_done_cb done;
+	void *arg;
+};
+static struct ut_inform ut_informs[8];
+static int ut_ninforms;
+
+/* The agent's SNMP client stands behind this op; here the test holds each inform and answers it itself. */
+static int ut_inform(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t len, const struct sa_snmpc_vb *vbs,
+                     size_t n, sa_snmpc_done_cb done, void *arg)
+{
+	struct ut_inform *u = &ut_informs[ut_ninforms++];
+
+	snprintf(u->peer, sizeof(u->peer), "%s", p->peer);
+	snprintf(u->user, sizeof(u->user), "%s", p->user);
+	u->last = oid[len - 1];
+	u->nvbs = n;
+	snprintf(u->initiator, sizeof(u->initiator), "%.*s", (int)vbs[0].len, vbs[0].str);
+	/* The target (alternative) follows the initiator in type 1, the old target and the kind in type 2. */
+	snprintf(u->target, sizeof(u->target), "%.*s", (int)vbs[u->last == 5 ? 1 : 3].len,
+	         vbs[u->last == 5 ? 1 : 3].str);
+	u->done = done;
+	u->arg = arg;
+	return 0;
+}
+static const struct redisc_msg_ops ut_msg_ops = {.inform = ut_inform};
+
+static char *stor36_38[] = {IF36 ":3260", IF38 ":3260"};
+static char *stor36[] = {IF36 ":3260"};
+static char *y_portals[] = {IF38 ":3260"};
+static char *y_admits[] = {HOST1};
+
+static void start_messages(char **portals, size_t nportals, int with_user, int with_y)
+{
+	struct sa_rediscover_config c = seed_config("dry-run", 0);
+	struct sa_redisc_storage_agent_cfg sa = {.peer = "udp:10.0.0.2:161", .portals = portals, .nportals = nportals};
+	struct sa_redisc_initiator_agent_cfg ag[] = {{HOST1, "10.0.1.1:1162"}, {HOST2, "10.0.1.2:1162"}};
+	struct sa_redisc_target_cfg y = {
+	    .name = "Y", .portals = y_portals, .nportals = 1, .initiators = y_admits, .ninitiators = 1};
+	char err[128] = "";
+
+	c.storage_agents = &sa;
+	c.nstorage_agents = 1;
+	c.initiator_agents = ag;
+	c.ninitiator_agents = 2;
+	if (with_user) {
+		c.message_user.present = 1;
+		c.message_user.name = "nsmsg";
+		c.message_user.auth_passphrase = "msg-auth-secret";
+		c.message_user.priv_passphrase = "msg-priv-secret";
+	}
+	if (with_y) {
+		c.targets = &y;
+		c.ntargets = 1;
+	}
+	ck_assert_msg(redisc_start(&c, err, sizeof(err)) == 0, "start: %s", err);
+	redisc_msg_ops_register(&ut_msg_ops);
+	ut_ninforms = 0;
+	storage_reports();
+}
+
+/* A request naming Host_1, then the move's end as the move pipeline announces it. */
+static const struct redisc_decision *moved(void)
+{
+	struct redisc_feedback req = fb_session("", "X", IF36, 0, 0);
+	struct redisc_event ev = {.type = REDISC_EV_MOVED};
+
+	snprintf(req.offender, sizeof(req.offender), "%s", HOST1);
+	ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+	ev.index = last_decision()->index;
+	bus_publish(BUS_REDISCOVER, &ev);
+	return last_decision();
+}
+
+START_TEST(messages_after_a_move)
+{
+	const struct redisc_decision *d;
+	const struct redisc_agent *a;
+
+	start_messages(stor36_38, 2, 1, 0);
+	/* The configured agents, origin config. */
+	for (a = redisc_agent_next(0); a; a = redisc_agent_next(a->index))
+		ck_assert_int_eq(a->origin, REDISC_ORIGIN_CONFIG);
+	d = moved();
+	ck_assert_int_eq(ut_ninforms, 2);
+	/* Type 1 to Host_2's agent: X is at the pool's address now; the offender is not told that. */
+	ck_assert_str_eq(ut_informs[0].peer, "udp:10.0.1.2:1162");
+	ck_assert_str_eq(ut_informs[0].user, "nsmsg");
+	ck_assert_uint_eq(ut_informs[0].last, 5);
+	ck_assert_uint_eq(ut_informs[0].nvbs, 8);
+	ck_assert_str_eq(ut_informs[0].initiator, HOST2);
+	ck_assert_str_eq(ut_informs[0].target, "X");
+	/* Type 2 to Host_1's agent: X at the storage agent's other portal (interface 38). */
+	ck_assert_str_eq(ut_informs[1].peer, "udp:10.0.1.1:1162");
+	ck_assert_uint_eq(ut_informs[1].last, 6);
+	ck_assert_uint_eq(ut_informs[1].nvbs, 10);
+	ck_assert_str_eq(ut_informs[1].initiator, HOST1);
+	ck_assert_str_eq(ut_informs[1].target, "X");
+	ck_assert_str_eq(d->messages,
+	                 "type1:" HOST2 "@10.0.1.2:1162=sent type2:" HOST1 "@10.0.1.1:1162=sent,alt=" IF38 ":3260");
+	ck_assert_uint_eq(redisc_counters()->messages, 2);
+	/* Host_2's agent acknowledges, Host_1's never answers: both recorded, and kept across a restart. */
+	ut_informs[1].done(-ETIMEDOUT, "no answer", ut_informs[1].arg);
+	ut_informs[0].done(0, NULL, ut_informs[0].arg);
+	d = last_decision();
+	ck_assert_str_eq(d->messages,
+	                 "type1:" HOST2 "@10.0.1.2:1162=acked type2:" HOST1 "@10.0.1.1:1162=timeout,alt=" IF38 ":3260");
+	for (a = redisc_agent_next(0); a; a = redisc_agent_next(a->index))
+		ck_assert_uint_eq(a->messages, 1);
+	redisc_stop();
+	sa_engines_set_state(NULL);
+	sa_state_close(ut_state);
+	state_open();
+	start("dry-run", 0);
+	ck_assert_str_eq(last_decision()->messages,
+	                 "type1:" HOST2 "@10.0.1.2:1162=acked type2:" HOST1 "@10.0.1.1:1162=timeout,alt=" IF38 ":3260");
+}
+END_TEST
+
+START_TEST(messages_other_target_and_what_cannot_go)
+{
+	const struct redisc_decision *d;
+
+	/* The storage agent serves X at interface 36 only: the offender gets target Y, which its domain admits. */
+	start_messages(stor36, 1, 1, 1);
+	d = moved();
+	ck_assert_int_eq(ut_ninforms, 2);
+	ck_assert_str_eq(ut_informs[1].target, "Y");
+	ck_assert_str_eq(d->messages,
+	                 "type1:" HOST2 "@10.0.1.2:1162=sent type2:" HOST1 "@10.0.1.1:1162=sent,alt=Y@" IF38 ":3260");
+	redisc_stop();
+
+	/* Nothing to offer: no type 2; no message user: nothing goes out, and the row says why. */
+	start_messages(stor36, 1, 0, 0);
+	advance(301);
+	d = moved();
+	ck_assert_int_eq(ut_ninforms, 0);
+	ck_assert_str_eq(d->messages, "type1:" HOST2 "@10.0.1.2:1162=no-sender type2:" HOST1 "=no-alternative");
+	ck_assert_uint_eq(redisc_counters()->messages, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rediscover");
@@ -763,6 +911,8 @@ static Suite *suite(void)
 	tcase_add_test(engine, pool_rows_and_restart);
 	tcase_add_test(engine, pool_config_interface);
 	tcase_add_test(engine, decision_update_persists);
+	tcase_add_test(engine, messages_after_a_move);
+	tcase_add_test(engine, messages_other_target_and_what_cannot_go);
 	suite_add_tcase(s, engine);
 	return s;
 }
