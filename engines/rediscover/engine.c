@@ -95,8 +95,9 @@ static int agents_copy(const struct sa_rediscover_config *c, struct redisc_stora
 	for (size_t i = 0; i < c->nstorage_agents; i++) {
 		const struct sa_redisc_storage_agent_cfg *a = &c->storage_agents[i];
 
-		if (!(v[i].peer = strdup(a->peer)) || !(v[i].user = strdup(a->user)) ||
-		    !(v[i].auth_pass = strdup(a->auth_passphrase)) || !(v[i].priv_pass = strdup(a->priv_passphrase)) ||
+		if (!(v[i].peer = strdup(a->peer ? a->peer : "")) || !(v[i].user = strdup(a->user ? a->user : "")) ||
+		    !(v[i].auth_pass = strdup(a->auth_passphrase ? a->auth_passphrase : "")) ||
+		    !(v[i].priv_pass = strdup(a->priv_passphrase ? a->priv_passphrase : "")) ||
 		    (a->nportals && !(v[i].portals = calloc(a->nportals, sizeof(*v[i].portals)))))
 			goto oom_free;
 		v[i].nportals = a->nportals;

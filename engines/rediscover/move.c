@@ -131,8 +131,8 @@ static void finish_done(struct move *m)
 		redisc_decision_persist(d);
 		redisc_m.ctr.moves++;
 		redisc_addr_text(&d->new_portal, np, sizeof(np));
-		sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: %s moved to %s, %u sessions ended", (unsigned int)d->index,
-		       d->target, np, (unsigned int)d->sessions_ended);
+		sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: %s moved to %s, %u sessions ended",
+		       (unsigned int)d->index, d->target, np, (unsigned int)d->sessions_ended);
 		publish(REDISC_EV_MOVED, d->index);
 	}
 	move_free(m);
@@ -151,8 +151,8 @@ static void finish_failed(struct move *m, const char *undo_error)
 		redisc_pool_release(d->index);
 		redisc_decision_persist(d);
 		redisc_m.ctr.moves_failed++;
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: moving %s failed: %s", (unsigned int)d->index, d->target,
-		       d->error);
+		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: moving %s failed: %s", (unsigned int)d->index,
+		       d->target, d->error);
 		publish(REDISC_EV_MOVE_FAILED, d->index);
 	}
 	move_free(m);
@@ -208,10 +208,10 @@ static void undo_next(struct move *m)
 	}
 	arm(m, redisc_move_step_ms);
 	if (m->isns_touched && redisc_m.isns_server[0]) {
-		rc = move_ops.isns_move ? move_ops.isns_move(redisc_m.isns_server, redisc_m.isns_source, d->target,
-		                                             &d->old_portal, &d->new_portal, 1, undo_done,
-		                                             (void *)(uintptr_t)m->id)
-		                        : -ENOSYS;
+		rc = move_ops.isns_move
+		         ? move_ops.isns_move(redisc_m.isns_server, redisc_m.isns_source, d->target, &d->old_portal,
+		                              &d->new_portal, 1, undo_done, (void *)(uintptr_t)m->id)
+		         : -ENOSYS;
 		if (rc < 0)
 			finish_failed(m, "iSNS not reachable");
 		return;
@@ -284,8 +284,8 @@ static void start_index(struct move *m)
 
 	set_step(m, REDISC_MV_INDEX);
 	arm(m, redisc_move_step_ms);
-	rc = move_ops.walk ? move_ops.walk(&m->peer, oid_portal_next, sizeof(oid_portal_next) / sizeof(uint32_t), next_vb,
-	                                   index_done, (void *)(uintptr_t)m->id)
+	rc = move_ops.walk ? move_ops.walk(&m->peer, oid_portal_next, sizeof(oid_portal_next) / sizeof(uint32_t),
+	                                   next_vb, index_done, (void *)(uintptr_t)m->id)
 	                   : -ENOSYS;
 	if (rc < 0)
 		fail(m, "cannot ask the storage agent: %s", strerror(-rc));
@@ -423,10 +423,10 @@ static void start_isns(struct move *m)
 	set_step(m, REDISC_MV_ISNS);
 	m->isns_touched = 1;
 	arm(m, redisc_move_step_ms);
-	rc = move_ops.isns_move ? move_ops.isns_move(redisc_m.isns_server, redisc_m.isns_source, d->target,
-	                                             &d->old_portal, &d->new_portal, 0, isns_done,
-	                                             (void *)(uintptr_t)m->id)
-	                        : -ENOSYS;
+	rc = move_ops.isns_move
+	         ? move_ops.isns_move(redisc_m.isns_server, redisc_m.isns_source, d->target, &d->old_portal,
+	                              &d->new_portal, 0, isns_done, (void *)(uintptr_t)m->id)
+	         : -ENOSYS;
 	if (rc < 0) {
 		m->isns_touched = 0;
 		fail(m, "iSNS: %s", strerror(-rc));
@@ -656,7 +656,8 @@ static void recover_tick(unsigned int id, void *arg)
 		}
 		if (!sa || !(m = move_new(d, sa))) {
 			d->state = REDISC_ST_FAILED;
-			snprintf(d->error, sizeof(d->error), "agent restarted during the move; cannot undo: no storage agent");
+			snprintf(d->error, sizeof(d->error),
+			         "agent restarted during the move; cannot undo: no storage agent");
 			redisc_decision_persist(d);
 			continue;
 		}
