@@ -93,7 +93,8 @@ int redisc_messages_apply(const struct sa_rediscover_config *c, char *err, size_
 	for (size_t i = 0; ok && i < c->ntargets; i++) {
 		tg[i].nportals = c->targets[i].nportals;
 		tg[i].ninitiators = c->targets[i].ninitiators;
-		ok = (tg[i].name = strdup(c->targets[i].name)) && (tg[i].portals = strv_dup(c->targets[i].portals, tg[i].nportals)) &&
+		ok = (tg[i].name = strdup(c->targets[i].name)) &&
+		     (tg[i].portals = strv_dup(c->targets[i].portals, tg[i].nportals)) &&
 		     (tg[i].initiators = strv_dup(c->targets[i].initiators, tg[i].ninitiators));
 	}
 	if (ok && c->message_user.present)
@@ -169,7 +170,8 @@ static void inform_done(int rc, const char *why, void *arg)
 			sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: cannot record the outcome of %s",
 			       (unsigned int)c->decision, c->entry);
 		sa_log(rc == 0 ? SA_LOG_INFO : SA_LOG_WARNING, REDISC_TAG, "decision %u: %s %s%s%s",
-		       (unsigned int)c->decision, c->entry, s.state, rc ? ": " : "", rc ? (why ? why : strerror(-rc)) : "");
+		       (unsigned int)c->decision, c->entry, s.state, rc ? ": " : "",
+		       rc ? (why ? why : strerror(-rc)) : "");
 	}
 	free(c);
 }
@@ -184,8 +186,7 @@ static void addr_to_msg(const struct redisc_addr *a, struct redisc_msg_portal *p
 
 /* The offender's alternative: the portals of the storage agent that served the old address (the same target
  * elsewhere, the seed's interface 38), then the configured targets its discovery domain admits (target Y). */
-static int alternative(const struct redisc_decision *d, const char *old, const char *new_portal,
-                       struct redisc_alt *out)
+static int alternative(const struct redisc_decision *d, const char *old, const char *new_portal, struct redisc_alt *out)
 {
 	const struct msg_dir *sa = NULL;
 	struct redisc_dir_target *dir;
@@ -262,11 +263,11 @@ static void send_one(const struct redisc_decision *d, const struct redisc_msg *m
 		}
 	}
 	if (off < wlen)
-		snprintf(words + off, wlen - off, "%stype%d:%s@%s=%s%s%s", off ? " " : "", m->type, m->initiator, at, state,
-		         alt ? ",alt=" : "", alt ? alt : "");
+		snprintf(words + off, wlen - off, "%stype%d:%s@%s=%s%s%s", off ? " " : "", m->type, m->initiator, at,
+		         state, alt ? ",alt=" : "", alt ? alt : "");
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: type %d to %s at %s not sent: %s", (unsigned int)d->index,
-		       m->type, m->initiator, at, strerror(-rc));
+		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: type %d to %s at %s not sent: %s",
+		       (unsigned int)d->index, m->type, m->initiator, at, strerror(-rc));
 }
 
 struct words_set {

@@ -200,7 +200,10 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscDecisionError .1.3.6.1.4.1.32473.1.3.4.1.10.1.21 \
 	sanRediscTrigger.0 .1.3.6.1.4.1.32473.1.3.4.1.11.6.0 \
 	sanRediscFbInitiator.0 .1.3.6.1.4.1.32473.1.3.4.1.12.1.0 \
-	sanRediscFbOldTarget.0 .1.3.6.1.4.1.32473.1.3.4.1.12.16.0
+	sanRediscFbOldTarget.0 .1.3.6.1.4.1.32473.1.3.4.1.12.16.0 \
+	sanRediscFbOldPort.0 .1.3.6.1.4.1.32473.1.3.4.1.12.19.0 \
+	sanRediscReactReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.13.1.0 \
+	sanRediscReactLast.0 .1.3.6.1.4.1.32473.1.3.4.1.13.9.0
 
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

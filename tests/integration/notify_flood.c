@@ -13,8 +13,8 @@
  * Why not snmpinform in a loop: a process per notification (start-up, engine discovery, key localization) caps it
  * at tens per second, which would measure the tool.
  *
- * Prints: "flood sent=N acked=A failed=F seconds=S rate=R ack_p50_ms=.. ack_p99_ms=.. ack_max_ms=.."; exit 0 when
- * every inform was acknowledged, 1 otherwise, 2 on a usage or set-up error. */
+ * Prints: "flood sent=N acked=A failed=F resent=R seconds=S rate=R ack_p50_ms=.. ack_p99_ms=.. ack_max_ms=.."; exit 0
+ * when every inform was acknowledged, 1 otherwise, 2 on a usage or set-up error. */
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
@@ -39,7 +39,7 @@ struct pending {
 	struct sender *s;
 };
 
-static long acked, failed;
+static long acked, failed, resent;
 static double *ack_ms;
 static long nack_ms;
 
@@ -60,6 +60,11 @@ static int on_reply(int op, netsnmp_session *ss, int reqid, netsnmp_pdu *pdu, vo
 	(void)ss;
 	(void)reqid;
 	(void)pdu;
+	/* A retransmission after a timeout: the request stays pending. */
+	if (op == NETSNMP_CALLBACK_OP_RESEND) {
+		resent++;
+		return 1;
+	}
 	p->s->inflight--;
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
 		acked++;
@@ -104,9 +109,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 9 || nsenders < 1 || window < 1 || count < 0) {
-		fprintf(stderr, "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
-		                "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
-		                "INITIATOR_PREFIX [OFFENDER]\n");
+		fprintf(stderr,
+		        "usage: notify_flood [-n COUNT] [-r RATE] [-s SENDERS] [-w WINDOW] [-t TIMEOUT_MS] "
+		        "[-R RETRIES] [-l LATENCY_US] PEER USER AUTH PRIV feedback|request TARGET ADDR_HEX PORT "
+		        "INITIATOR_PREFIX [OFFENDER]\n");
 		return 2;
 	}
 	const char *peer = argv[optind], *user = argv[optind + 1], *auth = argv[optind + 2], *priv = argv[optind + 3];
@@ -143,7 +149,10 @@ int main(int argc, char **argv)
 		s.timeout = timeout_ms * 1000L;
 		s.retries = retries;
 		/* Engine discovery happens here, one probe per sender, before the clock starts. */
-		if (!(senders[i].ss = snmp_open(&s))) {
+		senders[i].ss = snmp_open(&s);
+		free(s.securityAuthProto);
+		free(s.securityPrivProto);
+		if (!senders[i].ss) {
 			snmp_sess_perror("notify_flood: snmp_open", &s);
 			return 2;
 		}
@@ -222,11 +231,12 @@ int main(int argc, char **argv)
 	double secs = now() - t0;
 
 	qsort(ack_ms, nack_ms, sizeof(*ack_ms), cmp_double);
-	printf("flood sent=%ld acked=%ld failed=%ld seconds=%.3f rate=%.0f ack_p50_ms=%.2f ack_p99_ms=%.2f "
+	printf("flood sent=%ld acked=%ld failed=%ld resent=%ld seconds=%.3f rate=%.0f ack_p50_ms=%.2f ack_p99_ms=%.2f "
 	       "ack_max_ms=%.2f\n",
-	       sent, acked, failed, secs, secs > 0 ? sent / secs : 0, nack_ms ? ack_ms[nack_ms / 2] : 0,
+	       sent, acked, failed, resent, secs, secs > 0 ? sent / secs : 0, nack_ms ? ack_ms[nack_ms / 2] : 0,
 	       nack_ms ? ack_ms[(long)(nack_ms * 0.99) < nack_ms ? (long)(nack_ms * 0.99) : nack_ms - 1] : 0,
 	       nack_ms ? ack_ms[nack_ms - 1] : 0);
+	fflush(stdout);
 	for (long i = 0; i < nsenders; i++)
 		snmp_close(senders[i].ss);
 	snmp_shutdown("notify_flood");

@@ -29,12 +29,14 @@
 #     agent's trap receiver $RL_NSM:$RL_RX_PORT (storage host as $RL_STOR_USER, Host_1 and Host_2 as
 #     $RL_HOST_USER).  Then sanagentd in the host's role:
 #       sto     storage = { tgt_control; interval = 1; IN_SECTION }
-#       ns      trap_receiver (users $RL_STOR_USER, $RL_HOST_USER) and
-#               rediscover = { feedback_users; storage_users; IN_SECTION }: the policy (mode, thresholds, pool,
-#               storage agents, ...) is the caller's
+#       ns      trap_receiver (users $RL_STOR_USER, $RL_HOST_USER) and rediscover = { the wiring: feedback_users,
+#               storage_users, storage_agents (the storage agent's snmpd as $SA_V3_USER, portals 36 and 38),
+#               isns_server/isns_source, initiator_agents (Host_1, Host_2 at MGMT:$RL_RX_PORT), message_user
+#               $RL_MSG_USER; IN_SECTION }: the policy (mode, hold_time, thresholds, pool, ...) is the caller's
 #       h1 h2   trap_receiver on the host's mgmt address port $RL_RX_PORT for the name server's messages (user
 #               $RL_MSG_USER); discovery = { initiator_name = login_initiator_name = $RL_IQN:hostN; isns (SCN);
-#               IN_SECTION }; balance (the sanpath plug-in, run dir $SA_TMP/rl-HOST-run: each login's NBD export)
+#               rediscover_users = [ $RL_MSG_USER ]; IN_SECTION }; balance (the sanpath plug-in, run dir
+#               $SA_TMP/rl-HOST-run: each login's NBD export)
 #     SECTIONS: more top-level sections.  Returns once the agent's objects are served through its snmpd.  Start ns
 #     first: the others' informs need its receiver.  Files: $SA_TMP/rl-HOST-{snmpd,sanagent}.conf, logs
 #     $SA_TMP/rl-HOST-{snmpd,sanagentd}.log, state $SA_TMP/rl-HOST-state/.
@@ -275,7 +277,14 @@ trap_receiver = {
 };
 rediscover = {
   feedback_users = [ "$RL_HOST_USER" ];
-  storage_users = [ "$RL_STOR_USER" ];${in:+
+  storage_users = [ "$RL_STOR_USER" ];
+  storage_agents = ( { peer = "udp:$RL_STOM:161"; user = "$SA_V3_USER"; auth_passphrase = "$SA_V3_AUTH";
+                       priv_passphrase = "$SA_V3_PRIV"; portals = [ "$RL_STO36:3260", "$RL_STO38:3260" ]; } );
+  isns_server = "$RL_NSM:$RL_ISNS_PORT";
+  isns_source = "$RL_IQN:nameserver";
+  initiator_agents = ( { initiator = "$RL_H1_IQN"; address = "$RL_H1M:$RL_RX_PORT"; },
+                       { initiator = "$RL_H2_IQN"; address = "$RL_H2M:$RL_RX_PORT"; } );
+  message_user = { name = "$RL_MSG_USER"; auth_passphrase = "$RL_MSG_AUTH"; priv_passphrase = "$RL_MSG_PRIV"; };${in:+
   $in}
 };
 EOF
@@ -291,7 +300,8 @@ discovery = {
   initiator_name = "$RL_IQN:host$n";
   login_initiator_name = "$RL_IQN:host$n";
   isns = [ "$RL_NSM:$RL_ISNS_PORT" ];
-  interval = 30;${in:+
+  interval = 30;
+  rediscover_users = [ "$RL_MSG_USER" ];${in:+
   $in}
 };
 balance = {
