@@ -57,6 +57,10 @@ int sa_snmpc_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t ro
  * asynchronously).  Same return convention as sa_snmpc_walk. */
 int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
                      sa_snmpc_done_cb done, void *arg);
+/* SETs n varbinds in one PDU over SNMPv3 authPriv (the peer applies all or none): INTEGER (i), UNSIGNED (u, as
+ * Unsigned32/Gauge32) and STRING (str, len).  -EINVAL for another type; else as sa_snmpc_set_int. */
+int sa_snmpc_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+                 void *arg);
 /* Drops every request in flight; their done callbacks are not called. */
 void sa_snmpc_cancel_all(void);
 /* Requests in flight (tests, shutdown). */

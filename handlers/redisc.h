@@ -20,6 +20,8 @@ int h_redisc_group_table_init(void); /* rediscGroupTable.c */
 void h_redisc_group_table_shutdown(void);
 int h_redisc_controls_init(void); /* rediscControls.c: the manual trigger */
 void h_redisc_controls_shutdown(void);
+int h_redisc_react_init(void); /* rediscReactScalars.c: the initiator's reaction to messages */
+void h_redisc_react_shutdown(void);
 int h_redisc_decision_table_init(void); /* rediscDecisionTable.c */
 /* One column of a decision row as a GET returns it (the notifications read it through core.c). */
 int h_redisc_decision_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb);

@@ -18,13 +18,15 @@ int h_redisc_init(void)
 	if ((rc = h_redisc_scalars_init()) < 0 || (rc = h_redisc_threshold_table_init()) < 0 ||
 	    (rc = h_redisc_session_table_init()) < 0 || (rc = h_redisc_decision_table_init()) < 0 ||
 	    (rc = h_redisc_controls_init()) < 0 || (rc = h_redisc_group_table_init()) < 0 ||
-	    (rc = h_redisc_pool_table_init()) < 0 || (rc = h_redisc_agent_table_init()) < 0)
+	    (rc = h_redisc_pool_table_init()) < 0 || (rc = h_redisc_agent_table_init()) < 0 ||
+	    (rc = h_redisc_react_init()) < 0)
 		return rc;
 	return 0;
 }
 
 void h_redisc_shutdown(void)
 {
+	h_redisc_react_shutdown();
 	h_redisc_agent_table_shutdown();
 	h_redisc_pool_table_shutdown();
 	h_redisc_group_table_shutdown();

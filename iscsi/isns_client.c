@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include <libisns/isns-proto.h>
 
 #include "iscsi/isns_client.h"
+
+/* libisns keeps its configuration in globals: calls from two workers (discovery's, rediscover's) take turns. */
+static pthread_mutex_t isns_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Seconds: a dead server must not hold the worker (and with it every other
  * server's query, and the engine's stop) for long. */
@@ -344,7 +348,7 @@ static int reachable(const char *server)
 	return rc;
 }
 
-int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
+static int sa_isns_discover_locked(const struct sa_isns_req *rq, struct sa_isns_result *out)
 {
 	isns_client_t *clnt;
 	int rc;
@@ -369,7 +373,7 @@ int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
 	return out->rc;
 }
 
-int sa_isns_deregister(const char *server, const char *initiator)
+static int sa_isns_deregister_locked(const char *server, const char *initiator)
 {
 	isns_client_t *clnt;
 	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
@@ -401,4 +405,266 @@ void sa_isns_result_free(struct sa_isns_result *r)
 	free(r->targets);
 	r->targets = NULL;
 	r->ntargets = r->cap = 0;
+}
+
+/* ---- moving a target's portal (a control node's registrations) ---------------------------------------------- */
+
+static int portal_info(const char *host, uint16_t port, isns_portal_info_t *pi)
+{
+	struct sockaddr_storage ss;
+
+	/* As isnsadm and tgt-side registrations give portals (an AF_INET address turns into ::a.b.c.d), so
+	 * that the keys match theirs. */
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	} else {
+		return -EINVAL;
+	}
+	isns_portal_init(pi, (struct sockaddr *)&ss, IPPROTO_TCP);
+	return 0;
+}
+
+/* The entity holding target, the other iSCSI nodes in it and the target's portal group tag at pi (0: none). */
+struct move_view {
+	char eid[SA_ISNS_NAME_MAX + 16];
+	char (*others)[SA_ISNS_NAME_MAX];
+	size_t nothers;
+	uint32_t tag;
+};
+
+static int pg_is(isns_object_t *obj, const char *node, const isns_portal_info_t *pi)
+{
+	const char *name;
+	isns_portal_info_t got;
+
+	return isns_object_get_string(obj, ISNS_TAG_PG_ISCSI_NAME, &name) && strcmp(name, node) == 0 &&
+	       isns_portal_from_object(&got, ISNS_TAG_PG_PORTAL_IP_ADDR, ISNS_TAG_PG_PORTAL_TCP_UDP_PORT, obj) &&
+	       isns_portal_equal(&got, pi);
+}
+
+static int move_view_get(isns_client_t *clnt, const char *target, const isns_portal_info_t *old, struct move_view *v,
+                         char *err, size_t errlen)
+{
+	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
+	isns_object_list_t objs = ISNS_OBJECT_LIST_INIT;
+	isns_simple_t *qry;
+	const char *s;
+	int status;
+
+	isns_attr_list_append_string(&key, ISNS_TAG_ISCSI_NAME, target);
+	qry = isns_create_query(clnt, &key);
+	isns_attr_list_destroy(&key);
+	isns_query_request_attr_tag(qry, ISNS_TAG_ENTITY_IDENTIFIER);
+	isns_query_request_attr_tag(qry, ISNS_TAG_PG_ISCSI_NAME);
+	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_IP_ADDR);
+	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_TCP_UDP_PORT);
+	isns_query_request_attr_tag(qry, ISNS_TAG_PG_TAG);
+	status = isns_client_call(clnt, &qry);
+	if (status == ISNS_SUCCESS)
+		status = isns_query_response_get_objects(qry, &objs);
+	isns_simple_free(qry);
+	if (status != ISNS_SUCCESS) {
+		snprintf(err, errlen, "iSNS query for %s: %s", target, isns_strerror((enum isns_status)status));
+		return status == ISNS_NO_SUCH_ENTRY ? -ENOENT : status_errno(status);
+	}
+	for (unsigned int i = 0; i < objs.iol_count; i++) {
+		isns_object_t *obj = objs.iol_data[i];
+		uint32_t tag;
+
+		if (isns_object_is_entity(obj) && isns_object_get_string(obj, ISNS_TAG_ENTITY_IDENTIFIER, &s))
+			snprintf(v->eid, sizeof(v->eid), "%s", s);
+		else if (isns_object_is_pg(obj) && pg_is(obj, target, old) &&
+		         isns_object_get_uint32(obj, ISNS_TAG_PG_TAG, &tag))
+			v->tag = tag;
+	}
+	isns_object_list_destroy(&objs);
+	if (!v->eid[0]) {
+		snprintf(err, errlen, "iSNS: no network entity holds %s", target);
+		return -ENOENT;
+	}
+	/* The entity's nodes: a key of the entity, the nodes' names asked. */
+	isns_attr_list_append_string(&key, ISNS_TAG_ENTITY_IDENTIFIER, v->eid);
+	qry = isns_create_query(clnt, &key);
+	isns_attr_list_destroy(&key);
+	isns_query_request_attr_tag(qry, ISNS_TAG_ISCSI_NAME);
+	isns_query_request_attr_tag(qry, ISNS_TAG_ISCSI_NODE_TYPE);
+	status = isns_client_call(clnt, &qry);
+	if (status == ISNS_SUCCESS)
+		status = isns_query_response_get_objects(qry, &objs);
+	isns_simple_free(qry);
+	if (status != ISNS_SUCCESS) {
+		snprintf(err, errlen, "iSNS query for entity %s: %s", v->eid, isns_strerror((enum isns_status)status));
+		return status_errno(status);
+	}
+	v->others = calloc(objs.iol_count ? objs.iol_count : 1, sizeof(*v->others));
+	for (unsigned int i = 0; v->others && i < objs.iol_count; i++)
+		if (isns_object_is_iscsi_node(objs.iol_data[i]) &&
+		    isns_object_get_string(objs.iol_data[i], ISNS_TAG_ISCSI_NAME, &s) && strcmp(s, target) != 0 &&
+		    strlen(s) < SA_ISNS_NAME_MAX)
+			snprintf(v->others[v->nothers++], SA_ISNS_NAME_MAX, "%s", s);
+	isns_object_list_destroy(&objs);
+	if (!v->others) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One portal group in a registration: node at portal pi, with tag, or with a NULL tag (tag 0: no access). */
+static int add_pg_object(isns_simple_t *call, isns_object_t *entity, const isns_portal_info_t *pi, const char *node,
+                         uint32_t tag)
+{
+	isns_attr_list_t attrs = ISNS_ATTR_LIST_INIT;
+	isns_object_t *pg;
+
+	isns_attr_list_append_string(&attrs, ISNS_TAG_PG_ISCSI_NAME, node);
+	isns_portal_to_attr_list(pi, ISNS_TAG_PG_PORTAL_IP_ADDR, ISNS_TAG_PG_PORTAL_TCP_UDP_PORT, &attrs);
+	if (tag)
+		isns_attr_list_append_uint32(&attrs, ISNS_TAG_PG_TAG, tag);
+	else
+		isns_attr_list_append_nil(&attrs, ISNS_TAG_PG_TAG);
+	pg = isns_create_object(&isns_iscsi_pg_template, &attrs, entity);
+	isns_attr_list_destroy(&attrs);
+	if (!pg)
+		return -ENOMEM;
+	isns_registration_add_object(call, pg);
+	isns_object_release(pg);
+	return 0;
+}
+
+static int sa_isns_move_target_locked(const char *server, const char *source, const char *target, const char *old_host,
+                                      uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err,
+                                      size_t errlen)
+{
+	isns_portal_info_t opi, npi;
+	struct move_view v;
+	isns_client_t *clnt;
+	isns_object_t *entity = NULL, *nportal = NULL;
+	isns_simple_t *call;
+	int rc, status;
+
+	memset(&v, 0, sizeof(v));
+	if (portal_info(old_host, old_port, &opi) < 0 || portal_info(new_host, new_port, &npi) < 0) {
+		snprintf(err, errlen, "not a portal address");
+		return -EINVAL;
+	}
+	if ((rc = reachable(server)) < 0) {
+		snprintf(err, errlen, "iSNS server %s: %s", server, strerror(-rc));
+		return -EHOSTUNREACH;
+	}
+	setup(server);
+	if (!(clnt = isns_create_client(NULL, source))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = move_view_get(clnt, target, undo ? &npi : &opi, &v, err, errlen)) < 0)
+		goto out;
+	entity = isns_create_entity(ISNS_ENTITY_PROTOCOL_ISCSI, v.eid);
+	nportal = isns_create_portal(&npi, entity);
+	if (!undo) {
+		/* isnsd builds a new portal group only from objects it already has: the portal first (every node of
+		 * the entity gets a default group there), then the groups' tags. */
+		call = isns_create_registration2(clnt, entity, clnt->ic_source);
+		isns_registration_add_object(call, nportal);
+		status = isns_client_call(clnt, &call);
+		isns_simple_free(call);
+		if (status != ISNS_SUCCESS) {
+			snprintf(err, errlen, "iSNS registration of portal %s:%u: %s", new_host, (unsigned int)new_port,
+			         isns_strerror((enum isns_status)status));
+			rc = status_errno(status);
+			goto out;
+		}
+	}
+	call = isns_create_registration2(clnt, entity, clnt->ic_source);
+	if (!undo) {
+		rc = add_pg_object(call, entity, &opi, target, 0);
+		for (size_t i = 0; !rc && i < v.nothers; i++)
+			rc = add_pg_object(call, entity, &npi, v.others[i], 0);
+	} else {
+		rc = add_pg_object(call, entity, &opi, target, v.tag ? v.tag : 1);
+	}
+	if (rc < 0) {
+		isns_simple_free(call);
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	status = isns_client_call(clnt, &call);
+	isns_simple_free(call);
+	if (status != ISNS_SUCCESS) {
+		snprintf(err, errlen, "iSNS registration of %s at %s:%u: %s", target, undo ? old_host : new_host,
+		         (unsigned int)(undo ? old_port : new_port), isns_strerror((enum isns_status)status));
+		rc = status_errno(status);
+		goto out;
+	}
+	if (undo) {
+		/* The new portal goes, and its portal groups with it. */
+		isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
+
+		isns_portal_to_attr_list(&npi, ISNS_TAG_PORTAL_IP_ADDRESS, ISNS_TAG_PORTAL_TCP_UDP_PORT, &key);
+		call = isns_create_deregistration(clnt, &key);
+		isns_attr_list_destroy(&key);
+		status = isns_client_call(clnt, &call);
+		isns_simple_free(call);
+		if (status != ISNS_SUCCESS && status != ISNS_NO_SUCH_ENTRY) {
+			snprintf(err, errlen, "iSNS deregistration of %s:%u: %s", new_host, (unsigned int)new_port,
+			         isns_strerror((enum isns_status)status));
+			rc = status_errno(status);
+			goto out;
+		}
+	}
+	rc = 0;
+out : {
+	/* isnsd files an unknown source node under the entity it registers in: it goes again. */
+	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
+
+	isns_attr_list_append_string(&key, ISNS_TAG_ISCSI_NAME, source);
+	call = isns_create_deregistration(clnt, &key);
+	isns_attr_list_destroy(&key);
+	isns_client_call(clnt, &call);
+	isns_simple_free(call);
+}
+	if (nportal)
+		isns_object_release(nportal);
+	if (entity)
+		isns_object_release(entity);
+	free(v.others);
+	isns_client_destroy(clnt);
+	return rc;
+}
+
+int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_discover_locked(rq, out);
+	pthread_mutex_unlock(&isns_lock);
+	return rc;
+}
+
+int sa_isns_deregister(const char *server, const char *initiator)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_deregister_locked(server, initiator);
+	pthread_mutex_unlock(&isns_lock);
+	return rc;
+}
+
+int sa_isns_move_target(const char *server, const char *source, const char *target, const char *old_host,
+                        uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&isns_lock);
+	rc = sa_isns_move_target_locked(server, source, target, old_host, old_port, new_host, new_port, undo, err,
+	                                errlen);
+	pthread_mutex_unlock(&isns_lock);
+	return rc;
 }

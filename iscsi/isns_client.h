@@ -55,4 +55,14 @@ int sa_isns_discover(const struct sa_isns_req *rq, struct sa_isns_result *out);
 int sa_isns_deregister(const char *server, const char *initiator);
 void sa_isns_result_free(struct sa_isns_result *r);
 
+/* Moves target from portal old_host:old_port to new_host:new_port in the iSNS database, as source (a control
+ * node's name), with portal groups (RFC 4171 3.5): the new portal joins the network entity that holds the
+ * target, the target gets a portal group with a tag at the new portal and one without a tag (no access) at the
+ * old one; the entity's other nodes get one without a tag at the new portal, so they stay where they were.
+ * undo reverses it: the target's tag back at the old portal, the new portal deregistered.  0 or a negative errno
+ * (-ENOENT: the server does not know the target; -EHOSTUNREACH: no answer), err says what failed.  Blocking:
+ * on the caller's iSNS worker thread only. */
+int sa_isns_move_target(const char *server, const char *source, const char *target, const char *old_host,
+                        uint16_t old_port, const char *new_host, uint16_t new_port, int undo, char *err, size_t errlen);
+
 #endif

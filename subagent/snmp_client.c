@@ -26,7 +26,8 @@ struct sa_snmpc_req {
 	oid root[MAX_OID_LEN], last[MAX_OID_LEN];
 	size_t rootlen, lastlen;
 	long value;
-	int reqid; /* the request in flight: answers to older ones are stale */
+	netsnmp_variable_list *vars; /* a multi-varbind SET's varbinds (else value under root) */
+	int reqid;                   /* the request in flight: answers to older ones are stale */
 	sa_snmpc_vb_cb vb;
 	sa_snmpc_done_cb done;
 	void *arg;
@@ -63,6 +64,8 @@ static void sa_req_free(struct sa_snmpc_req *r)
 	r->state = SA_ST_DONE;
 	if (r->ss)
 		snmp_close(r->ss);
+	if (r->vars)
+		snmp_free_varbind(r->vars);
 	if (r->inform)
 		snmp_free_pdu(r->inform);
 	free(r);
@@ -123,7 +126,15 @@ static int sa_req_send_next(struct sa_snmpc_req *r)
 		pdu = snmp_pdu_create(SNMP_MSG_SET);
 		if (!pdu)
 			return -ENOMEM;
-		snmp_pdu_add_variable(pdu, r->root, r->rootlen, ASN_INTEGER, &r->value, sizeof(r->value));
+		if (r->vars) {
+			/* A resend after engine discovery sends the same varbinds again: the PDU gets a copy. */
+			if (!(pdu->variables = snmp_clone_varbind(r->vars))) {
+				snmp_free_pdu(pdu);
+				return -ENOMEM;
+			}
+		} else {
+			snmp_pdu_add_variable(pdu, r->root, r->rootlen, ASN_INTEGER, &r->value, sizeof(r->value));
+		}
 	}
 	if (!(r->reqid = snmp_send(r->ss, pdu))) {
 		snmp_free_pdu(pdu);
@@ -441,6 +452,58 @@ int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oi
 	r->done = done;
 	r->arg = arg;
 	return sa_req_start(r);
+}
+
+int sa_snmpc_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+                 void *arg)
+{
+	netsnmp_variable_list *vars = NULL;
+	struct sa_snmpc_req *r;
+
+	if (!p || !vbs || !n)
+		return -EINVAL;
+	if (!sa_peer_v3(p))
+		return -EPERM;
+	for (size_t k = 0; k < n; k++) {
+		const struct sa_snmpc_vb *v = &vbs[k];
+		oid o[MAX_OID_LEN];
+		long l = (long)v->i;
+		u_long u = (u_long)v->u;
+		netsnmp_variable_list *added;
+
+		if (!v->oid || !v->oidlen || v->oidlen > MAX_OID_LEN)
+			goto bad;
+		for (size_t i = 0; i < v->oidlen; i++)
+			o[i] = v->oid[i];
+		switch (v->type) {
+		case SA_SNMPC_INTEGER:
+			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_INTEGER, &l, sizeof(l));
+			break;
+		case SA_SNMPC_UNSIGNED:
+			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_UNSIGNED, &u, sizeof(u));
+			break;
+		case SA_SNMPC_STRING:
+			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_OCTET_STR, v->str, v->len);
+			break;
+		default: goto bad;
+		}
+		if (!added) {
+			snmp_free_varbind(vars);
+			return -ENOMEM;
+		}
+	}
+	if (!(r = sa_req_open(p, SA_REQ_SET, 1))) {
+		snmp_free_varbind(vars);
+		return -EIO;
+	}
+	r->vars = vars;
+	r->done = done;
+	r->arg = arg;
+	return sa_req_start(r);
+bad:
+	if (vars)
+		snmp_free_varbind(vars);
+	return -EINVAL;
 }
 
 void sa_snmpc_cancel_all(void)

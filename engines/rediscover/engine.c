@@ -68,6 +68,56 @@ static int strv_has(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
+static void agents_free(struct redisc_storage_agent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].peer);
+		free(v[i].user);
+		if (v[i].auth_pass)
+			explicit_bzero(v[i].auth_pass, strlen(v[i].auth_pass));
+		if (v[i].priv_pass)
+			explicit_bzero(v[i].priv_pass, strlen(v[i].priv_pass));
+		free(v[i].auth_pass);
+		free(v[i].priv_pass);
+		free(v[i].portals);
+	}
+	free(v);
+}
+
+static int agents_copy(const struct sa_rediscover_config *c, struct redisc_storage_agent **out, char *err,
+                       size_t errlen)
+{
+	struct redisc_storage_agent *v = c->nstorage_agents ? calloc(c->nstorage_agents, sizeof(*v)) : NULL;
+
+	*out = NULL;
+	if (c->nstorage_agents && !v)
+		goto oom;
+	for (size_t i = 0; i < c->nstorage_agents; i++) {
+		const struct sa_redisc_storage_agent_cfg *a = &c->storage_agents[i];
+
+		if (!(v[i].peer = strdup(a->peer ? a->peer : "")) || !(v[i].user = strdup(a->user ? a->user : "")) ||
+		    !(v[i].auth_pass = strdup(a->auth_passphrase ? a->auth_passphrase : "")) ||
+		    !(v[i].priv_pass = strdup(a->priv_passphrase ? a->priv_passphrase : "")) ||
+		    (a->nportals && !(v[i].portals = calloc(a->nportals, sizeof(*v[i].portals)))))
+			goto oom_free;
+		v[i].nportals = a->nportals;
+		v[i].poll_interval = a->poll_interval;
+		for (size_t k = 0; k < a->nportals; k++)
+			if (redisc_parse_portal(a->portals[k], &v[i].portals[k]) < 0 || !v[i].portals[k].port) {
+				snprintf(err, errlen, "storage_agents[%zu]: not a portal: %s", i, a->portals[k]);
+				agents_free(v, c->nstorage_agents);
+				return -EINVAL;
+			}
+	}
+	*out = v;
+	return 0;
+oom_free:
+	agents_free(v, c->nstorage_agents);
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
 /* The policy a config section asks for; thresholds not listed are off. */
 static int policy_from_config(const struct sa_rediscover_config *c, struct redisc_policy *p, char *err, size_t errlen)
 {
@@ -112,6 +162,12 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
 		snprintf(buf + off, len - off, fmt, off ? " " : "", a, b);
 }
 
+static void set_failed(struct redisc_decision *d, void *arg)
+{
+	d->state = REDISC_ST_FAILED;
+	snprintf(d->error, sizeof(d->error), "%s", (const char *)arg);
+}
+
 /* One decision for target over portal (seed 000 steps 62 and 74-76): the competing group, the offender, the
  * replacement address and the messages, recorded; the mode says whether anything is carried out. */
 static int decide(int trigger, const char *target, const struct redisc_addr *portal, int metric, uint32_t value,
@@ -123,7 +179,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	char ptext[64], ntext[64];
 	size_t first, n = 0;
 	time_t now = redisc_clock_wall();
-	int verdict;
+	int verdict, publish_failed = 0;
 
 	if (redisc_m.pol.mode == REDISC_OFF)
 		return -ENODEV;
@@ -201,10 +257,9 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	} else if (d.mode == REDISC_DRY_RUN) {
 		d.state = REDISC_ST_RECORDED;
 	} else {
-		/* Ending sessions, moving the portal and updating iSNS are not
-		 * part of this build: say so rather than pretend. */
-		d.state = REDISC_ST_FAILED;
-		snprintf(d.error, sizeof(d.error), "moving portals is not available in this build");
+		/* Carried out by move.c once the row is stored (inProgress first: a restart finds it). */
+		d.state = REDISC_ST_IN_PROGRESS;
+		d.step = REDISC_MV_NONE;
 	}
 	d.index = ++redisc_m.next_decision;
 	redisc_addr_text(&d.new_portal, ntext, sizeof(ntext));
@@ -216,6 +271,18 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 		return -ENOMEM;
 	}
 	redisc_m.ctr.decisions++;
+	if (d.state == REDISC_ST_IN_PROGRESS) {
+		char err[128] = "";
+
+		redisc_pool_take(&d.new_portal, d.index);
+		if (redisc_move_start(d.index, err, sizeof(err)) < 0) {
+			redisc_pool_release(d.index);
+			d.state = REDISC_ST_FAILED;
+			snprintf(d.error, sizeof(d.error), "%s", err);
+			redisc_decision_update(d.index, set_failed, err);
+			publish_failed = 1;
+		}
+	}
 	if (d.state == REDISC_ST_FAILED)
 		redisc_m.ctr.moves_failed++;
 	sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u (%s): %s at %s -> %s; competing %s; offender %s; %s%s%s",
@@ -226,6 +293,10 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 		struct redisc_event ev = {.type = REDISC_EV_DECISION, .index = d.index};
 
 		bus_publish(BUS_REDISCOVER, &ev);
+		if (publish_failed) {
+			ev.type = REDISC_EV_MOVE_FAILED;
+			bus_publish(BUS_REDISCOVER, &ev);
+		}
 	}
 	return (int)d.index;
 }
@@ -288,13 +359,22 @@ static int group_exists(const char *target, const struct redisc_addr *portal)
 	       redisc_addr_cmp(&redisc_m.by_key[i]->portal, portal) == 0;
 }
 
+static int take_session(const struct redisc_feedback *fb, int storage, const char *who, const char *source, int polled);
+
+int redisc_take_polled(const struct redisc_feedback *fb, const char *source)
+{
+	char who[REDISC_SOURCE_MAX];
+
+	if (!redisc_m.running)
+		return REDISC_DROP_NONE;
+	snprintf(who, sizeof(who), "poll@%s", source);
+	return take_session(fb, 1, who, source, 1);
+}
+
 int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal, const char *source)
 {
 	char who[REDISC_SOURCE_MAX];
-	struct redisc_session *s;
 	int storage;
-	uint32_t value = 0;
-	int metric;
 
 	if (!redisc_m.running)
 		return REDISC_DROP_NONE;
@@ -316,6 +396,17 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 		decide(REDISC_TRIG_REQUEST, fb->target, &fb->portal, REDISC_M_NONE, 0, who, fb->offender);
 		return REDISC_DROP_NONE;
 	}
+	return take_session(fb, storage, who, source, 0);
+}
+
+/* A session's report, from a notification or a poll of a storage agent's table (a storage agent's word; not in
+ * the feedback counters, which count notifications). */
+static int take_session(const struct redisc_feedback *fb, int storage, const char *who, const char *source, int polled)
+{
+	struct redisc_session *s;
+	uint32_t value = 0;
+	int metric;
+
 	s = redisc_session_lookup(fb->target, &fb->portal, fb->initiator);
 	if (!s) {
 		/* Only a storage agent sees sessions from the target's side: its word makes one exist. */
@@ -339,10 +430,12 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 	snprintf(s->source, sizeof(s->source), "%s", source);
 	if (!storage)
 		redisc_agent_learn(fb->initiator, source);
-	redisc_m.ctr.accepted++;
+	if (!polled)
+		redisc_m.ctr.accepted++;
 	metric = redisc_hold_update(&s->hold, &redisc_m.pol, &s->m, redisc_clock_ms(), &value);
 	if (metric)
-		decide(REDISC_TRIG_FEEDBACK, s->target, &s->portal, metric, value, who, NULL);
+		decide(polled ? REDISC_TRIG_POLL : REDISC_TRIG_FEEDBACK, s->target, &s->portal, metric, value, who,
+		       NULL);
 	return REDISC_DROP_NONE;
 }
 
@@ -394,6 +487,7 @@ static int subscribe(void)
 static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 {
 	struct redisc_policy p;
+	struct redisc_storage_agent *sa = NULL;
 	char **fu = NULL, **su = NULL;
 	size_t nfu = 0, nsu = 0;
 	int rc;
@@ -406,13 +500,26 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if ((rc = agents_copy(c, &sa, err, errlen)) < 0) {
+		strv_free(fu, nfu);
+		strv_free(su, nsu);
+		return rc;
+	}
 	if ((rc = redisc_pool_apply(c->pool, c->npool, err, errlen)) < 0 ||
 	    (rc = redisc_agents_apply(c->initiator_agents, c->ninitiator_agents, err, errlen)) < 0 ||
 	    (rc = redisc_messages_apply(c, err, errlen)) < 0) {
 		strv_free(fu, nfu);
 		strv_free(su, nsu);
+		agents_free(sa, c->nstorage_agents);
 		return rc;
 	}
+	/* Moves in flight keep pointing at the agents they started with: a reload waits for none, so they go. */
+	redisc_moves_stop();
+	agents_free(redisc_m.storage_agents, redisc_m.nstorage_agents);
+	redisc_m.storage_agents = sa;
+	redisc_m.nstorage_agents = c->nstorage_agents;
+	snprintf(redisc_m.isns_server, sizeof(redisc_m.isns_server), "%s", c->isns_server ? c->isns_server : "");
+	snprintf(redisc_m.isns_source, sizeof(redisc_m.isns_source), "%s", c->isns_source ? c->isns_source : "");
 	redisc_m.pol = p;
 	strv_free(redisc_m.feedback_users, redisc_m.nfeedback_users);
 	strv_free(redisc_m.storage_users, redisc_m.nstorage_users);
@@ -427,9 +534,14 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 void redisc_stop(void)
 {
+	redisc_poll_stop();
 	if (redisc_m.sweep_timer)
 		sa_ev_cancel(redisc_m.sweep_timer);
 	redisc_m.sweep_timer = 0;
+	if (redisc_m.recover_timer)
+		sa_ev_cancel(redisc_m.recover_timer);
+	redisc_moves_stop();
+	agents_free(redisc_m.storage_agents, redisc_m.nstorage_agents);
 	unsubscribe();
 	redisc_messages_stop();
 	redisc_sessions_free();
@@ -457,6 +569,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	}
 	redisc_m.running = 1;
 	redisc_decisions_load();
+	redisc_move_recover();
 	if ((rc = subscribe()) < 0 || (rc = redisc_messages_start()) < 0) {
 		snprintf(err, errlen, "cannot subscribe to feedback notifications: %s", strerror(-rc));
 		redisc_stop();
@@ -467,6 +580,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		redisc_stop();
 		return -ENOMEM;
 	}
+	redisc_poll_apply(c);
 	sa_log(SA_LOG_INFO, REDISC_TAG, "started: mode %s, hold %u s, cooldowns %u/%u s, cap %u/h, %zu pool addresses",
 	       c->mode, (unsigned int)redisc_m.pol.hold_s, (unsigned int)redisc_m.pol.target_cooldown_s,
 	       (unsigned int)redisc_m.pol.portal_cooldown_s, (unsigned int)redisc_m.pol.max_moves_per_hour,
@@ -476,9 +590,13 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 int redisc_reload(const struct sa_rediscover_config *c, char *err, size_t errlen)
 {
+	int rc;
+
 	if (!redisc_m.running)
 		return redisc_start(c, err, errlen);
-	return apply(c, err, errlen);
+	if ((rc = apply(c, err, errlen)) == 0)
+		redisc_poll_apply(c);
+	return rc;
 }
 
 int redisc_running(void)

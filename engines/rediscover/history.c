@@ -62,8 +62,10 @@ static int hex_to(const char *s, unsigned char *out, size_t n)
 	return s[2 * n] == 0 ? 0 : -1;
 }
 
-/* One line of tab-separated fields per decision: names have no tabs (checked on the way in). */
-#define DEC_FIELDS 21
+/* One line of tab-separated fields per decision: names have no tabs (checked on the way in).  Version 2 adds the
+ * move's step and storage row; version 1 lines (without them) still load. */
+#define DEC_FIELDS_V1 21
+#define DEC_FIELDS 23
 
 static int decision_encode(const struct redisc_decision *d, char *buf, size_t len)
 {
@@ -72,11 +74,12 @@ static int decision_encode(const struct redisc_decision *d, char *buf, size_t le
 
 	hex_of(d->old_portal.a, redisc_addr_len(&d->old_portal), oh);
 	hex_of(d->new_portal.a, redisc_addr_len(&d->new_portal), nh);
-	n = snprintf(buf, len, "1\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s",
-	             (long long)d->when, d->trigger, d->source, d->metric, (unsigned int)d->value, d->target,
-	             d->old_portal.type, oh, (unsigned int)d->old_portal.port, d->new_portal.type, nh,
-	             (unsigned int)d->new_portal.port, d->competing, d->offender, d->mode, d->state,
-	             (unsigned int)d->sessions_ended, d->messages, d->outcome, d->error);
+	n = snprintf(
+	    buf, len, "2\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s\t%d\t%u",
+	    (long long)d->when, d->trigger, d->source, d->metric, (unsigned int)d->value, d->target, d->old_portal.type,
+	    oh, (unsigned int)d->old_portal.port, d->new_portal.type, nh, (unsigned int)d->new_portal.port,
+	    d->competing, d->offender, d->mode, d->state, (unsigned int)d->sessions_ended, d->messages, d->outcome,
+	    d->error, d->step, (unsigned int)d->stor_row);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
@@ -92,7 +95,7 @@ static int decision_decode(uint32_t index, const char *line, struct redisc_decis
 		if ((p = strchr(p, '\t')))
 			*p++ = 0;
 	}
-	if (n != DEC_FIELDS || p || strcmp(f[0], "1") != 0)
+	if (p || !((n == DEC_FIELDS_V1 && strcmp(f[0], "1") == 0) || (n == DEC_FIELDS && strcmp(f[0], "2") == 0)))
 		goto out;
 	memset(d, 0, sizeof(*d));
 	d->index = index;
@@ -118,6 +121,10 @@ static int decision_decode(uint32_t index, const char *line, struct redisc_decis
 	snprintf(d->messages, sizeof(d->messages), "%s", f[18]);
 	snprintf(d->outcome, sizeof(d->outcome), "%s", f[19]);
 	snprintf(d->error, sizeof(d->error), "%s", f[20]);
+	if (n == DEC_FIELDS) {
+		d->step = atoi(f[21]);
+		d->stor_row = (uint32_t)strtoul(f[22], NULL, 10);
+	}
 	rc = 0;
 out:
 	free(copy);

@@ -9,6 +9,14 @@
 
 #define REDISC_TAG "rediscover"
 
+/* A storage agent of the config (act mode): where its snmpd answers, the v3 user, the portals it serves. */
+struct redisc_storage_agent {
+	char *peer, *user, *auth_pass, *priv_pass; /* the passphrases are secrets: never logged */
+	struct redisc_addr *portals;
+	size_t nportals;
+	int poll_interval;
+};
+
 struct redisc_model {
 	int running;
 	struct redisc_policy pol;
@@ -39,6 +47,11 @@ struct redisc_model {
 	struct redisc_counters ctr;
 	int subs[2];
 	unsigned int sweep_timer;
+	struct redisc_storage_agent *storage_agents;
+	size_t nstorage_agents;
+	char isns_server[80];
+	char isns_source[REDISC_NAME_MAX];
+	unsigned int recover_timer;
 };
 extern struct redisc_model redisc_m;
 
@@ -65,6 +78,10 @@ void redisc_pool_free(void);
  * the portal's port) that is not the portal itself; 0 or -ENOENT. */
 int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out);
 int redisc_parse_portal(const char *s, struct redisc_addr *a);
+/* The entry a move to addr takes (port 0 entries match any port) is marked with the decision; release frees what
+ * a decision had taken. */
+void redisc_pool_take(const struct redisc_addr *addr, uint32_t decision);
+void redisc_pool_release(uint32_t decision);
 
 /* agents.c */
 const struct redisc_agent *redisc_agent_by_name(const char *initiator);
@@ -82,6 +99,12 @@ void redisc_agents_free(void);
 /* groups.c */
 void redisc_groups_free(void);
 
+/* engine.c: a session row read from a storage agent's table (poll.c), taken as that agent's feedback. */
+int redisc_take_polled(const struct redisc_feedback *fb, const char *source);
+
+/* poll.c: polls the storage agents with poll_interval > 0; apply replaces the set (reload), stop ends it. */
+void redisc_poll_apply(const struct sa_rediscover_config *c);
+void redisc_poll_stop(void);
 /* messages.c */
 /* The message user, the storage agents' portals and the alternatives, copied from the section. */
 int redisc_messages_apply(const struct sa_rediscover_config *c, char *err, size_t errlen);
@@ -95,5 +118,12 @@ int redisc_decision_store(const struct redisc_decision *d);
 int redisc_decision_persist(const struct redisc_decision *d);
 /* The history from the state file, and from it the cooldowns and the cap. */
 void redisc_decisions_load(void);
+
+/* move.c */
+/* Starts carrying out decision index (act mode, state inProgress, stored): 0, or -errno and err says why. */
+int redisc_move_start(uint32_t index, char *err, size_t errlen);
+/* At start: pool entries of finished moves taken again; moves caught by a restart completed or undone. */
+void redisc_move_recover(void);
+void redisc_moves_stop(void);
 
 #endif

@@ -212,6 +212,27 @@ int redisc_pool_pick(const struct redisc_addr *old, struct redisc_addr *out)
 	return -ENOENT;
 }
 
+void redisc_pool_take(const struct redisc_addr *addr, uint32_t decision)
+{
+	for (size_t i = 0; i < redisc_m.npool; i++) {
+		struct redisc_addr a = redisc_m.pool[i].addr;
+
+		if (!a.port)
+			a.port = addr->port;
+		if (!redisc_m.pool[i].decision && redisc_addr_cmp(&a, addr) == 0) {
+			redisc_m.pool[i].decision = decision;
+			return;
+		}
+	}
+}
+
+void redisc_pool_release(uint32_t decision)
+{
+	for (size_t i = 0; i < redisc_m.npool; i++)
+		if (redisc_m.pool[i].decision == decision)
+			redisc_m.pool[i].decision = 0;
+}
+
 /* ---- SNMP rows ------------------------------------------------------------------------------ */
 
 static void pool_key(char *key, size_t len, uint32_t index)

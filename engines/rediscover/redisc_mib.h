@@ -21,6 +21,21 @@
 #define REDISC_OID_DECISION_TABLE REDISC_OID_OBJECTS, 10
 #define REDISC_OID_DECISION_ENTRY REDISC_OID_DECISION_TABLE, 1
 #define REDISC_OID_CONTROLS REDISC_OID_OBJECTS, 11
+/* 12: sanRediscNotifyObjects (engines/redisc_msg.h) */
+#define REDISC_OID_REACTION REDISC_OID_OBJECTS, 13
+
+/* sanRediscReaction scalars: what an initiator agent did with the messages (engines/discovery/readdress.h) */
+enum {
+	REDISC_R_RECEIVED = 1,
+	REDISC_R_TYPE1,
+	REDISC_R_TYPE2,
+	REDISC_R_DROPPED_UNAUTHORIZED,
+	REDISC_R_DROPPED_MALFORMED,
+	REDISC_R_NOT_OURS,
+	REDISC_R_LOGINS_MOVED,
+	REDISC_R_AVOIDED,
+	REDISC_R_LAST
+};
 
 /* sanRediscControls scalars */
 enum {
@@ -57,7 +72,9 @@ enum {
 	REDISC_C_MOVES,
 	REDISC_C_MOVES_FAILED,
 	REDISC_C_MESSAGES,
-	REDISC_C_REQUESTS
+	REDISC_C_REQUESTS,
+	REDISC_C_POLLS,
+	REDISC_C_POLL_FAILURES
 };
 /* sanRediscPoolEntry */
 enum {

@@ -53,6 +53,7 @@ struct redisc_counters {
 	uint64_t received, accepted, dropped;
 	uint64_t dropped_unauthorized, dropped_unknown_session, dropped_malformed;
 	uint64_t decisions, suppressed, moves, moves_failed, messages, requests;
+	uint64_t polls, poll_failures; /* walks of storage agents' session tables that ended, that failed */
 };
 
 /* A session the engine knows. */
@@ -89,7 +90,40 @@ struct redisc_decision {
 	char messages[REDISC_TEXT_MAX];
 	char outcome[REDISC_TEXT_MAX];
 	char error[128];
+	/* act mode: how far the move got (enum redisc_move_step, persisted before each step is taken) and the
+	 * storage agent's sanStorPortalTable row it creates for the new portal (0 none yet) */
+	int step;
+	uint32_t stor_row;
 };
+
+/* The steps of a move, in order. */
+enum redisc_move_step {
+	REDISC_MV_NONE = 0,
+	REDISC_MV_INDEX,    /* asking the storage agent for a free portal row index */
+	REDISC_MV_CREATE,   /* creating the portal row (createAndGo) */
+	REDISC_MV_WAIT,     /* waiting until tgt listens there (the row reads active) */
+	REDISC_MV_ISNS,     /* moving the target to the new portal in iSNS */
+	REDISC_MV_SESSIONS, /* ending the target's sessions over the old portal */
+	REDISC_MV_FINISH,   /* all done but the final write */
+	REDISC_MV_UNDO,     /* undoing what was done */
+};
+
+/* What a move needs from outside the engine, injected by the agent before the engine starts: its SNMP client
+ * (common/snmp_client.h) and the iSNS update (defaults to the engine's own worker thread, isns_worker.c). */
+#include "common/snmp_client.h"
+struct redisc_move_ops {
+	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
+	            sa_snmpc_done_cb done, void *arg);
+	int (*set)(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+	           void *arg);
+	/* Moves target from old to new in iSNS (undo: back), asynchronously: 0 and done later from the loop, or
+	 * a negative errno at once. */
+	int (*isns_move)(const char *server, const char *source, const char *target, const struct redisc_addr *old,
+	                 const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
+};
+void redisc_move_ops_register(const struct redisc_move_ops *ops);
+/* Milliseconds a step may take (the storage agent's answer, tgt listening, iSNS); tests shorten it. */
+extern unsigned int redisc_move_step_ms;
 
 /* Events on BUS_REDISCOVER (common/bus.h). */
 /* DECISION: a decision was recorded (any mode and state).  MOVED: an act-mode move finished (state done: the new

@@ -190,6 +190,7 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscThresholdOutside .1.3.6.1.4.1.32473.1.3.4.1.2.1.5 \
 	sanRediscFeedbackReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.1.0 \
 	sanRediscRequestsReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.12.0 \
+	sanRediscPollFailures.0 .1.3.6.1.4.1.32473.1.3.4.1.3.14.0 \
 	sanRediscPoolNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.4.0 \
 	sanRediscPoolRowStatus .1.3.6.1.4.1.32473.1.3.4.1.5.1.9 \
 	sanRediscAgentNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.6.0 \
@@ -200,7 +201,10 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscDecisionError .1.3.6.1.4.1.32473.1.3.4.1.10.1.21 \
 	sanRediscTrigger.0 .1.3.6.1.4.1.32473.1.3.4.1.11.6.0 \
 	sanRediscFbInitiator.0 .1.3.6.1.4.1.32473.1.3.4.1.12.1.0 \
-	sanRediscFbOldTarget.0 .1.3.6.1.4.1.32473.1.3.4.1.12.16.0
+	sanRediscFbOldTarget.0 .1.3.6.1.4.1.32473.1.3.4.1.12.16.0 \
+	sanRediscFbOldPort.0 .1.3.6.1.4.1.32473.1.3.4.1.12.19.0 \
+	sanRediscReactReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.13.1.0 \
+	sanRediscReactLast.0 .1.3.6.1.4.1.32473.1.3.4.1.13.9.0
 
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"

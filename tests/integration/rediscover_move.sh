@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# rediscover_move.sh: act mode end to end on one host (127.0.0.1): a name-server agent moves target disk0 from
+# portal 127.0.0.1:P to the pool's 127.0.0.5:P.  It creates the portal on the storage agent (its
+# sanStorPortalTable, SNMPv3 authPriv) so tgtd listens there, moves disk0 in isnsd (portal groups) while disk1
+# stays at the old portal, ends disk0's session at the old portal through the storage agent's sanStorSessionTable,
+# and sends sanTargetReaddressed.  Then, the storage agent's snmpd stopped, a second move fails and leaves tgt
+# and isnsd as they were.  Real tgtd, isnsd, two snmpd, two sanagentd, snmptrapd.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+sa_init rediscover_move
+sa_need snmp snmpget
+sa_need snmptrapd snmptrapd
+sa_need libiscsi-bin iscsi-perf
+sa_need libiscsi-bin iscsi-ls
+sa_need open-isns-server isnsd
+sa_need open-isns-utils isnsadm
+
+M=.1.3.6.1.4.1.32473.1.3.4
+READDRESSED=$M.0.4 # sanTargetReaddressed
+SESS=$M.1.8.1      # sanRediscSessionEntry
+CTL=$M.1.11        # sanRediscControls: target .1, address type .2, address .3, port .4, offender .5, trigger .6
+DEC=$M.1.10.1      # sanRediscDecisionEntry: target .7, new address .12, state .17, sessions ended .18, error .21
+H1=iqn.2026-12.org.sanagent:host1
+NEW=127.0.0.5 NEW2=127.0.0.6
+
+sa_start_snmptrapd
+sa_start_tgtd 2
+P=$SA_ISCSI_PORT
+X=$SA_IQN_PREFIX:disk0 Y=$SA_IQN_PREFIX:disk1
+
+# ---- isnsd: one entity (the storage host) with the two portals and both targets ---------------------------------
+ISNS_PORT=$(sa_free_port tcp)
+cat >"$SA_TMP/isnsd.conf" <<CONF
+SourceName = $SA_IQN_PREFIX:isns
+BindAddress = 127.0.0.1:$ISNS_PORT
+PIDFile = $SA_TMP/isnsd.pid
+ControlSocket = $SA_TMP/isnsctl
+Database = $SA_TMP/isnsdb
+Security = 0
+DefaultDiscoveryDomain = 1
+CONF
+mkdir -p "$SA_TMP/isnsdb"
+printf 'SourceName = %s\nServerAddress = 127.0.0.1:%s\nSecurity = 0\n' "$SA_IQN_PREFIX:storage" "$ISNS_PORT" \
+	>"$SA_TMP/isnsadm.conf"
+isnsadm_() { isnsadm -c "$SA_TMP/isnsadm.conf" "$@"; }
+sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >"$SA_TMP/isnsd.log" 2>&1
+sa_wait_for 10 isnsadm_ --list entities >/dev/null || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
+isnsadm_ --register "portal=127.0.0.1:$P" "portal=127.0.0.2:$P" "target=$X" "target=$Y" >"$SA_TMP/reg.log" 2>&1 ||
+	sa_fail "cannot register the targets: $(cat "$SA_TMP/reg.log")"
+# "NAME ADDRESS" for every portal group with a tag (one without grants no access).
+pgs() {
+	isnsadm_ --list portal-groups | awk -F' = ' '/Portal group name/{n=$2} /Portal group address/{a=$2}
+		/Portal group port/{p=$2} /Portal group tag/{gsub(/"/,"",n); sub(/\/tcp/,"",p); print n, a ":" p}' | sort
+}
+PGS0=$(pgs)
+sa_log "iSNS before: $(echo "$PGS0" | tr '\n' ';')"
+echo "$PGS0" | grep -qx "$X 127.0.0.1:$P" || sa_fail "iSNS does not list $X at 127.0.0.1:$P: $PGS0"
+
+# ---- the storage agent (sa_start_snmpd: v3 user $SA_V3_USER may write) ----------------------------------------
+RX=$(sa_free_port udp)
+sa_start_snmpd "trapsess -Ci -v 3 -l authPriv -u $SA_V3_USER -a SHA -A $SA_V3_AUTH -x AES -X $SA_V3_PRIV -t 2 -r 2 udp:127.0.0.1:$RX"
+sa_agent_conf "storage = { tgt_control = $SA_TGT_CONTROL; interval = 1; feedback_interval = 2; };"
+sa_start_agent
+sa_wait_agent
+
+# ---- the name-server agent, act mode -------------------------------------------------------------------------
+NS_PORT=$(sa_free_port udp)
+cat >"$SA_TMP/ns-snmpd.conf" <<CONF
+agentaddress udp:127.0.0.1:$NS_PORT
+master agentx
+agentXSocket unix:$SA_TMP/ns-agentx.sock
+agentXTimeout 5
+rocommunity $SA_RO_COMMUNITY 127.0.0.1
+createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
+rwuser $SA_V3_USER priv
+trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT
+CONF
+mkdir -p "$SA_TMP/ns-snmpd-persist" "$SA_TMP/ns-agent-persist"
+SNMP_PERSISTENT_DIR="$SA_TMP/ns-snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/ns-snmpd.log" -C \
+	-c "$SA_TMP/ns-snmpd.conf" -p "$SA_TMP/ns-snmpd.pid"
+ns_get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:$NS_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
+ns_get1() { ns_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
+ns_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$NS_PORT" "$@"; }
+ns_set() {
+	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
+		"127.0.0.1:$NS_PORT" "$@"
+}
+cat >"$SA_TMP/ns.conf" <<CONF
+agent = {
+  agentx_socket = "unix:$SA_TMP/ns-agentx.sock";
+  agentx_ping_interval = 1;
+  state_file = "$SA_TMP/ns-state/sanagent.state";
+};
+trap_receiver = {
+  listen = "udp:127.0.0.1:$RX";
+  users = ( { name = "$SA_V3_USER"; auth_protocol = "SHA"; auth_passphrase = "$SA_V3_AUTH";
+              priv_protocol = "AES"; priv_passphrase = "$SA_V3_PRIV"; } );
+};
+rediscover = {
+  mode = "act";
+  hold_time = 0;
+  target_cooldown = 0;
+  portal_cooldown = 0;
+  session_age_out = 600;
+  storage_users = [ "$SA_V3_USER" ];
+  pool = [ "$NEW", "$NEW2" ];
+  storage_agents = ( { peer = "udp:127.0.0.1:$SA_SNMP_PORT"; user = "$SA_V3_USER";
+                       auth_passphrase = "$SA_V3_AUTH"; priv_passphrase = "$SA_V3_PRIV";
+                       portals = [ "127.0.0.1:$P", "127.0.0.2:$P" ]; } );
+  isns_server = "127.0.0.1:$ISNS_PORT";
+  isns_source = "$SA_IQN_PREFIX:nameserver";
+};
+CONF
+SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
+	-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
+ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
+sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
+
+# ---- a session of Host_1 on disk0 at the old portal; the name server learns it from the storage agent ----------
+sa_bg iscsi-perf -i "$H1" -m 1 -b 1 "iscsi://127.0.0.1:$P/$X/1" >"$SA_TMP/perf.log" 2>&1
+nexus_of() { sa_tgt_ctl --op show --mode target | grep -q "Initiator: $1 "; }
+sa_wait_for 10 nexus_of "$H1" || sa_fail "Host_1 did not log in: $(cat "$SA_TMP/perf.log")"
+known() { ns_walk "$SESS.2" | grep -q "\"$H1\""; }
+sa_wait_for 20 known || sa_fail "the name server does not know Host_1's session: $(ns_walk "$SESS")"
+SID0=$(sa_tgt_ctl --op show --mode target | awk -v h="$H1" '/I_T nexus:/{s=$3} $0 ~ "Initiator: " h " "{print s; exit}')
+
+# ---- the move -------------------------------------------------------------------------------------------------
+hex() { printf '%02X %02X %02X %02X' $(echo "$1" | tr . ' '); }
+trigger() { # TARGET ADDRESS
+	ns_set "$CTL.1.0" s "$1" "$CTL.2.0" i 1 "$CTL.3.0" x "$(hex "$2" | tr -d ' ')" "$CTL.4.0" u "$P" \
+		"$CTL.5.0" s "" "$CTL.6.0" i 2 >/dev/null || sa_fail "sanRediscTrigger refused for $1"
+}
+t0=$(date +%s%N)
+trigger "$X" 127.0.0.1
+ended_state() { s=$(ns_get "$DEC.17.$1"); [ "$s" = 3 ] || [ "$s" = 4 ]; }
+sa_wait_for 30 ended_state 1 || sa_fail "decision 1 still $(ns_get1 "$DEC.17.1" "$DEC.21.1")"
+t1=$(date +%s%N)
+row=$(ns_get1 "$DEC.7.1" "$DEC.12.1" "$DEC.13.1" "$DEC.17.1" "$DEC.18.1" "$DEC.21.1")
+[ "$row" = "\"$X\" \"$(hex $NEW) \" $P 3 1 \"\"" ] || sa_fail "decision 1: $row ($(tail -5 "$SA_TMP/ns-sanagentd.log"))"
+sa_log "decision 1 done in $(((t1 - t0) / 1000000)) ms: $row"
+# tgt listens at the new portal, through the storage agent's row; the old one stays (disk1 is served there).
+sa_tgt_ctl --op show --mode portal | grep -q "Portal: $NEW:$P," || sa_fail "tgt has no portal $NEW:$P"
+sa_tcp_listening "$NEW" "$P" || sa_fail "tgtd does not listen on $NEW:$P"
+iscsi-ls -s "iscsi://$NEW:$P" 2>&1 | grep -q "$X" || sa_fail "iscsi-ls finds no $X at $NEW:$P"
+# iSNS: disk0 at the new portal and no longer at the old one, still at 127.0.0.2; disk1 where it was.
+PGS1=$(pgs)
+sa_log "iSNS after: $(echo "$PGS1" | tr '\n' ';')"
+want=$(printf '%s\n' "$X $NEW:$P" "$X 127.0.0.2:$P" "$Y 127.0.0.1:$P" "$Y 127.0.0.2:$P" | sort)
+[ "$PGS1" = "$want" ] || sa_fail "iSNS portal groups: $PGS1"
+# Host_1's session at the old portal was ended (libiscsi may log in again: a new nexus, not the old one).
+gone() { ! sa_tgt_ctl --op show --mode target | grep -q "I_T nexus: $SID0\$"; }
+sa_wait_for 10 gone || sa_fail "session $SID0 of Host_1 not ended"
+sa_wait_for 5 sa_trap_seen "$READDRESSED" || sa_fail "sanTargetReaddressed did not reach snmptrapd"
+grep -A10 "$READDRESSED" "$SA_TMP/snmptrapd.log" | grep -q "$DEC.7.1 = STRING: \"$X\"" ||
+	sa_fail "sanTargetReaddressed does not name $X: $(grep -A10 "$READDRESSED" "$SA_TMP/snmptrapd.log")"
+
+# ---- the storage agent unreachable: the second move fails, nothing changes ---------------------------------------
+PORTALS0=$(sa_tgt_ctl --op show --mode portal | sort)
+sa_stop_pid "$SA_SNMPD_PID"
+trigger "$Y" 127.0.0.1
+sa_wait_for 30 ended_state 2 || sa_fail "decision 2 still $(ns_get1 "$DEC.17.2" "$DEC.21.2")"
+row=$(ns_get1 "$DEC.7.2" "$DEC.17.2" "$DEC.18.2" "$DEC.21.2")
+case "$row" in "\"$Y\" 4 0 \"sanStorPortalNextIndex: storage agent unreachable"*) ;; *) sa_fail "decision 2: $row" ;; esac
+sa_log "decision 2: $row"
+[ "$(sa_tgt_ctl --op show --mode portal | sort)" = "$PORTALS0" ] || sa_fail "tgt's portals changed"
+[ "$(pgs)" = "$PGS1" ] || sa_fail "iSNS changed: $(pgs)"
+grep -q -e "$SA_V3_AUTH" -e "$SA_V3_PRIV" "$SA_TMP/ns-sanagentd.log" && sa_fail "a secret is in the log"
+echo PASS
