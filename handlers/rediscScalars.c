@@ -224,6 +224,8 @@ static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
 		case REDISC_C_MOVES_FAILED: h_set_u64(vb, c->moves_failed); break;
 		case REDISC_C_MESSAGES: h_set_u64(vb, c->messages); break;
 		case REDISC_C_REQUESTS: h_set_u64(vb, c->requests); break;
+		case REDISC_C_POLLS: h_set_u64(vb, c->polls); break;
+		case REDISC_C_POLL_FAILURES: h_set_u64(vb, c->poll_failures); break;
 		default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
 		}
 	}
@@ -252,8 +254,9 @@ int h_redisc_scalars_init(void)
 	if (!policy_reg && (rc = register_group(&policy_reg, "sanRediscPolicy", policy_handler, policy_oid,
 	                                        OID_LENGTH(policy_oid), HANDLER_CAN_RWRITE, REDISC_P_AGE_OUT)) < 0)
 		return rc;
-	if (!counters_reg && (rc = register_group(&counters_reg, "sanRediscCounters", counters_handler, counters_oid,
-	                                          OID_LENGTH(counters_oid), HANDLER_CAN_RONLY, REDISC_C_REQUESTS)) < 0)
+	if (!counters_reg &&
+	    (rc = register_group(&counters_reg, "sanRediscCounters", counters_handler, counters_oid,
+	                         OID_LENGTH(counters_oid), HANDLER_CAN_RONLY, REDISC_C_POLL_FAILURES)) < 0)
 		return rc;
 	return 0;
 }

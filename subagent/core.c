@@ -16,6 +16,7 @@
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
 #include "engines/rediscover/rediscover.h"
+#include "engines/rediscover/redisc_poll.h"
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
@@ -105,6 +106,11 @@ static const struct redir_agent_ops sa_core_redir_agent_ops = {
     .walk = sa_snmpc_walk,
     .set_int = sa_snmpc_set_int,
     .cancel_all = sa_snmpc_cancel_all,
+};
+
+/* The rediscover engine polls the storage agents' session tables through the same client. */
+static const struct redisc_poll_ops sa_core_redisc_poll_ops = {
+    .walk = sa_snmpc_walk,
 };
 
 /* The rediscover engine's moves write the storage agents' tables through the same client. */
@@ -230,6 +236,7 @@ static int sa_core_wire(void)
 	int rc;
 
 	redir_agent_ops_register(&sa_core_redir_agent_ops);
+	redisc_poll_ops_register(&sa_core_redisc_poll_ops);
 	redisc_move_ops_register(&sa_core_redisc_move_ops);
 	redisc_msg_ops_register(&sa_core_redisc_msg_ops);
 	if ((rc = sa_login_teams_start()) < 0) {

@@ -359,13 +359,22 @@ static int group_exists(const char *target, const struct redisc_addr *portal)
 	       redisc_addr_cmp(&redisc_m.by_key[i]->portal, portal) == 0;
 }
 
+static int take_session(const struct redisc_feedback *fb, int storage, const char *who, const char *source, int polled);
+
+int redisc_take_polled(const struct redisc_feedback *fb, const char *source)
+{
+	char who[REDISC_SOURCE_MAX];
+
+	if (!redisc_m.running)
+		return REDISC_DROP_NONE;
+	snprintf(who, sizeof(who), "poll@%s", source);
+	return take_session(fb, 1, who, source, 1);
+}
+
 int redisc_take(const struct redisc_feedback *fb, int request, int version, const char *principal, const char *source)
 {
 	char who[REDISC_SOURCE_MAX];
-	struct redisc_session *s;
 	int storage;
-	uint32_t value = 0;
-	int metric;
 
 	if (!redisc_m.running)
 		return REDISC_DROP_NONE;
@@ -387,6 +396,17 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 		decide(REDISC_TRIG_REQUEST, fb->target, &fb->portal, REDISC_M_NONE, 0, who, fb->offender);
 		return REDISC_DROP_NONE;
 	}
+	return take_session(fb, storage, who, source, 0);
+}
+
+/* A session's report, from a notification or a poll of a storage agent's table (a storage agent's word; not in
+ * the feedback counters, which count notifications). */
+static int take_session(const struct redisc_feedback *fb, int storage, const char *who, const char *source, int polled)
+{
+	struct redisc_session *s;
+	uint32_t value = 0;
+	int metric;
+
 	s = redisc_session_lookup(fb->target, &fb->portal, fb->initiator);
 	if (!s) {
 		/* Only a storage agent sees sessions from the target's side: its word makes one exist. */
@@ -410,10 +430,12 @@ int redisc_take(const struct redisc_feedback *fb, int request, int version, cons
 	snprintf(s->source, sizeof(s->source), "%s", source);
 	if (!storage)
 		redisc_agent_learn(fb->initiator, source);
-	redisc_m.ctr.accepted++;
+	if (!polled)
+		redisc_m.ctr.accepted++;
 	metric = redisc_hold_update(&s->hold, &redisc_m.pol, &s->m, redisc_clock_ms(), &value);
 	if (metric)
-		decide(REDISC_TRIG_FEEDBACK, s->target, &s->portal, metric, value, who, NULL);
+		decide(polled ? REDISC_TRIG_POLL : REDISC_TRIG_FEEDBACK, s->target, &s->portal, metric, value, who,
+		       NULL);
 	return REDISC_DROP_NONE;
 }
 
@@ -512,6 +534,7 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 void redisc_stop(void)
 {
+	redisc_poll_stop();
 	if (redisc_m.sweep_timer)
 		sa_ev_cancel(redisc_m.sweep_timer);
 	redisc_m.sweep_timer = 0;
@@ -557,6 +580,7 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		redisc_stop();
 		return -ENOMEM;
 	}
+	redisc_poll_apply(c);
 	sa_log(SA_LOG_INFO, REDISC_TAG, "started: mode %s, hold %u s, cooldowns %u/%u s, cap %u/h, %zu pool addresses",
 	       c->mode, (unsigned int)redisc_m.pol.hold_s, (unsigned int)redisc_m.pol.target_cooldown_s,
 	       (unsigned int)redisc_m.pol.portal_cooldown_s, (unsigned int)redisc_m.pol.max_moves_per_hour,
@@ -566,9 +590,13 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 
 int redisc_reload(const struct sa_rediscover_config *c, char *err, size_t errlen)
 {
+	int rc;
+
 	if (!redisc_m.running)
 		return redisc_start(c, err, errlen);
-	return apply(c, err, errlen);
+	if ((rc = apply(c, err, errlen)) == 0)
+		redisc_poll_apply(c);
+	return rc;
 }
 
 int redisc_running(void)

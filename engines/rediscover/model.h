@@ -101,6 +101,12 @@ void redisc_agents_free(void);
 /* groups.c */
 void redisc_groups_free(void);
 
+/* engine.c: a session row read from a storage agent's table (poll.c), taken as that agent's feedback. */
+int redisc_take_polled(const struct redisc_feedback *fb, const char *source);
+
+/* poll.c: polls the storage agents with poll_interval > 0; apply replaces the set (reload), stop ends it. */
+void redisc_poll_apply(const struct sa_rediscover_config *c);
+void redisc_poll_stop(void);
 /* messages.c */
 /* The message user, the storage agents' portals and the alternatives, copied from the section. */
 int redisc_messages_apply(const struct sa_rediscover_config *c, char *err, size_t errlen);

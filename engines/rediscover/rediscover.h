@@ -53,6 +53,7 @@ struct redisc_counters {
 	uint64_t received, accepted, dropped;
 	uint64_t dropped_unauthorized, dropped_unknown_session, dropped_malformed;
 	uint64_t decisions, suppressed, moves, moves_failed, messages, requests;
+	uint64_t polls, poll_failures; /* walks of storage agents' session tables that ended, that failed */
 };
 
 /* A session the engine knows. */

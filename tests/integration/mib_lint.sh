@@ -190,6 +190,7 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscThresholdOutside .1.3.6.1.4.1.32473.1.3.4.1.2.1.5 \
 	sanRediscFeedbackReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.1.0 \
 	sanRediscRequestsReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.3.12.0 \
+	sanRediscPollFailures.0 .1.3.6.1.4.1.32473.1.3.4.1.3.14.0 \
 	sanRediscPoolNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.4.0 \
 	sanRediscPoolRowStatus .1.3.6.1.4.1.32473.1.3.4.1.5.1.9 \
 	sanRediscAgentNextIndex.0 .1.3.6.1.4.1.32473.1.3.4.1.6.0 \

@@ -8,6 +8,7 @@
 #    (a later login built from discovery leaves it out, also after an agent restart);
 #  - sanRediscoverAlternative (otherTarget): the login becomes one to the other target there;
 #  - forged (an unlisted v3 user, v2c) or malformed messages move nothing and are counted.
+# One message goes out through the name-server agent's own encoder and SNMP client (tests/integration/inform_send).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -154,8 +155,11 @@ wait "$IO" || sa_fail "verified I/O through team $T2 failed across the move: $(c
 [ "$(col "$LOGIN.15.2")" = "$T2" ] || sa_fail "login 2 has team $(col "$LOGIN.15.2") now, want $T2 kept"
 sa_log "type 1: $(($(rounds) - r0)) verified 16 MiB rounds through team $T2 across the move, no error; same team"
 
-# ---- type 1 for X, a login with its own portal (.1 -> .2) -----------------------------------------------------
-type1 "$X" 1 2 || sa_fail "sanRediscover for X not acknowledged"
+# ---- type 1 for X, a login with its own portal (.1 -> .2), sent by the name server's own code ------------------
+# (redisc_msg_encode and sa_snmpc_inform: v3 engine discovery against the receiver, authPriv, the acknowledgement)
+SENT=$("$SA_BUILDDIR/tests/integration/inform_send" "udp:127.0.0.1:$RX" $NS_USER $NS_AUTH $NS_PRIV 1 "$INI" "$X" \
+	"127.0.0.2:$P" "127.0.0.1:$P") || sa_fail "sa_snmpc_inform's sanRediscover for X not acknowledged"
+sa_log "type 1 for X through sa_snmpc_inform: $SENT"
 expect "type 1, X" "6 2 0 2 1 1 2 0"
 sa_wait_for 10 is "$LOGIN.4.1" '"7F 00 00 02 "' || sa_fail "login 1 address $(col "$LOGIN.4.1"), want 127.0.0.2"
 sa_wait_for 10 portals_are "$T1" "127.0.0.2:$P" || sa_fail "team $T1 portals $(portals "$T1")"

@@ -13,6 +13,7 @@
 #include "common/evloop.h"
 #include "common/state.h"
 #include "engines/registry.h"
+#include "engines/rediscover/redisc_poll.h"
 #include "engines/rediscover/rediscover.h"
 #include "tests/unit/tmpdir.h"
 
@@ -741,6 +742,126 @@ START_TEST(decision_update_persists)
 }
 END_TEST
 
+/* ---- pull: the storage agent's sanStorSessionTable through an injected walk ------------------------------ */
+
+static sa_snmpc_vb_cb ut_vb;
+static sa_snmpc_done_cb ut_done;
+static void *ut_walk_arg;
+static int ut_walks;
+static char ut_walk_user[32];
+
+static int ut_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
+                   sa_snmpc_done_cb done, void *arg)
+{
+	(void)root;
+	(void)rootlen;
+	ut_walks++;
+	snprintf(ut_walk_user, sizeof(ut_walk_user), "%s", p->user);
+	ut_vb = vb;
+	ut_done = done;
+	ut_walk_arg = arg;
+	return 0;
+}
+static const struct redisc_poll_ops ut_poll_ops = {.walk = ut_walk};
+
+/* One varbind of sanStorSessionEntry.col.tid.sid. */
+static void ut_col(uint32_t col, uint32_t sid, int type, uint64_t v, const char *str, size_t len)
+{
+	uint32_t oid[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 1, 15, 1, col, 1, sid};
+	struct sa_snmpc_vb vb = {oid, 16, type, (int64_t)v, v, str, len};
+
+	ck_assert_int_eq(ut_vb(&vb, ut_walk_arg), 0);
+}
+
+/* A row the way the storage agent's table has it: initiator, target, bytes, portal, window rates. */
+static void ut_row(uint32_t sid, const char *initiator, const char *target, const char *ip, uint64_t rd, uint32_t avg)
+{
+	unsigned char a[4] = {0};
+
+	if (ip)
+		ck_assert_int_eq(inet_pton(AF_INET, ip, a), 1);
+	ut_col(2, sid, SA_SNMPC_STRING, 0, initiator, strlen(initiator));
+	ut_col(5, sid, SA_SNMPC_STRING, 0, target, strlen(target));
+	ut_col(6, sid, SA_SNMPC_COUNTER64, rd, NULL, 0);
+	ut_col(7, sid, SA_SNMPC_COUNTER64, 0, NULL, 0);
+	ut_col(12, sid, SA_SNMPC_INTEGER, ip ? 1 : 0, NULL, 0);
+	ut_col(13, sid, SA_SNMPC_STRING, 0, (const char *)a, ip ? 4 : 0);
+	ut_col(14, sid, SA_SNMPC_UNSIGNED, ip ? 3260 : 0, NULL, 0);
+	ut_col(15, sid, SA_SNMPC_UNSIGNED, avg * 2u, NULL, 0);
+	ut_col(16, sid, SA_SNMPC_UNSIGNED, avg / 2u, NULL, 0);
+	ut_col(17, sid, SA_SNMPC_UNSIGNED, avg, NULL, 0);
+}
+
+/* The name server polls the storage agent (no push at all): Host_1 and Host_2 on X at interface 36 become known
+ * sessions with the storage agent's bytes and rates; a row without a portal is skipped; a poll that fails is
+ * counted and keeps the sessions until they age out; a walk still in flight when the engine stops ends cleanly. */
+START_TEST(poll_storage_agent)
+{
+	struct sa_redisc_storage_agent_cfg sa = {.peer = "udp:192.0.2.3:161",
+	                                         .user = "sanctl",
+	                                         .auth_passphrase = "auth-secret",
+	                                         .priv_passphrase = "priv-secret",
+	                                         .poll_interval = 5};
+	struct sa_rediscover_config c = seed_config("dry-run", 0);
+	char err[128] = "";
+	const struct redisc_session *s;
+
+	c.storage_agents = &sa;
+	c.nstorage_agents = 1;
+	redisc_poll_ops_register(&ut_poll_ops);
+	ut_walks = 0;
+	ck_assert_msg(redisc_start(&c, err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_int_eq(ut_walks, 0); /* the first poll one interval after the start */
+	ck_assert_ptr_nonnull(ut_timer_cb);
+	ut_timer_cb(1, ut_timer_arg);
+	ck_assert_int_eq(ut_walks, 1);
+	ck_assert_str_eq(ut_walk_user, "sanctl");
+	ut_row(1, HOST1, "X", IF36, 900u << 20, 9000);
+	ut_row(2, HOST2, "X", IF36, 100u << 20, 500);
+	ut_row(3, "iqn.2026-12.org.sanagent:host3", "X", NULL, 5, 1);
+	ut_done(0, "", ut_walk_arg);
+	ck_assert_uint_eq(redisc_session_count(), 2);
+	ck_assert_uint_eq(redisc_counters()->polls, 1);
+	ck_assert_uint_eq(redisc_counters()->received, 0); /* the counters of notifications */
+	for (s = redisc_session_next(0); s; s = redisc_session_next(s->index)) {
+		ck_assert_str_eq(s->source, "udp:192.0.2.3:161");
+		if (strcmp(s->initiator, HOST1) == 0) {
+			ck_assert_uint_eq(s->bytes, 900u << 20);
+			ck_assert_uint_eq(s->m.v[2], 9000);
+		} else {
+			ck_assert_uint_eq(s->bytes, 100u << 20);
+			ck_assert_uint_eq(s->m.v[0], 1000);
+		}
+	}
+	/* The engine's group is there as if the storage agent had pushed it: a request for it is taken. */
+	{
+		struct redisc_feedback rq = fb_session("", "X", IF36, 0, 0);
+
+		snprintf(rq.offender, sizeof(rq.offender), "%s", HOST1);
+		ck_assert_int_eq(redisc_take(&rq, 1, 3, "storagent", "10.0.0.2:40000"), REDISC_DROP_NONE);
+		ck_assert_str_eq(last_decision()->offender, HOST1);
+	}
+
+	/* The next poll times out: counted, sessions kept (they age out as unreported ones do). */
+	ck_assert_ptr_nonnull(ut_timer_cb);
+	ut_timer_cb(1, ut_timer_arg);
+	ck_assert_int_eq(ut_walks, 2);
+	ut_timer_cb(1, ut_timer_arg); /* still in flight: not asked twice */
+	ck_assert_int_eq(ut_walks, 2);
+	ut_done(-ETIMEDOUT, "timeout", ut_walk_arg);
+	ck_assert_uint_eq(redisc_counters()->poll_failures, 1);
+	ck_assert_uint_eq(redisc_session_count(), 2);
+
+	/* Stopped with a walk in flight: its answer arrives later and is dropped. */
+	ut_timer_cb(1, ut_timer_arg);
+	ck_assert_int_eq(ut_walks, 3);
+	redisc_stop();
+	ck_assert_int_ne(ut_vb(NULL, ut_walk_arg), 0);
+	ut_done(0, "", ut_walk_arg);
+	redisc_poll_ops_register(NULL);
+}
+END_TEST
+
 /* ---- the messages after a move (seed 000 step 66) ---------------------------------------------------------- */
 
 struct ut_inform {
@@ -911,6 +1032,7 @@ static Suite *suite(void)
 	tcase_add_test(engine, pool_rows_and_restart);
 	tcase_add_test(engine, pool_config_interface);
 	tcase_add_test(engine, decision_update_persists);
+	tcase_add_test(engine, poll_storage_agent);
 	tcase_add_test(engine, messages_after_a_move);
 	tcase_add_test(engine, messages_other_target_and_what_cannot_go);
 	suite_add_tcase(s, engine);
