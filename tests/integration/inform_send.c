@@ -47,7 +47,8 @@ int main(int argc, char **argv)
 	int n, rc;
 
 	if (argc < 10 || (argv[5][0] == '2' && argc < 12)) {
-		fprintf(stderr, "usage: inform_send PEER USER AUTH PRIV 1|2 INITIATOR TARGET NEW OLD [OLD_TARGET KIND]\n");
+		fprintf(stderr,
+		        "usage: inform_send PEER USER AUTH PRIV 1|2 INITIATOR TARGET NEW OLD [OLD_TARGET KIND]\n");
 		return 2;
 	}
 	memset(&m, 0, sizeof(m));
