@@ -17,7 +17,7 @@
 static const uint32_t oid_portal_next[] = {STOR_OBJECTS, 11};
 static const uint32_t oid_portal_entry[] = {STOR_OBJECTS, 12, 1};
 static const uint32_t oid_session_entry[] = {STOR_OBJECTS, 15, 1};
-enum { POR_ADDR_TYPE = 2, POR_ADDR = 3, POR_PORT = 4, POR_STORAGE = 6, POR_ROW_STATUS = 7 };
+enum { POR_ADDR_TYPE = 2, POR_ADDR = 3, POR_PORT = 4, POR_STORAGE = 6, POR_ROW_STATUS = 7, POR_IFNAME = 8 };
 enum { SES_INITIATOR = 2, SES_TARGET = 5, SES_END = 11 };
 enum { RS_ACTIVE = 1, RS_NOT_IN_SERVICE = 2, RS_CREATE_AND_GO = 4, RS_DESTROY = 6 };
 #define ST_NONVOLATILE 3
@@ -41,7 +41,8 @@ void redisc_move_ops_register(const struct redisc_move_ops *ops)
 struct move {
 	struct move *next;
 	uint32_t id, decision;
-	const struct redisc_storage_agent *sa;
+	/* The storage agent's address and user, copied: a reload may replace the config's list meanwhile. */
+	char peer_spec[128], user[64], auth[128], priv[128];
 	struct sa_snmpc_peer peer;
 	unsigned int timer; /* the step's deadline or the next poll */
 	uint64_t deadline_ms;
@@ -79,6 +80,8 @@ static void move_free(struct move *m)
 		*pp = m->next;
 	if (m->timer)
 		sa_ev_cancel(m->timer);
+	explicit_bzero(m->auth, sizeof(m->auth));
+	explicit_bzero(m->priv, sizeof(m->priv));
 	free(m);
 }
 
@@ -310,16 +313,17 @@ static void create_done(int rc, const char *why, void *arg)
 static void start_create(struct move *m)
 {
 	struct redisc_decision *d = dec_of(m);
-	uint32_t o[5][32];
-	size_t n[5] = {0};
-	struct sa_snmpc_vb vb[5];
-	static const int cols[5] = {POR_ADDR_TYPE, POR_ADDR, POR_PORT, POR_STORAGE, POR_ROW_STATUS};
+	uint32_t o[6][32];
+	size_t n[6] = {0}, nvb = 5;
+	struct sa_snmpc_vb vb[6];
+	static const int cols[6] = {POR_ADDR_TYPE, POR_ADDR, POR_PORT, POR_STORAGE, POR_ROW_STATUS, POR_IFNAME};
+	const char *iface = redisc_pool_iface(m->decision);
 	int rc;
 
 	if (!d)
 		return;
 	memset(vb, 0, sizeof(vb));
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		oid_cat(o[i], &n[i], oid_portal_entry, sizeof(oid_portal_entry) / sizeof(*oid_portal_entry));
 		o[i][n[i]++] = (uint32_t)cols[i];
 		o[i][n[i]++] = d->stor_row;
@@ -335,9 +339,16 @@ static void start_create(struct move *m)
 	vb[2].u = d->new_portal.port;
 	vb[3].i = ST_NONVOLATILE; /* the moved portal outlives a restart of the storage agent */
 	vb[4].i = RS_CREATE_AND_GO;
+	if (iface[0]) {
+		/* The storage agent puts the address on that interface first (sanStorPortalIfName). */
+		vb[5].type = SA_SNMPC_STRING;
+		vb[5].str = iface;
+		vb[5].len = strlen(iface);
+		nvb = 6;
+	}
 	m->row_touched = 1;
 	arm(m, redisc_move_step_ms);
-	rc = move_ops.set ? move_ops.set(&m->peer, vb, 5, create_done, (void *)(uintptr_t)m->id) : -ENOSYS;
+	rc = move_ops.set ? move_ops.set(&m->peer, vb, nvb, create_done, (void *)(uintptr_t)m->id) : -ENOSYS;
 	if (rc < 0)
 		fail(m, "cannot ask the storage agent: %s", strerror(-rc));
 }
@@ -593,11 +604,14 @@ static struct move *move_new(struct redisc_decision *d, const struct redisc_stor
 		return NULL;
 	m->id = ++next_move_id;
 	m->decision = d->index;
-	m->sa = sa;
-	m->peer.peer = sa->peer;
-	m->peer.user = sa->user;
-	m->peer.auth_pass = sa->auth_pass;
-	m->peer.priv_pass = sa->priv_pass;
+	snprintf(m->peer_spec, sizeof(m->peer_spec), "%s", sa->peer);
+	snprintf(m->user, sizeof(m->user), "%s", sa->user);
+	snprintf(m->auth, sizeof(m->auth), "%s", sa->auth_pass);
+	snprintf(m->priv, sizeof(m->priv), "%s", sa->priv_pass);
+	m->peer.peer = m->peer_spec;
+	m->peer.user = m->user;
+	m->peer.auth_pass = m->auth;
+	m->peer.priv_pass = m->priv;
 	m->peer.timeout_ms = 1000;
 	m->peer.retries = 1;
 	m->next = moves;
