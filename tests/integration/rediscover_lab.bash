@@ -40,6 +40,8 @@
 #     SECTIONS: more top-level sections.  Returns once the agent's objects are served through its snmpd.  Start ns
 #     first: the others' informs need its receiver.  Files: $SA_TMP/rl-HOST-{snmpd,sanagent}.conf, logs
 #     $SA_TMP/rl-HOST-{snmpd,sanagentd}.log, state $SA_TMP/rl-HOST-state/.
+#     RL_POLL_INTERVAL (default 0): the name server polls the storage agent's session table every that many s;
+#     RL_STO_PUSH=0: the storage host's snmpd forwards nothing to the name server (pull only).
 # rl_agents_up   ns, sto, h1, h2 with the roles' defaults.
 # rl_get HOST OID... | rl_get1 | rl_walk HOST OID | rl_set HOST SNMPSET-ARGS | rl_set_err WANT HOST ARGS
 #     as sa_get, sa_get1, sa_walk, sa_set, sa_set_err of lib.sh, from the manager to HOST's snmpd.
@@ -243,7 +245,7 @@ rwuser $SA_V3_USER priv
 trapsess -v 2c -c $SA_TRAP_COMMUNITY $RL_MGM:162
 EOF
 	case $h in
-	sto) echo "trapsess -Ci -v 3 -l authPriv -u $RL_STOR_USER -a SHA -A $RL_STOR_AUTH -x AES -X $RL_STOR_PRIV $RL_NSM:$RL_RX_PORT" ;;
+	sto) [ "${RL_STO_PUSH:-1}" = 0 ] || echo "trapsess -Ci -v 3 -l authPriv -u $RL_STOR_USER -a SHA -A $RL_STOR_AUTH -x AES -X $RL_STOR_PRIV $RL_NSM:$RL_RX_PORT" ;;
 	h1 | h2) echo "trapsess -Ci -v 3 -l authPriv -u $RL_HOST_USER -a SHA -A $RL_HOST_AUTH -x AES -X $RL_HOST_PRIV $RL_NSM:$RL_RX_PORT" ;;
 	esac
 }
@@ -279,7 +281,8 @@ rediscover = {
   feedback_users = [ "$RL_HOST_USER" ];
   storage_users = [ "$RL_STOR_USER" ];
   storage_agents = ( { peer = "udp:$RL_STOM:161"; user = "$SA_V3_USER"; auth_passphrase = "$SA_V3_AUTH";
-                       priv_passphrase = "$SA_V3_PRIV"; portals = [ "$RL_STO36:3260", "$RL_STO38:3260" ]; } );
+                       priv_passphrase = "$SA_V3_PRIV"; portals = [ "$RL_STO36:3260", "$RL_STO38:3260" ];
+                       poll_interval = ${RL_POLL_INTERVAL:-0}; } );
   isns_server = "$RL_NSM:$RL_ISNS_PORT";
   isns_source = "$RL_IQN:nameserver";
   initiator_agents = ( { initiator = "$RL_H1_IQN"; address = "$RL_H1M:$RL_RX_PORT"; },
