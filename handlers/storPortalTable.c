@@ -22,6 +22,7 @@ static const struct h_column portal_cols[] = {
     {H_SPOR_TPGT, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SPOR_STORAGE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
     {H_SPOR_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
+    {H_SPOR_IFNAME, H_RC, H_SYN_ADMIN_STRING, H_COL_NOT_ACTIVE, 0, STOR_IFNAME_MAX - 1},
 };
 
 struct por_image {
@@ -31,6 +32,7 @@ struct por_image {
 	uint32_t port;
 	int storage;
 	char host[INET6_ADDRSTRLEN];
+	char ifname[STOR_IFNAME_MAX];
 };
 
 static int por_next(const uint32_t *after, uint32_t *out)
@@ -55,6 +57,7 @@ static int por_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list 
 	case H_SPOR_PORT: h_set_u32(vb, ASN_UNSIGNED, p->port); break;
 	case H_SPOR_TPGT: h_set_u32(vb, ASN_UNSIGNED, p->tpgt); break;
 	case H_SPOR_STORAGE: h_set_int(vb, p->storage); break;
+	case H_SPOR_IFNAME: h_set_str(vb, p->ifname, STOR_IFNAME_MAX - 1); break;
 	/* Not yet (or no longer) listed by tgt: the agent is (re)applying it. */
 	case H_SPOR_ROW_STATUS: h_set_int(vb, p->active ? RS_ACTIVE : RS_NOTINSERVICE); break;
 	default: return SNMP_NOSUCHOBJECT;
@@ -72,6 +75,7 @@ static int por_get_work(const void *image, unsigned int col, netsnmp_variable_li
 	case H_SPOR_PORT: h_set_u32(vb, ASN_UNSIGNED, w->port); break;
 	case H_SPOR_TPGT: h_set_u32(vb, ASN_UNSIGNED, 0); break;
 	case H_SPOR_STORAGE: h_set_int(vb, w->storage); break;
+	case H_SPOR_IFNAME: h_set_str(vb, w->ifname, STOR_IFNAME_MAX - 1); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -87,6 +91,7 @@ static int por_load(const uint32_t *idx, void *image)
 	w->addr_type = h_redir_host_addr(0, p->host, w->addr, &w->addr_len);
 	w->port = p->port;
 	w->storage = p->storage;
+	snprintf(w->ifname, sizeof(w->ifname), "%s", p->ifname);
 	return 0;
 }
 
@@ -108,6 +113,7 @@ static int por_store(void *image, unsigned int col, const netsnmp_variable_list 
 	case H_SPOR_ADDR: return h_put_octets(w->addr, &w->addr_len, sizeof(w->addr), vb);
 	case H_SPOR_PORT: return h_put_u32(&w->port, vb);
 	case H_SPOR_STORAGE: return h_put_int(&w->storage, vb);
+	case H_SPOR_IFNAME: return h_put_str(w->ifname, sizeof(w->ifname), vb);
 	default: return 0;
 	}
 }
@@ -128,7 +134,7 @@ static int por_check(struct h_row *row, struct h_txn *txn)
 		return 0; /* every row may be destroyed, tgt's own ones included: that is the point */
 	if (!inet_ntop(w->addr_type == 2 ? AF_INET6 : AF_INET, w->addr, w->host, sizeof(w->host)))
 		return -EINVAL;
-	return stor_portal_validate(row->idx[0], w->host, (uint16_t)w->port, w->storage);
+	return stor_portal_validate(row->idx[0], w->host, (uint16_t)w->port, w->storage, w->ifname);
 }
 
 static int por_action(struct h_row *row, struct h_txn *txn)
@@ -139,7 +145,7 @@ static int por_action(struct h_row *row, struct h_txn *txn)
 	(void)txn;
 	if (row->op != H_OP_CREATE)
 		return 0; /* nothing of an active row changes but through destroy */
-	if ((rc = stor_portal_create(row->idx[0], w->host, (uint16_t)w->port, w->storage)) == 0)
+	if ((rc = stor_portal_create(row->idx[0], w->host, (uint16_t)w->port, w->storage, w->ifname)) == 0)
 		row->done = 1;
 	return rc;
 }

@@ -27,6 +27,7 @@ enum {
 	H_SPOR_TPGT,
 	H_SPOR_STORAGE,
 	H_SPOR_ROW_STATUS,
+	H_SPOR_IFNAME,
 };
 
 enum {

@@ -223,8 +223,12 @@ static void tick(unsigned int id, void *arg)
 		}
 		if (!j->killed && (now.tv_sec > j->deadline.tv_sec ||
 		                   (now.tv_sec == j->deadline.tv_sec && now.tv_nsec >= j->deadline.tv_nsec))) {
-			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control, j->argv[5],
-			       j->argv[6], j->argv[7], j->argv[8] ? j->argv[8] : "");
+			if (j->control < 0)
+				sa_log(SA_LOG_WARNING, TAG, "%s %s %s timed out", j->argv[0],
+				       j->argv[1] ? j->argv[1] : "", j->argv[1] && j->argv[2] ? j->argv[2] : "");
+			else
+				sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control,
+				       j->argv[5], j->argv[6], j->argv[7], j->argv[8] ? j->argv[8] : "");
 			kill(j->pid, SIGKILL);
 			j->killed = true;
 		}
@@ -235,7 +239,8 @@ static void tick(unsigned int id, void *arg)
 	}
 }
 
-static struct job *job_newv(int control, const void *owner, tgtc_done_cb cb, void *arg, va_list ap)
+/* prog NULL: "tgtadm -C control ARGS"; else "prog ARGS". */
+static struct job *job_newv(const char *prog, int control, const void *owner, tgtc_done_cb cb, void *arg, va_list ap)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	char port[16];
@@ -245,9 +250,13 @@ static struct job *job_newv(int control, const void *owner, tgtc_done_cb cb, voi
 	if (!j)
 		return NULL;
 	snprintf(port, sizeof(port), "%d", control);
-	j->argv[n++] = strdup("tgtadm");
-	j->argv[n++] = strdup("-C");
-	j->argv[n++] = strdup(port);
+	if (prog) {
+		j->argv[n++] = strdup(prog);
+	} else {
+		j->argv[n++] = strdup("tgtadm");
+		j->argv[n++] = strdup("-C");
+		j->argv[n++] = strdup(port);
+	}
 	while ((a = va_arg(ap, const char *)) && n < MAX_ARGS)
 		j->argv[n++] = strdup(a);
 	for (int i = 0; i < n; i++) {
@@ -272,7 +281,24 @@ int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...)
 	if (control < 0)
 		return -EINVAL;
 	va_start(ap, arg);
-	j = job_newv(control, owner, cb, arg, ap);
+	j = job_newv(NULL, control, owner, cb, arg, ap);
+	va_end(ap);
+	if (!j)
+		return -ENOMEM;
+	j->next = NULL;
+	*queued_tail = j;
+	queued_tail = &j->next;
+	start_queued();
+	return 0;
+}
+
+int tgtc_run_prog(const void *owner, tgtc_done_cb cb, void *arg, const char *prog, ...)
+{
+	struct job *j;
+	va_list ap;
+
+	va_start(ap, prog);
+	j = job_newv(prog, -1, owner, cb, arg, ap);
 	va_end(ap);
 	if (!j)
 		return -ENOMEM;

@@ -19,6 +19,8 @@
 typedef void (*tgtc_done_cb)(void *arg, int rc, const char *out, size_t len);
 int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...) __attribute__((sentinel));
 void tgtc_cancel(const void *owner);
+/* The same runner for another program, "prog ARGS..." (found on PATH): the storage role's `ip addr`. */
+int tgtc_run_prog(const void *owner, tgtc_done_cb cb, void *arg, const char *prog, ...) __attribute__((sentinel));
 
 /* ---- parsers (pure; exposed for unit tests) ---------------------------- */
 

@@ -82,6 +82,8 @@ int redisc_parse_portal(const char *s, struct redisc_addr *a);
  * a decision had taken. */
 void redisc_pool_take(const struct redisc_addr *addr, uint32_t decision);
 void redisc_pool_release(uint32_t decision);
+/* The interface of the entry decision took ("" none). */
+const char *redisc_pool_iface(uint32_t decision);
 
 /* agents.c */
 const struct redisc_agent *redisc_agent_by_name(const char *initiator);

@@ -17,7 +17,7 @@
 static const uint32_t oid_portal_next[] = {STOR_OBJECTS, 11};
 static const uint32_t oid_portal_entry[] = {STOR_OBJECTS, 12, 1};
 static const uint32_t oid_session_entry[] = {STOR_OBJECTS, 15, 1};
-enum { POR_ADDR_TYPE = 2, POR_ADDR = 3, POR_PORT = 4, POR_STORAGE = 6, POR_ROW_STATUS = 7 };
+enum { POR_ADDR_TYPE = 2, POR_ADDR = 3, POR_PORT = 4, POR_STORAGE = 6, POR_ROW_STATUS = 7, POR_IFNAME = 8 };
 enum { SES_INITIATOR = 2, SES_TARGET = 5, SES_END = 11 };
 enum { RS_ACTIVE = 1, RS_NOT_IN_SERVICE = 2, RS_CREATE_AND_GO = 4, RS_DESTROY = 6 };
 #define ST_NONVOLATILE 3
@@ -310,16 +310,17 @@ static void create_done(int rc, const char *why, void *arg)
 static void start_create(struct move *m)
 {
 	struct redisc_decision *d = dec_of(m);
-	uint32_t o[5][32];
-	size_t n[5] = {0};
-	struct sa_snmpc_vb vb[5];
-	static const int cols[5] = {POR_ADDR_TYPE, POR_ADDR, POR_PORT, POR_STORAGE, POR_ROW_STATUS};
+	uint32_t o[6][32];
+	size_t n[6] = {0}, nvb = 5;
+	struct sa_snmpc_vb vb[6];
+	static const int cols[6] = {POR_ADDR_TYPE, POR_ADDR, POR_PORT, POR_STORAGE, POR_ROW_STATUS, POR_IFNAME};
+	const char *iface = redisc_pool_iface(m->decision);
 	int rc;
 
 	if (!d)
 		return;
 	memset(vb, 0, sizeof(vb));
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		oid_cat(o[i], &n[i], oid_portal_entry, sizeof(oid_portal_entry) / sizeof(*oid_portal_entry));
 		o[i][n[i]++] = (uint32_t)cols[i];
 		o[i][n[i]++] = d->stor_row;
@@ -335,9 +336,16 @@ static void start_create(struct move *m)
 	vb[2].u = d->new_portal.port;
 	vb[3].i = ST_NONVOLATILE; /* the moved portal outlives a restart of the storage agent */
 	vb[4].i = RS_CREATE_AND_GO;
+	if (iface[0]) {
+		/* The storage agent puts the address on that interface first (sanStorPortalIfName). */
+		vb[5].type = SA_SNMPC_STRING;
+		vb[5].str = iface;
+		vb[5].len = strlen(iface);
+		nvb = 6;
+	}
 	m->row_touched = 1;
 	arm(m, redisc_move_step_ms);
-	rc = move_ops.set ? move_ops.set(&m->peer, vb, 5, create_done, (void *)(uintptr_t)m->id) : -ENOSYS;
+	rc = move_ops.set ? move_ops.set(&m->peer, vb, nvb, create_done, (void *)(uintptr_t)m->id) : -ENOSYS;
 	if (rc < 0)
 		fail(m, "cannot ask the storage agent: %s", strerror(-rc));
 }

@@ -226,6 +226,14 @@ void redisc_pool_take(const struct redisc_addr *addr, uint32_t decision)
 	}
 }
 
+const char *redisc_pool_iface(uint32_t decision)
+{
+	for (size_t i = 0; i < redisc_m.npool; i++)
+		if (redisc_m.pool[i].decision == decision)
+			return redisc_m.pool[i].iface;
+	return "";
+}
+
 void redisc_pool_release(uint32_t decision)
 {
 	for (size_t i = 0; i < redisc_m.npool; i++)

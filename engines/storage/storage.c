@@ -1,6 +1,7 @@
 /* storage.c: the storage-side role: tgt's portals, targets, LUNs and sessions, refreshed by tgtadm child processes. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,14 +240,18 @@ static void portal_param(const struct stor_portal *p, char *buf, size_t size)
 static int persist_portal(const struct stor_portal *p, int add)
 {
 	struct sa_state *st = sa_engines_state();
-	char key[48], val[STOR_HOST_MAX + 16];
+	char key[48], val[STOR_HOST_MAX + STOR_IFNAME_MAX + 24];
 	int rc;
 
 	if (!st)
 		return -EIO;
 	snprintf(key, sizeof(key), KEY_PREFIX "%u", (unsigned int)p->index);
 	if (add) {
-		snprintf(val, sizeof(val), "%s %u", p->host, (unsigned int)p->port);
+		/* "HOST PORT [IFNAME ADDED]" */
+		if (p->ifname[0])
+			snprintf(val, sizeof(val), "%s %u %s %d", p->host, (unsigned int)p->port, p->ifname, p->added);
+		else
+			snprintf(val, sizeof(val), "%s %u", p->host, (unsigned int)p->port);
 		rc = sa_state_set(st, key, val);
 	} else {
 		rc = sa_state_del(st, key);
@@ -266,13 +271,15 @@ static int persist_portal(const struct stor_portal *p, int add)
 
 static void restore_one(const char *key, const char *value, void *arg)
 {
-	char host[STOR_HOST_MAX], canon[STOR_HOST_MAX];
+	char host[STOR_HOST_MAX], canon[STOR_HOST_MAX], ifname[STOR_IFNAME_MAX] = "";
 	unsigned long index = strtoul(key + strlen(KEY_PREFIX), NULL, 10);
 	unsigned int port;
+	int added = 0, nf;
 	struct portal *p;
 
 	(void)arg;
-	if (sscanf(value, "%63s %u", host, &port) != 2 || port < 1 || port > 65535 || index < 1 || index > UINT32_MAX ||
+	nf = sscanf(value, "%63s %u %31s %d", host, &port, ifname, &added);
+	if ((nf != 2 && nf != 4) || port < 1 || port > 65535 || index < 1 || index > UINT32_MAX ||
 	    canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
 	    portal_by_addr(canon, (uint16_t)port)) {
 		sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad %s", key);
@@ -284,6 +291,8 @@ static void restore_one(const char *key, const char *value, void *arg)
 	snprintf(p->pub.host, sizeof(p->pub.host), "%s", canon);
 	p->pub.port = (uint16_t)port;
 	p->pub.storage = STOR_ST_NONVOLATILE;
+	snprintf(p->pub.ifname, sizeof(p->pub.ifname), "%s", ifname);
+	p->pub.added = added;
 	p->snmp = 1;
 	if (portal_insert(p) < 0)
 		free(p);
@@ -321,13 +330,74 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 	p->warned = 1;
 }
 
+/* Whether one of the host's interfaces has the address (tgt can listen on it). */
+static int addr_local(const char *host)
+{
+	struct ifaddrs *ifa, *i;
+	unsigned char want[16], got[16];
+	int family = strchr(host, ':') ? AF_INET6 : AF_INET, found = 0;
+
+	if (inet_pton(family, host, want) != 1 || getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+			continue;
+		if (family == AF_INET)
+			memcpy(got, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		else
+			memcpy(got, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		found = memcmp(got, want, family == AF_INET ? 4 : 16) == 0;
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+static void tgt_new(struct portal *p);
+
+static void addr_added(void *arg, int rc, const char *out, size_t len)
+{
+	struct portal *p = portal_get((uint32_t)(uintptr_t)arg);
+
+	(void)out;
+	(void)len;
+	if (rc == -ECANCELED || !p)
+		return;
+	p->busy = 0;
+	if (rc == 0) {
+		p->pub.added = 1;
+		if (p->pub.storage == STOR_ST_NONVOLATILE)
+			persist_portal(&p->pub, 1);
+		sa_log(SA_LOG_INFO, TAG, "portal %u: address %s added on %s", (unsigned int)p->pub.index, p->pub.host,
+		       p->pub.ifname);
+		tgt_new(p);
+		return;
+	}
+	/* As tgt refusing the portal: a row created in this run goes; an older one is retried every round. */
+	new_done(arg, rc, NULL, 0);
+}
+
+/* The address on the interface first when the host lacks it, then tgt's portal. */
 static void portal_apply(struct portal *p)
+{
+	char prefix[STOR_HOST_MAX + 8];
+
+	if (p->busy || !stor_module.running)
+		return;
+	if (!p->pub.ifname[0] || addr_local(p->pub.host)) {
+		tgt_new(p);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/%s", p->pub.host, strchr(p->pub.host, ':') ? "128" : "32");
+	if (tgtc_run_prog(&stor_owner, addr_added, (void *)(uintptr_t)p->pub.index, "ip", "addr", "add", prefix, "dev",
+	                  p->pub.ifname, (char *)NULL) == 0)
+		p->busy = 1;
+}
+
+static void tgt_new(struct portal *p)
 {
 	char param[STOR_HOST_MAX + 24];
 	int rc;
 
-	if (p->busy || !stor_module.running)
-		return;
 	portal_param(&p->pub, param, sizeof(param));
 	rc = tgtc_run(stor_module.control, &stor_owner, new_done, (void *)(uintptr_t)p->pub.index, "--lld", "iscsi",
 	              "--op", "new", "--mode", "portal", "--param", param, (char *)NULL);
@@ -351,24 +421,32 @@ static void delete_done(void *arg, int rc, const char *out, size_t len)
 	free(t);
 }
 
-int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int storage)
+static int ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n < STOR_IFNAME_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
+}
+
+int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int storage, const char *ifname)
 {
 	char canon[STOR_HOST_MAX];
 
 	if (!stor_module.running)
 		return -ENODEV;
 	if (!index || !port || (storage != STOR_ST_VOLATILE && storage != STOR_ST_NONVOLATILE) ||
-	    canon_host(host, canon, sizeof(canon)) < 0)
+	    canon_host(host, canon, sizeof(canon)) < 0 || !ifname_ok(ifname ? ifname : ""))
 		return -EINVAL;
 	if (portal_get(index) || portal_by_addr(canon, port))
 		return -EEXIST;
 	return 0;
 }
 
-int stor_portal_create(uint32_t index, const char *host, uint16_t port, int storage)
+int stor_portal_create(uint32_t index, const char *host, uint16_t port, int storage, const char *ifname)
 {
 	struct portal *p;
-	int rc = stor_portal_validate(index, host, port, storage);
+	int rc = stor_portal_validate(index, host, port, storage, ifname);
 
 	if (rc < 0)
 		return rc;
@@ -378,6 +456,7 @@ int stor_portal_create(uint32_t index, const char *host, uint16_t port, int stor
 	canon_host(host, p->pub.host, sizeof(p->pub.host));
 	p->pub.port = port;
 	p->pub.storage = storage;
+	snprintf(p->pub.ifname, sizeof(p->pub.ifname), "%s", ifname ? ifname : "");
 	p->snmp = 2; /* created in this run: removed if tgt refuses it */
 	if (storage == STOR_ST_NONVOLATILE && (rc = persist_portal(&p->pub, 1)) < 0) {
 		free(p);
@@ -393,6 +472,15 @@ int stor_portal_create(uint32_t index, const char *host, uint16_t port, int stor
 	       (unsigned int)port);
 	portal_apply(p);
 	return 0;
+}
+
+static void addr_deleted(void *arg, int rc, const char *out, size_t len)
+{
+	(void)arg;
+	(void)out;
+	(void)len;
+	if (rc < 0 && rc != -ECANCELED)
+		sa_log(SA_LOG_WARNING, TAG, "ip addr del of a moved portal's address: %s", strerror(-rc));
 }
 
 int stor_portal_destroy(uint32_t index)
@@ -417,6 +505,14 @@ int stor_portal_destroy(uint32_t index)
 		} else {
 			free(t);
 		}
+	}
+	if (stor_module.running && p->pub.added && p->pub.ifname[0]) {
+		char prefix[STOR_HOST_MAX + 8];
+
+		/* The address may go while tgt still holds its socket: the two need no order. */
+		snprintf(prefix, sizeof(prefix), "%s/%s", p->pub.host, strchr(p->pub.host, ':') ? "128" : "32");
+		tgtc_run_prog(&stor_owner, addr_deleted, NULL, "ip", "addr", "del", prefix, "dev", p->pub.ifname,
+		              (char *)NULL);
 	}
 	sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u destroyed", (unsigned int)index, p->pub.host,
 	       (unsigned int)p->pub.port);

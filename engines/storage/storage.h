@@ -11,6 +11,7 @@
 
 #define STOR_NAME_MAX TGTC_NAME_MAX
 #define STOR_HOST_MAX 64
+#define STOR_IFNAME_MAX 32
 
 /* StorageType (SNMPv2-TC) of a portal row: other(1) = a portal tgt had that
  * this agent did not create; volatile(2)/nonVolatile(3) = created over SNMP. */
@@ -20,9 +21,11 @@ struct stor_portal {
 	uint32_t index;           /* stable, never reused while the agent runs */
 	char host[STOR_HOST_MAX]; /* numeric, canonical form */
 	uint16_t port;
-	uint32_t tpgt; /* 0 until tgt lists the portal */
-	int storage;   /* enum stor_storage */
-	int active;    /* tgt lists it now */
+	uint32_t tpgt;                /* 0 until tgt lists the portal */
+	int storage;                  /* enum stor_storage */
+	int active;                   /* tgt lists it now */
+	char ifname[STOR_IFNAME_MAX]; /* interface the agent puts the address on when the host lacks it ("" none) */
+	int added;                    /* the agent added the address (`ip addr add`): it removes it with the row */
 };
 
 struct stor_lun {
@@ -156,9 +159,12 @@ uint32_t stor_portal_next_index(void);
  * nonVolatile).  Create persists a nonVolatile row first, then runs
  * `tgtadm --op new --mode portal`; the row turns active when tgt lists it,
  * and is removed (logged) if tgtadm refuses it. */
-int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int storage);
-int stor_portal_create(uint32_t index, const char *host, uint16_t port, int storage);
-/* Removes the row (and its persisted copy) and runs `--op delete --mode portal`. */
+/* ifname ("" none, else 1..31 of A-Z a-z 0-9 . _ - @): when the host has not the address, the agent adds it
+ * there first (`ip addr add HOST/32` or /128), asynchronously; -EINVAL for a name that cannot be. */
+int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int storage, const char *ifname);
+int stor_portal_create(uint32_t index, const char *host, uint16_t port, int storage, const char *ifname);
+/* Removes the row (and its persisted copy), runs `--op delete --mode portal`, then `ip addr del` when the
+ * agent had added the address. */
 int stor_portal_destroy(uint32_t index);
 
 /* Ends a target-side session: `--op delete --mode conn` for each of its

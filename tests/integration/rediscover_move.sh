@@ -22,10 +22,16 @@ SESS=$M.1.8.1      # sanRediscSessionEntry
 CTL=$M.1.11        # sanRediscControls: target .1, address type .2, address .3, port .4, offender .5, trigger .6
 DEC=$M.1.10.1      # sanRediscDecisionEntry: target .7, new address .12, state .17, sessions ended .18, error .21
 H1=iqn.2026-12.org.sanagent:host1
-NEW=127.0.0.5 NEW2=127.0.0.6
+NEW=127.0.0.5 NEW3=127.0.0.7 NEW2=198.18.0.77 # NEW2: a benchmarking address (RFC 2544), only ever on the test's veth
+DUMMY=samv$$
+# A veth pair (the dummy module may be missing); its peer stays down, nothing is sent over it.
+ip link add "$DUMMY" type veth peer name "${DUMMY}p" 2>/dev/null || sa_skip "cannot create an interface (needs root)"
+trap 'sa__rc=$?; ip link del "$DUMMY" 2>/dev/null; sa_stop_tgtd; (exit $sa__rc); sa_cleanup' EXIT
+ip link set "$DUMMY" up
 
 sa_start_snmptrapd
 sa_start_tgtd 2
+trap 'sa__rc=$?; ip link del "$DUMMY" 2>/dev/null; sa_stop_tgtd; (exit $sa__rc); sa_cleanup' EXIT
 P=$SA_ISCSI_PORT
 X=$SA_IQN_PREFIX:disk0 Y=$SA_IQN_PREFIX:disk1
 
@@ -104,7 +110,7 @@ rediscover = {
   portal_cooldown = 0;
   session_age_out = 600;
   storage_users = [ "$SA_V3_USER" ];
-  pool = [ "$NEW", "$NEW2" ];
+  pool = [ "$NEW", "$NEW2@$DUMMY", "$NEW3" ];
   storage_agents = ( { peer = "udp:127.0.0.1:$SA_SNMP_PORT"; user = "$SA_V3_USER";
                        auth_passphrase = "$SA_V3_AUTH"; priv_passphrase = "$SA_V3_PRIV";
                        portals = [ "127.0.0.1:$P", "127.0.0.2:$P" ]; } );
@@ -112,8 +118,12 @@ rediscover = {
   isns_source = "$SA_IQN_PREFIX:nameserver";
 };
 CONF
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
-	-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
+ns_start() {
+	SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
+		-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
+	NS_PID=$SA_LASTPID
+}
+ns_start
 ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
 sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
 
@@ -165,5 +175,49 @@ case "$row" in "\"$Y\" 4 0 \"sanStorPortalNextIndex: storage agent unreachable"*
 sa_log "decision 2: $row"
 [ "$(sa_tgt_ctl --op show --mode portal | sort)" = "$PORTALS0" ] || sa_fail "tgt's portals changed"
 [ "$(pgs)" = "$PGS1" ] || sa_fail "iSNS changed: $(pgs)"
+ip -o addr show dev "$DUMMY" | grep -q "$NEW2" && sa_fail "$NEW2 on $DUMMY after a failed move"
+
+# ---- a new address: the storage agent adds it on the pool entry's interface ---------------------------------------
+sa_start_snmpd "trapsess -Ci -v 3 -l authPriv -u $SA_V3_USER -a SHA -A $SA_V3_AUTH -x AES -X $SA_V3_PRIV -t 2 -r 2 udp:127.0.0.1:$RX"
+sa_wait_agent
+trigger "$Y" 127.0.0.1
+sa_wait_for 30 ended_state 3 || sa_fail "decision 3 still $(ns_get1 "$DEC.17.3" "$DEC.21.3")"
+row=$(ns_get1 "$DEC.7.3" "$DEC.12.3" "$DEC.17.3" "$DEC.21.3")
+[ "$row" = "\"$Y\" \"$(hex $NEW2) \" 3 \"\"" ] || sa_fail "decision 3: $row ($(tail -5 "$SA_TMP/ns-sanagentd.log"))"
+sa_log "decision 3: $row"
+ip -o addr show dev "$DUMMY" | grep -q "inet $NEW2/32" || sa_fail "$NEW2 not on $DUMMY: $(ip -o addr show dev "$DUMMY")"
+sa_tcp_listening "$NEW2" "$P" || sa_fail "tgtd does not listen on $NEW2:$P"
+pgs | grep -qx "$Y $NEW2:$P" || sa_fail "iSNS does not list $Y at $NEW2:$P: $(pgs)"
+pgs | grep -qx "$Y 127.0.0.1:$P" && sa_fail "iSNS still lists $Y at 127.0.0.1:$P"
+# The row the move created (sanStorPortalIfName) and its removal: the address goes with it.
+SPOR=$SA_OID.3.1.1.12.1
+r=$(sa_walk "$SPOR.8" | grep "\"$DUMMY\"" | sed -n "s/^$SPOR\.8\.\([0-9]*\) .*/\1/p")
+[ -n "$r" ] || sa_fail "no portal row names $DUMMY: $(sa_walk "$SPOR")"
+sa_set "$SPOR.7.$r" i 6 >/dev/null || sa_fail "cannot destroy portal row $r"
+addr_gone() { ! ip -o addr show dev "$DUMMY" | grep -q "$NEW2"; }
+sa_wait_for 10 addr_gone || sa_fail "$NEW2 still on $DUMMY after the row went"
+sa_log "portal row $r destroyed: $NEW2 off $DUMMY"
+# ---- the name-server agent killed mid-move: at its next start the move is undone ---------------------------------
+PGS3=$(pgs)
+ISNSD_PID=$(cat "$SA_TMP/isnsd.pid")
+kill -STOP "$ISNSD_PID" # the iSNS step waits: the portal is created, iSNS not answered yet
+trigger "$X" 127.0.0.2
+listening3() { sa_tgt_ctl --op show --mode portal | grep -q "Portal: $NEW3:$P,"; }
+sa_wait_for 15 listening3 || { kill -CONT "$ISNSD_PID"; sa_fail "no portal $NEW3:$P before the kill"; }
+state4=$(ns_get1 "$DEC.17.4")
+kill -9 "$NS_PID"
+kill -CONT "$ISNSD_PID"
+[ "$state4" = 2 ] || sa_fail "decision 4 was $state4 at the kill, want inProgress(2)"
+ns_start
+sa_wait_for 15 ns_serving || sa_fail "name-server agent not back"
+sa_wait_for 30 ended_state 4 || sa_fail "decision 4 still $(ns_get1 "$DEC.17.4" "$DEC.21.4")"
+row=$(ns_get1 "$DEC.7.4" "$DEC.17.4" "$DEC.18.4" "$DEC.21.4")
+[ "$row" = "\"$X\" 4 0 \"agent restarted during the move; undone\"" ] || sa_fail "decision 4: $row"
+sa_log "decision 4 after the restart: $row"
+gone3() { ! listening3; }
+sa_wait_for 10 gone3 || sa_fail "portal $NEW3:$P still in tgt"
+[ "$(pgs)" = "$PGS3" ] || sa_fail "iSNS after the undo: $(pgs | tr '\n' ';'), before: $(echo "$PGS3" | tr '\n' ';')"
+# Earlier decisions are as they were.
+[ "$(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")" = "3 4 3" ] || sa_fail "decisions 1-3: $(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")"
 grep -q -e "$SA_V3_AUTH" -e "$SA_V3_PRIV" "$SA_TMP/ns-sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS

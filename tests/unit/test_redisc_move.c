@@ -216,7 +216,11 @@ static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs
 			sa.row_destroys++;
 			sa.row = 0;
 		} else {
-			ck_assert_uint_eq(n, 5);
+			/* The pool entry's interface goes with the row (sanStorPortalIfName). */
+			ck_assert_uint_eq(n, 6);
+			ck_assert_int_eq(vbs[5].oid[13], 8);
+			ck_assert_uint_eq(vbs[5].len, 6);
+			ck_assert_int_eq(memcmp(vbs[5].str, "veth36", 6), 0);
 			ck_assert_uint_eq(vbs[0].oid[14], sa.next_index);
 			ck_assert_int_eq(vbs[1].type, SA_SNMPC_STRING);
 			ck_assert_uint_eq(vbs[1].len, 4);
