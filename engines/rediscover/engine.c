@@ -513,8 +513,7 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		agents_free(sa, c->nstorage_agents);
 		return rc;
 	}
-	/* Moves in flight keep pointing at the agents they started with: a reload waits for none, so they go. */
-	redisc_moves_stop();
+	/* Moves in flight keep copies of their storage agent's address and user: they go on. */
 	agents_free(redisc_m.storage_agents, redisc_m.nstorage_agents);
 	redisc_m.storage_agents = sa;
 	redisc_m.nstorage_agents = c->nstorage_agents;

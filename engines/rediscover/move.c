@@ -41,7 +41,8 @@ void redisc_move_ops_register(const struct redisc_move_ops *ops)
 struct move {
 	struct move *next;
 	uint32_t id, decision;
-	const struct redisc_storage_agent *sa;
+	/* The storage agent's address and user, copied: a reload may replace the config's list meanwhile. */
+	char peer_spec[128], user[64], auth[128], priv[128];
 	struct sa_snmpc_peer peer;
 	unsigned int timer; /* the step's deadline or the next poll */
 	uint64_t deadline_ms;
@@ -79,6 +80,8 @@ static void move_free(struct move *m)
 		*pp = m->next;
 	if (m->timer)
 		sa_ev_cancel(m->timer);
+	explicit_bzero(m->auth, sizeof(m->auth));
+	explicit_bzero(m->priv, sizeof(m->priv));
 	free(m);
 }
 
@@ -601,11 +604,14 @@ static struct move *move_new(struct redisc_decision *d, const struct redisc_stor
 		return NULL;
 	m->id = ++next_move_id;
 	m->decision = d->index;
-	m->sa = sa;
-	m->peer.peer = sa->peer;
-	m->peer.user = sa->user;
-	m->peer.auth_pass = sa->auth_pass;
-	m->peer.priv_pass = sa->priv_pass;
+	snprintf(m->peer_spec, sizeof(m->peer_spec), "%s", sa->peer);
+	snprintf(m->user, sizeof(m->user), "%s", sa->user);
+	snprintf(m->auth, sizeof(m->auth), "%s", sa->auth_pass);
+	snprintf(m->priv, sizeof(m->priv), "%s", sa->priv_pass);
+	m->peer.peer = m->peer_spec;
+	m->peer.user = m->user;
+	m->peer.auth_pass = m->auth;
+	m->peer.priv_pass = m->priv;
 	m->peer.timeout_ms = 1000;
 	m->peer.retries = 1;
 	m->next = moves;

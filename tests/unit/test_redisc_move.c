@@ -112,7 +112,8 @@ static struct {
 	int isns_fail;
 	int isns_moved; /* 1 the target is at the new portal in iSNS */
 	int isns_calls, isns_undos;
-	int hold; /* answers wait for deliver() */
+	int end_fail;     /* the session-end SET is refused */
+	int destroy_fail; /* the row's destroy gets no answer */
 } sa;
 
 static void answer(sa_snmpc_done_cb done, void *arg, int rc, const char *why)
@@ -213,6 +214,10 @@ static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs
 		if (n == 1) {
 			ck_assert_int_eq(vbs[0].oid[13], 7);
 			ck_assert_int_eq(vbs[0].i, 6);
+			if (sa.destroy_fail) {
+				answer(done, arg, -ETIMEDOUT, "no answer");
+				return 0;
+			}
 			sa.row_destroys++;
 			sa.row = 0;
 		} else {
@@ -230,6 +235,10 @@ static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs
 		}
 	} else {
 		ck_assert_int_eq(vbs[0].oid[11], 15); /* the session table's end column */
+		if (sa.end_fail) {
+			answer(done, arg, -EIO, "commitFailed");
+			return 0;
+		}
 		for (size_t i = 0; i < n; i++) {
 			ck_assert_int_eq(vbs[i].oid[13], 11);
 			ck_assert_int_eq(vbs[i].oid[14], 1); /* X's sessions only */
@@ -554,6 +563,63 @@ START_TEST(restart_mid_move_undoes)
 }
 END_TEST
 
+/* The storage agent refuses to end the sessions: iSNS goes back, the portal row goes. */
+START_TEST(session_end_refused)
+{
+	sa.end_fail = 1;
+	trigger();
+	expect_failed("ending sessions: commitFailed", 1, 1);
+}
+END_TEST
+
+/* The undo itself fails (the storage agent stops answering before the row's destroy): the row says both. */
+START_TEST(undo_fails)
+{
+	const struct redisc_decision *d;
+
+	sa.isns_fail = 1;
+	sa.destroy_fail = 1;
+	trigger();
+	run();
+	d = redisc_decision_next(0);
+	ck_assert_int_eq(d->state, REDISC_ST_FAILED);
+	ck_assert_str_eq(d->error, "iSNS: iSNS refused; undo failed: no answer");
+	ck_assert_int_eq(ut_failed, 1);
+}
+END_TEST
+
+/* A reload in the middle of a move (the storage agents' list replaced) does not stop it. */
+START_TEST(reload_mid_move)
+{
+	struct sa_rediscover_config c;
+	char err[128] = "";
+
+	trigger();
+	deliver_one(); /* the index */
+	memset(&c, 0, sizeof(c));
+	c.mode = "act";
+	c.target_cooldown = 300;
+	c.portal_cooldown = 300;
+	c.max_moves_per_hour = 6;
+	c.imbalance_share = 70;
+	c.session_age_out = 120;
+	c.history = 100;
+	c.agent_port = 162;
+	c.storage_users = su;
+	c.nstorage_users = 1;
+	c.pool = pool;
+	c.npool = 1;
+	c.storage_agents = &agent;
+	c.nstorage_agents = 1;
+	c.isns_server = "127.0.0.1:3205";
+	c.isns_source = "iqn.2026-01.test:ns";
+	ck_assert_msg(redisc_reload(&c, err, sizeof(err)) == 0, "reload: %s", err);
+	run();
+	ck_assert_int_eq(redisc_decision_next(0)->state, REDISC_ST_DONE);
+	ck_assert_int_eq(ut_moved, 1);
+}
+END_TEST
+
 static void back_to_in_progress(struct redisc_decision *d, void *arg)
 {
 	(void)arg;
@@ -598,6 +664,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, pool_exhausted);
 	tcase_add_test(tc, restart_mid_move_undoes);
 	tcase_add_test(tc, restart_after_last_step_completes);
+	tcase_add_test(tc, session_end_refused);
+	tcase_add_test(tc, undo_fails);
+	tcase_add_test(tc, reload_mid_move);
 	suite_add_tcase(s, tc);
 	return s;
 }
