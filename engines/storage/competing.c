@@ -53,6 +53,8 @@ int stor_competing_judge(const struct stor_member *m, size_t n, const struct sto
 		out->share_pct = (unsigned int)((double)p[0].bytes * 100.0 / (double)total);
 		if ((double)p[0].bytes * 100.0 > (double)c->share_pct * (double)total)
 			for (size_t k = 1; k < np && !flagged; k++)
+				/* An idle one counts too: from the target's side, an initiator that gets nothing
+				 * through and one that asks for nothing look the same within a window. */
 				if (p[k].avg_kib < c->min_rate_kib) {
 					flagged = 1;
 					off = k;

@@ -3,8 +3,8 @@
 # group (seed 000 Fig. 2), a sanRediscoveryRequest; its snmpd forwards both as SNMPv3 authPriv informs
 # (trapsess -Ci) to a name-server agent's trap receiver, whose sanRediscSessionTable, counters and decision row
 # show them (read through the name server's own snmpd, related values in one PDU).  Two initiators on one target
-# portal: Host_1 reads as fast as it can, Host_2 logs in and is then held (SIGSTOP), a session that gets nothing
-# through.  All on 127.0.0.1: two snmpd, two sanagentd, one tgtd.
+# portal: Host_1 reads as fast as it can (16 requests of 32 KiB in flight), Host_2 one 512-byte read at a time, far
+# under competing_min_rate (50 MiB/s here: loopback is fast).  All on 127.0.0.1: two snmpd, two sanagentd, one tgtd.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -75,7 +75,7 @@ sa_wait_for 5 sa_udp_listening "$RX" || sa_fail "name-server trap receiver not l
 # ---- the storage agent: snmpd forwards its notifications as v3 authPriv informs to RX -------------------------
 sa_start_snmpd "trapsess -Ci -v 3 -l authPriv -u $STOR_USER -a SHA -A $STOR_AUTH -x AES -X $STOR_PRIV -t 2 -r 2 udp:127.0.0.1:$RX"
 sa_agent_conf "storage = { tgt_control = $SA_TGT_CONTROL; interval = 1; feedback_interval = 3;
-  competing_share = 70; competing_min_rate = 1024; competing_holdoff = 600; };"
+  competing_share = 70; competing_min_rate = 51200; competing_holdoff = 600; };"
 sa_start_agent
 sa_wait_agent
 
@@ -87,14 +87,11 @@ bind_perf() { # SRC INITIATOR ARGS...
 		iscsi-perf -i "$ini" "$@" "iscsi://127.0.0.1:$P/$IQN/1"
 }
 nexus_of() { sa_tgt_ctl --op show --mode target | grep -q "Initiator: $1 "; }
-sa_bg bind_perf $SRC2 $H2 -m 1 -b 1 >"$SA_TMP/perf2.log" 2>&1
-PERF2=$SA_LASTPID
-sa_wait_for 10 nexus_of $H2 || sa_fail "Host_2 did not log in: $(cat "$SA_TMP/perf2.log")"
-# Stop the whole process group member that holds the session (bash's subshell runs iscsi-perf as a child).
-for p in $(pgrep -P "$PERF2") $PERF2; do kill -STOP "$p"; done
+# Heavy first: a window in which Host_2 alone moved bytes would make it the largest initiator.
 sa_bg bind_perf $SRC1 $H1 -m 16 -b 64 >"$SA_TMP/perf1.log" 2>&1
-PERF1=$SA_LASTPID
 sa_wait_for 10 nexus_of $H1 || sa_fail "Host_1 did not log in: $(cat "$SA_TMP/perf1.log")"
+sa_bg bind_perf $SRC2 $H2 -m 1 -b 1 >"$SA_TMP/perf2.log" 2>&1
+sa_wait_for 10 nexus_of $H2 || sa_fail "Host_2 did not log in: $(cat "$SA_TMP/perf2.log")"
 
 # The storage agent knows which portal each session came in on (tgt does not say; the socket table does).
 portals() { sa_walk "$SSES.13" | grep -c '7F 00 00 01'; }
@@ -136,13 +133,14 @@ ns=$(ns_get1 "$C.1.0" "$C.2.0" "$C.3.0" "$C.12.0")
 read -r rcvd acc drop nreq <<<"$ns"
 [ "$drop" = 0 ] && [ "$nreq" = 1 ] && [ "$rcvd" = "$acc" ] || sa_fail "name server counters: $ns"
 sa_log "storage agent sent $sent feedback, $reqs request, $held held; name server received $rcvd, accepted $acc"
-# The window rates (max min avg KiB/s) of each session as the storage agent measured them; Host_2's are 0.
+# The window rates (max min avg KiB/s) of each session as the storage agent measured them: Host_2 under the
+# threshold but moving, Host_1 above it.
 for i in $(sa_walk "$SSES.2" | sed -n "s/^$SSES\.2\.\([0-9.]*\) .*/\1/p"); do
 	r=$(sa_get1 "$SSES.2.$i" "$SSES.15.$i" "$SSES.16.$i" "$SSES.17.$i")
 	sa_log "storage session $i: $r"
-	case "$r" in "\"$H2\" 0 0 0") ;; "\"$H1\" "*) [ "${r##* }" -gt 1024 ] || sa_fail "Host_1's average: $r" ;;
+	case "$r" in "\"$H2\" "*) [ "${r##* }" -gt 0 ] && [ "${r##* }" -lt 51200 ] || sa_fail "Host_2's average: $r" ;;
+	"\"$H1\" "*) [ "${r##* }" -gt 51200 ] || sa_fail "Host_1's average: $r" ;;
 	*) sa_fail "storage session $i: $r" ;; esac
 done
-for p in $(pgrep -P "$PERF2") $PERF2; do kill -CONT "$p"; done
 grep -q -e "$STOR_AUTH" -e "$STOR_PRIV" "$SA_TMP/sanagentd.log" "$SA_TMP/ns-sanagentd.log" && sa_fail "a secret is in a log"
 echo PASS
