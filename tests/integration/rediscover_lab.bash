@@ -37,6 +37,9 @@
 #               $RL_MSG_USER); discovery = { initiator_name = login_initiator_name = $RL_IQN:hostN; isns (SCN);
 #               rediscover_users = [ $RL_MSG_USER ]; IN_SECTION }; balance (the sanpath plug-in, run dir
 #               $SA_TMP/rl-HOST-run: each login's NBD export)
+#     RL_STO_MORE_PORTALS: more quoted portals of the storage agent for the name server ("A:P", "A:P").
+#     RL_NS_INITIATOR_AGENTS replaces the name server's initiator_agents entries (e.g. only Host_1's: Host_2 is
+#     then reached by iSNS SCN alone); RL_DISC_INTERVAL the initiators' discovery interval (default 30 s).
 #     SECTIONS: more top-level sections.  Returns once the agent's objects are served through its snmpd.  Start ns
 #     first: the others' informs need its receiver.  Files: $SA_TMP/rl-HOST-{snmpd,sanagent}.conf, logs
 #     $SA_TMP/rl-HOST-{snmpd,sanagentd}.log, state $SA_TMP/rl-HOST-state/.
@@ -252,7 +255,7 @@ EOF
 
 # rl__agent_conf HOST IN_SECTION SECTIONS: the role's sanagent.conf on stdout.
 rl__agent_conf() {
-	local h=$1 in=$2 sections=$3 n
+	local h=$1 in=$2 sections=$3 n agents
 	cat <<EOF
 agent = {
   agentx_socket = "unix:$SA_TMP/rl-$h-agentx.sock";
@@ -271,6 +274,12 @@ storage = {
 EOF
 		;;
 	ns)
+		if [ -n "${RL_NS_INITIATOR_AGENTS+set}" ]; then
+			agents=$RL_NS_INITIATOR_AGENTS
+		else
+			agents="{ initiator = \"$RL_H1_IQN\"; address = \"$RL_H1M:$RL_RX_PORT\"; },
+                       { initiator = \"$RL_H2_IQN\"; address = \"$RL_H2M:$RL_RX_PORT\"; }"
+		fi
 		cat <<EOF
 trap_receiver = {
   listen = "udp:$RL_NSM:$RL_RX_PORT";
@@ -281,12 +290,12 @@ rediscover = {
   feedback_users = [ "$RL_HOST_USER" ];
   storage_users = [ "$RL_STOR_USER" ];
   storage_agents = ( { peer = "udp:$RL_STOM:161"; user = "$SA_V3_USER"; auth_passphrase = "$SA_V3_AUTH";
-                       priv_passphrase = "$SA_V3_PRIV"; portals = [ "$RL_STO36:3260", "$RL_STO38:3260" ];
+                       priv_passphrase = "$SA_V3_PRIV";
+                       portals = [ "$RL_STO36:3260", "$RL_STO38:3260"${RL_STO_MORE_PORTALS:+, $RL_STO_MORE_PORTALS} ];
                        poll_interval = ${RL_POLL_INTERVAL:-0}; } );
   isns_server = "$RL_NSM:$RL_ISNS_PORT";
   isns_source = "$RL_IQN:nameserver";
-  initiator_agents = ( { initiator = "$RL_H1_IQN"; address = "$RL_H1M:$RL_RX_PORT"; },
-                       { initiator = "$RL_H2_IQN"; address = "$RL_H2M:$RL_RX_PORT"; } );
+  initiator_agents = ( $agents );
   message_user = { name = "$RL_MSG_USER"; auth_passphrase = "$RL_MSG_AUTH"; priv_passphrase = "$RL_MSG_PRIV"; };${in:+
   $in}
 };
@@ -303,7 +312,7 @@ discovery = {
   initiator_name = "$RL_IQN:host$n";
   login_initiator_name = "$RL_IQN:host$n";
   isns = [ "$RL_NSM:$RL_ISNS_PORT" ];
-  interval = 30;
+  interval = ${RL_DISC_INTERVAL:-30};
   rediscover_users = [ "$RL_MSG_USER" ];${in:+
   $in}
 };

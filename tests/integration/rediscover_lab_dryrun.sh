@@ -19,7 +19,10 @@ DEC=$M.1.10.1 # sanRediscDecisionEntry
 POOL=192.0.2.4
 
 rl_up 40mbit
-rl_agent_up ns "mode = \"dry-run\"; hold_time = 0;
+# Heavy I/O's own latency (256 KiB commands through the shaped link) is above Host_2's threshold too: an hour of
+# hold time keeps the initiators' latency feedback from deciding by itself, so the decision is the storage agent's
+# request (seed step 2), which names the offender from the bytes it sees.
+rl_agent_up ns "mode = \"dry-run\"; hold_time = 3600;
   thresholds = ( { metric = \"latency\"; value = 30000; direction = \"above\"; } );
   pool = [ \"$POOL@eth36\" ];"
 rl_agent_up sto "feedback_interval = 2; competing_share = 70; competing_min_rate = 1024; competing_holdoff = 600;"
