@@ -47,10 +47,15 @@ for i in $(rl_walk ns "$SESS.2" | sed -n "s/^$SESS\.2\.\([0-9]*\) .*/\1/p"); do
 	sa_log "polled session $i (initiator portal avg-KiB/s bytes source): $s"
 	case "$s" in *"\"C0 00 02 03 \""*"\"udp:$RL_STOM:161\"") ;; *) sa_fail "session $i: $s" ;; esac
 done
+# The name server starts first: its polls before the storage host's snmpd answered may have failed; from the
+# decision on none does, and the polls go on.
+read -r _ p0 f0 <<<"$(rl_get1 ns "$C.1.0" "$C.13.0" "$C.14.0")"
+more_polls() { [ "$(rl_get ns "$C.13.0")" -ge $((p0 + 3)) ]; }
+sa_wait_for 10 more_polls || sa_fail "polls stopped at $(rl_get ns "$C.13.0")"
 ctr=$(rl_get1 ns "$C.1.0" "$C.13.0" "$C.14.0")
 read -r received polls failures <<<"$ctr"
-[ "$received" = 0 ] && [ "$failures" = 0 ] && [ "$polls" -ge 3 ] || sa_fail "name server counters: $ctr"
-sa_log "name server: $received feedback notifications, $polls polls, $failures failures"
+[ "$received" = 0 ] && [ "$failures" = "$f0" ] || sa_fail "name server counters: $ctr (failures before: $f0)"
+sa_log "name server: $received feedback notifications, $polls polls, $failures failures (before the storage host was up)"
 rl_io_finish heavy
 rl_io_finish light
 echo PASS
