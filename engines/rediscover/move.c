@@ -47,6 +47,7 @@ struct move {
 	unsigned int timer; /* the step's deadline or the next poll */
 	uint64_t deadline_ms;
 	int undoing, isns_touched, row_touched;
+	int waiting; /* queued behind another move of the same storage agent (they would race for one row index) */
 	uint32_t row_status; /* of the polled row, 0 absent */
 	uint32_t next_index;
 	uint32_t ends[MAX_ENDS][2];
@@ -70,9 +71,16 @@ static struct redisc_decision *dec_of(const struct move *m)
 	return (struct redisc_decision *)redisc_decision_find(m->decision);
 }
 
+static void start_index(struct move *m);
+
+static int same_agent(const struct move *a, const struct move *b)
+{
+	return strcmp(a->peer_spec, b->peer_spec) == 0;
+}
+
 static void move_free(struct move *m)
 {
-	struct move **pp;
+	struct move **pp, *next = NULL;
 
 	for (pp = &moves; *pp && *pp != m; pp = &(*pp)->next)
 		;
@@ -80,9 +88,17 @@ static void move_free(struct move *m)
 		*pp = m->next;
 	if (m->timer)
 		sa_ev_cancel(m->timer);
+	/* The oldest move waiting for this storage agent goes next (the list is newest first). */
+	for (struct move *w = moves; w; w = w->next)
+		if (w->waiting && same_agent(w, m))
+			next = w;
 	explicit_bzero(m->auth, sizeof(m->auth));
 	explicit_bzero(m->priv, sizeof(m->priv));
 	free(m);
+	if (next) {
+		next->waiting = 0;
+		start_index(next);
+	}
 }
 
 static void publish(int type, uint32_t index)
@@ -240,7 +256,6 @@ static void undo_next(struct move *m)
 
 /* ---- the steps ----------------------------------------------------------------------------------------------- */
 
-static void start_index(struct move *m);
 static void start_create(struct move *m);
 static void start_poll(struct move *m);
 static void start_isns(struct move *m);
@@ -641,7 +656,11 @@ int redisc_move_start(uint32_t index, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	start_index(m);
+	for (struct move *o = m->next; o; o = o->next)
+		if (same_agent(o, m))
+			m->waiting = 1;
+	if (!m->waiting)
+		start_index(m);
 	return 0;
 }
 
