@@ -62,6 +62,8 @@ size_t redisc_key_lower(const char *target, const struct redisc_addr *portal, co
 struct redisc_session *redisc_session_lookup(const char *target, const struct redisc_addr *portal,
                                              const char *initiator);
 struct redisc_session *redisc_session_add(const struct redisc_feedback *fb);
+/* Drops the known sessions of target over portal (a move ended them). */
+void redisc_sessions_forget(const char *target, const struct redisc_addr *portal);
 void redisc_sessions_free(void);
 /* The age-out timer's callback. */
 void redisc_sweep(unsigned int id, void *arg);

@@ -148,6 +148,7 @@ static void finish_done(struct move *m)
 		d->step = REDISC_MV_FINISH;
 		redisc_pool_take(&d->new_portal, d->index);
 		redisc_decision_persist(d);
+		redisc_sessions_forget(d->target, &d->old_portal);
 		redisc_m.ctr.moves++;
 		redisc_addr_text(&d->new_portal, np, sizeof(np));
 		sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: %s moved to %s, %u sessions ended",

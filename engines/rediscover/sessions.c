@@ -116,6 +116,17 @@ static void session_remove(struct redisc_session *s)
 	free(s);
 }
 
+/* After a move the target's sessions over the old portal were ended: a request or feedback that still names them
+ * must not decide again about a portal the target has left. */
+void redisc_sessions_forget(const char *target, const struct redisc_addr *portal)
+{
+	size_t k = redisc_key_lower(target, portal, "");
+
+	while (k < redisc_m.nsess && strcmp(redisc_m.by_key[k]->target, target) == 0 &&
+	       redisc_addr_cmp(&redisc_m.by_key[k]->portal, portal) == 0)
+		session_remove(redisc_m.by_key[k]);
+}
+
 void redisc_sessions_free(void)
 {
 	for (size_t i = 0; i < redisc_m.nsess; i++)

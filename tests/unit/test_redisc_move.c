@@ -437,6 +437,16 @@ START_TEST(move_succeeds)
 	ck_assert_int_eq(ut_failed, 0);
 	ck_assert_uint_eq(pool_entry()->decision, d->index);
 	ck_assert_uint_eq(redisc_counters()->moves, 1);
+	/* The ended sessions are forgotten: a late request for the portal X has left decides nothing. */
+	{
+		struct redisc_feedback h1 = fb(HOST1, X), req = fb("", X);
+		uint64_t decisions = redisc_counters()->decisions;
+
+		for (const struct redisc_session *s = redisc_session_next(0); s; s = redisc_session_next(s->index))
+			ck_assert(strcmp(s->target, X) != 0 || memcmp(s->portal.a, h1.portal.a, 4) != 0);
+		ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_UNKNOWN_SESSION);
+		ck_assert_uint_eq(redisc_counters()->decisions, decisions);
+	}
 }
 END_TEST
 
@@ -510,13 +520,15 @@ END_TEST
 START_TEST(pool_exhausted)
 {
 	const struct redisc_decision *d;
-	struct redisc_feedback req = fb("", X);
+	struct redisc_feedback h1 = fb(HOST1, X), h2 = fb(HOST2, X), req = fb("", X);
 
 	trigger();
 	run();
 	ut_moved = 0;
 	ut_wall += 301;
-	/* The only pool address is taken now. */
+	/* Sessions at 10.1.0.3 again (the move forgot the ended ones), and the only pool address is taken now. */
+	ck_assert_int_eq(redisc_take(&h1, 0, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
+	ck_assert_int_eq(redisc_take(&h2, 0, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
 	ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
 	d = redisc_decision_find(2);
 	ck_assert_ptr_nonnull(d);
