@@ -37,6 +37,7 @@
 #               $RL_MSG_USER); discovery = { initiator_name = login_initiator_name = $RL_IQN:hostN; isns (SCN);
 #               rediscover_users = [ $RL_MSG_USER ]; IN_SECTION }; balance (the sanpath plug-in, run dir
 #               $SA_TMP/rl-HOST-run: each login's NBD export)
+#     RL_BALANCE_h1, RL_BALANCE_h2: more keys of that initiator's balance section (teams = ( ... )).
 #     RL_STO_MORE_PORTALS: more quoted portals of the storage agent for the name server ("A:P", "A:P").
 #     RL_NS_INITIATOR_AGENTS replaces the name server's initiator_agents entries (e.g. only Host_1's: Host_2 is
 #     then reached by iSNS SCN alone); RL_DISC_INTERVAL the initiators' discovery interval (default 30 s).
@@ -255,7 +256,7 @@ EOF
 
 # rl__agent_conf HOST IN_SECTION SECTIONS: the role's sanagent.conf on stdout.
 rl__agent_conf() {
-	local h=$1 in=$2 sections=$3 n agents
+	local h=$1 in=$2 sections=$3 n agents bal
 	cat <<EOF
 agent = {
   agentx_socket = "unix:$SA_TMP/rl-$h-agentx.sock";
@@ -303,6 +304,8 @@ EOF
 		;;
 	h1 | h2)
 		n=${h#h}
+		bal=RL_BALANCE_$h
+		bal=${!bal:-}
 		cat <<EOF
 trap_receiver = {
   listen = "udp:$(rl_host_addr "$h"):$RL_RX_PORT";
@@ -319,8 +322,9 @@ discovery = {
 balance = {
   run_dir = "$SA_TMP/rl-$h-run";
   plugin = "$PLUGIN";
-  plugin_args = [ "report_ms=200" ];
-  poll_interval_ms = 100;
+  plugin_args = [ "report_ms=200", "initiator=$RL_IQN:host$n" ];
+  poll_interval_ms = 100;${bal:+
+  $bal}
 };
 EOF
 		;;
@@ -425,6 +429,7 @@ rl_export() { echo "nbd+unix:///?socket=$SA_TMP/rl-$1-run/login$2.sock"; }
 # ---- workloads ---------------------------------------------------------------------------------------------
 # The seed's I/O on X through the initiators' logins (rl_nbd_io.py: its own NBD client, every block verified).
 # Host_1 and Host_2 write disjoint halves of X's LU.
+#   LOGIN is a login's index or team:NAME (a team of the host's balance section, RL_BALANCE_hN).
 #   rl_io_heavy NAME HOST LOGIN [ARGS]  256 KiB blocks back to back on [0, 8 MiB), one block in 4 read back
 #   rl_io_light NAME HOST LOGIN [ARGS]  4 KiB every 20 ms on [8 MiB, 9 MiB), each read back at once
 #   rl_io_start NAME HOST LOGIN ARGS    any other rl_nbd_io.py arguments
@@ -435,10 +440,12 @@ rl_export() { echo "nbd+unix:///?socket=$SA_TMP/rl-$1-run/login$2.sock"; }
 # Output in $SA_TMP/rl-io-NAME.out.
 declare -gA RL_IO_PIDS=()
 rl_io_start() {
-	local name=$1 h=$2 login=$3
+	local name=$1 h=$2 login=$3 sock
 	shift 3
 	sa_need python3 python3
-	python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$SA_TMP/rl-$h-run/login$login.sock" "$@" \
+	# LOGIN: a login's index, or team:NAME for a team of the balance section.
+	case $login in team:*) sock=${login#team:} ;; *) sock=login$login ;; esac
+	python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$SA_TMP/rl-$h-run/$sock.sock" "$@" \
 		>"$SA_TMP/rl-io-$name.out" 2>&1 &
 	RL_IO_PIDS[$name]=$!
 	SA_PIDS+=("$!")
