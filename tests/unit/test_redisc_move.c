@@ -374,7 +374,8 @@ static struct redisc_feedback fb(const char *initiator, const char *target)
 	f.portal.type = 1;
 	inet_pton(AF_INET, "10.1.0.3", f.portal.a);
 	f.portal.port = 3260;
-	f.bytes = initiator[strlen(initiator) - 1] == '1' ? 900u << 20 : 100u << 20;
+	/* Host_1 the heavy one; a request (no initiator) carries no bytes that count. */
+	f.bytes = initiator[0] && initiator[strlen(initiator) - 1] == '1' ? 900u << 20 : 100u << 20;
 	f.have_bytes = 1;
 	return f;
 }
