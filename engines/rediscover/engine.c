@@ -417,6 +417,7 @@ static int take_session(const struct redisc_feedback *fb, int storage, const cha
 			       fb->target);
 			return drop(REDISC_DROP_MALFORMED);
 		}
+		redisc_outcome_note(s);
 	}
 	if (storage)
 		s->last_ms = redisc_clock_ms();

@@ -203,6 +203,54 @@ int redisc_decision_update(uint32_t index, void (*fn)(struct redisc_decision *d,
 	return redisc_decision_persist(&redisc_m.dec[i]);
 }
 
+/* How far back a new session still counts as the outcome of a move: the messages' re-logins take seconds. */
+#define OUTCOME_WINDOW_S 3600
+
+static int has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static void outcome_append(struct redisc_decision *d, void *arg)
+{
+	size_t off = strlen(d->outcome);
+
+	if (off + strlen(arg) + 1 < sizeof(d->outcome))
+		snprintf(d->outcome + off, sizeof(d->outcome) - off, "%s%s", off ? " " : "", (const char *)arg);
+}
+
+void redisc_outcome_note(const struct redisc_session *s)
+{
+	time_t now = redisc_clock_wall();
+
+	/* Newest first: the latest move of the target is the one the initiator followed. */
+	for (size_t i = redisc_m.ndec; i-- > 0;) {
+		const struct redisc_decision *d = &redisc_m.dec[i];
+		char word[REDISC_NAME_MAX + 80], at[64], key[REDISC_NAME_MAX + 2];
+
+		if (now - d->when > OUTCOME_WINDOW_S)
+			break;
+		if (d->state != REDISC_ST_DONE || strcmp(d->target, s->target) != 0)
+			continue;
+		/* Somewhere other than the address it left; once per initiator and move. */
+		if (redisc_addr_cmp(&s->portal, &d->old_portal) == 0 || !has_word(d->competing, s->initiator))
+			return;
+		snprintf(key, sizeof(key), "%s@", s->initiator);
+		if (strstr(d->outcome, key))
+			return;
+		redisc_addr_text(&s->portal, at, sizeof(at));
+		snprintf(word, sizeof(word), "%s@%s+%ld", s->initiator, at, (long)(now - d->when));
+		redisc_decision_update(d->index, outcome_append, word);
+		sa_log(SA_LOG_INFO, REDISC_TAG, "decision %u: %s", (unsigned int)d->index, word);
+		return;
+	}
+}
+
 struct load_ctx {
 	int bad;
 };

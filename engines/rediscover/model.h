@@ -120,6 +120,9 @@ void redisc_messages_stop(void);
 int redisc_decision_store(const struct redisc_decision *d);
 /* Persists a row already in the history: 0 or a state-store error (logged). */
 int redisc_decision_persist(const struct redisc_decision *d);
+/* A session a storage agent reported for the first time: if an initiator of a recent move of its target logged in
+ * again elsewhere, the decision's outcome says where and how many seconds after the decision. */
+void redisc_outcome_note(const struct redisc_session *s);
 /* The history from the state file, and from it the cooldowns and the cap. */
 void redisc_decisions_load(void);
 

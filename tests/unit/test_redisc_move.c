@@ -448,6 +448,18 @@ START_TEST(move_succeeds)
 		ck_assert_int_eq(redisc_take(&req, 1, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_UNKNOWN_SESSION);
 		ck_assert_uint_eq(redisc_counters()->decisions, decisions);
 	}
+	/* The outcome: who the storage agent sees logged in again elsewhere (not at the old portal), once each. */
+	{
+		struct redisc_feedback h1 = fb(HOST1, X), h2 = fb(HOST2, X);
+
+		ut_wall += 2;
+		ck_assert_int_eq(redisc_take(&h1, 0, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
+		inet_pton(AF_INET, "10.1.0.4", h2.portal.a);
+		ck_assert_int_eq(redisc_take(&h2, 0, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
+		ck_assert_int_eq(redisc_take(&h2, 0, 3, "storagent", "127.0.0.1:40000"), REDISC_DROP_NONE);
+		d = redisc_decision_next(0);
+		ck_assert_str_eq(d->outcome, HOST2 "@10.1.0.4:3260+2");
+	}
 }
 END_TEST
 
