@@ -112,6 +112,19 @@ static int team_repath(unsigned int team, const char *from, const char *to)
 	return -ENOENT;
 }
 
+static int team_repath_target(const char *target, const char *from, const char *to)
+{
+	int n = 0;
+
+	for (unsigned int team = bal_team_next(0); team; team = bal_team_next(team)) {
+		const struct bal_eng_team *t = bal_team_get(team);
+
+		if (t && strcmp(t->spec.target, target) == 0 && team_repath(team, from, to) == 0)
+			n++;
+	}
+	return n;
+}
+
 static const struct disc_team_ops login_team_ops = {
     .running = team_running,
     .portal_ok = team_portal_ok,
@@ -119,6 +132,7 @@ static const struct disc_team_ops login_team_ops = {
     .destroy = team_destroy,
     .paths = team_paths,
     .repath = team_repath,
+    .repath_target = team_repath_target,
 };
 
 static void on_balance(int topic, const void *data, void *arg)

@@ -865,6 +865,9 @@ int disc_login_readdress(const char *target, const char *from, const char *to_ta
 		if (strcmp(l->pub.c.target, target) == 0)
 			n += readdress_row(l, from, to_target, to);
 	}
+	/* The rows' own teams have left from by now: what is still there belongs to no row. */
+	if (from && strcmp(target, to_target) == 0 && conn_mgr.teams && conn_mgr.teams->repath_target)
+		n += conn_mgr.teams->repath_target(target, from, to);
 	return n;
 }
 

@@ -164,6 +164,9 @@ struct disc_team_ops {
 	/* The team's path to portal from logs in at to instead (the same LU
 	 * elsewhere): 0, -ENOENT (no team, or no path at from), -errno. */
 	int (*repath)(unsigned int team, const char *from, const char *to);
+	/* Every other team to target (configured, not made by a login row) moves its path at from to to: how many
+	 * paths moved.  Optional. */
+	int (*repath_target)(const char *target, const char *from, const char *to);
 };
 void disc_team_ops_register(const struct disc_team_ops *ops);
 /* A team changed (removed: it is gone); core.c forwards the data plane's events here. */
