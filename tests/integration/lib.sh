@@ -326,6 +326,54 @@ sa_get() {
 # sa_get1 OID...: the values of one GET (one PDU, so related values come from the same moment) on one line.
 sa_get1() { sa_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
 
+# ---- a second agent on 127.0.0.1 (a name-server agent beside the storage or initiator agent of sa_start_agent) ----
+# sa_ns_snmpd [LINES]: its snmpd on $NS_PORT with AgentX at $SA_TMP/ns-agentx.sock, lib.sh's v3 user allowed to
+# write, LINES (e.g. a trapsess) appended to its snmpd.conf.  ns_get/ns_get1/ns_walk/ns_set talk to it.
+sa_ns_snmpd() {
+	NS_PORT=$(sa_free_port udp)
+	cat >"$SA_TMP/ns-snmpd.conf" <<CONF
+agentaddress udp:127.0.0.1:$NS_PORT
+master agentx
+agentXSocket unix:$SA_TMP/ns-agentx.sock
+agentXTimeout 5
+rocommunity $SA_RO_COMMUNITY 127.0.0.1
+createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
+rwuser $SA_V3_USER priv
+${1:-}
+CONF
+	mkdir -p "$SA_TMP/ns-snmpd-persist" "$SA_TMP/ns-agent-persist"
+	SNMP_PERSISTENT_DIR="$SA_TMP/ns-snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/ns-snmpd.log" -C \
+		-c "$SA_TMP/ns-snmpd.conf" -p "$SA_TMP/ns-snmpd.pid"
+}
+ns_get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:$NS_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
+ns_get1() { ns_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
+ns_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$NS_PORT" "$@"; }
+ns_set() {
+	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
+		"127.0.0.1:$NS_PORT" "$@"
+}
+ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
+# sa_ns_agent_conf < BODY: its config: its own AgentX socket and state file, then BODY (the engines' sections).
+sa_ns_agent_conf() {
+	{
+		cat <<CONF
+agent = {
+  agentx_socket = "unix:$SA_TMP/ns-agentx.sock";
+  agentx_ping_interval = 1;
+  state_file = "$SA_TMP/ns-state/sanagent.state";
+};
+CONF
+		cat
+	} >"$SA_TMP/ns.conf"
+}
+# sa_ns_start_agent: starts it (NS_PID) and waits until its snmpd serves it.
+sa_ns_start_agent() {
+	SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
+		-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
+	NS_PID=$SA_LASTPID
+	sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
+}
+
 # sa_walk OID: "OID = TYPE: value" lines through the master.
 sa_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$SA_SNMP_PORT" "$@"; }
 

@@ -82,33 +82,8 @@ sa_wait_agent
 sa_wait_for 5 sa_udp_listening "$RX2" || sa_fail "the initiator agent's receiver does not listen on $RX2"
 
 # ---- the name-server agent, act mode -------------------------------------------------------------------------
-NS_PORT=$(sa_free_port udp)
-cat >"$SA_TMP/ns-snmpd.conf" <<CONF
-agentaddress udp:127.0.0.1:$NS_PORT
-master agentx
-agentXSocket unix:$SA_TMP/ns-agentx.sock
-agentXTimeout 5
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
-rwuser $SA_V3_USER priv
-trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT
-CONF
-mkdir -p "$SA_TMP/ns-snmpd-persist" "$SA_TMP/ns-agent-persist"
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/ns-snmpd.log" -C \
-	-c "$SA_TMP/ns-snmpd.conf" -p "$SA_TMP/ns-snmpd.pid"
-ns_get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:$NS_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-ns_get1() { ns_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
-ns_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$NS_PORT" "$@"; }
-ns_set() {
-	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$NS_PORT" "$@"
-}
-cat >"$SA_TMP/ns.conf" <<CONF
-agent = {
-  agentx_socket = "unix:$SA_TMP/ns-agentx.sock";
-  agentx_ping_interval = 1;
-  state_file = "$SA_TMP/ns-state/sanagent.state";
-};
+sa_ns_snmpd "trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT"
+sa_ns_agent_conf <<CONF
 trap_receiver = {
   listen = "udp:127.0.0.1:$RX";
   users = ( { name = "$SA_V3_USER"; auth_protocol = "SHA"; auth_passphrase = "$SA_V3_AUTH";
@@ -131,10 +106,7 @@ rediscover = {
   message_user = { name = "$MSG_USER"; auth_passphrase = "$MSG_AUTH"; priv_passphrase = "$MSG_PRIV"; };
 };
 CONF
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
-	-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
-ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
-sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
+sa_ns_start_agent
 
 # ---- the competing group on X at 127.0.0.1: the initiator agent's login and Host_1 ------------------------------
 sa_set "$LOGIN.2.1" s "$X" "$LOGIN.3.1" i 1 "$LOGIN.4.1" x 7F000001 "$LOGIN.5.1" u "$P" "$LOGIN.8.1" u 1 \

@@ -71,33 +71,8 @@ sa_start_agent
 sa_wait_agent
 
 # ---- the name-server agent, act mode -------------------------------------------------------------------------
-NS_PORT=$(sa_free_port udp)
-cat >"$SA_TMP/ns-snmpd.conf" <<CONF
-agentaddress udp:127.0.0.1:$NS_PORT
-master agentx
-agentXSocket unix:$SA_TMP/ns-agentx.sock
-agentXTimeout 5
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
-rwuser $SA_V3_USER priv
-trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT
-CONF
-mkdir -p "$SA_TMP/ns-snmpd-persist" "$SA_TMP/ns-agent-persist"
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/ns-snmpd.log" -C \
-	-c "$SA_TMP/ns-snmpd.conf" -p "$SA_TMP/ns-snmpd.pid"
-ns_get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:$NS_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-ns_get1() { ns_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
-ns_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$NS_PORT" "$@"; }
-ns_set() {
-	snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$NS_PORT" "$@"
-}
-cat >"$SA_TMP/ns.conf" <<CONF
-agent = {
-  agentx_socket = "unix:$SA_TMP/ns-agentx.sock";
-  agentx_ping_interval = 1;
-  state_file = "$SA_TMP/ns-state/sanagent.state";
-};
+sa_ns_snmpd "trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT"
+sa_ns_agent_conf <<CONF
 trap_receiver = {
   listen = "udp:127.0.0.1:$RX";
   users = ( { name = "$SA_V3_USER"; auth_protocol = "SHA"; auth_passphrase = "$SA_V3_AUTH";
@@ -118,14 +93,7 @@ rediscover = {
   isns_source = "$SA_IQN_PREFIX:nameserver";
 };
 CONF
-ns_start() {
-	SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
-		-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
-	NS_PID=$SA_LASTPID
-}
-ns_start
-ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
-sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
+sa_ns_start_agent
 
 # ---- a session of Host_1 on disk0 at the old portal; the name server learns it from the storage agent ----------
 sa_bg iscsi-perf -i "$H1" -m 1 -b 1 "iscsi://127.0.0.1:$P/$X/1" >"$SA_TMP/perf.log" 2>&1
@@ -208,8 +176,7 @@ state4=$(ns_get1 "$DEC.17.4")
 kill -9 "$NS_PID"
 kill -CONT "$ISNSD_PID"
 [ "$state4" = 2 ] || sa_fail "decision 4 was $state4 at the kill, want inProgress(2)"
-ns_start
-sa_wait_for 15 ns_serving || sa_fail "name-server agent not back"
+sa_ns_start_agent
 sa_wait_for 30 ended_state 4 || sa_fail "decision 4 still $(ns_get1 "$DEC.17.4" "$DEC.21.4")"
 row=$(ns_get1 "$DEC.7.4" "$DEC.17.4" "$DEC.18.4" "$DEC.21.4")
 [ "$row" = "\"$X\" 4 0 \"agent restarted during the move; undone\"" ] || sa_fail "decision 4: $row"

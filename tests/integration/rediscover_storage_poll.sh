@@ -28,26 +28,8 @@ sa_start_agent
 sa_wait_agent
 
 # ---- the name-server agent, polling the storage agent's snmpd as the v3 user of lib.sh ------------------------
-NS_PORT=$(sa_free_port udp)
-cat >"$SA_TMP/ns-snmpd.conf" <<CONF
-agentaddress udp:127.0.0.1:$NS_PORT
-master agentx
-agentXSocket unix:$SA_TMP/ns-agentx.sock
-agentXTimeout 5
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-CONF
-mkdir -p "$SA_TMP/ns-snmpd-persist" "$SA_TMP/ns-agent-persist"
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-snmpd-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/ns-snmpd.log" -C \
-	-c "$SA_TMP/ns-snmpd.conf" -p "$SA_TMP/ns-snmpd.pid"
-ns_get() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oqv "127.0.0.1:$NS_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-ns_get1() { ns_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
-ns_walk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On "127.0.0.1:$NS_PORT" "$@"; }
-cat >"$SA_TMP/ns.conf" <<CONF
-agent = {
-  agentx_socket = "unix:$SA_TMP/ns-agentx.sock";
-  agentx_ping_interval = 1;
-  state_file = "$SA_TMP/ns-state/sanagent.state";
-};
+sa_ns_snmpd
+sa_ns_agent_conf <<CONF
 rediscover = {
   mode = "dry-run";
   session_age_out = 5;
@@ -57,10 +39,7 @@ rediscover = {
   pool = [ "127.0.0.21" ];
 };
 CONF
-SNMP_PERSISTENT_DIR="$SA_TMP/ns-agent-persist" sa_bg "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/ns.conf" \
-	-p "$SA_TMP/ns-sanagentd.pid" 2>>"$SA_TMP/ns-sanagentd.log"
-ns_serving() { ns_get "$SA_OID.1.1.1.0" | grep -q .; }
-sa_wait_for 15 ns_serving || sa_fail "name-server agent not served through its snmpd"
+sa_ns_start_agent
 
 # ---- two initiators on one portal ------------------------------------------------------------------------------
 bind_perf() { # SRC INITIATOR ARGS...
