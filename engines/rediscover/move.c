@@ -22,6 +22,7 @@ enum { SES_INITIATOR = 2, SES_TARGET = 5, SES_END = 11 };
 enum { RS_ACTIVE = 1, RS_NOT_IN_SERVICE = 2, RS_CREATE_AND_GO = 4, RS_DESTROY = 6 };
 #define ST_NONVOLATILE 3
 #define SES_END_END 2
+#define POLL_FIRST_MS 10u
 #define POLL_MS 200u
 #define MAX_ENDS 64 /* sessions ended in one SET */
 
@@ -48,7 +49,8 @@ struct move {
 	uint64_t deadline_ms;
 	int undoing, isns_touched, row_touched;
 	int waiting; /* queued behind another move of the same storage agent (they would race for one row index) */
-	uint32_t row_status; /* of the polled row, 0 absent */
+	uint32_t row_status;  /* of the polled row, 0 absent */
+	unsigned int poll_ms; /* the last wait between two reads of the row */
 	uint32_t next_index;
 	uint32_t ends[MAX_ENDS][2];
 	size_t nends;
@@ -323,6 +325,7 @@ static void create_done(int rc, const char *why, void *arg)
 	}
 	set_step(m, REDISC_MV_WAIT);
 	m->deadline_ms = redisc_clock_ms() + redisc_move_step_ms;
+	m->poll_ms = 0;
 	start_poll(m);
 }
 
@@ -405,7 +408,10 @@ static void poll_done(int rc, const char *why, void *arg)
 		fail(m, "tgt does not listen on the new portal within %u ms", redisc_move_step_ms);
 		return;
 	}
-	arm(m, POLL_MS);
+	/* The storage agent lists tgt's portals right after its tgtadm: the row is usually active within tens of ms,
+	 * so ask again soon, then less often (the messages wait for this step). */
+	m->poll_ms = m->poll_ms ? (m->poll_ms * 2 < POLL_MS ? m->poll_ms * 2 : POLL_MS) : POLL_FIRST_MS;
+	arm(m, m->poll_ms);
 }
 
 static void start_poll(struct move *m)
