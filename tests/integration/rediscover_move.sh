@@ -4,7 +4,8 @@
 # sanStorPortalTable, SNMPv3 authPriv) so tgtd listens there, moves disk0 in isnsd (portal groups) while disk1
 # stays at the old portal, ends disk0's session at the old portal through the storage agent's sanStorSessionTable,
 # and sends sanTargetReaddressed.  Then, the storage agent's snmpd stopped, a second move fails and leaves tgt
-# and isnsd as they were.  Real tgtd, isnsd, two snmpd, two sanagentd, snmptrapd.
+# and isnsd as they were; a move to an address the host lacks, a restart mid-move (undone), and the pool exhausted
+# (a failed row, nothing touched).  Real tgtd, isnsd, two snmpd, two sanagentd, snmptrapd.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -186,5 +187,18 @@ sa_wait_for 10 gone3 || sa_fail "portal $NEW3:$P still in tgt"
 [ "$(pgs)" = "$PGS3" ] || sa_fail "iSNS after the undo: $(pgs | tr '\n' ';'), before: $(echo "$PGS3" | tr '\n' ';')"
 # Earlier decisions are as they were.
 [ "$(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")" = "3 4 3" ] || sa_fail "decisions 1-3: $(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")"
+
+# ---- the pool exhausted: the last free address goes to decision 5, decision 6 fails and touches nothing ----------
+trigger "$X" 127.0.0.2
+sa_wait_for 30 ended_state 5 || sa_fail "decision 5 still $(ns_get1 "$DEC.17.5" "$DEC.21.5")"
+[ "$(ns_get1 "$DEC.12.5" "$DEC.17.5")" = "\"$(hex $NEW3) \" 3" ] || sa_fail "decision 5: $(ns_get1 "$DEC.12.5" "$DEC.17.5" "$DEC.21.5")"
+PORTALS5=$(sa_tgt_ctl --op show --mode portal | sort) PGS5=$(pgs)
+trigger "$Y" 127.0.0.2
+sa_wait_for 30 ended_state 6 || sa_fail "decision 6 still $(ns_get1 "$DEC.17.6" "$DEC.21.6")"
+row=$(ns_get1 "$DEC.7.6" "$DEC.17.6" "$DEC.18.6" "$DEC.21.6")
+[ "$row" = "\"$Y\" 4 0 \"address pool exhausted\"" ] || sa_fail "decision 6: $row"
+[ "$(sa_tgt_ctl --op show --mode portal | sort)" = "$PORTALS5" ] || sa_fail "tgt's portals changed with the pool exhausted"
+[ "$(pgs)" = "$PGS5" ] || sa_fail "iSNS changed with the pool exhausted: $(pgs)"
+sa_log "decision 6: $row; tgt and iSNS unchanged"
 grep -q -e "$SA_V3_AUTH" -e "$SA_V3_PRIV" "$SA_TMP/ns-sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS
