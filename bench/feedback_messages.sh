@@ -43,7 +43,7 @@ rl_agent_up sto
 rl_agent_up h1
 rl_agent_up h2
 
-rl_in "$RL_NS" tshark -q -i ethm -f "udp port 162" -w "$SA_TMP/fm.pcap" >"$SA_TMP/rl-tshark.log" 2>&1 &
+ip netns exec "$RL_NS" tshark -q -i ethm -f "udp port 162" -w "$SA_TMP/fm.pcap" >"$SA_TMP/rl-tshark.log" 2>&1 &
 TSHARK=$!
 SA_PIDS+=("$TSHARK")
 sa_wait_for 10 grep -q "Capturing on" "$SA_TMP/rl-tshark.log" || sa_fail "tshark did not start: $(cat "$SA_TMP/rl-tshark.log")"

@@ -143,7 +143,7 @@ rl_up() {
 		RL_CTL=$((1000 + RANDOM % 30000))
 		[ -e "/var/run/tgtd/socket.$RL_CTL" ] || break
 	done
-	rl_in "$RL_STO" tgtd -f -C "$RL_CTL" --iscsi "portal=$RL_STO36:3260" >"$SA_TMP/rl-tgtd.log" 2>&1 &
+	ip netns exec "$RL_STO" tgtd -f -C "$RL_CTL" --iscsi "portal=$RL_STO36:3260" >"$SA_TMP/rl-tgtd.log" 2>&1 &
 	RL_TGTD_PID=$!
 	sa_wait_for 10 rl_tgt --op show --mode sys >/dev/null || sa_fail "tgtd did not answer"
 	rl_tgt --lld iscsi --op new --mode portal --param "portal=$RL_STO38:3260" || sa_fail "tgtadm: portal 38"
@@ -171,7 +171,7 @@ SourceName = $RL_IQN:storage
 ServerAddress = $RL_NSM:$RL_ISNS_PORT
 Security = 0
 EOF
-	rl_in "$RL_NS" isnsd -f -4 -c "$SA_TMP/rl-isnsd.conf" >"$SA_TMP/rl-isnsd.log" 2>&1 &
+	ip netns exec "$RL_NS" isnsd -f -4 -c "$SA_TMP/rl-isnsd.conf" >"$SA_TMP/rl-isnsd.log" 2>&1 &
 	RL_ISNSD_PID=$!
 	sa_wait_for 10 rl_isnsadm --list entities >/dev/null || sa_fail "isnsd did not answer on $RL_NSM:$RL_ISNS_PORT"
 	# One network entity (the storage host) with both portals and the three targets: a portal belongs to one

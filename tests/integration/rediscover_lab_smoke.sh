@@ -99,6 +99,9 @@ for n in $names; do
 done
 sa_pid_gone "$tgtd_pid" || sa_fail "tgtd left after rl_down"
 sa_pid_gone "$isnsd_pid" || sa_fail "isnsd left after rl_down"
+# By what they run, not only by the pid the lab kept: a daemon started through a shell function is a grandchild.
+pgrep -f -- "$SA_TMP/rl-isnsd.conf" >/dev/null && sa_fail "an isnsd of the lab is still running: $(pgrep -af -- "$SA_TMP/rl-isnsd.conf")"
+pgrep -f -- "tgtd -f -C $RL_CTL " >/dev/null && sa_fail "a tgtd of the lab is still running"
 # A process that has exited but whose parent has not reaped it yet (an orphaned data plane waiting for init) is gone.
 ended() { sa_pid_gone "$1" || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 for p in $pids $nbdkits; do
