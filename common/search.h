@@ -55,4 +55,23 @@ static inline size_t sa_lower_bound(const void *base, size_t n, size_t size, int
 	return sa_lower_bound_cmp(base, n, size, &k, sa_int_key_cmp);
 }
 
+/* Over the same sorted array: the element whose key is key, and the first whose key is above after (a table's
+ * GET and GETNEXT); NULL when there is none. */
+static inline const void *sa_find_key(const void *base, size_t n, size_t size, int64_t key,
+                                      int64_t (*key_of)(const void *elem))
+{
+	size_t i = sa_lower_bound(base, n, size, key, key_of);
+	const void *e = i < n ? (const char *)base + i * size : NULL;
+
+	return e && key_of(e) == key ? e : NULL;
+}
+
+static inline const void *sa_next_key(const void *base, size_t n, size_t size, int64_t after,
+                                      int64_t (*key_of)(const void *elem))
+{
+	size_t i = sa_lower_bound(base, n, size, after + 1, key_of);
+
+	return i < n ? (const char *)base + i * size : NULL;
+}
+
 #endif

@@ -25,16 +25,12 @@ static size_t agent_lower(int64_t index)
 
 const struct redisc_agent *redisc_agent_next(uint32_t after)
 {
-	size_t i = agent_lower((int64_t)after + 1);
-
-	return i < redisc_m.nagents ? &redisc_m.agents[i] : NULL;
+	return sa_next_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), after, agent_index_of);
 }
 
 const struct redisc_agent *redisc_agent_find(uint32_t index)
 {
-	size_t i = agent_lower(index);
-
-	return i < redisc_m.nagents && redisc_m.agents[i].index == index ? &redisc_m.agents[i] : NULL;
+	return sa_find_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), index, agent_index_of);
 }
 
 uint32_t redisc_agent_next_index(void)

@@ -27,16 +27,12 @@ static size_t decision_lower(int64_t index)
 
 const struct redisc_decision *redisc_decision_next(uint32_t after)
 {
-	size_t i = decision_lower((int64_t)after + 1);
-
-	return i < redisc_m.ndec ? &redisc_m.dec[i] : NULL;
+	return sa_next_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), after, decision_index_of);
 }
 
 const struct redisc_decision *redisc_decision_find(uint32_t index)
 {
-	size_t i = decision_lower(index);
-
-	return i < redisc_m.ndec && redisc_m.dec[i].index == index ? &redisc_m.dec[i] : NULL;
+	return sa_find_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
 }
 
 static void hex_of(const unsigned char *p, size_t n, char *out)

@@ -70,16 +70,12 @@ static size_t pool_lower(int64_t index)
 
 const struct redisc_pool *redisc_pool_next(uint32_t after)
 {
-	size_t i = pool_lower((int64_t)after + 1);
-
-	return i < redisc_m.npool ? &redisc_m.pool[i] : NULL;
+	return sa_next_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), after, pool_index_of);
 }
 
 const struct redisc_pool *redisc_pool_find(uint32_t index)
 {
-	size_t i = pool_lower(index);
-
-	return i < redisc_m.npool && redisc_m.pool[i].index == index ? &redisc_m.pool[i] : NULL;
+	return sa_find_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
 }
 
 uint32_t redisc_pool_next_index(void)

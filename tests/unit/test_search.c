@@ -121,6 +121,21 @@ START_TEST(int_key_edges)
 }
 END_TEST
 
+/* GET and GETNEXT over one array: a key that is there, one that is not, after the last. */
+START_TEST(find_and_next)
+{
+	const uint32_t v[] = {2, 5, UINT32_MAX};
+
+	ck_assert_ptr_eq(sa_find_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[1]);
+	ck_assert_ptr_null(sa_find_key(v, LEN(v), sizeof(*v), 4, u32_key));
+	ck_assert_ptr_null(sa_find_key(NULL, 0, sizeof(*v), 4, u32_key));
+	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 0, u32_key), &v[0]);
+	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 2, u32_key), &v[1]);
+	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[2]);
+	ck_assert_ptr_null(sa_next_key(v, LEN(v), sizeof(*v), UINT32_MAX, u32_key));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("search");
@@ -134,6 +149,7 @@ int main(void)
 	tcase_add_test(tc, cmp_matches_a_scan);
 	tcase_add_test(tc, cmp_strings_and_composite_keys);
 	tcase_add_test(tc, int_key_edges);
+	tcase_add_test(tc, find_and_next);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
