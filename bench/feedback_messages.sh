@@ -69,8 +69,11 @@ for ((i = 1; i <= FM_N; i++)); do
 	[ "$(state "$i")" = 3 ] || sa_fail "decision $i failed: $(rl_get ns "$DEC.21.$i")"
 	port=$(rl_get ns "$DEC.13.$i")
 done
-sleep 1 # the last messages' packets are written by tshark
-kill "$TSHARK"
+# The last decision's two messages acknowledged: their packets have crossed the interface.  SIGINT is tshark's own
+# stop (it writes what it captured, then exits); the count below checks that nothing was missed.
+acked() { [ "$(rl_get ns "$DEC.19.$FM_N" | grep -o '=acked' | wc -l)" = 2 ]; }
+sa_wait_for 30 acked || sa_fail "decision $FM_N: messages not acknowledged: $(rl_get ns "$DEC.19.$FM_N")"
+kill -INT "$TSHARK"
 wait "$TSHARK" 2>/dev/null
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -89,6 +92,8 @@ stats() {
 	grep "^$1 " "$SA_TMP/fm.ms" | cut -d' ' -f2 | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) printf "n=%d median=%.2f ms p99=%.2f ms max=%.2f ms", NR, v[int((NR + 1) / 2)], v[(int(NR * 0.99) > 0 ? int(NR * 0.99) : 1)], v[NR] }'
 }
+n=$(grep -c "^decision " "$SA_TMP/fm.ms")
+[ "$n" = "$FM_N" ] || sa_fail "the capture has $n of $FM_N decisions' first messages"
 echo "request -> first message: $(stats decision)"
 echo "anchor (inform -> snmptrapd -> response): $(stats anchor)"
 med() { grep "^$1 " "$SA_TMP/fm.ms" | cut -d' ' -f2 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
