@@ -326,6 +326,37 @@ sa_get() {
 # sa_get1 OID...: the values of one GET (one PDU, so related values come from the same moment) on one line.
 sa_get1() { sa_get "$@" | tr '\n' ' ' | sed 's/ $//'; }
 
+# sa_start_isnsd_storage TARGET...: isnsd on 127.0.0.1:$ISNS_PORT (Security 0, a default discovery domain) with one
+# entity, the storage host, registered with the portals 127.0.0.1:$SA_ISCSI_PORT and 127.0.0.2:$SA_ISCSI_PORT and
+# the TARGETs.  sa_isnsadm talks to it as that host; sa_isns_pgs lists "NAME ADDRESS:PORT" of every portal group
+# with a tag (one without grants no access).
+sa_start_isnsd_storage() {
+	local t regs=()
+	ISNS_PORT=$(sa_free_port tcp)
+	cat >"$SA_TMP/isnsd.conf" <<CONF
+SourceName = $SA_IQN_PREFIX:isns
+BindAddress = 127.0.0.1:$ISNS_PORT
+PIDFile = $SA_TMP/isnsd.pid
+ControlSocket = $SA_TMP/isnsctl
+Database = $SA_TMP/isnsdb
+Security = 0
+DefaultDiscoveryDomain = 1
+CONF
+	mkdir -p "$SA_TMP/isnsdb"
+	printf 'SourceName = %s\nServerAddress = 127.0.0.1:%s\nSecurity = 0\n' "$SA_IQN_PREFIX:storage" "$ISNS_PORT" \
+		>"$SA_TMP/isnsadm.conf"
+	sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >"$SA_TMP/isnsd.log" 2>&1
+	sa_wait_for 10 sa_isnsadm --list entities >/dev/null || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
+	for t in "$@"; do regs+=("target=$t"); done
+	sa_isnsadm --register "portal=127.0.0.1:$SA_ISCSI_PORT" "portal=127.0.0.2:$SA_ISCSI_PORT" "${regs[@]}" \
+		>"$SA_TMP/reg.log" 2>&1 || sa_fail "cannot register the targets: $(cat "$SA_TMP/reg.log")"
+}
+sa_isnsadm() { isnsadm -c "$SA_TMP/isnsadm.conf" "$@"; }
+sa_isns_pgs() {
+	sa_isnsadm --list portal-groups | awk -F' = ' '/Portal group name/{n=$2} /Portal group address/{a=$2}
+		/Portal group port/{p=$2} /Portal group tag/{gsub(/"/,"",n); sub(/\/tcp/,"",p); print n, a ":" p}' | sort
+}
+
 # ---- a second agent on 127.0.0.1 (a name-server agent beside the storage or initiator agent of sa_start_agent) ----
 # sa_ns_snmpd [LINES]: its snmpd on $NS_PORT with AgentX at $SA_TMP/ns-agentx.sock, lib.sh's v3 user allowed to
 # write, LINES (e.g. a trapsess) appended to its snmpd.conf.  ns_get/ns_get1/ns_walk/ns_set talk to it.

@@ -37,7 +37,7 @@ finished() { case "$(rl_get ns "$DEC.17.1")" in 3 | 4) return 0 ;; esac; return 
 sa_wait_for 90 finished || sa_fail "no finished decision: state '$(rl_get ns "$DEC.17.1")'"
 [ "$(rl_get ns "$DEC.17.1")" = 3 ] || sa_fail "decision 1 failed: $(rl_get ns "$DEC.21.1")"
 sa_log "decision 1 done: offender $(rl_get ns "$DEC.15.1"), messages $(rl_get ns "$DEC.19.1")"
-moved() { rl_session_latency h2 "$RL_X" | grep -q "^C0000203 " && false || [ "$(rl_walk h2 "$RL_SESS.6" | grep -c ": $NEW_PORT$")" -ge 1 ]; }
+moved() { [ "$(rl_walk h2 "$RL_SESS.6" | grep -c ": $NEW_PORT$")" -ge 1 ]; }
 sa_wait_for 30 moved || sa_fail "Host_2's team path did not move to port $NEW_PORT: $(rl_walk h2 "$RL_SESS.6")"
 sa_log "Host_2's sessions to X after the move: $(rl_walk h2 "$RL_SESS.6" | sed 's/.* //' | tr '\n' ' ')"
 settle=$(($(sa_now_ms) + 3000))

@@ -34,30 +34,8 @@ P=$SA_ISCSI_PORT
 X=$SA_IQN_PREFIX:disk0 Y=$SA_IQN_PREFIX:disk1
 
 # ---- isnsd: one entity (the storage host) with the two portals and both targets ---------------------------------
-ISNS_PORT=$(sa_free_port tcp)
-cat >"$SA_TMP/isnsd.conf" <<CONF
-SourceName = $SA_IQN_PREFIX:isns
-BindAddress = 127.0.0.1:$ISNS_PORT
-PIDFile = $SA_TMP/isnsd.pid
-ControlSocket = $SA_TMP/isnsctl
-Database = $SA_TMP/isnsdb
-Security = 0
-DefaultDiscoveryDomain = 1
-CONF
-mkdir -p "$SA_TMP/isnsdb"
-printf 'SourceName = %s\nServerAddress = 127.0.0.1:%s\nSecurity = 0\n' "$SA_IQN_PREFIX:storage" "$ISNS_PORT" \
-	>"$SA_TMP/isnsadm.conf"
-isnsadm_() { isnsadm -c "$SA_TMP/isnsadm.conf" "$@"; }
-sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >"$SA_TMP/isnsd.log" 2>&1
-sa_wait_for 10 isnsadm_ --list entities >/dev/null || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
-isnsadm_ --register "portal=127.0.0.1:$P" "portal=127.0.0.2:$P" "target=$X" "target=$Y" >"$SA_TMP/reg.log" 2>&1 ||
-	sa_fail "cannot register the targets: $(cat "$SA_TMP/reg.log")"
-# "NAME ADDRESS" for every portal group with a tag (one without grants no access).
-pgs() {
-	isnsadm_ --list portal-groups | awk -F' = ' '/Portal group name/{n=$2} /Portal group address/{a=$2}
-		/Portal group port/{p=$2} /Portal group tag/{gsub(/"/,"",n); sub(/\/tcp/,"",p); print n, a ":" p}' | sort
-}
-PGS0=$(pgs)
+sa_start_isnsd_storage "$X" "$Y"
+PGS0=$(sa_isns_pgs)
 sa_log "iSNS before: $(echo "$PGS0" | tr '\n' ';')"
 echo "$PGS0" | grep -qx "$X 127.0.0.1:$P" || sa_fail "iSNS does not list $X at 127.0.0.1:$P: $PGS0"
 

@@ -37,30 +37,8 @@ P=$SA_ISCSI_PORT
 X=$SA_IQN_PREFIX:disk0 Y=$SA_IQN_PREFIX:disk1
 
 # ---- isnsd: one entity (the storage host) with the two portals and both targets ---------------------------------
-ISNS_PORT=$(sa_free_port tcp)
-cat >"$SA_TMP/isnsd.conf" <<CONF
-SourceName = $SA_IQN_PREFIX:isns
-BindAddress = 127.0.0.1:$ISNS_PORT
-PIDFile = $SA_TMP/isnsd.pid
-ControlSocket = $SA_TMP/isnsctl
-Database = $SA_TMP/isnsdb
-Security = 0
-DefaultDiscoveryDomain = 1
-CONF
-mkdir -p "$SA_TMP/isnsdb"
-printf 'SourceName = %s\nServerAddress = 127.0.0.1:%s\nSecurity = 0\n' "$SA_IQN_PREFIX:storage" "$ISNS_PORT" \
-	>"$SA_TMP/isnsadm.conf"
-isnsadm_() { isnsadm -c "$SA_TMP/isnsadm.conf" "$@"; }
-sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >"$SA_TMP/isnsd.log" 2>&1
-sa_wait_for 10 isnsadm_ --list entities >/dev/null || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
-isnsadm_ --register "portal=127.0.0.1:$P" "portal=127.0.0.2:$P" "target=$X" "target=$Y" >"$SA_TMP/reg.log" 2>&1 ||
-	sa_fail "cannot register the targets: $(cat "$SA_TMP/reg.log")"
-# "NAME ADDRESS" for every portal group with a tag (one without grants no access).
-pgs() {
-	isnsadm_ --list portal-groups | awk -F' = ' '/Portal group name/{n=$2} /Portal group address/{a=$2}
-		/Portal group port/{p=$2} /Portal group tag/{gsub(/"/,"",n); sub(/\/tcp/,"",p); print n, a ":" p}' | sort
-}
-PGS0=$(pgs)
+sa_start_isnsd_storage "$X" "$Y"
+PGS0=$(sa_isns_pgs)
 sa_log "iSNS before: $(echo "$PGS0" | tr '\n' ';')"
 echo "$PGS0" | grep -qx "$X 127.0.0.1:$P" || sa_fail "iSNS does not list $X at 127.0.0.1:$P: $PGS0"
 
@@ -123,7 +101,7 @@ sa_tgt_ctl --op show --mode portal | grep -q "Portal: $NEW:$P," || sa_fail "tgt 
 sa_tcp_listening "$NEW" "$P" || sa_fail "tgtd does not listen on $NEW:$P"
 iscsi-ls -s "iscsi://$NEW:$P" 2>&1 | grep -q "$X" || sa_fail "iscsi-ls finds no $X at $NEW:$P"
 # iSNS: disk0 at the new portal and no longer at the old one, still at 127.0.0.2; disk1 where it was.
-PGS1=$(pgs)
+PGS1=$(sa_isns_pgs)
 sa_log "iSNS after: $(echo "$PGS1" | tr '\n' ';')"
 want=$(printf '%s\n' "$X $NEW:$P" "$X 127.0.0.2:$P" "$Y 127.0.0.1:$P" "$Y 127.0.0.2:$P" | sort)
 [ "$PGS1" = "$want" ] || sa_fail "iSNS portal groups: $PGS1"
@@ -143,7 +121,7 @@ row=$(ns_get1 "$DEC.7.2" "$DEC.17.2" "$DEC.18.2" "$DEC.21.2")
 case "$row" in "\"$Y\" 4 0 \"sanStorPortalNextIndex: storage agent unreachable"*) ;; *) sa_fail "decision 2: $row" ;; esac
 sa_log "decision 2: $row"
 [ "$(sa_tgt_ctl --op show --mode portal | sort)" = "$PORTALS0" ] || sa_fail "tgt's portals changed"
-[ "$(pgs)" = "$PGS1" ] || sa_fail "iSNS changed: $(pgs)"
+[ "$(sa_isns_pgs)" = "$PGS1" ] || sa_fail "iSNS changed: $(sa_isns_pgs)"
 ip -o addr show dev "$DUMMY" | grep -q "$NEW2" && sa_fail "$NEW2 on $DUMMY after a failed move"
 
 # ---- a new address: the storage agent adds it on the pool entry's interface ---------------------------------------
@@ -156,8 +134,8 @@ row=$(ns_get1 "$DEC.7.3" "$DEC.12.3" "$DEC.17.3" "$DEC.21.3")
 sa_log "decision 3: $row"
 ip -o addr show dev "$DUMMY" | grep -q "inet $NEW2/32" || sa_fail "$NEW2 not on $DUMMY: $(ip -o addr show dev "$DUMMY")"
 sa_tcp_listening "$NEW2" "$P" || sa_fail "tgtd does not listen on $NEW2:$P"
-pgs | grep -qx "$Y $NEW2:$P" || sa_fail "iSNS does not list $Y at $NEW2:$P: $(pgs)"
-pgs | grep -qx "$Y 127.0.0.1:$P" && sa_fail "iSNS still lists $Y at 127.0.0.1:$P"
+sa_isns_pgs | grep -qx "$Y $NEW2:$P" || sa_fail "iSNS does not list $Y at $NEW2:$P: $(sa_isns_pgs)"
+sa_isns_pgs | grep -qx "$Y 127.0.0.1:$P" && sa_fail "iSNS still lists $Y at 127.0.0.1:$P"
 # The row the move created (sanStorPortalIfName) and its removal: the address goes with it.
 SPOR=$SA_OID.3.1.1.12.1
 r=$(sa_walk "$SPOR.8" | grep "\"$DUMMY\"" | sed -n "s/^$SPOR\.8\.\([0-9]*\) .*/\1/p")
@@ -167,7 +145,7 @@ addr_gone() { ! ip -o addr show dev "$DUMMY" | grep -q "$NEW2"; }
 sa_wait_for 10 addr_gone || sa_fail "$NEW2 still on $DUMMY after the row went"
 sa_log "portal row $r destroyed: $NEW2 off $DUMMY"
 # ---- the name-server agent killed mid-move: at its next start the move is undone ---------------------------------
-PGS3=$(pgs)
+PGS3=$(sa_isns_pgs)
 ISNSD_PID=$(cat "$SA_TMP/isnsd.pid")
 kill -STOP "$ISNSD_PID" # the iSNS step waits: the portal is created, iSNS not answered yet
 trigger "$X" 127.0.0.2
@@ -184,7 +162,7 @@ row=$(ns_get1 "$DEC.7.4" "$DEC.17.4" "$DEC.18.4" "$DEC.21.4")
 sa_log "decision 4 after the restart: $row"
 gone3() { ! listening3; }
 sa_wait_for 10 gone3 || sa_fail "portal $NEW3:$P still in tgt"
-[ "$(pgs)" = "$PGS3" ] || sa_fail "iSNS after the undo: $(pgs | tr '\n' ';'), before: $(echo "$PGS3" | tr '\n' ';')"
+[ "$(sa_isns_pgs)" = "$PGS3" ] || sa_fail "iSNS after the undo: $(sa_isns_pgs | tr '\n' ';'), before: $(echo "$PGS3" | tr '\n' ';')"
 # Earlier decisions are as they were.
 [ "$(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")" = "3 4 3" ] || sa_fail "decisions 1-3: $(ns_get1 "$DEC.17.1" "$DEC.17.2" "$DEC.17.3")"
 
@@ -192,13 +170,13 @@ sa_wait_for 10 gone3 || sa_fail "portal $NEW3:$P still in tgt"
 trigger "$X" 127.0.0.2
 sa_wait_for 30 ended_state 5 || sa_fail "decision 5 still $(ns_get1 "$DEC.17.5" "$DEC.21.5")"
 [ "$(ns_get1 "$DEC.12.5" "$DEC.17.5")" = "\"$(hex $NEW3) \" 3" ] || sa_fail "decision 5: $(ns_get1 "$DEC.12.5" "$DEC.17.5" "$DEC.21.5")"
-PORTALS5=$(sa_tgt_ctl --op show --mode portal | sort) PGS5=$(pgs)
+PORTALS5=$(sa_tgt_ctl --op show --mode portal | sort) PGS5=$(sa_isns_pgs)
 trigger "$Y" 127.0.0.2
 sa_wait_for 30 ended_state 6 || sa_fail "decision 6 still $(ns_get1 "$DEC.17.6" "$DEC.21.6")"
 row=$(ns_get1 "$DEC.7.6" "$DEC.17.6" "$DEC.18.6" "$DEC.21.6")
 [ "$row" = "\"$Y\" 4 0 \"address pool exhausted\"" ] || sa_fail "decision 6: $row"
 [ "$(sa_tgt_ctl --op show --mode portal | sort)" = "$PORTALS5" ] || sa_fail "tgt's portals changed with the pool exhausted"
-[ "$(pgs)" = "$PGS5" ] || sa_fail "iSNS changed with the pool exhausted: $(pgs)"
+[ "$(sa_isns_pgs)" = "$PGS5" ] || sa_fail "iSNS changed with the pool exhausted: $(sa_isns_pgs)"
 sa_log "decision 6: $row; tgt and iSNS unchanged"
 grep -q -e "$SA_V3_AUTH" -e "$SA_V3_PRIV" "$SA_TMP/ns-sanagentd.log" && sa_fail "a secret is in the log"
 echo PASS
