@@ -980,6 +980,7 @@ static const struct sa_field sa_clu_member_fields[] = {
      .off = SA_CLM(address),
      .check = sa_chk_agent_peer},
     {.name = "name", .type = SA_F_STRING, .off = SA_CLM(name), .def = "", .check = sa_chk_iscsi_name},
+    {.name = "notify", .type = SA_F_STRING, .off = SA_CLM(notify), .def = "", .check = sa_chk_agent_peer},
 };
 
 /* A host member is a CRT host row: owners are named by it, so it needs its initiator name. */
