@@ -864,6 +864,24 @@ static int includes_last(const struct clu_table *t)
 	return 1;
 }
 
+/* Two hosts that made the same change (the same probe, the same allocation) on one base differ in the writer only:
+ * nothing was lost, no conflict. */
+static int same_table(const struct clu_table *t)
+{
+	if (t->nrows != clu_m.nrows || t->granularity != clu_m.granularity)
+		return 0;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct clu_res *a = &t->rows[i], *b = &clu_m.rows[i];
+
+		if (a->index != b->index || a->type != b->type || a->ownership != b->ownership ||
+		    a->nowners != b->nowners || memcmp(a->owners, b->owners, a->nowners * sizeof(uint32_t)) ||
+		    a->guid_len != b->guid_len || memcmp(a->guid, b->guid, a->guid_len) || a->parent != b->parent ||
+		    !a->valid != !b->valid)
+			return 0;
+	}
+	return 1;
+}
+
 static int table_ok(const struct clu_table *t)
 {
 	for (size_t i = 0; i < t->nrows; i++) {
@@ -888,7 +906,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		/* Same counter, another writer: two changes on the same base.  Ours is newer by the rule (higher
 		 * writer GUID); the peer re-applies its own change on top of ours when it sees our table. */
 		if (t->version.counter == clu_m.ver.counter &&
-		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0) {
+		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0 && !same_table(t)) {
 			char d[256];
 
 			snprintf(d, sizeof(d), "from %.60s: lost to this agent's table; its writer re-applies it",
