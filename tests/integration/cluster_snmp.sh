@@ -175,4 +175,14 @@ sa_walk $C.3.1.9 | grep -q unit119 || sa_fail "no CRT row for unit 119"
 [ "$(sa_get $C.3.1.3.12)" = 2 ] || sa_fail "row 12 is not a unit"
 sa_set $MEMBER.6.5 i 6 >/dev/null || sa_fail "member destroy refused"
 [ "$(sa_get $C.3.1.13.12)" = 2 ] || sa_fail "unit 119's row is not invalid after its member went"
+# ---- granularity controller: devices follow their controller ----
+v=$(sa_get $VERSION)
+sa_set $GRAN i 1 >/dev/null || sa_fail "granularity controller refused"
+[ "$(sa_get1 $GRAN $VERSION)" = "1 $((v + 1))" ] || sa_fail "granularity: $(sa_get1 $GRAN $VERSION)"
+sa_set_err inconsistentValue $OWN.5 i 3 $OWNER.5.2 i 6 $OWNER.5.1 i 4
+# 114A to 110 alone: 116A1 and 116A2 go with it, in the same version.
+sa_set $OWN.4 i 3 $OWNER.4.1 i 6 >/dev/null || sa_fail "114A to 110 refused"
+[ "$(sa_get1 $VERSION $OWN.4 $OWN.5 $OWN.6)" = "$((v + 2)) 3 3 3" ] ||
+	sa_fail "devices did not follow 114A: $(sa_get1 $VERSION $OWN.4 $OWN.5 $OWN.6)"
+owners | grep -q " 4.2 5.2 6.2 7.1 " || sa_fail "owners after 114A moved: $(owners)"
 echo PASS
