@@ -44,8 +44,8 @@ static unsigned int sa_npending;
 /* Engine IDs learnt by probes, per peer spec.  A request to a peer asked before skips the probe's round trip
  * (a move or a sync sends several requests to one agent in a row).  A peer that restarted with another engine ID
  * refuses the cached one (unknownEngineID, or a digest made with keys localized to it; net-snmp drops such a REPORT,
- * so the request times out): the request then forgets it and probes once, as a first request does.  A restart with the same engine ID and new boots is net-snmp's
- * own notInTimeWindow resend. */
+ * so the request times out): the request then forgets it and probes once, as a first request does.  A restart with the
+ * same engine ID and new boots is net-snmp's own notInTimeWindow resend. */
 #define SA_EID_CACHE 128
 static struct {
 	char peer[128];
@@ -359,8 +359,8 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	case NETSNMP_CALLBACK_OP_RESEND:
 	case NETSNMP_CALLBACK_OP_CONNECT: return 1;
 	case NETSNMP_CALLBACK_OP_TIMED_OUT:
-		/* net-snmp drops the unknownEngineID REPORT of a peer that now has another engine ID (it is not an answer
-		 * to the request as sent): silence after a cached engine ID is probed once more. */
+		/* net-snmp drops the unknownEngineID REPORT of a peer that now has another engine ID (it is not an
+		 * answer to the request as sent): silence after a cached engine ID is probed once more. */
 		if (r->eid_cached && sa_req_reprobe(r, sp) == 0)
 			return 1;
 		sa_req_finish(r, -ETIMEDOUT, "no answer");

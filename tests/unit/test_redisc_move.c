@@ -109,7 +109,7 @@ static struct {
 	int row_destroys; /* destroy SETs seen */
 	int ends;         /* sessions ended */
 	uint32_t row_addr;
-	int isns_fail; /* 1: -EACCES; a negative errno: that one */
+	int isns_fail;  /* 1: -EACCES; a negative errno: that one */
 	int isns_moved; /* 1 the target is at the new portal in iSNS */
 	int isns_calls, isns_undos;
 	int end_fail;     /* the session-end SET is refused */
