@@ -1,4 +1,4 @@
-/* cluTables.h: SANAGENT-CLUSTER-MIB handlers: what the table files share (OIDs in engines/cluster/clu_mib.h). */
+/* cluTables.h: SANAGENT-RESOURCE-MIB handlers: what the table files share (OIDs in engines/cluster/clu_mib.h). */
 #ifndef H_CLU_TABLES_H
 #define H_CLU_TABLES_H
 

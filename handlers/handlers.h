@@ -84,7 +84,7 @@ void h_stor_shutdown(void);
 /* SANAGENT-REDISCOVER-MIB (handlers/rediscover.c and the redisc*.c files). */
 int h_redisc_init(void);
 void h_redisc_shutdown(void);
-/* SANAGENT-CLUSTER-MIB (handlers/clu*.c) */
+/* SANAGENT-RESOURCE-MIB (handlers/clu*.c) */
 int h_clu_init(void);
 void h_clu_shutdown(void);
 

@@ -1,5 +1,5 @@
-/* clu_mib.h: SANAGENT-CLUSTER-MIB's OIDs and column numbers, shared by the engine's sync (the wire format of
- * versions, pulls and pushes), its handlers and notifications.  They must agree with mibs/SANAGENT-CLUSTER-MIB.txt
+/* clu_mib.h: SANAGENT-RESOURCE-MIB's OIDs and column numbers, shared by the engine's sync (the wire format of
+ * versions, pulls and pushes), its handlers and notifications.  They must agree with mibs/SANAGENT-RESOURCE-MIB.txt
  * (tests/integration/mib_lint.sh checks both). */
 #ifndef SA_ENGINES_CLU_MIB_H
 #define SA_ENGINES_CLU_MIB_H

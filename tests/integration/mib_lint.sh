@@ -206,7 +206,7 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscReactReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.13.1.0 \
 	sanRediscReactLast.0 .1.3.6.1.4.1.32473.1.3.4.1.13.9.0
 
-check_module SANAGENT-CLUSTER-MIB engines/cluster/clu_mib.h sanClusterMIB \
+check_module SANAGENT-RESOURCE-MIB engines/cluster/clu_mib.h sanClusterMIB \
 	sanClusterMIB .1.3.6.1.4.1.32473.1.3.5 \
 	sanCluNewDevice .1.3.6.1.4.1.32473.1.3.5.0.1 \
 	sanCluDeviceGone .1.3.6.1.4.1.32473.1.3.5.0.2 \
