@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <time.h>
 
 #include "common/snmp_client.h"
+#include "tests/integration/snmp_loop.h"
 #include "engines/redisc_msg.h"
 
 static int done_rc = 1, finished;
@@ -84,24 +84,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* The client's own loop: net-snmp sessions and alarms (the agent's loop does the same). */
-	while (!finished) {
-		int fds = 0, block = 0;
-		fd_set r;
-		struct timeval tv = {.tv_sec = 0, .tv_usec = 50000};
-
-		FD_ZERO(&r);
-		snmp_select_info(&fds, &r, &tv, &block);
-		if (tv.tv_sec > 0 || tv.tv_usec > 50000) {
-			tv.tv_sec = 0;
-			tv.tv_usec = 50000;
-		}
-		if (select(fds, &r, NULL, NULL, &tv) > 0)
-			snmp_read(&r);
-		else
-			snmp_timeout();
-		run_alarms();
-	}
+	snmp_loop_until(&finished);
 	if (done_rc == 0)
 		printf("acked after %llu ms\n", (unsigned long long)(now_ms() - t0));
 	return done_rc == 0 ? 0 : 1;

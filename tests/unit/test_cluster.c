@@ -16,42 +16,9 @@
 #include "engines/registry.h"
 #include "tests/unit/tmpdir.h"
 
-/* ---- the parts that may use the loop get a loop that never fires ------------------------------------------ */
-
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
-{
-	(void)fd;
-	(void)cb;
-	(void)arg;
-	return -ENOSYS;
-}
-void sa_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void sa_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
-{
-	(void)ms;
-	(void)repeat;
-	(void)cb;
-	(void)arg;
-	return 1;
-}
-void sa_ev_cancel(unsigned int id)
-{
-	(void)id;
-}
+/* The parts that may use the loop get one whose timers exist but never fire. */
+#define EVLOOP_STUB_TIMER_ID 1
+#include "tests/unit/evloop_stub.h"
 
 /* ---- the fixture ------------------------------------------------------------------------------------------ */
 
