@@ -460,7 +460,7 @@ static int col_readable(const struct h_column *c)
 }
 
 /* RESERVE1 syntax of one varbind against its column's declaration. */
-static int col_check(const struct h_column *c, const netsnmp_variable_list *vb)
+int h_column_check(const struct h_column *c, const netsnmp_variable_list *vb)
 {
 	int rc;
 
@@ -851,7 +851,7 @@ static void reserve1(struct h_table *t, netsnmp_agent_request_info *reqinfo, net
 			set_error(reqinfo, r, SNMP_ERR_NOCREATION);
 			return;
 		}
-		if ((rc = col_check(c, vb)) != SNMP_ERR_NOERROR) {
+		if ((rc = h_column_check(c, vb)) != SNMP_ERR_NOERROR) {
 			set_error(reqinfo, r, rc);
 			return;
 		}

@@ -264,6 +264,9 @@ void h_set_u64(netsnmp_variable_list *vb, uint64_t v); /* Counter64 */
 void h_set_str(netsnmp_variable_list *vb, const char *s, size_t max);
 void h_set_octets(netsnmp_variable_list *vb, const void *p, size_t len);
 
+/* RESERVE1 syntax of one varbind against its column's (or scalar's) declaration: SNMP_ERR_NOERROR or the error. */
+int h_column_check(const struct h_column *c, const netsnmp_variable_list *vb);
+
 /* SnmpAdminString and iSCSI name checks (also used by scalars). */
 int h_utf8_valid(const unsigned char *s, size_t len);
 int h_iscsi_name_valid(const char *s, size_t len);
