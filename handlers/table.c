@@ -1250,22 +1250,6 @@ void h_table_unregister(struct h_table *t)
 
 /* ---- NextIndex scalars ------------------------------------------------------------------------------------- */
 
-void *h_scalar_txn(netsnmp_agent_request_info *reqinfo, const char *key, size_t size, int create, int *fresh)
-{
-	void *t = netsnmp_agent_get_list_data(reqinfo, key);
-
-	if (fresh)
-		*fresh = 0;
-	if (t || !create)
-		return t;
-	if (!(t = calloc(1, size)))
-		return NULL;
-	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(key, t, free));
-	if (fresh)
-		*fresh = 1;
-	return t;
-}
-
 static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                               netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
