@@ -77,9 +77,12 @@ static int control_check(struct h_scalar_txn *x)
 	const struct controls_image *w = x->work;
 
 	/* The address must fit its type before anything is decided with it. */
-	if (w->a.alen != (w->a.portal.type == 1 ? 4u : w->a.portal.type == 2 ? 16u : 0u))
+	if (w->a.alen != (w->a.portal.type == 1 ? 4u : w->a.portal.type == 2 ? 16u : 0u)) {
+		x->blame = h_scalar_named(x, REDISC_T_ADDR) ? REDISC_T_ADDR : REDISC_T_ADDR_TYPE;
 		return -EDOM;
+	}
 	/* go: the engine says now whether a decision may be taken (cooldowns, cap, mode). */
+	x->blame = REDISC_T_TRIGGER;
 	return w->go ? redisc_trigger_check(w->a.target, &w->a.portal, w->a.offender) : 0;
 }
 
