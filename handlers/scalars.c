@@ -202,6 +202,10 @@ int h_scalar_register(struct h_scalar_group *g)
 		return 0;
 	if (!g->nobjs || g->objs[g->nobjs - 1].col > H_TABLE_MAX_COL)
 		return -EINVAL;
+	/* Ascending: the first and the last bound the registration, and a col-0 object stands alone. */
+	for (size_t i = 1; i < g->nobjs; i++)
+		if (g->objs[i].col <= g->objs[i - 1].col || !g->objs[i - 1].col)
+			return -EINVAL;
 	snprintf(g->key, sizeof(g->key), "h_scalar:%s", g->name);
 	reg = netsnmp_create_handler_registration(g->name, group_handler, g->root, g->root_len,
 	                                          g->writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);

@@ -344,6 +344,49 @@ START_TEST(get_and_walk)
 }
 END_TEST
 
+START_TEST(getbulk_and_declarations)
+{
+	static const struct h_column unsorted[] = {H_SCALAR_RO(2), H_SCALAR_RO(1)};
+	static const struct h_column too_far[] = {H_SCALAR_RO(H_TABLE_MAX_COL + 1)};
+	static const oid bad_oid[] = {FX_ROOT, 14};
+	struct h_scalar_group bad = {
+	    .name = "fxBad",
+	    .root = bad_oid,
+	    .root_len = OID_LENGTH(bad_oid),
+	    .objs = unsorted,
+	    .nobjs = 2,
+	    .ops = &counters_ops,
+	};
+	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GETBULK), *resp;
+	netsnmp_variable_list *v;
+	oid o[MAX_OID_LEN];
+	size_t len = oid_of(P ".4.0", o);
+	int n = 0;
+
+	/* GETBULK: the group's objects after .4, holes skipped, then the next group. */
+	pdu->non_repeaters = 0;
+	pdu->max_repetitions = 4;
+	snmp_add_null_var(pdu, o, len);
+	resp = send_pdu(pdu);
+	ck_assert_int_eq(resp->errstat, 0);
+	for (v = resp->variables; v; v = v->next_variable, n++) {
+		static const oid last[] = {FX_ROOT, 11, 1, 0};
+
+		if (n == 3) {
+			ck_assert_int_eq(snmp_oid_compare(v->name, v->name_length, last, OID_LENGTH(last)), 0);
+			ck_assert_int_eq(v->type, ASN_GAUGE);
+		}
+	}
+	ck_assert_int_eq(n, 4);
+	snmp_free_pdu(resp);
+	/* Objects in ascending order, within the columns the framework can track. */
+	ck_assert_int_eq(h_scalar_register(&bad), -EINVAL);
+	bad.objs = too_far;
+	bad.nobjs = 1;
+	ck_assert_int_eq(h_scalar_register(&bad), -EINVAL);
+}
+END_TEST
+
 /* ---- SET: syntax, checked by the framework ------------------------------------------------------------------ */
 
 START_TEST(syntax)
@@ -435,6 +478,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, get_and_walk);
+	tcase_add_test(tc, getbulk_and_declarations);
 	tcase_add_test(tc, syntax);
 	tcase_add_test(tc, validated_together);
 	tcase_add_test(tc, undo_after_a_later_failure);
