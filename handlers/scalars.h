@@ -32,10 +32,10 @@
  *   4. Register with h_scalar_register(); shut down with h_scalar_unregister().
  *
  * net-snmp calls a scalar group's handler once per varbind in every phase
- * (each object is a registration of its own), so the transaction lives
- * with the request, one per group: the varbinds of one group in one PDU
- * are checked together and applied once, and a failure in a later varbind
- * (of this group or any other registration) undoes them.
+ * (netsnmp_register_scalar_group puts its serialize helper first), so the
+ * transaction lives with the request, one per group: the varbinds of one
+ * group in one PDU are checked together and applied once, and a failure in
+ * a later varbind (of this group or any other registration) undoes them.
  *
  * A group of one object registered at the object itself (sanRedirRole)
  * declares one object with col 0: the root is the object's OID.
