@@ -53,6 +53,7 @@ static struct h_scalar_txn *txn_get(const struct h_scalar_group *g, netsnmp_agen
 {
 	struct h_scalar_txn *x = netsnmp_agent_get_list_data(reqinfo, g->key);
 	size_t size = g->image_size ? g->image_size : 1;
+	netsnmp_data_list *node;
 	void *old;
 
 	if (x || !create)
@@ -68,7 +69,11 @@ static struct h_scalar_txn *txn_get(const struct h_scalar_group *g, netsnmp_agen
 		g->ops->load(x->work);
 	memcpy(old, x->work, size);
 	x->old = old;
-	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(g->key, x, txn_free));
+	if (!(node = netsnmp_create_data_list(g->key, x, txn_free))) {
+		txn_free(x);
+		return NULL;
+	}
+	netsnmp_agent_add_list_data(reqinfo, node);
 	return x;
 }
 
