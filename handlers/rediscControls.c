@@ -13,7 +13,7 @@ static const oid controls_oid[] = {REDISC_OID_CONTROLS};
 
 enum { TRIGGER_IDLE = 1, TRIGGER_GO = 2 };
 
-static const struct h_column control_objs[] = {
+static const struct h_column trigger_objs[] = {
     {REDISC_T_TARGET, H_RW, H_SYN_ADMIN_STRING, 0, 0, REDISC_NAME_MAX - 1},
     {REDISC_T_ADDR_TYPE, H_RW, H_SYN_INT, 0, 0, 2},
     {REDISC_T_ADDR, H_RW, H_SYN_INET_ADDR, H_COL_EMPTY_OK, 0, 16},
@@ -36,7 +36,7 @@ struct controls_image {
 	int go;
 };
 
-static int control_get(unsigned int sub, netsnmp_variable_list *vb)
+static int trigger_get(unsigned int sub, netsnmp_variable_list *vb)
 {
 	switch (sub) {
 	case REDISC_T_TARGET: h_set_str(vb, controls.target, REDISC_NAME_MAX - 1); break;
@@ -50,12 +50,12 @@ static int control_get(unsigned int sub, netsnmp_variable_list *vb)
 	return SNMP_ERR_NOERROR;
 }
 
-static void control_load(void *image)
+static void trigger_load(void *image)
 {
 	((struct controls_image *)image)->a = controls;
 }
 
-static int control_store(void *image, unsigned int sub, const netsnmp_variable_list *vb)
+static int trigger_store(void *image, unsigned int sub, const netsnmp_variable_list *vb)
 {
 	struct controls_image *w = image;
 
@@ -72,7 +72,7 @@ static int control_store(void *image, unsigned int sub, const netsnmp_variable_l
 	}
 }
 
-static int control_check(struct h_scalar_txn *x)
+static int trigger_check(struct h_scalar_txn *x)
 {
 	const struct controls_image *w = x->work;
 
@@ -86,20 +86,20 @@ static int control_check(struct h_scalar_txn *x)
 	return w->go ? redisc_trigger_check(w->a.target, &w->a.portal, w->a.offender) : 0;
 }
 
-static int control_apply(struct h_scalar_txn *x)
+static int trigger_apply(struct h_scalar_txn *x)
 {
 	controls = ((const struct controls_image *)x->work)->a;
 	return 0;
 }
 
-static int control_undo(struct h_scalar_txn *x)
+static int trigger_undo(struct h_scalar_txn *x)
 {
 	controls = ((const struct controls_image *)x->old)->a;
 	return 0;
 }
 
 /* A decision cannot be undone: it waits until every varbind succeeded. */
-static void control_commit(struct h_scalar_txn *x)
+static void trigger_commit(struct h_scalar_txn *x)
 {
 	int rc;
 
@@ -109,33 +109,33 @@ static void control_commit(struct h_scalar_txn *x)
 		       strerror(-rc));
 }
 
-static const struct h_scalar_ops control_ops = {
-    .get = control_get,
-    .load = control_load,
-    .store = control_store,
-    .check = control_check,
-    .apply = control_apply,
-    .undo = control_undo,
-    .commit = control_commit,
+static const struct h_scalar_ops trigger_ops = {
+    .get = trigger_get,
+    .load = trigger_load,
+    .store = trigger_store,
+    .check = trigger_check,
+    .apply = trigger_apply,
+    .undo = trigger_undo,
+    .commit = trigger_commit,
 };
 
-static struct h_scalar_group group = {
+static struct h_scalar_group trigger_group = {
     .name = "sanRediscControls",
     .root = controls_oid,
     .root_len = OID_LENGTH(controls_oid),
-    .objs = control_objs,
-    .nobjs = sizeof(control_objs) / sizeof(control_objs[0]),
+    .objs = trigger_objs,
+    .nobjs = sizeof(trigger_objs) / sizeof(trigger_objs[0]),
     .image_size = sizeof(struct controls_image),
     .writable = 1,
-    .ops = &control_ops,
+    .ops = &trigger_ops,
 };
 
 int h_redisc_controls_init(void)
 {
-	return h_scalar_register(&group);
+	return h_scalar_register(&trigger_group);
 }
 
 void h_redisc_controls_shutdown(void)
 {
-	h_scalar_unregister(&group);
+	h_scalar_unregister(&trigger_group);
 }
