@@ -1,8 +1,8 @@
 /* agentScalars.c: the sanAgentInfo scalars (version, start time, config file) and h_all_shutdown(). */
 #include <config.h>
 
-#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +12,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "handlers/handlers.h"
-#include "common/log.h"
+#include "handlers/scalars.h"
 
 const struct h_agent_ops *h_agent;
 
@@ -22,7 +22,6 @@ void h_agent_ops_register(const struct h_agent_ops *ops)
 }
 
 static const oid info_oid[] = {SA_OID_INFO};
-static netsnmp_handler_registration *info_reg;
 
 /* realpath() touches the file system, so it runs only when the configured
  * path changes, never per request. */
@@ -79,68 +78,46 @@ void h_date_and_time(time_t t, u_char out[H_DATE_AND_TIME_LEN])
 	out[10] = (u_char)((off % 3600) / 60);
 }
 
-static int info_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static const struct h_column info_objs[] = {
+    H_SCALAR_RO(H_INFO_VERSION),
+    H_SCALAR_RO(H_INFO_START_TIME),
+    H_SCALAR_RO(H_INFO_CONFIG_FILE),
+};
+
+static int info_get(unsigned int sub, netsnmp_variable_list *vb)
 {
-	netsnmp_request_info *r;
 	u_char dt[H_DATE_AND_TIME_LEN];
-	const char *s;
 
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR; /* registered read-only: SETs never get here */
-
-	for (r = requests; r; r = r->next) {
-		netsnmp_variable_list *vb = r->requestvb;
-
-		if (r->processed)
-			continue;
-		/* The helpers have checked vb is <group>.<subid>.0; reginfo's
-		 * rootoid is theirs to rewrite, so read the subid from vb. */
-		switch (vb->name[OID_LENGTH(info_oid)]) {
-		case H_INFO_VERSION:
-			snmp_set_var_typed_value(vb, ASN_OCTET_STR, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
-			break;
-		case H_INFO_START_TIME:
-			h_date_and_time(h_agent->start_time(), dt);
-			snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, sizeof(dt));
-			break;
-		case H_INFO_CONFIG_FILE:
-			s = h_agent_config_file();
-			snmp_set_var_typed_value(vb, ASN_OCTET_STR, s, strlen(s));
-			break;
-		default: netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT); break;
-		}
+	switch (sub) {
+	case H_INFO_VERSION: h_set_str(vb, PACKAGE_VERSION, sizeof(PACKAGE_VERSION)); break;
+	case H_INFO_START_TIME:
+		h_date_and_time(h_agent->start_time(), dt);
+		h_set_octets(vb, dt, sizeof(dt));
+		break;
+	case H_INFO_CONFIG_FILE: h_set_str(vb, h_agent_config_file(), SIZE_MAX); break;
+	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
+static const struct h_scalar_ops info_ops = {.get = info_get};
+static struct h_scalar_group info = {
+    .name = "sanAgentInfo",
+    .root = info_oid,
+    .root_len = OID_LENGTH(info_oid),
+    .objs = info_objs,
+    .nobjs = sizeof(info_objs) / sizeof(info_objs[0]),
+    .ops = &info_ops,
+};
+
 int h_agent_scalars_init(void)
 {
-	netsnmp_handler_registration *reg;
-	int rc;
-
-	if (info_reg)
-		return 0;
-	reg = netsnmp_create_handler_registration("sanAgentInfo", info_handler, info_oid, OID_LENGTH(info_oid),
-	                                          HANDLER_CAN_RONLY);
-	if (!reg)
-		return -ENOMEM;
-	/* netsnmp frees reg itself when registration fails. */
-	rc = netsnmp_register_scalar_group(reg, H_INFO_VERSION, H_INFO_CONFIG_FILE);
-	if (rc != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register sanAgentInfo (%d)", rc);
-		return -EEXIST;
-	}
-	info_reg = reg;
-	return 0;
+	return h_scalar_register(&info);
 }
 
 void h_agent_scalars_shutdown(void)
 {
-	if (info_reg) {
-		netsnmp_unregister_handler(info_reg);
-		info_reg = NULL;
-	}
+	h_scalar_unregister(&info);
 	free(cfg_src);
 	free(cfg_abs);
 	cfg_src = cfg_abs = NULL;

@@ -3,38 +3,44 @@
 #include <config.h>
 
 #include <errno.h>
-#include <string.h>
 
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/agent/net-snmp-agent-includes.h>
-
-#include "common/log.h"
 #include "engines/cluster/clu_mib.h"
 #include "engines/cluster/cluster.h"
 #include "handlers/cluTables.h"
 #include "handlers/handlers.h"
-#include "handlers/stateTxn.h"
-#include "handlers/table.h"
+#include "handlers/scalars.h"
 
 static const oid scalars_oid[] = {CLU_OID_SCALARS};
 static const oid counters_oid[] = {CLU_OID_COUNTERS};
-static netsnmp_handler_registration *scalars_reg, *counters_reg;
 
-/* One SET PDU's lock and granularity (each scalar is its own registration: one struct per PDU). */
-struct scalar_txn {
-	int has_lock, lock_done, has_gran, gran_done;
+/* ---- sanCluScalars --------------------------------------------------------------------------------------- */
+
+static const struct h_column scalar_objs[] = {
+    H_SCALAR_RO(CLU_S_VERSION),
+    H_SCALAR_RO(CLU_S_VERSION_WRITER),
+    {CLU_S_ALLOC_LOCK, H_RW, H_SYN_INT, 0, 0, 2147483647},
+    {CLU_S_GRANULARITY, H_RW, H_SYN_INT, 0, CLU_GRAN_CONTROLLER, CLU_GRAN_DEVICE},
+    H_SCALAR_RO(CLU_S_SELF_GUID),
+    H_SCALAR_RO(CLU_S_RES_NEXT_INDEX),
+    H_SCALAR_RO(CLU_S_MEMBER_NEXT_INDEX),
+    H_SCALAR_RO(CLU_S_OWNERSHIP_GRACE),
+    H_SCALAR_RO(CLU_S_ROLE),
+};
+
+/* The lock as the request read it and the granularity it wants; what apply replaced, for undo. */
+struct scalars_image {
 	long lock, lock_old;
 	int gran, gran_old;
 };
-#define SCALAR_TXN "sanCluScalars:txn"
 
-static int scalar_get(unsigned int which, netsnmp_variable_list *vb)
+enum { DONE_LOCK = 1, DONE_GRAN = 2 };
+
+static int scalar_get(unsigned int sub, netsnmp_variable_list *vb)
 {
 	struct clu_version v;
 	uint8_t g[8];
 
-	switch (which) {
+	switch (sub) {
 	case CLU_S_VERSION:
 		clu_version_get(&v);
 		h_set_u32(vb, ASN_UNSIGNED, v.counter);
@@ -58,172 +64,144 @@ static int scalar_get(unsigned int which, netsnmp_variable_list *vb)
 	return SNMP_ERR_NOERROR;
 }
 
-static void set_err(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, int err)
+static void scalar_load(void *image)
 {
-	netsnmp_set_request_error(reqinfo, r, err);
+	struct scalars_image *w = image;
+
+	w->lock = clu_lock_value();
+	w->gran = clu_granularity();
 }
 
-static int scalars_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                           netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int scalar_store(void *image, unsigned int sub, const netsnmp_variable_list *vb)
 {
-	size_t n = OID_LENGTH(scalars_oid);
-	struct scalar_txn *t;
-	netsnmp_request_info *r;
-	int rc, fresh;
+	struct scalars_image *w = image;
 
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode == MODE_GET) {
-		for (r = requests; r; r = r->next)
-			if (!r->processed && (rc = scalar_get((unsigned int)r->requestvb->name[n], r->requestvb)))
-				set_err(reqinfo, r, rc);
-		return SNMP_ERR_NOERROR;
+	switch (sub) {
+	case CLU_S_ALLOC_LOCK: return h_put_long(&w->lock, vb);
+	case CLU_S_GRANULARITY: return h_put_int(&w->gran, vb);
+	default: return 0;
 	}
-	t = h_scalar_txn(reqinfo, SCALAR_TXN, sizeof(*t), reqinfo->mode == MODE_SET_RESERVE1, &fresh);
-	for (r = requests; r; r = r->next) {
-		netsnmp_variable_list *vb = r->requestvb;
-		unsigned int which = (unsigned int)vb->name[n];
-
-		switch (reqinfo->mode) {
-		case MODE_SET_RESERVE1:
-			if (!t) {
-				set_err(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
-				return SNMP_ERR_NOERROR;
-			}
-			if (which == CLU_S_ALLOC_LOCK) {
-				if ((rc = netsnmp_check_vb_int_range(vb, 0, 2147483647)) != SNMP_ERR_NOERROR) {
-					set_err(reqinfo, r, rc);
-					return SNMP_ERR_NOERROR;
-				}
-				t->has_lock = 1;
-				t->lock = *vb->val.integer;
-			} else if (which == CLU_S_GRANULARITY) {
-				if ((rc = netsnmp_check_vb_int_range(vb, CLU_GRAN_CONTROLLER, CLU_GRAN_DEVICE)) !=
-				    SNMP_ERR_NOERROR) {
-					set_err(reqinfo, r, rc);
-					return SNMP_ERR_NOERROR;
-				}
-				t->has_gran = 1;
-				t->gran = (int)*vb->val.integer;
-			} else {
-				set_err(reqinfo, r, SNMP_ERR_NOTWRITABLE);
-				return SNMP_ERR_NOERROR;
-			}
-			break;
-		case MODE_SET_RESERVE2:
-			/* RFC 2579 TestAndIncr: a stale value fails the whole request before anything is applied. */
-			if (which == CLU_S_ALLOC_LOCK && t && (rc = clu_lock_check(t->lock)) < 0) {
-				set_err(reqinfo, r, h_table_err(rc, H_PHASE_CHECK));
-				return SNMP_ERR_NOERROR;
-			}
-			if (which == CLU_S_GRANULARITY && !clu_running()) {
-				set_err(reqinfo, r, SNMP_ERR_INCONSISTENTVALUE);
-				return SNMP_ERR_NOERROR;
-			}
-			break;
-		case MODE_SET_ACTION:
-			if (!t)
-				break;
-			if (which == CLU_S_ALLOC_LOCK && !t->lock_done) {
-				/* Checked again: the value must still be the one the request read. */
-				if ((rc = clu_lock_check(t->lock)) < 0) {
-					set_err(reqinfo, r, SNMP_ERR_COMMITFAILED);
-					return SNMP_ERR_NOERROR;
-				}
-				t->lock_old = clu_lock_value();
-				clu_lock_incr();
-				t->lock_done = 1;
-			} else if (which == CLU_S_GRANULARITY && !t->gran_done) {
-				t->gran_old = clu_granularity();
-				if ((rc = clu_granularity_set(t->gran)) < 0) {
-					set_err(reqinfo, r, h_table_err(rc, H_PHASE_ACTION));
-					return SNMP_ERR_NOERROR;
-				}
-				t->gran_done = 1;
-			}
-			break;
-		case MODE_SET_UNDO:
-			if (!t)
-				break;
-			if (which == CLU_S_ALLOC_LOCK && t->lock_done) {
-				clu_lock_restore(t->lock_old);
-				t->lock_done = 0;
-			} else if (which == CLU_S_GRANULARITY && t->gran_done) {
-				if ((rc = clu_granularity_set(t->gran_old)) < 0) {
-					sa_log(SA_LOG_ERR, "handlers", "sanCluGranularity: cannot restore: %s",
-					       strerror(-rc));
-					set_err(reqinfo, r, SNMP_ERR_UNDOFAILED);
-				}
-				t->gran_done = 0;
-			}
-			break;
-		default: break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
 }
 
-static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                            netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+/* RFC 2579 TestAndIncr: a stale value fails the whole request in RESERVE2, before any table's ACTION runs. */
+static int scalar_check(struct h_scalar_txn *x)
+{
+	const struct scalars_image *w = x->work;
+	int rc;
+
+	if (h_scalar_named(x, CLU_S_ALLOC_LOCK) && (rc = clu_lock_check(w->lock)) < 0) {
+		x->blame = CLU_S_ALLOC_LOCK;
+		return rc;
+	}
+	if (h_scalar_named(x, CLU_S_GRANULARITY) && !clu_running()) {
+		x->blame = CLU_S_GRANULARITY;
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int scalar_apply(struct h_scalar_txn *x)
+{
+	struct scalars_image *w = x->work;
+	int rc;
+
+	if (h_scalar_named(x, CLU_S_ALLOC_LOCK)) {
+		x->blame = CLU_S_ALLOC_LOCK;
+		/* Checked again: the value must still be the one the request read (-ESTALE: commitFailed). */
+		if ((rc = clu_lock_check(w->lock)) < 0)
+			return rc;
+		w->lock_old = clu_lock_value();
+		clu_lock_incr();
+		x->done |= DONE_LOCK;
+	}
+	if (h_scalar_named(x, CLU_S_GRANULARITY)) {
+		x->blame = CLU_S_GRANULARITY;
+		w->gran_old = clu_granularity();
+		if ((rc = clu_granularity_set(w->gran)) < 0)
+			return rc;
+		x->done |= DONE_GRAN;
+	}
+	return 0;
+}
+
+static int scalar_undo(struct h_scalar_txn *x)
+{
+	const struct scalars_image *w = x->work;
+
+	if (x->done & DONE_LOCK)
+		clu_lock_restore(w->lock_old);
+	if (x->done & DONE_GRAN)
+		return clu_granularity_set(w->gran_old);
+	return 0;
+}
+
+static const struct h_scalar_ops scalar_ops = {
+    .get = scalar_get,
+    .load = scalar_load,
+    .store = scalar_store,
+    .check = scalar_check,
+    .apply = scalar_apply,
+    .undo = scalar_undo,
+};
+
+static struct h_scalar_group scalars = {
+    .name = "sanCluScalars",
+    .root = scalars_oid,
+    .root_len = OID_LENGTH(scalars_oid),
+    .objs = scalar_objs,
+    .nobjs = sizeof(scalar_objs) / sizeof(scalar_objs[0]),
+    .image_size = sizeof(struct scalars_image),
+    .writable = 1,
+    .ops = &scalar_ops,
+};
+
+/* ---- sanCluCounters -------------------------------------------------------------------------------------- */
+
+static const struct h_column counter_objs[] = {
+    H_SCALAR_RO(CLU_C_CHANGES),         H_SCALAR_RO(CLU_C_ADOPTIONS),      H_SCALAR_RO(CLU_C_PUSHES_SENT),
+    H_SCALAR_RO(CLU_C_PUSHES_RECEIVED), H_SCALAR_RO(CLU_C_PULLS),          H_SCALAR_RO(CLU_C_CONFLICTS),
+    H_SCALAR_RO(CLU_C_PROBES),          H_SCALAR_RO(CLU_C_PROBE_FAILURES), H_SCALAR_RO(CLU_C_NEW_DEVICES),
+    H_SCALAR_RO(CLU_C_DEVICES_GONE),    H_SCALAR_RO(CLU_C_LOCK_REJECTED),  H_SCALAR_RO(CLU_C_CONSISTENCY_REJECTED),
+    H_SCALAR_RO(CLU_C_LOGINS_REFUSED),  H_SCALAR_RO(CLU_C_OWNERSHIP_LOST),
+};
+
+static int counter_get(unsigned int sub, netsnmp_variable_list *vb)
 {
 	struct clu_counters c;
-	size_t n = OID_LENGTH(counters_oid);
 
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR;
 	clu_counters_get(&c);
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		netsnmp_variable_list *vb = r->requestvb;
-		const uint64_t v[] = {c.changes,        c.adoptions,     c.pushes_sent,   c.pushes_received,
-		                      c.pulls,          c.conflicts,     c.probes,        c.probe_failures,
-		                      c.new_devices,    c.devices_gone,  c.lock_rejected, c.consistency_rejected,
-		                      c.logins_refused, c.ownership_lost};
-		unsigned int which = (unsigned int)vb->name[n];
+	const uint64_t v[] = {c.changes,        c.adoptions,     c.pushes_sent,   c.pushes_received,
+	                      c.pulls,          c.conflicts,     c.probes,        c.probe_failures,
+	                      c.new_devices,    c.devices_gone,  c.lock_rejected, c.consistency_rejected,
+	                      c.logins_refused, c.ownership_lost};
 
-		if (r->processed)
-			continue;
-		if (which >= CLU_C_CHANGES && which <= CLU_C_OWNERSHIP_LOST)
-			h_set_u64(vb, v[which - 1]);
-		else
-			set_err(reqinfo, r, SNMP_NOSUCHOBJECT);
-	}
+	if (sub < CLU_C_CHANGES || sub > CLU_C_OWNERSHIP_LOST)
+		return SNMP_NOSUCHOBJECT;
+	h_set_u64(vb, v[sub - CLU_C_CHANGES]);
 	return SNMP_ERR_NOERROR;
 }
+
+static const struct h_scalar_ops counter_ops = {.get = counter_get};
+static struct h_scalar_group counters = {
+    .name = "sanCluCounters",
+    .root = counters_oid,
+    .root_len = OID_LENGTH(counters_oid),
+    .objs = counter_objs,
+    .nobjs = sizeof(counter_objs) / sizeof(counter_objs[0]),
+    .ops = &counter_ops,
+};
 
 int h_clu_scalars_init(void)
 {
-	netsnmp_handler_registration *reg;
+	int rc;
 
-	if (!scalars_reg) {
-		reg = netsnmp_create_handler_registration("sanCluScalars", scalars_handler, scalars_oid,
-		                                          OID_LENGTH(scalars_oid), HANDLER_CAN_RWRITE);
-		if (!reg || h_stxn_inject(reg) < 0 ||
-		    netsnmp_register_scalar_group(reg, CLU_S_VERSION, CLU_S_ROLE) != MIB_REGISTERED_OK) {
-			sa_log(SA_LOG_ERR, "handlers", "cannot register sanCluScalars");
-			return -EEXIST;
-		}
-		scalars_reg = reg;
-	}
-	if (!counters_reg) {
-		reg = netsnmp_create_handler_registration("sanCluCounters", counters_handler, counters_oid,
-		                                          OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
-		if (!reg ||
-		    netsnmp_register_scalar_group(reg, CLU_C_CHANGES, CLU_C_OWNERSHIP_LOST) != MIB_REGISTERED_OK) {
-			sa_log(SA_LOG_ERR, "handlers", "cannot register sanCluCounters");
-			return -EEXIST;
-		}
-		counters_reg = reg;
-	}
+	if ((rc = h_scalar_register(&scalars)) < 0 || (rc = h_scalar_register(&counters)) < 0)
+		return rc;
 	return 0;
 }
 
 void h_clu_scalars_shutdown(void)
 {
-	if (scalars_reg)
-		netsnmp_unregister_handler(scalars_reg);
-	if (counters_reg)
-		netsnmp_unregister_handler(counters_reg);
-	scalars_reg = counters_reg = NULL;
+	h_scalar_unregister(&scalars);
+	h_scalar_unregister(&counters);
 }

@@ -7,6 +7,7 @@
 #include "engines/registry.h"
 #include "handlers/discTables.h"
 #include "handlers/redirTables.h"
+#include "handlers/scalars.h"
 #include "handlers/table.h"
 #include "common/bus.h"
 #include "common/log.h"
@@ -66,13 +67,19 @@ static struct h_table target_table = {
     .ops = &target_ops,
 };
 
-/* ---- counters: scalars counters.N.0 ---------------------------------- */
+/* ---- sanDiscCounters ------------------------------------------------------------------------------------- */
 
-static void counter_value(unsigned int n, netsnmp_variable_list *vb)
+static const struct h_column counter_objs[] = {
+    H_SCALAR_RO(H_DISC_ST_OK),        H_SCALAR_RO(H_DISC_ST_FAILED),       H_SCALAR_RO(H_DISC_TARGETS_FOUND),
+    H_SCALAR_RO(H_DISC_TARGETS_LOST), H_SCALAR_RO(H_DISC_TARGETS_CURRENT), H_SCALAR_RO(H_DISC_SCANS_COMPLETED),
+    H_SCALAR_RO(H_DISC_SCAN_PROBES),  H_SCALAR_RO(H_DISC_LAST_SCAN_MS),
+};
+
+static int counter_get(unsigned int sub, netsnmp_variable_list *vb)
 {
 	const struct disc_counters *c = disc_counters();
 
-	switch (n) {
+	switch (sub) {
 	case H_DISC_ST_OK: h_set_u32(vb, ASN_COUNTER, c->sendtargets_ok); break;
 	case H_DISC_ST_FAILED: h_set_u32(vb, ASN_COUNTER, c->sendtargets_failed); break;
 	case H_DISC_TARGETS_FOUND: h_set_u32(vb, ASN_COUNTER, c->targets_found); break;
@@ -81,52 +88,20 @@ static void counter_value(unsigned int n, netsnmp_variable_list *vb)
 	case H_DISC_SCANS_COMPLETED: h_set_u32(vb, ASN_COUNTER, c->scans_completed); break;
 	case H_DISC_SCAN_PROBES: h_set_u32(vb, ASN_COUNTER, c->scan_probes); break;
 	case H_DISC_LAST_SCAN_MS: h_set_u32(vb, ASN_UNSIGNED, c->last_scan_ms); break;
-	}
-}
-
-static int counters_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                            netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	size_t n = OID_LENGTH(counters_oid);
-	netsnmp_request_info *r;
-
-	(void)handler;
-	(void)reginfo;
-	for (r = requests; r; r = r->next) {
-		netsnmp_variable_list *vb = r->requestvb;
-		oid out[MAX_OID_LEN];
-		oid next = 1;
-
-		if (r->processed)
-			continue;
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (vb->name_length != n + 2 || vb->name[n] < 1 || vb->name[n] > H_DISC_COUNTER_MAX ||
-			    vb->name[n + 1] != 0)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-			else
-				counter_value((unsigned int)vb->name[n], vb);
-			break;
-		case MODE_GETNEXT:
-			if (snmp_oid_compare(vb->name, vb->name_length, counters_oid, n) > 0 && vb->name_length > n)
-				next = vb->name[n] + (vb->name_length > n + 1 ? 1 : 0);
-			if (next < 1)
-				next = 1;
-			if (next > H_DISC_COUNTER_MAX)
-				break;
-			memcpy(out, counters_oid, sizeof(counters_oid));
-			out[n] = next;
-			out[n + 1] = 0;
-			snmp_set_var_objid(vb, out, n + 2);
-			counter_value((unsigned int)next, vb);
-			break;
-		default: netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE); break;
-		}
+	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
 }
 
-static netsnmp_handler_registration *counters_reg;
+static const struct h_scalar_ops counter_ops = {.get = counter_get};
+static struct h_scalar_group counters = {
+    .name = "sanDiscCounters",
+    .root = counters_oid,
+    .root_len = OID_LENGTH(counters_oid),
+    .objs = counter_objs,
+    .nobjs = sizeof(counter_objs) / sizeof(counter_objs[0]),
+    .ops = &counter_ops,
+};
 
 /* ---- registration: only while the discovery engine runs --------------- */
 
@@ -137,10 +112,7 @@ void h_disc_tables_shutdown(void)
 	h_disc_portal_table_shutdown();
 	h_table_unregister(&target_table);
 	h_disc_source_table_shutdown();
-	if (counters_reg) {
-		netsnmp_unregister_handler(counters_reg);
-		counters_reg = NULL;
-	}
+	h_scalar_unregister(&counters);
 	registered = 0;
 }
 
@@ -150,16 +122,8 @@ static int disc_register(void)
 
 	if (registered)
 		return 0;
-	counters_reg = netsnmp_create_handler_registration("sanDiscCounters", counters_handler, counters_oid,
-	                                                   OID_LENGTH(counters_oid), HANDLER_CAN_RONLY);
-	if (!counters_reg)
-		return -ENOMEM;
-	if (netsnmp_register_handler(counters_reg) != MIB_REGISTERED_OK) {
-		counters_reg = NULL;
-		return -EEXIST;
-	}
-	if ((rc = h_disc_source_table_init()) < 0 || (rc = h_table_register(&target_table)) < 0 ||
-	    (rc = h_disc_portal_table_init()) < 0) {
+	if ((rc = h_scalar_register(&counters)) < 0 || (rc = h_disc_source_table_init()) < 0 ||
+	    (rc = h_table_register(&target_table)) < 0 || (rc = h_disc_portal_table_init()) < 0) {
 		h_disc_tables_shutdown();
 		return rc;
 	}

@@ -116,8 +116,6 @@ void h_redir_set_str(netsnmp_variable_list *vb, const char *s, size_t max);
 void h_redir_set_time(netsnmp_variable_list *vb, time_t t);
 /* InetAddressType and InetAddress of a numeric host or a sockaddr. */
 int h_redir_host_addr(int family, const char *host, u_char out[16], size_t *len);
-/* RESERVE1 check of an Unsigned32/Gauge32 varbind (the scalars): wrongType, wrongLength, wrongValue. */
-int h_redir_check_uint(const netsnmp_variable_list *vb, unsigned long lo, unsigned long hi);
 
 /* The writable tables (handlers/table.h): the resource table's checks see
  * the servers the same request creates. */

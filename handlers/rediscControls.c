@@ -2,22 +2,25 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/agent/net-snmp-agent-includes.h>
-
+#include "common/log.h"
 #include "engines/rediscover/rediscover.h"
 #include "handlers/redisc.h"
-#include "handlers/table.h"
-#include "common/log.h"
+#include "handlers/scalars.h"
 
 static const oid controls_oid[] = {REDISC_OID_CONTROLS};
-static netsnmp_handler_registration *controls_reg;
 
 enum { TRIGGER_IDLE = 1, TRIGGER_GO = 2 };
+
+static const struct h_column trigger_objs[] = {
+    {REDISC_T_TARGET, H_RW, H_SYN_ADMIN_STRING, 0, 0, REDISC_NAME_MAX - 1},
+    {REDISC_T_ADDR_TYPE, H_RW, H_SYN_INT, 0, 0, 2},
+    {REDISC_T_ADDR, H_RW, H_SYN_INET_ADDR, H_COL_EMPTY_OK, 0, 16},
+    {REDISC_T_PORT, H_RW, H_SYN_UINT, 0, 0, 65535},
+    {REDISC_T_OFFENDER, H_RW, H_SYN_ADMIN_STRING, 0, 0, REDISC_NAME_MAX - 1},
+    {REDISC_T_TRIGGER, H_RW, H_SYN_INT, 0, TRIGGER_IDLE, TRIGGER_GO},
+};
 
 /* What the objects read: the values the last SET left (volatile). */
 struct trigger_args {
@@ -28,19 +31,14 @@ struct trigger_args {
 };
 static struct trigger_args controls;
 
-/* One per request (net-snmp may hand a PDU's varbinds to the handler in
- * several calls): RESERVE1 collects, RESERVE2 judges the whole, COMMIT
- * triggers once. */
-struct controls_txn {
-	struct trigger_args old, want;
+struct controls_image {
+	struct trigger_args a;
 	int go;
-	int checked, stored, triggered;
 };
-#define CONTROLS_TXN "sanRediscControls:txn"
 
-static int controls_get(unsigned int which, netsnmp_variable_list *vb)
+static int trigger_get(unsigned int sub, netsnmp_variable_list *vb)
 {
-	switch (which) {
+	switch (sub) {
 	case REDISC_T_TARGET: h_set_str(vb, controls.target, REDISC_NAME_MAX - 1); break;
 	case REDISC_T_ADDR_TYPE: h_set_int(vb, controls.portal.type); break;
 	case REDISC_T_ADDR: h_set_octets(vb, controls.portal.a, controls.alen); break;
@@ -52,145 +50,92 @@ static int controls_get(unsigned int which, netsnmp_variable_list *vb)
 	return SNMP_ERR_NOERROR;
 }
 
-/* RESERVE1, per varbind: type, length, range; then into the wanted arguments. */
-static int controls_check(unsigned int which, const netsnmp_variable_list *vb, struct controls_txn *t)
+static void trigger_load(void *image)
+{
+	((struct controls_image *)image)->a = controls;
+}
+
+static int trigger_store(void *image, unsigned int sub, const netsnmp_variable_list *vb)
+{
+	struct controls_image *w = image;
+
+	switch (sub) {
+	case REDISC_T_TARGET: return h_put_str(w->a.target, REDISC_NAME_MAX, vb);
+	case REDISC_T_OFFENDER: return h_put_str(w->a.offender, REDISC_NAME_MAX, vb);
+	case REDISC_T_ADDR_TYPE: return h_put_int(&w->a.portal.type, vb);
+	case REDISC_T_ADDR:
+		memset(w->a.portal.a, 0, sizeof(w->a.portal.a));
+		return h_put_octets(w->a.portal.a, &w->a.alen, sizeof(w->a.portal.a), vb);
+	case REDISC_T_PORT: return h_put_u16(&w->a.portal.port, vb);
+	case REDISC_T_TRIGGER: w->go = *vb->val.integer == TRIGGER_GO; return 1;
+	default: return 0;
+	}
+}
+
+static int trigger_check(struct h_scalar_txn *x)
+{
+	const struct controls_image *w = x->work;
+
+	/* The address must fit its type before anything is decided with it. */
+	if (w->a.alen != (w->a.portal.type == 1 ? 4u : w->a.portal.type == 2 ? 16u : 0u)) {
+		x->blame = h_scalar_named(x, REDISC_T_ADDR) ? REDISC_T_ADDR : REDISC_T_ADDR_TYPE;
+		return -EDOM;
+	}
+	/* go: the engine says now whether a decision may be taken (cooldowns, cap, mode). */
+	x->blame = REDISC_T_TRIGGER;
+	return w->go ? redisc_trigger_check(w->a.target, &w->a.portal, w->a.offender) : 0;
+}
+
+static int trigger_apply(struct h_scalar_txn *x)
+{
+	controls = ((const struct controls_image *)x->work)->a;
+	return 0;
+}
+
+static int trigger_undo(struct h_scalar_txn *x)
+{
+	controls = ((const struct controls_image *)x->old)->a;
+	return 0;
+}
+
+/* A decision cannot be undone: it waits until every varbind succeeded. */
+static void trigger_commit(struct h_scalar_txn *x)
 {
 	int rc;
 
-	switch (which) {
-	case REDISC_T_TARGET:
-	case REDISC_T_OFFENDER:
-		if ((rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, REDISC_NAME_MAX - 1)) !=
-		    SNMP_ERR_NOERROR)
-			return rc;
-		if (!h_utf8_valid(vb->val.string, vb->val_len))
-			return SNMP_ERR_WRONGVALUE;
-		h_put_str(which == REDISC_T_TARGET ? t->want.target : t->want.offender, REDISC_NAME_MAX, vb);
-		return SNMP_ERR_NOERROR;
-	case REDISC_T_ADDR_TYPE:
-		if ((rc = netsnmp_check_vb_int_range(vb, 0, 2)) != SNMP_ERR_NOERROR)
-			return rc;
-		t->want.portal.type = (int)*vb->val.integer;
-		return SNMP_ERR_NOERROR;
-	case REDISC_T_ADDR:
-		if ((rc = netsnmp_check_vb_type_and_max_size(vb, ASN_OCTET_STR, 16)) != SNMP_ERR_NOERROR)
-			return rc;
-		if (vb->val_len != 0 && vb->val_len != 4 && vb->val_len != 16)
-			return SNMP_ERR_WRONGLENGTH;
-		memset(t->want.portal.a, 0, sizeof(t->want.portal.a));
-		memcpy(t->want.portal.a, vb->val.string, vb->val_len);
-		t->want.alen = vb->val_len;
-		return SNMP_ERR_NOERROR;
-	case REDISC_T_PORT:
-		if ((rc = netsnmp_check_vb_uint(vb)) != SNMP_ERR_NOERROR)
-			return rc;
-		if (*vb->val.integer > 65535)
-			return SNMP_ERR_WRONGVALUE;
-		t->want.portal.port = (uint16_t)*vb->val.integer;
-		return SNMP_ERR_NOERROR;
-	case REDISC_T_TRIGGER:
-		if ((rc = netsnmp_check_vb_int_range(vb, TRIGGER_IDLE, TRIGGER_GO)) != SNMP_ERR_NOERROR)
-			return rc;
-		t->go = *vb->val.integer == TRIGGER_GO;
-		return SNMP_ERR_NOERROR;
-	default: return SNMP_ERR_NOTWRITABLE;
-	}
+	if (((const struct controls_image *)x->work)->go &&
+	    (rc = redisc_trigger(controls.target, &controls.portal, controls.offender)) < 0)
+		sa_log(SA_LOG_WARNING, "handlers", "manual rediscovery trigger for %s not taken: %s", controls.target,
+		       strerror(-rc));
 }
 
-static int controls_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                            netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	size_t n = OID_LENGTH(controls_oid);
-	struct controls_txn *t;
-	netsnmp_request_info *r;
-	int rc, fresh;
+static const struct h_scalar_ops trigger_ops = {
+    .get = trigger_get,
+    .load = trigger_load,
+    .store = trigger_store,
+    .check = trigger_check,
+    .apply = trigger_apply,
+    .undo = trigger_undo,
+    .commit = trigger_commit,
+};
 
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode == MODE_GET) {
-		for (r = requests; r; r = r->next)
-			if (!r->processed && (rc = controls_get((unsigned int)r->requestvb->name[n], r->requestvb)))
-				netsnmp_set_request_error(reqinfo, r, rc);
-		return SNMP_ERR_NOERROR;
-	}
-	t = h_scalar_txn(reqinfo, CONTROLS_TXN, sizeof(*t), reqinfo->mode == MODE_SET_RESERVE1, &fresh);
-	switch (reqinfo->mode) {
-	case MODE_SET_RESERVE1:
-		if (!t) {
-			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
-			return SNMP_ERR_NOERROR;
-		}
-		if (fresh)
-			t->old = t->want = controls;
-		for (r = requests; r; r = r->next) {
-			rc = controls_check((unsigned int)r->requestvb->name[n], r->requestvb, t);
-			if (rc != SNMP_ERR_NOERROR) {
-				netsnmp_set_request_error(reqinfo, r, rc);
-				return SNMP_ERR_NOERROR;
-			}
-		}
-		break;
-	case MODE_SET_RESERVE2:
-		if (!t || t->checked)
-			break;
-		t->checked = 1;
-		/* The address must fit its type before anything is decided with it. */
-		if (t->want.alen != (t->want.portal.type == 1 ? 4u : t->want.portal.type == 2 ? 16u : 0u)) {
-			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_INCONSISTENTVALUE);
-			break;
-		}
-		/* go: the engine says now whether a decision may be taken (cooldowns, cap, mode). */
-		if (t->go && (rc = h_table_err(redisc_trigger_check(t->want.target, &t->want.portal, t->want.offender),
-		                               H_PHASE_CHECK)) != SNMP_ERR_NOERROR)
-			netsnmp_set_request_error(reqinfo, requests, rc);
-		break;
-	case MODE_SET_ACTION:
-		if (t && !t->stored) {
-			controls = t->want;
-			t->stored = 1;
-		}
-		break;
-	case MODE_SET_UNDO:
-		if (t && t->stored) {
-			controls = t->old;
-			t->stored = 0;
-		}
-		break;
-	case MODE_SET_COMMIT:
-		/* A decision cannot be undone: it waits until every varbind succeeded. */
-		if (!t || !t->go || t->triggered)
-			break;
-		t->triggered = 1;
-		if ((rc = redisc_trigger(controls.target, &controls.portal, controls.offender)) < 0)
-			sa_log(SA_LOG_WARNING, "handlers", "manual rediscovery trigger for %s not taken: %s",
-			       controls.target, strerror(-rc));
-		break;
-	default: break;
-	}
-	return SNMP_ERR_NOERROR;
-}
+static struct h_scalar_group trigger_group = {
+    .name = "sanRediscControls",
+    .root = controls_oid,
+    .root_len = OID_LENGTH(controls_oid),
+    .objs = trigger_objs,
+    .nobjs = sizeof(trigger_objs) / sizeof(trigger_objs[0]),
+    .image_size = sizeof(struct controls_image),
+    .writable = 1,
+    .ops = &trigger_ops,
+};
 
 int h_redisc_controls_init(void)
 {
-	netsnmp_handler_registration *reg;
-
-	if (controls_reg)
-		return 0;
-	reg = netsnmp_create_handler_registration("sanRediscControls", controls_handler, controls_oid,
-	                                          OID_LENGTH(controls_oid), HANDLER_CAN_RWRITE);
-	if (!reg)
-		return -ENOMEM;
-	if (netsnmp_register_scalar_group(reg, REDISC_T_TARGET, REDISC_T_TRIGGER) != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register sanRediscControls");
-		return -EEXIST;
-	}
-	controls_reg = reg;
-	return 0;
+	return h_scalar_register(&trigger_group);
 }
 
 void h_redisc_controls_shutdown(void)
 {
-	if (controls_reg)
-		netsnmp_unregister_handler(controls_reg);
-	controls_reg = NULL;
+	h_scalar_unregister(&trigger_group);
 }

@@ -8,6 +8,7 @@
 
 #include "engines/sessions.h"
 #include "handlers/redirTables.h"
+#include "handlers/scalars.h"
 #include "handlers/table.h"
 #include "handlers/sessionTables.h"
 #include "common/log.h"
@@ -187,30 +188,30 @@ static struct h_table session_table = {
     .ops = &session_ops,
 };
 
-static int window_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	netsnmp_request_info *r;
+/* sanSessionWindow: one read-only object at its own OID. */
+static const struct h_column window_objs[] = {H_SCALAR_RO(0)};
 
-	(void)handler;
-	(void)reginfo;
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR;
-	for (r = requests; r; r = r->next)
-		if (!r->processed)
-			h_redir_set_u32(r->requestvb, ASN_UNSIGNED, sess_window());
+static int window_get(unsigned int sub, netsnmp_variable_list *vb)
+{
+	(void)sub;
+	h_set_u32(vb, ASN_UNSIGNED, sess_window());
 	return SNMP_ERR_NOERROR;
 }
 
-static netsnmp_handler_registration *window_reg;
+static const struct h_scalar_ops window_ops = {.get = window_get};
+static struct h_scalar_group window = {
+    .name = "sanSessionWindow",
+    .root = window_oid,
+    .root_len = OID_LENGTH(window_oid),
+    .objs = window_objs,
+    .nobjs = 1,
+    .ops = &window_ops,
+};
 
 void h_session_shutdown(void)
 {
 	h_table_unregister(&session_table);
-	if (window_reg) {
-		netsnmp_unregister_handler(window_reg);
-		window_reg = NULL;
-	}
+	h_scalar_unregister(&window);
 }
 
 /* The table is there whatever engines run: data-plane paths, discovery
@@ -219,17 +220,8 @@ int h_session_init(void)
 {
 	int rc;
 
-	if (!window_reg) {
-		window_reg = netsnmp_create_handler_registration("sanSessionWindow", window_handler, window_oid,
-		                                                 OID_LENGTH(window_oid), HANDLER_CAN_RONLY);
-		if (!window_reg)
-			return -ENOMEM;
-		if (netsnmp_register_scalar(window_reg) != MIB_REGISTERED_OK) {
-			window_reg = NULL;
-			sa_log(SA_LOG_ERR, "handlers", "cannot register sanSessionWindow");
-			return -EEXIST;
-		}
-	}
+	if ((rc = h_scalar_register(&window)) < 0)
+		return rc;
 	if ((rc = h_table_register(&session_table)) < 0) {
 		h_session_shutdown();
 		return rc;

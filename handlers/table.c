@@ -460,7 +460,7 @@ static int col_readable(const struct h_column *c)
 }
 
 /* RESERVE1 syntax of one varbind against its column's declaration. */
-static int col_check(const struct h_column *c, const netsnmp_variable_list *vb)
+int h_column_check(const struct h_column *c, const netsnmp_variable_list *vb)
 {
 	int rc;
 
@@ -851,7 +851,7 @@ static void reserve1(struct h_table *t, netsnmp_agent_request_info *reqinfo, net
 			set_error(reqinfo, r, SNMP_ERR_NOCREATION);
 			return;
 		}
-		if ((rc = col_check(c, vb)) != SNMP_ERR_NOERROR) {
+		if ((rc = h_column_check(c, vb)) != SNMP_ERR_NOERROR) {
 			set_error(reqinfo, r, rc);
 			return;
 		}
@@ -1249,22 +1249,6 @@ void h_table_unregister(struct h_table *t)
 }
 
 /* ---- NextIndex scalars ------------------------------------------------------------------------------------- */
-
-void *h_scalar_txn(netsnmp_agent_request_info *reqinfo, const char *key, size_t size, int create, int *fresh)
-{
-	void *t = netsnmp_agent_get_list_data(reqinfo, key);
-
-	if (fresh)
-		*fresh = 0;
-	if (t || !create)
-		return t;
-	if (!(t = calloc(1, size)))
-		return NULL;
-	netsnmp_agent_add_list_data(reqinfo, netsnmp_create_data_list(key, t, free));
-	if (fresh)
-		*fresh = 1;
-	return t;
-}
 
 static int next_index_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                               netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)

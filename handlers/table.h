@@ -252,17 +252,13 @@ int h_put_octets(u_char *dst, size_t *len, size_t size, const netsnmp_variable_l
 
 /* Value setters for get callbacks and notifications. */
 void h_set_int(netsnmp_variable_list *vb, long v);
-/* A scalar group's SET transaction: one per PDU, zeroed at creation (*fresh
- * set to 1 then) and freed with the PDU.  Each scalar of a group registered
- * with netsnmp_register_scalar_group is a registration of its own, so the
- * handler runs once per varbind in every phase: a transaction per call
- * would let one varbind's write of the whole struct drop another's.  NULL
- * when it does not exist (create 0) or memory ran out. */
-void *h_scalar_txn(netsnmp_agent_request_info *reqinfo, const char *key, size_t size, int create, int *fresh);
 void h_set_u32(netsnmp_variable_list *vb, u_char type, uint32_t v);
 void h_set_u64(netsnmp_variable_list *vb, uint64_t v); /* Counter64 */
 void h_set_str(netsnmp_variable_list *vb, const char *s, size_t max);
 void h_set_octets(netsnmp_variable_list *vb, const void *p, size_t len);
+
+/* RESERVE1 syntax of one varbind against its column's (or scalar's) declaration: SNMP_ERR_NOERROR or the error. */
+int h_column_check(const struct h_column *c, const netsnmp_variable_list *vb);
 
 /* SnmpAdminString and iSCSI name checks (also used by scalars). */
 int h_utf8_valid(const unsigned char *s, size_t len);

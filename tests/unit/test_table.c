@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "handlers/table.h"
+#include "tests/unit/agent_session.h"
 
 /* ---- fixture engine: servers and maps, kept sorted, with verbs that may be told to fail ---------------------- */
 
@@ -492,10 +493,6 @@ static struct h_table ro_table = {
 
 /* ---- requests through the agent: an in-process session on net-snmp's callback transport ----------------- */
 
-/* The agent's own callback transport (snmp_vars.c; no public header declares it). */
-extern int callback_master_num;
-
-static netsnmp_session *ss;
 static time_t fake_now = 1000000;
 
 static time_t fake_clock(void)
@@ -522,27 +519,7 @@ static void setup(void)
 	const uint32_t ro_rows[][3] = {{1, 1, 1}, {1, 2, 0}, {1, 2, 5}, {3, 0, 0}};
 
 	if (!agent_up) {
-		/* No MIB text: every OID here is numeric. */
-		setenv("MIBS", "", 1);
-		setenv("MIBDIRS", "/nonexistent", 1);
-		snmp_disable_log();
-		/* A master agent with no listening socket: requests come over the callback transport. */
-		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 0);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_CONFIG_LOAD, 1);
-		ck_assert_int_eq(init_agent("sanagent-test-table"), 0);
-		init_snmp("sanagent-test-table");
-		ss = netsnmp_callback_open(callback_master_num, NULL, NULL, NULL);
-		ck_assert_ptr_nonnull(ss);
-		ss->version = SNMP_VERSION_2c;
-		/* The session came with its own (empty) community copy: free it before replacing it. */
-		free(ss->community);
-		ss->community = (u_char *)strdup("public");
-		ss->community_len = 6;
-		/* The synchronous wait runs the agent's queue: the request is answered in this process. */
-		ss->myvoid = (void *)netsnmp_check_outstanding_agent_requests;
-		ss->flags |= SNMP_FLAGS_RESP_CALLBACK | SNMP_FLAGS_DONT_PROBE;
+		agent_session_open("sanagent-test-table");
 		h_table_clock = fake_clock;
 		agent_up = 1;
 	}
@@ -561,87 +538,9 @@ static void teardown(void)
 	h_table_unregister(&ro_table);
 }
 
-/* Sends pdu; returns the response (caller frees), failing the test on a transport error. */
-static netsnmp_pdu *send_pdu(netsnmp_pdu *pdu)
-{
-	netsnmp_pdu *resp = NULL;
-	int st;
-
-	/* No access control in this agent: the request is the test's own. */
-	pdu->flags |= UCD_MSG_FLAG_ALWAYS_IN_VIEW;
-	st = snmp_synch_response(ss, pdu, &resp);
-
-	ck_assert_msg(st == STAT_SUCCESS && resp, "in-process request failed (%d)", st);
-	return resp;
-}
-
-static size_t oid_of(const char *s, oid *out)
-{
-	size_t len = MAX_OID_LEN;
-
-	ck_assert_msg(read_objid(s, out, &len), "bad OID %s", s);
-	return len;
-}
-
-/* A SET of (oid, type, value) triples, types as snmpset's ('i', 'u', 's', 'x' hex); returns errstat, and
- * the 1-based index of the failing varbind in *index. */
-static long set_req(long *index, ...)
-{
-	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_SET), *resp;
-	va_list ap;
-	const char *name;
-	long err;
-
-	va_start(ap, index);
-	while ((name = va_arg(ap, const char *))) {
-		oid o[MAX_OID_LEN];
-		size_t len = oid_of(name, o);
-		int type = va_arg(ap, int);
-		const char *val = va_arg(ap, const char *);
-
-		ck_assert_int_eq(snmp_add_var(pdu, o, len, (char)type, val), 0);
-	}
-	va_end(ap);
-	resp = send_pdu(pdu);
-	err = resp->errstat;
-	if (index)
-		*index = resp->errindex;
-	snmp_free_pdu(resp);
-	return err;
-}
-
 #define SRV ".1.3.6.1.4.1.32473.99.1.1"
 #define MAP ".1.3.6.1.4.1.32473.99.2.1"
 #define RO ".1.3.6.1.4.1.32473.99.3.1"
-
-/* One GET; returns the value as text ("" for noSuchInstance and friends' names). */
-static void get_str(const char *name, char *buf, size_t size)
-{
-	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET), *resp;
-	oid o[MAX_OID_LEN];
-	size_t len = oid_of(name, o);
-
-	snmp_add_null_var(pdu, o, len);
-	resp = send_pdu(pdu);
-	ck_assert_int_eq(resp->errstat, 0);
-	if (resp->variables->type == SNMP_NOSUCHINSTANCE)
-		snprintf(buf, size, "noSuchInstance");
-	else if (resp->variables->type == SNMP_NOSUCHOBJECT)
-		snprintf(buf, size, "noSuchObject");
-	else if (resp->variables->type == ASN_OCTET_STR)
-		snprintf(buf, size, "%.*s", (int)resp->variables->val_len, resp->variables->val.string);
-	else
-		snprintf(buf, size, "%ld", *resp->variables->val.integer);
-	snmp_free_pdu(resp);
-}
-
-static long get_int(const char *name)
-{
-	char b[64];
-
-	get_str(name, b, sizeof(b));
-	return strtol(b, NULL, 10);
-}
 
 static int get_absent(const char *name)
 {
@@ -649,35 +548,6 @@ static int get_absent(const char *name)
 
 	get_str(name, b, sizeof(b));
 	return !strcmp(b, "noSuchInstance");
-}
-
-/* The OIDs of a GETNEXT walk from `from` while inside `under`, one per line, into buf. */
-static void walk_n(const char *from, const char *under, char *buf, size_t size, int max)
-{
-	oid cur[MAX_OID_LEN], top[MAX_OID_LEN];
-	size_t len = oid_of(from, cur), tlen = oid_of(under, top), used = 0;
-
-	buf[0] = 0;
-	for (int steps = 0; steps < max; steps++) {
-		netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GETNEXT), *resp;
-		netsnmp_variable_list *v;
-		char line[256];
-
-		snmp_add_null_var(pdu, cur, len);
-		resp = send_pdu(pdu);
-		v = resp->variables;
-		if (resp->errstat || v->type == SNMP_ENDOFMIBVIEW || v->name_length < tlen ||
-		    snmp_oid_compare(v->name, tlen, top, tlen) != 0) {
-			snmp_free_pdu(resp);
-			return;
-		}
-		snprint_objid(line, sizeof(line), v->name, v->name_length);
-		used += (size_t)snprintf(buf + used, size - used, "%s\n", line);
-		memcpy(cur, v->name, v->name_length * sizeof(oid));
-		len = v->name_length;
-		snmp_free_pdu(resp);
-	}
-	ck_assert_msg(max < 1000, "walk did not end");
 }
 
 static void walk(const char *from, const char *under, char *buf, size_t size)
@@ -689,16 +559,8 @@ static void walk(const char *from, const char *under, char *buf, size_t size)
 static void expect_walk_max(const char *from, const char *under, const char *const *want, size_t n, int max)
 {
 	char got[16384], exp[16384];
-	size_t used = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		char line[256];
-		oid o[MAX_OID_LEN];
-		size_t len = oid_of(want[i], o);
-
-		snprint_objid(line, sizeof(line), o, len);
-		used += (size_t)snprintf(exp + used, sizeof(exp) - used, "%s\n", line);
-	}
+	oid_lines(want, n, exp, sizeof(exp));
 	walk_n(from, under, got, sizeof(got), max ? max : 1000);
 	ck_assert_str_eq(got, exp);
 }
