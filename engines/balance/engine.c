@@ -757,7 +757,7 @@ static void write_ctl(struct bal_eng_team *t)
 
 static int in_service(int st)
 {
-	return st == BAL_PATH_ACTIVE || st == BAL_PATH_STANDBY;
+	return st == BAL_PATH_ACTIVE || st == BAL_PATH_STANDBY || st == BAL_PATH_SUSPECT;
 }
 
 static void refresh(struct bal_eng_team *t)
@@ -776,7 +776,7 @@ static void refresh(struct bal_eng_team *t)
 	for (unsigned int i = 0; i < n; i++) {
 		const struct sp_shm_path *sp = &g.path[i];
 		struct bal_path_live *l = &t->live[i];
-		int st = sp->state <= 5 ? (int)sp->state + 1 : BAL_PATH_UNKNOWN;
+		int st = sp->state <= 5 ? (int)sp->state + 1 : sp->state == 6 ? BAL_PATH_SUSPECT : BAL_PATH_UNKNOWN;
 
 		l->state = st;
 		l->role = (int)sp->role;
@@ -810,7 +810,7 @@ static void refresh(struct bal_eng_team *t)
 		if (st == BAL_PATH_DOWN && !p->was_down[i]) {
 			p->was_down[i] = 1;
 			downs[ndown++] = i;
-			if (p->prev_path_state[i] == BAL_PATH_ACTIVE)
+			if (p->prev_path_state[i] == BAL_PATH_ACTIVE || p->prev_path_state[i] == BAL_PATH_SUSPECT)
 				lost_carrier = 1;
 		} else if (in_service(st) && p->was_down[i]) {
 			p->was_down[i] = 0;

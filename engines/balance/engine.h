@@ -34,6 +34,9 @@ enum bal_path_state {
 	BAL_PATH_DOWN = 5,
 	BAL_PATH_REFUSED = 6,
 	BAL_PATH_UNKNOWN = 7,
+	/* The data plane's SP_PATH_SUSPECT (6): logged in, not answering for
+	 * longer than its threshold, taking no new commands. */
+	BAL_PATH_SUSPECT = 8,
 };
 
 /* What happened to the last control change written to the data plane. */
