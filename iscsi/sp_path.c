@@ -165,8 +165,10 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 		s->bounce = NULL;
 		scsi_free_scsi_task(task);
 		free_slot(p, s);
-		if (iscsi == p->ctx && status == SCSI_STATUS_GOOD)
-			sp_suspect_answered(p, sp_now_ns());
+		if (iscsi == p->ctx && status == SCSI_STATUS_GOOD) {
+			p->t_answer = sp_now_ns();
+			sp_suspect_answered(p, p->t_answer);
+		}
 		return;
 	}
 	if (!io || s->ctx != iscsi || s->task != task) {

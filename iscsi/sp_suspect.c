@@ -27,6 +27,7 @@ void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns)
 {
 	uint64_t us = lat_ns / 1000;
 
+	p->t_answer = sp_now_ns();
 	p->lat_us[p->lat_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	p->lat_pos = (p->lat_pos + 1) % (unsigned int)NLAT;
 	if (p->lat_n < NLAT)
@@ -81,12 +82,16 @@ static int in_service(const struct sp_path *p)
 	return p->state == SP_PATH_ACTIVE && p->ctx && !p->fail_pending && !p->refuse_pending;
 }
 
-static int others_healthy(const struct sp_team *t, const struct sp_path *p)
+/* Another path in service has answered since `since`.  Silence is judged
+ * against the team, not the clock alone: when the whole box stalls (the
+ * target or this process not scheduled) every path is late together and
+ * none is suspect; a path is suspect when another one answers meanwhile. */
+static int others_answer(const struct sp_team *t, const struct sp_path *p, uint64_t since)
 {
 	unsigned int i;
 
 	for (i = 0; i < t->npaths; i++)
-		if (&t->path[i] != p && in_service(&t->path[i]) && !t->path[i].suspect)
+		if (&t->path[i] != p && in_service(&t->path[i]) && !t->path[i].suspect && t->path[i].t_answer > since)
 			return 1;
 	return 0;
 }
@@ -193,7 +198,7 @@ void sp_suspect_check(struct sp_team *t, uint64_t now)
 		thr = threshold(p, now);
 		age = oldest(p, now);
 		/* A path with nowhere else to send its commands stays in service. */
-		if (!p->suspect && age > thr && others_healthy(t, p)) {
+		if (!p->suspect && age > thr && others_answer(t, p, now - age)) {
 			enter(t, p, now, age, thr);
 			changed = 1;
 		} else if (p->suspect && age <= thr) {

@@ -94,6 +94,7 @@ struct sp_path {
 	uint32_t lat_us[128];
 	unsigned int lat_n, lat_pos, lat_new;
 	uint64_t threshold_ns, t_threshold;
+	uint64_t t_answer; /* it last answered a command or NOP-Out */
 };
 
 struct sp_team {
