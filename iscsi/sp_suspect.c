@@ -1,6 +1,7 @@
 /* sp_suspect.c: libsanpath's suspect state: a path that stops answering takes no new commands, its reads are hedged. */
 #include "iscsi/sp_team_private.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,13 @@ static int others_answer(const struct sp_team *t, const struct sp_path *p, uint6
 		if (&t->path[i] != p && in_service(&t->path[i]) && !t->path[i].suspect && t->path[i].t_answer > since)
 			return 1;
 	return 0;
+}
+
+static int answers_waiting(const struct sp_path *p)
+{
+	struct pollfd pfd = {.fd = iscsi_get_fd(p->ctx), .events = POLLIN};
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0;
 }
 
 void sp_slot_orphan(struct sp_slot *s, unsigned char *buf)
@@ -197,8 +205,10 @@ void sp_suspect_check(struct sp_team *t, uint64_t now)
 		}
 		thr = threshold(p, now);
 		age = oldest(p, now);
-		/* A path with nowhere else to send its commands stays in service. */
-		if (!p->suspect && age > thr && others_answer(t, p, now - age)) {
+		/* A path with nowhere else to send its commands stays in service,
+		 * and so does one whose answers are waiting in its socket (the
+		 * loop was late, not the path). */
+		if (!p->suspect && age > thr && others_answer(t, p, now - age) && !answers_waiting(p)) {
 			enter(t, p, now, age, thr);
 			changed = 1;
 		} else if (p->suspect && age <= thr) {
