@@ -12,6 +12,8 @@
 
 #include "engines/balance/engine.h"
 #include "engines/balance/sessfeed.h"
+#include "engines/cluster/cluster.h"
+#include "engines/cluster/clu_ops.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
@@ -21,6 +23,7 @@
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
+#include "handlers/cluTables.h"
 #include "handlers/discTables.h"
 #include "handlers/handlers.h"
 #include "handlers/redisc.h"
@@ -126,6 +129,14 @@ static const struct redisc_msg_ops sa_core_redisc_msg_ops = {
     .inform = sa_snmpc_inform,
 };
 
+/* The cluster engine probes units and syncs with its peers through the same client. */
+static const struct clu_net_ops sa_core_clu_net_ops = {
+    .walk = sa_snmpc_walk,
+    .set = sa_snmpc_set,
+    .inform = sa_snmpc_inform,
+    .cancel_all = sa_snmpc_cancel_all,
+};
+
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
 static const struct sa_notify_tables sa_core_notify_tables = {
     .config_file = h_agent_config_file,
@@ -137,6 +148,10 @@ static const struct sa_notify_tables sa_core_notify_tables = {
     .redir_resource = h_redir_resource_get,
     .redir_plan = h_redir_plan_get,
     .redisc_decision = h_redisc_decision_get,
+    .clu_res = h_clu_res_get,
+    .clu_member = h_clu_member_get,
+    .clu_peer = h_clu_peer_get,
+    .clu_conflict = h_clu_conflict_get,
 };
 
 /* traps/notifications.h names the columns each notification carries, handlers/ the tables' columns: both come
@@ -216,13 +231,14 @@ static int sa_core_notifications_start(void)
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
 	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0 ||
-	    (rc = sa_feedback_notify_init()) < 0)
+	    (rc = sa_feedback_notify_init()) < 0 || (rc = sa_clu_notify_init()) < 0)
 		return rc;
 	return 0;
 }
 
 static void sa_core_notifications_stop(void)
 {
+	sa_clu_notify_shutdown();
 	sa_feedback_notify_shutdown();
 	sa_redisc_notify_shutdown();
 	sa_session_notify_shutdown();
@@ -240,6 +256,15 @@ static int sa_core_wire(void)
 	redisc_poll_ops_register(&sa_core_redisc_poll_ops);
 	redisc_move_ops_register(&sa_core_redisc_move_ops);
 	redisc_msg_ops_register(&sa_core_redisc_msg_ops);
+	clu_net_ops_register(&sa_core_clu_net_ops);
+	{
+		/* A cluster config without a guid derives this agent's from its SNMP engine ID. */
+		u_char id[32];
+		size_t n = snmpv3_get_engineID(id, sizeof(id));
+
+		if (n > 0)
+			clu_engine_id_set(id, n);
+	}
 	if ((rc = sa_login_teams_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));
@@ -282,6 +307,7 @@ static const struct sa_engine_config *sa_core_engine_configs(const struct sa_con
 	out[SA_ENGINE_BALANCE].section = &cfg->balance;
 	out[SA_ENGINE_REDIRECT].section = &cfg->redirect;
 	out[SA_ENGINE_REDISCOVER].section = &cfg->rediscover;
+	out[SA_ENGINE_CLUSTER].section = &cfg->cluster;
 	return out;
 }
 
@@ -322,7 +348,7 @@ int sa_core_start(struct sa_config *cfg)
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
-	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0) {
+	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0 || (rc = h_clu_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
@@ -332,6 +358,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &redisc_engine_ops);
+	sa_engine_set_ops(SA_ENGINE_CLUSTER + 1, &clu_engine_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(&cfg->discovery)) < 0)
