@@ -123,8 +123,8 @@ struct sp_path_info {
 	unsigned int max_latency_us; /* over the last report interval */
 	uint64_t digest_errors, timeout_errors;
 	int admin_down;
-	int suspect;                      /* taking no new commands (state shows SP_PATH_SUSPECT) */
-	uint64_t suspects;                /* times it became suspect */
+	int suspect;                       /* taking no new commands (state shows SP_PATH_SUSPECT) */
+	uint64_t suspects;                 /* times it became suspect */
 	unsigned int suspect_threshold_us; /* the threshold in force */
 	uint64_t hedged_reads, fenced_writes;
 };

@@ -81,6 +81,9 @@ struct bal_team_spec {
 	unsigned int npaths;
 	struct bal_path_spec path[SP_MAX_PATHS];
 	struct bal_ctl ctl;
+	/* Suspect handling for the data plane, from the config team; 0 in all
+	 * three (teams made over SNMP): the data plane's defaults. */
+	unsigned int suspect_off, suspect_k, suspect_floor_ms;
 };
 
 /* Live values of one path, refreshed from the shm segment every poll. */
