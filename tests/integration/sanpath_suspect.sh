@@ -41,12 +41,16 @@ finish() {
 p2_field() { sed -n "s/^path 2: .* $2=\([0-9]*\).*/\1/p" "$SA_TMP/$1.out"; }
 
 # ---- 1. silent failure: suspect, hedged reads, healthy path carries on, then down as before ----
-run silent --rw mix --size 16M --time 7
+run silent --rw mix --size 16M --time 7 --shm-dir "$SA_TMP"
 sa_wait_for 10 p2_carries silent || sa_fail "silent: path 2 carried no I/O"
 at=$(tick_t silent)
 in_ini iptables -I "${DROP[@]}" || sa_fail "iptables DROP failed"
 sa_wait_for 2 p2_is silent suspect || sa_fail "silent: path 2 never showed suspect: $(last_tick silent)"
 st=$(tick_t silent)
+# What the agent reads (the shared-memory segment) says so too: sanPathState suspect(8) comes from there.
+shm_suspect() { "$SANPATH" status --shm-dir "$SA_TMP" --name silent | grep -q ' path 2: .* state=suspect '; }
+sa_wait_for 1 shm_suspect ||
+	sa_fail "silent: the segment does not show path 2 suspect: $("$SANPATH" status --shm-dir "$SA_TMP" --name silent)"
 # While path 2 is suspect (before it is declared down), path 1 completes I/O in every tick.
 n=$(grep -c '^tick' "$SA_TMP/silent.out")
 later() { [ "$(grep -c '^tick' "$SA_TMP/silent.out")" -ge $((n + 10)) ] || p2_is silent down; }
