@@ -83,17 +83,22 @@ static int in_service(const struct sp_path *p)
 	return p->state == SP_PATH_ACTIVE && p->ctx && !p->fail_pending && !p->refuse_pending;
 }
 
-/* Another path in service has answered since `since`.  Silence is judged
- * against the team, not the clock alone: when the whole box stalls (the
- * target or this process not scheduled) every path is late together and
- * none is suspect; a path is suspect when another one answers meanwhile. */
-static int others_answer(const struct sp_team *t, const struct sp_path *p, uint64_t since)
+/* Another path in service is not late too: it answered something in the
+ * last `age`, or owes nothing that old.  Silence is judged against the
+ * team, not the clock alone: when the whole box stalls (the target or this
+ * process not scheduled) every busy path is late together and none is
+ * suspect.  An idle path counts as healthy: when every command of the
+ * application waits on the sick path, the others have nothing to answer. */
+static int others_fine(const struct sp_team *t, const struct sp_path *p, uint64_t now, uint64_t age)
 {
 	unsigned int i;
 
-	for (i = 0; i < t->npaths; i++)
-		if (&t->path[i] != p && in_service(&t->path[i]) && !t->path[i].suspect && t->path[i].t_answer > since)
+	for (i = 0; i < t->npaths; i++) {
+		const struct sp_path *q = &t->path[i];
+
+		if (q != p && in_service(q) && !q->suspect && (q->t_answer > now - age || oldest(q, now) < age))
 			return 1;
+	}
 	return 0;
 }
 
@@ -208,7 +213,7 @@ void sp_suspect_check(struct sp_team *t, uint64_t now)
 		/* A path with nowhere else to send its commands stays in service,
 		 * and so does one whose answers are waiting in its socket (the
 		 * loop was late, not the path). */
-		if (!p->suspect && age > thr && others_answer(t, p, now - age) && !answers_waiting(p)) {
+		if (!p->suspect && age > thr && others_fine(t, p, now, age) && !answers_waiting(p)) {
 			enter(t, p, now, age, thr);
 			changed = 1;
 		} else if (p->suspect && age <= thr) {
