@@ -13,6 +13,11 @@
 /* The p99 is recomputed at most this often: a sort of NLAT values. */
 #define RECOMPUTE_NS (50 * MS)
 
+static int t_suspect_on(const struct sp_path *p)
+{
+	return p->team->o.suspect;
+}
+
 /*
  * Why a suspect state at all: detection (NOP-Out timeout, command timeout)
  * takes most of a second by design, so that a slow path is not failed over
@@ -26,7 +31,18 @@
 
 void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns)
 {
-	uint64_t us = lat_ns / 1000;
+	uint64_t floor = (uint64_t)p->team->o.suspect_floor_ms * MS;
+	uint64_t cap = p->threshold_ns > floor ? p->threshold_ns : floor, us;
+
+	/* Late answers after a silence are clamped at the threshold in force:
+	 * otherwise one episode's second-long latencies would make the p99 (and
+	 * the threshold, k times it) huge until 128 normal answers push them
+	 * out, and the next silence would go unnoticed.  A path whose latency
+	 * really grew still gets there: the threshold may grow k-fold per
+	 * recomputation while more than 1% of the answers reach it. */
+	if (t_suspect_on(p) && lat_ns > cap)
+		lat_ns = cap;
+	us = lat_ns / 1000;
 
 	p->t_answer = sp_now_ns();
 	p->lat_us[p->lat_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
