@@ -114,9 +114,10 @@ all=$(printf '%s\n' "${res[@]}")
 for c in $FS_CASES; do
 	on=$(awk -v c="$c-on" '$1 == c { print $2 }' <<<"$all")
 	off=$(awk -v c="$c-off" '$1 == c { print $2 }' <<<"$all")
-	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { sub("<", "", a); sub("<", "", b); if (a + 0 > 0) printf "%.1fx", b / a; else print "-" }')
+	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { if (a ~ /</ && b ~ /</) { print "both under 5 ms,"; exit }
+		sub("<", "", a); sub("<", "", b); if (a + 0 > 0) printf "%.1fx shorter;", b / a; else print "-;" }')
 	goal=$(awk -v a="$on" 'BEGIN { sub("<", "", a); print (a + 0 <= 50) ? "met" : "MISSED" }')
-	echo "$c: stall $on ms with suspect handling, anchor (off) $off ms: $ratio shorter; goal <= 50 ms $goal"
+	echo "$c: stall $on ms with suspect handling, anchor (off) $off ms: $ratio goal <= 50 ms $goal"
 done
 echo "every run: errors=0, verify mismatches=0"
 
