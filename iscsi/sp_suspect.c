@@ -13,7 +13,7 @@
 /* The p99 is recomputed at most this often: a sort of NLAT values. */
 #define RECOMPUTE_NS (50 * MS)
 
-static int t_suspect_on(const struct sp_path *p)
+static int handling_on(const struct sp_path *p)
 {
 	return p->team->o.suspect;
 }
@@ -40,7 +40,7 @@ void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns)
 	 * out, and the next silence would go unnoticed.  A path whose latency
 	 * really grew still gets there: the threshold may grow k-fold per
 	 * recomputation while more than 1% of the answers reach it. */
-	if (t_suspect_on(p) && lat_ns > cap)
+	if (handling_on(p) && lat_ns > cap)
 		lat_ns = cap;
 	us = lat_ns / 1000;
 
