@@ -393,6 +393,7 @@ static void usage(FILE *f)
 	    "         [--nop-interval MS] [--nop-timeout MS] [--cmd-timeout MS] [--login-timeout MS]\n"
 	    "         [--no-path-retry S] [--dyn-interval MS] [--dyn-threshold PTS] [--dyn-change PTS]\n"
 	    "         [--report-ms MS] [--settle-ms MS] [--gap-report MS]\n"
+	    "         [--suspect on|off] [--suspect-k K] [--suspect-floor MS]\n"
 	    "         [--chap-user USER] [--chap-target-user USER] [--chap-file FILE]\n"
 	    "       sanpath status --shm-dir DIR [--name TEAM]\n"
 	    "       sanpath set --shm-dir DIR --name TEAM [--shares-read ..] [--shares-write ..] [--mode M]\n"
@@ -440,6 +441,9 @@ enum {
 	O_CHAPF,
 	O_LOGOUT,
 	O_LOGIN,
+	O_SUSP,
+	O_SUSPK,
+	O_SUSPF,
 	O_HELP,
 };
 
@@ -481,6 +485,9 @@ static const struct option long_opts[] = {
     {"chap-file", 1, NULL, O_CHAPF},
     {"logout-path", 1, NULL, O_LOGOUT},
     {"login-path", 1, NULL, O_LOGIN},
+    {"suspect", 1, NULL, O_SUSP},
+    {"suspect-k", 1, NULL, O_SUSPK},
+    {"suspect-floor", 1, NULL, O_SUSPF},
     {"help", 0, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -601,6 +608,17 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_REPORT: c->report_ms = (unsigned int)atoi(optarg); break;
 		case O_SETTLE: c->settle_ms = (unsigned int)atoi(optarg); break;
 		case O_GAPS: c->gap_report_ms = (unsigned int)atoi(optarg); break;
+		case O_SUSP:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return bad("--suspect", optarg);
+			c->o.suspect = !strcmp(optarg, "on");
+			break;
+		case O_SUSPK:
+			if (atoi(optarg) < 1)
+				return bad("--suspect-k", optarg);
+			c->o.suspect_k = (unsigned int)atoi(optarg);
+			break;
+		case O_SUSPF: c->o.suspect_floor_ms = (unsigned int)atoi(optarg); break;
 		case O_CHAPU:
 			if (strlen(optarg) > SP_CHAP_MAX || !*optarg)
 				return bad("--chap-user", optarg);
@@ -907,7 +925,8 @@ static void print_paths(struct sp_team *t, unsigned int n)
 		       "write_bytes=%llu read_pct=%.2f write_pct=%.2f read_cmds=%llu write_cmds=%llu "
 		       "failures=%llu "
 		       "reconnects=%llu lat_us=%u max_lat_us=%u login=%s status=0x%04x isid=%s src=%s:%u "
-		       "timeouts=%llu digest_errors=%llu admin_down=%d%s%s\n",
+		       "timeouts=%llu digest_errors=%llu admin_down=%d suspects=%llu hedged_reads=%llu "
+		       "fenced_writes=%llu%s%s\n",
 		       i + 1, pi.portal, sp_path_state_name(pi.state),
 		       pi.role == SP_ROLE_PRIMARY ? "primary" : "secondary", pi.share[0], pi.share[1],
 		       (unsigned long long)pi.bytes[0], (unsigned long long)pi.bytes[1],
@@ -917,7 +936,8 @@ static void print_paths(struct sp_team *t, unsigned int n)
 		       (unsigned long long)pi.reconnects, pi.avg_latency_us, pi.max_latency_us,
 		       sp_login_result_name(pi.login_result), pi.login_status, isid, pi.src_addr[0] ? pi.src_addr : "-",
 		       pi.src_port, (unsigned long long)pi.timeout_errors, (unsigned long long)pi.digest_errors,
-		       pi.admin_down, pi.last_error[0] ? " last_error=" : "", pi.last_error);
+		       pi.admin_down, (unsigned long long)pi.suspects, (unsigned long long)pi.hedged_reads,
+		       (unsigned long long)pi.fenced_writes, pi.last_error[0] ? " last_error=" : "", pi.last_error);
 	}
 }
 
@@ -1005,14 +1025,15 @@ static void print_segment(struct sp_shm *s)
 		printf(
 		    "  path %u: portal=%s state=%s role=%s share=%u/%u actual=%u/%u read_bytes=%llu write_bytes=%llu "
 		    "errors=%llu lat_us=%u max_lat_us=%u login=%s(%u) status=0x%04x login_time=%llu isid=%s src=%s:%u "
-		    "timeouts=%llu digest_errors=%llu admin_down=%u\n",
+		    "timeouts=%llu digest_errors=%llu admin_down=%u suspects=%u\n",
 		    i + 1, p->portal, sp_path_state_name((int)p->state),
 		    p->role == SP_ROLE_PRIMARY ? "primary" : "secondary", p->share[0], p->share[1], p->actual_share[0],
 		    p->actual_share[1], (unsigned long long)p->bytes[0], (unsigned long long)p->bytes[1],
 		    (unsigned long long)p->errors, p->avg_latency_us, p->max_latency_us,
 		    sp_login_result_name((int)p->login_result), p->login_result, p->login_status,
 		    (unsigned long long)p->login_time, isid, p->src_addr[0] ? p->src_addr : "-", p->src_port,
-		    (unsigned long long)p->timeout_errors, (unsigned long long)p->digest_errors, p->admin_down);
+		    (unsigned long long)p->timeout_errors, (unsigned long long)p->digest_errors, p->admin_down,
+		    p->suspects);
 	}
 }
 

@@ -268,6 +268,9 @@ static int sp_config(const char *key, const char *value)
 		    {"dyn_interval", offsetof(struct sp_team_opts, dyn.timer_interval_ms)},
 		    {"dyn_threshold", offsetof(struct sp_team_opts, dyn.change_threshold)},
 		    {"dyn_change", offsetof(struct sp_team_opts, dyn.lb_change_pct)},
+		    {"suspect", offsetof(struct sp_team_opts, suspect)},
+		    {"suspect_k", offsetof(struct sp_team_opts, suspect_k)},
+		    {"suspect_floor", offsetof(struct sp_team_opts, suspect_floor_ms)},
 		};
 		size_t i;
 
@@ -613,7 +616,8 @@ static struct nbdkit_plugin plugin = {
                    "[shm_dir=DIR] [shares_read=A,B,..] [shares_write=A,B,..] [mode=lb|failover]\n"
                    "[algo=static|dynamic|rr|ql|st] [no_path_retry=S] [failback=immediate|manual|S]\n"
                    "[max_inflight=N] [nop_interval=MS] [nop_timeout=MS] [cmd_timeout=MS] [login_timeout=MS]\n"
-                   "[dyn_interval=MS] [dyn_threshold=PCT] [dyn_change=PCT] [report_ms=MS] [max_io=SIZE]",
+                   "[dyn_interval=MS] [dyn_threshold=PCT] [dyn_change=PCT] [report_ms=MS] [max_io=SIZE]\n"
+                   "[suspect=1|0] [suspect_k=K] [suspect_floor=MS]",
     .after_fork = sp_after_fork,
     .cleanup = sp_cleanup,
     .open = sp_open,

@@ -158,6 +158,19 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 	struct sp_io *io = s->io;
 	uint64_t now, lat;
 
+	if (s->orphan && s->ctx == iscsi && s->task == task) {
+		/* The losing copy of a hedged read: its data went to the bounce buffer. */
+		s->orphan = 0;
+		free(s->bounce);
+		s->bounce = NULL;
+		scsi_free_scsi_task(task);
+		free_slot(p, s);
+		if (iscsi == p->ctx && status == SCSI_STATUS_GOOD) {
+			p->t_answer = sp_now_ns();
+			sp_suspect_answered(p, p->t_answer);
+		}
+		return;
+	}
 	if (!io || s->ctx != iscsi || s->task != task) {
 		/* Detached: the path failed and the command went elsewhere. */
 		if (task && s->task == task)
@@ -166,18 +179,40 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 			scsi_free_scsi_task(task);
 		return;
 	}
+	lat = sp_now_ns() - s->t_issue;
+	if (s->shadow) {
+		/* The first copy of a hedged read answered. */
+		s->shadow = 0;
+		free_slot(p, s);
+		io->shadow = NULL;
+		scsi_free_scsi_task(task);
+		if (status == SCSI_STATUS_GOOD) {
+			sp_suspect_note_latency(p, lat);
+			sp_team_hedge_won(p->team, p, io);
+		} else {
+			/* The other copy carries on. */
+			free(io->hedge_buf);
+			io->hedge_buf = NULL;
+			if (status != SCSI_STATUS_CHECK_CONDITION && status != SCSI_STATUS_BUSY &&
+			    status != SCSI_STATUS_TASK_SET_FULL && status != SCSI_STATUS_RESERVATION_CONFLICT)
+				fail_later(p, "command %s on the session", "failed");
+		}
+		sp_suspect_answered(p, sp_now_ns());
+		return;
+	}
 	free_slot(p, s);
 	now = sp_now_ns();
 
 	switch (status) {
 	case SCSI_STATUS_GOOD:
-		lat = now - io->t_issue;
 		if (lat > p->win_max_lat_ns)
 			p->win_max_lat_ns = lat;
 		/* EWMA with weight 1/8: smooth enough for the service-time selector. */
 		p->ewma_ns = p->ewma_ns ? p->ewma_ns - p->ewma_ns / 8 + lat / 8 : lat;
+		sp_suspect_note_latency(p, lat);
 		scsi_free_scsi_task(task);
 		sp_team_complete(p->team, p, io, 0);
+		sp_suspect_answered(p, now);
 		return;
 	case SCSI_STATUS_CHECK_CONDITION:
 		if (task->sense.key == SCSI_SENSE_UNIT_ATTENTION && io->attempts < 16) {
@@ -204,9 +239,15 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 		return;
 	default:
 		/* Cancelled, transport error, timeout: the path is at fault, not
-		 * the command.  Another path runs it. */
+		 * the command.  Another path runs it; a write only once the
+		 * session that may still deliver it is fenced. */
 		scsi_free_scsi_task(task);
-		sp_team_requeue(p->team, io);
+		if (io->dir == SP_WRITE) {
+			p->fenced_writes++;
+			sp_team_fence(p->team, io);
+		} else {
+			sp_team_requeue(p->team, io);
+		}
 		if (status == SCSI_STATUS_TIMEOUT)
 			p->timeout_errors++;
 		fail_later(p, "command %s on the session",
@@ -235,6 +276,9 @@ int sp_path_issue(struct sp_path *p, struct sp_io *io)
 	io->path = p->idx;
 	io->slot = idx;
 	io->t_issue = sp_now_ns();
+	s->t_issue = io->t_issue;
+	s->shadow = s->orphan = 0;
+	s->bounce = NULL;
 	io->attempts++;
 	p->inflight++;
 	if (io->dir == SP_READ)
@@ -263,7 +307,10 @@ static void nop_cb(struct iscsi_context *iscsi, int status, void *command_data, 
 		return;
 	}
 	p->nop_outstanding = 0;
-	p->t_nop_next = sp_now_ns() + (uint64_t)p->team->o.nop_interval_ms * MS;
+	p->t_nop_next = sp_now_ns();
+	sp_suspect_note_latency(p, p->t_nop_next - p->t_nop_sent);
+	sp_suspect_answered(p, p->t_nop_next);
+	p->t_nop_next += (uint64_t)p->team->o.nop_interval_ms * MS;
 }
 
 static void hex(char *out, size_t outlen, const unsigned char *b, unsigned int n)
@@ -427,6 +474,8 @@ static int alloc_slots(struct sp_path *p)
 		p->slots[i].path = p;
 		p->slots[i].io = NULL;
 		p->slots[i].task = NULL;
+		p->slots[i].shadow = p->slots[i].orphan = 0;
+		p->slots[i].bounce = NULL;
 		p->free_slots[p->nfree++] = (int)i;
 	}
 	p->inflight = 0;
@@ -524,14 +573,33 @@ static void drop_session(struct sp_path *p)
 	for (i = 0; i < n && p->slots; i++) {
 		struct sp_slot *s = &p->slots[i];
 
-		if (s->io) {
+		if (s->io && s->shadow) {
+			/* The hedged copy elsewhere owns the read now. */
+			struct sp_io *io = s->io;
+
+			s->io = NULL;
+			s->shadow = 0;
+			p->inflight--;
+			io->shadow = NULL;
+			free(io->hedge_buf);
+			io->hedge_buf = NULL;
+		} else if (s->io) {
 			struct sp_io *io = s->io;
 
 			s->io = NULL;
 			p->inflight--;
-			sp_team_requeue(p->team, io);
+			/* A write this session may still deliver (a target that
+			 * has it queued, a retransmission in flight) waits for
+			 * the fence before it runs elsewhere; reads go at once. */
+			if (io->dir == SP_WRITE) {
+				p->fenced_writes++;
+				sp_team_fence(p->team, io);
+			} else {
+				sp_team_requeue(p->team, io);
+			}
 		}
 	}
+	sp_suspect_clear(p);
 	p->ctx = NULL;
 	/* Abort (RST), not close: a kernel retransmitting an orphaned socket
 	 * could deliver a write to the target after it ran elsewhere. */
@@ -545,6 +613,9 @@ static void drop_session(struct sp_path *p)
 			scsi_free_scsi_task(p->slots[i].task);
 			p->slots[i].task = NULL;
 		}
+		free(p->slots[i].bounce);
+		p->slots[i].bounce = NULL;
+		p->slots[i].orphan = 0;
 	}
 	alloc_slots(p);
 }
@@ -766,9 +837,10 @@ void sp_path_timers(struct sp_path *p, uint64_t now)
 			return;
 		}
 		for (i = 0; i < t->o.max_inflight; i++) {
-			struct sp_io *io = p->slots[i].io;
+			struct sp_slot *s = &p->slots[i];
 
-			if (io && now - io->t_issue > (uint64_t)t->o.cmd_timeout_ms * MS) {
+			/* Every copy counts, hedged and orphaned ones too: the path owes them an answer. */
+			if ((s->io || s->orphan) && now - s->t_issue > (uint64_t)t->o.cmd_timeout_ms * MS) {
 				snprintf(why, sizeof(why), "command outstanding for more than %u ms",
 				         t->o.cmd_timeout_ms);
 				p->timeout_errors++;

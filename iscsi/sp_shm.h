@@ -38,7 +38,7 @@ struct sp_shm_path {
 	uint64_t digest_errors;  /* always 0: digests are not negotiated */
 	uint64_t timeout_errors; /* NOP-Out and command timeouts */
 	uint32_t admin_down;     /* logged out on request and kept out */
-	uint32_t pad;
+	uint32_t suspects;       /* times the path became suspect (state SP_PATH_SUSPECT while it is) */
 };
 
 /* What an operator (sanagentd) may change.  The data plane applies it at

@@ -49,6 +49,12 @@ void sp_team_opts_default(struct sp_team_opts *o)
 	o->flap_window_ms = 30000;
 	o->flap_hold_ms = 10000;
 	o->report_ms = 1000;
+	/* A path silent for 4 x its p99, and at least 20 ms, takes no new
+	 * commands: on a LAN a healthy path answers within a few ms, and the
+	 * application's window must not drain into a dead path for longer. */
+	o->suspect = 1;
+	o->suspect_k = 4;
+	o->suspect_floor_ms = 20;
 }
 
 const char *sp_path_state_name(int state)
@@ -60,6 +66,7 @@ const char *sp_path_state_name(int state)
 	case SP_PATH_ACTIVE: return "active";
 	case SP_PATH_DOWN: return "down";
 	case SP_PATH_REFUSED: return "refused";
+	case SP_PATH_SUSPECT: return "suspect";
 	default: return "?";
 	}
 }
@@ -173,6 +180,12 @@ static int path_in_service(const struct sp_path *p)
 	return p->state == SP_PATH_ACTIVE && p->ctx && !p->fail_pending && !p->refuse_pending;
 }
 
+/* In service and answering: a suspect path takes no new commands. */
+static int path_usable(const struct sp_path *p)
+{
+	return path_in_service(p) && !p->suspect;
+}
+
 /* The configured primary is the path holding a 100% share, else path 1. */
 static int configured_primary(const struct sp_team *t)
 {
@@ -191,6 +204,12 @@ static int effective_primary(const struct sp_team *t)
 	int cp = configured_primary(t);
 	unsigned int i;
 
+	if (path_usable(&t->path[cp]))
+		return cp;
+	for (i = 0; i < t->npaths; i++)
+		if (path_usable(&t->path[i]))
+			return (int)i;
+	/* Every path in service is suspect (sp_suspect.c keeps one out of it). */
 	if (path_in_service(&t->path[cp]))
 		return cp;
 	for (i = 0; i < t->npaths; i++)
@@ -320,7 +339,7 @@ static void drain_path_queues(struct sp_team *t)
 	unsigned int i;
 
 	for (i = 0; i < t->npaths; i++)
-		if (!queue_on_path(t) || !path_in_service(&t->path[i]))
+		if (!queue_on_path(t) || !path_usable(&t->path[i]))
 			drain_path_queue(t, &t->path[i]);
 }
 
@@ -332,7 +351,7 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 
 	for (i = 0; i < t->npaths; i++) {
 		struct sp_path *p = &t->path[i];
-		int ok = path_in_service(p);
+		int ok = path_usable(p);
 
 		if (ok && t->bal.path[i].primary)
 			prim = (int)i;
@@ -349,7 +368,7 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 	if (t->bal.mode == SP_MODE_FAILOVER && prim < 0)
 		return -1;
 	sel = sp_lb_select(&t->bal, io->dir, len);
-	if (sel < 0 || sel >= (int)t->npaths || !path_in_service(&t->path[sel]))
+	if (sel < 0 || sel >= (int)t->npaths || !path_usable(&t->path[sel]))
 		return -1;
 	if (!wait_ok && t->path[sel].inflight >= max)
 		return -1;
@@ -371,7 +390,7 @@ static void dispatch(struct sp_team *t)
 	/* Commands waiting for their own path go first: they were assigned earlier. */
 	for (i = 0; i < t->npaths; i++) {
 		p = &t->path[i];
-		while ((io = p->wq_head) && p->nfree && path_in_service(p)) {
+		while ((io = p->wq_head) && p->nfree && path_usable(p)) {
 			p->wq_head = io->next;
 			if (!p->wq_head)
 				p->wq_tail = NULL;
@@ -409,6 +428,99 @@ static void dispatch(struct sp_team *t)
 	t->in_service--;
 }
 
+void sp_team_unaccount(struct sp_team *t, struct sp_io *io)
+{
+	unaccount(t, io, 0);
+}
+
+void sp_team_push_head(struct sp_team *t, struct sp_io *io)
+{
+	team_push_head(t, io);
+}
+
+int sp_team_unqueue(struct sp_team *t, struct sp_io *io)
+{
+	struct sp_io **pp, *prev = NULL;
+	unsigned int i;
+
+	for (pp = &t->q_head; *pp; prev = *pp, pp = &(*pp)->next)
+		if (*pp == io) {
+			*pp = io->next;
+			if (t->q_tail == io)
+				t->q_tail = prev;
+			t->queued--;
+			io->next = NULL;
+			return 0;
+		}
+	for (i = 0; i < t->npaths; i++) {
+		struct sp_path *p = &t->path[i];
+
+		prev = NULL;
+		for (pp = &p->wq_head; *pp; prev = *pp, pp = &(*pp)->next)
+			if (*pp == io) {
+				*pp = io->next;
+				if (p->wq_tail == io)
+					p->wq_tail = prev;
+				p->wqueued--;
+				io->next = NULL;
+				unaccount(t, io, 0);
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
+/*
+ * The write ordering rule: a write that was handed to a session is re-issued
+ * elsewhere only once that session can no longer deliver it.  The session is
+ * gone (drop_session: the socket aborted with RST, so no retransmission of
+ * ours reaches the target), and the command timeout has passed since, so a
+ * copy the target already had queued has run or been dropped before ours
+ * arrives elsewhere.  Until then the write stays outstanding for the
+ * application (it has no answer), and nothing else of ours overtakes it at
+ * the target: a later write to the same blocks is the application's, issued
+ * after this one completed.
+ */
+void sp_team_fence(struct sp_team *t, struct sp_io *io)
+{
+	unaccount(t, io, 0);
+	io->t_fence = sp_now_ns() + (uint64_t)t->o.cmd_timeout_ms * MS;
+	io->next = NULL;
+	if (t->f_tail)
+		t->f_tail->next = io;
+	else
+		t->f_head = io;
+	t->f_tail = io;
+	t->fenced++;
+}
+
+/* Fenced writes whose time has come go to the head of the queue, in order. */
+static void release_fenced(struct sp_team *t, uint64_t now)
+{
+	struct sp_io *head = NULL, *tail = NULL, *io;
+
+	while ((io = t->f_head) && now >= io->t_fence) {
+		t->f_head = io->next;
+		if (!t->f_head)
+			t->f_tail = NULL;
+		t->fenced--;
+		io->next = NULL;
+		if (tail)
+			tail->next = io;
+		else
+			head = io;
+		tail = io;
+	}
+	if (!head)
+		return;
+	for (io = head; io; io = io->next)
+		t->queued++;
+	tail->next = t->q_head;
+	if (!t->q_head)
+		t->q_tail = tail;
+	t->q_head = head;
+}
+
 void sp_team_requeue(struct sp_team *t, struct sp_io *io)
 {
 	/* At the head: it was issued before anything still waiting. */
@@ -427,6 +539,9 @@ void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, in
 	uint64_t len = (uint64_t)io->nblocks * t->block_size;
 	uint64_t now = sp_now_ns();
 
+	/* A hedged read's other copy may still be in flight: its data goes
+	 * to the bounce buffer from now on, the caller's buffer is theirs. */
+	sp_suspect_release_shadow(io);
 	unaccount(t, io, now > io->t_issue ? now - io->t_issue : 1);
 	t->outstanding--;
 	if (status == 0) {
@@ -439,6 +554,20 @@ void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, in
 	}
 	if (io->cb)
 		io->cb(io, status, io->priv);
+}
+
+void sp_team_hedge_won(struct sp_team *t, struct sp_path *p, struct sp_io *io)
+{
+	if (io->path >= 0 && io->slot >= 0) {
+		struct sp_slot *s = &t->path[io->path].slots[io->slot];
+
+		sp_slot_orphan(s, io->hedge_buf);
+		io->hedge_buf = NULL;
+		unaccount(t, io, 0);
+	} else if (sp_team_unqueue(t, io) < 0) {
+		sa_log(SA_LOG_ERR, TAG, "team %s: a hedged read was in no queue", t->name);
+	}
+	sp_team_complete(t, p, io, 0);
 }
 
 /* ---- path events --------------------------------------------------------- */
@@ -497,6 +626,12 @@ void sp_team_path_verified(struct sp_team *t, struct sp_path *p)
 	                  : t->o.failback == SP_FAILBACK_MANUAL ? ", waiting for manual failback"
 	                                                        : ", failback after the delay")
 	               : "");
+	membership_changed(t);
+	dispatch(t);
+}
+
+void sp_team_paths_changed(struct sp_team *t)
+{
 	membership_changed(t);
 	dispatch(t);
 }
@@ -776,7 +911,7 @@ static void publish(struct sp_team *t)
 
 		snprintf(sp->portal, sizeof(sp->portal), "%s", p->portal);
 		snprintf(sp->iface, sizeof(sp->iface), "%s", p->iface);
-		sp->state = (uint32_t)p->state;
+		sp->state = (uint32_t)(p->suspect ? SP_PATH_SUSPECT : p->state);
 		sp->role = t->bal.path[i].primary ? SP_ROLE_PRIMARY : SP_ROLE_SECONDARY;
 		for (d = 0; d < 2; d++) {
 			sp->share[d] = t->share[d][i];
@@ -800,6 +935,7 @@ static void publish(struct sp_team *t)
 		sp->digest_errors = p->digest_errors;
 		sp->timeout_errors = p->timeout_errors;
 		sp->admin_down = (uint32_t)p->admin_down;
+		sp->suspects = (uint32_t)p->suspects;
 	}
 	sp_shm_stats_end(t->shm);
 }
@@ -922,6 +1058,7 @@ static void fail_queued(struct sp_team *t, int status)
 			t->q_tail = NULL;
 		t->queued--;
 		io->next = NULL;
+		sp_suspect_release_shadow(io);
 		t->outstanding--;
 		t->app_errors++;
 		if (io->cb)
@@ -941,6 +1078,8 @@ static void team_timers(struct sp_team *t, uint64_t now)
 
 	for (i = 0; i < t->npaths; i++)
 		sp_path_timers(&t->path[i], now);
+	sp_suspect_check(t, now);
+	release_fenced(t, now);
 
 	/* Failback of held paths. */
 	for (i = 0; i < t->npaths; i++) {
@@ -977,7 +1116,7 @@ static void team_timers(struct sp_team *t, uint64_t now)
 		t->t_dyn_next = now + (uint64_t)t->o.dyn.timer_interval_ms * MS;
 		all_in = 1;
 		for (i = 0; i < t->npaths; i++)
-			if (!path_in_service(&t->path[i]) && t->path[i].state != SP_PATH_REFUSED)
+			if (!path_usable(&t->path[i]) && t->path[i].state != SP_PATH_REFUSED)
 				all_in = 0;
 		for (d = 0; d < 2 && all_in; d++) {
 			changed = sp_lb_dynamic_tick(&t->bal, &t->o.dyn, d, actual);
@@ -1228,6 +1367,7 @@ void sp_team_free(struct sp_team *t)
 		sp_path_close(&t->path[i]);
 	/* Commands handed back by the closing sessions never complete now. */
 	t->q_head = t->q_tail = NULL;
+	t->f_head = t->f_tail = NULL;
 	if (t->shm)
 		sp_shm_close(t->shm);
 	close_loop_fds(t);
@@ -1284,7 +1424,7 @@ int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_in
 	snprintf(pi->portal, sizeof(pi->portal), "%s", p->portal);
 	snprintf(pi->iface, sizeof(pi->iface), "%s", p->iface);
 	snprintf(pi->target, sizeof(pi->target), "%s", p->target);
-	pi->state = p->state;
+	pi->state = p->suspect ? SP_PATH_SUSPECT : p->state;
 	pi->role = t->bal.path[i].primary ? SP_ROLE_PRIMARY : SP_ROLE_SECONDARY;
 	for (d = 0; d < 2; d++) {
 		pi->share[d] = t->share[d][i];
@@ -1308,5 +1448,13 @@ int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_in
 	pi->digest_errors = p->digest_errors;
 	pi->timeout_errors = p->timeout_errors;
 	pi->admin_down = p->admin_down;
+	pi->suspect = p->suspect;
+	pi->suspects = p->suspects;
+	pi->suspect_threshold_us = (unsigned int)((p->threshold_ns > (uint64_t)t->o.suspect_floor_ms * MS
+	                                               ? p->threshold_ns
+	                                               : (uint64_t)t->o.suspect_floor_ms * MS) /
+	                                          1000);
+	pi->hedged_reads = p->hedged_reads;
+	pi->fenced_writes = p->fenced_writes;
 	return 0;
 }

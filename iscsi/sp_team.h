@@ -17,6 +17,10 @@ enum sp_path_state {
 	SP_PATH_ACTIVE = 3,     /* carries I/O */
 	SP_PATH_DOWN = 4,       /* failed; reconnects with backoff */
 	SP_PATH_REFUSED = 5,    /* reaches another LU: never used */
+	/* Published only (shm, sp_path_info): an active path that stopped
+	 * answering for longer than its suspect threshold; it takes no new
+	 * commands until it answers again or fails.  Internally still active. */
+	SP_PATH_SUSPECT = 6,
 };
 
 enum sp_role { SP_ROLE_PRIMARY = 1, SP_ROLE_SECONDARY = 2 };
@@ -54,6 +58,12 @@ struct sp_team_opts {
 	/* Flap damping: flap_count failures within flap_window_ms keep the path
 	 * in standby for flap_hold_ms of health after it comes back. */
 	unsigned int flap_count, flap_window_ms, flap_hold_ms;
+	/* Suspect handling: a path whose oldest command in flight or NOP-Out
+	 * is older than max(suspect_k x its recent p99 latency,
+	 * suspect_floor_ms) takes no new commands and its reads in flight are
+	 * re-issued elsewhere; 0 turns it off (the old behaviour). */
+	int suspect;
+	unsigned int suspect_k, suspect_floor_ms;
 	const char *shm_dir;    /* NULL: no shared-memory segment */
 	unsigned int report_ms; /* shm stats publication and actual-share window */
 };
@@ -66,6 +76,7 @@ struct sp_path_opts {
 };
 
 struct sp_io;
+struct sp_slot;
 /* status: 0, or negative errno the application sees (-ENOLINK: no path
  * for no_path_retry seconds; -EIO: the target failed the command). */
 typedef void (*sp_io_cb)(struct sp_io *io, int status, void *priv);
@@ -84,6 +95,11 @@ struct sp_io {
 	int slot; /* its slot on that path, -1: waiting in the path's queue or the team's */
 	unsigned int attempts;
 	uint64_t t_submit, t_issue; /* CLOCK_MONOTONIC ns */
+	/* A hedged read: its first copy, still in flight on a suspect path,
+	 * and the bounce buffer the losing copy is pointed at. */
+	struct sp_slot *shadow;
+	unsigned char *hedge_buf;
+	uint64_t t_fence; /* a write held until its old session is fenced: re-issued at */
 };
 
 struct sp_path_info {
@@ -107,6 +123,10 @@ struct sp_path_info {
 	unsigned int max_latency_us; /* over the last report interval */
 	uint64_t digest_errors, timeout_errors;
 	int admin_down;
+	int suspect;                       /* taking no new commands (state shows SP_PATH_SUSPECT) */
+	uint64_t suspects;                 /* times it became suspect */
+	unsigned int suspect_threshold_us; /* the threshold in force */
+	uint64_t hedged_reads, fenced_writes;
 };
 
 const char *sp_login_result_name(int r);

@@ -19,6 +19,12 @@ struct sp_slot {
 	struct scsi_task *task;
 	struct iscsi_context *ctx; /* the session it was issued on */
 	struct scsi_iovec iov;     /* libiscsi keeps a pointer to it until completion */
+	uint64_t t_issue;
+	/* shadow: the first copy of a hedged read (io is set, but the copy the
+	 * selector accounts is elsewhere); orphan: a losing copy, its data
+	 * pointed at bounce (freed with the slot when the target answers). */
+	int shadow, orphan;
+	unsigned char *bounce;
 };
 
 struct sp_path {
@@ -82,6 +88,13 @@ struct sp_path {
 	int logout_sent;         /* Logout PDU queued, waiting for its response */
 	uint64_t t_logout;       /* logout requested at (monotonic ns) */
 	int watched_fd;          /* the session's fd in the team's epoll set, -1: none (sp_team_which_events) */
+	/* Suspect state (sp_suspect.c): recent latencies for the adaptive threshold. */
+	int suspect;
+	uint64_t t_suspect, suspects, hedged_reads, fenced_writes;
+	uint32_t lat_us[128];
+	unsigned int lat_n, lat_pos, lat_new;
+	uint64_t threshold_ns, t_threshold;
+	uint64_t t_answer; /* it last answered a command or NOP-Out */
 };
 
 struct sp_team {
@@ -117,6 +130,8 @@ struct sp_team {
 	int tick_fd;                         /* timerfd: the timers' turn every TIMER_TICK_MS */
 	int in_service;                      /* re-entrancy guard for dispatch from callbacks */
 	struct sp_io *done_head, *done_tail; /* completions delivered after servicing */
+	struct sp_io *f_head, *f_tail;       /* writes waiting for their old session's fence */
+	unsigned int fenced;
 };
 
 uint64_t sp_now_ns(void);
@@ -144,5 +159,28 @@ void sp_team_path_lost(struct sp_team *t, struct sp_path *p);
 void sp_team_requeue(struct sp_team *t, struct sp_io *io);
 void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, int status);
 void sp_team_retry(struct sp_team *t, struct sp_io *io);
+/* A write whose session is gone: re-issued once the command timeout has passed. */
+void sp_team_fence(struct sp_team *t, struct sp_io *io);
+/* A path went suspect or came back: selection, primary and queues follow. */
+void sp_team_paths_changed(struct sp_team *t);
+/* The first copy of a hedged read won (sp_suspect.c): withdraw the other, complete. */
+void sp_team_hedge_won(struct sp_team *t, struct sp_path *p, struct sp_io *io);
+/* Withdraws io from the team queue or a path queue (0), -ENOENT if it is in neither. */
+int sp_team_unqueue(struct sp_team *t, struct sp_io *io);
+void sp_team_push_head(struct sp_team *t, struct sp_io *io);
+void sp_team_unaccount(struct sp_team *t, struct sp_io *io);
+
+/* sp_suspect.c */
+void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns);
+/* The path answered something: it may leave the suspect state at once. */
+void sp_suspect_answered(struct sp_path *p, uint64_t now);
+/* Per-tick check of every active path (after its timeouts). */
+void sp_suspect_check(struct sp_team *t, uint64_t now);
+/* A path's session ends: it is no longer suspect. */
+void sp_suspect_clear(struct sp_path *p);
+/* The losing copy of a hedged read: its data goes to buf from now on. */
+void sp_slot_orphan(struct sp_slot *s, unsigned char *buf);
+/* Final completion of io: a shadow copy still in flight becomes an orphan. */
+void sp_suspect_release_shadow(struct sp_io *io);
 
 #endif

@@ -21,6 +21,9 @@ struct sa_bal_team_cfg {
 	int timer_interval_ms;
 	int change_threshold;
 	int lb_change;
+	/* Suspect handling in the data plane (sp_team_opts): on (1) or off (0),
+	 * threshold max(suspect_k x the path's p99, suspect_floor_ms). */
+	int suspect, suspect_k, suspect_floor_ms;
 	struct sa_bal_path_cfg *paths;
 	size_t npaths;
 };

@@ -568,7 +568,7 @@ static int spawn(struct bal_eng_team *t)
 	struct bal_team_priv *p = t->priv;
 	const struct bal_team_spec *s = &t->spec;
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
-	char a_init[240], a_chap[280];
+	char a_init[240], a_chap[280], a_sus[3][32];
 	char sr[80], sw[80], a_portal[SP_MAX_PATHS][112];
 	char *argv[16 + SP_MAX_PATHS + 32], **env = NULL;
 	posix_spawn_file_actions_t fa;
@@ -634,8 +634,21 @@ static int spawn(struct bal_eng_team *t)
 		snprintf(a_chap, sizeof(a_chap), "chap_file=%s", p->chap_file);
 		argv[n++] = a_chap;
 	}
-	for (char **x = bal_engine.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1; x++)
+	for (char **x = bal_engine.plugin_args; x && *x && n < (int)(sizeof(argv) / sizeof(argv[0])) - 4; x++)
 		argv[n++] = *x;
+	/* The team's own suspect settings come last: they win over plugin_args. */
+	if (s->suspect_off) {
+		snprintf(a_sus[0], sizeof(a_sus[0]), "suspect=0");
+		argv[n++] = a_sus[0];
+	}
+	if (s->suspect_k) {
+		snprintf(a_sus[1], sizeof(a_sus[1]), "suspect_k=%u", s->suspect_k);
+		argv[n++] = a_sus[1];
+	}
+	if (s->suspect_floor_ms) {
+		snprintf(a_sus[2], sizeof(a_sus[2]), "suspect_floor=%u", s->suspect_floor_ms);
+		argv[n++] = a_sus[2];
+	}
 	/* algorithm and dynamic parameters go through the control block once
 	 * the segment exists, like every later change. */
 	argv[n] = NULL;
@@ -757,7 +770,7 @@ static void write_ctl(struct bal_eng_team *t)
 
 static int in_service(int st)
 {
-	return st == BAL_PATH_ACTIVE || st == BAL_PATH_STANDBY;
+	return st == BAL_PATH_ACTIVE || st == BAL_PATH_STANDBY || st == BAL_PATH_SUSPECT;
 }
 
 static void refresh(struct bal_eng_team *t)
@@ -776,7 +789,7 @@ static void refresh(struct bal_eng_team *t)
 	for (unsigned int i = 0; i < n; i++) {
 		const struct sp_shm_path *sp = &g.path[i];
 		struct bal_path_live *l = &t->live[i];
-		int st = sp->state <= 5 ? (int)sp->state + 1 : BAL_PATH_UNKNOWN;
+		int st = sp->state <= 5 ? (int)sp->state + 1 : sp->state == 6 ? BAL_PATH_SUSPECT : BAL_PATH_UNKNOWN;
 
 		l->state = st;
 		l->role = (int)sp->role;
@@ -810,7 +823,7 @@ static void refresh(struct bal_eng_team *t)
 		if (st == BAL_PATH_DOWN && !p->was_down[i]) {
 			p->was_down[i] = 1;
 			downs[ndown++] = i;
-			if (p->prev_path_state[i] == BAL_PATH_ACTIVE)
+			if (p->prev_path_state[i] == BAL_PATH_ACTIVE || p->prev_path_state[i] == BAL_PATH_SUSPECT)
 				lost_carrier = 1;
 		} else if (in_service(st) && p->was_down[i]) {
 			p->was_down[i] = 0;
@@ -1231,6 +1244,9 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	s->ctl.dyn.timer_interval_ms = (unsigned int)c->timer_interval_ms;
 	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
 	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
+	s->suspect_off = !c->suspect;
+	s->suspect_k = (unsigned int)c->suspect_k;
+	s->suspect_floor_ms = (unsigned int)c->suspect_floor_ms;
 	equal_shares(s, SP_READ);
 	equal_shares(s, SP_WRITE);
 }

@@ -34,6 +34,9 @@ enum bal_path_state {
 	BAL_PATH_DOWN = 5,
 	BAL_PATH_REFUSED = 6,
 	BAL_PATH_UNKNOWN = 7,
+	/* The data plane's SP_PATH_SUSPECT (6): logged in, not answering for
+	 * longer than its threshold, taking no new commands. */
+	BAL_PATH_SUSPECT = 8,
 };
 
 /* What happened to the last control change written to the data plane. */
@@ -78,6 +81,9 @@ struct bal_team_spec {
 	unsigned int npaths;
 	struct bal_path_spec path[SP_MAX_PATHS];
 	struct bal_ctl ctl;
+	/* Suspect handling for the data plane, from the config team; 0 in all
+	 * three (teams made over SNMP): the data plane's defaults. */
+	unsigned int suspect_off, suspect_k, suspect_floor_ms;
 };
 
 /* Live values of one path, refreshed from the shm segment every poll. */

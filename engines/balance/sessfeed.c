@@ -116,6 +116,7 @@ static int path_sess_state(const struct bal_eng_team *t, const struct bal_path_l
 		return SESS_LOGGED_OUT;
 	switch (l->state) {
 	case BAL_PATH_ACTIVE:
+	case BAL_PATH_SUSPECT:
 	case BAL_PATH_STANDBY: return SESS_LOGGED_IN;
 	case BAL_PATH_CONNECTING: return l->login_time ? SESS_LOGGED_IN : SESS_LOGGING_IN;
 	case BAL_PATH_IDLE: return SESS_LOGGED_OUT;
