@@ -43,7 +43,7 @@ sp_iops() {
 	"${pre[@]}" "$SANPATH" run --initiator "$INIT" --time "$DP_TIME" --report-ms 0 "$@" 2>>"$SA_TMP/sanpath.log" |
 		tee -a "$SA_TMP/sanpath.out" | sed -n 's/^result: .* iops=\([0-9]*\) .* errors=0$/\1/p'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", ((b > 0) ? a / b : 0) }'; }
 max() { [ "$1" -ge "$2" ] && echo "$1" || echo "$2"; }
 
 echo "datapath benchmark: $(nproc) CPUs, $(uname -r), tgt $(tgtd --version 2>/dev/null | head -1),"

@@ -43,7 +43,7 @@ s1=$(field on 1 suspects) s2=$(field on 2 suspects)
 printf "%-4s %10s %12s %12s %12s %12s\n" run MB/s suspects_p1 suspects_p2 hedged_p1 hedged_p2
 printf "%-4s %10s %12s %12s %12s %12s\n" on "$(mbs on)" "$s1" "$s2" "$(field on 1 hedged_reads)" "$(field on 2 hedged_reads)"
 printf "%-4s %10s %12s %12s %12s %12s\n" off "$(mbs off)" - - - -
-ratio=$(awk -v a="$(mbs on)" -v b="$(mbs off)" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+ratio=$(awk -v a="$(mbs on)" -v b="$(mbs off)" 'BEGIN { printf "%.3f", ((b > 0) ? a / b : 0) }')
 echo "suspect transitions: $((s1 + s2)) (goal 0); throughput on/off: $ratio (goal >= 0.98)"
 echo "shares at the end (on): $(grep '^tick' "$SA_TMP/sl-on.out" | tail -1 | grep -o 'shares_w=[0-9/]*')"
 grep 'suspect:' "$SA_TMP/sl-on.log" | head -5
