@@ -63,7 +63,7 @@ struct notify_addr {
 struct pull;
 static struct {
 	int running, host;
-	unsigned int gen; /* requests of an earlier start are orphans: their callbacks only free them */
+	unsigned int gen;         /* requests of an earlier start are orphans: their callbacks only free them */
 	char *user, *auth, *priv; /* auth, priv: secrets, wiped when freed, never logged */
 	char **sync_users;
 	size_t nsync_users;
@@ -74,8 +74,8 @@ static struct {
 	int trap_sub, clu_sub;
 	unsigned int boot_pending; /* version queries of the boot round not answered yet */
 	int booting;
-	struct pull *pull;        /* at most one pull at a time */
-	int want;                 /* a newer table is known at want_member: pull it after the current one */
+	struct pull *pull; /* at most one pull at a time */
+	int want;          /* a newer table is known at want_member: pull it after the current one */
 	uint32_t want_member;
 	struct clu_version want_version;
 	uint32_t *asking; /* members whose version query is in flight (no second one meanwhile) */
@@ -229,16 +229,24 @@ static int asking_has(uint32_t member)
 
 static void boot_step_done(void)
 {
+	struct clu_version v;
+	char vs[48];
+	uint32_t idx = 0;
+
 	if (!S.booting || S.boot_pending || S.pull || S.want)
 		return;
 	S.booting = 0;
-	{
-		struct clu_version v;
-		char vs[48];
+	clu_version_get(&v);
+	fmt_version(&v, vs, sizeof(vs));
+	sa_log(SA_LOG_NOTICE, TAG, "boot sync done: CRT version %s, %zu rows", vs, clu_res_count());
+	/* The seed's newer host pushes: every host peer that answered with an older table is told ours. */
+	while (S.host && clu_peer_next(idx, &idx) == 0) {
+		const struct clu_peer *p = clu_peer_get(idx);
+		const struct clu_member *m = clu_member_get(idx);
 
-		clu_version_get(&v);
-		fmt_version(&v, vs, sizeof(vs));
-		sa_log(SA_LOG_NOTICE, TAG, "boot sync done: CRT version %s, %zu rows", vs, clu_res_count());
+		if (p && m && m->type == CLU_HOST && p->state == CLU_PEER_REACHABLE &&
+		    clu_version_cmp(&p->version, &v) < 0)
+			push_to(m, &v);
 	}
 }
 
@@ -263,7 +271,8 @@ static void consider(uint32_t member, const struct clu_version *theirs)
 			       m ? m->address : "?", b);
 		}
 		pull_start(member, theirs);
-	} else if (cmp < 0 && m && S.host) {
+	} else if (cmp < 0 && m && S.host && !S.booting) {
+		/* (during the boot round the older ones are told once it ended, with the newest by then) */
 		push_to(m, &ours);
 	}
 }
@@ -658,7 +667,10 @@ static void push_to(const struct clu_member *m, const struct clu_version *v)
 	static const uint32_t writer_oid[] = {CLU_MIB_OID, 1, SUB_SCALARS, SC_WRITER, 0};
 	struct sa_snmpc_vb vbs[2] = {
 	    {.oid = version_oid, .oidlen = CLU_MIB_OID_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = v->counter},
-	    {.oid = writer_oid, .oidlen = CLU_MIB_OID_LEN + 4, .type = SA_SNMPC_STRING, .str = (const char *)v->writer,
+	    {.oid = writer_oid,
+	     .oidlen = CLU_MIB_OID_LEN + 4,
+	     .type = SA_SNMPC_STRING,
+	     .str = (const char *)v->writer,
 	     .len = 8},
 	};
 	char addr[CLU_ADDR_MAX];
@@ -754,7 +766,8 @@ static void on_trap(int topic, const void *event, void *arg)
 		/* counted always, logged at powers of two: a misconfigured peer must not flood the log */
 		S.ctr.dropped++;
 		if ((S.ctr.dropped & (S.ctr.dropped - 1)) == 0)
-			sa_log(SA_LOG_WARNING, TAG, "sanCluCrtChanged from %s%s%s dropped: not a sync user (%llu so far)",
+			sa_log(SA_LOG_WARNING, TAG,
+			       "sanCluCrtChanged from %s%s%s dropped: not a sync user (%llu so far)",
 			       t->version == 3 ? t->principal : "v2c", "@", t->source ? t->source : "?",
 			       (unsigned long long)S.ctr.dropped);
 		return;
@@ -873,9 +886,9 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	}
 	S.running = 1;
 	if ((rc = bus_subscribe(BUS_CLUSTER, on_cluster, NULL)) < 0 ||
-	    (S.clu_sub = rc, rc = bus_subscribe_key(BUS_TRAP, crt_changed_oid,
-	                                            sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), 0, on_trap,
-	                                            NULL)) < 0) {
+	    (S.clu_sub = rc,
+	     rc = bus_subscribe_key(BUS_TRAP, crt_changed_oid, sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), 0,
+	                            on_trap, NULL)) < 0) {
 		clu_sync_stop();
 		snprintf(err, errlen, "cannot subscribe: %s", strerror(-rc));
 		return rc;
