@@ -8,28 +8,19 @@
 #include <stdint.h>
 
 #include "common/snmp_client.h"
-#include "engines/cluster/cluster.h"
+#include "engines/cluster/clu_int.h"
 
-/* The asynchronous SNMP client (common/snmp_client.h): subagent/core.c registers its functions, tests their own.
- * Without it the engine talks to nobody (the table stays local, logged once per start). */
-struct clu_snmp_ops {
-	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-	            sa_snmpc_done_cb done, void *arg);
-	int (*inform)(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
-	              const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg);
-};
-void clu_snmp_ops_register(const struct clu_snmp_ops *ops);
-const struct clu_snmp_ops *clu_snmp_ops(void); /* NULL: not registered */
+/* The injected SNMP client (clu_ops.h, registered by subagent/core.c): the same as clu_net (NULL: none). */
+const struct clu_net_ops *clu_snmp_ops(void);
 
 /* SANAGENT-CLUSTER-MIB's numbers the sync reads and sends (mib_lint.sh checks the MIB's). */
 #define CLU_MIB_OID 1, 3, 6, 1, 4, 1, 32473, 1, 3, 5
 #define CLU_MIB_OID_LEN 10
 
-/* Starts the sync with the engine's config (after the state is loaded and the membership is in): asks every host
- * peer for its version, adopts the newest, pushes its own when it is newer, listens for the peers' pushes and
- * re-checks every sync_interval.  Without peer_user, or for a unit, it only keeps the peer table. */
-int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen);
-void clu_sync_stop(void);
+/* clu_sync_start/stop (clu_int.h) take the engine's config after the state is loaded and the membership is in:
+ * the boot round asks every host peer for its version, adopts the newest, tells older ones ours; pushes of the
+ * peers are taken (BUS_TRAP) and every sync_interval the versions are asked again.  Without peer_user, or without
+ * the client, only the peer table is kept.  clu_sync_push (clu_int.h) follows every local change. */
 /* The sync's counters: clu_counters_get reports pushes_sent, pushes_received and pulls from here. */
 struct clu_sync_counters {
 	uint64_t pushes_sent;     /* informs sanCluCrtChanged sent */
@@ -47,8 +38,6 @@ void clu_peer_contact_ok(uint32_t member, const struct clu_version *v);
 /* A contact failed (why: short text, no secrets).  The first failure after reachable/unknown makes it
  * unreachable and publishes CLU_EV_PEER_UNREACHABLE once (not again until it answered). */
 void clu_peer_contact_failed(uint32_t member, const char *why);
-/* Forgets every peer row (engine stop). */
-void clu_peers_clear(void);
 /* Whether member is this agent (its GUID is ours). */
 int clu_member_is_self(const struct clu_member *m);
 

@@ -159,7 +159,13 @@ void clu_peer_contact_failed(uint32_t member, const char *why)
 	bus_publish(BUS_CLUSTER, &ev);
 }
 
-void clu_peers_clear(void)
+int clu_peers_start(const struct sa_cluster_config *c)
+{
+	(void)c;
+	return 0;
+}
+
+void clu_peers_stop(void)
 {
 	free(peers);
 	peers = NULL;

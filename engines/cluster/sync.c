@@ -42,16 +42,9 @@ enum {
 	RC_PATHS
 };
 
-static const struct clu_snmp_ops *snmp_ops;
-
-void clu_snmp_ops_register(const struct clu_snmp_ops *ops)
+const struct clu_net_ops *clu_snmp_ops(void)
 {
-	snmp_ops = ops;
-}
-
-const struct clu_snmp_ops *clu_snmp_ops(void)
-{
-	return snmp_ops;
+	return clu_net;
 }
 
 /* Where each member's agent receives sanCluCrtChanged, from the config (matched by GUID). */
@@ -71,7 +64,7 @@ static struct {
 	size_t nnotify;
 	int interval_s;
 	unsigned int timer;
-	int trap_sub, clu_sub;
+	int trap_sub;
 	unsigned int boot_pending; /* version queries of the boot round not answered yet */
 	int booting;
 	struct pull *pull; /* at most one pull at a time */
@@ -328,7 +321,7 @@ static int ask_version(const struct clu_member *m, int boot)
 	q->member = m->index;
 	q->boot = boot;
 	peer_of(m, NULL, &p);
-	if ((rc = snmp_ops->walk(&p, scalars_root, SCALARS_LEN, vq_vb, vq_done, q)) < 0) {
+	if ((rc = clu_net->walk(&p, scalars_root, SCALARS_LEN, vq_vb, vq_done, q)) < 0) {
 		free(q);
 		clu_peer_contact_failed(m->index, strerror(-rc));
 		return rc;
@@ -356,7 +349,7 @@ static void on_interval(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
-	if (S.running && snmp_ops)
+	if (S.running && clu_net)
 		ask_all(0);
 }
 
@@ -510,11 +503,11 @@ static int pull_walk(struct pull *p)
 	const struct clu_member *m = clu_member_get(p->member);
 	struct sa_snmpc_peer sp;
 
-	if (!m || !snmp_ops)
+	if (!m || !clu_net)
 		return -ENOENT;
 	root[CLU_MIB_OID_LEN + 1] = subs[p->step];
 	peer_of(m, NULL, &sp);
-	return snmp_ops->walk(&sp, root, CLU_MIB_OID_LEN + 2, pull_vb, pull_done, p);
+	return clu_net->walk(&sp, root, CLU_MIB_OID_LEN + 2, pull_vb, pull_done, p);
 }
 
 static void pull_next_wanted(void)
@@ -545,8 +538,10 @@ static void pull_finish(struct pull *p)
 
 	fmt_version(&p->first, vs, sizeof(vs));
 	rc = clu_adopt(&t, m ? m->address : "?");
-	if (rc == 0)
+	if (rc == 0) {
 		S.ctr.pulls++;
+		clu_m.ctr.pulls++;
+	}
 	if (rc == 0)
 		sa_log(SA_LOG_NOTICE, TAG, "adopted CRT version %s from %s (%zu rows)", vs, m ? m->address : "?",
 		       p->nrows);
@@ -678,7 +673,7 @@ static void push_to(const struct clu_member *m, const struct clu_version *v)
 	struct push *q;
 	int rc;
 
-	if (!S.running || !snmp_ops || !snmp_ops->inform || !has_peer_user())
+	if (!S.running || !clu_net || !clu_net->inform || !has_peer_user())
 		return;
 	if (!(q = calloc(1, sizeof(*q))))
 		return;
@@ -686,13 +681,14 @@ static void push_to(const struct clu_member *m, const struct clu_version *v)
 	q->member = m->index;
 	notify_addr_of(m, addr, sizeof(addr));
 	peer_of(m, addr, &p);
-	if ((rc = snmp_ops->inform(&p, crt_changed_oid, sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), vbs, 2,
-	                           push_done, q)) < 0) {
+	if ((rc = clu_net->inform(&p, crt_changed_oid, sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), vbs, 2,
+	                          push_done, q)) < 0) {
 		free(q);
 		clu_peer_contact_failed(m->index, strerror(-rc));
 		return;
 	}
 	S.ctr.pushes_sent++;
+	clu_m.ctr.pushes_sent++;
 }
 
 /* Every member but this agent: the hosts keep their copies, the units apply the table's ACLs. */
@@ -708,16 +704,15 @@ static void push_all(const struct clu_version *v)
 	}
 }
 
-static void on_cluster(int topic, const void *event, void *arg)
+/* After every local change (clu_commit_local): an adopted table is not pushed on, its writer told everyone. */
+void clu_sync_push(void)
 {
-	const struct clu_event *ev = event;
+	struct clu_version v;
 
-	(void)topic;
-	(void)arg;
-	/* A table taken from a peer is not pushed on: its writer told everyone already. */
-	if (!S.running || ev->type != CLU_EV_CHANGED || ev->adopted || !S.host)
+	if (!S.running || !S.host)
 		return;
-	push_all(&ev->version);
+	clu_version_get(&v);
+	push_all(&v);
 }
 
 /* ---- receive ------------------------------------------------------------------------------------------ */
@@ -788,6 +783,7 @@ static void on_trap(int topic, const void *event, void *arg)
 		}
 	}
 	S.ctr.pushes_received++;
+	clu_m.ctr.pushes_received++;
 	if (have != 3 || !(m = sender(t->source, &v))) {
 		sa_log(SA_LOG_WARNING, TAG, "sanCluCrtChanged from %s@%s ignored: %s", t->principal,
 		       t->source ? t->source : "?", have != 3 ? "no version in it" : "not a member");
@@ -859,17 +855,14 @@ void clu_sync_stop(void)
 		sa_ev_cancel(S.timer);
 	if (S.trap_sub > 0)
 		bus_unsubscribe(S.trap_sub);
-	if (S.clu_sub > 0)
-		bus_unsubscribe(S.clu_sub);
 	/* requests in flight belong to this generation: their callbacks free them and do nothing else */
 	S.gen++;
 	S.pull = NULL;
 	config_free();
-	clu_peers_clear();
 	S.running = S.booting = S.want = 0;
 	S.boot_pending = 0;
 	S.timer = 0;
-	S.trap_sub = S.clu_sub = 0;
+	S.trap_sub = 0;
 }
 
 int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
@@ -885,9 +878,7 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 		return rc;
 	}
 	S.running = 1;
-	if ((rc = bus_subscribe(BUS_CLUSTER, on_cluster, NULL)) < 0 ||
-	    (S.clu_sub = rc,
-	     rc = bus_subscribe_key(BUS_TRAP, crt_changed_oid, sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), 0,
+	if ((rc = bus_subscribe_key(BUS_TRAP, crt_changed_oid, sizeof(crt_changed_oid) / sizeof(crt_changed_oid[0]), 0,
 	                            on_trap, NULL)) < 0) {
 		clu_sync_stop();
 		snprintf(err, errlen, "cannot subscribe: %s", strerror(-rc));
@@ -898,7 +889,7 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 		sa_log(SA_LOG_NOTICE, TAG, "no peer_user: the CRT is not synchronised with other hosts");
 		return 0;
 	}
-	if (!snmp_ops || !snmp_ops->walk || !snmp_ops->inform) {
+	if (!clu_net || !clu_net->walk || !clu_net->inform) {
 		sa_log(SA_LOG_WARNING, TAG, "no SNMP client: the CRT is not synchronised with other hosts");
 		return 0;
 	}

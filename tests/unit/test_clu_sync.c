@@ -15,6 +15,8 @@
 #include "tests/unit/evloop_stub.h"
 
 /* ---- the model, as far as the sync uses it --------------------------------------------------------------- */
+struct clu_model clu_m;
+const struct clu_net_ops *clu_net;
 static struct clu_version cur;
 static struct clu_member members[4];
 static size_t nmembers;
@@ -152,7 +154,7 @@ static int ut_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, si
 	r->arg = arg;
 	return 0;
 }
-static const struct clu_snmp_ops ut_ops = {.walk = ut_walk, .inform = ut_inform};
+static const struct clu_net_ops ut_ops = {.walk = ut_walk, .inform = ut_inform};
 
 /* The oldest request still open to PEER (its address) of that kind; NULL none. */
 static struct req *open_req(const char *peer, int inform)
@@ -295,7 +297,8 @@ static void setup(void)
 	cfg.peer_user.priv_passphrase = "priv-secret";
 	cfg.sync_users = sync_users;
 	cfg.nsync_users = 1;
-	clu_snmp_ops_register(&ut_ops);
+	clu_net = &ut_ops;
+	memset(&clu_m, 0, sizeof(clu_m));
 	sub = bus_subscribe(BUS_CLUSTER, on_cluster, NULL);
 	ck_assert_int_gt(sub, 0);
 	ck_assert_msg(clu_sync_start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
@@ -363,10 +366,9 @@ START_TEST(pull_retries_when_version_moves)
 END_TEST
 
 /* A host holding the newest table tells the older ones at boot; a local change goes to every other member (units
- * too), an adopted one to nobody. */
+ * too). */
 START_TEST(push_local_changes)
 {
-	struct clu_event ev = {.type = CLU_EV_CHANGED};
 	struct req *r;
 
 	cur = ver(9, 1);
@@ -380,17 +382,15 @@ START_TEST(push_local_changes)
 	finish(r, 0);
 
 	cur = ver(10, 1);
-	ev.version = cur;
-	bus_publish(BUS_CLUSTER, &ev);
+	clu_sync_push();
 	ck_assert_uint_eq(open_count(1), 3);
+	ck_assert_uint_eq(clu_m.ctr.pushes_sent, 4);
 	ck_assert_ptr_nonnull(r = open_req("198.18.0.100", 1));
 	ck_assert_str_eq(r->user, "clusync");
 	ck_assert_uint_eq(r->v.counter, 10);
 	ck_assert_uint_eq(r->v.writer[7], 1);
 	while ((r = open_req("198.18.0", 1)))
 		finish(r, 0);
-	ev.adopted = 1;
-	bus_publish(BUS_CLUSTER, &ev);
 	ck_assert_uint_eq(open_count(1), 0);
 }
 END_TEST
@@ -475,7 +475,6 @@ END_TEST
 START_TEST(unreachable_once)
 {
 	struct req *r;
-	struct clu_event ev = {.type = CLU_EV_CHANGED};
 
 	finish(open_req("198.18.0.11", 0), -ETIMEDOUT);
 	ck_assert_int_eq(unreachable_events, 1);
@@ -488,8 +487,7 @@ START_TEST(unreachable_once)
 	ck_assert_int_eq(clu_sync_booting(), 0);
 
 	cur = ver(7, 1);
-	ev.version = cur;
-	bus_publish(BUS_CLUSTER, &ev);
+	clu_sync_push();
 	ck_assert_ptr_nonnull(r = open_req("198.18.0.11", 1));
 	finish(r, -ETIMEDOUT);
 	ck_assert_int_eq(unreachable_events, 1);
