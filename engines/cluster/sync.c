@@ -63,7 +63,7 @@ static struct {
 	struct notify_addr *notify;
 	size_t nnotify;
 	int interval_s;
-	unsigned int timer;
+	unsigned int timer, boot_timer;
 	int trap_sub;
 	unsigned int boot_pending; /* version queries of the boot round not answered yet */
 	int booting;
@@ -343,6 +343,17 @@ static void ask_all(int boot)
 		if (ask_version(m, boot) == 0 && boot)
 			S.boot_pending++;
 	}
+}
+
+static void boot_round(unsigned int id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	S.boot_timer = 0;
+	if (!S.running)
+		return;
+	ask_all(1);
+	boot_step_done();
 }
 
 static void on_interval(unsigned int id, void *arg)
@@ -853,6 +864,8 @@ void clu_sync_stop(void)
 {
 	if (S.timer)
 		sa_ev_cancel(S.timer);
+	if (S.boot_timer)
+		sa_ev_cancel(S.boot_timer);
 	if (S.trap_sub > 0)
 		bus_unsubscribe(S.trap_sub);
 	/* requests in flight belong to this generation: their callbacks free them and do nothing else */
@@ -861,7 +874,7 @@ void clu_sync_stop(void)
 	config_free();
 	S.running = S.booting = S.want = 0;
 	S.boot_pending = 0;
-	S.timer = 0;
+	S.timer = S.boot_timer = 0;
 	S.trap_sub = 0;
 }
 
@@ -893,11 +906,13 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 		sa_log(SA_LOG_WARNING, TAG, "no SNMP client: the CRT is not synchronised with other hosts");
 		return 0;
 	}
+	/* The boot round on the loop's first turn: the engine starts before the SNMP library has its security
+	 * modules (USM) ready, and an authPriv request built now would fail. */
 	S.booting = 1;
-	ask_all(1);
+	if (!(S.boot_timer = sa_ev_timer(1, 0, boot_round, NULL)))
+		boot_round(0, NULL);
 	if (S.interval_s)
 		S.timer = sa_ev_timer((unsigned int)S.interval_s * 1000u, 1, on_interval, NULL);
-	boot_step_done();
 	return 0;
 }
 

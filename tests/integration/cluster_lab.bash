@@ -383,3 +383,40 @@ cl_member_index() {
 	g=$(cl_guid "$2" | sed 's/../& /g; s/ $//' | tr a-f A-F)
 	cl_walk "$1" "$CL_MEMBER.3" | grep -i "Hex-STRING: $g *\$" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p" | head -n 1
 }
+
+# ---- CRT rows (sanCluResEntry: 3 type, 5 number, 6 parent, 7 ownership, 9 name; owners .1.4.1.2.ROW.HOST) --------
+# cl_row_by_name M NAME: the index of M's row whose name is NAME (a host's initiator name, a controller's IQN).
+cl_row_by_name() {
+	cl_walk "$1" "$CL_RES.9" | grep -F "STRING: \"$2\"" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p" | head -n 1
+}
+# cl_row_of M TYPE: the indexes of M's rows of TYPE (1 host, 2 unit, 3 controller, 4 device), one a line.
+cl_row_of() { cl_walk "$1" "$CL_RES.3" | grep " = INTEGER: $2\$" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p"; }
+# cl_device_row M CONTROLLER_ROW LUN: the device row under a controller row with that number.
+cl_device_row() {
+	local r
+	for r in $(cl_walk "$1" "$CL_RES.6" | grep " = Gauge32: $2\$" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p"); do
+		[ "$(cl_get "$1" "$CL_RES.5.$r")" = "$3" ] && { echo "$r"; return 0; }
+	done
+	return 1
+}
+# cl_unit_row M UNIT: the unit's row (by its GUID, column 2).
+cl_unit_row() {
+	local g
+	g=$(cl_guid "$2" | sed 's/../& /g; s/ $//' | tr a-f A-F)
+	cl_walk "$1" "$CL_RES.2" | grep -i "Hex-STRING: $g *\$" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p" | head -n 1
+}
+# cl_owners M ROW: the host rows owning ROW, space separated, ascending.
+cl_owners() { cl_walk "$1" "$CL_OWNER.2.$2" | sed -n "s/^.*\.\([0-9]*\) = INTEGER: .*/\1/p" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+# cl_own_args ROW OWNERSHIP HOSTROW...: snmpset arguments making ROW shared(2)/dedicated(3) by those host rows
+# (owner rows created; the caller destroys old ones with cl_unown_args).
+cl_own_args() {
+	local row=$1 own=$2 h
+	shift 2
+	printf '%s\n' "$CL_RES.7.$row" i "$own"
+	for h in "$@"; do printf '%s\n' "$CL_OWNER.2.$row.$h" i 4; done
+}
+cl_unown_args() {
+	local row=$1 h
+	shift
+	for h in "$@"; do printf '%s\n' "$CL_OWNER.2.$row.$h" i 6; done
+}
