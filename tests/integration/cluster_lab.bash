@@ -17,7 +17,7 @@
 # cl_agent_up M [CLUSTER_MORE [SECTIONS]]   snmpd then sanagentd of member M (host or unit); CLUSTER_MORE goes into
 #                   its cluster section (poll_interval, sync_interval, granularity, ...: defaults below), SECTIONS
 #                   after it.  Returns once the agent serves through its snmpd.
-# cl_agents_up      every unit, then every host.
+# cl_agents_up      every unit, then every host, each host once it holds the first host's version.
 # cl_agent_start M / cl_agent_stop M / cl_agent_kill M (kill -9) / cl_agent_restart M: the sanagentd only, same
 #                   config and state file.  cl_snmpd_stop M / cl_snmpd_start M: its snmpd.  cl_link M down|up: its
 #                   veth (the member vanishes from the network, processes keep running).
@@ -288,10 +288,17 @@ cl_agent_up() {
 	sa_wait_for 5 cl__udp_listening "${CL_NS[$m]}" "${CL_ADDR[$m]}" "$CL_RX_PORT" ||
 		sa_fail "the trap receiver of $m does not listen on ${CL_ADDR[$m]}:$CL_RX_PORT"
 }
+# One after the other, each host once it holds the first host's table: no two fresh tables race at the start.
 cl_agents_up() {
-	local m
-	for m in ${CL_UNITS[@]+"${CL_UNITS[@]}"} "${CL_HOSTS[@]}"; do cl_agent_up "$m"; done
+	local m first=${CL_HOSTS[0]}
+	for m in ${CL_UNITS[@]+"${CL_UNITS[@]}"} "${CL_HOSTS[@]}"; do
+		cl_agent_up "$m"
+		[ "${CL_KIND[$m]}" = host ] && [ "$m" != "$first" ] || continue
+		sa_wait_for 5 cl__same_version "$first" "$m" ||
+			sa_fail "$m started with version $(cl_version "$m"), $first has $(cl_version "$first")"
+	done
 }
+cl__same_version() { local v; v=$(cl_version "$1") && [ "$(cl_version "$2")" = "$v" ]; }
 cl_agent_pid() { echo "${CL_AGENT_PIDS[$1]:-}"; }
 cl_agent_stop() {
 	[ -z "${CL_AGENT_PIDS[$1]:-}" ] || sa_stop_pid "${CL_AGENT_PIDS[$1]}"
