@@ -666,6 +666,8 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			lun->lun = (uint32_t)strtoul(q + 5, NULL, 10);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Type: ")) {
 			copy_field(lun->type, sizeof(lun->type), q + 6, e);
+		} else if (sec == SEC_LUN && lun && starts(q, e, "SCSI ID: ")) {
+			copy_field(lun->scsi_id, sizeof(lun->scsi_id), q + 9, e);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "SCSI SN: ")) {
 			copy_field(lun->serial, sizeof(lun->serial), q + 9, e);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Size: ")) {

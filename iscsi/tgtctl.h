@@ -66,6 +66,7 @@ struct tgtc_lun {
 	uint64_t size_mb;  /* tgt prints sizes in units of 10^6 bytes, rounded */
 	char backing[256]; /* backing store path, "None" for the controller */
 	char serial[64];   /* SCSI SN */
+	char scsi_id[64];  /* SCSI ID: what tgt builds the LU's VPD 0x83 designators from */
 };
 struct tgtc_nexus_conn {
 	uint32_t cid;

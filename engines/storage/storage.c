@@ -663,6 +663,7 @@ static int build_target(struct stor_target *t, const struct tgtc_target_info *in
 		snprintf(l->type, sizeof(l->type), "%s", in->luns[i].type);
 		snprintf(l->backing, sizeof(l->backing), "%s", in->luns[i].backing);
 		snprintf(l->serial, sizeof(l->serial), "%s", in->luns[i].serial);
+		snprintf(l->scsi_id, sizeof(l->scsi_id), "%s", in->luns[i].scsi_id);
 		l->size_mib = mb_to_mib(in->luns[i].size_mb);
 		t->nluns++;
 	}
@@ -788,12 +789,14 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 		t->ctr = t->base;
 		for (size_t k = 0; k < t->nsessions; k++)
 			ctr_add(&t->ctr, &t->sessions[k].ctr);
-		/* A LUN with the same backing store and serial is the same LU: its identity stays (identify.c). */
+		/* A LUN with the same backing store, serial and SCSI ID is the same LU: its identity stays
+		 * (identify.c). */
 		for (size_t k = 0; old && k < t->nluns; k++) {
 			struct stor_lun *l = &t->luns[k];
 			const struct stor_lun *ol = stor_lun_find(old, l->lun);
 
-			if (!ol || strcmp(ol->backing, l->backing) != 0 || strcmp(ol->serial, l->serial) != 0)
+			if (!ol || strcmp(ol->backing, l->backing) != 0 || strcmp(ol->serial, l->serial) != 0 ||
+			    strcmp(ol->scsi_id, l->scsi_id) != 0)
 				continue;
 			l->probed = ol->probed;
 			memcpy(l->designator, ol->designator, sizeof(l->designator));

@@ -36,8 +36,9 @@ struct stor_lun {
 	uint32_t size_mib;
 	char backing[256];
 	char serial[64];
+	char scsi_id[64]; /* tgt's SCSI ID, the source of its designators */
 	/* What the LU says about itself, asked by INQUIRY through the local portal (identify.c) as
-	 * storage.probe_initiator: kept across rounds while the LUN keeps its backing store and serial. */
+	 * storage.probe_initiator: kept across rounds while the LUN keeps its backing store, serial and SCSI ID. */
 	int probed; /* 0 not yet, 1 answered, a negative errno when the last probe failed */
 	uint8_t designator[STOR_DESIGNATOR_MAX]; /* VPD 0x83: NAA, else EUI-64; len 0 none */
 	size_t designator_len;

@@ -48,6 +48,12 @@ d21=$(sa_get "$LUN.6.2.1")
 d22=$(sa_get "$LUN.6.2.2")
 [ "$(echo "$d21" | tr -d '"' | wc -w)" = 16 ] || sa_fail "sanStorLunDesignator.2.1: want 16 octets: $d21"
 [ "$d21" != "$d22" ] || sa_fail "two LUs with one designator: $d21"
+# A new SCSI ID is a new identity: read again.
+sa_tgt_ctl --lld iscsi --op update --mode logicalunit --tid 2 --lun 1 --params scsi_id=5001405ab0c0ffee ||
+	sa_fail "tgtadm: scsi_id of 2.1"
+new_designator() { [ "$(sa_get "$LUN.6.2.1")" != "$d21" ] && has_identity; }
+sa_wait_for 10 new_designator || sa_fail "sanStorLunDesignator.2.1 not read again after a new scsi_id: $(sa_get "$LUN.6.2.1")"
+sa_get "$LUN.6.2.1" | grep -q '50 01 40 5A B0 C0 FF EE' || sa_fail "designator of scsi_id 5001405ab0c0ffee: $(sa_get "$LUN.6.2.1")"
 # A LUN added with tgtadm gets its identity without a restart.
 sa_tgt_ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 3 -b "$SA_TMP/small.img" || sa_fail "tgtadm: no LUN 1.3"
 new_identity() { [ "$(sa_get "$LUN.9.1.3")" = $((32 << 20)) ]; }

@@ -140,6 +140,7 @@ START_TEST(test_show_full)
 	ck_assert_str_eq(t->luns[0].backing, "None");
 	ck_assert_str_eq(t->luns[1].type, "disk");
 	ck_assert_str_eq(t->luns[1].serial, "beaf11");
+	ck_assert_str_eq(t->luns[1].scsi_id, "IET     00010001");
 	ck_assert_uint_eq(t->luns[1].size_mb, 67);
 	ck_assert_str_eq(t->luns[1].backing, "/tmp/stor-cap/d0.img");
 	ck_assert_uint_eq(t->nacls, 3);
@@ -203,7 +204,7 @@ START_TEST(test_model_monotonic)
 {
 	struct tgtc_nexus_conn conn = {0, "127.0.0.1"};
 	struct tgtc_nexus nx[2] = {{5, "iqn.x:a", &conn, 1}, {6, "iqn.x:b", &conn, 1}};
-	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0"}, {1, "disk", 67, "/d", "s1"}};
+	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0", ""}, {1, "disk", 67, "/d", "s1", ""}};
 	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0};
 	struct tgtc_show sh = {&ti, 1};
 	struct tgtc_counter c[3] = {
