@@ -12,7 +12,7 @@
 #include "engines/cluster/clu_probe.h"
 #include "iscsi/tgtctl.h"
 
-#define TAG "cluster"
+#define TAG CLU_TAG
 #define DEFAULT_INTERVAL_S 10
 
 static const char acl_owner; /* our tgtadm jobs */
@@ -275,7 +275,7 @@ void clu_acl_stop(void)
 	acl.running = 0;
 }
 
-int clu_acl_start(const struct sa_cluster_config *c)
+int clu_acl_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 {
 	int interval = c->poll_interval > 0 ? c->poll_interval : DEFAULT_INTERVAL_S;
 
@@ -283,23 +283,23 @@ int clu_acl_start(const struct sa_cluster_config *c)
 	if (!c->role || strcmp(c->role, "unit") != 0 || !c->enforce_acl)
 		return 0;
 	if (c->nacl_always && !(acl.always = calloc(c->nacl_always, sizeof(*acl.always))))
-		return -ENOMEM;
+		goto nomem;
 	for (size_t i = 0; i < c->nacl_always; i++) {
-		if (!(acl.always[i] = strdup(c->acl_always[i]))) {
-			clu_acl_stop();
-			return -ENOMEM;
-		}
+		if (!(acl.always[i] = strdup(c->acl_always[i])))
+			goto nomem;
 		acl.nalways++;
 	}
 	acl.warned_unit = 0;
 	if ((acl.sub = bus_subscribe(BUS_CLUSTER, on_event, NULL)) < 0 ||
-	    !(acl.timer = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL))) {
-		clu_acl_stop();
-		return -ENOMEM;
-	}
+	    !(acl.timer = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL)))
+		goto nomem;
 	acl.running = 1;
 	sa_log(SA_LOG_INFO, TAG, "target ACLs from the CRT in tgtd -C %d (%zu names always admitted), every %d s",
 	       acl.control, acl.nalways, interval);
 	round_start();
 	return 0;
+nomem:
+	clu_acl_stop();
+	snprintf(err, errlen, "acl: out of memory");
+	return -ENOMEM;
 }

@@ -7,20 +7,16 @@
 #include <stdint.h>
 
 #include "common/snmp_client.h"
-#include "engines/cluster/cluster.h"
+#include "engines/cluster/clu_int.h"
 
 /* ---- probe.c (host role) ----
- * Every poll_interval (and once at start) each unit member's agent is walked through the injected SNMP client
- * (clu_snmp_ops(), as peer_user): its sanStorTargetTable, sanStorLunTable (with the LUNs' designator, vendor,
- * model, capacity) and sanStorPortalTable; the result goes to clu_probe_merge for the unit's row (the CRT row of
- * type unit whose GUID is the member's).  A unit that does not answer counts a probe failure and is reported to
- * the peer table; its rows stay as they are. */
-int clu_probe_start(const struct sa_cluster_config *c);
-void clu_probe_stop(void);
+ * clu_probe_start/stop (clu_int.h): every poll_interval (and once at start, after the boot sync) each unit member's
+ * agent is walked through the injected SNMP client (clu_net, as peer_user): its sanStorPortalTable,
+ * sanStorTargetTable and sanStorLunTable (with the LUNs' designator, vendor, model, capacity); the result goes to
+ * clu_probe_merge for the unit's row (the CRT row of type unit whose GUID is the member's).  A unit that does not
+ * answer counts a probe failure and is reported to the peer table; its rows stay as they are. */
 /* Probes every unit now (a unit still being walked is left alone). */
 void clu_probe_now(void);
-/* Fills probes and probe_failures of out (the rest untouched). */
-void clu_probe_counters(struct clu_counters *out);
 
 /* What one walk of a unit gave, before merging (exposed for unit tests): the rows of the three tables as the
  * storage agent serves them.  clu_probe_build turns them into controllers with their devices: tgt's controller LU
@@ -62,12 +58,10 @@ void clu_probe_free(struct clu_probed_controller *c, size_t n);
 void clu_probe_walk_free(struct clu_probe_walk *w);
 
 /* ---- acl.c (unit role, enforce_acl) ----
- * For each target of the local tgtd: the controller row of this unit with its IQN gets its owners' initiator
- * names (host rows' name) plus acl_always bound, and every other initiator-name rule and ALL unbound; a target the
- * CRT does not have, or has unallocated, allows acl_always only.  Applied at start, on every CLU_EV_CHANGED and
- * every poll_interval (tgt forgets ACLs when it restarts; new targets appear). */
-int clu_acl_start(const struct sa_cluster_config *c);
-void clu_acl_stop(void);
+ * clu_acl_start/stop (clu_int.h): for each target of the local tgtd, the controller row of this unit with its IQN
+ * gets its owners' initiator names (host rows' name) plus acl_always bound, and every other initiator-name rule
+ * and ALL unbound; a target the CRT does not have, or has unallocated, allows acl_always only.  Applied at start,
+ * on every CLU_EV_CHANGED and every poll_interval (tgt forgets ACLs when it restarts; new targets appear). */
 /* The local tgtd's control port (the storage section's tgt_control): subagent/core.c sets it before the engines
  * start. */
 void clu_acl_tgt_control(int control);

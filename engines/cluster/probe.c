@@ -11,7 +11,7 @@
 #include "engines/cluster/clu_probe.h"
 #include "engines/cluster/clu_sync.h"
 
-#define TAG "cluster"
+#define TAG CLU_TAG
 #define FIRST_PROBE_MS 1000 /* the agent's SNMP client and the boot sync come first */
 #define BOOT_WAIT_MS 500
 
@@ -49,15 +49,8 @@ static struct {
 	char *user, *auth, *priv; /* secrets copied, wiped when freed, never logged */
 	struct unit *units;
 	size_t nunits;
-	uint64_t probes, failures;
 	int warned;
 } pr;
-
-void clu_probe_counters(struct clu_counters *out)
-{
-	out->probes = pr.probes;
-	out->probe_failures = pr.failures;
-}
 
 static void wipe_free(char *s)
 {
@@ -340,7 +333,7 @@ static int walk_next(struct probe *p);
 
 static void unit_failed(struct unit *u, const struct clu_member *m, const char *why)
 {
-	pr.failures++;
+	clu_m.ctr.probe_failures++;
 	if (!u->down)
 		sa_log(SA_LOG_WARNING, TAG, "unit %s (%s) does not answer the probe: %s; its rows stay as they are",
 		       m ? m->name : "?", m ? m->address : "?", why);
@@ -368,7 +361,6 @@ static void merge(struct probe *p, const struct clu_member *m)
 		unit_failed(u, m, "out of memory");
 		return;
 	}
-	pr.probes++;
 	if (u->down)
 		sa_log(SA_LOG_NOTICE, TAG, "unit %s answers the probe again: %zu controllers", m->name, n);
 	u->down = 0;
@@ -414,7 +406,7 @@ static void on_done(int rc, const char *why, void *arg)
 static int walk_next(struct probe *p)
 {
 	const struct clu_member *m = clu_member_get(p->u->member);
-	const struct clu_snmp_ops *ops = clu_snmp_ops();
+	const struct clu_net_ops *ops = clu_net;
 	uint32_t root[OBJ_LEN + 2];
 	struct sa_snmpc_peer peer = {0};
 
@@ -492,7 +484,7 @@ void clu_probe_now(void)
 {
 	if (!pr.running)
 		return;
-	if (!clu_snmp_ops()) {
+	if (!clu_net || !clu_net->walk) {
 		if (!pr.warned++)
 			sa_log(SA_LOG_ERR, TAG, "no SNMP client: the units are not probed");
 		return;
@@ -536,7 +528,7 @@ void clu_probe_stop(void)
 	pr.running = 0;
 }
 
-int clu_probe_start(const struct sa_cluster_config *c)
+int clu_probe_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 {
 	clu_probe_stop();
 	pr.warned = 0;
@@ -550,6 +542,7 @@ int clu_probe_start(const struct sa_cluster_config *c)
 	    !(pr.auth = strdup(c->peer_user.auth_passphrase ? c->peer_user.auth_passphrase : "")) ||
 	    !(pr.priv = strdup(c->peer_user.priv_passphrase ? c->peer_user.priv_passphrase : ""))) {
 		clu_probe_stop();
+		snprintf(err, errlen, "probe: out of memory");
 		return -ENOMEM;
 	}
 	pr.interval_s = c->poll_interval;
@@ -557,6 +550,7 @@ int clu_probe_start(const struct sa_cluster_config *c)
 	if (!(pr.timer = sa_ev_timer((unsigned int)pr.interval_s * 1000u, 1, on_timer, NULL)) ||
 	    !(pr.first = sa_ev_timer(FIRST_PROBE_MS, 0, on_timer, NULL))) {
 		clu_probe_stop();
+		snprintf(err, errlen, "probe: out of memory");
 		return -ENOMEM;
 	}
 	sa_log(SA_LOG_INFO, TAG, "probing the units every %d s", pr.interval_s);
