@@ -1,6 +1,7 @@
 /* probe.c: the host's probe of the units (seed Fig. 5 block 520): each unit member's agent is asked, through the
  * injected asynchronous SNMP client, for its controllers (tgt targets) and devices (LUNs with their VPD 0x83
  * designators), and the answer is merged into the CRT.  A unit that does not answer changes nothing in the table. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,18 +230,12 @@ static void unit_portal(const struct clu_probe_walk *w, const char *unit_host, c
 	if (all_zero(best->addr, best->addr_len) && unit_host && unit_host[0]) {
 		/* tgt listens on every address: the unit is reached where its agent is. */
 		snprintf(out, size, strchr(unit_host, ':') ? "[%s]:%u" : "%s:%u", unit_host, (unsigned int)best->port);
-	} else if (best->addr_len == 4) {
-		snprintf(out, size, "%u.%u.%u.%u:%u", best->addr[0], best->addr[1], best->addr[2], best->addr[3],
-		         (unsigned int)best->port);
 	} else {
-		size_t o = 0;
+		char h[64];
 
-		o += (size_t)snprintf(out + o, size - o, "[");
-		for (int k = 0; k < 16 && o < size; k += 2)
-			o += (size_t)snprintf(out + o, size - o, "%s%x", k ? ":" : "",
-			                      (unsigned int)(best->addr[k] << 8 | best->addr[k + 1]));
-		if (o < size)
-			snprintf(out + o, size - o, "]:%u", (unsigned int)best->port);
+		if (!inet_ntop(best->addr_len == 4 ? AF_INET : AF_INET6, best->addr, h, sizeof(h)))
+			return;
+		snprintf(out, size, best->addr_len == 4 ? "%s:%u" : "[%s]:%u", h, (unsigned int)best->port);
 	}
 }
 
