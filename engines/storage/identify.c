@@ -21,6 +21,7 @@ struct job {
 	struct vpd_job *vj;
 	uint32_t tid;
 	char name[STOR_NAME_MAX];
+	int again; /* asked again after a failure: a second failure is not logged again */
 	struct job *next;
 };
 
@@ -69,7 +70,8 @@ static void job_done(void *arg, int rc, const struct vpd_lun_info *in, size_t n)
 			t = &v[i];
 	if (rc < 0) {
 		counters.failures++;
-		sa_log(SA_LOG_WARNING, TAG, "cannot read the LUN identities of %s as %s: %s (again in %u s)", j->name,
+		sa_log(j->again ? SA_LOG_DEBUG : SA_LOG_WARNING, TAG,
+		       "cannot read the LUN identities of %s as %s: %s (again in %u s)", j->name,
 		       initiator ? initiator : "", strerror(-rc), RETRY_MS / 1000);
 	}
 	for (size_t k = 0; t && k < t->nluns; k++) {
@@ -139,8 +141,10 @@ static void start_target(struct stor_target *t, const char *portal, uint64_t now
 	}
 	/* A failed LUN asked again starts from "not yet", so job_done takes its answer. */
 	for (size_t k = 0; k < t->nluns; k++)
-		if (t->luns[k].probed < 0 && now_ms >= t->luns[k].retry_ms)
+		if (t->luns[k].probed < 0 && now_ms >= t->luns[k].retry_ms) {
 			t->luns[k].probed = 0;
+			j->again = 1;
+		}
 	j->tid = t->tid;
 	snprintf(j->name, sizeof(j->name), "%s", t->name);
 	req = (struct vpd_request){.portal = portal,
