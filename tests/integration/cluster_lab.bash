@@ -35,6 +35,8 @@
 CL_NET=198.18.0
 CL_MGA=$CL_NET.250
 CL_IQN=iqn.2026-12.org.sanagent.clu
+# What each unit's storage agent logs in to its own tgtd as, to read its LUNs' designators: always in the ACLs.
+CL_PROBE_IQN=$CL_IQN:probe
 CL_SYNC_USER=clusync CL_SYNC_AUTH=lab-sync-auth-secret CL_SYNC_PRIV=lab-sync-priv-secret
 CL_ROGUE_USER=clurogue CL_ROGUE_AUTH=lab-rogue-auth-secret CL_ROGUE_PRIV=lab-rogue-priv-secret
 CL_RX_PORT=162
@@ -219,6 +221,10 @@ cl__agent_conf() {
 	local m=$1 more=$2 sections=$3 role=${CL_KIND[$1]} init=
 	[ "$role" = host ] && init="
   initiator_name = \"$(cl_iqn "$m")\";"
+	# A unit's tgt admits the owners of each target and its own probe (CL_ENFORCE_ACL=false: everybody).
+	[ "$role" = unit ] && init="
+  enforce_acl = ${CL_ENFORCE_ACL:-true};
+  acl_always = [ \"$CL_PROBE_IQN\" ];"
 	cat <<EOF
 agent = {
   agentx_socket = "unix:$SA_TMP/cl-$m-agentx.sock";
@@ -235,6 +241,7 @@ EOF
 storage = {
   tgt_control = ${CL_CTL[$m]};
   interval = 1;
+  probe_initiator = "$CL_PROBE_IQN";
 };
 EOF
 	cat <<EOF
