@@ -12,8 +12,8 @@
 #                   EXIT before the first namespace exists.
 # cl_down           stops every daemon the lab started (by pid), deletes the namespaces.
 # cl_tgt U ARGS     tgtadm on unit U's tgtd.  cl_target U TID IQN LUN...: a target with a 16 MiB LU per LUN
-#                   number (image $SA_TMP/cl-U-TID-LUN.img), bound to every initiator (the unit's agent narrows it
-#                   with enforce_acl).
+#                   number (image $SA_TMP/cl-U-TID-LUN.img, scsi_id $(cl_scsi_id U TID LUN): a designator of its
+#                   own), bound to every initiator (the unit's agent narrows it with enforce_acl).
 # cl_agent_up M [CLUSTER_MORE [SECTIONS]]   snmpd then sanagentd of member M (host or unit); CLUSTER_MORE goes into
 #                   its cluster section (poll_interval, sync_interval, granularity, ...: defaults below), SECTIONS
 #                   after it.  Returns once the agent serves through its snmpd.
@@ -172,6 +172,11 @@ cl_tgt() {
 	shift
 	tgtadm -C "${CL_CTL[$m]}" "$@"
 }
+cl_scsi_id() {
+	local m=$1 i=0 x
+	for x in "${CL_UNITS[@]}"; do [ "$x" = "$m" ] && break; i=$((i + 1)); done
+	printf '5001405c%02x%02x%02x' "$i" "$2" "$3"
+}
 cl_target() {
 	local m=$1 tid=$2 iqn=$3 lun
 	shift 3
@@ -180,6 +185,10 @@ cl_target() {
 		truncate -s 16M "$SA_TMP/cl-$m-$tid-$lun.img"
 		cl_tgt "$m" --lld iscsi --op new --mode logicalunit --tid "$tid" --lun "$lun" -b "$SA_TMP/cl-$m-$tid-$lun.img" ||
 			sa_fail "unit $m: cannot add LUN $lun to $iqn"
+		# tgt builds the LU's NAA (its VPD 0x83 designator, the device's identity) from scsi_id, by default from
+		# tid and LUN alone: the same on every unit.  One of its own per LU, unless the test says otherwise.
+		cl_tgt "$m" --lld iscsi --op update --mode logicalunit --tid "$tid" --lun "$lun" \
+			--params "scsi_id=$(cl_scsi_id "$m" "$tid" "$lun")" || sa_fail "unit $m: cannot set the scsi_id of $tid:$lun"
 	done
 	cl_tgt "$m" --lld iscsi --op bind --mode target --tid "$tid" -I ALL || sa_fail "unit $m: cannot bind $iqn"
 }
