@@ -430,7 +430,7 @@ cl_unit_row() {
 }
 # cl_owners M ROW: the host rows owning ROW, space separated, ascending.
 cl_owners() { cl_walk "$1" "$CL_OWNER.2.$2" | sed -n "s/^.*\.\([0-9]*\) = INTEGER: .*/\1/p" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-# cl_own_args ROW OWNERSHIP HOSTROW...: snmpset arguments making ROW shared(2)/dedicated(3) by those host rows
+# cl_own_args ROW OWNERSHIP HOSTROW...: snmpset arguments making ROW shared(2)/dedicated(3) and adding those owners
 # (owner rows created; the caller destroys old ones with cl_unown_args).
 cl_own_args() {
 	local row=$1 own=$2 h

@@ -41,8 +41,8 @@ cut() {
 }
 cut add
 # Each shares its own device with the other, both on the same base.
-mapfile -t a1 < <(cl_own_args "$D1" 2 "$H1" "$H2")
-mapfile -t a2 < <(cl_own_args "$D2" 2 "$H1" "$H2")
+mapfile -t a1 < <(cl_own_args "$D1" 2 "$H2")
+mapfile -t a2 < <(cl_own_args "$D2" 2 "$H1")
 cl_set h1 "${a1[@]}" >/dev/null || sa_fail "h1's change refused: $(cl_set h1 "${a1[@]}" 2>&1)"
 cl_set h2 "${a2[@]}" >/dev/null || sa_fail "h2's change refused: $(cl_set h2 "${a2[@]}" 2>&1)"
 v1=$(cl_version h1) v2=$(cl_version h2)
