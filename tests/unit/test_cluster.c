@@ -64,10 +64,10 @@ void sa_ev_cancel(unsigned int id)
 static char dir[256], path[300];
 static struct sa_state *st;
 static struct sa_clu_member_cfg mcfg[] = {
-    {"host", "0000000000000108", "udp:198.18.0.108:161", I108},
-    {"host", "0000000000000110", "udp:198.18.0.110:161", I110},
-    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112"},
-    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118"},
+    {"host", "0000000000000108", "udp:198.18.0.108:161", I108, NULL},
+    {"host", "0000000000000110", "udp:198.18.0.110:161", I110, NULL},
+    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112", NULL},
+    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118", NULL},
 };
 static struct sa_cluster_config cfg = {
     .role = "host",
@@ -586,6 +586,15 @@ START_TEST(probe_new_gone_back)
 	d114b[0] = d114a[0];
 	ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
 	ck_assert_uint_eq(clu_res_get(D116A1)->paths, 2);
+	/* ...and probing it again changes nothing (no new version every poll). */
+	{
+		struct clu_version v1, v2;
+
+		clu_version_get(&v1);
+		ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
+		clu_version_get(&v2);
+		ck_assert_int_eq(clu_version_cmp(&v1, &v2), 0);
+	}
 	ck_assert_int_eq(clu_res_get(D116B1)->valid, 0);
 	clu_counters_get(&k);
 	ck_assert_uint_eq(k.new_devices, 8);
