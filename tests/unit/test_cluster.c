@@ -64,10 +64,10 @@ void sa_ev_cancel(unsigned int id)
 static char dir[256], path[300];
 static struct sa_state *st;
 static struct sa_clu_member_cfg mcfg[] = {
-    {"host", "0000000000000108", "udp:198.18.0.108:161", I108},
-    {"host", "0000000000000110", "udp:198.18.0.110:161", I110},
-    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112"},
-    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118"},
+    {"host", "0000000000000108", "udp:198.18.0.108:161", I108, NULL},
+    {"host", "0000000000000110", "udp:198.18.0.110:161", I110, NULL},
+    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112", NULL},
+    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118", NULL},
 };
 static struct sa_cluster_config cfg = {
     .role = "host",
