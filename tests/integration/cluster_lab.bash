@@ -172,6 +172,8 @@ cl_tgt() {
 	shift
 	tgtadm -C "${CL_CTL[$m]}" "$@"
 }
+# cl_scsi_id U TID LUN: 16 hex digits naming that LU (tgt builds the LU's NAA designator from them).
+cl_scsi_id() { printf '5001405%09x' "$(printf '%s' "$1/$2/$3" | cksum | cut -d' ' -f1)"; }
 cl_target() {
 	local m=$1 tid=$2 iqn=$3 lun
 	shift 3
@@ -180,6 +182,10 @@ cl_target() {
 		truncate -s 16M "$SA_TMP/cl-$m-$tid-$lun.img"
 		cl_tgt "$m" --lld iscsi --op new --mode logicalunit --tid "$tid" --lun "$lun" -b "$SA_TMP/cl-$m-$tid-$lun.img" ||
 			sa_fail "unit $m: cannot add LUN $lun to $iqn"
+		# tgt's default scsi_id (hence its NAA) comes from the tid and LUN only: the same on every unit.  A LU of
+		# its own gets a scsi_id of its own, so the hosts see two units' LUs as two devices.
+		cl_tgt "$m" --lld iscsi --op update --mode logicalunit --tid "$tid" --lun "$lun" \
+			--params "scsi_id=$(cl_scsi_id "$m" "$tid" "$lun")" || sa_fail "unit $m: no scsi_id for LUN $lun of $iqn"
 	done
 	cl_tgt "$m" --lld iscsi --op bind --mode target --tid "$tid" -I ALL || sa_fail "unit $m: cannot bind $iqn"
 }
