@@ -299,7 +299,7 @@ static void spec_host(const char *spec, char *out, size_t size)
 
 	out[0] = '\0';
 	/* A transport prefix is letters and digits before the first colon. */
-	if (s && strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789") == (size_t)(s - spec))
+	if (s && s > spec && strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789") == (size_t)(s - spec))
 		spec = s + 1;
 	if (spec[0] == '[') {
 		if (!(e = strchr(spec, ']')))

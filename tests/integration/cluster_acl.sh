@@ -50,7 +50,10 @@ sa_log "unallocated: tgt admits only $CL_PROBE_IQN; iscsi-ls and iscsi-inq of 10
 have_rows() { RCA=$(cl_row_by_name 108 "$CA") && [ -n "$RCA" ] && H108=$(cl_row_by_name 108 "$(cl_iqn 108)") &&
 	[ -n "$H108" ] && H110=$(cl_row_by_name 108 "$(cl_iqn 110)") && [ -n "$H110" ]; }
 sa_wait_for 15 have_rows || sa_fail "108's CRT lacks CA or the host rows: $(cl_walk 108 "$CL_RES.9")"
-mapfile -t args < <(cl_own_args "$RCA" 3 "$H108")
+# The unit is shared by both hosts (a child's owners are among its parent's), CA dedicated to 108, in one SET.
+U112=$(cl_unit_row 108 112)
+[ -n "$U112" ] || sa_fail "no row for unit 112 on 108"
+mapfile -t args < <(cl_own_args "$U112" 2 "$H108" "$H110"; cl_own_args "$RCA" 3 "$H108")
 cl_set 108 "${args[@]}" >/dev/null || sa_fail "dedicating CA to 108: $(cl_set 108 "${args[@]}" 2>&1)"
 t0=$(sa_now_ms)
 want108=$(printf '%s\n' "$(cl_iqn 108)" "$CL_PROBE_IQN" | sort | tr '\n' ' ' | sed 's/ $//')
