@@ -298,8 +298,18 @@ static int ask_version(const struct clu_member *m, int boot)
 	struct vq *q;
 	int rc;
 
-	if (asking_has(m->index) || S.nasking == S.asking_cap)
+	if (asking_has(m->index))
 		return -EBUSY;
+	if (S.nasking == S.asking_cap) {
+		/* members added over SNMP since the start */
+		size_t nc = S.asking_cap ? S.asking_cap * 2 : 16;
+		uint32_t *na = realloc(S.asking, nc * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		S.asking = na;
+		S.asking_cap = nc;
+	}
 	if (!(q = calloc(1, sizeof(*q))))
 		return -ENOMEM;
 	q->gen = S.gen;
@@ -809,8 +819,6 @@ static void config_free(void)
 
 static int config_take(const struct sa_cluster_config *c)
 {
-	size_t nm = clu_member_count() + c->nmembers + 1;
-
 	S.host = !c->role || strcmp(c->role, "unit") != 0;
 	S.interval_s = c->sync_interval > 0 ? c->sync_interval : 0;
 	if (c->peer_user.present && c->peer_user.name && c->peer_user.auth_passphrase && c->peer_user.priv_passphrase)
@@ -832,11 +840,7 @@ static int config_take(const struct sa_cluster_config *c)
 		snprintf(S.notify[S.nnotify].addr, sizeof(S.notify[0].addr), "%s", mc->notify);
 		S.nnotify++;
 	}
-	/* one version query per member at most: room for every member there can be now (more get asked later) */
-	if (!(S.asking = calloc(nm, sizeof(*S.asking))))
-		return -ENOMEM;
-	S.nasking = 0;
-	S.asking_cap = nm;
+
 	return 0;
 }
 

@@ -395,6 +395,34 @@ START_TEST(push_local_changes)
 }
 END_TEST
 
+/* A member's notify address from the config is where its pushes go; the others' default to port 162. */
+START_TEST(push_to_notify_address)
+{
+	struct sa_clu_member_cfg mc[] = {{.type = "host",
+	                                  .guid = "5c00000000000002",
+	                                  .address = "udp:198.18.0.11:161",
+	                                  .notify = "udp:198.18.0.11:1162"}};
+	char err[128] = "";
+	struct req *r;
+
+	clu_sync_stop();
+	cfg.members = mc;
+	cfg.nmembers = 1;
+	nreqs = 0;
+	ck_assert_msg(clu_sync_start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
+	answer_scalars(open_req("198.18.0.11", 0), ver(3, 1));
+	answer_scalars(open_req("198.18.0.12", 0), ver(3, 1));
+	cur = ver(4, 1);
+	clu_sync_push();
+	ck_assert_ptr_nonnull(r = open_req("198.18.0.11", 1));
+	ck_assert_str_eq(r->peer, "udp:198.18.0.11:1162");
+	ck_assert_ptr_nonnull(r = open_req("198.18.0.12", 1));
+	ck_assert_str_eq(r->peer, "udp:198.18.0.12:162");
+	cfg.members = NULL;
+	cfg.nmembers = 0;
+}
+END_TEST
+
 static void push_from(const char *user, const char *source, struct clu_version v, int version)
 {
 	uint32_t trap_oid[] = {CLU_OID_MIB, 0, 3};
@@ -527,6 +555,7 @@ int main(void)
 	tcase_add_test(tc, boot_adopts_newest);
 	tcase_add_test(tc, pull_retries_when_version_moves);
 	tcase_add_test(tc, push_local_changes);
+	tcase_add_test(tc, push_to_notify_address);
 	tcase_add_test(tc, receive_pushes);
 	tcase_add_test(tc, conflict_converges);
 	tcase_add_test(tc, unreachable_once);
