@@ -25,7 +25,8 @@
 #                   M's snmpd (v2c read community; SETs as the authPriv writer $SA_V3_USER).
 # cl_version M      "COUNTER WRITERHEX" of M's CRT (one GET).  cl_crt M: M's CRT and owner table, one line per
 #                   value, taken between two equal versions (a consistent copy); fails after 5 tries.
-# cl_trap_seen PATTERN, cl_trap_count PATTERN: what the manager's snmptrapd logged (-On).
+# cl_trap_seen PATTERN, cl_trap_count PATTERN: what the manager's snmptrapd logged (-On); cl_trap_count_from M
+#                   PATTERN: only what M's snmpd sent.
 # cl_guid M, cl_addr M, cl_iqn M (a host's initiator name), cl_state M (its state file).
 # Users: $SA_V3_USER writes (authPriv only); $CL_SYNC_USER (authPriv, SHA/AES) is what the agents read each
 # other as and inform each other as: every snmpd has it read-only, every agent's trap receiver accepts it and
@@ -361,6 +362,12 @@ cl_set_err() {
 }
 cl_trap_seen() { grep -q -- "$1" "$SA_TMP/cl-snmptrapd.log" 2>/dev/null; }
 cl_trap_count() { grep -c -- "$1" "$SA_TMP/cl-snmptrapd.log" 2>/dev/null || true; }
+# cl_trap_count_from M PATTERN: the notifications matching PATTERN that M's snmpd sent (snmptrapd logs the sender on
+# the line before the varbinds).
+cl_trap_count_from() {
+	awk -v src="[${CL_ADDR[$1]}]:" -v pat="$2" 'index($0, "[UDP: ") { from = index($0, "[UDP: " src) > 0; next }
+		from && index($0, pat) { n++ } END { print n + 0 }' "$SA_TMP/cl-snmptrapd.log" 2>/dev/null
+}
 
 # cl_version M: "COUNTER WRITERHEX" (one GET, so both from the same moment).
 cl_version() {

@@ -38,7 +38,7 @@ M3=$(cl_member_index h1 h3)
 # h1 learns h3's version from its periodic re-check (a push's acknowledgement does not say what the peer holds).
 seen() { [ "$(cl_peer h1 "$M3" 1) $(cl_peer h1 "$M3" 3)" = "2 ${before%% *}" ]; }
 sa_wait_for 5 seen || sa_fail "h1 sees h3 in state/version $(cl_peer h1 "$M3" 1)/$(cl_peer h1 "$M3" 3), want 2/${before%% *}"
-unreach0=$(cl_trap_count "$CL_T_UNREACH")
+unreach0=$(cl_trap_count_from h1 "$CL_T_UNREACH")
 
 cl_link h3 down
 mapfile -t args < <(cl_own_args "$D1" 3 "$H2"; cl_unown_args "$D1" "$H1")
@@ -47,7 +47,7 @@ sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow with h3 down"
 sa_log "h3 cut off; h1's change reached h2: $(cl_version h1)"
 unreachable() { [ "$(cl_peer h1 "$M3" 1)" = 3 ]; }
 sa_wait_for 5 unreachable || sa_fail "h1 sees h3 in state $(cl_peer h1 "$M3" 1), want unreachable(3)"
-sa_wait_for 5 eval '[ "$(cl_trap_count "$CL_T_UNREACH")" -gt "$unreach0" ]' || sa_fail "no sanCluPeerUnreachable at snmptrapd"
+sa_wait_for 5 eval '[ "$(cl_trap_count_from h1 "$CL_T_UNREACH")" -gt "$unreach0" ]' || sa_fail "no sanCluPeerUnreachable from h1 at snmptrapd"
 [ "$(cl_peer h1 "$M3" 5)" -ge 1 ] || sa_fail "h3's failures on h1: $(cl_peer h1 "$M3" 5)"
 [ "$(cl_peer h1 "$M3" 3)" = "${before%% *}" ] || sa_fail "h1 shows h3 at version $(cl_peer h1 "$M3" 3), want ${before%% *} (the last it had)"
 sa_log "h1: h3 unreachable, failures $(cl_peer h1 "$M3" 5), last error $(cl_peer h1 "$M3" 6), last version $(cl_peer h1 "$M3" 3)"
@@ -56,11 +56,11 @@ sa_log "h1: h3 unreachable, failures $(cl_peer h1 "$M3" 5), last error $(cl_peer
 mapfile -t args < <(cl_own_args "$D2" 3 "$H1"; cl_unown_args "$D2" "$H2")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D2 to h1 refused: $(cl_set h1 "${args[@]}" 2>&1)"
 sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
-n=$(cl_trap_count "$CL_T_UNREACH") f=$(cl_peer h1 "$M3" 5)
+n=$(cl_trap_count_from h1 "$CL_T_UNREACH") f=$(cl_peer h1 "$M3" 5)
 # Two more failures (the push of that change, the next re-checks), then no second notification.
 failed_more() { [ "$(cl_peer h1 "$M3" 5)" -ge $((f + 2)) ]; }
 sa_wait_for 8 failed_more || sa_fail "h3's failures on h1 did not grow: $f -> $(cl_peer h1 "$M3" 5)"
-[ "$(cl_trap_count "$CL_T_UNREACH")" = "$n" ] || sa_fail "sanCluPeerUnreachable repeated while h3 stayed down"
+[ "$(cl_trap_count_from h1 "$CL_T_UNREACH")" = "$n" ] || sa_fail "h1 repeated sanCluPeerUnreachable while h3 stayed down"
 
 cl_link h3 up
 sa_wait_for 8 same h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
