@@ -62,6 +62,14 @@ void clu_probe_walk_free(struct clu_probe_walk *w);
  * gets its owners' initiator names (host rows' name) plus acl_always bound, and every other initiator-name rule
  * and ALL unbound; a target the CRT does not have, or has unallocated, allows acl_always only.  Applied at start,
  * on every CLU_EV_CHANGED and every poll_interval (tgt forgets ACLs when it restarts; new targets appear). */
+/* What one target's ACL needs (exposed for unit tests): emit is called for each rule to bind (bind 1; always an
+ * initiator name) and then each to unbind (ALL as an address, other initiator names); address rules other than
+ * ALL are left alone.  unit: this unit's CRT row (NULL: not in the CRT yet: only always is admitted).  0, -ENOMEM. */
+struct tgtc_target_info;
+typedef void (*clu_acl_emit)(uint32_t tid, int bind, int by_name, const char *rule, void *arg);
+int clu_acl_plan(const struct clu_res *unit, const struct tgtc_target_info *t, char *const *always, size_t nalways,
+                 clu_acl_emit emit, void *arg);
+
 /* The local tgtd's control port (the storage section's tgt_control): subagent/core.c sets it before the engines
  * start. */
 void clu_acl_tgt_control(int control);
