@@ -864,6 +864,24 @@ static int includes_last(const struct clu_table *t)
 	return 1;
 }
 
+/* Two hosts that made the same change (the same probe, the same allocation) on one base differ in the writer only:
+ * nothing was lost, no conflict. */
+static int same_table(const struct clu_table *t)
+{
+	if (t->nrows != clu_m.nrows || t->granularity != clu_m.granularity)
+		return 0;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct clu_res *a = &t->rows[i], *b = &clu_m.rows[i];
+
+		if (a->index != b->index || a->type != b->type || a->ownership != b->ownership ||
+		    a->nowners != b->nowners || memcmp(a->owners, b->owners, a->nowners * sizeof(uint32_t)) ||
+		    a->guid_len != b->guid_len || memcmp(a->guid, b->guid, a->guid_len) || a->parent != b->parent ||
+		    !a->valid != !b->valid)
+			return 0;
+	}
+	return 1;
+}
+
 static int table_ok(const struct clu_table *t)
 {
 	for (size_t i = 0; i < t->nrows; i++) {
@@ -888,7 +906,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		/* Same counter, another writer: two changes on the same base.  Ours is newer by the rule (higher
 		 * writer GUID); the peer re-applies its own change on top of ours when it sees our table. */
 		if (t->version.counter == clu_m.ver.counter &&
-		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0) {
+		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0 && !same_table(t)) {
 			char d[256];
 
 			snprintf(d, sizeof(d), "from %.60s: lost to this agent's table; its writer re-applies it",
@@ -1011,6 +1029,22 @@ static void device_guid(const struct clu_probed_controller *c, const struct clu_
 	*len = 8;
 }
 
+/* How many controllers of this probe lead to the device g (its paths). */
+static uint32_t sightings(const struct clu_probed_controller *ctl, size_t n, const uint8_t *g, size_t glen)
+{
+	uint32_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ctl[i].ndevices; j++) {
+			uint8_t h[CLU_GUID_MAX];
+			size_t hlen;
+
+			device_guid(&ctl[i], &ctl[i].devices[j], h, &hlen);
+			k += hlen == glen && memcmp(h, g, glen) == 0;
+		}
+	return k ? k : 1;
+}
+
 int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size_t n)
 {
 	const struct clu_res *u = clu_res_get(unit);
@@ -1072,19 +1106,18 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 			uint8_t g[CLU_GUID_MAX];
 			size_t glen;
 			const struct clu_res *dr;
-			int first_seen;
 
 			device_guid(&ctl[i], d, g, &glen);
 			dr = find_type_guid(CLU_DEVICE, g, glen);
 			if (!dr) {
-				struct clu_res r = {
-				    .type = CLU_DEVICE, .ownership = CLU_UNALLOCATED, .valid = 1, .paths = 1};
+				struct clu_res r = {.type = CLU_DEVICE, .ownership = CLU_UNALLOCATED, .valid = 1};
 				struct clu_res *nr;
 
 				memcpy(r.guid, g, glen);
 				r.guid_len = glen;
 				r.number = d->lun;
 				r.parent = cidx;
+				r.paths = sightings(ctl, n, g, glen);
 				clean_text(r.vendor, sizeof(r.vendor), d->vendor);
 				clean_text(r.model, sizeof(r.model), d->model);
 				r.size = d->size;
@@ -1103,30 +1136,26 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 				struct clu_res *m = clu_res_mut(dr->index);
 				char vendor[16], model[32];
 				size_t before = ns;
+				uint32_t paths;
 
 				if ((rc = dirty_add(&seen, &ns, &cs, m->index)) < 0)
 					break;
-				first_seen = ns > before;
+				if (ns == before)
+					continue; /* the same LU through another controller: counted at its first
+					             sighting */
+				paths = sightings(ctl, n, g, glen);
 				clean_text(vendor, sizeof(vendor), d->vendor);
 				clean_text(model, sizeof(model), d->model);
-				if (first_seen) {
-					/* Its paths are counted afresh by this probe. */
-					if (!m->valid || strcmp(m->vendor, vendor) || strcmp(m->model, model) ||
-					    m->size != d->size || m->paths != 1 ||
-					    (m->parent == cidx && m->number != d->lun)) {
-						m->valid = 1;
-						snprintf(m->vendor, sizeof(m->vendor), "%s", vendor);
-						snprintf(m->model, sizeof(m->model), "%s", model);
-						m->size = d->size;
-						m->paths = 1;
-						if (m->parent == cidx)
-							m->number = d->lun;
-						m->version = next;
-						if ((rc = dirty_add(&dirty, &nd, &cd, m->index)) < 0)
-							break;
-					}
-				} else {
-					m->paths++; /* the same LU through another controller of this unit */
+				if (!m->valid || strcmp(m->vendor, vendor) || strcmp(m->model, model) ||
+				    m->size != d->size || m->paths != paths ||
+				    (m->parent == cidx && m->number != d->lun)) {
+					m->valid = 1;
+					snprintf(m->vendor, sizeof(m->vendor), "%s", vendor);
+					snprintf(m->model, sizeof(m->model), "%s", model);
+					m->size = d->size;
+					m->paths = paths;
+					if (m->parent == cidx)
+						m->number = d->lun;
 					m->version = next;
 					if ((rc = dirty_add(&dirty, &nd, &cd, m->index)) < 0)
 						break;

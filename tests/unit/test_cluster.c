@@ -515,6 +515,9 @@ START_TEST(adopt_conflict)
 
 	/* A peer's 6/01 on the same base loses to our 6/08: kept ours, conflict recorded once. */
 	t = copy_table(6, 0x01);
+	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY); /* the same table: no conflict */
+	ck_assert_int_eq(clu_conflict_next(ki, &ki), -ENOENT);
+	trows[D116B1 - 1].owners[0] = H110;
 	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY);
 	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY);
 	ck_assert_int_eq(clu_conflict_next(ki, &ki), 0);
@@ -586,6 +589,15 @@ START_TEST(probe_new_gone_back)
 	d114b[0] = d114a[0];
 	ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
 	ck_assert_uint_eq(clu_res_get(D116A1)->paths, 2);
+	/* ...and probing it again changes nothing (no new version every poll). */
+	{
+		struct clu_version v1, v2;
+
+		clu_version_get(&v1);
+		ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
+		clu_version_get(&v2);
+		ck_assert_int_eq(clu_version_cmp(&v1, &v2), 0);
+	}
 	ck_assert_int_eq(clu_res_get(D116B1)->valid, 0);
 	clu_counters_get(&k);
 	ck_assert_uint_eq(k.new_devices, 8);
@@ -623,6 +635,18 @@ START_TEST(restart_keeps_table)
 	ck_assert_uint_eq(clu_member_count(), 5);
 	ck_assert_int_eq(clu_member_del(5), 0);
 	ck_assert_int_eq(clu_res_find_name(CLU_UNIT, "unit119")->valid, 0);
+	/* A reload without unit 118: its member goes, its row stays, invalid; the others keep their indexes. */
+	{
+		char err[256] = "";
+
+		cfg.nmembers = 3;
+		ck_assert_msg(clu_reload(&cfg, err, sizeof(err)) == 0, "%s", err);
+		cfg.nmembers = 4;
+		ck_assert_ptr_null(clu_member_get(4));
+		ck_assert_str_eq(clu_member_get(3)->name, "unit112");
+		ck_assert_int_eq(clu_res_get(U118)->valid, 0);
+		owners_are(U118, CLU_DEDICATED, 1, H110, 0);
+	}
 }
 END_TEST
 
