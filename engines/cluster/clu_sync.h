@@ -9,13 +9,13 @@
 
 #include "common/snmp_client.h"
 #include "engines/cluster/clu_int.h"
+#include "engines/cluster/clu_mib.h"
 
 /* The injected SNMP client (clu_ops.h, registered by subagent/core.c): the same as clu_net (NULL: none). */
 const struct clu_net_ops *clu_snmp_ops(void);
 
-/* SANAGENT-CLUSTER-MIB's numbers the sync reads and sends (mib_lint.sh checks the MIB's). */
-#define CLU_MIB_OID 1, 3, 6, 1, 4, 1, 32473, 1, 3, 5
-#define CLU_MIB_OID_LEN 10
+/* SANAGENT-CLUSTER-MIB's numbers (clu_mib.h) the sync reads and sends: the MIB's prefix is this long. */
+#define CLU_OID_MIB_LEN 10
 
 /* clu_sync_start/stop (clu_int.h) take the engine's config after the state is loaded and the membership is in:
  * the boot round asks every host peer for its version, adopts the newest, tells older ones ours; pushes of the

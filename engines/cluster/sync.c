@@ -22,25 +22,10 @@
 #define PEER_RETRIES 1
 #define DEFAULT_NOTIFY_PORT 162
 
-static const uint32_t mib[] = {CLU_MIB_OID};
-static const uint32_t crt_changed_oid[] = {CLU_MIB_OID, 0, 3};
+static const uint32_t mib[] = {CLU_OID_MIB};
+static const uint32_t crt_changed_oid[] = {CLU_OID_NOTIFICATIONS, CLU_N_CRT_CHANGED};
+/* The subtrees of sanCluObjects a pull walks. */
 enum { SUB_SCALARS = 1, SUB_RES = 3, SUB_OWNERS = 4 };
-enum { SC_VERSION = 1, SC_WRITER = 2, SC_GRANULARITY = 4 };
-enum {
-	RC_GUID = 2,
-	RC_TYPE,
-	RC_ADDRESS,
-	RC_NUMBER,
-	RC_PARENT,
-	RC_OWNERSHIP,
-	RC_VERSION,
-	RC_NAME,
-	RC_VENDOR,
-	RC_MODEL,
-	RC_SIZE,
-	RC_VALID,
-	RC_PATHS
-};
 
 const struct clu_net_ops *clu_snmp_ops(void)
 {
@@ -157,10 +142,10 @@ static void peer_of(const struct clu_member *m, const char *addr, struct sa_snmp
 /* The varbind's OID under the cluster MIB: its part after the MIB's prefix (NULL when outside). */
 static const uint32_t *under_mib(const uint32_t *oid, size_t len, size_t *rest)
 {
-	if (len <= CLU_MIB_OID_LEN || memcmp(oid, mib, sizeof(mib)) != 0)
+	if (len <= CLU_OID_MIB_LEN || memcmp(oid, mib, sizeof(mib)) != 0)
 		return NULL;
-	*rest = len - CLU_MIB_OID_LEN;
-	return oid + CLU_MIB_OID_LEN;
+	*rest = len - CLU_OID_MIB_LEN;
+	return oid + CLU_OID_MIB_LEN;
 }
 
 /* A scalar of .1.1 into a version/granularity. */
@@ -172,19 +157,19 @@ static void take_scalar(const struct sa_snmpc_vb *vb, struct clu_version *v, lon
 	if (!o || n != 4 || o[0] != 1 || o[1] != SUB_SCALARS || o[3] != 0)
 		return;
 	switch (o[2]) {
-	case SC_VERSION:
+	case CLU_S_VERSION:
 		if (vb->type == SA_SNMPC_UNSIGNED && vb->u <= UINT32_MAX) {
 			v->counter = (uint32_t)vb->u;
 			*have |= 1;
 		}
 		break;
-	case SC_WRITER:
+	case CLU_S_VERSION_WRITER:
 		if (vb->type == SA_SNMPC_STRING && vb->len == 8) {
 			memcpy(v->writer, vb->str, 8);
 			*have |= 2;
 		}
 		break;
-	case SC_GRANULARITY:
+	case CLU_S_GRANULARITY:
 		if (gran && vb->type == SA_SNMPC_INTEGER)
 			*gran = (long)vb->i;
 		break;
@@ -304,8 +289,8 @@ static void vq_done(int rc, const char *why, void *arg)
 	boot_step_done();
 }
 
-static const uint32_t scalars_root[] = {CLU_MIB_OID, 1, SUB_SCALARS};
-#define SCALARS_LEN (CLU_MIB_OID_LEN + 2)
+static const uint32_t scalars_root[] = {CLU_OID_MIB, 1, SUB_SCALARS};
+#define SCALARS_LEN (CLU_OID_MIB_LEN + 2)
 
 static int ask_version(const struct clu_member *m, int boot)
 {
@@ -433,36 +418,36 @@ static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct s
 		return;
 	}
 	switch (o[3]) {
-	case RC_GUID:
+	case CLU_R_GUID:
 		if (vb->type == SA_SNMPC_STRING && vb->len <= CLU_GUID_MAX) {
 			memcpy(r->guid, vb->str, vb->len);
 			r->guid_len = vb->len;
 		}
 		break;
-	case RC_TYPE: r->type = (int)vb->i; break;
-	case RC_ADDRESS:
+	case CLU_R_TYPE: r->type = (int)vb->i; break;
+	case CLU_R_ADDRESS:
 		if (vb->type == SA_SNMPC_STRING)
 			copy_str(r->address, sizeof(r->address), vb);
 		break;
-	case RC_NUMBER: r->number = (uint32_t)vb->u; break;
-	case RC_PARENT: r->parent = (uint32_t)vb->u; break;
-	case RC_OWNERSHIP: r->ownership = (int)vb->i; break;
-	case RC_VERSION: r->version = (uint32_t)vb->u; break;
-	case RC_NAME:
+	case CLU_R_NUMBER: r->number = (uint32_t)vb->u; break;
+	case CLU_R_PARENT: r->parent = (uint32_t)vb->u; break;
+	case CLU_R_OWNERSHIP: r->ownership = (int)vb->i; break;
+	case CLU_R_VERSION: r->version = (uint32_t)vb->u; break;
+	case CLU_R_NAME:
 		if (vb->type == SA_SNMPC_STRING)
 			copy_str(r->name, sizeof(r->name), vb);
 		break;
-	case RC_VENDOR:
+	case CLU_R_VENDOR:
 		if (vb->type == SA_SNMPC_STRING)
 			copy_str(r->vendor, sizeof(r->vendor), vb);
 		break;
-	case RC_MODEL:
+	case CLU_R_MODEL:
 		if (vb->type == SA_SNMPC_STRING)
 			copy_str(r->model, sizeof(r->model), vb);
 		break;
-	case RC_SIZE: r->size = vb->u; break;
-	case RC_VALID: r->valid = vb->i == 1; break;
-	case RC_PATHS: r->paths = (uint32_t)vb->u; break;
+	case CLU_R_SIZE: r->size = vb->u; break;
+	case CLU_R_VALID: r->valid = vb->i == 1; break;
+	case CLU_R_PATHS: r->paths = (uint32_t)vb->u; break;
 	}
 }
 
@@ -471,7 +456,7 @@ static void take_owner(struct pull *p, const uint32_t *o, size_t n, const struct
 	struct clu_res *r;
 
 	/* .1.4.1.2.RES.HOST = active(1) */
-	if (n != 6 || o[2] != 1 || o[3] != 2 || vb->type != SA_SNMPC_INTEGER || vb->i != 1)
+	if (n != 6 || o[2] != 1 || o[3] != CLU_O_ROW_STATUS || vb->type != SA_SNMPC_INTEGER || vb->i != 1)
 		return;
 	if (!(r = pull_row(p, o[4], 0)) || r->nowners >= CLU_MAX_OWNERS) {
 		p->bad = 1; /* an owner row of a row the CRT walk did not bring: the table moved under us */
@@ -510,15 +495,15 @@ static void pull_done(int rc, const char *why, void *arg);
 static int pull_walk(struct pull *p)
 {
 	static const uint32_t subs[] = {SUB_SCALARS, SUB_RES, SUB_OWNERS, SUB_SCALARS};
-	uint32_t root[CLU_MIB_OID_LEN + 2] = {CLU_MIB_OID, 1, 0};
+	uint32_t root[CLU_OID_MIB_LEN + 2] = {CLU_OID_MIB, 1, 0};
 	const struct clu_member *m = clu_member_get(p->member);
 	struct sa_snmpc_peer sp;
 
 	if (!m || !clu_net)
 		return -ENOENT;
-	root[CLU_MIB_OID_LEN + 1] = subs[p->step];
+	root[CLU_OID_MIB_LEN + 1] = subs[p->step];
 	peer_of(m, NULL, &sp);
-	return clu_net->walk(&sp, root, CLU_MIB_OID_LEN + 2, pull_vb, pull_done, p);
+	return clu_net->walk(&sp, root, CLU_OID_MIB_LEN + 2, pull_vb, pull_done, p);
 }
 
 static void pull_next_wanted(void)
@@ -669,12 +654,12 @@ static void push_done(int rc, const char *why, void *arg)
 
 static void push_to(const struct clu_member *m, const struct clu_version *v)
 {
-	static const uint32_t version_oid[] = {CLU_MIB_OID, 1, SUB_SCALARS, SC_VERSION, 0};
-	static const uint32_t writer_oid[] = {CLU_MIB_OID, 1, SUB_SCALARS, SC_WRITER, 0};
+	static const uint32_t version_oid[] = {CLU_OID_MIB, 1, SUB_SCALARS, CLU_S_VERSION, 0};
+	static const uint32_t writer_oid[] = {CLU_OID_MIB, 1, SUB_SCALARS, CLU_S_VERSION_WRITER, 0};
 	struct sa_snmpc_vb vbs[2] = {
-	    {.oid = version_oid, .oidlen = CLU_MIB_OID_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = v->counter},
+	    {.oid = version_oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = v->counter},
 	    {.oid = writer_oid,
-	     .oidlen = CLU_MIB_OID_LEN + 4,
+	     .oidlen = CLU_OID_MIB_LEN + 4,
 	     .type = SA_SNMPC_STRING,
 	     .str = (const char *)v->writer,
 	     .len = 8},
@@ -785,10 +770,10 @@ static void on_trap(int topic, const void *event, void *arg)
 
 		if (!o || n != 4 || o[0] != 1 || o[1] != SUB_SCALARS || o[3] != 0)
 			continue;
-		if (o[2] == SC_VERSION && var->type == SA_TV_UNSIGNED && var->ival >= 0 && var->ival <= UINT32_MAX) {
+		if (o[2] == CLU_S_VERSION && var->type == SA_TV_UNSIGNED && var->ival >= 0 && var->ival <= UINT32_MAX) {
 			v.counter = (uint32_t)var->ival;
 			have |= 1;
-		} else if (o[2] == SC_WRITER && var->type == SA_TV_STRING && var->str_len == 8) {
+		} else if (o[2] == CLU_S_VERSION_WRITER && var->type == SA_TV_STRING && var->str_len == 8) {
 			memcpy(v.writer, var->str, 8);
 			have |= 2;
 		}

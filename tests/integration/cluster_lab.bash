@@ -12,12 +12,12 @@
 #                   EXIT before the first namespace exists.
 # cl_down           stops every daemon the lab started (by pid), deletes the namespaces.
 # cl_tgt U ARGS     tgtadm on unit U's tgtd.  cl_target U TID IQN LUN...: a target with a 16 MiB LU per LUN
-#                   number (image $SA_TMP/cl-U-TID-LUN.img), bound to every initiator (the unit's agent narrows it
-#                   with enforce_acl).
+#                   number (image $SA_TMP/cl-U-TID-LUN.img, scsi_id $(cl_scsi_id U TID LUN): a designator of its
+#                   own), bound to every initiator (the unit's agent narrows it with enforce_acl).
 # cl_agent_up M [CLUSTER_MORE [SECTIONS]]   snmpd then sanagentd of member M (host or unit); CLUSTER_MORE goes into
 #                   its cluster section (poll_interval, sync_interval, granularity, ...: defaults below), SECTIONS
 #                   after it.  Returns once the agent serves through its snmpd.
-# cl_agents_up      every unit, then every host.
+# cl_agents_up      every unit, then every host, each host once it holds the first host's version.
 # cl_agent_start M / cl_agent_stop M / cl_agent_kill M (kill -9) / cl_agent_restart M: the sanagentd only, same
 #                   config and state file.  cl_snmpd_stop M / cl_snmpd_start M: its snmpd.  cl_link M down|up: its
 #                   veth (the member vanishes from the network, processes keep running).
@@ -172,8 +172,11 @@ cl_tgt() {
 	shift
 	tgtadm -C "${CL_CTL[$m]}" "$@"
 }
-# cl_scsi_id U TID LUN: 16 hex digits naming that LU (tgt builds the LU's NAA designator from them).
-cl_scsi_id() { printf '5001405%09x' "$(printf '%s' "$1/$2/$3" | cksum | cut -d' ' -f1)"; }
+cl_scsi_id() {
+	local m=$1 i=0 x
+	for x in "${CL_UNITS[@]}"; do [ "$x" = "$m" ] && break; i=$((i + 1)); done
+	printf '5001405c%02x%02x%02x' "$i" "$2" "$3"
+}
 cl_target() {
 	local m=$1 tid=$2 iqn=$3 lun
 	shift 3
@@ -182,10 +185,10 @@ cl_target() {
 		truncate -s 16M "$SA_TMP/cl-$m-$tid-$lun.img"
 		cl_tgt "$m" --lld iscsi --op new --mode logicalunit --tid "$tid" --lun "$lun" -b "$SA_TMP/cl-$m-$tid-$lun.img" ||
 			sa_fail "unit $m: cannot add LUN $lun to $iqn"
-		# tgt's default scsi_id (hence its NAA) comes from the tid and LUN only: the same on every unit.  A LU of
-		# its own gets a scsi_id of its own, so the hosts see two units' LUs as two devices.
+		# tgt builds the LU's NAA (its VPD 0x83 designator, the device's identity) from scsi_id, by default from
+		# tid and LUN alone: the same on every unit.  One of its own per LU, unless the test says otherwise.
 		cl_tgt "$m" --lld iscsi --op update --mode logicalunit --tid "$tid" --lun "$lun" \
-			--params "scsi_id=$(cl_scsi_id "$m" "$tid" "$lun")" || sa_fail "unit $m: no scsi_id for LUN $lun of $iqn"
+			--params "scsi_id=$(cl_scsi_id "$m" "$tid" "$lun")" || sa_fail "unit $m: cannot set the scsi_id of $tid:$lun"
 	done
 	cl_tgt "$m" --lld iscsi --op bind --mode target --tid "$tid" -I ALL || sa_fail "unit $m: cannot bind $iqn"
 }
@@ -301,10 +304,17 @@ cl_agent_up() {
 	sa_wait_for 5 cl__udp_listening "${CL_NS[$m]}" "${CL_ADDR[$m]}" "$CL_RX_PORT" ||
 		sa_fail "the trap receiver of $m does not listen on ${CL_ADDR[$m]}:$CL_RX_PORT"
 }
+# One after the other, each host once it holds the first host's table: no two fresh tables race at the start.
 cl_agents_up() {
-	local m
-	for m in ${CL_UNITS[@]+"${CL_UNITS[@]}"} "${CL_HOSTS[@]}"; do cl_agent_up "$m"; done
+	local m first=${CL_HOSTS[0]}
+	for m in ${CL_UNITS[@]+"${CL_UNITS[@]}"} "${CL_HOSTS[@]}"; do
+		cl_agent_up "$m"
+		[ "${CL_KIND[$m]}" = host ] && [ "$m" != "$first" ] || continue
+		sa_wait_for 5 cl__same_version "$first" "$m" ||
+			sa_fail "$m started with version $(cl_version "$m"), $first has $(cl_version "$first")"
+	done
 }
+cl__same_version() { local v; v=$(cl_version "$1") && [ "$(cl_version "$2")" = "$v" ]; }
 cl_agent_pid() { echo "${CL_AGENT_PIDS[$1]:-}"; }
 cl_agent_stop() {
 	[ -z "${CL_AGENT_PIDS[$1]:-}" ] || sa_stop_pid "${CL_AGENT_PIDS[$1]}"
@@ -420,7 +430,7 @@ cl_unit_row() {
 }
 # cl_owners M ROW: the host rows owning ROW, space separated, ascending.
 cl_owners() { cl_walk "$1" "$CL_OWNER.2.$2" | sed -n "s/^.*\.\([0-9]*\) = INTEGER: .*/\1/p" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-# cl_own_args ROW OWNERSHIP HOSTROW...: snmpset arguments making ROW shared(2)/dedicated(3) by those host rows
+# cl_own_args ROW OWNERSHIP HOSTROW...: snmpset arguments making ROW shared(2)/dedicated(3) and adding those owners
 # (owner rows created; the caller destroys old ones with cl_unown_args).
 cl_own_args() {
 	local row=$1 own=$2 h

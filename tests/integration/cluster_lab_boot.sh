@@ -7,6 +7,7 @@
 #  2. A host with a newer table pushes it: h2 and h3 stopped, h1 changes (its informs go nowhere), h1 stopped; h2 and
 #     h3 start (h1 silent: they keep what they have); h1 starts: its boot round finds them older and tells them, they
 #     pull: all three on h1's version, each of h2 and h3 having received a push.
+#  3. An inform sanCluCrtChanged from a v3 user the receiver knows but that is not in sync_users is dropped.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lab.bash"
@@ -85,4 +86,14 @@ sa_wait_for 5 converged h1 h2 h3 || sa_fail "after h1's start: h1 $(cl_version h
 	sa_fail "pushes received: h2 $p2 -> $(pushes h2), h3 $p3 -> $(pushes h3): h1 did not push"
 cl_same_crt h1 h2 h3 || sa_fail "CRTs differ after h1's push"
 sa_log "h1 came back with $pushed, newer than h2's and h3's: it pushed, they pulled"
+
+# ---- 3. a push from a user that is not a sync user is dropped ----------------------------------------------
+# The receiver knows $CL_ROGUE_USER (the inform is acknowledged), the cluster does not take it from them.
+cl_in "$CL_MG" snmpinform -v3 -l authPriv -u "$CL_ROGUE_USER" -a SHA -A "$CL_ROGUE_AUTH" -x AES -X "$CL_ROGUE_PRIV" \
+	-t 2 -r 1 "$(cl_addr h2):$CL_RX_PORT" 0 "$CL_T_CHANGED" "$CL_VERSION.0" u 999 "$CL_WRITER.0" x "$(cl_guid h1)" \
+	>/dev/null 2>&1 || sa_fail "h2's trap receiver did not acknowledge the rogue inform"
+sa_wait_for 3 grep -q "sanCluCrtChanged from $CL_ROGUE_USER@.* dropped: not a sync user" "$SA_TMP/cl-h2-sanagentd.log" ||
+	sa_fail "h2 did not drop the rogue push"
+[ "$(cl_version h2)" = "$pushed" ] || sa_fail "h2 moved to $(cl_version h2) after the rogue push"
+sa_log "a push as $CL_ROGUE_USER (not a sync user) dropped and counted; h2 stays on $pushed"
 echo "PASS: cluster_lab_boot"

@@ -5,12 +5,14 @@
 # Ownership is set by one SNMP SET on host 108's agent, as in the figure: 112 and its controllers shared by both
 # hosts, 116A1 dedicated to 108, 116A2 to 110, 116B1 shared, 118 with everything under it dedicated to 110.  Host 110
 # gets it by the push and pull of the sync: both CRTs (rows and owners) are identical, 110's version is 108's, and
-# the devices host 108 may use are 116A1 and 116B1 and nothing else.
+# the devices host 108 may use are 116A1 and 116B1 and nothing else; iscsi-ls from 108's initiator name is refused
+# 120 by unit 118's tgtd (the unit applies the CRT as target ACLs), from 110's it is admitted.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lab.bash"
 
 sa_init cluster_lab_fig4
+sa_need libiscsi-bin iscsi-ls
 CL_HOSTS=(108 110) CL_UNITS=(112 118)
 cl_up
 C114A=$CL_IQN:c114a C114B=$CL_IQN:c114b C120=$CL_IQN:c120
@@ -84,4 +86,14 @@ done
 [ "$mine" = " $D116A1 $D116B1" ] || [ "$mine" = " $D116B1 $D116A1" ] ||
 	sa_fail "108 may use devices$mine, want 116A1 ($D116A1) and 116B1 ($D116B1) only"
 sa_log "108 may use 116A1 and 116B1 and nothing else; 110 holds the same table"
+
+# And tgt says the same (unit 118 applies the CRT it got from the hosts as target ACLs): 108's initiator name is
+# refused 120, 110's is admitted.
+targets_of() {
+	cl_in "$(cl_ns "$1")" iscsi-ls -i "$(cl_iqn "$1")" "iscsi://$(cl_addr "$2"):3260" 2>/dev/null |
+		sed -n 's/^Target:\([^ ]*\).*/\1/p' | sort | tr '\n' ' '
+}
+acl_applied() { [ "$(targets_of 110 118)" = "$C120 " ] && [ "$(targets_of 108 118)" = "" ]; }
+sa_wait_for 10 acl_applied || sa_fail "iscsi-ls at unit 118: 108 sees '$(targets_of 108 118)', 110 sees '$(targets_of 110 118)'"
+sa_log "iscsi-ls as 108 at unit 118: 120 refused by tgt; as 110: '$(targets_of 110 118)'"
 echo "PASS: cluster_lab_fig4"

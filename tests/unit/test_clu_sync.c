@@ -181,19 +181,19 @@ static void finish(struct req *r, int rc)
 }
 static void vb_u(struct req *r, const uint32_t *sub, size_t n, uint64_t u, int type)
 {
-	uint32_t oid[32] = {CLU_MIB_OID};
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_MIB_OID_LEN + n, .type = type, .i = (int64_t)u, .u = u};
+	uint32_t oid[32] = {CLU_OID_MIB};
+	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = type, .i = (int64_t)u, .u = u};
 
-	memcpy(oid + CLU_MIB_OID_LEN, sub, n * sizeof(*sub));
+	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
 	ck_assert_int_eq(r->vb(&vb, r->arg), 0);
 }
 static void vb_s(struct req *r, const uint32_t *sub, size_t n, const void *s, size_t len)
 {
-	uint32_t oid[32] = {CLU_MIB_OID};
+	uint32_t oid[32] = {CLU_OID_MIB};
 	struct sa_snmpc_vb vb = {
-	    .oid = oid, .oidlen = CLU_MIB_OID_LEN + n, .type = SA_SNMPC_STRING, .str = s, .len = len};
+	    .oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = SA_SNMPC_STRING, .str = s, .len = len};
 
-	memcpy(oid + CLU_MIB_OID_LEN, sub, n * sizeof(*sub));
+	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
 	ck_assert_int_eq(r->vb(&vb, r->arg), 0);
 }
 /* Answers a walk of .1.1 with version v. */
@@ -201,8 +201,8 @@ static void answer_scalars(struct req *r, struct clu_version v)
 {
 	static const uint32_t ver_oid[] = {1, 1, 1, 0}, wr_oid[] = {1, 1, 2, 0}, gran_oid[] = {1, 1, 4, 0};
 
-	ck_assert_uint_eq(r->rootlen, CLU_MIB_OID_LEN + 2);
-	ck_assert_uint_eq(r->root[CLU_MIB_OID_LEN + 1], 1);
+	ck_assert_uint_eq(r->rootlen, CLU_OID_MIB_LEN + 2);
+	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 1);
 	vb_u(r, ver_oid, 4, v.counter, SA_SNMPC_UNSIGNED);
 	vb_s(r, wr_oid, 4, v.writer, 8);
 	vb_u(r, gran_oid, 4, 2, SA_SNMPC_INTEGER);
@@ -211,7 +211,7 @@ static void answer_scalars(struct req *r, struct clu_version v)
 /* Answers the walk of .1.3 with two rows (a unit, a controller shared by hosts 1 and 2), .1.4 with its owners. */
 static void answer_crt(struct req *r)
 {
-	ck_assert_uint_eq(r->root[CLU_MIB_OID_LEN + 1], 3);
+	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 3);
 	for (uint32_t row = 1; row <= 2; row++) {
 		uint32_t type[] = {1, 3, 1, 3, row};
 
@@ -236,7 +236,7 @@ static void answer_crt(struct req *r)
 }
 static void answer_owners(struct req *r)
 {
-	ck_assert_uint_eq(r->root[CLU_MIB_OID_LEN + 1], 4);
+	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 4);
 	for (uint32_t row = 1; row <= 2; row++)
 		for (uint32_t h = 1; h <= 2; h++) {
 			uint32_t o[] = {1, 4, 1, 2, row, h};
@@ -397,14 +397,14 @@ END_TEST
 
 static void push_from(const char *user, const char *source, struct clu_version v, int version)
 {
-	uint32_t trap_oid[] = {CLU_MIB_OID, 0, 3};
-	uint32_t o1[] = {CLU_MIB_OID, 1, 1, 1, 0}, o2[] = {CLU_MIB_OID, 1, 1, 2, 0};
+	uint32_t trap_oid[] = {CLU_OID_MIB, 0, 3};
+	uint32_t o1[] = {CLU_OID_MIB, 1, 1, 1, 0}, o2[] = {CLU_OID_MIB, 1, 1, 2, 0};
 	struct sa_trap_var vars[2] = {
-	    {.oid = o1, .oid_len = CLU_MIB_OID_LEN + 4, .type = SA_TV_UNSIGNED, .ival = v.counter},
-	    {.oid = o2, .oid_len = CLU_MIB_OID_LEN + 4, .type = SA_TV_STRING, .str = v.writer, .str_len = 8},
+	    {.oid = o1, .oid_len = CLU_OID_MIB_LEN + 4, .type = SA_TV_UNSIGNED, .ival = v.counter},
+	    {.oid = o2, .oid_len = CLU_OID_MIB_LEN + 4, .type = SA_TV_STRING, .str = v.writer, .str_len = 8},
 	};
 	struct sa_trap t = {.trap_oid = trap_oid,
-	                    .trap_oid_len = CLU_MIB_OID_LEN + 2,
+	                    .trap_oid_len = CLU_OID_MIB_LEN + 2,
 	                    .version = version,
 	                    .is_inform = 1,
 	                    .source = source,
@@ -412,7 +412,7 @@ static void push_from(const char *user, const char *source, struct clu_version v
 	                    .vars = vars,
 	                    .nvars = 2};
 
-	bus_publish_key(BUS_TRAP, trap_oid, CLU_MIB_OID_LEN + 2, &t);
+	bus_publish_key(BUS_TRAP, trap_oid, CLU_OID_MIB_LEN + 2, &t);
 }
 
 /* Pushes: a user not in sync_users is dropped and counted; a sync user's strictly newer version is pulled from the
@@ -505,8 +505,8 @@ START_TEST(stop_orphans_requests)
 {
 	struct req *b = open_req("198.18.0.11", 0);
 
-	uint32_t oid[] = {CLU_MIB_OID, 1, 1, 1, 0};
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_MIB_OID_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = 50};
+	uint32_t oid[] = {CLU_OID_MIB, 1, 1, 1, 0};
+	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = 50};
 
 	clu_sync_stop();
 	ck_assert_int_eq(b->vb(&vb, b->arg), 1); /* the walk is told to stop */
