@@ -20,8 +20,9 @@ void clu_probe_now(void);
 
 /* What one walk of a unit gave, before merging (exposed for unit tests): the rows of the three tables as the
  * storage agent serves them.  clu_probe_build turns them into controllers with their devices: tgt's controller LU
- * (type "controller") is no device; the portal is the first active one, a wildcard one replaced by the host of the
- * unit's agent address (unit_host). */
+ * (type "controller") is no device, nor a LUN whose identity is still pending (it comes with a later probe, under
+ * its designator: taken now, it would be a row of its own keyed by place); the portal is the first active one, a
+ * wildcard one replaced by the host of the unit's agent address (unit_host). */
 struct clu_probe_lun {
 	uint32_t tid, lun;
 	char type[32];
@@ -29,6 +30,7 @@ struct clu_probe_lun {
 	size_t designator_len;
 	char vendor[16], model[32];
 	uint64_t capacity;
+	int id_status; /* sanStorLunIdentityStatus: 2 pending (left out until read), 3 read; 0 not served */
 };
 struct clu_probe_target {
 	uint32_t tid;
@@ -55,6 +57,9 @@ int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb);
 int clu_probe_build(const struct clu_probe_walk *w, const char *unit_host, struct clu_probed_controller **out,
                     size_t *n);
 void clu_probe_free(struct clu_probed_controller *c, size_t n);
+/* Whether a LUN's identity is still being read on the unit: the probe is then not merged (a pending LUN would be
+ * a device gone, or one keyed by place), the next one is. */
+int clu_probe_pending(const struct clu_probe_walk *w);
 void clu_probe_walk_free(struct clu_probe_walk *w);
 
 /* ---- acl.c (unit role, enforce_acl) ----
