@@ -51,6 +51,7 @@ enum {
 	H_SLUN_VENDOR,
 	H_SLUN_MODEL,
 	H_SLUN_CAPACITY,
+	H_SLUN_ID_STATUS,
 };
 
 enum {

@@ -86,14 +86,14 @@ static const struct clu_res *unit_row(void)
 	return r && r->type == CLU_UNIT ? r : NULL;
 }
 
-/* The names target iqn admits: acl_always, plus its owners' when this unit's controller row has it allocated. */
-static int target_want(const struct clu_res *unit, const char *iqn, struct want *w)
+/* The names target iqn admits: always, plus its owners' when this unit's controller row has it allocated. */
+static int target_want(const struct clu_res *unit, const char *iqn, char *const *always, size_t nalways, struct want *w)
 {
 	const struct clu_res *c = unit ? clu_res_find_name(CLU_CONTROLLER, iqn) : NULL;
 	int rc = 0;
 
-	for (size_t i = 0; i < acl.nalways && rc == 0; i++)
-		rc = want_add(w, acl.always[i]);
+	for (size_t i = 0; i < nalways && rc == 0; i++)
+		rc = want_add(w, always[i]);
 	if (!c || c->parent != unit->index || c->ownership == CLU_UNALLOCATED)
 		return rc;
 	for (size_t i = 0; i < c->nowners && rc == 0; i++) {
@@ -103,6 +103,38 @@ static int target_want(const struct clu_res *unit, const char *iqn, struct want 
 			rc = want_add(w, h->name);
 	}
 	return rc;
+}
+
+int clu_acl_plan(const struct clu_res *unit, const struct tgtc_target_info *t, char *const *always, size_t nalways,
+                 clu_acl_emit emit, void *arg)
+{
+	struct want w = {0};
+	int rc = target_want(unit, t->name, always, nalways, &w);
+
+	if (rc < 0) {
+		free(w.names);
+		return rc;
+	}
+	/* Binds first: an owner is not shut out between the two. */
+	for (size_t i = 0; i < w.n; i++) {
+		int have = 0;
+
+		for (size_t k = 0; k < t->nacls && !have; k++)
+			have = strcmp(t->acls[k].rule, w.names[i]) == 0;
+		if (!have)
+			emit(t->tid, 1, 1, w.names[i], arg);
+	}
+	for (size_t i = 0; i < t->nacls; i++) {
+		const char *r = t->acls[i].rule;
+
+		/* ALL would let anybody in; initiator names not wanted go.  Address rules are the administrator's. */
+		if (strcmp(r, "ALL") == 0)
+			emit(t->tid, 0, 0, r, arg);
+		else if (tgtc_acl_is_name(r) && !want_has(&w, r))
+			emit(t->tid, 0, 1, r, arg);
+	}
+	free(w.names);
+	return 0;
 }
 
 /* ---- a round: show, then the bind/unbind commands, all asynchronous ---- */
@@ -142,10 +174,11 @@ static void cmd_done(void *arg, int rc, const char *out, size_t len)
 	free(c);
 }
 
-static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule)
+static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule, void *arg)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
 
+	(void)arg;
 	if (!c)
 		return;
 	c->tid = tid;
@@ -162,35 +195,6 @@ static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule)
 	else
 		acl.ctr.unbinds++;
 	sa_log(SA_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
-}
-
-static void apply_target(const struct clu_res *unit, const struct tgtc_target_info *t)
-{
-	struct want w = {0};
-
-	if (target_want(unit, t->name, &w) < 0) {
-		free(w.names);
-		return;
-	}
-	/* Binds first: an owner is not shut out between the two. */
-	for (size_t i = 0; i < w.n; i++) {
-		int have = 0;
-
-		for (size_t k = 0; k < t->nacls && !have; k++)
-			have = strcmp(t->acls[k].rule, w.names[i]) == 0;
-		if (!have)
-			cmd_start(t->tid, 1, 1, w.names[i]);
-	}
-	for (size_t i = 0; i < t->nacls; i++) {
-		const char *r = t->acls[i].rule;
-
-		/* ALL would let anybody in; initiator names not wanted go.  Address rules are the administrator's. */
-		if (strcmp(r, "ALL") == 0)
-			cmd_start(t->tid, 0, 0, r);
-		else if (tgtc_acl_is_name(r) && !want_has(&w, r))
-			cmd_start(t->tid, 0, 1, r);
-	}
-	free(w.names);
 }
 
 static void show_done(void *arg, int rc, const char *out, size_t len)
@@ -219,7 +223,8 @@ static void show_done(void *arg, int rc, const char *out, size_t len)
 	/* One extra count so that commands ending during the loop cannot end the round early. */
 	acl.cmds++;
 	for (size_t i = 0; i < sh.ntargets; i++)
-		apply_target(unit, &sh.targets[i]);
+		if (clu_acl_plan(unit, &sh.targets[i], acl.always, acl.nalways, cmd_start, NULL) < 0)
+			acl.ctr.failures++;
 	tgtc_show_free(&sh);
 	if (--acl.cmds == 0)
 		round_end();

@@ -22,7 +22,8 @@ static const uint32_t stor_objects[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 1};
 enum { TBL_PORTAL = 12, TBL_TARGET = 13, TBL_LUN = 14 };
 enum { PCOL_ADDR = 3, PCOL_PORT = 4, PCOL_ROW_STATUS = 7 };
 enum { TCOL_NAME = 2 };
-enum { LCOL_TYPE = 2, LCOL_DESIGNATOR = 6, LCOL_VENDOR = 7, LCOL_MODEL = 8, LCOL_CAPACITY = 9 };
+enum { LCOL_TYPE = 2, LCOL_DESIGNATOR = 6, LCOL_VENDOR = 7, LCOL_MODEL = 8, LCOL_CAPACITY = 9, LCOL_ID_STATUS = 10 };
+enum { ID_PENDING = 2, ID_READ = 3 };
 /* The walks of one probe, in order. */
 static const uint32_t walk_tables[] = {TBL_PORTAL, TBL_TARGET, TBL_LUN};
 #define NWALKS (sizeof(walk_tables) / sizeof(walk_tables[0]))
@@ -169,7 +170,7 @@ int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb)
 	} else if (tbl == TBL_LUN && vb->oidlen == OBJ_LEN + 5) {
 		struct clu_probe_lun *l;
 
-		if (col != LCOL_TYPE && (col < LCOL_DESIGNATOR || col > LCOL_CAPACITY))
+		if (col != LCOL_TYPE && (col < LCOL_DESIGNATOR || col > LCOL_ID_STATUS))
 			return 0;
 		if (!(l = lun_row(w, vb->oid[OBJ_LEN + 3], vb->oid[OBJ_LEN + 4])))
 			return -ENOMEM;
@@ -184,6 +185,7 @@ int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb)
 		case LCOL_VENDOR: copy_str(l->vendor, sizeof(l->vendor), vb); break;
 		case LCOL_MODEL: copy_str(l->model, sizeof(l->model), vb); break;
 		case LCOL_CAPACITY: l->capacity = vb->u; break;
+		case LCOL_ID_STATUS: l->id_status = (int)vb->i; break;
 		default: break;
 		}
 	}
@@ -239,6 +241,14 @@ static void unit_portal(const struct clu_probe_walk *w, const char *unit_host, c
 	}
 }
 
+int clu_probe_pending(const struct clu_probe_walk *w)
+{
+	for (size_t i = 0; i < w->nluns; i++)
+		if (w->luns[i].id_status == ID_PENDING)
+			return 1;
+	return 0;
+}
+
 int clu_probe_build(const struct clu_probe_walk *w, const char *unit_host, struct clu_probed_controller **out,
                     size_t *n)
 {
@@ -274,12 +284,15 @@ int clu_probe_build(const struct clu_probe_walk *w, const char *unit_host, struc
 			struct clu_probed_device *d;
 
 			/* tgt's LU 0 is the target's own controller, not storage a host is given. */
-			if (l->tid != t->tid || strcmp(l->type, "controller") == 0)
+			if (l->tid != t->tid || strcmp(l->type, "controller") == 0 || l->id_status == ID_PENDING)
 				continue;
 			d = &pc->devices[pc->ndevices++];
 			d->lun = l->lun;
-			memcpy(d->designator, l->designator, l->designator_len);
-			d->designator_len = l->designator_len;
+			/* A designator counts once read (an agent without the status column: whatever it serves). */
+			if (!l->id_status || l->id_status == ID_READ) {
+				memcpy(d->designator, l->designator, l->designator_len);
+				d->designator_len = l->designator_len;
+			}
 			snprintf(d->vendor, sizeof(d->vendor), "%s", l->vendor);
 			snprintf(d->model, sizeof(d->model), "%s", l->model);
 			d->size = l->capacity;
@@ -349,6 +362,14 @@ static void merge(struct probe *p, const struct clu_member *m)
 		/* The membership makes the unit's row; until it is there nothing can hang below it. */
 		if (!pr.warned++)
 			sa_log(SA_LOG_WARNING, TAG, "unit %s has no CRT row yet: its probe is not merged", m->name);
+		return;
+	}
+	if (clu_probe_pending(&p->w)) {
+		/* The unit is reading LUN identities (new LUNs, or its agent just started): merged now, its devices
+		 * would be marked gone or keyed by place.  Taken whole at the next probe. */
+		u->down = 0;
+		clu_peer_contact_ok(u->member, NULL);
+		sa_log(SA_LOG_DEBUG, TAG, "unit %s is reading LUN identities: merged at the next probe", m->name);
 		return;
 	}
 	spec_host(m->address, host, sizeof(host));

@@ -21,7 +21,9 @@ struct job {
 	struct vpd_job *vj;
 	uint32_t tid;
 	char name[STOR_NAME_MAX];
-	int again; /* asked again after a failure: a second failure is not logged again */
+	int again;      /* asked again after a failure: a second failure is not logged again */
+	uint32_t *luns; /* the LUNs asked */
+	size_t nluns;
 	struct job *next;
 };
 
@@ -35,6 +37,13 @@ static uint64_t last_now;
 const struct stor_identify_counters *stor_identify_counters(void)
 {
 	return &counters;
+}
+
+int stor_lun_identity(const struct stor_lun *l)
+{
+	if (!initiator)
+		return STOR_ID_NOT_READ;
+	return l->probed > 0 ? STOR_ID_READ : l->probed < 0 ? STOR_ID_FAILED : STOR_ID_PENDING;
 }
 
 static struct job *job_of(uint32_t tid)
@@ -55,6 +64,7 @@ static void job_drop(struct job *j)
 		*pp = j->next;
 		njobs--;
 	}
+	free(j->luns);
 	free(j);
 }
 
@@ -74,10 +84,15 @@ static void job_done(void *arg, int rc, const struct vpd_lun_info *in, size_t n)
 		       "cannot read the LUN identities of %s as %s: %s (again in %u s)", j->name,
 		       initiator ? initiator : "", strerror(-rc), RETRY_MS / 1000);
 	}
-	for (size_t k = 0; t && k < t->nluns; k++) {
-		struct stor_lun *l = &t->luns[k];
+	/* Only the LUNs asked: a LUN that failed before keeps its failure until an answer comes, so that it never
+	 * looks "not read yet" again (a host would take it for a LUN still being read). */
+	for (size_t q = 0; t && q < j->nluns; q++) {
+		struct stor_lun *l = NULL;
 
-		if (l->probed)
+		for (size_t k = 0; k < t->nluns && !l; k++)
+			if (t->luns[k].lun == j->luns[q])
+				l = &t->luns[k];
+		if (!l || l->probed > 0)
 			continue;
 		if (rc < 0) {
 			l->probed = rc;
@@ -124,44 +139,43 @@ static int local_portal(char *out, size_t size)
 
 static void start_target(struct stor_target *t, const char *portal, uint64_t now_ms)
 {
-	uint32_t *luns;
-	size_t n = 0;
 	struct job *j;
 	struct vpd_request req;
 	int rc;
 
-	if (!(luns = calloc(t->nluns, sizeof(*luns))))
-		return;
-	for (size_t k = 0; k < t->nluns; k++)
-		if (!t->luns[k].probed || (t->luns[k].probed < 0 && now_ms >= t->luns[k].retry_ms))
-			luns[n++] = t->luns[k].lun;
-	if (!n || !(j = calloc(1, sizeof(*j)))) {
-		free(luns);
+	if (!(j = calloc(1, sizeof(*j))) || !(j->luns = calloc(t->nluns, sizeof(*j->luns)))) {
+		free(j);
 		return;
 	}
-	/* A failed LUN asked again starts from "not yet", so job_done takes its answer. */
-	for (size_t k = 0; k < t->nluns; k++)
-		if (t->luns[k].probed < 0 && now_ms >= t->luns[k].retry_ms) {
-			t->luns[k].probed = 0;
-			j->again = 1;
+	for (size_t k = 0; k < t->nluns; k++) {
+		const struct stor_lun *l = &t->luns[k];
+
+		if (!l->probed || (l->probed < 0 && now_ms >= l->retry_ms)) {
+			j->luns[j->nluns++] = l->lun;
+			j->again |= l->probed < 0;
 		}
+	}
+	if (!j->nluns) {
+		free(j->luns);
+		free(j);
+		return;
+	}
 	j->tid = t->tid;
 	snprintf(j->name, sizeof(j->name), "%s", t->name);
 	req = (struct vpd_request){.portal = portal,
 	                           .target = t->name,
 	                           .initiator = initiator,
-	                           .luns = luns,
-	                           .nluns = n,
+	                           .luns = j->luns,
+	                           .nluns = j->nluns,
 	                           .timeout_ms = JOB_TIMEOUT_MS};
-	rc = vpd_probe(&req, job_done, j, &j->vj);
-	free(luns);
-	if (rc < 0) {
+	if ((rc = vpd_probe(&req, job_done, j, &j->vj)) < 0) {
 		counters.failures++;
 		for (size_t k = 0; k < t->nluns; k++)
-			if (!t->luns[k].probed) {
+			if (t->luns[k].probed <= 0) {
 				t->luns[k].probed = rc;
 				t->luns[k].retry_ms = now_ms + RETRY_MS;
 			}
+		free(j->luns);
 		free(j);
 		return;
 	}
@@ -182,6 +196,13 @@ void stor_identify_round(uint64_t now_ms)
 	if (local_portal(portal, sizeof(portal)) < 0) {
 		if (!warned_portal++)
 			sa_log(SA_LOG_WARNING, TAG, "no active portal: LUN identities not read");
+		/* Not "being read" either: failed, asked again once a portal is there. */
+		for (size_t i = 0; i < nt; i++)
+			for (size_t k = 0; k < v[i].nluns; k++)
+				if (!v[i].luns[k].probed) {
+					v[i].luns[k].probed = -ENOENT;
+					v[i].luns[k].retry_ms = now_ms;
+				}
 		return;
 	}
 	warned_portal = 0;

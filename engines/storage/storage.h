@@ -206,6 +206,10 @@ void stor_reset(void); /* drops every row (unit tests) */
 void stor_identify_configure(const struct sa_storage_config *cfg);
 void stor_identify_round(uint64_t now_ms);
 void stor_identify_stop(void);
+/* Where a LUN's identity stands (sanStorLunIdentityStatus): not read (no probe initiator), pending (a LUN not
+ * answered yet: its identity is coming), read, failed (the last try failed; tried again later). */
+enum stor_identity { STOR_ID_NOT_READ = 1, STOR_ID_PENDING, STOR_ID_READ, STOR_ID_FAILED };
+int stor_lun_identity(const struct stor_lun *l);
 struct stor_identify_counters {
 	uint64_t probes, failures;
 };

@@ -175,6 +175,7 @@ check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanStorLunVendor .1.3.6.1.4.1.32473.1.3.1.1.14.1.7 \
 	sanStorLunModel .1.3.6.1.4.1.32473.1.3.1.1.14.1.8 \
 	sanStorLunCapacity .1.3.6.1.4.1.32473.1.3.1.1.14.1.9 \
+	sanStorLunIdentityStatus .1.3.6.1.4.1.32473.1.3.1.1.14.1.10 \
 	sanStorSessionInitiatorName .1.3.6.1.4.1.32473.1.3.1.1.15.1.2 \
 	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11 \
 	sanStorSessionPortalAddress .1.3.6.1.4.1.32473.1.3.1.1.15.1.13 \

@@ -41,9 +41,9 @@ sa_log "targets and LUNs: OK ($nluns LUN rows)"
 # Designator (VPD 0x83, tgt's 16-octet NAA), vendor, model, capacity of LUN 1 of target 2 in one GET.
 has_identity() { sa_get "$LUN.6.2.1" | grep -q '^"\?[0-9A-F][0-9A-F] '; }
 sa_wait_for 10 has_identity || sa_fail "sanStorLunDesignator.2.1 not read: '$(sa_get "$LUN.6.2.1")'"
-ident=$(sa_get1 "$LUN.7.2.1" "$LUN.8.2.1" "$LUN.9.2.1" "$LUN.9.2.2" "$LUN.9.2.0")
-[ "$ident" = "\"IET\" \"VIRTUAL-DISK\" $((64 << 20)) $((32 << 20)) 0" ] ||
-	sa_fail "vendor, model, capacities of 2.1, 2.2, 2.0: $ident"
+ident=$(sa_get1 "$LUN.7.2.1" "$LUN.8.2.1" "$LUN.9.2.1" "$LUN.9.2.2" "$LUN.9.2.0" "$LUN.10.2.1")
+[ "$ident" = "\"IET\" \"VIRTUAL-DISK\" $((64 << 20)) $((32 << 20)) 0 3" ] ||
+	sa_fail "vendor, model, capacities of 2.1, 2.2, 2.0, identity status of 2.1 (read(3)): $ident"
 d21=$(sa_get "$LUN.6.2.1")
 d22=$(sa_get "$LUN.6.2.2")
 [ "$(echo "$d21" | tr -d '"' | wc -w)" = 16 ] || sa_fail "sanStorLunDesignator.2.1: want 16 octets: $d21"

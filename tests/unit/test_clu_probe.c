@@ -76,7 +76,7 @@ const struct clu_net_ops *clu_net;
 static struct clu_member members[2];
 static size_t nmembers;
 static struct clu_res unit_row = {.index = 7, .type = CLU_UNIT};
-static int merges, contacts_ok, contacts_failed, booting;
+static int merges, contacts_ok, contacts_failed, booting, pending21;
 static uint32_t merged_unit;
 static struct clu_probed_controller merged[8];
 static struct clu_probed_device merged_dev[8][8];
@@ -222,6 +222,13 @@ static void answer(size_t i)
 		send_str(r, m11, 16, "VIRTUAL-DISK", 12);
 		send_num(r, c11, 16, SA_SNMPC_COUNTER64, 64u << 20);
 		send_num(r, c21, 16, SA_SNMPC_COUNTER64, 64u << 20);
+		for (uint32_t k = 0; k < 3; k++) {
+			static const uint32_t at[3][2] = {{1, 0}, {1, 1}, {2, 1}};
+			uint32_t st[] = {OBJ, 14, 1, 10, at[k][0], at[k][1]};
+
+			/* sanStorLunIdentityStatus: read(3), unless the test makes LUN 2/1 pending(2). */
+			send_num(r, st, 16, SA_SNMPC_INTEGER, k == 2 && pending21 ? 2 : 3);
+		}
 		break;
 	}
 	default: ck_abort_msg("unexpected walk of table %u", (unsigned int)r->root[11]);
@@ -236,7 +243,7 @@ static void setup(void)
 	memset(&clu_m, 0, sizeof(clu_m));
 	memset(reqs, 0, sizeof(reqs));
 	nreqs = 0;
-	merges = contacts_ok = contacts_failed = booting = 0;
+	merges = contacts_ok = contacts_failed = booting = pending21 = 0;
 	nmerged = 0;
 	clu_net = &fake_ops;
 	memset(members, 0, sizeof(members));
@@ -296,6 +303,30 @@ START_TEST(probe_walks_three_tables_and_merges)
 	ck_assert_uint_eq(merged[1].ndevices, 1);
 	ck_assert_mem_eq(merged[1].devices[0].designator, merged[0].devices[0].designator, 16);
 	ck_assert_uint_eq(clu_m.ctr.probe_failures, 0);
+}
+END_TEST
+
+START_TEST(pending_identity_waits_for_the_next_probe)
+{
+	char err[64] = "";
+
+	pending21 = 1;
+	ck_assert_int_eq(clu_probe_start(&cfg, err, sizeof(err)), 0);
+	fire_timers();
+	answer(0);
+	answer(1);
+	answer(2);
+	/* The unit answered (a contact, no failure) but a LUN's identity is being read: nothing merged. */
+	ck_assert_int_eq(merges, 0);
+	ck_assert_int_eq(contacts_ok, 1);
+	ck_assert_uint_eq(clu_m.ctr.probe_failures, 0);
+	pending21 = 0;
+	clu_probe_now();
+	answer(3);
+	answer(4);
+	answer(5);
+	ck_assert_int_eq(merges, 1);
+	ck_assert_uint_eq(nmerged, 2);
 }
 END_TEST
 
@@ -395,6 +426,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, probe_walks_three_tables_and_merges);
+	tcase_add_test(tc, pending_identity_waits_for_the_next_probe);
 	tcase_add_test(tc, silent_unit_counts_and_merges_nothing);
 	tcase_add_test(tc, orphaned_walk_and_roles);
 	tcase_add_test(tc, take_ignores_other_tables_and_columns);
