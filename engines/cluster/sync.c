@@ -730,26 +730,31 @@ static int sync_user(const char *principal)
 	return 0;
 }
 
-/* The sender's member row: by its source address, else by the writer (a push names its own change). */
+/* The sender's member row.  By its source address when one host has it; several hosts on one address (agents on
+ * loopback, told apart by port, while an inform leaves from any port) are told apart by the writer, who holds that
+ * version or a newer one; the writer also stands in for a sender not found by address. */
 static const struct clu_member *sender(const char *source, const struct clu_version *v)
 {
 	char src[CLU_ADDR_MAX], host[CLU_ADDR_MAX];
 	uint32_t idx = 0;
-	const struct clu_member *by_writer = NULL;
+	const struct clu_member *by_addr = NULL, *by_writer = NULL;
+	size_t naddr = 0;
 
 	addr_host(source ? source : "", src, sizeof(src));
 	while (clu_member_next(idx, &idx) == 0) {
 		const struct clu_member *m = clu_member_get(idx);
 
-		if (!m || clu_member_is_self(m))
+		if (!m || m->type != CLU_HOST || clu_member_is_self(m))
 			continue;
 		addr_host(m->address, host, sizeof(host));
-		if (m->type == CLU_HOST && strcmp(host, src) == 0)
-			return m;
-		if (m->type == CLU_HOST && memcmp(m->guid, v->writer, 8) == 0)
+		if (strcmp(host, src) == 0 && !naddr++)
+			by_addr = m;
+		if (memcmp(m->guid, v->writer, 8) == 0)
 			by_writer = m;
 	}
-	return by_writer;
+	if (naddr == 1)
+		return by_addr;
+	return by_writer ? by_writer : by_addr;
 }
 
 static void on_trap(int topic, const void *event, void *arg)

@@ -475,6 +475,25 @@ START_TEST(receive_pushes)
 }
 END_TEST
 
+/* Agents on loopback share one address: the sender is told apart by the writer of the version it announces. */
+START_TEST(sender_on_shared_address)
+{
+	char err[128] = "";
+
+	clu_sync_stop();
+	for (int i = 1; i < 4; i++)
+		snprintf(members[i].address, sizeof(members[i].address), "udp:127.0.0.1:%d", 16100 + i);
+	nreqs = 0;
+	ck_assert_msg(clu_sync_start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
+	answer_scalars(open_req("127.0.0.1:16101", 0), ver(3, 1));
+	answer_scalars(open_req("127.0.0.1:16102", 0), ver(3, 1));
+	push_from("clusync", "127.0.0.1:40000", ver(5, 3), 3);
+	ck_assert_ptr_null(open_req("127.0.0.1:16101", 0));
+	answer_pull("127.0.0.1:16102", ver(5, 3), ver(5, 3));
+	ck_assert_uint_eq(cur.counter, 5);
+}
+END_TEST
+
 /* The seed's concurrent change: A and C both wrote 4 on base 3.  C's writer orders after A's, so A pulls C's and C,
  * told of A's 4, answers with its own: both end on 4/C. */
 START_TEST(conflict_converges)
@@ -557,6 +576,7 @@ int main(void)
 	tcase_add_test(tc, push_local_changes);
 	tcase_add_test(tc, push_to_notify_address);
 	tcase_add_test(tc, receive_pushes);
+	tcase_add_test(tc, sender_on_shared_address);
 	tcase_add_test(tc, conflict_converges);
 	tcase_add_test(tc, unreachable_once);
 	tcase_add_test(tc, stop_orphans_requests);
