@@ -363,7 +363,8 @@ static void on_interval(unsigned int id, void *arg)
 struct pull {
 	unsigned int gen;
 	uint32_t member;
-	int step; /* 0 scalars, 1 CRT, 2 owners, 3 scalars again */
+	int step;  /* 0: sanCluObjects from the scalars through the owner table; 1: the scalars again */
+	int stale; /* step 0 found the peer's version no newer than ours: the walk stopped there */
 	int tries;
 	struct clu_version first, last;
 	int have_first, have_last;
@@ -485,35 +486,46 @@ static int pull_vb(const struct sa_snmpc_vb *vb, void *arg)
 		return 1;
 	if (!(o = under_mib(vb->oid, vb->oidlen, &n)) || n < 2 || o[0] != 1)
 		return 0;
-	switch (p->step) {
-	case 0: take_scalar(vb, &p->first, &p->granularity, &p->have_first); break;
-	case 1:
-		if (o[1] == SUB_RES)
-			take_res(p, o, n, vb);
-		break;
-	case 2:
-		if (o[1] == SUB_OWNERS)
-			take_owner(p, o, n, vb);
-		break;
-	case 3: take_scalar(vb, &p->last, NULL, &p->have_last); break;
+	if (p->step == 1) {
+		take_scalar(vb, &p->last, NULL, &p->have_last);
+		return 0;
 	}
-	return 0;
+	if (o[1] == SUB_SCALARS) {
+		take_scalar(vb, &p->first, &p->granularity, &p->have_first);
+		return 0;
+	}
+	if (p->have_first == 3 && !p->nrows) {
+		struct clu_version ours;
+
+		/* past the scalars: not newer any more (another pull or push brought it meanwhile), stop here */
+		clu_version_get(&ours);
+		if (clu_version_cmp(&p->first, &ours) <= 0) {
+			p->stale = 1;
+			return 1;
+		}
+	}
+	if (o[1] == SUB_RES)
+		take_res(p, o, n, vb);
+	else if (o[1] == SUB_OWNERS)
+		take_owner(p, o, n, vb);
+	return o[1] > SUB_OWNERS; /* the peer and conflict tables, the counters: not part of the table */
 }
 
 static void pull_done(int rc, const char *why, void *arg);
 
+/* Two walks: sanCluObjects from the version through the owner table (the members between are skipped), then the
+ * scalars again for the closing version check. */
 static int pull_walk(struct pull *p)
 {
-	static const uint32_t subs[] = {SUB_SCALARS, SUB_RES, SUB_OWNERS, SUB_SCALARS};
-	uint32_t root[CLU_OID_MIB_LEN + 2] = {CLU_OID_MIB, 1, 0};
+	uint32_t root[CLU_OID_MIB_LEN + 2] = {CLU_OID_MIB, 1, SUB_SCALARS};
 	const struct clu_member *m = clu_member_get(p->member);
 	struct sa_snmpc_peer sp;
 
 	if (!m || !clu_net)
 		return -ENOENT;
-	root[CLU_OID_MIB_LEN + 1] = subs[p->step];
 	peer_of(m, NULL, &sp);
-	return clu_net->walk(&sp, root, CLU_OID_MIB_LEN + 2, pull_vb, pull_done, p);
+	return clu_net->walk(&sp, root, p->step == 0 ? CLU_OID_MIB_LEN + 1 : CLU_OID_MIB_LEN + 2, pull_vb, pull_done,
+	                     p);
 }
 
 static void pull_next_wanted(void)
@@ -527,7 +539,7 @@ static void pull_next_wanted(void)
 
 static void pull_restart(struct pull *p)
 {
-	p->step = 0;
+	p->step = p->stale = 0;
 	p->nrows = p->cursor = 0;
 	p->have_first = p->have_last = 0;
 	p->bad = 0;
@@ -573,18 +585,12 @@ static void pull_done(int rc, const char *why, void *arg)
 		clu_peer_contact_ok(p->member, NULL);
 		goto out;
 	}
-	if (p->step == 0) {
-		struct clu_version ours;
-
-		clu_version_get(&ours);
-		if (clu_version_cmp(&p->first, &ours) <= 0) {
-			/* another pull or push brought it meanwhile */
-			clu_peer_contact_ok(p->member, &p->first);
-			goto out;
-		}
+	if (p->step == 0 && p->stale) {
+		clu_peer_contact_ok(p->member, &p->first);
+		goto out;
 	}
-	if (p->step < 3 && !p->bad) {
-		p->step++;
+	if (p->step == 0 && !p->bad) {
+		p->step = 1;
 		if ((rc = pull_walk(p)) == 0)
 			return;
 		clu_peer_contact_failed(p->member, strerror(-rc));

@@ -208,10 +208,31 @@ static void answer_scalars(struct req *r, struct clu_version v)
 	vb_u(r, gran_oid, 4, 2, SA_SNMPC_INTEGER);
 	finish(r, 0);
 }
-/* Answers the walk of .1.3 with two rows (a unit, a controller shared by hosts 1 and 2), .1.4 with its owners. */
-static void answer_crt(struct req *r)
+/* Feeds the first walk of a pull (sanCluObjects): the scalars at v, a member row, then the CRT's two rows (a unit, a
+ * controller shared by hosts 1 and 2) and their owners; the peer table after them ends the walk. */
+static void feed_scalars(struct req *r, struct clu_version v)
 {
-	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 3);
+	static const uint32_t ver_oid[] = {1, 1, 1, 0}, wr_oid[] = {1, 1, 2, 0}, gran_oid[] = {1, 1, 4, 0};
+
+	vb_u(r, ver_oid, 4, v.counter, SA_SNMPC_UNSIGNED);
+	vb_s(r, wr_oid, 4, v.writer, 8);
+	vb_u(r, gran_oid, 4, 2, SA_SNMPC_INTEGER);
+}
+static int vb_raw(struct req *r, const uint32_t *sub, size_t n, uint64_t u)
+{
+	uint32_t oid[32] = {CLU_OID_MIB};
+	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = SA_SNMPC_INTEGER, .i = (int64_t)u};
+
+	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
+	return r->vb(&vb, r->arg);
+}
+static void answer_objects(struct req *r, struct clu_version v)
+{
+	static const uint32_t member_type[] = {1, 2, 1, 2, 1}, peer_state[] = {1, 5, 1, 1, 2};
+
+	ck_assert_uint_eq(r->rootlen, CLU_OID_MIB_LEN + 1);
+	feed_scalars(r, v);
+	ck_assert_int_eq(vb_raw(r, member_type, 5, CLU_HOST), 0);
 	for (uint32_t row = 1; row <= 2; row++) {
 		uint32_t type[] = {1, 3, 1, 3, row};
 
@@ -232,30 +253,22 @@ static void answer_crt(struct req *r)
 
 		vb_s(r, name, 5, "iqn.2026-12.org.sanagent.clu:c114a", 34);
 	}
-	finish(r, 0);
-}
-static void answer_owners(struct req *r)
-{
-	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 4);
 	for (uint32_t row = 1; row <= 2; row++)
 		for (uint32_t h = 1; h <= 2; h++) {
 			uint32_t o[] = {1, 4, 1, 2, row, h};
 
 			vb_u(r, o, 6, 1, SA_SNMPC_INTEGER);
 		}
+	ck_assert_int_eq(vb_raw(r, peer_state, 5, 2), 1); /* past the owner table: stop */
 	finish(r, 0);
 }
-/* A whole pull from peer: scalars at v, rows, owners, scalars at v_end. */
+/* A whole pull from peer: its objects at v, then its scalars at v_end. */
 static void answer_pull(const char *peer, struct clu_version v, struct clu_version v_end)
 {
 	struct req *r;
 
 	ck_assert_ptr_nonnull(r = open_req(peer, 0));
-	answer_scalars(r, v);
-	ck_assert_ptr_nonnull(r = open_req(peer, 0));
-	answer_crt(r);
-	ck_assert_ptr_nonnull(r = open_req(peer, 0));
-	answer_owners(r);
+	answer_objects(r, v);
 	ck_assert_ptr_nonnull(r = open_req(peer, 0));
 	answer_scalars(r, v_end);
 }
@@ -475,6 +488,26 @@ START_TEST(receive_pushes)
 }
 END_TEST
 
+/* A pull whose peer turns out to be no newer than us (another pull brought its table meanwhile) stops after the
+ * scalars: no rows read, nothing adopted, no second walk. */
+START_TEST(pull_stops_when_not_newer)
+{
+	static const uint32_t member_type[] = {1, 2, 1, 2, 1};
+	struct req *r;
+
+	answer_scalars(open_req("198.18.0.11", 0), ver(3, 1));
+	answer_scalars(open_req("198.18.0.12", 0), ver(3, 1));
+	push_from("clusync", "198.18.0.11:40000", ver(4, 2), 3);
+	ck_assert_ptr_nonnull(r = open_req("198.18.0.11", 0));
+	cur = ver(4, 2);
+	feed_scalars(r, ver(4, 2));
+	ck_assert_int_eq(vb_raw(r, member_type, 5, CLU_HOST), 1);
+	finish(r, 0);
+	ck_assert_uint_eq(open_count(0), 0);
+	ck_assert_int_eq(adopts, 0);
+}
+END_TEST
+
 /* Agents on loopback share one address: the sender is told apart by the writer of the version it announces. */
 START_TEST(sender_on_shared_address)
 {
@@ -577,6 +610,7 @@ int main(void)
 	tcase_add_test(tc, push_to_notify_address);
 	tcase_add_test(tc, receive_pushes);
 	tcase_add_test(tc, sender_on_shared_address);
+	tcase_add_test(tc, pull_stops_when_not_newer);
 	tcase_add_test(tc, conflict_converges);
 	tcase_add_test(tc, unreachable_once);
 	tcase_add_test(tc, stop_orphans_requests);
