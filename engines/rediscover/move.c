@@ -309,6 +309,7 @@ static void index_done(int rc, const char *why, void *arg)
 		fail(m, "sanStorPortalNextIndex: %s", rc < 0 ? snmp_why(rc, why) : "not answered");
 		return;
 	}
+	m->began_ms[REDISC_MV_CREATE] = redisc_clock_ms();
 	if ((d = dec_of(m))) {
 		d->stor_row = m->next_index;
 		d->step = REDISC_MV_CREATE;
