@@ -1,5 +1,6 @@
 /* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check"), lists the
- * keys ("dump") or commits lines of stdin ("load"). */
+ * keys ("dump") or sets "key<TAB>value" lines from stdin in one commit ("load", for benches that need a large table
+ * in place before the agent starts). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,44 +136,50 @@ static int sw_dump(const char *path)
 	return corrupt ? 1 : 0;
 }
 
-/* Commits "key<TAB>value" lines from stdin (the value is the rest of the line) in one commit: a state an agent
- * left behind, for tests that start from one. */
 static int sw_load(const char *path)
 {
 	struct sa_state *st;
-	char line[4096];
-	int corrupt = 0, rc = sa_state_open(path, &st, &corrupt);
+	char *line = NULL, *tab;
+	size_t cap = 0;
+	ssize_t n;
+	int corrupt = 0, rc;
+	long count = 0;
 
-	if (rc < 0 || corrupt) {
-		fprintf(stderr, "state_writer: %s: %s\n", path, rc < 0 ? strerror(-rc) : "corrupt");
+	if ((rc = sa_state_open(path, &st, &corrupt)) < 0 || corrupt) {
+		fprintf(stderr, "state_writer: cannot open %s: %s\n", path,
+		        rc < 0 ? strerror(-rc) : "file was corrupt");
 		return 1;
 	}
-	while (fgets(line, sizeof(line), stdin)) {
-		char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
-
-		if (nl)
-			*nl = 0;
-		if (!tab)
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (!(tab = strchr(line, '\t')))
 			continue;
-		*tab = 0;
+		*tab = '\0';
 		if (sa_state_set(st, line, tab + 1) < 0)
 			return 1;
+		count++;
 	}
-	rc = sa_state_commit(st);
+	free(line);
+	if ((rc = sa_state_commit(st)) < 0 || (rc = sa_state_compact(st)) < 0) {
+		fprintf(stderr, "state_writer: cannot commit %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
 	sa_state_close(st);
-	return rc < 0 ? 1 : 0;
+	printf("%ld keys\n", count);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "load") == 0)
-		return sw_load(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
 		return sw_write(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return sw_check(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dump") == 0)
 		return sw_dump(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "load") == 0)
+		return sw_load(argv[2]);
 	fprintf(stderr, "usage: %s write|check|dump|load FILE\n", argv[0]);
 	return 2;
 }

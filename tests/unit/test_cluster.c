@@ -650,6 +650,48 @@ START_TEST(restart_keeps_table)
 }
 END_TEST
 
+/* A unit with 20,000 devices behind two controllers (each LU through both): merged in linear time, and probing it
+ * again makes no new version. */
+START_TEST(probe_large)
+{
+	enum { NDEV = 10000 };
+	struct clu_probed_device *a = calloc(NDEV, sizeof(*a)), *b = calloc(NDEV, sizeof(*b));
+	struct clu_probed_controller c[2];
+	struct clu_version v1, v2;
+	size_t before = clu_res_count();
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (uint32_t i = 0; i < NDEV; i++) {
+		a[i].lun = i + 1;
+		a[i].designator_len = 16;
+		a[i].designator[0] = 0x60;
+		a[i].designator[13] = (uint8_t)(i >> 16);
+		a[i].designator[14] = (uint8_t)(i >> 8);
+		a[i].designator[15] = (uint8_t)i;
+		a[i].designator[12] = 0x77;
+		b[i] = a[i];
+	}
+	c[0] = (struct clu_probed_controller){.tid = 7, .devices = a, .ndevices = NDEV};
+	snprintf(c[0].iqn, sizeof(c[0].iqn), "iqn.2026-01.org.sanagent:unit118.big1");
+	c[1] = (struct clu_probed_controller){.tid = 8, .devices = b, .ndevices = NDEV};
+	snprintf(c[1].iqn, sizeof(c[1].iqn), "iqn.2026-01.org.sanagent:unit118.big2");
+	{
+		struct clu_probed_controller all[3] = {u118[0], c[0], c[1]};
+
+		ck_assert_int_eq(clu_probe_merge(U118, all, 3), 0);
+		ck_assert_uint_eq(clu_res_count(), before + 2 + NDEV);
+		ck_assert_uint_eq(clu_res_get(D122A + 3)->paths, 2);
+		clu_version_get(&v1);
+		ck_assert_int_eq(clu_probe_merge(U118, all, 3), 0);
+		clu_version_get(&v2);
+		ck_assert_int_eq(clu_version_cmp(&v1, &v2), 0);
+	}
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cluster");
@@ -665,6 +707,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, adopt_conflict);
 	tcase_add_test(tc, probe_new_gone_back);
 	tcase_add_test(tc, restart_keeps_table);
+	tcase_add_test(tc, probe_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
