@@ -5,7 +5,9 @@
 # namespace as its initiator name; ownership moved to 110 by another snmpset: the bindings follow; shared: both.
 # tgt's ACL is the target's (no per-initiator LUN masking): below target level the hosts enforce ownership.
 set -u
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/cluster_lab.bash
 . "$(dirname "$0")/cluster_lab.bash"
 sa_need libiscsi-bin iscsi-ls iscsi-inq
 

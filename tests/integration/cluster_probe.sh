@@ -6,7 +6,9 @@
 # one poll interval of its designator being readable; a LUN removed is kept, invalid, with sanCluDeviceGone; a unit
 # that does not answer counts probe failures, shows in the peer table and marks nothing gone.
 set -u
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/cluster_lab.bash
 . "$(dirname "$0")/cluster_lab.bash"
 
 sa_init cluster_probe

@@ -3,6 +3,7 @@
 # INQUIRY, the VPD 0x83 designator (the same LU exported through two targets is one designator), READ CAPACITY(16),
 # a missing LUN, a login the target's ACL refuses, a refused connection, and a silent portal that times out while
 # the loop keeps turning.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 sa_init vpd_probe
 PROBE=$SA_BUILDDIR/tests/integration/vpd_probe
