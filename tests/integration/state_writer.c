@@ -1,5 +1,6 @@
-/* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check") or lists the
- * keys ("dump"). */
+/* state_writer.c: test helper that commits state generations forever ("write"), verifies one ("check"), lists the
+ * keys ("dump") or sets "key<TAB>value" lines from stdin in one commit ("load", for benches that need a large table
+ * in place before the agent starts). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,39 @@ static int sw_dump(const char *path)
 	return corrupt ? 1 : 0;
 }
 
+static int sw_load(const char *path)
+{
+	struct sa_state *st;
+	char *line = NULL, *tab;
+	size_t cap = 0;
+	ssize_t n;
+	int corrupt = 0, rc;
+	long count = 0;
+
+	if ((rc = sa_state_open(path, &st, &corrupt)) < 0 || corrupt) {
+		fprintf(stderr, "state_writer: cannot open %s: %s\n", path, rc < 0 ? strerror(-rc) : "file was corrupt");
+		return 1;
+	}
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (!(tab = strchr(line, '\t')))
+			continue;
+		*tab = '\0';
+		if (sa_state_set(st, line, tab + 1) < 0)
+			return 1;
+		count++;
+	}
+	free(line);
+	if ((rc = sa_state_commit(st)) < 0 || (rc = sa_state_compact(st)) < 0) {
+		fprintf(stderr, "state_writer: cannot commit %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	sa_state_close(st);
+	printf("%ld keys\n", count);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
@@ -143,6 +177,8 @@ int main(int argc, char **argv)
 		return sw_check(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "dump") == 0)
 		return sw_dump(argv[2]);
-	fprintf(stderr, "usage: %s write|check|dump FILE\n", argv[0]);
+	if (argc == 3 && strcmp(argv[1], "load") == 0)
+		return sw_load(argv[2]);
+	fprintf(stderr, "usage: %s write|check|dump|load FILE\n", argv[0]);
 	return 2;
 }
