@@ -109,7 +109,8 @@ int main(int argc, char **argv)
 	int first;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: clu_poll COMMUNITY OID round K PEER... | COMMUNITY OID until V TIMEOUT_S PEER...\n");
+		fprintf(stderr,
+		        "usage: clu_poll COMMUNITY OID round K PEER... | COMMUNITY OID until V TIMEOUT_S PEER...\n");
 		return 2;
 	}
 	community = argv[1];
@@ -186,11 +187,11 @@ int main(int argc, char **argv)
 						last = at[i];
 				struct timespec rt;
 
-				/* Also on the wall clock, so a caller can time from an event it stamped itself (the SET). */
+				/* Also on the wall clock, so a caller can time from an event it stamped itself (the
+				 * SET). */
 				clock_gettime(CLOCK_REALTIME, &rt);
 				printf("ms=%.1f rounds=%d first_answer_ms=%.1f done_epoch_ms=%.1f\n", last - t0, rounds,
-				       first_answer - t0,
-				       rt.tv_sec * 1e3 + rt.tv_nsec / 1e6 - (now_ms() - last));
+				       first_answer - t0, rt.tv_sec * 1e3 + rt.tv_nsec / 1e6 - (now_ms() - last));
 				return 0;
 			}
 		}

@@ -146,7 +146,8 @@ static int sw_load(const char *path)
 	long count = 0;
 
 	if ((rc = sa_state_open(path, &st, &corrupt)) < 0 || corrupt) {
-		fprintf(stderr, "state_writer: cannot open %s: %s\n", path, rc < 0 ? strerror(-rc) : "file was corrupt");
+		fprintf(stderr, "state_writer: cannot open %s: %s\n", path,
+		        rc < 0 ? strerror(-rc) : "file was corrupt");
 		return 1;
 	}
 	while ((n = getline(&line, &cap, stdin)) > 0) {
