@@ -927,7 +927,165 @@ static int sa_rediscover_finish(struct sa_vctx *v, const config_setting_t *grp, 
 						    where, i, k, r->storage_agents[i].portals[k], j);
 	return 0;
 }
-static const struct sa_field sa_cluster_fields[] = {SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER)};
+/* cluster { }: the cluster resource table (seed 004): role, identity, membership, sync user. */
+static int sa_chk_clu_role(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"host", "unit"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_clu_granularity(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"controller", "device"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+/* The seed's GUIDs are 64-bit: 16 hexadecimal digits ("" where the agent may derive its own). */
+static int sa_chk_clu_guid(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (strlen(val) != 16 || val[strspn(val, "0123456789abcdefABCDEF")] || strspn(val, "0") == 16) {
+		snprintf(why, whylen, "not a GUID (16 hexadecimal digits, not all zero)");
+		return -1;
+	}
+	return 0;
+}
+
+static int sa_chk_clu_guid_or_empty(const char *val, const char **canon, char *why, size_t whylen)
+{
+	return val[0] ? sa_chk_clu_guid(val, canon, why, whylen) : 0;
+}
+
+/* State keys are printable ASCII without whitespace (common/state.h): keep the prefix plain. */
+static int sa_chk_clu_state_key(const char *val, const char **canon, char *why, size_t whylen)
+{
+	(void)canon;
+	if (!val[0] || strlen(val) > 48 ||
+	    val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")]) {
+		snprintf(why, whylen, "must be 1..48 characters of A-Z a-z 0-9 _ -");
+		return -1;
+	}
+	return 0;
+}
+
+#define SA_CLM(m) offsetof(struct sa_clu_member_cfg, m)
+static const struct sa_field sa_clu_member_fields[] = {
+    {.name = "type", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_CLM(type), .check = sa_chk_clu_role},
+    {.name = "guid", .type = SA_F_STRING, .flags = SA_REQUIRED, .off = SA_CLM(guid), .check = sa_chk_clu_guid},
+    {.name = "address",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_CLM(address),
+     .check = sa_chk_agent_peer},
+    {.name = "name", .type = SA_F_STRING, .off = SA_CLM(name), .def = "", .check = sa_chk_iscsi_name},
+};
+
+/* A host member is a CRT host row: owners are named by it, so it needs its initiator name. */
+static int sa_clu_member_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_clu_member_cfg *m = obj;
+
+	if (strcmp(m->type, "host") == 0 && !m->name[0])
+		return sa_cfg_fail(v, grp, "%s: a host member needs name (its iSCSI initiator name)", where);
+	return 0;
+}
+static const struct sa_schema sa_clu_member_schema =
+    SA_SCHEMA(sa_clu_member_fields, sizeof(struct sa_clu_member_cfg), sa_clu_member_finish);
+
+#define SA_CLU(m) SA_CFG(cluster.m)
+static const struct sa_field sa_clu_peer_user_fields[] = {
+    {.name = "name", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_CLU(peer_user.name)},
+    {.name = "auth_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_CLU(peer_user.auth_passphrase),
+     .check = sa_chk_passphrase},
+    {.name = "priv_passphrase",
+     .type = SA_F_STRING,
+     .flags = SA_REQUIRED | SA_SECRET,
+     .off = SA_CLU(peer_user.priv_passphrase),
+     .check = sa_chk_passphrase},
+};
+static const struct sa_schema sa_clu_peer_user_schema = SA_SCHEMA(sa_clu_peer_user_fields, 0, NULL);
+
+static const struct sa_field sa_cluster_fields[] = {
+    SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER),
+    {.name = "role", .type = SA_F_STRING, .off = SA_CLU(role), .def = "host", .check = sa_chk_clu_role},
+    {.name = "guid", .type = SA_F_STRING, .off = SA_CLU(guid), .def = "", .check = sa_chk_clu_guid_or_empty},
+    {.name = "initiator_name",
+     .type = SA_F_STRING,
+     .off = SA_CLU(initiator_name),
+     .def = "",
+     .check = sa_chk_iscsi_name},
+    {.name = "granularity",
+     .type = SA_F_STRING,
+     .off = SA_CLU(granularity),
+     .def = "controller",
+     .check = sa_chk_clu_granularity},
+    {.name = "poll_interval", .type = SA_F_INT, .off = SA_CLU(poll_interval), .min = 0, .max = 86400, .def_int = 30},
+    {.name = "sync_interval", .type = SA_F_INT, .off = SA_CLU(sync_interval), .min = 0, .max = 86400, .def_int = 60},
+    {.name = "ownership_grace",
+     .type = SA_F_INT,
+     .off = SA_CLU(ownership_grace),
+     .min = 0,
+     .max = 86400,
+     .def_int = 30},
+    {.name = "enforce_acl", .type = SA_F_BOOL, .off = SA_CLU(enforce_acl), .def_int = 1},
+    {.name = "acl_always",
+     .type = SA_F_STRARRAY,
+     .off = SA_CLU(acl_always),
+     .aux_off = SA_CLU(nacl_always),
+     .check = sa_chk_iscsi_name},
+    {.name = "state_key",
+     .type = SA_F_STRING,
+     .off = SA_CLU(state_key),
+     .def = "cluster",
+     .check = sa_chk_clu_state_key},
+    {.name = "members",
+     .type = SA_F_LIST,
+     .off = SA_CLU(members),
+     .aux_off = SA_CLU(nmembers),
+     .sub = &sa_clu_member_schema},
+    {.name = "peer_user",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = 0,
+     .aux_off = SA_CLU(peer_user.present),
+     .sub = &sa_clu_peer_user_schema},
+    {.name = "sync_users", .type = SA_F_STRARRAY, .off = SA_CLU(sync_users), .aux_off = SA_CLU(nsync_users)},
+};
+
+/* A member is one identity: a GUID or an address listed twice would be two rows of one thing; this agent's own
+ * GUID names a member of its own role. */
+static int sa_cluster_finish(struct sa_vctx *v, const config_setting_t *grp, void *obj, const char *where)
+{
+	const struct sa_cluster_config *c = &((const struct sa_config *)obj)->cluster;
+	const config_setting_t *list = config_setting_get_member(grp, "members");
+
+	for (size_t i = 0; i < c->nmembers; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcasecmp(c->members[i].guid, c->members[j].guid) == 0)
+				return sa_cfg_fail(v, config_setting_get_elem(list, (unsigned)i),
+				                   "%s.members[%zu]: guid %s already listed at members[%zu]", where, i,
+				                   c->members[i].guid, j);
+			if (strcmp(c->members[i].address, c->members[j].address) == 0)
+				return sa_cfg_fail(v, config_setting_get_elem(list, (unsigned)i),
+				                   "%s.members[%zu]: address %s already listed at members[%zu]", where, i,
+				                   c->members[i].address, j);
+		}
+		if (c->guid[0] && strcasecmp(c->guid, c->members[i].guid) == 0 &&
+		    strcmp(c->members[i].type, c->role) != 0)
+			return sa_cfg_fail(v, config_setting_get_elem(list, (unsigned)i),
+			                   "%s.members[%zu]: guid %s is this agent's, but this agent is a %s", where, i,
+			                   c->guid, c->role);
+	}
+	if (((const struct sa_config *)obj)->engine_enabled[SA_ENGINE_CLUSTER] && strcmp(c->role, "host") == 0 &&
+	    !c->initiator_name[0])
+		return sa_cfg_fail(v, grp, "%s: role host needs initiator_name (its CRT host row)", where);
+	return 0;
+}
 
 /* balance { }: multipath teams run by the nbdkit-sanpath plug-in. */
 #ifndef PKGLIBDIR
@@ -1245,7 +1403,7 @@ static const struct sa_schema sa_discovery_schema = SA_SCHEMA(sa_discovery_field
 static const struct sa_schema sa_balance_schema = SA_SCHEMA(sa_balance_fields, 0, sa_balance_finish);
 static const struct sa_schema sa_redirect_schema = SA_SCHEMA(sa_redirect_fields, 0, sa_redirect_finish);
 static const struct sa_schema sa_rediscover_schema = SA_SCHEMA(sa_rediscover_fields, 0, sa_rediscover_finish);
-static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0, NULL);
+static const struct sa_schema sa_cluster_schema = SA_SCHEMA(sa_cluster_fields, 0, sa_cluster_finish);
 
 /* An engine section's presence flag is its enabled flag: absent = off,
  * present = on unless "enabled = false". */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "engines/balance/bal_config.h"
+#include "engines/cluster/clu_config.h"
 #include "engines/discovery/disc_config.h"
 #include "engines/redirect/redir_config.h"
 #include "engines/rediscover/redisc_config.h"
@@ -44,6 +45,9 @@ struct sa_config {
 
 	/* rediscover { } */
 	struct sa_rediscover_config rediscover;
+
+	/* cluster { } */
+	struct sa_cluster_config cluster;
 };
 
 /* Loads and validates path.  On error returns a negative errno and writes

@@ -12,6 +12,8 @@
 
 #include "engines/balance/engine.h"
 #include "engines/balance/sessfeed.h"
+#include "engines/cluster/cluster.h"
+#include "engines/cluster/clu_ops.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
@@ -123,6 +125,14 @@ static const struct redisc_move_ops sa_core_redisc_move_ops = {
 /* The rediscover engine's messages go out as informs through the same client. */
 static const struct redisc_msg_ops sa_core_redisc_msg_ops = {
     .inform = sa_snmpc_inform,
+};
+
+/* The cluster engine probes units and syncs with its peers through the same client. */
+static const struct clu_net_ops sa_core_clu_net_ops = {
+    .walk = sa_snmpc_walk,
+    .set = sa_snmpc_set,
+    .inform = sa_snmpc_inform,
+    .cancel_all = sa_snmpc_cancel_all,
 };
 
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
@@ -239,6 +249,15 @@ static int sa_core_wire(void)
 	redisc_poll_ops_register(&sa_core_redisc_poll_ops);
 	redisc_move_ops_register(&sa_core_redisc_move_ops);
 	redisc_msg_ops_register(&sa_core_redisc_msg_ops);
+	clu_net_ops_register(&sa_core_clu_net_ops);
+	{
+		/* A cluster config without a guid derives this agent's from its SNMP engine ID. */
+		u_char id[32];
+		size_t n = snmpv3_get_engineID(id, sizeof(id));
+
+		if (n > 0)
+			clu_engine_id_set(id, n);
+	}
 	if ((rc = sa_login_teams_start()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));
@@ -281,6 +300,7 @@ static const struct sa_engine_config *sa_core_engine_configs(const struct sa_con
 	out[SA_ENGINE_BALANCE].section = &cfg->balance;
 	out[SA_ENGINE_REDIRECT].section = &cfg->redirect;
 	out[SA_ENGINE_REDISCOVER].section = &cfg->rediscover;
+	out[SA_ENGINE_CLUSTER].section = &cfg->cluster;
 	return out;
 }
 
@@ -331,6 +351,7 @@ int sa_core_start(struct sa_config *cfg)
 	sa_engine_set_ops(SA_ENGINE_BALANCE + 1, &bal_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_DISCOVERY + 1, &disc_engine_ops);
 	sa_engine_set_ops(SA_ENGINE_REDISCOVER + 1, &redisc_engine_ops);
+	sa_engine_set_ops(SA_ENGINE_CLUSTER + 1, &clu_engine_ops);
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(&cfg->discovery)) < 0)

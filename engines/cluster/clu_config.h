@@ -13,17 +13,17 @@ struct sa_clu_member_cfg {
 };
 
 struct sa_cluster_config {
-	char *role;          /* "host" (an initiator host: uses what it owns) or "unit" (next to tgtd: applies ACLs) */
-	char *guid;          /* this agent's GUID, 16 hex digits; "" derives it from the agent's engine ID */
+	char *role;           /* "host" (an initiator host: uses what it owns) or "unit" (next to tgtd: applies ACLs) */
+	char *guid;           /* this agent's GUID, 16 hex digits; "" derives it from the agent's engine ID */
 	char *initiator_name; /* host role: this host's iSCSI initiator name (its CRT host row) */
-	char *granularity;   /* "controller" (devices follow their controller) or "device" */
-	int poll_interval;   /* s between probes of the units, 0 none */
-	int sync_interval;   /* s between version checks of the peers, 0 only at start and on push */
-	int ownership_grace; /* s a host keeps sessions to what it no longer owns */
-	int enforce_acl;     /* unit role: bind tgt targets to their owners' initiator names */
-	char **acl_always;   /* unit role: initiator names always bound (the unit's own probe, for INQUIRY) */
+	char *granularity;    /* "controller" (devices follow their controller) or "device" */
+	int poll_interval;    /* s between probes of the units, 0 none */
+	int sync_interval;    /* s between version checks of the peers, 0 only at start and on push */
+	int ownership_grace;  /* s a host keeps sessions to what it no longer owns */
+	int enforce_acl;      /* unit role: bind tgt targets to their owners' initiator names */
+	char **acl_always;    /* unit role: initiator names always bound (the unit's own probe, for INQUIRY) */
 	size_t nacl_always;
-	char *state_key;     /* prefix of its keys in the agent's state file; default "cluster" */
+	char *state_key; /* prefix of its keys in the agent's state file; default "cluster" */
 	struct sa_clu_member_cfg *members;
 	size_t nmembers;
 	/* SNMPv3 user (SHA/AES authPriv) the agent reads and informs peers as; each peer's snmpd and trap receiver

@@ -36,18 +36,19 @@ struct clu_res {
 	uint32_t index; /* stable: part of the table, identical on every host */
 	uint8_t guid[CLU_GUID_MAX];
 	size_t guid_len;
-	int type;                    /* enum clu_type */
-	char address[CLU_ADDR_MAX];  /* host/unit: its agent's address "ADDRESS:PORT"; controller: its portal */
-	uint32_t number;             /* the seed's IOC number (tgt tid) or IOD number (LUN); 0 for hosts and units */
-	uint32_t parent;             /* index of the row one level up; 0 for hosts and units */
-	int ownership;               /* enum clu_own; hosts: CLU_DEDICATED to themselves */
-	uint32_t owners[CLU_MAX_OWNERS]; /* indexes of host rows, ascending; none when unallocated, one when dedicated */
+	int type;                   /* enum clu_type */
+	char address[CLU_ADDR_MAX]; /* host/unit: its agent's address "ADDRESS:PORT"; controller: its portal */
+	uint32_t number;            /* the seed's IOC number (tgt tid) or IOD number (LUN); 0 for hosts and units */
+	uint32_t parent;            /* index of the row one level up; 0 for hosts and units */
+	int ownership;              /* enum clu_own; hosts: CLU_DEDICATED to themselves */
+	uint32_t
+	    owners[CLU_MAX_OWNERS]; /* indexes of host rows, ascending; none when unallocated, one when dedicated */
 	size_t nowners;
-	uint32_t version;  /* the CRT version counter at which the row last changed */
+	uint32_t version;        /* the CRT version counter at which the row last changed */
 	char name[CLU_NAME_MAX]; /* host: its initiator name; controller: target IQN; unit/device: label or "" */
 	char vendor[16], model[32];
-	uint64_t size; /* octets, 0 unknown */
-	int valid;     /* 0: gone from its unit (kept, never silently dropped) */
+	uint64_t size;  /* octets, 0 unknown */
+	int valid;      /* 0: gone from its unit (kept, never silently dropped) */
 	uint32_t paths; /* controller LUNs that lead to this device (1 normally) */
 };
 
@@ -74,7 +75,7 @@ void clu_self_guid(uint8_t out[8]);
  * With granularity controller, a controller's change carries its devices along (they take its ownership). */
 struct clu_change {
 	uint32_t index;
-	int ownership; /* enum clu_own, 0 unchanged */
+	int ownership;  /* enum clu_own, 0 unchanged */
 	int set_owners; /* owners below replace the row's list */
 	uint32_t owners[CLU_MAX_OWNERS];
 	size_t nowners;
@@ -126,6 +127,16 @@ struct clu_table {
 int clu_adopt(const struct clu_table *t, const char *from);
 /* A concurrent change (same base version, another writer) was found: the engine's deterministic rule resolved
  * it; CLU_EV_CONFLICT names the change that lost. */
+
+/* The conflicts this agent saw (sanCluConflictTable), the last CLU_CONFLICTS_MAX of them. */
+struct clu_conflict {
+	uint32_t index;
+	time_t when;
+	struct clu_version lost, won;
+	char detail[128]; /* what became of the losing change: "re-applied as N" or why not */
+};
+const struct clu_conflict *clu_conflict_get(uint32_t index);
+int clu_conflict_next(uint32_t after, uint32_t *out);
 
 /* ---- membership (the fabric services database: hosts and units with their addresses) ---- */
 struct clu_member {
@@ -187,6 +198,13 @@ struct clu_event {
 	int adopted;
 	struct clu_version version, other;
 };
+
+/* ---- settings (sanCluScalars) ---- */
+enum clu_role { CLU_ROLE_HOST = 1, CLU_ROLE_UNIT };
+int clu_role(void);
+int clu_ownership_grace(void);
+/* The index the next new CRT row gets (sanCluResNextIndex; rows are never dropped, indexes never reused). */
+uint32_t clu_res_next_index(void);
 
 /* ---- life ---- */
 struct sa_engine_ops;
