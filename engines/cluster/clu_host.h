@@ -20,13 +20,12 @@ struct clu_host_ops {
 };
 void clu_host_ops_register(const struct clu_host_ops *ops); /* NULL unregisters */
 
-/* Host role: follows the CRT (CLU_EV_CHANGED) and ends the sessions to what this host lost after
- * c->ownership_grace seconds, then publishes CLU_EV_OWNERSHIP_LOST.  0 or -errno; a unit role does nothing. */
+/* Host role: follows the CRT (CLU_EV_CHANGED) and ends the sessions to what this host lost (clu_host_may_use_target
+ * and _lun of cluster.h) after clu_ownership_grace() seconds, then publishes CLU_EV_OWNERSHIP_LOST (counted in
+ * ownership_lost).  0 or -errno; a unit role does nothing. */
 int clu_host_start(const struct sa_cluster_config *c);
 void clu_host_stop(void);
 /* A login or team to target was refused (counted in logins_refused). */
 void clu_host_refused(const char *target);
-/* Sets the host side's counters in c (logins_refused, ownership_lost). */
-void clu_host_counters(struct clu_counters *c);
 
 #endif

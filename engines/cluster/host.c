@@ -10,8 +10,7 @@
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
-
-#define TAG "cluster"
+#include "engines/cluster/clu_int.h"
 
 /* A (target, LUN) this host lost while it had a session to it: its sessions end when the timer fires. */
 struct host_pending {
@@ -23,11 +22,9 @@ struct host_pending {
 static struct {
 	int running;
 	int sub; /* bus handle, 0: not subscribed */
-	unsigned int grace_ms;
 	const struct clu_host_ops *ops;
 	struct host_pending *pend;
 	size_t npend;
-	uint64_t refused, lost;
 } host;
 
 void clu_host_ops_register(const struct clu_host_ops *ops)
@@ -47,16 +44,6 @@ static int owned_by_self(const struct clu_res *r)
 	return 0;
 }
 
-int clu_host_may_use_target(const char *iqn)
-{
-	const struct clu_res *r;
-
-	/* Only a running host role enforces: a unit, or a host without a cluster, uses what it is configured to. */
-	if (!host.running || !(r = clu_res_find_name(CLU_CONTROLLER, iqn)))
-		return 0;
-	return owned_by_self(r) ? 0 : -EACCES;
-}
-
 /* The device row of LUN lun of controller row ctl, NULL when the CRT has none (it follows its controller). */
 static const struct clu_res *device_of(uint32_t ctl, uint32_t lun)
 {
@@ -73,19 +60,6 @@ static const struct clu_res *device_of(uint32_t ctl, uint32_t lun)
 	return NULL;
 }
 
-int clu_host_may_use_lun(const char *iqn, uint32_t lun)
-{
-	const struct clu_res *c, *d;
-
-	if (!host.running || !(c = clu_res_find_name(CLU_CONTROLLER, iqn)))
-		return 0;
-	if (!owned_by_self(c))
-		return -EACCES;
-	if (!(d = device_of(c->index, lun)))
-		return 0;
-	return owned_by_self(d) ? 0 : -EACCES;
-}
-
 static int may_use(const char *target, uint32_t lun)
 {
 	int rc = clu_host_may_use_target(target);
@@ -95,14 +69,8 @@ static int may_use(const char *target, uint32_t lun)
 
 void clu_host_refused(const char *target)
 {
-	host.refused++;
-	sa_log(SA_LOG_INFO, TAG, "refused a login to %s: not owned by this host", target);
-}
-
-void clu_host_counters(struct clu_counters *c)
-{
-	c->logins_refused = host.refused;
-	c->ownership_lost = host.lost;
+	clu_m.ctr.logins_refused++;
+	sa_log(SA_LOG_INFO, CLU_TAG, "refused a login to %s: not owned by this host", target);
 }
 
 /* ---- losing a target ---------------------------------------------------------------------------------------- */
@@ -139,7 +107,8 @@ static void grace_over(unsigned int id, void *arg)
 	copy = *p;
 	pending_remove(p);
 	if (may_use(copy.target, copy.lun) == 0) {
-		sa_log(SA_LOG_INFO, TAG, "%s LUN %u is this host's again: its sessions stay", copy.target, copy.lun);
+		sa_log(SA_LOG_INFO, CLU_TAG, "%s LUN %u is this host's again: its sessions stay", copy.target,
+		       copy.lun);
 		return;
 	}
 	n = host.ops && host.ops->end_sessions ? host.ops->end_sessions(copy.target, copy.lun) : 0;
@@ -150,21 +119,23 @@ static void grace_over(unsigned int id, void *arg)
 	d = c && owned_by_self(c) ? device_of(c->index, copy.lun) : NULL;
 	ev.index = d ? d->index : c ? c->index : 0;
 	clu_version_get(&ev.version);
-	host.lost++;
-	sa_log(SA_LOG_NOTICE, TAG, "%s LUN %u no longer owned by this host: %d session(s) ended after %u ms of grace",
-	       copy.target, copy.lun, n, host.grace_ms);
+	clu_m.ctr.ownership_lost++;
+	sa_log(SA_LOG_NOTICE, CLU_TAG,
+	       "%s LUN %u no longer owned by this host: %d session(s) ended after the grace period", copy.target,
+	       copy.lun, n);
 	bus_publish(BUS_CLUSTER, &ev);
 }
 
 static void check_one(const char *target, uint32_t lun, void *arg)
 {
 	struct host_pending *p;
+	unsigned int grace_ms;
 
 	(void)arg;
 	if (may_use(target, lun) == 0 || pending_find(target, lun))
 		return;
 	if (!(p = realloc(host.pend, (host.npend + 1) * sizeof(*p)))) {
-		sa_log(SA_LOG_ERR, TAG, "out of memory: sessions to %s stay", target);
+		sa_log(SA_LOG_ERR, CLU_TAG, "out of memory: sessions to %s stay", target);
 		return;
 	}
 	host.pend = p;
@@ -172,14 +143,16 @@ static void check_one(const char *target, uint32_t lun, void *arg)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->target, sizeof(p->target), "%s", target);
 	p->lun = lun;
-	/* Never from inside the bus callback: the login world may publish on its own bus while ending sessions. */
-	if (!(p->timer = sa_ev_timer(host.grace_ms ? host.grace_ms : 1, 0, grace_over, NULL))) {
-		sa_log(SA_LOG_ERR, TAG, "cannot schedule the end of the sessions to %s", target);
+	/* The grace as it is now (sanCluOwnershipGrace may have been set).  Never from inside the bus callback, even
+	 * without grace: the login world publishes on its own bus while it ends sessions. */
+	grace_ms = clu_ownership_grace() > 0 ? (unsigned int)clu_ownership_grace() * 1000u : 0;
+	if (!(p->timer = sa_ev_timer(grace_ms ? grace_ms : 1, 0, grace_over, NULL))) {
+		sa_log(SA_LOG_ERR, CLU_TAG, "cannot schedule the end of the sessions to %s", target);
 		return;
 	}
 	host.npend++;
-	sa_log(SA_LOG_NOTICE, TAG, "%s LUN %u is no longer this host's: its sessions end in %u ms", target, lun,
-	       host.grace_ms);
+	sa_log(SA_LOG_NOTICE, CLU_TAG, "%s LUN %u is no longer this host's: its sessions end in %u ms", target, lun,
+	       grace_ms);
 }
 
 /* What this host has sessions to, against the table as it is now. */
@@ -211,7 +184,6 @@ int clu_host_start(const struct sa_cluster_config *c)
 		clu_host_stop();
 	if (c->role && strcmp(c->role, "host") != 0)
 		return 0;
-	host.grace_ms = c->ownership_grace > 0 ? (unsigned int)c->ownership_grace * 1000u : 0;
 	if ((rc = bus_subscribe(BUS_CLUSTER, on_cluster, NULL)) < 0)
 		return rc;
 	host.sub = rc;

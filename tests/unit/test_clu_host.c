@@ -15,6 +15,7 @@
 #include "common/evloop.h"
 #include "common/state.h"
 #include "engines/cluster/clu_host.h"
+#include "engines/cluster/clu_int.h"
 #include "engines/discovery/login.h"
 #include "iscsi/login_result.h"
 #include "engines/registry.h"
@@ -165,6 +166,42 @@ void clu_version_get(struct clu_version *out)
 	memset(out, 0, sizeof(*out));
 	out->counter = version_counter;
 }
+struct clu_model clu_m; /* host.c counts in clu_m.ctr */
+static int grace_s = 5;
+int clu_ownership_grace(void)
+{
+	return grace_s;
+}
+/* The model's rule (model.c), over the test's CRT: owned by this host, or (for the target) one of its devices is. */
+static int self_owns(const struct clu_res *r)
+{
+	for (size_t i = 0; i < r->nowners; i++)
+		if (r->owners[i] == ME)
+			return 1;
+	return 0;
+}
+int clu_host_may_use_target(const char *iqn)
+{
+	const struct clu_res *c = clu_res_find_name(CLU_CONTROLLER, iqn);
+
+	if (!c || self_owns(c))
+		return 0;
+	for (size_t i = 0; i < ncrt; i++)
+		if (crt[i].type == CLU_DEVICE && crt[i].parent == c->index && self_owns(&crt[i]))
+			return 0;
+	return -EACCES;
+}
+int clu_host_may_use_lun(const char *iqn, uint32_t lun)
+{
+	const struct clu_res *c = clu_res_find_name(CLU_CONTROLLER, iqn);
+
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < ncrt; i++)
+		if (crt[i].type == CLU_DEVICE && crt[i].parent == c->index && crt[i].number == lun)
+			return self_owns(&crt[i]) ? 0 : -EACCES;
+	return self_owns(c) ? 0 : -EACCES;
+}
 
 /* ---- the login world, as host.c sees it --------------------------------------------------------------------- */
 static struct {
@@ -233,6 +270,8 @@ static void host_setup(void)
 	memset(sess, 0, sizeof(sess));
 	nsess = ended = regained = lost_events = 0;
 	lost_index = 0;
+	memset(&clu_m, 0, sizeof(clu_m));
+	grace_s = 5;
 	cluster_sub = bus_subscribe(BUS_CLUSTER, on_cluster, NULL);
 	ck_assert_int_gt(cluster_sub, 0);
 	clu_host_ops_register(&ut_host_ops);
@@ -250,44 +289,29 @@ static void session(const char *target, uint32_t lun)
 	sess[nsess++].live = 1;
 }
 
-START_TEST(only_a_host_role_enforces)
+START_TEST(a_unit_role_ends_nothing)
 {
-	ck_assert_int_eq(clu_host_may_use_target(T_THEIRS), 0); /* not started */
+	session(T_MINE, 1);
 	ccfg.role = role_unit;
 	ck_assert_int_eq(clu_host_start(&ccfg), 0);
-	ck_assert_int_eq(clu_host_may_use_target(T_THEIRS), 0);
 	ccfg.role = role_host;
-	ck_assert_int_eq(clu_host_start(&ccfg), 0);
-	ck_assert_int_eq(clu_host_may_use_target(T_THEIRS), -EACCES);
+	own(4, CLU_DEDICATED, OTHER);
+	own(6, CLU_DEDICATED, OTHER);
+	changed();
+	ck_assert_int_eq(one_shots(NULL), 0);
 }
 END_TEST
 
-START_TEST(what_this_host_may_use)
+START_TEST(refusals_are_counted)
 {
-	struct clu_counters c = {0};
-
-	ck_assert_int_eq(clu_host_start(&ccfg), 0);
-	ck_assert_int_eq(clu_host_may_use_target(T_MINE), 0);
-	ck_assert_int_eq(clu_host_may_use_target(T_THEIRS), -EACCES);
-	ck_assert_int_eq(clu_host_may_use_target(T_FREE), 0); /* not in the CRT: not the cluster's to decide */
-	ck_assert_int_eq(clu_host_may_use_lun(T_MINE, 1), 0);
-	ck_assert_int_eq(clu_host_may_use_lun(T_MINE, 2), -EACCES); /* one LUN of a shared target is the other's */
-	ck_assert_int_eq(clu_host_may_use_lun(T_MINE, 9), 0);       /* no device row: it follows its controller */
-	ck_assert_int_eq(clu_host_may_use_lun(T_THEIRS, 1), -EACCES);
-	/* Unallocated: nobody's, so not this host's either. */
-	mut(4)->ownership = CLU_UNALLOCATED;
-	mut(4)->nowners = 0;
-	ck_assert_int_eq(clu_host_may_use_target(T_MINE), -EACCES);
 	clu_host_refused(T_THEIRS);
-	clu_host_counters(&c);
-	ck_assert_uint_eq(c.logins_refused, 1);
-	ck_assert_uint_eq(c.ownership_lost, 0);
+	clu_host_refused(T_THEIRS);
+	ck_assert_uint_eq(clu_m.ctr.logins_refused, 2);
 }
 END_TEST
 
 START_TEST(sessions_to_what_was_lost_end_after_the_grace_period)
 {
-	struct clu_counters c = {0};
 	unsigned int ms = 0;
 
 	session(T_MINE, 1);
@@ -309,8 +333,7 @@ START_TEST(sessions_to_what_was_lost_end_after_the_grace_period)
 	ck_assert_int_eq(ended, 2);
 	ck_assert_int_eq(lost_events, 2);
 	ck_assert_uint_eq(lost_index, 4); /* the whole target was lost: its controller row */
-	clu_host_counters(&c);
-	ck_assert_uint_eq(c.ownership_lost, 2);
+	ck_assert_uint_eq(clu_m.ctr.ownership_lost, 2);
 }
 END_TEST
 
@@ -334,11 +357,14 @@ START_TEST(owned_again_in_time_keeps_the_sessions)
 	session(T_MINE, 1);
 	ck_assert_int_eq(clu_host_start(&ccfg), 0);
 	own(4, CLU_DEDICATED, OTHER);
+	own(6, CLU_DEDICATED, OTHER); /* its devices follow (granularity controller) */
 	changed();
 	ck_assert_int_eq(one_shots(NULL), 1);
-	memcpy(mut(4)->owners, both, sizeof(both));
-	mut(4)->nowners = 2;
-	mut(4)->ownership = CLU_SHARED;
+	for (uint32_t r = 4; r <= 6; r += 2) {
+		memcpy(mut(r)->owners, both, sizeof(both));
+		mut(r)->nowners = 2;
+		mut(r)->ownership = CLU_SHARED;
+	}
 	changed();
 	fire_one_shots();
 	ck_assert_int_eq(ended, 0);
@@ -352,12 +378,11 @@ START_TEST(stop_cancels_the_grace_timers)
 	session(T_MINE, 1);
 	ck_assert_int_eq(clu_host_start(&ccfg), 0);
 	own(4, CLU_DEDICATED, OTHER);
+	own(6, CLU_DEDICATED, OTHER); /* its devices follow (granularity controller) */
 	changed();
 	ck_assert_int_eq(one_shots(NULL), 1);
 	clu_host_stop();
 	ck_assert_int_eq(one_shots(NULL), 0);
-	/* Stopped: the host enforces nothing. */
-	ck_assert_int_eq(clu_host_may_use_target(T_MINE), 0);
 }
 END_TEST
 
@@ -552,8 +577,8 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(th, host_setup, host_teardown);
-	tcase_add_test(th, only_a_host_role_enforces);
-	tcase_add_test(th, what_this_host_may_use);
+	tcase_add_test(th, a_unit_role_ends_nothing);
+	tcase_add_test(th, refusals_are_counted);
 	tcase_add_test(th, sessions_to_what_was_lost_end_after_the_grace_period);
 	tcase_add_test(th, one_lun_lost_names_its_device);
 	tcase_add_test(th, owned_again_in_time_keeps_the_sessions);
