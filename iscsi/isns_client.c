@@ -264,28 +264,36 @@ static void add_pg(struct sa_isns_result *out, isns_object_t *obj)
 	t->nportals++;
 }
 
+/* A DevAttrQry (RFC 4171 5.6.5.2) on key (destroyed here) asking for tags: the objects the server answers with
+ * into objs (the caller destroys them).  An iSNS status. */
+static int query(isns_client_t *clnt, isns_attr_list_t *key, const uint32_t *tags, size_t ntags,
+                 isns_object_list_t *objs)
+{
+	isns_simple_t *qry = isns_create_query(clnt, key);
+	int status;
+
+	isns_attr_list_destroy(key);
+	for (size_t i = 0; i < ntags; i++)
+		isns_query_request_attr_tag(qry, tags[i]);
+	status = isns_client_call(clnt, &qry);
+	if (status == ISNS_SUCCESS)
+		status = isns_query_response_get_objects(qry, objs);
+	isns_simple_free(qry);
+	return status;
+}
+
 static int do_query(isns_client_t *clnt, struct sa_isns_result *out)
 {
 	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
 	isns_object_list_t objs = ISNS_OBJECT_LIST_INIT;
-	isns_simple_t *qry;
+	static const uint32_t tags[] = {ISNS_TAG_ISCSI_NAME, ISNS_TAG_PG_ISCSI_NAME, ISNS_TAG_PG_PORTAL_IP_ADDR,
+	                                ISNS_TAG_PG_PORTAL_TCP_UDP_PORT, ISNS_TAG_PG_TAG};
 	int status;
 
-	/* DevAttrQry (RFC 4171 5.6.5.2): key iSCSI Node Type = target; the
-	 * server answers with the nodes the source may see (its discovery
+	/* Key iSCSI Node Type = target: the server answers with the nodes the source may see (its discovery
 	 * domains) and, for the portal-group attributes asked, their PGs. */
 	isns_attr_list_append_uint32(&key, ISNS_TAG_ISCSI_NODE_TYPE, ISNS_ISCSI_TARGET_MASK);
-	qry = isns_create_query(clnt, &key);
-	isns_attr_list_destroy(&key);
-	isns_query_request_attr_tag(qry, ISNS_TAG_ISCSI_NAME);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_ISCSI_NAME);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_IP_ADDR);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_TCP_UDP_PORT);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_TAG);
-	status = isns_client_call(clnt, &qry);
-	if (status == ISNS_SUCCESS)
-		status = isns_query_response_get_objects(qry, &objs);
-	isns_simple_free(qry);
+	status = query(clnt, &key, tags, sizeof(tags) / sizeof(tags[0]), &objs);
 	if (status == ISNS_NO_SUCH_ENTRY) {
 		status = ISNS_SUCCESS; /* nothing visible */
 	} else if (status != ISNS_SUCCESS) {
@@ -452,22 +460,14 @@ static int move_view_get(isns_client_t *clnt, const char *target, const isns_por
 {
 	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
 	isns_object_list_t objs = ISNS_OBJECT_LIST_INIT;
-	isns_simple_t *qry;
+	static const uint32_t tags[] = {ISNS_TAG_ENTITY_IDENTIFIER, ISNS_TAG_PG_ISCSI_NAME, ISNS_TAG_PG_PORTAL_IP_ADDR,
+	                                ISNS_TAG_PG_PORTAL_TCP_UDP_PORT, ISNS_TAG_PG_TAG};
+	static const uint32_t node_tags[] = {ISNS_TAG_ISCSI_NAME, ISNS_TAG_ISCSI_NODE_TYPE};
 	const char *s;
 	int status;
 
 	isns_attr_list_append_string(&key, ISNS_TAG_ISCSI_NAME, target);
-	qry = isns_create_query(clnt, &key);
-	isns_attr_list_destroy(&key);
-	isns_query_request_attr_tag(qry, ISNS_TAG_ENTITY_IDENTIFIER);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_ISCSI_NAME);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_IP_ADDR);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_PORTAL_TCP_UDP_PORT);
-	isns_query_request_attr_tag(qry, ISNS_TAG_PG_TAG);
-	status = isns_client_call(clnt, &qry);
-	if (status == ISNS_SUCCESS)
-		status = isns_query_response_get_objects(qry, &objs);
-	isns_simple_free(qry);
+	status = query(clnt, &key, tags, sizeof(tags) / sizeof(tags[0]), &objs);
 	if (status != ISNS_SUCCESS) {
 		snprintf(err, errlen, "iSNS query for %s: %s", target, isns_strerror((enum isns_status)status));
 		return status == ISNS_NO_SUCH_ENTRY ? -ENOENT : status_errno(status);
@@ -489,14 +489,7 @@ static int move_view_get(isns_client_t *clnt, const char *target, const isns_por
 	}
 	/* The entity's nodes: a key of the entity, the nodes' names asked. */
 	isns_attr_list_append_string(&key, ISNS_TAG_ENTITY_IDENTIFIER, v->eid);
-	qry = isns_create_query(clnt, &key);
-	isns_attr_list_destroy(&key);
-	isns_query_request_attr_tag(qry, ISNS_TAG_ISCSI_NAME);
-	isns_query_request_attr_tag(qry, ISNS_TAG_ISCSI_NODE_TYPE);
-	status = isns_client_call(clnt, &qry);
-	if (status == ISNS_SUCCESS)
-		status = isns_query_response_get_objects(qry, &objs);
-	isns_simple_free(qry);
+	status = query(clnt, &key, node_tags, sizeof(node_tags) / sizeof(node_tags[0]), &objs);
 	if (status != ISNS_SUCCESS) {
 		snprintf(err, errlen, "iSNS query for entity %s: %s", v->eid, isns_strerror((enum isns_status)status));
 		return status_errno(status);

@@ -18,6 +18,7 @@
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
 #include "engines/rediscover/rediscover.h"
+#include "iscsi/isns_worker.h"
 #include "engines/rediscover/redisc_poll.h"
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
@@ -119,7 +120,7 @@ static const struct redisc_poll_ops sa_core_redisc_poll_ops = {
 static const struct redisc_move_ops sa_core_redisc_move_ops = {
     .walk = sa_snmpc_walk,
     .set = sa_snmpc_set,
-    .isns_move = sa_redisc_isns_move,
+    .isns_move = redisc_isns_move,
 };
 
 /* The rediscover engine's messages go out as informs through the same client. */
@@ -401,7 +402,7 @@ void sa_core_stop(void)
 	sa_notify_agent_stop();
 	disc_conn_stop();
 	sa_engines_stop_all();
-	sa_redisc_isns_stop();
+	isns_work_shutdown(); /* after the engines: what they queued for libisns is dropped */
 	stor_stop();
 	sa_trap_receiver_stop();
 	sa_engines_set_state(NULL);

@@ -36,13 +36,6 @@ void sa_core_unregister(void);
  * nothing changed. */
 int sa_core_set_engine_admin(int index, int admin);
 
-/* The rediscover engine's iSNS update (struct redisc_move_ops.isns_move) on a worker thread of its own
- * (redisc_isns.c), and its end at shutdown. */
-#include "engines/rediscover/rediscover.h"
-int sa_redisc_isns_move(const char *server, const char *source, const char *target, const struct redisc_addr *old,
-                        const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
-void sa_redisc_isns_stop(void);
-
 /* Persists the state now (COMMIT phase of a SET).  Returns 0 or -errno. */
 int sa_core_commit_state(void);
 

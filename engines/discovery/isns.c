@@ -1,6 +1,7 @@
-/* isns.c: runs libisns calls on one worker thread (results back through a pipe) and answers iSNS SCNs in the loop. */
+/* isns.c: queries iSNS servers on the process's libisns thread (iscsi/isns_worker.h) and answers their SCNs in the
+ * loop. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* accept4, pipe2 */
+#define _GNU_SOURCE /* accept4 */
 #endif
 #include <config.h>
 
@@ -8,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engines/discovery/isns.h"
+#include "iscsi/isns_worker.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -35,11 +36,11 @@
 #define SCN_SWEEP_MS 1000
 
 struct job {
+	struct isns_work w; /* first: the worker hands this back */
 	uint32_t src;
 	char *server, *initiator;
 	int do_register;
 	struct sa_isns_result r;
-	struct job *next;
 };
 
 struct scn_conn {
@@ -51,14 +52,8 @@ struct scn_conn {
 
 static struct {
 	bool running;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool quit;
-	struct job *queue, *tail; /* waiting for the worker */
-	uint32_t busy[64];        /* sources queued or running (small: one per iSNS server) */
+	uint32_t busy[64]; /* sources queued or running (small: one per iSNS server) */
 	size_t nbusy;
-	int pipe[2]; /* worker -> loop: struct job * */
 	disc_isns_done_fn done;
 	disc_isns_scn_fn scn;
 	void *arg;
@@ -74,50 +69,30 @@ static struct {
 	size_t npeers;
 	unsigned long refused;
 	time_t refused_logged;
-} isns_worker = {.lfd = -1, .pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+} isns_worker = {.lfd = -1};
 
-/* ---- worker ------------------------------------------------------------------ */
+/* ---- jobs on the process's libisns thread (iscsi/isns_worker.h) ---------------- */
 
-static void *worker(void *unused)
+static void job_free(struct isns_work *w)
 {
-	(void)unused;
-	pthread_mutex_lock(&isns_worker.lock);
-	for (;;) {
-		struct job *j;
+	struct job *j = (struct job *)w;
 
-		while (!isns_worker.queue && !isns_worker.quit)
-			pthread_cond_wait(&isns_worker.cond, &isns_worker.lock);
-		if (isns_worker.quit)
-			break;
-		j = isns_worker.queue;
-		isns_worker.queue = j->next;
-		if (!isns_worker.queue)
-			isns_worker.tail = NULL;
-		pthread_mutex_unlock(&isns_worker.lock);
-		{
-			struct sa_isns_req rq = {.server = j->server,
-			                         .initiator = j->initiator,
-			                         .scn_port = isns_worker.scn_port,
-			                         .scn_addr = &isns_worker.scn_addr,
-			                         .do_register = j->do_register};
-			ssize_t n;
+	sa_isns_result_free(&j->r);
+	free(j->server);
+	free(j->initiator);
+	free(j);
+}
 
-			sa_isns_discover(&rq, &j->r);
-			/* A pointer is far below PIPE_BUF: the write is atomic. */
-			do
-				n = write(isns_worker.pipe[1], &j, sizeof(j));
-			while (n < 0 && errno == EINTR);
-			if (n != sizeof(j)) {
-				sa_isns_result_free(&j->r);
-				free(j->server);
-				free(j->initiator);
-				free(j);
-			}
-		}
-		pthread_mutex_lock(&isns_worker.lock);
-	}
-	pthread_mutex_unlock(&isns_worker.lock);
-	return NULL;
+static void job_run(struct isns_work *w)
+{
+	struct job *j = (struct job *)w;
+	struct sa_isns_req rq = {.server = j->server,
+	                         .initiator = j->initiator,
+	                         .scn_port = isns_worker.scn_port,
+	                         .scn_addr = &isns_worker.scn_addr,
+	                         .do_register = j->do_register};
+
+	sa_isns_discover(&rq, &j->r);
 }
 
 static void busy_del(uint32_t src)
@@ -129,25 +104,20 @@ static void busy_del(uint32_t src)
 		}
 }
 
-static void on_result(int fd, void *unused)
+static void job_done(struct isns_work *w)
 {
-	struct job *j;
+	struct job *j = (struct job *)w;
 
-	(void)unused;
-	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
-		busy_del(j->src);
-		if (isns_worker.done)
-			isns_worker.done(j->src, &j->r, isns_worker.arg);
-		sa_isns_result_free(&j->r);
-		free(j->server);
-		free(j->initiator);
-		free(j);
-	}
+	busy_del(j->src);
+	if (isns_worker.done)
+		isns_worker.done(j->src, &j->r, isns_worker.arg);
+	job_free(w);
 }
 
 int disc_isns_query(uint32_t src, const char *server, const char *initiator, int do_register)
 {
 	struct job *j;
+	int rc;
 
 	if (!isns_worker.running)
 		return -ENODEV;
@@ -165,15 +135,15 @@ int disc_isns_query(uint32_t src, const char *server, const char *initiator, int
 	}
 	j->src = src;
 	j->do_register = do_register;
+	j->w.run = job_run;
+	j->w.done = job_done;
+	j->w.drop = job_free;
+	j->w.owner = &isns_worker;
+	if ((rc = isns_work_submit(&j->w)) < 0) {
+		job_free(&j->w);
+		return rc;
+	}
 	isns_worker.busy[isns_worker.nbusy++] = src;
-	pthread_mutex_lock(&isns_worker.lock);
-	if (isns_worker.tail)
-		isns_worker.tail->next = j;
-	else
-		isns_worker.queue = j;
-	isns_worker.tail = j;
-	pthread_cond_signal(&isns_worker.cond);
-	pthread_mutex_unlock(&isns_worker.lock);
 	return 0;
 }
 
@@ -475,7 +445,6 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 	isns_worker.done = done;
 	isns_worker.scn = scn;
 	isns_worker.arg = arg;
-	isns_worker.quit = false;
 	isns_worker.nbusy = 0;
 	isns_worker.idle_s = o->scn_idle_s ? o->scn_idle_s : 1;
 	isns_worker.refused = 0;
@@ -491,79 +460,48 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 		return rc;
 	}
 	disc_isns_set_servers(servers, nservers);
-	if (pipe2(isns_worker.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "iSNS: pipe: %s", strerror(-rc));
-		return rc;
-	}
-	/* The worker's end blocks: it has nothing else to do. */
-	fcntl(isns_worker.pipe[1], F_SETFL, fcntl(isns_worker.pipe[1], F_GETFL) & ~O_NONBLOCK);
 	if ((rc = listen_scn(o->scn_port, &addr)) < 0) {
 		snprintf(err, errlen, "iSNS: cannot listen for SCNs on %s TCP port %u: %s",
 		         host_text(&addr, a, sizeof(a)), o->scn_port, strerror(-rc));
 		goto fail;
 	}
 	isns_worker.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
-	if (sa_ev_watch_read(isns_worker.pipe[0], on_result, NULL) < 0) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "iSNS: cannot watch the worker pipe");
-		goto fail;
-	}
-	if ((rc = -pthread_create(&isns_worker.thread, NULL, worker, NULL)) < 0) {
-		sa_ev_unwatch_read(isns_worker.pipe[0]);
-		snprintf(err, errlen, "iSNS: cannot start the worker thread: %s", strerror(-rc));
-		goto fail;
-	}
 	isns_worker.running = true;
 	return 0;
 fail:
-	if (isns_worker.sweep_timer)
-		sa_ev_cancel(isns_worker.sweep_timer);
-	isns_worker.sweep_timer = 0;
 	if (isns_worker.lfd >= 0) {
 		sa_ev_unwatch_read(isns_worker.lfd);
 		close(isns_worker.lfd);
 		isns_worker.lfd = -1;
 	}
-	close(isns_worker.pipe[0]);
-	close(isns_worker.pipe[1]);
-	isns_worker.pipe[0] = isns_worker.pipe[1] = -1;
 	return rc;
+}
+
+struct deregister {
+	char **servers;
+	size_t n;
+	const char *initiator;
+};
+
+static void deregister_all(void *arg)
+{
+	const struct deregister *d = arg;
+
+	for (size_t i = 0; i < d->n && d->initiator && d->initiator[0]; i++)
+		sa_isns_deregister(d->servers[i], d->initiator);
 }
 
 void disc_isns_stop(char **servers, size_t n, const char *initiator)
 {
-	struct job *j;
+	struct deregister d = {servers, n, initiator};
 
 	if (!isns_worker.running)
 		return;
-	pthread_mutex_lock(&isns_worker.lock);
-	isns_worker.quit = true;
-	while ((j = isns_worker.queue)) {
-		isns_worker.queue = j->next;
-		free(j->server);
-		free(j->initiator);
-		free(j);
-	}
-	isns_worker.tail = NULL;
-	pthread_cond_signal(&isns_worker.cond);
-	pthread_mutex_unlock(&isns_worker.lock);
-	pthread_join(isns_worker.thread, NULL);
-	/* The worker is gone: libisns is ours.  Leaving tells the servers to
-	 * stop sending SCNs to a port nobody will answer. */
-	for (size_t i = 0; i < n && initiator && initiator[0]; i++)
-		sa_isns_deregister(servers[i], initiator);
-	sa_ev_unwatch_read(isns_worker.pipe[0]);
-	/* Results the loop has not read yet. */
-	while (read(isns_worker.pipe[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
-		sa_isns_result_free(&j->r);
-		free(j->server);
-		free(j->initiator);
-		free(j);
-	}
-	close(isns_worker.pipe[0]);
-	close(isns_worker.pipe[1]);
-	isns_worker.pipe[0] = isns_worker.pipe[1] = -1;
+	/* Queries not run yet are dropped, a running one is waited for, results not delivered are freed. */
+	isns_work_cancel(&isns_worker);
+	/* Leaving tells the servers to stop sending SCNs to a port nobody will answer.  It waits for the libisns
+	 * thread (at stop only: the loop has nothing else to do then). */
+	isns_work_call(deregister_all, &d);
 	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
 		if (isns_worker.conns[i].fd >= 0)
 			conn_close(&isns_worker.conns[i]);

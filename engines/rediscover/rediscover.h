@@ -109,7 +109,7 @@ enum redisc_move_step {
 };
 
 /* What a move needs from outside the engine, injected by the agent before the engine starts: its SNMP client
- * (common/snmp_client.h) and the iSNS update (defaults to the engine's own worker thread, isns_worker.c). */
+ * (common/snmp_client.h) and the iSNS update (the agent plugs in redisc_isns_move). */
 #include "common/snmp_client.h"
 struct redisc_move_ops {
 	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
@@ -122,6 +122,9 @@ struct redisc_move_ops {
 	                 const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
 };
 void redisc_move_ops_register(const struct redisc_move_ops *ops);
+/* The agent's isns_move: the update on the process's libisns thread (isns_move.c, iscsi/isns_worker.h). */
+int redisc_isns_move(const char *server, const char *source, const char *target, const struct redisc_addr *old,
+                     const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
 /* Milliseconds a step may take (the storage agent's answer, tgt listening, iSNS); tests shorten it. */
 extern unsigned int redisc_move_step_ms;
 
