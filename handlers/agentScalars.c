@@ -148,6 +148,7 @@ void h_agent_scalars_shutdown(void)
 
 void h_all_shutdown(void)
 {
+	h_clu_shutdown();
 	h_redisc_shutdown();
 	h_stor_shutdown();
 	h_session_shutdown();

@@ -84,6 +84,9 @@ void h_stor_shutdown(void);
 /* SANAGENT-REDISCOVER-MIB (handlers/rediscover.c and the redisc*.c files). */
 int h_redisc_init(void);
 void h_redisc_shutdown(void);
+/* SANAGENT-CLUSTER-MIB (handlers/clu*.c) */
+int h_clu_init(void);
+void h_clu_shutdown(void);
 
 /* Values shared by the scalars and the notifications, so a trap carries
  * exactly what a GET returns. */

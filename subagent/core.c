@@ -23,6 +23,7 @@
 #include "engines/storage/storage.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
+#include "handlers/cluTables.h"
 #include "handlers/discTables.h"
 #include "handlers/handlers.h"
 #include "handlers/redisc.h"
@@ -147,6 +148,10 @@ static const struct sa_notify_tables sa_core_notify_tables = {
     .redir_resource = h_redir_resource_get,
     .redir_plan = h_redir_plan_get,
     .redisc_decision = h_redisc_decision_get,
+    .clu_res = h_clu_res_get,
+    .clu_member = h_clu_member_get,
+    .clu_peer = h_clu_peer_get,
+    .clu_conflict = h_clu_conflict_get,
 };
 
 /* traps/notifications.h names the columns each notification carries, handlers/ the tables' columns: both come
@@ -226,13 +231,14 @@ static int sa_core_notifications_start(void)
 	if ((rc = sa_redirect_notify_init()) < 0 || (rc = sa_path_notify_init()) < 0 ||
 	    (rc = sa_disc_notify_init()) < 0 || (rc = sa_login_notify_init()) < 0 ||
 	    (rc = sa_session_notify_init()) < 0 || (rc = sa_redisc_notify_init()) < 0 ||
-	    (rc = sa_feedback_notify_init()) < 0)
+	    (rc = sa_feedback_notify_init()) < 0 || (rc = sa_clu_notify_init()) < 0)
 		return rc;
 	return 0;
 }
 
 static void sa_core_notifications_stop(void)
 {
+	sa_clu_notify_shutdown();
 	sa_feedback_notify_shutdown();
 	sa_redisc_notify_shutdown();
 	sa_session_notify_shutdown();
@@ -342,7 +348,7 @@ int sa_core_start(struct sa_config *cfg)
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
-	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0) {
+	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0 || (rc = h_clu_init()) < 0) {
 		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}

@@ -27,6 +27,7 @@ struct sa_notify_tables {
 	sa_notify_column_fn disc_source, disc_target, login, session;
 	sa_notify_column_fn redir_server, redir_resource, redir_plan;
 	sa_notify_column_fn redisc_decision;
+	sa_notify_column_fn clu_res, clu_member, clu_peer, clu_conflict;
 };
 void sa_notify_tables_register(const struct sa_notify_tables *tables);
 extern const struct sa_notify_tables *sa_notify_tables;
@@ -59,6 +60,8 @@ int sa_session_notify_init(void); /* session_notify.c */
 void sa_session_notify_shutdown(void);
 int sa_redisc_notify_init(void); /* redisc_notify.c */
 void sa_redisc_notify_shutdown(void);
+int sa_clu_notify_init(void); /* clu_notify.c: the cluster engine's six notifications */
+void sa_clu_notify_shutdown(void);
 int sa_feedback_notify_init(void); /* feedback_notify.c: session feedback and rediscovery requests */
 void sa_feedback_notify_shutdown(void);
 /* Seconds between two rounds of an initiator agent's sanSessionFeedback (discovery.feedback_interval; 0 = off). */

@@ -89,6 +89,8 @@ int clu_apply(const struct clu_change *ch, size_t n);
 long clu_lock_value(void);
 int clu_lock_check(long value);
 void clu_lock_incr(void);
+/* Puts back the value a SET's increment replaced (the SET's undo). */
+void clu_lock_restore(long value);
 
 int clu_granularity(void);
 int clu_granularity_set(int g);

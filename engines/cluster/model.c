@@ -788,6 +788,11 @@ void clu_lock_incr(void)
 	clu_m.lock = clu_m.lock >= 2147483647L ? 0 : clu_m.lock + 1;
 }
 
+void clu_lock_restore(long value)
+{
+	clu_m.lock = value;
+}
+
 int clu_granularity(void)
 {
 	return clu_m.granularity ? clu_m.granularity : CLU_GRAN_CONTROLLER;

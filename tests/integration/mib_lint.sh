@@ -206,5 +206,36 @@ check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscov
 	sanRediscReactReceived.0 .1.3.6.1.4.1.32473.1.3.4.1.13.1.0 \
 	sanRediscReactLast.0 .1.3.6.1.4.1.32473.1.3.4.1.13.9.0
 
+check_module SANAGENT-CLUSTER-MIB engines/cluster/clu_mib.h sanClusterMIB \
+	sanClusterMIB .1.3.6.1.4.1.32473.1.3.5 \
+	sanCluNewDevice .1.3.6.1.4.1.32473.1.3.5.0.1 \
+	sanCluDeviceGone .1.3.6.1.4.1.32473.1.3.5.0.2 \
+	sanCluCrtChanged .1.3.6.1.4.1.32473.1.3.5.0.3 \
+	sanCluConflict .1.3.6.1.4.1.32473.1.3.5.0.4 \
+	sanCluPeerUnreachable .1.3.6.1.4.1.32473.1.3.5.0.5 \
+	sanCluOwnershipLost .1.3.6.1.4.1.32473.1.3.5.0.6 \
+	sanCluVersion.0 .1.3.6.1.4.1.32473.1.3.5.1.1.1.0 \
+	sanCluVersionWriter.0 .1.3.6.1.4.1.32473.1.3.5.1.1.2.0 \
+	sanCluAllocLock.0 .1.3.6.1.4.1.32473.1.3.5.1.1.3.0 \
+	sanCluGranularity.0 .1.3.6.1.4.1.32473.1.3.5.1.1.4.0 \
+	sanCluSelfGuid.0 .1.3.6.1.4.1.32473.1.3.5.1.1.5.0 \
+	sanCluResNextIndex.0 .1.3.6.1.4.1.32473.1.3.5.1.1.6.0 \
+	sanCluMemberNextIndex.0 .1.3.6.1.4.1.32473.1.3.5.1.1.7.0 \
+	sanCluOwnershipGrace.0 .1.3.6.1.4.1.32473.1.3.5.1.1.8.0 \
+	sanCluRole.0 .1.3.6.1.4.1.32473.1.3.5.1.1.9.0 \
+	sanCluMemberType .1.3.6.1.4.1.32473.1.3.5.1.2.1.2 \
+	sanCluMemberRowStatus .1.3.6.1.4.1.32473.1.3.5.1.2.1.6 \
+	sanCluResGuid .1.3.6.1.4.1.32473.1.3.5.1.3.1.2 \
+	sanCluResOwnership .1.3.6.1.4.1.32473.1.3.5.1.3.1.7 \
+	sanCluResSize .1.3.6.1.4.1.32473.1.3.5.1.3.1.12 \
+	sanCluResPaths .1.3.6.1.4.1.32473.1.3.5.1.3.1.14 \
+	sanCluOwnerRowStatus .1.3.6.1.4.1.32473.1.3.5.1.4.1.2 \
+	sanCluPeerState .1.3.6.1.4.1.32473.1.3.5.1.5.1.1 \
+	sanCluPeerLastError .1.3.6.1.4.1.32473.1.3.5.1.5.1.6 \
+	sanCluChanges.0 .1.3.6.1.4.1.32473.1.3.5.1.6.1.0 \
+	sanCluOwnershipsLost.0 .1.3.6.1.4.1.32473.1.3.5.1.6.14.0 \
+	sanCluConflictTime .1.3.6.1.4.1.32473.1.3.5.1.7.1.2 \
+	sanCluConflictDetail .1.3.6.1.4.1.32473.1.3.5.1.7.1.7
+
 [ "$fail" = 0 ] && echo "PASS"
 exit "$fail"
