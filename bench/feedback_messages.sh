@@ -98,4 +98,15 @@ echo "request -> first message: $(stats decision)"
 echo "anchor (inform -> snmptrapd -> response): $(stats anchor)"
 med() { grep "^$1 " "$SA_TMP/fm.ms" | cut -d' ' -f2 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "ratio of medians: $(awk -v d="$(med decision)" -v a="$(med anchor)" 'BEGIN { printf "%.1f", (a > 0 ? d / a : 0) }')"
+# Where the time goes: the name-server agent logs each move's steps (the storage agent's next index, the creating
+# SET, the wait until the row reads active, iSNS, the sessions ended, the final write); medians over the moves.
+sed -n 's/.*moved to .*(ms: \(.*\))$/\1/p' "$SA_TMP/rl-ns-sanagentd.log" | tr -d ',' |
+	awk '{ for (i = 1; i < NF; i += 2) print $i, $(i + 1) }' >"$SA_TMP/fm.steps"
+if [ -s "$SA_TMP/fm.steps" ]; then
+	line="move steps, median ms over $(grep -c '^index ' "$SA_TMP/fm.steps") moves:"
+	for k in index create wait isns sessions finish; do
+		line+=" $k $(grep "^$k " "$SA_TMP/fm.steps" | cut -d' ' -f2 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+	done
+	echo "$line"
+fi
 exit 0

@@ -980,6 +980,7 @@ static const struct sa_field sa_clu_member_fields[] = {
      .off = SA_CLM(address),
      .check = sa_chk_agent_peer},
     {.name = "name", .type = SA_F_STRING, .off = SA_CLM(name), .def = "", .check = sa_chk_iscsi_name},
+    {.name = "notify", .type = SA_F_STRING, .off = SA_CLM(notify), .def = "", .check = sa_chk_agent_peer},
 };
 
 /* A host member is a CRT host row: owners are named by it, so it needs its initiator name. */
@@ -1072,8 +1073,8 @@ static int sa_cluster_finish(struct sa_vctx *v, const config_setting_t *grp, voi
 				                   c->members[i].guid, j);
 			if (strcmp(c->members[i].address, c->members[j].address) == 0)
 				return sa_cfg_fail(v, config_setting_get_elem(list, (unsigned)i),
-				                   "%s.members[%zu]: address %s already listed at members[%zu]", where, i,
-				                   c->members[i].address, j);
+				                   "%s.members[%zu]: address %s already listed at members[%zu]", where,
+				                   i, c->members[i].address, j);
 		}
 		if (c->guid[0] && strcasecmp(c->guid, c->members[i].guid) == 0 &&
 		    strcmp(c->members[i].type, c->role) != 0)
@@ -1081,9 +1082,6 @@ static int sa_cluster_finish(struct sa_vctx *v, const config_setting_t *grp, voi
 			                   "%s.members[%zu]: guid %s is this agent's, but this agent is a %s", where, i,
 			                   c->guid, c->role);
 	}
-	if (((const struct sa_config *)obj)->engine_enabled[SA_ENGINE_CLUSTER] && strcmp(c->role, "host") == 0 &&
-	    !c->initiator_name[0])
-		return sa_cfg_fail(v, grp, "%s: role host needs initiator_name (its CRT host row)", where);
 	return 0;
 }
 

@@ -10,6 +10,8 @@ struct sa_clu_member_cfg {
 	char *guid;    /* 16 hex digits */
 	char *address; /* its agent, net-snmp peer spec "udp:ADDRESS:PORT" */
 	char *name;    /* host: its initiator name; unit: a label */
+	char *notify;  /* optional: its agent's trap receiver for sanCluCrtChanged, "udp:ADDRESS:PORT"; NULL: the
+	                * address's host at port 162 */
 };
 
 struct sa_cluster_config {

@@ -234,6 +234,21 @@ int clu_members_sync_rows(uint32_t **dirty, size_t *ndirty)
 	return changed;
 }
 
+/* The CRT row of a member that left: invalid, a new version. */
+static int invalidate_row(int type, const uint8_t guid[8])
+{
+	for (uint32_t i = 0; clu_res_next(i, &i) == 0;) {
+		struct clu_res *r = clu_res_mut(i);
+
+		if (r->type == type && r->guid_len == 8 && memcmp(r->guid, guid, 8) == 0 && r->valid) {
+			r->valid = 0;
+			r->version = clu_m.ver.counter + 1;
+			return clu_commit_local(&i, 1);
+		}
+	}
+	return 0;
+}
+
 static int sync_and_commit(void)
 {
 	uint32_t *dirty = NULL;
@@ -252,6 +267,11 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 {
 	struct sa_state *st = sa_engines_state();
 	struct clu_member *cfg = c->nmembers ? calloc(c->nmembers, sizeof(*cfg)) : NULL;
+	struct {
+		int type;
+		uint8_t guid[8];
+	} gone[64];
+	size_t ngone = 0;
 	uint32_t next;
 
 	if (c->nmembers && !cfg) {
@@ -295,6 +315,10 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 			member_key(key, sizeof(key), m->index);
 			sa_state_del(st, key);
 		}
+		if (ngone < sizeof(gone) / sizeof(gone[0])) {
+			gone[ngone].type = m->type;
+			memcpy(gone[ngone++].guid, m->guid, 8);
+		}
 		remove_at(i);
 	}
 	next = clu_member_next_index();
@@ -315,6 +339,9 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 	free(cfg);
 	if (st && sa_state_end(st) < 0)
 		sa_log(SA_LOG_ERR, CLU_TAG, "cannot persist the membership: member indexes may change at restart");
+	/* Members that left the file: their CRT rows stay (owner lists name them) but are invalid. */
+	for (size_t k = 0; k < ngone; k++)
+		invalidate_row(gone[k].type, gone[k].guid);
 	return sync_and_commit();
 }
 
@@ -392,14 +419,5 @@ int clu_member_del(uint32_t index)
 			return rc;
 	}
 	/* Its CRT row stays (owner lists name it) but is marked invalid. */
-	for (uint32_t i = 0; clu_res_next(i, &i) == 0;) {
-		struct clu_res *r = clu_res_mut(i);
-
-		if (r->type == type && r->guid_len == 8 && memcmp(r->guid, guid, 8) == 0 && r->valid) {
-			r->valid = 0;
-			r->version = clu_m.ver.counter + 1;
-			return clu_commit_local(&i, 1);
-		}
-	}
-	return 0;
+	return invalidate_row(type, guid);
 }

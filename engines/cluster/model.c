@@ -154,12 +154,83 @@ const struct clu_res *clu_res_find_name(int type, const char *name)
 	return NULL;
 }
 
+/* (type, GUID) -> row, so that a probe of a unit with many devices stays linear: open addressing over CRT indexes
+ * (0 empty), rebuilt after the table was replaced, kept up as rows are added. */
+static struct {
+	uint32_t *slot;
+	size_t cap, used;
+	int stale;
+} gidx = {.stale = 1};
+
+static uint64_t guid_hash(int type, const uint8_t *g, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)type;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= g[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void gidx_put(const struct clu_res *r)
+{
+	size_t i = (size_t)(guid_hash(r->type, r->guid, r->guid_len) & (gidx.cap - 1));
+
+	while (gidx.slot[i])
+		i = (i + 1) & (gidx.cap - 1);
+	gidx.slot[i] = r->index;
+	gidx.used++;
+}
+
+static int gidx_build(void)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * clu_m.nrows + 2)
+		cap *= 2;
+	free(gidx.slot);
+	gidx.used = 0;
+	if (!(gidx.slot = calloc(cap, sizeof(*gidx.slot)))) {
+		gidx.cap = 0;
+		gidx.stale = 1;
+		return -ENOMEM;
+	}
+	gidx.cap = cap;
+	for (size_t i = 0; i < clu_m.nrows; i++)
+		gidx_put(&clu_m.rows[i]);
+	gidx.stale = 0;
+	return 0;
+}
+
+/* After a row was added: in the index, which grows at half full. */
+static void gidx_added(const struct clu_res *r)
+{
+	if (gidx.stale)
+		return;
+	if (2 * (gidx.used + 1) > gidx.cap)
+		gidx.stale = 1; /* rebuilt, larger, at the next lookup */
+	else
+		gidx_put(r);
+}
+
 static const struct clu_res *find_type_guid(int type, const uint8_t *guid, size_t len)
 {
-	for (size_t i = 0; i < clu_m.nrows; i++)
-		if (clu_m.rows[i].type == type && clu_m.rows[i].guid_len == len &&
-		    memcmp(clu_m.rows[i].guid, guid, len) == 0)
-			return &clu_m.rows[i];
+	size_t i;
+
+	if (gidx.stale && gidx_build() < 0) {
+		for (size_t k = 0; k < clu_m.nrows; k++)
+			if (clu_m.rows[k].type == type && clu_m.rows[k].guid_len == len &&
+			    memcmp(clu_m.rows[k].guid, guid, len) == 0)
+				return &clu_m.rows[k];
+		return NULL;
+	}
+	for (i = (size_t)(guid_hash(type, guid, len) & (gidx.cap - 1)); gidx.slot[i]; i = (i + 1) & (gidx.cap - 1)) {
+		const struct clu_res *r = clu_res_get(gidx.slot[i]);
+
+		if (r && r->type == type && r->guid_len == len && memcmp(r->guid, guid, len) == 0)
+			return r;
+	}
 	return NULL;
 }
 
@@ -230,6 +301,7 @@ struct clu_res *clu_res_add(const struct clu_res *row)
 	*r = *row;
 	r->index = clu_res_next_index();
 	clu_m.nrows++;
+	gidx_added(r);
 	return r;
 }
 
@@ -435,12 +507,17 @@ void clu_model_load(struct sa_state *st)
 	snprintf(prefix, sizeof(prefix), "%s.res.", clu_m.state_key);
 	sa_state_foreach(st, prefix, load_row, NULL);
 	qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
+	gidx.stale = 1;
 }
 
 void clu_model_reset(void)
 {
 	free(clu_m.rows);
 	free(clu_m.last);
+	free(gidx.slot);
+	gidx.slot = NULL;
+	gidx.cap = gidx.used = 0;
+	gidx.stale = 1;
 	clu_m.rows = NULL;
 	clu_m.last = NULL;
 	clu_m.nrows = clu_m.caprows = clu_m.nlast = 0;
@@ -864,6 +941,24 @@ static int includes_last(const struct clu_table *t)
 	return 1;
 }
 
+/* Two hosts that made the same change (the same probe, the same allocation) on one base differ in the writer only:
+ * nothing was lost, no conflict. */
+static int same_table(const struct clu_table *t)
+{
+	if (t->nrows != clu_m.nrows || t->granularity != clu_m.granularity)
+		return 0;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct clu_res *a = &t->rows[i], *b = &clu_m.rows[i];
+
+		if (a->index != b->index || a->type != b->type || a->ownership != b->ownership ||
+		    a->nowners != b->nowners || memcmp(a->owners, b->owners, a->nowners * sizeof(uint32_t)) ||
+		    a->guid_len != b->guid_len || memcmp(a->guid, b->guid, a->guid_len) || a->parent != b->parent ||
+		    !a->valid != !b->valid)
+			return 0;
+	}
+	return 1;
+}
+
 static int table_ok(const struct clu_table *t)
 {
 	for (size_t i = 0; i < t->nrows; i++) {
@@ -888,7 +983,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		/* Same counter, another writer: two changes on the same base.  Ours is newer by the rule (higher
 		 * writer GUID); the peer re-applies its own change on top of ours when it sees our table. */
 		if (t->version.counter == clu_m.ver.counter &&
-		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0) {
+		    memcmp(t->version.writer, clu_m.ver.writer, sizeof(t->version.writer)) != 0 && !same_table(t)) {
 			char d[256];
 
 			snprintf(d, sizeof(d), "from %.60s: lost to this agent's table; its writer re-applies it",
@@ -910,6 +1005,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 	clu_m.rows = rows;
 	clu_m.nrows = clu_m.caprows = t->nrows;
 	clu_m.ver = t->version;
+	gidx.stale = 1;
 	if (t->granularity == CLU_GRAN_CONTROLLER || t->granularity == CLU_GRAN_DEVICE)
 		clu_m.granularity = (int)t->granularity;
 	if ((rc = clu_persist(NULL, 0)) < 0) {
@@ -918,6 +1014,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		clu_m.caprows = old_cap;
 		clu_m.ver = old_ver;
 		clu_m.granularity = old_gran;
+		gidx.stale = 1;
 		free(rows);
 		clu_persist(NULL, 0); /* pending again as it was: the next commit writes the old table */
 		return rc;
@@ -977,22 +1074,64 @@ static void clean_text(char *dst, size_t len, const char *src)
 			*p = ' ';
 }
 
-static int dirty_add(uint32_t **v, size_t *n, size_t *cap, uint32_t idx)
+/* A set of row indexes in insertion order, with O(1) membership (a mark per index, or a scan past 16M). */
+struct iset {
+	uint32_t *v;
+	size_t n, cap;
+	uint8_t *mark;
+	size_t nmark;
+};
+#define ISET_MARK_MAX (1u << 24)
+
+static int iset_has(const struct iset *s, uint32_t idx)
 {
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == idx)
-			return 0;
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		uint32_t *nv = realloc(*v, c * sizeof(*nv));
+	if (idx < s->nmark)
+		return s->mark[idx];
+	if (idx < ISET_MARK_MAX)
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == idx)
+			return 1;
+	return 0;
+}
+
+/* 1 added, 0 already there, -ENOMEM. */
+static int iset_add(struct iset *s, uint32_t idx)
+{
+	if (iset_has(s, idx))
+		return 0;
+	if (idx < ISET_MARK_MAX && idx >= s->nmark) {
+		size_t m = s->nmark ? s->nmark : 1024;
+		uint8_t *nm;
+
+		while (m <= idx)
+			m *= 2;
+		if (!(nm = realloc(s->mark, m)))
+			return -ENOMEM;
+		memset(nm + s->nmark, 0, m - s->nmark);
+		s->mark = nm;
+		s->nmark = m;
+	}
+	if (s->n == s->cap) {
+		size_t c = s->cap ? s->cap * 2 : 16;
+		uint32_t *nv = realloc(s->v, c * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
-		*v = nv;
-		*cap = c;
+		s->v = nv;
+		s->cap = c;
 	}
-	(*v)[(*n)++] = idx;
-	return 0;
+	s->v[s->n++] = idx;
+	if (idx < s->nmark)
+		s->mark[idx] = 1;
+	return 1;
+}
+
+static void iset_free(struct iset *s)
+{
+	free(s->v);
+	free(s->mark);
+	memset(s, 0, sizeof(*s));
 }
 
 static void device_guid(const struct clu_probed_controller *c, const struct clu_probed_device *d, uint8_t *g,
@@ -1011,11 +1150,64 @@ static void device_guid(const struct clu_probed_controller *c, const struct clu_
 	*len = 8;
 }
 
+/* How many controllers of a probe lead to each device (its paths): counted once per probe. */
+struct gcount {
+	struct gc_slot {
+		uint8_t g[CLU_GUID_MAX];
+		size_t len;
+		uint32_t count;
+	} * slot;
+	size_t cap;
+};
+
+static struct gc_slot *gc_find(struct gcount *c, const uint8_t *g, size_t len)
+{
+	size_t i = (size_t)(guid_hash(CLU_DEVICE, g, len) & (c->cap - 1));
+
+	while (c->slot[i].count && (c->slot[i].len != len || memcmp(c->slot[i].g, g, len) != 0))
+		i = (i + 1) & (c->cap - 1);
+	return &c->slot[i];
+}
+
+static int gcount_build(struct gcount *c, const struct clu_probed_controller *ctl, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += ctl[i].ndevices;
+	for (c->cap = 16; c->cap < 2 * total + 2; c->cap *= 2)
+		;
+	if (!(c->slot = calloc(c->cap, sizeof(*c->slot))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ctl[i].ndevices; j++) {
+			uint8_t g[CLU_GUID_MAX];
+			size_t len;
+			struct gc_slot *e;
+
+			device_guid(&ctl[i], &ctl[i].devices[j], g, &len);
+			e = gc_find(c, g, len);
+			if (!e->count) {
+				memcpy(e->g, g, len);
+				e->len = len;
+			}
+			e->count++;
+		}
+	return 0;
+}
+
+static uint32_t sightings(struct gcount *c, const uint8_t *g, size_t glen)
+{
+	uint32_t k = gc_find(c, g, glen)->count;
+
+	return k ? k : 1;
+}
+
 int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size_t n)
 {
 	const struct clu_res *u = clu_res_get(unit);
-	uint32_t *dirty = NULL, *fresh = NULL, *gone = NULL, *seen = NULL;
-	size_t nd = 0, cd = 0, nf = 0, cf = 0, ng = 0, cg = 0, ns = 0, cs = 0;
+	struct iset dirty = {0}, fresh = {0}, gone = {0}, seen = {0};
+	struct gcount paths = {0};
 	uint32_t next = clu_m.ver.counter + 1;
 	char uname[CLU_NAME_MAX];
 	int rc = 0;
@@ -1024,7 +1216,9 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 		return -ENOENT;
 	snprintf(uname, sizeof(uname), "%s", u->name); /* u moves when rows are added */
 	clu_m.ctr.probes++;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	if ((rc = gcount_build(&paths, ctl, n)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && rc >= 0; i++) {
 		const struct clu_res *cr = clu_res_find_name(CLU_CONTROLLER, ctl[i].iqn);
 		uint32_t cidx;
 
@@ -1045,8 +1239,7 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 				break;
 			}
 			cidx = nr->index;
-			if ((rc = dirty_add(&fresh, &nf, &cf, cidx)) < 0 ||
-			    (rc = dirty_add(&dirty, &nd, &cd, cidx)) < 0)
+			if ((rc = iset_add(&fresh, cidx)) < 0 || (rc = iset_add(&dirty, cidx)) < 0)
 				break;
 		} else {
 			struct clu_res *m = clu_res_mut(cr->index);
@@ -1061,30 +1254,33 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 				snprintf(m->address, sizeof(m->address), "%s", portal);
 				m->parent = unit;
 				m->version = next;
-				if ((rc = dirty_add(&dirty, &nd, &cd, cidx)) < 0)
+				if ((rc = iset_add(&dirty, cidx)) < 0)
 					break;
 			}
 		}
-		if ((rc = dirty_add(&seen, &ns, &cs, cidx)) < 0)
+		if ((rc = iset_add(&seen, cidx)) < 0)
 			break;
 		for (size_t k = 0; k < ctl[i].ndevices; k++) {
 			const struct clu_probed_device *d = &ctl[i].devices[k];
 			uint8_t g[CLU_GUID_MAX];
 			size_t glen;
 			const struct clu_res *dr;
-			int first_seen;
+			struct clu_res *m;
+			char vendor[16], model[32];
+			uint32_t np;
 
 			device_guid(&ctl[i], d, g, &glen);
+			np = sightings(&paths, g, glen);
 			dr = find_type_guid(CLU_DEVICE, g, glen);
 			if (!dr) {
-				struct clu_res r = {
-				    .type = CLU_DEVICE, .ownership = CLU_UNALLOCATED, .valid = 1, .paths = 1};
+				struct clu_res r = {.type = CLU_DEVICE, .ownership = CLU_UNALLOCATED, .valid = 1};
 				struct clu_res *nr;
 
 				memcpy(r.guid, g, glen);
 				r.guid_len = glen;
 				r.number = d->lun;
 				r.parent = cidx;
+				r.paths = np;
 				clean_text(r.vendor, sizeof(r.vendor), d->vendor);
 				clean_text(r.model, sizeof(r.model), d->model);
 				r.size = d->size;
@@ -1093,84 +1289,68 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 					rc = -ENOMEM;
 					break;
 				}
-				if ((rc = dirty_add(&fresh, &nf, &cf, nr->index)) < 0 ||
-				    (rc = dirty_add(&dirty, &nd, &cd, nr->index)) < 0 ||
-				    (rc = dirty_add(&seen, &ns, &cs, nr->index)) < 0)
+				if ((rc = iset_add(&fresh, nr->index)) < 0 || (rc = iset_add(&dirty, nr->index)) < 0 ||
+				    (rc = iset_add(&seen, nr->index)) < 0)
 					break;
 				continue;
 			}
-			{
-				struct clu_res *m = clu_res_mut(dr->index);
-				char vendor[16], model[32];
-				size_t before = ns;
-
-				if ((rc = dirty_add(&seen, &ns, &cs, m->index)) < 0)
+			m = clu_res_mut(dr->index);
+			if ((rc = iset_add(&seen, m->index)) < 0)
+				break;
+			if (rc == 0)
+				continue; /* the same LU through another controller: taken at its first sighting */
+			clean_text(vendor, sizeof(vendor), d->vendor);
+			clean_text(model, sizeof(model), d->model);
+			if (!m->valid || strcmp(m->vendor, vendor) || strcmp(m->model, model) || m->size != d->size ||
+			    m->paths != np || (m->parent == cidx && m->number != d->lun)) {
+				m->valid = 1;
+				snprintf(m->vendor, sizeof(m->vendor), "%s", vendor);
+				snprintf(m->model, sizeof(m->model), "%s", model);
+				m->size = d->size;
+				m->paths = np;
+				if (m->parent == cidx)
+					m->number = d->lun;
+				m->version = next;
+				if ((rc = iset_add(&dirty, m->index)) < 0)
 					break;
-				first_seen = ns > before;
-				clean_text(vendor, sizeof(vendor), d->vendor);
-				clean_text(model, sizeof(model), d->model);
-				if (first_seen) {
-					/* Its paths are counted afresh by this probe. */
-					if (!m->valid || strcmp(m->vendor, vendor) || strcmp(m->model, model) ||
-					    m->size != d->size || m->paths != 1 ||
-					    (m->parent == cidx && m->number != d->lun)) {
-						m->valid = 1;
-						snprintf(m->vendor, sizeof(m->vendor), "%s", vendor);
-						snprintf(m->model, sizeof(m->model), "%s", model);
-						m->size = d->size;
-						m->paths = 1;
-						if (m->parent == cidx)
-							m->number = d->lun;
-						m->version = next;
-						if ((rc = dirty_add(&dirty, &nd, &cd, m->index)) < 0)
-							break;
-					}
-				} else {
-					m->paths++; /* the same LU through another controller of this unit */
-					m->version = next;
-					if ((rc = dirty_add(&dirty, &nd, &cd, m->index)) < 0)
-						break;
-				}
 			}
 		}
 	}
 	/* Rows of this unit the probe did not see: invalid, never dropped. */
-	for (size_t i = 0; i < clu_m.nrows && rc == 0; i++) {
+	for (size_t i = 0; i < clu_m.nrows && rc >= 0; i++) {
 		struct clu_res *r = &clu_m.rows[i];
-		const struct clu_res *p = r->parent ? clu_res_get(r->parent) : NULL;
-		int mine = (r->type == CLU_CONTROLLER && r->parent == unit) ||
-		           (r->type == CLU_DEVICE && p && p->type == CLU_CONTROLLER && p->parent == unit);
-		int was_seen = 0;
+		const struct clu_res *p;
 
-		if (!mine || !r->valid)
-			continue;
-		for (size_t k = 0; k < ns && !was_seen; k++)
-			was_seen = seen[k] == r->index;
-		if (was_seen)
+		if (!r->valid || iset_has(&seen, r->index) ||
+		    !((r->type == CLU_CONTROLLER && r->parent == unit) ||
+		      (r->type == CLU_DEVICE && (p = clu_res_get(r->parent)) && p->type == CLU_CONTROLLER &&
+		       p->parent == unit)))
 			continue;
 		r->valid = 0;
 		r->version = next;
-		if ((rc = dirty_add(&dirty, &nd, &cd, r->index)) < 0 || (rc = dirty_add(&gone, &ng, &cg, r->index)) < 0)
+		if ((rc = iset_add(&dirty, r->index)) < 0 || (rc = iset_add(&gone, r->index)) < 0)
 			break;
 	}
-	if (rc == 0 && nd) {
-		if ((rc = clu_commit_local(dirty, nd)) == 0) {
-			clu_m.ctr.new_devices += nf;
-			clu_m.ctr.devices_gone += ng;
-			for (size_t i = 0; i < nf; i++)
-				clu_publish(CLU_EV_NEW_DEVICE, fresh[i], 0, &clu_m.ver, NULL);
-			for (size_t i = 0; i < ng; i++)
-				clu_publish(CLU_EV_DEVICE_GONE, gone[i], 0, &clu_m.ver, NULL);
-			sa_log(SA_LOG_NOTICE, CLU_TAG, "probe of %s: %zu new, %zu gone; CRT version %u", uname, nf, ng,
-			       (unsigned int)clu_m.ver.counter);
-		}
+	if (rc >= 0)
+		rc = 0;
+	if (rc == 0 && dirty.n && (rc = clu_commit_local(dirty.v, dirty.n)) == 0) {
+		clu_m.ctr.new_devices += fresh.n;
+		clu_m.ctr.devices_gone += gone.n;
+		for (size_t i = 0; i < fresh.n; i++)
+			clu_publish(CLU_EV_NEW_DEVICE, fresh.v[i], 0, &clu_m.ver, NULL);
+		for (size_t i = 0; i < gone.n; i++)
+			clu_publish(CLU_EV_DEVICE_GONE, gone.v[i], 0, &clu_m.ver, NULL);
+		sa_log(SA_LOG_NOTICE, CLU_TAG, "probe of %s: %zu new, %zu gone; CRT version %u", uname, fresh.n, gone.n,
+		       (unsigned int)clu_m.ver.counter);
 	}
+out:
 	if (rc < 0)
 		sa_log(SA_LOG_ERR, CLU_TAG, "probe merge of unit row %u failed: %s", (unsigned int)unit, strerror(-rc));
-	free(dirty);
-	free(fresh);
-	free(gone);
-	free(seen);
+	free(paths.slot);
+	iset_free(&dirty);
+	iset_free(&fresh);
+	iset_free(&gone);
+	iset_free(&seen);
 	return rc;
 }
 

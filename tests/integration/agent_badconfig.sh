@@ -28,6 +28,23 @@ check unknown_section 1 'frobnicate = { };'
 check engine_key 2 'discovery = {
   bogus = true;
 };'
+check cluster_role 2 'cluster = {
+  role = "storage";
+};'
+check cluster_guid 3 'cluster = {
+  members = (
+    { type = "unit"; guid = "12345"; address = "udp:198.18.0.1:161"; }
+  );
+};'
+check cluster_member_twice 4 'cluster = {
+  members = (
+    { type = "unit"; guid = "0000000000000112"; address = "udp:198.18.0.1:161"; },
+    { type = "unit"; guid = "0000000000000112"; address = "udp:198.18.0.2:161"; }
+  );
+};'
+check cluster_host_name 2 'cluster = {
+  members = ( { type = "host"; guid = "0000000000000108"; address = "udp:198.18.0.1:161"; } );
+};'
 "$SA_BUILDDIR/sanagentd" -f -c "$SA_TMP/missing.conf" 2>"$SA_TMP/missing.err"; rc=$?
 [ "$rc" = 2 ] || sa_fail "missing file: exit status $rc"
 grep -q "$SA_TMP/missing.conf" "$SA_TMP/missing.err" || sa_fail "missing file not named"

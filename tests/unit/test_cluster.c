@@ -64,10 +64,10 @@ void sa_ev_cancel(unsigned int id)
 static char dir[256], path[300];
 static struct sa_state *st;
 static struct sa_clu_member_cfg mcfg[] = {
-    {"host", "0000000000000108", "udp:198.18.0.108:161", I108},
-    {"host", "0000000000000110", "udp:198.18.0.110:161", I110},
-    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112"},
-    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118"},
+    {"host", "0000000000000108", "udp:198.18.0.108:161", I108, NULL},
+    {"host", "0000000000000110", "udp:198.18.0.110:161", I110, NULL},
+    {"unit", "0000000000000112", "udp:198.18.0.112:161", "unit112", NULL},
+    {"unit", "0000000000000118", "udp:198.18.0.118:161", "unit118", NULL},
 };
 static struct sa_cluster_config cfg = {
     .role = "host",
@@ -515,6 +515,9 @@ START_TEST(adopt_conflict)
 
 	/* A peer's 6/01 on the same base loses to our 6/08: kept ours, conflict recorded once. */
 	t = copy_table(6, 0x01);
+	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY); /* the same table: no conflict */
+	ck_assert_int_eq(clu_conflict_next(ki, &ki), -ENOENT);
+	trows[D116B1 - 1].owners[0] = H110;
 	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY);
 	ck_assert_int_eq(clu_adopt(&t, "udp:198.18.0.109:161"), -EALREADY);
 	ck_assert_int_eq(clu_conflict_next(ki, &ki), 0);
@@ -586,6 +589,15 @@ START_TEST(probe_new_gone_back)
 	d114b[0] = d114a[0];
 	ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
 	ck_assert_uint_eq(clu_res_get(D116A1)->paths, 2);
+	/* ...and probing it again changes nothing (no new version every poll). */
+	{
+		struct clu_version v1, v2;
+
+		clu_version_get(&v1);
+		ck_assert_int_eq(clu_probe_merge(U112, u112, 2), 0);
+		clu_version_get(&v2);
+		ck_assert_int_eq(clu_version_cmp(&v1, &v2), 0);
+	}
 	ck_assert_int_eq(clu_res_get(D116B1)->valid, 0);
 	clu_counters_get(&k);
 	ck_assert_uint_eq(k.new_devices, 8);
@@ -623,6 +635,60 @@ START_TEST(restart_keeps_table)
 	ck_assert_uint_eq(clu_member_count(), 5);
 	ck_assert_int_eq(clu_member_del(5), 0);
 	ck_assert_int_eq(clu_res_find_name(CLU_UNIT, "unit119")->valid, 0);
+	/* A reload without unit 118: its member goes, its row stays, invalid; the others keep their indexes. */
+	{
+		char err[256] = "";
+
+		cfg.nmembers = 3;
+		ck_assert_msg(clu_reload(&cfg, err, sizeof(err)) == 0, "%s", err);
+		cfg.nmembers = 4;
+		ck_assert_ptr_null(clu_member_get(4));
+		ck_assert_str_eq(clu_member_get(3)->name, "unit112");
+		ck_assert_int_eq(clu_res_get(U118)->valid, 0);
+		owners_are(U118, CLU_DEDICATED, 1, H110, 0);
+	}
+}
+END_TEST
+
+/* A unit with 20,000 devices behind two controllers (each LU through both): merged in linear time, and probing it
+ * again makes no new version. */
+START_TEST(probe_large)
+{
+	enum { NDEV = 10000 };
+	struct clu_probed_device *a = calloc(NDEV, sizeof(*a)), *b = calloc(NDEV, sizeof(*b));
+	struct clu_probed_controller c[2];
+	struct clu_version v1, v2;
+	size_t before = clu_res_count();
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (uint32_t i = 0; i < NDEV; i++) {
+		a[i].lun = i + 1;
+		a[i].designator_len = 16;
+		a[i].designator[0] = 0x60;
+		a[i].designator[13] = (uint8_t)(i >> 16);
+		a[i].designator[14] = (uint8_t)(i >> 8);
+		a[i].designator[15] = (uint8_t)i;
+		a[i].designator[12] = 0x77;
+		b[i] = a[i];
+	}
+	c[0] = (struct clu_probed_controller){.tid = 7, .devices = a, .ndevices = NDEV};
+	snprintf(c[0].iqn, sizeof(c[0].iqn), "iqn.2026-01.org.sanagent:unit118.big1");
+	c[1] = (struct clu_probed_controller){.tid = 8, .devices = b, .ndevices = NDEV};
+	snprintf(c[1].iqn, sizeof(c[1].iqn), "iqn.2026-01.org.sanagent:unit118.big2");
+	{
+		struct clu_probed_controller all[3] = {u118[0], c[0], c[1]};
+
+		ck_assert_int_eq(clu_probe_merge(U118, all, 3), 0);
+		ck_assert_uint_eq(clu_res_count(), before + 2 + NDEV);
+		ck_assert_uint_eq(clu_res_get(D122A + 3)->paths, 2);
+		clu_version_get(&v1);
+		ck_assert_int_eq(clu_probe_merge(U118, all, 3), 0);
+		clu_version_get(&v2);
+		ck_assert_int_eq(clu_version_cmp(&v1, &v2), 0);
+	}
+	free(a);
+	free(b);
 }
 END_TEST
 
@@ -641,6 +707,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, adopt_conflict);
 	tcase_add_test(tc, probe_new_gone_back);
 	tcase_add_test(tc, restart_keeps_table);
+	tcase_add_test(tc, probe_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
