@@ -70,7 +70,8 @@ static int may_use(const char *target, uint32_t lun)
 void clu_host_refused(const char *target)
 {
 	clu_m.ctr.logins_refused++;
-	sa_log(SA_LOG_INFO, CLU_TAG, "refused a login to %s: not owned by this host", target);
+	/* The refusing side logs why; this only counts. */
+	sa_log(SA_LOG_DEBUG, CLU_TAG, "refused a login to %s: not owned by this host", target);
 }
 
 /* ---- losing a target ---------------------------------------------------------------------------------------- */

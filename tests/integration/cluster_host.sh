@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# cluster_host.sh: ownership takes effect on a host.  One host agent (balance data plane, storage side next to a
-# real tgtd with two targets) whose cluster section lists itself, a second host that never runs, and one unit (its own
-# storage tables): the probe builds the CRT, ownership is set by SNMP; a login row to the target dedicated to the
+# cluster_host.sh: ownership takes effect on a host.  One host agent (balance data plane) whose cluster section lists
+# itself, a second host that never runs, and one unit: a second agent with the storage side of a real tgtd with two
+# targets.  The host's probe builds the CRT from the unit's storage tables, ownership is set by SNMP; a login row to the target dedicated to the
 # other host is refused with inconsistentValue (and counted), one to its own target logs in; the target moved to the
 # other host: its session ends after the grace period, not before, and sanCluOwnershipLost reaches snmptrapd.
 set -u
@@ -29,8 +29,14 @@ THEIRS=$SA_IQN_PREFIX:disk1 # dedicated to host2
 : "${SA_SNMP_PORT:=$(sa_free_port udp)}"
 H2_PORT=$(sa_free_port udp)
 
-sa_start_balance_agent "" "discovery = { login_initiator_name = \"$SELF_IQN\"; };
+# The unit: its own snmpd and agent with the storage side of tgtd.
+sa_ns_snmpd
+sa_ns_agent_conf <<EOF
 storage = { tgt_control = $SA_TGT_CONTROL; interval = 1; };
+EOF
+sa_ns_start_agent
+
+sa_start_balance_agent "" "discovery = { login_initiator_name = \"$SELF_IQN\"; };
 cluster = {
   role = \"host\";
   guid = \"$SELF_GUID\";
@@ -42,7 +48,7 @@ cluster = {
   members = (
     { type = \"host\"; guid = \"$SELF_GUID\"; address = \"udp:127.0.0.1:$SA_SNMP_PORT\"; name = \"$SELF_IQN\"; },
     { type = \"host\"; guid = \"$H2_GUID\"; address = \"udp:127.0.0.1:$H2_PORT\"; name = \"$H2_IQN\"; },
-    { type = \"unit\"; guid = \"$UNIT_GUID\"; address = \"udp:127.0.0.1:$SA_SNMP_PORT\"; name = \"unit1\"; }
+    { type = \"unit\"; guid = \"$UNIT_GUID\"; address = \"udp:127.0.0.1:$NS_PORT\"; name = \"unit1\"; }
   );
 };"
 
