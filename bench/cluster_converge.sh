@@ -44,9 +44,18 @@ cc -std=gnu11 -O2 -o "$SA_TMP/clu_poll" "$SA_SRCDIR/bench/clu_poll.c" -lnetsnmp 
 guid() { printf '%016x' $((0x5a00 + $1)); }
 iqn() { echo "iqn.2024-01.org.sanagent.bench:h$1"; }
 declare -a PORT TPORT PID
+declare -A TAKEN
+# sa_free_port runs in a command substitution here, so it cannot remember what it handed out: this does.
+free_port() {
+	local p
+	while :; do
+		p=$(sa_free_port udp)
+		[ -z "${TAKEN[$p]:-}" ] && { TAKEN[$p]=1; FREE=$p; return 0; }
+	done
+}
 for ((i = 1; i <= CONV_N; i++)); do
-	PORT[$i]=$(sa_free_port udp)
-	TPORT[$i]=$(sa_free_port udp)
+	free_port && PORT[$i]=$FREE
+	free_port && TPORT[$i]=$FREE
 done
 peers() { local i; for ((i = 1; i <= CONV_N; i++)); do [ "${1:-0}" = "$i" ] || echo "udp:127.0.0.1:${PORT[$i]}"; done; }
 
@@ -95,12 +104,13 @@ cluster = {
   members = ( $MEMBERS );
 };
 EOF
+	# No createUser for the sync user: in one process snmpd and the agent's trap receiver share the USM, and the
+	# receiver creates it (with this engine's ID, as an inform's receiver must); snmpd's peers read as it too.
 	cat >"$d/snmpd.conf" <<EOF
 agentaddress udp:127.0.0.1:${PORT[$i]}
 rocommunity $SA_RO_COMMUNITY 127.0.0.1
 createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
 rwuser $SA_V3_USER priv
-createUser $SYNC_USER SHA "$SYNC_AUTH" AES "$SYNC_PRIV"
 rouser $SYNC_USER priv
 dlmod sanagent $SO
 sanagentConfig $d/sanagent.conf
@@ -127,8 +137,8 @@ move() {
 for ((i = 1; i <= CONV_N; i++)); do setup_host "$i"; done
 T_START=$(sa_now_ms)
 for ((i = 1; i <= CONV_N; i++)); do start_host "$i"; done
-all_up() { "$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until 1 1 $(peers) >/dev/null 2>&1; }
-sa_wait_for 120 all_up || sa_fail "not every host serves sanCluVersion"
+"$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until 1 120 $(peers) >/dev/null ||
+	sa_fail "not every host serves sanCluVersion"
 sa_log "$CONV_N hosts serving after $(sa_secs_since "$T_START") s"
 V=$(get_version 1)
 [ -n "$V" ] || sa_fail "host 1 does not answer"
