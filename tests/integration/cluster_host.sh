@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # cluster_host.sh: ownership takes effect on a host.  One host agent (balance data plane) whose cluster section lists
 # itself, a second host that never runs, and one unit: a second agent with the storage side of a real tgtd with two
-# targets.  The host's probe builds the CRT from the unit's storage tables, ownership is set by SNMP; a login row to the target dedicated to the
-# other host is refused with inconsistentValue (and counted), one to its own target logs in; the target moved to the
-# other host: its session ends after the grace period, not before, and sanCluOwnershipLost reaches snmptrapd.
+# targets.  The host's probe builds the CRT from the unit's storage tables; ownership is set by SNMP.  A login row (or
+# a sanTeamTable team) to the target dedicated to the other host is refused with inconsistentValue and counted; a
+# login and a team to its own target log in.  That target moved to the other host: both sessions end after the grace
+# period, not before, and sanCluOwnershipLost reaches snmptrapd; moved back, both log in again.
 set -u
 . "$(dirname "$0")/lib.sh"
 sa_init cluster_host
@@ -107,19 +108,28 @@ up() { [ "$(sa_get "$LOGIN.11.2")" = 1 ]; }
 sa_wait_for 20 up || sa_fail "login to $MINE not up: result $(sa_get "$LOGIN.12.2")"
 TEAM=$(sa_get "$LOGIN.15.2")
 sa_log "login to $MINE up (team $TEAM)"
+# A team of its own (sanTeamTable, no login row) to the same target, over the second portal.
+sa_set "$TEAMT.17.60" i 4 "$TEAMT.2.60" s mine "$TEAMT.3.60" s "$MINE" "$TEAMT.4.60" u 1 \
+	"$TEAMT.14.60" s "127.0.0.2:$P" >/dev/null || sa_fail "cannot create team 60 to $MINE"
+PATHS=$SA_OID.3.2.1.3.1
+path_active() { [ "$(sa_get "$PATHS.7.60.1")" = 4 ]; }
+sa_wait_for 20 path_active || sa_fail "team 60's path not active: state $(sa_get "$PATHS.7.60.1")"
 
 # ---- ownership moved to host2: the session ends after the grace period, sanCluOwnershipLost ---------------------
 T0=$(sa_now_ms)
 sa_set "$OWN.2.$C_MINE.$SELF" i 6 "$OWN.2.$C_MINE.$H2" i 4 >/dev/null || sa_fail "cannot move $MINE to host2"
 [ "$(sa_get "$CLU.1.1.0")" -gt "$V0" ] || sa_fail "sanCluVersion did not move"
-# Within the grace period the session is still there: watched until half a second before it ends.
+# Within the grace period the sessions are still there: watched until half a second before it ends.
 while [ $(($(sa_now_ms) - T0)) -lt $((GRACE * 1000 - 500)) ]; do
 	up || sa_fail "the session to $MINE ended within the grace period ($(sa_secs_since "$T0") s of $GRACE)"
+	path_active || sa_fail "team 60's path ended within the grace period ($(sa_secs_since "$T0") s of $GRACE)"
 	sleep 0.2
 done
 down() { [ "$(sa_get "$LOGIN.11.2")" = 2 ] && [ "$(sa_get "$LOGIN.15.2")" = 0 ]; }
 sa_wait_for $((GRACE + 10)) down || sa_fail "the session to $MINE did not end: oper $(sa_get "$LOGIN.11.2"), team $(sa_get "$LOGIN.15.2")"
 ENDED=$(sa_secs_since "$T0")
+path_out() { ! path_active; }
+sa_wait_for 10 path_out || sa_fail "team 60's path to $MINE still active after the grace period"
 awk -v e="$ENDED" -v g="$GRACE" 'BEGIN { exit !(e >= g - 0.3) }' || sa_fail "the session ended after $ENDED s, before the grace period ($GRACE s)"
 sa_wait_for 10 sa_trap_seen "$LOST_TRAP" || sa_fail "no sanCluOwnershipLost at snmptrapd"
 grep -A3 -- "$LOST_TRAP" "$SA_TMP/snmptrapd.log" | grep -q "$RES.*\.$C_MINE\b\|$C_MINE" ||
@@ -127,10 +137,11 @@ grep -A3 -- "$LOST_TRAP" "$SA_TMP/snmptrapd.log" | grep -q "$RES.*\.$C_MINE\b\|$
 [ "$(ctr 14)" -ge 1 ] || sa_fail "sanCluOwnershipLost counter $(ctr 14)"
 # The row stays and says why it is down; it does not log in again while it is not ours.
 [ "$(sa_get "$LOGIN.12.2")" = 6 ] || sa_fail "login result $(sa_get "$LOGIN.12.2"), want authFailure(6)"
-sa_log "session to $MINE ended after $ENDED s (grace $GRACE s), sanCluOwnershipLost at snmptrapd"
+sa_log "sessions to $MINE (login 2, team 60) ended after $ENDED s (grace $GRACE s), sanCluOwnershipLost at snmptrapd"
 
 # ---- ownership back: the row logs in again -----------------------------------------------------------------------
 sa_set "$OWN.2.$C_MINE.$H2" i 6 "$OWN.2.$C_MINE.$SELF" i 4 >/dev/null || sa_fail "cannot move $MINE back"
 sa_wait_for 20 up || sa_fail "login to $MINE not up again once it is ours: result $(sa_get "$LOGIN.12.2")"
-sa_log "ownership back: login to $MINE up again"
+sa_wait_for 20 path_active || sa_fail "team 60's path not active again: state $(sa_get "$PATHS.7.60.1")"
+sa_log "ownership back: login to $MINE and team 60 up again"
 exit 0
