@@ -28,7 +28,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 
 # Packet times on Host_2's interfaces (tshark in its namespace): SNMP to its agent (161, 162) and iSCSI logins
 # (3260, 3261, dissected as iSCSI).  "EPOCH KIND" lines: v3 (an SNMPv3 packet to udp 161), inform (any packet to
-# udp 162), login3260 / login3261 (a final Login Response, status 0, from that port).
+# udp 162), both to Host_2's mgmt address (its own notifications go out to 162 too), login3260 / login3261 (a final
+# Login Response, status 0, from that port).
 cap_start() {
 	ip netns exec "$RL_H2" tshark -q -i any -f "udp dst port 161 or udp dst port 162 or tcp src port 3260 or tcp src port 3261" \
 		-w "$SA_TMP/$1.pcap" >"$SA_TMP/$1.tshark.log" 2>&1 &
@@ -36,13 +37,16 @@ cap_start() {
 	SA_PIDS+=("$CAP_PID")
 	sa_wait_for 10 grep -q "Capturing on" "$SA_TMP/$1.tshark.log" || sa_fail "tshark did not start: $(cat "$SA_TMP/$1.tshark.log")"
 }
+# Not in a command substitution: wait needs the capture to be a child of this shell.
 cap_stop() {
 	kill -INT "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
-	tshark -r "$SA_TMP/$1.pcap" -d tcp.port==3261,iscsi -T fields -E separator='|' -e frame.time_epoch -e udp.dstport \
+}
+cap_events() {
+	tshark -r "$SA_TMP/$1.pcap" -d tcp.port==3261,iscsi -T fields -E separator='|' -e frame.time_epoch -e ip.dst -e udp.dstport \
 		-e snmp.msgVersion -e tcp.srcport -e iscsi.opcode -e iscsi.login.T -e iscsi.login.nsg -e iscsi.login.status 2>/dev/null |
-		awk -F'|' '$2 == 161 && $3 == 3 { print $1, "v3" } $2 == 162 { print $1, "inform" }
-			$4 != "" && $5 == "0x23" && $6 == 1 && ($7 == 3 || $7 == "0x03") && $8 == "0x0000" { print $1, "login" $4 }'
+		awk -F'|' -v me="$RL_H2M" '$2 == me && $3 == 161 && $4 == 3 { print $1, "v3" } $2 == me && $3 == 162 { print $1, "inform" }
+			$5 != "" && $6 == "0x23" && $7 == 1 && ($8 == 3 || $8 == "0x03") && $9 == "0x0000" { print $1, "login" $5 }'
 }
 # ms between the first EVENT-A line after epoch-ms T and the first EVENT-B line after that.
 span() {
@@ -70,7 +74,8 @@ round() {
 		gone() { [ -z "$(rl_get h2 "$RL_LOGIN.11.9")" ]; }
 		sa_wait_for 20 gone || sa_fail "Host_2's login 9 still there"
 	done
-	ev=$(cap_stop anchor$ROUND)
+	cap_stop
+	ev=$(cap_events anchor$ROUND)
 	for t in "${starts[@]}"; do
 		v=$(span "$t" v3 login3260 <<<"$ev")
 		[ -n "$v" ] || sa_fail "anchor login after $t not in the capture: $ev"
@@ -82,9 +87,14 @@ round() {
 	t=$(sa_now_ms)
 	rl_io_heavy heavy h1 1
 	rl_io_light light h2 1
-	at_new() { [ "$(rl_get1 h2 "$RL_LOGIN.5.1" "$RL_LOGIN.11.1")" = "$NEW_PORT 1" ]; }
+	# The row takes the new port before its session moves: wait for the data plane's session there too.
+	at_new() {
+		[ "$(rl_get1 h2 "$RL_LOGIN.5.1" "$RL_LOGIN.11.1")" = "$NEW_PORT 1" ] &&
+			rl_walk h2 "$RL_SESS.6" | grep -q ": $NEW_PORT$"
+	}
 	sa_wait_for 120 at_new || sa_fail "Host_2 never logged in at port $NEW_PORT: $(rl_get1 h2 "$RL_LOGIN.5.1" "$RL_LOGIN.11.1")"
-	ev=$(cap_stop move$ROUND)
+	cap_stop
+	ev=$(cap_events move$ROUND)
 	v=$(span "$t" inform login$NEW_PORT <<<"$ev")
 	[ -n "$v" ] || sa_fail "no message and login at $NEW_PORT in the capture: $ev"
 	echo "relogin $v"

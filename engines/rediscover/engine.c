@@ -529,6 +529,9 @@ static int apply(const struct sa_rediscover_config *c, char *err, size_t errlen)
 	redisc_m.nstorage_users = nsu;
 	redisc_m.agent_port = c->agent_port;
 	redisc_m.history = (size_t)c->history;
+	/* A move in flight keeps the deadline it armed; the next step takes the new one. */
+	if (c->move_step_timeout > 0)
+		redisc_move_step_ms = (unsigned int)c->move_step_timeout;
 	return 0;
 }
 

@@ -309,6 +309,7 @@ static void index_done(int rc, const char *why, void *arg)
 		fail(m, "sanStorPortalNextIndex: %s", rc < 0 ? snmp_why(rc, why) : "not answered");
 		return;
 	}
+	m->began_ms[REDISC_MV_CREATE] = redisc_clock_ms();
 	if ((d = dec_of(m))) {
 		d->stor_row = m->next_index;
 		d->step = REDISC_MV_CREATE;
@@ -453,7 +454,18 @@ static void isns_done(int rc, const char *why, void *arg)
 
 	if (!m || m->undoing)
 		return;
-	if (rc < 0) {
+	if (rc == -ENOENT) {
+		struct redisc_decision *d = dec_of(m);
+
+		/* The name server does not list the target: no initiator finds it through iSNS, so there is no
+		 * registration to move (or to undo); the portal move and the messages still matter.  Said in the
+		 * outcome, so the row does not read as if iSNS had been updated. */
+		m->isns_touched = 0;
+		if (d)
+			snprintf(d->outcome, sizeof(d->outcome), "iSNS:not-registered");
+		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: %s is not registered with iSNS: moved without it",
+		       (unsigned int)m->decision, why && why[0] ? why : "unknown target");
+	} else if (rc < 0) {
 		fail(m, "iSNS: %s", why && why[0] ? why : strerror(-rc));
 		return;
 	}

@@ -44,6 +44,8 @@ struct sa_redisc_target_cfg {
 struct sa_rediscover_config {
 	char *mode;             /* "off", "dry-run", "act" */
 	int hold_time;          /* s a metric must stay outside its threshold */
+	int move_step_timeout;  /* ms a step of a move may take (the storage agent's answer, tgt listening, iSNS); 0 keeps
+	                         * the current value */
 	int target_cooldown;    /* s between two decisions for one target */
 	int portal_cooldown;    /* s between two decisions for one portal */
 	int max_moves_per_hour; /* global cap */

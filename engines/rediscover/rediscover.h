@@ -126,7 +126,7 @@ void redisc_move_ops_register(const struct redisc_move_ops *ops);
 int redisc_isns_move(const char *server, const char *source, const char *target, const struct redisc_addr *old,
                      const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
 /* Milliseconds a step may take (the storage agent's answer, tgt listening, iSNS); tests shorten it. */
-extern unsigned int redisc_move_step_ms;
+extern unsigned int redisc_move_step_ms; /* rediscover.move_step_timeout */
 
 /* Events on BUS_REDISCOVER (common/bus.h). */
 /* DECISION: a decision was recorded (any mode and state).  MOVED: an act-mode move finished (state done: the new

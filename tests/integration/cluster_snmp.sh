@@ -69,8 +69,7 @@ sa_walk $MEMBER.5 | grep -q "$I110" || sa_fail "member 110's name"
 [ "$(sa_walk $C.3.1.3 | grep -c INTEGER)" = 11 ] || sa_fail "CRT rows: $(sa_walk $C.3.1.3)"
 [ "$(sa_get $VERSION)" = 3 ] || sa_fail "version $(sa_get $VERSION), want 3 (membership matched the state's rows)"
 [ "$(sa_get $GRAN)" = 2 ] || sa_fail "granularity $(sa_get $GRAN)"
-[ "$(sa_get $C.1.5.0)" = '"00 00 00 00 00 00 01 08 "' ] || [ "$(sa_get $C.1.5.0)" = "00 00 00 00 00 00 01 08" ] ||
-	echo "# self guid reads $(sa_get $C.1.5.0)"
+sa_get $C.1.5.0 | grep -q "00 00 00 00 00 00 01 08" || sa_fail "sanCluSelfGuid reads $(sa_get $C.1.5.0)"
 # A config member cannot be destroyed over SNMP.
 sa_set_err inconsistentValue $MEMBER.6.1 i 6
 
@@ -96,6 +95,7 @@ fig4_owners=$(owners)
 [ "$fig4_owners" = "1.1 2.2 3.1 3.2 4.1 4.2 5.1 6.2 7.1 7.2 8.1 8.2 9.2 10.2 11.2 " ] ||
 	sa_fail "owner rows: $fig4_owners"
 [ "$(sa_get $C.3.1.8.11)" = 4 ] || sa_fail "row version of 122A: $(sa_get $C.3.1.8.11)"
+[ "$(sa_get $WRITER)" = "$(sa_get $C.1.5.0)" ] || sa_fail "writer $(sa_get $WRITER) is not this agent"
 sa_wait_for 5 sa_trap_seen "$N_CHANGED" || sa_fail "no sanCluCrtChanged at snmptrapd"
 
 # ---- every rule broken once: inconsistentValue, nothing changes ----
@@ -133,7 +133,8 @@ winners=$(wc -l <"$SA_TMP/race.log")
 [ "$winners" = 1 ] || sa_fail "$winners managers won the lock: $(cat "$SA_TMP/race.log")"
 cat "$SA_TMP"/race-?.err | grep -q inconsistentValue || sa_fail "the loser did not get inconsistentValue: $(cat "$SA_TMP"/race-?.err)"
 after=$(table)
-set -- $after
+read -r -a t <<<"$after"
+set -- "${t[@]}"
 [ "$1" = 5 ] && [ "$2" = $((lock + 1)) ] || sa_fail "after the race: version $1 lock $2 (want 5, $((lock + 1)))"
 # 116A1 (row 5) shared when A won, 116A2 (row 6) when B did; the loser's change is nowhere.
 if [ "$(cat "$SA_TMP/race.log")" = A ]; then want="3 3 2 2 2 3 2 2 3 3 3"; else want="3 3 2 2 3 2 2 2 3 3 3"; fi
@@ -159,12 +160,13 @@ wait "$SA_AGENT_PID" 2>/dev/null
 sa_start_agent
 sa_wait_agent
 sa_wait_for 10 cluster_up || sa_fail "cluster objects not served after kill -9"
-set -- $(table)
+read -r -a t <<<"$(table)"
+set -- "${t[@]}"
 [ "$1" = 6 ] || sa_fail "after kill -9: version $1, want 6"
 [ "${10}" = 3 ] || sa_fail "after kill -9: 116B1 ownership ${10}, want dedicated(3)"
 owners | grep -q " 8.1 9.2 " || sa_fail "after kill -9: owners $(owners)"
 owners | grep -q " 8.2 " && sa_fail "after kill -9: 110 still owns 116B1"
-ls "$SA_TMP/state" | grep -q corrupt && sa_fail "state file found corrupt"
+compgen -G "$SA_TMP/state/*corrupt*" >/dev/null && sa_fail "state file found corrupt"
 
 # ---- a member over SNMP: createAndGo, a unit row in the CRT; persisted ----
 next=$(sa_get $C.1.7.0)
@@ -175,4 +177,14 @@ sa_walk $C.3.1.9 | grep -q unit119 || sa_fail "no CRT row for unit 119"
 [ "$(sa_get $C.3.1.3.12)" = 2 ] || sa_fail "row 12 is not a unit"
 sa_set $MEMBER.6.5 i 6 >/dev/null || sa_fail "member destroy refused"
 [ "$(sa_get $C.3.1.13.12)" = 2 ] || sa_fail "unit 119's row is not invalid after its member went"
+# ---- granularity controller: devices follow their controller ----
+v=$(sa_get $VERSION)
+sa_set $GRAN i 1 >/dev/null || sa_fail "granularity controller refused"
+[ "$(sa_get1 $GRAN $VERSION)" = "1 $((v + 1))" ] || sa_fail "granularity: $(sa_get1 $GRAN $VERSION)"
+sa_set_err inconsistentValue $OWN.5 i 3 $OWNER.5.2 i 6 $OWNER.5.1 i 4
+# 114A to 110 alone: 116A1 and 116A2 go with it, in the same version.
+sa_set $OWN.4 i 3 $OWNER.4.1 i 6 >/dev/null || sa_fail "114A to 110 refused"
+[ "$(sa_get1 $VERSION $OWN.4 $OWN.5 $OWN.6)" = "$((v + 2)) 3 3 3" ] ||
+	sa_fail "devices did not follow 114A: $(sa_get1 $VERSION $OWN.4 $OWN.5 $OWN.6)"
+owners | grep -q " 4.2 5.2 6.2 7.1 " || sa_fail "owners after 114A moved: $(owners)"
 echo PASS

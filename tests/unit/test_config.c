@@ -731,6 +731,7 @@ START_TEST(test_rediscover_section)
 	ck_assert_int_eq(cfg->engine_enabled[SA_ENGINE_REDISCOVER], 1);
 	ck_assert_str_eq(r->mode, "dry-run");
 	ck_assert_int_eq(r->hold_time, 30);
+	ck_assert_int_eq(r->move_step_timeout, 10000);
 	ck_assert_int_eq(r->target_cooldown, 300);
 	ck_assert_int_eq(r->portal_cooldown, 300);
 	ck_assert_int_eq(r->max_moves_per_hour, 6);
@@ -757,6 +758,7 @@ START_TEST(test_rediscover_section)
 	expect_bad_at("rediscover = {\n  max_moves_per_hour = 1001;\n};\n", 2, "out of range 0..1000");
 	expect_bad_at("rediscover = {\n  session_age_out = 0;\n};\n", 2, "out of range 1..86400");
 	expect_bad_at("rediscover = {\n  agent_port = 0;\n};\n", 2, "out of range 1..65535");
+	expect_bad_at("rediscover = {\n  move_step_timeout = 99;\n};\n", 2, "out of range 100..600000");
 	expect_bad_at("rediscover = {\n  mode = \"on\";\n};\n", 2, "must be one of");
 	expect_bad_at("rediscover = {\n  thresholds = ( { metric = \"latency\";\n    value = -1; } );\n};\n", 3,
 	              "rediscover.thresholds[0].value: -1 out of range");

@@ -109,7 +109,7 @@ static struct {
 	int row_destroys; /* destroy SETs seen */
 	int ends;         /* sessions ended */
 	uint32_t row_addr;
-	int isns_fail;
+	int isns_fail; /* 1: -EACCES; a negative errno: that one */
 	int isns_moved; /* 1 the target is at the new portal in iSNS */
 	int isns_calls, isns_undos;
 	int end_fail;     /* the session-end SET is refused */
@@ -268,7 +268,7 @@ static int fake_isns(const char *server, const char *source, const char *target,
 	} else {
 		sa.isns_calls++;
 		if (sa.isns_fail) {
-			answer(done, arg, -EACCES, "iSNS refused");
+			answer(done, arg, sa.isns_fail < 0 ? sa.isns_fail : -EACCES, "iSNS refused");
 			return 0;
 		}
 		sa.isns_moved = 1;
@@ -520,6 +520,25 @@ START_TEST(isns_refuses)
 }
 END_TEST
 
+/* The name server does not know the target: the move goes on without iSNS and says so in the outcome. */
+START_TEST(isns_unknown_target)
+{
+	const struct redisc_decision *d;
+
+	sa.isns_fail = -ENOENT;
+	trigger();
+	sa.active_after = 1;
+	run();
+	d = redisc_decision_next(0);
+	ck_assert_int_eq(d->state, REDISC_ST_DONE);
+	ck_assert_str_eq(d->outcome, "iSNS:not-registered");
+	ck_assert_int_eq(sa.isns_calls, 1);
+	ck_assert_int_eq(sa.isns_undos, 0);
+	ck_assert_int_eq(sa.ends, 2);
+	ck_assert_int_eq(ut_moved, 1);
+}
+END_TEST
+
 /* No answer at all (the client dropped the request): the step's deadline fails the move and undo runs. */
 START_TEST(no_answer_deadline)
 {
@@ -734,6 +753,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tgt_refuses_portal);
 	tcase_add_test(tc, tgt_never_listens);
 	tcase_add_test(tc, isns_refuses);
+	tcase_add_test(tc, isns_unknown_target);
 	tcase_add_test(tc, no_answer_deadline);
 	tcase_add_test(tc, pool_exhausted);
 	tcase_add_test(tc, restart_mid_move_undoes);
