@@ -32,18 +32,6 @@ void clu_host_ops_register(const struct clu_host_ops *ops)
 	host.ops = ops;
 }
 
-static int owned_by_self(const struct clu_res *r)
-{
-	const struct clu_res *self = clu_self();
-
-	if (!self)
-		return 0;
-	for (size_t i = 0; i < r->nowners; i++)
-		if (r->owners[i] == self->index)
-			return 1;
-	return 0;
-}
-
 /* The device row of LUN lun of controller row ctl, NULL when the CRT has none (it follows its controller). */
 static const struct clu_res *device_of(uint32_t ctl, uint32_t lun)
 {
@@ -115,9 +103,10 @@ static void grace_over(unsigned int id, void *arg)
 	n = host.ops && host.ops->end_sessions ? host.ops->end_sessions(copy.target, copy.lun) : 0;
 	if (n <= 0)
 		return; /* they ended meanwhile: nothing was taken from anyone */
-	/* The row that says why: the controller when the whole target is lost, else its device. */
+	/* The row that says why: its device when the target is still this host's (only that LUN was lost), else the
+	 * controller. */
 	c = clu_res_find_name(CLU_CONTROLLER, copy.target);
-	d = c && owned_by_self(c) ? device_of(c->index, copy.lun) : NULL;
+	d = c && clu_host_may_use_target(copy.target) == 0 ? device_of(c->index, copy.lun) : NULL;
 	ev.index = d ? d->index : c ? c->index : 0;
 	clu_version_get(&ev.version);
 	clu_m.ctr.ownership_lost++;

@@ -157,10 +157,6 @@ const struct clu_res *clu_res_find_name(int type, const char *name)
 			return &crt[i];
 	return NULL;
 }
-const struct clu_res *clu_self(void)
-{
-	return mut(ME);
-}
 void clu_version_get(struct clu_version *out)
 {
 	memset(out, 0, sizeof(*out));
