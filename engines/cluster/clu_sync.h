@@ -21,7 +21,9 @@ const struct clu_net_ops *clu_snmp_ops(void);
  * the boot round asks every host peer for its version, adopts the newest, tells older ones ours; pushes of the
  * peers are taken (BUS_TRAP) and every sync_interval the versions are asked again.  Without peer_user, or without
  * the client, only the peer table is kept.  clu_sync_push (clu_int.h) follows every local change. */
-/* The sync's counters: clu_counters_get reports pushes_sent, pushes_received and pulls from here. */
+
+/* The sync's own counters since the agent started (clu_m.ctr, reset by an engine restart, counts the first three
+ * too: sanCluPushesSent, sanCluPushesReceived, sanCluPulls); dropped is only here (and in the log). */
 struct clu_sync_counters {
 	uint64_t pushes_sent;     /* informs sanCluCrtChanged sent */
 	uint64_t pushes_received; /* accepted from a sync user */

@@ -918,6 +918,6 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 
 void clu_sync_counters_get(struct clu_sync_counters *out)
 {
-	/* kept across restarts of the sync (a reload), like the engine's other counters */
+	/* kept across restarts of the sync (reloads, engine restarts): the process's totals */
 	*out = S.ctr;
 }
