@@ -31,7 +31,7 @@ mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2"; cl_own_args "$C" 2 "$H1" "$H
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation refused: $(cl_set h1 "${args[@]}" 2>&1)"
 sa_wait_for 5 converged || sa_fail "h2 did not follow: h1 $(cl_version h1), h2 $(cl_version h2)"
 base=$(cl_version h1)
-conflicts0=$(cl_trap_count "$CL_T_CONFLICT")
+conflicts0=$(cl_trap_count_from h1 "$CL_T_CONFLICT")
 sa_log "base $base: D1 dedicated to h1, D2 to h2"
 
 # The cut: neither reaches the other, the manager reaches both.
@@ -60,7 +60,8 @@ for d in "$D1" "$D2"; do
 	[ "$got" = "2 $H1 $H2" ] || sa_fail "row $d: '$got', want shared by $H1 $H2: a change was lost"
 done
 # Reported: sanCluConflict at the manager, and a row in the loser's (h1's) conflict table naming its version.
-sa_wait_for 5 eval '[ "$(cl_trap_count "$CL_T_CONFLICT")" -gt "$conflicts0" ]' || sa_fail "no sanCluConflict at snmptrapd"
+reported() { [ "$(cl_trap_count_from h1 "$CL_T_CONFLICT")" -gt "$conflicts0" ]; }
+sa_wait_for 5 reported || sa_fail "no sanCluConflict from h1 at snmptrapd"
 lost=$(cl_walk h1 "$CL_CONFLICT.3" | sed -n 's/.* = Gauge32: //p' | tail -n 1)
 [ "$lost" = "${v1%% *}" ] || sa_fail "h1's sanCluConflictTable: lost version '$lost', want ${v1%% *}: $(cl_walk h1 "$CL_CONFLICT")"
 sa_log "the loser (h1, $v1) reported sanCluConflict and re-applied its change: both changes in $final"
