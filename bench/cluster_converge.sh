@@ -158,6 +158,7 @@ for ((k = 1; k <= CONV_CHANGES; k++)); do
 		sa_fail "change $k: not every host reached version $want within 30 s"
 	done_ms=$(sed -n 's/.*done_epoch_ms=\([0-9.]*\).*/\1/p' <<<"$out")
 	CONV+=("$(awk -v a="$done_ms" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')")
+	sa_log "change $k: all $CONV_N at version $want after ${CONV[-1]} ms"
 done
 V=$((V + CONV_CHANGES))
 
@@ -178,6 +179,7 @@ for ((k = 1; k <= CONV_BOOTS; k++)); do
 	took=$(sed -n 's/^ms=\([0-9.]*\).*/\1/p' <<<"$out")
 	BOOT+=("$(awk -v a="$done_ms" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')")
 	FIRST+=("$(awk -v a="$took" -v f="$first" 'BEGIN { printf "%.1f", a - f }')")
+	sa_log "boot $k: host $CONV_N at version $V ${BOOT[-1]} ms after its start"
 done
 
 # Every host holds the same table in the end (rows and owners), as read over SNMP.
