@@ -54,8 +54,8 @@ free_port() {
 	done
 }
 for ((i = 1; i <= CONV_N; i++)); do
-	free_port && PORT[$i]=$FREE
-	free_port && TPORT[$i]=$FREE
+	free_port && PORT[i]=$FREE
+	free_port && TPORT[i]=$FREE
 done
 peers() { local i; for ((i = 1; i <= CONV_N; i++)); do [ "${1:-0}" = "$i" ] || echo "udp:127.0.0.1:${PORT[$i]}"; done; }
 
@@ -137,14 +137,16 @@ move() {
 for ((i = 1; i <= CONV_N; i++)); do setup_host "$i"; done
 T_START=$(sa_now_ms)
 for ((i = 1; i <= CONV_N; i++)); do start_host "$i"; done
-"$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until 1 120 $(peers) >/dev/null ||
+mapfile -t ALL < <(peers)
+mapfile -t REST < <(peers "$CONV_N")
+"$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until 1 120 "${ALL[@]}" >/dev/null ||
 	sa_fail "not every host serves sanCluVersion"
 sa_log "$CONV_N hosts serving after $(sa_secs_since "$T_START") s"
 V=$(get_version 1)
 [ -n "$V" ] || sa_fail "host 1 does not answer"
 
 # ---- anchor ----
-ANCHOR=$("$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" round 20 $(peers)) || sa_fail "anchor round failed"
+ANCHOR=$("$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" round 20 "${ALL[@]}") || sa_fail "anchor round failed"
 A_MS=$(sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<<"$ANCHOR")
 
 # ---- converge ----
@@ -154,10 +156,11 @@ for ((k = 1; k <= CONV_CHANGES; k++)); do
 	move || sa_fail "change $k: SET on host 1 failed"
 	want=$((V + k))
 	[ "$(get_version 1)" -ge "$want" ] || sa_fail "change $k: host 1 at version $(get_version 1), want $want"
-	out=$("$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$want" 30 $(peers)) ||
+	out=$("$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$want" 30 "${ALL[@]}") ||
 		sa_fail "change $k: not every host reached version $want within 30 s"
 	done_ms=$(sed -n 's/.*done_epoch_ms=\([0-9.]*\).*/\1/p' <<<"$out")
 	CONV+=("$(awk -v a="$done_ms" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')")
+	sa_log "change $k: all $CONV_N at version $want after ${CONV[-1]} ms"
 done
 V=$((V + CONV_CHANGES))
 
@@ -167,7 +170,7 @@ for ((k = 1; k <= CONV_BOOTS; k++)); do
 	sa_stop_pid "${PID[$CONV_N]}"
 	move || sa_fail "boot $k: SET on host 1 failed"
 	V=$((V + 1))
-	"$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$V" 30 $(peers "$CONV_N") >/dev/null ||
+	"$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$V" 30 "${REST[@]}" >/dev/null ||
 		sa_fail "boot $k: the running hosts did not reach version $V"
 	t0=$(sa_now_ms)
 	start_host "$CONV_N"
@@ -178,6 +181,7 @@ for ((k = 1; k <= CONV_BOOTS; k++)); do
 	took=$(sed -n 's/^ms=\([0-9.]*\).*/\1/p' <<<"$out")
 	BOOT+=("$(awk -v a="$done_ms" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')")
 	FIRST+=("$(awk -v a="$took" -v f="$first" 'BEGIN { printf "%.1f", a - f }')")
+	sa_log "boot $k: host $CONV_N at version $V ${BOOT[-1]} ms after its start"
 done
 
 # Every host holds the same table in the end (rows and owners), as read over SNMP.

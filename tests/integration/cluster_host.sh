@@ -4,7 +4,9 @@
 # targets.  The host's probe builds the CRT from the unit's storage tables; ownership is set by SNMP.  A login row (or
 # a sanTeamTable team) to the target dedicated to the other host is refused with inconsistentValue and counted; a
 # login and a team to its own target log in.  That target moved to the other host: both sessions end after the grace
-# period, not before, and sanCluOwnershipLost reaches snmptrapd; moved back, both log in again.
+# period, not before, and sanCluOwnershipLost reaches snmptrapd; moved back, both log in again.  With granularity
+# device, one LUN of the shared target dedicated to the other host: a login to it is refused, the other LUN's sessions
+# stay.
 set -u
 . "$(dirname "$0")/lib.sh"
 sa_init cluster_host
@@ -25,6 +27,9 @@ H2_IQN=iqn.2024-01.org.sanagent.test:host2
 
 sa_start_tgtd 2
 P=$SA_ISCSI_PORT
+# disk0 gets a second LU: ownership below target level (one LUN of a shared target) is the hosts' to enforce.
+truncate -s 32M "$SA_TMP/lun2.img" || sa_fail "cannot create the LUN 2 file"
+sa_tgt_ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 2 -b "$SA_TMP/lun2.img" || sa_fail "tgtadm: no LUN 2"
 MINE=$SA_IQN_PREFIX:disk0   # stays this host's until it is moved
 THEIRS=$SA_IQN_PREFIX:disk1 # dedicated to host2
 : "${SA_SNMP_PORT:=$(sa_free_port udp)}"
@@ -144,4 +149,32 @@ sa_set "$OWN.2.$C_MINE.$H2" i 6 "$OWN.2.$C_MINE.$SELF" i 4 >/dev/null || sa_fail
 sa_wait_for 20 up || sa_fail "login to $MINE not up again once it is ours: result $(sa_get "$LOGIN.12.2")"
 sa_wait_for 20 path_active || sa_fail "team 60's path not active again: state $(sa_get "$PATHS.7.60.1")"
 sa_log "ownership back: login to $MINE and team 60 up again"
+
+# ---- one LUN of a shared target dedicated to the other host (granularity device) ---------------------------------
+# dev_of LUN: the device row of that LUN of disk0.
+dev_of() {
+	local idx
+	for idx in $(sa_walk "$RES.6" 2>/dev/null | awk -v p="$C_MINE" '$NF == p { sub(/.*\./, "", $1); print $1 }'); do
+		[ "$(sa_get "$RES.3.$idx")" = 4 ] && [ "$(sa_get "$RES.5.$idx")" = "$1" ] && { echo "$idx"; return 0; }
+	done
+	return 1
+}
+D1=$(dev_of 1) || sa_fail "no device row for LUN 1 of $MINE"
+D2=$(dev_of 2) || sa_fail "no device row for LUN 2 of $MINE"
+sa_set "$CLU.1.4.0" i 2 >/dev/null || sa_fail "cannot set sanCluGranularity device"
+# One PDU: the target shared by both hosts, its LUN 1 stays this host's, its LUN 2 goes to host2.
+sa_set "$RES.7.$C_MINE" i 2 "$OWN.2.$C_MINE.$H2" i 4 "$OWN.2.$D2.$SELF" i 6 "$OWN.2.$D2.$H2" i 4 >/dev/null ||
+	sa_fail "cannot dedicate LUN 2 (row $D2) of $MINE to host2"
+[ "$(sa_get "$RES.7.$D1")" = 3 ] || sa_fail "LUN 1 (row $D1) ownership $(sa_get "$RES.7.$D1"), want dedicated"
+sa_set_err inconsistentValue "$LOGIN.2.3" s "$MINE" "$LOGIN.3.3" i 1 "$LOGIN.4.3" x 7F000001 "$LOGIN.5.3" u "$P" \
+	"$LOGIN.8.3" u 2 "$LOGIN.10.3" i 1 "$LOGIN.18.3" i 4
+LOST_BEFORE=$(ctr 14)
+# Watched for a grace period and a second: LUN 1's sessions stay.
+T1=$(sa_now_ms)
+while [ $(($(sa_now_ms) - T1)) -lt $((GRACE * 1000 + 1000)) ]; do
+	up && path_active || sa_fail "LUN 1's sessions ended though LUN 1 is still this host's"
+	sleep 0.2
+done
+[ "$(ctr 14)" = "$LOST_BEFORE" ] || sa_fail "sanCluOwnershipLost counted for LUN 1 ($LOST_BEFORE -> $(ctr 14))"
+sa_log "granularity device: LUN 2 (row $D2) of $MINE dedicated to host2, a login to it refused; LUN 1 (row $D1) stays up"
 exit 0
