@@ -66,9 +66,10 @@ size_t clu_member_count(void)
 {
 	return nmembers;
 }
+static size_t self_at; /* members[self_at] is this agent */
 void clu_self_guid(uint8_t out[8])
 {
-	memcpy(out, members[0].guid, 8);
+	memcpy(out, members[self_at].guid, 8);
 }
 size_t clu_res_count(void)
 {
@@ -297,6 +298,7 @@ static void setup(void)
 	char err[128] = "";
 
 	members_setup();
+	self_at = 0;
 	cur = ver(3, 1);
 	adopts = 0;
 	nreqs = 0;
@@ -517,6 +519,33 @@ START_TEST(pull_stops_when_not_newer)
 }
 END_TEST
 
+/* A unit: it asks the three hosts at boot and pulls the newest (it applies the table as target ACLs), but it
+ * never pushes, not even to an older host. */
+START_TEST(unit_pulls_never_pushes)
+{
+	char err[128] = "";
+
+	clu_sync_stop();
+	end_open();
+	self_at = 3;
+	cfg.role = "unit";
+	ck_assert_msg(clu_sync_start(&cfg, err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_uint_eq(open_count(0), 3);
+	ck_assert_ptr_null(open_req("198.18.0.100", 0));
+	answer_scalars(open_req("198.18.0.10", 0), ver(2, 1));
+	answer_scalars(open_req("198.18.0.11", 0), ver(6, 2));
+	answer_scalars(open_req("198.18.0.12", 0), ver(1, 3));
+	answer_pull("198.18.0.11", ver(6, 2), ver(6, 2));
+	ck_assert_uint_eq(cur.counter, 6);
+	ck_assert_int_eq(clu_sync_booting(), 0);
+	ck_assert_uint_eq(open_count(1), 0); /* the older hosts are not told */
+	clu_sync_push();
+	push_from("clusync", "198.18.0.12:40000", ver(2, 3), 3);
+	ck_assert_uint_eq(open_count(0) + open_count(1), 0);
+	cfg.role = "host";
+}
+END_TEST
+
 /* Agents on loopback share one address: the sender is told apart by the writer of the version it announces. */
 START_TEST(sender_on_shared_address)
 {
@@ -620,6 +649,7 @@ int main(void)
 	tcase_add_test(tc, receive_pushes);
 	tcase_add_test(tc, sender_on_shared_address);
 	tcase_add_test(tc, pull_stops_when_not_newer);
+	tcase_add_test(tc, unit_pulls_never_pushes);
 	tcase_add_test(tc, conflict_converges);
 	tcase_add_test(tc, unreachable_once);
 	tcase_add_test(tc, stop_orphans_requests);
