@@ -162,6 +162,9 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "until") == 0) {
 		long want = atol(argv[4]);
 		double t0 = now_ms(), limit = t0 + atof(argv[5]) * 1e3, last = 0, first_answer = 0;
+		/* CLU_POLL_ROUND_MS: how long a round waits for the missing answers (100 ms; a restarting peer is asked
+		 * again this often, so it bounds the resolution of a boot time). */
+		double round_ms = getenv("CLU_POLL_ROUND_MS") ? atof(getenv("CLU_POLL_ROUND_MS")) : 100;
 		int rounds = 0, reached[MAXPEERS] = {0};
 		double at[MAXPEERS] = {0};
 
@@ -170,7 +173,7 @@ int main(int argc, char **argv)
 			int behind = 0;
 
 			/* A peer not up yet drops the request: the next round asks again soon, not after a timeout. */
-			round_once(100);
+			round_once(round_ms);
 			rounds++;
 			for (int i = 0; i < npeers; i++) {
 				if (!first_answer && peers[i].answered)

@@ -174,7 +174,9 @@ for ((k = 1; k <= CONV_BOOTS; k++)); do
 		sa_fail "boot $k: the running hosts did not reach version $V"
 	t0=$(sa_now_ms)
 	start_host "$CONV_N"
-	out=$("$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$V" 30 "udp:127.0.0.1:${PORT[$CONV_N]}") ||
+	# Asked every 5 ms while it starts (a round waits 100 ms by default): the figure's resolution.
+	out=$(CLU_POLL_ROUND_MS=5 "$SA_TMP/clu_poll" "$SA_RO_COMMUNITY" "$VERSION_OID" until "$V" 30 \
+		"udp:127.0.0.1:${PORT[$CONV_N]}") ||
 		sa_fail "boot $k: host $CONV_N did not adopt version $V within 30 s"
 	done_ms=$(sed -n 's/.*done_epoch_ms=\([0-9.]*\).*/\1/p' <<<"$out")
 	first=$(sed -n 's/.*first_answer_ms=\([0-9.]*\).*/\1/p' <<<"$out")
