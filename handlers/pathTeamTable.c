@@ -300,7 +300,8 @@ static int team_check(struct h_row *row, struct h_txn *txn)
 				for (unsigned int i = 0; i < w->spec.npaths; i++)
 					w->spec.ctl.share[d][i] = 100 / w->spec.npaths + (i < 100 % w->spec.npaths);
 		}
-		if ((rc = bal_validate_spec(&w->spec, row->idx[0], why, sizeof(why))) < 0)
+		if ((rc = bal_validate_spec(&w->spec, row->idx[0], why, sizeof(why))) < 0 ||
+		    (rc = bal_check_access(&w->spec, why, sizeof(why))) < 0)
 			sa_log(SA_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", (unsigned int)row->idx[0],
 			       rc == -EEXIST ? "name already used" : why);
 		return rc;

@@ -9,9 +9,11 @@
 static const oid lun_table_oid[] = {SA_OID_STOR_LUN_TABLE};
 
 static const struct h_column lun_cols[] = {
-    {H_SLUN_NUMBER, H_NA, H_SYN_ANY, 0, 0, 0}, {H_SLUN_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_SLUN_SIZE, H_RO, H_SYN_ANY, 0, 0, 0},   {H_SLUN_BACKING, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_SLUN_SERIAL, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_NUMBER, H_NA, H_SYN_ANY, 0, 0, 0},   {H_SLUN_TYPE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_SIZE, H_RO, H_SYN_ANY, 0, 0, 0},     {H_SLUN_BACKING, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_SERIAL, H_RO, H_SYN_ANY, 0, 0, 0},   {H_SLUN_DESIGNATOR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_VENDOR, H_RO, H_SYN_ANY, 0, 0, 0},   {H_SLUN_MODEL, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SLUN_CAPACITY, H_RO, H_SYN_ANY, 0, 0, 0}, {H_SLUN_ID_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 /* (tid, lun) after `after`: one target search plus one search in that target. */
@@ -46,6 +48,11 @@ static int lun_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list 
 	case H_SLUN_SIZE: h_set_u32(vb, ASN_UNSIGNED, l->size_mib); break;
 	case H_SLUN_BACKING: h_set_str(vb, l->backing, sizeof(l->backing)); break;
 	case H_SLUN_SERIAL: h_set_str(vb, l->serial, sizeof(l->serial)); break;
+	case H_SLUN_DESIGNATOR: h_set_octets(vb, l->designator, l->designator_len); break;
+	case H_SLUN_VENDOR: h_set_str(vb, l->vendor, sizeof(l->vendor)); break;
+	case H_SLUN_MODEL: h_set_str(vb, l->model, sizeof(l->model)); break;
+	case H_SLUN_CAPACITY: h_set_u64(vb, l->capacity); break;
+	case H_SLUN_ID_STATUS: h_set_int(vb, stor_lun_identity(l)); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

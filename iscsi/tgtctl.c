@@ -553,6 +553,7 @@ void tgtc_show_free(struct tgtc_show *show)
 			free(t->nexus[k].conns);
 		free(t->nexus);
 		free(t->luns);
+		free(t->acls);
 	}
 	free(show->targets);
 	show->targets = NULL;
@@ -561,18 +562,35 @@ void tgtc_show_free(struct tgtc_show *show)
 
 /* Capacities of the arrays being filled; not part of the result. */
 struct show_caps {
-	size_t targets, luns, nexus, conns;
+	size_t targets, luns, nexus, conns, acls;
 };
+
+int tgtc_acl(int control, const void *owner, tgtc_done_cb cb, void *arg, uint32_t tid, int bind, int by_name,
+             const char *rule)
+{
+	char ts[16];
+
+	if (!rule || !rule[0] || strlen(rule) >= TGTC_NAME_MAX)
+		return -EINVAL;
+	snprintf(ts, sizeof(ts), "%u", (unsigned int)tid);
+	return tgtc_run(control, owner, cb, arg, "--lld", "iscsi", "--op", bind ? "bind" : "unbind", "--mode", "target",
+	                "--tid", ts, by_name ? "--initiator-name" : "--initiator-address", rule, (char *)NULL);
+}
+
+int tgtc_acl_is_name(const char *rule)
+{
+	return strncmp(rule, "iqn.", 4) == 0 || strncmp(rule, "eui.", 4) == 0 || strncmp(rule, "naa.", 4) == 0;
+}
 
 int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 {
 	const char *p = out, *end = out + len;
-	struct show_caps cap = {0, 0, 0, 0};
+	struct show_caps cap = {0, 0, 0, 0, 0};
 	struct tgtc_target_info *t = NULL;
 	struct tgtc_lun *lun = NULL;
 	struct tgtc_nexus *nx = NULL;
 	/* Which block of the current target the lines belong to. */
-	enum { SEC_NONE, SEC_NEXUS, SEC_LUN } sec = SEC_NONE;
+	enum { SEC_NONE, SEC_NEXUS, SEC_LUN, SEC_ACL } sec = SEC_NONE;
 
 	memset(show, 0, sizeof(*show));
 	while (p < end) {
@@ -593,7 +611,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			t->tid = tid;
 			memcpy(t->name, name, (size_t)(ne - name));
 			t->name[ne - name] = '\0';
-			cap.luns = cap.nexus = 0;
+			cap.luns = cap.nexus = cap.acls = 0;
 		} else if (!t) {
 			;
 		} else if (q == p) {
@@ -604,9 +622,21 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 		} else if (starts(q, e, "LUN information:")) {
 			sec = SEC_LUN;
 			lun = NULL;
-		} else if (starts(q, e, "Account information:") || starts(q, e, "ACL information:") ||
-		           starts(q, e, "System information:")) {
+		} else if (starts(q, e, "ACL information:")) {
+			sec = SEC_ACL;
+		} else if (starts(q, e, "Account information:") || starts(q, e, "System information:")) {
 			sec = SEC_NONE;
+		} else if (sec == SEC_ACL) {
+			/* One rule a line: ALL, an address or subnet, or an initiator name. */
+			const char *re = e;
+
+			while (re > q && (re[-1] == ' ' || re[-1] == '\r'))
+				re--;
+			if (re > q && (size_t)(re - q) < TGTC_NAME_MAX) {
+				if (grow((void **)&t->acls, &cap.acls, t->nacls, sizeof(*t->acls)) < 0)
+					goto nomem;
+				copy_field(t->acls[t->nacls++].rule, sizeof(t->acls[0].rule), q, re);
+			}
 		} else if (sec == SEC_NEXUS && starts(q, e, "I_T nexus: ")) {
 			if (grow((void **)&t->nexus, &cap.nexus, t->nnexus, sizeof(*nx)) < 0)
 				goto nomem;
@@ -636,6 +666,8 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			lun->lun = (uint32_t)strtoul(q + 5, NULL, 10);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Type: ")) {
 			copy_field(lun->type, sizeof(lun->type), q + 6, e);
+		} else if (sec == SEC_LUN && lun && starts(q, e, "SCSI ID: ")) {
+			copy_field(lun->scsi_id, sizeof(lun->scsi_id), q + 9, e);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "SCSI SN: ")) {
 			copy_field(lun->serial, sizeof(lun->serial), q + 9, e);
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Size: ")) {

@@ -22,6 +22,14 @@ void tgtc_cancel(const void *owner);
 /* The same runner for another program, "prog ARGS..." (found on PATH): the storage role's `ip addr`. */
 int tgtc_run_prog(const void *owner, tgtc_done_cb cb, void *arg, const char *prog, ...) __attribute__((sentinel));
 
+/* Target ACL verbs: `--op bind|unbind --mode target --tid TID` with --initiator-name RULE (by_name) or
+ * --initiator-address RULE (ALL, an address or a subnet).  tgt answers -EIO for a rule that already exists (bind)
+ * or does not (unbind).  Same jobs as tgtc_run. */
+int tgtc_acl(int control, const void *owner, tgtc_done_cb cb, void *arg, uint32_t tid, int bind, int by_name,
+             const char *rule);
+/* Whether an ACL rule tgt lists is an initiator name (iqn., eui., naa.) rather than ALL or an address. */
+int tgtc_acl_is_name(const char *rule);
+
 /* ---- parsers (pure; exposed for unit tests) ---------------------------- */
 
 /* Targets of `--op show --mode target`: tid and name only. */
@@ -58,6 +66,7 @@ struct tgtc_lun {
 	uint64_t size_mb;  /* tgt prints sizes in units of 10^6 bytes, rounded */
 	char backing[256]; /* backing store path, "None" for the controller */
 	char serial[64];   /* SCSI SN */
+	char scsi_id[64];  /* SCSI ID: what tgt builds the LU's VPD 0x83 designators from */
 };
 struct tgtc_nexus_conn {
 	uint32_t cid;
@@ -69,6 +78,11 @@ struct tgtc_nexus {
 	struct tgtc_nexus_conn *conns;
 	size_t nconns;
 };
+/* One line of a target's "ACL information": ALL, an address or subnet (--initiator-address), or an initiator name
+ * (--initiator-name); tgt lists both kinds together. */
+struct tgtc_acl {
+	char rule[TGTC_NAME_MAX];
+};
 struct tgtc_target_info {
 	uint32_t tid;
 	char name[TGTC_NAME_MAX];
@@ -76,6 +90,8 @@ struct tgtc_target_info {
 	size_t nluns;
 	struct tgtc_nexus *nexus;
 	size_t nnexus;
+	struct tgtc_acl *acls;
+	size_t nacls;
 };
 struct tgtc_show {
 	struct tgtc_target_info *targets;

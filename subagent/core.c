@@ -14,6 +14,7 @@
 #include "engines/balance/sessfeed.h"
 #include "engines/cluster/cluster.h"
 #include "engines/cluster/clu_ops.h"
+#include "engines/cluster/clu_probe.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/login.h"
 #include "engines/redirect/redirect.h"
@@ -321,6 +322,8 @@ static void sa_core_apply(const struct sa_config *cfg)
 	sa_feedback_notify_set_interval(cfg->discovery.feedback_interval);
 	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
 		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
+	/* A cluster unit applies its target ACLs in the tgtd of the storage section. */
+	clu_acl_tgt_control(cfg->storage.tgt_control);
 	sa_engines_apply(sa_core_engine_configs(cfg, ecfg));
 	/* The storage side is not an engine of the registry: its section alone starts it. */
 	if (stor_apply(&cfg->storage) < 0)

@@ -1,12 +1,15 @@
 /* login_teams.c: a login row asks for a data-plane team in its own terms (engines/discovery/login.h); the balance
- * engine makes one.  The two engines never include each other: they meet here and on the bus. */
+ * engine makes one.  The two engines never include each other: they meet here and on the bus.  The cluster
+ * engine's ownership decides which targets both may use, also plugged in here. */
 #include <config.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engines/balance/engine.h"
+#include "engines/cluster/clu_host.h"
 #include "engines/discovery/login.h"
 #include "subagent/login_teams.h"
 #include "common/bus.h"
@@ -135,6 +138,111 @@ static const struct disc_team_ops login_team_ops = {
     .repath_target = team_repath_target,
 };
 
+/* ---- cluster ownership: what this host may log in to -------------------------------------------------------- */
+
+/* Configured or SNMP teams (not a login row's) whose paths end_sessions logged out: they log in again when the
+ * target is this host's again. */
+static unsigned int *revoked_teams;
+static size_t nrevoked;
+
+static int access_may_use(const char *target)
+{
+	return clu_host_may_use_target(target);
+}
+
+static int access_may_use_lun(const char *target, unsigned int lun)
+{
+	return clu_host_may_use_lun(target, lun);
+}
+
+static const struct disc_access_ops login_access_ops = {
+    .may_use = access_may_use,
+    .may_use_lun = access_may_use_lun,
+    .refused = clu_host_refused,
+};
+
+static int team_may_use(const char *target, unsigned int lun)
+{
+	int rc = clu_host_may_use_target(target);
+
+	return rc < 0 ? rc : clu_host_may_use_lun(target, lun);
+}
+
+static const struct bal_access_ops team_access_ops = {
+    .may_use = team_may_use,
+    .refused = clu_host_refused,
+};
+
+/* A team no login row made, to target (and lun unless CLU_ALL_LUNS). */
+static int own_team_to(const struct bal_eng_team *t, const char *target, uint32_t lun)
+{
+	return t && disc_login_by_team(t->index) == 0 && strcmp(t->spec.target, target) == 0 &&
+	       (lun == CLU_ALL_LUNS || t->spec.lun == lun);
+}
+
+static int host_end_sessions(const char *target, uint32_t lun)
+{
+	int n = disc_login_revoke(target, lun == CLU_ALL_LUNS ? UINT32_MAX : lun);
+
+	for (unsigned int team = bal_team_next(0); team; team = bal_team_next(team)) {
+		const struct bal_eng_team *t = bal_team_get(team);
+		unsigned int *r;
+		int ended = 0;
+
+		if (!own_team_to(t, target, lun) || team_may_use(t->spec.target, t->spec.lun) == 0)
+			continue;
+		/* A team from the config cannot be removed: its paths log out and stay out. */
+		for (unsigned int i = 0; i < t->spec.npaths; i++)
+			if (!t->live[i].admin_down && bal_path_logout(team, i + 1) == 0)
+				ended = 1;
+		if (!ended || !(r = realloc(revoked_teams, (nrevoked + 1) * sizeof(*r))))
+			continue;
+		revoked_teams = r;
+		revoked_teams[nrevoked++] = team;
+		n++;
+	}
+	return n;
+}
+
+static void host_sessions(void (*cb)(const char *target, uint32_t lun, void *arg), void *arg)
+{
+	disc_login_foreach_wanted(cb, arg);
+	for (unsigned int team = bal_team_next(0); team; team = bal_team_next(team)) {
+		const struct bal_eng_team *t = bal_team_get(team);
+		int live = 0;
+
+		if (!t || disc_login_by_team(team) != 0)
+			continue;
+		for (unsigned int i = 0; i < t->spec.npaths; i++)
+			live |= !t->live[i].admin_down;
+		if (live)
+			cb(t->spec.target, t->spec.lun, arg);
+	}
+}
+
+static void host_access_changed(void)
+{
+	disc_login_access_changed();
+	for (size_t k = 0; k < nrevoked;) {
+		const struct bal_eng_team *t = bal_team_get(revoked_teams[k]);
+
+		if (t && team_may_use(t->spec.target, t->spec.lun) < 0) {
+			k++;
+			continue;
+		}
+		if (t)
+			for (unsigned int i = 0; i < t->spec.npaths; i++)
+				bal_path_login(t->index, i + 1);
+		revoked_teams[k] = revoked_teams[--nrevoked];
+	}
+}
+
+static const struct clu_host_ops login_host_ops = {
+    .end_sessions = host_end_sessions,
+    .sessions = host_sessions,
+    .access_changed = host_access_changed,
+};
+
 static void on_balance(int topic, const void *data, void *arg)
 {
 	const struct bal_event *ev = data;
@@ -149,6 +257,9 @@ int sa_login_teams_start(void)
 	int rc;
 
 	disc_team_ops_register(&login_team_ops);
+	disc_access_ops_register(&login_access_ops);
+	bal_access_ops_register(&team_access_ops);
+	clu_host_ops_register(&login_host_ops);
 	if (login_bal_sub)
 		return 0;
 	if ((rc = bus_subscribe(BUS_BALANCE, on_balance, NULL)) < 0)
@@ -159,6 +270,12 @@ int sa_login_teams_start(void)
 
 void sa_login_teams_stop(void)
 {
+	clu_host_ops_register(NULL);
+	disc_access_ops_register(NULL);
+	bal_access_ops_register(NULL);
+	free(revoked_teams);
+	revoked_teams = NULL;
+	nrevoked = 0;
 	if (login_bal_sub)
 		bus_unsubscribe(login_bal_sub);
 	login_bal_sub = 0;

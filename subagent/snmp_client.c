@@ -41,6 +41,45 @@ struct sa_snmpc_req {
 static struct sa_snmpc_req *sa_reqs;
 static unsigned int sa_npending;
 
+/* Ku of the last passphrases (RFC 3414's password to key: 1 MiB of SHA-1, about 3 ms).  A request opens its own
+ * session, and the cluster's sync and probe open one per request to each of dozens of peers: two Ku each made one
+ * CRT change cost seconds of CPU across 64 hosts.  The key is as secret as the passphrase the config holds anyway;
+ * both stay in this process only. */
+#define SA_KU_CACHE 4
+static struct {
+	char pass[256];
+	size_t passlen, kulen;
+	u_char ku[SNMP_MAXBUF_SMALL];
+	int used;
+} sa_ku[SA_KU_CACHE];
+static unsigned int sa_ku_next;
+
+static int sa_ku_get(const char *pass, u_char *out, size_t *outlen)
+{
+	size_t len = strlen(pass);
+	unsigned int slot;
+	int rc;
+
+	for (unsigned int i = 0; i < SA_KU_CACHE; i++)
+		if (sa_ku[i].used && sa_ku[i].passlen == len && memcmp(sa_ku[i].pass, pass, len) == 0 &&
+		    sa_ku[i].kulen <= *outlen) {
+			memcpy(out, sa_ku[i].ku, sa_ku[i].kulen);
+			*outlen = sa_ku[i].kulen;
+			return SNMPERR_SUCCESS;
+		}
+	rc = generate_Ku(usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN, (const u_char *)pass, len, out, outlen);
+	if (rc != SNMPERR_SUCCESS || len >= sizeof(sa_ku[0].pass) || *outlen > sizeof(sa_ku[0].ku))
+		return rc;
+	slot = sa_ku_next++ % SA_KU_CACHE;
+	explicit_bzero(&sa_ku[slot], sizeof(sa_ku[slot]));
+	memcpy(sa_ku[slot].pass, pass, len);
+	sa_ku[slot].passlen = len;
+	memcpy(sa_ku[slot].ku, out, *outlen);
+	sa_ku[slot].kulen = *outlen;
+	sa_ku[slot].used = 1;
+	return rc;
+}
+
 /* Engine IDs learnt by probes, per peer spec.  A request to a peer asked before skips the probe's round trip
  * (a move or a sync sends several requests to one agent in a row).  A peer that restarted with another engine ID
  * refuses the cached one (unknownEngineID, or a digest made with keys localized to it; net-snmp drops such a REPORT,
@@ -444,10 +483,8 @@ static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind,
 		s.securityPrivProto = usmAESPrivProtocol;
 		s.securityPrivProtoLen = USM_PRIV_PROTO_AES_LEN;
 		s.securityPrivKeyLen = USM_PRIV_KU_LEN;
-		if (generate_Ku(s.securityAuthProto, (u_int)s.securityAuthProtoLen, (const u_char *)p->auth_pass,
-		                strlen(p->auth_pass), s.securityAuthKey, &s.securityAuthKeyLen) != SNMPERR_SUCCESS ||
-		    generate_Ku(s.securityAuthProto, (u_int)s.securityAuthProtoLen, (const u_char *)p->priv_pass,
-		                strlen(p->priv_pass), s.securityPrivKey, &s.securityPrivKeyLen) != SNMPERR_SUCCESS) {
+		if (sa_ku_get(p->auth_pass, s.securityAuthKey, &s.securityAuthKeyLen) != SNMPERR_SUCCESS ||
+		    sa_ku_get(p->priv_pass, s.securityPrivKey, &s.securityPrivKeyLen) != SNMPERR_SUCCESS) {
 			explicit_bzero(&s, sizeof(s));
 			free(r);
 			return NULL;

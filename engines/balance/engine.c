@@ -242,6 +242,25 @@ int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c)
 	return 0;
 }
 
+static const struct bal_access_ops *bal_access;
+
+void bal_access_ops_register(const struct bal_access_ops *ops)
+{
+	bal_access = ops;
+}
+
+int bal_check_access(const struct bal_team_spec *s, char *why, size_t whylen)
+{
+	int rc;
+
+	if (!bal_access || !bal_access->may_use || (rc = bal_access->may_use(s->target, s->lun)) == 0)
+		return 0;
+	snprintf(why, whylen, "%s LUN %u is not this host's to use (cluster ownership)", s->target, s->lun);
+	if (bal_access->refused)
+		bal_access->refused(s->target);
+	return rc < 0 ? rc : -EACCES;
+}
+
 int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *why, size_t whylen)
 {
 	struct bal_eng_team tmp;
@@ -1108,7 +1127,8 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 		return -EEXIST;
 	equal_shares(&spec, SP_READ);
 	equal_shares(&spec, SP_WRITE);
-	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0) {
+	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0 ||
+	    (rc = bal_check_access(&spec, why, sizeof(why))) < 0) {
 		sa_log(SA_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
 		return rc;
 	}

@@ -168,6 +168,16 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 int bal_team_destroy(unsigned int index); /* -EPERM for a team from the config */
 int bal_team_validate_destroy(unsigned int index);
 
+/* Which targets this host may use is decided elsewhere (a cluster's ownership table); subagent/ plugs it in.
+ * may_use: 0 or -EACCES; refused (optional) is told of each refusal.  Without ops every target may be used. */
+struct bal_access_ops {
+	int (*may_use)(const char *target, unsigned int lun);
+	void (*refused)(const char *target);
+};
+void bal_access_ops_register(const struct bal_access_ops *ops);
+/* 0, or -EACCES (why filled) when a team to s's target must not be made; bal_team_create checks it too. */
+int bal_check_access(const struct bal_team_spec *s, char *why, size_t whylen);
+
 /* Logs one path (1-based) out and keeps it out of service until
  * bal_path_login(); the team's other paths carry on.  The data plane applies
  * it asynchronously; live.admin_down shows it at once. -ENOENT, -ENODEV. */

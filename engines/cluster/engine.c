@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engines/cluster/clu_host.h"
 #include "engines/cluster/clu_int.h"
 #include "engines/registry.h"
 
@@ -74,6 +75,7 @@ static int settings(const struct sa_cluster_config *c, char *err, size_t errlen)
 
 static void parts_stop(void)
 {
+	clu_host_stop();
 	clu_acl_stop();
 	clu_probe_stop();
 	clu_sync_stop();
@@ -91,6 +93,10 @@ static int parts_start(const struct sa_cluster_config *c, char *err, size_t errl
 	if ((rc = clu_sync_start(c, err, errlen)) < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 ||
 	    (rc = clu_acl_start(c, err, errlen)) < 0)
 		return rc;
+	if ((rc = clu_host_start(c)) < 0) {
+		snprintf(err, errlen, "host side: %s", strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 

@@ -42,6 +42,7 @@ static struct {
 	char initiator[DISC_LOGIN_TARGET_MAX + 1];
 	int disc_sub; /* bus handle, 0: not subscribed */
 	const struct disc_team_ops *teams;
+	const struct disc_access_ops *access;
 	/* Portals of targets a name server told us never to use again. */
 	struct login_avoid {
 		char target[DISC_LOGIN_TARGET_MAX + 1];
@@ -53,6 +54,23 @@ static struct {
 void disc_team_ops_register(const struct disc_team_ops *ops)
 {
 	conn_mgr.teams = ops;
+}
+
+void disc_access_ops_register(const struct disc_access_ops *ops)
+{
+	conn_mgr.access = ops;
+}
+
+int disc_login_may_use(const char *target, unsigned int lun)
+{
+	const struct disc_access_ops *a = conn_mgr.access;
+	int rc;
+
+	if (!a || !a->may_use)
+		return 0;
+	if ((rc = a->may_use(target)) < 0)
+		return rc;
+	return a->may_use_lun ? a->may_use_lun(target, lun) : 0;
 }
 
 static int teams_running(void)
@@ -232,7 +250,7 @@ int disc_login_check_adapter(const char *s, size_t len)
 	return 0;
 }
 
-int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen)
+static int validate_cfg(const struct disc_login_cfg *c, char *why, size_t whylen)
 {
 	size_t want = c->addr_type == DISC_ADDR_IPV4 ? 4 : c->addr_type == DISC_ADDR_IPV6 ? 16 : 0;
 
@@ -261,6 +279,22 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 	if (c->cred && !disc_cred_find(c->cred)) {
 		snprintf(why, whylen, "credential %u does not exist", (unsigned int)c->cred);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen)
+{
+	int rc;
+
+	if ((rc = validate_cfg(c, why, whylen)) < 0)
+		return rc;
+	/* A row that stays logged out may name any target: only logging in is refused. */
+	if (c->admin == SA_ADMIN_UP && (rc = disc_login_may_use(c->target, c->lun)) < 0) {
+		snprintf(why, whylen, "%s LUN %u is not this host's to use (cluster ownership)", c->target, c->lun);
+		if (conn_mgr.access && conn_mgr.access->refused)
+			conn_mgr.access->refused(c->target);
+		return rc;
 	}
 	return 0;
 }
@@ -459,6 +493,11 @@ static void make_team(struct login_priv *l)
 	l->retry_ms = now_ms() + RETRY_MS;
 	if (!teams_running()) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
+		return;
+	}
+	if (disc_login_may_use(l->pub.c.target, l->pub.c.lun) < 0) {
+		/* Not ours (any more): answered as the target's ACL would, authorization failure. */
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_AUTH_FAILURE, 0x0202);
 		return;
 	}
 	if ((r = build_req(l, &req)) != 0) {
@@ -683,6 +722,47 @@ void disc_login_cred_changed(uint32_t cred)
 	}
 }
 
+/* ---- access ---------------------------------------------------------------------- */
+
+int disc_login_revoke(const char *target, unsigned int lun)
+{
+	int n = 0;
+
+	if (!conn_mgr.running)
+		return 0;
+	for (size_t i = 0; i < conn_mgr.n; i++) {
+		struct login_priv *l = conn_mgr.rows[i];
+
+		if (!l->pub.team || strcmp(l->pub.c.target, target) != 0 ||
+		    (lun != UINT32_MAX && l->pub.c.lun != lun) ||
+		    disc_login_may_use(l->pub.c.target, l->pub.c.lun) == 0)
+			continue;
+		sa_log(SA_LOG_NOTICE, TAG, "login %u: %s LUN %u is no longer this host's: logging out",
+		       (unsigned int)l->pub.index, target, l->pub.c.lun);
+		drop_team(l);
+		l->pub.failing = 0;
+		l->retry_ms = 0;
+		/* The row stays; reconcile finds it may not log in and shows why. */
+		reconcile(l);
+		n++;
+	}
+	return n;
+}
+
+void disc_login_access_changed(void)
+{
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (!conn_mgr.rows[i]->pub.team)
+			conn_mgr.rows[i]->retry_ms = 0;
+}
+
+void disc_login_foreach_wanted(void (*cb)(const char *target, unsigned int lun, void *arg), void *arg)
+{
+	for (size_t i = 0; i < conn_mgr.n; i++)
+		if (conn_mgr.rows[i]->pub.team)
+			cb(conn_mgr.rows[i]->pub.c.target, conn_mgr.rows[i]->pub.c.lun, arg);
+}
+
 /* ---- rediscovery ---------------------------------------------------------------- */
 
 const char *disc_login_initiator(void)
@@ -887,7 +967,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	if (!l)
 		return;
 	if (index == 0 || index >= UINT32_MAX || login_parse(value, &l->pub) < 0 ||
-	    (l->pub.row == DISC_ROW_ACTIVE && disc_login_validate(&l->pub.c, why, sizeof(why)) < 0)) {
+	    (l->pub.row == DISC_ROW_ACTIVE && validate_cfg(&l->pub.c, why, sizeof(why)) < 0)) {
 		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		free(l);
 		return;

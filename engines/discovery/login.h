@@ -92,7 +92,8 @@ int disc_cred_complete(const struct disc_cred *c);
  * a bad interface name. */
 int disc_login_check_adapter(const char *s, size_t len);
 int disc_login_check_target(const char *s, size_t len);
-/* The whole row: -EINVAL with why filled when it cannot be active. */
+/* The whole row: -EINVAL with why filled when it cannot be active; -EACCES when it asks to be logged in (admin
+ * up) to a target this host may not use (disc_access_ops). */
 int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen);
 
 /* ---- verbs: persist first, apply second; on error nothing changed ------- */
@@ -171,6 +172,27 @@ struct disc_team_ops {
 void disc_team_ops_register(const struct disc_team_ops *ops);
 /* A team changed (removed: it is gone); core.c forwards the data plane's events here. */
 void disc_conn_team_event(unsigned int team, int removed);
+
+/* ---- access (which targets this host may use) ------------------------------------ */
+/* Who may be logged in to is decided elsewhere (a cluster's ownership table); subagent/ plugs it in.  may_use:
+ * 0, or -EACCES when this host must not log in to target; may_use_lun (optional) the same for one LUN;
+ * refused (optional) is told of each refusal, for counting.  Without ops every target may be used. */
+struct disc_access_ops {
+	int (*may_use)(const char *target);
+	int (*may_use_lun)(const char *target, unsigned int lun);
+	void (*refused)(const char *target);
+};
+void disc_access_ops_register(const struct disc_access_ops *ops);
+/* 0 or -EACCES for a login to target/lun (no side effects). */
+int disc_login_may_use(const char *target, unsigned int lun);
+/* Ends the sessions of every login row to target (lun UINT32_MAX: any LUN) that this host may no longer use: its
+ * team is removed and the row stays, logged out, until the target may be used again (then it logs in again).
+ * Returns how many sessions ended. */
+int disc_login_revoke(const char *target, unsigned int lun);
+/* What this host may use changed: rows waiting to log in try again at once. */
+void disc_login_access_changed(void);
+/* Calls cb for each login row that is logged in or logging in (its target and LUN). */
+void disc_login_foreach_wanted(void (*cb)(const char *target, unsigned int lun, void *arg), void *arg);
 
 /* ---- rediscovery (a name server moved a target: engines/redisc_msg.h) ----------- */
 /* Moves the login rows of target that use portal from (NULL: not known;

@@ -13,6 +13,9 @@ struct sa_storage_config {
 	int competing_share;    /* percent of a portal's bytes in a window that makes an initiator the offender */
 	int competing_min_rate; /* KiB/s: another initiator's average under it makes the group competing */
 	int competing_holdoff;  /* s before the same target portal is named in another sanRediscoveryRequest */
+	/* Initiator name the agent logs in to its own tgtd as, to read each LUN's INQUIRY identity (the cluster's
+	 * device designator, vendor, model, size); "" or absent: not read.  The targets' ACLs must let it in. */
+	char *probe_initiator;
 };
 
 #endif

@@ -663,6 +663,7 @@ static int build_target(struct stor_target *t, const struct tgtc_target_info *in
 		snprintf(l->type, sizeof(l->type), "%s", in->luns[i].type);
 		snprintf(l->backing, sizeof(l->backing), "%s", in->luns[i].backing);
 		snprintf(l->serial, sizeof(l->serial), "%s", in->luns[i].serial);
+		snprintf(l->scsi_id, sizeof(l->scsi_id), "%s", in->luns[i].scsi_id);
 		l->size_mib = mb_to_mib(in->luns[i].size_mb);
 		t->nluns++;
 	}
@@ -788,6 +789,23 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 		t->ctr = t->base;
 		for (size_t k = 0; k < t->nsessions; k++)
 			ctr_add(&t->ctr, &t->sessions[k].ctr);
+		/* A LUN with the same backing store, serial and SCSI ID is the same LU: its identity stays
+		 * (identify.c). */
+		for (size_t k = 0; old && k < t->nluns; k++) {
+			struct stor_lun *l = &t->luns[k];
+			const struct stor_lun *ol = stor_lun_find(old, l->lun);
+
+			if (!ol || strcmp(ol->backing, l->backing) != 0 || strcmp(ol->serial, l->serial) != 0 ||
+			    strcmp(ol->scsi_id, l->scsi_id) != 0)
+				continue;
+			l->probed = ol->probed;
+			memcpy(l->designator, ol->designator, sizeof(l->designator));
+			l->designator_len = ol->designator_len;
+			memcpy(l->vendor, ol->vendor, sizeof(l->vendor));
+			memcpy(l->model, ol->model, sizeof(l->model));
+			l->capacity = ol->capacity;
+			l->retry_ms = ol->retry_ms;
+		}
 	}
 	targets_free(targets, ntargets);
 	targets = nt;
@@ -922,6 +940,7 @@ static void stat_done(void *arg, int rc, const char *out, size_t len)
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		stor_fb_round((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u, NULL);
+		stor_identify_round((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 	}
 	free(c);
 	round_end(rc == 0, "--op stat --mode sys", rc);
@@ -999,6 +1018,7 @@ static int stor_start(const struct sa_storage_config *cfg)
 	stor_module.fails = 0;
 	stor_fb_reset();
 	stor_fb_configure(cfg);
+	stor_identify_configure(cfg);
 	if (st)
 		sa_state_foreach(st, KEY_PREFIX, restore_one, NULL);
 	stor_module.timer = sa_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
@@ -1022,6 +1042,7 @@ void stor_stop(void)
 	sa_ev_cancel(stor_module.timer);
 	stor_module.timer = 0;
 	tgtc_cancel(&stor_owner);
+	stor_identify_stop();
 	stor_module.busy = stor_module.again = 0;
 	tgtc_show_free(&stor_module.show);
 	stor_reset();
@@ -1049,6 +1070,7 @@ int stor_apply(const struct sa_storage_config *cfg)
 			stor_module.interval = interval;
 		}
 		stor_fb_configure(cfg);
+		stor_identify_configure(cfg);
 		return 0;
 	}
 	stor_stop();

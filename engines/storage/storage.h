@@ -28,12 +28,23 @@ struct stor_portal {
 	int added;                    /* the agent added the address (`ip addr add`): it removes it with the row */
 };
 
+#define STOR_DESIGNATOR_MAX 32
+
 struct stor_lun {
 	uint32_t lun;
 	char type[32];
 	uint32_t size_mib;
 	char backing[256];
 	char serial[64];
+	char scsi_id[64]; /* tgt's SCSI ID, the source of its designators */
+	/* What the LU says about itself, asked by INQUIRY through the local portal (identify.c) as
+	 * storage.probe_initiator: kept across rounds while the LUN keeps its backing store, serial and SCSI ID. */
+	int probed; /* 0 not yet, 1 answered, a negative errno when the last probe failed */
+	uint8_t designator[STOR_DESIGNATOR_MAX]; /* VPD 0x83: NAA, else EUI-64; len 0 none */
+	size_t designator_len;
+	char vendor[9], model[17];
+	uint64_t capacity; /* octets, READ CAPACITY(16); 0 unknown */
+	uint64_t retry_ms; /* a failed probe is asked again from this time on (monotonic ms) */
 };
 
 struct stor_counters {
@@ -188,5 +199,20 @@ int stor_portal_of(const char *tcp, const char *peer, const uint16_t *ports, siz
 void stor_fb_configure(const struct sa_storage_config *cfg);
 void stor_fb_reset(void);
 void stor_reset(void); /* drops every row (unit tests) */
+
+/* identify.c: the LUNs' identities (INQUIRY, VPD 0x83, READ CAPACITY(16)) asked through the first active portal as
+ * cfg->probe_initiator ("" none: the columns stay empty).  Run after every round for the LUNs without an answer
+ * (new ones, or a failed probe after a pause); never more than a few logins at once; never blocks the loop. */
+void stor_identify_configure(const struct sa_storage_config *cfg);
+void stor_identify_round(uint64_t now_ms);
+void stor_identify_stop(void);
+/* Where a LUN's identity stands (sanStorLunIdentityStatus): not read (no probe initiator), pending (a LUN not
+ * answered yet: its identity is coming), read, failed (the last try failed; tried again later). */
+enum stor_identity { STOR_ID_NOT_READ = 1, STOR_ID_PENDING, STOR_ID_READ, STOR_ID_FAILED };
+int stor_lun_identity(const struct stor_lun *l);
+struct stor_identify_counters {
+	uint64_t probes, failures;
+};
+const struct stor_identify_counters *stor_identify_counters(void);
 
 #endif

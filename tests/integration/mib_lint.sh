@@ -170,6 +170,12 @@ check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanStorTargetName .1.3.6.1.4.1.32473.1.3.1.1.13.1.2 \
 	sanStorTargetReadBytes .1.3.6.1.4.1.32473.1.3.1.1.13.1.5 \
 	sanStorLunSize .1.3.6.1.4.1.32473.1.3.1.1.14.1.3 \
+	sanStorLunType .1.3.6.1.4.1.32473.1.3.1.1.14.1.2 \
+	sanStorLunDesignator .1.3.6.1.4.1.32473.1.3.1.1.14.1.6 \
+	sanStorLunVendor .1.3.6.1.4.1.32473.1.3.1.1.14.1.7 \
+	sanStorLunModel .1.3.6.1.4.1.32473.1.3.1.1.14.1.8 \
+	sanStorLunCapacity .1.3.6.1.4.1.32473.1.3.1.1.14.1.9 \
+	sanStorLunIdentityStatus .1.3.6.1.4.1.32473.1.3.1.1.14.1.10 \
 	sanStorSessionInitiatorName .1.3.6.1.4.1.32473.1.3.1.1.15.1.2 \
 	sanStorSessionEnd .1.3.6.1.4.1.32473.1.3.1.1.15.1.11 \
 	sanStorSessionPortalAddress .1.3.6.1.4.1.32473.1.3.1.1.15.1.13 \

@@ -17,7 +17,7 @@ sa_start_tgtd 2
 # Target 2 gets a second, smaller LU.
 truncate -s 32M "$SA_TMP/small.img"
 sa_tgt_ctl --lld iscsi --op new --mode logicalunit --tid 2 --lun 2 -b "$SA_TMP/small.img" || sa_fail "tgtadm: no LUN 2"
-sa_agent_conf "storage = { tgt_control = $SA_TGT_CONTROL; interval = 1; };"
+sa_agent_conf "storage = { tgt_control = $SA_TGT_CONTROL; interval = 1; probe_initiator = \"$SA_IQN_PREFIX:storprobe\"; };"
 sa_start_agent
 sa_wait_agent
 
@@ -36,6 +36,33 @@ name_is 1 "$SA_IQN_PREFIX:disk0" || sa_fail "sanStorTargetName.1: $(sa_get "$TGT
 nluns=$(sa_walk "$LUN.2" | grep -c STRING)
 [ "$nluns" = 5 ] || sa_fail "sanStorLunTable walk: $nluns LUN rows, want 5"
 sa_log "targets and LUNs: OK ($nluns LUN rows)"
+
+# ---- LUN identities: INQUIRY through the local portal as probe_initiator -----------
+# Designator (VPD 0x83, tgt's 16-octet NAA), vendor, model, capacity of LUN 1 of target 2 in one GET.
+has_identity() { sa_get "$LUN.6.2.1" | grep -q '^"\?[0-9A-F][0-9A-F] '; }
+sa_wait_for 10 has_identity || sa_fail "sanStorLunDesignator.2.1 not read: '$(sa_get "$LUN.6.2.1")'"
+ident=$(sa_get1 "$LUN.7.2.1" "$LUN.8.2.1" "$LUN.9.2.1" "$LUN.9.2.2" "$LUN.9.2.0" "$LUN.10.2.1")
+[ "$ident" = "\"IET\" \"VIRTUAL-DISK\" $((64 << 20)) $((32 << 20)) 0 3" ] ||
+	sa_fail "vendor, model, capacities of 2.1, 2.2, 2.0, identity status of 2.1 (read(3)): $ident"
+d21=$(sa_get "$LUN.6.2.1")
+d22=$(sa_get "$LUN.6.2.2")
+[ "$(echo "$d21" | tr -d '"' | wc -w)" = 16 ] || sa_fail "sanStorLunDesignator.2.1: want 16 octets: $d21"
+[ "$d21" != "$d22" ] || sa_fail "two LUs with one designator: $d21"
+# A new SCSI ID is a new identity: read again.
+sa_tgt_ctl --lld iscsi --op update --mode logicalunit --tid 2 --lun 1 --params scsi_id=5001405ab0c0ffee ||
+	sa_fail "tgtadm: scsi_id of 2.1"
+new_designator() { [ "$(sa_get "$LUN.6.2.1")" != "$d21" ] && has_identity; }
+sa_wait_for 10 new_designator || sa_fail "sanStorLunDesignator.2.1 not read again after a new scsi_id: $(sa_get "$LUN.6.2.1")"
+sa_get "$LUN.6.2.1" | grep -q '50 01 40 5A B0 C0 FF EE' || sa_fail "designator of scsi_id 5001405ab0c0ffee: $(sa_get "$LUN.6.2.1")"
+# A LUN added with tgtadm gets its identity without a restart.
+sa_tgt_ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 3 -b "$SA_TMP/small.img" || sa_fail "tgtadm: no LUN 1.3"
+new_identity() { [ "$(sa_get "$LUN.9.1.3")" = $((32 << 20)) ]; }
+sa_wait_for 10 new_identity || sa_fail "sanStorLunCapacity.1.3 of a new LUN: '$(sa_get "$LUN.9.1.3")'"
+# A deleted LUN goes (its identity with it).
+sa_tgt_ctl --lld iscsi --op delete --mode logicalunit --tid 1 --lun 3 || sa_fail "tgtadm: delete LUN 1.3"
+sa_wait_for 10 sh -c "! snmpget -v2c -c $SA_RO_COMMUNITY -On 127.0.0.1:$SA_SNMP_PORT $LUN.2.1.3 | grep -q STRING" ||
+	sa_fail "LUN 1.3 still listed"
+sa_log "LUN identities: OK (2.1 $d21)"
 
 # ---- portals ---------------------------------------------------------------------
 portal_rows() { sa_walk "$POR.4" | grep -c ": $SA_ISCSI_PORT$"; }

@@ -54,6 +54,8 @@ static const char show_out[] = "Target 1: iqn.2024-01.test:a\n"
                                "    Account information:\n"
                                "    ACL information:\n"
                                "        ALL\n"
+                               "        10.0.0.0/8\n"
+                               "        iqn.2024-01.test:host1\n"
                                "Target 3: iqn.2024-01.test:b\n"
                                "    System information:\n"
                                "        Driver: iscsi\n"
@@ -138,8 +140,14 @@ START_TEST(test_show_full)
 	ck_assert_str_eq(t->luns[0].backing, "None");
 	ck_assert_str_eq(t->luns[1].type, "disk");
 	ck_assert_str_eq(t->luns[1].serial, "beaf11");
+	ck_assert_str_eq(t->luns[1].scsi_id, "IET     00010001");
 	ck_assert_uint_eq(t->luns[1].size_mb, 67);
 	ck_assert_str_eq(t->luns[1].backing, "/tmp/stor-cap/d0.img");
+	ck_assert_uint_eq(t->nacls, 3);
+	ck_assert_str_eq(t->acls[0].rule, "ALL");
+	ck_assert_str_eq(t->acls[1].rule, "10.0.0.0/8");
+	ck_assert_str_eq(t->acls[2].rule, "iqn.2024-01.test:host1");
+	ck_assert_uint_eq(sh.targets[1].nacls, 1);
 	ck_assert_uint_eq(t->nnexus, 1);
 	ck_assert_uint_eq(t->nexus[0].sid, 1);
 	ck_assert_str_eq(t->nexus[0].initiator, "iqn.1994-05.test:client1");
@@ -196,8 +204,8 @@ START_TEST(test_model_monotonic)
 {
 	struct tgtc_nexus_conn conn = {0, "127.0.0.1"};
 	struct tgtc_nexus nx[2] = {{5, "iqn.x:a", &conn, 1}, {6, "iqn.x:b", &conn, 1}};
-	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0"}, {1, "disk", 67, "/d", "s1"}};
-	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2};
+	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0", ""}, {1, "disk", 67, "/d", "s1", ""}};
+	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0};
 	struct tgtc_show sh = {&ti, 1};
 	struct tgtc_counter c[3] = {
 	    {7, 1, 5, 0, 1000, 10, 500, 5},

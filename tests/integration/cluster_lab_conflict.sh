@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# cluster_lab_conflict.sh: the seed's "one allocation application at a time" across hosts: two hosts change the
+# same base version at once.  h1 and h2 of the cluster lab (cluster_lab.bash) are cut from each other (a blackhole
+# route each way; the manager still reaches both), each gets an ownership SET on the same base, then the cut is
+# healed and the periodic re-check (sync_interval 2 s) brings them together.  The model's rule picks the winner
+# (higher counter, then writer GUID: h2's); the loser reports sanCluConflict (at the manager's snmptrapd and in its
+# sanCluConflictTable) and its change is re-applied on top of the winner, so both end on one version, identical
+# tables, and both changes are in it: nothing is lost.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lab.bash"
+
+sa_init cluster_lab_conflict
+CL_HOSTS=(h1 h2) CL_UNITS=(u)
+CL_SYNC_INTERVAL=2
+cl_up
+T=$CL_IQN:t1
+cl_target u 1 "$T" 1 2
+cl_agents_up
+
+have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 2 ]; }
+sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
+H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)")
+U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
+D1=$(cl_device_row h1 "$C" 1) D2=$(cl_device_row h1 "$C" 2)
+for v in H1 H2 U C D1 D2; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
+converged() { local v; v=$(cl_version h1) && [ "$(cl_version h2)" = "$v" ]; }
+
+mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2"; cl_own_args "$C" 2 "$H1" "$H2"
+	cl_own_args "$D1" 3 "$H1"; cl_own_args "$D2" 3 "$H2")
+cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation refused: $(cl_set h1 "${args[@]}" 2>&1)"
+sa_wait_for 5 converged || sa_fail "h2 did not follow: h1 $(cl_version h1), h2 $(cl_version h2)"
+base=$(cl_version h1)
+conflicts0=$(cl_trap_count_from h1 "$CL_T_CONFLICT")
+sa_log "base $base: D1 dedicated to h1, D2 to h2"
+
+# The cut: neither reaches the other, the manager reaches both.
+cut() {
+	cl_in "$(cl_ns h1)" ip route "$1" blackhole "$(cl_addr h2)/32" &&
+		cl_in "$(cl_ns h2)" ip route "$1" blackhole "$(cl_addr h1)/32" || sa_fail "ip route $1 blackhole failed"
+}
+cut add
+# Each shares its own device with the other, both on the same base.
+mapfile -t a1 < <(cl_own_args "$D1" 2 "$H2")
+mapfile -t a2 < <(cl_own_args "$D2" 2 "$H1")
+cl_set h1 "${a1[@]}" >/dev/null || sa_fail "h1's change refused: $(cl_set h1 "${a1[@]}" 2>&1)"
+cl_set h2 "${a2[@]}" >/dev/null || sa_fail "h2's change refused: $(cl_set h2 "${a2[@]}" 2>&1)"
+v1=$(cl_version h1) v2=$(cl_version h2)
+[ "${v1%% *}" = "${v2%% *}" ] && [ "$v1" != "$v2" ] || sa_fail "not a concurrent change: h1 $v1, h2 $v2 (base $base)"
+sa_log "concurrent changes on base $base: h1 $v1, h2 $v2"
+cut del
+
+sa_wait_for 10 converged || sa_fail "no convergence: h1 $(cl_version h1), h2 $(cl_version h2)"
+sa_wait_for 5 cl_same_crt h1 h2 || sa_fail "tables differ: $(diff <(cl_crt h1) <(cl_crt h2))"
+final=$(cl_version h1)
+sa_log "converged on $final"
+# Nothing lost: both changes are in the table.
+for d in "$D1" "$D2"; do
+	got="$(cl_get h2 "$CL_RES.7.$d") $(cl_owners h2 "$d")"
+	[ "$got" = "2 $H1 $H2" ] || sa_fail "row $d: '$got', want shared by $H1 $H2: a change was lost"
+done
+# Reported: sanCluConflict at the manager, and a row in the loser's (h1's) conflict table naming its version.
+reported() { [ "$(cl_trap_count_from h1 "$CL_T_CONFLICT")" -gt "$conflicts0" ]; }
+sa_wait_for 5 reported || sa_fail "no sanCluConflict from h1 at snmptrapd"
+lost=$(cl_walk h1 "$CL_CONFLICT.3" | sed -n 's/.* = Gauge32: //p' | tail -n 1)
+[ "$lost" = "${v1%% *}" ] || sa_fail "h1's sanCluConflictTable: lost version '$lost', want ${v1%% *}: $(cl_walk h1 "$CL_CONFLICT")"
+sa_log "the loser (h1, $v1) reported sanCluConflict and re-applied its change: both changes in $final"
+echo "PASS: cluster_lab_conflict"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# cluster_lab_unreachable.sh: a peer that does not answer (seed Fig. 5, block 530) in the cluster lab
+# (cluster_lab.bash): h3's link to the switch goes down (its processes keep running).  h1 changes ownership: h2
+# follows at once, h3's inform times out: h1 shows h3 unreachable in sanCluPeerTable (failures, last error, the
+# version it last had) and sends sanCluPeerUnreachable once, however often h3 fails.  A second change still reaches
+# h2.  When h3's link comes back, its periodic re-check pulls the newest table and h1 sees it reachable again.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lab.bash"
+
+sa_init cluster_lab_unreachable
+CL_HOSTS=(h1 h2 h3) CL_UNITS=(u)
+CL_SYNC_INTERVAL=2
+cl_up
+T=$CL_IQN:t1
+cl_target u 1 "$T" 1 2
+cl_agents_up
+
+have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 2 ]; }
+sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
+H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)") H3=$(cl_row_by_name h1 "$(cl_iqn h3)")
+U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
+D1=$(cl_device_row h1 "$C" 1) D2=$(cl_device_row h1 "$C" 2)
+for v in H1 H2 H3 U C D1 D2; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
+same() {
+	local v m
+	v=$(cl_version "$1") || return 1
+	shift
+	for m in "$@"; do [ "$(cl_version "$m")" = "$v" ] || return 1; done
+}
+mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2" "$H3"; cl_own_args "$C" 2 "$H1" "$H2" "$H3"
+	cl_own_args "$D1" 3 "$H1"; cl_own_args "$D2" 3 "$H2")
+cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation refused: $(cl_set h1 "${args[@]}" 2>&1)"
+sa_wait_for 5 same h1 h2 h3 || sa_fail "not all on h1's version"
+before=$(cl_version h3)
+M3=$(cl_member_index h1 h3)
+[ -n "$M3" ] || sa_fail "h3 not in h1's sanCluMemberTable"
+# h1 learns h3's version from its periodic re-check (a push's acknowledgement does not say what the peer holds).
+seen() { [ "$(cl_peer h1 "$M3" 1) $(cl_peer h1 "$M3" 3)" = "2 ${before%% *}" ]; }
+sa_wait_for 5 seen || sa_fail "h1 sees h3 in state/version $(cl_peer h1 "$M3" 1)/$(cl_peer h1 "$M3" 3), want 2/${before%% *}"
+unreach0=$(cl_trap_count_from h1 "$CL_T_UNREACH")
+
+cl_link h3 down
+mapfile -t args < <(cl_own_args "$D1" 3 "$H2"; cl_unown_args "$D1" "$H1")
+cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D1 to h2 refused: $(cl_set h1 "${args[@]}" 2>&1)"
+sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow with h3 down"
+sa_log "h3 cut off; h1's change reached h2: $(cl_version h1)"
+unreachable() { [ "$(cl_peer h1 "$M3" 1)" = 3 ]; }
+sa_wait_for 5 unreachable || sa_fail "h1 sees h3 in state $(cl_peer h1 "$M3" 1), want unreachable(3)"
+reported() { [ "$(cl_trap_count_from h1 "$CL_T_UNREACH")" -gt "$unreach0" ]; }
+sa_wait_for 5 reported || sa_fail "no sanCluPeerUnreachable from h1 at snmptrapd"
+[ "$(cl_peer h1 "$M3" 5)" -ge 1 ] || sa_fail "h3's failures on h1: $(cl_peer h1 "$M3" 5)"
+[ "$(cl_peer h1 "$M3" 3)" = "${before%% *}" ] || sa_fail "h1 shows h3 at version $(cl_peer h1 "$M3" 3), want ${before%% *} (the last it had)"
+sa_log "h1: h3 unreachable, failures $(cl_peer h1 "$M3" 5), last error $(cl_peer h1 "$M3" 6), last version $(cl_peer h1 "$M3" 3)"
+
+# More failures (a second change, re-checks) do not repeat the notification; h2 still follows.
+mapfile -t args < <(cl_own_args "$D2" 3 "$H1"; cl_unown_args "$D2" "$H2")
+cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D2 to h1 refused: $(cl_set h1 "${args[@]}" 2>&1)"
+sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
+n=$(cl_trap_count_from h1 "$CL_T_UNREACH") f=$(cl_peer h1 "$M3" 5)
+# Two more failures (the push of that change, the next re-checks), then no second notification.
+failed_more() { [ "$(cl_peer h1 "$M3" 5)" -ge $((f + 2)) ]; }
+sa_wait_for 8 failed_more || sa_fail "h3's failures on h1 did not grow: $f -> $(cl_peer h1 "$M3" 5)"
+[ "$(cl_trap_count_from h1 "$CL_T_UNREACH")" = "$n" ] || sa_fail "h1 repeated sanCluPeerUnreachable while h3 stayed down"
+
+cl_link h3 up
+sa_wait_for 8 same h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
+cl_same_crt h1 h3 || sa_fail "h3's table differs from h1's"
+reach() { [ "$(cl_peer h1 "$M3" 1)" = 2 ]; }
+sa_wait_for 5 reach || sa_fail "h1 still sees h3 in state $(cl_peer h1 "$M3" 1)"
+sa_log "h3 back: on $(cl_version h3), reachable again on h1"
+echo "PASS: cluster_lab_unreachable"
