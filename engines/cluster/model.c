@@ -9,6 +9,7 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
+#include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_int.h"
 #include "engines/registry.h"
 
@@ -536,7 +537,9 @@ int clu_commit_local(const uint32_t *dirty, size_t ndirty)
 		return rc;
 	}
 	clu_publish(CLU_EV_CHANGED, 0, 0, &clu_m.ver, NULL);
-	if (clu_m.running)
+	if (clu_m.running && clu_etcd_on())
+		clu_etcd_push();
+	else if (clu_m.running)
 		clu_sync_push();
 	return 0;
 }
@@ -773,7 +776,15 @@ const char *clu_last_why(void)
 int clu_check(const struct clu_change *ch, size_t n)
 {
 	struct cand c;
-	int rc = build(ch, n, &c);
+	int rc;
+
+	if (clu_etcd_on() && !clu_etcd_ready()) {
+		/* etcd is the database and this host has not read it yet: a change now has no base. */
+		snprintf(clu_why, sizeof(clu_why), "etcd not reached yet: the CRT cannot change");
+		clu_m.ctr.consistency_rejected++;
+		return -EDOM;
+	}
+	rc = build(ch, n, &c);
 
 	cand_free(&c);
 	if (rc == -EDOM) {
@@ -914,6 +925,11 @@ static void add_conflict(const struct clu_version *lost, const struct clu_versio
 	snprintf(k->detail, sizeof(k->detail), "%s", detail);
 	clu_m.ctr.conflicts++;
 	clu_publish(CLU_EV_CONFLICT, 0, 0, lost, won);
+}
+
+void clu_conflict_note(const struct clu_version *lost, const struct clu_version *won, const char *detail)
+{
+	add_conflict(lost, won, detail);
 }
 
 /* Whether the table t holds the effect of our last local change: each row it changed is as the change left it,
