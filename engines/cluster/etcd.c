@@ -252,9 +252,13 @@ static void put_members(void)
 		v = json_pack("{s:s,s:s,s:s}", "type", m->type == CLU_UNIT ? "unit" : "host", "address", m->address,
 		              "name", m->name);
 		s = v ? json_dumps(v, JSON_COMPACT) : NULL;
-		b = s ? json_pack("{s:o,s:o}", "key", sa_etcd_jb64(key), "value", sa_etcd_jb64(s)) : NULL;
+		/* Written only when etcd has another value (or none): a restart does not move the revision. */
+		b = s ? json_pack("{s:[{s:o,s:s,s:s,s:o}],s:[{s:{s:o,s:o}}]}", "compare", "key", sa_etcd_jb64(key),
+		                  "target", "VALUE", "result", "EQUAL", "value", sa_etcd_jb64(s), "failure", "request_put",
+		                  "key", sa_etcd_jb64(key), "value", sa_etcd_jb64(s))
+		      : NULL;
 		if (b)
-			sa_etcd_post(E.cli, "/v3/kv/put", b, REQ_MS, NULL, NULL, NULL);
+			sa_etcd_post(E.cli, "/v3/kv/txn", b, REQ_MS, NULL, NULL, NULL);
 		json_decref(b);
 		json_decref(v);
 		free(s);
