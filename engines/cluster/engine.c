@@ -95,8 +95,7 @@ static int parts_start(const struct sa_cluster_config *c, char *err, size_t errl
 		rc = clu_etcd_start(c, err, errlen);
 	else
 		rc = clu_sync_start(c, err, errlen);
-	if (rc < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 ||
-	    (rc = clu_acl_start(c, err, errlen)) < 0)
+	if (rc < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 || (rc = clu_acl_start(c, err, errlen)) < 0)
 		return rc;
 	return 0;
 }

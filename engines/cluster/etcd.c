@@ -84,8 +84,8 @@ static json_t *row_json(const struct clu_res *r)
 		json_array_append_new(o, json_integer(r->owners[k]));
 	clu_guid_hex(r->guid, r->guid_len, g, sizeof(g));
 	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)r->size);
-	j = json_pack("{s:I,s:s,s:i,s:s,s:I,s:I,s:i,s:o,s:I,s:s,s:s,s:s,s:s,s:b,s:I}", "i", (json_int_t)r->index, "g", g,
-	              "t", r->type, "a", r->address, "n", (json_int_t)r->number, "p", (json_int_t)r->parent, "o",
+	j = json_pack("{s:I,s:s,s:i,s:s,s:I,s:I,s:i,s:o,s:I,s:s,s:s,s:s,s:s,s:b,s:I}", "i", (json_int_t)r->index, "g",
+	              g, "t", r->type, "a", r->address, "n", (json_int_t)r->number, "p", (json_int_t)r->parent, "o",
 	              r->ownership, "w", o, "v", (json_int_t)r->version, "nm", r->name, "vd", r->vendor, "md", r->model,
 	              "sz", sz, "ok", r->valid, "ph", (json_int_t)r->paths);
 	return j;
@@ -254,8 +254,8 @@ static void put_members(void)
 		s = v ? json_dumps(v, JSON_COMPACT) : NULL;
 		/* Written only when etcd has another value (or none): a restart does not move the revision. */
 		b = s ? json_pack("{s:[{s:o,s:s,s:s,s:o}],s:[{s:{s:o,s:o}}]}", "compare", "key", sa_etcd_jb64(key),
-		                  "target", "VALUE", "result", "EQUAL", "value", sa_etcd_jb64(s), "failure", "request_put",
-		                  "key", sa_etcd_jb64(key), "value", sa_etcd_jb64(s))
+		                  "target", "VALUE", "result", "EQUAL", "value", sa_etcd_jb64(s), "failure",
+		                  "request_put", "key", sa_etcd_jb64(key), "value", sa_etcd_jb64(s))
 		      : NULL;
 		if (b)
 			sa_etcd_post(E.cli, "/v3/kv/txn", b, REQ_MS, NULL, NULL, NULL);
@@ -316,7 +316,8 @@ static void rebase(const char *value, long long rev)
 			if (!c || same_owners(l, c) || !w || same_owners(w, l))
 				continue;
 			if (!same_owners(w, c)) {
-				lost++; /* the winner changed a row this host changed too: the manager decided on a stale view */
+				lost++; /* the winner changed a row this host changed too: the manager decided on a
+				           stale view */
 				continue;
 			}
 			mine[nmine].index = l->index;
@@ -377,8 +378,8 @@ static void txn_done(void *arg, int ok, long http, const char *buf, size_t len, 
 	if (!E.on)
 		goto out;
 	if (!j) {
-		sa_log(SA_LOG_WARNING, TAG, "writing the CRT to etcd failed: %s (HTTP %ld); retrying", err[0] ? err : "?",
-		       http);
+		sa_log(SA_LOG_WARNING, TAG, "writing the CRT to etcd failed: %s (HTTP %ld); retrying",
+		       err[0] ? err : "?", http);
 		E.dirty = 1;
 		table_free(&E.sent);
 		retry_later();
@@ -588,8 +589,10 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		goto out;
 	if (!j) {
 		if (first)
-			sa_log(SA_LOG_WARNING, TAG, "etcd at %s not reachable: %s (HTTP %ld); the table stays as the state "
-			       "file has it, changes wait", sa_etcd_endpoint(E.cli), err[0] ? err : "?", http);
+			sa_log(SA_LOG_WARNING, TAG,
+			       "etcd at %s not reachable: %s (HTTP %ld); the table stays as the state "
+			       "file has it, changes wait",
+			       sa_etcd_endpoint(E.cli), err[0] ? err : "?", http);
 		retry_later();
 		goto out;
 	}
@@ -627,8 +630,8 @@ static void resync(void)
 
 	if (!E.on || E.range_busy || E.watch_on)
 		return;
-	if ((b = sa_etcd_prefix_range(E.prefix)) && sa_etcd_post(E.cli, "/v3/kv/range", b, REQ_MS, range_done, NULL,
-	                                                          NULL) == 0)
+	if ((b = sa_etcd_prefix_range(E.prefix)) &&
+	    sa_etcd_post(E.cli, "/v3/kv/range", b, REQ_MS, range_done, NULL, NULL) == 0)
 		E.range_busy = 1;
 	else
 		retry_later();

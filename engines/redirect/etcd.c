@@ -64,7 +64,7 @@ void redir_etcd_put_admin(const char *name, const char *state)
 #include "engines/etcd_client.h"
 
 #define TAG "redirect-etcd"
-#define ETCD_TXN_MAX 100           /* etcd's default --max-txn-ops is 128 */
+#define ETCD_TXN_MAX 100 /* etcd's default --max-txn-ops is 128 */
 #define ETCD_RETRY_MS 500
 
 enum rq_kind { RQ_RANGE = 1, RQ_WATCH, RQ_GRANT, RQ_KEEPALIVE, RQ_CAMPAIGN, RQ_PUT, RQ_PUT_FREE };
@@ -428,8 +428,7 @@ static void finish(int kind, bool ok, long http, const char *buf, size_t len, co
 		break;
 	case RQ_PUT:
 		if (!ok) {
-			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s",
-			       err[0] ? err : "HTTP error");
+			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s", err[0] ? err : "HTTP error");
 			break;
 		}
 		j = json_loadb(buf, len, 0, NULL);

@@ -62,7 +62,7 @@ mkdir -p "$SA_TMP/a1/state"
 } | "$SA_BUILDDIR/tests/integration/state_writer" load "$SA_TMP/a1/state/sanagent.state" || sa_fail "cannot seed the state"
 
 GUID=(x 0000000000000108 0000000000000110 0000000000000130)
-INAME=(x $I108 $I110 $I130)
+INAME=(x "$I108" "$I110" "$I130")
 declare -a SNMP APID
 start_host() {
 	local k=$1 d=$SA_TMP/a$1
@@ -172,7 +172,6 @@ wait $ra $rb
 kill -CONT "$EPID"
 echo "# SETs acknowledged by hosts: $(tr '\n' ' ' <"$SA_TMP/race.log")"
 sa_wait_for 10 in_step 1 2 3 || fail "race: hosts not in step: 1 $(view 1); 2 $(view 2); 3 $(view 3)"
-after=$(view 1)
 row5=$(etcd_crt | tr ' ' '\n' | grep '^5:')
 case "$row5" in
 5:2:1,2) winner=1 loser=3 ;;
@@ -181,8 +180,8 @@ case "$row5" in
 esac
 dc1=$(($(get 1 $CONFLICTS) - c1))
 dc3=$(($(get 3 $CONFLICTS) - c3))
-if [ "$winner" = 1 ]; then [ "$dc3" = 1 ] && [ "$dc1" = 0 ] || fail "race won by 1: conflicts +$dc1 on 1, +$dc3 on 3"; fi
-if [ "$winner" = 3 ]; then [ "$dc1" = 1 ] && [ "$dc3" = 0 ] || fail "race won by 3: conflicts +$dc1 on 1, +$dc3 on 3"; fi
+if [ "$winner" = 1 ] && ! { [ "$dc3" = 1 ] && [ "$dc1" = 0 ]; }; then fail "race won by 1: conflicts +$dc1 on 1, +$dc3 on 3"; fi
+if [ "$winner" = 3 ] && ! { [ "$dc1" = 1 ] && [ "$dc3" = 0 ]; }; then fail "race won by 3: conflicts +$dc1 on 1, +$dc3 on 3"; fi
 walk "$loser" $C.7.1.7 | grep -q "refused by etcd" || fail "host $loser's conflict table: $(walk "$loser" $C.7)"
 grep -q "dropped" "$SA_TMP/a$loser/sanagentd.log" || fail "host $loser did not log the dropped change"
 echo "# race: host $winner's change in etcd ($row5), host $loser's refused and reported: $(walk "$loser" $C.7.1.7 | sed 's/.*STRING: //')"
