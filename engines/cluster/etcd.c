@@ -227,7 +227,7 @@ static void retry_tick(unsigned int id, void *arg)
 	E.retry_timer = 0;
 	if (!E.watch_on)
 		resync();
-	else if (E.dirty)
+	if (E.dirty)
 		send_txn();
 }
 
@@ -557,6 +557,8 @@ static void watch_done(void *arg, int ok, long http, const char *buf, size_t len
 	E.watch_on = 0;
 	if (!E.on)
 		return;
+	/* Without the watch this host may miss a change: none is made here until the prefix is read again. */
+	E.ready = 0;
 	sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
 	       err[0] ? err : "closed", http, buf);
 	retry_later();
@@ -606,6 +608,8 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		free(k);
 		key_seen(x, 0);
 	}
+	if (had_crt && E.have_confirmed)
+		E.ready = 1; /* at etcd's table (adopted above, or already on it) */
 	if (!had_crt) {
 		/* A new cluster (or an emptied etcd): this host's table is the first. */
 		E.base = 0;
@@ -620,6 +624,8 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		put_members();
 	}
 	watch_start();
+	if (E.dirty)
+		send_txn();
 out:
 	json_decref(j);
 }

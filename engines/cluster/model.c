@@ -779,8 +779,8 @@ int clu_check(const struct clu_change *ch, size_t n)
 	int rc;
 
 	if (clu_etcd_on() && !clu_etcd_ready()) {
-		/* etcd is the database and this host has not read it yet: a change now has no base. */
-		snprintf(clu_why, sizeof(clu_why), "etcd not reached yet: the CRT cannot change");
+		/* etcd is the database and this host is not in step with it: a change now has no base. */
+		snprintf(clu_why, sizeof(clu_why), "etcd not reachable: the CRT cannot change now");
 		clu_m.ctr.consistency_rejected++;
 		return -EDOM;
 	}

@@ -25,13 +25,16 @@ I130=iqn.2026-01.org.sanagent:host130
 EPORT=$(sa_free_port tcp)
 EPEER=$(sa_free_port tcp)
 EURL=http://127.0.0.1:$EPORT
-sa_bg etcd --name sa --data-dir "$SA_TMP/etcd" --listen-client-urls "$EURL" --advertise-client-urls "$EURL" \
-	--listen-peer-urls "http://127.0.0.1:$EPEER" --initial-advertise-peer-urls "http://127.0.0.1:$EPEER" \
-	--initial-cluster "sa=http://127.0.0.1:$EPEER" --heartbeat-interval 50 --election-timeout 500 \
-	>"$SA_TMP/etcd.log" 2>&1
-EPID=$SA_LASTPID
+start_etcd() {
+	sa_bg etcd --name sa --data-dir "$SA_TMP/etcd" --listen-client-urls "$EURL" --advertise-client-urls "$EURL" \
+		--listen-peer-urls "http://127.0.0.1:$EPEER" --initial-advertise-peer-urls "http://127.0.0.1:$EPEER" \
+		--initial-cluster "sa=http://127.0.0.1:$EPEER" --heartbeat-interval 50 --election-timeout 500 \
+		>>"$SA_TMP/etcd.log" 2>&1
+	EPID=$SA_LASTPID
+	sa_wait_for 20 eval "curl -sf $EURL/health | grep -q true" || sa_fail "etcd did not become healthy"
+}
 trap 'kill -CONT $EPID 2>/dev/null; sa_cleanup' EXIT
-sa_wait_for 20 eval "curl -sf $EURL/health | grep -q true" || sa_fail "etcd did not become healthy"
+start_etcd
 # etcd_crt: "MOD_REVISION OWNERSHIP-OF-ROWS-1..N" of the CRT key, through the same JSON gateway.
 etcd_crt() {
 	curl -sf -m 2 -X POST "$EURL/v3/kv/range" -d "{\"key\":\"$(printf '%s' /sanagent/cluster/c1/crt | base64 -w0)\"}" |
@@ -223,4 +226,13 @@ out=$(set_on 3 $OWN.6 i 3 $OWNER.6.2 i 6 2>&1) && { kill -CONT "$EPID"; fail "a 
 kill -CONT "$EPID"
 echo "$out" | grep -q inconsistentValue || fail "change with etcd away: $out"
 sa_wait_for 5 in_step 1 2 3 || fail "host 3 after etcd came back: $(view 3)"
+
+# ---- etcd stops while the hosts run: changes are refused until it is back, then everyone is in step ----
+sa_stop_pid "$EPID"
+refused() { set_on 1 $OWN.6 i 3 $OWNER.6.2 i 6 2>&1 | grep -q inconsistentValue; }
+sa_wait_for 5 refused || fail "a change with etcd stopped was not refused: $(set_on 1 $OWN.6 i 3 $OWNER.6.2 i 6 2>&1)"
+start_etcd
+sa_wait_for 10 eval "set_on 1 $OWN.6 i 3 $OWNER.6.2 i 6 >/dev/null 2>&1" || fail "no change accepted after etcd came back"
+sa_wait_for 5 in_step 1 2 3 || fail "after etcd came back: 1 $(view 1); 2 $(view 2); 3 $(view 3)"
+etcd_crt | tr ' ' '\n' | grep -qx '6:3:1' || fail "116A2 not dedicated to 108 in etcd: $(etcd_crt)"
 echo PASS
