@@ -65,7 +65,7 @@ mkdir -p "$SA_TMP/a1/state"
 
 members=""
 for k in $(seq 1 "$CW_AGENTS"); do
-	g=$(printf '%016x' $((0x100 + k)))
+	g=$(printf '%016x' $((0x200 + k)))
 	[ "$k" = 1 ] && g=0000000000000108
 	[ "$k" = 2 ] && g=0000000000000110
 	members="$members{ type = \"host\"; guid = \"$g\"; address = \"udp:198.18.1.$k:161\"; name = \"iqn.2026-01.org.sanagent:h$k\"; },"
@@ -74,7 +74,7 @@ members="$members{ type = \"unit\"; guid = \"0000000000000112\"; address = \"udp
 declare -a SNMP
 start_host() {
 	local k=$1 d=$SA_TMP/a$1 g
-	g=$(printf '%016x' $((0x100 + k)))
+	g=$(printf '%016x' $((0x200 + k)))
 	[ "$k" = 1 ] && g=0000000000000108
 	[ "$k" = 2 ] && g=0000000000000110
 	mkdir -p "$d/persist" "$d/agent-persist" "$d/state"
