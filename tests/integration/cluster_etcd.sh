@@ -2,7 +2,7 @@
 # cluster_etcd.sh: three host agents (each snmpd + sanagentd) share one real etcd as the fabric services database.
 # An ownership change through one host appears on the others at the same version, which is etcd's revision of the
 # CRT key; two managers racing through two hosts on one base: etcd takes exactly one, the other change is refused
-# and reported (sanCluConflictTable), never half-applied nor lost silently; a restarted host adopts the current
+# and reported (sanCluConflictTable, sanCluConflict at snmptrapd), never half-applied nor lost silently; a restarted host adopts the current
 # table; kill -9 of the writer while its transaction is out: etcd holds the old or the whole new table and every
 # host converges on it.
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +35,8 @@ start_etcd() {
 }
 trap 'kill -CONT $EPID 2>/dev/null; sa_cleanup' EXIT
 start_etcd
+sa_start_snmptrapd # every host's snmpd forwards its agent's notifications here: the manager's view
+N_CONFLICT=.1.3.6.1.4.1.32473.1.3.5.0.4
 # etcd_crt: "MOD_REVISION OWNERSHIP-OF-ROWS-1..N" of the CRT key, through the same JSON gateway.
 etcd_crt() {
 	curl -sf -m 2 -X POST "$EURL/v3/kv/range" -d "{\"key\":\"$(printf '%s' /sanagent/cluster/c1/crt | base64 -w0)\"}" |
@@ -80,6 +82,7 @@ agentXTimeout 5
 rocommunity $SA_RO_COMMUNITY 127.0.0.1
 createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
 rwuser $SA_V3_USER priv
+trapsess -v 2c -c $SA_TRAP_COMMUNITY 127.0.0.1:$SA_TRAP_PORT
 EOF
 		SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
 		sa_wait_for 10 snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:${SNMP[$k]}" .1.3.6.1.2.1.1.3.0 ||
@@ -165,6 +168,7 @@ case "$fig4" in "$rev1 3 3 2 2 3 3 2 2 / "*) ;; *) fail "after the Fig. 4 SET: $
 # etcd is paused while both SETs land, so both transactions carry the same base revision.
 c1=$(get 1 $CONFLICTS)
 c3=$(get 3 $CONFLICTS)
+n0=$(sa_trap_count "$N_CONFLICT")
 kill -STOP "$EPID"
 : >"$SA_TMP/race.log"
 (set_on 1 $OWN.5 i 2 $OWNER.5.2 i 4 >/dev/null 2>"$SA_TMP/race-1.err" && echo 1 >>"$SA_TMP/race.log") &
@@ -187,6 +191,8 @@ if [ "$winner" = 1 ] && ! { [ "$dc3" = 1 ] && [ "$dc1" = 0 ]; }; then fail "race
 if [ "$winner" = 3 ] && ! { [ "$dc1" = 1 ] && [ "$dc3" = 0 ]; }; then fail "race won by 3: conflicts +$dc1 on 1, +$dc3 on 3"; fi
 walk "$loser" $C.7.1.7 | grep -q "refused by etcd" || fail "host $loser's conflict table: $(walk "$loser" $C.7)"
 grep -q "dropped" "$SA_TMP/a$loser/sanagentd.log" || fail "host $loser did not log the dropped change"
+conflict_sent() { [ "$(sa_trap_count "$N_CONFLICT")" -gt "$n0" ]; }
+sa_wait_for 5 conflict_sent || fail "no sanCluConflict reached snmptrapd for the refused change"
 echo "# race: host $winner's change in etcd ($row5), host $loser's refused and reported: $(walk "$loser" $C.7.1.7 | sed 's/.*STRING: //')"
 
 # ---- a restarted host adopts the current table ----
