@@ -2,9 +2,9 @@
 # cluster_etcd.sh: three host agents (each snmpd + sanagentd) share one real etcd as the fabric services database.
 # An ownership change through one host appears on the others at the same version, which is etcd's revision of the
 # CRT key; two managers racing through two hosts on one base: etcd takes exactly one, the other change is refused
-# and reported (sanCluConflictTable, sanCluConflict at snmptrapd), never half-applied nor lost silently; a restarted host adopts the current
-# table; kill -9 of the writer while its transaction is out: etcd holds the old or the whole new table and every
-# host converges on it.
+# and reported (sanCluConflictTable, sanCluConflict at snmptrapd), never half-applied nor lost silently; a
+# restarted host adopts the current table; kill -9 of the writer while its transaction is out: etcd holds the old
+# or the whole new table and every host converges on it; etcd away: changes get inconsistentValue.
 . "$(dirname "$0")/lib.sh"
 sa_init clu-etcd
 sa_need etcd-server etcd
