@@ -341,6 +341,10 @@ static void rebase(const char *value, long long rev)
 		free(mine);
 		return;
 	}
+	/* Another agent changed the table: a manager that read sanCluAllocLock here before it decided on what it saw,
+	 * and gets inconsistentValue now (RFC 2579 TestAndIncr: any change of the value stales what was read). */
+	if (memcmp(t.version.writer, clu_m.self_guid, 8) != 0)
+		clu_lock_incr();
 	table_free(&E.confirmed);
 	E.confirmed = t;
 	E.have_confirmed = 1;

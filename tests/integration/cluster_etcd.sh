@@ -195,6 +195,30 @@ conflict_sent() { [ "$(sa_trap_count "$N_CONFLICT")" -gt "$n0" ]; }
 sa_wait_for 5 conflict_sent || fail "no sanCluConflict reached snmptrapd for the refused change"
 echo "# race: host $winner's change in etcd ($row5), host $loser's refused and reported: $(walk "$loser" $C.7.1.7 | sed 's/.*STRING: //')"
 
+# ---- the same race as managers run it: each reads sanCluAllocLock on its host, decides, then sets with it ----
+# Manager B read host 3's lock before manager A's change through host 1 reached host 3: B's SET is refused with
+# inconsistentValue and changes nothing (a change adopted from etcd moves every other host's lock).
+LOCK=$C.1.3.0
+lock_b=$(get 3 $LOCK)
+lock_a=$(get 1 $LOCK)
+before_b=$(view 3)
+set_on 1 $LOCK i "$lock_a" $OWN.8 i 3 $OWNER.8.2 i 6 >/dev/null || fail "manager A's SET with host 1's lock refused"
+sa_wait_for 5 in_step 1 2 3 || fail "manager A's change not everywhere: 1 $(view 1); 3 $(view 3)"
+[ "$(view 3)" != "$before_b" ] || fail "host 3 did not change"
+# B's change (116A2 shared by both) follows the rules on either table: only the lock refuses it.
+rej=$(get 3 $C.6.11.0)
+out=$(set_on 3 $LOCK i "$lock_b" $OWN.6 i 2 $OWNER.6.1 i 4 2>&1) &&
+	fail "manager B's SET with a lock read before A's change was accepted"
+echo "$out" | grep -q inconsistentValue || fail "manager B: want inconsistentValue, got: $out"
+[ "$(get 3 $C.6.11.0)" -gt "$rej" ] || fail "host 3's lock rejections did not grow"
+sa_wait_for 5 in_step 1 2 3 || fail "after manager B's refusal: 1 $(view 1); 3 $(view 3)"
+etcd_crt | tr ' ' '\n' | grep -qx '8:3:1' || fail "116B1 in etcd after the lock race: $(etcd_crt)"
+etcd_crt | tr ' ' '\n' | grep -qx '6:3:2' || fail "116A2 changed by the refused SET: $(etcd_crt)"
+echo "# lock race: A's change through host 1 in etcd, B's stale lock on host 3 got inconsistentValue"
+# 116B1 back to shared, for what follows.
+set_on 1 $OWN.8 i 2 $OWNER.8.2 i 4 >/dev/null || fail "116B1 back to shared refused"
+sa_wait_for 5 in_step 1 2 3 || fail "116B1 back to shared: not everywhere"
+
 # ---- a restarted host adopts the current table ----
 sa_stop_pid "${APID[3]}"
 set_on 1 $OWN.6 i 2 $OWNER.6.1 i 4 >/dev/null || fail "116A2 shared refused"
