@@ -11,7 +11,8 @@
  * change on top only when the rows it changed are as the change found them and the seed's rules still hold;
  * otherwise the change is dropped and reported (sanCluConflict, log), never silently.  Every host watches the
  * prefix and adopts what it sees through the model's adopt path, persisted locally, so a host boots from its
- * state file while etcd is away (changes are refused until etcd answers). */
+ * state file while etcd is away (changes are refused until etcd answers).  Adopting another agent's change moves
+ * this agent's sanCluAllocLock, so a manager that read the lock before that change is refused at SET time. */
 #include "config.h"
 
 #include <errno.h>
