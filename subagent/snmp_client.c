@@ -3,6 +3,7 @@
 #include <net-snmp/net-snmp-includes.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +34,54 @@ struct sa_snmpc_req {
 	void *arg;
 	unsigned int watchdog, closer;
 	netsnmp_pdu *inform; /* SA_REQ_INFORM: the PDU each send clones */
+	char peer[128];      /* the peer spec, for the engine ID cache */
+	int eid_cached;      /* sent with a cached engine ID: a USM refusal probes again once */
 };
 
 static struct sa_snmpc_req *sa_reqs;
 static unsigned int sa_npending;
+
+/* Engine IDs learnt by probes, per peer spec.  A request to a peer asked before skips the probe's round trip
+ * (a move or a sync sends several requests to one agent in a row).  A peer that restarted with another engine ID
+ * refuses the cached one (unknownEngineID, or a digest made with keys localized to it; net-snmp drops such a REPORT,
+ * so the request times out): the request then forgets it and probes once, as a first request does.  A restart with the same engine ID and new boots is net-snmp's
+ * own notInTimeWindow resend. */
+#define SA_EID_CACHE 128
+static struct {
+	char peer[128];
+	u_char id[SNMP_MAX_ENG_SIZE];
+	size_t len;
+} sa_eid[SA_EID_CACHE];
+static unsigned int sa_eid_next;
+
+static int sa_eid_find(const char *peer)
+{
+	for (int i = 0; i < SA_EID_CACHE; i++)
+		if (sa_eid[i].len && strcmp(sa_eid[i].peer, peer) == 0)
+			return i;
+	return -1;
+}
+
+static void sa_eid_put(const char *peer, const u_char *id, size_t len)
+{
+	int i = sa_eid_find(peer);
+
+	if (!peer[0] || !len || len > sizeof(sa_eid[0].id) || strlen(peer) >= sizeof(sa_eid[0].peer))
+		return;
+	if (i < 0)
+		i = (int)(sa_eid_next++ % SA_EID_CACHE);
+	snprintf(sa_eid[i].peer, sizeof(sa_eid[i].peer), "%s", peer);
+	memcpy(sa_eid[i].id, id, len);
+	sa_eid[i].len = len;
+}
+
+static void sa_eid_forget(const char *peer)
+{
+	int i = sa_eid_find(peer);
+
+	if (i >= 0)
+		sa_eid[i].len = 0;
+}
 
 unsigned int sa_snmpc_pending(void)
 {
@@ -182,8 +227,36 @@ static int sa_probe_answered(struct sa_snmpc_req *r, netsnmp_session *sp, netsnm
 	/* Localizes the passphrase keys to the engine just learnt. */
 	if (create_user_from_session(sp) != SNMPERR_SUCCESS)
 		return -EACCES;
+	sa_eid_put(r->peer, sp->securityEngineID, sp->securityEngineIDLen);
 	r->state = SA_ST_RUNNING;
 	return sa_req_send_next(r);
+}
+
+/* Sets the session's engine ID (NULL: none, to be probed). */
+static int sa_sess_engine(netsnmp_session *sp, const u_char *id, size_t len)
+{
+	SNMP_FREE(sp->securityEngineID);
+	SNMP_FREE(sp->contextEngineID);
+	sp->securityEngineIDLen = sp->contextEngineIDLen = 0;
+	if (!id)
+		return 0;
+	if (!(sp->securityEngineID = netsnmp_memdup(id, len)) || !(sp->contextEngineID = netsnmp_memdup(id, len)))
+		return -ENOMEM;
+	sp->securityEngineIDLen = sp->contextEngineIDLen = len;
+	return 0;
+}
+
+/* A request sent with a cached engine ID was refused by the peer's USM: it may have another engine ID now.
+ * Forget it and start over with a probe.  0, or a negative errno when the probe cannot be sent. */
+static int sa_req_reprobe(struct sa_snmpc_req *r, netsnmp_session *sp)
+{
+	r->eid_cached = 0;
+	sa_eid_forget(r->peer);
+	sa_sess_engine(sp, NULL, 0);
+	/* net-snmp creates a session's USM user once (this flag); the new engine needs its own. */
+	sp->flags &= ~SNMP_FLAGS_USER_CREATED;
+	r->state = SA_ST_PROBING;
+	return sa_req_send_probe(r);
 }
 
 static int sa_errstat_rc(long errstat)
@@ -285,8 +358,16 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	 * a notInTimeWindow REPORT that net-snmp makes by itself). */
 	case NETSNMP_CALLBACK_OP_RESEND:
 	case NETSNMP_CALLBACK_OP_CONNECT: return 1;
-	case NETSNMP_CALLBACK_OP_TIMED_OUT: sa_req_finish(r, -ETIMEDOUT, "no answer"); return 1;
+	case NETSNMP_CALLBACK_OP_TIMED_OUT:
+		/* net-snmp drops the unknownEngineID REPORT of a peer that now has another engine ID (it is not an answer
+		 * to the request as sent): silence after a cached engine ID is probed once more. */
+		if (r->eid_cached && sa_req_reprobe(r, sp) == 0)
+			return 1;
+		sa_req_finish(r, -ETIMEDOUT, "no answer");
+		return 1;
 	case NETSNMP_CALLBACK_OP_SEC_ERROR:
+		if (r->eid_cached && sa_req_reprobe(r, sp) == 0)
+			return 1;
 		sa_req_finish(r, -EACCES,
 		              pdu && pdu->command == SNMP_MSG_REPORT
 		                  ? snmp_api_errstring(snmpv3_get_report_type(pdu))
@@ -308,6 +389,8 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	if (pdu->command == SNMP_MSG_REPORT) {
 		/* net-snmp resends after a time window REPORT by itself. */
 		if (snmpv3_get_report_type(pdu) == SNMPERR_NOT_IN_TIME_WINDOW)
+			return 1;
+		if (r->eid_cached && sa_req_reprobe(r, sp) == 0)
 			return 1;
 		sa_req_finish(r, -EACCES, snmp_api_errstring(snmpv3_get_report_type(pdu)));
 		return 1;
@@ -337,6 +420,7 @@ static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind,
 		return NULL;
 	r->kind = kind;
 	r->v3 = v3;
+	snprintf(r->peer, sizeof(r->peer), "%s", p->peer);
 	snmp_sess_init(&s);
 	s.peername = (char *)p->peer;
 	s.timeout = (long)tmo * 1000;
@@ -396,7 +480,19 @@ static int sa_req_start(struct sa_snmpc_req *r)
 	int rc;
 
 	r->state = r->v3 ? SA_ST_PROBING : SA_ST_RUNNING;
-	rc = r->v3 ? sa_req_send_probe(r) : sa_req_send_next(r);
+	if (r->v3) {
+		int i = sa_eid_find(r->peer);
+
+		/* A known engine: its keys localized to it, the request goes out at once. */
+		if (i >= 0 && sa_sess_engine(r->ss, sa_eid[i].id, sa_eid[i].len) == 0 &&
+		    create_user_from_session(r->ss) == SNMPERR_SUCCESS) {
+			r->eid_cached = 1;
+			r->state = SA_ST_RUNNING;
+		} else {
+			sa_sess_engine(r->ss, NULL, 0);
+		}
+	}
+	rc = r->state == SA_ST_PROBING ? sa_req_send_probe(r) : sa_req_send_next(r);
 	if (rc < 0)
 		sa_req_free(r);
 	return rc;
