@@ -164,7 +164,8 @@ static int table_parse(const char *s, long long rev, struct clu_table *t)
 		r->valid = json_is_true(json_object_get(x, "ok"));
 		r->paths = (uint32_t)json_integer_value(json_object_get(x, "ph"));
 	}
-	qsort(t->rows, t->nrows, sizeof(*t->rows), cmp_row);
+	if (t->nrows)
+		qsort(t->rows, t->nrows, sizeof(*t->rows), cmp_row);
 	json_decref(j);
 	return 0;
 bad:

@@ -507,7 +507,8 @@ void clu_model_load(struct sa_state *st)
 	}
 	snprintf(prefix, sizeof(prefix), "%s.res.", clu_m.state_key);
 	sa_state_foreach(st, prefix, load_row, NULL);
-	qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
+	if (clu_m.nrows) /* an empty state has no array: qsort's pointer must not be NULL even for 0 elements */
+		qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
 	gidx.stale = 1;
 }
 

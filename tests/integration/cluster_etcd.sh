@@ -33,7 +33,8 @@ start_etcd() {
 	EPID=$SA_LASTPID
 	sa_wait_for 20 eval "curl -sf $EURL/health | grep -q true" || sa_fail "etcd did not become healthy"
 }
-trap 'kill -CONT $EPID 2>/dev/null; sa_cleanup' EXIT
+# A paused etcd must not outlive a failure; sa_cleanup reads the test's exit status from $?, so it is kept.
+trap 'sa_rc=$?; kill -CONT "$EPID" 2>/dev/null; (exit $sa_rc); sa_cleanup' EXIT
 start_etcd
 sa_start_snmptrapd # every host's snmpd forwards its agent's notifications here: the manager's view
 N_CONFLICT=.1.3.6.1.4.1.32473.1.3.5.0.4
