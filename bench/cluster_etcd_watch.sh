@@ -139,6 +139,7 @@ python3 "$SA_SRCDIR/bench/etcd_watchers.py" 127.0.0.1 "$EPORT" /sanagent/cluster
 	agent "$SA_TMP/toggle.sh" || sa_fail "the watcher load failed"
 
 # The agents themselves: one more change through host 1, until every agent reads etcd's new revision.
+# shellcheck disable=SC2034 # rev0 is read inside the eval below
 rev0=$(etcd_rev)
 t0=$(sa_now_ms)
 "$SA_TMP/toggle.sh" >/dev/null || sa_fail "toggle refused"

@@ -34,6 +34,7 @@ start_etcd() {
 	sa_wait_for 20 eval "curl -sf $EURL/health | grep -q true" || sa_fail "etcd did not become healthy"
 }
 # A paused etcd must not outlive a failure; sa_cleanup reads the test's exit status from $?, so it is kept.
+# shellcheck disable=SC2154 # sa_rc is set inside the trap
 trap 'sa_rc=$?; kill -CONT "$EPID" 2>/dev/null; (exit $sa_rc); sa_cleanup' EXIT
 start_etcd
 sa_start_snmptrapd # every host's snmpd forwards its agent's notifications here: the manager's view
