@@ -1017,6 +1017,23 @@ static const struct sa_field sa_clu_peer_user_fields[] = {
 };
 static const struct sa_schema sa_clu_peer_user_schema = SA_SCHEMA(sa_clu_peer_user_fields, 0, NULL);
 
+/* The same checks as redirect.etcd: endpoints are URLs, the cluster name is a path element of every key. */
+static const struct sa_field sa_clu_etcd_fields[] = {
+    {.name = "endpoints",
+     .type = SA_F_STRARRAY,
+     .flags = SA_REQUIRED | SA_NONEMPTY,
+     .off = SA_CLU(etcd.endpoints),
+     .aux_off = SA_CLU(etcd.nendpoints),
+     .check = sa_chk_etcd_url},
+    {.name = "cluster",
+     .type = SA_F_STRING,
+     .flags = SA_NONEMPTY,
+     .off = SA_CLU(etcd.cluster),
+     .def = "default",
+     .check = sa_chk_etcd_cluster},
+};
+static const struct sa_schema sa_clu_etcd_schema = SA_SCHEMA(sa_clu_etcd_fields, 0, NULL);
+
 static const struct sa_field sa_cluster_fields[] = {
     SA_ENGINE_ENABLED(SA_ENGINE_CLUSTER),
     {.name = "role", .type = SA_F_STRING, .off = SA_CLU(role), .def = "host", .check = sa_chk_clu_role},
@@ -1062,6 +1079,12 @@ static const struct sa_field sa_cluster_fields[] = {
      .aux_off = SA_CLU(peer_user.present),
      .sub = &sa_clu_peer_user_schema},
     {.name = "sync_users", .type = SA_F_STRARRAY, .off = SA_CLU(sync_users), .aux_off = SA_CLU(nsync_users)},
+    {.name = "etcd",
+     .type = SA_F_GROUP,
+     .flags = SA_PRESENCE,
+     .off = 0,
+     .aux_off = SA_CLU(etcd.present),
+     .sub = &sa_clu_etcd_schema},
 };
 
 /* A member is one identity: a GUID or an address listed twice would be two rows of one thing; this agent's own

@@ -39,6 +39,15 @@ struct sa_cluster_config {
 	/* trap receiver v3 users whose sanCluCrtChanged informs are accepted (others are dropped and counted) */
 	char **sync_users;
 	size_t nsync_users;
+	/* etcd = { endpoints = [ ... ]; cluster = "..."; }: etcd is the fabric services database (the seed's central
+	 * variant) instead of the peer sync: membership and the CRT live under /sanagent/cluster/<cluster>/, the etcd
+	 * revision of the CRT is its version, a change is a transaction on the revision it was made against. */
+	struct {
+		int present;
+		char **endpoints; /* "http://HOST:PORT" of the etcd v3 JSON gateway */
+		size_t nendpoints;
+		char *cluster;
+	} etcd;
 };
 
 #endif

@@ -62,6 +62,8 @@ void clu_publish(int type, uint32_t index, uint32_t member, const struct clu_ver
                  const struct clu_version *other);
 void clu_guid_hash(const char *s, uint8_t out[8]);
 void clu_guid_hex(const uint8_t *g, size_t len, char *out, size_t outlen);
+/* Records a change that lost (sanCluConflictTable, CLU_EV_CONFLICT): detail says what became of it. */
+void clu_conflict_note(const struct clu_version *lost, const struct clu_version *won, const char *detail);
 /* Why the last check refused a change (for the log and the handlers). */
 const char *clu_last_why(void);
 int clu_guid_parse(const char *hex, uint8_t *out, size_t max, size_t *len);

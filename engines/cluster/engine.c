@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_host.h"
 #include "engines/cluster/clu_int.h"
 #include "engines/registry.h"
@@ -78,6 +79,7 @@ static void parts_stop(void)
 	clu_host_stop();
 	clu_acl_stop();
 	clu_probe_stop();
+	clu_etcd_stop();
 	clu_sync_stop();
 	clu_peers_stop();
 }
@@ -90,8 +92,12 @@ static int parts_start(const struct sa_cluster_config *c, char *err, size_t errl
 		snprintf(err, errlen, "peers: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = clu_sync_start(c, err, errlen)) < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 ||
-	    (rc = clu_acl_start(c, err, errlen)) < 0)
+	/* With etcd, etcd is the fabric services database: no peer sync of our own beside it. */
+	if (c->etcd.present)
+		rc = clu_etcd_start(c, err, errlen);
+	else
+		rc = clu_sync_start(c, err, errlen);
+	if (rc < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 || (rc = clu_acl_start(c, err, errlen)) < 0)
 		return rc;
 	if ((rc = clu_host_start(c)) < 0) {
 		snprintf(err, errlen, "host side: %s", strerror(-rc));

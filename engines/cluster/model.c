@@ -9,6 +9,7 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
+#include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_int.h"
 #include "engines/registry.h"
 
@@ -506,7 +507,8 @@ void clu_model_load(struct sa_state *st)
 	}
 	snprintf(prefix, sizeof(prefix), "%s.res.", clu_m.state_key);
 	sa_state_foreach(st, prefix, load_row, NULL);
-	qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
+	if (clu_m.nrows) /* an empty state has no array: qsort's pointer must not be NULL even for 0 elements */
+		qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
 	gidx.stale = 1;
 }
 
@@ -536,7 +538,9 @@ int clu_commit_local(const uint32_t *dirty, size_t ndirty)
 		return rc;
 	}
 	clu_publish(CLU_EV_CHANGED, 0, 0, &clu_m.ver, NULL);
-	if (clu_m.running)
+	if (clu_m.running && clu_etcd_on())
+		clu_etcd_push();
+	else if (clu_m.running)
 		clu_sync_push();
 	return 0;
 }
@@ -773,7 +777,15 @@ const char *clu_last_why(void)
 int clu_check(const struct clu_change *ch, size_t n)
 {
 	struct cand c;
-	int rc = build(ch, n, &c);
+	int rc;
+
+	if (clu_etcd_on() && !clu_etcd_ready()) {
+		/* etcd is the database and this host is not in step with it: a change now has no base. */
+		snprintf(clu_why, sizeof(clu_why), "etcd not reachable: the CRT cannot change now");
+		clu_m.ctr.consistency_rejected++;
+		return -EDOM;
+	}
+	rc = build(ch, n, &c);
 
 	cand_free(&c);
 	if (rc == -EDOM) {
@@ -914,6 +926,11 @@ static void add_conflict(const struct clu_version *lost, const struct clu_versio
 	snprintf(k->detail, sizeof(k->detail), "%s", detail);
 	clu_m.ctr.conflicts++;
 	clu_publish(CLU_EV_CONFLICT, 0, 0, lost, won);
+}
+
+void clu_conflict_note(const struct clu_version *lost, const struct clu_version *won, const char *detail)
+{
+	add_conflict(lost, won, detail);
 }
 
 /* Whether the table t holds the effect of our last local change: each row it changed is as the change left it,

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,28 +61,13 @@ void redir_etcd_put_admin(const char *name, const char *state)
 #include <jansson.h>
 
 #include "common/evloop.h"
+#include "engines/etcd_client.h"
 
 #define TAG "redirect-etcd"
-#define ETCD_TXN_MAX 100           /* etcd's default --max-txn-ops is 128 */
-#define ETCD_WATCH_MAX (16u << 20) /* a watch line larger than this is garbage */
+#define ETCD_TXN_MAX 100 /* etcd's default --max-txn-ops is 128 */
 #define ETCD_RETRY_MS 500
 
 enum rq_kind { RQ_RANGE = 1, RQ_WATCH, RQ_GRANT, RQ_KEEPALIVE, RQ_CAMPAIGN, RQ_PUT, RQ_PUT_FREE };
-
-struct rq {
-	CURL *h;
-	int kind;
-	char *body;
-	struct curl_slist *hdrs;
-	char *buf;
-	size_t len, cap;
-	char err[CURL_ERROR_SIZE];
-	struct rq *next;
-};
-
-struct fdwatch {
-	unsigned char r, w;
-};
 
 struct op {
 	char *key;
@@ -92,13 +78,8 @@ struct op {
 /* The one etcd client of this redirector: connection, lease, watch and the write queue. */
 static struct {
 	int on;
-	CURLM *multi;
-	unsigned int curl_timer, ka_timer, retry_timer, flush_timer, kick_timer;
-	struct fdwatch *fds;
-	size_t nfds;
-	struct rq *active;
-	char **endpoints;
-	size_t nendpoints, ep;
+	struct sa_etcd *cli;
+	unsigned int ka_timer, retry_timer, flush_timer, kick_timer;
 	char *prefix; /* "/sanagent/redirect/<cluster>/" */
 	char *self;
 	int ttl;
@@ -116,65 +97,9 @@ static struct {
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_enc(const char *s, size_t n)
-{
-	char *o = malloc(4 * ((n + 2) / 3) + 1), *p = o;
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		*p++ = b64c[(v >> 18) & 63];
-		*p++ = b64c[(v >> 12) & 63];
-		*p++ = i + 1 < n ? b64c[(v >> 6) & 63] : '=';
-		*p++ = i + 2 < n ? b64c[v & 63] : '=';
-	}
-	*p = '\0';
-	return o;
-}
-
-static char *b64_dec(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	char *o = malloc(n / 4 * 3 + 4), *p = o;
-	unsigned v = 0;
-	int bits = 0;
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		const char *c = strchr(b64c, s[i]);
-
-		if (!c || !s[i]) {
-			free(o);
-			return NULL;
-		}
-		v = (v << 6) | (unsigned)(c - b64c);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*p++ = (char)((v >> bits) & 0xff);
-		}
-	}
-	*p = '\0';
-	return o;
-}
-
-static json_t *jb64(const char *s)
-{
-	char *e = b64_enc(s, strlen(s));
-	json_t *j = e ? json_string(e) : NULL;
-
-	free(e);
-	return j;
-}
+#define b64_dec sa_etcd_b64_dec
+#define jb64 sa_etcd_jb64
+#define jll sa_etcd_jll
 
 static char *key_of(const char *rel)
 {
@@ -205,178 +130,37 @@ static void set_role(int leader)
 		etcd_client.cbs.role(leader);
 }
 
-/* ---- libcurl multi on the agent loop ------------------------------------------- */
+/* ---- requests through the shared etcd client ------------------------------------- */
 
-static void drain(void);
+static void finish(int kind, bool ok, long http, const char *buf, size_t len, const char *err);
+static int on_watch_json(json_t *j);
 
-static void on_fd(int fd, int ev)
+static void rq_done(void *arg, int ok, long http, const char *buf, size_t len, const char *err)
 {
-	int running;
+	int kind = (int)(intptr_t)arg;
 
-	curl_multi_socket_action(etcd_client.multi, fd, ev, &running);
-	drain();
+	if (!etcd_client.on)
+		return;
+	if (!ok && kind != RQ_WATCH)
+		sa_log(SA_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", kind, err[0] ? err : "HTTP error", http);
+	finish(kind, ok, http, buf, len, err);
 }
 
-static void on_read(int fd, void *arg)
+static int watch_line(void *arg, json_t *j)
 {
 	(void)arg;
-	on_fd(fd, CURL_CSELECT_IN);
-}
-
-static void on_write(int fd, void *arg)
-{
-	(void)arg;
-	on_fd(fd, CURL_CSELECT_OUT);
-}
-
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *up, void *sp)
-{
-	bool r = what == CURL_POLL_IN || what == CURL_POLL_INOUT;
-	bool w = what == CURL_POLL_OUT || what == CURL_POLL_INOUT;
-	struct fdwatch *f;
-
-	(void)e;
-	(void)up;
-	(void)sp;
-	if (s < 0)
-		return 0;
-	if ((size_t)s >= etcd_client.nfds) {
-		size_t n = (size_t)s + 64;
-		struct fdwatch *nf = realloc(etcd_client.fds, n * sizeof(*nf));
-
-		if (!nf)
-			return -1;
-		memset(nf + etcd_client.nfds, 0, (n - etcd_client.nfds) * sizeof(*nf));
-		etcd_client.fds = nf;
-		etcd_client.nfds = n;
-	}
-	f = &etcd_client.fds[s];
-	if (f->r && !r)
-		sa_ev_unwatch_read(s);
-	if (f->w && !w)
-		sa_ev_unwatch_write(s);
-	if (r && !f->r && sa_ev_watch_read(s, on_read, NULL) < 0)
+	if (!etcd_client.on)
 		return -1;
-	if (w && !f->w && sa_ev_watch_write(s, on_write, NULL) < 0)
-		return -1;
-	f->r = r;
-	f->w = w;
-	return 0;
+	return on_watch_json(j);
 }
-
-static void curl_tick(unsigned int id, void *arg)
-{
-	int running;
-
-	(void)id;
-	(void)arg;
-	etcd_client.curl_timer = 0;
-	curl_multi_socket_action(etcd_client.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain();
-}
-
-static int timer_cb(CURLM *m, long ms, void *up)
-{
-	(void)m;
-	(void)up;
-	sa_ev_cancel(etcd_client.curl_timer);
-	etcd_client.curl_timer = 0;
-	if (ms >= 0)
-		etcd_client.curl_timer = sa_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, NULL);
-	return 0;
-}
-
-static void finish(struct rq *q, bool ok, long http);
-
-static size_t on_body(char *data, size_t sz, size_t nm, void *arg);
 
 static int rq_send(int kind, const char *path, json_t *body)
 {
-	struct rq *q = calloc(1, sizeof(*q));
-	char url[512];
-
-	if (!q)
-		return -ENOMEM;
-	q->kind = kind;
-	q->body = json_dumps(body, JSON_COMPACT);
-	q->h = curl_easy_init();
-	q->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	if (!q->body || !q->h || !q->hdrs) {
-		free(q->body);
-		if (q->h)
-			curl_easy_cleanup(q->h);
-		curl_slist_free_all(q->hdrs);
-		free(q);
-		return -ENOMEM;
-	}
-	snprintf(url, sizeof(url), "%s%s", etcd_client.endpoints[etcd_client.ep], path);
-	curl_easy_setopt(q->h, CURLOPT_URL, url);
-	curl_easy_setopt(q->h, CURLOPT_POSTFIELDS, q->body);
-	curl_easy_setopt(q->h, CURLOPT_HTTPHEADER, q->hdrs);
-	curl_easy_setopt(q->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(q->h, CURLOPT_WRITEDATA, q);
-	curl_easy_setopt(q->h, CURLOPT_PRIVATE, q);
-	curl_easy_setopt(q->h, CURLOPT_ERRORBUFFER, q->err);
-	curl_easy_setopt(q->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
 	/* A watch streams for ever; everything else must answer well within a lease. */
-	if (kind != RQ_WATCH)
-		curl_easy_setopt(q->h, CURLOPT_TIMEOUT_MS, kind == RQ_KEEPALIVE ? (long)etcd_client.ttl * 700L : 3000L);
-	if (curl_multi_add_handle(etcd_client.multi, q->h) != CURLM_OK) {
-		curl_easy_cleanup(q->h);
-		curl_slist_free_all(q->hdrs);
-		free(q->body);
-		free(q);
-		return -EIO;
-	}
-	q->next = etcd_client.active;
-	etcd_client.active = q;
-	return 0;
-}
+	long to = kind == RQ_WATCH ? 0 : kind == RQ_KEEPALIVE ? (long)etcd_client.ttl * 700L : 3000L;
 
-static void rq_free(struct rq *q)
-{
-	struct rq **pp;
-
-	for (pp = &etcd_client.active; *pp; pp = &(*pp)->next) {
-		if (*pp == q) {
-			*pp = q->next;
-			break;
-		}
-	}
-	curl_multi_remove_handle(etcd_client.multi, q->h);
-	curl_easy_cleanup(q->h);
-	curl_slist_free_all(q->hdrs);
-	free(q->body);
-	free(q->buf);
-	free(q);
-}
-
-static void drain(void)
-{
-	CURLMsg *m;
-	int left;
-
-	while (etcd_client.on && (m = curl_multi_info_read(etcd_client.multi, &left))) {
-		struct rq *q = NULL;
-		long http = 0;
-		bool ok;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
-		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &http);
-		ok = m->data.result == CURLE_OK && http == 200;
-		if (m->data.result == CURLE_COULDNT_CONNECT || m->data.result == CURLE_OPERATION_TIMEDOUT)
-			etcd_client.ep =
-			    (etcd_client.ep + 1) % etcd_client.nendpoints; /* try the next member next time */
-		if (!ok && q->kind != RQ_WATCH)
-			sa_log(SA_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", q->kind,
-			       q->err[0] ? q->err : curl_easy_strerror(m->data.result), http);
-		curl_multi_remove_handle(etcd_client.multi, q->h);
-		finish(q, ok, http);
-		rq_free(q);
-	}
+	return sa_etcd_post(etcd_client.cli, path, body, to, rq_done, kind == RQ_WATCH ? watch_line : NULL,
+	                    (void *)(intptr_t)kind);
 }
 
 /* ---- the shared state ------------------------------------------------------------ */
@@ -433,26 +217,9 @@ static void dispatch_kv(json_t *kv, bool deleted)
 	free(v);
 }
 
-static long long jll(json_t *j)
-{
-	if (json_is_string(j))
-		return strtoll(json_string_value(j), NULL, 10);
-	if (json_is_integer(j))
-		return (long long)json_integer_value(j);
-	return 0;
-}
-
 static json_t *range_body(void)
 {
-	char *end = strdup(etcd_client.prefix);
-	json_t *b;
-
-	if (!end)
-		return NULL;
-	end[strlen(end) - 1]++; /* "/x/" .. "/x0": every key under the prefix */
-	b = json_pack("{s:o,s:o}", "key", jb64(etcd_client.prefix), "range_end", jb64(end));
-	free(end);
-	return b;
+	return sa_etcd_prefix_range(etcd_client.prefix);
 }
 
 static void retry_tick(unsigned int id, void *arg);
@@ -586,53 +353,6 @@ static int on_watch_json(json_t *j)
 	return 0;
 }
 
-/* The watch answers with one JSON object per line, as long as it lives. */
-static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
-{
-	struct rq *q = arg;
-	size_t n = sz * nm;
-
-	if (q->len + n + 1 > q->cap) {
-		size_t nc = q->cap ? q->cap : 4096;
-		char *nb;
-
-		while (nc < q->len + n + 1)
-			nc *= 2;
-		if (nc > ETCD_WATCH_MAX || !(nb = realloc(q->buf, nc)))
-			return 0;
-		q->buf = nb;
-		q->cap = nc;
-	}
-	memcpy(q->buf + q->len, data, n);
-	q->len += n;
-	q->buf[q->len] = '\0';
-	if (q->kind != RQ_WATCH)
-		return n;
-	for (;;) {
-		size_t skip = strspn(q->buf, " \r\n\t");
-		json_error_t je;
-		json_t *j;
-		int rc;
-
-		if (skip) {
-			memmove(q->buf, q->buf + skip, q->len - skip + 1);
-			q->len -= skip;
-		}
-		if (!q->len || !memchr(q->buf, '\n', q->len))
-			break;
-		j = json_loadb(q->buf, q->len, JSON_DISABLE_EOF_CHECK, &je);
-		if (!j)
-			return 0; /* garbage: end the stream, resync */
-		memmove(q->buf, q->buf + je.position, q->len - (size_t)je.position + 1);
-		q->len -= (size_t)je.position;
-		rc = on_watch_json(j);
-		json_decref(j);
-		if (!etcd_client.on || rc < 0)
-			return 0;
-	}
-	return n;
-}
-
 static size_t on_body_discard(char *data, size_t sz, size_t nm, void *arg)
 {
 	(void)data;
@@ -640,15 +360,14 @@ static size_t on_body_discard(char *data, size_t sz, size_t nm, void *arg)
 	return sz * nm;
 }
 
-static void finish(struct rq *q, bool ok, long http)
+static void finish(int kind, bool ok, long http, const char *buf, size_t len, const char *err)
 {
 	json_t *j = NULL, *x;
 	size_t i;
 
-	if (ok && q->kind != RQ_WATCH && q->kind != RQ_PUT && q->kind != RQ_PUT_FREE &&
-	    !(j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL)))
+	if (ok && kind != RQ_WATCH && kind != RQ_PUT && kind != RQ_PUT_FREE && !(j = json_loadb(buf, len, 0, NULL)))
 		ok = false;
-	switch (q->kind) {
+	switch (kind) {
 	case RQ_RANGE:
 		etcd_client.range_busy = false;
 		if (!ok) {
@@ -668,7 +387,7 @@ static void finish(struct rq *q, bool ok, long http)
 	case RQ_WATCH:
 		etcd_client.watch_on = false;
 		sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
-		       q->err[0] ? q->err : "closed", http, q->buf ? q->buf : "");
+		       err[0] ? err : "closed", http, buf);
 		if (!etcd_client.retry_timer)
 			etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 		break;
@@ -709,11 +428,10 @@ static void finish(struct rq *q, bool ok, long http)
 		break;
 	case RQ_PUT:
 		if (!ok) {
-			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s",
-			       q->err[0] ? q->err : "HTTP error");
+			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s", err[0] ? err : "HTTP error");
 			break;
 		}
-		j = json_loadb(q->buf ? q->buf : "", q->len, 0, NULL);
+		j = json_loadb(buf, len, 0, NULL);
 		/* The writes are guarded by our lease on the leader key. */
 		if (j && !json_is_true(json_object_get(j, "succeeded")))
 			set_role(0);
@@ -723,7 +441,7 @@ static void finish(struct rq *q, bool ok, long http)
 		 * only logged (the operator sees the old value and sets again). */
 		if (!ok)
 			sa_log(SA_LOG_WARNING, TAG, "writing a shared admin state failed: %s",
-			       q->err[0] ? q->err : "HTTP error");
+			       err[0] ? err : "HTTP error");
 		break;
 	}
 	json_decref(j);
@@ -880,7 +598,6 @@ int redir_etcd_is_leader(void)
 int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, const struct redir_etcd_cbs *cbs, char *err,
                      size_t errlen)
 {
-	static int global_done;
 	size_t n;
 
 	if (etcd_client.on)
@@ -889,42 +606,27 @@ int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, cons
 		snprintf(err, errlen, "no etcd endpoints");
 		return -EINVAL;
 	}
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			snprintf(err, errlen, "libcurl initialisation failed");
-			return -EIO;
-		}
-		global_done = 1;
-	}
 	memset(&etcd_client, 0, sizeof(etcd_client));
 	etcd_client.ttl = cfg->lease_ttl > 0 ? cfg->lease_ttl : 1;
 	etcd_client.cbs = *cbs;
 	n = strlen(cfg->cluster ? cfg->cluster : "default") + 32;
 	etcd_client.prefix = malloc(n);
 	etcd_client.self = strdup(self);
-	etcd_client.endpoints = calloc(cfg->nendpoints, sizeof(char *));
-	etcd_client.multi = curl_multi_init();
-	if (!etcd_client.prefix || !etcd_client.self || !etcd_client.endpoints || !etcd_client.multi)
+	if (!etcd_client.prefix || !etcd_client.self)
 		goto nomem;
-	snprintf(etcd_client.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
-	for (size_t i = 0; i < cfg->nendpoints; i++) {
-		size_t l = strlen(cfg->endpoints[i]);
-
-		if (!(etcd_client.endpoints[i] = strdup(cfg->endpoints[i])))
-			goto nomem;
-		etcd_client.nendpoints = i + 1;
-		if (l && etcd_client.endpoints[i][l - 1] == '/')
-			etcd_client.endpoints[i][l - 1] = '\0';
+	if (!(etcd_client.cli = sa_etcd_new(cfg->endpoints, cfg->nendpoints, err, errlen))) {
+		etcd_client.on = 1;
+		redir_etcd_stop();
+		return -ENOMEM;
 	}
-	curl_multi_setopt(etcd_client.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(etcd_client.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	snprintf(etcd_client.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
 	etcd_client.on = 1;
 	/* Keepalive three times per TTL, as etcd's own clients do. */
 	etcd_client.ka_timer = sa_ev_timer((unsigned)etcd_client.ttl * 300u, 1, ka_tick, NULL);
 	resync();
 	grant();
 	sa_log(SA_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", etcd_client.self, etcd_client.prefix,
-	       etcd_client.endpoints[0], etcd_client.nendpoints > 1 ? " and more" : "", etcd_client.ttl);
+	       sa_etcd_endpoint(etcd_client.cli), cfg->nendpoints > 1 ? " and more" : "", etcd_client.ttl);
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -939,12 +641,12 @@ void redir_etcd_stop(void)
 		return;
 	/* A clean stop hands leadership over at once instead of after the TTL:
 	 * one short blocking revoke, outside any request the loop waits for. */
-	if (etcd_client.lease[0] && etcd_client.nendpoints) {
+	if (etcd_client.lease[0] && etcd_client.cli) {
 		CURL *h = curl_easy_init();
 		char url[512], body[64];
 
 		if (h) {
-			snprintf(url, sizeof(url), "%s/v3/lease/revoke", etcd_client.endpoints[etcd_client.ep]);
+			snprintf(url, sizeof(url), "%s/v3/lease/revoke", sa_etcd_endpoint(etcd_client.cli));
 			snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", etcd_client.lease);
 			curl_easy_setopt(h, CURLOPT_URL, url);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -959,27 +661,13 @@ void redir_etcd_stop(void)
 	sa_ev_cancel(etcd_client.ka_timer);
 	sa_ev_cancel(etcd_client.retry_timer);
 	sa_ev_cancel(etcd_client.flush_timer);
-	sa_ev_cancel(etcd_client.curl_timer);
 	sa_ev_cancel(etcd_client.kick_timer);
-	while (etcd_client.active)
-		rq_free(etcd_client.active);
-	for (size_t fd = 0; fd < etcd_client.nfds; fd++) {
-		if (etcd_client.fds[fd].r)
-			sa_ev_unwatch_read((int)fd);
-		if (etcd_client.fds[fd].w)
-			sa_ev_unwatch_write((int)fd);
-	}
-	if (etcd_client.multi)
-		curl_multi_cleanup(etcd_client.multi);
-	for (size_t i = 0; i < etcd_client.nendpoints; i++)
-		free(etcd_client.endpoints[i]);
+	sa_etcd_free(etcd_client.cli);
 	for (size_t i = 0; i < etcd_client.nops; i++) {
 		free(etcd_client.ops[i].key);
 		free(etcd_client.ops[i].value);
 	}
 	free(etcd_client.ops);
-	free(etcd_client.endpoints);
-	free(etcd_client.fds);
 	free(etcd_client.prefix);
 	free(etcd_client.self);
 	memset(&etcd_client, 0, sizeof(etcd_client));

@@ -722,6 +722,31 @@ START_TEST(test_redirect_limits)
 }
 END_TEST
 
+/* cluster { etcd = { }; }: the same checks as redirect.etcd, named by file line. */
+START_TEST(test_cluster_etcd)
+{
+	struct sa_config *cfg = load_ok("cluster = { };\n");
+
+	ck_assert_int_eq(cfg->cluster.etcd.present, 0);
+	sa_config_free(cfg);
+	cfg = load_ok(
+	    "cluster = {\n  etcd = { endpoints = [ \"http://127.0.0.1:2379\", \"http://127.0.0.2:2379\" ]; };\n};\n");
+	ck_assert_int_eq(cfg->cluster.etcd.present, 1);
+	ck_assert_uint_eq(cfg->cluster.etcd.nendpoints, 2);
+	ck_assert_str_eq(cfg->cluster.etcd.endpoints[1], "http://127.0.0.2:2379");
+	ck_assert_str_eq(cfg->cluster.etcd.cluster, "default");
+	sa_config_free(cfg);
+	expect_bad_at("cluster = {\n  role = \"host\";\n  etcd = { endpoints = [ \"127.0.0.1:2379\" ]; };\n};\n", 3,
+	              "not an etcd URL");
+	expect_bad_at(
+	    "cluster = {\n  etcd = {\n    endpoints = [ \"http://127.0.0.1:2379\" ];\n    cluster = \"a/b\"; };\n};\n",
+	    4, "must be 1..63 characters");
+	expect_bad_at("cluster = {\n  etcd = { cluster = \"x\"; };\n};\n", 2, "endpoints");
+	expect_bad_at("cluster = {\n  etcd = { endpoints = [ \"http://127.0.0.1:2379\" ]; lease_ttl = 1; };\n};\n", 2,
+	              "unknown key");
+}
+END_TEST
+
 /* rediscover { }: defaults, valid values, out-of-range values and bad choices, each named by line. */
 START_TEST(test_rediscover_section)
 {
@@ -845,6 +870,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_shipped_conf_examples);
 	tcase_add_test(tc, test_redirect_section);
 	tcase_add_test(tc, test_redirect_limits);
+	tcase_add_test(tc, test_cluster_etcd);
 	tcase_add_test(tc, test_agent_pending_rows);
 	tcase_add_test(tc, test_trap_receiver_section);
 	tcase_add_test(tc, test_discovery_section);
