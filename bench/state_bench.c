@@ -35,7 +35,7 @@ static void row_value(char *out, size_t len, unsigned long gen, unsigned long ro
 
 int main(int argc, char **argv)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	unsigned long rows, changes, pdus = 0, gen = 1;
 	double secs, t0, t, worst = 0, first_commit;
 	char key[64], val[160];
@@ -48,18 +48,18 @@ int main(int argc, char **argv)
 	rows = strtoul(argv[2], NULL, 10);
 	changes = strtoul(argv[3], NULL, 10);
 	secs = atof(argv[4]);
-	if ((rc = sa_state_open(argv[1], &st, NULL)) < 0) {
+	if ((rc = cm_state_open(argv[1], &st, NULL)) < 0) {
 		fprintf(stderr, "open: %s\n", strerror(-rc));
 		return 1;
 	}
 	for (unsigned long i = 0; i < rows; i++) {
 		snprintf(key, sizeof(key), "login.cred.%lu", i + 1);
 		row_value(val, sizeof(val), 0, i + 1);
-		if (sa_state_set(st, key, val) < 0)
+		if (cm_state_set(st, key, val) < 0)
 			return 1;
 	}
 	t = now();
-	if ((rc = sa_state_commit(st)) < 0) {
+	if ((rc = cm_state_commit(st)) < 0) {
 		fprintf(stderr, "preload commit: %s\n", strerror(-rc));
 		return 1;
 	}
@@ -75,11 +75,11 @@ int main(int argc, char **argv)
 
 			snprintf(key, sizeof(key), "login.cred.%lu", r);
 			row_value(val, sizeof(val), gen, r);
-			if (sa_state_set(st, key, val) < 0)
+			if (cm_state_set(st, key, val) < 0)
 				return 1;
 		}
 		c = now();
-		if ((rc = sa_state_commit(st)) < 0) {
+		if ((rc = cm_state_commit(st)) < 0) {
 			fprintf(stderr, "commit: %s\n", strerror(-rc));
 			return 1;
 		}
@@ -96,22 +96,22 @@ int main(int argc, char **argv)
 		double f, bg, sync;
 
 		f = now();
-		if ((rc = sa_state_compact_background(st)) < 0) {
+		if ((rc = cm_state_compact_background(st)) < 0) {
 			fprintf(stderr, "background compaction: %s\n", strerror(-rc));
 			return 1;
 		}
 		bg = now() - f;
-		sa_state_close(st); /* waits for the child */
-		if ((rc = sa_state_open(argv[1], &st, NULL)) < 0)
+		cm_state_close(st); /* waits for the child */
+		if ((rc = cm_state_open(argv[1], &st, NULL)) < 0)
 			return 1;
 		f = now();
-		if ((rc = sa_state_compact(st)) < 0)
+		if ((rc = cm_state_compact(st)) < 0)
 			return 1;
 		sync = now() - f;
 		printf("compaction %lu %.2f %.2f\n", rows, bg * 1e3, sync * 1e3);
 	}
 #endif
-	sa_state_close(st);
+	cm_state_close(st);
 	/* label rows pdus seconds pdus/s worst-commit-ms full-write-ms */
 	printf("%s %lu %lu %.3f %.1f %.2f %.2f\n", argv[5], rows, pdus, t - t0, pdus / (t - t0), worst * 1e3,
 	       first_commit * 1e3);

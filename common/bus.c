@@ -44,11 +44,11 @@ static int add(int topic, const uint32_t *key, size_t key_len, int keyed, int pr
 	uint32_t *copy = NULL;
 
 	if (!valid_topic(topic) || !cb || (key_len && !key) || (keyed && !key_len && !prefix)) {
-		sa_log(SA_LOG_ERR, TAG, "subscribe to topic %d refused: invalid arguments", topic);
+		cm_log(CM_LOG_ERR, TAG, "subscribe to topic %d refused: invalid arguments", topic);
 		return -EINVAL;
 	}
 	if (next_handle == INT_MAX) {
-		sa_log(SA_LOG_ERR, TAG, "subscribe to topic %d refused: handles exhausted", topic);
+		cm_log(CM_LOG_ERR, TAG, "subscribe to topic %d refused: handles exhausted", topic);
 		return -EOVERFLOW;
 	}
 	t = &topics[topic];
@@ -76,7 +76,7 @@ static int add(int topic, const uint32_t *key, size_t key_len, int keyed, int pr
 	                      .prefix = !!prefix};
 	return s->handle;
 nomem:
-	sa_log(SA_LOG_ERR, TAG, "subscribe to topic %d refused: out of memory", topic);
+	cm_log(CM_LOG_ERR, TAG, "subscribe to topic %d refused: out of memory", topic);
 	return -ENOMEM;
 }
 
@@ -128,7 +128,7 @@ int bus_unsubscribe(int handle)
 			return 0;
 		}
 	}
-	sa_log(SA_LOG_WARNING, TAG, "unsubscribe: no subscription with handle %d", handle);
+	cm_log(CM_LOG_WARNING, TAG, "unsubscribe: no subscription with handle %d", handle);
 	return -ENOENT;
 }
 

@@ -16,7 +16,7 @@ enum bus_topic {
 	BUS_DISCOVERY,   /* struct disc_event       engines/discovery/discovery.h */
 	BUS_LOGIN,       /* struct disc_login_event engines/discovery/login.h */
 	BUS_ENGINES,     /* struct sa_engine        engines/registry.h */
-	BUS_TRAP,        /* struct sa_trap          common/trap.h, keyed by its snmpTrapOID */
+	BUS_TRAP,        /* struct cm_trap          common/trap.h, keyed by its snmpTrapOID */
 	BUS_REDISCOVER,  /* struct redisc_event     engines/rediscover/rediscover.h */
 	BUS_CLUSTER,     /* struct clu_event        engines/cluster/cluster.h */
 	BUS_TOPIC_COUNT

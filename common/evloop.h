@@ -4,17 +4,17 @@
 
 /* Backed by net-snmp's fd event manager and snmp_alarm (evloop_snmp.c), so
  * the same engine code runs inside sanagentd and inside snmpd as a dlmod. */
-typedef void (*sa_fd_cb)(int fd, void *arg);
-typedef void (*sa_timer_cb)(unsigned int id, void *arg);
+typedef void (*cm_fd_cb)(int fd, void *arg);
+typedef void (*cm_timer_cb)(unsigned int id, void *arg);
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg);
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg);
-void sa_ev_unwatch_read(int fd);
-void sa_ev_unwatch_write(int fd);
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg);
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg);
+void cm_ev_unwatch_read(int fd);
+void cm_ev_unwatch_write(int fd);
 
 /* Returns a non-zero timer id, or 0 on failure.  A repeating timer fires
  * every ms milliseconds until cancelled. */
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg);
-void sa_ev_cancel(unsigned int id);
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg);
+void cm_ev_cancel(unsigned int id);
 
 #endif

@@ -3,7 +3,7 @@
 #define SA_COMMON_HEX_H
 
 /* 0..15, or -1 when c is not a hexadecimal digit (either case). */
-static inline int sa_hex_digit(char c)
+static inline int cm_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

@@ -4,20 +4,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void sa_log_stderr(int prio, const char *line)
+static void cm_log_stderr(int prio, const char *line)
 {
 	(void)prio;
 	fprintf(stderr, "%s\n", line);
 }
 
-static sa_log_sink sa_sink = sa_log_stderr;
+static cm_log_sink cm_sink = cm_log_stderr;
 
-void sa_log_set_sink(sa_log_sink sink)
+void cm_log_set_sink(cm_log_sink sink)
 {
-	sa_sink = sink ? sink : sa_log_stderr;
+	cm_sink = sink ? sink : cm_log_stderr;
 }
 
-void sa_log(int prio, const char *tag, const char *fmt, ...)
+void cm_log(int prio, const char *tag, const char *fmt, ...)
 {
 	char line[1024];
 	int n = snprintf(line, sizeof(line), "[%s] ", tag);
@@ -28,5 +28,5 @@ void sa_log(int prio, const char *tag, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	sa_sink(prio, line);
+	cm_sink(prio, line);
 }

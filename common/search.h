@@ -10,9 +10,9 @@
  * says) whose element does not sort before key, n when there is none:
  * cmp(elem, key) < 0 when elem sorts before key.  For keys that are not one
  * integer (strings, composite keys, orders that need context).  The one
- * binary search of the tree; sa_lower_bound below is this with an integer key.
+ * binary search of the tree; cm_lower_bound below is this with an integer key.
  */
-static inline size_t sa_lower_bound_cmp(const void *base, size_t n, size_t size, const void *key,
+static inline size_t cm_lower_bound_cmp(const void *base, size_t n, size_t size, const void *key,
                                         int (*cmp)(const void *elem, const void *key))
 {
 	size_t lo = 0, hi = n;
@@ -28,14 +28,14 @@ static inline size_t sa_lower_bound_cmp(const void *base, size_t n, size_t size,
 	return lo;
 }
 
-struct sa_int_key {
+struct cm_int_key {
 	int64_t key;
 	int64_t (*key_of)(const void *elem);
 };
 
-static inline int sa_int_key_cmp(const void *elem, const void *key)
+static inline int cm_int_key_cmp(const void *elem, const void *key)
 {
-	const struct sa_int_key *k = key;
+	const struct cm_int_key *k = key;
 	int64_t e = k->key_of(elem);
 
 	return e < k->key ? -1 : e > k->key;
@@ -47,29 +47,29 @@ static inline int sa_int_key_cmp(const void *elem, const void *key)
  * an int64_t so that "after" lookups may ask for UINT32_MAX + 1 of a
  * 32-bit index without wrapping to 0.
  */
-static inline size_t sa_lower_bound(const void *base, size_t n, size_t size, int64_t key,
+static inline size_t cm_lower_bound(const void *base, size_t n, size_t size, int64_t key,
                                     int64_t (*key_of)(const void *elem))
 {
-	struct sa_int_key k = {key, key_of};
+	struct cm_int_key k = {key, key_of};
 
-	return sa_lower_bound_cmp(base, n, size, &k, sa_int_key_cmp);
+	return cm_lower_bound_cmp(base, n, size, &k, cm_int_key_cmp);
 }
 
 /* Over the same sorted array: the element whose key is key, and the first whose key is above after (a table's
  * GET and GETNEXT); NULL when there is none. */
-static inline const void *sa_find_key(const void *base, size_t n, size_t size, int64_t key,
+static inline const void *cm_find_key(const void *base, size_t n, size_t size, int64_t key,
                                       int64_t (*key_of)(const void *elem))
 {
-	size_t i = sa_lower_bound(base, n, size, key, key_of);
+	size_t i = cm_lower_bound(base, n, size, key, key_of);
 	const void *e = i < n ? (const char *)base + i * size : NULL;
 
 	return e && key_of(e) == key ? e : NULL;
 }
 
-static inline const void *sa_next_key(const void *base, size_t n, size_t size, int64_t after,
+static inline const void *cm_next_key(const void *base, size_t n, size_t size, int64_t after,
                                       int64_t (*key_of)(const void *elem))
 {
-	size_t i = sa_lower_bound(base, n, size, after + 1, key_of);
+	size_t i = cm_lower_bound(base, n, size, after + 1, key_of);
 
 	return i < n ? (const char *)base + i * size : NULL;
 }

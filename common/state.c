@@ -82,71 +82,71 @@
 #define SA_STATE_MAX_FILE (64u << 20) /* refuse to slurp anything absurd */
 #define SA_JOURNAL_FLOOR (256u << 10) /* below this, compaction is not worth a fork */
 
-struct sa_kv {
+struct cm_kv {
 	char *key;
 	char *value;
 };
 
-struct sa_state {
+struct cm_state {
 	char *path, *jpath, *jold;
-	struct sa_kv *kv; /* sorted by strcmp(key) */
+	struct cm_kv *kv; /* sorted by strcmp(key) */
 	size_t n, cap;
 	/* Keys changed since the last durable commit (may repeat). */
 	char **dirty;
 	size_t ndirty, dirtycap;
-	int depth;       /* open sa_state_begin() levels */
+	int depth;       /* open cm_state_begin() levels */
 	int jfd;         /* P.journal open for append, -1 until needed */
 	off_t jsize;     /* bytes of whole records in P.journal */
 	off_t snap_size; /* bytes of the last snapshot written or read */
 	int have_snap;   /* P exists on disk */
 	int need_full;   /* the journal cannot be trusted: next commit writes a snapshot */
-	int readonly;    /* sa_state_open_readonly(): never touches a file */
+	int readonly;    /* cm_state_open_readonly(): never touches a file */
 	pid_t child;     /* compaction child, 0 when none */
 	int child_fd;    /* its report pipe */
 	unsigned long compactions, journal_commits;
 };
 
-struct sa_buf {
+struct cm_buf {
 	char *p;
 	size_t len, cap;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static uint32_t sa_crc_table[256];
+static uint32_t cm_crc_table[256];
 
-static void sa_crc_init(void)
+static void cm_crc_init(void)
 {
-	if (sa_crc_table[1])
+	if (cm_crc_table[1])
 		return;
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t v = i;
 
 		for (int k = 0; k < 8; k++)
 			v = (v & 1) ? 0xedb88320u ^ (v >> 1) : v >> 1;
-		sa_crc_table[i] = v;
+		cm_crc_table[i] = v;
 	}
 }
 
 /* Running form: start with c = 0, feed pieces, the result is the CRC-32 of
  * their concatenation (the pre/post inversion is folded in). */
-static uint32_t sa_crc32_update(uint32_t c, const void *data, size_t len)
+static uint32_t cm_crc32_update(uint32_t c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
-	sa_crc_init();
+	cm_crc_init();
 	c ^= 0xffffffffu;
 	while (len--)
-		c = sa_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+		c = cm_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
 }
 
-static uint32_t sa_crc32(const void *data, size_t len)
+static uint32_t cm_crc32(const void *data, size_t len)
 {
-	return sa_crc32_update(0, data, len);
+	return cm_crc32_update(0, data, len);
 }
 
-static int sa_buf_put(struct sa_buf *b, const void *data, size_t len)
+static int cm_buf_put(struct cm_buf *b, const void *data, size_t len)
 {
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -172,7 +172,7 @@ static int sa_buf_put(struct sa_buf *b, const void *data, size_t len)
 	return 0;
 }
 
-static void sa_buf_wipe(struct sa_buf *b)
+static void cm_buf_wipe(struct cm_buf *b)
 {
 	if (b->p) {
 		explicit_bzero(b->p, b->len);
@@ -182,7 +182,7 @@ static void sa_buf_wipe(struct sa_buf *b)
 	b->len = b->cap = 0;
 }
 
-static void sa_free_secret(char *s)
+static void cm_free_secret(char *s)
 {
 	if (s) {
 		explicit_bzero(s, strlen(s));
@@ -190,7 +190,7 @@ static void sa_free_secret(char *s)
 	}
 }
 
-static int sa_key_valid(const char *key)
+static int cm_key_valid(const char *key)
 {
 	if (!key || !*key)
 		return 0;
@@ -200,32 +200,32 @@ static int sa_key_valid(const char *key)
 	return 1;
 }
 
-static int sa_kv_cmp(const void *elem, const void *key)
+static int cm_kv_cmp(const void *elem, const void *key)
 {
-	return strcmp(((const struct sa_kv *)elem)->key, key);
+	return strcmp(((const struct cm_kv *)elem)->key, key);
 }
 
 /* Index of the first key >= key. */
-static size_t sa_state_pos(const struct sa_state *st, const char *key)
+static size_t cm_state_pos(const struct cm_state *st, const char *key)
 {
-	return sa_lower_bound_cmp(st->kv, st->n, sizeof(*st->kv), key, sa_kv_cmp);
+	return cm_lower_bound_cmp(st->kv, st->n, sizeof(*st->kv), key, cm_kv_cmp);
 }
 
-static void sa_state_clear(struct sa_state *st)
+static void cm_state_clear(struct cm_state *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->kv[i].key);
-		sa_free_secret(st->kv[i].value);
+		cm_free_secret(st->kv[i].value);
 	}
 	st->n = 0;
 }
 
 /* Inserts at position i; takes ownership of key and value. */
-static int sa_state_insert(struct sa_state *st, size_t i, char *key, char *value)
+static int cm_state_insert(struct cm_state *st, size_t i, char *key, char *value)
 {
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 32;
-		struct sa_kv *kv = realloc(st->kv, cap * sizeof(*kv));
+		struct cm_kv *kv = realloc(st->kv, cap * sizeof(*kv));
 
 		if (!kv)
 			return -ENOMEM;
@@ -244,14 +244,14 @@ static int sa_state_insert(struct sa_state *st, size_t i, char *key, char *value
 /* Escaping writes through a sink so the same code fills a growing buffer
  * (journal records) and a fixed one (snapshots written by a forked child,
  * which must not call malloc). */
-typedef int (*sa_put_fn)(void *ctx, const void *data, size_t len);
+typedef int (*cm_put_fn)(void *ctx, const void *data, size_t len);
 
-static int sa_buf_sink(void *ctx, const void *data, size_t len)
+static int cm_buf_sink(void *ctx, const void *data, size_t len)
 {
-	return sa_buf_put(ctx, data, len);
+	return cm_buf_put(ctx, data, len);
 }
 
-static int sa_escape(sa_put_fn put, void *ctx, const char *v)
+static int cm_escape(cm_put_fn put, void *ctx, const char *v)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *run = (const unsigned char *)v, *p;
@@ -287,7 +287,7 @@ static int sa_escape(sa_put_fn put, void *ctx, const char *v)
 }
 
 /* Decodes s[0..len) into a new string; NULL if the escaping is invalid. */
-static char *sa_unescape(const char *s, size_t len)
+static char *cm_unescape(const char *s, size_t len)
 {
 	char *out = malloc(len + 1), *o = out;
 
@@ -314,8 +314,8 @@ static char *sa_unescape(const char *s, size_t len)
 
 			if (i + 2 >= len)
 				goto bad;
-			hi = sa_hex_digit(s[i + 1]);
-			lo = sa_hex_digit(s[i + 2]);
+			hi = cm_hex_digit(s[i + 1]);
+			lo = cm_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			*o++ = (char)(hi << 4 | lo);
@@ -336,7 +336,7 @@ bad:
 /* ---- parse / serialise ------------------------------------------------ */
 
 /* Fills st from buf or says why the file is corrupt. */
-static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char *why, size_t whylen)
+static int cm_state_parse(struct cm_state *st, const char *buf, size_t len, char *why, size_t whylen)
 {
 	size_t hlen = strlen(SA_STATE_HEADER), tstart, count = 0, pos;
 	const char *t, *end;
@@ -377,13 +377,13 @@ static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char
 		return -1;
 	}
 	for (const char *h = num_end + 1; h < end; h++) {
-		if (sa_hex_digit(*h) < 0 || (*h >= 'A' && *h <= 'F')) {
+		if (cm_hex_digit(*h) < 0 || (*h >= 'A' && *h <= 'F')) {
 			snprintf(why, whylen, "bad trailer");
 			return -1;
 		}
 	}
 	crc = strtoul(num_end + 1, NULL, 16);
-	if (crc != sa_crc32(buf, tstart)) {
+	if (crc != cm_crc32(buf, tstart)) {
 		snprintf(why, whylen, "checksum mismatch");
 		return -1;
 	}
@@ -405,21 +405,21 @@ static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char
 			snprintf(why, whylen, "out of memory");
 			goto bad;
 		}
-		if (!sa_key_valid(key) || (st->n && strcmp(st->kv[st->n - 1].key, key) >= 0)) {
+		if (!cm_key_valid(key) || (st->n && strcmp(st->kv[st->n - 1].key, key) >= 0)) {
 			snprintf(why, whylen, "line %zu: bad or out-of-order key", count + 2);
 			free(key);
 			goto bad;
 		}
-		value = sa_unescape(tab + 1, (size_t)(nl - tab - 1));
+		value = cm_unescape(tab + 1, (size_t)(nl - tab - 1));
 		if (!value) {
 			snprintf(why, whylen, "line %zu: bad escaping", count + 2);
 			free(key);
 			goto bad;
 		}
-		if (sa_state_insert(st, st->n, key, value) < 0) {
+		if (cm_state_insert(st, st->n, key, value) < 0) {
 			snprintf(why, whylen, "out of memory");
 			free(key);
-			sa_free_secret(value);
+			cm_free_secret(value);
 			goto bad;
 		}
 		pos = (size_t)(nl - buf) + 1;
@@ -430,13 +430,13 @@ static int sa_state_parse(struct sa_state *st, const char *buf, size_t len, char
 	}
 	return 0;
 bad:
-	sa_state_clear(st);
+	cm_state_clear(st);
 	return -1;
 }
 
 /* ---- files ----------------------------------------------------------------- */
 
-static char *sa_dirname(const char *path)
+static char *cm_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -447,7 +447,7 @@ static char *sa_dirname(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-static int sa_read_file(const char *path, struct sa_buf *b)
+static int cm_read_file(const char *path, struct cm_buf *b)
 {
 	struct stat sb;
 	char chunk[8192];
@@ -478,7 +478,7 @@ static int sa_read_file(const char *path, struct sa_buf *b)
 			rc = -EFBIG;
 			break;
 		}
-		rc = sa_buf_put(b, chunk, (size_t)r);
+		rc = cm_buf_put(b, chunk, (size_t)r);
 		if (rc)
 			break;
 	}
@@ -486,13 +486,13 @@ static int sa_read_file(const char *path, struct sa_buf *b)
 out:
 	close(fd);
 	if (rc)
-		sa_buf_wipe(b);
+		cm_buf_wipe(b);
 	return rc;
 }
 
 /* Moves a corrupt file to "<path>.corrupt.<time>" without ever replacing an
  * earlier one: link() fails on an existing name where rename() would not. */
-static int sa_set_aside(const char *path, char *aside, size_t len)
+static int cm_set_aside(const char *path, char *aside, size_t len)
 {
 	long long now = (long long)time(NULL);
 
@@ -516,7 +516,7 @@ static int sa_set_aside(const char *path, char *aside, size_t len)
 	return -EEXIST;
 }
 
-static int sa_pid_dead(pid_t pid)
+static int cm_pid_dead(pid_t pid)
 {
 	char path[64], buf[256], *rp;
 	ssize_t n;
@@ -541,10 +541,10 @@ static int sa_pid_dead(pid_t pid)
 /* A killed agent's compaction child is killed with it (PR_SET_PDEATHSIG)
  * but may take a moment to die (it can be inside fsync): give it that
  * moment rather than leave its temp file behind for good. */
-static int sa_writer_gone(pid_t pid)
+static int cm_writer_gone(pid_t pid)
 {
 	for (int i = 0; i < 200; i++) {
-		if (sa_pid_dead(pid))
+		if (cm_pid_dead(pid))
 			return 1;
 		usleep(5000);
 	}
@@ -553,9 +553,9 @@ static int sa_writer_gone(pid_t pid)
 
 /* A writer killed mid-commit leaves "<path>.tmp.<pid>" behind; remove those
  * whose writer is gone so a crash loop does not fill the directory. */
-static void sa_sweep_temps(const char *path)
+static void cm_sweep_temps(const char *path)
 {
-	char *dir = sa_dirname(path);
+	char *dir = cm_dirname(path);
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t blen = strlen(base);
 	struct dirent *de;
@@ -582,10 +582,10 @@ static void sa_sweep_temps(const char *path)
 		pid = strtol(p, &endp, 10);
 		if (errno || *endp || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (pid != (long)getpid() && !sa_writer_gone((pid_t)pid))
+		if (pid != (long)getpid() && !cm_writer_gone((pid_t)pid))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			sa_log(SA_LOG_NOTICE, "state", "%s: removed %s left by an interrupted commit", path,
+			cm_log(CM_LOG_NOTICE, "state", "%s: removed %s left by an interrupted commit", path,
 			       de->d_name);
 	}
 	closedir(d);
@@ -593,7 +593,7 @@ static void sa_sweep_temps(const char *path)
 }
 
 /* mkdir -p with 0700 for every directory it has to create. */
-static int sa_mkdir_p(const char *dir)
+static int cm_mkdir_p(const char *dir)
 {
 	char *p, *s = strdup(dir);
 	struct stat sb;
@@ -621,7 +621,7 @@ static int sa_mkdir_p(const char *dir)
 	return rc;
 }
 
-static int sa_write_all(int fd, const char *p, size_t len)
+static int cm_write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		ssize_t w = write(fd, p, len);
@@ -639,7 +639,7 @@ static int sa_write_all(int fd, const char *p, size_t len)
 /* ---- snapshot writing --------------------------------------------------------- */
 
 /* A fixed-buffer writer: no malloc, so it is safe in a forked child. */
-struct sa_fw {
+struct cm_fw {
 	int fd, err;
 	uint32_t crc; /* of everything written so far */
 	off_t total;
@@ -647,21 +647,21 @@ struct sa_fw {
 	char buf[32768];
 };
 
-static int sa_fw_flush(struct sa_fw *w)
+static int cm_fw_flush(struct cm_fw *w)
 {
 	if (!w->err && w->len)
-		w->err = sa_write_all(w->fd, w->buf, w->len);
+		w->err = cm_write_all(w->fd, w->buf, w->len);
 	explicit_bzero(w->buf, w->len);
 	w->len = 0;
 	return w->err;
 }
 
-static int sa_fw_put(void *ctx, const void *data, size_t len)
+static int cm_fw_put(void *ctx, const void *data, size_t len)
 {
-	struct sa_fw *w = ctx;
+	struct cm_fw *w = ctx;
 	const char *p = data;
 
-	w->crc = sa_crc32_update(w->crc, data, len);
+	w->crc = cm_crc32_update(w->crc, data, len);
 	w->total += (off_t)len;
 	while (len && !w->err) {
 		size_t room = sizeof(w->buf) - w->len, n = len < room ? len : room;
@@ -671,7 +671,7 @@ static int sa_fw_put(void *ctx, const void *data, size_t len)
 		p += n;
 		len -= n;
 		if (w->len == sizeof(w->buf))
-			sa_fw_flush(w);
+			cm_fw_flush(w);
 	}
 	return w->err;
 }
@@ -679,29 +679,29 @@ static int sa_fw_put(void *ctx, const void *data, size_t len)
 /* Writes the whole state to tmp and renames it over path, durably.  Calls
  * neither malloc nor the logger: it also runs in the compaction child.
  * *size gets the snapshot's length. */
-static int sa_snapshot_write(const struct sa_state *st, const char *tmp, const char *dir, off_t *size)
+static int cm_snapshot_write(const struct cm_state *st, const char *tmp, const char *dir, off_t *size)
 {
-	static struct sa_fw w; /* 32 KiB: not on the stack; one writer per process */
+	static struct cm_fw w; /* 32 KiB: not on the stack; one writer per process */
 	char trailer[64];
 	int dfd, rc = 0, n;
 
-	memset(&w, 0, offsetof(struct sa_fw, buf));
+	memset(&w, 0, offsetof(struct cm_fw, buf));
 	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (w.fd < 0)
 		return -errno;
 	/* It will hold secrets: 0600 whatever the umask or a stale file said. */
 	if (fchmod(w.fd, 0600) < 0)
 		w.err = -errno;
-	sa_fw_put(&w, SA_STATE_HEADER, strlen(SA_STATE_HEADER));
+	cm_fw_put(&w, SA_STATE_HEADER, strlen(SA_STATE_HEADER));
 	for (size_t i = 0; i < st->n && !w.err; i++) {
-		sa_fw_put(&w, st->kv[i].key, strlen(st->kv[i].key));
-		sa_fw_put(&w, "\t", 1);
-		sa_escape(sa_fw_put, &w, st->kv[i].value);
-		sa_fw_put(&w, "\n", 1);
+		cm_fw_put(&w, st->kv[i].key, strlen(st->kv[i].key));
+		cm_fw_put(&w, "\t", 1);
+		cm_escape(cm_fw_put, &w, st->kv[i].value);
+		cm_fw_put(&w, "\n", 1);
 	}
 	n = snprintf(trailer, sizeof(trailer), "END %zu %08x\n", st->n, (unsigned)w.crc);
-	sa_fw_put(&w, trailer, (size_t)n);
-	rc = sa_fw_flush(&w);
+	cm_fw_put(&w, trailer, (size_t)n);
+	rc = cm_fw_flush(&w);
 	if (!rc && fsync(w.fd) < 0)
 		rc = -errno;
 	if (close(w.fd) < 0 && !rc)
@@ -725,9 +725,9 @@ static int sa_snapshot_write(const struct sa_state *st, const char *tmp, const c
 	return rc;
 }
 
-static int sa_fsync_dir_of(const char *path)
+static int cm_fsync_dir_of(const char *path)
 {
-	char *dir = sa_dirname(path);
+	char *dir = cm_dirname(path);
 	int dfd, rc = 0;
 
 	if (!dir)
@@ -744,14 +744,14 @@ static int sa_fsync_dir_of(const char *path)
 
 /* ---- journal ------------------------------------------------------------------- */
 
-static void sa_dirty_clear(struct sa_state *st)
+static void cm_dirty_clear(struct cm_state *st)
 {
 	for (size_t i = 0; i < st->ndirty; i++)
 		free(st->dirty[i]);
 	st->ndirty = 0;
 }
 
-static int sa_dirty_add(struct sa_state *st, const char *key)
+static int cm_dirty_add(struct cm_state *st, const char *key)
 {
 	char *k;
 
@@ -770,46 +770,46 @@ static int sa_dirty_add(struct sa_state *st, const char *key)
 	return 0;
 }
 
-static int sa_strcmp_p(const void *a, const void *b)
+static int cm_strcmp_p(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* One record holding the current value (or absence) of every dirty key. */
-static int sa_record_build(struct sa_state *st, struct sa_buf *b)
+static int cm_record_build(struct cm_state *st, struct cm_buf *b)
 {
-	struct sa_buf pl = {0};
+	struct cm_buf pl = {0};
 	char hdr[64];
 	int rc = 0, n;
 
-	qsort(st->dirty, st->ndirty, sizeof(*st->dirty), sa_strcmp_p);
+	qsort(st->dirty, st->ndirty, sizeof(*st->dirty), cm_strcmp_p);
 	for (size_t i = 0; i < st->ndirty && !rc; i++) {
 		const char *k = st->dirty[i], *v;
 
 		if (i && strcmp(k, st->dirty[i - 1]) == 0)
 			continue;
-		v = sa_state_get(st, k);
-		rc = sa_buf_put(&pl, v ? "+" : "-", 1);
+		v = cm_state_get(st, k);
+		rc = cm_buf_put(&pl, v ? "+" : "-", 1);
 		if (!rc)
-			rc = sa_buf_put(&pl, k, strlen(k));
-		if (!rc && v && !(rc = sa_buf_put(&pl, "\t", 1)))
-			rc = sa_escape(sa_buf_sink, &pl, v);
+			rc = cm_buf_put(&pl, k, strlen(k));
+		if (!rc && v && !(rc = cm_buf_put(&pl, "\t", 1)))
+			rc = cm_escape(cm_buf_sink, &pl, v);
 		if (!rc)
-			rc = sa_buf_put(&pl, "\n", 1);
+			rc = cm_buf_put(&pl, "\n", 1);
 	}
 	if (!rc) {
-		n = snprintf(hdr, sizeof(hdr), "J %zu %08x\n", pl.len, (unsigned)sa_crc32(pl.p ? pl.p : "", pl.len));
-		rc = sa_buf_put(b, hdr, (size_t)n);
+		n = snprintf(hdr, sizeof(hdr), "J %zu %08x\n", pl.len, (unsigned)cm_crc32(pl.p ? pl.p : "", pl.len));
+		rc = cm_buf_put(b, hdr, (size_t)n);
 	}
 	if (!rc && pl.len)
-		rc = sa_buf_put(b, pl.p, pl.len);
-	sa_buf_wipe(&pl);
+		rc = cm_buf_put(b, pl.p, pl.len);
+	cm_buf_wipe(&pl);
 	return rc;
 }
 
 /* Applies one record's payload; -1 if it does not parse.  Parses fully
  * before changing anything, so a bad record leaves st as it was. */
-static int sa_record_apply(struct sa_state *st, const char *p, size_t len)
+static int cm_record_apply(struct cm_state *st, const char *p, size_t len)
 {
 	const char *end = p + len;
 
@@ -828,13 +828,13 @@ static int sa_record_apply(struct sa_state *st, const char *p, size_t len)
 			if (!key)
 				return -1;
 			if (*line == '+')
-				value = sa_unescape(tab + 1, (size_t)(nl - tab - 1));
-			if (!sa_key_valid(key) || (*line == '+' && !value))
+				value = cm_unescape(tab + 1, (size_t)(nl - tab - 1));
+			if (!cm_key_valid(key) || (*line == '+' && !value))
 				rc = -1;
 			else if (pass == 1)
-				rc = value ? sa_state_set(st, key, value) : (sa_state_del(st, key), 0);
+				rc = value ? cm_state_set(st, key, value) : (cm_state_del(st, key), 0);
 			free(key);
-			sa_free_secret(value);
+			cm_free_secret(value);
 			if (rc < 0)
 				return -1;
 			line = nl + 1;
@@ -846,11 +846,11 @@ static int sa_record_apply(struct sa_state *st, const char *p, size_t len)
 /* Replays the journal at jpath.  *good gets the length of the whole
  * records; *torn is set when bytes after them were dropped as an
  * interrupted commit, *bad when they look like damage instead. */
-static int sa_journal_replay(struct sa_state *st, const char *jpath, off_t *good, int *torn, int *bad)
+static int cm_journal_replay(struct cm_state *st, const char *jpath, off_t *good, int *torn, int *bad)
 {
-	struct sa_buf b = {0};
+	struct cm_buf b = {0};
 	size_t hlen = strlen(SA_JOURNAL_HEADER), pos;
-	int rc = sa_read_file(jpath, &b);
+	int rc = cm_read_file(jpath, &b);
 
 	*good = 0;
 	*torn = *bad = 0;
@@ -863,7 +863,7 @@ static int sa_journal_replay(struct sa_state *st, const char *jpath, off_t *good
 			*bad = 1;
 		else if (b.len)
 			*torn = 1;
-		sa_buf_wipe(&b);
+		cm_buf_wipe(&b);
 		return 0;
 	}
 	for (pos = hlen; pos < b.len;) {
@@ -886,7 +886,7 @@ static int sa_journal_replay(struct sa_state *st, const char *jpath, off_t *good
 			*torn = 1; /* the payload runs past the end of the file */
 			break;
 		}
-		if (sa_crc32(nl + 1, plen) != crc || sa_record_apply(st, nl + 1, plen) < 0) {
+		if (cm_crc32(nl + 1, plen) != crc || cm_record_apply(st, nl + 1, plen) < 0) {
 			/* The last record of the file: a write the crash cut. */
 			*((size_t)(nl + 1 - b.p) + plen == b.len ? torn : bad) = 1;
 			break;
@@ -894,12 +894,12 @@ static int sa_journal_replay(struct sa_state *st, const char *jpath, off_t *good
 		pos = (size_t)(nl + 1 - b.p) + plen;
 	}
 	*good = (off_t)(pos < hlen ? hlen : pos);
-	sa_buf_wipe(&b);
+	cm_buf_wipe(&b);
 	return 0;
 }
 
 /* Opens P.journal for appending, creating it (durably) if needed. */
-static int sa_journal_open(struct sa_state *st)
+static int cm_journal_open(struct cm_state *st)
 {
 	struct stat sb;
 	int fd, rc;
@@ -916,11 +916,11 @@ static int sa_journal_open(struct sa_state *st)
 	}
 	if (sb.st_size == 0) {
 		/* Records are only safe in it once its directory entry is. */
-		rc = sa_write_all(fd, SA_JOURNAL_HEADER, strlen(SA_JOURNAL_HEADER));
+		rc = cm_write_all(fd, SA_JOURNAL_HEADER, strlen(SA_JOURNAL_HEADER));
 		if (!rc && fdatasync(fd) < 0)
 			rc = -errno;
 		if (!rc)
-			rc = sa_fsync_dir_of(st->jpath);
+			rc = cm_fsync_dir_of(st->jpath);
 		if (rc) {
 			close(fd);
 			unlink(st->jpath);
@@ -936,7 +936,7 @@ static int sa_journal_open(struct sa_state *st)
 	return 0;
 }
 
-static void sa_journal_close(struct sa_state *st)
+static void cm_journal_close(struct cm_state *st)
 {
 	if (st->jfd >= 0)
 		close(st->jfd);
@@ -947,7 +947,7 @@ static void sa_journal_close(struct sa_state *st)
 /* ---- compaction ---------------------------------------------------------------- */
 
 /* Collects a finished compaction child.  wait: block until it is done. */
-static void sa_child_poll(struct sa_state *st, int wait)
+static void cm_child_poll(struct cm_state *st, int wait)
 {
 	struct {
 		char ok;
@@ -981,36 +981,36 @@ static void sa_child_poll(struct sa_state *st, int wait)
 	} else {
 		/* P.journal.old stays and is replayed; the next compaction is a
 		 * synchronous one that folds both journals in. */
-		sa_log(SA_LOG_ERR, "state", "%s: background compaction failed; retrying in the foreground next time",
+		cm_log(CM_LOG_ERR, "state", "%s: background compaction failed; retrying in the foreground next time",
 		       st->path);
 	}
 }
 
 /* Writes a snapshot here and now and drops both journals (the old commit
  * path, O(state); used at open, after errors, and for the first commit). */
-static int sa_compact_sync(struct sa_state *st)
+static int cm_compact_sync(struct cm_state *st)
 {
 	char *dir, tmp[PATH_MAX];
 	int rc;
 
-	sa_child_poll(st, 1); /* its older snapshot must not land after ours */
-	dir = sa_dirname(st->path);
+	cm_child_poll(st, 1); /* its older snapshot must not land after ours */
+	dir = cm_dirname(st->path);
 	if (!dir)
 		return -ENOMEM;
-	rc = sa_mkdir_p(dir);
+	rc = cm_mkdir_p(dir);
 	if (!rc && snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", st->path, (long)getpid()) >= (int)sizeof(tmp))
 		rc = -ENAMETOOLONG;
 	if (!rc)
-		rc = sa_snapshot_write(st, tmp, dir, &st->snap_size);
+		rc = cm_snapshot_write(st, tmp, dir, &st->snap_size);
 	free(dir);
 	if (rc < 0)
 		return rc;
 	st->have_snap = 1;
 	st->compactions++;
-	sa_dirty_clear(st);
+	cm_dirty_clear(st);
 	/* The snapshot holds everything: the journals are redundant now.  A
 	 * crash before these unlinks only makes the next load replay them. */
-	sa_journal_close(st);
+	cm_journal_close(st);
 	unlink(st->jold);
 	if (unlink(st->jpath) < 0 && errno != ENOENT) {
 		/* A journal we cannot remove would be replayed over newer
@@ -1023,7 +1023,7 @@ static int sa_compact_sync(struct sa_state *st)
 }
 
 /* Starts folding P.journal into a new snapshot in a child process. */
-static void sa_compact_start(struct sa_state *st)
+static void cm_compact_start(struct cm_state *st)
 {
 	struct {
 		char ok;
@@ -1035,9 +1035,9 @@ static void sa_compact_start(struct sa_state *st)
 
 	if (st->child)
 		return;
-	if (access(st->jold, F_OK) == 0 || pipe(p) < 0 || !(dir = sa_dirname(st->path))) {
+	if (access(st->jold, F_OK) == 0 || pipe(p) < 0 || !(dir = cm_dirname(st->path))) {
 		free(dir);
-		if (sa_compact_sync(st) < 0)
+		if (cm_compact_sync(st) < 0)
 			st->need_full = 1;
 		return;
 	}
@@ -1053,7 +1053,7 @@ static void sa_compact_start(struct sa_state *st)
 		st->need_full = 1;
 		return;
 	}
-	sa_journal_close(st);
+	cm_journal_close(st);
 	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
@@ -1064,7 +1064,7 @@ static void sa_compact_start(struct sa_state *st)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
 		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", st->path, (long)getpid());
-		rc = sa_snapshot_write(st, tmp, dir, &rep.size);
+		rc = cm_snapshot_write(st, tmp, dir, &rep.size);
 		rep.ok = rc == 0;
 		(void)!write(p[1], &rep, sizeof(rep));
 		_exit(rc == 0 ? 0 : 1);
@@ -1074,7 +1074,7 @@ static void sa_compact_start(struct sa_state *st)
 	if (pid < 0) {
 		close(p[0]);
 		/* jold is replayed before P.journal, so the order holds. */
-		if (sa_compact_sync(st) < 0)
+		if (cm_compact_sync(st) < 0)
 			st->need_full = 1;
 		return;
 	}
@@ -1083,19 +1083,19 @@ static void sa_compact_start(struct sa_state *st)
 }
 
 /* Appends the dirty keys as one record with one fdatasync. */
-static int sa_journal_commit(struct sa_state *st)
+static int cm_journal_commit(struct cm_state *st)
 {
-	struct sa_buf b = {0};
-	int rc = sa_journal_open(st);
+	struct cm_buf b = {0};
+	int rc = cm_journal_open(st);
 
 	if (rc) {
 		/* Whatever is wrong with P.journal, a snapshot replaces it. */
 		st->need_full = 1;
 		return rc;
 	}
-	rc = sa_record_build(st, &b);
+	rc = cm_record_build(st, &b);
 	if (!rc)
-		rc = sa_write_all(st->jfd, b.p, b.len);
+		rc = cm_write_all(st->jfd, b.p, b.len);
 	if (!rc && fdatasync(st->jfd) < 0)
 		rc = -errno;
 	if (rc && st->jfd >= 0 && ftruncate(st->jfd, st->jsize) < 0)
@@ -1103,30 +1103,30 @@ static int sa_journal_commit(struct sa_state *st)
 	if (!rc) {
 		st->jsize += (off_t)b.len;
 		st->journal_commits++;
-		sa_dirty_clear(st);
+		cm_dirty_clear(st);
 	}
-	sa_buf_wipe(&b);
+	cm_buf_wipe(&b);
 	return rc;
 }
 
 /* ---- API --------------------------------------------------------------------- */
 
-static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly);
+static int cm_state_load(const char *path, struct cm_state **out, int *corrupt, int readonly);
 
-int sa_state_open(const char *path, struct sa_state **out, int *corrupt)
+int cm_state_open(const char *path, struct cm_state **out, int *corrupt)
 {
-	return sa_state_load(path, out, corrupt, 0);
+	return cm_state_load(path, out, corrupt, 0);
 }
 
-int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt)
+int cm_state_open_readonly(const char *path, struct cm_state **out, int *corrupt)
 {
-	return sa_state_load(path, out, corrupt, 1);
+	return cm_state_load(path, out, corrupt, 1);
 }
 
-static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, int readonly)
+static int cm_state_load(const char *path, struct cm_state **out, int *corrupt, int readonly)
 {
-	struct sa_state *st;
-	struct sa_buf b = {0};
+	struct cm_state *st;
+	struct cm_buf b = {0};
 	char why[128], aside[PATH_MAX];
 	size_t plen;
 	int rc, torn, bad, fold = 0;
@@ -1150,36 +1150,36 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 	snprintf(st->jold, plen, "%s.journal.old", path);
 	st->jfd = st->child_fd = -1;
 	st->readonly = readonly;
-	sa_crc_init(); /* before any fork: the child must find the table built */
+	cm_crc_init(); /* before any fork: the child must find the table built */
 	if (!readonly)
-		sa_sweep_temps(path);
-	rc = sa_read_file(path, &b);
+		cm_sweep_temps(path);
+	rc = cm_read_file(path, &b);
 	if (rc < 0 && rc != -ENOENT) {
-		sa_log(SA_LOG_ERR, "state", "%s: cannot read: %s", path, strerror(-rc));
-		sa_state_close(st);
+		cm_log(CM_LOG_ERR, "state", "%s: cannot read: %s", path, strerror(-rc));
+		cm_state_close(st);
 		return rc;
 	}
 	if (rc == 0) {
 		st->have_snap = 1;
 		st->snap_size = (off_t)b.len;
-		if (sa_state_parse(st, b.p, b.len, why, sizeof(why)) < 0) {
+		if (cm_state_parse(st, b.p, b.len, why, sizeof(why)) < 0) {
 			if (readonly) {
 				if (corrupt)
 					*corrupt = 1;
-				sa_buf_wipe(&b);
+				cm_buf_wipe(&b);
 				*out = st;
 				return 0;
 			}
-			rc = sa_set_aside(path, aside, sizeof(aside));
+			rc = cm_set_aside(path, aside, sizeof(aside));
 			if (rc < 0) {
 				/* Going on would overwrite it at the next commit. */
-				sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path, why,
+				cm_log(CM_LOG_ERR, "state", "%s: corrupt (%s) and cannot be moved aside: %s", path, why,
 				       strerror(-rc));
-				sa_buf_wipe(&b);
-				sa_state_close(st);
+				cm_buf_wipe(&b);
+				cm_state_close(st);
 				return rc;
 			}
-			sa_log(SA_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state", path,
+			cm_log(CM_LOG_ERR, "state", "%s: corrupt (%s); kept as %s, starting with an empty state", path,
 			       why, aside);
 			if (corrupt)
 				*corrupt = 1;
@@ -1189,23 +1189,23 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 			for (int j = 0; j < 2; j++) {
 				const char *jp = j ? st->jpath : st->jold;
 
-				if (access(jp, F_OK) == 0 && sa_set_aside(jp, aside, sizeof(aside)) == 0)
-					sa_log(SA_LOG_ERR, "state", "%s: kept as %s", jp, aside);
+				if (access(jp, F_OK) == 0 && cm_set_aside(jp, aside, sizeof(aside)) == 0)
+					cm_log(CM_LOG_ERR, "state", "%s: kept as %s", jp, aside);
 			}
 		}
 	}
-	sa_buf_wipe(&b);
+	cm_buf_wipe(&b);
 
 	/* The older journal first: its records precede P.journal's. */
 	for (int j = 0; j < 2; j++) {
 		const char *jp = j ? st->jpath : st->jold;
 
-		rc = sa_journal_replay(st, jp, &good, &torn, &bad);
+		rc = cm_journal_replay(st, jp, &good, &torn, &bad);
 		if (rc == -ENOENT)
 			continue;
 		if (rc < 0) {
-			sa_log(SA_LOG_ERR, "state", "%s: cannot read: %s", jp, strerror(-rc));
-			sa_state_close(st);
+			cm_log(CM_LOG_ERR, "state", "%s: cannot read: %s", jp, strerror(-rc));
+			cm_state_close(st);
 			return rc;
 		}
 		if (bad && readonly) {
@@ -1214,11 +1214,11 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 			continue;
 		}
 		if (bad) {
-			rc = sa_set_aside(jp, aside, sizeof(aside));
-			sa_log(SA_LOG_ERR, "state", "%s: damaged after %lld good bytes; %s%s", jp, (long long)good,
+			rc = cm_set_aside(jp, aside, sizeof(aside));
+			cm_log(CM_LOG_ERR, "state", "%s: damaged after %lld good bytes; %s%s", jp, (long long)good,
 			       rc < 0 ? "cannot be moved aside: " : "kept as ", rc < 0 ? strerror(-rc) : aside);
 			if (rc < 0) {
-				sa_state_close(st);
+				cm_state_close(st);
 				return rc;
 			}
 			if (corrupt)
@@ -1229,7 +1229,7 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 		if (readonly)
 			continue; /* a torn tail may be a commit being written right now */
 		if (torn)
-			sa_log(SA_LOG_NOTICE, "state", "%s: dropped a commit cut short by a crash", jp);
+			cm_log(CM_LOG_NOTICE, "state", "%s: dropped a commit cut short by a crash", jp);
 		if (j == 0 || torn) {
 			fold = 1; /* fold it into a snapshot now, with the torn bytes gone */
 		} else {
@@ -1237,27 +1237,27 @@ static int sa_state_load(const char *path, struct sa_state **out, int *corrupt, 
 		}
 	}
 	if (fold) {
-		rc = sa_compact_sync(st);
+		rc = cm_compact_sync(st);
 		if (rc < 0) {
-			sa_log(SA_LOG_ERR, "state", "%s: cannot write a snapshot: %s", path, strerror(-rc));
-			sa_state_close(st);
+			cm_log(CM_LOG_ERR, "state", "%s: cannot write a snapshot: %s", path, strerror(-rc));
+			cm_state_close(st);
 			return rc;
 		}
 	}
-	/* Replay went through sa_state_set: nothing of it is pending. */
-	sa_dirty_clear(st);
+	/* Replay went through cm_state_set: nothing of it is pending. */
+	cm_dirty_clear(st);
 	*out = st;
 	return 0;
 }
 
-void sa_state_close(struct sa_state *st)
+void cm_state_close(struct cm_state *st)
 {
 	if (!st)
 		return;
-	sa_child_poll(st, 1);
-	sa_journal_close(st);
-	sa_state_clear(st);
-	sa_dirty_clear(st);
+	cm_child_poll(st, 1);
+	cm_journal_close(st);
+	cm_state_clear(st);
+	cm_dirty_clear(st);
 	free(st->dirty);
 	free(st->kv);
 	free(st->path);
@@ -1266,65 +1266,65 @@ void sa_state_close(struct sa_state *st)
 	free(st);
 }
 
-const char *sa_state_get(const struct sa_state *st, const char *key)
+const char *cm_state_get(const struct cm_state *st, const char *key)
 {
 	size_t i;
 
 	if (!st || !key)
 		return NULL;
-	i = sa_state_pos(st, key);
+	i = cm_state_pos(st, key);
 	return i < st->n && strcmp(st->kv[i].key, key) == 0 ? st->kv[i].value : NULL;
 }
 
-int sa_state_set(struct sa_state *st, const char *key, const char *value)
+int cm_state_set(struct cm_state *st, const char *key, const char *value)
 {
 	char *k, *v;
 	size_t i;
 	int rc;
 
-	if (!st || !value || !sa_key_valid(key))
+	if (!st || !value || !cm_key_valid(key))
 		return -EINVAL;
-	if (sa_dirty_add(st, key) < 0)
+	if (cm_dirty_add(st, key) < 0)
 		return -ENOMEM;
 	if (!(v = strdup(value)))
 		return -ENOMEM;
-	i = sa_state_pos(st, key);
+	i = cm_state_pos(st, key);
 	if (i < st->n && strcmp(st->kv[i].key, key) == 0) {
-		sa_free_secret(st->kv[i].value);
+		cm_free_secret(st->kv[i].value);
 		st->kv[i].value = v;
 		return 0;
 	}
 	if (!(k = strdup(key))) {
-		sa_free_secret(v);
+		cm_free_secret(v);
 		return -ENOMEM;
 	}
-	rc = sa_state_insert(st, i, k, v);
+	rc = cm_state_insert(st, i, k, v);
 	if (rc < 0) {
 		free(k);
-		sa_free_secret(v);
+		cm_free_secret(v);
 	}
 	return rc;
 }
 
-int sa_state_del(struct sa_state *st, const char *key)
+int cm_state_del(struct cm_state *st, const char *key)
 {
 	size_t i;
 
 	if (!st || !key)
 		return -EINVAL;
-	i = sa_state_pos(st, key);
+	i = cm_state_pos(st, key);
 	if (i >= st->n || strcmp(st->kv[i].key, key) != 0)
 		return -ENOENT;
-	if (sa_dirty_add(st, key) < 0)
+	if (cm_dirty_add(st, key) < 0)
 		return -ENOMEM;
 	free(st->kv[i].key);
-	sa_free_secret(st->kv[i].value);
+	cm_free_secret(st->kv[i].value);
 	memmove(&st->kv[i], &st->kv[i + 1], (st->n - i - 1) * sizeof(*st->kv));
 	st->n--;
 	return 0;
 }
 
-void sa_state_foreach(const struct sa_state *st, const char *prefix,
+void cm_state_foreach(const struct cm_state *st, const char *prefix,
                       void (*cb)(const char *key, const char *value, void *arg), void *arg)
 {
 	size_t plen;
@@ -1335,7 +1335,7 @@ void sa_state_foreach(const struct sa_state *st, const char *prefix,
 		prefix = "";
 	plen = strlen(prefix);
 	/* Keys sharing a prefix are contiguous in sorted order. */
-	for (size_t i = sa_state_pos(st, prefix); i < st->n; i++) {
+	for (size_t i = cm_state_pos(st, prefix); i < st->n; i++) {
 		if (strncmp(st->kv[i].key, prefix, plen) != 0)
 			break;
 		cb(st->kv[i].key, st->kv[i].value, arg);
@@ -1343,45 +1343,45 @@ void sa_state_foreach(const struct sa_state *st, const char *prefix,
 }
 
 /* The commit itself, outside any transaction. */
-static int sa_state_commit_now(struct sa_state *st)
+static int cm_state_commit_now(struct cm_state *st)
 {
 	int rc;
 
-	sa_child_poll(st, 0);
+	cm_child_poll(st, 0);
 	if (!st->have_snap || st->need_full) {
 		/* No snapshot yet (a journal needs one to stand on), or the
 		 * journal is unusable after an error. */
-		rc = sa_compact_sync(st);
+		rc = cm_compact_sync(st);
 	} else if (!st->ndirty) {
 		return 0;
 	} else {
-		rc = sa_journal_commit(st);
+		rc = cm_journal_commit(st);
 		if (!rc && st->jsize > st->snap_size && st->jsize > (off_t)SA_JOURNAL_FLOOR)
-			sa_compact_start(st);
+			cm_compact_start(st);
 	}
 	if (rc < 0)
-		sa_log(SA_LOG_ERR, "state", "%s: commit failed: %s", st->path, strerror(-rc));
+		cm_log(CM_LOG_ERR, "state", "%s: commit failed: %s", st->path, strerror(-rc));
 	return rc;
 }
 
-int sa_state_commit(struct sa_state *st)
+int cm_state_commit(struct cm_state *st)
 {
 	if (!st)
 		return -EINVAL;
 	if (st->readonly)
 		return -EROFS;
 	if (st->depth > 0)
-		return 0; /* sa_state_end() of the outermost level writes it */
-	return sa_state_commit_now(st);
+		return 0; /* cm_state_end() of the outermost level writes it */
+	return cm_state_commit_now(st);
 }
 
-void sa_state_begin(struct sa_state *st)
+void cm_state_begin(struct cm_state *st)
 {
 	if (st)
 		st->depth++;
 }
 
-int sa_state_end(struct sa_state *st)
+int cm_state_end(struct cm_state *st)
 {
 	if (!st || st->depth <= 0)
 		return -EINVAL;
@@ -1391,20 +1391,20 @@ int sa_state_end(struct sa_state *st)
 		return -EROFS;
 	if (!st->ndirty && st->have_snap && !st->need_full)
 		return 0;
-	return sa_state_commit_now(st);
+	return cm_state_commit_now(st);
 }
 
-int sa_state_in_transaction(const struct sa_state *st)
+int cm_state_in_transaction(const struct cm_state *st)
 {
 	return st && st->depth > 0;
 }
 
-size_t sa_state_pending(const struct sa_state *st)
+size_t cm_state_pending(const struct cm_state *st)
 {
 	return st ? st->ndirty : 0;
 }
 
-void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out)
+void cm_state_stats(const struct cm_state *st, struct cm_state_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!st)
@@ -1417,7 +1417,7 @@ void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out)
 	out->compacting = st->child != 0;
 }
 
-int sa_state_compact_background(struct sa_state *st)
+int cm_state_compact_background(struct cm_state *st)
 {
 	if (!st)
 		return -EINVAL;
@@ -1426,16 +1426,16 @@ int sa_state_compact_background(struct sa_state *st)
 	if (st->child)
 		return -EBUSY;
 	if (!st->have_snap || st->need_full || st->jfd < 0)
-		return sa_compact_sync(st); /* nothing to fold, or no journal to trust */
-	sa_compact_start(st);
+		return cm_compact_sync(st); /* nothing to fold, or no journal to trust */
+	cm_compact_start(st);
 	return st->need_full ? -EIO : 0;
 }
 
-int sa_state_compact(struct sa_state *st)
+int cm_state_compact(struct cm_state *st)
 {
 	if (!st)
 		return -EINVAL;
 	if (st->readonly)
 		return -EROFS;
-	return sa_compact_sync(st);
+	return cm_compact_sync(st);
 }

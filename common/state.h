@@ -4,28 +4,28 @@
 
 #include <stddef.h>
 
-struct sa_state;
+struct cm_state;
 
 /* Opens the state file and loads it.  A missing file is an empty state.
  * A corrupt or truncated file is logged, renamed aside to
  * "<path>.corrupt.<unix-time>" (never deleted) and an empty state is used;
  * *corrupt (if non-NULL) is set to 1 in that case.  Returns 0 or -errno. */
-int sa_state_open(const char *path, struct sa_state **out, int *corrupt);
-void sa_state_close(struct sa_state *st);
+int cm_state_open(const char *path, struct cm_state **out, int *corrupt);
+void cm_state_close(struct cm_state *st);
 
 /* Loads what is on disk without changing any file (no clean-up, no
  * setting aside, no folding of journals), for tools that read the state of
  * a running agent.  *corrupt reports damage; commits return -EROFS. */
-int sa_state_open_readonly(const char *path, struct sa_state **out, int *corrupt);
+int cm_state_open_readonly(const char *path, struct cm_state **out, int *corrupt);
 
 /* Keys are printable ASCII without whitespace, e.g. "engine.2.admin".
  * Values are arbitrary NUL-terminated strings (escaped on disk). */
-const char *sa_state_get(const struct sa_state *st, const char *key);
-int sa_state_set(struct sa_state *st, const char *key, const char *value);
-int sa_state_del(struct sa_state *st, const char *key);
+const char *cm_state_get(const struct cm_state *st, const char *key);
+int cm_state_set(struct cm_state *st, const char *key, const char *value);
+int cm_state_del(struct cm_state *st, const char *key);
 
 /* Calls cb for every key starting with prefix, in key order. */
-void sa_state_foreach(const struct sa_state *st, const char *prefix,
+void cm_state_foreach(const struct cm_state *st, const char *prefix,
                       void (*cb)(const char *key, const char *value, void *arg), void *arg);
 
 /* Makes every change since the last commit durable, atomically: after it
@@ -35,35 +35,35 @@ void sa_state_foreach(const struct sa_state *st, const char *prefix,
  * snapshot of the whole state in a background child once it outgrows the
  * snapshot.  Files next to path: path.journal, path.journal.old (during a
  * compaction); all 0600.  Inside a transaction (below) it
- * returns 0 and leaves the changes for sa_state_end(). */
-int sa_state_commit(struct sa_state *st);
+ * returns 0 and leaves the changes for cm_state_end(). */
+int cm_state_commit(struct cm_state *st);
 
 /* Transactions group the changes of many set/del/commit calls, possibly
  * from several engines, into one atomic commit: one SET PDU is one
  * commit, all of its varbinds or none.  They nest; the outermost
- * sa_state_end() commits everything pending (also changes made without
- * their own sa_state_commit() call) and returns what the commit returned.
+ * cm_state_end() commits everything pending (also changes made without
+ * their own cm_state_commit() call) and returns what the commit returned.
  * After a failed end the changes stay in memory and pending: the caller
  * undoes what it can (undo writes are pending too) and the next commit
  * writes whatever the values are then. */
-void sa_state_begin(struct sa_state *st);
-int sa_state_end(struct sa_state *st);
-int sa_state_in_transaction(const struct sa_state *st);
+void cm_state_begin(struct cm_state *st);
+int cm_state_end(struct cm_state *st);
+int cm_state_in_transaction(const struct cm_state *st);
 /* Changes made since the last durable commit (counting repeats). */
-size_t sa_state_pending(const struct sa_state *st);
+size_t cm_state_pending(const struct cm_state *st);
 
 /* Writes a full snapshot now (synchronously) and drops the journal. */
-int sa_state_compact(struct sa_state *st);
+int cm_state_compact(struct cm_state *st);
 /* Starts the compaction a large journal triggers by itself: a forked
  * child writes the snapshot while the caller goes on (-EBUSY if one runs). */
-int sa_state_compact_background(struct sa_state *st);
+int cm_state_compact_background(struct cm_state *st);
 
-struct sa_state_stats {
+struct cm_state_stats {
 	size_t keys;
 	unsigned long long journal_bytes, snapshot_bytes;
 	unsigned long journal_commits, compactions;
 	int compacting; /* a background compaction is running */
 };
-void sa_state_stats(const struct sa_state *st, struct sa_state_stats *out);
+void cm_state_stats(const struct cm_state *st, struct cm_state_stats *out);
 
 #endif

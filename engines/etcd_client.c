@@ -179,12 +179,12 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *up, void *sp)
 	}
 	f = &c->fds[s];
 	if (f->r && !r)
-		sa_ev_unwatch_read(s);
+		cm_ev_unwatch_read(s);
 	if (f->w && !w)
-		sa_ev_unwatch_write(s);
-	if (r && !f->r && sa_ev_watch_read(s, on_read, c) < 0)
+		cm_ev_unwatch_write(s);
+	if (r && !f->r && cm_ev_watch_read(s, on_read, c) < 0)
 		return -1;
-	if (w && !f->w && sa_ev_watch_write(s, on_write, c) < 0)
+	if (w && !f->w && cm_ev_watch_write(s, on_write, c) < 0)
 		return -1;
 	f->r = r;
 	f->w = w;
@@ -207,10 +207,10 @@ static int timer_cb(CURLM *m, long ms, void *up)
 	struct sa_etcd *c = up;
 
 	(void)m;
-	sa_ev_cancel(c->curl_timer);
+	cm_ev_cancel(c->curl_timer);
 	c->curl_timer = 0;
 	if (ms >= 0)
-		c->curl_timer = sa_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, c);
+		c->curl_timer = cm_ev_timer(ms > 0 ? (unsigned)ms : 1u, 0, curl_tick, c);
 	return 0;
 }
 
@@ -416,14 +416,14 @@ void sa_etcd_free(struct sa_etcd *c)
 		return;
 	if (c->alive)
 		*c->alive = 0;
-	sa_ev_cancel(c->curl_timer);
+	cm_ev_cancel(c->curl_timer);
 	while (c->active)
 		rq_free(c, c->active);
 	for (size_t fd = 0; fd < c->nfds; fd++) {
 		if (c->fds[fd].r)
-			sa_ev_unwatch_read((int)fd);
+			cm_ev_unwatch_read((int)fd);
 		if (c->fds[fd].w)
-			sa_ev_unwatch_write((int)fd);
+			cm_ev_unwatch_write((int)fd);
 	}
 	if (c->multi)
 		curl_multi_cleanup(c->multi);

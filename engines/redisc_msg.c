@@ -75,9 +75,9 @@ int redisc_msg_portal_parse(const char *s, struct redisc_msg_portal *p)
 
 /* ---- encoding ------------------------------------------------------------------------------------- */
 
-static struct sa_snmpc_vb *vb_at(struct redisc_msg_enc *enc, int *n, int col)
+static struct cm_snmpc_vb *vb_at(struct redisc_msg_enc *enc, int *n, int col)
 {
-	struct sa_snmpc_vb *vb = &enc->vb[*n];
+	struct cm_snmpc_vb *vb = &enc->vb[*n];
 	uint32_t *o = enc->oid[*n];
 
 	memcpy(o, obj_prefix, sizeof(obj_prefix));
@@ -92,16 +92,16 @@ static struct sa_snmpc_vb *vb_at(struct redisc_msg_enc *enc, int *n, int col)
 
 static void put_str(struct redisc_msg_enc *enc, int *n, int col, const char *s, size_t len)
 {
-	struct sa_snmpc_vb *vb = vb_at(enc, n, col);
+	struct cm_snmpc_vb *vb = vb_at(enc, n, col);
 
-	vb->type = SA_SNMPC_STRING;
+	vb->type = CM_SNMPC_STRING;
 	vb->str = s;
 	vb->len = len;
 }
 
 static void put_int(struct redisc_msg_enc *enc, int *n, int col, int type, long v)
 {
-	struct sa_snmpc_vb *vb = vb_at(enc, n, col);
+	struct cm_snmpc_vb *vb = vb_at(enc, n, col);
 
 	vb->type = type;
 	vb->i = v;
@@ -111,9 +111,9 @@ static void put_int(struct redisc_msg_enc *enc, int *n, int col, int type, long 
 static void put_portal(struct redisc_msg_enc *enc, int *n, int col_type, const struct redisc_msg_portal *p)
 {
 	/* Address type, address and port are consecutive columns in both triples. */
-	put_int(enc, n, col_type, SA_SNMPC_INTEGER, p->type);
+	put_int(enc, n, col_type, CM_SNMPC_INTEGER, p->type);
 	put_str(enc, n, col_type + 1, (const char *)p->a, portal_len(p));
-	put_int(enc, n, col_type + 2, SA_SNMPC_UNSIGNED, p->port);
+	put_int(enc, n, col_type + 2, CM_SNMPC_UNSIGNED, p->port);
 }
 
 static int name_ok(const char *s)
@@ -142,7 +142,7 @@ int redisc_msg_encode(const struct redisc_msg *m, struct redisc_msg_enc *enc)
 	put_str(enc, &n, REDISC_FB_INITIATOR, m->initiator, strlen(m->initiator));
 	if (m->type == 2) {
 		put_str(enc, &n, REDISC_FB_OLD_TARGET, m->old_target, strlen(m->old_target));
-		put_int(enc, &n, REDISC_FB_ALT_KIND, SA_SNMPC_INTEGER, m->alt_kind);
+		put_int(enc, &n, REDISC_FB_ALT_KIND, CM_SNMPC_INTEGER, m->alt_kind);
 	}
 	put_str(enc, &n, REDISC_FB_TARGET, m->target, strlen(m->target));
 	put_portal(enc, &n, REDISC_FB_ADDR_TYPE, &m->portal);
@@ -153,7 +153,7 @@ int redisc_msg_encode(const struct redisc_msg *m, struct redisc_msg_enc *enc)
 
 /* ---- decoding ------------------------------------------------------------------------------------- */
 
-static int copy_name(char *dst, const struct sa_trap_var *v)
+static int copy_name(char *dst, const struct cm_trap_var *v)
 {
 	if (v->type != SA_TV_STRING || v->str_len < 1 || v->str_len >= REDISC_MSG_NAME_MAX)
 		return -1;
@@ -167,7 +167,7 @@ static int copy_name(char *dst, const struct sa_trap_var *v)
 
 #define SEEN(col) (1u << (col))
 
-int redisc_msg_decode(const struct sa_trap *t, struct redisc_msg *out)
+int redisc_msg_decode(const struct cm_trap *t, struct redisc_msg *out)
 {
 	unsigned int seen = 0, need;
 	size_t alen = 0, olen = 0, tl;
@@ -183,7 +183,7 @@ int redisc_msg_decode(const struct sa_trap *t, struct redisc_msg *out)
 	if (!out->type)
 		return -EBADMSG;
 	for (size_t i = 0; i < t->nvars; i++) {
-		const struct sa_trap_var *v = &t->vars[i];
+		const struct cm_trap_var *v = &t->vars[i];
 		uint32_t col;
 
 		/* Other objects may ride along: ignored. */

@@ -83,13 +83,13 @@ const uint32_t *redisc_msg_trap_oid(int type, size_t *len);
 #define REDISC_MSG_MAX_VBS 10
 struct redisc_msg_enc {
 	uint32_t oid[REDISC_MSG_MAX_VBS][14];
-	struct sa_snmpc_vb vb[REDISC_MSG_MAX_VBS];
+	struct cm_snmpc_vb vb[REDISC_MSG_MAX_VBS];
 };
 int redisc_msg_encode(const struct redisc_msg *m, struct redisc_msg_enc *enc);
 
 /* Decodes an accepted notification: 0, or -EBADMSG (not one of the two,
  * a mandatory varbind missing, a wrong type or length). */
-int redisc_msg_decode(const struct sa_trap *t, struct redisc_msg *out);
+int redisc_msg_decode(const struct cm_trap *t, struct redisc_msg *out);
 
 /* "ADDRESS:PORT" or "[V6]:PORT" of a portal, "" when it has no type. */
 void redisc_msg_portal_text(const struct redisc_msg_portal *p, char *buf, size_t len);

@@ -18,14 +18,14 @@ const char *const sa_engine_names[SA_ENGINE_COUNT] = {
 static struct sa_engine sa_engines[SA_ENGINE_COUNT];
 static int sa_engines_ready;
 
-static struct sa_state *sa_engine_state;
+static struct cm_state *sa_engine_state;
 
-void sa_engines_set_state(struct sa_state *st)
+void sa_engines_set_state(struct cm_state *st)
 {
 	sa_engine_state = st;
 }
 
-struct sa_state *sa_engines_state(void)
+struct cm_state *sa_engines_state(void)
 {
 	return sa_engine_state;
 }
@@ -67,7 +67,7 @@ static void sa_engine_changed(struct sa_engine *e, int admin, int oper, const ch
 	e->oper = oper;
 	snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 	e->last_change = time(NULL);
-	sa_log(SA_LOG_INFO, "engine", "%s: admin %s, oper %s%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
+	cm_log(CM_LOG_INFO, "engine", "%s: admin %s, oper %s%s%s", e->name, admin == SA_ADMIN_UP ? "up" : "down",
 	       sa_oper_name(oper), err[0] ? ": " : "", err);
 	bus_publish(BUS_ENGINES, e);
 }

@@ -67,9 +67,9 @@ void sa_engine_set_ops(int index, const struct sa_engine_ops *ops);
 
 /* The persistent state that engines store their nonVolatile rows in
  * (NULL when the state file could not be opened). */
-struct sa_state;
-void sa_engines_set_state(struct sa_state *st);
-struct sa_state *sa_engines_state(void);
+struct cm_state;
+void sa_engines_set_state(struct cm_state *st);
+struct cm_state *sa_engines_state(void);
 
 /* After any admin/oper change of an engine, the struct sa_engine is
  * published on BUS_ENGINES (common/bus.h). */

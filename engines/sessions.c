@@ -52,7 +52,7 @@ static int64_t row_id_of(const void *e)
 /* First position whose id >= id. */
 static size_t lower_bound(uint32_t id)
 {
-	return sa_lower_bound(rows, nrows, sizeof(*rows), id, row_id_of);
+	return cm_lower_bound(rows, nrows, sizeof(*rows), id, row_id_of);
 }
 
 static struct sess *find(uint32_t id, size_t *pos)

@@ -298,7 +298,7 @@ int h_clu_txn_commit(struct h_row *row)
 	int rc = apply_once(row);
 
 	if (rc < 0)
-		sa_log(SA_LOG_ERR, "handlers", "sanCluOwnerTable: change not applied: %s", strerror(-rc));
+		cm_log(CM_LOG_ERR, "handlers", "sanCluOwnerTable: change not applied: %s", strerror(-rc));
 	return rc;
 }
 

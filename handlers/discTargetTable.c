@@ -139,7 +139,7 @@ static void disc_sync(void)
 
 	if (up && !registered) {
 		if ((rc = disc_register()) < 0)
-			sa_log(SA_LOG_ERR, "handlers", "cannot register SANAGENT-SESSION-MIB: %s", strerror(-rc));
+			cm_log(CM_LOG_ERR, "handlers", "cannot register SANAGENT-SESSION-MIB: %s", strerror(-rc));
 	} else if (!up && registered) {
 		h_disc_tables_shutdown();
 	}

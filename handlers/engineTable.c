@@ -94,7 +94,7 @@ static int engine_action(struct h_row *row, struct h_txn *txn)
 
 	(void)txn;
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status SET failed: %s", (unsigned int)row->idx[0],
+		cm_log(CM_LOG_WARNING, "handlers", "engine %u: admin status SET failed: %s", (unsigned int)row->idx[0],
 		       strerror(-rc));
 	else
 		row->done = 1;
@@ -117,7 +117,7 @@ static int engine_commit(struct h_row *row)
 	int rc = h_agent->commit_state();
 
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s",
+		cm_log(CM_LOG_WARNING, "handlers", "engine %u: admin status not persisted: %s",
 		       (unsigned int)row->idx[0], strerror(-rc));
 	return rc;
 }

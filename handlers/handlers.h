@@ -50,7 +50,7 @@ struct h_agent_ops {
 	const char *(*config_path)(void);                      /* NULL when there is none */
 	int (*set_engine_admin)(int index, int admin);         /* ACTION: persist and apply; 0 or -errno */
 	int (*commit_state)(void);                             /* COMMIT: write the state file; 0 or -errno */
-	const struct sa_trap_counters *(*trap_counters)(void); /* the receiver's (sanTrapRecv) */
+	const struct cm_trap_counters *(*trap_counters)(void); /* the receiver's (sanTrapRecv) */
 };
 void h_agent_ops_register(const struct h_agent_ops *ops);
 extern const struct h_agent_ops *h_agent;

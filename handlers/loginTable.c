@@ -187,7 +187,7 @@ static int login_check(struct h_row *row, struct h_txn *txn)
 		tmp = w->c;
 		tmp.cred = 0;
 		if ((rc = disc_login_validate(&tmp, why, sizeof(why))) < 0) {
-			sa_log(SA_LOG_INFO, TAG, "sanLoginTable.%u: refused: %s", (unsigned int)row->idx[0], why);
+			cm_log(CM_LOG_INFO, TAG, "sanLoginTable.%u: refused: %s", (unsigned int)row->idx[0], why);
 			return rc;
 		}
 	}

@@ -302,7 +302,7 @@ static int team_check(struct h_row *row, struct h_txn *txn)
 		}
 		if ((rc = bal_validate_spec(&w->spec, row->idx[0], why, sizeof(why))) < 0 ||
 		    (rc = bal_check_access(&w->spec, why, sizeof(why))) < 0)
-			sa_log(SA_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", (unsigned int)row->idx[0],
+			cm_log(CM_LOG_INFO, TAG, "sanTeamTable.%u: createAndGo refused: %s", (unsigned int)row->idx[0],
 			       rc == -EEXIST ? "name already used" : why);
 		return rc;
 	case H_OP_PENDING: return w->portals_bad ? -EINVAL : 0;
@@ -349,7 +349,7 @@ static int team_commit(struct h_row *row)
 		return 0;
 	/* A team that cannot leave the state file stays. */
 	if ((rc = bal_team_destroy(row->idx[0])) < 0)
-		sa_log(SA_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", (unsigned int)row->idx[0],
+		cm_log(CM_LOG_ERR, TAG, "sanTeamTable.%u: destroy failed: %s", (unsigned int)row->idx[0],
 		       strerror(-rc));
 	return rc;
 }

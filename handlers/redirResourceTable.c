@@ -188,7 +188,7 @@ static int res_action(struct h_row *row, struct h_txn *txn)
 		row->done |= DONE_CREATE;
 		if (w->has_load && (rc = redir_resource_set_load(row->idx[0], w->load)) < 0)
 			return rc;
-		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u (%s) created by SET", (unsigned int)row->idx[0],
+		cm_log(CM_LOG_INFO, "handlers", "redirector resource %u (%s) created by SET", (unsigned int)row->idx[0],
 		       w->spec.target);
 		return 0;
 	}
@@ -207,7 +207,7 @@ static int res_action(struct h_row *row, struct h_txn *txn)
 		if ((rc = redir_resource_move(row->idx[0], w->spec.server)) < 0)
 			return rc;
 		row->done |= DONE_SERVER;
-		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u moved by SET: server %u -> %u",
+		cm_log(CM_LOG_INFO, "handlers", "redirector resource %u moved by SET: server %u -> %u",
 		       (unsigned int)row->idx[0], (unsigned int)old->spec.server, (unsigned int)w->spec.server);
 	}
 	return 0;
@@ -237,7 +237,7 @@ static int res_commit(struct h_row *row)
 	int rc = redir_resource_destroy(row->idx[0]);
 
 	if (rc == 0)
-		sa_log(SA_LOG_INFO, "handlers", "redirector resource %u destroyed by SET", (unsigned int)row->idx[0]);
+		cm_log(CM_LOG_INFO, "handlers", "redirector resource %u destroyed by SET", (unsigned int)row->idx[0]);
 	return rc;
 }
 

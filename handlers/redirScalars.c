@@ -118,7 +118,7 @@ static void control_commit(struct h_scalar_txn *x)
 	int rc;
 
 	if (((const struct controls_image *)x->work)->trigger && (rc = redir_rebalance_now()) < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "redirector: manual rebalance not started: %s", strerror(-rc));
+		cm_log(CM_LOG_WARNING, "handlers", "redirector: manual rebalance not started: %s", strerror(-rc));
 }
 
 static const struct h_scalar_ops control_ops = {

@@ -233,7 +233,7 @@ static int srv_action(struct h_row *row, struct h_txn *txn)
 		if ((rc = redir_server_create(row->idx[0], &w->spec)) < 0)
 			return rc;
 		row->done |= DONE_CREATE;
-		sa_log(SA_LOG_INFO, "handlers", "redirector server %u (%s) created by SET", (unsigned int)row->idx[0],
+		cm_log(CM_LOG_INFO, "handlers", "redirector server %u (%s) created by SET", (unsigned int)row->idx[0],
 		       w->spec.name);
 		return 0;
 	}
@@ -272,7 +272,7 @@ static int srv_commit(struct h_row *row)
 	int rc = redir_server_destroy(row->idx[0]);
 
 	if (rc == 0)
-		sa_log(SA_LOG_INFO, "handlers", "redirector server %u destroyed by SET", (unsigned int)row->idx[0]);
+		cm_log(CM_LOG_INFO, "handlers", "redirector server %u destroyed by SET", (unsigned int)row->idx[0]);
 	return rc;
 }
 

@@ -111,7 +111,7 @@ static void redir_sync(void)
 
 	if (up && !redir_registered) {
 		if ((rc = redir_register()) < 0)
-			sa_log(SA_LOG_ERR, "handlers", "cannot register SANAGENT-REDIRECTOR-MIB: %s", strerror(-rc));
+			cm_log(CM_LOG_ERR, "handlers", "cannot register SANAGENT-REDIRECTOR-MIB: %s", strerror(-rc));
 	} else if (!up && redir_registered) {
 		redir_unregister();
 	}

@@ -105,7 +105,7 @@ static void trigger_commit(struct h_scalar_txn *x)
 
 	if (((const struct controls_image *)x->work)->go &&
 	    (rc = redisc_trigger(controls.target, &controls.portal, controls.offender)) < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "manual rediscovery trigger for %s not taken: %s", controls.target,
+		cm_log(CM_LOG_WARNING, "handlers", "manual rediscovery trigger for %s not taken: %s", controls.target,
 		       strerror(-rc));
 }
 

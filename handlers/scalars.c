@@ -140,7 +140,7 @@ static void action(struct h_scalar_txn *x, netsnmp_agent_request_info *reqinfo)
 		return;
 	x->applied = 1; /* undo reverses what part of it ran */
 	if ((rc = x->group->ops->apply(x)) < 0) {
-		sa_log(SA_LOG_WARNING, "handlers", "%s: SET failed: %s", x->group->name, strerror(-rc));
+		cm_log(CM_LOG_WARNING, "handlers", "%s: SET failed: %s", x->group->name, strerror(-rc));
 		netsnmp_set_request_error(reqinfo, blamed(x, x->first), h_table_err(rc, H_PHASE_ACTION));
 	}
 }
@@ -153,7 +153,7 @@ static void undo(struct h_scalar_txn *x, netsnmp_agent_request_info *reqinfo)
 		return;
 	x->applied = 0;
 	if (x->group->ops->undo && (rc = x->group->ops->undo(x)) < 0) {
-		sa_log(SA_LOG_ERR, "handlers", "%s: cannot undo a SET: %s", x->group->name, strerror(-rc));
+		cm_log(CM_LOG_ERR, "handlers", "%s: cannot undo a SET: %s", x->group->name, strerror(-rc));
 		netsnmp_set_request_error(reqinfo, x->first, SNMP_ERR_UNDOFAILED);
 	}
 }
@@ -228,7 +228,7 @@ int h_scalar_register(struct h_scalar_group *g)
 	else
 		rc = netsnmp_register_scalar_group(reg, g->objs[0].col, g->objs[g->nobjs - 1].col);
 	if (rc != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register %s (%d)", g->name, rc);
+		cm_log(CM_LOG_ERR, "handlers", "cannot register %s (%d)", g->name, rc);
 		return -EEXIST;
 	}
 	g->reg = reg;

@@ -163,7 +163,7 @@ static int row_action(struct h_row *row, struct h_txn *txn)
 	if (w->logout != H_SESS_LOGOUT_LOGOUT)
 		return 0;
 	if ((rc = sess_logout(row->idx[0])) < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "sanSessionLogout.%u: %s", (unsigned int)row->idx[0], strerror(-rc));
+		cm_log(CM_LOG_WARNING, "handlers", "sanSessionLogout.%u: %s", (unsigned int)row->idx[0], strerror(-rc));
 	return rc;
 }
 

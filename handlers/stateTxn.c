@@ -44,7 +44,7 @@ struct h_stxn_wait {
 };
 
 static struct {
-	struct sa_state *st;
+	struct cm_state *st;
 	int open;           /* a transaction is open until the timer runs */
 	unsigned int timer; /* the zero-delay commit */
 	struct h_stxn_wait *waiting;
@@ -62,7 +62,7 @@ static void h_stxn_finish(unsigned int id, void *arg)
 	if (!h_stxn.open)
 		return;
 	h_stxn.open = 0;
-	rc = sa_state_end(h_stxn.st);
+	rc = cm_state_end(h_stxn.st);
 	while (w) {
 		struct h_stxn_wait *next = w->next;
 		/* NULL when the request went away meanwhile (session closed). */
@@ -107,11 +107,11 @@ static int h_stxn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 		h_stxn.timer = snmp_alarm_register_hr(zero, 0, (SNMPAlarmCallback *)h_stxn_finish, NULL);
 		if (!h_stxn.timer) /* no way to end it later: commit as before */
 			return netsnmp_call_next_handler(handler, reginfo, reqinfo, requests);
-		sa_state_begin(h_stxn.st);
+		cm_state_begin(h_stxn.st);
 		h_stxn.open = 1;
 	}
 	rc = netsnmp_call_next_handler(handler, reginfo, reqinfo, requests);
-	if (!sa_state_pending(h_stxn.st))
+	if (!cm_state_pending(h_stxn.st))
 		return rc;
 	w = calloc(1, sizeof(*w));
 	if (w)
@@ -119,10 +119,10 @@ static int h_stxn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 	if (!w || !w->cache) {
 		/* Cannot hold the answer: make it durable now instead. */
 		free(w);
-		if (sa_state_end(h_stxn.st) < 0 && mode == MODE_SET_ACTION)
+		if (cm_state_end(h_stxn.st) < 0 && mode == MODE_SET_ACTION)
 			for (netsnmp_request_info *r = requests; r; r = r->next)
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
-		sa_state_begin(h_stxn.st);
+		cm_state_begin(h_stxn.st);
 		return rc;
 	}
 	for (netsnmp_request_info *r = requests; r; r = r->next)
@@ -132,7 +132,7 @@ static int h_stxn_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 	return rc;
 }
 
-void h_stxn_set_state(struct sa_state *st)
+void h_stxn_set_state(struct cm_state *st)
 {
 	/* A store going away ends its transaction first. */
 	if (h_stxn.open && h_stxn.st != st) {

@@ -6,10 +6,10 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
-struct sa_state;
+struct cm_state;
 
 /* The store the engines commit to (NULL: none, SETs commit as they go). */
-void h_stxn_set_state(struct sa_state *st);
+void h_stxn_set_state(struct cm_state *st);
 /* Puts the transaction handler into a writable registration's chain;
  * call before registering it.  Returns 0 or -errno. */
 int h_stxn_inject(netsnmp_handler_registration *reg);

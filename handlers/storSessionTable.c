@@ -121,7 +121,7 @@ static int ses_commit(struct h_row *row)
 	if (((const struct ses_image *)row->work)->end != H_SSES_END_END)
 		return 0;
 	if ((rc = stor_session_end(row->idx[0], row->idx[1])) < 0)
-		sa_log(SA_LOG_WARNING, "handlers", "storage session %u/%u: cannot end: %s", (unsigned int)row->idx[0],
+		cm_log(CM_LOG_WARNING, "handlers", "storage session %u/%u: cannot end: %s", (unsigned int)row->idx[0],
 		       (unsigned int)row->idx[1], strerror(-rc));
 	return rc;
 }

@@ -42,7 +42,7 @@ static void stor_sync(int running)
 	if (running && wanted && !registered) {
 		if ((rc = h_stor_portal_table_init()) < 0 || (rc = h_stor_target_tables_init()) < 0 ||
 		    (rc = h_stor_feedback_init()) < 0) {
-			sa_log(SA_LOG_ERR, "handlers", "cannot register the storage-side tables: %s", strerror(-rc));
+			cm_log(CM_LOG_ERR, "handlers", "cannot register the storage-side tables: %s", strerror(-rc));
 			stor_unregister();
 			return;
 		}

@@ -90,7 +90,7 @@ static size_t st_lower(struct h_table_store *s, const uint32_t *idx)
 	if (h + 1 < s->n && idx_cmp(st_at(s, h + 1)->idx, idx, s->nindex) >= 0 &&
 	    idx_cmp(st_at(s, h)->idx, idx, s->nindex) < 0)
 		return s->hint = h + 1;
-	return s->hint = sa_lower_bound_cmp(s->v, s->n, s->esize, &k, elem_cmp);
+	return s->hint = cm_lower_bound_cmp(s->v, s->n, s->esize, &k, elem_cmp);
 }
 
 static struct h_store_elem *st_find(struct h_table_store *s, const uint32_t *idx)
@@ -216,7 +216,7 @@ static void sweep(struct h_table *t)
 	t->last_sweep = now;
 	for (size_t i = s->n; i-- > 0;) {
 		if (now - st_at(s, i)->touched >= (time_t)pending_age) {
-			sa_log(SA_LOG_INFO, "handlers", "%s: a row not active for %u s aged out", t->name, pending_age);
+			cm_log(CM_LOG_INFO, "handlers", "%s: a row not active for %u s aged out", t->name, pending_age);
 			st_del_at(s, i);
 		}
 	}
@@ -1102,7 +1102,7 @@ static void irreversible(struct h_txn *x)
 			continue;
 		row->irreversible_done = 1;
 		if ((rc = row->table->ops->commit(row)) < 0)
-			sa_log(SA_LOG_ERR, "handlers", "%s: destroy failed: %s", row->table->name, strerror(-rc));
+			cm_log(CM_LOG_ERR, "handlers", "%s: destroy failed: %s", row->table->name, strerror(-rc));
 	}
 }
 
@@ -1126,7 +1126,7 @@ static void action(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 		default: break; /* DESTROY: once everything else is applied */
 		}
 		if (rc < 0) {
-			sa_log(SA_LOG_WARNING, "handlers", "%s: SET failed: %s", t->name, strerror(-rc));
+			cm_log(CM_LOG_WARNING, "handlers", "%s: SET failed: %s", t->name, strerror(-rc));
 			set_error(reqinfo, row->first, h_table_err(rc, H_PHASE_ACTION));
 			x->failed = 1;
 			return;
@@ -1150,7 +1150,7 @@ static void undo(struct h_txn *x, netsnmp_agent_request_info *reqinfo)
 		row->acted = 0;
 		pending_restore(row);
 		if (rc < 0) {
-			sa_log(SA_LOG_ERR, "handlers", "%s: cannot undo a SET: %s", row->table->name, strerror(-rc));
+			cm_log(CM_LOG_ERR, "handlers", "%s: cannot undo a SET: %s", row->table->name, strerror(-rc));
 			set_error(reqinfo, row->first, SNMP_ERR_UNDOFAILED);
 		}
 	}
@@ -1230,7 +1230,7 @@ int h_table_register(struct h_table *t)
 	}
 	rc = netsnmp_register_handler(reg);
 	if (rc != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register %s (%d)", t->name, rc);
+		cm_log(CM_LOG_ERR, "handlers", "cannot register %s (%d)", t->name, rc);
 		return -EEXIST;
 	}
 	t->reg = reg;
@@ -1281,7 +1281,7 @@ int h_next_index_register(struct h_next_index *n)
 	reg->handler->myvoid = n;
 	/* A failed registration frees reg. */
 	if (netsnmp_register_scalar(reg) != MIB_REGISTERED_OK) {
-		sa_log(SA_LOG_ERR, "handlers", "cannot register %s", n->name);
+		cm_log(CM_LOG_ERR, "handlers", "cannot register %s", n->name);
 		return -EEXIST;
 	}
 	n->reg = reg;

@@ -15,8 +15,8 @@ static const struct h_column traprecv_objs[] = {
 
 static int traprecv_get(unsigned int sub, netsnmp_variable_list *vb)
 {
-	static const struct sa_trap_counters zero;
-	const struct sa_trap_counters *c = h_agent->trap_counters();
+	static const struct cm_trap_counters zero;
+	const struct cm_trap_counters *c = h_agent->trap_counters();
 
 	/* The receiver may be off (no trap_receiver section): counters then
 	 * read as zero rather than vanishing from the MIB. */

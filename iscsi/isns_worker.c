@@ -88,13 +88,13 @@ static int start(void)
 		return -errno;
 	/* The thread's end blocks: it has nothing else to do. */
 	fcntl(iw.pipe[1], F_SETFL, fcntl(iw.pipe[1], F_GETFL) & ~O_NONBLOCK);
-	if (sa_ev_watch_read(iw.pipe[0], on_result, NULL) < 0) {
+	if (cm_ev_watch_read(iw.pipe[0], on_result, NULL) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	iw.quit = 0;
 	if ((rc = -pthread_create(&iw.thread, NULL, worker, NULL)) < 0) {
-		sa_ev_unwatch_read(iw.pipe[0]);
+		cm_ev_unwatch_read(iw.pipe[0]);
 		goto fail;
 	}
 	iw.started = 1;
@@ -212,7 +212,7 @@ void isns_work_shutdown(void)
 		w->drop(w);
 	}
 	iw.tail = NULL;
-	sa_ev_unwatch_read(iw.pipe[0]);
+	cm_ev_unwatch_read(iw.pipe[0]);
 	drain(NULL, 1);
 	close(iw.pipe[0]);
 	close(iw.pipe[1]);

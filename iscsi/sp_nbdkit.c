@@ -77,13 +77,13 @@ static struct {
     .max_io = 1 << 20,
 };
 
-/* libsanpath logs through sa_log: errors and warnings (path down, no path)
+/* libsanpath logs through cm_log: errors and warnings (path down, no path)
  * as nbdkit errors so they show without -v, the rest on stderr. */
 static void log_sink(int prio, const char *line)
 {
-	if (prio <= SA_LOG_WARNING)
+	if (prio <= CM_LOG_WARNING)
 		nbdkit_error("%s", line);
-	else if (prio <= SA_LOG_INFO)
+	else if (prio <= CM_LOG_INFO)
 		fprintf(stderr, "nbdkit: sanpath: %s\n", line);
 	else
 		nbdkit_debug("%s", line);
@@ -92,7 +92,7 @@ static void log_sink(int prio, const char *line)
 static void sp_load(void)
 {
 	sp_team_opts_default(&g.o);
-	sa_log_set_sink(log_sink);
+	cm_log_set_sink(log_sink);
 }
 
 static int dup_str(char **dst, const char *v)

@@ -223,7 +223,7 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 		}
 		snprintf(p->last_error, sizeof(p->last_error), "check condition: %s ascq 0x%04x",
 		         scsi_sense_key_str(task->sense.key), task->sense.ascq);
-		sa_log(SA_LOG_ERR, TAG, "team %s path %d (%s): lba %llu: %s", p->team->name, p->idx + 1, p->portal,
+		cm_log(CM_LOG_ERR, TAG, "team %s path %d (%s): lba %llu: %s", p->team->name, p->idx + 1, p->portal,
 		       (unsigned long long)io->lba, p->last_error);
 		scsi_free_scsi_task(task);
 		sp_team_complete(p->team, p, io, -EIO);
@@ -632,7 +632,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 	if (p->admin_down) {
 		/* Logged out on request: the session ends (the target closes it
 		 * after the Logout response) and the path stays out. */
-		sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) logged out (%s)", t->name, p->idx + 1, p->portal,
+		cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s) logged out (%s)", t->name, p->idx + 1, p->portal,
 		       p->logout_done ? "Logout response" : why);
 		drop_session(p);
 		p->fail_pending = 0;
@@ -678,14 +678,14 @@ void sp_path_fail(struct sp_path *p, const char *why)
 				recent++;
 		if (t->o.flap_count && recent >= t->o.flap_count && !p->damped) {
 			p->damped = 1;
-			sa_log(SA_LOG_WARNING, TAG,
+			cm_log(CM_LOG_WARNING, TAG,
 			       "team %s path %d (%s): flapping (%u failures in %u ms): held in standby for %u ms after "
 			       "it recovers",
 			       t->name, p->idx + 1, p->portal, recent, t->o.flap_window_ms, t->o.flap_hold_ms);
 		}
-		sa_log(SA_LOG_WARNING, TAG, "team %s path %d (%s) down: %s", t->name, p->idx + 1, p->portal, why);
+		cm_log(CM_LOG_WARNING, TAG, "team %s path %d (%s) down: %s", t->name, p->idx + 1, p->portal, why);
 	} else {
-		sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): attempt failed: %s", t->name, p->idx + 1, p->portal,
+		cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): attempt failed: %s", t->name, p->idx + 1, p->portal,
 		       why);
 	}
 	sp_path_set_state(p, SP_PATH_DOWN);
@@ -722,7 +722,7 @@ static void logout_progress(struct sp_path *p, uint64_t now)
 
 	if (p->logout_done || now - p->t_logout > 2 * grace) {
 		if (!p->logout_done)
-			sa_log(SA_LOG_WARNING, TAG, "team %s path %d (%s): no Logout response; closing the session",
+			cm_log(CM_LOG_WARNING, TAG, "team %s path %d (%s): no Logout response; closing the session",
 			       t->name, p->idx + 1, p->portal);
 		sp_path_fail(p, "logged out");
 		return;
@@ -749,7 +749,7 @@ void sp_path_logout(struct sp_path *p)
 	p->logout_sent = 0;
 	p->logout_done = 0;
 	p->held = 0;
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): logging out on request", t->name, p->idx + 1, p->portal);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): logging out on request", t->name, p->idx + 1, p->portal);
 	switch (p->state) {
 	case SP_PATH_ACTIVE:
 	case SP_PATH_STANDBY:
@@ -776,7 +776,7 @@ void sp_path_login(struct sp_path *p)
 	if (!p->admin_down)
 		return;
 	p->admin_down = 0;
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s): logging in again on request", t->name, p->idx + 1, p->portal);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): logging in again on request", t->name, p->idx + 1, p->portal);
 	if (p->ctx) /* its logout was still under way */
 		drop_session(p);
 	p->backoff_ms = t->o.reconnect_min_ms;
@@ -788,7 +788,7 @@ void sp_path_set_portal(struct sp_path *p, const char *portal)
 {
 	struct sp_team *t = p->team;
 
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d: portal %s -> %s", t->name, p->idx + 1, p->portal, portal);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d: portal %s -> %s", t->name, p->idx + 1, p->portal, portal);
 	snprintf(p->portal, sizeof(p->portal), "%s", portal);
 	p->login_result = SP_LOGIN_NONE;
 	p->login_status = 0;

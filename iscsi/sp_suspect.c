@@ -179,7 +179,7 @@ static void enter(struct sp_team *t, struct sp_path *p, uint64_t now, uint64_t a
 	p->suspect = 1;
 	p->t_suspect = now;
 	p->suspects++;
-	sa_log(SA_LOG_NOTICE, TAG,
+	cm_log(CM_LOG_NOTICE, TAG,
 	       "team %s path %d (%s) suspect: no answer for %llu ms (threshold %llu ms): no new commands, reads "
 	       "re-issued elsewhere",
 	       t->name, p->idx + 1, p->portal, (unsigned long long)(age / MS), (unsigned long long)(thr / MS));
@@ -189,7 +189,7 @@ static void enter(struct sp_team *t, struct sp_path *p, uint64_t now, uint64_t a
 static void leave(struct sp_team *t, struct sp_path *p, uint64_t now)
 {
 	p->suspect = 0;
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) answers again after %llu ms suspect: back in service", t->name,
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s) answers again after %llu ms suspect: back in service", t->name,
 	       p->idx + 1, p->portal, (unsigned long long)((now - p->t_suspect) / MS));
 }
 

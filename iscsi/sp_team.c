@@ -237,7 +237,7 @@ static void update_team_state(struct sp_team *t)
 	}
 	st = up == 0 ? SP_TEAM_FAILED : up == want ? SP_TEAM_OPTIMAL : SP_TEAM_DEGRADED;
 	if (st != t->team_state && t->started)
-		sa_log(st == SP_TEAM_OPTIMAL ? SA_LOG_NOTICE : SA_LOG_WARNING, TAG,
+		cm_log(st == SP_TEAM_OPTIMAL ? CM_LOG_NOTICE : CM_LOG_WARNING, TAG,
 		       "team %s: %s (%u of %u paths in service)", t->name,
 		       st == SP_TEAM_OPTIMAL    ? "optimal"
 		       : st == SP_TEAM_DEGRADED ? "degraded"
@@ -565,7 +565,7 @@ void sp_team_hedge_won(struct sp_team *t, struct sp_path *p, struct sp_io *io)
 		io->hedge_buf = NULL;
 		unaccount(t, io, 0);
 	} else if (sp_team_unqueue(t, io) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: a hedged read was in no queue", t->name);
+		cm_log(CM_LOG_ERR, TAG, "team %s: a hedged read was in no queue", t->name);
 	}
 	sp_team_complete(t, p, io, 0);
 }
@@ -620,7 +620,7 @@ void sp_team_path_verified(struct sp_team *t, struct sp_path *p)
 	p->first_attempt_done = 1;
 	p->held = should_hold(t, p);
 	sp_path_set_state(p, p->held ? SP_PATH_STANDBY : SP_PATH_ACTIVE);
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) %s%s", t->name, p->idx + 1, p->portal,
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s) %s%s", t->name, p->idx + 1, p->portal,
 	       p->failures ? "recovered" : "logged in and verified",
 	       p->held ? (p->damped                             ? ", held in standby (flap damping)"
 	                  : t->o.failback == SP_FAILBACK_MANUAL ? ", waiting for manual failback"
@@ -645,7 +645,7 @@ void sp_team_path_lost(struct sp_team *t, struct sp_path *p)
 
 static void refuse(struct sp_team *t, struct sp_path *p)
 {
-	sa_log(SA_LOG_ERR, TAG, "team %s path %d (%s, target %s lun %d) refused: %s", t->name, p->idx + 1, p->portal,
+	cm_log(CM_LOG_ERR, TAG, "team %s path %d (%s, target %s lun %d) refused: %s", t->name, p->idx + 1, p->portal,
 	       p->target, p->lun, p->fail_reason);
 	snprintf(p->last_error, sizeof(p->last_error), "refused: %s", p->fail_reason);
 	/* Logged in, but to the wrong unit: the login as a whole failed. */
@@ -667,7 +667,7 @@ static void release(struct sp_team *t, struct sp_path *p, const char *why)
 	p->held = 0;
 	p->damped = 0;
 	sp_path_set_state(p, SP_PATH_ACTIVE);
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %d (%s) back in service: %s", t->name, p->idx + 1, p->portal, why);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s) back in service: %s", t->name, p->idx + 1, p->portal, why);
 	membership_changed(t);
 }
 
@@ -841,7 +841,7 @@ static void apply_ctl(struct sp_team *t)
 		if (!memchr(c.portal[i], 0, sizeof(c.portal[i])) || (i >= t->npaths && c.portal[i][0]))
 			rc = -EINVAL;
 	if (rc) {
-		sa_log(SA_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
+		cm_log(CM_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
 		       t->name, seq);
 		sp_shm_ctl_ack(t->shm, seq, rc);
 		return;
@@ -873,7 +873,7 @@ static void apply_ctl(struct sp_team *t)
 			sp_team_path_login(t, i);
 	}
 	membership_changed(t);
-	sa_log(SA_LOG_INFO, TAG, "team %s: control change %u applied", t->name, seq);
+	cm_log(CM_LOG_INFO, TAG, "team %s: control change %u applied", t->name, seq);
 	sp_shm_ctl_ack(t->shm, seq, 0);
 }
 
@@ -998,14 +998,14 @@ int sp_team_start(struct sp_team *t)
 				t->share[d][i] = 100 / t->npaths + (i < 100 % t->npaths);
 		rc = sp_lb_validate_shares(t->share[d], t->npaths);
 		if (rc) {
-			sa_log(SA_LOG_ERR, TAG, "team %s: %s shares must each be 0..100 and sum to 100", t->name,
+			cm_log(CM_LOG_ERR, TAG, "team %s: %s shares must each be 0..100 and sum to 100", t->name,
 			       d == SP_READ ? "read" : "write");
 			return rc;
 		}
 	}
 	rc = sp_lb_validate_dynamic(&t->o.dyn);
 	if (rc) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: invalid dynamic load balancing parameters", t->name);
+		cm_log(CM_LOG_ERR, TAG, "team %s: invalid dynamic load balancing parameters", t->name);
 		return rc;
 	}
 	t->bal.npaths = t->npaths;
@@ -1014,13 +1014,13 @@ int sp_team_start(struct sp_team *t)
 	for (d = 0; d < 2; d++)
 		sp_lb_set_shares(&t->bal, d, t->share[d]);
 	if ((rc = open_loop_fds(t)) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot create its event fds: %s", t->name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot create its event fds: %s", t->name, strerror(-rc));
 		return rc;
 	}
 	if (t->shm_dir) {
 		rc = sp_shm_create(&t->shm, t->shm_dir, t->name, t->target, (unsigned int)t->o.lun);
 		if (rc) {
-			sa_log(SA_LOG_ERR, TAG, "team %s: cannot create the segment in %s: %s", t->name, t->shm_dir,
+			cm_log(CM_LOG_ERR, TAG, "team %s: cannot create the segment in %s: %s", t->name, t->shm_dir,
 			       rc == -EBUSY ? "a live process owns it" : strerror(-rc));
 			return rc;
 		}
@@ -1100,11 +1100,11 @@ static void team_timers(struct sp_team *t, uint64_t now)
 		if (!t->t_nopath_since) {
 			t->t_nopath_since = now;
 			if (t->queued || t->outstanding)
-				sa_log(SA_LOG_WARNING, TAG, "team %s: no path to the LU: I/O waits up to %u s", t->name,
+				cm_log(CM_LOG_WARNING, TAG, "team %s: no path to the LU: I/O waits up to %u s", t->name,
 				       t->o.no_path_retry_s);
 		}
 		if (nopath_expired(t, now) && t->queued) {
-			sa_log(SA_LOG_ERR, TAG, "team %s: no path to the LU for %u s: failing %u queued commands",
+			cm_log(CM_LOG_ERR, TAG, "team %s: no path to the LU for %u s: failing %u queued commands",
 			       t->name, t->o.no_path_retry_s, t->queued);
 			fail_queued(t, -ENOLINK);
 		}
@@ -1128,7 +1128,7 @@ static void team_timers(struct sp_team *t, uint64_t now)
 				for (i = 0; i < t->npaths && o < sizeof(buf); i++)
 					o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "/" : "",
 					                      t->share[d][i]);
-				sa_log(SA_LOG_INFO, TAG, "team %s: dynamic %s shares now %s", t->name,
+				cm_log(CM_LOG_INFO, TAG, "team %s: dynamic %s shares now %s", t->name,
 				       d == SP_READ ? "read" : "write", buf);
 			}
 		}
@@ -1180,7 +1180,7 @@ static void watch(struct sp_team *t, int *watched, int fd, uint32_t events, uint
 		return;
 	if (epoll_ctl(t->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
 	    (errno != ENOENT || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot watch fd %d: %s", t->name, fd, strerror(errno));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot watch fd %d: %s", t->name, fd, strerror(errno));
 		return;
 	}
 	*watched = fd;
@@ -1267,7 +1267,7 @@ int sp_team_service(struct sp_team *t, int revents)
 			uint64_t ticks;
 
 			if (read(t->tick_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-				sa_log(SA_LOG_WARNING, TAG, "team %s: tick: %s", t->name, strerror(errno));
+				cm_log(CM_LOG_WARNING, TAG, "team %s: tick: %s", t->name, strerror(errno));
 		} else if (tag < t->npaths && t->path[tag].ctx && t->path[tag].watched_fd >= 0) {
 			service_path(&t->path[tag], poll_bits(evs[k].events));
 		} /* WATCH_WAKE: the caller drains it */

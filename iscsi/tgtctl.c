@@ -61,7 +61,7 @@ static void tick(unsigned int id, void *arg);
 static void ensure_tick(void)
 {
 	if (!tick_timer)
-		tick_timer = sa_ev_timer(20, 1, tick, NULL);
+		tick_timer = cm_ev_timer(20, 1, tick, NULL);
 }
 
 static void job_finish(struct job *j, int rc)
@@ -112,7 +112,7 @@ static void on_output(int fd, void *arg)
 			if (nc > MAX_OUTPUT + 4096 + 1 || !(nb = realloc(j->out, nc))) {
 				kill(j->pid, SIGKILL);
 				j->killed = true;
-				sa_ev_unwatch_read(fd);
+				cm_ev_unwatch_read(fd);
 				close(fd);
 				j->fd = -1;
 				return;
@@ -128,7 +128,7 @@ static void on_output(int fd, void *arg)
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		sa_ev_unwatch_read(fd);
+		cm_ev_unwatch_read(fd);
 		close(fd);
 		j->fd = -1;
 		job_reap(j);
@@ -156,7 +156,7 @@ static int job_spawn(struct job *j)
 	}
 	/* The child's stdout must block for it; only our end is non-blocking. */
 	j->fd = p[0];
-	if (sa_ev_watch_read(j->fd, on_output, j) < 0) {
+	if (cm_ev_watch_read(j->fd, on_output, j) < 0) {
 		kill(j->pid, SIGKILL);
 		waitpid(j->pid, NULL, WNOHANG);
 		close(j->fd);
@@ -181,7 +181,7 @@ static void start_queued(void)
 		nrunning++;
 		rc = job_spawn(j);
 		if (rc < 0) {
-			sa_log(SA_LOG_WARNING, TAG, "cannot run %s: %s", j->argv[0], strerror(-rc));
+			cm_log(CM_LOG_WARNING, TAG, "cannot run %s: %s", j->argv[0], strerror(-rc));
 			job_finish(j, rc);
 			return; /* job_finish started the next ones */
 		}
@@ -224,17 +224,17 @@ static void tick(unsigned int id, void *arg)
 		if (!j->killed && (now.tv_sec > j->deadline.tv_sec ||
 		                   (now.tv_sec == j->deadline.tv_sec && now.tv_nsec >= j->deadline.tv_nsec))) {
 			if (j->control < 0)
-				sa_log(SA_LOG_WARNING, TAG, "%s %s %s timed out", j->argv[0],
+				cm_log(CM_LOG_WARNING, TAG, "%s %s %s timed out", j->argv[0],
 				       j->argv[1] ? j->argv[1] : "", j->argv[1] && j->argv[2] ? j->argv[2] : "");
 			else
-				sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control,
+				cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control,
 				       j->argv[5], j->argv[6], j->argv[7], j->argv[8] ? j->argv[8] : "");
 			kill(j->pid, SIGKILL);
 			j->killed = true;
 		}
 	}
 	if (!running_jobs && !queued && !nzombies) {
-		sa_ev_cancel(tick_timer);
+		cm_ev_cancel(tick_timer);
 		tick_timer = 0;
 	}
 }
@@ -339,7 +339,7 @@ void tgtc_cancel(const void *owner)
 		*pp = j->next;
 		nrunning--;
 		if (j->fd >= 0) {
-			sa_ev_unwatch_read(j->fd);
+			cm_ev_unwatch_read(j->fd);
 			close(j->fd);
 		}
 		kill(j->pid, SIGKILL);
@@ -828,7 +828,7 @@ static void delete_done(void *arg, int rc, const char *out, size_t len)
 	(void)out;
 	(void)len;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_INFO, TAG, "tgtadm -C %d delete conn: %s", (int)(intptr_t)arg, strerror(-rc));
+		cm_log(CM_LOG_INFO, TAG, "tgtadm -C %d delete conn: %s", (int)(intptr_t)arg, strerror(-rc));
 }
 
 static void conns_done(void *arg, int rc, const char *out, size_t len)
@@ -854,7 +854,7 @@ static void conns_done(void *arg, int rc, const char *out, size_t len)
 			         (char *)NULL);
 		}
 		if (n)
-			sa_log(SA_LOG_INFO, TAG, "ending %zu connection%s of %s on tgtd -C %d", n, n == 1 ? "" : "s",
+			cm_log(CM_LOG_INFO, TAG, "ending %zu connection%s of %s on tgtd -C %d", n, n == 1 ? "" : "s",
 			       b->inflight[i], b->control);
 		free(c);
 	}
@@ -915,7 +915,7 @@ int tgtc_end_sessions(int control, const char *target)
 	b->n++;
 	/* Several moves in one plan arrive in one loop pass: they share one show. */
 	if (!b->busy && !b->timer)
-		b->timer = sa_ev_timer(1, 0, batch_fire, b);
+		b->timer = cm_ev_timer(1, 0, batch_fire, b);
 	return 0;
 }
 
@@ -926,7 +926,7 @@ void tgtc_stop(void)
 		struct batch *b = batches;
 
 		batches = b->next;
-		sa_ev_cancel(b->timer);
+		cm_ev_cancel(b->timer);
 		for (size_t i = 0; i < b->n; i++)
 			free(b->targets[i]);
 		free(b->targets);

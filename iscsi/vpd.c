@@ -156,9 +156,9 @@ int vpd_parse_capacity16(const uint8_t *d, size_t len, struct vpd_lun_info *out)
 static void job_unwatch(struct vpd_job *j)
 {
 	if (j->fd >= 0) {
-		sa_ev_unwatch_read(j->fd);
+		cm_ev_unwatch_read(j->fd);
 		if (j->wwrite)
-			sa_ev_unwatch_write(j->fd);
+			cm_ev_unwatch_write(j->fd);
 	}
 	j->fd = -1;
 	j->wwrite = 0;
@@ -174,7 +174,7 @@ static void job_free(struct vpd_job *j)
 		*pp = j->next;
 	job_unwatch(j);
 	if (j->timer)
-		sa_ev_cancel(j->timer);
+		cm_ev_cancel(j->timer);
 	if (j->ctx) {
 		/* Pending commands' callbacks run from here with SCSI_STATUS_CANCELLED: they only free their tasks. */
 		j->closing = 1;
@@ -223,16 +223,16 @@ static int job_rewatch(struct vpd_job *j)
 	if (fd < 0)
 		return 0;
 	if (j->fd != fd) {
-		if (sa_ev_watch_read(fd, on_read, j) < 0)
+		if (cm_ev_watch_read(fd, on_read, j) < 0)
 			return -EIO;
 		j->fd = fd;
 	}
 	if (want_write && !j->wwrite) {
-		if (sa_ev_watch_write(fd, on_write, j) < 0)
+		if (cm_ev_watch_write(fd, on_write, j) < 0)
 			return -EIO;
 		j->wwrite = 1;
 	} else if (!want_write && j->wwrite) {
-		sa_ev_unwatch_write(fd);
+		cm_ev_unwatch_write(fd);
 		j->wwrite = 0;
 	}
 	return 0;
@@ -250,7 +250,7 @@ static void job_after(struct vpd_job *j)
 static void service(struct vpd_job *j, int revents)
 {
 	if (iscsi_service(j->ctx, revents) < 0 && !j->ended) {
-		sa_log(SA_LOG_DEBUG, TAG, "%s: %s", j->target, iscsi_get_error(j->ctx));
+		cm_log(CM_LOG_DEBUG, TAG, "%s: %s", j->target, iscsi_get_error(j->ctx));
 		job_end(j, j->step <= ST_LOGIN ? -ECONNREFUSED : -EIO);
 	}
 	job_after(j);
@@ -390,7 +390,7 @@ static void login_cb(struct iscsi_context *iscsi, int status, void *command_data
 		return;
 	if (status != SCSI_STATUS_GOOD) {
 		/* tgt refuses an initiator its ACL does not name at login (authorization failure). */
-		sa_log(SA_LOG_DEBUG, TAG, "%s: login refused: %s", j->target, iscsi_get_error(iscsi));
+		cm_log(CM_LOG_DEBUG, TAG, "%s: login refused: %s", j->target, iscsi_get_error(iscsi));
 		job_end(j, -EACCES);
 		return;
 	}
@@ -406,7 +406,7 @@ static void connect_cb(struct iscsi_context *iscsi, int status, void *command_da
 	if (j->closing || j->ended)
 		return;
 	if (status != SCSI_STATUS_GOOD) {
-		sa_log(SA_LOG_DEBUG, TAG, "%s: cannot connect: %s", j->target, iscsi_get_error(iscsi));
+		cm_log(CM_LOG_DEBUG, TAG, "%s: cannot connect: %s", j->target, iscsi_get_error(iscsi));
 		job_end(j, -ECONNREFUSED);
 		return;
 	}
@@ -459,8 +459,8 @@ int vpd_probe(const struct vpd_request *req, vpd_done_cb done, void *arg, struct
 	j->step = ST_CONNECT;
 	/* The connect may fail at once (bad address): then nothing of the job is left and done is never called. */
 	if (iscsi_connect_async(j->ctx, req->portal, connect_cb, j) != 0 || j->ended ||
-	    !(j->timer = sa_ev_timer(TICK_MS, 1, on_tick, j)) || job_rewatch(j) < 0) {
-		sa_log(SA_LOG_DEBUG, TAG, "%s at %s: cannot connect: %s", req->target, req->portal,
+	    !(j->timer = cm_ev_timer(TICK_MS, 1, on_tick, j)) || job_rewatch(j) < 0) {
+		cm_log(CM_LOG_DEBUG, TAG, "%s at %s: cannot connect: %s", req->target, req->portal,
 		       iscsi_get_error(j->ctx));
 		j->done = NULL;
 		job_free(j);

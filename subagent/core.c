@@ -59,7 +59,7 @@ static void sa_core_restore_engines(void)
 		const char *v;
 
 		sa_engine_admin_key(key, sizeof(key), i);
-		v = sa_core.state ? sa_state_get(sa_core.state, key) : NULL;
+		v = sa_core.state ? cm_state_get(sa_core.state, key) : NULL;
 		if (!v)
 			continue;
 		if (strcmp(v, "up") == 0)
@@ -67,21 +67,21 @@ static void sa_core_restore_engines(void)
 		else if (strcmp(v, "down") == 0)
 			sa_engine_get(i)->admin_override = SA_ADMIN_DOWN;
 		else
-			sa_log(SA_LOG_WARNING, "state", "%s: ignoring bad value for %s", sa_core.cfg->state_file, key);
+			cm_log(CM_LOG_WARNING, "state", "%s: ignoring bad value for %s", sa_core.cfg->state_file, key);
 	}
 }
 
 static void sa_core_open_state(void)
 {
 	int corrupt = 0;
-	int rc = sa_state_open(sa_core.cfg->state_file, &sa_core.state, &corrupt);
+	int rc = cm_state_open(sa_core.cfg->state_file, &sa_core.state, &corrupt);
 
 	if (rc < 0) {
 		sa_core.state = NULL;
-		sa_log(SA_LOG_ERR, "state", "%s: cannot open: %s; SNMP-created rows will not persist",
+		cm_log(CM_LOG_ERR, "state", "%s: cannot open: %s; SNMP-created rows will not persist",
 		       sa_core.cfg->state_file, strerror(-rc));
 	} else if (corrupt) {
-		sa_log(SA_LOG_ERR, "state", "%s: was corrupt and has been kept aside; starting empty",
+		cm_log(CM_LOG_ERR, "state", "%s: was corrupt and has been kept aside; starting empty",
 		       sa_core.cfg->state_file);
 	}
 }
@@ -108,34 +108,34 @@ static const struct h_agent_ops sa_core_handler_ops = {
 
 /* The redirect engine reads the storage servers' agents through the agent's own SNMP client. */
 static const struct redir_agent_ops sa_core_redir_agent_ops = {
-    .walk = sa_snmpc_walk,
-    .set_int = sa_snmpc_set_int,
-    .cancel_all = sa_snmpc_cancel_all,
+    .walk = cm_snmpc_walk,
+    .set_int = cm_snmpc_set_int,
+    .cancel_all = cm_snmpc_cancel_all,
 };
 
 /* The rediscover engine polls the storage agents' session tables through the same client. */
 static const struct redisc_poll_ops sa_core_redisc_poll_ops = {
-    .walk = sa_snmpc_walk,
+    .walk = cm_snmpc_walk,
 };
 
 /* The rediscover engine's moves write the storage agents' tables through the same client. */
 static const struct redisc_move_ops sa_core_redisc_move_ops = {
-    .walk = sa_snmpc_walk,
-    .set = sa_snmpc_set,
+    .walk = cm_snmpc_walk,
+    .set = cm_snmpc_set,
     .isns_move = redisc_isns_move,
 };
 
 /* The rediscover engine's messages go out as informs through the same client. */
 static const struct redisc_msg_ops sa_core_redisc_msg_ops = {
-    .inform = sa_snmpc_inform,
+    .inform = cm_snmpc_inform,
 };
 
 /* The cluster engine probes units and syncs with its peers through the same client. */
 static const struct clu_net_ops sa_core_clu_net_ops = {
-    .walk = sa_snmpc_walk,
-    .set = sa_snmpc_set,
-    .inform = sa_snmpc_inform,
-    .cancel_all = sa_snmpc_cancel_all,
+    .walk = cm_snmpc_walk,
+    .set = cm_snmpc_set,
+    .inform = cm_snmpc_inform,
+    .cancel_all = cm_snmpc_cancel_all,
 };
 
 /* The notifications read the tables' rows through the handlers' getters, so a trap carries what a GET returns. */
@@ -216,7 +216,7 @@ static void sa_core_session_tick(unsigned int id, void *arg)
 	(void)id;
 	(void)arg;
 	if (w && (unsigned int)w != sess_window() && sess_set_window((unsigned int)w) < 0)
-		sa_log(SA_LOG_WARNING, "core", "session_window %d out of range, keeping %u", w, sess_window());
+		cm_log(CM_LOG_WARNING, "core", "session_window %d out of range, keeping %u", w, sess_window());
 	bal_sessfeed_sync();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sess_tick((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
@@ -267,19 +267,19 @@ static int sa_core_wire(void)
 			clu_engine_id_set(id, n);
 	}
 	if ((rc = sa_login_teams_start()) < 0) {
-		sa_log(SA_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
+		cm_log(CM_LOG_ERR, "core", "cannot plug the balance engine into the connection manager: %s",
 		       strerror(-rc));
 		return rc;
 	}
 	if ((rc = sa_core_notifications_start()) < 0) {
-		sa_log(SA_LOG_ERR, "core", "cannot start notifications: %s", strerror(-rc));
+		cm_log(CM_LOG_ERR, "core", "cannot start notifications: %s", strerror(-rc));
 		return rc;
 	}
-	if (!sa_core_session_timer && !(sa_core_session_timer = sa_ev_timer(1000, 1, sa_core_session_tick, NULL)))
+	if (!sa_core_session_timer && !(sa_core_session_timer = cm_ev_timer(1000, 1, sa_core_session_tick, NULL)))
 		return -ENOMEM;
 	sa_core_session_tick(0, NULL);
 	if ((rc = bal_sessfeed_start()) < 0)
-		sa_log(SA_LOG_ERR, "core", "cannot feed the balance engine's paths to the sessions table: %s",
+		cm_log(CM_LOG_ERR, "core", "cannot feed the balance engine's paths to the sessions table: %s",
 		       strerror(-rc));
 	return rc;
 }
@@ -287,7 +287,7 @@ static int sa_core_wire(void)
 void sa_core_unregister(void)
 {
 	if (sa_core_session_timer) {
-		sa_ev_cancel(sa_core_session_timer);
+		cm_ev_cancel(sa_core_session_timer);
 		sa_core_session_timer = 0;
 	}
 	bal_sessfeed_stop();
@@ -321,13 +321,13 @@ static void sa_core_apply(const struct sa_config *cfg)
 	sa_path_notify_set_interval(cfg->balance.shares_notify_interval);
 	sa_feedback_notify_set_interval(cfg->discovery.feedback_interval);
 	if (sa_trap_receiver_apply(&cfg->trap_receiver, err, sizeof(err)) < 0)
-		sa_log(SA_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
+		cm_log(CM_LOG_ERR, "traprecv", "not started: %s", err[0] ? err : "unknown error");
 	/* A cluster unit applies its target ACLs in the tgtd of the storage section. */
 	clu_acl_tgt_control(cfg->storage.tgt_control);
 	sa_engines_apply(sa_core_engine_configs(cfg, ecfg));
 	/* The storage side is not an engine of the registry: its section alone starts it. */
 	if (stor_apply(&cfg->storage) < 0)
-		sa_log(SA_LOG_ERR, "storage", "not started: out of memory");
+		cm_log(CM_LOG_ERR, "storage", "not started: out of memory");
 }
 
 int sa_core_start(struct sa_config *cfg)
@@ -352,7 +352,7 @@ int sa_core_start(struct sa_config *cfg)
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
 	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0 || (rc = h_clu_init()) < 0) {
-		sa_log(SA_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
+		cm_log(CM_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}
 	if ((rc = sa_core_wire()) < 0)
@@ -365,8 +365,8 @@ int sa_core_start(struct sa_config *cfg)
 	sa_core_apply(cfg);
 	/* Logins work with discovery off: the connection manager starts with the agent, after the balance engine. */
 	if ((rc = disc_conn_start(&cfg->discovery)) < 0)
-		sa_log(SA_LOG_ERR, "core", "connection manager not started: %s", strerror(-rc));
-	sa_log(SA_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
+		cm_log(CM_LOG_ERR, "core", "connection manager not started: %s", strerror(-rc));
+	cm_log(CM_LOG_NOTICE, "core", "sanagent %s started with %s", PACKAGE_VERSION, cfg->path);
 	return 0;
 }
 
@@ -375,7 +375,7 @@ static void sa_core_keep(char **fresh, char **old, const char *what)
 	char *tmp;
 
 	if (strcmp(*fresh, *old) != 0)
-		sa_log(SA_LOG_WARNING, "config", "%s change takes effect at the next start", what);
+		cm_log(CM_LOG_WARNING, "config", "%s change takes effect at the next start", what);
 	tmp = *fresh;
 	*fresh = *old;
 	*old = tmp;
@@ -388,7 +388,7 @@ int sa_core_reload(void)
 	int rc = sa_config_load(sa_core.config_path, &cfg, err, sizeof(err));
 
 	if (rc < 0) {
-		sa_log(SA_LOG_ERR, "config", "reload rejected, old config stays in force: %s", err);
+		cm_log(CM_LOG_ERR, "config", "reload rejected, old config stays in force: %s", err);
 		return rc;
 	}
 	/* Settings fixed at start (and possibly set by options) keep their old values. */
@@ -399,7 +399,7 @@ int sa_core_reload(void)
 	sa_core_apply(cfg);
 	disc_conn_reload(&cfg->discovery);
 	sa_config_free(old);
-	sa_log(SA_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
+	cm_log(CM_LOG_NOTICE, "config", "reloaded %s", sa_core.config_path);
 	sa_notify_config_reloaded();
 	return 0;
 }
@@ -419,7 +419,7 @@ void sa_core_stop(void)
 	sa_notify_drop_queued();
 	h_stxn_set_state(NULL);
 	if (sa_core.state)
-		sa_state_close(sa_core.state);
+		cm_state_close(sa_core.state);
 	sa_core.state = NULL;
 	sa_config_free(sa_core.cfg);
 	sa_core.cfg = NULL;
@@ -431,7 +431,7 @@ int sa_core_commit_state(void)
 {
 	if (!sa_core.state)
 		return -EIO;
-	return sa_state_commit(sa_core.state);
+	return cm_state_commit(sa_core.state);
 }
 
 int sa_core_set_engine_admin(int index, int admin)
@@ -446,20 +446,20 @@ int sa_core_set_engine_admin(int index, int admin)
 	if (!sa_core.state)
 		return -EIO;
 	sa_engine_admin_key(key, sizeof(key), index);
-	prev = sa_state_get(sa_core.state, key);
+	prev = cm_state_get(sa_core.state, key);
 	if (prev && !(old = strdup(prev)))
 		return -ENOMEM;
-	rc = sa_state_set(sa_core.state, key, admin == SA_ADMIN_UP ? "up" : "down");
+	rc = cm_state_set(sa_core.state, key, admin == SA_ADMIN_UP ? "up" : "down");
 	if (rc == 0)
-		rc = sa_state_commit(sa_core.state);
+		rc = cm_state_commit(sa_core.state);
 	if (rc < 0) {
 		/* Persist first, apply second: a failed write changes nothing. */
 		if (old)
-			sa_state_set(sa_core.state, key, old);
+			cm_state_set(sa_core.state, key, old);
 		else
-			sa_state_del(sa_core.state, key);
+			cm_state_del(sa_core.state, key);
 		free(old);
-		sa_log(SA_LOG_ERR, "state", "cannot persist %s: %s", key, strerror(-rc));
+		cm_log(CM_LOG_ERR, "state", "cannot persist %s: %s", key, strerror(-rc));
 		return rc;
 	}
 	free(old);

@@ -9,7 +9,7 @@
 
 struct sa_core {
 	struct sa_config *cfg;  /* config in force */
-	struct sa_state *state; /* persistent rows, NULL if it could not be opened */
+	struct cm_state *state; /* persistent rows, NULL if it could not be opened */
 	time_t start_time;
 	char *config_path; /* absolute path of the config file; reload re-reads it */
 };

@@ -18,7 +18,7 @@
  * set, and only the epoll fd is registered with net-snmp: the same loop
  * (select in agent_check_and_process or snmpd's own) still drives it all. */
 struct sa_watch {
-	sa_fd_cb rcb, wcb;
+	cm_fd_cb rcb, wcb;
 	void *rarg, *warg;
 	uint32_t gen; /* bumped when the fd's watch is dropped, to ignore stale events */
 };
@@ -113,7 +113,7 @@ static int sa_watch_update(int fd, uint32_t before)
 	return 0;
 }
 
-static int sa_watch(int fd, int write, sa_fd_cb cb, void *arg)
+static int sa_watch(int fd, int write, cm_fd_cb cb, void *arg)
 {
 	uint32_t before;
 	int rc;
@@ -154,34 +154,34 @@ static void sa_unwatch(int fd, int write)
 	sa_watch_update(fd, before);
 }
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	return sa_watch(fd, 0, cb, arg);
 }
 
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	return sa_watch(fd, 1, cb, arg);
 }
 
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	sa_unwatch(fd, 0);
 }
 
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	sa_unwatch(fd, 1);
 }
 
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
 	return snmp_alarm_register_hr(tv, repeat ? SA_REPEAT : 0, (SNMPAlarmCallback *)cb, arg);
 }
 
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	if (id)
 		snmp_alarm_unregister(id);

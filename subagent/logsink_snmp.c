@@ -1,4 +1,4 @@
-/* logsink_snmp.c: sa_log() sink that writes through snmp_log(), so one log serves both modes. */
+/* logsink_snmp.c: cm_log() sink that writes through snmp_log(), so one log serves both modes. */
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
@@ -12,5 +12,5 @@ static void sa_logsink_snmp(int prio, const char *line)
 
 void sa_logsink_snmp_install(void)
 {
-	sa_log_set_sink(sa_logsink_snmp);
+	cm_log_set_sink(sa_logsink_snmp);
 }

@@ -1,4 +1,4 @@
-/* logsink_snmp.h: routes sa_log() lines into net-snmp's logging (stderr or syslog). */
+/* logsink_snmp.h: routes cm_log() lines into net-snmp's logging (stderr or syslog). */
 #ifndef SA_LOGSINK_SNMP_H
 #define SA_LOGSINK_SNMP_H
 

@@ -57,7 +57,7 @@ static int sa_on_master_connected(int major, int minor, void *server, void *clie
 		sa_start_sent = 1;
 		sa_notify_agent_start();
 	}
-	sa_log(SA_LOG_INFO, "agentx", "connected to the master agent");
+	cm_log(CM_LOG_INFO, "agentx", "connected to the master agent");
 	return SNMPERR_SUCCESS;
 }
 
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	rc = sa_config_load(conf_path, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		/* Exit status 2 tells init systems and the operator: fix the file. */
-		sa_log(SA_LOG_ERR, "config", "%s", err);
+		cm_log(CM_LOG_ERR, "config", "%s", err);
 		if (!foreground)
 			fprintf(stderr, "sanagentd: %s\n", err);
 		return 2;
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		cfg->pid_file = strdup(pidfile);
 	}
 	if (!cfg->agentx_socket || !cfg->pid_file) {
-		sa_log(SA_LOG_ERR, "core", "out of memory");
+		cm_log(CM_LOG_ERR, "core", "out of memory");
 		return 1;
 	}
 
@@ -152,11 +152,11 @@ int main(int argc, char **argv)
 	setenv("MIBS", "", 1);
 
 	if (!foreground && netsnmp_daemonize(1, 0) != 0) {
-		sa_log(SA_LOG_ERR, "core", "cannot daemonize");
+		cm_log(CM_LOG_ERR, "core", "cannot daemonize");
 		return 1;
 	}
 	if (cfg->pid_file[0] && (rc = sa_write_pidfile(cfg->pid_file)) < 0)
-		sa_log(SA_LOG_WARNING, "core", "%s: cannot write pid file: %s", cfg->pid_file, strerror(-rc));
+		cm_log(CM_LOG_WARNING, "core", "%s: cannot write pid file: %s", cfg->pid_file, strerror(-rc));
 
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, sa_on_master_connected, NULL);
 	init_agent("sanagentd");
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	sa_log(SA_LOG_NOTICE, "core", "stopping on signal");
+	cm_log(CM_LOG_NOTICE, "core", "stopping on signal");
 	if (sa_core.cfg && sa_core.cfg->pid_file[0])
 		unlink(sa_core.cfg->pid_file);
 	sa_core_stop();

@@ -41,7 +41,7 @@ static void sa_plugin_start(void)
 	sa_plugin_started = 1;
 	if (sa_config_load(path, &cfg, err, sizeof(err)) < 0) {
 		/* snmpd keeps serving everything else; the operator fixes the file and sends SIGHUP. */
-		sa_log(SA_LOG_ERR, "config", "%s; sanagent plug-in not started", err);
+		cm_log(CM_LOG_ERR, "config", "%s; sanagent plug-in not started", err);
 		sa_plugin_started = 0;
 		return;
 	}

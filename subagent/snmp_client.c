@@ -29,8 +29,8 @@ struct sa_snmpc_req {
 	long value;
 	netsnmp_variable_list *vars; /* a multi-varbind SET's varbinds (else value under root) */
 	int reqid;                   /* the request in flight: answers to older ones are stale */
-	sa_snmpc_vb_cb vb;
-	sa_snmpc_done_cb done;
+	cm_snmpc_vb_cb vb;
+	cm_snmpc_done_cb done;
 	void *arg;
 	unsigned int watchdog, closer;
 	netsnmp_pdu *inform; /* SA_REQ_INFORM: the PDU each send clones */
@@ -122,7 +122,7 @@ static void sa_eid_forget(const char *peer)
 		sa_eid[i].len = 0;
 }
 
-unsigned int sa_snmpc_pending(void)
+unsigned int cm_snmpc_pending(void)
 {
 	return sa_npending;
 }
@@ -140,8 +140,8 @@ static void sa_req_unlink(struct sa_snmpc_req *r)
 
 static void sa_req_free(struct sa_snmpc_req *r)
 {
-	sa_ev_cancel(r->watchdog);
-	sa_ev_cancel(r->closer);
+	cm_ev_cancel(r->watchdog);
+	cm_ev_cancel(r->closer);
 	r->watchdog = r->closer = 0;
 	sa_req_unlink(r);
 	/* Callbacks net-snmp may run from snmp_close see SA_ST_DONE and return. */
@@ -172,13 +172,13 @@ static void sa_req_finish(struct sa_snmpc_req *r, int rc, const char *why)
 	if (r->state == SA_ST_DONE)
 		return;
 	r->state = SA_ST_DONE;
-	sa_ev_cancel(r->watchdog);
+	cm_ev_cancel(r->watchdog);
 	r->watchdog = 0;
 	if (r->done)
 		r->done(rc, why, r->arg);
-	r->closer = sa_ev_timer(1, 0, sa_req_close_tick, r);
+	r->closer = cm_ev_timer(1, 0, sa_req_close_tick, r);
 	if (!r->closer)
-		sa_log(SA_LOG_WARNING, TAG, "cannot schedule a session close; it stays open");
+		cm_log(CM_LOG_WARNING, TAG, "cannot schedule a session close; it stays open");
 }
 
 /* Against lost requests whatever their cause (a REPORT net-snmp swallowed,
@@ -323,7 +323,7 @@ static void sa_walk_answer(struct sa_snmpc_req *r, netsnmp_pdu *pdu)
 	int rc;
 
 	for (v = pdu->variables; v; v = v->next_variable) {
-		struct sa_snmpc_vb vb = {.oid = o32, .oidlen = v->name_length};
+		struct cm_snmpc_vb vb = {.oid = o32, .oidlen = v->name_length};
 
 		if (v->type == SNMP_ENDOFMIBVIEW || v->type == SNMP_NOSUCHOBJECT || v->type == SNMP_NOSUCHINSTANCE ||
 		    !sa_oid_under(r->root, r->rootlen, v->name, v->name_length)) {
@@ -340,25 +340,25 @@ static void sa_walk_answer(struct sa_snmpc_req *r, netsnmp_pdu *pdu)
 			o32[i] = (uint32_t)v->name[i];
 		switch (v->type) {
 		case ASN_INTEGER:
-			vb.type = SA_SNMPC_INTEGER;
+			vb.type = CM_SNMPC_INTEGER;
 			vb.i = *v->val.integer;
 			break;
 		case ASN_GAUGE:
 		case ASN_COUNTER:
 		case ASN_TIMETICKS:
-			vb.type = SA_SNMPC_UNSIGNED;
+			vb.type = CM_SNMPC_UNSIGNED;
 			vb.u = (uint32_t)*v->val.integer;
 			break;
 		case ASN_COUNTER64:
-			vb.type = SA_SNMPC_COUNTER64;
+			vb.type = CM_SNMPC_COUNTER64;
 			vb.u = ((uint64_t)v->val.counter64->high << 32) | (uint32_t)v->val.counter64->low;
 			break;
 		case ASN_OCTET_STR:
-			vb.type = SA_SNMPC_STRING;
+			vb.type = CM_SNMPC_STRING;
 			vb.str = (const char *)v->val.string;
 			vb.len = v->val_len;
 			break;
-		default: vb.type = SA_SNMPC_OTHER; break;
+		default: vb.type = CM_SNMPC_OTHER; break;
 		}
 		if (r->vb && r->vb(&vb, r->arg)) {
 			sa_req_finish(r, 0, NULL);
@@ -445,7 +445,7 @@ static int sa_req_cb(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, v
 	return 1;
 }
 
-static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind, int v3)
+static struct sa_snmpc_req *sa_req_open(const struct cm_snmpc_peer *p, int kind, int v3)
 {
 	struct sa_snmpc_req *r;
 	netsnmp_session s;
@@ -508,7 +508,7 @@ static struct sa_snmpc_req *sa_req_open(const struct sa_snmpc_peer *p, int kind,
 	sa_reqs = r;
 	sa_npending++;
 	/* Probe, request, a time window resend, each with its retries. */
-	r->watchdog = sa_ev_timer(tmo * (unsigned)(retries + 1) * 3 + 500, 0, sa_req_watchdog, r);
+	r->watchdog = cm_ev_timer(tmo * (unsigned)(retries + 1) * 3 + 500, 0, sa_req_watchdog, r);
 	return r;
 }
 
@@ -535,14 +535,14 @@ static int sa_req_start(struct sa_snmpc_req *r)
 	return rc;
 }
 
-static int sa_peer_v3(const struct sa_snmpc_peer *p)
+static int sa_peer_v3(const struct cm_snmpc_peer *p)
 {
 	return p->user && p->user[0] && p->auth_pass && strlen(p->auth_pass) >= 8 && p->priv_pass &&
 	       strlen(p->priv_pass) >= 8;
 }
 
-int sa_snmpc_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                  sa_snmpc_done_cb done, void *arg)
+int cm_snmpc_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                  cm_snmpc_done_cb done, void *arg)
 {
 	struct sa_snmpc_req *r;
 	int v3;
@@ -566,7 +566,7 @@ int sa_snmpc_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t ro
 	return sa_req_start(r);
 }
 
-int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oidlen, long value, sa_snmpc_done_cb done,
+int cm_snmpc_set_int(const struct cm_snmpc_peer *p, const uint32_t *o, size_t oidlen, long value, cm_snmpc_done_cb done,
                      void *arg)
 {
 	struct sa_snmpc_req *r;
@@ -587,7 +587,7 @@ int sa_snmpc_set_int(const struct sa_snmpc_peer *p, const uint32_t *o, size_t oi
 	return sa_req_start(r);
 }
 
-int sa_snmpc_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+int cm_snmpc_set(const struct cm_snmpc_peer *p, const struct cm_snmpc_vb *vbs, size_t n, cm_snmpc_done_cb done,
                  void *arg)
 {
 	netsnmp_variable_list *vars = NULL;
@@ -598,7 +598,7 @@ int sa_snmpc_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, s
 	if (!sa_peer_v3(p))
 		return -EPERM;
 	for (size_t k = 0; k < n; k++) {
-		const struct sa_snmpc_vb *v = &vbs[k];
+		const struct cm_snmpc_vb *v = &vbs[k];
 		oid o[MAX_OID_LEN];
 		long l = (long)v->i;
 		u_long u = (u_long)v->u;
@@ -609,13 +609,13 @@ int sa_snmpc_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, s
 		for (size_t i = 0; i < v->oidlen; i++)
 			o[i] = v->oid[i];
 		switch (v->type) {
-		case SA_SNMPC_INTEGER:
+		case CM_SNMPC_INTEGER:
 			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_INTEGER, &l, sizeof(l));
 			break;
-		case SA_SNMPC_UNSIGNED:
+		case CM_SNMPC_UNSIGNED:
 			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_UNSIGNED, &u, sizeof(u));
 			break;
-		case SA_SNMPC_STRING:
+		case CM_SNMPC_STRING:
 			added = snmp_varlist_add_variable(&vars, o, v->oidlen, ASN_OCTET_STR, v->str, v->len);
 			break;
 		default: goto bad;
@@ -639,7 +639,7 @@ bad:
 	return -EINVAL;
 }
 
-void sa_snmpc_cancel_all(void)
+void cm_snmpc_cancel_all(void)
 {
 	while (sa_reqs)
 		sa_req_free(sa_reqs);
@@ -647,7 +647,7 @@ void sa_snmpc_cancel_all(void)
 
 /* ---- informs ------------------------------------------------------------------------------------ */
 
-static int sa_inform_add(netsnmp_pdu *pdu, const struct sa_snmpc_vb *vb)
+static int sa_inform_add(netsnmp_pdu *pdu, const struct cm_snmpc_vb *vb)
 {
 	oid o[MAX_OID_LEN];
 	long l;
@@ -659,24 +659,24 @@ static int sa_inform_add(netsnmp_pdu *pdu, const struct sa_snmpc_vb *vb)
 	for (size_t i = 0; i < vb->oidlen; i++)
 		o[i] = vb->oid[i];
 	switch (vb->type) {
-	case SA_SNMPC_INTEGER:
+	case CM_SNMPC_INTEGER:
 		l = (long)vb->i;
 		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_INTEGER, &l, sizeof(l)) ? 0 : -ENOMEM;
-	case SA_SNMPC_UNSIGNED:
+	case CM_SNMPC_UNSIGNED:
 		u = (u_long)vb->u;
 		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_UNSIGNED, &u, sizeof(u)) ? 0 : -ENOMEM;
-	case SA_SNMPC_COUNTER64:
+	case CM_SNMPC_COUNTER64:
 		c64.high = (u_long)(vb->u >> 32);
 		c64.low = (u_long)(vb->u & 0xffffffffu);
 		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_COUNTER64, &c64, sizeof(c64)) ? 0 : -ENOMEM;
-	case SA_SNMPC_STRING:
+	case CM_SNMPC_STRING:
 		return snmp_pdu_add_variable(pdu, o, vb->oidlen, ASN_OCTET_STR, vb->str, vb->len) ? 0 : -ENOMEM;
 	default: return -EINVAL;
 	}
 }
 
-int sa_snmpc_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
-                    const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg)
+int cm_snmpc_inform(const struct cm_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+                    const struct cm_snmpc_vb *vbs, size_t nvbs, cm_snmpc_done_cb done, void *arg)
 {
 	static const oid uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 	static const oid trapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};

@@ -53,11 +53,11 @@ static void clu_send(unsigned int what, const char *name, const struct col *cols
 			goto fail;
 	if (v && add_version(&vars, v, what == CLU_N_CRT_CHANGED) < 0)
 		goto fail;
-	sa_notify_send(vars, SA_LOG_INFO, "%s for row %u", name, (unsigned int)index);
+	sa_notify_send(vars, CM_LOG_INFO, "%s for row %u", name, (unsigned int)index);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
 }
 
 #define RES(c)                                                                                                         \

@@ -38,11 +38,11 @@ static void send_event(unsigned int which, const char *name, const oid *entry, s
 	for (size_t i = 0; i < ncols; i++)
 		if (sa_notify_add_column(&vars, entry, elen, cols[i], index, get) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_DEBUG, "%s", name);
+	sa_notify_send(vars, CM_LOG_DEBUG, "%s", name);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s for row %u", name, (unsigned int)index);
 }
 
 static void on_event(int topic, const void *data, void *arg)

@@ -77,7 +77,7 @@ void sa_trap_unsubscribe(int handle)
 	}
 }
 
-int sa_trap_dispatch(const struct sa_trap *trap)
+int sa_trap_dispatch(const struct cm_trap *trap)
 {
 	if (!trap || (trap->trap_oid_len && !trap->trap_oid))
 		return -EINVAL;

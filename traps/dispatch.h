@@ -7,7 +7,7 @@
 
 #include "common/trap.h"
 
-typedef void (*sa_trap_cb)(const struct sa_trap *trap, void *arg);
+typedef void (*sa_trap_cb)(const struct cm_trap *trap, void *arg);
 
 /* Registers cb for notifications whose snmpTrapOID equals oid (or lies under
  * it when prefix is non-zero).  Returns a handle > 0 or -errno. */
@@ -15,6 +15,6 @@ int sa_trap_subscribe(const uint32_t *oid, size_t oid_len, int prefix, sa_trap_c
 void sa_trap_unsubscribe(int handle);
 
 /* Called by the receiver for every accepted notification. Returns callbacks run. */
-int sa_trap_dispatch(const struct sa_trap *trap);
+int sa_trap_dispatch(const struct cm_trap *trap);
 
 #endif

@@ -87,10 +87,10 @@ static void send_stor_feedback(const struct stor_feedback_msg *m)
 	    add_u32(&vars, REDISC_FB_TX_AVG, ASN_GAUGE, m->rates.avg_kib) < 0 ||
 	    add(&vars, REDISC_FB_BYTES, ASN_COUNTER64, &c64, sizeof(c64)) < 0) {
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_ERR, "notify", "cannot build sanSessionFeedback for %s", m->initiator);
+		cm_log(CM_LOG_ERR, "notify", "cannot build sanSessionFeedback for %s", m->initiator);
 		return;
 	}
-	sa_notify_send(vars, SA_LOG_DEBUG, "sanSessionFeedback: %s -> %s at %s:%u, %u/%u/%u KiB/s", m->initiator,
+	sa_notify_send(vars, CM_LOG_DEBUG, "sanSessionFeedback: %s -> %s at %s:%u, %u/%u/%u KiB/s", m->initiator,
 	               m->target, m->portal, (unsigned int)m->port, (unsigned int)m->rates.max_kib,
 	               (unsigned int)m->rates.min_kib, (unsigned int)m->rates.avg_kib);
 }
@@ -107,10 +107,10 @@ static void send_request(const struct stor_request_msg *r)
 	    add_str(&vars, REDISC_FB_OFFENDER, r->offender) < 0 ||
 	    add(&vars, REDISC_FB_REASON, ASN_INTEGER, &reason, sizeof(reason)) < 0) {
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_ERR, "notify", "cannot build sanRediscoveryRequest for %s", r->target);
+		cm_log(CM_LOG_ERR, "notify", "cannot build sanRediscoveryRequest for %s", r->target);
 		return;
 	}
-	sa_notify_send(vars, SA_LOG_NOTICE, "sanRediscoveryRequest: %s at %s:%u, offender %s (%u%%), competing %s",
+	sa_notify_send(vars, CM_LOG_NOTICE, "sanRediscoveryRequest: %s at %s:%u, offender %s (%u%%), competing %s",
 	               r->target, r->portal, (unsigned int)r->port, r->offender, r->share_pct, r->initiators);
 }
 
@@ -154,11 +154,11 @@ static void on_timer(unsigned int id, void *arg)
 		    add_u32(&vars, REDISC_FB_ERRORS, ASN_GAUGE, s->m.error_rate) < 0 ||
 		    add_u32(&vars, REDISC_FB_LATENCY, ASN_GAUGE, s->m.latency_avg) < 0) {
 			snmp_free_varbind(vars);
-			sa_log(SA_LOG_ERR, "notify", "cannot build sanSessionFeedback for session %u",
+			cm_log(CM_LOG_ERR, "notify", "cannot build sanSessionFeedback for session %u",
 			       (unsigned int)s->id);
 			continue;
 		}
-		sa_notify_send(vars, SA_LOG_DEBUG, "sanSessionFeedback for session %u (%s): latency %u us, %u KiB/s",
+		sa_notify_send(vars, CM_LOG_DEBUG, "sanSessionFeedback for session %u (%s): latency %u us, %u KiB/s",
 		               (unsigned int)s->id, s->info.target, (unsigned int)s->m.latency_avg,
 		               (unsigned int)s->m.tx_rate_avg);
 	}
@@ -167,18 +167,18 @@ static void on_timer(unsigned int id, void *arg)
 static void timer_sync(void)
 {
 	if (timer && (!active || interval_s <= 0)) {
-		sa_ev_cancel(timer);
+		cm_ev_cancel(timer);
 		timer = 0;
 	}
 	if (!timer && active && interval_s > 0 &&
-	    !(timer = sa_ev_timer((unsigned int)interval_s * 1000u, 1, on_timer, NULL)))
-		sa_log(SA_LOG_ERR, "notify", "cannot start the session feedback timer");
+	    !(timer = cm_ev_timer((unsigned int)interval_s * 1000u, 1, on_timer, NULL)))
+		cm_log(CM_LOG_ERR, "notify", "cannot start the session feedback timer");
 }
 
 void sa_feedback_notify_set_interval(int seconds)
 {
 	if (seconds != interval_s && timer) {
-		sa_ev_cancel(timer);
+		cm_ev_cancel(timer);
 		timer = 0;
 	}
 	interval_s = seconds;

@@ -26,11 +26,11 @@ static void send_failed(uint32_t index)
 		if (sa_notify_add_column(&vars, login_entry_oid, OID_LENGTH(login_entry_oid), cols[i], index,
 		                         sa_notify_tables->login) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_DEBUG, "sanLoginFailed for login %u", (unsigned int)index);
+	sa_notify_send(vars, CM_LOG_DEBUG, "sanLoginFailed for login %u", (unsigned int)index);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build sanLoginFailed for login %u", (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build sanLoginFailed for login %u", (unsigned int)index);
 }
 
 static void on_event(int topic, const void *data, void *arg)

@@ -84,8 +84,8 @@ static void pump(unsigned int id, void *arg);
 static void schedule(void)
 {
 	/* 1 ms, not 0: net-snmp refuses a zero alarm interval. */
-	if (!pump_timer && !(pump_timer = sa_ev_timer(1, 0, pump, NULL)))
-		sa_log(SA_LOG_ERR, "notify", "cannot schedule %zu queued notifications", q_len);
+	if (!pump_timer && !(pump_timer = cm_ev_timer(1, 0, pump, NULL)))
+		cm_log(CM_LOG_ERR, "notify", "cannot schedule %zu queued notifications", q_len);
 }
 
 /* Sends up to max queued notifications now. */
@@ -100,7 +100,7 @@ static void send_queued(int max)
 		/* sysUpTime.0 is prepended by net-snmp; as a subagent the
 		 * notification goes to the master, which sends it to its sinks. */
 		send_v2trap(p->vars);
-		sa_log(p->level, "notify", "sent %s", p->msg);
+		cm_log(p->level, "notify", "sent %s", p->msg);
 		snmp_free_varbind(p->vars);
 		free(p);
 	}
@@ -123,7 +123,7 @@ void sa_notify_send(netsnmp_variable_list *vars, int log_level, const char *fmt,
 
 	if (!p) {
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_ERR, "notify", "out of memory queueing a notification");
+		cm_log(CM_LOG_ERR, "notify", "out of memory queueing a notification");
 		return;
 	}
 	va_start(ap, fmt);
@@ -143,7 +143,7 @@ void sa_notify_drop_queued(void)
 	size_t n = q_len;
 
 	if (pump_timer) {
-		sa_ev_cancel(pump_timer);
+		cm_ev_cancel(pump_timer);
 		pump_timer = 0;
 	}
 	while (q_head) {
@@ -156,7 +156,7 @@ void sa_notify_drop_queued(void)
 	q_tail = &q_head;
 	q_len = 0;
 	if (n)
-		sa_log(SA_LOG_INFO, "notify", "%zu queued notifications not sent (shutting down)", n);
+		cm_log(CM_LOG_INFO, "notify", "%zu queued notifications not sent (shutting down)", n);
 }
 
 /* Varbinds carry full instance OIDs (".0") and the same values a GET
@@ -186,16 +186,16 @@ static void send_notification(oid which, const char *name, int objects)
 		sa_notify_drop_queued();
 		send_v2trap(vars);
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_INFO, "notify", "sent %s (version %s)", name, PACKAGE_VERSION);
+		cm_log(CM_LOG_INFO, "notify", "sent %s (version %s)", name, PACKAGE_VERSION);
 	} else if (objects & WITH_CONFIG_FILE)
-		sa_notify_send(vars, SA_LOG_INFO, "%s (version %s, config %s)", name, PACKAGE_VERSION, cfg);
+		sa_notify_send(vars, CM_LOG_INFO, "%s (version %s, config %s)", name, PACKAGE_VERSION, cfg);
 	else
-		sa_notify_send(vars, SA_LOG_INFO, "%s (version %s)", name, PACKAGE_VERSION);
+		sa_notify_send(vars, CM_LOG_INFO, "%s (version %s)", name, PACKAGE_VERSION);
 	return;
 
 nomem:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s: out of memory", name);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s: out of memory", name);
 }
 
 void sa_notify_agent_start(void)
@@ -219,7 +219,7 @@ int sa_notify_allow(struct sa_notify_rate *r)
 
 	if (r->second != now) {
 		if (r->dropped)
-			sa_log(SA_LOG_NOTICE, "notify", "%u %s notifications suppressed by the rate limit (%u/s)",
+			cm_log(CM_LOG_NOTICE, "notify", "%u %s notifications suppressed by the rate limit (%u/s)",
 			       r->dropped, r->what, r->per_sec);
 		r->second = now;
 		r->sent = r->dropped = 0;

@@ -154,14 +154,14 @@ static void on_event(int topic, const void *data, void *arg)
 			     add_path_col(&vars, t, p, SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE);
 	if (!ok) {
 		snmp_free_varbind(vars);
-		sa_log(SA_LOG_ERR, TAG, "cannot build %s: out of memory", name);
+		cm_log(CM_LOG_ERR, TAG, "cannot build %s: out of memory", name);
 		return;
 	}
 	if (ev->path)
-		sa_notify_send(vars, SA_LOG_INFO, "%s (team %s, path %u %s)", name, t->spec.name, ev->path,
+		sa_notify_send(vars, CM_LOG_INFO, "%s (team %s, path %u %s)", name, t->spec.name, ev->path,
 		               t->spec.path[ev->path - 1].portal);
 	else
-		sa_notify_send(vars, SA_LOG_INFO, "%s (team %s)", name, t->spec.name);
+		sa_notify_send(vars, CM_LOG_INFO, "%s (team %s)", name, t->spec.name);
 }
 
 int sa_path_notify_init(void)

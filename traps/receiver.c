@@ -115,7 +115,7 @@ static struct {
 	struct rx_pkt pkt;
 } rx;
 
-static struct sa_trap_counters rx_counters;
+static struct cm_trap_counters rx_counters;
 
 /* Drop logs: a sender of forged or broken datagrams must not be able to
  * flood the log.  The first drop after a quiet second is logged with its
@@ -141,7 +141,7 @@ static struct {
 static const oid rx_sysuptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 static const oid rx_trapoid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 
-const struct sa_trap_counters *sa_trap_receiver_counters(void)
+const struct cm_trap_counters *sa_trap_receiver_counters(void)
 {
 	return &rx_counters;
 }
@@ -164,7 +164,7 @@ static void rx_drop_flush(void)
 			break;
 		off += (size_t)k;
 	}
-	sa_log(SA_LOG_NOTICE, TAG,
+	cm_log(CM_LOG_NOTICE, TAG,
 	       "dropped %u datagrams (%u unauthenticated, %u malformed) since the last report: %s; last from %s",
 	       rx_drops.unauth + rx_drops.malformed, rx_drops.unauth, rx_drops.malformed, line,
 	       rx_drops.last[0] ? rx_drops.last : "?");
@@ -177,7 +177,7 @@ static void rx_drop_tick(unsigned int id, void *arg)
 	(void)id;
 	(void)arg;
 	if (!rx_drops.unauth && !rx_drops.malformed) {
-		sa_ev_cancel(rx_drops.timer);
+		cm_ev_cancel(rx_drops.timer);
 		rx_drops.timer = 0;
 		return;
 	}
@@ -188,7 +188,7 @@ static void rx_drop_stop(void)
 {
 	rx_drop_flush();
 	if (rx_drops.timer)
-		sa_ev_cancel(rx_drops.timer);
+		cm_ev_cancel(rx_drops.timer);
 	rx_drops.timer = 0;
 }
 
@@ -200,8 +200,8 @@ static void rx_drop_note(enum rx_drop_why why, int unauth, const char *from, con
 	if (from)
 		snprintf(rx_drops.last, sizeof(rx_drops.last), "%s", from);
 	if (!rx_drops.timer) {
-		rx_drops.timer = sa_ev_timer(1000, 1, rx_drop_tick, NULL);
-		sa_log(SA_LOG_INFO, TAG,
+		rx_drops.timer = cm_ev_timer(1000, 1, rx_drop_tick, NULL);
+		cm_log(CM_LOG_INFO, TAG,
 		       "dropped a datagram from %s: %s%s%s (further drops are summarised once a second)",
 		       from ? from : "?", rx_drop_text[why], detail ? ": " : "", detail ? detail : "");
 		if (rx_drops.timer)
@@ -450,7 +450,7 @@ static int rx_usm_create(struct rx_user *u, const unsigned char *eid, size_t eid
 	if (usm_get_user((u_char *)eid, eid_len, u->name)) {
 		/* Someone else's (snmpd's own, in dlmod mode): never replace or
 		 * borrow it, so its passphrase cannot open our receiver. */
-		sa_log(SA_LOG_WARNING, TAG, "v3 user %s already exists in the USM for this engine: not used", u->name);
+		cm_log(CM_LOG_WARNING, TAG, "v3 user %s already exists in the USM for this engine: not used", u->name);
 		return -EEXIST;
 	}
 	cap = 16 + 2 * eid_len +
@@ -475,7 +475,7 @@ static int rx_usm_create(struct rx_user *u, const unsigned char *eid, size_t eid
 	free(line);
 	usm = usm_get_user((u_char *)eid, eid_len, u->name);
 	if (!usm) {
-		sa_log(SA_LOG_ERR, TAG, "cannot create v3 user %s in the USM", u->name);
+		cm_log(CM_LOG_ERR, TAG, "cannot create v3 user %s in the USM", u->name);
 		return -EINVAL;
 	}
 	/* Keys live in our config: keep them out of the persistent store
@@ -511,7 +511,7 @@ static void rx_usm_sync(struct rx_auth *a)
 		if (u->tried && u->usm_eid_len == eid_len && !memcmp(u->usm_eid, eid, eid_len))
 			continue;
 		if (u->usm) {
-			sa_log(SA_LOG_INFO, TAG, "local engine ID changed: re-keying v3 user %s", u->name);
+			cm_log(CM_LOG_INFO, TAG, "local engine ID changed: re-keying v3 user %s", u->name);
 			rx_usm_drop(u);
 		}
 		u->tried = 1;
@@ -656,8 +656,8 @@ static int rx_is_oid(const netsnmp_variable_list *v, const oid *o, size_t len)
 static enum rx_verdict rx_deliver(netsnmp_pdu *pdu, const struct rx_peer *peer, const char *principal)
 {
 	netsnmp_variable_list *up = pdu->variables, *tv, *v;
-	struct sa_trap t;
-	struct sa_trap_var *vars = NULL;
+	struct cm_trap t;
+	struct cm_trap_var *vars = NULL;
 	uint32_t *oids = NULL, trap_oid[MAX_OID_LEN];
 	char **texts = NULL;
 	size_t n = 0, total = 0, i, k;
@@ -678,13 +678,13 @@ static enum rx_verdict rx_deliver(netsnmp_pdu *pdu, const struct rx_peer *peer, 
 		oids = calloc(total, sizeof(*oids));
 		texts = calloc(n, sizeof(*texts));
 		if (!vars || !oids || !texts) {
-			sa_log(SA_LOG_ERR, TAG, "out of memory: notification from %s not dispatched", peer->text);
+			cm_log(CM_LOG_ERR, TAG, "out of memory: notification from %s not dispatched", peer->text);
 			verdict = RX_MALFORMED;
 			goto out;
 		}
 	}
 	for (v = tv->next_variable, i = 0, k = 0; v; v = v->next_variable, i++) {
-		struct sa_trap_var *sv = &vars[i];
+		struct cm_trap_var *sv = &vars[i];
 
 		rx_oid_copy(oids + k, v->name, v->name_length);
 		sv->oid = oids + k;
@@ -764,7 +764,7 @@ static enum rx_verdict rx_deliver(netsnmp_pdu *pdu, const struct rx_peer *peer, 
 			reply->errstat = 0;
 			reply->errindex = 0;
 			if (!snmp_sess_send(rx.sessp, reply)) {
-				sa_log(SA_LOG_WARNING, TAG, "cannot acknowledge inform from %s", peer->text);
+				cm_log(CM_LOG_WARNING, TAG, "cannot acknowledge inform from %s", peer->text);
 				snmp_free_pdu(reply);
 			}
 		}
@@ -775,7 +775,7 @@ static enum rx_verdict rx_deliver(netsnmp_pdu *pdu, const struct rx_peer *peer, 
 		char otext[MAX_OID_LEN * 11 + 1];
 
 		rx_oid_text(otext, sizeof(otext), tv->val.objid, t.trap_oid_len);
-		sa_log(SA_LOG_DEBUG, TAG, "accepted v%d %s %s from %s%s%s", t.version, t.is_inform ? "inform" : "trap",
+		cm_log(CM_LOG_DEBUG, TAG, "accepted v%d %s %s from %s%s%s", t.version, t.is_inform ? "inform" : "trap",
 		       otext, peer->text, t.version == 3 ? " user " : "", t.version == 3 ? principal : "");
 	}
 	sa_trap_dispatch(&t);
@@ -979,7 +979,7 @@ struct rx_sock {
 static void rx_sock_close(struct rx_sock *k)
 {
 	if (k->fd >= 0)
-		sa_ev_unwatch_read(k->fd);
+		cm_ev_unwatch_read(k->fd);
 	if (k->sessp)
 		snmp_sess_close(k->sessp);
 	free(k->listen);
@@ -1025,7 +1025,7 @@ static int rx_sock_open(struct rx_sock *k, const char *spec, char *err, size_t e
 		rx_sock_close(k);
 		return -ENOMEM;
 	}
-	if (sa_ev_watch_read(t->sock, rx_readable, NULL)) {
+	if (cm_ev_watch_read(t->sock, rx_readable, NULL)) {
 		rx_set_err(err, errlen, "trap_receiver: cannot watch the socket of %s", spec);
 		rx_sock_close(k);
 		return -EIO;
@@ -1046,7 +1046,7 @@ void sa_trap_receiver_stop(void)
 	rx_auth_free(&rx.auth);
 	rx_drop_stop();
 	if (was)
-		sa_log(SA_LOG_INFO, TAG, "stopped");
+		cm_log(CM_LOG_INFO, TAG, "stopped");
 }
 
 int sa_trap_receiver_apply(const struct sa_trap_receiver_config *cfg, char *err, size_t errlen)
@@ -1084,7 +1084,7 @@ int sa_trap_receiver_apply(const struct sa_trap_receiver_config *cfg, char *err,
 			rc = rx_sock_open(&k, cfg->listen, err, errlen);
 		}
 		if (rc) {
-			sa_log(SA_LOG_ERR, TAG, "%s", err && *err ? err : "cannot start");
+			cm_log(CM_LOG_ERR, TAG, "%s", err && *err ? err : "cannot start");
 			sa_trap_receiver_stop();
 			rx_auth_free(&auth);
 			return rc;
@@ -1098,7 +1098,7 @@ int sa_trap_receiver_apply(const struct sa_trap_receiver_config *cfg, char *err,
 	rx_auth_free(&rx.auth);
 	rx.auth = auth;
 	rx_usm_sync(&rx.auth);
-	sa_log(SA_LOG_INFO, TAG, "listening on %s (%zu communities, %zu v3 users)", rx_cur.listen, rx.auth.ncommunities,
+	cm_log(CM_LOG_INFO, TAG, "listening on %s (%zu communities, %zu v3 users)", rx_cur.listen, rx.auth.ncommunities,
 	       rx.auth.nusers);
 	return 0;
 }

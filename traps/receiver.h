@@ -39,6 +39,6 @@ struct sa_trap_receiver_config {
  * stops it when cfg->enabled is 0.  Returns 0 or -errno. */
 int sa_trap_receiver_apply(const struct sa_trap_receiver_config *cfg, char *err, size_t errlen);
 void sa_trap_receiver_stop(void);
-const struct sa_trap_counters *sa_trap_receiver_counters(void);
+const struct cm_trap_counters *sa_trap_receiver_counters(void);
 
 #endif

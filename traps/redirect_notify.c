@@ -35,13 +35,13 @@ static void server_event(unsigned int which, const char *name, uint32_t index)
 		if (sa_notify_add_column(&vars, server_entry_oid, OID_LENGTH(server_entry_oid), cols[i], index,
 		                         sa_notify_tables->redir_server) < 0)
 			goto fail;
-	sa_log(SA_LOG_NOTICE, "notify", "redirector server %u is %s", (unsigned int)index,
+	cm_log(CM_LOG_NOTICE, "notify", "redirector server %u is %s", (unsigned int)index,
 	       which == SA_NOTIFY_SERVER_DOWN ? "down" : "up");
-	sa_notify_send(vars, SA_LOG_INFO, "%s", name);
+	sa_notify_send(vars, CM_LOG_INFO, "%s", name);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s for server %u", name, (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s for server %u", name, (unsigned int)index);
 }
 
 /* A failed server may carry tens of thousands of resources: one trap each
@@ -73,11 +73,11 @@ static void remapped_event(uint32_t res, uint32_t old_srv, uint32_t new_srv)
 	vb = snmp_varlist_add_variable(&vars, name, len + 2, ASN_UNSIGNED, &new_u, sizeof(new_u));
 	if (!vb)
 		goto fail;
-	sa_notify_send(vars, SA_LOG_INFO, "sanResourceRemapped");
+	sa_notify_send(vars, CM_LOG_INFO, "sanResourceRemapped");
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build sanResourceRemapped for resource %u", (unsigned int)res);
+	cm_log(CM_LOG_ERR, "notify", "cannot build sanResourceRemapped for resource %u", (unsigned int)res);
 }
 
 static void rebalanced_event(uint32_t plan)
@@ -94,11 +94,11 @@ static void rebalanced_event(uint32_t plan)
 		if (sa_notify_add_column(&vars, plan_entry_oid, OID_LENGTH(plan_entry_oid), cols[i], plan,
 		                         sa_notify_tables->redir_plan) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_INFO, "sanRebalanced");
+	sa_notify_send(vars, CM_LOG_INFO, "sanRebalanced");
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build sanRebalanced for plan %u", (unsigned int)plan);
+	cm_log(CM_LOG_ERR, "notify", "cannot build sanRebalanced for plan %u", (unsigned int)plan);
 }
 
 static void on_event(int topic, const void *data, void *arg)

@@ -25,11 +25,11 @@ static void send_row(uint32_t index, unsigned int n, const unsigned int *cols, u
 		if (sa_notify_add_column(&vars, entry_oid, OID_LENGTH(entry_oid), cols[i], index,
 		                         sa_notify_tables->redisc_decision) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_INFO, "%s for decision %u", name, (unsigned int)index);
+	sa_notify_send(vars, CM_LOG_INFO, "%s for decision %u", name, (unsigned int)index);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s for decision %u", name, (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s for decision %u", name, (unsigned int)index);
 }
 
 static void send_readdressed(uint32_t index)
@@ -56,11 +56,11 @@ static void send_triggered(uint32_t index)
 		if (sa_notify_add_column(&vars, entry_oid, OID_LENGTH(entry_oid), cols[i], index,
 		                         sa_notify_tables->redisc_decision) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_INFO, "sanRediscoveryTriggered for decision %u", (unsigned int)index);
+	sa_notify_send(vars, CM_LOG_INFO, "sanRediscoveryTriggered for decision %u", (unsigned int)index);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build sanRediscoveryTriggered for decision %u", (unsigned int)index);
+	cm_log(CM_LOG_ERR, "notify", "cannot build sanRediscoveryTriggered for decision %u", (unsigned int)index);
 }
 
 static void on_event(int topic, const void *data, void *arg)

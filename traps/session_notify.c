@@ -36,11 +36,11 @@ static void send_session(unsigned int which, const char *name, uint32_t id)
 		if (sa_notify_add_column(&vars, entry_oid, OID_LENGTH(entry_oid), cols[i], id,
 		                         sa_notify_tables->session) < 0)
 			goto fail;
-	sa_notify_send(vars, SA_LOG_DEBUG, "%s for session %u", name, (unsigned int)id);
+	sa_notify_send(vars, CM_LOG_DEBUG, "%s for session %u", name, (unsigned int)id);
 	return;
 fail:
 	snmp_free_varbind(vars);
-	sa_log(SA_LOG_ERR, "notify", "cannot build %s for session %u", name, (unsigned int)id);
+	cm_log(CM_LOG_ERR, "notify", "cannot build %s for session %u", name, (unsigned int)id);
 }
 
 static void on_event(int topic, const void *data, void *arg)

@@ -143,7 +143,7 @@ static int64_t team_index_of(const void *elem)
 
 static size_t team_pos(unsigned int index)
 {
-	return sa_lower_bound(bal_engine.teams, bal_engine.nteams, sizeof(*bal_engine.teams), index, team_index_of);
+	return cm_lower_bound(bal_engine.teams, bal_engine.nteams, sizeof(*bal_engine.teams), index, team_index_of);
 }
 
 struct bal_eng_team *bal_team_get(unsigned int index)
@@ -403,7 +403,7 @@ static void state_key(char *key, size_t len, unsigned int index)
 /* Writes (or with t == NULL deletes) a team's record and commits the file. */
 static int persist(unsigned int index, const struct bal_eng_team *t)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[64], val[4096];
 	int rc;
 
@@ -413,14 +413,14 @@ static int persist(unsigned int index, const struct bal_eng_team *t)
 	if (t) {
 		if ((rc = team_serialize(t, val, sizeof(val))) < 0)
 			return rc;
-		rc = sa_state_set(st, key, val);
+		rc = cm_state_set(st, key, val);
 	} else {
-		rc = sa_state_del(st, key);
+		rc = cm_state_del(st, key);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
 	if (rc == 0)
-		rc = sa_state_commit(st);
+		rc = cm_state_commit(st);
 	return rc;
 }
 
@@ -513,7 +513,7 @@ static int try_adopt(struct bal_eng_team *t)
 	p->adopted = 1;
 	p->started_ms = now_ms();
 	sp_shm_close(s);
-	sa_log(SA_LOG_NOTICE, TAG, "team %s: adopted the running data plane (pid %d)", t->spec.name, (int)t->pid);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s: adopted the running data plane (pid %d)", t->spec.name, (int)t->pid);
 	return 1;
 }
 
@@ -541,7 +541,7 @@ static int data_plane_env(const struct bal_team_spec *s, char ***env)
 	snprintf(lib, sizeof(lib), "%.*s%s", slash ? (int)(slash - bal_engine.plugin + 1) : 0, bal_engine.plugin,
 	         SP_BIND_PRELOAD);
 	if (access(lib, R_OK) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: paths name source addresses but %s is missing: %s", s->name, lib,
+		cm_log(CM_LOG_ERR, TAG, "team %s: paths name source addresses but %s is missing: %s", s->name, lib,
 		       strerror(errno));
 		return -ENOENT;
 	}
@@ -646,7 +646,7 @@ static int spawn(struct bal_eng_team *t)
 		rc = sp_chap_file_write(p->chap_file, &c);
 		sp_chap_wipe(&c);
 		if (rc < 0) {
-			sa_log(SA_LOG_ERR, TAG, "team %s: cannot write its CHAP file %s: %s", s->name, p->chap_file,
+			cm_log(CM_LOG_ERR, TAG, "team %s: cannot write its CHAP file %s: %s", s->name, p->chap_file,
 			       strerror(-rc));
 			return rc;
 		}
@@ -682,7 +682,7 @@ static int spawn(struct bal_eng_team *t)
 	if ((rc = data_plane_env(s, &env)) < 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		posix_spawnattr_destroy(&attr);
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot bind its source addresses: %s", s->name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot bind its source addresses: %s", s->name, strerror(-rc));
 		return rc;
 	}
 	sigemptyset(&none);
@@ -702,13 +702,13 @@ static int spawn(struct bal_eng_team *t)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot start %s: %s", s->name, bal_engine.nbdkit, strerror(rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot start %s: %s", s->name, bal_engine.nbdkit, strerror(rc));
 		return -rc;
 	}
 	t->pid = pid;
 	p->adopted = 0;
 	p->started_ms = now_ms();
-	sa_log(SA_LOG_INFO, TAG, "team %s: data plane started (pid %d), export %s, log %s", s->name, (int)pid, t->sock,
+	cm_log(CM_LOG_INFO, TAG, "team %s: data plane started (pid %d), export %s, log %s", s->name, (int)pid, t->sock,
 	       p->log_file);
 	return 0;
 }
@@ -721,7 +721,7 @@ static void schedule_restart(struct bal_eng_team *t)
 	if (now - p->started_ms >= HEALTHY_RUN_MS)
 		p->backoff_ms = BACKOFF_MIN_MS;
 	p->next_start_ms = now + p->backoff_ms;
-	sa_log(SA_LOG_INFO, TAG, "team %s: restarting the data plane in %u ms", t->spec.name, p->backoff_ms);
+	cm_log(CM_LOG_INFO, TAG, "team %s: restarting the data plane in %u ms", t->spec.name, p->backoff_ms);
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 }
 
@@ -881,7 +881,7 @@ static void refresh(struct bal_eng_team *t)
 		t->ctl_result = g.ctl_result;
 		t->ctl_status = g.ctl_result == 0 ? BAL_CTL_APPLIED : BAL_CTL_REJECTED;
 		if (g.ctl_result)
-			sa_log(SA_LOG_WARNING, TAG, "team %s: the data plane rejected the control change: %s",
+			cm_log(CM_LOG_WARNING, TAG, "team %s: the data plane rejected the control change: %s",
 			       t->spec.name, strerror(-g.ctl_result));
 	}
 	if (shares_moved && t->spec.ctl.algo == SP_ALGO_DYNAMIC)
@@ -912,7 +912,7 @@ static void try_open_shm(struct bal_eng_team *t)
 		p->ctl_dirty = 1;
 	else if (t->ctl_status == BAL_CTL_PENDING)
 		t->ctl_status = BAL_CTL_APPLIED;
-	sa_log(SA_LOG_INFO, TAG, "team %s: watching %s", t->spec.name, p->shm_file);
+	cm_log(CM_LOG_INFO, TAG, "team %s: watching %s", t->spec.name, p->shm_file);
 }
 
 /* A data plane whose paths all failed their first login exits at once,
@@ -954,10 +954,10 @@ static void poll_team(struct bal_eng_team *t)
 
 		if (r == t->pid || (r < 0 && errno == ECHILD)) {
 			if (r == t->pid && WIFEXITED(status))
-				sa_log(SA_LOG_WARNING, TAG, "team %s: data plane exited with status %d (see %s)",
+				cm_log(CM_LOG_WARNING, TAG, "team %s: data plane exited with status %d (see %s)",
 				       t->spec.name, WEXITSTATUS(status), p->log_file);
 			else if (r == t->pid && WIFSIGNALED(status))
-				sa_log(SA_LOG_WARNING, TAG, "team %s: data plane killed by signal %d", t->spec.name,
+				cm_log(CM_LOG_WARNING, TAG, "team %s: data plane killed by signal %d", t->spec.name,
 				       WTERMSIG(status));
 			if (r == t->pid)
 				read_post_mortem(t, r);
@@ -966,7 +966,7 @@ static void poll_team(struct bal_eng_team *t)
 			schedule_restart(t);
 		}
 	} else if (t->pid > 0 && p->adopted && p->shm && sp_shm_is_stale(p->shm)) {
-		sa_log(SA_LOG_WARNING, TAG, "team %s: adopted data plane (pid %d) is gone", t->spec.name, (int)t->pid);
+		cm_log(CM_LOG_WARNING, TAG, "team %s: adopted data plane (pid %d) is gone", t->spec.name, (int)t->pid);
 		t->pid = 0;
 		close_shm(t);
 		schedule_restart(t);
@@ -1052,7 +1052,7 @@ static int team_insert(struct bal_eng_team *t)
 
 		bal_engine.hw = t->index;
 		snprintf(v, sizeof(v), "%u", bal_engine.hw);
-		if (sa_state_set(sa_engines_state(), HW_KEY, v) == 0)
+		if (cm_state_set(sa_engines_state(), HW_KEY, v) == 0)
 			bal_engine.idx_dirty = 1;
 	}
 	emit(BAL_EV_TEAM_ADDED, t->index, 0, 0);
@@ -1104,11 +1104,11 @@ int bal_set_ctl(unsigned int index, const struct bal_ctl *c)
 	t->spec.ctl = *c;
 	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
 		t->spec.ctl = old;
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
 		return rc;
 	}
 	if ((old.algo != c->algo || old.mode != c->mode))
-		sa_log(SA_LOG_INFO, TAG, "team %s: mode %s, algorithm %s", t->spec.name, bal_mode_name(c->mode),
+		cm_log(CM_LOG_INFO, TAG, "team %s: mode %s, algorithm %s", t->spec.name, bal_mode_name(c->mode),
 		       bal_algo_name(c->algo));
 	write_ctl(t);
 	return 0;
@@ -1129,14 +1129,14 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 	equal_shares(&spec, SP_WRITE);
 	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0 ||
 	    (rc = bal_check_access(&spec, why, sizeof(why))) < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
+		cm_log(CM_LOG_WARNING, TAG, "team %s: not created: %s", spec.name, why);
 		return rc;
 	}
 	if (!(t = team_new(index, &spec, BAL_FROM_SNMP)))
 		return -ENOMEM;
 	t->nonvolatile = nonvolatile;
 	if (nonvolatile && (rc = persist(index, t)) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist: %s", spec.name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot persist: %s", spec.name, strerror(-rc));
 		team_free(t);
 		return rc;
 	}
@@ -1147,7 +1147,7 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 		return rc;
 	}
 	idx_commit();
-	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) created over SNMP: %s LUN %u, %u paths%s", spec.name, index,
+	cm_log(CM_LOG_NOTICE, TAG, "team %s (%u) created over SNMP: %s LUN %u, %u paths%s", spec.name, index,
 	       spec.target, spec.lun, spec.npaths, nonvolatile ? ", persistent" : "");
 	return 0;
 }
@@ -1170,11 +1170,11 @@ int bal_team_destroy(unsigned int index)
 	if (rc < 0)
 		return rc;
 	if (t->nonvolatile && (rc = persist(index, NULL)) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot remove it from the state file: %s", t->spec.name,
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot remove it from the state file: %s", t->spec.name,
 		       strerror(-rc));
 		return rc;
 	}
-	sa_log(SA_LOG_NOTICE, TAG, "team %s (%u) destroyed over SNMP", t->spec.name, index);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s (%u) destroyed over SNMP", t->spec.name, index);
 	team_remove(t);
 	return 0;
 }
@@ -1199,10 +1199,10 @@ int bal_path_set_portal(unsigned int index, unsigned int path, const char *porta
 	snprintf(t->spec.path[path - 1].portal, sizeof(old.portal), "%s", portal);
 	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
 		t->spec.path[path - 1] = old;
-		sa_log(SA_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot persist the change: %s", t->spec.name, strerror(-rc));
 		return rc;
 	}
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %u: portal %s -> %s", t->spec.name, path, old.portal, portal);
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %u: portal %s -> %s", t->spec.name, path, old.portal, portal);
 	/* The data plane logs the path in there at its next loop turn (or
 	 * starts with it); the other paths carry the I/O meanwhile. */
 	write_ctl(t);
@@ -1226,7 +1226,7 @@ static int path_admin(unsigned int index, unsigned int path, int down)
 	else
 		t->priv->admin_mask &= ~bit;
 	t->live[path - 1].admin_down = down;
-	sa_log(SA_LOG_NOTICE, TAG, "team %s path %u: %s on request", t->spec.name, path,
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %u: %s on request", t->spec.name, path,
 	       down ? "logging out" : "logging in again");
 	/* Through the control block like any change; the data plane applies it
 	 * at its next loop turn, or on start if it is not running now. */
@@ -1274,7 +1274,7 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 /* The state file keeps a config team's index by name. */
 static void remember_persist(const char *name, unsigned int index)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[BAL_NAME_MAX + 32], v[16];
 	const char *old;
 
@@ -1282,28 +1282,28 @@ static void remember_persist(const char *name, unsigned int index)
 		return;
 	snprintf(key, sizeof(key), IDX_PREFIX "%s", name);
 	snprintf(v, sizeof(v), "%u", index);
-	old = sa_state_get(st, key);
-	if ((!old || strcmp(old, v)) && sa_state_set(st, key, v) == 0)
+	old = cm_state_get(st, key);
+	if ((!old || strcmp(old, v)) && cm_state_set(st, key, v) == 0)
 		bal_engine.idx_dirty = 1;
 }
 
 /* One commit for the index keys a start, a reload or an SNMP create changed. */
 static void idx_commit(void)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	int rc;
 
 	if (!bal_engine.idx_dirty || !st)
 		return;
-	if ((rc = sa_state_commit(st)) < 0)
-		sa_log(SA_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
+	if ((rc = cm_state_commit(st)) < 0)
+		cm_log(CM_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
 	else
 		bal_engine.idx_dirty = 0;
 }
 
 static unsigned int remembered_index(const char *name)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[BAL_NAME_MAX + 32], *end;
 	const char *v;
 	unsigned long n;
@@ -1312,7 +1312,7 @@ static unsigned int remembered_index(const char *name)
 		if (strcmp(bal_engine.remembered[i].name, name) == 0)
 			return bal_team_get(bal_engine.remembered[i].index) ? 0 : bal_engine.remembered[i].index;
 	snprintf(key, sizeof(key), IDX_PREFIX "%s", name);
-	if (!st || !(v = sa_state_get(st, key)))
+	if (!st || !(v = cm_state_get(st, key)))
 		return 0;
 	n = strtoul(v, &end, 10);
 	if (!*v || *end || n == 0 || n > UINT_MAX || bal_team_get((unsigned int)n))
@@ -1348,7 +1348,7 @@ static int config_team_add(unsigned int index, const struct bal_team_spec *s)
 
 	if (!t || team_insert(t) < 0) {
 		team_free(t);
-		sa_log(SA_LOG_ERR, TAG, "team %s: out of memory", s->name);
+		cm_log(CM_LOG_ERR, TAG, "team %s: out of memory", s->name);
 		return -ENOMEM;
 	}
 	t->priv->cfg_seen = 1;
@@ -1370,7 +1370,7 @@ static void apply_config_teams(const struct sa_balance_config *b)
 		spec_from_cfg(&s, &b->teams[i]);
 		t = bal_team_find(s.name);
 		if (t && t->origin != BAL_FROM_CONFIG) {
-			sa_log(SA_LOG_ERR, TAG,
+			cm_log(CM_LOG_ERR, TAG,
 			       "%s: team \"%s\" is also an SNMP-created team (%u); config team ignored",
 			       b->source ? b->source : "config", s.name, t->index);
 			continue;
@@ -1380,7 +1380,7 @@ static void apply_config_teams(const struct sa_balance_config *b)
 			if (!same_paths(&t->spec, &s)) {
 				/* New LU or paths: same index, rows rebuilt, process restarted. */
 				index = t->index;
-				sa_log(SA_LOG_NOTICE, TAG, "team %s: paths changed in the config; restarting it",
+				cm_log(CM_LOG_NOTICE, TAG, "team %s: paths changed in the config; restarting it",
 				       s.name);
 				team_remove(t);
 				config_team_add(index, &s);
@@ -1399,7 +1399,7 @@ static void apply_config_teams(const struct sa_balance_config *b)
 		struct bal_eng_team *t = bal_engine.teams[i];
 
 		if (t->origin == BAL_FROM_CONFIG && !t->priv->cfg_seen) {
-			sa_log(SA_LOG_NOTICE, TAG, "team %s: removed from the config; stopping it", t->spec.name);
+			cm_log(CM_LOG_NOTICE, TAG, "team %s: removed from the config; stopping it", t->spec.name);
 			team_remove(t);
 			continue;
 		}
@@ -1421,7 +1421,7 @@ static void load_one(const char *key, const char *value, void *arg)
 
 	if (index == 0 || index > 0x7fffffff || team_parse(value, &s) < 0 ||
 	    bal_validate_spec(&s, (unsigned int)index, why, sizeof(why)) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cm_log(CM_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		return;
 	}
 	if (bal_team_get((unsigned int)index))
@@ -1491,7 +1491,7 @@ static int bal_start(const void *section, char *err, size_t errlen)
 {
 	const struct sa_balance_config *b = section;
 	struct load_ctx lc = {0};
-	struct sa_state *st;
+	struct cm_state *st;
 	int rc;
 
 	if (bal_engine.running)
@@ -1508,17 +1508,17 @@ static int bal_start(const void *section, char *err, size_t errlen)
 	    set_str(&bal_engine.plugin, b->plugin) || set_args(b))
 		return -ENOMEM;
 	if (access(bal_engine.plugin, R_OK) < 0)
-		sa_log(SA_LOG_WARNING, TAG, "plugin %s: %s; teams will keep retrying", bal_engine.plugin,
+		cm_log(CM_LOG_WARNING, TAG, "plugin %s: %s; teams will keep retrying", bal_engine.plugin,
 		       strerror(errno));
 	bal_engine.poll_ms = (unsigned int)b->poll_interval_ms;
-	bal_engine.timer = sa_ev_timer(bal_engine.poll_ms, 1, poll_cb, NULL);
+	bal_engine.timer = cm_ev_timer(bal_engine.poll_ms, 1, poll_cb, NULL);
 	if (!bal_engine.timer) {
 		snprintf(err, errlen, "cannot register the poll timer");
 		return -ENOMEM;
 	}
 	bal_engine.running = 1;
 	if ((st = sa_engines_state())) {
-		const char *hw = sa_state_get(st, HW_KEY);
+		const char *hw = cm_state_get(st, HW_KEY);
 		unsigned long n = hw ? strtoul(hw, NULL, 10) : 0;
 
 		if (n && n < UINT_MAX && n >= bal_engine.next_index) {
@@ -1528,10 +1528,10 @@ static int bal_start(const void *section, char *err, size_t errlen)
 	}
 	/* SNMP-created teams first: their indexes are fixed by the state file. */
 	if (st)
-		sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
+		cm_state_foreach(st, STATE_PREFIX, load_one, &lc);
 	apply_config_teams(b);
 	idx_commit();
-	sa_log(SA_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", bal_engine.nteams, lc.n,
+	cm_log(CM_LOG_INFO, TAG, "started: %zu teams (%d from the state file), run_dir %s", bal_engine.nteams, lc.n,
 	       bal_engine.run_dir);
 	return 0;
 }
@@ -1543,14 +1543,14 @@ static int bal_reload(const void *section, char *err, size_t errlen)
 	if (!bal_engine.running || !b)
 		return bal_start(section, err, errlen);
 	if (strcmp(b->run_dir, bal_engine.run_dir) != 0)
-		sa_log(SA_LOG_WARNING, TAG, "run_dir change takes effect when the engine restarts");
+		cm_log(CM_LOG_WARNING, TAG, "run_dir change takes effect when the engine restarts");
 	if (set_str(&bal_engine.nbdkit, b->nbdkit) || set_str(&bal_engine.plugin, b->plugin) || set_args(b))
 		return -ENOMEM;
 	if ((unsigned int)b->poll_interval_ms != bal_engine.poll_ms) {
-		unsigned int id = sa_ev_timer((unsigned int)b->poll_interval_ms, 1, poll_cb, NULL);
+		unsigned int id = cm_ev_timer((unsigned int)b->poll_interval_ms, 1, poll_cb, NULL);
 
 		if (id) {
-			sa_ev_cancel(bal_engine.timer);
+			cm_ev_cancel(bal_engine.timer);
 			bal_engine.timer = id;
 			bal_engine.poll_ms = (unsigned int)b->poll_interval_ms;
 		}
@@ -1567,7 +1567,7 @@ static void reap_cb(unsigned int id, void *arg)
 {
 	dying_reap();
 	if (!bal_engine.dying) {
-		sa_ev_cancel(bal_engine.reap_timer);
+		cm_ev_cancel(bal_engine.reap_timer);
 		bal_engine.reap_timer = 0;
 	}
 }
@@ -1578,15 +1578,15 @@ static void bal_stop(void)
 		return;
 	while (bal_engine.nteams)
 		team_remove(bal_engine.teams[bal_engine.nteams - 1]);
-	sa_ev_cancel(bal_engine.timer);
+	cm_ev_cancel(bal_engine.timer);
 	bal_engine.timer = 0;
 	bal_engine.running = 0;
 	if (bal_engine.dying && !bal_engine.reap_timer)
-		bal_engine.reap_timer = sa_ev_timer(100, 1, reap_cb, NULL);
+		bal_engine.reap_timer = cm_ev_timer(100, 1, reap_cb, NULL);
 	free(bal_engine.teams);
 	bal_engine.teams = NULL;
 	bal_engine.nteams = bal_engine.cap = 0;
-	sa_log(SA_LOG_INFO, TAG, "stopped");
+	cm_log(CM_LOG_INFO, TAG, "stopped");
 }
 
 const struct sa_engine_ops bal_engine_ops = {

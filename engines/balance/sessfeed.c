@@ -62,7 +62,7 @@ static size_t feed_lower(unsigned int team, unsigned int path)
 {
 	struct feed_key k = {team, path};
 
-	return sa_lower_bound_cmp(feeds, nfeeds, sizeof(*feeds), &k, feed_cmp);
+	return cm_lower_bound_cmp(feeds, nfeeds, sizeof(*feeds), &k, feed_cmp);
 }
 
 static struct feed *feed_get(unsigned int team, unsigned int path, int create)
@@ -99,10 +99,10 @@ static int feed_logout(uint32_t id, void *arg)
 	int rc = bal_path_logout(team, path);
 
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, TAG, "session %u: cannot log team %u path %u out: %s", (unsigned int)id, team,
+		cm_log(CM_LOG_WARNING, TAG, "session %u: cannot log team %u path %u out: %s", (unsigned int)id, team,
 		       path, strerror(-rc));
 	else
-		sa_log(SA_LOG_INFO, TAG, "session %u: logging team %u path %u out", (unsigned int)id, team, path);
+		cm_log(CM_LOG_INFO, TAG, "session %u: logging team %u path %u out", (unsigned int)id, team, path);
 	/* The next sync sees admin_down and ends the session. */
 	return rc;
 }
@@ -235,7 +235,7 @@ static void feed_begin(struct feed *f, const struct bal_eng_team *t, unsigned in
 	fill_counters(&c, l, f);
 	f->sess = sess_add(&si, feed_logout, (void *)k);
 	if (!f->sess) {
-		sa_log(SA_LOG_ERR, TAG, "team %s path %u: no memory for its session", t->spec.name, i + 1);
+		cm_log(CM_LOG_ERR, TAG, "team %s path %u: no memory for its session", t->spec.name, i + 1);
 		return;
 	}
 	sess_set_counters(f->sess, &c);

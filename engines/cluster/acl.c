@@ -165,7 +165,7 @@ static void cmd_done(void *arg, int rc, const char *out, size_t len)
 	if (rc != -ECANCELED) {
 		if (rc < 0) {
 			acl.ctr.failures++;
-			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s tid %u %s: %s", acl.control,
+			cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s tid %u %s: %s", acl.control,
 			       c->bind ? "bind" : "unbind", (unsigned int)c->tid, c->rule, strerror(-rc));
 		}
 		if (--acl.cmds == 0)
@@ -194,7 +194,7 @@ static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule, voi
 		acl.ctr.binds++;
 	else
 		acl.ctr.unbinds++;
-	sa_log(SA_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
+	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
 }
 
 static void show_done(void *arg, int rc, const char *out, size_t len)
@@ -209,7 +209,7 @@ static void show_done(void *arg, int rc, const char *out, size_t len)
 		rc = tgtc_parse_show_full(out, len, &sh);
 	if (rc < 0) {
 		acl.ctr.failures++;
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d --op show: %s: target ACLs not applied", acl.control,
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d --op show: %s: target ACLs not applied", acl.control,
 		       strerror(-rc));
 		round_end();
 		return;
@@ -217,7 +217,7 @@ static void show_done(void *arg, int rc, const char *out, size_t len)
 	acl.ctr.rounds++;
 	unit = unit_row();
 	if (!unit && sh.ntargets && !acl.warned_unit++)
-		sa_log(SA_LOG_NOTICE, TAG, "this unit is not in the CRT yet: its targets admit only acl_always");
+		cm_log(CM_LOG_NOTICE, TAG, "this unit is not in the CRT yet: its targets admit only acl_always");
 	if (unit)
 		acl.warned_unit = 0;
 	/* One extra count so that commands ending during the loop cannot end the round early. */
@@ -268,7 +268,7 @@ void clu_acl_stop(void)
 		bus_unsubscribe(acl.sub);
 	acl.sub = 0;
 	if (acl.timer)
-		sa_ev_cancel(acl.timer);
+		cm_ev_cancel(acl.timer);
 	acl.timer = 0;
 	tgtc_cancel(&acl_owner);
 	for (size_t i = 0; i < acl.nalways; i++)
@@ -296,10 +296,10 @@ int clu_acl_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	}
 	acl.warned_unit = 0;
 	if ((acl.sub = bus_subscribe(BUS_CLUSTER, on_event, NULL)) < 0 ||
-	    !(acl.timer = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL)))
+	    !(acl.timer = cm_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL)))
 		goto nomem;
 	acl.running = 1;
-	sa_log(SA_LOG_INFO, TAG, "target ACLs from the CRT in tgtd -C %d (%zu names always admitted), every %d s",
+	cm_log(CM_LOG_INFO, TAG, "target ACLs from the CRT in tgtd -C %d (%zu names always admitted), every %d s",
 	       acl.control, acl.nalways, interval);
 	round_start();
 	return 0;

@@ -11,7 +11,7 @@
 #define CLU_TAG "cluster"
 #define CLU_CONFLICTS_MAX 100 /* conflicts kept for sanCluConflictTable, oldest dropped */
 
-struct sa_state;
+struct cm_state;
 
 struct clu_model {
 	int running;
@@ -48,7 +48,7 @@ extern struct clu_model clu_m;
 
 /* model.c */
 void clu_model_reset(void);
-void clu_model_load(struct sa_state *st);
+void clu_model_load(struct cm_state *st);
 struct clu_res *clu_res_mut(uint32_t index);
 /* Inserts a new row at the next free index (row->index is set); NULL on out of memory. */
 struct clu_res *clu_res_add(const struct clu_res *row);
@@ -70,7 +70,7 @@ int clu_guid_parse(const char *hex, uint8_t *out, size_t max, size_t *len);
 
 /* members.c */
 int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errlen);
-void clu_members_load(struct sa_state *st);
+void clu_members_load(struct cm_state *st);
 void clu_members_free(void);
 /* Adds or updates the host and unit rows of the CRT from the membership (and this host's own row). 1 when the
  * CRT changed (the caller commits), 0 not, -errno. */

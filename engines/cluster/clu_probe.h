@@ -52,7 +52,7 @@ struct clu_probe_walk {
 	size_t nportals, cap_portals;
 };
 /* One varbind of the walk of the storage agent's sanSessionObjects tables: 0, or -ENOMEM. */
-int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb);
+int clu_probe_take(struct clu_probe_walk *w, const struct cm_snmpc_vb *vb);
 /* The controllers for clu_probe_merge (free with clu_probe_free): 0 or -ENOMEM. */
 int clu_probe_build(const struct clu_probe_walk *w, const char *unit_host, struct clu_probed_controller **out,
                     size_t *n);

@@ -117,7 +117,7 @@ void clu_stop(void)
 
 int clu_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	int rc;
 
 	if (clu_m.running)
@@ -141,7 +141,7 @@ int clu_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 		clu_stop();
 		return rc;
 	}
-	sa_log(SA_LOG_INFO, CLU_TAG, "started as %s: CRT version %u, %zu rows, %zu members",
+	cm_log(CM_LOG_INFO, CLU_TAG, "started as %s: CRT version %u, %zu rows, %zu members",
 	       clu_m.role == CLU_ROLE_UNIT ? "unit" : "host", (unsigned int)clu_m.ver.counter, clu_m.nrows,
 	       clu_m.nmembers);
 	return 0;

@@ -236,7 +236,7 @@ static void retry_tick(unsigned int id, void *arg)
 static void retry_later(void)
 {
 	if (!E.retry_timer)
-		E.retry_timer = sa_ev_timer(RETRY_MS, 0, retry_tick, NULL);
+		E.retry_timer = cm_ev_timer(RETRY_MS, 0, retry_tick, NULL);
 }
 
 static void put_members(void)
@@ -289,7 +289,7 @@ static void member_seen(const char *guidhex, const char *value)
 	cp(m.address, sizeof(m.address), json_object_get(j, "address"));
 	cp(m.name, sizeof(m.name), json_object_get(j, "name"));
 	if ((rc = clu_member_put(&m)) < 0)
-		sa_log(SA_LOG_WARNING, TAG, "member %s from etcd not taken: %s", guidhex, strerror(-rc));
+		cm_log(CM_LOG_WARNING, TAG, "member %s from etcd not taken: %s", guidhex, strerror(-rc));
 out:
 	json_decref(j);
 }
@@ -307,7 +307,7 @@ static void rebase(const char *value, long long rev)
 	int rc;
 
 	if (table_parse(value, rev, &t) < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "the CRT in etcd at revision %lld is not a table: ignored", rev);
+		cm_log(CM_LOG_WARNING, TAG, "the CRT in etcd at revision %lld is not a table: ignored", rev);
 		return;
 	}
 	if (E.have_confirmed && clu_m.nrows && (mine = calloc(clu_m.nrows, sizeof(*mine)))) {
@@ -338,7 +338,7 @@ static void rebase(const char *value, long long rev)
 	snprintf(from, sizeof(from), "etcd revision %lld", rev);
 	if ((rc = clu_adopt(&t, from)) < 0) {
 		clu_m.ver = prev;
-		sa_log(SA_LOG_ERR, TAG, "cannot adopt the CRT at revision %lld: %s", rev, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "cannot adopt the CRT at revision %lld: %s", rev, strerror(-rc));
 		table_free(&t);
 		free(mine);
 		return;
@@ -356,7 +356,7 @@ static void rebase(const char *value, long long rev)
 		char d[128];
 
 		snprintf(d, sizeof(d), "refused by etcd: %zu rows were changed at revision %lld first", lost, rev);
-		sa_log(SA_LOG_WARNING, TAG, "local change %u %s; dropped", (unsigned int)lostv.counter, d);
+		cm_log(CM_LOG_WARNING, TAG, "local change %u %s; dropped", (unsigned int)lostv.counter, d);
 		clu_conflict_note(&lostv, &clu_m.ver, d);
 	} else if (nmine) {
 		if ((rc = clu_check(mine, nmine)) == 0)
@@ -366,10 +366,10 @@ static void rebase(const char *value, long long rev)
 
 			snprintf(d, sizeof(d), "refused on etcd's revision %lld: %.80s", rev,
 			         rc == -EDOM ? clu_last_why() : strerror(-rc));
-			sa_log(SA_LOG_WARNING, TAG, "local change %u %s; dropped", (unsigned int)lostv.counter, d);
+			cm_log(CM_LOG_WARNING, TAG, "local change %u %s; dropped", (unsigned int)lostv.counter, d);
 			clu_conflict_note(&lostv, &clu_m.ver, d);
 		} else {
-			sa_log(SA_LOG_NOTICE, TAG, "local change re-applied on etcd's revision %lld", rev);
+			cm_log(CM_LOG_NOTICE, TAG, "local change re-applied on etcd's revision %lld", rev);
 		}
 	}
 	free(mine);
@@ -384,7 +384,7 @@ static void txn_done(void *arg, int ok, long http, const char *buf, size_t len, 
 	if (!E.on)
 		goto out;
 	if (!j) {
-		sa_log(SA_LOG_WARNING, TAG, "writing the CRT to etcd failed: %s (HTTP %ld); retrying",
+		cm_log(CM_LOG_WARNING, TAG, "writing the CRT to etcd failed: %s (HTTP %ld); retrying",
 		       err[0] ? err : "?", http);
 		E.dirty = 1;
 		table_free(&E.sent);
@@ -407,7 +407,7 @@ static void txn_done(void *arg, int ok, long http, const char *buf, size_t len, 
 			clu_m.ver = E.confirmed.version;
 			clu_persist(&none, 0);
 		}
-		sa_log(SA_LOG_INFO, TAG, "CRT written at etcd revision %lld", rev);
+		cm_log(CM_LOG_INFO, TAG, "CRT written at etcd revision %lld", rev);
 	} else {
 		/* A stale base: somebody wrote first.  The failure branch read the key. */
 		kv = json_array_get(
@@ -490,7 +490,7 @@ void clu_etcd_push(void)
 	E.dirty = 1;
 	/* After the SET's handler returned (and every commit of this loop turn), once. */
 	if (!E.push_timer)
-		E.push_timer = sa_ev_timer(1, 0, push_tick, NULL);
+		E.push_timer = cm_ev_timer(1, 0, push_tick, NULL);
 }
 
 /* One key of the prefix as the range or the watch shows it (value NULL: deleted). */
@@ -506,7 +506,7 @@ static void key_seen(json_t *kv, int deleted)
 		char *v;
 
 		if (deleted) {
-			sa_log(SA_LOG_WARNING, TAG, "the CRT was deleted from etcd: writing this host's");
+			cm_log(CM_LOG_WARNING, TAG, "the CRT was deleted from etcd: writing this host's");
 			E.base = 0;
 			clu_etcd_push();
 			goto out;
@@ -565,7 +565,7 @@ static void watch_done(void *arg, int ok, long http, const char *buf, size_t len
 		return;
 	/* Without the watch this host may miss a change: none is made here until the prefix is read again. */
 	E.ready = 0;
-	sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
+	cm_log(CM_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
 	       err[0] ? err : "closed", http, buf);
 	retry_later();
 }
@@ -597,7 +597,7 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		goto out;
 	if (!j) {
 		if (first)
-			sa_log(SA_LOG_WARNING, TAG,
+			cm_log(CM_LOG_WARNING, TAG,
 			       "etcd at %s not reachable: %s (HTTP %ld); the table stays as the state "
 			       "file has it, changes wait",
 			       sa_etcd_endpoint(E.cli), err[0] ? err : "?", http);
@@ -625,7 +625,7 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		clu_etcd_push();
 	}
 	if (first) {
-		sa_log(SA_LOG_NOTICE, TAG, "in step with etcd at revision %lld: CRT version %u, %zu rows", E.watch_rev,
+		cm_log(CM_LOG_NOTICE, TAG, "in step with etcd at revision %lld: CRT version %u, %zu rows", E.watch_rev,
 		       (unsigned int)clu_m.ver.counter, clu_m.nrows);
 		put_members();
 	}
@@ -675,7 +675,7 @@ int clu_etcd_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	snprintf(E.crt_key, sizeof(E.crt_key), "%scrt", E.prefix);
 	E.on = 1;
 	resync();
-	sa_log(SA_LOG_NOTICE, TAG, "the CRT lives in etcd at %s%s under %s", sa_etcd_endpoint(E.cli),
+	cm_log(CM_LOG_NOTICE, TAG, "the CRT lives in etcd at %s%s under %s", sa_etcd_endpoint(E.cli),
 	       c->etcd.nendpoints > 1 ? " and more" : "", E.prefix);
 	return 0;
 }
@@ -685,8 +685,8 @@ void clu_etcd_stop(void)
 	if (!E.on && !E.cli)
 		return;
 	E.on = 0;
-	sa_ev_cancel(E.retry_timer);
-	sa_ev_cancel(E.push_timer);
+	cm_ev_cancel(E.retry_timer);
+	cm_ev_cancel(E.push_timer);
 	sa_etcd_free(E.cli);
 	table_free(&E.confirmed);
 	table_free(&E.sent);

@@ -59,7 +59,7 @@ void clu_host_refused(const char *target)
 {
 	clu_m.ctr.logins_refused++;
 	/* The refusing side logs why; this only counts. */
-	sa_log(SA_LOG_DEBUG, CLU_TAG, "refused a login to %s: not owned by this host", target);
+	cm_log(CM_LOG_DEBUG, CLU_TAG, "refused a login to %s: not owned by this host", target);
 }
 
 /* ---- losing a target ---------------------------------------------------------------------------------------- */
@@ -96,7 +96,7 @@ static void grace_over(unsigned int id, void *arg)
 	copy = *p;
 	pending_remove(p);
 	if (may_use(copy.target, copy.lun) == 0) {
-		sa_log(SA_LOG_INFO, CLU_TAG, "%s LUN %u is this host's again: its sessions stay", copy.target,
+		cm_log(CM_LOG_INFO, CLU_TAG, "%s LUN %u is this host's again: its sessions stay", copy.target,
 		       copy.lun);
 		return;
 	}
@@ -110,7 +110,7 @@ static void grace_over(unsigned int id, void *arg)
 	ev.index = d ? d->index : c ? c->index : 0;
 	clu_version_get(&ev.version);
 	clu_m.ctr.ownership_lost++;
-	sa_log(SA_LOG_NOTICE, CLU_TAG,
+	cm_log(CM_LOG_NOTICE, CLU_TAG,
 	       "%s LUN %u no longer owned by this host: %d session(s) ended after the grace period", copy.target,
 	       copy.lun, n);
 	bus_publish(BUS_CLUSTER, &ev);
@@ -125,7 +125,7 @@ static void check_one(const char *target, uint32_t lun, void *arg)
 	if (may_use(target, lun) == 0 || pending_find(target, lun))
 		return;
 	if (!(p = realloc(host.pend, (host.npend + 1) * sizeof(*p)))) {
-		sa_log(SA_LOG_ERR, CLU_TAG, "out of memory: sessions to %s stay", target);
+		cm_log(CM_LOG_ERR, CLU_TAG, "out of memory: sessions to %s stay", target);
 		return;
 	}
 	host.pend = p;
@@ -136,12 +136,12 @@ static void check_one(const char *target, uint32_t lun, void *arg)
 	/* The grace as it is now (sanCluOwnershipGrace may have been set).  Never from inside the bus callback, even
 	 * without grace: the login world publishes on its own bus while it ends sessions. */
 	grace_ms = clu_ownership_grace() > 0 ? (unsigned int)clu_ownership_grace() * 1000u : 0;
-	if (!(p->timer = sa_ev_timer(grace_ms ? grace_ms : 1, 0, grace_over, NULL))) {
-		sa_log(SA_LOG_ERR, CLU_TAG, "cannot schedule the end of the sessions to %s", target);
+	if (!(p->timer = cm_ev_timer(grace_ms ? grace_ms : 1, 0, grace_over, NULL))) {
+		cm_log(CM_LOG_ERR, CLU_TAG, "cannot schedule the end of the sessions to %s", target);
 		return;
 	}
 	host.npend++;
-	sa_log(SA_LOG_NOTICE, CLU_TAG, "%s LUN %u is no longer this host's: its sessions end in %u ms", target, lun,
+	cm_log(CM_LOG_NOTICE, CLU_TAG, "%s LUN %u is no longer this host's: its sessions end in %u ms", target, lun,
 	       grace_ms);
 }
 
@@ -189,7 +189,7 @@ void clu_host_stop(void)
 		bus_unsubscribe(host.sub);
 	host.sub = 0;
 	for (size_t i = 0; i < host.npend; i++)
-		sa_ev_cancel(host.pend[i].timer);
+		cm_ev_cancel(host.pend[i].timer);
 	free(host.pend);
 	host.pend = NULL;
 	host.npend = 0;

@@ -96,14 +96,14 @@ static void member_key(char *key, size_t len, uint32_t index)
 	snprintf(key, len, "%s.member.%u", clu_m.state_key, (unsigned int)index);
 }
 
-static void put_member(struct sa_state *st, const struct clu_member *m)
+static void put_member(struct cm_state *st, const struct clu_member *m)
 {
 	char key[96], val[512], g[17];
 
 	clu_guid_hex(m->guid, 8, g, sizeof(g));
 	member_key(key, sizeof(key), m->index);
 	snprintf(val, sizeof(val), "%d\t%s\t%s\t%s\t%d", m->type, g, m->address, m->name, m->from_config);
-	sa_state_set(st, key, val);
+	cm_state_set(st, key, val);
 }
 
 static void load_member(const char *key, const char *value, void *arg)
@@ -137,17 +137,17 @@ static void load_member(const char *key, const char *value, void *arg)
 		insert(&m);
 	return;
 bad:
-	sa_log(SA_LOG_WARNING, CLU_TAG, "state: ignoring bad member %s", key);
+	cm_log(CM_LOG_WARNING, CLU_TAG, "state: ignoring bad member %s", key);
 }
 
-void clu_members_load(struct sa_state *st)
+void clu_members_load(struct cm_state *st)
 {
 	char prefix[80];
 
 	if (!st)
 		return;
 	snprintf(prefix, sizeof(prefix), "%s.member.", clu_m.state_key);
-	sa_state_foreach(st, prefix, load_member, NULL);
+	cm_state_foreach(st, prefix, load_member, NULL);
 }
 
 void clu_members_free(void)
@@ -265,7 +265,7 @@ static int sync_and_commit(void)
 
 int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errlen)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	struct clu_member *cfg = c->nmembers ? calloc(c->nmembers, sizeof(*cfg)) : NULL;
 	struct {
 		int type;
@@ -300,7 +300,7 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 		cfg[i].from_config = 1;
 	}
 	if (st)
-		sa_state_begin(st);
+		cm_state_begin(st);
 	/* Config members that left the file go; SNMP members stay (unless the file now lists their GUID). */
 	for (size_t i = clu_m.nmembers; i-- > 0;) {
 		const struct clu_member *m = &clu_m.members[i];
@@ -313,7 +313,7 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 			continue;
 		if (st) {
 			member_key(key, sizeof(key), m->index);
-			sa_state_del(st, key);
+			cm_state_del(st, key);
 		}
 		if (ngone < sizeof(gone) / sizeof(gone[0])) {
 			gone[ngone].type = m->type;
@@ -330,15 +330,15 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 			snprintf(err, errlen, "out of memory");
 			free(cfg);
 			if (st)
-				sa_state_end(st);
+				cm_state_end(st);
 			return -ENOMEM;
 		}
 		if (st)
 			put_member(st, clu_member_get(cfg[k].index));
 	}
 	free(cfg);
-	if (st && sa_state_end(st) < 0)
-		sa_log(SA_LOG_ERR, CLU_TAG, "cannot persist the membership: member indexes may change at restart");
+	if (st && cm_state_end(st) < 0)
+		cm_log(CM_LOG_ERR, CLU_TAG, "cannot persist the membership: member indexes may change at restart");
 	/* Members that left the file: their CRT rows stay (owner lists name them) but are invalid. */
 	for (size_t k = 0; k < ngone; k++)
 		invalidate_row(gone[k].type, gone[k].guid);
@@ -377,7 +377,7 @@ int clu_member_check(const struct clu_member *m, int destroy)
 
 int clu_member_put(const struct clu_member *m)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	struct clu_member v = *m;
 	int rc = clu_member_check(m, 0);
 
@@ -387,19 +387,19 @@ int clu_member_put(const struct clu_member *m)
 	if ((rc = insert(&v)) < 0)
 		return rc;
 	if (st) {
-		sa_state_begin(st);
+		cm_state_begin(st);
 		put_member(st, &v);
-		if ((rc = sa_state_end(st)) < 0)
+		if ((rc = cm_state_end(st)) < 0)
 			return rc;
 	}
-	sa_log(SA_LOG_INFO, CLU_TAG, "member %u (%s %s) set over SNMP", (unsigned int)v.index,
+	cm_log(CM_LOG_INFO, CLU_TAG, "member %u (%s %s) set over SNMP", (unsigned int)v.index,
 	       v.type == CLU_HOST ? "host" : "unit", v.address);
 	return sync_and_commit();
 }
 
 int clu_member_del(uint32_t index)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	const struct clu_member *cur = clu_member_get(index);
 	uint8_t guid[8];
 	int type, rc;
@@ -413,9 +413,9 @@ int clu_member_del(uint32_t index)
 		char key[96];
 
 		member_key(key, sizeof(key), index);
-		sa_state_begin(st);
-		sa_state_del(st, key);
-		if ((rc = sa_state_end(st)) < 0)
+		cm_state_begin(st);
+		cm_state_del(st, key);
+		if ((rc = cm_state_end(st)) < 0)
 			return rc;
 	}
 	/* Its CRT row stays (owner lists name it) but is marked invalid. */

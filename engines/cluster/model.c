@@ -46,7 +46,7 @@ int clu_guid_parse(const char *hex, uint8_t *out, size_t max, size_t *len)
 	if (n % 2 || n / 2 > max)
 		return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = sa_hex_digit(hex[2 * i]), lo = sa_hex_digit(hex[2 * i + 1]);
+		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -369,14 +369,14 @@ static void key_of(char *key, size_t len, const char *what, uint32_t index)
 	snprintf(key, len, "%s.%s.%u", clu_m.state_key, what, (unsigned int)index);
 }
 
-static void put_version(struct sa_state *st)
+static void put_version(struct cm_state *st)
 {
 	char key[96], val[64], w[17];
 
 	clu_guid_hex(clu_m.ver.writer, 8, w, sizeof(w));
 	snprintf(key, sizeof(key), "%s.version", clu_m.state_key);
 	snprintf(val, sizeof(val), "%u %s %d", (unsigned int)clu_m.ver.counter, w, clu_m.granularity);
-	sa_state_set(st, key, val);
+	cm_state_set(st, key, val);
 }
 
 struct key_list {
@@ -409,31 +409,31 @@ static void collect_key(const char *key, const char *value, void *arg)
 
 int clu_persist(const uint32_t *dirty, size_t ndirty)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[96], val[1024], prefix[80];
 	int rc;
 
 	if (!st)
 		return 0; /* no state file: the table lives in memory (logged by the agent) */
-	sa_state_begin(st);
+	cm_state_begin(st);
 	if (!dirty) {
 		/* The whole table: rows no longer there go, in the same commit. */
 		struct key_list l = {0};
 
 		snprintf(prefix, sizeof(prefix), "%s.res.", clu_m.state_key);
-		sa_state_foreach(st, prefix, collect_key, &l);
+		cm_state_foreach(st, prefix, collect_key, &l);
 		for (size_t i = 0; i < l.n; i++) {
 			uint32_t idx = (uint32_t)strtoul(l.v[i] + strlen(prefix), NULL, 10);
 
 			if (!clu_res_get(idx))
-				sa_state_del(st, l.v[i]);
+				cm_state_del(st, l.v[i]);
 			free(l.v[i]);
 		}
 		free(l.v);
 		for (size_t i = 0; i < clu_m.nrows; i++) {
 			key_of(key, sizeof(key), "res", clu_m.rows[i].index);
 			row_encode(&clu_m.rows[i], val, sizeof(val));
-			sa_state_set(st, key, val);
+			cm_state_set(st, key, val);
 		}
 	} else {
 		for (size_t i = 0; i < ndirty; i++) {
@@ -441,16 +441,16 @@ int clu_persist(const uint32_t *dirty, size_t ndirty)
 
 			key_of(key, sizeof(key), "res", dirty[i]);
 			if (!r) {
-				sa_state_del(st, key);
+				cm_state_del(st, key);
 				continue;
 			}
 			row_encode(r, val, sizeof(val));
-			sa_state_set(st, key, val);
+			cm_state_set(st, key, val);
 		}
 	}
 	put_version(st);
-	if ((rc = sa_state_end(st)) < 0)
-		sa_log(SA_LOG_ERR, CLU_TAG, "cannot persist the CRT: %s", strerror(-rc));
+	if ((rc = cm_state_end(st)) < 0)
+		cm_log(CM_LOG_ERR, CLU_TAG, "cannot persist the CRT: %s", strerror(-rc));
 	return rc;
 }
 
@@ -462,7 +462,7 @@ static void load_row(const char *key, const char *value, void *arg)
 
 	(void)arg;
 	if (!idx || row_decode(idx, value, &r) < 0) {
-		sa_log(SA_LOG_WARNING, CLU_TAG, "state: ignoring bad CRT row %s", key);
+		cm_log(CM_LOG_WARNING, CLU_TAG, "state: ignoring bad CRT row %s", key);
 		return;
 	}
 	if (clu_res_get(idx))
@@ -486,7 +486,7 @@ static int cmp_res(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void clu_model_load(struct sa_state *st)
+void clu_model_load(struct cm_state *st)
 {
 	char key[96], prefix[80], w[17];
 	const char *v;
@@ -496,7 +496,7 @@ void clu_model_load(struct sa_state *st)
 	if (!st)
 		return;
 	snprintf(key, sizeof(key), "%s.version", clu_m.state_key);
-	if ((v = sa_state_get(st, key)) && sscanf(v, "%u %16s %d", &counter, w, &gran) == 3) {
+	if ((v = cm_state_get(st, key)) && sscanf(v, "%u %16s %d", &counter, w, &gran) == 3) {
 		size_t len;
 
 		clu_m.ver.counter = counter;
@@ -506,7 +506,7 @@ void clu_model_load(struct sa_state *st)
 			clu_m.granularity = gran;
 	}
 	snprintf(prefix, sizeof(prefix), "%s.res.", clu_m.state_key);
-	sa_state_foreach(st, prefix, load_row, NULL);
+	cm_state_foreach(st, prefix, load_row, NULL);
 	if (clu_m.nrows) /* an empty state has no array: qsort's pointer must not be NULL even for 0 elements */
 		qsort(clu_m.rows, clu_m.nrows, sizeof(*clu_m.rows), cmp_res);
 	gidx.stale = 1;
@@ -790,7 +790,7 @@ int clu_check(const struct clu_change *ch, size_t n)
 	cand_free(&c);
 	if (rc == -EDOM) {
 		clu_m.ctr.consistency_rejected++;
-		sa_log(SA_LOG_INFO, CLU_TAG, "change refused: %s", clu_why);
+		cm_log(CM_LOG_INFO, CLU_TAG, "change refused: %s", clu_why);
 	}
 	return rc;
 }
@@ -845,9 +845,9 @@ int clu_apply(const struct clu_change *ch, size_t n)
 	}
 	clu_m.ctr.changes++;
 	if (remember_last(&c) < 0)
-		sa_log(SA_LOG_WARNING, CLU_TAG, "out of memory: version %u cannot be re-applied after a conflict",
+		cm_log(CM_LOG_WARNING, CLU_TAG, "out of memory: version %u cannot be re-applied after a conflict",
 		       (unsigned int)clu_m.ver.counter);
-	sa_log(SA_LOG_NOTICE, CLU_TAG, "CRT version %u: ownership of %zu rows changed", (unsigned int)clu_m.ver.counter,
+	cm_log(CM_LOG_NOTICE, CLU_TAG, "CRT version %u: ownership of %zu rows changed", (unsigned int)clu_m.ver.counter,
 	       c.n);
 out:
 	free(old);
@@ -1010,7 +1010,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		return -EALREADY;
 	}
 	if (!table_ok(t)) {
-		sa_log(SA_LOG_WARNING, CLU_TAG, "table from %s refused: rows out of order or out of range",
+		cm_log(CM_LOG_WARNING, CLU_TAG, "table from %s refused: rows out of order or out of range",
 		       from ? from : "?");
 		return -EINVAL;
 	}
@@ -1038,7 +1038,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 	}
 	free(old_rows);
 	clu_m.ctr.adoptions++;
-	sa_log(SA_LOG_NOTICE, CLU_TAG, "adopted CRT version %u from %s (%zu rows)", (unsigned int)t->version.counter,
+	cm_log(CM_LOG_NOTICE, CLU_TAG, "adopted CRT version %u from %s (%zu rows)", (unsigned int)t->version.counter,
 	       from ? from : "?", t->nrows);
 	{
 		struct clu_event ev = {.type = CLU_EV_CHANGED, .adopted = 1, .version = clu_m.ver};
@@ -1061,7 +1061,7 @@ int clu_adopt(const struct clu_table *t, const char *from)
 		else
 			snprintf(d, sizeof(d), "lost to %.40s; not re-applied: %.80s", from ? from : "?",
 			         clu_why[0] ? clu_why : strerror(-rc));
-		sa_log(SA_LOG_WARNING, CLU_TAG, "conflict: local version %u %s", (unsigned int)lost.counter, d);
+		cm_log(CM_LOG_WARNING, CLU_TAG, "conflict: local version %u %s", (unsigned int)lost.counter, d);
 		add_conflict(&lost, &won, d);
 		free(l);
 	} else {
@@ -1357,12 +1357,12 @@ int clu_probe_merge(uint32_t unit, const struct clu_probed_controller *ctl, size
 			clu_publish(CLU_EV_NEW_DEVICE, fresh.v[i], 0, &clu_m.ver, NULL);
 		for (size_t i = 0; i < gone.n; i++)
 			clu_publish(CLU_EV_DEVICE_GONE, gone.v[i], 0, &clu_m.ver, NULL);
-		sa_log(SA_LOG_NOTICE, CLU_TAG, "probe of %s: %zu new, %zu gone; CRT version %u", uname, fresh.n, gone.n,
+		cm_log(CM_LOG_NOTICE, CLU_TAG, "probe of %s: %zu new, %zu gone; CRT version %u", uname, fresh.n, gone.n,
 		       (unsigned int)clu_m.ver.counter);
 	}
 out:
 	if (rc < 0)
-		sa_log(SA_LOG_ERR, CLU_TAG, "probe merge of unit row %u failed: %s", (unsigned int)unit, strerror(-rc));
+		cm_log(CM_LOG_ERR, CLU_TAG, "probe merge of unit row %u failed: %s", (unsigned int)unit, strerror(-rc));
 	free(paths.slot);
 	iset_free(&dirty);
 	iset_free(&fresh);

@@ -127,7 +127,7 @@ void clu_peer_contact_ok(uint32_t member, const struct clu_version *v)
 	if (p->state == CLU_PEER_UNREACHABLE) {
 		const struct clu_member *m = clu_member_get(member);
 
-		sa_log(SA_LOG_NOTICE, TAG, "peer %s (member %u) answers again", m ? m->address : "?", member);
+		cm_log(CM_LOG_NOTICE, TAG, "peer %s (member %u) answers again", m ? m->address : "?", member);
 	}
 	p->state = CLU_PEER_REACHABLE;
 	p->last_contact = time(NULL);
@@ -150,7 +150,7 @@ void clu_peer_contact_failed(uint32_t member, const char *why)
 	/* Once per transition: a peer that stays down is not reported again at every attempt. */
 	p->state = CLU_PEER_UNREACHABLE;
 	m = clu_member_get(member);
-	sa_log(SA_LOG_WARNING, TAG, "peer %s (member %u) unreachable: %s; sync goes on with the others",
+	cm_log(CM_LOG_WARNING, TAG, "peer %s (member %u) unreachable: %s; sync goes on with the others",
 	       m ? m->address : "?", member, p->last_error);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLU_EV_PEER_UNREACHABLE;

@@ -78,11 +78,11 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 	return nv;
 }
 
-static void copy_str(char *dst, size_t size, const struct sa_snmpc_vb *vb)
+static void copy_str(char *dst, size_t size, const struct cm_snmpc_vb *vb)
 {
 	size_t n;
 
-	if (vb->type != SA_SNMPC_STRING)
+	if (vb->type != CM_SNMPC_STRING)
 		return;
 	n = vb->len < size ? vb->len : size - 1;
 	memcpy(dst, vb->str, n);
@@ -137,7 +137,7 @@ static struct clu_probe_lun *lun_row(struct clu_probe_walk *w, uint32_t tid, uin
 	return &v[w->nluns++];
 }
 
-int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb)
+int clu_probe_take(struct clu_probe_walk *w, const struct cm_snmpc_vb *vb)
 {
 	uint32_t tbl, col;
 
@@ -153,7 +153,7 @@ int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb)
 			return 0;
 		if (!(p = portal_row(w, vb->oid[OBJ_LEN + 3])))
 			return -ENOMEM;
-		if (col == PCOL_ADDR && vb->type == SA_SNMPC_STRING && (vb->len == 4 || vb->len == 16)) {
+		if (col == PCOL_ADDR && vb->type == CM_SNMPC_STRING && (vb->len == 4 || vb->len == 16)) {
 			memcpy(p->addr, vb->str, vb->len);
 			p->addr_len = vb->len;
 		} else if (col == PCOL_PORT) {
@@ -177,7 +177,7 @@ int clu_probe_take(struct clu_probe_walk *w, const struct sa_snmpc_vb *vb)
 		switch (col) {
 		case LCOL_TYPE: copy_str(l->type, sizeof(l->type), vb); break;
 		case LCOL_DESIGNATOR:
-			if (vb->type == SA_SNMPC_STRING && vb->len <= sizeof(l->designator)) {
+			if (vb->type == CM_SNMPC_STRING && vb->len <= sizeof(l->designator)) {
 				memcpy(l->designator, vb->str, vb->len);
 				l->designator_len = vb->len;
 			}
@@ -324,7 +324,7 @@ static void spec_host(const char *spec, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)(e - spec), spec);
 }
 
-static int on_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int on_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct probe *p = arg;
 
@@ -343,7 +343,7 @@ static void unit_failed(struct unit *u, const struct clu_member *m, const char *
 {
 	clu_m.ctr.probe_failures++;
 	if (!u->down)
-		sa_log(SA_LOG_WARNING, TAG, "unit %s (%s) does not answer the probe: %s; its rows stay as they are",
+		cm_log(CM_LOG_WARNING, TAG, "unit %s (%s) does not answer the probe: %s; its rows stay as they are",
 		       m ? m->name : "?", m ? m->address : "?", why);
 	u->down = 1;
 	clu_peer_contact_failed(u->member, why);
@@ -361,7 +361,7 @@ static void merge(struct probe *p, const struct clu_member *m)
 	if (!row || row->type != CLU_UNIT) {
 		/* The membership makes the unit's row; until it is there nothing can hang below it. */
 		if (!pr.warned++)
-			sa_log(SA_LOG_WARNING, TAG, "unit %s has no CRT row yet: its probe is not merged", m->name);
+			cm_log(CM_LOG_WARNING, TAG, "unit %s has no CRT row yet: its probe is not merged", m->name);
 		return;
 	}
 	if (clu_probe_pending(&p->w)) {
@@ -369,7 +369,7 @@ static void merge(struct probe *p, const struct clu_member *m)
 		 * would be marked gone or keyed by place.  Taken whole at the next probe. */
 		u->down = 0;
 		clu_peer_contact_ok(u->member, NULL);
-		sa_log(SA_LOG_DEBUG, TAG, "unit %s is reading LUN identities: merged at the next probe", m->name);
+		cm_log(CM_LOG_DEBUG, TAG, "unit %s is reading LUN identities: merged at the next probe", m->name);
 		return;
 	}
 	spec_host(m->address, host, sizeof(host));
@@ -378,11 +378,11 @@ static void merge(struct probe *p, const struct clu_member *m)
 		return;
 	}
 	if (u->down)
-		sa_log(SA_LOG_NOTICE, TAG, "unit %s answers the probe again: %zu controllers", m->name, n);
+		cm_log(CM_LOG_NOTICE, TAG, "unit %s answers the probe again: %zu controllers", m->name, n);
 	u->down = 0;
 	clu_peer_contact_ok(u->member, NULL);
 	if ((rc = clu_probe_merge(row->index, c, n)) < 0)
-		sa_log(SA_LOG_ERR, TAG, "unit %s: probe not merged: %s", m->name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "unit %s: probe not merged: %s", m->name, strerror(-rc));
 	clu_probe_free(c, n);
 }
 
@@ -424,7 +424,7 @@ static int walk_next(struct probe *p)
 	const struct clu_member *m = clu_member_get(p->u->member);
 	const struct clu_net_ops *ops = clu_net;
 	uint32_t root[OBJ_LEN + 2];
-	struct sa_snmpc_peer peer = {0};
+	struct cm_snmpc_peer peer = {0};
 
 	if (!m || !ops || !ops->walk)
 		return -ENODEV;
@@ -502,7 +502,7 @@ void clu_probe_now(void)
 		return;
 	if (!clu_net || !clu_net->walk) {
 		if (!pr.warned++)
-			sa_log(SA_LOG_ERR, TAG, "no SNMP client: the units are not probed");
+			cm_log(CM_LOG_ERR, TAG, "no SNMP client: the units are not probed");
 		return;
 	}
 	units_refresh();
@@ -518,7 +518,7 @@ static void on_timer(unsigned int id, void *arg)
 	/* A probe merged into a table about to be replaced by a peer's would be a change on an old base. */
 	if (clu_sync_booting()) {
 		if (!pr.first)
-			pr.first = sa_ev_timer(BOOT_WAIT_MS, 0, on_timer, NULL);
+			pr.first = cm_ev_timer(BOOT_WAIT_MS, 0, on_timer, NULL);
 		return;
 	}
 	clu_probe_now();
@@ -527,9 +527,9 @@ static void on_timer(unsigned int id, void *arg)
 void clu_probe_stop(void)
 {
 	if (pr.timer)
-		sa_ev_cancel(pr.timer);
+		cm_ev_cancel(pr.timer);
 	if (pr.first)
-		sa_ev_cancel(pr.first);
+		cm_ev_cancel(pr.first);
 	pr.timer = pr.first = 0;
 	for (size_t i = 0; i < pr.nunits; i++)
 		if (pr.units[i].busy)
@@ -551,7 +551,7 @@ int clu_probe_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	if (!c->role || strcmp(c->role, "host") != 0 || c->poll_interval <= 0)
 		return 0;
 	if (!c->peer_user.present || !c->peer_user.name) {
-		sa_log(SA_LOG_WARNING, TAG, "no peer_user: the units are not probed");
+		cm_log(CM_LOG_WARNING, TAG, "no peer_user: the units are not probed");
 		return 0;
 	}
 	if (!(pr.user = strdup(c->peer_user.name)) ||
@@ -563,12 +563,12 @@ int clu_probe_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	}
 	pr.interval_s = c->poll_interval;
 	pr.running = 1;
-	if (!(pr.timer = sa_ev_timer((unsigned int)pr.interval_s * 1000u, 1, on_timer, NULL)) ||
-	    !(pr.first = sa_ev_timer(FIRST_PROBE_MS, 0, on_timer, NULL))) {
+	if (!(pr.timer = cm_ev_timer((unsigned int)pr.interval_s * 1000u, 1, on_timer, NULL)) ||
+	    !(pr.first = cm_ev_timer(FIRST_PROBE_MS, 0, on_timer, NULL))) {
 		clu_probe_stop();
 		snprintf(err, errlen, "probe: out of memory");
 		return -ENOMEM;
 	}
-	sa_log(SA_LOG_INFO, TAG, "probing the units every %d s", pr.interval_s);
+	cm_log(CM_LOG_INFO, TAG, "probing the units every %d s", pr.interval_s);
 	return 0;
 }

@@ -126,7 +126,7 @@ static void notify_addr_of(const struct clu_member *m, char *out, size_t len)
 	snprintf(out, len, strchr(host, ':') ? "udp6:[%s]:%d" : "udp:%s:%d", host, DEFAULT_NOTIFY_PORT);
 }
 
-static void peer_of(const struct clu_member *m, const char *addr, struct sa_snmpc_peer *p)
+static void peer_of(const struct clu_member *m, const char *addr, struct cm_snmpc_peer *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->peer = addr ? addr : m->address;
@@ -149,7 +149,7 @@ static const uint32_t *under_mib(const uint32_t *oid, size_t len, size_t *rest)
 }
 
 /* A scalar of .1.1 into a version/granularity. */
-static void take_scalar(const struct sa_snmpc_vb *vb, struct clu_version *v, long *gran, int *have)
+static void take_scalar(const struct cm_snmpc_vb *vb, struct clu_version *v, long *gran, int *have)
 {
 	size_t n;
 	const uint32_t *o = under_mib(vb->oid, vb->oidlen, &n);
@@ -158,19 +158,19 @@ static void take_scalar(const struct sa_snmpc_vb *vb, struct clu_version *v, lon
 		return;
 	switch (o[2]) {
 	case CLU_S_VERSION:
-		if (vb->type == SA_SNMPC_UNSIGNED && vb->u <= UINT32_MAX) {
+		if (vb->type == CM_SNMPC_UNSIGNED && vb->u <= UINT32_MAX) {
 			v->counter = (uint32_t)vb->u;
 			*have |= 1;
 		}
 		break;
 	case CLU_S_VERSION_WRITER:
-		if (vb->type == SA_SNMPC_STRING && vb->len == 8) {
+		if (vb->type == CM_SNMPC_STRING && vb->len == 8) {
 			memcpy(v->writer, vb->str, 8);
 			*have |= 2;
 		}
 		break;
 	case CLU_S_GRANULARITY:
-		if (gran && vb->type == SA_SNMPC_INTEGER)
+		if (gran && vb->type == CM_SNMPC_INTEGER)
 			*gran = (long)vb->i;
 		break;
 	}
@@ -216,7 +216,7 @@ static void boot_step_done(void)
 	S.booting = 0;
 	clu_version_get(&v);
 	fmt_version(&v, vs, sizeof(vs));
-	sa_log(SA_LOG_NOTICE, TAG, "boot sync done: CRT version %s, %zu rows", vs, clu_res_count());
+	cm_log(CM_LOG_NOTICE, TAG, "boot sync done: CRT version %s, %zu rows", vs, clu_res_count());
 	/* The seed's newer host pushes: every host peer that answered with an older table is told ours. */
 	while (S.host && clu_peer_next(idx, &idx) == 0) {
 		const struct clu_peer *p = clu_peer_get(idx);
@@ -245,7 +245,7 @@ static void consider(uint32_t member, const struct clu_version *theirs)
 
 			fmt_version(&ours, a, sizeof(a));
 			fmt_version(theirs, b, sizeof(b));
-			sa_log(SA_LOG_NOTICE, TAG, "concurrent change: ours %s, %s has %s: the rule takes theirs", a,
+			cm_log(CM_LOG_NOTICE, TAG, "concurrent change: ours %s, %s has %s: the rule takes theirs", a,
 			       m ? m->address : "?", b);
 		}
 		pull_start(member, theirs);
@@ -255,7 +255,7 @@ static void consider(uint32_t member, const struct clu_version *theirs)
 	}
 }
 
-static int vq_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int vq_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct vq *q = arg;
 
@@ -294,7 +294,7 @@ static const uint32_t scalars_root[] = {CLU_OID_MIB, 1, SUB_SCALARS};
 
 static int ask_version(const struct clu_member *m, int boot)
 {
-	struct sa_snmpc_peer p;
+	struct cm_snmpc_peer p;
 	struct vq *q;
 	int rc;
 
@@ -409,7 +409,7 @@ static struct clu_res *pull_row(struct pull *p, uint32_t index, int create)
 	return &p->rows[p->cursor];
 }
 
-static void copy_str(char *dst, size_t size, const struct sa_snmpc_vb *vb)
+static void copy_str(char *dst, size_t size, const struct cm_snmpc_vb *vb)
 {
 	size_t n = vb->len < size ? vb->len : size - 1;
 
@@ -417,7 +417,7 @@ static void copy_str(char *dst, size_t size, const struct sa_snmpc_vb *vb)
 	dst[n] = 0;
 }
 
-static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct sa_snmpc_vb *vb)
+static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct cm_snmpc_vb *vb)
 {
 	struct clu_res *r;
 
@@ -430,14 +430,14 @@ static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct s
 	}
 	switch (o[3]) {
 	case CLU_R_GUID:
-		if (vb->type == SA_SNMPC_STRING && vb->len <= CLU_GUID_MAX) {
+		if (vb->type == CM_SNMPC_STRING && vb->len <= CLU_GUID_MAX) {
 			memcpy(r->guid, vb->str, vb->len);
 			r->guid_len = vb->len;
 		}
 		break;
 	case CLU_R_TYPE: r->type = (int)vb->i; break;
 	case CLU_R_ADDRESS:
-		if (vb->type == SA_SNMPC_STRING)
+		if (vb->type == CM_SNMPC_STRING)
 			copy_str(r->address, sizeof(r->address), vb);
 		break;
 	case CLU_R_NUMBER: r->number = (uint32_t)vb->u; break;
@@ -445,15 +445,15 @@ static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct s
 	case CLU_R_OWNERSHIP: r->ownership = (int)vb->i; break;
 	case CLU_R_VERSION: r->version = (uint32_t)vb->u; break;
 	case CLU_R_NAME:
-		if (vb->type == SA_SNMPC_STRING)
+		if (vb->type == CM_SNMPC_STRING)
 			copy_str(r->name, sizeof(r->name), vb);
 		break;
 	case CLU_R_VENDOR:
-		if (vb->type == SA_SNMPC_STRING)
+		if (vb->type == CM_SNMPC_STRING)
 			copy_str(r->vendor, sizeof(r->vendor), vb);
 		break;
 	case CLU_R_MODEL:
-		if (vb->type == SA_SNMPC_STRING)
+		if (vb->type == CM_SNMPC_STRING)
 			copy_str(r->model, sizeof(r->model), vb);
 		break;
 	case CLU_R_SIZE: r->size = vb->u; break;
@@ -462,12 +462,12 @@ static void take_res(struct pull *p, const uint32_t *o, size_t n, const struct s
 	}
 }
 
-static void take_owner(struct pull *p, const uint32_t *o, size_t n, const struct sa_snmpc_vb *vb)
+static void take_owner(struct pull *p, const uint32_t *o, size_t n, const struct cm_snmpc_vb *vb)
 {
 	struct clu_res *r;
 
 	/* .1.4.1.2.RES.HOST = active(1) */
-	if (n != 6 || o[2] != 1 || o[3] != CLU_O_ROW_STATUS || vb->type != SA_SNMPC_INTEGER || vb->i != 1)
+	if (n != 6 || o[2] != 1 || o[3] != CLU_O_ROW_STATUS || vb->type != CM_SNMPC_INTEGER || vb->i != 1)
 		return;
 	if (!(r = pull_row(p, o[4], 0)) || r->nowners >= CLU_MAX_OWNERS) {
 		p->bad = 1; /* an owner row of a row the CRT walk did not bring: the table moved under us */
@@ -476,7 +476,7 @@ static void take_owner(struct pull *p, const uint32_t *o, size_t n, const struct
 	r->owners[r->nowners++] = o[5];
 }
 
-static int pull_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int pull_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct pull *p = arg;
 	const uint32_t *o;
@@ -519,7 +519,7 @@ static int pull_walk(struct pull *p)
 {
 	uint32_t root[CLU_OID_MIB_LEN + 2] = {CLU_OID_MIB, 1, SUB_SCALARS};
 	const struct clu_member *m = clu_member_get(p->member);
-	struct sa_snmpc_peer sp;
+	struct cm_snmpc_peer sp;
 
 	if (!m || !clu_net)
 		return -ENOENT;
@@ -561,10 +561,10 @@ static void pull_finish(struct pull *p)
 		clu_m.ctr.pulls++;
 	}
 	if (rc == 0)
-		sa_log(SA_LOG_NOTICE, TAG, "adopted CRT version %s from %s (%zu rows)", vs, m ? m->address : "?",
+		cm_log(CM_LOG_NOTICE, TAG, "adopted CRT version %s from %s (%zu rows)", vs, m ? m->address : "?",
 		       p->nrows);
 	else if (rc != -EALREADY)
-		sa_log(SA_LOG_WARNING, TAG, "CRT version %s from %s not adopted: %s", vs, m ? m->address : "?",
+		cm_log(CM_LOG_WARNING, TAG, "CRT version %s from %s not adopted: %s", vs, m ? m->address : "?",
 		       strerror(-rc));
 }
 
@@ -601,13 +601,13 @@ static void pull_done(int rc, const char *why, void *arg)
 		fmt_version(&p->first, a, sizeof(a));
 		fmt_version(&p->last, b, sizeof(b));
 		if (++p->tries < PULL_TRIES) {
-			sa_log(SA_LOG_INFO, TAG, "pull from member %u: version moved during the walk (%s -> %s), again",
+			cm_log(CM_LOG_INFO, TAG, "pull from member %u: version moved during the walk (%s -> %s), again",
 			       p->member, a, b);
 			pull_restart(p);
 			if ((rc = pull_walk(p)) == 0)
 				return;
 		}
-		sa_log(SA_LOG_WARNING, TAG, "pull from member %u given up: its table kept moving (%s -> %s)", p->member,
+		cm_log(CM_LOG_WARNING, TAG, "pull from member %u given up: its table kept moving (%s -> %s)", p->member,
 		       a, b);
 		goto out;
 	}
@@ -672,16 +672,16 @@ static void push_to(const struct clu_member *m, const struct clu_version *v)
 {
 	static const uint32_t version_oid[] = {CLU_OID_MIB, 1, SUB_SCALARS, CLU_S_VERSION, 0};
 	static const uint32_t writer_oid[] = {CLU_OID_MIB, 1, SUB_SCALARS, CLU_S_VERSION_WRITER, 0};
-	struct sa_snmpc_vb vbs[2] = {
-	    {.oid = version_oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = v->counter},
+	struct cm_snmpc_vb vbs[2] = {
+	    {.oid = version_oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = CM_SNMPC_UNSIGNED, .u = v->counter},
 	    {.oid = writer_oid,
 	     .oidlen = CLU_OID_MIB_LEN + 4,
-	     .type = SA_SNMPC_STRING,
+	     .type = CM_SNMPC_STRING,
 	     .str = (const char *)v->writer,
 	     .len = 8},
 	};
 	char addr[CLU_ADDR_MAX];
-	struct sa_snmpc_peer p;
+	struct cm_snmpc_peer p;
 	struct push *q;
 	int rc;
 
@@ -765,7 +765,7 @@ static const struct clu_member *sender(const char *source, const struct clu_vers
 
 static void on_trap(int topic, const void *event, void *arg)
 {
-	const struct sa_trap *t = event;
+	const struct cm_trap *t = event;
 	struct clu_version v = {0};
 	const struct clu_member *m;
 	int have = 0;
@@ -778,14 +778,14 @@ static void on_trap(int topic, const void *event, void *arg)
 		/* counted always, logged at powers of two: a misconfigured peer must not flood the log */
 		S.ctr.dropped++;
 		if ((S.ctr.dropped & (S.ctr.dropped - 1)) == 0)
-			sa_log(SA_LOG_WARNING, TAG,
+			cm_log(CM_LOG_WARNING, TAG,
 			       "sanCluCrtChanged from %s%s%s dropped: not a sync user (%llu so far)",
 			       t->version == 3 ? t->principal : "v2c", "@", t->source ? t->source : "?",
 			       (unsigned long long)S.ctr.dropped);
 		return;
 	}
 	for (size_t i = 0; i < t->nvars; i++) {
-		const struct sa_trap_var *var = &t->vars[i];
+		const struct cm_trap_var *var = &t->vars[i];
 		size_t n;
 		const uint32_t *o = under_mib(var->oid, var->oid_len, &n);
 
@@ -802,7 +802,7 @@ static void on_trap(int topic, const void *event, void *arg)
 	S.ctr.pushes_received++;
 	clu_m.ctr.pushes_received++;
 	if (have != 3 || !(m = sender(t->source, &v))) {
-		sa_log(SA_LOG_WARNING, TAG, "sanCluCrtChanged from %s@%s ignored: %s", t->principal,
+		cm_log(CM_LOG_WARNING, TAG, "sanCluCrtChanged from %s@%s ignored: %s", t->principal,
 		       t->source ? t->source : "?", have != 3 ? "no version in it" : "not a member");
 		return;
 	}
@@ -863,9 +863,9 @@ int clu_sync_booting(void)
 void clu_sync_stop(void)
 {
 	if (S.timer)
-		sa_ev_cancel(S.timer);
+		cm_ev_cancel(S.timer);
 	if (S.boot_timer)
-		sa_ev_cancel(S.boot_timer);
+		cm_ev_cancel(S.boot_timer);
 	if (S.trap_sub > 0)
 		bus_unsubscribe(S.trap_sub);
 	/* requests in flight belong to this generation: their callbacks free them and do nothing else */
@@ -899,20 +899,20 @@ int clu_sync_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	}
 	S.trap_sub = rc;
 	if (!has_peer_user()) {
-		sa_log(SA_LOG_NOTICE, TAG, "no peer_user: the CRT is not synchronised with other hosts");
+		cm_log(CM_LOG_NOTICE, TAG, "no peer_user: the CRT is not synchronised with other hosts");
 		return 0;
 	}
 	if (!clu_net || !clu_net->walk || !clu_net->inform) {
-		sa_log(SA_LOG_WARNING, TAG, "no SNMP client: the CRT is not synchronised with other hosts");
+		cm_log(CM_LOG_WARNING, TAG, "no SNMP client: the CRT is not synchronised with other hosts");
 		return 0;
 	}
 	/* The boot round on the loop's first turn: the engine starts before the SNMP library has its security
 	 * modules (USM) ready, and an authPriv request built now would fail. */
 	S.booting = 1;
-	if (!(S.boot_timer = sa_ev_timer(1, 0, boot_round, NULL)))
+	if (!(S.boot_timer = cm_ev_timer(1, 0, boot_round, NULL)))
 		boot_round(0, NULL);
 	if (S.interval_s)
-		S.timer = sa_ev_timer((unsigned int)S.interval_s * 1000u, 1, on_interval, NULL);
+		S.timer = cm_ev_timer((unsigned int)S.interval_s * 1000u, 1, on_interval, NULL);
 	return 0;
 }
 

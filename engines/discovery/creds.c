@@ -42,7 +42,7 @@ int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
 	if (n % 2 || n / 2 > max)
 		return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = sa_hex_digit(in[2 * i]), lo = sa_hex_digit(in[2 * i + 1]);
+		int hi = cm_hex_digit(in[2 * i]), lo = cm_hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -54,27 +54,27 @@ int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
 
 int disc_persist(const char *key, const char *value)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	const char *prev;
 	char *old = NULL;
 	int rc;
 
 	if (!st)
 		return -EIO;
-	if ((prev = sa_state_get(st, key)) && !(old = strdup(prev)))
+	if ((prev = cm_state_get(st, key)) && !(old = strdup(prev)))
 		return -ENOMEM;
-	rc = value ? sa_state_set(st, key, value) : sa_state_del(st, key);
+	rc = value ? cm_state_set(st, key, value) : cm_state_del(st, key);
 	if (rc == -ENOENT && !value)
 		rc = 0;
 	if (rc == 0)
-		rc = sa_state_commit(st);
+		rc = cm_state_commit(st);
 	if (rc < 0) {
 		/* Persist first, apply second: a failed write leaves memory as it was. */
 		if (old)
-			sa_state_set(st, key, old);
+			cm_state_set(st, key, old);
 		else
-			sa_state_del(st, key);
-		sa_log(SA_LOG_ERR, TAG, "cannot persist %s: %s", key, strerror(-rc));
+			cm_state_del(st, key);
+		cm_log(CM_LOG_ERR, TAG, "cannot persist %s: %s", key, strerror(-rc));
 	}
 	if (old) {
 		/* It may hold a secret. */
@@ -93,7 +93,7 @@ static int64_t cred_index_of(const void *e)
 
 static size_t cred_pos(uint32_t index)
 {
-	return sa_lower_bound(creds.rows, creds.n, sizeof(*creds.rows), index, cred_index_of);
+	return cm_lower_bound(creds.rows, creds.n, sizeof(*creds.rows), index, cred_index_of);
 }
 
 struct disc_cred *disc_cred_lookup(uint32_t index)
@@ -291,7 +291,7 @@ static void load_one(const char *key, const char *value, void *arg)
 	/* Secrets' limits may have changed since: a stored row is kept as is. */
 	if (index == 0 || index >= UINT32_MAX || cred_parse(value, c) < 0 ||
 	    (c->secret[0] && strcmp(c->secret, c->mutual_secret) == 0)) {
-		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cm_log(CM_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		cred_wipe_free(c);
 		return;
 	}
@@ -309,11 +309,11 @@ static void load_one(const char *key, const char *value, void *arg)
 
 int disc_cred_load(void)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	int n = 0;
 
 	if (st)
-		sa_state_foreach(st, CRED_PREFIX, load_one, &n);
+		cm_state_foreach(st, CRED_PREFIX, load_one, &n);
 	return n;
 }
 
@@ -358,7 +358,7 @@ int disc_cred_put(const struct disc_cred *in)
 		*cur = *in;
 		cur->users = users;
 		cur->stored = stored;
-		sa_log(SA_LOG_INFO, TAG, "credential %u changed", (unsigned int)in->index);
+		cm_log(CM_LOG_INFO, TAG, "credential %u changed", (unsigned int)in->index);
 		if (relogin)
 			disc_login_cred_changed(in->index);
 		return 0;
@@ -372,7 +372,7 @@ int disc_cred_put(const struct disc_cred *in)
 		cred_wipe_free(c);
 		goto undo;
 	}
-	sa_log(SA_LOG_INFO, TAG, "credential %u created", (unsigned int)in->index);
+	cm_log(CM_LOG_INFO, TAG, "credential %u created", (unsigned int)in->index);
 	return 0;
 undo:
 	if (stored)
@@ -394,6 +394,6 @@ int disc_cred_delete(uint32_t index)
 	if (c->stored && (rc = disc_persist(key, NULL)) < 0)
 		return rc;
 	cred_remove(index);
-	sa_log(SA_LOG_INFO, TAG, "credential %u destroyed", (unsigned int)index);
+	cm_log(CM_LOG_INFO, TAG, "credential %u destroyed", (unsigned int)index);
 	return 0;
 }

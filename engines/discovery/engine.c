@@ -129,9 +129,9 @@ static int64_t tgt_index_of(const void *elem)
 
 /* Position of the first source or target with index >= idx. */
 #define SRC_POS(idx)                                                                                                   \
-	sa_lower_bound(disc_engine.src, disc_engine.nsrc, sizeof(*disc_engine.src), (int64_t)(idx), src_index_of)
+	cm_lower_bound(disc_engine.src, disc_engine.nsrc, sizeof(*disc_engine.src), (int64_t)(idx), src_index_of)
 #define TGT_POS(idx)                                                                                                   \
-	sa_lower_bound(disc_engine.tgt, disc_engine.ntgt, sizeof(*disc_engine.tgt), (int64_t)(idx), tgt_index_of)
+	cm_lower_bound(disc_engine.tgt, disc_engine.ntgt, sizeof(*disc_engine.tgt), (int64_t)(idx), tgt_index_of)
 
 const struct disc_source *disc_source_find(uint32_t index)
 {
@@ -168,7 +168,7 @@ static int64_t portal_index_of(const void *elem)
 
 const struct disc_portal *disc_portal_find(const struct disc_target *t, uint32_t index)
 {
-	size_t lo = t ? sa_lower_bound(t->portals, t->nportals, sizeof(*t->portals), index, portal_index_of) : 0;
+	size_t lo = t ? cm_lower_bound(t->portals, t->nportals, sizeof(*t->portals), index, portal_index_of) : 0;
 
 	return t && lo < t->nportals && t->portals[lo].index == index ? &t->portals[lo] : NULL;
 }
@@ -347,7 +347,7 @@ static void merge_close(struct merge *m)
 {
 	if (m->cur && m->cur_new) {
 		disc_engine.ctr.targets_found++;
-		sa_log(++m->nnew <= MERGE_LOG_NEW_MAX ? SA_LOG_INFO : SA_LOG_DEBUG, "discovery",
+		cm_log(++m->nnew <= MERGE_LOG_NEW_MAX ? CM_LOG_INFO : CM_LOG_DEBUG, "discovery",
 		       "target %s found at %s:%u", m->cur->pub.name, m->s->pub.host, (unsigned int)m->s->pub.port);
 		emit(DISC_EV_TARGET_DISCOVERED, m->cur->pub.index);
 	}
@@ -367,7 +367,7 @@ static void merge_one(const char *name, const struct disc_st_addr *addr, void *a
 		if (!m->cur) {
 			m->cur = tgt_create(name, m->s->pub.mechanism, m->s->pub.index, m->now);
 			if (!m->cur) {
-				sa_log(SA_LOG_ERR, "discovery", "out of memory adding target %s", name);
+				cm_log(CM_LOG_ERR, "discovery", "out of memory adding target %s", name);
 				return;
 			}
 			m->cur_new = true;
@@ -387,7 +387,7 @@ static void merge_one(const char *name, const struct disc_st_addr *addr, void *a
 	if (addr->family == AF_UNSPEC || strlen(addr->host) >= DISC_HOST_MAX)
 		return;
 	if (tgt_add_portal(m->cur, addr, m->s->pub.mechanism, m->s->pub.index, m->now) < 0)
-		sa_log(SA_LOG_ERR, "discovery", "out of memory adding a portal of %s", name);
+		cm_log(CM_LOG_ERR, "discovery", "out of memory adding a portal of %s", name);
 }
 
 static void merge_reply(struct src *s, const char *text, size_t len)
@@ -395,12 +395,12 @@ static void merge_reply(struct src *s, const char *text, size_t len)
 	struct merge m = {.s = s, .now = time(NULL)};
 
 	if (disc_st_parse(text, len, merge_one, &m) < 0)
-		sa_log(SA_LOG_WARNING, "discovery", "%s:%u: malformed SendTargets reply", s->pub.host,
+		cm_log(CM_LOG_WARNING, "discovery", "%s:%u: malformed SendTargets reply", s->pub.host,
 		       (unsigned int)s->pub.port);
 	merge_close(&m);
 	s->pub.ntargets = m.ntargets;
 	if (m.nnew > MERGE_LOG_NEW_MAX)
-		sa_log(SA_LOG_INFO, "discovery", "%u new targets found at %s:%u (%u more than named above)",
+		cm_log(CM_LOG_INFO, "discovery", "%u new targets found at %s:%u (%u more than named above)",
 		       (unsigned int)m.nnew, s->pub.host, (unsigned int)s->pub.port,
 		       (unsigned int)(m.nnew - MERGE_LOG_NEW_MAX));
 }
@@ -473,11 +473,11 @@ static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
 		                                  : "SendTargets",
 		         strerror(-rc));
 	if (s->pub.status == DISC_SRC_UNREACHABLE && was != DISC_SRC_UNREACHABLE) {
-		sa_log(SA_LOG_WARNING, "discovery", "portal %s:%u unreachable: %s", s->pub.host,
+		cm_log(CM_LOG_WARNING, "discovery", "portal %s:%u unreachable: %s", s->pub.host,
 		       (unsigned int)s->pub.port, strerror(-rc));
 		emit(DISC_EV_PORTAL_UNREACHABLE, s->pub.index);
 	} else if (s->pub.status != was) {
-		sa_log(SA_LOG_WARNING, "discovery", "portal %s:%u: %s", s->pub.host, (unsigned int)s->pub.port,
+		cm_log(CM_LOG_WARNING, "discovery", "portal %s:%u: %s", s->pub.host, (unsigned int)s->pub.port,
 		       s->pub.last_error);
 	}
 }
@@ -502,7 +502,7 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		sa_log(SA_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms (merged in %ld ms)",
+		cm_log(CM_LOG_DEBUG, "discovery", "%s:%u: %u targets, %zu bytes in %ld ms (merged in %ld ms)",
 		       s->pub.host, (unsigned int)s->pub.port, (unsigned int)s->pub.ntargets, len,
 		       disc_ms_between(&s->started, &now), disc_ms_between(&t0, &now));
 		s->started.tv_sec = 0;
@@ -630,7 +630,7 @@ static void isns_drop_unlisted(const struct src *s)
 			continue;
 		nlost++;
 		disc_engine.ctr.targets_lost++;
-		sa_log(SA_LOG_INFO, "discovery", "target %s lost (no longer registered at iSNS %s)", t->pub.name,
+		cm_log(CM_LOG_INFO, "discovery", "target %s lost (no longer registered at iSNS %s)", t->pub.name,
 		       s->server);
 		emit(DISC_EV_TARGET_LOST, t->pub.index);
 	}
@@ -662,7 +662,7 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 
 		if (!t) {
 			if (!(t = tgt_create(rt->name, DISC_MECH_ISNS, s->pub.index, now))) {
-				sa_log(SA_LOG_ERR, "discovery", "out of memory adding target %s", rt->name);
+				cm_log(CM_LOG_ERR, "discovery", "out of memory adding target %s", rt->name);
 				continue;
 			}
 			fresh = true;
@@ -678,12 +678,12 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 
 			snprintf(a.host, sizeof(a.host), "%s", rt->portals[k].host);
 			if (tgt_add_portal(t, &a, DISC_MECH_ISNS, s->pub.index, now) < 0)
-				sa_log(SA_LOG_ERR, "discovery", "out of memory adding a portal of %s", rt->name);
+				cm_log(CM_LOG_ERR, "discovery", "out of memory adding a portal of %s", rt->name);
 		}
 		isns_prune_portals(t, s, rt);
 		if (fresh) {
 			disc_engine.ctr.targets_found++;
-			sa_log(SA_LOG_INFO, "discovery", "target %s found at iSNS %s", t->pub.name, s->server);
+			cm_log(CM_LOG_INFO, "discovery", "target %s found at iSNS %s", t->pub.name, s->server);
 			emit(DISC_EV_TARGET_DISCOVERED, t->pub.index);
 		}
 	}
@@ -709,7 +709,7 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 		s->pub.status = r->unreachable ? DISC_SRC_UNREACHABLE : DISC_SRC_FAILED;
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s", r->error);
 		if (s->pub.status != was)
-			sa_log(SA_LOG_WARNING, "discovery", "iSNS %s: %s", s->server, r->error);
+			cm_log(CM_LOG_WARNING, "discovery", "iSNS %s: %s", s->server, r->error);
 		if (s->pub.status == DISC_SRC_UNREACHABLE && was != DISC_SRC_UNREACHABLE)
 			emit(DISC_EV_PORTAL_UNREACHABLE, s->pub.index);
 	} else {
@@ -718,7 +718,7 @@ static void isns_done(uint32_t index, struct sa_isns_result *r, void *arg)
 		s->pub.last_error[0] = '\0';
 		isns_merge(s, r);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		sa_log(SA_LOG_DEBUG, "discovery", "iSNS %s: %zu targets in %ld ms", s->server, r->ntargets,
+		cm_log(CM_LOG_DEBUG, "discovery", "iSNS %s: %zu targets in %ld ms", s->server, r->ntargets,
 		       disc_ms_between(&s->started, &now));
 	}
 	if (s->isns_again) {
@@ -757,8 +757,8 @@ static void scn_settle(unsigned int id, void *arg);
 static void scn_arm(unsigned int ms)
 {
 	if (disc_engine.scn_settle_timer)
-		sa_ev_cancel(disc_engine.scn_settle_timer);
-	disc_engine.scn_settle_timer = sa_ev_timer(ms, 0, scn_settle, NULL);
+		cm_ev_cancel(disc_engine.scn_settle_timer);
+	disc_engine.scn_settle_timer = cm_ev_timer(ms, 0, scn_settle, NULL);
 }
 
 /* A round for the SCNs seen so far; its follow-ups start over. */
@@ -830,7 +830,7 @@ static void isns_servers_free(void)
 static void isns_off(void)
 {
 	if (disc_engine.scn_settle_timer) {
-		sa_ev_cancel(disc_engine.scn_settle_timer);
+		cm_ev_cancel(disc_engine.scn_settle_timer);
 		disc_engine.scn_settle_timer = 0;
 	}
 	if (disc_engine.isns_on)
@@ -907,7 +907,7 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 		if ((rc = disc_isns_start(&o, c->isns, c->nisns, isns_done, isns_scn, NULL, err, errlen)) < 0)
 			return rc;
 		disc_engine.isns_on = true;
-		sa_log(SA_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
+		cm_log(CM_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
 		       c->nisns, disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
 	} else if (c->nisns) {
 		disc_isns_set_servers(c->isns, c->nisns);
@@ -953,13 +953,13 @@ static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_
 		}
 	} else {
 		if (!s && !(s = src_create(DISC_MECH_SCAN, AF_INET, host, port))) {
-			sa_log(SA_LOG_ERR, "discovery", "out of memory adding scanned portal %s:%u", host,
+			cm_log(CM_LOG_ERR, "discovery", "out of memory adding scanned portal %s:%u", host,
 			       (unsigned int)port);
 		} else {
 			s->pub.attempts++;
 			s->pub.last_attempt = time(NULL);
 			if (s->pub.status == DISC_SRC_PENDING)
-				sa_log(SA_LOG_INFO, "discovery", "scan found portal %s:%u", host, (unsigned int)port);
+				cm_log(CM_LOG_INFO, "discovery", "scan found portal %s:%u", host, (unsigned int)port);
 			src_done(rc, phase, text, len, s);
 		}
 	}
@@ -1008,7 +1008,7 @@ static void scan_pump(struct scan *sc)
 		sc->running = false;
 		disc_engine.ctr.scans_completed++;
 		disc_engine.ctr.last_scan_ms = (uint32_t)disc_ms_between(&sc->started, &now);
-		sa_log(SA_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)disc_engine.ctr.last_scan_ms);
+		cm_log(CM_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)disc_engine.ctr.last_scan_ms);
 	}
 }
 
@@ -1124,7 +1124,7 @@ static void age_sweep(void)
 			continue;
 		nlost++;
 		disc_engine.ctr.targets_lost++;
-		sa_log(SA_LOG_INFO, "discovery", "target %s lost (unseen for %u s)", t->pub.name,
+		cm_log(CM_LOG_INFO, "discovery", "target %s lost (unseen for %u s)", t->pub.name,
 		       (unsigned int)disc_engine.age_out_s);
 		emit(DISC_EV_TARGET_LOST, t->pub.index);
 	}
@@ -1178,16 +1178,16 @@ static const uint32_t peer_target_lost[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 0,
 
 static void on_peer_notification(int topic, const void *data, void *arg)
 {
-	const struct sa_trap *t = data;
+	const struct cm_trap *t = data;
 
 	(void)topic;
 	(void)arg;
 	if (!disc_engine.running)
 		return;
-	sa_log(SA_LOG_INFO, "discovery", "%s from %s: asking the sources again",
+	cm_log(CM_LOG_INFO, "discovery", "%s from %s: asking the sources again",
 	       t->trap_oid[t->trap_oid_len - 1] == 1 ? "sanTargetDiscovered" : "sanTargetLost", t->source);
 	if (!disc_engine.kick_timer)
-		disc_engine.kick_timer = sa_ev_timer(PEER_SETTLE_MS, 0, on_round, NULL);
+		disc_engine.kick_timer = cm_ev_timer(PEER_SETTLE_MS, 0, on_round, NULL);
 }
 
 static void peer_unsubscribe(void)
@@ -1266,13 +1266,13 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 		return rc;
 	}
 	if (disc_engine.round_timer)
-		sa_ev_cancel(disc_engine.round_timer);
-	disc_engine.round_timer = sa_ev_timer(disc_engine.interval_s * 1000u, 1, on_round, NULL);
+		cm_ev_cancel(disc_engine.round_timer);
+	disc_engine.round_timer = cm_ev_timer(disc_engine.interval_s * 1000u, 1, on_round, NULL);
 	if (!disc_engine.age_timer)
-		disc_engine.age_timer = sa_ev_timer(AGE_SWEEP_MS, 1, on_age, NULL);
+		disc_engine.age_timer = cm_ev_timer(AGE_SWEEP_MS, 1, on_age, NULL);
 	/* The first round runs from the loop, not inside start. */
 	if (!disc_engine.kick_timer)
-		disc_engine.kick_timer = sa_ev_timer(1, 0, on_round, NULL);
+		disc_engine.kick_timer = cm_ev_timer(1, 0, on_round, NULL);
 	if (!disc_engine.round_timer || !disc_engine.age_timer || !disc_engine.kick_timer) {
 		snprintf(err, errlen, "cannot create timers");
 		return -ENOMEM;
@@ -1283,11 +1283,11 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 static void disc_stop(void)
 {
 	if (disc_engine.round_timer)
-		sa_ev_cancel(disc_engine.round_timer);
+		cm_ev_cancel(disc_engine.round_timer);
 	if (disc_engine.age_timer)
-		sa_ev_cancel(disc_engine.age_timer);
+		cm_ev_cancel(disc_engine.age_timer);
 	if (disc_engine.kick_timer)
-		sa_ev_cancel(disc_engine.kick_timer);
+		cm_ev_cancel(disc_engine.kick_timer);
 	disc_engine.round_timer = disc_engine.age_timer = disc_engine.kick_timer = 0;
 	peer_unsubscribe();
 	isns_off();
@@ -1324,7 +1324,7 @@ static int disc_start(const void *section, char *err, size_t errlen)
 		disc_stop();
 		return rc;
 	}
-	sa_log(SA_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
+	cm_log(CM_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
 	       cfg->nportals, cfg->nisns, cfg->nscan, disc_engine.interval_s, disc_engine.age_out_s);
 	return 0;
 }

@@ -170,7 +170,7 @@ static time_t mono_s(void)
 
 static void conn_close(struct scn_conn *c)
 {
-	sa_ev_unwatch_read(c->fd);
+	cm_ev_unwatch_read(c->fd);
 	close(c->fd);
 	free(c->buf);
 	memset(c, 0, sizeof(*c));
@@ -199,7 +199,7 @@ static void scn_ack(struct scn_conn *c, const uint8_t *pdu, size_t plen)
 	memcpy(rsp + ISNSP_HDR + 4, pdu + ISNSP_HDR, tlv);
 	/* Small and answered at once: a full socket buffer means a broken peer. */
 	if (send(c->fd, rsp, ISNSP_HDR + 4 + tlv, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN response not sent: %s", strerror(errno));
+		cm_log(CM_LOG_DEBUG, "discovery", "iSNS SCN response not sent: %s", strerror(errno));
 }
 
 static void on_conn(int fd, void *arg)
@@ -245,7 +245,7 @@ static void on_conn(int fd, void *arg)
 	}
 out:
 	if (changed) {
-		sa_log(SA_LOG_DEBUG, "discovery", "iSNS state change notification");
+		cm_log(CM_LOG_DEBUG, "discovery", "iSNS state change notification");
 		if (isns_worker.scn)
 			isns_worker.scn(isns_worker.arg);
 	}
@@ -341,7 +341,7 @@ static void on_accept(int fd, void *unused)
 			/* At most one line a second, whatever the sender does. */
 			if (now != isns_worker.refused_logged) {
 				isns_worker.refused_logged = now;
-				sa_log(SA_LOG_NOTICE, "discovery",
+				cm_log(CM_LOG_NOTICE, "discovery",
 				       "iSNS SCN connection from %s refused: not a configured iSNS server (%lu refused "
 				       "so far)",
 				       host_text(&peer, a, sizeof(a)), isns_worker.refused);
@@ -360,7 +360,7 @@ static void on_accept(int fd, void *unused)
 		c->fd = cfd;
 		c->len = 0;
 		c->last = mono_s();
-		if (sa_ev_watch_read(cfd, on_conn, c) < 0) {
+		if (cm_ev_watch_read(cfd, on_conn, c) < 0) {
 			close(cfd);
 			c->fd = -1;
 		}
@@ -377,7 +377,7 @@ static void sweep(unsigned int id, void *unused)
 	(void)unused;
 	for (size_t i = 0; i < SCN_MAX_CONNS; i++)
 		if (isns_worker.conns[i].fd >= 0 && now - isns_worker.conns[i].last >= (time_t)isns_worker.idle_s) {
-			sa_log(SA_LOG_DEBUG, "discovery", "iSNS SCN connection idle for %u s: closed",
+			cm_log(CM_LOG_DEBUG, "discovery", "iSNS SCN connection idle for %u s: closed",
 			       isns_worker.idle_s);
 			conn_close(&isns_worker.conns[i]);
 		}
@@ -409,7 +409,7 @@ static int listen_scn(unsigned int port, const struct sockaddr_storage *addr)
 	isns_worker.scn_addr = sa;
 	isns_worker.scn_port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 	                                                      : ((struct sockaddr_in *)&sa)->sin_port);
-	if (sa_ev_watch_read(isns_worker.lfd, on_accept, NULL) < 0) {
+	if (cm_ev_watch_read(isns_worker.lfd, on_accept, NULL) < 0) {
 		close(isns_worker.lfd);
 		isns_worker.lfd = -1;
 		return -ENOMEM;
@@ -465,12 +465,12 @@ int disc_isns_start(const struct disc_isns_opts *o, char *const *servers, size_t
 		         host_text(&addr, a, sizeof(a)), o->scn_port, strerror(-rc));
 		goto fail;
 	}
-	isns_worker.sweep_timer = sa_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
+	isns_worker.sweep_timer = cm_ev_timer(SCN_SWEEP_MS, 1, sweep, NULL);
 	isns_worker.running = true;
 	return 0;
 fail:
 	if (isns_worker.lfd >= 0) {
-		sa_ev_unwatch_read(isns_worker.lfd);
+		cm_ev_unwatch_read(isns_worker.lfd);
 		close(isns_worker.lfd);
 		isns_worker.lfd = -1;
 	}
@@ -506,12 +506,12 @@ void disc_isns_stop(char **servers, size_t n, const char *initiator)
 		if (isns_worker.conns[i].fd >= 0)
 			conn_close(&isns_worker.conns[i]);
 	if (isns_worker.lfd >= 0) {
-		sa_ev_unwatch_read(isns_worker.lfd);
+		cm_ev_unwatch_read(isns_worker.lfd);
 		close(isns_worker.lfd);
 		isns_worker.lfd = -1;
 	}
 	if (isns_worker.sweep_timer)
-		sa_ev_cancel(isns_worker.sweep_timer);
+		cm_ev_cancel(isns_worker.sweep_timer);
 	isns_worker.sweep_timer = 0;
 	isns_worker.nbusy = 0;
 	isns_worker.running = false;

@@ -120,7 +120,7 @@ static int64_t login_index_of(const void *e)
 
 static size_t login_pos(uint32_t index)
 {
-	return sa_lower_bound(conn_mgr.rows, conn_mgr.n, sizeof(*conn_mgr.rows), index, login_index_of);
+	return cm_lower_bound(conn_mgr.rows, conn_mgr.n, sizeof(*conn_mgr.rows), index, login_index_of);
 }
 
 static struct login_priv *lookup(uint32_t index)
@@ -385,7 +385,7 @@ static void set_result(struct login_priv *l, int oper, int result, unsigned int 
 
 	if (d->oper != oper || d->result != result || d->status_code != status) {
 		if (d->oper != oper || d->result != result)
-			sa_log(oper == SA_OPER_UP || !failed ? SA_LOG_INFO : SA_LOG_NOTICE, TAG,
+			cm_log(oper == SA_OPER_UP || !failed ? CM_LOG_INFO : CM_LOG_NOTICE, TAG,
 			       "login %u (%s): %s, %s (status 0x%04x)", (unsigned int)d->index, d->c.target,
 			       oper == SA_OPER_UP ? "up" : "down", result_name(result), status);
 		d->oper = oper;
@@ -478,10 +478,10 @@ static void drop_team(struct login_priv *l)
 	l->pub.npaths = 0;
 	rc = conn_mgr.teams ? conn_mgr.teams->destroy(team) : -ENOENT;
 	if (rc < 0 && rc != -ENOENT)
-		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
+		cm_log(CM_LOG_WARNING, TAG, "login %u: cannot remove team %u: %s", (unsigned int)l->pub.index, team,
 		       strerror(-rc));
 	else
-		sa_log(SA_LOG_INFO, TAG, "login %u: logged out (team %u removed)", (unsigned int)l->pub.index, team);
+		cm_log(CM_LOG_INFO, TAG, "login %u: logged out (team %u removed)", (unsigned int)l->pub.index, team);
 }
 
 static void make_team(struct login_priv *l)
@@ -506,7 +506,7 @@ static void make_team(struct login_priv *l)
 	}
 	rc = conn_mgr.teams->create(&req, &index);
 	if (rc < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
+		cm_log(CM_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
 		       strerror(-rc));
 		set_result(l, SA_OPER_DOWN, rc == -ENETDOWN ? SP_LOGIN_SERVICE_UNAVAILABLE : SP_LOGIN_INITIATOR_ERROR,
 		           0);
@@ -514,7 +514,7 @@ static void make_team(struct login_priv *l)
 	}
 	l->pub.team = index;
 	l->pub.npaths = req.npaths;
-	sa_log(SA_LOG_INFO, TAG, "login %u: logging in to %s over %u path(s) as team %u", (unsigned int)l->pub.index,
+	cm_log(CM_LOG_INFO, TAG, "login %u: logging in to %s over %u path(s) as team %u", (unsigned int)l->pub.index,
 	       l->pub.c.target, req.npaths, index);
 }
 
@@ -633,7 +633,7 @@ int disc_login_put(const struct disc_login *in)
 	if (in->index == 0 || in->index == UINT32_MAX || in->row < DISC_ROW_ACTIVE || in->row > DISC_ROW_NOT_READY)
 		return -EINVAL;
 	if (in->row == DISC_ROW_ACTIVE && (rc = disc_login_validate(&in->c, why, sizeof(why))) < 0) {
-		sa_log(SA_LOG_INFO, TAG, "login %u: refused: %s", (unsigned int)in->index, why);
+		cm_log(CM_LOG_INFO, TAG, "login %u: refused: %s", (unsigned int)in->index, why);
 		return rc;
 	}
 	if (in->c.cred && !disc_cred_find(in->c.cred))
@@ -665,7 +665,7 @@ int disc_login_put(const struct disc_login *in)
 			free(l);
 			return rc;
 		}
-		sa_log(SA_LOG_INFO, TAG, "login %u created for %s", (unsigned int)in->index, in->c.target);
+		cm_log(CM_LOG_INFO, TAG, "login %u created for %s", (unsigned int)in->index, in->c.target);
 	} else {
 		relogin = !same_target(&l->pub.c, &in->c);
 	}
@@ -701,7 +701,7 @@ int disc_login_delete(uint32_t index)
 	drop_team(l);
 	cred_use(l->pub.c.cred, -1);
 	login_remove(index);
-	sa_log(SA_LOG_INFO, TAG, "login %u destroyed", (unsigned int)index);
+	cm_log(CM_LOG_INFO, TAG, "login %u destroyed", (unsigned int)index);
 	return 0;
 }
 
@@ -713,7 +713,7 @@ void disc_login_cred_changed(uint32_t cred)
 		if (l->pub.c.cred != cred || !l->pub.team)
 			continue;
 		/* New secrets take effect at once: log in again with them. */
-		sa_log(SA_LOG_INFO, TAG, "login %u: credential %u changed, logging in again",
+		cm_log(CM_LOG_INFO, TAG, "login %u: credential %u changed, logging in again",
 		       (unsigned int)l->pub.index, (unsigned int)cred);
 		drop_team(l);
 		l->pub.failing = 0;
@@ -737,7 +737,7 @@ int disc_login_revoke(const char *target, unsigned int lun)
 		    (lun != UINT32_MAX && l->pub.c.lun != lun) ||
 		    disc_login_may_use(l->pub.c.target, l->pub.c.lun) == 0)
 			continue;
-		sa_log(SA_LOG_NOTICE, TAG, "login %u: %s LUN %u is no longer this host's: logging out",
+		cm_log(CM_LOG_NOTICE, TAG, "login %u: %s LUN %u is no longer this host's: logging out",
 		       (unsigned int)l->pub.index, target, l->pub.c.lun);
 		drop_team(l);
 		l->pub.failing = 0;
@@ -822,7 +822,7 @@ int disc_login_avoid(const char *target, const char *portal)
 		return rc;
 	if ((rc = avoid_add(target, portal)) < 0)
 		return rc;
-	sa_log(SA_LOG_NOTICE, TAG, "%s at %s: never used again (a name server said so)", target, portal);
+	cm_log(CM_LOG_NOTICE, TAG, "%s at %s: never used again (a name server said so)", target, portal);
 	return 0;
 }
 
@@ -834,13 +834,13 @@ static void avoid_load_one(const char *key, const char *value, void *arg)
 	(void)value;
 	(void)arg;
 	if (!dot || (size_t)(dot - k) >= sizeof(t)) {
-		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cm_log(CM_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		return;
 	}
 	memcpy(t, k, (size_t)(dot - k));
 	t[dot - k] = 0;
 	if (str_field(t, target, DISC_LOGIN_TARGET_MAX) < 0 || str_field(dot + 1, portal, DISC_TEAM_PORTAL_MAX) < 0) {
-		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cm_log(CM_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		return;
 	}
 	avoid_add(target, portal);
@@ -912,7 +912,7 @@ static int readdress_row(struct login_priv *l, const char *from, const char *to_
 	} else {
 		snprintf(nc.target, sizeof(nc.target), "%s", to_target);
 	}
-	sa_log(SA_LOG_NOTICE, TAG, "login %u: %s at %s -> %s at %s (%s)", (unsigned int)l->pub.index, l->pub.c.target,
+	cm_log(CM_LOG_NOTICE, TAG, "login %u: %s at %s -> %s at %s (%s)", (unsigned int)l->pub.index, l->pub.c.target,
 	       own ? was : from, to_target, to, kept ? "its team path logs in there" : "logging in there");
 	if (own || !same) {
 		if (cfg_set_portal(&nc, to) < 0)
@@ -920,7 +920,7 @@ static int readdress_row(struct login_priv *l, const char *from, const char *to_
 		l->pub.c = nc;
 		/* The row follows the target; a failed write leaves the state file's row, logged. */
 		if (l->stored && (rc = persist_login(&l->pub)) < 0)
-			sa_log(SA_LOG_WARNING, TAG, "login %u: cannot persist its new portal: %s",
+			cm_log(CM_LOG_WARNING, TAG, "login %u: cannot persist its new portal: %s",
 			       (unsigned int)l->pub.index, strerror(-rc));
 	}
 	if (!kept) {
@@ -968,7 +968,7 @@ static void load_one(const char *key, const char *value, void *arg)
 		return;
 	if (index == 0 || index >= UINT32_MAX || login_parse(value, &l->pub) < 0 ||
 	    (l->pub.row == DISC_ROW_ACTIVE && validate_cfg(&l->pub.c, why, sizeof(why)) < 0)) {
-		sa_log(SA_LOG_ERR, TAG, "state: ignoring bad record %s", key);
+		cm_log(CM_LOG_ERR, TAG, "state: ignoring bad record %s", key);
 		free(l);
 		return;
 	}
@@ -1011,7 +1011,7 @@ static void reap_orphans(void)
 			continue;
 		if (conn_mgr.teams->create(&req, &index) == 0) {
 			conn_mgr.teams->destroy(index);
-			sa_log(SA_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
+			cm_log(CM_LOG_INFO, TAG, "login %u: not persistent, stays logged out",
 			       (unsigned int)l->pub.index);
 		}
 		/* Recorded as down now, so the next start has nothing to reap. */
@@ -1030,26 +1030,26 @@ static void take_config(const struct sa_discovery_config *d)
 int disc_conn_start(const struct sa_discovery_config *cfg)
 {
 	struct load_ctx lc = {0};
-	struct sa_state *st;
+	struct cm_state *st;
 	int ncred, rc;
 
 	if (conn_mgr.running)
 		return 0;
 	take_config(cfg);
-	if (!(conn_mgr.timer = sa_ev_timer(TICK_MS, 1, tick, NULL)))
+	if (!(conn_mgr.timer = cm_ev_timer(TICK_MS, 1, tick, NULL)))
 		return -ENOMEM;
 	conn_mgr.running = 1;
 	ncred = disc_cred_load();
 	if ((st = sa_engines_state()))
-		sa_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
+		cm_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
 	if (st)
-		sa_state_foreach(st, AVOID_PREFIX, avoid_load_one, NULL);
+		cm_state_foreach(st, AVOID_PREFIX, avoid_load_one, NULL);
 	if (!conn_mgr.disc_sub && (conn_mgr.disc_sub = bus_subscribe(BUS_DISCOVERY, on_disc, NULL)) < 0)
 		conn_mgr.disc_sub = 0;
 	reap_orphans();
 	if ((rc = disc_readdress_start(cfg)) < 0)
-		sa_log(SA_LOG_ERR, TAG, "cannot subscribe to rediscovery messages: %s", strerror(-rc));
-	sa_log(SA_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
+		cm_log(CM_LOG_ERR, TAG, "cannot subscribe to rediscovery messages: %s", strerror(-rc));
+	cm_log(CM_LOG_INFO, TAG, "started: %d credentials, %d logins (%d logging in again) from the state file", ncred,
 	       lc.n, lc.restored);
 	tick(0, NULL);
 	return 0;
@@ -1076,7 +1076,7 @@ void disc_conn_stop(void)
 		}
 	}
 	disc_readdress_stop();
-	sa_ev_cancel(conn_mgr.timer);
+	cm_ev_cancel(conn_mgr.timer);
 	conn_mgr.timer = 0;
 	conn_mgr.running = 0;
 	if (conn_mgr.disc_sub) {
@@ -1092,5 +1092,5 @@ void disc_conn_stop(void)
 	conn_mgr.navoid = 0;
 	conn_mgr.n = conn_mgr.cap = 0;
 	disc_cred_clear();
-	sa_log(SA_LOG_INFO, TAG, "stopped");
+	cm_log(CM_LOG_INFO, TAG, "stopped");
 }

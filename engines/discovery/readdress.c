@@ -73,18 +73,18 @@ int disc_readdress_take(const struct redisc_msg *m, int version, const char *pri
 	 * logins is ours to say: only listed v3 users. */
 	if (version != 3 || !principal || !user_listed(principal)) {
 		rd.ctr.dropped_unauthorized++;
-		sa_log(SA_LOG_WARNING, TAG, "rediscovery message from %s (v%d%s%s) dropped: not a listed user", source,
+		cm_log(CM_LOG_WARNING, TAG, "rediscovery message from %s (v%d%s%s) dropped: not a listed user", source,
 		       version, version == 3 ? " user " : "", version == 3 && principal ? principal : "");
 		return -EACCES;
 	}
 	if (!m) {
 		rd.ctr.dropped_malformed++;
-		sa_log(SA_LOG_WARNING, TAG, "rediscovery message from %s@%s dropped: malformed", principal, source);
+		cm_log(CM_LOG_WARNING, TAG, "rediscovery message from %s@%s dropped: malformed", principal, source);
 		return -EBADMSG;
 	}
 	if (mine[0] && strcmp(mine, m->initiator) != 0) {
 		rd.ctr.not_ours++;
-		sa_log(SA_LOG_NOTICE, TAG, "rediscovery message from %s@%s for %s ignored: we are %s", principal,
+		cm_log(CM_LOG_NOTICE, TAG, "rediscovery message from %s@%s for %s ignored: we are %s", principal,
 		       source, m->initiator, mine);
 		return -ENOENT;
 	}
@@ -101,7 +101,7 @@ int disc_readdress_take(const struct redisc_msg *m, int version, const char *pri
 	} else {
 		/* Never the old address again, even if a discovery round lists it. */
 		if (from[0] && disc_login_avoid(m->old_target, from) < 0)
-			sa_log(SA_LOG_WARNING, TAG, "%s at %s: cannot remember to avoid it", m->old_target, from);
+			cm_log(CM_LOG_WARNING, TAG, "%s at %s: cannot remember to avoid it", m->old_target, from);
 		n = disc_login_readdress(m->old_target, from[0] ? from : NULL, m->target, to);
 		rd.ctr.type2++;
 		snprintf(rd.ctr.last, sizeof(rd.ctr.last), "type2 %s %s -> %s %s %s: %d login(s) moved", m->old_target,
@@ -109,7 +109,7 @@ int disc_readdress_take(const struct redisc_msg *m, int version, const char *pri
 		         m->target, to, n);
 	}
 	rd.ctr.logins_moved += (uint64_t)n;
-	sa_log(SA_LOG_NOTICE, TAG, "%s from %s@%s: %s", m->type == 1 ? "sanRediscover" : "sanRediscoverAlternative",
+	cm_log(CM_LOG_NOTICE, TAG, "%s from %s@%s: %s", m->type == 1 ? "sanRediscover" : "sanRediscoverAlternative",
 	       principal, source, rd.ctr.last);
 	return n;
 }
@@ -117,7 +117,7 @@ int disc_readdress_take(const struct redisc_msg *m, int version, const char *pri
 /* Only notifications the trap receiver accepted arrive here. */
 static void on_trap(int topic, const void *data, void *arg)
 {
-	const struct sa_trap *t = data;
+	const struct cm_trap *t = data;
 	struct redisc_msg m;
 	int ok;
 
@@ -158,12 +158,12 @@ int disc_readdress_start(const struct sa_discovery_config *cfg)
 	}
 	rd.running = 1;
 	if (rd.nusers)
-		sa_log(SA_LOG_INFO, TAG, "obeying rediscovery messages from %zu v3 user(s)", rd.nusers);
+		cm_log(CM_LOG_INFO, TAG, "obeying rediscovery messages from %zu v3 user(s)", rd.nusers);
 	return 0;
 }
 
 void disc_readdress_reload(const struct sa_discovery_config *cfg)
 {
 	if (users_take(cfg) < 0)
-		sa_log(SA_LOG_ERR, TAG, "out of memory: rediscover_users kept as they were");
+		cm_log(CM_LOG_ERR, TAG, "out of memory: rediscover_users kept as they were");
 }

@@ -94,13 +94,13 @@ static void free_secret(char *s)
 static void st_free(struct disc_st *st)
 {
 	if (st->conn_timer)
-		sa_ev_cancel(st->conn_timer);
+		cm_ev_cancel(st->conn_timer);
 	if (st->timer)
-		sa_ev_cancel(st->timer);
+		cm_ev_cancel(st->timer);
 	if (st->fd >= 0) {
-		sa_ev_unwatch_read(st->fd);
+		cm_ev_unwatch_read(st->fd);
 		if (st->want_write)
-			sa_ev_unwatch_write(st->fd);
+			cm_ev_unwatch_write(st->fd);
 		close(st->fd);
 	}
 	if (st->sess_id)
@@ -123,7 +123,7 @@ static void st_finish(struct disc_st *st, int rc)
 	if (st->text_done)
 		rc = 0;
 	if (st->text_pdus)
-		sa_log(SA_LOG_DEBUG, "discovery",
+		cm_log(CM_LOG_DEBUG, "discovery",
 		       "SendTargets reply: %zu bytes in %u Text Response PDUs; the target answered after %ld ms, "
 		       "the rest came in %ld ms",
 		       st->text_len, st->text_pdus, disc_ms_between(&st->t_asked, &st->t_first),
@@ -179,10 +179,10 @@ static void set_want_write(struct disc_st *st, bool on)
 	if (on == st->want_write)
 		return;
 	if (on) {
-		if (sa_ev_watch_write(st->fd, on_writable, st) < 0)
+		if (cm_ev_watch_write(st->fd, on_writable, st) < 0)
 			return;
 	} else {
-		sa_ev_unwatch_write(st->fd);
+		cm_ev_unwatch_write(st->fd);
 	}
 	st->want_write = on;
 }
@@ -613,7 +613,7 @@ static int st_sess_logout(uint32_t id, void *arg)
 	struct disc_st *st = arg;
 
 	(void)id;
-	sa_log(SA_LOG_INFO, "discovery", "discovery session %s:%u logged out by the operator", st->si.portal_addr,
+	cm_log(CM_LOG_INFO, "discovery", "discovery session %s:%u logged out by the operator", st->si.portal_addr,
 	       st->si.portal_port);
 	st_finish(st, -ECONNABORTED);
 	return 0;
@@ -670,11 +670,11 @@ static void on_writable(int fd, void *arg)
 			return;
 		}
 		if (st->conn_timer) {
-			sa_ev_cancel(st->conn_timer);
+			cm_ev_cancel(st->conn_timer);
 			st->conn_timer = 0;
 		}
 		set_want_write(st, false);
-		if (sa_ev_watch_read(fd, on_readable, st) < 0) {
+		if (cm_ev_watch_read(fd, on_readable, st) < 0) {
 			st_finish(st, -ENOMEM);
 			return;
 		}
@@ -757,15 +757,15 @@ int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct d
 		goto fail;
 	}
 	/* Completion (or refusal) of the connect shows up as writability. */
-	if (sa_ev_watch_write(st->fd, on_writable, st) < 0) {
+	if (cm_ev_watch_write(st->fd, on_writable, st) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	st->want_write = true;
 	if (p->connect_timeout_ms)
-		st->conn_timer = sa_ev_timer(p->connect_timeout_ms, 0, on_timeout, st);
+		st->conn_timer = cm_ev_timer(p->connect_timeout_ms, 0, on_timeout, st);
 	if (p->timeout_ms)
-		st->timer = sa_ev_timer(p->timeout_ms, 0, on_timeout, st);
+		st->timer = cm_ev_timer(p->timeout_ms, 0, on_timeout, st);
 	if (out)
 		*out = st;
 	return 0;
@@ -854,7 +854,7 @@ int disc_st_parse(const char *text, size_t len, disc_st_target_fn fn, void *arg)
 					fn(name, &a, arg);
 					naddr++;
 				} else {
-					sa_log(SA_LOG_DEBUG, "discovery", "ignoring malformed TargetAddress");
+					cm_log(CM_LOG_DEBUG, "discovery", "ignoring malformed TargetAddress");
 				}
 			}
 		}

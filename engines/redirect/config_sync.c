@@ -45,7 +45,7 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	do {                                                                                                           \
 		if (ocfg && ocfg->f != ncfg->f) {                                                                      \
 			if (redir_st())                                                                                \
-				sa_state_del(redir_st(), key);                                                         \
+				cm_state_del(redir_st(), key);                                                         \
 		} else {                                                                                               \
 			out->f = ov.f;                                                                                 \
 		}                                                                                                      \
@@ -79,7 +79,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		int cadm = cfg_admin_of(c);
 
 		if (s && s->pub.origin != REDIR_ORIGIN_CONFIG) {
-			sa_log(SA_LOG_WARNING, TAG, "config server %s: an SNMP-created server has that name; skipped",
+			cm_log(CM_LOG_WARNING, TAG, "config server %s: an SNMP-created server has that name; skipped",
 			       c->name);
 			continue;
 		}
@@ -92,7 +92,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 			if (!s)
 				return -ENOMEM;
 			snprintf(k, sizeof(k), "redir.admin.%s", c->name);
-			ov = redir_st() ? sa_state_get(redir_st(), k) : NULL;
+			ov = redir_st() ? cm_state_get(redir_st(), k) : NULL;
 			if (redir_admin_parse(ov)) {
 				s->admin_override = redir_admin_parse(ov);
 				s->pub.admin = s->admin_override;
@@ -120,13 +120,13 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 			s->admin_override = 0;
 			snprintf(k, sizeof(k), "redir.admin.%s", c->name);
 			if (redir_st())
-				sa_state_del(redir_st(), k);
+				cm_state_del(redir_st(), k);
 		}
 		redir_srv_apply_admin(s, s->admin_override ? s->admin_override : s->cfg_admin);
 	}
 	for (size_t i = 0; i < redir_servers.n;) {
 		if (SRV(i)->pub.origin == REDIR_ORIGIN_CONFIG && !SRV(i)->seen) {
-			sa_log(SA_LOG_NOTICE, TAG, "server %s left the config", SRV(i)->pub.name);
+			cm_log(CM_LOG_NOTICE, TAG, "server %s left the config", SRV(i)->pub.name);
 			redir_srv_remove(SRV(i)->pub.index);
 			continue;
 		}
@@ -141,7 +141,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		struct redir_srv *home = c->server[0] ? redir_srv_by_name(c->server) : NULL;
 
 		if (r && r->pub.origin != REDIR_ORIGIN_CONFIG) {
-			sa_log(SA_LOG_WARNING, TAG,
+			cm_log(CM_LOG_WARNING, TAG,
 			       "config resource %s: an SNMP-created resource has that target; skipped", c->target);
 			continue;
 		}
@@ -266,7 +266,7 @@ static void redir_stop(void)
 	redir_model_free(true);
 	listen_free();
 	redir_loads_reset();
-	sa_log(SA_LOG_NOTICE, TAG, "stopped");
+	cm_log(CM_LOG_NOTICE, TAG, "stopped");
 }
 
 /* The schema fills defaults only when the section is present; an engine
@@ -347,7 +347,7 @@ static int redir_start(const void *section, char *err, size_t errlen)
 	redir_remote_start(rc);
 	if (redir_st())
 		redir_st_commit();
-	sa_log(SA_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", redir_servers.n,
+	cm_log(CM_LOG_NOTICE, TAG, "started: %zu servers, %zu resources, portal on %s%s", redir_servers.n,
 	       redir_resources.n, listen_cfg[0], nlisten_cfg > 1 ? " and more" : "");
 	return 0;
 }
@@ -398,7 +398,7 @@ static int redir_reload(const void *section, char *err, size_t errlen)
 	redir_remote_start(rc);
 	if (redir_st())
 		redir_st_commit();
-	sa_log(SA_LOG_NOTICE, TAG, "reloaded: %zu servers, %zu resources", redir_servers.n, redir_resources.n);
+	cm_log(CM_LOG_NOTICE, TAG, "reloaded: %zu servers, %zu resources", redir_servers.n, redir_resources.n);
 	return 0;
 }
 

@@ -124,7 +124,7 @@ static void set_role(int leader)
 	if (etcd_client.leader == leader)
 		return;
 	etcd_client.leader = leader;
-	sa_log(SA_LOG_NOTICE, TAG, "%s is now %s of cluster %s", etcd_client.self, leader ? "leader" : "a follower",
+	cm_log(CM_LOG_NOTICE, TAG, "%s is now %s of cluster %s", etcd_client.self, leader ? "leader" : "a follower",
 	       etcd_client.prefix);
 	if (etcd_client.cbs.role)
 		etcd_client.cbs.role(leader);
@@ -142,7 +142,7 @@ static void rq_done(void *arg, int ok, long http, const char *buf, size_t len, c
 	if (!etcd_client.on)
 		return;
 	if (!ok && kind != RQ_WATCH)
-		sa_log(SA_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", kind, err[0] ? err : "HTTP error", http);
+		cm_log(CM_LOG_DEBUG, TAG, "request %d failed: %s (HTTP %ld)", kind, err[0] ? err : "HTTP error", http);
 	finish(kind, ok, http, buf, len, err);
 }
 
@@ -188,7 +188,7 @@ static void dispatch(const char *key, const char *value)
 		if (!value && !etcd_client.leader && !etcd_client.kick_timer)
 			/* The old leader's lease ended: try at once, but outside
 			 * libcurl's callback (no multi calls from in there). */
-			etcd_client.kick_timer = sa_ev_timer(1, 0, kick_tick, NULL);
+			etcd_client.kick_timer = cm_ev_timer(1, 0, kick_tick, NULL);
 		else if (value && etcd_client.leader && strcmp(value, etcd_client.self))
 			set_role(0);
 	} else if (strncmp(rel, "map/", 4) == 0 && rel[4]) {
@@ -232,7 +232,7 @@ static void resync(void)
 		return;
 	if (!(b = range_body()) || rq_send(RQ_RANGE, "/v3/kv/range", b) < 0) {
 		if (!etcd_client.retry_timer)
-			etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+			etcd_client.retry_timer = cm_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 	} else {
 		etcd_client.range_busy = true;
 	}
@@ -287,7 +287,7 @@ static void campaign(void)
 static void lease_lost(const char *why)
 {
 	if (etcd_client.lease[0])
-		sa_log(SA_LOG_WARNING, TAG, "lease %s lost: %s", etcd_client.lease, why);
+		cm_log(CM_LOG_WARNING, TAG, "lease %s lost: %s", etcd_client.lease, why);
 	etcd_client.lease[0] = '\0';
 	set_role(0);
 	grant();
@@ -331,12 +331,12 @@ static int on_watch_json(json_t *j)
 	size_t i;
 
 	if (!r) {
-		sa_log(SA_LOG_WARNING, TAG, "watch error from etcd");
+		cm_log(CM_LOG_WARNING, TAG, "watch error from etcd");
 		return -1;
 	}
 	if (json_is_true(json_object_get(r, "canceled"))) {
 		/* Compacted past our revision: read everything again. */
-		sa_log(SA_LOG_WARNING, TAG, "watch canceled by etcd; reading the prefix again");
+		cm_log(CM_LOG_WARNING, TAG, "watch canceled by etcd; reading the prefix again");
 		return -1;
 	}
 	evs = json_object_get(r, "events");
@@ -372,13 +372,13 @@ static void finish(int kind, bool ok, long http, const char *buf, size_t len, co
 		etcd_client.range_busy = false;
 		if (!ok) {
 			if (!etcd_client.retry_timer)
-				etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+				etcd_client.retry_timer = cm_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 			break;
 		}
 		etcd_client.rev = jll(json_object_get(json_object_get(j, "header"), "revision"));
 		json_array_foreach(json_object_get(j, "kvs"), i, x) dispatch_kv(x, false);
 		if (!etcd_client.synced)
-			sa_log(SA_LOG_INFO, TAG, "read %zu keys at revision %lld",
+			cm_log(CM_LOG_INFO, TAG, "read %zu keys at revision %lld",
 			       json_array_size(json_object_get(j, "kvs")), etcd_client.rev);
 		etcd_client.synced = 1;
 		watch_start();
@@ -386,10 +386,10 @@ static void finish(int kind, bool ok, long http, const char *buf, size_t len, co
 		break;
 	case RQ_WATCH:
 		etcd_client.watch_on = false;
-		sa_log(SA_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
+		cm_log(CM_LOG_WARNING, TAG, "watch ended (%s, HTTP %ld): %.200s; reading the prefix again",
 		       err[0] ? err : "closed", http, buf);
 		if (!etcd_client.retry_timer)
-			etcd_client.retry_timer = sa_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
+			etcd_client.retry_timer = cm_ev_timer(ETCD_RETRY_MS, 0, retry_tick, NULL);
 		break;
 	case RQ_GRANT:
 		etcd_client.grant_busy = false;
@@ -428,7 +428,7 @@ static void finish(int kind, bool ok, long http, const char *buf, size_t len, co
 		break;
 	case RQ_PUT:
 		if (!ok) {
-			sa_log(SA_LOG_WARNING, TAG, "writing the shared state failed: %s", err[0] ? err : "HTTP error");
+			cm_log(CM_LOG_WARNING, TAG, "writing the shared state failed: %s", err[0] ? err : "HTTP error");
 			break;
 		}
 		j = json_loadb(buf, len, 0, NULL);
@@ -440,7 +440,7 @@ static void finish(int kind, bool ok, long http, const char *buf, size_t len, co
 		/* What the watch echoes back is what counts; a lost write is
 		 * only logged (the operator sees the old value and sets again). */
 		if (!ok)
-			sa_log(SA_LOG_WARNING, TAG, "writing a shared admin state failed: %s",
+			cm_log(CM_LOG_WARNING, TAG, "writing a shared admin state failed: %s",
 			       err[0] ? err : "HTTP error");
 		break;
 	}
@@ -539,7 +539,7 @@ static void queue(const char *rel, const char *value)
 	}
 	etcd_client.nops++;
 	if (!etcd_client.flush_timer)
-		etcd_client.flush_timer = sa_ev_timer(1, 0, flush_tick, NULL);
+		etcd_client.flush_timer = cm_ev_timer(1, 0, flush_tick, NULL);
 }
 
 void redir_etcd_put_map(const char *target, const char *server)
@@ -578,7 +578,7 @@ void redir_etcd_put_admin(const char *name, const char *state)
 		return;
 	b = json_pack("{s:o,s:o}", "key", jb64(k), "value", jb64(state));
 	if (!b || rq_send(RQ_PUT_FREE, "/v3/kv/put", b) < 0)
-		sa_log(SA_LOG_WARNING, TAG, "cannot send the admin state of %s", name);
+		cm_log(CM_LOG_WARNING, TAG, "cannot send the admin state of %s", name);
 	json_decref(b);
 	free(k);
 }
@@ -622,10 +622,10 @@ int redir_etcd_start(const struct sa_redir_etcd_cfg *cfg, const char *self, cons
 	snprintf(etcd_client.prefix, n, "/sanagent/redirect/%s/", cfg->cluster ? cfg->cluster : "default");
 	etcd_client.on = 1;
 	/* Keepalive three times per TTL, as etcd's own clients do. */
-	etcd_client.ka_timer = sa_ev_timer((unsigned)etcd_client.ttl * 300u, 1, ka_tick, NULL);
+	etcd_client.ka_timer = cm_ev_timer((unsigned)etcd_client.ttl * 300u, 1, ka_tick, NULL);
 	resync();
 	grant();
-	sa_log(SA_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", etcd_client.self, etcd_client.prefix,
+	cm_log(CM_LOG_NOTICE, TAG, "%s joins cluster %s at %s%s (lease %d s)", etcd_client.self, etcd_client.prefix,
 	       sa_etcd_endpoint(etcd_client.cli), cfg->nendpoints > 1 ? " and more" : "", etcd_client.ttl);
 	return 0;
 nomem:
@@ -658,10 +658,10 @@ void redir_etcd_stop(void)
 		}
 	}
 	etcd_client.on = 0;
-	sa_ev_cancel(etcd_client.ka_timer);
-	sa_ev_cancel(etcd_client.retry_timer);
-	sa_ev_cancel(etcd_client.flush_timer);
-	sa_ev_cancel(etcd_client.kick_timer);
+	cm_ev_cancel(etcd_client.ka_timer);
+	cm_ev_cancel(etcd_client.retry_timer);
+	cm_ev_cancel(etcd_client.flush_timer);
+	cm_ev_cancel(etcd_client.kick_timer);
 	sa_etcd_free(etcd_client.cli);
 	for (size_t i = 0; i < etcd_client.nops; i++) {
 		free(etcd_client.ops[i].key);

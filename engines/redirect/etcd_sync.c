@@ -81,7 +81,7 @@ static void etcd_map(const char *target, const char *server)
 		r->agent_seen = time(NULL);
 		to->pub.nresources++;
 		redir_st_save_map(r);
-		sa_log(SA_LOG_INFO, TAG, "shared mapping: new resource %s -> %s", target, server);
+		cm_log(CM_LOG_INFO, TAG, "shared mapping: new resource %s -> %s", target, server);
 		redir_emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
 		return;
 	}
@@ -97,7 +97,7 @@ static void etcd_map(const char *target, const char *server)
 	r->pub.server = to->pub.index;
 	r->pub.mapped_since = time(NULL);
 	redir_st_save_map(r);
-	sa_log(SA_LOG_INFO, TAG, "shared mapping: %s -> %s", target, server);
+	cm_log(CM_LOG_INFO, TAG, "shared mapping: %s -> %s", target, server);
 }
 
 static void etcd_server(const char *name, const char *state)
@@ -114,7 +114,7 @@ static void etcd_server(const char *name, const char *state)
 		return;
 	s->pub.oper = oper;
 	s->pub.last_change = time(NULL);
-	sa_log(SA_LOG_INFO, TAG, "shared state: server %s is %s", name, state);
+	cm_log(CM_LOG_INFO, TAG, "shared state: server %s is %s", name, state);
 }
 
 /* A follower shows the leader's loads; the leader is their source. */
@@ -165,9 +165,9 @@ static void etcd_admin(const char *name, const char *state)
 	if (!redir_running || !admin || !(s = redir_srv_by_name(name)) || s->pub.admin == admin)
 		return;
 	if (redir_admin_store(s, admin) < 0)
-		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot keep the shared admin state %s in the state file", name,
+		cm_log(CM_LOG_WARNING, TAG, "server %s: cannot keep the shared admin state %s in the state file", name,
 		       state);
-	sa_log(SA_LOG_INFO, TAG, "shared admin state: server %s is %s", name, state);
+	cm_log(CM_LOG_INFO, TAG, "shared admin state: server %s is %s", name, state);
 	redir_srv_apply_admin(s, admin);
 }
 

@@ -93,9 +93,9 @@ static void probe_free(struct probe *p)
 	if (p->sess)
 		sess_remove(p->sess);
 	if (p->fd >= 0) {
-		sa_ev_unwatch_read(p->fd);
+		cm_ev_unwatch_read(p->fd);
 		if (p->wwatch)
-			sa_ev_unwatch_write(p->fd);
+			cm_ev_unwatch_write(p->fd);
 		close(p->fd);
 	}
 	free(p);
@@ -174,7 +174,7 @@ static void on_probe_write(int fd, void *arg)
 		}
 		p->outoff += (size_t)n;
 	}
-	sa_ev_unwatch_write(fd);
+	cm_ev_unwatch_write(fd);
 	p->wwatch = false;
 }
 
@@ -257,9 +257,9 @@ static void probe_start(const struct redir_probe_target *t)
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		return probe_end(p, 0, why);
 	}
-	if (sa_ev_watch_read(p->fd, on_probe_read, p) < 0)
+	if (cm_ev_watch_read(p->fd, on_probe_read, p) < 0)
 		return probe_end(p, 0, "cannot watch the probe socket");
-	if (sa_ev_watch_write(p->fd, on_probe_write, p) < 0)
+	if (cm_ev_watch_write(p->fd, on_probe_write, p) < 0)
 		return probe_end(p, 0, "cannot watch the probe socket");
 	p->wwatch = true;
 }
@@ -304,8 +304,8 @@ static void probe_check(unsigned int id, void *arg)
 int redir_health_start(unsigned int interval_ms, unsigned int timeout_ms)
 {
 	probe_timeout_ms = timeout_ms;
-	round_timer = sa_ev_timer(interval_ms, 1, probe_round, NULL);
-	check_timer = sa_ev_timer(50, 1, probe_check, NULL);
+	round_timer = cm_ev_timer(interval_ms, 1, probe_round, NULL);
+	check_timer = cm_ev_timer(50, 1, probe_check, NULL);
 	if (!round_timer || !check_timer) {
 		redir_health_stop();
 		return -ENOMEM;
@@ -317,8 +317,8 @@ int redir_health_start(unsigned int interval_ms, unsigned int timeout_ms)
 
 void redir_health_stop(void)
 {
-	sa_ev_cancel(round_timer);
-	sa_ev_cancel(check_timer);
+	cm_ev_cancel(round_timer);
+	cm_ev_cancel(check_timer);
 	round_timer = check_timer = 0;
 	while (probes) {
 		struct probe *p = probes;

@@ -149,9 +149,9 @@ static void manual_tick(unsigned int id, void *arg)
 
 void redir_timers_stop(void)
 {
-	sa_ev_cancel(rebalance_timer);
-	sa_ev_cancel(load_timer);
-	sa_ev_cancel(manual_timer);
+	cm_ev_cancel(rebalance_timer);
+	cm_ev_cancel(load_timer);
+	cm_ev_cancel(manual_timer);
 	rebalance_timer = load_timer = manual_timer = 0;
 }
 
@@ -159,8 +159,8 @@ void redir_timers_start(void)
 {
 	redir_timers_stop();
 	if (redir_cur_params.interval_s)
-		rebalance_timer = sa_ev_timer(redir_cur_params.interval_s * 1000u, 1, rebalance_tick, NULL);
-	load_timer = sa_ev_timer(redir_cur_params.load_interval_s * 1000u, 1, load_tick, NULL);
+		rebalance_timer = cm_ev_timer(redir_cur_params.interval_s * 1000u, 1, rebalance_tick, NULL);
+	load_timer = cm_ev_timer(redir_cur_params.load_interval_s * 1000u, 1, load_tick, NULL);
 }
 
 /* ---- targets and loads from the servers' agents (remote.c) ------------------ */
@@ -198,7 +198,7 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 			                  REDIR_ORIGIN_DISCOVERED, REDIR_ST_VOLATILE);
 			if (!r)
 				continue;
-			sa_log(SA_LOG_INFO, TAG, "resource %s listed by the agent of %s", names[i], s->pub.name);
+			cm_log(CM_LOG_INFO, TAG, "resource %s listed by the agent of %s", names[i], s->pub.name);
 			redir_emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
 		}
 		r->agent_seen = now;
@@ -267,7 +267,7 @@ void redir_agent_round(unsigned int grace_s)
 		struct redir_res *r = RES(i);
 
 		if (r->pub.origin == REDIR_ORIGIN_DISCOVERED && grace_s && now - r->agent_seen > (time_t)grace_s) {
-			sa_log(SA_LOG_NOTICE, TAG, "resource %s: no agent lists it any more; dropped", r->pub.target);
+			cm_log(CM_LOG_NOTICE, TAG, "resource %s: no agent lists it any more; dropped", r->pub.target);
 			redir_res_remove(r->pub.index);
 			changed = true;
 			continue;
@@ -285,7 +285,7 @@ int redir_rebalance_now(void)
 	if (!redir_running || REDIR_PASSIVE())
 		return -EAGAIN;
 	if (!manual_timer)
-		manual_timer = sa_ev_timer(1, 0, manual_tick, NULL);
+		manual_timer = cm_ev_timer(1, 0, manual_tick, NULL);
 	return manual_timer ? 0 : -ENOMEM;
 }
 

@@ -53,7 +53,7 @@ size_t redir_vec_pos(struct redir_vec *t, uint32_t idx)
 	for (size_t h = t->hint; h <= t->hint + 1; h++)
 		if (h <= t->n && (h == t->n || vec_key(t, h) >= idx) && (h == 0 || vec_key(t, h - 1) < idx))
 			return t->hint = h;
-	return t->hint = sa_lower_bound(t->v, t->n, t->size, idx, row_index_of);
+	return t->hint = cm_lower_bound(t->v, t->n, t->size, idx, row_index_of);
 }
 
 static void *vec_at(const struct redir_vec *t, size_t pos)

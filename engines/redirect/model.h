@@ -76,7 +76,7 @@ struct redir_res *redir_res_add(uint32_t index, const char *target, uint32_t ser
 void redir_model_free(bool announce);
 
 /* ---- persist.c: the state file ------------------------------------------ */
-struct sa_state *redir_st(void);
+struct cm_state *redir_st(void);
 void redir_st_setf(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int redir_st_commit(void);
 unsigned redir_st_uint(const char *key, unsigned def);

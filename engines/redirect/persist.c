@@ -13,7 +13,7 @@
 
 /* ---- persistence -------------------------------------------------------- */
 
-struct sa_state *redir_st(void)
+struct cm_state *redir_st(void)
 {
 	return sa_engines_state();
 }
@@ -29,7 +29,7 @@ void redir_st_setf(const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	sa_state_set(redir_st(), key, val);
+	cm_state_set(redir_st(), key, val);
 }
 
 int redir_st_commit(void)
@@ -38,9 +38,9 @@ int redir_st_commit(void)
 
 	if (!redir_st())
 		return -EIO;
-	rc = sa_state_commit(redir_st());
+	rc = cm_state_commit(redir_st());
 	if (rc < 0)
-		sa_log(SA_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "cannot write the state file: %s", strerror(-rc));
 	return rc;
 }
 
@@ -75,9 +75,9 @@ void redir_idx_note(bool server, uint32_t index, const char *name)
 		return;
 	idx_key(k, sizeof(k), server, name);
 	snprintf(v, sizeof(v), "%u", index);
-	old = sa_state_get(redir_st(), k);
+	old = cm_state_get(redir_st(), k);
 	if (!old || strcmp(old, v)) {
-		sa_state_set(redir_st(), k, v);
+		cm_state_set(redir_st(), k, v);
 		idx_dirty = true;
 	}
 }
@@ -98,7 +98,7 @@ uint32_t redir_idx_for(bool server, const char *name)
 
 	if (redir_st()) {
 		idx_key(k, sizeof(k), server, name);
-		n = idx_parse(sa_state_get(redir_st(), k));
+		n = idx_parse(cm_state_get(redir_st(), k));
 		if (n && !redir_vec_find(server ? &redir_servers : &redir_resources, n))
 			return n;
 	}
@@ -110,8 +110,8 @@ void redir_idx_load(void)
 {
 	if (!redir_st())
 		return;
-	hw_srv = idx_parse(sa_state_get(redir_st(), "redir.hw.server"));
-	hw_res = idx_parse(sa_state_get(redir_st(), "redir.hw.resource"));
+	hw_srv = idx_parse(cm_state_get(redir_st(), "redir.hw.server"));
+	hw_res = idx_parse(cm_state_get(redir_st(), "redir.hw.resource"));
 	if (hw_srv >= redir_next_srv)
 		redir_next_srv = hw_srv + 1;
 	if (hw_res >= redir_next_res)
@@ -148,15 +148,15 @@ void redir_st_save_server(const struct redir_srv *s)
 	char k[96];
 
 	snprintf(k, sizeof(k), "redir.server.%u.name", s->pub.index);
-	sa_state_set(redir_st(), k, s->pub.name);
+	cm_state_set(redir_st(), k, s->pub.name);
 	snprintf(k, sizeof(k), "redir.server.%u.host", s->pub.index);
-	sa_state_set(redir_st(), k, s->pub.host);
+	cm_state_set(redir_st(), k, s->pub.host);
 	snprintf(k, sizeof(k), "redir.server.%u.port", s->pub.index);
 	redir_st_setf(k, "%u", s->pub.port);
 	snprintf(k, sizeof(k), "redir.server.%u.capacity", s->pub.index);
 	redir_st_setf(k, "%u", s->pub.capacity);
 	snprintf(k, sizeof(k), "redir.server.%u.admin", s->pub.index);
-	sa_state_set(redir_st(), k, redir_admin_name(s->pub.admin));
+	cm_state_set(redir_st(), k, redir_admin_name(s->pub.admin));
 	snprintf(k, sizeof(k), "redir.server.%u.tgt", s->pub.index);
 	redir_st_setf(k, "%d", s->pub.tgt_control);
 }
@@ -166,9 +166,9 @@ void redir_st_save_resource(const struct redir_res *r)
 	char k[96];
 
 	snprintf(k, sizeof(k), "redir.resource.%u.target", r->pub.index);
-	sa_state_set(redir_st(), k, r->pub.target);
+	cm_state_set(redir_st(), k, r->pub.target);
 	snprintf(k, sizeof(k), "redir.resource.%u.pinned", r->pub.index);
-	sa_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
+	cm_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
 }
 
 /* The mapping of every resource, so a restart serves logins from where the
@@ -184,9 +184,9 @@ void redir_st_save_map(const struct redir_res *r)
 		return;
 	snprintf(k, sizeof(k), "redir.map.%s", r->pub.target);
 	if (s)
-		sa_state_set(redir_st(), k, s->name);
+		cm_state_set(redir_st(), k, s->name);
 	else
-		sa_state_del(redir_st(), k);
+		cm_state_del(redir_st(), k);
 }
 
 struct del_ctx {
@@ -218,9 +218,9 @@ void redir_st_del_prefix(const char *prefix)
 
 	if (!redir_st())
 		return;
-	sa_state_foreach(redir_st(), prefix, collect_key, &d);
+	cm_state_foreach(redir_st(), prefix, collect_key, &d);
 	for (size_t i = 0; i < d.n; i++) {
-		sa_state_del(redir_st(), d.keys[i]);
+		cm_state_del(redir_st(), d.keys[i]);
 		free(d.keys[i]);
 	}
 	free(d.keys);
@@ -236,9 +236,9 @@ int redir_admin_store(struct redir_srv *s, int admin)
 	if (s->pub.origin == REDIR_ORIGIN_CONFIG) {
 		if (redir_st()) {
 			snprintf(k, sizeof(k), "redir.admin.%s", s->pub.name);
-			sa_state_set(redir_st(), k, redir_admin_name(admin));
+			cm_state_set(redir_st(), k, redir_admin_name(admin));
 			if ((rc = redir_st_commit()) < 0) {
-				sa_state_del(redir_st(), k);
+				cm_state_del(redir_st(), k);
 				return rc;
 			}
 		}
@@ -247,9 +247,9 @@ int redir_admin_store(struct redir_srv *s, int admin)
 		if (!redir_st())
 			return -EIO;
 		snprintf(k, sizeof(k), "redir.server.%u.admin", index);
-		sa_state_set(redir_st(), k, redir_admin_name(admin));
+		cm_state_set(redir_st(), k, redir_admin_name(admin));
 		if ((rc = redir_st_commit()) < 0) {
-			sa_state_set(redir_st(), k, redir_admin_name(s->pub.admin));
+			cm_state_set(redir_st(), k, redir_admin_name(s->pub.admin));
 			return rc;
 		}
 	}
@@ -269,7 +269,7 @@ void redir_params_save(const struct redir_params *p)
 
 unsigned redir_st_uint(const char *key, unsigned def)
 {
-	const char *v = redir_st() ? sa_state_get(redir_st(), key) : NULL;
+	const char *v = redir_st() ? cm_state_get(redir_st(), key) : NULL;
 	char *end;
 	unsigned long x;
 
@@ -321,7 +321,7 @@ static const char *st_field(const char *table, uint32_t idx, const char *field)
 	char k[96];
 
 	snprintf(k, sizeof(k), "redir.%s.%u.%s", table, idx, field);
-	return sa_state_get(redir_st(), k);
+	return cm_state_get(redir_st(), k);
 }
 
 /* nonVolatile rows created over SNMP before the last stop. */
@@ -331,7 +331,7 @@ void redir_load_persisted_servers(void)
 
 	if (!redir_st())
 		return;
-	sa_state_foreach(redir_st(), "redir.server.", collect_index, &rows);
+	cm_state_foreach(redir_st(), "redir.server.", collect_index, &rows);
 	for (size_t i = 0; i < rows.n; i++) {
 		const char *name = st_field("server", rows.idx[i], "name"),
 		           *host = st_field("server", rows.idx[i], "host");
@@ -344,11 +344,11 @@ void redir_load_persisted_servers(void)
 		snprintf(k, sizeof(k), "redir.server.%u.capacity", rows.idx[i]);
 		cap = redir_st_uint(k, 1);
 		snprintf(k, sizeof(k), "redir.server.%u.tgt", rows.idx[i]);
-		tgt = sa_state_get(redir_st(), k) ? atoi(sa_state_get(redir_st(), k)) : -1;
+		tgt = cm_state_get(redir_st(), k) ? atoi(cm_state_get(redir_st(), k)) : -1;
 		admin = redir_admin_parse(st_field("server", rows.idx[i], "admin"));
 		if (!name || !host || !redir_host_family(host) || !port || port > 65535 || !cap || !admin ||
 		    redir_vec_find(&redir_servers, rows.idx[i]) || redir_srv_by_name(name)) {
-			sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad server row %u", rows.idx[i]);
+			cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad server row %u", rows.idx[i]);
 			continue;
 		}
 		redir_srv_add(rows.idx[i], name, host, port, cap, admin, tgt, REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
@@ -362,14 +362,14 @@ void redir_load_persisted_resources(void)
 
 	if (!redir_st())
 		return;
-	sa_state_foreach(redir_st(), "redir.resource.", collect_index, &rows);
+	cm_state_foreach(redir_st(), "redir.resource.", collect_index, &rows);
 	for (size_t i = 0; i < rows.n; i++) {
 		const char *t = st_field("resource", rows.idx[i], "target"),
 		           *pin = st_field("resource", rows.idx[i], "pinned");
 
 		if (!t || !redir_name_ok(t, REDIR_NAME_MAX) || redir_vec_find(&redir_resources, rows.idx[i]) ||
 		    redir_res_by_target(t)) {
-			sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad resource row %u", rows.idx[i]);
+			cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad resource row %u", rows.idx[i]);
 			continue;
 		}
 		redir_res_add(rows.idx[i], t, 0, pin && strcmp(pin, "1") == 0, REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
@@ -387,7 +387,7 @@ uint32_t redir_persisted_map(const char *target)
 	if (!redir_st())
 		return 0;
 	snprintf(k, sizeof(k), "redir.map.%s", target);
-	v = sa_state_get(redir_st(), k);
+	v = cm_state_get(redir_st(), k);
 	s = v ? redir_srv_by_name(v) : NULL;
 	return s ? s->pub.index : 0;
 }

@@ -122,7 +122,7 @@ static void apply_plan(int trigger, const struct redir_plan *plan, const struct 
 		r->pub.mapped_since = now;
 		redir_st_save_map(r);
 		redir_end_sessions(from, r->pub.target);
-		sa_log(SA_LOG_INFO, TAG, "%s: %s moved from %s to %s", trigger_name(trigger), r->pub.target,
+		cm_log(CM_LOG_INFO, TAG, "%s: %s moved from %s to %s", trigger_name(trigger), r->pub.target,
 		       SRV(m->from)->pub.name, SRV(m->to)->pub.name);
 		redir_emit(REDIR_EV_RESOURCE_REMAPPED, r->pub.index, from, to);
 	}
@@ -147,10 +147,10 @@ void redir_failover_server(uint32_t index, int trigger)
 		return;
 	rc = redir_failover(c.srv, redir_servers.n, c.res, c.nres, (uint32_t)pos, false, &plan);
 	if (rc == -EHOSTUNREACH)
-		sa_log(SA_LOG_WARNING, TAG, "%s: no server is up to take its %u resources; logins get 0x0301",
+		cm_log(CM_LOG_WARNING, TAG, "%s: no server is up to take its %u resources; logins get 0x0301",
 		       SRV(pos)->pub.name, SRV(pos)->pub.nresources);
 	else if (rc < 0)
-		sa_log(SA_LOG_ERR, TAG, "%s: failover failed: %s", SRV(pos)->pub.name, strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "%s: failover failed: %s", SRV(pos)->pub.name, strerror(-rc));
 	else if (plan.n_moves)
 		apply_plan(trigger, &plan, &c, true);
 	redir_plan_free(&plan);
@@ -209,9 +209,9 @@ int redir_run_rebalance(int trigger, bool force, bool record_empty)
 		return rc;
 	rc = redir_rebalance(c.srv, redir_servers.n, c.res, c.nres, &p, &plan);
 	if (rc < 0) {
-		sa_log(SA_LOG_ERR, TAG, "%s rebalance failed: %s", trigger_name(trigger), strerror(-rc));
+		cm_log(CM_LOG_ERR, TAG, "%s rebalance failed: %s", trigger_name(trigger), strerror(-rc));
 	} else if (plan.triggered && (plan.n_moves || record_empty)) {
-		sa_log(SA_LOG_NOTICE, TAG, "%s rebalance: %zu moves, max load per capacity %.0f -> %.0f",
+		cm_log(CM_LOG_NOTICE, TAG, "%s rebalance: %zu moves, max load per capacity %.0f -> %.0f",
 		       trigger_name(trigger), plan.n_moves, plan.max_rel_before, plan.max_rel_after);
 		apply_plan(trigger, &plan, &c, true);
 		if (plan.n_moves)

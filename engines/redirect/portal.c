@@ -147,9 +147,9 @@ static void conn_close(struct conn *c)
 	lq_remove(c);
 	redir_src_release(&c->peer);
 	if (c->rwatch)
-		sa_ev_unwatch_read(c->fd);
+		cm_ev_unwatch_read(c->fd);
 	if (c->wwatch)
-		sa_ev_unwatch_write(c->fd);
+		cm_ev_unwatch_write(c->fd);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -226,13 +226,13 @@ static int flush_out(struct conn *c)
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
 		if (c->wwatch) {
-			sa_ev_unwatch_write(c->fd);
+			cm_ev_unwatch_write(c->fd);
 			c->wwatch = false;
 		}
 		if (c->state == C_LINGER && !c->in_input)
 			conn_send_fin(c);
 	} else if (!c->wwatch) {
-		if (sa_ev_watch_write(c->fd, on_writable, c) < 0)
+		if (cm_ev_watch_write(c->fd, on_writable, c) < 0)
 			return -1;
 		c->wwatch = true;
 	}
@@ -277,7 +277,7 @@ static void malformed(struct conn *c, const char *why)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&c->peer)->sin_addr, a, sizeof(a));
 	else if (c->peer.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&c->peer)->sin6_addr, a, sizeof(a));
-	sa_log(SA_LOG_INFO, TAG, "connection from %s closed: %s", a, why);
+	cm_log(CM_LOG_INFO, TAG, "connection from %s closed: %s", a, why);
 	conn_close(c);
 }
 
@@ -579,7 +579,7 @@ static int on_text(struct conn *c, const struct pdu *p)
 		rc = tk_add(&c->text, key, "NotUnderstood");
 	}
 	if (rc < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "SendTargets reply not built: %s", strerror(-rc));
+		cm_log(CM_LOG_WARNING, TAG, "SendTargets reply not built: %s", strerror(-rc));
 		tk_buf_free(&c->text);
 		tk_buf_init_dyn(&c->text, SENDTARGETS_MAX);
 	}
@@ -871,7 +871,7 @@ static void on_accept(int lfd, void *arg)
 		 * never enters the epoll set. */
 		if (conn_input(c) < 0)
 			continue;
-		if (sa_ev_watch_read(fd, on_readable, c) < 0) {
+		if (cm_ev_watch_read(fd, on_readable, c) < 0) {
 			conn_close(c);
 			continue;
 		}
@@ -979,7 +979,7 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 		    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0 ||
-		    sa_ev_watch_read(fd, on_accept, NULL) < 0) {
+		    cm_ev_watch_read(fd, on_accept, NULL) < 0) {
 			rc = -errno;
 			if (!rc)
 				rc = -EIO;
@@ -990,23 +990,23 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 			return rc;
 		}
 		lfds[nlfds++] = fd;
-		sa_log(SA_LOG_INFO, TAG, "portal listening on %s", listen_on[i]);
+		cm_log(CM_LOG_INFO, TAG, "portal listening on %s", listen_on[i]);
 	}
 	if (!sweep_timer)
-		sweep_timer = sa_ev_timer(SWEEP_MS, 1, sweep, NULL);
+		sweep_timer = cm_ev_timer(SWEEP_MS, 1, sweep, NULL);
 	return 0;
 }
 
 void redir_portal_stop(void)
 {
 	for (size_t i = 0; i < nlfds; i++) {
-		sa_ev_unwatch_read(lfds[i]);
+		cm_ev_unwatch_read(lfds[i]);
 		close(lfds[i]);
 	}
 	nlfds = 0;
 	while (conns)
 		conn_close(conns);
 	conn_free_all();
-	sa_ev_cancel(sweep_timer);
+	cm_ev_cancel(sweep_timer);
 	sweep_timer = 0;
 }

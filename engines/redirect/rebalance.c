@@ -150,7 +150,7 @@ static uint32_t vec_lower(const struct vec *v, uint64_t load, uint32_t idx)
 {
 	struct rl k = {.load = load, .idx = idx};
 
-	return (uint32_t)sa_lower_bound_cmp(v->v, v->n, sizeof(*v->v), &k, rl_cmp);
+	return (uint32_t)cm_lower_bound_cmp(v->v, v->n, sizeof(*v->v), &k, rl_cmp);
 }
 
 static int vec_insert(struct vec *v, struct rl e)
@@ -277,7 +277,7 @@ static void reposition(struct rb *r, uint32_t s)
 
 	if (p > 0 && rel_lt(r, s, r->order[p - 1])) {
 		/* The first of order[0, p - 1) that s ranks before, else p - 1. */
-		lo = (uint32_t)sa_lower_bound_cmp(r->order, p - 1, sizeof(*r->order), &k, rel_before);
+		lo = (uint32_t)cm_lower_bound_cmp(r->order, p - 1, sizeof(*r->order), &k, rel_before);
 		memmove(&r->order[lo + 1], &r->order[lo], (size_t)(p - lo) * sizeof(*r->order));
 		for (q = lo + 1; q <= p; q++)
 			r->pos[r->order[q]] = q;
@@ -285,7 +285,7 @@ static void reposition(struct rb *r, uint32_t s)
 	} else if (p + 1 < r->nup && rel_lt(r, r->order[p + 1], s)) {
 		/* The last of order[p + 1, nup) that ranks before s (order[p + 1] does). */
 		lo = p +
-		     (uint32_t)sa_lower_bound_cmp(&r->order[p + 1], r->nup - p - 1, sizeof(*r->order), &k, rel_after);
+		     (uint32_t)cm_lower_bound_cmp(&r->order[p + 1], r->nup - p - 1, sizeof(*r->order), &k, rel_after);
 		memmove(&r->order[p], &r->order[p + 1], (size_t)(lo - p) * sizeof(*r->order));
 		for (q = p; q < lo; q++)
 			r->pos[r->order[q]] = q;

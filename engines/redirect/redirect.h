@@ -198,10 +198,10 @@ struct redir_event {
  * types) before the engine starts; without it `agent` is ignored. */
 #include "common/snmp_client.h"
 struct redir_agent_ops {
-	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-	            sa_snmpc_done_cb done, void *arg);
-	int (*set_int)(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
-	               sa_snmpc_done_cb done, void *arg);
+	int (*walk)(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+	            cm_snmpc_done_cb done, void *arg);
+	int (*set_int)(const struct cm_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
+	               cm_snmpc_done_cb done, void *arg);
 	void (*cancel_all)(void);
 };
 void redir_agent_ops_register(const struct redir_agent_ops *ops);

@@ -107,7 +107,7 @@ const struct redir_agent_info *redir_server_agent(uint32_t server)
 	return NULL;
 }
 
-static void peer_of(const struct rsrv *r, struct sa_snmpc_peer *p)
+static void peer_of(const struct rsrv *r, struct cm_snmpc_peer *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->peer = r->peer;
@@ -148,7 +148,7 @@ static int64_t tgt_row_tid(const void *elem)
 static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
 {
 	/* Each column arrives in tid order: mostly an append. */
-	size_t lo = sa_lower_bound(r->cur, r->ncur, sizeof(*r->cur), tid, tgt_row_tid);
+	size_t lo = cm_lower_bound(r->cur, r->ncur, sizeof(*r->cur), tid, tgt_row_tid);
 
 	if (lo < r->ncur && r->cur[lo].tid == tid)
 		return &r->cur[lo];
@@ -168,7 +168,7 @@ static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
 	return &r->cur[lo];
 }
 
-static int target_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int target_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
 	struct tgt_row *t;
@@ -183,13 +183,13 @@ static int target_vb(const struct sa_snmpc_vb *vb, void *arg)
 		return col > COL_TGT_WRITE; /* nothing of interest after the write bytes */
 	if (!(t = cur_row(r, vb->oid[ENTRY_LEN + 1])))
 		return 0;
-	if (col == COL_TGT_NAME && vb->type == SA_SNMPC_STRING && vb->len && vb->len < sizeof(t->name)) {
+	if (col == COL_TGT_NAME && vb->type == CM_SNMPC_STRING && vb->len && vb->len < sizeof(t->name)) {
 		memcpy(t->name, vb->str, vb->len);
 		t->name[vb->len] = '\0';
 		t->have_name = 1;
-	} else if (col == COL_TGT_READ && (vb->type == SA_SNMPC_COUNTER64 || vb->type == SA_SNMPC_UNSIGNED)) {
+	} else if (col == COL_TGT_READ && (vb->type == CM_SNMPC_COUNTER64 || vb->type == CM_SNMPC_UNSIGNED)) {
 		t->rd = vb->u;
-	} else if (col == COL_TGT_WRITE && (vb->type == SA_SNMPC_COUNTER64 || vb->type == SA_SNMPC_UNSIGNED)) {
+	} else if (col == COL_TGT_WRITE && (vb->type == CM_SNMPC_COUNTER64 || vb->type == CM_SNMPC_UNSIGNED)) {
 		t->wr = vb->u;
 	}
 	return 0;
@@ -281,7 +281,7 @@ static void note_result(struct rsrv *r, int rc, const char *why)
 		r->info.polls_ok++;
 		r->info.last_ok = time(NULL);
 		if (was != REDIR_AGENT_OK)
-			sa_log(SA_LOG_INFO, TAG, "server %s: its agent %s answers", r->name, r->peer);
+			cm_log(CM_LOG_INFO, TAG, "server %s: its agent %s answers", r->name, r->peer);
 		return;
 	}
 	r->info.status = rc == -ETIMEDOUT ? REDIR_AGENT_TIMEOUT : REDIR_AGENT_ERROR;
@@ -289,7 +289,7 @@ static void note_result(struct rsrv *r, int rc, const char *why)
 	r->info.polls_failed++;
 	/* One line per change, not one per poll of a dead agent. */
 	if (was != r->info.status)
-		sa_log(SA_LOG_WARNING, TAG, "server %s: its agent %s: %s", r->name, r->peer, r->info.error);
+		cm_log(CM_LOG_WARNING, TAG, "server %s: its agent %s: %s", r->name, r->peer, r->info.error);
 }
 
 static void target_done(int rc, const char *why, void *arg)
@@ -308,7 +308,7 @@ static void target_done(int rc, const char *why, void *arg)
 
 static void round_tick(unsigned int id, void *arg)
 {
-	struct sa_snmpc_peer p;
+	struct cm_snmpc_peer p;
 
 	(void)id;
 	(void)arg;
@@ -357,13 +357,13 @@ struct end_ctx {
 	size_t n, cap;
 };
 
-static int session_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int session_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct end_ctx *c = arg;
 
 	if (vb->oidlen != ENTRY_LEN + 3 || vb->oid[ENTRY_LEN] != COL_SESS_TARGET)
 		return vb->oidlen > ENTRY_LEN && vb->oid[ENTRY_LEN] > COL_SESS_TARGET;
-	if (vb->type != SA_SNMPC_STRING || vb->len != strlen(c->target) || memcmp(vb->str, c->target, vb->len))
+	if (vb->type != CM_SNMPC_STRING || vb->len != strlen(c->target) || memcmp(vb->str, c->target, vb->len))
 		return 0;
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 8;
@@ -392,10 +392,10 @@ static void end_set_done(int rc, const char *why, void *arg)
 	struct rsrv *r = rsrv_by_gen(c->gen);
 
 	if (r && rc == 0)
-		sa_log(SA_LOG_INFO, TAG, "server %s: session %u.%u of %s ended through its agent", r->name, c->tid,
+		cm_log(CM_LOG_INFO, TAG, "server %s: session %u.%u of %s ended through its agent", r->name, c->tid,
 		       c->sid, c->target);
 	else if (r)
-		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s through its agent: %s", r->name,
+		cm_log(CM_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s through its agent: %s", r->name,
 		       c->tid, c->sid, c->target, why ? why : strerror(-rc));
 	free(c);
 }
@@ -404,7 +404,7 @@ static void end_walk_done(int rc, const char *why, void *arg)
 {
 	struct end_ctx *c = arg;
 	struct rsrv *r = rsrv_by_gen(c->gen);
-	struct sa_snmpc_peer p;
+	struct cm_snmpc_peer p;
 
 	if (!r || !ops) {
 		free(c->ids);
@@ -412,10 +412,10 @@ static void end_walk_done(int rc, const char *why, void *arg)
 		return;
 	}
 	if (rc < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot list the sessions of %s through its agent: %s", r->name,
+		cm_log(CM_LOG_WARNING, TAG, "server %s: cannot list the sessions of %s through its agent: %s", r->name,
 		       c->target, why ? why : strerror(-rc));
 	} else if (!c->n) {
-		sa_log(SA_LOG_INFO, TAG, "server %s: no session of %s to end", r->name, c->target);
+		cm_log(CM_LOG_INFO, TAG, "server %s: no session of %s to end", r->name, c->target);
 	}
 	peer_of(r, &p);
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
@@ -434,7 +434,7 @@ static void end_walk_done(int rc, const char *why, void *arg)
 		o[ENTRY_LEN + 1] = sc->tid;
 		o[ENTRY_LEN + 2] = sc->sid;
 		if ((src = ops->set_int(&p, o, ENTRY_LEN + 3, SESS_END_END, end_set_done, sc)) < 0) {
-			sa_log(SA_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s: %s", r->name, sc->tid,
+			cm_log(CM_LOG_WARNING, TAG, "server %s: cannot end session %u.%u of %s: %s", r->name, sc->tid,
 			       sc->sid, c->target,
 			       src == -EPERM ? "no agent_user (SETs go over SNMPv3 authPriv only)" : strerror(-src));
 			free(sc);
@@ -454,7 +454,7 @@ static void on_event(int topic, const void *data, void *arg)
 	const struct redir_server *old;
 	struct rsrv *r;
 	struct end_ctx *c;
-	struct sa_snmpc_peer p;
+	struct cm_snmpc_peer p;
 	uint32_t root[ENTRY_LEN + 1];
 
 	(void)topic;
@@ -480,7 +480,7 @@ static void on_event(int topic, const void *data, void *arg)
 	root[ENTRY_LEN] = COL_SESS_TARGET;
 	peer_of(r, &p);
 	if (ops->walk(&p, root, ENTRY_LEN + 1, session_vb, end_walk_done, c) < 0) {
-		sa_log(SA_LOG_WARNING, TAG, "server %s: cannot ask its agent for the sessions of %s", r->name,
+		cm_log(CM_LOG_WARNING, TAG, "server %s: cannot ask its agent for the sessions of %s", r->name,
 		       res->target);
 		free(c);
 	}
@@ -495,8 +495,8 @@ static char *dup_or_null(const char *s)
 
 void redir_remote_stop(void)
 {
-	sa_ev_cancel(round_timer);
-	sa_ev_cancel(first_timer);
+	cm_ev_cancel(round_timer);
+	cm_ev_cancel(first_timer);
 	round_timer = first_timer = 0;
 	round_reported = 0;
 	if (ops && ops->cancel_all)
@@ -520,7 +520,7 @@ int redir_remote_start(const struct sa_redirect_config *rc)
 	if (!n)
 		return 0;
 	if (!ops) {
-		sa_log(SA_LOG_WARNING, TAG, "servers name agents, but no SNMP client is available here; ignored");
+		cm_log(CM_LOG_WARNING, TAG, "servers name agents, but no SNMP client is available here; ignored");
 		return -ENOTSUP;
 	}
 	srvs = calloc(n, sizeof(*srvs));
@@ -551,11 +551,11 @@ int redir_remote_start(const struct sa_redirect_config *rc)
 		redir_sub = h;
 	}
 	interval_s = redir_params()->load_interval_s ? redir_params()->load_interval_s : 1;
-	round_timer = sa_ev_timer(interval_s * 1000u, 1, round_tick, NULL);
+	round_timer = cm_ev_timer(interval_s * 1000u, 1, round_tick, NULL);
 	/* The first round on the loop's first turn, not an interval later:
 	 * resources should not wait.  Not from here: sanagentd starts its
 	 * engines before net-snmp's init_snmp() registers the SNMPv3 security
 	 * model a request needs. */
-	first_timer = sa_ev_timer(1, 0, first_round, NULL);
+	first_timer = cm_ev_timer(1, 0, first_round, NULL);
 	return round_timer && first_timer ? 0 : -ENOMEM;
 }

@@ -82,7 +82,7 @@ void redir_server_probed(uint32_t index, int ok, const char *why)
 		s->pub.oper = REDIR_OPER_UP;
 		s->pub.last_change = time(NULL);
 		s->pub.last_error[0] = '\0';
-		sa_log(SA_LOG_NOTICE, TAG, "server %s (%s:%u) is up", s->pub.name, s->pub.host, s->pub.port);
+		cm_log(CM_LOG_NOTICE, TAG, "server %s (%s:%u) is up", s->pub.name, s->pub.host, s->pub.port);
 		if (redir_etcd_mode)
 			redir_etcd_put_server(s->pub.name, "up");
 		if (was == REDIR_OPER_DOWN)
@@ -92,7 +92,7 @@ void redir_server_probed(uint32_t index, int ok, const char *why)
 		s->pub.oper = REDIR_OPER_DOWN;
 		s->pub.last_change = time(NULL);
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "%s", why ? why : "probe failed");
-		sa_log(SA_LOG_WARNING, TAG, "server %s (%s:%u) is down: %s", s->pub.name, s->pub.host, s->pub.port,
+		cm_log(CM_LOG_WARNING, TAG, "server %s (%s:%u) is down: %s", s->pub.name, s->pub.host, s->pub.port,
 		       s->pub.last_error);
 		if (redir_etcd_mode)
 			redir_etcd_put_server(s->pub.name, "down");

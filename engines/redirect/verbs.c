@@ -65,7 +65,7 @@ int redir_server_create(uint32_t index, const struct redir_server_spec *spec)
 		}
 	}
 	redir_idx_commit();
-	sa_log(SA_LOG_INFO, TAG, "server %s (%s:%u) created over SNMP", spec->name, spec->host, spec->port);
+	cm_log(CM_LOG_INFO, TAG, "server %s (%s:%u) created over SNMP", spec->name, spec->host, spec->port);
 	redir_emit(REDIR_EV_ROW_ADDED, REDIR_T_SERVER, index, 0);
 	/* A new server may take resources that had nowhere to go. */
 	redir_heal_orphans();
@@ -147,7 +147,7 @@ void redir_srv_apply_admin(struct redir_srv *s, int admin)
 
 	if (s->pub.admin == admin)
 		return;
-	sa_log(SA_LOG_NOTICE, TAG, "server %s: admin %s -> %s", s->pub.name, redir_admin_name(s->pub.admin),
+	cm_log(CM_LOG_NOTICE, TAG, "server %s: admin %s -> %s", s->pub.name, redir_admin_name(s->pub.admin),
 	       redir_admin_name(admin));
 	s->pub.admin = admin;
 	s->pub.last_change = time(NULL);
@@ -268,7 +268,7 @@ int redir_resource_create(uint32_t index, const struct redir_resource_spec *spec
 			snprintf(pfx, sizeof(pfx), "redir.resource.%u.", index);
 			redir_st_del_prefix(pfx);
 			snprintf(k, sizeof(k), "redir.map.%s", spec->target);
-			sa_state_del(redir_st(), k);
+			cm_state_del(redir_st(), k);
 			redir_vec_remove_pos(&redir_resources, redir_vec_pos(&redir_resources, index));
 			redir_res_hash_rebuild();
 			redir_recount();
@@ -289,7 +289,7 @@ void redir_res_remove(uint32_t index)
 		return;
 	if (redir_st()) {
 		snprintf(k, sizeof(k), "redir.map.%s", RES(p)->pub.target);
-		sa_state_del(redir_st(), k);
+		cm_state_del(redir_st(), k);
 	}
 	if (redir_etcd_mode && redir_etcd_is_leader()) {
 		redir_etcd_put_map(RES(p)->pub.target, NULL);
@@ -326,7 +326,7 @@ int redir_resource_destroy(uint32_t index)
 		redir_st_del_prefix(pfx);
 		/* The target's remembered mapping goes with the row. */
 		snprintf(k, sizeof(k), "redir.map.%s", r->pub.target);
-		sa_state_del(redir_st(), k);
+		cm_state_del(redir_st(), k);
 	}
 	redir_res_remove(index);
 	redir_recount();
@@ -371,7 +371,7 @@ int redir_resource_move(uint32_t index, uint32_t server)
 	}
 	redir_recount();
 	redir_end_sessions(old, r->pub.target);
-	sa_log(SA_LOG_INFO, TAG, "manual: %s moved from server %u to %u", r->pub.target, old, server);
+	cm_log(CM_LOG_INFO, TAG, "manual: %s moved from server %u to %u", r->pub.target, old, server);
 	redir_emit(REDIR_EV_RESOURCE_REMAPPED, index, old, server);
 	return 0;
 }
@@ -402,9 +402,9 @@ int redir_resource_set_pinned(uint32_t index, int pinned)
 		int rc;
 
 		snprintf(k, sizeof(k), "redir.resource.%u.pinned", index);
-		sa_state_set(redir_st(), k, pinned ? "1" : "0");
+		cm_state_set(redir_st(), k, pinned ? "1" : "0");
 		if ((rc = redir_st_commit()) < 0) {
-			sa_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
+			cm_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
 			return rc;
 		}
 	}

@@ -20,17 +20,17 @@ static int64_t agent_index_of(const void *elem)
 
 static size_t agent_lower(int64_t index)
 {
-	return sa_lower_bound(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), index, agent_index_of);
+	return cm_lower_bound(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), index, agent_index_of);
 }
 
 const struct redisc_agent *redisc_agent_next(uint32_t after)
 {
-	return sa_next_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), after, agent_index_of);
+	return cm_next_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), after, agent_index_of);
 }
 
 const struct redisc_agent *redisc_agent_find(uint32_t index)
 {
-	return sa_find_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), index, agent_index_of);
+	return cm_find_key(redisc_m.agents, redisc_m.nagents, sizeof(*redisc_m.agents), index, agent_index_of);
 }
 
 uint32_t redisc_agent_next_index(void)
@@ -207,7 +207,7 @@ int redisc_agent_validate(uint32_t index, const char *initiator, const struct re
 
 int redisc_agent_create(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	struct redisc_agent a, *learned;
 	int rc = redisc_agent_validate(index, initiator, addr, storage);
 
@@ -230,7 +230,7 @@ int redisc_agent_create(uint32_t index, const char *initiator, const struct redi
 		agent_key(key, sizeof(key), index);
 		snprintf(val, sizeof(val), "%d %s %u %s", addr->type, hex, (unsigned int)addr->port, initiator);
 		/* Committed with the rest of the request (one SET PDU is one commit). */
-		if ((rc = sa_state_set(st, key, val)) < 0)
+		if ((rc = cm_state_set(st, key, val)) < 0)
 			return rc;
 	}
 	/* An administrator's word replaces what was learned. */
@@ -241,7 +241,7 @@ int redisc_agent_create(uint32_t index, const char *initiator, const struct redi
 			char key[64];
 
 			agent_key(key, sizeof(key), index);
-			sa_state_del(st, key);
+			cm_state_del(st, key);
 		}
 		return -ENOMEM;
 	}
@@ -268,7 +268,7 @@ int redisc_agent_destroy(uint32_t index)
 		char key[64];
 
 		agent_key(key, sizeof(key), index);
-		sa_state_del(sa_engines_state(), key);
+		cm_state_del(sa_engines_state(), key);
 	}
 	remove_at(i);
 	return 0;
@@ -290,7 +290,7 @@ static void load_one(const char *key, const char *value, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < redisc_addr_len(&a.addr); i++) {
-		int hi = sa_hex_digit(hex[2 * i]), lo = sa_hex_digit(hex[2 * i + 1]);
+		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			(*bad)++;
@@ -309,14 +309,14 @@ static void load_one(const char *key, const char *value, void *arg)
 
 void redisc_agents_load(void)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	int bad = 0;
 
 	if (!st)
 		return;
-	sa_state_foreach(st, STATE_PREFIX, load_one, &bad);
+	cm_state_foreach(st, STATE_PREFIX, load_one, &bad);
 	if (bad)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "%d initiator-agent rows in the state file are unreadable: skipped",
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "%d initiator-agent rows in the state file are unreadable: skipped",
 		       bad);
 }
 

@@ -204,7 +204,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	       redisc_addr_cmp(&redisc_m.by_key[first + n]->portal, portal) == 0)
 		n++;
 	if (n && !(members = calloc(n, sizeof(*members)))) {
-		sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: decision for %s dropped", target);
+		cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: decision for %s dropped", target);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -216,7 +216,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	}
 	if (redisc_judge(&redisc_m.pol, members, n, &j) < 0) {
 		free(members);
-		sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: decision for %s dropped", target);
+		cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: decision for %s dropped", target);
 		return -ENOMEM;
 	}
 	/* A sender's offender counts only if it has a session in the group; an administrator's always does. */
@@ -266,7 +266,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	/* A failed decision starts the cooldowns as well: a failing move is not retried at every feedback. */
 	if (redisc_limit_note(&redisc_m.lim, target, ptext, ntext[0] ? ntext : NULL, now) < 0 ||
 	    redisc_decision_store(&d) < 0) {
-		sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: decision %u for %s dropped", (unsigned int)d.index,
+		cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: decision %u for %s dropped", (unsigned int)d.index,
 		       target);
 		return -ENOMEM;
 	}
@@ -285,7 +285,7 @@ static int decide(int trigger, const char *target, const struct redisc_addr *por
 	}
 	if (d.state == REDISC_ST_FAILED)
 		redisc_m.ctr.moves_failed++;
-	sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u (%s): %s at %s -> %s; competing %s; offender %s; %s%s%s",
+	cm_log(CM_LOG_NOTICE, REDISC_TAG, "decision %u (%s): %s at %s -> %s; competing %s; offender %s; %s%s%s",
 	       (unsigned int)d.index, d.mode == REDISC_DRY_RUN ? "dry run" : "act", target, ptext,
 	       ntext[0] ? ntext : "none", d.competing[0] ? d.competing : "none", d.offender[0] ? d.offender : "none",
 	       d.messages, d.error[0] ? "; failed: " : "", d.error);
@@ -413,7 +413,7 @@ static int take_session(const struct redisc_feedback *fb, int storage, const cha
 		if (!storage)
 			return drop(REDISC_DROP_UNKNOWN_SESSION);
 		if (!(s = redisc_session_add(fb))) {
-			sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: session %s -> %s not kept", fb->initiator,
+			cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: session %s -> %s not kept", fb->initiator,
 			       fb->target);
 			return drop(REDISC_DROP_MALFORMED);
 		}
@@ -446,7 +446,7 @@ static const uint32_t oid_request[] = {REDISC_OID_NOTIFICATIONS, REDISC_N_REQUES
 /* Only notifications the receiver accepted arrive here (community and source, or a configured v3 user). */
 static void on_trap(int topic, const void *data, void *arg)
 {
-	const struct sa_trap *t = data;
+	const struct cm_trap *t = data;
 	int request = arg != NULL;
 	struct redisc_feedback fb;
 
@@ -539,10 +539,10 @@ void redisc_stop(void)
 {
 	redisc_poll_stop();
 	if (redisc_m.sweep_timer)
-		sa_ev_cancel(redisc_m.sweep_timer);
+		cm_ev_cancel(redisc_m.sweep_timer);
 	redisc_m.sweep_timer = 0;
 	if (redisc_m.recover_timer)
-		sa_ev_cancel(redisc_m.recover_timer);
+		cm_ev_cancel(redisc_m.recover_timer);
 	redisc_moves_stop();
 	agents_free(redisc_m.storage_agents, redisc_m.nstorage_agents);
 	unsubscribe();
@@ -578,13 +578,13 @@ int redisc_start(const struct sa_rediscover_config *c, char *err, size_t errlen)
 		redisc_stop();
 		return rc;
 	}
-	if (!(redisc_m.sweep_timer = sa_ev_timer(SWEEP_MS, 1, redisc_sweep, NULL))) {
+	if (!(redisc_m.sweep_timer = cm_ev_timer(SWEEP_MS, 1, redisc_sweep, NULL))) {
 		snprintf(err, errlen, "cannot create the age-out timer");
 		redisc_stop();
 		return -ENOMEM;
 	}
 	redisc_poll_apply(c);
-	sa_log(SA_LOG_INFO, REDISC_TAG, "started: mode %s, hold %u s, cooldowns %u/%u s, cap %u/h, %zu pool addresses",
+	cm_log(CM_LOG_INFO, REDISC_TAG, "started: mode %s, hold %u s, cooldowns %u/%u s, cap %u/h, %zu pool addresses",
 	       c->mode, (unsigned int)redisc_m.pol.hold_s, (unsigned int)redisc_m.pol.target_cooldown_s,
 	       (unsigned int)redisc_m.pol.portal_cooldown_s, (unsigned int)redisc_m.pol.max_moves_per_hour,
 	       redisc_m.npool);

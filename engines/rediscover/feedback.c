@@ -37,7 +37,7 @@ static int name_ok(const unsigned char *s, size_t len)
 	return 1;
 }
 
-static int copy_name(char *dst, const struct sa_trap_var *v)
+static int copy_name(char *dst, const struct cm_trap_var *v)
 {
 	if (v->type != SA_TV_STRING || !name_ok(v->str, v->str_len))
 		return -1;
@@ -49,7 +49,7 @@ static int copy_name(char *dst, const struct sa_trap_var *v)
 /* Seen-bits of the mandatory objects. */
 #define SEEN(col) (1u << (col))
 
-int redisc_feedback_decode(const struct sa_trap *t, int request, struct redisc_feedback *out)
+int redisc_feedback_decode(const struct cm_trap *t, int request, struct redisc_feedback *out)
 {
 	unsigned int seen = 0, need;
 	size_t alen = 0;
@@ -57,7 +57,7 @@ int redisc_feedback_decode(const struct sa_trap *t, int request, struct redisc_f
 	memset(out, 0, sizeof(*out));
 	out->request = request;
 	for (size_t i = 0; i < t->nvars; i++) {
-		const struct sa_trap_var *v = &t->vars[i];
+		const struct cm_trap_var *v = &t->vars[i];
 		uint32_t col;
 
 		/* Other objects (a sender's sysName, ...) may ride along: ignored. */

@@ -91,7 +91,7 @@ const struct redisc_group *redisc_group_next(uint32_t after)
 
 	if (refresh() < 0)
 		return NULL;
-	i = sa_lower_bound(redisc_m.groups, redisc_m.ngroups, sizeof(*redisc_m.groups), (int64_t)after + 1,
+	i = cm_lower_bound(redisc_m.groups, redisc_m.ngroups, sizeof(*redisc_m.groups), (int64_t)after + 1,
 	                   group_index_of);
 	return i < redisc_m.ngroups ? &redisc_m.groups[i] : NULL;
 }
@@ -102,7 +102,7 @@ const struct redisc_group *redisc_group_find(uint32_t index)
 
 	if (refresh() < 0)
 		return NULL;
-	i = sa_lower_bound(redisc_m.groups, redisc_m.ngroups, sizeof(*redisc_m.groups), index, group_index_of);
+	i = cm_lower_bound(redisc_m.groups, redisc_m.ngroups, sizeof(*redisc_m.groups), index, group_index_of);
 	return i < redisc_m.ngroups && redisc_m.groups[i].index == index ? &redisc_m.groups[i] : NULL;
 }
 

@@ -22,17 +22,17 @@ static int64_t decision_index_of(const void *elem)
 
 static size_t decision_lower(int64_t index)
 {
-	return sa_lower_bound(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
+	return cm_lower_bound(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
 }
 
 const struct redisc_decision *redisc_decision_next(uint32_t after)
 {
-	return sa_next_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), after, decision_index_of);
+	return cm_next_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), after, decision_index_of);
 }
 
 const struct redisc_decision *redisc_decision_find(uint32_t index)
 {
-	return sa_find_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
+	return cm_find_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
 }
 
 static void hex_of(const unsigned char *p, size_t n, char *out)
@@ -51,7 +51,7 @@ static int hex_to(const char *s, unsigned char *out, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (!s[2 * i] || (hi = sa_hex_digit(s[2 * i])) < 0 || (lo = sa_hex_digit(s[2 * i + 1])) < 0)
+		if (!s[2 * i] || (hi = cm_hex_digit(s[2 * i])) < 0 || (lo = cm_hex_digit(s[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
@@ -135,7 +135,7 @@ static void decision_key(char *key, size_t len, uint32_t index)
 /* Appends d (its index set) and persists it; the oldest row goes when the history is full. */
 int redisc_decision_store(const struct redisc_decision *d)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[64], line[4 * REDISC_TEXT_MAX + 1024];
 	int rc;
 
@@ -152,27 +152,27 @@ int redisc_decision_store(const struct redisc_decision *d)
 		if ((rc = decision_encode(d, line, sizeof(line))) < 0)
 			return rc;
 		decision_key(key, sizeof(key), d->index);
-		if ((rc = sa_state_set(st, key, line)) < 0)
+		if ((rc = cm_state_set(st, key, line)) < 0)
 			return rc;
 	}
 	redisc_m.dec[redisc_m.ndec++] = *d;
 	while (redisc_m.ndec > redisc_m.history) {
 		if (st) {
 			decision_key(key, sizeof(key), redisc_m.dec[0].index);
-			sa_state_del(st, key);
+			cm_state_del(st, key);
 		}
 		memmove(redisc_m.dec, redisc_m.dec + 1, (redisc_m.ndec - 1) * sizeof(*redisc_m.dec));
 		redisc_m.ndec--;
 	}
-	if (st && (rc = sa_state_commit(st)) < 0)
-		sa_log(SA_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
+	if (st && (rc = cm_state_commit(st)) < 0)
+		cm_log(CM_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
 	return 0;
 }
 
 /* Persists one row already in the history (its state, step or outcome moved). */
 int redisc_decision_persist(const struct redisc_decision *d)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[64], line[4 * REDISC_TEXT_MAX + 1024];
 	int rc;
 
@@ -181,8 +181,8 @@ int redisc_decision_persist(const struct redisc_decision *d)
 	if ((rc = decision_encode(d, line, sizeof(line))) < 0)
 		return rc;
 	decision_key(key, sizeof(key), d->index);
-	if ((rc = sa_state_set(st, key, line)) < 0 || (rc = sa_state_commit(st)) < 0) {
-		sa_log(SA_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
+	if ((rc = cm_state_set(st, key, line)) < 0 || (rc = cm_state_commit(st)) < 0) {
+		cm_log(CM_LOG_ERR, REDISC_TAG, "decision %u not persisted: %s", (unsigned int)d->index, strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -242,7 +242,7 @@ void redisc_outcome_note(const struct redisc_session *s)
 		redisc_addr_text(&s->portal, at, sizeof(at));
 		snprintf(word, sizeof(word), "%s@%s+%ld", s->initiator, at, (long)(now - d->when));
 		redisc_decision_update(d->index, outcome_append, word);
-		sa_log(SA_LOG_INFO, REDISC_TAG, "decision %u: %s", (unsigned int)d->index, word);
+		cm_log(CM_LOG_INFO, REDISC_TAG, "decision %u: %s", (unsigned int)d->index, word);
 		return;
 	}
 }
@@ -279,14 +279,14 @@ static void load_one(const char *key, const char *value, void *arg)
 /* The history and, from it, the cooldowns and the cap: a restart does not reopen the gates. */
 void redisc_decisions_load(void)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	struct load_ctx lc = {0};
 
 	if (!st)
 		return;
-	sa_state_foreach(st, STATE_PREFIX, load_one, &lc);
+	cm_state_foreach(st, STATE_PREFIX, load_one, &lc);
 	if (lc.bad)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "%d decision rows in the state file are unreadable: skipped",
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "%d decision rows in the state file are unreadable: skipped",
 		       lc.bad);
 	for (size_t i = 0; i < redisc_m.ndec; i++) {
 		char op[64], np[64];
@@ -297,6 +297,6 @@ void redisc_decisions_load(void)
 	}
 	redisc_m.next_decision = redisc_m.ndec ? redisc_m.dec[redisc_m.ndec - 1].index : 0;
 	if (redisc_m.ndec)
-		sa_log(SA_LOG_INFO, REDISC_TAG, "%zu decisions restored, the latest %u", redisc_m.ndec,
+		cm_log(CM_LOG_INFO, REDISC_TAG, "%zu decisions restored, the latest %u", redisc_m.ndec,
 		       (unsigned int)redisc_m.next_decision);
 }

@@ -16,7 +16,7 @@ struct isns_job {
 	uint16_t old_port, new_port;
 	int undo, rc;
 	char err[160];
-	sa_snmpc_done_cb done;
+	cm_snmpc_done_cb done;
 	void *arg;
 };
 
@@ -59,7 +59,7 @@ static void host_of(const struct redisc_addr *a, char *out, size_t len)
 }
 
 int redisc_isns_move(const char *server, const char *source, const char *target, const struct redisc_addr *old,
-                     const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg)
+                     const struct redisc_addr *new_portal, int undo, cm_snmpc_done_cb done, void *arg)
 {
 	struct isns_job *j;
 	int rc;

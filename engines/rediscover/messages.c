@@ -167,9 +167,9 @@ static void inform_done(int rc, const char *why, void *arg)
 
 	if (redisc_m.running) {
 		if (redisc_decision_update(c->decision, entry_state, &s) < 0)
-			sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: cannot record the outcome of %s",
+			cm_log(CM_LOG_WARNING, REDISC_TAG, "decision %u: cannot record the outcome of %s",
 			       (unsigned int)c->decision, c->entry);
-		sa_log(rc == 0 ? SA_LOG_INFO : SA_LOG_WARNING, REDISC_TAG, "decision %u: %s %s%s%s",
+		cm_log(rc == 0 ? CM_LOG_INFO : CM_LOG_WARNING, REDISC_TAG, "decision %u: %s %s%s%s",
 		       (unsigned int)c->decision, c->entry, s.state, rc ? ": " : "",
 		       rc ? (why ? why : strerror(-rc)) : "");
 	}
@@ -240,7 +240,7 @@ static void send_one(const struct redisc_decision *d, const struct redisc_msg *m
 	} else if ((n = redisc_msg_encode(m, &enc)) < 0 || !(c = calloc(1, sizeof(*c)))) {
 		state = "failed";
 	} else {
-		struct sa_snmpc_peer p = {.peer = peer,
+		struct cm_snmpc_peer p = {.peer = peer,
 		                          .user = mc.user,
 		                          .auth_pass = mc.auth,
 		                          .priv_pass = mc.priv,
@@ -266,7 +266,7 @@ static void send_one(const struct redisc_decision *d, const struct redisc_msg *m
 		snprintf(words + off, wlen - off, "%stype%d:%s@%s=%s%s%s", off ? " " : "", m->type, m->initiator, at,
 		         state, alt ? ",alt=" : "", alt ? alt : "");
 	if (rc < 0)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: type %d to %s at %s not sent: %s",
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "decision %u: type %d to %s at %s not sent: %s",
 		       (unsigned int)d->index, m->type, m->initiator, at, strerror(-rc));
 }
 
@@ -323,7 +323,7 @@ int redisc_send_messages(uint32_t index)
 			if (off < sizeof(words))
 				snprintf(words + off, sizeof(words) - off, "%stype2:%s=no-alternative", off ? " " : "",
 				         copy.offender);
-			sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: no alternative for %s: no type-2 message",
+			cm_log(CM_LOG_NOTICE, REDISC_TAG, "decision %u: no alternative for %s: no type-2 message",
 			       (unsigned int)index, copy.offender);
 		} else {
 			m.alt_kind = alt.kind == REDISC_ALT_PORTAL ? REDISC_MSG_OTHER_PORTAL : REDISC_MSG_OTHER_TARGET;
@@ -337,8 +337,8 @@ int redisc_send_messages(uint32_t index)
 	}
 	/* Recorded before any acknowledgement can come: their updates find their entries. */
 	if (redisc_decision_update(index, set_words, &ws) < 0)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: cannot record its messages", (unsigned int)index);
-	sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: messages %s", (unsigned int)index, words[0] ? words : "none");
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "decision %u: cannot record its messages", (unsigned int)index);
+	cm_log(CM_LOG_NOTICE, REDISC_TAG, "decision %u: messages %s", (unsigned int)index, words[0] ? words : "none");
 	return (int)slot;
 }
 

@@ -44,7 +44,7 @@ struct move {
 	uint32_t id, decision;
 	/* The storage agent's address and user, copied: a reload may replace the config's list meanwhile. */
 	char peer_spec[128], user[64], auth[128], priv[128];
-	struct sa_snmpc_peer peer;
+	struct cm_snmpc_peer peer;
 	unsigned int timer; /* the step's deadline or the next poll */
 	uint64_t deadline_ms;
 	int undoing, isns_touched, row_touched;
@@ -90,7 +90,7 @@ static void move_free(struct move *m)
 	if (*pp)
 		*pp = m->next;
 	if (m->timer)
-		sa_ev_cancel(m->timer);
+		cm_ev_cancel(m->timer);
 	/* The oldest move waiting for this storage agent goes next (the list is newest first). */
 	for (struct move *w = moves; w; w = w->next)
 		if (w->waiting && same_agent(w, m))
@@ -130,8 +130,8 @@ static void fail(struct move *m, const char *fmt, ...) __attribute__((format(pri
 static void arm(struct move *m, unsigned int ms)
 {
 	if (m->timer)
-		sa_ev_cancel(m->timer);
-	m->timer = sa_ev_timer(ms, 0, step_done, (void *)(uintptr_t)m->id);
+		cm_ev_cancel(m->timer);
+	m->timer = cm_ev_timer(ms, 0, step_done, (void *)(uintptr_t)m->id);
 }
 
 static void oid_cat(uint32_t *out, size_t *n, const uint32_t *base, size_t nbase)
@@ -166,7 +166,7 @@ static void finish_done(struct move *m)
 		redisc_addr_text(&d->new_portal, np, sizeof(np));
 		/* Where a move's time goes, step by step: the figure an administrator (and the feedback bench) needs
 		 * when messages leave later than expected. */
-		sa_log(SA_LOG_NOTICE, REDISC_TAG,
+		cm_log(CM_LOG_NOTICE, REDISC_TAG,
 		       "decision %u: %s moved to %s, %u sessions ended (ms: index %u, create %u, wait %u, isns %u, "
 		       "sessions %u, finish %u)",
 		       (unsigned int)d->index, d->target, np, (unsigned int)d->sessions_ended,
@@ -191,7 +191,7 @@ static void finish_failed(struct move *m, const char *undo_error)
 		redisc_pool_release(d->index);
 		redisc_decision_persist(d);
 		redisc_m.ctr.moves_failed++;
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: moving %s failed: %s", (unsigned int)d->index,
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "decision %u: moving %s failed: %s", (unsigned int)d->index,
 		       d->target, d->error);
 		publish(REDISC_EV_MOVE_FAILED, d->index);
 	}
@@ -260,7 +260,7 @@ static void undo_next(struct move *m)
 	if (m->row_touched && d->stor_row) {
 		uint32_t o[32];
 		size_t n = 0;
-		struct sa_snmpc_vb vb = {.type = SA_SNMPC_INTEGER, .i = RS_DESTROY};
+		struct cm_snmpc_vb vb = {.type = CM_SNMPC_INTEGER, .i = RS_DESTROY};
 
 		oid_cat(o, &n, oid_portal_entry, sizeof(oid_portal_entry) / sizeof(*oid_portal_entry));
 		o[n++] = POR_ROW_STATUS;
@@ -289,11 +289,11 @@ static const char *snmp_why(int rc, const char *why)
 	return why && why[0] ? why : strerror(-rc);
 }
 
-static int next_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int next_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct move *m = move_by_id((uint32_t)(uintptr_t)arg);
 
-	if (m && vb->type == SA_SNMPC_UNSIGNED)
+	if (m && vb->type == CM_SNMPC_UNSIGNED)
 		m->next_index = (uint32_t)vb->u;
 	return 1;
 }
@@ -353,7 +353,7 @@ static void start_create(struct move *m)
 	struct redisc_decision *d = dec_of(m);
 	uint32_t o[6][32];
 	size_t n[6] = {0}, nvb = 5;
-	struct sa_snmpc_vb vb[6];
+	struct cm_snmpc_vb vb[6];
 	static const int cols[6] = {POR_ADDR_TYPE, POR_ADDR, POR_PORT, POR_STORAGE, POR_ROW_STATUS, POR_IFNAME};
 	const char *iface = redisc_pool_iface(m->decision);
 	int rc;
@@ -367,19 +367,19 @@ static void start_create(struct move *m)
 		o[i][n[i]++] = d->stor_row;
 		vb[i].oid = o[i];
 		vb[i].oidlen = n[i];
-		vb[i].type = SA_SNMPC_INTEGER;
+		vb[i].type = CM_SNMPC_INTEGER;
 	}
 	vb[0].i = d->new_portal.type;
-	vb[1].type = SA_SNMPC_STRING;
+	vb[1].type = CM_SNMPC_STRING;
 	vb[1].str = (const char *)d->new_portal.a;
 	vb[1].len = redisc_addr_len(&d->new_portal);
-	vb[2].type = SA_SNMPC_UNSIGNED;
+	vb[2].type = CM_SNMPC_UNSIGNED;
 	vb[2].u = d->new_portal.port;
 	vb[3].i = ST_NONVOLATILE; /* the moved portal outlives a restart of the storage agent */
 	vb[4].i = RS_CREATE_AND_GO;
 	if (iface[0]) {
 		/* The storage agent puts the address on that interface first (sanStorPortalIfName). */
-		vb[5].type = SA_SNMPC_STRING;
+		vb[5].type = CM_SNMPC_STRING;
 		vb[5].str = iface;
 		vb[5].len = strlen(iface);
 		nvb = 6;
@@ -391,7 +391,7 @@ static void start_create(struct move *m)
 		fail(m, "cannot ask the storage agent: %s", strerror(-rc));
 }
 
-static int row_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int row_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct move *m = move_by_id((uint32_t)(uintptr_t)arg);
 	struct redisc_decision *d = m ? dec_of(m) : NULL;
@@ -399,7 +399,7 @@ static int row_vb(const struct sa_snmpc_vb *vb, void *arg)
 
 	if (!d || vb->oidlen != base + 2 || vb->oid[base] != POR_ROW_STATUS)
 		return 0;
-	if (vb->oid[base + 1] == d->stor_row && vb->type == SA_SNMPC_INTEGER)
+	if (vb->oid[base + 1] == d->stor_row && vb->type == CM_SNMPC_INTEGER)
 		m->row_status = (uint32_t)vb->i;
 	return 0;
 }
@@ -463,7 +463,7 @@ static void isns_done(int rc, const char *why, void *arg)
 		m->isns_touched = 0;
 		if (d)
 			snprintf(d->outcome, sizeof(d->outcome), "iSNS:not-registered");
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "decision %u: %s is not registered with iSNS: moved without it",
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "decision %u: %s is not registered with iSNS: moved without it",
 		       (unsigned int)m->decision, why && why[0] ? why : "unknown target");
 	} else if (rc < 0) {
 		fail(m, "iSNS: %s", why && why[0] ? why : strerror(-rc));
@@ -517,14 +517,14 @@ struct ses_row {
 	int known;
 };
 
-static int session_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int session_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct move *m = move_by_id((uint32_t)(uintptr_t)arg);
 	struct redisc_decision *d = m ? dec_of(m) : NULL;
 	size_t base = sizeof(oid_session_entry) / sizeof(*oid_session_entry);
 	uint32_t col, tid, sid;
 
-	if (!d || vb->oidlen != base + 3 || vb->type != SA_SNMPC_STRING)
+	if (!d || vb->oidlen != base + 3 || vb->type != CM_SNMPC_STRING)
 		return 0;
 	col = vb->oid[base];
 	tid = vb->oid[base + 1];
@@ -569,7 +569,7 @@ static void sessions_walked(int rc, const char *why, void *arg)
 {
 	struct move *m = move_by_id((uint32_t)(uintptr_t)arg);
 	uint32_t o[MAX_ENDS][32];
-	struct sa_snmpc_vb vb[MAX_ENDS];
+	struct cm_snmpc_vb vb[MAX_ENDS];
 
 	if (!m || m->undoing)
 		return;
@@ -591,7 +591,7 @@ static void sessions_walked(int rc, const char *why, void *arg)
 		o[i][n++] = m->ends[i][1];
 		vb[i].oid = o[i];
 		vb[i].oidlen = n;
-		vb[i].type = SA_SNMPC_INTEGER;
+		vb[i].type = CM_SNMPC_INTEGER;
 		vb[i].i = SES_END_END;
 	}
 	arm(m, redisc_move_step_ms);
@@ -720,7 +720,7 @@ static void recover_tick(unsigned int id, void *arg)
 			d->state = REDISC_ST_DONE;
 			redisc_pool_take(&d->new_portal, d->index);
 			redisc_decision_persist(d);
-			sa_log(SA_LOG_NOTICE, REDISC_TAG, "decision %u: the move had finished before the restart",
+			cm_log(CM_LOG_NOTICE, REDISC_TAG, "decision %u: the move had finished before the restart",
 			       (unsigned int)d->index);
 			publish(REDISC_EV_MOVED, d->index);
 			continue;
@@ -748,7 +748,7 @@ void redisc_move_recover(void)
 		if (redisc_m.dec[i].state == REDISC_ST_DONE)
 			redisc_pool_take(&redisc_m.dec[i].new_portal, redisc_m.dec[i].index);
 		else if (redisc_m.dec[i].state == REDISC_ST_IN_PROGRESS && !redisc_m.recover_timer)
-			redisc_m.recover_timer = sa_ev_timer(1, 0, recover_tick, NULL);
+			redisc_m.recover_timer = cm_ev_timer(1, 0, recover_tick, NULL);
 }
 
 void redisc_moves_stop(void)

@@ -84,7 +84,7 @@ static int stamp_cmp(const void *elem, const void *key)
 
 static size_t stamp_find(const struct redisc_stamp *s, size_t n, const char *key, int *found)
 {
-	size_t p = sa_lower_bound_cmp(s, n, sizeof(*s), key, stamp_cmp);
+	size_t p = cm_lower_bound_cmp(s, n, sizeof(*s), key, stamp_cmp);
 
 	*found = p < n && strcmp(s[p].key, key) == 0;
 	return p;

@@ -90,17 +90,17 @@ static struct row *row_get(struct walk *w, uint32_t tid, uint32_t sid)
 	return &w->rows[w->nrows++];
 }
 
-static void copy_str(char *dst, size_t size, const struct sa_snmpc_vb *vb)
+static void copy_str(char *dst, size_t size, const struct cm_snmpc_vb *vb)
 {
 	size_t n = vb->len < size ? vb->len : size - 1;
 
-	if (vb->type != SA_SNMPC_STRING)
+	if (vb->type != CM_SNMPC_STRING)
 		return;
 	memcpy(dst, vb->str, n);
 	dst[n] = 0;
 }
 
-static int on_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int on_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	struct walk *w = arg;
 	struct row *r;
@@ -120,14 +120,14 @@ static int on_vb(const struct sa_snmpc_vb *vb, void *arg)
 	case COL_WRITE_BYTES: r->wr = vb->u; break;
 	case COL_PORTAL_TYPE: r->fb.portal.type = (int)vb->i; break;
 	case COL_PORTAL_ADDR:
-		if (vb->type == SA_SNMPC_STRING && vb->len <= sizeof(r->fb.portal.a)) {
+		if (vb->type == CM_SNMPC_STRING && vb->len <= sizeof(r->fb.portal.a)) {
 			memcpy(r->fb.portal.a, vb->str, vb->len);
 			r->alen = vb->len;
 		}
 		break;
 	case COL_PORTAL_PORT: r->fb.portal.port = vb->u <= 65535 ? (uint16_t)vb->u : 0; break;
 	default:
-		if (col >= COL_TX_MAX && col <= COL_TX_AVG && vb->type == SA_SNMPC_UNSIGNED) {
+		if (col >= COL_TX_MAX && col <= COL_TX_AVG && vb->type == CM_SNMPC_UNSIGNED) {
 			r->fb.m.v[col - COL_TX_MAX] = vb->u > UINT32_MAX ? UINT32_MAX : (uint32_t)vb->u;
 			r->fb.m.have |= 1u << (col - COL_TX_MAX);
 		}
@@ -162,7 +162,7 @@ static void on_done(int rc, const char *why, void *arg)
 	if (rc < 0) {
 		redisc_m.ctr.poll_failures++;
 		if (a->state != ST_DOWN)
-			sa_log(SA_LOG_WARNING, REDISC_TAG,
+			cm_log(CM_LOG_WARNING, REDISC_TAG,
 			       "storage agent %s does not answer (%s): its sessions age out", a->peer,
 			       why && why[0] ? why : strerror(-rc));
 		a->state = ST_DOWN;
@@ -187,7 +187,7 @@ static void on_done(int rc, const char *why, void *arg)
 			taken++;
 		}
 		if (a->state != ST_UP)
-			sa_log(SA_LOG_NOTICE, REDISC_TAG,
+			cm_log(CM_LOG_NOTICE, REDISC_TAG,
 			       "storage agent %s answers: %zu sessions, %zu without a portal", a->peer, taken, unknown);
 		a->state = ST_UP;
 	}
@@ -198,7 +198,7 @@ static void on_done(int rc, const char *why, void *arg)
 static void poll_one(unsigned int id, void *arg)
 {
 	struct agent *a = &agents[(size_t)(uintptr_t)arg];
-	struct sa_snmpc_peer p = {.peer = a->peer, .user = a->user, .auth_pass = a->auth, .priv_pass = a->priv};
+	struct cm_snmpc_peer p = {.peer = a->peer, .user = a->user, .auth_pass = a->auth, .priv_pass = a->priv};
 	struct walk *w;
 	int rc;
 
@@ -215,7 +215,7 @@ static void poll_one(unsigned int id, void *arg)
 		free(w);
 		redisc_m.ctr.poll_failures++;
 		if (a->state != ST_DOWN)
-			sa_log(SA_LOG_WARNING, REDISC_TAG, "storage agent %s: cannot poll: %s", a->peer, strerror(-rc));
+			cm_log(CM_LOG_WARNING, REDISC_TAG, "storage agent %s: cannot poll: %s", a->peer, strerror(-rc));
 		a->state = ST_DOWN;
 	}
 }
@@ -226,7 +226,7 @@ void redisc_poll_stop(void)
 		struct agent *a = &agents[i];
 
 		if (a->timer)
-			sa_ev_cancel(a->timer);
+			cm_ev_cancel(a->timer);
 		if (a->busy)
 			a->busy->a = NULL; /* its done callback frees it */
 		free(a->peer);
@@ -250,11 +250,11 @@ void redisc_poll_apply(const struct sa_rediscover_config *c)
 		return;
 	if (!poll_ops || !poll_ops->walk) {
 		if (!warned_no_ops++)
-			sa_log(SA_LOG_ERR, REDISC_TAG, "no SNMP client: storage agents are not polled");
+			cm_log(CM_LOG_ERR, REDISC_TAG, "no SNMP client: storage agents are not polled");
 		return;
 	}
 	if (!(agents = calloc(n, sizeof(*agents)))) {
-		sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: storage agents are not polled");
+		cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: storage agents are not polled");
 		return;
 	}
 	for (size_t i = 0; i < c->nstorage_agents; i++) {
@@ -270,12 +270,12 @@ void redisc_poll_apply(const struct sa_rediscover_config *c)
 		a->interval_s = sc->poll_interval;
 		nagents++;
 		if (!a->peer || !a->user || !a->auth || !a->priv ||
-		    !(a->timer = sa_ev_timer((unsigned int)a->interval_s * 1000u, 1, poll_one,
+		    !(a->timer = cm_ev_timer((unsigned int)a->interval_s * 1000u, 1, poll_one,
 		                             (void *)(uintptr_t)(nagents - 1)))) {
-			sa_log(SA_LOG_ERR, REDISC_TAG, "out of memory: storage agent %s not polled", sc->peer);
+			cm_log(CM_LOG_ERR, REDISC_TAG, "out of memory: storage agent %s not polled", sc->peer);
 			continue;
 		}
 		/* The first poll after one interval: the engine starts before the agent's SNMP client is ready. */
-		sa_log(SA_LOG_INFO, REDISC_TAG, "polling storage agent %s every %d s", a->peer, a->interval_s);
+		cm_log(CM_LOG_INFO, REDISC_TAG, "polling storage agent %s every %d s", a->peer, a->interval_s);
 	}
 }

@@ -65,17 +65,17 @@ static int64_t pool_index_of(const void *elem)
 
 static size_t pool_lower(int64_t index)
 {
-	return sa_lower_bound(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
+	return cm_lower_bound(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
 }
 
 const struct redisc_pool *redisc_pool_next(uint32_t after)
 {
-	return sa_next_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), after, pool_index_of);
+	return cm_next_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), after, pool_index_of);
 }
 
 const struct redisc_pool *redisc_pool_find(uint32_t index)
 {
-	return sa_find_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
+	return cm_find_key(redisc_m.pool, redisc_m.npool, sizeof(*redisc_m.pool), index, pool_index_of);
 }
 
 uint32_t redisc_pool_next_index(void)
@@ -258,7 +258,7 @@ int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const c
 
 int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	struct redisc_pool e;
 	int rc = redisc_pool_validate(index, addr, iface, storage);
 
@@ -280,14 +280,14 @@ int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const cha
 		pool_key(key, sizeof(key), index);
 		snprintf(val, sizeof(val), "%d %s %u %s", addr->type, hex, (unsigned int)addr->port, iface);
 		/* Committed with the rest of the request (one SET PDU is one commit). */
-		if ((rc = sa_state_set(st, key, val)) < 0)
+		if ((rc = cm_state_set(st, key, val)) < 0)
 			return rc;
 	}
 	if ((rc = pool_insert(&e)) < 0 && storage == REDISC_ST_NONVOLATILE) {
 		char key[64];
 
 		pool_key(key, sizeof(key), index);
-		sa_state_del(st, key);
+		cm_state_del(st, key);
 	}
 	return rc;
 }
@@ -314,7 +314,7 @@ int redisc_pool_destroy(uint32_t index)
 		char key[64];
 
 		pool_key(key, sizeof(key), index);
-		sa_state_del(sa_engines_state(), key);
+		cm_state_del(sa_engines_state(), key);
 	}
 	pool_remove_at(i);
 	return 0;
@@ -336,7 +336,7 @@ static void load_one(const char *key, const char *value, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < redisc_addr_len(&e.addr); i++) {
-		int hi = sa_hex_digit(hex[2 * i]), lo = sa_hex_digit(hex[2 * i + 1]);
+		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			(*bad)++;
@@ -354,14 +354,14 @@ static void load_one(const char *key, const char *value, void *arg)
 
 void redisc_pool_load(void)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	int bad = 0;
 
 	if (!st)
 		return;
-	sa_state_foreach(st, STATE_PREFIX, load_one, &bad);
+	cm_state_foreach(st, STATE_PREFIX, load_one, &bad);
 	if (bad)
-		sa_log(SA_LOG_WARNING, REDISC_TAG, "%d pool rows in the state file are unreadable: skipped", bad);
+		cm_log(CM_LOG_WARNING, REDISC_TAG, "%d pool rows in the state file are unreadable: skipped", bad);
 }
 
 void redisc_pool_free(void)

@@ -7,8 +7,8 @@
 /* The asynchronous SNMP client (common/snmp_client.h): subagent/core.c registers its functions, tests their own.
  * Without it the engine polls nothing (logged once per start). */
 struct redisc_poll_ops {
-	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-	            sa_snmpc_done_cb done, void *arg);
+	int (*walk)(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+	            cm_snmpc_done_cb done, void *arg);
 };
 void redisc_poll_ops_register(const struct redisc_poll_ops *ops);
 

@@ -43,11 +43,11 @@ struct redisc_feedback {
 /* Why feedback is dropped (each has its counter). */
 enum redisc_drop { REDISC_DROP_NONE = 0, REDISC_DROP_UNAUTHORIZED, REDISC_DROP_UNKNOWN_SESSION, REDISC_DROP_MALFORMED };
 
-struct sa_trap;
+struct cm_trap;
 /* Decodes one notification's varbinds: REDISC_DROP_NONE or
  * REDISC_DROP_MALFORMED (a mandatory varbind missing, a wrong type or
  * length). */
-int redisc_feedback_decode(const struct sa_trap *t, int request, struct redisc_feedback *out);
+int redisc_feedback_decode(const struct cm_trap *t, int request, struct redisc_feedback *out);
 
 struct redisc_counters {
 	uint64_t received, accepted, dropped;
@@ -112,19 +112,19 @@ enum redisc_move_step {
  * (common/snmp_client.h) and the iSNS update (the agent plugs in redisc_isns_move). */
 #include "common/snmp_client.h"
 struct redisc_move_ops {
-	int (*walk)(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-	            sa_snmpc_done_cb done, void *arg);
-	int (*set)(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+	int (*walk)(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+	            cm_snmpc_done_cb done, void *arg);
+	int (*set)(const struct cm_snmpc_peer *p, const struct cm_snmpc_vb *vbs, size_t n, cm_snmpc_done_cb done,
 	           void *arg);
 	/* Moves target from old to new in iSNS (undo: back), asynchronously: 0 and done later from the loop, or
 	 * a negative errno at once. */
 	int (*isns_move)(const char *server, const char *source, const char *target, const struct redisc_addr *old,
-	                 const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
+	                 const struct redisc_addr *new_portal, int undo, cm_snmpc_done_cb done, void *arg);
 };
 void redisc_move_ops_register(const struct redisc_move_ops *ops);
 /* The agent's isns_move: the update on the process's libisns thread (isns_move.c, iscsi/isns_worker.h). */
 int redisc_isns_move(const char *server, const char *source, const char *target, const struct redisc_addr *old,
-                     const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg);
+                     const struct redisc_addr *new_portal, int undo, cm_snmpc_done_cb done, void *arg);
 /* Milliseconds a step may take (the storage agent's answer, tgt listening, iSNS); tests shorten it. */
 extern unsigned int redisc_move_step_ms; /* rediscover.move_step_timeout */
 
@@ -250,8 +250,8 @@ int redisc_decision_update(uint32_t index, void (*fn)(struct redisc_decision *d,
 /* The rediscovery messages (engines/redisc_msg.h) go out through the agent's SNMP client, plugged in by
  * subagent/core.c (engines never include subagent/). */
 struct redisc_msg_ops {
-	int (*inform)(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
-	              const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg);
+	int (*inform)(const struct cm_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+	              const struct cm_snmpc_vb *vbs, size_t nvbs, cm_snmpc_done_cb done, void *arg);
 };
 void redisc_msg_ops_register(const struct redisc_msg_ops *ops);
 /* After decision index moved its portal (REDISC_EV_MOVED calls it): sanRediscover to every competing initiator

@@ -51,7 +51,7 @@ size_t redisc_key_lower(const char *target, const struct redisc_addr *portal, co
 {
 	struct sess_key k = {target, portal, initiator};
 
-	return sa_lower_bound_cmp(redisc_m.by_key, redisc_m.nsess, sizeof(*redisc_m.by_key), &k, by_key_cmp);
+	return cm_lower_bound_cmp(redisc_m.by_key, redisc_m.nsess, sizeof(*redisc_m.by_key), &k, by_key_cmp);
 }
 
 struct redisc_session *redisc_session_lookup(const char *target, const struct redisc_addr *portal,
@@ -70,7 +70,7 @@ static int64_t session_index_of(const void *elem)
 
 static size_t index_lower(int64_t index)
 {
-	return sa_lower_bound(redisc_m.by_index, redisc_m.nsess, sizeof(*redisc_m.by_index), index, session_index_of);
+	return cm_lower_bound(redisc_m.by_index, redisc_m.nsess, sizeof(*redisc_m.by_index), index, session_index_of);
 }
 
 struct redisc_session *redisc_session_add(const struct redisc_feedback *fb)
@@ -148,7 +148,7 @@ void redisc_sweep(unsigned int id, void *arg)
 		struct redisc_session *s = redisc_m.by_index[i];
 
 		if (now - s->last_ms > limit) {
-			sa_log(SA_LOG_INFO, REDISC_TAG, "session %s -> %s forgotten: unreported for %u s", s->initiator,
+			cm_log(CM_LOG_INFO, REDISC_TAG, "session %s -> %s forgotten: unreported for %u s", s->initiator,
 			       s->target, (unsigned int)redisc_m.pol.age_out_s);
 			session_remove(s);
 		}

@@ -236,7 +236,7 @@ static void judge_groups(struct fb_member *v, size_t n, uint64_t now_ms)
 	struct stor_member *m = n ? calloc(n, sizeof(*m)) : NULL;
 
 	if (n && !m) {
-		sa_log(SA_LOG_ERR, STOR_TAG, "out of memory: competing sessions not judged this window");
+		cm_log(CM_LOG_ERR, STOR_TAG, "out of memory: competing sessions not judged this window");
 		return;
 	}
 	qsort(v, n, sizeof(*v), member_cmp);
@@ -259,7 +259,7 @@ static void judge_groups(struct fb_member *v, size_t n, uint64_t now_ms)
 			continue;
 		}
 		fb.ctr.requests_sent++;
-		sa_log(SA_LOG_NOTICE, STOR_TAG,
+		cm_log(CM_LOG_NOTICE, STOR_TAG,
 		       "competing sessions on %s at %s:%u: %s takes %u%% of the bytes, %s under %u KiB/s; "
 		       "rediscovery requested",
 		       req.target, req.portal, (unsigned int)req.port, req.offender, req.share_pct, req.starved,
@@ -278,7 +278,7 @@ static void close_window(uint64_t now_ms)
 	for (size_t i = 0; i < nt; i++)
 		cap += t[i].nsessions;
 	if (cap && !(v = calloc(cap, sizeof(*v))))
-		sa_log(SA_LOG_ERR, STOR_TAG, "out of memory: competing sessions not judged this window");
+		cm_log(CM_LOG_ERR, STOR_TAG, "out of memory: competing sessions not judged this window");
 	for (size_t i = 0; i < nt; i++)
 		for (size_t k = 0; k < t[i].nsessions; k++) {
 			struct stor_session *s = &t[i].sessions[k];
@@ -354,8 +354,8 @@ void stor_fb_round(uint64_t now_ms, const char *tcp)
 			if (rc < 0) {
 				s->portal[0] = 0;
 				if (!fb.ambiguous_logged++)
-					sa_log(
-					    SA_LOG_WARNING, STOR_TAG,
+					cm_log(
+					    CM_LOG_WARNING, STOR_TAG,
 					    "%s has connections from %s to more than one portal: its sessions' portals "
 					    "are unknown, no feedback for them",
 					    s->initiator, s->addr);

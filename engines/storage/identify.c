@@ -80,7 +80,7 @@ static void job_done(void *arg, int rc, const struct vpd_lun_info *in, size_t n)
 			t = &v[i];
 	if (rc < 0) {
 		counters.failures++;
-		sa_log(j->again ? SA_LOG_DEBUG : SA_LOG_WARNING, TAG,
+		cm_log(j->again ? CM_LOG_DEBUG : CM_LOG_WARNING, TAG,
 		       "cannot read the LUN identities of %s as %s: %s (again in %u s)", j->name,
 		       initiator ? initiator : "", strerror(-rc), RETRY_MS / 1000);
 	}
@@ -195,7 +195,7 @@ void stor_identify_round(uint64_t now_ms)
 		return;
 	if (local_portal(portal, sizeof(portal)) < 0) {
 		if (!warned_portal++)
-			sa_log(SA_LOG_WARNING, TAG, "no active portal: LUN identities not read");
+			cm_log(CM_LOG_WARNING, TAG, "no active portal: LUN identities not read");
 		/* Not "being read" either: failed, asked again once a portal is there. */
 		for (size_t i = 0; i < nt; i++)
 			for (size_t k = 0; k < v[i].nluns; k++)

@@ -61,7 +61,7 @@ static void round_start(void);
 
 /* ---- lookups -------------------------------------------------------------- */
 
-/* The keys the tables are sorted by, for sa_lower_bound. */
+/* The keys the tables are sorted by, for cm_lower_bound. */
 static int64_t target_key(const void *e)
 {
 	return ((const struct stor_target *)e)->tid;
@@ -84,7 +84,7 @@ static int64_t portal_key(const void *e)
 
 static size_t target_pos(uint32_t tid)
 {
-	return sa_lower_bound(targets, ntargets, sizeof(*targets), tid, target_key);
+	return cm_lower_bound(targets, ntargets, sizeof(*targets), tid, target_key);
 }
 
 const struct stor_target *stor_target_find(uint32_t tid)
@@ -103,7 +103,7 @@ const struct stor_target *stor_target_next(uint32_t after)
 
 static size_t lun_pos(const struct stor_target *t, int64_t key)
 {
-	return sa_lower_bound(t->luns, t->nluns, sizeof(*t->luns), key, lun_key);
+	return cm_lower_bound(t->luns, t->nluns, sizeof(*t->luns), key, lun_key);
 }
 
 const struct stor_lun *stor_lun_find(const struct stor_target *t, uint32_t lun)
@@ -122,7 +122,7 @@ const struct stor_lun *stor_lun_next(const struct stor_target *t, int64_t after)
 
 static size_t session_pos(const struct stor_target *t, int64_t key)
 {
-	return sa_lower_bound(t->sessions, t->nsessions, sizeof(*t->sessions), key, session_key);
+	return cm_lower_bound(t->sessions, t->nsessions, sizeof(*t->sessions), key, session_key);
 }
 
 const struct stor_session *stor_session_find(const struct stor_target *t, uint32_t sid)
@@ -141,7 +141,7 @@ const struct stor_session *stor_session_next(const struct stor_target *t, int64_
 
 static size_t portal_pos(uint32_t index)
 {
-	return sa_lower_bound(portals, nportals, sizeof(*portals), index, portal_key);
+	return cm_lower_bound(portals, nportals, sizeof(*portals), index, portal_key);
 }
 
 static struct portal *portal_get(uint32_t index)
@@ -239,7 +239,7 @@ static void portal_param(const struct stor_portal *p, char *buf, size_t size)
 
 static int persist_portal(const struct stor_portal *p, int add)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 	char key[48], val[STOR_HOST_MAX + STOR_IFNAME_MAX + 24];
 	int rc;
 
@@ -252,19 +252,19 @@ static int persist_portal(const struct stor_portal *p, int add)
 			snprintf(val, sizeof(val), "%s %u %s %d", p->host, (unsigned int)p->port, p->ifname, p->added);
 		else
 			snprintf(val, sizeof(val), "%s %u", p->host, (unsigned int)p->port);
-		rc = sa_state_set(st, key, val);
+		rc = cm_state_set(st, key, val);
 	} else {
-		rc = sa_state_del(st, key);
+		rc = cm_state_del(st, key);
 	}
 	if (rc == 0 || (!add && rc == -ENOENT))
-		rc = sa_state_commit(st);
+		rc = cm_state_commit(st);
 	if (rc < 0) {
 		/* Persist first, apply second: undo the in-memory change of the state. */
 		if (add)
-			sa_state_del(st, key);
+			cm_state_del(st, key);
 		else
-			sa_state_set(st, key, "");
-		sa_log(SA_LOG_ERR, TAG, "cannot persist portal %u: %s", (unsigned int)p->index, strerror(-rc));
+			cm_state_set(st, key, "");
+		cm_log(CM_LOG_ERR, TAG, "cannot persist portal %u: %s", (unsigned int)p->index, strerror(-rc));
 	}
 	return rc;
 }
@@ -282,7 +282,7 @@ static void restore_one(const char *key, const char *value, void *arg)
 	if ((nf != 2 && nf != 4) || port < 1 || port > 65535 || index < 1 || index > UINT32_MAX ||
 	    canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
 	    portal_by_addr(canon, (uint16_t)port)) {
-		sa_log(SA_LOG_WARNING, TAG, "state: ignoring bad %s", key);
+		cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad %s", key);
 		return;
 	}
 	if (!(p = calloc(1, sizeof(*p))))
@@ -316,7 +316,7 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 	}
 	if (p->snmp == 2 && !p->confirmed) {
 		/* Created by a SET in this run and refused: the row goes, as documented. */
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d refused portal %s:%u (%s): row %u removed",
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d refused portal %s:%u (%s): row %u removed",
 		       stor_module.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc),
 		       (unsigned int)p->pub.index);
 		if (p->pub.storage == STOR_ST_NONVOLATILE)
@@ -325,7 +325,7 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 		return;
 	}
 	if (!p->warned)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round",
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d cannot add portal %s:%u (%s); retried every round",
 		       stor_module.control, p->pub.host, (unsigned int)p->pub.port, strerror(-rc));
 	p->warned = 1;
 }
@@ -367,7 +367,7 @@ static void addr_added(void *arg, int rc, const char *out, size_t len)
 		p->pub.added = 1;
 		if (p->pub.storage == STOR_ST_NONVOLATILE)
 			persist_portal(&p->pub, 1);
-		sa_log(SA_LOG_INFO, TAG, "portal %u: address %s added on %s", (unsigned int)p->pub.index, p->pub.host,
+		cm_log(CM_LOG_INFO, TAG, "portal %u: address %s added on %s", (unsigned int)p->pub.index, p->pub.host,
 		       p->pub.ifname);
 		tgt_new(p);
 		return;
@@ -416,7 +416,7 @@ static void delete_done(void *arg, int rc, const char *out, size_t len)
 	if (*pp)
 		*pp = t->next;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d cannot delete portal %s:%u: %s", stor_module.control, t->host,
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d cannot delete portal %s:%u: %s", stor_module.control, t->host,
 		       (unsigned int)t->port, strerror(-rc));
 	free(t);
 }
@@ -468,7 +468,7 @@ int stor_portal_create(uint32_t index, const char *host, uint16_t port, int stor
 		free(p);
 		return rc;
 	}
-	sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u created by SET", (unsigned int)index, p->pub.host,
+	cm_log(CM_LOG_INFO, TAG, "portal %u %s:%u created by SET", (unsigned int)index, p->pub.host,
 	       (unsigned int)port);
 	portal_apply(p);
 	return 0;
@@ -480,7 +480,7 @@ static void addr_deleted(void *arg, int rc, const char *out, size_t len)
 	(void)out;
 	(void)len;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_WARNING, TAG, "ip addr del of a moved portal's address: %s", strerror(-rc));
+		cm_log(CM_LOG_WARNING, TAG, "ip addr del of a moved portal's address: %s", strerror(-rc));
 }
 
 int stor_portal_destroy(uint32_t index)
@@ -514,7 +514,7 @@ int stor_portal_destroy(uint32_t index)
 		tgtc_run_prog(&stor_owner, addr_deleted, NULL, "ip", "addr", "del", prefix, "dev", p->pub.ifname,
 		              (char *)NULL);
 	}
-	sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u destroyed", (unsigned int)index, p->pub.host,
+	cm_log(CM_LOG_INFO, TAG, "portal %u %s:%u destroyed", (unsigned int)index, p->pub.host,
 	       (unsigned int)p->pub.port);
 	portal_remove(index);
 	return 0;
@@ -553,7 +553,7 @@ static void ingest_portals(const struct tgtc_portal *v, size_t n)
 			}
 		}
 		if (p->snmp && !p->pub.active)
-			sa_log(SA_LOG_INFO, TAG, "portal %u %s:%u is active", (unsigned int)p->pub.index, p->pub.host,
+			cm_log(CM_LOG_INFO, TAG, "portal %u %s:%u is active", (unsigned int)p->pub.index, p->pub.host,
 			       (unsigned int)p->pub.port);
 		p->seen = 1;
 		p->pub.active = 1;
@@ -573,7 +573,7 @@ static void ingest_portals(const struct tgtc_portal *v, size_t n)
 			continue;
 		}
 		if (p->pub.active)
-			sa_log(SA_LOG_WARNING, TAG, "portal %u %s:%u vanished from tgt: adding it again",
+			cm_log(CM_LOG_WARNING, TAG, "portal %u %s:%u vanished from tgt: adding it again",
 			       (unsigned int)p->pub.index, p->pub.host, (unsigned int)p->pub.port);
 		p->pub.active = 0;
 		p->pub.tpgt = 0;
@@ -731,7 +731,7 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 			goto out;
 	}
 	for (size_t i = 0; i < nctr; i++) {
-		size_t lo = sa_lower_bound(nt, n, sizeof(*nt), ctr[i].tid, target_key), si;
+		size_t lo = cm_lower_bound(nt, n, sizeof(*nt), ctr[i].tid, target_key), si;
 
 		if (lo >= n || nt[lo].tid != ctr[i].tid)
 			continue;
@@ -854,7 +854,7 @@ static void conn_deleted(void *arg, int rc, const char *out, size_t len)
 	(void)out;
 	(void)len;
 	if (rc < 0 && rc != -ECANCELED)
-		sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d delete conn: %s", stor_module.control, strerror(-rc));
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d delete conn: %s", stor_module.control, strerror(-rc));
 	else if (rc == 0)
 		round_start(); /* show the session gone without waiting a whole interval */
 }
@@ -891,7 +891,7 @@ int stor_session_end(uint32_t tid, uint32_t sid)
 		    0)
 			return rc;
 	}
-	sa_log(SA_LOG_INFO, TAG, "ending session %u of %s (%s, %zu connection%s)", (unsigned int)sid, t->name,
+	cm_log(CM_LOG_INFO, TAG, "ending session %u of %s (%s, %zu connection%s)", (unsigned int)sid, t->name,
 	       s->initiator, s->nconns, s->nconns == 1 ? "" : "s");
 	return 0;
 }
@@ -904,11 +904,11 @@ static void round_end(int ok, const char *step, int rc)
 	tgtc_show_free(&stor_module.show);
 	if (ok) {
 		if (stor_module.fails)
-			sa_log(SA_LOG_NOTICE, TAG, "tgtd -C %d answers again", stor_module.control);
+			cm_log(CM_LOG_NOTICE, TAG, "tgtd -C %d answers again", stor_module.control);
 		stor_module.fails = 0;
 	} else {
 		if (!stor_module.fails)
-			sa_log(SA_LOG_WARNING, TAG, "tgtadm -C %d %s failed: %s", stor_module.control, step,
+			cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s failed: %s", stor_module.control, step,
 			       strerror(-rc));
 		/* A tgtd that stays silent has no targets and no sessions any more. */
 		if (++stor_module.fails == FAILS_BEFORE_CLEAR) {
@@ -1011,7 +1011,7 @@ int stor_running(void)
 
 static int stor_start(const struct sa_storage_config *cfg)
 {
-	struct sa_state *st = sa_engines_state();
+	struct cm_state *st = sa_engines_state();
 
 	stor_module.control = cfg->tgt_control;
 	stor_module.interval = cfg->interval > 0 ? cfg->interval : 10;
@@ -1020,14 +1020,14 @@ static int stor_start(const struct sa_storage_config *cfg)
 	stor_fb_configure(cfg);
 	stor_identify_configure(cfg);
 	if (st)
-		sa_state_foreach(st, KEY_PREFIX, restore_one, NULL);
-	stor_module.timer = sa_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
+		cm_state_foreach(st, KEY_PREFIX, restore_one, NULL);
+	stor_module.timer = cm_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
 	if (!stor_module.timer) {
 		stor_reset();
 		return -ENOMEM;
 	}
 	stor_module.running = 1;
-	sa_log(SA_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", stor_module.control,
+	cm_log(CM_LOG_INFO, TAG, "started: tgtd control port %d, every %d s", stor_module.control,
 	       stor_module.interval);
 	round_start();
 	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 1});
@@ -1039,7 +1039,7 @@ void stor_stop(void)
 	if (!stor_module.running)
 		return;
 	stor_module.running = 0;
-	sa_ev_cancel(stor_module.timer);
+	cm_ev_cancel(stor_module.timer);
 	stor_module.timer = 0;
 	tgtc_cancel(&stor_owner);
 	stor_identify_stop();
@@ -1047,7 +1047,7 @@ void stor_stop(void)
 	tgtc_show_free(&stor_module.show);
 	stor_reset();
 	stor_fb_reset();
-	sa_log(SA_LOG_INFO, TAG, "stopped");
+	cm_log(CM_LOG_INFO, TAG, "stopped");
 	bus_publish(BUS_STORAGE, &(struct stor_event){.running = 0});
 }
 
@@ -1061,11 +1061,11 @@ int stor_apply(const struct sa_storage_config *cfg)
 		int interval = cfg->interval > 0 ? cfg->interval : 10;
 
 		if (interval != stor_module.interval) {
-			unsigned int t = sa_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL);
+			unsigned int t = cm_ev_timer((unsigned int)interval * 1000u, 1, on_timer, NULL);
 
 			if (!t)
 				return -ENOMEM;
-			sa_ev_cancel(stor_module.timer);
+			cm_ev_cancel(stor_module.timer);
 			stor_module.timer = t;
 			stor_module.interval = interval;
 		}

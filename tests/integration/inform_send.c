@@ -1,5 +1,5 @@
 /* inform_send.c: one rediscovery message sent the way the name-server agent sends it (redisc_msg_encode and
- * sa_snmpc_inform, the agent's own code) to an initiator agent's trap receiver; waits for the acknowledgement.
+ * cm_snmpc_inform, the agent's own code) to an initiator agent's trap receiver; waits for the acknowledgement.
  *
  *   inform_send PEER USER AUTH PRIV 1 INITIATOR TARGET NEW OLD
  *   inform_send PEER USER AUTH PRIV 2 INITIATOR TARGET NEW OLD OLD_TARGET otherPortal|otherTarget
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	init_snmp("inform_send");
 	{
-		struct sa_snmpc_peer p = {.peer = argv[1],
+		struct cm_snmpc_peer p = {.peer = argv[1],
 		                          .user = argv[2],
 		                          .auth_pass = argv[3],
 		                          .priv_pass = argv[4],
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 
 		toid = redisc_msg_trap_oid(m.type, &tlen);
 		t0 = now_ms();
-		if ((rc = sa_snmpc_inform(&p, toid, tlen, enc.vb, (size_t)n, on_done, NULL)) < 0) {
+		if ((rc = cm_snmpc_inform(&p, toid, tlen, enc.vb, (size_t)n, on_done, NULL)) < 0) {
 			fprintf(stderr, "inform_send: cannot send: %s\n", strerror(-rc));
 			return 1;
 		}

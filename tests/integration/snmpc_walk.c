@@ -1,4 +1,4 @@
-/* snmpc_walk.c: the agent's own SNMP client (sa_snmpc_walk) in one process, one walk per line read on stdin, so
+/* snmpc_walk.c: the agent's own SNMP client (cm_snmpc_walk) in one process, one walk per line read on stdin, so
  * that a test can change the peer between two walks of the same process (its caches live as long as it does).
  *
  *   snmpc_walk PEER USER AUTH PRIV OID       then a line on stdin per walk; EOF ends
@@ -16,7 +16,7 @@
 
 static int finished, result, nvb;
 
-static int on_vb(const struct sa_snmpc_vb *vb, void *arg)
+static int on_vb(const struct cm_snmpc_vb *vb, void *arg)
 {
 	(void)vb;
 	(void)arg;
@@ -35,7 +35,7 @@ static void on_done(int rc, const char *why, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct sa_snmpc_peer p = {0};
+	struct cm_snmpc_peer p = {0};
 	uint32_t root[MAX_OID_LEN];
 	oid o[MAX_OID_LEN];
 	size_t olen = MAX_OID_LEN;
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 
 		finished = 0;
 		nvb = 0;
-		if ((rc = sa_snmpc_walk(&p, root, olen, on_vb, on_done, NULL)) < 0) {
+		if ((rc = cm_snmpc_walk(&p, root, olen, on_vb, on_done, NULL)) < 0) {
 			printf("walk %d: rc %d, 0 varbinds\n", ++n, rc);
 			fflush(stdout);
 			continue;

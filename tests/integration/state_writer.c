@@ -19,33 +19,33 @@ static void sw_value(char *buf, size_t len, unsigned long gen, int row)
 
 static int sw_write(const char *path)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char key[32], val[160];
 	unsigned long gen = 1;
 	const char *g;
 	int corrupt = 0, rc;
 
-	rc = sa_state_open(path, &st, &corrupt);
+	rc = cm_state_open(path, &st, &corrupt);
 	if (rc < 0 || corrupt) {
 		fprintf(stderr, "state_writer: cannot start from %s: %s\n", path,
 		        rc < 0 ? strerror(-rc) : "file was corrupt");
 		return 1;
 	}
 	/* Go on from the last committed generation so numbers only grow. */
-	g = sa_state_get(st, "gen");
+	g = cm_state_get(st, "gen");
 	if (g)
 		gen = strtoul(g, NULL, 10) + 1;
 	for (;; gen++) {
 		snprintf(val, sizeof(val), "%lu", gen);
-		if (sa_state_set(st, "gen", val) < 0)
+		if (cm_state_set(st, "gen", val) < 0)
 			return 1;
 		for (int i = 0; i < SW_ROWS; i++) {
 			snprintf(key, sizeof(key), "row.%03d", i);
 			sw_value(val, sizeof(val), gen, i);
-			if (sa_state_set(st, key, val) < 0)
+			if (cm_state_set(st, key, val) < 0)
 				return 1;
 		}
-		rc = sa_state_commit(st);
+		rc = cm_state_commit(st);
 		if (rc < 0) {
 			fprintf(stderr, "state_writer: commit %lu: %s\n", gen, strerror(-rc));
 			return 1;
@@ -67,14 +67,14 @@ static void sw_count(const char *k, const char *v, void *arg)
 
 static int sw_check(const char *path)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char key[32], want[160];
 	unsigned long gen;
 	const char *g, *v;
 	char *end;
 	int corrupt = 0, rc;
 
-	rc = sa_state_open(path, &st, &corrupt);
+	rc = cm_state_open(path, &st, &corrupt);
 	if (rc < 0) {
 		printf("FAIL cannot open %s: %s\n", path, strerror(-rc));
 		return 1;
@@ -83,7 +83,7 @@ static int sw_check(const char *path)
 		printf("FAIL %s was corrupt\n", path);
 		return 1;
 	}
-	g = sa_state_get(st, "gen");
+	g = cm_state_get(st, "gen");
 	if (!g) {
 		printf("FAIL no gen key in %s\n", path);
 		return 1;
@@ -98,19 +98,19 @@ static int sw_check(const char *path)
 	for (int i = 0; i < SW_ROWS; i++) {
 		snprintf(key, sizeof(key), "row.%03d", i);
 		sw_value(want, sizeof(want), gen, i);
-		v = sa_state_get(st, key);
+		v = cm_state_get(st, key);
 		if (!v || strcmp(v, want) != 0) {
 			printf("FAIL %s does not match gen %lu\n", key, gen);
 			return 1;
 		}
 	}
-	sa_state_foreach(st, "", sw_count, NULL);
+	cm_state_foreach(st, "", sw_count, NULL);
 	if (sw_nkeys != SW_ROWS + 1) {
 		printf("FAIL %d keys, want %d\n", sw_nkeys, SW_ROWS + 1);
 		return 1;
 	}
 	printf("gen %lu\n", gen);
-	sa_state_close(st);
+	cm_state_close(st);
 	return 0;
 }
 
@@ -123,29 +123,29 @@ static void sw_print(const char *k, const char *v, void *arg)
 /* What a running agent has committed, one "key<TAB>value" line per key. */
 static int sw_dump(const char *path)
 {
-	struct sa_state *st;
-	int corrupt = 0, rc = sa_state_open_readonly(path, &st, &corrupt);
+	struct cm_state *st;
+	int corrupt = 0, rc = cm_state_open_readonly(path, &st, &corrupt);
 
 	if (rc < 0 || corrupt) {
 		fprintf(stderr, "state_writer: %s: %s\n", path, rc < 0 ? strerror(-rc) : "corrupt");
 		if (rc < 0)
 			return 1;
 	}
-	sa_state_foreach(st, "", sw_print, NULL);
-	sa_state_close(st);
+	cm_state_foreach(st, "", sw_print, NULL);
+	cm_state_close(st);
 	return corrupt ? 1 : 0;
 }
 
 static int sw_load(const char *path)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char *line = NULL, *tab;
 	size_t cap = 0;
 	ssize_t n;
 	int corrupt = 0, rc;
 	long count = 0;
 
-	if ((rc = sa_state_open(path, &st, &corrupt)) < 0 || corrupt) {
+	if ((rc = cm_state_open(path, &st, &corrupt)) < 0 || corrupt) {
 		fprintf(stderr, "state_writer: cannot open %s: %s\n", path,
 		        rc < 0 ? strerror(-rc) : "file was corrupt");
 		return 1;
@@ -156,16 +156,16 @@ static int sw_load(const char *path)
 		if (!(tab = strchr(line, '\t')))
 			continue;
 		*tab = '\0';
-		if (sa_state_set(st, line, tab + 1) < 0)
+		if (cm_state_set(st, line, tab + 1) < 0)
 			return 1;
 		count++;
 	}
 	free(line);
-	if ((rc = sa_state_commit(st)) < 0 || (rc = sa_state_compact(st)) < 0) {
+	if ((rc = cm_state_commit(st)) < 0 || (rc = cm_state_compact(st)) < 0) {
 		fprintf(stderr, "state_writer: cannot commit %s: %s\n", path, strerror(-rc));
 		return 1;
 	}
-	sa_state_close(st);
+	cm_state_close(st);
 	printf("%ld keys\n", count);
 	return 0;
 }

@@ -89,7 +89,7 @@ static void print_oid(const uint32_t *o, size_t len)
 static const char *const vtype_names[] = {"INTEGER", "UNSIGNED", "COUNTER64", "STRING",
                                           "OID",     "IPADDR",   "TIMETICKS", "OTHER"};
 
-static void on_trap(const struct sa_trap *t, void *arg)
+static void on_trap(const struct cm_trap *t, void *arg)
 {
 	(void)arg;
 	printf("CALLBACK ");
@@ -99,7 +99,7 @@ static void on_trap(const struct sa_trap *t, void *arg)
 		printf(" %s", t->principal);
 	printf("%s\n", t->is_inform ? " inform" : "");
 	for (size_t i = 0; i < t->nvars; i++) {
-		const struct sa_trap_var *v = &t->vars[i];
+		const struct cm_trap_var *v = &t->vars[i];
 
 		printf("VAR ");
 		print_oid(v->oid, v->oid_len);
@@ -125,8 +125,8 @@ static void on_trap(const struct sa_trap *t, void *arg)
 int main(int argc, char **argv)
 {
 	struct sa_config *cfg = NULL;
-	struct sa_trap_counters last;
-	const struct sa_trap_counters *c;
+	struct cm_trap_counters last;
+	const struct cm_trap_counters *c;
 	uint32_t oid[128];
 	size_t oid_len;
 	char err[512];

@@ -19,14 +19,14 @@
 #define MAXTIMERS 16
 
 static struct {
-	sa_fd_cb rcb, wcb;
+	cm_fd_cb rcb, wcb;
 	void *rarg, *warg;
 } fds[MAXFD];
 
 static struct {
 	unsigned int id, ms;
 	int repeat;
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 	long long due;
 } timers[MAXTIMERS];
@@ -40,7 +40,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	if (fd < 0 || fd >= MAXFD)
 		return -EINVAL;
@@ -49,7 +49,7 @@ int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
 	return 0;
 }
 
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	if (fd < 0 || fd >= MAXFD)
 		return -EINVAL;
@@ -58,19 +58,19 @@ int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
 	return 0;
 }
 
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	if (fd >= 0 && fd < MAXFD)
 		fds[fd].rcb = NULL;
 }
 
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	if (fd >= 0 && fd < MAXFD)
 		fds[fd].wcb = NULL;
 }
 
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	for (int i = 0; i < MAXTIMERS; i++)
 		if (!timers[i].id) {
@@ -85,7 +85,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 	return 0;
 }
 
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	for (int i = 0; i < MAXTIMERS; i++)
 		if (timers[i].id == id)

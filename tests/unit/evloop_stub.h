@@ -7,34 +7,34 @@
 
 #include "common/evloop.h"
 
-/* What sa_ev_timer returns: 0 (no timer) unless the test says that timers exist but never fire. */
+/* What cm_ev_timer returns: 0 (no timer) unless the test says that timers exist but never fire. */
 #ifndef EVLOOP_STUB_TIMER_ID
 #define EVLOOP_STUB_TIMER_ID 0
 #endif
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd;
 	(void)cb;
 	(void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd;
 	(void)cb;
 	(void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
 	(void)repeat;
@@ -42,7 +42,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 	(void)arg;
 	return EVLOOP_STUB_TIMER_ID;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	(void)id;
 }

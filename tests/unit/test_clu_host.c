@@ -26,30 +26,30 @@
 static struct ut_timer {
 	unsigned int id, ms;
 	int repeat;
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 } timers[NTIMERS];
 static unsigned int next_timer = 1;
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	for (int i = 0; i < NTIMERS; i++)
 		if (!timers[i].id) {
@@ -58,7 +58,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 		}
 	return 0;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	for (int i = 0; i < NTIMERS; i++)
 		if (timers[i].id == id)
@@ -432,7 +432,7 @@ static const struct disc_team_ops ut_teams = {
     .running = t_running, .portal_ok = t_portal_ok, .create = t_create, .destroy = t_destroy, .paths = t_paths};
 
 static char ut_dir[256], ut_state_path[300];
-static struct sa_state *ut_state;
+static struct cm_state *ut_state;
 static struct sa_discovery_config dcfg = {.login_initiator_name = "iqn.2026-01.org.example:me"};
 static int theirs_allowed;
 static int deny_theirs_unless_allowed(const char *target)
@@ -446,7 +446,7 @@ static void state_open(void)
 {
 	int corrupt = 0;
 
-	ck_assert_int_eq(sa_state_open(ut_state_path, &ut_state, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(ut_state_path, &ut_state, &corrupt), 0);
 	sa_engines_set_state(ut_state);
 }
 static void login_setup(void)
@@ -468,7 +468,7 @@ static void login_teardown(void)
 	disc_conn_stop();
 	disc_access_ops_register(NULL);
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	ut_tmpdir_remove(ut_dir);
 }
 static struct disc_login mk(uint32_t index, const char *target, int admin)

@@ -14,31 +14,31 @@
 /* ---- a loop whose timers the test fires ---- */
 static struct {
 	unsigned int id;
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 	int repeat;
 } timers[8];
 static unsigned int timer_ids;
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
 	for (int i = 0; i < 8; i++)
@@ -51,7 +51,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 		}
 	return 0;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	for (int i = 0; i < 8; i++)
 		if (timers[i].id == id)
@@ -143,15 +143,15 @@ struct req {
 	uint32_t root[16];
 	size_t rootlen;
 	char peer[64], user[32];
-	sa_snmpc_vb_cb vb;
-	sa_snmpc_done_cb done;
+	cm_snmpc_vb_cb vb;
+	cm_snmpc_done_cb done;
 	void *arg;
 };
 static struct req reqs[16];
 static size_t nreqs;
 
-static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                     sa_snmpc_done_cb done, void *arg)
+static int fake_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                     cm_snmpc_done_cb done, void *arg)
 {
 	struct req *r = &reqs[nreqs++];
 
@@ -171,14 +171,14 @@ static const struct clu_net_ops fake_ops = {.walk = fake_walk};
 
 static void send_str(struct req *r, const uint32_t *oid, size_t len, const char *s, size_t slen)
 {
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = len, .type = SA_SNMPC_STRING, .str = s, .len = slen};
+	struct cm_snmpc_vb vb = {.oid = oid, .oidlen = len, .type = CM_SNMPC_STRING, .str = s, .len = slen};
 
 	r->vb(&vb, r->arg);
 }
 
 static void send_num(struct req *r, const uint32_t *oid, size_t len, int type, uint64_t v)
 {
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = len, .type = type, .i = (int64_t)v, .u = v};
+	struct cm_snmpc_vb vb = {.oid = oid, .oidlen = len, .type = type, .i = (int64_t)v, .u = v};
 
 	r->vb(&vb, r->arg);
 }
@@ -196,8 +196,8 @@ static void answer(size_t i)
 		uint32_t a[] = {OBJ, 12, 1, 3, 1}, p[] = {OBJ, 12, 1, 4, 1}, s[] = {OBJ, 12, 1, 7, 1};
 
 		send_str(r, a, 15, (const char *)zero, 4);
-		send_num(r, p, 15, SA_SNMPC_UNSIGNED, 3260);
-		send_num(r, s, 15, SA_SNMPC_INTEGER, 1);
+		send_num(r, p, 15, CM_SNMPC_UNSIGNED, 3260);
+		send_num(r, s, 15, CM_SNMPC_INTEGER, 1);
 		break;
 	}
 	case 13: {
@@ -205,7 +205,7 @@ static void answer(size_t i)
 
 		send_str(r, n1, 15, "iqn.t:a", 7);
 		send_str(r, n2, 15, "iqn.t:b", 7);
-		send_num(r, l1, 15, SA_SNMPC_UNSIGNED, 2); /* a column probe.c does not read */
+		send_num(r, l1, 15, CM_SNMPC_UNSIGNED, 2); /* a column probe.c does not read */
 		break;
 	}
 	case 14: {
@@ -220,14 +220,14 @@ static void answer(size_t i)
 		send_str(r, d21, 16, (const char *)d, 16);
 		send_str(r, v11, 16, "IET", 3);
 		send_str(r, m11, 16, "VIRTUAL-DISK", 12);
-		send_num(r, c11, 16, SA_SNMPC_COUNTER64, 64u << 20);
-		send_num(r, c21, 16, SA_SNMPC_COUNTER64, 64u << 20);
+		send_num(r, c11, 16, CM_SNMPC_COUNTER64, 64u << 20);
+		send_num(r, c21, 16, CM_SNMPC_COUNTER64, 64u << 20);
 		for (uint32_t k = 0; k < 3; k++) {
 			static const uint32_t at[3][2] = {{1, 0}, {1, 1}, {2, 1}};
 			uint32_t st[] = {OBJ, 14, 1, 10, at[k][0], at[k][1]};
 
 			/* sanStorLunIdentityStatus: read(3), unless the test makes LUN 2/1 pending(2). */
-			send_num(r, st, 16, SA_SNMPC_INTEGER, k == 2 && pending21 ? 2 : 3);
+			send_num(r, st, 16, CM_SNMPC_INTEGER, k == 2 && pending21 ? 2 : 3);
 		}
 		break;
 	}
@@ -393,20 +393,20 @@ START_TEST(take_ignores_other_tables_and_columns)
 	uint32_t sess[] = {OBJ, 15, 1, 2, 1, 5}, bad[] = {OBJ, 13, 1, 2}, v6[] = {OBJ, 12, 1, 3, 4},
 	         p6[] = {OBJ, 12, 1, 4, 4}, s6[] = {OBJ, 12, 1, 7, 4}, t[] = {OBJ, 13, 1, 2, 3};
 	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-	struct sa_snmpc_vb vb = {.oid = sess, .oidlen = 16, .type = SA_SNMPC_STRING, .str = "x", .len = 1};
+	struct cm_snmpc_vb vb = {.oid = sess, .oidlen = 16, .type = CM_SNMPC_STRING, .str = "x", .len = 1};
 
 	ck_assert_int_eq(clu_probe_take(&w, &vb), 0);
 	vb.oid = bad;
 	vb.oidlen = 14;
 	ck_assert_int_eq(clu_probe_take(&w, &vb), 0);
 	ck_assert_uint_eq(w.ntargets + w.nluns + w.nportals, 0);
-	vb = (struct sa_snmpc_vb){.oid = v6, .oidlen = 15, .type = SA_SNMPC_STRING, .str = (const char *)a6, .len = 16};
+	vb = (struct cm_snmpc_vb){.oid = v6, .oidlen = 15, .type = CM_SNMPC_STRING, .str = (const char *)a6, .len = 16};
 	clu_probe_take(&w, &vb);
-	vb = (struct sa_snmpc_vb){.oid = p6, .oidlen = 15, .type = SA_SNMPC_UNSIGNED, .u = 3261};
+	vb = (struct cm_snmpc_vb){.oid = p6, .oidlen = 15, .type = CM_SNMPC_UNSIGNED, .u = 3261};
 	clu_probe_take(&w, &vb);
-	vb = (struct sa_snmpc_vb){.oid = s6, .oidlen = 15, .type = SA_SNMPC_INTEGER, .i = 1};
+	vb = (struct cm_snmpc_vb){.oid = s6, .oidlen = 15, .type = CM_SNMPC_INTEGER, .i = 1};
 	clu_probe_take(&w, &vb);
-	vb = (struct sa_snmpc_vb){.oid = t, .oidlen = 15, .type = SA_SNMPC_STRING, .str = "iqn.t:c", .len = 7};
+	vb = (struct cm_snmpc_vb){.oid = t, .oidlen = 15, .type = CM_SNMPC_STRING, .str = "iqn.t:c", .len = 7};
 	clu_probe_take(&w, &vb);
 	ck_assert_int_eq(clu_probe_build(&w, "", &c, &n), 0);
 	ck_assert_uint_eq(n, 1);

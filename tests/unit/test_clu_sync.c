@@ -107,8 +107,8 @@ struct req {
 	char peer[64], user[32];
 	uint32_t root[16];
 	size_t rootlen;
-	sa_snmpc_vb_cb vb;
-	sa_snmpc_done_cb done;
+	cm_snmpc_vb_cb vb;
+	cm_snmpc_done_cb done;
 	void *arg;
 	struct clu_version v; /* an inform's varbinds */
 	int have_v;
@@ -116,8 +116,8 @@ struct req {
 static struct req reqs[32];
 static size_t nreqs;
 
-static int ut_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                   sa_snmpc_done_cb done, void *arg)
+static int ut_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                   cm_snmpc_done_cb done, void *arg)
 {
 	struct req *r = &reqs[nreqs++];
 
@@ -132,8 +132,8 @@ static int ut_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t r
 	r->arg = arg;
 	return 0;
 }
-static int ut_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
-                     const struct sa_snmpc_vb *vbs, size_t nvbs, sa_snmpc_done_cb done, void *arg)
+static int ut_inform(const struct cm_snmpc_peer *p, const uint32_t *trap_oid, size_t trap_oid_len,
+                     const struct cm_snmpc_vb *vbs, size_t nvbs, cm_snmpc_done_cb done, void *arg)
 {
 	struct req *r = &reqs[nreqs++];
 
@@ -145,8 +145,8 @@ static int ut_inform(const struct sa_snmpc_peer *p, const uint32_t *trap_oid, si
 	ck_assert_uint_eq(trap_oid_len, 12);
 	ck_assert_uint_eq(trap_oid[11], 3); /* sanCluCrtChanged */
 	ck_assert_uint_eq(nvbs, 2);
-	ck_assert_int_eq(vbs[0].type, SA_SNMPC_UNSIGNED);
-	ck_assert_int_eq(vbs[1].type, SA_SNMPC_STRING);
+	ck_assert_int_eq(vbs[0].type, CM_SNMPC_UNSIGNED);
+	ck_assert_int_eq(vbs[1].type, CM_SNMPC_STRING);
 	ck_assert_uint_eq(vbs[1].len, 8);
 	r->v.counter = (uint32_t)vbs[0].u;
 	memcpy(r->v.writer, vbs[1].str, 8);
@@ -175,7 +175,7 @@ static size_t open_count(int inform)
 }
 static void finish(struct req *r, int rc)
 {
-	sa_snmpc_done_cb done = r->done;
+	cm_snmpc_done_cb done = r->done;
 
 	r->done = NULL;
 	done(rc, rc ? "Timeout" : "", r->arg);
@@ -183,7 +183,7 @@ static void finish(struct req *r, int rc)
 static void vb_u(struct req *r, const uint32_t *sub, size_t n, uint64_t u, int type)
 {
 	uint32_t oid[32] = {CLU_OID_MIB};
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = type, .i = (int64_t)u, .u = u};
+	struct cm_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = type, .i = (int64_t)u, .u = u};
 
 	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
 	ck_assert_int_eq(r->vb(&vb, r->arg), 0);
@@ -191,8 +191,8 @@ static void vb_u(struct req *r, const uint32_t *sub, size_t n, uint64_t u, int t
 static void vb_s(struct req *r, const uint32_t *sub, size_t n, const void *s, size_t len)
 {
 	uint32_t oid[32] = {CLU_OID_MIB};
-	struct sa_snmpc_vb vb = {
-	    .oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = SA_SNMPC_STRING, .str = s, .len = len};
+	struct cm_snmpc_vb vb = {
+	    .oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = CM_SNMPC_STRING, .str = s, .len = len};
 
 	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
 	ck_assert_int_eq(r->vb(&vb, r->arg), 0);
@@ -204,9 +204,9 @@ static void answer_scalars(struct req *r, struct clu_version v)
 
 	ck_assert_uint_eq(r->rootlen, CLU_OID_MIB_LEN + 2);
 	ck_assert_uint_eq(r->root[CLU_OID_MIB_LEN + 1], 1);
-	vb_u(r, ver_oid, 4, v.counter, SA_SNMPC_UNSIGNED);
+	vb_u(r, ver_oid, 4, v.counter, CM_SNMPC_UNSIGNED);
 	vb_s(r, wr_oid, 4, v.writer, 8);
-	vb_u(r, gran_oid, 4, 2, SA_SNMPC_INTEGER);
+	vb_u(r, gran_oid, 4, 2, CM_SNMPC_INTEGER);
 	finish(r, 0);
 }
 /* Feeds the first walk of a pull (sanCluObjects): the scalars at v, a member row, then the CRT's two rows (a unit, a
@@ -215,14 +215,14 @@ static void feed_scalars(struct req *r, struct clu_version v)
 {
 	static const uint32_t ver_oid[] = {1, 1, 1, 0}, wr_oid[] = {1, 1, 2, 0}, gran_oid[] = {1, 1, 4, 0};
 
-	vb_u(r, ver_oid, 4, v.counter, SA_SNMPC_UNSIGNED);
+	vb_u(r, ver_oid, 4, v.counter, CM_SNMPC_UNSIGNED);
 	vb_s(r, wr_oid, 4, v.writer, 8);
-	vb_u(r, gran_oid, 4, 2, SA_SNMPC_INTEGER);
+	vb_u(r, gran_oid, 4, 2, CM_SNMPC_INTEGER);
 }
 static int vb_raw(struct req *r, const uint32_t *sub, size_t n, uint64_t u)
 {
 	uint32_t oid[32] = {CLU_OID_MIB};
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = SA_SNMPC_INTEGER, .i = (int64_t)u};
+	struct cm_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + n, .type = CM_SNMPC_INTEGER, .i = (int64_t)u};
 
 	memcpy(oid + CLU_OID_MIB_LEN, sub, n * sizeof(*sub));
 	return r->vb(&vb, r->arg);
@@ -237,17 +237,17 @@ static void answer_objects(struct req *r, struct clu_version v)
 	for (uint32_t row = 1; row <= 2; row++) {
 		uint32_t type[] = {1, 3, 1, 3, row};
 
-		vb_u(r, type, 5, row == 1 ? CLU_UNIT : CLU_CONTROLLER, SA_SNMPC_INTEGER);
+		vb_u(r, type, 5, row == 1 ? CLU_UNIT : CLU_CONTROLLER, CM_SNMPC_INTEGER);
 	}
 	for (uint32_t row = 1; row <= 2; row++) {
 		uint32_t parent[] = {1, 3, 1, 6, row};
 
-		vb_u(r, parent, 5, row == 1 ? 0 : 1, SA_SNMPC_UNSIGNED);
+		vb_u(r, parent, 5, row == 1 ? 0 : 1, CM_SNMPC_UNSIGNED);
 	}
 	for (uint32_t row = 1; row <= 2; row++) {
 		uint32_t own[] = {1, 3, 1, 7, row};
 
-		vb_u(r, own, 5, CLU_SHARED, SA_SNMPC_INTEGER);
+		vb_u(r, own, 5, CLU_SHARED, CM_SNMPC_INTEGER);
 	}
 	{
 		uint32_t name[] = {1, 3, 1, 9, 2};
@@ -258,7 +258,7 @@ static void answer_objects(struct req *r, struct clu_version v)
 		for (uint32_t h = 1; h <= 2; h++) {
 			uint32_t o[] = {1, 4, 1, 2, row, h};
 
-			vb_u(r, o, 6, 1, SA_SNMPC_INTEGER);
+			vb_u(r, o, 6, 1, CM_SNMPC_INTEGER);
 		}
 	ck_assert_int_eq(vb_raw(r, peer_state, 5, 2), 1); /* past the owner table: stop */
 	finish(r, 0);
@@ -451,11 +451,11 @@ static void push_from(const char *user, const char *source, struct clu_version v
 {
 	uint32_t trap_oid[] = {CLU_OID_MIB, 0, 3};
 	uint32_t o1[] = {CLU_OID_MIB, 1, 1, 1, 0}, o2[] = {CLU_OID_MIB, 1, 1, 2, 0};
-	struct sa_trap_var vars[2] = {
+	struct cm_trap_var vars[2] = {
 	    {.oid = o1, .oid_len = CLU_OID_MIB_LEN + 4, .type = SA_TV_UNSIGNED, .ival = v.counter},
 	    {.oid = o2, .oid_len = CLU_OID_MIB_LEN + 4, .type = SA_TV_STRING, .str = v.writer, .str_len = 8},
 	};
-	struct sa_trap t = {.trap_oid = trap_oid,
+	struct cm_trap t = {.trap_oid = trap_oid,
 	                    .trap_oid_len = CLU_OID_MIB_LEN + 2,
 	                    .version = version,
 	                    .is_inform = 1,
@@ -624,7 +624,7 @@ START_TEST(stop_orphans_requests)
 	struct req *b = open_req("198.18.0.11", 0);
 
 	uint32_t oid[] = {CLU_OID_MIB, 1, 1, 1, 0};
-	struct sa_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = SA_SNMPC_UNSIGNED, .u = 50};
+	struct cm_snmpc_vb vb = {.oid = oid, .oidlen = CLU_OID_MIB_LEN + 4, .type = CM_SNMPC_UNSIGNED, .u = 50};
 
 	clu_sync_stop();
 	ck_assert_int_eq(b->vb(&vb, b->arg), 1); /* the walk is told to stop */

@@ -29,7 +29,7 @@
 #define T120 "iqn.2026-01.org.sanagent:unit118.120"
 
 static char dir[256], path[300];
-static struct sa_state *st;
+static struct cm_state *st;
 static struct sa_clu_member_cfg mcfg[] = {
     {"host", "0000000000000108", "udp:198.18.0.108:161", I108, NULL},
     {"host", "0000000000000110", "udp:198.18.0.110:161", I110, NULL},
@@ -75,7 +75,7 @@ static size_t count_events(int type)
 
 static void open_state(void)
 {
-	ck_assert_int_eq(sa_state_open(path, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(path, &st, NULL), 0);
 	sa_engines_set_state(st);
 }
 
@@ -93,7 +93,7 @@ static void restart(void)
 
 	clu_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(st);
+	cm_state_close(st);
 	open_state();
 	ck_assert_msg(clu_start(&cfg, err, sizeof(err)) == 0, "%s", err);
 }
@@ -172,7 +172,7 @@ static void teardown(void)
 {
 	clu_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(st);
+	cm_state_close(st);
 	bus_unsubscribe(sub);
 	ut_tmpdir_remove(dir);
 }

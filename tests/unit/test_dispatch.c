@@ -15,10 +15,10 @@ static const uint32_t oid_other[] = {1, 3, 6, 1, 6, 3, 1, 1, 5, 1};
 
 struct hits {
 	int n;
-	const struct sa_trap *last;
+	const struct cm_trap *last;
 };
 
-static void count_cb(const struct sa_trap *t, void *arg)
+static void count_cb(const struct cm_trap *t, void *arg)
 {
 	struct hits *h = arg;
 
@@ -26,9 +26,9 @@ static void count_cb(const struct sa_trap *t, void *arg)
 	h->last = t;
 }
 
-static struct sa_trap mk(const uint32_t *oid, size_t len)
+static struct cm_trap mk(const uint32_t *oid, size_t len)
 {
-	struct sa_trap t = {.trap_oid = oid, .trap_oid_len = len, .version = 2, .source = "127.0.0.1:1"};
+	struct cm_trap t = {.trap_oid = oid, .trap_oid_len = len, .version = 2, .source = "127.0.0.1:1"};
 
 	return t;
 }
@@ -37,7 +37,7 @@ START_TEST(exact_match_only)
 {
 	struct hits h = {0};
 	int hd = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h);
-	struct sa_trap t;
+	struct cm_trap t;
 
 	ck_assert_int_gt(hd, 0);
 	t = mk(oid_a, LEN(oid_a));
@@ -60,7 +60,7 @@ START_TEST(prefix_match)
 {
 	struct hits h = {0};
 	int hd = sa_trap_subscribe(prefix_sa, LEN(prefix_sa), 1, count_cb, &h);
-	struct sa_trap t;
+	struct cm_trap t;
 
 	ck_assert_int_gt(hd, 0);
 	t = mk(oid_a, LEN(oid_a));
@@ -84,7 +84,7 @@ START_TEST(multiple_callbacks)
 	int a = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h1);
 	int b = sa_trap_subscribe(prefix_sa, LEN(prefix_sa), 1, count_cb, &h2);
 	int c = sa_trap_subscribe(oid_b, LEN(oid_b), 0, count_cb, &h3);
-	struct sa_trap t = mk(oid_a, LEN(oid_a));
+	struct cm_trap t = mk(oid_a, LEN(oid_a));
 
 	ck_assert_int_gt(a, 0);
 	ck_assert_int_gt(b, a);
@@ -109,7 +109,7 @@ START_TEST(unsubscribe_stops_and_handles_not_reused)
 	struct hits h1 = {0}, h2 = {0};
 	int a = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h1);
 	int b = sa_trap_subscribe(oid_a, LEN(oid_a), 0, count_cb, &h2);
-	struct sa_trap t = mk(oid_a, LEN(oid_a));
+	struct cm_trap t = mk(oid_a, LEN(oid_a));
 	int c;
 
 	ck_assert_int_eq(sa_trap_dispatch(&t), 2);
@@ -138,7 +138,7 @@ struct self_unsub {
 	int n;
 };
 
-static void unsub_self_cb(const struct sa_trap *t, void *arg)
+static void unsub_self_cb(const struct cm_trap *t, void *arg)
 {
 	struct self_unsub *s = arg;
 
@@ -150,7 +150,7 @@ static void unsub_self_cb(const struct sa_trap *t, void *arg)
 static struct hits late_hits;
 static int late_handles[20];
 
-static void subscribe_more_cb(const struct sa_trap *t, void *arg)
+static void subscribe_more_cb(const struct cm_trap *t, void *arg)
 {
 	(void)t;
 	(void)arg;
@@ -165,7 +165,7 @@ START_TEST(changes_during_dispatch)
 {
 	struct self_unsub s = {0};
 	struct hits h = {0};
-	struct sa_trap t = mk(oid_a, LEN(oid_a));
+	struct cm_trap t = mk(oid_a, LEN(oid_a));
 	int more, after;
 
 	s.handle = sa_trap_subscribe(oid_a, LEN(oid_a), 0, unsub_self_cb, &s);
@@ -190,7 +190,7 @@ END_TEST
 START_TEST(bad_arguments)
 {
 	static uint32_t huge[129];
-	struct sa_trap t = mk(oid_a, LEN(oid_a));
+	struct cm_trap t = mk(oid_a, LEN(oid_a));
 
 	ck_assert_int_eq(sa_trap_subscribe(oid_a, LEN(oid_a), 0, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(sa_trap_subscribe(NULL, 3, 0, count_cb, NULL), -EINVAL);
@@ -205,7 +205,7 @@ START_TEST(empty_prefix_matches_all)
 {
 	struct hits h = {0};
 	int hd = sa_trap_subscribe(NULL, 0, 1, count_cb, &h);
-	struct sa_trap t = mk(oid_other, LEN(oid_other));
+	struct cm_trap t = mk(oid_other, LEN(oid_other));
 
 	ck_assert_int_gt(hd, 0);
 	ck_assert_int_eq(sa_trap_dispatch(&t), 1);

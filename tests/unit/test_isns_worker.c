@@ -11,17 +11,17 @@
 
 /* A loop of one fd: what the worker's pipe needs. */
 static int loop_fd = -1;
-static sa_fd_cb loop_cb;
+static cm_fd_cb loop_cb;
 static void *loop_arg;
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	loop_fd = fd;
 	loop_cb = cb;
 	loop_arg = arg;
 	return 0;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	if (fd == loop_fd)
 		loop_fd = -1;

@@ -17,30 +17,30 @@
 #include "tests/unit/tmpdir.h"
 
 /* ---- a loop whose timers never fire (the manager's tick is not needed: verbs reconcile at once) ---------------- */
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms, (void)repeat, (void)cb, (void)arg;
 	return 1;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	(void)id;
 }
@@ -121,7 +121,7 @@ static const struct disc_team_ops ut_ops = {
 #define POOL "10.1.0.4:3260"
 
 static char ut_dir[256], ut_state_path[300];
-static struct sa_state *ut_state;
+static struct cm_state *ut_state;
 static char *users[] = {"nsmsg"};
 static struct sa_discovery_config cfg = {.login_initiator_name = ME,
                                          .chap_secret_min = 12,
@@ -133,7 +133,7 @@ static void state_open(void)
 {
 	int corrupt = 0;
 
-	ck_assert_int_eq(sa_state_open(ut_state_path, &ut_state, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(ut_state_path, &ut_state, &corrupt), 0);
 	sa_engines_set_state(ut_state);
 }
 
@@ -153,7 +153,7 @@ static void teardown(void)
 {
 	disc_conn_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	ut_tmpdir_remove(ut_dir);
 }
 
@@ -249,7 +249,7 @@ START_TEST(type1_moves_the_rows_at_the_old_address)
 	/* The rows' new portals are in the state file: a restart finds them there. */
 	disc_conn_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	state_open();
 	ck_assert_int_eq(disc_conn_start(&cfg), 0);
 	ck_assert_int_eq(disc_login_find(1)->c.addr[3], 4);
@@ -284,7 +284,7 @@ START_TEST(type2_avoids_the_old_portal_for_good)
 	/* Remembered across a restart. */
 	disc_conn_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	state_open();
 	ck_assert_int_eq(disc_conn_start(&cfg), 0);
 	ck_assert_int_eq(disc_login_avoided(X, IF36), 1);

@@ -21,31 +21,31 @@
 /* ---- an event loop that only records: the tests fire timers by hand ---- */
 #define NT 64
 static struct {
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 	int repeat;
 	unsigned ms;
 } timers[NT];
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return 0;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return 0;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	for (unsigned i = 1; i < NT; i++) {
 		if (!timers[i].cb) {
@@ -58,7 +58,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 	}
 	return 0;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	if (id && id < NT)
 		memset(&timers[id], 0, sizeof(timers[id]));
@@ -69,7 +69,7 @@ static void fire_oneshots(void)
 {
 	for (unsigned i = 1; i < NT; i++) {
 		if (timers[i].cb && !timers[i].repeat) {
-			sa_timer_cb cb = timers[i].cb;
+			cm_timer_cb cb = timers[i].cb;
 			void *arg = timers[i].arg;
 
 			memset(&timers[i], 0, sizeof(timers[i]));

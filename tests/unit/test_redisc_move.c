@@ -19,30 +19,30 @@
 
 #define NTIMERS 64
 static struct {
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 	int repeat;
 } ut_timers[NTIMERS];
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
 	for (unsigned int i = 1; i < NTIMERS; i++)
@@ -54,7 +54,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 		}
 	return 0;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	if (id && id < NTIMERS)
 		ut_timers[id].cb = NULL;
@@ -64,7 +64,7 @@ static void fire_oneshots(void)
 {
 	for (unsigned int i = 1; i < NTIMERS; i++)
 		if (ut_timers[i].cb && !ut_timers[i].repeat) {
-			sa_timer_cb cb = ut_timers[i].cb;
+			cm_timer_cb cb = ut_timers[i].cb;
 
 			ut_timers[i].cb = NULL;
 			cb(i, ut_timers[i].arg);
@@ -90,7 +90,7 @@ static time_t ut_clock_wall(void)
 #define HOST2 "iqn.2026-01.test:host2"
 
 struct pending {
-	sa_snmpc_done_cb done;
+	cm_snmpc_done_cb done;
 	void *arg;
 	int rc;
 	const char *why;
@@ -117,7 +117,7 @@ static struct {
 	int creates_with_iface;
 } sa;
 
-static void answer(sa_snmpc_done_cb done, void *arg, int rc, const char *why)
+static void answer(cm_snmpc_done_cb done, void *arg, int rc, const char *why)
 {
 	ck_assert_int_lt(ut_npend, 8);
 	ut_pend[ut_npend++] = (struct pending){done, arg, rc, why};
@@ -139,12 +139,12 @@ static void deliver(void)
 		deliver_one();
 }
 
-static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                     sa_snmpc_done_cb done, void *arg)
+static int fake_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                     cm_snmpc_done_cb done, void *arg)
 {
 	static const uint32_t next[] = {STOR, 11}, rows[] = {STOR, 12, 1, 7}, sess[] = {STOR, 15, 1};
 	uint32_t o[20];
-	struct sa_snmpc_vb v;
+	struct cm_snmpc_vb v;
 
 	ck_assert_str_eq(p->user, "sanctl");
 	if (sa.unreachable) {
@@ -157,7 +157,7 @@ static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t
 		o[12] = 0;
 		v.oid = o;
 		v.oidlen = 13;
-		v.type = SA_SNMPC_UNSIGNED;
+		v.type = CM_SNMPC_UNSIGNED;
 		v.u = sa.next_index;
 		vb(&v, arg);
 	} else if (rootlen == 14 && memcmp(root, rows, sizeof(rows)) == 0) {
@@ -171,7 +171,7 @@ static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t
 			o[14] = sa.next_index;
 			v.oid = o;
 			v.oidlen = 15;
-			v.type = SA_SNMPC_INTEGER;
+			v.type = CM_SNMPC_INTEGER;
 			v.i = sa.row;
 			vb(&v, arg);
 		}
@@ -190,7 +190,7 @@ static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t
 				o[15] = s[i].sid;
 				v.oid = o;
 				v.oidlen = 16;
-				v.type = SA_SNMPC_STRING;
+				v.type = CM_SNMPC_STRING;
 				v.str = col == 2 ? s[i].ini : s[i].tgt;
 				v.len = strlen(v.str);
 				if (vb(&v, arg))
@@ -203,7 +203,7 @@ static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t
 	return 0;
 }
 
-static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs, size_t n, sa_snmpc_done_cb done,
+static int fake_set(const struct cm_snmpc_peer *p, const struct cm_snmpc_vb *vbs, size_t n, cm_snmpc_done_cb done,
                     void *arg)
 {
 	ck_assert_str_eq(p->auth_pass, "authpass1");
@@ -232,7 +232,7 @@ static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs
 				ck_assert_uint_eq(n, 5); /* a pool entry without an interface */
 			}
 			ck_assert_uint_eq(vbs[0].oid[14], sa.next_index);
-			ck_assert_int_eq(vbs[1].type, SA_SNMPC_STRING);
+			ck_assert_int_eq(vbs[1].type, CM_SNMPC_STRING);
 			ck_assert_uint_eq(vbs[1].len, 4);
 			memcpy(&sa.row_addr, vbs[1].str, 4);
 			ck_assert_int_eq(vbs[4].i, 4); /* createAndGo */
@@ -256,7 +256,7 @@ static int fake_set(const struct sa_snmpc_peer *p, const struct sa_snmpc_vb *vbs
 }
 
 static int fake_isns(const char *server, const char *source, const char *target, const struct redisc_addr *old,
-                     const struct redisc_addr *new_portal, int undo, sa_snmpc_done_cb done, void *arg)
+                     const struct redisc_addr *new_portal, int undo, cm_snmpc_done_cb done, void *arg)
 {
 	(void)old, (void)new_portal;
 	ck_assert_str_eq(server, "127.0.0.1:3205");
@@ -282,7 +282,7 @@ static const struct redisc_move_ops fake_ops = {.walk = fake_walk, .set = fake_s
 /* ---- the engine ------------------------------------------------------------------------------------------- */
 
 static char ut_dir[256], ut_state_path[300];
-static struct sa_state *ut_state;
+static struct cm_state *ut_state;
 static char *su[] = {"storagent"};
 static char *pool[] = {"10.1.0.4@veth36"};
 static char *portals[] = {"10.1.0.3:3260", "9.3.1.52:3260"};
@@ -297,7 +297,7 @@ static void state_open(void)
 {
 	int corrupt = 0;
 
-	ck_assert_int_eq(sa_state_open(ut_state_path, &ut_state, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(ut_state_path, &ut_state, &corrupt), 0);
 	sa_engines_set_state(ut_state);
 }
 
@@ -360,7 +360,7 @@ static void teardown(void)
 	redisc_stop();
 	redisc_move_ops_register(NULL);
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	ut_tmpdir_remove(ut_dir);
 }
 
@@ -573,7 +573,7 @@ static void restart(void)
 {
 	redisc_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	memset(ut_timers, 0, sizeof(ut_timers));
 	ut_npend = 0; /* answers to the old run are lost with it */
 	state_open();

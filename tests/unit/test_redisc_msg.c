@@ -16,8 +16,8 @@
 
 /* What the trap receiver hands over: the varbinds after sysUpTime.0 and snmpTrapOID.0. */
 struct ut_trap {
-	struct sa_trap t;
-	struct sa_trap_var v[REDISC_MSG_MAX_VBS + 2];
+	struct cm_trap t;
+	struct cm_trap_var v[REDISC_MSG_MAX_VBS + 2];
 };
 
 static void to_trap(const struct redisc_msg_enc *enc, int n, int type, struct ut_trap *u)
@@ -27,17 +27,17 @@ static void to_trap(const struct redisc_msg_enc *enc, int n, int type, struct ut
 	u->t.version = 3;
 	u->t.is_inform = 1;
 	for (int i = 0; i < n; i++) {
-		const struct sa_snmpc_vb *vb = &enc->vb[i];
-		struct sa_trap_var *v = &u->v[i];
+		const struct cm_snmpc_vb *vb = &enc->vb[i];
+		struct cm_trap_var *v = &u->v[i];
 
 		v->oid = vb->oid;
 		v->oid_len = vb->oidlen;
 		switch (vb->type) {
-		case SA_SNMPC_INTEGER:
+		case CM_SNMPC_INTEGER:
 			v->type = SA_TV_INTEGER;
 			v->ival = vb->i;
 			break;
-		case SA_SNMPC_UNSIGNED:
+		case CM_SNMPC_UNSIGNED:
 			v->type = SA_TV_UNSIGNED;
 			v->ival = (int64_t)vb->u;
 			break;

@@ -19,32 +19,32 @@
 
 /* ---- an event loop whose timers the test fires itself ---------------------------------------------------- */
 
-static sa_timer_cb ut_timer_cb;
+static cm_timer_cb ut_timer_cb;
 static void *ut_timer_arg;
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd;
 	(void)cb;
 	(void)arg;
 	return -ENOSYS;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd;
 	(void)cb;
 	(void)arg;
 	return -ENOSYS;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
 	(void)repeat;
@@ -52,7 +52,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 	ut_timer_arg = arg;
 	return 1;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	(void)id;
 	ut_timer_cb = NULL;
@@ -272,7 +272,7 @@ END_TEST
 /* ---- the engine ------------------------------------------------------------------------------------------- */
 
 static char ut_dir[256], ut_state_path[300];
-static struct sa_state *ut_state;
+static struct cm_state *ut_state;
 
 static char *fu[] = {"hostagent", "storagent"};
 static char *su[] = {"storagent"};
@@ -308,7 +308,7 @@ static void state_open(void)
 {
 	int corrupt = 0;
 
-	ck_assert_int_eq(sa_state_open(ut_state_path, &ut_state, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(ut_state_path, &ut_state, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
 	sa_engines_set_state(ut_state);
 }
@@ -326,7 +326,7 @@ static void teardown(void)
 {
 	redisc_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	ut_tmpdir_remove(ut_dir);
 }
 
@@ -552,7 +552,7 @@ START_TEST(history_and_cooldown_survive_restart)
 	first = last_decision()->index;
 	redisc_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 
 	state_open();
 	start("dry-run", 0);
@@ -650,10 +650,10 @@ START_TEST(pool_rows_and_restart)
 	ck_assert_int_eq(redisc_pool_create(2, &a, "veth36", REDISC_ST_NONVOLATILE), 0);
 	ck_assert_int_eq(redisc_pool_validate(3, &a, "", REDISC_ST_VOLATILE), -EEXIST);
 	ck_assert_int_eq(redisc_pool_destroy_check(1), -EPERM);
-	ck_assert_int_eq(sa_state_commit(ut_state), 0);
+	ck_assert_int_eq(cm_state_commit(ut_state), 0);
 	redisc_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 
 	state_open();
 	start("dry-run", 0);
@@ -733,7 +733,7 @@ START_TEST(decision_update_persists)
 	redisc_stop();
 	ck_assert_int_eq(redisc_decision_update(first, note_outcome, "x"), -ENOENT);
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 
 	state_open();
 	start("dry-run", 0);
@@ -744,14 +744,14 @@ END_TEST
 
 /* ---- pull: the storage agent's sanStorSessionTable through an injected walk ------------------------------ */
 
-static sa_snmpc_vb_cb ut_vb;
-static sa_snmpc_done_cb ut_done;
+static cm_snmpc_vb_cb ut_vb;
+static cm_snmpc_done_cb ut_done;
 static void *ut_walk_arg;
 static int ut_walks;
 static char ut_walk_user[32];
 
-static int ut_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                   sa_snmpc_done_cb done, void *arg)
+static int ut_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                   cm_snmpc_done_cb done, void *arg)
 {
 	(void)root;
 	(void)rootlen;
@@ -768,7 +768,7 @@ static const struct redisc_poll_ops ut_poll_ops = {.walk = ut_walk};
 static void ut_col(uint32_t col, uint32_t sid, int type, uint64_t v, const char *str, size_t len)
 {
 	uint32_t oid[] = {1, 3, 6, 1, 4, 1, 32473, 1, 3, 1, 1, 15, 1, col, 1, sid};
-	struct sa_snmpc_vb vb = {oid, 16, type, (int64_t)v, v, str, len};
+	struct cm_snmpc_vb vb = {oid, 16, type, (int64_t)v, v, str, len};
 
 	ck_assert_int_eq(ut_vb(&vb, ut_walk_arg), 0);
 }
@@ -780,16 +780,16 @@ static void ut_row(uint32_t sid, const char *initiator, const char *target, cons
 
 	if (ip)
 		ck_assert_int_eq(inet_pton(AF_INET, ip, a), 1);
-	ut_col(2, sid, SA_SNMPC_STRING, 0, initiator, strlen(initiator));
-	ut_col(5, sid, SA_SNMPC_STRING, 0, target, strlen(target));
-	ut_col(6, sid, SA_SNMPC_COUNTER64, rd, NULL, 0);
-	ut_col(7, sid, SA_SNMPC_COUNTER64, 0, NULL, 0);
-	ut_col(12, sid, SA_SNMPC_INTEGER, ip ? 1 : 0, NULL, 0);
-	ut_col(13, sid, SA_SNMPC_STRING, 0, (const char *)a, ip ? 4 : 0);
-	ut_col(14, sid, SA_SNMPC_UNSIGNED, ip ? 3260 : 0, NULL, 0);
-	ut_col(15, sid, SA_SNMPC_UNSIGNED, avg * 2u, NULL, 0);
-	ut_col(16, sid, SA_SNMPC_UNSIGNED, avg / 2u, NULL, 0);
-	ut_col(17, sid, SA_SNMPC_UNSIGNED, avg, NULL, 0);
+	ut_col(2, sid, CM_SNMPC_STRING, 0, initiator, strlen(initiator));
+	ut_col(5, sid, CM_SNMPC_STRING, 0, target, strlen(target));
+	ut_col(6, sid, CM_SNMPC_COUNTER64, rd, NULL, 0);
+	ut_col(7, sid, CM_SNMPC_COUNTER64, 0, NULL, 0);
+	ut_col(12, sid, CM_SNMPC_INTEGER, ip ? 1 : 0, NULL, 0);
+	ut_col(13, sid, CM_SNMPC_STRING, 0, (const char *)a, ip ? 4 : 0);
+	ut_col(14, sid, CM_SNMPC_UNSIGNED, ip ? 3260 : 0, NULL, 0);
+	ut_col(15, sid, CM_SNMPC_UNSIGNED, avg * 2u, NULL, 0);
+	ut_col(16, sid, CM_SNMPC_UNSIGNED, avg / 2u, NULL, 0);
+	ut_col(17, sid, CM_SNMPC_UNSIGNED, avg, NULL, 0);
 }
 
 /* The name server polls the storage agent (no push at all): Host_1 and Host_2 on X at interface 36 become known
@@ -869,15 +869,15 @@ struct ut_inform {
 	uint32_t last; /* the notification's last sub-identifier: 5 sanRediscover, 6 sanRediscoverAlternative */
 	size_t nvbs;
 	char initiator[64], target[64];
-	sa_snmpc_done_cb done;
+	cm_snmpc_done_cb done;
 	void *arg;
 };
 static struct ut_inform ut_informs[8];
 static int ut_ninforms;
 
 /* The agent's SNMP client stands behind this op; here the test holds each inform and answers it itself. */
-static int ut_inform(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t len, const struct sa_snmpc_vb *vbs,
-                     size_t n, sa_snmpc_done_cb done, void *arg)
+static int ut_inform(const struct cm_snmpc_peer *p, const uint32_t *oid, size_t len, const struct cm_snmpc_vb *vbs,
+                     size_t n, cm_snmpc_done_cb done, void *arg)
 {
 	struct ut_inform *u = &ut_informs[ut_ninforms++];
 
@@ -979,7 +979,7 @@ START_TEST(messages_after_a_move)
 		ck_assert_uint_eq(a->messages, 1);
 	redisc_stop();
 	sa_engines_set_state(NULL);
-	sa_state_close(ut_state);
+	cm_state_close(ut_state);
 	state_open();
 	start("dry-run", 0);
 	ck_assert_str_eq(last_decision()->messages,

@@ -20,30 +20,30 @@
 /* ---- an event loop that only records timers ---------------------------- */
 #define NT 64
 static struct {
-	sa_timer_cb cb;
+	cm_timer_cb cb;
 	void *arg;
 	int repeat;
 } timers[NT];
 
-int sa_ev_watch_read(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return 0;
 }
-int sa_ev_watch_write(int fd, sa_fd_cb cb, void *arg)
+int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
 {
 	(void)fd, (void)cb, (void)arg;
 	return 0;
 }
-void sa_ev_unwatch_read(int fd)
+void cm_ev_unwatch_read(int fd)
 {
 	(void)fd;
 }
-void sa_ev_unwatch_write(int fd)
+void cm_ev_unwatch_write(int fd)
 {
 	(void)fd;
 }
-unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
+unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
 	for (unsigned i = 1; i < NT; i++) {
@@ -56,7 +56,7 @@ unsigned int sa_ev_timer(unsigned int ms, int repeat, sa_timer_cb cb, void *arg)
 	}
 	return 0;
 }
-void sa_ev_cancel(unsigned int id)
+void cm_ev_cancel(unsigned int id)
 {
 	if (id && id < NT)
 		memset(&timers[id], 0, sizeof(timers[id]));
@@ -69,16 +69,16 @@ struct fake_req {
 	size_t rootlen;
 	int set;
 	long value;
-	sa_snmpc_vb_cb vb;
-	sa_snmpc_done_cb done;
+	cm_snmpc_vb_cb vb;
+	cm_snmpc_done_cb done;
 	void *arg;
 	int open;
 };
 static struct fake_req reqs[64];
 static int nreqs;
 
-static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t rootlen, sa_snmpc_vb_cb vb,
-                     sa_snmpc_done_cb done, void *arg)
+static int fake_walk(const struct cm_snmpc_peer *p, const uint32_t *root, size_t rootlen, cm_snmpc_vb_cb vb,
+                     cm_snmpc_done_cb done, void *arg)
 {
 	struct fake_req *r = &reqs[nreqs++];
 
@@ -94,8 +94,8 @@ static int fake_walk(const struct sa_snmpc_peer *p, const uint32_t *root, size_t
 	return 0;
 }
 
-static int fake_set(const struct sa_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
-                    sa_snmpc_done_cb done, void *arg)
+static int fake_set(const struct cm_snmpc_peer *p, const uint32_t *oid, size_t oidlen, long value,
+                    cm_snmpc_done_cb done, void *arg)
 {
 	int rc = fake_walk(p, oid, oidlen, NULL, done, arg);
 
@@ -130,7 +130,7 @@ static struct fake_req *open_walk(const char *peer, const uint32_t *entry)
 static void send_str(struct fake_req *r, uint32_t col, uint32_t tid, const char *s)
 {
 	uint32_t o[EL + 2];
-	struct sa_snmpc_vb vb = {.oid = o, .oidlen = EL + 2, .type = SA_SNMPC_STRING, .str = s, .len = strlen(s)};
+	struct cm_snmpc_vb vb = {.oid = o, .oidlen = EL + 2, .type = CM_SNMPC_STRING, .str = s, .len = strlen(s)};
 
 	memcpy(o, tgt_entry, sizeof(tgt_entry));
 	o[EL] = col;
@@ -141,7 +141,7 @@ static void send_str(struct fake_req *r, uint32_t col, uint32_t tid, const char 
 static void send_c64(struct fake_req *r, uint32_t col, uint32_t tid, uint64_t v)
 {
 	uint32_t o[EL + 2];
-	struct sa_snmpc_vb vb = {.oid = o, .oidlen = EL + 2, .type = SA_SNMPC_COUNTER64, .u = v};
+	struct cm_snmpc_vb vb = {.oid = o, .oidlen = EL + 2, .type = CM_SNMPC_COUNTER64, .u = v};
 
 	memcpy(o, tgt_entry, sizeof(tgt_entry));
 	o[EL] = col;
@@ -227,7 +227,7 @@ static void setup(void)
 	/* The first round runs on the loop's first turn. */
 	for (unsigned i = 1; i < NT; i++) {
 		if (timers[i].cb && !timers[i].repeat) {
-			sa_timer_cb cb = timers[i].cb;
+			cm_timer_cb cb = timers[i].cb;
 			void *arg = timers[i].arg;
 
 			memset(&timers[i], 0, sizeof(timers[i]));
@@ -355,7 +355,7 @@ START_TEST(test_move_ends_remote_sessions)
 	uint32_t s1 = redir_server_index_by_name("s1"), s2 = redir_server_index_by_name("s2");
 	struct fake_req *w;
 	uint32_t o[EL + 3];
-	struct sa_snmpc_vb vb = {.oid = o, .oidlen = EL + 3, .type = SA_SNMPC_STRING};
+	struct cm_snmpc_vb vb = {.oid = o, .oidlen = EL + 3, .type = CM_SNMPC_STRING};
 	int sets = 0;
 
 	answer_targets(peers[0], n, z, 1);

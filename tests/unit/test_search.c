@@ -41,7 +41,7 @@ START_TEST(cmp_empty)
 {
 	int k = 5;
 
-	ck_assert_uint_eq(sa_lower_bound_cmp(NULL, 0, sizeof(int), &k, int_cmp), 0);
+	ck_assert_uint_eq(cm_lower_bound_cmp(NULL, 0, sizeof(int), &k, int_cmp), 0);
 }
 END_TEST
 
@@ -50,8 +50,8 @@ START_TEST(cmp_all_less_and_all_greater)
 	const int v[] = {1, 2, 3, 4, 5};
 	int big = 6, small = 0;
 
-	ck_assert_uint_eq(sa_lower_bound_cmp(v, LEN(v), sizeof(*v), &big, int_cmp), LEN(v));
-	ck_assert_uint_eq(sa_lower_bound_cmp(v, LEN(v), sizeof(*v), &small, int_cmp), 0);
+	ck_assert_uint_eq(cm_lower_bound_cmp(v, LEN(v), sizeof(*v), &big, int_cmp), LEN(v));
+	ck_assert_uint_eq(cm_lower_bound_cmp(v, LEN(v), sizeof(*v), &small, int_cmp), 0);
 }
 END_TEST
 
@@ -62,13 +62,13 @@ START_TEST(cmp_duplicates_give_the_first)
 	int k;
 
 	k = 3;
-	ck_assert_uint_eq(sa_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 1);
+	ck_assert_uint_eq(cm_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 1);
 	k = 7;
-	ck_assert_uint_eq(sa_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 5);
+	ck_assert_uint_eq(cm_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 5);
 	k = 4; /* absent, between duplicates: the first greater */
-	ck_assert_uint_eq(sa_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 5);
+	ck_assert_uint_eq(cm_lower_bound_cmp(v, LEN(v), sizeof(*v), &k, int_cmp), 5);
 	k = 2; /* all equal: the first of them */
-	ck_assert_uint_eq(sa_lower_bound_cmp(same, LEN(same), sizeof(*same), &k, int_cmp), 0);
+	ck_assert_uint_eq(cm_lower_bound_cmp(same, LEN(same), sizeof(*same), &k, int_cmp), 0);
 }
 END_TEST
 
@@ -85,7 +85,7 @@ START_TEST(cmp_matches_a_scan)
 
 			while (want < n && v[want] < k)
 				want++;
-			ck_assert_uint_eq(sa_lower_bound_cmp(v, n, sizeof(*v), &k, int_cmp), want);
+			ck_assert_uint_eq(cm_lower_bound_cmp(v, n, sizeof(*v), &k, int_cmp), want);
 		}
 	}
 }
@@ -97,12 +97,12 @@ START_TEST(cmp_strings_and_composite_keys)
 	const struct pair p[] = {{1, 5}, {2, 1}, {2, 7}, {3, 0}};
 	struct pair k = {2, 2};
 
-	ck_assert_uint_eq(sa_lower_bound_cmp(s, LEN(s), sizeof(*s), "beta", str_cmp), 1);
-	ck_assert_uint_eq(sa_lower_bound_cmp(s, LEN(s), sizeof(*s), "b", str_cmp), 1);
-	ck_assert_uint_eq(sa_lower_bound_cmp(s, LEN(s), sizeof(*s), "zeta", str_cmp), LEN(s));
-	ck_assert_uint_eq(sa_lower_bound_cmp(p, LEN(p), sizeof(*p), &k, pair_cmp), 2);
+	ck_assert_uint_eq(cm_lower_bound_cmp(s, LEN(s), sizeof(*s), "beta", str_cmp), 1);
+	ck_assert_uint_eq(cm_lower_bound_cmp(s, LEN(s), sizeof(*s), "b", str_cmp), 1);
+	ck_assert_uint_eq(cm_lower_bound_cmp(s, LEN(s), sizeof(*s), "zeta", str_cmp), LEN(s));
+	ck_assert_uint_eq(cm_lower_bound_cmp(p, LEN(p), sizeof(*p), &k, pair_cmp), 2);
 	k = (struct pair){2, 1};
-	ck_assert_uint_eq(sa_lower_bound_cmp(p, LEN(p), sizeof(*p), &k, pair_cmp), 1);
+	ck_assert_uint_eq(cm_lower_bound_cmp(p, LEN(p), sizeof(*p), &k, pair_cmp), 1);
 }
 END_TEST
 
@@ -111,13 +111,13 @@ START_TEST(int_key_edges)
 {
 	const uint32_t v[] = {0, 7, 7, UINT32_MAX};
 
-	ck_assert_uint_eq(sa_lower_bound(NULL, 0, sizeof(uint32_t), 3, u32_key), 0);
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), 0, u32_key), 0);
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), 7, u32_key), 1);
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), 8, u32_key), 3);
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), UINT32_MAX, u32_key), 3);
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), (int64_t)UINT32_MAX + 1, u32_key), LEN(v));
-	ck_assert_uint_eq(sa_lower_bound(v, LEN(v), sizeof(*v), -1, u32_key), 0);
+	ck_assert_uint_eq(cm_lower_bound(NULL, 0, sizeof(uint32_t), 3, u32_key), 0);
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), 0, u32_key), 0);
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), 7, u32_key), 1);
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), 8, u32_key), 3);
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), UINT32_MAX, u32_key), 3);
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), (int64_t)UINT32_MAX + 1, u32_key), LEN(v));
+	ck_assert_uint_eq(cm_lower_bound(v, LEN(v), sizeof(*v), -1, u32_key), 0);
 }
 END_TEST
 
@@ -126,13 +126,13 @@ START_TEST(find_and_next)
 {
 	const uint32_t v[] = {2, 5, UINT32_MAX};
 
-	ck_assert_ptr_eq(sa_find_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[1]);
-	ck_assert_ptr_null(sa_find_key(v, LEN(v), sizeof(*v), 4, u32_key));
-	ck_assert_ptr_null(sa_find_key(NULL, 0, sizeof(*v), 4, u32_key));
-	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 0, u32_key), &v[0]);
-	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 2, u32_key), &v[1]);
-	ck_assert_ptr_eq(sa_next_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[2]);
-	ck_assert_ptr_null(sa_next_key(v, LEN(v), sizeof(*v), UINT32_MAX, u32_key));
+	ck_assert_ptr_eq(cm_find_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[1]);
+	ck_assert_ptr_null(cm_find_key(v, LEN(v), sizeof(*v), 4, u32_key));
+	ck_assert_ptr_null(cm_find_key(NULL, 0, sizeof(*v), 4, u32_key));
+	ck_assert_ptr_eq(cm_next_key(v, LEN(v), sizeof(*v), 0, u32_key), &v[0]);
+	ck_assert_ptr_eq(cm_next_key(v, LEN(v), sizeof(*v), 2, u32_key), &v[1]);
+	ck_assert_ptr_eq(cm_next_key(v, LEN(v), sizeof(*v), 5, u32_key), &v[2]);
+	ck_assert_ptr_null(cm_next_key(v, LEN(v), sizeof(*v), UINT32_MAX, u32_key));
 }
 END_TEST
 

@@ -104,11 +104,11 @@ static void count_cb(const char *k, const char *v, void *arg)
 	(*(int *)arg)++;
 }
 
-static int count(const struct sa_state *st, const char *prefix)
+static int count(const struct cm_state *st, const char *prefix)
 {
 	int n = 0;
 
-	sa_state_foreach(st, prefix, count_cb, &n);
+	cm_state_foreach(st, prefix, count_cb, &n);
 	return n;
 }
 
@@ -123,16 +123,16 @@ static const char *const tricky[] = {
 /* A file with a few keys whose bytes the corruption tests mangle. */
 static char *make_good_file(size_t *len)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char key[32];
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
 		snprintf(key, sizeof(key), "row.%zu.value", i);
-		ck_assert_int_eq(sa_state_set(st, key, tricky[i]), 0);
+		ck_assert_int_eq(cm_state_set(st, key, tricky[i]), 0);
 	}
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	return slurp(statepath, len);
 }
 
@@ -140,14 +140,14 @@ static char *make_good_file(size_t *len)
  * exact bytes aside. */
 static void expect_corrupt(const char *bytes, size_t len)
 {
-	struct sa_state *st = NULL;
+	struct cm_state *st = NULL;
 	char aside[600];
 	size_t alen;
 	char *kept;
 	int corrupt = 0;
 
 	spit(statepath, bytes, len);
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 1);
 	ck_assert_int_eq(count(st, ""), 0);
 	ck_assert_int_eq(access(statepath, F_OK), -1);
@@ -157,33 +157,33 @@ static void expect_corrupt(const char *bytes, size_t len)
 	ck_assert(memcmp(kept, bytes, len) == 0);
 	free(kept);
 	/* And the next commit writes a fresh, loadable file. */
-	ck_assert_int_eq(sa_state_set(st, "after", "corrupt"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_set(st, "after", "corrupt"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
-	ck_assert_str_eq(sa_state_get(st, "after"), "corrupt");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "after"), "corrupt");
+	cm_state_close(st);
 }
 
 START_TEST(test_roundtrip)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char key[32], path[600];
 	struct stat sb;
 	int corrupt = -1;
 
 	/* A missing directory is created 0700, the file 0600. */
 	snprintf(path, sizeof(path), "%s/sub/dir/state", tmpdir);
-	ck_assert_int_eq(sa_state_open(path, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(path, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
 	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
 		snprintf(key, sizeof(key), "k.%zu", i);
-		ck_assert_int_eq(sa_state_set(st, key, tricky[i]), 0);
+		ck_assert_int_eq(cm_state_set(st, key, tricky[i]), 0);
 	}
-	ck_assert_int_eq(sa_state_set(st, "k.0", "replaced"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_set(st, "k.0", "replaced"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 07777, 0600);
@@ -192,16 +192,16 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(sb.st_mode & 07777, 0700);
 
 	snprintf(path, sizeof(path), "%s/sub/dir/state", tmpdir);
-	ck_assert_int_eq(sa_state_open(path, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(path, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
 	ck_assert_int_eq(count(st, ""), (int)(sizeof(tricky) / sizeof(tricky[0])));
-	ck_assert_str_eq(sa_state_get(st, "k.0"), "replaced");
+	ck_assert_str_eq(cm_state_get(st, "k.0"), "replaced");
 	for (size_t i = 1; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
 		snprintf(key, sizeof(key), "k.%zu", i);
-		ck_assert_ptr_nonnull(sa_state_get(st, key));
-		ck_assert_str_eq(sa_state_get(st, key), tricky[i]);
+		ck_assert_ptr_nonnull(cm_state_get(st, key));
+		ck_assert_str_eq(cm_state_get(st, key), tricky[i]);
 	}
-	sa_state_close(st);
+	cm_state_close(st);
 }
 END_TEST
 
@@ -220,16 +220,16 @@ static unsigned sa_test_crc32(const char *s, size_t len)
 
 START_TEST(test_file_format)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	static const char want[] = "SANAGENT-STATE 1\na\t1\nb\tx\\ty\\\\z\\n\\xff\nEND 2 ";
 	size_t len, wlen = sizeof(want) - 1;
 	char *buf;
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_set(st, "b", "x\ty\\z\n\xff"), 0);
-	ck_assert_int_eq(sa_state_set(st, "a", "1"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_set(st, "b", "x\ty\\z\n\xff"), 0);
+	ck_assert_int_eq(cm_state_set(st, "a", "1"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	buf = slurp(statepath, &len);
 	/* Header, keys in order, one escaped line each, then the trailer. */
 	ck_assert_uint_eq(len, wlen + 9);
@@ -256,97 +256,97 @@ static void seen_cb(const char *k, const char *v, void *arg)
 START_TEST(test_foreach_prefix)
 {
 	static const char *const keys[] = {"b", "a.2", "ab", "a.10", "a.", "a.1", "a", "c.1"};
-	struct sa_state *st;
+	struct cm_state *st;
 	struct seen s;
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		ck_assert_int_eq(sa_state_set(st, keys[i], keys[i]), 0);
+		ck_assert_int_eq(cm_state_set(st, keys[i], keys[i]), 0);
 
 	memset(&s, 0, sizeof(s));
-	sa_state_foreach(st, "a.", seen_cb, &s);
+	cm_state_foreach(st, "a.", seen_cb, &s);
 	ck_assert_str_eq(s.keys, "a. a.1 a.10 a.2 ");
 	memset(&s, 0, sizeof(s));
-	sa_state_foreach(st, "", seen_cb, &s);
+	cm_state_foreach(st, "", seen_cb, &s);
 	ck_assert_str_eq(s.keys, "a a. a.1 a.10 a.2 ab b c.1 ");
 	memset(&s, 0, sizeof(s));
-	sa_state_foreach(st, "a", seen_cb, &s);
+	cm_state_foreach(st, "a", seen_cb, &s);
 	ck_assert_str_eq(s.keys, "a a. a.1 a.10 a.2 ab ");
 	ck_assert_int_eq(count(st, "zzz"), 0);
 	ck_assert_int_eq(count(st, "0"), 0);
 
 	/* Order survives a reload. */
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	memset(&s, 0, sizeof(s));
-	sa_state_foreach(st, "a.", seen_cb, &s);
+	cm_state_foreach(st, "a.", seen_cb, &s);
 	ck_assert_str_eq(s.keys, "a. a.1 a.10 a.2 ");
-	sa_state_close(st);
+	cm_state_close(st);
 }
 END_TEST
 
 START_TEST(test_del)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_set(st, "x.1", "one"), 0);
-	ck_assert_int_eq(sa_state_set(st, "x.2", "two"), 0);
-	ck_assert_int_eq(sa_state_set(st, "x.3", "three"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_int_eq(sa_state_del(st, "x.2"), 0);
-	ck_assert_ptr_null(sa_state_get(st, "x.2"));
-	ck_assert_int_eq(sa_state_del(st, "x.2"), -ENOENT);
-	ck_assert_int_eq(sa_state_del(st, "nope"), -ENOENT);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_set(st, "x.1", "one"), 0);
+	ck_assert_int_eq(cm_state_set(st, "x.2", "two"), 0);
+	ck_assert_int_eq(cm_state_set(st, "x.3", "three"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_del(st, "x.2"), 0);
+	ck_assert_ptr_null(cm_state_get(st, "x.2"));
+	ck_assert_int_eq(cm_state_del(st, "x.2"), -ENOENT);
+	ck_assert_int_eq(cm_state_del(st, "nope"), -ENOENT);
 	ck_assert_int_eq(count(st, "x."), 2);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_ptr_null(sa_state_get(st, "x.2"));
-	ck_assert_str_eq(sa_state_get(st, "x.1"), "one");
-	ck_assert_str_eq(sa_state_get(st, "x.3"), "three");
-	ck_assert_int_eq(sa_state_del(st, "x.1"), 0);
-	ck_assert_int_eq(sa_state_del(st, "x.3"), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_ptr_null(cm_state_get(st, "x.2"));
+	ck_assert_str_eq(cm_state_get(st, "x.1"), "one");
+	ck_assert_str_eq(cm_state_get(st, "x.3"), "three");
+	ck_assert_int_eq(cm_state_del(st, "x.1"), 0);
+	ck_assert_int_eq(cm_state_del(st, "x.3"), 0);
 	ck_assert_int_eq(count(st, ""), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	ck_assert_int_eq(count(st, ""), 0);
-	sa_state_close(st);
+	cm_state_close(st);
 }
 END_TEST
 
 START_TEST(test_bad_keys)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_set(st, "", "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, "a b", "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, "a\tb", "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, "a\nb", "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, "caf\xc3\xa9", "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, NULL, "v"), -EINVAL);
-	ck_assert_int_eq(sa_state_set(st, "ok", NULL), -EINVAL);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_set(st, "", "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, "a b", "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, "a\tb", "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, "a\nb", "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, "caf\xc3\xa9", "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, NULL, "v"), -EINVAL);
+	ck_assert_int_eq(cm_state_set(st, "ok", NULL), -EINVAL);
 	ck_assert_int_eq(count(st, ""), 0);
-	ck_assert_int_eq(sa_state_open("", &st, NULL), -EINVAL);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_open("", &st, NULL), -EINVAL);
+	cm_state_close(st);
 }
 END_TEST
 
 START_TEST(test_missing_file)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char names[256];
 	int corrupt = -1;
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
 	ck_assert_int_eq(count(st, ""), 0);
-	ck_assert_ptr_null(sa_state_get(st, "anything"));
-	sa_state_close(st);
+	ck_assert_ptr_null(cm_state_get(st, "anything"));
+	cm_state_close(st);
 	/* Opening alone creates nothing. */
 	ck_assert_int_eq(list_dir(names, sizeof(names)), 0);
 }
@@ -354,49 +354,49 @@ END_TEST
 
 START_TEST(test_commit_leaves_no_temp)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char names[256];
 
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	for (int round = 0; round < 3; round++) {
-		ck_assert_int_eq(sa_state_set(st, "k", round ? "again" : "first"), 0);
-		ck_assert_int_eq(sa_state_commit(st), 0);
+		ck_assert_int_eq(cm_state_set(st, "k", round ? "again" : "first"), 0);
+		ck_assert_int_eq(cm_state_commit(st), 0);
 		/* The first commit writes the snapshot, later ones the journal. */
 		ck_assert_int_eq(list_dir(names, sizeof(names)), round ? 2 : 1);
 		ck_assert_str_eq(names,
 		                 round ? (strncmp(names, "state ", 6) ? "state.journal state " : "state state.journal ")
 		                       : "state ");
 	}
-	sa_state_close(st);
+	cm_state_close(st);
 }
 END_TEST
 
 START_TEST(test_commit_failure)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char path[600], names[256];
 
 	/* The state directory turns out to be a regular file: mkdir fails. */
 	snprintf(path, sizeof(path), "%s/d/state", tmpdir);
-	ck_assert_int_eq(sa_state_open(path, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_set(st, "k", "v"), 0);
+	ck_assert_int_eq(cm_state_open(path, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_set(st, "k", "v"), 0);
 	snprintf(path, sizeof(path), "%s/d", tmpdir);
 	spit(path, "x", 1);
-	ck_assert_int_eq(sa_state_commit(st), -ENOTDIR);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_commit(st), -ENOTDIR);
+	cm_state_close(st);
 	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
 	ck_assert_str_eq(names, "d ");
 	unlink(path);
 
 	/* The state path turns out to be a directory: the rename fails and
 	 * the temp file must not stay behind. */
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_set(st, "k", "v"), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_set(st, "k", "v"), 0);
 	ck_assert_int_eq(mkdir(statepath, 0700), 0);
 	snprintf(path, sizeof(path), "%s/inside", statepath);
 	spit(path, "x", 1);
-	ck_assert_int_lt(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_lt(cm_state_commit(st), 0);
+	cm_state_close(st);
 	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
 	ck_assert_str_eq(names, "state ");
 }
@@ -404,7 +404,7 @@ END_TEST
 
 START_TEST(test_stale_temp_swept)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char path[600], names[256];
 
 	/* No process has this pid (above any pid_max), so its temp file is debris. */
@@ -413,8 +413,8 @@ START_TEST(test_stale_temp_swept)
 	/* Not ours: must be left alone. */
 	snprintf(path, sizeof(path), "%s.tmp.notapid", statepath);
 	spit(path, "keep", 4);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	cm_state_close(st);
 	ck_assert_int_eq(list_dir(names, sizeof(names)), 1);
 	ck_assert_str_eq(names, "state.tmp.notapid ");
 }
@@ -503,19 +503,19 @@ END_TEST
 
 START_TEST(test_corrupt_twice_same_second)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char names[512];
 	int corrupt;
 
 	/* Two corruptions within one second must not overwrite the first copy. */
 	spit(statepath, "first junk\n", 11);
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 1);
-	sa_state_close(st);
+	cm_state_close(st);
 	spit(statepath, "second junk\n", 12);
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 1);
-	sa_state_close(st);
+	cm_state_close(st);
 	ck_assert_int_eq(list_dir(names, sizeof(names)), 2);
 	ck_assert_ptr_nonnull(strstr(names, "state.corrupt."));
 }
@@ -538,52 +538,52 @@ static off_t fsize(const char *path)
 	return stat(path, &sb) == 0 ? sb.st_size : -1;
 }
 
-static struct sa_state *reopen(struct sa_state *st, int want_corrupt)
+static struct cm_state *reopen(struct cm_state *st, int want_corrupt)
 {
 	int corrupt = -1;
 
-	sa_state_close(st);
-	ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+	cm_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 	ck_assert_int_eq(corrupt, want_corrupt);
 	return st;
 }
 
 /* Base snapshot "base.N" (N < 50), then commits that set, change and delete. */
-static struct sa_state *journal_fixture(void)
+static struct cm_state *journal_fixture(void)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char k[32], v[64];
 
 	jpaths();
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	for (int i = 0; i < 50; i++) {
 		snprintf(k, sizeof(k), "base.%02d", i);
 		snprintf(v, sizeof(v), "value %d\t%s", i, tricky[i % 10]);
-		ck_assert_int_eq(sa_state_set(st, k, v), 0);
+		ck_assert_int_eq(cm_state_set(st, k, v), 0);
 	}
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	ck_assert_int_eq(fsize(journalpath), -1);
 	return st;
 }
 
 START_TEST(test_journal_replay)
 {
-	struct sa_state *st = journal_fixture();
-	struct sa_state_stats ss;
+	struct cm_state *st = journal_fixture();
+	struct cm_state_stats ss;
 	off_t snap = fsize(statepath);
 
-	ck_assert_int_eq(sa_state_set(st, "new", "high \xff and \n"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_int_eq(sa_state_del(st, "base.07"), 0);
-	ck_assert_int_eq(sa_state_set(st, "base.08", "changed"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "new", "high \xff and \n"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_del(st, "base.07"), 0);
+	ck_assert_int_eq(cm_state_set(st, "base.08", "changed"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	/* Set and deleted within one commit: recorded as a delete. */
-	ck_assert_int_eq(sa_state_set(st, "gone", "x"), 0);
-	ck_assert_int_eq(sa_state_del(st, "gone"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "gone", "x"), 0);
+	ck_assert_int_eq(cm_state_del(st, "gone"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	/* A commit with nothing changed writes nothing. */
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_stats(st, &ss);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_stats(st, &ss);
 	ck_assert_uint_eq(ss.journal_commits, 3);
 	ck_assert_uint_eq(ss.compactions, 1); /* the first commit: the snapshot */
 	/* The snapshot was not rewritten: the commits only appended. */
@@ -598,19 +598,19 @@ START_TEST(test_journal_replay)
 		ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	}
 	st = reopen(st, 0);
-	ck_assert_str_eq(sa_state_get(st, "new"), "high \xff and \n");
-	ck_assert_ptr_null(sa_state_get(st, "base.07"));
-	ck_assert_ptr_null(sa_state_get(st, "gone"));
-	ck_assert_str_eq(sa_state_get(st, "base.08"), "changed");
-	ck_assert_str_eq(sa_state_get(st, "base.05"), "value 5\t\\x41 looks like an escape \\t");
+	ck_assert_str_eq(cm_state_get(st, "new"), "high \xff and \n");
+	ck_assert_ptr_null(cm_state_get(st, "base.07"));
+	ck_assert_ptr_null(cm_state_get(st, "gone"));
+	ck_assert_str_eq(cm_state_get(st, "base.08"), "changed");
+	ck_assert_str_eq(cm_state_get(st, "base.05"), "value 5\t\\x41 looks like an escape \\t");
 	ck_assert_int_eq(count(st, ""), 50);
 	/* Appending goes on after the replayed records. */
-	ck_assert_int_eq(sa_state_set(st, "after", "reopen"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "after", "reopen"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	st = reopen(st, 0);
-	ck_assert_str_eq(sa_state_get(st, "after"), "reopen");
-	ck_assert_str_eq(sa_state_get(st, "base.08"), "changed");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "after"), "reopen");
+	ck_assert_str_eq(cm_state_get(st, "base.08"), "changed");
+	cm_state_close(st);
 }
 END_TEST
 
@@ -618,21 +618,21 @@ END_TEST
  * state before that commit; the cut at its end loads the state after. */
 START_TEST(test_torn_tail)
 {
-	struct sa_state *st = journal_fixture();
+	struct cm_state *st = journal_fixture();
 	char k[32], *full;
 	size_t flen, before;
 
-	ck_assert_int_eq(sa_state_set(st, "first", "1"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "first", "1"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	before = (size_t)fsize(journalpath);
 	/* One commit of ten keys, like a ten-varbind PDU. */
 	for (int i = 0; i < 10; i++) {
 		snprintf(k, sizeof(k), "pdu.%d", i);
-		ck_assert_int_eq(sa_state_set(st, k, "created"), 0);
+		ck_assert_int_eq(cm_state_set(st, k, "created"), 0);
 	}
-	ck_assert_int_eq(sa_state_del(st, "base.00"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_del(st, "base.00"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	full = slurp(journalpath, &flen);
 	{
 		size_t slen;
@@ -643,23 +643,23 @@ START_TEST(test_torn_tail)
 
 			spit(statepath, snap, slen);
 			spit(journalpath, full, cut);
-			ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+			ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 			n = count(st, "pdu.");
-			ck_assert_str_eq(sa_state_get(st, "first"), "1");
+			ck_assert_str_eq(cm_state_get(st, "first"), "1");
 			if (cut == flen) {
 				ck_assert_int_eq(n, 10);
-				ck_assert_ptr_null(sa_state_get(st, "base.00"));
+				ck_assert_ptr_null(cm_state_get(st, "base.00"));
 			} else {
 				ck_assert_msg(n == 0, "cut at %zu of %zu: %d of 10 keys", cut, flen, n);
-				ck_assert_ptr_nonnull(sa_state_get(st, "base.00"));
+				ck_assert_ptr_nonnull(cm_state_get(st, "base.00"));
 			}
 			/* Still usable, and the dropped bytes do not hide later commits. */
-			ck_assert_int_eq(sa_state_set(st, "later", "yes"), 0);
-			ck_assert_int_eq(sa_state_commit(st), 0);
+			ck_assert_int_eq(cm_state_set(st, "later", "yes"), 0);
+			ck_assert_int_eq(cm_state_commit(st), 0);
 			st = reopen(st, 0);
-			ck_assert_str_eq(sa_state_get(st, "later"), "yes");
+			ck_assert_str_eq(cm_state_get(st, "later"), "yes");
 			ck_assert_int_eq(count(st, "pdu."), cut == flen ? 10 : 0);
-			sa_state_close(st);
+			cm_state_close(st);
 			unlink(journalpath);
 		}
 		free(snap);
@@ -672,17 +672,17 @@ END_TEST
  * is kept aside, the load says corrupt and keeps what came before. */
 START_TEST(test_journal_damaged)
 {
-	struct sa_state *st = journal_fixture();
+	struct cm_state *st = journal_fixture();
 	char *buf, names[512];
 	size_t len;
 
-	ck_assert_int_eq(sa_state_set(st, "one", "1"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_int_eq(sa_state_set(st, "two", "2"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_int_eq(sa_state_set(st, "three", "3"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_set(st, "one", "1"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "two", "2"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "three", "3"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	buf = slurp(journalpath, &len);
 	/* The payload of the second record: "+two\t2\n". */
 	{
@@ -694,24 +694,24 @@ START_TEST(test_journal_damaged)
 	spit(journalpath, buf, len);
 	free(buf);
 	st = reopen(NULL, 1);
-	ck_assert_str_eq(sa_state_get(st, "one"), "1");
-	ck_assert_ptr_null(sa_state_get(st, "two"));
-	ck_assert_ptr_null(sa_state_get(st, "three"));
+	ck_assert_str_eq(cm_state_get(st, "one"), "1");
+	ck_assert_ptr_null(cm_state_get(st, "two"));
+	ck_assert_ptr_null(cm_state_get(st, "three"));
 	ck_assert_int_eq(count(st, "base."), 50);
-	sa_state_close(st);
+	cm_state_close(st);
 	list_dir(names, sizeof(names));
 	ck_assert_msg(strstr(names, "state.journal.corrupt.") != NULL, "dir: %s", names);
 	/* What was loaded is a snapshot now; the damaged journal is not replayed again. */
 	st = reopen(NULL, 0);
-	ck_assert_str_eq(sa_state_get(st, "one"), "1");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "one"), "1");
+	cm_state_close(st);
 }
 END_TEST
 
 START_TEST(test_compaction)
 {
-	struct sa_state *st = journal_fixture();
-	struct sa_state_stats ss;
+	struct cm_state *st = journal_fixture();
+	struct cm_state_stats ss;
 	char k[32], v[200];
 	int i;
 
@@ -720,33 +720,33 @@ START_TEST(test_compaction)
 	v[sizeof(v) - 1] = '\0';
 	for (i = 0;; i++) {
 		snprintf(k, sizeof(k), "big.%04d", i % 1000);
-		ck_assert_int_eq(sa_state_set(st, k, v), 0);
+		ck_assert_int_eq(cm_state_set(st, k, v), 0);
 		snprintf(k, sizeof(k), "gen");
 		snprintf(v, 16, "%d", i);
 		v[strlen(v)] = 'v';
-		ck_assert_int_eq(sa_state_set(st, k, v), 0);
-		ck_assert_int_eq(sa_state_commit(st), 0);
-		sa_state_stats(st, &ss);
+		ck_assert_int_eq(cm_state_set(st, k, v), 0);
+		ck_assert_int_eq(cm_state_commit(st), 0);
+		cm_state_stats(st, &ss);
 		if (ss.compactions >= 2 || ss.compacting)
 			break;
 		ck_assert_int_lt(i, 100000);
 	}
 	/* The commit that started it did not wait: the journal restarts. */
 	ck_assert_int_eq(access(journalpath, F_OK), -1);
-	ck_assert_int_eq(sa_state_set(st, "after", "compaction"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "after", "compaction"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	ck_assert_int_eq(access(journalpath, F_OK), 0);
-	sa_state_close(st); /* waits for the child */
+	cm_state_close(st); /* waits for the child */
 	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
 	st = reopen(NULL, 0);
-	sa_state_stats(st, &ss);
-	ck_assert_str_eq(sa_state_get(st, "after"), "compaction");
+	cm_state_stats(st, &ss);
+	ck_assert_str_eq(cm_state_get(st, "after"), "compaction");
 	ck_assert_int_eq(count(st, "big."), i + 1 < 1000 ? i + 1 : 1000);
-	ck_assert_int_eq(atoi(sa_state_get(st, "gen")), i);
+	ck_assert_int_eq(atoi(cm_state_get(st, "gen")), i);
 	/* The new snapshot holds everything but "after". */
 	ck_assert_int_gt(fsize(statepath), 50 * 10 + (i + 1 < 1000 ? i + 1 : 1000) * 200);
 	ck_assert_int_lt(ss.journal_bytes, 200);
-	sa_state_close(st);
+	cm_state_close(st);
 }
 END_TEST
 
@@ -754,7 +754,7 @@ END_TEST
  * those commits and the snapshot before them. */
 static void history(char **snap, size_t *slen, char **jour, size_t *jlen)
 {
-	struct sa_state *st = journal_fixture();
+	struct cm_state *st = journal_fixture();
 	char k[32], v[32];
 
 	*snap = slurp(statepath, slen);
@@ -762,16 +762,16 @@ static void history(char **snap, size_t *slen, char **jour, size_t *jlen)
 		snprintf(k, sizeof(k), "base.%02d", i);
 		snprintf(v, sizeof(v), "round %d", i);
 		if (i % 3 == 0)
-			ck_assert_int_eq(sa_state_del(st, k), 0);
+			ck_assert_int_eq(cm_state_del(st, k), 0);
 		else
-			ck_assert_int_eq(sa_state_set(st, k, v), 0);
-		ck_assert_int_eq(sa_state_commit(st), 0);
+			ck_assert_int_eq(cm_state_set(st, k, v), 0);
+		ck_assert_int_eq(cm_state_commit(st), 0);
 	}
-	sa_state_close(st);
+	cm_state_close(st);
 	*jour = slurp(journalpath, jlen);
 }
 
-static void check_history(struct sa_state *st, const char *last)
+static void check_history(struct cm_state *st, const char *last)
 {
 	char k[32], v[32];
 
@@ -779,25 +779,25 @@ static void check_history(struct sa_state *st, const char *last)
 		snprintf(k, sizeof(k), "base.%02d", i);
 		snprintf(v, sizeof(v), "round %d", i);
 		if (i % 3 == 0)
-			ck_assert_ptr_null(sa_state_get(st, k));
+			ck_assert_ptr_null(cm_state_get(st, k));
 		else if (i != 1 || !last)
-			ck_assert_str_eq(sa_state_get(st, k), v);
+			ck_assert_str_eq(cm_state_get(st, k), v);
 	}
 	if (last)
-		ck_assert_str_eq(sa_state_get(st, "base.01"), last);
+		ck_assert_str_eq(cm_state_get(st, "base.01"), last);
 	ck_assert_int_eq(count(st, "base."), 50 - 7);
 }
 
 START_TEST(test_crash_around_snapshot_rename)
 {
-	struct sa_state *st;
+	struct cm_state *st;
 	char *snap, *jour, *newsnap;
 	size_t slen, jlen, nlen;
 
 	history(&snap, &slen, &jour, &jlen);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
-	ck_assert_int_eq(sa_state_compact(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_compact(st), 0);
+	cm_state_close(st);
 	newsnap = slurp(statepath, &nlen);
 
 	/* 1. Killed before the child renamed its snapshot: the old snapshot,
@@ -805,9 +805,9 @@ START_TEST(test_crash_around_snapshot_rename)
 	spit(statepath, snap, slen);
 	spit(oldjournalpath, jour, jlen);
 	unlink(journalpath);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	check_history(st, NULL);
-	sa_state_close(st);
+	cm_state_close(st);
 	/* The open folded P.journal.old into a snapshot. */
 	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
 
@@ -816,29 +816,29 @@ START_TEST(test_crash_around_snapshot_rename)
 	{
 		/* A later commit in a fresh P.journal, written by a store that
 		 * saw the same history (so the records are genuine). */
-		struct sa_state *w;
+		struct cm_state *w;
 
 		spit(statepath, newsnap, nlen);
 		unlink(oldjournalpath);
-		ck_assert_int_eq(sa_state_open(statepath, &w, NULL), 0);
-		ck_assert_int_eq(sa_state_set(w, "base.01", "newest"), 0);
-		ck_assert_int_eq(sa_state_commit(w), 0);
-		sa_state_close(w);
+		ck_assert_int_eq(cm_state_open(statepath, &w, NULL), 0);
+		ck_assert_int_eq(cm_state_set(w, "base.01", "newest"), 0);
+		ck_assert_int_eq(cm_state_commit(w), 0);
+		cm_state_close(w);
 		spit(statepath, snap, slen);
 		spit(oldjournalpath, jour, jlen);
 	}
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	check_history(st, "newest");
-	sa_state_close(st);
+	cm_state_close(st);
 
 	/* 2. Killed after the rename, before P.journal.old was removed: the
 	 * new snapshot already holds it; replaying it again changes nothing. */
 	spit(statepath, newsnap, nlen);
 	spit(oldjournalpath, jour, jlen);
 	unlink(journalpath);
-	ck_assert_int_eq(sa_state_open(statepath, &st, NULL), 0);
+	ck_assert_int_eq(cm_state_open(statepath, &st, NULL), 0);
 	check_history(st, NULL);
-	sa_state_close(st);
+	cm_state_close(st);
 	free(snap);
 	free(jour);
 	free(newsnap);
@@ -847,40 +847,40 @@ END_TEST
 
 START_TEST(test_transaction)
 {
-	struct sa_state *st = journal_fixture();
-	struct sa_state_stats ss;
+	struct cm_state *st = journal_fixture();
+	struct cm_state_stats ss;
 	off_t j0;
 	char k[32];
 
-	ck_assert_int_eq(sa_state_set(st, "warm", "up"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "warm", "up"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
 	j0 = fsize(journalpath);
-	sa_state_begin(st);
-	ck_assert_int_eq(sa_state_in_transaction(st), 1);
+	cm_state_begin(st);
+	ck_assert_int_eq(cm_state_in_transaction(st), 1);
 	for (int i = 0; i < 10; i++) {
 		snprintf(k, sizeof(k), "base.%02d", i);
-		ck_assert_int_eq(sa_state_del(st, k), 0);
+		ck_assert_int_eq(cm_state_del(st, k), 0);
 		/* What engines do after each change: deferred, writes nothing. */
-		ck_assert_int_eq(sa_state_commit(st), 0);
+		ck_assert_int_eq(cm_state_commit(st), 0);
 		ck_assert_int_eq(fsize(journalpath), j0);
 	}
 	/* Nested (a second table of the same PDU): still one commit. */
-	sa_state_begin(st);
-	ck_assert_int_eq(sa_state_set(st, "other.table", "row"), 0);
-	ck_assert_int_eq(sa_state_end(st), 0);
+	cm_state_begin(st);
+	ck_assert_int_eq(cm_state_set(st, "other.table", "row"), 0);
+	ck_assert_int_eq(cm_state_end(st), 0);
 	ck_assert_int_eq(fsize(journalpath), j0);
-	ck_assert_uint_eq(sa_state_pending(st), 11);
-	ck_assert_int_eq(sa_state_end(st), 0);
-	ck_assert_int_eq(sa_state_in_transaction(st), 0);
-	ck_assert_uint_eq(sa_state_pending(st), 0);
-	sa_state_stats(st, &ss);
+	ck_assert_uint_eq(cm_state_pending(st), 11);
+	ck_assert_int_eq(cm_state_end(st), 0);
+	ck_assert_int_eq(cm_state_in_transaction(st), 0);
+	ck_assert_uint_eq(cm_state_pending(st), 0);
+	cm_state_stats(st, &ss);
 	ck_assert_uint_eq(ss.journal_commits, 2); /* "warm", then the whole transaction */
 	ck_assert_int_gt(fsize(journalpath), j0);
-	ck_assert_int_eq(sa_state_end(st), -EINVAL); /* unbalanced */
+	ck_assert_int_eq(cm_state_end(st), -EINVAL); /* unbalanced */
 	st = reopen(st, 0);
 	ck_assert_int_eq(count(st, "base."), 40);
-	ck_assert_str_eq(sa_state_get(st, "other.table"), "row");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "other.table"), "row");
+	cm_state_close(st);
 }
 END_TEST
 
@@ -888,23 +888,23 @@ END_TEST
  * next commit writes whatever the values are by then. */
 START_TEST(test_transaction_failure)
 {
-	struct sa_state *st = journal_fixture();
+	struct cm_state *st = journal_fixture();
 
-	sa_state_begin(st);
-	ck_assert_int_eq(sa_state_set(st, "a", "1"), 0);
+	cm_state_begin(st);
+	ck_assert_int_eq(cm_state_set(st, "a", "1"), 0);
 	/* The journal cannot be created: its name is taken by a directory. */
 	ck_assert_int_eq(mkdir(journalpath, 0700), 0);
-	ck_assert_int_lt(sa_state_end(st), 0);
-	ck_assert_uint_eq(sa_state_pending(st), 1);
-	ck_assert_str_eq(sa_state_get(st, "a"), "1");
+	ck_assert_int_lt(cm_state_end(st), 0);
+	ck_assert_uint_eq(cm_state_pending(st), 1);
+	ck_assert_str_eq(cm_state_get(st, "a"), "1");
 	ck_assert_int_eq(rmdir(journalpath), 0);
-	ck_assert_int_eq(sa_state_set(st, "b", "2"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_uint_eq(sa_state_pending(st), 0);
+	ck_assert_int_eq(cm_state_set(st, "b", "2"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_uint_eq(cm_state_pending(st), 0);
 	st = reopen(st, 0);
-	ck_assert_str_eq(sa_state_get(st, "a"), "1");
-	ck_assert_str_eq(sa_state_get(st, "b"), "2");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "a"), "1");
+	ck_assert_str_eq(cm_state_get(st, "b"), "2");
+	cm_state_close(st);
 }
 END_TEST
 
@@ -914,13 +914,13 @@ END_TEST
  * tail (a commit being written) or a damaged snapshot. */
 START_TEST(test_readonly)
 {
-	struct sa_state *st = journal_fixture(), *ro;
+	struct cm_state *st = journal_fixture(), *ro;
 	char before[512], after[512];
 	int corrupt = -1;
 
-	ck_assert_int_eq(sa_state_set(st, "one", "1"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_set(st, "one", "1"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	{
 		int fd = open(journalpath, O_WRONLY | O_APPEND);
 
@@ -929,21 +929,21 @@ START_TEST(test_readonly)
 		close(fd);
 	}
 	list_dir(before, sizeof(before));
-	ck_assert_int_eq(sa_state_open_readonly(statepath, &ro, &corrupt), 0);
+	ck_assert_int_eq(cm_state_open_readonly(statepath, &ro, &corrupt), 0);
 	ck_assert_int_eq(corrupt, 0);
-	ck_assert_str_eq(sa_state_get(ro, "one"), "1");
+	ck_assert_str_eq(cm_state_get(ro, "one"), "1");
 	ck_assert_int_eq(count(ro, "base."), 50);
-	ck_assert_int_eq(sa_state_set(ro, "x", "y"), 0); /* memory only */
-	ck_assert_int_eq(sa_state_commit(ro), -EROFS);
-	ck_assert_int_eq(sa_state_compact(ro), -EROFS);
-	sa_state_close(ro);
+	ck_assert_int_eq(cm_state_set(ro, "x", "y"), 0); /* memory only */
+	ck_assert_int_eq(cm_state_commit(ro), -EROFS);
+	ck_assert_int_eq(cm_state_compact(ro), -EROFS);
+	cm_state_close(ro);
 	list_dir(after, sizeof(after));
 	ck_assert_str_eq(before, after);
 	ck_assert_ptr_nonnull(strstr(after, "state.journal"));
 	/* A writer opening it drops the torn record and goes on. */
 	st = reopen(NULL, 0);
-	ck_assert_str_eq(sa_state_get(st, "one"), "1");
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "one"), "1");
+	cm_state_close(st);
 }
 END_TEST
 
@@ -951,24 +951,24 @@ END_TEST
  * everything committed before, and commits made meanwhile survive too. */
 START_TEST(test_compact_background)
 {
-	struct sa_state *st = journal_fixture();
-	struct sa_state_stats ss;
+	struct cm_state *st = journal_fixture();
+	struct cm_state_stats ss;
 
-	ck_assert_int_eq(sa_state_set(st, "before", "1"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	ck_assert_int_eq(sa_state_compact_background(st), 0);
-	sa_state_stats(st, &ss);
-	ck_assert_int_eq(sa_state_compact_background(st), ss.compacting ? -EBUSY : 0);
-	ck_assert_int_eq(sa_state_set(st, "during", "2"), 0);
-	ck_assert_int_eq(sa_state_del(st, "base.03"), 0);
-	ck_assert_int_eq(sa_state_commit(st), 0);
-	sa_state_close(st);
+	ck_assert_int_eq(cm_state_set(st, "before", "1"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	ck_assert_int_eq(cm_state_compact_background(st), 0);
+	cm_state_stats(st, &ss);
+	ck_assert_int_eq(cm_state_compact_background(st), ss.compacting ? -EBUSY : 0);
+	ck_assert_int_eq(cm_state_set(st, "during", "2"), 0);
+	ck_assert_int_eq(cm_state_del(st, "base.03"), 0);
+	ck_assert_int_eq(cm_state_commit(st), 0);
+	cm_state_close(st);
 	ck_assert_int_eq(access(oldjournalpath, F_OK), -1);
 	st = reopen(NULL, 0);
-	ck_assert_str_eq(sa_state_get(st, "before"), "1");
-	ck_assert_str_eq(sa_state_get(st, "during"), "2");
-	ck_assert_ptr_null(sa_state_get(st, "base.03"));
-	sa_state_close(st);
+	ck_assert_str_eq(cm_state_get(st, "before"), "1");
+	ck_assert_str_eq(cm_state_get(st, "during"), "2");
+	ck_assert_ptr_null(cm_state_get(st, "base.03"));
+	cm_state_close(st);
 }
 END_TEST
 
@@ -995,7 +995,7 @@ START_TEST(test_sigkill_transactions)
 		int p[2];
 		pid_t pid;
 		char buf[32];
-		struct sa_state *st;
+		struct cm_state *st;
 		const char *g;
 		unsigned long gen;
 		int corrupt = -1;
@@ -1005,23 +1005,23 @@ START_TEST(test_sigkill_transactions)
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			close(p[0]);
-			if (sa_state_open(statepath, &st, NULL) < 0)
+			if (cm_state_open(statepath, &st, NULL) < 0)
 				_exit(2);
-			g = sa_state_get(st, "gen");
+			g = cm_state_get(st, "gen");
 			gen = g ? strtoul(g, NULL, 10) : 0;
 			for (;;) {
 				gen++;
-				sa_state_begin(st);
+				cm_state_begin(st);
 				snprintf(v, sizeof(v), "%lu", gen);
-				sa_state_set(st, "gen", v);
-				sa_state_commit(st);
+				cm_state_set(st, "gen", v);
+				cm_state_commit(st);
 				for (int i = 0; i < 10; i++) {
 					snprintf(k, sizeof(k), "row.%d", i);
 					sigkill_value(big, gen, i);
-					sa_state_set(st, k, big);
-					sa_state_commit(st);
+					cm_state_set(st, k, big);
+					cm_state_commit(st);
 				}
-				if (sa_state_end(st) < 0)
+				if (cm_state_end(st) < 0)
 					_exit(3);
 				if (gen % 5 == 0)
 					(void)!write(p[1], "c", 1); /* some progress made */
@@ -1033,9 +1033,9 @@ START_TEST(test_sigkill_transactions)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		close(p[0]);
-		ck_assert_int_eq(sa_state_open(statepath, &st, &corrupt), 0);
+		ck_assert_int_eq(cm_state_open(statepath, &st, &corrupt), 0);
 		ck_assert_int_eq(corrupt, 0);
-		g = sa_state_get(st, "gen");
+		g = cm_state_get(st, "gen");
 		ck_assert_ptr_nonnull(g);
 		gen = strtoul(g, NULL, 10);
 		ck_assert_uint_ge(gen, last_seen);
@@ -1044,12 +1044,12 @@ START_TEST(test_sigkill_transactions)
 
 			snprintf(k, sizeof(k), "row.%d", i);
 			sigkill_value(big, gen, i);
-			got = sa_state_get(st, k);
+			got = cm_state_get(st, k);
 			ck_assert_msg(got && strcmp(got, big) == 0, "round %d: %s from another gen than %lu", round, k,
 			              gen);
 		}
 		last_seen = gen;
-		sa_state_close(st);
+		cm_state_close(st);
 	}
 }
 END_TEST
