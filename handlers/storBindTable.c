@@ -1,4 +1,5 @@
-/* storBindTable.c: sanStorAccountBindTable, which CHAP account a target asks for (incoming) or answers with (outgoing). */
+/* storBindTable.c: sanStorAccountBindTable, which CHAP account a target asks for (incoming) or answers with (outgoing).
+ */
 #include <config.h>
 
 #include <errno.h>

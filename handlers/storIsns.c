@@ -83,8 +83,9 @@ static int from_image(const struct isns_image *w, struct stor_isns *s)
 	if (w->addr_type == 0 && w->addr_len == 0)
 		return 0;
 	if ((w->addr_type == 1 && w->addr_len == 4) || (w->addr_type == 2 && w->addr_len == 16))
-		return inet_ntop(w->addr_type == 2 ? AF_INET6 : AF_INET, w->addr, s->server, sizeof(s->server)) ? 0
-		                                                                                               : -EINVAL;
+		return inet_ntop(w->addr_type == 2 ? AF_INET6 : AF_INET, w->addr, s->server, sizeof(s->server))
+		           ? 0
+		           : -EINVAL;
 	return w->addr_len && w->addr_len != 4 && w->addr_len != 16 ? -EMSGSIZE : -EDOM;
 }
 

@@ -49,7 +49,9 @@ static int lun_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list 
 	case H_SLUN_SIZE: h_set_u32(vb, ASN_UNSIGNED, l ? l->size_mib : c->size_mib); break;
 	case H_SLUN_BACKING: h_set_str(vb, l ? l->backing : c->text, STOR_PATH_MAX); break;
 	case H_SLUN_SERIAL: h_set_str(vb, l ? l->serial : "", sizeof(l->serial)); break;
-	case H_SLUN_DESIGNATOR: h_set_octets(vb, l ? (const void *)l->designator : "", l ? l->designator_len : 0); break;
+	case H_SLUN_DESIGNATOR:
+		h_set_octets(vb, l ? (const void *)l->designator : "", l ? l->designator_len : 0);
+		break;
 	case H_SLUN_VENDOR: h_set_str(vb, l ? l->vendor : "", sizeof(l->vendor)); break;
 	case H_SLUN_MODEL: h_set_str(vb, l ? l->model : "", sizeof(l->model)); break;
 	case H_SLUN_CAPACITY: h_set_u64(vb, l ? l->capacity : 0); break;

@@ -1,4 +1,5 @@
-/* storTargetTable.c: sanStorTargetTable, tgt's targets with their counters, and targets created over SNMP (RowStatus). */
+/* storTargetTable.c: sanStorTargetTable, tgt's targets with their counters, and targets created over SNMP (RowStatus).
+ */
 #include <config.h>
 
 #include <errno.h>

@@ -91,14 +91,14 @@ struct tgtc_bound {
 struct tgtc_target_info {
 	uint32_t tid;
 	char name[TGTC_NAME_MAX];
-	struct tgtc_bound *bound;
-	size_t nbound;
 	struct tgtc_lun *luns;
 	size_t nluns;
 	struct tgtc_nexus *nexus;
 	size_t nnexus;
 	struct tgtc_acl *acls;
 	size_t nacls;
+	struct tgtc_bound *bound;
+	size_t nbound;
 };
 struct tgtc_show {
 	struct tgtc_target_info *targets;

@@ -217,7 +217,8 @@ int stor_lun_row_next(int first, uint32_t tid, uint32_t lun, uint32_t *otid, uin
 	}
 }
 
-/* ---- persistence: "HEX(name);HEX(text);HEX(secret);size;flag;storage" --------------------------------------------- */
+/* ---- persistence: "HEX(name);HEX(text);HEX(secret);size;flag;storage" ---------------------------------------------
+ */
 
 static void hex(char *out, const char *s)
 {
@@ -505,8 +506,7 @@ int stor_conf_validate(const struct stor_conf *c, int parent_pending)
 			return S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode) ? 0 : -EINVAL;
 		return c->size_mib ? 0 : -EDOM;
 	case STOR_K_ACCOUNT:
-		if (!c->k[0] || !c->name[0] || strlen(c->name) >= STOR_USER_MAX || !plain(c->name) ||
-		    !plain(c->secret))
+		if (!c->k[0] || !c->name[0] || strlen(c->name) >= STOR_USER_MAX || !plain(c->name) || !plain(c->secret))
 			return -EINVAL;
 		if (strlen(c->secret) < STOR_SECRET_MIN || strlen(c->secret) > STOR_SECRET_MAX)
 			return -EMSGSIZE;
@@ -524,8 +524,8 @@ int stor_conf_validate(const struct stor_conf *c, int parent_pending)
 		if (get(STOR_K_BIND, c->k[0], c->k[1]))
 			return -EEXIST;
 		/* tgt keeps one outgoing account per target. */
-		for (const struct stor_conf *b = stor_conf_next(STOR_K_BIND, 0, c->k[0], 0); c->flag == STOR_BIND_OUT &&
-		                                                                              b && b->k[0] == c->k[0];
+		for (const struct stor_conf *b = stor_conf_next(STOR_K_BIND, 0, c->k[0], 0);
+		     c->flag == STOR_BIND_OUT && b && b->k[0] == c->k[0];
 		     b = stor_conf_next(STOR_K_BIND, 0, b->k[0], b->k[1]))
 			if (b->flag == STOR_BIND_OUT)
 				return -EEXIST;
@@ -572,8 +572,9 @@ static void job_done(void *arg, int rc, const char *out, size_t len)
 		return;
 	}
 	if (!it->warned)
-		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d cannot apply %s %u.%u (%s); retried every round", conf.control,
-		       kind_name[kind], (unsigned int)it->pub.k[0], (unsigned int)it->pub.k[1], strerror(-rc));
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d cannot apply %s %u.%u (%s); retried every round",
+		       conf.control, kind_name[kind], (unsigned int)it->pub.k[0], (unsigned int)it->pub.k[1],
+		       strerror(-rc));
 	it->warned = 1;
 }
 
@@ -604,11 +605,12 @@ static void apply(struct item *it)
 		if (!(acct = get(STOR_K_ACCOUNT, it->pub.k[1], 0)))
 			return;
 		if (it->pub.flag == STOR_BIND_OUT)
-			rc = tgtc_run(conf.control, conf.owner, job_done, arg, "--lld", "iscsi", "--op", "bind", "--mode",
-			              "account", "--tid", ts, "--user", acct->pub.name, "--outgoing", (char *)NULL);
+			rc = tgtc_run(conf.control, conf.owner, job_done, arg, "--lld", "iscsi", "--op", "bind",
+			              "--mode", "account", "--tid", ts, "--user", acct->pub.name, "--outgoing",
+			              (char *)NULL);
 		else
-			rc = tgtc_run(conf.control, conf.owner, job_done, arg, "--lld", "iscsi", "--op", "bind", "--mode",
-			              "account", "--tid", ts, "--user", acct->pub.name, (char *)NULL);
+			rc = tgtc_run(conf.control, conf.owner, job_done, arg, "--lld", "iscsi", "--op", "bind",
+			              "--mode", "account", "--tid", ts, "--user", acct->pub.name, (char *)NULL);
 		break;
 	case STOR_K_ACL:
 		rc = tgtc_acl(conf.control, conf.owner, job_done, arg, it->pub.k[0], 1, it->pub.flag == STOR_ACL_NAME,
@@ -623,8 +625,9 @@ static void quiet_done(void *arg, int rc, const char *out, size_t len)
 {
 	(void)out;
 	(void)len;
+	/* Also when tgt never had it (a row destroyed before it was applied): not worth a warning. */
 	if (rc < 0 && rc != -ECANCELED)
-		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d: removing a %s: %s", conf.control, (const char *)arg,
+		cm_log(CM_LOG_INFO, TAG, "tgtadm -C %d: removing a %s: %s", conf.control, (const char *)arg,
 		       strerror(-rc));
 	else if (rc == 0)
 		stor_round_kick();
@@ -750,8 +753,8 @@ void stor_conf_round(const struct tgtc_show *show, char (*accounts)[TGTC_NAME_MA
 				continue;
 			}
 			if (it->pub.active)
-				cm_log(CM_LOG_WARNING, TAG, "%s %u.%u vanished from tgt: applying it again", kind_name[k],
-				       (unsigned int)it->pub.k[0], (unsigned int)it->pub.k[1]);
+				cm_log(CM_LOG_WARNING, TAG, "%s %u.%u vanished from tgt: applying it again",
+				       kind_name[k], (unsigned int)it->pub.k[0], (unsigned int)it->pub.k[1]);
 			it->pub.active = 0;
 			if (can && !it->busy)
 				apply(it);
@@ -861,7 +864,7 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 	int rc = stor_conf_validate_destroy(kind, k0, k1, force);
 	struct item *it = get(kind, k0, k1), *acct;
 	char ts[16], ls[16];
-	int in_tgt = it ? it->pub.active : 1;
+	/* tgt may have it even when the last round did not list it yet: remove it in any case. */
 
 	if (rc < 0)
 		return rc;
@@ -878,14 +881,12 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 			while ((c = stor_conf_next(k, 0, k0, 0)) && c->k[0] == k0)
 				forget(k, c->k[0], c->k[1]);
 		}
-		if (live_target(k0))
-			tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete",
-			         "--mode", "target", "--tid", ts, force ? "--force" : (char *)NULL, (char *)NULL);
+		tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete", "--mode",
+		         "target", "--tid", ts, force ? "--force" : (char *)NULL, (char *)NULL);
 		break;
 	case STOR_K_LUN:
-		if (in_tgt)
-			tgtc_run(conf.control, conf.owner, quiet_done, "LUN", "--lld", "iscsi", "--op", "delete", "--mode",
-			         "logicalunit", "--tid", ts, "--lun", ls, (char *)NULL);
+		tgtc_run(conf.control, conf.owner, quiet_done, "LUN", "--lld", "iscsi", "--op", "delete", "--mode",
+		         "logicalunit", "--tid", ts, "--lun", ls, (char *)NULL);
 		break;
 	case STOR_K_ACCOUNT:
 		/* tgt unbinds an account it deletes. */
@@ -901,15 +902,14 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 		         "account", "--user", it->pub.name, (char *)NULL);
 		break;
 	case STOR_K_BIND:
-		if ((acct = get(STOR_K_ACCOUNT, k1, 0)) && it->pub.active)
+		if ((acct = get(STOR_K_ACCOUNT, k1, 0)))
 			tgtc_run(conf.control, conf.owner, quiet_done, "binding", "--lld", "iscsi", "--op", "unbind",
 			         "--mode", "account", "--tid", ts, "--user", acct->pub.name,
 			         it->pub.flag == STOR_BIND_OUT ? "--outgoing" : (char *)NULL, (char *)NULL);
 		break;
 	case STOR_K_ACL:
-		if (it->pub.active)
-			tgtc_acl(conf.control, conf.owner, quiet_done, (void *)"ACL", k0, 0, it->pub.flag == STOR_ACL_NAME,
-			         it->pub.name);
+		tgtc_acl(conf.control, conf.owner, quiet_done, (void *)"ACL", k0, 0, it->pub.flag == STOR_ACL_NAME,
+		         it->pub.name);
 		break;
 	}
 	if (it) {

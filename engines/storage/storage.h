@@ -193,10 +193,10 @@ enum stor_conf_kind { STOR_K_TARGET = 0, STOR_K_LUN, STOR_K_ACCOUNT, STOR_K_BIND
 enum stor_bind_dir { STOR_BIND_IN = 1, STOR_BIND_OUT = 2 };
 enum stor_acl_kind { STOR_ACL_NAME = 1, STOR_ACL_ADDRESS = 2 };
 struct stor_conf {
-	int kind;     /* enum stor_conf_kind */
+	int kind;      /* enum stor_conf_kind */
 	uint32_t k[2]; /* target: tid; LUN: tid, lun; account: index; bind: tid, account index; ACL: tid, index */
-	int storage;  /* STOR_ST_VOLATILE or STOR_ST_NONVOLATILE */
-	int active;   /* tgt lists it now */
+	int storage;   /* STOR_ST_VOLATILE or STOR_ST_NONVOLATILE */
+	int active;    /* tgt lists it now */
 	char name[STOR_NAME_MAX]; /* target: IQN; account: user; ACL: the rule (a name, ALL, an address or subnet) */
 	char text[STOR_PATH_MAX]; /* target: alias; LUN: backing file or device */
 	char secret[STOR_SECRET_MAX + 1]; /* account: never logged, never read back */

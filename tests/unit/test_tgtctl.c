@@ -205,7 +205,7 @@ START_TEST(test_model_monotonic)
 	struct tgtc_nexus_conn conn = {0, "127.0.0.1"};
 	struct tgtc_nexus nx[2] = {{5, "iqn.x:a", &conn, 1}, {6, "iqn.x:b", &conn, 1}};
 	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0", ""}, {1, "disk", 67, "/d", "s1", ""}};
-	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0};
+	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0, NULL, 0};
 	struct tgtc_show sh = {&ti, 1};
 	struct tgtc_counter c[3] = {
 	    {7, 1, 5, 0, 1000, 10, 500, 5},
