@@ -23,7 +23,7 @@ static const struct h_column target_cols[] = {
     {H_STGT_ALIAS, H_RC, H_SYN_ADMIN_STRING, 0, 0, STOR_ALIAS_MAX - 1},
     {H_STGT_STORAGE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
     {H_STGT_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
-    {H_STGT_FORCE, H_RC, H_SYN_TRUTH, 0, 0, 0},
+    {H_STGT_FORCE, H_RC, H_SYN_TRUTH, H_COL_WITH_DESTROY, 0, 0},
 };
 
 struct tgt_image {

@@ -633,6 +633,19 @@ static void quiet_done(void *arg, int rc, const char *out, size_t len)
 		stor_round_kick();
 }
 
+static void offline_done(void *arg, int rc, const char *out, size_t len)
+{
+	char ts[16];
+
+	(void)out;
+	(void)len;
+	if (rc == -ECANCELED)
+		return;
+	snprintf(ts, sizeof(ts), "%u", (unsigned int)(uintptr_t)arg);
+	tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete", "--mode", "target",
+	         "--tid", ts, "--force", (char *)NULL);
+}
+
 static const struct tgtc_target_info *show_target(const struct tgtc_show *show, uint32_t tid)
 {
 	for (size_t i = 0; i < show->ntargets; i++)
@@ -843,7 +856,10 @@ int stor_conf_validate_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 		t = live_target(k0);
 		if (!get(kind, k0, k1) && !(t && stor_lun_find(t, k1)))
 			return -ENOENT;
-		return k1 == 0 ? -EPERM : 0; /* the controller LU goes with its target only */
+		if (k1 == 0)
+			return -EPERM; /* the controller LU goes with its target only */
+		/* tgt refuses to delete an LU in use ("still active"): say so now rather than fail later. */
+		return t && t->nsessions ? -EBUSY : 0;
 	default: return get(kind, k0, k1) ? 0 : -ENOENT;
 	}
 }
@@ -881,8 +897,15 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 			while ((c = stor_conf_next(k, 0, k0, 0)) && c->k[0] == k0)
 				forget(k, c->k[0], c->k[1]);
 		}
-		tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete", "--mode",
-		         "target", "--tid", ts, force ? "--force" : (char *)NULL, (char *)NULL);
+		/* tgt refuses to delete a target whose LUs are in use, --force or not, but deletes an offline
+		 * one: take it offline first (no new logins), then delete it. */
+		if (force)
+			tgtc_run(conf.control, conf.owner, offline_done, (void *)(uintptr_t)k0, "--lld", "iscsi",
+			         "--op", "update", "--mode", "target", "--tid", ts, "--name", "state", "--value",
+			         "offline", (char *)NULL);
+		else
+			tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete",
+			         "--mode", "target", "--tid", ts, (char *)NULL);
 		break;
 	case STOR_K_LUN:
 		tgtc_run(conf.control, conf.owner, quiet_done, "LUN", "--lld", "iscsi", "--op", "delete", "--mode",

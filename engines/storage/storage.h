@@ -214,12 +214,12 @@ const struct stor_conf *stor_conf_next(int kind, int first, uint32_t k0, uint32_
 int stor_conf_validate(const struct stor_conf *c, int parent_pending);
 int stor_conf_create(const struct stor_conf *c);
 /* Destroy (also of a target or LUN tgt had that the agent did not create): -EBUSY for a target with sessions unless
- * force (then they are ended by tgt); a target takes its LUNs, bindings and ACLs with it, an account its bindings. */
+ * force (tgt takes it offline, then deletes it, ending them), and for a LUN of a target with sessions; a target takes
+ * its LUNs, bindings and ACLs with it, an account its bindings. */
 int stor_conf_validate_destroy(int kind, uint32_t k0, uint32_t k1, int force);
 int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force);
 /* A target's alias may change while active: the agent keeps it (tgt 1.0.85 has no TargetAlias to set). */
 int stor_conf_set_alias(uint32_t tid, const char *alias);
-/* Whether the agent created the target / LUN (sanStor*StorageType other(1) otherwise). */
 /* Merged rows of tgt and of the agent's configuration (a configured row tgt lacks is listed too). */
 int stor_target_row_next(int first, uint32_t after, uint32_t *tid);
 int stor_lun_row_next(int first, uint32_t tid, uint32_t lun, uint32_t *otid, uint32_t *olun);

@@ -110,8 +110,19 @@ printf 'SourceName = %s\nBindAddress = 127.0.0.1:%s\nPIDFile = %s\nControlSocket
 	"$SA_IQN_PREFIX:isns" "$ISNS_PORT" "$SA_TMP/isnsd.pid" "$SA_TMP/isnsctl" "$SA_TMP/isnsdb" >"$SA_TMP/isnsd.conf"
 printf 'SourceName = %s\nServerAddress = 127.0.0.1:%s\nSecurity = 0\n' "$SA_IQN_PREFIX:admin" "$ISNS_PORT" \
 	>"$SA_TMP/isnsadm.conf"
-sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >"$SA_TMP/isnsd.log" 2>&1
-sa_wait_for 10 sa_isnsadm --list entities || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
+start_isnsd() {
+	sa_bg isnsd -f -4 -c "$SA_TMP/isnsd.conf" >>"$SA_TMP/isnsd.log" 2>&1
+	ISNSD_PID=$SA_LASTPID
+	sa_wait_for 10 sa_isnsadm --list entities || sa_fail "isnsd did not answer on 127.0.0.1:$ISNS_PORT"
+}
+# open-isns 0.101's isnsd may exit when a tgtd that registered with it goes away: then it is started again (its
+# database kept), as an administrator would.
+isnsd_again() {
+	kill -0 "$ISNSD_PID" 2>/dev/null && return 0
+	sa_log "isnsd exited with tgtd ($(tail -c 300 "$SA_TMP/isnsd.log" | tr '\n' ' ')): starting it again"
+	start_isnsd
+}
+start_isnsd
 # tgt 1.0.85 registers all its portals in one DevAttrReg, which open-isns refuses (Invalid registration) when
 # there are two: keep tgt's first one only.
 sa_tgt_ctl --lld iscsi --op delete --mode portal --param "portal=127.0.0.2:$P" || sa_fail "tgtadm: delete portal"
@@ -157,6 +168,7 @@ sa_log "bad input refused: paths outside $LUNS (wrongValue), missing size or tar
 
 # ---- tgtd restarted empty: everything is back ----------------------------------------------------------------
 sa_stop_tgtd
+isnsd_again
 sa_bg tgtd -f -C "$SA_TGT_CONTROL" --iscsi "portal=127.0.0.1:$P" >>"$SA_TMP/tgtd.log" 2>&1
 SA_TGTD_PID=$SA_LASTPID
 sa_wait_for 10 sa_tgt_ctl --op show --mode sys || sa_fail "tgtd did not restart"
@@ -168,12 +180,13 @@ back() {
 sa_wait_for 20 back || sa_fail "not all re-applied to the new tgtd: $(tgt_show); $(sa_tgt_ctl --op show --mode sys | sed -n '/iSNS/,$p')"
 sa_wait_for 10 active "$BND.3.1.$A" || sa_fail "binding not active again: $(sa_get "$BND.3.1.$A")"
 check_access
-sa_wait_for 15 isns_lists || sa_fail "isnsd does not list $IQN after the tgtd restart"
+sa_wait_for 15 isns_lists || sa_fail "isnsd does not list $IQN after the tgtd restart (isnsd $(kill -0 "$ISNSD_PID" 2>/dev/null && echo runs || echo exited)): $(sa_tgt_ctl --op show --mode sys | sed -n '/iSNS/,$p')"
 sa_log "tgtd restarted empty: target, LUN, account, binding, ACLs and iSNS re-applied; CHAP login works again"
 
 # ---- and after an agent restart (persisted rows), against yet another empty tgtd ----------------------------
 sa_stop_pid "$SA_AGENT_PID"
 sa_stop_tgtd
+isnsd_again
 sa_bg tgtd -f -C "$SA_TGT_CONTROL" --iscsi "portal=127.0.0.1:$P" >>"$SA_TMP/tgtd.log" 2>&1
 SA_TGTD_PID=$SA_LASTPID
 sa_wait_for 10 sa_tgt_ctl --op show --mode sys || sa_fail "tgtd did not restart"
