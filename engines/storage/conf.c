@@ -1013,6 +1013,16 @@ int stor_isns_set(const struct stor_isns *in)
 
 /* ---- start / stop ----------------------------------------------------------------------------------------------- */
 
+void stor_conf_configure(const struct sa_storage_config *cfg)
+{
+	conf.lun_dir[0] = '\0';
+	if (cfg->lun_dir && cfg->lun_dir[0] && !realpath(cfg->lun_dir, conf.lun_dir)) {
+		cm_log(CM_LOG_WARNING, TAG, "storage.lun_dir %s: %s: LUNs cannot be created over SNMP", cfg->lun_dir,
+		       strerror(errno));
+		conf.lun_dir[0] = '\0';
+	}
+}
+
 void stor_conf_start(const struct sa_storage_config *cfg, int control, const void *owner)
 {
 	struct cm_state *st = sa_engines_state();
@@ -1020,12 +1030,7 @@ void stor_conf_start(const struct sa_storage_config *cfg, int control, const voi
 	conf.running = 1;
 	conf.control = control;
 	conf.owner = owner;
-	conf.lun_dir[0] = '\0';
-	if (cfg->lun_dir && cfg->lun_dir[0] && !realpath(cfg->lun_dir, conf.lun_dir)) {
-		cm_log(CM_LOG_WARNING, TAG, "storage.lun_dir %s: %s: LUNs cannot be created over SNMP", cfg->lun_dir,
-		       strerror(errno));
-		conf.lun_dir[0] = '\0';
-	}
+	stor_conf_configure(cfg);
 	if (st) {
 		cm_state_foreach(st, KEY_PREFIX, restore_one, NULL);
 		restore_isns();

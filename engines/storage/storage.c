@@ -1132,6 +1132,7 @@ int stor_apply(const struct sa_storage_config *cfg)
 		}
 		stor_fb_configure(cfg);
 		stor_identify_configure(cfg);
+		stor_conf_configure(cfg);
 		return 0;
 	}
 	stor_stop();
