@@ -633,17 +633,115 @@ static void quiet_done(void *arg, int rc, const char *out, size_t len)
 		stor_round_kick();
 }
 
+/* Targets being destroyed with force: tried again every round (a session's commands in flight keep tgt from
+ * deleting it) until tgt no longer lists them, a few rounds at most. */
+#define DOOM_TRIES 10
+struct doomed {
+	uint32_t tid;
+	char name[STOR_NAME_MAX];
+	int tries, busy;
+};
+static struct doomed *doomed;
+static size_t ndoomed;
+
+static struct doomed *doomed_find(uint32_t tid)
+{
+	for (size_t i = 0; i < ndoomed; i++)
+		if (doomed[i].tid == tid)
+			return &doomed[i];
+	return NULL;
+}
+
+static void doomed_deleted(void *arg, int rc, const char *out, size_t len)
+{
+	struct doomed *d;
+
+	(void)out;
+	(void)len;
+	if (rc == -ECANCELED)
+		return;
+	if ((d = doomed_find((uint32_t)(uintptr_t)arg)))
+		d->busy = 0;
+	if (rc == 0)
+		stor_round_kick();
+}
+
+/* The target is offline (no new logins): its sessions are ended, then it is deleted. */
 static void offline_done(void *arg, int rc, const char *out, size_t len)
 {
+	uint32_t tid = (uint32_t)(uintptr_t)arg;
+	const struct stor_target *t = stor_target_find(tid);
 	char ts[16];
 
 	(void)out;
 	(void)len;
 	if (rc == -ECANCELED)
 		return;
-	snprintf(ts, sizeof(ts), "%u", (unsigned int)(uintptr_t)arg);
-	tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete", "--mode", "target",
-	         "--tid", ts, "--force", (char *)NULL);
+	snprintf(ts, sizeof(ts), "%u", (unsigned int)tid);
+	for (size_t i = 0; t && i < t->nsessions; i++)
+		for (size_t k = 0; k < t->sessions[i].nconns; k++) {
+			char ss[16], cs[16];
+
+			snprintf(ss, sizeof(ss), "%u", (unsigned int)t->sessions[i].sid);
+			snprintf(cs, sizeof(cs), "%u", (unsigned int)t->sessions[i].cids[k]);
+			tgtc_run(conf.control, conf.owner, NULL, NULL, "--lld", "iscsi", "--op", "delete", "--mode",
+			         "conn", "--tid", ts, "--sid", ss, "--cid", cs, (char *)NULL);
+		}
+	if (tgtc_run(conf.control, conf.owner, doomed_deleted, arg, "--lld", "iscsi", "--op", "delete", "--mode",
+	             "target", "--tid", ts, "--force", (char *)NULL) < 0)
+		doomed_deleted(arg, -ENOMEM, "", 0);
+}
+
+static void doom_try(struct doomed *d)
+{
+	char ts[16];
+
+	snprintf(ts, sizeof(ts), "%u", (unsigned int)d->tid);
+	d->tries++;
+	if (tgtc_run(conf.control, conf.owner, offline_done, (void *)(uintptr_t)d->tid, "--lld", "iscsi", "--op",
+	             "update", "--mode", "target", "--tid", ts, "--name", "state", "--value", "offline",
+	             (char *)NULL) == 0)
+		d->busy = 1;
+}
+
+static void doom(uint32_t tid, const char *name)
+{
+	struct doomed *d = doomed_find(tid), *nd;
+
+	if (!d) {
+		if (!(nd = realloc(doomed, (ndoomed + 1) * sizeof(*nd))))
+			return;
+		doomed = nd;
+		d = &doomed[ndoomed++];
+		memset(d, 0, sizeof(*d));
+		d->tid = tid;
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	}
+	d->tries = 0;
+	if (!d->busy)
+		doom_try(d);
+}
+
+static void doomed_round(const struct tgtc_show *show)
+{
+	for (size_t i = 0; i < ndoomed;) {
+		struct doomed *d = &doomed[i];
+		const struct tgtc_target_info *t = NULL;
+
+		for (size_t k = 0; k < show->ntargets && !t; k++)
+			if (show->targets[k].tid == d->tid)
+				t = &show->targets[k];
+		if (!d->busy && (!t || strcmp(t->name, d->name) != 0 || d->tries >= DOOM_TRIES)) {
+			if (t && d->tries >= DOOM_TRIES)
+				cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d cannot delete target %u (%s)", conf.control,
+				       (unsigned int)d->tid, d->name);
+			doomed[i] = doomed[--ndoomed];
+			continue;
+		}
+		if (!d->busy)
+			doom_try(d);
+		i++;
+	}
 }
 
 static const struct tgtc_target_info *show_target(const struct tgtc_show *show, uint32_t tid)
@@ -711,6 +809,7 @@ void stor_conf_round(const struct tgtc_show *show, char (*accounts)[TGTC_NAME_MA
 		conf.tgt_isns = *isns;
 	if (!conf.running)
 		return;
+	doomed_round(show);
 	isns_round(isns);
 	for (int k = 0; k < STOR_K_COUNT; k++) {
 		for (size_t i = 0; i < items[k].n; i++) {
@@ -879,6 +978,7 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 {
 	int rc = stor_conf_validate_destroy(kind, k0, k1, force);
 	struct item *it = get(kind, k0, k1), *acct;
+	const struct stor_target *lt;
 	char ts[16], ls[16];
 	/* tgt may have it even when the last round did not list it yet: remove it in any case. */
 
@@ -899,10 +999,8 @@ int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force)
 		}
 		/* tgt refuses to delete a target whose LUs are in use, --force or not, but deletes an offline
 		 * one: take it offline first (no new logins), then delete it. */
-		if (force)
-			tgtc_run(conf.control, conf.owner, offline_done, (void *)(uintptr_t)k0, "--lld", "iscsi",
-			         "--op", "update", "--mode", "target", "--tid", ts, "--name", "state", "--value",
-			         "offline", (char *)NULL);
+		if (force && (lt = live_target(k0)))
+			doom(k0, lt->name);
 		else
 			tgtc_run(conf.control, conf.owner, quiet_done, "target", "--lld", "iscsi", "--op", "delete",
 			         "--mode", "target", "--tid", ts, (char *)NULL);
@@ -1052,5 +1150,8 @@ void stor_conf_stop(void)
 	memset(&conf.isns, 0, sizeof(conf.isns));
 	memset(&conf.tgt_isns, 0, sizeof(conf.tgt_isns));
 	conf.isns_busy = 0;
+	free(doomed);
+	doomed = NULL;
+	ndoomed = 0;
 	conf.running = 0;
 }

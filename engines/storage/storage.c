@@ -675,7 +675,8 @@ static int build_target(struct stor_target *t, const struct tgtc_target_info *in
 		l->size_mib = mb_to_mib(in->luns[i].size_mb);
 		t->nluns++;
 	}
-	qsort(t->luns, t->nluns, sizeof(*t->luns), cmp_lun);
+	if (t->nluns)
+		qsort(t->luns, t->nluns, sizeof(*t->luns), cmp_lun);
 	if (in->nnexus && !(t->sessions = calloc(in->nnexus, sizeof(*t->sessions))))
 		return -ENOMEM;
 	for (size_t i = 0; i < in->nnexus; i++) {
@@ -719,7 +720,8 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 		}
 		n++;
 	}
-	qsort(nt, n, sizeof(*nt), cmp_target);
+	if (n) /* an empty tgtd: no array (qsort must not get NULL) */
+		qsort(nt, n, sizeof(*nt), cmp_target);
 	/* Duplicate tids cannot come from tgt; keep the first of each anyway. */
 	for (size_t i = 1; i < n;) {
 		if (nt[i].tid == nt[i - 1].tid) {
