@@ -1,7 +1,8 @@
 #!/bin/bash
 # stor_setup.sh: an array set up from an empty tgtd by snmpset alone (a target, a LUN on a sparse file the agent
-# creates, a CHAP account bound to it, initiator ACLs by name and by address, iSNS registration), seen by iscsi-ls,
-# iscsi-readcapacity16 and isnsd; bad input refused with the precise errors; all of it back on a tgtd restarted empty.
+# creates, CHAP accounts bound incoming and outgoing, initiator ACLs by name and by address, iSNS registration), seen by
+# iscsi-ls, iscsi-readcapacity16 (mutual CHAP too) and isnsd; bad input refused with the precise errors; all of it back
+# on a tgtd restarted empty and after an agent restart; a target with sessions destroyed only when forced.
 . "$(dirname "$0")/lib.sh"
 sa_init stor_setup
 sa_need libiscsi-bin iscsi-ls
@@ -92,6 +93,24 @@ check_access() {
 check_access
 sa_log "iscsi-ls sees $IQN and its LUN through CHAP; no CHAP, a wrong secret and $BAD are refused"
 
+# Mutual CHAP: a second account bound outgoing is what the target answers with; an initiator that asks for it
+# checks the target's secret.
+B=$(sa_get "$ANEXT")
+[ -n "$B" ] && [ "$B" != "$A" ] || sa_fail "sanStorAccountNextIndex after $A: '$B'"
+sa_set "$ACC.2.$B" s arraytarget "$ACC.3.$B" s Mutual-0123456 "$ACC.5.$B" i 4 \
+	"$BND.1.1.$B" i 2 "$BND.3.1.$B" i 4 >/dev/null || sa_fail "createAndGo of the outgoing account $B refused"
+sa_wait_for 10 tgt_has "^        arraytarget (outgoing)$" || sa_fail "tgt lacks the outgoing binding: $(tgt_show)"
+check_mutual() {
+	out=$(LIBISCSI_CHAP_TARGET_USERNAME=arraytarget LIBISCSI_CHAP_TARGET_PASSWORD=Mutual-0123456 \
+		iscsi-readcapacity16 -i "$GOOD" "$URL/$IQN/1" 2>&1) || sa_fail "mutual CHAP login: $out"
+	out=$(LIBISCSI_CHAP_TARGET_USERNAME=arraytarget LIBISCSI_CHAP_TARGET_PASSWORD=Wrong-01234567 \
+		iscsi-readcapacity16 -i "$GOOD" "$URL/$IQN/1" 2>&1) && sa_fail "a target with the wrong secret was trusted: $out"
+	return 0
+}
+check_mutual
+sa_set_err inconsistentValue "$BND.1.1.$A" i 2 # an active binding's direction does not change
+sa_log "mutual CHAP: account $B bound outgoing; the initiator checks the target's secret"
+
 # An address rule lets any initiator from that address in; removing it shuts it out again.
 sa_set "$ACL.2.1.3" i 2 "$ACL.3.1.3" s 127.0.0.1 "$ACL.5.1.3" i 4 >/dev/null || sa_fail "ACL 127.0.0.1 refused"
 bad_in() { iscsi-readcapacity16 -i "$BAD" "$URL/$IQN/1"; }
@@ -174,12 +193,14 @@ SA_TGTD_PID=$SA_LASTPID
 sa_wait_for 10 sa_tgt_ctl --op show --mode sys || sa_fail "tgtd did not restart"
 back() {
 	tgt_has "^Target 1: $IQN$" && tgt_has "Backing store path: $LUNS/lun1.img" && tgt_has "^        $USER$" &&
+		tgt_has "^        arraytarget (outgoing)$" &&
 		tgt_has "^        $GOOD$" && tgt_has "^        198.18.0.0/24$" &&
 		sa_tgt_ctl --op show --mode sys | grep -q "iSNS=On"
 }
 sa_wait_for 20 back || sa_fail "not all re-applied to the new tgtd: $(tgt_show); $(sa_tgt_ctl --op show --mode sys | sed -n '/iSNS/,$p')"
 sa_wait_for 10 active "$BND.3.1.$A" || sa_fail "binding not active again: $(sa_get "$BND.3.1.$A")"
 check_access
+check_mutual
 sa_wait_for 15 isns_lists || sa_fail "isnsd does not list $IQN after the tgtd restart (isnsd $(kill -0 "$ISNSD_PID" 2>/dev/null && echo runs || echo exited)): $(sa_tgt_ctl --op show --mode sys | sed -n '/iSNS/,$p')"
 sa_log "tgtd restarted empty: target, LUN, account, binding, ACLs and iSNS re-applied; CHAP login works again"
 
