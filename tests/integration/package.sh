@@ -148,6 +148,15 @@ sa_wait_for 5 test -s "$R/var/lib/sanagent/state" || sa_fail "no state file in /
 [ "$(stat -c %a "$R/var/lib/sanagent/state")" = 600 ] || sa_fail "state file mode $(stat -c %a "$R/var/lib/sanagent/state")"
 sa_stop_pid "$SA_AGENT_PID"
 
+# ---- installing again (an upgrade's path) keeps the admin's config, state and directory mode ----
+echo '# changed by the admin' >>"$R/etc/sanagent/sanagent.conf"
+chmod 750 "$R/var/lib/sanagent"
+rdpkg -i "$deb" >"$SA_TMP/dpkg-reinstall.log" 2>&1 || { cat "$SA_TMP/dpkg-reinstall.log" >&2; sa_fail "second dpkg -i failed"; }
+tail -n 1 "$R/etc/sanagent/sanagent.conf" | grep -q '^# changed by the admin$' || sa_fail "reinstall replaced the admin's config"
+[ "$(stat -c %a "$R/var/lib/sanagent")" = 750 ] || sa_fail "reinstall changed the state directory's mode"
+[ -s "$R/var/lib/sanagent/state" ] || sa_fail "reinstall lost the state"
+installed_running && sa_fail "a sanagentd of the package runs after the reinstall"
+
 # ---- remove keeps the config and the state, purge takes them ----
 rdpkg -r sanagent >"$SA_TMP/dpkg-remove.log" 2>&1 || { cat "$SA_TMP/dpkg-remove.log" >&2; sa_fail "dpkg -r failed"; }
 [ ! -e "$R/usr/sbin/sanagentd" ] || sa_fail "sanagentd left after remove"
