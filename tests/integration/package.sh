@@ -29,6 +29,15 @@ if [ -z "$deb" ]; then
 fi
 [ -f "$deb" ] || sa_fail "no package at '$deb'"
 sa_log "package: $deb"
+# lintian (run by ./sanlab package, which fails on an error): every warning left is one README.md explains.
+lint=$(dirname "$deb")/lintian.txt
+if [ -f "$lint" ]; then
+	grep '^E: ' "$lint" && sa_fail "lintian errors in $lint"
+	for tag in $(sed -n 's/^W: sanagent[^:]*: \([a-z0-9-]*\).*/\1/p' "$lint" | sort -u); do
+		grep -q "W: $tag " "$SA_SRCDIR/README.md" ||
+			sa_fail "lintian warning $tag is not in README.md (Debian package): list it there with its reason, or fix it"
+	done
+fi
 
 # ---- install into the throwaway root ----
 R=$SA_TMP/root
@@ -147,6 +156,16 @@ snmpset -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_
 sa_wait_for 5 test -s "$R/var/lib/sanagent/state" || sa_fail "no state file in /var/lib/sanagent after a persisted SET"
 [ "$(stat -c %a "$R/var/lib/sanagent/state")" = 600 ] || sa_fail "state file mode $(stat -c %a "$R/var/lib/sanagent/state")"
 sa_stop_pid "$SA_AGENT_PID"
+
+# ---- the installed sanagent.so inside snmpd (dlmod), the same objects natively ----
+sa_stop_pid "$SA_SNMPD_PID"
+sed "s|state_file = .*|state_file = \"$SA_TMP/dlmod-state/state\";|" "$SA_TMP/sanagent.conf" >"$SA_TMP/dlmod.conf"
+sa_start_snmpd "dlmod sanagent $R/usr/lib/$multi/sanagent/sanagent.so" "sanagentConfig $SA_TMP/dlmod.conf"
+sa_wait_agent 15
+got=$(snmpget -v2c -c "$SA_RO_COMMUNITY" "${MOPT[@]}" -m +SANAGENT-MIB -Oqv "127.0.0.1:$SA_SNMP_PORT" \
+	SANAGENT-MIB::sanAgentConfigFile.0 SANAGENT-MIB::sanEngineName.5 | tr -d '"' | tr '\n' ' ')
+[ "$got" = "$SA_TMP/dlmod.conf cluster " ] || sa_fail "the installed plug-in in snmpd: '$got'"
+sa_stop_pid "$SA_SNMPD_PID"
 
 # ---- installing again (an upgrade's path) keeps the admin's config, state and directory mode ----
 echo '# changed by the admin' >>"$R/etc/sanagent/sanagent.conf"
