@@ -1,4 +1,5 @@
 # mon_lab.bash: the lab the monitoring tests (prometheus.sh, check_sanagent.sh) read: source it after lib.sh.
+# shellcheck disable=SC2034,SC2120 # variables and optional arguments for the tests that source it
 # One tgtd with disk0..2 on the portals 127.0.0.1 and 127.0.0.2 (port $P); an agent whose balance engine runs team
 # lab0 (disk0 LUN 1 over both portals, NBD export at $URI) and whose redirector fronts the two portals as servers
 # s1 and s2 (disk1 on s1, disk2 on s2); snmpd with lib.sh's users plus a read-only SNMPv3 authPriv user $MON_USER,
@@ -25,7 +26,10 @@ mon_lab_start() {
 	URI="nbd+unix:///?socket=$RUN/lab0.sock"
 	sa_wait_for 20 mon_is "$TEAM.10.1" 1 || sa_fail "lab0 never optimal: $(sa_get "$TEAM.10.1"); $(tail -5 "$RUN/lab0.log" 2>&1)"
 	sa_wait_for 10 mon_servers_up || sa_fail "redirector servers not up: $(sa_walk "$SA_OID.3.3.1.4.1.8")"
+	sa_wait_for 10 mon_sessions 2 || sa_fail "lab0's sessions not listed: $(sa_walk "$SA_OID.3.1.1.10.1.13")"
 }
+# mon_sessions N: sanSessionTable lists N sessions logged in.
+mon_sessions() { [ "$(sa_walk "$SA_OID.3.1.1.10.1.13" | grep -c 'INTEGER: 2$')" = "$1" ]; }
 
 # mon_agent_conf [REDIRECT_LISTEN]: the agent's config (the redirector on 127.0.0.1:$RPORT unless given).
 mon_agent_conf() {
