@@ -125,6 +125,25 @@ ck 1 -H "$H" "${V3[@]}" -m team -n lab0 -i 0
 has "lab0 degraded"
 has "lab0 path 2 127.0.0.2:$P down"
 ck 1 -H "$H" "${V3[@]}" -m team -i 0
+# A path's actual share off its configured one: path 1 configured to carry nothing, but with path 2 down it
+# carries every write.  -M 100 allows any difference.
+sa_set "$PATHS.8.1.1" u 0 "$PATHS.8.1.2" u 100 "$PATHS.9.1.1" u 0 "$PATHS.9.1.2" u 100 >/dev/null ||
+	sa_fail "cannot set lab0's shares to 0/100"
+load &
+LOAD_PID=$!
+SA_PIDS+=("$LOAD_PID")
+share_off() {
+	ck 1 -H "$H" "${V3[@]}" -m team -n lab0 -i 0
+	echo "$OUT" | grep -q -F "lab0 path 1 127.0.0.1 write share 100% (configured 0%)"
+}
+sa_wait_for 10 share_off || sa_fail "no share warning for path 1: $OUT"
+ck 1 -H "$H" "${V3[@]}" -m team -n lab0 -i 0 -M 100
+echo "$OUT" | grep -q "share" && sa_fail "-M 100 still warns of a share: $OUT"
+kill "$LOAD_PID"
+wait "$LOAD_PID" 2>/dev/null
+sa_set "$PATHS.8.1.1" u 50 "$PATHS.8.1.2" u 50 "$PATHS.9.1.1" u 50 "$PATHS.9.1.2" u 50 >/dev/null ||
+	sa_fail "cannot set lab0's shares back to 50/50"
+sa_log "share: path 1 at 100% of the writes against 0% configured is a WARNING; -M 100 allows it"
 sa_wait_for 10 mon_is "$SA_OID.3.3.1.4.1.8.2" 2 || sa_fail "server s2 not down"
 ck 1 -H "$H" "${V3[@]}" -m redirector
 has "server s2 down"
