@@ -689,7 +689,7 @@ static void mode_team(void)
 	static const int bcols[] = {P_RB, P_WB};
 	struct table teams = {0}, paths = {0}, again = {0};
 	double t0, t1;
-	int nteams = 0, bad = 0;
+	int nteams = 0;
 
 	walk_table(&teams, oid_team_entry, LEN(oid_team_entry), tcols, LEN(tcols));
 	t0 = now_s();
@@ -774,8 +774,6 @@ static void mode_team(void)
 			perfdata(l, (double)p->c[P_LAT].v, "us", range_text(&opt.warn, opt.warn_s),
 			         range_text(&opt.crit, opt.crit_s), "0");
 		}
-		if (tst != ST_OK)
-			bad++;
 	}
 	if (opt.name && !nteams)
 		unknown("no team named '%s' on %s", opt.name, opt.host);
