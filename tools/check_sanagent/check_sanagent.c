@@ -422,7 +422,8 @@ static void set_v3(netsnmp_session *s)
 		bad_usage("unknown authentication protocol '%s' for -a", opt.auth_proto);
 	if (!opt.auth_pass)
 		bad_usage("-l %s needs -A PASSPHRASE", opt.level);
-	s->securityAuthProto = snmp_duplicate_objid(o, len);
+	/* The protocol OIDs are net-snmp's own; snmp_sess_open copies them into the session. */
+	s->securityAuthProto = o;
 	s->securityAuthProtoLen = len;
 	s->securityAuthKeyLen = USM_AUTH_KU_LEN;
 	if (generate_Ku(s->securityAuthProto, (u_int)len, (const u_char *)opt.auth_pass, strlen(opt.auth_pass),
@@ -435,7 +436,7 @@ static void set_v3(netsnmp_session *s)
 		bad_usage("unknown privacy protocol '%s' for -x", opt.priv_proto);
 	if (!opt.priv_pass)
 		bad_usage("-l authPriv needs -X PASSPHRASE");
-	s->securityPrivProto = snmp_duplicate_objid(o, len);
+	s->securityPrivProto = o;
 	s->securityPrivProtoLen = len;
 	s->securityPrivKeyLen = USM_PRIV_KU_LEN;
 	if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (const u_char *)opt.priv_pass,
