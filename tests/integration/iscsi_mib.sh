@@ -158,6 +158,9 @@ row=$(sa_walk "$SSN.3.1" | sed -n "s/^$SSN\.3\.\(1\.[0-9]*\.[0-9]*\) = .*/\1/p" 
 sa_set_err notWritable "$SSN.5.$row" s "$IQN"
 sa_set_err notWritable "$PORTAL.2.2.$(echo "$pidx" | head -1)" i 6
 sa_set_err notWritable "$TPORTAL.2.2.$(echo "$pidx" | head -1).0" u 3261
+# A new row, and a column the agent does not serve, are refused the same way.
+sa_set_err notWritable "$PORTAL.2.2.4242" i 4
+sa_set_err notWritable "$SSN.9.$row" s alias
 [ "$(sa_walk "$SPOR.4" | grep -c ": $P$")" = 2 ] || sa_fail "a refused SET changed the portals: $(sa_walk "$SPOR")"
 
 # The whole module walks through snmpd and net-snmp names every object from the shipped MIB.
