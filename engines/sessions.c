@@ -172,6 +172,86 @@ static void node_count(const struct sess_view *v, int was, int now)
 	}
 }
 
+/* ---- initiator portals ---------------------------------------------------------- */
+
+static struct sess_portal_view **portals;
+static size_t nportals, capportals;
+static uint32_t last_portal;
+
+static int64_t portal_index_of(const void *e)
+{
+	return (*(struct sess_portal_view *const *)e)->index;
+}
+
+static struct sess_portal_view *portal_by_index(uint32_t index)
+{
+	size_t p = cm_lower_bound(portals, nportals, sizeof(*portals), index, portal_index_of);
+
+	return p < nportals && portals[p]->index == index ? portals[p] : NULL;
+}
+
+/* The row joins the portal of its source address (0: none known, or out of memory). */
+static void portal_join(struct sess_view *v)
+{
+	struct sess_portal_view *p = NULL;
+
+	v->portal = 0;
+	if (!v->info.src_addr[0])
+		return;
+	for (size_t i = 0; i < nportals && !p; i++)
+		if (strcmp(portals[i]->addr, v->info.src_addr) == 0)
+			p = portals[i];
+	if (!p) {
+		if (last_portal == UINT32_MAX)
+			return;
+		if (nportals == capportals) {
+			size_t ncap = capportals ? capportals * 2 : 4;
+			struct sess_portal_view **np = realloc(portals, ncap * sizeof(*np));
+
+			if (!np)
+				return;
+			portals = np;
+			capportals = ncap;
+		}
+		if (!(p = calloc(1, sizeof(*p))))
+			return;
+		p->index = ++last_portal;
+		snprintf(p->addr, sizeof(p->addr), "%s", v->info.src_addr);
+		portals[nportals++] = p;
+	}
+	p->nsessions++;
+	v->portal = p->index;
+}
+
+static void portal_leave(struct sess_view *v)
+{
+	struct sess_portal_view *p = portal_by_index(v->portal);
+
+	if (p && p->nsessions)
+		p->nsessions--;
+	v->portal = 0;
+}
+
+const struct sess_portal_view *sess_portal_find(uint32_t index)
+{
+	return portal_by_index(index);
+}
+
+const struct sess_portal_view *sess_portal_next(uint32_t after)
+{
+	size_t p;
+
+	if (after == UINT32_MAX)
+		return NULL;
+	p = cm_lower_bound(portals, nportals, sizeof(*portals), (int64_t)after + 1, portal_index_of);
+	return p < nportals ? portals[p] : NULL;
+}
+
+size_t sess_portal_count(void)
+{
+	return nportals;
+}
+
 const struct sess_node_view *sess_node_find(uint32_t index)
 {
 	struct node *n = node_by_index(index);
@@ -278,6 +358,7 @@ uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg)
 	s->arg = arg;
 	rows[nrows++] = s;
 	node_join(&s->v);
+	portal_join(&s->v);
 	node_count(&s->v, 0, s->v.info.state);
 	if (s->v.info.state == SESS_LOGGED_IN)
 		emit(SESS_EV_UP, s);
@@ -294,6 +375,11 @@ int sess_set_info(uint32_t id, const struct sess_info *in)
 	if (!in)
 		return -EINVAL;
 	was = s->v.info.state;
+	if (strncmp(s->v.info.src_addr, in->src_addr, sizeof(in->src_addr)) != 0) {
+		portal_leave(&s->v);
+		snprintf(s->v.info.src_addr, sizeof(s->v.info.src_addr), "%s", in->src_addr);
+		portal_join(&s->v);
+	}
 	if (strncmp(s->v.info.initiator, in->initiator, sizeof(in->initiator)) != 0) {
 		node_del_id(node_by_index(s->v.node), id);
 		copy_info(&s->v.info, in);
@@ -340,6 +426,7 @@ int sess_remove(uint32_t id)
 		emit(SESS_EV_DOWN, s);
 	node_count(&s->v, s->v.info.state, 0);
 	node_del_id(node_by_index(s->v.node), id);
+	portal_leave(&s->v);
 	/* A listener cannot add or remove, so pos is still ours. */
 	memmove(&rows[pos], &rows[pos + 1], (nrows - pos - 1) * sizeof(*rows));
 	nrows--;

@@ -63,7 +63,8 @@ struct sess_metrics {
 
 struct sess_view {
 	uint32_t id;
-	uint32_t node; /* the initiator node of info.initiator (sess_node_find) */
+	uint32_t node;   /* the initiator node of info.initiator (sess_node_find) */
+	uint32_t portal; /* the initiator portal of info.src_addr (sess_portal_find), 0 = source unknown */
 	struct sess_info info;
 	struct sess_counters c;
 	struct sess_metrics m;
@@ -105,6 +106,17 @@ struct sess_fail_totals {
 	char last_remote[SESS_NAME_MAX];
 };
 const struct sess_fail_totals *sess_fail_totals(void);
+
+/* ---- initiator portals: each source address sessions were opened from -------
+ * Indexed like the nodes: stable from the first session from an address, kept after its sessions end. */
+struct sess_portal_view {
+	uint32_t index;
+	char addr[SESS_ADDR_MAX]; /* numeric */
+	size_t nsessions;         /* rows of the registry from it now */
+};
+const struct sess_portal_view *sess_portal_find(uint32_t index);
+const struct sess_portal_view *sess_portal_next(uint32_t after); /* 0: the first */
+size_t sess_portal_count(void);
 
 /* Calls the session's logout callback: its result, -ENOENT (no such
  * session) or -EOPNOTSUPP (the owner cannot log it out). */

@@ -52,6 +52,9 @@ static void set_bits(netsnmp_variable_list *vb, unsigned int bit)
 	h_set_octets(vb, &b, 1);
 }
 
+/* StorageType readOnly(5): the rows come from what runs, and nothing in them can be written here. */
+#define H_ISCSI_ST_READ_ONLY 5
+
 static int target_side(void)
 {
 	return stor_running();
@@ -119,7 +122,9 @@ static int inst_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 	case H_ISCSI_INST_VERSION_MAX: h_set_u32(vb, ASN_UNSIGNED, 0); break;
 	case H_ISCSI_INST_VENDOR_ID: h_set_str(vb, "sanagent", 16); break;
 	case H_ISCSI_INST_VENDOR_VERSION: h_set_str(vb, PACKAGE_VERSION, 32); break;
-	case H_ISCSI_INST_PORTALS: h_set_u32(vb, ASN_UNSIGNED, intr ? 0 : portal_count()); break;
+	case H_ISCSI_INST_PORTALS:
+		h_set_u32(vb, ASN_UNSIGNED, intr ? (uint32_t)sess_portal_count() : portal_count());
+		break;
 	case H_ISCSI_INST_NODES:
 	case H_ISCSI_INST_SESSIONS:
 		if (intr) {
@@ -164,9 +169,10 @@ static struct h_table inst_table = {
     .ops = &inst_ops,
 };
 
-/* ---- portals: tgt's (sanStorPortalTable's rows, same index) --------------------------------------------------- */
+/* ---- portals: the initiator's source addresses (instance 1), tgt's portals (instance 2, sanStorPortalTable's
+ * rows, same index) ---- */
 
-/* The portal after {inst, index} (the target-portal table's {2, index, 0} too: one row per portal). */
+/* The target portal after {inst, index} (the target-portal table's {2, index, 0} too: one row per portal). */
 static const struct stor_portal *portal_after(const uint32_t *after)
 {
 	if (!target_side() || (after && after[0] > H_ISCSI_INST_TARGET))
@@ -176,8 +182,17 @@ static const struct stor_portal *portal_after(const uint32_t *after)
 
 static int portal_next(const uint32_t *after, uint32_t *out)
 {
-	const struct stor_portal *p = portal_after(after);
+	const struct sess_portal_view *ip = NULL;
+	const struct stor_portal *p;
 
+	if (!after || after[0] <= H_ISCSI_INST_INITIATOR)
+		ip = sess_portal_next(after && after[0] == H_ISCSI_INST_INITIATOR ? after[1] : 0);
+	if (ip) {
+		out[0] = H_ISCSI_INST_INITIATOR;
+		out[1] = ip->index;
+		return 0;
+	}
+	p = portal_after(after && after[0] >= H_ISCSI_INST_TARGET ? after : NULL);
 	if (!p)
 		return -ENOENT;
 	out[0] = H_ISCSI_INST_TARGET;
@@ -197,10 +212,28 @@ static const struct h_column portal_cols[] = {
     {H_ISCSI_PORTAL_DESCR, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
+static int intr_portal_get(const struct sess_portal_view *ip, unsigned int col, netsnmp_variable_list *vb)
+{
+	switch (col) {
+	case H_ISCSI_PORTAL_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
+	case H_ISCSI_PORTAL_ROLES: set_bits(vb, 1); break; /* initiatorTypePortal */
+	case H_ISCSI_PORTAL_ADDR_TYPE: h_stor_set_addr(vb, ip->addr, 1); break;
+	case H_ISCSI_PORTAL_ADDR: h_stor_set_addr(vb, ip->addr, 0); break;
+	case H_ISCSI_PORTAL_PROTOCOL: h_set_u32(vb, ASN_UNSIGNED, H_ISCSI_PROTO_TCP); break;
+	case H_ISCSI_PORTAL_STORAGE: h_set_int(vb, H_ISCSI_ST_READ_ONLY); break;
+	case H_ISCSI_PORTAL_DESCR: h_set_str(vb, "libiscsi", 16); break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
 static int portal_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct stor_portal *p = portal_at(idx);
+	const struct sess_portal_view *ip = idx[0] == H_ISCSI_INST_INITIATOR ? sess_portal_find(idx[1]) : NULL;
 
+	if (ip)
+		return intr_portal_get(ip, col, vb);
 	if (!p)
 		return SNMP_NOSUCHINSTANCE;
 	switch (col) {
@@ -317,9 +350,6 @@ static const struct h_column node_cols[] = {
     {H_ISCSI_NODE_ROLES, H_RO, H_SYN_ANY, 0, 0, 0},         {H_ISCSI_NODE_TRANSPORT, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_ISCSI_NODE_DISCONTINUITY, H_RO, H_SYN_ANY, 0, 0, 0}, {H_ISCSI_NODE_STORAGE, H_RO, H_SYN_ANY, 0, 0, 0},
 };
-
-/* StorageType readOnly(5): the rows come from what runs, and nothing in them can be written here. */
-#define H_ISCSI_ST_READ_ONLY 5
 
 static int node_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {

@@ -121,6 +121,17 @@ for p in $pidx; do
 	[ "${7// /}" = "80" ] && [ "$8" = 6 ] || sa_fail "portal $p: roles '$7' (want targetTypePortal), protocol $8 (want TCP)"
 done
 [ "$(sa_get "$INST.7.2")" = 2 ] || sa_fail "iscsiInstPortalNumber.2 = $(sa_get "$INST.7.2")"
+# The initiator side's portals are the source addresses of its sessions (sanSessionSourceAddress).
+srcs=$(for id in $ids; do sa_get "$S.8.$id"; done | sort -u)
+iports=$(sa_walk "$PORTAL.5.1" | sed -n "s/^$PORTAL\.5\.1\.[0-9]* = Hex-STRING: \(.*\)$/\"\1\"/p" | sort -u)
+[ -n "$srcs" ] && [ "$srcs" = "$iports" ] || sa_fail "initiator portals '$iports', want the sessions' sources '$srcs'"
+for ip in $(sa_walk "$PORTAL.5.1" | sed -n "s/^$PORTAL\.5\.1\.\([0-9]*\) = .*/\1/p"); do
+	# initiatorTypePortal: the octet 0x40, which net-snmp prints as "@"
+	roles=$(sa_get "$PORTAL.3.1.$ip" | tr -d ' "')
+	[ "$roles" = 40 ] || [ "$roles" = @ ] || sa_fail "initiator portal $ip: roles $(sa_get "$PORTAL.3.1.$ip")"
+done
+[ "$(sa_get "$INST.7.1")" = "$(echo "$iports" | wc -l)" ] || sa_fail "iscsiInstPortalNumber.1 = $(sa_get "$INST.7.1")"
+sa_log "initiator portals: $(echo "$iports" | tr '\n' ' ')"
 
 # ---- login and logout statistics ---------------------------------------------------------------------------
 read -r acc fail out < <(sa_get1 "$ILOGIN.1.1.$INODE" "$IATTR.1.1.$INODE" "$ILOGOUT.1.1.$INODE")

@@ -446,6 +446,37 @@ START_TEST(initiator_nodes)
 }
 END_TEST
 
+START_TEST(initiator_portals)
+{
+	uint32_t a = add_as("iqn.2026-11.test:node-p", SESS_LOGGED_IN);
+	uint32_t b = add_as("iqn.2026-11.test:node-p", SESS_LOGGED_IN);
+	struct sess_info in = sess_find(a)->info;
+	uint32_t pa, pb;
+
+	ck_assert_uint_eq(sess_find(a)->portal, 0); /* no source address: no portal */
+	strcpy(in.src_addr, "192.0.2.40");
+	ck_assert_int_eq(sess_set_info(a, &in), 0);
+	in = sess_find(b)->info;
+	strcpy(in.src_addr, "192.0.2.40");
+	ck_assert_int_eq(sess_set_info(b, &in), 0);
+	pa = sess_find(a)->portal;
+	ck_assert_uint_ne(pa, 0);
+	ck_assert_uint_eq(sess_find(b)->portal, pa);
+	ck_assert_str_eq(sess_portal_find(pa)->addr, "192.0.2.40");
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 2);
+	/* b moves to another source: a second portal, the first keeps a. */
+	strcpy(in.src_addr, "192.0.2.41");
+	ck_assert_int_eq(sess_set_info(b, &in), 0);
+	pb = sess_find(b)->portal;
+	ck_assert_uint_gt(pb, pa);
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 1);
+	ck_assert_uint_eq(sess_portal_next(pa)->index, pb);
+	ck_assert_int_eq(sess_remove(a), 0);
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 0); /* kept, with its index */
+	ck_assert_ptr_null(sess_portal_next(pb));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sessions");
@@ -464,6 +495,7 @@ int main(void)
 	tcase_add_test(tc, logout);
 	tcase_add_test(tc, strings_terminated);
 	tcase_add_test(tc, initiator_nodes);
+	tcase_add_test(tc, initiator_portals);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
