@@ -122,8 +122,14 @@ void h_iscsi_set_null_oid(netsnmp_variable_list *vb);
  * first row) into out; 0 or -ENOENT.  iscsiSessions.c; the connection table walks them too. */
 int h_iscsi_ssn_next(const uint32_t *after, uint32_t *out);
 
-int h_iscsi_nodes_init(void); /* iscsiNodes.c: instances, portals, nodes, login and logout statistics */
+/* The node rows of one instance in index order {inst, node}: initiator names, tgt's targets (iscsiNodes.c). */
+int h_iscsi_intr_node_next(const uint32_t *after, uint32_t *out);
+int h_iscsi_tgt_node_next(const uint32_t *after, uint32_t *out);
+
+int h_iscsi_nodes_init(void); /* iscsiNodes.c: instances, portals, nodes */
 void h_iscsi_nodes_shutdown(void);
+int h_iscsi_logins_init(void); /* iscsiLogins.c: login and logout statistics */
+void h_iscsi_logins_shutdown(void);
 int h_iscsi_sessions_init(void); /* iscsiSessions.c: sessions, their statistics, connections */
 void h_iscsi_sessions_shutdown(void);
 
