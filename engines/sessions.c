@@ -1,5 +1,5 @@
 /* sessions.c: the session registry (sorted by id, ids never reused) with per-session rings of samples behind the
- * sliding-window metrics. */
+ * sliding-window metrics, and the initiator nodes (with their login counts) and portals its sessions use. */
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
