@@ -143,6 +143,32 @@ static void node_join(struct sess_view *v)
 	v->node = n && node_add_id(n, v->id) == 0 ? n->v.index : 0;
 }
 
+static void login_failure(struct sess_login_stats *st, const char *target, const char *addr, unsigned int port,
+                          unsigned int status)
+{
+	st->login_failures++;
+	if (status == 0x0201)
+		st->auth_fails++;
+	else if (status == 0x0202)
+		st->authorize_fails++;
+	else if ((status >> 8) == 1)
+		st->redirects++;
+	st->last_status = status;
+	st->last_failure = time(NULL);
+	snprintf(st->last_target, sizeof(st->last_target), "%s", target);
+	snprintf(st->last_addr, sizeof(st->last_addr), "%s", addr);
+	st->last_port = port;
+}
+
+void sess_login_failed(const char *initiator, const char *target, const char *addr, unsigned int port,
+                       unsigned int status)
+{
+	struct node *n = initiator && initiator[0] ? node_by_name(initiator) : NULL;
+
+	if (n)
+		login_failure(&n->v.st, target ? target : "", addr ? addr : "", port, status);
+}
+
 /* A state change of one session as a login or logout count of its node (was 0: a new row, now 0: removed). */
 static void node_count(const struct sess_view *v, int was, int now)
 {
@@ -158,13 +184,8 @@ static void node_count(const struct sess_view *v, int was, int now)
 		st->logout_normals++;
 	if (was == SESS_LOGGING_IN && now == SESS_LOGGED_OUT)
 		st->logout_normals++;
-	if (was != SESS_LOGGED_IN && now == SESS_FAILED) {
-		st->login_failures++;
-		st->last_failure = time(NULL);
-		snprintf(st->last_target, sizeof(st->last_target), "%s", v->info.target);
-		snprintf(st->last_addr, sizeof(st->last_addr), "%s", v->info.portal_addr);
-		st->last_port = v->info.portal_port;
-	}
+	if (was != SESS_LOGGED_IN && now == SESS_FAILED)
+		login_failure(st, v->info.target, v->info.portal_addr, v->info.portal_port, 0);
 	if (was == SESS_LOGGED_IN && now == SESS_FAILED) {
 		st->session_failures++;
 		fail_totals.session_failures++;

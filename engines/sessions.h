@@ -83,6 +83,11 @@ size_t sess_count(void);
  * (or removed while logged in) a normal logout, loggedIn -> failed a session failure. */
 struct sess_login_stats {
 	uint32_t accepts, login_failures, logout_normals, session_failures;
+	/* Of login_failures, those the target answered with 0x0201 (authentication failed), 0x0202 (forbidden) or
+	 * class 1 (redirected, and not followed); last_status: the last failure's Status-Class << 8 | Detail, 0 none.
+	 */
+	uint32_t auth_fails, authorize_fails, redirects;
+	unsigned int last_status;
 	time_t last_failure; /* wall clock of the last failed login, 0 = none */
 	char last_target[SESS_NAME_MAX];
 	char last_addr[SESS_ADDR_MAX]; /* numeric */
@@ -94,6 +99,11 @@ struct sess_node_view {
 	size_t nsessions; /* rows of the registry with this initiator now */
 	struct sess_login_stats st;
 };
+/* A failed login that never became a row of the registry (a login row's data plane logs in on its own and
+ * reports only logged-in paths; its manager reports each failure episode here), counted for the initiator's node
+ * as a session's failed login is.  addr numeric ("" unknown); status as last_status. */
+void sess_login_failed(const char *initiator, const char *target, const char *addr, unsigned int port,
+                       unsigned int status);
 /* Nodes in index order: sess_node_next(0) is the first, NULL ends. */
 const struct sess_node_view *sess_node_find(uint32_t index);
 const struct sess_node_view *sess_node_next(uint32_t after);

@@ -16,8 +16,18 @@ static const oid tgt_logout_oid[] = {SA_OID_ISCSI_TGT_LOGOUT_TABLE};
 static const oid intr_attr_oid[] = {SA_OID_ISCSI_INTR_ATTR_TABLE};
 static const oid intr_login_oid[] = {SA_OID_ISCSI_INTR_LOGIN_TABLE};
 static const oid intr_logout_oid[] = {SA_OID_ISCSI_INTR_LOGOUT_TABLE};
-/* iscsiIntrLoginOtherFailRsps: the counter a failed login increments (iscsiIntrLastFailureType). */
-static const oid intr_other_fail_oid[] = {SA_OID_ISCSI_INTR_LOGIN_TABLE, 1, H_ISCSI_INTR_LOGIN_OTHER_FAILS};
+
+/* The iscsiInitiatorLoginStatsTable column a failure with this status counted in (iscsiIntrLastFailureType). */
+static unsigned int last_failure_col(unsigned int status)
+{
+	if (status == 0x0201)
+		return H_ISCSI_INTR_LOGIN_AUTH_FAILS;
+	if (status == 0x0202)
+		return H_ISCSI_INTR_LOGIN_AUTHORIZE_FAILS;
+	if ((status >> 8) == 1)
+		return H_ISCSI_INTR_LOGIN_REDIRECTS;
+	return H_ISCSI_INTR_LOGIN_OTHER_FAILS;
+}
 
 /* ---- target login and logout statistics: sessions tgt began and ended listing -------------------------------- */
 
@@ -81,6 +91,9 @@ static const struct h_column intr_attr_cols[] = {
 static const struct h_column intr_login_cols[] = {
     {H_ISCSI_INTR_LOGIN_ACCEPTS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_ISCSI_INTR_LOGIN_OTHER_FAILS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ISCSI_INTR_LOGIN_REDIRECTS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ISCSI_INTR_LOGIN_AUTH_FAILS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_ISCSI_INTR_LOGIN_AUTHORIZE_FAILS, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 static const struct h_column intr_logout_cols[] = {{H_ISCSI_INTR_LOGOUT_NORMALS, H_RO, H_SYN_ANY, 0, 0, 0}};
 
@@ -103,10 +116,13 @@ static int intr_attr_get(const uint32_t *idx, unsigned int col, netsnmp_variable
 		h_set_u32(vb, ASN_TIMETICKS, (uint32_t)h_iscsi_timestamp(st->last_failure));
 		break;
 	case H_ISCSI_INTR_LAST_FAILURE_TYPE:
-		if (st->login_failures)
-			snmp_set_var_typed_value(vb, ASN_OBJECT_ID, intr_other_fail_oid, sizeof(intr_other_fail_oid));
-		else
+		if (st->login_failures) {
+			oid type[] = {SA_OID_ISCSI_INTR_LOGIN_TABLE, 1, last_failure_col(st->last_status)};
+
+			snmp_set_var_typed_value(vb, ASN_OBJECT_ID, type, sizeof(type));
+		} else {
 			h_iscsi_set_null_oid(vb);
+		}
 		break;
 	case H_ISCSI_INTR_LAST_TGT_NAME: h_set_str(vb, st->last_target, SESS_NAME_MAX); break;
 	case H_ISCSI_INTR_LAST_TGT_ADDR_TYPE: h_stor_set_addr(vb, st->last_addr, 1); break;
@@ -117,18 +133,28 @@ static int intr_attr_get(const uint32_t *idx, unsigned int col, netsnmp_variable
 	return SNMP_ERR_NOERROR;
 }
 
+/* The failures not counted by the status-specific columns. */
+static uint32_t other_fails(const struct sess_login_stats *st)
+{
+	return st->login_failures - st->auth_fails - st->authorize_fails - st->redirects;
+}
+
 static int intr_login_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct sess_login_stats *st = intr_stats(idx);
+	uint32_t v;
 
 	if (!st)
 		return SNMP_NOSUCHINSTANCE;
-	if (col == H_ISCSI_INTR_LOGIN_ACCEPTS)
-		h_set_u32(vb, ASN_COUNTER, st->accepts);
-	else if (col == H_ISCSI_INTR_LOGIN_OTHER_FAILS)
-		h_set_u32(vb, ASN_COUNTER, st->login_failures);
-	else
-		return SNMP_NOSUCHOBJECT;
+	switch (col) {
+	case H_ISCSI_INTR_LOGIN_ACCEPTS: v = st->accepts; break;
+	case H_ISCSI_INTR_LOGIN_OTHER_FAILS: v = other_fails(st); break;
+	case H_ISCSI_INTR_LOGIN_REDIRECTS: v = st->redirects; break;
+	case H_ISCSI_INTR_LOGIN_AUTH_FAILS: v = st->auth_fails; break;
+	case H_ISCSI_INTR_LOGIN_AUTHORIZE_FAILS: v = st->authorize_fails; break;
+	default: return SNMP_NOSUCHOBJECT;
+	}
+	h_set_u32(vb, ASN_COUNTER, v);
 	return SNMP_ERR_NOERROR;
 }
 

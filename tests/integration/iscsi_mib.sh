@@ -148,6 +148,26 @@ relogin() { local v; v=$(sa_get "$TLOGIN.1.2.1"); [ "${v:-0}" -gt "$tacc" ]; }
 sa_wait_for 20 relogin || sa_fail "iscsiTgtLoginAccepts.2.1 stays $tacc after the path's new login"
 sa_log "logins: initiator accepts $acc, failures $fail, logouts $out; target accepts $tacc -> $(sa_get "$TLOGIN.1.2.1"), logouts $tout0 -> $(sa_get "$TLOGOUT.1.2.1")"
 
+# A login row to a target tgtd does not have: its failure (0x0203, not found) is a failed login of the initiator
+# name login rows use (discovery.login_initiator_name), counted under that name's node.
+L=$SA_OID.3.1.1.8.1 # sanLoginEntry
+BOGUS=$SA_IQN_PREFIX:nosuch
+sa_set "$L.2.7" s "$BOGUS" "$L.3.7" i 1 "$L.4.7" x 7F000001 "$L.5.7" u "$P" "$L.8.7" u 1 "$L.10.7" i 1 \
+	"$L.17.7" i 2 "$L.18.7" i 4 >/dev/null || sa_fail "cannot create login row 7 to $BOGUS"
+fnode() { sa_walk "$IATTR.4.1" | sed -n "s/^$IATTR\.4\.1\.\([0-9]*\) = STRING: \"$BOGUS\"$/\1/p" | head -1; }
+sa_wait_for 30 eval '[ -n "$(fnode)" ]' || sa_fail "no initiator node names $BOGUS as its last failed target: $(sa_walk "$IATTR.4")"
+LN=$(fnode)
+got=$(sa_get1 "$L.13.7" "$IATTR.1.1.$LN" "$ILOGIN.2.1.$LN" "$ILOGIN.4.1.$LN" "$IATTR.6.1.$LN" "$IATTR.7.1.$LN" \
+	"$IATTR.3.1.$LN" "$NODE.2.1.$LN")
+eval "set -- $got"
+[ $# = 8 ] || sa_fail "login failure: want 8 values in one GET, got $#: $got"
+[ "$1" = 515 ] || sa_fail "sanLoginLastStatusCode.7 = $1, want 0x0203 (515)"
+[ "${2:-0}" -ge 1 ] && [ "$2" = "$3" ] && [ "$4" = 0 ] || sa_fail "failures $2, other $3, authentication $4: want them all other"
+[ "$(echo "$5" | tr -d ' ')" = 7F000001 ] && [ "$6" = "$P" ] || sa_fail "last failure at '$5':$6, want 127.0.0.1:$P"
+[ "$7" = "$ILOGIN.2" ] || sa_fail "iscsiIntrLastFailureType = $7, want iscsiIntrLoginOtherFailRsps ($ILOGIN.2)"
+sa_log "failed login of $8 to $BOGUS: iscsiIntrLoginFailures.1.$LN = $2, last type $7"
+sa_set "$L.18.7" i 6 >/dev/null || sa_fail "cannot destroy login row 7"
+
 # ---- snmptable: the lab's sessions from both ends, names resolved through the shipped MIB ------------------
 sa_wait_for 15 two_nexus || sa_fail "tgt lists $(sa_get "$STGT.4.1") nexuses after the new login"
 sa_wait_for 10 logged_in || sa_fail "lab0's paths not both logged in again: $(sa_walk "$S.13")"

@@ -477,6 +477,36 @@ START_TEST(initiator_portals)
 }
 END_TEST
 
+/* Failed logins reported by a login manager (no session row): counted by the target's status. */
+START_TEST(reported_login_failures)
+{
+	const char *name = "iqn.2026-11.test:node-f";
+	const struct sess_node_view *n;
+	const struct sess_node_view *it;
+
+	sess_login_failed(name, "iqn.2026-11.test:t1", "192.0.2.9", 3260, 0x0201);
+	sess_login_failed(name, "iqn.2026-11.test:t2", "192.0.2.9", 3260, 0x0202);
+	sess_login_failed(name, "iqn.2026-11.test:t3", "192.0.2.9", 3260, 0x0101);
+	sess_login_failed(name, "iqn.2026-11.test:t4", "", 3261, 0x0203);
+	sess_login_failed(name, "iqn.2026-11.test:t5", "198.51.100.1", 3262, 0);
+	sess_login_failed("", "iqn.2026-11.test:t6", "", 3260, 0x0201); /* no name: no node */
+	n = NULL;
+	for (it = sess_node_next(0); it; it = sess_node_next(it->index))
+		if (strcmp(it->name, name) == 0)
+			n = it;
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->st.login_failures, 5);
+	ck_assert_uint_eq(n->st.auth_fails, 1);
+	ck_assert_uint_eq(n->st.authorize_fails, 1);
+	ck_assert_uint_eq(n->st.redirects, 1);
+	ck_assert_uint_eq(n->st.last_status, 0);
+	ck_assert_str_eq(n->st.last_target, "iqn.2026-11.test:t5");
+	ck_assert_str_eq(n->st.last_addr, "198.51.100.1");
+	ck_assert_uint_eq(n->st.last_port, 3262);
+	ck_assert_uint_eq(n->nsessions, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sessions");
@@ -496,6 +526,7 @@ int main(void)
 	tcase_add_test(tc, strings_terminated);
 	tcase_add_test(tc, initiator_nodes);
 	tcase_add_test(tc, initiator_portals);
+	tcase_add_test(tc, reported_login_failures);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
