@@ -23,6 +23,8 @@
 #define SA_OID_REDIR_RESOURCE_TABLE SA_OID_REDIR_OBJECTS, 6
 #define SA_OID_REDIR_CLIENT_TABLE SA_OID_REDIR_OBJECTS, 7
 #define SA_OID_REDIR_PLAN_TABLE SA_OID_REDIR_OBJECTS, 8
+#define SA_OID_REDIR_CRED_NEXT SA_OID_REDIR_OBJECTS, 10
+#define SA_OID_REDIR_CRED_TABLE SA_OID_REDIR_OBJECTS, 11
 
 enum {
 	H_REDIR_THRESHOLD = 1,
@@ -33,6 +35,8 @@ enum {
 	H_REDIR_PROBE_TIMEOUT,
 	H_REDIR_LOAD_INTERVAL,
 	H_REDIR_PERMANENT,
+	H_REDIR_PORTAL_AUTH,
+	H_REDIR_AUTH_LIFETIME,
 };
 
 enum {
@@ -43,6 +47,16 @@ enum {
 	H_REDIR_MALFORMED,
 	H_REDIR_REFUSED,
 	H_REDIR_EVICTED,
+	H_REDIR_AUTH_FAILURES,
+};
+
+enum {
+	H_CRED_R_INDEX = 1,
+	H_CRED_R_USER,
+	H_CRED_R_SECRET,
+	H_CRED_R_INITIATOR,
+	H_CRED_R_STORAGE,
+	H_CRED_R_ROW_STATUS,
 };
 
 enum {
@@ -136,6 +150,9 @@ int h_redir_client_table_init(void);
 void h_redir_client_table_shutdown(void);
 int h_redir_plan_table_init(void);
 void h_redir_plan_table_shutdown(void);
+int h_redir_cred_table_init(void);
+void h_redir_cred_table_shutdown(void);
+extern struct h_table h_redir_cred_table;
 int h_redir_scalars_init(void);
 void h_redir_scalars_shutdown(void);
 

@@ -462,6 +462,13 @@ static int sa_chk_redir_admin(const char *val, const char **canon, char *why, si
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
+static int sa_chk_redir_auth(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"none", "chap"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
 /* A net-snmp peer spec such as "udp:127.0.0.1:1161" or "127.0.0.1:161". */
 static int sa_chk_agent_peer(const char *val, const char **canon, char *why, size_t whylen)
 {
@@ -584,6 +591,8 @@ static const struct sa_field sa_redirect_fields[] = {
      .aux_off = SA_RD(nlisten),
      .check = sa_chk_endpoint},
     {.name = "permanent", .type = SA_F_BOOL, .off = SA_RD(permanent), .def_int = 0},
+    {.name = "auth", .type = SA_F_STRING, .off = SA_RD(auth), .def = "none", .check = sa_chk_redir_auth},
+    {.name = "auth_lifetime", .type = SA_F_INT, .off = SA_RD(auth_lifetime), .min = 0, .max = 86400, .def_int = 600},
     {.name = "threshold", .type = SA_F_INT, .off = SA_RD(threshold), .min = 1, .max = 1000, .def_int = 50},
     {.name = "interval", .type = SA_F_INT, .off = SA_RD(interval), .min = 0, .max = 86400, .def_int = 0},
     {.name = "max_moves", .type = SA_F_INT, .off = SA_RD(max_moves), .min = 0, .max = 1000000, .def_int = 2},

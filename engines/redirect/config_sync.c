@@ -26,6 +26,8 @@ static void params_from_cfg(const struct sa_redirect_config *rc, struct redir_pa
 	p->probe_timeout_ms = (unsigned)rc->probe_timeout_ms;
 	p->load_interval_s = (unsigned)rc->load_interval;
 	p->permanent = rc->permanent;
+	p->auth_lifetime_s = (unsigned)rc->auth_lifetime;
+	p->auth = rc->auth && strcmp(rc->auth, "chap") == 0 ? REDIR_AUTH_CHAP : REDIR_AUTH_NONE;
 }
 
 /* Config values, then persisted SNMP overrides for the ones the config did not change. */
@@ -41,6 +43,8 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	ov.probe_timeout_ms = redir_st_uint("redir.param.probe_timeout_ms", ncfg->probe_timeout_ms);
 	ov.load_interval_s = redir_st_uint("redir.param.load_interval", ncfg->load_interval_s);
 	ov.permanent = (int)redir_st_uint("redir.param.permanent", (unsigned)ncfg->permanent);
+	ov.auth_lifetime_s = redir_st_uint("redir.param.auth_lifetime", ncfg->auth_lifetime_s);
+	ov.auth = (int)redir_st_uint("redir.param.auth", (unsigned)ncfg->auth);
 #define MERGE(f, key)                                                                                                  \
 	do {                                                                                                           \
 		if (ocfg && ocfg->f != ncfg->f) {                                                                      \
@@ -57,6 +61,8 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	MERGE(probe_timeout_ms, "redir.param.probe_timeout_ms");
 	MERGE(load_interval_s, "redir.param.load_interval");
 	MERGE(permanent, "redir.param.permanent");
+	MERGE(auth, "redir.param.auth");
+	MERGE(auth_lifetime_s, "redir.param.auth_lifetime");
 #undef MERGE
 	if (redir_params_validate(out) < 0)
 		*out = *ncfg;
@@ -264,6 +270,7 @@ static void redir_stop(void)
 	redir_portal_stop();
 	tgtc_stop();
 	redir_model_free(true);
+	redir_creds_free();
 	listen_free();
 	redir_loads_reset();
 	cm_log(CM_LOG_NOTICE, TAG, "stopped");
@@ -284,6 +291,7 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_redirect
 	d.probe_interval_ms = 300;
 	d.probe_timeout_ms = 500;
 	d.load_interval = 1;
+	d.auth_lifetime = 600;
 	d.max_connections = 256;
 	d.max_per_source = 32;
 	d.header_timeout = 2;
@@ -305,6 +313,7 @@ static int redir_start(const void *section, char *err, size_t errlen)
 	params_merge(&cfg_params, NULL, &p);
 	redir_cur_params = p;
 	redir_idx_load();
+	redir_creds_load();
 	redir_load_persisted_servers();
 	redir_load_persisted_resources();
 	if ((r = sync_config(rc, true)) < 0 || (r = listen_copy(rc)) < 0) {

@@ -113,6 +113,10 @@ void redir_place(struct redir_res *r);
 int redir_run_rebalance(int trigger, bool force, bool record_empty);
 bool redir_plan_cooled_down(void);
 
+/* ---- creds.c: the portal's CHAP credentials ------------------------------ */
+void redir_creds_load(void);
+void redir_creds_free(void);
+
 /* ---- verbs.c: row removal and admin changes the config sync shares ------- */
 void redir_srv_remove(uint32_t index);
 void redir_res_remove(uint32_t index);

@@ -265,6 +265,8 @@ void redir_params_save(const struct redir_params *p)
 	redir_st_setf("redir.param.probe_timeout_ms", "%u", p->probe_timeout_ms);
 	redir_st_setf("redir.param.load_interval", "%u", p->load_interval_s);
 	redir_st_setf("redir.param.permanent", "%d", p->permanent);
+	redir_st_setf("redir.param.auth", "%d", p->auth);
+	redir_st_setf("redir.param.auth_lifetime", "%u", p->auth_lifetime_s);
 }
 
 unsigned redir_st_uint(const char *key, unsigned def)

@@ -41,8 +41,10 @@ struct sa_redirect_config {
 	char **listen; /* "ADDR:PORT" or "[V6]:PORT"; none given = 127.0.0.1:3260 */
 	size_t nlisten;
 	int permanent;
-	int threshold; /* percent */
-	int interval;  /* s, 0 = no periodic rebalance */
+	char *auth;        /* "none" or "chap": what the portal asks of an initiator */
+	int auth_lifetime; /* s: a CHAP pass covers later logins from that initiator and address */
+	int threshold;     /* percent */
+	int interval;      /* s, 0 = no periodic rebalance */
 	int max_moves;
 	int probe_interval_ms;
 	int probe_timeout_ms;

@@ -41,6 +41,8 @@ int redir_portal_start(char *const *listen, size_t nlisten, const struct redir_p
                        size_t errlen);
 void redir_portal_set_limits(const struct redir_portal_limits *lim);
 void redir_portal_stop(void);
+/* Credentials changed: initiators authenticated before must pass CHAP again. */
+void redir_portal_auth_forget(void);
 unsigned int redir_portal_nconns(void);
 
 /* ---- sources.c: connections held per source address -------------------- */

@@ -96,16 +96,19 @@ struct redir_params {
 	unsigned int probe_timeout_ms;  /* default 500: a failure is noticed within 1 s */
 	unsigned int load_interval_s;   /* how often loads are read from tgt */
 	int permanent;                  /* answer 0x0102 instead of 0x0101 */
+	int auth;                       /* enum redir_auth: what the portal asks of an initiator */
+	unsigned int auth_lifetime_s;   /* a CHAP pass at the portal covers later logins from there this long */
 };
 
 struct redir_counters {
 	uint64_t connections;
 	uint64_t redirects;
 	uint64_t discovery_sessions;
-	uint64_t rejects;   /* unknown target (0x0203) or no server (0x0301) */
-	uint64_t malformed; /* connections closed for a malformed PDU */
-	uint64_t refused;   /* connections refused over the table or per-source limit */
-	uint64_t evicted;   /* unfinished logins closed to make room in a full table */
+	uint64_t rejects;       /* unknown target (0x0203) or no server (0x0301) */
+	uint64_t malformed;     /* connections closed for a malformed PDU */
+	uint64_t refused;       /* connections refused over the table or per-source limit */
+	uint64_t evicted;       /* unfinished logins closed to make room in a full table */
+	uint64_t auth_failures; /* logins answered 0x0201 by the portal's CHAP */
 };
 
 /* Engine ops for the registry (start/reload/stop). */
@@ -173,6 +176,41 @@ int redir_resource_set_pinned(uint32_t index, int pinned);
 int redir_params_validate(const struct redir_params *p);
 int redir_params_set(const struct redir_params *p);
 int redir_rebalance_now(void); /* manual trigger: plans and applies asynchronously */
+
+/* The portal's CHAP (creds.c): seed 003 keeps the clients' credentials in
+ * the redirector's own table and checks them before a login goes on to a
+ * server.  The server authenticates the initiator again with its own
+ * account: the portal never relays secrets. */
+enum redir_auth { REDIR_AUTH_NONE = 1, REDIR_AUTH_CHAP = 2 };
+#define REDIR_CHAP_USER_MAX 255
+#define REDIR_CHAP_SECRET_MIN 12 /* RFC 7143 12.1.3: at least 96 bits */
+#define REDIR_CHAP_SECRET_MAX 255
+struct redir_cred {
+	uint32_t index;
+	char user[REDIR_CHAP_USER_MAX + 1];
+	char initiator[REDIR_NAME_MAX]; /* "" = any initiator may use it */
+	int storage;                    /* enum redir_storage */
+};
+/* A row as a SET gives it, secret included (the handlers wipe it after the request). */
+struct redir_cred_spec {
+	uint32_t index;
+	char user[REDIR_CHAP_USER_MAX + 1];
+	char initiator[REDIR_NAME_MAX];
+	char secret[REDIR_CHAP_SECRET_MAX + 1];
+	int storage;
+};
+const struct redir_cred *redir_cred_find(uint32_t index);
+const struct redir_cred *redir_cred_next(uint32_t after);
+uint32_t redir_cred_next_index(void);
+/* The row with its secret, for a SET to change one column and to undo. 0 or -ENOENT. */
+int redir_cred_load(uint32_t index, struct redir_cred_spec *out);
+/* -EMSGSIZE: secret length; -EINVAL: a user, secret or initiator that cannot be used; -EEXIST: the user is another
+ * row's. */
+int redir_cred_validate(const struct redir_cred_spec *s);
+int redir_cred_put(const struct redir_cred_spec *s); /* creates or replaces; persists nonVolatile rows first */
+int redir_cred_delete(uint32_t index);
+/* The secret of user for initiator: its length, -ENOENT (no such user), -EACCES (bound to another initiator). */
+int redir_cred_secret(const char *user, const char *initiator, char *secret, size_t size);
 
 /* Redundancy: alone (state file), or leader/follower of redirectors sharing state through etcd. */
 enum redir_role { REDIR_ROLE_STANDALONE = 1, REDIR_ROLE_LEADER = 2, REDIR_ROLE_FOLLOWER = 3 };

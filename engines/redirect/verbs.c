@@ -424,6 +424,10 @@ int redir_params_validate(const struct redir_params *p)
 		return -ERANGE;
 	if (p->permanent != 0 && p->permanent != 1)
 		return -EINVAL;
+	if (p->auth != REDIR_AUTH_NONE && p->auth != REDIR_AUTH_CHAP)
+		return -EINVAL;
+	if (p->auth_lifetime_s > 86400)
+		return -ERANGE;
 	return 0;
 }
 
@@ -434,6 +438,8 @@ void redir_params_apply(const struct redir_params *p)
 	bool timers =
 	    p->interval_s != redir_cur_params.interval_s || p->load_interval_s != redir_cur_params.load_interval_s;
 
+	if (p->auth != redir_cur_params.auth || p->auth_lifetime_s != redir_cur_params.auth_lifetime_s)
+		redir_portal_auth_forget();
 	redir_cur_params = *p;
 	if (!redir_running || REDIR_PASSIVE())
 		return;
