@@ -79,6 +79,7 @@ enum {
 	H_SRV_ROW_STATUS,
 	H_SRV_AGENT,
 	H_SRV_AGENT_STATUS,
+	H_SRV_SPARE_FOR,
 };
 
 enum {
@@ -95,7 +96,11 @@ enum {
 	H_RES_ROW_STATUS,
 	H_RES_PREV_SERVER, /* accessible-for-notify: never served */
 	H_RES_ORIGIN,
+	H_RES_FAIL_POLICY,
+	H_RES_SERVER_STATUS,
 };
+/* sanRedirResourceServerStatus */
+enum { H_RES_SRV_UP = 1, H_RES_SRV_DOWN = 2, H_RES_SRV_UNMAPPED = 3 };
 
 enum {
 	H_CLI_INDEX = 1,

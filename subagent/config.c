@@ -457,7 +457,14 @@ static int sa_chk_endpoint_or_empty(const char *val, const char **canon, char *w
 
 static int sa_chk_redir_admin(const char *val, const char **canon, char *why, size_t whylen)
 {
-	static const char *const c[] = {"up", "drain", "down"};
+	static const char *const c[] = {"up", "drain", "down", "spare"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_fail_policy(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"stay", "move"};
 
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
@@ -537,6 +544,11 @@ static const struct sa_field sa_redir_resource_fields[] = {
     {.name = "target", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RRES(target)},
     {.name = "server", .type = SA_F_STRING, .off = SA_RRES(server), .def = ""},
     {.name = "pinned", .type = SA_F_BOOL, .off = SA_RRES(pinned), .def_int = 0},
+    {.name = "fail_policy",
+     .type = SA_F_STRING,
+     .off = SA_RRES(fail_policy),
+     .def = "stay",
+     .check = sa_chk_fail_policy},
 };
 static const struct sa_schema sa_redir_resource_schema =
     SA_SCHEMA(sa_redir_resource_fields, sizeof(struct sa_redir_resource_cfg), NULL);

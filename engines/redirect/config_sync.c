@@ -68,6 +68,11 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 		*out = *ncfg;
 }
 
+static int cfg_policy(const struct sa_redir_resource_cfg *c)
+{
+	return c->fail_policy && strcmp(c->fail_policy, "move") == 0 ? REDIR_FAIL_MOVE : REDIR_FAIL_STAY;
+}
+
 static int cfg_admin_of(const struct sa_redir_server_cfg *c)
 {
 	return redir_admin_parse(c->admin) ? redir_admin_parse(c->admin) : REDIR_ADMIN_UP;
@@ -163,6 +168,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 			if (!r)
 				return -ENOMEM;
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);
+			r->pub.fail_policy = cfg_policy(c);
 			r->seen = 1;
 			if (!initial)
 				redir_emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
@@ -170,6 +176,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		}
 		r->seen = 1;
 		r->pub.pinned = c->pinned;
+		r->pub.fail_policy = cfg_policy(c);
 		if (strcmp(r->cfg_server, c->server)) {
 			/* The operator changed the placement in the config: honour it. */
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);

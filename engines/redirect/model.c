@@ -332,6 +332,10 @@ int redir_srv_rb_state(const struct redir_srv *s)
 		return REDIR_SRV_DOWN;
 	if (s->pub.admin == REDIR_ADMIN_DRAIN)
 		return REDIR_SRV_DRAIN;
+	/* A spare on standby is kept out of placement and rebalancing; once
+	 * it has taken over a failed server's resources it serves like any. */
+	if (s->pub.admin == REDIR_ADMIN_SPARE && !s->pub.nresources)
+		return REDIR_SRV_DRAIN;
 	return REDIR_SRV_UP;
 }
 
@@ -348,6 +352,15 @@ void redir_recount(void)
 			s->pub.nresources++;
 			s->pub.load += RES(i)->pub.load;
 		}
+	}
+	for (size_t i = 0; i < redir_servers.n; i++)
+		if (!SRV(i)->pub.nresources)
+			SRV(i)->pub.spare_for = 0;
+	for (size_t i = 0; i < redir_resources.n; i++) {
+		struct redir_srv *s = redir_vec_find(&redir_servers, RES(i)->pub.server);
+
+		if (!s || redir_srv_rb_state(s) != REDIR_SRV_DOWN)
+			RES(i)->stranded = 0;
 	}
 }
 
@@ -467,6 +480,7 @@ struct redir_res *redir_res_add(uint32_t index, const char *target, uint32_t ser
 	snprintf(r->pub.target, sizeof(r->pub.target), "%s", target);
 	r->pub.server = server;
 	r->pub.pinned = pinned;
+	r->pub.fail_policy = REDIR_FAIL_STAY;
 	r->pub.origin = origin;
 	r->pub.storage = storage;
 	r->pub.mapped_since = time(NULL);

@@ -35,6 +35,7 @@ struct redir_res {
 	time_t agent_seen;    /* discovered rows: last time an agent listed it (or could not be asked) */
 	uint64_t shared_load; /* etcd leader: the load last written to etcd */
 	int shared_load_ok;   /* shared_load is in etcd */
+	int stranded;         /* reported as left on its failed server (REDIR_EV_RESOURCE_STRANDED) */
 };
 
 struct redir_vec {

@@ -127,7 +127,10 @@ void redir_idx_commit(void)
 
 const char *redir_admin_name(int a)
 {
-	return a == REDIR_ADMIN_DRAIN ? "drain" : a == REDIR_ADMIN_DOWN ? "down" : "up";
+	return a == REDIR_ADMIN_DRAIN   ? "drain"
+	       : a == REDIR_ADMIN_DOWN  ? "down"
+	       : a == REDIR_ADMIN_SPARE ? "spare"
+	                                : "up";
 }
 
 int redir_admin_parse(const char *s)
@@ -140,6 +143,8 @@ int redir_admin_parse(const char *s)
 		return REDIR_ADMIN_DRAIN;
 	if (strcmp(s, "down") == 0)
 		return REDIR_ADMIN_DOWN;
+	if (strcmp(s, "spare") == 0)
+		return REDIR_ADMIN_SPARE;
 	return 0;
 }
 
@@ -169,6 +174,8 @@ void redir_st_save_resource(const struct redir_res *r)
 	cm_state_set(redir_st(), k, r->pub.target);
 	snprintf(k, sizeof(k), "redir.resource.%u.pinned", r->pub.index);
 	cm_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
+	snprintf(k, sizeof(k), "redir.resource.%u.policy", r->pub.index);
+	redir_st_setf(k, "%d", r->pub.fail_policy);
 }
 
 /* The mapping of every resource, so a restart serves logins from where the
@@ -374,7 +381,14 @@ void redir_load_persisted_resources(void)
 			cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad resource row %u", rows.idx[i]);
 			continue;
 		}
-		redir_res_add(rows.idx[i], t, 0, pin && strcmp(pin, "1") == 0, REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
+		{
+			const char *pol = st_field("resource", rows.idx[i], "policy");
+			struct redir_res *r = redir_res_add(rows.idx[i], t, 0, pin && strcmp(pin, "1") == 0,
+			                                    REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
+
+			if (r && pol && atoi(pol) == REDIR_FAIL_MOVE)
+				r->pub.fail_policy = REDIR_FAIL_MOVE;
+		}
 	}
 	free(rows.idx);
 }

@@ -10,7 +10,7 @@ struct sa_redir_server_cfg {
 	char *address; /* numeric IPv4 or IPv6 */
 	int port;
 	int capacity;
-	char *admin;     /* "up", "drain", "down" */
+	char *admin;     /* "up", "drain", "down", "spare" */
 	int tgt_control; /* local tgtd control port, -1 = none */
 	/* The server's own sanagent agent: its storage-side tables
 	 * list the targets (resources) and their byte counters (loads). */
@@ -26,6 +26,7 @@ struct sa_redir_resource_cfg {
 	char *target;
 	char *server; /* "" = the engine places it */
 	int pinned;
+	char *fail_policy; /* "stay" or "move": a pinned resource when its server fails */
 };
 
 /* redirect { etcd = { ... }; }: redirectors sharing mapping and server states. */

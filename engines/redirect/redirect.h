@@ -17,7 +17,12 @@
 #define REDIR_NAME_MAX 224 /* iSCSI names are at most 223 octets */
 #define REDIR_HOST_MAX 64
 
-enum redir_admin { REDIR_ADMIN_UP = 1, REDIR_ADMIN_DRAIN = 2, REDIR_ADMIN_DOWN = 3 };
+/* spare (seed 003 [0088]): kept available but unused; it takes no resources
+ * until a server fails, and then all of that server's resources at once. */
+enum redir_admin { REDIR_ADMIN_UP = 1, REDIR_ADMIN_DRAIN = 2, REDIR_ADMIN_DOWN = 3, REDIR_ADMIN_SPARE = 4 };
+/* What a pinned resource does when its server fails: stay (unreachable until
+ * the server is back) or move like any other resource and stay pinned there. */
+enum redir_fail_policy { REDIR_FAIL_STAY = 1, REDIR_FAIL_MOVE = 2 };
 enum redir_oper { REDIR_OPER_UP = 1, REDIR_OPER_DOWN = 2, REDIR_OPER_UNKNOWN = 3 };
 /* Where a row came from: config rows are read-only over SNMP and vanish
  * when the config drops them; SNMP rows persist when nonVolatile. */
@@ -38,9 +43,10 @@ struct redir_server {
 	time_t last_change;
 	uint64_t probes_ok, probes_failed;
 	char last_error[128];
-	int origin;      /* enum redir_origin */
-	int storage;     /* enum redir_storage */
-	int tgt_control; /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+	int origin;         /* enum redir_origin */
+	int storage;        /* enum redir_storage */
+	int tgt_control;    /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+	uint32_t spare_for; /* a spare that took over: the failed server's index, while it holds resources */
 };
 
 struct redir_resource {
@@ -50,6 +56,7 @@ struct redir_resource {
 	uint64_t load;               /* bytes/s: measured from tgt, or SET by an external monitor */
 	int load_set;                /* 1 when the last load came from a SET */
 	int pinned;
+	int fail_policy; /* enum redir_fail_policy */
 	time_t mapped_since;
 	uint64_t redirects;
 	int origin;
@@ -155,6 +162,7 @@ struct redir_resource_spec {
 	uint32_t server; /* 0 = let the engine place it */
 	int pinned;
 	int storage;
+	int fail_policy; /* 0 = stay */
 };
 int redir_resource_validate(uint32_t index, const struct redir_resource_spec *spec);
 /* Rows the same SET request creates, which a validate function takes as
@@ -172,6 +180,8 @@ int redir_resource_validate_move(uint32_t index, uint32_t server);
 int redir_resource_move(uint32_t index, uint32_t server); /* manual move: ends its sessions on the old server */
 int redir_resource_set_load(uint32_t index, uint64_t load);
 int redir_resource_set_pinned(uint32_t index, int pinned);
+int redir_resource_validate_fail_policy(uint32_t index, int policy);
+int redir_resource_set_fail_policy(uint32_t index, int policy); /* a pinned row on a failed server moves at once */
 
 int redir_params_validate(const struct redir_params *p);
 int redir_params_set(const struct redir_params *p);
@@ -224,6 +234,8 @@ enum redir_event_type {
 	REDIR_EV_REBALANCED,        /* a: plan index */
 	REDIR_EV_ROW_ADDED,         /* a: table (enum redir_table), b: index */
 	REDIR_EV_ROW_REMOVED,
+	REDIR_EV_RESOURCE_STRANDED, /* a: resource, b: its server, which failed; it stays there (pinned, or nowhere to
+	                               go) */
 };
 enum redir_table { REDIR_T_SERVER = 1, REDIR_T_RESOURCE, REDIR_T_CLIENT, REDIR_T_PLAN };
 struct redir_event {
