@@ -28,6 +28,8 @@ static const struct h_column resource_cols[] = {
     {H_RES_ORIGIN, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_RES_FAIL_POLICY, H_RC, H_SYN_INT, 0, REDIR_FAIL_STAY, REDIR_FAIL_MOVE},
     {H_RES_SERVER_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_BYTE_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_COMMAND_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 struct res_image {
@@ -85,6 +87,8 @@ int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list
 	case H_RES_ORIGIN: h_set_int(vb, e->origin); break;
 	case H_RES_FAIL_POLICY: h_set_int(vb, e->fail_policy ? e->fail_policy : REDIR_FAIL_STAY); break;
 	case H_RES_SERVER_STATUS: h_set_int(vb, server_status(e->server)); break;
+	case H_RES_BYTE_RATE: h_set_u64(vb, e->byte_rate); break;
+	case H_RES_COMMAND_RATE: set_load32(vb, e->cmd_rate); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -112,6 +116,8 @@ static int res_get_work(const void *image, unsigned int col, netsnmp_variable_li
 	case H_RES_ORIGIN: h_set_int(vb, REDIR_ORIGIN_SNMP); break;
 	case H_RES_FAIL_POLICY: h_set_int(vb, w->spec.fail_policy); break;
 	case H_RES_SERVER_STATUS: h_set_int(vb, server_status(w->spec.server)); break;
+	case H_RES_BYTE_RATE: h_set_u64(vb, 0); break;
+	case H_RES_COMMAND_RATE: h_set_u32(vb, ASN_UNSIGNED, 0); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

@@ -28,6 +28,10 @@ static const struct h_column control_objs[] = {
     {H_REDIR_PERMANENT, H_RW, H_SYN_TRUTH, 0, 0, 0},
     {H_REDIR_PORTAL_AUTH, H_RW, H_SYN_INT, 0, REDIR_AUTH_NONE, REDIR_AUTH_CHAP},
     {H_REDIR_AUTH_LIFETIME, H_RW, H_SYN_UINT, 0, 0, 86400},
+    {H_REDIR_WEIGHT_BYTES, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_COMMANDS, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_CPU, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_MEMORY, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
 };
 
 struct controls_image {
@@ -59,6 +63,10 @@ static int control_get(unsigned int sub, netsnmp_variable_list *vb)
 	case H_REDIR_PERMANENT: h_set_int(vb, p->permanent ? 1 : 2); break;
 	case H_REDIR_PORTAL_AUTH: h_set_int(vb, p->auth ? p->auth : REDIR_AUTH_NONE); break;
 	case H_REDIR_AUTH_LIFETIME: h_set_u32(vb, ASN_UNSIGNED, p->auth_lifetime_s); break;
+	case H_REDIR_WEIGHT_BYTES: h_set_u32(vb, ASN_UNSIGNED, p->w_bytes); break;
+	case H_REDIR_WEIGHT_COMMANDS: h_set_u32(vb, ASN_UNSIGNED, p->w_cmds); break;
+	case H_REDIR_WEIGHT_CPU: h_set_u32(vb, ASN_UNSIGNED, p->w_cpu); break;
+	case H_REDIR_WEIGHT_MEMORY: h_set_u32(vb, ASN_UNSIGNED, p->w_mem); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -86,6 +94,10 @@ static int control_store(void *image, unsigned int sub, const netsnmp_variable_l
 	case H_REDIR_PERMANENT: return h_put_bool(&w->p.permanent, vb);
 	case H_REDIR_PORTAL_AUTH: return h_put_int(&w->p.auth, vb);
 	case H_REDIR_AUTH_LIFETIME: return h_put_u32(&w->p.auth_lifetime_s, vb);
+	case H_REDIR_WEIGHT_BYTES: return h_put_u32(&w->p.w_bytes, vb);
+	case H_REDIR_WEIGHT_COMMANDS: return h_put_u32(&w->p.w_cmds, vb);
+	case H_REDIR_WEIGHT_CPU: return h_put_u32(&w->p.w_cpu, vb);
+	case H_REDIR_WEIGHT_MEMORY: return h_put_u32(&w->p.w_mem, vb);
 	default: return 0;
 	}
 }

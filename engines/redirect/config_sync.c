@@ -27,6 +27,10 @@ static void params_from_cfg(const struct sa_redirect_config *rc, struct redir_pa
 	p->load_interval_s = (unsigned)rc->load_interval;
 	p->permanent = rc->permanent;
 	p->auth_lifetime_s = (unsigned)rc->auth_lifetime;
+	p->w_bytes = (unsigned)rc->weight_bytes;
+	p->w_cmds = (unsigned)rc->weight_commands;
+	p->w_cpu = (unsigned)rc->weight_cpu;
+	p->w_mem = (unsigned)rc->weight_memory;
 	p->auth = rc->auth && strcmp(rc->auth, "chap") == 0 ? REDIR_AUTH_CHAP : REDIR_AUTH_NONE;
 }
 
@@ -43,6 +47,10 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	ov.probe_timeout_ms = redir_st_uint("redir.param.probe_timeout_ms", ncfg->probe_timeout_ms);
 	ov.load_interval_s = redir_st_uint("redir.param.load_interval", ncfg->load_interval_s);
 	ov.permanent = (int)redir_st_uint("redir.param.permanent", (unsigned)ncfg->permanent);
+	ov.w_bytes = redir_st_uint("redir.param.w_bytes", ncfg->w_bytes);
+	ov.w_cmds = redir_st_uint("redir.param.w_cmds", ncfg->w_cmds);
+	ov.w_cpu = redir_st_uint("redir.param.w_cpu", ncfg->w_cpu);
+	ov.w_mem = redir_st_uint("redir.param.w_mem", ncfg->w_mem);
 	ov.auth_lifetime_s = redir_st_uint("redir.param.auth_lifetime", ncfg->auth_lifetime_s);
 	ov.auth = (int)redir_st_uint("redir.param.auth", (unsigned)ncfg->auth);
 #define MERGE(f, key)                                                                                                  \
@@ -63,6 +71,10 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	MERGE(permanent, "redir.param.permanent");
 	MERGE(auth, "redir.param.auth");
 	MERGE(auth_lifetime_s, "redir.param.auth_lifetime");
+	MERGE(w_bytes, "redir.param.w_bytes");
+	MERGE(w_cmds, "redir.param.w_cmds");
+	MERGE(w_cpu, "redir.param.w_cpu");
+	MERGE(w_mem, "redir.param.w_mem");
 #undef MERGE
 	if (redir_params_validate(out) < 0)
 		*out = *ncfg;
@@ -299,6 +311,7 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_redirect
 	d.probe_timeout_ms = 500;
 	d.load_interval = 1;
 	d.auth_lifetime = 600;
+	d.weight_bytes = 1;
 	d.max_connections = 256;
 	d.max_per_source = 32;
 	d.header_timeout = 2;

@@ -274,6 +274,10 @@ void redir_params_save(const struct redir_params *p)
 	redir_st_setf("redir.param.permanent", "%d", p->permanent);
 	redir_st_setf("redir.param.auth", "%d", p->auth);
 	redir_st_setf("redir.param.auth_lifetime", "%u", p->auth_lifetime_s);
+	redir_st_setf("redir.param.w_bytes", "%u", p->w_bytes);
+	redir_st_setf("redir.param.w_cmds", "%u", p->w_cmds);
+	redir_st_setf("redir.param.w_cpu", "%u", p->w_cpu);
+	redir_st_setf("redir.param.w_mem", "%u", p->w_mem);
 }
 
 unsigned redir_st_uint(const char *key, unsigned def)

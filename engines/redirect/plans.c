@@ -36,6 +36,7 @@ int redir_rb_build(struct redir_rbctx *c)
 	for (size_t i = 0; i < redir_servers.n; i++) {
 		c->srv[i].capacity = SRV(i)->pub.capacity;
 		c->srv[i].state = redir_srv_rb_state(SRV(i));
+		c->srv[i].base = SRV(i)->pub.host_load;
 	}
 	for (size_t i = 0; i < redir_resources.n; i++) {
 		size_t p;
@@ -161,6 +162,8 @@ static double rel_max(const struct redir_rbctx *c, const struct redir_plan *plan
 
 	if (!load)
 		return 0;
+	for (size_t i = 0; i < redir_servers.n; i++)
+		load[i] = c->srv[i].base;
 	for (size_t k = 0; k < c->nres; k++)
 		load[c->res[k].server] += c->res[k].load;
 	for (size_t i = 0; plan && i < plan->n_moves; i++) {

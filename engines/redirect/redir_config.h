@@ -44,8 +44,9 @@ struct sa_redirect_config {
 	int permanent;
 	char *auth;        /* "none" or "chap": what the portal asks of an initiator */
 	int auth_lifetime; /* s: a CHAP pass covers later logins from that initiator and address */
-	int threshold;     /* percent */
-	int interval;      /* s, 0 = no periodic rebalance */
+	int weight_bytes, weight_commands, weight_cpu, weight_memory; /* server load terms (redir_params) */
+	int threshold;                                                /* percent */
+	int interval;                                                 /* s, 0 = no periodic rebalance */
 	int max_moves;
 	int probe_interval_ms;
 	int probe_timeout_ms;

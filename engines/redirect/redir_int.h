@@ -84,5 +84,11 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 /* After every agent of a round reported: places new targets, drops
  * discovered ones no agent listed for grace_s, checks the threshold. */
 void redir_agent_round(unsigned int grace_s);
+/* A server's host figures from its agent's HOST-RESOURCES-MIB (-1: unknown). */
+void redir_host_report(uint32_t server, int cpu_pct, int mem_pct);
+/* A resource's weighted load from its measured rates. */
+uint64_t redir_weighted(uint64_t bytes, uint64_t cmds);
+/* Weights changed: every measured load and host load again. */
+void redir_reweigh(void);
 
 #endif

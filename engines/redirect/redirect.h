@@ -38,23 +38,26 @@ struct redir_server {
 	uint32_t capacity; /* relative weight, 1..1000000 */
 	int admin;         /* enum redir_admin */
 	int oper;          /* enum redir_oper, from health checks */
-	uint64_t load;     /* sum of its resources' loads, bytes/s */
+	uint64_t load;     /* its resources' loads plus its host load (weighted, see redir_params) */
 	uint32_t nresources;
 	time_t last_change;
 	uint64_t probes_ok, probes_failed;
 	char last_error[128];
-	int origin;         /* enum redir_origin */
-	int storage;        /* enum redir_storage */
-	int tgt_control;    /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
-	uint32_t spare_for; /* a spare that took over: the failed server's index, while it holds resources */
+	int origin;           /* enum redir_origin */
+	int storage;          /* enum redir_storage */
+	int tgt_control;      /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+	uint32_t spare_for;   /* a spare that took over: the failed server's index, while it holds resources */
+	int cpu_pct, mem_pct; /* from its agent's HOST-RESOURCES-MIB: processor load, memory used; -1 unknown */
+	uint64_t host_load;   /* weight_cpu * cpu_pct + weight_memory * mem_pct: stays with the server */
 };
 
 struct redir_resource {
 	uint32_t index;
-	char target[REDIR_NAME_MAX]; /* the target's iSCSI name */
-	uint32_t server;             /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
-	uint64_t load;               /* bytes/s: measured from tgt, or SET by an external monitor */
-	int load_set;                /* 1 when the last load came from a SET */
+	char target[REDIR_NAME_MAX];  /* the target's iSCSI name */
+	uint32_t server;              /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
+	uint64_t load;                /* weight_bytes * bytes/s + weight_commands * commands/s, or SET by a monitor */
+	uint64_t byte_rate, cmd_rate; /* measured: bytes/s and SCSI commands/s */
+	int load_set;                 /* 1 when the last load came from a SET */
 	int pinned;
 	int fail_policy; /* enum redir_fail_policy */
 	time_t mapped_since;
@@ -105,7 +108,12 @@ struct redir_params {
 	int permanent;                  /* answer 0x0102 instead of 0x0101 */
 	int auth;                       /* enum redir_auth: what the portal asks of an initiator */
 	unsigned int auth_lifetime_s;   /* a CHAP pass at the portal covers later logins from there this long */
+	/* Server load (seed 003 [0095]): a weighted sum.  A resource's share,
+	 * which moves with it: w_bytes * bytes/s + w_cmds * commands/s; the
+	 * host's, which stays: w_cpu * CPU % + w_mem * memory used %. */
+	unsigned int w_bytes, w_cmds, w_cpu, w_mem;
 };
+#define REDIR_WEIGHT_MAX 1000000u
 
 struct redir_counters {
 	uint64_t connections;

@@ -435,6 +435,9 @@ int redir_params_validate(const struct redir_params *p)
 		return -EINVAL;
 	if (p->auth_lifetime_s > 86400)
 		return -ERANGE;
+	if (p->w_bytes > REDIR_WEIGHT_MAX || p->w_cmds > REDIR_WEIGHT_MAX || p->w_cpu > REDIR_WEIGHT_MAX ||
+	    p->w_mem > REDIR_WEIGHT_MAX)
+		return -ERANGE;
 	return 0;
 }
 
@@ -442,12 +445,16 @@ void redir_params_apply(const struct redir_params *p)
 {
 	bool probes = p->probe_interval_ms != redir_cur_params.probe_interval_ms ||
 	              p->probe_timeout_ms != redir_cur_params.probe_timeout_ms;
+	bool weights = p->w_bytes != redir_cur_params.w_bytes || p->w_cmds != redir_cur_params.w_cmds ||
+	               p->w_cpu != redir_cur_params.w_cpu || p->w_mem != redir_cur_params.w_mem;
 	bool timers =
 	    p->interval_s != redir_cur_params.interval_s || p->load_interval_s != redir_cur_params.load_interval_s;
 
 	if (p->auth != redir_cur_params.auth || p->auth_lifetime_s != redir_cur_params.auth_lifetime_s)
 		redir_portal_auth_forget();
 	redir_cur_params = *p;
+	if (weights)
+		redir_reweigh();
 	if (!redir_running || REDIR_PASSIVE())
 		return;
 	if (timers)

@@ -121,6 +121,7 @@ static void setup(void)
 	r->listen = listen_on;
 	r->nlisten = 1;
 	r->threshold = 50;
+	r->weight_bytes = 1;
 	r->max_moves = 2;
 	r->probe_interval_ms = 300;
 	r->probe_timeout_ms = 500;
@@ -228,7 +229,7 @@ END_TEST
 
 START_TEST(test_drain_and_move)
 {
-	ck_assert_int_eq(redir_server_validate_admin(2, 4), -EINVAL);
+	ck_assert_int_eq(redir_server_validate_admin(2, 5), -EINVAL);
 	ck_assert_int_eq(redir_server_validate_admin(9, 2), -ENOENT);
 	ck_assert_int_eq(redir_server_set_admin(2, REDIR_ADMIN_DRAIN), 0);
 	ck_assert_uint_eq(redir_server_find(2)->nresources, 0);
