@@ -67,6 +67,7 @@ rset_err inconsistentValue $CRED.2.3 s "$USER" $CRED.3.3 s "another-secret-99" $
 [ -z "$(rget $CRED.6.3)" ] || sa_fail "a refused row was created"
 rset_err inconsistentValue $CRED.2.2 s "$USER"
 [ "$(rget $CRED.2.2)" = "\"$BOB\"" ] || sa_fail "row 2 changed by a refused SET"
+rset_err noCreation $CRED.2.9 s carol
 rset_err wrongValue $AUTH i 3
 rset_err wrongType $AUTH s chap
 [ "$(rget $AUTH)" = 1 ] || sa_fail "a refused SET changed sanRedirPortalAuth"

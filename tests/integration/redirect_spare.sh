@@ -55,6 +55,7 @@ rset_err wrongType $SRV.7.4 s spare
 rset_err wrongValue $RES.14.6 i 3
 rset_err wrongType $RES.14.6 u 2
 rset_err notWritable $RES.15.6 i 1
+rset_err noCreation $RES.14.99 i 2
 [ "$(rget $SRV.7.4)" = 4 ] && [ "$(rget $RES.14.6)" = 1 ] || sa_fail "a refused SET changed a row"
 rset $RES.14.6 i 2
 [ "$(rget $RES.14.6)" = 2 ] || sa_fail "sanRedirResourceFailPolicy.6 did not take moveWhenFailed(2)"
