@@ -68,6 +68,16 @@ rset_err inconsistentValue $CRED.2.3 s "$USER" $CRED.3.3 s "another-secret-99" $
 rset_err inconsistentValue $CRED.2.2 s "$USER"
 [ "$(rget $CRED.2.2)" = "\"$BOB\"" ] || sa_fail "row 2 changed by a refused SET"
 rset_err noCreation $CRED.2.9 s carol
+# createAndWait: notReady until it has a user and a secret, then active(1).
+rset $CRED.6.5 i 5
+[ "$(rget $CRED.6.5)" = 3 ] || sa_fail "a new row without a secret is not notReady(3): $(rget $CRED.6.5)"
+rset $CRED.2.5 s carol $CRED.3.5 s carol-secret-2468
+[ "$(rget $CRED.6.5)" = 2 ] || sa_fail "a complete waiting row is not notInService(2): $(rget $CRED.6.5)"
+[ "$(rget $CRED.3.5)" = '""' ] || sa_fail "a waiting row's secret reads back"
+rset $CRED.6.5 i 1
+[ "$(rget $CRED.6.5)" = 1 ] || sa_fail "row 5 is not active"
+rset $CRED.6.5 i 6
+[ -z "$(rget $CRED.6.5)" ] || sa_fail "row 5 not destroyed"
 rset_err wrongValue $AUTH i 3
 rset_err wrongType $AUTH s chap
 [ "$(rget $AUTH)" = 1 ] || sa_fail "a refused SET changed sanRedirPortalAuth"
