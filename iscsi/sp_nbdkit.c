@@ -58,7 +58,8 @@ static struct {
 	unsigned int nportals, nifaces;
 	int nshares[2];
 	uint32_t max_io;
-	struct sp_chap chap; /* from chap_file=: secrets never ride on the command line */
+	unsigned int removed; /* removed=: bit i, path i left the team (its index stays taken) */
+	struct sp_chap chap;  /* from chap_file=: secrets never ride on the command line */
 	/* runtime */
 	struct sp_team *team;
 	uint32_t bs;
@@ -243,6 +244,8 @@ static int sp_config(const char *key, const char *value)
 			return -1;
 		return 0;
 	}
+	if (!strcmp(key, "removed"))
+		return parse_uint(key, value, &g.removed);
 	if (!strcmp(key, "max_io")) {
 		int64_t v = nbdkit_parse_size(value);
 
@@ -271,6 +274,9 @@ static int sp_config(const char *key, const char *value)
 		    {"suspect", offsetof(struct sp_team_opts, suspect)},
 		    {"suspect_k", offsetof(struct sp_team_opts, suspect_k)},
 		    {"suspect_floor", offsetof(struct sp_team_opts, suspect_floor_ms)},
+		    {"flap_count", offsetof(struct sp_team_opts, flap_count)},
+		    {"flap_window", offsetof(struct sp_team_opts, flap_window_ms)},
+		    {"flap_hold", offsetof(struct sp_team_opts, flap_hold_ms)},
 		};
 		size_t i;
 
@@ -384,6 +390,9 @@ static int sp_after_fork(void)
 			return -1;
 		}
 	}
+	for (i = 0; i < g.nportals; i++)
+		if ((g.removed >> i) & 1)
+			sp_team_path_remove(g.team, i);
 	rc = sp_team_start(g.team);
 	if (rc) {
 		nbdkit_error("cannot start team %s: %s", g.o.name, strerror(-rc));

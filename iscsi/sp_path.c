@@ -627,7 +627,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 	int was = p->state;
 	unsigned int i, recent = 0;
 
-	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED)
+	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED || was == SP_PATH_REMOVED)
 		return;
 	if (p->admin_down) {
 		/* Logged out on request: the session ends (the target closes it
@@ -642,7 +642,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 		p->login_time_rt = 0;
 		p->src_addr[0] = '\0';
 		p->src_port = 0;
-		sp_path_set_state(p, SP_PATH_IDLE);
+		sp_path_set_state(p, p->removed ? SP_PATH_REMOVED : SP_PATH_IDLE);
 		sp_team_path_lost(t, p);
 		return;
 	}
@@ -678,6 +678,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 				recent++;
 		if (t->o.flap_count && recent >= t->o.flap_count && !p->damped) {
 			p->damped = 1;
+			p->dampings++;
 			cm_log(CM_LOG_WARNING, TAG,
 			       "team %s path %d (%s): flapping (%u failures in %u ms): held in standby for %u ms after "
 			       "it recovers",
@@ -773,7 +774,7 @@ void sp_path_login(struct sp_path *p)
 {
 	struct sp_team *t = p->team;
 
-	if (!p->admin_down)
+	if (!p->admin_down || p->removed)
 		return;
 	p->admin_down = 0;
 	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): logging in again on request", t->name, p->idx + 1, p->portal);
@@ -788,6 +789,8 @@ void sp_path_set_portal(struct sp_path *p, const char *portal)
 {
 	struct sp_team *t = p->team;
 
+	if (p->removed)
+		return;
 	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d: portal %s -> %s", t->name, p->idx + 1, p->portal, portal);
 	snprintf(p->portal, sizeof(p->portal), "%s", portal);
 	p->login_result = SP_LOGIN_NONE;

@@ -60,7 +60,9 @@ struct sp_path {
 	uint64_t fail_times[8]; /* ring of recent failure times for flap damping */
 	unsigned int fail_ring;
 	int damped;
-	int held; /* standby until failback */
+	int held;              /* standby until failback */
+	unsigned int dampings; /* times it was damped */
+	int removed;           /* leaving the team: drains, logs out, then SP_PATH_REMOVED */
 	uint64_t failures, reconnects;
 	uint64_t bytes[2], cmds[2];
 	uint64_t win_bytes[2]; /* bytes in the current report window */
