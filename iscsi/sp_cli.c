@@ -1025,7 +1025,7 @@ static void print_segment(struct sp_shm *s)
 		printf(
 		    "  path %u: portal=%s state=%s role=%s share=%u/%u actual=%u/%u read_bytes=%llu write_bytes=%llu "
 		    "errors=%llu lat_us=%u max_lat_us=%u login=%s(%u) status=0x%04x login_time=%llu isid=%s src=%s:%u "
-		    "timeouts=%llu digest_errors=%llu admin_down=%u suspects=%u\n",
+		    "timeouts=%llu digest_errors=%llu admin_down=%u suspects=%u hold=%u dampings=%u last_error=%.*s\n",
 		    i + 1, p->portal, sp_path_state_name((int)p->state),
 		    p->role == SP_ROLE_PRIMARY ? "primary" : "secondary", p->share[0], p->share[1], p->actual_share[0],
 		    p->actual_share[1], (unsigned long long)p->bytes[0], (unsigned long long)p->bytes[1],
@@ -1033,7 +1033,7 @@ static void print_segment(struct sp_shm *s)
 		    sp_login_result_name((int)p->login_result), p->login_result, p->login_status,
 		    (unsigned long long)p->login_time, isid, p->src_addr[0] ? p->src_addr : "-", p->src_port,
 		    (unsigned long long)p->timeout_errors, (unsigned long long)p->digest_errors, p->admin_down,
-		    p->suspects);
+		    p->suspects, p->hold, p->dampings, (int)sizeof(p->last_error), p->last_error);
 	}
 }
 

@@ -54,7 +54,7 @@ static struct {
 	/* configuration */
 	struct sp_team_opts o;
 	char *name, *target, *initiator, *shm_dir;
-	char *portal[SP_MAX_PATHS], *iface[SP_MAX_PATHS];
+	char *portal[SP_MAX_PATHS], *iface[SP_MAX_PATHS], *ptarget[SP_MAX_PATHS];
 	unsigned int nportals, nifaces;
 	int nshares[2];
 	uint32_t max_io;
@@ -180,17 +180,22 @@ static int sp_config(const char *key, const char *value)
 		if (!p)
 			return -1;
 		c = strchr(p, ',');
-		if (c) {
+		if (c)
 			*c++ = '\0';
-			if (strncmp(c, "iface=", 6) != 0) {
-				nbdkit_error("portal: unknown option '%s' (want HOST:PORT[,iface=IF])", c);
+		while (c && *c) {
+			char *next = strchr(c, ',');
+
+			if (next)
+				*next++ = '\0';
+			/* target=: the same LU exported under another name at this portal (its
+			 * VPD 0x83 identity must still be the team's). */
+			if ((strncmp(c, "iface=", 6) != 0 || dup_str(&g.iface[g.nportals], c + 6)) &&
+			    (strncmp(c, "target=", 7) != 0 || dup_str(&g.ptarget[g.nportals], c + 7))) {
+				nbdkit_error("portal: bad option '%s' (want HOST:PORT[,iface=IF][,target=IQN])", c);
 				free(p);
 				return -1;
 			}
-			if (dup_str(&g.iface[g.nportals], c + 6)) {
-				free(p);
-				return -1;
-			}
+			c = next;
 		}
 		if (!strchr(p, ':')) {
 			nbdkit_error("portal '%s': want HOST:PORT", p);
@@ -383,6 +388,7 @@ static int sp_after_fork(void)
 		memset(&po, 0, sizeof(po));
 		po.portal = g.portal[i];
 		po.iface = g.iface[i];
+		po.target = g.ptarget[i];
 		po.lun = -1;
 		rc = sp_team_add_path(g.team, &po);
 		if (rc < 0) {
@@ -460,6 +466,7 @@ static void sp_unload(void)
 	for (i = 0; i < SP_MAX_PATHS; i++) {
 		free(g.portal[i]);
 		free(g.iface[i]);
+		free(g.ptarget[i]);
 	}
 	free(g.name);
 	free(g.target);

@@ -405,25 +405,35 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 	unsigned int i, max = t->o.max_inflight;
 	int sel, prim = -1, wait_ok = queue_on_path(t);
 
+	uint32_t avoid = io->tried == ~0u ? 0 : io->tried;
+
 	for (i = 0; i < t->npaths; i++) {
 		struct sp_path *p = &t->path[i];
-		int ok = path_usable(p);
+		int ok = path_usable(p) && !((avoid >> i) & 1);
 
-		if (ok && t->bal.path[i].primary)
+		if (ok && (t->bal.path[i].primary || avoid))
 			prim = (int)i;
 		/* In failover mode only the primary may carry I/O, even when it
-		 * is full; under dynamic LB a full path keeps its turn (the
+		 * is full (a command that had a medium error on it tries the
+		 * others); under dynamic LB a full path keeps its turn (the
 		 * command waits for it); otherwise a full path steps aside. */
 		if (t->bal.mode == SP_MODE_FAILOVER)
-			t->bal.path[i].usable = ok && t->bal.path[i].primary;
+			t->bal.path[i].usable = ok && (t->bal.path[i].primary || avoid);
 		else if (wait_ok)
 			t->bal.path[i].usable = ok;
 		else
 			t->bal.path[i].usable = ok && p->inflight < max;
 	}
 	if (t->bal.mode == SP_MODE_FAILOVER && prim < 0)
-		return -1;
-	sel = sp_lb_select(&t->bal, io->dir, len);
+		sel = -1;
+	else
+		sel = sp_lb_select(&t->bal, io->dir, len);
+	if (sel < 0 && avoid) {
+		/* Every path it has not tried is gone: it goes where it can, and
+		 * its next medium error is the application's. */
+		io->tried = ~0u;
+		return pick_path(t, io);
+	}
 	if (sel < 0 || sel >= (int)t->npaths || !path_usable(&t->path[sel]))
 		return -1;
 	if (!wait_ok && t->path[sel].inflight >= max)
@@ -482,6 +492,14 @@ static void dispatch(struct sp_team *t)
 		}
 	}
 	t->in_service--;
+}
+
+int sp_team_untried_path(const struct sp_team *t, const struct sp_io *io)
+{
+	for (unsigned int i = 0; i < t->npaths; i++)
+		if (path_usable(&t->path[i]) && !((io->tried >> i) & 1))
+			return 1;
+	return 0;
 }
 
 void sp_team_unaccount(struct sp_team *t, struct sp_io *io)
@@ -1445,6 +1463,8 @@ int sp_team_submit(struct sp_team *t, struct sp_io *io)
 		return -ENOLINK;
 	io->t_submit = now;
 	io->attempts = 0;
+	io->tried = 0;
+	io->medium_path = -1;
 	io->next = NULL;
 	io->path = -1;
 	io->slot = -1;

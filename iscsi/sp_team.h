@@ -104,6 +104,11 @@ struct sp_io {
 	struct sp_slot *shadow;
 	unsigned char *hedge_buf;
 	uint64_t t_fence; /* a write held until its old session is fenced: re-issued at */
+	/* Medium and hardware errors: the paths (bit i) that answered this
+	 * command with one, and the first of them (-1: none); the command tries
+	 * the paths it has not been on before its error is the application's. */
+	uint32_t tried;
+	int medium_path;
 };
 
 struct sp_path_info {

@@ -161,6 +161,8 @@ void sp_team_path_lost(struct sp_team *t, struct sp_path *p);
 void sp_team_requeue(struct sp_team *t, struct sp_io *io);
 void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, int status);
 void sp_team_retry(struct sp_team *t, struct sp_io *io);
+/* 1 when a path in service has not answered io with a medium error yet. */
+int sp_team_untried_path(const struct sp_team *t, const struct sp_io *io);
 /* A write whose session is gone: re-issued once the command timeout has passed. */
 void sp_team_fence(struct sp_team *t, struct sp_io *io);
 /* A path went suspect or came back: selection, primary and queues follow. */
