@@ -235,8 +235,8 @@ static int path_check(struct h_row *row, struct h_txn *txn)
 
 	switch (row->op) {
 	case H_OP_CREATE:
-		if (!t)
-			return -ENOENT; /* noCreation-like: no such team */
+		if (!t || row->idx[1] > SP_MAX_PATHS)
+			return -ENXIO; /* no such team, or past any team's last path index: never */
 		if (w->portal_bad)
 			return -EINVAL;
 		/* A path's storage is its team's: it is kept (or not) with the team. */
@@ -247,8 +247,8 @@ static int path_check(struct h_row *row, struct h_txn *txn)
 			       (unsigned int)row->idx[0], (unsigned int)row->idx[1], why);
 		return rc;
 	case H_OP_PENDING:
-		if (!t)
-			return -ENOENT;
+		if (!t || row->idx[1] > SP_MAX_PATHS)
+			return -ENXIO;
 		return w->portal_bad ? -EINVAL : 0;
 	case H_OP_UPDATE:
 		if ((rc = h_team_ctl_after(txn, row->idx[0], &c)) < 0)

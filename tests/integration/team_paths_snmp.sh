@@ -60,7 +60,10 @@ sa_set_err wrongValue "$PATHS.25.$T.2" i 4 "$PATHS.19.$T.2" s "127.0.0.2:99999"
 sa_set_err wrongLength "$PATHS.25.$T.2" i 4 "$PATHS.19.$T.2" s "$(printf '1%.0s' {1..96})"
 sa_set_err wrongType "$PATHS.25.$T.2" i 4 "$PATHS.19.$T.2" i 3
 sa_set_err inconsistentValue "$PATHS.25.$T.2" i 4 "$PATHS.19.$T.2" s "127.0.0.2:$P" "$PATHS.24.$T.2" i 2
-sa_set_err inconsistentValue "$PATHS.25.99.1" i 4 "$PATHS.19.99.1" s "127.0.0.2:$P"      # no team 99
+sa_set_err noCreation "$PATHS.25.99.1" i 4 "$PATHS.19.99.1" s "127.0.0.2:$P"             # no team 99
+sa_set_err noCreation "$PATHS.25.$T.17" i 4 "$PATHS.19.$T.17" s "127.0.0.2:$P"           # past 16 paths
+sa_set_err noCreation "$PATHS.25.$T.0" i 4 "$PATHS.19.$T.0" s "127.0.0.2:$P"             # index 0
+sa_set_err notWritable "$PATHS.21.$T.1" s "x"                                             # sanPathLastError
 sa_set_err inconsistentValue "$PATHS.25.$T.1" i 6                                        # its last path
 [ "$(col "$TEAM.24.$T")" = 2 ] || sa_fail "a refused request used up a path index"
 [ "$(sa_walk "$PATHS.25" | wc -l)" = 1 ] || sa_fail "a refused request left a row: $(sa_walk "$PATHS.25")"
