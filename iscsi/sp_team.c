@@ -1214,6 +1214,8 @@ static void team_timers(struct sp_team *t, uint64_t now)
 		else if (!p->damped && t->o.failback == SP_FAILBACK_DELAYED &&
 		         now - p->t_healthy >= (uint64_t)t->o.failback_delay_ms * MS)
 			release(t, p, "healthy for the failback delay");
+		else if (!p->damped && t->o.failback == SP_FAILBACK_IMMEDIATE)
+			release(t, p, "failback policy now immediate");
 	}
 
 	if (effective_primary(t) < 0) {

@@ -27,7 +27,8 @@ other --lld iscsi --op new --mode target --tid 1 -T "$IQN" &&
 	other --lld iscsi --op bind --mode target --tid 1 -I ALL || sa_fail "cannot set up the other LU"
 sa_wait_for 10 sa_tcp_listening 127.0.0.3 "$Q" || sa_fail "second tgtd does not listen"
 
-sa_start_balance_agent
+# cfg0: a team from the config file, whose paths are the config's.
+sa_start_balance_agent "teams = ( { name = \"cfg0\"; target = \"$IQN\"; lun = 1; paths = ( { portal = \"127.0.0.1:$P\"; } ); } );"
 PM=$SA_OID.3.2
 TEAM=$PM.1.2.1
 PATHS=$PM.1.3.1
@@ -65,8 +66,13 @@ sa_set_err noCreation "$PATHS.25.$T.17" i 4 "$PATHS.19.$T.17" s "127.0.0.2:$P"  
 sa_set_err noCreation "$PATHS.25.$T.0" i 4 "$PATHS.19.$T.0" s "127.0.0.2:$P"             # index 0
 sa_set_err notWritable "$PATHS.21.$T.1" s "x"                                             # sanPathLastError
 sa_set_err inconsistentValue "$PATHS.25.$T.1" i 6                                        # its last path
+C=1 # cfg0, the only config team
+[ "$(col "$TEAM.2.$C")" = '"cfg0"' ] || sa_fail "sanTeamName.$C = $(col "$TEAM.2.$C")"
+[ "$(col "$PATHS.24.$C.1")" = 4 ] || sa_fail "a config team's path is not permanent: $(col "$PATHS.24.$C.1")"
+sa_set_err inconsistentValue "$PATHS.25.$C.2" i 4 "$PATHS.19.$C.2" s "127.0.0.2:$P"       # a config team
+sa_set_err inconsistentValue "$PATHS.25.$C.1" i 6
 [ "$(col "$TEAM.24.$T")" = 2 ] || sa_fail "a refused request used up a path index"
-[ "$(sa_walk "$PATHS.25" | wc -l)" = 1 ] || sa_fail "a refused request left a row: $(sa_walk "$PATHS.25")"
+[ "$(sa_walk "$PATHS.25" | wc -l)" = 2 ] || sa_fail "a refused request left a row: $(sa_walk "$PATHS.25")"
 sa_log "bad path requests refused with their errors; still one path"
 
 # ---- a path to the same LU joins the running team ----------------------------------------------
@@ -106,7 +112,7 @@ sa_set "$PATHS.25.$T.3" i 6 >/dev/null || sa_fail "destroy of the refused path f
 [ "$(sa_get1 "$PATHS.8.$T.2" "$PATHS.9.$T.2")" = "100 100" ] ||
 	sa_fail "path 2 shares after the removals: $(sa_get1 "$PATHS.8.$T.2" "$PATHS.9.$T.2")"
 sa_set_err inconsistentValue "$PATHS.25.$T.2" i 6
-[ "$(sa_walk "$PATHS.25" | wc -l)" = 1 ] || sa_fail "rows left: $(sa_walk "$PATHS.25")"
+[ "$(sa_walk "$PATHS.25" | wc -l)" = 2 ] || sa_fail "rows left: $(sa_walk "$PATHS.25")"
 [ "$(col "$TEAM.24.$T")" = 4 ] || sa_fail "removed indexes were handed out again: next $(col "$TEAM.24.$T")"
 sa_wait_for 10 is "$TEAM.10.$T" 1 || sa_fail "team not optimal with path 2 alone: $(col "$TEAM.10.$T")"
 sa_log "paths 1 and 3 removed under I/O: path 1 drained and logged out, path 2 carries it all, team optimal"
@@ -125,9 +131,23 @@ sa_stop_pid "$SA_AGENT_PID"
 sa_start_agent
 sa_wait_agent
 sa_wait_for 15 is "$TEAM.10.$T" 1 || sa_fail "t1 not optimal after restart: $(col "$TEAM.10.$T")"
-[ "$(sa_walk "$PATHS.19" | wc -l)" = 1 ] || sa_fail "paths after restart: $(sa_walk "$PATHS.19")"
+[ "$(sa_walk "$PATHS.19.$T" | wc -l)" = 1 ] || sa_fail "paths after restart: $(sa_walk "$PATHS.19.$T")"
 [ "$(col "$PATHS.19.$T.2")" = "\"127.0.0.2:$P\"" ] || sa_fail "path 2 after restart: $(col "$PATHS.19.$T.2")"
 [ "$(col "$TEAM.24.$T")" = 4 ] || sa_fail "next path index after restart: $(col "$TEAM.24.$T")"
 sa_nbd_roundtrip "nbd+unix:///?socket=$SOCK" 8 "t1 after restart"
 sa_log "after an agent restart: path 2 alone, next index 4, I/O verified"
+
+# ---- a data plane started afresh keeps the removed paths out (and the indexes in place) ---------------
+dp=$(pgrep -f "nbdkit.*name=t1 ")
+[ -n "$dp" ] || sa_fail "no data plane for t1"
+kill -9 "$dp"
+respawned() { local n; n=$(pgrep -f "nbdkit.*name=t1 "); [ -n "$n" ] && [ "$n" != "$dp" ]; }
+sa_wait_for 15 respawned || sa_fail "the data plane was not started again"
+tr '\0' ' ' <"/proc/$(pgrep -f "nbdkit.*name=t1 ")/cmdline" | grep -q " removed=5 " ||
+	sa_fail "the new data plane was not told paths 1 and 3 are gone"
+sa_wait_for 15 is "$TEAM.10.$T" 1 || sa_fail "t1 not optimal after its data plane restarted"
+sa_wait_for 10 is "$PATHS.7.$T.2" 4 || sa_fail "path 2 not active after the data plane restarted"
+[ -z "$(sa_tgt_sid 1 sanpath-t1-p1)" ] || sa_fail "the removed path 1 logged in again"
+sa_nbd_roundtrip "nbd+unix:///?socket=$SOCK" 8 "t1 after its data plane restarted"
+sa_log "data plane restarted (removed=5): path 2 alone again, path 1 never logged in"
 echo "PASS: team paths by SNMP"
