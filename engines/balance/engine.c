@@ -1471,6 +1471,16 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
 	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
 	bal_ctl_failback_defaults(&s->ctl);
+	if (c->failback) /* NULL only in configs built without the loader (tests) */
+		s->ctl.failback = !strcmp(c->failback, "manual")    ? BAL_FAILBACK_MANUAL
+		                  : !strcmp(c->failback, "delayed") ? BAL_FAILBACK_DELAYED
+		                                                    : BAL_FAILBACK_IMMEDIATE;
+	if (c->flap_window > 0) {
+		s->ctl.failback_hold_s = (unsigned int)c->failback_hold;
+		s->ctl.flap_count = (unsigned int)c->flap_count;
+		s->ctl.flap_window_s = (unsigned int)c->flap_window;
+		s->ctl.flap_hold_s = (unsigned int)c->flap_hold;
+	}
 	s->suspect_off = !c->suspect;
 	s->suspect_k = (unsigned int)c->suspect_k;
 	s->suspect_floor_ms = (unsigned int)c->suspect_floor_ms;

@@ -28,7 +28,8 @@ other --lld iscsi --op new --mode target --tid 1 -T "$IQN" &&
 sa_wait_for 10 sa_tcp_listening 127.0.0.3 "$Q" || sa_fail "second tgtd does not listen"
 
 # cfg0: a team from the config file, whose paths are the config's.
-sa_start_balance_agent "teams = ( { name = \"cfg0\"; target = \"$IQN\"; lun = 1; paths = ( { portal = \"127.0.0.1:$P\"; } ); } );"
+sa_start_balance_agent "teams = ( { name = \"cfg0\"; target = \"$IQN\"; lun = 1; failback = \"delayed\"; failback_hold = 7;
+  flap_count = 0; paths = ( { portal = \"127.0.0.1:$P\"; } ); } );"
 PM=$SA_OID.3.2
 TEAM=$PM.1.2.1
 PATHS=$PM.1.3.1
@@ -69,6 +70,8 @@ sa_set_err inconsistentValue "$PATHS.25.$T.1" i 6                               
 C=1 # cfg0, the only config team
 [ "$(col "$TEAM.2.$C")" = '"cfg0"' ] || sa_fail "sanTeamName.$C = $(col "$TEAM.2.$C")"
 [ "$(col "$PATHS.24.$C.1")" = 4 ] || sa_fail "a config team's path is not permanent: $(col "$PATHS.24.$C.1")"
+[ "$(sa_get1 "$TEAM.18.$C" "$TEAM.19.$C" "$TEAM.20.$C" "$TEAM.21.$C")" = "3 7 0 30" ] ||
+	sa_fail "cfg0's failback from the config: $(sa_get1 "$TEAM.18.$C" "$TEAM.19.$C" "$TEAM.20.$C" "$TEAM.21.$C")"
 sa_set_err inconsistentValue "$PATHS.25.$C.2" i 4 "$PATHS.19.$C.2" s "127.0.0.2:$P"       # a config team
 sa_set_err inconsistentValue "$PATHS.25.$C.1" i 6
 [ "$(col "$TEAM.24.$T")" = 2 ] || sa_fail "a refused request used up a path index"
