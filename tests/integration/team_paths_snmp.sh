@@ -79,7 +79,15 @@ sa_set_err inconsistentValue "$PATHS.25.$C.1" i 6
 sa_log "bad path requests refused with their errors; still one path"
 
 # ---- a path to the same LU joins the running team ----------------------------------------------
-sa_set "$PATHS.25.$T.2" i 4 "$PATHS.19.$T.2" s "127.0.0.2:$P" >/dev/null || sa_fail "createAndGo of path 2 failed"
+# createAndWait, then active (RFC 2579's other way): the row waits outside the team until it is activated.
+sa_set "$PATHS.25.$T.2" i 5 >/dev/null || sa_fail "createAndWait of path 2 failed"
+[ "$(col "$PATHS.25.$T.2")" = 3 ] || sa_fail "path 2 without a portal is $(col "$PATHS.25.$T.2"), want notReady"
+sa_set_err inconsistentValue "$PATHS.25.$T.2" i 1
+sa_set "$PATHS.19.$T.2" s "127.0.0.2:$P" >/dev/null || sa_fail "cannot set path 2's portal"
+[ "$(sa_get1 "$PATHS.25.$T.2" "$PATHS.19.$T.2")" = "2 \"127.0.0.2:$P\"" ] ||
+	sa_fail "pending path 2: $(sa_get1 "$PATHS.25.$T.2" "$PATHS.19.$T.2")"
+[ -z "$(sa_tgt_sid 1 sanpath-t1-p2)" ] || sa_fail "a path not active yet logged in"
+sa_set "$PATHS.25.$T.2" i 1 >/dev/null || sa_fail "activating path 2 failed"
 sa_wait_for 15 is "$PATHS.7.$T.2" 4 || sa_fail "path 2 not active: state $(col "$PATHS.7.$T.2") $(col "$PATHS.21.$T.2")"
 [ "$(sa_get1 "$PATHS.20.$T.2" "$PATHS.22.$T.2" "$PATHS.19.$T.2")" = "1 2 \"127.0.0.2:$P\"" ] ||
 	sa_fail "path 2 oper/login/portal: $(sa_get1 "$PATHS.20.$T.2" "$PATHS.22.$T.2" "$PATHS.19.$T.2")"
