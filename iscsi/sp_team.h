@@ -136,9 +136,11 @@ struct sp_path_info {
 	uint64_t suspects;                 /* times it became suspect */
 	unsigned int suspect_threshold_us; /* the threshold in force */
 	uint64_t hedged_reads, fenced_writes;
-	int hold;              /* enum sp_hold */
-	unsigned int dampings; /* times flap damping held it back */
-	int removed;           /* sp_team_path_remove() */
+	int hold;                              /* enum sp_hold */
+	unsigned int dampings;                 /* times flap damping held it back */
+	int removed;                           /* sp_team_path_remove() */
+	unsigned int silence_max_us;           /* longest silence that ended in an answer */
+	uint64_t silences_20ms, silences_50ms; /* such silences longer than 20 and 50 ms */
 };
 
 const char *sp_login_result_name(int r);
