@@ -7,9 +7,9 @@
 
 /* "SPSH": bumped version means an incompatible layout; readers refuse it. */
 #define SP_SHM_MAGIC 0x53505348u
-#define SP_SHM_VERSION                                                                                                 \
-	4u /* 2: login result, session details, per-path admin logout; 3: path portals in ctl;                         \
-	    * 4: paths added and removed, failback policy, hold reasons, last errors */
+/* 2: login result, session details, per-path admin logout; 3: path portals in ctl; 4: paths added and
+ * removed, failback policy, hold reasons, last errors. */
+#define SP_SHM_VERSION 4u
 #define SP_SHM_MAX_PATHS 16
 #define SP_SHM_SUFFIX ".sanpath"
 
