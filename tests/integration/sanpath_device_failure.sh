@@ -98,7 +98,8 @@ sa_wait_for 10 is_state me 2 active || sa_fail "team me: path 2 not active: $(pa
 URI="nbd+unix:///?socket=$SA_TMP/me.sock"
 nbdcopy "$URI" "$SA_TMP/out0" || sa_fail "reading the intact copies failed"
 cmp "$SA_TMP/data" "$SA_TMP/out0" || sa_fail "the intact copies read back wrong"
-[ "$(path_bytes me 2)" -gt 0 ] || sa_fail "path 2 read nothing of the intact copies"
+p2_read() { [ "$(path_bytes me 2)" -gt 0 ]; } # published every report_ms
+sa_wait_for 5 p2_read || sa_fail "path 2 read nothing of the intact copies"
 # The second target's copy becomes unreadable: tgt's reads past its end fail with MEDIUM ERROR (03/11/00).
 truncate -s 0 "$SA_TMP/copyb.img"
 nbdcopy "$URI" "$SA_TMP/out1" 2>"$SA_TMP/out1.err" || sa_fail "a medium error of one copy reached the application: $(cat "$SA_TMP/out1.err")"

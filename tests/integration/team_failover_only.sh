@@ -11,7 +11,19 @@ sa_need python3 python3
 sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0
-sa_start_balance_agent
+# suspect=0: with suspect handling on (the default) a primary silent past its threshold for a moment (a loaded
+# machine) lends that moment's commands to the secondary; failover-only as seed 002 has it is strict.
+sa_start_snmptrapd
+sa_start_snmpd
+RUN=$SA_TMP/run
+sa_agent_conf "balance = {
+  run_dir = \"$RUN\";
+  plugin = \"$PLUGIN\";
+  plugin_args = [ \"report_ms=200\", \"suspect=0\" ];
+  poll_interval_ms = 100;
+};"
+sa_start_agent
+sa_wait_agent
 PM=$SA_OID.3.2
 TEAM=$PM.1.2.1
 PATHS=$PM.1.3.1
