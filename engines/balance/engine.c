@@ -1248,7 +1248,7 @@ int bal_path_set_portal(unsigned int index, unsigned int path, const char *porta
 
 	if (!t)
 		return -ENOENT;
-	if (path < 1 || path > t->spec.npaths)
+	if (path < 1 || path > t->spec.npaths || t->spec.path[path - 1].removed)
 		return -ENODEV;
 	if (bal_parse_portal(portal, &fam, addr, &port) < 0 || strlen(portal) > BAL_PORTAL_MAX)
 		return -EINVAL;
@@ -1422,7 +1422,7 @@ static int path_admin(unsigned int index, unsigned int path, int down)
 
 	if (!t)
 		return -ENOENT;
-	if (path < 1 || path > t->spec.npaths)
+	if (path < 1 || path > t->spec.npaths || t->spec.path[path - 1].removed)
 		return -ENODEV;
 	bit = 1u << (path - 1);
 	if (!!(t->priv->admin_mask & bit) == down)
