@@ -86,6 +86,17 @@ case $done_line in *" errors=0 mismatches=0 "*) ;; *) sa_fail "workload: $done_l
 [ "$(app_errors nr)" = 0 ] || sa_fail "the team returned $(app_errors nr) errors"
 sa_log "B's LU back: path 2 active again; workload: $done_line"
 
+# The same team changed with `sanpath set` (no agent): path 2 removed, the same portal added as path 3.
+"$SANPATH" set --shm-dir "$SA_TMP" --name nr --remove-path 2 --shares-read 100,0 --shares-write 100,0 ||
+	sa_fail "sanpath set --remove-path failed"
+sa_wait_for 10 is_state nr 2 removed || sa_fail "path 2 not removed: $(path_field nr 2 state)"
+"$SANPATH" set --shm-dir "$SA_TMP" --name nr --portal "127.0.0.2:$P" --shares-read 50,0,50 \
+	--shares-write 50,0,50 --failback manual || sa_fail "sanpath set --portal failed"
+sa_wait_for 10 is_state nr 3 active || sa_fail "path 3 not active: $(path_field nr 3 state) $(path_error nr 3)"
+sa_nbd_roundtrip "nbd+unix:///?socket=$SA_TMP/nr.sock" 8 "team nr with paths 1 and 3"
+[ "$(path_bytes nr 3)" -gt 0 ] || sa_wait_for 5 grows nr 3 || sa_fail "path 3 carried nothing"
+sa_log "sanpath set: path 2 removed, path 3 added at the same portal, I/O verified over paths 1 and 3"
+
 # ---- MEDIUM ERROR: one copy unreadable, then every copy ----------------------------------------------------
 SIZE=$((16 << 20))
 head -c "$SIZE" /dev/urandom >"$SA_TMP/data"
