@@ -627,13 +627,14 @@ static struct nbdkit_plugin plugin = {
     .unload = sp_unload,
     .config = sp_config,
     .config_complete = sp_config_complete,
-    .config_help = "name=TEAM target=IQN lun=N portal=HOST:PORT[,iface=IF] ... [iface=IF ...]\n"
+    .config_help = "name=TEAM target=IQN lun=N portal=HOST:PORT[,iface=IF][,target=IQN] ... [iface=IF ...]\n"
                    "[initiator=IQN] [chap_file=FILE (user=, secret=, target_user=, target_secret= lines; 0600)]\n"
                    "[shm_dir=DIR] [shares_read=A,B,..] [shares_write=A,B,..] [mode=lb|failover]\n"
                    "[algo=static|dynamic|rr|ql|st] [no_path_retry=S] [failback=immediate|manual|S]\n"
                    "[max_inflight=N] [nop_interval=MS] [nop_timeout=MS] [cmd_timeout=MS] [login_timeout=MS]\n"
                    "[dyn_interval=MS] [dyn_threshold=PCT] [dyn_change=PCT] [report_ms=MS] [max_io=SIZE]\n"
-                   "[suspect=1|0] [suspect_k=K] [suspect_floor=MS]",
+                   "[suspect=1|0] [suspect_k=K] [suspect_floor=MS] [flap_count=N] [flap_window=MS] [flap_hold=MS]\n"
+                   "[removed=MASK (paths that left the team)]",
     .after_fork = sp_after_fork,
     .cleanup = sp_cleanup,
     .open = sp_open,
