@@ -39,6 +39,7 @@
 # cl_guid M, cl_addr M, cl_iqn M (a host's initiator name), cl_state M (its state file).
 # cl_etcd: true in etcd mode.  cl_etcd_rev: the mod_revision of the CRT key in etcd (a read from the manager).
 # cl_etcd_pause / cl_etcd_resume: SIGSTOP / SIGCONT etcd (a transaction out stays unanswered meanwhile).
+# cl_etcd_unread M: etcd (paused) holds bytes from M it has not read: M's request is out, unanswered.
 # cl_settled M: M's change is where the mode puts it: in etcd mode M's version is etcd's revision of the CRT (its
 # transaction answered); in the embedded mode at once.  cl_mode: "etcd" or "embedded", for logs.
 # Users: $SA_V3_USER writes (authPriv only); $CL_SYNC_USER (authPriv, SHA/AES) is what the agents read each
@@ -213,6 +214,10 @@ cl_settled() {
 	local v r
 	cl_etcd || return 0
 	v=$(cl_version "$1") && r=$(cl_etcd_rev) && [ "${v%% *}" = "$r" ]
+}
+# cl_etcd_unread M: etcd (paused) has bytes from M it has not read yet: M's request is out and unanswered.
+cl_etcd_unread() {
+	cl_in "$CL_ETCD_NS" ss -Htn state established "( sport = :2379 and dst ${CL_ADDR[$1]} )" | awk '$1 > 0 { f = 1 } END { exit !f }'
 }
 cl_etcd_pause() { kill -STOP "$CL_ETCD_PID"; }
 cl_etcd_resume() { kill -CONT "$CL_ETCD_PID"; }
