@@ -80,6 +80,7 @@ static struct {
 	unsigned int retry_timer, push_timer;
 	long long boot_base; /* a restart's local change was made on this revision: read it before anything else */
 	int boot_pending;    /* that revision read: the first range decides whether the change is still to write */
+	int unreach_logged;  /* once per time etcd cannot be read */
 } E;
 
 /* ---- the table as JSON ------------------------------------------------------------------------- */
@@ -614,7 +615,7 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 	if (!E.on)
 		goto out;
 	if (!j) {
-		if (first)
+		if (first && !E.unreach_logged++)
 			cm_log(CM_LOG_WARNING, TAG,
 			       "etcd at %s not reachable: %s (HTTP %ld); the table stays as the state "
 			       "file has it, changes wait",
@@ -622,6 +623,7 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		retry_later();
 		goto out;
 	}
+	E.unreach_logged = 0;
 	E.watch_rev = sa_etcd_jll(json_object_get(json_object_get(j, "header"), "revision"));
 	json_array_foreach(json_object_get(j, "kvs"), i, x)
 	{
