@@ -8,6 +8,9 @@
 # others: there is no peer sync, so no peer row nor notification (etcd is the fabric database, not the hosts);
 # h1's two changes are etcd transactions that h2 takes from its watch, h3 keeps the table it had; h3's agent notices
 # its watch is dead (TCP keepalive), and when the link comes back it reads etcd again and holds the newest table.
+# Then etcd itself is cut off (its link down, no FIN): a SET on h1 before h1 can know is acknowledged; once h1's
+# watch has ended a SET is refused with inconsistentValue; when etcd is back the acknowledged change is in etcd
+# and on every host, the refused one nowhere.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lab.bash"
@@ -75,6 +78,24 @@ if cl_etcd; then
 		[ "$(cl_owners h3 "${d%:*}")" = "${d#*:}" ] || sa_fail "h3: device ${d%:*} owned by $(cl_owners h3 "${d%:*}"), want ${d#*:}"
 	done
 	sa_log "h3 back: at etcd's revision $(cl_version h3) ${el} ms after its link came up, both changes in"
+
+	# ---- etcd cut off from everybody ----
+	ended0=$(grep -c "watch ended" "$SA_TMP/cl-h1-sanagentd.log")
+	cl_link etcd down
+	mapfile -t args < <(cl_own_args "$D1" 3 "$H1"; cl_unown_args "$D1" "$H2")
+	cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D1 back to h1 refused right after etcd's cut: $(cl_set h1 "${args[@]}" 2>&1)"
+	ended() { [ "$(grep -c "watch ended" "$SA_TMP/cl-h1-sanagentd.log")" -gt "$ended0" ]; }
+	sa_wait_for 10 ended || sa_fail "h1's agent did not notice etcd is gone"
+	mapfile -t args < <(cl_own_args "$D2" 3 "$H2"; cl_unown_args "$D2" "$H1")
+	cl_set_err inconsistentValue h1 "${args[@]}"
+	sa_log "etcd cut off: h1 acknowledged D1 before it knew, refused D2 once its watch ended"
+	cl_link etcd up
+	back() { cl_settled h1 && same h1 h2 h3 && [ "$(cl_owners h2 "$D1")" = "$H1" ]; }
+	sa_wait_for 10 back || sa_fail "after etcd came back: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3), etcd $(cl_etcd_rev); D1 on h2 owned by $(cl_owners h2 "$D1")"
+	cl_same_crt h1 h2 h3 || sa_fail "tables differ after etcd came back"
+	[ "$(cl_owners h3 "$D1") $(cl_owners h3 "$D2")" = "$H1 $H1" ] ||
+		sa_fail "h3: D1 owned by $(cl_owners h3 "$D1") (want the acknowledged $H1), D2 by $(cl_owners h3 "$D2") (want $H1, the refused change not made)"
+	sa_log "etcd back: the acknowledged change on every host at revision $(cl_version h1), the refused one nowhere"
 	echo "PASS: cluster_lab_unreachable (etcd mode)"
 	exit 0
 fi
