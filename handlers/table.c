@@ -257,6 +257,8 @@ int h_table_err(int rc, int phase)
 	case -EIO: return SNMP_ERR_RESOURCEUNAVAILABLE;
 	/* The object can never be written (read-only by its nature). */
 	case -EROFS: return SNMP_ERR_NOTWRITABLE;
+	/* A row that can never exist at this index (its parent row is missing, the index is out of range). */
+	case -ENXIO: return phase == H_PHASE_CHECK ? SNMP_ERR_NOCREATION : SNMP_ERR_COMMITFAILED;
 	/* Wrong given the other values or the state: EEXIST, ENOENT, EBUSY,
 	 * EDOM (values that must agree do not, as shares that must sum to 100),
 	 * EPERM (a row the config file owns), EACCES, ENODEV, ... */
@@ -899,8 +901,14 @@ static int row_decide(struct h_txn *x, struct h_row *row)
 		return SNMP_ERR_NOERROR;
 	}
 	if (row->rs == RS_DESTROY) {
-		/* Setting columns of a row the same request removes makes no sense. */
-		if (row->changed)
+		/* Setting columns of a row the same request removes makes no sense, but for a destroy's own
+		 * parameters. */
+		uint64_t params = 0;
+
+		for (size_t i = 0; i < t->ncols; i++)
+			if (t->cols[i].flags & H_COL_WITH_DESTROY)
+				params |= (uint64_t)1 << t->cols[i].col;
+		if (row->changed & ~params)
 			return SNMP_ERR_INCONSISTENTVALUE;
 		row->status = 0;
 		row->op = row->in_engine ? H_OP_DESTROY : row->was == H_WAS_PENDING ? H_OP_DROP : H_OP_NONE;

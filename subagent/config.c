@@ -1150,6 +1150,13 @@ static int sa_chk_bal_mode(const char *val, const char **canon, char *why, size_
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
+static int sa_chk_bal_failback(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"immediate", "manual", "delayed"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
 static int sa_chk_bal_algo(const char *val, const char **canon, char *why, size_t whylen)
 {
 	static const char *const c[] = {"static", "dynamic", "round-robin", "queue-length", "service-time"};
@@ -1196,6 +1203,16 @@ static const struct sa_field sa_bal_team_fields[] = {
      .min = 1,
      .max = 600000,
      .def_int = 20},
+    /* Failback and flap damping: ranges as sanTeamFailback... in SANAGENT-PATH-MIB, defaults as the data plane's. */
+    {.name = "failback",
+     .type = SA_F_STRING,
+     .off = SA_BTEAM(failback),
+     .def = "immediate",
+     .check = sa_chk_bal_failback},
+    {.name = "failback_hold", .type = SA_F_INT, .off = SA_BTEAM(failback_hold), .min = 0, .max = 86400, .def_int = 5},
+    {.name = "flap_count", .type = SA_F_INT, .off = SA_BTEAM(flap_count), .min = 0, .max = 8, .def_int = 3},
+    {.name = "flap_window", .type = SA_F_INT, .off = SA_BTEAM(flap_window), .min = 1, .max = 86400, .def_int = 30},
+    {.name = "flap_hold", .type = SA_F_INT, .off = SA_BTEAM(flap_hold), .min = 0, .max = 86400, .def_int = 10},
     {.name = "paths",
      .type = SA_F_LIST,
      .flags = SA_REQUIRED,
@@ -1433,6 +1450,7 @@ static const struct sa_field sa_storage_fields[] = {
      .max = 604800,
      .def_int = 300},
     {.name = "probe_initiator", .type = SA_F_STRING, .off = SA_ST(probe_initiator), .def = ""},
+    {.name = "lun_dir", .type = SA_F_STRING, .off = SA_ST(lun_dir), .def = ""},
 };
 
 static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0, NULL);
