@@ -107,9 +107,10 @@ echo "ratio of medians: $(awk -v d="$(med decision)" -v a="$(med anchor)" 'BEGIN
 sed -n 's/.*moved to .*(ms: \(.*\))$/\1/p' "$SA_TMP/rl-ns-sanagentd.log" | tr -d ',' |
 	awk '{ for (i = 1; i < NF; i += 2) print $i, $(i + 1) }' >"$SA_TMP/fm.steps"
 if [ -s "$SA_TMP/fm.steps" ]; then
-	line="move steps, median ms over $(grep -c '^index ' "$SA_TMP/fm.steps") moves:"
+	line="move steps, median/p99 ms over $(grep -c '^index ' "$SA_TMP/fm.steps") moves:"
 	for k in index create wait isns sessions finish; do
-		line+=" $k $(grep "^$k " "$SA_TMP/fm.steps" | cut -d' ' -f2 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+		line+=" $k $(grep "^$k " "$SA_TMP/fm.steps" | cut -d' ' -f2 | sort -n |
+			awk '{ v[NR] = $1 } END { p = int(NR * 0.99); print v[int((NR + 1) / 2)] "/" v[p > 0 ? p : 1] }')"
 	done
 	echo "$line"
 fi
