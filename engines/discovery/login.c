@@ -424,8 +424,11 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 	r->target = c->target;
 	r->initiator = conn_mgr.initiator;
 	r->lun = c->lun;
-	if (c->cred) {
-		const struct disc_cred *cr = disc_cred_find(c->cred);
+	/* A row that names no credential uses the initiator-wide default, when there is one. */
+	uint32_t cred = c->cred ? c->cred : disc_default_cred();
+
+	if (cred) {
+		const struct disc_cred *cr = disc_cred_find(cred);
 
 		if (!cr || cr->row != DISC_ROW_ACTIVE)
 			return SP_LOGIN_INITIATOR_ERROR;
@@ -710,7 +713,9 @@ void disc_login_cred_changed(uint32_t cred)
 	for (size_t i = 0; i < conn_mgr.n; i++) {
 		struct login_priv *l = conn_mgr.rows[i];
 
-		if (l->pub.c.cred != cred || !l->pub.team)
+		/* A row that names none uses the default (cred 0: the default itself changed). */
+		if ((l->pub.c.cred != cred && !(l->pub.c.cred == 0 && (cred == 0 || cred == disc_default_cred()))) ||
+		    !l->pub.team)
 			continue;
 		/* New secrets take effect at once: log in again with them. */
 		cm_log(CM_LOG_INFO, TAG, "login %u: credential %u changed, logging in again",
@@ -1040,6 +1045,7 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 		return -ENOMEM;
 	conn_mgr.running = 1;
 	ncred = disc_cred_load();
+	disc_default_cred_load();
 	if ((st = sa_engines_state()))
 		cm_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
 	if (st)

@@ -78,6 +78,14 @@ uint32_t disc_login_by_team(unsigned int team);
 /* Bytes a secret may have (discovery.chap_secret_min/max). */
 void disc_cred_secret_limits(unsigned int *min, unsigned int *max);
 
+/* The initiator-wide default CHAP credential (seed 001's initiator CHAP shared secret): used by login rows and
+ * discovery sources that name none.  0 = none. */
+uint32_t disc_default_cred(void);
+/* 0 or -ENOENT (no such credential). */
+int disc_default_cred_check(uint32_t cred);
+/* Persisted; 0 or -errno (nothing changed). */
+int disc_default_cred_set(uint32_t cred);
+
 /* ---- validation (RESERVE phases; no side effects) ------------------------- */
 /* 0 or -EMSGSIZE (a secret's length outside the limits), -EINVAL (a bad
  * character), -EEXIST (mutual secret equal to the secret). */
@@ -225,6 +233,7 @@ struct disc_cred *disc_cred_lookup(uint32_t index);
 void disc_login_cred_changed(uint32_t cred);
 void disc_login_emit(int type, uint32_t a);
 int disc_cred_load(void);
+void disc_default_cred_load(void);
 void disc_cred_clear(void);
 void disc_cred_set_limits(unsigned int min, unsigned int max);
 /* Sets (value) or deletes (NULL) key and commits the state file; on error
