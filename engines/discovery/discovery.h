@@ -30,8 +30,8 @@ enum disc_src_state { DISC_STATE_IDLE = 1, DISC_STATE_QUERYING = 2, DISC_STATE_S
 
 /* What an operator gives a source (SNMP rows; config rows have the same shape). */
 struct disc_source_spec {
-	int mechanism; /* DISC_MECH_SENDTARGETS, _ISNS or _RANGE */
-	int family;    /* AF_INET or AF_INET6 */
+	int mechanism;            /* DISC_MECH_SENDTARGETS, _ISNS or _RANGE */
+	int family;               /* AF_INET or AF_INET6 */
 	char host[DISC_HOST_MAX]; /* numeric; a range's network address */
 	uint16_t port;            /* 0 = the mechanism's well-known port */
 	unsigned int prefix;      /* a range's prefix length (16..32); 0 with local */
@@ -129,7 +129,6 @@ int disc_source_destroy(uint32_t index);
 uint32_t disc_source_next_index(void);
 /* Whether a source names the credential (it may not be destroyed then). */
 int disc_source_uses_cred(uint32_t cred);
-
 
 /* Events published on BUS_DISCOVERY (common/bus.h), synchronously; a row named by a LOST/UNREACHABLE
  * event still exists during the call and is removed right after. */

@@ -180,7 +180,7 @@ static const struct disc_source *src_progress(struct src *s)
 		p->percent = 0;
 	} else {
 		p->state = p->status == DISC_SRC_FAILED || p->status == DISC_SRC_UNREACHABLE ? DISC_STATE_FAILED
-		                                                                              : DISC_STATE_IDLE;
+		                                                                             : DISC_STATE_IDLE;
 		p->percent = p->status == DISC_SRC_PENDING ? 0 : 100;
 	}
 	return p;
@@ -190,8 +190,7 @@ const struct disc_source *disc_source_find(uint32_t index)
 {
 	size_t i = SRC_POS(index);
 
-	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? src_progress(disc_engine.src[i])
-	                                                                       : NULL;
+	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? src_progress(disc_engine.src[i]) : NULL;
 }
 
 const struct disc_source *disc_source_next(uint32_t after)
@@ -498,7 +497,8 @@ static struct src *src_create_at(uint32_t index, int mech, int family, const cha
 	s->pub.port = port;
 	s->pub.status = DISC_SRC_PENDING;
 	s->pub.origin = mech == DISC_MECH_SCAN ? DISC_ORIGIN_SCAN : DISC_ORIGIN_CONFIG;
-	memmove(&disc_engine.src[pos + 1], &disc_engine.src[pos], (disc_engine.nsrc - pos) * sizeof(disc_engine.src[0]));
+	memmove(&disc_engine.src[pos + 1], &disc_engine.src[pos],
+	        (disc_engine.nsrc - pos) * sizeof(disc_engine.src[0]));
 	disc_engine.src[pos] = s;
 	disc_engine.nsrc++;
 	return s;
@@ -1078,14 +1078,23 @@ static void probe_unlink(struct probe *pr)
 		pr->next->prev = pr->prev;
 }
 
-/* Targets the portals a range found reported in their last replies. */
+/* Distinct targets with a portal reported by a portal the range found. */
 static void range_count(struct src *r)
 {
 	uint32_t n = 0;
 
-	for (size_t i = 0; i < disc_engine.nsrc; i++)
-		if (disc_engine.src[i]->pub.range == r->pub.index)
-			n += disc_engine.src[i]->pub.ntargets;
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		const struct disc_target *t = &disc_engine.tgt[i]->pub;
+
+		for (size_t j = 0; j < t->nportals; j++) {
+			const struct src *ps = src_by_index(t->portals[j].source);
+
+			if (ps && ps->pub.range == r->pub.index) {
+				n++;
+				break;
+			}
+		}
+	}
 	r->pub.ntargets = n;
 }
 
@@ -1191,8 +1200,8 @@ static void scan_pump(struct scan *sc)
 			o->pub.last_error[0] = '\0';
 		}
 		range_count(o);
-		cm_log(CM_LOG_INFO, "discovery", "scan of %s/%u done in %u ms: %u targets", o->pub.host,
-		       sc->prefix, (unsigned int)disc_engine.ctr.last_scan_ms, (unsigned int)o->pub.ntargets);
+		cm_log(CM_LOG_INFO, "discovery", "scan of %s/%u done in %u ms: %u targets", o->pub.host, sc->prefix,
+		       (unsigned int)disc_engine.ctr.last_scan_ms, (unsigned int)o->pub.ntargets);
 	}
 }
 
@@ -1634,7 +1643,9 @@ int disc_source_create(uint32_t index, const struct disc_source_spec *sp)
 		return rc == -EIO ? -EIO : rc;
 	}
 	cm_log(CM_LOG_INFO, "discovery", "source %u created: %s %s:%u", (unsigned int)index,
-	       sp->mechanism == DISC_MECH_ISNS ? "iSNS" : sp->mechanism == DISC_MECH_RANGE ? "scan" : "SendTargets",
+	       sp->mechanism == DISC_MECH_ISNS    ? "iSNS"
+	       : sp->mechanism == DISC_MECH_RANGE ? "scan"
+	                                          : "SendTargets",
 	       s->pub.host, (unsigned int)s->pub.port);
 	/* Discovering starts from the loop, once the SET request is answered. */
 	cm_ev_timer(1, 0, src_kick, (void *)(uintptr_t)index);
@@ -1684,8 +1695,9 @@ static void drop_sources_targets(const uint32_t *gone, size_t ngone)
 {
 	size_t w = 0;
 
-#define GONE(x) (cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of) < ngone && \
-		 gone[cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of)] == (x))
+#define GONE(x)                                                                                                        \
+	(cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of) < ngone &&                                            \
+	 gone[cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of)] == (x))
 	for (size_t i = 0; i < disc_engine.ntgt; i++) {
 		struct tgt *t = disc_engine.tgt[i];
 		size_t pw = 0;
@@ -1762,8 +1774,8 @@ static void load_one(const char *key, const char *value, void *arg)
 	int *n = arg, ver, local;
 	struct src *s;
 
-	if (sscanf(value, "%d;%d;%d;%63[^;];%u;%u;%d;%u", &ver, &sp.mechanism, &sp.family, host, &port, &prefix,
-	           &local, &cred) != 8 ||
+	if (sscanf(value, "%d;%d;%d;%63[^;];%u;%u;%d;%u", &ver, &sp.mechanism, &sp.family, host, &port, &prefix, &local,
+	           &cred) != 8 ||
 	    ver != 1 || index == 0 || index >= UINT32_MAX || port > 65535) {
 		cm_log(CM_LOG_ERR, "discovery", "state: ignoring bad record %s", key);
 		return;
