@@ -70,6 +70,8 @@ struct probe {
 /* Addresses a scan walks: one range of hosts (host order). */
 struct scan_seg {
 	uint32_t base, nhosts;
+	uint32_t net; /* the prefix, for the log */
+	unsigned int bits;
 };
 
 struct scan {
@@ -1210,7 +1212,8 @@ static void seg_of(uint32_t net, unsigned int bits, struct scan_seg *g)
 {
 	uint32_t mask = bits ? 0xffffffffu << (32 - bits) : 0;
 
-	g->base = net & mask;
+	g->base = g->net = net & mask;
+	g->bits = bits;
 	g->nhosts = bits >= 32 ? 1 : 1u << (32 - bits);
 	if (bits < 31) {
 		g->base++;
@@ -1281,6 +1284,20 @@ static void scan_start(struct scan *sc)
 	sc->total = 0;
 	for (size_t k = 0; k < sc->nsegs; k++)
 		sc->total += (uint64_t)sc->segs[k].nhosts * sc->nports;
+	if (sc->local) {
+		char line[512], a[INET_ADDRSTRLEN];
+		size_t o_ = 0;
+
+		line[0] = '\0';
+		for (size_t k = 0; k < sc->nsegs && o_ < sizeof(line); k++) {
+			struct in_addr in = {.s_addr = htonl(sc->segs[k].net)};
+
+			inet_ntop(AF_INET, &in, a, sizeof(a));
+			o_ += (size_t)snprintf(line + o_, sizeof(line) - o_, " %s/%u", a, sc->segs[k].bits);
+		}
+		cm_log(CM_LOG_INFO, "discovery", "source %u: scanning this host's subnets:%s (%llu probes)",
+		       (unsigned int)o->pub.index, line, (unsigned long long)sc->total);
+	}
 	if (o->pub.status == DISC_SRC_FAILED)
 		o->pub.status = DISC_SRC_PENDING;
 	sc->running = true;
