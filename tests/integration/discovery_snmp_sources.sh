@@ -160,5 +160,13 @@ sa_wait_for 5 has_names "" || sa_fail "targets after the range went: '$(names)'"
 sa_wait_for 10 lost3 || sa_fail "range destroy: $(($(sa_trap_count "$N.2") - before)) sanTargetLost"
 sa_log "scan range destroyed: its portals and targets went"
 
+# ---- a source that names no credential uses sanDefaultCredential ----------------------------------------------
+J=$(sa_get "$NEXT")
+sa_set "$S.1.19.0" u "$C" >/dev/null || sa_fail "cannot set sanDefaultCredential"
+sa_set "$SRC.21.$J" i 4 "$SRC.4.$J" x 7F000002 "$SRC.5.$J" u "$SA_ISCSI_PORT" >/dev/null || sa_fail "cannot create source $J"
+sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "source $J with the default credential: '$(names)', $(sa_get "$SRC.12.$J")"
+[ "$(sa_get "$SRC.15.$J")" = 0 ] || sa_fail "source $J names credential $(sa_get "$SRC.15.$J")"
+sa_log "source $J (no credential of its own) logged in with the default credential $C"
+
 for s in "$SECRET"; do ! grep -q -- "$s" "$SA_TMP/sanagentd.log" || sa_fail "a secret appears in the agent's log"; done
 echo "PASS: discovery_snmp_sources"
