@@ -46,7 +46,7 @@ rl_agent_up h2
 ip netns exec "$RL_NS" tshark -q -i ethm -f "udp port 162" -w "$SA_TMP/fm.pcap" >"$SA_TMP/rl-tshark.log" 2>&1 &
 TSHARK=$!
 SA_PIDS+=("$TSHARK")
-sa_wait_for 10 grep -q "Capturing on" "$SA_TMP/rl-tshark.log" || sa_fail "tshark did not start: $(cat "$SA_TMP/rl-tshark.log")"
+sa_wait_for 10 grep -q "Capture started" "$SA_TMP/rl-tshark.log" || sa_fail "tshark did not start: $(cat "$SA_TMP/rl-tshark.log")"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 # ---- anchor: plain inform -> snmptrapd -> response -----------------------------------------------------------
@@ -69,31 +69,35 @@ for ((i = 1; i <= FM_N; i++)); do
 	[ "$(state "$i")" = 3 ] || sa_fail "decision $i failed: $(rl_get ns "$DEC.21.$i")"
 	port=$(rl_get ns "$DEC.13.$i")
 done
-# The last decision's two messages acknowledged: their packets have crossed the interface.  SIGINT is tshark's own
-# stop (it writes what it captured, then exits); the count below checks that nothing was missed.
+# The capture, parsed: the anchor's round trips and each request's first message to a host.
+parse() {
+	tshark -r "$SA_TMP/fm.pcap" -T fields -e frame.time_epoch -e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
+		>"$SA_TMP/fm.txt" 2>/dev/null || return 1
+	awk -v ns="$RL_NSM" -v mg="$RL_MGM" -v h1="$RL_H1M" -v h2="$RL_H2M" '
+		# anchor: the name server host -> snmptrapd inform, and snmptrapd -> name server host response
+		$2 == ns && $4 == mg && $5 == 162 { a_out[$3] = $1 }
+		$2 == mg && $3 == 162 && $4 == ns && ($5 in a_out) { printf "anchor %.3f\n", ($1 - a_out[$5]) * 1000; delete a_out[$5] }
+		# a request from the manager; the first message after it to Host_1 or Host_2
+		$2 == mg && $4 == ns && $5 == 162 { t_req = $1 }
+		$2 == ns && ($4 == h1 || $4 == h2) && $5 == 162 && t_req { printf "decision %.3f\n", ($1 - t_req) * 1000; t_req = 0 }
+	' "$SA_TMP/fm.txt" >"$SA_TMP/fm.ms"
+}
+captured() { parse && [ "$(grep -c "^decision " "$SA_TMP/fm.ms")" = "$FM_N" ]; }
+# The last decision's two messages acknowledged: their packets have crossed the interface.  tshark (dumpcap) may
+# still hold the last ones in its buffer, so the live file is read until every decision's first message is in it;
+# then SIGINT, tshark's own stop.
 acked() { [ "$(rl_get ns "$DEC.19.$FM_N" | grep -o '=acked' | wc -l)" = 2 ]; }
 sa_wait_for 30 acked || sa_fail "decision $FM_N: messages not acknowledged: $(rl_get ns "$DEC.19.$FM_N")"
+sa_wait_for 10 captured || sa_fail "the capture has $(grep -c "^decision " "$SA_TMP/fm.ms") of $FM_N decisions' first messages"
 kill -INT "$TSHARK"
 wait "$TSHARK" 2>/dev/null
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+parse || sa_fail "cannot read the capture"
 
-# ---- the capture --------------------------------------------------------------------------------------------
-tshark -r "$SA_TMP/fm.pcap" -T fields -e frame.time_epoch -e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
-	>"$SA_TMP/fm.txt" 2>/dev/null || sa_fail "cannot read the capture"
-awk -v ns="$RL_NSM" -v mg="$RL_MGM" -v h1="$RL_H1M" -v h2="$RL_H2M" '
-	# anchor: the name server host -> snmptrapd inform, and snmptrapd -> name server host response
-	$2 == ns && $4 == mg && $5 == 162 { a_out[$3] = $1 }
-	$2 == mg && $3 == 162 && $4 == ns && ($5 in a_out) { printf "anchor %.3f\n", ($1 - a_out[$5]) * 1000; delete a_out[$5] }
-	# a request from the manager; the first message after it to Host_1 or Host_2
-	$2 == mg && $4 == ns && $5 == 162 { t_req = $1 }
-	$2 == ns && ($4 == h1 || $4 == h2) && $5 == 162 && t_req { printf "decision %.3f\n", ($1 - t_req) * 1000; t_req = 0 }
-' "$SA_TMP/fm.txt" >"$SA_TMP/fm.ms"
 stats() {
 	grep "^$1 " "$SA_TMP/fm.ms" | cut -d' ' -f2 | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) printf "n=%d median=%.2f ms p99=%.2f ms max=%.2f ms", NR, v[int((NR + 1) / 2)], v[(int(NR * 0.99) > 0 ? int(NR * 0.99) : 1)], v[NR] }'
 }
-n=$(grep -c "^decision " "$SA_TMP/fm.ms")
-[ "$n" = "$FM_N" ] || sa_fail "the capture has $n of $FM_N decisions' first messages"
 echo "request -> first message: $(stats decision)"
 echo "anchor (inform -> snmptrapd -> response): $(stats anchor)"
 med() { grep "^$1 " "$SA_TMP/fm.ms" | cut -d' ' -f2 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

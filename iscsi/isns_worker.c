@@ -43,12 +43,13 @@ static void *worker(void *unused)
 		pthread_mutex_unlock(&iw.lock);
 		w->run(w);
 		/* A pointer is far below PIPE_BUF: the write is atomic.  The pipe is written under the lock so that
-		 * a cancel that waits for this job finds its result in the pipe once it is woken. */
+		 * a cancel that waits for this job finds its result in the pipe once it is woken.  The job is not
+		 * touched after the write: the loop reads the pipe without the lock and may free it at once. */
 		pthread_mutex_lock(&iw.lock);
+		w->finished = 1;
 		do
 			n = write(iw.pipe[1], &w, sizeof(w));
 		while (n < 0 && errno == EINTR);
-		w->finished = 1;
 		if (n != sizeof(w))
 			w->drop(w);
 		iw.running_job = NULL;

@@ -988,6 +988,20 @@ static void rx_sock_close(struct rx_sock *k)
 	k->listen = NULL;
 }
 
+/* A burst of informs (100 senders with 16 in flight each) outruns the kernel's default UDP buffer (about 200 KiB)
+ * before the loop reads: the drops become retransmissions 2 s later.  Ask for more; as root beyond rmem_max. */
+#define RX_RCVBUF (4 * 1024 * 1024)
+static void rx_sock_grow(int fd, const char *spec)
+{
+	int want = RX_RCVBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0)
+		cm_log(CM_LOG_DEBUG, TAG, "%s: receive buffer %d bytes", spec, got);
+}
+
 static int rx_sock_open(struct rx_sock *k, const char *spec, char *err, size_t errlen)
 {
 	netsnmp_session sess;
@@ -1031,6 +1045,7 @@ static int rx_sock_open(struct rx_sock *k, const char *spec, char *err, size_t e
 		return -EIO;
 	}
 	k->fd = t->sock;
+	rx_sock_grow(t->sock, spec);
 	return 0;
 }
 

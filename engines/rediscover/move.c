@@ -22,7 +22,8 @@ enum { SES_INITIATOR = 2, SES_TARGET = 5, SES_END = 11 };
 enum { RS_ACTIVE = 1, RS_NOT_IN_SERVICE = 2, RS_CREATE_AND_GO = 4, RS_DESTROY = 6 };
 #define ST_NONVOLATILE 3
 #define SES_END_END 2
-#define POLL_FIRST_MS 10u
+#define POLL_FIRST_MS 5u /* tgt usually listens 10-40 ms after the SET: a close step while it is likely */
+#define POLL_CLOSE_MS 100u
 #define POLL_MS 200u
 #define MAX_ENDS 64 /* sessions ended in one SET */
 
@@ -428,8 +429,11 @@ static void poll_done(int rc, const char *why, void *arg)
 		return;
 	}
 	/* The storage agent lists tgt's portals right after its tgtadm: the row is usually active within tens of ms,
-	 * so ask again soon, then less often (the messages wait for this step). */
-	m->poll_ms = m->poll_ms ? (m->poll_ms * 2 < POLL_MS ? m->poll_ms * 2 : POLL_MS) : POLL_FIRST_MS;
+	 * and the messages wait for this step, so ask every few ms for that long, then less and less often. */
+	if (redisc_clock_ms() - m->began_ms[REDISC_MV_WAIT] < POLL_CLOSE_MS)
+		m->poll_ms = POLL_FIRST_MS;
+	else
+		m->poll_ms = m->poll_ms * 2 < POLL_MS ? m->poll_ms * 2 : POLL_MS;
 	arm(m, m->poll_ms);
 }
 

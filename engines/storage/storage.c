@@ -310,7 +310,15 @@ static void new_done(void *arg, int rc, const char *out, size_t len)
 		return;
 	p->busy = 0;
 	if (rc == 0) {
-		/* Confirmed by the next listing: ask for it now rather than in interval s. */
+		/* tgtd answers a new portal only after it listens there (it binds before it replies), so the row is
+		 * active now: a rediscover move waits for exactly this.  The next listing, asked for now rather than in
+		 * interval s, still has the last word. */
+		if (!p->pub.active)
+			cm_log(CM_LOG_INFO, TAG, "portal %u %s:%u is active", (unsigned int)p->pub.index, p->pub.host,
+			       (unsigned int)p->pub.port);
+		p->pub.active = 1;
+		p->confirmed = 1;
+		p->warned = 0;
 		round_start();
 		return;
 	}
