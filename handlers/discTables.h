@@ -71,6 +71,7 @@ enum {
 	H_DTGT_PORTALS,
 	H_DTGT_FIRST_SEEN,
 	H_DTGT_LAST_SEEN,
+	H_DTGT_ALIAS,
 };
 
 enum {

@@ -13,6 +13,7 @@
 
 #define DISC_NAME_MAX 224 /* iSCSI names are at most 223 octets */
 #define DISC_HOST_MAX 64
+#define DISC_ALIAS_MAX 256 /* TargetAlias: 255 octets and the NUL */
 
 /* DISC_MECH_SCAN: a portal a scan found answering; DISC_MECH_RANGE: the scan itself (a range of addresses). */
 enum disc_mech { DISC_MECH_SENDTARGETS = 1, DISC_MECH_ISNS = 2, DISC_MECH_SCAN = 3, DISC_MECH_RANGE = 4 };
@@ -79,8 +80,9 @@ struct disc_portal {
 struct disc_target {
 	uint32_t index;
 	char name[DISC_NAME_MAX];
-	int mechanism;   /* the mechanism that first found it */
-	uint32_t source; /* the source that last reported it */
+	char alias[DISC_ALIAS_MAX]; /* as its iSNS registration gives it; "" = none known */
+	int mechanism;              /* the mechanism that first found it */
+	uint32_t source;            /* the source that last reported it */
 	time_t first_seen, last_seen;
 	struct disc_portal *portals; /* sorted by index */
 	size_t nportals;

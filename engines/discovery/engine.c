@@ -790,6 +790,7 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 		t->pub.last_seen = now;
 		t->pub.source = s->pub.index;
 		t->isns_stamp = disc_engine.isns_stamp;
+		snprintf(t->pub.alias, sizeof(t->pub.alias), "%s", rt->alias);
 		for (size_t k = 0; k < rt->nportals; k++) {
 			struct disc_st_addr a = {.family = rt->portals[k].family,
 			                         .port = rt->portals[k].port,

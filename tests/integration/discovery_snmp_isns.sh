@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # discovery_snmp_isns.sh: an iSNS server added to a running agent by snmpset (no iSNS server in its config): the
-# targets registered at a real isnsd appear with mechanism isns(2), a target registered later appears through the
+# targets registered at a real isnsd appear with mechanism isns(2) and the alias registered, a target registered later appears through the
 # state change notifications the new server sends, and destroying the row removes its targets with sanTargetLost.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ SA_ISCSI_PORT=$(sa_free_port tcp) # the portals registered; nothing needs to lis
 T1=$SA_IQN_PREFIX:isns1
 T2=$SA_IQN_PREFIX:isns2
 T3=$SA_IQN_PREFIX:isns3
-sa_start_isnsd_storage "$T1" "$T2"
+sa_start_isnsd_storage "$T1,alias=disk-one" "$T2"
 
 sa_start_snmptrapd
 sa_start_snmpd
@@ -43,7 +43,11 @@ sa_wait_for 15 has_names "$T1 $T2 " || sa_fail "targets from iSNS source $I: '$(
 sa_walk "$TGT.3" | grep -v "INTEGER: 2$" | grep -q "^$TGT" && sa_fail "a target without mechanism isns(2): $(sa_walk "$TGT.3")"
 ok() { [ "$(sa_get1 "$SRC.6.$I" "$SRC.17.$I" "$SRC.18.$I" "$SRC.20.$I")" = "2 1 100 2" ]; }
 sa_wait_for 5 ok || sa_fail "iSNS source $I status/state/percent/storage: $(sa_get1 "$SRC.6.$I" "$SRC.17.$I" "$SRC.18.$I" "$SRC.20.$I")"
-sa_log "iSNS source $I: $(names)"
+# The alias T1 registered shows beside its name; T2 registered none.
+idx_of() { sa_walk "$TGT.2" | sed -n "s/^$TGT\.2\.\([0-9]*\) = STRING: \"$1\"$/\1/p"; }
+[ "$(sa_get "$TGT.8.$(idx_of "$T1")")" = '"disk-one"' ] || sa_fail "alias of $T1: $(sa_get "$TGT.8.$(idx_of "$T1")")"
+[ "$(sa_get "$TGT.8.$(idx_of "$T2")")" = '""' ] || sa_fail "alias of $T2: $(sa_get "$TGT.8.$(idx_of "$T2")")"
+sa_log "iSNS source $I: $(names); alias of $T1: disk-one"
 
 # A registration now reaches the agent through the new server's SCNs (the interval is 600 s).
 t0=$(sa_now_ms)
