@@ -111,6 +111,8 @@ const struct disc_counters *disc_counters(void);
 
 /* Starts a discovery round now (all sources and scans); 0 or -ENODEV when the engine is stopped. */
 int disc_refresh(void);
+/* The alias a target declared at login (TargetAlias), for its row; ignored for targets not discovered. */
+void disc_target_set_alias(const char *name, const char *alias);
 /* Asks one source again now (a range scans again): 0, -ENOENT, -ENODEV (engine stopped). */
 int disc_source_refresh(uint32_t index);
 

@@ -291,6 +291,14 @@ static struct tgt *tgt_lookup(const char *name)
 	return NULL;
 }
 
+void disc_target_set_alias(const char *name, const char *alias)
+{
+	struct tgt *t = tgt_lookup(name);
+
+	if (t && alias && alias[0])
+		snprintf(t->pub.alias, sizeof(t->pub.alias), "%s", alias);
+}
+
 const struct disc_target *disc_target_by_name(const char *name)
 {
 	struct tgt *t = tgt_lookup(name);

@@ -20,6 +20,9 @@
 
 /* RowStatus values as stored (same numbers as SNMPv2-TC). */
 enum disc_row { DISC_ROW_ACTIVE = 1, DISC_ROW_NOT_IN_SERVICE = 2, DISC_ROW_NOT_READY = 3 };
+/* A normal login is a data-plane team; an informational one (seed 001's IsInformationalSession) logs in to the
+ * target, shows the result, and logs out at once: no team, nothing for applications. */
+enum disc_login_kind { DISC_LOGIN_NORMAL = 1, DISC_LOGIN_INFORMATIONAL = 2 };
 /* InetAddressType values the portal columns accept. */
 enum disc_addr_type { DISC_ADDR_UNKNOWN = 0, DISC_ADDR_IPV4 = 1, DISC_ADDR_IPV6 = 2 };
 
@@ -49,6 +52,7 @@ struct disc_login_cfg {
 	unsigned int lun;
 	int persistent; /* restored admin up at agent start */
 	int admin;      /* SA_ADMIN_UP / SA_ADMIN_DOWN */
+	int kind;       /* enum disc_login_kind; 0 reads as normal */
 };
 
 struct disc_login {
