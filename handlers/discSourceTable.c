@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "handlers/discTables.h"
+#include "handlers/loginTables.h"
 #include "handlers/redirTables.h"
 #include "handlers/scalars.h"
 #include "handlers/table.h"
@@ -229,16 +230,26 @@ static int image_spec(const struct dsrc_image *w, struct disc_source_spec *sp)
 	return 0;
 }
 
+/* A credential row the same request creates (it is not in the engine until ACTION). */
+static int cred_made_now(struct h_txn *txn, uint32_t cred)
+{
+	const struct h_row *r = cred && !disc_cred_find(cred) ? h_txn_find(txn, &h_cred_table, &cred) : NULL;
+
+	return r && r->status == RS_ACTIVE;
+}
+
 static int src_check(struct h_row *row, struct h_txn *txn)
 {
 	struct dsrc_image *w = row->work;
 	struct disc_source_spec sp;
 	int rc;
 
-	(void)txn;
 	switch (row->op) {
 	case H_OP_CREATE:
-		if ((rc = image_spec(w, &sp)) < 0 || (rc = disc_source_validate(row->idx[0], &sp)) < 0)
+		if ((rc = image_spec(w, &sp)) == 0 && sp.cred && sp.mechanism != DISC_MECH_ISNS &&
+		    cred_made_now(txn, sp.cred))
+			sp.cred = 0; /* created by this request, before this row (its table ranks first) */
+		if (rc < 0 || (rc = disc_source_validate(row->idx[0], &sp)) < 0)
 			cm_log(CM_LOG_INFO, "handlers", "sanDiscSourceTable.%u: create refused: %s",
 			       (unsigned int)row->idx[0], strerror(-rc));
 		return rc;
@@ -247,7 +258,7 @@ static int src_check(struct h_row *row, struct h_txn *txn)
 		return w->mechanism == DISC_MECH_SCAN ? -EINVAL : 0;
 	case H_OP_UPDATE:
 		if (h_row_changed(row, H_DSRC_CRED))
-			return disc_source_check_update(row->idx[0], w->cred);
+			return disc_source_check_update(row->idx[0], cred_made_now(txn, w->cred) ? 0 : w->cred);
 		return disc_source_find(row->idx[0]) ? 0 : -ENOENT;
 	case H_OP_DESTROY: return disc_source_check_destroy(row->idx[0]);
 	default: return 0;

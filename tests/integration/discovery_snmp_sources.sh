@@ -168,5 +168,16 @@ sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "source $J with the default c
 [ "$(sa_get "$SRC.15.$J")" = 0 ] || sa_fail "source $J names credential $(sa_get "$SRC.15.$J")"
 sa_log "source $J (no credential of its own) logged in with the default credential $C"
 
+# ---- one PDU creates a credential and a source that names it ---------------------------------------------------
+sa_set "$S.1.19.0" u 0 >/dev/null || sa_fail "cannot clear sanDefaultCredential"
+sa_set "$SRC.21.$J" i 6 >/dev/null || sa_fail "cannot destroy source $J"
+K=$(sa_get "$NEXT")
+C2=$(sa_get "$S.1.5.0")
+sa_set "$CRED.2.$C2" s "$USER" "$CRED.3.$C2" s "$SECRET" "$CRED.8.$C2" i 4 \
+	"$SRC.21.$K" i 4 "$SRC.4.$K" x 7F000001 "$SRC.5.$K" u "$SA_ISCSI_PORT" "$SRC.15.$K" u "$C2" >/dev/null ||
+	sa_fail "one PDU with credential $C2 and source $K refused"
+sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "source $K with credential $C2: '$(names)', $(sa_get "$SRC.12.$K")"
+sa_log "one PDU: credential $C2 and source $K naming it; targets $(names)"
+
 for s in "$SECRET"; do ! grep -q -- "$s" "$SA_TMP/sanagentd.log" || sa_fail "a secret appears in the agent's log"; done
 echo "PASS: discovery_snmp_sources"
