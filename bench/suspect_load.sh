@@ -5,7 +5,8 @@
 # Namespace lab (tests/integration/netns_lab.bash), path 1 at SL_RATE1 (40 mbit) and path 2 at SL_RATE2 (120 mbit),
 # both shaped in both directions.  Each run: `sanpath run --algo dynamic`, 64 KiB random mixed I/O, 32 in flight,
 # --verify, SL_TIME seconds (the issue asks for 600; default 600, set SL_TIME=60 for a short run).
-# Reports: suspect transitions per path (goal 0), hedged reads, throughput with handling on / off (goal >= 0.98).
+# Reports: suspect transitions per path (goal 0), hedged reads, throughput with handling on / off (goal >= 0.98),
+# and each path's silences that ended in an answer (the longest, how many over 20 and 50 ms).
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
@@ -45,6 +46,14 @@ printf "%-4s %10s %12s %12s %12s %12s\n" on "$(mbs on)" "$s1" "$s2" "$(field on 
 printf "%-4s %10s %12s %12s %12s %12s\n" off "$(mbs off)" - - - -
 ratio=$(awk -v a="$(mbs on)" -v b="$(mbs off)" 'BEGIN { printf "%.3f", ((b > 0) ? a / b : 0) }')
 echo "suspect transitions: $((s1 + s2)) (goal 0); throughput on/off: $ratio (goal >= 0.98)"
+# The floor under any threshold: silences of each path that ended in an answer (no failure), with the handling off.
+# A threshold below the longest of them makes a false suspect; one above 50 ms misses the stall goal.
+for k in on off; do
+	for i in 1 2; do
+		echo "silences $k path $i: longest $(($(field "$k" "$i" silence_max_us) / 1000)) ms," \
+			"over 20 ms $(field "$k" "$i" silences_20ms), over 50 ms $(field "$k" "$i" silences_50ms)"
+	done
+done
 echo "shares at the end (on): $(grep '^tick' "$SA_TMP/sl-on.out" | tail -1 | grep -o 'shares_w=[0-9/]*')"
 grep 'suspect:' "$SA_TMP/sl-on.log" | head -5
 exit 0

@@ -926,7 +926,7 @@ static void print_paths(struct sp_team *t, unsigned int n)
 		       "failures=%llu "
 		       "reconnects=%llu lat_us=%u max_lat_us=%u login=%s status=0x%04x isid=%s src=%s:%u "
 		       "timeouts=%llu digest_errors=%llu admin_down=%d suspects=%llu hedged_reads=%llu "
-		       "fenced_writes=%llu%s%s\n",
+		       "fenced_writes=%llu silence_max_us=%u silences_20ms=%llu silences_50ms=%llu%s%s\n",
 		       i + 1, pi.portal, sp_path_state_name(pi.state),
 		       pi.role == SP_ROLE_PRIMARY ? "primary" : "secondary", pi.share[0], pi.share[1],
 		       (unsigned long long)pi.bytes[0], (unsigned long long)pi.bytes[1],
@@ -937,7 +937,8 @@ static void print_paths(struct sp_team *t, unsigned int n)
 		       sp_login_result_name(pi.login_result), pi.login_status, isid, pi.src_addr[0] ? pi.src_addr : "-",
 		       pi.src_port, (unsigned long long)pi.timeout_errors, (unsigned long long)pi.digest_errors,
 		       pi.admin_down, (unsigned long long)pi.suspects, (unsigned long long)pi.hedged_reads,
-		       (unsigned long long)pi.fenced_writes, pi.last_error[0] ? " last_error=" : "", pi.last_error);
+		       (unsigned long long)pi.fenced_writes, pi.silence_max_us, (unsigned long long)pi.silences_20ms,
+		       (unsigned long long)pi.silences_50ms, pi.last_error[0] ? " last_error=" : "", pi.last_error);
 	}
 }
 

@@ -29,10 +29,31 @@ static int handling_on(const struct sp_path *p)
  * dead (expensive: session teardown, reconnect).
  */
 
+static int other_answered_since(const struct sp_path *p, uint64_t since)
+{
+	for (unsigned int i = 0; i < p->team->npaths; i++)
+		if (&p->team->path[i] != p && p->team->path[i].t_answer > since)
+			return 1;
+	return 0;
+}
+
 void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns)
 {
 	uint64_t floor = (uint64_t)p->team->o.suspect_floor_ms * MS;
-	uint64_t cap = p->threshold_ns > floor ? p->threshold_ns : floor, us;
+	uint64_t cap = p->threshold_ns > floor ? p->threshold_ns : floor, us, now = sp_now_ns(), silence;
+
+	/* The answered command was in flight since before the last answer: the path said nothing for that long
+	 * while it owed something and another path answered meanwhile, i.e. what the suspect check would judge
+	 * (counted with or without suspect handling, so the anchor run shows them too). */
+	silence = p->t_answer && now > p->t_answer ? now - p->t_answer : 0;
+	if (lat_ns < silence)
+		silence = lat_ns;
+	if (silence && !other_answered_since(p, now - silence))
+		silence = 0;
+	if (silence > p->silence_max_ns)
+		p->silence_max_ns = silence;
+	p->silences_20ms += silence > 20 * MS;
+	p->silences_50ms += silence > 50 * MS;
 
 	/* Late answers after a silence are clamped at the threshold in force:
 	 * otherwise one episode's second-long latencies would make the p99 (and
@@ -44,7 +65,7 @@ void sp_suspect_note_latency(struct sp_path *p, uint64_t lat_ns)
 		lat_ns = cap;
 	us = lat_ns / 1000;
 
-	p->t_answer = sp_now_ns();
+	p->t_answer = now;
 	p->lat_us[p->lat_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	p->lat_pos = (p->lat_pos + 1) % (unsigned int)NLAT;
 	if (p->lat_n < NLAT)

@@ -1456,5 +1456,8 @@ int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_in
 	                                          1000);
 	pi->hedged_reads = p->hedged_reads;
 	pi->fenced_writes = p->fenced_writes;
+	pi->silence_max_us = (unsigned int)(p->silence_max_ns / 1000);
+	pi->silences_20ms = p->silences_20ms;
+	pi->silences_50ms = p->silences_50ms;
 	return 0;
 }

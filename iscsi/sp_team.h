@@ -127,6 +127,8 @@ struct sp_path_info {
 	uint64_t suspects;                 /* times it became suspect */
 	unsigned int suspect_threshold_us; /* the threshold in force */
 	uint64_t hedged_reads, fenced_writes;
+	unsigned int silence_max_us;           /* longest silence that ended in an answer */
+	uint64_t silences_20ms, silences_50ms; /* such silences longer than 20 and 50 ms */
 };
 
 const char *sp_login_result_name(int r);

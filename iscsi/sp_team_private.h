@@ -95,6 +95,9 @@ struct sp_path {
 	unsigned int lat_n, lat_pos, lat_new;
 	uint64_t threshold_ns, t_threshold;
 	uint64_t t_answer; /* it last answered a command or NOP-Out */
+	/* Silences that ended in an answer (the path owed something throughout, another path answered
+	 * meanwhile): what a threshold must sit above for the path never to be suspect without cause. */
+	uint64_t silence_max_ns, silences_20ms, silences_50ms;
 };
 
 struct sp_team {

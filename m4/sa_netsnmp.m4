@@ -27,6 +27,14 @@ AC_DEFUN([SA_CHECK_NETSNMP], [
   done
   NETSNMP_CFLAGS="$sa_ns_cflags"
   NETSNMP_LIBS="$sa_ns_libs"
+  # Client tools (check_sanagent) link libnetsnmp alone, none of the agent libraries.
+  NETSNMP_CLIENT_LIBS=
+  for f in `$NET_SNMP_CONFIG --libs`; do
+    case "$f" in
+      -lssl|-lcrypto) ;;
+      -L*|-l*) case " $NETSNMP_CLIENT_LIBS " in *" $f "*) ;; *) NETSNMP_CLIENT_LIBS="$NETSNMP_CLIENT_LIBS $f" ;; esac ;;
+    esac
+  done
   AC_MSG_RESULT([$NETSNMP_CFLAGS $NETSNMP_LIBS])
   sa_save_CFLAGS="$CFLAGS"; sa_save_LIBS="$LIBS"
   CFLAGS="$CFLAGS $NETSNMP_CFLAGS"; LIBS="$NETSNMP_LIBS $LIBS"
@@ -39,4 +47,5 @@ AC_DEFUN([SA_CHECK_NETSNMP], [
   CFLAGS="$sa_save_CFLAGS"; LIBS="$sa_save_LIBS"
   AC_SUBST([NETSNMP_CFLAGS])
   AC_SUBST([NETSNMP_LIBS])
+  AC_SUBST([NETSNMP_CLIENT_LIBS])
 ])
