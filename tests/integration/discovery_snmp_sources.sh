@@ -108,6 +108,19 @@ sa_set "$REFRESH" i 2 >/dev/null || sa_fail "cannot set sanDiscRefresh"
 sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "after sanDiscRefresh: '$(names)'"
 sa_log "sanDiscRefresh: $(names)"
 
+# ---- a refused change loses nothing; a config reload keeps the row ---------------------------------------------
+sa_set_err inconsistentValue "$SRC.15.$I" u 99 # no credential 99
+sa_set_err inconsistentValue "$SRC.4.$I" x 7F000002 # the address of an active row
+[ "$(sa_get1 "$SRC.15.$I" "$SRC.4.$I")" = "$C \"7F 00 00 01 \"" ] ||
+	sa_fail "source $I after refused SETs: $(sa_get1 "$SRC.15.$I" "$SRC.4.$I")"
+n=$(grep -c "reloaded" "$SA_TMP/sanagentd.log")
+kill -HUP "$SA_AGENT_PID"
+reloaded() { [ "$(grep -c "reloaded" "$SA_TMP/sanagentd.log")" -gt "$n" ]; }
+sa_wait_for 10 reloaded || sa_fail "agent did not reload"
+[ "$(sa_get1 "$SRC.15.$I" "$SRC.20.$I")" = "$C 3" ] || sa_fail "source $I after SIGHUP: $(sa_walk "$SRC" | grep "\.$I = ")"
+has_names "$D0 $D1 $D2 " || sa_fail "targets after SIGHUP: '$(names)'"
+sa_log "refused SETs left source $I as it was; SIGHUP kept it"
+
 # ---- a restart keeps the row, its index and its credential ----------------------------------------------------
 sa_state_dump | grep -q "^disc.src.$I	" || sa_fail "source $I not in the state file: $(sa_state_dump | grep disc)"
 sa_stop_pid "$SA_AGENT_PID"
