@@ -991,8 +991,9 @@ static void split_endpoint(const char *ep, char host[DISC_HOST_MAX], int *family
 }
 
 /* The iSNS servers of every iSNS source (config and SNMP): the worker runs while there is one, SCNs are taken
- * from them, and they are who is deregistered from at stop. */
-static int isns_sync(char *err, size_t errlen)
+ * from them, and they are who is deregistered from at stop.  Stopping the worker waits for a call in flight, so a
+ * SET that removes the last server (!may_stop) leaves it idle, taking SCNs from no one, rather than block the loop. */
+static int isns_sync(char *err, size_t errlen, bool may_stop)
 {
 	size_t n = 0;
 	char **servers;
@@ -1024,7 +1025,7 @@ static int isns_sync(char *err, size_t errlen)
 		disc_engine.isns_on = true;
 		cm_log(CM_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u", n,
 		       disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
-	} else if (n) {
+	} else if (n || (disc_engine.isns_on && !may_stop)) {
 		disc_isns_set_servers(servers, n);
 	} else if (disc_engine.isns_on) {
 		disc_isns_stop(NULL, 0, NULL);
@@ -1660,12 +1661,13 @@ int disc_source_create(uint32_t index, const struct disc_source_spec *sp)
 		return rc;
 	if (!(s = src_from_spec(index, sp)))
 		return -ENOMEM;
-	if ((rc = src_persist(s)) < 0 || (sp->mechanism == DISC_MECH_ISNS && (rc = isns_sync(err, sizeof(err))) < 0)) {
+	if ((rc = src_persist(s)) < 0 ||
+	    (sp->mechanism == DISC_MECH_ISNS && (rc = isns_sync(err, sizeof(err), false)) < 0)) {
 		if (rc != -EIO && sp->mechanism == DISC_MECH_ISNS)
 			cm_log(CM_LOG_WARNING, "discovery", "source %u: %s", (unsigned int)index, err);
 		src_remove(s);
 		if (sp->mechanism == DISC_MECH_ISNS)
-			isns_sync(err, sizeof(err));
+			isns_sync(err, sizeof(err), false);
 		return rc == -EIO ? -EIO : rc;
 	}
 	cm_log(CM_LOG_INFO, "discovery", "source %u created: %s %s:%u", (unsigned int)index,
@@ -1782,7 +1784,7 @@ int disc_source_destroy(uint32_t index)
 		if (o)
 			src_remove(o);
 	}
-	if (isns && isns_sync(err, sizeof(err)) < 0)
+	if (isns && isns_sync(err, sizeof(err), false) < 0)
 		cm_log(CM_LOG_WARNING, "discovery", "iSNS after source %u went: %s", (unsigned int)index, err);
 	drop_sources_targets(gone, ngone);
 	free(gone);
@@ -1932,7 +1934,7 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up subnet scans: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = isns_sync(err, errlen)) < 0)
+	if ((rc = isns_sync(err, errlen, true)) < 0)
 		return rc;
 	if (disc_engine.round_timer)
 		cm_ev_cancel(disc_engine.round_timer);
