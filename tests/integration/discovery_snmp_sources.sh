@@ -192,5 +192,19 @@ sa_set "$CRED.2.$C2" s "$USER" "$CRED.3.$C2" s "$SECRET" "$CRED.8.$C2" i 4 \
 sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "source $K with credential $C2: '$(names)', $(sa_get "$SRC.12.$K")"
 sa_log "one PDU: credential $C2 and source $K naming it; targets $(names)"
 
+# ---- createAndWait: notReady without an address, notInService with one, then active ----------------------------
+W=$(sa_get "$NEXT")
+sa_set "$SRC.21.$W" i 5 "$SRC.2.$W" i 4 >/dev/null || sa_fail "createAndWait of row $W refused"
+[ "$(sa_get "$SRC.21.$W")" = 3 ] || sa_fail "row $W without an address: status $(sa_get "$SRC.21.$W"), want notReady(3)"
+sa_set_err inconsistentValue "$SRC.21.$W" i 1
+sa_set "$SRC.4.$W" x 7F000000 "$SRC.13.$W" u 30 "$SRC.5.$W" u "$SA_ISCSI_PORT" "$SRC.15.$W" u "$C2" >/dev/null ||
+	sa_fail "cannot fill row $W"
+[ "$(sa_get "$SRC.21.$W")" = 2 ] || sa_fail "row $W filled: status $(sa_get "$SRC.21.$W"), want notInService(2)"
+[ "$(sa_get "$NEXT")" != "$W" ] || sa_fail "sanDiscSourceNextIndex hands out the pending row $W"
+sa_set "$SRC.21.$W" i 1 >/dev/null || sa_fail "cannot activate row $W"
+range_done() { [ "$(sa_get1 "$SRC.17.$W" "$SRC.18.$W" "$SRC.6.$W")" = "1 100 2" ]; }
+sa_wait_for 10 range_done || sa_fail "range $W (127.0.0.0/30): state/percent/status $(sa_get1 "$SRC.17.$W" "$SRC.18.$W" "$SRC.6.$W")"
+sa_log "createAndWait: row $W notReady, notInService, active; its /30 scanned"
+
 for s in "$SECRET"; do ! grep -q -- "$s" "$SA_TMP/sanagentd.log" || sa_fail "a secret appears in the agent's log"; done
 echo "PASS: discovery_snmp_sources"
