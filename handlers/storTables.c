@@ -27,8 +27,20 @@ void h_stor_set_addr(netsnmp_variable_list *vb, const char *host, int want_type)
 
 static int registered, wanted;
 
+int h_stor_txn_creates(struct h_txn *txn, struct h_table *t, uint32_t index)
+{
+	uint32_t idx[1] = {index};
+	const struct h_row *r = h_txn_find(txn, t, idx);
+
+	return r && r->op == H_OP_CREATE;
+}
+
 static void stor_unregister(void)
 {
+	h_stor_isns_shutdown();
+	h_stor_acl_table_shutdown();
+	h_stor_bind_table_shutdown();
+	h_stor_account_table_shutdown();
 	h_stor_feedback_shutdown();
 	h_stor_target_tables_shutdown();
 	h_stor_portal_table_shutdown();
@@ -41,7 +53,9 @@ static void stor_sync(int running)
 
 	if (running && wanted && !registered) {
 		if ((rc = h_stor_portal_table_init()) < 0 || (rc = h_stor_target_tables_init()) < 0 ||
-		    (rc = h_stor_feedback_init()) < 0) {
+		    (rc = h_stor_feedback_init()) < 0 || (rc = h_stor_account_table_init()) < 0 ||
+		    (rc = h_stor_bind_table_init()) < 0 || (rc = h_stor_acl_table_init()) < 0 ||
+		    (rc = h_stor_isns_init()) < 0) {
 			cm_log(CM_LOG_ERR, "handlers", "cannot register the storage-side tables: %s", strerror(-rc));
 			stor_unregister();
 			return;

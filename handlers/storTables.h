@@ -18,6 +18,11 @@
 #define SA_OID_STOR_LUN_TABLE SA_OID_SESSION_OBJECTS, 14
 #define SA_OID_STOR_SESSION_TABLE SA_OID_SESSION_OBJECTS, 15
 #define SA_OID_STOR_FEEDBACK SA_OID_SESSION_OBJECTS, 16
+#define SA_OID_STOR_ACCOUNT_NEXT SA_OID_SESSION_OBJECTS, 20
+#define SA_OID_STOR_ACCOUNT_TABLE SA_OID_SESSION_OBJECTS, 21
+#define SA_OID_STOR_BIND_TABLE SA_OID_SESSION_OBJECTS, 22
+#define SA_OID_STOR_ACL_TABLE SA_OID_SESSION_OBJECTS, 23
+#define SA_OID_STOR_ISNS SA_OID_SESSION_OBJECTS, 24
 
 enum {
 	H_SPOR_INDEX = 1,
@@ -39,6 +44,10 @@ enum {
 	H_STGT_WRITE_BYTES,
 	H_STGT_READ_CMDS,
 	H_STGT_WRITE_CMDS,
+	H_STGT_ALIAS,
+	H_STGT_STORAGE,
+	H_STGT_ROW_STATUS,
+	H_STGT_FORCE,
 };
 
 enum {
@@ -52,7 +61,13 @@ enum {
 	H_SLUN_MODEL,
 	H_SLUN_CAPACITY,
 	H_SLUN_ID_STATUS,
+	H_SLUN_STORAGE,
+	H_SLUN_ROW_STATUS,
 };
+enum { H_SACC_INDEX = 1, H_SACC_USER, H_SACC_SECRET, H_SACC_STORAGE, H_SACC_ROW_STATUS };
+enum { H_SBND_DIRECTION = 1, H_SBND_STORAGE, H_SBND_ROW_STATUS };
+enum { H_SACL_INDEX = 1, H_SACL_KIND, H_SACL_RULE, H_SACL_STORAGE, H_SACL_ROW_STATUS };
+enum { H_SISNS_ENABLE = 1, H_SISNS_ADDR_TYPE, H_SISNS_ADDR, H_SISNS_PORT };
 
 enum {
 	H_SSES_ID = 1,
@@ -88,6 +103,19 @@ int h_stor_lun_table_init(void); /* storLunTable.c */
 void h_stor_lun_table_shutdown(void);
 int h_stor_session_table_init(void); /* storSessionTable.c */
 void h_stor_session_table_shutdown(void);
+/* The target and account tables, for checks of rows other tables of one request hang on. */
+extern struct h_table h_stor_target_table, h_stor_account_table;
+/* Whether the request creates the row (tid) of the target table / (index) of the account table. */
+struct h_txn;
+int h_stor_txn_creates(struct h_txn *txn, struct h_table *t, uint32_t index);
+int h_stor_account_table_init(void); /* storAccountTable.c (with its NextIndex) */
+void h_stor_account_table_shutdown(void);
+int h_stor_bind_table_init(void); /* storBindTable.c */
+void h_stor_bind_table_shutdown(void);
+int h_stor_acl_table_init(void); /* storAclTable.c */
+void h_stor_acl_table_shutdown(void);
+int h_stor_isns_init(void); /* storIsns.c */
+void h_stor_isns_shutdown(void);
 int h_stor_feedback_init(void); /* storFeedback.c: the feedback counters */
 void h_stor_feedback_shutdown(void);
 

@@ -899,8 +899,14 @@ static int row_decide(struct h_txn *x, struct h_row *row)
 		return SNMP_ERR_NOERROR;
 	}
 	if (row->rs == RS_DESTROY) {
-		/* Setting columns of a row the same request removes makes no sense. */
-		if (row->changed)
+		/* Setting columns of a row the same request removes makes no sense, but for a destroy's own
+		 * parameters. */
+		uint64_t params = 0;
+
+		for (size_t i = 0; i < t->ncols; i++)
+			if (t->cols[i].flags & H_COL_WITH_DESTROY)
+				params |= (uint64_t)1 << t->cols[i].col;
+		if (row->changed & ~params)
 			return SNMP_ERR_INCONSISTENTVALUE;
 		row->status = 0;
 		row->op = row->in_engine ? H_OP_DESTROY : row->was == H_WAS_PENDING ? H_OP_DROP : H_OP_NONE;

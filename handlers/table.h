@@ -95,6 +95,8 @@ enum {
 	H_COL_NOT_ACTIVE = 1u,
 	/* An H_SYN_INET_ADDR column that may also be empty (unknown(0)). */
 	H_COL_EMPTY_OK = 2u,
+	/* A parameter of destroy (a force flag): it may be set in the request that destroys the row. */
+	H_COL_WITH_DESTROY = 4u,
 };
 
 struct h_column {

@@ -554,6 +554,7 @@ void tgtc_show_free(struct tgtc_show *show)
 		free(t->nexus);
 		free(t->luns);
 		free(t->acls);
+		free(t->bound);
 	}
 	free(show->targets);
 	show->targets = NULL;
@@ -562,7 +563,7 @@ void tgtc_show_free(struct tgtc_show *show)
 
 /* Capacities of the arrays being filled; not part of the result. */
 struct show_caps {
-	size_t targets, luns, nexus, conns, acls;
+	size_t targets, luns, nexus, conns, acls, bound;
 };
 
 int tgtc_acl(int control, const void *owner, tgtc_done_cb cb, void *arg, uint32_t tid, int bind, int by_name,
@@ -585,12 +586,12 @@ int tgtc_acl_is_name(const char *rule)
 int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 {
 	const char *p = out, *end = out + len;
-	struct show_caps cap = {0, 0, 0, 0, 0};
+	struct show_caps cap = {0, 0, 0, 0, 0, 0};
 	struct tgtc_target_info *t = NULL;
 	struct tgtc_lun *lun = NULL;
 	struct tgtc_nexus *nx = NULL;
 	/* Which block of the current target the lines belong to. */
-	enum { SEC_NONE, SEC_NEXUS, SEC_LUN, SEC_ACL } sec = SEC_NONE;
+	enum { SEC_NONE, SEC_NEXUS, SEC_LUN, SEC_ACL, SEC_ACCOUNT } sec = SEC_NONE;
 
 	memset(show, 0, sizeof(*show));
 	while (p < end) {
@@ -611,7 +612,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			t->tid = tid;
 			memcpy(t->name, name, (size_t)(ne - name));
 			t->name[ne - name] = '\0';
-			cap.luns = cap.nexus = cap.acls = 0;
+			cap.luns = cap.nexus = cap.acls = cap.bound = 0;
 		} else if (!t) {
 			;
 		} else if (q == p) {
@@ -624,8 +625,25 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			lun = NULL;
 		} else if (starts(q, e, "ACL information:")) {
 			sec = SEC_ACL;
-		} else if (starts(q, e, "Account information:") || starts(q, e, "System information:")) {
+		} else if (starts(q, e, "Account information:")) {
+			sec = SEC_ACCOUNT;
+		} else if (starts(q, e, "System information:")) {
 			sec = SEC_NONE;
+		} else if (sec == SEC_ACCOUNT) {
+			/* "USER" or "USER (outgoing)": tgt's user names have no blanks. */
+			const char *ue = q;
+
+			while (ue < e && *ue != ' ' && *ue != '\r')
+				ue++;
+			if (ue > q && (size_t)(ue - q) < TGTC_NAME_MAX) {
+				struct tgtc_bound *b;
+
+				if (grow((void **)&t->bound, &cap.bound, t->nbound, sizeof(*t->bound)) < 0)
+					goto nomem;
+				b = &t->bound[t->nbound++];
+				copy_field(b->user, sizeof(b->user), q, ue);
+				b->outgoing = memmem(ue, (size_t)(e - ue), "(outgoing)", 10) != NULL;
+			}
 		} else if (sec == SEC_ACL) {
 			/* One rule a line: ALL, an address or subnet, or an initiator name. */
 			const char *re = e;
@@ -682,6 +700,63 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 nomem:
 	tgtc_show_free(show);
 	return -ENOMEM;
+}
+
+int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MAX], size_t *np)
+{
+	const char *p = out, *end = out + len;
+	char(*v)[TGTC_NAME_MAX] = NULL;
+	size_t n = 0, cap = 0;
+	bool in = false;
+
+	while (p < end) {
+		const char *e = line_end(p, end), *q = skip_ws(p, e), *ue = q;
+
+		if (q == p) {
+			in = starts(q, e, "Account list:");
+		} else if (in) {
+			while (ue < e && *ue != ' ' && *ue != '\r')
+				ue++;
+			if (ue > q && (size_t)(ue - q) < TGTC_NAME_MAX) {
+				if (grow((void **)&v, &cap, n, sizeof(*v)) < 0) {
+					free(v);
+					return -ENOMEM;
+				}
+				copy_field(v[n++], TGTC_NAME_MAX, q, ue);
+			}
+		}
+		p = e < end ? e + 1 : end;
+	}
+	*users = v;
+	*np = n;
+	return 0;
+}
+
+int tgtc_parse_isns(const char *out, size_t len, struct tgtc_isns *isns)
+{
+	const char *p = out, *end = out + len;
+	bool in = false;
+
+	memset(isns, 0, sizeof(*isns));
+	while (p < end) {
+		const char *e = line_end(p, end), *q = skip_ws(p, e);
+
+		if (q == p) {
+			in = starts(q, e, "iSNS:");
+			isns->seen |= in;
+		} else if (in && starts(q, e, "iSNS=")) {
+			isns->on = starts(q + 5, e, "On");
+		} else if (in && starts(q, e, "iSNSServerIP=")) {
+			if (!copy_field(isns->server, sizeof(isns->server), q + 13, e))
+				isns->server[0] = '\0';
+		} else if (in && starts(q, e, "iSNSServerPort=")) {
+			unsigned long port = strtoul(q + 15, NULL, 10);
+
+			isns->port = port <= 65535 ? (uint16_t)port : 0;
+		}
+		p = e < end ? e + 1 : end;
+	}
+	return 0;
 }
 
 int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals, size_t *np)

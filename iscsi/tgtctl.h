@@ -83,6 +83,11 @@ struct tgtc_nexus {
 struct tgtc_acl {
 	char rule[TGTC_NAME_MAX];
 };
+/* One line of a target's "Account information": a CHAP account bound to it, outgoing when tgt says so. */
+struct tgtc_bound {
+	char user[TGTC_NAME_MAX];
+	int outgoing;
+};
 struct tgtc_target_info {
 	uint32_t tid;
 	char name[TGTC_NAME_MAX];
@@ -92,6 +97,8 @@ struct tgtc_target_info {
 	size_t nnexus;
 	struct tgtc_acl *acls;
 	size_t nacls;
+	struct tgtc_bound *bound;
+	size_t nbound;
 };
 struct tgtc_show {
 	struct tgtc_target_info *targets;
@@ -99,6 +106,18 @@ struct tgtc_show {
 };
 int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show);
 void tgtc_show_free(struct tgtc_show *show);
+
+/* The names under "Account list:" of `--op show --mode account`, as one malloc'd array of TGTC_NAME_MAX slots. */
+int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MAX], size_t *n);
+
+/* The iSNS part of `--op show --mode sys`: iSNS=On|Off, iSNSServerIP=, iSNSServerPort=. */
+struct tgtc_isns {
+	int on;
+	char server[64]; /* "" none */
+	uint16_t port;
+	int seen; /* the output had an iSNS block */
+};
+int tgtc_parse_isns(const char *out, size_t len, struct tgtc_isns *isns);
 
 /* "Portal: ADDR:PORT,TPGT" lines of `--op show --mode portal` (IPv6 in []). */
 struct tgtc_portal {

@@ -1433,6 +1433,7 @@ static const struct sa_field sa_storage_fields[] = {
      .max = 604800,
      .def_int = 300},
     {.name = "probe_initiator", .type = SA_F_STRING, .off = SA_ST(probe_initiator), .def = ""},
+    {.name = "lun_dir", .type = SA_F_STRING, .off = SA_ST(lun_dir), .def = ""},
 };
 
 static const struct sa_schema sa_storage_schema = SA_SCHEMA(sa_storage_fields, 0, NULL);

@@ -239,7 +239,8 @@ static void judge_groups(struct fb_member *v, size_t n, uint64_t now_ms)
 		cm_log(CM_LOG_ERR, STOR_TAG, "out of memory: competing sessions not judged this window");
 		return;
 	}
-	qsort(v, n, sizeof(*v), member_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), member_cmp);
 	for (size_t first = 0, k; first < n; first = k) {
 		struct stor_request_msg req;
 		int rc;

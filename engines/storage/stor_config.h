@@ -16,6 +16,9 @@ struct sa_storage_config {
 	/* Initiator name the agent logs in to its own tgtd as, to read each LUN's INQUIRY identity (the cluster's
 	 * device designator, vendor, model, size); "" or absent: not read.  The targets' ACLs must let it in. */
 	char *probe_initiator;
+	/* The one directory LUN backing files created over SNMP live in (sanStorLunBackingStore): the agent creates
+	 * sparse files there and refuses paths outside it; "" or absent: LUNs cannot be created over SNMP. */
+	char *lun_dir;
 };
 
 #endif

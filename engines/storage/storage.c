@@ -216,7 +216,7 @@ static void portal_remove(uint32_t index)
 }
 
 /* Numeric host in canonical form (tgt prints "127.0.0.1" and "::1"). */
-static int canon_host(const char *in, char *out, size_t size)
+int stor_canon_host(const char *in, char *out, size_t size)
 {
 	unsigned char a[16];
 
@@ -280,7 +280,7 @@ static void restore_one(const char *key, const char *value, void *arg)
 	(void)arg;
 	nf = sscanf(value, "%63s %u %31s %d", host, &port, ifname, &added);
 	if ((nf != 2 && nf != 4) || port < 1 || port > 65535 || index < 1 || index > UINT32_MAX ||
-	    canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
+	    stor_canon_host(host, canon, sizeof(canon)) < 0 || portal_get((uint32_t)index) ||
 	    portal_by_addr(canon, (uint16_t)port)) {
 		cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad %s", key);
 		return;
@@ -444,7 +444,7 @@ int stor_portal_validate(uint32_t index, const char *host, uint16_t port, int st
 	if (!stor_module.running)
 		return -ENODEV;
 	if (!index || !port || (storage != STOR_ST_VOLATILE && storage != STOR_ST_NONVOLATILE) ||
-	    canon_host(host, canon, sizeof(canon)) < 0 || !ifname_ok(ifname ? ifname : ""))
+	    stor_canon_host(host, canon, sizeof(canon)) < 0 || !ifname_ok(ifname ? ifname : ""))
 		return -EINVAL;
 	if (portal_get(index) || portal_by_addr(canon, port))
 		return -EEXIST;
@@ -461,7 +461,7 @@ int stor_portal_create(uint32_t index, const char *host, uint16_t port, int stor
 	if (!(p = calloc(1, sizeof(*p))))
 		return -ENOMEM;
 	p->pub.index = index;
-	canon_host(host, p->pub.host, sizeof(p->pub.host));
+	stor_canon_host(host, p->pub.host, sizeof(p->pub.host));
 	p->pub.port = port;
 	p->pub.storage = storage;
 	snprintf(p->pub.ifname, sizeof(p->pub.ifname), "%s", ifname ? ifname : "");
@@ -546,7 +546,7 @@ static void ingest_portals(const struct tgtc_portal *v, size_t n)
 		char canon[STOR_HOST_MAX];
 		struct portal *p;
 
-		if (canon_host(v[i].host, canon, sizeof(canon)) < 0 || tombstoned(canon, v[i].port))
+		if (stor_canon_host(v[i].host, canon, sizeof(canon)) < 0 || tombstoned(canon, v[i].port))
 			continue;
 		if (!(p = portal_by_addr(canon, v[i].port))) {
 			if (!(p = calloc(1, sizeof(*p))))
@@ -675,7 +675,8 @@ static int build_target(struct stor_target *t, const struct tgtc_target_info *in
 		l->size_mib = mb_to_mib(in->luns[i].size_mb);
 		t->nluns++;
 	}
-	qsort(t->luns, t->nluns, sizeof(*t->luns), cmp_lun);
+	if (t->nluns)
+		qsort(t->luns, t->nluns, sizeof(*t->luns), cmp_lun);
 	if (in->nnexus && !(t->sessions = calloc(in->nnexus, sizeof(*t->sessions))))
 		return -ENOMEM;
 	for (size_t i = 0; i < in->nnexus; i++) {
@@ -687,7 +688,7 @@ static int build_target(struct stor_target *t, const struct tgtc_target_info *in
 		s->tid = t->tid;
 		s->sid = (uint32_t)nx->sid;
 		snprintf(s->initiator, sizeof(s->initiator), "%s", nx->initiator);
-		if (nx->nconns && canon_host(nx->conns[0].addr, s->addr, sizeof(s->addr)) < 0)
+		if (nx->nconns && stor_canon_host(nx->conns[0].addr, s->addr, sizeof(s->addr)) < 0)
 			s->addr[0] = '\0';
 		if (nx->nconns && !(s->cids = calloc(nx->nconns, sizeof(*s->cids))))
 			return -ENOMEM;
@@ -719,7 +720,8 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 		}
 		n++;
 	}
-	qsort(nt, n, sizeof(*nt), cmp_target);
+	if (n) /* an empty tgtd: no array (qsort must not get NULL) */
+		qsort(nt, n, sizeof(*nt), cmp_target);
 	/* Duplicate tids cannot come from tgt; keep the first of each anyway. */
 	for (size_t i = 1; i < n;) {
 		if (nt[i].tid == nt[i - 1].tid) {
@@ -931,6 +933,43 @@ static void round_end(int ok, const char *step, int rc)
 	}
 }
 
+static char (*round_accounts)[TGTC_NAME_MAX];
+static size_t round_naccounts;
+
+static void sys_done(void *arg, int rc, const char *out, size_t len)
+{
+	struct tgtc_isns isns;
+
+	(void)arg;
+	if (rc == -ECANCELED)
+		return;
+	if (rc == 0)
+		rc = tgtc_parse_isns(out, len, &isns);
+	if (rc == 0) {
+		stor_conf_round(&stor_module.show, round_accounts, round_naccounts, &isns);
+		round_accounts = NULL;
+		round_naccounts = 0;
+	}
+	round_end(rc == 0, "--op show --mode sys", rc);
+}
+
+static void accounts_done(void *arg, int rc, const char *out, size_t len)
+{
+	(void)arg;
+	if (rc == -ECANCELED)
+		return;
+	free(round_accounts);
+	round_accounts = NULL;
+	round_naccounts = 0;
+	if (rc == 0)
+		rc = tgtc_parse_accounts(out, len, &round_accounts, &round_naccounts);
+	if (rc == 0)
+		rc = tgtc_run(stor_module.control, &stor_owner, sys_done, NULL, "--op", "show", "--mode", "sys",
+		              (char *)NULL);
+	if (rc < 0)
+		round_end(0, "--op show --mode account", rc);
+}
+
 static void stat_done(void *arg, int rc, const char *out, size_t len)
 {
 	struct tgtc_counter *c = NULL;
@@ -951,7 +990,12 @@ static void stat_done(void *arg, int rc, const char *out, size_t len)
 		stor_identify_round((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 	}
 	free(c);
-	round_end(rc == 0, "--op stat --mode sys", rc);
+	/* Then the accounts and iSNS settings, for what the agent keeps configured on tgt. */
+	if (rc == 0)
+		rc = tgtc_run(stor_module.control, &stor_owner, accounts_done, NULL, "--lld", "iscsi", "--op", "show",
+		              "--mode", "account", (char *)NULL);
+	if (rc < 0)
+		round_end(0, "--op stat --mode sys", rc);
 }
 
 static void targets_done(void *arg, int rc, const char *out, size_t len)
@@ -1003,6 +1047,11 @@ static void round_start(void)
 		stor_module.busy = 0;
 }
 
+void stor_round_kick(void)
+{
+	round_start();
+}
+
 static void on_timer(unsigned int id, void *arg)
 {
 	(void)id;
@@ -1029,8 +1078,10 @@ static int stor_start(const struct sa_storage_config *cfg)
 	stor_identify_configure(cfg);
 	if (st)
 		cm_state_foreach(st, KEY_PREFIX, restore_one, NULL);
+	stor_conf_start(cfg, stor_module.control, &stor_owner);
 	stor_module.timer = cm_ev_timer((unsigned int)stor_module.interval * 1000u, 1, on_timer, NULL);
 	if (!stor_module.timer) {
+		stor_conf_stop();
 		stor_reset();
 		return -ENOMEM;
 	}
@@ -1053,6 +1104,10 @@ void stor_stop(void)
 	stor_identify_stop();
 	stor_module.busy = stor_module.again = 0;
 	tgtc_show_free(&stor_module.show);
+	free(round_accounts);
+	round_accounts = NULL;
+	round_naccounts = 0;
+	stor_conf_stop();
 	stor_reset();
 	stor_fb_reset();
 	cm_log(CM_LOG_INFO, TAG, "stopped");
@@ -1079,6 +1134,7 @@ int stor_apply(const struct sa_storage_config *cfg)
 		}
 		stor_fb_configure(cfg);
 		stor_identify_configure(cfg);
+		stor_conf_configure(cfg);
 		return 0;
 	}
 	stor_stop();

@@ -178,6 +178,64 @@ int stor_portal_create(uint32_t index, const char *host, uint16_t port, int stor
  * agent had added the address. */
 int stor_portal_destroy(uint32_t index);
 
+/* ---- configuration over SNMP (conf.c): targets, LUNs, CHAP accounts and their bindings, initiator ACLs, iSNS ----
+ * Rows created over SNMP are kept by the agent (nonVolatile ones persisted) and re-applied with tgtadm whenever tgt
+ * lacks them (a tgtd restarted empty), one round at a time: an account and a target first, then what hangs on
+ * them.  A row created in this run that tgt refuses on its first try is removed (logged), as a portal. */
+enum stor_conf_kind { STOR_K_TARGET = 0, STOR_K_LUN, STOR_K_ACCOUNT, STOR_K_BIND, STOR_K_ACL, STOR_K_COUNT };
+#define STOR_ALIAS_MAX 256 /* octets + NUL */
+#define STOR_PATH_MAX 256
+#define STOR_USER_MAX 64
+#define STOR_SECRET_MIN 12 /* RFC 7143 12.1.3: at least 12 octets (96 bits) without IPsec */
+#define STOR_SECRET_MAX 16 /* as the initiator side's default (discovery.chap_secret_max) */
+#define STOR_LUN_MAX 16383
+#define STOR_SIZE_MAX (16u << 20) /* MiB: 16 TiB, sparse */
+enum stor_bind_dir { STOR_BIND_IN = 1, STOR_BIND_OUT = 2 };
+enum stor_acl_kind { STOR_ACL_NAME = 1, STOR_ACL_ADDRESS = 2 };
+struct stor_conf {
+	int kind;      /* enum stor_conf_kind */
+	uint32_t k[2]; /* target: tid; LUN: tid, lun; account: index; bind: tid, account index; ACL: tid, index */
+	int storage;   /* STOR_ST_VOLATILE or STOR_ST_NONVOLATILE */
+	int active;    /* tgt lists it now */
+	char name[STOR_NAME_MAX]; /* target: IQN; account: user; ACL: the rule (a name, ALL, an address or subnet) */
+	char text[STOR_PATH_MAX]; /* target: alias; LUN: backing file or device */
+	char secret[STOR_SECRET_MAX + 1]; /* account: never logged, never read back */
+	uint32_t size_mib;                /* LUN: size of the sparse file the agent creates (0: the file exists) */
+	int flag;                         /* bind: enum stor_bind_dir; ACL: enum stor_acl_kind */
+};
+/* Rows of one kind in key order; next gives the first with a key > (k0, k1) (first: the first row). */
+const struct stor_conf *stor_conf_find(int kind, uint32_t k0, uint32_t k1);
+const struct stor_conf *stor_conf_next(int kind, int first, uint32_t k0, uint32_t k1);
+/* Create: -ENODEV (module off), -EEXIST (key, IQN, user, rule or outgoing account taken), -ENOENT (the target or
+ * account it hangs on is absent; parent_pending: the same request creates it), -EINVAL (a value that can never be
+ * right: a path outside storage.lun_dir, a bad name, rule or address), -EMSGSIZE (a secret's length), -EDOM (a
+ * LUN whose file is missing with no size), -EPERM (no storage.lun_dir).  A LUN's file is created (sparse) by
+ * create when it is missing; destroy leaves it. */
+int stor_conf_validate(const struct stor_conf *c, int parent_pending);
+int stor_conf_create(const struct stor_conf *c);
+/* Destroy (also of a target or LUN tgt had that the agent did not create): -EBUSY for a target with sessions unless
+ * force (tgt takes it offline, then deletes it, ending them), and for a LUN of a target with sessions; a target takes
+ * its LUNs, bindings and ACLs with it, an account its bindings. */
+int stor_conf_validate_destroy(int kind, uint32_t k0, uint32_t k1, int force);
+int stor_conf_destroy(int kind, uint32_t k0, uint32_t k1, int force);
+/* A target's alias may change while active: the agent keeps it (tgt 1.0.85 has no TargetAlias to set). */
+int stor_conf_set_alias(uint32_t tid, const char *alias);
+/* Merged rows of tgt and of the agent's configuration (a configured row tgt lacks is listed too). */
+int stor_target_row_next(int first, uint32_t after, uint32_t *tid);
+int stor_lun_row_next(int first, uint32_t tid, uint32_t lun, uint32_t *otid, uint32_t *olun);
+
+/* tgt's iSNS client (`--op update --mode sys --name iSNS...`): configured over SNMP, persisted, re-applied. */
+struct stor_isns {
+	int configured; /* set over SNMP: the agent keeps tgt so */
+	int on;
+	char server[STOR_HOST_MAX]; /* numeric ("" none) */
+	uint16_t port;
+};
+/* What the agent keeps when configured, else what tgt said last. */
+void stor_isns_get(struct stor_isns *out);
+int stor_isns_validate(const struct stor_isns *in); /* -EINVAL: not numeric, port 0; -EDOM: on without server */
+int stor_isns_set(const struct stor_isns *in);
+
 /* Ends a target-side session: `--op delete --mode conn` for each of its
  * connections, asynchronously.  -ENODEV, -ENOENT. */
 int stor_session_validate_end(uint32_t tid, uint32_t sid);

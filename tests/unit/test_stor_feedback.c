@@ -157,7 +157,7 @@ START_TEST(test_rounds_request_holdoff)
 	struct tgtc_nexus_conn c16 = {0, "10.1.0.16"}, c18 = {0, "10.1.0.18"};
 	struct tgtc_nexus nx[2] = {{1, I16, &c16, 1}, {2, I18, &c18, 1}};
 	struct tgtc_lun lun = {1, "disk", 67, "/d", "s1", ""};
-	struct tgtc_target_info ti = {1, T31, &lun, 1, nx, 2, NULL, 0};
+	struct tgtc_target_info ti = {1, T31, &lun, 1, nx, 2, NULL, 0, NULL, 0};
 	struct tgtc_show sh = {&ti, 1};
 	struct sa_storage_config cfg = {.enabled = 1,
 	                                .interval = 1,

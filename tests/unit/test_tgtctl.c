@@ -1,4 +1,5 @@
 /* test_tgtctl.c: tgtadm output parsers on outputs captured from tgt 1.0.85, and the storage model's counters. */
+#define _GNU_SOURCE /* nftw */
 #include <config.h>
 
 #include <check.h>
@@ -7,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engines/storage/storage.h"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engines/storage/stor_private.h"
 #include "iscsi/tgtctl.h"
 #include "common/evloop.h"
 #include "tests/unit/evloop_stub.h" /* the parsers and the model run no loop */
+#include "tests/unit/tmpdir.h"
 
 /* `tgtadm --lld iscsi --op show --mode target`: two targets (tids 1 and 3), one session each, iscsi-perf running. */
 static const char show_out[] = "Target 1: iqn.2024-01.test:a\n"
@@ -52,6 +57,8 @@ static const char show_out[] = "Target 1: iqn.2024-01.test:a\n"
                                "            Backing store path: /tmp/stor-cap/d0.img\n"
                                "            Backing store flags: \n"
                                "    Account information:\n"
+                               "        user1\n"
+                               "        user2 (outgoing)\n"
                                "    ACL information:\n"
                                "        ALL\n"
                                "        10.0.0.0/8\n"
@@ -148,6 +155,12 @@ START_TEST(test_show_full)
 	ck_assert_str_eq(t->acls[1].rule, "10.0.0.0/8");
 	ck_assert_str_eq(t->acls[2].rule, "iqn.2024-01.test:host1");
 	ck_assert_uint_eq(sh.targets[1].nacls, 1);
+	ck_assert_uint_eq(t->nbound, 2);
+	ck_assert_str_eq(t->bound[0].user, "user1");
+	ck_assert_int_eq(t->bound[0].outgoing, 0);
+	ck_assert_str_eq(t->bound[1].user, "user2");
+	ck_assert_int_eq(t->bound[1].outgoing, 1);
+	ck_assert_uint_eq(sh.targets[1].nbound, 0);
 	ck_assert_uint_eq(t->nnexus, 1);
 	ck_assert_uint_eq(t->nexus[0].sid, 1);
 	ck_assert_str_eq(t->nexus[0].initiator, "iqn.1994-05.test:client1");
@@ -205,7 +218,7 @@ START_TEST(test_model_monotonic)
 	struct tgtc_nexus_conn conn = {0, "127.0.0.1"};
 	struct tgtc_nexus nx[2] = {{5, "iqn.x:a", &conn, 1}, {6, "iqn.x:b", &conn, 1}};
 	struct tgtc_lun lun[2] = {{0, "controller", 0, "None", "s0", ""}, {1, "disk", 67, "/d", "s1", ""}};
-	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0};
+	struct tgtc_target_info ti = {7, "iqn.x:t", lun, 2, nx, 2, NULL, 0, NULL, 0};
 	struct tgtc_show sh = {&ti, 1};
 	struct tgtc_counter c[3] = {
 	    {7, 1, 5, 0, 1000, 10, 500, 5},
@@ -264,6 +277,184 @@ START_TEST(test_model_monotonic)
 }
 END_TEST
 
+/* `--op show --mode account` and the iSNS part of `--op show --mode sys`. */
+START_TEST(test_accounts_isns)
+{
+	static const char acc[] = "Account list:\n    u2\n    u1\n";
+	static const char sys[] = "System:\n    State: ready\n    debug: off\nLLDs:\n    iscsi: ready\niSNS:\n"
+	                          "    iSNS=On\n    iSNSServerIP=127.0.0.9\n    iSNSServerPort=3206\n"
+	                          "    iSNSAccessControl=Off\n";
+	char(*users)[TGTC_NAME_MAX] = NULL;
+	struct tgtc_isns isns;
+	size_t n = 9;
+
+	ck_assert_int_eq(tgtc_parse_accounts(acc, sizeof(acc) - 1, &users, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(users[0], "u2");
+	ck_assert_str_eq(users[1], "u1");
+	free(users);
+	ck_assert_int_eq(tgtc_parse_accounts("Account list:\n", 14, &users, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(users);
+	ck_assert_int_eq(tgtc_parse_isns(sys, sizeof(sys) - 1, &isns), 0);
+	ck_assert_int_eq(isns.seen, 1);
+	ck_assert_int_eq(isns.on, 1);
+	ck_assert_str_eq(isns.server, "127.0.0.9");
+	ck_assert_uint_eq(isns.port, 3206);
+	ck_assert_int_eq(tgtc_parse_isns("iSNS:\n    iSNS=Off\n    iSNSServerIP=\n", 36, &isns), 0);
+	ck_assert_int_eq(isns.on, 0);
+	ck_assert_str_eq(isns.server, "");
+}
+END_TEST
+
+static struct stor_conf mk(int kind, uint32_t k0, uint32_t k1, const char *name, const char *text, uint32_t size)
+{
+	struct stor_conf c;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = kind;
+	c.k[0] = k0;
+	c.k[1] = k1;
+	c.storage = STOR_ST_VOLATILE;
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.text, sizeof(c.text), "%s", text);
+	c.size_mib = size;
+	return c;
+}
+
+/* What the storage engine accepts of rows created over SNMP: the LUN directory above all. */
+START_TEST(test_conf_validate)
+{
+	static const char owner = 0;
+	char dir[256], luns[300], other[300], link[320], path[400];
+	struct sa_storage_config cfg;
+	struct stor_conf c;
+	struct stat sb;
+
+	ut_tmpdir_make(dir, sizeof(dir), "test_tgtctl");
+	snprintf(luns, sizeof(luns), "%s/luns", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	snprintf(link, sizeof(link), "%s/link", luns);
+	ck_assert_int_eq(mkdir(luns, 0700), 0);
+	ck_assert_int_eq(mkdir(other, 0700), 0);
+	ck_assert_int_eq(symlink(other, link), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lun_dir = luns;
+	stor_conf_start(&cfg, 1, &owner);
+
+	c = mk(STOR_K_TARGET, 5, 0, "iqn.2026-12.test:t5", "alias", 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	c = mk(STOR_K_TARGET, 5, 0, "t5", "", 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+	c = mk(STOR_K_TARGET, 5, 0, "iqn.2026-12.test:t5", "two\nlines", 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+
+	/* LUNs: inside the directory only, a missing file needs a size, the target must exist. */
+	snprintf(path, sizeof(path), "%s/a.img", luns);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -ENOENT);
+	c.size_mib = 0;
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EDOM);
+	c.size_mib = STOR_SIZE_MAX + 1;
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	snprintf(path, sizeof(path), "%s/a.img", other);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	snprintf(path, sizeof(path), "%s/../other/a.img", luns);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	snprintf(path, sizeof(path), "%s/a.img", link);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	c = mk(STOR_K_LUN, 5, 1, "", "a.img", 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	snprintf(path, sizeof(path), "%s/", luns);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	c = mk(STOR_K_LUN, 5, 0, "", "x", 8);
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL); /* LUN 0 is tgt's controller */
+
+	/* Created (volatile: no state file here): the target, then its LUN on a new sparse file. */
+	c = mk(STOR_K_TARGET, 5, 0, "iqn.2026-12.test:t5", "alias", 0);
+	ck_assert_int_eq(stor_conf_create(&c), 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EEXIST);
+	c = mk(STOR_K_TARGET, 6, 0, "iqn.2026-12.test:t5", "", 0);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EEXIST); /* the same name under another tid */
+	snprintf(path, sizeof(path), "%s/a.img", luns);
+	c = mk(STOR_K_LUN, 5, 1, "", path, 8);
+	ck_assert_int_eq(stor_conf_create(&c), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 8 << 20);
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EEXIST);
+	c.k[1] = 2;
+	c.size_mib = 0;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0); /* an existing file needs no size */
+	ck_assert_ptr_nonnull(stor_conf_find(STOR_K_LUN, 5, 1));
+	ck_assert_int_eq(stor_conf_set_alias(5, "new alias"), 0);
+	ck_assert_str_eq(stor_conf_find(STOR_K_TARGET, 5, 0)->text, "new alias");
+
+	/* Accounts: lengths and characters of the secret and the user. */
+	c = mk(STOR_K_ACCOUNT, 1, 0, "user1", "", 0);
+	snprintf(c.secret, sizeof(c.secret), "%s", "Secret-0123");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EMSGSIZE);
+	snprintf(c.secret, sizeof(c.secret), "%s", "Secret-01234");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	snprintf(c.name, sizeof(c.name), "%s", "two words");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+	snprintf(c.name, sizeof(c.name), "%s", "user1");
+	ck_assert_int_eq(stor_conf_create(&c), 0);
+	c.k[0] = 2;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EEXIST); /* the same user */
+
+	/* Bindings: one outgoing account per target. */
+	c = mk(STOR_K_BIND, 5, 1, "", "", 0);
+	c.flag = STOR_BIND_OUT;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	ck_assert_int_eq(stor_conf_create(&c), 0);
+	c.k[1] = 2;
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EEXIST);
+	c.flag = 3;
+	ck_assert_int_eq(stor_conf_validate(&c, 1), -EINVAL);
+	c = mk(STOR_K_BIND, 5, 9, "", "", 0);
+	c.flag = STOR_BIND_IN;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -ENOENT); /* no account 9 */
+
+	/* ACLs: names are iSCSI names, addresses ALL, an address or a subnet. */
+	c = mk(STOR_K_ACL, 5, 1, "iqn.2026-12.test:host", "", 0);
+	c.flag = STOR_ACL_NAME;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	c.flag = STOR_ACL_ADDRESS;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+	snprintf(c.name, sizeof(c.name), "%s", "ALL");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	snprintf(c.name, sizeof(c.name), "%s", "10.0.0.0/8");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	snprintf(c.name, sizeof(c.name), "%s", "10.0.0.0/33");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+	snprintf(c.name, sizeof(c.name), "%s", "fd00::/64");
+	ck_assert_int_eq(stor_conf_validate(&c, 0), 0);
+	c.flag = STOR_ACL_NAME;
+	ck_assert_int_eq(stor_conf_validate(&c, 0), -EINVAL);
+
+	/* The merged row order of the target and LUN tables: configured rows tgt does not list yet are rows too. */
+	{
+		uint32_t tid = 0, lun = 0;
+
+		ck_assert_int_eq(stor_target_row_next(1, 0, &tid), 0);
+		ck_assert_uint_eq(tid, 5);
+		ck_assert_int_eq(stor_target_row_next(0, 5, &tid), -ENOENT);
+		ck_assert_int_eq(stor_lun_row_next(1, 0, 0, &tid, &lun), 0);
+		ck_assert_uint_eq(tid, 5);
+		ck_assert_uint_eq(lun, 1);
+		ck_assert_int_eq(stor_lun_row_next(0, 5, 1, &tid, &lun), -ENOENT);
+	}
+	stor_conf_stop();
+	ck_assert_ptr_null(stor_conf_find(STOR_K_TARGET, 5, 0));
+	ut_tmpdir_remove(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tgtctl");
@@ -274,6 +465,8 @@ int main(void)
 	tcase_add_test(tc, test_show_full);
 	tcase_add_test(tc, test_stat_portals);
 	tcase_add_test(tc, test_model_monotonic);
+	tcase_add_test(tc, test_accounts_isns);
+	tcase_add_test(tc, test_conf_validate);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
