@@ -1778,6 +1778,10 @@ int disc_source_destroy(uint32_t index)
 		if (disc_engine.src[i] == s || disc_engine.src[i]->pub.range == index)
 			gone[ngone++] = disc_engine.src[i]->pub.index;
 	isns = s->pub.mechanism == DISC_MECH_ISNS;
+	/* The server we leave stops listing us (and sending us SCNs) now, not when our registration lapses. */
+	if (isns && s->server && disc_engine.isns_on &&
+	    (rc = disc_isns_deregister(s->server, disc_engine.initiator)) < 0)
+		cm_log(CM_LOG_WARNING, "discovery", "iSNS %s: cannot deregister: %s", s->server, strerror(-rc));
 	for (size_t k = ngone; k-- > 0;) {
 		struct src *o = src_by_index(gone[k]);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # discovery_snmp_isns.sh: an iSNS server added to a running agent by snmpset (no iSNS server in its config): the
-# targets registered at a real isnsd appear with mechanism isns(2) and the alias registered, a target registered later appears through the
-# state change notifications the new server sends, and destroying the row removes its targets with sanTargetLost.
+# targets registered at a real isnsd appear with mechanism isns(2) and the alias registered, a target registered
+# later appears through the state change notifications the new server sends, and destroying the row removes its
+# targets with sanTargetLost and takes the agent's registration off the server.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -55,8 +56,13 @@ sa_isnsadm --register "target=$T3" >/dev/null 2>&1 || sa_fail "cannot register $
 sa_wait_for 15 has_names "$T1 $T2 $T3 " || sa_fail "$T3 not discovered: '$(names)'"
 sa_log "$T3 discovered $(sa_secs_since "$t0") s after its registration"
 
+ME=iqn.2026-12.org.sanagent:isnssrc
+registered() { sa_isnsadm --list nodes 2>/dev/null | grep -q "$ME"; }
+unregistered() { ! registered; }
+registered || sa_fail "the agent is not registered at isnsd: $(sa_isnsadm --list nodes 2>&1)"
 before=$(sa_trap_count "$N.2")
 sa_set "$SRC.21.$I" i 6 >/dev/null || sa_fail "cannot destroy iSNS source $I"
+sa_wait_for 10 unregistered || sa_fail "still registered at isnsd after its source went"
 sa_wait_for 5 has_names "" || sa_fail "targets after destroy: '$(names)'"
 lost() { [ "$(sa_trap_count "$N.2")" -ge $((before + 3)) ]; }
 sa_wait_for 10 lost || sa_fail "$(($(sa_trap_count "$N.2") - before)) sanTargetLost, want 3"
