@@ -58,7 +58,36 @@ struct tgt {
 	uint32_t next_portal;
 	struct tgt *hnext;
 	uint32_t isns_stamp; /* the iSNS reply that last listed it */
+	/* Sources that reported it (since it appeared): destroying one of them loses the target only when no other
+	 * did.  A source that stopped listing it stays here; age-out settles that case. */
+	uint32_t *rep;
+	size_t nrep, caprep;
+	bool dropping; /* lost with its sources, removed right after the notification */
 };
+
+static void tgt_reported_by(struct tgt *t, uint32_t src)
+{
+	for (size_t i = 0; i < t->nrep; i++)
+		if (t->rep[i] == src)
+			return;
+	if (t->nrep == t->caprep) {
+		size_t n = t->caprep ? t->caprep * 2 : 2;
+		uint32_t *p = realloc(t->rep, n * sizeof(*p));
+
+		if (!p)
+			return; /* then destroying its source may lose it early: age-out would have anyway */
+		t->rep = p;
+		t->caprep = n;
+	}
+	t->rep[t->nrep++] = src;
+}
+
+static void tgt_free(struct tgt *t)
+{
+	free(t->pub.portals);
+	free(t->rep);
+	free(t);
+}
 
 struct probe {
 	struct scan *sc;
@@ -344,10 +373,8 @@ static void tgt_unhash(struct tgt *t)
 
 static void tgt_free_all(void)
 {
-	for (size_t i = 0; i < disc_engine.ntgt; i++) {
-		free(disc_engine.tgt[i]->pub.portals);
-		free(disc_engine.tgt[i]);
-	}
+	for (size_t i = 0; i < disc_engine.ntgt; i++)
+		tgt_free(disc_engine.tgt[i]);
 	free(disc_engine.tgt);
 	disc_engine.tgt = NULL;
 	disc_engine.ntgt = disc_engine.captgt = 0;
@@ -437,6 +464,7 @@ static void merge_one(const char *name, const struct disc_st_addr *addr, void *a
 		}
 		m->cur->pub.last_seen = m->now;
 		m->cur->pub.source = m->s->pub.index;
+		tgt_reported_by(m->cur, m->s->pub.index);
 	}
 	if (!addr) {
 		/* No TargetAddress: the target answers where we asked. */
@@ -769,8 +797,7 @@ static void isns_drop_unlisted(const struct src *s)
 
 		if (t->pub.source == s->pub.index && t->isns_stamp != disc_engine.isns_stamp) {
 			tgt_unhash(t);
-			free(t->pub.portals);
-			free(t);
+			tgt_free(t);
 			continue;
 		}
 		disc_engine.tgt[w++] = t;
@@ -797,6 +824,7 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 		}
 		t->pub.last_seen = now;
 		t->pub.source = s->pub.index;
+		tgt_reported_by(t, s->pub.index);
 		t->isns_stamp = disc_engine.isns_stamp;
 		snprintf(t->pub.alias, sizeof(t->pub.alias), "%s", rt->alias);
 		for (size_t k = 0; k < rt->nportals; k++) {
@@ -1378,6 +1406,8 @@ static struct scan *scan_new(struct src *owner, uint32_t net, unsigned int prefi
 	return sc;
 }
 
+static void src_remove_tell(struct src *s, uint32_t *gone);
+
 /* Scans of the config file: range sources of origin config, kept (with their history) across reloads when the
  * prefix and first port stay. */
 static int scans_load(const struct sa_discovery_config *c)
@@ -1417,11 +1447,22 @@ static int scans_load(const struct sa_discovery_config *c)
 		scan_free(s->scan);
 		s->scan = nsc;
 	}
-	for (size_t i = disc_engine.nsrc; i-- > 0;)
-		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_RANGE && disc_engine.src[i]->in_config &&
-		    !disc_engine.src[i]->mark)
-			src_remove(disc_engine.src[i]);
-	return 0;
+	/* A range the file no longer has goes with the portals it found. */
+	for (;;) {
+		struct src *stale = NULL;
+		uint32_t *gone;
+
+		for (size_t i = 0; i < disc_engine.nsrc && !stale; i++)
+			if (disc_engine.src[i]->pub.mechanism == DISC_MECH_RANGE && disc_engine.src[i]->in_config &&
+			    !disc_engine.src[i]->mark)
+				stale = disc_engine.src[i];
+		if (!stale)
+			return 0;
+		if (!(gone = calloc(disc_engine.nsrc, sizeof(*gone))))
+			return -ENOMEM;
+		src_remove_tell(stale, gone);
+		free(gone);
+	}
 }
 
 /* ---- rounds and aging ------------------------------------------------ */
@@ -1476,8 +1517,7 @@ static void age_sweep(void)
 
 		if (nlost && t->pub.last_seen < limit && !src_busy(t->pub.source)) {
 			tgt_unhash(t);
-			free(t->pub.portals);
-			free(t);
+			tgt_free(t);
 			continue;
 		}
 		/* Portals age on their own: a target may move. */
@@ -1717,8 +1757,9 @@ int disc_source_check_destroy(uint32_t index)
 	return s->pub.origin == DISC_ORIGIN_SNMP ? 0 : -EPERM;
 }
 
-/* Portals only the sources in gone[] reported go; targets left with none (and last reported by one of them) are
- * lost now: sanTargetLost while the row is still there, then it goes. */
+/* Sources in gone[] (sorted) went: a target no other source reported is lost now (sanTargetLost while the row is
+ * still there, then it goes); one that another source reported stays, and what the gone ones last reported of it
+ * is that source's until it ages out. */
 static void drop_sources_targets(const uint32_t *gone, size_t ngone)
 {
 	size_t w = 0;
@@ -1728,27 +1769,33 @@ static void drop_sources_targets(const uint32_t *gone, size_t ngone)
 	 gone[cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of)] == (x))
 	for (size_t i = 0; i < disc_engine.ntgt; i++) {
 		struct tgt *t = disc_engine.tgt[i];
-		size_t pw = 0;
+		size_t rw = 0, had = t->nrep;
 
-		for (size_t j = 0; j < t->pub.nportals; j++)
-			if (!GONE(t->pub.portals[j].source))
-				t->pub.portals[pw++] = t->pub.portals[j];
-		t->pub.nportals = pw;
-		if (GONE(t->pub.source) && pw)
-			t->pub.source = t->pub.portals[0].source; /* another source still reports it */
-		if (pw == 0 && GONE(t->pub.source)) {
+		for (size_t j = 0; j < t->nrep; j++)
+			if (!GONE(t->rep[j]))
+				t->rep[rw++] = t->rep[j];
+		t->nrep = rw;
+		if (rw == 0 && (had || GONE(t->pub.source))) {
+			t->dropping = true;
 			disc_engine.ctr.targets_lost++;
 			cm_log(CM_LOG_INFO, "discovery", "target %s lost (its source was destroyed)", t->pub.name);
 			emit(DISC_EV_TARGET_LOST, t->pub.index);
+			continue;
 		}
+		if (rw == 0)
+			continue;
+		if (GONE(t->pub.source))
+			t->pub.source = t->rep[0];
+		for (size_t j = 0; j < t->pub.nportals; j++)
+			if (GONE(t->pub.portals[j].source))
+				t->pub.portals[j].source = t->rep[0];
 	}
 	for (size_t i = 0; i < disc_engine.ntgt; i++) {
 		struct tgt *t = disc_engine.tgt[i];
 
-		if (t->pub.nportals == 0 && GONE(t->pub.source)) {
+		if (t->dropping) {
 			tgt_unhash(t);
-			free(t->pub.portals);
-			free(t);
+			tgt_free(t);
 			continue;
 		}
 		disc_engine.tgt[w++] = t;
@@ -1757,41 +1804,52 @@ static void drop_sources_targets(const uint32_t *gone, size_t ngone)
 #undef GONE
 }
 
-int disc_source_destroy(uint32_t index)
+/* Removes s, a range's portals with it, the portals only they reported and the targets left with none
+ * (sanTargetLost).  gone: room for every source's index. */
+static void src_remove_tell(struct src *s, uint32_t *gone)
 {
-	struct src *s = src_by_index(index);
-	uint32_t *gone;
+	uint32_t index = s->pub.index;
 	size_t ngone = 0;
-	char key[32], err[160];
-	bool isns;
-	int rc;
 
-	if ((rc = disc_source_check_destroy(index)) < 0)
-		return rc;
-	snprintf(key, sizeof(key), SRC_PREFIX "%u", (unsigned int)index);
-	if (s->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0)
-		return rc;
-	/* The range's portals go with it; indexes stay sorted as the source array is. */
-	if (!(gone = calloc(disc_engine.nsrc, sizeof(*gone))))
-		return -ENOMEM;
+	/* Indexes stay sorted as the source array is. */
 	for (size_t i = 0; i < disc_engine.nsrc; i++)
 		if (disc_engine.src[i] == s || disc_engine.src[i]->pub.range == index)
 			gone[ngone++] = disc_engine.src[i]->pub.index;
-	isns = s->pub.mechanism == DISC_MECH_ISNS;
-	/* The server we leave stops listing us (and sending us SCNs) now, not when our registration lapses. */
-	if (isns && s->server && disc_engine.isns_on &&
-	    (rc = disc_isns_deregister(s->server, disc_engine.initiator)) < 0)
-		cm_log(CM_LOG_WARNING, "discovery", "iSNS %s: cannot deregister: %s", s->server, strerror(-rc));
 	for (size_t k = ngone; k-- > 0;) {
 		struct src *o = src_by_index(gone[k]);
 
 		if (o)
 			src_remove(o);
 	}
+	drop_sources_targets(gone, ngone);
+}
+
+int disc_source_destroy(uint32_t index)
+{
+	struct src *s = src_by_index(index);
+	uint32_t *gone;
+	char key[32], err[160];
+	bool isns;
+	int rc;
+
+	if ((rc = disc_source_check_destroy(index)) < 0)
+		return rc;
+	if (!(gone = calloc(disc_engine.nsrc, sizeof(*gone))))
+		return -ENOMEM;
+	snprintf(key, sizeof(key), SRC_PREFIX "%u", (unsigned int)index);
+	if (s->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0) {
+		free(gone);
+		return rc;
+	}
+	isns = s->pub.mechanism == DISC_MECH_ISNS;
+	/* The server we leave stops listing us (and sending us SCNs) now, not when our registration lapses. */
+	if (isns && s->server && disc_engine.isns_on &&
+	    (rc = disc_isns_deregister(s->server, disc_engine.initiator)) < 0)
+		cm_log(CM_LOG_WARNING, "discovery", "iSNS %s: cannot deregister: %s", s->server, strerror(-rc));
+	src_remove_tell(s, gone);
+	free(gone);
 	if (isns && isns_sync(err, sizeof(err), false) < 0)
 		cm_log(CM_LOG_WARNING, "discovery", "iSNS after source %u went: %s", (unsigned int)index, err);
-	drop_sources_targets(gone, ngone);
-	free(gone);
 	cm_log(CM_LOG_INFO, "discovery", "source %u destroyed", (unsigned int)index);
 	return 0;
 }

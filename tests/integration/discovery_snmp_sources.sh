@@ -192,6 +192,21 @@ sa_set "$CRED.2.$C2" s "$USER" "$CRED.3.$C2" s "$SECRET" "$CRED.8.$C2" i 4 \
 sa_wait_for 10 has_names "$D0 $D1 $D2 " || sa_fail "source $K with credential $C2: '$(names)', $(sa_get "$SRC.12.$K")"
 sa_log "one PDU: credential $C2 and source $K naming it; targets $(names)"
 
+# ---- destroying one of two sources that report the same targets loses none -------------------------------------
+L=$(sa_get "$NEXT")
+sa_set "$SRC.21.$L" i 4 "$SRC.4.$L" x 7F000002 "$SRC.5.$L" u "$SA_ISCSI_PORT" "$SRC.15.$L" u "$C2" >/dev/null ||
+	sa_fail "cannot create source $L"
+l_ok() { [ "$(sa_get1 "$SRC.6.$L" "$SRC.7.$L")" = "2 3" ]; }
+sa_wait_for 10 l_ok || sa_fail "source $L: status/targets $(sa_get1 "$SRC.6.$L" "$SRC.7.$L")"
+before=$(sa_trap_count "$N.2")
+sa_set "$SRC.21.$K" i 6 >/dev/null || sa_fail "cannot destroy source $K"
+has_names "$D0 $D1 $D2 " || sa_fail "targets after $K went while $L reports them: '$(names)'"
+[ "$(sa_trap_count "$N.2")" = "$before" ] || sa_fail "sanTargetLost for targets source $L still reports"
+sa_set "$SRC.21.$L" i 6 >/dev/null || sa_fail "cannot destroy source $L"
+sa_wait_for 10 lost3 || sa_fail "$(($(sa_trap_count "$N.2") - before)) sanTargetLost after the last source went"
+has_names "" || sa_fail "targets after the last source went: '$(names)'"
+sa_log "two sources: destroying one lost nothing, destroying the other lost the 3 targets"
+
 # ---- createAndWait: notReady without an address, notInService with one, then active ----------------------------
 W=$(sa_get "$NEXT")
 sa_set "$SRC.21.$W" i 5 "$SRC.2.$W" i 4 >/dev/null || sa_fail "createAndWait of row $W refused"
