@@ -127,7 +127,8 @@ int disc_source_create(uint32_t index, const struct disc_source_spec *s);
 int disc_source_check_update(uint32_t index, uint32_t cred);
 int disc_source_set_cred(uint32_t index, uint32_t cred);
 int disc_source_check_destroy(uint32_t index);
-/* Stops the source, drops the portals only it reported and the targets left without one (sanTargetLost). */
+/* Stops the source (a range: and the portals it found) and drops at once the targets no other source reported
+ * (sanTargetLost). */
 int disc_source_destroy(uint32_t index);
 /* A free index for a new source. */
 uint32_t disc_source_next_index(void);
