@@ -5,10 +5,14 @@
 #ifdef HAVE_ETCD
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -135,6 +139,29 @@ json_t *sa_etcd_prefix_range(const char *prefix)
 }
 
 /* ---- libcurl multi on the agent loop ----------------------------------------------------------- */
+
+/* A watch is a response that never ends: when the path to etcd goes away without a FIN (a link down, a host cut
+ * off), nothing would ever tell this side, the watch would wait for events forever and miss every change made
+ * meanwhile.  Keepalive probes after 1 s idle, 1 s apart, three unanswered: the stream ends within about 4 s and
+ * the engine reads etcd again (and knows it is not in step meanwhile). */
+#define KEEP_IDLE_S 1
+#define KEEP_INTVL_S 1
+#define KEEP_CNT 3
+
+static int sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	int one = 1, idle = KEEP_IDLE_S, intvl = KEEP_INTVL_S, cnt = KEEP_CNT;
+
+	(void)arg;
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKOPT_OK;
+	/* Best effort: a socket without them still works, as before. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	return CURL_SOCKOPT_OK;
+}
 
 static void drain(struct sa_etcd *c);
 
@@ -352,6 +379,7 @@ int sa_etcd_post(struct sa_etcd *c, const char *path, json_t *body, long timeout
 	curl_easy_setopt(q->h, CURLOPT_ERRORBUFFER, q->err);
 	curl_easy_setopt(q->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
+	curl_easy_setopt(q->h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
 	if (timeout_ms > 0)
 		curl_easy_setopt(q->h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	if (curl_multi_add_handle(c->multi, q->h) != CURLM_OK) {

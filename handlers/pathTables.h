@@ -33,6 +33,13 @@ enum {
 	H_TEAM_CONTROL_STATUS,
 	H_TEAM_STORAGE_TYPE,
 	H_TEAM_ROW_STATUS,
+	H_TEAM_FAILBACK,
+	H_TEAM_FAILBACK_HOLD,
+	H_TEAM_FLAP_COUNT,
+	H_TEAM_FLAP_WINDOW,
+	H_TEAM_FLAP_HOLD,
+	H_TEAM_FAILBACK_NOW,
+	H_TEAM_NEXT_PATH_INDEX,
 };
 
 enum {
@@ -54,6 +61,13 @@ enum {
 	H_PATH_ERRORS,
 	H_PATH_LAST_CHANGE,
 	H_PATH_AVG_LATENCY,
+	H_PATH_PORTAL,
+	H_PATH_OPER_STATUS,
+	H_PATH_LAST_ERROR,
+	H_PATH_LOGIN_RESULT,
+	H_PATH_HOLD_REASON,
+	H_PATH_STORAGE_TYPE,
+	H_PATH_ROW_STATUS,
 };
 
 /*
@@ -67,6 +81,7 @@ struct h_team_image {
 	struct bal_team_spec spec;
 	int storage;
 	int portals_bad;         /* sanTeamPortals did not parse */
+	int failback_now;        /* sanTeamFailbackNow set to failback(2) */
 	struct bal_ctl undo_ctl; /* what the write replaced */
 };
 extern struct h_table h_team_table;
@@ -76,6 +91,10 @@ int h_team_ctl_after(struct h_txn *txn, unsigned int team, struct bal_ctl *out);
 /* Writes them once (row->done, its image's undo_ctl), and takes them back. */
 int h_team_ctl_apply(struct h_txn *txn, unsigned int team, struct h_row *row, struct bal_ctl *undo);
 int h_team_ctl_undo(unsigned int team, struct h_row *row, const struct bal_ctl *undo);
+
+/* "ADDR:PORT[%IFACE]" into a path; -EINVAL. */
+int h_parse_portal_spec(const char *str, size_t len, struct bal_path_spec *ps);
+int h_team_storage(const struct bal_eng_team *t);
 
 /* The table handlers (pathTable.c) */
 int h_path_table_init(void);

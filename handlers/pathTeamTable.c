@@ -32,6 +32,13 @@ static const struct h_column team_cols[] = {
     {H_TEAM_CONTROL_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_TEAM_STORAGE_TYPE, H_RC, H_SYN_STORAGE, H_COL_NOT_ACTIVE, 0, 0},
     {H_TEAM_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
+    {H_TEAM_FAILBACK, H_RC, H_SYN_INT, 0, BAL_FAILBACK_IMMEDIATE, BAL_FAILBACK_DELAYED},
+    {H_TEAM_FAILBACK_HOLD, H_RC, H_SYN_UINT, 0, 0, BAL_FAILBACK_HOLD_MAX},
+    {H_TEAM_FLAP_COUNT, H_RC, H_SYN_UINT, 0, 0, BAL_FLAP_COUNT_MAX},
+    {H_TEAM_FLAP_WINDOW, H_RC, H_SYN_UINT, 0, 1, BAL_FLAP_WINDOW_MAX},
+    {H_TEAM_FLAP_HOLD, H_RC, H_SYN_UINT, 0, 0, BAL_FAILBACK_HOLD_MAX},
+    {H_TEAM_FAILBACK_NOW, H_RC, H_SYN_INT, 0, 1, 2},
+    {H_TEAM_NEXT_PATH_INDEX, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 /* "ADDR:PORT[%IFACE] ..." in path order. */
@@ -41,8 +48,33 @@ static void portals_string(const struct bal_team_spec *s, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < s->npaths && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", i ? " " : "", s->path[i].portal,
-		                      s->path[i].iface[0] ? "%" : "", s->path[i].iface);
+		if (!s->path[i].removed)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", o ? " " : "", s->path[i].portal,
+			                      s->path[i].iface[0] ? "%" : "", s->path[i].iface);
+}
+
+int h_parse_portal_spec(const char *str, size_t len, struct bal_path_spec *ps)
+{
+	char buf[BAL_PORTAL_MAX + BAL_IFACE_MAX + 2], *pct;
+	unsigned char a[16];
+	unsigned int port;
+	int fam;
+
+	if (len == 0 || len >= sizeof(buf) || memchr(str, '\0', len))
+		return -EINVAL;
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	memset(ps, 0, sizeof(*ps));
+	if ((pct = strchr(buf, '%'))) {
+		*pct = '\0';
+		if (!pct[1] || strlen(pct + 1) > BAL_IFACE_MAX)
+			return -EINVAL;
+		snprintf(ps->iface, sizeof(ps->iface), "%s", pct + 1);
+	}
+	if (strlen(buf) > BAL_PORTAL_MAX || bal_parse_portal(buf, &fam, a, &port) < 0)
+		return -EINVAL;
+	snprintf(ps->portal, sizeof(ps->portal), "%s", buf);
+	return 0;
 }
 
 static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
@@ -80,10 +112,11 @@ static int parse_portals(const char *str, size_t len, struct bal_team_spec *s)
 	return 0;
 }
 
-static int storage_of(const struct bal_eng_team *t)
+int h_team_storage(const struct bal_eng_team *t)
 {
 	return t->origin == BAL_FROM_CONFIG ? ST_PERMANENT : t->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE;
 }
+#define storage_of h_team_storage
 
 /* ---- GET ---------------------------------------------------------------------------------------------- */
 
@@ -114,6 +147,12 @@ static int spec_get(const struct bal_team_spec *s, unsigned int col, netsnmp_var
 		portals_string(s, buf, sizeof(buf));
 		h_set_str(vb, buf, sizeof(buf));
 		break;
+	case H_TEAM_FAILBACK: h_set_int(vb, s->ctl.failback); break;
+	case H_TEAM_FAILBACK_HOLD: h_set_u32(vb, ASN_UNSIGNED, s->ctl.failback_hold_s); break;
+	case H_TEAM_FLAP_COUNT: h_set_u32(vb, ASN_UNSIGNED, s->ctl.flap_count); break;
+	case H_TEAM_FLAP_WINDOW: h_set_u32(vb, ASN_UNSIGNED, s->ctl.flap_window_s); break;
+	case H_TEAM_FLAP_HOLD: h_set_u32(vb, ASN_UNSIGNED, s->ctl.flap_hold_s); break;
+	case H_TEAM_FAILBACK_NOW: h_set_int(vb, 1); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -133,6 +172,7 @@ static int team_get(const uint32_t *idx, unsigned int col, netsnmp_variable_list
 	case H_TEAM_CONTROL_STATUS: h_set_int(vb, t->ctl_status); break;
 	case H_TEAM_STORAGE_TYPE: h_set_int(vb, storage_of(t)); break;
 	case H_TEAM_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
+	case H_TEAM_NEXT_PATH_INDEX: h_set_u32(vb, ASN_UNSIGNED, bal_team_next_path(t)); break;
 	default: return spec_get(&t->spec, col, vb);
 	}
 	return SNMP_ERR_NOERROR;
@@ -150,6 +190,7 @@ static int team_get_work(const void *image, unsigned int col, netsnmp_variable_l
 	case H_TEAM_EXPORT_SOCKET: h_set_str(vb, "", 0); break;
 	case H_TEAM_CONTROL_STATUS: h_set_int(vb, 1); break;
 	case H_TEAM_STORAGE_TYPE: h_set_int(vb, w->storage); break;
+	case H_TEAM_NEXT_PATH_INDEX: h_set_u32(vb, ASN_UNSIGNED, 0); break;
 	default: return spec_get(&w->spec, col, vb);
 	}
 	return SNMP_ERR_NOERROR;
@@ -180,6 +221,7 @@ static void team_defaults(void *image, const uint32_t *idx)
 	w->spec.ctl.dyn.timer_interval_ms = 1000;
 	w->spec.ctl.dyn.change_threshold = 10;
 	w->spec.ctl.dyn.lb_change_pct = 5;
+	bal_ctl_failback_defaults(&w->spec.ctl);
 	w->storage = ST_NONVOLATILE;
 }
 
@@ -208,6 +250,12 @@ static int team_store(void *image, unsigned int col, const netsnmp_variable_list
 	case H_TEAM_CHANGE_THRESHOLD: return put_uint(&w->spec.ctl.dyn.change_threshold, vb);
 	case H_TEAM_LB_CHANGE: return put_uint(&w->spec.ctl.dyn.lb_change_pct, vb);
 	case H_TEAM_STORAGE_TYPE: return h_put_int(&w->storage, vb);
+	case H_TEAM_FAILBACK: return h_put_int(&w->spec.ctl.failback, vb);
+	case H_TEAM_FAILBACK_HOLD: return put_uint(&w->spec.ctl.failback_hold_s, vb);
+	case H_TEAM_FLAP_COUNT: return put_uint(&w->spec.ctl.flap_count, vb);
+	case H_TEAM_FLAP_WINDOW: return put_uint(&w->spec.ctl.flap_window_s, vb);
+	case H_TEAM_FLAP_HOLD: return put_uint(&w->spec.ctl.flap_hold_s, vb);
+	case H_TEAM_FAILBACK_NOW: w->failback_now = *vb->val.integer == 2; return w->failback_now;
 	case H_TEAM_PORTALS:
 		memset(&tmp, 0, sizeof(tmp));
 		w->portals_bad = parse_portals((const char *)vb->val.string, vb->val_len, &tmp) < 0;
@@ -343,8 +391,16 @@ static int team_undo(struct h_row *row)
 
 static int team_commit(struct h_row *row)
 {
+	const struct h_team_image *w = row->work;
 	int rc;
 
+	if (row->op == H_OP_UPDATE && w->failback_now) {
+		/* A trigger: it happens once the rest of the request is in. */
+		if ((rc = bal_team_failback(row->idx[0])) < 0)
+			cm_log(CM_LOG_ERR, TAG, "sanTeamTable.%u: failback failed: %s", (unsigned int)row->idx[0],
+			       strerror(-rc));
+		return rc;
+	}
 	if (row->op != H_OP_DESTROY || !bal_team_get(row->idx[0]))
 		return 0;
 	/* A team that cannot leave the state file stays. */

@@ -26,6 +26,10 @@ static const struct h_column resource_cols[] = {
     {H_RES_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
     {H_RES_PREV_SERVER, H_NOTIFY, H_SYN_ANY, 0, 0, 0},
     {H_RES_ORIGIN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_FAIL_POLICY, H_RC, H_SYN_INT, 0, REDIR_FAIL_STAY, REDIR_FAIL_MOVE},
+    {H_RES_SERVER_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_BYTE_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_RES_COMMAND_RATE, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 struct res_image {
@@ -53,6 +57,16 @@ static void set_load32(netsnmp_variable_list *vb, uint64_t load)
 	h_set_u32(vb, ASN_UNSIGNED, load > UINT32_MAX ? UINT32_MAX : (uint32_t)load);
 }
 
+/* Whether logins for the resource reach its server: down when the server failed or is set down. */
+static int server_status(uint32_t server)
+{
+	const struct redir_server *s = server ? redir_server_find(server) : NULL;
+
+	if (!s)
+		return H_RES_SRV_UNMAPPED;
+	return s->admin == REDIR_ADMIN_DOWN || s->oper == REDIR_OPER_DOWN ? H_RES_SRV_DOWN : H_RES_SRV_UP;
+}
+
 int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 {
 	const struct redir_resource *e = redir_resource_find(index);
@@ -71,6 +85,10 @@ int h_redir_resource_get(uint32_t index, unsigned int col, netsnmp_variable_list
 	case H_RES_STORAGE: h_set_int(vb, e->storage); break;
 	case H_RES_ROW_STATUS: h_set_int(vb, RS_ACTIVE); break;
 	case H_RES_ORIGIN: h_set_int(vb, e->origin); break;
+	case H_RES_FAIL_POLICY: h_set_int(vb, e->fail_policy ? e->fail_policy : REDIR_FAIL_STAY); break;
+	case H_RES_SERVER_STATUS: h_set_int(vb, server_status(e->server)); break;
+	case H_RES_BYTE_RATE: h_set_u64(vb, e->byte_rate); break;
+	case H_RES_COMMAND_RATE: set_load32(vb, e->cmd_rate); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -96,6 +114,10 @@ static int res_get_work(const void *image, unsigned int col, netsnmp_variable_li
 	case H_RES_REDIRECTS: h_set_u64(vb, 0); break;
 	case H_RES_STORAGE: h_set_int(vb, w->spec.storage); break;
 	case H_RES_ORIGIN: h_set_int(vb, REDIR_ORIGIN_SNMP); break;
+	case H_RES_FAIL_POLICY: h_set_int(vb, w->spec.fail_policy); break;
+	case H_RES_SERVER_STATUS: h_set_int(vb, server_status(w->spec.server)); break;
+	case H_RES_BYTE_RATE: h_set_u64(vb, 0); break;
+	case H_RES_COMMAND_RATE: h_set_u32(vb, ASN_UNSIGNED, 0); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -114,6 +136,7 @@ static int res_load(const uint32_t *idx, void *image)
 	w->spec.server = e->server;
 	w->spec.pinned = e->pinned;
 	w->spec.storage = e->storage;
+	w->spec.fail_policy = e->fail_policy ? e->fail_policy : REDIR_FAIL_STAY;
 	w->load = e->load;
 	return 0;
 }
@@ -124,6 +147,7 @@ static void res_defaults(void *image, const uint32_t *idx)
 
 	(void)idx;
 	w->spec.storage = REDIR_ST_NONVOLATILE;
+	w->spec.fail_policy = REDIR_FAIL_STAY;
 	w->created = time(NULL);
 }
 
@@ -141,6 +165,7 @@ static int res_store(void *image, unsigned int col, const netsnmp_variable_list 
 		w->load = (uint64_t)(unsigned long)*vb->val.integer;
 		return 1;
 	case H_RES_PINNED: return h_put_bool(&w->spec.pinned, vb);
+	case H_RES_FAIL_POLICY: return h_put_int(&w->spec.fail_policy, vb);
 	case H_RES_STORAGE: return h_put_int(&w->spec.storage, vb);
 	default: return 0;
 	}
@@ -163,17 +188,21 @@ static int res_check(struct h_row *row, struct h_txn *txn)
 {
 	const struct res_image *w = row->work;
 	struct redir_txn_view view = {.server_created = server_created, .arg = txn};
+	int rc;
 
 	switch (row->op) {
 	case H_OP_CREATE: return redir_resource_validate_in(row->idx[0], &w->spec, &view);
 	case H_OP_UPDATE:
+		if (h_row_changed(row, H_RES_FAIL_POLICY) &&
+		    (rc = redir_resource_validate_fail_policy(row->idx[0], w->spec.fail_policy)) < 0)
+			return rc;
 		return h_row_changed(row, H_RES_SERVER) ? redir_resource_validate_move(row->idx[0], w->spec.server) : 0;
 	case H_OP_DESTROY: return redir_resource_validate_destroy(row->idx[0]);
 	default: return 0;
 	}
 }
 
-enum { DONE_CREATE = 1u, DONE_PINNED = 2u, DONE_LOAD = 4u, DONE_SERVER = 8u };
+enum { DONE_CREATE = 1u, DONE_PINNED = 2u, DONE_LOAD = 4u, DONE_SERVER = 8u, DONE_POLICY = 16u };
 
 static int res_action(struct h_row *row, struct h_txn *txn)
 {
@@ -197,6 +226,11 @@ static int res_action(struct h_row *row, struct h_txn *txn)
 		if ((rc = redir_resource_set_pinned(row->idx[0], w->spec.pinned)) < 0)
 			return rc;
 		row->done |= DONE_PINNED;
+	}
+	if (h_row_changed(row, H_RES_FAIL_POLICY)) {
+		if ((rc = redir_resource_set_fail_policy(row->idx[0], w->spec.fail_policy)) < 0)
+			return rc;
+		row->done |= DONE_POLICY;
 	}
 	if (h_row_changed(row, H_RES_LOAD)) {
 		if ((rc = redir_resource_set_load(row->idx[0], w->load)) < 0)
@@ -225,6 +259,8 @@ static int res_undo(struct h_row *row)
 	if ((row->done & DONE_LOAD) && (r2 = redir_resource_set_load(row->idx[0], old->load)) < 0)
 		rc = r2;
 	if ((row->done & DONE_PINNED) && (r2 = redir_resource_set_pinned(row->idx[0], old->spec.pinned)) < 0)
+		rc = r2;
+	if ((row->done & DONE_POLICY) && (r2 = redir_resource_set_fail_policy(row->idx[0], old->spec.fail_policy)) < 0)
 		rc = r2;
 	row->done = 0;
 	return rc;

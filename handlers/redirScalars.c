@@ -18,10 +18,20 @@ static const oid role_oid[] = {SA_OID_REDIR_OBJECTS, 9}; /* sanRedirRole */
 /* ---- sanRedirControls ------------------------------------------------------------------------------------ */
 
 static const struct h_column control_objs[] = {
-    {H_REDIR_THRESHOLD, H_RW, H_SYN_UINT, 0, 1, 1000},         {H_REDIR_INTERVAL, H_RW, H_SYN_UINT, 0, 0, 86400},
-    {H_REDIR_MAX_MOVES, H_RW, H_SYN_UINT, 0, 0, 1000000},      {H_REDIR_TRIGGER, H_RW, H_SYN_INT, 0, 0, 1},
-    {H_REDIR_PROBE_INTERVAL, H_RW, H_SYN_UINT, 0, 50, 600000}, {H_REDIR_PROBE_TIMEOUT, H_RW, H_SYN_UINT, 0, 50, 600000},
-    {H_REDIR_LOAD_INTERVAL, H_RW, H_SYN_UINT, 0, 1, 3600},     {H_REDIR_PERMANENT, H_RW, H_SYN_TRUTH, 0, 0, 0},
+    {H_REDIR_THRESHOLD, H_RW, H_SYN_UINT, 0, 1, 1000},
+    {H_REDIR_INTERVAL, H_RW, H_SYN_UINT, 0, 0, 86400},
+    {H_REDIR_MAX_MOVES, H_RW, H_SYN_UINT, 0, 0, 1000000},
+    {H_REDIR_TRIGGER, H_RW, H_SYN_INT, 0, 0, 1},
+    {H_REDIR_PROBE_INTERVAL, H_RW, H_SYN_UINT, 0, 50, 600000},
+    {H_REDIR_PROBE_TIMEOUT, H_RW, H_SYN_UINT, 0, 50, 600000},
+    {H_REDIR_LOAD_INTERVAL, H_RW, H_SYN_UINT, 0, 1, 3600},
+    {H_REDIR_PERMANENT, H_RW, H_SYN_TRUTH, 0, 0, 0},
+    {H_REDIR_PORTAL_AUTH, H_RW, H_SYN_INT, 0, REDIR_AUTH_NONE, REDIR_AUTH_CHAP},
+    {H_REDIR_AUTH_LIFETIME, H_RW, H_SYN_UINT, 0, 0, 86400},
+    {H_REDIR_WEIGHT_BYTES, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_COMMANDS, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_CPU, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
+    {H_REDIR_WEIGHT_MEMORY, H_RW, H_SYN_UINT, 0, 0, REDIR_WEIGHT_MAX},
 };
 
 struct controls_image {
@@ -51,6 +61,12 @@ static int control_get(unsigned int sub, netsnmp_variable_list *vb)
 	case H_REDIR_PROBE_TIMEOUT: h_set_u32(vb, ASN_UNSIGNED, p->probe_timeout_ms); break;
 	case H_REDIR_LOAD_INTERVAL: h_set_u32(vb, ASN_UNSIGNED, p->load_interval_s); break;
 	case H_REDIR_PERMANENT: h_set_int(vb, p->permanent ? 1 : 2); break;
+	case H_REDIR_PORTAL_AUTH: h_set_int(vb, p->auth ? p->auth : REDIR_AUTH_NONE); break;
+	case H_REDIR_AUTH_LIFETIME: h_set_u32(vb, ASN_UNSIGNED, p->auth_lifetime_s); break;
+	case H_REDIR_WEIGHT_BYTES: h_set_u32(vb, ASN_UNSIGNED, p->w_bytes); break;
+	case H_REDIR_WEIGHT_COMMANDS: h_set_u32(vb, ASN_UNSIGNED, p->w_cmds); break;
+	case H_REDIR_WEIGHT_CPU: h_set_u32(vb, ASN_UNSIGNED, p->w_cpu); break;
+	case H_REDIR_WEIGHT_MEMORY: h_set_u32(vb, ASN_UNSIGNED, p->w_mem); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -76,6 +92,12 @@ static int control_store(void *image, unsigned int sub, const netsnmp_variable_l
 	case H_REDIR_PROBE_TIMEOUT: return h_put_u32(&w->p.probe_timeout_ms, vb);
 	case H_REDIR_LOAD_INTERVAL: return h_put_u32(&w->p.load_interval_s, vb);
 	case H_REDIR_PERMANENT: return h_put_bool(&w->p.permanent, vb);
+	case H_REDIR_PORTAL_AUTH: return h_put_int(&w->p.auth, vb);
+	case H_REDIR_AUTH_LIFETIME: return h_put_u32(&w->p.auth_lifetime_s, vb);
+	case H_REDIR_WEIGHT_BYTES: return h_put_u32(&w->p.w_bytes, vb);
+	case H_REDIR_WEIGHT_COMMANDS: return h_put_u32(&w->p.w_cmds, vb);
+	case H_REDIR_WEIGHT_CPU: return h_put_u32(&w->p.w_cpu, vb);
+	case H_REDIR_WEIGHT_MEMORY: return h_put_u32(&w->p.w_mem, vb);
 	default: return 0;
 	}
 }
@@ -148,7 +170,7 @@ static const struct h_column counter_objs[] = {
     {H_REDIR_CONNECTIONS, H_RO, H_SYN_ANY, 0, 0, 0}, {H_REDIR_REDIRECTS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_REDIR_DISCOVERY, H_RO, H_SYN_ANY, 0, 0, 0},   {H_REDIR_REJECTS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_REDIR_MALFORMED, H_RO, H_SYN_ANY, 0, 0, 0},   {H_REDIR_REFUSED, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_REDIR_EVICTED, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_REDIR_EVICTED, H_RO, H_SYN_ANY, 0, 0, 0},     {H_REDIR_AUTH_FAILURES, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 static int counter_get(unsigned int sub, netsnmp_variable_list *vb)
@@ -166,6 +188,7 @@ static int counter_get(unsigned int sub, netsnmp_variable_list *vb)
 	case H_REDIR_MALFORMED: h_set_u64(vb, c->malformed); break;
 	case H_REDIR_REFUSED: h_set_u64(vb, c->refused); break;
 	case H_REDIR_EVICTED: h_set_u64(vb, c->evicted); break;
+	case H_REDIR_AUTH_FAILURES: h_set_u64(vb, c->auth_failures); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

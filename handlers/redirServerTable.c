@@ -21,7 +21,7 @@ static const struct h_column server_cols[] = {
     {H_SRV_ADDR, H_RC, H_SYN_INET_ADDR, H_COL_NOT_ACTIVE, 0, 0},
     {H_SRV_PORT, H_RC, H_SYN_UINT, H_COL_NOT_ACTIVE, 1, 65535},
     {H_SRV_CAPACITY, H_RC, H_SYN_UINT, 0, 1, 1000000},
-    {H_SRV_ADMIN, H_RC, H_SYN_INT, 0, REDIR_ADMIN_UP, REDIR_ADMIN_DOWN},
+    {H_SRV_ADMIN, H_RC, H_SYN_INT, 0, REDIR_ADMIN_UP, REDIR_ADMIN_SPARE},
     {H_SRV_OPER, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SRV_LOAD, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_SRV_RESOURCES, H_RO, H_SYN_ANY, 0, 0, 0},
@@ -34,6 +34,10 @@ static const struct h_column server_cols[] = {
     {H_SRV_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
     {H_SRV_AGENT, H_RO, H_SYN_ANY, 0, 0, 0}, /* agents come from the config file only */
     {H_SRV_AGENT_STATUS, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_SPARE_FOR, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_CPU_LOAD, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_MEMORY_USED, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_SRV_HOST_LOAD, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 /* The row image: what a SET may give a server. */
@@ -95,6 +99,10 @@ int h_redir_server_get(uint32_t index, unsigned int col, netsnmp_variable_list *
 		ag = redir_server_agent(index);
 		h_set_int(vb, ag ? ag->status : REDIR_AGENT_NONE);
 		break;
+	case H_SRV_SPARE_FOR: h_set_u32(vb, ASN_UNSIGNED, s->spare_for); break;
+	case H_SRV_CPU_LOAD: h_set_int(vb, s->cpu_pct); break;
+	case H_SRV_MEMORY_USED: h_set_int(vb, s->mem_pct); break;
+	case H_SRV_HOST_LOAD: h_set_u64(vb, s->host_load); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -127,6 +135,10 @@ static int srv_get_work(const void *image, unsigned int col, netsnmp_variable_li
 	case H_SRV_STORAGE: h_set_int(vb, w->spec.storage); break;
 	case H_SRV_AGENT: h_set_str(vb, "", 0); break;
 	case H_SRV_AGENT_STATUS: h_set_int(vb, REDIR_AGENT_NONE); break;
+	case H_SRV_SPARE_FOR: h_set_u32(vb, ASN_UNSIGNED, 0); break;
+	case H_SRV_CPU_LOAD:
+	case H_SRV_MEMORY_USED: h_set_int(vb, -1); break;
+	case H_SRV_HOST_LOAD: h_set_u64(vb, 0); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

@@ -23,6 +23,8 @@
 #define SA_OID_REDIR_RESOURCE_TABLE SA_OID_REDIR_OBJECTS, 6
 #define SA_OID_REDIR_CLIENT_TABLE SA_OID_REDIR_OBJECTS, 7
 #define SA_OID_REDIR_PLAN_TABLE SA_OID_REDIR_OBJECTS, 8
+#define SA_OID_REDIR_CRED_NEXT SA_OID_REDIR_OBJECTS, 10
+#define SA_OID_REDIR_CRED_TABLE SA_OID_REDIR_OBJECTS, 11
 
 enum {
 	H_REDIR_THRESHOLD = 1,
@@ -33,6 +35,12 @@ enum {
 	H_REDIR_PROBE_TIMEOUT,
 	H_REDIR_LOAD_INTERVAL,
 	H_REDIR_PERMANENT,
+	H_REDIR_PORTAL_AUTH,
+	H_REDIR_AUTH_LIFETIME,
+	H_REDIR_WEIGHT_BYTES,
+	H_REDIR_WEIGHT_COMMANDS,
+	H_REDIR_WEIGHT_CPU,
+	H_REDIR_WEIGHT_MEMORY,
 };
 
 enum {
@@ -43,6 +51,16 @@ enum {
 	H_REDIR_MALFORMED,
 	H_REDIR_REFUSED,
 	H_REDIR_EVICTED,
+	H_REDIR_AUTH_FAILURES,
+};
+
+enum {
+	H_CRED_R_INDEX = 1,
+	H_CRED_R_USER,
+	H_CRED_R_SECRET,
+	H_CRED_R_INITIATOR,
+	H_CRED_R_STORAGE,
+	H_CRED_R_ROW_STATUS,
 };
 
 enum {
@@ -65,6 +83,10 @@ enum {
 	H_SRV_ROW_STATUS,
 	H_SRV_AGENT,
 	H_SRV_AGENT_STATUS,
+	H_SRV_SPARE_FOR,
+	H_SRV_CPU_LOAD,
+	H_SRV_MEMORY_USED,
+	H_SRV_HOST_LOAD,
 };
 
 enum {
@@ -81,7 +103,13 @@ enum {
 	H_RES_ROW_STATUS,
 	H_RES_PREV_SERVER, /* accessible-for-notify: never served */
 	H_RES_ORIGIN,
+	H_RES_FAIL_POLICY,
+	H_RES_SERVER_STATUS,
+	H_RES_BYTE_RATE,
+	H_RES_COMMAND_RATE,
 };
+/* sanRedirResourceServerStatus */
+enum { H_RES_SRV_UP = 1, H_RES_SRV_DOWN = 2, H_RES_SRV_UNMAPPED = 3 };
 
 enum {
 	H_CLI_INDEX = 1,
@@ -136,6 +164,9 @@ int h_redir_client_table_init(void);
 void h_redir_client_table_shutdown(void);
 int h_redir_plan_table_init(void);
 void h_redir_plan_table_shutdown(void);
+int h_redir_cred_table_init(void);
+void h_redir_cred_table_shutdown(void);
+extern struct h_table h_redir_cred_table;
 int h_redir_scalars_init(void);
 void h_redir_scalars_shutdown(void);
 

@@ -79,6 +79,7 @@ static int redir_registered, redir_wanted, engines_sub; /* engines_sub: bus hand
 
 static void redir_unregister(void)
 {
+	h_redir_cred_table_shutdown();
 	h_redir_plan_table_shutdown();
 	h_redir_client_table_shutdown();
 	h_redir_resource_table_shutdown();
@@ -95,7 +96,7 @@ static int redir_register(void)
 		return 0;
 	if ((rc = h_redir_scalars_init()) < 0 || (rc = h_redir_server_table_init()) < 0 ||
 	    (rc = h_redir_resource_table_init()) < 0 || (rc = h_redir_client_table_init()) < 0 ||
-	    (rc = h_redir_plan_table_init()) < 0) {
+	    (rc = h_redir_plan_table_init()) < 0 || (rc = h_redir_cred_table_init()) < 0) {
 		redir_unregister();
 		return rc;
 	}

@@ -257,6 +257,8 @@ int h_table_err(int rc, int phase)
 	case -EIO: return SNMP_ERR_RESOURCEUNAVAILABLE;
 	/* The object can never be written (read-only by its nature). */
 	case -EROFS: return SNMP_ERR_NOTWRITABLE;
+	/* A row that can never exist at this index (its parent row is missing, the index is out of range). */
+	case -ENXIO: return phase == H_PHASE_CHECK ? SNMP_ERR_NOCREATION : SNMP_ERR_COMMITFAILED;
 	/* Wrong given the other values or the state: EEXIST, ENOENT, EBUSY,
 	 * EDOM (values that must agree do not, as shares that must sum to 100),
 	 * EPERM (a row the config file owns), EACCES, ENODEV, ... */

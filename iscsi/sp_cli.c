@@ -398,6 +398,8 @@ static void usage(FILE *f)
 	    "       sanpath status --shm-dir DIR [--name TEAM]\n"
 	    "       sanpath set --shm-dir DIR --name TEAM [--shares-read ..] [--shares-write ..] [--mode M]\n"
 	    "         [--algo A] [--failback-now] [--logout-path N] [--login-path N]\n"
+	    "         [--failback immediate|manual|SECONDS] [--portal HOST:PORT[,iface=IF]] (adds a path) "
+	    "[--remove-path N]\n"
 	    "CHAP secrets never go on the command line: they come from --chap-file (lines user=, secret=,\n"
 	    "target_user=, target_secret=; mode 0600) or the environment (SANPATH_CHAP_SECRET,\n"
 	    "SANPATH_CHAP_TARGET_SECRET).\n");
@@ -441,6 +443,7 @@ enum {
 	O_CHAPF,
 	O_LOGOUT,
 	O_LOGIN,
+	O_RMPATH,
 	O_SUSP,
 	O_SUSPK,
 	O_SUSPF,
@@ -485,6 +488,7 @@ static const struct option long_opts[] = {
     {"chap-file", 1, NULL, O_CHAPF},
     {"logout-path", 1, NULL, O_LOGOUT},
     {"login-path", 1, NULL, O_LOGIN},
+    {"remove-path", 1, NULL, O_RMPATH},
     {"suspect", 1, NULL, O_SUSP},
     {"suspect-k", 1, NULL, O_SUSPK},
     {"suspect-floor", 1, NULL, O_SUSPF},
@@ -507,6 +511,8 @@ struct cli {
 	const char *chap_file;
 	int chap_user_set, chap_tuser_set;
 	uint32_t logout_mask, login_mask; /* sanpath set: paths to log out / in */
+	uint32_t remove_mask;             /* sanpath set: paths to take out of the team */
+	int failback_set;
 };
 
 static int bad(const char *what, const char *val)
@@ -586,6 +592,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_MAXIF: c->o.max_inflight = (unsigned int)atoi(optarg); break;
 		case O_FBNOW: c->failback_flag = 1; break;
 		case O_FAILBACK:
+			c->failback_set = 1;
 			if (!strcmp(optarg, "immediate")) {
 				c->o.failback = SP_FAILBACK_IMMEDIATE;
 			} else if (!strcmp(optarg, "manual")) {
@@ -634,13 +641,16 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case O_CHAPF: c->chap_file = optarg; break;
 		case O_LOGOUT:
 		case O_LOGIN:
+		case O_RMPATH:
 			v = atoi(optarg);
 			if (v < 1 || v > SP_MAX_PATHS)
 				return bad("path number", optarg);
 			if (ch == O_LOGOUT)
 				c->logout_mask |= 1u << (v - 1);
-			else
+			else if (ch == O_LOGIN)
 				c->login_mask |= 1u << (v - 1);
+			else
+				c->remove_mask |= 1u << (v - 1);
 			break;
 		case O_MIXR:
 			c->mix_read_pct = atoi(optarg);
@@ -1026,7 +1036,7 @@ static void print_segment(struct sp_shm *s)
 		printf(
 		    "  path %u: portal=%s state=%s role=%s share=%u/%u actual=%u/%u read_bytes=%llu write_bytes=%llu "
 		    "errors=%llu lat_us=%u max_lat_us=%u login=%s(%u) status=0x%04x login_time=%llu isid=%s src=%s:%u "
-		    "timeouts=%llu digest_errors=%llu admin_down=%u suspects=%u\n",
+		    "timeouts=%llu digest_errors=%llu admin_down=%u suspects=%u hold=%u dampings=%u last_error=%.*s\n",
 		    i + 1, p->portal, sp_path_state_name((int)p->state),
 		    p->role == SP_ROLE_PRIMARY ? "primary" : "secondary", p->share[0], p->share[1], p->actual_share[0],
 		    p->actual_share[1], (unsigned long long)p->bytes[0], (unsigned long long)p->bytes[1],
@@ -1034,7 +1044,7 @@ static void print_segment(struct sp_shm *s)
 		    sp_login_result_name((int)p->login_result), p->login_result, p->login_status,
 		    (unsigned long long)p->login_time, isid, p->src_addr[0] ? p->src_addr : "-", p->src_port,
 		    (unsigned long long)p->timeout_errors, (unsigned long long)p->digest_errors, p->admin_down,
-		    p->suspects);
+		    p->suspects, p->hold, p->dampings, (int)sizeof(p->last_error), p->last_error);
 	}
 }
 
@@ -1117,6 +1127,23 @@ static int cmd_set(struct cli *c)
 	if (c->failback_flag)
 		ctl.failback_req++;
 	ctl.admin_down = (ctl.admin_down | c->logout_mask) & ~c->login_mask;
+	ctl.removed |= c->remove_mask;
+	if (c->failback_set) {
+		ctl.failback = (uint32_t)c->o.failback;
+		ctl.failback_delay_ms = c->o.failback_delay_ms;
+	}
+	/* --portal adds paths after the team's (no share until --shares-* gives one). */
+	for (i = 0; i < c->npaths; i++) {
+		unsigned int at = s->seg->npaths + i;
+
+		if (at >= SP_SHM_MAX_PATHS) {
+			fprintf(stderr, "sanpath: team %s has no room for path %u\n", c->o.name, at + 1);
+			sp_shm_close(s);
+			return 1;
+		}
+		snprintf(ctl.portal[at], sizeof(ctl.portal[at]), "%s", c->po[i].portal);
+		snprintf(ctl.iface[at], sizeof(ctl.iface[at]), "%s", c->po[i].iface ? c->po[i].iface : "");
+	}
 	for (tries = 0; (rc = sp_shm_ctl_write(s, &ctl)) == -EAGAIN && tries < 1000; tries++)
 		usleep(1000);
 	if (rc < 0) {

@@ -54,11 +54,12 @@ static struct {
 	/* configuration */
 	struct sp_team_opts o;
 	char *name, *target, *initiator, *shm_dir;
-	char *portal[SP_MAX_PATHS], *iface[SP_MAX_PATHS];
+	char *portal[SP_MAX_PATHS], *iface[SP_MAX_PATHS], *ptarget[SP_MAX_PATHS];
 	unsigned int nportals, nifaces;
 	int nshares[2];
 	uint32_t max_io;
-	struct sp_chap chap; /* from chap_file=: secrets never ride on the command line */
+	unsigned int removed; /* removed=: bit i, path i left the team (its index stays taken) */
+	struct sp_chap chap;  /* from chap_file=: secrets never ride on the command line */
 	/* runtime */
 	struct sp_team *team;
 	uint32_t bs;
@@ -179,17 +180,22 @@ static int sp_config(const char *key, const char *value)
 		if (!p)
 			return -1;
 		c = strchr(p, ',');
-		if (c) {
+		if (c)
 			*c++ = '\0';
-			if (strncmp(c, "iface=", 6) != 0) {
-				nbdkit_error("portal: unknown option '%s' (want HOST:PORT[,iface=IF])", c);
+		while (c && *c) {
+			char *next = strchr(c, ',');
+
+			if (next)
+				*next++ = '\0';
+			/* target=: the same LU exported under another name at this portal (its
+			 * VPD 0x83 identity must still be the team's). */
+			if ((strncmp(c, "iface=", 6) != 0 || dup_str(&g.iface[g.nportals], c + 6)) &&
+			    (strncmp(c, "target=", 7) != 0 || dup_str(&g.ptarget[g.nportals], c + 7))) {
+				nbdkit_error("portal: bad option '%s' (want HOST:PORT[,iface=IF][,target=IQN])", c);
 				free(p);
 				return -1;
 			}
-			if (dup_str(&g.iface[g.nportals], c + 6)) {
-				free(p);
-				return -1;
-			}
+			c = next;
 		}
 		if (!strchr(p, ':')) {
 			nbdkit_error("portal '%s': want HOST:PORT", p);
@@ -243,6 +249,8 @@ static int sp_config(const char *key, const char *value)
 			return -1;
 		return 0;
 	}
+	if (!strcmp(key, "removed"))
+		return parse_uint(key, value, &g.removed);
 	if (!strcmp(key, "max_io")) {
 		int64_t v = nbdkit_parse_size(value);
 
@@ -271,6 +279,9 @@ static int sp_config(const char *key, const char *value)
 		    {"suspect", offsetof(struct sp_team_opts, suspect)},
 		    {"suspect_k", offsetof(struct sp_team_opts, suspect_k)},
 		    {"suspect_floor", offsetof(struct sp_team_opts, suspect_floor_ms)},
+		    {"flap_count", offsetof(struct sp_team_opts, flap_count)},
+		    {"flap_window", offsetof(struct sp_team_opts, flap_window_ms)},
+		    {"flap_hold", offsetof(struct sp_team_opts, flap_hold_ms)},
 		};
 		size_t i;
 
@@ -377,6 +388,7 @@ static int sp_after_fork(void)
 		memset(&po, 0, sizeof(po));
 		po.portal = g.portal[i];
 		po.iface = g.iface[i];
+		po.target = g.ptarget[i];
 		po.lun = -1;
 		rc = sp_team_add_path(g.team, &po);
 		if (rc < 0) {
@@ -384,6 +396,9 @@ static int sp_after_fork(void)
 			return -1;
 		}
 	}
+	for (i = 0; i < g.nportals; i++)
+		if ((g.removed >> i) & 1)
+			sp_team_path_remove(g.team, i);
 	rc = sp_team_start(g.team);
 	if (rc) {
 		nbdkit_error("cannot start team %s: %s", g.o.name, strerror(-rc));
@@ -451,6 +466,7 @@ static void sp_unload(void)
 	for (i = 0; i < SP_MAX_PATHS; i++) {
 		free(g.portal[i]);
 		free(g.iface[i]);
+		free(g.ptarget[i]);
 	}
 	free(g.name);
 	free(g.target);
@@ -611,13 +627,14 @@ static struct nbdkit_plugin plugin = {
     .unload = sp_unload,
     .config = sp_config,
     .config_complete = sp_config_complete,
-    .config_help = "name=TEAM target=IQN lun=N portal=HOST:PORT[,iface=IF] ... [iface=IF ...]\n"
+    .config_help = "name=TEAM target=IQN lun=N portal=HOST:PORT[,iface=IF][,target=IQN] ... [iface=IF ...]\n"
                    "[initiator=IQN] [chap_file=FILE (user=, secret=, target_user=, target_secret= lines; 0600)]\n"
                    "[shm_dir=DIR] [shares_read=A,B,..] [shares_write=A,B,..] [mode=lb|failover]\n"
                    "[algo=static|dynamic|rr|ql|st] [no_path_retry=S] [failback=immediate|manual|S]\n"
                    "[max_inflight=N] [nop_interval=MS] [nop_timeout=MS] [cmd_timeout=MS] [login_timeout=MS]\n"
                    "[dyn_interval=MS] [dyn_threshold=PCT] [dyn_change=PCT] [report_ms=MS] [max_io=SIZE]\n"
-                   "[suspect=1|0] [suspect_k=K] [suspect_floor=MS]",
+                   "[suspect=1|0] [suspect_k=K] [suspect_floor=MS] [flap_count=N] [flap_window=MS] [flap_hold=MS]\n"
+                   "[removed=MASK (paths that left the team)]",
     .after_fork = sp_after_fork,
     .cleanup = sp_cleanup,
     .open = sp_open,

@@ -150,6 +150,51 @@ static void free_slot(struct sp_path *p, struct sp_slot *s)
 	p->inflight--;
 }
 
+/* libiscsi's scsi_sense_key_str has no name for some keys (medium error prints as "(null)"). */
+static const char *sense_key_name(int key)
+{
+	static const char *const n[] = {"NO SENSE",       "RECOVERED ERROR", "NOT READY",      "MEDIUM ERROR",
+	                                "HARDWARE ERROR", "ILLEGAL REQUEST", "UNIT ATTENTION", "DATA PROTECT",
+	                                "BLANK CHECK",    "VENDOR SPECIFIC", "COPY ABORTED",   "ABORTED COMMAND",
+	                                "(obsolete)",     "VOLUME OVERFLOW", "MISCOMPARE",     "COMPLETED"};
+
+	return key >= 0 && key < 16 ? n[key] : "?";
+}
+
+/*
+ * Sense data saying this path's logical unit cannot serve commands now,
+ * whatever the command (seed 002 treats a target-side device failure like a
+ * connection failure): NOT READY (becoming ready, offline, ALUA standby
+ * 04/0b or unavailable 04/0c, medium not present), and a LUN the target no
+ * longer has behind this port (ILLEGAL REQUEST 25/00).
+ */
+static int lu_unusable(const struct scsi_sense *s)
+{
+	return s->key == SCSI_SENSE_NOT_READY || (s->key == SCSI_SENSE_ILLEGAL_REQUEST && (s->ascq >> 8) == 0x25);
+}
+
+/* Errors of the data behind this port: another path may reach a good copy. */
+static int medium_or_hardware(const struct scsi_sense *s)
+{
+	return s->key == SCSI_SENSE_MEDIUM_ERROR || s->key == SCSI_SENSE_HARDWARE_ERROR;
+}
+
+/* A command another path answered after a medium or hardware error on
+ * medium_path: the error belonged to that path's copy of the LU, which is
+ * failed over like a path whose device failed. */
+static void medium_error_was_local(struct sp_team *t, struct sp_io *io, const struct sp_path *good)
+{
+	struct sp_path *bad = &t->path[io->medium_path];
+
+	if (bad->state == SP_PATH_ACTIVE && bad->ctx && !bad->fail_pending) {
+		bad->fail_pending = 1;
+		snprintf(bad->fail_reason, sizeof(bad->fail_reason),
+		         "device failure: medium error at lba %llu, which path %d read", (unsigned long long)io->lba,
+		         good->idx + 1);
+	}
+	io->medium_path = -1;
+}
+
 static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
 {
 	struct sp_slot *s = private_data;
@@ -205,6 +250,8 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 
 	switch (status) {
 	case SCSI_STATUS_GOOD:
+		if (io->medium_path >= 0 && io->medium_path != p->idx)
+			medium_error_was_local(p->team, io, p);
 		if (lat > p->win_max_lat_ns)
 			p->win_max_lat_ns = lat;
 		/* EWMA with weight 1/8: smooth enough for the service-time selector. */
@@ -221,8 +268,40 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 			sp_team_retry(p->team, io);
 			return;
 		}
-		snprintf(p->last_error, sizeof(p->last_error), "check condition: %s ascq 0x%04x",
-		         scsi_sense_key_str(task->sense.key), task->sense.ascq);
+		if (lu_unusable(&task->sense)) {
+			/* This path's LU cannot serve (not ready, ALUA standby or
+			 * unavailable, gone): a device failure on this path, handled
+			 * as a connection failure.  The target refused the command
+			 * without running it, so it goes to another path at once. */
+			char why[160];
+
+			snprintf(why, sizeof(why), "device failure: sense key %s (0x%x) asc/ascq 0x%04x",
+			         sense_key_name(task->sense.key), task->sense.key, task->sense.ascq);
+			scsi_free_scsi_task(task);
+			sp_team_requeue(p->team, io);
+			fail_later(p, "%s", why);
+			return;
+		}
+		if (medium_or_hardware(&task->sense)) {
+			io->tried |= 1u << p->idx;
+			if (io->medium_path < 0)
+				io->medium_path = p->idx;
+			if (io->tried != ~0u && sp_team_untried_path(p->team, io)) {
+				/* It may be this copy of the data only: another path
+				 * tries; the error is the application's only when every
+				 * path gives it. */
+				cm_log(
+				    CM_LOG_WARNING, TAG,
+				    "team %s path %d (%s): lba %llu: %s error (asc/ascq 0x%04x): trying another path",
+				    p->team->name, p->idx + 1, p->portal, (unsigned long long)io->lba,
+				    sense_key_name(task->sense.key), task->sense.ascq);
+				scsi_free_scsi_task(task);
+				sp_team_retry(p->team, io);
+				return;
+			}
+		}
+		snprintf(p->last_error, sizeof(p->last_error), "check condition: %s (0x%x) asc/ascq 0x%04x",
+		         sense_key_name(task->sense.key), task->sense.key, task->sense.ascq);
 		cm_log(CM_LOG_ERR, TAG, "team %s path %d (%s): lba %llu: %s", p->team->name, p->idx + 1, p->portal,
 		       (unsigned long long)io->lba, p->last_error);
 		scsi_free_scsi_task(task);
@@ -627,7 +706,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 	int was = p->state;
 	unsigned int i, recent = 0;
 
-	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED)
+	if (was == SP_PATH_DOWN || was == SP_PATH_REFUSED || was == SP_PATH_REMOVED)
 		return;
 	if (p->admin_down) {
 		/* Logged out on request: the session ends (the target closes it
@@ -642,7 +721,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 		p->login_time_rt = 0;
 		p->src_addr[0] = '\0';
 		p->src_port = 0;
-		sp_path_set_state(p, SP_PATH_IDLE);
+		sp_path_set_state(p, p->removed ? SP_PATH_REMOVED : SP_PATH_IDLE);
 		sp_team_path_lost(t, p);
 		return;
 	}
@@ -678,6 +757,7 @@ void sp_path_fail(struct sp_path *p, const char *why)
 				recent++;
 		if (t->o.flap_count && recent >= t->o.flap_count && !p->damped) {
 			p->damped = 1;
+			p->dampings++;
 			cm_log(CM_LOG_WARNING, TAG,
 			       "team %s path %d (%s): flapping (%u failures in %u ms): held in standby for %u ms after "
 			       "it recovers",
@@ -773,7 +853,7 @@ void sp_path_login(struct sp_path *p)
 {
 	struct sp_team *t = p->team;
 
-	if (!p->admin_down)
+	if (!p->admin_down || p->removed)
 		return;
 	p->admin_down = 0;
 	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): logging in again on request", t->name, p->idx + 1, p->portal);
@@ -788,6 +868,8 @@ void sp_path_set_portal(struct sp_path *p, const char *portal)
 {
 	struct sp_team *t = p->team;
 
+	if (p->removed)
+		return;
 	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d: portal %s -> %s", t->name, p->idx + 1, p->portal, portal);
 	snprintf(p->portal, sizeof(p->portal), "%s", portal);
 	p->login_result = SP_LOGIN_NONE;

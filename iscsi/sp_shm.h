@@ -7,7 +7,9 @@
 
 /* "SPSH": bumped version means an incompatible layout; readers refuse it. */
 #define SP_SHM_MAGIC 0x53505348u
-#define SP_SHM_VERSION 3u /* 2: login result, session details, per-path admin logout; 3: path portals in ctl */
+/* 2: login result, session details, per-path admin logout; 3: path portals in ctl; 4: paths added and
+ * removed, failback policy, hold reasons, last errors. */
+#define SP_SHM_VERSION 4u
 #define SP_SHM_MAX_PATHS 16
 #define SP_SHM_SUFFIX ".sanpath"
 
@@ -39,6 +41,9 @@ struct sp_shm_path {
 	uint64_t timeout_errors; /* NOP-Out and command timeouts */
 	uint32_t admin_down;     /* logged out on request and kept out */
 	uint32_t suspects;       /* times the path became suspect (state SP_PATH_SUSPECT while it is) */
+	uint32_t hold;           /* enum sp_hold: why a verified path stands by */
+	uint32_t dampings;       /* times flap damping held it back */
+	char last_error[160];    /* why it last failed or was refused */
 };
 
 /* What an operator (sanagentd) may change.  The data plane applies it at
@@ -55,6 +60,13 @@ struct sp_shm_ctl {
 	/* Where path i logs in ("" = where it does now): a target that moved
 	 * to another address keeps its team, the path logs in there. */
 	char portal[SP_SHM_MAX_PATHS][72];
+	/* A portal (and iface) in a slot at or past npaths adds a path there;
+	 * bit i of removed takes path i out for good (drained first). */
+	char iface[SP_SHM_MAX_PATHS][24];
+	uint32_t removed;
+	/* Failback policy (enum sp_failback), its delay, and flap damping. */
+	uint32_t failback, failback_delay_ms;
+	uint32_t flap_count, flap_window_ms, flap_hold_ms;
 };
 
 struct sp_shm_seg {

@@ -67,6 +67,7 @@ const char *sp_path_state_name(int state)
 	case SP_PATH_DOWN: return "down";
 	case SP_PATH_REFUSED: return "refused";
 	case SP_PATH_SUSPECT: return "suspect";
+	case SP_PATH_REMOVED: return "removed";
 	default: return "?";
 	}
 }
@@ -161,16 +162,71 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	return 0;
 }
 
+static void membership_changed(struct sp_team *t);
+static void dispatch(struct sp_team *t);
+
 int sp_team_add_path(struct sp_team *t, const struct sp_path_opts *po)
 {
-	if (t->started)
-		return -EBUSY;
+	struct sp_path *p;
+	int d;
+
 	if (t->npaths >= SP_MAX_PATHS)
 		return -ENOSPC;
-	if (!po->portal || !*po->portal || strlen(po->portal) >= sizeof(t->path[0].portal))
+	if (!po->portal || !*po->portal || strlen(po->portal) >= sizeof(t->path[0].portal) ||
+	    (po->iface && strlen(po->iface) >= sizeof(t->path[0].iface)))
 		return -EINVAL;
-	sp_path_init(&t->path[t->npaths], t, (int)t->npaths, po);
-	return (int)t->npaths++;
+	p = &t->path[t->npaths];
+	sp_path_init(p, t, (int)t->npaths, po);
+	t->npaths++;
+	if (!t->started)
+		return p->idx;
+	/* A path joining a running team: no share until the operator gives it
+	 * one, and it carries nothing before its identity check passed
+	 * (sp_team_path_verified refuses another LU). */
+	for (d = 0; d < 2; d++)
+		t->share[d][p->idx] = 0;
+	memset(&t->bal.path[p->idx], 0, sizeof(t->bal.path[p->idx]));
+	t->bal.npaths = t->npaths;
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): added to the running team", t->name, p->idx + 1, p->portal);
+	sp_path_connect(p);
+	membership_changed(t);
+	return p->idx;
+}
+
+int sp_team_path_remove(struct sp_team *t, unsigned int i)
+{
+	struct sp_path *p;
+
+	if (i >= t->npaths)
+		return -ENOENT;
+	p = &t->path[i];
+	if (p->removed)
+		return 0;
+	p->removed = 1;
+	cm_log(CM_LOG_NOTICE, TAG, "team %s path %d (%s): leaving the team once its %u commands in flight finish",
+	       t->name, p->idx + 1, p->portal, p->inflight);
+	t->admin_seen |= 1u << i;
+	/* The logout drains: out of service at once, in-flight commands finish, then Logout. */
+	sp_path_logout(p);
+	if ((p->state == SP_PATH_IDLE && !p->ctx) || p->state == SP_PATH_REFUSED || p->state == SP_PATH_DOWN)
+		sp_path_set_state(p, SP_PATH_REMOVED);
+	membership_changed(t);
+	dispatch(t);
+	return 0;
+}
+
+int sp_team_set_failback(struct sp_team *t, int failback, unsigned int delay_ms, unsigned int flap_count,
+                         unsigned int flap_window_ms, unsigned int flap_hold_ms)
+{
+	if (failback < SP_FAILBACK_IMMEDIATE || failback > SP_FAILBACK_DELAYED || flap_count > 8 ||
+	    (flap_count && !flap_window_ms))
+		return -EINVAL;
+	t->o.failback = failback;
+	t->o.failback_delay_ms = delay_ms;
+	t->o.flap_count = flap_count;
+	t->o.flap_window_ms = flap_window_ms;
+	t->o.flap_hold_ms = flap_hold_ms;
+	return 0;
 }
 
 /* ---- membership: which paths carry I/O ---------------------------------- */
@@ -349,25 +405,35 @@ static int pick_path(struct sp_team *t, struct sp_io *io)
 	unsigned int i, max = t->o.max_inflight;
 	int sel, prim = -1, wait_ok = queue_on_path(t);
 
+	uint32_t avoid = io->tried == ~0u ? 0 : io->tried;
+
 	for (i = 0; i < t->npaths; i++) {
 		struct sp_path *p = &t->path[i];
-		int ok = path_usable(p);
+		int ok = path_usable(p) && !((avoid >> i) & 1);
 
-		if (ok && t->bal.path[i].primary)
+		if (ok && (t->bal.path[i].primary || avoid))
 			prim = (int)i;
 		/* In failover mode only the primary may carry I/O, even when it
-		 * is full; under dynamic LB a full path keeps its turn (the
+		 * is full (a command that had a medium error on it tries the
+		 * others); under dynamic LB a full path keeps its turn (the
 		 * command waits for it); otherwise a full path steps aside. */
 		if (t->bal.mode == SP_MODE_FAILOVER)
-			t->bal.path[i].usable = ok && t->bal.path[i].primary;
+			t->bal.path[i].usable = ok && (t->bal.path[i].primary || avoid);
 		else if (wait_ok)
 			t->bal.path[i].usable = ok;
 		else
 			t->bal.path[i].usable = ok && p->inflight < max;
 	}
 	if (t->bal.mode == SP_MODE_FAILOVER && prim < 0)
-		return -1;
-	sel = sp_lb_select(&t->bal, io->dir, len);
+		sel = -1;
+	else
+		sel = sp_lb_select(&t->bal, io->dir, len);
+	if (sel < 0 && avoid) {
+		/* Every path it has not tried is gone: it goes where it can, and
+		 * its next medium error is the application's. */
+		io->tried = ~0u;
+		return pick_path(t, io);
+	}
 	if (sel < 0 || sel >= (int)t->npaths || !path_usable(&t->path[sel]))
 		return -1;
 	if (!wait_ok && t->path[sel].inflight >= max)
@@ -426,6 +492,14 @@ static void dispatch(struct sp_team *t)
 		}
 	}
 	t->in_service--;
+}
+
+int sp_team_untried_path(const struct sp_team *t, const struct sp_io *io)
+{
+	for (unsigned int i = 0; i < t->npaths; i++)
+		if (path_usable(&t->path[i]) && !((io->tried >> i) & 1))
+			return 1;
+	return 0;
 }
 
 void sp_team_unaccount(struct sp_team *t, struct sp_io *io)
@@ -770,8 +844,17 @@ static void ctl_fill(const struct sp_team *t, struct sp_shm_ctl *c)
 	c->lb_change_pct = t->o.dyn.lb_change_pct;
 	c->failback_req = t->failback_seen;
 	c->admin_down = t->admin_seen;
-	for (i = 0; i < t->npaths; i++)
+	for (i = 0; i < t->npaths; i++) {
 		snprintf(c->portal[i], sizeof(c->portal[i]), "%s", t->path[i].portal);
+		snprintf(c->iface[i], sizeof(c->iface[i]), "%s", t->path[i].iface);
+		if (t->path[i].removed)
+			c->removed |= 1u << i;
+	}
+	c->failback = (uint32_t)t->o.failback;
+	c->failback_delay_ms = t->o.failback_delay_ms;
+	c->flap_count = t->o.flap_count;
+	c->flap_window_ms = t->o.flap_window_ms;
+	c->flap_hold_ms = t->o.flap_hold_ms;
 }
 
 int sp_team_path_set_portal(struct sp_team *t, unsigned int i, const char *portal)
@@ -820,26 +903,39 @@ static void apply_ctl(struct sp_team *t)
 	unsigned int i;
 	int d, rc = 0;
 
+	unsigned int n = t->npaths;
+
 	t->ctl_seen = seq;
 	if (c.mode != SP_MODE_FAILOVER && c.mode != SP_MODE_FAILOVER_LB)
 		rc = -EINVAL;
 	if (c.algo < SP_ALGO_STATIC || c.algo > SP_ALGO_SERVICE_TIME)
 		rc = -EINVAL;
+	for (i = 0; i < SP_SHM_MAX_PATHS && !rc; i++)
+		if (!memchr(c.portal[i], 0, sizeof(c.portal[i])) || !memchr(c.iface[i], 0, sizeof(c.iface[i])))
+			rc = -EINVAL;
+	/* Paths to add: portals in the slots right after the team's paths, without gaps. */
+	while (!rc && n < SP_MAX_PATHS && c.portal[n][0])
+		n++;
+	for (i = n; i < SP_SHM_MAX_PATHS && !rc; i++)
+		if (c.portal[i][0])
+			rc = -EINVAL;
 	for (d = 0; d < 2 && !rc; d++) {
-		for (i = 0; i < t->npaths; i++)
+		for (i = 0; i < n; i++)
 			sh[d][i] = c.share[d][i];
-		rc = sp_lb_validate_shares(sh[d], t->npaths);
+		rc = sp_lb_validate_shares(sh[d], n);
 	}
+	if (!rc && (c.failback < SP_FAILBACK_IMMEDIATE || c.failback > SP_FAILBACK_DELAYED || c.flap_count > 8 ||
+	            (c.flap_count && !c.flap_window_ms)))
+		rc = -EINVAL;
+	if (!rc && n < 32 && (c.removed >> n))
+		rc = -EINVAL;
 	dyn.timer_interval_ms = c.timer_interval_ms;
 	dyn.change_threshold = c.change_threshold;
 	dyn.lb_change_pct = c.lb_change_pct;
 	if (!rc)
 		rc = sp_lb_validate_dynamic(&dyn);
-	if (!rc && t->npaths < 32 && (c.admin_down >> t->npaths))
+	if (!rc && n < 32 && (c.admin_down >> n))
 		rc = -EINVAL; /* a path the team does not have */
-	for (i = 0; i < SP_SHM_MAX_PATHS && !rc; i++)
-		if (!memchr(c.portal[i], 0, sizeof(c.portal[i])) || (i >= t->npaths && c.portal[i][0]))
-			rc = -EINVAL;
 	if (rc) {
 		cm_log(CM_LOG_WARNING, TAG, "team %s: control change %u rejected (invalid values); nothing changed",
 		       t->name, seq);
@@ -847,6 +943,13 @@ static void apply_ctl(struct sp_team *t)
 		return;
 	}
 	t->o.dyn = dyn;
+	sp_team_set_failback(t, (int)c.failback, c.failback_delay_ms, c.flap_count, c.flap_window_ms, c.flap_hold_ms);
+	while (t->npaths < n) {
+		struct sp_path_opts po = {.portal = c.portal[t->npaths], .iface = c.iface[t->npaths], .lun = -1};
+
+		if (sp_team_add_path(t, &po) < 0)
+			break; /* validated above: cannot happen */
+	}
 	if ((int)c.algo != t->bal.algo)
 		sp_team_set_algo(t, (int)c.algo);
 	for (d = 0; d < 2; d++) {
@@ -862,11 +965,16 @@ static void apply_ctl(struct sp_team *t)
 		sp_team_failback(t, -1);
 	}
 	for (i = 0; i < t->npaths; i++)
-		if (c.portal[i][0])
+		if (c.portal[i][0] && !t->path[i].removed)
 			sp_team_path_set_portal(t, i, c.portal[i]);
+	for (i = 0; i < t->npaths; i++)
+		if ((c.removed >> i) & 1)
+			sp_team_path_remove(t, i);
 	for (i = 0; i < t->npaths; i++) {
 		uint32_t bit = 1u << i;
 
+		if (t->path[i].removed)
+			continue;
 		if ((c.admin_down & bit) && !(t->admin_seen & bit))
 			sp_team_path_logout(t, i);
 		else if (!(c.admin_down & bit) && (t->admin_seen & bit))
@@ -886,6 +994,15 @@ static void check_ctl(struct sp_team *t)
 	seq = sp_shm_ctl_seq(t->shm);
 	if (seq != t->ctl_seen && !(seq & 1))
 		apply_ctl(t);
+}
+
+static int hold_of(const struct sp_team *t, const struct sp_path *p)
+{
+	if (p->state != SP_PATH_STANDBY || !p->held)
+		return SP_HOLD_NONE;
+	if (p->damped)
+		return SP_HOLD_FLAP;
+	return t->o.failback == SP_FAILBACK_MANUAL ? SP_HOLD_MANUAL : SP_HOLD_DELAY;
 }
 
 static void publish(struct sp_team *t)
@@ -936,6 +1053,9 @@ static void publish(struct sp_team *t)
 		sp->timeout_errors = p->timeout_errors;
 		sp->admin_down = (uint32_t)p->admin_down;
 		sp->suspects = (uint32_t)p->suspects;
+		sp->hold = (uint32_t)hold_of(t, p);
+		sp->dampings = p->dampings;
+		snprintf(sp->last_error, sizeof(sp->last_error), "%s", p->last_error);
 	}
 	sp_shm_stats_end(t->shm);
 }
@@ -1094,6 +1214,8 @@ static void team_timers(struct sp_team *t, uint64_t now)
 		else if (!p->damped && t->o.failback == SP_FAILBACK_DELAYED &&
 		         now - p->t_healthy >= (uint64_t)t->o.failback_delay_ms * MS)
 			release(t, p, "healthy for the failback delay");
+		else if (!p->damped && t->o.failback == SP_FAILBACK_IMMEDIATE)
+			release(t, p, "failback policy now immediate");
 	}
 
 	if (effective_primary(t) < 0) {
@@ -1343,6 +1465,8 @@ int sp_team_submit(struct sp_team *t, struct sp_io *io)
 		return -ENOLINK;
 	io->t_submit = now;
 	io->attempts = 0;
+	io->tried = 0;
+	io->medium_path = -1;
 	io->next = NULL;
 	io->path = -1;
 	io->slot = -1;
@@ -1456,6 +1580,9 @@ int sp_team_path_info(const struct sp_team *t, unsigned int i, struct sp_path_in
 	                                          1000);
 	pi->hedged_reads = p->hedged_reads;
 	pi->fenced_writes = p->fenced_writes;
+	pi->hold = hold_of(t, p);
+	pi->dampings = p->dampings;
+	pi->removed = p->removed;
 	pi->silence_max_us = (unsigned int)(p->silence_max_ns / 1000);
 	pi->silences_20ms = p->silences_20ms;
 	pi->silences_50ms = p->silences_50ms;

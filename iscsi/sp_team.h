@@ -21,7 +21,11 @@ enum sp_path_state {
 	 * answering for longer than its suspect threshold; it takes no new
 	 * commands until it answers again or fails.  Internally still active. */
 	SP_PATH_SUSPECT = 6,
+	SP_PATH_REMOVED = 7, /* taken out of the team (sp_team_path_remove): drained, logged out, never used again */
 };
+
+/* Why a verified path stands by instead of carrying I/O (sp_path_info.hold). */
+enum sp_hold { SP_HOLD_NONE = 0, SP_HOLD_MANUAL = 1, SP_HOLD_DELAY = 2, SP_HOLD_FLAP = 3 };
 
 enum sp_role { SP_ROLE_PRIMARY = 1, SP_ROLE_SECONDARY = 2 };
 
@@ -100,6 +104,11 @@ struct sp_io {
 	struct sp_slot *shadow;
 	unsigned char *hedge_buf;
 	uint64_t t_fence; /* a write held until its old session is fenced: re-issued at */
+	/* Medium and hardware errors: the paths (bit i) that answered this
+	 * command with one, and the first of them (-1: none); the command tries
+	 * the paths it has not been on before its error is the application's. */
+	uint32_t tried;
+	int medium_path;
 };
 
 struct sp_path_info {
@@ -127,6 +136,9 @@ struct sp_path_info {
 	uint64_t suspects;                 /* times it became suspect */
 	unsigned int suspect_threshold_us; /* the threshold in force */
 	uint64_t hedged_reads, fenced_writes;
+	int hold;                              /* enum sp_hold */
+	unsigned int dampings;                 /* times flap damping held it back */
+	int removed;                           /* sp_team_path_remove() */
 	unsigned int silence_max_us;           /* longest silence that ended in an answer */
 	uint64_t silences_20ms, silences_50ms; /* such silences longer than 20 and 50 ms */
 };
@@ -137,8 +149,17 @@ struct sp_team;
 
 void sp_team_opts_default(struct sp_team_opts *o);
 int sp_team_new(struct sp_team **out, const struct sp_team_opts *o);
-/* Returns the path index or a negative errno. */
+/* Returns the path index or a negative errno.  On a started team the path
+ * connects at once and joins only when its identity (VPD 0x83) and geometry
+ * match the team's; otherwise it is refused (state, last_error, login_result). */
 int sp_team_add_path(struct sp_team *t, const struct sp_path_opts *po);
+/* Takes path i (0-based) out of the team for good: it takes no new
+ * commands, its commands in flight finish, then it logs out and stays
+ * SP_PATH_REMOVED; its index is never reused.  -ENOENT. */
+int sp_team_path_remove(struct sp_team *t, unsigned int i);
+/* Failback policy and flap damping of a running team (see sp_team_opts). -EINVAL. */
+int sp_team_set_failback(struct sp_team *t, int failback, unsigned int delay_ms, unsigned int flap_count,
+                         unsigned int flap_window_ms, unsigned int flap_hold_ms);
 /* Starts every path connecting (asynchronously) and creates the shm segment. */
 int sp_team_start(struct sp_team *t);
 /* Runs the loop until every path is verified, refused or failed its first

@@ -60,7 +60,9 @@ struct sp_path {
 	uint64_t fail_times[8]; /* ring of recent failure times for flap damping */
 	unsigned int fail_ring;
 	int damped;
-	int held; /* standby until failback */
+	int held;              /* standby until failback */
+	unsigned int dampings; /* times it was damped */
+	int removed;           /* leaving the team: drains, logs out, then SP_PATH_REMOVED */
 	uint64_t failures, reconnects;
 	uint64_t bytes[2], cmds[2];
 	uint64_t win_bytes[2]; /* bytes in the current report window */
@@ -162,6 +164,8 @@ void sp_team_path_lost(struct sp_team *t, struct sp_path *p);
 void sp_team_requeue(struct sp_team *t, struct sp_io *io);
 void sp_team_complete(struct sp_team *t, struct sp_path *p, struct sp_io *io, int status);
 void sp_team_retry(struct sp_team *t, struct sp_io *io);
+/* 1 when a path in service has not answered io with a medium error yet. */
+int sp_team_untried_path(const struct sp_team *t, const struct sp_io *io);
 /* A write whose session is gone: re-issued once the command timeout has passed. */
 void sp_team_fence(struct sp_team *t, struct sp_io *io);
 /* A path went suspect or came back: selection, primary and queues follow. */

@@ -457,7 +457,21 @@ static int sa_chk_endpoint_or_empty(const char *val, const char **canon, char *w
 
 static int sa_chk_redir_admin(const char *val, const char **canon, char *why, size_t whylen)
 {
-	static const char *const c[] = {"up", "drain", "down"};
+	static const char *const c[] = {"up", "drain", "down", "spare"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_fail_policy(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"stay", "move"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
+static int sa_chk_redir_auth(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"none", "chap"};
 
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
@@ -530,6 +544,11 @@ static const struct sa_field sa_redir_resource_fields[] = {
     {.name = "target", .type = SA_F_STRING, .flags = SA_REQUIRED | SA_NONEMPTY, .off = SA_RRES(target)},
     {.name = "server", .type = SA_F_STRING, .off = SA_RRES(server), .def = ""},
     {.name = "pinned", .type = SA_F_BOOL, .off = SA_RRES(pinned), .def_int = 0},
+    {.name = "fail_policy",
+     .type = SA_F_STRING,
+     .off = SA_RRES(fail_policy),
+     .def = "stay",
+     .check = sa_chk_fail_policy},
 };
 static const struct sa_schema sa_redir_resource_schema =
     SA_SCHEMA(sa_redir_resource_fields, sizeof(struct sa_redir_resource_cfg), NULL);
@@ -584,6 +603,17 @@ static const struct sa_field sa_redirect_fields[] = {
      .aux_off = SA_RD(nlisten),
      .check = sa_chk_endpoint},
     {.name = "permanent", .type = SA_F_BOOL, .off = SA_RD(permanent), .def_int = 0},
+    {.name = "auth", .type = SA_F_STRING, .off = SA_RD(auth), .def = "none", .check = sa_chk_redir_auth},
+    {.name = "auth_lifetime", .type = SA_F_INT, .off = SA_RD(auth_lifetime), .min = 0, .max = 86400, .def_int = 600},
+    {.name = "weight_bytes", .type = SA_F_INT, .off = SA_RD(weight_bytes), .min = 0, .max = 1000000, .def_int = 1},
+    {.name = "weight_commands",
+     .type = SA_F_INT,
+     .off = SA_RD(weight_commands),
+     .min = 0,
+     .max = 1000000,
+     .def_int = 0},
+    {.name = "weight_cpu", .type = SA_F_INT, .off = SA_RD(weight_cpu), .min = 0, .max = 1000000, .def_int = 0},
+    {.name = "weight_memory", .type = SA_F_INT, .off = SA_RD(weight_memory), .min = 0, .max = 1000000, .def_int = 0},
     {.name = "threshold", .type = SA_F_INT, .off = SA_RD(threshold), .min = 1, .max = 1000, .def_int = 50},
     {.name = "interval", .type = SA_F_INT, .off = SA_RD(interval), .min = 0, .max = 86400, .def_int = 0},
     {.name = "max_moves", .type = SA_F_INT, .off = SA_RD(max_moves), .min = 0, .max = 1000000, .def_int = 2},
@@ -1150,6 +1180,13 @@ static int sa_chk_bal_mode(const char *val, const char **canon, char *why, size_
 	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
 }
 
+static int sa_chk_bal_failback(const char *val, const char **canon, char *why, size_t whylen)
+{
+	static const char *const c[] = {"immediate", "manual", "delayed"};
+
+	return sa_chk_choice(val, canon, why, whylen, c, SA_NELEM(c));
+}
+
 static int sa_chk_bal_algo(const char *val, const char **canon, char *why, size_t whylen)
 {
 	static const char *const c[] = {"static", "dynamic", "round-robin", "queue-length", "service-time"};
@@ -1196,6 +1233,16 @@ static const struct sa_field sa_bal_team_fields[] = {
      .min = 1,
      .max = 600000,
      .def_int = 20},
+    /* Failback and flap damping: ranges as sanTeamFailback... in SANAGENT-PATH-MIB, defaults as the data plane's. */
+    {.name = "failback",
+     .type = SA_F_STRING,
+     .off = SA_BTEAM(failback),
+     .def = "immediate",
+     .check = sa_chk_bal_failback},
+    {.name = "failback_hold", .type = SA_F_INT, .off = SA_BTEAM(failback_hold), .min = 0, .max = 86400, .def_int = 5},
+    {.name = "flap_count", .type = SA_F_INT, .off = SA_BTEAM(flap_count), .min = 0, .max = 8, .def_int = 3},
+    {.name = "flap_window", .type = SA_F_INT, .off = SA_BTEAM(flap_window), .min = 1, .max = 86400, .def_int = 30},
+    {.name = "flap_hold", .type = SA_F_INT, .off = SA_BTEAM(flap_hold), .min = 0, .max = 86400, .def_int = 10},
     {.name = "paths",
      .type = SA_F_LIST,
      .flags = SA_REQUIRED,

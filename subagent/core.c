@@ -197,6 +197,8 @@ _Static_assert((int)SA_NOTIFY_COL_SRV_NAME == (int)H_SRV_NAME &&
 _Static_assert((int)SA_NOTIFY_COL_RES_TARGET == (int)H_RES_TARGET &&
                    (int)SA_NOTIFY_COL_RES_SERVER == (int)H_RES_SERVER &&
                    (int)SA_NOTIFY_COL_RES_PREV_SERVER == (int)H_RES_PREV_SERVER &&
+                   (int)SA_NOTIFY_COL_RES_FAIL_POLICY == (int)H_RES_FAIL_POLICY &&
+                   (int)SA_NOTIFY_COL_RES_SERVER_STATUS == (int)H_RES_SERVER_STATUS &&
                    (int)SA_NOTIFY_COL_PLAN_TRIGGER == (int)H_PLAN_TRIGGER &&
                    (int)SA_NOTIFY_COL_PLAN_MOVES == (int)H_PLAN_MOVES,
                "sanRedirResourceEntry and sanRedirPlanEntry columns");

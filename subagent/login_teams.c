@@ -91,14 +91,17 @@ static int team_paths(unsigned int team, struct disc_team_path *out, unsigned in
 
 	if (!t)
 		return -ENOENT;
-	n = t->spec.npaths < max ? t->spec.npaths : max;
-	for (unsigned int i = 0; i < n; i++) {
+	n = 0;
+	for (unsigned int i = 0; i < t->spec.npaths && n < max; i++) {
 		const struct bal_path_live *p = &t->live[i];
 
-		out[i].up = p->state == BAL_PATH_ACTIVE || p->state == BAL_PATH_STANDBY;
-		out[i].refused = p->state == BAL_PATH_REFUSED;
-		out[i].login_result = p->login_result;
-		out[i].login_status = p->login_status;
+		if (t->spec.path[i].removed) /* left the team (sanPathRowStatus destroy): not the login's */
+			continue;
+		out[n].up = p->state == BAL_PATH_ACTIVE || p->state == BAL_PATH_STANDBY;
+		out[n].refused = p->state == BAL_PATH_REFUSED;
+		out[n].login_result = p->login_result;
+		out[n].login_status = p->login_status;
+		n++;
 	}
 	return (int)n;
 }
@@ -193,7 +196,7 @@ static int host_end_sessions(const char *target, uint32_t lun)
 			continue;
 		/* A team from the config cannot be removed: its paths log out and stay out. */
 		for (unsigned int i = 0; i < t->spec.npaths; i++)
-			if (!t->live[i].admin_down && bal_path_logout(team, i + 1) == 0)
+			if (!t->live[i].admin_down && !t->spec.path[i].removed && bal_path_logout(team, i + 1) == 0)
 				ended = 1;
 		if (!ended || !(r = realloc(revoked_teams, (nrevoked + 1) * sizeof(*r))))
 			continue;
@@ -214,7 +217,7 @@ static void host_sessions(void (*cb)(const char *target, uint32_t lun, void *arg
 		if (!t || disc_login_by_team(team) != 0)
 			continue;
 		for (unsigned int i = 0; i < t->spec.npaths; i++)
-			live |= !t->live[i].admin_down;
+			live |= !t->live[i].admin_down && !t->spec.path[i].removed;
 		if (live)
 			cb(t->spec.target, t->spec.lun, arg);
 	}

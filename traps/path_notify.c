@@ -1,4 +1,5 @@
-/* path_notify.c: sanPathDown/Up, sanTeamFailover/Degraded/Failed and rate-limited sanTeamSharesChanged. */
+/* path_notify.c: sanPathDown/Up, sanTeamFailover/Degraded/Failed, sanPathFlapping and rate-limited
+ * sanTeamSharesChanged. */
 #include <config.h>
 
 #include <string.h>
@@ -65,6 +66,7 @@ static int add_path_col(netsnmp_variable_list **vars, const struct bal_eng_team 
 		v = (long)port;
 		return snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_UNSIGNED, &v, sizeof(v)) != NULL;
 	case SA_NOTIFY_COL_PATH_STATE: v = l->state; break;
+	case SA_NOTIFY_COL_PATH_HOLD_REASON: v = BAL_HOLD_FLAP; break; /* what the notification reports */
 	case SA_NOTIFY_COL_PATH_ROLE: v = l->role == 1 || l->role == 2 ? l->role : 3; break;
 	case SA_NOTIFY_COL_PATH_ACTUAL_READ_SHARE:
 	case SA_NOTIFY_COL_PATH_ACTUAL_WRITE_SHARE:
@@ -107,6 +109,8 @@ static void on_event(int topic, const void *data, void *arg)
 	                                       SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_STATE, 0};
 	static const unsigned int failover[] = {SA_NOTIFY_COL_PATH_ADDRESS_TYPE, SA_NOTIFY_COL_PATH_ADDRESS,
 	                                        SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_ROLE, 0};
+	static const unsigned int flapping[] = {SA_NOTIFY_COL_PATH_ADDRESS_TYPE, SA_NOTIFY_COL_PATH_ADDRESS,
+	                                        SA_NOTIFY_COL_PATH_PORT, SA_NOTIFY_COL_PATH_HOLD_REASON, 0};
 	const struct bal_eng_team *t = bal_team_get(ev->team);
 	netsnmp_variable_list *vars = NULL;
 	const unsigned int *pcols = NULL;
@@ -122,6 +126,7 @@ static void on_event(int topic, const void *data, void *arg)
 	case BAL_EV_PATH_DOWN: which = SA_NOTIFY_PATH_DOWN, name = "sanPathDown", pcols = path_down; break;
 	case BAL_EV_PATH_UP: which = SA_NOTIFY_PATH_UP, name = "sanPathUp", pcols = path_up; break;
 	case BAL_EV_FAILOVER: which = SA_NOTIFY_TEAM_FAILOVER, name = "sanTeamFailover", pcols = failover; break;
+	case BAL_EV_PATH_DAMPED: which = SA_NOTIFY_PATH_FLAPPING, name = "sanPathFlapping", pcols = flapping; break;
 	case BAL_EV_TEAM_STATE:
 		if (ev->state == BAL_TEAM_DEGRADED)
 			which = SA_NOTIFY_TEAM_DEGRADED, name = "sanTeamDegraded";

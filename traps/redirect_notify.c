@@ -1,4 +1,5 @@
-/* redirect_notify.c: the redirect engine's notifications (sanServerDown/Up, sanResourceRemapped, sanRebalanced). */
+/* redirect_notify.c: the redirect engine's notifications (sanServerDown/Up, sanResourceRemapped, sanRebalanced,
+ * sanResourceStranded). */
 #include <config.h>
 
 #include <string.h>
@@ -80,6 +81,31 @@ fail:
 	cm_log(CM_LOG_ERR, "notify", "cannot build sanResourceRemapped for resource %u", (unsigned int)res);
 }
 
+/* One per resource left behind; a failed server may hold many. */
+static struct sa_notify_rate stranded_rate = {.what = "sanResourceStranded", .per_sec = 100};
+
+static void stranded_event(uint32_t res)
+{
+	static const unsigned int cols[] = {SA_NOTIFY_COL_RES_TARGET, SA_NOTIFY_COL_RES_SERVER,
+	                                    SA_NOTIFY_COL_RES_SERVER_STATUS, SA_NOTIFY_COL_RES_FAIL_POLICY};
+	netsnmp_variable_list *vars;
+	size_t i;
+
+	if (!sa_notify_allow(&stranded_rate))
+		return;
+	if (!(vars = start(SA_NOTIFY_RESOURCE_STRANDED)))
+		goto fail;
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (sa_notify_add_column(&vars, resource_entry_oid, OID_LENGTH(resource_entry_oid), cols[i], res,
+		                         sa_notify_tables->redir_resource) < 0)
+			goto fail;
+	sa_notify_send(vars, CM_LOG_INFO, "sanResourceStranded");
+	return;
+fail:
+	snmp_free_varbind(vars);
+	cm_log(CM_LOG_ERR, "notify", "cannot build sanResourceStranded for resource %u", (unsigned int)res);
+}
+
 static void rebalanced_event(uint32_t plan)
 {
 	/* No Counter64 (the plan's loads): SNMPv1 sinks could not take the
@@ -114,6 +140,7 @@ static void on_event(int topic, const void *data, void *arg)
 	case REDIR_EV_SERVER_UP: server_event(SA_NOTIFY_SERVER_UP, "sanServerUp", ev->a); break;
 	case REDIR_EV_RESOURCE_REMAPPED: remapped_event(ev->a, ev->b, ev->c); break;
 	case REDIR_EV_REBALANCED: rebalanced_event(ev->a); break;
+	case REDIR_EV_RESOURCE_STRANDED: stranded_event(ev->a); break;
 	default: break; /* row events: the tables read the engine live */
 	}
 }

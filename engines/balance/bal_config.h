@@ -24,6 +24,10 @@ struct sa_bal_team_cfg {
 	/* Suspect handling in the data plane (sp_team_opts): on (1) or off (0),
 	 * threshold max(suspect_k x the path's p99, suspect_floor_ms). */
 	int suspect, suspect_k, suspect_floor_ms;
+	/* Failback of a recovered path ("immediate", "manual", "delayed"), its
+	 * delay, and flap damping (failures, window, hold), in seconds. */
+	char *failback;
+	int failback_hold, flap_count, flap_window, flap_hold;
 	struct sa_bal_path_cfg *paths;
 	size_t npaths;
 };

@@ -228,10 +228,26 @@ static int plain_name(const char *s, size_t max, int allow_empty)
 	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
 }
 
+void bal_ctl_failback_defaults(struct bal_ctl *c)
+{
+	c->failback = BAL_FAILBACK_IMMEDIATE;
+	c->failback_hold_s = 5;
+	c->flap_count = 3;
+	c->flap_window_s = 30;
+	c->flap_hold_s = 10;
+}
+
 int bal_validate_ctl(const struct bal_eng_team *t, const struct bal_ctl *c)
 {
 	if (c->mode != SP_MODE_FAILOVER && c->mode != SP_MODE_FAILOVER_LB)
 		return -EINVAL;
+	if (c->failback < BAL_FAILBACK_IMMEDIATE || c->failback > BAL_FAILBACK_DELAYED ||
+	    c->failback_hold_s > BAL_FAILBACK_HOLD_MAX || c->flap_count > BAL_FLAP_COUNT_MAX || c->flap_window_s < 1 ||
+	    c->flap_window_s > BAL_FLAP_WINDOW_MAX || c->flap_hold_s > BAL_FAILBACK_HOLD_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < t->spec.npaths; i++)
+		if (t->spec.path[i].removed && (c->share[0][i] || c->share[1][i]))
+			return -EDOM; /* a path that left the team carries nothing */
 	if (c->algo < SP_ALGO_STATIC || c->algo > SP_ALGO_SERVICE_TIME)
 		return -EINVAL;
 	if (sp_lb_validate_dynamic(&c->dyn) < 0)
@@ -324,7 +340,8 @@ int bal_validate_spec(const struct bal_team_spec *s, unsigned int index, char *w
 
 /* ---- persistence of SNMP-created teams ------------------------------------ */
 
-/* "1;name;target;lun;mode;algo;interval;threshold;lbchange;portal,iface,rs,ws;..."
+/* "2;name;target;lun;mode;algo;interval;threshold;lbchange;failback,hold,flapcount,flapwindow,flaphold;
+ *  portal,iface,rs,ws,removed;..." ("1;..." without the failback field and the removed flag: the defaults).
  * Names, IQNs, portals and interfaces never contain ';' or ','. */
 static int team_serialize(const struct bal_eng_team *t, char *buf, size_t len)
 {
@@ -332,14 +349,16 @@ static int team_serialize(const struct bal_eng_team *t, char *buf, size_t len)
 	size_t o;
 	int n;
 
-	n = snprintf(buf, len, "1;%s;%s;%u;%d;%d;%u;%u;%u", s->name, s->target, s->lun, s->ctl.mode, s->ctl.algo,
-	             s->ctl.dyn.timer_interval_ms, s->ctl.dyn.change_threshold, s->ctl.dyn.lb_change_pct);
+	n = snprintf(buf, len, "2;%s;%s;%u;%d;%d;%u;%u;%u;%d,%u,%u,%u,%u", s->name, s->target, s->lun, s->ctl.mode,
+	             s->ctl.algo, s->ctl.dyn.timer_interval_ms, s->ctl.dyn.change_threshold, s->ctl.dyn.lb_change_pct,
+	             s->ctl.failback, s->ctl.failback_hold_s, s->ctl.flap_count, s->ctl.flap_window_s,
+	             s->ctl.flap_hold_s);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	o = (size_t)n;
 	for (unsigned int i = 0; i < s->npaths; i++) {
-		n = snprintf(buf + o, len - o, ";%s,%s,%u,%u", s->path[i].portal, s->path[i].iface, s->ctl.share[0][i],
-		             s->ctl.share[1][i]);
+		n = snprintf(buf + o, len - o, ";%s,%s,%u,%u,%d", s->path[i].portal, s->path[i].iface,
+		             s->ctl.share[0][i], s->ctl.share[1][i], s->path[i].removed);
 		if (n < 0 || (size_t)n >= len - o)
 			return -ENOSPC;
 		o += (size_t)n;
@@ -357,8 +376,8 @@ static int copy_field(char *dst, size_t len, const char *src)
 
 static int team_parse(const char *val, struct bal_team_spec *s)
 {
-	char *copy = strdup(val), *p, *f[9];
-	int rc = -EINVAL;
+	char *copy = strdup(val), *p, *f[10];
+	int rc = -EINVAL, v2;
 
 	if (!copy)
 		return -ENOMEM;
@@ -367,7 +386,15 @@ static int team_parse(const char *val, struct bal_team_spec *s)
 	for (int i = 0; i < 9; i++)
 		if (!(f[i] = strsep(&p, ";")))
 			goto out;
-	if (strcmp(f[0], "1") != 0 || copy_field(s->name, sizeof(s->name), f[1]) ||
+	v2 = strcmp(f[0], "2") == 0;
+	bal_ctl_failback_defaults(&s->ctl);
+	if (v2) {
+		if (!(f[9] = strsep(&p, ";")) ||
+		    sscanf(f[9], "%d,%u,%u,%u,%u", &s->ctl.failback, &s->ctl.failback_hold_s, &s->ctl.flap_count,
+		           &s->ctl.flap_window_s, &s->ctl.flap_hold_s) != 5)
+			goto out;
+	}
+	if ((!v2 && strcmp(f[0], "1") != 0) || copy_field(s->name, sizeof(s->name), f[1]) ||
 	    copy_field(s->target, sizeof(s->target), f[2]))
 		goto out;
 	s->lun = (unsigned int)strtoul(f[3], NULL, 10);
@@ -377,11 +404,12 @@ static int team_parse(const char *val, struct bal_team_spec *s)
 	s->ctl.dyn.change_threshold = (unsigned int)strtoul(f[7], NULL, 10);
 	s->ctl.dyn.lb_change_pct = (unsigned int)strtoul(f[8], NULL, 10);
 	while (p && s->npaths < SP_MAX_PATHS) {
-		char *path = strsep(&p, ";"), *g[4];
+		char *path = strsep(&p, ";"), *g[5];
 
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4 + v2; i++)
 			if (!(g[i] = strsep(&path, ",")))
 				goto out;
+		s->path[s->npaths].removed = v2 && atoi(g[4]) != 0;
 		if (copy_field(s->path[s->npaths].portal, sizeof(s->path[0].portal), g[0]) ||
 		    copy_field(s->path[s->npaths].iface, sizeof(s->path[0].iface), g[1]))
 			goto out;
@@ -587,7 +615,8 @@ static int spawn(struct bal_eng_team *t)
 	struct bal_team_priv *p = t->priv;
 	const struct bal_team_spec *s = &t->spec;
 	char a_name[80], a_target[240], a_lun[24], a_shm[300], a_sr[96], a_sw[96], a_mode[16];
-	char a_init[240], a_chap[280], a_sus[3][32];
+	char a_init[240], a_chap[280], a_sus[3][32], a_removed[32];
+	unsigned int removed = 0;
 	char sr[80], sw[80], a_portal[SP_MAX_PATHS][112];
 	char *argv[16 + SP_MAX_PATHS + 32], **env = NULL;
 	posix_spawn_file_actions_t fa;
@@ -625,6 +654,13 @@ static int spawn(struct bal_eng_team *t)
 		else
 			snprintf(a_portal[i], sizeof(a_portal[i]), "portal=%s", s->path[i].portal);
 		argv[n++] = a_portal[i];
+	}
+	for (unsigned int i = 0; i < s->npaths; i++)
+		removed |= (unsigned int)(s->path[i].removed != 0) << i;
+	if (removed) {
+		/* Paths that left the team keep their places: the others keep their indexes. */
+		snprintf(a_removed, sizeof(a_removed), "removed=%u", removed);
+		argv[n++] = a_removed;
 	}
 	argv[n++] = a_shm;
 	argv[n++] = a_sr;
@@ -753,8 +789,17 @@ static void ctl_to_shm(const struct bal_eng_team *t, struct sp_shm_ctl *c, uint3
 	c->lb_change_pct = t->spec.ctl.dyn.lb_change_pct;
 	c->failback_req = failback_req;
 	c->admin_down = t->priv->admin_mask;
-	for (unsigned int i = 0; i < t->spec.npaths; i++)
+	for (unsigned int i = 0; i < t->spec.npaths; i++) {
 		snprintf(c->portal[i], sizeof(c->portal[i]), "%s", t->spec.path[i].portal);
+		snprintf(c->iface[i], sizeof(c->iface[i]), "%s", t->spec.path[i].iface);
+		if (t->spec.path[i].removed)
+			c->removed |= 1u << i;
+	}
+	c->failback = (uint32_t)t->spec.ctl.failback;
+	c->failback_delay_ms = t->spec.ctl.failback_hold_s * 1000u;
+	c->flap_count = t->spec.ctl.flap_count;
+	c->flap_window_ms = t->spec.ctl.flap_window_s * 1000u;
+	c->flap_hold_ms = t->spec.ctl.flap_hold_s * 1000u;
 }
 
 static void write_ctl(struct bal_eng_team *t)
@@ -808,7 +853,10 @@ static void refresh(struct bal_eng_team *t)
 	for (unsigned int i = 0; i < n; i++) {
 		const struct sp_shm_path *sp = &g.path[i];
 		struct bal_path_live *l = &t->live[i];
-		int st = sp->state <= 5 ? (int)sp->state + 1 : sp->state == 6 ? BAL_PATH_SUSPECT : BAL_PATH_UNKNOWN;
+		int st = sp->state <= 5   ? (int)sp->state + 1
+		         : sp->state == 6 ? BAL_PATH_SUSPECT
+		         : sp->state == 7 ? BAL_PATH_REMOVED
+		                          : BAL_PATH_UNKNOWN;
 
 		l->state = st;
 		l->role = (int)sp->role;
@@ -838,6 +886,13 @@ static void refresh(struct bal_eng_team *t)
 		l->timeout_errors = sp->timeout_errors;
 		/* The request, not the data plane's echo: it shows at once. */
 		l->admin_down = (p->admin_mask >> i) & 1;
+		l->hold = sp->hold <= 3 ? (int)sp->hold + 1 : BAL_HOLD_NONE;
+		snprintf(l->last_error, sizeof(l->last_error), "%.*s", (int)sizeof(sp->last_error) - 1, sp->last_error);
+		if (sp->dampings > l->dampings && p->prev_share_valid)
+			emit(BAL_EV_PATH_DAMPED, t->index, i + 1, st);
+		l->dampings = sp->dampings;
+		if (t->spec.path[i].removed)
+			continue; /* gone from the table: no notifications about it */
 
 		if (st == BAL_PATH_DOWN && !p->was_down[i]) {
 			p->was_down[i] = 1;
@@ -1012,6 +1067,8 @@ static struct bal_eng_team *team_new(unsigned int index, const struct bal_team_s
 	t->index = index;
 	t->origin = origin;
 	t->spec = *s;
+	if (!t->spec.ctl.failback) /* made before it knew of failback (a login row's team) */
+		bal_ctl_failback_defaults(&t->spec.ctl);
 	t->state = BAL_TEAM_DOWN;
 	t->ctl_status = BAL_CTL_PENDING;
 	for (unsigned int i = 0; i < SP_MAX_PATHS; i++) {
@@ -1125,6 +1182,8 @@ int bal_team_create(unsigned int index, const struct bal_team_spec *s, int nonvo
 		return -ENETDOWN;
 	if (index == 0 || bal_team_get(index))
 		return -EEXIST;
+	if (!spec.ctl.failback)
+		bal_ctl_failback_defaults(&spec.ctl);
 	equal_shares(&spec, SP_READ);
 	equal_shares(&spec, SP_WRITE);
 	if ((rc = bal_validate_spec(&spec, index, why, sizeof(why))) < 0 ||
@@ -1189,7 +1248,7 @@ int bal_path_set_portal(unsigned int index, unsigned int path, const char *porta
 
 	if (!t)
 		return -ENOENT;
-	if (path < 1 || path > t->spec.npaths)
+	if (path < 1 || path > t->spec.npaths || t->spec.path[path - 1].removed)
 		return -ENODEV;
 	if (bal_parse_portal(portal, &fam, addr, &port) < 0 || strlen(portal) > BAL_PORTAL_MAX)
 		return -EINVAL;
@@ -1209,6 +1268,153 @@ int bal_path_set_portal(unsigned int index, unsigned int path, const char *porta
 	return 0;
 }
 
+/* Reads and writes spread equally over the paths still in the team. */
+static void reshare(struct bal_team_spec *s)
+{
+	unsigned int live = 0, k = 0;
+
+	for (unsigned int i = 0; i < s->npaths; i++)
+		live += !s->path[i].removed;
+	for (unsigned int i = 0; i < s->npaths; i++) {
+		for (int d = 0; d < 2; d++)
+			s->ctl.share[d][i] = s->path[i].removed || !live ? 0 : 100 / live + (k < 100 % live);
+		k += !s->path[i].removed;
+	}
+}
+
+unsigned int bal_team_next_path(const struct bal_eng_team *t)
+{
+	return t && t->spec.npaths < SP_MAX_PATHS ? t->spec.npaths + 1 : 0;
+}
+
+int bal_path_validate_add(unsigned int index, unsigned int path, const struct bal_path_spec *ps, char *why,
+                          size_t whylen)
+{
+	const struct bal_eng_team *t = bal_team_get(index);
+	unsigned char a[16];
+	unsigned int port;
+	int fam;
+
+	if (!t) {
+		snprintf(why, whylen, "no team %u", index);
+		return -ENOENT;
+	}
+	if (t->origin == BAL_FROM_CONFIG) {
+		snprintf(why, whylen, "team %s comes from the config file: its paths are the config's", t->spec.name);
+		return -EPERM;
+	}
+	if (t->spec.npaths >= SP_MAX_PATHS) {
+		snprintf(why, whylen, "team %s has used all %d path indexes", t->spec.name, SP_MAX_PATHS);
+		return -ENOSPC;
+	}
+	if (path != t->spec.npaths + 1) {
+		snprintf(why, whylen, "the team's next path index is %u", t->spec.npaths + 1);
+		return -ENODEV;
+	}
+	if (strlen(ps->portal) > BAL_PORTAL_MAX || bal_parse_portal(ps->portal, &fam, a, &port) < 0) {
+		snprintf(why, whylen, "portal is not a numeric ADDRESS:PORT");
+		return -EINVAL;
+	}
+	if (!plain_name(ps->iface, BAL_IFACE_MAX, 1) && !sp_source_is_address(ps->iface)) {
+		snprintf(why, whylen, "bad interface name or source address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bal_path_add(unsigned int index, unsigned int path, const struct bal_path_spec *ps)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	struct bal_team_spec old;
+	char why[160];
+	int rc;
+
+	if ((rc = bal_path_validate_add(index, path, ps, why, sizeof(why))) < 0) {
+		cm_log(CM_LOG_WARNING, TAG, "team %u: path %u not added: %s", index, path, why);
+		return rc;
+	}
+	old = t->spec;
+	t->spec.path[t->spec.npaths] = *ps;
+	t->spec.path[t->spec.npaths].removed = 0;
+	t->spec.npaths++;
+	reshare(&t->spec);
+	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
+		t->spec = old;
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot persist the new path: %s", t->spec.name, strerror(-rc));
+		return rc;
+	}
+	t->live[path - 1].state = t->pid > 0 ? BAL_PATH_CONNECTING : BAL_PATH_UNKNOWN;
+	t->live[path - 1].login_result = SP_LOGIN_NONE;
+	t->live[path - 1].last_error[0] = '\0';
+	t->priv->was_down[path - 1] = 0;
+	t->priv->prev_path_state[path - 1] = 0;
+	cm_log(CM_LOG_NOTICE, TAG, "team %s: path %u (%s) added; it joins once it reaches the team's LU", t->spec.name,
+	       path, ps->portal);
+	write_ctl(t);
+	return 0;
+}
+
+int bal_path_validate_remove(unsigned int index, unsigned int path)
+{
+	const struct bal_eng_team *t = bal_team_get(index);
+	unsigned int left = 0;
+
+	if (!t)
+		return -ENOENT;
+	if (path < 1 || path > t->spec.npaths || t->spec.path[path - 1].removed)
+		return -ENODEV;
+	if (t->origin == BAL_FROM_CONFIG)
+		return -EPERM;
+	for (unsigned int i = 0; i < t->spec.npaths; i++)
+		left += !t->spec.path[i].removed;
+	/* A team keeps one path: destroy the team to drop the last. */
+	return left > 1 ? 0 : -EBUSY;
+}
+
+int bal_path_remove(unsigned int index, unsigned int path)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	struct bal_team_spec old;
+	int rc;
+
+	if ((rc = bal_path_validate_remove(index, path)) < 0)
+		return rc;
+	old = t->spec;
+	t->spec.path[path - 1].removed = 1;
+	reshare(&t->spec);
+	if (t->nonvolatile && (rc = persist(t->index, t)) < 0) {
+		t->spec = old;
+		cm_log(CM_LOG_ERR, TAG, "team %s: cannot persist the path's removal: %s", t->spec.name, strerror(-rc));
+		return rc;
+	}
+	t->priv->admin_mask &= ~(1u << (path - 1));
+	cm_log(CM_LOG_NOTICE, TAG, "team %s: path %u (%s) leaves the team once its commands in flight finish",
+	       t->spec.name, path, t->spec.path[path - 1].portal);
+	write_ctl(t);
+	return 0;
+}
+
+int bal_team_failback(unsigned int index)
+{
+	struct bal_eng_team *t = bal_team_get(index);
+	struct sp_shm_ctl cur, c;
+	int rc;
+
+	if (!t)
+		return -ENOENT;
+	if (!t->priv->shm)
+		return 0; /* nothing runs, nothing is held */
+	sp_shm_ctl_read(t->priv->shm, &cur);
+	ctl_to_shm(t, &c, cur.failback_req + 1);
+	if ((rc = sp_shm_ctl_write(t->priv->shm, &c)) < 0)
+		return -EAGAIN;
+	t->priv->ctl_dirty = 0;
+	t->priv->ctl_seq = (uint32_t)rc;
+	t->ctl_status = BAL_CTL_PENDING;
+	cm_log(CM_LOG_NOTICE, TAG, "team %s: failback of held paths on request", t->spec.name);
+	return 0;
+}
+
 static int path_admin(unsigned int index, unsigned int path, int down)
 {
 	struct bal_eng_team *t = bal_team_get(index);
@@ -1216,7 +1422,7 @@ static int path_admin(unsigned int index, unsigned int path, int down)
 
 	if (!t)
 		return -ENOENT;
-	if (path < 1 || path > t->spec.npaths)
+	if (path < 1 || path > t->spec.npaths || t->spec.path[path - 1].removed)
 		return -ENODEV;
 	bit = 1u << (path - 1);
 	if (!!(t->priv->admin_mask & bit) == down)
@@ -1264,6 +1470,17 @@ static void spec_from_cfg(struct bal_team_spec *s, const struct sa_bal_team_cfg 
 	s->ctl.dyn.timer_interval_ms = (unsigned int)c->timer_interval_ms;
 	s->ctl.dyn.change_threshold = (unsigned int)c->change_threshold;
 	s->ctl.dyn.lb_change_pct = (unsigned int)c->lb_change;
+	bal_ctl_failback_defaults(&s->ctl);
+	if (c->failback) /* NULL only in configs built without the loader (tests) */
+		s->ctl.failback = !strcmp(c->failback, "manual")    ? BAL_FAILBACK_MANUAL
+		                  : !strcmp(c->failback, "delayed") ? BAL_FAILBACK_DELAYED
+		                                                    : BAL_FAILBACK_IMMEDIATE;
+	if (c->flap_window > 0) {
+		s->ctl.failback_hold_s = (unsigned int)c->failback_hold;
+		s->ctl.flap_count = (unsigned int)c->flap_count;
+		s->ctl.flap_window_s = (unsigned int)c->flap_window;
+		s->ctl.flap_hold_s = (unsigned int)c->flap_hold;
+	}
 	s->suspect_off = !c->suspect;
 	s->suspect_k = (unsigned int)c->suspect_k;
 	s->suspect_floor_ms = (unsigned int)c->suspect_floor_ms;

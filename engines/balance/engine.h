@@ -37,7 +37,19 @@ enum bal_path_state {
 	/* The data plane's SP_PATH_SUSPECT (6): logged in, not answering for
 	 * longer than its threshold, taking no new commands. */
 	BAL_PATH_SUSPECT = 8,
+	/* Taken out of the team (bal_path_remove): drained and logged out; not
+	 * shown in the path table, its index never reused. */
+	BAL_PATH_REMOVED = 9,
 };
+
+/* Why a verified path stands by (sanPathHoldReason): the data plane's enum sp_hold + 1. */
+enum bal_hold { BAL_HOLD_NONE = 1, BAL_HOLD_MANUAL = 2, BAL_HOLD_DELAY = 3, BAL_HOLD_FLAP = 4 };
+
+/* Failback policy (sanTeamFailback): the data plane's enum sp_failback. */
+enum bal_failback { BAL_FAILBACK_IMMEDIATE = 1, BAL_FAILBACK_MANUAL = 2, BAL_FAILBACK_DELAYED = 3 };
+#define BAL_FAILBACK_HOLD_MAX 86400u
+#define BAL_FLAP_COUNT_MAX 8u /* the data plane remembers the last 8 failures of a path */
+#define BAL_FLAP_WINDOW_MAX 86400u
 
 /* What happened to the last control change written to the data plane. */
 enum bal_ctl_status {
@@ -54,11 +66,19 @@ struct bal_ctl {
 	int algo; /* enum sp_algo */
 	struct sp_lb_dynamic dyn;
 	unsigned int share[2][SP_MAX_PATHS]; /* per direction, each direction sums to 100 */
+	/* Failback of a recovered path: enum bal_failback, the delay (delayed),
+	 * and flap damping: flap_count failures (0: off) within flap_window_s
+	 * hold the path in standby until it stayed healthy flap_hold_s. */
+	int failback;
+	unsigned int failback_hold_s, flap_count, flap_window_s, flap_hold_s;
 };
+/* The data plane's defaults: immediate, 5 s, 3 failures in 30 s, held 10 s. */
+void bal_ctl_failback_defaults(struct bal_ctl *c);
 
 struct bal_path_spec {
 	char portal[BAL_PORTAL_MAX + 1]; /* numeric "ADDR:PORT" or "[V6]:PORT" */
 	char iface[BAL_IFACE_MAX + 1];
+	int removed; /* bal_path_remove(): its index stays taken, nothing else of it counts */
 };
 
 /* CHAP for every path's login (user "" = none).  The data plane gets the
@@ -106,6 +126,9 @@ struct bal_path_live {
 	unsigned int src_port;
 	uint64_t digest_errors, timeout_errors;
 	int admin_down; /* logged out by bal_path_logout(): not reconnected */
+	int hold;       /* enum bal_hold */
+	unsigned int dampings;
+	char last_error[160]; /* why it last failed or was refused (a different LU, ...) */
 };
 
 struct bal_eng_team {
@@ -134,6 +157,7 @@ enum bal_event_type {
 	BAL_EV_FAILOVER, /* path: the one that took over */
 	BAL_EV_TEAM_STATE,
 	BAL_EV_SHARES_CHANGED, /* the data plane moved the shares (dynamic LB) */
+	BAL_EV_PATH_DAMPED,    /* a flapping path is held back (flap damping) */
 };
 
 struct bal_event {
@@ -188,6 +212,25 @@ int bal_path_login(unsigned int team, unsigned int path);
  * SNMP-created team) and written to the data plane's control block.
  * -ENOENT (team), -ENODEV (path), -EINVAL (portal), or a state error. */
 int bal_path_set_portal(unsigned int team, unsigned int path, const char *portal);
+
+/* Paths of a running team created over SNMP (a config team's paths are
+ * the config's).  bal_path_add puts a path at index path (1-based, the
+ * team's next: bal_team_next_path); it joins only once the data plane has
+ * checked it reaches the team's LU (VPD 0x83), otherwise its live values
+ * say why (state refused, login result, last error).  bal_path_remove takes
+ * one out: it takes no new commands, its commands in flight finish, then it
+ * logs out; its index is never reused.  Both share the team's reads and
+ * writes equally among the paths left.  -ENOENT (team), -ENODEV (path),
+ * -EPERM (config team), -EINVAL (portal), -ENOSPC (16 indexes used),
+ * -EBUSY (the last path). */
+int bal_path_validate_add(unsigned int team, unsigned int path, const struct bal_path_spec *ps, char *why,
+                          size_t whylen);
+int bal_path_add(unsigned int team, unsigned int path, const struct bal_path_spec *ps);
+int bal_path_validate_remove(unsigned int team, unsigned int path);
+int bal_path_remove(unsigned int team, unsigned int path);
+unsigned int bal_team_next_path(const struct bal_eng_team *t); /* 0: none left */
+/* Releases the team's paths held in standby by manual failback (or a delay). */
+int bal_team_failback(unsigned int team);
 
 /* Parses "ADDR:PORT" / "[V6]:PORT" into an address family (4 or 6),
  * 4 or 16 address bytes and a port.  Returns 0 or -EINVAL. */

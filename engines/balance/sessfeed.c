@@ -314,7 +314,8 @@ void bal_sessfeed_sync(void)
 		if (!t)
 			continue;
 		for (unsigned int p = 0; p < t->spec.npaths && p < SP_MAX_PATHS; p++)
-			sync_path(t, p);
+			if (!t->spec.path[p].removed) /* a removed path's session ends with it (sweep) */
+				sync_path(t, p);
 	}
 	sweep();
 	in_sync = 0;

@@ -27,6 +27,10 @@ struct clu_model {
 	struct clu_version ver;
 	int granularity;
 	long lock;
+	/* etcd mode: the revision of etcd's CRT the local table was last confirmed at (0: none, or the embedded
+	 * mode), persisted with the version.  A version whose counter differs from it is a local change etcd may
+	 * not have yet: after a restart it is written (or re-applied) before anything else. */
+	long long etcd_base;
 
 	/* Membership, sorted by index. */
 	struct clu_member *members;

@@ -93,10 +93,12 @@ static int parts_start(const struct sa_cluster_config *c, char *err, size_t errl
 		return rc;
 	}
 	/* With etcd, etcd is the fabric services database: no peer sync of our own beside it. */
-	if (c->etcd.present)
+	if (c->etcd.present) {
 		rc = clu_etcd_start(c, err, errlen);
-	else
+	} else {
+		clu_m.etcd_base = 0; /* a revision of an etcd this cluster no longer uses means nothing */
 		rc = clu_sync_start(c, err, errlen);
+	}
 	if (rc < 0 || (rc = clu_probe_start(c, err, errlen)) < 0 || (rc = clu_acl_start(c, err, errlen)) < 0)
 		return rc;
 	if ((rc = clu_host_start(c)) < 0) {

@@ -12,7 +12,13 @@
  * otherwise the change is dropped and reported (sanCluConflict, log), never silently.  Every host watches the
  * prefix and adopts what it sees through the model's adopt path, persisted locally, so a host boots from its
  * state file while etcd is away (changes are refused until etcd answers).  Adopting another agent's change moves
- * this agent's sanCluAllocLock, so a manager that read the lock before that change is refused at SET time. */
+ * this agent's sanCluAllocLock, so a manager that read the lock before that change is refused at SET time.
+ *
+ * A change is acknowledged once it is in the local state file, before etcd has it: the state file also keeps the
+ * revision the table was last confirmed at.  An agent killed before its transaction was answered finds on restart
+ * a version that is not that revision: it reads etcd's table at that revision (what its change was made against),
+ * then writes its change on etcd's table as any stale base is handled, so an acknowledged change is never dropped
+ * silently by a restart. */
 #include "config.h"
 
 #include <errno.h>
@@ -72,6 +78,9 @@ static struct {
 	json_t *seen; /* the newest crt value the watch showed while a transaction was out */
 	long long seen_rev, watch_rev;
 	unsigned int retry_timer, push_timer;
+	long long boot_base; /* a restart's local change was made on this revision: read it before anything else */
+	int boot_pending;    /* that revision read: the first range decides whether the change is still to write */
+	int unreach_logged;  /* once per time etcd cannot be read */
 } E;
 
 /* ---- the table as JSON ------------------------------------------------------------------------- */
@@ -221,13 +230,16 @@ static int same_owners(const struct clu_res *a, const struct clu_res *b)
 
 static void resync(void);
 static void send_txn(void);
+static void base_read(void);
 
 static void retry_tick(unsigned int id, void *arg)
 {
 	(void)id;
 	(void)arg;
 	E.retry_timer = 0;
-	if (!E.watch_on)
+	if (E.boot_base)
+		base_read();
+	else if (!E.watch_on)
 		resync();
 	if (E.dirty)
 		send_txn();
@@ -303,6 +315,7 @@ static void rebase(const char *value, long long rev)
 	struct clu_change *mine = NULL;
 	size_t nmine = 0, lost = 0;
 	struct clu_version prev = clu_m.ver, lostv = clu_m.ver;
+	long long prev_base;
 	char from[48];
 	int rc;
 
@@ -336,8 +349,11 @@ static void rebase(const char *value, long long rev)
 	clu_m.nlast = 0;
 	memset(&clu_m.ver, 0, sizeof(clu_m.ver));
 	snprintf(from, sizeof(from), "etcd revision %lld", rev);
+	prev_base = clu_m.etcd_base;
+	clu_m.etcd_base = rev; /* persisted with the adopted table */
 	if ((rc = clu_adopt(&t, from)) < 0) {
 		clu_m.ver = prev;
+		clu_m.etcd_base = prev_base;
 		cm_log(CM_LOG_ERR, TAG, "cannot adopt the CRT at revision %lld: %s", rev, strerror(-rc));
 		table_free(&t);
 		free(mine);
@@ -402,6 +418,8 @@ static void txn_done(void *arg, int ok, long http, const char *buf, size_t len, 
 		E.confirmed.version.counter = (uint32_t)rev;
 		memcpy(E.confirmed.version.writer, clu_m.self_guid, 8);
 		E.have_confirmed = 1;
+		/* Persisted with the next commit when a local change is already waiting (it was made on this table). */
+		clu_m.etcd_base = rev;
 		/* The version is etcd's revision of the table, not the local counter. */
 		if (!E.dirty) {
 			clu_m.ver = E.confirmed.version;
@@ -590,13 +608,14 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 	json_t *j = ok ? json_loadb(buf, len, 0, NULL) : NULL, *x;
 	size_t i;
 	int had_crt = 0, first = !E.ready;
+	long long base0 = E.base;
 
 	(void)arg;
 	E.range_busy = 0;
 	if (!E.on)
 		goto out;
 	if (!j) {
-		if (first)
+		if (first && !E.unreach_logged++)
 			cm_log(CM_LOG_WARNING, TAG,
 			       "etcd at %s not reachable: %s (HTTP %ld); the table stays as the state "
 			       "file has it, changes wait",
@@ -604,6 +623,7 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		retry_later();
 		goto out;
 	}
+	E.unreach_logged = 0;
 	E.watch_rev = sa_etcd_jll(json_object_get(json_object_get(j, "header"), "revision"));
 	json_array_foreach(json_object_get(j, "kvs"), i, x)
 	{
@@ -616,6 +636,17 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 	}
 	if (had_crt && E.have_confirmed)
 		E.ready = 1; /* at etcd's table (adopted above, or already on it) */
+	if (E.boot_pending) {
+		/* Nobody wrote since the revision the restart's change was made on: it goes to etcd now (else the
+		 * rebase above re-applied it on the newer table, or reported why not). */
+		E.boot_pending = 0;
+		if (had_crt && E.base == base0) {
+			cm_log(CM_LOG_NOTICE, TAG,
+			       "local change (version %u) on etcd's revision %lld still to write: writing it",
+			       (unsigned int)clu_m.ver.counter, E.base);
+			clu_etcd_push();
+		}
+	}
 	if (!had_crt) {
 		/* A new cluster (or an emptied etcd): this host's table is the first. */
 		E.base = 0;
@@ -634,6 +665,64 @@ static void range_done(void *arg, int ok, long http, const char *buf, size_t len
 		send_txn();
 out:
 	json_decref(j);
+}
+
+/* etcd's table at the revision a local change from before a restart was made on: what the change is measured
+ * against, as if its transaction had just failed. */
+static void base_done(void *arg, int ok, long http, const char *buf, size_t len, const char *err)
+{
+	json_t *j = json_loadb(buf, len, 0, NULL), *kv;
+	struct clu_table t;
+	char *v = NULL;
+
+	(void)arg;
+	E.range_busy = 0;
+	if (!E.on)
+		goto out;
+	if (!ok && (!j || http == 0)) {
+		retry_later(); /* etcd not reachable: the table stays as the state file has it */
+		goto out;
+	}
+	kv = ok ? json_array_get(json_object_get(j, "kvs"), 0) : NULL;
+	if (!kv || !(v = sa_etcd_b64_dec(json_string_value(json_object_get(kv, "value")))) ||
+	    table_parse(v, E.boot_base, &t) < 0) {
+		static const struct clu_version none;
+		char d[128];
+
+		/* Compacted away (or not a table): the change cannot be told from what others did since. */
+		snprintf(d, sizeof(d), "etcd has no CRT at revision %lld (%.60s): not re-applied", E.boot_base,
+		         ok       ? "no such key"
+		         : err[0] ? err
+		                  : buf);
+		cm_log(CM_LOG_WARNING, TAG, "local change %u from before the restart: %s; dropped",
+		       (unsigned int)clu_m.ver.counter, d);
+		clu_conflict_note(&clu_m.ver, &none, d);
+	} else {
+		table_free(&E.confirmed);
+		E.confirmed = t;
+		E.have_confirmed = 1;
+		E.base = E.boot_base;
+		E.boot_pending = 1;
+	}
+	E.boot_base = 0;
+	resync();
+out:
+	free(v);
+	json_decref(j);
+}
+
+static void base_read(void)
+{
+	json_t *b;
+
+	if (!E.on || E.range_busy)
+		return;
+	b = json_pack("{s:o,s:o}", "key", sa_etcd_jb64(E.crt_key), "revision", json_sprintf("%lld", E.boot_base));
+	if (b && sa_etcd_post(E.cli, "/v3/kv/range", b, REQ_MS, base_done, NULL, NULL) == 0)
+		E.range_busy = 1;
+	else
+		retry_later();
+	json_decref(b);
 }
 
 static void resync(void)
@@ -674,9 +763,17 @@ int clu_etcd_start(const struct sa_cluster_config *c, char *err, size_t errlen)
 	snprintf(E.prefix, sizeof(E.prefix), "/sanagent/cluster/%s/", name);
 	snprintf(E.crt_key, sizeof(E.crt_key), "%scrt", E.prefix);
 	E.on = 1;
-	resync();
 	cm_log(CM_LOG_NOTICE, TAG, "the CRT lives in etcd at %s%s under %s", sa_etcd_endpoint(E.cli),
 	       c->etcd.nendpoints > 1 ? " and more" : "", E.prefix);
+	if (clu_m.etcd_base > 0 && clu_m.ver.counter != (uint32_t)clu_m.etcd_base) {
+		E.boot_base = clu_m.etcd_base;
+		cm_log(CM_LOG_NOTICE, TAG,
+		       "version %u is a local change on etcd's revision %lld etcd may not have: reading that revision",
+		       (unsigned int)clu_m.ver.counter, E.boot_base);
+		base_read();
+	} else {
+		resync();
+	}
 	return 0;
 }
 

@@ -375,7 +375,11 @@ static void put_version(struct cm_state *st)
 
 	clu_guid_hex(clu_m.ver.writer, 8, w, sizeof(w));
 	snprintf(key, sizeof(key), "%s.version", clu_m.state_key);
-	snprintf(val, sizeof(val), "%u %s %d", (unsigned int)clu_m.ver.counter, w, clu_m.granularity);
+	if (clu_m.etcd_base > 0)
+		snprintf(val, sizeof(val), "%u %s %d %lld", (unsigned int)clu_m.ver.counter, w, clu_m.granularity,
+		         clu_m.etcd_base);
+	else
+		snprintf(val, sizeof(val), "%u %s %d", (unsigned int)clu_m.ver.counter, w, clu_m.granularity);
 	cm_state_set(st, key, val);
 }
 
@@ -491,13 +495,16 @@ void clu_model_load(struct cm_state *st)
 	char key[96], prefix[80], w[17];
 	const char *v;
 	unsigned int counter;
+	long long base = 0;
 	int gran;
 
 	if (!st)
 		return;
 	snprintf(key, sizeof(key), "%s.version", clu_m.state_key);
-	if ((v = cm_state_get(st, key)) && sscanf(v, "%u %16s %d", &counter, w, &gran) == 3) {
+	if ((v = cm_state_get(st, key)) && sscanf(v, "%u %16s %d %lld", &counter, w, &gran, &base) >= 3) {
 		size_t len;
+
+		clu_m.etcd_base = base > 0 ? base : 0;
 
 		clu_m.ver.counter = counter;
 		if (clu_guid_parse(w, clu_m.ver.writer, 8, &len) < 0 || len != 8)
@@ -524,6 +531,7 @@ void clu_model_reset(void)
 	clu_m.last = NULL;
 	clu_m.nrows = clu_m.caprows = clu_m.nlast = 0;
 	memset(&clu_m.ver, 0, sizeof(clu_m.ver));
+	clu_m.etcd_base = 0;
 }
 
 int clu_commit_local(const uint32_t *dirty, size_t ndirty)

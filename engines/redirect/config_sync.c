@@ -26,6 +26,12 @@ static void params_from_cfg(const struct sa_redirect_config *rc, struct redir_pa
 	p->probe_timeout_ms = (unsigned)rc->probe_timeout_ms;
 	p->load_interval_s = (unsigned)rc->load_interval;
 	p->permanent = rc->permanent;
+	p->auth_lifetime_s = (unsigned)rc->auth_lifetime;
+	p->w_bytes = (unsigned)rc->weight_bytes;
+	p->w_cmds = (unsigned)rc->weight_commands;
+	p->w_cpu = (unsigned)rc->weight_cpu;
+	p->w_mem = (unsigned)rc->weight_memory;
+	p->auth = rc->auth && strcmp(rc->auth, "chap") == 0 ? REDIR_AUTH_CHAP : REDIR_AUTH_NONE;
 }
 
 /* Config values, then persisted SNMP overrides for the ones the config did not change. */
@@ -41,6 +47,12 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	ov.probe_timeout_ms = redir_st_uint("redir.param.probe_timeout_ms", ncfg->probe_timeout_ms);
 	ov.load_interval_s = redir_st_uint("redir.param.load_interval", ncfg->load_interval_s);
 	ov.permanent = (int)redir_st_uint("redir.param.permanent", (unsigned)ncfg->permanent);
+	ov.w_bytes = redir_st_uint("redir.param.w_bytes", ncfg->w_bytes);
+	ov.w_cmds = redir_st_uint("redir.param.w_cmds", ncfg->w_cmds);
+	ov.w_cpu = redir_st_uint("redir.param.w_cpu", ncfg->w_cpu);
+	ov.w_mem = redir_st_uint("redir.param.w_mem", ncfg->w_mem);
+	ov.auth_lifetime_s = redir_st_uint("redir.param.auth_lifetime", ncfg->auth_lifetime_s);
+	ov.auth = (int)redir_st_uint("redir.param.auth", (unsigned)ncfg->auth);
 #define MERGE(f, key)                                                                                                  \
 	do {                                                                                                           \
 		if (ocfg && ocfg->f != ncfg->f) {                                                                      \
@@ -57,9 +69,20 @@ static void params_merge(const struct redir_params *ncfg, const struct redir_par
 	MERGE(probe_timeout_ms, "redir.param.probe_timeout_ms");
 	MERGE(load_interval_s, "redir.param.load_interval");
 	MERGE(permanent, "redir.param.permanent");
+	MERGE(auth, "redir.param.auth");
+	MERGE(auth_lifetime_s, "redir.param.auth_lifetime");
+	MERGE(w_bytes, "redir.param.w_bytes");
+	MERGE(w_cmds, "redir.param.w_cmds");
+	MERGE(w_cpu, "redir.param.w_cpu");
+	MERGE(w_mem, "redir.param.w_mem");
 #undef MERGE
 	if (redir_params_validate(out) < 0)
 		*out = *ncfg;
+}
+
+static int cfg_policy(const struct sa_redir_resource_cfg *c)
+{
+	return c->fail_policy && strcmp(c->fail_policy, "move") == 0 ? REDIR_FAIL_MOVE : REDIR_FAIL_STAY;
 }
 
 static int cfg_admin_of(const struct sa_redir_server_cfg *c)
@@ -157,6 +180,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 			if (!r)
 				return -ENOMEM;
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);
+			r->pub.fail_policy = cfg_policy(c);
 			r->seen = 1;
 			if (!initial)
 				redir_emit(REDIR_EV_ROW_ADDED, REDIR_T_RESOURCE, r->pub.index, 0);
@@ -164,6 +188,7 @@ static int sync_config(const struct sa_redirect_config *rc, bool initial)
 		}
 		r->seen = 1;
 		r->pub.pinned = c->pinned;
+		r->pub.fail_policy = cfg_policy(c);
 		if (strcmp(r->cfg_server, c->server)) {
 			/* The operator changed the placement in the config: honour it. */
 			snprintf(r->cfg_server, sizeof(r->cfg_server), "%s", c->server);
@@ -264,6 +289,7 @@ static void redir_stop(void)
 	redir_portal_stop();
 	tgtc_stop();
 	redir_model_free(true);
+	redir_creds_free();
 	listen_free();
 	redir_loads_reset();
 	cm_log(CM_LOG_NOTICE, TAG, "stopped");
@@ -284,6 +310,8 @@ static const struct sa_redirect_config *cfg_or_defaults(const struct sa_redirect
 	d.probe_interval_ms = 300;
 	d.probe_timeout_ms = 500;
 	d.load_interval = 1;
+	d.auth_lifetime = 600;
+	d.weight_bytes = 1;
 	d.max_connections = 256;
 	d.max_per_source = 32;
 	d.header_timeout = 2;
@@ -305,6 +333,7 @@ static int redir_start(const void *section, char *err, size_t errlen)
 	params_merge(&cfg_params, NULL, &p);
 	redir_cur_params = p;
 	redir_idx_load();
+	redir_creds_load();
 	redir_load_persisted_servers();
 	redir_load_persisted_resources();
 	if ((r = sync_config(rc, true)) < 0 || (r = listen_copy(rc)) < 0) {

@@ -59,16 +59,18 @@ static void stats_done(uint32_t server, int rc, const struct tgtc_stats *stt)
 	if (s->have_prev && secs > 0.01) {
 		/* Per target: the byte growth of each (lun, session) counter since
 		 * the last sample; a session that is new since then counts whole. */
-		uint64_t *delta = calloc(stt->ntargets ? stt->ntargets : 1, sizeof(uint64_t));
+		uint64_t *delta = calloc(stt->ntargets ? 2 * stt->ntargets : 1, sizeof(uint64_t));
+		uint64_t *cdelta = delta ? delta + stt->ntargets : NULL; /* commands */
 
 		for (size_t i = 0; delta && i < stt->ncounters; i++) {
 			const struct tgtc_counter *k = &stt->counters[i];
-			uint64_t before = 0;
+			uint64_t before = 0, cbefore = 0, cmds = k->rd_cmds + k->wr_cmds;
 			size_t t;
 
 			for (size_t j = 0; j < s->nprev; j++) {
 				if (s->prev[j].tid == k->tid && s->prev[j].lun == k->lun && s->prev[j].sid == k->sid) {
 					before = s->prev[j].bytes;
+					cbefore = s->prev[j].rd_cmds + s->prev[j].wr_cmds;
 					break;
 				}
 			}
@@ -77,26 +79,35 @@ static void stats_done(uint32_t server, int rc, const struct tgtc_stats *stt)
 					break;
 			if (t < stt->ntargets && k->bytes >= before)
 				delta[t] += k->bytes - before;
+			if (t < stt->ntargets && cmds >= cbefore)
+				cdelta[t] += cmds - cbefore;
 		}
 		for (size_t t = 0; delta && t < stt->ntargets; t++) {
 			struct redir_res *r = redir_res_by_target(stt->targets[t].name);
 
 			/* The mapped server's figure is the resource's load; a SET
 			 * load stays until the next SET (documented in the MIB). */
-			if (r && r->pub.server == server && !r->pub.load_set)
-				r->pub.load = (uint64_t)((double)delta[t] / secs);
+			if (r && r->pub.server == server) {
+				r->pub.byte_rate = (uint64_t)((double)delta[t] / secs);
+				r->pub.cmd_rate = (uint64_t)((double)cdelta[t] / secs);
+				if (!r->pub.load_set)
+					r->pub.load = redir_weighted(r->pub.byte_rate, r->pub.cmd_rate);
+			}
 		}
 		/* Mapped here but no longer exported or idle: no bytes. */
 		for (size_t i = 0; delta && i < redir_resources.n; i++) {
 			struct redir_res *r = RES(i);
 			size_t t;
 
-			if (r->pub.server != server || r->pub.load_set)
+			if (r->pub.server != server)
 				continue;
 			for (t = 0; t < stt->ntargets; t++)
 				if (strcmp(stt->targets[t].name, r->pub.target) == 0)
 					break;
-			if (t == stt->ntargets)
+			if (t < stt->ntargets)
+				continue;
+			r->pub.byte_rate = r->pub.cmd_rate = 0;
+			if (!r->pub.load_set)
 				r->pub.load = 0;
 		}
 		free(delta);
@@ -215,17 +226,24 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 			}
 			listers[nlisters++] = (struct lister){r->pub.index, server};
 		}
-		/* A follower shows the leader's loads (etcd load/ keys). */
-		if (r->pub.server == server && !r->pub.load_set && rates && rates[i] != UINT64_MAX &&
+		/* A follower shows the leader's loads (etcd load/ keys).  A
+		 * server with a local tgtd control port measures there, with
+		 * commands as well as bytes. */
+		if (r->pub.server == server && s->pub.tgt_control < 0 && rates && rates[i] != UINT64_MAX &&
 		    !REDIR_PASSIVE()) {
-			r->pub.load = rates[i];
+			r->pub.byte_rate = rates[i];
+			if (!r->pub.load_set)
+				r->pub.load = redir_weighted(r->pub.byte_rate, r->pub.cmd_rate);
 			loads_measured = 1;
 		}
 	}
 	/* Mapped here but no longer listed: no bytes (the server is the source). */
-	for (size_t i = 0; i < redir_resources.n && !REDIR_PASSIVE(); i++)
-		if (RES(i)->pub.server == server && !RES(i)->seen && !RES(i)->pub.load_set)
-			RES(i)->pub.load = 0;
+	for (size_t i = 0; i < redir_resources.n && !REDIR_PASSIVE() && s->pub.tgt_control < 0; i++)
+		if (RES(i)->pub.server == server && !RES(i)->seen) {
+			RES(i)->pub.byte_rate = 0;
+			if (!RES(i)->pub.load_set)
+				RES(i)->pub.load = 0;
+		}
 	redir_recount();
 	redir_idx_commit(); /* new targets' indexes, one commit per report */
 }

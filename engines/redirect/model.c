@@ -332,13 +332,17 @@ int redir_srv_rb_state(const struct redir_srv *s)
 		return REDIR_SRV_DOWN;
 	if (s->pub.admin == REDIR_ADMIN_DRAIN)
 		return REDIR_SRV_DRAIN;
+	/* A spare on standby is kept out of placement and rebalancing; once
+	 * it has taken over a failed server's resources it serves like any. */
+	if (s->pub.admin == REDIR_ADMIN_SPARE && !s->pub.nresources)
+		return REDIR_SRV_DRAIN;
 	return REDIR_SRV_UP;
 }
 
 void redir_recount(void)
 {
 	for (size_t i = 0; i < redir_servers.n; i++) {
-		SRV(i)->pub.load = 0;
+		SRV(i)->pub.load = SRV(i)->pub.host_load;
 		SRV(i)->pub.nresources = 0;
 	}
 	for (size_t i = 0; i < redir_resources.n; i++) {
@@ -348,6 +352,15 @@ void redir_recount(void)
 			s->pub.nresources++;
 			s->pub.load += RES(i)->pub.load;
 		}
+	}
+	for (size_t i = 0; i < redir_servers.n; i++)
+		if (!SRV(i)->pub.nresources)
+			SRV(i)->pub.spare_for = 0;
+	for (size_t i = 0; i < redir_resources.n; i++) {
+		struct redir_srv *s = redir_vec_find(&redir_servers, RES(i)->pub.server);
+
+		if (!s || redir_srv_rb_state(s) != REDIR_SRV_DOWN)
+			RES(i)->stranded = 0;
 	}
 }
 
@@ -434,6 +447,7 @@ struct redir_srv *redir_srv_add(uint32_t index, const char *name, const char *ho
 	s->pub.admin = admin;
 	s->cfg_admin = admin;
 	s->pub.oper = REDIR_OPER_UNKNOWN;
+	s->pub.cpu_pct = s->pub.mem_pct = -1;
 	s->pub.tgt_control = tgt;
 	s->pub.origin = origin;
 	s->pub.storage = storage;
@@ -467,6 +481,7 @@ struct redir_res *redir_res_add(uint32_t index, const char *target, uint32_t ser
 	snprintf(r->pub.target, sizeof(r->pub.target), "%s", target);
 	r->pub.server = server;
 	r->pub.pinned = pinned;
+	r->pub.fail_policy = REDIR_FAIL_STAY;
 	r->pub.origin = origin;
 	r->pub.storage = storage;
 	r->pub.mapped_since = time(NULL);
@@ -499,4 +514,47 @@ void redir_model_free(bool announce)
 	free(cli_hash.slot);
 	memset(&res_hash, 0, sizeof(res_hash));
 	memset(&cli_hash, 0, sizeof(cli_hash));
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+uint64_t redir_weighted(uint64_t bytes, uint64_t cmds)
+{
+	return sat_add(sat_mul(redir_cur_params.w_bytes, bytes), sat_mul(redir_cur_params.w_cmds, cmds));
+}
+
+static void host_load_of(struct redir_srv *s)
+{
+	s->pub.host_load = sat_add(s->pub.cpu_pct > 0 ? sat_mul(redir_cur_params.w_cpu, (uint64_t)s->pub.cpu_pct) : 0,
+	                           s->pub.mem_pct > 0 ? sat_mul(redir_cur_params.w_mem, (uint64_t)s->pub.mem_pct) : 0);
+}
+
+void redir_host_report(uint32_t server, int cpu_pct, int mem_pct)
+{
+	struct redir_srv *s = redir_vec_find(&redir_servers, server);
+
+	if (!s)
+		return;
+	s->pub.cpu_pct = cpu_pct;
+	s->pub.mem_pct = mem_pct;
+	host_load_of(s);
+	redir_recount();
+}
+
+void redir_reweigh(void)
+{
+	for (size_t i = 0; i < redir_resources.n; i++)
+		if (!RES(i)->pub.load_set)
+			RES(i)->pub.load = redir_weighted(RES(i)->pub.byte_rate, RES(i)->pub.cmd_rate);
+	for (size_t i = 0; i < redir_servers.n; i++)
+		host_load_of(SRV(i));
+	redir_recount();
 }

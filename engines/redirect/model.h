@@ -35,6 +35,7 @@ struct redir_res {
 	time_t agent_seen;    /* discovered rows: last time an agent listed it (or could not be asked) */
 	uint64_t shared_load; /* etcd leader: the load last written to etcd */
 	int shared_load_ok;   /* shared_load is in etcd */
+	int stranded;         /* reported as left on its failed server (REDIR_EV_RESOURCE_STRANDED) */
 };
 
 struct redir_vec {
@@ -112,6 +113,10 @@ void redir_heal_orphans(void);
 void redir_place(struct redir_res *r);
 int redir_run_rebalance(int trigger, bool force, bool record_empty);
 bool redir_plan_cooled_down(void);
+
+/* ---- creds.c: the portal's CHAP credentials ------------------------------ */
+void redir_creds_load(void);
+void redir_creds_free(void);
 
 /* ---- verbs.c: row removal and admin changes the config sync shares ------- */
 void redir_srv_remove(uint32_t index);

@@ -127,7 +127,10 @@ void redir_idx_commit(void)
 
 const char *redir_admin_name(int a)
 {
-	return a == REDIR_ADMIN_DRAIN ? "drain" : a == REDIR_ADMIN_DOWN ? "down" : "up";
+	return a == REDIR_ADMIN_DRAIN   ? "drain"
+	       : a == REDIR_ADMIN_DOWN  ? "down"
+	       : a == REDIR_ADMIN_SPARE ? "spare"
+	                                : "up";
 }
 
 int redir_admin_parse(const char *s)
@@ -140,6 +143,8 @@ int redir_admin_parse(const char *s)
 		return REDIR_ADMIN_DRAIN;
 	if (strcmp(s, "down") == 0)
 		return REDIR_ADMIN_DOWN;
+	if (strcmp(s, "spare") == 0)
+		return REDIR_ADMIN_SPARE;
 	return 0;
 }
 
@@ -169,6 +174,8 @@ void redir_st_save_resource(const struct redir_res *r)
 	cm_state_set(redir_st(), k, r->pub.target);
 	snprintf(k, sizeof(k), "redir.resource.%u.pinned", r->pub.index);
 	cm_state_set(redir_st(), k, r->pub.pinned ? "1" : "0");
+	snprintf(k, sizeof(k), "redir.resource.%u.policy", r->pub.index);
+	redir_st_setf(k, "%d", r->pub.fail_policy);
 }
 
 /* The mapping of every resource, so a restart serves logins from where the
@@ -265,6 +272,12 @@ void redir_params_save(const struct redir_params *p)
 	redir_st_setf("redir.param.probe_timeout_ms", "%u", p->probe_timeout_ms);
 	redir_st_setf("redir.param.load_interval", "%u", p->load_interval_s);
 	redir_st_setf("redir.param.permanent", "%d", p->permanent);
+	redir_st_setf("redir.param.auth", "%d", p->auth);
+	redir_st_setf("redir.param.auth_lifetime", "%u", p->auth_lifetime_s);
+	redir_st_setf("redir.param.w_bytes", "%u", p->w_bytes);
+	redir_st_setf("redir.param.w_cmds", "%u", p->w_cmds);
+	redir_st_setf("redir.param.w_cpu", "%u", p->w_cpu);
+	redir_st_setf("redir.param.w_mem", "%u", p->w_mem);
 }
 
 unsigned redir_st_uint(const char *key, unsigned def)
@@ -372,7 +385,14 @@ void redir_load_persisted_resources(void)
 			cm_log(CM_LOG_WARNING, TAG, "state: ignoring bad resource row %u", rows.idx[i]);
 			continue;
 		}
-		redir_res_add(rows.idx[i], t, 0, pin && strcmp(pin, "1") == 0, REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
+		{
+			const char *pol = st_field("resource", rows.idx[i], "policy");
+			struct redir_res *r = redir_res_add(rows.idx[i], t, 0, pin && strcmp(pin, "1") == 0,
+			                                    REDIR_ORIGIN_SNMP, REDIR_ST_NONVOLATILE);
+
+			if (r && pol && atoi(pol) == REDIR_FAIL_MOVE)
+				r->pub.fail_policy = REDIR_FAIL_MOVE;
+		}
 	}
 	free(rows.idx);
 }

@@ -1,5 +1,6 @@
 /* plans.c: the redirect engine's plans (failover, rebalance, placement) and how they are applied. */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ int redir_rb_build(struct redir_rbctx *c)
 	for (size_t i = 0; i < redir_servers.n; i++) {
 		c->srv[i].capacity = SRV(i)->pub.capacity;
 		c->srv[i].state = redir_srv_rb_state(SRV(i));
+		c->srv[i].base = SRV(i)->pub.host_load;
 	}
 	for (size_t i = 0; i < redir_resources.n; i++) {
 		size_t p;
@@ -133,28 +135,122 @@ static void apply_plan(int trigger, const struct redir_plan *plan, const struct 
 		record_plan(trigger, plan, c);
 }
 
+/* The standby spare that takes a failed server's resources (seed 003
+ * [0088]): up, holding none, the largest capacity (lowest index on a tie). */
+static size_t standby_spare(size_t failed)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < redir_servers.n; i++) {
+		const struct redir_srv *s = SRV(i);
+
+		if (i == failed || s->pub.admin != REDIR_ADMIN_SPARE || s->pub.oper != REDIR_OPER_UP ||
+		    s->pub.nresources || !s->pub.capacity)
+			continue;
+		if (best == SIZE_MAX || s->pub.capacity > SRV(best)->pub.capacity)
+			best = i;
+	}
+	return best;
+}
+
+/* Highest load per unit of capacity over the servers that take resources,
+ * with the mapping as it is (plan NULL) or after plan. */
+static double rel_max(const struct redir_rbctx *c, const struct redir_plan *plan)
+{
+	uint64_t *load = calloc(redir_servers.n ? redir_servers.n : 1, sizeof(*load));
+	double max = 0;
+
+	if (!load)
+		return 0;
+	for (size_t i = 0; i < redir_servers.n; i++)
+		load[i] = c->srv[i].base;
+	for (size_t k = 0; k < c->nres; k++)
+		load[c->res[k].server] += c->res[k].load;
+	for (size_t i = 0; plan && i < plan->n_moves; i++) {
+		load[plan->moves[i].from] -= c->res[plan->moves[i].resource].load;
+		load[plan->moves[i].to] += c->res[plan->moves[i].resource].load;
+	}
+	for (size_t i = 0; i < redir_servers.n; i++)
+		if (c->srv[i].state == REDIR_SRV_UP && c->srv[i].capacity && (double)load[i] / c->srv[i].capacity > max)
+			max = (double)load[i] / c->srv[i].capacity;
+	free(load);
+	return max;
+}
+
+/* Every resource of the failed server that may move goes to the spare. */
+static int spare_plan(struct redir_rbctx *c, size_t failed, size_t spare, struct redir_plan *plan)
+{
+	if (!(plan->moves = calloc(c->nres ? c->nres : 1, sizeof(*plan->moves))))
+		return -ENOMEM;
+	plan->triggered = true;
+	plan->max_rel_before = rel_max(c, NULL);
+	for (size_t k = 0; k < c->nres; k++)
+		if (c->res[k].server == failed && !c->res[k].pinned)
+			plan->moves[plan->n_moves++] = (struct redir_move){
+			    .resource = (uint32_t)k, .from = (uint32_t)failed, .to = (uint32_t)spare};
+	c->srv[spare].state = REDIR_SRV_UP;
+	plan->max_rel_after = rel_max(c, plan);
+	return 0;
+}
+
+/* Resources left on a failed server (pinned with the stay policy, or no
+ * server could take them) are reported once until their server is back or
+ * they move. */
+static void report_stranded(uint32_t index)
+{
+	for (size_t i = 0; i < redir_resources.n; i++) {
+		struct redir_res *r = RES(i);
+
+		if (r->pub.server != index || r->stranded)
+			continue;
+		r->stranded = 1;
+		cm_log(CM_LOG_WARNING, TAG, "%s stays on failed server %u%s: logins get 0x0301", r->pub.target, index,
+		       r->pub.pinned && r->pub.fail_policy == REDIR_FAIL_STAY ? " (pinned, policy stay)" : "");
+		redir_emit(REDIR_EV_RESOURCE_STRANDED, r->pub.index, index, 0);
+	}
+}
+
 /* Moves the resources off one server that went down or is drained. */
 void redir_failover_server(uint32_t index, int trigger)
 {
 	struct redir_plan plan = {0};
 	struct redir_rbctx c;
-	size_t pos = redir_vec_pos(&redir_servers, index);
+	size_t pos = redir_vec_pos(&redir_servers, index), spare = SIZE_MAX;
+	bool failed = trigger == REDIR_TRIG_FAILOVER;
 	int rc;
 
 	if (pos >= redir_servers.n || SRV(pos)->pub.index != index || !SRV(pos)->pub.nresources || REDIR_PASSIVE())
 		return;
 	if (redir_rb_build(&c) < 0)
 		return;
-	rc = redir_failover(c.srv, redir_servers.n, c.res, c.nres, (uint32_t)pos, false, &plan);
+	/* Pinned resources whose policy is to follow a failure move like the rest. */
+	for (size_t k = 0; failed && k < c.nres; k++)
+		if (c.res[k].server == pos && c.res[k].pinned && RES(c.resmap[k])->pub.fail_policy == REDIR_FAIL_MOVE)
+			c.res[k].pinned = false;
+	if (failed)
+		spare = standby_spare(pos);
+	if (spare != SIZE_MAX)
+		rc = spare_plan(&c, pos, spare, &plan);
+	else
+		rc = redir_failover(c.srv, redir_servers.n, c.res, c.nres, (uint32_t)pos, false, &plan);
 	if (rc == -EHOSTUNREACH)
 		cm_log(CM_LOG_WARNING, TAG, "%s: no server is up to take its %u resources; logins get 0x0301",
 		       SRV(pos)->pub.name, SRV(pos)->pub.nresources);
 	else if (rc < 0)
 		cm_log(CM_LOG_ERR, TAG, "%s: failover failed: %s", SRV(pos)->pub.name, strerror(-rc));
-	else if (plan.n_moves)
+	else if (plan.n_moves) {
+		if (spare != SIZE_MAX) {
+			SRV(spare)->pub.spare_for = index;
+			cm_log(CM_LOG_NOTICE, TAG, "spare %s takes over %zu resources of %s", SRV(spare)->pub.name,
+			       plan.n_moves, SRV(pos)->pub.name);
+		}
 		apply_plan(trigger, &plan, &c, true);
+	}
 	redir_plan_free(&plan);
 	redir_rb_free(&c);
+	if (failed && (pos = redir_vec_pos(&redir_servers, index)) < redir_servers.n &&
+	    redir_srv_rb_state(SRV(pos)) == REDIR_SRV_DOWN)
+		report_stranded(index);
 }
 
 /* Resources stuck on servers that cannot take them (all servers were down

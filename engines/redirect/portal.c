@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engines/redirect/redir_int.h"
+#include "iscsi/chap.h"
 #include "iscsi/pdu.h"
 #include "iscsi/textkeys.h"
 #include "common/evloop.h"
@@ -35,6 +36,8 @@
 #define FREE_CONNS_MAX 64
 
 enum cstate { C_LOGIN, C_FFP, C_LINGER };
+/* The portal's CHAP (target authenticates initiator, RFC 7143 12.1.3). */
+enum cauth { A_OFF, A_START, A_METHOD, A_CHALLENGED, A_DONE };
 
 struct conn {
 	int fd;
@@ -54,6 +57,10 @@ struct conn {
 	/* login */
 	bool started, discovery;
 	char initiator[REDIR_NAME_MAX];
+	char target[REDIR_NAME_MAX];
+	enum cauth auth;
+	uint8_t chap_id;
+	uint8_t chap_c[CHAP_CHALLENGE_LEN];
 	uint8_t isid[6];
 	uint32_t statsn, expcmdsn;
 	size_t peer_mrdsl;
@@ -79,6 +86,88 @@ static struct redir_portal_limits lim;
 static unsigned int sweep_timer;
 static uint16_t next_tsih = 1;
 static uint32_t next_ttt;
+
+/* Initiators that passed the portal's CHAP, by name and source address:
+ * the seed's session with the redirector ([0062], [0067]), whose
+ * credentials cover the connections that follow, so a login from there
+ * need not repeat CHAP with the portal for sanRedirAuthLifetime.  libiscsi
+ * needs it: it keeps its CHAP state across a redirect, so after a CHAP
+ * exchange with the portal its login at the server carries no
+ * InitiatorName; it passes the portal's CHAP in its discovery session. */
+#define AUTH_MEMO_MAX 1024
+struct auth_memo {
+	char initiator[REDIR_NAME_MAX];
+	struct sockaddr_storage src;
+	time_t until; /* CLOCK_MONOTONIC seconds */
+};
+static struct auth_memo *memo;
+static size_t nmemo;
+
+static time_t mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+static struct auth_memo *memo_find(const char *ini, const struct sockaddr_storage *src)
+{
+	for (size_t i = 0; i < nmemo; i++)
+		if (same_host(&memo[i].src, src) && strcmp(memo[i].initiator, ini) == 0)
+			return &memo[i];
+	return NULL;
+}
+
+static void memo_note(const char *ini, const struct sockaddr_storage *src)
+{
+	const struct redir_params *p = redir_params();
+	struct auth_memo *m;
+
+	if (!p || !p->auth_lifetime_s)
+		return;
+	if (!memo && !(memo = calloc(AUTH_MEMO_MAX, sizeof(*memo))))
+		return;
+	if (!(m = memo_find(ini, src))) {
+		if (nmemo < AUTH_MEMO_MAX) {
+			m = &memo[nmemo++];
+		} else {
+			/* Full: the entry that ends first goes. */
+			m = &memo[0];
+			for (size_t i = 1; i < nmemo; i++)
+				if (memo[i].until < m->until)
+					m = &memo[i];
+		}
+		snprintf(m->initiator, sizeof(m->initiator), "%s", ini);
+		m->src = *src;
+	}
+	m->until = mono_s() + (time_t)p->auth_lifetime_s;
+}
+
+static bool memo_ok(const char *ini, const struct sockaddr_storage *src)
+{
+	const struct auth_memo *m = memo_find(ini, src);
+
+	return m && m->until > mono_s();
+}
+
+void redir_portal_auth_forget(void)
+{
+	nmemo = 0;
+}
 
 unsigned int redir_portal_nconns(void)
 {
@@ -416,6 +505,117 @@ static int answer_keys(struct conn *c, const struct tk_pair *kv, size_t n, struc
 	return 0;
 }
 
+/* A normal session's login, once the portal has nothing more to ask: the mapped server's address, or why not. */
+static int route(struct conn *c, const struct pdu_login_req *rq)
+{
+	char addr[REDIR_HOST_MAX + 16], buf[REDIR_HOST_MAX + 32];
+	struct tk_buf b;
+	int status = redir_route_login(c->target, c->initiator, c->isid, &c->peer, addr, sizeof(addr));
+
+	if (status == PDU_LOGIN_REDIRECT_TEMP || status == PDU_LOGIN_REDIRECT_PERM) {
+		tk_buf_init(&b, buf, sizeof(buf));
+		if (tk_add(&b, "TargetAddress", addr) < 0)
+			return login_final(c, rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
+		return login_final(c, rq, status, b.buf, b.len);
+	}
+	return login_final(c, rq, status, NULL, 0);
+}
+
+/* 0x0201 for the initiator; why goes to the log with the names, never a secret. */
+static int auth_fail(struct conn *c, const struct pdu_login_req *rq, const char *user, const char *why)
+{
+	redir_counters_mut()->auth_failures++;
+	cm_log(CM_LOG_NOTICE, TAG, "CHAP login of %s (user %s) refused: %s", c->initiator, user ? user : "-", why);
+	return login_final(c, rq, PDU_LOGIN_AUTH_FAILED, NULL, 0);
+}
+
+/* One security-stage step of CHAP with the initiator: the method, then the
+ * algorithm and our challenge, then its name and response.  The response
+ * is checked against the credential table; the challenge is fresh per
+ * connection and never reused.  Returns 1 when authenticated (nothing sent
+ * yet), 0 when the step was answered, -1 when the connection is gone. */
+static int chap_step(struct conn *c, const struct pdu_login_req *rq, const struct tk_pair *kv, size_t n)
+{
+	char buf[512], hex[2 * CHAP_CHALLENGE_LEN + 3], secret[REDIR_CHAP_SECRET_MAX + 1];
+	uint8_t rsp[CHAP_RSP_LEN], want[CHAP_RSP_LEN];
+	const char *v, *user;
+	struct tk_buf b;
+	size_t rlen;
+	int sl;
+
+	if (rq->csg != PDU_STAGE_SECURITY)
+		return auth_fail(c, rq, NULL, "the initiator skipped the security stage");
+	tk_buf_init(&b, buf, sizeof(buf));
+	switch (c->auth) {
+	case A_START:
+		if (!(v = tk_get(kv, n, "AuthMethod")) || !list_has(v, "CHAP"))
+			return auth_fail(c, rq, NULL, "CHAP not offered");
+		if (tk_add(&b, "AuthMethod", "CHAP") < 0)
+			return login_final(c, rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
+		c->auth = A_METHOD;
+		/* An initiator may name the algorithm in the same PDU. */
+		if (!tk_get(kv, n, "CHAP_A"))
+			break;
+		/* fall through */
+	case A_METHOD:
+		if (!(v = tk_get(kv, n, "CHAP_A")) || !list_has(v, "5"))
+			return auth_fail(c, rq, NULL, "no CHAP_A=5 (MD5)");
+		if (chap_random(&c->chap_id, 1) < 0 || chap_random(c->chap_c, sizeof(c->chap_c)) < 0)
+			return login_final(c, rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
+		chap_encode(c->chap_c, sizeof(c->chap_c), hex);
+		if (tk_add(&b, "CHAP_A", "5") < 0 || tk_addf(&b, "CHAP_I", "%u", c->chap_id) < 0 ||
+		    tk_add(&b, "CHAP_C", hex) < 0)
+			return login_final(c, rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
+		c->auth = A_CHALLENGED;
+		break;
+	case A_CHALLENGED:
+		user = tk_get(kv, n, "CHAP_N");
+		if (!user || !(v = tk_get(kv, n, "CHAP_R")))
+			return auth_fail(c, rq, user, "no CHAP_N or CHAP_R");
+		/* The portal redirects or serves discovery only: it has no
+		 * identity of its own to prove, so mutual CHAP is not offered. */
+		if (tk_get(kv, n, "CHAP_I") || tk_get(kv, n, "CHAP_C"))
+			return auth_fail(c, rq, user, "mutual CHAP asked for; the portal does not offer it");
+		if (chap_decode(v, rsp, sizeof(rsp), &rlen) < 0 || rlen != CHAP_RSP_LEN)
+			return auth_fail(c, rq, user, "malformed CHAP_R");
+		sl = redir_cred_secret(user, c->initiator, secret, sizeof(secret));
+		if (sl < 0)
+			return auth_fail(c, rq, user,
+			                 sl == -EACCES ? "the credential belongs to another initiator"
+			                               : "unknown user");
+		chap_response(c->chap_id, secret, (size_t)sl, c->chap_c, sizeof(c->chap_c), want);
+		memset(secret, 0, sizeof(secret));
+		/* A challenge answers once. */
+		memset(c->chap_c, 0, sizeof(c->chap_c));
+		if (!chap_equal(rsp, want, CHAP_RSP_LEN))
+			return auth_fail(c, rq, user, "wrong response");
+		c->auth = A_DONE;
+		memo_note(c->initiator, &c->peer);
+		return 1;
+	default: return login_final(c, rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
+	}
+	/* Still in the security stage: T=0 keeps the initiator here. */
+	if (send_login_rsp(c, rq, 0, false, 0, 0, b.buf, b.len) < 0)
+		return -1;
+	return flush_out(c) < 0 ? -1 : 0;
+}
+
+/* The discovery session enters full feature phase. */
+static int enter_ffp(struct conn *c, const struct pdu_login_req *rq, const struct tk_buf *b)
+{
+	uint16_t tsih = next_tsih++;
+
+	if (!next_tsih)
+		next_tsih = 1;
+	if (send_login_rsp(c, rq, 0, true, rq->nsg, tsih, b->buf, b->len) < 0)
+		return -1;
+	c->state = C_FFP;
+	lq_remove(c);
+	deadline_in(c, IDLE_MS);
+	redir_note_discovery(c->initiator, c->isid, &c->peer);
+	return flush_out(c);
+}
+
 static int on_login(struct conn *c, const struct pdu *p)
 {
 	struct tk_pair kv[MAX_PAIRS];
@@ -443,6 +643,7 @@ static int on_login(struct conn *c, const struct pdu *p)
 		const char *ini = tk_get(kv, n, "InitiatorName");
 		const char *type = tk_get(kv, n, "SessionType");
 		const char *target = tk_get(kv, n, "TargetName");
+		const struct redir_params *par = redir_params();
 
 		c->started = true;
 		memcpy(c->isid, rq.isid, 6);
@@ -454,40 +655,40 @@ static int on_login(struct conn *c, const struct pdu *p)
 		} else if (type && strcmp(type, "Normal") != 0) {
 			return login_final(c, &rq, PDU_LOGIN_UNSUPPORTED_SESSION, NULL, 0);
 		} else {
-			char addr[REDIR_HOST_MAX + 16];
-
-			if (!target || !*target)
+			if (!target || !*target || strlen(target) >= sizeof(c->target))
 				return login_final(c, &rq, PDU_LOGIN_MISSING_PARAM, NULL, 0);
-			status = redir_route_login(target, c->initiator, c->isid, &c->peer, addr, sizeof(addr));
-			if (status == PDU_LOGIN_REDIRECT_TEMP || status == PDU_LOGIN_REDIRECT_PERM) {
-				tk_buf_init(&b, buf, sizeof(buf));
-				if (tk_add(&b, "TargetAddress", addr) < 0)
-					return login_final(c, &rq, PDU_LOGIN_TARGET_ERROR, NULL, 0);
-				return login_final(c, &rq, status, b.buf, b.len);
-			}
-			return login_final(c, &rq, status, NULL, 0);
+			snprintf(c->target, sizeof(c->target), "%s", target);
 		}
+		c->auth = par && par->auth == REDIR_AUTH_CHAP ? A_START : A_OFF;
+		/* A discovery session always authenticates: it is the session. */
+		if (c->auth == A_START && !c->discovery && memo_ok(c->initiator, &c->peer))
+			c->auth = A_DONE;
+		if (c->auth != A_START && !c->discovery)
+			return route(c, &rq);
+	}
+
+	tk_buf_init(&b, buf, sizeof(buf));
+	if (c->auth != A_OFF && c->auth != A_DONE) {
+		if ((rc = chap_step(c, &rq, kv, n)) <= 0)
+			return rc;
+		/* Authenticated: a normal login goes on to its server, which
+		 * authenticates the initiator again with its own account. */
+		if (!c->discovery)
+			return route(c, &rq);
+		if (rq.transit && rq.nsg == PDU_STAGE_FULL_FEATURE)
+			return enter_ffp(c, &rq, &b);
+		if (send_login_rsp(c, &rq, 0, rq.transit, rq.nsg, 0, NULL, 0) < 0)
+			return -1;
+		return flush_out(c);
 	}
 
 	/* Discovery session negotiation. */
-	tk_buf_init(&b, buf, sizeof(buf));
 	status = answer_keys(c, kv, n, &b,
 	                     rq.csg == PDU_STAGE_OPERATIONAL || (rq.transit && rq.nsg == PDU_STAGE_OPERATIONAL));
 	if (status)
 		return login_final(c, &rq, status, NULL, 0);
-	if (rq.transit && rq.nsg == PDU_STAGE_FULL_FEATURE) {
-		uint16_t tsih = next_tsih++;
-
-		if (!next_tsih)
-			next_tsih = 1;
-		if (send_login_rsp(c, &rq, 0, true, rq.nsg, tsih, b.buf, b.len) < 0)
-			return -1;
-		c->state = C_FFP;
-		lq_remove(c);
-		deadline_in(c, IDLE_MS);
-		redir_note_discovery(c->initiator, c->isid, &c->peer);
-		return flush_out(c);
-	}
+	if (rq.transit && rq.nsg == PDU_STAGE_FULL_FEATURE)
+		return enter_ffp(c, &rq, &b);
 	if (send_login_rsp(c, &rq, 0, rq.transit, rq.nsg, 0, b.buf, b.len) < 0)
 		return -1;
 	return flush_out(c);
@@ -1007,6 +1208,9 @@ void redir_portal_stop(void)
 	while (conns)
 		conn_close(conns);
 	conn_free_all();
+	free(memo);
+	memo = NULL;
+	nmemo = 0;
 	cm_ev_cancel(sweep_timer);
 	sweep_timer = 0;
 }

@@ -342,6 +342,8 @@ static int rb_init(struct rb *r, const struct redir_rb_server *srv, size_t ns, c
 	r->was_touched = calloc(nr ? nr : 1, sizeof(*r->was_touched));
 	if (!r->load || !r->mv || !r->cur || !r->order || !r->pos || !r->blocked || !r->touched || !r->was_touched)
 		return -ENOMEM;
+	for (i = 0; i < ns; i++)
+		r->load[i] = srv[i].base;
 	for (i = 0; i < nr; i++) {
 		uint32_t s = res[i].server;
 

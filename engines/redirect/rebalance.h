@@ -16,6 +16,7 @@ enum redir_srv_state { REDIR_SRV_UP = 1, REDIR_SRV_DRAIN = 2, REDIR_SRV_DOWN = 3
 struct redir_rb_server {
 	uint32_t capacity; /* relative weight; 0 behaves like drain */
 	int state;         /* enum redir_srv_state */
+	uint64_t base;     /* load of its own that no move takes away (the host's CPU and memory) */
 };
 
 struct redir_rb_resource {

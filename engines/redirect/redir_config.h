@@ -10,7 +10,7 @@ struct sa_redir_server_cfg {
 	char *address; /* numeric IPv4 or IPv6 */
 	int port;
 	int capacity;
-	char *admin;     /* "up", "drain", "down" */
+	char *admin;     /* "up", "drain", "down", "spare" */
 	int tgt_control; /* local tgtd control port, -1 = none */
 	/* The server's own sanagent agent: its storage-side tables
 	 * list the targets (resources) and their byte counters (loads). */
@@ -26,6 +26,7 @@ struct sa_redir_resource_cfg {
 	char *target;
 	char *server; /* "" = the engine places it */
 	int pinned;
+	char *fail_policy; /* "stay" or "move": a pinned resource when its server fails */
 };
 
 /* redirect { etcd = { ... }; }: redirectors sharing mapping and server states. */
@@ -41,8 +42,11 @@ struct sa_redirect_config {
 	char **listen; /* "ADDR:PORT" or "[V6]:PORT"; none given = 127.0.0.1:3260 */
 	size_t nlisten;
 	int permanent;
-	int threshold; /* percent */
-	int interval;  /* s, 0 = no periodic rebalance */
+	char *auth;        /* "none" or "chap": what the portal asks of an initiator */
+	int auth_lifetime; /* s: a CHAP pass covers later logins from that initiator and address */
+	int weight_bytes, weight_commands, weight_cpu, weight_memory; /* server load terms (redir_params) */
+	int threshold;                                                /* percent */
+	int interval;                                                 /* s, 0 = no periodic rebalance */
 	int max_moves;
 	int probe_interval_ms;
 	int probe_timeout_ms;

@@ -41,6 +41,8 @@ int redir_portal_start(char *const *listen, size_t nlisten, const struct redir_p
                        size_t errlen);
 void redir_portal_set_limits(const struct redir_portal_limits *lim);
 void redir_portal_stop(void);
+/* Credentials changed: initiators authenticated before must pass CHAP again. */
+void redir_portal_auth_forget(void);
 unsigned int redir_portal_nconns(void);
 
 /* ---- sources.c: connections held per source address -------------------- */
@@ -82,5 +84,11 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 /* After every agent of a round reported: places new targets, drops
  * discovered ones no agent listed for grace_s, checks the threshold. */
 void redir_agent_round(unsigned int grace_s);
+/* A server's host figures from its agent's HOST-RESOURCES-MIB (-1: unknown). */
+void redir_host_report(uint32_t server, int cpu_pct, int mem_pct);
+/* A resource's weighted load from its measured rates. */
+uint64_t redir_weighted(uint64_t bytes, uint64_t cmds);
+/* Weights changed: every measured load and host load again. */
+void redir_reweigh(void);
 
 #endif

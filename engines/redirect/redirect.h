@@ -17,7 +17,12 @@
 #define REDIR_NAME_MAX 224 /* iSCSI names are at most 223 octets */
 #define REDIR_HOST_MAX 64
 
-enum redir_admin { REDIR_ADMIN_UP = 1, REDIR_ADMIN_DRAIN = 2, REDIR_ADMIN_DOWN = 3 };
+/* spare (seed 003 [0088]): kept available but unused; it takes no resources
+ * until a server fails, and then all of that server's resources at once. */
+enum redir_admin { REDIR_ADMIN_UP = 1, REDIR_ADMIN_DRAIN = 2, REDIR_ADMIN_DOWN = 3, REDIR_ADMIN_SPARE = 4 };
+/* What a pinned resource does when its server fails: stay (unreachable until
+ * the server is back) or move like any other resource and stay pinned there. */
+enum redir_fail_policy { REDIR_FAIL_STAY = 1, REDIR_FAIL_MOVE = 2 };
 enum redir_oper { REDIR_OPER_UP = 1, REDIR_OPER_DOWN = 2, REDIR_OPER_UNKNOWN = 3 };
 /* Where a row came from: config rows are read-only over SNMP and vanish
  * when the config drops them; SNMP rows persist when nonVolatile. */
@@ -33,23 +38,28 @@ struct redir_server {
 	uint32_t capacity; /* relative weight, 1..1000000 */
 	int admin;         /* enum redir_admin */
 	int oper;          /* enum redir_oper, from health checks */
-	uint64_t load;     /* sum of its resources' loads, bytes/s */
+	uint64_t load;     /* its resources' loads plus its host load (weighted, see redir_params) */
 	uint32_t nresources;
 	time_t last_change;
 	uint64_t probes_ok, probes_failed;
 	char last_error[128];
-	int origin;      /* enum redir_origin */
-	int storage;     /* enum redir_storage */
-	int tgt_control; /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+	int origin;           /* enum redir_origin */
+	int storage;          /* enum redir_storage */
+	int tgt_control;      /* local tgtd control port (tgtadm -C) for loads and ending sessions, -1 = none */
+	uint32_t spare_for;   /* a spare that took over: the failed server's index, while it holds resources */
+	int cpu_pct, mem_pct; /* from its agent's HOST-RESOURCES-MIB: processor load, memory used; -1 unknown */
+	uint64_t host_load;   /* weight_cpu * cpu_pct + weight_memory * mem_pct: stays with the server */
 };
 
 struct redir_resource {
 	uint32_t index;
-	char target[REDIR_NAME_MAX]; /* the target's iSCSI name */
-	uint32_t server;             /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
-	uint64_t load;               /* bytes/s: measured from tgt, or SET by an external monitor */
-	int load_set;                /* 1 when the last load came from a SET */
+	char target[REDIR_NAME_MAX];  /* the target's iSCSI name */
+	uint32_t server;              /* mapped server index, 0 = none (logins get 0x0301 service unavailable) */
+	uint64_t load;                /* weight_bytes * bytes/s + weight_commands * commands/s, or SET by a monitor */
+	uint64_t byte_rate, cmd_rate; /* measured: bytes/s and SCSI commands/s */
+	int load_set;                 /* 1 when the last load came from a SET */
 	int pinned;
+	int fail_policy; /* enum redir_fail_policy */
 	time_t mapped_since;
 	uint64_t redirects;
 	int origin;
@@ -96,16 +106,24 @@ struct redir_params {
 	unsigned int probe_timeout_ms;  /* default 500: a failure is noticed within 1 s */
 	unsigned int load_interval_s;   /* how often loads are read from tgt */
 	int permanent;                  /* answer 0x0102 instead of 0x0101 */
+	int auth;                       /* enum redir_auth: what the portal asks of an initiator */
+	unsigned int auth_lifetime_s;   /* a CHAP pass at the portal covers later logins from there this long */
+	/* Server load (seed 003 [0095]): a weighted sum.  A resource's share,
+	 * which moves with it: w_bytes * bytes/s + w_cmds * commands/s; the
+	 * host's, which stays: w_cpu * CPU % + w_mem * memory used %. */
+	unsigned int w_bytes, w_cmds, w_cpu, w_mem;
 };
+#define REDIR_WEIGHT_MAX 1000000u
 
 struct redir_counters {
 	uint64_t connections;
 	uint64_t redirects;
 	uint64_t discovery_sessions;
-	uint64_t rejects;   /* unknown target (0x0203) or no server (0x0301) */
-	uint64_t malformed; /* connections closed for a malformed PDU */
-	uint64_t refused;   /* connections refused over the table or per-source limit */
-	uint64_t evicted;   /* unfinished logins closed to make room in a full table */
+	uint64_t rejects;       /* unknown target (0x0203) or no server (0x0301) */
+	uint64_t malformed;     /* connections closed for a malformed PDU */
+	uint64_t refused;       /* connections refused over the table or per-source limit */
+	uint64_t evicted;       /* unfinished logins closed to make room in a full table */
+	uint64_t auth_failures; /* logins answered 0x0201 by the portal's CHAP */
 };
 
 /* Engine ops for the registry (start/reload/stop). */
@@ -152,6 +170,7 @@ struct redir_resource_spec {
 	uint32_t server; /* 0 = let the engine place it */
 	int pinned;
 	int storage;
+	int fail_policy; /* 0 = stay */
 };
 int redir_resource_validate(uint32_t index, const struct redir_resource_spec *spec);
 /* Rows the same SET request creates, which a validate function takes as
@@ -169,10 +188,47 @@ int redir_resource_validate_move(uint32_t index, uint32_t server);
 int redir_resource_move(uint32_t index, uint32_t server); /* manual move: ends its sessions on the old server */
 int redir_resource_set_load(uint32_t index, uint64_t load);
 int redir_resource_set_pinned(uint32_t index, int pinned);
+int redir_resource_validate_fail_policy(uint32_t index, int policy);
+int redir_resource_set_fail_policy(uint32_t index, int policy); /* a pinned row on a failed server moves at once */
 
 int redir_params_validate(const struct redir_params *p);
 int redir_params_set(const struct redir_params *p);
 int redir_rebalance_now(void); /* manual trigger: plans and applies asynchronously */
+
+/* The portal's CHAP (creds.c): seed 003 keeps the clients' credentials in
+ * the redirector's own table and checks them before a login goes on to a
+ * server.  The server authenticates the initiator again with its own
+ * account: the portal never relays secrets. */
+enum redir_auth { REDIR_AUTH_NONE = 1, REDIR_AUTH_CHAP = 2 };
+#define REDIR_CHAP_USER_MAX 255
+#define REDIR_CHAP_SECRET_MIN 12 /* RFC 7143 12.1.3: at least 96 bits */
+#define REDIR_CHAP_SECRET_MAX 255
+struct redir_cred {
+	uint32_t index;
+	char user[REDIR_CHAP_USER_MAX + 1];
+	char initiator[REDIR_NAME_MAX]; /* "" = any initiator may use it */
+	int storage;                    /* enum redir_storage */
+};
+/* A row as a SET gives it, secret included (the handlers wipe it after the request). */
+struct redir_cred_spec {
+	uint32_t index;
+	char user[REDIR_CHAP_USER_MAX + 1];
+	char initiator[REDIR_NAME_MAX];
+	char secret[REDIR_CHAP_SECRET_MAX + 1];
+	int storage;
+};
+const struct redir_cred *redir_cred_find(uint32_t index);
+const struct redir_cred *redir_cred_next(uint32_t after);
+uint32_t redir_cred_next_index(void);
+/* The row with its secret, for a SET to change one column and to undo. 0 or -ENOENT. */
+int redir_cred_load(uint32_t index, struct redir_cred_spec *out);
+/* -EMSGSIZE: secret length; -EINVAL: a user, secret or initiator that cannot be used; -EEXIST: the user is another
+ * row's. */
+int redir_cred_validate(const struct redir_cred_spec *s);
+int redir_cred_put(const struct redir_cred_spec *s); /* creates or replaces; persists nonVolatile rows first */
+int redir_cred_delete(uint32_t index);
+/* The secret of user for initiator: its length, -ENOENT (no such user), -EACCES (bound to another initiator). */
+int redir_cred_secret(const char *user, const char *initiator, char *secret, size_t size);
 
 /* Redundancy: alone (state file), or leader/follower of redirectors sharing state through etcd. */
 enum redir_role { REDIR_ROLE_STANDALONE = 1, REDIR_ROLE_LEADER = 2, REDIR_ROLE_FOLLOWER = 3 };
@@ -186,6 +242,8 @@ enum redir_event_type {
 	REDIR_EV_REBALANCED,        /* a: plan index */
 	REDIR_EV_ROW_ADDED,         /* a: table (enum redir_table), b: index */
 	REDIR_EV_ROW_REMOVED,
+	REDIR_EV_RESOURCE_STRANDED, /* a: resource, b: its server, which failed; it stays there (pinned, or nowhere to
+	                               go) */
 };
 enum redir_table { REDIR_T_SERVER = 1, REDIR_T_RESOURCE, REDIR_T_CLIENT, REDIR_T_PLAN };
 struct redir_event {

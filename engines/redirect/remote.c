@@ -52,6 +52,12 @@ struct rsrv {
 	int busy, ok;
 	uint32_t index; /* the engine's server index, resolved at each round */
 	uint64_t gen;   /* this entry's generation: callbacks of a replaced entry are dropped */
+	/* the host walk in flight (HOST-RESOURCES-MIB) */
+	int hbusy;
+	uint32_t ram_row; /* hrStorageIndex of "Physical memory", 0 until seen */
+	uint64_t ram_size, ram_used;
+	int64_t cpu_sum;
+	unsigned int ncpu;
 };
 
 static const struct redir_agent_ops *ops;
@@ -306,6 +312,8 @@ static void target_done(int rc, const char *why, void *arg)
 		round_close();
 }
 
+static void host_walk(struct rsrv *r);
+
 static void round_tick(unsigned int id, void *arg)
 {
 	struct cm_snmpc_peer p;
@@ -327,6 +335,7 @@ static void round_tick(unsigned int id, void *arg)
 		r->index = redir_server_index_by_name(r->name);
 		if (!redir_server_find(r->index))
 			continue;
+		host_walk(r);
 		r->ncur = 0;
 		r->ok = 0;
 		peer_of(r, &p);
@@ -346,6 +355,102 @@ static void first_round(unsigned int id, void *arg)
 {
 	first_timer = 0;
 	round_tick(id, arg);
+}
+
+/* ---- the host's processor and memory load (HOST-RESOURCES-MIB) -------------
+ * The server's own agent runs under an snmpd, whose HOST-RESOURCES-MIB says
+ * how busy its host is: hrProcessorLoad (per processor, % over the last
+ * minute) and the hrStorageRam row of hrStorageTable.  The memory row is
+ * found by its description, net-snmp's "Physical memory" (hrStorageType is
+ * an OID, which the client does not pass on). */
+static const uint32_t hr_storage_entry[] = {1, 3, 6, 1, 2, 1, 25, 2, 3, 1};
+static const uint32_t hr_processor_load[] = {1, 3, 6, 1, 2, 1, 25, 3, 3, 1, 2};
+#define HR_STORAGE_LEN (sizeof(hr_storage_entry) / sizeof(uint32_t))
+#define HR_PROC_LEN (sizeof(hr_processor_load) / sizeof(uint32_t))
+enum { COL_HR_DESCR = 3, COL_HR_SIZE = 5, COL_HR_USED = 6 };
+
+static int storage_vb(const struct cm_snmpc_vb *vb, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+	uint32_t col, row;
+
+	if (!r)
+		return 1;
+	if (vb->oidlen != HR_STORAGE_LEN + 2)
+		return 0;
+	col = vb->oid[HR_STORAGE_LEN];
+	row = vb->oid[HR_STORAGE_LEN + 1];
+	/* Columns arrive in order: the description before the sizes. */
+	if (col == COL_HR_DESCR && !r->ram_row && vb->type == CM_SNMPC_STRING && vb->len == 15 &&
+	    memcmp(vb->str, "Physical memory", 15) == 0)
+		r->ram_row = row;
+	else if (col == COL_HR_SIZE && row == r->ram_row && vb->type == CM_SNMPC_INTEGER && vb->i > 0)
+		r->ram_size = (uint64_t)vb->i;
+	else if (col == COL_HR_USED && row == r->ram_row && vb->type == CM_SNMPC_INTEGER && vb->i >= 0)
+		r->ram_used = (uint64_t)vb->i;
+	return col > COL_HR_USED;
+}
+
+static int processor_vb(const struct cm_snmpc_vb *vb, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+
+	if (!r)
+		return 1;
+	if (vb->oidlen == HR_PROC_LEN + 1 && vb->type == CM_SNMPC_INTEGER && vb->i >= 0 && vb->i <= 100) {
+		r->cpu_sum += vb->i;
+		r->ncpu++;
+	}
+	return 0;
+}
+
+static void processor_done(int rc, const char *why, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+	int cpu, mem;
+
+	(void)why;
+	if (!r)
+		return;
+	r->hbusy = 0;
+	cpu = rc == 0 && r->ncpu ? (int)((r->cpu_sum + r->ncpu / 2) / r->ncpu) : -1;
+	mem =
+	    r->ram_size && r->ram_used <= r->ram_size ? (int)((r->ram_used * 100 + r->ram_size / 2) / r->ram_size) : -1;
+	if (r->index && redir_server_find(r->index))
+		redir_host_report(r->index, cpu, mem);
+}
+
+static void storage_done(int rc, const char *why, void *arg)
+{
+	struct rsrv *r = rsrv_by_gen((uint64_t)(uintptr_t)arg);
+	struct cm_snmpc_peer p;
+
+	(void)why;
+	if (!r)
+		return;
+	if (rc < 0)
+		r->ram_size = 0;
+	peer_of(r, &p);
+	if (!ops || ops->walk(&p, hr_processor_load, HR_PROC_LEN, processor_vb, processor_done, arg) < 0)
+		processor_done(-EIO, NULL, arg);
+}
+
+static void host_walk(struct rsrv *r)
+{
+	struct cm_snmpc_peer p;
+
+	if (r->hbusy)
+		return;
+	r->ram_row = 0;
+	r->ram_size = r->ram_used = 0;
+	r->cpu_sum = 0;
+	r->ncpu = 0;
+	peer_of(r, &p);
+	r->hbusy = 1;
+	if (ops->walk(&p, hr_storage_entry, HR_STORAGE_LEN, storage_vb, storage_done, (void *)(uintptr_t)r->gen) < 0) {
+		r->hbusy = 0;
+		redir_host_report(r->index, -1, -1);
+	}
 }
 
 /* ---- ending a moved resource's sessions on its old server ----------------- */

@@ -29,7 +29,7 @@ int redir_server_validate(uint32_t index, const struct redir_server_spec *spec)
 		return -EINVAL;
 	if (spec->capacity < 1 || spec->capacity > 1000000)
 		return -ERANGE;
-	if (spec->admin < REDIR_ADMIN_UP || spec->admin > REDIR_ADMIN_DOWN)
+	if (spec->admin < REDIR_ADMIN_UP || spec->admin > REDIR_ADMIN_SPARE)
 		return -EINVAL;
 	if (spec->storage != REDIR_ST_VOLATILE && spec->storage != REDIR_ST_NONVOLATILE)
 		return -EINVAL;
@@ -135,7 +135,7 @@ int redir_server_validate_admin(uint32_t index, int admin)
 {
 	if (!redir_vec_find(&redir_servers, index))
 		return -ENOENT;
-	if (admin < REDIR_ADMIN_UP || admin > REDIR_ADMIN_DOWN)
+	if (admin < REDIR_ADMIN_UP || admin > REDIR_ADMIN_SPARE)
 		return -EINVAL;
 	/* A follower takes it too: it goes to the leader through etcd. */
 	return 0;
@@ -151,7 +151,10 @@ void redir_srv_apply_admin(struct redir_srv *s, int admin)
 	       redir_admin_name(admin));
 	s->pub.admin = admin;
 	s->pub.last_change = time(NULL);
-	if (admin != REDIR_ADMIN_UP)
+	/* A server made a spare hands its resources on, as for a drain. */
+	if (admin == REDIR_ADMIN_SPARE)
+		redir_failover_server(index, REDIR_TRIG_DRAIN);
+	else if (admin != REDIR_ADMIN_UP)
 		redir_failover_server(index, admin == REDIR_ADMIN_DRAIN ? REDIR_TRIG_DRAIN : REDIR_TRIG_FAILOVER);
 	else
 		redir_heal_orphans();
@@ -239,6 +242,8 @@ int redir_resource_validate_in(uint32_t index, const struct redir_resource_spec 
 		return -ENOENT;
 	if (spec->pinned != 0 && spec->pinned != 1)
 		return -EINVAL;
+	if (spec->fail_policy && spec->fail_policy != REDIR_FAIL_STAY && spec->fail_policy != REDIR_FAIL_MOVE)
+		return -EINVAL;
 	if (spec->storage != REDIR_ST_VOLATILE && spec->storage != REDIR_ST_NONVOLATILE)
 		return -EINVAL;
 	return 0;
@@ -256,6 +261,8 @@ int redir_resource_create(uint32_t index, const struct redir_resource_spec *spec
 	r = redir_res_add(index, spec->target, spec->server, spec->pinned, REDIR_ORIGIN_SNMP, spec->storage);
 	if (!r)
 		return -ENOMEM;
+	if (spec->fail_policy)
+		r->pub.fail_policy = spec->fail_policy;
 	if (!r->pub.server)
 		redir_place(r);
 	redir_recount();
@@ -424,6 +431,13 @@ int redir_params_validate(const struct redir_params *p)
 		return -ERANGE;
 	if (p->permanent != 0 && p->permanent != 1)
 		return -EINVAL;
+	if (p->auth != REDIR_AUTH_NONE && p->auth != REDIR_AUTH_CHAP)
+		return -EINVAL;
+	if (p->auth_lifetime_s > 86400)
+		return -ERANGE;
+	if (p->w_bytes > REDIR_WEIGHT_MAX || p->w_cmds > REDIR_WEIGHT_MAX || p->w_cpu > REDIR_WEIGHT_MAX ||
+	    p->w_mem > REDIR_WEIGHT_MAX)
+		return -ERANGE;
 	return 0;
 }
 
@@ -431,10 +445,16 @@ void redir_params_apply(const struct redir_params *p)
 {
 	bool probes = p->probe_interval_ms != redir_cur_params.probe_interval_ms ||
 	              p->probe_timeout_ms != redir_cur_params.probe_timeout_ms;
+	bool weights = p->w_bytes != redir_cur_params.w_bytes || p->w_cmds != redir_cur_params.w_cmds ||
+	               p->w_cpu != redir_cur_params.w_cpu || p->w_mem != redir_cur_params.w_mem;
 	bool timers =
 	    p->interval_s != redir_cur_params.interval_s || p->load_interval_s != redir_cur_params.load_interval_s;
 
+	if (p->auth != redir_cur_params.auth || p->auth_lifetime_s != redir_cur_params.auth_lifetime_s)
+		redir_portal_auth_forget();
 	redir_cur_params = *p;
+	if (weights)
+		redir_reweigh();
 	if (!redir_running || REDIR_PASSIVE())
 		return;
 	if (timers)
@@ -461,5 +481,41 @@ int redir_params_set(const struct redir_params *p)
 		}
 	}
 	redir_params_apply(p);
+	return 0;
+}
+
+int redir_resource_validate_fail_policy(uint32_t index, int policy)
+{
+	if (!redir_vec_find(&redir_resources, index))
+		return -ENOENT;
+	if (policy != REDIR_FAIL_STAY && policy != REDIR_FAIL_MOVE)
+		return -EINVAL;
+	return 0;
+}
+
+/* Like the pin, the policy is an operational column: a config row takes it
+ * too, and keeps it until the config is reloaded. */
+int redir_resource_set_fail_policy(uint32_t index, int policy)
+{
+	struct redir_res *r = redir_vec_find(&redir_resources, index);
+	struct redir_srv *s;
+	char k[96];
+	int rc = redir_resource_validate_fail_policy(index, policy);
+
+	if (rc < 0)
+		return rc;
+	if (r->pub.origin == REDIR_ORIGIN_SNMP && r->pub.storage == REDIR_ST_NONVOLATILE && redir_st()) {
+		snprintf(k, sizeof(k), "redir.resource.%u.policy", index);
+		redir_st_setf(k, "%d", policy);
+		if ((rc = redir_st_commit()) < 0) {
+			redir_st_setf(k, "%d", r->pub.fail_policy);
+			return rc;
+		}
+	}
+	r->pub.fail_policy = policy;
+	/* Stranded on a failed server and now allowed to move: move it now. */
+	s = redir_vec_find(&redir_servers, r->pub.server);
+	if (policy == REDIR_FAIL_MOVE && r->pub.pinned && s && redir_srv_rb_state(s) == REDIR_SRV_DOWN)
+		redir_failover_server(s->pub.index, REDIR_TRIG_FAILOVER);
 	return 0;
 }

@@ -4,7 +4,8 @@
 # CRT key; two managers racing through two hosts on one base: etcd takes exactly one, the other change is refused
 # and reported (sanCluConflictTable, sanCluConflict at snmptrapd), never half-applied nor lost silently; a
 # restarted host adopts the current table; kill -9 of the writer while its transaction is out: etcd holds the old
-# or the whole new table and every host converges on it; etcd away: changes get inconsistentValue.
+# or the whole new table and every host converges on it, and the restarted writer puts its acknowledged change
+# there; etcd away: changes get inconsistentValue.
 . "$(dirname "$0")/lib.sh"
 sa_init clu-etcd
 sa_need etcd-server etcd
@@ -247,6 +248,9 @@ else fail "kill -9: etcd holds neither the old table nor the new: $now (old $bef
 start_host 2
 sa_wait_for 15 eval "[ \"\$(get 2 $C.1.9.0)\" = 1 ]" || fail "host 2 not serving after kill -9"
 sa_wait_for 5 in_step 1 2 3 || fail "host 2 after kill -9: $(view 2), others $(view 1)"
+now=$(etcd_crt | cut -d' ' -f2-)
+[ "$now" = "$new" ] || fail "host 2's change, acknowledged before the kill, is not in etcd after its restart: $now"
+echo "# host 2 restarted: its change is in etcd, every host in step"
 
 # ---- etcd away: a host boots from its state file, changes wait ----
 sa_stop_pid "${APID[3]}"

@@ -6,6 +6,12 @@
 #   host H    $(cl_ns H)       198.18.0.(10+i)  snmpd (161) + sanagentd: cluster role host, trap receiver on 162
 #   unit U    $(cl_ns U)       198.18.0.(100+j) tgtd (3260) + snmpd (161) + sanagentd: storage + cluster role unit
 #   manager   $CL_MG           198.18.0.250     snmptrapd (162): every snmpd forwards its notifications here (v2c)
+#   etcd      $CL_ETCD_NS      198.18.0.240     etcd (2379), only with CL_ETCD=1
+#
+# CL_ETCD=1 (set before cl_up): etcd mode.  A real etcd in a namespace of its own on the same network, and every
+# member's agent (hosts and units) with cluster.etcd pointing at it: etcd is the fabric services database, the CRT's
+# version is etcd's revision of its key, there is no peer sync.  The tests run unchanged in both modes (what differs
+# is said where it does: cl_etcd).
 #
 # Declare the members before cl_up:  CL_HOSTS=(108 110) CL_UNITS=(112 118)  (names: short words or numbers).
 # cl_up             namespaces, bridge, the manager's snmptrapd, each unit's tgtd (no targets).  Installs cl_down on
@@ -14,6 +20,9 @@
 # cl_tgt U ARGS     tgtadm on unit U's tgtd.  cl_target U TID IQN LUN...: a target with a 16 MiB LU per LUN
 #                   number (image $SA_TMP/cl-U-TID-LUN.img, scsi_id $(cl_scsi_id U TID LUN): a designator of its
 #                   own), bound to every initiator (the unit's agent narrows it with enforce_acl).
+# CL_LOGINS=1 before cl_agents_up: every host's agent also runs the login engine (sanLoginTable) as its initiator
+#                   name: cl_login_err M ROW TARGET LUN: a login row up to TARGET LUN (a unit's portal) refused with
+#                   inconsistentValue by M's agent, nothing created.
 # cl_agent_up M [CLUSTER_MORE [SECTIONS]]   snmpd then sanagentd of member M (host or unit); CLUSTER_MORE goes into
 #                   its cluster section (poll_interval, sync_interval, granularity, ...: defaults below), SECTIONS
 #                   after it.  Returns once the agent serves through its snmpd.
@@ -28,6 +37,11 @@
 # cl_trap_seen PATTERN, cl_trap_count PATTERN: what the manager's snmptrapd logged (-On); cl_trap_count_from M
 #                   PATTERN: only what M's snmpd sent.
 # cl_guid M, cl_addr M, cl_iqn M (a host's initiator name), cl_state M (its state file).
+# cl_etcd: true in etcd mode.  cl_etcd_rev: the mod_revision of the CRT key in etcd (a read from the manager).
+# cl_etcd_pause / cl_etcd_resume: SIGSTOP / SIGCONT etcd (a transaction out stays unanswered meanwhile).
+# cl_etcd_unread M: etcd (paused) holds bytes from M it has not read: M's request is out, unanswered.
+# cl_settled M: M's change is where the mode puts it: in etcd mode M's version is etcd's revision of the CRT (its
+# transaction answered); in the embedded mode at once.  cl_mode: "etcd" or "embedded", for logs.
 # Users: $SA_V3_USER writes (authPriv only); $CL_SYNC_USER (authPriv, SHA/AES) is what the agents read each
 # other as and inform each other as: every snmpd has it read-only, every agent's trap receiver accepts it and
 # lists it in sync_users.  $CL_ROGUE_USER is known to the receivers but not a sync user (tests of the drop).
@@ -48,8 +62,11 @@ CL_MEMBER=$CL_MIB.1.2.1 CL_RES=$CL_MIB.1.3.1 CL_OWNER=$CL_MIB.1.4.1 CL_PEER=$CL_
 CL_CONFLICT=$CL_MIB.1.7.1
 CL_T_NEW=$CL_MIB.0.1 CL_T_GONE=$CL_MIB.0.2 CL_T_CHANGED=$CL_MIB.0.3 CL_T_CONFLICT=$CL_MIB.0.4
 CL_T_UNREACH=$CL_MIB.0.5 CL_T_LOST=$CL_MIB.0.6
-: "${CL_HOSTS:=}" "${CL_UNITS:=}"
-CL_SW= CL_MG= CL_TRAPD_PID=
+: "${CL_HOSTS:=}" "${CL_UNITS:=}" "${CL_ETCD:=}"
+CL_ETCD_ADDR=$CL_NET.240
+CL_ETCD_URL=http://$CL_ETCD_ADDR:2379
+CL_ETCD_CLUSTER=lab
+CL_SW= CL_MG= CL_TRAPD_PID= CL_ETCD_NS= CL_ETCD_PID=
 declare -gA CL_NS=() CL_ADDR=() CL_KIND=() CL_AGENT_PIDS=() CL_SNMPD_PIDS=() CL_TGTD_PIDS=() CL_CTL=() CL_VETH=()
 
 cl_in() {
@@ -96,9 +113,15 @@ cl_up() {
 	sa_need snmpd snmpd
 	sa_need snmptrapd snmptrapd
 	sa_need snmp snmpget snmpbulkwalk snmpset
+	if cl_etcd; then
+		sa_need etcd-server etcd
+		sa_need curl curl
+		sa_need python3 python3
+	fi
 	[ ${#CL_HOSTS[@]} -gt 0 ] || sa_fail "cl_up: CL_HOSTS is empty"
 	# Installed before the first namespace exists: a failure anywhere below still deletes what was made.
 	trap 'sa__rc=$?; cl_down; (exit $sa__rc); sa_cleanup' EXIT
+	if cl_etcd; then CL_ETCD_NS=cl-etcd-$$; fi
 	CL_SW=cl-sw-$$ CL_MG=cl-mg-$$
 	ip netns add "$CL_SW" 2>/dev/null || {
 		CL_SW=
@@ -114,14 +137,17 @@ cl_up() {
 		CL_KIND[$m]=unit CL_ADDR[$m]=$CL_NET.$((100 + i)) CL_NS[$m]=cl-$m-$$
 		i=$((i + 1))
 	done
-	ip netns add "$CL_MG" || sa_fail "cannot create namespace $CL_MG"
-	for m in "${!CL_NS[@]}"; do ip netns add "${CL_NS[$m]}" || sa_fail "cannot create namespace ${CL_NS[$m]}"; done
-	for ns in "$CL_SW" "$CL_MG" "${CL_NS[@]}"; do
+	for ns in "$CL_MG" $CL_ETCD_NS "${CL_NS[@]}"; do ip netns add "$ns" || sa_fail "cannot create namespace $ns"; done
+	for ns in "$CL_SW" "$CL_MG" $CL_ETCD_NS "${CL_NS[@]}"; do
 		cl_in "$ns" ip link set lo up || sa_fail "cannot bring up lo in $ns"
 	done
 	cl_in "$CL_SW" ip link add br0 type bridge && cl_in "$CL_SW" ip link set br0 up || sa_fail "cannot create br0"
 	cl__leg "$CL_MG" "$CL_MGA" manager
 	for m in "${!CL_NS[@]}"; do cl__leg "${CL_NS[$m]}" "${CL_ADDR[$m]}" "$m"; done
+	if cl_etcd; then
+		cl__leg "$CL_ETCD_NS" "$CL_ETCD_ADDR" etcd
+		cl__etcd_start
+	fi
 
 	# Each unit: tgtd on its address, a private control port; targets come from the test (cl_target).
 	for m in ${CL_UNITS[@]+"${CL_UNITS[@]}"}; do
@@ -159,12 +185,47 @@ cl_down() {
 	done
 	[ -n "$CL_TRAPD_PID" ] && sa_stop_pid "$CL_TRAPD_PID"
 	CL_TRAPD_PID=
-	for ns in "$CL_MG" "${CL_NS[@]}" "$CL_SW"; do
+	if [ -n "$CL_ETCD_PID" ]; then
+		kill -CONT "$CL_ETCD_PID" 2>/dev/null # a paused etcd does not stop
+		sa_stop_pid "$CL_ETCD_PID"
+	fi
+	CL_ETCD_PID=
+	for ns in "$CL_MG" "$CL_ETCD_NS" "${CL_NS[@]}" "$CL_SW"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
-	CL_SW= CL_MG=
+	CL_SW= CL_MG= CL_ETCD_NS=
 	CL_NS=()
 	return 0
+}
+
+# ---- etcd mode ------------------------------------------------------------------------------------------------
+cl_etcd() { [ -n "$CL_ETCD" ] && [ "$CL_ETCD" != 0 ]; }
+cl__etcd_healthy() { cl_in "$CL_MG" curl -sf -m 1 "$CL_ETCD_URL/health" | grep -q '"health":"true"'; }
+cl__etcd_start() {
+	local peer=http://127.0.0.1:2380
+	ip netns exec "$CL_ETCD_NS" etcd --name lab --data-dir "$SA_TMP/cl-etcd" --listen-client-urls "$CL_ETCD_URL" \
+		--advertise-client-urls "$CL_ETCD_URL" --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+		--initial-cluster "lab=$peer" --heartbeat-interval 50 --election-timeout 500 >>"$SA_TMP/cl-etcd.log" 2>&1 &
+	CL_ETCD_PID=$!
+	sa_wait_for 20 cl__etcd_healthy || sa_fail "etcd did not become healthy at $CL_ETCD_URL"
+}
+cl_mode() { if cl_etcd; then echo etcd; else echo embedded; fi; }
+cl_settled() {
+	local v r
+	cl_etcd || return 0
+	v=$(cl_version "$1") && r=$(cl_etcd_rev) && [ "${v%% *}" = "$r" ]
+}
+# cl_etcd_unread M: etcd (paused) has bytes from M it has not read yet: M's request is out and unanswered.
+cl_etcd_unread() {
+	cl_in "$CL_ETCD_NS" ss -Htn state established "( sport = :2379 and dst ${CL_ADDR[$1]} )" | awk '$1 > 0 { f = 1 } END { exit !f }'
+}
+cl_etcd_pause() { kill -STOP "$CL_ETCD_PID"; }
+cl_etcd_resume() { kill -CONT "$CL_ETCD_PID"; }
+# The mod_revision of the CRT key (what sanCluVersion is on every member in step with etcd).
+cl_etcd_rev() {
+	cl_in "$CL_MG" curl -sf -m 2 -X POST "$CL_ETCD_URL/v3/kv/range" \
+		-d "{\"key\":\"$(printf '%s' "/sanagent/cluster/$CL_ETCD_CLUSTER/crt" | base64 -w0)\"}" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])' 2>/dev/null
 }
 
 # ---- units: targets and LUNs --------------------------------------------------------------------------------
@@ -265,9 +326,14 @@ cluster = {
   peer_user = { name = "$CL_SYNC_USER"; auth_passphrase = "$CL_SYNC_AUTH"; priv_passphrase = "$CL_SYNC_PRIV"; };
   sync_users = [ "$CL_SYNC_USER" ];
   members = ( $(cl__members) );${more:+
-  $more}
+  $more}$(cl_etcd && printf '\n  etcd = { endpoints = [ "%s" ]; cluster = "%s"; };' "$CL_ETCD_URL" "$CL_ETCD_CLUSTER")
 };
 EOF
+	# CL_LOGINS=1: hosts run the login engine (sanLoginTable) as their initiator name, so a login the CRT does not
+	# give them is refused at SET time.
+	if [ "$role" = host ] && [ "${CL_LOGINS:-0}" != 0 ]; then
+		echo "discovery = { login_initiator_name = \"$(cl_iqn "$m")\"; };"
+	fi
 	[ -z "$sections" ] || echo "$sections"
 }
 
@@ -412,6 +478,17 @@ cl_member_index() {
 	local g
 	g=$(cl_guid "$2" | sed 's/../& /g; s/ $//' | tr a-f A-F)
 	cl_walk "$1" "$CL_MEMBER.3" | grep -i "Hex-STRING: $g *\$" | sed -n "s/^.*\.\([0-9]*\) = .*/\1/p" | head -n 1
+}
+
+# cl_login_err M ROW UNIT TARGET LUN: M's agent refuses a login row (admin up) to TARGET LUN at UNIT's portal with
+# inconsistentValue; the row does not exist afterwards.
+CL_LOGIN=$SA_OID.3.1.1.8.1
+cl_login_err() {
+	local m=$1 row=$2 u=$3 t=$4 lun=$5 a
+	a=$(printf '%02X' ${CL_ADDR[$u]//./ })
+	cl_set_err inconsistentValue "$m" "$CL_LOGIN.2.$row" s "$t" "$CL_LOGIN.3.$row" i 1 "$CL_LOGIN.4.$row" x "$a" \
+		"$CL_LOGIN.5.$row" u 3260 "$CL_LOGIN.8.$row" u "$lun" "$CL_LOGIN.10.$row" i 1 "$CL_LOGIN.18.$row" i 4
+	[ -z "$(cl_get "$m" "$CL_LOGIN.2.$row")" ] || sa_fail "$m: the refused login row $row to $t LUN $lun exists"
 }
 
 # ---- CRT rows (sanCluResEntry: 3 type, 5 number, 6 parent, 7 ownership, 9 name; owners .1.4.1.2.ROW.HOST) --------

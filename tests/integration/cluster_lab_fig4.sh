@@ -5,15 +5,19 @@
 # Ownership is set by one SNMP SET on host 108's agent, as in the figure: 112 and its controllers shared by both
 # hosts, 116A1 dedicated to 108, 116A2 to 110, 116B1 shared, 118 with everything under it dedicated to 110.  Host 110
 # gets it by the push and pull of the sync: both CRTs (rows and owners) are identical, 110's version is 108's, and
-# the devices host 108 may use are 116A1 and 116B1 and nothing else; iscsi-ls from 108's initiator name is refused
+# the devices host 108 may use are 116A1 and 116B1 and nothing else: its agent refuses a login to 122A (and to
+# 116A2) with inconsistentValue; iscsi-ls from 108's initiator name is refused
 # 120 by unit 118's tgtd (the unit applies the CRT as target ACLs), from 110's it is admitted.
+# With CL_ETCD=1 (cluster_lab_fig4_etcd.sh) the same steps in etcd mode: 108's SET is an etcd transaction, 110 and
+# the units take the table from their watch, and the version both hold is etcd's revision of the CRT.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lab.bash"
 
-sa_init cluster_lab_fig4
+sa_init cluster_lab_fig4${CL_ETCD:+_etcd}
 sa_need libiscsi-bin iscsi-ls
 CL_HOSTS=(108 110) CL_UNITS=(112 118)
+CL_LOGINS=1
 cl_up
 C114A=$CL_IQN:c114a C114B=$CL_IQN:c114b C120=$CL_IQN:c120
 cl_target 112 1 "$C114A" 1 2
@@ -51,8 +55,9 @@ mapfile -t args < <(
 	cl_own_args "$D122A" 3 "$H110"
 )
 cl_set 108 "${args[@]}" >/dev/null || sa_fail "the Fig. 4 SET on 108 failed: $(cl_set 108 "${args[@]}" 2>&1)"
+sa_wait_for 5 cl_settled 108 || sa_fail "108's change not in etcd: 108 at $(cl_version 108), etcd at $(cl_etcd_rev)"
 v108=$(cl_version 108)
-sa_log "Fig. 4 set on 108: version $v108"
+sa_log "Fig. 4 set on 108 ($(cl_mode) mode): version $v108"
 
 same_version() { [ "$(cl_version 110)" = "$v108" ]; }
 sa_wait_for 5 same_version || sa_fail "110 has version $(cl_version 110), 108 has $v108"
@@ -87,6 +92,15 @@ done
 	sa_fail "108 may use devices$mine, want 116A1 ($D116A1) and 116B1 ($D116B1) only"
 sa_log "108 may use 116A1 and 116B1 and nothing else; 110 holds the same table"
 
+# 108's agent says so at login time: a login to 122A (120 LUN 1) or to 116A2 (114A LUN 2, a LUN of a target it
+# shares, dedicated to 110) is refused with inconsistentValue and counted in sanCluLoginsRefused.
+refused0=$(cl_get 108 "$CL_CTR.13.0")
+cl_login_err 108 1 118 "$C120" 1
+cl_login_err 108 2 112 "$C114A" 2
+[ "$(cl_get 108 "$CL_CTR.13.0")" -ge $((refused0 + 2)) ] ||
+	sa_fail "sanCluLoginsRefused on 108: $refused0 -> $(cl_get 108 "$CL_CTR.13.0"), want 2 more"
+sa_log "108's agent refuses logins to 122A and 116A2 (inconsistentValue), sanCluLoginsRefused $(cl_get 108 "$CL_CTR.13.0")"
+
 # And tgt says the same (unit 118 applies the CRT it got from the hosts as target ACLs): 108's initiator name is
 # refused 120, 110's is admitted.
 targets_of() {
@@ -96,4 +110,4 @@ targets_of() {
 acl_applied() { [ "$(targets_of 110 118)" = "$C120 " ] && [ "$(targets_of 108 118)" = "" ]; }
 sa_wait_for 10 acl_applied || sa_fail "iscsi-ls at unit 118: 108 sees '$(targets_of 108 118)', 110 sees '$(targets_of 110 118)'"
 sa_log "iscsi-ls as 108 at unit 118: 120 refused by tgt; as 110: '$(targets_of 110 118)'"
-echo "PASS: cluster_lab_fig4"
+echo "PASS: cluster_lab_fig4 ($(cl_mode) mode)"

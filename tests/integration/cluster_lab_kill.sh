@@ -5,11 +5,17 @@
 # whole table: the one before the change or the one after it, rows and owners exactly (a pull cut short by the
 # death is not adopted: the walk's closing version check fails), never a mix.  h1 restarts from its state file
 # (committed atomically before the SET answered: it holds its change) and all three converge on one table.
+# With CL_ETCD=1 (cluster_lab_kill_etcd.sh) the same in etcd mode, h1 being the etcd-connected writer: the kill
+# comes while its transaction is on its way or out, plus two rounds that pin the moment: "paused", etcd stopped
+# (SIGSTOP) from before the SET until after the kill, so the transaction is out and unanswered; "frozen", h1
+# stopped after the SET while etcd resumes and commits, then killed, so etcd has the change and h1 never read the
+# answer.  Survivors hold etcd's table at its revision, the old or the whole new; h1 restarts, writes its change to
+# etcd if etcd does not have it (its state file says the change was made on an older revision), and all converge.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lab.bash"
 
-sa_init cluster_lab_kill
+sa_init cluster_lab_kill${CL_ETCD:+_etcd}
 CL_HOSTS=(h1 h2 h3) CL_UNITS=(u)
 CL_SYNC_INTERVAL=2
 cl_up
@@ -37,30 +43,45 @@ sa_wait_for 5 same h1 h2 h3 || sa_fail "not all on h1's version"
 
 owner=$H1
 kept=0 took=0
-for delay in 0 0.01 0.03 0.06 0.1 0.15 0.25; do
+rounds=(0 0.01 0.03 0.06 0.1 0.15 0.25)
+if cl_etcd; then rounds+=(paused frozen); fi
+for delay in "${rounds[@]}"; do
 	sa_wait_for 5 same h1 h2 h3 || sa_fail "not converged before the round"
 	old=$(cl_crt h1) || sa_fail "no consistent copy of h1's table"
 	# All four devices move to the next host in one SET: a change of many rows, so a torn copy would show.
 	case $owner in "$H1") next=$H2 ;; "$H2") next=$H3 ;; *) next=$H1 ;; esac
 	mapfile -t args < <(for d in "${D[@]}"; do cl_own_args "$d" 3 "$next"; cl_unown_args "$d" "$owner"; done)
+	case $delay in paused | frozen) when=$delay rev0=$(cl_etcd_rev) && cl_etcd_pause ;; *) when="after ${delay}s" ;; esac
 	cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: devices to $next refused: $(cl_set h1 "${args[@]}" 2>&1)"
-	[ "$delay" = 0 ] || sleep "$delay" # the moment of the kill, not a wait
+	case $delay in
+	paused) sa_wait_for 5 cl_etcd_unread h1 || sa_fail "h1's transaction never reached the paused etcd" ;;
+	frozen)
+		sa_wait_for 5 cl_etcd_unread h1 || sa_fail "h1's transaction never reached the paused etcd"
+		kill -STOP "$(cl_agent_pid h1)"
+		cl_etcd_resume
+		committed() { [ "$(cl_etcd_rev)" -gt "$rev0" ]; }
+		sa_wait_for 5 committed || sa_fail "etcd did not commit h1's transaction once resumed"
+		;;
+	*) [ "$delay" = 0 ] || sleep "$delay" ;; # the moment of the kill, not a wait
+	esac
 	cl_agent_kill h1
+	[ "$delay" != paused ] || cl_etcd_resume
 	owner=$next
 	# With h1 dead nothing changes any more: each survivor's table is settled once two reads agree.
 	for m in h2 h3; do
 		a=$(cl_crt "$m") || sa_fail "$m: no consistent copy"
 		settled() { b=$(cl_crt "$1") && [ "$b" = "$a" ] || { a=$b; return 1; }; }
 		sa_wait_for 5 settled "$m" || sa_fail "$m's table keeps changing with h1 dead"
+		sa_wait_for 5 cl_settled "$m" || sa_fail "$m at $(cl_version "$m"), etcd's CRT at revision $(cl_etcd_rev)"
 		if [ "$a" = "$old" ]; then
-			sa_log "kill after ${delay}s: $m kept the table before the change"
+			sa_log "kill $when: $m kept the table before the change"
 			kept=$((kept + 1))
 		else
 			# the new table: every device owned by $next only, and nothing else differs from the old one
 			for d in "${D[@]}"; do
-				[ "$(cl_owners "$m" "$d")" = "$next" ] || sa_fail "kill after ${delay}s: $m holds a torn table: device $d owned by $(cl_owners "$m" "$d"), version $(cl_version "$m")"
+				[ "$(cl_owners "$m" "$d")" = "$next" ] || sa_fail "kill $when: $m holds a torn table: device $d owned by $(cl_owners "$m" "$d"), version $(cl_version "$m")"
 			done
-			sa_log "kill after ${delay}s: $m took the whole new table ($(cl_version "$m"))"
+			sa_log "kill $when: $m took the whole new table ($(cl_version "$m"))"
 			took=$((took + 1))
 		fi
 	done
@@ -73,6 +94,12 @@ for delay in 0 0.01 0.03 0.06 0.1 0.15 0.25; do
 	done
 done
 # How many pulls the kills cut short (their walk's version check failed, nothing adopted): evidence, not a condition.
-cut=$(cat "$SA_TMP/cl-h2-sanagentd.log" "$SA_TMP/cl-h3-sanagentd.log" | grep -c -e "moved during the walk" -e "pull from member .* given up")
-sa_log "7 kills during a push: survivors kept the old table $kept times, took the whole new one $took times, $cut pulls cut short and not adopted; no torn table; h1 restarted each time, its change kept, all three converged"
-echo "PASS: cluster_lab_kill"
+if cl_etcd; then
+	# What h1 found on restart: its change in etcd already, or put there by h1 after the restart.
+	resent=$(grep -c "re-applied\|still to write" "$SA_TMP/cl-h1-sanagentd.log")
+	sa_log "${#rounds[@]} kills of the etcd writer: survivors kept the old table $kept times, took the whole new one $took times; h1 put its change to etcd after $resent restarts; no torn table; h1's change kept, all three converged"
+else
+	cut=$(cat "$SA_TMP/cl-h2-sanagentd.log" "$SA_TMP/cl-h3-sanagentd.log" | grep -c -e "moved during the walk" -e "pull from member .* given up")
+	sa_log "7 kills during a push: survivors kept the old table $kept times, took the whole new one $took times, $cut pulls cut short and not adopted; no torn table; h1 restarted each time, its change kept, all three converged"
+fi
+echo "PASS: cluster_lab_kill ($(cl_mode) mode)"

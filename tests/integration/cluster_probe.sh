@@ -4,17 +4,20 @@
 # rows, unallocated, with sanCluNewDevice at the manager's snmptrapd; the same LU exported through two targets (the
 # same scsi_id, so the same VPD 0x83 NAA) is one device row with two paths; a LUN added with tgtadm appears within
 # one poll interval of its designator being readable; a LUN removed is kept, invalid, with sanCluDeviceGone; a unit
-# that does not answer counts probe failures, shows in the peer table and marks nothing gone.
+# that does not answer counts probe failures, shows in the peer table and marks nothing gone.  A second host, 110,
+# probes the unit too: the added LUN appears on both hosts as the same unallocated row, the removed one is invalid
+# on both.  With CL_ETCD=1 (cluster_probe_etcd.sh) the same steps in etcd mode: the hosts' probes write the CRT to
+# etcd by transaction and each host takes the other's finds from its watch.
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/cluster_lab.bash
 . "$(dirname "$0")/cluster_lab.bash"
 
-sa_init cluster_probe
+sa_init cluster_probe${CL_ETCD:+_etcd}
 POLL=3
 CL_POLL_INTERVAL=$POLL
-CL_HOSTS=(108) CL_UNITS=(112)
+CL_HOSTS=(108 110) CL_UNITS=(112)
 cl_up
 CA=$CL_IQN:ca CB=$CL_IQN:cb
 cl_target 112 1 "$CA" 1
@@ -61,6 +64,8 @@ p0=$(cl_get 108 "$CL_CTR.7.0")
 two_probes() { [ "$(cl_get 108 "$CL_CTR.7.0")" -ge $((p0 + 2)) ]; }
 sa_wait_for $((POLL * 3 + 2)) two_probes || sa_fail "sanCluProbes stays at $(cl_get 108 "$CL_CTR.7.0") (was $p0)"
 [ "$(cl_version 108)" = "$v0" ] || sa_fail "version moved from $v0 to $(cl_version 108) with nothing changed on the unit"
+settled() { cl_settled 108 && cl_settled 110 && [ "$(cl_version 110)" = "$v0" ]; }
+sa_wait_for 5 settled || sa_fail "108 at $(cl_version 108), 110 at $(cl_version 110), etcd at $(cl_etcd_rev)"
 sa_log "steady: version $v0 over two probes"
 
 # ---- a LUN added with tgtadm: a new unallocated device row within one poll interval ----
@@ -75,19 +80,23 @@ sa_wait_for $((POLL * 3)) new_row || sa_fail "LUN 1/3 never appeared on 108"
 el=$(($(sa_now_ms) - t0))
 [ "$el" -le $((POLL * 1000 + 1000)) ] || sa_fail "LUN 1/3 appeared $el ms after the unit served it: more than one poll interval ($POLL s)"
 [ "$(cl_get1 108 "$CL_RES.7.$D3" "$CL_RES.13.$D3")" = "1 1" ] || sa_fail "new device $D3 not unallocated and valid"
+# The same row on the other host: the same index, device GUID, unallocated and valid.
+g3=$(cl_get 108 "$CL_RES.2.$D3")
+on_110() { [ "$(cl_get1 110 "$CL_RES.2.$D3" "$CL_RES.6.$D3" "$CL_RES.7.$D3" "$CL_RES.13.$D3")" = "$g3 $RCA 1 1" ]; }
+sa_wait_for 5 on_110 || sa_fail "110's row $D3: $(cl_get1 110 "$CL_RES.2.$D3" "$CL_RES.6.$D3" "$CL_RES.7.$D3" "$CL_RES.13.$D3"), 108's: $g3 $RCA 1 1"
 sa_wait_for 5 new_traps $((ntrap + 1)) || sa_fail "no sanCluNewDevice for the new LUN"
 grep -A8 -- "$CL_T_NEW" "$SA_TMP/cl-snmptrapd.log" | grep -q "\.$D3 = " ||
 	sa_fail "no sanCluNewDevice names row $D3: $(grep -A8 -- "$CL_T_NEW" "$SA_TMP/cl-snmptrapd.log" | tail -12)"
-sa_log "LUN added: row $D3 after $el ms (poll interval $POLL s), sanCluNewDevice"
+sa_log "LUN added: row $D3 after $el ms (poll interval $POLL s), on 110 too, sanCluNewDevice"
 
 # ---- the LUN removed: kept, invalid, sanCluDeviceGone ----
 cl_tgt 112 --lld iscsi --op delete --mode logicalunit --tid 1 --lun 3 || sa_fail "tgtadm: delete LUN 3"
-invalid() { [ "$(cl_get 108 "$CL_RES.13.$D3")" = 2 ]; }
-sa_wait_for $((POLL * 3)) invalid || sa_fail "device $D3 still valid: $(cl_get 108 "$CL_RES.13.$D3")"
+invalid() { [ "$(cl_get 108 "$CL_RES.13.$D3")" = 2 ] && [ "$(cl_get 110 "$CL_RES.13.$D3")" = 2 ]; }
+sa_wait_for $((POLL * 3)) invalid || sa_fail "device $D3 still valid: on 108 $(cl_get 108 "$CL_RES.13.$D3"), on 110 $(cl_get 110 "$CL_RES.13.$D3")"
 gone_trap() { cl_trap_seen "$CL_T_GONE"; }
 sa_wait_for 5 gone_trap || sa_fail "no sanCluDeviceGone at snmptrapd"
 [ "$(cl_get 108 "$CL_RES.13.$D1")" = 1 ] || sa_fail "device $D1 lost its validity with LUN 3"
-sa_log "LUN removed: row $D3 kept, invalid, sanCluDeviceGone"
+sa_log "LUN removed: row $D3 kept, invalid on both hosts, sanCluDeviceGone"
 
 # ---- a unit that does not answer: failures counted, peer unreachable, nothing marked gone ----
 fails0=$(cl_get 108 "$CL_CTR.8.0")
@@ -103,4 +112,4 @@ cl_wait_agent 112
 back() { [ "$(cl_peer 108 "$U" 1)" = 2 ]; }
 sa_wait_for $((POLL * 3)) back || sa_fail "unit 112 answers again but its peer row says $(cl_peer 108 "$U" 1)"
 sa_log "silent unit: $(cl_get 108 "$CL_CTR.8.0") probe failures, peer unreachable then reachable, rows kept valid"
-echo "cluster_probe: OK"
+echo "cluster_probe: OK ($(cl_mode) mode)"

@@ -36,7 +36,7 @@ addr=$(col "$PATHS.3.1.2" | tr -d ' "')
 [ "$(sa_get1 "$PATHS.8.1.1" "$PATHS.8.1.2")" = "50 50" ] || sa_fail "default read shares not 50/50"
 [ "$(col "$PM.1.1.0")" = 2 ] || sa_fail "sanTeamNextIndex = $(col "$PM.1.1.0")"
 n=$(sa_walk "$PATHS" | wc -l)
-[ "$n" = 34 ] || sa_fail "sanPathTable walk has $n values, want 2 paths x 17 columns"
+[ "$n" = 48 ] || sa_fail "sanPathTable walk has $n values, want 2 paths x 24 columns"
 sa_log "tables: lab0 optimal, paths $(path_state 1)/$(path_state 2), walk of sanPathTable = $n values"
 
 # ---- I/O through the NBD export moves bytes on both paths ---------------------------

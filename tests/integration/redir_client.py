@@ -4,7 +4,10 @@
   redir_client.py discover HOST PORT        -> "N targets in P PDUs, T s" then "name<TAB>address" lines
   redir_client.py login HOST PORT TARGET    -> "status 0xSSSS address ADDR"
   redir_client.py garbage HOST PORT         -> "closed" when the portal drops a garbage PDU's connection
+  redir_client.py chaplogin HOST PORT TARGET USER SECRET
+                                            -> "status 0xSSSS address ADDR" after CHAP with the portal
 Exit 0 on a well-formed exchange, 1 otherwise."""
+import hashlib
 import socket
 import struct
 import sys
@@ -56,9 +59,9 @@ def parse_text(data):
 ISID = bytes([0x80, 0x12, 0x34, 0x56, 0x78, 0x9a])
 
 
-def login(s, pairs, csg=1, nsg=3):
+def login(s, pairs, csg=1, nsg=3, transit=True):
     data = keys(pairs)
-    flags = 0x80 | (csg << 2) | nsg
+    flags = (0x80 if transit else 0) | (csg << 2) | (nsg if transit else 0)
     s.sendall(bhs(0x43, flags, len(data), ISID + b"\0\0", 1, 0, 1, 0) + pad(data))
     h, d = recv_pdu(s)
     if h[0] & 0x3F != 0x23:
@@ -124,6 +127,26 @@ def normal_login(host, port, target):
     return 0
 
 
+def chap_login(host, port, target, user, secret):
+    s = socket.create_connection((host, port), timeout=10)
+    status, _, pairs = login(s, [("InitiatorName", INITIATOR), ("SessionType", "Normal"), ("TargetName", target),
+                                 ("AuthMethod", "CHAP,None")], csg=0, transit=False)
+    d = dict(pairs)
+    if status or d.get("AuthMethod") != "CHAP":
+        print(f"status {status:#06x} address {d.get('TargetAddress', '-')}")
+        return 0
+    status, _, pairs = login(s, [("CHAP_A", "5")], csg=0, transit=False)
+    d = dict(pairs)
+    if status or "CHAP_C" not in d:
+        print(f"status {status:#06x} address -")
+        return 0
+    challenge = bytes.fromhex(d["CHAP_C"][2:])
+    rsp = hashlib.md5(bytes([int(d["CHAP_I"])]) + secret.encode() + challenge).hexdigest()
+    status, _, pairs = login(s, [("CHAP_N", user), ("CHAP_R", "0x" + rsp)], csg=0, nsg=1)
+    print(f"status {status:#06x} address {dict(pairs).get('TargetAddress', '-')}")
+    return 0
+
+
 def garbage(host, port):
     s = socket.create_connection((host, port), timeout=10)
     # A BHS whose AHS length runs past its own area: the codec's -EPROTO.
@@ -148,6 +171,8 @@ def main():
         return discover(sys.argv[2], int(sys.argv[3]))
     if cmd == "login":
         return normal_login(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if cmd == "chaplogin":
+        return chap_login(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6])
     if cmd == "garbage":
         return garbage(sys.argv[2], int(sys.argv[3]))
     print(__doc__)

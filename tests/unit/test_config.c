@@ -715,6 +715,23 @@ START_TEST(test_redirect_limits)
 	expect_bad_at("redirect = {\n  login_timeout_ms = 99;\n};\n", 2, "out of range 100..600000");
 	expect_bad_at("redirect = {\n  max_connections = 100001;\n};\n", 2, "out of range 1..100000");
 	expect_bad_at("redirect = {\n  load_interval = 0;\n};\n", 2, "out of range 1..3600");
+	/* The portal's CHAP, the load weights, hot spares and failure policies. */
+	cfg = load_ok("redirect = { auth = \"CHAP\"; auth_lifetime = 0; weight_cpu = 1000000;\n"
+	              "  servers = ( { name = \"s1\"; address = \"127.0.0.1\"; admin = \"spare\"; } );\n"
+	              "  resources = ( { target = \"iqn.x:1\"; pinned = true; fail_policy = \"move\"; } ); };\n");
+	r = &cfg->redirect;
+	ck_assert_str_eq(r->auth, "chap");
+	ck_assert_int_eq(r->auth_lifetime, 0);
+	ck_assert_int_eq(r->weight_bytes, 1);
+	ck_assert_int_eq(r->weight_cpu, 1000000);
+	ck_assert_str_eq(r->servers[0].admin, "spare");
+	ck_assert_str_eq(r->resources[0].fail_policy, "move");
+	sa_config_free(cfg);
+	expect_bad_at("redirect = {\n  auth = \"pap\";\n};\n", 2, "redirect.auth");
+	expect_bad_at("redirect = {\n  weight_memory = 1000001;\n};\n", 2, "out of range 0..1000000");
+	expect_bad_at("redirect = {\n  auth_lifetime = 86401;\n};\n", 2, "out of range 0..86400");
+	expect_bad_at("redirect = {\n  resources = ( { target = \"iqn.x:1\";\n fail_policy = \"go\"; } );\n};\n", 3,
+	              "fail_policy");
 	expect_bad_at(
 	    "redirect = {\n  etcd = { endpoints = [ \"http://127.0.0.1:2379\" ];\n    lease_ttl = 61; };\n};\n", 3,
 	    "redirect.etcd.lease_ttl: 61 out of range 1..60");

@@ -9,9 +9,9 @@
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct redir_rb_server up1[3] = {
-    {1, REDIR_SRV_UP},
-    {1, REDIR_SRV_UP},
-    {1, REDIR_SRV_UP},
+    {1, REDIR_SRV_UP, 0},
+    {1, REDIR_SRV_UP, 0},
+    {1, REDIR_SRV_UP, 0},
 };
 
 /* Seed 003 [0098], Fig. 8A: first server 100+100, second 150+200, third 300+400. */
@@ -157,10 +157,10 @@ END_TEST
 START_TEST(never_onto_drain_or_down)
 {
 	struct redir_rb_server s[4] = {
-	    {1, REDIR_SRV_UP},
-	    {1, REDIR_SRV_DRAIN},
-	    {1, REDIR_SRV_DOWN},
-	    {1, REDIR_SRV_UP},
+	    {1, REDIR_SRV_UP, 0},
+	    {1, REDIR_SRV_DRAIN, 0},
+	    {1, REDIR_SRV_DOWN, 0},
+	    {1, REDIR_SRV_UP, 0},
 	};
 	struct redir_rb_resource r[8];
 	struct redir_rb_params prm = {REDIR_RB_DEFAULT_THRESHOLD, 10, false};
@@ -186,7 +186,7 @@ END_TEST
 
 START_TEST(capacity_weights)
 {
-	struct redir_rb_server s[2] = {{1, REDIR_SRV_UP}, {3, REDIR_SRV_UP}};
+	struct redir_rb_server s[2] = {{1, REDIR_SRV_UP, 0}, {3, REDIR_SRV_UP, 0}};
 	struct redir_rb_resource r[8];
 	struct redir_rb_params prm = {REDIR_RB_DEFAULT_THRESHOLD, 100, false};
 	struct redir_plan p;
@@ -229,7 +229,7 @@ END_TEST
 
 START_TEST(threshold_trigger)
 {
-	struct redir_rb_server s[2] = {{1, REDIR_SRV_UP}, {1, REDIR_SRV_UP}};
+	struct redir_rb_server s[2] = {{1, REDIR_SRV_UP, 0}, {1, REDIR_SRV_UP, 0}};
 	struct redir_rb_resource r[2] = {{100, 0, false}, {150, 1, false}};
 	struct redir_rb_params prm = {REDIR_RB_DEFAULT_THRESHOLD, 10, false};
 	struct redir_plan p;
@@ -278,10 +278,10 @@ END_TEST
 START_TEST(failover_moves_only_failed)
 {
 	struct redir_rb_server s[4] = {
-	    {1, REDIR_SRV_UP},
-	    {1, REDIR_SRV_DOWN},
-	    {2, REDIR_SRV_UP},
-	    {1, REDIR_SRV_DRAIN},
+	    {1, REDIR_SRV_UP, 0},
+	    {1, REDIR_SRV_DOWN, 0},
+	    {2, REDIR_SRV_UP, 0},
+	    {1, REDIR_SRV_DRAIN, 0},
 	};
 	struct redir_rb_resource r[20], before[20];
 	struct redir_plan p;
@@ -328,7 +328,7 @@ END_TEST
 
 START_TEST(failover_balances_by_capacity)
 {
-	struct redir_rb_server s[3] = {{1, REDIR_SRV_UP}, {2, REDIR_SRV_UP}, {5, REDIR_SRV_UP}};
+	struct redir_rb_server s[3] = {{1, REDIR_SRV_UP, 0}, {2, REDIR_SRV_UP, 0}, {5, REDIR_SRV_UP, 0}};
 	struct redir_rb_resource r[6];
 	struct redir_plan p;
 	uint32_t cnt[3] = {0, 0, 0};
@@ -404,6 +404,40 @@ static uint64_t rnd(void)
 
 /* Random instances: the invariants always hold, and the result is within
  * 5% of the lower bound total/capacity. */
+/* A server's own load (its host's CPU and memory) stays with it: the busy host gives its resources up first and
+ * takes fewest on failover. */
+START_TEST(host_base_load)
+{
+	struct redir_rb_server s[3] = {{1, REDIR_SRV_UP, 900}, {1, REDIR_SRV_UP, 100}, {1, REDIR_SRV_UP, 0}};
+	struct redir_rb_resource r[6];
+	struct redir_rb_params p = {.threshold_pct = 50, .max_moves = 10, .force = true};
+	struct redir_plan plan = {0};
+	size_t on0 = 0, i;
+
+	for (i = 0; i < 6; i++)
+		r[i] = (struct redir_rb_resource){100, i < 3 ? 0 : 1, false};
+	s[2].state = REDIR_SRV_DOWN;
+	ck_assert(redir_rb_imbalanced(s, 3, r, 6, 50));
+	ck_assert_int_eq(redir_rebalance(s, 3, r, 6, &p, &plan), 0);
+	check_plan(s, 3, r, 6, &plan, 10);
+	/* 900 + k*100 against 100 + (6-k)*100: k = 0 gives the lowest maximum, 900. */
+	for (i = 0; i < 6; i++)
+		on0 += r[i].server == 0;
+	ck_assert_uint_eq(on0, 0);
+	ck_assert(plan.max_rel_after == 900.0);
+	redir_plan_free(&plan);
+	/* Server 2 comes back with two resources and fails: both go to server 1 (600, then 700, below 900 + 100). */
+	s[2].state = REDIR_SRV_UP;
+	r[0].server = r[1].server = 2;
+	s[2].state = REDIR_SRV_DOWN;
+	ck_assert_int_eq(redir_failover(s, 3, r, 6, 2, false, &plan), 0);
+	ck_assert_uint_eq(plan.n_moves, 2);
+	ck_assert_uint_eq(plan.moves[0].to, 1);
+	ck_assert_uint_eq(plan.moves[1].to, 1);
+	redir_plan_free(&plan);
+}
+END_TEST
+
 START_TEST(random_instances)
 {
 	enum { NS = 20, NR = 4000 };
@@ -459,6 +493,7 @@ static Suite *rebalance_suite(void)
 	tcase_add_test(tc, failover_moves_only_failed);
 	tcase_add_test(tc, failover_balances_by_capacity);
 	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, host_base_load);
 	tcase_add_test(tc, random_instances);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engines/redirect/model.h"
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
 #include "iscsi/pdu.h"
@@ -121,6 +122,7 @@ static void setup(void)
 	r->listen = listen_on;
 	r->nlisten = 1;
 	r->threshold = 50;
+	r->weight_bytes = 1;
 	r->max_moves = 2;
 	r->probe_interval_ms = 300;
 	r->probe_timeout_ms = 500;
@@ -228,7 +230,7 @@ END_TEST
 
 START_TEST(test_drain_and_move)
 {
-	ck_assert_int_eq(redir_server_validate_admin(2, 4), -EINVAL);
+	ck_assert_int_eq(redir_server_validate_admin(2, 5), -EINVAL);
 	ck_assert_int_eq(redir_server_validate_admin(9, 2), -ENOENT);
 	ck_assert_int_eq(redir_server_set_admin(2, REDIR_ADMIN_DRAIN), 0);
 	ck_assert_uint_eq(redir_server_find(2)->nresources, 0);
@@ -335,6 +337,88 @@ static const char stat_out[] =
     "  1   0   3            0      0            0      0            0      0            0      0    0\n"
     "  1   1   3    232394784  56738    232386592  56736         4096      1         4096      1    1\n";
 
+/* Seed 003 [0088]: a spare takes nothing until a server fails, then all of that server's resources. */
+START_TEST(test_hot_spare)
+{
+	uint32_t n1, n2;
+
+	ck_assert_int_eq(redir_server_set_admin(3, REDIR_ADMIN_SPARE), 0);
+	ck_assert_uint_eq(redir_server_find(3)->nresources, 0); /* handed on, as for a drain */
+	ck_assert_int_eq(redir_resource_validate_move(1, 3), -EBUSY);
+	ck_assert_int_eq(redir_run_rebalance(REDIR_TRIG_MANUAL, true, true), 0);
+	ck_assert_uint_eq(redir_server_find(3)->nresources, 0);
+	n1 = redir_server_find(1)->nresources;
+	n2 = redir_server_find(2)->nresources;
+	nev = 0;
+	redir_server_probed(1, 0, "connect: refused");
+	ck_assert_uint_eq(redir_resource_find(1)->server, 3);
+	ck_assert_uint_eq(redir_resource_find(2)->server, 3);
+	ck_assert_uint_eq(redir_server_find(3)->nresources, n1); /* all of them, none spread to s2 */
+	ck_assert_uint_eq(redir_server_find(2)->nresources, n2);
+	ck_assert_uint_eq(redir_server_find(3)->spare_for, 1);
+	ck_assert_int_eq(count_ev(REDIR_EV_RESOURCE_REMAPPED), (int)n1);
+	ck_assert_int_eq(count_ev(REDIR_EV_RESOURCE_STRANDED), 0);
+	/* Engaged, it serves like any server; with nothing left it is on standby again. */
+	for (uint32_t r = 1; r <= 6; r++)
+		if (redir_resource_find(r)->server == 3)
+			ck_assert_int_eq(redir_resource_move(r, 2), 0);
+	ck_assert_uint_eq(redir_server_find(3)->spare_for, 0);
+	ck_assert_int_eq(redir_resource_validate_move(1, 3), -EBUSY);
+}
+END_TEST
+
+START_TEST(test_fail_policy)
+{
+	ck_assert_int_eq(redir_resource_set_pinned(3, 1), 0);
+	ck_assert_int_eq(redir_resource_set_pinned(4, 1), 0);
+	ck_assert_int_eq(redir_resource_validate_fail_policy(4, 3), -EINVAL);
+	ck_assert_int_eq(redir_resource_validate_fail_policy(99, 1), -ENOENT);
+	ck_assert_int_eq(redir_resource_set_fail_policy(4, REDIR_FAIL_MOVE), 0);
+	nev = 0;
+	redir_server_probed(2, 0, "connect: refused");
+	ck_assert_uint_eq(redir_resource_find(3)->server, 2); /* pinned, stay */
+	ck_assert_uint_ne(redir_resource_find(4)->server, 2);
+	ck_assert_int_eq(redir_resource_find(4)->pinned, 1);
+	ck_assert_int_eq(count_ev(REDIR_EV_RESOURCE_STRANDED), 1);
+	/* Once, not at every later failover round. */
+	redir_heal_orphans();
+	ck_assert_int_eq(count_ev(REDIR_EV_RESOURCE_STRANDED), 1);
+	ck_assert_int_eq(redir_resource_set_fail_policy(3, REDIR_FAIL_MOVE), 0);
+	ck_assert_uint_ne(redir_resource_find(3)->server, 2);
+}
+END_TEST
+
+START_TEST(test_portal_creds)
+{
+	struct redir_cred_spec c = {
+	    .index = 1, .user = "alice", .secret = "alice-secret-0123", .storage = REDIR_ST_VOLATILE};
+	char secret[REDIR_CHAP_SECRET_MAX + 1];
+
+	ck_assert_int_eq(redir_cred_put(&c), 0);
+	ck_assert_ptr_nonnull(redir_cred_find(1));
+	ck_assert_uint_eq(redir_cred_next_index(), 2);
+	ck_assert_int_eq(redir_cred_secret("alice", "iqn.x:any", secret, sizeof(secret)), 17);
+	ck_assert_str_eq(secret, "alice-secret-0123");
+	ck_assert_int_eq(redir_cred_secret("bob", "iqn.x:any", secret, sizeof(secret)), -ENOENT);
+	c.index = 2;
+	ck_assert_int_eq(redir_cred_validate(&c), -EEXIST); /* the user is row 1's */
+	snprintf(c.user, sizeof(c.user), "bob");
+	snprintf(c.secret, sizeof(c.secret), "short");
+	ck_assert_int_eq(redir_cred_validate(&c), -EMSGSIZE);
+	snprintf(c.secret, sizeof(c.secret), "with a space 123");
+	ck_assert_int_eq(redir_cred_validate(&c), -EINVAL);
+	snprintf(c.secret, sizeof(c.secret), "bob-secret-456789");
+	snprintf(c.initiator, sizeof(c.initiator), "iqn.x:bob");
+	ck_assert_int_eq(redir_cred_put(&c), 0);
+	ck_assert_int_eq(redir_cred_secret("bob", "iqn.x:other", secret, sizeof(secret)), -EACCES);
+	ck_assert_int_eq(redir_cred_secret("bob", "iqn.x:bob", secret, sizeof(secret)), 17);
+	ck_assert_int_eq(redir_cred_delete(1), 0);
+	ck_assert_int_eq(redir_cred_delete(1), -ENOENT);
+	/* An index is not handed out again while the agent runs. */
+	ck_assert_uint_eq(redir_cred_next_index(), 3);
+}
+END_TEST
+
 START_TEST(test_tgt_parsers)
 {
 	struct tgtc_target *t;
@@ -382,6 +466,9 @@ int main(void)
 	tcase_add_test(tc, test_drain_and_move);
 	tcase_add_test(tc, test_fig8_manual_plan);
 	tcase_add_test(tc, test_snmp_rows);
+	tcase_add_test(tc, test_hot_spare);
+	tcase_add_test(tc, test_fail_policy);
+	tcase_add_test(tc, test_portal_creds);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tp, test_tgt_parsers);
 	suite_add_tcase(s, tp);

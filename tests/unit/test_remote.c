@@ -200,6 +200,7 @@ static void setup(void)
 	r->listen = listen_on;
 	r->nlisten = 1;
 	r->threshold = 1000; /* no automatic rebalance in these tests */
+	r->weight_bytes = 1;
 	r->max_moves = 2;
 	r->probe_interval_ms = 300;
 	r->probe_timeout_ms = 500;
@@ -297,7 +298,8 @@ START_TEST(test_slow_agent_does_not_block)
 	ck_assert_uint_eq(res_named("iqn.t:b")->server, redir_server_index_by_name("s1"));
 	ck_assert_ptr_nonnull(open_walk(peers[0], tgt_entry));
 	for (int i = 0; i < nreqs; i++)
-		walks2 += reqs[i].open && strcmp(reqs[i].peer, peers[1]) == 0;
+		walks2 += reqs[i].open && strcmp(reqs[i].peer, peers[1]) == 0 && reqs[i].rootlen >= EL &&
+		          memcmp(reqs[i].root, tgt_entry, sizeof(tgt_entry)) == 0;
 	ck_assert_int_eq(walks2, 1);
 	answer_targets(peers[0], n1, r1, 1);
 	ck_assert_int_eq(redir_server_agent(redir_server_index_by_name("s2"))->status, REDIR_AGENT_UNKNOWN);
