@@ -5,11 +5,15 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "engines/discovery/discovery.h"
+#include "handlers/discTables.h"
 #include "handlers/loginTables.h"
+#include "handlers/scalars.h"
 #include "handlers/table.h"
 
 static const oid cred_table_oid[] = {SA_OID_CRED_TABLE};
 static const oid next_index_oid[] = {SA_OID_CRED_NEXT_INDEX};
+static const oid default_cred_oid[] = {SA_OID_DEFAULT_CRED};
 
 static const struct h_column cred_cols[] = {
     {H_CRED_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},
@@ -139,7 +143,12 @@ static int cred_check(struct h_row *row, struct h_txn *txn)
 			return rc;
 		w->row = row->status;
 		return disc_cred_validate(w);
-	case H_OP_DESTROY: return h_cred_users_after(txn, row->idx[0]) ? -EBUSY : 0;
+	case H_OP_DESTROY:
+		/* Nor while a discovery source or the initiator-wide default names it. */
+		return h_cred_users_after(txn, row->idx[0]) || disc_source_uses_cred(row->idx[0]) ||
+		               disc_default_cred() == row->idx[0]
+		           ? -EBUSY
+		           : 0;
 	default: return 0;
 	}
 }
@@ -204,6 +213,66 @@ static struct h_next_index next_index = {
     .value = disc_cred_next_index,
 };
 
+/* ---- sanDefaultCredential: the credential of logins and sources that name none ------------------------- */
+
+static const struct h_column default_objs[] = {
+    {0, H_RW, H_SYN_UINT, 0, 0, 4294967295L},
+};
+
+static int default_get(unsigned int sub, netsnmp_variable_list *vb)
+{
+	(void)sub;
+	h_set_u32(vb, ASN_UNSIGNED, disc_default_cred());
+	return SNMP_ERR_NOERROR;
+}
+
+static void default_load(void *image)
+{
+	*(uint32_t *)image = disc_default_cred();
+}
+
+static int default_store(void *image, unsigned int sub, const netsnmp_variable_list *vb)
+{
+	(void)sub;
+	return h_put_u32(image, vb);
+}
+
+static int default_check(struct h_scalar_txn *x)
+{
+	/* The credential must exist already (created by an earlier request). */
+	return disc_default_cred_check(*(const uint32_t *)x->work);
+}
+
+static int default_apply(struct h_scalar_txn *x)
+{
+	return disc_default_cred_set(*(const uint32_t *)x->work);
+}
+
+static int default_undo(struct h_scalar_txn *x)
+{
+	return disc_default_cred_set(*(const uint32_t *)x->old);
+}
+
+static const struct h_scalar_ops default_ops = {
+    .get = default_get,
+    .load = default_load,
+    .store = default_store,
+    .check = default_check,
+    .apply = default_apply,
+    .undo = default_undo,
+};
+
+static struct h_scalar_group default_group = {
+    .name = "sanDefaultCredential",
+    .root = default_cred_oid,
+    .root_len = OID_LENGTH(default_cred_oid),
+    .objs = default_objs,
+    .nobjs = 1,
+    .image_size = sizeof(uint32_t),
+    .writable = 1,
+    .ops = &default_ops,
+};
+
 int h_cred_init(void)
 {
 	int rc;
@@ -212,7 +281,7 @@ int h_cred_init(void)
 		return 0;
 	if ((rc = h_table_register(&h_cred_table)) < 0)
 		return rc;
-	if ((rc = h_next_index_register(&next_index)) < 0) {
+	if ((rc = h_next_index_register(&next_index)) < 0 || (rc = h_scalar_register(&default_group)) < 0) {
 		h_cred_shutdown();
 		return rc;
 	}
@@ -221,6 +290,7 @@ int h_cred_init(void)
 
 void h_cred_shutdown(void)
 {
+	h_scalar_unregister(&default_group);
 	h_next_index_unregister(&next_index);
 	h_table_unregister(&h_cred_table);
 }

@@ -19,7 +19,7 @@ static const struct h_column target_cols[] = {
     {H_DTGT_INDEX, H_NA, H_SYN_ANY, 0, 0, 0},     {H_DTGT_NAME, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_DTGT_MECHANISM, H_RO, H_SYN_ANY, 0, 0, 0}, {H_DTGT_SOURCE, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_DTGT_PORTALS, H_RO, H_SYN_ANY, 0, 0, 0},   {H_DTGT_FIRST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
-    {H_DTGT_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0},
+    {H_DTGT_LAST_SEEN, H_RO, H_SYN_ANY, 0, 0, 0}, {H_DTGT_ALIAS, H_RO, H_SYN_ANY, 0, 0, 0},
 };
 
 int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
@@ -35,6 +35,7 @@ int h_disc_target_get(uint32_t index, unsigned int col, netsnmp_variable_list *v
 	case H_DTGT_PORTALS: h_set_u32(vb, ASN_GAUGE, (uint32_t)t->nportals); break;
 	case H_DTGT_FIRST_SEEN: h_redir_set_time(vb, t->first_seen); break;
 	case H_DTGT_LAST_SEEN: h_redir_set_time(vb, t->last_seen); break;
+	case H_DTGT_ALIAS: h_set_str(vb, t->alias, sizeof(t->alias) - 1); break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;

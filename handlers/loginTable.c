@@ -39,6 +39,7 @@ static const struct h_column login_cols[] = {
     {H_LOGIN_PATHS, H_RO, H_SYN_ANY, 0, 0, 0},
     {H_LOGIN_STORAGE_TYPE, H_RC, H_SYN_STORAGE, 0, 0, 0},
     {H_LOGIN_ROW_STATUS, H_RC, H_SYN_ROWSTATUS, 0, 0, 0},
+    {H_LOGIN_KIND, H_RC, H_SYN_INT, 0, DISC_LOGIN_NORMAL, DISC_LOGIN_INFORMATIONAL},
 };
 
 int h_login_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
@@ -69,6 +70,9 @@ int h_login_get(uint32_t index, unsigned int col, netsnmp_variable_list *vb)
 	case H_LOGIN_PATHS: h_set_u32(vb, ASN_UNSIGNED, l->npaths); break;
 	case H_LOGIN_STORAGE_TYPE: h_set_int(vb, l->nonvolatile ? ST_NONVOLATILE : ST_VOLATILE); break;
 	case H_LOGIN_ROW_STATUS: h_set_int(vb, l->row); break;
+	case H_LOGIN_KIND:
+		h_set_int(vb, l->c.kind == DISC_LOGIN_INFORMATIONAL ? DISC_LOGIN_INFORMATIONAL : DISC_LOGIN_NORMAL);
+		break;
 	default: return SNMP_NOSUCHOBJECT;
 	}
 	return SNMP_ERR_NOERROR;
@@ -116,6 +120,7 @@ static void login_defaults(void *image, const uint32_t *idx)
 	w->nonvolatile = 1;
 	w->c.port = DISC_LOGIN_DEFAULT_PORT;
 	w->c.admin = SA_ADMIN_DOWN;
+	w->c.kind = DISC_LOGIN_NORMAL;
 }
 
 static int put_uint(unsigned int *dst, const netsnmp_variable_list *vb)
@@ -138,6 +143,7 @@ static int login_store(void *image, unsigned int col, const netsnmp_variable_lis
 	case H_LOGIN_ADDR: return h_put_octets(w->c.addr, &w->c.addr_len, sizeof(w->c.addr), vb);
 	case H_LOGIN_PORT: return put_uint(&w->c.port, vb);
 	case H_LOGIN_ADAPTER: return h_put_str(w->c.adapter, sizeof(w->c.adapter), vb);
+	case H_LOGIN_KIND: return h_put_int(&w->c.kind, vb);
 	case H_LOGIN_CREDENTIAL: return h_put_u32(&w->c.cred, vb);
 	case H_LOGIN_LUN: return put_uint(&w->c.lun, vb);
 	case H_LOGIN_PERSISTENT: return h_put_bool(&w->c.persistent, vb);

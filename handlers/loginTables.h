@@ -43,6 +43,7 @@ enum {
 	H_LOGIN_PATHS,
 	H_LOGIN_STORAGE_TYPE,
 	H_LOGIN_ROW_STATUS,
+	H_LOGIN_KIND,
 };
 
 /* A login row's value of col into vb (what a GET returns, for the traps too). */

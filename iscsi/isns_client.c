@@ -286,8 +286,12 @@ static int do_query(isns_client_t *clnt, struct sa_isns_result *out)
 {
 	isns_attr_list_t key = ISNS_ATTR_LIST_INIT;
 	isns_object_list_t objs = ISNS_OBJECT_LIST_INIT;
-	static const uint32_t tags[] = {ISNS_TAG_ISCSI_NAME, ISNS_TAG_PG_ISCSI_NAME, ISNS_TAG_PG_PORTAL_IP_ADDR,
-	                                ISNS_TAG_PG_PORTAL_TCP_UDP_PORT, ISNS_TAG_PG_TAG};
+	static const uint32_t tags[] = {ISNS_TAG_ISCSI_NAME,
+	                                ISNS_TAG_ISCSI_ALIAS,
+	                                ISNS_TAG_PG_ISCSI_NAME,
+	                                ISNS_TAG_PG_PORTAL_IP_ADDR,
+	                                ISNS_TAG_PG_PORTAL_TCP_UDP_PORT,
+	                                ISNS_TAG_PG_TAG};
 	int status;
 
 	/* Key iSCSI Node Type = target: the server answers with the nodes the source may see (its discovery
@@ -302,11 +306,14 @@ static int do_query(isns_client_t *clnt, struct sa_isns_result *out)
 	}
 	for (unsigned int i = 0; i < objs.iol_count; i++) {
 		isns_object_t *obj = objs.iol_data[i];
-		const char *name;
+		const char *name, *alias;
+		struct sa_isns_target *t;
 
 		if (isns_object_is_iscsi_node(obj)) {
-			if (isns_object_get_string(obj, ISNS_TAG_ISCSI_NAME, &name))
-				target_get(out, name);
+			/* The alias a target registered (RFC 4171 6.4.3), shown beside its name. */
+			if (isns_object_get_string(obj, ISNS_TAG_ISCSI_NAME, &name) && (t = target_get(out, name)) &&
+			    isns_object_get_string(obj, ISNS_TAG_ISCSI_ALIAS, &alias))
+				snprintf(t->alias, sizeof(t->alias), "%s", alias);
 		} else if (isns_object_is_pg(obj)) {
 			add_pg(out, obj);
 		}

@@ -12,6 +12,7 @@
  * never in the agent loop. */
 
 #define SA_ISNS_NAME_MAX 224
+#define SA_ISNS_ALIAS_MAX 256 /* iSCSI Alias (tag 34): 255 octets and the NUL */
 #define SA_ISNS_HOST_MAX 64
 
 struct sa_isns_portal {
@@ -23,6 +24,7 @@ struct sa_isns_portal {
 
 struct sa_isns_target {
 	char name[SA_ISNS_NAME_MAX];
+	char alias[SA_ISNS_ALIAS_MAX]; /* "" = none registered */
 	struct sa_isns_portal *portals;
 	size_t nportals;
 };

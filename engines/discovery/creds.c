@@ -397,3 +397,48 @@ int disc_cred_delete(uint32_t index)
 	cm_log(CM_LOG_INFO, TAG, "credential %u destroyed", (unsigned int)index);
 	return 0;
 }
+
+/* ---- the initiator-wide default ------------------------------------------- */
+
+#define DEFAULT_KEY "login.default_cred"
+
+static uint32_t default_cred;
+
+uint32_t disc_default_cred(void)
+{
+	return default_cred;
+}
+
+int disc_default_cred_check(uint32_t cred)
+{
+	return cred && !disc_cred_find(cred) ? -ENOENT : 0;
+}
+
+int disc_default_cred_set(uint32_t cred)
+{
+	char val[16];
+	int rc;
+
+	if ((rc = disc_default_cred_check(cred)) < 0)
+		return rc;
+	if (cred == default_cred)
+		return 0;
+	snprintf(val, sizeof(val), "%u", (unsigned int)cred);
+	if ((rc = disc_persist(DEFAULT_KEY, cred ? val : NULL)) < 0)
+		return rc;
+	default_cred = cred;
+	cm_log(CM_LOG_INFO, TAG, "default credential: %u", (unsigned int)cred);
+	/* Logins that name none log in again with it. */
+	disc_login_cred_changed(0);
+	return 0;
+}
+
+/* The default as the state file has it (after the credentials are loaded). */
+void disc_default_cred_load(void)
+{
+	struct cm_state *st = sa_engines_state();
+	const char *v = st ? cm_state_get(st, DEFAULT_KEY) : NULL;
+	unsigned long c = v ? strtoul(v, NULL, 10) : 0;
+
+	default_cred = c && c < UINT32_MAX ? (uint32_t)c : 0;
+}

@@ -13,9 +13,33 @@
 
 #define DISC_NAME_MAX 224 /* iSCSI names are at most 223 octets */
 #define DISC_HOST_MAX 64
+#define DISC_ALIAS_MAX 256 /* TargetAlias: 255 octets and the NUL */
 
-enum disc_mech { DISC_MECH_SENDTARGETS = 1, DISC_MECH_ISNS = 2, DISC_MECH_SCAN = 3 };
+/* DISC_MECH_SCAN: a portal a scan found answering; DISC_MECH_RANGE: the scan itself (a range of addresses). */
+enum disc_mech { DISC_MECH_SENDTARGETS = 1, DISC_MECH_ISNS = 2, DISC_MECH_SCAN = 3, DISC_MECH_RANGE = 4 };
 enum disc_src_status { DISC_SRC_PENDING = 1, DISC_SRC_OK = 2, DISC_SRC_UNREACHABLE = 3, DISC_SRC_FAILED = 4 };
+/* Who made a source: the config file (reloads own it), SNMP (persisted when nonvolatile), or a scan. */
+enum disc_src_origin { DISC_ORIGIN_CONFIG = 1, DISC_ORIGIN_SNMP = 2, DISC_ORIGIN_SCAN = 3 };
+/* What a source is doing now. */
+enum disc_src_state { DISC_STATE_IDLE = 1, DISC_STATE_QUERYING = 2, DISC_STATE_SCANNING = 3, DISC_STATE_FAILED = 4 };
+#define DISC_ISNS_PORT 3205
+#define DISC_ISCSI_PORT 3260
+/* A scan walks every address of its prefix: an IPv4 /16 at most (65,534 hosts). */
+#define DISC_SCAN_MIN_PREFIX 16
+/* Sources SNMP may create (each runs exchanges of its own). */
+#define DISC_SNMP_SOURCES_MAX 256
+
+/* What an operator gives a source (SNMP rows; config rows have the same shape). */
+struct disc_source_spec {
+	int mechanism;            /* DISC_MECH_SENDTARGETS, _ISNS or _RANGE */
+	int family;               /* AF_INET or AF_INET6 */
+	char host[DISC_HOST_MAX]; /* numeric; a range's network address */
+	uint16_t port;            /* 0 = the mechanism's well-known port */
+	unsigned int prefix;      /* a range's prefix length (16..32); 0 with local */
+	int local;                /* a range 0.0.0.0/0 that means this host's own subnets */
+	uint32_t cred;            /* sanCredIndex of the discovery sessions' CHAP, 0 = the default */
+	int nonvolatile;          /* kept in the state file */
+};
 
 /* Where discovery asks: a configured SendTargets portal, or a portal a
  * subnet scan found answering. */
@@ -30,6 +54,16 @@ struct disc_source {
 	time_t last_attempt, last_success;
 	uint32_t attempts, failures;
 	char last_error[128];
+	/* runtime sources */
+	int origin;          /* enum disc_src_origin */
+	unsigned int prefix; /* ranges */
+	int local;           /* ranges: this host's subnets */
+	uint32_t cred;       /* 0 = default */
+	int nonvolatile;
+	uint32_t range; /* a scanned portal: the range source that found it */
+	/* progress */
+	int state;            /* enum disc_src_state */
+	unsigned int percent; /* of a range's scan; 100 once a source's exchange ended */
 };
 
 struct disc_portal {
@@ -46,8 +80,9 @@ struct disc_portal {
 struct disc_target {
 	uint32_t index;
 	char name[DISC_NAME_MAX];
-	int mechanism;   /* the mechanism that first found it */
-	uint32_t source; /* the source that last reported it */
+	char alias[DISC_ALIAS_MAX]; /* as its iSNS registration gives it; "" = none known */
+	int mechanism;              /* the mechanism that first found it */
+	uint32_t source;            /* the source that last reported it */
 	time_t first_seen, last_seen;
 	struct disc_portal *portals; /* sorted by index */
 	size_t nportals;
@@ -76,6 +111,29 @@ const struct disc_counters *disc_counters(void);
 
 /* Starts a discovery round now (all sources and scans); 0 or -ENODEV when the engine is stopped. */
 int disc_refresh(void);
+/* The alias a target declared at login (TargetAlias), for its row; ignored for targets not discovered. */
+void disc_target_set_alias(const char *name, const char *alias);
+/* Asks one source again now (a range scans again): 0, -ENOENT, -ENODEV (engine stopped). */
+int disc_source_refresh(uint32_t index);
+
+/* ---- sources by SNMP: validate (no side effects), then the verbs; persist first, apply second ---- */
+/* 0, -EAGAIN (the engine is not running), -EINVAL (a value never valid), -EDOM (values that disagree: an
+ * address of the wrong type for the mechanism, a prefix on a portal, 0.0.0.0/0 without local), -EEXIST (the
+ * same source exists), -ENOENT (no such credential), -ENOSPC (too many sources). */
+int disc_source_validate(uint32_t index, const struct disc_source_spec *s);
+/* Creates the row and starts discovering from the loop at once. */
+int disc_source_create(uint32_t index, const struct disc_source_spec *s);
+/* -EPERM for rows the config file or a scan owns. */
+int disc_source_check_update(uint32_t index, uint32_t cred);
+int disc_source_set_cred(uint32_t index, uint32_t cred);
+int disc_source_check_destroy(uint32_t index);
+/* Stops the source (a range: and the portals it found) and drops at once the targets no other source reported
+ * (sanTargetLost). */
+int disc_source_destroy(uint32_t index);
+/* A free index for a new source. */
+uint32_t disc_source_next_index(void);
+/* Whether a source names the credential (it may not be destroyed then). */
+int disc_source_uses_cred(uint32_t cred);
 
 /* Events published on BUS_DISCOVERY (common/bus.h), synchronously; a row named by a LOST/UNREACHABLE
  * event still exists during the call and is removed right after. */

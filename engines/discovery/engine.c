@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,12 +16,15 @@
 #include "engines/discovery/disc_config.h"
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/isns.h"
+#include "engines/discovery/login.h"
+#include "engines/registry.h"
 #include "engines/discovery/sendtargets.h"
 #include "common/bus.h"
 #include "common/trap.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/search.h"
+#include "common/state.h"
 
 #define HASH_BUCKETS 16384u
 /* Sweeps for aged rows run this often; cheap at 10,000 rows. */
@@ -27,11 +32,17 @@
 /* iSNS registrations are renewed this often (isnsd's RegistrationPeriod
  * defaults to an hour; ours must not lapse between renewals). */
 #define ISNS_REREGISTER_S 300
+/* Scans SNMP creates: the config's defaults (subagent/config.c). */
+#define DISC_SNMP_SCAN_CONCURRENCY 64u
+#define DISC_SNMP_SCAN_TIMEOUT_MS 500u
+
+struct scan;
 
 struct src {
 	struct disc_source pub; /* first: handlers see this */
 	struct disc_st *st;
 	bool in_config;          /* a configured portal (kept when it fails) */
+	struct scan *scan;       /* a range's scan */
 	struct timespec started; /* of the exchange in flight, for the log */
 	bool mark;
 	/* iSNS sources */
@@ -47,9 +58,36 @@ struct tgt {
 	uint32_t next_portal;
 	struct tgt *hnext;
 	uint32_t isns_stamp; /* the iSNS reply that last listed it */
+	/* Sources that reported it (since it appeared): destroying one of them loses the target only when no other
+	 * did.  A source that stopped listing it stays here; age-out settles that case. */
+	uint32_t *rep;
+	size_t nrep, caprep;
+	bool dropping; /* lost with its sources, removed right after the notification */
 };
 
-struct scan;
+static void tgt_reported_by(struct tgt *t, uint32_t src)
+{
+	for (size_t i = 0; i < t->nrep; i++)
+		if (t->rep[i] == src)
+			return;
+	if (t->nrep == t->caprep) {
+		size_t n = t->caprep ? t->caprep * 2 : 2;
+		uint32_t *p = realloc(t->rep, n * sizeof(*p));
+
+		if (!p)
+			return; /* then destroying its source may lose it early: age-out would have anyway */
+		t->rep = p;
+		t->caprep = n;
+	}
+	t->rep[t->nrep++] = src;
+}
+
+static void tgt_free(struct tgt *t)
+{
+	free(t->pub.portals);
+	free(t->rep);
+	free(t);
+}
 
 struct probe {
 	struct scan *sc;
@@ -58,9 +96,20 @@ struct probe {
 	struct probe *prev, *next;
 };
 
+/* Addresses a scan walks: one range of hosts (host order). */
+struct scan_seg {
+	uint32_t base, nhosts;
+	uint32_t net; /* the prefix, for the log */
+	unsigned int bits;
+};
+
 struct scan {
-	uint32_t base; /* first host address, host order */
-	uint32_t nhosts;
+	struct src *owner; /* its range source */
+	uint32_t net;      /* as given: network address (host order) and prefix; local = this host's subnets */
+	unsigned int prefix;
+	bool local;
+	struct scan_seg *segs;
+	size_t nsegs;
 	int *ports;
 	size_t nports;
 	unsigned int concurrency, timeout_ms;
@@ -88,9 +137,11 @@ static struct {
 	uint32_t next_tgt;
 	struct tgt *hash[HASH_BUCKETS];
 
-	struct scan *scans;
-	size_t nscans;
 	struct probe *probes; /* in flight, for cancelling */
+	/* iSNS settings of the config, for servers SNMP adds */
+	unsigned int isns_scn_port, isns_scn_idle;
+	char isns_scn_address[64];
+	unsigned int nsnmp; /* sources SNMP created */
 
 	unsigned int round_timer, age_timer, kick_timer;
 	int peer_subs[2]; /* bus handles of the peer notifications (0: none) */
@@ -122,6 +173,11 @@ static int64_t src_index_of(const void *elem)
 	return (*(struct src *const *)elem)->pub.index;
 }
 
+static int64_t u32_of(const void *elem)
+{
+	return *(const uint32_t *)elem;
+}
+
 static int64_t tgt_index_of(const void *elem)
 {
 	return (*(struct tgt *const *)elem)->pub.index;
@@ -133,18 +189,46 @@ static int64_t tgt_index_of(const void *elem)
 #define TGT_POS(idx)                                                                                                   \
 	cm_lower_bound(disc_engine.tgt, disc_engine.ntgt, sizeof(*disc_engine.tgt), (int64_t)(idx), tgt_index_of)
 
+/* State and percent done, as of now (read by the handlers). */
+static const struct disc_source *src_progress(struct src *s)
+{
+	struct disc_source *p = &s->pub;
+
+	if (s->scan) {
+		const struct scan *sc = s->scan;
+
+		if (sc->running) {
+			p->state = DISC_STATE_SCANNING;
+			p->percent = sc->total ? (unsigned int)((sc->cursor - sc->inflight) * 100 / sc->total) : 0;
+			return p;
+		}
+		p->state = p->status == DISC_SRC_FAILED ? DISC_STATE_FAILED : DISC_STATE_IDLE;
+		p->percent = p->last_success ? 100 : 0;
+		return p;
+	}
+	if (s->st || s->isns_busy) {
+		p->state = DISC_STATE_QUERYING;
+		p->percent = 0;
+	} else {
+		p->state = p->status == DISC_SRC_FAILED || p->status == DISC_SRC_UNREACHABLE ? DISC_STATE_FAILED
+		                                                                             : DISC_STATE_IDLE;
+		p->percent = p->status == DISC_SRC_PENDING ? 0 : 100;
+	}
+	return p;
+}
+
 const struct disc_source *disc_source_find(uint32_t index)
 {
 	size_t i = SRC_POS(index);
 
-	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? &disc_engine.src[i]->pub : NULL;
+	return i < disc_engine.nsrc && disc_engine.src[i]->pub.index == index ? src_progress(disc_engine.src[i]) : NULL;
 }
 
 const struct disc_source *disc_source_next(uint32_t after)
 {
 	size_t i = SRC_POS((uint64_t)after + 1);
 
-	return i < disc_engine.nsrc ? &disc_engine.src[i]->pub : NULL;
+	return i < disc_engine.nsrc ? src_progress(disc_engine.src[i]) : NULL;
 }
 
 const struct disc_target *disc_target_find(uint32_t index)
@@ -236,6 +320,14 @@ static struct tgt *tgt_lookup(const char *name)
 	return NULL;
 }
 
+void disc_target_set_alias(const char *name, const char *alias)
+{
+	struct tgt *t = tgt_lookup(name);
+
+	if (t && alias && alias[0])
+		snprintf(t->pub.alias, sizeof(t->pub.alias), "%s", alias);
+}
+
 const struct disc_target *disc_target_by_name(const char *name)
 {
 	struct tgt *t = tgt_lookup(name);
@@ -281,10 +373,8 @@ static void tgt_unhash(struct tgt *t)
 
 static void tgt_free_all(void)
 {
-	for (size_t i = 0; i < disc_engine.ntgt; i++) {
-		free(disc_engine.tgt[i]->pub.portals);
-		free(disc_engine.tgt[i]);
-	}
+	for (size_t i = 0; i < disc_engine.ntgt; i++)
+		tgt_free(disc_engine.tgt[i]);
 	free(disc_engine.tgt);
 	disc_engine.tgt = NULL;
 	disc_engine.ntgt = disc_engine.captgt = 0;
@@ -374,6 +464,7 @@ static void merge_one(const char *name, const struct disc_st_addr *addr, void *a
 		}
 		m->cur->pub.last_seen = m->now;
 		m->cur->pub.source = m->s->pub.index;
+		tgt_reported_by(m->cur, m->s->pub.index);
 	}
 	if (!addr) {
 		/* No TargetAddress: the target answers where we asked. */
@@ -418,25 +509,45 @@ static struct src *src_find_addr(int mech, const char *host, uint16_t port)
 	return NULL;
 }
 
-static struct src *src_create(int mech, int family, const char *host, uint16_t port)
+/* A source at index (0: the next free one), kept in index order. */
+static struct src *src_create_at(uint32_t index, int mech, int family, const char *host, uint16_t port)
 {
 	struct src *s;
+	size_t pos;
 
-	if (disc_engine.next_src == UINT32_MAX ||
+	if (index == 0 && disc_engine.next_src == UINT32_MAX)
+		return NULL;
+	if (index == 0)
+		index = disc_engine.next_src + 1;
+	pos = SRC_POS(index);
+	if ((pos < disc_engine.nsrc && disc_engine.src[pos]->pub.index == index) ||
 	    grow_ptrs(&disc_engine.src, &disc_engine.capsrc, disc_engine.nsrc + 1) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->pub.index = ++disc_engine.next_src;
+	s->pub.index = index;
+	if (index > disc_engine.next_src)
+		disc_engine.next_src = index;
 	s->pub.mechanism = mech;
 	s->pub.family = family;
 	snprintf(s->pub.host, sizeof(s->pub.host), "%s", host);
 	s->pub.port = port;
 	s->pub.status = DISC_SRC_PENDING;
-	disc_engine.src[disc_engine.nsrc++] = s;
+	s->pub.origin = mech == DISC_MECH_SCAN ? DISC_ORIGIN_SCAN : DISC_ORIGIN_CONFIG;
+	memmove(&disc_engine.src[pos + 1], &disc_engine.src[pos],
+	        (disc_engine.nsrc - pos) * sizeof(disc_engine.src[0]));
+	disc_engine.src[pos] = s;
+	disc_engine.nsrc++;
 	return s;
 }
+
+static struct src *src_create(int mech, int family, const char *host, uint16_t port)
+{
+	return src_create_at(0, mech, family, host, port);
+}
+
+static void scan_free(struct scan *sc);
 
 static void src_remove(struct src *s)
 {
@@ -447,7 +558,10 @@ static void src_remove(struct src *s)
 		        (disc_engine.nsrc - i - 1) * sizeof(disc_engine.src[0]));
 		disc_engine.nsrc--;
 	}
+	if (s->pub.origin == DISC_ORIGIN_SNMP && disc_engine.nsnmp)
+		disc_engine.nsnmp--;
 	disc_st_cancel(s->st);
+	scan_free(s->scan);
 	free(s->server);
 	free(s);
 }
@@ -463,6 +577,8 @@ static void src_failed(struct src *s, int rc, enum disc_st_phase phase)
 	 * CHAP failures), not as an errno. */
 	if (rc == -EACCES)
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "authentication failure");
+	else if (rc == -ENOKEY)
+		snprintf(s->pub.last_error, sizeof(s->pub.last_error), "its CHAP credential is missing or not active");
 	else if (rc == -EKEYREJECTED)
 		snprintf(s->pub.last_error, sizeof(s->pub.last_error),
 		         "authentication failure: the target failed mutual CHAP");
@@ -509,17 +625,49 @@ static void src_done(int rc, enum disc_st_phase phase, const char *text, size_t 
 	}
 }
 
-static void fill_params(struct disc_st_params *p, unsigned int connect_ms)
+static struct src *src_by_index(uint32_t index);
+
+/* The CHAP of a source's discovery sessions: its own credential (a scanned portal: its range's), else the
+ * config's discovery CHAP, else the initiator-wide default credential.  -ENOENT when the credential named is gone
+ * or not active. */
+static int src_chap(const struct src *s, struct disc_st_params *p)
 {
+	const struct src *r = s && s->pub.range ? src_by_index(s->pub.range) : NULL;
+	uint32_t cred = s ? s->pub.cred : 0;
+	const struct disc_cred *c;
+
+	if (!cred && r)
+		cred = r->pub.cred;
+	if (!cred && disc_engine.chap_user[0]) {
+		p->chap_user = disc_engine.chap_user;
+		p->chap_secret = disc_engine.chap_secret;
+		p->chap_target_user = disc_engine.chap_tuser;
+		p->chap_target_secret = disc_engine.chap_tsecret;
+		return 0;
+	}
+	if (!cred && !(cred = disc_default_cred()))
+		return 0;
+	c = disc_cred_find(cred);
+	if (!c || c->row != DISC_ROW_ACTIVE)
+		return -ENOKEY;
+	p->chap_user = c->user;
+	p->chap_secret = c->secret;
+	if (c->mutual_secret[0]) {
+		p->chap_target_user = c->mutual_user[0] ? c->mutual_user : c->user;
+		p->chap_target_secret = c->mutual_secret;
+	}
+	return 0;
+}
+
+static int fill_params(struct disc_st_params *p, unsigned int connect_ms, const struct src *s)
+{
+	memset(p, 0, sizeof(*p));
 	p->initiator = disc_engine.initiator;
 	p->connect_timeout_ms = connect_ms;
 	p->timeout_ms = disc_engine.timeout_ms;
 	p->max_reply = disc_engine.max_reply;
 	p->mrdsl = disc_engine.mrdsl;
-	p->chap_user = disc_engine.chap_user;
-	p->chap_secret = disc_engine.chap_secret;
-	p->chap_target_user = disc_engine.chap_tuser;
-	p->chap_target_secret = disc_engine.chap_tsecret;
+	return src_chap(s, p);
 }
 
 static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -546,6 +694,7 @@ static int src_addr(const struct src *s, struct sockaddr_storage *ss, socklen_t 
 }
 
 static void isns_query(struct src *s);
+static void scan_start(struct scan *sc);
 
 static void src_query(struct src *s)
 {
@@ -558,12 +707,19 @@ static void src_query(struct src *s)
 		isns_query(s);
 		return;
 	}
+	if (s->scan) {
+		scan_start(s->scan);
+		return;
+	}
 	if (s->st)
 		return; /* the previous exchange is still going */
 	s->pub.attempts++;
 	s->pub.last_attempt = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
-	fill_params(&p, disc_engine.timeout_ms);
+	if ((rc = fill_params(&p, disc_engine.timeout_ms, s)) < 0) {
+		src_failed(s, rc, DISC_ST_LOGIN);
+		return;
+	}
 	if ((rc = src_addr(s, &ss, &len)) < 0 ||
 	    (rc = disc_st_start((struct sockaddr *)&ss, len, &p, src_done, s, &s->st)) < 0) {
 		s->st = NULL;
@@ -641,8 +797,7 @@ static void isns_drop_unlisted(const struct src *s)
 
 		if (t->pub.source == s->pub.index && t->isns_stamp != disc_engine.isns_stamp) {
 			tgt_unhash(t);
-			free(t->pub.portals);
-			free(t);
+			tgt_free(t);
 			continue;
 		}
 		disc_engine.tgt[w++] = t;
@@ -669,7 +824,9 @@ static void isns_merge(struct src *s, const struct sa_isns_result *r)
 		}
 		t->pub.last_seen = now;
 		t->pub.source = s->pub.index;
+		tgt_reported_by(t, s->pub.index);
 		t->isns_stamp = disc_engine.isns_stamp;
+		snprintf(t->pub.alias, sizeof(t->pub.alias), "%s", rt->alias);
 		for (size_t k = 0; k < rt->nportals; k++) {
 			struct disc_st_addr a = {.family = rt->portals[k].family,
 			                         .port = rt->portals[k].port,
@@ -861,10 +1018,67 @@ static void split_endpoint(const char *ep, char host[DISC_HOST_MAX], int *family
 	*port = (uint16_t)atoi(colon + 1);
 }
 
-static int isns_apply(const struct sa_discovery_config *c, char *err, size_t errlen)
+/* The iSNS servers of every iSNS source (config and SNMP): the worker runs while there is one, SCNs are taken
+ * from them, and they are who is deregistered from at stop.  Stopping the worker waits for a call in flight, so a
+ * SET that removes the last server (!may_stop) leaves it idle, taking SCNs from no one, rather than block the loop. */
+static int isns_sync(char *err, size_t errlen, bool may_stop)
 {
+	size_t n = 0;
+	char **servers;
 	int rc;
 
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		n += disc_engine.src[i]->pub.mechanism == DISC_MECH_ISNS && disc_engine.src[i]->server;
+	servers = calloc(n ? n : 1, sizeof(char *));
+	if (!servers) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n = 0;
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_ISNS && disc_engine.src[i]->server &&
+		    (servers[n] = strdup(disc_engine.src[i]->server)))
+			n++;
+	isns_servers_free();
+	disc_engine.isns_servers = servers;
+	disc_engine.nisns_servers = n;
+	if (n && !disc_engine.isns_on) {
+		struct disc_isns_opts o = {.scn_port = disc_engine.isns_scn_port,
+		                           .scn_address = disc_engine.isns_scn_address,
+		                           .scn_idle_s = disc_engine.isns_scn_idle};
+		char host[64];
+
+		if ((rc = disc_isns_start(&o, servers, n, isns_done, isns_scn, NULL, err, errlen)) < 0)
+			return rc;
+		disc_engine.isns_on = true;
+		cm_log(CM_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u", n,
+		       disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
+	} else if (n || (disc_engine.isns_on && !may_stop)) {
+		disc_isns_set_servers(servers, n);
+	} else if (disc_engine.isns_on) {
+		disc_isns_stop(NULL, 0, NULL);
+		disc_engine.isns_on = false;
+	}
+	return 0;
+}
+
+static struct src *src_find_cfg(int mech, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < disc_engine.nsrc; i++) {
+		struct src *s = disc_engine.src[i];
+
+		if (s->in_config && s->pub.mechanism == mech && s->pub.port == port && strcmp(s->pub.host, host) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int isns_apply(const struct sa_discovery_config *c, char *err, size_t errlen)
+{
+	disc_engine.isns_scn_port = (unsigned int)c->isns_scn_port;
+	disc_engine.isns_scn_idle = (unsigned int)c->isns_scn_idle;
+	snprintf(disc_engine.isns_scn_address, sizeof(disc_engine.isns_scn_address), "%s",
+	         c->isns_scn_address ? c->isns_scn_address : "");
 	for (size_t i = 0; i < c->nisns; i++) {
 		char host[DISC_HOST_MAX];
 		uint16_t port;
@@ -872,7 +1086,7 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 		struct src *s;
 
 		split_endpoint(c->isns[i], host, &family, &port);
-		s = src_find_addr(DISC_MECH_ISNS, host, port);
+		s = src_find_cfg(DISC_MECH_ISNS, host, port);
 		if (!s) {
 			if (!(s = src_create(DISC_MECH_ISNS, family, host, port)) ||
 			    !(s->server = strdup(c->isns[i]))) {
@@ -884,37 +1098,9 @@ static int isns_apply(const struct sa_discovery_config *c, char *err, size_t err
 		s->mark = true;
 	}
 	for (size_t i = disc_engine.nsrc; i-- > 0;)
-		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_ISNS && !disc_engine.src[i]->mark)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_ISNS && disc_engine.src[i]->in_config &&
+		    !disc_engine.src[i]->mark)
 			src_remove(disc_engine.src[i]);
-	/* Who to deregister from at stop: what we last registered with. */
-	isns_servers_free();
-	if (c->nisns) {
-		disc_engine.isns_servers = calloc(c->nisns, sizeof(char *));
-		if (!disc_engine.isns_servers) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < c->nisns; i++)
-			if ((disc_engine.isns_servers[i] = strdup(c->isns[i])))
-				disc_engine.nisns_servers++;
-	}
-	if (c->nisns && !disc_engine.isns_on) {
-		struct disc_isns_opts o = {.scn_port = (unsigned int)c->isns_scn_port,
-		                           .scn_address = c->isns_scn_address,
-		                           .scn_idle_s = (unsigned int)c->isns_scn_idle};
-		char host[64];
-
-		if ((rc = disc_isns_start(&o, c->isns, c->nisns, isns_done, isns_scn, NULL, err, errlen)) < 0)
-			return rc;
-		disc_engine.isns_on = true;
-		cm_log(CM_LOG_INFO, "discovery", "iSNS: %zu servers, state change notifications on %s TCP port %u",
-		       c->nisns, disc_isns_scn_host(host, sizeof(host)), (unsigned int)disc_isns_scn_port());
-	} else if (c->nisns) {
-		disc_isns_set_servers(c->isns, c->nisns);
-	} else if (!c->nisns && disc_engine.isns_on) {
-		disc_isns_stop(NULL, 0, NULL);
-		disc_engine.isns_on = false;
-	}
 	return 0;
 }
 
@@ -930,6 +1116,26 @@ static void probe_unlink(struct probe *pr)
 		disc_engine.probes = pr->next;
 	if (pr->next)
 		pr->next->prev = pr->prev;
+}
+
+/* Distinct targets with a portal reported by a portal the range found. */
+static void range_count(struct src *r)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		const struct disc_target *t = &disc_engine.tgt[i]->pub;
+
+		for (size_t j = 0; j < t->nportals; j++) {
+			const struct src *ps = src_by_index(t->portals[j].source);
+
+			if (ps && ps->pub.range == r->pub.index) {
+				n++;
+				break;
+			}
+		}
+	}
+	r->pub.ntargets = n;
 }
 
 static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_t len, void *arg)
@@ -956,14 +1162,27 @@ static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_
 			cm_log(CM_LOG_ERR, "discovery", "out of memory adding scanned portal %s:%u", host,
 			       (unsigned int)port);
 		} else {
+			s->pub.range = sc->owner->pub.index;
 			s->pub.attempts++;
 			s->pub.last_attempt = time(NULL);
 			if (s->pub.status == DISC_SRC_PENDING)
 				cm_log(CM_LOG_INFO, "discovery", "scan found portal %s:%u", host, (unsigned int)port);
 			src_done(rc, phase, text, len, s);
 		}
+		range_count(sc->owner);
 	}
 	scan_pump(sc);
+}
+
+/* The address of a scan's i-th host. */
+static uint32_t scan_host(const struct scan *sc, uint64_t i)
+{
+	for (size_t k = 0; k < sc->nsegs; k++) {
+		if (i < sc->segs[k].nhosts)
+			return sc->segs[k].base + (uint32_t)i;
+		i -= sc->segs[k].nhosts;
+	}
+	return 0;
 }
 
 static void scan_pump(struct scan *sc)
@@ -980,7 +1199,7 @@ static void scan_pump(struct scan *sc)
 			break;
 		pr->sc = sc;
 		pr->sa.sin_family = AF_INET;
-		pr->sa.sin_addr.s_addr = htonl(sc->base + (uint32_t)(i / sc->nports));
+		pr->sa.sin_addr.s_addr = htonl(scan_host(sc, i / sc->nports));
 		pr->sa.sin_port = htons((uint16_t)sc->ports[i % sc->nports]);
 		inet_ntop(AF_INET, &pr->sa.sin_addr, host, sizeof(host));
 		/* A configured portal is asked anyway: no second session to it. */
@@ -989,7 +1208,13 @@ static void scan_pump(struct scan *sc)
 			continue;
 		}
 		disc_engine.ctr.scan_probes++;
-		fill_params(&p, sc->timeout_ms);
+		if (fill_params(&p, sc->timeout_ms, sc->owner) < 0) {
+			/* Its credential went: nothing is asked until it is back. */
+			free(pr);
+			sc->cursor = sc->total;
+			src_failed(sc->owner, -ENOKEY, DISC_ST_LOGIN);
+			break;
+		}
 		rc = disc_st_start((struct sockaddr *)&pr->sa, sizeof(pr->sa), &p, probe_done, pr, &pr->st);
 		if (rc < 0) {
 			free(pr);
@@ -1003,93 +1228,251 @@ static void scan_pump(struct scan *sc)
 	}
 	if (sc->running && sc->inflight == 0 && sc->cursor >= sc->total) {
 		struct timespec now;
+		struct src *o = sc->owner;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		sc->running = false;
 		disc_engine.ctr.scans_completed++;
 		disc_engine.ctr.last_scan_ms = (uint32_t)disc_ms_between(&sc->started, &now);
-		cm_log(CM_LOG_INFO, "discovery", "scan done in %u ms", (unsigned int)disc_engine.ctr.last_scan_ms);
+		if (o->pub.status != DISC_SRC_FAILED) {
+			o->pub.status = DISC_SRC_OK;
+			o->pub.last_success = time(NULL);
+			o->pub.last_error[0] = '\0';
+		}
+		range_count(o);
+		cm_log(CM_LOG_INFO, "discovery", "scan of %s/%u done in %u ms: %u targets", o->pub.host, sc->prefix,
+		       (unsigned int)disc_engine.ctr.last_scan_ms, (unsigned int)o->pub.ntargets);
 	}
+}
+
+/* One prefix as the hosts a scan probes: the network and broadcast addresses answer no one. */
+static void seg_of(uint32_t net, unsigned int bits, struct scan_seg *g)
+{
+	uint32_t mask = bits ? 0xffffffffu << (32 - bits) : 0;
+
+	g->base = g->net = net & mask;
+	g->bits = bits;
+	g->nhosts = bits >= 32 ? 1 : 1u << (32 - bits);
+	if (bits < 31) {
+		g->base++;
+		g->nhosts -= 2;
+	}
+}
+
+/* The IPv4 subnets of this host's interfaces that are up, each narrowed to the /16 around the interface's address
+ * when wider (a /8 would be 16 million probes); loopback is not a subnet storage sits on.  Count, or -errno. */
+static int local_segs(struct scan *sc)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next)
+		n++;
+	free(sc->segs);
+	sc->segs = calloc(n ? n : 1, sizeof(*sc->segs));
+	sc->nsegs = 0;
+	if (!sc->segs) {
+		freeifaddrs(ifa);
+		return -ENOMEM;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		uint32_t a, m;
+		unsigned int bits = 0;
+		struct scan_seg g;
+		bool dup = false;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		a = ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		m = ntohl(((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+		while (bits < 32 && (m & (0x80000000u >> bits)))
+			bits++;
+		if (bits < DISC_SCAN_MIN_PREFIX)
+			bits = DISC_SCAN_MIN_PREFIX;
+		seg_of(a, bits, &g);
+		for (size_t k = 0; k < sc->nsegs; k++)
+			dup = dup || (sc->segs[k].base == g.base && sc->segs[k].nhosts == g.nhosts);
+		if (!dup)
+			sc->segs[sc->nsegs++] = g;
+	}
+	freeifaddrs(ifa);
+	return (int)sc->nsegs;
 }
 
 static void scan_start(struct scan *sc)
 {
+	struct src *o = sc->owner;
+	int rc;
+
 	if (sc->running)
 		return;
+	o->pub.attempts++;
+	o->pub.last_attempt = time(NULL);
+	/* This host's subnets are read at each scan: addresses come and go. */
+	if (sc->local && (rc = local_segs(sc)) <= 0) {
+		o->pub.failures++;
+		o->pub.status = DISC_SRC_FAILED;
+		snprintf(o->pub.last_error, sizeof(o->pub.last_error), "%s",
+		         rc == 0 ? "no IPv4 subnet on this host's interfaces" : strerror(-rc));
+		return;
+	}
+	sc->total = 0;
+	for (size_t k = 0; k < sc->nsegs; k++)
+		sc->total += (uint64_t)sc->segs[k].nhosts * sc->nports;
+	if (sc->local) {
+		char line[512], a[INET_ADDRSTRLEN];
+		size_t o_ = 0;
+
+		line[0] = '\0';
+		for (size_t k = 0; k < sc->nsegs && o_ < sizeof(line); k++) {
+			struct in_addr in = {.s_addr = htonl(sc->segs[k].net)};
+
+			inet_ntop(AF_INET, &in, a, sizeof(a));
+			o_ += (size_t)snprintf(line + o_, sizeof(line) - o_, " %s/%u", a, sc->segs[k].bits);
+		}
+		cm_log(CM_LOG_INFO, "discovery", "source %u: scanning this host's subnets:%s (%llu probes)",
+		       (unsigned int)o->pub.index, line, (unsigned long long)sc->total);
+	}
+	if (o->pub.status == DISC_SRC_FAILED)
+		o->pub.status = DISC_SRC_PENDING;
 	sc->running = true;
 	sc->cursor = 0;
 	clock_gettime(CLOCK_MONOTONIC, &sc->started);
 	scan_pump(sc);
 }
 
-static void scans_free(void)
+/* Stops a scan: its probes in flight are cancelled. */
+static void scan_stop(struct scan *sc)
 {
-	while (disc_engine.probes) {
-		struct probe *pr = disc_engine.probes;
+	struct probe *pr = disc_engine.probes, *nx;
 
-		disc_engine.probes = pr->next;
+	for (; pr; pr = nx) {
+		nx = pr->next;
+		if (pr->sc != sc)
+			continue;
+		probe_unlink(pr);
 		disc_st_cancel(pr->st);
 		free(pr);
 	}
-	for (size_t i = 0; i < disc_engine.nscans; i++)
-		free(disc_engine.scans[i].ports);
-	free(disc_engine.scans);
-	disc_engine.scans = NULL;
-	disc_engine.nscans = 0;
+	sc->inflight = 0;
+	sc->running = false;
 }
 
+static void scan_free(struct scan *sc)
+{
+	if (!sc)
+		return;
+	scan_stop(sc);
+	free(sc->segs);
+	free(sc->ports);
+	free(sc);
+}
+
+/* A range source's scan: net/prefix, or local; ports (none: 3260). */
+static struct scan *scan_new(struct src *owner, uint32_t net, unsigned int prefix, bool local, const int *ports,
+                             size_t nports, unsigned int concurrency, unsigned int timeout_ms)
+{
+	struct scan *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->owner = owner;
+	sc->net = net;
+	sc->prefix = prefix;
+	sc->local = local;
+	sc->nports = nports ? nports : 1;
+	sc->ports = calloc(sc->nports, sizeof(int));
+	if (!local)
+		sc->segs = calloc(1, sizeof(*sc->segs));
+	if (!sc->ports || (!local && !sc->segs)) {
+		free(sc->ports);
+		free(sc->segs);
+		free(sc);
+		return NULL;
+	}
+	if (nports)
+		memcpy(sc->ports, ports, nports * sizeof(int));
+	else
+		sc->ports[0] = DISC_ISCSI_PORT;
+	if (!local) {
+		seg_of(net, prefix, &sc->segs[0]);
+		sc->nsegs = 1;
+	}
+	sc->concurrency = concurrency;
+	sc->timeout_ms = timeout_ms;
+	return sc;
+}
+
+static void src_remove_tell(struct src *s, uint32_t *gone);
+
+/* Scans of the config file: range sources of origin config, kept (with their history) across reloads when the
+ * prefix and first port stay. */
 static int scans_load(const struct sa_discovery_config *c)
 {
-	scans_free();
-	if (!c->nscan)
-		return 0;
-	disc_engine.scans = calloc(c->nscan, sizeof(*disc_engine.scans));
-	if (!disc_engine.scans)
-		return -ENOMEM;
-	disc_engine.nscans = c->nscan;
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_RANGE)
+			disc_engine.src[i]->mark = false;
 	for (size_t i = 0; i < c->nscan; i++) {
 		const struct sa_disc_scan_cfg *sc = &c->scan[i];
-		struct scan *s = &disc_engine.scans[i];
 		char addr[INET_ADDRSTRLEN];
 		const char *slash = strchr(sc->cidr, '/');
 		struct in_addr in;
-		int bits = atoi(slash + 1);
+		unsigned int bits = (unsigned int)atoi(slash + 1);
+		uint16_t port = sc->nports ? (uint16_t)sc->ports[0] : DISC_ISCSI_PORT;
+		struct src *s = NULL;
+		struct scan *nsc;
 
 		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - sc->cidr), sc->cidr);
 		if (inet_pton(AF_INET, addr, &in) != 1)
 			return -EINVAL;
-		s->base = ntohl(in.s_addr);
-		s->nhosts = bits >= 32 ? 1 : 1u << (32 - bits);
-		/* The network and broadcast addresses answer no one. */
-		if (bits < 31) {
-			s->base++;
-			s->nhosts -= 2;
+		for (size_t k = 0; k < disc_engine.nsrc && !s; k++) {
+			struct src *o = disc_engine.src[k];
+
+			if (o->in_config && o->scan && !o->mark && o->scan->net == ntohl(in.s_addr) &&
+			    o->scan->prefix == bits && o->pub.port == port)
+				s = o;
 		}
-		s->nports = sc->nports ? sc->nports : 1;
-		s->ports = calloc(s->nports, sizeof(int));
-		if (!s->ports)
+		if (!s && !(s = src_create(DISC_MECH_RANGE, AF_INET, addr, port)))
 			return -ENOMEM;
-		if (sc->nports)
-			memcpy(s->ports, sc->ports, sc->nports * sizeof(int));
-		else
-			s->ports[0] = 3260;
-		s->concurrency = (unsigned int)sc->concurrency;
-		s->timeout_ms = (unsigned int)sc->timeout_ms;
-		s->total = (uint64_t)s->nhosts * s->nports;
+		s->in_config = true;
+		s->mark = true;
+		s->pub.prefix = bits;
+		nsc = scan_new(s, ntohl(in.s_addr), bits, false, sc->ports, sc->nports, (unsigned int)sc->concurrency,
+		               (unsigned int)sc->timeout_ms);
+		if (!nsc)
+			return -ENOMEM;
+		scan_free(s->scan);
+		s->scan = nsc;
 	}
-	return 0;
+	/* A range the file no longer has goes with the portals it found. */
+	for (;;) {
+		struct src *stale = NULL;
+		uint32_t *gone;
+
+		for (size_t i = 0; i < disc_engine.nsrc && !stale; i++)
+			if (disc_engine.src[i]->pub.mechanism == DISC_MECH_RANGE && disc_engine.src[i]->in_config &&
+			    !disc_engine.src[i]->mark)
+				stale = disc_engine.src[i];
+		if (!stale)
+			return 0;
+		if (!(gone = calloc(disc_engine.nsrc, sizeof(*gone))))
+			return -ENOMEM;
+		src_remove_tell(stale, gone);
+		free(gone);
+	}
 }
 
 /* ---- rounds and aging ------------------------------------------------ */
 
 static void round_run(void)
 {
-	/* Scanned sources are refreshed by their own scan's probes. */
+	/* Scanned sources are refreshed by their own scan's probes; ranges scan again. */
 	for (size_t i = 0; i < disc_engine.nsrc; i++)
 		if (disc_engine.src[i]->pub.mechanism != DISC_MECH_SCAN)
 			src_query(disc_engine.src[i]);
-	for (size_t i = 0; i < disc_engine.nscans; i++)
-		scan_start(&disc_engine.scans[i]);
 }
 
 static void on_round(unsigned int id, void *arg)
@@ -1134,8 +1517,7 @@ static void age_sweep(void)
 
 		if (nlost && t->pub.last_seen < limit && !src_busy(t->pub.source)) {
 			tgt_unhash(t);
-			free(t->pub.portals);
-			free(t);
+			tgt_free(t);
 			continue;
 		}
 		/* Portals age on their own: a target may move. */
@@ -1161,6 +1543,354 @@ int disc_refresh(void)
 		return -ENODEV;
 	round_run();
 	return 0;
+}
+
+int disc_source_refresh(uint32_t index)
+{
+	struct src *s;
+
+	if (!disc_engine.running)
+		return -ENODEV;
+	if (!(s = src_by_index(index)))
+		return -ENOENT;
+	src_query(s);
+	return 0;
+}
+
+/* ---- sources by SNMP --------------------------------------------------- */
+
+#define SRC_PREFIX "disc.src."
+
+uint32_t disc_source_next_index(void)
+{
+	uint32_t i = disc_engine.next_src + 1;
+
+	/* Ranges a manager chose may sit above it. */
+	while (i < UINT32_MAX && src_by_index(i))
+		i++;
+	return i;
+}
+
+int disc_source_uses_cred(uint32_t cred)
+{
+	for (size_t i = 0; cred && i < disc_engine.nsrc; i++)
+		if (disc_engine.src[i]->pub.cred == cred)
+			return 1;
+	return 0;
+}
+
+static uint16_t spec_port(const struct disc_source_spec *s)
+{
+	return s->port ? s->port : s->mechanism == DISC_MECH_ISNS ? DISC_ISNS_PORT : DISC_ISCSI_PORT;
+}
+
+int disc_source_validate(uint32_t index, const struct disc_source_spec *s)
+{
+	unsigned char a[16];
+	uint16_t port = spec_port(s);
+	bool zero;
+
+	if (!disc_engine.running)
+		return -EAGAIN;
+	if (index == 0 || index == UINT32_MAX)
+		return -EINVAL;
+	/* subnetScan rows are the portals a range found: the engine's. */
+	if (s->mechanism != DISC_MECH_SENDTARGETS && s->mechanism != DISC_MECH_ISNS && s->mechanism != DISC_MECH_RANGE)
+		return -EINVAL;
+	if ((s->family != AF_INET && s->family != AF_INET6) || inet_pton(s->family, s->host, a) != 1)
+		return -EDOM;
+	zero = s->family == AF_INET ? !memcmp(a, "\0\0\0\0", 4) : !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	if (s->mechanism == DISC_MECH_RANGE) {
+		if (s->family != AF_INET)
+			return -EDOM; /* only IPv4 prefixes can be walked */
+		if (s->local)
+			return zero && s->prefix == 0 ? 0 : -EDOM;
+		if (s->prefix > 32 || (s->prefix && s->prefix < DISC_SCAN_MIN_PREFIX))
+			return -EINVAL;
+		if (s->prefix == 0)
+			return -EDOM; /* 0.0.0.0/0 means this host's subnets only with the flag */
+	} else {
+		if (s->prefix || s->local)
+			return -EDOM;
+		if (zero)
+			return -EINVAL;
+	}
+	if (s->cred) {
+		/* iSNS queries do not log in: a credential there would do nothing. */
+		if (s->mechanism == DISC_MECH_ISNS)
+			return -EDOM;
+		if (!disc_cred_find(s->cred))
+			return -ENOENT;
+	}
+	for (size_t i = 0; i < disc_engine.nsrc; i++) {
+		const struct src *o = disc_engine.src[i];
+
+		if (o->pub.index == index)
+			return -EEXIST;
+		if (o->pub.mechanism == s->mechanism && o->pub.port == port && strcmp(o->pub.host, s->host) == 0 &&
+		    o->pub.prefix == s->prefix && o->pub.local == s->local)
+			return -EEXIST;
+	}
+	if (disc_engine.nsnmp >= DISC_SNMP_SOURCES_MAX)
+		return -ENOSPC;
+	return 0;
+}
+
+/* "1;mech;family;host;port;prefix;local;cred" */
+static int src_persist(const struct src *s)
+{
+	char key[32], val[160];
+
+	snprintf(key, sizeof(key), SRC_PREFIX "%u", (unsigned int)s->pub.index);
+	if (!s->pub.nonvolatile)
+		return 0;
+	snprintf(val, sizeof(val), "1;%d;%d;%s;%u;%u;%d;%u", s->pub.mechanism, s->pub.family, s->pub.host,
+	         (unsigned int)s->pub.port, s->pub.prefix, s->pub.local, (unsigned int)s->pub.cred);
+	return disc_persist(key, val);
+}
+
+static void src_kick(unsigned int id, void *arg)
+{
+	struct src *s = src_by_index((uint32_t)(uintptr_t)arg);
+
+	(void)id;
+	if (s && disc_engine.running)
+		src_query(s);
+}
+
+/* The row from a spec (validated); not persisted, not started. */
+static struct src *src_from_spec(uint32_t index, const struct disc_source_spec *sp)
+{
+	uint16_t port = spec_port(sp);
+	struct src *s = src_create_at(index, sp->mechanism, sp->family, sp->host, port);
+	char server[DISC_HOST_MAX + 10];
+	struct in_addr in;
+
+	if (!s)
+		return NULL;
+	s->pub.origin = DISC_ORIGIN_SNMP;
+	s->pub.prefix = sp->prefix;
+	s->pub.local = sp->local;
+	s->pub.cred = sp->cred;
+	s->pub.nonvolatile = sp->nonvolatile;
+	disc_engine.nsnmp++;
+	if (sp->mechanism == DISC_MECH_ISNS) {
+		snprintf(server, sizeof(server), sp->family == AF_INET6 ? "[%s]:%u" : "%s:%u", sp->host,
+		         (unsigned int)port);
+		if (!(s->server = strdup(server)))
+			goto fail;
+	} else if (sp->mechanism == DISC_MECH_RANGE) {
+		inet_pton(AF_INET, sp->host, &in);
+		if (!(s->scan = scan_new(s, ntohl(in.s_addr), sp->prefix, sp->local, (const int[]){port}, 1,
+		                         DISC_SNMP_SCAN_CONCURRENCY, DISC_SNMP_SCAN_TIMEOUT_MS)))
+			goto fail;
+	}
+	return s;
+fail:
+	src_remove(s);
+	return NULL;
+}
+
+int disc_source_create(uint32_t index, const struct disc_source_spec *sp)
+{
+	struct src *s;
+	char err[160];
+	int rc;
+
+	if ((rc = disc_source_validate(index, sp)) < 0)
+		return rc;
+	if (!(s = src_from_spec(index, sp)))
+		return -ENOMEM;
+	if ((rc = src_persist(s)) < 0 ||
+	    (sp->mechanism == DISC_MECH_ISNS && (rc = isns_sync(err, sizeof(err), false)) < 0)) {
+		if (rc != -EIO && sp->mechanism == DISC_MECH_ISNS)
+			cm_log(CM_LOG_WARNING, "discovery", "source %u: %s", (unsigned int)index, err);
+		src_remove(s);
+		if (sp->mechanism == DISC_MECH_ISNS)
+			isns_sync(err, sizeof(err), false);
+		return rc == -EIO ? -EIO : rc;
+	}
+	cm_log(CM_LOG_INFO, "discovery", "source %u created: %s %s:%u", (unsigned int)index,
+	       sp->mechanism == DISC_MECH_ISNS    ? "iSNS"
+	       : sp->mechanism == DISC_MECH_RANGE ? "scan"
+	                                          : "SendTargets",
+	       s->pub.host, (unsigned int)s->pub.port);
+	/* Discovering starts from the loop, once the SET request is answered. */
+	cm_ev_timer(1, 0, src_kick, (void *)(uintptr_t)index);
+	return 0;
+}
+
+int disc_source_check_update(uint32_t index, uint32_t cred)
+{
+	const struct src *s = src_by_index(index);
+
+	if (!s)
+		return -ENOENT;
+	if (s->pub.origin != DISC_ORIGIN_SNMP)
+		return -EPERM;
+	if (cred && s->pub.mechanism == DISC_MECH_ISNS)
+		return -EDOM;
+	return cred && !disc_cred_find(cred) ? -ENOENT : 0;
+}
+
+int disc_source_set_cred(uint32_t index, uint32_t cred)
+{
+	struct src *s = src_by_index(index);
+	uint32_t old;
+	int rc;
+
+	if ((rc = disc_source_check_update(index, cred)) < 0)
+		return rc;
+	old = s->pub.cred;
+	s->pub.cred = cred;
+	if ((rc = src_persist(s)) < 0)
+		s->pub.cred = old;
+	return rc;
+}
+
+int disc_source_check_destroy(uint32_t index)
+{
+	const struct src *s = src_by_index(index);
+
+	if (!s)
+		return -ENOENT;
+	return s->pub.origin == DISC_ORIGIN_SNMP ? 0 : -EPERM;
+}
+
+/* Sources in gone[] (sorted) went: a target no other source reported is lost now (sanTargetLost while the row is
+ * still there, then it goes); one that another source reported stays, and what the gone ones last reported of it
+ * is that source's until it ages out. */
+static void drop_sources_targets(const uint32_t *gone, size_t ngone)
+{
+	size_t w = 0;
+
+#define GONE(x)                                                                                                        \
+	(cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of) < ngone &&                                            \
+	 gone[cm_lower_bound(gone, ngone, sizeof(*gone), (x), u32_of)] == (x))
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
+		size_t rw = 0, had = t->nrep;
+
+		for (size_t j = 0; j < t->nrep; j++)
+			if (!GONE(t->rep[j]))
+				t->rep[rw++] = t->rep[j];
+		t->nrep = rw;
+		if (rw == 0 && (had || GONE(t->pub.source))) {
+			t->dropping = true;
+			disc_engine.ctr.targets_lost++;
+			cm_log(CM_LOG_INFO, "discovery", "target %s lost (its source was destroyed)", t->pub.name);
+			emit(DISC_EV_TARGET_LOST, t->pub.index);
+			continue;
+		}
+		if (rw == 0)
+			continue;
+		if (GONE(t->pub.source))
+			t->pub.source = t->rep[0];
+		for (size_t j = 0; j < t->pub.nportals; j++)
+			if (GONE(t->pub.portals[j].source))
+				t->pub.portals[j].source = t->rep[0];
+	}
+	for (size_t i = 0; i < disc_engine.ntgt; i++) {
+		struct tgt *t = disc_engine.tgt[i];
+
+		if (t->dropping) {
+			tgt_unhash(t);
+			tgt_free(t);
+			continue;
+		}
+		disc_engine.tgt[w++] = t;
+	}
+	disc_engine.ntgt = w;
+#undef GONE
+}
+
+/* Removes s, a range's portals with it, the portals only they reported and the targets left with none
+ * (sanTargetLost).  gone: room for every source's index. */
+static void src_remove_tell(struct src *s, uint32_t *gone)
+{
+	uint32_t index = s->pub.index;
+	size_t ngone = 0;
+
+	/* Indexes stay sorted as the source array is. */
+	for (size_t i = 0; i < disc_engine.nsrc; i++)
+		if (disc_engine.src[i] == s || disc_engine.src[i]->pub.range == index)
+			gone[ngone++] = disc_engine.src[i]->pub.index;
+	for (size_t k = ngone; k-- > 0;) {
+		struct src *o = src_by_index(gone[k]);
+
+		if (o)
+			src_remove(o);
+	}
+	drop_sources_targets(gone, ngone);
+}
+
+int disc_source_destroy(uint32_t index)
+{
+	struct src *s = src_by_index(index);
+	uint32_t *gone;
+	char key[32], err[160];
+	bool isns;
+	int rc;
+
+	if ((rc = disc_source_check_destroy(index)) < 0)
+		return rc;
+	if (!(gone = calloc(disc_engine.nsrc, sizeof(*gone))))
+		return -ENOMEM;
+	snprintf(key, sizeof(key), SRC_PREFIX "%u", (unsigned int)index);
+	if (s->pub.nonvolatile && (rc = disc_persist(key, NULL)) < 0) {
+		free(gone);
+		return rc;
+	}
+	isns = s->pub.mechanism == DISC_MECH_ISNS;
+	/* The server we leave stops listing us (and sending us SCNs) now, not when our registration lapses. */
+	if (isns && s->server && disc_engine.isns_on &&
+	    (rc = disc_isns_deregister(s->server, disc_engine.initiator)) < 0)
+		cm_log(CM_LOG_WARNING, "discovery", "iSNS %s: cannot deregister: %s", s->server, strerror(-rc));
+	src_remove_tell(s, gone);
+	free(gone);
+	if (isns && isns_sync(err, sizeof(err), false) < 0)
+		cm_log(CM_LOG_WARNING, "discovery", "iSNS after source %u went: %s", (unsigned int)index, err);
+	cm_log(CM_LOG_INFO, "discovery", "source %u destroyed", (unsigned int)index);
+	return 0;
+}
+
+/* Rows SNMP created before a restart: back before the config's, with their indexes. */
+static void load_one(const char *key, const char *value, void *arg)
+{
+	unsigned long index = strtoul(key + strlen(SRC_PREFIX), NULL, 10);
+	struct disc_source_spec sp = {.nonvolatile = 1};
+	unsigned int port, prefix, cred;
+	char host[DISC_HOST_MAX];
+	int *n = arg, ver, local;
+	struct src *s;
+
+	if (sscanf(value, "%d;%d;%d;%63[^;];%u;%u;%d;%u", &ver, &sp.mechanism, &sp.family, host, &port, &prefix, &local,
+	           &cred) != 8 ||
+	    ver != 1 || index == 0 || index >= UINT32_MAX || port > 65535) {
+		cm_log(CM_LOG_ERR, "discovery", "state: ignoring bad record %s", key);
+		return;
+	}
+	snprintf(sp.host, sizeof(sp.host), "%s", host);
+	sp.port = (uint16_t)port;
+	sp.prefix = prefix;
+	sp.local = local;
+	/* A credential destroyed since is reported when the source is asked. */
+	sp.cred = cred;
+	if (!(s = src_from_spec((uint32_t)index, &sp))) {
+		cm_log(CM_LOG_ERR, "discovery", "state: cannot restore source %s", key);
+		return;
+	}
+	(*n)++;
+}
+
+static int sources_load(void)
+{
+	struct cm_state *st = sa_engines_state();
+	int n = 0;
+
+	if (st)
+		cm_state_foreach(st, SRC_PREFIX, load_one, &n);
+	return n;
 }
 
 /* ---- notifications from other agents ------------------------------------ */
@@ -1248,7 +1978,7 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 		struct src *s;
 
 		split_endpoint(c->portals[i], host, &family, &port);
-		s = src_find_addr(DISC_MECH_SENDTARGETS, host, port);
+		s = src_find_cfg(DISC_MECH_SENDTARGETS, host, port);
 		if (!s && !(s = src_create(DISC_MECH_SENDTARGETS, family, host, port))) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -1257,7 +1987,8 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 		s->mark = true;
 	}
 	for (size_t i = disc_engine.nsrc; i-- > 0;)
-		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && !disc_engine.src[i]->mark)
+		if (disc_engine.src[i]->pub.mechanism == DISC_MECH_SENDTARGETS && disc_engine.src[i]->in_config &&
+		    !disc_engine.src[i]->mark)
 			src_remove(disc_engine.src[i]);
 	if ((rc = isns_apply(c, err, errlen)) < 0)
 		return rc;
@@ -1265,6 +1996,8 @@ static int apply(const struct sa_discovery_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up subnet scans: %s", strerror(-rc));
 		return rc;
 	}
+	if ((rc = isns_sync(err, errlen, true)) < 0)
+		return rc;
 	if (disc_engine.round_timer)
 		cm_ev_cancel(disc_engine.round_timer);
 	disc_engine.round_timer = cm_ev_timer(disc_engine.interval_s * 1000u, 1, on_round, NULL);
@@ -1291,7 +2024,6 @@ static void disc_stop(void)
 	disc_engine.round_timer = disc_engine.age_timer = disc_engine.kick_timer = 0;
 	peer_unsubscribe();
 	isns_off();
-	scans_free();
 	while (disc_engine.nsrc)
 		src_remove(disc_engine.src[disc_engine.nsrc - 1]);
 	free(disc_engine.src);
@@ -1306,7 +2038,7 @@ static void disc_stop(void)
 static int disc_start(const void *section, char *err, size_t errlen)
 {
 	const struct sa_discovery_config *cfg = section;
-	int rc;
+	int rc, nloaded;
 
 	if (!cfg) {
 		snprintf(err, errlen, "no discovery section");
@@ -1315,6 +2047,7 @@ static int disc_start(const void *section, char *err, size_t errlen)
 	if (disc_engine.running)
 		disc_stop();
 	disc_engine.running = true;
+	nloaded = sources_load();
 	if ((rc = apply(cfg, err, errlen)) < 0) {
 		disc_stop();
 		return rc;
@@ -1324,8 +2057,10 @@ static int disc_start(const void *section, char *err, size_t errlen)
 		disc_stop();
 		return rc;
 	}
-	cm_log(CM_LOG_INFO, "discovery", "started: %zu portals, %zu iSNS servers, %zu scans, every %u s, age-out %u s",
-	       cfg->nportals, cfg->nisns, cfg->nscan, disc_engine.interval_s, disc_engine.age_out_s);
+	cm_log(CM_LOG_INFO, "discovery",
+	       "started: %zu portals, %zu iSNS servers, %zu scans, %d sources from the state file, every %u s, "
+	       "age-out %u s",
+	       cfg->nportals, cfg->nisns, cfg->nscan, nloaded, disc_engine.interval_s, disc_engine.age_out_s);
 	return 0;
 }
 

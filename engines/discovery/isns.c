@@ -40,6 +40,7 @@ struct job {
 	uint32_t src;
 	char *server, *initiator;
 	int do_register;
+	bool deregister; /* only take our registration off server (a source that went) */
 	struct sa_isns_result r;
 };
 
@@ -92,7 +93,10 @@ static void job_run(struct isns_work *w)
 	                         .scn_addr = &isns_worker.scn_addr,
 	                         .do_register = j->do_register};
 
-	sa_isns_discover(&rq, &j->r);
+	if (j->deregister)
+		sa_isns_deregister(j->server, j->initiator);
+	else
+		sa_isns_discover(&rq, &j->r);
 }
 
 static void busy_del(uint32_t src)
@@ -108,10 +112,38 @@ static void job_done(struct isns_work *w)
 {
 	struct job *j = (struct job *)w;
 
+	if (j->deregister) {
+		job_free(w);
+		return;
+	}
 	busy_del(j->src);
 	if (isns_worker.done)
 		isns_worker.done(j->src, &j->r, isns_worker.arg);
 	job_free(w);
+}
+
+int disc_isns_deregister(const char *server, const char *initiator)
+{
+	struct job *j;
+	int rc;
+
+	if (!isns_worker.running)
+		return -ENODEV;
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
+		if (j)
+			free(j->server);
+		free(j);
+		return -ENOMEM;
+	}
+	j->deregister = true;
+	j->w.run = job_run;
+	j->w.done = job_done;
+	j->w.drop = job_free;
+	j->w.owner = &isns_worker;
+	if ((rc = isns_work_submit(&j->w)) < 0)
+		job_free(&j->w);
+	return rc;
 }
 
 int disc_isns_query(uint32_t src, const char *server, const char *initiator, int do_register)

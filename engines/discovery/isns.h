@@ -31,6 +31,9 @@ const char *disc_isns_scn_host(char *buf, size_t len);
 /* Queues a query of server for source src.  0, -EALREADY (one for src is
  * queued or running), -ENOMEM, -ENODEV (not started). */
 int disc_isns_query(uint32_t src, const char *server, const char *initiator, int do_register);
+/* Takes our registration off one server on the worker, in the background (a server no source names any more).
+ * 0, -ENOMEM, -ENODEV (not started). */
+int disc_isns_deregister(const char *server, const char *initiator);
 /* Deregisters from the servers and stops the worker.  Waits for a call in
  * flight, bounded by isns_client's timeouts (a few seconds). */
 void disc_isns_stop(char **servers, size_t n, const char *initiator);

@@ -12,6 +12,7 @@
 
 #include "engines/discovery/discovery.h"
 #include "engines/discovery/readdress.h"
+#include "engines/discovery/sendtargets.h"
 #include "engines/registry.h"
 #include "engines/sessions.h"
 #include "iscsi/login_result.h"
@@ -27,12 +28,17 @@
 #define AVOID_PREFIX "login.avoid."
 #define TICK_MS 250u
 #define RETRY_MS 5000u /* a login that could not even create its team tries again this often */
+/* An informational login: one connect, login and logout. */
+#define INFO_CONNECT_MS 3000u
+#define INFO_TIMEOUT_MS 10000u
 
 struct login_priv {
 	struct disc_login pub; /* first: lookups hand out &pub */
 	uint64_t retry_ms;     /* monotonic time of the next team creation attempt */
 	int reap;              /* was logged in when the agent died: its data plane may still run */
 	int stored;            /* in the state file: nonvolatile and active at least once */
+	struct disc_st *probe; /* an informational login in flight */
+	int probed;            /* an informational login ended since the row last changed */
 };
 
 static struct {
@@ -200,6 +206,7 @@ static void login_remove(uint32_t index)
 	if (p >= conn_mgr.n || conn_mgr.rows[p]->pub.index != index)
 		return;
 	disc_login_emit(DISC_LOGIN_EV_REMOVED, index);
+	disc_st_cancel(conn_mgr.rows[p]->probe);
 	free(conn_mgr.rows[p]);
 	memmove(&conn_mgr.rows[p], &conn_mgr.rows[p + 1], (conn_mgr.n - p - 1) * sizeof(*conn_mgr.rows));
 	conn_mgr.n--;
@@ -303,7 +310,8 @@ int disc_login_validate(const struct disc_login_cfg *c, char *why, size_t whylen
 
 /* ---- persistence ------------------------------------------------------------ */
 
-/* "1;HEX(target);atype;HEX(addr);port;HEX(adapter);cred;lun;persistent;admin;row" */
+/* "1;HEX(target);atype;HEX(addr);port;HEX(adapter);cred;lun;persistent;admin;row;kind" (rows stored before
+ * the kind existed have no kind: normal) */
 static int login_serialize(const struct disc_login *l, char *buf, size_t len)
 {
 	char t[2 * DISC_LOGIN_TARGET_MAX + 1], a[33], ad[2 * DISC_LOGIN_ADAPTER_MAX + 1];
@@ -312,8 +320,9 @@ static int login_serialize(const struct disc_login *l, char *buf, size_t len)
 	disc_hex_encode(l->c.target, strlen(l->c.target), t);
 	disc_hex_encode(l->c.addr, l->c.addr_len, a);
 	disc_hex_encode(l->c.adapter, strlen(l->c.adapter), ad);
-	n = snprintf(buf, len, "1;%s;%d;%s;%u;%s;%u;%u;%d;%d;%d", t, l->c.addr_type, a, l->c.port, ad,
-	             (unsigned int)l->c.cred, l->c.lun, l->c.persistent, l->c.admin, l->row);
+	n = snprintf(buf, len, "1;%s;%d;%s;%u;%s;%u;%u;%d;%d;%d;%d", t, l->c.addr_type, a, l->c.port, ad,
+	             (unsigned int)l->c.cred, l->c.lun, l->c.persistent, l->c.admin, l->row,
+	             l->c.kind == DISC_LOGIN_INFORMATIONAL ? DISC_LOGIN_INFORMATIONAL : DISC_LOGIN_NORMAL);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
@@ -329,7 +338,7 @@ static int str_field(const char *hex, char *dst, size_t max)
 
 static int login_parse(const char *val, struct disc_login *l)
 {
-	char *copy = strdup(val), *p, *f[11];
+	char *copy = strdup(val), *p, *f[12];
 	int rc = -EINVAL;
 
 	if (!copy)
@@ -338,6 +347,7 @@ static int login_parse(const char *val, struct disc_login *l)
 	for (int i = 0; i < 11; i++)
 		if (!(f[i] = strsep(&p, ";")))
 			goto out;
+	f[11] = p ? strsep(&p, ";") : NULL;
 	if (p || strcmp(f[0], "1") != 0 || str_field(f[1], l->c.target, DISC_LOGIN_TARGET_MAX) ||
 	    disc_hex_decode(f[3], l->c.addr, sizeof(l->c.addr), &l->c.addr_len) < 0 ||
 	    str_field(f[5], l->c.adapter, DISC_LOGIN_ADAPTER_MAX))
@@ -349,6 +359,7 @@ static int login_parse(const char *val, struct disc_login *l)
 	l->c.persistent = atoi(f[8]) != 0;
 	l->c.admin = atoi(f[9]) == SA_ADMIN_UP ? SA_ADMIN_UP : SA_ADMIN_DOWN;
 	l->row = atoi(f[10]);
+	l->c.kind = f[11] && atoi(f[11]) == DISC_LOGIN_INFORMATIONAL ? DISC_LOGIN_INFORMATIONAL : DISC_LOGIN_NORMAL;
 	if (l->row < DISC_ROW_ACTIVE || l->row > DISC_ROW_NOT_READY)
 		goto out;
 	rc = 0;
@@ -434,8 +445,11 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 	r->target = c->target;
 	r->initiator = conn_mgr.initiator;
 	r->lun = c->lun;
-	if (c->cred) {
-		const struct disc_cred *cr = disc_cred_find(c->cred);
+	/* A row that names no credential uses the initiator-wide default, when there is one. */
+	uint32_t cred = c->cred ? c->cred : disc_default_cred();
+
+	if (cred) {
+		const struct disc_cred *cr = disc_cred_find(cred);
 
 		if (!cr || cr->row != DISC_ROW_ACTIVE)
 			return SP_LOGIN_INITIATOR_ERROR;
@@ -464,7 +478,7 @@ static int build_req(const struct login_priv *l, struct disc_team_req *r)
 			         (unsigned int)p->port);
 			/* A portal given by name cannot be a team path (numeric only); a
 			 * name server's type-2 message rules some out for good. */
-			if (conn_mgr.teams->portal_ok(dst) && !disc_login_avoided(c->target, dst))
+			if ((!conn_mgr.teams || conn_mgr.teams->portal_ok(dst)) && !disc_login_avoided(c->target, dst))
 				r->npaths++;
 		}
 		if (!r->npaths)
@@ -574,9 +588,151 @@ static void evaluate(struct login_priv *l)
 		set_result(l, SA_OPER_DOWN, l->pub.result, l->pub.status_code); /* connecting again */
 }
 
+/* ---- informational logins ------------------------------------------------------ */
+
+static void probe_cancel(struct login_priv *l)
+{
+	disc_st_cancel(l->probe);
+	l->probe = NULL;
+	l->probed = 0;
+}
+
+static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_t len, void *arg)
+{
+	struct login_priv *l = lookup((uint32_t)(uintptr_t)arg);
+	unsigned int status;
+	int result;
+
+	if (!l)
+		return;
+	status = disc_st_status(l->probe);
+	l->probe = NULL;
+	l->probed = 1;
+	l->retry_ms = now_ms() + RETRY_MS;
+	if (rc == 0) {
+		if (len)
+			disc_target_set_alias(l->pub.c.target, text);
+		cm_log(CM_LOG_INFO, TAG, "login %u: informational login to %s accepted (logged out again)",
+		       (unsigned int)l->pub.index, l->pub.c.target);
+		set_result(l, SA_OPER_UP, SP_LOGIN_SUCCESS, 0);
+		return;
+	}
+	if (phase == DISC_ST_CONNECT)
+		result = SP_LOGIN_CONNECTION_FAILED;
+	else if (rc == -EACCES || rc == -EKEYREJECTED)
+		result = SP_LOGIN_AUTH_FAILURE;
+	else if (rc == -ENOENT)
+		result = SP_LOGIN_TARGET_NOT_FOUND;
+	else if (rc == -EAGAIN)
+		result = SP_LOGIN_SERVICE_UNAVAILABLE;
+	else if (status >> 8 == 2)
+		result = SP_LOGIN_INITIATOR_ERROR;
+	else
+		result = SP_LOGIN_FAILED;
+	set_result(l, SA_OPER_DOWN, result, status);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" (numeric, as build_req makes them) into a socket address. */
+static int portal_sockaddr(const char *portal, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(portal, ':');
+	unsigned long port;
+	size_t hl;
+
+	if (!colon)
+		return -EINVAL;
+	port = strtoul(colon + 1, NULL, 10);
+	hl = (size_t)(colon - portal);
+	if (portal[0] == '[') {
+		portal++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host) || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, portal, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* One normal-session login to the row's first portal, with its credential (or the default), then logout. */
+static void probe_start(struct login_priv *l)
+{
+	struct disc_team_req req;
+	struct disc_st_params p = {0};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r, rc;
+
+	l->retry_ms = now_ms() + RETRY_MS;
+	if (disc_login_may_use(l->pub.c.target, l->pub.c.lun) < 0) {
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_AUTH_FAILURE, 0x0202);
+		return;
+	}
+	if ((r = build_req(l, &req)) != 0) {
+		set_result(l, SA_OPER_DOWN, r, 0);
+		return;
+	}
+	if (!req.npaths || portal_sockaddr(req.path[0].portal, &ss, &len) < 0) {
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_TARGET_NOT_FOUND, 0);
+		return;
+	}
+	p.initiator = conn_mgr.initiator;
+	p.connect_timeout_ms = INFO_CONNECT_MS;
+	p.timeout_ms = INFO_TIMEOUT_MS;
+	p.max_reply = 4096;
+	p.target_name = l->pub.c.target;
+	p.chap_user = req.user;
+	p.chap_secret = req.secret;
+	p.chap_target_user = req.target_user;
+	p.chap_target_secret = req.target_secret;
+	rc = disc_st_start((struct sockaddr *)&ss, len, &p, probe_done, (void *)(uintptr_t)l->pub.index, &l->probe);
+	if (rc < 0) {
+		l->probe = NULL;
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_CONNECTION_FAILED, 0);
+		return;
+	}
+	l->pub.npaths = 1;
+	cm_log(CM_LOG_INFO, TAG, "login %u: informational login to %s at %s", (unsigned int)l->pub.index,
+	       l->pub.c.target, req.path[0].portal);
+}
+
+/* An informational row: no team, one login when wanted, again after a change or (failed) every RETRY_MS. */
+static void reconcile_info(struct login_priv *l)
+{
+	drop_team(l); /* it was a normal login until this request */
+	if (!wanted(l)) {
+		probe_cancel(l);
+		set_result(l, SA_OPER_DOWN, l->pub.result, l->pub.status_code);
+		return;
+	}
+	if (l->probe || (l->probed && l->pub.oper == SA_OPER_UP))
+		return;
+	if (now_ms() >= l->retry_ms)
+		probe_start(l);
+}
+
 /* Makes the team follow the row: logged in when wanted, out otherwise. */
 static void reconcile(struct login_priv *l)
 {
+	if (l->pub.c.kind == DISC_LOGIN_INFORMATIONAL) {
+		reconcile_info(l);
+		return;
+	}
+	probe_cancel(l); /* it was informational until this request */
 	if (!wanted(l)) {
 		drop_team(l);
 		set_result(l, SA_OPER_DOWN, l->pub.result, l->pub.status_code);
@@ -631,7 +787,7 @@ static int same_target(const struct disc_login_cfg *a, const struct disc_login_c
 {
 	return strcmp(a->target, b->target) == 0 && a->addr_type == b->addr_type && a->addr_len == b->addr_len &&
 	       memcmp(a->addr, b->addr, a->addr_len) == 0 && a->port == b->port &&
-	       strcmp(a->adapter, b->adapter) == 0 && a->cred == b->cred && a->lun == b->lun;
+	       strcmp(a->adapter, b->adapter) == 0 && a->cred == b->cred && a->lun == b->lun && a->kind == b->kind;
 }
 
 int disc_login_put(const struct disc_login *in)
@@ -686,6 +842,7 @@ int disc_login_put(const struct disc_login *in)
 	if (relogin || in->c.admin != l->pub.c.admin || in->row != l->pub.row) {
 		/* An operator's change starts a new episode (and a new team). */
 		drop_team(l);
+		probe_cancel(l);
 		l->pub.failing = 0;
 		l->retry_ms = 0;
 	}
@@ -720,8 +877,11 @@ void disc_login_cred_changed(uint32_t cred)
 	for (size_t i = 0; i < conn_mgr.n; i++) {
 		struct login_priv *l = conn_mgr.rows[i];
 
-		if (l->pub.c.cred != cred || !l->pub.team)
+		/* A row that names none uses the default (cred 0: the default itself changed). */
+		if ((l->pub.c.cred != cred && !(l->pub.c.cred == 0 && (cred == 0 || cred == disc_default_cred()))) ||
+		    (!l->pub.team && l->pub.c.kind != DISC_LOGIN_INFORMATIONAL))
 			continue;
+		probe_cancel(l);
 		/* New secrets take effect at once: log in again with them. */
 		cm_log(CM_LOG_INFO, TAG, "login %u: credential %u changed, logging in again",
 		       (unsigned int)l->pub.index, (unsigned int)cred);
@@ -1050,6 +1210,7 @@ int disc_conn_start(const struct sa_discovery_config *cfg)
 		return -ENOMEM;
 	conn_mgr.running = 1;
 	ncred = disc_cred_load();
+	disc_default_cred_load();
 	if ((st = sa_engines_state()))
 		cm_state_foreach(st, LOGIN_PREFIX, load_one, &lc);
 	if (st)

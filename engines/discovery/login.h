@@ -20,6 +20,9 @@
 
 /* RowStatus values as stored (same numbers as SNMPv2-TC). */
 enum disc_row { DISC_ROW_ACTIVE = 1, DISC_ROW_NOT_IN_SERVICE = 2, DISC_ROW_NOT_READY = 3 };
+/* A normal login is a data-plane team; an informational one (seed 001's IsInformationalSession) logs in to the
+ * target, shows the result, and logs out at once: no team, nothing for applications. */
+enum disc_login_kind { DISC_LOGIN_NORMAL = 1, DISC_LOGIN_INFORMATIONAL = 2 };
 /* InetAddressType values the portal columns accept. */
 enum disc_addr_type { DISC_ADDR_UNKNOWN = 0, DISC_ADDR_IPV4 = 1, DISC_ADDR_IPV6 = 2 };
 
@@ -49,6 +52,7 @@ struct disc_login_cfg {
 	unsigned int lun;
 	int persistent; /* restored admin up at agent start */
 	int admin;      /* SA_ADMIN_UP / SA_ADMIN_DOWN */
+	int kind;       /* enum disc_login_kind; 0 reads as normal */
 };
 
 struct disc_login {
@@ -77,6 +81,14 @@ uint32_t disc_login_next_index(void);
 uint32_t disc_login_by_team(unsigned int team);
 /* Bytes a secret may have (discovery.chap_secret_min/max). */
 void disc_cred_secret_limits(unsigned int *min, unsigned int *max);
+
+/* The initiator-wide default CHAP credential (seed 001's initiator CHAP shared secret): used by login rows and
+ * discovery sources that name none.  0 = none. */
+uint32_t disc_default_cred(void);
+/* 0 or -ENOENT (no such credential). */
+int disc_default_cred_check(uint32_t cred);
+/* Persisted; 0 or -errno (nothing changed). */
+int disc_default_cred_set(uint32_t cred);
 
 /* ---- validation (RESERVE phases; no side effects) ------------------------- */
 /* 0 or -EMSGSIZE (a secret's length outside the limits), -EINVAL (a bad
@@ -225,6 +237,7 @@ struct disc_cred *disc_cred_lookup(uint32_t index);
 void disc_login_cred_changed(uint32_t cred);
 void disc_login_emit(int type, uint32_t a);
 int disc_cred_load(void);
+void disc_default_cred_load(void);
 void disc_cred_clear(void);
 void disc_cred_set_limits(unsigned int min, unsigned int max);
 /* Sets (value) or deletes (NULL) key and commits the state file; on error

@@ -43,6 +43,8 @@ struct disc_st {
 	enum disc_st_phase phase;
 	struct disc_st_params p;
 	char *initiator;
+	char *target;        /* a normal session's TargetName, NULL for discovery */
+	unsigned int status; /* of the last login response */
 	disc_st_cb cb;
 	void *arg;
 	unsigned int conn_timer, timer;
@@ -106,6 +108,7 @@ static void st_free(struct disc_st *st)
 	if (st->sess_id)
 		sess_remove(st->sess_id);
 	free(st->initiator);
+	free(st->target);
 	free(st->chap_user);
 	free_secret(st->chap_secret);
 	free(st->chap_tuser);
@@ -130,6 +133,11 @@ static void st_finish(struct disc_st *st, int rc)
 		       disc_ms_between(&st->t_first, &st->t_last));
 	st->cb(rc, st->phase, st->text ? st->text : "", st->text_len, st->arg);
 	st_free(st);
+}
+
+unsigned int disc_st_status(const struct disc_st *st)
+{
+	return st ? st->status : 0;
 }
 
 void disc_st_cancel(struct disc_st *st)
@@ -220,6 +228,18 @@ static uint8_t *out_room(struct disc_st *st, size_t need)
 	return st->out + st->out_len;
 }
 
+/* A discovery session, or a normal one to st->target. */
+static int session_keys(struct disc_st *st, struct tk_buf *kv)
+{
+	int rc;
+
+	if (!st->target)
+		return tk_add(kv, "SessionType", "Discovery");
+	if ((rc = tk_add(kv, "SessionType", "Normal")) < 0)
+		return rc;
+	return tk_add(kv, "TargetName", st->target);
+}
+
 /* Keys of the next security-stage request; *transit says whether it asks to move on. */
 static int security_keys(struct disc_st *st, struct tk_buf *kv, bool *transit)
 {
@@ -228,17 +248,16 @@ static int security_keys(struct disc_st *st, struct tk_buf *kv, bool *transit)
 
 	*transit = true;
 	if (!st->chap) {
-		if (st->rounds == 0 &&
-		    ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
-		     (rc = tk_add(kv, "SessionType", "Discovery")) < 0 || (rc = tk_add(kv, "AuthMethod", "None")) < 0))
+		if (st->rounds == 0 && ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
+		                        (rc = session_keys(st, kv)) < 0 || (rc = tk_add(kv, "AuthMethod", "None")) < 0))
 			return rc;
 		return 0;
 	}
 	switch (st->chap_step) {
 	case CHAP_OFFER:
 		*transit = false;
-		if ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 ||
-		    (rc = tk_add(kv, "SessionType", "Discovery")) < 0 || (rc = tk_add(kv, "AuthMethod", "CHAP")) < 0)
+		if ((rc = tk_add(kv, "InitiatorName", st->initiator)) < 0 || (rc = session_keys(st, kv)) < 0 ||
+		    (rc = tk_add(kv, "AuthMethod", "CHAP")) < 0)
 			return rc;
 		return 0;
 	case CHAP_ALGO: *transit = false; return tk_addf(kv, "CHAP_A", "%d", CHAP_MD5);
@@ -463,8 +482,22 @@ static int on_login_rsp(struct disc_st *st, const struct pdu *p)
 
 	if (pdu_get_login_rsp(p, &r) < 0)
 		return -EPROTO;
+	st->status = (unsigned int)(r.status_class << 8 | r.status_detail);
 	if (r.status_class != 0)
 		return login_error(&r);
+	if (st->target && p->data_len) {
+		struct tk_pair pairs[ST_MAX_PAIRS];
+		size_t n = 0;
+		const char *alias;
+
+		/* A target may declare its alias in any login response (RFC 7143 13.7). */
+		if (tk_parse((const char *)p->data, p->data_len, pairs, ST_MAX_PAIRS, &n) == 0 &&
+		    (alias = tk_get(pairs, n, "TargetAlias")) &&
+		    grow(&st->text, &st->text_cap, strlen(alias) + 1, st->p.max_reply + 1) == 0) {
+			memcpy(st->text, alias, strlen(alias) + 1);
+			st->text_len = strlen(alias);
+		}
+	}
 	st->expstatsn = r.statsn + 1;
 	st->cmdsn = r.expcmdsn;
 	if (++st->rounds > ST_MAX_ROUNDS)
@@ -490,6 +523,12 @@ static int on_login_rsp(struct disc_st *st, const struct pdu *p)
 			sess_set_info(st->sess_id, &st->si);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &st->t_asked);
+		if (st->target) {
+			/* Informational: logged in is all it asks; out again at once. */
+			st->text_done = true;
+			st->phase = DISC_ST_LOGOUT;
+			return send_logout(st);
+		}
 		return send_text(st, PDU_RSVD_TAG, true);
 	}
 	if (r.transit && r.nsg == PDU_STAGE_OPERATIONAL && st->login_stage == PDU_STAGE_SECURITY) {
@@ -650,7 +689,9 @@ static void sess_register(struct disc_st *st)
 	if (getsockname(st->fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_string(&ss, st->si.src_addr, sizeof(st->si.src_addr), &st->si.src_port);
 	memcpy(st->si.isid, st->isid, sizeof(st->si.isid));
-	st->si.type = SESS_TYPE_DISCOVERY;
+	st->si.type = st->target ? SESS_TYPE_NORMAL : SESS_TYPE_DISCOVERY;
+	if (st->target)
+		snprintf(st->si.target, sizeof(st->si.target), "%s", st->target);
 	st->si.owner = SESS_OWNER_DISCOVERY;
 	st->si.state = SESS_LOGGING_IN;
 	st->sess_id = sess_add(&st->si, st_sess_logout, st);
@@ -707,10 +748,12 @@ int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct d
 	st->cb = cb;
 	st->arg = arg;
 	st->phase = DISC_ST_CONNECT;
-	if (!(st->initiator = strdup(p->initiator))) {
+	if (!(st->initiator = strdup(p->initiator)) || (p->target_name && !(st->target = strdup(p->target_name)))) {
+		free(st->initiator);
 		free(st);
 		return -ENOMEM;
 	}
+	st->p.target_name = NULL;
 	if (p->chap_user && p->chap_user[0]) {
 		st->chap = true;
 		st->mutual = p->chap_target_user && p->chap_target_user[0];

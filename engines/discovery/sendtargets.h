@@ -22,6 +22,10 @@ struct disc_st_params {
 	 * knows target_secret.  The exchange keeps its own copies. */
 	const char *chap_user, *chap_secret;
 	const char *chap_target_user, *chap_target_secret;
+	/* Not NULL: a normal session to this target instead (seed 001's informational login): the login runs to
+	 * full feature phase and logs out at once, no SendTargets; the callback's text is the TargetAlias the
+	 * target declared ("" when none). */
+	const char *target_name;
 };
 
 struct disc_st;
@@ -45,6 +49,9 @@ int disc_st_start(const struct sockaddr *addr, socklen_t addrlen, const struct d
                   void *arg, struct disc_st **out);
 /* Stops an exchange in flight; its callback is not called. */
 void disc_st_cancel(struct disc_st *st);
+/* Status-Class << 8 | Status-Detail of the last login response (0: none yet or success); valid during the
+ * callback. */
+unsigned int disc_st_status(const struct disc_st *st);
 
 /* One portal of a SendTargets reply.  family is AF_INET/AF_INET6 for a
  * numeric address, AF_UNSPEC for a host name. */

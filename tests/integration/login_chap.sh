@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # login_chap.sh: CHAP credential rows (length, equal secrets, write-only, never logged) and login rows against a real
 # tgtd with CHAP accounts: CHAP and mutual CHAP logins up with their teams, a wrong secret giving
-# authenticationFailure (0x0201) and one sanLoginFailed, I/O through a login's team, logout through SET.
+# authenticationFailure (0x0201) and one sanLoginFailed, I/O through a login's team, logout through SET, and the
+# initiator-wide default credential (sanDefaultCredential) that a login naming none logs in with.
 set -u
 . "$(dirname "$0")/lib.sh"
 sa_init login_chap
@@ -133,6 +134,22 @@ sa_set "$LOGIN.18.3" i 6 >/dev/null || sa_fail "cannot destroy login 3"
 sa_set "$CRED.8.3" i 6 >/dev/null || sa_fail "cannot destroy credential 3"
 [ -z "$(col "$CRED.2.3")" ] || sa_fail "credential 3 still there"
 sa_log "logout: login 1 down, team $team1 gone; login 3 and credential 3 destroyed"
+
+# ---- the initiator-wide default credential: a login that names none uses it -------------------------------------
+DEF=$S.1.19.0 # sanDefaultCredential
+[ "$(col "$DEF")" = 0 ] || sa_fail "sanDefaultCredential reads $(col "$DEF"), want 0"
+sa_set_err inconsistentValue "$DEF" u 9 # no credential 9
+sa_set_err wrongType "$DEF" i 1
+mk_login 4 0 1 || sa_fail "cannot create login 4"
+sa_wait_for 20 is "$LOGIN.12.4" 6 || sa_fail "login 4 without CHAP: result $(col "$LOGIN.12.4"), want authenticationFailure(6)"
+sa_set "$CRED.2.4" s alice "$CRED.3.4" s "$SECRET" "$CRED.8.4" i 4 >/dev/null || sa_fail "cannot create credential 4"
+sa_set "$DEF" u 4 >/dev/null || sa_fail "cannot set sanDefaultCredential to 4"
+[ "$(col "$DEF")" = 4 ] || sa_fail "sanDefaultCredential reads $(col "$DEF") after the SET"
+sa_wait_for 20 is "$LOGIN.11.4" 1 || sa_fail "login 4 not up with the default credential: result $(col "$LOGIN.12.4")"
+[ "$(col "$LOGIN.7.4")" = 0 ] || sa_fail "sanLoginCredential.4 = $(col "$LOGIN.7.4"), want 0"
+sa_set_err inconsistentValue "$CRED.8.4" i 6 # the default cannot go
+sa_state_dump | grep -q "^login.default_cred	4" || sa_fail "the default credential is not in the state"
+sa_log "default credential 4: login 4 (naming none) up; credential 4 cannot be destroyed"
 
 # ---- secrets never logged, state file private ------------------------------------------------------------------
 for s in "$SECRET" "$MSECRET" "$WRONG"; do
