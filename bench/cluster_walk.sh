@@ -16,8 +16,8 @@
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
-# shellcheck source=../tests/integration/lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
+# shellcheck source=walk_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/walk_lib.bash"
 
 WALK_SMALL=${WALK_SMALL:-10000}
 WALK_BIG=${WALK_BIG:-100000}
@@ -28,14 +28,9 @@ PER_CTL=100 # devices per controller
 RES_TABLE=$SA_OID.3.5.1.3
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
-sa_init bench-cluster-walk
-[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-SO=$SA_BUILDDIR/.libs/sanagent.so
-[ -f "$SO" ] || sa_skip "no $SO: build first"
+walk_init bench-cluster-walk
 SW=$SA_BUILDDIR/tests/integration/state_writer
 [ -x "$SW" ] || sa_skip "no $SW: make check builds it (make -C build tests/integration/state_writer)"
-sa_need build-essential cc
-cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
 
 # crt_state N FILE: a state file holding a CRT of N devices (and its unit and controllers), version 1.
 # Row format: the cluster engine's (engines/cluster/model.c row_encode): "1<TAB>type<TAB>guid<TAB>address<TAB>
@@ -65,30 +60,10 @@ ax_conf() {
 	sa_agent_conf "$CLUSTER"
 }
 dl_conf() {
-	mkdir -p "$SA_TMP/dl"
 	crt_state "$1" "$SA_TMP/dl/state/sanagent.state"
-	{
-		echo "agent = { state_file = \"$SA_TMP/dl/state/sanagent.state\"; };"
-		echo "$CLUSTER"
-	} >"$SA_TMP/dl/sanagent.conf"
+	walk_dl_agent_conf "$CLUSTER"
 }
 
-# CPU seconds (user + system) a process has used.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]".
-rate() {
-	local line per secs port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
-	shift 4
-	for p in "$@"; do before+=("$(cpu_s "$p")"); done
-	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP" "$mode") || return 1
-	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
-	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-	for p in "$@"; do
-		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * per))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
-		i=$((i + 1))
-	done
-	echo "$per $(awk -v n="$n" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs$cpu"
-}
 # rows_served PORT N: the device row of the Nth device is there (its index: the unit, the controllers before it).
 last_index() { echo $(($1 + 1 + ($1 + PER_CTL - 1) / PER_CTL)); }
 rows_served() {
@@ -96,7 +71,6 @@ rows_served() {
 		grep -qx 4
 }
 
-declare -A R
 # --- AgentX ---
 sa_start_snmpd
 for size in small big; do
@@ -114,21 +88,12 @@ for size in small big; do
 done
 
 # --- dlmod ---
-DL_PORT=$(sa_free_port udp)
-mkdir -p "$SA_TMP/dl-persist" "$SA_TMP/dl"
-cat >"$SA_TMP/dl/snmpd.conf" <<EOF
-agentaddress udp:127.0.0.1:$DL_PORT
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-dlmod sanagent $SO
-sanagentConfig $SA_TMP/dl/sanagent.conf
-EOF
+walk_dl_snmpd_conf
 for size in small big; do
 	n=$WALK_SMALL walks=$WALK_N
 	[ $size = big ] && n=$WALK_BIG walks=2
 	dl_conf "$n"
-	SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd-dlmod-$size.log" -C \
-		-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
-	DL_PID=$SA_LASTPID
+	walk_dl_start "snmpd-dlmod-$size.log"
 	sa_wait_for 120 rows_served "$DL_PORT" "$n" || sa_fail "dlmod: device $n not served"
 	for m in $WALK_MODES; do
 		R[$m.dl$size]=$(rate "$DL_PORT" "$RES_TABLE" "$walks" "$m" "$DL_PID") || sa_fail "dlmod $m walk ($n devices)"
@@ -137,16 +102,11 @@ for size in small big; do
 	sa_stop_pid "$DL_PID"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
-row() { # row MODE LABEL KEY ANCHOR_KEY
-	printf '%-8s %-8s %-38s %9s %10s %12s %9s\n' "$1" "${3%%.*}" "$2" "$(f "$3" 1)" "$(f "$3" 3)" "$(f "$3" 2)" \
-		"$(ratio "$(f "$3" 2)" "$(f "$4" 2)")"
-}
+row() { walk_row 38 "$1" "${3%%.*}" "$2" "$3" "$4"; } # row MODE LABEL KEY ANCHOR_KEY
 echo "CRT walk (sanCluResTable, 14 columns): GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback,"
-echo "  $(nproc) CPUs, net-snmp $(snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1); walks per figure: anchor and" \
+echo "  $(nproc) CPUs, net-snmp $(walk_netsnmp); walks per figure: anchor and" \
 	"$WALK_SMALL devices $WALK_N, $WALK_BIG devices 1 (AgentX) / 2 (dlmod)"
-printf '%-8s %-8s %-38s %9s %10s %12s %9s\n' mode walk table "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+walk_head 38 table
 for m in $WALK_MODES; do
 	row agentx "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
 	row agentx "CRT, $WALK_SMALL devices" "$m.axsmall" "$m.an"
@@ -160,6 +120,5 @@ for m in $WALK_MODES; do
 	echo "$m walk: flat cost per row (rate at $WALK_BIG / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axsmall" 2)")," \
 		"dlmod $(ratio "$dl" "$(f "$m.dlsmall" 2)"); CPU per varbind at $WALK_BIG: AgentX snmpd $(f "$m.axbig" 4) us +" \
 		"sanagentd $(f "$m.axbig" 5) us, dlmod snmpd $(f "$m.dlbig" 4) us"
-	echo "$m walk goals: AgentX >= 30000 vb/s: $([ "$ax" -ge 30000 ] && echo met || echo MISSED) ($ax);" \
-		"dlmod >= 250000 vb/s: $([ "$dl" -ge 250000 ] && echo met || echo MISSED) ($dl)"
+	walk_goals "$m" "$ax" "$dl"
 done

@@ -17,8 +17,8 @@
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
-# shellcheck source=../tests/integration/lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
+# shellcheck source=walk_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/walk_lib.bash"
 
 ISCSI_TARGETS=${ISCSI_TARGETS:-100}
 ISCSI_PER_TARGET=${ISCSI_PER_TARGET:-100}
@@ -31,12 +31,7 @@ STATS_TABLE=$MODULE.1.10.2
 INST_SESSIONS=$MODULE.1.1.1.1.9.2 # iscsiInstSessionNumber of the target instance
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
-sa_init bench-iscsi-mib-walk
-[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-SO=$SA_BUILDDIR/.libs/sanagent.so
-[ -f "$SO" ] || sa_skip "no $SO: build first"
-sa_need build-essential cc
-cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
+walk_init bench-iscsi-mib-walk
 
 # ---- the recorded tgt listings ------------------------------------------------------------------------------
 REC=$SA_TMP/tgt-listing
@@ -73,28 +68,11 @@ TGTADM
 chmod +x "$SA_TMP/fakebin/tgtadm"
 STORAGE="storage = { tgt_control = 1; interval = 3600; feedback_interval = 0; };"
 
-# CPU seconds (user + system) a process has used.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]".
-rate() {
-	local line per secs port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
-	shift 4
-	for p in "$@"; do before+=("$(cpu_s "$p")"); done
-	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP" "$mode") || return 1
-	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
-	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-	for p in "$@"; do
-		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * per))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
-		i=$((i + 1))
-	done
-	echo "$per $(awk -v n="$n" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs$cpu"
-}
 sessions_served() {
 	[ "$(snmpget -v2c -c "$SA_RO_COMMUNITY" -t 2 -r 0 -Oqv "127.0.0.1:$1" "$INST_SESSIONS" 2>/dev/null)" = "$NSESS" ]
 }
 root_of() { if [ "$1" = table ]; then echo "$STATS_TABLE"; else echo "$MODULE"; fi; }
 
-declare -A R
 # ---- AgentX ----------------------------------------------------------------------------------------------------
 sa_start_snmpd
 sa_agent_conf "$STORAGE"
@@ -108,17 +86,9 @@ done
 sa_stop_pid "$SA_AGENT_PID"
 
 # ---- dlmod -----------------------------------------------------------------------------------------------------
-DL_PORT=$(sa_free_port udp)
-mkdir -p "$SA_TMP/dl-persist" "$SA_TMP/dl"
-{
-	echo "agent = { state_file = \"$SA_TMP/dl/state/sanagent.state\"; };"
-	echo "$STORAGE"
-} >"$SA_TMP/dl/sanagent.conf"
-printf '%s\n' "agentaddress udp:127.0.0.1:$DL_PORT" "rocommunity $SA_RO_COMMUNITY 127.0.0.1" "dlmod sanagent $SO" \
-	"sanagentConfig $SA_TMP/dl/sanagent.conf" >"$SA_TMP/dl/snmpd.conf"
-PATH="$SA_TMP/fakebin:$PATH" SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf \
-	"$SA_TMP/snmpd-dlmod.log" -C -c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
-DL_PID=$SA_LASTPID
+walk_dl_snmpd_conf
+walk_dl_agent_conf "$STORAGE"
+PATH="$SA_TMP/fakebin:$PATH" walk_dl_start snmpd-dlmod.log
 sa_wait_for 120 sessions_served "$DL_PORT" || sa_fail "dlmod: iscsiInstSessionNumber.2 is not $NSESS"
 for m in $WALK_MODES; do
 	R[$m.dl]=$(rate "$DL_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod $m walk"
@@ -126,16 +96,11 @@ for m in $WALK_MODES; do
 done
 sa_stop_pid "$DL_PID"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
-row() { # row MODE WALK LABEL KEY ANCHOR_KEY
-	printf '%-8s %-8s %-42s %9s %10s %12s %9s\n' "$1" "$2" "$3" "$(f "$4" 1)" "$(f "$4" 3)" "$(f "$4" 2)" \
-		"$(ratio "$(f "$4" 2)" "$(f "$5" 2)")"
-}
+row() { walk_row 42 "$@"; } # row MODE WALK LABEL KEY ANCHOR_KEY
 echo "ISCSI-MIB walk with $NSESS sessions ($ISCSI_TARGETS targets x $ISCSI_PER_TARGET, recorded tgt listing): GETBULK"
 echo "  max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs, net-snmp" \
-	"$(snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1); $WALK_N walks per figure, 20 of the anchor"
-printf '%-8s %-8s %-42s %9s %10s %12s %9s\n' mode walk subtree "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+	"$(walk_netsnmp); $WALK_N walks per figure, 20 of the anchor"
+walk_head 42 subtree
 for m in $WALK_MODES; do
 	what="iscsiMibModule (mib-2.142)"
 	[ "$m" = table ] && what="iscsiSessionStatsTable"
@@ -148,6 +113,5 @@ for m in $WALK_MODES; do
 	ax=$(f "$m.ax" 2) dl=$(f "$m.dl" 2)
 	echo "$m walk: CPU per varbind: AgentX snmpd $(f "$m.ax" 4) us + sanagentd $(f "$m.ax" 5) us, dlmod snmpd" \
 		"$(f "$m.dl" 4) us"
-	echo "$m walk goals: AgentX >= 30000 vb/s: $([ "$ax" -ge 30000 ] && echo met || echo MISSED) ($ax);" \
-		"dlmod >= 250000 vb/s: $([ "$dl" -ge 250000 ] && echo met || echo MISSED) ($dl)"
+	walk_goals "$m" "$ax" "$dl"
 done

@@ -16,8 +16,8 @@
 # Exit: 0 measured, 1 failed, 77 skipped.
 set -u -o pipefail
 
-# shellcheck source=../tests/integration/lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
+# shellcheck source=walk_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/walk_lib.bash"
 
 WALK_SMALL=${WALK_SMALL:-10000}
 WALK_BIG=${WALK_BIG:-100000}
@@ -28,12 +28,7 @@ IQN=$SA_TGT_IQN
 RES_TABLE=$SA_OID.3.3.1.6
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
-sa_init bench-redirect-walk
-[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-SO=$SA_BUILDDIR/.libs/sanagent.so
-[ -f "$SO" ] || sa_skip "no $SO: build first"
-sa_need build-essential cc
-cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
+walk_init bench-redirect-walk
 
 sa_start_tgt_servers 3 1
 RPORT=$(sa_free_port tcp)
@@ -50,31 +45,8 @@ redirect_section() {
 		printf "); };\n" }'
 }
 ax_conf() { sa_agent_conf "$(redirect_section "$1" "$RPORT")"; }
-dl_conf() {
-	mkdir -p "$SA_TMP/dl"
-	{
-		echo "agent = { state_file = \"$SA_TMP/dl/state/sanagent.state\"; };"
-		redirect_section "$1" "$DPORT"
-	} >"$SA_TMP/dl/sanagent.conf"
-}
+dl_conf() { walk_dl_agent_conf "$(redirect_section "$1" "$DPORT")"; }
 
-# CPU seconds (user + system) a process has used.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]",
-# the last fields being each PID's CPU per varbind over the run.
-rate() {
-	local line per secs port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
-	shift 4
-	for p in "$@"; do before+=("$(cpu_s "$p")"); done
-	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP" "$mode") || return 1
-	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
-	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-	for p in "$@"; do
-		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * per))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
-		i=$((i + 1))
-	done
-	echo "$per $(awk -v n="$n" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs$cpu"
-}
 rows_served() { # PORT N: the last row is there
 	snmpget -v2c -c "$SA_RO_COMMUNITY" -t 2 -r 0 -Oqv "127.0.0.1:$1" "$RES_TABLE.1.2.$2" 2>/dev/null | grep -q "r$2"
 }
@@ -85,7 +57,6 @@ sa_start_snmpd
 sa_start_agent
 sa_wait_for 30 rows_served "$SA_SNMP_PORT" "$WALK_SMALL" || sa_fail "AgentX: row $WALK_SMALL not served"
 # Results go in R[MODE.WHAT] as "PER_WALK RATE SECONDS [CPU...]".
-declare -A R
 for m in $WALK_MODES; do
 	R[$m.axs]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "AgentX $m walk ($WALK_SMALL)"
 done
@@ -100,18 +71,9 @@ done
 sa_stop_pid "$SA_AGENT_PID"
 
 # --- dlmod ---
-DL_PORT=$(sa_free_port udp)
+walk_dl_snmpd_conf
 dl_conf "$WALK_SMALL"
-mkdir -p "$SA_TMP/dl-persist"
-cat >"$SA_TMP/dl/snmpd.conf" <<EOF
-agentaddress udp:127.0.0.1:$DL_PORT
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-dlmod sanagent $SO
-sanagentConfig $SA_TMP/dl/sanagent.conf
-EOF
-SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/snmpd-dlmod.log" -C \
-	-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
-DL_PID=$SA_LASTPID
+walk_dl_start snmpd-dlmod.log
 sa_wait_for 30 rows_served "$DL_PORT" "$WALK_SMALL" || sa_fail "dlmod: row $WALK_SMALL not served"
 for m in $WALK_MODES; do
 	R[$m.dls]=$(rate "$DL_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "dlmod $m walk ($WALK_SMALL)"
@@ -124,16 +86,11 @@ for m in $WALK_MODES; do
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
-row() { # row MODE LABEL KEY ANCHOR_KEY
-	printf '%-8s %-8s %-36s %9s %10s %12s %9s\n' "$1" "${3%%.*}" "$2" "$(f "$3" 1)" "$(f "$3" 3)" "$(f "$3" 2)" \
-		"$(ratio "$(f "$3" 2)" "$(f "$4" 2)")"
-}
+row() { walk_row 36 "$1" "${3%%.*}" "$2" "$3" "$4"; } # row MODE LABEL KEY ANCHOR_KEY
 echo "resource table walk: GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs,"
-echo "  net-snmp $(snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1); walks per figure: anchor and ${WALK_SMALL} rows $WALK_N, ${WALK_BIG} rows 1 (AgentX) / 3 (dlmod)"
+echo "  net-snmp $(walk_netsnmp); walks per figure: anchor and ${WALK_SMALL} rows $WALK_N, ${WALK_BIG} rows 1 (AgentX) / 3 (dlmod)"
 echo "  subtree: one varbind per request (snmpbulkwalk); table: every column in each request (snmptable)"
-printf '%-8s %-8s %-36s %9s %10s %12s %9s\n' mode walk subtree "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+walk_head 36 subtree
 for m in $WALK_MODES; do
 	row agentx "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
 	row agentx "resources, $WALK_SMALL rows" "$m.axs" "$m.an"
@@ -147,6 +104,5 @@ for m in $WALK_MODES; do
 	echo "$m walk: flat cost per row (rate at $WALK_BIG rows / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axs" 2)")," \
 		"dlmod $(ratio "$dl" "$(f "$m.dls" 2)"); CPU per varbind at $WALK_BIG rows: AgentX snmpd $(f "$m.axb" 4) us +" \
 		"sanagentd $(f "$m.axb" 5) us, dlmod snmpd $(f "$m.dlb" 4) us"
-	echo "$m walk goals: AgentX >= 30000 vb/s: $([ "$ax" -ge 30000 ] && echo met || echo MISSED) ($ax);" \
-		"dlmod >= 250000 vb/s: $([ "$dl" -ge 250000 ] && echo met || echo MISSED) ($dl)"
+	walk_goals "$m" "$ax" "$dl"
 done

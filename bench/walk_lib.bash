@@ -1,0 +1,87 @@
+# walk_lib.bash: what the walk benchmarks (walk.sh, redirect_walk.sh, cluster_walk.sh, iscsi_mib_walk.sh) share:
+# the walkloop client, its rate and CPU figures, the dlmod snmpd, and the printed table.  Source it; it sources
+# tests/integration/lib.sh.
+
+# shellcheck source=../tests/integration/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
+
+# walk_init NAME: sa_init, skip unless the agent and the plug-in (SO) are built, build the walkloop client.
+walk_init() {
+	sa_init "$1"
+	[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
+	SO=$SA_BUILDDIR/.libs/sanagent.so
+	[ -f "$SO" ] || sa_skip "no $SO: build first"
+	sa_need build-essential cc
+	cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp ||
+		sa_fail "cannot build bench/walkloop.c"
+}
+
+# walk_once PORT ROOT N [MODE]: one walkloop run of N walks; sets WALK_PER (varbinds per walk) and WALK_SECS.
+walk_once() {
+	local line
+	line=$("$SA_TMP/walkloop" "127.0.0.1:$1" "$SA_RO_COMMUNITY" "$2" "$3" "$WALK_MAXREP" ${4:+"$4"}) || return 1
+	WALK_PER=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
+	WALK_SECS=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+}
+# walk_vbs N PER SECS: varbinds per second.
+walk_vbs() { awk -v n="$1" -v p="$2" -v s="$3" 'BEGIN { printf "%.0f", n * p / s }'; }
+
+# CPU seconds (user + system) a process has used.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]",
+# the last fields being each PID's CPU per varbind over the run.
+rate() {
+	local port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
+	shift 4
+	for p in "$@"; do before+=("$(cpu_s "$p")"); done
+	walk_once "$port" "$root" "$n" "$mode" || return 1
+	for p in "$@"; do
+		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * WALK_PER))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
+		i=$((i + 1))
+	done
+	echo "$WALK_PER $(walk_vbs "$n" "$WALK_PER" "$WALK_SECS") $WALK_SECS$cpu"
+}
+
+# walk_dl_snmpd_conf: picks DL_PORT and writes the second snmpd's config, which loads the plug-in with the agent
+# config $SA_TMP/dl/sanagent.conf.
+walk_dl_snmpd_conf() {
+	DL_PORT=$(sa_free_port udp)
+	mkdir -p "$SA_TMP/dl-persist" "$SA_TMP/dl"
+	printf '%s\n' "agentaddress udp:127.0.0.1:$DL_PORT" "rocommunity $SA_RO_COMMUNITY 127.0.0.1" \
+		"dlmod sanagent $SO" "sanagentConfig $SA_TMP/dl/sanagent.conf" >"$SA_TMP/dl/snmpd.conf"
+}
+# walk_dl_agent_conf SECTION...: the plug-in's agent config, its state under $SA_TMP/dl, then each SECTION.
+walk_dl_agent_conf() {
+	mkdir -p "$SA_TMP/dl"
+	{
+		echo "agent = { state_file = \"$SA_TMP/dl/state/sanagent.state\"; };"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$SA_TMP/dl/sanagent.conf"
+}
+# walk_dl_start LOG: starts the dlmod snmpd (walk_dl_snmpd_conf first), logging to $SA_TMP/LOG; sets DL_PID.
+walk_dl_start() {
+	SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/$1" -C \
+		-c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
+	DL_PID=$SA_LASTPID
+}
+
+# The net-snmp version the figures were taken with.
+walk_netsnmp() { snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# Results are kept in R[KEY] as "PER_WALK RATE SECONDS [CPU...]" (rate's line).
+declare -A R
+f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
+# walk_head WIDTH THIRD: the table's head, THIRD the third column's title, WIDTH its width.
+walk_head() {
+	printf "%-8s %-8s %-$1s %9s %10s %12s %9s\n" mode walk "$2" "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+}
+# walk_row WIDTH MODE WALK LABEL KEY ANCHOR_KEY: one row of the table, its rate against the anchor's.
+walk_row() {
+	printf "%-8s %-8s %-$1s %9s %10s %12s %9s\n" "$2" "$3" "$4" "$(f "$5" 1)" "$(f "$5" 3)" "$(f "$5" 2)" \
+		"$(ratio "$(f "$5" 2)" "$(f "$6" 2)")"
+}
+# walk_goals MODE AX_RATE DL_RATE: whether the issue's goals are met.  Printed, never a threshold.
+walk_goals() {
+	echo "$1 walk goals: AgentX >= 30000 vb/s: $([ "$2" -ge 30000 ] && echo met || echo MISSED) ($2);" \
+		"dlmod >= 250000 vb/s: $([ "$3" -ge 250000 ] && echo met || echo MISSED) ($3)"
+}
