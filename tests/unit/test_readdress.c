@@ -17,33 +17,8 @@
 #include "tests/unit/tmpdir.h"
 
 /* ---- a loop whose timers never fire (the manager's tick is not needed: verbs reconcile at once) ---------------- */
-int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return -ENOSYS;
-}
-int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return -ENOSYS;
-}
-void cm_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void cm_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
-unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
-{
-	(void)ms, (void)repeat, (void)cb, (void)arg;
-	return 1;
-}
-void cm_ev_cancel(unsigned int id)
-{
-	(void)id;
-}
+#define EVLOOP_STUB_TIMER_ID 1
+#include "tests/unit/evloop_stub.h"
 
 /* ---- the data plane's teams, as the connection manager sees them ---------------------------------------------- */
 #define NTEAMS 8

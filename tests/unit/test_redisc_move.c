@@ -24,24 +24,9 @@ static struct {
 	int repeat;
 } ut_timers[NTIMERS];
 
-int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return -ENOSYS;
-}
-int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return -ENOSYS;
-}
-void cm_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void cm_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
+#define EVLOOP_STUB_NO_TIMERS
+#include "tests/unit/evloop_stub.h"
+
 unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	(void)ms;
