@@ -3,6 +3,8 @@
 # their own CHAP: no or wrong CHAP gets 0x0201 from the portal, right CHAP reaches the server; SET errors; restart.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=redirect_lib.bash
+. "$(dirname "$0")/redirect_lib.bash"
 sa_init redirect_chap
 sa_need libiscsi-bin iscsi-ls iscsi-inq
 sa_need python3 python3
@@ -26,23 +28,9 @@ for i in 0 1; do
 	done
 done
 RPORT=$(sa_free_port tcp)
-sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; servers = ( $(sa_tgt_servers_conf) );
+redir_up "$RPORT" 2 "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_interval_ms = 200; servers = ( $(sa_tgt_servers_conf) );
 resources = ( { target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"; server = \"s2\"; } ); };"
-sa_start_snmpd
-sa_start_agent
-sa_wait_agent
-sa_wait_redirector "$RPORT" 2
 
-rget() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -Oqv -On "127.0.0.1:$SA_SNMP_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-rset() { sa_set "$@" >/dev/null 2>"$SA_TMP/set.err" || sa_fail "SET $* failed: $(cat "$SA_TMP/set.err")"; }
-rset_err() {
-	local want=$1 out
-	shift
-	out=$(snmpset -Ir -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$SA_SNMP_PORT" "$@" 2>&1) && sa_fail "SET $* succeeded, wanted $want"
-	echo "$out" | grep -q "Reason: $want" || sa_fail "SET $* answered '$out', wanted $want"
-	sa_log "ok: $want for $*"
-}
 S1="${SA_TGT_ADDR[0]}:${SA_TGT_PORT[0]},1"
 
 # ---- before: no portal CHAP, the servers' own CHAP still guards the targets ----

@@ -3,6 +3,8 @@
 # CPU and memory from each server's own snmpd (HOST-RESOURCES-MIB); a CPU-loaded server keeps fewer resources.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=redirect_lib.bash
+. "$(dirname "$0")/redirect_lib.bash"
 sa_init redirect_load
 sa_need libiscsi-bin iscsi-perf
 IQN=$SA_TGT_IQN
@@ -37,23 +39,9 @@ res=""
 for t in 1 2 3 4 5 6; do res="$res${res:+, }{ target = \"$IQN:r$t\"; server = \"s$(((t - 1) / 3 + 1))\"; }"; done
 RPORT=$(sa_free_port tcp)
 # threshold 1000: no automatic rebalance; the test asks for each (sanRedirRebalanceTrigger).
-sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_timeout_ms = 5000; threshold = 1000; max_moves = 6;
+redir_up "$RPORT" 2 "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_timeout_ms = 5000; threshold = 1000; max_moves = 6;
  servers = ( $servers ); resources = ( $res ); };"
-sa_start_snmpd
-sa_start_agent
-sa_wait_agent
-sa_wait_redirector "$RPORT" 2
 
-rget() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -Oqv -On -Oe "127.0.0.1:$SA_SNMP_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-rset() { sa_set "$@" >/dev/null 2>"$SA_TMP/set.err" || sa_fail "SET $* failed: $(cat "$SA_TMP/set.err")"; }
-rset_err() {
-	local want=$1 out
-	shift
-	out=$(snmpset -Ir -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$SA_SNMP_PORT" "$@" 2>&1) && sa_fail "SET $* succeeded, wanted $want"
-	echo "$out" | grep -q "Reason: $want" || sa_fail "SET $* answered '$out', wanted $want"
-	sa_log "ok: $want for $*"
-}
 # rebalance: asks for a manual rebalance and waits for its plan row; MOVES is its move list.
 PLANS=0
 rebalance() {

@@ -4,6 +4,8 @@
 # snmptrapd) or move by their failure policy; SET errors.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=redirect_lib.bash
+. "$(dirname "$0")/redirect_lib.bash"
 sa_init redirect_spare
 sa_need libiscsi-bin iscsi-inq
 sa_need python3 python3
@@ -21,25 +23,11 @@ RPORT=$(sa_free_port tcp)
 res="{ target = \"$IQN:r1\"; server = \"s1\"; }, { target = \"$IQN:r2\"; server = \"s1\"; },
  { target = \"$IQN:r3\"; server = \"s2\"; }, { target = \"$IQN:r4\"; server = \"s2\"; },
  { target = \"$IQN:r5\"; server = \"s3\"; pinned = true; }, { target = \"$IQN:r6\"; server = \"s3\"; pinned = true; }"
-# probe_timeout_ms: the test kills servers (refused at once); a loaded machine must not time probes out.
-sa_agent_conf "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_timeout_ms = 5000; threshold = 10; max_moves = 4;
- servers = ( $(sa_tgt_servers_conf ADMIN) ); resources = ( $res ); };"
 sa_start_snmptrapd
-sa_start_snmpd
-sa_start_agent
-sa_wait_agent
-sa_wait_redirector "$RPORT" 4
+# probe_timeout_ms: the test kills servers (refused at once); a loaded machine must not time probes out.
+redir_up "$RPORT" 4 "redirect = { listen = [ \"127.0.0.1:$RPORT\" ]; probe_timeout_ms = 5000; threshold = 10; max_moves = 4;
+ servers = ( $(sa_tgt_servers_conf ADMIN) ); resources = ( $res ); };"
 
-rget() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -Oqv -On -Oe "127.0.0.1:$SA_SNMP_PORT" "$@" 2>/dev/null | grep -v '^No Such'; }
-rset() { sa_set "$@" >/dev/null 2>"$SA_TMP/set.err" || sa_fail "SET $* failed: $(cat "$SA_TMP/set.err")"; }
-rset_err() {
-	local want=$1 out
-	shift
-	out=$(snmpset -Ir -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$SA_SNMP_PORT" "$@" 2>&1) && sa_fail "SET $* succeeded, wanted $want"
-	echo "$out" | grep -q "Reason: $want" || sa_fail "SET $* answered '$out', wanted $want"
-	sa_log "ok: $want for $*"
-}
 addr() { echo "${SA_TGT_ADDR[$1]}:${SA_TGT_PORT[$1]},1"; }
 login() { $CLIENT login 127.0.0.1 "$RPORT" "$IQN:$1"; }
 
