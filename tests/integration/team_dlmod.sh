@@ -3,6 +3,8 @@
 # data plane, verified I/O goes through its NBD export, its path table is live (counters move, a path added by SET
 # joins, a lost path shows down with sanPathDown at snmptrapd and comes back), and destroy stops the data plane.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=team_lib.bash
+. "$(dirname "$0")/team_lib.bash"
 sa_init team-dlmod
 sa_need_plugin nbdcopy
 sa_need python3 python3
@@ -24,11 +26,6 @@ sa_start_snmpd "dlmod sanagent $so" "sanagentConfig $SA_TMP/sanagent.conf"
 sa_wait_agent
 # No sanagentd was started: what answers below is the plug-in inside snmpd.
 
-PM=$SA_OID.3.2
-TEAM=$PM.1.2.1
-PATHS=$PM.1.3.1
-col() { sa_get "$1"; }
-is() { [ "$(col "$1")" = "$2" ]; }
 [ "$(col "$SA_OID.1.2.1.4.2")" = 1 ] || sa_fail "balance engine not up inside snmpd: $(col "$SA_OID.1.2.1.4.2")"
 
 T=$(col "$PM.1.1.0")
@@ -40,13 +37,7 @@ dp=$(pgrep -f "nbdkit.*name=dl1")
 [ "$(ps -o ppid= -p "$dp" | tr -d ' ')" = "$SA_SNMPD_PID" ] || sa_fail "dl1's data plane is not snmpd's child"
 sa_log "team dl1 created by SET inside snmpd (pid $SA_SNMPD_PID): data plane pid $dp, optimal"
 
-STOP=$SA_TMP/io.stop
-python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$RUN/dl1.sock" --size $((32 << 20)) --bs 65536 \
-	--read-every 1 --stop-file "$STOP" >"$SA_TMP/io.log" 2>&1 &
-IO_PID=$!
-SA_PIDS+=("$IO_PID")
-io_moving() { grep -q '^rlio .*writes=[1-9]' "$SA_TMP/io.log"; }
-sa_wait_for 10 io_moving || sa_fail "the workload does not run: $(tail -3 "$SA_TMP/io.log")"
+team_io_start "$RUN/dl1.sock"
 bytes_of() { col "$PATHS.13.$T.$1"; }
 grows() { local a b; a=$(bytes_of "$1"); sleep 0.5; b=$(bytes_of "$1"); [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; }
 sa_wait_for 10 grows 1 || sa_fail "path 1 counters do not move under I/O"
@@ -74,13 +65,7 @@ walk2=$(sa_walk "$PATHS.13.$T")
 [ "$walk1" != "$walk2" ] || sa_fail "the path table did not change under I/O"
 sa_log "path 2 lost and back: sanPathDown and sanPathUp from snmpd itself, table live"
 
-touch "$STOP"
-wait "$IO_PID"
-rc=$?
-done_line=$(grep '^rlio done' "$SA_TMP/io.log")
-[ "$rc" = 0 ] || sa_fail "workload exit $rc: $done_line"
-case $done_line in *" errors=0 mismatches=0 "*) ;; *) sa_fail "workload: $done_line" ;; esac
-sa_log "workload: $done_line"
+team_io_stop
 
 # ---- destroy stops the data plane ----------------------------------------------------------------------
 sa_set "$TEAM.17.$T" i 6 >/dev/null || sa_fail "destroy failed"

@@ -3,6 +3,8 @@
 # manual failback waits for sanTeamFailbackNow, delayed failback waits its hold time, and a path that fails five
 # times within the window is held back with sanPathFlapping at snmptrapd.  Every byte written is read back intact.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=team_lib.bash
+. "$(dirname "$0")/team_lib.bash"
 sa_init team-failback
 sa_need_plugin nbdcopy
 sa_need python3 python3
@@ -11,11 +13,6 @@ sa_start_tgtd 1
 P=$SA_ISCSI_PORT
 IQN=$SA_IQN_PREFIX:disk0
 sa_start_balance_agent
-PM=$SA_OID.3.2
-TEAM=$PM.1.2.1
-PATHS=$PM.1.3.1
-col() { sa_get "$1"; }
-is() { [ "$(col "$1")" = "$2" ]; }
 
 T=$(col "$PM.1.1.0")
 sa_set "$TEAM.17.$T" i 4 "$TEAM.2.$T" s fb1 "$TEAM.3.$T" s "$IQN" "$TEAM.4.$T" u 1 \
@@ -38,13 +35,7 @@ sa_set_err wrongValue "$TEAM.18.$T" i 2 "$TEAM.20.$T" u 9
 [ "$(sa_get1 "$TEAM.18.$T" "$TEAM.20.$T")" = "1 3" ] || sa_fail "a refused PDU changed the policy"
 sa_log "bad failback values refused with their errors"
 
-STOP=$SA_TMP/io.stop
-python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$RUN/fb1.sock" --size $((32 << 20)) --bs 65536 \
-	--read-every 1 --stop-file "$STOP" >"$SA_TMP/io.log" 2>&1 &
-IO_PID=$!
-SA_PIDS+=("$IO_PID")
-io_moving() { grep -q '^rlio .*writes=[1-9]' "$SA_TMP/io.log"; }
-sa_wait_for 10 io_moving || sa_fail "the workload does not run: $(tail -3 "$SA_TMP/io.log")"
+team_io_start "$RUN/fb1.sock"
 
 bytes_of() { col "$PATHS.13.$T.$1"; }
 grows() { local a b; a=$(bytes_of "$1"); sleep 0.5; b=$(bytes_of "$1"); [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; }
@@ -115,13 +106,7 @@ sa_wait_for 15 is_state_hold 1 "4 1" || sa_fail "path 1 not back after the flap 
 sa_wait_for 5 grows 1 || sa_fail "path 1 carries nothing after the flap hold"
 sa_log "flapping: 5 failures held path 1 back (flapDamping), sanPathFlapping received, back after the hold"
 
-touch "$STOP"
-wait "$IO_PID"
-rc=$?
-done_line=$(grep '^rlio done' "$SA_TMP/io.log")
-[ "$rc" = 0 ] || sa_fail "workload exit $rc: $done_line"
-case $done_line in *" errors=0 mismatches=0 "*) ;; *) sa_fail "workload: $done_line" ;; esac
-sa_log "workload: $done_line"
+team_io_stop
 
 # ---- the policy persists with the team --------------------------------------------------------------
 sa_stop_pid "$SA_AGENT_PID"

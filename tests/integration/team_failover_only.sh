@@ -4,6 +4,8 @@
 # through snmpd); the primary's portal dies: I/O moves to the secondary with no error the application sees; the
 # portal comes back: failback follows the team's policy (delayed), and I/O returns to the primary.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=team_lib.bash
+. "$(dirname "$0")/team_lib.bash"
 sa_init team-failover
 sa_need_plugin nbdcopy
 sa_need python3 python3
@@ -24,11 +26,6 @@ sa_agent_conf "balance = {
 };"
 sa_start_agent
 sa_wait_agent
-PM=$SA_OID.3.2
-TEAM=$PM.1.2.1
-PATHS=$PM.1.3.1
-col() { sa_get "$1"; }
-is() { [ "$(col "$1")" = "$2" ]; }
 trap_seen() { grep -E -q "OID: $PM\.0\.$1([^0-9]|$)" "$SA_TMP/snmptrapd.log"; }
 
 HOLD=3
@@ -41,13 +38,7 @@ sa_wait_for 15 is "$TEAM.10.$T" 1 || sa_fail "fo1 never optimal: $(col "$TEAM.10
 sa_wait_for 5 is "$PATHS.6.$T.1" 1 || sa_fail "path 1 is not the primary: role $(col "$PATHS.6.$T.1")"
 [ "$(col "$PATHS.6.$T.2")" = 2 ] || sa_fail "path 2 is not a secondary: role $(col "$PATHS.6.$T.2")"
 
-STOP=$SA_TMP/io.stop
-python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$RUN/fo1.sock" --size $((32 << 20)) --bs 65536 \
-	--read-every 1 --stop-file "$STOP" >"$SA_TMP/io.log" 2>&1 &
-IO_PID=$!
-SA_PIDS+=("$IO_PID")
-io_moving() { grep -q '^rlio .*writes=[1-9]' "$SA_TMP/io.log"; }
-sa_wait_for 10 io_moving || sa_fail "the workload does not run: $(tail -3 "$SA_TMP/io.log")"
+team_io_start "$RUN/fo1.sock"
 bytes() { sa_get1 "$PATHS.12.$T.$1" "$PATHS.13.$T.$1"; } # read and write bytes of path N, one PDU
 total() { local r w; read -r r w < <(bytes "$1"); echo $((${r:-0} + ${w:-0})); }
 grows() { local a b; a=$(total "$1"); sleep 0.5; b=$(total "$1"); [ "$b" -gt "$a" ]; }
@@ -96,11 +87,5 @@ sleep 1
 [ "$(total 2)" = "$p2" ] || sa_fail "the secondary still moves bytes after failback: $p2 -> $(total 2)"
 sa_log "path 1 back: standby, primary again ${waited} ms after its portal returned (hold $HOLD s); path 2 carries NOP-Outs only again"
 
-touch "$STOP"
-wait "$IO_PID"
-rc=$?
-done_line=$(grep '^rlio done' "$SA_TMP/io.log")
-[ "$rc" = 0 ] || sa_fail "workload exit $rc: $done_line"
-case $done_line in *" errors=0 mismatches=0 "*) ;; *) sa_fail "workload: $done_line" ;; esac
-sa_log "workload: $done_line"
+team_io_stop
 echo "PASS: failover-only team"

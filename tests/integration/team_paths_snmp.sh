@@ -3,6 +3,8 @@
 # NBD export: a path to the same LU joins, a path to another LU under the same name is refused and says why,
 # removing a path drains it, bad requests get their precise errors, and the result survives an agent restart.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=team_lib.bash
+. "$(dirname "$0")/team_lib.bash"
 sa_init team-paths
 sa_need_plugin nbdcopy
 sa_need python3 python3
@@ -30,11 +32,6 @@ sa_wait_for 10 sa_tcp_listening 127.0.0.3 "$Q" || sa_fail "second tgtd does not 
 # cfg0: a team from the config file, whose paths are the config's.
 sa_start_balance_agent "teams = ( { name = \"cfg0\"; target = \"$IQN\"; lun = 1; failback = \"delayed\"; failback_hold = 7;
   flap_count = 0; paths = ( { portal = \"127.0.0.1:$P\"; } ); } );"
-PM=$SA_OID.3.2
-TEAM=$PM.1.2.1
-PATHS=$PM.1.3.1
-col() { sa_get "$1"; }
-is() { [ "$(col "$1")" = "$2" ]; }
 
 # ---- a team of one path, created over SNMP ------------------------------------------------
 T=$(col "$PM.1.1.0")
@@ -45,13 +42,7 @@ sa_wait_for 15 is "$TEAM.10.$T" 1 || sa_fail "t1 never optimal: $(col "$TEAM.10.
 SOCK=$RUN/t1.sock
 
 # ---- verified I/O runs through every change below ---------------------------------------------
-STOP=$SA_TMP/io.stop
-python3 "$SA_SRCDIR/tests/integration/rl_nbd_io.py" "$SOCK" --size $((32 << 20)) --bs 65536 --read-every 1 \
-	--stop-file "$STOP" >"$SA_TMP/io.log" 2>&1 &
-IO_PID=$!
-SA_PIDS+=("$IO_PID")
-io_moving() { grep -q '^rlio .*writes=[1-9]' "$SA_TMP/io.log"; }
-sa_wait_for 10 io_moving || sa_fail "the workload does not run: $(tail -3 "$SA_TMP/io.log")"
+team_io_start "$SOCK"
 bytes_of() { col "$PATHS.13.$T.$1"; }
 grows() { local a b; a=$(bytes_of "$1"); sleep 0.3; b=$(bytes_of "$1"); [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; }
 
@@ -129,13 +120,7 @@ sa_wait_for 10 is "$TEAM.10.$T" 1 || sa_fail "team not optimal with path 2 alone
 sa_log "paths 1 and 3 removed under I/O: path 1 drained and logged out, path 2 carries it all, team optimal"
 
 # ---- the workload saw nothing -----------------------------------------------------------------
-touch "$STOP"
-wait "$IO_PID"
-rc=$?
-done_line=$(grep '^rlio done' "$SA_TMP/io.log")
-[ "$rc" = 0 ] || sa_fail "workload exit $rc: $done_line"
-case $done_line in *" errors=0 mismatches=0 "*) ;; *) sa_fail "workload: $done_line" ;; esac
-sa_log "workload: $done_line"
+team_io_stop
 
 # ---- the changes persist -------------------------------------------------------------------------
 sa_stop_pid "$SA_AGENT_PID"
