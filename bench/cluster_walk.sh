@@ -102,23 +102,8 @@ for size in small big; do
 	sa_stop_pid "$DL_PID"
 done
 
-row() { walk_row 38 "$1" "${3%%.*}" "$2" "$3" "$4"; } # row MODE LABEL KEY ANCHOR_KEY
 echo "CRT walk (sanCluResTable, 14 columns): GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback,"
 echo "  $(nproc) CPUs, net-snmp $(walk_netsnmp); walks per figure: anchor and" \
 	"$WALK_SMALL devices $WALK_N, $WALK_BIG devices 1 (AgentX) / 2 (dlmod)"
 walk_head 38 table
-for m in $WALK_MODES; do
-	row agentx "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
-	row agentx "CRT, $WALK_SMALL devices" "$m.axsmall" "$m.an"
-	row agentx "CRT, $WALK_BIG devices" "$m.axbig" "$m.an"
-	row dlmod "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
-	row dlmod "CRT, $WALK_SMALL devices" "$m.dlsmall" "$m.da"
-	row dlmod "CRT, $WALK_BIG devices" "$m.dlbig" "$m.da"
-done
-for m in $WALK_MODES; do
-	ax=$(f "$m.axbig" 2) dl=$(f "$m.dlbig" 2)
-	echo "$m walk: flat cost per row (rate at $WALK_BIG / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axsmall" 2)")," \
-		"dlmod $(ratio "$dl" "$(f "$m.dlsmall" 2)"); CPU per varbind at $WALK_BIG: AgentX snmpd $(f "$m.axbig" 4) us +" \
-		"sanagentd $(f "$m.axbig" 5) us, dlmod snmpd $(f "$m.dlbig" 4) us"
-	walk_goals "$m" "$ax" "$dl"
-done
+walk_sizes_report 38 CRT devices ""

@@ -58,13 +58,13 @@ sa_start_agent
 sa_wait_for 30 rows_served "$SA_SNMP_PORT" "$WALK_SMALL" || sa_fail "AgentX: row $WALK_SMALL not served"
 # Results go in R[MODE.WHAT] as "PER_WALK RATE SECONDS [CPU...]".
 for m in $WALK_MODES; do
-	R[$m.axs]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "AgentX $m walk ($WALK_SMALL)"
+	R[$m.axsmall]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "AgentX $m walk ($WALK_SMALL)"
 done
 ax_conf "$WALK_BIG"
 kill -HUP "$SA_AGENT_PID"
 sa_wait_for 60 rows_served "$SA_SNMP_PORT" "$WALK_BIG" || sa_fail "AgentX: row $WALK_BIG not served after reload"
 for m in $WALK_MODES; do
-	R[$m.axb]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" 1 "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
+	R[$m.axbig]=$(rate "$SA_SNMP_PORT" "$RES_TABLE" 1 "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
 		sa_fail "AgentX $m walk ($WALK_BIG)"
 	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk"
 done
@@ -76,33 +76,18 @@ dl_conf "$WALK_SMALL"
 walk_dl_start snmpd-dlmod.log
 sa_wait_for 30 rows_served "$DL_PORT" "$WALK_SMALL" || sa_fail "dlmod: row $WALK_SMALL not served"
 for m in $WALK_MODES; do
-	R[$m.dls]=$(rate "$DL_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "dlmod $m walk ($WALK_SMALL)"
+	R[$m.dlsmall]=$(rate "$DL_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "dlmod $m walk ($WALK_SMALL)"
 done
 dl_conf "$WALK_BIG"
 kill -HUP "$DL_PID"
 sa_wait_for 60 rows_served "$DL_PORT" "$WALK_BIG" || sa_fail "dlmod: row $WALK_BIG not served after reload"
 for m in $WALK_MODES; do
-	R[$m.dlb]=$(rate "$DL_PORT" "$RES_TABLE" 3 "$m" "$DL_PID") || sa_fail "dlmod $m walk ($WALK_BIG)"
+	R[$m.dlbig]=$(rate "$DL_PORT" "$RES_TABLE" 3 "$m" "$DL_PID") || sa_fail "dlmod $m walk ($WALK_BIG)"
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
 
-row() { walk_row 36 "$1" "${3%%.*}" "$2" "$3" "$4"; } # row MODE LABEL KEY ANCHOR_KEY
 echo "resource table walk: GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs,"
 echo "  net-snmp $(walk_netsnmp); walks per figure: anchor and ${WALK_SMALL} rows $WALK_N, ${WALK_BIG} rows 1 (AgentX) / 3 (dlmod)"
 echo "  subtree: one varbind per request (snmpbulkwalk); table: every column in each request (snmptable)"
 walk_head 36 subtree
-for m in $WALK_MODES; do
-	row agentx "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
-	row agentx "resources, $WALK_SMALL rows" "$m.axs" "$m.an"
-	row agentx "resources, $WALK_BIG rows" "$m.axb" "$m.an"
-	row dlmod "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
-	row dlmod "resources, $WALK_SMALL rows" "$m.dls" "$m.da"
-	row dlmod "resources, $WALK_BIG rows" "$m.dlb" "$m.da"
-done
-for m in $WALK_MODES; do
-	ax=$(f "$m.axb" 2) dl=$(f "$m.dlb" 2)
-	echo "$m walk: flat cost per row (rate at $WALK_BIG rows / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axs" 2)")," \
-		"dlmod $(ratio "$dl" "$(f "$m.dls" 2)"); CPU per varbind at $WALK_BIG rows: AgentX snmpd $(f "$m.axb" 4) us +" \
-		"sanagentd $(f "$m.axb" 5) us, dlmod snmpd $(f "$m.dlb" 4) us"
-	walk_goals "$m" "$ax" "$dl"
-done
+walk_sizes_report 36 resources rows " rows"

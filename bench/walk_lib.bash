@@ -85,3 +85,24 @@ walk_goals() {
 	echo "$1 walk goals: AgentX >= 30000 vb/s: $([ "$2" -ge 30000 ] && echo met || echo MISSED) ($2);" \
 		"dlmod >= 250000 vb/s: $([ "$3" -ge 250000 ] && echo met || echo MISSED) ($3)"
 }
+# walk_sizes_report WIDTH WHAT UNIT AT: the table and the per-mode lines of a benchmark that walks WHAT (its rows
+# counted in UNIT) at WALK_SMALL and WALK_BIG, from R[MODE.axsmall], .axbig, .dlsmall, .dlbig and the anchors
+# R[MODE.an] (AgentX snmpd) and R[MODE.da] (dlmod snmpd); AT follows the big size in the per-mode lines.
+walk_sizes_report() {
+	local w=$1 what=$2 unit=$3 at=$4 m ax dl
+	for m in $WALK_MODES; do
+		walk_row "$w" agentx "$m" "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
+		walk_row "$w" agentx "$m" "$what, $WALK_SMALL $unit" "$m.axsmall" "$m.an"
+		walk_row "$w" agentx "$m" "$what, $WALK_BIG $unit" "$m.axbig" "$m.an"
+		walk_row "$w" dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
+		walk_row "$w" dlmod "$m" "$what, $WALK_SMALL $unit" "$m.dlsmall" "$m.da"
+		walk_row "$w" dlmod "$m" "$what, $WALK_BIG $unit" "$m.dlbig" "$m.da"
+	done
+	for m in $WALK_MODES; do
+		ax=$(f "$m.axbig" 2) dl=$(f "$m.dlbig" 2)
+		echo "$m walk: flat cost per row (rate at $WALK_BIG$at / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axsmall" 2)")," \
+			"dlmod $(ratio "$dl" "$(f "$m.dlsmall" 2)"); CPU per varbind at $WALK_BIG$at: AgentX snmpd $(f "$m.axbig" 4) us +" \
+			"sanagentd $(f "$m.axbig" 5) us, dlmod snmpd $(f "$m.dlbig" 4) us"
+		walk_goals "$m" "$ax" "$dl"
+	done
+}
