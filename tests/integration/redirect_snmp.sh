@@ -3,6 +3,8 @@
 # rebalance with loads injected by SET, a manual move, SET errors, and every notification at snmptrapd.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=redirect_lib.bash
+. "$(dirname "$0")/redirect_lib.bash"
 
 sa_init redirect_snmp
 # Names need the standard MIB texts (SNMPv2-SMI, INET-ADDRESS-MIB, ...), which Debian's main archive does not ship.
@@ -56,24 +58,13 @@ sa_start_agent
 sa_wait_agent
 sa_wait_for 10 sa_get "$R.1.1.1.0" || sa_fail "sanRedirThreshold.0 not served"
 
-# Values only, enums as numbers.
+# Values only, enums as numbers, no units, OID values by name: this test's rget, in place of redirect_lib.bash's.
 rget() {
 	snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -Oqv -Oe -OU "127.0.0.1:$SA_SNMP_PORT" "$@" 2>/dev/null |
 		grep -v -e '^No Such'
 }
 # "OID = TYPE: value" lines, numeric OIDs and enums, no units.
 rwalk() { snmpbulkwalk -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 1 -On -Oe -OU "127.0.0.1:$SA_SNMP_PORT" "$@" 2>/dev/null; }
-# rset_err REASON ARGS...: the SET fails with that SNMP error.
-rset_err() {
-	local want=$1 out
-	shift
-	# -Ir: no client-side range checks, so the agent is the one to refuse.
-	out=$(snmpset -Ir -v3 -l authPriv -u "$SA_V3_USER" -a SHA -A "$SA_V3_AUTH" -x AES -X "$SA_V3_PRIV" -t 2 -r 0 \
-		"127.0.0.1:$SA_SNMP_PORT" "$@" 2>&1) && sa_fail "SET $* succeeded, wanted $want"
-	echo "$out" | grep -q "Reason: $want" || sa_fail "SET $* answered '$out', wanted $want"
-	sa_log "ok: $want for $*"
-}
-rset() { sa_set "$@" >/dev/null 2>"$SA_TMP/set.err" || sa_fail "SET $* failed: $(cat "$SA_TMP/set.err")"; }
 # trap_has NOTIFICATION_SUFFIX PATTERN: a notification carrying that text in one of its lines.
 trap_has() { grep -F -- "$1" "$SA_TMP/snmptrapd.log" 2>/dev/null | grep -q -- "$2"; }
 
