@@ -28,24 +28,10 @@ static struct {
 	unsigned ms;
 } timers[NT];
 
-int cm_ev_watch_read(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return 0;
-}
-int cm_ev_watch_write(int fd, cm_fd_cb cb, void *arg)
-{
-	(void)fd, (void)cb, (void)arg;
-	return 0;
-}
-void cm_ev_unwatch_read(int fd)
-{
-	(void)fd;
-}
-void cm_ev_unwatch_write(int fd)
-{
-	(void)fd;
-}
+#define EVLOOP_STUB_NO_TIMERS
+#define EVLOOP_STUB_WATCH_RC 0
+#include "tests/unit/evloop_stub.h"
+
 unsigned int cm_ev_timer(unsigned int ms, int repeat, cm_timer_cb cb, void *arg)
 {
 	for (unsigned i = 1; i < NT; i++) {
