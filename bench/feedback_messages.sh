@@ -110,7 +110,7 @@ if [ -s "$SA_TMP/fm.steps" ]; then
 	line="move steps, median/p99 ms over $(grep -c '^index ' "$SA_TMP/fm.steps") moves:"
 	for k in index create wait isns sessions finish; do
 		line+=" $k $(grep "^$k " "$SA_TMP/fm.steps" | cut -d' ' -f2 | sort -n |
-			awk '{ v[NR] = $1 } END { p = int(NR * 0.99); print v[int((NR + 1) / 2)] "/" v[p > 0 ? p : 1] }')"
+			awk '{ v[NR] = $1 } END { p = int(NR * 0.99); print v[int((NR + 1) / 2)] "/" v[(p > 0 ? p : 1)] }')"
 	done
 	echo "$line"
 fi
