@@ -1,7 +1,8 @@
 /* sessions.c: the session registry (sorted by id, ids never reused) with per-session rings of samples behind the
- * sliding-window metrics. */
+ * sliding-window metrics, and the initiator nodes (with their login counts) and portals its sessions use. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engines/sessions.h"
@@ -42,6 +43,261 @@ static void emit(int type, struct sess *s)
 	struct sess_event ev = {.type = type, .id = s->v.id, .s = &s->v};
 
 	bus_publish(BUS_SESSIONS, &ev);
+}
+
+/* ---- initiator nodes ------------------------------------------------------------ */
+
+struct node {
+	struct sess_node_view v; /* first: the public view */
+	uint32_t *ids;           /* its sessions' ids, ascending */
+	size_t cap;
+};
+
+/* Indexes only grow, so nodes stay sorted by index when appended.  A host opens sessions as a handful of
+ * initiator names: finding one by name is a scan. */
+static struct node **nodes;
+static size_t nnodes, capnodes;
+static uint32_t last_node;
+static struct sess_fail_totals fail_totals;
+
+static int64_t node_index_of(const void *e)
+{
+	return (*(struct node *const *)e)->v.index;
+}
+
+static struct node *node_by_index(uint32_t index)
+{
+	size_t p = cm_lower_bound(nodes, nnodes, sizeof(*nodes), index, node_index_of);
+
+	return p < nnodes && nodes[p]->v.index == index ? nodes[p] : NULL;
+}
+
+static struct node *node_by_name(const char *name)
+{
+	struct node *n;
+
+	for (size_t i = 0; i < nnodes; i++)
+		if (strcmp(nodes[i]->v.name, name) == 0)
+			return nodes[i];
+	if (last_node == UINT32_MAX)
+		return NULL;
+	if (nnodes == capnodes) {
+		size_t ncap = capnodes ? capnodes * 2 : 4;
+		struct node **nn = realloc(nodes, ncap * sizeof(*nn));
+
+		if (!nn)
+			return NULL;
+		nodes = nn;
+		capnodes = ncap;
+	}
+	if (!(n = calloc(1, sizeof(*n))))
+		return NULL;
+	n->v.index = ++last_node;
+	snprintf(n->v.name, sizeof(n->v.name), "%s", name);
+	nodes[nnodes++] = n;
+	return n;
+}
+
+static int64_t u32_of(const void *e)
+{
+	return *(const uint32_t *)e;
+}
+
+static int node_add_id(struct node *n, uint32_t id)
+{
+	size_t p = cm_lower_bound(n->ids, n->v.nsessions, sizeof(*n->ids), id, u32_of);
+
+	if (n->v.nsessions == n->cap) {
+		size_t ncap = n->cap ? n->cap * 2 : 8;
+		uint32_t *ni = realloc(n->ids, ncap * sizeof(*ni));
+
+		if (!ni)
+			return -ENOMEM;
+		n->ids = ni;
+		n->cap = ncap;
+	}
+	memmove(&n->ids[p + 1], &n->ids[p], (n->v.nsessions - p) * sizeof(*n->ids));
+	n->ids[p] = id;
+	n->v.nsessions++;
+	return 0;
+}
+
+static void node_del_id(struct node *n, uint32_t id)
+{
+	size_t p;
+
+	if (!n || !n->v.nsessions)
+		return;
+	p = cm_lower_bound(n->ids, n->v.nsessions, sizeof(*n->ids), id, u32_of);
+	if (p < n->v.nsessions && n->ids[p] == id) {
+		memmove(&n->ids[p], &n->ids[p + 1], (n->v.nsessions - p - 1) * sizeof(*n->ids));
+		n->v.nsessions--;
+	}
+}
+
+/* The row joins the node of its initiator name (0 when out of memory: the row is still served, under no node). */
+static void node_join(struct sess_view *v)
+{
+	struct node *n = node_by_name(v->info.initiator);
+
+	v->node = n && node_add_id(n, v->id) == 0 ? n->v.index : 0;
+}
+
+static void login_failure(struct sess_login_stats *st, const char *target, const char *addr, unsigned int port,
+                          unsigned int status)
+{
+	st->login_failures++;
+	if (status == 0x0201)
+		st->auth_fails++;
+	else if (status == 0x0202)
+		st->authorize_fails++;
+	else if ((status >> 8) == 1)
+		st->redirects++;
+	st->last_status = status;
+	st->last_failure = time(NULL);
+	snprintf(st->last_target, sizeof(st->last_target), "%s", target);
+	snprintf(st->last_addr, sizeof(st->last_addr), "%s", addr);
+	st->last_port = port;
+}
+
+void sess_login_failed(const char *initiator, const char *target, const char *addr, unsigned int port,
+                       unsigned int status)
+{
+	struct node *n = initiator && initiator[0] ? node_by_name(initiator) : NULL;
+
+	if (n)
+		login_failure(&n->v.st, target ? target : "", addr ? addr : "", port, status);
+}
+
+/* A state change of one session as a login or logout count of its node (was 0: a new row, now 0: removed). */
+static void node_count(const struct sess_view *v, int was, int now)
+{
+	struct node *n = node_by_index(v->node);
+	struct sess_login_stats *st;
+
+	if (!n || was == now)
+		return;
+	st = &n->v.st;
+	if (was != SESS_LOGGED_IN && (now == SESS_LOGGED_IN || (was == SESS_LOGGING_IN && now == SESS_LOGGED_OUT)))
+		st->accepts++; /* a probe logs in and out between two reports */
+	if (was == SESS_LOGGED_IN && (now == SESS_LOGGED_OUT || now == 0))
+		st->logout_normals++;
+	if (was == SESS_LOGGING_IN && now == SESS_LOGGED_OUT)
+		st->logout_normals++;
+	if (was != SESS_LOGGED_IN && now == SESS_FAILED)
+		login_failure(st, v->info.target, v->info.portal_addr, v->info.portal_port, 0);
+	if (was == SESS_LOGGED_IN && now == SESS_FAILED) {
+		st->session_failures++;
+		fail_totals.session_failures++;
+		snprintf(fail_totals.last_remote, sizeof(fail_totals.last_remote), "%s", v->info.target);
+	}
+}
+
+/* ---- initiator portals ---------------------------------------------------------- */
+
+static struct sess_portal_view **portals;
+static size_t nportals, capportals;
+static uint32_t last_portal;
+
+static int64_t portal_index_of(const void *e)
+{
+	return (*(struct sess_portal_view *const *)e)->index;
+}
+
+static struct sess_portal_view *portal_by_index(uint32_t index)
+{
+	size_t p = cm_lower_bound(portals, nportals, sizeof(*portals), index, portal_index_of);
+
+	return p < nportals && portals[p]->index == index ? portals[p] : NULL;
+}
+
+/* The row joins the portal of its source address (0: none known, or out of memory). */
+static void portal_join(struct sess_view *v)
+{
+	struct sess_portal_view *p = NULL;
+
+	v->portal = 0;
+	if (!v->info.src_addr[0])
+		return;
+	for (size_t i = 0; i < nportals && !p; i++)
+		if (strcmp(portals[i]->addr, v->info.src_addr) == 0)
+			p = portals[i];
+	if (!p) {
+		if (last_portal == UINT32_MAX)
+			return;
+		if (nportals == capportals) {
+			size_t ncap = capportals ? capportals * 2 : 4;
+			struct sess_portal_view **np = realloc(portals, ncap * sizeof(*np));
+
+			if (!np)
+				return;
+			portals = np;
+			capportals = ncap;
+		}
+		if (!(p = calloc(1, sizeof(*p))))
+			return;
+		p->index = ++last_portal;
+		snprintf(p->addr, sizeof(p->addr), "%s", v->info.src_addr);
+		portals[nportals++] = p;
+	}
+	p->nsessions++;
+	v->portal = p->index;
+}
+
+static void portal_leave(struct sess_view *v)
+{
+	struct sess_portal_view *p = portal_by_index(v->portal);
+
+	if (p && p->nsessions)
+		p->nsessions--;
+	v->portal = 0;
+}
+
+const struct sess_portal_view *sess_portal_find(uint32_t index)
+{
+	return portal_by_index(index);
+}
+
+const struct sess_portal_view *sess_portal_next(uint32_t after)
+{
+	size_t p;
+
+	if (after == UINT32_MAX)
+		return NULL;
+	p = cm_lower_bound(portals, nportals, sizeof(*portals), (int64_t)after + 1, portal_index_of);
+	return p < nportals ? portals[p] : NULL;
+}
+
+size_t sess_portal_count(void)
+{
+	return nportals;
+}
+
+const struct sess_node_view *sess_node_find(uint32_t index)
+{
+	struct node *n = node_by_index(index);
+
+	return n ? &n->v : NULL;
+}
+
+const struct sess_node_view *sess_node_next(uint32_t after)
+{
+	size_t p;
+
+	if (after == UINT32_MAX)
+		return NULL;
+	p = cm_lower_bound(nodes, nnodes, sizeof(*nodes), (int64_t)after + 1, node_index_of);
+	return p < nnodes ? &nodes[p]->v : NULL;
+}
+
+size_t sess_node_count(void)
+{
+	return nnodes;
+}
+
+const struct sess_fail_totals *sess_fail_totals(void)
+{
+	return &fail_totals;
 }
 
 static int64_t row_id_of(const void *e)
@@ -122,6 +378,9 @@ uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg)
 	s->logout = logout;
 	s->arg = arg;
 	rows[nrows++] = s;
+	node_join(&s->v);
+	portal_join(&s->v);
+	node_count(&s->v, 0, s->v.info.state);
 	if (s->v.info.state == SESS_LOGGED_IN)
 		emit(SESS_EV_UP, s);
 	return s->v.id;
@@ -137,7 +396,19 @@ int sess_set_info(uint32_t id, const struct sess_info *in)
 	if (!in)
 		return -EINVAL;
 	was = s->v.info.state;
-	copy_info(&s->v.info, in);
+	if (strncmp(s->v.info.src_addr, in->src_addr, sizeof(in->src_addr)) != 0) {
+		portal_leave(&s->v);
+		snprintf(s->v.info.src_addr, sizeof(s->v.info.src_addr), "%s", in->src_addr);
+		portal_join(&s->v);
+	}
+	if (strncmp(s->v.info.initiator, in->initiator, sizeof(in->initiator)) != 0) {
+		node_del_id(node_by_index(s->v.node), id);
+		copy_info(&s->v.info, in);
+		node_join(&s->v);
+	} else {
+		copy_info(&s->v.info, in);
+	}
+	node_count(&s->v, was, in->state);
 	if (was != SESS_LOGGED_IN && in->state == SESS_LOGGED_IN)
 		emit(SESS_EV_UP, s);
 	else if (was == SESS_LOGGED_IN && in->state != SESS_LOGGED_IN)
@@ -174,6 +445,9 @@ int sess_remove(uint32_t id)
 	/* The notification carries the row's last values: it is still there. */
 	if (s->v.info.state == SESS_LOGGED_IN)
 		emit(SESS_EV_DOWN, s);
+	node_count(&s->v, s->v.info.state, 0);
+	node_del_id(node_by_index(s->v.node), id);
+	portal_leave(&s->v);
 	/* A listener cannot add or remove, so pos is still ours. */
 	memmove(&rows[pos], &rows[pos + 1], (nrows - pos - 1) * sizeof(*rows));
 	nrows--;
@@ -329,4 +603,15 @@ void sess_tick(uint64_t now_ms)
 		s->count++;
 		compute(s);
 	}
+}
+
+const struct sess_view *sess_node_session_next(uint32_t node, uint32_t after)
+{
+	struct node *n = node_by_index(node);
+	size_t p;
+
+	if (!n || after == UINT32_MAX)
+		return NULL;
+	p = cm_lower_bound(n->ids, n->v.nsessions, sizeof(*n->ids), (int64_t)after + 1, u32_of);
+	return p < n->v.nsessions ? sess_find(n->ids[p]) : NULL;
 }

@@ -63,6 +63,8 @@ struct sess_metrics {
 
 struct sess_view {
 	uint32_t id;
+	uint32_t node;   /* the initiator node of info.initiator (sess_node_find) */
+	uint32_t portal; /* the initiator portal of info.src_addr (sess_portal_find), 0 = source unknown */
 	struct sess_info info;
 	struct sess_counters c;
 	struct sess_metrics m;
@@ -73,6 +75,58 @@ struct sess_view {
 const struct sess_view *sess_find(uint32_t id);
 const struct sess_view *sess_next(uint32_t after);
 size_t sess_count(void);
+
+/* ---- initiator nodes: each initiator name sessions were opened as ----------
+ * A name gets a stable index at its first session (never reused while the agent runs) and keeps it, with its
+ * login and logout counts, after its sessions end.  The counts come from the state changes the owners report:
+ * a session reaching loggedIn is an accepted login, loggingIn -> failed a failed login, loggedIn -> loggedOut
+ * (or removed while logged in) a normal logout, loggedIn -> failed a session failure. */
+struct sess_login_stats {
+	uint32_t accepts, login_failures, logout_normals, session_failures;
+	/* Of login_failures, those the target answered with 0x0201 (authentication failed), 0x0202 (forbidden) or
+	 * class 1 (redirected, and not followed); last_status: the last failure's Status-Class << 8 | Detail, 0 none.
+	 */
+	uint32_t auth_fails, authorize_fails, redirects;
+	unsigned int last_status;
+	time_t last_failure; /* wall clock of the last failed login, 0 = none */
+	char last_target[SESS_NAME_MAX];
+	char last_addr[SESS_ADDR_MAX]; /* numeric */
+	unsigned int last_port;
+};
+struct sess_node_view {
+	uint32_t index;
+	char name[SESS_NAME_MAX];
+	size_t nsessions; /* rows of the registry with this initiator now */
+	struct sess_login_stats st;
+};
+/* A failed login that never became a row of the registry (a login row's data plane logs in on its own and
+ * reports only logged-in paths; its manager reports each failure episode here), counted for the initiator's node
+ * as a session's failed login is.  addr numeric ("" unknown); status as last_status. */
+void sess_login_failed(const char *initiator, const char *target, const char *addr, unsigned int port,
+                       unsigned int status);
+/* Nodes in index order: sess_node_next(0) is the first, NULL ends. */
+const struct sess_node_view *sess_node_find(uint32_t index);
+const struct sess_node_view *sess_node_next(uint32_t after);
+size_t sess_node_count(void);
+/* The node's sessions in id order: the first with an id > after (0: the first), NULL ends.  O(log n). */
+const struct sess_view *sess_node_session_next(uint32_t node, uint32_t after);
+/* Over every node: sessions that failed after login, and the remote node (target) of the last one. */
+struct sess_fail_totals {
+	uint32_t session_failures;
+	char last_remote[SESS_NAME_MAX];
+};
+const struct sess_fail_totals *sess_fail_totals(void);
+
+/* ---- initiator portals: each source address sessions were opened from -------
+ * Indexed like the nodes: stable from the first session from an address, kept after its sessions end. */
+struct sess_portal_view {
+	uint32_t index;
+	char addr[SESS_ADDR_MAX]; /* numeric */
+	size_t nsessions;         /* rows of the registry from it now */
+};
+const struct sess_portal_view *sess_portal_find(uint32_t index);
+const struct sess_portal_view *sess_portal_next(uint32_t after); /* 0: the first */
+size_t sess_portal_count(void);
 
 /* Calls the session's logout callback: its result, -ENOENT (no such
  * session) or -EOPNOTSUPP (the owner cannot log it out). */

@@ -125,6 +125,7 @@ void h_agent_scalars_shutdown(void)
 
 void h_all_shutdown(void)
 {
+	h_iscsi_shutdown();
 	h_clu_shutdown();
 	h_redisc_shutdown();
 	h_stor_shutdown();

@@ -84,6 +84,9 @@ void h_stor_shutdown(void);
 /* SANAGENT-REDISCOVER-MIB (handlers/rediscover.c and the redisc*.c files). */
 int h_redisc_init(void);
 void h_redisc_shutdown(void);
+/* RFC 7147 ISCSI-MIB, read-only (handlers/iscsi*.c). */
+int h_iscsi_init(void);
+void h_iscsi_shutdown(void);
 /* SANAGENT-RESOURCE-MIB (handlers/clu*.c) */
 int h_clu_init(void);
 void h_clu_shutdown(void);

@@ -27,7 +27,7 @@ void sp_team_opts_default(struct sp_team_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->name = "team";
-	o->initiator = "iqn.2024-01.org.sanagent:sanpath";
+	o->initiator = SP_DEFAULT_INITIATOR;
 	o->lun = 0;
 	o->mode = SP_MODE_FAILOVER_LB;
 	o->algo = SP_ALGO_STATIC;
@@ -132,7 +132,7 @@ int sp_team_new(struct sp_team **out, const struct sp_team_opts *o)
 	t->o = *o;
 	t->name = strdup(o->name ? o->name : "team");
 	t->target = strdup(o->target);
-	t->initiator = strdup(o->initiator ? o->initiator : "iqn.2024-01.org.sanagent:sanpath");
+	t->initiator = strdup(o->initiator ? o->initiator : SP_DEFAULT_INITIATOR);
 	t->shm_dir = o->shm_dir ? strdup(o->shm_dir) : NULL;
 	if (!t->name || !t->target || !t->initiator || (o->shm_dir && !t->shm_dir) ||
 	    dup_opt(&t->chap_user, o->chap_user) || dup_opt(&t->chap_secret, o->chap_secret) ||

@@ -37,6 +37,9 @@ enum sp_failback {
 
 enum sp_team_state { SP_TEAM_OPTIMAL = 1, SP_TEAM_DEGRADED = 2, SP_TEAM_FAILED = 3 };
 
+/* The initiator name a team logs in as when its options give none. */
+#define SP_DEFAULT_INITIATOR "iqn.2024-01.org.sanagent:sanpath"
+
 struct sp_team_opts {
 	const char *name;      /* team name: shm segment name, logs */
 	const char *target;    /* target IQN */

@@ -141,7 +141,9 @@ static int job_spawn(struct job *j)
 	posix_spawn_file_actions_t fa;
 	int p[2], rc;
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* O_NONBLOCK is a flag of the pipe's open file, which the child's stdout shares: set on our end only, after
+	 * the spawn, or a listing larger than the pipe (tgtadm with thousands of sessions) fails with EAGAIN. */
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -154,8 +156,14 @@ static int job_spawn(struct job *j)
 		close(p[0]);
 		return -rc;
 	}
-	/* The child's stdout must block for it; only our end is non-blocking. */
 	j->fd = p[0];
+	if (fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) | O_NONBLOCK) < 0) {
+		rc = errno;
+		kill(j->pid, SIGKILL);
+		waitpid(j->pid, NULL, 0);
+		close(j->fd);
+		return -rc;
+	}
 	if (cm_ev_watch_read(j->fd, on_output, j) < 0) {
 		kill(j->pid, SIGKILL);
 		waitpid(j->pid, NULL, WNOHANG);

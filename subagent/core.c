@@ -353,7 +353,8 @@ int sa_core_start(struct sa_config *cfg)
 	if ((rc = h_agent_scalars_init()) < 0 || (rc = h_engine_table_init()) < 0 ||
 	    (rc = h_trap_counters_init()) < 0 || (rc = h_redir_init()) < 0 || (rc = h_path_init()) < 0 ||
 	    (rc = h_disc_init()) < 0 || (rc = h_login_init()) < 0 || (rc = h_session_init()) < 0 ||
-	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0 || (rc = h_clu_init()) < 0) {
+	    (rc = h_stor_init()) < 0 || (rc = h_redisc_init()) < 0 || (rc = h_clu_init()) < 0 ||
+	    (rc = h_iscsi_init()) < 0) {
 		cm_log(CM_LOG_ERR, "core", "cannot register MIB handlers: %s", strerror(-rc));
 		return rc;
 	}

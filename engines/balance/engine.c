@@ -655,7 +655,7 @@ static int spawn(struct bal_eng_team *t)
 			snprintf(a_portal[i], sizeof(a_portal[i]), "portal=%s", s->path[i].portal);
 		argv[n++] = a_portal[i];
 	}
-	for (unsigned int i = 0; i < s->npaths; i++)
+	for (unsigned int i = 0; i < s->npaths && i < SP_MAX_PATHS; i++)
 		removed |= (unsigned int)(s->path[i].removed != 0) << i;
 	if (removed) {
 		/* Paths that left the team keep their places: the others keep their indexes. */

@@ -11,13 +11,12 @@
 #include "engines/balance/engine.h"
 #include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
+#include "iscsi/sp_team.h"
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/search.h"
 
 #define TAG "sessions"
-/* What the data plane logs in as when a team names no initiator (iscsi/sp_team.c). */
-#define FEED_DEFAULT_INITIATOR "iqn.2024-01.org.sanagent:sanpath"
 /* Every SCSI command goes out as a 48-byte Basic Header Segment. */
 #define FEED_BHS_LEN 48u
 
@@ -148,7 +147,7 @@ static void fill_info(struct sess_info *si, const struct bal_eng_team *t, unsign
 
 	memset(si, 0, sizeof(*si));
 	snprintf(si->initiator, sizeof(si->initiator), "%s",
-	         t->spec.initiator[0] ? t->spec.initiator : FEED_DEFAULT_INITIATOR);
+	         t->spec.initiator[0] ? t->spec.initiator : SP_DEFAULT_INITIATOR);
 	snprintf(si->target, sizeof(si->target), "%s", t->spec.target);
 	if (bal_parse_portal(t->spec.path[i].portal, &fam, a, &port) == 0) {
 		inet_ntop(fam == 6 ? AF_INET6 : AF_INET, a, si->portal_addr, sizeof(si->portal_addr));

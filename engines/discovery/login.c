@@ -14,7 +14,9 @@
 #include "engines/discovery/readdress.h"
 #include "engines/discovery/sendtargets.h"
 #include "engines/registry.h"
+#include "engines/sessions.h"
 #include "iscsi/login_result.h"
+#include "iscsi/sp_team.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -408,8 +410,16 @@ static void set_result(struct login_priv *l, int oper, int result, unsigned int 
 	if (oper == SA_OPER_UP) {
 		d->failing = 0;
 	} else if (failed && !d->failing) {
+		char host[INET6_ADDRSTRLEN] = "";
+
 		/* Once per failure episode: the data plane keeps retrying. */
 		d->failing = 1;
+		if (d->c.addr_type == DISC_ADDR_IPV4 || d->c.addr_type == DISC_ADDR_IPV6)
+			inet_ntop(d->c.addr_type == DISC_ADDR_IPV4 ? AF_INET : AF_INET6, d->c.addr, host, sizeof(host));
+		/* The data plane reports logged-in paths only: the initiator side's login statistics learn of the
+		 * failure from here. */
+		sess_login_failed(conn_mgr.initiator[0] ? conn_mgr.initiator : SP_DEFAULT_INITIATOR, d->c.target, host,
+		                  d->c.port ? d->c.port : DISC_LOGIN_DEFAULT_PORT, status);
 		disc_login_emit(DISC_LOGIN_EV_FAILED, d->index);
 	}
 }

@@ -761,8 +761,11 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 		/* Same tid, other name: a new target, counting from zero. */
 		if (old && strcmp(old->name, t->name) != 0)
 			old = NULL;
-		if (old)
+		if (old) {
 			t->base = old->base;
+			t->logins = old->logins;
+			t->logouts = old->logouts;
+		}
 		for (size_t k = 0; k < t->nsessions; k++) {
 			struct stor_session *s = &t->sessions[k];
 			const struct stor_session *os = old ? stor_session_find(old, s->sid) : NULL;
@@ -770,8 +773,11 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 			if (os && strcmp(os->initiator, s->initiator) != 0) {
 				/* tgt reused the id for another session: the old one ended. */
 				ctr_add(&t->base, &os->ctr);
+				t->logouts++;
 				os = NULL;
 			}
+			if (!os)
+				t->logins++;
 			if (have[i][k])
 				s->ctr = fresh[i][k];
 			if (os) {
@@ -793,8 +799,10 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 			const struct stor_session *os = &old->sessions[k];
 
 			/* (A reused id was counted in the loop above.) */
-			if (!stor_session_find(t, os->sid))
+			if (!stor_session_find(t, os->sid)) {
 				ctr_add(&t->base, &os->ctr);
+				t->logouts++;
+			}
 		}
 		t->ctr = t->base;
 		for (size_t k = 0; k < t->nsessions; k++)

@@ -98,6 +98,9 @@ struct stor_target {
 	 * while the target exists. */
 	struct stor_counters ctr;
 	struct stor_counters base; /* the ended sessions' part */
+	/* Sessions seen to begin and to end since the agent started (or the target appeared): tgt counts no
+	 * logins, so a new I_T nexus between two rounds is an accepted login and a vanished one a logout. */
+	uint32_t logins, logouts;
 };
 
 /* Starts, restarts (tgt_control changed) or stops the module as cfg asks

@@ -182,6 +182,22 @@ check_module SANAGENT-SESSION-MIB handlers/discTables.h sanSessionMIB \
 	sanStorSessionTxRateAvg .1.3.6.1.4.1.32473.1.3.1.1.15.1.17 \
 	sanStorRequestsSent.0 .1.3.6.1.4.1.32473.1.3.1.1.16.2.0
 
+check_module ISCSI-MIB handlers/iscsiTables.h iscsiMibModule \
+	iscsiMibModule .1.3.6.1.2.1.142 \
+	iscsiInstSessionNumber .1.3.6.1.2.1.142.1.1.1.1.9 \
+	iscsiPortalAddr .1.3.6.1.2.1.142.1.2.1.1.5 \
+	iscsiTgtPortalTag .1.3.6.1.2.1.142.1.3.1.1.3 \
+	iscsiNodeName .1.3.6.1.2.1.142.1.5.1.1.2 \
+	iscsiTgtLoginAccepts .1.3.6.1.2.1.142.1.6.2.1.1 \
+	iscsiTgtLogoutNormals .1.3.6.1.2.1.142.1.6.3.1.1 \
+	iscsiIntrLoginFailures .1.3.6.1.2.1.142.1.8.1.1.1 \
+	iscsiIntrLoginOtherFailRsps .1.3.6.1.2.1.142.1.8.2.1.2 \
+	iscsiIntrLogoutNormals .1.3.6.1.2.1.142.1.8.3.1.1 \
+	iscsiSsnDiscontinuityTime .1.3.6.1.2.1.142.1.10.1.1.21 \
+	iscsiSsnTxDataOctets .1.3.6.1.2.1.142.1.10.2.1.3 \
+	iscsiSsnCxnTimeoutErrors .1.3.6.1.2.1.142.1.10.3.1.2 \
+	iscsiCxnRemotePort .1.3.6.1.2.1.142.1.11.1.1.9
+
 check_module SANAGENT-REDISCOVER-MIB engines/rediscover/rediscover.h sanRediscoverMIB \
 	sanRediscoverMIB .1.3.6.1.4.1.32473.1.3.4 \
 	sanSessionFeedback .1.3.6.1.4.1.32473.1.3.4.0.1 \

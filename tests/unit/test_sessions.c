@@ -1,6 +1,7 @@
 /* test_sessions.c: the session registry: sliding-window math on synthetic samples, ids, events, logout. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,6 +362,151 @@ START_TEST(strings_terminated)
 }
 END_TEST
 
+/* Initiator nodes: one stable index per initiator name, its sessions in id order, its login and logout counts. */
+static uint32_t add_as(const char *initiator, int state)
+{
+	struct sess_info in;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.initiator, sizeof(in.initiator), "%s", initiator);
+	strcpy(in.target, "iqn.2026-11.test:disk9");
+	strcpy(in.portal_addr, "192.0.2.7");
+	in.portal_port = 3261;
+	in.type = SESS_TYPE_NORMAL;
+	in.owner = SESS_OWNER_DATAPATH;
+	in.state = state;
+	return sess_add(&in, NULL, NULL);
+}
+
+static void set_state(uint32_t id, int state)
+{
+	struct sess_info in = sess_find(id)->info;
+
+	in.state = state;
+	ck_assert_int_eq(sess_set_info(id, &in), 0);
+}
+
+START_TEST(initiator_nodes)
+{
+	uint32_t a1 = add_as("iqn.2026-11.test:node-a", SESS_LOGGING_IN);
+	uint32_t b1 = add_as("iqn.2026-11.test:node-b", SESS_LOGGED_IN);
+	uint32_t a2 = add_as("iqn.2026-11.test:node-a", SESS_LOGGING_IN);
+	uint32_t na = sess_find(a1)->node, nb = sess_find(b1)->node;
+	const struct sess_node_view *a, *n;
+	uint32_t fails0;
+
+	ck_assert_uint_ne(na, 0);
+	ck_assert_uint_ne(nb, 0);
+	ck_assert_uint_ne(na, nb);
+	ck_assert_uint_eq(sess_find(a2)->node, na);
+	a = sess_node_find(na);
+	ck_assert_str_eq(a->name, "iqn.2026-11.test:node-a");
+	ck_assert_uint_eq(a->nsessions, 2);
+	/* The node's sessions in id order, then none; nodes in index order. */
+	ck_assert_uint_eq(sess_node_session_next(na, 0)->id, a1);
+	ck_assert_uint_eq(sess_node_session_next(na, a1)->id, a2);
+	ck_assert_ptr_null(sess_node_session_next(na, a2));
+	ck_assert_ptr_null(sess_node_session_next(na, UINT32_MAX));
+	n = sess_node_next(na);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->index, nb);
+	ck_assert_uint_eq(sess_node_find(nb)->st.accepts, 1);
+
+	/* a1 logs in and out; a2 fails to log in; b1 fails after login. */
+	fails0 = sess_fail_totals()->session_failures;
+	set_state(a1, SESS_LOGGED_IN);
+	set_state(a1, SESS_LOGGED_OUT);
+	set_state(a2, SESS_FAILED);
+	set_state(a2, SESS_FAILED); /* no change, no count */
+	set_state(b1, SESS_FAILED);
+	a = sess_node_find(na);
+	ck_assert_uint_eq(a->st.accepts, 1);
+	ck_assert_uint_eq(a->st.logout_normals, 1);
+	ck_assert_uint_eq(a->st.login_failures, 1);
+	ck_assert_str_eq(a->st.last_target, "iqn.2026-11.test:disk9");
+	ck_assert_str_eq(a->st.last_addr, "192.0.2.7");
+	ck_assert_uint_eq(a->st.last_port, 3261);
+	ck_assert(a->st.last_failure != 0);
+	ck_assert_uint_eq(sess_node_find(nb)->st.session_failures, 1);
+	ck_assert_uint_eq(sess_fail_totals()->session_failures, fails0 + 1);
+	ck_assert_str_eq(sess_fail_totals()->last_remote, "iqn.2026-11.test:disk9");
+
+	/* Removal while logged in is a logout; the node stays with its counts, without sessions. */
+	set_state(a2, SESS_LOGGED_IN);
+	ck_assert_int_eq(sess_remove(a2), 0);
+	ck_assert_int_eq(sess_remove(a1), 0);
+	a = sess_node_find(na);
+	ck_assert_uint_eq(a->st.logout_normals, 2);
+	ck_assert_uint_eq(a->nsessions, 0);
+	ck_assert_ptr_null(sess_node_session_next(na, 0));
+	/* The name comes back under the same index. */
+	a1 = add_as("iqn.2026-11.test:node-a", SESS_LOGGED_IN);
+	ck_assert_uint_eq(sess_find(a1)->node, na);
+	ck_assert_uint_eq(sess_node_find(na)->st.accepts, 3);
+}
+END_TEST
+
+START_TEST(initiator_portals)
+{
+	uint32_t a = add_as("iqn.2026-11.test:node-p", SESS_LOGGED_IN);
+	uint32_t b = add_as("iqn.2026-11.test:node-p", SESS_LOGGED_IN);
+	struct sess_info in = sess_find(a)->info;
+	uint32_t pa, pb;
+
+	ck_assert_uint_eq(sess_find(a)->portal, 0); /* no source address: no portal */
+	strcpy(in.src_addr, "192.0.2.40");
+	ck_assert_int_eq(sess_set_info(a, &in), 0);
+	in = sess_find(b)->info;
+	strcpy(in.src_addr, "192.0.2.40");
+	ck_assert_int_eq(sess_set_info(b, &in), 0);
+	pa = sess_find(a)->portal;
+	ck_assert_uint_ne(pa, 0);
+	ck_assert_uint_eq(sess_find(b)->portal, pa);
+	ck_assert_str_eq(sess_portal_find(pa)->addr, "192.0.2.40");
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 2);
+	/* b moves to another source: a second portal, the first keeps a. */
+	strcpy(in.src_addr, "192.0.2.41");
+	ck_assert_int_eq(sess_set_info(b, &in), 0);
+	pb = sess_find(b)->portal;
+	ck_assert_uint_gt(pb, pa);
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 1);
+	ck_assert_uint_eq(sess_portal_next(pa)->index, pb);
+	ck_assert_int_eq(sess_remove(a), 0);
+	ck_assert_uint_eq(sess_portal_find(pa)->nsessions, 0); /* kept, with its index */
+	ck_assert_ptr_null(sess_portal_next(pb));
+}
+END_TEST
+
+/* Failed logins reported by a login manager (no session row): counted by the target's status. */
+START_TEST(reported_login_failures)
+{
+	const char *name = "iqn.2026-11.test:node-f";
+	const struct sess_node_view *n;
+	const struct sess_node_view *it;
+
+	sess_login_failed(name, "iqn.2026-11.test:t1", "192.0.2.9", 3260, 0x0201);
+	sess_login_failed(name, "iqn.2026-11.test:t2", "192.0.2.9", 3260, 0x0202);
+	sess_login_failed(name, "iqn.2026-11.test:t3", "192.0.2.9", 3260, 0x0101);
+	sess_login_failed(name, "iqn.2026-11.test:t4", "", 3261, 0x0203);
+	sess_login_failed(name, "iqn.2026-11.test:t5", "198.51.100.1", 3262, 0);
+	sess_login_failed("", "iqn.2026-11.test:t6", "", 3260, 0x0201); /* no name: no node */
+	n = NULL;
+	for (it = sess_node_next(0); it; it = sess_node_next(it->index))
+		if (strcmp(it->name, name) == 0)
+			n = it;
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->st.login_failures, 5);
+	ck_assert_uint_eq(n->st.auth_fails, 1);
+	ck_assert_uint_eq(n->st.authorize_fails, 1);
+	ck_assert_uint_eq(n->st.redirects, 1);
+	ck_assert_uint_eq(n->st.last_status, 0);
+	ck_assert_str_eq(n->st.last_target, "iqn.2026-11.test:t5");
+	ck_assert_str_eq(n->st.last_addr, "198.51.100.1");
+	ck_assert_uint_eq(n->st.last_port, 3262);
+	ck_assert_uint_eq(n->nsessions, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sessions");
@@ -378,6 +524,9 @@ int main(void)
 	tcase_add_test(tc, events);
 	tcase_add_test(tc, logout);
 	tcase_add_test(tc, strings_terminated);
+	tcase_add_test(tc, initiator_nodes);
+	tcase_add_test(tc, initiator_portals);
+	tcase_add_test(tc, reported_login_failures);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

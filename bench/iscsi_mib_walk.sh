@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# iscsi_mib_walk.sh: walk speed of the RFC 7147 ISCSI-MIB with 10,000 sessions, through AgentX and with dlmod, against
+# a native snmpd table in the same run.
+#
+# The 10,000 sessions are tgt's, as the storage side reads them: the agent's storage engine runs its usual tgtadm
+# commands, but a recorded-listing tgtadm first in its PATH answers them (`--op show --mode target`, `--op stat`,
+# `--op show --mode portal`) with 100 targets of 100 I_T nexuses each, so no tgtd with 10,000 logins is needed; the
+# agent parses and serves them like any round (storage.interval 3600: one round, then the walks).  Every session
+# is an inbound row of iscsiSessionAttributesTable with its statistics and one connection row.
+# Each figure is GETBULK walks from one client process (bench/walkloop.c), done two ways:
+#   subtree  the whole module (mib-2.142) as snmpbulkwalk does: one varbind per request, WALK_MAXREP deep;
+#   table    iscsiSessionStatsTable as snmptable and NMS pollers do: all columns per request, WALK_MAXREP deep;
+#   anchor   hrSWRunTable, a table snmpd serves itself, walked the same way by the same snmpd.
+# Goals (as the other tables, bench/cluster_walk.sh): >= 30,000 varbinds/s AgentX, >= 250,000/s dlmod.  Printed,
+# never a threshold.  Knobs: ISCSI_TARGETS (100), ISCSI_PER_TARGET (100), WALK_MAXREP (25), WALK_N (3 walks of the
+# module per figure, 20 of the anchor), WALK_MODES ("subtree table").
+# Exit: 0 measured, 1 failed, 77 skipped.
+set -u -o pipefail
+
+# shellcheck source=../tests/integration/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/lib.sh"
+
+ISCSI_TARGETS=${ISCSI_TARGETS:-100}
+ISCSI_PER_TARGET=${ISCSI_PER_TARGET:-100}
+WALK_MAXREP=${WALK_MAXREP:-25}
+WALK_N=${WALK_N:-3}
+WALK_MODES=${WALK_MODES:-subtree table}
+NSESS=$((ISCSI_TARGETS * ISCSI_PER_TARGET))
+MODULE=.1.3.6.1.2.1.142
+STATS_TABLE=$MODULE.1.10.2
+INST_SESSIONS=$MODULE.1.1.1.1.9.2 # iscsiInstSessionNumber of the target instance
+ANCHOR=.1.3.6.1.2.1.25.4.2
+
+sa_init bench-iscsi-mib-walk
+[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
+SO=$SA_BUILDDIR/.libs/sanagent.so
+[ -f "$SO" ] || sa_skip "no $SO: build first"
+sa_need build-essential cc
+cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp || sa_fail "cannot build bench/walkloop.c"
+
+# ---- the recorded tgt listings ------------------------------------------------------------------------------
+REC=$SA_TMP/tgt-listing
+mkdir -p "$REC" "$SA_TMP/fakebin"
+awk -v nt="$ISCSI_TARGETS" -v per="$ISCSI_PER_TARGET" -v iqn="$SA_IQN_PREFIX" -v show="$REC/show.txt" \
+	-v stat="$REC/stat.txt" 'BEGIN {
+	print "tgt lun sid rd_subm(bytes,cmds) rd_done(bytes,cmds) wr_subm(bytes,cmds) wr_done(bytes,cmds) errs" > stat
+	sid = 0
+	for (t = 1; t <= nt; t++) {
+		printf "Target %d: %s:bench%d\n    System information:\n        Driver: iscsi\n        State: ready\n", t, iqn, t > show
+		print "    I_T nexus information:" > show
+		for (k = 1; k <= per; k++) {
+			sid++
+			printf "        I_T nexus: %d\n            Initiator: %s:host%d alias: none\n", sid, iqn, sid > show
+			printf "            Connection: 0\n                IP Address: 10.%d.%d.%d\n", int(sid / 65536) % 256,
+			       int(sid / 256) % 256, sid % 256 > show
+			printf "%3d %3d %3d %12d %6d %12d %6d %12d %6d %12d %6d %4d\n", t, 1, sid, sid * 4096, sid, sid * 4096,
+			       sid, sid * 512, sid, sid * 512, sid, 0 > stat
+		}
+		print "    LUN information:\n    Account information:\n    ACL information:\n        ALL" > show
+	}
+}' || sa_fail "cannot write the recorded listings"
+printf 'Portal: 127.0.0.1:3260,1\nPortal: 127.0.0.2:3260,1\n' >"$REC/portal.txt"
+cat >"$SA_TMP/fakebin/tgtadm" <<TGTADM
+#!/bin/sh
+# A recorded tgtd: the bench's listings for what the storage engine reads, success for anything else.
+case " \$* " in
+*" --op show --mode target "*) exec cat "$REC/show.txt" ;;
+*" --op stat "*) exec cat "$REC/stat.txt" ;;
+*" --op show --mode portal "*) exec cat "$REC/portal.txt" ;;
+esac
+exit 0
+TGTADM
+chmod +x "$SA_TMP/fakebin/tgtadm"
+STORAGE="storage = { tgt_control = 1; interval = 3600; feedback_interval = 0; };"
+
+# CPU seconds (user + system) a process has used.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# rate PORT ROOT N MODE [PID...]: one walkloop run; prints "PER_WALK RATE SECONDS [US_PER_VARBIND...]".
+rate() {
+	local line per secs port=$1 root=$2 n=$3 mode=$4 p before=() i=0 cpu=""
+	shift 4
+	for p in "$@"; do before+=("$(cpu_s "$p")"); done
+	line=$("$SA_TMP/walkloop" "127.0.0.1:$port" "$SA_RO_COMMUNITY" "$root" "$n" "$WALK_MAXREP" "$mode") || return 1
+	per=$(sed -n 's/.*per_walk=\([0-9]*\).*/\1/p' <<<"$line")
+	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+	for p in "$@"; do
+		cpu+=" $(awk -v a="${before[$i]}" -v b="$(cpu_s "$p")" -v v="$((n * per))" 'BEGIN { printf "%.2f", (b - a) / v * 1e6 }')"
+		i=$((i + 1))
+	done
+	echo "$per $(awk -v n="$n" -v p="$per" -v s="$secs" 'BEGIN { printf "%.0f", n * p / s }') $secs$cpu"
+}
+sessions_served() {
+	[ "$(snmpget -v2c -c "$SA_RO_COMMUNITY" -t 2 -r 0 -Oqv "127.0.0.1:$1" "$INST_SESSIONS" 2>/dev/null)" = "$NSESS" ]
+}
+root_of() { if [ "$1" = table ]; then echo "$STATS_TABLE"; else echo "$MODULE"; fi; }
+
+declare -A R
+# ---- AgentX ----------------------------------------------------------------------------------------------------
+sa_start_snmpd
+sa_agent_conf "$STORAGE"
+PATH="$SA_TMP/fakebin:$PATH" sa_start_agent
+sa_wait_for 120 sessions_served "$SA_SNMP_PORT" || sa_fail "AgentX: iscsiInstSessionNumber.2 is not $NSESS"
+for m in $WALK_MODES; do
+	R[$m.ax]=$(rate "$SA_SNMP_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
+		sa_fail "AgentX $m walk"
+	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (AgentX snmpd)"
+done
+sa_stop_pid "$SA_AGENT_PID"
+
+# ---- dlmod -----------------------------------------------------------------------------------------------------
+DL_PORT=$(sa_free_port udp)
+mkdir -p "$SA_TMP/dl-persist" "$SA_TMP/dl"
+{
+	echo "agent = { state_file = \"$SA_TMP/dl/state/sanagent.state\"; };"
+	echo "$STORAGE"
+} >"$SA_TMP/dl/sanagent.conf"
+printf '%s\n' "agentaddress udp:127.0.0.1:$DL_PORT" "rocommunity $SA_RO_COMMUNITY 127.0.0.1" "dlmod sanagent $SO" \
+	"sanagentConfig $SA_TMP/dl/sanagent.conf" >"$SA_TMP/dl/snmpd.conf"
+PATH="$SA_TMP/fakebin:$PATH" SNMP_PERSISTENT_DIR="$SA_TMP/dl-persist" sa_bg snmpd -f -I -smux -Lf \
+	"$SA_TMP/snmpd-dlmod.log" -C -c "$SA_TMP/dl/snmpd.conf" -p "$SA_TMP/dl/snmpd.pid"
+DL_PID=$SA_LASTPID
+sa_wait_for 120 sessions_served "$DL_PORT" || sa_fail "dlmod: iscsiInstSessionNumber.2 is not $NSESS"
+for m in $WALK_MODES; do
+	R[$m.dl]=$(rate "$DL_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod $m walk"
+	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
+done
+sa_stop_pid "$DL_PID"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+f() { cut -d' ' -f"$2" <<<"${R[$1]}"; } # f KEY FIELD: 1 per walk, 2 rate, 3 seconds, 4.. CPU per varbind
+row() { # row MODE WALK LABEL KEY ANCHOR_KEY
+	printf '%-8s %-8s %-42s %9s %10s %12s %9s\n' "$1" "$2" "$3" "$(f "$4" 1)" "$(f "$4" 3)" "$(f "$4" 2)" \
+		"$(ratio "$(f "$4" 2)" "$(f "$5" 2)")"
+}
+echo "ISCSI-MIB walk with $NSESS sessions ($ISCSI_TARGETS targets x $ISCSI_PER_TARGET, recorded tgt listing): GETBULK"
+echo "  max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs, net-snmp" \
+	"$(snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1); $WALK_N walks per figure, 20 of the anchor"
+printf '%-8s %-8s %-42s %9s %10s %12s %9s\n' mode walk subtree "vb/walk" "s/loop" "varbinds/s" "vs anchor"
+for m in $WALK_MODES; do
+	what="iscsiMibModule (mib-2.142)"
+	[ "$m" = table ] && what="iscsiSessionStatsTable"
+	row agentx "$m" "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
+	row agentx "$m" "$what" "$m.ax" "$m.an"
+	row dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
+	row dlmod "$m" "$what" "$m.dl" "$m.da"
+done
+for m in $WALK_MODES; do
+	ax=$(f "$m.ax" 2) dl=$(f "$m.dl" 2)
+	echo "$m walk: CPU per varbind: AgentX snmpd $(f "$m.ax" 4) us + sanagentd $(f "$m.ax" 5) us, dlmod snmpd" \
+		"$(f "$m.dl" 4) us"
+	echo "$m walk goals: AgentX >= 30000 vb/s: $([ "$ax" -ge 30000 ] && echo met || echo MISSED) ($ax);" \
+		"dlmod >= 250000 vb/s: $([ "$dl" -ge 250000 ] && echo met || echo MISSED) ($dl)"
+done
