@@ -105,6 +105,14 @@ run() {
 admin_var() { (cd "$ADMIN" && . ./env.sh && eval echo "\"\$$1\""); }
 out_has() { grep -Eq -- "$2" "$ADMIN/$1.out" || sa_fail "walkthrough:$1 does not show /$2/: $(cat "$ADMIN/$1.out")"; }
 
+# ---- from empty: no targets, accounts or ACLs on the array; no credentials, sources or logins on the host ------
+for o in "$TGT.2" "$ACC.2" "$ACL.3"; do
+	[ -z "$(ns_walk "$o" | grep "^$o\.")" ] || sa_fail "the storage agent starts with rows: $(ns_walk "$o")"
+done
+for o in "$S.6.1.2" "$DSRC.2" "$LOGIN.2" "$TEAM.2"; do
+	[ -z "$(sa_walk "$o" | grep "^$o\.")" ] || sa_fail "the initiator agent starts with rows: $(sa_walk "$o")"
+done
+
 # ---- the array -------------------------------------------------------------------------------------------
 run array
 A=$(admin_var A)
