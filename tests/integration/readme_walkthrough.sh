@@ -181,5 +181,15 @@ wrote() { [ "$(sa_get "$PATHS.13.$T.1")" -gt 0 ] && [ "$(sa_get "$PATHS.13.$T.2"
 sa_wait_for 10 wrote || sa_fail "not both paths carried writes: $(sa_get1 "$PATHS.13.$T.1" "$PATHS.13.$T.2")"
 sa_log "host: login $L, team $T with two paths up, 8 MiB through its export over both paths and back intact"
 
+# What README says of a source that names the credential: against this array it fails with "authentication
+# failure" (the storage agent binds no account to discovery sessions). Source 1, asked again with credential C.
+sa_set "$DSRC.15.1" u "$C" "$DSRC.16.1" i 2 >/dev/null || sa_fail "cannot name credential $C on source 1"
+auth_failed() { [ "$(sa_get1 "$DSRC.17.1" "$DSRC.12.1")" = '4 "authentication failure"' ]; }
+sa_wait_for 10 auth_failed || sa_fail "source 1 with credential $C: $(sa_get1 "$DSRC.17.1" "$DSRC.12.1"); README says failed"
+sa_set "$DSRC.15.1" u 0 "$DSRC.16.1" i 2 >/dev/null || sa_fail "cannot clear source 1's credential"
+src1_idle() { [ "$(sa_get "$DSRC.17.1")" = 1 ]; }
+sa_wait_for 10 src1_idle || sa_fail "source 1 without a credential again: $(sa_get1 "$DSRC.17.1" "$DSRC.12.1")"
+sa_log "a source naming credential $C fails with authentication failure against this array, as README says"
+
 ! grep -qF -- "$CHAP_SECRET" "$SA_TMP/sanagentd.log" "$SA_TMP/ns-sanagentd.log" || sa_fail "a secret is in an agent's log"
 echo "PASS: README walkthrough"
