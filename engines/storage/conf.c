@@ -25,6 +25,7 @@ struct item {
 	uint64_t id;          /* names the item to tgtadm callbacks (items may go while a job runs) */
 	int fresh;            /* created by a SET in this run and never listed by tgt: removed if tgt refuses it */
 	int busy;             /* a tgtadm job for it runs */
+	uint64_t settle;      /* its job succeeded while round `settle` may have been listing: not applied again then */
 	int warned;           /* a failure was logged; cleared when tgt lists it */
 };
 
@@ -49,6 +50,7 @@ static struct {
 	struct stor_isns isns; /* configured */
 	int isns_busy;
 	int isns_warned;
+	uint64_t rounds; /* listings ingested; one runs at a time */
 } conf;
 
 /* ---- lookups ---------------------------------------------------------------------------------------------------- */
@@ -561,6 +563,9 @@ static void job_done(void *arg, int rc, const char *out, size_t len)
 		return;
 	it->busy = 0;
 	if (rc == 0) {
+		/* The listing in flight now may predate this job: it must not make us apply the item again (tgt
+		 * would refuse a second bind, and a fresh row would be dropped for it). */
+		it->settle = conf.rounds + 1;
 		stor_round_kick(); /* confirmed by the next listing, which may apply what hangs on it */
 		return;
 	}
@@ -809,6 +814,7 @@ void stor_conf_round(const struct tgtc_show *show, char (*accounts)[TGTC_NAME_MA
 		conf.tgt_isns = *isns;
 	if (!conf.running)
 		return;
+	conf.rounds++;
 	doomed_round(show);
 	isns_round(isns);
 	for (int k = 0; k < STOR_K_COUNT; k++) {
@@ -868,7 +874,7 @@ void stor_conf_round(const struct tgtc_show *show, char (*accounts)[TGTC_NAME_MA
 				cm_log(CM_LOG_WARNING, TAG, "%s %u.%u vanished from tgt: applying it again",
 				       kind_name[k], (unsigned int)it->pub.k[0], (unsigned int)it->pub.k[1]);
 			it->pub.active = 0;
-			if (can && !it->busy)
+			if (can && !it->busy && conf.rounds > it->settle)
 				apply(it);
 		}
 	}
