@@ -47,7 +47,9 @@ lab_up() {
 		LAB_CTL=$((1000 + RANDOM % 30000))
 		[ -e "/var/run/tgtd/socket.$LAB_CTL" ] || break
 	done
-	in_sto tgtd -f -C "$LAB_CTL" --iscsi "portal=$LAB_P1" >"$SA_TMP/tgtd.log" 2>&1 &
+	# Not through in_sto: a backgrounded function is a subshell, and $! would be that subshell, not tgtd (a kill -9
+	# of it at cleanup left tgtd running).  ip netns exec execs tgtd, so $! is tgtd itself.
+	ip netns exec "$LAB_STO" tgtd -f -C "$LAB_CTL" --iscsi "portal=$LAB_P1" >"$SA_TMP/tgtd.log" 2>&1 &
 	LAB_TGTD_PID=$!
 	sa_wait_for 10 lab_tgt --op show --mode sys || sa_fail "tgtd did not answer"
 	truncate -s 64M "$SA_TMP/lab-lu.img"

@@ -21,7 +21,7 @@ trap 'sa__rc=$?; [ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null; lab_down;
 run() {
 	local name=$1
 	shift
-	in_ini "$SANPATH" run --target "$IQN" --lun 1 --portal "$LAB_P1" --portal "$LAB_P2" \
+	ip netns exec "$LAB_INI" "$SANPATH" run --target "$IQN" --lun 1 --portal "$LAB_P1" --portal "$LAB_P2" \
 		--name "$name" "$@" >"$SA_TMP/$name.out" 2>"$SA_TMP/$name.log" &
 	RUN_PID=$!
 }

@@ -20,7 +20,7 @@ DROP=(INPUT -s "${LAB_P2%:*}" -j DROP)
 run() {
 	local name=$1
 	shift
-	in_ini "$SANPATH" run --target "$LAB_IQN" --lun 1 --portal "$LAB_P1" --portal "$LAB_P2" --name "$name" \
+	ip netns exec "$LAB_INI" "$SANPATH" run --target "$LAB_IQN" --lun 1 --portal "$LAB_P1" --portal "$LAB_P2" --name "$name" \
 		--pattern rand --bs 4k --qd 16 --verify --report-ms 20 --gap-report 5 "$@" \
 		>"$SA_TMP/$name.out" 2>"$SA_TMP/$name.log" &
 	RUN_PID=$!
