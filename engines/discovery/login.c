@@ -21,6 +21,7 @@
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/search.h"
+#include "common/sockaddr.h"
 #include "common/state.h"
 
 #define TAG "login"
@@ -632,42 +633,6 @@ static void probe_done(int rc, enum disc_st_phase phase, const char *text, size_
 	set_result(l, SA_OPER_DOWN, result, status);
 }
 
-/* "HOST:PORT" or "[V6]:PORT" (numeric, as build_req makes them) into a socket address. */
-static int portal_sockaddr(const char *portal, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(portal, ':');
-	unsigned long port;
-	size_t hl;
-
-	if (!colon)
-		return -EINVAL;
-	port = strtoul(colon + 1, NULL, 10);
-	hl = (size_t)(colon - portal);
-	if (portal[0] == '[') {
-		portal++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host) || port == 0 || port > 65535)
-		return -EINVAL;
-	memcpy(host, portal, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-		*len = sizeof(struct sockaddr_in);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-		*len = sizeof(struct sockaddr_in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* One normal-session login to the row's first portal, with its credential (or the default), then logout. */
 static void probe_start(struct login_priv *l)
 {
@@ -686,7 +651,7 @@ static void probe_start(struct login_priv *l)
 		set_result(l, SA_OPER_DOWN, r, 0);
 		return;
 	}
-	if (!req.npaths || portal_sockaddr(req.path[0].portal, &ss, &len) < 0) {
+	if (!req.npaths || cm_sockaddr_parse(req.path[0].portal, &ss, &len) < 0) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_TARGET_NOT_FOUND, 0);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include "iscsi/textkeys.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/sockaddr.h"
 
 #define TAG "redirect"
 #define MAX_LISTEN 16
@@ -1096,50 +1097,6 @@ static void sweep(unsigned int id, void *arg)
 	}
 }
 
-static int parse_endpoint(const char *ep, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon, *h = ep;
-	size_t hl;
-	long port;
-	char *end;
-
-	memset(ss, 0, sizeof(*ss));
-	if (ep[0] == '[') {
-		const char *rb = strchr(ep, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		h = ep + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		if (!(colon = strrchr(ep, ':')))
-			return -EINVAL;
-		hl = (size_t)(colon - ep);
-	}
-	if (!hl || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-		*sl = sizeof(struct sockaddr_in);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-		*sl = sizeof(struct sockaddr_in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 void redir_portal_set_limits(const struct redir_portal_limits *l)
 {
 	lim = *l;
@@ -1162,7 +1119,7 @@ int redir_portal_start(char *const *listen_on, size_t nlisten, const struct redi
 		socklen_t sl;
 		int fd, one = 1, rc, defer_s = (int)((lim.header_timeout_ms + 999) / 1000);
 
-		if ((rc = parse_endpoint(listen_on[i], &ss, &sl)) < 0) {
+		if ((rc = cm_sockaddr_parse(listen_on[i], &ss, &sl)) < 0) {
 			snprintf(err, errlen, "listen %s: not ADDRESS:PORT", listen_on[i]);
 			redir_portal_stop();
 			return rc;
