@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +27,18 @@
 
 extern char **environ;
 
+/* A socket job's progress: request out, answer header in, output in. */
+enum sock_state { SK_NONE, SK_SEND, SK_HDR, SK_BODY };
+
 struct job {
 	char *argv[MAX_ARGS + 1];
-	pid_t pid;
-	int fd; /* -1 once stdout hit EOF */
+	pid_t pid; /* 0: a socket job */
+	int fd;    /* the child's stdout (-1 once at EOF) or the socket */
+	enum sock_state sk;
+	unsigned char req[TGTC_REQ_HDR + 512];
+	size_t reqlen, done;
+	unsigned char rsp[TGTC_RSP_HDR];
+	uint32_t rsp_err, outlen;
 	char *out;
 	size_t len, cap;
 	struct timespec deadline;
@@ -73,6 +83,12 @@ static void job_finish(struct job *j, int rc)
 	if (*pp)
 		*pp = j->next;
 	nrunning--;
+	if (j->sk != SK_NONE && j->fd >= 0) {
+		cm_ev_unwatch_read(j->fd);
+		cm_ev_unwatch_write(j->fd);
+		close(j->fd);
+		j->fd = -1;
+	}
 	if (j->cb)
 		j->cb(j->arg, rc, j->out ? j->out : "", j->out ? j->len : 0);
 	job_free(j);
@@ -175,6 +191,250 @@ static int job_spawn(struct job *j)
 	return 0;
 }
 
+/* ---- tgtd's management socket ------------------------------------------------ */
+
+/* tgtadm's op and mode numbers, for the verbs spoken here. */
+enum { OP_NEW = 0, OP_DELETE = 1, OP_SHOW = 2, OP_STATS = 6 };
+enum { MODE_SYSTEM = 0, MODE_TARGET = 1, MODE_PORTAL = 3, MODE_CONNECTION = 6, MODE_ACCOUNT = 7 };
+
+static void put32(unsigned char *b, size_t off, uint32_t v)
+{
+	memcpy(b + off, &v, sizeof(v));
+}
+
+static void put64(unsigned char *b, size_t off, uint64_t v)
+{
+	memcpy(b + off, &v, sizeof(v));
+}
+
+/* A decimal number, all of s, at most max; else -1. */
+static int64_t decimal(const char *s, uint64_t max)
+{
+	unsigned long long v;
+	char *e;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	return errno || *e || v > max ? -1 : (int64_t)v;
+}
+
+int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, size_t cap, size_t *len)
+{
+	enum { A_LLD, A_OP, A_MODE, A_PARAM, A_TID, A_SID, A_CID, A_N };
+	static const char *const names[A_N] = {"--lld", "--op", "--mode", "--param", "--tid", "--sid", "--cid"};
+	const char *a[A_N] = {NULL};
+	const char *lld;
+	uint32_t opn, moden;
+	int64_t tid = -1, sid = 0, cid = 0;
+	size_t plen = 0;
+
+	for (size_t i = 0; i < nargs; i += 2) {
+		size_t k;
+
+		for (k = 0; k < A_N && strcmp(args[i], names[k]) != 0; k++)
+			;
+		if (k == A_N || i + 1 >= nargs || a[k])
+			return -ENOTSUP;
+		a[k] = args[i + 1];
+	}
+	lld = a[A_LLD];
+	if (!a[A_OP] || !a[A_MODE] || (lld && strcmp(lld, "iscsi") != 0))
+		return -ENOTSUP;
+	if (strcmp(a[A_MODE], "sys") == 0)
+		moden = MODE_SYSTEM;
+	else if (strcmp(a[A_MODE], "target") == 0)
+		moden = MODE_TARGET;
+	else if (strcmp(a[A_MODE], "portal") == 0)
+		moden = MODE_PORTAL;
+	else if (strcmp(a[A_MODE], "conn") == 0)
+		moden = MODE_CONNECTION;
+	else if (strcmp(a[A_MODE], "account") == 0)
+		moden = MODE_ACCOUNT;
+	else
+		return -ENOTSUP;
+	if (strcmp(a[A_OP], "show") == 0)
+		opn = OP_SHOW;
+	else if (strcmp(a[A_OP], "new") == 0)
+		opn = OP_NEW;
+	else if (strcmp(a[A_OP], "delete") == 0)
+		opn = OP_DELETE;
+	else if (strcmp(a[A_OP], "stat") == 0)
+		opn = OP_STATS;
+	else
+		return -ENOTSUP;
+	/* The verbs spoken here and exactly their options; the rest is the child's. */
+	if (opn == OP_SHOW && moden != MODE_CONNECTION && !a[A_PARAM] && !a[A_TID] && !a[A_SID] && !a[A_CID] &&
+	    (lld || moden == MODE_SYSTEM)) {
+		;
+	} else if (opn == OP_STATS && moden == MODE_SYSTEM && lld && !a[A_PARAM] && !a[A_TID] && !a[A_SID] &&
+	           !a[A_CID]) {
+		;
+	} else if ((opn == OP_NEW || opn == OP_DELETE) && moden == MODE_PORTAL && lld && a[A_PARAM] &&
+	           strncmp(a[A_PARAM], "portal=", 7) == 0 && !a[A_TID] && !a[A_SID] && !a[A_CID]) {
+		plen = strlen("portalOps ") + strlen(a[A_PARAM]) + 2; /* tgtadm's wording: "portalOps PARAM," NUL */
+	} else if (opn == OP_DELETE && moden == MODE_CONNECTION && lld && !a[A_PARAM] &&
+	           (tid = decimal(a[A_TID], INT32_MAX)) > 0 && (sid = decimal(a[A_SID], INT64_MAX)) >= 0 &&
+	           (cid = decimal(a[A_CID], UINT32_MAX)) >= 0) {
+		;
+	} else {
+		return -ENOTSUP;
+	}
+	if (cap < TGTC_REQ_HDR + plen)
+		return -ENOSPC;
+	memset(buf, 0, TGTC_REQ_HDR + plen);
+	put32(buf, 0, moden);
+	put32(buf, 4, opn);
+	if (lld) /* a 64-byte name field, NUL padded; none for the system's listing */
+		memcpy(buf + 8, lld, strlen(lld));
+	put32(buf, 72, (uint32_t)(TGTC_REQ_HDR + plen));
+	put32(buf, 76, (uint32_t)(int32_t)tid); /* -1: none given */
+	put64(buf, 80, (uint64_t)sid);
+	put64(buf, 88, UINT64_MAX); /* lun: none given */
+	put32(buf, 96, (uint32_t)cid);
+	/* host_no, device_type (disk), ac_dir (incoming), pack, force: all 0 */
+	if (plen)
+		snprintf((char *)buf + TGTC_REQ_HDR, plen, "portalOps %s,", a[A_PARAM]);
+	*len = TGTC_REQ_HDR + plen;
+	return 0;
+}
+
+int tgtc_decode_rsp(const unsigned char hdr[TGTC_RSP_HDR], uint32_t *err, uint32_t *outlen)
+{
+	uint32_t l;
+
+	memcpy(err, hdr, 4);
+	memcpy(&l, hdr + 4, 4);
+	if (l < TGTC_RSP_HDR)
+		return -EPROTO;
+	*outlen = l - TGTC_RSP_HDR;
+	return 0;
+}
+
+static void sock_fail(struct job *j, int rc)
+{
+	job_finish(j, rc);
+}
+
+/* The whole answer is in: the same result a tgtadm child gives (its stdout; exit non-zero on tgtd's error). */
+static void sock_answered(struct job *j)
+{
+	while (j->len && j->out[j->len - 1] == '\0') /* tgtd sends the text with its NUL */
+		j->len--;
+	job_finish(j, j->rsp_err ? -EIO : 0);
+}
+
+static void sock_on_read(int fd, void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		ssize_t n;
+
+		if (j->sk == SK_HDR)
+			n = read(fd, j->rsp + j->done, TGTC_RSP_HDR - j->done);
+		else
+			n = read(fd, j->out + j->len, j->outlen - j->len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sock_fail(j, -EIO); /* tgtd closed before the whole answer */
+			return;
+		}
+		if (j->sk == SK_BODY) {
+			j->len += (size_t)n;
+			j->out[j->len] = '\0';
+			if (j->len == j->outlen) {
+				sock_answered(j);
+				return;
+			}
+			continue;
+		}
+		j->done += (size_t)n;
+		if (j->done < TGTC_RSP_HDR)
+			continue;
+		if (tgtc_decode_rsp(j->rsp, &j->rsp_err, &j->outlen) < 0 || j->outlen > MAX_OUTPUT) {
+			sock_fail(j, -EIO);
+			return;
+		}
+		if (j->rsp_err || !j->outlen) {
+			sock_answered(j);
+			return;
+		}
+		if (!(j->out = malloc((size_t)j->outlen + 1))) {
+			sock_fail(j, -ENOMEM);
+			return;
+		}
+		j->len = 0;
+		j->out[0] = '\0';
+		j->sk = SK_BODY;
+	}
+}
+
+static void sock_on_write(int fd, void *arg)
+{
+	struct job *j = arg;
+
+	while (j->done < j->reqlen) {
+		ssize_t n = send(fd, j->req + j->done, j->reqlen - j->done, MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sock_fail(j, -EIO);
+			return;
+		}
+		j->done += (size_t)n;
+	}
+	cm_ev_unwatch_write(fd);
+	j->sk = SK_HDR;
+	j->done = 0;
+	if (cm_ev_watch_read(fd, sock_on_read, j) < 0)
+		sock_fail(j, -EIO);
+}
+
+/* Starts j on tgtd's socket: 0, or -ENOTSUP when the tgtadm child must run it (a request not encoded here, or a
+ * socket that is missing or refuses: nothing was sent then). */
+static int sock_start(struct job *j)
+{
+	struct sockaddr_un sa;
+	const char *base = getenv("TGT_IPC_SOCKET");
+	size_t nargs = 0;
+	int fd, n;
+
+	if (j->control < 0)
+		return -ENOTSUP;
+	while (j->argv[3 + nargs])
+		nargs++;
+	if (tgtc_encode_req((const char *const *)&j->argv[3], nargs, j->req, sizeof(j->req), &j->reqlen) < 0)
+		return -ENOTSUP;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", base ? base : "/var/run/tgtd/socket", j->control);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENOTSUP;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -ENOTSUP;
+	/* A unix socket connects at once or fails (EAGAIN: tgtd's backlog is full): the child then waits its turn. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	j->fd = fd;
+	j->sk = SK_SEND;
+	j->done = 0;
+	clock_gettime(CLOCK_MONOTONIC, &j->deadline);
+	j->deadline.tv_sec += JOB_TIMEOUT_MS / 1000;
+	if (cm_ev_watch_write(fd, sock_on_write, j) < 0) {
+		j->fd = -1;
+		j->sk = SK_NONE;
+		close(fd);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 static void start_queued(void)
 {
 	while (queued && nrunning < MAX_RUNNING) {
@@ -187,7 +447,9 @@ static void start_queued(void)
 		j->next = running_jobs;
 		running_jobs = j;
 		nrunning++;
-		rc = job_spawn(j);
+		rc = sock_start(j);
+		if (rc == -ENOTSUP)
+			rc = job_spawn(j);
 		if (rc < 0) {
 			cm_log(CM_LOG_WARNING, TAG, "cannot run %s: %s", j->argv[0], strerror(-rc));
 			job_finish(j, rc);
@@ -235,8 +497,14 @@ static void tick(unsigned int id, void *arg)
 				cm_log(CM_LOG_WARNING, TAG, "%s %s %s timed out", j->argv[0],
 				       j->argv[1] ? j->argv[1] : "", j->argv[1] && j->argv[2] ? j->argv[2] : "");
 			else
-				cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s %s %s %s timed out", j->control,
-				       j->argv[5], j->argv[6], j->argv[7], j->argv[8] ? j->argv[8] : "");
+				cm_log(CM_LOG_WARNING, TAG, "%s -C %d %s %s %s %s timed out",
+				       j->sk != SK_NONE ? "tgtd socket" : "tgtadm", j->control, j->argv[5], j->argv[6],
+				       j->argv[7], j->argv[8] ? j->argv[8] : "");
+			if (j->sk != SK_NONE) {
+				job_finish(j, -ETIMEDOUT);
+				next = running_jobs; /* the list changed: start over */
+				continue;
+			}
 			kill(j->pid, SIGKILL);
 			j->killed = true;
 		}
@@ -348,7 +616,14 @@ void tgtc_cancel(const void *owner)
 		nrunning--;
 		if (j->fd >= 0) {
 			cm_ev_unwatch_read(j->fd);
+			if (j->sk != SK_NONE)
+				cm_ev_unwatch_write(j->fd);
 			close(j->fd);
+		}
+		if (j->sk != SK_NONE) { /* a socket job: nothing to kill */
+			j->next = dropped;
+			dropped = j;
+			continue;
 		}
 		kill(j->pid, SIGKILL);
 		/* The child dies at once on SIGKILL; reap it later, never block the loop. */

@@ -1,4 +1,5 @@
-/* tgtctl.h: tgt target control: tgtadm run as child processes the event loop reads, and parsers of its output. */
+/* tgtctl.h: tgt target control: tgtd's management socket or tgtadm child processes, read by the event loop, and
+ * parsers of their output. */
 #ifndef SA_ISCSI_TGTCTL_H
 #define SA_ISCSI_TGTCTL_H
 
@@ -8,11 +9,12 @@
 #define TGTC_NAME_MAX 224 /* iSCSI names are at most 223 octets */
 
 /* ---- generic runner ------------------------------------------------------
- * tgtc_run queues "tgtadm -C control ARGS..." (NULL-terminated varargs).  At
- * most a few run at once; each is killed after a few seconds.  cb gets rc 0
- * (exit status 0) or a negative errno (-EIO: non-zero exit, -ETIMEDOUT:
- * killed), and the child's stdout (NUL-terminated, len bytes; valid only
- * during the call).  Jobs belong to owner: tgtc_cancel(owner) kills and
+ * tgtc_run queues "tgtadm -C control ARGS..." (NULL-terminated varargs): sent
+ * on tgtd's management socket when tgtc_encode_req knows it, else run as a
+ * tgtadm child.  At most a few run at once; each is ended after a few seconds.
+ * cb gets rc 0 (success) or a negative errno (-EIO: tgtd's error or a non-zero
+ * exit, -ETIMEDOUT: ended), and tgtadm's stdout or the same text from the
+ * socket (NUL-terminated, len bytes; valid only during the call).  Jobs belong to owner: tgtc_cancel(owner) kills and
  * drops them, calling each callback once with -ECANCELED so its context
  * can be freed (it must not start jobs then), and never touches another
  * owner's jobs. */
@@ -29,6 +31,22 @@ int tgtc_acl(int control, const void *owner, tgtc_done_cb cb, void *arg, uint32_
              const char *rule);
 /* Whether an ACL rule tgt lists is an initiator name (iqn., eui., naa.) rather than ALL or an address. */
 int tgtc_acl_is_name(const char *rule);
+
+/* ---- tgtd's management socket ---------------------------------------------
+ * tgtc_run speaks tgtadm's own protocol to tgtd's unix socket (TGT_IPC_SOCKET or /var/run/tgtd/socket, ".CONTROL")
+ * for the requests below, one request per connection as tgtadm does, and runs the tgtadm child for every other
+ * request, or when the socket cannot be reached.  A request is a fixed header (mode, op, driver name, length, tid,
+ * sid, lun, cid, host, device type, account direction, pack, force: TGTC_REQ_HDR bytes, host order) then the
+ * parameter text with its NUL; the answer is (error, length including this 8-byte header) then the output text. */
+#define TGTC_REQ_HDR 120
+#define TGTC_RSP_HDR 8
+/* Encodes tgtc_run's argument list (without "-C control") into buf: with --lld iscsi, `--op new|delete --mode portal
+ * --param portal=ADDR:PORT`, `--op show --mode portal|target|account`, `--op stat --mode sys`, `--op delete --mode
+ * conn --tid T --sid S --cid C`; and `--op show --mode sys`.  -ENOTSUP for anything else (the tgtadm child runs it),
+ * -ENOSPC if buf is too small; else 0 and *len. */
+int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, size_t cap, size_t *len);
+/* The answer's header: tgtd's error code (0 success) and the length of the output that follows. */
+int tgtc_decode_rsp(const unsigned char hdr[TGTC_RSP_HDR], uint32_t *err, uint32_t *outlen);
 
 /* ---- parsers (pure; exposed for unit tests) ---------------------------- */
 
