@@ -1,4 +1,5 @@
-/* tgtctl.c: tgt target control: tgtadm as child processes whose stdout the event loop reads, and its parsers. */
+/* tgtctl.c: tgt target control: tgtd's management socket, or tgtadm child processes whose stdout the event loop
+ * reads, and the parsers of their output. */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
