@@ -500,7 +500,7 @@ static void tick(unsigned int id, void *arg)
 			else
 				cm_log(CM_LOG_WARNING, TAG, "%s -C %d %s %s %s %s timed out",
 				       j->sk != SK_NONE ? "tgtd socket" : "tgtadm", j->control, j->argv[5], j->argv[6],
-				       j->argv[7], j->argv[8] ? j->argv[8] : "");
+				       j->argv[7] ? j->argv[7] : "", j->argv[7] && j->argv[8] ? j->argv[8] : "");
 			if (j->sk != SK_NONE) {
 				job_finish(j, -ETIMEDOUT);
 				next = running_jobs; /* the list changed: start over */

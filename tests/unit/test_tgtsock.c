@@ -323,8 +323,8 @@ START_TEST(test_fallback_child)
 	ck_assert_str_eq(r.out, "child -C 8 --lld iscsi --op show --mode portal\n");
 	/* A verb the socket does not speak goes to the child even when the socket is there. */
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(tgtc_run(7, &owner, done_cb, &r, "--lld", "iscsi", "--op", "show", "--mode", "target",
-	                          "--tid", "1", (char *)NULL),
+	ck_assert_int_eq(tgtc_run(7, &owner, done_cb, &r, "--lld", "iscsi", "--op", "show", "--mode", "target", "--tid",
+	                          "1", (char *)NULL),
 	                 0);
 	wait_done(&r);
 	ck_assert_int_eq(r.rc, 0);
