@@ -60,8 +60,12 @@ static size_t nzombies;
 
 static void job_free(struct job *j)
 {
-	for (int i = 0; j->argv[i]; i++)
+	/* An account's request carries its secret, in argv and in the encoded request alike. */
+	explicit_bzero(j->req, sizeof(j->req));
+	for (int i = 0; j->argv[i]; i++) {
+		explicit_bzero(j->argv[i], strlen(j->argv[i]));
 		free(j->argv[i]);
+	}
 	free(j->out);
 	free(j);
 }
@@ -223,8 +227,9 @@ static int64_t decimal(const char *s, uint64_t max)
 
 int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, size_t cap, size_t *len)
 {
-	enum { A_LLD, A_OP, A_MODE, A_PARAM, A_TID, A_SID, A_CID, A_N };
-	static const char *const names[A_N] = {"--lld", "--op", "--mode", "--param", "--tid", "--sid", "--cid"};
+	enum { A_LLD, A_OP, A_MODE, A_PARAM, A_TID, A_SID, A_CID, A_USER, A_PASSWORD, A_N };
+	static const char *const names[A_N] = {"--lld", "--op",  "--mode", "--param",   "--tid",
+	                                       "--sid", "--cid", "--user", "--password"};
 	const char *a[A_N] = {NULL};
 	const char *lld;
 	uint32_t opn, moden;
@@ -266,8 +271,14 @@ int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, s
 	else
 		return -ENOTSUP;
 	/* The verbs spoken here and exactly their options; the rest is the child's. */
-	if (opn == OP_SHOW && moden != MODE_CONNECTION && !a[A_PARAM] && !a[A_TID] && !a[A_SID] && !a[A_CID] &&
-	    (lld || moden == MODE_SYSTEM)) {
+	if (a[A_USER] || a[A_PASSWORD]) {
+		/* Only an account's creation: "user=U,password=P" as tgtadm writes it, the secret never on an argv. */
+		if (opn != OP_NEW || moden != MODE_ACCOUNT || !lld || !a[A_USER] || !a[A_PASSWORD] || a[A_PARAM] ||
+		    a[A_TID] || a[A_SID] || a[A_CID])
+			return -ENOTSUP;
+		plen = strlen("user=,password=") + strlen(a[A_USER]) + strlen(a[A_PASSWORD]) + 1;
+	} else if (opn == OP_SHOW && moden != MODE_CONNECTION && !a[A_PARAM] && !a[A_TID] && !a[A_SID] && !a[A_CID] &&
+	           (lld || moden == MODE_SYSTEM)) {
 		;
 	} else if (opn == OP_STATS && moden == MODE_SYSTEM && lld && !a[A_PARAM] && !a[A_TID] && !a[A_SID] &&
 	           !a[A_CID]) {
@@ -295,7 +306,9 @@ int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, s
 	put64(buf, 88, UINT64_MAX); /* lun: none given */
 	put32(buf, 96, (uint32_t)cid);
 	/* host_no, device_type (disk), ac_dir (incoming), pack, force: all 0 */
-	if (plen)
+	if (a[A_USER])
+		snprintf((char *)buf + TGTC_REQ_HDR, plen, "user=%s,password=%s", a[A_USER], a[A_PASSWORD]);
+	else if (plen)
 		snprintf((char *)buf + TGTC_REQ_HDR, plen, "portalOps %s,", a[A_PARAM]);
 	*len = TGTC_REQ_HDR + plen;
 	return 0;

@@ -42,8 +42,8 @@ int tgtc_acl_is_name(const char *rule);
 #define TGTC_RSP_HDR 8
 /* Encodes tgtc_run's argument list (without "-C control") into buf: with --lld iscsi, `--op new|delete --mode portal
  * --param portal=ADDR:PORT`, `--op show --mode portal|target|account`, `--op stat --mode sys`, `--op delete --mode
- * conn --tid T --sid S --cid C`; and `--op show --mode sys`.  -ENOTSUP for anything else (the tgtadm child runs it),
- * -ENOSPC if buf is too small; else 0 and *len. */
+ * conn --tid T --sid S --cid C`, `--op new --mode account --user U --password P`; and `--op show --mode sys`.  -ENOTSUP
+ * for anything else (the tgtadm child runs it), -ENOSPC if buf is too small; else 0 and *len. */
 int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, size_t cap, size_t *len);
 /* The answer's header: tgtd's error code (0 success) and the length of the output that follows. */
 int tgtc_decode_rsp(const unsigned char hdr[TGTC_RSP_HDR], uint32_t *err, uint32_t *outlen);

@@ -602,7 +602,8 @@ static void apply(struct item *it)
 		              "logicalunit", "--tid", ts, "--lun", ls, "--backing-store", it->pub.text, (char *)NULL);
 		break;
 	case STOR_K_ACCOUNT:
-		/* The secret goes to tgtadm's argv (tgt has no other way); it is never logged. */
+		/* The secret goes on tgtd's management socket, or on tgtadm's argv when that cannot be reached (tgt has
+		 * no other way); it is never logged. */
 		rc = tgtc_run(conf.control, conf.owner, job_done, arg, "--lld", "iscsi", "--op", "new", "--mode",
 		              "account", "--user", it->pub.name, "--password", it->pub.secret, (char *)NULL);
 		break;

@@ -459,7 +459,7 @@ END_TEST
  * `tgtadm -C 1 --lld iscsi --op new --mode portal --param portal=192.0.2.3:3261`, `... --op show --mode target`,
  * `... --op delete --mode portal --param portal=[2001:db8::1]:3260`; `tgtadm -C 1 --op show --mode sys`, then with
  * --lld iscsi: `--op show --mode account`, `--op stat --mode sys`, `--op delete --mode conn --tid 1 --sid 7 --cid 0`,
- * `--op show --mode portal`. */
+ * `--op show --mode portal`, `--op new --mode account --user alice --password secret123456`. */
 static const char req_new_hex[] =
     "030000000000000069736373690000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
     "00000000000000000000000000000099000000ffffffff0000000000000000ffffffffffffffff000000000000000000000000000000000000"
@@ -484,6 +484,10 @@ static const char req_portals_hex[] =
     "030000000200000069736373690000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
     "00000000000000000000000000000078000000ffffffff0000000000000000ffffffffffffffff000000000000000000000000000000000000"
     "000000000000";
+static const char req_acct_hex[] =
+    "070000000000000069736373690000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000099000000ffffffff0000000000000000ffffffffffffffff000000000000000000000000000000000000"
+    "000000000000757365723d616c6963652c70617373776f72643d73656372657431323334353600";
 static const char req_del6_hex[] =
     "030000000100000069736373690000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
     "0000000000000000000000000000009d000000ffffffff0000000000000000ffffffffffffffff000000000000000000000000000000000000"
@@ -519,6 +523,12 @@ START_TEST(test_socket_encoding)
 	static const char *const conn_args[] = {"--lld", "iscsi", "--op",  "delete", "--mode", "conn",
 	                                        "--tid", "1",     "--sid", "7",      "--cid",  "0"};
 	static const char *const portals_args[] = {"--lld", "iscsi", "--op", "show", "--mode", "portal"};
+	static const char *const acct_args[] = {"--lld",   "iscsi",  "--op",  "new",        "--mode",
+	                                        "account", "--user", "alice", "--password", "secret123456"};
+	static const char *const acctbind_args[] = {"--lld",   "iscsi", "--op", "bind",   "--mode",
+	                                            "account", "--tid", "1",    "--user", "alice"};
+	static const char *const acctdel_args[] = {"--lld",  "iscsi",   "--op",   "delete",
+	                                           "--mode", "account", "--user", "alice"};
 	/* Left to the tgtadm child: other modes and verbs, other options, a portal verb without its portal, a
 	 * connection without its numbers. */
 	static const char *const tgtstat_args[] = {"--lld", "iscsi", "--op", "stat", "--mode", "target"};
@@ -548,6 +558,9 @@ START_TEST(test_socket_encoding)
 	check_encoded(stat_args, 6, req_stat_hex);
 	check_encoded(conn_args, 12, req_conn_hex);
 	check_encoded(portals_args, 6, req_portals_hex);
+	check_encoded(acct_args, 10, req_acct_hex);
+	ck_assert_int_eq(tgtc_encode_req(acctbind_args, 10, buf, sizeof(buf), &len), -ENOTSUP);
+	ck_assert_int_eq(tgtc_encode_req(acctdel_args, 8, buf, sizeof(buf), &len), -ENOTSUP);
 	ck_assert_int_eq(tgtc_encode_req(tgtstat_args, 6, buf, sizeof(buf), &len), -ENOTSUP);
 	ck_assert_int_eq(tgtc_encode_req(conn0_args, 12, buf, sizeof(buf), &len), -ENOTSUP);
 	ck_assert_int_eq(tgtc_encode_req(connx_args, 12, buf, sizeof(buf), &len), -ENOTSUP);
