@@ -79,16 +79,7 @@ start_host() {
 	[ "$k" = 2 ] && g=0000000000000110
 	mkdir -p "$d/persist" "$d/agent-persist" "$d/state"
 	SNMP[$k]=$(sa_free_port udp)
-	cat >"$d/snmpd.conf" <<EOF
-agentaddress udp:127.0.0.1:${SNMP[$k]}
-master agentx
-agentXSocket unix:$d/agentx.sock
-agentXTimeout 5
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
-rwuser $SA_V3_USER priv
-EOF
-	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
+	sa_master_snmpd "$d" "${SNMP[$k]}"
 	cat >"$d/sanagent.conf" <<EOF
 agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/sanagent.state"; };
 cluster = { role = "host"; guid = "$g"; initiator_name = "iqn.2026-01.org.sanagent:h$k"; granularity = "device";

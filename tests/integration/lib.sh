@@ -222,6 +222,30 @@ sa_start_snmpd() {
 	sa_wait_for 10 sa_snmp_alive || sa_fail "snmpd did not answer on udp:$SA_SNMP_PORT"
 }
 
+# sa_master_snmpd DIR PORT [LINE...]: one more private snmpd master, for an agent of its own in DIR (a test with
+# several agents): DIR/snmpd.conf with AgentX at DIR/agentx.sock on udp:127.0.0.1:PORT, lib.sh's read community
+# and v3 writer, LINEs appended; persistent data in DIR/persist, log $SA_TMP/NAME-snmpd.log (NAME: DIR's last
+# component, where a failed test's log dump finds it).  Returns once it answers.
+sa_master_snmpd() {
+	local d=$1 port=$2 line
+	shift 2
+	mkdir -p "$d/persist"
+	cat >"$d/snmpd.conf" <<EOF
+agentaddress udp:127.0.0.1:$port
+master agentx
+agentXSocket unix:$d/agentx.sock
+agentXTimeout 5
+rocommunity $SA_RO_COMMUNITY 127.0.0.1
+createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
+rwuser $SA_V3_USER priv
+EOF
+	for line in "$@"; do echo "$line" >>"$d/snmpd.conf"; done
+	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/${d##*/}-snmpd.log" -C -c "$d/snmpd.conf" \
+		-p "$d/snmpd.pid"
+	sa_wait_for 10 snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:$port" .1.3.6.1.2.1.1.3.0 ||
+		sa_fail "snmpd of $d did not answer on udp:$port"
+}
+
 sa_snmp_alive() { snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:$SA_SNMP_PORT" .1.3.6.1.2.1.1.3.0; }
 
 sa_stop_pid() {

@@ -39,20 +39,7 @@ start_pair() {
 	mkdir -p "$d/persist" "$d/agent-persist" "$d/state"
 	: "${SNMP[$k]:=$(sa_free_port udp)}"
 	: "${RPORT[$k]:=$(sa_free_port tcp)}"
-	if [ ! -f "$d/snmpd.conf" ]; then
-		cat >"$d/snmpd.conf" <<EOF
-agentaddress udp:127.0.0.1:${SNMP[$k]}
-master agentx
-agentXSocket unix:$d/agentx.sock
-agentXTimeout 5
-rocommunity $SA_RO_COMMUNITY 127.0.0.1
-createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
-rwuser $SA_V3_USER priv
-EOF
-		SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$d/snmpd.log" -C -c "$d/snmpd.conf" -p "$d/snmpd.pid"
-		sa_wait_for 10 snmpget -v2c -c "$SA_RO_COMMUNITY" -t 0.5 -r 0 "127.0.0.1:${SNMP[$k]}" .1.3.6.1.2.1.1.3.0 ||
-			sa_fail "snmpd $k did not answer"
-	fi
+	[ -f "$d/snmpd.conf" ] || sa_master_snmpd "$d" "${SNMP[$k]}"
 	cat >"$d/sanagent.conf" <<EOF
 agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/sanagent.state"; };
 redirect = {

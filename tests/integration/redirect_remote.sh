@@ -17,17 +17,7 @@ start_storage_agent() {
 	port=$(sa_free_port udp)
 	STOR_PORT[$i]=$port
 	mkdir -p "$d/persist" "$d/state"
-	cat >"$d/snmpd.conf" <<-EOF
-	agentaddress udp:127.0.0.1:$port
-	master agentx
-	agentXSocket unix:$d/agentx.sock
-	agentXTimeout 5
-	rocommunity $SA_RO_COMMUNITY 127.0.0.1
-	createUser $SA_V3_USER SHA "$SA_V3_AUTH" AES "$SA_V3_PRIV"
-	rwuser $SA_V3_USER priv
-	EOF
-	SNMP_PERSISTENT_DIR="$d/persist" sa_bg snmpd -f -I -smux -Lf "$SA_TMP/stor$i-snmpd.log" -C -c "$d/snmpd.conf" \
-		-p "$d/snmpd.pid"
+	sa_master_snmpd "$d" "$port"
 	cat >"$d/sanagent.conf" <<-EOF
 	agent = { agentx_socket = "unix:$d/agentx.sock"; agentx_ping_interval = 1; state_file = "$d/state/state"; };
 	storage = { tgt_control = ${SA_TGT_CTL[$i]}; interval = 1; };
