@@ -382,6 +382,31 @@ cl_agents_up() {
 	done
 }
 cl__same_version() { local v; v=$(cl_version "$1") && [ "$(cl_version "$2")" = "$v" ]; }
+# cl_converged M...: every member holds the first one's version.
+cl_converged() {
+	local v m
+	v=$(cl_version "$1") || return 1
+	shift
+	for m in "$@"; do [ "$(cl_version "$m")" = "$v" ] || return 1; done
+}
+# cl_one_target_up LUN...: the lab of the tests built on one target: cl_up, unit u's target T=$CL_IQN:t1 with
+# those LUNs, every agent up; then from the first host's CRT the rows: one variable per host, its name in capitals
+# (H1 for h1), U (the unit), C (the target) and D (the devices, in LUN order).  Declare CL_HOSTS and CL_UNITS=(u).
+cl_one_target_up() {
+	local first=${CL_HOSTS[0]} h v
+	cl_up
+	T=$CL_IQN:t1
+	cl_target u 1 "$T" "$@"
+	cl_agents_up
+	sa_wait_for 20 cl__has_rows "$first" $# || sa_fail "$first's CRT lacks the unit's target and LUNs"
+	for h in "${CL_HOSTS[@]}"; do printf -v "${h^^}" %s "$(cl_row_by_name "$first" "$(cl_iqn "$h")")"; done
+	U=$(cl_unit_row "$first" u) C=$(cl_row_by_name "$first" "$T")
+	D=()
+	for v in "$@"; do D+=("$(cl_device_row "$first" "$C" "$v")"); done
+	for v in "${CL_HOSTS[@]^^}" U C; do [ -n "${!v}" ] || sa_fail "row $v not found in $first's CRT"; done
+	for v in "${!D[@]}"; do [ -n "${D[$v]}" ] || sa_fail "device row of LUN ${*:v+1:1} not found in $first's CRT"; done
+}
+cl__has_rows() { [ -n "$(cl_row_by_name "$1" "$T")" ] && [ "$(cl_row_of "$1" 4 | wc -l)" -ge "$2" ]; }
 cl_agent_pid() { echo "${CL_AGENT_PIDS[$1]:-}"; }
 cl_agent_stop() {
 	[ -z "${CL_AGENT_PIDS[$1]:-}" ] || sa_stop_pid "${CL_AGENT_PIDS[$1]}"

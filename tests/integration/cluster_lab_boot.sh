@@ -19,31 +19,15 @@ set -u
 sa_init cluster_lab_boot${CL_ETCD:+_etcd}
 CL_HOSTS=(h1 h2 h3) CL_UNITS=(u)
 CL_SYNC_INTERVAL=0
-cl_up
-T=$CL_IQN:t1
-cl_target u 1 "$T" 1 2
-cl_agents_up
-
-have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 2 ]; }
-sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
-H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)") H3=$(cl_row_by_name h1 "$(cl_iqn h3)")
-U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
-D1=$(cl_device_row h1 "$C" 1) D2=$(cl_device_row h1 "$C" 2)
-for v in H1 H2 H3 U C D1 D2; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
-
-converged() {
-	local v m
-	v=$(cl_version "$1") || return 1
-	shift
-	for m in "$@"; do [ "$(cl_version "$m")" = "$v" ] || return 1; done
-}
+cl_one_target_up 1 2
+D1=${D[0]} D2=${D[1]}
 # The starting point: the unit and its target shared by all, D1 dedicated to h1, D2 to h2.
 mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2" "$H3"; cl_own_args "$C" 2 "$H1" "$H2" "$H3"
 	cl_own_args "$D1" 3 "$H1"; cl_own_args "$D2" 3 "$H2")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation on h1 refused: $(cl_set h1 "${args[@]}" 2>&1)"
-sa_wait_for 5 converged h1 h2 h3 || sa_fail "versions after the first allocation: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
+sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "versions after the first allocation: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
 sa_wait_for 5 cl_settled h1 || sa_fail "h1 at $(cl_version h1), etcd at $(cl_etcd_rev)"
-sa_wait_for 5 converged h1 h2 h3 || sa_fail "versions at etcd's revision: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
+sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "versions at etcd's revision: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
 sa_log "all three on $(cl_version h1)"
 
 # ---- 1. a stopped host adopts the newest at its restart ----------------------------------------------------
@@ -52,11 +36,11 @@ stale=$(cl_version h1)
 mapfile -t args < <(cl_own_args "$D1" 3 "$H2"; cl_unown_args "$D1" "$H1")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D1 to h2 refused: $(cl_set h1 "${args[@]}" 2>&1)"
 sa_wait_for 5 cl_settled h1 || sa_fail "h1 at $(cl_version h1), etcd at $(cl_etcd_rev)"
-sa_wait_for 5 converged h1 h2 || sa_fail "h2 did not follow h1's change"
+sa_wait_for 5 cl_converged h1 h2 || sa_fail "h2 did not follow h1's change"
 mapfile -t args < <(cl_own_args "$D2" 3 "$H1"; cl_unown_args "$D2" "$H2")
 cl_set h2 "${args[@]}" >/dev/null || sa_fail "h2: D2 to h1 refused: $(cl_set h2 "${args[@]}" 2>&1)"
 sa_wait_for 5 cl_settled h2 || sa_fail "h2 at $(cl_version h2), etcd at $(cl_etcd_rev)"
-sa_wait_for 5 converged h2 h1 || sa_fail "h1 did not follow h2's change"
+sa_wait_for 5 cl_converged h2 h1 || sa_fail "h1 did not follow h2's change"
 newest=$(cl_version h1)
 [ "$newest" != "$stale" ] || sa_fail "no change made while h3 was down"
 sa_log "h3 down at $stale; h1 and h2 changed ownership twice: now $newest"
@@ -91,18 +75,18 @@ if cl_etcd; then
 	[ "$(cl_owners h2 "$D1") $(cl_owners h3 "$D1")" = "$H3 $H3" ] || sa_fail "D1 owned by $(cl_owners h2 "$D1") on h2, $(cl_owners h3 "$D1") on h3, want h3"
 	cl_agent_start h1
 	cl_wait_agent h1
-	sa_wait_for 5 converged h1 h2 h3 || sa_fail "after h1's start: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
+	sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "after h1's start: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
 	cl_same_crt h1 h2 h3 || sa_fail "CRTs differ after h1's start"
 	sa_log "h1's change made with h2 and h3 stopped: they started with h1 stopped and took $pushed from etcd; h1 joined them"
 	echo "PASS: cluster_lab_boot (etcd mode)"
 	exit 0
 fi
-sa_wait_for 5 converged h2 h3 || sa_fail "h2 and h3 disagree before h1 is back"
+sa_wait_for 5 cl_converged h2 h3 || sa_fail "h2 and h3 disagree before h1 is back"
 [ "$(cl_version h2)" = "$newest" ] || sa_fail "h2 has $(cl_version h2) with h1 stopped, want $newest"
 p2=$(pushes h2) p3=$(pushes h3)
 cl_agent_start h1
 cl_wait_agent h1
-sa_wait_for 5 converged h1 h2 h3 || sa_fail "after h1's start: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
+sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "after h1's start: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
 [ "$(cl_version h2)" = "$pushed" ] || sa_fail "h2 converged on $(cl_version h2), want h1's $pushed"
 [ "$(pushes h2)" -gt "$p2" ] && [ "$(pushes h3)" -gt "$p3" ] ||
 	sa_fail "pushes received: h2 $p2 -> $(pushes h2), h3 $p3 -> $(pushes h3): h1 did not push"

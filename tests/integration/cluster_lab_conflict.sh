@@ -17,17 +17,8 @@ set -u
 sa_init cluster_lab_conflict${CL_ETCD:+_etcd}
 CL_HOSTS=(h1 h2) CL_UNITS=(u)
 CL_SYNC_INTERVAL=2
-cl_up
-T=$CL_IQN:t1
-cl_target u 1 "$T" 1 2
-cl_agents_up
-
-have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 2 ]; }
-sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
-H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)")
-U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
-D1=$(cl_device_row h1 "$C" 1) D2=$(cl_device_row h1 "$C" 2)
-for v in H1 H2 U C D1 D2; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
+cl_one_target_up 1 2
+D1=${D[0]} D2=${D[1]}
 converged() { local v; v=$(cl_version h1) && [ "$(cl_version h2)" = "$v" ]; }
 
 mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2"; cl_own_args "$C" 2 "$H1" "$H2"

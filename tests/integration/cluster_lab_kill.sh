@@ -18,35 +18,18 @@ set -u
 sa_init cluster_lab_kill${CL_ETCD:+_etcd}
 CL_HOSTS=(h1 h2 h3) CL_UNITS=(u)
 CL_SYNC_INTERVAL=2
-cl_up
-T=$CL_IQN:t1
-cl_target u 1 "$T" 1 2 3 4
-cl_agents_up
-
-have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 4 ]; }
-sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
-H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)") H3=$(cl_row_by_name h1 "$(cl_iqn h3)")
-U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
-D=()
-for l in 1 2 3 4; do D+=("$(cl_device_row h1 "$C" $l)"); done
-for v in H1 H2 H3 U C "D[0]" "D[1]" "D[2]" "D[3]"; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
-same() {
-	local v m
-	v=$(cl_version "$1") || return 1
-	shift
-	for m in "$@"; do [ "$(cl_version "$m")" = "$v" ] || return 1; done
-}
+cl_one_target_up 1 2 3 4
 mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2" "$H3"; cl_own_args "$C" 2 "$H1" "$H2" "$H3"
 	for d in "${D[@]}"; do cl_own_args "$d" 3 "$H1"; done)
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation refused: $(cl_set h1 "${args[@]}" 2>&1)"
-sa_wait_for 5 same h1 h2 h3 || sa_fail "not all on h1's version"
+sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "not all on h1's version"
 
 owner=$H1
 kept=0 took=0
 rounds=(0 0.01 0.03 0.06 0.1 0.15 0.25)
 if cl_etcd; then rounds+=(paused frozen); fi
 for delay in "${rounds[@]}"; do
-	sa_wait_for 5 same h1 h2 h3 || sa_fail "not converged before the round"
+	sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "not converged before the round"
 	old=$(cl_crt h1) || sa_fail "no consistent copy of h1's table"
 	# All four devices move to the next host in one SET: a change of many rows, so a torn copy would show.
 	case $owner in "$H1") next=$H2 ;; "$H2") next=$H3 ;; *) next=$H1 ;; esac
@@ -87,7 +70,7 @@ for delay in "${rounds[@]}"; do
 	done
 	cl_agent_start h1
 	cl_wait_agent h1
-	sa_wait_for 8 same h1 h2 h3 || sa_fail "after h1's restart: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
+	sa_wait_for 8 cl_converged h1 h2 h3 || sa_fail "after h1's restart: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3)"
 	cl_same_crt h1 h2 h3 || sa_fail "tables differ after h1's restart"
 	for d in "${D[@]}"; do
 		[ "$(cl_owners h2 "$d")" = "$next" ] || sa_fail "after the restart device $d is owned by $(cl_owners h2 "$d"), want $next: h1's change was lost"

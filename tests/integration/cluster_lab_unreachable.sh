@@ -18,27 +18,12 @@ set -u
 sa_init cluster_lab_unreachable${CL_ETCD:+_etcd}
 CL_HOSTS=(h1 h2 h3) CL_UNITS=(u)
 CL_SYNC_INTERVAL=2
-cl_up
-T=$CL_IQN:t1
-cl_target u 1 "$T" 1 2
-cl_agents_up
-
-have_rows() { [ -n "$(cl_row_by_name h1 "$T")" ] && [ "$(cl_row_of h1 4 | wc -l)" -ge 2 ]; }
-sa_wait_for 20 have_rows || sa_fail "h1's CRT lacks the unit's target and LUNs"
-H1=$(cl_row_by_name h1 "$(cl_iqn h1)") H2=$(cl_row_by_name h1 "$(cl_iqn h2)") H3=$(cl_row_by_name h1 "$(cl_iqn h3)")
-U=$(cl_unit_row h1 u) C=$(cl_row_by_name h1 "$T")
-D1=$(cl_device_row h1 "$C" 1) D2=$(cl_device_row h1 "$C" 2)
-for v in H1 H2 H3 U C D1 D2; do [ -n "${!v}" ] || sa_fail "row $v not found in h1's CRT"; done
-same() {
-	local v m
-	v=$(cl_version "$1") || return 1
-	shift
-	for m in "$@"; do [ "$(cl_version "$m")" = "$v" ] || return 1; done
-}
+cl_one_target_up 1 2
+D1=${D[0]} D2=${D[1]}
 mapfile -t args < <(cl_own_args "$U" 2 "$H1" "$H2" "$H3"; cl_own_args "$C" 2 "$H1" "$H2" "$H3"
 	cl_own_args "$D1" 3 "$H1"; cl_own_args "$D2" 3 "$H2")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "first allocation refused: $(cl_set h1 "${args[@]}" 2>&1)"
-sa_wait_for 5 same h1 h2 h3 || sa_fail "not all on h1's version"
+sa_wait_for 5 cl_converged h1 h2 h3 || sa_fail "not all on h1's version"
 sa_wait_for 5 cl_settled h1 || sa_fail "h1 at $(cl_version h1), etcd at $(cl_etcd_rev)"
 before=$(cl_version h3)
 M3=$(cl_member_index h1 h3)
@@ -54,14 +39,14 @@ old3=$(cl_crt h3) || sa_fail "no consistent copy of h3's table"
 cl_link h3 down
 mapfile -t args < <(cl_own_args "$D1" 3 "$H2"; cl_unown_args "$D1" "$H1")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D1 to h2 refused: $(cl_set h1 "${args[@]}" 2>&1)"
-sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow with h3 down"
+sa_wait_for 3 cl_converged h1 h2 || sa_fail "h2 did not follow with h3 down"
 sa_wait_for 5 cl_settled h2 || sa_fail "h2 at $(cl_version h2), etcd at $(cl_etcd_rev)"
 sa_log "h3 cut off; h1's change reached h2: $(cl_version h1)"
 if cl_etcd; then
 	# Nothing for h1 to report (it does not talk to h3); a second change still reaches h2.
 	mapfile -t args < <(cl_own_args "$D2" 3 "$H1"; cl_unown_args "$D2" "$H2")
 	cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D2 to h1 refused: $(cl_set h1 "${args[@]}" 2>&1)"
-	sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
+	sa_wait_for 3 cl_converged h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
 	sa_wait_for 5 cl_settled h2 || sa_fail "h2 at $(cl_version h2), etcd at $(cl_etcd_rev)"
 	sa_log "second change with h3 cut off: h1 and h2 at etcd's revision $(cl_etcd_rev)"
 	# h3's watch is dead, its agent says so (a host cut off from etcd knows it is not in step).
@@ -70,7 +55,7 @@ if cl_etcd; then
 	sa_log "h3's agent: $(grep "watch ended" "$SA_TMP/cl-h3-sanagentd.log" | tail -n 1 | cut -c1-120)"
 	cl_link h3 up
 	t0=$(sa_now_ms)
-	sa_wait_for 8 same h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
+	sa_wait_for 8 cl_converged h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
 	el=$(($(sa_now_ms) - t0))
 	cl_same_crt h1 h3 || sa_fail "h3's table differs from h1's"
 	[ "$(cl_crt h3)" != "$old3" ] || sa_fail "h3 still holds the table from before the cut"
@@ -90,7 +75,7 @@ if cl_etcd; then
 	cl_set_err inconsistentValue h1 "${args[@]}"
 	sa_log "etcd cut off: h1 acknowledged D1 before it knew, refused D2 once its watch ended"
 	cl_link etcd up
-	back() { cl_settled h1 && same h1 h2 h3 && [ "$(cl_owners h2 "$D1")" = "$H1" ]; }
+	back() { cl_settled h1 && cl_converged h1 h2 h3 && [ "$(cl_owners h2 "$D1")" = "$H1" ]; }
 	sa_wait_for 10 back || sa_fail "after etcd came back: h1 $(cl_version h1), h2 $(cl_version h2), h3 $(cl_version h3), etcd $(cl_etcd_rev); D1 on h2 owned by $(cl_owners h2 "$D1")"
 	cl_same_crt h1 h2 h3 || sa_fail "tables differ after etcd came back"
 	[ "$(cl_owners h3 "$D1") $(cl_owners h3 "$D2")" = "$H1 $H1" ] ||
@@ -110,7 +95,7 @@ sa_log "h1: h3 unreachable, failures $(cl_peer h1 "$M3" 5), last error $(cl_peer
 # More failures (a second change, re-checks) do not repeat the notification; h2 still follows.
 mapfile -t args < <(cl_own_args "$D2" 3 "$H1"; cl_unown_args "$D2" "$H2")
 cl_set h1 "${args[@]}" >/dev/null || sa_fail "h1: D2 to h1 refused: $(cl_set h1 "${args[@]}" 2>&1)"
-sa_wait_for 3 same h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
+sa_wait_for 3 cl_converged h1 h2 || sa_fail "h2 did not follow the second change with h3 down"
 n=$(cl_trap_count_from h1 "$CL_T_UNREACH") f=$(cl_peer h1 "$M3" 5)
 # Two more failures (the push of that change, the next re-checks), then no second notification.
 failed_more() { [ "$(cl_peer h1 "$M3" 5)" -ge $((f + 2)) ]; }
@@ -118,7 +103,7 @@ sa_wait_for 8 failed_more || sa_fail "h3's failures on h1 did not grow: $f -> $(
 [ "$(cl_trap_count_from h1 "$CL_T_UNREACH")" = "$n" ] || sa_fail "h1 repeated sanCluPeerUnreachable while h3 stayed down"
 
 cl_link h3 up
-sa_wait_for 8 same h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
+sa_wait_for 8 cl_converged h1 h2 h3 || sa_fail "h3 did not catch up: h1 $(cl_version h1), h3 $(cl_version h3)"
 cl_same_crt h1 h3 || sa_fail "h3's table differs from h1's"
 reach() { [ "$(cl_peer h1 "$M3" 1)" = 2 ]; }
 sa_wait_for 5 reach || sa_fail "h1 still sees h3 in state $(cl_peer h1 "$M3" 1)"
