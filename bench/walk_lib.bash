@@ -9,7 +9,8 @@
 walk_init() {
 	sa_init "$1"
 	[ -x "$SA_BUILDDIR/sanagentd" ] || sa_skip "no $SA_BUILDDIR/sanagentd: build first"
-	SO=$SA_BUILDDIR/.libs/sanagent.so
+	# Absolute: snmpd reads a relative dlmod path against its own dlmod directory (SA_BUILDDIR=build failed so).
+	SO=$(cd "$SA_BUILDDIR" 2>/dev/null && pwd)/.libs/sanagent.so
 	[ -f "$SO" ] || sa_skip "no $SO: build first"
 	sa_need build-essential cc
 	cc -std=gnu11 -O2 -o "$SA_TMP/walkloop" "$SA_SRCDIR/bench/walkloop.c" -lnetsnmp ||
