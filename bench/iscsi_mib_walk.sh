@@ -11,6 +11,9 @@
 #   subtree  the whole module (mib-2.142) as snmpbulkwalk does: one varbind per request, WALK_MAXREP deep;
 #   table    iscsiSessionStatsTable as snmptable and NMS pollers do: all columns per request, WALK_MAXREP deep;
 #   anchor   hrSWRunTable, a table snmpd serves itself, walked the same way by the same snmpd.
+#   floor    bench/walk_floor.c: a table of iscsiSessionStatsTable's shape (5 columns x sessions) computed from the
+#            OID by net-snmp's own agent library, as an AgentX subagent of the same master and as a dlmod in the
+#            same snmpd: what each mode costs with no data behind it.  sanagent's rate is printed against it.
 # Goals (as the other tables, bench/cluster_walk.sh): >= 30,000 varbinds/s AgentX, >= 250,000/s dlmod.  Printed,
 # never a threshold.  Knobs: ISCSI_TARGETS (100), ISCSI_PER_TARGET (100), WALK_MAXREP (25), WALK_N (3 walks of the
 # module per figure, 20 of the anchor), WALK_MODES ("subtree table").
@@ -32,6 +35,7 @@ INST_SESSIONS=$MODULE.1.1.1.1.9.2 # iscsiInstSessionNumber of the target instanc
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
 walk_init bench-iscsi-mib-walk
+walk_floor_build
 
 # ---- the recorded tgt listings ------------------------------------------------------------------------------
 REC=$SA_TMP/tgt-listing
@@ -84,21 +88,31 @@ for m in $WALK_MODES; do
 	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (AgentX snmpd)"
 done
 sa_stop_pid "$SA_AGENT_PID"
+# The floor: net-snmp's own subagent library through the same master, a table of iscsiSessionStatsTable's shape
+# (5 columns x NSESS rows) computed from the OID.
+walk_floor_start "$SA_TMP/agentx.sock" "$NSESS" 5
+for m in $WALK_MODES; do
+	R[$m.fl]=$(rate "$SA_SNMP_PORT" "$FLOOR_ROOT" "$WALK_N" "$m" "$SA_SNMPD_PID" "$FLOOR_PID") ||
+		sa_fail "AgentX floor $m walk"
+done
+sa_stop_pid "$FLOOR_PID"
 
 # ---- dlmod -----------------------------------------------------------------------------------------------------
 walk_dl_snmpd_conf
 walk_dl_agent_conf "$STORAGE"
-PATH="$SA_TMP/fakebin:$PATH" walk_dl_start snmpd-dlmod.log
+PATH="$SA_TMP/fakebin:$PATH" WALK_FLOOR_ROWS=$NSESS WALK_FLOOR_COLS=5 walk_dl_start snmpd-dlmod.log
 sa_wait_for 120 sessions_served "$DL_PORT" || sa_fail "dlmod: iscsiInstSessionNumber.2 is not $NSESS"
+walk_floor_up "$DL_PORT" "$NSESS" 5 || sa_fail "dlmod: the floor is not served"
 for m in $WALK_MODES; do
 	R[$m.dl]=$(rate "$DL_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod $m walk"
+	R[$m.df]=$(rate "$DL_PORT" "$FLOOR_ROOT" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod floor $m walk"
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
 sa_stop_pid "$DL_PID"
 
 row() { walk_row 42 "$@"; } # row MODE WALK LABEL KEY ANCHOR_KEY
 echo "ISCSI-MIB walk with $NSESS sessions ($ISCSI_TARGETS targets x $ISCSI_PER_TARGET, recorded tgt listing): GETBULK"
-echo "  max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs, net-snmp" \
+echo "  max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(walk_machine), net-snmp" \
 	"$(walk_netsnmp); $WALK_N walks per figure, 20 of the anchor"
 walk_head 42 subtree
 for m in $WALK_MODES; do
@@ -106,12 +120,17 @@ for m in $WALK_MODES; do
 	[ "$m" = table ] && what="iscsiSessionStatsTable"
 	row agentx "$m" "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
 	row agentx "$m" "$what" "$m.ax" "$m.an"
+	row agentx "$m" "floor (net-snmp subagent, 5 x $NSESS)" "$m.fl" "$m.an"
 	row dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
 	row dlmod "$m" "$what" "$m.dl" "$m.da"
+	row dlmod "$m" "floor (net-snmp handler, 5 x $NSESS)" "$m.df" "$m.da"
 done
 for m in $WALK_MODES; do
 	ax=$(f "$m.ax" 2) dl=$(f "$m.dl" 2)
 	echo "$m walk: CPU per varbind: AgentX snmpd $(f "$m.ax" 4) us + sanagentd $(f "$m.ax" 5) us, dlmod snmpd" \
 		"$(f "$m.dl" 4) us"
+	echo "$m walk: floor: AgentX $(f "$m.fl" 2) vb/s (CPU per varbind snmpd $(f "$m.fl" 4) us + subagent" \
+		"$(f "$m.fl" 5) us), dlmod $(f "$m.df" 2) vb/s (snmpd $(f "$m.df" 4) us); ISCSI-MIB / floor: AgentX" \
+		"$(ratio "$ax" "$(f "$m.fl" 2)"), dlmod $(ratio "$dl" "$(f "$m.df" 2)")"
 	walk_goals "$m" "$ax" "$dl"
 done

@@ -50,6 +50,8 @@ walk_dl_snmpd_conf() {
 	mkdir -p "$SA_TMP/dl-persist" "$SA_TMP/dl"
 	printf '%s\n' "agentaddress udp:127.0.0.1:$DL_PORT" "rocommunity $SA_RO_COMMUNITY 127.0.0.1" \
 		"dlmod sanagent $SO" "sanagentConfig $SA_TMP/dl/sanagent.conf" >"$SA_TMP/dl/snmpd.conf"
+	# The dlmod floor, when built: WALK_FLOOR_ROWS and WALK_FLOOR_COLS in the environment size it.
+	[ ! -f "$SA_TMP/walk_floor.so" ] || echo "dlmod walk_floor $SA_TMP/walk_floor.so" >>"$SA_TMP/dl/snmpd.conf"
 }
 # walk_dl_agent_conf SECTION...: the plug-in's agent config, its state under $SA_TMP/dl, then each SECTION.
 walk_dl_agent_conf() {
@@ -66,6 +68,38 @@ walk_dl_start() {
 	DL_PID=$SA_LASTPID
 }
 
+# The floor (bench/walk_floor.c): net-snmp's own agent library serving COLS x ROWS integers computed from the
+# OID at $FLOOR_ROOT, walked through the same snmpd the same way as sanagent's table.
+FLOOR_ROOT=.1.3.6.1.4.1.8072.9999.9999.7147
+# walk_floor_build: the AgentX subagent $SA_TMP/walk_floor and the dlmod $SA_TMP/walk_floor.so.
+walk_floor_build() {
+	local libs
+	libs=$(net-snmp-config --agent-libs) || sa_fail "no net-snmp-config (libsnmp-dev)"
+	# shellcheck disable=SC2086 # the flags are words
+	cc -std=gnu11 -O2 -o "$SA_TMP/walk_floor" "$SA_SRCDIR/bench/walk_floor.c" $libs &&
+		cc -std=gnu11 -O2 -fPIC -shared -DWALK_FLOOR_DLMOD -o "$SA_TMP/walk_floor.so" \
+			"$SA_SRCDIR/bench/walk_floor.c" || sa_fail "cannot build bench/walk_floor.c"
+}
+# walk_floor_start SOCKET ROWS COLS: starts the AgentX floor as a subagent of the master at SOCKET and waits until
+# the master at $SA_SNMP_PORT serves its last instance; sets FLOOR_PID.
+walk_floor_start() {
+	sa_bg "$SA_TMP/walk_floor" "$1" "$2" "$3"
+	FLOOR_PID=$SA_LASTPID
+	sa_wait_for 20 walk_floor_up "$SA_SNMP_PORT" "$2" "$3" || sa_fail "the AgentX floor subagent did not register"
+}
+# walk_floor_up PORT ROWS COLS: the snmpd at PORT serves the floor's last instance.
+walk_floor_up() {
+	[ "$(snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 0 -Oqv "127.0.0.1:$1" "$FLOOR_ROOT.1.$3.$2" 2>/dev/null)" = "$2" ]
+}
+
+# The CPUs the run may use (taskset narrows them) and how an idle one waits: where halting exits to a hypervisor
+# (guest halt polling off), every wake-up of a process on the other CPU pays that exit, and a walk is made of them.
+walk_machine() {
+	local d p
+	d=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null) || d=none
+	p=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null) || p=n/a
+	echo "$(nproc) CPUs, cpuidle $d, guest_halt_poll_ns $p"
+}
 # The net-snmp version the figures were taken with.
 walk_netsnmp() { snmpd -v 2>/dev/null | sed -n 's/.*version: *//p' | head -n1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
