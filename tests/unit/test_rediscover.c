@@ -670,6 +670,125 @@ START_TEST(pool_rows_and_restart)
 }
 END_TEST
 
+/* The pool's and the initiator agents' state-file lines, byte for byte: what a create writes, what a destroy
+ * removes, and which lines a start loads or skips (lines as earlier versions wrote them must load the same). */
+#define LONG_IFACE "abcdefghijklmnopqrstuvwxyz0123456789" /* 36 characters: a load keeps the first 31 */
+START_TEST(pool_and_agent_state_lines)
+{
+	struct redisc_addr p4 = {.type = 1, .a = {10, 1, 0, 8}, .port = 0};
+	struct redisc_addr a6 = {.type = 2, .a = {0x20, 0x01, 0x0d, 0xb8, [15] = 7}, .port = 1162};
+	const struct redisc_pool *e;
+	const struct redisc_agent *a;
+
+	cm_state_set(ut_state, "rediscover.pool.0000000005", "1 0a000105 3260 veth9");
+	cm_state_set(ut_state, "rediscover.pool.0000000006", "2 20010db8000000000000000000000001 0 ");
+	cm_state_set(ut_state, "rediscover.pool.0000000007", "1 0a000107 3261");
+	cm_state_set(ut_state, "rediscover.pool.0000000009", "1 0a000109 3262 " LONG_IFACE);
+	cm_state_set(ut_state, "rediscover.pool.0000000011", "1 0a00010 3260 veth9");     /* odd hex */
+	cm_state_set(ut_state, "rediscover.pool.0000000012", "1 0a00010g 3260 veth9");    /* not hex */
+	cm_state_set(ut_state, "rediscover.pool.0000000013", "3 0a000112 3260 veth9");    /* no such type */
+	cm_state_set(ut_state, "rediscover.pool.0000000014", "1 0a000113 65536 veth9");   /* port */
+	cm_state_set(ut_state, "rediscover.pool.0000000015", "1 0a000114 3260 bad/name"); /* interface */
+	cm_state_set(ut_state, "rediscover.pool.0000000000", "1 0a000100 3260 veth9");    /* index 0 */
+	cm_state_set(ut_state, "rediscover.agent.0000000003", "1 0a000102 1162 iqn.1994-05.com.example:host2");
+	cm_state_set(ut_state, "rediscover.agent.0000000004",
+	             "2 20010db8000000000000000000000002 2162 iqn.1994-05.com.example:host6");
+	cm_state_set(ut_state, "rediscover.agent.0000000005", "1 0a000105 1162");        /* no initiator */
+	cm_state_set(ut_state, "rediscover.agent.0000000006", "1 0a000106 0 Host_6");    /* port 0 */
+	cm_state_set(ut_state, "rediscover.agent.0000000007", "1 0a0001 1162 Host_7");   /* short address */
+	cm_state_set(ut_state, "rediscover.agent.4294967296", "1 0a000108 1162 Host_8"); /* index */
+	ck_assert_int_eq(cm_state_commit(ut_state), 0);
+	sa_engines_set_state(NULL);
+	cm_state_close(ut_state);
+	state_open();
+	start("dry-run", 0);
+
+	e = redisc_pool_find(5);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->addr.type, 1);
+	ck_assert_mem_eq(e->addr.a, "\x0a\x00\x01\x05", 4);
+	ck_assert_uint_eq(e->addr.port, 3260);
+	ck_assert_str_eq(e->iface, "veth9");
+	ck_assert_int_eq(e->storage, REDISC_ST_NONVOLATILE);
+	e = redisc_pool_find(6);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->addr.type, 2);
+	ck_assert_mem_eq(e->addr.a, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	ck_assert_uint_eq(e->addr.port, 0);
+	ck_assert_str_eq(e->iface, "");
+	e = redisc_pool_find(7);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->iface, "");
+	e = redisc_pool_find(9);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->iface, "abcdefghijklmnopqrstuvwxyz01234");
+	for (uint32_t i = 11; i <= 15; i++)
+		ck_assert_ptr_null(redisc_pool_find(i));
+	ck_assert_ptr_null(redisc_pool_find(0));
+	/* The config's entry comes after the highest index loaded (skipped lines take none). */
+	ck_assert_int_eq(redisc_pool_find(10)->storage, REDISC_ST_PERMANENT);
+	ck_assert_uint_eq(redisc_pool_next_index(), 11);
+
+	a = redisc_agent_find(3);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a->initiator, "iqn.1994-05.com.example:host2");
+	ck_assert_int_eq(a->addr.type, 1);
+	ck_assert_mem_eq(a->addr.a, "\x0a\x00\x01\x02", 4);
+	ck_assert_uint_eq(a->addr.port, 1162);
+	ck_assert_int_eq(a->origin, REDISC_ORIGIN_SNMP);
+	ck_assert_int_eq(a->storage, REDISC_ST_NONVOLATILE);
+	a = redisc_agent_find(4);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->addr.type, 2);
+	ck_assert_uint_eq(a->addr.port, 2162);
+	ck_assert_mem_eq(a->addr.a, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	for (uint32_t i = 5; i <= 8; i++)
+		ck_assert_ptr_null(redisc_agent_find(i));
+	ck_assert_uint_eq(redisc_agent_next_index(), 5);
+
+	/* What a create writes: "TYPE HEX PORT TEXT" under the ten-digit index; volatile rows write nothing. */
+	ck_assert_int_eq(redisc_pool_create(20, &p4, "", REDISC_ST_NONVOLATILE), 0);
+	ck_assert_str_eq(cm_state_get(ut_state, "rediscover.pool.0000000020"), "1 0a010008 0 ");
+	p4.a[3] = 9;
+	p4.port = 3263;
+	ck_assert_int_eq(redisc_pool_create(21, &p4, "eth0.5", REDISC_ST_NONVOLATILE), 0);
+	ck_assert_str_eq(cm_state_get(ut_state, "rediscover.pool.0000000021"), "1 0a010009 3263 eth0.5");
+	p4.a[3] = 10;
+	ck_assert_int_eq(redisc_pool_create(22, &p4, "", REDISC_ST_VOLATILE), 0);
+	ck_assert_ptr_null(cm_state_get(ut_state, "rediscover.pool.0000000022"));
+	ck_assert_int_eq(redisc_agent_create(4000000000u, "Host_9", &a6, REDISC_ST_NONVOLATILE), 0);
+	ck_assert_str_eq(cm_state_get(ut_state, "rediscover.agent.4000000000"),
+	                 "2 20010db8000000000000000000000007 1162 Host_9");
+	ck_assert_int_eq(redisc_agent_create(30, "Host_10", &a6, REDISC_ST_VOLATILE), 0);
+	ck_assert_ptr_null(cm_state_get(ut_state, "rediscover.agent.0000000030"));
+	ck_assert_int_eq(redisc_agent_find(4000000000u)->origin, REDISC_ORIGIN_SNMP);
+
+	/* A destroy removes the line. */
+	ck_assert_int_eq(redisc_pool_destroy(5), 0);
+	ck_assert_ptr_null(cm_state_get(ut_state, "rediscover.pool.0000000005"));
+	ck_assert_int_eq(redisc_agent_destroy(3), 0);
+	ck_assert_ptr_null(cm_state_get(ut_state, "rediscover.agent.0000000003"));
+	ck_assert_int_eq(redisc_agent_destroy(30), 0);
+	ck_assert_int_eq(redisc_pool_destroy(22), 0);
+
+	/* After a restart the rows created are back as they were. */
+	ck_assert_int_eq(cm_state_commit(ut_state), 0);
+	redisc_stop();
+	sa_engines_set_state(NULL);
+	cm_state_close(ut_state);
+	state_open();
+	start("dry-run", 0);
+	ck_assert_ptr_null(redisc_pool_find(5));
+	ck_assert_str_eq(redisc_pool_find(21)->iface, "eth0.5");
+	ck_assert_uint_eq(redisc_pool_find(21)->addr.port, 3263);
+	ck_assert_uint_eq(redisc_pool_find(20)->addr.port, 0);
+	ck_assert_int_eq(redisc_pool_find(22)->storage, REDISC_ST_PERMANENT); /* the config's entry again */
+	ck_assert_ptr_null(redisc_agent_find(3));
+	ck_assert_str_eq(redisc_agent_find(4000000000u)->initiator, "Host_9");
+	ck_assert_ptr_null(redisc_agent_find(30));
+}
+END_TEST
+
 /* A config pool entry names the storage host's interface after "@"; a reload changes it in place. */
 START_TEST(pool_config_interface)
 {
@@ -1012,6 +1131,7 @@ static Suite *suite(void)
 	tcase_add_test(engine, competing_groups_live);
 	tcase_add_test(engine, pool_rows_and_restart);
 	tcase_add_test(engine, pool_config_interface);
+	tcase_add_test(engine, pool_and_agent_state_lines);
 	tcase_add_test(engine, decision_update_persists);
 	tcase_add_test(engine, poll_storage_agent);
 	tcase_add_test(engine, messages_after_a_move);
