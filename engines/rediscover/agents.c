@@ -4,11 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hex.h"
-#include "common/log.h"
 #include "common/search.h"
-#include "common/state.h"
-#include "engines/registry.h"
 #include "engines/rediscover/model.h"
 
 #define STATE_PREFIX "rediscover.agent."
@@ -55,28 +51,20 @@ const struct redisc_agent *redisc_agent_by_name(const char *initiator)
 static struct redisc_agent *insert(const struct redisc_agent *a)
 {
 	size_t i = agent_lower(a->index);
+	struct redisc_agent *na =
+	    redisc_rows_insert(redisc_m.agents, &redisc_m.nagents, &redisc_m.capagents, sizeof(*a), i, a);
 
-	if (redisc_m.nagents == redisc_m.capagents) {
-		size_t nc = redisc_m.capagents ? redisc_m.capagents * 2 : 16;
-		struct redisc_agent *na = realloc(redisc_m.agents, nc * sizeof(*na));
-
-		if (!na)
-			return NULL;
-		redisc_m.agents = na;
-		redisc_m.capagents = nc;
-	}
-	memmove(redisc_m.agents + i + 1, redisc_m.agents + i, (redisc_m.nagents - i) * sizeof(*redisc_m.agents));
-	redisc_m.agents[i] = *a;
-	redisc_m.nagents++;
+	if (!na)
+		return NULL;
+	redisc_m.agents = na;
 	if (a->index > redisc_m.next_agent)
 		redisc_m.next_agent = a->index;
-	return &redisc_m.agents[i];
+	return &na[i];
 }
 
 static void remove_at(size_t i)
 {
-	memmove(redisc_m.agents + i, redisc_m.agents + i + 1, (redisc_m.nagents - i - 1) * sizeof(*redisc_m.agents));
-	redisc_m.nagents--;
+	redisc_rows_remove(redisc_m.agents, &redisc_m.nagents, sizeof(*redisc_m.agents), i);
 }
 
 void redisc_agent_learn(const char *initiator, const char *source)
@@ -173,11 +161,6 @@ int redisc_agents_apply(const struct sa_redisc_initiator_agent_cfg *c, size_t n,
 
 /* ---- SNMP rows ------------------------------------------------------------------------------ */
 
-static void agent_key(char *key, size_t len, uint32_t index)
-{
-	snprintf(key, len, STATE_PREFIX "%010u", (unsigned int)index);
-}
-
 static int name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -207,7 +190,6 @@ int redisc_agent_validate(uint32_t index, const char *initiator, const struct re
 
 int redisc_agent_create(uint32_t index, const char *initiator, const struct redisc_addr *addr, int storage)
 {
-	struct cm_state *st = sa_engines_state();
 	struct redisc_agent a, *learned;
 	int rc = redisc_agent_validate(index, initiator, addr, storage);
 
@@ -219,30 +201,14 @@ int redisc_agent_create(uint32_t index, const char *initiator, const struct redi
 	a.addr = *addr;
 	a.origin = REDISC_ORIGIN_SNMP;
 	a.storage = storage;
-	if (storage == REDISC_ST_NONVOLATILE) {
-		char key[64], val[REDISC_NAME_MAX + 64], hex[33];
-
-		if (!st)
-			return -EIO;
-		for (size_t i = 0; i < redisc_addr_len(addr); i++)
-			snprintf(hex + 2 * i, 3, "%02x", addr->a[i]);
-		hex[2 * redisc_addr_len(addr)] = 0;
-		agent_key(key, sizeof(key), index);
-		snprintf(val, sizeof(val), "%d %s %u %s", addr->type, hex, (unsigned int)addr->port, initiator);
-		/* Committed with the rest of the request (one SET PDU is one commit). */
-		if ((rc = cm_state_set(st, key, val)) < 0)
-			return rc;
-	}
+	if (storage == REDISC_ST_NONVOLATILE && (rc = redisc_rows_store(STATE_PREFIX, index, addr, initiator)) < 0)
+		return rc;
 	/* An administrator's word replaces what was learned. */
 	if ((learned = by_name(initiator)))
 		remove_at((size_t)(learned - redisc_m.agents));
 	if (!insert(&a)) {
-		if (storage == REDISC_ST_NONVOLATILE) {
-			char key[64];
-
-			agent_key(key, sizeof(key), index);
-			cm_state_del(st, key);
-		}
+		if (storage == REDISC_ST_NONVOLATILE)
+			redisc_rows_forget(STATE_PREFIX, index);
 		return -ENOMEM;
 	}
 	return 0;
@@ -264,60 +230,31 @@ int redisc_agent_destroy(uint32_t index)
 
 	if (rc < 0)
 		return rc;
-	if (redisc_m.agents[i].storage == REDISC_ST_NONVOLATILE && sa_engines_state()) {
-		char key[64];
-
-		agent_key(key, sizeof(key), index);
-		cm_state_del(sa_engines_state(), key);
-	}
+	if (redisc_m.agents[i].storage == REDISC_ST_NONVOLATILE)
+		redisc_rows_forget(STATE_PREFIX, index);
 	remove_at(i);
 	return 0;
 }
 
-static void load_one(const char *key, const char *value, void *arg)
+/* An SNMP row of an earlier run: its initiator is the text, and it has a port. */
+static int load_one(uint32_t index, const struct redisc_addr *addr, const char *name, int fields)
 {
 	struct redisc_agent a;
-	char hex[40] = "", name[REDISC_NAME_MAX] = "";
-	unsigned int port;
-	unsigned long index = strtoul(key + strlen(STATE_PREFIX), NULL, 10);
-	int *bad = arg;
 
+	if (fields != 4 || !addr->port || !name_ok(name))
+		return -1;
 	memset(&a, 0, sizeof(a));
-	if (sscanf(value, "%d %39s %u %223s", &a.addr.type, hex, &port, name) != 4 || !index || index > UINT32_MAX ||
-	    (a.addr.type != 1 && a.addr.type != 2) || strlen(hex) != 2 * redisc_addr_len(&a.addr) || !port ||
-	    port > 65535 || !name_ok(name)) {
-		(*bad)++;
-		return;
-	}
-	for (size_t i = 0; i < redisc_addr_len(&a.addr); i++) {
-		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			(*bad)++;
-			return;
-		}
-		a.addr.a[i] = (unsigned char)(hi << 4 | lo);
-	}
-	a.index = (uint32_t)index;
-	a.addr.port = (uint16_t)port;
+	a.index = index;
+	a.addr = *addr;
 	snprintf(a.initiator, sizeof(a.initiator), "%s", name);
 	a.origin = REDISC_ORIGIN_SNMP;
 	a.storage = REDISC_ST_NONVOLATILE;
-	if (!insert(&a))
-		(*bad)++;
+	return insert(&a) ? 0 : -1;
 }
 
 void redisc_agents_load(void)
 {
-	struct cm_state *st = sa_engines_state();
-	int bad = 0;
-
-	if (!st)
-		return;
-	cm_state_foreach(st, STATE_PREFIX, load_one, &bad);
-	if (bad)
-		cm_log(CM_LOG_WARNING, REDISC_TAG, "%d initiator-agent rows in the state file are unreadable: skipped",
-		       bad);
+	redisc_rows_load(STATE_PREFIX, "initiator-agent", REDISC_NAME_MAX, load_one);
 }
 
 void redisc_agents_free(void)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hex.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/state.h"
@@ -35,29 +34,6 @@ const struct redisc_decision *redisc_decision_find(uint32_t index)
 	return cm_find_key(redisc_m.dec, redisc_m.ndec, sizeof(*redisc_m.dec), index, decision_index_of);
 }
 
-static void hex_of(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
-static int hex_to(const char *s, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (!s[2 * i] || (hi = cm_hex_digit(s[2 * i])) < 0 || (lo = cm_hex_digit(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return s[2 * n] == 0 ? 0 : -1;
-}
-
 /* One line of tab-separated fields per decision: names have no tabs (checked on the way in).  Version 2 adds the
  * move's step and storage row; version 1 lines (without them) still load. */
 #define DEC_FIELDS_V1 21
@@ -68,8 +44,8 @@ static int decision_encode(const struct redisc_decision *d, char *buf, size_t le
 	char oh[33], nh[33];
 	int n;
 
-	hex_of(d->old_portal.a, redisc_addr_len(&d->old_portal), oh);
-	hex_of(d->new_portal.a, redisc_addr_len(&d->new_portal), nh);
+	redisc_addr_hex(&d->old_portal, oh);
+	redisc_addr_hex(&d->new_portal, nh);
 	n = snprintf(
 	    buf, len, "2\t%lld\t%d\t%s\t%d\t%u\t%s\t%d\t%s\t%u\t%d\t%s\t%u\t%s\t%s\t%d\t%d\t%u\t%s\t%s\t%s\t%d\t%u",
 	    (long long)d->when, d->trigger, d->source, d->metric, (unsigned int)d->value, d->target, d->old_portal.type,
@@ -104,8 +80,7 @@ static int decision_decode(uint32_t index, const char *line, struct redisc_decis
 	d->old_portal.type = atoi(f[7]);
 	d->new_portal.type = atoi(f[10]);
 	if (d->old_portal.type < 0 || d->old_portal.type > 2 || d->new_portal.type < 0 || d->new_portal.type > 2 ||
-	    hex_to(f[8], d->old_portal.a, redisc_addr_len(&d->old_portal)) < 0 ||
-	    hex_to(f[11], d->new_portal.a, redisc_addr_len(&d->new_portal)) < 0)
+	    redisc_addr_unhex(f[8], &d->old_portal) < 0 || redisc_addr_unhex(f[11], &d->new_portal) < 0)
 		goto out;
 	d->old_portal.port = (uint16_t)strtoul(f[9], NULL, 10);
 	d->new_portal.port = (uint16_t)strtoul(f[12], NULL, 10);

@@ -100,6 +100,27 @@ int redisc_agents_apply(const struct sa_redisc_initiator_agent_cfg *c, size_t n,
 void redisc_agent_note_message(uint32_t index);
 void redisc_agents_free(void);
 
+/* rows.c */
+/* The portal's octets as hex (two lowercase digits an octet; out holds 33), as the state file keeps them; back
+ * from exactly as many digits as a->type has octets: 0 or -EINVAL. */
+void redisc_addr_hex(const struct redisc_addr *a, char *out);
+int redisc_addr_unhex(const char *hex, struct redisc_addr *a);
+/* Inserts row (size bytes) at position i of base[0..*n), room for *cap rows; a full array grows to twice the room
+ * (16 rows at first).  The array, moved if it grew, or NULL when out of memory (base is then as it was). */
+void *redisc_rows_insert(void *base, size_t *n, size_t *cap, size_t size, size_t i, const void *row);
+void redisc_rows_remove(void *base, size_t *n, size_t size, size_t i);
+/* A nonVolatile row is one state-file line under prefix and its index: "TYPE HEX PORT TEXT", the portal and the
+ * row's own word (the pool's interface, the agent's initiator).  store: 0 or -errno (-EIO: no state store); it is
+ * committed with the rest of the request.  forget drops the line. */
+int redisc_rows_store(const char *prefix, uint32_t index, const struct redisc_addr *addr, const char *text);
+void redisc_rows_forget(const char *prefix, uint32_t index);
+/* A line read back: index 1..UINT32_MAX, type 1 or 2 with its octets, port up to 65535; text is the word after the
+ * port (at most text_max - 1 octets), fields 4 with it and 3 without.  0 takes the row, -1 refuses it. */
+typedef int (*redisc_rows_take_fn)(uint32_t index, const struct redisc_addr *addr, const char *text, int fields);
+/* Hands take every line under prefix; lines that cannot be read or that take refuses are counted in one warning
+ * that names what rows they are. */
+void redisc_rows_load(const char *prefix, const char *what, size_t text_max, redisc_rows_take_fn take);
+
 /* groups.c */
 void redisc_groups_free(void);
 

@@ -5,11 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hex.h"
-#include "common/log.h"
 #include "common/search.h"
-#include "common/state.h"
-#include "engines/registry.h"
 #include "engines/rediscover/model.h"
 
 #define STATE_PREFIX "rediscover.pool."
@@ -95,20 +91,12 @@ static const struct redisc_pool *pool_same(const struct redisc_addr *a)
 
 static int pool_insert(const struct redisc_pool *e)
 {
-	size_t i = pool_lower(e->index);
+	struct redisc_pool *np =
+	    redisc_rows_insert(redisc_m.pool, &redisc_m.npool, &redisc_m.cappool, sizeof(*e), pool_lower(e->index), e);
 
-	if (redisc_m.npool == redisc_m.cappool) {
-		size_t nc = redisc_m.cappool ? redisc_m.cappool * 2 : 16;
-		struct redisc_pool *np = realloc(redisc_m.pool, nc * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		redisc_m.pool = np;
-		redisc_m.cappool = nc;
-	}
-	memmove(redisc_m.pool + i + 1, redisc_m.pool + i, (redisc_m.npool - i) * sizeof(*redisc_m.pool));
-	redisc_m.pool[i] = *e;
-	redisc_m.npool++;
+	if (!np)
+		return -ENOMEM;
+	redisc_m.pool = np;
 	if (e->index > redisc_m.next_pool)
 		redisc_m.next_pool = e->index;
 	return 0;
@@ -116,8 +104,7 @@ static int pool_insert(const struct redisc_pool *e)
 
 static void pool_remove_at(size_t i)
 {
-	memmove(redisc_m.pool + i, redisc_m.pool + i + 1, (redisc_m.npool - i - 1) * sizeof(*redisc_m.pool));
-	redisc_m.npool--;
+	redisc_rows_remove(redisc_m.pool, &redisc_m.npool, sizeof(*redisc_m.pool), i);
 }
 
 static int iface_ok(const char *s)
@@ -239,11 +226,6 @@ void redisc_pool_release(uint32_t decision)
 
 /* ---- SNMP rows ------------------------------------------------------------------------------ */
 
-static void pool_key(char *key, size_t len, uint32_t index)
-{
-	snprintf(key, len, STATE_PREFIX "%010u", (unsigned int)index);
-}
-
 int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage)
 {
 	if (!redisc_m.running)
@@ -258,7 +240,6 @@ int redisc_pool_validate(uint32_t index, const struct redisc_addr *addr, const c
 
 int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const char *iface, int storage)
 {
-	struct cm_state *st = sa_engines_state();
 	struct redisc_pool e;
 	int rc = redisc_pool_validate(index, addr, iface, storage);
 
@@ -269,26 +250,10 @@ int redisc_pool_create(uint32_t index, const struct redisc_addr *addr, const cha
 	e.addr = *addr;
 	snprintf(e.iface, sizeof(e.iface), "%s", iface);
 	e.storage = storage;
-	if (storage == REDISC_ST_NONVOLATILE) {
-		char key[64], val[128], hex[33];
-
-		if (!st)
-			return -EIO;
-		for (size_t i = 0; i < redisc_addr_len(addr); i++)
-			snprintf(hex + 2 * i, 3, "%02x", addr->a[i]);
-		hex[2 * redisc_addr_len(addr)] = 0;
-		pool_key(key, sizeof(key), index);
-		snprintf(val, sizeof(val), "%d %s %u %s", addr->type, hex, (unsigned int)addr->port, iface);
-		/* Committed with the rest of the request (one SET PDU is one commit). */
-		if ((rc = cm_state_set(st, key, val)) < 0)
-			return rc;
-	}
-	if ((rc = pool_insert(&e)) < 0 && storage == REDISC_ST_NONVOLATILE) {
-		char key[64];
-
-		pool_key(key, sizeof(key), index);
-		cm_state_del(st, key);
-	}
+	if (storage == REDISC_ST_NONVOLATILE && (rc = redisc_rows_store(STATE_PREFIX, index, addr, iface)) < 0)
+		return rc;
+	if ((rc = pool_insert(&e)) < 0 && storage == REDISC_ST_NONVOLATILE)
+		redisc_rows_forget(STATE_PREFIX, index);
 	return rc;
 }
 
@@ -310,58 +275,30 @@ int redisc_pool_destroy(uint32_t index)
 
 	if (rc < 0)
 		return rc;
-	if (redisc_m.pool[i].storage == REDISC_ST_NONVOLATILE && sa_engines_state()) {
-		char key[64];
-
-		pool_key(key, sizeof(key), index);
-		cm_state_del(sa_engines_state(), key);
-	}
+	if (redisc_m.pool[i].storage == REDISC_ST_NONVOLATILE)
+		redisc_rows_forget(STATE_PREFIX, index);
 	pool_remove_at(i);
 	return 0;
 }
 
-static void load_one(const char *key, const char *value, void *arg)
+/* An SNMP row of an earlier run: the text, if any, is its interface. */
+static int load_one(uint32_t index, const struct redisc_addr *addr, const char *iface, int fields)
 {
 	struct redisc_pool e;
-	char hex[40] = "", iface[REDISC_IFACE_MAX] = "";
-	unsigned int port;
-	unsigned long index = strtoul(key + strlen(STATE_PREFIX), NULL, 10);
-	int *bad = arg;
 
+	if (!iface_ok(iface))
+		return -1;
 	memset(&e, 0, sizeof(e));
-	if (sscanf(value, "%d %39s %u %31s", &e.addr.type, hex, &port, iface) < 3 || !index || index > UINT32_MAX ||
-	    (e.addr.type != 1 && e.addr.type != 2) || strlen(hex) != 2 * redisc_addr_len(&e.addr) || port > 65535 ||
-	    !iface_ok(iface)) {
-		(*bad)++;
-		return;
-	}
-	for (size_t i = 0; i < redisc_addr_len(&e.addr); i++) {
-		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			(*bad)++;
-			return;
-		}
-		e.addr.a[i] = (unsigned char)(hi << 4 | lo);
-	}
-	e.index = (uint32_t)index;
-	e.addr.port = (uint16_t)port;
+	e.index = index;
+	e.addr = *addr;
 	snprintf(e.iface, sizeof(e.iface), "%s", iface);
 	e.storage = REDISC_ST_NONVOLATILE;
-	if (pool_insert(&e) < 0)
-		(*bad)++;
+	return pool_insert(&e);
 }
 
 void redisc_pool_load(void)
 {
-	struct cm_state *st = sa_engines_state();
-	int bad = 0;
-
-	if (!st)
-		return;
-	cm_state_foreach(st, STATE_PREFIX, load_one, &bad);
-	if (bad)
-		cm_log(CM_LOG_WARNING, REDISC_TAG, "%d pool rows in the state file are unreadable: skipped", bad);
+	redisc_rows_load(STATE_PREFIX, "pool", REDISC_IFACE_MAX, load_one);
 }
 
 void redisc_pool_free(void)
