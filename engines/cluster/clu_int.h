@@ -70,7 +70,6 @@ void clu_guid_hex(const uint8_t *g, size_t len, char *out, size_t outlen);
 void clu_conflict_note(const struct clu_version *lost, const struct clu_version *won, const char *detail);
 /* Why the last check refused a change (for the log and the handlers). */
 const char *clu_last_why(void);
-int clu_guid_parse(const char *hex, uint8_t *out, size_t max, size_t *len);
 
 /* members.c */
 int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errlen);

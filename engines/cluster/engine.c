@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_host.h"
@@ -35,7 +36,7 @@ static int self_guid(const struct sa_cluster_config *c, uint8_t out[8], char *er
 	size_t len;
 
 	if (c->guid && c->guid[0]) {
-		if (clu_guid_parse(c->guid, out, 8, &len) < 0 || len != 8) {
+		if (cm_hex_decode(c->guid, out, 8, &len) < 0 || len != 8) {
 			snprintf(err, errlen, "guid must be 16 hexadecimal digits");
 			return -EINVAL;
 		}

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_int.h"
@@ -138,7 +139,7 @@ static int table_parse(const char *s, long long rev, struct clu_table *t)
 	if (!j || !json_is_array(rows = json_object_get(j, "rows")))
 		goto bad;
 	t->version.counter = (uint32_t)rev;
-	if (clu_guid_parse(json_string_value(json_object_get(j, "writer")) ?: "", t->version.writer, 8, &len) < 0 ||
+	if (cm_hex_decode(json_string_value(json_object_get(j, "writer")) ?: "", t->version.writer, 8, &len) < 0 ||
 	    len != 8)
 		memset(t->version.writer, 0, 8);
 	t->granularity = (long)json_integer_value(json_object_get(j, "granularity"));
@@ -151,8 +152,8 @@ static int table_parse(const char *s, long long rev, struct clu_table *t)
 		size_t k;
 
 		r->index = (uint32_t)json_integer_value(json_object_get(x, "i"));
-		if (clu_guid_parse(json_string_value(json_object_get(x, "g")) ?: "", r->guid, CLU_GUID_MAX,
-		                   &r->guid_len) < 0)
+		if (cm_hex_decode(json_string_value(json_object_get(x, "g")) ?: "", r->guid, CLU_GUID_MAX,
+		                  &r->guid_len) < 0)
 			r->guid_len = 0;
 		r->type = (int)json_integer_value(json_object_get(x, "t"));
 		cp(r->address, sizeof(r->address), json_object_get(x, "a"));
@@ -288,7 +289,7 @@ static void member_seen(const char *guidhex, const char *value)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if (!j || clu_guid_parse(guidhex, m.guid, 8, &len) < 0 || len != 8)
+	if (!j || cm_hex_decode(guidhex, m.guid, 8, &len) < 0 || len != 8)
 		goto out;
 	for (uint32_t i = 0; clu_member_next(i, &i) == 0;) {
 		const struct clu_member *k = clu_member_get(i);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
 #include "engines/cluster/clu_int.h"
@@ -128,7 +129,7 @@ static void load_member(const char *key, const char *value, void *arg)
 	if (n != 5 || !m.index)
 		goto bad;
 	m.type = atoi(f[0]);
-	if ((m.type != CLU_HOST && m.type != CLU_UNIT) || clu_guid_parse(f[1], m.guid, 8, &len) < 0 || len != 8)
+	if ((m.type != CLU_HOST && m.type != CLU_UNIT) || cm_hex_decode(f[1], m.guid, 8, &len) < 0 || len != 8)
 		goto bad;
 	snprintf(m.address, sizeof(m.address), "%s", f[2]);
 	snprintf(m.name, sizeof(m.name), "%s", f[3]);
@@ -283,7 +284,7 @@ int clu_members_apply(const struct sa_cluster_config *c, char *err, size_t errle
 		size_t len;
 
 		cfg[i].type = strcmp(mc->type, "unit") == 0 ? CLU_UNIT : CLU_HOST;
-		if (clu_guid_parse(mc->guid, cfg[i].guid, 8, &len) < 0 || len != 8) {
+		if (cm_hex_decode(mc->guid, cfg[i].guid, 8, &len) < 0 || len != 8) {
 			snprintf(err, errlen, "members[%zu]: guid must be 16 hexadecimal digits", i);
 			free(cfg);
 			return -EINVAL;

@@ -39,23 +39,6 @@ void clu_guid_hex(const uint8_t *g, size_t len, char *out, size_t outlen)
 		snprintf(out + o, outlen - o, "%02x", g[i]);
 }
 
-int clu_guid_parse(const char *hex, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = strlen(hex);
-
-	if (n % 2 || n / 2 > max)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = cm_hex_digit(hex[2 * i]), lo = cm_hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return 0;
-}
-
 int clu_version_cmp(const struct clu_version *a, const struct clu_version *b)
 {
 	if (a->counter != b->counter)
@@ -343,7 +326,7 @@ static int row_decode(uint32_t index, const char *val, struct clu_res *r)
 	memset(r, 0, sizeof(*r));
 	r->index = index;
 	r->type = atoi(f[1]);
-	if (clu_guid_parse(f[2], r->guid, sizeof(r->guid), &r->guid_len) < 0)
+	if (cm_hex_decode(f[2], r->guid, sizeof(r->guid), &r->guid_len) < 0)
 		return -EINVAL;
 	snprintf(r->address, sizeof(r->address), "%s", f[3]);
 	r->number = (uint32_t)strtoul(f[4], NULL, 10);
@@ -507,7 +490,7 @@ void clu_model_load(struct cm_state *st)
 		clu_m.etcd_base = base > 0 ? base : 0;
 
 		clu_m.ver.counter = counter;
-		if (clu_guid_parse(w, clu_m.ver.writer, 8, &len) < 0 || len != 8)
+		if (cm_hex_decode(w, clu_m.ver.writer, 8, &len) < 0 || len != 8)
 			memset(clu_m.ver.writer, 0, 8);
 		if (gran == CLU_GRAN_CONTROLLER || gran == CLU_GRAN_DEVICE)
 			clu_m.granularity = gran;

@@ -23,35 +23,6 @@ static struct {
 
 /* ---- helpers shared with login.c ------------------------------------------ */
 
-void disc_hex_encode(const void *in, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = in;
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len)
-{
-	size_t n = strlen(in);
-
-	if (n % 2 || n / 2 > max)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = cm_hex_digit(in[2 * i]), lo = cm_hex_digit(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return 0;
-}
-
 int disc_persist(const char *key, const char *value)
 {
 	struct cm_state *st = sa_engines_state();
@@ -232,10 +203,10 @@ static int cred_serialize(const struct disc_cred *c, char *buf, size_t len)
 	char h[4][2 * DISC_CRED_STR_MAX + 1];
 	int n;
 
-	disc_hex_encode(c->user, strlen(c->user), h[0]);
-	disc_hex_encode(c->secret, strlen(c->secret), h[1]);
-	disc_hex_encode(c->mutual_user, strlen(c->mutual_user), h[2]);
-	disc_hex_encode(c->mutual_secret, strlen(c->mutual_secret), h[3]);
+	cm_hex_encode(c->user, strlen(c->user), h[0]);
+	cm_hex_encode(c->secret, strlen(c->secret), h[1]);
+	cm_hex_encode(c->mutual_user, strlen(c->mutual_user), h[2]);
+	cm_hex_encode(c->mutual_secret, strlen(c->mutual_secret), h[3]);
 	n = snprintf(buf, len, "1;%s;%s;%s;%s;%d", h[0], h[1], h[2], h[3], c->row);
 	memset(h, 0, sizeof(h));
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
@@ -245,7 +216,7 @@ static int field(const char *hex, char *dst)
 {
 	size_t n;
 
-	if (disc_hex_decode(hex, (unsigned char *)dst, DISC_CRED_STR_MAX, &n) < 0 || memchr(dst, 0, n))
+	if (cm_hex_decode(hex, (unsigned char *)dst, DISC_CRED_STR_MAX, &n) < 0 || memchr(dst, 0, n))
 		return -EINVAL;
 	dst[n] = '\0';
 	return 0;

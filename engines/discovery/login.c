@@ -19,6 +19,7 @@
 #include "iscsi/sp_team.h"
 #include "common/bus.h"
 #include "common/evloop.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/sockaddr.h"
@@ -318,9 +319,9 @@ static int login_serialize(const struct disc_login *l, char *buf, size_t len)
 	char t[2 * DISC_LOGIN_TARGET_MAX + 1], a[33], ad[2 * DISC_LOGIN_ADAPTER_MAX + 1];
 	int n;
 
-	disc_hex_encode(l->c.target, strlen(l->c.target), t);
-	disc_hex_encode(l->c.addr, l->c.addr_len, a);
-	disc_hex_encode(l->c.adapter, strlen(l->c.adapter), ad);
+	cm_hex_encode(l->c.target, strlen(l->c.target), t);
+	cm_hex_encode(l->c.addr, l->c.addr_len, a);
+	cm_hex_encode(l->c.adapter, strlen(l->c.adapter), ad);
 	n = snprintf(buf, len, "1;%s;%d;%s;%u;%s;%u;%u;%d;%d;%d;%d", t, l->c.addr_type, a, l->c.port, ad,
 	             (unsigned int)l->c.cred, l->c.lun, l->c.persistent, l->c.admin, l->row,
 	             l->c.kind == DISC_LOGIN_INFORMATIONAL ? DISC_LOGIN_INFORMATIONAL : DISC_LOGIN_NORMAL);
@@ -331,7 +332,7 @@ static int str_field(const char *hex, char *dst, size_t max)
 {
 	size_t n;
 
-	if (disc_hex_decode(hex, (unsigned char *)dst, max, &n) < 0 || memchr(dst, 0, n))
+	if (cm_hex_decode(hex, (unsigned char *)dst, max, &n) < 0 || memchr(dst, 0, n))
 		return -EINVAL;
 	dst[n] = '\0';
 	return 0;
@@ -350,7 +351,7 @@ static int login_parse(const char *val, struct disc_login *l)
 			goto out;
 	f[11] = p ? strsep(&p, ";") : NULL;
 	if (p || strcmp(f[0], "1") != 0 || str_field(f[1], l->c.target, DISC_LOGIN_TARGET_MAX) ||
-	    disc_hex_decode(f[3], l->c.addr, sizeof(l->c.addr), &l->c.addr_len) < 0 ||
+	    cm_hex_decode(f[3], l->c.addr, sizeof(l->c.addr), &l->c.addr_len) < 0 ||
 	    str_field(f[5], l->c.adapter, DISC_LOGIN_ADAPTER_MAX))
 		goto out;
 	l->c.addr_type = atoi(f[2]);
@@ -922,8 +923,8 @@ static void avoid_key(char *key, size_t len, const char *target, const char *por
 {
 	char t[2 * DISC_LOGIN_TARGET_MAX + 1], p[2 * DISC_TEAM_PORTAL_MAX + 1];
 
-	disc_hex_encode(target, strlen(target), t);
-	disc_hex_encode(portal, strlen(portal), p);
+	cm_hex_encode(target, strlen(target), t);
+	cm_hex_encode(portal, strlen(portal), p);
 	snprintf(key, len, AVOID_PREFIX "%s.%s", t, p);
 }
 

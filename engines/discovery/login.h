@@ -243,9 +243,5 @@ void disc_cred_set_limits(unsigned int min, unsigned int max);
 /* Sets (value) or deletes (NULL) key and commits the state file; on error
  * the in-memory state is as before.  -EIO without a state file. */
 int disc_persist(const char *key, const char *value);
-/* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
-void disc_hex_encode(const void *in, size_t len, char *out);
-/* Decodes hex into at most max bytes; -EINVAL on bad input. */
-int disc_hex_decode(const char *in, unsigned char *out, size_t max, size_t *len);
 
 #endif
