@@ -31,4 +31,17 @@ struct redisc_addr;
 /* InetAddress of a portal (empty for unknown(0)). */
 void h_redisc_set_addr(netsnmp_variable_list *vb, const struct redisc_addr *a);
 
+/* The portal columns (InetAddressType, InetAddress, port) of a pool or initiator-agent row being created, as the
+ * SETs leave them: from an engine row (load), complete (ready: an address of its type's length), and as the engine's
+ * portal (to_addr). */
+struct h_redisc_portal {
+	long type;
+	u_char addr[16];
+	size_t len;
+	uint32_t port;
+};
+void h_redisc_portal_load(struct h_redisc_portal *p, const struct redisc_addr *a);
+int h_redisc_portal_ready(const struct h_redisc_portal *p);
+void h_redisc_portal_to_addr(const struct h_redisc_portal *p, struct redisc_addr *a);
+
 #endif

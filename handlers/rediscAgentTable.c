@@ -27,10 +27,7 @@ static const struct h_column agent_cols[] = {
 
 struct agent_image {
 	char initiator[REDISC_NAME_MAX];
-	long addr_type;
-	u_char addr[16];
-	size_t addr_len;
-	uint32_t port;
+	struct h_redisc_portal p;
 	int storage;
 };
 
@@ -78,9 +75,9 @@ static int agent_get_work(const void *image, unsigned int col, netsnmp_variable_
 
 	switch (col) {
 	case REDISC_AC_INITIATOR: h_set_str(vb, w->initiator, REDISC_NAME_MAX - 1); break;
-	case REDISC_AC_ADDR_TYPE: h_set_int(vb, w->addr_type); break;
-	case REDISC_AC_ADDR: h_set_octets(vb, w->addr, w->addr_len); break;
-	case REDISC_AC_PORT: h_set_u32(vb, ASN_UNSIGNED, w->port); break;
+	case REDISC_AC_ADDR_TYPE: h_set_int(vb, w->p.type); break;
+	case REDISC_AC_ADDR: h_set_octets(vb, w->p.addr, w->p.len); break;
+	case REDISC_AC_PORT: h_set_u32(vb, ASN_UNSIGNED, w->p.port); break;
 	case REDISC_AC_ORIGIN: h_set_int(vb, REDISC_ORIGIN_SNMP); break;
 	case REDISC_AC_MESSAGES: h_set_u64(vb, 0); break;
 	case REDISC_AC_STORAGE: h_set_int(vb, w->storage); break;
@@ -97,10 +94,7 @@ static int agent_load(const uint32_t *idx, void *image)
 	if (!a)
 		return -ENOENT;
 	snprintf(w->initiator, sizeof(w->initiator), "%s", a->initiator);
-	w->addr_type = a->addr.type;
-	w->addr_len = redisc_addr_len(&a->addr);
-	memcpy(w->addr, a->addr.a, w->addr_len);
-	w->port = a->addr.port;
+	h_redisc_portal_load(&w->p, &a->addr);
 	w->storage = a->storage;
 	return 0;
 }
@@ -110,7 +104,7 @@ static void agent_defaults(void *image, const uint32_t *idx)
 	struct agent_image *w = image;
 
 	(void)idx;
-	w->port = 162;
+	w->p.port = 162;
 	w->storage = REDISC_ST_NONVOLATILE;
 }
 
@@ -120,9 +114,9 @@ static int agent_store(void *image, unsigned int col, const netsnmp_variable_lis
 
 	switch (col) {
 	case REDISC_AC_INITIATOR: return h_put_str(w->initiator, sizeof(w->initiator), vb);
-	case REDISC_AC_ADDR_TYPE: return h_put_long(&w->addr_type, vb);
-	case REDISC_AC_ADDR: return h_put_octets(w->addr, &w->addr_len, sizeof(w->addr), vb);
-	case REDISC_AC_PORT: return h_put_u32(&w->port, vb);
+	case REDISC_AC_ADDR_TYPE: return h_put_long(&w->p.type, vb);
+	case REDISC_AC_ADDR: return h_put_octets(w->p.addr, &w->p.len, sizeof(w->p.addr), vb);
+	case REDISC_AC_PORT: return h_put_u32(&w->p.port, vb);
 	case REDISC_AC_STORAGE: return h_put_int(&w->storage, vb);
 	default: return 0;
 	}
@@ -132,15 +126,7 @@ static int agent_ready(const void *image)
 {
 	const struct agent_image *w = image;
 
-	return w->initiator[0] && ((w->addr_type == 1 && w->addr_len == 4) || (w->addr_type == 2 && w->addr_len == 16));
-}
-
-static void image_addr(const struct agent_image *w, struct redisc_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->type = (int)w->addr_type;
-	memcpy(a->a, w->addr, w->addr_len);
-	a->port = (uint16_t)w->port;
+	return w->initiator[0] && h_redisc_portal_ready(&w->p);
 }
 
 static int agent_check(struct h_row *row, struct h_txn *txn)
@@ -153,7 +139,7 @@ static int agent_check(struct h_row *row, struct h_txn *txn)
 		return redisc_agent_destroy_check(row->idx[0]);
 	if (row->op != H_OP_CREATE)
 		return 0; /* nothing of an active row changes but through destroy */
-	image_addr(w, &a);
+	h_redisc_portal_to_addr(&w->p, &a);
 	return redisc_agent_validate(row->idx[0], w->initiator, &a, w->storage);
 }
 
@@ -166,7 +152,7 @@ static int agent_action(struct h_row *row, struct h_txn *txn)
 	(void)txn;
 	if (row->op != H_OP_CREATE)
 		return 0;
-	image_addr(w, &a);
+	h_redisc_portal_to_addr(&w->p, &a);
 	if ((rc = redisc_agent_create(row->idx[0], w->initiator, &a, w->storage)) == 0)
 		row->done = 1;
 	return rc;

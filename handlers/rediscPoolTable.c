@@ -26,10 +26,7 @@ static const struct h_column pool_cols[] = {
 };
 
 struct pool_image {
-	long addr_type;
-	u_char addr[16];
-	size_t addr_len;
-	uint32_t port;
+	struct h_redisc_portal p;
 	char iface[REDISC_IFACE_MAX];
 	int storage;
 };
@@ -69,9 +66,9 @@ static int pool_get_work(const void *image, unsigned int col, netsnmp_variable_l
 	const struct pool_image *w = image;
 
 	switch (col) {
-	case REDISC_PC_ADDR_TYPE: h_set_int(vb, w->addr_type); break;
-	case REDISC_PC_ADDR: h_set_octets(vb, w->addr, w->addr_len); break;
-	case REDISC_PC_PORT: h_set_u32(vb, ASN_UNSIGNED, w->port); break;
+	case REDISC_PC_ADDR_TYPE: h_set_int(vb, w->p.type); break;
+	case REDISC_PC_ADDR: h_set_octets(vb, w->p.addr, w->p.len); break;
+	case REDISC_PC_PORT: h_set_u32(vb, ASN_UNSIGNED, w->p.port); break;
 	case REDISC_PC_IFACE: h_set_str(vb, w->iface, REDISC_IFACE_MAX - 1); break;
 	case REDISC_PC_STATE: h_set_int(vb, POOL_FREE); break;
 	case REDISC_PC_DECISION: h_set_u32(vb, ASN_UNSIGNED, 0); break;
@@ -88,10 +85,7 @@ static int pool_load(const uint32_t *idx, void *image)
 
 	if (!e)
 		return -ENOENT;
-	w->addr_type = e->addr.type;
-	w->addr_len = redisc_addr_len(&e->addr);
-	memcpy(w->addr, e->addr.a, w->addr_len);
-	w->port = e->addr.port;
+	h_redisc_portal_load(&w->p, &e->addr);
 	snprintf(w->iface, sizeof(w->iface), "%s", e->iface);
 	w->storage = e->storage;
 	return 0;
@@ -110,9 +104,9 @@ static int pool_store(void *image, unsigned int col, const netsnmp_variable_list
 	struct pool_image *w = image;
 
 	switch (col) {
-	case REDISC_PC_ADDR_TYPE: return h_put_long(&w->addr_type, vb);
-	case REDISC_PC_ADDR: return h_put_octets(w->addr, &w->addr_len, sizeof(w->addr), vb);
-	case REDISC_PC_PORT: return h_put_u32(&w->port, vb);
+	case REDISC_PC_ADDR_TYPE: return h_put_long(&w->p.type, vb);
+	case REDISC_PC_ADDR: return h_put_octets(w->p.addr, &w->p.len, sizeof(w->p.addr), vb);
+	case REDISC_PC_PORT: return h_put_u32(&w->p.port, vb);
 	case REDISC_PC_IFACE: return h_put_str(w->iface, sizeof(w->iface), vb);
 	case REDISC_PC_STORAGE: return h_put_int(&w->storage, vb);
 	default: return 0;
@@ -123,15 +117,7 @@ static int pool_ready(const void *image)
 {
 	const struct pool_image *w = image;
 
-	return (w->addr_type == 1 && w->addr_len == 4) || (w->addr_type == 2 && w->addr_len == 16);
-}
-
-static void image_addr(const struct pool_image *w, struct redisc_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->type = (int)w->addr_type;
-	memcpy(a->a, w->addr, w->addr_len);
-	a->port = (uint16_t)w->port;
+	return h_redisc_portal_ready(&w->p);
 }
 
 static int pool_check(struct h_row *row, struct h_txn *txn)
@@ -144,7 +130,7 @@ static int pool_check(struct h_row *row, struct h_txn *txn)
 		return redisc_pool_destroy_check(row->idx[0]);
 	if (row->op != H_OP_CREATE)
 		return 0; /* nothing of an active row changes but through destroy */
-	image_addr(w, &a);
+	h_redisc_portal_to_addr(&w->p, &a);
 	return redisc_pool_validate(row->idx[0], &a, w->iface, w->storage);
 }
 
@@ -157,7 +143,7 @@ static int pool_action(struct h_row *row, struct h_txn *txn)
 	(void)txn;
 	if (row->op != H_OP_CREATE)
 		return 0;
-	image_addr(w, &a);
+	h_redisc_portal_to_addr(&w->p, &a);
 	if ((rc = redisc_pool_create(row->idx[0], &a, w->iface, w->storage)) == 0)
 		row->done = 1;
 	return rc;
