@@ -948,48 +948,34 @@ static void round_end(int ok, const char *step, int rc)
 static char (*round_accounts)[TGTC_NAME_MAX];
 static size_t round_naccounts;
 
-static void sys_done(void *arg, int rc, const char *out, size_t len)
-{
-	struct tgtc_isns isns;
+/* ---- a round's steps: what each tgtadm answer does to the model (rc: the command's own; 0 or -errno) ---- */
 
-	(void)arg;
-	if (rc == -ECANCELED)
-		return;
+static int take_portals(int rc, const char *out, size_t len)
+{
+	struct tgtc_portal *v = NULL;
+	size_t n = 0;
+
 	if (rc == 0)
-		rc = tgtc_parse_isns(out, len, &isns);
-	if (rc == 0) {
-		stor_conf_round(&stor_module.show, round_accounts, round_naccounts, &isns);
-		round_accounts = NULL;
-		round_naccounts = 0;
-	}
-	round_end(rc == 0, "--op show --mode sys", rc);
+		rc = tgtc_parse_portals(out, len, &v, &n);
+	if (rc == 0)
+		ingest_portals(v, n);
+	free(v);
+	return rc;
 }
 
-static void accounts_done(void *arg, int rc, const char *out, size_t len)
+static int take_targets(int rc, const char *out, size_t len)
 {
-	(void)arg;
-	if (rc == -ECANCELED)
-		return;
-	free(round_accounts);
-	round_accounts = NULL;
-	round_naccounts = 0;
+	tgtc_show_free(&stor_module.show);
 	if (rc == 0)
-		rc = tgtc_parse_accounts(out, len, &round_accounts, &round_naccounts);
-	if (rc == 0)
-		rc = tgtc_run(stor_module.control, &stor_owner, sys_done, NULL, "--op", "show", "--mode", "sys",
-		              (char *)NULL);
-	if (rc < 0)
-		round_end(0, "--op show --mode account", rc);
+		rc = tgtc_parse_show_full(out, len, &stor_module.show);
+	return rc;
 }
 
-static void stat_done(void *arg, int rc, const char *out, size_t len)
+static int take_stat(int rc, const char *out, size_t len)
 {
 	struct tgtc_counter *c = NULL;
 	size_t n = 0;
 
-	(void)arg;
-	if (rc == -ECANCELED)
-		return;
 	if (rc == 0)
 		rc = tgtc_parse_stat(out, len, &c, &n);
 	if (rc == 0)
@@ -1002,47 +988,74 @@ static void stat_done(void *arg, int rc, const char *out, size_t len)
 		stor_identify_round((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 	}
 	free(c);
-	/* Then the accounts and iSNS settings, for what the agent keeps configured on tgt. */
-	if (rc == 0)
-		rc = tgtc_run(stor_module.control, &stor_owner, accounts_done, NULL, "--lld", "iscsi", "--op", "show",
-		              "--mode", "account", (char *)NULL);
-	if (rc < 0)
-		round_end(0, "--op stat --mode sys", rc);
+	return rc;
 }
 
-static void targets_done(void *arg, int rc, const char *out, size_t len)
+static int take_accounts(int rc, const char *out, size_t len)
 {
-	(void)arg;
-	if (rc == -ECANCELED)
-		return;
-	tgtc_show_free(&stor_module.show);
+	free(round_accounts);
+	round_accounts = NULL;
+	round_naccounts = 0;
 	if (rc == 0)
-		rc = tgtc_parse_show_full(out, len, &stor_module.show);
-	if (rc == 0)
-		rc = tgtc_run(stor_module.control, &stor_owner, stat_done, NULL, "--lld", "iscsi", "--op", "stat",
-		              "--mode", "sys", (char *)NULL);
-	if (rc < 0)
-		round_end(0, "--op show --mode target", rc);
+		rc = tgtc_parse_accounts(out, len, &round_accounts, &round_naccounts);
+	return rc;
 }
 
-static void portals_done(void *arg, int rc, const char *out, size_t len)
+static int take_sys(int rc, const char *out, size_t len)
 {
-	struct tgtc_portal *v = NULL;
-	size_t n = 0;
+	struct tgtc_isns isns;
 
-	(void)arg;
+	if (rc == 0)
+		rc = tgtc_parse_isns(out, len, &isns);
+	if (rc == 0) {
+		stor_conf_round(&stor_module.show, round_accounts, round_naccounts, &isns);
+		round_accounts = NULL;
+		round_naccounts = 0;
+	}
+	return rc;
+}
+
+/* A round runs these commands in this order, each one once the answer before it was taken; the first step that
+ * fails ends the round, as does the last one's answer. */
+static const struct round_step {
+	const char *lld, *op, *mode; /* lld NULL: a command of tgtd itself */
+	int (*take)(int rc, const char *out, size_t len);
+} round_steps[] = {
+    {"iscsi", "show", "portal", take_portals},   /* the portals tgt listens on */
+    {"iscsi", "show", "target", take_targets},   /* targets, LUNs, sessions */
+    {"iscsi", "stat", "sys", take_stat},         /* their counters: the feedback round */
+    {"iscsi", "show", "account", take_accounts}, /* the accounts and (next) iSNS settings: what */
+    {NULL, "show", "sys", take_sys},             /* the agent keeps configured on tgt */
+};
+#define ROUND_NSTEPS (sizeof(round_steps) / sizeof(round_steps[0]))
+
+static void step_done(void *arg, int rc, const char *out, size_t len);
+
+static int step_run(const struct round_step *s)
+{
+	if (s->lld)
+		return tgtc_run(stor_module.control, &stor_owner, step_done, (void *)s, "--lld", s->lld, "--op", s->op,
+		                "--mode", s->mode, (char *)NULL);
+	return tgtc_run(stor_module.control, &stor_owner, step_done, (void *)s, "--op", s->op, "--mode", s->mode,
+	                (char *)NULL);
+}
+
+static void step_done(void *arg, int rc, const char *out, size_t len)
+{
+	const struct round_step *s = arg;
+	int last = s == &round_steps[ROUND_NSTEPS - 1];
+
 	if (rc == -ECANCELED)
 		return;
-	if (rc == 0)
-		rc = tgtc_parse_portals(out, len, &v, &n);
-	if (rc == 0)
-		ingest_portals(v, n);
-	free(v);
-	if (rc == 0)
-		rc = tgtc_run(stor_module.control, &stor_owner, targets_done, NULL, "--lld", "iscsi", "--op", "show",
-		              "--mode", "target", (char *)NULL);
-	if (rc < 0)
-		round_end(0, "--op show --mode portal", rc);
+	rc = s->take(rc, out, len);
+	if (rc == 0 && !last)
+		rc = step_run(s + 1);
+	if (rc < 0 || last) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "--op %s --mode %s", s->op, s->mode);
+		round_end(rc == 0, what, rc);
+	}
 }
 
 static void round_start(void)
@@ -1054,8 +1067,7 @@ static void round_start(void)
 		return;
 	}
 	stor_module.busy = 1;
-	if (tgtc_run(stor_module.control, &stor_owner, portals_done, NULL, "--lld", "iscsi", "--op", "show", "--mode",
-	             "portal", (char *)NULL) < 0)
+	if (step_run(&round_steps[0]) < 0)
 		stor_module.busy = 0;
 }
 
