@@ -225,6 +225,28 @@ static int64_t decimal(const char *s, uint64_t max)
 	return errno || *e || v > max ? -1 : (int64_t)v;
 }
 
+/* tgtadm's --mode and --op words and tgtd's numbers for them: the ones spoken on the socket. */
+struct word {
+	const char *name;
+	uint32_t value;
+};
+static const struct word modes[] = {{"sys", MODE_SYSTEM},
+                                    {"target", MODE_TARGET},
+                                    {"portal", MODE_PORTAL},
+                                    {"conn", MODE_CONNECTION},
+                                    {"account", MODE_ACCOUNT}};
+static const struct word ops[] = {{"show", OP_SHOW}, {"new", OP_NEW}, {"delete", OP_DELETE}, {"stat", OP_STATS}};
+
+static int word_value(const struct word *w, size_t n, const char *name, uint32_t *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w[i].name, name) == 0) {
+			*value = w[i].value;
+			return 0;
+		}
+	return -ENOTSUP;
+}
+
 int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, size_t cap, size_t *len)
 {
 	enum { A_LLD, A_OP, A_MODE, A_PARAM, A_TID, A_SID, A_CID, A_USER, A_PASSWORD, A_N };
@@ -248,27 +270,8 @@ int tgtc_encode_req(const char *const *args, size_t nargs, unsigned char *buf, s
 	lld = a[A_LLD];
 	if (!a[A_OP] || !a[A_MODE] || (lld && strcmp(lld, "iscsi") != 0))
 		return -ENOTSUP;
-	if (strcmp(a[A_MODE], "sys") == 0)
-		moden = MODE_SYSTEM;
-	else if (strcmp(a[A_MODE], "target") == 0)
-		moden = MODE_TARGET;
-	else if (strcmp(a[A_MODE], "portal") == 0)
-		moden = MODE_PORTAL;
-	else if (strcmp(a[A_MODE], "conn") == 0)
-		moden = MODE_CONNECTION;
-	else if (strcmp(a[A_MODE], "account") == 0)
-		moden = MODE_ACCOUNT;
-	else
-		return -ENOTSUP;
-	if (strcmp(a[A_OP], "show") == 0)
-		opn = OP_SHOW;
-	else if (strcmp(a[A_OP], "new") == 0)
-		opn = OP_NEW;
-	else if (strcmp(a[A_OP], "delete") == 0)
-		opn = OP_DELETE;
-	else if (strcmp(a[A_OP], "stat") == 0)
-		opn = OP_STATS;
-	else
+	if (word_value(modes, sizeof(modes) / sizeof(modes[0]), a[A_MODE], &moden) < 0 ||
+	    word_value(ops, sizeof(ops) / sizeof(ops[0]), a[A_OP], &opn) < 0)
 		return -ENOTSUP;
 	/* The verbs spoken here and exactly their options; the rest is the child's. */
 	if (a[A_USER] || a[A_PASSWORD]) {
@@ -684,6 +687,21 @@ static bool starts(const char *p, const char *e, const char *word)
 	return (size_t)(e - p) >= l && memcmp(p, word, l) == 0;
 }
 
+/* tgtadm's output a line at a time: next_line gives [*line, *e) without its newline, false past the end. */
+struct lines {
+	const char *p, *end;
+};
+
+static bool next_line(struct lines *it, const char **line, const char **e)
+{
+	if (it->p >= it->end)
+		return false;
+	*line = it->p;
+	*e = line_end(it->p, it->end);
+	it->p = *e < it->end ? *e + 1 : it->end;
+	return true;
+}
+
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
@@ -696,6 +714,16 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	*arr = na;
 	*cap = nc;
 	return 0;
+}
+
+/* grow for a parser's one result array: out of memory frees it, so the parser gives up leaving nothing behind. */
+static int grow_or_drop(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (grow(arr, cap, n, size) == 0)
+		return 0;
+	free(*arr);
+	*arr = NULL;
+	return -ENOMEM;
 }
 
 /* Copies [p, e) without trailing blanks into dst (size bytes); false if too long. */
@@ -735,25 +763,23 @@ static bool target_line(const char *p, const char *e, uint32_t *tid, const char 
 
 int tgtc_parse_show(const char *out, size_t len, struct tgtc_target **targets, size_t *ntargets)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	struct tgtc_target *t = NULL;
 	size_t n = 0, cap = 0;
 
-	while (p < end) {
-		const char *e = line_end(p, end), *name, *ne;
+	while (next_line(&it, &p, &e)) {
+		const char *name, *ne;
 		uint32_t tid;
 
 		if (target_line(p, e, &tid, &name, &ne) && ne > name && (size_t)(ne - name) < TGTC_NAME_MAX) {
-			if (grow((void **)&t, &cap, n, sizeof(*t)) < 0) {
-				free(t);
+			if (grow_or_drop((void **)&t, &cap, n, sizeof(*t)) < 0)
 				return -ENOMEM;
-			}
 			t[n].tid = tid;
 			memcpy(t[n].name, name, (size_t)(ne - name));
 			t[n].name[ne - name] = '\0';
 			n++;
 		}
-		p = e < end ? e + 1 : end;
 	}
 	*targets = t;
 	*ntargets = n;
@@ -764,12 +790,12 @@ int tgtc_parse_show(const char *out, size_t len, struct tgtc_target **targets, s
  * for rd_subm, rd_done, wr_subm, wr_done, then errs. */
 int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size_t *nctr)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	struct tgtc_counter *c = NULL;
 	size_t n = 0, cap = 0;
 
-	while (p < end) {
-		const char *e = line_end(p, end);
+	while (next_line(&it, &p, &e)) {
 		unsigned long long v[12];
 		char line[512];
 		size_t l = (size_t)(e - p);
@@ -781,10 +807,8 @@ int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size
 			got = sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
 			             &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]);
 			if (got == 12 && v[0] <= UINT32_MAX && v[1] <= UINT32_MAX && v[2] <= UINT32_MAX) {
-				if (grow((void **)&c, &cap, n, sizeof(*c)) < 0) {
-					free(c);
+				if (grow_or_drop((void **)&c, &cap, n, sizeof(*c)) < 0)
 					return -ENOMEM;
-				}
 				c[n].tid = (uint32_t)v[0];
 				c[n].lun = (uint32_t)v[1];
 				c[n].sid = (uint32_t)v[2];
@@ -796,7 +820,6 @@ int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size
 				n++;
 			}
 		}
-		p = e < end ? e + 1 : end;
 	}
 	*ctr = c;
 	*nctr = n;
@@ -806,15 +829,16 @@ int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size
 /* "I_T nexus: S" and its "Connection: C" lines under one target's block. */
 int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgtc_conn **conns, size_t *nc)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	struct tgtc_conn *c = NULL;
 	size_t n = 0, cap = 0, tl = strlen(target);
 	bool in = false, have_sid = false;
 	uint32_t tid = 0;
 	uint64_t sid = 0;
 
-	while (p < end) {
-		const char *e = line_end(p, end), *q = skip_ws(p, e), *name, *ne;
+	while (next_line(&it, &p, &e)) {
+		const char *q = skip_ws(p, e), *name, *ne;
 
 		if (target_line(p, e, &tid, &name, &ne)) {
 			in = (size_t)(ne - name) == tl && memcmp(name, target, tl) == 0;
@@ -823,10 +847,8 @@ int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgt
 			sid = strtoull(q + 11, NULL, 10);
 			have_sid = true;
 		} else if (in && have_sid && starts(q, e, "Connection: ")) {
-			if (grow((void **)&c, &cap, n, sizeof(*c)) < 0) {
-				free(c);
+			if (grow_or_drop((void **)&c, &cap, n, sizeof(*c)) < 0)
 				return -ENOMEM;
-			}
 			c[n].tid = tid;
 			c[n].sid = sid;
 			c[n].cid = (uint32_t)strtoul(q + 12, NULL, 10);
@@ -834,7 +856,6 @@ int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgt
 		} else if (in && starts(q, e, "LUN information:")) {
 			have_sid = false;
 		}
-		p = e < end ? e + 1 : end;
 	}
 	*conns = c;
 	*nc = n;
@@ -882,7 +903,8 @@ int tgtc_acl_is_name(const char *rule)
 
 int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	struct show_caps cap = {0, 0, 0, 0, 0, 0};
 	struct tgtc_target_info *t = NULL;
 	struct tgtc_lun *lun = NULL;
@@ -891,8 +913,8 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 	enum { SEC_NONE, SEC_NEXUS, SEC_LUN, SEC_ACL, SEC_ACCOUNT } sec = SEC_NONE;
 
 	memset(show, 0, sizeof(*show));
-	while (p < end) {
-		const char *e = line_end(p, end), *q = skip_ws(p, e), *name, *ne;
+	while (next_line(&it, &p, &e)) {
+		const char *q = skip_ws(p, e), *name, *ne;
 		uint32_t tid;
 
 		if (target_line(p, e, &tid, &name, &ne)) {
@@ -901,7 +923,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			nx = NULL;
 			sec = SEC_NONE;
 			if (ne == name || (size_t)(ne - name) >= TGTC_NAME_MAX)
-				goto next; /* not a name tgt would accept: skip the block */
+				continue; /* not a name tgt would accept: skip the block */
 			if (grow((void **)&show->targets, &cap.targets, show->ntargets, sizeof(*t)) < 0)
 				goto nomem;
 			t = &show->targets[show->ntargets++];
@@ -990,8 +1012,6 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 		} else if (sec == SEC_LUN && lun && starts(q, e, "Backing store path: ")) {
 			copy_field(lun->backing, sizeof(lun->backing), q + 20, e);
 		}
-	next:
-		p = e < end ? e + 1 : end;
 	}
 	return 0;
 nomem:
@@ -1001,13 +1021,14 @@ nomem:
 
 int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MAX], size_t *np)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	char(*v)[TGTC_NAME_MAX] = NULL;
 	size_t n = 0, cap = 0;
 	bool in = false;
 
-	while (p < end) {
-		const char *e = line_end(p, end), *q = skip_ws(p, e), *ue = q;
+	while (next_line(&it, &p, &e)) {
+		const char *q = skip_ws(p, e), *ue = q;
 
 		if (q == p) {
 			in = starts(q, e, "Account list:");
@@ -1015,14 +1036,11 @@ int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MA
 			while (ue < e && *ue != ' ' && *ue != '\r')
 				ue++;
 			if (ue > q && (size_t)(ue - q) < TGTC_NAME_MAX) {
-				if (grow((void **)&v, &cap, n, sizeof(*v)) < 0) {
-					free(v);
+				if (grow_or_drop((void **)&v, &cap, n, sizeof(*v)) < 0)
 					return -ENOMEM;
-				}
 				copy_field(v[n++], TGTC_NAME_MAX, q, ue);
 			}
 		}
-		p = e < end ? e + 1 : end;
 	}
 	*users = v;
 	*np = n;
@@ -1031,12 +1049,13 @@ int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MA
 
 int tgtc_parse_isns(const char *out, size_t len, struct tgtc_isns *isns)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	bool in = false;
 
 	memset(isns, 0, sizeof(*isns));
-	while (p < end) {
-		const char *e = line_end(p, end), *q = skip_ws(p, e);
+	while (next_line(&it, &p, &e)) {
+		const char *q = skip_ws(p, e);
 
 		if (q == p) {
 			in = starts(q, e, "iSNS:");
@@ -1051,19 +1070,19 @@ int tgtc_parse_isns(const char *out, size_t len, struct tgtc_isns *isns)
 
 			isns->port = port <= 65535 ? (uint16_t)port : 0;
 		}
-		p = e < end ? e + 1 : end;
 	}
 	return 0;
 }
 
 int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals, size_t *np)
 {
-	const char *p = out, *end = out + len;
+	struct lines it = {out, out + len};
+	const char *p, *e;
 	struct tgtc_portal *v = NULL;
 	size_t n = 0, cap = 0;
 
-	while (p < end) {
-		const char *e = line_end(p, end), *q = skip_ws(p, e);
+	while (next_line(&it, &p, &e)) {
+		const char *q = skip_ws(p, e);
 
 		if (starts(q, e, "Portal: ")) {
 			const char *a = q + 8, *ae, *comma;
@@ -1090,10 +1109,8 @@ int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals
 				}
 				if (port >= 1 && port <= 65535 && ae > a && (size_t)(ae - a) < sizeof(v->host) &&
 				    tpgt <= UINT32_MAX) {
-					if (grow((void **)&v, &cap, n, sizeof(*v)) < 0) {
-						free(v);
+					if (grow_or_drop((void **)&v, &cap, n, sizeof(*v)) < 0)
 						return -ENOMEM;
-					}
 					memcpy(v[n].host, a, (size_t)(ae - a));
 					v[n].host[ae - a] = '\0';
 					v[n].port = (uint16_t)port;
@@ -1102,7 +1119,6 @@ int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals
 				}
 			}
 		}
-		p = e < end ? e + 1 : end;
 	}
 	*portals = v;
 	*np = n;
