@@ -87,6 +87,38 @@ walk_floor_start() {
 	FLOOR_PID=$SA_LASTPID
 	sa_wait_for 20 walk_floor_up "$SA_SNMP_PORT" "$2" "$3" || sa_fail "the AgentX floor subagent did not register"
 }
+# walk_floor_ax ROWS COLS N: with the AgentX snmpd up and sanagentd stopped, the AgentX floor's rates of N walks
+# in each of WALK_MODES into R[MODE.fl] (CPU per varbind: snmpd, then the floor subagent).
+walk_floor_ax() {
+	local m
+	walk_floor_start "$SA_TMP/agentx.sock" "$1" "$2"
+	for m in $WALK_MODES; do
+		R[$m.fl]=$(rate "$SA_SNMP_PORT" "$FLOOR_ROOT" "$3" "$m" "$SA_SNMPD_PID" "$FLOOR_PID") ||
+			sa_fail "AgentX floor $m walk"
+	done
+	sa_stop_pid "$FLOOR_PID"
+}
+# walk_floor_dl ROWS COLS N: the same through the dlmod snmpd (started by walk_dl_start with WALK_FLOOR_ROWS=ROWS
+# and WALK_FLOOR_COLS=COLS in its environment), into R[MODE.df].
+walk_floor_dl() {
+	local m
+	walk_floor_up "$DL_PORT" "$1" "$2" || sa_fail "dlmod: the floor is not served"
+	for m in $WALK_MODES; do
+		R[$m.df]=$(rate "$DL_PORT" "$FLOOR_ROOT" "$3" "$m" "$DL_PID") || sa_fail "dlmod floor $m walk"
+	done
+}
+# walk_floor_rows WIDTH MODE ROWS COLS: the floor's two rows of the table (AgentX against the AgentX anchor, dlmod
+# against the dlmod one).
+walk_floor_rows() {
+	walk_row "$1" agentx "$2" "floor (net-snmp subagent, $4 x $3)" "$2.fl" "$2.an"
+	walk_row "$1" dlmod "$2" "floor (net-snmp handler, $4 x $3)" "$2.df" "$2.da"
+}
+# walk_floor_line MODE AX_RATE DL_RATE: the floor's rates and CPU, and sanagent's rates against them.
+walk_floor_line() {
+	echo "$1 walk: floor: AgentX $(f "$1.fl" 2) vb/s (CPU per varbind snmpd $(f "$1.fl" 4) us + subagent" \
+		"$(f "$1.fl" 5) us), dlmod $(f "$1.df" 2) vb/s (snmpd $(f "$1.df" 4) us); sanagent / floor: AgentX" \
+		"$(ratio "$2" "$(f "$1.fl" 2)"), dlmod $(ratio "$3" "$(f "$1.df" 2)")"
+}
 # walk_floor_up PORT ROWS COLS: the snmpd at PORT serves the floor's last instance.
 walk_floor_up() {
 	[ "$(snmpget -v2c -c "$SA_RO_COMMUNITY" -t 1 -r 0 -Oqv "127.0.0.1:$1" "$FLOOR_ROOT.1.$3.$2" 2>/dev/null)" = "$2" ]
@@ -121,8 +153,9 @@ walk_goals() {
 		"dlmod >= 250000 vb/s: $([ "$3" -ge 250000 ] && echo met || echo MISSED) ($3)"
 }
 # walk_sizes_report WIDTH WHAT UNIT AT: the table and the per-mode lines of a benchmark that walks WHAT (its rows
-# counted in UNIT) at WALK_SMALL and WALK_BIG, from R[MODE.axsmall], .axbig, .dlsmall, .dlbig and the anchors
-# R[MODE.an] (AgentX snmpd) and R[MODE.da] (dlmod snmpd); AT follows the big size in the per-mode lines.
+# counted in UNIT) at WALK_SMALL and WALK_BIG, from R[MODE.axsmall], .axbig, .dlsmall, .dlbig, the anchors
+# R[MODE.an] (AgentX snmpd) and R[MODE.da] (dlmod snmpd), and the floor R[MODE.fl] and .df (WALK_FLOOR_ROWS x
+# WALK_FLOOR_COLS); AT follows the big size in the per-mode lines.
 walk_sizes_report() {
 	local w=$1 what=$2 unit=$3 at=$4 m ax dl
 	for m in $WALK_MODES; do
@@ -132,12 +165,14 @@ walk_sizes_report() {
 		walk_row "$w" dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
 		walk_row "$w" dlmod "$m" "$what, $WALK_SMALL $unit" "$m.dlsmall" "$m.da"
 		walk_row "$w" dlmod "$m" "$what, $WALK_BIG $unit" "$m.dlbig" "$m.da"
+		walk_floor_rows "$w" "$m" "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS"
 	done
 	for m in $WALK_MODES; do
 		ax=$(f "$m.axbig" 2) dl=$(f "$m.dlbig" 2)
 		echo "$m walk: flat cost per row (rate at $WALK_BIG$at / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axsmall" 2)")," \
 			"dlmod $(ratio "$dl" "$(f "$m.dlsmall" 2)"); CPU per varbind at $WALK_BIG$at: AgentX snmpd $(f "$m.axbig" 4) us +" \
 			"sanagentd $(f "$m.axbig" 5) us, dlmod snmpd $(f "$m.dlbig" 4) us"
+		walk_floor_line "$m" "$ax" "$dl"
 		walk_goals "$m" "$ax" "$dl"
 	done
 }
