@@ -76,9 +76,10 @@ walk_floor_build() {
 	local libs
 	libs=$(net-snmp-config --agent-libs) || sa_fail "no net-snmp-config (libsnmp-dev)"
 	# shellcheck disable=SC2086 # the flags are words
-	cc -std=gnu11 -O2 -o "$SA_TMP/walk_floor" "$SA_SRCDIR/bench/walk_floor.c" $libs &&
-		cc -std=gnu11 -O2 -fPIC -shared -DWALK_FLOOR_DLMOD -o "$SA_TMP/walk_floor.so" \
-			"$SA_SRCDIR/bench/walk_floor.c" || sa_fail "cannot build bench/walk_floor.c"
+	cc -std=gnu11 -O2 -o "$SA_TMP/walk_floor" "$SA_SRCDIR/bench/walk_floor.c" $libs ||
+		sa_fail "cannot build bench/walk_floor.c"
+	cc -std=gnu11 -O2 -fPIC -shared -DWALK_FLOOR_DLMOD -o "$SA_TMP/walk_floor.so" "$SA_SRCDIR/bench/walk_floor.c" ||
+		sa_fail "cannot build bench/walk_floor.c as a dlmod"
 }
 # walk_floor_start SOCKET ROWS COLS: starts the AgentX floor as a subagent of the master at SOCKET and waits until
 # the master at $SA_SNMP_PORT serves its last instance; sets FLOOR_PID.
