@@ -13,7 +13,8 @@
 #   anchor   hrSWRunTable, a table snmpd serves itself, walked the same way by the same snmpd.
 #   floor    bench/walk_floor.c: a table of iscsiSessionStatsTable's shape (5 columns x sessions) computed from the
 #            OID by net-snmp's own agent library, as an AgentX subagent of the same master and as a dlmod in the
-#            same snmpd: what each mode costs with no data behind it.  sanagent's rate is printed against it.
+#            same snmpd: what each mode costs with no data behind it.  sanagent's rate is printed against it.  The
+#            two are walked in alternation, one walk each in turn, so that a change of load falls on both alike.
 # Goals (as the other tables, bench/cluster_walk.sh): >= 30,000 varbinds/s AgentX, >= 250,000/s dlmod.  Printed,
 # never a threshold.  Knobs: ISCSI_TARGETS (100), ISCSI_PER_TARGET (100), WALK_MAXREP (25), WALK_N (3 walks of the
 # module per figure, 20 of the anchor), WALK_MODES ("subtree table").
@@ -82,24 +83,26 @@ sa_start_snmpd
 sa_agent_conf "$STORAGE"
 PATH="$SA_TMP/fakebin:$PATH" sa_start_agent
 sa_wait_for 120 sessions_served "$SA_SNMP_PORT" || sa_fail "AgentX: iscsiInstSessionNumber.2 is not $NSESS"
+# The floor: net-snmp's own subagent library beside sanagentd under the same master, a table of
+# iscsiSessionStatsTable's shape (5 columns x NSESS rows) computed from the OID; walked in alternation with the module.
+walk_floor_start "$SA_TMP/agentx.sock" "$NSESS" 5
 for m in $WALK_MODES; do
-	R[$m.ax]=$(rate "$SA_SNMP_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
-		sa_fail "AgentX $m walk"
+	walk_alt "$WALK_N" "$m" "$SA_SNMP_PORT" "$m.ax" "$(root_of "$m")" "$SA_SNMPD_PID $SA_AGENT_PID" \
+		"$m.fl" "$FLOOR_ROOT" "$SA_SNMPD_PID $FLOOR_PID" || sa_fail "AgentX $m walks"
 	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (AgentX snmpd)"
 done
+sa_stop_pid "$FLOOR_PID"
 sa_stop_pid "$SA_AGENT_PID"
-# The floor: net-snmp's own subagent library through the same master, a table of iscsiSessionStatsTable's shape
-# (5 columns x NSESS rows) computed from the OID.
-walk_floor_ax "$NSESS" 5 "$WALK_N"
 
 # ---- dlmod -----------------------------------------------------------------------------------------------------
 walk_dl_snmpd_conf
 walk_dl_agent_conf "$STORAGE"
 PATH="$SA_TMP/fakebin:$PATH" WALK_FLOOR_ROWS=$NSESS WALK_FLOOR_COLS=5 walk_dl_start snmpd-dlmod.log
 sa_wait_for 120 sessions_served "$DL_PORT" || sa_fail "dlmod: iscsiInstSessionNumber.2 is not $NSESS"
-walk_floor_dl "$NSESS" 5 "$WALK_N"
+walk_floor_up "$DL_PORT" "$NSESS" 5 || sa_fail "dlmod: the floor is not served"
 for m in $WALK_MODES; do
-	R[$m.dl]=$(rate "$DL_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod $m walk"
+	walk_alt "$WALK_N" "$m" "$DL_PORT" "$m.dl" "$(root_of "$m")" "$DL_PID" "$m.df" "$FLOOR_ROOT" "$DL_PID" ||
+		sa_fail "dlmod $m walks"
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
 sa_stop_pid "$DL_PID"

@@ -88,6 +88,28 @@ walk_floor_start() {
 	FLOOR_PID=$SA_LASTPID
 	sa_wait_for 20 walk_floor_up "$SA_SNMP_PORT" "$2" "$3" || sa_fail "the AgentX floor subagent did not register"
 }
+# walk_alt N MODE PORT KEY_A ROOT_A "PIDS_A" KEY_B ROOT_B "PIDS_B": N walks of each of two subtrees through the same
+# snmpd, one of each in turn, into R[KEY_A] and R[KEY_B] as rate prints them (seconds summed, CPU per varbind
+# averaged): a change of load during the run falls on both alike, so their ratio holds.
+walk_alt() {
+	local n=$1 mode=$2 port=$3 i line
+	local -a la=() lb=()
+	for ((i = 0; i < n; i++)); do
+		# shellcheck disable=SC2086 # the PIDs are words
+		line=$(rate "$port" "$5" 1 "$mode" $6) || return 1
+		la+=("$line")
+		# shellcheck disable=SC2086
+		line=$(rate "$port" "$8" 1 "$mode" $9) || return 1
+		lb+=("$line")
+	done
+	R[$4]=$(walk_sum "${la[@]}")
+	R[$7]=$(walk_sum "${lb[@]}")
+}
+# walk_sum LINE...: rate's lines of single walks of one subtree as one line for all of them.
+walk_sum() {
+	printf '%s\n' "$@" | awk '{ per = $1; s += $3; for (i = 4; i <= NF; i++) c[i] += $i; nf = NF }
+		END { printf "%d %.0f %.6f", per, NR * per / s, s; for (i = 4; i <= nf; i++) printf " %.2f", c[i] / NR; print "" }'
+}
 # walk_floor_ax ROWS COLS N: with the AgentX snmpd up and sanagentd stopped, the AgentX floor's rates of N walks
 # in each of WALK_MODES into R[MODE.fl] (CPU per varbind: snmpd, then the floor subagent).
 walk_floor_ax() {
