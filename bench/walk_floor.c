@@ -52,17 +52,16 @@ static void set_value(netsnmp_variable_list *vb, long col, long row)
 }
 
 static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg, netsnmp_agent_request_info *ri,
-		   netsnmp_request_info *req)
+                   netsnmp_request_info *req)
 {
 	(void)h, (void)reg;
 	for (; req; req = req->next) {
 		netsnmp_variable_list *vb = req->requestvb;
 		long col, row;
 		if (ri->mode == MODE_GET) {
-			if (vb->name_length == ROOT_LEN + 2 &&
-			    !snmp_oid_compare(vb->name, ROOT_LEN, root, ROOT_LEN) && vb->name[ROOT_LEN] >= 1 &&
-			    (long)vb->name[ROOT_LEN] <= cols && vb->name[ROOT_LEN + 1] >= 1 &&
-			    (long)vb->name[ROOT_LEN + 1] <= rows)
+			if (vb->name_length == ROOT_LEN + 2 && !snmp_oid_compare(vb->name, ROOT_LEN, root, ROOT_LEN) &&
+			    vb->name[ROOT_LEN] >= 1 && (long)vb->name[ROOT_LEN] <= cols &&
+			    vb->name[ROOT_LEN + 1] >= 1 && (long)vb->name[ROOT_LEN + 1] <= rows)
 				snmp_set_var_typed_integer(vb, ASN_INTEGER, (long)vb->name[ROOT_LEN + 1]);
 			else
 				netsnmp_set_request_error(ri, req, SNMP_NOSUCHINSTANCE);
@@ -80,7 +79,7 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg, ne
 static int floor_register(void)
 {
 	netsnmp_handler_registration *reg =
-		netsnmp_create_handler_registration("walkFloor", handler, root, ROOT_LEN, HANDLER_CAN_RONLY);
+	    netsnmp_create_handler_registration("walkFloor", handler, root, ROOT_LEN, HANDLER_CAN_RONLY);
 	return reg && netsnmp_register_handler(reg) == MIB_REGISTERED_OK ? 0 : -1;
 }
 
@@ -97,7 +96,11 @@ void init_walk_floor(void)
 #else
 static volatile sig_atomic_t stop;
 
-static void on_term(int sig) { (void)sig; stop = 1; }
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 int main(int argc, char **argv)
 {

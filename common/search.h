@@ -55,6 +55,23 @@ static inline size_t cm_lower_bound(const void *base, size_t n, size_t size, int
 	return cm_lower_bound_cmp(base, n, size, &k, cm_int_key_cmp);
 }
 
+/*
+ * cm_lower_bound with a position hint, the last answer, kept by the caller (any value is safe: it is checked
+ * before it is used).  A walk asks for the row it was just given, or the one after it (GETNEXT, then GET of the
+ * same row): the hint and its successor are tried first, so a walk costs O(1) per varbind.  At 100,000 rows every
+ * step of a binary search is a cache miss, which made large walks measurably slower per row.
+ */
+static inline size_t cm_lower_bound_hint(const void *base, size_t n, size_t size, int64_t key,
+                                         int64_t (*key_of)(const void *elem), size_t *hint)
+{
+#define CM_KEY_AT(i) key_of((const char *)base + (i)*size)
+	for (size_t h = *hint; h <= *hint + 1 && h <= n; h++)
+		if ((h == n || CM_KEY_AT(h) >= key) && (h == 0 || CM_KEY_AT(h - 1) < key))
+			return *hint = h;
+#undef CM_KEY_AT
+	return *hint = cm_lower_bound(base, n, size, key, key_of);
+}
+
 /* Over the same sorted array: the element whose key is key, and the first whose key is above after (a table's
  * GET and GETNEXT); NULL when there is none. */
 static inline const void *cm_find_key(const void *base, size_t n, size_t size, int64_t key,

@@ -32,28 +32,15 @@ void redir_emit(int type, uint32_t a, uint32_t b, uint32_t c)
 	bus_publish(BUS_REDIRECT, &ev);
 }
 
-static uint32_t vec_key(const struct redir_vec *t, size_t pos)
-{
-	return *(const uint32_t *)(const void *)((const char *)t->v + pos * t->size);
-}
-
 static int64_t row_index_of(const void *row)
 {
 	return *(const uint32_t *)row;
 }
 
-/* Lower bound on the index, which every row type carries first.  A walk
- * asks for the row it was just given, or the one after it (GETNEXT, then
- * GET of the same row): the last answer and its successor are tried first,
- * so a walk costs O(1) per varbind.  At 100,000 resources every step of a
- * binary search is a cache miss, which made large walks measurably slower
- * per row. */
+/* Lower bound on the index, which every row type carries first, from the last answer (cm_lower_bound_hint). */
 size_t redir_vec_pos(struct redir_vec *t, uint32_t idx)
 {
-	for (size_t h = t->hint; h <= t->hint + 1; h++)
-		if (h <= t->n && (h == t->n || vec_key(t, h) >= idx) && (h == 0 || vec_key(t, h - 1) < idx))
-			return t->hint = h;
-	return t->hint = cm_lower_bound(t->v, t->n, t->size, idx, row_index_of);
+	return cm_lower_bound_hint(t->v, t->n, t->size, idx, row_index_of, &t->hint);
 }
 
 static void *vec_at(const struct redir_vec *t, size_t pos)

@@ -82,9 +82,13 @@ static int64_t portal_key(const void *e)
 	return (*(const struct portal *const *)e)->pub.index;
 }
 
+/* Walks ask for neighbouring rows: the last answers are where the next lookups start (cm_lower_bound_hint).  Only
+ * hints, checked before use, so a rebuilt array needs no reset. */
+static size_t target_hint, session_hint;
+
 static size_t target_pos(uint32_t tid)
 {
-	return cm_lower_bound(targets, ntargets, sizeof(*targets), tid, target_key);
+	return cm_lower_bound_hint(targets, ntargets, sizeof(*targets), tid, target_key, &target_hint);
 }
 
 const struct stor_target *stor_target_find(uint32_t tid)
@@ -122,7 +126,7 @@ const struct stor_lun *stor_lun_next(const struct stor_target *t, int64_t after)
 
 static size_t session_pos(const struct stor_target *t, int64_t key)
 {
-	return cm_lower_bound(t->sessions, t->nsessions, sizeof(*t->sessions), key, session_key);
+	return cm_lower_bound_hint(t->sessions, t->nsessions, sizeof(*t->sessions), key, session_key, &session_hint);
 }
 
 const struct stor_session *stor_session_find(const struct stor_target *t, uint32_t sid)

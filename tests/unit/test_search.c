@@ -136,6 +136,27 @@ START_TEST(find_and_next)
 }
 END_TEST
 
+/* The hinted search answers what the plain one does whatever the hint, stale ones (past n, from an older array)
+ * included, and leaves the answer as the next hint; a walk's next lookup then finds it at the hint. */
+START_TEST(hint_matches_plain)
+{
+	uint32_t v[20];
+
+	for (size_t n = 0; n <= LEN(v); n++) {
+		for (size_t i = 0; i < n; i++)
+			v[i] = (uint32_t)(i * 3 + (i > 7)); /* gaps of 3, one of 4 */
+		for (int64_t k = 0; k <= (int64_t)n * 3 + 2; k++)
+			for (size_t h = 0; h <= n + 3; h++) {
+				size_t hint = h, want = cm_lower_bound(v, n, sizeof(*v), k, u32_key);
+
+				ck_assert_uint_eq(cm_lower_bound_hint(v, n, sizeof(*v), k, u32_key, &hint), want);
+				ck_assert_uint_eq(hint, want);
+			}
+	}
+	ck_assert_uint_eq(cm_lower_bound_hint(NULL, 0, sizeof(uint32_t), 3, u32_key, &(size_t){SIZE_MAX}), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("search");
@@ -150,6 +171,7 @@ int main(void)
 	tcase_add_test(tc, cmp_strings_and_composite_keys);
 	tcase_add_test(tc, int_key_edges);
 	tcase_add_test(tc, find_and_next);
+	tcase_add_test(tc, hint_matches_plain);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
