@@ -6,6 +6,7 @@
 . "$(dirname "$0")/mon_lab.bash"
 sa_init check-sanagent
 sa_need icinga2 icinga2
+sa_need libiscsi-bin iscsi-perf
 CK=$SA_BUILDDIR/tools/check_sanagent/check_sanagent
 sa_built "$CK" check_sanagent
 MP=/usr/lib/nagios/plugins
@@ -130,12 +131,12 @@ wait "$LOAD_PID" 2>/dev/null
 # s2 with 512-byte reads one at a time.  The redirector measures each server's load as the bytes/s its tgtd moved
 # for its resources.
 SRVE=$SA_OID.3.3.1.4.1
-perf() { timeout 300 iscsi-perf -i "$SA_IQN_PREFIX:perf$1" -m "$2" -b "$3" "iscsi://127.0.0.1:$RPORT/$SA_IQN_PREFIX:disk$1/1" >"$SA_TMP/perf$1.out" 2>&1; }
-perf 1 16 256 &
-PERF1=$!
-perf 2 1 1 &
-PERF2=$!
-SA_PIDS+=("$PERF1" "$PERF2")
+# iscsi-perf itself in the background (not in a subshell), so that stopping its pid stops it.
+perf() { sa_bg iscsi-perf -i "$SA_IQN_PREFIX:perf$1" -m "$2" -b "$3" "iscsi://127.0.0.1:$RPORT/$SA_IQN_PREFIX:disk$1/1" >"$SA_TMP/perf$1.out" 2>&1; }
+perf 1 16 256
+PERF1=$SA_LASTPID
+perf 2 1 1
+PERF2=$SA_LASTPID
 # loads_apart: both servers carry I/O, s1 at least twice s2's load (read in one PDU).
 loads_apart() {
 	read -r L1 L2 <<<"$(sa_get1 "$SRVE.9.1" "$SRVE.9.2")"
@@ -172,8 +173,8 @@ ratio_ck 2 -R lo
 has "load ratio $R (max $L1, min $L2)"
 ratio_ck 0 -r hi
 has "2 servers up, load ratio $R"
-kill "$PERF1" "$PERF2" 2>/dev/null
-wait "$PERF1" "$PERF2" 2>/dev/null
+sa_stop_pid "$PERF1"
+sa_stop_pid "$PERF2"
 sa_log "redirector: load ratio $R of s1 $L1 / s2 $L2: -r/-R below it WARNING/CRITICAL, above it OK"
 
 # ---- a failed path: the team degraded is WARNING, its server down too -------------------------------------------
