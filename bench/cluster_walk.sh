@@ -29,6 +29,8 @@ RES_TABLE=$SA_OID.3.5.1.3
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
 walk_init bench-cluster-walk
+walk_floor_build
+WALK_FLOOR_ROWS=$WALK_SMALL WALK_FLOOR_COLS=13 # the floor: the CRT's 13 readable columns, the small size's rows
 SW=$SA_BUILDDIR/tests/integration/state_writer
 [ -x "$SW" ] || sa_skip "no $SW: make check builds it (make -C build tests/integration/state_writer)"
 
@@ -86,6 +88,7 @@ for size in small big; do
 	done
 	sa_stop_pid "$SA_AGENT_PID"
 done
+walk_floor_ax "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS" "$WALK_N"
 
 # --- dlmod ---
 walk_dl_snmpd_conf
@@ -93,12 +96,13 @@ for size in small big; do
 	n=$WALK_SMALL walks=$WALK_N
 	[ $size = big ] && n=$WALK_BIG walks=2
 	dl_conf "$n"
-	walk_dl_start "snmpd-dlmod-$size.log"
+	WALK_FLOOR_ROWS=$WALK_FLOOR_ROWS WALK_FLOOR_COLS=$WALK_FLOOR_COLS walk_dl_start "snmpd-dlmod-$size.log"
 	sa_wait_for 120 rows_served "$DL_PORT" "$n" || sa_fail "dlmod: device $n not served"
 	for m in $WALK_MODES; do
 		R[$m.dl$size]=$(rate "$DL_PORT" "$RES_TABLE" "$walks" "$m" "$DL_PID") || sa_fail "dlmod $m walk ($n devices)"
 		[ $size = big ] && { R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk (dlmod)"; }
 	done
+	[ $size = small ] || walk_floor_dl "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS" "$WALK_N"
 	sa_stop_pid "$DL_PID"
 done
 

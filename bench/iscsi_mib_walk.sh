@@ -13,7 +13,8 @@
 #   anchor   hrSWRunTable, a table snmpd serves itself, walked the same way by the same snmpd.
 #   floor    bench/walk_floor.c: a table of iscsiSessionStatsTable's shape (5 columns x sessions) computed from the
 #            OID by net-snmp's own agent library, as an AgentX subagent of the same master and as a dlmod in the
-#            same snmpd: what each mode costs with no data behind it.  sanagent's rate is printed against it.
+#            same snmpd: what each mode costs with no data behind it.  sanagent's rate is printed against it.  The
+#            two are walked in alternation, one walk each in turn, so that a change of load falls on both alike.
 # Goals (as the other tables, bench/cluster_walk.sh): >= 30,000 varbinds/s AgentX, >= 250,000/s dlmod.  Printed,
 # never a threshold.  Knobs: ISCSI_TARGETS (100), ISCSI_PER_TARGET (100), WALK_MAXREP (25), WALK_N (3 walks of the
 # module per figure, 20 of the anchor), WALK_MODES ("subtree table").
@@ -82,20 +83,16 @@ sa_start_snmpd
 sa_agent_conf "$STORAGE"
 PATH="$SA_TMP/fakebin:$PATH" sa_start_agent
 sa_wait_for 120 sessions_served "$SA_SNMP_PORT" || sa_fail "AgentX: iscsiInstSessionNumber.2 is not $NSESS"
-for m in $WALK_MODES; do
-	R[$m.ax]=$(rate "$SA_SNMP_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$SA_SNMPD_PID" "$SA_AGENT_PID") ||
-		sa_fail "AgentX $m walk"
-	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (AgentX snmpd)"
-done
-sa_stop_pid "$SA_AGENT_PID"
-# The floor: net-snmp's own subagent library through the same master, a table of iscsiSessionStatsTable's shape
-# (5 columns x NSESS rows) computed from the OID.
+# The floor: net-snmp's own subagent library beside sanagentd under the same master, a table of
+# iscsiSessionStatsTable's shape (5 columns x NSESS rows) computed from the OID; walked in alternation with the module.
 walk_floor_start "$SA_TMP/agentx.sock" "$NSESS" 5
 for m in $WALK_MODES; do
-	R[$m.fl]=$(rate "$SA_SNMP_PORT" "$FLOOR_ROOT" "$WALK_N" "$m" "$SA_SNMPD_PID" "$FLOOR_PID") ||
-		sa_fail "AgentX floor $m walk"
+	walk_alt "$WALK_N" "$m" "$SA_SNMP_PORT" "$m.ax" "$(root_of "$m")" "$SA_SNMPD_PID $SA_AGENT_PID" \
+		"$m.fl" "$FLOOR_ROOT" "$SA_SNMPD_PID $FLOOR_PID" || sa_fail "AgentX $m walks"
+	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (AgentX snmpd)"
 done
 sa_stop_pid "$FLOOR_PID"
+sa_stop_pid "$SA_AGENT_PID"
 
 # ---- dlmod -----------------------------------------------------------------------------------------------------
 walk_dl_snmpd_conf
@@ -104,8 +101,8 @@ PATH="$SA_TMP/fakebin:$PATH" WALK_FLOOR_ROWS=$NSESS WALK_FLOOR_COLS=5 walk_dl_st
 sa_wait_for 120 sessions_served "$DL_PORT" || sa_fail "dlmod: iscsiInstSessionNumber.2 is not $NSESS"
 walk_floor_up "$DL_PORT" "$NSESS" 5 || sa_fail "dlmod: the floor is not served"
 for m in $WALK_MODES; do
-	R[$m.dl]=$(rate "$DL_PORT" "$(root_of "$m")" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod $m walk"
-	R[$m.df]=$(rate "$DL_PORT" "$FLOOR_ROOT" "$WALK_N" "$m" "$DL_PID") || sa_fail "dlmod floor $m walk"
+	walk_alt "$WALK_N" "$m" "$DL_PORT" "$m.dl" "$(root_of "$m")" "$DL_PID" "$m.df" "$FLOOR_ROOT" "$DL_PID" ||
+		sa_fail "dlmod $m walks"
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" 20 "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
 sa_stop_pid "$DL_PID"
@@ -120,17 +117,14 @@ for m in $WALK_MODES; do
 	[ "$m" = table ] && what="iscsiSessionStatsTable"
 	row agentx "$m" "hrSWRunTable (anchor, AgentX snmpd)" "$m.an" "$m.an"
 	row agentx "$m" "$what" "$m.ax" "$m.an"
-	row agentx "$m" "floor (net-snmp subagent, 5 x $NSESS)" "$m.fl" "$m.an"
 	row dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
 	row dlmod "$m" "$what" "$m.dl" "$m.da"
-	row dlmod "$m" "floor (net-snmp handler, 5 x $NSESS)" "$m.df" "$m.da"
+	walk_floor_rows 42 "$m" "$NSESS" 5
 done
 for m in $WALK_MODES; do
 	ax=$(f "$m.ax" 2) dl=$(f "$m.dl" 2)
 	echo "$m walk: CPU per varbind: AgentX snmpd $(f "$m.ax" 4) us + sanagentd $(f "$m.ax" 5) us, dlmod snmpd" \
 		"$(f "$m.dl" 4) us"
-	echo "$m walk: floor: AgentX $(f "$m.fl" 2) vb/s (CPU per varbind snmpd $(f "$m.fl" 4) us + subagent" \
-		"$(f "$m.fl" 5) us), dlmod $(f "$m.df" 2) vb/s (snmpd $(f "$m.df" 4) us); ISCSI-MIB / floor: AgentX" \
-		"$(ratio "$ax" "$(f "$m.fl" 2)"), dlmod $(ratio "$dl" "$(f "$m.df" 2)")"
+	walk_floor_line "$m" "$ax" "$dl"
 	walk_goals "$m" "$ax" "$dl"
 done

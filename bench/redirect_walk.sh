@@ -29,6 +29,8 @@ RES_TABLE=$SA_OID.3.3.1.6
 ANCHOR=.1.3.6.1.2.1.25.4.2
 
 walk_init bench-redirect-walk
+walk_floor_build
+WALK_FLOOR_ROWS=$WALK_SMALL WALK_FLOOR_COLS=11 # the floor: the resource table's 11 columns, the small size's rows
 
 sa_start_tgt_servers 3 1
 RPORT=$(sa_free_port tcp)
@@ -69,11 +71,12 @@ for m in $WALK_MODES; do
 	R[$m.an]=$(rate "$SA_SNMP_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk"
 done
 sa_stop_pid "$SA_AGENT_PID"
+walk_floor_ax "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS" "$WALK_N"
 
 # --- dlmod ---
 walk_dl_snmpd_conf
 dl_conf "$WALK_SMALL"
-walk_dl_start snmpd-dlmod.log
+WALK_FLOOR_ROWS=$WALK_FLOOR_ROWS WALK_FLOOR_COLS=$WALK_FLOOR_COLS walk_dl_start snmpd-dlmod.log
 sa_wait_for 30 rows_served "$DL_PORT" "$WALK_SMALL" || sa_fail "dlmod: row $WALK_SMALL not served"
 for m in $WALK_MODES; do
 	R[$m.dlsmall]=$(rate "$DL_PORT" "$RES_TABLE" "$WALK_N" "$m") || sa_fail "dlmod $m walk ($WALK_SMALL)"
@@ -85,6 +88,7 @@ for m in $WALK_MODES; do
 	R[$m.dlbig]=$(rate "$DL_PORT" "$RES_TABLE" 3 "$m" "$DL_PID") || sa_fail "dlmod $m walk ($WALK_BIG)"
 	R[$m.da]=$(rate "$DL_PORT" "$ANCHOR" "$WALK_N" "$m") || sa_fail "anchor $m walk (dlmod snmpd)"
 done
+walk_floor_dl "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS" "$WALK_N"
 
 echo "resource table walk: GETBULK max-repetitions $WALK_MAXREP, one client process (walkloop), loopback, $(nproc) CPUs,"
 echo "  net-snmp $(walk_netsnmp); walks per figure: anchor and ${WALK_SMALL} rows $WALK_N, ${WALK_BIG} rows 1 (AgentX) / 3 (dlmod)"

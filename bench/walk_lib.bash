@@ -76,9 +76,10 @@ walk_floor_build() {
 	local libs
 	libs=$(net-snmp-config --agent-libs) || sa_fail "no net-snmp-config (libsnmp-dev)"
 	# shellcheck disable=SC2086 # the flags are words
-	cc -std=gnu11 -O2 -o "$SA_TMP/walk_floor" "$SA_SRCDIR/bench/walk_floor.c" $libs &&
-		cc -std=gnu11 -O2 -fPIC -shared -DWALK_FLOOR_DLMOD -o "$SA_TMP/walk_floor.so" \
-			"$SA_SRCDIR/bench/walk_floor.c" || sa_fail "cannot build bench/walk_floor.c"
+	cc -std=gnu11 -O2 -o "$SA_TMP/walk_floor" "$SA_SRCDIR/bench/walk_floor.c" $libs ||
+		sa_fail "cannot build bench/walk_floor.c"
+	cc -std=gnu11 -O2 -fPIC -shared -DWALK_FLOOR_DLMOD -o "$SA_TMP/walk_floor.so" "$SA_SRCDIR/bench/walk_floor.c" ||
+		sa_fail "cannot build bench/walk_floor.c as a dlmod"
 }
 # walk_floor_start SOCKET ROWS COLS: starts the AgentX floor as a subagent of the master at SOCKET and waits until
 # the master at $SA_SNMP_PORT serves its last instance; sets FLOOR_PID.
@@ -86,6 +87,60 @@ walk_floor_start() {
 	sa_bg "$SA_TMP/walk_floor" "$1" "$2" "$3"
 	FLOOR_PID=$SA_LASTPID
 	sa_wait_for 20 walk_floor_up "$SA_SNMP_PORT" "$2" "$3" || sa_fail "the AgentX floor subagent did not register"
+}
+# walk_alt N MODE PORT KEY_A ROOT_A "PIDS_A" KEY_B ROOT_B "PIDS_B": N walks of each of two subtrees through the same
+# snmpd, one of each in turn, into R[KEY_A] and R[KEY_B] as rate prints them (seconds summed, CPU per varbind
+# averaged): a change of load during the run falls on both alike, so their ratio holds.
+walk_alt() {
+	local n=$1 mode=$2 port=$3 i line
+	local -a la=() lb=()
+	for ((i = 0; i < n; i++)); do
+		# shellcheck disable=SC2086 # the PIDs are words
+		line=$(rate "$port" "$5" 1 "$mode" $6) || return 1
+		la+=("$line")
+		# shellcheck disable=SC2086
+		line=$(rate "$port" "$8" 1 "$mode" $9) || return 1
+		lb+=("$line")
+	done
+	R[$4]=$(walk_sum "${la[@]}")
+	R[$7]=$(walk_sum "${lb[@]}")
+}
+# walk_sum LINE...: rate's lines of single walks of one subtree as one line for all of them.
+walk_sum() {
+	printf '%s\n' "$@" | awk '{ per = $1; s += $3; for (i = 4; i <= NF; i++) c[i] += $i; nf = NF }
+		END { printf "%d %.0f %.6f", per, NR * per / s, s; for (i = 4; i <= nf; i++) printf " %.2f", c[i] / NR; print "" }'
+}
+# walk_floor_ax ROWS COLS N: with the AgentX snmpd up and sanagentd stopped, the AgentX floor's rates of N walks
+# in each of WALK_MODES into R[MODE.fl] (CPU per varbind: snmpd, then the floor subagent).
+walk_floor_ax() {
+	local m
+	walk_floor_start "$SA_TMP/agentx.sock" "$1" "$2"
+	for m in $WALK_MODES; do
+		R[$m.fl]=$(rate "$SA_SNMP_PORT" "$FLOOR_ROOT" "$3" "$m" "$SA_SNMPD_PID" "$FLOOR_PID") ||
+			sa_fail "AgentX floor $m walk"
+	done
+	sa_stop_pid "$FLOOR_PID"
+}
+# walk_floor_dl ROWS COLS N: the same through the dlmod snmpd (started by walk_dl_start with WALK_FLOOR_ROWS=ROWS
+# and WALK_FLOOR_COLS=COLS in its environment), into R[MODE.df].
+walk_floor_dl() {
+	local m
+	walk_floor_up "$DL_PORT" "$1" "$2" || sa_fail "dlmod: the floor is not served"
+	for m in $WALK_MODES; do
+		R[$m.df]=$(rate "$DL_PORT" "$FLOOR_ROOT" "$3" "$m" "$DL_PID") || sa_fail "dlmod floor $m walk"
+	done
+}
+# walk_floor_rows WIDTH MODE ROWS COLS: the floor's two rows of the table (AgentX against the AgentX anchor, dlmod
+# against the dlmod one).
+walk_floor_rows() {
+	walk_row "$1" agentx "$2" "floor (net-snmp subagent, $4 x $3)" "$2.fl" "$2.an"
+	walk_row "$1" dlmod "$2" "floor (net-snmp handler, $4 x $3)" "$2.df" "$2.da"
+}
+# walk_floor_line MODE AX_RATE DL_RATE: the floor's rates and CPU, and sanagent's rates against them.
+walk_floor_line() {
+	echo "$1 walk: floor: AgentX $(f "$1.fl" 2) vb/s (CPU per varbind snmpd $(f "$1.fl" 4) us + subagent" \
+		"$(f "$1.fl" 5) us), dlmod $(f "$1.df" 2) vb/s (snmpd $(f "$1.df" 4) us); sanagent / floor: AgentX" \
+		"$(ratio "$2" "$(f "$1.fl" 2)"), dlmod $(ratio "$3" "$(f "$1.df" 2)")"
 }
 # walk_floor_up PORT ROWS COLS: the snmpd at PORT serves the floor's last instance.
 walk_floor_up() {
@@ -121,8 +176,9 @@ walk_goals() {
 		"dlmod >= 250000 vb/s: $([ "$3" -ge 250000 ] && echo met || echo MISSED) ($3)"
 }
 # walk_sizes_report WIDTH WHAT UNIT AT: the table and the per-mode lines of a benchmark that walks WHAT (its rows
-# counted in UNIT) at WALK_SMALL and WALK_BIG, from R[MODE.axsmall], .axbig, .dlsmall, .dlbig and the anchors
-# R[MODE.an] (AgentX snmpd) and R[MODE.da] (dlmod snmpd); AT follows the big size in the per-mode lines.
+# counted in UNIT) at WALK_SMALL and WALK_BIG, from R[MODE.axsmall], .axbig, .dlsmall, .dlbig, the anchors
+# R[MODE.an] (AgentX snmpd) and R[MODE.da] (dlmod snmpd), and the floor R[MODE.fl] and .df (WALK_FLOOR_ROWS x
+# WALK_FLOOR_COLS); AT follows the big size in the per-mode lines.
 walk_sizes_report() {
 	local w=$1 what=$2 unit=$3 at=$4 m ax dl
 	for m in $WALK_MODES; do
@@ -132,12 +188,14 @@ walk_sizes_report() {
 		walk_row "$w" dlmod "$m" "hrSWRunTable (anchor, dlmod snmpd)" "$m.da" "$m.da"
 		walk_row "$w" dlmod "$m" "$what, $WALK_SMALL $unit" "$m.dlsmall" "$m.da"
 		walk_row "$w" dlmod "$m" "$what, $WALK_BIG $unit" "$m.dlbig" "$m.da"
+		walk_floor_rows "$w" "$m" "$WALK_FLOOR_ROWS" "$WALK_FLOOR_COLS"
 	done
 	for m in $WALK_MODES; do
 		ax=$(f "$m.axbig" 2) dl=$(f "$m.dlbig" 2)
 		echo "$m walk: flat cost per row (rate at $WALK_BIG$at / at $WALK_SMALL): AgentX $(ratio "$ax" "$(f "$m.axsmall" 2)")," \
 			"dlmod $(ratio "$dl" "$(f "$m.dlsmall" 2)"); CPU per varbind at $WALK_BIG$at: AgentX snmpd $(f "$m.axbig" 4) us +" \
 			"sanagentd $(f "$m.axbig" 5) us, dlmod snmpd $(f "$m.dlbig" 4) us"
+		walk_floor_line "$m" "$ax" "$dl"
 		walk_goals "$m" "$ax" "$dl"
 	done
 }

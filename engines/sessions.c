@@ -25,6 +25,10 @@ struct sess {
 	 * window sample intervals. */
 	struct sess_sample *ring;
 	unsigned int cap, head, count;
+	/* The ring still holds the session's first sample; born_errors: the error count the rate starts from then
+	 * (the first sample's, less its errors_at_login). */
+	int young;
+	uint32_t born_errors;
 };
 
 #define SESS_WINDOW_DEFAULT 60
@@ -375,6 +379,7 @@ uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg)
 	s->v.id = ++last_id;
 	copy_info(&s->v.info, in);
 	s->v.can_logout = logout != NULL;
+	s->young = 1;
 	s->logout = logout;
 	s->arg = arg;
 	rows[nrows++] = s;
@@ -429,8 +434,10 @@ int sess_set_counters(uint32_t id, const struct sess_counters *c)
 	/* Counters that go back mean the owner started over (a restarted
 	 * data plane): a delta across that would be nonsense, so the window
 	 * starts again. */
-	if (c->tx_bytes < o->tx_bytes || c->cmds < o->cmds || c->errors < o->errors)
+	if (c->tx_bytes < o->tx_bytes || c->cmds < o->cmds || c->errors < o->errors) {
 		s->count = s->head = 0;
+		s->young = 0;
+	}
 	s->v.c = *c;
 	return 0;
 }
@@ -504,6 +511,8 @@ static int ring_fit(struct sess *s)
 		return -ENOMEM;
 	keep = s->count < want ? s->count : want;
 	skip = s->count - keep;
+	if (skip)
+		s->young = 0;
 	for (unsigned int i = 0; i < keep; i++)
 		nr[i] = s->ring[(s->head + skip + i) % s->cap];
 	free(s->ring);
@@ -572,7 +581,8 @@ static void compute(struct sess *s)
 	first = at(s, 0);
 	last = at(s, s->count - 1);
 	m.tx_rate_avg = clamp32(kib_per_s(last->tx - first->tx, last->t_ms - first->t_ms));
-	m.error_rate = clamp32((double)(last->errors - first->errors) * 3600000.0 / (double)(last->t_ms - first->t_ms));
+	m.error_rate = clamp32((double)(last->errors - (s->young ? s->born_errors : first->errors)) * 3600000.0 /
+	                       (double)(last->t_ms - first->t_ms));
 	if (lat_cmds)
 		m.latency_avg = clamp32(lat_sum / (double)lat_cmds);
 	s->v.m = m;
@@ -592,6 +602,12 @@ void sess_tick(uint64_t now_ms)
 		if (s->count == s->cap) {
 			s->head = (s->head + 1) % s->cap;
 			s->count--;
+			s->young = 0;
+		}
+		if (!s->count && s->young) {
+			uint32_t pre = s->v.c.errors_at_login;
+
+			s->born_errors = s->v.c.errors - (pre < s->v.c.errors ? pre : s->v.c.errors);
 		}
 		smp = &s->ring[(s->head + s->count) % s->cap];
 		smp->t_ms = now_ms;

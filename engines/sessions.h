@@ -36,7 +36,11 @@ struct sess_info {
 struct sess_counters {
 	uint64_t tx_bytes, rx_bytes, cmds;
 	uint32_t digest_errors, timeout_errors;
-	uint32_t errors;                         /* all errors, for the error rate */
+	uint32_t errors; /* all errors, for the error rate */
+	/* Of errors, those that came just before the session began: the failure that ended the same path's
+	 * previous session.  They count in the error rate while the session's first sample is in the window:
+	 * a session that failed is gone, so its failure would otherwise never show in any row's rate. */
+	uint32_t errors_at_login;
 	uint32_t avg_latency_us, max_latency_us; /* of the owner's last report interval */
 };
 

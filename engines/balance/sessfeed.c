@@ -31,6 +31,11 @@ struct feed {
 	int had_session;         /* a session of that pid ended already */
 	/* The path's absolute counters when the session began. */
 	uint64_t base_bytes[2], base_cmds[2], base_errors, base_digest, base_timeout;
+	/* The path's errors (failures and digest errors) when its live session was last synced, and how many came
+	 * after that, before the session now running: the failure that ended the previous one is counted when the
+	 * path leaves service, so only the next session's row can show it. */
+	uint64_t seen_errors;
+	uint32_t carried_errors;
 	int seen; /* mark of the sweep in feed_sync */
 };
 
@@ -181,7 +186,8 @@ static void fill_counters(struct sess_counters *c, const struct bal_path_live *l
 	c->cmds = cm[SP_READ] + cm[SP_WRITE];
 	c->digest_errors = (uint32_t)(l->digest_errors - f->base_digest);
 	c->timeout_errors = (uint32_t)(l->timeout_errors - f->base_timeout);
-	c->errors = (uint32_t)(l->errors - f->base_errors) + c->digest_errors;
+	c->errors = (uint32_t)(l->errors - f->base_errors) + c->digest_errors + f->carried_errors;
+	c->errors_at_login = f->carried_errors;
 	c->avg_latency_us = l->avg_latency_us;
 	c->max_latency_us = l->max_latency_us;
 }
@@ -216,8 +222,14 @@ static void feed_begin(struct feed *f, const struct bal_eng_team *t, unsigned in
 		f->pid = t->pid;
 		f->had_session = 0;
 	}
+	f->carried_errors = 0;
 	if (f->had_session) {
-		/* A new session of the same process: what came before was the old one's. */
+		uint64_t e = l->errors + l->digest_errors;
+
+		/* A new session of the same process: what came before was the old one's, but for the errors since
+		 * it was last seen live, which ended it. */
+		if (e > f->seen_errors)
+			f->carried_errors = (uint32_t)(e - f->seen_errors);
 		memcpy(f->base_bytes, l->bytes, sizeof(f->base_bytes));
 		memcpy(f->base_cmds, l->cmds, sizeof(f->base_cmds));
 		f->base_errors = l->errors;
@@ -238,6 +250,7 @@ static void feed_begin(struct feed *f, const struct bal_eng_team *t, unsigned in
 		return;
 	}
 	sess_set_counters(f->sess, &c);
+	f->seen_errors = l->errors + l->digest_errors;
 }
 
 static int counters_went_back(const struct bal_path_live *l, const struct feed *f)
@@ -274,7 +287,9 @@ static void sync_path(const struct bal_eng_team *t, unsigned int i)
 		memset(f->base_bytes, 0, sizeof(f->base_bytes));
 		memset(f->base_cmds, 0, sizeof(f->base_cmds));
 		f->base_errors = f->base_digest = f->base_timeout = 0;
+		f->carried_errors = 0;
 	}
+	f->seen_errors = l->errors + l->digest_errors;
 	if (l->login_time)
 		f->login_time = l->login_time;
 	fill_info(&si, t, i, f);

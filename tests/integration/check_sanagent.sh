@@ -6,6 +6,7 @@
 . "$(dirname "$0")/mon_lab.bash"
 sa_init check-sanagent
 sa_need icinga2 icinga2
+sa_need libiscsi-bin iscsi-perf
 CK=$SA_BUILDDIR/tools/check_sanagent/check_sanagent
 sa_built "$CK" check_sanagent
 MP=/usr/lib/nagios/plugins
@@ -56,18 +57,25 @@ icinga2_check && sa_fail "icinga2 daemon -C accepted an argument with an unknown
 sa_log "icinga2 daemon -C: sanagent-commands.conf valid (and a broken copy refused)"
 
 # ---- the lab ---------------------------------------------------------------------------------------------------
+# The sessions' window at its longest: the error rate of a session below stays above 0 for the whole test.
+MON_AGENT_EXTRA='discovery = { enabled = false; session_window = 3600; };'
 mon_lab_start
 H=127.0.0.1:$SA_SNMP_PORT
 V3=(-P 3 -u "$MON_USER" -l authPriv -a SHA -A "$MON_AUTH" -x AES -X "$MON_PRIV")
 # ck WANT_RC ARGS...: runs the plug-in; OUT is its output, RC its exit status; fails unless RC = WANT_RC and
 # the output is one status line "SANAGENT MODE STATE - ..." (usage lines follow only an UNKNOWN).
 ck() {
-	local want=$1 first
+	local want=$1
 	shift
 	OUT=$("$CK" "$@" 2>"$SA_TMP/ck.err")
 	RC=$?
+	ck_out "$want" "$*"
+}
+# ck_out WANT ARGS: the checks of ck on OUT and RC, from a run with ARGS.
+ck_out() {
+	local want=$1 first
 	first=$(echo "$OUT" | head -1)
-	[ "$RC" = "$want" ] || sa_fail "check_sanagent $* exited $RC, want $want: $OUT"
+	[ "$RC" = "$want" ] || sa_fail "check_sanagent $2 exited $RC, want $want: $OUT"
 	case $RC in 0) st=OK ;; 1) st=WARNING ;; 2) st=CRITICAL ;; *) st=UNKNOWN ;; esac
 	echo "$first" | grep -q -E "^SANAGENT ([A-Z]+ )?$st - " || sa_fail "status line: $first"
 	[ "$RC" = 3 ] || [ "$(echo "$OUT" | wc -l)" = 1 ] || sa_fail "more than one line: $OUT"
@@ -117,6 +125,57 @@ ck 1 -H "$H" -m sessions -e @0:0
 has "errors/h"
 kill "$LOAD_PID"
 wait "$LOAD_PID" 2>/dev/null
+
+# ---- redirector: two servers under different real loads, their max/min ratio ------------------------------------
+# Reads through the redirector's portal, sent on to s1 (disk1) and s2 (disk2): s1 with 128 KiB reads, 16 at a time,
+# s2 with 512-byte reads one at a time.  The redirector measures each server's load as the bytes/s its tgtd moved
+# for its resources.
+SRVE=$SA_OID.3.3.1.4.1
+# iscsi-perf itself in the background (not in a subshell), so that stopping its pid stops it.
+perf() { sa_bg iscsi-perf -i "$SA_IQN_PREFIX:perf$1" -m "$2" -b "$3" "iscsi://127.0.0.1:$RPORT/$SA_IQN_PREFIX:disk$1/1" >"$SA_TMP/perf$1.out" 2>&1; }
+perf 1 16 256
+PERF1=$SA_LASTPID
+perf 2 1 1
+PERF2=$SA_LASTPID
+# loads_apart: both servers carry I/O, s1 at least twice s2's load (read in one PDU).
+loads_apart() {
+	read -r L1 L2 <<<"$(sa_get1 "$SRVE.9.1" "$SRVE.9.2")"
+	[ "${L2:-0}" -gt 0 ] && [ "${L1:-0}" -ge $((2 * L2)) ]
+}
+sa_wait_for 20 loads_apart || sa_fail "loads not apart under I/O: s1 ${L1:-?}, s2 ${L2:-?}; $(tail -2 "$SA_TMP/perf1.out" "$SA_TMP/perf2.out")"
+sa_log "redirector under I/O: s1 load $L1, s2 load $L2"
+# ratio_run FLAG SIDE [MORE...]: reads both loads in one PDU, then runs the plug-in with FLAG at half (SIDE lo) or
+# twice (SIDE hi) their ratio R, and MORE; it succeeds when the plug-in read the same loads (they move once a
+# load interval), with OUT and RC its output and status.
+ratio_run() {
+	local flag=$1 side=$2 thr
+	shift 2
+	loads_apart || return 1
+	R=$(awk -v a="$L1" -v b="$L2" 'BEGIN { printf "%.2f", a / b }')
+	thr=$(awk -v r="$R" -v s="$side" 'BEGIN { printf "%.2f", s == "lo" ? r / 2 : r * 2 }')
+	OUT=$("$CK" -H "$H" "${V3[@]}" -m redirector "$flag" "$thr" "$@" 2>"$SA_TMP/ck.err")
+	RC=$?
+	echo "$OUT" | grep -q -F "'s1 load'=$L1;;;0; 's2 load'=$L2;;;0;"
+}
+# ratio_ck WANT FLAG SIDE [MORE...]: ratio_run until the plug-in and snmpd agree on the loads; RC must be WANT, the
+# status line must name the ratio of those loads, and the perfdata carry it.
+ratio_ck() {
+	local want=$1 perf
+	shift
+	sa_wait_for 15 ratio_run "$@" || sa_fail "check_sanagent never read the loads snmpd gave ($L1 $L2): $OUT"
+	ck_out "$want" "-m redirector $1 at $2 of ratio $R"
+	perf=$(awk -v a="$L1" -v b="$L2" 'BEGIN { v = a / b; printf (v == int(v) ? "%.0f" : "%.3f"), v }')
+	has "'load ratio'=$perf;"
+}
+ratio_ck 1 -r lo
+has "load ratio $R (max $L1, min $L2)"
+ratio_ck 2 -R lo
+has "load ratio $R (max $L1, min $L2)"
+ratio_ck 0 -r hi
+has "2 servers up, load ratio $R"
+sa_stop_pid "$PERF1"
+sa_stop_pid "$PERF2"
+sa_log "redirector: load ratio $R of s1 $L1 / s2 $L2: -r/-R below it WARNING/CRITICAL, above it OK"
 
 # ---- a failed path: the team degraded is WARNING, its server down too -------------------------------------------
 mon_path_down 127.0.0.2
@@ -177,6 +236,61 @@ mon_path_up 127.0.0.1
 mon_path_up 127.0.0.2
 sa_wait_for 20 mon_is "$TEAM.10.1" 1 || sa_fail "lab0 not optimal again: $(sa_get "$TEAM.10.1")"
 ck 0 -H "$H" "${V3[@]}" -m team -n lab0 -i 0
+
+# ---- sessions: a path that failed and came back, its session's error rate -------------------------------------------
+# lab0's path through 127.0.0.2 fails once more (its connection dropped) and logs in again.  The failure ended the
+# path's session; the path's next session carries it, and its sanSessionErrorRate shows it over the window.
+SE=$SA_OID.3.1.1.10.1
+mon_path_down 127.0.0.2
+sa_wait_for 10 mon_is "$TEAM.10.1" 2 || sa_fail "lab0 not degraded: $(sa_get "$TEAM.10.1")"
+mon_path_up 127.0.0.2
+sa_wait_for 20 mon_is "$TEAM.10.1" 1 || sa_fail "lab0 not optimal again: $(sa_get "$TEAM.10.1")"
+# err_read: SID is the session of lab0's path 2 (sanSessionPath 2), ERR its error rate and EMAX the largest of every
+# session's, all rates read in one PDU.
+err_read() {
+	local ids=() oids=() rates i
+	SID=$(sa_walk "$SE.29" | awk '$NF == 2 { n = split($1, a, "."); print a[n] }')
+	mapfile -t ids < <(sa_walk "$SE.24" | awk '{ n = split($1, a, "."); print a[n] }')
+	[ -n "$SID" ] && [ "${#ids[@]}" -gt 0 ] || return 1
+	for i in "${ids[@]}"; do oids+=("$SE.24.$i"); done
+	read -r -a rates <<<"$(sa_get1 "${oids[@]}")"
+	[ "${#rates[@]}" = "${#ids[@]}" ] || return 1
+	ERR=
+	EMAX=0
+	for i in "${!ids[@]}"; do
+		[ "${ids[$i]}" = "$SID" ] && ERR=${rates[$i]}
+		[ "${rates[$i]}" -gt "$EMAX" ] && EMAX=${rates[$i]}
+	done
+	[ -n "$ERR" ]
+}
+err_positive() { err_read && [ "$ERR" -gt 0 ]; }
+sa_wait_for 15 err_positive || sa_fail "session ${SID:-?} of lab0's path 2 shows no error rate: ${ERR:-?}; $(sa_walk "$SE.24")"
+sa_log "session $SID of the path that failed: $ERR errors/h"
+# err_run FLAG SIDE: reads the rates, then runs the plug-in with FLAG just below the path's session's rate (SIDE lo)
+# or at twice the largest (SIDE hi); it succeeds when the plug-in read the same rates (they fall as the window since
+# the failure grows, each second), with OUT and RC its output and status.
+err_run() {
+	local thr
+	err_read || return 1
+	[ "$2" = lo ] && thr=$((ERR - 1)) || thr=$((2 * EMAX))
+	OUT=$("$CK" -H "$H" "${V3[@]}" -m sessions "$1" "$thr" 2>"$SA_TMP/ck.err")
+	RC=$?
+	echo "$OUT" | grep -q -F "'error rate max'=$EMAX;"
+}
+err_ck() {
+	local want=$1
+	shift
+	sa_wait_for 15 err_run "$@" || sa_fail "check_sanagent never read the error rates snmpd gave (max $EMAX): $OUT"
+	ck_out "$want" "-m sessions $1 at $2 of session $SID's error rate $ERR"
+}
+err_ck 1 -e lo
+has "session $SID $IQN via 127.0.0.2:$P $ERR errors/h"
+err_ck 2 -E lo
+has "session $SID $IQN via 127.0.0.2:$P $ERR errors/h"
+err_ck 0 -e hi
+has "max error rate $EMAX/h"
+err_ck 0 -E hi
+sa_log "sessions: session $SID at $ERR errors/h: -e/-E below it WARNING/CRITICAL, above it OK"
 
 # ---- UNKNOWN: no such team, an unreachable agent, refused credentials, a bad threshold ----------------------------------
 ck 3 -H "$H" -m team -n nosuchteam -i 0

@@ -31,7 +31,8 @@ mon_lab_start() {
 # mon_sessions N: sanSessionTable lists N sessions logged in.
 mon_sessions() { [ "$(sa_walk "$SA_OID.3.1.1.10.1.13" | grep -c 'INTEGER: 2$')" = "$1" ]; }
 
-# mon_agent_conf [REDIRECT_LISTEN]: the agent's config (the redirector on 127.0.0.1:$RPORT unless given).
+# mon_agent_conf [REDIRECT_LISTEN]: the agent's config (the redirector on 127.0.0.1:$RPORT unless given), with
+# $MON_AGENT_EXTRA (more sections) when set.
 mon_agent_conf() {
 	sa_agent_conf "balance = {
   run_dir = \"$RUN\";
@@ -46,7 +47,8 @@ redirect = {
               { name = \"s2\"; address = \"127.0.0.2\"; port = $P; tgt_control = $SA_TGT_CONTROL; } );
   resources = ( { target = \"$SA_IQN_PREFIX:disk1\"; server = \"s1\"; },
                 { target = \"$SA_IQN_PREFIX:disk2\"; server = \"s2\"; } );
-};"
+};
+${MON_AGENT_EXTRA:-}"
 }
 
 mon_is() { [ "$(sa_get "$1")" = "$2" ]; }

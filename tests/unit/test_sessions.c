@@ -137,6 +137,56 @@ START_TEST(error_rate)
 }
 END_TEST
 
+/* The failure that ended a path's previous session is counted as the path leaves service, when that session's
+ * row goes: the next session carries it (errors_at_login) and its rate shows it while its first sample is in the
+ * window. */
+START_TEST(errors_at_login)
+{
+	uint32_t id = add_session(SESS_LOGGED_IN), old = add_session(SESS_LOGGED_IN);
+	struct sess_counters c = {.errors = 1, .errors_at_login = 1};
+	uint64_t t = 0;
+
+	ck_assert_int_eq(sess_set_counters(id, &c), 0);
+	/* A session that starts with errors that are not recent (a data plane's before this agent saw it). */
+	c = (struct sess_counters){.errors = 5};
+	ck_assert_int_eq(sess_set_counters(old, &c), 0);
+	sess_tick(t);
+	t += 1000;
+	sess_tick(t);
+	ck_assert_uint_eq(metrics(id)->error_rate, 3600);
+	ck_assert_uint_eq(metrics(old)->error_rate, 0);
+	/* Its rate is over the window as any error's: one error in 60 s is 60 per hour. */
+	for (int i = 2; i <= 60; i++, t += 1000)
+		sample(id, t + 1000, 0, 0, 1);
+	ck_assert_uint_eq(metrics(id)->error_rate, 60);
+	/* Then the first sample leaves the window, and the error with it. */
+	sample(id, t + 1000, 0, 0, 1);
+	ck_assert_uint_eq(metrics(id)->error_rate, 0);
+	/* An error of the session itself counts as before. */
+	t += 1000;
+	sample(id, t + 1000, 0, 0, 2);
+	ck_assert_uint_eq(metrics(id)->error_rate, 60);
+}
+END_TEST
+
+/* Counters that go back start the window again, and what the session was born with is no longer in it. */
+START_TEST(errors_at_login_reset)
+{
+	uint32_t id = add_session(SESS_LOGGED_IN);
+	struct sess_counters c = {.tx_bytes = 100, .errors = 2, .errors_at_login = 1};
+
+	ck_assert_int_eq(sess_set_counters(id, &c), 0);
+	sess_tick(0);
+	sess_tick(1000);
+	ck_assert_uint_eq(metrics(id)->error_rate, 3600);
+	c.tx_bytes = 0;
+	ck_assert_int_eq(sess_set_counters(id, &c), 0);
+	sess_tick(2000);
+	sess_tick(3000);
+	ck_assert_uint_eq(metrics(id)->error_rate, 0);
+}
+END_TEST
+
 START_TEST(latency)
 {
 	uint32_t id = add_session(SESS_LOGGED_IN);
@@ -517,6 +567,8 @@ int main(void)
 	tcase_add_test(tc, window_rates);
 	tcase_add_test(tc, uneven_intervals);
 	tcase_add_test(tc, error_rate);
+	tcase_add_test(tc, errors_at_login);
+	tcase_add_test(tc, errors_at_login_reset);
 	tcase_add_test(tc, latency);
 	tcase_add_test(tc, counter_reset);
 	tcase_add_test(tc, window_change);
