@@ -1,4 +1,5 @@
 /* bus.c: per-topic growable subscriber arrays, synchronous publish, removal safe from callbacks. */
+#include "common/array.h"
 #include "common/bus.h"
 
 #include <errno.h>
@@ -52,15 +53,8 @@ static int add(int topic, const uint32_t *key, size_t key_len, int keyed, int pr
 		return -EOVERFLOW;
 	}
 	t = &topics[topic];
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 4;
-		struct bus_sub *n = realloc(t->subs, ncap * sizeof(*n));
-
-		if (!n)
-			goto nomem;
-		t->subs = n;
-		t->cap = ncap;
-	}
+	if (cm_grow(&t->subs, &t->cap, t->n, sizeof(*t->subs), 4) < 0)
+		goto nomem;
 	if (key_len) {
 		if (!(copy = malloc(key_len * sizeof(*copy))))
 			goto nomem;

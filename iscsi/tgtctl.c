@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "iscsi/tgtctl.h"
+#include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -702,27 +703,23 @@ static bool next_line(struct lines *it, const char **line, const char **e)
 	return true;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
+/* A parser's room for one more row (16 at first, as every array of a listing): 0, or -ENOMEM. */
+static int grow(void *arrp, size_t *cap, size_t n, size_t size)
 {
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *na = realloc(*arr, nc * size);
-
-	if (!na)
-		return -ENOMEM;
-	*arr = na;
-	*cap = nc;
-	return 0;
+	return cm_grow(arrp, cap, n, size, 16);
 }
 
 /* grow for a parser's one result array: out of memory frees it, so the parser gives up leaving nothing behind. */
-static int grow_or_drop(void **arr, size_t *cap, size_t n, size_t size)
+static int grow_or_drop(void *arrp, size_t *cap, size_t n, size_t size)
 {
-	if (grow(arr, cap, n, size) == 0)
+	void *a;
+
+	if (grow(arrp, cap, n, size) == 0)
 		return 0;
-	free(*arr);
-	*arr = NULL;
+	memcpy(&a, arrp, sizeof(a));
+	free(a);
+	a = NULL;
+	memcpy(arrp, &a, sizeof(a));
 	return -ENOMEM;
 }
 
@@ -773,7 +770,7 @@ int tgtc_parse_show(const char *out, size_t len, struct tgtc_target **targets, s
 		uint32_t tid;
 
 		if (target_line(p, e, &tid, &name, &ne) && ne > name && (size_t)(ne - name) < TGTC_NAME_MAX) {
-			if (grow_or_drop((void **)&t, &cap, n, sizeof(*t)) < 0)
+			if (grow_or_drop(&t, &cap, n, sizeof(*t)) < 0)
 				return -ENOMEM;
 			t[n].tid = tid;
 			memcpy(t[n].name, name, (size_t)(ne - name));
@@ -807,7 +804,7 @@ int tgtc_parse_stat(const char *out, size_t len, struct tgtc_counter **ctr, size
 			got = sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
 			             &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]);
 			if (got == 12 && v[0] <= UINT32_MAX && v[1] <= UINT32_MAX && v[2] <= UINT32_MAX) {
-				if (grow_or_drop((void **)&c, &cap, n, sizeof(*c)) < 0)
+				if (grow_or_drop(&c, &cap, n, sizeof(*c)) < 0)
 					return -ENOMEM;
 				c[n].tid = (uint32_t)v[0];
 				c[n].lun = (uint32_t)v[1];
@@ -847,7 +844,7 @@ int tgtc_parse_conns(const char *out, size_t len, const char *target, struct tgt
 			sid = strtoull(q + 11, NULL, 10);
 			have_sid = true;
 		} else if (in && have_sid && starts(q, e, "Connection: ")) {
-			if (grow_or_drop((void **)&c, &cap, n, sizeof(*c)) < 0)
+			if (grow_or_drop(&c, &cap, n, sizeof(*c)) < 0)
 				return -ENOMEM;
 			c[n].tid = tid;
 			c[n].sid = sid;
@@ -924,7 +921,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			sec = SEC_NONE;
 			if (ne == name || (size_t)(ne - name) >= TGTC_NAME_MAX)
 				continue; /* not a name tgt would accept: skip the block */
-			if (grow((void **)&show->targets, &cap.targets, show->ntargets, sizeof(*t)) < 0)
+			if (grow(&show->targets, &cap.targets, show->ntargets, sizeof(*t)) < 0)
 				goto nomem;
 			t = &show->targets[show->ntargets++];
 			memset(t, 0, sizeof(*t));
@@ -957,7 +954,7 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			if (ue > q && (size_t)(ue - q) < TGTC_NAME_MAX) {
 				struct tgtc_bound *b;
 
-				if (grow((void **)&t->bound, &cap.bound, t->nbound, sizeof(*t->bound)) < 0)
+				if (grow(&t->bound, &cap.bound, t->nbound, sizeof(*t->bound)) < 0)
 					goto nomem;
 				b = &t->bound[t->nbound++];
 				copy_field(b->user, sizeof(b->user), q, ue);
@@ -970,12 +967,12 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 			while (re > q && (re[-1] == ' ' || re[-1] == '\r'))
 				re--;
 			if (re > q && (size_t)(re - q) < TGTC_NAME_MAX) {
-				if (grow((void **)&t->acls, &cap.acls, t->nacls, sizeof(*t->acls)) < 0)
+				if (grow(&t->acls, &cap.acls, t->nacls, sizeof(*t->acls)) < 0)
 					goto nomem;
 				copy_field(t->acls[t->nacls++].rule, sizeof(t->acls[0].rule), q, re);
 			}
 		} else if (sec == SEC_NEXUS && starts(q, e, "I_T nexus: ")) {
-			if (grow((void **)&t->nexus, &cap.nexus, t->nnexus, sizeof(*nx)) < 0)
+			if (grow(&t->nexus, &cap.nexus, t->nnexus, sizeof(*nx)) < 0)
 				goto nomem;
 			nx = &t->nexus[t->nnexus++];
 			memset(nx, 0, sizeof(*nx));
@@ -989,14 +986,14 @@ int tgtc_parse_show_full(const char *out, size_t len, struct tgtc_show *show)
 				sp++;
 			copy_field(nx->initiator, sizeof(nx->initiator), s, sp);
 		} else if (sec == SEC_NEXUS && nx && starts(q, e, "Connection: ")) {
-			if (grow((void **)&nx->conns, &cap.conns, nx->nconns, sizeof(*nx->conns)) < 0)
+			if (grow(&nx->conns, &cap.conns, nx->nconns, sizeof(*nx->conns)) < 0)
 				goto nomem;
 			memset(&nx->conns[nx->nconns], 0, sizeof(*nx->conns));
 			nx->conns[nx->nconns++].cid = (uint32_t)strtoul(q + 12, NULL, 10);
 		} else if (sec == SEC_NEXUS && nx && nx->nconns && starts(q, e, "IP Address: ")) {
 			copy_field(nx->conns[nx->nconns - 1].addr, sizeof(nx->conns[0].addr), q + 12, e);
 		} else if (sec == SEC_LUN && starts(q, e, "LUN: ")) {
-			if (grow((void **)&t->luns, &cap.luns, t->nluns, sizeof(*lun)) < 0)
+			if (grow(&t->luns, &cap.luns, t->nluns, sizeof(*lun)) < 0)
 				goto nomem;
 			lun = &t->luns[t->nluns++];
 			memset(lun, 0, sizeof(*lun));
@@ -1036,7 +1033,7 @@ int tgtc_parse_accounts(const char *out, size_t len, char (**users)[TGTC_NAME_MA
 			while (ue < e && *ue != ' ' && *ue != '\r')
 				ue++;
 			if (ue > q && (size_t)(ue - q) < TGTC_NAME_MAX) {
-				if (grow_or_drop((void **)&v, &cap, n, sizeof(*v)) < 0)
+				if (grow_or_drop(&v, &cap, n, sizeof(*v)) < 0)
 					return -ENOMEM;
 				copy_field(v[n++], TGTC_NAME_MAX, q, ue);
 			}
@@ -1109,7 +1106,7 @@ int tgtc_parse_portals(const char *out, size_t len, struct tgtc_portal **portals
 				}
 				if (port >= 1 && port <= 65535 && ae > a && (size_t)(ae - a) < sizeof(v->host) &&
 				    tpgt <= UINT32_MAX) {
-					if (grow_or_drop((void **)&v, &cap, n, sizeof(*v)) < 0)
+					if (grow_or_drop(&v, &cap, n, sizeof(*v)) < 0)
 						return -ENOMEM;
 					memcpy(v[n].host, a, (size_t)(ae - a));
 					v[n].host[ae - a] = '\0';

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
@@ -69,15 +70,8 @@ static int insert(const struct clu_member *m)
 		clu_m.members[i] = *m;
 		return 0;
 	}
-	if (clu_m.nmembers == clu_m.capmembers) {
-		size_t cap = clu_m.capmembers ? clu_m.capmembers * 2 : 16;
-		struct clu_member *v = realloc(clu_m.members, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		clu_m.members = v;
-		clu_m.capmembers = cap;
-	}
+	if (cm_grow(&clu_m.members, &clu_m.capmembers, clu_m.nmembers, sizeof(*clu_m.members), 16) < 0)
+		return -ENOMEM;
 	memmove(&clu_m.members[i + 1], &clu_m.members[i], (clu_m.nmembers - i) * sizeof(*clu_m.members));
 	clu_m.members[i] = *m;
 	clu_m.nmembers++;

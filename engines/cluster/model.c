@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/hex.h"
 #include "common/log.h"
@@ -272,15 +273,8 @@ struct clu_res *clu_res_add(const struct clu_res *row)
 {
 	struct clu_res *r;
 
-	if (clu_m.nrows == clu_m.caprows) {
-		size_t cap = clu_m.caprows ? clu_m.caprows * 2 : 64;
-		struct clu_res *v = realloc(clu_m.rows, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		clu_m.rows = v;
-		clu_m.caprows = cap;
-	}
+	if (cm_grow(&clu_m.rows, &clu_m.caprows, clu_m.nrows, sizeof(*clu_m.rows), 64) < 0)
+		return NULL;
 	r = &clu_m.rows[clu_m.nrows];
 	*r = *row;
 	r->index = clu_res_next_index();
@@ -377,16 +371,9 @@ static void collect_key(const char *key, const char *value, void *arg)
 	struct key_list *l = arg;
 
 	(void)value;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			l->oom = 1;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (cm_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) < 0) {
+		l->oom = 1;
+		return;
 	}
 	if (!(l->v[l->n] = strdup(key)))
 		l->oom = 1;
@@ -454,15 +441,8 @@ static void load_row(const char *key, const char *value, void *arg)
 	}
 	if (clu_res_get(idx))
 		return;
-	if (clu_m.nrows == clu_m.caprows) {
-		size_t cap = clu_m.caprows ? clu_m.caprows * 2 : 64;
-		struct clu_res *v = realloc(clu_m.rows, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		clu_m.rows = v;
-		clu_m.caprows = cap;
-	}
+	if (cm_grow(&clu_m.rows, &clu_m.caprows, clu_m.nrows, sizeof(*clu_m.rows), 64) < 0)
+		return;
 	clu_m.rows[clu_m.nrows++] = r;
 }
 
@@ -581,15 +561,8 @@ static struct cand_row *cand_get(struct cand *c, const struct clu_res *r)
 
 	if (i < c->n && c->v[i].index == r->index)
 		return &c->v[i];
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct cand_row *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (cm_grow(&c->v, &c->cap, c->n, sizeof(*c->v), 16) < 0)
+		return NULL;
 	memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof(*c->v));
 	c->n++;
 	c->v[i].index = r->index;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -391,15 +392,8 @@ static struct clu_res *pull_row(struct pull *p, uint32_t index, int create)
 		return &p->rows[p->cursor];
 	if (!create)
 		return NULL;
-	if (p->nrows == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 64;
-		struct clu_res *nr = realloc(p->rows, nc * sizeof(*nr));
-
-		if (!nr)
-			return NULL;
-		p->rows = nr;
-		p->cap = nc;
-	}
+	if (cm_grow(&p->rows, &p->cap, p->nrows, sizeof(*p->rows), 64) < 0)
+		return NULL;
 	memmove(&p->rows[p->cursor + 1], &p->rows[p->cursor], (p->nrows - p->cursor) * sizeof(*p->rows));
 	memset(&p->rows[p->cursor], 0, sizeof(*p->rows));
 	p->rows[p->cursor].index = index;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engines/redirect/etcd.h"
+#include "common/array.h"
 #include "common/log.h"
 
 #ifndef HAVE_ETCD
@@ -519,15 +520,8 @@ static void queue(const char *rel, const char *value)
 
 	if (!etcd_client.on || !etcd_client.leader)
 		return;
-	if (etcd_client.nops == etcd_client.capops) {
-		size_t nc = etcd_client.capops ? etcd_client.capops * 2 : 64;
-		struct op *no = realloc(etcd_client.ops, nc * sizeof(*no));
-
-		if (!no)
-			return;
-		etcd_client.ops = no;
-		etcd_client.capops = nc;
-	}
+	if (cm_grow(&etcd_client.ops, &etcd_client.capops, etcd_client.nops, sizeof(*etcd_client.ops), 64) < 0)
+		return;
 	o = &etcd_client.ops[etcd_client.nops];
 	o->key = key_of(rel);
 	o->value = value ? strdup(value) : NULL;

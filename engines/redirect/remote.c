@@ -9,6 +9,7 @@
 
 #include "engines/redirect/redir_int.h"
 #include "engines/redirect/redirect.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -158,15 +159,8 @@ static struct tgt_row *cur_row(struct rsrv *r, uint32_t tid)
 
 	if (lo < r->ncur && r->cur[lo].tid == tid)
 		return &r->cur[lo];
-	if (r->ncur == r->capcur) {
-		size_t nc = r->capcur ? r->capcur * 2 : 16;
-		struct tgt_row *n = realloc(r->cur, nc * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		r->cur = n;
-		r->capcur = nc;
-	}
+	if (cm_grow(&r->cur, &r->capcur, r->ncur, sizeof(*r->cur), 16) < 0)
+		return NULL;
 	memmove(&r->cur[lo + 1], &r->cur[lo], (r->ncur - lo) * sizeof(*r->cur));
 	memset(&r->cur[lo], 0, sizeof(*r->cur));
 	r->cur[lo].tid = tid;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/state.h"
@@ -114,15 +115,8 @@ int redisc_decision_store(const struct redisc_decision *d)
 	char key[64], line[4 * REDISC_TEXT_MAX + 1024];
 	int rc;
 
-	if (redisc_m.ndec == redisc_m.capdec) {
-		size_t nc = redisc_m.capdec ? redisc_m.capdec * 2 : 64;
-		struct redisc_decision *nd = realloc(redisc_m.dec, nc * sizeof(*nd));
-
-		if (!nd)
-			return -ENOMEM;
-		redisc_m.dec = nd;
-		redisc_m.capdec = nc;
-	}
+	if (cm_grow(&redisc_m.dec, &redisc_m.capdec, redisc_m.ndec, sizeof(*redisc_m.dec), 64) < 0)
+		return -ENOMEM;
 	if (st) {
 		if ((rc = decision_encode(d, line, sizeof(line))) < 0)
 			return rc;
@@ -237,16 +231,9 @@ static void load_one(const char *key, const char *value, void *arg)
 		lc->bad++;
 		return;
 	}
-	if (redisc_m.ndec == redisc_m.capdec) {
-		size_t nc = redisc_m.capdec ? redisc_m.capdec * 2 : 64;
-		struct redisc_decision *nd = realloc(redisc_m.dec, nc * sizeof(*nd));
-
-		if (!nd) {
-			lc->bad++;
-			return;
-		}
-		redisc_m.dec = nd;
-		redisc_m.capdec = nc;
+	if (cm_grow(&redisc_m.dec, &redisc_m.capdec, redisc_m.ndec, sizeof(*redisc_m.dec), 64) < 0) {
+		lc->bad++;
+		return;
 	}
 	redisc_m.dec[redisc_m.ndec++] = d; /* the keys' zero padding makes key order index order */
 }

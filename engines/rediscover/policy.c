@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/search.h"
 
 #define HOUR 3600
@@ -109,15 +110,8 @@ static int stamp_set(struct redisc_stamp **s, size_t *n, size_t *cap, const char
 			(*s)[i].when = now;
 		return 0;
 	}
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct redisc_stamp *ns = realloc(*s, nc * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		*s = ns;
-		*cap = nc;
-	}
+	if (cm_grow(s, cap, *n, sizeof(**s), 16) < 0)
+		return -ENOMEM;
 	if (!(k = strdup(key)))
 		return -ENOMEM;
 	memmove(*s + i + 1, *s + i, (*n - i) * sizeof(**s));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "engines/rediscover/model.h"
@@ -75,15 +76,8 @@ static struct row *row_get(struct walk *w, uint32_t tid, uint32_t sid)
 	for (size_t i = 0; i < w->nrows; i++)
 		if (w->rows[i].tid == tid && w->rows[i].sid == sid)
 			return &w->rows[i];
-	if (w->nrows == w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 32;
-		struct row *nr = realloc(w->rows, nc * sizeof(*nr));
-
-		if (!nr)
-			return NULL;
-		w->rows = nr;
-		w->cap = nc;
-	}
+	if (cm_grow(&w->rows, &w->cap, w->nrows, sizeof(*w->rows), 32) < 0)
+		return NULL;
 	memset(&w->rows[w->nrows], 0, sizeof(w->rows[0]));
 	w->rows[w->nrows].tid = tid;
 	w->rows[w->nrows].sid = sid;

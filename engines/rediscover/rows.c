@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
@@ -29,13 +30,8 @@ void *redisc_rows_insert(void *base, size_t *n, size_t *cap, size_t size, size_t
 {
 	char *b = base;
 
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-
-		if (!(b = realloc(base, nc * size)))
-			return NULL;
-		*cap = nc;
-	}
+	if (cm_grow(&b, cap, *n, size, 16) < 0)
+		return NULL;
 	memmove(b + (i + 1) * size, b + i * size, (*n - i) * size);
 	memcpy(b + i * size, row, size);
 	(*n)++;
