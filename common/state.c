@@ -1,5 +1,6 @@
 /* state.c: sorted in-memory key/value store; each commit appends one checksummed journal record, compacted into an
  * atomic snapshot. */
+#include "common/array.h"
 #include "common/state.h"
 
 #include <dirent.h>
@@ -223,15 +224,8 @@ static void cm_state_clear(struct cm_state *st)
 /* Inserts at position i; takes ownership of key and value. */
 static int cm_state_insert(struct cm_state *st, size_t i, char *key, char *value)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 32;
-		struct cm_kv *kv = realloc(st->kv, cap * sizeof(*kv));
-
-		if (!kv)
-			return -ENOMEM;
-		st->kv = kv;
-		st->cap = cap;
-	}
+	if (cm_grow(&st->kv, &st->cap, st->n, sizeof(*st->kv), 32) < 0)
+		return -ENOMEM;
 	memmove(&st->kv[i + 1], &st->kv[i], (st->n - i) * sizeof(*st->kv));
 	st->kv[i].key = key;
 	st->kv[i].value = value;
@@ -755,15 +749,8 @@ static int cm_dirty_add(struct cm_state *st, const char *key)
 {
 	char *k;
 
-	if (st->ndirty == st->dirtycap) {
-		size_t cap = st->dirtycap ? st->dirtycap * 2 : 16;
-		char **d = realloc(st->dirty, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		st->dirty = d;
-		st->dirtycap = cap;
-	}
+	if (cm_grow(&st->dirty, &st->dirtycap, st->ndirty, sizeof(*st->dirty), 16) < 0)
+		return -ENOMEM;
 	if (!(k = strdup(key)))
 		return -ENOMEM;
 	st->dirty[st->ndirty++] = k;

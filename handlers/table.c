@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "handlers/table.h"
@@ -775,15 +776,8 @@ static struct h_row *txn_row(struct h_txn *x, struct h_table *t, const uint32_t 
 
 	if (row)
 		return row;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 8;
-		struct h_row **v = realloc(x->rows, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		x->rows = v;
-		x->cap = cap;
-	}
+	if (cm_grow(&x->rows, &x->cap, x->n, sizeof(*x->rows), 8) < 0)
+		return NULL;
 	if (!(row = calloc(1, sizeof(*row))) || !(row->work = calloc(1, t->image_size ? t->image_size : 1)) ||
 	    !(old = malloc(t->image_size ? t->image_size : 1))) {
 		row_free(row);

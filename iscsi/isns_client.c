@@ -15,6 +15,7 @@
 #include <libisns/attrs.h>
 #include <libisns/isns-proto.h>
 
+#include "common/array.h"
 #include "iscsi/isns_client.h"
 
 /* libisns keeps its configuration in globals: calls from two workers (discovery's, rediscover's) take turns. */
@@ -203,15 +204,8 @@ static struct sa_isns_target *target_get(struct sa_isns_result *out, const char 
 			return &out->targets[i];
 	if (strlen(name) >= SA_ISNS_NAME_MAX)
 		return NULL;
-	if (out->ntargets == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		void *p = realloc(out->targets, cap * sizeof(*out->targets));
-
-		if (!p)
-			return NULL;
-		out->targets = p;
-		out->cap = cap;
-	}
+	if (cm_grow(&out->targets, &out->cap, out->ntargets, sizeof(*out->targets), 16) < 0)
+		return NULL;
 	t = &out->targets[out->ntargets++];
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);

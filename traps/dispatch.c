@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 
 /* Same bound as net-snmp's MAX_OID_LEN, without including net-snmp. */
@@ -42,15 +43,8 @@ int sa_trap_subscribe(const uint32_t *oid, size_t oid_len, int prefix, sa_trap_c
 	/* An empty exact OID can never match; an empty prefix means "all". */
 	if (!oid_len && !prefix)
 		return -EINVAL;
-	if (nregs == capregs) {
-		size_t ncap = capregs ? capregs * 2 : 8;
-		struct sa_trap_reg *n = realloc(regs, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		regs = n;
-		capregs = ncap;
-	}
+	if (cm_grow(&regs, &capregs, nregs, sizeof(*regs), 8) < 0)
+		return -ENOMEM;
 	if (!(s = malloc(sizeof(*s))))
 		return -ENOMEM;
 	s->cb = cb;

@@ -23,6 +23,7 @@
 #include "iscsi/sp_chap.h"
 #include "iscsi/sp_shm.h"
 #include "iscsi/sp_source.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -1090,15 +1091,8 @@ static int team_insert(struct bal_eng_team *t)
 
 	if (p < bal_engine.nteams && bal_engine.teams[p]->index == t->index)
 		return -EEXIST;
-	if (bal_engine.nteams == bal_engine.cap) {
-		size_t cap = bal_engine.cap ? bal_engine.cap * 2 : 8;
-		struct bal_eng_team **n = realloc(bal_engine.teams, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		bal_engine.teams = n;
-		bal_engine.cap = cap;
-	}
+	if (cm_grow(&bal_engine.teams, &bal_engine.cap, bal_engine.nteams, sizeof(*bal_engine.teams), 8) < 0)
+		return -ENOMEM;
 	memmove(&bal_engine.teams[p + 1], &bal_engine.teams[p], (bal_engine.nteams - p) * sizeof(*bal_engine.teams));
 	bal_engine.teams[p] = t;
 	bal_engine.nteams++;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -54,15 +55,8 @@ static int want_add(struct want *w, const char *name)
 	for (size_t i = 0; i < w->n; i++)
 		if (strcmp(w->names[i], name) == 0)
 			return 0;
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 8;
-		const char **nv = realloc(w->names, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		w->names = nv;
-		w->cap = nc;
-	}
+	if (cm_grow(&w->names, &w->cap, w->n, sizeof(*w->names), 8) < 0)
+		return -ENOMEM;
 	w->names[w->n++] = name;
 	return 0;
 }

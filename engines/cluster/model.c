@@ -1093,15 +1093,8 @@ static int iset_add(struct iset *s, uint32_t idx)
 		s->mark = nm;
 		s->nmark = m;
 	}
-	if (s->n == s->cap) {
-		size_t c = s->cap ? s->cap * 2 : 16;
-		uint32_t *nv = realloc(s->v, c * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = c;
-	}
+	if (cm_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 16) < 0)
+		return -ENOMEM;
 	s->v[s->n++] = idx;
 	if (idx < s->nmark)
 		s->mark[idx] = 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/log.h"
 #include "engines/cluster/clu_sync.h"
@@ -53,15 +54,8 @@ static struct clu_peer *insert(uint32_t member)
 
 	if (i < npeers && peers[i].member == member)
 		return &peers[i];
-	if (npeers == cap) {
-		size_t nc = cap ? cap * 2 : 16;
-		struct clu_peer *np = realloc(peers, nc * sizeof(*np));
-
-		if (!np)
-			return NULL;
-		peers = np;
-		cap = nc;
-	}
+	if (cm_grow(&peers, &cap, npeers, sizeof(*peers), 16) < 0)
+		return NULL;
 	memmove(&peers[i + 1], &peers[i], (npeers - i) * sizeof(*peers));
 	memset(&peers[i], 0, sizeof(*peers));
 	peers[i].member = member;

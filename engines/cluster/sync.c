@@ -301,16 +301,9 @@ static int ask_version(const struct clu_member *m, int boot)
 
 	if (asking_has(m->index))
 		return -EBUSY;
-	if (S.nasking == S.asking_cap) {
-		/* members added over SNMP since the start */
-		size_t nc = S.asking_cap ? S.asking_cap * 2 : 16;
-		uint32_t *na = realloc(S.asking, nc * sizeof(*na));
-
-		if (!na)
-			return -ENOMEM;
-		S.asking = na;
-		S.asking_cap = nc;
-	}
+	/* members added over SNMP since the start */
+	if (cm_grow(&S.asking, &S.asking_cap, S.nasking, sizeof(*S.asking), 16) < 0)
+		return -ENOMEM;
 	if (!(q = calloc(1, sizeof(*q))))
 		return -ENOMEM;
 	q->gen = S.gen;

@@ -6,6 +6,7 @@
 
 #include "engines/discovery/login.h"
 #include "engines/registry.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "common/hex.h"
 #include "common/search.h"
@@ -118,15 +119,8 @@ static int cred_insert(struct disc_cred *c)
 
 	if (p < creds.n && creds.rows[p]->index == c->index)
 		return -EEXIST;
-	if (creds.n == creds.cap) {
-		size_t cap = creds.cap ? creds.cap * 2 : 8;
-		struct disc_cred **n = realloc(creds.rows, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		creds.rows = n;
-		creds.cap = cap;
-	}
+	if (cm_grow(&creds.rows, &creds.cap, creds.n, sizeof(*creds.rows), 8) < 0)
+		return -ENOMEM;
 	memmove(&creds.rows[p + 1], &creds.rows[p], (creds.n - p) * sizeof(*creds.rows));
 	creds.rows[p] = c;
 	creds.n++;

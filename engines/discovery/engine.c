@@ -19,6 +19,7 @@
 #include "engines/discovery/login.h"
 #include "engines/registry.h"
 #include "engines/discovery/sendtargets.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/trap.h"
 #include "common/evloop.h"
@@ -70,15 +71,8 @@ static void tgt_reported_by(struct tgt *t, uint32_t src)
 	for (size_t i = 0; i < t->nrep; i++)
 		if (t->rep[i] == src)
 			return;
-	if (t->nrep == t->caprep) {
-		size_t n = t->caprep ? t->caprep * 2 : 2;
-		uint32_t *p = realloc(t->rep, n * sizeof(*p));
-
-		if (!p)
-			return; /* then destroying its source may lose it early: age-out would have anyway */
-		t->rep = p;
-		t->caprep = n;
-	}
+	if (cm_grow(&t->rep, &t->caprep, t->nrep, sizeof(*t->rep), 2) < 0)
+		return; /* then destroying its source may lose it early: age-out would have anyway */
 	t->rep[t->nrep++] = src;
 }
 
@@ -394,15 +388,8 @@ static int tgt_add_portal(struct tgt *t, const struct disc_st_addr *a, int mech,
 			return 0;
 		}
 	}
-	if (t->pub.nportals == t->pcap) {
-		size_t n = t->pcap ? t->pcap * 2 : 2;
-		void *np = realloc(t->pub.portals, n * sizeof(*p));
-
-		if (!np)
-			return -ENOMEM;
-		t->pub.portals = np;
-		t->pcap = n;
-	}
+	if (cm_grow(&t->pub.portals, &t->pcap, t->pub.nportals, sizeof(*t->pub.portals), 2) < 0)
+		return -ENOMEM;
 	p = &t->pub.portals[t->pub.nportals++];
 	memset(p, 0, sizeof(*p));
 	p->index = ++t->next_portal;

@@ -17,6 +17,7 @@
 #include "engines/sessions.h"
 #include "iscsi/login_result.h"
 #include "iscsi/sp_team.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/hex.h"
@@ -183,15 +184,8 @@ static int login_insert(struct login_priv *l)
 
 	if (p < conn_mgr.n && conn_mgr.rows[p]->pub.index == l->pub.index)
 		return -EEXIST;
-	if (conn_mgr.n == conn_mgr.cap) {
-		size_t cap = conn_mgr.cap ? conn_mgr.cap * 2 : 8;
-		struct login_priv **n = realloc(conn_mgr.rows, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		conn_mgr.rows = n;
-		conn_mgr.cap = cap;
-	}
+	if (cm_grow(&conn_mgr.rows, &conn_mgr.cap, conn_mgr.n, sizeof(*conn_mgr.rows), 8) < 0)
+		return -ENOMEM;
 	memmove(&conn_mgr.rows[p + 1], &conn_mgr.rows[p], (conn_mgr.n - p) * sizeof(*conn_mgr.rows));
 	conn_mgr.rows[p] = l;
 	conn_mgr.n++;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engines/redirect/model.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "common/state.h"
 
@@ -216,15 +217,8 @@ static void collect(const char *key, const char *value, void *arg)
 	x = strtoul(key + strlen("redir.cred."), &end, 10);
 	if (*end != '.' || !x || x > UINT32_MAX || strcmp(end, ".user") != 0)
 		return;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		uint32_t *ni = realloc(l->idx, nc * sizeof(*ni));
-
-		if (!ni)
-			return;
-		l->idx = ni;
-		l->cap = nc;
-	}
+	if (cm_grow(&l->idx, &l->cap, l->n, sizeof(*l->idx), 16) < 0)
+		return;
 	l->idx[l->n++] = (uint32_t)x;
 }
 

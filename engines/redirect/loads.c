@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "engines/redirect/model.h"
+#include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
 
@@ -215,15 +216,8 @@ void redir_agent_report(uint32_t server, int ok, char *const *names, const uint6
 		r->agent_seen = now;
 		r->seen = 1;
 		if (!r->pub.server && nlisters < 1000000) {
-			if (nlisters == caplisters) {
-				size_t nc = caplisters ? caplisters * 2 : 64;
-				struct lister *nl = realloc(listers, nc * sizeof(*nl));
-
-				if (!nl)
-					continue;
-				listers = nl;
-				caplisters = nc;
-			}
+			if (cm_grow(&listers, &caplisters, nlisters, sizeof(*listers), 64) < 0)
+				continue;
 			listers[nlisters++] = (struct lister){r->pub.index, server};
 		}
 		/* A follower shows the leader's loads (etcd load/ keys).  A

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engines/redirect/model.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "common/state.h"
 
@@ -206,15 +207,8 @@ static void collect_key(const char *key, const char *value, void *arg)
 	struct del_ctx *d = arg;
 
 	(void)value;
-	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 16;
-		char **nk = realloc(d->keys, nc * sizeof(char *));
-
-		if (!nk)
-			return;
-		d->keys = nk;
-		d->cap = nc;
-	}
+	if (cm_grow(&d->keys, &d->cap, d->n, sizeof(*d->keys), 16) < 0)
+		return;
 	if ((d->keys[d->n] = strdup(key)))
 		d->n++;
 }
@@ -317,15 +311,8 @@ static void collect_index(const char *key, const char *value, void *arg)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->idx[i] == x)
 			return;
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 16;
-		uint32_t *ni = realloc(r->idx, nc * sizeof(*ni));
-
-		if (!ni)
-			return;
-		r->idx = ni;
-		r->cap = nc;
-	}
+	if (cm_grow(&r->idx, &r->cap, r->n, sizeof(*r->idx), 16) < 0)
+		return;
 	r->idx[r->n++] = (uint32_t)x;
 }
 

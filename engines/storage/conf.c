@@ -13,6 +13,7 @@
 
 #include "engines/registry.h"
 #include "engines/storage/stor_private.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "common/state.h"
 
@@ -127,15 +128,8 @@ static int insert(struct item *it)
 	int k = it->pub.kind;
 	size_t i = pos(k, it->pub.k[0], it->pub.k[1]);
 
-	if (items[k].n == items[k].cap) {
-		size_t nc = items[k].cap ? items[k].cap * 2 : 16;
-		struct item **nv = realloc(items[k].v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		items[k].v = nv;
-		items[k].cap = nc;
-	}
+	if (cm_grow(&items[k].v, &items[k].cap, items[k].n, sizeof(*items[k].v), 16) < 0)
+		return -ENOMEM;
 	memmove(&items[k].v[i + 1], &items[k].v[i], (items[k].n - i) * sizeof(*items[k].v));
 	items[k].v[i] = it;
 	items[k].n++;

@@ -11,6 +11,7 @@
 
 #include "engines/registry.h"
 #include "engines/storage/stor_private.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -191,15 +192,8 @@ static int portal_insert(struct portal *p)
 {
 	size_t i = portal_pos(p->pub.index);
 
-	if (nportals == capportals) {
-		size_t nc = capportals ? capportals * 2 : 16;
-		struct portal **np = realloc(portals, nc * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		portals = np;
-		capportals = nc;
-	}
+	if (cm_grow(&portals, &capportals, nportals, sizeof(*portals), 16) < 0)
+		return -ENOMEM;
 	memmove(&portals[i + 1], &portals[i], (nportals - i) * sizeof(*portals));
 	portals[i] = p;
 	nportals++;
