@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "engines/cluster/clu_probe.h"
@@ -64,18 +65,10 @@ static void wipe_free(char *s)
 
 /* ---- what the walk gives ---- */
 
+/* The array v with room for element n (it may have moved), NULL when out of memory (v is then as it was). */
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
-	size_t nc;
-	void *nv;
-
-	if (n < *cap)
-		return v;
-	nc = *cap ? *cap * 2 : 16;
-	if (!(nv = realloc(v, nc * size)))
-		return NULL;
-	*cap = nc;
-	return nv;
+	return cm_grow(&v, cap, n, size, 16) < 0 ? NULL : v;
 }
 
 static void copy_str(char *dst, size_t size, const struct cm_snmpc_vb *vb)

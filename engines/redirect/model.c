@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engines/redirect/model.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/search.h"
 
@@ -70,15 +71,8 @@ void *redir_vec_insert(struct redir_vec *t, uint32_t idx)
 	size_t p = redir_vec_pos(t, idx);
 	char *row;
 
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 16;
-		void *nv = realloc(t->v, ncap * t->size);
-
-		if (!nv)
-			return NULL;
-		t->v = nv;
-		t->cap = ncap;
-	}
+	if (cm_grow(&t->v, &t->cap, t->n, t->size, 16) < 0)
+		return NULL;
 	row = vec_at(t, p);
 	if (p < t->n)
 		memmove(row + t->size, row, (t->n - p) * t->size);

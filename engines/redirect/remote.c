@@ -464,15 +464,8 @@ static int session_vb(const struct cm_snmpc_vb *vb, void *arg)
 		return vb->oidlen > ENTRY_LEN && vb->oid[ENTRY_LEN] > COL_SESS_TARGET;
 	if (vb->type != CM_SNMPC_STRING || vb->len != strlen(c->target) || memcmp(vb->str, c->target, vb->len))
 		return 0;
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 8;
-		uint32_t(*n)[2] = realloc(c->ids, nc * sizeof(*n));
-
-		if (!n)
-			return 0;
-		c->ids = n;
-		c->cap = nc;
-	}
+	if (cm_grow(&c->ids, &c->cap, c->n, sizeof(*c->ids), 8) < 0)
+		return 0;
 	c->ids[c->n][0] = vb->oid[ENTRY_LEN + 1];
 	c->ids[c->n][1] = vb->oid[ENTRY_LEN + 2];
 	c->n++;
