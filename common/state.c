@@ -1306,8 +1306,7 @@ int cm_state_del(struct cm_state *st, const char *key)
 		return -ENOMEM;
 	free(st->kv[i].key);
 	cm_free_secret(st->kv[i].value);
-	memmove(&st->kv[i], &st->kv[i + 1], (st->n - i - 1) * sizeof(*st->kv));
-	st->n--;
+	cm_remove(st->kv, &st->n, sizeof(*st->kv), i);
 	return 0;
 }
 

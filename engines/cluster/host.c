@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/evloop.h"
 #include "common/log.h"
@@ -76,8 +77,7 @@ static void pending_remove(struct host_pending *p)
 {
 	size_t i = (size_t)(p - host.pend);
 
-	memmove(&host.pend[i], &host.pend[i + 1], (host.npend - i - 1) * sizeof(*host.pend));
-	host.npend--;
+	cm_remove(host.pend, &host.npend, sizeof(*host.pend), i);
 }
 
 static void grace_over(unsigned int id, void *arg)

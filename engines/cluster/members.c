@@ -70,18 +70,14 @@ static int insert(const struct clu_member *m)
 		clu_m.members[i] = *m;
 		return 0;
 	}
-	if (cm_grow(&clu_m.members, &clu_m.capmembers, clu_m.nmembers, sizeof(*clu_m.members), 16) < 0)
+	if (cm_insert(&clu_m.members, &clu_m.nmembers, &clu_m.capmembers, sizeof(*m), i, m, 16) < 0)
 		return -ENOMEM;
-	memmove(&clu_m.members[i + 1], &clu_m.members[i], (clu_m.nmembers - i) * sizeof(*clu_m.members));
-	clu_m.members[i] = *m;
-	clu_m.nmembers++;
 	return 0;
 }
 
 static void remove_at(size_t i)
 {
-	memmove(&clu_m.members[i], &clu_m.members[i + 1], (clu_m.nmembers - i - 1) * sizeof(*clu_m.members));
-	clu_m.nmembers--;
+	cm_remove(clu_m.members, &clu_m.nmembers, sizeof(*clu_m.members), i);
 }
 
 /* ---- persistence: every member, so that indexes stay what they were across restarts ------------ */

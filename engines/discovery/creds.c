@@ -119,11 +119,8 @@ static int cred_insert(struct disc_cred *c)
 
 	if (p < creds.n && creds.rows[p]->index == c->index)
 		return -EEXIST;
-	if (cm_grow(&creds.rows, &creds.cap, creds.n, sizeof(*creds.rows), 8) < 0)
+	if (cm_insert(&creds.rows, &creds.n, &creds.cap, sizeof(*creds.rows), p, &c, 8) < 0)
 		return -ENOMEM;
-	memmove(&creds.rows[p + 1], &creds.rows[p], (creds.n - p) * sizeof(*creds.rows));
-	creds.rows[p] = c;
-	creds.n++;
 	if (c->index >= creds.next_index && c->index < UINT32_MAX)
 		creds.next_index = c->index + 1;
 	disc_login_emit(DISC_CRED_EV_ADDED, c->index);

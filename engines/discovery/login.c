@@ -184,11 +184,8 @@ static int login_insert(struct login_priv *l)
 
 	if (p < conn_mgr.n && conn_mgr.rows[p]->pub.index == l->pub.index)
 		return -EEXIST;
-	if (cm_grow(&conn_mgr.rows, &conn_mgr.cap, conn_mgr.n, sizeof(*conn_mgr.rows), 8) < 0)
+	if (cm_insert(&conn_mgr.rows, &conn_mgr.n, &conn_mgr.cap, sizeof(*conn_mgr.rows), p, &l, 8) < 0)
 		return -ENOMEM;
-	memmove(&conn_mgr.rows[p + 1], &conn_mgr.rows[p], (conn_mgr.n - p) * sizeof(*conn_mgr.rows));
-	conn_mgr.rows[p] = l;
-	conn_mgr.n++;
 	if (l->pub.index >= conn_mgr.next_index && l->pub.index < UINT32_MAX)
 		conn_mgr.next_index = l->pub.index + 1;
 	disc_login_emit(DISC_LOGIN_EV_ADDED, l->pub.index);

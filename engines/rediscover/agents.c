@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/search.h"
 #include "engines/rediscover/model.h"
 
@@ -51,20 +52,17 @@ const struct redisc_agent *redisc_agent_by_name(const char *initiator)
 static struct redisc_agent *insert(const struct redisc_agent *a)
 {
 	size_t i = agent_lower(a->index);
-	struct redisc_agent *na =
-	    redisc_rows_insert(redisc_m.agents, &redisc_m.nagents, &redisc_m.capagents, sizeof(*a), i, a);
 
-	if (!na)
+	if (cm_insert(&redisc_m.agents, &redisc_m.nagents, &redisc_m.capagents, sizeof(*a), i, a, 16) < 0)
 		return NULL;
-	redisc_m.agents = na;
 	if (a->index > redisc_m.next_agent)
 		redisc_m.next_agent = a->index;
-	return &na[i];
+	return &redisc_m.agents[i];
 }
 
 static void remove_at(size_t i)
 {
-	redisc_rows_remove(redisc_m.agents, &redisc_m.nagents, sizeof(*redisc_m.agents), i);
+	cm_remove(redisc_m.agents, &redisc_m.nagents, sizeof(*redisc_m.agents), i);
 }
 
 void redisc_agent_learn(const char *initiator, const char *source)

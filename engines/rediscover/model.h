@@ -105,10 +105,6 @@ void redisc_agents_free(void);
  * from exactly as many digits as a->type has octets: 0 or -EINVAL. */
 void redisc_addr_hex(const struct redisc_addr *a, char *out);
 int redisc_addr_unhex(const char *hex, struct redisc_addr *a);
-/* Inserts row (size bytes) at position i of base[0..*n), room for *cap rows; a full array grows to twice the room
- * (16 rows at first).  The array, moved if it grew, or NULL when out of memory (base is then as it was). */
-void *redisc_rows_insert(void *base, size_t *n, size_t *cap, size_t size, size_t i, const void *row);
-void redisc_rows_remove(void *base, size_t *n, size_t size, size_t i);
 /* A nonVolatile row is one state-file line under prefix and its index: "TYPE HEX PORT TEXT", the portal and the
  * row's own word (the pool's interface, the agent's initiator).  store: 0 or -errno (-EIO: no state store); it is
  * committed with the rest of the request.  forget drops the line. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/search.h"
 #include "engines/rediscover/model.h"
 
@@ -91,12 +92,8 @@ static const struct redisc_pool *pool_same(const struct redisc_addr *a)
 
 static int pool_insert(const struct redisc_pool *e)
 {
-	struct redisc_pool *np =
-	    redisc_rows_insert(redisc_m.pool, &redisc_m.npool, &redisc_m.cappool, sizeof(*e), pool_lower(e->index), e);
-
-	if (!np)
+	if (cm_insert(&redisc_m.pool, &redisc_m.npool, &redisc_m.cappool, sizeof(*e), pool_lower(e->index), e, 16) < 0)
 		return -ENOMEM;
-	redisc_m.pool = np;
 	if (e->index > redisc_m.next_pool)
 		redisc_m.next_pool = e->index;
 	return 0;
@@ -104,7 +101,7 @@ static int pool_insert(const struct redisc_pool *e)
 
 static void pool_remove_at(size_t i)
 {
-	redisc_rows_remove(redisc_m.pool, &redisc_m.npool, sizeof(*redisc_m.pool), i);
+	cm_remove(redisc_m.pool, &redisc_m.npool, sizeof(*redisc_m.pool), i);
 }
 
 static int iface_ok(const char *s)

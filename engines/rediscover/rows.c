@@ -1,11 +1,10 @@
-/* rows.c: what the SNMP-creatable rows of the engine (the pool, the initiator agents) share: their arrays sorted by
- * index, and their lines in the state file; the portals' hex, which the decision history writes the same way. */
+/* rows.c: the state-file lines of the engine's SNMP-creatable rows (the pool, the initiator agents), and the
+ * portals' hex, which the decision history writes the same way. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/state.h"
@@ -24,26 +23,6 @@ int redisc_addr_unhex(const char *hex, struct redisc_addr *a)
 	if (cm_hex_decode(hex, a->a, redisc_addr_len(a), &n) < 0 || n != redisc_addr_len(a))
 		return -EINVAL;
 	return 0;
-}
-
-void *redisc_rows_insert(void *base, size_t *n, size_t *cap, size_t size, size_t i, const void *row)
-{
-	char *b = base;
-
-	if (cm_grow(&b, cap, *n, size, 16) < 0)
-		return NULL;
-	memmove(b + (i + 1) * size, b + i * size, (*n - i) * size);
-	memcpy(b + i * size, row, size);
-	(*n)++;
-	return b;
-}
-
-void redisc_rows_remove(void *base, size_t *n, size_t size, size_t i)
-{
-	char *b = base;
-
-	memmove(b + i * size, b + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
 }
 
 /* Ten digits, so that the keys sort as the indexes do. */

@@ -128,11 +128,8 @@ static int insert(struct item *it)
 	int k = it->pub.kind;
 	size_t i = pos(k, it->pub.k[0], it->pub.k[1]);
 
-	if (cm_grow(&items[k].v, &items[k].cap, items[k].n, sizeof(*items[k].v), 16) < 0)
+	if (cm_insert(&items[k].v, &items[k].n, &items[k].cap, sizeof(*items[k].v), i, &it, 16) < 0)
 		return -ENOMEM;
-	memmove(&items[k].v[i + 1], &items[k].v[i], (items[k].n - i) * sizeof(*items[k].v));
-	items[k].v[i] = it;
-	items[k].n++;
 	it->id = ++conf.next_id;
 	return 0;
 }
@@ -145,8 +142,7 @@ static void drop(int kind, uint32_t k0, uint32_t k1)
 		return;
 	explicit_bzero(items[kind].v[i]->pub.secret, sizeof(items[kind].v[i]->pub.secret));
 	free(items[kind].v[i]);
-	memmove(&items[kind].v[i], &items[kind].v[i + 1], (items[kind].n - i - 1) * sizeof(*items[kind].v));
-	items[kind].n--;
+	cm_remove(items[kind].v, &items[kind].n, sizeof(*items[kind].v), i);
 }
 
 static const struct stor_target *live_target(uint32_t tid)

@@ -192,11 +192,8 @@ static int portal_insert(struct portal *p)
 {
 	size_t i = portal_pos(p->pub.index);
 
-	if (cm_grow(&portals, &capportals, nportals, sizeof(*portals), 16) < 0)
+	if (cm_insert(&portals, &nportals, &capportals, sizeof(*portals), i, &p, 16) < 0)
 		return -ENOMEM;
-	memmove(&portals[i + 1], &portals[i], (nportals - i) * sizeof(*portals));
-	portals[i] = p;
-	nportals++;
 	if (p->pub.index >= next_index)
 		next_index = p->pub.index + 1;
 	return 0;
@@ -209,8 +206,7 @@ static void portal_remove(uint32_t index)
 	if (i >= nportals || portals[i]->pub.index != index)
 		return;
 	free(portals[i]);
-	memmove(&portals[i], &portals[i + 1], (nportals - i - 1) * sizeof(*portals));
-	nportals--;
+	cm_remove(portals, &nportals, sizeof(*portals), i);
 }
 
 /* Numeric host in canonical form (tgt prints "127.0.0.1" and "::1"). */
@@ -724,8 +720,7 @@ int stor_ingest_targets(const struct tgtc_show *show, const struct tgtc_counter 
 	for (size_t i = 1; i < n;) {
 		if (nt[i].tid == nt[i - 1].tid) {
 			target_clear(&nt[i]);
-			memmove(&nt[i], &nt[i + 1], (n - i - 1) * sizeof(*nt));
-			n--;
+			cm_remove(nt, &n, sizeof(*nt), i);
 			continue;
 		}
 		i++;

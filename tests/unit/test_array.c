@@ -1,5 +1,5 @@
-/* test_array.c: cm_grow (common/array.h), the arrays' doubling growth, and cm_hex_encode/cm_hex_decode
- * (common/hex.h), which the state file's rows are written with. */
+/* test_array.c: cm_grow, cm_insert and cm_remove (common/array.h), the row arrays' growth and sorted places, and
+ * cm_hex_encode/cm_hex_decode (common/hex.h), which the state file's rows are written with. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -56,6 +56,42 @@ START_TEST(grow_keeps_room_that_is_there)
 }
 END_TEST
 
+/* A sorted array built by inserts at every place (front, middle, end) and thinned by removes. */
+START_TEST(insert_and_remove_keep_order)
+{
+	struct row *v = NULL, r;
+	size_t n = 0, cap = 0;
+	static const uint32_t order[] = {50, 10, 90, 30, 70, 20, 80, 40, 60, 0};
+
+	memset(&r, 0, sizeof(r));
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		size_t i = 0;
+
+		while (i < n && v[i].index < order[k])
+			i++;
+		r.index = order[k];
+		ck_assert_int_eq(cm_insert(&v, &n, &cap, sizeof(r), i, &r, 2), 0);
+	}
+	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(cap, 16);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(v[i].index, 10 * i);
+	cm_remove(v, &n, sizeof(*v), 0);     /* the first */
+	cm_remove(v, &n, sizeof(*v), 4);     /* 50, in the middle */
+	cm_remove(v, &n, sizeof(*v), n - 1); /* the last */
+	ck_assert_uint_eq(n, 7);
+	{
+		static const uint32_t left[] = {10, 20, 30, 40, 60, 70, 80};
+
+		for (size_t i = 0; i < n; i++)
+			ck_assert_uint_eq(v[i].index, left[i]);
+	}
+	while (n)
+		cm_remove(v, &n, sizeof(*v), 0);
+	free(v);
+}
+END_TEST
+
 START_TEST(hex_both_ways)
 {
 	static const unsigned char oct[] = {0x00, 0x0a, 0x7f, 0x80, 0xff, 0x20, 0x01, 0x0d, 0xb8};
@@ -95,6 +131,7 @@ int main(void)
 
 	tcase_add_test(tc, grow_first_then_doubles);
 	tcase_add_test(tc, grow_keeps_room_that_is_there);
+	tcase_add_test(tc, insert_and_remove_keep_order);
 	tcase_add_test(tc, hex_both_ways);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
