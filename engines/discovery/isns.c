@@ -21,6 +21,7 @@
 #include "iscsi/isns_worker.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/sockaddr.h"
 
 /* RFC 4171 5.1: the iSNSP header, then TLV attributes. */
 #define ISNSP_HDR 12
@@ -283,21 +284,10 @@ out:
 	}
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return a->ss_family == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	                                          &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
 static bool peer_allowed(const struct sockaddr_storage *peer)
 {
 	for (size_t i = 0; i < isns_worker.npeers; i++)
-		if (same_host(&isns_worker.peers[i], peer))
+		if (cm_sockaddr_same_host(&isns_worker.peers[i], peer))
 			return true;
 	return false;
 }

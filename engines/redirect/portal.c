@@ -112,23 +112,10 @@ static time_t mono_s(void)
 	return t.tv_sec;
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		              &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-	return false;
-}
-
 static struct auth_memo *memo_find(const char *ini, const struct sockaddr_storage *src)
 {
 	for (size_t i = 0; i < nmemo; i++)
-		if (same_host(&memo[i].src, src) && strcmp(memo[i].initiator, ini) == 0)
+		if (cm_sockaddr_same_host(&memo[i].src, src) && strcmp(memo[i].initiator, ini) == 0)
 			return &memo[i];
 	return NULL;
 }
