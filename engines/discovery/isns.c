@@ -123,6 +123,24 @@ static void job_done(struct isns_work *w)
 	job_free(w);
 }
 
+/* A job of this worker for server and initiator, not yet submitted; NULL when out of memory. */
+static struct job *job_new(const char *server, const char *initiator)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
+		if (j)
+			free(j->server);
+		free(j);
+		return NULL;
+	}
+	j->w.run = job_run;
+	j->w.done = job_done;
+	j->w.drop = job_free;
+	j->w.owner = &isns_worker;
+	return j;
+}
+
 int disc_isns_deregister(const char *server, const char *initiator)
 {
 	struct job *j;
@@ -130,18 +148,9 @@ int disc_isns_deregister(const char *server, const char *initiator)
 
 	if (!isns_worker.running)
 		return -ENODEV;
-	j = calloc(1, sizeof(*j));
-	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
-		if (j)
-			free(j->server);
-		free(j);
+	if (!(j = job_new(server, initiator)))
 		return -ENOMEM;
-	}
 	j->deregister = true;
-	j->w.run = job_run;
-	j->w.done = job_done;
-	j->w.drop = job_free;
-	j->w.owner = &isns_worker;
 	if ((rc = isns_work_submit(&j->w)) < 0)
 		job_free(&j->w);
 	return rc;
@@ -159,19 +168,10 @@ int disc_isns_query(uint32_t src, const char *server, const char *initiator, int
 			return -EALREADY;
 	if (isns_worker.nbusy == sizeof(isns_worker.busy) / sizeof(isns_worker.busy[0]))
 		return -ENOMEM;
-	j = calloc(1, sizeof(*j));
-	if (!j || !(j->server = strdup(server)) || !(j->initiator = strdup(initiator))) {
-		if (j)
-			free(j->server);
-		free(j);
+	if (!(j = job_new(server, initiator)))
 		return -ENOMEM;
-	}
 	j->src = src;
 	j->do_register = do_register;
-	j->w.run = job_run;
-	j->w.done = job_done;
-	j->w.drop = job_free;
-	j->w.owner = &isns_worker;
 	if ((rc = isns_work_submit(&j->w)) < 0) {
 		job_free(&j->w);
 		return rc;
