@@ -501,26 +501,37 @@ static void drop_team(struct login_priv *l)
 		cm_log(CM_LOG_INFO, TAG, "login %u: logged out (team %u removed)", (unsigned int)l->pub.index, team);
 }
 
+/* What a login (make_team) and a probe (probe_start) check first: the row may still use its target (not ours any
+ * more: answered as the target's ACL would, authorization failure), and its team request builds.  0, or -1 with the
+ * row's result saying why not. */
+static int attempt_req(struct login_priv *l, struct disc_team_req *req)
+{
+	int r;
+
+	if (disc_login_may_use(l->pub.c.target, l->pub.c.lun) < 0) {
+		set_result(l, SA_OPER_DOWN, SP_LOGIN_AUTH_FAILURE, 0x0202);
+		return -1;
+	}
+	if ((r = build_req(l, req)) != 0) {
+		set_result(l, SA_OPER_DOWN, r, 0);
+		return -1;
+	}
+	return 0;
+}
+
 static void make_team(struct login_priv *l)
 {
 	struct disc_team_req req;
 	unsigned int index = 0;
-	int r, rc;
+	int rc;
 
 	l->retry_ms = now_ms() + RETRY_MS;
 	if (!teams_running()) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	if (disc_login_may_use(l->pub.c.target, l->pub.c.lun) < 0) {
-		/* Not ours (any more): answered as the target's ACL would, authorization failure. */
-		set_result(l, SA_OPER_DOWN, SP_LOGIN_AUTH_FAILURE, 0x0202);
+	if (attempt_req(l, &req) < 0)
 		return;
-	}
-	if ((r = build_req(l, &req)) != 0) {
-		set_result(l, SA_OPER_DOWN, r, 0);
-		return;
-	}
 	rc = conn_mgr.teams->create(&req, &index);
 	if (rc < 0) {
 		cm_log(CM_LOG_WARNING, TAG, "login %u: cannot create its team: %s", (unsigned int)l->pub.index,
@@ -632,17 +643,11 @@ static void probe_start(struct login_priv *l)
 	struct disc_st_params p = {0};
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int r, rc;
+	int rc;
 
 	l->retry_ms = now_ms() + RETRY_MS;
-	if (disc_login_may_use(l->pub.c.target, l->pub.c.lun) < 0) {
-		set_result(l, SA_OPER_DOWN, SP_LOGIN_AUTH_FAILURE, 0x0202);
+	if (attempt_req(l, &req) < 0)
 		return;
-	}
-	if ((r = build_req(l, &req)) != 0) {
-		set_result(l, SA_OPER_DOWN, r, 0);
-		return;
-	}
 	if (!req.npaths || cm_sockaddr_parse(req.path[0].portal, &ss, &len) < 0) {
 		set_result(l, SA_OPER_DOWN, SP_LOGIN_TARGET_NOT_FOUND, 0);
 		return;
