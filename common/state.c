@@ -1,6 +1,7 @@
 /* state.c: sorted in-memory key/value store; each commit appends one checksummed journal record, compacted into an
  * atomic snapshot. */
 #include "common/array.h"
+#include "common/secret.h"
 #include "common/state.h"
 
 #include <dirent.h>
@@ -183,14 +184,6 @@ static void cm_buf_wipe(struct cm_buf *b)
 	b->len = b->cap = 0;
 }
 
-static void cm_free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static int cm_key_valid(const char *key)
 {
 	if (!key || !*key)
@@ -216,7 +209,7 @@ static void cm_state_clear(struct cm_state *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->kv[i].key);
-		cm_free_secret(st->kv[i].value);
+		cm_secret_free(st->kv[i].value);
 	}
 	st->n = 0;
 }
@@ -413,7 +406,7 @@ static int cm_state_parse(struct cm_state *st, const char *buf, size_t len, char
 		if (cm_state_insert(st, st->n, key, value) < 0) {
 			snprintf(why, whylen, "out of memory");
 			free(key);
-			cm_free_secret(value);
+			cm_secret_free(value);
 			goto bad;
 		}
 		pos = (size_t)(nl - buf) + 1;
@@ -821,7 +814,7 @@ static int cm_record_apply(struct cm_state *st, const char *p, size_t len)
 			else if (pass == 1)
 				rc = value ? cm_state_set(st, key, value) : (cm_state_del(st, key), 0);
 			free(key);
-			cm_free_secret(value);
+			cm_secret_free(value);
 			if (rc < 0)
 				return -1;
 			line = nl + 1;
@@ -1277,18 +1270,18 @@ int cm_state_set(struct cm_state *st, const char *key, const char *value)
 		return -ENOMEM;
 	i = cm_state_pos(st, key);
 	if (i < st->n && strcmp(st->kv[i].key, key) == 0) {
-		cm_free_secret(st->kv[i].value);
+		cm_secret_free(st->kv[i].value);
 		st->kv[i].value = v;
 		return 0;
 	}
 	if (!(k = strdup(key))) {
-		cm_free_secret(v);
+		cm_secret_free(v);
 		return -ENOMEM;
 	}
 	rc = cm_state_insert(st, i, k, v);
 	if (rc < 0) {
 		free(k);
-		cm_free_secret(v);
+		cm_secret_free(v);
 	}
 	return rc;
 }
@@ -1305,7 +1298,7 @@ int cm_state_del(struct cm_state *st, const char *key)
 	if (cm_dirty_add(st, key) < 0)
 		return -ENOMEM;
 	free(st->kv[i].key);
-	cm_free_secret(st->kv[i].value);
+	cm_secret_free(st->kv[i].value);
 	cm_remove(st->kv, &st->n, sizeof(*st->kv), i);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "engines/cluster/clu_probe.h"
 #include "engines/cluster/clu_sync.h"
 
@@ -54,14 +55,6 @@ static struct {
 	size_t nunits;
 	int warned;
 } pr;
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
 
 /* ---- what the walk gives ---- */
 
@@ -530,9 +523,9 @@ void clu_probe_stop(void)
 	free(pr.units);
 	pr.units = NULL;
 	pr.nunits = 0;
-	wipe_free(pr.user);
-	wipe_free(pr.auth);
-	wipe_free(pr.priv);
+	cm_secret_free(pr.user);
+	cm_secret_free(pr.auth);
+	cm_secret_free(pr.priv);
 	pr.user = pr.auth = pr.priv = NULL;
 	pr.running = 0;
 }

@@ -7,6 +7,7 @@
 
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "engines/rediscover/model.h"
 
 static const struct redisc_msg_ops *msg_ops;
@@ -49,14 +50,6 @@ static char **strv_dup(char *const *src, size_t n)
 	return v;
 }
 
-static void secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void dir_free(struct msg_dir *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -70,8 +63,8 @@ static void dir_free(struct msg_dir *d, size_t n)
 static void mc_free_config(void)
 {
 	free(mc.user);
-	secret_free(mc.auth);
-	secret_free(mc.priv);
+	cm_secret_free(mc.auth);
+	cm_secret_free(mc.priv);
 	dir_free(mc.stor, mc.nstor);
 	dir_free(mc.targets, mc.ntargets);
 	mc.user = mc.auth = mc.priv = NULL;
@@ -104,8 +97,8 @@ int redisc_messages_apply(const struct sa_rediscover_config *c, char *err, size_
 		dir_free(stor, stor ? c->nstorage_agents : 0);
 		dir_free(tg, tg ? c->ntargets : 0);
 		free(user);
-		secret_free(auth);
-		secret_free(priv);
+		cm_secret_free(auth);
+		cm_secret_free(priv);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

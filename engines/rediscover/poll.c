@@ -8,6 +8,7 @@
 #include "common/array.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "engines/rediscover/model.h"
 #include "engines/rediscover/redisc_poll.h"
 
@@ -60,14 +61,6 @@ static int warned_no_ops;
 void redisc_poll_ops_register(const struct redisc_poll_ops *ops)
 {
 	poll_ops = ops;
-}
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
 }
 
 static struct row *row_get(struct walk *w, uint32_t tid, uint32_t sid)
@@ -225,8 +218,8 @@ void redisc_poll_stop(void)
 			a->busy->a = NULL; /* its done callback frees it */
 		free(a->peer);
 		free(a->user);
-		wipe_free(a->auth);
-		wipe_free(a->priv);
+		cm_secret_free(a->auth);
+		cm_secret_free(a->priv);
 	}
 	free(agents);
 	agents = NULL;
