@@ -202,20 +202,34 @@ int pdu_get_login_rsp(const struct pdu *p, struct pdu_login_rsp *o)
 	return 0;
 }
 
-int pdu_get_text_req(const struct pdu *p, struct pdu_text_req *o)
+/* A Text Request or Response (op) zeroed into o (osize bytes) with the fields both share decoded, at the same BHS
+ * offsets (RFC 7143 11.10, 11.11): F, C, LUN, ITT, TTT.  Returns the BHS, or NULL when p is no such PDU. */
+static const uint8_t *get_text_common(const struct pdu *p, uint8_t op, void *o, size_t osize, bool *final, bool *cont,
+                                      uint64_t *lun, uint32_t *itt, uint32_t *ttt)
 {
 	const uint8_t *b;
 
-	if (!p || !p->bhs || !o || p->opcode != PDU_OP_TEXT_REQ)
-		return -EPROTO;
+	if (!p || !p->bhs || !o || p->opcode != op)
+		return NULL;
 	b = p->bhs;
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, osize);
+	*final = (b[1] & F_FINAL) != 0;
+	*cont = (b[1] & F_CONT) != 0;
+	*lun = get64(b + 8);
+	*itt = get32(b + 16);
+	*ttt = get32(b + 20);
+	return b;
+}
+
+int pdu_get_text_req(const struct pdu *p, struct pdu_text_req *o)
+{
+	const uint8_t *b =
+	    o ? get_text_common(p, PDU_OP_TEXT_REQ, o, sizeof(*o), &o->final, &o->cont, &o->lun, &o->itt, &o->ttt)
+	      : NULL;
+
+	if (!b)
+		return -EPROTO;
 	o->immediate = p->immediate;
-	o->final = (b[1] & F_FINAL) != 0;
-	o->cont = (b[1] & F_CONT) != 0;
-	o->lun = get64(b + 8);
-	o->itt = get32(b + 16);
-	o->ttt = get32(b + 20);
 	o->cmdsn = get32(b + 24);
 	o->expstatsn = get32(b + 28);
 	/* 11.10.2: C=1 (text continues) requires F=0. */
@@ -229,17 +243,12 @@ int pdu_get_text_req(const struct pdu *p, struct pdu_text_req *o)
 
 int pdu_get_text_rsp(const struct pdu *p, struct pdu_text_rsp *o)
 {
-	const uint8_t *b;
+	const uint8_t *b =
+	    o ? get_text_common(p, PDU_OP_TEXT_RSP, o, sizeof(*o), &o->final, &o->cont, &o->lun, &o->itt, &o->ttt)
+	      : NULL;
 
-	if (!p || !p->bhs || !o || p->opcode != PDU_OP_TEXT_RSP)
+	if (!b)
 		return -EPROTO;
-	b = p->bhs;
-	memset(o, 0, sizeof(*o));
-	o->final = (b[1] & F_FINAL) != 0;
-	o->cont = (b[1] & F_CONT) != 0;
-	o->lun = get64(b + 8);
-	o->itt = get32(b + 16);
-	o->ttt = get32(b + 20);
 	o->statsn = get32(b + 24);
 	o->expcmdsn = get32(b + 28);
 	o->maxcmdsn = get32(b + 32);
