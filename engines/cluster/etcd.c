@@ -60,6 +60,7 @@ void clu_etcd_push(void)
 #include <jansson.h>
 
 #include "common/evloop.h"
+#include "common/search.h"
 #include "engines/etcd_client.h"
 
 #define TAG "cluster-etcd"
@@ -204,21 +205,14 @@ static int table_copy_local(struct clu_table *t)
 	return 0;
 }
 
+static int64_t row_index_of(const void *elem)
+{
+	return ((const struct clu_res *)elem)->index;
+}
+
 static const struct clu_res *table_row(const struct clu_table *t, uint32_t index)
 {
-	size_t lo = 0, hi = t->nrows;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (t->rows[mid].index == index)
-			return &t->rows[mid];
-		if (t->rows[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return cm_find_key(t->rows, t->nrows, sizeof(*t->rows), index, row_index_of);
 }
 
 static int same_owners(const struct clu_res *a, const struct clu_res *b)

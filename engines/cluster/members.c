@@ -8,23 +8,19 @@
 #include "common/array.h"
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/search.h"
 #include "common/state.h"
 #include "engines/cluster/clu_int.h"
 #include "engines/registry.h"
 
+static int64_t member_index_of(const void *elem)
+{
+	return ((const struct clu_member *)elem)->index;
+}
+
 static size_t mem_lower(uint32_t index)
 {
-	size_t lo = 0, hi = clu_m.nmembers;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (clu_m.members[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return cm_lower_bound(clu_m.members, clu_m.nmembers, sizeof(*clu_m.members), index, member_index_of);
 }
 
 const struct clu_member *clu_member_get(uint32_t index)

@@ -9,6 +9,7 @@
 #include "common/bus.h"
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/search.h"
 #include "common/state.h"
 #include "engines/cluster/clu_etcd.h"
 #include "engines/cluster/clu_int.h"
@@ -76,6 +77,8 @@ static int cmp_u32(const void *a, const void *b)
 
 /* ---- reading --------------------------------------------------------------------------------- */
 
+/* Written out rather than cm_lower_bound: every GET and GETNEXT of a walk of the resource table comes here, and
+ * the search's key callback is not inlined. */
 static size_t res_lower(uint32_t index)
 {
 	size_t lo = 0, hi = clu_m.nrows;
@@ -533,19 +536,14 @@ struct cand {
 
 static char clu_why[160];
 
+static int64_t cand_index_of(const void *elem)
+{
+	return ((const struct cand_row *)elem)->index;
+}
+
 static size_t cand_lower(const struct cand *c, uint32_t index)
 {
-	size_t lo = 0, hi = c->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->v[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return cm_lower_bound(c->v, c->n, sizeof(*c->v), index, cand_index_of);
 }
 
 static struct cand_row *cand_find(const struct cand *c, uint32_t index)

@@ -9,6 +9,7 @@
 #include "common/array.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/search.h"
 #include "engines/cluster/clu_sync.h"
 
 #define TAG "cluster"
@@ -26,19 +27,14 @@ int clu_member_is_self(const struct clu_member *m)
 	return memcmp(self, m->guid, sizeof(self)) == 0;
 }
 
+static int64_t peer_member_of(const void *elem)
+{
+	return ((const struct clu_peer *)elem)->member;
+}
+
 static size_t lower_bound(uint32_t member)
 {
-	size_t lo = 0, hi = npeers;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (peers[mid].member < member)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return cm_lower_bound(peers, npeers, sizeof(*peers), member, peer_member_of);
 }
 
 static struct clu_peer *find(uint32_t member)

@@ -15,6 +15,7 @@
 #include "engines/storage/stor_private.h"
 #include "common/array.h"
 #include "common/log.h"
+#include "common/search.h"
 #include "common/state.h"
 
 #define TAG STOR_TAG
@@ -65,20 +66,23 @@ static int key_cmp(const struct item *it, uint32_t k0, uint32_t k1)
 	return 0;
 }
 
+struct item_key {
+	uint32_t k0, k1;
+};
+
+static int item_cmp(const void *elem, const void *key)
+{
+	const struct item_key *k = key;
+
+	return key_cmp(*(struct item *const *)elem, k->k0, k->k1);
+}
+
 /* First position whose key is >= (k0, k1). */
 static size_t pos(int kind, uint32_t k0, uint32_t k1)
 {
-	size_t lo = 0, hi = items[kind].n;
+	struct item_key k = {k0, k1};
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(items[kind].v[mid], k0, k1) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return cm_lower_bound_cmp(items[kind].v, items[kind].n, sizeof(*items[kind].v), &k, item_cmp);
 }
 
 static struct item *get(int kind, uint32_t k0, uint32_t k1)
