@@ -7,6 +7,7 @@
 
 #include "engines/sessions.h"
 #include "common/bus.h"
+#include "common/array.h"
 #include "common/search.h"
 
 /* One sample of a session's absolute counters, taken by sess_tick(). */
@@ -85,15 +86,8 @@ static struct node *node_by_name(const char *name)
 			return nodes[i];
 	if (last_node == UINT32_MAX)
 		return NULL;
-	if (nnodes == capnodes) {
-		size_t ncap = capnodes ? capnodes * 2 : 4;
-		struct node **nn = realloc(nodes, ncap * sizeof(*nn));
-
-		if (!nn)
-			return NULL;
-		nodes = nn;
-		capnodes = ncap;
-	}
+	if (cm_grow(&nodes, &capnodes, nnodes, sizeof(*nodes), 4) < 0)
+		return NULL;
 	if (!(n = calloc(1, sizeof(*n))))
 		return NULL;
 	n->v.index = ++last_node;
@@ -111,18 +105,8 @@ static int node_add_id(struct node *n, uint32_t id)
 {
 	size_t p = cm_lower_bound(n->ids, n->v.nsessions, sizeof(*n->ids), id, u32_of);
 
-	if (n->v.nsessions == n->cap) {
-		size_t ncap = n->cap ? n->cap * 2 : 8;
-		uint32_t *ni = realloc(n->ids, ncap * sizeof(*ni));
-
-		if (!ni)
-			return -ENOMEM;
-		n->ids = ni;
-		n->cap = ncap;
-	}
-	memmove(&n->ids[p + 1], &n->ids[p], (n->v.nsessions - p) * sizeof(*n->ids));
-	n->ids[p] = id;
-	n->v.nsessions++;
+	if (cm_insert(&n->ids, &n->v.nsessions, &n->cap, sizeof(*n->ids), p, &id, 8) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -229,15 +213,8 @@ static void portal_join(struct sess_view *v)
 	if (!p) {
 		if (last_portal == UINT32_MAX)
 			return;
-		if (nportals == capportals) {
-			size_t ncap = capportals ? capportals * 2 : 4;
-			struct sess_portal_view **np = realloc(portals, ncap * sizeof(*np));
-
-			if (!np)
-				return;
-			portals = np;
-			capportals = ncap;
-		}
+		if (cm_grow(&portals, &capportals, nportals, sizeof(*portals), 4) < 0)
+			return;
 		if (!(p = calloc(1, sizeof(*p))))
 			return;
 		p->index = ++last_portal;
@@ -365,15 +342,8 @@ uint32_t sess_add(const struct sess_info *in, sess_logout_fn logout, void *arg)
 
 	if (!in || last_id == UINT32_MAX)
 		return 0;
-	if (nrows == caprows) {
-		size_t ncap = caprows ? caprows * 2 : 16;
-		struct sess **nr = realloc(rows, ncap * sizeof(*nr));
-
-		if (!nr)
-			return 0;
-		rows = nr;
-		caprows = ncap;
-	}
+	if (cm_grow(&rows, &caprows, nrows, sizeof(*rows), 16) < 0)
+		return 0;
 	if (!(s = calloc(1, sizeof(*s))))
 		return 0;
 	s->v.id = ++last_id;

@@ -12,6 +12,7 @@
 #include "engines/balance/sessfeed.h"
 #include "engines/sessions.h"
 #include "iscsi/sp_team.h"
+#include "common/array.h"
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/search.h"
@@ -77,18 +78,8 @@ static struct feed *feed_get(unsigned int team, unsigned int path, int create)
 		return &feeds[p];
 	if (!create)
 		return NULL;
-	if (nfeeds == capfeeds) {
-		size_t ncap = capfeeds ? capfeeds * 2 : 16;
-		struct feed *nf = realloc(feeds, ncap * sizeof(*nf));
-
-		if (!nf)
-			return NULL;
-		feeds = nf;
-		capfeeds = ncap;
-	}
-	memmove(&feeds[p + 1], &feeds[p], (nfeeds - p) * sizeof(*feeds));
-	nfeeds++;
-	memset(&feeds[p], 0, sizeof(feeds[p]));
+	if (cm_insert(&feeds, &nfeeds, &capfeeds, sizeof(*feeds), p, &(struct feed){0}, 16) < 0)
+		return NULL;
 	feeds[p].team = team;
 	feeds[p].path = path;
 	return &feeds[p];

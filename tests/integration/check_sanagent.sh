@@ -91,8 +91,10 @@ has "lab0 optimal"
 ck 0 -H "$H" -P 2c -C public -m redirector
 has "2 servers up"
 has "'servers down'=0;0;;0;"
-ck 0 -H "$H" "${V3[@]}" -m sessions
-has "2 sessions"
+# The redirector's health probes are discovery sessions of their own while they last (200 ms rounds here, longer
+# under load): wait for a listing between two probes.
+two_sessions() { ck 0 -H "$H" "${V3[@]}" -m sessions && echo "$OUT" | grep -q -F "2 sessions"; }
+sa_wait_for 10 two_sessions || sa_fail "check_sanagent -m sessions never lists lab0's 2 sessions alone: $OUT"
 
 # ---- team perfdata: bytes/s of each path while an nbdcopy writes, and latency --------------------------------------
 load() { while :; do nbdcopy "$SA_TMP/load.in" "$URI" 2>/dev/null || sleep 0.2; done; }
