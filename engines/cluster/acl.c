@@ -146,9 +146,48 @@ static void round_end(void)
 
 struct cmd {
 	uint32_t tid;
-	int bind;
+	int bind, by_name;
 	char rule[TGTC_NAME_MAX];
+	struct cmd *next;
 };
+
+/* The round's unbinds, held until its binds have ended: tgtctl runs several tgtadm children at once, so two
+ * commands started together may reach tgtd in either order, and an unbind of ALL that overtook the bind of an
+ * owner (or of the storage engine's probe initiator) would shut it out in between. */
+static struct cmd *deferred, **deferred_tail = &deferred;
+
+static void cmds_free(void)
+{
+	while (deferred) {
+		struct cmd *c = deferred;
+
+		deferred = c->next;
+		free(c);
+	}
+	deferred_tail = &deferred;
+}
+
+static void cmd_launch(struct cmd *c);
+
+/* One command of the round ended: when none is left, the held unbinds go, or the round ends. */
+static void cmd_ended(void)
+{
+	if (--acl.cmds > 0)
+		return;
+	if (!deferred) {
+		round_end();
+		return;
+	}
+	acl.cmds++; /* as in show_done: commands ending during the loop cannot end the round early */
+	while (deferred) {
+		struct cmd *c = deferred;
+
+		deferred = c->next;
+		cmd_launch(c);
+	}
+	deferred_tail = &deferred;
+	cmd_ended();
+}
 
 static void cmd_done(void *arg, int rc, const char *out, size_t len)
 {
@@ -162,33 +201,48 @@ static void cmd_done(void *arg, int rc, const char *out, size_t len)
 			cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s tid %u %s: %s", acl.control,
 			       c->bind ? "bind" : "unbind", (unsigned int)c->tid, c->rule, strerror(-rc));
 		}
-		if (--acl.cmds == 0)
-			round_end();
+		free(c);
+		cmd_ended();
+		return;
 	}
 	free(c);
 }
 
-static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule, void *arg)
+static void cmd_launch(struct cmd *c)
 {
-	struct cmd *c = calloc(1, sizeof(*c));
-
-	(void)arg;
-	if (!c)
-		return;
-	c->tid = tid;
-	c->bind = bind;
-	snprintf(c->rule, sizeof(c->rule), "%s", rule);
-	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, tid, bind, by_name, rule) < 0) {
+	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, c->tid, c->bind, c->by_name, c->rule) < 0) {
 		acl.ctr.failures++;
 		free(c);
 		return;
 	}
 	acl.cmds++;
-	if (bind)
+	if (c->bind)
 		acl.ctr.binds++;
 	else
 		acl.ctr.unbinds++;
-	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
+	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)c->tid, c->bind ? "bind" : "unbind", c->rule);
+}
+
+/* clu_acl_plan's emit: binds start now, unbinds wait for them (deferred, above). */
+static void cmd_start(uint32_t tid, int bind, int by_name, const char *rule, void *arg)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+
+	(void)arg;
+	if (!c) {
+		acl.ctr.failures++;
+		return;
+	}
+	c->tid = tid;
+	c->bind = bind;
+	c->by_name = by_name;
+	snprintf(c->rule, sizeof(c->rule), "%s", rule);
+	if (bind) {
+		cmd_launch(c);
+		return;
+	}
+	*deferred_tail = c;
+	deferred_tail = &c->next;
 }
 
 static void show_done(void *arg, int rc, const char *out, size_t len)
@@ -220,8 +274,7 @@ static void show_done(void *arg, int rc, const char *out, size_t len)
 		if (clu_acl_plan(unit, &sh.targets[i], acl.always, acl.nalways, cmd_start, NULL) < 0)
 			acl.ctr.failures++;
 	tgtc_show_free(&sh);
-	if (--acl.cmds == 0)
-		round_end();
+	cmd_ended();
 }
 
 static void round_start(void)
@@ -265,6 +318,7 @@ void clu_acl_stop(void)
 		cm_ev_cancel(acl.timer);
 	acl.timer = 0;
 	tgtc_cancel(&acl_owner);
+	cmds_free();
 	for (size_t i = 0; i < acl.nalways; i++)
 		free(acl.always[i]);
 	free(acl.always);
