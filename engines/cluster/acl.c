@@ -210,17 +210,24 @@ static void cmd_done(void *arg, int rc, const char *out, size_t len)
 
 static void cmd_launch(struct cmd *c)
 {
-	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, c->tid, c->bind, c->by_name, c->rule) < 0) {
+	uint32_t tid = c->tid;
+	int bind = c->bind;
+	char rule[TGTC_NAME_MAX];
+
+	/* c belongs to the command once it is started: what is logged after comes from these copies */
+	snprintf(rule, sizeof(rule), "%s", c->rule);
+	acl.cmds++; /* before the start: its end is counted against it, even were it reported at once */
+	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, tid, bind, c->by_name, c->rule) < 0) {
+		acl.cmds--;
 		acl.ctr.failures++;
 		free(c);
 		return;
 	}
-	acl.cmds++;
-	if (c->bind)
+	if (bind)
 		acl.ctr.binds++;
 	else
 		acl.ctr.unbinds++;
-	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)c->tid, c->bind ? "bind" : "unbind", c->rule);
+	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
 }
 
 /* clu_acl_plan's emit: binds start now, unbinds wait for them (deferred, above). */
