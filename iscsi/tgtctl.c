@@ -330,11 +330,6 @@ int tgtc_decode_rsp(const unsigned char hdr[TGTC_RSP_HDR], uint32_t *err, uint32
 	return 0;
 }
 
-static void sock_fail(struct job *j, int rc)
-{
-	job_finish(j, rc);
-}
-
 /* The whole answer is in: the same result a tgtadm child gives (its stdout; exit non-zero on tgtd's error). */
 static void sock_answered(struct job *j)
 {
@@ -357,7 +352,7 @@ static void sock_on_read(int fd, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			sock_fail(j, -EIO); /* tgtd closed before the whole answer */
+			job_finish(j, -EIO); /* tgtd closed before the whole answer */
 			return;
 		}
 		if (j->sk == SK_BODY) {
@@ -373,7 +368,7 @@ static void sock_on_read(int fd, void *arg)
 		if (j->done < TGTC_RSP_HDR)
 			continue;
 		if (tgtc_decode_rsp(j->rsp, &j->rsp_err, &j->outlen) < 0 || j->outlen > MAX_OUTPUT) {
-			sock_fail(j, -EIO);
+			job_finish(j, -EIO);
 			return;
 		}
 		if (j->rsp_err || !j->outlen) {
@@ -381,7 +376,7 @@ static void sock_on_read(int fd, void *arg)
 			return;
 		}
 		if (!(j->out = malloc((size_t)j->outlen + 1))) {
-			sock_fail(j, -ENOMEM);
+			job_finish(j, -ENOMEM);
 			return;
 		}
 		j->len = 0;
@@ -400,7 +395,7 @@ static void sock_on_write(int fd, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			sock_fail(j, -EIO);
+			job_finish(j, -EIO);
 			return;
 		}
 		j->done += (size_t)n;
@@ -409,7 +404,7 @@ static void sock_on_write(int fd, void *arg)
 	j->sk = SK_HDR;
 	j->done = 0;
 	if (cm_ev_watch_read(fd, sock_on_read, j) < 0)
-		sock_fail(j, -EIO);
+		job_finish(j, -EIO);
 }
 
 /* Starts j on tgtd's socket: 0, or -ENOTSUP when the tgtadm child must run it (a request not encoded here, or a
@@ -567,6 +562,19 @@ static struct job *job_newv(const char *prog, int control, const void *owner, tg
 	return j;
 }
 
+/* Queues j (NULL: it could not be made) and starts what may run: 0 or -ENOMEM.  A job that cannot start ends at
+ * once, its callback called before this returns. */
+static int job_enqueue(struct job *j)
+{
+	if (!j)
+		return -ENOMEM;
+	j->next = NULL;
+	*queued_tail = j;
+	queued_tail = &j->next;
+	start_queued();
+	return 0;
+}
+
 int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...)
 {
 	struct job *j;
@@ -577,13 +585,7 @@ int tgtc_run(int control, const void *owner, tgtc_done_cb cb, void *arg, ...)
 	va_start(ap, arg);
 	j = job_newv(NULL, control, owner, cb, arg, ap);
 	va_end(ap);
-	if (!j)
-		return -ENOMEM;
-	j->next = NULL;
-	*queued_tail = j;
-	queued_tail = &j->next;
-	start_queued();
-	return 0;
+	return job_enqueue(j);
 }
 
 int tgtc_run_prog(const void *owner, tgtc_done_cb cb, void *arg, const char *prog, ...)
@@ -594,13 +596,7 @@ int tgtc_run_prog(const void *owner, tgtc_done_cb cb, void *arg, const char *pro
 	va_start(ap, prog);
 	j = job_newv(prog, -1, owner, cb, arg, ap);
 	va_end(ap);
-	if (!j)
-		return -ENOMEM;
-	j->next = NULL;
-	*queued_tail = j;
-	queued_tail = &j->next;
-	start_queued();
-	return 0;
+	return job_enqueue(j);
 }
 
 void tgtc_cancel(const void *owner)

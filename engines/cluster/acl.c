@@ -195,29 +195,24 @@ static void cmd_done(void *arg, int rc, const char *out, size_t len)
 
 	(void)out;
 	(void)len;
-	if (rc != -ECANCELED) {
-		if (rc < 0) {
-			acl.ctr.failures++;
-			cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s tid %u %s: %s", acl.control,
-			       c->bind ? "bind" : "unbind", (unsigned int)c->tid, c->rule, strerror(-rc));
-		}
-		free(c);
-		cmd_ended();
-		return;
+	if (rc < 0 && rc != -ECANCELED) {
+		acl.ctr.failures++;
+		cm_log(CM_LOG_WARNING, TAG, "tgtadm -C %d %s tid %u %s: %s", acl.control, c->bind ? "bind" : "unbind",
+		       (unsigned int)c->tid, c->rule, strerror(-rc));
 	}
 	free(c);
+	if (rc != -ECANCELED)
+		cmd_ended();
 }
 
 static void cmd_launch(struct cmd *c)
 {
-	uint32_t tid = c->tid;
 	int bind = c->bind;
-	char rule[TGTC_NAME_MAX];
 
-	/* c belongs to the command once it is started: what is logged after comes from these copies */
-	snprintf(rule, sizeof(rule), "%s", c->rule);
-	acl.cmds++; /* before the start: its end is counted against it, even were it reported at once */
-	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, tid, bind, c->by_name, c->rule) < 0) {
+	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)c->tid, bind ? "bind" : "unbind", c->rule);
+	/* Counted before the start: a command that cannot start ends (cmd_done, c freed) before tgtc_acl returns. */
+	acl.cmds++;
+	if (tgtc_acl(acl.control, &acl_owner, cmd_done, c, c->tid, bind, c->by_name, c->rule) < 0) {
 		acl.cmds--;
 		acl.ctr.failures++;
 		free(c);
@@ -227,7 +222,6 @@ static void cmd_launch(struct cmd *c)
 		acl.ctr.binds++;
 	else
 		acl.ctr.unbinds++;
-	cm_log(CM_LOG_INFO, TAG, "tgt tid %u: %s %s", (unsigned int)tid, bind ? "bind" : "unbind", rule);
 }
 
 /* clu_acl_plan's emit: binds start now, unbinds wait for them (deferred, above). */
